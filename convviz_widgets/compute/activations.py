@@ -1,0 +1,220 @@
+"""Feature maps: every channel of every layer for a batch of images, captured in one pass."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+import numpy as np
+import tensorflow as tf
+
+from ._images import PreparedImages, image_digest, prepare_images
+from ._model_access import access, require_spatial, run_model, spatial_paths
+
+#: Images per forward pass when a large batch is captured (bounds TensorFlow's peak memory).
+CHUNK = 16
+
+
+@dataclass(frozen=True)
+class ChannelStats:
+    """Per-image, per-channel statistics of one layer's feature maps.
+
+    Attributes
+    ----------
+    mean, max : ndarray
+        ``(n, c)`` float32 over the spatial positions.
+    blank : ndarray
+        ``(n, c)`` bool: the channel is ≤ 0 everywhere (after a ReLU, it did not fire at all).
+    blank_fraction : ndarray
+        ``(n,)`` float: share of blank channels per image — the layer's sparsity.
+    """
+
+    mean: np.ndarray
+    max: np.ndarray
+    blank: np.ndarray
+    blank_fraction: np.ndarray
+
+
+def channel_stats(a: np.ndarray) -> ChannelStats:
+    """:class:`ChannelStats` of an ``(n, h, w, c)`` activation array."""
+    mean = a.mean(axis=(1, 2), dtype=np.float64).astype(np.float32)
+    mx = a.max(axis=(1, 2))
+    blank = mx <= 0
+    return ChannelStats(mean, mx, blank, blank.mean(axis=1))
+
+
+class Activations(dict):
+    """``{path: (n, h, w, c) float32}``, plus what was fed and how.
+
+    Attributes
+    ----------
+    images : ndarray
+        ``(n, H, W, C)`` float32 display images in [0, 1] that were fed (after resizing and
+        channel conversion), for showing beside the feature maps.
+    resized_from : tuple or None
+        Original ``(h, w)`` if the images were resized to the model's input size.
+    converted_channels : tuple or None
+        ``(from, to)`` if grayscale↔RGB conversion happened.
+    """
+
+    def __init__(self, data, prepared: PreparedImages):
+        super().__init__(data)
+        self.images = prepared.images
+        self.resized_from = prepared.resized_from
+        self.converted_channels = prepared.converted_channels
+        self._stats: dict[str, ChannelStats] = {}
+
+    def stats(self, path: str) -> ChannelStats:
+        """Channel statistics of one layer (computed once)."""
+        if path not in self._stats:
+            self._stats[path] = channel_stats(self[path])
+        return self._stats[path]
+
+    def sparsity(self) -> dict[str, float]:
+        """``{path: share of blank channels}``, averaged over the images, in layer order."""
+        return {p: float(self.stats(p).blank_fraction.mean()) for p in self}
+
+
+def _check_preprocess(preprocess: Callable | None, sample: np.ndarray, input_shape: tuple) -> None:
+    if preprocess is None:
+        return
+    if not callable(preprocess):
+        raise TypeError(f"preprocess must be a callable mapping display images to model input, "
+                        f"got {type(preprocess).__name__}.")
+    try:
+        out = preprocess(tf.constant(sample))
+    except Exception as exc:  # noqa: BLE001 - any user error is re-raised with context
+        raise ValueError(
+            f"preprocess raised {type(exc).__name__}: {exc}. It receives a float32 tensor "
+            f"(n, h, w, c) of display images in [0, 1] and must return the model input, using "
+            "TensorFlow/Keras ops (it is also differentiated through).") from exc
+    shape = tuple(getattr(out, "shape", ()))
+    want = tuple(input_shape[1:])
+    if len(shape) != 4 or any(w is not None and s != w for s, w in zip(shape[1:], want)):
+        raise ValueError(f"preprocess returned shape {shape}; the model expects (n,) + {want}.")
+
+
+def preprocess_key(preprocess: Callable | None):
+    """Hashable identity of a preprocess callable (for cache keys)."""
+    return None if preprocess is None else ("pp", id(preprocess))
+
+
+def capture_fn(acc, paths: tuple[str, ...], preprocess: Callable | None):
+    """A compiled ``x_display -> {path: activation}`` for ``paths`` (memoised per model)."""
+
+    def build():
+        @tf.function(reduce_retracing=True)
+        def fn(x):
+            inp = preprocess(x) if preprocess is not None else x
+            _, captured = run_model(acc, inp, paths)
+            return {p: tf.cast(captured[p], tf.float32) for p in paths}
+
+        return fn
+
+    return acc.compiled(("capture", paths, preprocess_key(preprocess), preprocess), build)
+
+
+def activations(model, images, layers: Iterable | str | None = None,
+                preprocess: Callable | None = None, *, cache: bool = True) -> Activations:
+    """Feature maps of ``images`` at ``layers``, from one forward pass (cached).
+
+    Parameters
+    ----------
+    model : keras.Model
+        Sequential, functional, nested or subclassed; must be built.
+    images : array-like
+        ``(h, w, c)``, ``(h, w)`` or ``(n, h, w, c)``; uint8, or float in [0, 1]. Resized to a fixed
+        model input size and converted grayscale↔RGB when needed (the result says so).
+    layers : str, layer, or list of them, optional
+        Paths, unique names or layer objects with a spatial output; ``None`` means every such
+        layer.
+    preprocess : callable, optional
+        Maps display images (float32 tensor in [0, 1]) to model input, with TF ops.
+    cache : bool
+        Use and fill the model's activation cache (LRU, bounded in bytes); re-reading a layer for
+        an image already seen never re-runs the model.
+
+    Returns
+    -------
+    Activations
+        ``{path: (n, h, w, c) float32}`` with ``.images``, ``.resized_from``, ``.stats(path)`` and
+        ``.sparsity()``.
+
+    Raises
+    ------
+    ValueError
+        Unknown layer (closest paths suggested), a layer without a spatial output, bad images,
+        or a failing ``preprocess``.
+
+    Examples
+    --------
+    >>> import convviz_widgets as cv
+    >>> model, scenes = cv.demo_model(), cv.demo_images()              # doctest: +SKIP
+    >>> acts = cv.activations(model, scenes.images[:2], ["block1_conv1", "block3_conv2"])  # doctest: +SKIP
+    >>> acts["block1_conv1"].shape                                      # doctest: +SKIP
+    (2, 64, 64, 16)
+    >>> acts.sparsity()                                                 # doctest: +SKIP
+    {'block1_conv1': 0.06, 'block3_conv2': 0.41}
+    """
+    acc = access(model)
+    if layers is None:
+        paths = tuple(spatial_paths(model))
+    else:
+        if isinstance(layers, str) or not isinstance(layers, Iterable):
+            layers = [layers]
+        paths = tuple(dict.fromkeys(require_spatial(model, l, "activations") for l in layers))
+    if not paths:
+        raise ValueError(f"Model {acc.model.name!r} has no layer with a spatial output; "
+                         "activations need a convolutional model.")
+    prepared = prepare_images(images, acc.input_shape)
+    x = prepared.images
+    _check_preprocess(preprocess, x[:1], acc.input_shape)
+    version = acc.weights_version()
+    pkey = preprocess_key(preprocess)
+    digests = [image_digest(im) for im in x]
+
+    def key(d, p):
+        return ("act", d, pkey, version, p)
+
+    found: dict[tuple, np.ndarray] = {}
+    if cache:
+        for d in set(digests):
+            for p in paths:
+                v = acc.cache.get(key(d, p))
+                if v is not None:
+                    found[key(d, p)] = v
+    todo = [i for i, d in enumerate(digests) if any(key(d, p) not in found for p in paths)]
+    todo = list(dict.fromkeys(todo))  # identical images in a batch run once
+    if todo:
+        fn = capture_fn(acc, paths, preprocess)
+        seen: set[bytes] = set()
+        unique = [i for i in todo if not (digests[i] in seen or seen.add(digests[i]))]
+        for start in range(0, len(unique), CHUNK):
+            idx = unique[start:start + CHUNK]
+            out = fn(tf.constant(x[idx]))
+            for p in paths:
+                arr = out[p].numpy()
+                for j, i in enumerate(idx):
+                    v = arr[j]
+                    found[key(digests[i], p)] = v
+                    if cache:
+                        acc.cache.put(key(digests[i], p), v)
+    data = {p: np.stack([found[key(d, p)] for d in digests]) for p in paths}
+    return Activations(data, prepared)
+
+
+def clear_cache(model=None) -> None:
+    """Forget cached activations and results (of one model, or of every model).
+
+    Needed after changing weights with ``set_weights`` (training with ``fit`` is noticed).
+
+    Examples
+    --------
+    >>> import convviz_widgets as cv
+    >>> cv.clear_cache()
+    """
+    from ._model_access import _ACCESS
+
+    targets = [access(model)] if model is not None else list(_ACCESS.values())
+    for acc in targets:
+        acc.cache.clear()

@@ -1,0 +1,204 @@
+"""Model access: listing, resolution, one-pass capture, on every model style."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import keras
+import tensorflow as tf
+
+import convviz_widgets as cv
+from convviz_widgets.compute import access, run_model
+
+from conftest import make_nested, make_sequential, random_images
+
+
+def oracle(style, model, x):
+    """Layer outputs computed independently, by chaining the layers by hand."""
+    x = tf.constant(x)
+    L = model.get_layer if style != "subclassed" else None
+    if style == "sequential":
+        a = L("conv_a")(x)
+        return {"conv_a": a, "conv_b": L("conv_b")(L("pool_a")(a))}
+    if style == "functional":
+        s = L("stem")(x)
+        sh = L("shared")
+        a, b = sh(s), sh(L("side")(s))
+        return {"stem": s, "shared": a, "last_conv": L("last_conv")(L("concat")([a, b]))}
+    if style == "nested":
+        base = model.get_layer("vgg16")
+        y = x
+        out = {}
+        for lay in base.layers:
+            y = lay(y)
+            out["vgg16/" + lay.name] = y
+        out["vgg16"] = y
+        out["conv2d"] = model.get_layer("conv2d")(y)
+        return out
+    if style == "subclassed":
+        c1 = model.block1.layers[0](x)
+        b1 = model.block1.layers[1](c1)
+        c2 = model.block2.layers[0](tf.nn.relu(b1) * 1.5 - 0.1)
+        return {"block1/conv1": c1, "block1": b1, "block2/conv2": c2}
+    if style == "grayscale":
+        # A functional sub-model is an independent route for a plain (non-nested) graph.
+        names = ["dconv64", "conv64_1", "uconv128", "uconv64"]
+        sub = keras.Model(model.inputs, [model.get_layer(n).output for n in names])
+        return dict(zip(names, sub(x, training=False)))
+    raise AssertionError(style)
+
+
+def test_capture_matches_independent_computation(models, style):
+    model = models[style]
+    x = random_images(model, n=2, seed=7)
+    want = oracle(style, model, x)
+    acts = cv.activations(model, x, list(want), cache=False)
+    for path, ref in want.items():
+        assert acts[path].shape == tuple(ref.shape), path
+        np.testing.assert_allclose(acts[path], np.asarray(ref), rtol=1e-4, atol=1e-5,
+                                   err_msg=path)
+
+
+def test_capture_is_one_forward_pass(models, style):
+    """All requested layers come from a single model call."""
+    model = models[style]
+    acc = access(model)
+    calls = []
+    original = model.call
+
+    def counting(*a, **k):
+        calls.append(1)
+        return original(*a, **k)
+
+    paths = [i.path for i in cv.conv_layers(model, kind="spatial")]
+    object.__setattr__(model, "call", counting)
+    try:
+        run_model(acc, tf.constant(random_images(model, 1)), paths)
+    finally:
+        object.__delattr__(model, "call")
+    assert len(calls) == 1
+
+
+def test_listing_paths_and_shapes(models):
+    nested = cv.conv_layers(models["nested"])
+    paths = [i.path for i in nested]
+    assert paths[:5] == ["vgg16", "vgg16/block1_conv1", "vgg16/block1_conv2",
+                         "vgg16/block1_pool", "vgg16/block2_conv1"]
+    info = {i.path: i for i in nested}
+    assert info["vgg16/block1_conv1"].output_shape == (None, 150, 150, 5)
+    assert info["vgg16/block1_conv1"].kernel_shape == (3, 3, 3, 5)
+    assert info["vgg16/block1_conv1"].params == 3 * 3 * 3 * 5 + 5
+    assert info["vgg16/block1_conv1"].depth == 1
+    assert info["vgg16"].is_container and info["vgg16"].output_shape == (None, 37, 37, 7)
+    assert info["conv2d"].output_shape == (None, 35, 35, 6)
+    # Dense layers are neither spatial nor convolutional
+    assert "dense" not in paths
+
+    sub = {i.path: i for i in cv.conv_layers(models["subclassed"])}
+    assert sub["block1/conv1"].output_shape == (None, 40, 56, 5)
+    assert sub["block2/conv2"].kernel_shape == (3, 3, 5, 7)
+
+    kinds = {i.path for i in cv.conv_layers(models["functional"], kind="kernel")}
+    assert kinds == {"stem", "shared", "side", "last_conv"}
+    shared = cv.resolve_layer(models["functional"], "shared")
+    assert shared.calls == 2
+    spatial = {i.path for i in cv.conv_layers(models["grayscale"], kind="spatial")}
+    assert {"conv64_1", "cat1", "up2", "final_conv1"} <= spatial
+
+
+def test_layer_infos_are_frozen(models):
+    info = cv.conv_layers(models["sequential"])[0]
+    with pytest.raises(Exception):
+        info.path = "x"
+
+
+@pytest.mark.parametrize("how", ["path", "name", "object"])
+def test_resolve(models, how):
+    model = models["nested"]
+    obj = model.get_layer("vgg16").get_layer("block2_conv1")
+    arg = {"path": "vgg16/block2_conv1", "name": "block2_conv1", "object": obj}[how]
+    assert cv.resolve_layer(model, arg).path == "vgg16/block2_conv1"
+
+
+def test_unknown_layer_suggests_closest(models):
+    with pytest.raises(ValueError) as e:
+        cv.resolve_layer(models["nested"], "block2_conv")
+    assert "vgg16/block2_conv1" in str(e.value) and "conv_layers" in str(e.value)
+    with pytest.raises(ValueError, match="not part of model"):
+        cv.resolve_layer(models["nested"], keras.layers.Dense(3))
+
+
+def test_ambiguous_name_asks_for_path():
+    def block(name):
+        return keras.Sequential([keras.Input((16, 20, 3)),
+                                 keras.layers.Conv2D(3, 3, padding="same", name="conv")], name=name)
+
+    inp = keras.Input((16, 20, 3))
+    model = keras.Model(inp, block("b2")(block("b1")(inp)))
+    with pytest.raises(ValueError, match="ambiguous") as e:
+        cv.resolve_layer(model, "conv")
+    assert "b1/conv" in str(e.value) and "b2/conv" in str(e.value)
+    assert cv.resolve_layer(model, "b2/conv").path == "b2/conv"
+
+
+def test_unbuilt_model_error_says_how_to_fix():
+    model = keras.Sequential([keras.layers.Conv2D(3, 3), keras.layers.Flatten()])
+    with pytest.raises(cv.ModelNotBuiltError, match=r"model\.build\(\(None, height, width"):
+        cv.conv_layers(model)
+    model.build((None, 20, 24, 3))  # after following the advice it works
+    assert cv.conv_layers(model)[0].output_shape == (None, 18, 22, 3)
+
+
+def test_not_a_model():
+    with pytest.raises(TypeError, match="keras.Model"):
+        cv.conv_layers(object())
+
+
+def test_fully_convolutional_any_size():
+    inp = keras.Input((None, None, 3))
+    model = keras.Model(inp, keras.layers.Conv2D(5, 3, name="c")(inp))
+    assert cv.resolve_layer(model, "c").output_shape == (None, None, None, 5)
+    for shape in [(1, 20, 33, 3), (2, 17, 9, 3)]:
+        a = cv.activations(model, np.random.rand(*shape).astype("float32"), "c")
+        assert a["c"].shape == (shape[0], shape[1] - 2, shape[2] - 2, 5)
+        assert a.resized_from is None
+
+
+def test_capture_from_worker_thread_while_main_traces(models):
+    """Patching is guarded: concurrent captures from two threads both get correct results."""
+    import threading
+
+    model = models["sequential"]
+    x = random_images(model, 1, seed=3)
+    ref = cv.activations(model, x, "conv_b", cache=False)["conv_b"]
+    out = {}
+
+    def work(k):
+        out[k] = cv.activations(model, x, ["conv_b", "conv_a"] if k else "conv_b",
+                                cache=False)["conv_b"]
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(2)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    for v in out.values():
+        np.testing.assert_allclose(v, ref, rtol=1e-5)
+
+
+def test_compute_does_not_import_widget_libraries():
+    """The boundary: compute/ loads no widget library. TensorFlow itself pulls in IPython and
+    traitlets on this stack, so those are compared with a bare `import tensorflow, keras`."""
+    probe = ("import sys, {mod}; print(sorted(m for m in ('ipywidgets', 'anywidget', 'ipycanvas', "
+             "'traitlets', 'IPython', 'ipykernel', 'comm') if m in sys.modules))")
+
+    def loaded(mod):
+        r = subprocess.run([sys.executable, "-c", probe.format(mod=mod)], capture_output=True,
+                           text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+        return set(eval(r.stdout.strip().splitlines()[-1]))
+
+    baseline = loaded("tensorflow, keras")
+    ours = loaded("convviz_widgets.compute")
+    assert not ours & {"ipywidgets", "anywidget", "ipycanvas", "ipykernel", "comm"}, ours
+    assert ours <= baseline, ours - baseline
