@@ -1,0 +1,249 @@
+"""Kernels, activations, image preparation and the activation cache."""
+
+import numpy as np
+import pytest
+
+import keras
+import tensorflow as tf
+
+import convviz_widgets as cv
+from convviz_widgets.compute import ByteLRU, access, prepare_images
+
+from conftest import random_images
+
+
+# ------------------------------------------------------------------------------------ kernels
+def test_kernels_match_stored_weights_every_style(models, style):
+    model = models[style]
+    for info in cv.conv_layers(model, kind="kernel"):
+        w = cv.kernels(model, info.path)
+        layer = access(model).layer(info.path)
+        stored = np.asarray(layer.kernel)
+        assert w.dtype == np.float32 and w.shape == info.kernel_shape
+        np.testing.assert_array_equal(w, stored)  # Conv2D: returned as stored
+
+
+def test_kernel_of_nested_layer_by_path(models):
+    w = cv.kernels(models["nested"], "vgg16/block2_conv1")
+    ref = models["nested"].get_layer("vgg16").get_layer("block2_conv1").get_weights()[0]
+    np.testing.assert_array_equal(w, ref)
+    assert w.shape == (3, 3, 5, 7)
+
+
+def test_transpose_and_depthwise_kernels():
+    inp = keras.Input((12, 10, 3))
+    x = keras.layers.Conv2DTranspose(5, 3, name="up")(inp)
+    x = keras.layers.DepthwiseConv2D(3, depth_multiplier=2, name="dw")(x)
+    model = keras.Model(inp, x)
+    up = cv.kernels(model, "up")
+    stored = model.get_layer("up").get_weights()[0]  # Keras: (kh, kw, out=5, in=3)
+    assert stored.shape == (3, 3, 5, 3) and up.shape == (3, 3, 3, 5)
+    np.testing.assert_array_equal(up[:, :, 1, 4], stored[:, :, 4, 1])
+    dw = cv.kernels(model, "dw")
+    stored = model.get_layer("dw").get_weights()[0]  # (kh, kw, cin=5, mult=2)
+    assert dw.shape == (3, 3, 1, 10)
+    # output channel c*m + j reads input channel c with multiplier j
+    np.testing.assert_array_equal(dw[:, :, 0, 3 * 2 + 1], stored[:, :, 3, 1])
+    # and that is the order Keras writes them: check against the layer's actual output
+    x = np.random.default_rng(0).random((1, 14, 12, 5)).astype("float32")
+    out = model.get_layer("dw")(x).numpy()
+    manual = sum(x[0, i:i + 12, j:j + 10, 3] * stored[i, j, 3, 1]
+                 for i in range(3) for j in range(3)) + model.get_layer("dw").get_weights()[1][7]
+    np.testing.assert_allclose(out[0, :, :, 7], manual, rtol=1e-4, atol=1e-5)
+
+
+def test_kernel_errors(models):
+    with pytest.raises(ValueError, match="has no 2-D convolution kernel.*conv_a"):
+        cv.kernels(models["sequential"], "pool_a")
+    with pytest.raises(ValueError, match="no 2-D convolution kernel"):
+        cv.kernels(models["sequential"], "predictions")
+
+
+def test_kernel_stats_dead_filters(models):
+    model = keras.models.clone_model(models["sequential"])
+    model.set_weights(models["sequential"].get_weights())
+    w, b = model.get_layer("conv_b").get_weights()
+    w[..., [1, 4]] = 0.0  # two dead filters
+    w[..., 2] *= 1e-6  # numerically dead too
+    model.get_layer("conv_b").set_weights([w, b])
+    s = cv.kernel_stats(model, "conv_b")
+    assert s.dead.tolist() == [False, True, True, False, True, False, False]
+    assert s.dead_fraction == pytest.approx(3 / 7)
+    np.testing.assert_allclose(s.norms, np.sqrt((w.reshape(-1, 7) ** 2).sum(0)), rtol=1e-5)
+    assert s.vmin == pytest.approx(w.min()) and s.vmax == pytest.approx(w.max())
+    assert not cv.kernel_stats(model, "conv_a").dead.any()
+
+
+# -------------------------------------------------------------------------------- activations
+def test_activations_all_spatial_layers_by_default(models, style):
+    model = models[style]
+    x = random_images(model, 3, seed=1)
+    acts = cv.activations(model, x)
+    spatial = [i for i in cv.conv_layers(model, kind="spatial")]
+    assert list(acts) == [i.path for i in spatial]
+    for info in spatial:
+        a = acts[info.path]
+        assert a.dtype == np.float32 and a.shape[0] == 3
+        assert a.shape[1:] == tuple(d if d is not None else a.shape[k + 1]
+                                    for k, d in enumerate(info.output_shape[1:]))
+    np.testing.assert_array_equal(acts.images, x)
+
+
+def test_channel_stats_and_sparsity(models):
+    model = models["sequential"]
+    x = random_images(model, 2, seed=2)
+    acts = cv.activations(model, x, ["conv_a", "conv_b"])
+    a = acts["conv_b"]
+    st = acts.stats("conv_b")
+    np.testing.assert_allclose(st.mean, a.mean(axis=(1, 2)), rtol=1e-5)
+    np.testing.assert_array_equal(st.max, a.max(axis=(1, 2)))
+    np.testing.assert_array_equal(st.blank, (a <= 0).all(axis=(1, 2)))
+    np.testing.assert_allclose(st.blank_fraction, st.blank.mean(axis=1))
+    sp = acts.sparsity()
+    assert list(sp) == ["conv_a", "conv_b"] and all(0 <= v <= 1 for v in sp.values())
+
+
+def test_deeper_layers_sparser_with_dead_relu_channels():
+    """A channel whose filter and bias are zero never fires: it must count as blank."""
+    model = keras.Sequential([keras.Input((20, 30, 3)),
+                              keras.layers.Conv2D(4, 3, activation="relu", name="c")])
+    w, b = model.get_layer("c").get_weights()
+    w[..., 0], b[0] = 0, -1.0
+    model.get_layer("c").set_weights([w, b])
+    acts = cv.activations(model, np.random.default_rng(0).random((2, 20, 30, 3)))
+    assert acts.stats("c").blank[:, 0].all()
+    assert acts.sparsity()["c"] >= 0.25
+
+
+def test_uint8_resize_and_channel_conversion(models):
+    model = models["sequential"]  # 40x56x3
+    rng = np.random.default_rng(0)
+    img = (rng.random((80, 112, 3)) * 255).astype(np.uint8)
+    acts = cv.activations(model, img, "conv_a")
+    assert acts.resized_from == (80, 112) and acts["conv_a"].shape == (1, 40, 56, 5)
+    ref = tf.image.resize(img[None].astype("float32") / 255, (40, 56), antialias=True)
+    np.testing.assert_allclose(acts.images, np.clip(ref.numpy(), 0, 1), atol=1e-5)
+    gray = rng.random((40, 56)).astype(np.float32)  # (h, w) grayscale for an RGB model
+    acts = cv.activations(model, gray, "conv_a")
+    assert acts.converted_channels == (1, 3)
+    np.testing.assert_allclose(acts.images[0, ..., 1], gray)
+    unet = models["grayscale"]  # RGB image for a 1-channel model
+    rgb = rng.random((64, 48, 3)).astype(np.float32)
+    acts = cv.activations(unet, rgb, "dconv64")
+    assert acts.converted_channels == (3, 1)
+    np.testing.assert_allclose(acts.images[0, ..., 0], rgb @ [0.299, 0.587, 0.114], rtol=1e-5)
+
+
+def test_float_0_255_images_are_detected(models):
+    model = models["sequential"]
+    x = random_images(model, 1)
+    a = cv.activations(model, x, "conv_a", cache=False)["conv_a"]
+    b = cv.activations(model, x * 255.0, "conv_a", cache=False)["conv_a"]
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("bad, exc, msg", [
+    (np.zeros(10), ValueError, "1-D"),
+    (np.zeros((2, 3, 4, 5, 3)), ValueError, "5-D"),
+    (np.zeros((0, 40, 56, 3)), ValueError, "empty"),
+    (np.zeros((40, 56, 4)), ValueError, r"images\[\.\.\., :3\]"),
+    (np.full((40, 56, 3), np.nan), ValueError, "NaN"),
+    (np.full((40, 56, 3), -50.0), ValueError, "preprocess="),
+    (np.zeros((40, 56, 3), dtype=object), TypeError, "numeric"),
+    (np.zeros((40, 56, 2)), ValueError, "batch"),
+])
+def test_bad_images_raise_clear_errors(models, bad, exc, msg):
+    with pytest.raises(exc, match=msg):
+        cv.activations(models["sequential"], bad, "conv_a")
+
+
+def test_preprocess_is_applied_and_checked(models):
+    model = models["sequential"]
+    x = random_images(model, 1)
+    pre = lambda t: t * 2.0 - 1.0  # noqa: E731
+    a = cv.activations(model, x, "conv_a", preprocess=pre)["conv_a"]
+    ref = model.get_layer("conv_a")(tf.constant(x * 2 - 1)).numpy()
+    np.testing.assert_allclose(a, ref, rtol=1e-5, atol=1e-6)
+
+    def broken(t):
+        raise KeyError("oops")
+
+    with pytest.raises(ValueError, match="preprocess raised KeyError"):
+        cv.activations(model, x, "conv_a", preprocess=broken)
+    with pytest.raises(ValueError, match="preprocess returned shape"):
+        cv.activations(model, x, "conv_a", preprocess=lambda t: t[:, :10])
+
+
+def test_layer_without_spatial_output(models):
+    with pytest.raises(ValueError, match="not a feature map"):
+        cv.activations(models["nested"], random_images(models["nested"], 1), "dense")
+
+
+# ----------------------------------------------------------------------------------- caching
+def test_cache_rereads_without_running_the_model(models):
+    model = models["functional"]
+    x = random_images(model, 2, seed=11)
+    cv.clear_cache(model)
+    first = cv.activations(model, x, ["stem", "last_conv"])
+    runs = []
+    original = model.call
+
+    def counting(*a, **k):
+        runs.append(1)
+        return original(*a, **k)
+
+    object.__setattr__(model, "call", counting)
+    try:
+        again = cv.activations(model, x[::-1], ["last_conv"])  # subset, other order: all cached
+        one = cv.activations(model, x[1], "stem")
+    finally:
+        object.__delattr__(model, "call")
+    assert runs == []
+    np.testing.assert_array_equal(again["last_conv"], first["last_conv"][::-1])
+    np.testing.assert_array_equal(one["stem"][0], first["stem"][1])
+
+
+def test_training_invalidates_cache(models):
+    model = make = None
+    from conftest import make_sequential
+
+    model = make_sequential()
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    x = random_images(model, 4, seed=5)
+    before = cv.activations(model, x, "conv_b")["conv_b"]
+    model.fit(x, np.array([0, 1, 2, 3]), epochs=1, verbose=0)
+    after = cv.activations(model, x, "conv_b")["conv_b"]
+    assert not np.allclose(before, after)
+
+
+def test_byte_lru_bounds_and_order():
+    c = ByteLRU(max_bytes=1000)
+    c.put("a", np.zeros(100, np.float32))  # 400 B
+    c.put("b", np.zeros(100, np.float32))  # 800 B
+    assert c.get("a") is not None  # a is now most recent
+    c.put("c", np.zeros(100, np.float32))  # 1200 B > 1000: evict b (least recent)
+    assert "b" not in c and "a" in c and "c" in c and c.nbytes == 800
+    c.put("huge", np.zeros(1000, np.float32))  # larger than the whole cache: not stored
+    assert "huge" not in c and c.nbytes == 800
+    c.resize(400)
+    assert len(c) == 1 and c.nbytes == 400
+
+
+def test_activation_cache_is_bounded(models):
+    model = models["sequential"]
+    acc = access(model)
+    old = acc.cache.max_bytes
+    acc.cache.resize(200_000)
+    try:
+        for seed in range(30):
+            cv.activations(model, random_images(model, 1, seed=100 + seed))
+        assert acc.cache.nbytes <= 200_000
+    finally:
+        acc.cache.resize(old)
+
+
+def test_prepare_images_batch_list():
+    p = prepare_images([np.zeros((8, 9, 3)), np.ones((8, 9, 3))], (None, 8, 9, 3))
+    assert p.images.shape == (2, 8, 9, 3) and p.resized_from is None
+    with pytest.raises(ValueError, match="share one shape"):
+        prepare_images([np.zeros((8, 9, 3)), np.ones((8, 10, 3))], (None, 8, 9, 3))
