@@ -1,0 +1,83 @@
+"""Static figures: they show the computed values, on the documented scales."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+
+import convviz_widgets as cv
+from convviz_widgets import plotting
+
+from conftest import random_images
+
+
+def _image_of(fig):
+    ax = fig.axes[0]
+    return ax.images[0]
+
+
+def test_filter_slices_shared_symmetric_scale_and_blank_cells(models):
+    model = models["nested"]
+    fig = plotting.plot_filter_slices(model, "vgg16/block2_conv1", 3, cols=4)
+    im = _image_of(fig)
+    w = cv.kernels(model, "vgg16/block2_conv1")[..., 3]  # (3, 3, 5): 5 slices in a 4-wide grid
+    data = np.asarray(im.get_array())
+    assert data.shape == (2 * 3 + 1, 4 * 3 + 3)
+    np.testing.assert_allclose(data[:3, 4:7], w[:, :, 1])  # slice 1 at row 0, col 1
+    np.testing.assert_allclose(data[4:7, :3], w[:, :, 4])  # slice 4 starts row 1
+    assert np.isnan(data[4:7, 4:]).all()  # unused cells blank
+    lo, hi = im.get_clim()
+    assert lo == -hi == pytest.approx(-np.abs(w).max())
+
+
+def test_kernel_matrix_marks_dead_filters(models):
+    import keras
+
+    model = keras.models.clone_model(models["sequential"])
+    model.set_weights(models["sequential"].get_weights())
+    w, b = model.get_layer("conv_b").get_weights()
+    w[..., 2] = 0
+    model.get_layer("conv_b").set_weights([w, b])
+    fig = plotting.plot_kernel_matrix(model, "conv_b")
+    assert len(fig.axes[0].patches) == 1  # one red frame
+    assert "dead filters 1" in fig.axes[0].get_title()
+    data = np.asarray(_image_of(fig).get_array())
+    assert data.shape == (7 * 4 - 1, 5 * 4 - 1)
+    np.testing.assert_allclose(data[4:7, 8:11], w[:, :, 2, 1])  # filter 1, channel 2
+
+
+def test_rgb_filters(models):
+    fig = plotting.plot_rgb_filters(models["sequential"], "conv_a")
+    data = np.asarray(_image_of(fig).get_array())
+    assert data.shape[-1] == 3 and 0 <= data.min() and data.max() <= 1
+    with pytest.raises(ValueError, match="3 channels"):
+        plotting.plot_rgb_filters(models["sequential"], "conv_b")
+
+
+@pytest.mark.parametrize("mode", ["channel", "layer"])
+def test_activation_grid_values_and_blank_marks(models, mode):
+    model = models["sequential"]
+    x = random_images(model, 1, seed=4)
+    fig = plotting.plot_activation_grid(model, x[0], "conv_b", cols=4, normalize=mode)
+    a = cv.activations(model, x, "conv_b")["conv_b"][0]
+    data = np.asarray(_image_of(fig).get_array())
+    h, w = a.shape[:2]
+    expect = plotting.normalize_channels(a, mode)
+    np.testing.assert_allclose(data[:h, (w + 1):(2 * w + 1)], expect[..., 1], atol=1e-6)
+    blank = int((a.max(axis=(0, 1)) <= 0).sum())
+    assert len(fig.axes[0].lines) == 2 * blank
+    assert "blank" in fig.axes[0].get_title()
+
+
+def test_channel_and_sparsity_figures(models):
+    model = models["grayscale"]
+    x = random_images(model, 2, seed=1)
+    fig = plotting.plot_channel(model, x[0], "uconv64", 2)
+    a = cv.activations(model, x[:1], "uconv64")["uconv64"][0, :, :, 2]
+    np.testing.assert_allclose(np.asarray(fig.axes[1].images[0].get_array()), a)
+    with pytest.raises(ValueError, match="use 0 to 4"):
+        plotting.plot_channel(model, x[0], "uconv64", 5)
+    fig = plotting.plot_sparsity(model, x)
+    assert len(fig.axes[0].patches) == len(cv.conv_layers(model, kind="spatial"))
