@@ -137,7 +137,8 @@ def activations(model, images, layers: Iterable | str | None = None,
     Returns
     -------
     Activations
-        ``{path: (n, h, w, c) float32}`` with ``.images``, ``.resized_from``, ``.stats(path)`` and
+        ``{path: (n, h, w, c) float32}`` (read-only when served from the cache; copy before
+        editing) with ``.images``, ``.resized_from``, ``.stats(path)`` and
         ``.sparsity()``.
 
     Raises
@@ -196,10 +197,16 @@ def activations(model, images, layers: Iterable | str | None = None,
                 arr = out[p].numpy()
                 for j, i in enumerate(idx):
                     v = arr[j]
+                    # Cached arrays are shared by every reader: freeze them so a caller's
+                    # in-place edit cannot corrupt what the next view shows.
+                    v.flags.writeable = False
                     found[key(digests[i], p)] = v
                     if cache:
                         acc.cache.put(key(digests[i], p), v)
-    data = {p: np.stack([found[key(d, p)] for d in digests]) for p in paths}
+    if len(digests) == 1:  # the widgets' case: a read-only view, no copy of megabytes
+        data = {p: found[key(digests[0], p)][None] for p in paths}  # (h,w,c) -> (1,h,w,c)
+    else:
+        data = {p: np.stack([found[key(d, p)] for d in digests]) for p in paths}
     return Activations(data, prepared)
 
 
