@@ -512,6 +512,21 @@ def conv_layers(model, kind: str = "all") -> list[LayerInfo]:
     return [i for i in infos if i.has_kernel or (i.is_spatial and i.calls > 0)]
 
 
+def model_layers(model) -> list[LayerInfo]:
+    """Every layer of the model, nested ones included — the data of ``model.summary()``.
+
+    Unlike :func:`conv_layers` this keeps dense, flatten and other non-spatial layers, in model
+    order with their nesting ``depth``, so a summary panel can show nested models expandable.
+
+    Examples
+    --------
+    >>> import convviz_widgets as cv
+    >>> [i.path for i in cv.model_layers(cv.demo_model())][-1]             # doctest: +SKIP
+    'predictions'
+    """
+    return list(access(model).infos().values())
+
+
 def require_spatial(model, layer, what: str) -> str:
     """Resolve ``layer`` and check it outputs a feature map; return its path."""
     info = resolve_layer(model, layer)

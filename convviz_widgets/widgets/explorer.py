@@ -1,0 +1,312 @@
+"""The linked Explorer: the four views behind one layer dropdown, one filter slider, one image."""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as w
+import numpy as np
+import traitlets
+
+from ._activation_viewer import ActivationViewer
+from ._base import enable_colab_widgets
+from ._i18n import check_lang, tr, translate_tree
+from ._kernel_viewer import KernelViewer
+from .filter_maximizer import FilterMaximizer
+from .gradcam_viewer import GradCAMViewer
+
+
+def _shape_text(shape) -> str:
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
+
+
+def summary_html(infos, lang: str = "en") -> str:
+    """A ``model.summary()``-like table; nested models fold open with ``<details>``.
+
+    Pure HTML (no script), so it renders the same in every front end, Colab included.
+    """
+    rows: list[str] = []
+    open_blocks: list[int] = []  # depths of <details> blocks currently open
+
+    def close_to(depth):
+        while open_blocks and open_blocks[-1] >= depth:
+            rows.append("</table></details>")
+            open_blocks.pop()
+
+    head = tr("summary_head", lang).split(" · ")
+    header = "".join(f"<th style='text-align:left;padding:2px 10px'>{h}</th>" for h in head)
+    rows.append(f"<table style='border-collapse:collapse;font-family:monospace;font-size:12px'>"
+                f"<tr>{header}</tr>")
+    for info in infos:
+        close_to(info.depth + 1)
+        cells = (f"<td style='padding:1px 10px'>{html.escape(info.name)}</td>"
+                 f"<td style='padding:1px 10px'>{info.class_name}</td>"
+                 f"<td style='padding:1px 10px'>{_shape_text(info.output_shape)}</td>"
+                 f"<td style='padding:1px 10px;text-align:right'>{info.params:,}</td>")
+        if info.is_container:
+            rows.append(
+                f"<tr><td colspan='4'><details class='convviz-nested' "
+                f"style='margin-left:{12 * info.depth}px'><summary><b>"
+                f"{html.escape(info.path)}</b> ({info.class_name}, "
+                f"{_shape_text(info.output_shape)}, {info.params:,} params)</summary>"
+                f"<table style='border-collapse:collapse;margin-left:16px'>")
+            open_blocks.append(info.depth + 1)
+        else:
+            rows.append(f"<tr>{cells}</tr>")
+    close_to(0)
+    rows.append("</table>")
+    total = sum(i.params for i in infos if i.depth == 0)
+    rows.append(f"<div style='font-family:monospace;font-size:12px'>Total params: {total:,}</div>")
+    return "".join(rows)
+
+
+class Explorer(w.VBox):
+    """Kernels · Activations · Patterns · Grad-CAM, linked, plus a model summary.
+
+    One layer dropdown, one filter slider and one image selection drive all four views.
+    Selecting a channel anywhere (the slider, a tile of the activation grid, a row of the
+    kernel matrix) selects it everywhere: its kernel, its activation map, its maximised pattern,
+    and its rank among the Grad-CAM channel weights for the current class.
+
+    Parameters
+    ----------
+    model : keras.Model, optional
+        Any built image model; default: the bundled demo model.
+    images : array-like or list, optional
+        Images to explore; default: the bundled demo scenes.
+    class_names : list of str, optional
+        Output class names (default: the demo model's, else ``class k``).
+    preprocess : callable, optional
+        Display images in [0, 1] → model input, with TF ops.
+    lang : {"en", "es", "pt"}
+        Language of the labels.
+    labels : array-like, optional
+        Class labels of ``images`` for Grad-CAM's best/worst gallery.
+
+    Attributes
+    ----------
+    layer : str
+        The shared layer path; settable.
+    filter_index : int
+        The shared filter/channel; settable.
+    image_index : int
+        The shared image; settable.
+    kernels, activations, patterns, gradcam : widgets
+        The four linked views (a :class:`KernelViewer`, :class:`ActivationViewer`,
+        :class:`FilterMaximizer` and :class:`GradCAMViewer`).
+
+    Examples
+    --------
+    >>> import convviz_widgets as cv
+    >>> ex = cv.Explorer()                        # doctest: +SKIP
+    >>> ex.layer = "block2_conv1"; ex.filter_index = 7   # doctest: +SKIP
+    >>> ex                                        # doctest: +SKIP
+    """
+
+    layer = traitlets.Unicode("")
+    filter_index = traitlets.Int(0)
+    image_index = traitlets.Int(0)
+
+    def __init__(self, model=None, images=None, class_names=None, preprocess=None, lang="en",
+                 labels=None, **kwargs):
+        enable_colab_widgets()
+        self.lang = check_lang(lang)
+        if model is None:
+            from .._demo import demo_model
+
+            model = demo_model()
+        self.model = model
+        from ..compute import conv_layers, model_layers
+
+        infos = conv_layers(model, kind="all")
+        if not infos:
+            raise ValueError(f"Model {getattr(model, 'name', '')!r} has no convolution or "
+                             "feature-map layer to explore.")
+        self._infos = {i.path: i for i in infos}
+        self._guard = 0
+
+        self.kernels = KernelViewer(model)
+        self.activations = ActivationViewer(model, images, preprocess=preprocess)
+        self.patterns = FilterMaximizer(model, preprocess=preprocess)
+        self.gradcam = GradCAMViewer(model, images if images is not None else None,
+                                     labels=labels, class_names=class_names,
+                                     preprocess=preprocess)
+        views = (self.kernels, self.activations, self.patterns, self.gradcam)
+        # The views keep their own controls for standalone use; here one set drives them all.
+        hidden = [getattr(v, n, None) for v in views for n in ("_layer_dd", "_slider")]
+        hidden += [getattr(self.gradcam, "_image_dd", None), getattr(self.gradcam, "_upload", None)]
+        for ctl in hidden:
+            if ctl is not None:
+                ctl.layout.display = "none"
+
+        self._layer_dd = w.Dropdown(options=[(self._label(i), i.path) for i in infos],
+                                    description="layer", layout=w.Layout(width="480px"))
+        self._slider = w.IntSlider(min=0, max=0, description="filter", continuous_update=True,
+                                   layout=w.Layout(width="440px"))
+        # The activation viewer's image menu and upload become the shared image selection.
+        image_bar = w.HBox([self.activations._image_dd, self.activations._upload])
+        self._rank = w.HTML(layout=w.Layout(min_height="1.4em"))
+        self._notes = {v: w.HTML() for v in views}
+        pages = [w.VBox([self._notes[v], v]) for v in views]
+        self._summary = w.HTML(summary_html(model_layers(model), self.lang))
+        pages.append(self._summary)
+        self.tabs = w.Tab(children=pages)
+        for k, title in enumerate(("Kernels", "Activations", "Patterns", "Grad-CAM", "Model")):
+            self.tabs.set_title(k, tr(title, self.lang))
+        super().__init__(**kwargs)
+        self.children = [image_bar, w.HBox([self._layer_dd, self._slider]), self._rank,
+                         self.tabs]
+        self.add_class("convviz-explorer")
+
+        self._layer_dd.observe(lambda c: self._set("layer", c["new"]), "value")
+        self._slider.observe(lambda c: self._set("filter_index", c["new"]), "value")
+        for view in (self.kernels, self.activations, self.patterns):
+            view.observe(self._from_view, names=["filter_index", "layer"])
+        self.activations.observe(self._from_images, names=["image_index", "images"])
+        self.gradcam.observe(self._from_gradcam, names=["result"])
+
+        first = next((i.path for i in infos if i.has_kernel), infos[0].path)
+        self.image_index = self.activations.image_index
+        self.layer = first
+        translate_tree(self, self.lang)
+
+    # -- helpers ------------------------------------------------------------------------------
+    @staticmethod
+    def _label(info) -> str:
+        shape = "×".join("?" if d is None else str(d) for d in info.output_shape[1:])
+        kind = "conv" if info.has_kernel else info.class_name
+        return f"{info.path}  ({kind}, {shape})"
+
+    def _channels(self, path: str) -> int:
+        info = self._infos[path]
+        if info.is_spatial and info.output_shape[-1]:
+            return int(info.output_shape[-1])
+        return int(info.kernel_shape[-1])
+
+    def _set(self, name, value):
+        if not self._guard:
+            setattr(self, name, value)
+
+    # -- shared state -> views ----------------------------------------------------------------
+    @traitlets.validate("layer")
+    def _validate_layer(self, proposal):
+        from ..compute import resolve_layer
+
+        value = proposal["value"]
+        path = value if value in self._infos else resolve_layer(self.model, value).path
+        if path not in self._infos:
+            raise traitlets.TraitError(
+                f"Layer {path!r} has neither a kernel nor a feature map to explore; choose one "
+                f"of {list(self._infos)[:8]}.")
+        return path
+
+    @traitlets.validate("filter_index")
+    def _validate_filter(self, proposal):
+        n = self._channels(self.layer) if self.layer else 1
+        value = int(proposal["value"])
+        if not 0 <= value < n:
+            raise traitlets.TraitError(f"filter_index {value} is out of range for layer "
+                                       f"{self.layer!r}, which has {n}: use 0 to {n - 1}.")
+        return value
+
+    @traitlets.observe("layer")
+    def _on_layer(self, change):
+        path = change["new"]
+        n = self._channels(path)
+        self._guard += 1
+        try:
+            self._layer_dd.value = path
+            self._slider.max = max(self._slider.max, n - 1)
+            f = min(self.filter_index, n - 1)
+            self._slider.value = f
+            self._slider.max = n - 1
+        finally:
+            self._guard -= 1
+        for view in (self.kernels, self.activations, self.patterns, self.gradcam):
+            note = self._notes[view]
+            if path in getattr(view, "_layers", {}) or (
+                    view is self.gradcam and self._infos[path].is_spatial):
+                try:
+                    view.layer = path
+                    note.value = ""
+                except Exception as exc:  # noqa: BLE001 - shown in the tab, the rest goes on
+                    note.value = f"<span style='color:#b00020'>{html.escape(str(exc))}</span>"
+            else:
+                key = "no_kernel" if view is self.kernels else "no_map"
+                note.value = ("<span style='color:#555'>" + html.escape(
+                    tr(key, self.lang, path=path, shown=view.layer)) + "</span>")
+        if self.filter_index != f:
+            self.filter_index = f
+        else:
+            self._push_filter(f)
+
+    @traitlets.observe("filter_index")
+    def _on_filter(self, change):
+        self._guard += 1
+        try:
+            self._slider.value = change["new"]
+        finally:
+            self._guard -= 1
+        self._push_filter(change["new"])
+
+    def _push_filter(self, f: int) -> None:
+        for view in (self.kernels, self.activations, self.patterns):
+            if view.layer == self.layer and view.filter_index != f:
+                try:
+                    view.filter_index = f
+                except Exception as exc:  # noqa: BLE001
+                    self._notes[view].value = (f"<span style='color:#b00020'>"
+                                               f"{html.escape(str(exc))}</span>")
+        self._update_rank()
+
+    @traitlets.observe("image_index")
+    def _on_image(self, change):
+        if self.activations.image_index != change["new"]:
+            self.activations.image_index = change["new"]
+        if self.gradcam.image_index != change["new"] and change["new"] < len(self.gradcam.images):
+            self.gradcam.image_index = change["new"]
+
+    # -- views -> shared state ----------------------------------------------------------------
+    def _from_view(self, change):
+        view = change["owner"]
+        if self._guard or view.layer != self.layer and change["name"] == "filter_index":
+            return
+        if change["name"] == "layer" and change["new"] != self.layer:
+            self.layer = change["new"]
+        elif change["name"] == "filter_index" and change["new"] != self.filter_index:
+            self.filter_index = change["new"]
+
+    def _from_images(self, change):
+        if change["name"] == "images":
+            # An upload in the shared image bar reaches Grad-CAM too.
+            self.gradcam.images = list(self.activations.images)
+            self.gradcam.image_index = self.activations.image_index
+            return
+        if change["new"] != self.image_index:
+            self.image_index = change["new"]
+
+    def _from_gradcam(self, change):
+        self._update_rank()
+
+    def _update_rank(self) -> None:
+        """Where the selected channel stands among the Grad-CAM weights of the shown class."""
+        res = self.gradcam.result
+        if res is None or res.weights is None:
+            self._rank.value = ""
+            return
+        if res.layer != self.layer:
+            self._rank.value = html.escape(tr("rank_other", self.lang, gl=res.layer))
+            return
+        weights = np.asarray(res.weights).reshape(-1)
+        f = self.filter_index
+        if f >= weights.size:
+            self._rank.value = ""
+            return
+        order = np.argsort(-weights, kind="stable")  # rank 1 = largest positive weight
+        rank = int(np.flatnonzero(order == f)[0]) + 1
+        names = getattr(self.gradcam, "class_names", None) or []
+        tgt = res.target
+        cls = names[tgt] if isinstance(tgt, (int, np.integer)) and tgt < len(names) else str(tgt)
+        self._rank.value = "<span class='convviz-rank'>" + html.escape(tr(
+            "rank", self.lang, cls=cls, path=res.layer, ch=f, wt=float(weights[f]), rank=rank,
+            n=weights.size)) + "</span>"

@@ -1,0 +1,105 @@
+"""The linked Explorer: one layer, one filter, one image drive the four views."""
+
+import numpy as np
+import pytest
+
+import convviz_widgets as cv
+from convviz_widgets.widgets._i18n import LANGUAGES, tr
+from convviz_widgets.widgets.explorer import Explorer, summary_html
+
+from conftest import random_images
+
+
+@pytest.fixture(scope="module")
+def nested_explorer(models):
+    model = models["nested"]
+    return Explorer(model, random_images(model, 3, seed=2), class_names=["no", "yes"])
+
+
+def test_shared_layer_and_filter_reach_every_view(nested_explorer):
+    ex = nested_explorer
+    ex.layer = "vgg16/block2_conv1"
+    ex.filter_index = 4
+    for view in (ex.kernels, ex.activations, ex.patterns):
+        assert view.layer == "vgg16/block2_conv1" and view.filter_index == 4
+    assert ex.gradcam.layer == "vgg16/block2_conv1"
+    assert ex._slider.max == 6 and ex._slider.value == 4
+
+
+def test_click_in_one_view_selects_everywhere(nested_explorer):
+    ex = nested_explorer
+    ex.layer = "vgg16/block1_conv2"
+    ex.activations.filter_index = 3  # what a click on a grid tile does
+    assert ex.filter_index == 3
+    assert ex.kernels.filter_index == 3 and ex.patterns.filter_index == 3
+    ex.kernels.filter_index = 1  # a click on a row of the kernel matrix
+    assert ex.filter_index == 1 and ex.activations.filter_index == 1
+
+
+def test_layer_without_kernel_keeps_kernel_tab_and_says_so(nested_explorer):
+    ex = nested_explorer
+    ex.layer = "vgg16/block1_conv1"
+    ex.layer = "vgg16/block1_pool"
+    assert ex.kernels.layer == "vgg16/block1_conv1"
+    assert "no convolution kernel" in ex._notes[ex.kernels].value
+    assert ex.activations.layer == "vgg16/block1_pool"
+
+
+def test_gradcam_rank_of_selected_channel(nested_explorer):
+    ex = nested_explorer
+    ex.layer = "conv2d"
+    ex.filter_index = 2
+    res = ex.gradcam.result
+    assert res is not None and res.layer == "conv2d"
+    weights = np.asarray(res.weights).reshape(-1)
+    rank = int((weights > weights[2]).sum()) + 1
+    assert f"channel 2" in ex._rank.value and f"rank {rank} of {weights.size}" in ex._rank.value
+
+
+def test_shared_image_selection(nested_explorer):
+    ex = nested_explorer
+    ex.image_index = 2
+    assert ex.activations.image_index == 2 and ex.gradcam.image_index == 2
+    ex.activations.image_index = 1  # the shared menu is the activation viewer's
+    assert ex.image_index == 1 and ex.gradcam.image_index == 1
+
+
+def test_bad_values_are_refused_and_state_kept(nested_explorer):
+    ex = nested_explorer
+    ex.layer = "conv2d"
+    ex.filter_index = 1
+    with pytest.raises(Exception, match="use 0 to 5"):
+        ex.filter_index = 6
+    with pytest.raises(ValueError, match="vgg16/block2_conv1"):
+        ex.layer = "block2_conv"
+    assert ex.layer == "conv2d" and ex.filter_index == 1
+
+
+def test_summary_panel_nested_expandable(models):
+    text = summary_html(cv.model_layers(models["nested"]))
+    assert text.count("<details") == 1 and "vgg16" in text and "dense_1" in text
+    assert f"{models['nested'].count_params():,}" in text
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_languages(models, lang):
+    model = models["sequential"]
+    ex = Explorer(model, random_images(model, 1), lang=lang)
+    assert ex._layer_dd.description == tr("layer", lang)
+    assert ex.tabs.get_title(1) == tr("Activations", lang)
+    assert ex.kernels._cmap_dd.description == tr("colormap", lang)
+    if lang != "en":
+        assert ex._layer_dd.description != "layer"
+    with pytest.raises(ValueError, match="lang must be one of"):
+        Explorer(model, random_images(model, 1), lang="fr")
+
+
+@pytest.mark.parametrize("name", ["subclassed", "grayscale", "functional"])
+def test_every_model_style(models, name):
+    model = models[name]
+    ex = Explorer(model, random_images(model, 2))
+    spatial = [i.path for i in cv.conv_layers(model, kind="spatial")]
+    ex.layer = spatial[-1]
+    ex.filter_index = ex._slider.max
+    assert ex.activations.layer == spatial[-1]
+    assert ex.activations.filter_index == ex._slider.max
