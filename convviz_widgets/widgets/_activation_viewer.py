@@ -1,0 +1,590 @@
+"""``ActivationViewer``: every channel a layer produces for an image, as a clickable grid."""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+
+import ipywidgets as w
+import numpy as np
+import traitlets
+
+from ._base import LayerViewer
+from ._canvas import put_indexed
+from ._grid import (PAGE_SIZE, GridLayout, compose_grid, grid_palette, plan_grid,
+                    resample_indices)
+from ._images import ImageList, decode_image, demo_scenes, uploaded_files
+from ._pixels import SEQUENTIAL_COLORMAPS, lut, lut_bytes, quantize, to_rgb_u8
+from ._raster import RasterView, exact_bytes
+
+#: Display size budget of the enlarged channel and of the input image, in CSS pixels.
+_ENLARGED_PX = 256
+#: Larger maps are subsampled before sending (a fully convolutional model on a big picture).
+_MAX_SEND_SIDE = 512
+#: (image, layer) frames kept with their display ranges, so going back to a layer is free.
+_KEEP_FRAMES = 6
+
+
+class _Frame:
+    """One image's activations at one layer, with the display ranges derived from them."""
+
+    def __init__(self, acts, path: str):
+        self.a = acts[path][0]  # (h, w, c) float32
+        stats = acts.stats(path)
+        self.blank = np.asarray(stats.blank[0], bool)  # (c,)
+        self.blank_fraction = float(stats.blank_fraction[0])
+        self.mean = np.asarray(stats.mean[0])
+        self.ch_lo = self.a.min(axis=(0, 1))  # (c,)
+        self.ch_hi = np.asarray(stats.max[0], np.float32)  # (c,) compute already reduced it
+        self.image = acts.images[0]  # (H, W, C) display image actually fed
+        self.resized_from = acts.resized_from
+
+    def limits(self, normalize: str) -> tuple[np.ndarray, np.ndarray]:
+        """Per-channel ``(lo, hi)`` arrays for ``"channel"``; the layer's range broadcast else."""
+        if normalize == "channel":
+            return self.ch_lo, self.ch_hi
+        lo, hi = float(self.ch_lo.min()), float(self.ch_hi.max())
+        return np.full_like(self.ch_lo, lo), np.full_like(self.ch_hi, hi)
+
+
+class ActivationViewer(LayerViewer):
+    """Browse the feature maps an image produces in every layer of a Keras convnet.
+
+    Controls: an image selector (the images given, the bundled demo scenes by default, and an
+    upload button for your own picture), a layer dropdown, a channel slider, a colormap and
+    per-channel / per-layer normalisation. Views: every channel of the layer as a tile grid
+    (ipycanvas, lossless; blank channels crossed out in red; the selected channel outlined;
+    click a tile to select it; layers with more than 256 channels are paged), the selected
+    channel enlarged with its value range (hover shows values), the layer's sparsity (share of
+    channels that are blank for this image) and the input image as it was fed to the model.
+
+    All model work goes through :func:`convviz_widgets.compute.activations`, which runs one
+    forward pass per image and caches every layer, so switching layer, channel, colormap or
+    normalisation never re-runs the model.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Any built model: sequential, functional, nested or subclassed.
+    images : array-like or list, optional
+        ``(n, h, w, c)``, one ``(h, w, c)`` image or a list of images of any sizes (uint8, or
+        float in [0, 1]). Default: the bundled demo scenes if available.
+    preprocess : callable, optional
+        Maps display images (float32 tensor in [0, 1]) to model input, e.g.
+        ``lambda x: keras.applications.vgg16.preprocess_input(x * 255)``.
+    layer : str or keras layer, optional
+        Initial layer; default: the first layer with a spatial output.
+    filter_index : int
+        Initial channel.
+    colormap : str
+        Any matplotlib colormap; the menu offers viridis, magma, inferno, plasma, cividis, gray…
+    normalize : {"channel", "layer"}
+        Each tile stretched to its own range, or all tiles on the layer's common range.
+    image_labels : list of str, optional
+        Names for the image selector.
+
+    Attributes
+    ----------
+    layer : str
+        Path of the shown layer; settable.
+    filter_index : int
+        Selected channel; settable; follows the slider and clicks on the grid.
+    images : list of ndarray
+        The images to choose from; settable (the selection resets to the first).
+    image_index : int
+        The shown image; settable.
+    canvas : ipycanvas.MultiCanvas
+        The channel grid (layer 0 pixels, 1 blank marks, 2 selection outline).
+    grid_image : ndarray or None
+        The RGBA page last sent to the grid, at data resolution (before the browser's zoom).
+
+    Examples
+    --------
+    >>> import convviz_widgets as cv
+    >>> viewer = cv.ActivationViewer(cv.demo_model())               # doctest: +SKIP
+    >>> viewer.layer = "block2_conv1"; viewer.filter_index = 3      # doctest: +SKIP
+    >>> viewer                                                       # doctest: +SKIP
+    """
+
+    images = ImageList()
+    image_index = traitlets.Int(0)
+    colormap = traitlets.Unicode("viridis")
+    normalize = traitlets.Enum(("channel", "layer"), default_value="channel")
+    page = traitlets.Int(0)
+
+    def __init__(self, model, images=None, preprocess=None, layer=None, filter_index: int = 0,
+                 colormap: str = "viridis", normalize: str = "channel", image_labels=None,
+                 **kwargs):
+        super().__init__(model, **kwargs)
+        from ipycanvas import MultiCanvas
+
+        from ..compute import conv_layers
+
+        infos = conv_layers(model, kind="spatial")
+        if not infos:
+            raise ValueError(
+                f"Model {getattr(model, 'name', '')!r} has no layer with a spatial output "
+                "(batch, height, width, channels); there are no feature maps to show.")
+        self._layers = {i.path: i for i in infos}
+        self.preprocess = preprocess
+        self._fed: dict[int, np.ndarray] = {}  # image index -> display image as fed
+        self._frames: OrderedDict[tuple, _Frame] = OrderedDict()
+        self._frame: _Frame | None = None
+        self._grid_layout: GridLayout | None = None
+        self._grid_state: dict = {}
+        self._grid_index: np.ndarray | None = None
+
+        if images is None:
+            images, default_labels = demo_scenes()
+            image_labels = image_labels or default_labels
+        self._labels: list[str] = list(image_labels or [])
+
+        self._image_dd = w.Dropdown(description="image", layout=w.Layout(width="300px"))
+        self._upload = w.FileUpload(accept="image/*", multiple=False, description="Upload",
+                                    layout=w.Layout(width="110px"))
+        self._upload.observe(self._on_upload, "value")
+        self._layer_dd = w.Dropdown(options=[(self._label(i), i.path) for i in infos],
+                                    description="layer", layout=w.Layout(width="460px"))
+        self._slider = w.IntSlider(min=0, max=0, description="channel", continuous_update=True,
+                                   layout=w.Layout(width="420px"))
+        self._cmap_dd = w.Dropdown(options=list(SEQUENTIAL_COLORMAPS), description="colormap",
+                                   layout=w.Layout(width="220px"))
+        self._norm_tb = w.ToggleButtons(options=[("per channel", "channel"),
+                                                 ("per layer", "layer")],
+                                        style={"button_width": "110px"})
+        self._page_dd = w.Dropdown(description="page", layout=w.Layout(width="260px"))
+        self._sparsity = w.HTML()
+        self._hover = w.HTML(value="&nbsp;", layout=w.Layout(min_height="1.4em"))
+        self.canvas = MultiCanvas(3, width=8, height=8)
+        self.canvas.on_client_ready(self._redraw_canvas)
+        self.canvas.on_mouse_down(self._on_canvas_click)
+        self.canvas.on_mouse_move(self._on_canvas_move)
+        self.enlarged = RasterView(labels=["", "y", "x"], colorbar=True, gap=0)
+        self.input_view = RasterView(labels=["", "y", "x"], gap=0, title="input")
+        # Stable DOM classes: for user CSS and for the browser tests' selectors.
+        self.canvas.add_class("convviz-grid")
+        self.enlarged.add_class("convviz-enlarged")
+        self.input_view.add_class("convviz-input")
+
+        self._bind(self._image_dd, "image_index")
+        self._bind(self._layer_dd, "layer")
+        self._bind(self._slider, "filter_index")
+        self._bind(self._cmap_dd, "colormap")
+        self._bind(self._norm_tb, "normalize")
+        self._bind(self._page_dd, "page")
+
+        grid_box = w.VBox([w.HTML("<b>all channels</b> <small>(click a tile to select it; red "
+                                  "cross: blank, never above 0)</small>"),
+                           self.canvas, self._hover])
+        side = w.VBox([self.input_view, self.enlarged])
+        self.children = [
+            w.HBox([self._image_dd, self._upload]),
+            w.HBox([self._layer_dd, self._slider]),
+            w.HBox([self._cmap_dd, self._norm_tb, self._page_dd]),
+            self._sparsity,
+            w.HBox([grid_box, side], layout=w.Layout(flex_flow="row wrap")),
+            self._status,
+        ]
+        self.add_class("convviz-activation-viewer")
+
+        with self._suppressed():
+            self.colormap = colormap
+            self.normalize = normalize
+            self.layer = infos[0].path if layer is None else layer
+            self.images = images if images is not None else []
+            self.filter_index = filter_index
+        if len(self._labels) != len(self.images):
+            self._labels = [f"image {i}" for i in range(len(self.images))]
+        self._render("init", {})
+
+    # -- helpers ----------------------------------------------------------------------------
+    @staticmethod
+    def _label(info) -> str:
+        shape = "×".join("?" if d is None else str(d) for d in info.output_shape[1:])
+        return f"{info.path}  ({shape})"
+
+    def _count(self, path=None) -> int:
+        return int(self._layers[path or self.layer].output_shape[-1])
+
+    def _pages(self, path=None) -> int:
+        return max(1, math.ceil(self._count(path) / PAGE_SIZE))
+
+    def _activations(self, index: int, path: str):
+        from ..compute import activations
+
+        fed = self._fed.get(index)
+        if fed is None:
+            # First look at this image: one forward pass captures every spatial layer (compute
+            # caches them), so each later layer change is a cache hit, never a model run.
+            acts = activations(self.model, self.images[index], layers=None,
+                               preprocess=self.preprocess)
+            self._fed[index] = acts.images[0]
+            return acts
+        return activations(self.model, fed, layers=[path], preprocess=self.preprocess)
+
+    def frame(self, index: int | None = None, path: str | None = None) -> _Frame:
+        """Activations of image ``index`` at layer ``path`` (defaults: the shown ones)."""
+        index = self.image_index if index is None else index
+        path = path or self.layer
+        key = (index, path, id(self.images[index]))
+        fr = self._frames.get(key)
+        if fr is None:
+            fr = _Frame(self._activations(index, path), path)
+            self._frames[key] = fr
+            while len(self._frames) > _KEEP_FRAMES:
+                self._frames.popitem(last=False)
+        else:
+            self._frames.move_to_end(key)
+        return fr
+
+    @property
+    def grid_image(self) -> np.ndarray | None:
+        """The page last sent to the grid as ``(H, W, 3)`` uint8 RGB at data resolution."""
+        if self._grid_index is None:
+            return None
+        return grid_palette(lut(self.colormap))[self._grid_index]
+
+    @property
+    def channel(self) -> np.ndarray:
+        """The selected channel's activation map ``(h, w)`` float32, as compute returned it."""
+        return self.frame().a[..., self.filter_index]
+
+    # -- validation -------------------------------------------------------------------------
+    @traitlets.validate("image_index")
+    def _validate_image_index(self, proposal):
+        value = int(proposal["value"])
+        n = len(self.images)
+        if n and not 0 <= value < n:
+            raise traitlets.TraitError(f"image_index {value} is out of range: there are {n} "
+                                       f"images, use 0 to {n - 1}.")
+        return value if n else 0
+
+    @traitlets.validate("page")
+    def _validate_page(self, proposal):
+        value = int(proposal["value"])
+        n = self._pages()
+        if not 0 <= value < n:
+            raise traitlets.TraitError(f"page {value} is out of range for layer {self.layer!r} "
+                                       f"({n} pages of {PAGE_SIZE} channels).")
+        return value
+
+    @traitlets.validate("colormap")
+    def _validate_colormap(self, proposal):
+        try:
+            lut_bytes(proposal["value"])
+        except ValueError as exc:
+            raise traitlets.TraitError(str(exc)) from None
+        return proposal["value"]
+
+    # -- observers --------------------------------------------------------------------------
+    @traitlets.observe("images")
+    def _on_images(self, change):
+        if self._suppress:
+            return
+        n = len(change["new"])
+        old_labels = self._labels
+        if len(self._labels) != n:
+            self._labels = [f"image {i}" for i in range(n)]
+        self._fed.clear()
+        self._frames.clear()
+        with self._suppressed():
+            old_index = self.image_index
+            self.image_index = 0
+        try:
+            self._render("images", {"images": change["old"], "image_index": old_index})
+        except Exception:
+            self._labels = old_labels
+            raise
+
+    @traitlets.observe("image_index")
+    def _on_image_index(self, change):
+        self._render("image", {"image_index": change["old"]})
+
+    @traitlets.observe("layer")
+    def _on_layer(self, change):
+        with self._suppressed():
+            old_page = self.page
+            self.page = 0  # the new layer may have fewer pages; _prepare picks the right one
+        self._render("layer", {"layer": change["old"], "page": old_page})
+
+    @traitlets.observe("filter_index")
+    def _on_filter(self, change):
+        self._render("filter", {"filter_index": change["old"]})
+
+    @traitlets.observe("page")
+    def _on_page(self, change):
+        if self._suppress:
+            return
+        # Turning the page selects the first channel on it, so outline and enlarged view agree.
+        f = change["new"] * PAGE_SIZE
+        self._render("page", {"page": change["old"]}, filter_index=f)
+
+    @traitlets.observe("colormap", "normalize")
+    def _on_look(self, change):
+        self._render(change["name"], {change["name"]: change["old"]})
+
+    def _on_upload(self, change):
+        files = uploaded_files(change["new"])
+        if not files:
+            return
+        try:
+            decoded = [(name, decode_image(content, name)) for name, content in files]
+            labels = self._labels + [f"upload: {name}" for name, _ in decoded]
+            images = list(self.images) + [im for _, im in decoded]
+            self._labels = labels
+            with self._suppressed():
+                old_images = self.images
+                self.images = images
+            old_index = self.image_index
+            with self._suppressed():
+                self.image_index = len(images) - 1
+            self._render("upload", {"images": old_images, "image_index": old_index})
+        except Exception as exc:  # noqa: BLE001 - shown in the widget; the old view stays
+            self._labels = self._labels[:len(self.images)]
+            self._show_error(exc)
+        finally:
+            self._reset_upload()
+
+    def _reset_upload(self) -> None:
+        """Empty the upload widget so the same file can be chosen again."""
+        try:
+            with self._upload.hold_trait_notifications():
+                self._upload.value = () if isinstance(self._upload.value, tuple) else {}
+        except Exception:  # noqa: BLE001 - ipywidgets 7 may refuse; re-uploading still works
+            pass
+
+    def _on_canvas_click(self, x, y) -> None:
+        layout = self._grid_layout
+        if layout is None:
+            return
+        i = layout.tile_at(x, y)
+        if i is None:
+            return
+        try:
+            self.filter_index = self.page * PAGE_SIZE + i
+        except Exception as exc:  # noqa: BLE001 - a click must never raise into the comm
+            self._show_error(exc)
+
+    def _on_canvas_move(self, x, y) -> None:
+        layout = self._grid_layout
+        fr = self._frame
+        i = None if layout is None or fr is None else layout.tile_at(x, y)
+        if i is None:
+            return
+        ch = self.page * PAGE_SIZE + i
+        if ch >= fr.a.shape[-1]:
+            return
+        blank = " · <b style='color:#b00020'>blank</b>" if fr.blank[ch] else ""
+        self._hover.value = (f"<code>channel {ch}: min {float(fr.ch_lo[ch]):.3g}, max "
+                             f"{float(fr.ch_hi[ch]):.3g}, mean {float(fr.mean[ch]):.3g}</code>{blank}")
+
+    # -- rendering --------------------------------------------------------------------------
+    def _render(self, what: str, reverts: dict, **overrides) -> None:
+        if self._suppress:
+            return
+        self._sync_controls()
+        if not self.images:
+            self._show_empty()
+            return
+        state = {"image_index": self.image_index, "layer": self.layer,
+                 "filter_index": self.filter_index, "colormap": self.colormap,
+                 "normalize": self.normalize}
+        state.update(overrides)
+        self._transaction(what, reverts, lambda: self._prepare(state), self._apply)
+
+    def _show_empty(self) -> None:
+        self._sparsity.value = ("<i>No image to show: pass <code>images=</code> or use Upload.</i>")
+        self._grid_index = None
+        self._grid_layout = None
+        self._grid_state = {}
+        self.canvas.clear()
+
+    def _prepare(self, s: dict) -> dict:
+        """Compute everything the new state shows; touches no widget (so failures are clean)."""
+        fr = self.frame(s["image_index"], s["layer"])
+        h, w, c = fr.a.shape
+        f = min(s["filter_index"], c - 1)
+        page = f // PAGE_SIZE
+        lo, hi = fr.limits(s["normalize"])
+        p = {"state": dict(s, filter_index=f, page=page), "frame": fr}
+
+        grid_key = (s["image_index"], s["layer"], id(fr), page, s["normalize"])
+        if grid_key != self._grid_state.get("key"):
+            start, stop = page * PAGE_SIZE, min(c, (page + 1) * PAGE_SIZE)
+            layout = plan_grid(stop - start, h, w)
+            ri = resample_indices(h, layout.th)
+            ci = resample_indices(w, layout.tw)
+            small = fr.a[ri][:, ci][..., start:stop]  # (th, tw, n): resample before quantising
+            codes = quantize(small, lo[start:stop], hi[start:stop])
+            p["grid"] = {"key": grid_key, "layout": layout, "start": start,
+                         "index": compose_grid(codes, layout),
+                         "blank": [int(i) for i in np.flatnonzero(fr.blank[start:stop])]}
+        elif s["colormap"] != self._grid_state.get("colormap"):
+            p["recolor"] = True  # same indices, new palette
+
+        e = fr.a[..., f]
+        step = max(1, math.ceil(max(h, w) / _MAX_SEND_SIDE))
+        e = e[::step, ::step]
+        p["enlarged"] = {"codes": quantize(e, lo[f], hi[f]), "exact": exact_bytes(e),
+                         "lo": float(lo[f]),
+                         "hi": float(hi[f]),
+                         "zoom": int(np.clip(_ENLARGED_PX // max(e.shape), 1, 32)),
+                         "blank": bool(fr.blank[f])}
+        # The fed image is a new array on every compute call; the source image identifies it.
+        img_key = (s["image_index"], id(self.images[s["image_index"]]))
+        if img_key != getattr(self, "_input_key", None):
+            img = fr.image[::max(1, math.ceil(max(fr.image.shape[:2]) / _MAX_SEND_SIDE))]
+            p["input"] = {"key": img_key, "u8": to_rgb_u8(img),
+                          "zoom": int(np.clip(_ENLARGED_PX // max(img.shape[:2]), 1, 8))}
+        return p
+
+    def _apply(self, p: dict) -> int:
+        s = p["state"]
+        fr: _Frame = p["frame"]
+        with self._suppressed():
+            self.filter_index = s["filter_index"]
+            self.page = s["page"]
+        self._sync_controls()
+        sent = 0
+        if "input" in p:
+            inp = p["input"]
+            u8 = inp["u8"]
+            hh, ww = u8.shape[:2]
+            caption = f"as fed to the model, {hh}×{ww}"
+            if fr.resized_from is not None:
+                caption += f" (resized from {fr.resized_from[0]}×{fr.resized_from[1]})"
+            if u8.shape[-1] == 1:
+                self.input_view.set_tiles(u8[..., 0], vmin=0.0, vmax=1.0, zoom=inp["zoom"],
+                                          lut=lut_bytes("gray"), caption=caption)
+            else:
+                self.input_view.set_tiles(u8, vmin=0.0, vmax=1.0, zoom=inp["zoom"],
+                                          caption=caption)
+            self._input_key = inp["key"]
+            sent += u8.nbytes
+        self._frame = fr
+        if "grid" in p:
+            self._hover.value = "&nbsp;"  # it described a tile of the previous page
+            g = p["grid"]
+            self._grid_state = {"key": g["key"], "start": g["start"], "blank": g["blank"],
+                                "colormap": s["colormap"]}
+            self._grid_layout = g["layout"]
+            self._grid_index = g["index"]
+            sent += self._draw_grid(resize=True)
+        elif p.get("recolor"):
+            self._grid_state["colormap"] = s["colormap"]
+            sent += self._draw_grid()
+        else:
+            sent += self._draw_selection()
+        en = p["enlarged"]
+        c = fr.a.shape[-1]
+        blank = " — blank (never above 0)" if en["blank"] else ""
+        self.enlarged.set_tiles(
+            en["codes"], vmin=en["lo"], vmax=en["hi"], zoom=en["zoom"],
+            lut=lut_bytes(s["colormap"]), values=en["exact"],
+            title=f"channel {s['filter_index']} of {c}{blank}",
+            caption=f"{s['layer']} · values in [{en['lo']:.4g}, {en['hi']:.4g}]"
+                    f"{' (layer range)' if s['normalize'] == 'layer' else ''}")
+        sent += en["codes"].nbytes + len(en["exact"])
+        n_blank = int(fr.blank.sum())
+        self._sparsity.value = (
+            f"<span class='convviz-sparsity'><b>sparsity</b> of {s['layer']} for this image: "
+            f"{n_blank} of {c} channels blank ({fr.blank_fraction:.0%}) · map size "
+            f"{fr.a.shape[0]}×{fr.a.shape[1]}</span>")
+        return sent
+
+    # -- the ipycanvas grid -----------------------------------------------------------------
+    def _draw_grid(self, resize: bool = False) -> int:
+        """Send the page image, the blank marks and the outline (all three layers)."""
+        from ipycanvas import hold_canvas
+
+        layout = self._grid_layout
+        if layout is None or self._grid_index is None:
+            return 0
+        base, marks, _ = self.canvas[0], self.canvas[1], self.canvas[2]
+        with hold_canvas():
+            if resize or self.canvas.width != layout.width or self.canvas.height != layout.height:
+                self.canvas.width = layout.width
+                self.canvas.height = layout.height
+            base.clear()
+            base.save()
+            # Resizing resets the 2-D context, so smoothing is switched off on every draw.
+            base.image_smoothing_enabled = False
+            base.scale(layout.zoom)
+            sent = put_indexed(base, self._grid_index, grid_palette(lut(self.colormap)), 0, 0)
+            base.restore()
+            marks.clear()
+            self._draw_blank_marks(marks, layout)
+            self._draw_selection(hold=False)
+        return sent
+
+    def _draw_blank_marks(self, canvas, layout: GridLayout) -> None:
+        blank = self._grid_state.get("blank", [])
+        if not blank:
+            return
+        segs = []
+        for i in blank:
+            x, y, tw, th = layout.tile_rect(i)
+            inset = max(1.0, min(tw, th) / 8)
+            segs.append([[x + inset, y + inset], [x + tw - inset, y + th - inset]])
+            segs.append([[x + tw - inset, y + inset], [x + inset, y + th - inset]])
+        canvas.stroke_style = "#dc1414"
+        canvas.line_width = max(1.5, min(layout.tile_rect(0)[2:]) / 12)
+        canvas.stroke_line_segments(np.asarray(segs, dtype=np.float32))  # (2*n, 2, 2)
+
+    def _draw_selection(self, hold: bool = True) -> int:
+        from ipycanvas import hold_canvas
+
+        layout = self._grid_layout
+        if layout is None:
+            return 0
+        top = self.canvas[2]
+        i = self.filter_index - self._grid_state.get("start", 0)
+
+        def draw():
+            top.clear()
+            if 0 <= i < layout.n:
+                x, y, tw, th = layout.tile_rect(i)
+                top.line_width = 4
+                top.stroke_style = "#000000"
+                top.stroke_rect(x - 2, y - 2, tw + 4, th + 4)
+                top.line_width = 2
+                top.stroke_style = "#ffd400"
+                top.stroke_rect(x - 2, y - 2, tw + 4, th + 4)
+
+        if hold:
+            with hold_canvas():
+                draw()
+        else:
+            draw()
+        return 0
+
+    def _redraw_canvas(self, *_args) -> None:
+        """A client (re)connected: ipycanvas keeps no pixels, so replay the current page."""
+        self._draw_grid(resize=True)
+
+    # -- controls ---------------------------------------------------------------------------
+    def _sync_controls(self) -> None:
+        with self._quiet():
+            # Re-setting equal options would still send state and reset the selection: compare.
+            options = tuple((lab, i) for i, lab in enumerate(self._labels)) or (("(no image)", 0),)
+            if tuple(self._image_dd.options) != options:
+                self._image_dd.options = options
+            self._image_dd.value = self.image_index
+            if self.layer in self._layers:
+                n = self._count()
+                self._layer_dd.value = self.layer
+                if self._slider.max < n - 1:
+                    self._slider.max = n - 1
+                self._slider.value = min(self.filter_index, n - 1)
+                self._slider.max = n - 1
+                pages = self._pages()
+                options = tuple((f"channels {k * PAGE_SIZE}–{min(n, (k + 1) * PAGE_SIZE) - 1}", k)
+                                for k in range(pages))
+                if tuple(self._page_dd.options) != options:
+                    self._page_dd.options = options
+                self._page_dd.value = min(self.page, pages - 1)
+                self._page_dd.layout.display = None if pages > 1 else "none"
+            if self.colormap not in self._cmap_dd.options:
+                self._cmap_dd.options = list(self._cmap_dd.options) + [self.colormap]
+            self._cmap_dd.value = self.colormap
+            self._norm_tb.value = self.normalize

@@ -1,0 +1,192 @@
+"""What every viewer shares: the ``layer`` / ``filter_index`` traits, control binding, errors."""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import sys
+import time
+
+import ipywidgets as w
+import traitlets
+
+_COLAB_DONE = False
+
+
+def enable_colab_widgets() -> None:
+    """Turn on Colab's custom widget manager once, so anywidget/ipycanvas views render there.
+
+    Colab shows only its built-in widgets until ``enable_custom_widget_manager()`` is called;
+    users should not have to know that. Outside Colab this does nothing.
+    """
+    global _COLAB_DONE
+    if _COLAB_DONE or "google.colab" not in sys.modules:
+        return
+    try:
+        from google.colab import output  # type: ignore[import-not-found]
+
+        output.enable_custom_widget_manager()
+        _COLAB_DONE = True
+    except Exception:  # noqa: BLE001 - an older/newer Colab API must not break the widget
+        pass
+
+
+class LayerPath(traitlets.Unicode):
+    """A layer trait that also accepts a layer object and stores its path."""
+
+    info_text = "a layer path, unique layer name or keras layer"
+
+    def validate(self, obj, value):
+        if isinstance(value, str):
+            return value
+        if hasattr(value, "name") and hasattr(obj, "_path_of"):
+            try:
+                return obj._path_of(value)
+            except ValueError as exc:
+                raise traitlets.TraitError(str(exc)) from None
+        self.error(obj, value)
+
+
+class LayerViewer(w.VBox):
+    """Base of the viewers: a model, a chosen layer and a chosen filter/channel.
+
+    Subclasses fill :attr:`_layers` (path -> LayerInfo of the layers they can show), build their
+    controls, and implement ``_prepare(state) -> payload`` (compute and pixels, no widget
+    mutation) and ``_apply(payload)`` (push pixels to the views). Changes are transactional:
+    if preparing fails, the traits go back to their previous values and the view is untouched.
+
+    Attributes
+    ----------
+    layer : str
+        Path of the shown layer (``"vgg16/block3_conv1"``). Setting a unique name or a layer
+        object stores its path; an unknown or unsuitable layer raises ``TraitError`` listing the
+        valid paths.
+    filter_index : int
+        Index of the selected filter (KernelViewer) or channel (ActivationViewer).
+    last_update : dict
+        What the last change cost: ``{"what", "ms", "bytes"}`` — Python-side time from the
+        trait change to the messages handed to the kernel, and payload bytes sent.
+    """
+
+    layer = LayerPath("")
+    filter_index = traitlets.Int(0)
+
+    def __init__(self, model, **kwargs):
+        enable_colab_widgets()
+        self.model = model
+        self._layers: dict = {}
+        self._syncing = 0
+        self._suppress = 0
+        self.last_update: dict = {"what": None, "ms": 0.0, "bytes": 0}
+        self._status = w.HTML(value="", layout=w.Layout(min_height="1.4em"))
+        super().__init__(**kwargs)
+
+    # -- resolution -------------------------------------------------------------------------
+    def _path_of(self, layer) -> str:
+        from ..compute import resolve_layer
+
+        return resolve_layer(self.model, layer).path
+
+    def _valid_paths_text(self, limit: int = 12) -> str:
+        paths = list(self._layers)
+        more = f" … ({len(paths)} in all)" if len(paths) > limit else ""
+        return ", ".join(repr(p) for p in paths[:limit]) + more
+
+    def _check_layer(self, value: str) -> str:
+        if value in self._layers:
+            return value
+        try:
+            path = self._path_of(value)
+        except ValueError as exc:
+            raise traitlets.TraitError(f"{exc} This view shows: {self._valid_paths_text()}.") \
+                from None
+        if path not in self._layers:
+            raise traitlets.TraitError(
+                f"Layer {path!r} cannot be shown by {type(self).__name__}; choose one of "
+                f"{self._valid_paths_text()}.")
+        return path
+
+    def _count(self, path: str | None = None) -> int:
+        """Number of filters/channels of ``path`` (default: the current layer)."""
+        raise NotImplementedError
+
+    @traitlets.validate("layer")
+    def _validate_layer(self, proposal):
+        return self._check_layer(proposal["value"])
+
+    @traitlets.validate("filter_index")
+    def _validate_filter_index(self, proposal):
+        value = int(proposal["value"])
+        if not self.layer:
+            return value
+        n = self._count()
+        if not 0 <= value < n:
+            raise traitlets.TraitError(
+                f"filter_index {value} is out of range for layer {self.layer!r}, which has {n} "
+                f"{'filters' if n != 1 else 'filter'}: use 0 to {n - 1}.")
+        return value
+
+    # -- controls ---------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _quiet(self):
+        """Update controls from Python state without their observers writing back."""
+        self._syncing += 1
+        try:
+            yield
+        finally:
+            self._syncing -= 1
+
+    def _bind(self, control: w.ValueWidget, trait: str) -> None:
+        """User moves ``control`` -> set ``trait``; a failure is shown and the control reset."""
+
+        def on_change(change):
+            if self._syncing:
+                return
+            try:
+                setattr(self, trait, change["new"])
+            except Exception as exc:  # noqa: BLE001 - shown in the widget, never lost
+                self._show_error(exc)
+                with self._quiet():
+                    control.value = getattr(self, trait)
+
+        control.observe(on_change, "value")
+
+    def _show_error(self, exc: BaseException | None) -> None:
+        if exc is None:
+            self._status.value = ""
+            return
+        msg = html.escape(f"{type(exc).__name__}: {exc}")
+        self._status.value = (f"<div class='convviz-error' style='color:#b00020'>⚠ {msg}<br>"
+                              "<small>The previous view is kept.</small></div>")
+
+    # -- transactional updates --------------------------------------------------------------
+    @contextlib.contextmanager
+    def _suppressed(self):
+        """Set traits without triggering renders (reverting, or clamping inside an apply)."""
+        self._suppress += 1
+        try:
+            yield
+        finally:
+            self._suppress -= 1
+
+    def _transaction(self, what: str, reverts: dict, prepare, apply) -> None:
+        """Run ``apply(prepare())``; on failure restore ``reverts`` (trait -> old value)."""
+        if self._suppress:
+            return
+        t0 = time.perf_counter()
+        try:
+            payload = prepare()
+        except Exception as exc:
+            with self._suppressed():
+                for name, old in reverts.items():
+                    setattr(self, name, old)
+            self._sync_controls()
+            self._show_error(exc)
+            raise
+        sent = apply(payload) or 0
+        self._show_error(None)
+        self.last_update = {"what": what, "ms": (time.perf_counter() - t0) * 1e3,
+                            "bytes": int(sent)}
+
+    def _sync_controls(self) -> None:
+        """Make the controls show the current trait values (subclasses extend)."""

@@ -1,0 +1,218 @@
+"""Channel-grid geometry and composition for the ipycanvas grid.
+
+The grid is composed at *data* resolution (one pixel per resampled feature-map pixel, one pixel
+of gap between tiles) and upscaled in the browser by an integer canvas transform with smoothing
+off. A layer of 512 channels of 14×14 therefore travels as ~100k pixels instead of the ~500k it
+covers on screen, and no value is blurred.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Tiles on one page; layers with more channels get a page selector (never one giant canvas).
+PAGE_SIZE = 256
+#: Display budget of the grid canvas in CSS pixels.
+MAX_WIDTH = 640
+MAX_HEIGHT = 640
+#: Budget of the composed image in data pixels (before the browser's zoom): ~0.2 MP keeps a
+#: layer change of VGG16's block1 (64 maps of 224×224) near 20 ms of PNG encoding.
+MAX_DATA_PIXELS = 200_000
+#: Grey of the gaps and of empty slots in the last row (palette entry 0).
+BACKGROUND = 232
+
+
+@dataclass(frozen=True)
+class GridLayout:
+    """Where each tile of one page goes.
+
+    Attributes
+    ----------
+    n : int
+        Tiles on this page.
+    cols, rows : int
+        Grid size in tiles.
+    th, tw : int
+        Tile size in data pixels (the feature map resampled to this size).
+    zoom : int
+        Display pixels per data pixel.
+    gap : int
+        Data pixels between tiles (and around the grid).
+    """
+
+    n: int
+    cols: int
+    rows: int
+    th: int
+    tw: int
+    zoom: int
+    gap: int = 1
+
+    @property
+    def data_width(self) -> int:
+        """Width of the composed image in data pixels."""
+        return self.cols * (self.tw + self.gap) + self.gap
+
+    @property
+    def data_height(self) -> int:
+        """Height of the composed image in data pixels."""
+        return self.rows * (self.th + self.gap) + self.gap
+
+    @property
+    def width(self) -> int:
+        """Canvas width in display pixels."""
+        return self.data_width * self.zoom
+
+    @property
+    def height(self) -> int:
+        """Canvas height in display pixels."""
+        return self.data_height * self.zoom
+
+    def tile_rect(self, i: int) -> tuple[int, int, int, int]:
+        """``(x, y, w, h)`` of tile ``i`` in display pixels."""
+        r, c = divmod(i, self.cols)
+        x = (self.gap + c * (self.tw + self.gap)) * self.zoom
+        y = (self.gap + r * (self.th + self.gap)) * self.zoom
+        return x, y, self.tw * self.zoom, self.th * self.zoom
+
+    def tile_at(self, x: float, y: float) -> int | None:
+        """Tile index under display pixel ``(x, y)``, or None over a gap or an empty slot."""
+        dx, dy = x / self.zoom - self.gap, y / self.zoom - self.gap
+        if dx < 0 or dy < 0:
+            return None
+        c, ox = divmod(dx, self.tw + self.gap)
+        r, oy = divmod(dy, self.th + self.gap)
+        if c >= self.cols or ox >= self.tw or oy >= self.th:
+            return None
+        i = int(r) * self.cols + int(c)
+        return i if i < self.n else None
+
+
+def plan_grid(n: int, h: int, w: int, max_width: int = MAX_WIDTH,
+              max_height: int = MAX_HEIGHT, max_pixels: int = MAX_DATA_PIXELS) -> GridLayout:
+    """Choose columns, tile size and zoom for ``n`` maps of ``h × w``.
+
+    The grid is roughly square on screen, tiles keep the maps' aspect ratio, small maps are
+    upscaled by an integer factor (at most 64, enough to make a 1×1 map visible) and large
+    ones are downsampled so the page fits ``max_width × max_height`` and ``max_pixels`` data
+    pixels.
+
+    Examples
+    --------
+    >>> g = plan_grid(64, 7, 7)
+    >>> g.cols, g.rows, (g.th, g.tw), g.width <= MAX_WIDTH
+    (8, 8, (14, 14), True)
+    >>> plan_grid(16, 224, 224).tw < 224
+    True
+    """
+    if n < 1 or h < 1 or w < 1:
+        raise ValueError(f"Cannot lay out {n} tiles of {h}×{w}.")
+    aspect = h / w
+    # Square on screen: cols * w ≈ rows * h with rows = n / cols  =>  cols ≈ sqrt(n * h / w).
+    cols = int(min(n, max(1, round(math.sqrt(n * aspect)))))
+    rows = math.ceil(n / cols)
+    # Tiny maps (1×1 … 7×7) are first repeated to >= 8 data pixels, so the 1-pixel gap stays
+    # thin next to the tile after the browser's zoom.
+    rep = max(1, math.ceil(8 / min(h, w)))
+    th, tw = h * rep, w * rep
+
+    def dims(th_, tw_):
+        return cols * (tw_ + 1) + 1, rows * (th_ + 1) + 1
+
+    dw, dh = dims(th, tw)
+    shrink = min(1.0, max_width / dw, max_height / dh, math.sqrt(max_pixels / (dw * dh)))
+    if shrink < 1:
+        # Downsample the maps: big maps become thumbnails (the enlarged view has full detail),
+        # which bounds both the bytes sent and the PNG encoding time of a layer change.
+        tw = max(2, int((dw * shrink - 1) / cols) - 1)
+        th = max(2, int(round(tw * aspect)))
+        if rows * (th + 1) + 1 > dh * shrink:
+            th = max(2, int((dh * shrink - 1) / rows) - 1)
+            tw = max(2, int(round(th / aspect)))
+        dw, dh = dims(th, tw)
+    zoom = max(1, min(64, int(min(max_width / dw, max_height / dh))))
+    return GridLayout(n=n, cols=cols, rows=rows, th=th, tw=tw, zoom=zoom)
+
+
+def resample_indices(src: int, dst: int) -> np.ndarray:
+    """Nearest-neighbour source indices (pixel centres) to resample ``src`` samples to ``dst``.
+
+    Examples
+    --------
+    >>> resample_indices(4, 2).tolist()
+    [1, 3]
+    """
+    return np.minimum(((np.arange(dst) + 0.5) * src / dst).astype(np.intp), src - 1)
+
+
+def grid_palette(colors: np.ndarray) -> np.ndarray:
+    """The 256-entry palette of a composed grid: entry 0 the gap grey, 1..255 the colormap.
+
+    The colormap's 256 colours are sampled at 255 levels (entry ``k`` shows code
+    ``round((k - 1) * 255 / 254)``) so the background fits in the same byte.
+
+    Parameters
+    ----------
+    colors : ndarray
+        ``(256, 3)`` uint8 colormap.
+
+    Returns
+    -------
+    ndarray
+        ``(256, 3)`` uint8.
+    """
+    pal = np.empty((256, 3), np.uint8)
+    pal[0] = BACKGROUND
+    pal[1:] = colors[(np.arange(255) * 255 + 127) // 254]
+    return pal
+
+
+def palette_index(codes: np.ndarray) -> np.ndarray:
+    """Map quantised codes 0..255 onto palette entries 1..255 (see :func:`grid_palette`).
+
+    Examples
+    --------
+    >>> palette_index(np.array([0, 128, 255], np.uint8)).tolist()
+    [1, 128, 255]
+    """
+    return (1 + (codes.astype(np.uint16) * 254 + 127) // 255).astype(np.uint8)
+
+
+def compose_grid(codes: np.ndarray, layout: GridLayout) -> np.ndarray:
+    """Arrange quantised maps of one page into one palette-indexed image at data resolution.
+
+    Parameters
+    ----------
+    codes : ndarray
+        ``(h, w, n)`` uint8 quantised maps of one page, channels last as compute returns them
+        (resampled to ``layout.th × layout.tw`` here if needed).
+    layout : GridLayout
+        From :func:`plan_grid` for ``(n, h, w)``.
+
+    Returns
+    -------
+    ndarray
+        ``(layout.data_height, layout.data_width)`` uint8 indices into :func:`grid_palette`.
+        An indexed image is a quarter of the bytes of RGBA, encodes as PNG ~3× faster, stays
+        lossless (ipycanvas would send an RGB array as JPEG), and lets a colormap change reuse
+        it with a new palette.
+    """
+    h, w, n = codes.shape
+    if n != layout.n:
+        raise ValueError(f"Layout is for {layout.n} tiles, got {n}.")
+    ri = resample_indices(h, layout.th)
+    ci = resample_indices(w, layout.tw)
+    small = codes if (h, w) == (layout.th, layout.tw) else codes[ri][:, ci]  # (th, tw, n)
+    g = layout.gap
+    cells = np.zeros((layout.rows * layout.cols, layout.th + g, layout.tw + g), np.uint8)
+    cells[:n, :layout.th, :layout.tw] = palette_index(np.moveaxis(small, -1, 0))  # (n, th, tw)
+    # (rows*cols, th+g, tw+g) -> (rows, th+g, cols, tw+g) -> rows of pixels
+    cells = cells.reshape(layout.rows, layout.cols, layout.th + g, layout.tw + g)
+    body = cells.transpose(0, 2, 1, 3).reshape(layout.rows * (layout.th + g),
+                                              layout.cols * (layout.tw + g))
+    out = np.zeros((layout.data_height, layout.data_width), np.uint8)
+    out[g:, g:] = body
+    return out

@@ -1,0 +1,154 @@
+"""The images an ActivationViewer chooses from: validation, the demo default, uploads."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import traitlets
+
+#: Uploaded pictures are shrunk to this longest side before anything else: the model resizes to
+#: its own input anyway, and a 12-megapixel phone photo should not sit in the kernel's memory.
+UPLOAD_MAX_SIDE = 1024
+
+
+def as_image_list(images) -> list[np.ndarray]:
+    """Validate ``images`` and return one array per image.
+
+    Parameters
+    ----------
+    images : array-like or list of array-like
+        ``(n, h, w, c)``, one ``(h, w, c)`` / ``(h, w)`` image, or a list of images of any sizes;
+        uint8 (0–255) or float in [0, 1]; ``c`` is 1 or 3.
+
+    Returns
+    -------
+    list of ndarray
+        ``(h, w, c)`` arrays (read-only views where possible; nothing is rescaled here — the
+        compute module owns conversion to model input).
+
+    Raises
+    ------
+    ValueError
+        Wrong rank, channel count or dtype; the message says what shape was expected.
+
+    Examples
+    --------
+    >>> [im.shape for im in as_image_list(np.zeros((2, 5, 7, 3)))]
+    [(5, 7, 3), (5, 7, 3)]
+    >>> as_image_list(np.zeros((5, 7)))[0].shape
+    (5, 7, 1)
+    """
+    if images is None:
+        return []
+    if hasattr(images, "numpy") and not isinstance(images, np.ndarray):
+        images = images.numpy()  # a tf.Tensor batch
+    if isinstance(images, np.ndarray):
+        if images.ndim == 4:
+            items = list(images)
+        elif images.ndim in (2, 3):
+            items = [images]
+        else:
+            raise ValueError(f"images must be (n, h, w, c), (h, w, c) or (h, w); got shape "
+                             f"{images.shape}.")
+    else:
+        items = list(images)
+    out = []
+    for k, im in enumerate(items):
+        arr = np.asarray(im)
+        if arr.dtype == object or arr.dtype.kind not in "biuf":
+            raise ValueError(f"Image {k} has dtype {arr.dtype}; pass uint8 or float arrays.")
+        if arr.ndim == 2:
+            arr = arr[:, :, None]  # (h, w) -> (h, w, 1)
+        if arr.ndim != 3 or arr.shape[-1] not in (1, 3) or min(arr.shape[:2]) < 1:
+            raise ValueError(
+                f"Image {k} has shape {arr.shape}; each image must be (h, w, 3) RGB or (h, w, 1) "
+                "/ (h, w) grayscale (drop an alpha channel with image[..., :3]).")
+        out.append(arr)
+    return out
+
+
+def demo_scenes() -> tuple[list[np.ndarray], list[str]]:
+    """The bundled demo scenes and their labels, or empty lists when the demo is not there."""
+    try:
+        from .._demo import demo_images
+    except ImportError:
+        return [], []
+    try:
+        scenes = demo_images()
+    except Exception:  # noqa: BLE001 - a missing data file must not break the viewer
+        return [], []
+    images = as_image_list(getattr(scenes, "images", scenes))
+    labels = [f"scene {i}" for i in range(len(images))]
+    names = getattr(scenes, "class_names", None)
+    ys = getattr(scenes, "labels", None)
+    if names is not None and ys is not None:
+        try:
+            labels = [f"scene {i}: {names[int(y)]}" for i, y in enumerate(np.asarray(ys))]
+        except (IndexError, TypeError, ValueError):
+            pass
+    return images, labels
+
+
+def uploaded_files(value) -> list[tuple[str, bytes]]:
+    """``(name, content)`` pairs from a ``FileUpload.value`` of ipywidgets 7 or 8.
+
+    ipywidgets 8 gives a tuple of dicts ``{"name", "content": memoryview, ...}``; ipywidgets 7
+    a dict ``{name: {"metadata": {...}, "content": bytes}}``.
+
+    Examples
+    --------
+    >>> uploaded_files(({"name": "a.png", "content": memoryview(b"x")},))
+    [('a.png', b'x')]
+    >>> uploaded_files({"a.png": {"metadata": {"name": "a.png"}, "content": b"x"}})
+    [('a.png', b'x')]
+    """
+    if not value:
+        return []
+    files = []
+    if isinstance(value, dict):  # ipywidgets 7
+        for name, item in value.items():
+            content = item.get("content") if isinstance(item, dict) else None
+            if content is not None:
+                files.append((str(name), bytes(content)))
+        return files
+    for item in value:  # ipywidgets 8
+        if isinstance(item, dict) and item.get("content") is not None:
+            files.append((str(item.get("name", "upload")), bytes(item["content"])))
+    return files
+
+
+def decode_image(content: bytes, name: str = "upload") -> np.ndarray:
+    """Decode an uploaded picture to ``(h, w, 3)`` uint8 RGB (alpha dropped, EXIF-rotated).
+
+    Raises
+    ------
+    ValueError
+        The bytes are not an image PIL can read.
+    """
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(content)) as im:
+            im = ImageOps.exif_transpose(im)
+            im.thumbnail((UPLOAD_MAX_SIDE, UPLOAD_MAX_SIDE))
+            return np.asarray(im.convert("RGB"))
+    except (UnidentifiedImageError, OSError) as exc:
+        raise ValueError(f"Could not read {name!r} as an image ({exc}); upload a PNG or JPEG.") \
+            from None
+
+
+class ImageList(traitlets.TraitType):
+    """A trait holding a list of ``(h, w, c)`` images, validated by :func:`as_image_list`."""
+
+    default_value: list = []
+    info_text = "images: (n, h, w, c), (h, w, c), (h, w) or a list of such images"
+
+    def validate(self, obj, value):
+        try:
+            return as_image_list(value)
+        except ValueError as exc:
+            raise traitlets.TraitError(str(exc)) from None
+
+    def make_dynamic_default(self):
+        return []

@@ -1,0 +1,315 @@
+"""``KernelViewer``: the learned weights of every convolution layer, one filter at a time."""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+
+import ipywidgets as w
+import numpy as np
+import traitlets
+
+from ._base import LayerViewer
+from ._pixels import DIVERGING_COLORMAPS, lut_bytes, quantize, symmetric_limit
+from ._raster import RasterView, exact_bytes
+
+#: Layers whose weights are kept after leaving them (a VGG16 block5 kernel is 9.4 MB).
+_KEEP_LAYERS = 3
+
+
+class _LayerWeights:
+    """One layer's kernel, its statistics and its filters × channels overview."""
+
+    def __init__(self, kernel: np.ndarray, stats):
+        self.kernel = kernel  # (kh, kw, cin, cout)
+        self.stats = stats
+        kh, kw, cin, cout = kernel.shape
+        # One pixel per kernel slice: the slice's largest-magnitude weight, sign kept, so the
+        # overview uses the same zero-centred colours as the slices. A 512×512 layer becomes
+        # 256 kB instead of 9 MB of floats.
+        flat = kernel.reshape(kh * kw, cin, cout)  # (kh*kw, cin, cout)
+        hi, lo = flat.max(axis=0), flat.min(axis=0)  # (cin, cout) each; two cheap reductions
+        self.overview = np.where(-lo > hi, lo, hi).T  # (cout, cin)
+        self.limit = symmetric_limit(stats.vmin, stats.vmax)
+
+
+class KernelViewer(LayerViewer):
+    """Browse the kernels of a Keras convnet: layer dropdown, filter slider, shared-scale views.
+
+    Shows the selected filter's input-channel slices on one zero-centred diverging scale (sign
+    is visible: red positive, blue negative with ``RdBu_r``), an RGB composite when the filter
+    reads three channels (a first layer's colour detectors), the whole layer as a filters ×
+    input-channels matrix with dead filters flagged, and a stats line. Clicking a row of the
+    matrix selects that filter.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Any built model: sequential, functional, nested or subclassed.
+    layer : str or keras layer, optional
+        Initial layer (path, unique name or object); default: the first convolution layer.
+    filter_index : int
+        Initial filter.
+    colormap : str
+        A diverging matplotlib colormap (applied in the browser; changing it sends 768 bytes).
+    scale : {"filter", "layer"}
+        Symmetric colour limits from the selected filter's largest weight, or the layer's.
+
+    Attributes
+    ----------
+    layer : str
+        Path of the shown layer; settable (the view follows).
+    filter_index : int
+        Selected filter; settable, moves with the slider and with clicks on the matrix.
+    colormap, scale : str
+        As the parameters; settable.
+
+    Raises
+    ------
+    ValueError
+        The model has no layer with a 2-D convolution kernel.
+
+    Examples
+    --------
+    >>> import convviz_widgets as cv
+    >>> viewer = cv.KernelViewer(cv.demo_model())        # doctest: +SKIP
+    >>> viewer.layer = "block2_conv1"; viewer.filter_index = 5   # doctest: +SKIP
+    >>> viewer                                            # doctest: +SKIP
+    """
+
+    colormap = traitlets.Unicode("RdBu_r")
+    scale = traitlets.Enum(("filter", "layer"), default_value="filter")
+
+    def __init__(self, model, layer=None, filter_index: int = 0, colormap: str = "RdBu_r",
+                 scale: str = "filter", **kwargs):
+        super().__init__(model, **kwargs)
+        from ..compute import conv_layers
+
+        infos = conv_layers(model, kind="kernel")
+        if not infos:
+            raise ValueError(
+                f"Model {getattr(model, 'name', '')!r} has no layer with a 2-D convolution kernel "
+                "(Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D), so there are no "
+                "kernels to show.")
+        self._layers = {i.path: i for i in infos}
+        self._weights: OrderedDict[str, _LayerWeights] = OrderedDict()
+
+        self._layer_dd = w.Dropdown(
+            options=[(self._label(i), i.path) for i in infos], description="layer",
+            layout=w.Layout(width="460px"))
+        self._slider = w.IntSlider(min=0, max=0, description="filter", continuous_update=True,
+                                   layout=w.Layout(width="420px"))
+        self._cmap_dd = w.Dropdown(options=list(DIVERGING_COLORMAPS), description="colormap",
+                                   layout=w.Layout(width="220px"))
+        self._scale_tb = w.ToggleButtons(options=[("filter scale", "filter"),
+                                                  ("layer scale", "layer")],
+                                         style={"button_width": "110px"})
+        self._stats = w.HTML()
+        self.slices = RasterView(labels=["input channel", "y", "x"], colorbar=True, gap=4)
+        self.composite = RasterView(labels=["", "y", "x"], gap=0)
+        self.overview = RasterView(labels=["", "filter", "input channel"], colorbar=True,
+                                   margin=8, gap=0)
+        self.overview.on_click(self._on_overview_click)
+        self.slices.add_class("convviz-slices")
+        self.composite.add_class("convviz-composite")
+        self.overview.add_class("convviz-overview")
+
+        self._bind(self._layer_dd, "layer")
+        self._bind(self._slider, "filter_index")
+        self._bind(self._cmap_dd, "colormap")
+        self._bind(self._scale_tb, "scale")
+
+        self.children = [
+            w.HBox([self._layer_dd, self._slider]),
+            w.HBox([self._cmap_dd, self._scale_tb]),
+            self._stats,
+            w.HBox([self.slices, self.composite], layout=w.Layout(flex_flow="row wrap")),
+            self.overview,
+            self._status,
+        ]
+        self.add_class("convviz-kernel-viewer")
+
+        with self._suppressed():
+            self.colormap = colormap
+            self.scale = scale
+            self.layer = infos[0].path if layer is None else layer
+            self.filter_index = filter_index
+        self._transaction("init", {}, lambda: self._prepare_layer(self.layer, self.filter_index),
+                          self._apply_layer)
+
+    # -- helpers ----------------------------------------------------------------------------
+    @staticmethod
+    def _label(info) -> str:
+        kh, kw, cin, cout = info.kernel_shape
+        return f"{info.path}  ({kh}×{kw}, {cin}→{cout})"
+
+    def _count(self, path=None) -> int:
+        return int(self._layers[path or self.layer].kernel_shape[-1])
+
+    def _layer_weights(self, path: str) -> _LayerWeights:
+        if path in self._weights:
+            self._weights.move_to_end(path)
+            return self._weights[path]
+        from ..compute import kernels
+        from ..compute.kernels import stats_of_kernel
+
+        # kernel_stats(model, path) would read the weights a second time; the statistics of
+        # the array we already hold are the same computation.
+        kernel = kernels(self.model, path)
+        data = _LayerWeights(kernel, stats_of_kernel(kernel))
+        self._weights[path] = data
+        while len(self._weights) > _KEEP_LAYERS:
+            self._weights.popitem(last=False)
+        return data
+
+    def refresh(self) -> None:
+        """Re-read the weights (after training or ``set_weights``) and redraw."""
+        self._weights.clear()
+        self._transaction("refresh", {}, lambda: self._prepare_layer(self.layer, self.filter_index),
+                          self._apply_layer)
+
+    @property
+    def kernel(self) -> np.ndarray:
+        """The shown layer's kernel ``(kh, kw, cin, cout)`` as returned by compute."""
+        return self._layer_weights(self.layer).kernel
+
+    # -- observers --------------------------------------------------------------------------
+    @traitlets.validate("colormap")
+    def _validate_colormap(self, proposal):
+        name = proposal["value"]
+        try:
+            lut_bytes(name)
+        except ValueError as exc:
+            raise traitlets.TraitError(str(exc)) from None
+        return name
+
+    @traitlets.observe("layer")
+    def _on_layer(self, change):
+        self._sync_controls()
+        f = min(self.filter_index, self._count(change["new"]) - 1)
+        self._transaction("layer", {"layer": change["old"]},
+                          lambda: self._prepare_layer(change["new"], f), self._apply_layer)
+
+    @traitlets.observe("filter_index")
+    def _on_filter(self, change):
+        self._sync_controls()
+        self._transaction("filter", {"filter_index": change["old"]},
+                          lambda: self._prepare_filter(self.layer, change["new"]),
+                          self._apply_filter)
+
+    @traitlets.observe("scale")
+    def _on_scale(self, change):
+        self._sync_controls()
+        self._transaction("scale", {"scale": change["old"]},
+                          lambda: self._prepare_filter(self.layer, self.filter_index),
+                          self._apply_filter)
+
+    @traitlets.observe("colormap")
+    def _on_colormap(self, change):
+        self._sync_controls()
+        if self._suppress:
+            return
+        lut = lut_bytes(change["new"])
+        # Browser-side recolouring: only the 768-byte table travels.
+        self.slices.lut = lut
+        self.overview.lut = lut
+        self.last_update = {"what": "colormap", "ms": 0.0, "bytes": 2 * len(lut)}
+
+    def _on_overview_click(self, tile, y, x) -> None:
+        try:
+            self.filter_index = int(y)
+        except Exception as exc:  # noqa: BLE001 - a click must never raise into the comm
+            self._show_error(exc)
+
+    def _sync_controls(self) -> None:
+        with self._quiet():
+            if self.layer in self._layers:
+                n = self._count()
+                self._layer_dd.value = self.layer
+                # Order matters: never let max drop below the current value (ipywidgets clamps).
+                if self._slider.max < n - 1:
+                    self._slider.max = n - 1
+                self._slider.value = min(self.filter_index, n - 1)
+                self._slider.max = n - 1
+            if self.colormap not in self._cmap_dd.options:
+                self._cmap_dd.options = list(self._cmap_dd.options) + [self.colormap]
+            self._cmap_dd.value = self.colormap
+            self._scale_tb.value = self.scale
+
+    # -- prepare (compute + pixels) and apply (send) ----------------------------------------
+    def _prepare_filter(self, path: str, f: int) -> dict:
+        data = self._layer_weights(path)
+        kh, kw, cin, cout = data.kernel.shape
+        lim = float(data.stats.max_abs[f]) if self.scale == "filter" else data.limit
+        tiles = np.moveaxis(data.kernel[:, :, :, f], -1, 0)  # (kh, kw, cin) -> (cin, kh, kw)
+        codes = quantize(tiles, -lim, lim, flat=128)
+        cols = cin if cin <= 8 else min(32, math.ceil(math.sqrt(cin)))
+        target = 48 if cin <= 8 else max(12, min(48, 480 // cols))
+        zoom = max(2, target // max(kh, kw))
+        out = {"f": f, "path": path, "codes": codes, "exact": exact_bytes(tiles), "lim": lim,
+               "cols": cols, "zoom": zoom,
+               "composite": None, "stats": self._stats_html(path, data, f, lim)}
+        if cin == 3:
+            # Zero maps to mid-grey, so a colour the filter prefers shows as that colour.
+            rgb = 0.5 + data.kernel[:, :, :, f] / (2 * lim) if lim > 0 else \
+                np.full((kh, kw, 3), 0.5, np.float32)
+            out["composite"] = quantize(rgb, 0.0, 1.0)
+            out["composite_zoom"] = max(4, 96 // max(kh, kw))
+        return out
+
+    def _apply_filter(self, p: dict) -> int:
+        with self._suppressed():
+            self.filter_index = p["f"]
+        self._sync_controls()
+        self.slices.set_tiles(
+            p["codes"], vmin=-p["lim"], vmax=p["lim"], stacked=True, columns=p["cols"],
+            zoom=p["zoom"], lut=lut_bytes(self.colormap), values=p["exact"],
+            title=f"filter {p['f']}: its {p['codes'].shape[0]} input-channel slices, one "
+                  f"shared scale ±{p['lim']:.3g}")
+        sent = p["codes"].nbytes + len(p["exact"])
+        if p["composite"] is not None:
+            self.composite.set_tiles(p["composite"], vmin=-p["lim"], vmax=p["lim"],
+                                     zoom=p["composite_zoom"], title="RGB composite")
+            self.composite.layout.display = None
+            sent += p["composite"].nbytes
+        else:
+            self.composite.layout.display = "none"
+        self.overview.selected_row = p["f"]
+        self._stats.value = p["stats"]
+        return sent
+
+    def _prepare_layer(self, path: str, f: int) -> dict:
+        data = self._layer_weights(path)
+        cout, cin = data.overview.shape
+        p = self._prepare_filter(path, f)
+        p["overview"] = quantize(data.overview, -data.limit, data.limit, flat=128)
+        p["overview_exact"] = exact_bytes(data.overview)
+        p["overview_lim"] = data.limit
+        p["zy"] = int(np.clip(384 // cout, 1, 12))
+        p["zx"] = int(np.clip(512 // cin, 1, 24))
+        p["dead"] = [int(i) for i in np.flatnonzero(data.stats.dead)]
+        return p
+
+    def _apply_layer(self, p: dict) -> int:
+        sent = self._apply_filter(p)
+        self.overview.set_tiles(
+            p["overview"], vmin=-p["overview_lim"], vmax=p["overview_lim"], zoom=p["zy"],
+            zoom_x=p["zx"], lut=lut_bytes(self.colormap), row_marks=p["dead"],
+            values=p["overview_exact"],
+            selected_row=p["f"],
+            title=f"{p['path']}: all {p['overview'].shape[0]} filters (rows) × "
+                  f"{p['overview'].shape[1]} input channels (columns)",
+            caption="Each pixel: the slice's largest-magnitude weight, sign kept. Red bars at "
+                    "the left: dead filters (all weights ~0). Click a row to select it.")
+        return sent + p["overview"].nbytes + len(p["overview_exact"])
+
+    @staticmethod
+    def _stats_html(path, data: _LayerWeights, f: int, lim: float) -> str:
+        s = data.stats
+        cout = len(s.norms)
+        dead = int(s.dead.sum())
+        flag = " <b style='color:#b00020'>dead</b>" if s.dead[f] else ""
+        return (f"<span class='convviz-stats'><b>filter {f}</b>{flag}: L2 norm "
+                f"{float(s.norms[f]):.4g}, max |w| {float(s.max_abs[f]):.3g} · "
+                f"<b>layer</b>: {dead} of {cout} filters dead ({s.dead_fraction:.0%}), weights in "
+                f"[{s.vmin:.3g}, {s.vmax:.3g}]</span>")

@@ -1,0 +1,165 @@
+"""``RasterView``: a small anywidget that shows uint8 tiles, coloured in the browser."""
+
+from __future__ import annotations
+
+import pathlib
+from typing import Callable
+
+import anywidget
+import numpy as np
+import traitlets
+
+from ._pixels import lut_bytes, quantize
+
+_STATIC = pathlib.Path(__file__).parent.parent / "static"
+#: Rasters with at most this many values also send them as float32 (64 kB) for exact hovering.
+EXACT_HOVER_LIMIT = 16_384
+
+
+def exact_bytes(values: np.ndarray, limit: int = EXACT_HOVER_LIMIT) -> bytes:
+    """float32 bytes of ``values`` for exact hover read-outs, or ``b""`` when too many.
+
+    Examples
+    --------
+    >>> len(exact_bytes(np.zeros((3, 3)))), exact_bytes(np.zeros(10**5))
+    (36, b'')
+    """
+    arr = np.asarray(values, np.float32)
+    return np.ascontiguousarray(arr).tobytes() if arr.size <= limit else b""
+
+
+class RasterView(anywidget.AnyWidget):
+    """Tiles of uint8 pixels, nearest-neighbour upscaled, with hover values and click events.
+
+    One-channel data is coloured in the browser through :attr:`lut`, so changing the colormap
+    sends 768 bytes and nothing else. Pixels travel as a binary buffer (never base64).
+
+    Parameters
+    ----------
+    **kwargs
+        Any trait below.
+
+    Attributes
+    ----------
+    data : bytes
+        ``n * h * w * c`` uint8 values, tile-major, row-major within a tile.
+    shape : list of int
+        ``[n, h, w, c]``; ``c`` is 1 (coloured by :attr:`lut`), 3 (RGB) or 4 (RGBA).
+    columns : int
+        Tiles per row.
+    zoom, zoom_x : int
+        Display pixels per data pixel, vertically and horizontally (``zoom_x`` 0: same as zoom).
+    vmin, vmax : float
+        The values that bytes 0 and 255 stand for (shown on hover and on the colour bar).
+    selected : int
+        Tile to outline, -1 for none. ``selected_row``: data row to outline in a single tile.
+    marked : list of int
+        Tiles crossed out in red (e.g. blank channels). ``row_marks``: rows flagged in the left
+        margin (e.g. dead filters), which needs ``margin > 0``.
+    values : bytes
+        Optional float32 values of one-channel data, for exact hover read-outs; sent only for
+        small rasters (see :meth:`set_values`), else hover shows the dequantised value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> view = RasterView()
+    >>> view.set_tiles(np.zeros((4, 3, 5), np.uint8), vmin=-1.0, vmax=1.0)
+    >>> view.shape
+    [4, 3, 5, 1]
+    """
+
+    _esm = _STATIC / "raster.js"
+
+    data = traitlets.Bytes(b"").tag(sync=True)
+    shape = traitlets.List(traitlets.Int(), default_value=[0, 0, 0, 1]).tag(sync=True)
+    columns = traitlets.Int(1).tag(sync=True)
+    zoom = traitlets.Int(1).tag(sync=True)
+    zoom_x = traitlets.Int(0).tag(sync=True)
+    gap = traitlets.Int(2).tag(sync=True)
+    margin = traitlets.Int(0).tag(sync=True)
+    lut = traitlets.Bytes(lut_bytes("gray")).tag(sync=True)
+    vmin = traitlets.Float(0.0).tag(sync=True)
+    vmax = traitlets.Float(1.0).tag(sync=True)
+    selected = traitlets.Int(-1).tag(sync=True)
+    selected_row = traitlets.Int(-1).tag(sync=True)
+    marked = traitlets.List(traitlets.Int()).tag(sync=True)
+    row_marks = traitlets.List(traitlets.Int()).tag(sync=True)
+    labels = traitlets.List(traitlets.Unicode(), default_value=["tile", "y", "x"]).tag(sync=True)
+    title = traitlets.Unicode("").tag(sync=True)
+    caption = traitlets.Unicode("").tag(sync=True)
+    colorbar = traitlets.Bool(False).tag(sync=True)
+    background = traitlets.Unicode("#e8e8e8").tag(sync=True)
+    values = traitlets.Bytes(b"").tag(sync=True)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._click_callbacks: list[Callable[[int, int, int], None]] = []
+        self.on_msg(self._on_custom_msg)
+
+    def on_click(self, callback: Callable[[int, int, int], None]) -> None:
+        """Call ``callback(tile, y, x)`` (data coordinates) when the user clicks a tile."""
+        self._click_callbacks.append(callback)
+
+    def _on_custom_msg(self, _widget, content, _buffers) -> None:
+        if not isinstance(content, dict) or content.get("event") != "click":
+            return
+        try:
+            tile, y, x = int(content["tile"]), int(content["y"]), int(content["x"])
+        except (KeyError, TypeError, ValueError):
+            return
+        for cb in list(self._click_callbacks):
+            cb(tile, y, x)
+
+    @property
+    def pixels(self) -> np.ndarray:
+        """The current data as ``(n, h, w, c)`` uint8 (a copy)."""
+        n, h, w, c = self.shape
+        return np.frombuffer(self.data, np.uint8).reshape(n, h, w, c).copy()
+
+    def set_tiles(self, tiles: np.ndarray, vmin: float = 0.0, vmax: float = 1.0, *,
+                  stacked: bool = False, **traits) -> None:
+        """Replace the pixels in one state message.
+
+        Parameters
+        ----------
+        tiles : ndarray
+            uint8, ``(h, w)``, ``(h, w, c)`` with c in 3/4 (one image), ``(n, h, w)`` or
+            ``(n, h, w, c)``.
+        vmin, vmax : float
+            What bytes 0 and 255 stand for.
+        stacked : bool
+            Read a 3-D array as ``(n, h, w)`` grey tiles even when its last axis is 3 or 4.
+        **traits
+            Other traits to change in the same message (``columns``, ``zoom``, ``title``, ...).
+        """
+        arr = np.asarray(tiles)
+        if arr.dtype != np.uint8:
+            raise TypeError(f"RasterView pixels must be uint8, got {arr.dtype}; see quantize().")
+        if arr.ndim == 2:
+            arr = arr[None, :, :, None]  # (h, w) -> (1, h, w, 1)
+        elif arr.ndim == 3:
+            # (h, w, 3|4) is one colour image; anything else is a stack of grey tiles.
+            arr = arr[None] if arr.shape[-1] in (3, 4) and not stacked else arr[..., None]
+        if arr.ndim != 4 or arr.shape[-1] not in (1, 3, 4):
+            raise ValueError(f"Cannot show pixels of shape {np.shape(tiles)}.")
+        traits.setdefault("values", b"")
+        with self.hold_sync():
+            self.data = np.ascontiguousarray(arr).tobytes()
+            self.shape = [int(d) for d in arr.shape]
+            self.vmin = float(vmin)
+            self.vmax = float(vmax)
+            for name, value in traits.items():
+                setattr(self, name, value)
+
+    def set_values(self, values: np.ndarray, lo: float, hi: float, flat: int = 0, *,
+                   stacked: bool = False, exact_limit: int = EXACT_HOVER_LIMIT,
+                   **traits) -> None:
+        """Quantise float ``values`` over ``[lo, hi]`` and show them (see :meth:`set_tiles`).
+
+        Up to ``exact_limit`` values also travel as float32 so hovering reads them exactly.
+        """
+        arr = np.asarray(values, np.float32)
+        exact = exact_bytes(arr, exact_limit)
+        self.set_tiles(quantize(arr, lo, hi, flat=flat), vmin=lo, vmax=hi, stacked=stacked,
+                       values=exact, **traits)

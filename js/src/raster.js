@@ -1,0 +1,309 @@
+// "raster": the anywidget view behind every image panel that is not the ipycanvas channel grid.
+//
+// The kernel sends uint8 pixels once (a binary `Bytes` trait, never base64) plus the float range
+// they were quantised from. One-channel data is coloured here through a 256-entry LUT, so a
+// colormap change costs 768 bytes and no re-quantisation in Python. Pixels are upscaled with
+// nearest-neighbour (imageSmoothingEnabled = false) so every model value stays a crisp block,
+// which is also what lets the browser tests read exact values back.
+//
+// Layout of the data: `shape = [n, h, w, c]` is n tiles of h×w with c ∈ {1, 3, 4} channels,
+// row-major, tiles laid out `columns` per row with `gap` display pixels between them.
+
+import { asBytes, asLut } from "./lib/bytes.js";
+import { ensureStyle } from "./lib/style.js";
+
+const SYNCED = [
+  "data", "shape", "columns", "zoom", "zoom_x", "gap", "lut", "vmin", "vmax", "selected", "marked",
+  "row_marks", "selected_row", "labels", "title", "caption", "colorbar", "margin", "background",
+  "values",
+];
+
+/** Geometry of the current state, shared by drawing, hovering and clicking. */
+function layoutOf(model) {
+  const shape = model.get("shape") || [];
+  if (shape.length !== 4 || shape.some((d) => !(d > 0))) return null;
+  const [n, h, w, c] = shape;
+  const data = asBytes(model.get("data"));
+  if (data.length !== n * h * w * c) return null;
+  const cols = Math.max(1, Math.min(model.get("columns") || 1, n));
+  const rows = Math.ceil(n / cols);
+  const zoom = Math.max(1, model.get("zoom") || 1);
+  // zoom_x lets a filters × channels matrix with few channels be widened without being tall.
+  const zoomX = Math.max(1, model.get("zoom_x") || zoom);
+  const gap = Math.max(0, model.get("gap") || 0);
+  const margin = Math.max(0, model.get("margin") || 0);
+  const tileW = w * zoomX;
+  const tileH = h * zoom;
+  return {
+    n, h, w, c, data, cols, rows, zoom, zoomX, gap, margin, tileW, tileH,
+    width: margin + cols * tileW + (cols - 1) * gap,
+    height: rows * tileH + (rows - 1) * gap,
+  };
+}
+
+/** Tile index and data coordinates under a canvas pixel, or null over a gap/margin. */
+function hitTest(L, px, py) {
+  const gx = px - L.margin;
+  if (gx < 0 || py < 0) return null;
+  const col = Math.floor(gx / (L.tileW + L.gap));
+  const row = Math.floor(py / (L.tileH + L.gap));
+  const ox = gx - col * (L.tileW + L.gap);
+  const oy = py - row * (L.tileH + L.gap);
+  if (col >= L.cols || ox >= L.tileW || oy >= L.tileH) return null;
+  const tile = row * L.cols + col;
+  if (tile >= L.n) return null;
+  return { tile, y: Math.floor(oy / L.zoom), x: Math.floor(ox / L.zoomX) };
+}
+
+function formatValue(v) {
+  if (!Number.isFinite(v)) return String(v);
+  const a = Math.abs(v);
+  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(3);
+  return v.toPrecision(4);
+}
+
+/** Convert the uint8 payload to RGBA once per draw, tiles side by side in an offscreen canvas. */
+function paintSource(L, lut) {
+  const srcW = L.cols * L.w;
+  const srcH = L.rows * L.h;
+  const src = document.createElement("canvas");
+  src.width = srcW;
+  src.height = srcH;
+  const img = new ImageData(srcW, srcH);
+  const px = img.data;
+  const { n, h, w, c, data, cols } = L;
+  for (let t = 0; t < n; t++) {
+    const ox = (t % cols) * w;
+    const oy = Math.floor(t / cols) * h;
+    for (let y = 0; y < h; y++) {
+      let s = ((t * h + y) * w) * c;
+      let d = ((oy + y) * srcW + ox) * 4;
+      for (let x = 0; x < w; x++, d += 4, s += c) {
+        if (c === 1) {
+          const v = 3 * data[s];
+          px[d] = lut[v];
+          px[d + 1] = lut[v + 1];
+          px[d + 2] = lut[v + 2];
+          px[d + 3] = 255;
+        } else {
+          px[d] = data[s];
+          px[d + 1] = data[s + 1];
+          px[d + 2] = data[s + 2];
+          px[d + 3] = c === 4 ? data[s + 3] : 255;
+        }
+      }
+    }
+  }
+  src.getContext("2d").putImageData(img, 0, 0);
+  return src;
+}
+
+function drawCross(ctx, x, y, w, h) {
+  const lw = Math.max(1.5, Math.min(w, h) / 10);
+  ctx.save();
+  ctx.strokeStyle = "rgba(220, 20, 20, 0.95)";
+  ctx.lineWidth = lw;
+  ctx.beginPath();
+  ctx.moveTo(x + lw, y + lw);
+  ctx.lineTo(x + w - lw, y + h - lw);
+  ctx.moveTo(x + w - lw, y + lw);
+  ctx.lineTo(x + lw, y + h - lw);
+  ctx.stroke();
+  ctx.restore();
+}
+
+/** Black-then-yellow outline: visible on every colormap, light or dark. */
+function drawOutline(ctx, x, y, w, h) {
+  ctx.save();
+  ctx.lineWidth = 3;
+  ctx.strokeStyle = "#000";
+  ctx.strokeRect(x - 1.5, y - 1.5, w + 3, h + 3);
+  ctx.lineWidth = 1.5;
+  ctx.strokeStyle = "#ffd400";
+  ctx.strokeRect(x - 1.5, y - 1.5, w + 3, h + 3);
+  ctx.restore();
+}
+
+function render({ model, el }) {
+  ensureStyle();
+  const root = document.createElement("div");
+  root.className = "convviz-raster";
+  const title = document.createElement("div");
+  title.className = "cv-title";
+  const scroll = document.createElement("div");
+  scroll.className = "cv-scroll";
+  const canvas = document.createElement("canvas");
+  canvas.className = "cv-main";
+  scroll.appendChild(canvas);
+  const bar = document.createElement("div");
+  bar.className = "cv-colorbar";
+  const barLo = document.createElement("span");
+  const barCanvas = document.createElement("canvas");
+  barCanvas.width = 256;
+  barCanvas.height = 1;
+  const barHi = document.createElement("span");
+  bar.append(barLo, barCanvas, barHi);
+  const info = document.createElement("div");
+  info.className = "cv-info";
+  info.textContent = " ";
+  const caption = document.createElement("div");
+  caption.className = "cv-caption";
+  root.append(title, scroll, bar, info, caption);
+  el.appendChild(root);
+
+  let renders = 0;
+  let pending = false;
+  let layout = null;
+
+  function draw() {
+    pending = false;
+    title.textContent = model.get("title") || "";
+    title.style.display = title.textContent ? "" : "none";
+    caption.textContent = model.get("caption") || "";
+    caption.style.display = caption.textContent ? "" : "none";
+    const lut = asLut(model.get("lut"));
+    layout = layoutOf(model);
+    const ctx = canvas.getContext("2d");
+    if (!layout) {
+      canvas.width = 0;
+      canvas.height = 0;
+      bar.style.display = "none";
+      root.dataset.state = "empty";
+      return;
+    }
+    const L = layout;
+    canvas.width = L.width;
+    canvas.height = L.height;
+    // Setting width resets the context state, so smoothing must be disabled after it.
+    ctx.imageSmoothingEnabled = false;
+    ctx.fillStyle = model.get("background") || "#e8e8e8";
+    ctx.fillRect(0, 0, L.width, L.height);
+    const src = paintSource(L, lut);
+    for (let t = 0; t < L.n; t++) {
+      const col = t % L.cols;
+      const row = Math.floor(t / L.cols);
+      const dx = L.margin + col * (L.tileW + L.gap);
+      const dy = row * (L.tileH + L.gap);
+      ctx.drawImage(src, col * L.w, row * L.h, L.w, L.h, dx, dy, L.tileW, L.tileH);
+    }
+    const tileOrigin = (t) => [
+      L.margin + (t % L.cols) * (L.tileW + L.gap),
+      Math.floor(t / L.cols) * (L.tileH + L.gap),
+    ];
+    for (const t of model.get("marked") || []) {
+      if (t >= 0 && t < L.n) {
+        const [x, y] = tileOrigin(t);
+        drawCross(ctx, x, y, L.tileW, L.tileH);
+      }
+    }
+    // Row marks annotate single-tile matrices (filters × channels): a red bar in the left margin.
+    if (L.margin > 0) {
+      ctx.fillStyle = "rgba(220, 20, 20, 0.95)";
+      for (const r of model.get("row_marks") || []) {
+        if (r >= 0 && r < L.h) ctx.fillRect(0, r * L.zoom, L.margin - 2, Math.max(1, L.zoom));
+      }
+    }
+    const selRow = model.get("selected_row");
+    if (selRow != null && selRow >= 0 && selRow < L.h && L.n === 1) {
+      drawOutline(ctx, L.margin, selRow * L.zoom, L.tileW, L.zoom);
+    }
+    const sel = model.get("selected");
+    if (sel != null && sel >= 0 && sel < L.n) {
+      const [x, y] = tileOrigin(sel);
+      drawOutline(ctx, x, y, L.tileW, L.tileH);
+    }
+    if (model.get("colorbar") && L.c === 1) {
+      const bctx = barCanvas.getContext("2d");
+      const strip = new ImageData(256, 1);
+      for (let i = 0; i < 256; i++) {
+        strip.data[4 * i] = lut[3 * i];
+        strip.data[4 * i + 1] = lut[3 * i + 1];
+        strip.data[4 * i + 2] = lut[3 * i + 2];
+        strip.data[4 * i + 3] = 255;
+      }
+      bctx.putImageData(strip, 0, 0);
+      barLo.textContent = formatValue(model.get("vmin"));
+      barHi.textContent = formatValue(model.get("vmax"));
+      bar.style.display = "";
+    } else {
+      bar.style.display = "none";
+    }
+    renders += 1;
+    // Exposed for the browser tests (latency and "did it redraw" checks); harmless elsewhere.
+    root.dataset.renders = String(renders);
+    root.dataset.renderedAt = String(performance.now());
+    root.dataset.state = "drawn";
+  }
+
+  function schedule() {
+    if (pending) return;
+    pending = true;
+    // A state message updates several traits at once; draw once after all of them landed.
+    queueMicrotask(draw);
+  }
+
+  function valueAt(hit) {
+    const L = layout;
+    const base = ((hit.tile * L.h + hit.y) * L.w + hit.x) * L.c;
+    // Exact float32 values travel alongside small rasters; otherwise undo the quantisation
+    // (exact to 1/255 of the range).
+    const exact = asBytes(model.get("values"));
+    if (L.c === 1 && exact.length === 4 * L.n * L.h * L.w) {
+      const f32 = new Float32Array(exact.buffer.slice(exact.byteOffset + 4 * base,
+                                                      exact.byteOffset + 4 * base + 4));
+      return formatValue(f32[0]);
+    }
+    const lo = model.get("vmin");
+    const hi = model.get("vmax");
+    const toValue = (b) => lo + (b / 255) * (hi - lo);
+    if (L.c === 1) return "≈" + formatValue(toValue(L.data[base]));
+    const parts = [];
+    for (let k = 0; k < Math.min(3, L.c); k++) parts.push(formatValue(toValue(L.data[base + k])));
+    return `(${parts.join(", ")})`;
+  }
+
+  function eventHit(e) {
+    if (!layout) return null;
+    const rect = canvas.getBoundingClientRect();
+    // The canvas may be shown scaled by CSS; map client pixels back to canvas pixels.
+    const sx = rect.width ? canvas.width / rect.width : 1;
+    const sy = rect.height ? canvas.height / rect.height : 1;
+    return hitTest(layout, (e.clientX - rect.left) * sx, (e.clientY - rect.top) * sy);
+  }
+
+  function onMove(e) {
+    const hit = eventHit(e);
+    if (!hit) {
+      info.textContent = " ";
+      return;
+    }
+    const [tileName, rowName, colName] = model.get("labels") || ["tile", "y", "x"];
+    const where = `${rowName} ${hit.y}, ${colName} ${hit.x}`;
+    const prefix = layout.n > 1 ? `${tileName} ${hit.tile} · ` : "";
+    info.textContent = `${prefix}${where} · ${valueAt(hit)}`;
+  }
+
+  function onLeave() {
+    info.textContent = " ";
+  }
+
+  function onDown(e) {
+    const hit = eventHit(e);
+    if (hit) model.send({ event: "click", tile: hit.tile, y: hit.y, x: hit.x });
+  }
+
+  canvas.addEventListener("mousemove", onMove);
+  canvas.addEventListener("mouseleave", onLeave);
+  canvas.addEventListener("mousedown", onDown);
+  for (const name of SYNCED) model.on(`change:${name}`, schedule);
+  draw();
+
+  return () => {
+    for (const name of SYNCED) model.off(`change:${name}`, schedule);
+    canvas.removeEventListener("mousemove", onMove);
+    canvas.removeEventListener("mouseleave", onLeave);
+    canvas.removeEventListener("mousedown", onDown);
+  };
+}
+
+export default { render };
