@@ -101,6 +101,11 @@ def test_channel_stats_and_sparsity(models):
     np.testing.assert_allclose(st.blank_fraction, st.blank.mean(axis=1))
     sp = acts.sparsity()
     assert list(sp) == ["conv_a", "conv_b"] and all(0 <= v <= 1 for v in sp.values())
+    assert sp["conv_b"] == pytest.approx(st.blank_fraction.mean())
+    units = acts.sparsity("units")
+    assert units["conv_b"] == pytest.approx(float((a <= 0).mean()))
+    with pytest.raises(ValueError, match="channels' or 'units'"):
+        acts.sparsity("pixels")
 
 
 def test_deeper_layers_sparser_with_dead_relu_channels():

@@ -70,9 +70,20 @@ class Activations(dict):
             self._stats[path] = channel_stats(self[path])
         return self._stats[path]
 
-    def sparsity(self) -> dict[str, float]:
-        """``{path: share of blank channels}``, averaged over the images, in layer order."""
-        return {p: float(self.stats(p).blank_fraction.mean()) for p in self}
+    def sparsity(self, kind: str = "channels") -> dict[str, float]:
+        """Per-layer sparsity, averaged over the images, in layer order.
+
+        Parameters
+        ----------
+        kind : {"channels", "units"}
+            ``"channels"``: share of blank channels (≤ 0 everywhere: the channel did not fire
+            for this image); ``"units"``: share of all activation values that are ≤ 0.
+        """
+        if kind == "channels":
+            return {p: float(self.stats(p).blank_fraction.mean()) for p in self}
+        if kind == "units":
+            return {p: float(np.mean(a <= 0)) for p, a in self.items()}
+        raise ValueError(f"kind must be 'channels' or 'units', not {kind!r}.")
 
 
 def _check_preprocess(preprocess: Callable | None, sample: np.ndarray, input_shape: tuple) -> None:

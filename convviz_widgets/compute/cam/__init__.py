@@ -1,0 +1,123 @@
+"""Class activation maps: Grad-CAM, Grad-CAM++ and Score-CAM behind one entry point.
+
+``gradcam(model, image, target=None, layer=None, method="gradcam")`` is the public function;
+methods are registered subclasses of :class:`CAMMethod` (see :mod:`._base`), listed by
+:func:`cam_methods`.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from . import gradcam as _gradcam_module  # noqa: F401  (registers "gradcam")
+from . import gradcam_plus as _gradcam_plus_module  # noqa: F401  (registers "gradcam++")
+from . import scorecam as _scorecam_module  # noqa: F401  (registers "scorecam")
+from ._base import (FLAGS, CAMCancelled, CAMContext, CAMMethod, CAMResult, PredictionRanking,
+                    TopPredictions, cam_methods, check_batch_size, compute_cam, default_layer,
+                    get_method, model_output, rank_predictions, register, top_predictions,
+                    unregister)
+from .gradcam import GradCAM
+from .gradcam_plus import GradCAMPlusPlus
+from .overlay import colorize, overlay
+from .scorecam import ScoreCAM
+
+
+def gradcam(model, image, target=None, layer=None, method="gradcam",
+            preprocess: Callable | None = None, *, on_step: Callable | None = None,
+            cancel=None, batch_size: int = 32, cache: bool = True):
+    """Which regions of ``image`` drove a score of ``model``: a class activation map.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Sequential, functional, nested (a backbone used as a layer) or subclassed; built.
+    image : array-like
+        One image, ``(h, w, c)`` or ``(h, w)`` (or a batch of one), uint8 or float in [0, 1], at
+        any size: it is resized to the model's input, and the heatmap comes back at *this*
+        image's size.
+    target : int, None, list of int, or callable
+        * ``int``: a class index (for a spatial output such as a segmentation map, a channel,
+          averaged over space);
+        * ``None``: the top-1 class;
+        * a list of class indices (``None`` entries mean top-1): one result each, from one
+          forward pass and one batched backward pass through the head;
+        * a callable mapping the model output (a tensor ``(n, ...)``) to one score per sample
+          ``(n,)`` with TF/Keras ops — regression outputs, a masked region of a segmentation or
+          edge map (``lambda y: tf.reduce_sum(y * mask, axis=[1, 2, 3])``). The head is
+          compiled once per callable object: keep and reuse the same callable rather than a
+          new ``lambda`` on every call.
+    layer : str or keras.layers.Layer, optional
+        The feature-map layer to weight (path, unique name or object). ``None``: the last
+        non-pooling feature-map layer before the head, searched inside nested backbones too
+        (see :func:`default_layer`; VGG16 gives ``"block5_conv3"``).
+    method : str or CAMMethod
+        ``"gradcam"``, ``"gradcam++"``, ``"scorecam"`` or any registered name
+        (:func:`cam_methods`).
+    preprocess : callable, optional
+        Maps display images (float32 tensor in [0, 1]) to model input with TF ops, e.g.
+        ``lambda x: keras.applications.vgg16.preprocess_input(x * 255)``.
+    on_step : callable, optional
+        ``on_step(done, total)`` progress of long methods (Score-CAM batches); return ``False``
+        to cancel (raises :class:`CAMCancelled`).
+    cancel : threading.Event, optional
+        Set from another thread to cancel a long method between batches.
+    batch_size : int
+        Masked images per forward pass (Score-CAM).
+    cache : bool
+        Reuse (and store) the captured feature map of this image in the model's LRU cache, so a
+        class, target-list or method switch re-runs only the head.
+
+    Returns
+    -------
+    CAMResult or list of CAMResult
+        A list when ``target`` is a list. Each has ``.heatmap`` ``(H, W)`` float32 in [0, 1] at
+        the image's size, ``.target`` (the resolved class or the callable), ``.score``,
+        ``.probability``, ``.layer`` (path), ``.weights`` ``(c,)`` per-channel weights, ``.cam``
+        (raw map at the layer's resolution) and ``.flag`` / ``.degenerate``.
+
+    Notes
+    -----
+    *Scores before softmax.* When the model's last layer applies softmax or sigmoid (a
+    ``Dense(..., activation="softmax")``, or an ``Activation`` layer), class targets are explained
+    through that layer's pre-activation — the logit ``x @ kernel + bias`` — as the Grad-CAM paper
+    prescribes: the gradient of a probability also depends on every other class and vanishes when
+    the model is confident. This is done by giving the layer an identity activation while the
+    head is traced (under the model-patch lock). A softmax applied by a ``Softmax`` layer or a raw
+    op in a subclassed ``call`` cannot be removed this way; the probability is then explained.
+    Callable targets always receive the model's real output.
+
+    *Degenerate cases.* A NaN/inf image returns zeros with ``flag="nonfinite_input"`` without
+    running the model; a constant image gives zeros with ``flag="constant_input"``; a map that is
+    0 everywhere after the ReLU gives ``"no_positive_evidence"``; vanishing gradients
+    ``"no_gradient"``. Non-finite values are never cached, so later calls are unaffected.
+
+    Raises
+    ------
+    ValueError
+        A class index outside the output (the message gives the valid range), an unknown or
+        non-spatial layer (valid layers are suggested), a batch of several images, a failing
+        ``preprocess`` or target callable.
+    CAMCancelled
+        A long method was cancelled.
+
+    Examples
+    --------
+    >>> import convviz_widgets as cv
+    >>> model, scenes = cv.demo_model(), cv.demo_images()                 # doctest: +SKIP
+    >>> r = cv.gradcam(model, scenes.images[0])                           # doctest: +SKIP
+    >>> r.heatmap.shape, r.layer, scenes.class_names[r.target]            # doctest: +SKIP
+    ((64, 64), 'block3_conv2', 'star')
+    >>> five = cv.gradcam(model, scenes.images[0], target=[0, 1, 2, 3, 4])  # doctest: +SKIP
+    >>> rgb = cv.overlay(r.heatmap, scenes.images[0], "jet", opacity=0.4)  # doctest: +SKIP
+    """
+    return compute_cam(model, image, target=target, layer=layer, method=method,
+                       preprocess=preprocess, on_step=on_step, cancel=cancel,
+                       batch_size=check_batch_size(batch_size), cache=cache)
+
+
+__all__ = [
+    "CAMCancelled", "CAMContext", "CAMMethod", "CAMResult", "FLAGS", "GradCAM",
+    "GradCAMPlusPlus", "PredictionRanking", "ScoreCAM", "TopPredictions", "cam_methods",
+    "colorize", "default_layer", "get_method", "gradcam", "model_output", "overlay",
+    "rank_predictions", "register", "top_predictions", "unregister",
+]

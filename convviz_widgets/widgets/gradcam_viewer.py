@@ -1,0 +1,904 @@
+"""``GradCAMViewer``: why did the model say what it said? Grad-CAM family with an overlay view.
+
+All model work goes through :mod:`convviz_widgets.compute.cam` (which caches the feature map of
+each image, so a class switch re-runs only the head of the model); this module only turns its
+float arrays into uint8 pixels and lays out controls. The overlay itself is an anywidget view
+(``js/src/overlay.js``): image and heatmap on layered canvases, opacity and colormap applied in the
+browser without a kernel round trip.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+import anywidget
+import ipywidgets as w
+import numpy as np
+import traitlets
+
+from ._base import LayerPath, enable_colab_widgets
+from ._images import ImageList, decode_image, uploaded_files
+from ._pixels import lut_bytes, quantize, to_rgb_u8
+from ._raster import RasterView
+
+_STATIC = Path(__file__).parent.parent / "static"
+
+#: Colormaps offered in the overlay's menu (their LUTs travel once, 768 bytes each).
+OVERLAY_COLORMAPS = ("jet", "turbo", "inferno", "viridis", "magma", "plasma", "hot", "gray")
+#: Gallery tiles are this many pixels on their longer side.
+_GALLERY_TILE = 96
+#: Name of the bundled demo model (``convviz_widgets.datasets.train.build_model``).
+_DEMO_MODEL_NAME = "shapes_vgg"
+#: Progress updates from a worker thread are throttled to about this many per second.
+_PROGRESS_HZ = 10.0
+
+
+def _rgb_u8(image: np.ndarray) -> np.ndarray:
+    """``(H, W, C)`` float [0, 1] display image -> ``(H, W, 3)`` uint8 (grey shown as RGB)."""
+    u8 = to_rgb_u8(image)
+    if u8.ndim == 2:
+        u8 = u8[..., None]  # (H, W) -> (H, W, 1)
+    if u8.shape[-1] == 1:
+        u8 = np.repeat(u8, 3, axis=-1)  # grey -> RGB for the canvas
+    return np.ascontiguousarray(u8[..., :3])
+
+
+class OverlayView(anywidget.AnyWidget):
+    """An image with a heatmap on top; opacity and colormap change in the browser only.
+
+    The image and the heatmap travel as binary uint8 buffers (``Bytes`` traits, never base64).
+    The view's own slider and colormap menu recolour the heat canvas locally and send nothing to
+    the kernel, so :attr:`opacity` and :attr:`colormap` here are the *initial* look (setting them
+    from Python still updates the view). Views with the same :attr:`group` follow each other's
+    local changes.
+
+    Attributes
+    ----------
+    image : bytes
+        ``h * w * 3`` uint8 RGB, row-major.
+    image_shape : list of int
+        ``[h, w]``.
+    heatmap : bytes
+        ``hh * ww`` uint8, 0..255 standing for heat 0..1.
+    heatmap_shape : list of int
+        ``[hh, ww]`` (the heatmap is stretched over the image when sizes differ).
+    opacity : float
+        Initial opacity of the heatmap, 0..1.
+    colormap : str
+        Initial colormap; one of :attr:`colormaps`.
+    colormaps, luts : list of str, bytes
+        The menu, and a 768-byte RGB table per entry.
+    width : int
+        Display width in CSS pixels (0: natural size).
+    title, caption : str
+    flagged : bool
+        Show the caption as a warning (degenerate heatmap).
+    controls : bool
+        Show the opacity slider and colormap menu.
+    group : str
+        Views sharing a non-empty group share local opacity/colormap changes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> view = OverlayView()
+    >>> view.set_overlay(np.zeros((4, 6, 3), np.float32), np.ones((4, 6), np.float32))
+    >>> view.image_shape, len(view.heatmap)
+    ([4, 6], 24)
+    """
+
+    _esm = _STATIC / "overlay.js"
+
+    image = traitlets.Bytes(b"").tag(sync=True)
+    image_shape = traitlets.List(traitlets.Int(), default_value=[0, 0]).tag(sync=True)
+    heatmap = traitlets.Bytes(b"").tag(sync=True)
+    heatmap_shape = traitlets.List(traitlets.Int(), default_value=[0, 0]).tag(sync=True)
+    opacity = traitlets.Float(0.5).tag(sync=True)
+    colormap = traitlets.Unicode("jet").tag(sync=True)
+    colormaps = traitlets.List(traitlets.Unicode(),
+                               default_value=list(OVERLAY_COLORMAPS)).tag(sync=True)
+    luts = traitlets.Bytes(b"".join(lut_bytes(n) for n in OVERLAY_COLORMAPS)).tag(sync=True)
+    width = traitlets.Int(256).tag(sync=True)
+    title = traitlets.Unicode("").tag(sync=True)
+    caption = traitlets.Unicode("").tag(sync=True)
+    flagged = traitlets.Bool(False).tag(sync=True)
+    controls = traitlets.Bool(True).tag(sync=True)
+    group = traitlets.Unicode("").tag(sync=True)
+
+    @traitlets.validate("opacity")
+    def _validate_opacity(self, proposal):
+        v = float(proposal["value"])
+        if not 0.0 <= v <= 1.0:
+            raise traitlets.TraitError(f"opacity must be between 0 and 1, got {v}.")
+        return v
+
+    @traitlets.validate("colormap")
+    def _validate_colormap(self, proposal):
+        name = proposal["value"]
+        if name not in self.colormaps:
+            try:
+                table = lut_bytes(name)
+            except ValueError as exc:
+                raise traitlets.TraitError(str(exc)) from None
+            # Any matplotlib map works: it joins the menu with its table.
+            with self.hold_sync():
+                self.luts = self.luts + table
+                self.colormaps = list(self.colormaps) + [name]
+        return name
+
+    def set_overlay(self, image: np.ndarray, heatmap: np.ndarray, **traits) -> int:
+        """Send a display image ``(H, W, C)`` in [0, 1] and a heatmap ``(h, w)`` in [0, 1].
+
+        Returns the number of payload bytes sent.
+        """
+        img = _rgb_u8(np.asarray(image))
+        heat = quantize(np.asarray(heatmap, np.float32), 0.0, 1.0)
+        if heat.ndim != 2:
+            raise ValueError(f"heatmap must be (h, w), got shape {heat.shape}.")
+        with self.hold_sync():
+            self.image = img.tobytes()
+            self.image_shape = [int(img.shape[0]), int(img.shape[1])]
+            self.heatmap = np.ascontiguousarray(heat).tobytes()
+            self.heatmap_shape = [int(heat.shape[0]), int(heat.shape[1])]
+            for name, value in traits.items():
+                setattr(self, name, value)
+        return img.nbytes + heat.nbytes
+
+    @property
+    def image_pixels(self) -> np.ndarray:
+        """The image as sent, ``(h, w, 3)`` uint8 (a copy)."""
+        h, w = self.image_shape
+        return np.frombuffer(self.image, np.uint8).reshape(h, w, 3).copy()  # bytes -> (h, w, 3)
+
+    @property
+    def heatmap_pixels(self) -> np.ndarray:
+        """The heatmap as sent, ``(hh, ww)`` uint8 (a copy)."""
+        h, w = self.heatmap_shape
+        return np.frombuffer(self.heatmap, np.uint8).reshape(h, w).copy()  # bytes -> (h, w)
+
+
+def _demo():
+    """``(demo_model function, demo scenes)`` or ``(None, None)`` when the demo is not there."""
+    try:
+        from .._demo import demo_images, demo_model
+    except ImportError:
+        return None, None
+    try:
+        return demo_model, demo_images()
+    except Exception:  # noqa: BLE001 - a missing data file must not break the viewer
+        return demo_model, None
+
+
+class GradCAMViewer(w.VBox):
+    """See which regions of an image drove a Keras model's prediction, for any class.
+
+    Controls: an image selector (thumbnails and a menu of the images given, the bundled demo
+    scenes by default, plus Upload for your own picture), the model's top-k predictions with
+    class names (click one to explain it), a class menu for any other class, a layer dropdown
+    and a method dropdown listing every registered CAM method (Grad-CAM, Grad-CAM++,
+    Score-CAM…). The heatmap overlay has its own opacity slider and colormap menu that act in
+    the browser; hovering shows the heatmap value.
+
+    With ``compare=other_model`` the second model is explained side by side on the same image,
+    the same class and (when it exists there) the same layer — e.g. a model trained with data
+    augmentation against one without. With labels (``labels=``, or the demo scenes' own) the
+    *Best and worst predictions* section ranks the labelled images and shows the most confident
+    correct predictions and the worst mistakes, each with its heatmap; click one to open it.
+
+    Grad-CAM and Grad-CAM++ are computed directly (a class switch re-runs only the model's head);
+    Score-CAM and the gallery run in a worker thread with a progress bar and Cancel. Errors are
+    shown inside the widget and the previous view stays.
+
+    Parameters
+    ----------
+    model : keras.Model, optional
+        Any built image model (sequential, functional, nested, subclassed). Default: the
+        bundled demo model.
+    images : array-like or list, optional
+        ``(n, h, w, c)``, one image, or a list of images of any sizes (uint8, or float in
+        [0, 1]). Default: the demo scenes.
+    labels : array-like, optional
+        ``(n,)`` class labels of ``images``, for the best/worst gallery.
+    class_names : list of str, optional
+        Names of the output classes. Default: the demo model's names for the demo model,
+        otherwise ``"class 0"``, ``"class 1"``…
+    preprocess : callable, optional
+        Display images (float32 tensor in [0, 1]) to model input, e.g.
+        ``lambda x: keras.applications.vgg16.preprocess_input(x * 255)``.
+    compare : keras.Model, optional
+        A second model to explain side by side.
+    compare_preprocess : callable, optional
+        Its preprocessing (default: ``preprocess``).
+    names : tuple of str
+        Titles of the two overlays.
+    layer, method, target : optional
+        Initial values of the traits below.
+    top_k : int
+        Number of predictions listed.
+    colormap : str
+        Initial overlay colormap (any matplotlib name).
+    opacity : float
+        Initial overlay opacity.
+    size : int
+        Display width of the overlay in CSS pixels.
+
+    Attributes
+    ----------
+    image_index : int
+        The shown image; settable. Changing it explains the new image's top-1 class.
+    layer : str
+        Path of the explained layer; settable (a path, unique name or layer object).
+    method : str
+        Registered CAM method name (``"gradcam"``, ``"gradcam++"``, ``"scorecam"``); settable.
+    target : int or None
+        Explained class; ``None`` means the top-1 prediction; settable.
+    images : list of ndarray
+        The images to choose from.
+    result, compare_result : CAMResult or None
+        What is shown (for notebooks and tests).
+    busy : bool
+        True while a worker thread computes.
+    overlay, compare_overlay : OverlayView
+        The browser views.
+
+    Examples
+    --------
+    >>> import convviz_widgets as cv
+    >>> viewer = cv.GradCAMViewer()                                   # doctest: +SKIP
+    >>> viewer.target = 2; viewer.method = "gradcam++"                # doctest: +SKIP
+    >>> cv.GradCAMViewer(model_aug, images, compare=model_plain)      # doctest: +SKIP
+    """
+
+    images = ImageList()
+    image_index = traitlets.Int(0)
+    layer = LayerPath("")
+    method = traitlets.Unicode("gradcam")
+    target = traitlets.Int(None, allow_none=True)
+    busy = traitlets.Bool(False)
+    result = traitlets.Any(None)
+    compare_result = traitlets.Any(None)
+
+    def __init__(self, model=None, images=None, *, labels=None, class_names=None,
+                 preprocess: Callable | None = None, compare=None,
+                 compare_preprocess: Callable | None = None,
+                 names: tuple[str, str] | None = None, layer=None, method: str = "gradcam",
+                 target: int | None = None, top_k: int = 5, colormap: str = "jet",
+                 opacity: float = 0.5, size: int = 288, image_labels=None, **kwargs):
+        enable_colab_widgets()
+        from ..compute import conv_layers
+        from ..compute.cam import cam_methods, default_layer
+
+        demo_model, scenes = _demo()
+        is_demo = model is None
+        if model is None:
+            if demo_model is None:
+                raise ValueError("No model given and the bundled demo model is not available; "
+                                 "pass a Keras model: GradCAMViewer(model, images).")
+            model = demo_model()
+        uses_scenes = images is None and scenes is not None
+        if uses_scenes:
+            images = scenes.images
+            labels = scenes.labels if labels is None else labels
+        self.model = model
+        self.preprocess = preprocess
+        self.compare_model = compare
+        self.compare_preprocess = compare_preprocess if compare_preprocess is not None \
+            else preprocess
+        self.top_k = int(top_k)
+        self._syncing = 0
+        self._suppress = 0
+        self._gen = 0
+        self._cancel_event: threading.Event | None = None
+        self._thread: threading.Thread | None = None
+        self._last_progress = 0.0
+        self.last_update: dict = {"what": None, "ms": 0.0, "bytes": 0}
+        self.top: object | None = None
+        self.gallery: dict | None = None
+
+        self._layers = {i.path: i for i in conv_layers(model, kind="spatial")
+                        if not i.is_container}
+        if not self._layers:
+            raise ValueError(f"Model {model.name!r} has no layer with a spatial output "
+                             "(batch, height, width, channels); Grad-CAM needs one.")
+        self._default_layer = default_layer(model)
+        n_classes = self._n_classes(model)
+        # The demo's class names for the demo model (passed explicitly or by default) or for a
+        # model shown on the demo scenes with as many classes.
+        looks_demo = is_demo or uses_scenes or getattr(model, "name", "") == _DEMO_MODEL_NAME
+        if class_names is None and scenes is not None and looks_demo and \
+                n_classes == len(scenes.class_names):
+            class_names = list(scenes.class_names)
+        self.class_names = [str(c) for c in class_names] if class_names is not None else \
+            [f"class {i}" for i in range(n_classes or 1)]
+        self.labels = None if labels is None else np.asarray(labels).astype(np.int64).ravel()
+        names = names or (getattr(model, "name", "model"),
+                          getattr(compare, "name", "compare") if compare is not None else "")
+
+        # -- controls ------------------------------------------------------------------------
+        wide = {"description_width": "initial"}
+        self._image_dd = w.Dropdown(description="image", style=wide,
+                                    layout=w.Layout(width="260px"))
+        self._upload = w.FileUpload(accept="image/*", multiple=False, description="Upload",
+                                    layout=w.Layout(width="110px"))
+        self._upload.observe(self._on_upload, "value")
+        self.thumbnails = RasterView(gap=3, labels=["image", "y", "x"], background="#ffffff")
+        self.thumbnails.add_class("convviz-gradcam-thumbs")
+        self.thumbnails.on_click(lambda tile, y, x: self._set_from_ui("image_index", tile))
+        self._layer_dd = w.Dropdown(
+            options=[(self._layer_label(i), p) for p, i in self._layers.items()],
+            description="layer", style=wide, layout=w.Layout(width="340px"))
+        self._method_dd = w.Dropdown(options=[(label, name) for name, label in
+                                              cam_methods().items()],
+                                     description="method", style=wide,
+                                     layout=w.Layout(width="200px"))
+        self._class_dd = w.Dropdown(
+            options=[("top-1 prediction", -1)] + [(n, i) for i, n in enumerate(self.class_names)],
+            description="class", style=wide, layout=w.Layout(width="240px"))
+        self._topk_box = w.VBox(layout=w.Layout(min_width="220px"))
+        self._topk_buttons: list[w.Button] = []
+        self._status = w.HTML(value="", layout=w.Layout(min_height="1.4em"))
+        self._progress = w.FloatProgress(value=0.0, min=0.0, max=1.0, description="",
+                                         layout=w.Layout(width="220px", visibility="hidden"))
+        self._cancel_btn = w.Button(description="Cancel", button_style="warning",
+                                    layout=w.Layout(width="90px", visibility="hidden"))
+        self._cancel_btn.on_click(lambda _b: self.cancel())
+
+        self.overlay = OverlayView(width=int(size), opacity=float(opacity), title=names[0],
+                                   group=f"gradcam-{id(self)}")
+        self.overlay.colormap = colormap
+        self.overlay.add_class("convviz-gradcam-main")
+        views = [self.overlay]
+        self.compare_overlay = None
+        if compare is not None:
+            self._compare_layers = {i.path for i in conv_layers(compare, kind="spatial")}
+            self._compare_default = default_layer(compare)
+            self.compare_overlay = OverlayView(width=int(size), opacity=float(opacity),
+                                               title=names[1], group=f"gradcam-{id(self)}")
+            self.compare_overlay.colormap = colormap
+            self.compare_overlay.add_class("convviz-gradcam-compare")
+            views.append(self.compare_overlay)
+
+        for control, trait in ((self._image_dd, "image_index"), (self._layer_dd, "layer"),
+                               (self._method_dd, "method"), (self._class_dd, "target")):
+            self._bind(control, trait)
+
+        children = [
+            w.HTML("<b>Grad-CAM</b> <small>which regions drove the score? Click a prediction "
+                   "to explain it; opacity and colormap act in the browser.</small>"),
+            w.HBox([self._image_dd, self._upload]),
+            self.thumbnails,
+            w.HBox([self._layer_dd, self._method_dd, self._class_dd],
+                   layout=w.Layout(flex_flow="row wrap")),
+            w.HBox(views + [w.VBox([w.HTML("<b>top predictions</b>"), self._topk_box])],
+                   layout=w.Layout(flex_flow="row wrap", align_items="flex-start")),
+            w.HBox([self._progress, self._cancel_btn]),
+            self._status,
+        ]
+        self.gallery_best = self.gallery_worst = None
+        if self.labels is not None:
+            children.append(self._build_gallery_section())
+        super().__init__(children=children, **kwargs)
+        self.add_class("convviz-gradcam-viewer")
+
+        self._image_labels = list(image_labels) if image_labels is not None else None
+        with self._suppressed():
+            self.images = images if images is not None else []
+            self.layer = self._default_layer if layer is None else layer
+            self.method = method
+            self.target = target
+        if self.labels is not None and len(self.labels) > len(self.images):
+            raise ValueError(f"Got {len(self.labels)} labels for {len(self.images)} images; "
+                             "pass one label per image.")
+        self._refresh_image_menu()
+        self._render("init", {}, raise_errors=True)
+
+    # -- helpers ----------------------------------------------------------------------------
+    @staticmethod
+    def _n_classes(model) -> int | None:
+        from ..compute import access
+        from ..compute.cam._base import _meta, _num_classes
+
+        return _num_classes(_meta(access(model)))
+
+    @staticmethod
+    def _layer_label(info) -> str:
+        shape = "×".join("?" if d is None else str(d) for d in info.output_shape[1:])
+        return f"{info.path}  ({shape})"
+
+    def _class_name(self, index) -> str:
+        if callable(index):
+            return getattr(index, "__name__", "custom score")
+        if index is None:
+            return "top-1"
+        return self.class_names[index] if 0 <= index < len(self.class_names) else \
+            f"class {index}"
+
+    def _path_of(self, layer) -> str:
+        from ..compute import resolve_layer
+
+        return resolve_layer(self.model, layer).path
+
+    def _image_names(self) -> list[str]:
+        n = len(self.images)
+        names = list(self._image_labels or [])[:n]
+        for i in range(len(names), n):
+            if self.labels is not None and i < len(self.labels):
+                names.append(f"image {i}: {self._class_name(int(self.labels[i]))}")
+            else:
+                names.append(f"image {i}")
+        return names
+
+    @contextlib.contextmanager
+    def _quiet(self):
+        """Update controls from Python state without their observers writing back."""
+        self._syncing += 1
+        try:
+            yield
+        finally:
+            self._syncing -= 1
+
+    @contextlib.contextmanager
+    def _suppressed(self):
+        """Set traits without triggering a computation."""
+        self._suppress += 1
+        try:
+            yield
+        finally:
+            self._suppress -= 1
+
+    def _set_from_ui(self, trait: str, value) -> None:
+        """A user action: failures are shown in the widget, never raised into the comm."""
+        try:
+            setattr(self, trait, value)
+        except Exception as exc:  # noqa: BLE001 - shown in the widget
+            self._show_error(exc)
+            self._sync_controls()
+
+    def _bind(self, control, trait: str) -> None:
+        def on_change(change):
+            if self._syncing:
+                return
+            value = change["new"]
+            if trait == "target" and value == -1:
+                value = None
+            self._set_from_ui(trait, value)
+
+        control.observe(on_change, "value")
+
+    def _show_error(self, exc: BaseException | None, note: str = "The previous view is kept.") \
+            -> None:
+        if exc is None:
+            self._status.value = ""
+            return
+        msg = html.escape(f"{type(exc).__name__}: {exc}")
+        self._status.value = (f"<div class='convviz-error' style='color:#b00020'>⚠ {msg}<br>"
+                              f"<small>{html.escape(note)}</small></div>")
+
+    def _show_note(self, text: str) -> None:
+        self._status.value = f"<div class='convviz-note' style='color:#555'>{html.escape(text)}" \
+                             "</div>"
+
+    def _sync_controls(self) -> None:
+        with self._quiet():
+            names = self._image_names()
+            if len(self._image_dd.options) != len(names):
+                self._image_dd.options = [(n, i) for i, n in enumerate(names)]
+            if self.images:
+                self._image_dd.value = self.image_index
+            self._layer_dd.value = self.layer
+            self._method_dd.value = self.method
+            self._class_dd.value = -1 if self.target is None else self.target
+        self.thumbnails.selected = self.image_index if self.images else -1
+        for k, b in enumerate(self._topk_buttons):
+            b.button_style = "info" if self._is_shown_class(getattr(b, "_cv_class", None)) else ""
+
+    def _is_shown_class(self, cls) -> bool:
+        r = self.result
+        return r is not None and cls is not None and r.target == cls
+
+    def _refresh_image_menu(self) -> None:
+        from ..compute import prepare_images
+
+        with self._quiet():
+            self._image_dd.options = [(n, i) for i, n in enumerate(self._image_names())]
+        if not self.images:
+            self.thumbnails.set_tiles(np.zeros((1, 1, 3), np.uint8))
+            return
+        # Thumbnails 48 px high (aspect kept, width capped) padded into equal tiles so they line
+        # up in one strip; resizing is display work, done by the helper that feeds the model.
+        th = 48
+        small = []
+        for im in self.images:
+            h, w_ = im.shape[:2]
+            tw = int(np.clip(round(th * w_ / h), 16, 2 * th))
+            # A NaN pixel must not stop the strip from drawing; the CAM flags such images.
+            im = np.nan_to_num(im) if im.dtype.kind == "f" else im
+            small.append(_rgb_u8(prepare_images(im, (None, th, tw, None)).images[0]))
+        width = max(t.shape[1] for t in small)
+        tiles = np.full((len(small), th, width, 3), 255, np.uint8)
+        for k, t in enumerate(small):
+            tiles[k, :, :t.shape[1]] = t
+        self.thumbnails.set_tiles(tiles, columns=min(len(small), 16), zoom=1,
+                                  selected=self.image_index)
+
+    # -- validation -------------------------------------------------------------------------
+    @traitlets.validate("layer")
+    def _validate_layer(self, proposal):
+        value = proposal["value"]
+        if value in self._layers:
+            return value
+        try:
+            path = self._path_of(value)
+        except ValueError as exc:
+            raise traitlets.TraitError(str(exc)) from None
+        if path not in self._layers:
+            raise traitlets.TraitError(
+                f"Layer {path!r} has no spatial output to explain; choose one of "
+                f"{list(self._layers)[-6:]} (all: viewer._layer_dd.options).")
+        return path
+
+    @traitlets.validate("method")
+    def _validate_method(self, proposal):
+        from ..compute.cam import get_method
+
+        try:
+            return get_method(proposal["value"]).name
+        except ValueError as exc:
+            raise traitlets.TraitError(str(exc)) from None
+
+    @traitlets.validate("target")
+    def _validate_target(self, proposal):
+        value = proposal["value"]
+        if value is None or value == -1:
+            return None
+        n = len(self.class_names)
+        if not 0 <= int(value) < n:
+            raise traitlets.TraitError(f"target {value} is out of range: the model has {n} "
+                                       f"classes, use 0 to {n - 1} (or None for the top-1).")
+        return int(value)
+
+    @traitlets.validate("image_index")
+    def _validate_image_index(self, proposal):
+        value = int(proposal["value"])
+        n = len(self.images)
+        if n and not 0 <= value < n:
+            raise traitlets.TraitError(f"image_index {value} is out of range: there are {n} "
+                                       f"images, use 0 to {n - 1}.")
+        return value if n else 0
+
+    # -- observers --------------------------------------------------------------------------
+    @traitlets.observe("image_index")
+    def _on_image(self, change):
+        if self._suppress:
+            return
+        old_target = self.target
+        with self._suppressed():
+            self.target = None  # a new image: explain what the model says about it
+        self._render("image", {"image_index": change["old"], "target": old_target})
+
+    @traitlets.observe("layer", "method", "target")
+    def _on_choice(self, change):
+        self._render(change["name"], {change["name"]: change["old"]})
+
+    @traitlets.observe("images")
+    def _on_images(self, change):
+        if self._suppress:
+            return
+        with self._suppressed():
+            self.image_index = 0
+        self._refresh_image_menu()
+        self._render("images", {})
+
+    def _on_upload(self, change):
+        files = uploaded_files(change["new"])
+        if not files:
+            return
+        try:
+            decoded = [(name, decode_image(content, name)) for name, content in files]
+            names = self._image_names() + [f"upload: {name}" for name, _ in decoded]
+            with self._suppressed():
+                self.images = list(self.images) + [im for _, im in decoded]
+            self._image_labels = names
+            self._refresh_image_menu()
+            self._set_from_ui("image_index", len(self.images) - 1)
+        except Exception as exc:  # noqa: BLE001 - shown in the widget; the old view stays
+            self._show_error(exc)
+        finally:
+            try:
+                with self._upload.hold_trait_notifications():
+                    self._upload.value = () if isinstance(self._upload.value, tuple) else {}
+            except Exception:  # noqa: BLE001 - ipywidgets 7 may refuse; re-uploading still works
+                pass
+
+    # -- computing --------------------------------------------------------------------------
+    def _state(self) -> dict:
+        return {"image_index": self.image_index, "layer": self.layer, "method": self.method,
+                "target": self.target}
+
+    def _render(self, what: str, reverts: dict, raise_errors: bool = True) -> None:
+        from ..compute.cam import get_method
+
+        if self._suppress:
+            return
+        self._sync_controls()
+        if not self.images:
+            self._show_note("No image to show: pass images= or use Upload.")
+            return
+        state = self._state()
+        if get_method(state["method"]).long_running:
+            self._start_worker(what, reverts, lambda ev, step: self._prepare(state, step, ev),
+                               self._apply)
+            return
+        self.cancel()  # a quick method replaces any long computation still running
+        t0 = time.perf_counter()
+        try:
+            payload = self._prepare(state)
+        except Exception as exc:
+            self._revert(reverts)
+            self._show_error(exc)
+            if raise_errors:
+                raise
+            return
+        sent = self._apply(payload)
+        self.last_update = {"what": what, "ms": (time.perf_counter() - t0) * 1e3, "bytes": sent}
+
+    def _revert(self, reverts: dict) -> None:
+        with self._suppressed():
+            for name, old in reverts.items():
+                setattr(self, name, old)
+        self._sync_controls()
+
+    def _prepare(self, s: dict, on_step=None, cancel=None) -> dict:
+        """Compute everything the new state shows; touches no widget (so failures are clean)."""
+        from ..compute.cam import gradcam, top_predictions
+
+        image = self.images[s["image_index"]]
+        result = gradcam(self.model, image, target=s["target"], layer=s["layer"],
+                         method=s["method"], preprocess=self.preprocess, on_step=on_step,
+                         cancel=cancel)
+        if result.flag == "nonfinite_input":
+            top = None  # the model was not run on a NaN image: nothing to rank
+        else:
+            # The same cached forward pass as the heatmap's: no second model run.
+            top = top_predictions(self.model, image, k=self.top_k, preprocess=self.preprocess,
+                                  layer=s["layer"])
+        payload = {"state": s, "top": top, "result": result}
+        if self.compare_model is not None:
+            layer = s["layer"] if s["layer"] in self._compare_layers else self._compare_default
+            target = result.target
+            if self._n_classes(self.compare_model) != len(self.class_names):
+                target = None  # another label space: explain its own top class
+            payload["compare"] = gradcam(self.compare_model, image, target=target, layer=layer,
+                                         method=s["method"], preprocess=self.compare_preprocess,
+                                         on_step=on_step, cancel=cancel)
+            if payload["compare"].flag != "nonfinite_input":
+                payload["compare_top"] = top_predictions(self.compare_model, image, k=1,
+                                                         preprocess=self.compare_preprocess,
+                                                         layer=layer)
+        return payload
+
+    def _caption(self, r, top=None) -> tuple[str, bool]:
+        from ..compute.cam import cam_methods
+
+        name = self._class_name(r.target)
+        parts = [f"{name}"]
+        if r.probability is not None:
+            parts.append(f"p = {r.probability:.1%}")
+        if np.isfinite(r.score):
+            parts.append(f"score {r.score:.3g}")
+        parts.append(f"{cam_methods().get(r.method, r.method)} @ {r.layer}")
+        if top is not None and len(top.indices):
+            parts.append(f"says: {self._class_name(int(top.indices[0]))}")
+        text = " · ".join(parts)
+        if r.flag:
+            text += f" — {r.reason}"
+        return text, r.flag is not None
+
+    def _apply(self, p: dict) -> int:
+        r = p["result"]
+        caption, flagged = self._caption(r)
+        sent = self.overlay.set_overlay(r.image, r.heatmap, caption=caption, flagged=flagged)
+        if "compare" in p:
+            rc = p["compare"]
+            caption, flagged = self._caption(rc, p.get("compare_top"))
+            sent += self.compare_overlay.set_overlay(rc.image, rc.heatmap, caption=caption,
+                                                     flagged=flagged)
+            self.compare_result = rc
+        self.top = p["top"]
+        self.result = r
+        self._build_topk(p["top"])
+        self._sync_controls()
+        self._show_error(None)
+        return sent
+
+    def _build_topk(self, top) -> None:
+        key = None if top is None else (tuple(top.indices.tolist()),
+                                         tuple(np.round(top.probabilities, 6).tolist()))
+        if key is not None and key == getattr(self, "_topk_key", None):
+            return  # same image and predictions: keep the buttons, only the highlight moves
+        self._topk_key = key
+        buttons = []
+        if top is None:
+            self._topk_buttons = []
+            self._topk_box.children = [w.HTML("<i>no prediction for this image</i>")]
+            return
+        for idx, val, prob in zip(top.indices, top.values, top.probabilities):
+            idx = int(idx)
+            shown = f"{float(prob):.1%}" if 0.0 <= float(prob) <= 1.0 else f"{float(val):.3g}"
+            b = w.Button(description=f"{self._class_name(idx)}  {shown}",
+                         tooltip=f"explain class {idx} ({self._class_name(idx)})",
+                         layout=w.Layout(width="210px"))
+            b._cv_class = idx
+            b.on_click(lambda _b, k=idx: self._set_from_ui("target", k))
+            b.add_class("convviz-topk")
+            buttons.append(b)
+        self._topk_buttons = buttons
+        self._topk_box.children = buttons
+
+    # -- worker thread ----------------------------------------------------------------------
+    def _start_worker(self, what: str, reverts: dict, prepare, apply) -> None:
+        """Run ``apply(prepare(cancel_event, on_step))`` in a thread, with progress and Cancel."""
+        self.cancel()
+        self._gen += 1
+        gen = self._gen
+        event = threading.Event()
+        self._cancel_event = event
+        self.busy = True
+        self._progress.value = 0.0
+        self._progress.layout.visibility = "visible"
+        self._cancel_btn.layout.visibility = "visible"
+        self._show_note(f"computing {what}…")
+
+        def on_step(done, total):
+            now = time.monotonic()
+            if gen == self._gen and (now - self._last_progress >= 1.0 / _PROGRESS_HZ or
+                                     done == total):
+                self._last_progress = now
+                self._progress.value = done / max(total, 1)
+            return not event.is_set()
+
+        def job():
+            from ..compute.cam import CAMCancelled
+
+            try:
+                payload = prepare(event, on_step)
+            except CAMCancelled:
+                if gen == self._gen:
+                    self._revert(reverts)
+                    self._show_note("Cancelled; the previous view is kept.")
+                return
+            except Exception as exc:  # noqa: BLE001 - shown in the widget
+                if gen == self._gen:
+                    self._revert(reverts)
+                    self._show_error(exc)
+                return
+            finally:
+                if gen == self._gen:
+                    self.busy = False
+                    self._progress.layout.visibility = "hidden"
+                    self._cancel_btn.layout.visibility = "hidden"
+            if gen == self._gen and not event.is_set():
+                apply(payload)
+
+        t = threading.Thread(target=job, name="convviz-gradcam", daemon=True)
+        self._thread = t
+        t.start()
+
+    def cancel(self) -> None:
+        """Stop a running Score-CAM or gallery computation (the previous view stays)."""
+        if self._cancel_event is not None:
+            self._cancel_event.set()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until the worker thread (if any) has finished (for scripts and tests)."""
+        t = self._thread
+        if t is not None:
+            t.join(timeout)
+
+    # -- gallery ----------------------------------------------------------------------------
+    def _build_gallery_section(self) -> w.Widget:
+        self._gallery_btn = w.Button(description="Find best & worst predictions",
+                                     button_style="primary", layout=w.Layout(width="260px"))
+        self._gallery_btn.on_click(lambda _b: self._set_from_ui_call(self.find_best_and_worst))
+        self.gallery_best = RasterView(gap=4, title="most confident correct predictions",
+                                       labels=["rank", "y", "x"], background="#ffffff")
+        self.gallery_worst = RasterView(gap=4, title="worst predictions (most confident "
+                                        "mistakes first, then the least sure correct ones)",
+                                        labels=["rank", "y", "x"], background="#ffffff")
+        self.gallery_best.add_class("convviz-gallery-best")
+        self.gallery_worst.add_class("convviz-gallery-worst")
+        for view in (self.gallery_best, self.gallery_worst):
+            view.layout.display = "none"  # shown once there is something to show
+        self.gallery_best.on_click(lambda t, y, x: self._open_gallery("best", t))
+        self.gallery_worst.on_click(lambda t, y, x: self._open_gallery("worst", t))
+        self._gallery_info = w.HTML("")
+        return w.VBox([w.HTML("<b>Best and worst predictions</b> <small>over the labelled "
+                              "images, each with the heatmap of the predicted class; click one "
+                              "to open it</small>"),
+                       self._gallery_btn, self.gallery_best, self.gallery_worst,
+                       self._gallery_info])
+
+    def _set_from_ui_call(self, fn) -> None:
+        try:
+            fn()
+        except Exception as exc:  # noqa: BLE001 - shown in the widget
+            self._show_error(exc)
+
+    def _open_gallery(self, which: str, tile: int) -> None:
+        g = self.gallery or {}
+        items = g.get(which, [])
+        if 0 <= tile < len(items):
+            self._set_from_ui("image_index", int(items[tile]))
+
+    def find_best_and_worst(self, n: int = 4, wait: bool = False) -> None:
+        """Rank the labelled images and show the ``n`` best and ``n`` worst, with heatmaps.
+
+        Runs in the worker thread (progress and Cancel); ``wait=True`` blocks until done.
+        """
+        if self.labels is None:
+            raise ValueError("The gallery needs labels: GradCAMViewer(model, images, "
+                             "labels=...).")
+        labelled = list(self.images[:len(self.labels)])
+        labels = self.labels[:len(labelled)]
+        state = self._state()
+        look = (self.overlay.colormap, self.overlay.opacity)
+
+        def prepare(event, on_step):
+            from ..compute import prepare_images
+            from ..compute.cam import CAMCancelled, gradcam, overlay, rank_predictions
+
+            rank = rank_predictions(self.model, labelled, labels, preprocess=self.preprocess)
+            best, worst = rank.best[:n], rank.worst[:n]
+            chosen = [("best", int(i)) for i in best] + [("worst", int(i)) for i in worst]
+            tiles = {"best": [], "worst": []}
+            for k, (which, i) in enumerate(chosen):
+                if event.is_set():
+                    raise CAMCancelled("gallery cancelled")
+                r = gradcam(self.model, labelled[i], target=int(rank.predicted[i]),
+                            layer=state["layer"], method="gradcam", preprocess=self.preprocess)
+                rgb = overlay(r.heatmap, r.image, look[0], look[1])
+                h, w_ = rgb.shape[:2]
+                scale = _GALLERY_TILE / max(h, w_)
+                th, tw = max(1, round(h * scale)), max(1, round(w_ * scale))
+                small = prepare_images(rgb, (None, th, tw, 3)).images[0]
+                tiles[which].append((i, _rgb_u8(small)))
+                on_step(k + 1, len(chosen))
+            return {"rank": rank, "tiles": tiles, "best": [int(i) for i in best],
+                    "worst": [int(i) for i in worst]}
+
+        def apply(p):
+            self.gallery = {"best": p["best"], "worst": p["worst"], "ranking": p["rank"]}
+            rank = p["rank"]
+            rows = []
+            for which, view in (("best", self.gallery_best), ("worst", self.gallery_worst)):
+                items = p["tiles"][which]
+                if not items:
+                    view.set_tiles(np.full((1, 8, 8, 3), 255, np.uint8), caption="(none)")
+                    view.layout.display = ""
+                    continue
+                th = max(t.shape[0] for _, t in items)
+                tw = max(t.shape[1] for _, t in items)
+                stack = np.full((len(items), th, tw, 3), 255, np.uint8)
+                for k, (_, t) in enumerate(items):
+                    stack[k, :t.shape[0], :t.shape[1]] = t
+                captions = [f"{k + 1}. image {i}: {self._class_name(int(self.labels[i]))} → "
+                            f"{self._class_name(int(rank.predicted[i]))} "
+                            f"({float(rank.confidence[i]):.0%})" for k, (i, _) in
+                            enumerate(items)]
+                view.set_tiles(stack, columns=len(items), zoom=1,
+                               caption="   ".join(captions))
+                view.layout.display = ""
+                rows.append(which)
+            self._gallery_info.value = (
+                f"<small>accuracy on the {len(rank.correct)} labelled images: "
+                f"{rank.accuracy:.0%} · {int((~rank.correct).sum())} mistakes</small>")
+            self._show_error(None)
+
+        self._start_worker("best & worst predictions", {}, prepare, apply)
+        if wait:
+            self.wait()

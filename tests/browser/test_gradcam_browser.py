@@ -1,0 +1,271 @@
+"""GradCAMViewer in a real JupyterLab + headless Chromium.
+
+Uses the shared server and browser of conftest.py, but its own notebook (``gradcam.ipynb``) in
+its own page, so the kernel/activation tests' notebook is left exactly as they expect it.
+
+The central check: moving the overlay's opacity slider (a real keyboard interaction) changes the
+heat canvas pixels while *no* ``comm_msg`` leaves the browser on the kernel websocket and the
+Python-side ``opacity`` trait stays where it was — the look is applied in the browser only.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import time
+
+import numpy as np
+import pytest
+
+from _harness import ARTIFACTS, HERE, wait_kernel_idle_and_app
+
+pytestmark = pytest.mark.browser
+
+NB = "gradcam.ipynb"
+ROOT = ".cvt-gc"
+MAIN = f"{ROOT} .convviz-gradcam-main .convviz-overlay"
+COMPARE = f"{ROOT} .convviz-gradcam-compare .convviz-overlay"
+
+_READ = """([selector, points]) => {
+    const c = document.querySelector(selector);
+    if (!c || !c.width) return null;
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    return points.map(([x, y]) => {
+        const i = 4 * (y * c.width + x);
+        return Array.from(d.slice(i, i + 4));
+    });
+}"""
+
+_SIZE = """(s) => { const c = document.querySelector(s); const r = c.getBoundingClientRect();
+    return {w: c.width, h: c.height, x: r.x, y: r.y, cw: r.width, ch: r.height}; }"""
+
+
+def _notebook() -> dict:
+    import nbformat
+
+    cells = [
+        f"""import sys, json
+sys.path.insert(0, {str(HERE)!r})
+import numpy as np
+import _models
+from convviz_widgets.widgets.gradcam_viewer import GradCAMViewer
+model, images, is_demo = _models.demo_or_standin()
+other = _models.small_functional(seed=7)
+labels = None if is_demo else [0, 1, 2]""",
+        """v = GradCAMViewer(model, images, labels=labels, compare=other,
+                  names=("model", "other model"))
+v.add_class("cvt-gc")
+v""",
+    ]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    return nb
+
+
+class _Probe:
+    """A second client on the notebook's kernel (reads widget state between interactions)."""
+
+    def __init__(self, connection_file):
+        from jupyter_client import BlockingKernelClient
+
+        self.kc = BlockingKernelClient(connection_file=str(connection_file))
+        self.kc.load_connection_file()
+        self.kc.start_channels()
+        self.kc.wait_for_ready(timeout=60)
+
+    def eval(self, expr: str, setup: str = "", timeout: float = 60):
+        msg_id = self.kc.execute(setup, silent=False, store_history=False,
+                                 user_expressions={"r": f"json.dumps({expr})"})
+        deadline = time.monotonic() + timeout
+        while True:
+            reply = self.kc.get_shell_msg(timeout=max(0.1, deadline - time.monotonic()))
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
+        r = reply["content"].get("user_expressions", {}).get("r", {})
+        if reply["content"]["status"] != "ok" or r.get("status") != "ok":
+            raise RuntimeError(f"kernel error: {reply['content']} {r}")
+        return json.loads(ast.literal_eval(r["data"]["text/plain"]))
+
+    def close(self):
+        self.kc.stop_channels()
+
+
+class _GC:
+    def __init__(self, page, probe, frames, console):
+        self.page, self.probe, self.frames, self.console = page, probe, frames, console
+
+    def comm_msgs_sent(self) -> int:
+        """Messages the browser sent to the kernel that carry widget state (comm_msg)."""
+        return sum(1 for f in self.frames if b"comm_msg" in f)
+
+
+@pytest.fixture(scope="module")
+def gc(lab_server, browser):
+    import nbformat
+
+    nbformat.write(_notebook(), str(lab_server.root / NB))
+    console: list[str] = []
+    frames: list[bytes] = []
+    context = browser.new_context(viewport={"width": 1400, "height": 1800})
+    page = context.new_page()
+    page.on("console", lambda m: m.type == "error" and console.append(m.text))
+    page.on("pageerror", lambda exc: console.append(f"pageerror: {exc}"))
+
+    def on_ws(ws):
+        if "/api/kernels/" not in ws.url:
+            return
+
+        def sent(payload):
+            frames.append(payload if isinstance(payload, bytes) else payload.encode())
+
+        ws.on("framesent", sent)
+
+    page.on("websocket", on_ws)
+    page.goto(f"{lab_server.url}/lab/tree/{NB}?token={lab_server.token}",
+              wait_until="domcontentloaded")
+    wait_kernel_idle_and_app(page)
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    try:
+        page.wait_for_function(
+            f"""() => document.querySelectorAll('{ROOT} .convviz-overlay[data-state="drawn"]')
+                      .length >= 2""", timeout=180_000, polling=250)
+        wait_kernel_idle_and_app(page)
+    except Exception:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "gradcam-failed-startup.png"), full_page=True)
+        raise AssertionError("GradCAMViewer did not render within 180 s; console:\n"
+                             + "\n".join(console[-20:]) + "\n" + lab_server.log_tail()) from None
+    sessions = lab_server.api("/api/sessions")
+    kernel_id = next(s["kernel"]["id"] for s in sessions if s["path"].endswith(NB))
+    probe = _Probe(lab_server.runtime / f"kernel-{kernel_id}.json")
+    yield _GC(page, probe, frames, console)
+    probe.close()
+    context.close()
+
+
+def heat_pixels(gc, selector=MAIN, points=((0, 0),)):
+    return gc.page.evaluate(_READ, [f"{selector} canvas.cv-heat", [list(p) for p in points]])
+
+
+def js_round(v: float) -> int:
+    """JavaScript's Math.round (halves go up; Python's round() goes to even)."""
+    return int(np.floor(v + 0.5))
+
+
+def wait_for(fn, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if fn():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+# ---------------------------------------------------------------------------------- tests
+def test_overlay_shows_what_compute_returned(gc):
+    info = gc.probe.eval("{'shape': v.overlay.heatmap_shape, 'heat': v.overlay.heatmap_pixels"
+                         ".tolist(), 'img': v.overlay.image_pixels.tolist(), "
+                         "'opacity': v.overlay.opacity, 'cmap': v.overlay.colormap}")
+    h, w = info["shape"]
+    heat = np.asarray(info["heat"])
+    img = np.asarray(info["img"])
+    size = gc.page.evaluate(_SIZE, f"{MAIN} canvas.cv-heat")
+    assert (size["h"], size["w"]) == (h, w) and size["cw"] >= w  # upscaled for display
+    pts = [(x, y) for y in range(0, h, max(1, h // 8)) for x in range(0, w, max(1, w // 8))]
+    got = np.asarray(heat_pixels(gc, points=pts))
+    import matplotlib
+
+    lut = np.round(matplotlib.colormaps[info["cmap"]](np.linspace(0, 1, 256))[:, :3] * 255)
+    want = lut[[heat[y, x] for x, y in pts]]
+    assert np.abs(got[:, :3] - want).max() <= 1
+    assert (got[:, 3] == js_round(info["opacity"] * 255)).all()
+    base = np.asarray(gc.page.evaluate(_READ, [f"{MAIN} canvas.cv-image", [list(p) for p in pts]]))
+    np.testing.assert_array_equal(base[:, :3], img[[y for _, y in pts], [x for x, _ in pts]])
+
+
+def test_opacity_changes_pixels_without_a_kernel_message(gc):
+    page = gc.page
+    before_alpha = heat_pixels(gc)[0][3]
+    before_compare = heat_pixels(gc, COMPARE)[0][3]
+    sent_before = gc.comm_msgs_sent()
+    shot_before = page.locator(f"{MAIN} .cv-stack").screenshot()
+    slider = page.locator(f"{MAIN} input.cv-opacity")
+    slider.focus()
+    for _ in range(20):
+        page.keyboard.press("ArrowRight")   # +0.20, a real input event each time
+    page.wait_for_function("(s) => document.querySelector(s).dataset.opacity === '0.7'",
+                           arg=MAIN, timeout=5000)
+    after_alpha = heat_pixels(gc)[0][3]
+    assert before_alpha == js_round(0.5 * 255) and after_alpha == js_round(0.7 * 255)
+    assert page.locator(f"{MAIN} .cv-stack").screenshot() != shot_before  # what a person sees
+    # The comparison view follows locally (same group), also without the kernel.
+    assert heat_pixels(gc, COMPARE)[0][3] == after_alpha != before_compare
+    time.sleep(0.5)  # anything that was going to be sent has been sent by now
+    assert gc.comm_msgs_sent() == sent_before
+    assert gc.probe.eval("v.overlay.opacity") == 0.5  # the kernel never heard of it
+
+
+def test_colormap_changes_in_the_browser(gc):
+    sent_before = gc.comm_msgs_sent()
+    gc.page.locator(f"{MAIN} select.cv-colormap").select_option("gray")
+    gc.page.wait_for_function("(s) => document.querySelector(s).dataset.colormap === 'gray'",
+                              arg=MAIN, timeout=5000)
+    heat = np.asarray(gc.probe.eval("v.overlay.heatmap_pixels.tolist()"))
+    y, x = np.unravel_index(np.argmax(heat), heat.shape)
+    r, g, b, _ = heat_pixels(gc, points=[(int(x), int(y))])[0]
+    assert r == g == b and abs(r - heat[y, x]) <= 1
+    time.sleep(0.5)
+    assert gc.comm_msgs_sent() == sent_before
+    assert gc.probe.eval("v.overlay.colormap") == "jet"
+
+
+def test_hover_shows_the_heatmap_value(gc):
+    heat = np.asarray(gc.probe.eval("v.overlay.heatmap_pixels.tolist()"))
+    h, w = heat.shape
+    size = gc.page.evaluate(_SIZE, f"{MAIN} canvas.cv-heat")
+    y, x = h // 3, (2 * w) // 3
+    gc.page.mouse.move(size["x"] + (x + 0.5) * size["cw"] / w,
+                       size["y"] + (y + 0.5) * size["ch"] / h)
+    text = gc.page.locator(f"{MAIN} .cv-info").inner_text()
+    assert f"x {x}, y {y}" in text and f"heat {heat[y, x] / 255:.2f}" in text
+
+
+def test_clicking_a_prediction_shows_its_heatmap(gc):
+    page = gc.page
+    info = gc.probe.eval("{'target': v.result.target, 'top': [int(i) for i in v.top.indices]}")
+    other = next(k for k in info["top"] if k != info["target"])
+    before = page.evaluate("(s) => document.querySelector(s).dataset.heatDraws", MAIN)
+    buttons = page.locator(f"{ROOT} .convviz-topk")
+    buttons.nth(info["top"].index(other)).click()
+    wait_for(lambda: gc.probe.eval("v.result.target") == other)
+    page.wait_for_function("([s, n]) => document.querySelector(s).dataset.heatDraws !== n",
+                           arg=[MAIN, before], timeout=10_000)
+    heat = np.asarray(gc.probe.eval("v.overlay.heatmap_pixels.tolist()"))
+    y, x = np.unravel_index(np.argmax(heat), heat.shape)
+    # The browser kept the user's look (gray, 0.7) for the new heatmap.
+    r, g, b, a = heat_pixels(gc, points=[(int(x), int(y))])[0]
+    assert r == g == b and a == js_round(0.7 * 255)
+
+
+def test_gallery_of_best_and_worst(gc):
+    page = gc.page
+    page.locator(f"{ROOT} button", has_text="Find best & worst").click()
+    wait_for(lambda: gc.probe.eval("v.gallery is not None and not v.busy"), timeout=120)
+    worst = gc.probe.eval("v.gallery['worst']")
+    canvas = f"{ROOT} .convviz-gallery-worst canvas.cv-main"
+    page.wait_for_function("(s) => { const c = document.querySelector(s); "
+                           "return c && c.width > 8; }", arg=canvas, timeout=20_000)
+    box = page.locator(canvas).bounding_box()
+    page.mouse.click(box["x"] + 5, box["y"] + 5)  # the first tile: the worst mistake
+    wait_for(lambda: gc.probe.eval("v.image_index") == worst[0])
+
+
+def test_screenshot_and_no_console_errors(gc):
+    ARTIFACTS.mkdir(exist_ok=True)
+    loc = gc.page.locator(ROOT).first
+    loc.scroll_into_view_if_needed()
+    loc.screenshot(path=str(ARTIFACTS / "gradcam-viewer.png"))
+    errors = [m for m in gc.console if "404" not in m]
+    assert not errors, "console errors:\n" + "\n".join(errors)

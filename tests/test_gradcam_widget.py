@@ -1,0 +1,321 @@
+"""GradCAMViewer and OverlayView without a browser: traits, binary buffers, worker thread."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import threading
+import time
+
+import ipywidgets
+import numpy as np
+import pytest
+import traitlets
+from ipywidgets.widgets.widget import _remove_buffers
+
+from conftest import input_hw, make_functional, make_sequential, random_images
+
+import convviz_widgets.compute.cam as cam
+from convviz_widgets.compute.cam import CAMCancelled, CAMMethod, _base, register, unregister
+from convviz_widgets.widgets._pixels import quantize, to_rgb_u8
+from convviz_widgets.widgets.gradcam_viewer import GradCAMViewer, OverlayView
+
+
+@pytest.fixture(scope="module")
+def seq():
+    return make_sequential()
+
+
+@pytest.fixture(scope="module")
+def func():
+    return make_functional()
+
+
+@pytest.fixture()
+def viewer(seq):
+    images = random_images(seq, 5, seed=3)
+    v = GradCAMViewer(seq, images, labels=[0, 1, 2, 3, 0],
+                      class_names=["cat", "dog", "fox", "owl"])
+    yield v
+    v.cancel()
+    v.wait(10)
+
+
+def click(raster, tile):
+    """What the browser sends when a tile of a RasterView is clicked (dispatched the way
+    ipywidgets delivers a custom comm message to ``on_msg`` callbacks)."""
+    raster._handle_custom_msg({"event": "click", "tile": tile, "y": 0, "x": 0}, [])
+
+
+# ----------------------------------------------------------------------------- overlay view
+def test_overlay_view_sends_binary_uint8_buffers():
+    view = OverlayView()
+    image = np.random.default_rng(0).random((7, 11, 3)).astype(np.float32)
+    heat = np.random.default_rng(1).random((7, 11)).astype(np.float32)
+    sent = view.set_overlay(image, heat)
+    assert view.image_shape == [7, 11] and view.heatmap_shape == [7, 11]
+    np.testing.assert_array_equal(view.image_pixels, to_rgb_u8(image))
+    np.testing.assert_array_equal(view.heatmap_pixels, quantize(heat, 0.0, 1.0))
+    assert sent == 7 * 11 * 3 + 7 * 11
+    state, paths, buffers = _remove_buffers(view.get_state())
+    assert ["image"] in paths and ["heatmap"] in paths and ["luts"] in paths
+    assert all(isinstance(b, (bytes, memoryview)) for b in buffers)
+    # No pixel data travels as a (base64) string (`_esm` is the view's source code).
+    assert not any(isinstance(v, str) and len(v) > 200 for k, v in state.items()
+                   if not k.startswith("_"))
+
+
+def test_overlay_view_grey_image_and_colormaps():
+    view = OverlayView()
+    view.set_overlay(np.full((4, 5, 1), 0.5, np.float32), np.zeros((2, 3), np.float32))
+    assert view.image_pixels.shape == (4, 5, 3) and view.heatmap_shape == [2, 3]
+    n = len(view.colormaps)
+    view.colormap = "cividis"  # any matplotlib map joins the menu with its LUT
+    assert view.colormaps[-1] == "cividis" and len(view.luts) == 768 * (n + 1)
+    with pytest.raises(traitlets.TraitError, match="colormap"):
+        view.colormap = "no-such-map"
+    with pytest.raises(traitlets.TraitError, match="opacity"):
+        view.opacity = 1.5
+
+
+# ----------------------------------------------------------------------------- the viewer
+def test_viewer_shows_the_heatmap_of_the_top_class(viewer, seq):
+    r = viewer.result
+    h, w, _ = input_hw(seq)
+    assert r.layer == "conv_b" == viewer.layer and viewer.target is None
+    assert r.target == int(viewer.top.indices[0])
+    assert viewer.overlay.image_shape == [h, w]
+    np.testing.assert_array_equal(viewer.overlay.heatmap_pixels, quantize(r.heatmap, 0.0, 1.0))
+    np.testing.assert_array_equal(viewer.overlay.image_pixels, to_rgb_u8(viewer.images[0]))
+    names = [b.description.split()[0] for b in viewer._topk_buttons]
+    assert names[0] == ["cat", "dog", "fox", "owl"][r.target] and len(names) == 4
+    assert viewer._topk_buttons[0].button_style == "info"
+    assert "p = " in viewer.overlay.caption
+
+
+def test_clicking_a_prediction_reruns_only_the_head(viewer, monkeypatch):
+    calls = []
+    real = _base._capture_fn
+    monkeypatch.setattr(_base, "_capture_fn", lambda *a: calls.append(a[1]) or real(*a))
+    before = viewer.overlay.heatmap
+    second = viewer._topk_buttons[1]
+    second.click()
+    assert viewer.target == second._cv_class == viewer.result.target
+    assert second.button_style == "info" and viewer._topk_buttons[0].button_style == ""
+    assert viewer.overlay.heatmap != before
+    assert calls == []  # the captured feature map was reused
+    assert viewer.last_update["what"] == "target"
+
+
+def test_python_setters(viewer, seq):
+    viewer.layer = seq.get_layer("conv_a")          # a layer object
+    assert viewer.layer == "conv_a" == viewer.result.layer == viewer._layer_dd.value
+    viewer.method = "Grad-CAM++"                     # an alias
+    assert viewer.method == "gradcam++" == viewer.result.method
+    viewer.target = 2
+    assert viewer.result.target == 2 and viewer._class_dd.value == 2
+    viewer.image_index = 3
+    assert viewer.target is None and viewer._image_dd.value == 3  # new image: top-1 again
+    np.testing.assert_array_equal(viewer.overlay.image_pixels, to_rgb_u8(viewer.images[3]))
+    with pytest.raises(traitlets.TraitError, match="0 to 3"):
+        viewer.target = 7
+    with pytest.raises(traitlets.TraitError, match="spatial"):
+        viewer.layer = "gap"
+    with pytest.raises(traitlets.TraitError, match="registered"):
+        viewer.method = "nope"
+    with pytest.raises(traitlets.TraitError, match="0 to 4"):
+        viewer.image_index = 5
+
+
+def test_controls_drive_the_traits(viewer):
+    viewer._layer_dd.value = "conv_a"
+    assert viewer.layer == "conv_a"
+    viewer._method_dd.value = "gradcam++"
+    assert viewer.result.method == "gradcam++"
+    viewer._class_dd.value = 1
+    assert viewer.target == 1
+    viewer._class_dd.value = -1
+    assert viewer.target is None
+    click(viewer.thumbnails, 2)
+    assert viewer.image_index == 2 and viewer.thumbnails.selected == 2
+
+
+def test_method_menu_lists_registered_methods(seq):
+    @register
+    class Uniform(CAMMethod):
+        name, label = "uniform-test", "Uniform (test)"
+
+        def channel_weights(self, ctx):
+            return np.ones((len(ctx.targets), ctx.activation.shape[-1]), np.float32)
+
+    try:
+        v = GradCAMViewer(seq, random_images(seq, 1))
+        values = [value for _, value in v._method_dd.options]
+        assert values[:3] == ["gradcam", "gradcam++", "scorecam"] and "uniform-test" in values
+        v.method = "uniform-test"
+        assert v.result.method == "uniform-test"
+    finally:
+        unregister("uniform-test")
+
+
+def test_errors_show_in_the_widget_and_keep_the_view(viewer, monkeypatch):
+    before = (viewer.overlay.heatmap, viewer.layer)
+    real = cam.gradcam
+
+    def failing(model, image, **kw):
+        if kw.get("layer") == "conv_a":
+            raise RuntimeError("boom in compute")
+        return real(model, image, **kw)
+
+    monkeypatch.setattr(cam, "gradcam", failing)
+    viewer._layer_dd.value = "conv_a"           # a user action: no exception escapes
+    assert "boom in compute" in viewer._status.value
+    assert (viewer.overlay.heatmap, viewer.layer) == before
+    assert viewer._layer_dd.value == before[1]   # the control went back too
+    with pytest.raises(RuntimeError):            # from Python the error is raised as well
+        viewer.layer = "conv_a"
+    assert viewer.layer == before[1]
+
+
+# ------------------------------------------------------------------------- worker thread
+def test_scorecam_runs_in_a_worker_thread(viewer):
+    viewer.method = "scorecam"
+    viewer.wait(60)
+    assert not viewer.busy
+    assert viewer.result.method == "scorecam" and viewer.result.flag is None
+    assert viewer._progress.layout.visibility == "hidden"
+
+
+def test_cancel_keeps_the_previous_view(viewer, monkeypatch):
+    started = threading.Event()
+    real = cam.gradcam
+
+    def slow(model, image, **kw):
+        if kw.get("method") == "scorecam":
+            started.set()
+            for _ in range(500):
+                if kw["cancel"].is_set():
+                    raise CAMCancelled("stop")
+                time.sleep(0.01)
+        return real(model, image, **kw)
+
+    monkeypatch.setattr(cam, "gradcam", slow)
+    before = viewer.overlay.heatmap
+    viewer._method_dd.value = "scorecam"
+    assert started.wait(10) and viewer.busy
+    assert viewer._cancel_btn.layout.visibility == "visible"
+    viewer._cancel_btn.click()
+    viewer.wait(10)
+    assert not viewer.busy and viewer.method == "gradcam" == viewer._method_dd.value
+    assert viewer.overlay.heatmap == before and "Cancelled" in viewer._status.value
+
+
+def test_worker_errors_show_in_the_widget(viewer, monkeypatch):
+    real = cam.gradcam
+
+    def failing(model, image, **kw):
+        if kw.get("method") == "scorecam":
+            raise ValueError("score-cam exploded")
+        return real(model, image, **kw)
+
+    monkeypatch.setattr(cam, "gradcam", failing)
+    before = viewer.overlay.heatmap
+    viewer.method = "scorecam"
+    viewer.wait(10)
+    assert "score-cam exploded" in viewer._status.value
+    assert viewer.method == "gradcam" and viewer.overlay.heatmap == before
+
+
+# ---------------------------------------------------------------- comparison and gallery
+def test_two_models_side_by_side(seq):
+    other = make_sequential()
+    rng = np.random.default_rng(0)
+    other.set_weights([w + rng.normal(0, 0.3, w.shape).astype(w.dtype)
+                       for w in seq.get_weights()])
+    images = random_images(seq, 3, seed=1)
+    v = GradCAMViewer(seq, images, compare=other, names=("augmented", "plain"))
+    assert v.compare_overlay is not None and v.compare_overlay.title == "plain"
+    assert v.compare_result.target == v.result.target and v.compare_result.layer == "conv_b"
+    assert v.compare_overlay.group == v.overlay.group != ""  # look changes move together
+    v.target = 1
+    assert v.compare_result.target == 1
+    assert v.compare_overlay.heatmap != v.overlay.heatmap
+
+
+def test_comparison_with_another_architecture(seq, func):
+    v = GradCAMViewer(seq, random_images(seq, 2), compare=func)
+    # 'conv_b' does not exist in the functional model: its own default layer is used, and
+    # its label space differs (3 vs 4 classes): its own top class is explained.
+    assert v.compare_result.layer == "last_conv"
+    v.layer = "conv_a"
+    assert v.compare_result.layer == "last_conv"
+
+
+def test_best_and_worst_gallery(viewer):
+    viewer.find_best_and_worst(n=2, wait=True)
+    g = viewer.gallery
+    rank = g["ranking"]
+    assert g["best"] == [int(i) for i in rank.best[:2]]
+    assert g["worst"] == [int(i) for i in rank.worst[:2]]
+    assert viewer.gallery_worst.shape[0] == len(g["worst"])
+    assert viewer.gallery_worst.shape[-1] == 3
+    assert "accuracy" in viewer._gallery_info.value
+    click(viewer.gallery_worst, 1)
+    assert viewer.image_index == g["worst"][1]
+
+
+def test_upload_adds_and_shows_an_image(viewer):
+    from PIL import Image
+
+    pic = (np.random.default_rng(0).random((30, 70, 3)) * 255).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(pic).save(buf, format="PNG")
+    content = buf.getvalue()
+    if int(ipywidgets.__version__.split(".")[0]) >= 8:
+        payload = ({"name": "mine.png", "type": "image/png", "size": len(content),
+                    "content": memoryview(content),
+                    "last_modified": datetime.datetime.now(datetime.timezone.utc)},)
+    else:  # ipywidgets 7: {name: {"metadata": ..., "content": bytes}}, and a read-only trait
+        payload = {"mine.png": {"metadata": {"name": "mine.png", "type": "image/png",
+                                             "size": len(content)}, "content": content}}
+    viewer._upload.set_trait("value", payload)
+    assert len(viewer.images) == 6 and viewer.image_index == 5
+    assert viewer.result.heatmap.shape == (30, 70) and viewer.overlay.image_shape == [30, 70]
+    assert viewer._image_dd.options[-1][0] == "upload: mine.png"
+
+
+def test_degenerate_images_are_flagged_in_the_view(seq):
+    h, w, c = input_hw(seq)
+    nan = random_images(seq, 1)[0]
+    nan[0, 0, 0] = np.nan
+    v = GradCAMViewer(seq, [np.full((h, w, c), 0.3, np.float32), nan])
+    assert v.result.flag == "constant_input" and v.overlay.flagged
+    v.image_index = 1
+    assert v.result.flag == "nonfinite_input" and v.overlay.flagged
+    assert not v.overlay.heatmap_pixels.any()
+
+
+@pytest.mark.parametrize("style", ["nested", "subclassed", "grayscale"])
+def test_viewer_on_other_model_styles(models, style):
+    model = models[style]
+    v = GradCAMViewer(model, random_images(model, 2))
+    h, w, _ = input_hw(model)
+    assert v.overlay.heatmap_shape == [h, w] and v.overlay.image_shape == [h, w]
+    assert len(v.overlay.image) == h * w * 3  # grey images are sent as RGB
+    assert v._topk_buttons
+
+
+def test_default_viewer_uses_the_demo_model_and_scenes():
+    from convviz_widgets._demo import MODEL_FILE, SCENES_FILE
+
+    if not (MODEL_FILE.exists() and SCENES_FILE.exists()):
+        pytest.skip("the bundled demo model is not trained yet")
+    from convviz_widgets._demo import demo_images
+
+    scenes = demo_images()
+    v = GradCAMViewer()
+    assert len(v.images) == len(scenes.images) and v.class_names == list(scenes.class_names)
+    assert v.layer == "block3_conv2" and v.result.flag is None
+    assert v._topk_buttons[0].description.split()[0] in scenes.class_names
+    v.find_best_and_worst(n=3, wait=True)
+    assert len(v.gallery["best"]) == 3 and v.gallery["ranking"].accuracy > 0.8
