@@ -145,6 +145,10 @@ class Explorer(w.VBox):
                                    layout=w.Layout(width="440px"))
         # The activation viewer's image menu and upload become the shared image selection.
         image_bar = w.HBox([self.activations._image_dd, self.activations._upload])
+        # The same two controls would otherwise show twice: in the bar and inside their tab.
+        for box in self.activations.children:
+            if self.activations._image_dd in getattr(box, "children", ()):
+                box.layout.display = "none"
         self._rank = w.HTML(layout=w.Layout(min_height="1.4em"))
         self._notes = {v: w.HTML() for v in views}
         pages = [w.VBox([self._notes[v], v]) for v in views]
