@@ -13,6 +13,8 @@ from ._model_access import access, require_spatial, run_model, spatial_paths
 
 #: Images per forward pass when a large batch is captured (bounds TensorFlow's peak memory).
 CHUNK = 16
+#: Up to this many new images, a miss captures every spatial layer (not just those asked for).
+FILL_ALL_MAX_IMAGES = 4
 
 
 @dataclass(frozen=True)
@@ -198,16 +200,24 @@ def activations(model, images, layers: Iterable | str | None = None,
     todo = [i for i, d in enumerate(digests) if any(key(d, p) not in found for p in paths)]
     todo = list(dict.fromkeys(todo))  # identical images in a batch run once
     if todo:
-        fn = capture_fn(acc, paths, preprocess)
         seen: set[bytes] = set()
         unique = [i for i in todo if not (digests[i] in seen or seen.add(digests[i]))]
+        run_paths = paths
+        if cache and len(unique) <= FILL_ALL_MAX_IMAGES:
+            # A viewer reads one layer at a time: capturing every spatial layer now costs the
+            # same forward pass, fills the cache for the next layer change, and keeps one
+            # compiled function per model instead of one trace per requested layer set.
+            run_paths = tuple(spatial_paths(acc.model))
+        fn = capture_fn(acc, run_paths, preprocess)
         for start in range(0, len(unique), CHUNK):
             idx = unique[start:start + CHUNK]
             out = fn(tf.constant(x[idx]))
-            for p in paths:
+            for p in run_paths:
                 arr = out[p].numpy()
                 for j, i in enumerate(idx):
-                    v = arr[j]
+                    # A view would keep the whole chunk alive after the cache evicts the rest,
+                    # so the byte bound would lie; copy unless the chunk is this one image.
+                    v = arr[j] if len(idx) == 1 else arr[j].copy()
                     # Cached arrays are shared by every reader: freeze them so a caller's
                     # in-place edit cannot corrupt what the next view shows.
                     v.flags.writeable = False
