@@ -1,0 +1,481 @@
+"""The optimisation loop: one compiled gradient-ascent step for a batch of images, chunked.
+
+The step is a pure function ``(params, optimiser state, filters, randoms) -> (new params, new
+state, image, activation, objective)`` compiled once per model, layer and settings with a
+``None`` batch dimension, so every chunk (including a shorter last one) reuses one trace. The
+loop around it is plain Python: it hands each step its random numbers, checks for cancellation
+before every step and reports frames through a callback instead of printing.
+
+Randomness is drawn on the host from ``numpy.random.default_rng([seed, filter])``: the starting
+image and every transform of a filter depend only on the seed and the filter index, never on
+which other filters share its chunk, so results are reproducible and can be cached per filter.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from .._model_access import _PATCH_LOCK, run_model
+from .objectives import Channel, Context, Neuron, Objective
+from .param import Parameterization
+from .transforms import Compose, Transform
+
+__all__ = ["Adam", "NormalizedAscent", "Step", "LoopResult", "optimize", "auto_batch_size"]
+
+#: Activation memory a chunk may use (forward + backward), in bytes.
+MEMORY_BUDGET = 768 * 2**20
+#: Largest chunk. A default gallery (64 filters) of a small model then forms all at once; larger
+#: chunks gain nothing on a CPU and only delay the first frame.
+MAX_BATCH = 64
+
+
+# ------------------------------------------------------------------------------ optimisers
+class Adam:
+    """Adam on the parameters (ascent), with per-element step normalisation.
+
+    Examples
+    --------
+    >>> Adam(0.05).n_state
+    2
+    """
+
+    n_state = 2
+
+    def __init__(self, lr: float = 0.05, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-8):
+        self.lr, self.beta1, self.beta2, self.eps = float(lr), float(beta1), float(beta2), float(eps)
+
+    @property
+    def key(self):
+        return ("Adam", self.lr, self.beta1, self.beta2, self.eps)
+
+    def update(self, g, state, t):
+        m, v = state
+        m = self.beta1 * m + (1.0 - self.beta1) * g
+        v = self.beta2 * v + (1.0 - self.beta2) * tf.square(g)
+        # Bias correction: the moments start at zero, so early averages are too small.
+        m_hat = m / (1.0 - tf.pow(self.beta1, t))
+        v_hat = v / (1.0 - tf.pow(self.beta2, t))
+        return self.lr * m_hat / (tf.sqrt(v_hat) + self.eps), (m, v)
+
+
+class NormalizedAscent:
+    """Fixed step along the gradient divided by its root mean square (per image).
+
+    ``norm="rms"`` is the classic lesson's ``g / (sqrt(mean(g**2)) + 1e-5)``; ``norm="mean_abs"``
+    is DeepDream's ``g / max(mean(|g|), 1e-6)``.
+
+    Examples
+    --------
+    >>> NormalizedAscent(1 / 255).n_state
+    0
+    """
+
+    n_state = 0
+
+    def __init__(self, lr: float, norm: str = "rms"):
+        if norm not in ("rms", "mean_abs"):
+            raise ValueError(f"norm must be 'rms' or 'mean_abs', not {norm!r}.")
+        self.lr, self.norm = float(lr), norm
+
+    @property
+    def key(self):
+        return ("NormalizedAscent", self.lr, self.norm)
+
+    def update(self, g, state, t):
+        axes = list(range(1, len(g.shape)))  # every axis but the batch: one norm per image
+        if self.norm == "rms":
+            scale = tf.sqrt(tf.reduce_mean(tf.square(g), axis=axes, keepdims=True)) + 1e-5
+        else:
+            scale = tf.maximum(tf.reduce_mean(tf.abs(g), axis=axes, keepdims=True), 1e-6)
+        return self.lr * g / scale, ()
+
+
+# --------------------------------------------------------------------------------- steps
+class Step(int):
+    """The step counter handed to ``on_step``: an ``int`` (steps done so far, over all chunks)
+    that also knows ``total`` (steps the whole run will take) and ``chunk`` (0-based).
+
+    Examples
+    --------
+    >>> s = Step(3, total=10, chunk=0)
+    >>> s + 1, s.total
+    (4, 10)
+    """
+
+    def __new__(cls, value: int, total: int = 0, chunk: int = 0):
+        obj = super().__new__(cls, value)
+        obj.total = int(total)
+        obj.chunk = int(chunk)
+        return obj
+
+
+def _model_input(x, preprocess, model_hw):
+    if model_hw is not None and tuple(x.shape[1:3]) != tuple(model_hw):
+        # A fixed-size model sees the image resized (DeepDream octaves on a fixed-size model).
+        x = tf.image.resize(x, model_hw, method="bilinear")
+    return preprocess(x) if preprocess is not None else x
+
+
+def _features(acc, x, paths, preprocess, model_hw):
+    _, captured = run_model(acc, _model_input(x, preprocess, model_hw), paths)
+    missing = [p for p in paths if p not in captured]
+    if missing:
+        raise ValueError(f"Layers {missing} did not run in a forward pass of the model, so they "
+                         "cannot be maximised; pick a layer the model's call() uses.")
+    return {p: tf.cast(captured[p], tf.float32) for p in paths}
+
+
+def _is_relu(fn) -> bool:
+    return fn is keras.activations.relu or getattr(fn, "__name__", "") == "relu"
+
+
+def _fast_target(acc, objective: Objective, report_path: str | None):
+    """``(kind, layer)`` when the step can compute each row's own channel itself, else None.
+
+    A channel (or centre-neuron) objective needs one of the target layer's channels per image.
+
+    * ``"conv"``: a plain ``Conv2D``. Running it computes all ``cout`` channels — and the
+      backward pass pushes a gradient through all of them too; for an early layer that is most
+      of the step (VGG16's block1_conv2 is 95 % of the forward cost up to it). The step takes the
+      layer's *input* instead and computes only the selected channel of each image, as one
+      grouped convolution.
+    * ``"relu"``: a standalone ReLU (``ReLU()`` or ``Activation("relu")``, as after BatchNorm
+      or a residual addition). Nothing to save, but its input is the pre-activation, which the
+      dead-start remedy needs (see :func:`build_step`).
+    """
+    if report_path is None or type(objective) not in (Channel, Neuron):
+        return None
+    if objective.layer != report_path or objective.index is not None:
+        return None
+    layer = acc.layer(report_path)
+    if type(layer) is keras.layers.Conv2D:  # subclasses may change call()
+        if getattr(layer, "groups", 1) != 1 or getattr(layer, "data_format",
+                                                        "") != "channels_last":
+            return None
+        kernel = getattr(layer, "kernel", None)
+        if kernel is None or len(kernel.shape) != 4 or "float" not in str(kernel.dtype):
+            return None  # e.g. a quantised kernel: leave it to the layer's own call()
+        return "conv", layer
+    if type(layer) is keras.layers.Activation and _is_relu(layer.activation):
+        return "relu", layer
+    if type(layer) is keras.layers.ReLU and layer.max_value is None and \
+            not float(layer.negative_slope) and not float(layer.threshold):
+        return "relu", layer
+    return None
+
+
+def _layer_input(acc, layer, x, preprocess, model_hw):
+    """The tensor ``layer`` receives (first call) when the model runs on display images ``x``."""
+    store = []
+    with _PATCH_LOCK:  # the same lock run_model holds while it patches layers
+        original = layer.call
+
+        def spy(*args, **kwargs):
+            if not store:
+                store.append(args[0] if args else kwargs["inputs"])
+            return original(*args, **kwargs)
+
+        # An instance attribute shadows the class's call() for this trace only; the model's
+        # own output is unused afterwards, so the graph prunes everything after the input.
+        object.__setattr__(layer, "call", spy)
+        try:
+            run_model(acc, _model_input(x, preprocess, model_hw), ())
+        finally:
+            try:
+                object.__delattr__(layer, "call")
+            except AttributeError:  # pragma: no cover - already restored
+                pass
+    if not store:
+        raise ValueError(f"Layer {layer.name!r} did not run in a forward pass of the model, so "
+                         "it cannot be maximised; pick a layer the model's call() uses.")
+    return store[0]
+
+
+def _selected_preactivation(acc, kind, layer, x, filters, preprocess, model_hw):
+    """``(z, activation)``: ``z`` ``(n, h, w, 1)`` is channel ``filters[i]`` of ``layer``'s
+    pre-activation for image ``i`` only; ``activation(z)`` is the layer's output channel."""
+    inp = _layer_input(acc, layer, x, preprocess, model_hw)
+    if kind == "relu":
+        z = tf.gather(inp, filters, axis=3, batch_dims=1)[..., None]  # (n, h, w) -> (n, h, w, 1)
+        return z, tf.nn.relu
+    kernel = tf.cast(layer.kernel, inp.dtype)
+    shape = tf.shape(inp)
+    n, h, w, cin = shape[0], shape[1], shape[2], shape[3]
+    # Images side by side along channels, one group each: (n, h, w, cin) -> (1, h, w, n*cin),
+    # convolved with each image's own kernel slice (kh, kw, cin, n) as n groups.
+    grouped = tf.reshape(tf.transpose(inp, [1, 2, 0, 3]), tf.stack([1, h, w, n * cin]))
+    k = tf.gather(kernel, filters, axis=3)  # (kh, kw, cin, n)
+    z = tf.nn.conv2d(grouped, k, strides=list(layer.strides), padding=layer.padding.upper(),
+                     dilations=list(layer.dilation_rate))  # (1, h', w', n)
+    z = tf.transpose(z, [3, 1, 2, 0])  # (1, h', w', n) -> (n, h', w', 1)
+    if layer.use_bias:
+        b = tf.gather(tf.cast(layer.bias, z.dtype), filters)
+        z = z + tf.reshape(b, [-1, 1, 1, 1])  # (n,) -> (n, 1, 1, 1)
+    return z, (layer.activation or (lambda t: t))
+
+
+def _report(feats, report_path, filters, value):
+    if report_path is None:
+        return value
+    # Each row's own channel, averaged over positions: "the filter's mean activation".
+    maps = tf.gather(feats[report_path], filters, axis=3, batch_dims=1)  # (n, h, w)
+    return tf.reduce_mean(maps, axis=[1, 2])
+
+
+def build_step(acc, *, objective: Objective, report_path: str | None,
+               param: Parameterization, transform: Transform | None, optimizer,
+               preprocess: Callable | None, hw: tuple, channels: int,
+               model_hw: tuple | None = None, redirect_dead: bool = False):
+    """Compile (once per settings, memoised on the model) the ascent step and the evaluator.
+
+    ``redirect_dead``: a ReLU channel that is ≤ 0 at every position for the current image has
+    no gradient at all, so ascent never starts (filters that need specific structure are
+    silent on a grey start). While a row's objective is exactly 0, its gradient is taken from
+    the same objective on the pre-activation instead, which climbs until the unit fires; the
+    objective's *value* is unchanged. Only where the pre-activation is reachable (see
+    :func:`_fast_target`).
+    """
+    h, w = hw
+    c = channels
+    paths = tuple(sorted(set(objective.layers()) | ({report_path} if report_path else set())))
+    pshape = param.shape(h, w, c)
+    n_rand = transform.n_random if transform is not None else 0
+    project = not param.bounded
+    fast = _fast_target(acc, objective, report_path)
+    redirect = bool(redirect_dead and fast is not None)
+    key = ("maximize-step", fast[0] if fast else None, redirect, paths, objective.key,
+           report_path, param.key, None if transform is None else transform.key, optimizer.key,
+           # The callable itself (not its id): the key then keeps it alive, so a new function
+           # can never inherit a dead one's id and its stale trace.
+           preprocess, hw, c, model_hw)
+
+    def forward(x, image, filters):
+        """``(features, objective value)``; one channel per row on the fast path."""
+        if fast is None:
+            feats = _features(acc, x, paths, preprocess, model_hw)
+            value = objective(Context(feats, image, filters))
+            return _report(feats, report_path, filters, value), value
+        kind, layer = fast
+        z, activation = _selected_preactivation(acc, kind, layer, x, filters, preprocess,
+                                                model_hw)
+        # Each row's own channel now sits at index 0 of a one-channel map.
+        rows = tf.zeros_like(filters)
+        feats = {report_path: tf.cast(activation(z), tf.float32)}
+        value = objective(Context(feats, image, rows))
+        if redirect and _is_relu(activation):
+            dead = tf.stop_gradient(tf.cast(value <= 0.0, tf.float32))  # (n,)
+            pre = objective(Context({report_path: tf.cast(z, tf.float32)}, image, rows))
+            value = value + dead * (pre - tf.stop_gradient(pre))  # same value, live gradient
+        return _report(feats, report_path, rows, value), value
+
+    def build():
+        pspec = tf.TensorSpec((None,) + pshape, tf.float32)
+        specs = [pspec, tf.TensorSpec((), tf.float32), tf.TensorSpec((None,), tf.int32),
+                 tf.TensorSpec((None, n_rand), tf.float32)] + [pspec] * optimizer.n_state
+
+        @tf.function(input_signature=specs)
+        def step(params, t, filters, u, *state):
+            with tf.GradientTape() as tape:
+                tape.watch(params)
+                image = param.to_image(params, h, w, c)
+                x = transform(image, u) if transform is not None else image
+                act, value = forward(x, image, filters)
+                total = tf.reduce_sum(value)  # rows are independent: each gets its own gradient
+            g = tape.gradient(total, params)
+            delta, new_state = optimizer.update(g, state, t)
+            new = params + delta
+            if project:
+                # Pixel parameters must stay a valid display image (the result must be one).
+                new = tf.clip_by_value(new, 0.0, 1.0)
+            return (new, image, act, value) + tuple(new_state)
+
+        @tf.function(input_signature=[pspec, tf.TensorSpec((None,), tf.int32)])
+        def evaluate(params, filters):
+            image = param.to_image(params, h, w, c)
+            act, value = forward(image, image, filters)
+            return image, act, value
+
+        return step, evaluate
+
+    return acc.compiled(key, build)
+
+
+def auto_batch_size(acc, report_path: str | None, hw: tuple, budget: int = MEMORY_BUDGET) -> int:
+    """Images per chunk so that activations (forward and backward) fit in ``budget`` bytes.
+
+    Layers are counted in model order up to ``report_path`` (later layers are pruned from the
+    compiled step); unknown spatial sizes (fully convolutional models) count at input size,
+    an overestimate that only makes chunks smaller.
+
+    Examples
+    --------
+    >>> auto_batch_size(access(model), "block3_conv1", (128, 128))        # doctest: +SKIP
+    14
+    """
+    floats = 0
+    for path, info in acc.infos().items():
+        if info.is_spatial and not info.is_container and info.calls:
+            oh, ow, oc = info.output_shape[1:]
+            floats += (oh or hw[0]) * (ow or hw[1]) * (oc or 1) * max(1, info.calls)
+        if path == report_path:
+            break
+    per_image = max(1, floats) * 4 * 3  # float32; forward output, its gradient, and slack
+    return int(max(1, min(MAX_BATCH, budget // per_image)))
+
+
+# ------------------------------------------------------------------------------- the loop
+@dataclass
+class LoopResult:
+    """What :func:`optimize` produced for the rows it ran.
+
+    Attributes
+    ----------
+    rows : ndarray
+        ``(m,)`` indices (into the caller's arrays) of rows that were started.
+    images : ndarray
+        ``(m, H, W, C)`` float32 in [0, 1]: the final optimised images.
+    activation, objective : ndarray
+        ``(m,)`` float32, measured on ``images`` (no transforms).
+    history : ndarray
+        ``(steps, m)`` float32: the reported activation at each step (on the transformed image
+        the step saw); NaN for steps not run after a cancel.
+    steps_done : ndarray
+        ``(m,)`` int.
+    cancelled : bool
+    """
+
+    rows: np.ndarray
+    images: np.ndarray
+    activation: np.ndarray
+    objective: np.ndarray
+    history: np.ndarray
+    steps_done: np.ndarray
+    cancelled: bool
+
+
+def optimize(acc, *, filters: np.ndarray, seeds: Sequence[int] | int, steps: int,
+             objective: Objective, report_path: str | None, param: Parameterization,
+             transforms: Sequence[Transform] | Transform | None, optimizer,
+             preprocess: Callable | None, hw: tuple, channels: int,
+             model_hw: tuple | None = None, batch_size: int | None = None,
+             init: np.ndarray | None = None,
+             on_step: Callable | None = None, frames: np.ndarray | None = None,
+             frame_rows: np.ndarray | None = None, frame_activation: np.ndarray | None = None,
+             cancel: threading.Event | None = None, redirect_dead: bool = False) -> LoopResult:
+    """Run ``steps`` ascent steps for every row of ``filters``, ``batch_size`` rows at a time.
+
+    Parameters
+    ----------
+    filters : ndarray
+        ``(m,)`` the filter (channel of the report layer) each row optimises.
+    seeds : int or sequence of int
+        Per-row seeds for the starting image and the transforms (an int: one for all rows,
+        combined with each row's filter index).
+    init : ndarray, optional
+        ``(m,) + param shape`` starting parameters instead of random ones.
+    on_step : callable, optional
+        ``on_step(step, images, activation)`` after every step; ``step`` is a :class:`Step`
+        (steps done over all chunks, with ``.total``); ``images`` is ``frames`` (all rows of the
+        caller's view, updated in place) and ``activation`` is ``frame_activation``. Returning
+        ``False`` cancels.
+    frames, frame_rows, frame_activation : ndarray, optional
+        The caller's ``(N, H, W, C)`` / ``(N,)`` display buffers, and where row ``i`` of
+        ``filters`` lives in them; defaults to buffers of just these rows.
+    cancel : threading.Event, optional
+        Checked before every step; when set, the loop stops and returns the rows started so far.
+    redirect_dead : bool
+        Climb the pre-activation of ReLU units that are silent everywhere (see
+        :func:`build_step`).
+    """
+    filters = np.asarray(filters, np.int64)
+    m = len(filters)
+    h, w = hw
+    c = channels
+    if isinstance(transforms, Transform):
+        transform = transforms
+    elif transforms:
+        transform = Compose(list(transforms))
+    else:
+        transform = None
+    n_rand = transform.n_random if transform is not None else 0
+    step_fn, evaluate = build_step(
+        acc, objective=objective, report_path=report_path, param=param, transform=transform,
+        optimizer=optimizer, preprocess=preprocess, hw=hw, channels=c, model_hw=model_hw,
+        redirect_dead=redirect_dead)
+    seeds = np.broadcast_to(np.asarray(seeds, np.int64), (m,))
+    bs = int(batch_size) if batch_size else auto_batch_size(acc, report_path, hw)
+    bs = max(1, min(bs, max(1, m)))
+    if frames is None:
+        frames = np.full((m, h, w, c), 0.5, np.float32)
+        frame_rows = np.arange(m)
+    if frame_activation is None:
+        frame_activation = np.full((len(frames),), np.nan, np.float32)
+    if frame_rows is None:
+        frame_rows = np.arange(m)
+
+    n_chunks = -(-m // bs) if m else 0
+    total = n_chunks * steps
+    out_images = np.empty((m, h, w, c), np.float32)
+    out_act = np.full((m,), np.nan, np.float32)
+    out_obj = np.full((m,), np.nan, np.float32)
+    history = np.full((steps, m), np.nan, np.float32)
+    steps_done = np.zeros((m,), np.int64)
+    started = np.zeros((m,), bool)
+    cancelled = False
+    done = 0
+
+    for k in range(n_chunks):
+        idx = np.arange(k * bs, min(m, (k + 1) * bs))
+        if cancel is not None and cancel.is_set():
+            cancelled = True
+            break
+        rngs = [np.random.default_rng([int(seeds[i]), int(filters[i])]) for i in idx]
+        if init is not None:
+            p0 = np.asarray(init[idx], np.float32)
+        else:
+            p0 = np.stack([param.init(r, h, w, c) for r in rngs])  # (b,) + param shape
+        # Draw every step's randoms up front: (b, steps, k) -> (steps, b, k) for slicing.
+        rand = np.stack([r.random((steps, n_rand), np.float32) for r in rngs], axis=1)
+        params = tf.constant(p0)
+        state = [tf.zeros_like(params) for _ in range(optimizer.n_state)]
+        f = tf.constant(filters[idx].astype(np.int32))
+        started[idx] = True
+        rows_view = frame_rows[idx]
+        for s in range(steps):
+            if cancel is not None and cancel.is_set():
+                cancelled = True
+                break
+            out = step_fn(params, tf.constant(float(s + 1)), f, tf.constant(rand[s]), *state)
+            params, image, act = out[0], out[1], out[2]
+            state = list(out[4:])
+            act_np = act.numpy()
+            history[s, idx] = act_np
+            steps_done[idx] = s + 1
+            done += 1
+            if on_step is not None:
+                frames[rows_view] = image.numpy()
+                frame_activation[rows_view] = act_np
+                if on_step(Step(done, total, k), frames, frame_activation) is False:
+                    cancelled = True
+                    break
+        image, act, value = evaluate(params, f)
+        out_images[idx] = image.numpy()
+        out_act[idx] = act.numpy()
+        out_obj[idx] = value.numpy()
+        if on_step is not None:
+            # The view ends on the final images (not the last pre-update frame).
+            frames[rows_view] = out_images[idx]
+            frame_activation[rows_view] = out_act[idx]
+        if cancelled:
+            break
+
+    keep = np.flatnonzero(started)
+    return LoopResult(keep, out_images[keep], out_act[keep], out_obj[keep], history[:, keep],
+                      steps_done[keep], cancelled)

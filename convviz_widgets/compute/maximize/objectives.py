@@ -1,0 +1,337 @@
+"""Objectives: the scalar (one per image) that gradient ascent maximises.
+
+An objective reads the captured feature maps of the layers it names (and, for image priors, the
+display image) from a :class:`Context`, and returns one value per image of the batch. Objectives
+compose with ``+``, ``-`` and multiplication by a number::
+
+    channel("block3_conv1", 7) + 0.5 * neuron("block4_conv1", 3) - 0.05 * total_variation()
+
+``index=None`` (the default) means "the filter this batch row is optimising": the loop passes the
+per-row filter indices as :attr:`Context.filters`, which is how one compiled step optimises many
+filters at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import tensorflow as tf
+
+__all__ = ["Context", "Objective", "Channel", "Neuron", "DeepDream", "TotalVariation", "L2",
+           "channel", "neuron", "deepdream", "total_variation", "l2", "as_objective"]
+
+
+@dataclass
+class Context:
+    """What an objective can read.
+
+    Attributes
+    ----------
+    features : dict
+        ``{layer path: (n, h, w, c) float32 tensor}`` for every layer the objective names.
+    image : tensor
+        ``(n, H, W, C)`` display images in [0, 1], before the random transforms.
+    filters : tensor
+        ``(n,)`` int32: the filter each batch row is optimising.
+    """
+
+    features: Mapping[str, tf.Tensor]
+    image: tf.Tensor
+    filters: tf.Tensor
+
+
+class Objective:
+    """Base class. Subclasses implement :meth:`__call__` and, if they read layers, :attr:`layer`.
+
+    Examples
+    --------
+    >>> obj = channel("conv_b") - 0.1 * total_variation()
+    >>> sorted(obj.layers())
+    ['conv_b']
+    """
+
+    #: The layer (path, unique name or layer object) read by this objective, or None.
+    layer: Any = None
+
+    def layers(self) -> list:
+        """Layers read by this objective (as given, unresolved)."""
+        return [] if self.layer is None else [self.layer]
+
+    def resolve(self, resolver) -> "Objective":
+        """A copy whose layers are paths, via ``resolver(layer) -> path``."""
+        if self.layer is None:
+            return self
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        clone.layer = resolver(self.layer)
+        return clone
+
+    def __call__(self, ctx: Context) -> tf.Tensor:
+        """``(n,)`` values to maximise."""
+        raise NotImplementedError
+
+    @property
+    def key(self) -> tuple:
+        """Hashable description (resolved objectives only: layers are paths)."""
+        items = []
+        for k, v in sorted(self.__dict__.items()):
+            if k == "layer" and not isinstance(v, (str, type(None))):
+                v = ("layer-object", id(v))
+            items.append((k, v))
+        return (type(self).__name__,) + tuple(items)
+
+    # ----------------------------------------------------------------------------- algebra
+    def __add__(self, other):
+        if isinstance(other, (int, float)) and other == 0:
+            return self  # lets sum([...]) start from 0
+        if not isinstance(other, Objective):
+            return NotImplemented
+        return Sum([(1.0, self), (1.0, other)])
+
+    __radd__ = __add__
+
+    def __mul__(self, k):
+        if not isinstance(k, (int, float)):
+            return NotImplemented
+        return Sum([(float(k), self)])
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, k):
+        if not isinstance(k, (int, float)):
+            return NotImplemented
+        return Sum([(1.0 / float(k), self)])
+
+    def __neg__(self):
+        return Sum([(-1.0, self)])
+
+    def __sub__(self, other):
+        if not isinstance(other, Objective):
+            return NotImplemented
+        return Sum([(1.0, self), (-1.0, other)])
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.__dict__.items() if v is not None)
+        return f"{type(self).__name__}({args})"
+
+
+class Sum(Objective):
+    """Weighted sum of objectives (what ``+``, ``-`` and ``*`` build)."""
+
+    def __init__(self, terms):
+        flat = []
+        for w, obj in terms:
+            if isinstance(obj, Sum):  # keep sums flat: (a + b) + c is one sum of three terms
+                flat += [(w * w2, o2) for w2, o2 in obj.terms]
+            else:
+                flat.append((float(w), obj))
+        self.terms = flat
+
+    def layers(self):
+        return [l for _, o in self.terms for l in o.layers()]
+
+    def resolve(self, resolver):
+        return Sum([(w, o.resolve(resolver)) for w, o in self.terms])
+
+    @property
+    def key(self):
+        return ("Sum",) + tuple((w, o.key) for w, o in self.terms)
+
+    def __call__(self, ctx):
+        return tf.add_n([w * o(ctx) for w, o in self.terms])
+
+    def __repr__(self):
+        return " + ".join(f"{w:g} * {o!r}" for w, o in self.terms)
+
+
+def _pick(feature: tf.Tensor, index, ctx: Context) -> tf.Tensor:
+    """``(n, h, w)``: channel ``index`` of each row, or each row's own filter when ``None``."""
+    if index is None:
+        # One channel per row: gather along the channel axis with the row as batch dimension.
+        return tf.gather(feature, ctx.filters, axis=3, batch_dims=1)
+    return feature[..., int(index)]
+
+
+class Channel(Objective):
+    """Mean activation of one channel over all positions (the classic filter objective).
+
+    Parameters
+    ----------
+    layer : str or layer
+    index : int, optional
+        The channel; ``None`` means each batch row's own filter.
+
+    Examples
+    --------
+    >>> Channel("block3_conv1", 5)
+    Channel(layer='block3_conv1', index=5)
+    """
+
+    def __init__(self, layer, index: int | None = None):
+        self.layer = layer
+        self.index = None if index is None else int(index)
+
+    def __call__(self, ctx):
+        return tf.reduce_mean(_pick(ctx.features[self.layer], self.index, ctx), axis=[1, 2])
+
+
+class Neuron(Objective):
+    """One unit of a channel: by default the centre position (its receptive field is the
+    pattern the filter looks for at one place, not tiled over the image).
+
+    Parameters
+    ----------
+    layer : str or layer
+    index : int, optional
+        The channel; ``None`` means each batch row's own filter.
+    y, x : int, optional
+        Position in the feature map; ``None`` means the centre.
+
+    Examples
+    --------
+    >>> Neuron("block3_conv1", 5, y=2, x=3).y
+    2
+    """
+
+    def __init__(self, layer, index: int | None = None, y: int | None = None,
+                 x: int | None = None):
+        self.layer = layer
+        self.index = None if index is None else int(index)
+        self.y = None if y is None else int(y)
+        self.x = None if x is None else int(x)
+
+    def __call__(self, ctx):
+        maps = _pick(ctx.features[self.layer], self.index, ctx)  # (n, h, w)
+        shape = tf.shape(maps)
+        y = shape[1] // 2 if self.y is None else self.y
+        x = shape[2] // 2 if self.x is None else self.x
+        return maps[:, y, x]
+
+
+class DeepDream(Objective):
+    """Mean squared activation of a whole layer: "more of whatever this layer already sees".
+
+    Examples
+    --------
+    >>> DeepDream("mixed4").layer
+    'mixed4'
+    """
+
+    def __init__(self, layer):
+        self.layer = layer
+
+    def __call__(self, ctx):
+        f = ctx.features[self.layer]
+        return tf.reduce_mean(tf.square(f), axis=[1, 2, 3])
+
+
+class TotalVariation(Objective):
+    """Mean absolute difference between neighbouring pixels of the display image (an image
+    prior: subtract a multiple of it to prefer smooth patterns).
+
+    Examples
+    --------
+    >>> float(TotalVariation()(Context({}, tf.zeros((1, 4, 4, 1)), tf.zeros(1, tf.int32)))[0])
+    0.0
+    """
+
+    def __call__(self, ctx):
+        x = ctx.image
+        dy = tf.reduce_mean(tf.abs(x[:, 1:] - x[:, :-1]), axis=[1, 2, 3])
+        dx = tf.reduce_mean(tf.abs(x[:, :, 1:] - x[:, :, :-1]), axis=[1, 2, 3])
+        return dx + dy
+
+
+class L2(Objective):
+    """Mean squared distance of the display image from grey (subtract it for "decay").
+
+    Examples
+    --------
+    >>> float(L2()(Context({}, tf.fill((1, 2, 2, 1), 0.5), tf.zeros(1, tf.int32)))[0])
+    0.0
+    """
+
+    def __init__(self, center: float = 0.5):
+        self.center = float(center)
+
+    def __call__(self, ctx):
+        return tf.reduce_mean(tf.square(ctx.image - self.center), axis=[1, 2, 3])
+
+
+def channel(layer, index: int | None = None) -> Channel:
+    """Objective: mean activation of a channel (each row's own filter when ``index`` is None).
+
+    Examples
+    --------
+    >>> obj = channel("block3_conv1") + 0.5 * channel("block3_conv1", 7)
+    >>> len(obj.terms)
+    2
+    """
+    return Channel(layer, index)
+
+
+def neuron(layer, index: int | None = None, y: int | None = None,
+           x: int | None = None) -> Neuron:
+    """Objective: one unit (by default the centre) of a channel.
+
+    Examples
+    --------
+    >>> neuron("block3_conv1", 4).index
+    4
+    """
+    return Neuron(layer, index, y, x)
+
+
+def deepdream(layer) -> DeepDream:
+    """Objective: mean squared activation of a whole layer (DeepDream).
+
+    Examples
+    --------
+    >>> obj = deepdream("block3_conv1") + 0.5 * deepdream("block4_conv1")
+    >>> [o.layer for _, o in obj.terms]
+    ['block3_conv1', 'block4_conv1']
+    """
+    return DeepDream(layer)
+
+
+def total_variation() -> TotalVariation:
+    """Image prior: total variation of the display image (subtract a multiple of it).
+
+    Examples
+    --------
+    >>> obj = channel("conv_b") - 0.05 * total_variation()
+    """
+    return TotalVariation()
+
+
+def l2(center: float = 0.5) -> L2:
+    """Image prior: squared distance from grey (subtract a multiple of it: "decay").
+
+    Examples
+    --------
+    >>> obj = channel("conv_b") - 0.1 * l2()
+    """
+    return L2(center)
+
+
+def as_objective(objective, layer) -> Objective:
+    """An :class:`Objective` from an instance or a name for ``layer``'s filters.
+
+    ``"channel"`` and ``"neuron"`` optimise each row's own filter of ``layer``.
+
+    Examples
+    --------
+    >>> as_objective("neuron", "conv_b")
+    Neuron(layer='conv_b')
+    """
+    if objective is None or objective == "channel":
+        return Channel(layer)
+    if objective == "neuron":
+        return Neuron(layer)
+    if objective == "deepdream":
+        return DeepDream(layer)
+    if isinstance(objective, Objective):
+        return objective
+    raise ValueError(f"Unknown objective {objective!r}; use 'channel', 'neuron', 'deepdream' or "
+                     "an Objective (e.g. channel(layer) - 0.05 * total_variation()).")

@@ -1,0 +1,202 @@
+"""FilterMaximizer in a real JupyterLab + headless Chromium: press Run, watch frames appear on
+the canvas while the optimisation runs, press Cancel.
+
+Uses the shared server and browser of conftest.py, with its own notebook (``maximizer.ipynb``)
+in its own page and workspace.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import time
+
+import pytest
+
+from _harness import ARTIFACTS, HERE, notebook_url, run_all_cells, wait_kernel_idle_and_app
+
+pytestmark = pytest.mark.browser
+
+NB = "maximizer.ipynb"
+ROOT = ".cvt-fm"
+GALLERY = f"{ROOT} .convviz-maximizer-gallery canvas.cv-main"
+PATTERN = f"{ROOT} .convviz-maximizer-pattern canvas.cv-main"
+
+#: A digest of every pixel of a canvas (so "the picture changed" is checked on the pixels a
+#: person sees), plus its size and the view's render counter.
+_CANVAS = """(s) => {
+    const c = document.querySelector(s);
+    if (!c || !c.width) return null;
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let h1 = 2166136261 >>> 0, h2 = 0;
+    for (let i = 0; i < d.length; i++) {
+        h1 = Math.imul(h1 ^ d[i], 16777619) >>> 0;
+        h2 = (h2 + d[i] * (i % 251 + 1)) >>> 0;
+    }
+    const root = c.closest('.convviz-raster');
+    return {w: c.width, h: c.height, hash: h1 + ':' + h2,
+            renders: Number(root.dataset.renders || 0), t: performance.now()};
+}"""
+
+
+def _notebook() -> dict:
+    import nbformat
+
+    cells = [
+        f"""import sys, json
+sys.path.insert(0, {str(HERE)!r})
+import _models
+from convviz_widgets.widgets.filter_maximizer import FilterMaximizer
+try:
+    model, _images, is_demo = _models.demo_or_standin()
+except FileNotFoundError:  # _demo.py is there but the trained model file not yet
+    model, is_demo = _models.small_functional(), False""",
+        # Many steps: the run lasts long enough to watch several frames, then we cancel it.
+        """fm = FilterMaximizer(model, steps=3000)
+fm.add_class("cvt-fm")
+fm.mode = "gallery"
+fm""",
+    ]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    return nb
+
+
+class _Probe:
+    """A second client on the notebook's kernel: reads widget state while the page runs."""
+
+    def __init__(self, connection_file):
+        from jupyter_client import BlockingKernelClient
+
+        self.kc = BlockingKernelClient(connection_file=str(connection_file))
+        self.kc.load_connection_file()
+        self.kc.start_channels()
+        self.kc.wait_for_ready(timeout=60)
+
+    def eval(self, expr: str, timeout: float = 60):
+        msg_id = self.kc.execute("", silent=False, store_history=False,
+                                 user_expressions={"r": f"json.dumps({expr})"})
+        deadline = time.monotonic() + timeout
+        while True:
+            reply = self.kc.get_shell_msg(timeout=max(0.1, deadline - time.monotonic()))
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
+        r = reply["content"].get("user_expressions", {}).get("r", {})
+        if reply["content"]["status"] != "ok" or r.get("status") != "ok":
+            raise RuntimeError(f"kernel error: {reply['content']} {r}")
+        return json.loads(ast.literal_eval(r["data"]["text/plain"]))
+
+    def close(self):
+        self.kc.stop_channels()
+
+
+@pytest.fixture(scope="module")
+def fm_page(lab_server, browser):
+    import nbformat
+
+    nbformat.write(_notebook(), str(lab_server.root / NB))
+    console: list[str] = []
+    context = browser.new_context(viewport={"width": 1500, "height": 1400})
+    page = context.new_page()
+    page.on("console", lambda m: m.type == "error" and console.append(m.text))
+    page.on("pageerror", lambda exc: console.append(f"pageerror: {exc}"))
+    page.goto(notebook_url(lab_server.url, lab_server.token, NB), wait_until="domcontentloaded")
+    wait_kernel_idle_and_app(page, path=NB)
+    run_all_cells(page, NB)
+    try:
+        page.wait_for_function(
+            f"""() => document.querySelectorAll('{ROOT} .convviz-raster[data-state="drawn"]')
+                      .length >= 1""", timeout=180_000, polling=250)
+        wait_kernel_idle_and_app(page, path=NB)
+    except Exception:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "maximizer-failed-startup.png"), full_page=True)
+        raise AssertionError("FilterMaximizer did not render within 180 s; console:\n"
+                             + "\n".join(console[-20:]) + "\n" + lab_server.log_tail()) from None
+    sessions = lab_server.api("/api/sessions")
+    kernel_id = next(s["kernel"]["id"] for s in sessions if s["path"].endswith(NB))
+    probe = _Probe(lab_server.runtime / f"kernel-{kernel_id}.json")
+    # The widget compiles its step in the background when shown; let that finish so the
+    # timing below is the one a student gets after reading the controls for a moment.
+    deadline = time.monotonic() + 120
+    while probe.eval("any(t.name == 'convviz-maximize-warmup' for t in "
+                     "__import__('threading').enumerate())") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    yield page, probe, console
+    probe.close()
+    context.close()
+
+
+def test_frames_stream_onto_the_canvas_and_cancel_stops(fm_page):
+    page, probe, console = fm_page
+    before = page.evaluate(_CANVAS, GALLERY)  # None: the gallery is empty before a run
+    before_hash = before["hash"] if before else None
+    t_click = page.evaluate("() => performance.now()")
+    page.locator(f"{ROOT} button", has_text="Run").click()
+    # Sample the gallery canvas while the kernel says the run is still going.
+    seen, first_change_ms = [], None
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len({s["hash"] for s in seen}) < 5:
+        snap = page.evaluate(_CANVAS, GALLERY)
+        if snap and snap["hash"] != before_hash and first_change_ms is None:
+            first_change_ms = snap["t"] - t_click
+        if snap and probe.eval("fm.running"):
+            seen.append(snap)
+        time.sleep(0.15)
+    distinct = {s["hash"] for s in seen}
+    assert len(distinct) >= 5, f"only {len(distinct)} different frames seen while running"
+    assert probe.eval("fm.running"), "the run ended before Cancel: it was not watched live"
+    n = probe.eval("fm._count()")
+    assert seen[-1]["w"] > 0 and probe.eval("fm.gallery.shape[0]") == min(n, 64)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator(f"{ROOT}").first.screenshot(path=str(ARTIFACTS / "maximizer-running.png"))
+
+    t0 = time.monotonic()
+    page.locator(f"{ROOT} button", has_text="Cancel").click()
+    while probe.eval("fm.running") and time.monotonic() - t0 < 30:
+        time.sleep(0.05)
+    stopped = time.monotonic() - t0
+    assert not probe.eval("fm.running")
+    assert probe.eval("fm.result.cancelled") is True
+    assert stopped < 5.0, f"Cancel took {stopped:.1f} s"
+    # The final (partial) frame is on the canvas and says so.
+    page.wait_for_function(
+        f"""() => (document.querySelector('{ROOT}').innerText || '').includes('cancelled')""",
+        timeout=10_000)
+    timing = {"first_canvas_change_ms": first_change_ms,
+              "first_frame_python_s": probe.eval("fm.first_frame_seconds"),
+              "frames_seen": len(distinct), "cancel_s": stopped}
+    (ARTIFACTS / "maximizer-timing.json").write_text(json.dumps(timing, indent=2))
+    assert first_change_ms is not None and first_change_ms < 5000
+    assert not [m for m in console if "convviz" in m.lower() or "pageerror" in m], console
+
+
+def test_cached_rerun_redraws_at_once(fm_page):
+    page, probe, _ = fm_page
+    # A short, complete run, then the same run again: the second comes from the cache.
+    probe.eval("fm.steps")  # kernel alive
+    page.locator(f"{ROOT} input[type=number]").nth(0).fill("12")  # steps box
+    page.keyboard.press("Enter")
+    deadline = time.monotonic() + 10
+    while probe.eval("fm.steps") != 12 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert probe.eval("fm.steps") == 12
+    page.locator(f"{ROOT} button", has_text="Run").click()
+    deadline = time.monotonic() + 120
+    time.sleep(0.3)
+    while probe.eval("fm.running") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert probe.eval("fm.result.complete.all().item()") is True
+    first = page.evaluate(_CANVAS, GALLERY)
+    t0 = time.monotonic()
+    page.locator(f"{ROOT} button", has_text="Run").click()
+    time.sleep(0.3)
+    while probe.eval("fm.running") and time.monotonic() - t0 < 30:
+        time.sleep(0.05)
+    assert probe.eval("fm.result.from_cache.all().item()") is True
+    assert time.monotonic() - t0 < 3.0
+    assert page.evaluate(_CANVAS, GALLERY)["hash"] == first["hash"]  # the same picture
+    # And the big pattern shows the selected filter.
+    assert page.evaluate(_CANVAS, PATTERN)["w"] > 0

@@ -1,0 +1,193 @@
+"""FilterMaximizer without a browser: traits, the worker thread, streamed frames, cancel,
+the cache, errors shown inside the widget, PNG export."""
+
+import io
+import threading
+import time
+
+import numpy as np
+import pytest
+import traitlets
+from PIL import Image
+
+from convviz_widgets.compute import access
+from convviz_widgets.widgets.filter_maximizer import (FilterMaximizer, display_pixels,
+                                                      grid_image)
+
+from conftest import make_functional
+
+
+@pytest.fixture
+def model():
+    # A fresh model per test: results cached by one test must not make another one instant.
+    return make_functional()
+
+
+def run_and_wait(fm, timeout=60):
+    fm.run()
+    assert fm.wait(timeout), "the run did not finish"
+    assert not fm.running
+
+
+def test_controls_and_traits(model):
+    fm = FilterMaximizer(model, prewarm=False)
+    paths = [v for _, v in fm._layer_dd.options]
+    assert sorted(paths) == ["last_conv", "shared", "side", "stem"]  # convolution layers only
+    assert fm.layer in paths and fm._slider.max == fm._count() - 1
+    assert fm.steps == 256 and fm.method == "regularized"
+    assert fm._size_box.disabled and fm.size == 40  # fixed-size model: its own size
+    fm.method = "naive"
+    assert fm.steps == 40 and fm._steps_box.value == 40
+    fm.layer = "last_conv"
+    assert fm._slider.max == 6 and fm.gallery_range == (0, 6)
+    with pytest.raises(traitlets.TraitError, match="out of range"):
+        fm.filter_index = 7
+    with pytest.raises(traitlets.TraitError, match="fixed input size"):
+        fm.size = 64
+    with pytest.raises(traitlets.TraitError, match="Unknown method"):
+        fm.method = "magic"
+    with pytest.raises(traitlets.TraitError, match="range of filters"):
+        fm.gallery_range = (3, 9)
+    # A control change that fails is shown in the widget and the control is reset.
+    fm._slider.max = 10
+    fm._slider.value = 9
+    assert "out of range" in fm._status.value and fm._slider.value == fm.filter_index
+
+
+def test_single_filter_run_streams_frames(model):
+    fm = FilterMaximizer(model, layer="last_conv", filter_index=4, steps=30, prewarm=False,
+                         frame_interval=0.0)
+    seen = []
+    fm.pattern.observe(lambda ch: seen.append(ch["new"]), "data")
+    run_and_wait(fm)
+    assert fm.error == ""
+    assert fm.frames_shown >= 30 and np.isfinite(fm.first_frame_seconds)
+    assert len({bytes(d) for d in seen}) > 10  # the picture changed while it ran
+    assert fm.pattern.shape == [1, 40, 56, 3]
+    assert fm.result.filters.tolist() == [4] and fm.progress == 1.0
+    assert "1 filter in" in fm._info.value and fm._run_btn.disabled is False
+
+
+def test_gallery_run_frames_arrive_while_the_notebook_stays_responsive(model):
+    fm = FilterMaximizer(model, layer="last_conv", steps=60, prewarm=False, frame_interval=0.0)
+    fm.mode = "gallery"
+    progress = []
+    fm.observe(lambda ch: progress.append(ch["new"]), "progress")
+    t0 = time.perf_counter()
+    fm.run()
+    returned = time.perf_counter() - t0
+    # The main thread is free while the worker runs: traits can change, Python runs.
+    fm.stretch = False
+    fm.stretch = True
+    assert returned < 0.5
+    assert fm.wait(60)
+    assert fm.gallery.shape == [7, 40, 56, 3]
+    assert fm.frames_shown > 5 and progress == sorted(progress) and progress[-1] == 1.0
+    assert fm.result.activation.shape == (7,)
+    # Selecting a filter shows its pattern at once (from the gallery's result).
+    fm.filter_index = 3
+    assert "filter 3" in fm.pattern.title and fm.gallery.selected == 3
+    # Clicking a gallery tile selects that filter.
+    # (what the browser's click message reaches: the widget's custom-message handlers)
+    fm.gallery._handle_custom_msg({"event": "click", "tile": 5, "y": 1, "x": 1}, [])
+    assert fm.filter_index == 5
+
+
+def test_cancel_stops_within_a_step(model):
+    fm = FilterMaximizer(model, layer="last_conv", steps=100_000, prewarm=False)
+    fm.mode = "gallery"
+    step_times = []
+    fm.run()
+    deadline = time.monotonic() + 30
+    while fm.frames_shown < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert fm.frames_shown >= 3
+    t0 = time.perf_counter()
+    fm.cancel()
+    assert fm.wait(10)
+    took = time.perf_counter() - t0
+    assert fm.result.cancelled and not fm.result.complete.any()
+    assert "cancelled" in fm._info.value and fm._bar.bar_style == "warning"
+    # One step of this model takes milliseconds; "within a step" with generous slack.
+    assert took < 1.0, took
+    # The partial result is shown and honours the result contract.
+    assert fm.gallery.shape[0] == 7 and not fm.running
+
+
+def test_cached_rerun_is_instant_and_survives_a_new_widget(model, tmp_path):
+    fm = FilterMaximizer(model, layer="last_conv", steps=25, cache_dir=tmp_path, prewarm=False)
+    fm.mode = "gallery"
+    run_and_wait(fm)
+    first = fm.result
+    assert not first.from_cache.any()
+    t0 = time.perf_counter()
+    run_and_wait(fm)
+    assert time.perf_counter() - t0 < 0.5
+    assert fm.result.from_cache.all() and fm.frames_shown == 0
+    np.testing.assert_array_equal(fm.result.images, first.images)
+    # A new widget (and an emptied memory cache: as after a kernel restart) finds the disk.
+    access(model).cache.clear()
+    fm2 = FilterMaximizer(model, layer="last_conv", filter_index=2, steps=25, cache_dir=tmp_path,
+                          prewarm=False)
+    assert "mean activation" in fm2.pattern.caption  # shown without pressing Run
+    fm2.mode = "gallery"
+    run_and_wait(fm2)
+    assert fm2.result.from_cache.all()
+
+
+def test_errors_are_shown_inside_the_widget(model):
+    fm = FilterMaximizer(model, layer="last_conv", steps=5, prewarm=False,
+                         preprocess=lambda x: x[..., :1])
+    run_and_wait(fm)
+    assert "preprocess returned shape" in fm.error
+    assert "preprocess returned shape" in fm._status.value and "⚠" in fm._status.value
+    assert fm._bar.bar_style == "danger"
+    fm.preprocess = None
+    run_and_wait(fm)
+    assert fm.error == "" and fm._status.value == ""
+
+
+def test_export_png(model):
+    fm = FilterMaximizer(model, layer="last_conv", steps=5, prewarm=False)
+    with pytest.raises(ValueError, match="press Run"):
+        fm.gallery_png()
+    fm.mode = "gallery"
+    run_and_wait(fm)
+    png = fm.gallery_png()
+    img = Image.open(io.BytesIO(png))
+    cols = 3  # 7 tiles of 40×56 -> about square
+    assert img.size == (cols * 56 + (cols - 1) * 2, 3 * 40 + 2 * 2)
+    fm._export_link()
+    assert "download=" in fm._download.value and "last_conv_patterns.png" in fm._download.value
+
+
+@pytest.mark.parametrize("style", ["nested", "subclassed", "grayscale"])
+def test_other_model_styles(models, style):
+    fm = FilterMaximizer(models[style], steps=4, prewarm=False)
+    fm.mode = "gallery"
+    fm.gallery_range = (0, 1)
+    run_and_wait(fm)
+    assert fm.error == "" and fm.gallery.shape[0] == 2
+    assert fm.gallery.shape[-1] == (1 if style == "grayscale" else 3)
+
+
+def test_prewarm_compiles_in_the_background(model):
+    fm = FilterMaximizer(model, layer="last_conv", steps=10)
+    time.sleep(0.05)
+    alive = [t for t in threading.enumerate() if t.name == "convviz-maximize-warmup"]
+    for t in alive:
+        t.join(30)
+    run_and_wait(fm)
+    assert fm.first_frame_seconds < 1.0
+
+
+def test_display_helpers():
+    grey = np.full((2, 3, 4, 3), 0.5, np.float32)
+    assert np.all(display_pixels(grey) == 128)
+    ramp = np.linspace(0.45, 0.55, 24, dtype=np.float32).reshape(1, 2, 4, 3)
+    px = display_pixels(ramp)
+    assert px.min() <= 2 and px.max() >= 253  # stretched to the full range
+    assert display_pixels(ramp, stretch=False).max() < 150
+    assert display_pixels(np.zeros((1, 2, 2, 5), np.float32)).shape == (1, 2, 2, 3)
+    assert display_pixels(np.zeros((1, 2, 2, 2), np.float32)).shape == (1, 2, 2, 1)
+    assert grid_image(np.zeros((3, 2, 2, 1), np.uint8), 2, gap=1).shape == (5, 5, 1)
