@@ -6,13 +6,19 @@ Everything here returns float32 numpy arrays with documented shapes and ranges.
 from ._cache import ByteLRU
 from ._images import PreparedImages, prepare_images
 from ._model_access import (LayerInfo, ModelAccess, ModelNotBuiltError, access, conv_layers,
-                            resolve_layer, run_model, spatial_paths)
+                            model_layers, resolve_layer, run_model, spatial_paths)
 from .activations import Activations, ChannelStats, activations, channel_stats, clear_cache
+from .cam import (CAMCancelled, CAMMethod, CAMResult, cam_methods, colorize, gradcam, overlay,
+                  rank_predictions, register, top_predictions)
 from .kernels import DEAD_TOLERANCE, KernelStats, kernel_stats, kernels, stats_of_kernel
+from .maximize import DreamResult, MaximizeResult, deepdream, maximize
 
 __all__ = [
-    "Activations", "ByteLRU", "ChannelStats", "KernelStats", "LayerInfo", "ModelAccess",
-    "ModelNotBuiltError", "PreparedImages", "access", "activations", "channel_stats",
-    "clear_cache", "conv_layers", "kernel_stats", "kernels", "prepare_images", "resolve_layer",
-    "run_model", "spatial_paths", "stats_of_kernel", "DEAD_TOLERANCE",
+    "Activations", "ByteLRU", "CAMCancelled", "CAMMethod", "CAMResult", "ChannelStats",
+    "DEAD_TOLERANCE", "DreamResult", "KernelStats", "LayerInfo", "MaximizeResult", "ModelAccess",
+    "ModelNotBuiltError", "PreparedImages", "access", "activations", "cam_methods",
+    "channel_stats", "clear_cache", "colorize", "conv_layers", "deepdream", "gradcam",
+    "kernel_stats", "kernels", "maximize", "model_layers", "overlay", "prepare_images",
+    "rank_predictions", "register", "resolve_layer", "run_model", "spatial_paths",
+    "stats_of_kernel", "top_predictions",
 ]
