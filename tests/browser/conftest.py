@@ -12,7 +12,6 @@ view to ``docs/screenshots/`` for the README (otherwise they stay in ``_artifact
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import re
@@ -34,7 +33,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _harness import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, HERE, MIN_RASTERS, NOTEBOOK, REPO,
-                      SCREENSHOTS, notebook_url, run_all_cells, wait_kernel_idle_and_app)
+                      SCREENSHOTS, KernelProbe, notebook_url, run_all_cells, wait_kernel_idle_and_app)
 
 #: Console errors known to be harmless and not ours. Empty on purpose: a clean JupyterLab 4 on
 #: localhost prints none, so every console error (above all from widget code) fails the suite.
@@ -195,41 +194,6 @@ av_nested""",
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
     return nb
-
-
-class KernelProbe:
-    """A second client on the notebook's kernel: read widget state, compute expectations."""
-
-    def __init__(self, connection_file: Path):
-        from jupyter_client import BlockingKernelClient
-
-        self.kc = BlockingKernelClient(connection_file=str(connection_file))
-        self.kc.load_connection_file()
-        self.kc.start_channels()
-        self.kc.wait_for_ready(timeout=60)
-
-    def eval(self, expr: str, setup: str = "", timeout: float = 60):
-        """Run ``setup``, then return ``json.loads`` of the kernel's ``json.dumps(expr)``."""
-        msg_id = self.kc.execute(setup, silent=False, store_history=False,
-                                 user_expressions={"r": f"json.dumps({expr})"})
-        deadline = time.monotonic() + timeout
-        while True:
-            reply = self.kc.get_shell_msg(timeout=max(0.1, deadline - time.monotonic()))
-            if reply["parent_header"].get("msg_id") == msg_id:
-                break
-        content = reply["content"]
-        if content["status"] != "ok":
-            raise RuntimeError(f"kernel error: {content.get('ename')}: {content.get('evalue')}")
-        r = content["user_expressions"]["r"]
-        if r["status"] != "ok":
-            raise RuntimeError(f"kernel error: {r.get('ename')}: {r.get('evalue')}")
-        return json.loads(ast.literal_eval(r["data"]["text/plain"]))
-
-    def run(self, code: str, timeout: float = 60) -> None:
-        self.eval("None", setup=code, timeout=timeout)
-
-    def close(self) -> None:
-        self.kc.stop_channels()
 
 
 @dataclass

@@ -12,8 +12,8 @@ import shutil
 
 import pytest
 
-from _harness import ARTIFACTS, SCREENSHOTS, notebook_url, run_all_cells, wait_kernel_idle_and_app
-from browser.conftest import KernelProbe
+from _harness import (ARTIFACTS, SCREENSHOTS, KernelProbe, notebook_url, run_all_cells,
+                      wait_kernel_idle_and_app)
 
 pytestmark = pytest.mark.browser
 
