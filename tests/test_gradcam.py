@@ -477,9 +477,8 @@ def test_compute_does_not_import_widget_libraries():
 # ---------------------------------------------------------------- quality on the demo scenes
 @pytest.fixture(scope="module")
 def demo():
-    if not DEMO_MODEL_FILE.exists():
-        pytest.skip("the bundled demo model (convviz_widgets/data/demo_model.keras) is not "
-                    "trained yet")
+    assert DEMO_MODEL_FILE.exists(), (
+        "the bundled demo model is missing: run python -m convviz_widgets.datasets.train")
     from convviz_widgets._demo import demo_images, demo_model
 
     return demo_model(), demo_images()
