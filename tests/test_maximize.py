@@ -354,9 +354,9 @@ def test_deepdream_fixed_size_model_and_weights(models):
 # ------------------------------------------------------------- optimisation beats data
 @pytest.fixture(scope="module")
 def demo():
-    if not DEMO_MODEL_FILE.exists():
-        pytest.skip("the bundled demo model (convviz_widgets/data/demo_model.keras) is not "
-                    "there yet; run the training script first")
+    # A checkout without the bundled model is broken, not a reason to skip.
+    assert DEMO_MODEL_FILE.exists(), (
+        "the bundled demo model is missing: run python -m convviz_widgets.datasets.train")
     from convviz_widgets._demo import demo_images, demo_model
 
     return demo_model(), demo_images()

@@ -7,13 +7,13 @@ in its own page and workspace.
 
 from __future__ import annotations
 
-import ast
 import json
 import time
 
 import pytest
 
-from _harness import ARTIFACTS, HERE, notebook_url, run_all_cells, wait_kernel_idle_and_app
+from _harness import (ARTIFACTS, HERE, KernelProbe, notebook_url, run_all_cells,
+                      wait_kernel_idle_and_app)
 
 pytestmark = pytest.mark.browser
 
@@ -64,34 +64,6 @@ fm""",
     return nb
 
 
-class _Probe:
-    """A second client on the notebook's kernel: reads widget state while the page runs."""
-
-    def __init__(self, connection_file):
-        from jupyter_client import BlockingKernelClient
-
-        self.kc = BlockingKernelClient(connection_file=str(connection_file))
-        self.kc.load_connection_file()
-        self.kc.start_channels()
-        self.kc.wait_for_ready(timeout=60)
-
-    def eval(self, expr: str, timeout: float = 60):
-        msg_id = self.kc.execute("", silent=False, store_history=False,
-                                 user_expressions={"r": f"json.dumps({expr})"})
-        deadline = time.monotonic() + timeout
-        while True:
-            reply = self.kc.get_shell_msg(timeout=max(0.1, deadline - time.monotonic()))
-            if reply["parent_header"].get("msg_id") == msg_id:
-                break
-        r = reply["content"].get("user_expressions", {}).get("r", {})
-        if reply["content"]["status"] != "ok" or r.get("status") != "ok":
-            raise RuntimeError(f"kernel error: {reply['content']} {r}")
-        return json.loads(ast.literal_eval(r["data"]["text/plain"]))
-
-    def close(self):
-        self.kc.stop_channels()
-
-
 @pytest.fixture(scope="module")
 def fm_page(lab_server, browser):
     import nbformat
@@ -117,7 +89,7 @@ def fm_page(lab_server, browser):
                              + "\n".join(console[-20:]) + "\n" + lab_server.log_tail()) from None
     sessions = lab_server.api("/api/sessions")
     kernel_id = next(s["kernel"]["id"] for s in sessions if s["path"].endswith(NB))
-    probe = _Probe(lab_server.runtime / f"kernel-{kernel_id}.json")
+    probe = KernelProbe(lab_server.runtime / f"kernel-{kernel_id}.json")
     # The widget compiles its step in the background when shown; let that finish so the
     # timing below is the one a student gets after reading the controls for a moment.
     deadline = time.monotonic() + 120
