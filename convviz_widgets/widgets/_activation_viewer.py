@@ -13,7 +13,7 @@ from ._base import LayerViewer
 from ._canvas import put_indexed
 from ._grid import (PAGE_SIZE, GridLayout, compose_grid, grid_palette, plan_grid,
                     resample_indices)
-from ._images import ImageList, decode_image, demo_scenes, uploaded_files
+from ._images import ImageList, check_image_index, decode_image, demo_scenes, uploaded_files
 from ._pixels import SEQUENTIAL_COLORMAPS, lut, lut_bytes, quantize, to_rgb_u8
 from ._raster import RasterView, exact_bytes
 
@@ -252,12 +252,7 @@ class ActivationViewer(LayerViewer):
     # -- validation -------------------------------------------------------------------------
     @traitlets.validate("image_index")
     def _validate_image_index(self, proposal):
-        value = int(proposal["value"])
-        n = len(self.images)
-        if n and not 0 <= value < n:
-            raise traitlets.TraitError(f"image_index {value} is out of range: there are {n} "
-                                       f"images, use 0 to {n - 1}.")
-        return value if n else 0
+        return check_image_index(proposal["value"], len(self.images))
 
     @traitlets.validate("page")
     def _validate_page(self, proposal):

@@ -47,7 +47,31 @@ class LayerPath(traitlets.Unicode):
         self.error(obj, value)
 
 
-class LayerViewer(w.VBox):
+class ControlState:
+    """Re-entrancy counters every view needs: ``_syncing`` while controls are updated from the
+    traits (their observers must not write back), ``_suppress`` while traits are set without a
+    render. Subclasses set both counters to 0 in ``__init__``."""
+
+    @contextlib.contextmanager
+    def _quiet(self):
+        """Update controls from Python state without their observers writing back."""
+        self._syncing += 1
+        try:
+            yield
+        finally:
+            self._syncing -= 1
+
+    @contextlib.contextmanager
+    def _suppressed(self):
+        """Set traits without triggering renders (reverting, or clamping inside an apply)."""
+        self._suppress += 1
+        try:
+            yield
+        finally:
+            self._suppress -= 1
+
+
+class LayerViewer(ControlState, w.VBox):
     """Base of the viewers: a model, a chosen layer and a chosen filter/channel.
 
     Subclasses fill :attr:`_layers` (path -> LayerInfo of the layers they can show), build their
@@ -127,15 +151,6 @@ class LayerViewer(w.VBox):
         return value
 
     # -- controls ---------------------------------------------------------------------------
-    @contextlib.contextmanager
-    def _quiet(self):
-        """Update controls from Python state without their observers writing back."""
-        self._syncing += 1
-        try:
-            yield
-        finally:
-            self._syncing -= 1
-
     def _bind(self, control: w.ValueWidget, trait: str) -> None:
         """User moves ``control`` -> set ``trait``; a failure is shown and the control reset."""
 
@@ -160,15 +175,6 @@ class LayerViewer(w.VBox):
                               "<small>The previous view is kept.</small></div>")
 
     # -- transactional updates --------------------------------------------------------------
-    @contextlib.contextmanager
-    def _suppressed(self):
-        """Set traits without triggering renders (reverting, or clamping inside an apply)."""
-        self._suppress += 1
-        try:
-            yield
-        finally:
-            self._suppress -= 1
-
     def _transaction(self, what: str, reverts: dict, prepare, apply) -> None:
         """Run ``apply(prepare())``; on failure restore ``reverts`` (trait -> old value)."""
         if self._suppress:

@@ -12,6 +12,15 @@ import traitlets
 UPLOAD_MAX_SIDE = 1024
 
 
+def check_image_index(value, n: int) -> int:
+    """Validate an ``image_index`` against ``n`` images (0 when there are none)."""
+    value = int(value)
+    if n and not 0 <= value < n:
+        raise traitlets.TraitError(f"image_index {value} is out of range: there are {n} "
+                                   f"images, use 0 to {n - 1}.")
+    return value if n else 0
+
+
 def as_image_list(images) -> list[np.ndarray]:
     """Validate ``images`` and return one array per image.
 

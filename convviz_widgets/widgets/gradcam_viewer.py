@@ -9,7 +9,6 @@ browser without a kernel round trip.
 
 from __future__ import annotations
 
-import contextlib
 import html
 import threading
 import time
@@ -21,8 +20,8 @@ import ipywidgets as w
 import numpy as np
 import traitlets
 
-from ._base import LayerPath, enable_colab_widgets
-from ._images import ImageList, decode_image, uploaded_files
+from ._base import ControlState, LayerPath, enable_colab_widgets
+from ._images import ImageList, check_image_index, decode_image, uploaded_files
 from ._pixels import lut_bytes, quantize, to_rgb_u8
 from ._raster import RasterView
 
@@ -174,7 +173,7 @@ def _demo():
         return demo_model, None
 
 
-class GradCAMViewer(w.VBox):
+class GradCAMViewer(ControlState, w.VBox):
     """See which regions of an image drove a Keras model's prediction, for any class.
 
     Controls: an image selector (thumbnails and a menu of the images given, the bundled demo
@@ -433,24 +432,6 @@ class GradCAMViewer(w.VBox):
                 names.append(f"image {i}")
         return names
 
-    @contextlib.contextmanager
-    def _quiet(self):
-        """Update controls from Python state without their observers writing back."""
-        self._syncing += 1
-        try:
-            yield
-        finally:
-            self._syncing -= 1
-
-    @contextlib.contextmanager
-    def _suppressed(self):
-        """Set traits without triggering a computation."""
-        self._suppress += 1
-        try:
-            yield
-        finally:
-            self._suppress -= 1
-
     def _set_from_ui(self, trait: str, value) -> None:
         """A user action: failures are shown in the widget, never raised into the comm."""
         try:
@@ -564,12 +545,7 @@ class GradCAMViewer(w.VBox):
 
     @traitlets.validate("image_index")
     def _validate_image_index(self, proposal):
-        value = int(proposal["value"])
-        n = len(self.images)
-        if n and not 0 <= value < n:
-            raise traitlets.TraitError(f"image_index {value} is out of range: there are {n} "
-                                       f"images, use 0 to {n - 1}.")
-        return value if n else 0
+        return check_image_index(proposal["value"], len(self.images))
 
     # -- observers --------------------------------------------------------------------------
     @traitlets.observe("image_index")
