@@ -173,10 +173,8 @@ def test_other_model_styles(models, style):
 
 def test_prewarm_compiles_in_the_background(model):
     fm = FilterMaximizer(model, layer="last_conv", steps=10)
-    time.sleep(0.05)
-    alive = [t for t in threading.enumerate() if t.name == "convviz-maximize-warmup"]
-    for t in alive:
-        t.join(30)
+    assert fm._warmer.wait(30)
+    assert (fm.layer, fm.method, fm._hw(), id(None)) in fm._warmed
     run_and_wait(fm)
     assert fm.first_frame_seconds < 1.0
 

@@ -23,6 +23,7 @@ import traitlets
 from ._base import LayerViewer
 from ._pixels import quantize
 from ._raster import RasterView
+from ._worker import LatestOnly
 
 #: Seconds between two frames pushed to the browser while optimising (~10 frames a second).
 FRAME_INTERVAL = 0.1
@@ -254,10 +255,12 @@ class FilterMaximizer(LayerViewer):
         self.add_class("convviz-filter-maximizer")
 
         # ---- state
+        # One coalescing worker: Run while a run is going cancels it, and of many quick Runs
+        # only the last is started. The lock makes "is this run still the newest?" and the
+        # running flag change together.
         self._lock = threading.Lock()
-        self._job = 0
-        self._thread: threading.Thread | None = None
-        self._cancel_event = threading.Event()
+        self._worker = LatestOnly("convviz-maximize", on_idle=self._on_worker_idle)
+        self._warmer = LatestOnly("convviz-maximize-warmup")
         self._t_run = 0.0
         self._last_push = 0.0
         self._warmed: set = set()
@@ -498,19 +501,13 @@ class FilterMaximizer(LayerViewer):
     def run(self) -> None:
         """Start optimising (the selected filter, or the gallery range) in a worker thread.
 
-        A run already in progress is cancelled first. Returns at once; :meth:`wait` blocks
-        until the run is over.
+        A run already in progress is cancelled first, and of several Runs pressed in quick
+        succession only the last one is computed. Returns at once; :meth:`wait` blocks until
+        the run is over.
         """
         from ..compute.maximize import pattern_size
 
         pattern_size(self.model, None if self._fixed_size else int(self.size))  # fail early
-        previous = self._thread
-        self._cancel_event.set()
-        with self._lock:
-            self._job += 1
-            job = self._job
-            self._cancel_event = threading.Event()
-            cancel = self._cancel_event
         filters = self._targets()
         self._set_error(None)
         self.frames_shown = 0
@@ -520,50 +517,58 @@ class FilterMaximizer(LayerViewer):
         self._bar.bar_style = ""
         self._t_run = time.perf_counter()
         self._last_push = 0.0
-        self.running = True
         self._info.value = f"optimising {len(filters)} filter{'s' * (len(filters) > 1)}…"
         mode = self.mode
         if mode == "gallery":
             self._gallery_filters = filters
             self._gallery_images = np.full((len(filters),) + self._hw() + (1,), 0.5, np.float32)
-        self._thread = threading.Thread(
-            target=self._work, args=(job, filters, mode, dict(self._settings()), self.layer,
-                                     cancel, previous),
-            name=f"convviz-maximize-{job}", daemon=True)
-        self._thread.start()
+        settings, layer = dict(self._settings()), self.layer
+        with self._lock:
+            self._worker.submit(lambda ticket: self._work(ticket, filters, mode, settings, layer))
+            self.running = True
 
     def cancel(self) -> None:
         """Stop the running optimisation before its next step (the partial result is shown)."""
-        self._cancel_event.set()
+        self._worker.cancel()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the current run is over; return False on timeout."""
-        t = self._thread
-        if t is None:
-            return True
-        t.join(timeout)
-        return not t.is_alive()
+        return self._worker.wait(timeout)
 
-    def _work(self, job, filters, mode, settings, layer, cancel, previous) -> None:
+    @property
+    def worker_stats(self) -> dict:
+        """How many runs were requested, started, dropped before starting, failed."""
+        return dict(self._worker.stats)
+
+    def _on_worker_idle(self) -> None:
+        with self._lock:
+            if not (self._worker.idle and self.running):
+                return
+            # The newest Run was cancelled before it started: nothing will clear the flag.
+            self.running = False
+            self._info.value = "cancelled before it started"
+            self._bar.bar_style = "warning"
+
+    def _work(self, ticket, filters, mode, settings, layer) -> None:
         from ..compute.maximize import maximize
 
-        if previous is not None:
-            previous.join()  # one optimisation at a time: the CPU is shared
         try:
-            res = maximize(self.model, layer, filters, cancel=cancel,
-                           on_step=lambda s, im, a: self._on_step(job, mode, filters, s, im, a),
+            res = maximize(self.model, layer, filters, cancel=ticket.cancel_event,
+                           on_step=lambda s, im, a: self._on_step(ticket, mode, filters, s, im,
+                                                                  a),
                            **settings)
         except Exception as exc:  # noqa: BLE001 - shown inside the widget
-            if job == self._job:
-                self._set_error(exc)
-                self._info.value = ""
-                self._bar.bar_style = "danger"
-                self.running = False
+            with self._lock:
+                if ticket.current:
+                    self._set_error(exc)
+                    self._info.value = ""
+                    self._bar.bar_style = "danger"
+                    self.running = False
             return
-        self._finish(job, res, mode, filters)
+        self._finish(ticket, res, mode, filters)
 
-    def _on_step(self, job, mode, filters, step, images, activation):
-        if job != self._job:
+    def _on_step(self, ticket, mode, filters, step, images, activation):
+        if not ticket.current:
             return False  # superseded by a newer run
         now = time.perf_counter()
         first = self.frames_shown == 0
@@ -574,7 +579,7 @@ class FilterMaximizer(LayerViewer):
             if first:
                 self.first_frame_seconds = now - self._t_run
             self.frames_shown += 1
-        return not self._cancel_event.is_set()
+        return not ticket.cancelled
 
     def _push_frame(self, mode, filters, images, activation, frac) -> None:
         self.progress = frac
@@ -593,10 +598,9 @@ class FilterMaximizer(LayerViewer):
                                    caption=f"mean activation {float(activation[k]):.4g} "
                                            f"(at {frac:.0%})")
 
-    def _finish(self, job, res, mode, filters) -> None:
-        with self._lock:  # a newer Run owns the views (and the running flag) from now on
-            if job != self._job:
-                return
+    def _finish(self, ticket, res, mode, filters) -> None:
+        if not ticket.current:
+            return  # a newer Run owns the views (and the running flag) from now on
         for f, image, act in zip(res.filters, res.images, res.activation):
             self._shown[int(f)] = (image, float(act))
         if mode == "gallery" and len(res):
@@ -619,7 +623,7 @@ class FilterMaximizer(LayerViewer):
             self._bar.value = 1.0
             self._bar.bar_style = "success"
         with self._lock:
-            if job == self._job:
+            if ticket.current:
                 self.running = False
 
     # ----------------------------------------------------------------------- warming up
@@ -630,18 +634,21 @@ class FilterMaximizer(LayerViewer):
         key = (self.layer, self.method, self._hw(), id(self.preprocess))
         if key in self._warmed:
             return
-        self._warmed.add(key)
         settings = self._settings()
         settings.update(steps=1, cache_dir=None)
         layer = self.layer
 
-        def warm():
+        def warm(ticket):
+            if ticket.cancelled:
+                return
             try:
                 maximize(self.model, layer, [0], cache=False, batch_size=1, **settings)
             except Exception:  # noqa: BLE001 - a real Run reports the error properly
-                pass
+                return
+            self._warmed.add(key)
 
-        threading.Thread(target=warm, name="convviz-maximize-warmup", daemon=True).start()
+        # Coalesced: flicking through ten layers compiles the last one, not all ten.
+        self._warmer.submit(warm)
 
     # -------------------------------------------------------------------------- export
     def gallery_png(self) -> bytes:

@@ -24,6 +24,7 @@ from ._base import ControlState, LayerPath, enable_colab_widgets
 from ._images import ImageList, check_image_index, decode_image, uploaded_files
 from ._pixels import lut_bytes, quantize, to_rgb_u8
 from ._raster import RasterView
+from ._worker import LatestOnly
 
 _STATIC = Path(__file__).parent.parent / "static"
 
@@ -291,9 +292,13 @@ class GradCAMViewer(ControlState, w.VBox):
         self.top_k = int(top_k)
         self._syncing = 0
         self._suppress = 0
-        self._gen = 0
-        self._cancel_event: threading.Event | None = None
-        self._thread: threading.Thread | None = None
+        # Score-CAM maps and the best/worst gallery run in two coalescing workers: a newer
+        # request of the same kind cancels the running one and replaces the waiting one.
+        self._busy_lock = threading.Lock()
+        self._worker = LatestOnly("convviz-gradcam", on_idle=self._on_worker_idle)
+        self._gallery_worker = LatestOnly("convviz-gradcam-gallery",
+                                          on_idle=self._on_worker_idle)
+        self._applied_state: dict | None = None  # what the view shows
         self._last_progress = 0.0
         self.last_update: dict = {"what": None, "ms": 0.0, "bytes": 0}
         self.top: object | None = None
@@ -567,6 +572,7 @@ class GradCAMViewer(ControlState, w.VBox):
             return
         with self._suppressed():
             self.image_index = 0
+        self._applied_state = None  # the old state's image index means another image now
         self._refresh_image_menu()
         self._render("images", {})
 
@@ -607,10 +613,13 @@ class GradCAMViewer(ControlState, w.VBox):
             return
         state = self._state()
         if get_method(state["method"]).long_running:
-            self._start_worker(what, reverts, lambda ev, step: self._prepare(state, step, ev),
-                               self._apply)
+            self._start_worker(self._worker, what, reverts,
+                               lambda ev, step: self._prepare(state, step, ev), self._apply)
             return
-        self.cancel()  # a quick method replaces any long computation still running
+        # A quick method replaces any long computation still running or waiting: that one
+        # must not draw over this view when it ends.
+        self._worker.cancel(supersede=True)
+        self._on_worker_idle()
         t0 = time.perf_counter()
         try:
             payload = self._prepare(state)
@@ -624,8 +633,16 @@ class GradCAMViewer(ControlState, w.VBox):
         self.last_update = {"what": what, "ms": (time.perf_counter() - t0) * 1e3, "bytes": sent}
 
     def _revert(self, reverts: dict) -> None:
+        """Put the traits back to what the view shows.
+
+        That is the last applied state, not just the one trait this request changed: with
+        coalesced requests several changes may be waiting behind the one that failed.
+        """
+        state = self._applied_state if self._applied_state is not None else reverts
         with self._suppressed():
-            for name, old in reverts.items():
+            for name, old in state.items():
+                if name == "image_index" and not 0 <= old < len(self.images):
+                    continue
                 setattr(self, name, old)
         self._sync_controls()
 
@@ -687,6 +704,7 @@ class GradCAMViewer(ControlState, w.VBox):
             self.compare_result = rc
         self.top = p["top"]
         self.result = r
+        self._applied_state = dict(p["state"])
         self._build_topk(p["top"])
         self._sync_controls()
         self._show_error(None)
@@ -716,65 +734,73 @@ class GradCAMViewer(ControlState, w.VBox):
         self._topk_buttons = buttons
         self._topk_box.children = buttons
 
-    # -- worker thread ----------------------------------------------------------------------
-    def _start_worker(self, what: str, reverts: dict, prepare, apply) -> None:
-        """Run ``apply(prepare(cancel_event, on_step))`` in a thread, with progress and Cancel."""
-        self.cancel()
-        self._gen += 1
-        gen = self._gen
-        event = threading.Event()
-        self._cancel_event = event
-        self.busy = True
-        self._progress.value = 0.0
-        self._progress.layout.visibility = "visible"
-        self._cancel_btn.layout.visibility = "visible"
-        self._show_note(f"computing {what}…")
+    # -- worker threads ---------------------------------------------------------------------
+    def _start_worker(self, worker: LatestOnly, what: str, reverts: dict, prepare,
+                      apply) -> None:
+        """Run ``apply(prepare(cancel_event, on_step))`` in ``worker``, with progress and Cancel.
 
-        def on_step(done, total):
-            now = time.monotonic()
-            if gen == self._gen and (now - self._last_progress >= 1.0 / _PROGRESS_HZ or
-                                     done == total):
-                self._last_progress = now
-                self._progress.value = done / max(total, 1)
-            return not event.is_set()
-
-        def job():
+        Only the newest request of a worker is computed and shown; a superseded one stops at
+        its next step and touches no view.
+        """
+        def job(ticket_):
             from ..compute.cam import CAMCancelled
 
+            def on_step(done, total):
+                now = time.monotonic()
+                if ticket_.current and (now - self._last_progress >= 1.0 / _PROGRESS_HZ or
+                                        done == total):
+                    self._last_progress = now
+                    self._progress.value = done / max(total, 1)
+                return not ticket_.cancelled
+
             try:
-                payload = prepare(event, on_step)
+                payload = prepare(ticket_.cancel_event, on_step)
             except CAMCancelled:
-                if gen == self._gen:
+                if ticket_.current:
                     self._revert(reverts)
                     self._show_note("Cancelled; the previous view is kept.")
                 return
             except Exception as exc:  # noqa: BLE001 - shown in the widget
-                if gen == self._gen:
+                if ticket_.current:
                     self._revert(reverts)
                     self._show_error(exc)
                 return
-            finally:
-                if gen == self._gen:
-                    self.busy = False
-                    self._progress.layout.visibility = "hidden"
-                    self._cancel_btn.layout.visibility = "hidden"
-            if gen == self._gen and not event.is_set():
+            if ticket_.current and not ticket_.cancelled:
                 apply(payload)
 
-        t = threading.Thread(target=job, name="convviz-gradcam", daemon=True)
-        self._thread = t
-        t.start()
+        with self._busy_lock:
+            worker.submit(job)
+            self.busy = True
+            self._progress.value = 0.0
+            self._progress.layout.visibility = "visible"
+            self._cancel_btn.layout.visibility = "visible"
+        self._show_note(f"computing {what}…")
+
+    def _on_worker_idle(self) -> None:
+        with self._busy_lock:
+            if self._worker.idle and self._gallery_worker.idle:
+                self.busy = False
+                self._progress.layout.visibility = "hidden"
+                self._cancel_btn.layout.visibility = "hidden"
 
     def cancel(self) -> None:
         """Stop a running Score-CAM or gallery computation (the previous view stays)."""
-        if self._cancel_event is not None:
-            self._cancel_event.set()
+        self._worker.cancel()
+        self._gallery_worker.cancel()
 
-    def wait(self, timeout: float | None = None) -> None:
-        """Block until the worker thread (if any) has finished (for scripts and tests)."""
-        t = self._thread
-        if t is not None:
-            t.join(timeout)
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until no computation runs or waits (for scripts and tests); False on timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for worker in (self._worker, self._gallery_worker):
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not worker.wait(left):
+                return False
+        return True
+
+    @property
+    def worker_stats(self) -> dict:
+        """How many heatmap requests were submitted, started, dropped unstarted, failed."""
+        return dict(self._worker.stats)
 
     # -- gallery ----------------------------------------------------------------------------
     def _build_gallery_section(self) -> w.Widget:
@@ -875,6 +901,6 @@ class GradCAMViewer(ControlState, w.VBox):
                 f"{rank.accuracy:.0%} · {int((~rank.correct).sum())} mistakes</small>")
             self._show_error(None)
 
-        self._start_worker("best & worst predictions", {}, prepare, apply)
+        self._start_worker(self._gallery_worker, "best & worst predictions", {}, prepare, apply)
         if wait:
             self.wait()

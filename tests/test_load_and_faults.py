@@ -1,0 +1,380 @@
+"""Load and faults: storms of expensive requests are coalesced (no backlog), Cancel leaves the
+widgets usable and the caches consistent, exceptions in worker threads are shown, and a script
+that ends while a worker is busy exits cleanly.
+
+The storms are made deterministic with a *gate*: the first computation waits on an event while
+the storm is fired, so every later request arrives while one is running — exactly the
+situation of a user dragging a control through Score-CAM classes or pressing Run repeatedly.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import convviz_widgets as cv
+import convviz_widgets.compute.cam as cam
+from convviz_widgets.compute import access
+from convviz_widgets.compute.cam import CAMCancelled
+from convviz_widgets.widgets._worker import LatestOnly
+from convviz_widgets.widgets.filter_maximizer import FilterMaximizer
+from convviz_widgets.widgets.gradcam_viewer import GradCAMViewer
+
+from conftest import make_functional, make_sequential, random_images
+
+# ``convviz_widgets.compute.maximize`` the attribute is the function; the module is this one.
+maximize_mod = sys.modules["convviz_widgets.compute.maximize"]
+
+
+# ------------------------------------------------------------------------------- the worker
+def test_latest_only_runs_the_first_and_the_last_of_a_storm():
+    gate, started = threading.Event(), threading.Event()
+    ran = []
+
+    def job(k):
+        def fn(ticket):
+            if k == 0:
+                started.set()
+                assert gate.wait(10)  # busy while the storm arrives
+                assert ticket.cancelled and not ticket.current
+            ran.append((k, ticket.current, ticket.cancelled))
+        return fn
+
+    worker = LatestOnly("test-storm")
+    tickets = [worker.submit(job(0))]
+    assert started.wait(10)
+    tickets += [worker.submit(job(k)) for k in range(1, 50)]
+    assert not worker.idle
+    gate.set()
+    assert worker.wait(10) and worker.idle
+    assert ran == [(0, False, True), (49, True, False)]
+    assert worker.stats == {"submitted": 50, "started": 2, "dropped": 48, "failed": 0}
+    assert all(t.cancelled for t in tickets[:-1]) and not tickets[-1].cancelled
+
+
+def test_latest_only_cancel_drops_the_waiting_job_and_keeps_the_running_one_current():
+    gate = threading.Event()
+    seen = []
+    idle_calls = []
+
+    started = threading.Event()
+
+    def first(ticket):
+        started.set()
+        gate.wait(10)
+        seen.append(("first", ticket.current, ticket.cancelled))
+
+    worker = LatestOnly("test-cancel", on_idle=lambda: idle_calls.append(1))
+    worker.submit(first)
+    assert started.wait(10)
+    # Submitting a second job supersedes the first; a plain cancel then drops the second.
+    worker.submit(lambda t: seen.append(("second",)))
+    worker.cancel()
+    gate.set()
+    assert worker.wait(10)
+    assert seen == [("first", False, True)] and worker.stats["dropped"] == 1
+    assert idle_calls == [1]
+    # A user Cancel (no newer request) keeps the running job current: it may report it.
+    gate.clear()
+    started.clear()
+    worker.submit(first)
+    assert started.wait(10)
+    worker.cancel()
+    gate.set()
+    assert worker.wait(10)
+    assert seen[-1] == ("first", True, True)
+
+
+def test_an_escaping_exception_is_kept_and_printed_and_the_worker_goes_on(capfd):
+    worker = LatestOnly("test-errors")
+    worker.submit(lambda t: 1 / 0)
+    assert worker.wait(10)
+    assert isinstance(worker.last_error, ZeroDivisionError) and worker.stats["failed"] == 1
+    err = capfd.readouterr().err
+    assert "uncaught error in worker 'test-errors'" in err and "ZeroDivisionError" in err
+    done = []
+    worker.submit(lambda t: done.append(1))
+    assert worker.wait(10) and done == [1]
+
+
+# --------------------------------------------------------------------- Grad-CAM viewer storms
+@pytest.fixture(scope="module")
+def seq():
+    return make_sequential()
+
+
+def _gated_scorecam(monkeypatch, gate):
+    """Patch ``cam.gradcam`` so the first Score-CAM waits on ``gate``; count real runs.
+
+    Returns the list of targets the patched function was called with and an event set when
+    the first call is waiting on the gate."""
+    reached = threading.Event()
+    real = cam.gradcam
+    calls = []
+
+    def gated(model, image, **kw):
+        if kw.get("method") == "scorecam":
+            calls.append(kw.get("target"))
+            if len(calls) == 1:
+                reached.set()
+                assert gate.wait(20)
+            if kw["cancel"].is_set():
+                raise CAMCancelled("superseded")
+        return real(model, image, **kw)
+
+    monkeypatch.setattr(cam, "gradcam", gated)
+    return calls, reached
+
+
+def test_scorecam_class_storm_computes_only_the_newest(seq, monkeypatch):
+    viewer = GradCAMViewer(seq, random_images(seq, 3, seed=5), class_names=list("abcd"))
+    gate = threading.Event()
+    calls, reached = _gated_scorecam(monkeypatch, gate)
+    viewer.method = "scorecam"
+    assert reached.wait(20)
+    for k in range(60):  # 60 clicks on the class menu while the first map is computing
+        viewer._class_dd.value = k % 4
+    assert viewer.busy
+    gate.set()
+    assert viewer.wait(30)
+    # The first (gated) request and the last: the 59 in between were never started.
+    assert calls == [None, 59 % 4], calls
+    assert viewer.worker_stats == {"submitted": 61, "started": 2, "dropped": 59, "failed": 0}
+    assert viewer.result.method == "scorecam" and viewer.result.target == 59 % 4
+    assert viewer.target == 59 % 4 == viewer._class_dd.value and not viewer.busy
+    assert viewer._progress.layout.visibility == "hidden"
+    direct = cv.gradcam(seq, viewer.images[0], target=59 % 4, method="scorecam")
+    np.testing.assert_allclose(viewer.result.heatmap, direct.heatmap, atol=1e-6)
+
+
+def test_a_quick_change_supersedes_a_running_scorecam(seq, monkeypatch):
+    """Switching back to Grad-CAM while Score-CAM runs: the old job must not draw afterwards
+    nor put the method menu back."""
+    viewer = GradCAMViewer(seq, random_images(seq, 3, seed=6))
+    gate = threading.Event()
+    calls, reached = _gated_scorecam(monkeypatch, gate)
+    viewer.method = "scorecam"
+    assert reached.wait(20)
+    viewer.method = "gradcam++"  # synchronous
+    shown = viewer.overlay.heatmap
+    assert viewer.result.method == "gradcam++"
+    gate.set()
+    assert viewer.wait(30) and not viewer.busy
+    assert calls == [None]
+    assert viewer.method == "gradcam++" == viewer._method_dd.value
+    assert viewer.overlay.heatmap == shown and viewer.result.method == "gradcam++"
+    assert "Cancelled" not in viewer._status.value
+
+
+def test_failure_after_a_storm_restores_what_the_view_shows(seq, monkeypatch):
+    """Several changes wait behind a request that fails: every control goes back to the state
+    the picture shows, not only the last changed one."""
+    viewer = GradCAMViewer(seq, random_images(seq, 3, seed=7), class_names=list("abcd"))
+    shown = (viewer.method, viewer.target, viewer.image_index)
+    before = viewer.overlay.heatmap
+    real = cam.gradcam
+    gate, reached = threading.Event(), threading.Event()
+
+    def failing(model, image, **kw):
+        if kw.get("method") == "scorecam":
+            if not reached.is_set():
+                reached.set()
+                gate.wait(20)  # the storm arrives while the first request runs
+            raise ValueError("masked pass exploded")
+        return real(model, image, **kw)
+
+    monkeypatch.setattr(cam, "gradcam", failing)
+    viewer.method = "scorecam"
+    assert reached.wait(20)
+    viewer.target = 2
+    viewer._class_dd.value = 3
+    gate.set()
+    assert viewer.wait(30)
+    assert "masked pass exploded" in viewer._status.value
+    assert (viewer.method, viewer.target, viewer.image_index) == shown
+    assert viewer._method_dd.value == shown[0] and viewer.overlay.heatmap == before
+    monkeypatch.setattr(cam, "gradcam", real)
+    viewer.method = "scorecam"  # the next valid action works
+    assert viewer.wait(30) and viewer.result.method == "scorecam"
+
+
+def test_gallery_error_in_the_worker_is_shown(seq, monkeypatch):
+    viewer = GradCAMViewer(seq, random_images(seq, 4, seed=8), labels=[0, 1, 2, 3])
+
+    def broken(*a, **k):
+        raise RuntimeError("ranking failed on image 3")
+
+    monkeypatch.setattr(cam, "rank_predictions", broken)
+    viewer.find_best_and_worst(wait=True)
+    assert "ranking failed on image 3" in viewer._status.value and "⚠" in viewer._status.value
+    assert not viewer.busy and viewer.gallery is None
+    monkeypatch.undo()
+    viewer.find_best_and_worst(wait=True)
+    assert viewer.gallery is not None and "⚠" not in viewer._status.value
+
+
+# --------------------------------------------------------------- cancel and cache consistency
+def test_cancelled_scorecam_leaves_the_cache_consistent(models):
+    model = models["nested"]
+    image = random_images(model, 1, seed=9)[0]
+    cache = access(model).cache
+    cache.clear()
+    with pytest.raises(CAMCancelled):
+        cam.gradcam(model, image, method="scorecam", batch_size=2,
+                    on_step=lambda done, total: done < 2)
+    keys = list(cache._items)
+    assert not any(k[0] == "cam_masked" for k in keys if isinstance(k, tuple)), keys
+    assert cache.nbytes == sum(size for _, size in cache._items.values())
+    after = cam.gradcam(model, image, method="scorecam", batch_size=2)
+    clean = cam.gradcam(model, image, method="scorecam", batch_size=2, cache=False)
+    np.testing.assert_allclose(after.heatmap, clean.heatmap, atol=1e-6)
+    np.testing.assert_allclose(after.weights, clean.weights, atol=1e-6)
+
+
+def test_cancel_in_the_viewer_then_scorecam_again_matches_a_clean_run(seq, monkeypatch):
+    viewer = GradCAMViewer(seq, random_images(seq, 2, seed=10))
+    started = threading.Event()
+    real = cam.gradcam
+
+    def slow(model, image, **kw):
+        if kw.get("method") == "scorecam":
+            def step(done, total, on_step=kw["on_step"]):
+                started.set()
+                time.sleep(0.05)
+                return on_step(done, total)
+            kw = dict(kw, on_step=step, batch_size=1)
+        return real(model, image, **kw)
+
+    monkeypatch.setattr(cam, "gradcam", slow)
+    viewer.method = "scorecam"
+    assert started.wait(20)
+    viewer.cancel()
+    assert viewer.wait(20) and viewer.method == "gradcam" and "Cancelled" in viewer._status.value
+    monkeypatch.setattr(cam, "gradcam", real)
+    viewer.method = "scorecam"
+    assert viewer.wait(30)
+    clean = cam.gradcam(seq, viewer.images[0], method="scorecam", cache=False)
+    np.testing.assert_allclose(viewer.result.heatmap, clean.heatmap, atol=1e-6)
+
+
+# ----------------------------------------------------------------- filter maximizer storms
+@pytest.fixture
+def func():
+    return make_functional()
+
+
+def _gated_maximize(monkeypatch, gate):
+    real = maximize_mod.maximize
+    calls = []
+    reached = threading.Event()
+
+    def gated(model, layer, filters, **kw):
+        cancel = kw.get("cancel")
+        if cancel is not None and cancel.is_set():
+            # a cache lookup (the widget passes a pre-set cancel): computes nothing
+            return real(model, layer, filters, **kw)
+        calls.append(list(np.asarray(filters).tolist()))
+        if len(calls) == 1:
+            reached.set()
+            assert gate.wait(20)
+        return real(model, layer, filters, **kw)
+
+    monkeypatch.setattr(maximize_mod, "maximize", gated)
+    return calls, reached
+
+
+def test_run_storm_optimises_only_the_first_and_the_last(func, monkeypatch):
+    fm = FilterMaximizer(func, layer="last_conv", steps=20, prewarm=False)
+    gate = threading.Event()
+    calls, reached = _gated_maximize(monkeypatch, gate)
+    fm.run()
+    assert reached.wait(20)
+    for k in range(1, 30):  # a user pressing Run on filter after filter, faster than they finish
+        fm.filter_index = k % 7
+        fm.run()
+    assert fm.running
+    gate.set()
+    assert fm.wait(60)
+    assert calls == [[0], [29 % 7]], calls
+    assert fm.worker_stats == {"submitted": 30, "started": 2, "dropped": 28, "failed": 0}
+    assert not fm.running and fm.result.filters.tolist() == [29 % 7]
+    assert fm.result.complete.all() and not fm.result.cancelled
+    assert fm._bar.bar_style == "success" and "mean activation" in fm.pattern.caption
+
+
+def test_cancel_with_a_run_waiting_leaves_the_widget_usable(func, monkeypatch):
+    fm = FilterMaximizer(func, layer="last_conv", steps=20, prewarm=False)
+    gate = threading.Event()
+    calls, reached = _gated_maximize(monkeypatch, gate)
+    fm.run()
+    assert reached.wait(20)
+    fm.filter_index = 3
+    fm.run()  # waits behind the first
+    fm.cancel()
+    gate.set()
+    assert fm.wait(60)
+    assert calls == [[0]] and not fm.running
+    assert "cancelled" in fm._info.value and fm._bar.bar_style == "warning"
+    fm.run()  # the next Run works
+    assert fm.wait(60) and fm.result.filters.tolist() == [3] and fm.result.complete.all()
+
+
+def test_cancelled_maximization_leaves_the_cache_consistent(func):
+    fm = FilterMaximizer(func, layer="last_conv", steps=400, prewarm=False, frame_interval=0.0)
+    fm.mode = "gallery"
+    fm.gallery_range = (0, 3)
+    fm.run()
+    deadline = time.monotonic() + 30
+    while fm.frames_shown < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    fm.cancel()
+    assert fm.wait(30) and fm.result.cancelled
+    # Nothing half-optimised was cached: a later run computes every filter and matches a run
+    # that never saw the cache.
+    fm.steps = 30
+    fm.run()
+    assert fm.wait(60) and not fm.result.from_cache.any()
+    clean = cv.maximize(func, "last_conv", [0, 1, 2, 3], steps=30, cache=False)
+    np.testing.assert_allclose(fm.result.images, clean.images, atol=1e-5)
+
+
+def test_layer_storm_prewarms_only_the_newest_layer(func, monkeypatch):
+    gate = threading.Event()
+    calls, reached = _gated_maximize(monkeypatch, gate)
+    fm = FilterMaximizer(func, layer="stem", steps=10)
+    assert reached.wait(20)
+    layers = [v for _, v in fm._layer_dd.options]
+    for k in range(20):
+        fm._layer_dd.value = layers[k % len(layers)]
+    gate.set()
+    assert fm._warmer.wait(60)
+    # the constructor's warm-up (gated) and the last layer's; the others were dropped
+    assert len(calls) == 2 and fm._warmer.stats["started"] == 2
+    assert (layers[19 % len(layers)], fm.method, fm._hw(), id(None)) in fm._warmed
+
+
+# ------------------------------------------------------------------------ clean interpreter exit
+def test_a_script_ending_while_workers_compute_exits_cleanly():
+    """A daemon thread inside TensorFlow at interpreter exit used to abort the process
+    (exit 134, "terminate called ... exception not rethrown")."""
+    code = textwrap.dedent("""
+        import sys
+        sys.path.insert(0, "tests")
+        from conftest import make_functional
+        from convviz_widgets.widgets.filter_maximizer import FilterMaximizer
+        fm = FilterMaximizer(make_functional(), layer="last_conv", steps=100000)
+        fm.mode = "gallery"
+        fm.run()
+        import time; time.sleep(1.0)
+        print("leaving while running:", fm.running)
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "leaving while running: True" in proc.stdout
