@@ -104,3 +104,89 @@ class KernelProbe:
 
     def close(self) -> None:
         self.kc.stop_channels()
+
+
+# ------------------------------------------------------------------- opening a notebook page
+#: A notebook cell that raised shows a rendered error; checked first so a failing cell ends
+#: the wait at once instead of after the full timeout.
+_ERROR_CELL = '.jp-RenderedText[data-mime-type="application/vnd.jupyter.error"]'
+
+
+class NotebookPage:
+    """One notebook open in its own browser context, its cells run, its widgets drawn.
+
+    ``ready`` is a JavaScript expression that is true once the notebook's widgets are drawn;
+    it is waited for after running the cells and again after :meth:`reload`.
+    """
+
+    def __init__(self, server, browser, nb, path: str, *, ready: str, name: str,
+                 viewport=(1400, 1700), default_workspace: bool = False, on_page=None,
+                 timeout_ms: int = 180_000):
+        import nbformat
+
+        self.server, self.path, self.ready, self.name = server, path, ready, name
+        nbformat.write(nb, str(server.root / path))
+        self.console: list[str] = []
+        self.context = browser.new_context(viewport={"width": viewport[0],
+                                                     "height": viewport[1]})
+        self.page = page = self.context.new_page()
+        page.on("console", lambda m: m.type == "error" and
+                self.console.append(f"console.error: {m.text}"))
+        page.on("pageerror", lambda exc: self.console.append(f"pageerror: {exc}"))
+        if on_page is not None:
+            on_page(page)
+        # Its own, freshly reset workspace unless the test needs the default one.
+        url = (f"{server.url}/lab/tree/{path}?token={server.token}" if default_workspace
+               else notebook_url(server.url, server.token, path))
+        page.goto(url, wait_until="domcontentloaded")
+        wait_kernel_idle_and_app(page, path=path)
+        run_all_cells(page, path)
+        self.wait_ready(timeout_ms, "failed-startup")
+        sessions = server.api("/api/sessions")
+        kernel_id = next(s["kernel"]["id"] for s in sessions if s["path"].endswith(path))
+        self.probe = KernelProbe(server.runtime / f"kernel-{kernel_id}.json")
+
+    def wait_ready(self, timeout_ms: int, what: str) -> None:
+        """Wait for ``ready`` (or a failing cell), then for an idle kernel; fail with evidence."""
+        page = self.page
+        try:
+            state = page.wait_for_function(
+                f"""() => {{
+                    if (document.querySelector('{_ERROR_CELL}')) return 'error';
+                    return ({self.ready}) ? 'drawn' : false;
+                }}""", timeout=timeout_ms, polling=250).json_value()
+            if state != "error":
+                wait_kernel_idle_and_app(page, path=self.path)
+        except Exception:  # noqa: BLE001 - turned into a failure with a screenshot and logs
+            state = "timeout"
+        if state == "drawn":
+            return
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{self.name}-{what}.png"), full_page=True)
+        if state == "error":
+            text = page.locator(_ERROR_CELL).first.inner_text()
+            raise AssertionError(f"{self.path}: a notebook cell raised:\n{text[-3000:]}")
+        raise AssertionError(
+            f"{self.path}: the widgets were not drawn within {timeout_ms / 1000:.0f} s "
+            f"({what}); console:\n" + "\n".join(self.console[-20:]) +
+            "\nServer log:\n" + self.server.log_tail())
+
+    def save(self) -> None:
+        """Save the notebook, so a reload finds the widget outputs in the file."""
+        self.page.evaluate("window.jupyterapp.commands.execute('docmanager:save')")
+        self.page.wait_for_function(
+            "(p) => { const w = Array.from(window.jupyterapp.shell.widgets('main')).find("
+            "x => x.context && x.context.path === p); return w && !w.context.model.dirty; }",
+            arg=self.path, timeout=20_000)
+
+    def reload(self, timeout_ms: int = 120_000) -> None:
+        """Save, reload the page mid-session (same kernel) and wait for the views to redraw
+        from the kernel's state; nothing is re-run."""
+        self.save()
+        self.page.reload(wait_until="domcontentloaded")
+        wait_kernel_idle_and_app(self.page, path=self.path)
+        self.wait_ready(timeout_ms, "after-reload")
+
+    def close(self) -> None:
+        self.probe.close()
+        self.context.close()

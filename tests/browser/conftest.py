@@ -33,7 +33,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _harness import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, HERE, MIN_RASTERS, NOTEBOOK, REPO,
-                      SCREENSHOTS, KernelProbe, notebook_url, run_all_cells, wait_kernel_idle_and_app)
+                      SCREENSHOTS, KernelProbe, NotebookPage)
 
 #: Console errors known to be harmless and not ours. Empty on purpose: a clean JupyterLab 4 on
 #: localhost prints none, so every console error (above all from widget code) fails the suite.
@@ -202,6 +202,7 @@ class Lab:
     page: object
     probe: KernelProbe
     console: list = field(default_factory=list)
+    nb: NotebookPage | None = None
 
     def widget_errors(self) -> list[str]:
         return [m for m in self.console if not any(p.search(m) for p in BENIGN_CONSOLE)]
@@ -220,63 +221,14 @@ class Lab:
         return path
 
 
-def open_notebook(server: LabServer, browser, console: list):
-    context = browser.new_context(viewport={"width": 1400, "height": 1700})
-    page = context.new_page()
-
-    def on_console(msg):
-        if msg.type == "error":
-            console.append(f"console.error: {msg.text}")
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda exc: console.append(f"pageerror: {exc}"))
-    page.goto(notebook_url(server.url, server.token, NOTEBOOK), wait_until="domcontentloaded")
-    wait_kernel_idle_and_app(page, path=NOTEBOOK)
-    return context, page
-
-
 @pytest.fixture(scope="session")
 def lab(lab_server, browser):
     """The notebook opened in Chromium with every cell run and every view drawn."""
-    import nbformat
-
-    nbformat.write(_notebook_source(), str(lab_server.root / NOTEBOOK))
-    console: list[str] = []
-    context, page = open_notebook(lab_server, browser, console)
-    run_all_cells(page, NOTEBOOK)
-    try:
-        # Done when every view drew, or as soon as a cell shows a traceback (no 180 s wait).
-        state = page.wait_for_function(
-            f"""() => {{
-                const err = document.querySelector(
-                    '.jp-RenderedText[data-mime-type="application/vnd.jupyter.error"]');
-                if (err) return 'error';
-                const n = document.querySelectorAll('.convviz-raster[data-state="drawn"]').length;
-                return n >= {MIN_RASTERS} ? 'drawn' : false;
-            }}""", timeout=180_000, polling=250).json_value()
-        if state == "error":
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "failed-startup.png"), full_page=True)
-            text = page.locator(".jp-RenderedText[data-mime-type='application/vnd.jupyter.error']"
-                                ).first.inner_text()
-            context.close()
-            pytest.fail(f"A notebook cell raised:\n{text[-3000:]}")
-        wait_kernel_idle_and_app(page, path=NOTEBOOK)
-    except Exception as exc:
-        if isinstance(exc, pytest.fail.Exception):
-            raise
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "failed-startup.png"), full_page=True)
-        context.close()
-        raise AssertionError(
-            "The widgets did not render within 180 s. Console:\n" + "\n".join(console[-20:]) +
-            "\nServer log:\n" + lab_server.log_tail()) from None
-    sessions = lab_server.api("/api/sessions")
-    kernel_id = next(s["kernel"]["id"] for s in sessions if s["path"].endswith(NOTEBOOK))
-    probe = KernelProbe(lab_server.runtime / f"kernel-{kernel_id}.json")
-    lab = Lab(lab_server, page, probe, console)
+    nb = NotebookPage(lab_server, browser, _notebook_source(), NOTEBOOK, name="views",
+                      ready=f"document.querySelectorAll('.convviz-raster[data-state=\"drawn\"]')"
+                            f".length >= {MIN_RASTERS}")
+    lab = Lab(lab_server, nb.page, nb.probe, nb.console, nb)
     try:
         yield lab
     finally:
-        probe.close()
-        context.close()
+        nb.close()

@@ -12,14 +12,14 @@ import shutil
 
 import pytest
 
-from _harness import (ARTIFACTS, SCREENSHOTS, KernelProbe, notebook_url, run_all_cells,
-                      wait_kernel_idle_and_app)
+from _harness import ARTIFACTS, SCREENSHOTS, NotebookPage
 
 pytestmark = pytest.mark.browser
 
 NB = "explorer.ipynb"
 ROOT = ".cvt-ex"
 GRID = f"{ROOT} canvas.convviz-grid"  # ipycanvas draws its layers into one canvas
+READY = f"document.querySelectorAll('{ROOT} .convviz-raster[data-state=drawn]').length >= 2"
 
 
 def _notebook():
@@ -38,39 +38,11 @@ def _notebook():
 
 @pytest.fixture(scope="module")
 def ex(lab_server, browser):
-    import nbformat
-
-    nbformat.write(_notebook(), str(lab_server.root / NB))
-    console: list[str] = []
-    context = browser.new_context(viewport={"width": 1400, "height": 1700})
-    page = context.new_page()
-    page.on("console", lambda m: m.type == "error" and console.append(m.text))
-    page.on("pageerror", lambda exc: console.append(f"pageerror: {exc}"))
-    page.goto(notebook_url(lab_server.url, lab_server.token, NB), wait_until="domcontentloaded")
-    wait_kernel_idle_and_app(page, path=NB)
-    run_all_cells(page, NB)
-    try:
-        page.wait_for_function(
-            f"""() => {{
-                const err = document.querySelector(
-                    '.jp-RenderedText[data-mime-type="application/vnd.jupyter.error"]');
-                if (err) return 'error';
-                // The Kernels tab is open first; its rasters are drawn when the Explorer is up.
-                return document.querySelectorAll('{ROOT} .convviz-raster[data-state="drawn"]')
-                       .length >= 2 ? 'drawn' : false;
-            }}""", timeout=180_000, polling=250)
-        wait_kernel_idle_and_app(page, path=NB)
-    except Exception:
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "explorer-failed-startup.png"), full_page=True)
-        raise AssertionError("Explorer did not render in 180 s; console:\n"
-                             + "\n".join(console[-20:]) + "\n" + lab_server.log_tail()) from None
-    sessions = lab_server.api("/api/sessions")
-    kernel_id = next(s["kernel"]["id"] for s in sessions if s["path"].endswith(NB))
-    probe = KernelProbe(lab_server.runtime / f"kernel-{kernel_id}.json")
-    yield page, probe, console
-    probe.close()
-    context.close()
+    # The Kernels tab is open first; its rasters are drawn when the Explorer is up.
+    nb = NotebookPage(lab_server, browser, _notebook(), NB, name="explorer",
+                      viewport=(1400, 1700), ready=READY)
+    yield nb.page, nb.probe, nb.console, nb
+    nb.close()
 
 
 def _shot(page, name):
@@ -103,7 +75,7 @@ def _open_tab(page, index):
 
 
 def test_tile_click_selects_channel_in_every_tab(ex):
-    page, probe, console = ex
+    page, probe, console, _ = ex
     probe.run("ex.layer = 'block2_conv1'; ex.filter_index = 0")
     _open_tab(page, 1)  # Activations: its grid canvas exists once the tab is shown
     page.wait_for_selector(GRID, timeout=30_000)
@@ -142,7 +114,7 @@ def test_tile_click_selects_channel_in_every_tab(ex):
 
 
 def test_gradcam_tab_and_rank_line(ex):
-    page, probe, console = ex
+    page, probe, console, _ = ex
     probe.run("ex.layer = 'block3_conv2'; ex.filter_index = 4")
     _open_tab(page, 3)
     page.wait_for_function(
@@ -152,4 +124,62 @@ def test_gradcam_tab_and_rank_line(ex):
         f"() => {{ const e = document.querySelector('{ROOT} .convviz-rank'); "
         "return e && e.textContent.includes('channel 4'); }", timeout=20_000)
     _shot(page, "explorer_gradcam")
+    assert not [m for m in console if "convviz" in m.lower() or "pageerror" in m], console
+
+
+_GRID_STATS = """(s) => { const c = document.querySelector(s); if (!c || !c.width) return null;
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let lo = 255, hi = 0; for (let i = 0; i < d.length; i += 4) {
+        lo = Math.min(lo, d[i + 1]); hi = Math.max(hi, d[i + 1]); }
+    return {w: c.width, h: c.height, range: hi - lo}; }"""
+
+
+def test_reload_mid_session_restores_every_view(ex):
+    """A page reload (same kernel) brings back the selection, the open tab and every drawn
+    view from the kernel's state, and the controls still drive the kernel."""
+    page, probe, console, nb = ex
+    probe.run("ex.layer = 'block2_conv1'; ex.filter_index = 5")
+    _open_tab(page, 1)
+    page.wait_for_selector(GRID, timeout=30_000)
+    _wait(probe, "ex.tabs.selected_index", 1)
+    geo = probe.eval("{'w': g.width, 'h': g.height}", setup="g = ex.activations._grid_layout")
+
+    nb.reload()
+    # The Activations tab is still the open one, with the selection of before.
+    page.wait_for_function(
+        f"() => {{ const t = document.querySelector('{ROOT} .lm-TabBar-tab.lm-mod-current'); "
+        "return t && t.textContent.includes('Activations'); }", timeout=30_000)
+    page.wait_for_function(
+        "([s, v]) => Array.from(document.querySelectorAll(s)).some("
+        "e => e.textContent.trim() === String(v))",
+        arg=[f"{ROOT} .widget-readout", 5], timeout=30_000)
+    menus = page.evaluate(f"() => Array.from(document.querySelectorAll('{ROOT} select'))"
+                          ".map(s => s.selectedOptions.length ? "
+                          "s.selectedOptions[0].textContent.trim() : '')")
+    assert any(m.startswith("block2_conv1") for m in menus), menus  # the shared layer menu
+    # The ipycanvas grid keeps no pixels across a reload: the kernel redraws it on connect.
+    page.wait_for_function(
+        f"([s, w, h]) => {{ const r = ({_GRID_STATS})(s); "
+        "return r && r.w === w && r.h === h && r.range > 40; }",
+        arg=[GRID, geo["w"], geo["h"]], timeout=30_000, polling=200)
+    _shot(page, "explorer_after_reload")
+
+    # The page is live: a tile click still moves the selection everywhere.
+    x, y, tw, th = probe.eval("g.tile_rect(3)", setup="g = ex.activations._grid_layout")
+    box = page.evaluate("(s) => { const c = document.querySelector(s); "
+                        "const r = c.getBoundingClientRect(); "
+                        "return {w: c.width, h: c.height, cw: r.width, ch: r.height}; }", GRID)
+    sx, sy = box["cw"] / box["w"], box["ch"] / box["h"]
+    page.locator(GRID).first.click(position={"x": (x + tw / 2) * sx, "y": (y + th / 2) * sy})
+    _wait(probe, "ex.filter_index", 3)
+
+    # The other tabs come back drawn from state too.
+    _open_tab(page, 0)
+    page.wait_for_function(
+        f"() => {{ const e = document.querySelector('{ROOT} .convviz-slices'); "
+        "return e && e.innerText.includes('filter 3'); }", timeout=20_000)
+    _open_tab(page, 3)
+    page.wait_for_function(
+        f"() => document.querySelector('{ROOT} .convviz-overlay[data-state=\"drawn\"]')",
+        timeout=30_000)
     assert not [m for m in console if "convviz" in m.lower() or "pageerror" in m], console

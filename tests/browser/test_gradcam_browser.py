@@ -15,7 +15,7 @@ import time
 import numpy as np
 import pytest
 
-from _harness import ARTIFACTS, HERE, KernelProbe, wait_kernel_idle_and_app
+from _harness import ARTIFACTS, HERE, NotebookPage
 
 pytestmark = pytest.mark.browser
 
@@ -63,8 +63,9 @@ v""",
 
 
 class _GC:
-    def __init__(self, page, probe, frames, console):
+    def __init__(self, page, probe, frames, console, nb):
         self.page, self.probe, self.frames, self.console = page, probe, frames, console
+        self.nb = nb
 
     def comm_msgs_sent(self) -> int:
         """Messages the browser sent to the kernel that carry widget state (comm_msg)."""
@@ -73,46 +74,23 @@ class _GC:
 
 @pytest.fixture(scope="module")
 def gc(lab_server, browser):
-    import nbformat
-
-    nbformat.write(_notebook(), str(lab_server.root / NB))
-    console: list[str] = []
     frames: list[bytes] = []
-    context = browser.new_context(viewport={"width": 1400, "height": 1800})
-    page = context.new_page()
-    page.on("console", lambda m: m.type == "error" and console.append(m.text))
-    page.on("pageerror", lambda exc: console.append(f"pageerror: {exc}"))
 
-    def on_ws(ws):
-        if "/api/kernels/" not in ws.url:
-            return
+    def listen(page):
+        """Record what the browser sends on the kernel websocket (to count comm messages)."""
+        def on_ws(ws):
+            if "/api/kernels/" in ws.url:
+                ws.on("framesent", lambda payload: frames.append(
+                    payload if isinstance(payload, bytes) else payload.encode()))
 
-        def sent(payload):
-            frames.append(payload if isinstance(payload, bytes) else payload.encode())
+        page.on("websocket", on_ws)
 
-        ws.on("framesent", sent)
-
-    page.on("websocket", on_ws)
-    page.goto(f"{lab_server.url}/lab/tree/{NB}?token={lab_server.token}",
-              wait_until="domcontentloaded")
-    wait_kernel_idle_and_app(page)
-    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-    try:
-        page.wait_for_function(
-            f"""() => document.querySelectorAll('{ROOT} .convviz-overlay[data-state="drawn"]')
-                      .length >= 2""", timeout=180_000, polling=250)
-        wait_kernel_idle_and_app(page)
-    except Exception:
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "gradcam-failed-startup.png"), full_page=True)
-        raise AssertionError("GradCAMViewer did not render within 180 s; console:\n"
-                             + "\n".join(console[-20:]) + "\n" + lab_server.log_tail()) from None
-    sessions = lab_server.api("/api/sessions")
-    kernel_id = next(s["kernel"]["id"] for s in sessions if s["path"].endswith(NB))
-    probe = KernelProbe(lab_server.runtime / f"kernel-{kernel_id}.json")
-    yield _GC(page, probe, frames, console)
-    probe.close()
-    context.close()
+    nb = NotebookPage(lab_server, browser, _notebook(), NB, name="gradcam",
+                      viewport=(1400, 1800), on_page=listen,
+                      ready=f"document.querySelectorAll('{ROOT} .convviz-overlay"
+                            "[data-state=drawn]').length >= 2")
+    yield _GC(nb.page, nb.probe, frames, nb.console, nb)
+    nb.close()
 
 
 def heat_pixels(gc, selector=MAIN, points=((0, 0),)):
@@ -134,25 +112,33 @@ def wait_for(fn, timeout=20.0):
 
 
 # ---------------------------------------------------------------------------------- tests
-def test_overlay_shows_what_compute_returned(gc):
-    info = gc.probe.eval("{'shape': v.overlay.heatmap_shape, 'heat': v.overlay.heatmap_pixels"
-                         ".tolist(), 'img': v.overlay.image_pixels.tolist(), "
-                         "'opacity': v.overlay.opacity, 'cmap': v.overlay.colormap}")
+def assert_overlay_matches_kernel(gc, selector=MAIN, view="v.overlay"):
+    """The heat and image canvases show the kernel's pixels, in the kernel's colormap and
+    opacity (sampled on an 8×8 lattice of pixels)."""
+    info = gc.probe.eval(f"{{'shape': {view}.heatmap_shape, 'heat': {view}.heatmap_pixels"
+                         f".tolist(), 'img': {view}.image_pixels.tolist(), "
+                         f"'opacity': {view}.opacity, 'cmap': {view}.colormap}}")
     h, w = info["shape"]
     heat = np.asarray(info["heat"])
     img = np.asarray(info["img"])
-    size = gc.page.evaluate(_SIZE, f"{MAIN} canvas.cv-heat")
+    size = gc.page.evaluate(_SIZE, f"{selector} canvas.cv-heat")
     assert (size["h"], size["w"]) == (h, w) and size["cw"] >= w  # upscaled for display
     pts = [(x, y) for y in range(0, h, max(1, h // 8)) for x in range(0, w, max(1, w // 8))]
-    got = np.asarray(heat_pixels(gc, points=pts))
+    got = np.asarray(heat_pixels(gc, selector, points=pts))
     import matplotlib
 
     lut = np.round(matplotlib.colormaps[info["cmap"]](np.linspace(0, 1, 256))[:, :3] * 255)
     want = lut[[heat[y, x] for x, y in pts]]
     assert np.abs(got[:, :3] - want).max() <= 1
     assert (got[:, 3] == js_round(info["opacity"] * 255)).all()
-    base = np.asarray(gc.page.evaluate(_READ, [f"{MAIN} canvas.cv-image", [list(p) for p in pts]]))
+    base = np.asarray(gc.page.evaluate(_READ, [f"{selector} canvas.cv-image",
+                                               [list(p) for p in pts]]))
     np.testing.assert_array_equal(base[:, :3], img[[y for _, y in pts], [x for x, _ in pts]])
+
+
+def test_overlay_shows_what_compute_returned(gc):
+    assert_overlay_matches_kernel(gc)
+    assert_overlay_matches_kernel(gc, COMPARE, "v.compare_overlay")
 
 
 def test_opacity_changes_pixels_without_a_kernel_message(gc):
@@ -237,5 +223,48 @@ def test_screenshot_and_no_console_errors(gc):
     loc = gc.page.locator(ROOT).first
     loc.scroll_into_view_if_needed()
     loc.screenshot(path=str(ARTIFACTS / "gradcam-viewer.png"))
+    errors = [m for m in gc.console if "404" not in m]
+    assert not errors, "console errors:\n" + "\n".join(errors)
+
+
+def test_reload_mid_session_restores_the_viewer(gc):
+    """After a page reload (same kernel) both overlays, the predictions, the gallery and the
+    selection come back from the kernel's state, and clicking still reaches the kernel."""
+    page = gc.page
+    gc.probe.run("v.image_index = 1")
+    wait_for(lambda: gc.probe.eval("v.result is not None and not v.busy"))
+    top = gc.probe.eval("[int(i) for i in v.top.indices]")
+    gc.probe.run(f"v.target = {top[1]}")  # the second-ranked class, not the default
+    wait_for(lambda: gc.probe.eval("v.result.target") == top[1])
+
+    gc.nb.reload()
+    # The look chosen in the browser (gray, 0.7) was never the kernel's: the views come back
+    # in the kernel's colormap and opacity, with the kernel's pixels.
+    assert_overlay_matches_kernel(gc)
+    assert_overlay_matches_kernel(gc, COMPARE, "v.compare_overlay")
+    # The class menu and the highlighted prediction show the chosen class.
+    name = gc.probe.eval(f"v._class_name({top[1]})")
+    menus = page.evaluate(f"() => Array.from(document.querySelectorAll('{ROOT} select'))"
+                          ".map(s => s.selectedOptions.length ? "
+                          "s.selectedOptions[0].textContent.trim() : '')")
+    assert name in menus, menus  # the image, layer, method and class menus, then colormaps
+    page.wait_for_function(
+        f"() => Array.from(document.querySelectorAll('{ROOT} .convviz-topk')).length >= 2",
+        timeout=20_000)
+    highlighted = page.locator(f"{ROOT} .convviz-topk.mod-info").all_inner_texts()
+    assert len(highlighted) == 1 and name in highlighted[0], highlighted
+    # The gallery of the earlier test is drawn again.
+    for which in ("best", "worst"):
+        page.wait_for_function("(s) => { const c = document.querySelector(s); "
+                               "return c && c.width > 8; }",
+                               arg=f"{ROOT} .convviz-gallery-{which} canvas.cv-main",
+                               timeout=20_000)
+    ARTIFACTS.mkdir(exist_ok=True)
+    loc = page.locator(ROOT).first
+    loc.scroll_into_view_if_needed()
+    loc.screenshot(path=str(ARTIFACTS / "gradcam-viewer-after-reload.png"))
+    # Live: clicking the top prediction explains it again.
+    page.locator(f"{ROOT} .convviz-topk").nth(0).click()
+    wait_for(lambda: gc.probe.eval("v.result.target") == top[0])
     errors = [m for m in gc.console if "404" not in m]
     assert not errors, "console errors:\n" + "\n".join(errors)

@@ -12,8 +12,7 @@ import time
 
 import pytest
 
-from _harness import (ARTIFACTS, HERE, KernelProbe, notebook_url, run_all_cells,
-                      wait_kernel_idle_and_app)
+from _harness import ARTIFACTS, HERE, NotebookPage
 
 pytestmark = pytest.mark.browser
 
@@ -66,43 +65,19 @@ fm""",
 
 @pytest.fixture(scope="module")
 def fm_page(lab_server, browser):
-    import nbformat
-
-    nbformat.write(_notebook(), str(lab_server.root / NB))
-    console: list[str] = []
-    context = browser.new_context(viewport={"width": 1500, "height": 1400})
-    page = context.new_page()
-    page.on("console", lambda m: m.type == "error" and console.append(m.text))
-    page.on("pageerror", lambda exc: console.append(f"pageerror: {exc}"))
-    page.goto(notebook_url(lab_server.url, lab_server.token, NB), wait_until="domcontentloaded")
-    wait_kernel_idle_and_app(page, path=NB)
-    run_all_cells(page, NB)
-    try:
-        page.wait_for_function(
-            f"""() => document.querySelectorAll('{ROOT} .convviz-raster[data-state="drawn"]')
-                      .length >= 1""", timeout=180_000, polling=250)
-        wait_kernel_idle_and_app(page, path=NB)
-    except Exception:
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "maximizer-failed-startup.png"), full_page=True)
-        raise AssertionError("FilterMaximizer did not render within 180 s; console:\n"
-                             + "\n".join(console[-20:]) + "\n" + lab_server.log_tail()) from None
-    sessions = lab_server.api("/api/sessions")
-    kernel_id = next(s["kernel"]["id"] for s in sessions if s["path"].endswith(NB))
-    probe = KernelProbe(lab_server.runtime / f"kernel-{kernel_id}.json")
+    nb = NotebookPage(lab_server, browser, _notebook(), NB, name="maximizer",
+                      viewport=(1500, 1400),
+                      ready=f"document.querySelectorAll('{ROOT} .convviz-raster"
+                            "[data-state=drawn]').length >= 1")
     # The widget compiles its step in the background when shown; let that finish so the
     # timing below is the one a student gets after reading the controls for a moment.
-    deadline = time.monotonic() + 120
-    while probe.eval("any(t.name == 'convviz-maximize-warmup' for t in "
-                     "__import__('threading').enumerate())") and time.monotonic() < deadline:
-        time.sleep(0.2)
-    yield page, probe, console
-    probe.close()
-    context.close()
+    assert nb.probe.eval("fm._warmer.wait(120)", timeout=150)
+    yield nb.page, nb.probe, nb.console, nb
+    nb.close()
 
 
 def test_frames_stream_onto_the_canvas_and_cancel_stops(fm_page):
-    page, probe, console = fm_page
+    page, probe, console, _ = fm_page
     before = page.evaluate(_CANVAS, GALLERY)  # None: the gallery is empty before a run
     before_hash = before["hash"] if before else None
     t_click = page.evaluate("() => performance.now()")
@@ -146,7 +121,7 @@ def test_frames_stream_onto_the_canvas_and_cancel_stops(fm_page):
 
 
 def test_cached_rerun_redraws_at_once(fm_page):
-    page, probe, _ = fm_page
+    page, probe, _, _ = fm_page
     # A short, complete run, then the same run again: the second comes from the cache.
     probe.eval("fm.steps")  # kernel alive
     page.locator(f"{ROOT} input[type=number]").nth(0).fill("12")  # steps box
@@ -172,3 +147,44 @@ def test_cached_rerun_redraws_at_once(fm_page):
     assert page.evaluate(_CANVAS, GALLERY)["hash"] == first["hash"]  # the same picture
     # And the big pattern shows the selected filter.
     assert page.evaluate(_CANVAS, PATTERN)["w"] > 0
+
+
+def test_reload_mid_session_restores_the_maximizer(fm_page):
+    """After a page reload (same kernel) the gallery and the pattern come back pixel for pixel
+    from the kernel's state, with the settings, and a tile click still selects a filter."""
+    page, probe, console, nb = fm_page
+    assert not probe.eval("fm.running")
+    before = {"gallery": page.evaluate(_CANVAS, GALLERY)["hash"],
+              "pattern": page.evaluate(_CANVAS, PATTERN)["hash"]}
+    info = probe.eval("fm._info.value")
+    assert info
+
+    nb.reload()
+    page.wait_for_function("(s) => { const c = document.querySelector(s); "
+                           "return c && c.width > 0; }", arg=GALLERY, timeout=30_000)
+    assert page.evaluate(_CANVAS, GALLERY)["hash"] == before["gallery"]
+    assert page.evaluate(_CANVAS, PATTERN)["hash"] == before["pattern"]
+    assert page.locator(f"{ROOT} input[type=number]").nth(0).input_value() == "12"
+    text = page.locator(ROOT).first.inner_text()
+    assert "mean activation" in text and info.split(" · ")[0] in text
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator(ROOT).first.screenshot(path=str(ARTIFACTS / "maximizer-after-reload.png"))
+
+    # Live: clicking the third gallery tile selects its filter in the kernel.
+    g = probe.eval("{'cols': min(g.columns, g.shape[0]), 'h': g.shape[1], 'w': g.shape[2], "
+                   "'zoom': g.zoom, 'zx': g.zoom_x or g.zoom, 'gap': g.gap, 'margin': g.margin, "
+                   "'first': int(fm._gallery_filters[0])}", setup="g = fm.gallery")
+    box = page.locator(GALLERY).bounding_box()
+    size = page.evaluate(_CANVAS, GALLERY)
+    sx, sy = box["width"] / size["w"], box["height"] / size["h"]
+    tw, th = g["w"] * g["zx"], g["h"] * g["zoom"]
+    k = 2
+    col, row = k % g["cols"], k // g["cols"]
+    x = (g["margin"] + col * (tw + g["gap"]) + tw / 2) * sx
+    y = (row * (th + g["gap"]) + th / 2) * sy
+    page.mouse.click(box["x"] + x, box["y"] + y)
+    deadline = time.monotonic() + 20
+    while probe.eval("fm.filter_index") != g["first"] + k and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert probe.eval("fm.filter_index") == g["first"] + k
+    assert not [m for m in console if "convviz" in m.lower() or "pageerror" in m], console

@@ -15,7 +15,7 @@ import json
 import numpy as np
 import pytest
 
-from _harness import ARTIFACTS, MIN_RASTERS, wait_kernel_idle_and_app
+from _harness import ARTIFACTS, MIN_RASTERS
 
 pytestmark = pytest.mark.browser
 
@@ -461,17 +461,8 @@ def test_slider_latency_is_measured(lab):
 def test_reload_restores_views(lab):
     """ipycanvas keeps no pixels: after a reload the kernel redraws on client_ready."""
     page = lab.page
-    page.evaluate("window.jupyterapp.commands.execute('docmanager:save')")
-    page.wait_for_function(
-        "(p) => { const w = Array.from(window.jupyterapp.shell.widgets('main')).find("
-        "x => x.context && x.context.path === p); return w && !w.context.model.dirty; }",
-        arg="views.ipynb", timeout=20_000)
     expected = grid_geometry(lab, "av_nested")
-    page.reload(wait_until="domcontentloaded")
-    wait_kernel_idle_and_app(page, path="views.ipynb")
-    page.wait_for_function(
-        f"() => document.querySelectorAll('.convviz-raster[data-state=\"drawn\"]').length "
-        f">= {MIN_RASTERS}", timeout=60_000, polling=200)
+    lab.nb.reload()
     page.wait_for_function(
         "([s, w, h]) => { const c = document.querySelector(s); if (!c || c.width !== w || "
         "c.height !== h) return false; const d = c.getContext('2d').getImageData(0, 0, w, h)"
