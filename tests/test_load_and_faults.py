@@ -378,3 +378,29 @@ def test_a_script_ending_while_workers_compute_exits_cleanly():
                           timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "leaving while running: True" in proc.stdout
+
+
+# ----------------------------------------------------------------------------- explorer storm
+def test_explorer_storm_ends_in_one_consistent_state(models):
+    """100 rapid changes of the shared layer menu and filter slider: every view ends on the
+    final layer and filter, the views show that state, and the background compile of the
+    pattern view is not queued once per change."""
+    from convviz_widgets.widgets.explorer import Explorer
+
+    model = models["functional"]
+    ex = Explorer(model, random_images(model, 2, seed=11), class_names=["a", "b", "c"])
+    layers = [v for _, v in ex._layer_dd.options]
+    for k in range(60):
+        ex._layer_dd.value = layers[k % len(layers)]
+    final = layers[59 % len(layers)]
+    for k in range(40):
+        ex._slider.value = k % (ex._slider.max + 1)
+    f = 39 % (ex._slider.max + 1)
+    assert ex.layer == final and ex.filter_index == f
+    for view in (ex.activations, ex.patterns):
+        assert view.layer == final and view.filter_index == f
+    assert ex.patterns._warmer.wait(60)
+    assert ex.patterns._warmer.stats["started"] < ex.patterns._warmer.stats["submitted"]
+    expected = cv.activations(model, ex.activations.images[0], final)[final][0, ..., f]
+    np.testing.assert_allclose(ex.activations.channel, expected, atol=1e-6)
+    assert ex.gradcam.wait(30) and ex.gradcam.result.layer == ex.gradcam.layer

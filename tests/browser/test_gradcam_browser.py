@@ -218,6 +218,44 @@ def test_gallery_of_best_and_worst(gc):
     wait_for(lambda: gc.probe.eval("v.image_index") == worst[0])
 
 
+def test_an_error_in_the_worker_thread_shows_in_the_page(gc):
+    """Score-CAM runs in a worker thread; its failure must reach the page (not a log), the
+    method menu go back to what the picture shows, and the next choice work."""
+    page = gc.page
+    gc.probe.run("""
+import convviz_widgets.compute.cam as _cam
+_real_gradcam = _cam.gradcam
+def _failing(model, image, **kw):
+    if kw.get("method") == "scorecam":
+        raise RuntimeError("masked forward pass ran out of memory (test)")
+    return _real_gradcam(model, image, **kw)
+_cam.gradcam = _failing
+""")
+    try:
+        shown = gc.probe.eval("v.method")
+        method_menu = page.locator(f"{ROOT} select").nth(2)
+        method_menu.select_option(label="Score-CAM")
+        page.wait_for_function(
+            f"() => {{ const e = document.querySelector('{ROOT} .convviz-error'); "
+            "return e && e.textContent.includes('ran out of memory (test)'); }",
+            timeout=30_000)
+        wait_for(lambda: not gc.probe.eval("v.busy"))
+        assert gc.probe.eval("v.method") == shown
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.locator(f"{ROOT} .convviz-error").first.scroll_into_view_if_needed()
+        page.locator(ROOT).first.screenshot(path=str(ARTIFACTS / "gradcam-worker-error.png"))
+        menus = page.evaluate(f"() => Array.from(document.querySelectorAll('{ROOT} select'))"
+                              ".map(s => s.selectedOptions[0].textContent.trim())")
+        assert "Score-CAM" not in menus, menus
+    finally:
+        gc.probe.run("_cam.gradcam = _real_gradcam")
+    method_menu.select_option(label="Grad-CAM++")  # the next choice works
+    wait_for(lambda: gc.probe.eval("v.result.method") == "gradcam++")
+    page.wait_for_function(f"() => !document.querySelector('{ROOT} .convviz-error')",
+                           timeout=10_000)
+    gc.probe.run("v.method = 'gradcam'")
+
+
 def test_screenshot_and_no_console_errors(gc):
     ARTIFACTS.mkdir(exist_ok=True)
     loc = gc.page.locator(ROOT).first
