@@ -81,6 +81,23 @@ def test_capture_is_one_forward_pass(models, style):
     assert len(calls) == 1
 
 
+def test_capture_inputs_gives_what_the_layer_receives(models):
+    """A layer's input is the previous layer's output, across the nested-model boundary and
+    in a subclassed model with raw TF ops in between; capturing it adds no output key."""
+    nested = models["nested"]
+    x = tf.constant(random_images(nested, 2, seed=4))
+    _, got = run_model(access(nested), x, ["vgg16/block1_pool", "vgg16"],
+                       capture_inputs=["vgg16/block2_conv1", "conv2d"])
+    assert set(got) == {"vgg16/block1_pool", "vgg16", ("input", "vgg16/block2_conv1"),
+                        ("input", "conv2d")}
+    np.testing.assert_allclose(got[("input", "vgg16/block2_conv1")], got["vgg16/block1_pool"])
+    np.testing.assert_allclose(got[("input", "conv2d")], got["vgg16"])
+    sub = models["subclassed"]
+    xs = tf.constant(random_images(sub, 1, seed=5))
+    _, got = run_model(access(sub), xs, ["block1/conv1"], capture_inputs=["block1/pool1"])
+    np.testing.assert_allclose(got[("input", "block1/pool1")], got["block1/conv1"])
+
+
 def test_listing_paths_and_shapes(models):
     nested = cv.conv_layers(models["nested"])
     paths = [i.path for i in nested]

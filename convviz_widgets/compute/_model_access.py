@@ -372,6 +372,7 @@ def run_model(
     replace: Mapping[str, Any] | None = None,
     training: bool = False,
     all_calls: bool = False,
+    capture_inputs: Iterable[str] = (),
 ):
     """Run the model on ``x``, capturing (and optionally replacing) layer outputs.
 
@@ -392,14 +393,19 @@ def run_model(
         Passed to the model call.
     all_calls : bool
         Return every call's output (a list) instead of only the first call's.
+    capture_inputs : iterable of str
+        Layer paths whose *input* (the first positional argument of the layer's first call)
+        to return, under the key ``("input", path)``. The maximizer reads a convolution's input
+        to compute only the channel it optimises.
 
     Returns
     -------
     output : tensor
         The model's output.
     captured : dict
-        ``{path: tensor}`` (or ``{path: [tensor, ...]}`` with ``all_calls``). A path whose layer
-        did not run is missing.
+        ``{path: tensor}`` (or ``{path: [tensor, ...]}`` with ``all_calls``), plus
+        ``{("input", path): tensor}`` for ``capture_inputs``. A path whose layer did not run is
+        missing.
 
     Examples
     --------
@@ -408,8 +414,10 @@ def run_model(
     """
     acc = access(model_or_access)
     replace = dict(replace or {})
-    wanted = set(capture) | set(replace)
+    want_inputs = set(capture_inputs)
+    wanted = set(capture) | set(replace) | want_inputs
     store: dict[str, list] = {}
+    inputs: dict[tuple, Any] = {}
     with _PATCH_LOCK:
         patched = []
         try:
@@ -418,6 +426,8 @@ def run_model(
                 original = layer.call
 
                 def wrapped(*args, __orig=original, __path=path, **kwargs):
+                    if __path in want_inputs and ("input", __path) not in inputs:
+                        inputs[("input", __path)] = args[0] if args else kwargs.get("inputs")
                     if __path in replace and not store.get(__path):
                         out = replace[__path]
                     else:
@@ -436,9 +446,10 @@ def run_model(
                 except AttributeError:  # pragma: no cover
                     pass
     if all_calls:
-        captured = {p: v for p, v in store.items()}
+        captured = {p: v for p, v in store.items() if p in capture or p in replace}
     else:
-        captured = {p: v[0] for p, v in store.items() if v}
+        captured = {p: v[0] for p, v in store.items() if v and (p in capture or p in replace)}
+    captured.update(inputs)
     missing = [p for p in replace if p not in store]
     if missing:
         raise ValueError(f"Layers {missing} did not run in a forward pass of the model; they "

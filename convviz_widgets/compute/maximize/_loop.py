@@ -21,7 +21,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .._model_access import _PATCH_LOCK, run_model
+from .._model_access import run_model
 from .objectives import Channel, Context, Neuron, Objective
 from .param import Parameterization
 from .transforms import Compose, Transform
@@ -171,37 +171,22 @@ def _fast_target(acc, objective: Objective, report_path: str | None):
     return None
 
 
-def _layer_input(acc, layer, x, preprocess, model_hw):
-    """The tensor ``layer`` receives (first call) when the model runs on display images ``x``."""
-    store = []
-    with _PATCH_LOCK:  # the same lock run_model holds while it patches layers
-        original = layer.call
-
-        def spy(*args, **kwargs):
-            if not store:
-                store.append(args[0] if args else kwargs["inputs"])
-            return original(*args, **kwargs)
-
-        # An instance attribute shadows the class's call() for this trace only; the model's
-        # own output is unused afterwards, so the graph prunes everything after the input.
-        object.__setattr__(layer, "call", spy)
-        try:
-            run_model(acc, _model_input(x, preprocess, model_hw), ())
-        finally:
-            try:
-                object.__delattr__(layer, "call")
-            except AttributeError:  # pragma: no cover - already restored
-                pass
-    if not store:
-        raise ValueError(f"Layer {layer.name!r} did not run in a forward pass of the model, so "
-                         "it cannot be maximised; pick a layer the model's call() uses.")
-    return store[0]
+def _layer_input(acc, path, x, preprocess, model_hw):
+    """The tensor layer ``path`` receives (first call) when the model runs on display images
+    ``x``. The model's own output is unused, so the graph prunes everything after the input."""
+    _, got = run_model(acc, _model_input(x, preprocess, model_hw), (), capture_inputs=[path])
+    inp = got.get(("input", path))
+    if inp is None:
+        raise ValueError(f"Layer {path!r} did not run in a forward pass of the model, so it "
+                         "cannot be maximised; pick a layer the model's call() uses.")
+    return inp
 
 
-def _selected_preactivation(acc, kind, layer, x, filters, preprocess, model_hw):
-    """``(z, activation)``: ``z`` ``(n, h, w, 1)`` is channel ``filters[i]`` of ``layer``'s
+def _selected_preactivation(acc, kind, path, x, filters, preprocess, model_hw):
+    """``(z, activation)``: ``z`` ``(n, h, w, 1)`` is channel ``filters[i]`` of layer ``path``'s
     pre-activation for image ``i`` only; ``activation(z)`` is the layer's output channel."""
-    inp = _layer_input(acc, layer, x, preprocess, model_hw)
+    layer = acc.layer(path)
+    inp = _layer_input(acc, path, x, preprocess, model_hw)
     if kind == "relu":
         z = tf.gather(inp, filters, axis=3, batch_dims=1)[..., None]  # (n, h, w) -> (n, h, w, 1)
         return z, tf.nn.relu
@@ -262,9 +247,8 @@ def build_step(acc, *, objective: Objective, report_path: str | None,
             feats = _features(acc, x, paths, preprocess, model_hw)
             value = objective(Context(feats, image, filters))
             return _report(feats, report_path, filters, value), value
-        kind, layer = fast
-        z, activation = _selected_preactivation(acc, kind, layer, x, filters, preprocess,
-                                                model_hw)
+        z, activation = _selected_preactivation(acc, fast[0], report_path, x, filters,
+                                                preprocess, model_hw)
         # Each row's own channel now sits at index 0 of a one-channel map.
         rows = tf.zeros_like(filters)
         feats = {report_path: tf.cast(activation(z), tf.float32)}
