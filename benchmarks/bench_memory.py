@@ -93,7 +93,8 @@ def through_widgets(cache_mb: int, n_images: int) -> dict:
         "rss_after_model_and_images_mb": start,
         "rss_peak_mb": max(samples), "rss_final_mb": samples[-1],
         "rss_growth_mb": max(samples) - start,
-        "rss_first10_mb": samples[:10], "rss_last10_mb": samples[-10:],
+        "rss_growth_last_50_images_mb": samples[-1] - samples[-51],
+        "rss_per_image_mb": [round(v, 1) for v in samples],
     }
 
 

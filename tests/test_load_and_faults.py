@@ -404,3 +404,35 @@ def test_explorer_storm_ends_in_one_consistent_state(models):
     expected = cv.activations(model, ex.activations.images[0], final)[final][0, ..., f]
     np.testing.assert_allclose(ex.activations.channel, expected, atol=1e-6)
     assert ex.gradcam.wait(30) and ex.gradcam.result.layer == ex.gradcam.layer
+
+
+# --------------------------------------------------------------------------- retracing noise
+def test_switching_layers_prints_no_retracing_warning(models):
+    """Each layer gets its own compiled function, traced once. TensorFlow counts traces per
+    code object, so without care the per-layer closures looked like one function retracing
+    and notebooks printed "... triggered tf.function retracing" after a few layers."""
+    import logging
+
+    import tensorflow as tf
+
+    messages = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            messages.append(record.getMessage())
+
+    handler = Keep()
+    tf.get_logger().addHandler(handler)
+    try:
+        model = models["nested"]
+        image = random_images(model, 1, seed=12)[0]
+        batch = random_images(model, 6, seed=13)
+        paths = [i.path for i in cv.conv_layers(model, kind="spatial") if not i.is_container]
+        for p in paths:
+            cv.gradcam(model, image, layer=p)
+            cv.activations(model, batch, p)
+        for p in [i.path for i in cv.conv_layers(model) if i.has_kernel][:4]:
+            cv.maximize(model, p, [0, 1], steps=2, cache=False)
+    finally:
+        tf.get_logger().removeHandler(handler)
+    assert not [m for m in messages if "retracing" in m], messages

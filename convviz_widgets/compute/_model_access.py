@@ -19,6 +19,7 @@ graph pruning drops it. That is how a Grad-CAM class switch re-runs only the hea
 from __future__ import annotations
 
 import difflib
+import functools
 import threading
 import weakref
 from dataclasses import dataclass
@@ -362,6 +363,20 @@ def access(model) -> ModelAccess:
             acc = ModelAccess(model)
             _ACCESS[model] = acc
         return acc
+
+
+def tf_function(fn: Callable | None = None, /, **kwargs):
+    """``tf.function`` for a function built per layer or settings (a closure); call or decorator.
+
+    TensorFlow keeps its "frequent retracing" statistics per *code object*, so all closures one
+    builder makes (one per layer path, say) count as a single function: tracing each of them
+    once, as intended, prints "N out of the last M calls to <fn> triggered tf.function
+    retracing" after a few layers. Compiling a ``functools.partial`` of the closure gives each
+    compiled function statistics of its own, so only a real retrace of one function warns.
+    """
+    if fn is None:
+        return lambda f: tf_function(f, **kwargs)
+    return tf.function(functools.partial(fn), **kwargs)
 
 
 def run_model(

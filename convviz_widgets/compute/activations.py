@@ -9,7 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 from ._images import PreparedImages, image_digest, prepare_images
-from ._model_access import access, require_spatial, run_model, spatial_paths
+from ._model_access import access, require_spatial, run_model, spatial_paths, tf_function
 
 #: Images per forward pass when a large batch is captured (bounds TensorFlow's peak memory).
 CHUNK = 16
@@ -116,7 +116,7 @@ def capture_fn(acc, paths: tuple[str, ...], preprocess: Callable | None):
     """A compiled ``x_display -> {path: activation}`` for ``paths`` (memoised per model)."""
 
     def build():
-        @tf.function(reduce_retracing=True)
+        @tf_function(reduce_retracing=True)
         def fn(x):
             inp = preprocess(x) if preprocess is not None else x
             _, captured = run_model(acc, inp, paths)

@@ -33,7 +33,7 @@ import numpy as np
 import tensorflow as tf
 
 from .._images import image_digest, prepare_images
-from .._model_access import _PATCH_LOCK, access, require_spatial, run_model
+from .._model_access import _PATCH_LOCK, access, require_spatial, run_model, tf_function
 from ..activations import _check_preprocess, preprocess_key
 
 #: Flags a :class:`CAMResult` can carry (``None`` means a normal result).
@@ -489,7 +489,7 @@ def _head_impl(acc, path, preprocess, meta, target_fn):
 def _head_fn(acc, path, preprocess, meta, target_fn=None):
     key = ("cam_head", path, preprocess_key(preprocess), preprocess,
            None if target_fn is None else ("fn", id(target_fn)), target_fn)
-    return acc.compiled(key, lambda: tf.function(
+    return acc.compiled(key, lambda: tf_function(
         _head_impl(acc, path, preprocess, meta, target_fn), reduce_retracing=True, autograph=False))
 
 
@@ -497,7 +497,7 @@ def _capture_fn(acc, path, preprocess):
     """``x (n,H,W,C) -> (A (n,h,w,c), model output)``, one compiled forward pass."""
 
     def build():
-        @tf.function(reduce_retracing=True, autograph=False)
+        @tf_function(reduce_retracing=True, autograph=False)
         def fn(x):
             inp = preprocess(x) if preprocess is not None else x
             out, cap = run_model(acc, inp, (path,))
@@ -512,7 +512,7 @@ def _forward_fn(acc, preprocess):
     """``x (n,H,W,C) display -> model output``, compiled (batched model calls)."""
 
     def build():
-        @tf.function(reduce_retracing=True, autograph=False)
+        @tf_function(reduce_retracing=True, autograph=False)
         def fn(x):
             inp = preprocess(x) if preprocess is not None else x
             out, _ = run_model(acc, inp, ())
@@ -527,7 +527,7 @@ def _masked_fn(acc, preprocess):
     """``(x (1,H,W,C), maps (m,h,w)) -> output (m, ...)`` of the image times each upsampled map."""
 
     def build():
-        @tf.function(reduce_retracing=True, autograph=False)
+        @tf_function(reduce_retracing=True, autograph=False)
         def fn(x, maps):
             size = tf.shape(x)[1:3]
             up = tf.image.resize(maps[..., None], size, method="bilinear")  # (m, H, W, 1)

@@ -21,7 +21,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .._model_access import run_model
+from .._model_access import run_model, tf_function
 from .objectives import Channel, Context, Neuron, Objective
 from .param import Parameterization
 from .transforms import Compose, Transform
@@ -264,7 +264,7 @@ def build_step(acc, *, objective: Objective, report_path: str | None,
         specs = [pspec, tf.TensorSpec((), tf.float32), tf.TensorSpec((None,), tf.int32),
                  tf.TensorSpec((None, n_rand), tf.float32)] + [pspec] * optimizer.n_state
 
-        @tf.function(input_signature=specs)
+        @tf_function(input_signature=specs)
         def step(params, t, filters, u, *state):
             with tf.GradientTape() as tape:
                 tape.watch(params)
@@ -280,7 +280,7 @@ def build_step(acc, *, objective: Objective, report_path: str | None,
                 new = tf.clip_by_value(new, 0.0, 1.0)
             return (new, image, act, value) + tuple(new_state)
 
-        @tf.function(input_signature=[pspec, tf.TensorSpec((None,), tf.int32)])
+        @tf_function(input_signature=[pspec, tf.TensorSpec((None,), tf.int32)])
         def evaluate(params, filters):
             image = param.to_image(params, h, w, c)
             act, value = forward(image, image, filters)
