@@ -23,6 +23,9 @@ _ENLARGED_PX = 256
 _MAX_SEND_SIDE = 512
 #: (image, layer) frames kept with their display ranges, so going back to a layer is free.
 _KEEP_FRAMES = 6
+#: Images kept as fed to the model (resized, scaled). Bounded: a viewer over a dataset of
+#: thousands of pictures must not keep a model-input copy of each one it has shown.
+_KEEP_FED = 8
 
 
 class _Frame:
@@ -127,7 +130,8 @@ class ActivationViewer(LayerViewer):
                 "(batch, height, width, channels); there are no feature maps to show.")
         self._layers = {i.path: i for i in infos}
         self.preprocess = preprocess
-        self._fed: dict[int, np.ndarray] = {}  # image index -> display image as fed
+        # image index -> display image as fed (the most recently shown _KEEP_FED)
+        self._fed: OrderedDict[int, np.ndarray] = OrderedDict()
         self._frames: OrderedDict[tuple, _Frame] = OrderedDict()
         self._frame: _Frame | None = None
         self._grid_layout: GridLayout | None = None
@@ -214,12 +218,15 @@ class ActivationViewer(LayerViewer):
 
         fed = self._fed.get(index)
         if fed is None:
-            # First look at this image: one forward pass captures every spatial layer (compute
-            # caches them), so each later layer change is a cache hit, never a model run.
+            # First look at this image (or none lately): one forward pass captures every spatial
+            # layer (compute caches them), so each later layer change is a cache hit.
             acts = activations(self.model, self.images[index], layers=None,
                                preprocess=self.preprocess)
             self._fed[index] = acts.images[0]
+            while len(self._fed) > _KEEP_FED:
+                self._fed.popitem(last=False)
             return acts
+        self._fed.move_to_end(index)
         return activations(self.model, fed, layers=[path], preprocess=self.preprocess)
 
     def frame(self, index: int | None = None, path: str | None = None) -> _Frame:
