@@ -204,6 +204,40 @@ def test_failure_after_a_storm_restores_what_the_view_shows(seq, monkeypatch):
     assert viewer.wait(30) and viewer.result.method == "scorecam"
 
 
+def test_a_job_failing_at_once_still_shows_its_error(seq, monkeypatch):
+    """Found by the browser test: a Score-CAM that failed before ``_start_worker`` returned had
+    its error overwritten by the "computing…" note set after submitting."""
+    viewer = GradCAMViewer(seq, random_images(seq, 2, seed=15))
+    real = cam.gradcam
+
+    def failing(model, image, **kw):
+        if kw.get("method") == "scorecam":
+            raise RuntimeError("failed at once")
+        return real(model, image, **kw)
+
+    monkeypatch.setattr(cam, "gradcam", failing)
+    submit = viewer._worker.submit
+
+    def submit_and_finish(fn):  # the worker is faster than the kernel's main thread
+        done = threading.Event()
+
+        def job(ticket):
+            try:
+                fn(ticket)
+            finally:
+                done.set()
+
+        ticket = submit(job)
+        assert done.wait(10)
+        return ticket
+
+    monkeypatch.setattr(viewer._worker, "submit", submit_and_finish)
+    viewer.method = "scorecam"
+    assert viewer.wait(10)
+    assert "failed at once" in viewer._status.value and viewer.method == "gradcam"
+    assert not viewer.busy and viewer._progress.layout.visibility == "hidden"
+
+
 def test_gallery_error_in_the_worker_is_shown(seq, monkeypatch):
     viewer = GradCAMViewer(seq, random_images(seq, 4, seed=8), labels=[0, 1, 2, 3])
 

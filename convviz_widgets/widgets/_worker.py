@@ -67,6 +67,7 @@ class LatestOnly:
         self._pending: tuple[Ticket, Callable] | None = None
         self._running: Ticket | None = None
         self._thread: threading.Thread | None = None
+        self._finishing = 0  # threads between "no more work" and the end of on_idle()
         self.last_error: BaseException | None = None
         self.stats = {"submitted": 0, "started": 0, "dropped": 0, "failed": 0}
         _ALL.add(self)
@@ -118,9 +119,10 @@ class LatestOnly:
             return self._thread is None
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until nothing runs or waits; False on timeout."""
+        """Block until nothing runs or waits and ``on_idle`` has returned; False on timeout."""
         with self._cv:
-            return self._cv.wait_for(lambda: self._thread is None, timeout)
+            return self._cv.wait_for(lambda: self._thread is None and not self._finishing,
+                                     timeout)
 
     # -- the thread -----------------------------------------------------------------------
     def _loop(self) -> None:
@@ -128,7 +130,7 @@ class LatestOnly:
             with self._cv:
                 if self._pending is None:
                     self._thread = None
-                    self._cv.notify_all()
+                    self._finishing += 1
                     break
                 ticket, fn = self._pending
                 self._pending = None
@@ -146,12 +148,16 @@ class LatestOnly:
                 with self._cv:
                     self._running = None
                     self._cv.notify_all()
-        if self.on_idle is not None:
-            try:
+        try:
+            if self.on_idle is not None:
                 self.on_idle()
-            except Exception as exc:  # noqa: BLE001 - same policy as a job's own errors
-                self.last_error = exc
-                traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+        except Exception as exc:  # noqa: BLE001 - same policy as a job's own errors
+            self.last_error = exc
+            traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+        finally:
+            with self._cv:
+                self._finishing -= 1
+                self._cv.notify_all()
 
 
 def _stop_all(timeout: float = 20.0) -> None:

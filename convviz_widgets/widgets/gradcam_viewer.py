@@ -768,13 +768,15 @@ class GradCAMViewer(ControlState, w.VBox):
             if ticket_.current and not ticket_.cancelled:
                 apply(payload)
 
+        # Everything the view says about the new request is set *before* it is submitted: a
+        # job that fails at once must find its error replacing "computing…", not replaced by it.
         with self._busy_lock:
-            worker.submit(job)
+            self._show_note(f"computing {what}…")
             self.busy = True
             self._progress.value = 0.0
             self._progress.layout.visibility = "visible"
             self._cancel_btn.layout.visibility = "visible"
-        self._show_note(f"computing {what}…")
+            worker.submit(job)
 
     def _on_worker_idle(self) -> None:
         with self._busy_lock:
