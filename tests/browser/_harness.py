@@ -116,12 +116,14 @@ class NotebookPage:
     """One notebook open in its own browser context, its cells run, its widgets drawn.
 
     ``ready`` is a JavaScript expression that is true once the notebook's widgets are drawn;
-    it is waited for after running the cells and again after :meth:`reload`.
+    it is waited for after running the cells and again after :meth:`reload`. ``ui`` is
+    ``"lab"`` (JupyterLab) or ``"notebook"`` (Notebook 7, same server and helpers: both expose
+    the same application object).
     """
 
     def __init__(self, server, browser, nb, path: str, *, ready: str, name: str,
                  viewport=(1400, 1700), default_workspace: bool = False, on_page=None,
-                 timeout_ms: int = 180_000):
+                 timeout_ms: int = 180_000, ui: str = "lab"):
         import nbformat
 
         self.server, self.path, self.ready, self.name = server, path, ready, name
@@ -135,9 +137,14 @@ class NotebookPage:
         page.on("pageerror", lambda exc: self.console.append(f"pageerror: {exc}"))
         if on_page is not None:
             on_page(page)
-        # Its own, freshly reset workspace unless the test needs the default one.
-        url = (f"{server.url}/lab/tree/{path}?token={server.token}" if default_workspace
-               else notebook_url(server.url, server.token, path))
+        # Its own, freshly reset workspace unless the test needs the default one; Notebook 7
+        # (ui="notebook") has one page per notebook and no workspaces.
+        if ui == "notebook":
+            url = f"{server.url}/notebooks/{path}?token={server.token}"
+        elif default_workspace:
+            url = f"{server.url}/lab/tree/{path}?token={server.token}"
+        else:
+            url = notebook_url(server.url, server.token, path)
         page.goto(url, wait_until="domcontentloaded")
         wait_kernel_idle_and_app(page, path=path)
         run_all_cells(page, path)

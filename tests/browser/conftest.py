@@ -107,7 +107,9 @@ def lab_server(tmp_path_factory):
            f"--ServerApp.token={token}", f"--ServerApp.root_dir={root}",
            "--LabApp.news_url=None",
            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-           "--LabApp.expose_app_in_browser=True", "--LabApp.extension_manager=readonly"]
+           "--LabApp.expose_app_in_browser=True", "--LabApp.extension_manager=readonly",
+           # The same server also serves Notebook 7 (/notebooks/...), tested as a front end.
+           "--JupyterNotebookApp.expose_app_in_browser=True"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")  # containers and CI images often run as root
     log = base / "server.log"

@@ -1,0 +1,138 @@
+"""The views in Notebook 7 (the classic-notebook successor many courses still use), on the same
+server as the JupyterLab tests: every kind of view draws, the controls drive the kernel and the
+kernel's pixels reach the canvases. The README's "works in" table cites this module.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from _harness import ARTIFACTS, HERE, NotebookPage
+
+pytestmark = pytest.mark.browser
+
+NB = "notebook7.ipynb"
+ROOT = ".cvt-n7"
+
+
+def _notebook():
+    import nbformat
+
+    cells = [
+        f"""import sys, json
+sys.path.insert(0, {str(HERE)!r})
+import _models
+import convviz_widgets as cv
+model, images, is_demo = _models.demo_or_standin()
+if images is None:
+    images = list(cv.demo_images().images[:4])""",
+        """av = cv.ActivationViewer(model, images[:4])
+av.add_class("cvt-n7"); av.add_class("cvt-n7-av")
+av""",
+        """kv = cv.KernelViewer(model)
+kv.add_class("cvt-n7"); kv.add_class("cvt-n7-kv")
+kv""",
+        """gc = cv.GradCAMViewer(model, images[:4])
+gc.add_class("cvt-n7"); gc.add_class("cvt-n7-gc")
+gc""",
+    ]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    return nb
+
+
+@pytest.fixture(scope="module")
+def n7(lab_server, browser):
+    nb = NotebookPage(lab_server, browser, _notebook(), NB, name="notebook7", ui="notebook",
+                      viewport=(1300, 2600),
+                      ready="document.querySelectorAll('.cvt-n7-av .convviz-raster"
+                            "[data-state=drawn]').length >= 2 && document.querySelector("
+                            "'.cvt-n7-gc .convviz-overlay[data-state=drawn]')")
+    yield nb
+    nb.close()
+
+
+_STATS = """(s) => { const c = document.querySelector(s); if (!c || !c.width) return null;
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let lo = 255, hi = 0, h = 0;
+    for (let i = 0; i < d.length; i += 4) { lo = Math.min(lo, d[i + 1]);
+        hi = Math.max(hi, d[i + 1]); h = (h * 31 + d[i] + 7 * d[i + 1] + 13 * d[i + 2]) >>> 0; }
+    return {w: c.width, h: c.height, range: hi - lo, hash: h}; }"""
+
+
+def test_it_is_notebook7_and_every_view_is_drawn(n7):
+    page = n7.page
+    assert "/notebooks/" in page.url and page.locator("#main-panel, .jp-NotebookPanel").count()
+    assert page.locator(".jp-LabShell").count() == 0  # not JupyterLab
+    grid = page.evaluate(_STATS, ".cvt-n7-av canvas.convviz-grid")
+    geo = n7.probe.eval("{'w': g.width, 'h': g.height}", setup="g = av._grid_layout")
+    assert grid and (grid["w"], grid["h"]) == (geo["w"], geo["h"]) and grid["range"] > 40
+    page.wait_for_function("(s) => { const c = document.querySelector(s); "
+                           "return c && c.width > 0; }",
+                           arg=".cvt-n7-kv .convviz-slices canvas.cv-main", timeout=30_000)
+    slices = page.evaluate(_STATS, ".cvt-n7-kv .convviz-slices canvas.cv-main")
+    assert slices["range"] > 20, "kernel slices are blank"
+    # The overlay's heat canvas holds the kernel's heatmap, coloured by the jet table.
+    info = n7.probe.eval("{'heat': gc.overlay.heatmap_pixels.tolist(), "
+                         "'a': gc.overlay.opacity}")
+    heat = np.asarray(info["heat"])
+    y, x = np.unravel_index(np.argmax(heat), heat.shape)
+    px = page.evaluate("([s, x, y]) => { const c = document.querySelector(s); return Array.from("
+                       "c.getContext('2d').getImageData(x, y, 1, 1).data); }",
+                       [".cvt-n7-gc .convviz-gradcam-main canvas.cv-heat", int(x), int(y)])
+    import matplotlib
+
+    want = np.round(np.asarray(matplotlib.colormaps["jet"](heat[y, x] / 255.0)[:3]) * 255)
+    assert np.abs(np.asarray(px[:3]) - want).max() <= 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "notebook7.png"), full_page=True)
+
+
+def test_controls_drive_the_kernel_in_notebook7(n7):
+    page, probe = n7.page, n7.probe
+    enlarged = ".cvt-n7-av .convviz-enlarged canvas.cv-main"
+    before = page.evaluate(_STATS, enlarged)
+    assert before and before["range"] > 0
+    start = probe.eval("av.filter_index")
+    # Drag the channel slider's handle to 5 of 0..n-1 with the mouse, as a student would.
+    slider = page.locator(".cvt-n7-av .widget-slider", has_text="channel")
+    handle = slider.locator(".noUi-handle").first
+    track = slider.locator(".noUi-base").first.bounding_box()
+    hb = handle.bounding_box()
+    n = probe.eval("av._slider.max")
+    target = 5
+    page.mouse.move(hb["x"] + hb["width"] / 2, hb["y"] + hb["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(track["x"] + track["width"] * target / n, hb["y"] + hb["height"] / 2,
+                    steps=8)
+    page.mouse.up()
+    deadline = time.monotonic() + 20
+    while probe.eval("av.filter_index") != target and time.monotonic() < deadline:
+        time.sleep(0.1)  # continuous updates: intermediate values arrive first
+    assert probe.eval("av.filter_index") == target != start
+    # The enlarged channel shows the new channel's pixels.
+    page.wait_for_function(f"([s, h]) => {{ const r = ({_STATS})(s); return r && r.hash !== h; }}",
+                           arg=[enlarged, before["hash"]], timeout=20_000)
+    # A click on a prediction button reaches the kernel and the class changes.
+    top = probe.eval("[int(i) for i in gc.top.indices]")
+    page.locator(".cvt-n7-gc .convviz-topk").nth(1).click()
+    deadline = time.monotonic() + 20
+    while probe.eval("gc.result.target") != top[1] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert probe.eval("gc.result.target") == top[1]
+
+
+#: Notebook 7.6 itself throws this at start-up: a notebook with only ``print(1)`` and no widget
+#: produces it on the same server (checked when this test was written). Only this exact message
+#: is excused; any other console error fails.
+NOTEBOOK7_OWN = "pageerror: Cannot read properties of undefined (reading 'schema')"
+
+
+def test_no_console_errors_in_notebook7(n7):
+    errors = [m for m in n7.console if m != NOTEBOOK7_OWN]
+    assert not errors, "console errors:\n" + "\n".join(errors)
