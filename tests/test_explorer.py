@@ -94,6 +94,54 @@ def test_languages(models, lang):
         Explorer(model, random_images(model, 1), lang="fr")
 
 
+#: Words of each language's stats lines and headings (what the views write, not only the
+#: control labels): the English ones must not show in a Spanish or Portuguese Explorer.
+_WRITTEN = {"en": ["channels blank", "filters dead", "input-channel slices", "all channels",
+                   "top predictions", "press Run"],
+            "es": ["canales en blanco", "filtros muertos", "cortes por canal", "todos los canales",
+                   "predicciones principales", "pulse Ejecutar"],
+            "pt": ["canais em branco", "filtros mortos", "fatias por canal", "todos os canais",
+                   "principais previsões", "clique em Executar"]}
+
+
+def _written(ex) -> str:
+    """Every heading, stats line, title and caption the Explorer's views show."""
+    import ipywidgets as w
+
+    out, stack, seen = [], [ex], set()
+    while stack:
+        wd = stack.pop()
+        if id(wd) in seen:
+            continue
+        seen.add(id(wd))
+        if isinstance(wd, w.HTML):
+            out.append(wd.value)
+        for name in ("title", "caption"):
+            value = getattr(wd, name, None)
+            if isinstance(value, str):
+                out.append(value)
+        if isinstance(wd, w.ToggleButtons):
+            out.extend(label for label in wd._options_labels)
+        stack.extend(getattr(wd, "children", ()) or ())
+    return "\n".join(out)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_views_write_in_the_explorer_language(models, lang):
+    model = models["functional"]
+    ex = Explorer(model, random_images(model, 2), lang=lang)
+    ex.layer = "last_conv"
+    text = _written(ex)
+    for phrase in _WRITTEN[lang]:
+        assert phrase in text, (lang, phrase)
+    for other in LANGUAGES:
+        if other != lang:
+            for phrase in _WRITTEN[other]:
+                assert phrase not in text, (lang, phrase)
+    if lang == "es":
+        assert "por canal" in text and "escala del filtro" in text and "un filtro" in text
+
+
 @pytest.mark.parametrize("name", ["subclassed", "grayscale", "functional"])
 def test_every_model_style(models, name):
     model = models[name]

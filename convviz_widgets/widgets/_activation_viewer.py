@@ -10,6 +10,7 @@ import numpy as np
 import traitlets
 
 from ._base import LayerViewer
+from ._i18n import tr
 from ._canvas import put_indexed
 from ._grid import (PAGE_SIZE, GridLayout, compose_grid, grid_palette, plan_grid,
                     resample_indices)
@@ -152,9 +153,10 @@ class ActivationViewer(LayerViewer):
         self._slider = w.IntSlider(min=0, max=0, description="channel", continuous_update=True,
                                    layout=w.Layout(width="420px"))
         self._cmap_dd = w.Dropdown(options=list(SEQUENTIAL_COLORMAPS), description="colormap",
+                                   style={"description_width": "initial"},
                                    layout=w.Layout(width="220px"))
-        self._norm_tb = w.ToggleButtons(options=[("per channel", "channel"),
-                                                 ("per layer", "layer")],
+        self._norm_tb = w.ToggleButtons(options=[(tr("per channel", self.lang), "channel"),
+                                                 (tr("per layer", self.lang), "layer")],
                                         style={"button_width": "110px"})
         self._page_dd = w.Dropdown(description="page", layout=w.Layout(width="260px"))
         self._sparsity = w.HTML()
@@ -164,7 +166,8 @@ class ActivationViewer(LayerViewer):
         self.canvas.on_mouse_down(self._on_canvas_click)
         self.canvas.on_mouse_move(self._on_canvas_move)
         self.enlarged = RasterView(labels=["", "y", "x"], colorbar=True, gap=0)
-        self.input_view = RasterView(labels=["", "y", "x"], gap=0, title="input")
+        self.input_view = RasterView(labels=["", "y", "x"], gap=0,
+                                     title=tr("input", self.lang))
         # Stable DOM classes: for user CSS and for the browser tests' selectors.
         self.canvas.add_class("convviz-grid")
         self.enlarged.add_class("convviz-enlarged")
@@ -177,8 +180,7 @@ class ActivationViewer(LayerViewer):
         self._bind(self._norm_tb, "normalize")
         self._bind(self._page_dd, "page")
 
-        grid_box = w.VBox([w.HTML("<b>all channels</b> <small>(click a tile to select it; red "
-                                  "cross: blank, never above 0)</small>"),
+        grid_box = w.VBox([w.HTML(tr("av_grid_head", self.lang)),
                            self.canvas, self._hover])
         side = w.VBox([self.input_view, self.enlarged])
         self.children = [
@@ -452,7 +454,7 @@ class ActivationViewer(LayerViewer):
             inp = p["input"]
             u8 = inp["u8"]
             hh, ww = u8.shape[:2]
-            caption = f"as fed to the model, {hh}×{ww}"
+            caption = tr("av_fed", self.lang, h=hh, w=ww)
             if fr.resized_from is not None:
                 caption += f" (resized from {fr.resized_from[0]}×{fr.resized_from[1]})"
             if u8.shape[-1] == 1:
@@ -479,19 +481,21 @@ class ActivationViewer(LayerViewer):
             sent += self._draw_selection()
         en = p["enlarged"]
         c = fr.a.shape[-1]
-        blank = " — blank (never above 0)" if en["blank"] else ""
+        blank = tr("av_blank", self.lang) if en["blank"] else ""
         self.enlarged.set_tiles(
             en["codes"], vmin=en["lo"], vmax=en["hi"], zoom=en["zoom"],
             lut=lut_bytes(s["colormap"]), values=en["exact"],
-            title=f"channel {s['filter_index']} of {c}{blank}",
-            caption=f"{s['layer']} · values in [{en['lo']:.4g}, {en['hi']:.4g}]"
-                    f"{' (layer range)' if s['normalize'] == 'layer' else ''}")
+            title=tr("av_channel", self.lang, f=s["filter_index"], c=c) + blank,
+            caption=tr("av_values", self.lang, layer=s["layer"], lo=f"{en['lo']:.4g}",
+                       hi=f"{en['hi']:.4g}")
+                    + (tr("av_layer_range", self.lang) if s["normalize"] == "layer" else ""))
         sent += en["codes"].nbytes + len(en["exact"])
         n_blank = int(fr.blank.sum())
         self._sparsity.value = (
-            f"<span class='convviz-sparsity'><b>sparsity</b> of {s['layer']} for this image: "
-            f"{n_blank} of {c} channels blank ({fr.blank_fraction:.0%}) · map size "
-            f"{fr.a.shape[0]}×{fr.a.shape[1]}</span>")
+            "<span class='convviz-sparsity'>"
+            + tr("av_sparsity", self.lang, layer=s["layer"], n=n_blank, c=c,
+                 p=f"{fr.blank_fraction:.0%}", h=fr.a.shape[0], w=fr.a.shape[1])
+            + "</span>")
         return sent
 
     # -- the ipycanvas grid -----------------------------------------------------------------

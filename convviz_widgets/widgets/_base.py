@@ -95,9 +95,12 @@ class LayerViewer(ControlState, w.VBox):
     layer = LayerPath("")
     filter_index = traitlets.Int(0)
 
-    def __init__(self, model, **kwargs):
+    def __init__(self, model, lang: str = "en", **kwargs):
+        from ._i18n import check_lang
+
         enable_colab_widgets()
         self.model = model
+        self.lang = check_lang(lang)  # what the view writes: "en", "es" or "pt"
         self._layers: dict = {}
         self._syncing = 0
         self._suppress = 0

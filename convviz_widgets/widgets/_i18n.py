@@ -53,6 +53,58 @@ _TABLE: dict[str, tuple[str, str]] = {
                    "canal."),
     "summary_head": ("Capa · Tipo · Forma de salida · Parámetros",
                      "Camada · Tipo · Forma de saída · Parâmetros"),
+    # -- what the views write (headings, stats lines, titles) -------------------------------
+    "per channel": ("por canal", "por canal"),
+    "per layer": ("por capa", "por camada"),
+    "filter scale": ("escala del filtro", "escala do filtro"),
+    "layer scale": ("escala de la capa", "escala da camada"),
+    "one filter": ("un filtro", "um filtro"),
+    "input": ("entrada", "entrada"),
+    "RGB composite": ("composición RGB", "composição RGB"),
+    "av_grid_head": ("<b>todos los canales</b> <small>(clic en un mosaico para elegirlo; cruz "
+                     "roja: en blanco, nunca por encima de 0)</small>",
+                     "<b>todos os canais</b> <small>(clique num mosaico para escolhê-lo; cruz "
+                     "vermelha: em branco, nunca acima de 0)</small>"),
+    "av_fed": ("tal como entra al modelo, {h}×{w}", "como entra no modelo, {h}×{w}"),
+    "av_channel": ("canal {f} de {c}", "canal {f} de {c}"),
+    "av_blank": (" — en blanco (nunca por encima de 0)", " — em branco (nunca acima de 0)"),
+    "av_values": ("{layer} · valores en [{lo}, {hi}]", "{layer} · valores em [{lo}, {hi}]"),
+    "av_layer_range": (" (rango de la capa)", " (faixa da camada)"),
+    "av_sparsity": ("<b>dispersión</b> de {layer} para esta imagen: {n} de {c} canales en blanco "
+                    "({p}) · tamaño del mapa {h}×{w}",
+                    "<b>esparsidade</b> de {layer} para esta imagem: {n} de {c} canais em branco "
+                    "({p}) · tamanho do mapa {h}×{w}"),
+    "kv_stats": ("<b>filtro {f}</b>{flag}: norma L2 {norm}, máx |w| {mx} · <b>capa</b>: {dead} "
+                 "de {cout} filtros muertos ({frac}), pesos en [{lo}, {hi}]",
+                 "<b>filtro {f}</b>{flag}: norma L2 {norm}, máx |w| {mx} · <b>camada</b>: {dead} "
+                 "de {cout} filtros mortos ({frac}), pesos em [{lo}, {hi}]"),
+    "dead": ("muerto", "morto"),
+    "kv_slices": ("filtro {f}: sus {n} cortes por canal de entrada, una escala común ±{lim}",
+                  "filtro {f}: suas {n} fatias por canal de entrada, uma escala comum ±{lim}"),
+    "kv_overview": ("{path}: los {cout} filtros (filas) × {cin} canales de entrada (columnas)",
+                    "{path}: os {cout} filtros (linhas) × {cin} canais de entrada (colunas)"),
+    "kv_overview_caption": ("Cada píxel: el peso de mayor magnitud del corte, con su signo. "
+                            "Barras rojas a la izquierda: filtros muertos (todos los pesos ~0). "
+                            "Clic en una fila para elegirla.",
+                            "Cada pixel: o peso de maior magnitude da fatia, com o sinal. "
+                            "Barras vermelhas à esquerda: filtros mortos (todos os pesos ~0). "
+                            "Clique numa linha para escolhê-la."),
+    "fm_press_run": ("{what}: pulse Ejecutar", "{what}: clique em Executar"),
+    "fm_click_tile": ("Clic en un mosaico para elegir su filtro.",
+                      "Clique num mosaico para escolher o seu filtro."),
+    "gc_head": ("<b>Grad-CAM</b> <small>¿qué regiones decidieron la puntuación? Clic en una "
+                "predicción para explicarla; la opacidad y el mapa de color actúan en el "
+                "navegador.</small>",
+                "<b>Grad-CAM</b> <small>que regiões decidiram a pontuação? Clique numa "
+                "previsão para explicá-la; a opacidade e o mapa de cores agem no "
+                "navegador.</small>"),
+    "top predictions": ("predicciones principales", "principais previsões"),
+    "gc_gallery_head": ("<b>Mejores y peores predicciones</b> <small>sobre las imágenes "
+                        "etiquetadas, cada una con el mapa de calor de la clase predicha; clic "
+                        "en una para abrirla</small>",
+                        "<b>Melhores e piores previsões</b> <small>nas imagens rotuladas, cada "
+                        "uma com o mapa de calor da classe prevista; clique numa para "
+                        "abri-la</small>"),
 }
 
 _EN = {
@@ -62,6 +114,27 @@ _EN = {
             "{rank} of {n}.",
     "rank_other": "Grad-CAM explains layer {gl}; pick that layer to see the channel's weight.",
     "summary_head": "Layer · Type · Output shape · Parameters",
+    "av_grid_head": "<b>all channels</b> <small>(click a tile to select it; red cross: blank, "
+                    "never above 0)</small>",
+    "av_fed": "as fed to the model, {h}×{w}",
+    "av_channel": "channel {f} of {c}",
+    "av_blank": " — blank (never above 0)",
+    "av_values": "{layer} · values in [{lo}, {hi}]",
+    "av_layer_range": " (layer range)",
+    "av_sparsity": "<b>sparsity</b> of {layer} for this image: {n} of {c} channels blank ({p}) · "
+                   "map size {h}×{w}",
+    "kv_stats": "<b>filter {f}</b>{flag}: L2 norm {norm}, max |w| {mx} · <b>layer</b>: {dead} of "
+                "{cout} filters dead ({frac}), weights in [{lo}, {hi}]",
+    "kv_slices": "filter {f}: its {n} input-channel slices, one shared scale ±{lim}",
+    "kv_overview": "{path}: all {cout} filters (rows) × {cin} input channels (columns)",
+    "kv_overview_caption": "Each pixel: the slice's largest-magnitude weight, sign kept. Red bars "
+                           "at the left: dead filters (all weights ~0). Click a row to select it.",
+    "fm_press_run": "{what}: press Run",
+    "fm_click_tile": "Click a tile to select its filter.",
+    "gc_head": "<b>Grad-CAM</b> <small>which regions drove the score? Click a prediction to "
+               "explain it; opacity and colormap act in the browser.</small>",
+    "gc_gallery_head": "<b>Best and worst predictions</b> <small>over the labelled images, each "
+                       "with the heatmap of the predicted class; click one to open it</small>",
 }
 
 

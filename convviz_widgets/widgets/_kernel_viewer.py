@@ -10,6 +10,7 @@ import numpy as np
 import traitlets
 
 from ._base import LayerViewer
+from ._i18n import tr
 from ._pixels import DIVERGING_COLORMAPS, lut_bytes, quantize, symmetric_limit
 from ._raster import RasterView, exact_bytes
 
@@ -99,11 +100,13 @@ class KernelViewer(LayerViewer):
             layout=w.Layout(width="460px"))
         self._slider = w.IntSlider(min=0, max=0, description="filter", continuous_update=True,
                                    layout=w.Layout(width="420px"))
+        # "initial": the label keeps its full width in every language ("mapa de color").
         self._cmap_dd = w.Dropdown(options=list(DIVERGING_COLORMAPS), description="colormap",
+                                   style={"description_width": "initial"},
                                    layout=w.Layout(width="220px"))
-        self._scale_tb = w.ToggleButtons(options=[("filter scale", "filter"),
-                                                  ("layer scale", "layer")],
-                                         style={"button_width": "110px"})
+        self._scale_tb = w.ToggleButtons(options=[(tr("filter scale", self.lang), "filter"),
+                                                  (tr("layer scale", self.lang), "layer")],
+                                         style={"button_width": "135px"})
         self._stats = w.HTML()
         self.slices = RasterView(labels=["input channel", "y", "x"], colorbar=True, gap=4)
         self.composite = RasterView(labels=["", "y", "x"], gap=0)
@@ -248,7 +251,7 @@ class KernelViewer(LayerViewer):
         zoom = max(2, target // max(kh, kw))
         out = {"f": f, "path": path, "codes": codes, "exact": exact_bytes(tiles), "lim": lim,
                "cols": cols, "zoom": zoom,
-               "composite": None, "stats": self._stats_html(path, data, f, lim)}
+               "composite": None, "stats": self._stats_html(path, data, f, lim, self.lang)}
         if cin == 3:
             # Zero maps to mid-grey, so a colour the filter prefers shows as that colour.
             rgb = 0.5 + data.kernel[:, :, :, f] / (2 * lim) if lim > 0 else \
@@ -264,12 +267,13 @@ class KernelViewer(LayerViewer):
         self.slices.set_tiles(
             p["codes"], vmin=-p["lim"], vmax=p["lim"], stacked=True, columns=p["cols"],
             zoom=p["zoom"], lut=lut_bytes(self.colormap), values=p["exact"],
-            title=f"filter {p['f']}: its {p['codes'].shape[0]} input-channel slices, one "
-                  f"shared scale ±{p['lim']:.3g}")
+            title=tr("kv_slices", self.lang, f=p["f"], n=p["codes"].shape[0],
+                     lim=f"{p['lim']:.3g}"))
         sent = p["codes"].nbytes + len(p["exact"])
         if p["composite"] is not None:
             self.composite.set_tiles(p["composite"], vmin=-p["lim"], vmax=p["lim"],
-                                     zoom=p["composite_zoom"], title="RGB composite")
+                                     zoom=p["composite_zoom"],
+                                     title=tr("RGB composite", self.lang))
             self.composite.layout.display = None
             sent += p["composite"].nbytes
         else:
@@ -297,19 +301,19 @@ class KernelViewer(LayerViewer):
             zoom_x=p["zx"], lut=lut_bytes(self.colormap), row_marks=p["dead"],
             values=p["overview_exact"],
             selected_row=p["f"],
-            title=f"{p['path']}: all {p['overview'].shape[0]} filters (rows) × "
-                  f"{p['overview'].shape[1]} input channels (columns)",
-            caption="Each pixel: the slice's largest-magnitude weight, sign kept. Red bars at "
-                    "the left: dead filters (all weights ~0). Click a row to select it.")
+            title=tr("kv_overview", self.lang, path=p["path"], cout=p["overview"].shape[0],
+                     cin=p["overview"].shape[1]),
+            caption=tr("kv_overview_caption", self.lang))
         return sent + p["overview"].nbytes + len(p["overview_exact"])
 
     @staticmethod
-    def _stats_html(path, data: _LayerWeights, f: int, lim: float) -> str:
+    def _stats_html(path, data: _LayerWeights, f: int, lim: float, lang: str = "en") -> str:
         s = data.stats
         cout = len(s.norms)
         dead = int(s.dead.sum())
-        flag = " <b style='color:#b00020'>dead</b>" if s.dead[f] else ""
-        return (f"<span class='convviz-stats'><b>filter {f}</b>{flag}: L2 norm "
-                f"{float(s.norms[f]):.4g}, max |w| {float(s.max_abs[f]):.3g} · "
-                f"<b>layer</b>: {dead} of {cout} filters dead ({s.dead_fraction:.0%}), weights in "
-                f"[{s.vmin:.3g}, {s.vmax:.3g}]</span>")
+        flag = f" <b style='color:#b00020'>{tr('dead', lang)}</b>" if s.dead[f] else ""
+        return ("<span class='convviz-stats'>"
+                + tr("kv_stats", lang, f=f, flag=flag, norm=f"{float(s.norms[f]):.4g}",
+                     mx=f"{float(s.max_abs[f]):.3g}", dead=dead, cout=cout,
+                     frac=f"{s.dead_fraction:.0%}", lo=f"{s.vmin:.3g}", hi=f"{s.vmax:.3g}")
+                + "</span>")

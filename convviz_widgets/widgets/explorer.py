@@ -125,12 +125,13 @@ class Explorer(w.VBox):
         self._infos = {i.path: i for i in infos}
         self._guard = 0
 
-        self.kernels = KernelViewer(model)
-        self.activations = ActivationViewer(model, images, preprocess=preprocess)
-        self.patterns = FilterMaximizer(model, preprocess=preprocess)
+        lang = self.lang  # the views write their headings and stats lines in it too
+        self.kernels = KernelViewer(model, lang=lang)
+        self.activations = ActivationViewer(model, images, preprocess=preprocess, lang=lang)
+        self.patterns = FilterMaximizer(model, preprocess=preprocess, lang=lang)
         self.gradcam = GradCAMViewer(model, images if images is not None else None,
                                      labels=labels, class_names=class_names,
-                                     preprocess=preprocess)
+                                     preprocess=preprocess, lang=lang)
         views = (self.kernels, self.activations, self.patterns, self.gradcam)
         # The views keep their own controls for standalone use; here one set drives them all.
         hidden = [getattr(v, n, None) for v in views for n in ("_layer_dd", "_slider")]

@@ -21,6 +21,7 @@ import numpy as np
 import traitlets
 
 from ._base import LayerViewer
+from ._i18n import tr
 from ._pixels import quantize
 from ._raster import RasterView
 from ._worker import LatestOnly
@@ -201,8 +202,8 @@ class FilterMaximizer(LayerViewer):
                                     description="layer", layout=w.Layout(width="420px"))
         self._slider = w.IntSlider(min=0, max=0, description="filter",
                                    layout=w.Layout(width="400px"))
-        self._mode_tb = w.ToggleButtons(options=[("one filter", "filter"),
-                                                 ("gallery", "gallery")],
+        self._mode_tb = w.ToggleButtons(options=[(tr("one filter", self.lang), "filter"),
+                                                 (tr("gallery", self.lang), "gallery")],
                                         style={"button_width": "100px"})
         self._range = w.IntRangeSlider(min=0, max=0, value=(0, 0), description="gallery",
                                        layout=w.Layout(width="400px"))
@@ -440,7 +441,8 @@ class FilterMaximizer(LayerViewer):
         h, w_ = self._hw()
         grey = np.full((1, h, w_, 1), 128, np.uint8)
         self.pattern.set_tiles(grey, zoom=max(1, _BIG_PX // max(h, w_)),
-                               title=f"filter {self.filter_index}: press Run",
+                               title=tr("fm_press_run", self.lang,
+                                        what=f"filter {self.filter_index}"),
                                caption="")
         self._lookup_cached()
 
@@ -472,7 +474,8 @@ class FilterMaximizer(LayerViewer):
                                    caption=f"mean activation {act:.4g}")
         elif not self.running:
             self.pattern.set_tiles(np.full((1, h, w_, 1), 128, np.uint8), zoom=zoom,
-                                   title=f"{self.layer} · filter {f}: press Run", caption="")
+                                   title=tr("fm_press_run", self.lang,
+                                            what=f"{self.layer} · filter {f}"), caption="")
         self.gallery.selected = int(np.flatnonzero(self._gallery_filters == f)[0]) \
             if np.any(self._gallery_filters == f) else -1
 
@@ -489,7 +492,7 @@ class FilterMaximizer(LayerViewer):
             display_pixels(images, self.stretch), columns=cols,
             zoom=max(1, _TILE_PX // max(h, w_)), selected=int(sel[0]) if sel.size else -1,
             title=f"{self.layer}: filters {int(filters[0])}–{int(filters[-1])}",
-            caption=caption or "Click a tile to select its filter.")
+            caption=caption or tr("fm_click_tile", self.lang))
 
     # --------------------------------------------------------------------------- running
     def _targets(self) -> np.ndarray:

@@ -21,6 +21,7 @@ import numpy as np
 import traitlets
 
 from ._base import ControlState, LayerPath, enable_colab_widgets
+from ._i18n import check_lang, tr
 from ._images import ImageList, check_image_index, decode_image, uploaded_files
 from ._pixels import lut_bytes, quantize, to_rgb_u8
 from ._raster import RasterView
@@ -268,8 +269,10 @@ class GradCAMViewer(ControlState, w.VBox):
                  compare_preprocess: Callable | None = None,
                  names: tuple[str, str] | None = None, layer=None, method: str = "gradcam",
                  target: int | None = None, top_k: int = 5, colormap: str = "jet",
-                 opacity: float = 0.5, size: int = 288, image_labels=None, **kwargs):
+                 opacity: float = 0.5, size: int = 288, image_labels=None, lang: str = "en",
+                 **kwargs):
         enable_colab_widgets()
+        self.lang = check_lang(lang)
         from ..compute import conv_layers
         from ..compute.cam import cam_methods, default_layer
 
@@ -372,13 +375,13 @@ class GradCAMViewer(ControlState, w.VBox):
             self._bind(control, trait)
 
         children = [
-            w.HTML("<b>Grad-CAM</b> <small>which regions drove the score? Click a prediction "
-                   "to explain it; opacity and colormap act in the browser.</small>"),
+            w.HTML(tr("gc_head", self.lang)),
             w.HBox([self._image_dd, self._upload]),
             self.thumbnails,
             w.HBox([self._layer_dd, self._method_dd, self._class_dd],
                    layout=w.Layout(flex_flow="row wrap")),
-            w.HBox(views + [w.VBox([w.HTML("<b>top predictions</b>"), self._topk_box])],
+            w.HBox(views + [w.VBox([w.HTML(f"<b>{tr('top predictions', self.lang)}</b>"),
+                                    self._topk_box])],
                    layout=w.Layout(flex_flow="row wrap", align_items="flex-start")),
             w.HBox([self._progress, self._cancel_btn]),
             self._status,
@@ -821,9 +824,7 @@ class GradCAMViewer(ControlState, w.VBox):
         self.gallery_best.on_click(lambda t, y, x: self._open_gallery("best", t))
         self.gallery_worst.on_click(lambda t, y, x: self._open_gallery("worst", t))
         self._gallery_info = w.HTML("")
-        return w.VBox([w.HTML("<b>Best and worst predictions</b> <small>over the labelled "
-                              "images, each with the heatmap of the predicted class; click one "
-                              "to open it</small>"),
+        return w.VBox([w.HTML(tr("gc_gallery_head", self.lang)),
                        self._gallery_btn, self.gallery_best, self.gallery_worst,
                        self._gallery_info])
 

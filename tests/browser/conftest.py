@@ -75,15 +75,14 @@ class LabServer:
             return "(no server log)"
 
 
-@pytest.fixture(scope="session")
-def lab_server(tmp_path_factory):
-    """``python -m jupyter lab`` on a free localhost port, with a token, in a temp dir."""
+def _serve(base: Path):
+    """``python -m jupyter lab`` on a free localhost port, with a token, in ``base``; a
+    generator yielding the :class:`LabServer` and stopping it afterwards."""
     try:
         import jupyterlab  # noqa: F401
     except ImportError:
         pytest.fail("JupyterLab is not installed: the browser suite needs `pip install "
                     "jupyterlab` (it is in the [dev] extra).")
-    base = tmp_path_factory.mktemp("lab")
     root, config, runtime = base / "root", base / "config", base / "runtime"
     for d in (root, config / "labconfig", runtime, base / "settings", base / "workspaces"):
         d.mkdir(parents=True, exist_ok=True)
@@ -141,6 +140,22 @@ def lab_server(tmp_path_factory):
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout=10)
+
+
+
+
+@pytest.fixture(scope="session")
+def lab_server(tmp_path_factory):
+    """The JupyterLab server all JupyterLab tests share."""
+    yield from _serve(tmp_path_factory.mktemp("lab"))
+
+
+@pytest.fixture(scope="module")
+def notebook7_server(tmp_path_factory):
+    """A server of its own for the Notebook 7 tests: its settings and workspaces must not leak
+    into the JupyterLab pages (after a Notebook 7 page, Lab pages of the same server asked for
+    a font that is not installed and logged a 403)."""
+    yield from _serve(tmp_path_factory.mktemp("notebook7"))
 
 
 @pytest.fixture(scope="session")
