@@ -197,3 +197,14 @@ class NotebookPage:
     def close(self) -> None:
         self.probe.close()
         self.context.close()
+
+
+def code_notebook(cells: list[str]):
+    """A notebook of code cells with the Python 3 kernel (what each browser test opens)."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    return nb

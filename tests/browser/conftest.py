@@ -33,7 +33,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _harness import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, HERE, MIN_RASTERS, NOTEBOOK, REPO,
-                      SCREENSHOTS, KernelProbe, NotebookPage)
+                      SCREENSHOTS, KernelProbe, NotebookPage, code_notebook)
 
 #: Console errors known to be harmless and not ours. Empty on purpose: a clean JupyterLab 4 on
 #: localhost prints none, so every console error (above all from widget code) fails the suite.
@@ -181,8 +181,6 @@ def browser():
 
 
 def _notebook_source() -> dict:
-    import nbformat
-
     cells = [
         f"""import sys, json
 sys.path.insert(0, {str(HERE)!r})
@@ -206,11 +204,7 @@ kv_nested""",
 av_nested.add_class("cvt-av-nested")
 av_nested""",
     ]
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    return nb
+    return code_notebook(cells)
 
 
 @dataclass

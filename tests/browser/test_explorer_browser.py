@@ -12,7 +12,7 @@ import shutil
 
 import pytest
 
-from _harness import ARTIFACTS, SCREENSHOTS, NotebookPage
+from _harness import ARTIFACTS, SCREENSHOTS, NotebookPage, code_notebook
 
 pytestmark = pytest.mark.browser
 
@@ -23,17 +23,10 @@ READY = f"document.querySelectorAll('{ROOT} .convviz-raster[data-state=drawn]').
 
 
 def _notebook():
-    import nbformat
-
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(
-        "import json\nimport convviz_widgets as cv\n"
-        "ex = cv.Explorer()\n"
-        "ex.add_class('cvt-ex')\n"
-        "ex")]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    return nb
+    return code_notebook(["import json\nimport convviz_widgets as cv\n"
+                          "ex = cv.Explorer()\n"
+                          "ex.add_class('cvt-ex')\n"
+                          "ex"])
 
 
 @pytest.fixture(scope="module")

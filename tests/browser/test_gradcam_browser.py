@@ -15,7 +15,7 @@ import time
 import numpy as np
 import pytest
 
-from _harness import ARTIFACTS, HERE, NotebookPage
+from _harness import ARTIFACTS, HERE, NotebookPage, code_notebook
 
 pytestmark = pytest.mark.browser
 
@@ -39,8 +39,6 @@ _SIZE = """(s) => { const c = document.querySelector(s); const r = c.getBounding
 
 
 def _notebook() -> dict:
-    import nbformat
-
     cells = [
         f"""import sys, json
 sys.path.insert(0, {str(HERE)!r})
@@ -55,11 +53,7 @@ labels = None if is_demo else [0, 1, 2]""",
 v.add_class("cvt-gc")
 v""",
     ]
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    return nb
+    return code_notebook(cells)
 
 
 class _GC:

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from _harness import ARTIFACTS, HERE, NotebookPage
+from _harness import ARTIFACTS, HERE, NotebookPage, code_notebook
 
 pytestmark = pytest.mark.browser
 
@@ -39,8 +39,6 @@ _CANVAS = """(s) => {
 
 
 def _notebook() -> dict:
-    import nbformat
-
     cells = [
         f"""import sys, json
 sys.path.insert(0, {str(HERE)!r})
@@ -56,11 +54,7 @@ fm.add_class("cvt-fm")
 fm.mode = "gallery"
 fm""",
     ]
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    return nb
+    return code_notebook(cells)
 
 
 @pytest.fixture(scope="module")

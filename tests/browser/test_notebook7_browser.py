@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pytest
 
-from _harness import ARTIFACTS, HERE, NotebookPage
+from _harness import ARTIFACTS, HERE, NotebookPage, code_notebook
 
 pytestmark = pytest.mark.browser
 
@@ -19,8 +19,6 @@ ROOT = ".cvt-n7"
 
 
 def _notebook():
-    import nbformat
-
     cells = [
         f"""import sys, json
 sys.path.insert(0, {str(HERE)!r})
@@ -39,11 +37,7 @@ kv""",
 gc.add_class("cvt-n7"); gc.add_class("cvt-n7-gc")
 gc""",
     ]
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    return nb
+    return code_notebook(cells)
 
 
 @pytest.fixture(scope="module")
@@ -130,18 +124,12 @@ def test_controls_drive_the_kernel_in_notebook7(n7):
 @pytest.fixture(scope="module")
 def notebook7_own_errors(notebook7_server, browser):
     """The console errors Notebook 7 produces on this server by itself: a notebook with one
-    ``print(1)`` cell and no widget, opened the same way. (Seen here: "Cannot read properties of
-    undefined (reading 'schema')"; after the JupyterLab pages, also "Command
-    'filebrowser:open-path' not registered" and a 403 — all without any widget.)"""
-    import nbformat
-
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("print(1)")]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    plain = NotebookPage(notebook7_server, browser, nb, "notebook7_plain.ipynb",
-                         name="notebook7-plain",
-                         ui="notebook", ready="document.querySelector('.jp-OutputArea-output')")
+    ``print(1)`` cell and no widget, opened the same way. (Seen here with Notebook 7.6: "Cannot
+    read properties of undefined (reading 'schema')"; on a server shared with JupyterLab pages
+    also "Command 'filebrowser:open-path' not registered" and a 403 — all without any widget.)"""
+    plain = NotebookPage(notebook7_server, browser, code_notebook(["print(1)"]),
+                         "notebook7_plain.ipynb", name="notebook7-plain", ui="notebook",
+                         ready="document.querySelector('.jp-OutputArea-output')")
     plain.page.wait_for_timeout(2000)
     own = set(plain.console)
     plain.close()
