@@ -151,3 +151,20 @@ def test_every_model_style(models, name):
     ex.filter_index = ex._slider.max
     assert ex.activations.layer == spatial[-1]
     assert ex.activations.filter_index == ex._slider.max
+
+
+def test_maximizer_and_gradcam_lines_follow_the_language(models):
+    from convviz_widgets.widgets.filter_maximizer import FilterMaximizer
+    from convviz_widgets.widgets.gradcam_viewer import GradCAMViewer
+
+    model = models["functional"]
+    fm = FilterMaximizer(model, layer="last_conv", steps=3, prewarm=False, lang="es")
+    fm.run()
+    assert fm.wait(60)
+    assert "1 filtro en" in fm._info.value and "activación media" in fm._info.value
+    assert "activación media" in fm.pattern.caption and "filtro 0" in fm.pattern.title
+    gc = GradCAMViewer(model, random_images(model, 2), lang="pt")
+    assert "pontuação" in gc.overlay.caption and "score" not in gc.overlay.caption
+    gc.cancel()
+    en = GradCAMViewer(model, random_images(model, 2))
+    assert "score" in en.overlay.caption

@@ -299,6 +299,9 @@ class FilterMaximizer(LayerViewer):
     def _count(self, path=None) -> int:
         return int(self._layers[path or self.layer].channels)
 
+    def _n_filters(self, n: int) -> str:
+        return tr("fm_filters", self.lang, n=n, s="" if n == 1 else "s")
+
     def _hw(self) -> tuple[int, int]:
         return self._fixed_size or (int(self.size), int(self.size))
 
@@ -470,8 +473,8 @@ class FilterMaximizer(LayerViewer):
         if f in self._shown:
             image, act = self._shown[f]
             self.pattern.set_tiles(display_pixels(image[None], self.stretch), zoom=zoom,
-                                   title=f"{self.layer} · filter {f}",
-                                   caption=f"mean activation {act:.4g}")
+                                   title=tr("fm_pattern", self.lang, layer=self.layer, f=f),
+                                   caption=tr("fm_mean_act", self.lang, m=f"{act:.4g}"))
         elif not self.running:
             self.pattern.set_tiles(np.full((1, h, w_, 1), 128, np.uint8), zoom=zoom,
                                    title=tr("fm_press_run", self.lang,
@@ -491,7 +494,8 @@ class FilterMaximizer(LayerViewer):
         self.gallery.set_tiles(
             display_pixels(images, self.stretch), columns=cols,
             zoom=max(1, _TILE_PX // max(h, w_)), selected=int(sel[0]) if sel.size else -1,
-            title=f"{self.layer}: filters {int(filters[0])}–{int(filters[-1])}",
+            title=tr("fm_gallery", self.lang, layer=self.layer, a=int(filters[0]),
+                     b=int(filters[-1])),
             caption=caption or tr("fm_click_tile", self.lang))
 
     # --------------------------------------------------------------------------- running
@@ -520,7 +524,7 @@ class FilterMaximizer(LayerViewer):
         self._bar.bar_style = ""
         self._t_run = time.perf_counter()
         self._last_push = 0.0
-        self._info.value = f"optimising {len(filters)} filter{'s' * (len(filters) > 1)}…"
+        self._info.value = tr("fm_optimising", self.lang, what=self._n_filters(len(filters)))
         mode = self.mode
         if mode == "gallery":
             self._gallery_filters = filters
@@ -549,7 +553,7 @@ class FilterMaximizer(LayerViewer):
                 return
             # The newest Run was cancelled before it started: nothing will clear the flag.
             self.running = False
-            self._info.value = "cancelled before it started"
+            self._info.value = tr("fm_cancelled_early", self.lang)
             self._bar.bar_style = "warning"
 
     def _work(self, ticket, filters, mode, settings, layer) -> None:
@@ -590,16 +594,18 @@ class FilterMaximizer(LayerViewer):
         if mode == "gallery":
             self._gallery_images = images.copy()
             self._draw_gallery(self._gallery_images, filters,
-                               caption=f"optimising… {frac:.0%}")
+                               caption=tr("fm_optimising_p", self.lang, p=f"{frac:.0%}"))
         sel = np.flatnonzero(filters == self.filter_index)
         if sel.size:
             k = int(sel[0])
             h, w_ = images.shape[1:3]
             self.pattern.set_tiles(display_pixels(images[k:k + 1], self.stretch),
                                    zoom=max(1, _BIG_PX // max(h, w_)),
-                                   title=f"{self.layer} · filter {int(filters[k])}",
-                                   caption=f"mean activation {float(activation[k]):.4g} "
-                                           f"(at {frac:.0%})")
+                                   title=tr("fm_pattern", self.lang, layer=self.layer,
+                                            f=int(filters[k])),
+                                   caption=tr("fm_mean_act", self.lang,
+                                              m=f"{float(activation[k]):.4g}")
+                                   + tr("fm_at", self.lang, p=f"{frac:.0%}"))
 
     def _finish(self, ticket, res, mode, filters) -> None:
         if not ticket.current:
@@ -613,15 +619,16 @@ class FilterMaximizer(LayerViewer):
         self.result = res
         self._show_selected()
         cached = int(res.from_cache.sum())
-        what = f"{len(res)} filter{'s' * (len(res) != 1)}"
-        note = f" ({cached} from cache)" if cached else ""
+        what = self._n_filters(len(res))
+        note = tr("fm_from_cache", self.lang, k=cached) if cached else ""
         if res.cancelled:
-            self._info.value = (f"cancelled: {what} started, {int(res.complete.sum())} complete"
-                                f" · {res.seconds:.1f} s")
+            self._info.value = tr("fm_cancelled", self.lang, what=what,
+                                  k=int(res.complete.sum()), sec=f"{res.seconds:.1f}")
             self._bar.bar_style = "warning"
         else:
-            self._info.value = (f"{what} in {res.seconds:.2f} s{note} · mean activation "
-                                f"{float(np.mean(res.activation)) if len(res) else 0:.4g}")
+            mean = float(np.mean(res.activation)) if len(res) else 0.0
+            self._info.value = tr("fm_done", self.lang, what=what, sec=f"{res.seconds:.2f}",
+                                  note=note, m=f"{mean:.4g}")
             self.progress = 1.0
             self._bar.value = 1.0
             self._bar.bar_style = "success"

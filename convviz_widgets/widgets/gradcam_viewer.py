@@ -459,12 +459,12 @@ class GradCAMViewer(ControlState, w.VBox):
 
         control.observe(on_change, "value")
 
-    def _show_error(self, exc: BaseException | None, note: str = "The previous view is kept.") \
-            -> None:
+    def _show_error(self, exc: BaseException | None, note: str | None = None) -> None:
         if exc is None:
             self._status.value = ""
             return
         msg = html.escape(f"{type(exc).__name__}: {exc}")
+        note = tr("gc_kept", self.lang) if note is None else note
         self._status.value = (f"<div class='convviz-error' style='color:#b00020'>⚠ {msg}<br>"
                               f"<small>{html.escape(note)}</small></div>")
 
@@ -686,10 +686,10 @@ class GradCAMViewer(ControlState, w.VBox):
         if r.probability is not None:
             parts.append(f"p = {r.probability:.1%}")
         if np.isfinite(r.score):
-            parts.append(f"score {r.score:.3g}")
+            parts.append(tr("gc_score", self.lang, v=f"{r.score:.3g}"))
         parts.append(f"{cam_methods().get(r.method, r.method)} @ {r.layer}")
         if top is not None and len(top.indices):
-            parts.append(f"says: {self._class_name(int(top.indices[0]))}")
+            parts.append(tr("gc_says", self.lang, c=self._class_name(int(top.indices[0]))))
         text = " · ".join(parts)
         if r.flag:
             text += f" — {r.reason}"
@@ -761,7 +761,7 @@ class GradCAMViewer(ControlState, w.VBox):
             except CAMCancelled:
                 if ticket_.current:
                     self._revert(reverts)
-                    self._show_note("Cancelled; the previous view is kept.")
+                    self._show_note(tr("gc_cancelled", self.lang))
                 return
             except Exception as exc:  # noqa: BLE001 - shown in the widget
                 if ticket_.current:
