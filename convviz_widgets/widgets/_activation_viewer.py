@@ -148,10 +148,7 @@ class ActivationViewer(LayerViewer):
         self._upload = w.FileUpload(accept="image/*", multiple=False, description="Upload",
                                     layout=w.Layout(width="110px"))
         self._upload.observe(self._on_upload, "value")
-        self._layer_dd = w.Dropdown(options=[(self._label(i), i.path) for i in infos],
-                                    description="layer", layout=w.Layout(width="460px"))
-        self._slider = w.IntSlider(min=0, max=0, description="channel", continuous_update=True,
-                                   layout=w.Layout(width="420px"))
+        self._make_layer_controls(infos, "channel")
         self._cmap_dd = w.Dropdown(options=list(SEQUENTIAL_COLORMAPS), description="colormap",
                                    style={"description_width": "initial"},
                                    layout=w.Layout(width="220px"))
@@ -576,13 +573,8 @@ class ActivationViewer(LayerViewer):
             if tuple(self._image_dd.options) != options:
                 self._image_dd.options = options
             self._image_dd.value = self.image_index
-            if self.layer in self._layers:
-                n = self._count()
-                self._layer_dd.value = self.layer
-                if self._slider.max < n - 1:
-                    self._slider.max = n - 1
-                self._slider.value = min(self.filter_index, n - 1)
-                self._slider.max = n - 1
+            n = self._sync_layer_controls()
+            if n is not None:
                 pages = self._pages()
                 options = tuple((f"channels {k * PAGE_SIZE}–{min(n, (k + 1) * PAGE_SIZE) - 1}", k)
                                 for k in range(pages))

@@ -71,6 +71,15 @@ class ControlState:
             self._suppress -= 1
 
 
+def set_slider(control, value, top: int) -> None:
+    """Set a (range) slider's ``value`` and ``max``. Order matters: ipywidgets clamps the value
+    to the current max, so the max is raised first and lowered last."""
+    if control.max < top:
+        control.max = top
+    control.value = value
+    control.max = top
+
+
 class LayerViewer(ControlState, w.VBox):
     """Base of the viewers: a model, a chosen layer and a chosen filter/channel.
 
@@ -154,6 +163,26 @@ class LayerViewer(ControlState, w.VBox):
         return value
 
     # -- controls ---------------------------------------------------------------------------
+    def _make_layer_controls(self, infos, slider_label: str, layer_width: int = 460,
+                             slider_width: int = 420) -> None:
+        """The layer menu (``_layer_dd``) and the filter/channel slider (``_slider``)."""
+        self._layer_dd = w.Dropdown(options=[(self._label(i), i.path) for i in infos],
+                                    description="layer",
+                                    layout=w.Layout(width=f"{layer_width}px"))
+        self._slider = w.IntSlider(min=0, max=0, description=slider_label,
+                                   continuous_update=True,
+                                   layout=w.Layout(width=f"{slider_width}px"))
+
+    def _sync_layer_controls(self) -> int | None:
+        """Put the layer menu and slider on the traits (inside ``_quiet()``); return the layer's
+        channel count, or None while the layer is not one this view shows."""
+        if self.layer not in self._layers:
+            return None
+        n = self._count()
+        self._layer_dd.value = self.layer
+        set_slider(self._slider, min(self.filter_index, n - 1), n - 1)
+        return n
+
     def _bind(self, control: w.ValueWidget, trait: str) -> None:
         """User moves ``control`` -> set ``trait``; a failure is shown and the control reset."""
 
@@ -173,9 +202,11 @@ class LayerViewer(ControlState, w.VBox):
         if exc is None:
             self._status.value = ""
             return
+        from ._i18n import tr
+
         msg = html.escape(f"{type(exc).__name__}: {exc}")
         self._status.value = (f"<div class='convviz-error' style='color:#b00020'>⚠ {msg}<br>"
-                              "<small>The previous view is kept.</small></div>")
+                              f"<small>{html.escape(tr('view_kept', self.lang))}</small></div>")
 
     # -- transactional updates --------------------------------------------------------------
     def _transaction(self, what: str, reverts: dict, prepare, apply) -> None:

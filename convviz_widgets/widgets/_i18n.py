@@ -105,7 +105,7 @@ _TABLE: dict[str, tuple[str, str]] = {
     "fm_from_cache": (" ({k} de la caché)", " ({k} do cache)"),
     "gc_score": ("puntuación {v}", "pontuação {v}"),
     "gc_says": ("dice: {c}", "diz: {c}"),
-    "gc_kept": ("Se mantiene la vista anterior.", "A vista anterior é mantida."),
+    "view_kept": ("Se mantiene la vista anterior.", "A vista anterior é mantida."),
     "gc_cancelled": ("Cancelado; se mantiene la vista anterior.",
                      "Cancelado; a vista anterior é mantida."),
     "fm_click_tile": ("Clic en un mosaico para elegir su filtro.",
@@ -162,7 +162,7 @@ _EN = {
     "fm_from_cache": " ({k} from cache)",
     "gc_score": "score {v}",
     "gc_says": "says: {c}",
-    "gc_kept": "The previous view is kept.",
+    "view_kept": "The previous view is kept.",
     "gc_cancelled": "Cancelled; the previous view is kept.",
     "gc_head": "<b>Grad-CAM</b> <small>which regions drove the score? Click a prediction to "
                "explain it; opacity and colormap act in the browser.</small>",

@@ -95,11 +95,7 @@ class KernelViewer(LayerViewer):
         self._layers = {i.path: i for i in infos}
         self._weights: OrderedDict[str, _LayerWeights] = OrderedDict()
 
-        self._layer_dd = w.Dropdown(
-            options=[(self._label(i), i.path) for i in infos], description="layer",
-            layout=w.Layout(width="460px"))
-        self._slider = w.IntSlider(min=0, max=0, description="filter", continuous_update=True,
-                                   layout=w.Layout(width="420px"))
+        self._make_layer_controls(infos, "filter")
         # "initial": the label keeps its full width in every language ("mapa de color").
         self._cmap_dd = w.Dropdown(options=list(DIVERGING_COLORMAPS), description="colormap",
                                    style={"description_width": "initial"},
@@ -226,14 +222,7 @@ class KernelViewer(LayerViewer):
 
     def _sync_controls(self) -> None:
         with self._quiet():
-            if self.layer in self._layers:
-                n = self._count()
-                self._layer_dd.value = self.layer
-                # Order matters: never let max drop below the current value (ipywidgets clamps).
-                if self._slider.max < n - 1:
-                    self._slider.max = n - 1
-                self._slider.value = min(self.filter_index, n - 1)
-                self._slider.max = n - 1
+            self._sync_layer_controls()
             if self.colormap not in self._cmap_dd.options:
                 self._cmap_dd.options = list(self._cmap_dd.options) + [self.colormap]
             self._cmap_dd.value = self.colormap

@@ -9,7 +9,7 @@ import numpy as np
 import traitlets
 
 from ._activation_viewer import ActivationViewer
-from ._base import enable_colab_widgets
+from ._base import enable_colab_widgets, set_slider
 from ._i18n import check_lang, tr, translate_tree
 from ._kernel_viewer import KernelViewer
 from .filter_maximizer import FilterMaximizer
@@ -221,10 +221,8 @@ class Explorer(w.VBox):
         self._guard += 1
         try:
             self._layer_dd.value = path
-            self._slider.max = max(self._slider.max, n - 1)
             f = min(self.filter_index, n - 1)
-            self._slider.value = f
-            self._slider.max = n - 1
+            set_slider(self._slider, f, n - 1)
         finally:
             self._guard -= 1
         for view in (self.kernels, self.activations, self.patterns, self.gradcam):

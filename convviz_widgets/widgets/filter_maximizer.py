@@ -20,7 +20,7 @@ import ipywidgets as w
 import numpy as np
 import traitlets
 
-from ._base import LayerViewer
+from ._base import LayerViewer, set_slider
 from ._i18n import tr
 from ._pixels import quantize
 from ._raster import RasterView
@@ -198,10 +198,7 @@ class FilterMaximizer(LayerViewer):
         self._layers = {i.path: i for i in infos}
 
         # ---- controls
-        self._layer_dd = w.Dropdown(options=[(self._label(i), i.path) for i in infos],
-                                    description="layer", layout=w.Layout(width="420px"))
-        self._slider = w.IntSlider(min=0, max=0, description="filter",
-                                   layout=w.Layout(width="400px"))
+        self._make_layer_controls(infos, "filter", layer_width=420, slider_width=400)
         self._mode_tb = w.ToggleButtons(options=[(tr("one filter", self.lang), "filter"),
                                                  (tr("gallery", self.lang), "gallery")],
                                         style={"button_width": "100px"})
@@ -322,17 +319,9 @@ class FilterMaximizer(LayerViewer):
 
     def _sync_controls(self) -> None:
         with self._quiet():
-            if self.layer in self._layers:
-                n = self._count()
-                self._layer_dd.value = self.layer
-                if self._slider.max < n - 1:
-                    self._slider.max = n - 1
-                self._slider.value = min(self.filter_index, n - 1)
-                self._slider.max = n - 1
-                if self._range.max < n - 1:
-                    self._range.max = n - 1
-                self._range.value = tuple(self.gallery_range)
-                self._range.max = n - 1
+            n = self._sync_layer_controls()
+            if n is not None:
+                set_slider(self._range, tuple(self.gallery_range), n - 1)
             self._mode_tb.value = self.mode
             self._method_dd.value = self.method
             self._steps_box.value = int(self.steps)

@@ -464,7 +464,7 @@ class GradCAMViewer(ControlState, w.VBox):
             self._status.value = ""
             return
         msg = html.escape(f"{type(exc).__name__}: {exc}")
-        note = tr("gc_kept", self.lang) if note is None else note
+        note = tr("view_kept", self.lang) if note is None else note
         self._status.value = (f"<div class='convviz-error' style='color:#b00020'>⚠ {msg}<br>"
                               f"<small>{html.escape(note)}</small></div>")
 
