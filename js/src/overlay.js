@@ -10,8 +10,9 @@
 //
 // Hovering shows the heatmap value under the pointer, read from the same uint8 buffer.
 
-import { asBytes } from "./lib/bytes.js";
-import { ensureStyle } from "./lib/style.js";
+import { asBytes, asLut } from "./lib/bytes.js";
+import { make } from "./lib/dom.js";
+import { ensureStyle, injectStyle } from "./lib/style.js";
 
 const CSS = `
 .convviz-overlay { display: inline-flex; flex-direction: column; gap: 4px; margin: 2px 8px 6px 0;
@@ -36,11 +37,7 @@ const GROUP_EVENT = "convviz-overlay-look";
 
 function ensureOverlayStyle() {
   ensureStyle();
-  if (typeof document === "undefined" || document.getElementById("convviz-overlay-style")) return;
-  const style = document.createElement("style");
-  style.id = "convviz-overlay-style";
-  style.textContent = CSS;
-  document.head.appendChild(style);
+  injectStyle("convviz-overlay-style", CSS);
 }
 
 /** [h, w] of a shape trait, or null when it does not match the payload length. */
@@ -51,50 +48,24 @@ function dims(shape, bytes, channels) {
   return [h, w];
 }
 
-/** Grey ramp for a missing LUT, so a half-initialised model never throws. */
-function greyLut() {
-  const lut = new Uint8Array(768);
-  for (let i = 0; i < 256; i++) lut[3 * i] = lut[3 * i + 1] = lut[3 * i + 2] = i;
-  return lut;
-}
-
 function render({ model, el }) {
   ensureOverlayStyle();
-  const root = document.createElement("div");
-  root.className = "convviz-overlay";
-  const title = document.createElement("div");
-  title.className = "cv-title";
-  const stack = document.createElement("div");
-  stack.className = "cv-stack";
-  const base = document.createElement("canvas");
-  base.className = "cv-image";
-  const heat = document.createElement("canvas");
-  heat.className = "cv-heat";
+  const root = make("div", "convviz-overlay");
+  const title = make("div", "cv-title");
+  const stack = make("div", "cv-stack");
+  const base = make("canvas", "cv-image");
+  const heat = make("canvas", "cv-heat");
   stack.append(base, heat);
 
-  const controls = document.createElement("div");
-  controls.className = "cv-controls";
-  const opLabel = document.createElement("label");
-  opLabel.textContent = "opacity ";
-  const slider = document.createElement("input");
-  slider.type = "range";
-  slider.min = "0";
-  slider.max = "100";
-  slider.step = "1";
-  slider.className = "cv-opacity";
+  const controls = make("div", "cv-controls");
+  const opLabel = make("label", "", { textContent: "opacity " });
+  const slider = make("input", "cv-opacity", { type: "range", min: "0", max: "100", step: "1" });
   opLabel.appendChild(slider);
-  const select = document.createElement("select");
-  select.className = "cv-colormap";
+  const select = make("select", "cv-colormap");
   controls.append(opLabel, select);
-  const bar = document.createElement("canvas");
-  bar.className = "cv-colorbar";
-  bar.width = 256;
-  bar.height = 1;
-  const info = document.createElement("div");
-  info.className = "cv-info";
-  info.textContent = " ";
-  const caption = document.createElement("div");
-  caption.className = "cv-caption";
+  const bar = make("canvas", "cv-colorbar", { width: 256, height: 1 });
+  const info = make("div", "cv-info", { textContent: " " });
+  const caption = make("div", "cv-caption");
   root.append(title, stack, controls, bar, info, caption);
   // Arrow keys on the slider belong to the slider, not to JupyterLab's notebook shortcuts
   // (Lumino honours this attribute, as ipywidgets' own controls do).
@@ -116,7 +87,7 @@ function render({ model, el }) {
     const names = model.get("colormaps") || [];
     const all = asBytes(model.get("luts"));
     const k = names.indexOf(name);
-    if (k < 0 || all.length < (k + 1) * 768) return greyLut();
+    if (k < 0 || all.length < (k + 1) * 768) return asLut(null); // grey ramp: never throws
     return all.subarray(k * 768, (k + 1) * 768);
   }
 

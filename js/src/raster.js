@@ -10,6 +10,7 @@
 // row-major, tiles laid out `columns` per row with `gap` display pixels between them.
 
 import { asBytes, asLut } from "./lib/bytes.js";
+import { make } from "./lib/dom.js";
 import { ensureStyle } from "./lib/style.js";
 
 const SYNCED = [
@@ -126,28 +127,18 @@ function drawOutline(ctx, x, y, w, h) {
 
 function render({ model, el }) {
   ensureStyle();
-  const root = document.createElement("div");
-  root.className = "convviz-raster";
-  const title = document.createElement("div");
-  title.className = "cv-title";
-  const scroll = document.createElement("div");
-  scroll.className = "cv-scroll";
-  const canvas = document.createElement("canvas");
-  canvas.className = "cv-main";
+  const root = make("div", "convviz-raster");
+  const title = make("div", "cv-title");
+  const scroll = make("div", "cv-scroll");
+  const canvas = make("canvas", "cv-main");
   scroll.appendChild(canvas);
-  const bar = document.createElement("div");
-  bar.className = "cv-colorbar";
-  const barLo = document.createElement("span");
-  const barCanvas = document.createElement("canvas");
-  barCanvas.width = 256;
-  barCanvas.height = 1;
-  const barHi = document.createElement("span");
+  const bar = make("div", "cv-colorbar");
+  const barLo = make("span");
+  const barCanvas = make("canvas", "", { width: 256, height: 1 });
+  const barHi = make("span");
   bar.append(barLo, barCanvas, barHi);
-  const info = document.createElement("div");
-  info.className = "cv-info";
-  info.textContent = " ";
-  const caption = document.createElement("div");
-  caption.className = "cv-caption";
+  const info = make("div", "cv-info", { textContent: " " });
+  const caption = make("div", "cv-caption");
   root.append(title, scroll, bar, info, caption);
   el.appendChild(root);
 

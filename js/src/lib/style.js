@@ -15,10 +15,15 @@ const CSS = `
 .convviz-raster .cv-caption { color: var(--jp-ui-font-color2, #555); max-width: 640px; }
 `;
 
-export function ensureStyle() {
-  if (typeof document === "undefined" || document.getElementById("convviz-style")) return;
+/** Add a `<style id=...>` with `css` to the document once (no-op outside a browser). */
+export function injectStyle(id, css) {
+  if (typeof document === "undefined" || document.getElementById(id)) return;
   const style = document.createElement("style");
-  style.id = "convviz-style";
-  style.textContent = CSS;
+  style.id = id;
+  style.textContent = css;
   document.head.appendChild(style);
+}
+
+export function ensureStyle() {
+  injectStyle("convviz-style", CSS);
 }
