@@ -11,6 +11,7 @@
 // Hovering shows the heatmap value under the pointer, read from the same uint8 buffer.
 
 import { asBytes, asLut } from "./lib/bytes.js";
+import { drawLutStrip } from "./lib/canvas.js";
 import { make } from "./lib/dom.js";
 import { ensureStyle, injectStyle } from "./lib/style.js";
 
@@ -175,15 +176,7 @@ function render({ model, el }) {
     }
     heat.getContext("2d").putImageData(img, 0, 0);
     if (base.width <= 1) sizeCanvases(h, w);
-    const bctx = bar.getContext("2d");
-    const strip = new ImageData(256, 1);
-    for (let i = 0; i < 256; i++) {
-      strip.data[4 * i] = lut[3 * i];
-      strip.data[4 * i + 1] = lut[3 * i + 1];
-      strip.data[4 * i + 2] = lut[3 * i + 2];
-      strip.data[4 * i + 3] = 255;
-    }
-    bctx.putImageData(strip, 0, 0);
+    drawLutStrip(bar, lut);
     heatDraws += 1;
     // Exposed for the browser tests ("did the pixels change, and with what look").
     root.dataset.heatDraws = String(heatDraws);

@@ -10,6 +10,7 @@
 // row-major, tiles laid out `columns` per row with `gap` display pixels between them.
 
 import { asBytes, asLut } from "./lib/bytes.js";
+import { drawLutStrip } from "./lib/canvas.js";
 import { make } from "./lib/dom.js";
 import { ensureStyle } from "./lib/style.js";
 
@@ -204,15 +205,7 @@ function render({ model, el }) {
       drawOutline(ctx, x, y, L.tileW, L.tileH);
     }
     if (model.get("colorbar") && L.c === 1) {
-      const bctx = barCanvas.getContext("2d");
-      const strip = new ImageData(256, 1);
-      for (let i = 0; i < 256; i++) {
-        strip.data[4 * i] = lut[3 * i];
-        strip.data[4 * i + 1] = lut[3 * i + 1];
-        strip.data[4 * i + 2] = lut[3 * i + 2];
-        strip.data[4 * i + 3] = 255;
-      }
-      bctx.putImageData(strip, 0, 0);
+      drawLutStrip(barCanvas, lut);
       barLo.textContent = formatValue(model.get("vmin"));
       barHi.textContent = formatValue(model.get("vmax"));
       bar.style.display = "";
