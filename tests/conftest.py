@@ -152,3 +152,16 @@ def input_hw(model):
 def random_images(model, n=2, seed=0):
     h, w, c = input_hw(model)
     return np.random.default_rng(seed).random((n, h, w, c)).astype(np.float32)
+
+
+# Test modules that exercise compute/ (TensorFlow kernels and gradients) without a browser or a
+# notebook server. CI runs them a second time with TensorFlow's default oneDNN setting, so the code
+# paths of both kinds of CPU are tested on every run (the first pass has oneDNN off).
+COMPUTE_MODULES = {"test_model_access", "test_kernels_activations", "test_gradcam",
+                   "test_maximize", "test_model_zoo", "test_robustness", "test_properties"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.module.__name__.rsplit(".", 1)[-1] in COMPUTE_MODULES:
+            item.add_marker(pytest.mark.compute)
