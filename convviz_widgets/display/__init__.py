@@ -1,0 +1,19 @@
+"""Display rules, in numpy only: colour tables, value scaling, tile mosaics, image conversion.
+
+One module per rule, shared by the widgets (which turn the result into bytes for the browser)
+and :mod:`convviz_widgets.plotting` (which hands it to matplotlib), so a static handout figure
+and the live view of the same data are the same pixels. Nothing here touches a model or a
+widget library; matplotlib is imported lazily, only for its colour tables.
+"""
+
+from .colormaps import DIVERGING_COLORMAPS, SEQUENTIAL_COLORMAPS, apply_lut, lut, lut_bytes
+from .mosaic import grid_columns, mosaic, tile_origin
+from .scaling import (SCALES, Scaled, quantize, scale_tiles, stretch_tiles, symmetric_limit,
+                      tile_limits)
+from .images import as_display_rgb, to_u8
+
+__all__ = [
+    "DIVERGING_COLORMAPS", "SCALES", "SEQUENTIAL_COLORMAPS", "Scaled", "apply_lut",
+    "as_display_rgb", "grid_columns", "lut", "lut_bytes", "mosaic", "quantize", "scale_tiles",
+    "stretch_tiles", "symmetric_limit", "tile_limits", "tile_origin", "to_u8",
+]
