@@ -1,5 +1,8 @@
 """Static matplotlib figures of the same views as the widgets, for handouts, PDFs and docs.
 
+Scales, colour tables and mosaics come from :mod:`convviz_widgets.display`, the module the widgets
+use too, so a figure shows the pixels the live view shows.
+
 Every function calls :mod:`convviz_widgets.compute` (never the model directly) and returns a
 :class:`matplotlib.figure.Figure` without showing it. Large grids are drawn as one mosaic image
 instead of one axes per tile: 512 axes take matplotlib seconds, one image takes milliseconds.
@@ -7,57 +10,54 @@ instead of one axes per tile: 512 axes take matplotlib seconds, one image takes 
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
 
-from . import compute
-
-
-def mosaic(tiles: np.ndarray, cols: int, pad: int = 1, fill: float = np.nan) -> np.ndarray:
-    """Arrange ``(n, h, w)`` or ``(n, h, w, 3)`` tiles in a grid ``cols`` wide.
-
-    Unused cells and the ``pad`` pixels between tiles hold ``fill`` (NaN draws as blank with
-    ``imshow``), so a partial last row stays visibly empty.
-
-    Examples
-    --------
-    >>> mosaic(np.ones((5, 2, 3)), cols=4).shape
-    (5, 15)
-    """
-    n, h, w = tiles.shape[:3]
-    cols = max(1, min(cols, n))
-    rows = -(-n // cols)
-    extra = tiles.shape[3:]
-    out = np.full((rows * (h + pad) - pad, cols * (w + pad) - pad) + extra, fill, np.float32)
-    for k in range(n):
-        r, c = divmod(k, cols)
-        out[r * (h + pad):r * (h + pad) + h, c * (w + pad):c * (w + pad) + w] = tiles[k]
-    return out
-
-
-def _cell_origin(k: int, cols: int, h: int, w: int, pad: int = 1) -> tuple[int, int]:
-    r, c = divmod(k, cols)
-    return r * (h + pad), c * (w + pad)
+from . import compute, display
 
 
 def _figure(width: float, height: float) -> Figure:
     return Figure(figsize=(max(width, 2.0), max(height, 1.5)), layout="constrained")
 
 
-def _symmetric(limit: float) -> tuple[float, float]:
-    limit = float(limit) if limit > 0 else 1.0
-    return -limit, limit
+#: The activation grid's older names for two scales.
+_NORMALIZE_ALIASES = {"channel": "per_slice", "layer": "shared"}
+
+
+def _show_tiles(fig, ax, tiles: np.ndarray, cols: int, scale: str, cmap: str, *, vmin=None,
+                vmax=None, flat: float = 0.0, label: str = "value"):
+    """Draw ``(n, h, w)`` tiles as one mosaic on a named scale (see :mod:`.display.scaling`).
+
+    On a scale that is one range for all tiles (symmetric, shared, raw) the image holds the
+    values themselves and the colour bar is in their units; on a per-tile scale it holds each
+    tile's values mapped to [0, 1] and the colour bar says so.
+    """
+    scaled = display.scale_tiles(tiles, scale, vmin=vmin, vmax=vmax, flat=flat)
+    if scaled.shared and scale != "standardize":
+        img = display.mosaic(tiles, cols)
+        lo, hi = float(scaled.lo[0]), float(scaled.hi[0])
+        if hi <= lo:  # a constant group: any non-empty range draws it in one colour
+            lo, hi = lo - 1.0, hi + 1.0
+    else:
+        img, lo, hi = display.mosaic(scaled.values, cols), 0.0, 1.0
+    im = ax.imshow(img, cmap=cmap, vmin=lo, vmax=hi, interpolation="nearest")
+    bar = fig.colorbar(im, ax=ax, shrink=0.8)
+    bar.set_label(f"{label} — {scaled.label()}", fontsize=7)
+    return im, scaled
 
 
 def plot_filter_slices(model, layer, filter_index: int, *, cols: int = 16, cmap: str = "RdBu_r",
-                       shared_scale: str = "filter") -> Figure:
-    """One filter's input-channel slices, all on one shared colour scale.
+                       scale: str = "symmetric", shared_scale: str = "filter", vmin=None,
+                       vmax=None) -> Figure:
+    """One filter's input-channel slices in a grid, on a named scale.
 
     The lesson's ``plot_conv_weight``: a ``(kh, kw)`` slice for every input channel the filter
-    reads, in a grid, unused cells blank. The colour scale is symmetric around zero so the sign of
-    a weight is visible (red positive, blue negative with the default map).
+    reads, unused cells blank. The default scale is symmetric around zero so the sign of a weight
+    is visible (red positive, blue negative with the default map); the handouts' own scales are
+    ``scale="shared"`` (the filter's [min, max], with ``cmap="gray"``: the 000 handout) and
+    ``scale="per_slice"`` (each slice normalised on its own: the 001 handout).
 
     Parameters
     ----------
@@ -68,42 +68,55 @@ def plot_filter_slices(model, layer, filter_index: int, *, cols: int = 16, cmap:
     cols : int
         Grid width.
     cmap : str
-        A diverging matplotlib colormap.
+        A matplotlib colormap (diverging for the symmetric scale).
+    scale : str
+        ``"symmetric"``, ``"shared"``, ``"per_slice"``, ``"standardize"`` or ``"raw"`` (see
+        :mod:`convviz_widgets.display.scaling`).
     shared_scale : {"filter", "layer"}
-        Scale limits from this filter's weights or from the whole layer's (to compare filters).
+        For the symmetric and shared scales: limits from this filter's weights, or from the whole
+        layer's (to compare filters).
+    vmin, vmax : float, optional
+        Fix the limits (``vmax`` alone is the symmetric half-width).
 
     Examples
     --------
     >>> import convviz_widgets as cv
     >>> fig = cv.plotting.plot_filter_slices(cv.demo_model(), "block1_conv2", 0)  # doctest: +SKIP
+    >>> fig = cv.plotting.plot_filter_slices(cv.demo_model(), "block1_conv2", 0,
+    ...                                      scale="per_slice", cmap="gray")    # doctest: +SKIP
     """
+    if shared_scale not in ("filter", "layer"):
+        raise ValueError(f"shared_scale must be 'filter' or 'layer', not {shared_scale!r}.")
     info = compute.resolve_layer(model, layer)
     w = compute.kernels(model, layer)
     idx = int(compute._model_access.check_filters(info, filter_index, w.shape[-1])[0])
     f = w[..., idx]  # (kh, kw, cin)
-    tiles = np.moveaxis(f, -1, 0)  # (cin, kh, kw)
-    limit = np.abs(f).max() if shared_scale == "filter" else np.abs(w).max()
-    vmin, vmax = _symmetric(limit)
+    tiles = np.moveaxis(f, -1, 0)  # (kh, kw, cin) -> (cin, kh, kw)
+    if shared_scale == "layer" and vmin is None and vmax is None:
+        if scale == "symmetric":
+            vmax = float(np.abs(w).max())
+        elif scale == "shared":
+            vmin, vmax = float(w.min()), float(w.max())
     cols = min(cols, tiles.shape[0])
-    img = mosaic(tiles, cols)
-    fig = _figure(0.45 * cols + 1.2, 0.45 * (-(-tiles.shape[0] // cols)) + 0.6)
+    fig = _figure(0.45 * cols + 1.6, 0.45 * (-(-tiles.shape[0] // cols)) + 0.6)
     ax = fig.add_subplot()
-    im = ax.imshow(img, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
+    _show_tiles(fig, ax, tiles, cols, scale, cmap, vmin=vmin, vmax=vmax, flat=0.5,
+                label="weight")
     ax.set_axis_off()
     stats = compute.stats_of_kernel(w)
     dead = " — DEAD (all weights ~0)" if stats.dead[idx] else ""
     ax.set_title(f"{info.path} filter {idx}: {tiles.shape[0]} input channels, "
                  f"{w.shape[0]}×{w.shape[1]}, norm {stats.norms[idx]:.3g}{dead}", fontsize=9)
-    fig.colorbar(im, ax=ax, shrink=0.8, label="weight")
     return fig
 
 
 def plot_kernel_matrix(model, layer, *, max_filters: int = 32, max_channels: int = 32,
-                       cmap: str = "RdBu_r") -> Figure:
+                       cmap: str = "RdBu_r", scale: str = "symmetric") -> Figure:
     """The filters × input-channels matrix of a layer's kernels, dead filters marked.
 
-    Row ``f`` shows filter ``f``'s slices for input channels ``0 .. max_channels-1`` on one scale
-    for the whole layer. Dead filters (all weights ~0) get a red frame and label.
+    Row ``f`` shows filter ``f``'s slices for input channels ``0 .. max_channels-1``; by default
+    on one symmetric scale for the whole layer (``scale`` takes the names of
+    :func:`plot_filter_slices`). Dead filters (all weights ~0) get a red frame.
 
     Examples
     --------
@@ -116,15 +129,16 @@ def plot_kernel_matrix(model, layer, *, max_filters: int = 32, max_channels: int
     nf, nc = min(cout, max_filters), min(cin, max_channels)
     # (kh, kw, cin, cout) -> (nf, nc, kh, kw): row-major tiles, one row per filter
     tiles = np.transpose(w[:, :, :nc, :nf], (3, 2, 0, 1)).reshape(nf * nc, kh, kw)
-    img = mosaic(tiles, nc)
-    vmin, vmax = _symmetric(np.abs(w).max())
-    fig = _figure(0.3 * nc + 1.5, 0.3 * nf + 0.8)
+    limit = {"vmax": float(np.abs(w).max())} if scale == "symmetric" else \
+        {"vmin": float(w.min()), "vmax": float(w.max())} if scale == "shared" else {}
+    fig = _figure(0.3 * nc + 1.9, 0.3 * nf + 0.8)
     ax = fig.add_subplot()
-    im = ax.imshow(img, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
+    _show_tiles(fig, ax, tiles, nc, scale, cmap, flat=0.5, label="weight", **limit)
+    img_width = nc * (kw + 1) - 1
     stats = compute.stats_of_kernel(w)
     for f in np.flatnonzero(stats.dead[:nf]):
-        y, _ = _cell_origin(int(f) * nc, nc, kh, kw)
-        ax.add_patch(_rect((-0.5, y - 0.5), img.shape[1], kh, "red"))
+        y, _ = display.tile_origin(int(f) * nc, nc, kh, kw)
+        ax.add_patch(_rect((-0.5, y - 0.5), img_width, kh, "red"))
     ax.set_xticks([])
     ax.set_yticks([(kh + 1) * f + (kh - 1) / 2 for f in range(nf)], [str(f) for f in range(nf)],
                   fontsize=6)
@@ -133,7 +147,6 @@ def plot_kernel_matrix(model, layer, *, max_filters: int = 32, max_channels: int
     ax.set_title(f"{info.path}: {cout} filters × {cin} channels"
                  f"{' (first shown)' if nf < cout or nc < cin else ''}; "
                  f"dead filters {int(stats.dead.sum())} ({stats.dead_fraction:.0%})", fontsize=9)
-    fig.colorbar(im, ax=ax, shrink=0.8, label="weight")
     return fig
 
 
@@ -165,7 +178,7 @@ def plot_rgb_filters(model, layer, *, cols: int = 16) -> Figure:
     """
     info = compute.resolve_layer(model, layer)
     tiles = rgb_filters(compute.kernels(model, layer))
-    img = mosaic(tiles, cols, fill=1.0)
+    img = display.mosaic(tiles, cols, fill=1.0)
     rows = -(-tiles.shape[0] // cols)
     fig = _figure(0.5 * min(cols, len(tiles)) + 0.4, 0.5 * rows + 0.5)
     ax = fig.add_subplot()
@@ -178,26 +191,37 @@ def plot_rgb_filters(model, layer, *, cols: int = 16) -> Figure:
 def normalize_channels(a: np.ndarray, mode: str = "channel") -> np.ndarray:
     """Scale ``(h, w, c)`` feature maps to [0, 1] per channel or over the whole layer.
 
-    Blank channels (≤ 0 everywhere) map to 0 rather than being stretched from noise.
+    ``mode`` is ``"channel"`` (each channel its own [min, max]), ``"layer"`` (one range), or any
+    scale of :mod:`convviz_widgets.display.scaling` (e.g. ``"standardize"``, the Chollet
+    lessons' display). A constant channel (blank: ≤ 0 everywhere) maps to 0 rather than being
+    stretched from noise.
 
     Examples
     --------
-    >>> normalize_channels(np.arange(8.0).reshape(2, 2, 2)).max()
+    >>> float(normalize_channels(np.arange(8.0).reshape(2, 2, 2)).max())
     1.0
     """
-    if mode not in ("channel", "layer"):
-        raise ValueError(f"normalisation must be 'channel' or 'layer', not {mode!r}.")
-    axes = (0, 1) if mode == "channel" else None
-    lo = a.min(axis=axes, keepdims=mode == "channel")
-    hi = a.max(axis=axes, keepdims=mode == "channel")
-    span = np.where(hi - lo > 0, hi - lo, 1.0)
-    return np.clip((a - lo) / span, 0, 1).astype(np.float32)
+    scale = _scale_name(mode)
+    tiles = np.moveaxis(np.asarray(a, np.float32), -1, 0)  # (h, w, c) -> (c, h, w)
+    return np.moveaxis(display.scale_tiles(tiles, scale).values, 0, -1)
+
+
+def _scale_name(mode: str) -> str:
+    scale = _NORMALIZE_ALIASES.get(mode, mode)
+    if scale not in display.SCALES:
+        raise ValueError(f"normalisation must be 'channel', 'layer' or one of "
+                         f"{list(display.SCALES)}, not {mode!r}.")
+    return scale
 
 
 def plot_activation_grid(model, image, layer, *, cols: int = 16, normalize: str = "channel",
                          cmap: str = "viridis", max_channels: int | None = None,
                          preprocess: Callable | None = None) -> Figure:
     """Every channel of a layer's feature maps for one image, blank channels crossed out.
+
+    ``normalize``: ``"channel"`` (each channel on its own range), ``"layer"`` (one range for
+    the layer, so channels compare), or a scale name such as ``"standardize"`` (the Chollet
+    lessons' ``(v - mean)/std × 64 + 128``, with ``cmap="viridis"``).
 
     Examples
     --------
@@ -206,21 +230,25 @@ def plot_activation_grid(model, image, layer, *, cols: int = 16, normalize: str 
     >>> fig = cv.plotting.plot_activation_grid(cv.demo_model(), scenes.images[0],
     ...                                        "block2_conv1")                   # doctest: +SKIP
     """
+    scale = _scale_name(normalize)
     acts = compute.activations(model, image, layer, preprocess=preprocess)
     path = next(iter(acts))
     a = acts[path][0]  # (h, w, c)
     stats = acts.stats(path)
     c = a.shape[-1] if max_channels is None else min(max_channels, a.shape[-1])
-    tiles = np.moveaxis(normalize_channels(a, normalize)[..., :c], -1, 0)  # (c, h, w)
+    tiles = np.moveaxis(a[..., :c], -1, 0)  # (h, w, c) -> (c, h, w)
     cols = min(cols, c)
-    img = mosaic(tiles, cols)
     rows = -(-c // cols)
     h, w = a.shape[:2]
-    fig = _figure(0.7 * cols + 0.4, 0.7 * rows * h / w + 0.6)
+    fig = _figure(0.7 * cols + 1.0, 0.7 * rows * h / w + 0.6)
     ax = fig.add_subplot()
-    ax.imshow(img, cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
+    # The grid always shows [0, 1] of its scale: the layer range is data-dependent per image.
+    scaled = display.scale_tiles(tiles, scale)
+    im = ax.imshow(display.mosaic(scaled.values, cols), cmap=cmap, vmin=0, vmax=1,
+                   interpolation="nearest")
+    fig.colorbar(im, ax=ax, shrink=0.8).set_label(f"activation — {scaled.label()}", fontsize=7)
     for k in np.flatnonzero(stats.blank[0, :c]):
-        y, x = _cell_origin(int(k), cols, h, w)
+        y, x = display.tile_origin(int(k), cols, h, w)
         ax.plot([x - 0.5, x + w - 0.5], [y - 0.5, y + h - 0.5], color="red", lw=0.8)
         ax.plot([x - 0.5, x + w - 0.5], [y + h - 0.5, y - 0.5], color="red", lw=0.8)
     ax.set_axis_off()
@@ -231,8 +259,11 @@ def plot_activation_grid(model, image, layer, *, cols: int = 16, normalize: str 
 
 
 def plot_channel(model, image, layer, channel: int, *, cmap: str = "viridis",
-                 preprocess: Callable | None = None) -> Figure:
+                 scale: str | None = None, preprocess: Callable | None = None) -> Figure:
     """One channel's feature map enlarged beside the input image, with a colour bar.
+
+    ``scale=None`` shows the values as they are (colour bar in activation units); a scale name
+    (e.g. ``"standardize"``, the Chollet lessons' display) maps them first.
 
     Examples
     --------
@@ -251,11 +282,17 @@ def plot_channel(model, image, layer, channel: int, *, cmap: str = "viridis",
     ax0.imshow(shown[..., 0] if shown.shape[-1] == 1 else shown, cmap="gray", vmin=0, vmax=1)
     ax0.set_title("input", fontsize=9)
     ax0.set_axis_off()
-    im = ax1.imshow(a, cmap=cmap, interpolation="nearest")
+    if scale is None:
+        im = ax1.imshow(a, cmap=cmap, interpolation="nearest")
+    else:
+        scaled = display.scale_tiles(a[None], _scale_name(scale))
+        im = ax1.imshow(scaled.values[0], cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
     ax1.set_title(f"{path} channel {ch}: [{a.min():.3g}, {a.max():.3g}]"
                   + (" — blank" if a.max() <= 0 else ""), fontsize=9)
     ax1.set_axis_off()
-    fig.colorbar(im, ax=ax1, shrink=0.85)
+    bar = fig.colorbar(im, ax=ax1, shrink=0.85)
+    if scale is not None:
+        bar.set_label(scaled.label(), fontsize=7)
     return fig
 
 
@@ -275,4 +312,136 @@ def plot_sparsity(model, images, *, preprocess: Callable | None = None) -> Figur
     ax.set_xticks(range(len(sp)), list(sp), rotation=60, ha="right", fontsize=7)
     ax.set_ylabel("blank channels (%)")
     ax.set_title(f"Sparsity by layer over {acts.images.shape[0]} image(s)", fontsize=9)
+    return fig
+
+
+# Filter patterns (maximisation results). A gallery is one mosaic image with text labels, not one
+# axes per tile: 256 axes take matplotlib seconds, one image milliseconds. Contrast stretching is
+# for display only; the result's images stay the exact inputs the model saw.
+
+def stretch_patterns(images: np.ndarray, stretch: bool = True) -> np.ndarray:
+    """Display copies of ``(n, H, W, C)`` patterns: ``(n, H, W, 3)`` or ``(n, H, W)`` in [0, 1].
+
+    ``stretch`` maps each tile's 0.5–99.5 percentile range onto [0, 1] (the naive recipe's
+    patterns differ from grey by a few levels; the widget does the same). Three or more channels
+    show the first three as RGB; one or two channels their mean as grey.
+
+    Examples
+    --------
+    >>> stretch_patterns(np.full((2, 4, 4, 1), 0.5)).shape
+    (2, 4, 4)
+    """
+    x = np.asarray(images, np.float32)
+    x = x[..., :3] if x.shape[-1] >= 3 else x.mean(axis=-1)
+    return display.stretch_tiles(x) if stretch else np.clip(x, 0.0, 1.0)
+
+
+def _draw(ax, tiles, cols, pad, labels: Sequence[str] | None, fontsize: float) -> None:
+    n, h, w = tiles.shape[:3]
+    grid = display.mosaic(tiles, cols, pad, fill=1.0)
+    ax.imshow(grid, cmap="gray" if grid.ndim == 2 else None, vmin=0.0, vmax=1.0,
+              interpolation="nearest")
+    ax.set_axis_off()
+    if labels:
+        for k, text in enumerate(labels):
+            r, c = divmod(k, cols)
+            ax.text(c * (w + pad) + 1, r * (h + pad) + 1, text, fontsize=fontsize, va="top",
+                    ha="left", color="white",
+                    bbox=dict(boxstyle="square,pad=0.1", fc="black", alpha=0.55, lw=0))
+
+
+def plot_maximize_gallery(result, *, columns: int | None = None, stretch: bool = True,
+                          labels: bool = True, title: str | None = None,
+                          tile_inches: float = 1.1) -> Figure:
+    """A layer's filter patterns as a tile grid.
+
+    Parameters
+    ----------
+    result : MaximizeResult
+        From :func:`convviz_widgets.maximize`.
+    columns : int, optional
+        Tiles per row (default: about square, at most 16).
+    stretch : bool
+        Stretch each tile's contrast for display.
+    labels : bool
+        Write ``filter · activation`` on each tile.
+    title : str, optional
+        Default: the layer, method and steps.
+    tile_inches : float
+        Size of one tile in the figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import convviz_widgets as cv
+    >>> res = cv.maximize(cv.demo_model(), "block2_conv1", range(16))   # doctest: +SKIP
+    >>> fig = plot_maximize_gallery(res)                                # doctest: +SKIP
+    >>> fig.savefig("block2_conv1.png")                                 # doctest: +SKIP
+    """
+    n = len(result.filters)
+    if n == 0:
+        raise ValueError("The result has no patterns (a run cancelled before it started).")
+    tiles = stretch_patterns(result.images, stretch)
+    h, w = tiles.shape[1:3]
+    cols = columns or display.grid_columns(n, h, w)
+    rows = -(-n // cols)
+    fig = Figure(figsize=(cols * tile_inches * w / max(h, w) + 0.2,
+                          rows * tile_inches * h / max(h, w) + 0.5), layout="constrained")
+    ax = fig.add_subplot()
+    text = [f"{int(f)} · {a:.3g}" for f, a in zip(result.filters, result.activation)] \
+        if labels else None
+    _draw(ax, tiles, cols, max(1, h // 32), text, fontsize=max(5.0, 7.0 * tile_inches / 1.1))
+    fig.suptitle(title or f"{result.layer} — {result.method}, {result.steps} steps "
+                          f"(label: filter · mean activation)", fontsize=9)
+    return fig
+
+
+def plot_maximize_comparison(results: Mapping[str, object], *, stretch: bool = True,
+                             labels: bool = True, title: str | None = None,
+                             tile_inches: float = 1.1) -> Figure:
+    """Patterns of the same filters by several methods: one row of tiles per method.
+
+    Parameters
+    ----------
+    results : mapping of str to MaximizeResult
+        E.g. ``{"naive": naive_result, "regularized": reg_result}``; all for the same filters.
+    stretch, labels, title, tile_inches :
+        As in :func:`plot_maximize_gallery`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fs = [0, 3, 5, 8]                                                          # doctest: +SKIP
+    >>> fig = plot_maximize_comparison({                                           # doctest: +SKIP
+    ...     "naive": cv.maximize(model, "block3_conv1", fs, method="naive"),
+    ...     "regularized": cv.maximize(model, "block3_conv1", fs)})
+    """
+    items = list(results.items())
+    if not items:
+        raise ValueError("Pass at least one result, e.g. {'regularized': res}.")
+    n = max(len(r.filters) for _, r in items)
+    h, w = items[0][1].images.shape[1:3]
+    fig = Figure(figsize=(n * tile_inches * w / max(h, w) + 1.2,
+                          len(items) * (tile_inches * h / max(h, w) + 0.25) + 0.4),
+                 layout="constrained")
+    axes = fig.subplots(len(items), 1, squeeze=False)[:, 0]
+    for ax, (name, res) in zip(axes, items):
+        tiles = stretch_patterns(res.images, stretch)
+        text = [f"{int(f)} · {a:.3g}" for f, a in zip(res.filters, res.activation)] \
+            if labels else None
+        _draw(ax, tiles, max(1, len(res.filters)), max(1, h // 32), text,
+              fontsize=max(5.0, 7.0 * tile_inches / 1.1))
+        ax.set_axis_on()
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for s in ax.spines.values():
+            s.set_visible(False)
+        ax.set_ylabel(f"{name}\n{res.steps} steps", fontsize=8)
+    fig.suptitle(title or f"{items[0][1].layer} (label: filter · mean activation)", fontsize=9)
     return fig

@@ -455,7 +455,7 @@ def test_silent_start_is_escaped_by_regularized_not_by_the_lesson(layer):
 def test_gallery_figures(models):
     from matplotlib.figure import Figure
 
-    from convviz_widgets.plotting_maximize import (plot_maximize_comparison,
+    from convviz_widgets.plotting import (plot_maximize_comparison,
                                                    plot_maximize_gallery, stretch_patterns)
 
     model = models["sequential"]

@@ -81,3 +81,52 @@ def test_channel_and_sparsity_figures(models):
         plotting.plot_channel(model, x[0], "uconv64", 5)
     fig = plotting.plot_sparsity(model, x)
     assert len(fig.axes[0].patches) == len(cv.conv_layers(model, kind="spatial"))
+
+
+@pytest.mark.parametrize("scale", ["shared", "per_slice", "standardize"])
+def test_filter_slices_on_the_handouts_scales(models, scale):
+    """The 000 handout's shared [min, max] of one filter, the 001 handout's per-slice
+    normalisation, the Chollet standardisation — each equal to a plain numpy version."""
+    model = models["nested"]
+    fig = plotting.plot_filter_slices(model, "vgg16/block2_conv1", 3, cols=4, scale=scale,
+                                      cmap="gray")
+    im = _image_of(fig)
+    data = np.asarray(im.get_array())
+    f = cv.kernels(model, "vgg16/block2_conv1")[..., 3]  # (3, 3, 5)
+    s1 = f[:, :, 1]
+    if scale == "shared":
+        np.testing.assert_allclose(data[:3, 4:7], s1)
+        assert im.get_clim() == pytest.approx((f.min(), f.max()))
+    elif scale == "per_slice":
+        np.testing.assert_allclose(data[:3, 4:7], (s1 - s1.min()) / (s1.max() - s1.min()),
+                                   atol=1e-6)
+        assert im.get_clim() == (0.0, 1.0)
+    else:
+        z = np.clip(((s1 - s1.mean()) / (s1.std() + 1e-5) * 64 + 128) / 255, 0, 1)
+        np.testing.assert_allclose(data[:3, 4:7], z, atol=1e-5)
+    assert scale in fig.axes[1].get_ylabel()  # the colour bar says which scale
+
+
+def test_activation_grid_standardized_like_the_lessons(models):
+    model = models["sequential"]
+    x = random_images(model, 1, seed=4)
+    fig = plotting.plot_activation_grid(model, x[0], "conv_b", cols=4, normalize="standardize")
+    a = cv.activations(model, x, "conv_b")["conv_b"][0]
+    data = np.asarray(_image_of(fig).get_array())
+    h, w = a.shape[:2]
+    ch = a[..., 1]
+    expected = np.clip(((ch - ch.mean()) / (ch.std() + 1e-5) * 64 + 128) / 255, 0, 1)
+    np.testing.assert_allclose(data[:h, (w + 1):(2 * w + 1)], expected, atol=1e-5)
+    with pytest.raises(ValueError, match="standardize"):
+        plotting.plot_activation_grid(model, x[0], "conv_b", normalize="zscore")
+
+
+def test_figure_and_widget_show_the_same_pattern_pixels():
+    """The maximizer widget's tiles and the static gallery use one stretch rule."""
+    from convviz_widgets.widgets.filter_maximizer import display_pixels
+
+    rng = np.random.default_rng(3)
+    images = rng.uniform(0.45, 0.55, size=(3, 9, 7, 3)).astype(np.float32)
+    widget = display_pixels(images)
+    figure = plotting.stretch_patterns(images)
+    np.testing.assert_array_equal(widget, np.clip(figure * 255 + 0.5, 0, 255).astype(np.uint8))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import math
 import threading
 import time
 
@@ -22,6 +21,7 @@ import traitlets
 
 from ._base import LayerViewer, set_slider
 from ._i18n import tr
+from .. import display
 from ._pixels import quantize
 from ._raster import RasterView
 from ._worker import LatestOnly
@@ -38,10 +38,11 @@ _MAX_GALLERY = 256
 def display_pixels(images: np.ndarray, stretch: bool = True) -> np.ndarray:
     """``(n, H, W, C)`` display images in [0, 1] → uint8 tiles ``(n, H, W, 1 or 3)``.
 
-    ``stretch`` maps each tile's 0.5–99.5 percentile range onto 0..255: patterns from the
-    naive recipe differ from grey by a few levels and would look uniformly grey otherwise. A
-    constant tile (a filter whose chunk has not started) stays mid-grey. Three or more channels
-    show the first three as RGB; one or two channels show their mean as grey.
+    ``stretch`` maps each tile's 0.5–99.5 percentile range onto 0..255 (the rule of
+    :func:`convviz_widgets.display.stretch_tiles`, shared with the static figures): patterns
+    from the naive recipe differ from grey by a few levels and would look uniformly grey
+    otherwise. A constant tile (a filter whose chunk has not started) stays mid-grey. Three or
+    more channels show the first three as RGB; one or two channels show their mean as grey.
 
     Examples
     --------
@@ -51,19 +52,12 @@ def display_pixels(images: np.ndarray, stretch: bool = True) -> np.ndarray:
     128
     """
     x = np.asarray(images, np.float32)
-    c = x.shape[-1]
-    x = x[..., :3] if c >= 3 else x.mean(axis=-1, keepdims=True)
-    if not stretch:
-        return quantize(x, 0.0, 1.0)
-    flat = x.reshape(len(x), -1)  # (n, H*W*C): one range per tile
-    lo = np.percentile(flat, 0.5, axis=1)[:, None, None, None]
-    hi = np.percentile(flat, 99.5, axis=1)[:, None, None, None]
-    return quantize(x, lo, hi, flat=128)
+    x = x[..., :3] if x.shape[-1] >= 3 else x.mean(axis=-1, keepdims=True)
+    return quantize(display.stretch_tiles(x) if stretch else x, 0.0, 1.0)
 
 
 def _grid_columns(n: int, h: int, w: int) -> int:
-    # Roughly square overall, at most 16 tiles across.
-    return int(max(1, min(n, 16, math.ceil(math.sqrt(n * h / max(w, 1))))))
+    return display.grid_columns(n, h, w)
 
 
 def grid_image(tiles: np.ndarray, columns: int, gap: int = 2, background: int = 232) -> np.ndarray:
@@ -74,14 +68,7 @@ def grid_image(tiles: np.ndarray, columns: int, gap: int = 2, background: int = 
     >>> grid_image(np.zeros((5, 4, 6, 3), np.uint8), columns=4).shape
     (10, 30, 3)
     """
-    n, h, w_, c = tiles.shape
-    cols = max(1, min(columns, n))
-    rows = -(-n // cols)
-    out = np.full((rows * (h + gap) - gap, cols * (w_ + gap) - gap, c), background, np.uint8)
-    for k in range(n):
-        r, q = divmod(k, cols)
-        out[r * (h + gap):r * (h + gap) + h, q * (w_ + gap):q * (w_ + gap) + w_] = tiles[k]
-    return out
+    return display.mosaic(np.asarray(tiles, np.uint8), columns, pad=gap, fill=background)
 
 
 class FilterMaximizer(LayerViewer):
