@@ -2,10 +2,10 @@
 
 from . import datasets, plotting
 from ._demo import demo_images, demo_model
-from .compute import (Activations, CAMResult, LayerInfo, MaximizeResult, ModelNotBuiltError,
-                      activations, cam_methods, clear_cache, conv_layers, deepdream, gradcam,
-                      kernel_stats, kernels, maximize, model_layers, overlay, resolve_layer,
-                      top_predictions)
+from .compute import (Activations, CAMResult, ConvArithmetic, LayerInfo, MaximizeResult,
+                      ModelNotBuiltError, activations, cam_methods, clear_cache, conv_arithmetic,
+                      conv_layers, deepdream, gradcam, kernel_stats, kernels, maximize,
+                      model_layers, overlay, resolve_layer, top_predictions)
 
 __version__ = "0.1.0"
 
@@ -27,9 +27,9 @@ def __dir__():
 
 
 __all__ = [
-    "ActivationViewer", "Activations", "CAMResult", "Explorer", "FilterMaximizer",
+    "ActivationViewer", "Activations", "CAMResult", "ConvArithmetic", "Explorer", "FilterMaximizer",
     "GradCAMViewer", "KernelViewer", "LayerInfo", "MaximizeResult", "ModelNotBuiltError",
-    "activations", "cam_methods", "clear_cache", "conv_layers", "datasets", "deepdream",
+    "activations", "cam_methods", "clear_cache", "conv_arithmetic", "conv_layers", "datasets", "deepdream",
     "demo_images", "demo_model", "gradcam", "kernel_stats", "kernels", "maximize",
     "model_layers", "overlay", "plotting", "resolve_layer", "top_predictions",
 ]

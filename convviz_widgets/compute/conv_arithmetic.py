@@ -1,0 +1,182 @@
+"""How one output value of a convolution is computed: window × filter, summed, plus bias.
+
+The lessons draw an input volume times a volumetric filter; this module does that arithmetic for
+one unit of any ``Conv2D`` layer of any model, from the layer's real input, so a teacher can show
+it on the model at hand. The result is checked against the value the layer itself produced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from ._images import prepare_images
+from ._model_access import access, check_filters, resolve_layer, run_model
+from .activations import _check_preprocess
+
+
+@dataclass(frozen=True)
+class ConvArithmetic:
+    """One output unit of a convolution, taken apart.
+
+    Attributes
+    ----------
+    layer : str
+        The layer's path.
+    filter_index : int
+        The output channel.
+    position : (int, int)
+        ``(row, col)`` of the unit in the layer's output feature map.
+    patch : ndarray
+        ``(kh, kw, cin)`` float32: the layer input under the filter (zeros where the window
+        overhangs a ``same``-padded border; dilation taken into account).
+    kernel : ndarray
+        ``(kh, kw, cin)`` float32: the filter's weights.
+    products : ndarray
+        ``(kh, kw, cin)``: ``patch * kernel``.
+    channel_sums : ndarray
+        ``(cin,)``: the products summed per input channel (one slice of the volume each).
+    bias : float
+    pre_activation : float
+        ``products.sum() + bias``.
+    activation : float
+        The layer's activation function of ``pre_activation``.
+    output : float
+        What the layer itself output at this unit (equal to ``activation`` up to float
+        rounding: the check that the arithmetic is the layer's).
+    rows, cols : ndarray
+        ``(kh,)`` and ``(kw,)`` int: the window's rows and columns in the layer's input; -1 where
+        they fall in the padding.
+    reads_image : bool
+        True when the layer's input is the (preprocessed) model input itself, so ``rows`` and
+        ``cols`` are pixels of ``image``.
+    image : ndarray
+        ``(H, W, C)`` float32 in [0, 1]: the display image the model saw.
+    """
+
+    layer: str
+    filter_index: int
+    position: tuple
+    patch: np.ndarray
+    kernel: np.ndarray
+    products: np.ndarray
+    channel_sums: np.ndarray
+    bias: float
+    pre_activation: float
+    activation: float
+    output: float
+    rows: np.ndarray
+    cols: np.ndarray
+    reads_image: bool
+    image: np.ndarray
+
+
+def _window(out_index: int, in_size: int, out_size: int, k: int, stride: int, dilation: int,
+            padding: str) -> np.ndarray:
+    """Input indices (``-1`` in padding) that output index ``out_index`` reads along one axis.
+
+    Keras/TF ``same`` padding puts ``pad_total // 2`` in front (the extra one at the end).
+    """
+    span = (k - 1) * dilation + 1
+    if padding == "same":
+        pad_total = max((out_size - 1) * stride + span - in_size, 0)
+        start = out_index * stride - pad_total // 2
+    else:
+        start = out_index * stride
+    idx = start + dilation * np.arange(k)
+    return np.where((idx >= 0) & (idx < in_size), idx, -1)
+
+
+def conv_arithmetic(model, image, layer, filter_index: int, position=None,
+                    preprocess: Callable | None = None) -> ConvArithmetic:
+    """Take one output value of a ``Conv2D`` layer apart: patch × filter, sums, bias, activation.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Any style (sequential, functional, nested, subclassed); built.
+    image : array-like
+        One display image (uint8, or float in [0, 1]).
+    layer : str or layer
+        A ``Conv2D`` layer (path, unique name or object) with ``channels_last`` data and one
+        group.
+    filter_index : int
+        The output channel.
+    position : (int, int), optional
+        ``(row, col)`` in the layer's output; default: where this channel is largest.
+    preprocess : callable, optional
+        Display image -> model input (TF ops), as everywhere in the package.
+
+    Returns
+    -------
+    ConvArithmetic
+
+    Raises
+    ------
+    ValueError
+        A layer that is not a plain ``Conv2D``, a filter or position out of range.
+
+    Examples
+    --------
+    >>> import convviz_widgets as cv
+    >>> unit = cv.conv_arithmetic(cv.demo_model(), cv.demo_images().images[0],
+    ...                           "block1_conv1", 3, (10, 12))              # doctest: +SKIP
+    >>> unit.products.sum() + unit.bias == unit.pre_activation              # doctest: +SKIP
+    True
+    """
+    acc = access(model)
+    info = resolve_layer(model, layer)
+    lyr = acc.layer(info.path)
+    if not isinstance(lyr, keras.layers.Conv2D) or isinstance(
+            lyr, (keras.layers.Conv2DTranspose, keras.layers.DepthwiseConv2D,
+                  keras.layers.SeparableConv2D)):
+        options = [i.path for i in acc.infos().values()
+                   if type(acc.layer(i.path)).__name__ == "Conv2D"][:4]
+        raise ValueError(f"Layer {info.path!r} is a {type(lyr).__name__}; the arithmetic of one "
+                         f"output value is shown for plain Conv2D layers, e.g. {options}.")
+    if getattr(lyr, "groups", 1) != 1 or lyr.data_format != "channels_last":
+        raise ValueError(f"Layer {info.path!r} uses groups={lyr.groups} / {lyr.data_format}; "
+                         "only one-group channels_last convolutions are supported.")
+    kernel_all = np.asarray(keras.ops.convert_to_numpy(lyr.kernel), np.float32)
+    f = int(check_filters(info, filter_index, kernel_all.shape[-1])[0])
+    prepared = prepare_images(image, acc.input_shape)
+    x = prepared.images[:1]
+    _check_preprocess(preprocess, x, acc.input_shape)
+    inp = preprocess(tf.constant(x)) if preprocess is not None else tf.constant(x)
+    _, got = run_model(acc, inp, [info.path], capture_inputs=[info.path])
+    if ("input", info.path) not in got:
+        raise ValueError(f"Layer {info.path!r} did not run in a forward pass of the model; "
+                         "pick a layer the model's call() uses.")
+    layer_in = np.asarray(got[("input", info.path)], np.float32)[0]  # (h, w, cin)
+    layer_out = np.asarray(got[info.path], np.float32)[0]  # (h', w', cout)
+    (oh, ow), (ih, iw) = layer_out.shape[:2], layer_in.shape[:2]
+    if position is None:
+        position = np.unravel_index(int(np.argmax(layer_out[..., f])), (oh, ow))
+    r, c = (int(v) for v in position)
+    if not (0 <= r < oh and 0 <= c < ow):
+        raise ValueError(f"Position {(r, c)} is outside {info.path!r}'s {oh}×{ow} output; use "
+                         f"rows 0..{oh - 1} and columns 0..{ow - 1}.")
+    kh, kw = kernel_all.shape[:2]
+    pad = lyr.padding.lower()
+    rows = _window(r, ih, oh, kh, lyr.strides[0], lyr.dilation_rate[0], pad)
+    cols = _window(c, iw, ow, kw, lyr.strides[1], lyr.dilation_rate[1], pad)
+    # Padding reads zeros: gather with a clamped index, then zero the padded taps.
+    patch = layer_in[np.maximum(rows, 0)][:, np.maximum(cols, 0)]  # (kh, kw, cin)
+    patch = patch * ((rows >= 0)[:, None, None] & (cols >= 0)[None, :, None])
+    kernel = kernel_all[..., f]  # (kh, kw, cin)
+    products = (patch * kernel).astype(np.float32)
+    bias = float(np.asarray(keras.ops.convert_to_numpy(lyr.bias))[f]) if lyr.use_bias else 0.0
+    pre = float(products.sum(dtype=np.float64) + bias)
+    act_fn = lyr.activation or (lambda t: t)
+    act = float(np.asarray(act_fn(tf.constant([pre], tf.float32)))[0])
+    inp_np = np.asarray(inp, np.float32)[0]
+    reads_image = inp_np.shape == layer_in.shape and bool(np.array_equal(inp_np, layer_in))
+    return ConvArithmetic(
+        layer=info.path, filter_index=f, position=(r, c), patch=patch.astype(np.float32),
+        kernel=kernel, products=products, channel_sums=products.sum(axis=(0, 1)),
+        bias=bias, pre_activation=pre, activation=act, output=float(layer_out[r, c, f]),
+        rows=rows, cols=cols, reads_image=reads_image, image=prepared.images[0])
