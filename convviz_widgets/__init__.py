@@ -5,7 +5,8 @@ from ._demo import demo_images, demo_model
 from .compute import (Activations, CAMResult, ConvArithmetic, LayerInfo, MaximizeResult,
                       ModelNotBuiltError, activations, cam_methods, clear_cache, conv_arithmetic,
                       conv_layers, deepdream, gradcam, kernel_stats, kernels, maximize,
-                      model_layers, overlay, resolve_layer, top_predictions)
+                      model_layers, overlay, receptive_field, resolve_layer,
+                      top_predictions)
 
 __version__ = "0.1.0"
 
@@ -31,5 +32,5 @@ __all__ = [
     "GradCAMViewer", "KernelViewer", "LayerInfo", "MaximizeResult", "ModelNotBuiltError",
     "activations", "cam_methods", "clear_cache", "conv_arithmetic", "conv_layers", "datasets", "deepdream",
     "demo_images", "demo_model", "gradcam", "kernel_stats", "kernels", "maximize",
-    "model_layers", "overlay", "plotting", "resolve_layer", "top_predictions",
+    "model_layers", "overlay", "plotting", "receptive_field", "resolve_layer", "top_predictions",
 ]
