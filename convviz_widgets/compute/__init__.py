@@ -10,6 +10,7 @@ from ._model_access import (LayerInfo, ModelAccess, ModelNotBuiltError, access, 
 from .activations import Activations, ChannelStats, activations, channel_stats, clear_cache
 from .conv_arithmetic import ConvArithmetic, conv_arithmetic
 from .receptive_field import ReceptiveField, receptive_field
+from .dataset_examples import DatasetExamples, dataset_examples
 from .cam import (CAMCancelled, CAMMethod, CAMResult, cam_methods, colorize, gradcam, overlay,
                   rank_predictions, register, top_predictions)
 from .kernels import DEAD_TOLERANCE, KernelStats, kernel_stats, kernels, stats_of_kernel
@@ -17,7 +18,8 @@ from .maximize import DreamResult, MaximizeResult, deepdream, maximize
 
 __all__ = [
     "Activations", "ByteLRU", "CAMCancelled", "CAMMethod", "CAMResult", "ChannelStats",
-    "ConvArithmetic", "ReceptiveField", "conv_arithmetic", "receptive_field",
+    "ConvArithmetic", "DatasetExamples", "ReceptiveField", "conv_arithmetic",
+    "dataset_examples", "receptive_field",
     "DEAD_TOLERANCE", "DreamResult", "KernelStats", "LayerInfo", "MaximizeResult", "ModelAccess",
     "ModelNotBuiltError", "PreparedImages", "access", "activations", "cam_methods",
     "channel_stats", "clear_cache", "colorize", "conv_layers", "deepdream", "gradcam",
