@@ -10,7 +10,7 @@ import tensorflow as tf
 from PIL import Image
 
 import convviz_widgets as cv
-from convviz_widgets.compute.dataset_examples import _crop
+from convviz_widgets.compute.dataset_examples import _crops, _square_boxes
 
 from conftest import random_images
 
@@ -109,7 +109,23 @@ def test_patches_are_the_receptive_field_windows(demo):
     y, x = ex.position[3, 0]
     assert tuple(ex.box[3, 0]) == rf.box(y, x)
     img = cv.activations(model, images[:6], "block1_conv1").images[ex.index[3, 0]]
-    np.testing.assert_array_equal(ex.patches[3, 0], _crop(img, ex.box[3, 0], 12))
+    whole = _square_boxes(ex.box[3, 0][None], rf.input_size, rf.size)
+    np.testing.assert_array_equal(ex.patches[3, 0], _crops(img[None], np.zeros(1), whole, 12)[0])
+    # An interior 3×3 window resampled to 3×3 is the window itself.
+    ex3 = cv.dataset_examples(model, "block1_conv1", images[:6], k=2, patch_size=3)
+    for r, j in zip(*np.nonzero(ex3.index >= 0)):
+        t, b, l, rr = ex3.box[r, j]
+        if b - t == 2 and rr - l == 2:
+            src = cv.activations(model, images[:6], "block1_conv1").images[ex3.index[r, j]]
+            want = np.clip(src[t:b + 1, l:rr + 1] * 255 + 0.5, 0, 255).astype(np.uint8)
+            np.testing.assert_array_equal(ex3.patches[r, j], want)
+
+
+def test_border_windows_keep_their_aspect():
+    """A window the image border cuts is made whole again (grey outside), not stretched."""
+    boxes = np.array([[0, 2, 5, 9], [10, 14, 0, 1], [3, 7, 3, 7]])  # top-cut, left-cut, inside
+    whole = _square_boxes(boxes, (16, 16), (5, 5))
+    np.testing.assert_array_equal(whole, [[-2, 2, 5, 9], [10, 14, -3, 1], [3, 7, 3, 7]])
 
 
 def test_every_model_style_runs(models, style):

@@ -27,7 +27,7 @@ import tensorflow as tf
 from ._images import prepare_images
 from ._model_access import access, require_spatial, run_model, tf_function
 from .activations import _check_preprocess, preprocess_key
-from .receptive_field import receptive_field
+from .receptive_field import receptive_fields
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
 #: Side of the stored receptive-field patches (uint8): 9 patches × 512 channels × 48² × 3 B
@@ -304,24 +304,31 @@ def _reduce_fn(acc, paths: tuple, score: str, preprocess):
                          preprocess), build)
 
 
-def _crop(image: np.ndarray, box, size: int) -> np.ndarray:
-    """``box`` of a display image, resized to ``size × size`` uint8 (aspect kept, grey pad)."""
-    from PIL import Image
-
-    t, b, l, r = (int(v) for v in box)
-    if t > b or l > r:
-        return np.full((size, size, image.shape[-1]), 128, np.uint8)
-    patch = np.clip(image[t:b + 1, l:r + 1] * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    ph, pw = patch.shape[:2]
-    scale = size / max(ph, pw)
-    nh, nw = max(1, round(ph * scale)), max(1, round(pw * scale))
-    pil = Image.fromarray(patch[..., 0] if patch.shape[-1] == 1 else patch)
-    small = np.asarray(pil.resize((nw, nh), Image.BILINEAR))
-    small = small[..., None] if small.ndim == 2 else small
-    out = np.full((size, size, image.shape[-1]), 128, np.uint8)
-    y0, x0 = (size - nh) // 2, (size - nw) // 2
-    out[y0:y0 + nh, x0:x0 + nw] = small
+def _square_boxes(box: np.ndarray, size: tuple, field: tuple) -> np.ndarray:
+    """Boxes (top, bottom, left, right) made whole again where the image border clipped them,
+    so a border patch keeps its aspect (the part outside the image shows grey)."""
+    out = box.astype(np.float64).copy()
+    for lo, hi, n, full in ((0, 1, size[0], field[0]), (2, 3, size[1], field[1])):
+        t, b = out[..., lo], out[..., hi]
+        short = (b - t + 1) < full
+        top_cut = short & (t <= 0) & (b < n - 1)
+        bottom_cut = short & (b >= n - 1) & (t > 0)
+        both = short & ~top_cut & ~bottom_cut
+        mid = (t + b) / 2
+        out[..., lo] = np.where(top_cut, b - full + 1, np.where(both, mid - (full - 1) / 2, t))
+        out[..., hi] = np.where(bottom_cut, t + full - 1, np.where(both, mid + (full - 1) / 2, b))
     return out
+
+
+def _crops(images: np.ndarray, which: np.ndarray, boxes: np.ndarray, size: int) -> np.ndarray:
+    """``(m, size, size, c)`` uint8: box ``boxes[j]`` (pixels, inclusive, may overhang) of image
+    ``which[j]``, resampled in one batched op; outside the image is grey."""
+    h, w = images.shape[1:3]
+    norm = np.stack([boxes[:, 0] / max(h - 1, 1), boxes[:, 2] / max(w - 1, 1),
+                     boxes[:, 1] / max(h - 1, 1), boxes[:, 3] / max(w - 1, 1)], axis=1)
+    out = tf.image.crop_and_resize(images, norm.astype(np.float32), which.astype(np.int32),
+                                   (size, size), method="bilinear", extrapolation_value=0.5)
+    return np.clip(out.numpy() * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
 def dataset_examples(model, layer, data, k: int = 9, channels=None, score: str = "max",
@@ -391,7 +398,7 @@ def dataset_examples(model, layer, data, k: int = 9, channels=None, score: str =
         raise ValueError(f"Model {acc.model.name!r} takes any input size; dataset examples "
                          "compare images at one size: wrap the model with a fixed keras.Input "
                          "size, or resize the data first.")
-    fields = {p: receptive_field(model, p) for p in paths}
+    fields = receptive_fields(model, paths)
     batch_size = int(batch_size or 32)
     batches, total, folder_names = _batches(data, labels, batch_size, acc.input_shape,
                                             int(index_offset))
@@ -448,24 +455,27 @@ def _empty(path, score, k, rows, c_img, patch_size, names) -> DatasetExamples:
 def _absorb(ex: DatasetExamples, val, arg, fired, batch: _Batch, rf, patch_size):
     rows = ex.channels
     n = len(batch.images)
-    s_new = val[:, rows].T.astype(np.float32)  # (n, C_all) -> (C, n)
-    # Only candidates that can enter a row's top-k need positions and patches.
-    worst = ex.scores[:, -1:]  # (C, 1)
-    enter = s_new >= worst
+    c = len(rows)
     ex.fired = ex.fired + fired[:, rows].sum(axis=0)
     ex.n_images += n
+    s_all = val[:, rows].T.astype(np.float32)  # (n, C_all) -> (C, n)
+    # Only a row's k best of this batch can enter its top-k (batch order = index order breaks
+    # ties, as _select_topk does), and only those at least as good as its current k-th.
+    m = min(ex.k, n)
+    pick = np.argsort(-s_all, axis=1, kind="stable")[:, :m]  # (C, m) batch positions
+    s_new = np.take_along_axis(s_all, pick, axis=1)
+    enter = s_new >= ex.scores[:, -1:]
     if not enter.any():
         return ex
     ow = rf.cols.shape[0]
-    flat = arg[:, rows].T  # (C, n) flat position index in the map
-    pos = np.stack([flat // ow, flat % ow], axis=-1)  # (C, n, 2)
-    box = np.concatenate([rf.rows[pos[..., 0]], rf.cols[pos[..., 1]]], axis=-1)  # (C, n, 4)
-    patches = np.zeros((len(rows), n, patch_size, patch_size, batch.images.shape[-1]), np.uint8)
-    for r, i in zip(*np.nonzero(enter)):
-        patches[r, i] = _crop(batch.images[i], box[r, i], patch_size)
-    c = len(rows)
-    cand = (s_new, np.broadcast_to(batch.index, (c, n)), np.broadcast_to(batch.source, (c, n)),
-            np.broadcast_to(batch.labels, (c, n)), pos, box, patches)
+    flat = np.take_along_axis(arg[:, rows].T, pick, axis=1)  # (C, m) flat map position
+    pos = np.stack([flat // ow, flat % ow], axis=-1)  # (C, m, 2)
+    box = np.concatenate([rf.rows[pos[..., 0]], rf.cols[pos[..., 1]]], axis=-1)  # (C, m, 4)
+    patches = np.zeros((c, m, patch_size, patch_size, batch.images.shape[-1]), np.uint8)
+    r_idx, j_idx = np.nonzero(enter)
+    whole = _square_boxes(box[r_idx, j_idx], rf.input_size, rf.size)
+    patches[r_idx, j_idx] = _crops(batch.images, pick[r_idx, j_idx], whole, patch_size)
+    cand = (s_new, batch.index[pick], batch.source[pick], batch.labels[pick], pos, box, patches)
     merged = _select_topk(ex.k, *[np.concatenate([getattr(ex, f), new], axis=1)
                                   for f, new in zip(_ROW_FIELDS, cand)])
     ex.scores, ex.index, ex.source, ex.labels, ex.position, ex.box, ex.patches = merged

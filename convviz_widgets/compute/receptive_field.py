@@ -212,14 +212,26 @@ def receptive_field(model, layer, input_size: tuple | None = None) -> ReceptiveF
     >>> rf.size, rf.box(0, 0)                                           # doctest: +SKIP
     ((10, 10), (0, 5, 0, 5))
     """
-    acc = access(model)
     path = require_spatial(model, layer, "receptive field")
+    return receptive_fields(model, [path], input_size)[path]
+
+
+def receptive_fields(model, layers, input_size: tuple | None = None) -> dict:
+    """:func:`receptive_field` of several layers from one trace: ``{path: ReceptiveField}``.
+
+    Memoised per model and input size (the fields depend on the architecture only).
+    """
+    acc = access(model)
+    paths = [require_spatial(model, l, "receptive field") for l in layers]
     h, w = acc.input_shape[1:3]
     if input_size is not None:
         h, w = (int(v) for v in input_size)
     if h is None or w is None:
         raise ValueError(f"Model {acc.model.name!r} takes any input size; pass "
                          "input_size=(height, width) to derive its receptive fields.")
+    memo = acc.compiled(("receptive-fields", h, w), dict)  # {path: ReceptiveField}
+    if all(p in memo for p in paths):
+        return {p: memo[p] for p in paths}
     leaves = [p for p in acc.paths if not getattr(acc.layer(p), "layers", None)]
     found: dict[str, tuple] = {}
 
@@ -266,16 +278,18 @@ def receptive_field(model, layer, input_size: tuple | None = None) -> ReceptiveF
                         "in a way convviz_widgets does not know; its receptive field cannot be "
                         "derived.")
                 fields[t.ref()] = tuple(f)
-            if p == path:
-                found["field"] = fields[outs[0].ref()]
+            found.setdefault(p, fields[outs[0].ref()])
         return tf.zeros(())
 
     dtype = acc.model.inputs[0].dtype if _has_inputs(acc.model) else tf.float32
     spec = tf.TensorSpec((1, h, w, acc.input_shape[3]), dtype)
-    tf.function(trace).get_concrete_function(spec)
-    if "field" not in found:
-        raise ValueError(f"Layer {path!r} did not run on the model's input path; pick a layer "
+    # autograph off: the trace is plain Python over layers, nothing to convert.
+    tf.function(trace, autograph=False).get_concrete_function(spec)
+    for p, ((ly, hy), (lx, hx)) in found.items():
+        memo[p] = ReceptiveField(p, np.stack([ly, hy], axis=1).astype(np.int64),
+                                 np.stack([lx, hx], axis=1).astype(np.int64), (h, w))
+    missing = [p for p in paths if p not in memo]
+    if missing:
+        raise ValueError(f"Layers {missing} did not run on the model's input path; pick layers "
                          "the model's call() uses.")
-    (ly, hy), (lx, hx) = found["field"]
-    return ReceptiveField(path, np.stack([ly, hy], axis=1).astype(np.int64),
-                          np.stack([lx, hx], axis=1).astype(np.int64), (h, w))
+    return {p: memo[p] for p in paths}

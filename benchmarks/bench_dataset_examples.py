@@ -1,0 +1,143 @@
+"""Dataset examples: throughput against the model's own batched forward pass, memory while
+streaming a folder, and class purity of late-layer channels — side by side in one run.
+
+* Throughput: images/s of ``cv.dataset_examples`` over every spatial layer, divided by the
+  images/s of the model's compiled batched forward pass on the same batches (goal ≥ 0.85: the
+  top-k reduction must be nearly free). Demo model over generated scenes; VGG16 ``weights=None``
+  at 128 px.
+* Memory: resident memory while streaming a folder of PNG files, at 1,000 … N images (goal: flat
+  within ±50 MB).
+* Quality: on the demo model, the share of the last conv layer's channels whose top-9 images are
+  ≥ 70 % one class.
+
+    python benchmarks/bench_dataset_examples.py [--n-demo 10000] [--n-vgg 256] [--n-folder 20000]
+
+A measurement, not a test: nothing here asserts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from PIL import Image  # noqa: E402
+
+import convviz_widgets as cv  # noqa: E402
+from _common import write  # noqa: E402
+
+BATCH = 64
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def throughput(model, images, layers, batches: int = 1) -> dict:
+    """Images/s of the compiled forward pass and of dataset_examples on the same batches,
+    measured alternately (``batches`` passes each, the first pass of each is warm-up)."""
+    forward = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+    chunks = [tf.constant(images[s:s + BATCH]) for s in range(0, len(images), BATCH)]
+
+    def run_forward():
+        for c in chunks:
+            forward(c).numpy()
+
+    def run_ours():
+        cv.dataset_examples(model, layers, images, k=9, batch_size=BATCH)
+
+    run_forward(), run_ours()  # compile both
+    t_fwd, t_ours = [], []
+    for _ in range(batches):
+        t0 = time.perf_counter()
+        run_forward()
+        t_fwd.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        run_ours()
+        t_ours.append(time.perf_counter() - t0)
+    fwd, ours = min(t_fwd), min(t_ours)
+    return {"images": len(images), "layers": len(layers),
+            "forward_images_per_s": len(images) / fwd,
+            "ours_images_per_s": len(images) / ours, "ratio": fwd / ours}
+
+
+def scenes(n: int, seed: int = 11):
+    imgs, labels = [], []
+    for s in range(0, n, 1000):
+        d = cv.datasets.make_shapes(min(1000, n - s), seed=seed + s)
+        imgs.append(d.images.astype(np.float32) if d.images.dtype != np.uint8
+                    else d.images.astype(np.float32) / 255.0)
+        labels.append(d.labels)
+    return np.concatenate(imgs), np.concatenate(labels)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n-demo", type=int, default=10000)
+    ap.add_argument("--n-vgg", type=int, default=256)
+    ap.add_argument("--n-folder", type=int, default=20000)
+    ap.add_argument("--repeats", type=int, default=2)
+    args = ap.parse_args()
+    out = {"onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default"),
+           "load_average_start": os.getloadavg()}
+
+    demo = cv.demo_model()
+    x, y = scenes(args.n_demo)
+    spatial = [i.path for i in cv.conv_layers(demo, kind="spatial")]
+    out["demo"] = throughput(demo, x, spatial, args.repeats)
+    print("demo", out["demo"], flush=True)
+
+    last = [i.path for i in cv.conv_layers(demo, kind="kernel")][-1]
+    names = list(cv.demo_images().class_names)
+    ex = cv.dataset_examples(demo, last, x[:2000], k=9, labels=y[:2000], class_names=names)
+    pure = ex.purity
+    out["quality"] = {"layer": last, "images": 2000, "channels": int(len(pure)),
+                      "share_top9_at_least_70pct_one_class": float(np.mean(pure >= 0.7)),
+                      "never_fire": int(ex.never_fires.sum())}
+    print("quality", out["quality"], flush=True)
+
+    keras.utils.set_random_seed(0)
+    vgg = keras.applications.VGG16(weights=None, input_shape=(128, 128, 3))
+    xv = np.random.default_rng(0).random((args.n_vgg, 128, 128, 3)).astype(np.float32)
+    vspatial = [i.path for i in cv.conv_layers(vgg, kind="kernel")]
+    out["vgg16_128"] = throughput(vgg, xv, vspatial, args.repeats)
+    print("vgg16", out["vgg16_128"], flush=True)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        u8, _ = scenes(min(args.n_folder, 2000), seed=99)
+        u8 = np.clip(u8 * 255 + 0.5, 0, 255).astype(np.uint8)
+        for i in range(args.n_folder):  # 2,000 distinct scenes, repeated
+            Image.fromarray(u8[i % len(u8)]).save(folder / f"{i:06d}.png")
+        marks = [m for m in (1000, 2000, 5000, 10000, 20000, 50000) if m <= args.n_folder]
+        curve = {}
+
+        def on_step(done, total):
+            for m in marks:
+                if done >= m and m not in curve:
+                    curve[m] = rss_mb()
+
+        t0 = time.perf_counter()
+        cv.dataset_examples(demo, spatial, folder, k=9, batch_size=BATCH, on_step=on_step)
+        out["folder_memory"] = {"images": args.n_folder, "seconds": time.perf_counter() - t0,
+                                "rss_mb_at": curve,
+                                "spread_mb": max(curve.values()) - min(curve.values())}
+        print("memory", out["folder_memory"], flush=True)
+    out["load_average_end"] = os.getloadavg()
+    tag = "on" if out["onednn"] in ("1", "default") else "off"
+    print(write(f"dataset_examples_onednn_{tag}", out))
+
+
+if __name__ == "__main__":
+    main()
