@@ -23,6 +23,7 @@ import traitlets
 from ._base import ControlState, LayerPath, enable_colab_widgets
 from ._i18n import check_lang, tr
 from ._images import ImageList, check_image_index, decode_image, uploaded_files
+from ._upload import ImageUpload
 from ._pixels import lut_bytes, quantize, to_rgb_u8
 from ._raster import RasterView
 from ._worker import LatestOnly
@@ -330,8 +331,8 @@ class GradCAMViewer(ControlState, w.VBox):
         wide = {"description_width": "initial"}
         self._image_dd = w.Dropdown(description="image", style=wide,
                                     layout=w.Layout(width="260px"))
-        self._upload = w.FileUpload(accept="image/*", multiple=False, description="Upload",
-                                    layout=w.Layout(width="110px"))
+        self._upload = ImageUpload(accept="image/*", multiple=False, description="Upload",
+                                   layout=w.Layout(width="110px"))
         self._upload.observe(self._on_upload, "value")
         self.thumbnails = RasterView(gap=3, labels=["image", "y", "x"], background="#ffffff")
         self.thumbnails.add_class("convviz-gradcam-thumbs")
