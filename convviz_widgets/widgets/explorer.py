@@ -9,7 +9,7 @@ import numpy as np
 import traitlets
 
 from ._activation_viewer import ActivationViewer
-from ._base import enable_colab_widgets, set_slider
+from ._base import INT_SLIDER_CONTINUOUS, enable_colab_widgets, set_slider
 from ._i18n import check_lang, tr, translate_tree
 from ._kernel_viewer import KernelViewer
 from ._pages import PageSwitcher
@@ -146,7 +146,8 @@ class Explorer(w.VBox):
 
         self._layer_dd = w.Dropdown(options=[(self._label(i), i.path) for i in infos],
                                     description="layer", layout=w.Layout(width="480px"))
-        self._slider = w.IntSlider(min=0, max=0, description="filter", continuous_update=True,
+        self._slider = w.IntSlider(min=0, max=0, description="filter",
+                                   continuous_update=INT_SLIDER_CONTINUOUS,
                                    layout=w.Layout(width="440px"))
         # The activation viewer's image menu and upload become the shared image selection.
         image_bar = w.HBox([self.activations._image_dd, self.activations._upload])
