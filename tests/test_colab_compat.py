@@ -325,3 +325,53 @@ def test_int_sliders_follow_the_kernel_ipywidgets(models):
                ex.patterns._range]
     assert all(s.continuous_update is INT_SLIDER_CONTINUOUS for s in sliders)
     ex.gradcam.cancel()
+
+
+# -- binary traits travel after the comm open ---------------------------------------------------
+
+class _RecordingComm:
+    """Stands in for the kernel comm: records the open and every message after it."""
+
+    def __init__(self, log, **kwargs):
+        self.kernel = object()
+        self.comm_id = "cvt-comm"
+        log.append((self, "open", kwargs.get("data"), list(kwargs.get("buffers") or [])))
+        self._log = log
+
+    def send(self, data=None, metadata=None, buffers=None):
+        self._log.append((self, "send", data, list(buffers or [])))
+
+    def on_msg(self, callback):
+        pass
+
+    def on_close(self, callback):
+        pass
+
+    def close(self, *a, **k):
+        pass
+
+
+@pytest.mark.parametrize("kind", ["raster", "overlay"])
+def test_anywidgets_open_without_buffers_and_send_bytes_next(monkeypatch, kind):
+    """Colab's manager cannot take a comm that opens with binary buffers in a frame made
+    earlier: our anywidgets open without them and send their Bytes traits in the next update."""
+    import comm as comm_pkg
+
+    from convviz_widgets.widgets._raster import RasterView
+    from convviz_widgets.widgets.gradcam_viewer import OverlayView
+
+    log: list = []
+    monkeypatch.setattr(comm_pkg, "create_comm", lambda **kw: _RecordingComm(log, **kw))
+    view = RasterView(title="t") if kind == "raster" else OverlayView()
+    binary = type(view)._binary_traits()
+    assert binary and set(binary) <= {"data", "lut", "values", "image", "heatmap", "luts"}
+    mine = [entry[1:] for entry in log if entry[0] is view.comm]  # not its Layout's comm
+    kind0, opened, open_buffers = mine[0]
+    assert kind0 == "open" and open_buffers == [] and opened["buffer_paths"] == []
+    assert not set(binary) & set(opened["state"])
+    kind1, update, buffers = mine[1]
+    assert kind1 == "send" and update["method"] == "update"
+    # (ipywidgets lifts bytes out of the state into buffer_paths + buffers)
+    assert {p[0] for p in update["buffer_paths"]} == set(binary) and len(buffers) == len(binary)
+    # Everything else (a reload's request_state) still gets the whole state, bytes included.
+    assert set(binary) <= set(view.get_state())

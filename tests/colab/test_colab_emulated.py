@@ -134,6 +134,18 @@ def test_a_second_frame_draws_views_shown_before(run):
     assert second["canvases_drawn"] >= 6, _why(second)
 
 
+def test_no_comm_open_fails_in_an_earlier_frame(run):
+    """Colab's manager drops the buffers of a comm opened after a frame exists (its
+    commChannelOpened), so that frame cannot take a widget that opens with binary buffers.
+    Our anywidgets open without them and send their bytes in the next update
+    (widgets/_late_bytes.py): no frame reports a failed comm open, although every view cell
+    creates widgets while earlier frames exist."""
+    _, report = run
+    failed = {c["index"]: c["comm_open_errors"] for c in report["cells"]
+              if c["comm_open_errors"]}
+    assert not failed, failed
+
+
 def test_each_explorer_page_is_shown_alone(run):
     """The cells probe each page in the page itself; the report's counts agree: the Model
     page shows no canvas at all, the four view pages show theirs."""
