@@ -2,11 +2,34 @@
 
 from . import datasets, plotting
 from ._demo import demo_images, demo_model
-from .compute import (Activations, CAMResult, ConvArithmetic, DatasetExamples, LayerInfo,
-                      MaximizeResult, ModelNotBuiltError, activations, cam_methods, clear_cache,
-                      conv_arithmetic, conv_layers, dataset_examples, deepdream, gradcam,
-                      kernel_stats, kernels, maximize, model_layers, overlay, receptive_field,
-                      resolve_layer, top_predictions)
+
+# One name per line: several branches add public names at once.
+from .compute import (
+    Activations,
+    CAMResult,
+    ConvArithmetic,
+    DatasetExamples,
+    LayerInfo,
+    MaximizeResult,
+    ModelNotBuiltError,
+    activations,
+    cam_methods,
+    clear_cache,
+    conv_arithmetic,
+    conv_layers,
+    dataset_examples,
+    deepdream,
+    gradcam,
+    kernel_stats,
+    kernels,
+    load_image,
+    maximize,
+    model_layers,
+    overlay,
+    receptive_field,
+    resolve_layer,
+    top_predictions,
+)
 
 __version__ = "0.1.0"
 
@@ -28,11 +51,37 @@ def __dir__():
 
 
 __all__ = [
-    "ActivationViewer", "Activations", "CAMResult", "ConvArithmetic", "DatasetExamples",
-    "Explorer", "FilterMaximizer",
-    "GradCAMViewer", "KernelViewer", "LayerInfo", "MaximizeResult", "ModelNotBuiltError",
-    "activations", "cam_methods", "clear_cache", "conv_arithmetic", "conv_layers",
-    "dataset_examples", "datasets", "deepdream",
-    "demo_images", "demo_model", "gradcam", "kernel_stats", "kernels", "maximize",
-    "model_layers", "overlay", "plotting", "receptive_field", "resolve_layer", "top_predictions",
+    "Activations",
+    "ActivationViewer",
+    "CAMResult",
+    "ConvArithmetic",
+    "DatasetExamples",
+    "Explorer",
+    "FilterMaximizer",
+    "GradCAMViewer",
+    "KernelViewer",
+    "LayerInfo",
+    "MaximizeResult",
+    "ModelNotBuiltError",
+    "activations",
+    "cam_methods",
+    "clear_cache",
+    "conv_arithmetic",
+    "conv_layers",
+    "dataset_examples",
+    "datasets",
+    "deepdream",
+    "demo_images",
+    "demo_model",
+    "gradcam",
+    "kernel_stats",
+    "kernels",
+    "load_image",
+    "maximize",
+    "model_layers",
+    "overlay",
+    "plotting",
+    "receptive_field",
+    "resolve_layer",
+    "top_predictions",
 ]

@@ -168,3 +168,22 @@ def test_maximizer_and_gradcam_lines_follow_the_language(models):
     gc.cancel()
     en = GradCAMViewer(model, random_images(model, 2))
     assert "score" in en.overlay.caption
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_pages_switch_one_at_a_time(models, lang):
+    """The Explorer's own page switcher (Colab cannot draw an ipywidgets 7 Tab): the button
+    row and ``tabs.selected_index`` agree, and only the selected page is displayed."""
+    model = models["grayscale"]
+    ex = Explorer(model, random_images(model, 1), lang=lang)
+    names = ("Kernels", "Activations", "Patterns", "Grad-CAM", "Model")
+    assert [label for label, _ in ex.tabs.bar.options] == [tr(n, lang) for n in names]
+    assert [ex.kernels, ex.activations, ex.patterns, ex.gradcam] == [
+        p.children[1] for p in ex.tabs.pages[:4]]
+    for k in (3, 0, 4, 1):
+        ex.tabs.bar.value = k  # a click on button k
+        assert ex.tabs.selected_index == k
+        assert [h.layout.display != "none" for h in ex.tabs.holders] == [i == k for i in range(5)]
+    ex.tabs.selected_index = 2
+    assert ex.tabs.bar.value == 2
+    ex.gradcam.cancel()

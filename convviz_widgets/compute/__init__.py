@@ -5,6 +5,7 @@ Everything here returns float32 numpy arrays with documented shapes and ranges.
 
 from ._cache import ByteLRU
 from ._images import PreparedImages, prepare_images
+from ._load_image import load_image
 from ._model_access import (LayerInfo, ModelAccess, ModelNotBuiltError, access, conv_layers,
                             model_layers, resolve_layer, run_model, spatial_paths)
 from .activations import Activations, ChannelStats, activations, channel_stats, clear_cache
@@ -23,7 +24,7 @@ __all__ = [
     "DEAD_TOLERANCE", "DreamResult", "KernelStats", "LayerInfo", "MaximizeResult", "ModelAccess",
     "ModelNotBuiltError", "PreparedImages", "access", "activations", "cam_methods",
     "channel_stats", "clear_cache", "colorize", "conv_layers", "deepdream", "gradcam",
-    "kernel_stats", "kernels", "maximize", "model_layers", "overlay", "prepare_images",
-    "rank_predictions", "register", "resolve_layer", "run_model", "spatial_paths",
+    "kernel_stats", "kernels", "load_image", "maximize", "model_layers", "overlay",
+    "prepare_images", "rank_predictions", "register", "resolve_layer", "run_model", "spatial_paths",
     "stats_of_kernel", "top_predictions",
 ]

@@ -15,6 +15,7 @@ from ._canvas import put_indexed
 from ._grid import (PAGE_SIZE, GridLayout, compose_grid, grid_palette, plan_grid,
                     resample_indices)
 from ._images import ImageList, check_image_index, decode_image, demo_scenes, uploaded_files
+from ._upload import ImageUpload
 from ._pixels import SEQUENTIAL_COLORMAPS, lut, lut_bytes, quantize, to_rgb_u8
 from ._raster import RasterView, exact_bytes
 
@@ -145,8 +146,8 @@ class ActivationViewer(LayerViewer):
         self._labels: list[str] = list(image_labels or [])
 
         self._image_dd = w.Dropdown(description="image", layout=w.Layout(width="300px"))
-        self._upload = w.FileUpload(accept="image/*", multiple=False, description="Upload",
-                                    layout=w.Layout(width="110px"))
+        self._upload = ImageUpload(accept="image/*", multiple=False, description="Upload",
+                                   layout=w.Layout(width="110px"))
         self._upload.observe(self._on_upload, "value")
         self._make_layer_controls(infos, "channel")
         self._cmap_dd = w.Dropdown(options=list(SEQUENTIAL_COLORMAPS), description="colormap",

@@ -12,6 +12,14 @@ import traitlets
 
 _COLAB_DONE = False
 
+#: Whether integer sliders send every position while dragging. Colab draws an ipywidgets 7
+#: kernel's widgets with the ipywidgets 8 *alpha* JavaScript, whose IntSlider/IntRangeSlider
+#: floor the slider's float position (2.9999… → 2) on every update, also on updates the kernel
+#: made, and with continuous updates send that floored value back: ``filter_index = 3`` set
+#: from Python ended as 2. Without them only the end of a drag is sent. An ipywidgets 7 kernel
+#: is drawn by Colab or by a classic front end, where the views then follow on release.
+INT_SLIDER_CONTINUOUS = int(w.__version__.split(".")[0]) >= 8
+
 
 def enable_colab_widgets() -> None:
     """Turn on Colab's custom widget manager once, so anywidget/ipycanvas views render there.
@@ -170,7 +178,7 @@ class LayerViewer(ControlState, w.VBox):
                                     description="layer",
                                     layout=w.Layout(width=f"{layer_width}px"))
         self._slider = w.IntSlider(min=0, max=0, description=slider_label,
-                                   continuous_update=True,
+                                   continuous_update=INT_SLIDER_CONTINUOUS,
                                    layout=w.Layout(width=f"{slider_width}px"))
 
     def _sync_layer_controls(self) -> int | None:

@@ -9,6 +9,7 @@ import anywidget
 import numpy as np
 import traitlets
 
+from ._late_bytes import BytesAfterOpen
 from ._pixels import lut_bytes, quantize
 
 _STATIC = pathlib.Path(__file__).parent.parent / "static"
@@ -28,7 +29,7 @@ def exact_bytes(values: np.ndarray, limit: int = EXACT_HOVER_LIMIT) -> bytes:
     return np.ascontiguousarray(arr).tobytes() if arr.size <= limit else b""
 
 
-class RasterView(anywidget.AnyWidget):
+class RasterView(BytesAfterOpen, anywidget.AnyWidget):
     """Tiles of uint8 pixels, nearest-neighbour upscaled, with hover values and click events.
 
     One-channel data is coloured in the browser through :attr:`lut`, so changing the colormap

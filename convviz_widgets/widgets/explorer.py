@@ -9,9 +9,10 @@ import numpy as np
 import traitlets
 
 from ._activation_viewer import ActivationViewer
-from ._base import enable_colab_widgets, set_slider
+from ._base import INT_SLIDER_CONTINUOUS, enable_colab_widgets, set_slider
 from ._i18n import check_lang, tr, translate_tree
 from ._kernel_viewer import KernelViewer
+from ._pages import PageSwitcher
 from .filter_maximizer import FilterMaximizer
 from .gradcam_viewer import GradCAMViewer
 
@@ -94,6 +95,9 @@ class Explorer(w.VBox):
     kernels, activations, patterns, gradcam : widgets
         The four linked views (a :class:`KernelViewer`, :class:`ActivationViewer`,
         :class:`FilterMaximizer` and :class:`GradCAMViewer`).
+    tabs : PageSwitcher
+        The pages (Kernels, Activations, Patterns, Grad-CAM, Model): ``ex.tabs.selected_index
+        = 3`` shows Grad-CAM, as a click on its button does.
 
     Examples
     --------
@@ -142,7 +146,8 @@ class Explorer(w.VBox):
 
         self._layer_dd = w.Dropdown(options=[(self._label(i), i.path) for i in infos],
                                     description="layer", layout=w.Layout(width="480px"))
-        self._slider = w.IntSlider(min=0, max=0, description="filter", continuous_update=True,
+        self._slider = w.IntSlider(min=0, max=0, description="filter",
+                                   continuous_update=INT_SLIDER_CONTINUOUS,
                                    layout=w.Layout(width="440px"))
         # The activation viewer's image menu and upload become the shared image selection.
         image_bar = w.HBox([self.activations._image_dd, self.activations._upload])
@@ -155,9 +160,10 @@ class Explorer(w.VBox):
         pages = [w.VBox([self._notes[v], v]) for v in views]
         self._summary = w.HTML(summary_html(model_layers(model), self.lang))
         pages.append(self._summary)
-        self.tabs = w.Tab(children=pages)
-        for k, title in enumerate(("Kernels", "Activations", "Patterns", "Grad-CAM", "Model")):
-            self.tabs.set_title(k, tr(title, self.lang))
+        # Our own page switcher, not ipywidgets.Tab: Colab's front end cannot draw a Tab of an
+        # ipywidgets 7 kernel (see _pages.py).
+        self.tabs = PageSwitcher(pages, titles=[
+            tr(t, self.lang) for t in ("Kernels", "Activations", "Patterns", "Grad-CAM", "Model")])
         super().__init__(**kwargs)
         self.children = [image_bar, w.HBox([self._layer_dd, self._slider]), self._rank,
                          self.tabs]

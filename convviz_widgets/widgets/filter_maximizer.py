@@ -19,7 +19,7 @@ import ipywidgets as w
 import numpy as np
 import traitlets
 
-from ._base import LayerViewer, set_slider
+from ._base import INT_SLIDER_CONTINUOUS, LayerViewer, set_slider
 from ._i18n import tr
 from .. import display
 from ._pixels import quantize
@@ -190,6 +190,7 @@ class FilterMaximizer(LayerViewer):
                                                  (tr("gallery", self.lang), "gallery")],
                                         style={"button_width": "100px"})
         self._range = w.IntRangeSlider(min=0, max=0, value=(0, 0), description="gallery",
+                                       continuous_update=INT_SLIDER_CONTINUOUS,
                                        layout=w.Layout(width="400px"))
         self._method_dd = w.Dropdown(options=list(METHODS), description="method",
                                      layout=w.Layout(width="240px"))

@@ -23,6 +23,8 @@ import traitlets
 from ._base import ControlState, LayerPath, enable_colab_widgets
 from ._i18n import check_lang, tr
 from ._images import ImageList, check_image_index, decode_image, uploaded_files
+from ._late_bytes import BytesAfterOpen
+from ._upload import ImageUpload
 from ._pixels import lut_bytes, quantize, to_rgb_u8
 from ._raster import RasterView
 from ._worker import LatestOnly
@@ -49,7 +51,7 @@ def _rgb_u8(image: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(u8[..., :3])
 
 
-class OverlayView(anywidget.AnyWidget):
+class OverlayView(BytesAfterOpen, anywidget.AnyWidget):
     """An image with a heatmap on top; opacity and colormap change in the browser only.
 
     The image and the heatmap travel as binary uint8 buffers (``Bytes`` traits, never base64).
@@ -330,8 +332,8 @@ class GradCAMViewer(ControlState, w.VBox):
         wide = {"description_width": "initial"}
         self._image_dd = w.Dropdown(description="image", style=wide,
                                     layout=w.Layout(width="260px"))
-        self._upload = w.FileUpload(accept="image/*", multiple=False, description="Upload",
-                                    layout=w.Layout(width="110px"))
+        self._upload = ImageUpload(accept="image/*", multiple=False, description="Upload",
+                                   layout=w.Layout(width="110px"))
         self._upload.observe(self._on_upload, "value")
         self.thumbnails = RasterView(gap=3, labels=["image", "y", "x"], background="#ffffff")
         self.thumbnails.add_class("convviz-gradcam-thumbs")

@@ -63,8 +63,18 @@ def _wait(probe, expr, expected, timeout=20.0):
 
 
 def _open_tab(page, index):
-    # ipywidgets 8 renders tabs as Lumino tab bars.
-    page.locator(f"{ROOT} .lm-TabBar-tab, {ROOT} .p-TabBar-tab").nth(index).click()
+    # The Explorer's pages are switched by its own button row (ToggleButtons), the same in
+    # every front end; the selected page is the only one shown.
+    page.locator(f"{ROOT} .convviz-pagebar button").nth(index).click()
+    _wait_only_page(page, index)
+
+
+def _wait_only_page(page, index):
+    page.wait_for_function(
+        "([s, k]) => { const pages = Array.from(document.querySelectorAll(s)); "
+        "return pages.length === 5 && pages.every((p, i) => "
+        "(p.getClientRects().length > 0) === (i === k)); }",
+        arg=[f"{ROOT} .convviz-page", index], timeout=10_000)
 
 
 def test_tile_click_selects_channel_in_every_tab(ex):
@@ -140,8 +150,9 @@ def test_reload_mid_session_restores_every_view(ex):
     nb.reload()
     # The Activations tab is still the open one, with the selection of before.
     page.wait_for_function(
-        f"() => {{ const t = document.querySelector('{ROOT} .lm-TabBar-tab.lm-mod-current'); "
+        f"() => {{ const t = document.querySelector('{ROOT} .convviz-pagebar button.mod-active'); "
         "return t && t.textContent.includes('Activations'); }", timeout=30_000)
+    _wait_only_page(page, 1)
     page.wait_for_function(
         "([s, v]) => Array.from(document.querySelectorAll(s)).some("
         "e => e.textContent.trim() === String(v))",

@@ -36,6 +36,9 @@ kv""",
         """gc = cv.GradCAMViewer(model, images[:4])
 gc.add_class("cvt-n7"); gc.add_class("cvt-n7-gc")
 gc""",
+        """ex = cv.Explorer(model, images[:2])
+ex.add_class("cvt-n7"); ex.add_class("cvt-n7-ex")
+ex""",
     ]
     return code_notebook(cells)
 
@@ -46,7 +49,9 @@ def n7(notebook7_server, browser):
                       viewport=(1300, 2600),
                       ready="document.querySelectorAll('.cvt-n7-av .convviz-raster"
                             "[data-state=drawn]').length >= 2 && document.querySelector("
-                            "'.cvt-n7-gc .convviz-overlay[data-state=drawn]')")
+                            "'.cvt-n7-gc .convviz-overlay[data-state=drawn]') && "
+                            "document.querySelectorAll('.cvt-n7-ex .convviz-raster"
+                            "[data-state=drawn]').length >= 2")
     yield nb
     nb.close()
 
@@ -119,6 +124,34 @@ def test_controls_drive_the_kernel_in_notebook7(n7):
     while probe.eval("gc.result.target") != top[1] and time.monotonic() < deadline:
         time.sleep(0.1)
     assert probe.eval("gc.result.target") == top[1]
+
+
+_PAGE_SHOWN = """([root, k]) => {
+    const pages = Array.from(document.querySelectorAll(root + ' .convviz-page'));
+    const shown = pages.map((p) => p.getClientRects().length > 0);
+    if (pages.length !== 5 || shown.filter(Boolean).length !== 1 || !shown[k]) return null;
+    const canv = Array.from(pages[k].querySelectorAll('canvas')).filter((c) => c.width > 0);
+    return {canvases: canv.length, tables: pages[k].querySelectorAll('table').length}; }"""
+
+
+def test_explorer_pages_switch_in_notebook7(n7):
+    """The Explorer's page buttons (no ipywidgets.Tab) show one page at a time here too."""
+    page, probe = n7.page, n7.probe
+    bar = page.locator(".cvt-n7-ex .convviz-pagebar button")
+    assert bar.count() == 5
+    for k in (1, 3, 4, 0):
+        bar.nth(k).click()
+        shown = page.wait_for_function(_PAGE_SHOWN, arg=[".cvt-n7-ex", k],
+                                       timeout=20_000).json_value()
+        assert (shown["tables"] > 0) if k == 4 else (shown["canvases"] > 0), (k, shown)
+        deadline = time.monotonic() + 20
+        while probe.eval("ex.tabs.selected_index") != k and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert probe.eval("ex.tabs.selected_index") == k
+        if k == 1:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.locator(".cvt-n7-ex").first.screenshot(
+                path=str(ARTIFACTS / "notebook7_explorer_activations.png"))
 
 
 @pytest.fixture(scope="module")
