@@ -247,9 +247,15 @@ def test_bad_targets(models, bad, err, match):
 
 
 def test_bad_target_on_a_single_unit_output(models):
+    # One sigmoid unit is two classes (0 and 1); one unit without a sigmoid is one score.
     model = models["nested"]
-    with pytest.raises(ValueError, match="only class index is 0"):
-        gradcam(model, random_images(model, 1)[0], target=5)
+    with pytest.raises(ValueError, match="read as two classes: 0"):
+        gradcam(model, random_images(model, 1)[0], target=2)
+    keras.utils.set_random_seed(9)
+    linear = keras.Sequential([keras.Input((20, 24, 3)), layers.Conv2D(4, 3, name="c"),
+                               layers.GlobalAveragePooling2D(), layers.Dense(1, name="reg")])
+    with pytest.raises(ValueError, match="only index is 0"):
+        gradcam(linear, random_images(linear, 1)[0], target=1)
 
 
 def test_bad_callable_targets(models):
@@ -332,10 +338,10 @@ def test_head_step_does_not_read_the_image_before_the_layer(models):
     meta = _base._meta(acc)
     image = random_images(model, 1, seed=12)[0][None]
     a, _ = _base._activation_for(acc, "conv_b", image, None)
-    head = _base._head_fn(acc, "conv_b", None, meta)
+    head = _base._head_fn(acc, "conv_b", None, meta, 0)
     t = tf.constant(np.array([0, 2], np.int32))
-    _, s1, _, g1 = head(tf.constant(image), tf.constant(a), t)
-    _, s2, _, g2 = head(tf.constant(np.full_like(image, np.nan)), tf.constant(a), t)
+    s1, _, g1 = head(tf.constant(image), tf.constant(a), t)
+    s2, _, g2 = head(tf.constant(np.full_like(image, np.nan)), tf.constant(a), t)
     np.testing.assert_array_equal(s1.numpy(), s2.numpy())
     np.testing.assert_array_equal(g1.numpy(), g2.numpy())
 
