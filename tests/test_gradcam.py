@@ -618,6 +618,7 @@ def cats_dogs():
     return model, test, (data.labels[32:] % 2).astype(np.int64)
 
 
+@_structure_warning
 def test_binary_sigmoid_is_two_classes_and_matches_an_independent_gradient_tape(cats_dogs):
     model, images, _ = cats_dogs
     assert default_layer(model) == "conv2d_3"
@@ -648,6 +649,7 @@ def test_binary_sigmoid_is_two_classes_and_matches_an_independent_gradient_tape(
         assert gradcam(model, image).target == int(p[i] > 0.5)
 
 
+@_structure_warning
 def test_binary_predictions_ranking_and_labels(cats_dogs):
     model, images, labels = cats_dogs
     p = model(images).numpy()[:, 0]

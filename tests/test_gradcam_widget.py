@@ -357,6 +357,13 @@ def test_one_sigmoid_unit_is_cat_and_dog(style):
     v.find_best_and_worst(n=2, wait=True)
     assert v.gallery["ranking"].accuracy == 1.0
     assert "0 mistakes" in v._gallery_info.value
+    # Two binary models side by side explain the same class, each with its own probability.
+    other = _binary(style)
+    p2 = other(images).numpy()[:, 0]
+    both = GradCAMViewer(model, images, class_names=["cat", "dog"], compare=other, target=0)
+    assert both.result.target == both.compare_result.target == 0
+    assert both.compare_result.probability == pytest.approx(1 - p2[0], rel=1e-5)
+    assert both.compare_overlay.caption.startswith("cat · p = ")
 
 
 @_structure_warning
@@ -396,12 +403,13 @@ def test_a_huge_image_is_capped_for_the_browser(seq):
 
     big = np.random.default_rng(5).integers(0, 256, (3000, 4000, 3), dtype=np.uint8)
     v = GradCAMViewer(seq, [big])
-    assert v.result.heatmap.shape == (3000, 4000)  # the result keeps the full resolution
+    assert v.result.heatmap.shape == (768, UPLOAD_MAX_SIDE)  # explained as an upload would be
     assert v.overlay.image_shape == [768, UPLOAD_MAX_SIDE]
     assert v.overlay.heatmap_shape == [768, UPLOAD_MAX_SIDE]
     assert v.last_update["bytes"] == 768 * 1024 * 4  # RGB + heat, ~3 MB instead of 48 MB
     v.target = 2
     assert v.overlay.image_shape == [768, UPLOAD_MAX_SIDE]
+    assert v.images[0].shape == (3000, 4000, 3)  # the caller's image is untouched
 
 
 def test_gallery_captions_sit_under_their_tiles_and_count_mistakes(seq):

@@ -164,23 +164,23 @@ class OverlayView(anywidget.AnyWidget):
         return np.frombuffer(self.heatmap, np.uint8).reshape(h, w).copy()  # bytes -> (h, w)
 
 
-def _display_pair(image: np.ndarray, heatmap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Image and heatmap as sent to the browser: longest side at most ``UPLOAD_MAX_SIDE``.
+def _capped(image: np.ndarray) -> np.ndarray:
+    """The image with its longest side at most ``UPLOAD_MAX_SIDE`` (the rule uploads follow).
 
-    The result (``viewer.result``) keeps the full resolution; the browser gets what uploads are
-    shrunk to anyway, so a 3000×4000 photo sends ~3 MB per update instead of 48 MB.
+    The viewer explains and shows images at this size: a 3000×4000 photo then sends ~3 MB per
+    update instead of 48 MB, and a class switch does not resize 12 megapixels each time. The
+    model sees the same picture either way (it is resized to the model's input).
     """
     from ..compute import prepare_images
 
     h, w_ = image.shape[:2]
     if max(h, w_) <= UPLOAD_MAX_SIDE:
-        return image, heatmap
+        return image
     scale = UPLOAD_MAX_SIDE / max(h, w_)
     th, tw = max(1, round(h * scale)), max(1, round(w_ * scale))
-    small = prepare_images(image, (None, th, tw, None)).images[0]
-    heat = prepare_images(np.clip(heatmap, 0.0, 1.0)[..., None],   # (h, w) -> (h, w, 1)
-                          (None, th, tw, 1)).images[0, ..., 0]
-    return small, heat
+    if image.dtype.kind == "f" and not np.isfinite(image).all():
+        return image  # let gradcam flag the NaN image rather than fail here
+    return prepare_images(image, (None, th, tw, None)).images[0]
 
 
 def _demo():
@@ -222,9 +222,12 @@ class GradCAMViewer(ControlState, w.VBox):
         bundled demo model.
     images : array-like or list, optional
         ``(n, h, w, c)``, one image, or a list of images of any sizes (uint8, or float in
-        [0, 1]). Default: the demo scenes.
+        [0, 1]). Default: the demo scenes. Images larger than 1024 pixels on their longer side
+        are explained and shown at that size, as uploads are (the browser gets ~3 MB, not 48 MB,
+        for a 12-megapixel photo); ``cv.gradcam`` works at any size.
     labels : array-like, optional
-        ``(n,)`` class labels of ``images``, for the best/worst gallery.
+        ``(n,)`` class labels of ``images``, for the best/worst gallery (``(n, units)`` 0/1 for
+        a multi-label sigmoid output).
     class_names : list of str, optional
         Names of the output classes. Default: the demo model's names for the demo model,
         otherwise ``"class 0"``, ``"class 1"``… A model ending in one sigmoid unit has two
@@ -331,6 +334,7 @@ class GradCAMViewer(ControlState, w.VBox):
         self.top_k = int(top_k)
         self._syncing = 0
         self._suppress = 0
+        self._capped_cache: dict[int, tuple] = {}
         # Score-CAM maps and the best/worst gallery run in two coalescing workers: a newer
         # request of the same kind cancels the running one and replaces the waiting one.
         self._busy_lock = threading.Lock()
@@ -483,6 +487,15 @@ class GradCAMViewer(ControlState, w.VBox):
         from ..compute import resolve_layer
 
         return resolve_layer(self.model, layer).path
+
+    def _image(self, i: int) -> np.ndarray:
+        """Image ``i`` as the viewer explains and shows it (see :func:`_capped`), cached."""
+        im = self.images[i]
+        hit = self._capped_cache.get(i)
+        if hit is None or hit[0] is not im:  # the list was replaced or the image changed
+            hit = (im, _capped(im))
+            self._capped_cache[i] = hit
+        return hit[1]
 
     def _label_name(self, i: int) -> str:
         """The true label of image ``i``: a class name, or the present units of a multi-hot."""
@@ -732,7 +745,7 @@ class GradCAMViewer(ControlState, w.VBox):
         """Compute everything the new state shows; touches no widget (so failures are clean)."""
         from ..compute.cam import gradcam, top_predictions
 
-        image = self.images[s["image_index"]]
+        image = self._image(s["image_index"])
         result = gradcam(self.model, image, target=s["target"], layer=s["layer"],
                          method=s["method"], preprocess=self.preprocess, on_step=on_step,
                          cancel=cancel, output=self.output)
@@ -744,8 +757,7 @@ class GradCAMViewer(ControlState, w.VBox):
             # The same cached forward pass as the heatmap's: no second model run.
             top = top_predictions(self.model, image, k=self.top_k, preprocess=self.preprocess,
                                   layer=s["layer"], output=self.output)
-        payload = {"state": s, "top": top, "result": result,
-                   "display": _display_pair(result.image, result.heatmap)}
+        payload = {"state": s, "top": top, "result": result}
         if self.compare_model is not None:
             layer = s["layer"] if s["layer"] in self._compare_layers else self._compare_default
             target = result.target
@@ -756,7 +768,6 @@ class GradCAMViewer(ControlState, w.VBox):
                          method=s["method"], preprocess=self.compare_preprocess,
                          on_step=on_step, cancel=cancel, output=self.compare_output)
             payload["compare"] = rc
-            payload["compare_display"] = _display_pair(rc.image, rc.heatmap)
             if rc.flag != "nonfinite_input" and \
                     self._output_of(self.compare_model, self.compare_output, True) is not None:
                 payload["compare_top"] = top_predictions(self.compare_model, image, k=1,
@@ -785,11 +796,11 @@ class GradCAMViewer(ControlState, w.VBox):
     def _apply(self, p: dict) -> int:
         r = p["result"]
         caption, flagged = self._caption(r)
-        sent = self.overlay.set_overlay(*p["display"], caption=caption, flagged=flagged)
+        sent = self.overlay.set_overlay(r.image, r.heatmap, caption=caption, flagged=flagged)
         if "compare" in p:
             rc = p["compare"]
             caption, flagged = self._caption(rc, p.get("compare_top"))
-            sent += self.compare_overlay.set_overlay(*p["compare_display"], caption=caption,
+            sent += self.compare_overlay.set_overlay(rc.image, rc.heatmap, caption=caption,
                                                      flagged=flagged)
             self.compare_result = rc
         self.top = p["top"]
@@ -955,7 +966,7 @@ class GradCAMViewer(ControlState, w.VBox):
         if self.labels is None:
             raise ValueError("The gallery needs labels: GradCAMViewer(model, images, "
                              "labels=...).")
-        labelled = list(self.images[:len(self.labels)])
+        labelled = [self._image(i) for i in range(min(len(self.images), len(self.labels)))]
         labels = self.labels[:len(labelled)]
         state = self._state()
         look = (self.overlay.colormap, self.overlay.opacity)
