@@ -683,6 +683,14 @@ def test_binary_sigmoid_every_style(style):
         assert top.indices[0] == int(p[i] > 0.5) and len(top.indices) == 2
     labels = (p > 0.5).astype(int)
     assert rank_predictions(model, images, labels).accuracy == 1.0
+    # Score-CAM scores masked images by each class's probability: p for 1, 1 - p for 0.
+    s0, s1 = gradcam(model, images[0], target=[0, 1], method="scorecam")
+    assert s1.probability == pytest.approx(p[0], rel=1e-5)
+    assert s0.probability == pytest.approx(1 - p[0], rel=1e-5, abs=1e-6)
+    if s1.weights.size > 1:  # a softmax over one channel is 1 for either class
+        # Raising p lowers 1 - p: the channel that helps class 1 most cannot help class 0 most.
+        assert np.argmax(s0.weights) != np.argmax(s1.weights) or \
+            np.allclose(s0.weights, s0.weights[0])
 
 
 @_structure_warning
@@ -735,6 +743,10 @@ def test_multi_output_choose_by_index_or_name(style):
     np.testing.assert_allclose(a.weights, b.weights, rtol=1e-5, atol=1e-8)
     top = top_predictions(model, image, output=1)
     np.testing.assert_allclose(top.probabilities, np.sort(probs2)[::-1], rtol=1e-5)
+    # Score-CAM with the same callable, over all outputs, runs the masked images through it.
+    sc = gradcam(model, image, target=fn_all, method="scorecam")
+    sc_one = gradcam(model, image, target=fn_one, output=1, method="scorecam")
+    np.testing.assert_allclose(sc.weights, sc_one.weights, rtol=1e-5, atol=1e-7)
     with pytest.raises(ValueError, match="no output named 'third'"):
         gradcam(model, image, output="third")
     with pytest.raises(ValueError, match="out of range"):
