@@ -70,11 +70,13 @@ class CAMResult:
         that was passed.
     score : float
         The explained score. For class targets of a model whose last layer applies softmax or
-        sigmoid, this is the *logit* (the layer's pre-activation, see :func:`gradcam`); otherwise
-        the model output (or the callable's value).
+        sigmoid, this is the *logit* (the layer's pre-activation, see :func:`gradcam`; for class
+        0 of a one-unit sigmoid, minus the logit); otherwise the model output (or the callable's
+        value).
     probability : float or None
-        For class targets, the model's own output for that class (a probability when the model
-        ends in softmax/sigmoid); ``None`` for callable targets.
+        For class targets, the model's probability for that class (its own softmax/sigmoid
+        output; ``1 - p`` for class 0 of a one-unit sigmoid; the softmax of raw scores for
+        several classes); ``None`` for callable targets.
     layer : str
         Path of the layer whose feature map was weighted.
     weights : ndarray
