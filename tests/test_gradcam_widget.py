@@ -427,3 +427,27 @@ def test_gallery_captions_sit_under_their_tiles_and_count_mistakes(seq):
             assert f"width:{view.shape[2]}px" in v.gallery_captions[which].value
             assert view.caption == ""
         assert "2:" in v.gallery_captions["worst"].value.split("convviz-gallery-caption")[1]
+
+
+@_structure_warning
+def test_multilabel_viewer_and_gallery(style):
+    from keras import layers
+    from test_gradcam import wrapped
+
+    model = wrapped(style, lambda y: layers.Dense(3, activation="sigmoid", name="tags")(y),
+                    "multilabel")[0]
+    images = random_images(model, 4, seed=34)
+    p = model(images).numpy()
+    multi_hot = (p > 0.5).astype(int)
+    multi_hot[1] = 1 - multi_hot[1]  # image 1: every unit wrong
+    v = GradCAMViewer(model, images, labels=multi_hot, class_names=["sky", "sea", "sand"])
+    # Each unit its own probability (not a softmax across units), best first.
+    shown = [b.description.split()[1] for b in v._topk_buttons]
+    assert shown == [f"{x:.1%}" for x in np.sort(p[0])[::-1]]
+    v.find_best_and_worst(n=4, wait=True)
+    ranking = v.gallery["ranking"]
+    assert ranking.worst[0] == 1 and list(ranking.correct) == [True, False, True, True]
+    caption = v.gallery_captions["worst"].value
+    names = "+".join(n for n, on in zip(["sky", "sea", "sand"], multi_hot[1]) if on) or "—"
+    assert f"image 1: {names} →" in caption
+    assert "1 mistake<" in v._gallery_info.value
