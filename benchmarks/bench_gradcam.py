@@ -8,6 +8,11 @@ compiled forward pass of one image, the physical floor of anything that has to r
 Targets from issue 5: fresh Grad-CAM ≤ 1.3×, five targets ≤ 2×, class switch (head only) ≤ 0.25×.
 
     python benchmarks/bench_gradcam.py [--repeats 7] [--out benchmarks/results/gradcam.json]
+    TF_ENABLE_ONEDNN_OPTS=0 python benchmarks/bench_gradcam.py   # -> gradcam_onednn_off.json
+
+Run it with oneDNN off and on: TensorFlow's CPU kernels differ between the two (issue 11 found
+the five-target case 3-4x slower with oneDNN off, from Eigen's batched dense-layer gradient),
+and the JSON records which one ran and on which CPU.
 
 This is a measurement, not a test: nothing here asserts.
 """
@@ -79,11 +84,23 @@ def keras_example_recipe(model, layer_name):
     return run
 
 
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--size", type=int, default=224)
-    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "gradcam.json"))
+    onednn_off = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "").strip() == "0"
+    default_out = "gradcam_onednn_off.json" if onednn_off else "gradcam.json"
+    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / default_out))
     args = ap.parse_args()
 
     # Keras warns that a list-input functional model got a bare tensor; harmless here.
@@ -150,7 +167,8 @@ def main() -> None:
         "environment": {
             "python": platform.python_version(), "tensorflow": tf.__version__,
             "keras": keras.__version__, "convviz_widgets": convviz_widgets.__version__,
-            "cpu_count": os.cpu_count(), "machine": platform.machine(),
+            "cpu_count": os.cpu_count(), "machine": platform.machine(), "cpu": _cpu_name(),
+            "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "(default)"),
         },
     }
     out = Path(args.out)
@@ -159,6 +177,8 @@ def main() -> None:
     width = max(map(len, ratios))
     lines = [f"{k:<{width}}  {results[k]['median_s'] * 1e3:8.1f} ms  {r:6.3f}x forward"
              for k, r in ratios.items()]
+    onednn = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "(default)")
+    print(f"{_cpu_name()}, TF_ENABLE_ONEDNN_OPTS={onednn}")
     print("\n".join(lines) + f"\nwritten to {out}")
 
 

@@ -247,9 +247,15 @@ def test_bad_targets(models, bad, err, match):
 
 
 def test_bad_target_on_a_single_unit_output(models):
+    # One sigmoid unit is two classes (0 and 1); one unit without a sigmoid is one score.
     model = models["nested"]
-    with pytest.raises(ValueError, match="only class index is 0"):
-        gradcam(model, random_images(model, 1)[0], target=5)
+    with pytest.raises(ValueError, match="read as two classes: 0"):
+        gradcam(model, random_images(model, 1)[0], target=2)
+    keras.utils.set_random_seed(9)
+    linear = keras.Sequential([keras.Input((20, 24, 3)), layers.Conv2D(4, 3, name="c"),
+                               layers.GlobalAveragePooling2D(), layers.Dense(1, name="reg")])
+    with pytest.raises(ValueError, match="only index is 0"):
+        gradcam(linear, random_images(linear, 1)[0], target=1)
 
 
 def test_bad_callable_targets(models):
@@ -332,10 +338,10 @@ def test_head_step_does_not_read_the_image_before_the_layer(models):
     meta = _base._meta(acc)
     image = random_images(model, 1, seed=12)[0][None]
     a, _ = _base._activation_for(acc, "conv_b", image, None)
-    head = _base._head_fn(acc, "conv_b", None, meta)
+    head = _base._head_fn(acc, "conv_b", None, meta, 0)
     t = tf.constant(np.array([0, 2], np.int32))
-    _, s1, _, g1 = head(tf.constant(image), tf.constant(a), t)
-    _, s2, _, g2 = head(tf.constant(np.full_like(image, np.nan)), tf.constant(a), t)
+    s1, _, g1 = head(tf.constant(image), tf.constant(a), t)
+    s2, _, g2 = head(tf.constant(np.full_like(image, np.nan)), tf.constant(a), t)
     np.testing.assert_array_equal(s1.numpy(), s2.numpy())
     np.testing.assert_array_equal(g1.numpy(), g2.numpy())
 
@@ -548,3 +554,292 @@ def test_parameter_randomisation_sanity_check(demo):
     print(f"sanity check: randomised {order[start:]}; mean |rank correlation| {mean:.3f}")
     assert np.mean(same) > 0.99  # the reference: the unchanged model agrees with itself
     assert mean < 0.5
+
+
+# ------------------------------------------------- issue 11: sigmoid, multi-output, Softmax, 1x1
+# Calling a wrapper around a nested functional model with a bare tensor makes Keras warn about
+# the input structure; harmless here.
+_structure_warning = pytest.mark.filterwarnings("ignore:The structure of `inputs`")
+
+def wrapped(style, head, name="wrapped"):
+    """The style's model nested as one layer of a functional model with a new ``head``
+    (``head(features) -> output``); a spatial output is averaged first."""
+    base = STYLES[style]()
+    h, w, c = input_hw(base)
+    inp = keras.Input((h, w, c))
+    y = base(inp)
+    if len(y.shape) == 4:
+        y = layers.GlobalAveragePooling2D(name="w_gap")(y)
+    return keras.Model(inp, head(y), name=f"{style}_{name}"), base
+
+
+def logits_of(model, images, dense_name):
+    """Pre-activation of the named Dense layer, computed with Keras directly."""
+    dense = model.get_layer(dense_name)
+    feats = keras.Model(model.inputs, dense.input)(images).numpy()
+    return feats @ dense.kernel.numpy() + dense.bias.numpy()
+
+
+def chollet_cats_vs_dogs(seed=0):
+    """The lessons' binary classifier (Chollet 5.4): four conv/pool blocks at 150x150,
+    Flatten, Dense(512), Dense(1, sigmoid)."""
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential([
+        keras.Input((150, 150, 3)),
+        layers.Conv2D(32, 3, activation="relu", name="conv2d"),
+        layers.MaxPooling2D(2, name="max_pooling2d"),
+        layers.Conv2D(64, 3, activation="relu", name="conv2d_1"),
+        layers.MaxPooling2D(2, name="max_pooling2d_1"),
+        layers.Conv2D(128, 3, activation="relu", name="conv2d_2"),
+        layers.MaxPooling2D(2, name="max_pooling2d_2"),
+        layers.Conv2D(128, 3, activation="relu", name="conv2d_3"),
+        layers.MaxPooling2D(2, name="max_pooling2d_3"),
+        layers.Flatten(name="flatten"),
+        layers.Dense(512, activation="relu", name="dense"),
+        layers.Dense(1, activation="sigmoid", name="dense_1"),
+    ], name="cats_vs_dogs")
+
+
+@pytest.fixture(scope="module")
+def cats_dogs():
+    """Trained a little on generated scenes relabelled to two classes, and its bias centred so
+    that both classes are predicted on the test images (a few steps alone may predict one)."""
+    from convviz_widgets.datasets import make_shapes
+
+    model = chollet_cats_vs_dogs()
+    data = make_shapes(40, seed=3, size=(150, 150))
+    y = (data.labels % 2).astype(np.float32)  # two classes out of the shapes
+    model.compile(optimizer=keras.optimizers.RMSprop(1e-4), loss="binary_crossentropy")
+    model.fit(data.images[:32], y[:32], batch_size=16, epochs=1, verbose=0)
+    test = data.images[32:]
+    z = logits_of(model, test, "dense_1")[:, 0]
+    dense = model.get_layer("dense_1")
+    dense.bias.assign(dense.bias.numpy() - np.median(z) + 1e-3)
+    return model, test, (data.labels[32:] % 2).astype(np.int64)
+
+
+@_structure_warning
+def test_binary_sigmoid_is_two_classes_and_matches_an_independent_gradient_tape(cats_dogs):
+    model, images, _ = cats_dogs
+    assert default_layer(model) == "conv2d_3"
+    p = model(images).numpy()[:, 0]
+    z = logits_of(model, images, "dense_1")[:, 0]
+    assert (p > 0.5).any() and (p < 0.5).any()
+    for i, image in enumerate(images[:4]):
+        r0, r1 = gradcam(model, image, target=[0, 1])
+        assert r1.probability == pytest.approx(p[i], rel=1e-5)
+        assert r0.probability == pytest.approx(1 - p[i], rel=1e-5, abs=1e-6)
+        assert r1.score == pytest.approx(z[i], rel=1e-4, abs=1e-5)
+        assert r0.score == pytest.approx(-z[i], rel=1e-4, abs=1e-5)
+        # The plain recipe: sub-model to (A, features), logit = features @ kernel + bias,
+        # class 1 explained by the logit and class 0 by its negative.
+        sub = keras.Model(model.inputs, [model.get_layer("conv2d_3").output,
+                                         model.get_layer("dense").output])
+        dense = model.get_layer("dense_1")
+        for sign, r in ((-1.0, r0), (1.0, r1)):
+            with tf.GradientTape() as tape:
+                a, f = sub(tf.constant(image[None]))
+                score = sign * (f @ dense.kernel + dense.bias)[:, 0]
+            g = tape.gradient(score, a)[0].numpy()
+            w = g.mean(axis=(0, 1))
+            cam = np.maximum(np.tensordot(a[0].numpy(), w, axes=([2], [0])), 0)
+            np.testing.assert_allclose(r.weights, w, rtol=1e-3, atol=1e-6)
+            np.testing.assert_allclose(r.cam, cam, rtol=1e-3, atol=1e-5 * max(cam.max(), 1))
+        # The default explains the predicted class, not always the positive unit.
+        assert gradcam(model, image).target == int(p[i] > 0.5)
+
+
+@_structure_warning
+def test_binary_predictions_ranking_and_labels(cats_dogs):
+    model, images, labels = cats_dogs
+    p = model(images).numpy()[:, 0]
+    top = top_predictions(model, images[0], k=5)
+    assert list(top.indices) == ([1, 0] if p[0] > 0.5 else [0, 1])
+    np.testing.assert_allclose(np.sort(top.probabilities), np.sort([p[0], 1 - p[0]]), rtol=1e-5)
+    r = rank_predictions(model, images, labels)
+    np.testing.assert_array_equal(r.predicted, (p > 0.5).astype(int))
+    np.testing.assert_allclose(r.true_probability, np.where(labels == 1, p, 1 - p), rtol=1e-5)
+    assert r.accuracy == pytest.approx(float(((p > 0.5) == labels).mean()))
+    with pytest.raises(ValueError, match="one sigmoid unit"):
+        rank_predictions(model, images, labels + 1)
+
+
+@_structure_warning
+def test_binary_sigmoid_every_style(style):
+    model, _ = wrapped(style, lambda y: layers.Dense(1, activation="sigmoid", name="bin")(y),
+                       "binary")
+    images = random_images(model, 3, seed=21)
+    p = model(images).numpy()[:, 0]
+    z = logits_of(model, images, "bin")[:, 0]
+    for i, image in enumerate(images):
+        r0, r1 = gradcam(model, image, target=[0, 1])
+        assert (r0.score, r1.score) == (pytest.approx(-z[i], rel=1e-4, abs=1e-5),
+                                        pytest.approx(z[i], rel=1e-4, abs=1e-5))
+        assert r0.probability + r1.probability == pytest.approx(1.0, abs=1e-6)
+        assert r1.probability == pytest.approx(p[i], rel=1e-5)
+        np.testing.assert_allclose(r0.weights, -r1.weights, rtol=1e-5, atol=1e-7)
+        assert gradcam(model, image).target == int(p[i] > 0.5)
+        top = top_predictions(model, image)
+        assert top.indices[0] == int(p[i] > 0.5) and len(top.indices) == 2
+    labels = (p > 0.5).astype(int)
+    assert rank_predictions(model, images, labels).accuracy == 1.0
+    # Score-CAM scores masked images by each class's probability: p for 1, 1 - p for 0.
+    s0, s1 = gradcam(model, images[0], target=[0, 1], method="scorecam")
+    assert s1.probability == pytest.approx(p[0], rel=1e-5)
+    assert s0.probability == pytest.approx(1 - p[0], rel=1e-5, abs=1e-6)
+    if s1.weights.size > 1:  # a softmax over one channel is 1 for either class
+        # Raising p lowers 1 - p: the channel that helps class 1 most cannot help class 0 most.
+        assert np.argmax(s0.weights) != np.argmax(s1.weights) or \
+            np.allclose(s0.weights, s0.weights[0])
+
+
+@_structure_warning
+def test_multilabel_sigmoid_units_are_each_their_own_yes_no(style):
+    model, _ = wrapped(style, lambda y: layers.Dense(3, activation="sigmoid", name="tags")(y),
+                       "multilabel")
+    images = random_images(model, 3, seed=22)
+    p = model(images).numpy()
+    z = logits_of(model, images, "tags")
+    top = top_predictions(model, images[0], k=3)
+    # Each unit's own probability: not a softmax across units (they need not sum to 1).
+    np.testing.assert_allclose(top.probabilities, np.sort(p[0])[::-1], rtol=1e-5)
+    rs = gradcam(model, images[0], target=[0, 1, 2])
+    for u, r in enumerate(rs):
+        assert r.score == pytest.approx(z[0, u], rel=1e-4, abs=1e-5)
+        assert r.probability == pytest.approx(p[0, u], rel=1e-5)
+    multi_hot = (p > 0.5).astype(int)
+    multi_hot[0, 0] = 1 - multi_hot[0, 0]  # one wrong unit makes image 0 a mistake
+    r = rank_predictions(model, images, multi_hot)
+    assert r.predicted.shape == (3, 3) and list(r.correct) == [False, True, True]
+    assert r.worst[0] == 0
+    np.testing.assert_array_equal(r.explain, p.argmax(axis=1))
+
+
+def two_heads(y):
+    return [layers.Dense(4, name="first")(y), layers.Dense(3, activation="softmax",
+                                                          name="second")(y)]
+
+
+@_structure_warning
+def test_multi_output_choose_by_index_or_name(style):
+    model, _ = wrapped(style, two_heads, "two_heads")
+    image = random_images(model, 1, seed=23)[0]
+    z2 = logits_of(model, image[None], "second")[0]
+    probs2 = model(image[None])[1].numpy()[0]
+    with pytest.raises(ValueError, match=r"2 outputs \['first', 'second'\].*output=0"):
+        gradcam(model, image)
+    by_index = gradcam(model, image, target=2, output=1)
+    by_name = gradcam(model, image, target=2, output="second")
+    assert by_index.score == pytest.approx(z2[2], rel=1e-4, abs=1e-5)
+    assert by_index.probability == pytest.approx(probs2[2], rel=1e-5)
+    np.testing.assert_array_equal(by_index.weights, by_name.weights)
+    assert gradcam(model, image, output=1).target == int(probs2.argmax())
+    # A callable on the second output, chosen by output= or indexed inside the callable.
+    fn_one = lambda y: y[:, 2]  # noqa: E731
+    fn_all = lambda ys: ys[1][:, 2]  # noqa: E731
+    a = gradcam(model, image, target=fn_one, output="second")
+    b = gradcam(model, image, target=fn_all)
+    assert a.score == pytest.approx(probs2[2], rel=1e-5) and b.score == pytest.approx(a.score)
+    np.testing.assert_allclose(a.weights, b.weights, rtol=1e-5, atol=1e-8)
+    top = top_predictions(model, image, output=1)
+    np.testing.assert_allclose(top.probabilities, np.sort(probs2)[::-1], rtol=1e-5)
+    # Score-CAM with the same callable, over all outputs, runs the masked images through it.
+    sc = gradcam(model, image, target=fn_all, method="scorecam")
+    sc_one = gradcam(model, image, target=fn_one, output=1, method="scorecam")
+    np.testing.assert_allclose(sc.weights, sc_one.weights, rtol=1e-5, atol=1e-7)
+    with pytest.raises(ValueError, match="no output named 'third'"):
+        gradcam(model, image, output="third")
+    with pytest.raises(ValueError, match="out of range"):
+        gradcam(model, image, output=2)
+
+
+@_structure_warning
+def test_dict_outputs(style):
+    model, _ = wrapped(style, lambda y: {"tags": layers.Dense(3, activation="sigmoid",
+                                                               name="tags")(y),
+                                          "kind": layers.Dense(5, name="kind")(y)}, "dict")
+    image = random_images(model, 1, seed=24)[0]
+    out = model(image[None])
+    r = gradcam(model, image, output="kind", target=4)
+    assert r.score == pytest.approx(float(out["kind"][0, 4]), rel=1e-4, abs=1e-5)
+    assert gradcam(model, image, output="tags", target=1).probability == \
+        pytest.approx(float(out["tags"][0, 1]), rel=1e-5)
+    fn = lambda ys: ys["kind"][:, 4]  # noqa: E731
+    np.testing.assert_allclose(gradcam(model, image, target=fn).weights, r.weights, rtol=1e-5,
+                               atol=1e-8)
+
+
+@_structure_warning
+def test_softmax_layer_after_logits_is_not_softmaxed_again(style):
+    model, _ = wrapped(style, lambda y: layers.Softmax(name="probs")(
+        layers.Dense(5, name="logits")(y)), "softmax_layer")
+    images = random_images(model, 2, seed=25)
+    probs = model(images).numpy()
+    z = logits_of(model, images, "logits")
+    top = top_predictions(model, images[0], k=5)
+    np.testing.assert_allclose(top.probabilities, np.sort(probs[0])[::-1], rtol=1e-5)
+    for c in range(5):
+        r = gradcam(model, images[0], target=c)
+        assert r.probability == pytest.approx(probs[0, c], rel=1e-5)
+        assert r.score == pytest.approx(z[0, c], rel=1e-4, abs=1e-5)  # explained by the logit
+    r = rank_predictions(model, images, probs.argmax(1))
+    np.testing.assert_allclose(r.confidence, probs.max(1), rtol=1e-5)
+
+
+def test_subclassed_softmax_inside_call_is_not_softmaxed_again():
+    class Probs(keras.Model):
+        def __init__(self):
+            super().__init__(name="probs_sub")
+            self.conv = layers.Conv2D(4, 3, name="c")
+            self.head = layers.Dense(3, name="h")
+
+        def call(self, x):
+            return tf.nn.softmax(self.head(tf.reduce_mean(self.conv(x), axis=[1, 2])))
+
+    keras.utils.set_random_seed(6)
+    model = Probs()
+    model(np.zeros((1, 24, 20, 3), np.float32))
+    image = random_images(model, 1, seed=26)[0]
+    probs = model(image[None]).numpy()[0]
+    top = top_predictions(model, image, k=3)
+    np.testing.assert_allclose(top.probabilities, np.sort(probs)[::-1], rtol=1e-5)
+
+
+def one_by_one_head(y):
+    """A MobileNetV3-like head: 1x1 map, 1x1 convolution 'logits', flatten, softmax layer."""
+    y = layers.Reshape((1, 1, y.shape[-1]), name="as_map")(y)
+    y = layers.Conv2D(6, 1, name="logits")(y)
+    return layers.Activation("softmax", name="predictions")(layers.Flatten(name="flat")(y))
+
+
+@_structure_warning
+def test_a_1x1_map_is_never_the_default_layer(style):
+    model, base = wrapped(style, one_by_one_head, "one_by_one")
+    path = default_layer(model)
+    shape = access(model).infos()[path].output_shape
+    assert not (shape[1] == 1 and shape[2] == 1)
+    if style != "grayscale":  # the U-Net's own output map is what its wrapper averages
+        assert path == f"{base.name}/{DEFAULT_LAYERS[style]}"
+    # Random weights: some class may have no positive evidence, but the map is never constant.
+    rs = gradcam(model, random_images(model, 1, seed=27)[0], target=list(range(6)))
+    assert any(r.flag is None and r.heatmap.std() > 0 for r in rs)
+
+
+def test_mobilenet_v3_default_layer_is_not_the_1x1_logits():
+    keras.utils.set_random_seed(0)
+    model = keras.applications.MobileNetV3Small(weights=None, input_shape=(96, 96, 3))
+    path = default_layer(model)
+    assert path != "logits" and access(model).infos()[path].output_shape[1:3] == (3, 3)
+    image = random_images(model, 1, seed=28)[0]
+    r = gradcam(model, image)
+    assert r.layer == path and r.flag is None and r.heatmap.std() > 0
+    # Its head ends in an Activation("softmax") layer: probabilities as the model gives them.
+    probs = model(image[None]).numpy()[0]
+    assert r.probability == pytest.approx(float(probs.max()), rel=1e-4)
+
+
+def test_only_1x1_maps_is_a_clear_error():
+    inp = keras.Input((1, 1, 3))
+    model = keras.Model(inp, layers.Flatten()(layers.Conv2D(2, 1, name="c")(inp)))
+    with pytest.raises(ValueError, match="larger than 1x1.*layer="):
+        default_layer(model)

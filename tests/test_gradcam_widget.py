@@ -320,3 +320,134 @@ def test_default_viewer_uses_the_demo_model_and_scenes():
     assert v._topk_buttons[0].description.split()[0] in scenes.class_names
     v.find_best_and_worst(n=3, wait=True)
     assert len(v.gallery["best"]) == 3 and v.gallery["ranking"].accuracy > 0.8
+
+
+# ------------------------------------------ issue 11: sigmoid, outputs, callable, large images
+_structure_warning = pytest.mark.filterwarnings("ignore:The structure of `inputs`")
+
+
+def _binary(style):
+    from keras import layers
+    from test_gradcam import wrapped
+
+    return wrapped(style, lambda y: layers.Dense(1, activation="sigmoid", name="bin")(y),
+                   "binary")[0]
+
+
+@_structure_warning
+def test_one_sigmoid_unit_is_cat_and_dog(style):
+    model = _binary(style)
+    images = random_images(model, 4, seed=31)
+    p = model(images).numpy()[:, 0]
+    v = GradCAMViewer(model, images, class_names=["cat", "dog"],
+                      labels=(p > 0.5).astype(int))
+    for i in range(4):
+        v.image_index = i
+        predicted = int(p[i] > 0.5)
+        assert v.result.target == predicted  # the predicted class, not always the unit
+        name, shown = v._topk_buttons[0].description.split()
+        assert name == ["cat", "dog"][predicted]
+        assert shown == f"{max(p[i], 1 - p[i]):.1%}"
+        assert [b._cv_class for b in v._topk_buttons] == [predicted, 1 - predicted]
+    assert [o[0] for o in v._class_dd.options] == ["top-1 prediction", "cat", "dog"]
+    v._class_dd.value = 0  # the user picks "cat"
+    assert v.target == 0 and v.result.target == 0
+    assert v.result.probability == pytest.approx(1 - p[3], rel=1e-5)
+    assert v.overlay.caption.startswith("cat · p = ")
+    v.find_best_and_worst(n=2, wait=True)
+    assert v.gallery["ranking"].accuracy == 1.0
+    assert "0 mistakes" in v._gallery_info.value
+    # Two binary models side by side explain the same class, each with its own probability.
+    other = _binary(style)
+    p2 = other(images).numpy()[:, 0]
+    both = GradCAMViewer(model, images, class_names=["cat", "dog"], compare=other, target=0)
+    assert both.result.target == both.compare_result.target == 0
+    assert both.compare_result.probability == pytest.approx(1 - p2[0], rel=1e-5)
+    assert both.compare_overlay.caption.startswith("cat · p = ")
+
+
+@_structure_warning
+def test_multi_output_viewer_with_output_and_callable_targets(style):
+    from test_gradcam import two_heads, wrapped
+
+    model = wrapped(style, two_heads, "two_heads")[0]
+    images = random_images(model, 2, seed=32)
+    with pytest.raises(ValueError, match=r"2 outputs \['first', 'second'\]"):
+        GradCAMViewer(model, images)
+    v = GradCAMViewer(model, images, output="second", class_names=["a", "b", "c"])
+    probs = model(images[:1])[1].numpy()[0]
+    assert v.result.target == int(probs.argmax())
+    assert v.top.probabilities[0] == pytest.approx(float(probs.max()), rel=1e-5)
+    # A callable target over all outputs: shown as "custom" in the class menu; no top-k list.
+    score = lambda ys: ys[1][:, 2]  # noqa: E731
+    c = GradCAMViewer(model, images, target=score)
+    assert c.result.target is score and c.top is None
+    assert c._class_dd.value == -2 and "custom: <lambda>" in c._class_dd.label
+    assert c.result.score == pytest.approx(float(probs[2]), rel=1e-5)
+    assert [o[1] for o in c._class_dd.options] == [-1, -2]  # no one list of classes
+    c._class_dd.value = -1  # the top class needs an output: the error shows, the view stays
+    assert "output=" in c._status.value and c.result.target is score
+    assert c._class_dd.value == -2
+    # A callable on the chosen output, set from Python after creation; then back to a class.
+    v.target = lambda y: y[:, 1]
+    assert callable(v.result.target) and v._class_dd.value == -2
+    assert v.result.score == pytest.approx(float(probs[1]), rel=1e-5)
+    v._class_dd.value = 2
+    assert v.result.target == 2
+    v._class_dd.value = -2  # the custom score is still in the menu
+    assert callable(v.result.target)
+
+
+def test_a_huge_image_is_capped_for_the_browser(seq):
+    from convviz_widgets.widgets._images import UPLOAD_MAX_SIDE
+
+    big = np.random.default_rng(5).integers(0, 256, (3000, 4000, 3), dtype=np.uint8)
+    v = GradCAMViewer(seq, [big])
+    assert v.result.heatmap.shape == (768, UPLOAD_MAX_SIDE)  # explained as an upload would be
+    assert v.overlay.image_shape == [768, UPLOAD_MAX_SIDE]
+    assert v.overlay.heatmap_shape == [768, UPLOAD_MAX_SIDE]
+    assert v.last_update["bytes"] == 768 * 1024 * 4  # RGB + heat, ~3 MB instead of 48 MB
+    v.target = 2
+    assert v.overlay.image_shape == [768, UPLOAD_MAX_SIDE]
+    assert v.images[0].shape == (3000, 4000, 3)  # the caller's image is untouched
+
+
+def test_gallery_captions_sit_under_their_tiles_and_count_mistakes(seq):
+    images = random_images(seq, 4, seed=33)
+    predicted = seq(images).numpy().argmax(1)
+    labels = predicted.copy()
+    labels[2] = (labels[2] + 1) % 4  # exactly one mistake
+    for lang, word in (("en", "1 mistake<"), ("es", "1 error<"), ("pt", "1 erro<")):
+        v = GradCAMViewer(seq, images, labels=labels, lang=lang)
+        v.find_best_and_worst(n=3, wait=True)
+        assert word in v._gallery_info.value
+        for which, view in (("best", v.gallery_best), ("worst", v.gallery_worst)):
+            cells = v.gallery_captions[which].value.count("convviz-gallery-caption")
+            assert cells == view.shape[0] == len(v.gallery[which])
+            assert f"width:{view.shape[2]}px" in v.gallery_captions[which].value
+            assert view.caption == ""
+        assert "2:" in v.gallery_captions["worst"].value.split("convviz-gallery-caption")[1]
+
+
+@_structure_warning
+def test_multilabel_viewer_and_gallery(style):
+    from keras import layers
+    from test_gradcam import wrapped
+
+    model = wrapped(style, lambda y: layers.Dense(3, activation="sigmoid", name="tags")(y),
+                    "multilabel")[0]
+    images = random_images(model, 4, seed=34)
+    p = model(images).numpy()
+    multi_hot = (p > 0.5).astype(int)
+    multi_hot[1] = 1 - multi_hot[1]  # image 1: every unit wrong
+    v = GradCAMViewer(model, images, labels=multi_hot, class_names=["sky", "sea", "sand"])
+    # Each unit its own probability (not a softmax across units), best first.
+    shown = [b.description.split()[1] for b in v._topk_buttons]
+    assert shown == [f"{x:.1%}" for x in np.sort(p[0])[::-1]]
+    v.find_best_and_worst(n=4, wait=True)
+    ranking = v.gallery["ranking"]
+    assert ranking.worst[0] == 1 and list(ranking.correct) == [True, False, True, True]
+    caption = v.gallery_captions["worst"].value
+    names = "+".join(n for n, on in zip(["sky", "sea", "sand"], multi_hot[1]) if on) or "—"
+    assert f"image 1: {names} →" in caption
+    assert "1 mistake<" in v._gallery_info.value

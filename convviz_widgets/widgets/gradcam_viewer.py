@@ -22,7 +22,7 @@ import traitlets
 
 from ._base import ControlState, LayerPath, enable_colab_widgets
 from ._i18n import check_lang, tr
-from ._images import ImageList, check_image_index, decode_image, uploaded_files
+from ._images import UPLOAD_MAX_SIDE, ImageList, check_image_index, decode_image, uploaded_files
 from ._late_bytes import BytesAfterOpen
 from ._upload import ImageUpload
 from ._pixels import lut_bytes, quantize, to_rgb_u8
@@ -33,8 +33,9 @@ _STATIC = Path(__file__).parent.parent / "static"
 
 #: Colormaps offered in the overlay's menu (their LUTs travel once, 768 bytes each).
 OVERLAY_COLORMAPS = ("jet", "turbo", "inferno", "viridis", "magma", "plasma", "hot", "gray")
-#: Gallery tiles are this many pixels on their longer side.
+#: Gallery tiles are this many pixels on their longer side, this many apart.
 _GALLERY_TILE = 96
+_GALLERY_GAP = 14
 #: Name of the bundled demo model (``convviz_widgets.datasets.train.build_model``).
 _DEMO_MODEL_NAME = "shapes_vgg"
 #: Progress updates from a worker thread are throttled to about this many per second.
@@ -165,6 +166,25 @@ class OverlayView(BytesAfterOpen, anywidget.AnyWidget):
         return np.frombuffer(self.heatmap, np.uint8).reshape(h, w).copy()  # bytes -> (h, w)
 
 
+def _capped(image: np.ndarray) -> np.ndarray:
+    """The image with its longest side at most ``UPLOAD_MAX_SIDE`` (the rule uploads follow).
+
+    The viewer explains and shows images at this size: a 3000×4000 photo then sends ~3 MB per
+    update instead of 48 MB, and a class switch does not resize 12 megapixels each time. The
+    model sees the same picture either way (it is resized to the model's input).
+    """
+    from ..compute import prepare_images
+
+    h, w_ = image.shape[:2]
+    if max(h, w_) <= UPLOAD_MAX_SIDE:
+        return image
+    scale = UPLOAD_MAX_SIDE / max(h, w_)
+    th, tw = max(1, round(h * scale)), max(1, round(w_ * scale))
+    if image.dtype.kind == "f" and not np.isfinite(image).all():
+        return image  # let gradcam flag the NaN image rather than fail here
+    return prepare_images(image, (None, th, tw, None)).images[0]
+
+
 def _demo():
     """``(demo_model function, demo scenes)`` or ``(None, None)`` when the demo is not there."""
     try:
@@ -204,12 +224,18 @@ class GradCAMViewer(ControlState, w.VBox):
         bundled demo model.
     images : array-like or list, optional
         ``(n, h, w, c)``, one image, or a list of images of any sizes (uint8, or float in
-        [0, 1]). Default: the demo scenes.
+        [0, 1]). Default: the demo scenes. Images larger than 1024 pixels on their longer side
+        are explained and shown at that size, as uploads are (the browser gets ~3 MB, not 48 MB,
+        for a 12-megapixel photo); ``cv.gradcam`` works at any size.
     labels : array-like, optional
-        ``(n,)`` class labels of ``images``, for the best/worst gallery.
+        ``(n,)`` class labels of ``images``, for the best/worst gallery (``(n, units)`` 0/1 for
+        a multi-label sigmoid output).
     class_names : list of str, optional
         Names of the output classes. Default: the demo model's names for the demo model,
-        otherwise ``"class 0"``, ``"class 1"``…
+        otherwise ``"class 0"``, ``"class 1"``… A model ending in one sigmoid unit has two
+        classes, 0 (probability ``1 - p``) and 1 (``p``): ``class_names=["cat", "dog"]``.
+    output : int or str, optional
+        For a model with several outputs, the one to explain (index or name).
     preprocess : callable, optional
         Display images (float32 tensor in [0, 1]) to model input, e.g.
         ``lambda x: keras.applications.vgg16.preprocess_input(x * 255)``.
@@ -219,8 +245,11 @@ class GradCAMViewer(ControlState, w.VBox):
         Its preprocessing (default: ``preprocess``).
     names : tuple of str
         Titles of the two overlays.
+    compare_output : int or str, optional
+        The output of ``compare`` to explain (default: ``output`` when it has several).
     layer, method, target : optional
-        Initial values of the traits below.
+        Initial values of the traits below; ``target`` may be a callable scoring the model
+        output (see :func:`convviz_widgets.gradcam`), shown as "custom" in the class menu.
     top_k : int
         Number of predictions listed.
     colormap : str
@@ -238,8 +267,9 @@ class GradCAMViewer(ControlState, w.VBox):
         Path of the explained layer; settable (a path, unique name or layer object).
     method : str
         Registered CAM method name (``"gradcam"``, ``"gradcam++"``, ``"scorecam"``); settable.
-    target : int or None
-        Explained class; ``None`` means the top-1 prediction; settable.
+    target : int, None or callable
+        Explained class; ``None`` means the top-1 prediction; a callable explains its score;
+        settable.
     images : list of ndarray
         The images to choose from.
     result, compare_result : CAMResult or None
@@ -261,7 +291,7 @@ class GradCAMViewer(ControlState, w.VBox):
     image_index = traitlets.Int(0)
     layer = LayerPath("")
     method = traitlets.Unicode("gradcam")
-    target = traitlets.Int(None, allow_none=True)
+    target = traitlets.Any(None, allow_none=True)
     busy = traitlets.Bool(False)
     result = traitlets.Any(None)
     compare_result = traitlets.Any(None)
@@ -270,9 +300,9 @@ class GradCAMViewer(ControlState, w.VBox):
                  preprocess: Callable | None = None, compare=None,
                  compare_preprocess: Callable | None = None,
                  names: tuple[str, str] | None = None, layer=None, method: str = "gradcam",
-                 target: int | None = None, top_k: int = 5, colormap: str = "jet",
+                 target=None, top_k: int = 5, colormap: str = "jet",
                  opacity: float = 0.5, size: int = 288, image_labels=None, lang: str = "en",
-                 **kwargs):
+                 output=None, compare_output=None, **kwargs):
         enable_colab_widgets()
         self.lang = check_lang(lang)
         from ..compute import conv_layers
@@ -290,6 +320,15 @@ class GradCAMViewer(ControlState, w.VBox):
             images = scenes.images
             labels = scenes.labels if labels is None else labels
         self.model = model
+        self.output = output
+        self._custom_target = target if callable(target) else None
+        # Which output is explained (None: all of them, for a callable target); a wrong choice
+        # fails here with the list of outputs.
+        self._oi = self._output_of(model, output, callable(target))
+        self.compare_output = compare_output
+        if compare is not None and compare_output is None and \
+                self._output_of(compare, None, True) is None:
+            self.compare_output = output  # a multi-output comparison model: the same choice
         self.preprocess = preprocess
         self.compare_model = compare
         self.compare_preprocess = compare_preprocess if compare_preprocess is not None \
@@ -297,6 +336,7 @@ class GradCAMViewer(ControlState, w.VBox):
         self.top_k = int(top_k)
         self._syncing = 0
         self._suppress = 0
+        self._capped_cache: dict[int, tuple] = {}
         # Score-CAM maps and the best/worst gallery run in two coalescing workers: a newer
         # request of the same kind cancels the running one and replaces the waiting one.
         self._busy_lock = threading.Lock()
@@ -315,7 +355,7 @@ class GradCAMViewer(ControlState, w.VBox):
             raise ValueError(f"Model {model.name!r} has no layer with a spatial output "
                              "(batch, height, width, channels); Grad-CAM needs one.")
         self._default_layer = default_layer(model)
-        n_classes = self._n_classes(model)
+        n_classes = self._n_classes(model, self.output, callable(target))
         # The demo's class names for the demo model (passed explicitly or by default) or for a
         # model shown on the demo scenes with as many classes.
         looks_demo = is_demo or uses_scenes or getattr(model, "name", "") == _DEMO_MODEL_NAME
@@ -323,8 +363,12 @@ class GradCAMViewer(ControlState, w.VBox):
                 n_classes == len(scenes.class_names):
             class_names = list(scenes.class_names)
         self.class_names = [str(c) for c in class_names] if class_names is not None else \
-            [f"class {i}" for i in range(n_classes or 1)]
-        self.labels = None if labels is None else np.asarray(labels).astype(np.int64).ravel()
+            [f"class {i}" for i in range(n_classes if n_classes is not None else 0)]
+        self.labels = None
+        if labels is not None:
+            lab = np.asarray(labels).astype(np.int64)
+            # (n, units) 0/1 for a multi-label output; class indices otherwise.
+            self.labels = lab if lab.ndim == 2 else lab.ravel()
         names = names or (getattr(model, "name", "model"),
                           getattr(compare, "name", "compare") if compare is not None else "")
 
@@ -345,9 +389,8 @@ class GradCAMViewer(ControlState, w.VBox):
                                               cam_methods().items()],
                                      description="method", style=wide,
                                      layout=w.Layout(width="200px"))
-        self._class_dd = w.Dropdown(
-            options=[("top-1 prediction", -1)] + [(n, i) for i, n in enumerate(self.class_names)],
-            description="class", style=wide, layout=w.Layout(width="240px"))
+        self._class_dd = w.Dropdown(options=self._class_options(), description="class",
+                                    style=wide, layout=w.Layout(width="240px"))
         self._topk_box = w.VBox(layout=w.Layout(min_width="220px"))
         self._topk_buttons: list[w.Button] = []
         self._status = w.HTML(value="", layout=w.Layout(min_height="1.4em"))
@@ -408,11 +451,26 @@ class GradCAMViewer(ControlState, w.VBox):
 
     # -- helpers ----------------------------------------------------------------------------
     @staticmethod
-    def _n_classes(model) -> int | None:
+    def _output_of(model, output, allow_all: bool):
+        from ..compute import access
+        from ..compute.cam._base import _meta, _output_index
+
+        return _output_index(_meta(access(model)), output, model.name, allow_all=allow_all)
+
+    @classmethod
+    def _n_classes(cls, model, output=None, allow_all: bool = True) -> int | None:
         from ..compute import access
         from ..compute.cam._base import _meta, _num_classes
 
-        return _num_classes(_meta(access(model)))
+        oi = cls._output_of(model, output, allow_all)
+        return None if oi is None else _num_classes(_meta(access(model)).outputs[oi])
+
+    def _class_options(self) -> list:
+        custom = []
+        if self._custom_target is not None:
+            custom = [(f"custom: {self._class_name(self._custom_target)}", -2)]
+        return [("top-1 prediction", -1)] + custom + \
+            [(n, i) for i, n in enumerate(self.class_names)]
 
     @staticmethod
     def _layer_label(info) -> str:
@@ -432,12 +490,29 @@ class GradCAMViewer(ControlState, w.VBox):
 
         return resolve_layer(self.model, layer).path
 
+    def _image(self, i: int) -> np.ndarray:
+        """Image ``i`` as the viewer explains and shows it (see :func:`_capped`), cached."""
+        im = self.images[i]
+        hit = self._capped_cache.get(i)
+        if hit is None or hit[0] is not im:  # the list was replaced or the image changed
+            hit = (im, _capped(im))
+            self._capped_cache[i] = hit
+        return hit[1]
+
+    def _label_name(self, i: int) -> str:
+        """The true label of image ``i``: a class name, or the present units of a multi-hot."""
+        lab = self.labels[i]
+        if np.ndim(lab):
+            present = [self._class_name(int(k)) for k in np.flatnonzero(lab)]
+            return "+".join(present) if present else "—"
+        return self._class_name(int(lab))
+
     def _image_names(self) -> list[str]:
         n = len(self.images)
         names = list(self._image_labels or [])[:n]
         for i in range(len(names), n):
             if self.labels is not None and i < len(self.labels):
-                names.append(f"image {i}: {self._class_name(int(self.labels[i]))}")
+                names.append(f"image {i}: {self._label_name(i)}")
             else:
                 names.append(f"image {i}")
         return names
@@ -457,6 +532,8 @@ class GradCAMViewer(ControlState, w.VBox):
             value = change["new"]
             if trait == "target" and value == -1:
                 value = None
+            elif trait == "target" and value == -2:
+                value = self._custom_target
             self._set_from_ui(trait, value)
 
         control.observe(on_change, "value")
@@ -483,7 +560,11 @@ class GradCAMViewer(ControlState, w.VBox):
                 self._image_dd.value = self.image_index
             self._layer_dd.value = self.layer
             self._method_dd.value = self.method
-            self._class_dd.value = -1 if self.target is None else self.target
+            if self._custom_target is not None and \
+                    not any(v == -2 for _, v in self._class_dd.options):
+                self._class_dd.options = self._class_options()
+            self._class_dd.value = -1 if self.target is None else (
+                -2 if callable(self.target) else self.target)
         self.thumbnails.selected = self.image_index if self.images else -1
         for k, b in enumerate(self._topk_buttons):
             b.button_style = "info" if self._is_shown_class(getattr(b, "_cv_class", None)) else ""
@@ -545,8 +626,19 @@ class GradCAMViewer(ControlState, w.VBox):
     @traitlets.validate("target")
     def _validate_target(self, proposal):
         value = proposal["value"]
+        if callable(value):
+            self._custom_target = value
+            return value
         if value is None or value == -1:
             return None
+        if self._oi is None:
+            raise traitlets.TraitError(
+                f"Model {self.model.name!r} has several outputs and the viewer explains a "
+                "callable target over all of them; to pick a class, create the viewer with "
+                "output= (an index or name).")
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+            raise traitlets.TraitError(f"target must be a class index, None (top-1) or a "
+                                       f"callable, got {value!r}.")
         n = len(self.class_names)
         if not 0 <= int(value) < n:
             raise traitlets.TraitError(f"target {value} is out of range: the model has {n} "
@@ -655,29 +747,35 @@ class GradCAMViewer(ControlState, w.VBox):
         """Compute everything the new state shows; touches no widget (so failures are clean)."""
         from ..compute.cam import gradcam, top_predictions
 
-        image = self.images[s["image_index"]]
+        image = self._image(s["image_index"])
         result = gradcam(self.model, image, target=s["target"], layer=s["layer"],
                          method=s["method"], preprocess=self.preprocess, on_step=on_step,
-                         cancel=cancel)
-        if result.flag == "nonfinite_input":
-            top = None  # the model was not run on a NaN image: nothing to rank
+                         cancel=cancel, output=self.output)
+        if result.flag == "nonfinite_input" or self._oi is None:
+            # The model was not run on a NaN image, or a callable explains all outputs at
+            # once: there is no one list of classes to rank.
+            top = None
         else:
             # The same cached forward pass as the heatmap's: no second model run.
             top = top_predictions(self.model, image, k=self.top_k, preprocess=self.preprocess,
-                                  layer=s["layer"])
+                                  layer=s["layer"], output=self.output)
         payload = {"state": s, "top": top, "result": result}
         if self.compare_model is not None:
             layer = s["layer"] if s["layer"] in self._compare_layers else self._compare_default
             target = result.target
-            if self._n_classes(self.compare_model) != len(self.class_names):
+            if not callable(target) and self._n_classes(
+                    self.compare_model, self.compare_output) != len(self.class_names):
                 target = None  # another label space: explain its own top class
-            payload["compare"] = gradcam(self.compare_model, image, target=target, layer=layer,
-                                         method=s["method"], preprocess=self.compare_preprocess,
-                                         on_step=on_step, cancel=cancel)
-            if payload["compare"].flag != "nonfinite_input":
+            rc = gradcam(self.compare_model, image, target=target, layer=layer,
+                         method=s["method"], preprocess=self.compare_preprocess,
+                         on_step=on_step, cancel=cancel, output=self.compare_output)
+            payload["compare"] = rc
+            if rc.flag != "nonfinite_input" and \
+                    self._output_of(self.compare_model, self.compare_output, True) is not None:
                 payload["compare_top"] = top_predictions(self.compare_model, image, k=1,
                                                          preprocess=self.compare_preprocess,
-                                                         layer=layer)
+                                                         layer=layer,
+                                                         output=self.compare_output)
         return payload
 
     def _caption(self, r, top=None) -> tuple[str, bool]:
@@ -814,27 +912,47 @@ class GradCAMViewer(ControlState, w.VBox):
         self._gallery_btn = w.Button(description="Find best & worst predictions",
                                      button_style="primary", layout=w.Layout(width="260px"))
         self._gallery_btn.on_click(lambda _b: self._set_from_ui_call(self.find_best_and_worst))
-        self.gallery_best = RasterView(gap=4, title="most confident correct predictions",
-                                       labels=["rank", "y", "x"], background="#ffffff")
-        self.gallery_worst = RasterView(gap=4, title="worst predictions (most confident "
-                                        "mistakes first, then the least sure correct ones)",
-                                        labels=["rank", "y", "x"], background="#ffffff")
+        self.gallery_best = RasterView(gap=_GALLERY_GAP, title="most confident correct "
+                                       "predictions", labels=["rank", "y", "x"],
+                                       background="#ffffff")
+        self.gallery_worst = RasterView(gap=_GALLERY_GAP, title="worst predictions (most "
+                                        "confident mistakes first, then the least sure correct "
+                                        "ones)", labels=["rank", "y", "x"], background="#ffffff")
         self.gallery_best.add_class("convviz-gallery-best")
         self.gallery_worst.add_class("convviz-gallery-worst")
-        for view in (self.gallery_best, self.gallery_worst):
+        # One caption under each thumbnail: a row of boxes as wide as the tiles, with the
+        # raster's gap between them (the raster draws no text).
+        self.gallery_captions = {"best": w.HTML(""), "worst": w.HTML("")}
+        rows = []
+        for which, view in (("best", self.gallery_best), ("worst", self.gallery_worst)):
             view.layout.display = "none"  # shown once there is something to show
+            self.gallery_captions[which].add_class(f"convviz-gallery-{which}-captions")
+            rows += [view, self.gallery_captions[which]]
         self.gallery_best.on_click(lambda t, y, x: self._open_gallery("best", t))
         self.gallery_worst.on_click(lambda t, y, x: self._open_gallery("worst", t))
         self._gallery_info = w.HTML("")
-        return w.VBox([w.HTML(tr("gc_gallery_head", self.lang)),
-                       self._gallery_btn, self.gallery_best, self.gallery_worst,
-                       self._gallery_info])
+        return w.VBox([w.HTML(tr("gc_gallery_head", self.lang)), self._gallery_btn] + rows +
+                      [self._gallery_info])
+
+    def _tile_captions(self, captions: list[str], tile_width: int) -> str:
+        cells = "".join(
+            f"<div class='convviz-gallery-caption' style='width:{tile_width}px;flex:none;"
+            f"overflow-wrap:anywhere'>{html.escape(c)}</div>" for c in captions)
+        return (f"<div style='display:flex;gap:{_GALLERY_GAP}px;font-size:11px;"
+                f"line-height:1.25;color:#444;margin-top:-4px'>{cells}</div>")
 
     def _set_from_ui_call(self, fn) -> None:
         try:
             fn()
         except Exception as exc:  # noqa: BLE001 - shown in the widget
             self._show_error(exc)
+
+    def _predicted_name(self, rank, i: int) -> str:
+        pred = rank.predicted[i]
+        if np.ndim(pred):  # multi-label: the units said to be present
+            present = [self._class_name(int(k)) for k in np.flatnonzero(pred)]
+            return "+".join(present) if present else "—"
+        return self._class_name(int(pred))
 
     def _open_gallery(self, which: str, tile: int) -> None:
         g = self.gallery or {}
@@ -850,7 +968,7 @@ class GradCAMViewer(ControlState, w.VBox):
         if self.labels is None:
             raise ValueError("The gallery needs labels: GradCAMViewer(model, images, "
                              "labels=...).")
-        labelled = list(self.images[:len(self.labels)])
+        labelled = [self._image(i) for i in range(min(len(self.images), len(self.labels)))]
         labels = self.labels[:len(labelled)]
         state = self._state()
         look = (self.overlay.colormap, self.overlay.opacity)
@@ -859,15 +977,18 @@ class GradCAMViewer(ControlState, w.VBox):
             from ..compute import prepare_images
             from ..compute.cam import CAMCancelled, gradcam, overlay, rank_predictions
 
-            rank = rank_predictions(self.model, labelled, labels, preprocess=self.preprocess)
+            rank = rank_predictions(self.model, labelled, labels, preprocess=self.preprocess,
+                                    output=self.output)
             best, worst = rank.best[:n], rank.worst[:n]
             chosen = [("best", int(i)) for i in best] + [("worst", int(i)) for i in worst]
             tiles = {"best": [], "worst": []}
             for k, (which, i) in enumerate(chosen):
                 if event.is_set():
                     raise CAMCancelled("gallery cancelled")
-                r = gradcam(self.model, labelled[i], target=int(rank.predicted[i]),
-                            layer=state["layer"], method="gradcam", preprocess=self.preprocess)
+                # The predicted class (multi-label: the unit the model is surest is present).
+                r = gradcam(self.model, labelled[i], target=int(rank.explain[i]),
+                            layer=state["layer"], method="gradcam", preprocess=self.preprocess,
+                            output=self.output)
                 rgb = overlay(r.heatmap, r.image, look[0], look[1])
                 h, w_ = rgb.shape[:2]
                 scale = _GALLERY_TILE / max(h, w_)
@@ -886,6 +1007,7 @@ class GradCAMViewer(ControlState, w.VBox):
                 items = p["tiles"][which]
                 if not items:
                     view.set_tiles(np.full((1, 8, 8, 3), 255, np.uint8), caption="(none)")
+                    self.gallery_captions[which].value = ""
                     view.layout.display = ""
                     continue
                 th = max(t.shape[0] for _, t in items)
@@ -893,17 +1015,19 @@ class GradCAMViewer(ControlState, w.VBox):
                 stack = np.full((len(items), th, tw, 3), 255, np.uint8)
                 for k, (_, t) in enumerate(items):
                     stack[k, :t.shape[0], :t.shape[1]] = t
-                captions = [f"{k + 1}. image {i}: {self._class_name(int(self.labels[i]))} → "
-                            f"{self._class_name(int(rank.predicted[i]))} "
+                captions = [f"{k + 1}. {tr('image', self.lang)} {i}: {self._label_name(i)} → "
+                            f"{self._predicted_name(rank, i)} "
                             f"({float(rank.confidence[i]):.0%})" for k, (i, _) in
                             enumerate(items)]
-                view.set_tiles(stack, columns=len(items), zoom=1,
-                               caption="   ".join(captions))
+                view.set_tiles(stack, columns=len(items), zoom=1, caption="")
+                self.gallery_captions[which].value = self._tile_captions(captions, tw)
                 view.layout.display = ""
                 rows.append(which)
-            self._gallery_info.value = (
-                f"<small>accuracy on the {len(rank.correct)} labelled images: "
-                f"{rank.accuracy:.0%} · {int((~rank.correct).sum())} mistakes</small>")
+            wrong = int((~rank.correct).sum())
+            mistakes = tr("gc_mistake_1" if wrong == 1 else "gc_mistakes", self.lang, k=wrong)
+            self._gallery_info.value = "<small>" + html.escape(tr(
+                "gc_accuracy", self.lang, n=len(rank.correct), acc=f"{rank.accuracy:.0%}",
+                m=mistakes)) + "</small>"
             self._show_error(None)
 
         self._start_worker(self._gallery_worker, "best & worst predictions", {}, prepare, apply)

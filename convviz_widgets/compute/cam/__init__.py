@@ -24,7 +24,7 @@ from .scorecam import ScoreCAM
 
 def gradcam(model, image, target=None, layer=None, method="gradcam",
             preprocess: Callable | None = None, *, on_step: Callable | None = None,
-            cancel=None, batch_size: int = 32, cache: bool = True):
+            cancel=None, batch_size: int = 32, cache: bool = True, output=None):
     """Which regions of ``image`` drove a score of ``model``: a class activation map.
 
     Parameters
@@ -38,14 +38,22 @@ def gradcam(model, image, target=None, layer=None, method="gradcam",
     target : int, None, list of int, or callable
         * ``int``: a class index (for a spatial output such as a segmentation map, a channel,
           averaged over space);
-        * ``None``: the top-1 class;
+        * ``None``: the top-1 class (the class the model predicts);
         * a list of class indices (``None`` entries mean top-1): one result each, from one
           forward pass and one batched backward pass through the head;
         * a callable mapping the model output (a tensor ``(n, ...)``) to one score per sample
           ``(n,)`` with TF/Keras ops — regression outputs, a masked region of a segmentation or
           edge map (``lambda y: tf.reduce_sum(y * mask, axis=[1, 2, 3])``). The head is
           compiled once per callable object: keep and reuse the same callable rather than a
-          new ``lambda`` on every call.
+          new ``lambda`` on every call. It receives the chosen ``output``, or, for a model with
+          several outputs and ``output=None``, all of them as the model returns them (a list
+          or dict).
+
+        A model ending in **one sigmoid unit** (``Dense(1, activation="sigmoid")``, e.g. cats vs
+        dogs) has two classes: 1 (probability ``p``, explained by the logit ``z``) and 0
+        (probability ``1 - p``, explained by ``-z``); ``None`` explains the one it predicts.
+        Several sigmoid units (multi-label) are each their own yes/no: class ``i`` is unit
+        ``i``, with probability ``p_i``, explained by its logit.
     layer : str or keras.layers.Layer, optional
         The feature-map layer to weight (path, unique name or object). ``None``: the last
         non-pooling feature-map layer before the head, searched inside nested backbones too
@@ -66,6 +74,9 @@ def gradcam(model, image, target=None, layer=None, method="gradcam",
     cache : bool
         Reuse (and store) the captured feature map of this image in the model's LRU cache, so a
         class, target-list or method switch re-runs only the head.
+    output : int or str, optional
+        For a model with several outputs (a list or dict), which one to explain: index or
+        name. Required there for class targets; a callable target without it receives all.
 
     Returns
     -------
@@ -82,9 +93,11 @@ def gradcam(model, image, target=None, layer=None, method="gradcam",
     through that layer's pre-activation — the logit ``x @ kernel + bias`` — as the Grad-CAM paper
     prescribes: the gradient of a probability also depends on every other class and vanishes when
     the model is confident. This is done by giving the layer an identity activation while the
-    head is traced (under the model-patch lock). A softmax applied by a ``Softmax`` layer or a raw
-    op in a subclassed ``call`` cannot be removed this way; the probability is then explained.
-    Callable targets always receive the model's real output.
+    head is traced (under the model-patch lock). When the output comes from an ``Activation`` or
+    ``Softmax`` layer, that layer's input is the logit. A softmax applied by a raw op in a
+    subclassed ``call`` cannot be seen; the probability is then explained, and an output whose
+    rows are already probabilities is never softmaxed again. Callable targets always receive
+    the model's real output.
 
     *Degenerate cases.* A NaN/inf image returns zeros with ``flag="nonfinite_input"`` without
     running the model; a constant image gives zeros with ``flag="constant_input"``; a map that is
@@ -112,7 +125,7 @@ def gradcam(model, image, target=None, layer=None, method="gradcam",
     """
     return compute_cam(model, image, target=target, layer=layer, method=method,
                        preprocess=preprocess, on_step=on_step, cancel=cancel,
-                       batch_size=check_batch_size(batch_size), cache=cache)
+                       batch_size=check_batch_size(batch_size), cache=cache, output=output)
 
 
 __all__ = [

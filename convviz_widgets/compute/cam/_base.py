@@ -70,11 +70,13 @@ class CAMResult:
         that was passed.
     score : float
         The explained score. For class targets of a model whose last layer applies softmax or
-        sigmoid, this is the *logit* (the layer's pre-activation, see :func:`gradcam`); otherwise
-        the model output (or the callable's value).
+        sigmoid, this is the *logit* (the layer's pre-activation, see :func:`gradcam`; for class
+        0 of a one-unit sigmoid, minus the logit); otherwise the model output (or the callable's
+        value).
     probability : float or None
-        For class targets, the model's own output for that class (a probability when the model
-        ends in softmax/sigmoid); ``None`` for callable targets.
+        For class targets, the model's probability for that class (its own softmax/sigmoid
+        output; ``1 - p`` for class 0 of a one-unit sigmoid; the softmax of raw scores for
+        several classes); ``None`` for callable targets.
     layer : str
         Path of the layer whose feature map was weighted.
     weights : ndarray
@@ -287,21 +289,65 @@ def get_method(method) -> CAMMethod:
 
 # ------------------------------------------------------------------------------- model metadata
 @dataclass(frozen=True)
+class _Output:
+    """One output of the model, and how its class scores and probabilities are read.
+
+    ``kind`` is what the output *means*:
+
+    * ``"softmax"``: probabilities over classes (a softmax activation, an ``Activation`` or a
+      ``Softmax`` layer at the end). Classes are explained by the logits.
+    * ``"binary"``: one sigmoid unit, read as two classes: class 1 has probability ``p`` and is
+      explained by the logit ``z``; class 0 has ``1 - p`` and is explained by ``-z``.
+    * ``"multilabel"``: several sigmoid units, each its own yes/no: unit ``i`` has probability
+      ``p_i`` (no softmax across units) and is explained by its logit.
+    * ``"scores"``: anything else (raw logits, regression, a segmentation map); probabilities
+      are the softmax of several scores unless they already are probabilities.
+    """
+
+    name: str
+    shape: tuple                 # batch as None
+    final_path: str | None       # the layer whose output *is* this output
+    activation: str | None       # "softmax"/"sigmoid" when that layer applies one
+    logit_from: str | None       # "patch": drop the layer's activation; "input": read its input
+    kind: str
+
+
+@dataclass(frozen=True)
 class _Meta:
     """What the CAM code needs to know about a model, from one symbolic trace."""
 
     order: tuple[str, ...]          # layer paths in the order their (first) call completed
     spatial: tuple[str, ...]        # non-container layers with a feature-map output, in order
-    output_shape: tuple             # model output shape, batch as None
-    final_path: str | None          # the layer whose output *is* the model output
-    final_activation: str | None    # "softmax"/"sigmoid" when that layer applies one
+    outputs: tuple[_Output, ...]    # the model's outputs, in tf.nest.flatten order
+    structured: bool                # the model returns a list/tuple/dict, not one tensor
     default_layer: str | None
 
 
 def _activation_name(layer) -> str | None:
+    if type(layer).__name__ == "Softmax":
+        return "softmax"
     act = getattr(layer, "activation", None)
     name = getattr(act, "__name__", None)
     return name if name in _PROBABILITY_ACTIVATIONS else None
+
+
+def _output_kind(activation: str | None, shape: tuple) -> str:
+    units = shape[-1] if len(shape) >= 2 else 1
+    if activation == "softmax":
+        return "softmax"
+    if activation == "sigmoid":
+        return "binary" if units == 1 else "multilabel"
+    return "scores"
+
+
+def _output_names(model, out, n: int, finals: list) -> list[str]:
+    if isinstance(out, dict):
+        return [str(k) for k in sorted(out)]  # tf.nest.flatten orders a dict by key
+    names = list(getattr(model, "output_names", None) or [])
+    if len(names) == n and len(set(names)) == n:
+        return [str(x) for x in names]
+    names = [f.split("/")[-1] if f else f"output_{i}" for i, f in enumerate(finals)]
+    return names if len(set(names)) == n else [f"output_{i}" for i in range(n)]
 
 
 def _meta(acc) -> _Meta:
@@ -310,12 +356,15 @@ def _meta(acc) -> _Meta:
 
         def fn(x):
             out, cap = run_model(acc, x, acc.paths, all_calls=True)
+            flat = tf.nest.flatten(out)
             rec["order"] = tuple(cap)
-            rec["final"] = next((p for p, outs in cap.items() if any(o is out for o in outs)),
-                                None)
+            rec["finals"] = [next((p for p, outs in cap.items() if any(o is t for o in outs)),
+                                  None) for t in flat]
             rec["shapes"] = {p: tuple(outs[0].shape) for p, outs in cap.items()
                              if hasattr(outs[0], "shape")}
-            rec["out"] = tuple(out.shape) if hasattr(out, "shape") else ()
+            rec["outs"] = [tuple(t.shape) if hasattr(t, "shape") else () for t in flat]
+            rec["structured"] = not (len(flat) == 1 and flat[0] is out)
+            rec["names"] = _output_names(acc.model, out, len(flat), rec["finals"])
             return tf.zeros(())
 
         spec = tf.TensorSpec((1,) + tuple(acc.input_shape[1:]), tf.float32)
@@ -324,18 +373,62 @@ def _meta(acc) -> _Meta:
         order = rec["order"]
         spatial = tuple(p for p in order
                         if len(rec["shapes"].get(p, ())) == 4 and not infos[p].is_container)
-        out_shape = (None,) + tuple(rec["out"][1:])
-        final = rec["final"]
-        final_act = _activation_name(acc.layer(final)) if final is not None else None
-        return _Meta(order, spatial, out_shape, final, final_act,
-                     _pick_default(acc, spatial, rec["shapes"], out_shape))
+        outputs = []
+        for name, shape, final in zip(rec["names"], rec["outs"], rec["finals"]):
+            shape = (None,) + tuple(shape[1:])
+            layer = acc.layer(final) if final is not None else None
+            act = _activation_name(layer) if layer is not None else None
+            # A Dense/Conv layer's activation can be set to the identity while tracing; an
+            # Activation or Softmax layer *is* the activation, so its input is the logit.
+            how = None if act is None else (
+                "input" if type(layer).__name__ in ("Softmax", "Activation") else "patch")
+            outputs.append(_Output(name, shape, final, act, how, _output_kind(act, shape)))
+        # The default layer must be evidence for every output; the first one decides the
+        # "fully convolutional" rule (most multi-output image models share their trunk).
+        first = outputs[0].shape if outputs else ()
+        return _Meta(order, spatial, tuple(outputs), rec["structured"],
+                     _pick_default(acc, spatial, rec["shapes"], first))
 
     return acc.compiled(("cam_meta",), build)
 
 
+def _output_index(meta: _Meta, output, model_name: str, *, allow_all: bool = False):
+    """Index of the chosen output in ``meta.outputs``; ``None`` means "all" (callables only)."""
+    names = [o.name for o in meta.outputs]
+    if output is None:
+        if len(names) == 1:
+            return 0
+        if allow_all:
+            return None
+        raise ValueError(
+            f"Model {model_name!r} has {len(names)} outputs {names}; say which one to explain "
+            f"with output=0 (an index) or output={names[0]!r} (a name). A callable target "
+            "without output= receives all of them (e.g. target=lambda ys: ys[1][:, 0]).")
+    if isinstance(output, str):
+        if output in names:
+            return names.index(output)
+        raise ValueError(f"Model {model_name!r} has no output named {output!r}; its outputs "
+                         f"are {names} (or pass an index from 0 to {len(names) - 1}).")
+    if isinstance(output, (bool, np.bool_)) or not isinstance(output, (int, np.integer)):
+        raise TypeError(f"output must be an index or the name of a model output, got "
+                        f"{output!r}; the outputs are {names}.")
+    if not 0 <= int(output) < len(names):
+        raise ValueError(f"output={output} is out of range: model {model_name!r} has "
+                         f"{len(names)} output{'s' if len(names) != 1 else ''} {names}; use 0 "
+                         f"to {len(names) - 1}.")
+    return int(output)
+
+
+def _pick(out, index):
+    """The chosen output of a model call (``index=None``: the whole structure)."""
+    return out if index is None else tf.nest.flatten(out)[index]
+
+
 def _pick_default(acc, spatial, shapes, out_shape) -> str | None:
     """The last feature-map layer before the head (see :func:`default_layer`)."""
-    cands = list(spatial)
+    # A 1x1 map (GlobalAveragePooling2D(keepdims=True), and the 1x1 convolutions of heads such
+    # as MobileNetV3's `logits` after it) has nowhere to point: its heatmap is one constant value.
+    cands = [p for p in spatial if not _one_by_one(shapes.get(p, ()))]
     # A fully convolutional model (U-Net, edge detector) ends in feature maps shaped like its
     # output; those *are* the prediction, not evidence for it.
     if len(out_shape) == 4:
@@ -353,6 +446,11 @@ def _pick_default(acc, spatial, shapes, out_shape) -> str | None:
     return cands[picked]
 
 
+def _one_by_one(shape) -> bool:
+    """True for a feature map whose spatial size is known to be 1x1."""
+    return len(shape) == 4 and shape[1] == 1 and shape[2] == 1
+
+
 def default_layer(model) -> str:
     """The layer :func:`gradcam` explains when ``layer=None``.
 
@@ -362,6 +460,8 @@ def default_layer(model) -> str:
 
     * for a fully convolutional model (output itself a feature map, e.g. a U-Net), the trailing
       layers shaped like the output are skipped (they are the prediction, not evidence);
+    * layers with a 1x1 map are never chosen: after ``GlobalAveragePooling2D(keepdims=True)``
+      (MobileNetV3's head of 1x1 convolutions) a map has one value, so its heatmap is constant;
     * trailing pooling layers are skipped, because they only lower the resolution of the same
       evidence (VGG16 gives ``"block5_conv3"``, like the Keras Grad-CAM example and tf-keras-vis).
 
@@ -388,23 +488,26 @@ def default_layer(model) -> str:
     acc = access(model)
     path = _meta(acc).default_layer
     if path is None:
-        raise ValueError(f"Model {acc.model.name!r} has no layer with a spatial output "
-                         "(batch, height, width, channels); CAM methods need a convolutional "
-                         "layer. Pass `layer=` explicitly if the model hides its feature maps.")
+        raise ValueError(f"Model {acc.model.name!r} has no layer with a spatial output larger "
+                         "than 1x1 (batch, height, width, channels); CAM methods need a "
+                         "convolutional feature map. Pass `layer=` explicitly if the model hides "
+                         "its feature maps.")
     return path
 
 
 # --------------------------------------------------------------------------- compiled functions
 class _linear_final:
-    """Temporarily drop the softmax/sigmoid of the model's last layer (while tracing).
+    """Temporarily drop the softmax/sigmoid of an output's last layer (while tracing).
 
     Setting ``activation`` to the identity is the same pre-activation a Dense layer computes
     (``x @ kernel + bias``), obtained without re-implementing the layer. It holds the model-patch
-    lock, so no other trace or eager run sees the modified layer.
+    lock, so no other trace or eager run sees the modified layer. Outputs whose last layer *is*
+    the activation (``Activation``, ``Softmax``) are read from that layer's input instead.
     """
 
-    def __init__(self, acc, meta: _Meta, active: bool):
-        self.layer = acc.layer(meta.final_path) if active and meta.final_activation else None
+    def __init__(self, acc, out: _Output | None, active: bool):
+        self.layer = acc.layer(out.final_path) if (
+            active and out is not None and out.logit_from == "patch") else None
 
     def __enter__(self):
         if self.layer is not None:
@@ -431,22 +534,32 @@ def _per_class(out):
     return out
 
 
-def _select(out, targets):
-    """Scores ``(k,)`` of class ``targets[i]`` (``-1``: top class) in row ``i``, and the classes."""
-    per_class = _per_class(out)
-    top = tf.argmax(per_class, axis=1, output_type=tf.int32)
-    chosen = tf.where(targets < 0, top, targets)
-    return tf.gather(per_class, chosen, axis=1, batch_dims=1), chosen
+def _class_scores(y, kind: str):
+    """``(k, classes)`` explained scores: a one-unit sigmoid's logit ``z`` becomes ``[-z, z]``."""
+    per = _per_class(y)
+    if kind == "binary":
+        per = tf.concat([-per, per], axis=1)  # class 0 ("not") is explained by -z
+    return per
+
+
+def _as_float(out):
+    return tf.nest.map_structure(lambda t: tf.cast(t, tf.float32), out)
 
 
 def _callable_scores(target, out, k):
     try:
         s = target(out)
     except Exception as exc:  # noqa: BLE001 - re-raised with what the callable receives
+        shapes = tf.nest.map_structure(lambda t: tuple(t.shape), out)
         raise ValueError(
             f"The target callable raised {type(exc).__name__}: {exc}. It receives the model "
-            f"output, a float tensor of shape {tuple(out.shape)}, and must return one score per "
+            f"output, float tensors of shape {shapes}, and must return one score per "
             "sample, shape (n,), using TensorFlow/Keras ops (it is differentiated).") from exc
+    if isinstance(s, (list, tuple, dict)):
+        raise ValueError(f"The target callable returned a {type(s).__name__}; it must return "
+                         "one tensor of scores, shape (n,). For a model with several outputs "
+                         "pick one inside the callable (lambda ys: ys[1][:, 0]) or pass "
+                         "output=.")
     s = tf.cast(tf.convert_to_tensor(s), tf.float32)
     if s.shape.rank == 0:
         s = tf.reshape(s, (1,))  # a scalar for one sample -> (1,)
@@ -459,72 +572,101 @@ def _callable_scores(target, out, k):
     return s
 
 
-def _head_impl(acc, path, preprocess, meta, target_fn):
-    """``(x (1,H,W,C), a (1,h,w,c), targets (k,)) -> (out, scores (k,), classes (k,), grads)``."""
+def _explained(acc, inp, path, a, oi, meta, target_fn):
+    """Run the head on ``a`` (batch 1): ``(scores per class (1, classes) or (1,), output)``."""
+    o = meta.outputs[oi] if oi is not None else None
+    class_targets = target_fn is None
+    read_input = class_targets and o is not None and o.logit_from == "input"
+    with _linear_final(acc, o, active=class_targets):
+        out, cap = run_model(acc, inp, (), replace={path: a},
+                             capture_inputs=(o.final_path,) if read_input else ())
+    y = _pick(out, oi)
+    if class_targets:
+        logits = cap[("input", o.final_path)] if read_input else y
+        return _class_scores(logits, o.kind), y
+    return _callable_scores(target_fn, _as_float(y), 1), y
+
+
+def _head_impl(acc, path, preprocess, meta, oi, target_fn):
+    """``(x (1,H,W,C), a (1,h,w,c), targets (k,)) -> (scores (k,), classes (k,), grads)``.
+
+    The head runs forward *once* on batch 1 and then back once per target, each a
+    vector-Jacobian product with a one-hot cotangent. Batching the k targets instead (k copies
+    of the feature map, one backward pass) looks cheaper but is not on CPUs without oneDNN:
+    the gradient of a dense layer then is ``MatMul(dy (k, n), W, transpose_b=True)``, which
+    Eigen computes ~50x slower than the batch-1 matrix-vector product (VGG16's fc1: 1.1 s
+    instead of 17 ms), so five targets cost 4x a forward pass there instead of 1.2x.
+    """
 
     def impl(x, a, targets):
-        k = tf.shape(targets)[0]
-        # One backward pass for k targets: the head runs on k copies of the feature map (batch
-        # k); the image is tiled too so parts the head recomputes (skip connections) match.
-        xk = tf.tile(x, [k, 1, 1, 1])
-        ak = tf.tile(a, [k, 1, 1, 1])
-        with tf.GradientTape(watch_accessed_variables=False) as tape:
-            tape.watch(ak)
-            inp = preprocess(xk) if preprocess is not None else xk
-            with _linear_final(acc, meta, active=target_fn is None):
-                out, _ = run_model(acc, inp, (), replace={path: ak})
-            if target_fn is None:
-                scores, classes = _select(out, targets)
-            else:
-                scores = _callable_scores(target_fn, out, None)
-                classes = tf.fill(tf.shape(scores), -1)
-        # Samples are independent (inference mode), so the gradient of the sum is each
-        # sample's own gradient.
-        grads = tape.gradient(scores, ak, unconnected_gradients=tf.UnconnectedGradients.ZERO)
-        return tf.cast(out, tf.float32), scores, classes, tf.cast(grads, tf.float32)
+        with tf.GradientTape(persistent=True, watch_accessed_variables=False) as tape:
+            tape.watch(a)
+            inp = preprocess(x) if preprocess is not None else x
+            per, _ = _explained(acc, inp, path, a, oi, meta, target_fn)
+        if target_fn is None:
+            top = tf.argmax(per[0], output_type=tf.int32)
+            chosen = tf.where(targets < 0, top, targets)  # -1: the top class
+            scores = tf.gather(per[0], chosen)
+            width = tf.shape(per)[1]
+
+            def one(c):
+                seed = tf.one_hot(c, width, dtype=per.dtype)[None]  # (1, classes)
+                g = tape.gradient(per, a, output_gradients=seed,
+                                  unconnected_gradients=tf.UnconnectedGradients.ZERO)
+                return tf.cast(g[0], tf.float32)
+
+            grads = tf.map_fn(one, chosen, fn_output_signature=tf.float32)
+        else:
+            scores = per
+            chosen = tf.fill(tf.shape(scores), -1)
+            grads = tf.cast(tape.gradient(per, a, unconnected_gradients=tf.UnconnectedGradients.ZERO),
+                            tf.float32)
+        return scores, chosen, grads
 
     return impl
 
 
-def _head_fn(acc, path, preprocess, meta, target_fn=None):
-    key = ("cam_head", path, preprocess_key(preprocess), preprocess,
+def _head_fn(acc, path, preprocess, meta, oi, target_fn=None):
+    key = ("cam_head", path, preprocess_key(preprocess), preprocess, oi,
            None if target_fn is None else ("fn", id(target_fn)), target_fn)
     return acc.compiled(key, lambda: tf_function(
-        _head_impl(acc, path, preprocess, meta, target_fn), reduce_retracing=True, autograph=False))
+        _head_impl(acc, path, preprocess, meta, oi, target_fn), reduce_retracing=True,
+        autograph=False))
 
 
 def _capture_fn(acc, path, preprocess):
-    """``x (n,H,W,C) -> (A (n,h,w,c), model output)``, one compiled forward pass."""
+    """``x (n,H,W,C) -> (A (n,h,w,c), [outputs])``, one compiled forward pass."""
 
     def build():
         @tf_function(reduce_retracing=True, autograph=False)
         def fn(x):
             inp = preprocess(x) if preprocess is not None else x
             out, cap = run_model(acc, inp, (path,))
-            return tf.cast(cap[path], tf.float32), tf.cast(out, tf.float32)
+            return tf.cast(cap[path], tf.float32), tf.nest.flatten(_as_float(out))
 
         return fn
 
     return acc.compiled(("cam_capture", path, preprocess_key(preprocess), preprocess), build)
 
 
-def _forward_fn(acc, preprocess):
-    """``x (n,H,W,C) display -> model output``, compiled (batched model calls)."""
+def _forward_fn(acc, preprocess, oi):
+    """``x (n,H,W,C) display -> chosen model output``, compiled (batched model calls)."""
 
     def build():
         @tf_function(reduce_retracing=True, autograph=False)
         def fn(x):
             inp = preprocess(x) if preprocess is not None else x
             out, _ = run_model(acc, inp, ())
-            return tf.cast(out, tf.float32)
+            return tf.cast(_pick(out, oi), tf.float32)
 
         return fn
 
-    return acc.compiled(("cam_forward", preprocess_key(preprocess), preprocess), build)
+    return acc.compiled(("cam_forward", preprocess_key(preprocess), preprocess, oi), build)
 
 
-def _masked_fn(acc, preprocess):
-    """``(x (1,H,W,C), maps (m,h,w)) -> output (m, ...)`` of the image times each upsampled map."""
+def _masked_fn(acc, preprocess, oi, target_fn):
+    """``(x (1,H,W,C), maps (m,h,w)) -> (m, ...)`` for the image times each upsampled map: the
+    chosen output, or the callable target's scores ``(m,)``."""
 
     def build():
         @tf_function(reduce_retracing=True, autograph=False)
@@ -539,35 +681,52 @@ def _masked_fn(acc, preprocess):
             xm = x * mask  # (1, H, W, C) * (m, H, W, 1) -> (m, H, W, C)
             inp = preprocess(xm) if preprocess is not None else xm
             out, _ = run_model(acc, inp, ())
-            return tf.cast(out, tf.float32)
+            y = _as_float(_pick(out, oi))
+            return y if target_fn is None else _callable_scores(target_fn, y, None)
 
         return fn
 
-    return acc.compiled(("cam_masked", preprocess_key(preprocess), preprocess), build)
+    key = ("cam_masked", preprocess_key(preprocess), preprocess, oi,
+           None if target_fn is None else ("fn", id(target_fn)), target_fn)
+    return acc.compiled(key, build)
 
 
 # ------------------------------------------------------------------------------------- helpers
-def _probabilities(out: np.ndarray, meta: _Meta) -> np.ndarray:
-    """``(n, classes)`` class scores as the model reports them, turned into probabilities when
-    the model outputs raw logits for several classes (what Score-CAM and the top-k list show)."""
+def _looks_like_probabilities(per: np.ndarray) -> bool:
+    """Rows that are already a probability distribution (a softmax the trace could not see,
+    e.g. ``tf.nn.softmax`` inside a subclassed ``call``): softmaxing them again would be wrong."""
+    return bool(per.size and np.isfinite(per).all() and per.min() >= 0.0 and
+                np.allclose(per.sum(axis=1), 1.0, atol=1e-3))
+
+
+def _probabilities(out: np.ndarray, o: _Output) -> np.ndarray:
+    """``(n, classes)`` class probabilities as the model means them: a softmax output as it is;
+    a one-unit sigmoid as ``[1 - p, p]``; multi-label sigmoid units each as their own ``p``;
+    raw scores for several classes through a softmax (what Score-CAM and the top-k list show).
+    """
     per = out.reshape(out.shape[0], -1) if out.ndim == 1 else out  # (n,) -> (n, 1)
     if per.ndim > 2:
         per = per.mean(axis=tuple(range(1, per.ndim - 1)))  # (n, ..., K) -> (n, K)
-    if meta.final_activation is None and per.shape[-1] > 1:
+    per = per.astype(np.float32)
+    if o.kind == "binary":
+        return np.concatenate([1.0 - per[:, :1], per[:, :1]], axis=1)
+    if o.kind == "scores" and per.shape[-1] > 1 and not _looks_like_probabilities(per):
         z = per - per.max(axis=1, keepdims=True)
         e = np.exp(z)
         return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
-    return per.astype(np.float32)
+    return per
 
 
-def _num_classes(meta: _Meta) -> int | None:
-    shape = meta.output_shape
+def _num_classes(o: _Output) -> int | None:
+    if o.kind == "binary":
+        return 2
+    shape = o.shape
     if len(shape) <= 1:
         return 1
     return shape[-1]
 
 
-def _check_targets(target, meta: _Meta, model_name: str) -> tuple[list, bool]:
+def _check_targets(target, o: _Output | None, model_name: str) -> tuple[list, bool]:
     """Normalise ``target`` to a list; return ``(targets, was_list)``."""
     if callable(target) and not isinstance(target, type):
         return [target], False
@@ -576,7 +735,7 @@ def _check_targets(target, meta: _Meta, model_name: str) -> tuple[list, bool]:
         (list(target) if was_list else [target])
     if was_list and not items:
         raise ValueError("target is an empty list; pass class indices, e.g. target=[0, 3].")
-    n = _num_classes(meta)
+    n = _num_classes(o)
     out = []
     for t in items:
         if t is None:
@@ -589,18 +748,21 @@ def _check_targets(target, meta: _Meta, model_name: str) -> tuple[list, bool]:
                 f"{t!r} of type {type(t).__name__}.")
         t = int(t)
         if n is not None and not 0 <= t < n:
-            if n == 1 and len(meta.output_shape) > 2:
+            if n == 1 and len(o.shape) > 2:
                 hint = ("Its output has one channel, so the only index is 0 (the channel's mean); "
                         "to explain a region pass a callable, e.g. target=lambda y: "
                         "tf.reduce_sum(y * mask, axis=[1, 2, 3]).")
             elif n == 1:
-                hint = ("The model has a single output unit, so the only class index is 0; for "
-                        "the opposite class of a sigmoid output pass target=lambda y: -y[:, 0].")
+                hint = ("The model has a single output unit without a sigmoid, so the only index "
+                        "is 0; for the opposite direction pass target=lambda y: -y[:, 0].")
+            elif o.kind == "binary":
+                hint = ("It ends in one sigmoid unit, read as two classes: 0 (probability "
+                        "1 - p) and 1 (probability p).")
             else:
                 hint = f"Use a class index from 0 to {n - 1}."
             raise ValueError(
-                f"target {t} does not fit the output of model {model_name!r}, shape "
-                f"{meta.output_shape}: it has {n} class{'es' if n != 1 else ''}. {hint}")
+                f"target {t} does not fit the output {o.name!r} of model {model_name!r}, shape "
+                f"{o.shape}: it has {n} class{'es' if n != 1 else ''}. {hint}")
         out.append(t)
     return out, was_list
 
@@ -634,25 +796,26 @@ def _display_image(image) -> tuple[np.ndarray, bool]:
 
 # ------------------------------------------------------------------------------------- running
 def _activation_for(acc, path, x, preprocess, use_cache=True):
-    """Cached ``(A (1,h,w,c), output (1,...))`` for one prepared image ``x (1,H,W,C)``."""
+    """Cached ``(A (1,h,w,c), [outputs (1,...)])`` for one prepared image ``x (1,H,W,C)``."""
     pkey = preprocess_key(preprocess)
     version = acc.weights_version()
     digest = image_digest(x[0])
     key_a = ("cam_act", digest, pkey, version, path)
     key_o = ("cam_out", digest, pkey, version)
     a = acc.cache.get(key_a) if use_cache else None
-    out = acc.cache.get(key_o) if use_cache else None
-    if a is None or out is None:
+    outs = acc.cache.get(key_o) if use_cache else None
+    if a is None or outs is None:
         a_t, out_t = _capture_fn(acc, path, preprocess)(tf.constant(x))
-        a, out = a_t.numpy(), out_t.numpy()
+        a, outs = a_t.numpy(), tuple(t.numpy() for t in out_t)
         # Non-finite values would be served to every later call; never cache them.
-        if use_cache and np.isfinite(a).all() and np.isfinite(out).all():
+        if use_cache and np.isfinite(a).all() and all(np.isfinite(o).all() for o in outs):
             acc.cache.put(key_a, a)
-            acc.cache.put(key_o, out)
-    return a, out
+            acc.cache.put(key_o, outs)
+    return a, outs
 
 
-def model_output(model, image, preprocess: Callable | None = None, *, layer=None) -> np.ndarray:
+def model_output(model, image, preprocess: Callable | None = None, *, layer=None,
+                 output=None) -> np.ndarray:
     """The model's output for one image, shared with :func:`gradcam`'s cache.
 
     Parameters
@@ -665,6 +828,8 @@ def model_output(model, image, preprocess: Callable | None = None, *, layer=None
     layer : str, optional
         The layer a following :func:`gradcam` call will use (default: :func:`default_layer`);
         sharing it means that call reuses this forward pass.
+    output : int or str, optional
+        For a model with several outputs, which one (index or name); required there.
 
     Returns
     -------
@@ -679,24 +844,28 @@ def model_output(model, image, preprocess: Callable | None = None, *, layer=None
     (5,)
     """
     acc = access(model)
+    oi = _output_index(_meta(acc), output, acc.model.name)
     path = require_spatial(model, layer, "class activation map") if layer is not None else \
         default_layer(model)
     x = prepare_images(image, acc.input_shape).images[:1]
     _check_preprocess(preprocess, x, acc.input_shape)
-    return _activation_for(acc, path, x, preprocess)[1][0]
+    return _activation_for(acc, path, x, preprocess)[1][oi][0]
 
 
 def compute_cam(model, image, target=None, layer=None, method="gradcam",
                 preprocess: Callable | None = None, *, on_step=None, cancel=None,
-                batch_size: int = 32, cache: bool = True):
+                batch_size: int = 32, cache: bool = True, output=None):
     """Implementation of :func:`convviz_widgets.compute.cam.gradcam` (see there)."""
     acc = access(model)
     meth = get_method(method)
     meta = _meta(acc)
+    is_fn = callable(target) and not isinstance(target, type)
+    oi = _output_index(meta, output, acc.model.name, allow_all=is_fn)
+    o = meta.outputs[oi] if oi is not None else None
     path = require_spatial(model, layer, "class activation map") if layer is not None else \
         default_layer(model)
-    targets, was_list = _check_targets(target, meta, acc.model.name)
-    target_fn = targets[0] if callable(targets[0]) else None
+    targets, was_list = _check_targets(target, o, acc.model.name)
+    target_fn = targets[0] if is_fn else None
     shown, finite = _display_image(image)
     size = shown.shape[:2]
     channels = acc.infos()[path].output_shape[-1] or 0
@@ -712,17 +881,16 @@ def compute_cam(model, image, target=None, layer=None, method="gradcam",
 
     x = prepare_images(shown, acc.input_shape).images[:1]  # (1, H, W, C) at model size
     _check_preprocess(preprocess, x, acc.input_shape)
-    a, real_out = _activation_for(acc, path, x, preprocess, use_cache=cache)
+    a, real_outs = _activation_for(acc, path, x, preprocess, use_cache=cache)
     codes = np.array([-1 if (t is None or callable(t)) else t for t in targets], np.int32)
-    head = _head_fn(acc, path, preprocess, meta, target_fn)
-    args = (tf.constant(x), tf.constant(a), tf.constant(codes))
-    out, scores, classes, grads = head(*args)
+    head = _head_fn(acc, path, preprocess, meta, oi, target_fn)
+    scores, classes, grads = head(tf.constant(x), tf.constant(a), tf.constant(codes))
     scores, classes, grads = scores.numpy(), classes.numpy(), grads.numpy()
     if scores.shape != (len(targets),):
         raise ValueError(f"The target callable returned {scores.shape[0]} scores for 1 image; "
                          "it must return one score per sample, shape (n,).")
     resolved = [target_fn if target_fn is not None else int(c) for c in classes]
-    probs = None if target_fn is not None else _probabilities(real_out, meta)[0]
+    probs = None if target_fn is not None else _probabilities(real_outs[oi], o)[0]
 
     def prob_of(t):
         return None if probs is None else float(probs[t])
@@ -734,7 +902,7 @@ def compute_cam(model, image, target=None, layer=None, method="gradcam",
 
     ctx = CAMContext(
         activation=a[0], gradients=grads, scores=scores, targets=resolved,
-        masked_scores=_masked_scorer(acc, preprocess, meta, x, resolved, path, cache),
+        masked_scores=_masked_scorer(acc, preprocess, o, oi, x, resolved, path, cache),
         batch_size=int(batch_size), on_step=on_step, cancel=cancel)
     # One colour everywhere: nothing to localise (per channel, so solid red counts too), and no
     # reason to spend Score-CAM's hundreds of forward passes on it.
@@ -773,7 +941,7 @@ def compute_cam(model, image, target=None, layer=None, method="gradcam",
     return results if was_list else results[0]
 
 
-def _masked_scorer(acc, preprocess, meta, x, targets, path, cache):
+def _masked_scorer(acc, preprocess, o, oi, x, targets, path, cache):
     """Build ``ctx.masked_scores`` for one image and its resolved targets."""
 
     def masked_scores(maps, on_step=None, cancel=None, batch_size=32):
@@ -783,11 +951,11 @@ def _masked_scorer(acc, preprocess, meta, x, targets, path, cache):
         key = None
         if class_targets and cache:
             key = ("cam_masked", image_digest(x[0]), preprocess_key(preprocess),
-                   acc.weights_version(), path, image_digest(maps))
+                   acc.weights_version(), path, oi, image_digest(maps))
             hit = acc.cache.get(key)
             if hit is not None:
                 return hit[:, targets]
-        fn = _masked_fn(acc, preprocess)
+        fn = _masked_fn(acc, preprocess, oi, None if class_targets else targets[0])
         xt = tf.constant(x)
         rows = []
         total = -(-m // batch_size)
@@ -796,10 +964,9 @@ def _masked_scorer(acc, preprocess, meta, x, targets, path, cache):
                 raise CAMCancelled(f"cancelled after {b} of {total} batches")
             out = fn(xt, tf.constant(maps[start:start + batch_size])).numpy()
             if class_targets:
-                rows.append(_probabilities(out, meta))  # (b, classes)
+                rows.append(_probabilities(out, o))  # (b, classes)
             else:
-                s = _callable_scores(targets[0], tf.constant(out), None).numpy()
-                rows.append(s[:, None])  # (b,) -> (b, 1)
+                rows.append(out.reshape(-1)[:, None])  # (b,) -> (b, 1)
             if on_step is not None and on_step(b + 1, total) is False:
                 raise CAMCancelled(f"cancelled after {b + 1} of {total} batches")
         allout = np.concatenate(rows, axis=0)
@@ -820,10 +987,12 @@ class TopPredictions:
     indices : ndarray
         ``(k,)`` int64 class indices, best first.
     values : ndarray
-        ``(k,)`` float32: the model's output for each (averaged over space for a spatial output).
+        ``(k,)`` float32: the model's output for each (averaged over space for a spatial output);
+        for a one-unit sigmoid read as two classes, ``1 - p`` and ``p``.
     probabilities : ndarray
-        ``(k,)`` float32: ``values`` when the model ends in softmax/sigmoid, the softmax of the
-        logits when it outputs raw scores for several classes.
+        ``(k,)`` float32: the model's own probabilities when it ends in softmax (activation or
+        ``Softmax`` layer) or sigmoid (one unit: ``[1 - p, p]``; several units: each unit's
+        own ``p``, not normalised across units); the softmax of raw scores otherwise.
     """
 
     indices: np.ndarray
@@ -832,7 +1001,7 @@ class TopPredictions:
 
 
 def top_predictions(model, image, k: int = 5, preprocess: Callable | None = None, *,
-                    layer=None) -> TopPredictions:
+                    layer=None, output=None) -> TopPredictions:
     """The ``k`` highest-scoring classes for one image (one cached forward pass).
 
     The forward pass is the one :func:`gradcam` needs, so showing the list and then a heatmap
@@ -849,6 +1018,8 @@ def top_predictions(model, image, k: int = 5, preprocess: Callable | None = None
         Display images to model input.
     layer : str, optional
         The CAM layer that a following :func:`gradcam` call will use.
+    output : int or str, optional
+        For a model with several outputs, which one (index or name).
 
     Returns
     -------
@@ -864,10 +1035,12 @@ def top_predictions(model, image, k: int = 5, preprocess: Callable | None = None
     """
     acc = access(model)
     meta = _meta(acc)
-    out = model_output(model, image, preprocess, layer=layer)[None]  # (...) -> (1, ...)
-    values = _per_class(tf.constant(out)).numpy()[0]
-    probs = _probabilities(out, meta)[0]
-    order = np.argsort(-values, kind="stable")[:max(1, int(k))]
+    o = meta.outputs[_output_index(meta, output, acc.model.name)]
+    out = model_output(model, image, preprocess, layer=layer, output=output)[None]  # (1, ...)
+    probs = _probabilities(out, o)[0]
+    values = probs if o.kind == "binary" else _per_class(tf.constant(out)).numpy()[0]
+    # Rank by probability: equal to ranking by the output, and also right for a binary output.
+    order = np.argsort(-probs, kind="stable")[:max(1, int(k))]
     return TopPredictions(order.astype(np.int64), values[order].astype(np.float32),
                           probs[order].astype(np.float32))
 
@@ -879,19 +1052,26 @@ class PredictionRanking:
     Attributes
     ----------
     predicted : ndarray
-        ``(n,)`` int64 top-1 class of each image.
+        ``(n,)`` int64 top-1 class of each image (for a one-unit sigmoid: 1 when ``p > 0.5``).
+        For multi-label outputs ranked against multi-hot labels ``(n, units)``: ``(n, units)``
+        int64 0/1, each unit's own yes/no.
     confidence : ndarray
-        ``(n,)`` float32 probability of the predicted class.
+        ``(n,)`` float32 probability of the predicted class (multi-label: of the least sure
+        unit's decision).
     true_probability : ndarray
-        ``(n,)`` float32 probability the model gives the true label.
+        ``(n,)`` float32 probability the model gives the true label (multi-label: the smallest
+        over units of the probability of the true yes/no).
     correct : ndarray
-        ``(n,)`` bool.
+        ``(n,)`` bool (multi-label: every unit right).
     best : ndarray
         Indices of correct predictions, most confident first.
     worst : ndarray
         Indices of mistakes, most confident mistake first (then, if there are fewer mistakes than
         asked for, the correct predictions with the lowest true-class probability).
     accuracy : float
+    explain : ndarray
+        ``(n,)`` int64: the class to explain for each image — the predicted class, or for
+        multi-label the unit the model is most sure is present.
     """
 
     predicted: np.ndarray
@@ -901,23 +1081,28 @@ class PredictionRanking:
     best: np.ndarray
     worst: np.ndarray
     accuracy: float
+    explain: np.ndarray | None = None
 
 
 def rank_predictions(model, images, labels, preprocess: Callable | None = None, *,
-                     batch_size: int = 32) -> PredictionRanking:
+                     batch_size: int = 32, output=None) -> PredictionRanking:
     """Predict a labelled image set and rank its best and worst predictions.
 
     Parameters
     ----------
     model : keras.Model
-        A classifier (output ``(n, classes)``).
+        A classifier (output ``(n, classes)``). A one-unit sigmoid output counts as two classes
+        (labels 0 and 1); a multi-unit sigmoid output takes either class indices or multi-hot
+        labels ``(n, units)`` (each unit its own yes/no).
     images : array-like or list
         ``(n, h, w, c)`` display images, or a list of images (sizes may differ).
     labels : array-like
-        ``(n,)`` integer class labels.
+        ``(n,)`` integer class labels (or ``(n, units)`` 0/1 for a multi-label output).
     preprocess : callable, optional
     batch_size : int
         Images per forward pass.
+    output : int or str, optional
+        For a model with several outputs, which one (index or name).
 
     Returns
     -------
@@ -934,38 +1119,57 @@ def rank_predictions(model, images, labels, preprocess: Callable | None = None, 
     """
     acc = access(model)
     meta = _meta(acc)
+    oi = _output_index(meta, output, acc.model.name)
+    o = meta.outputs[oi]
     if isinstance(images, (list, tuple)) and len({np.shape(im) for im in images}) > 1:
         # Pictures of different sizes (uploads): each is resized to the model input on its own.
         x = np.concatenate([prepare_images(im, acc.input_shape).images for im in images])
     else:
         x = prepare_images(images, acc.input_shape).images
-    labels = np.asarray(labels).astype(np.int64).ravel()
-    if labels.shape[0] != x.shape[0]:
-        raise ValueError(f"Got {x.shape[0]} images but {labels.shape[0]} labels; pass one "
-                         "integer label per image.")
-    n_cls = _num_classes(meta)
-    if n_cls is not None and labels.size and (labels.min() < 0 or labels.max() >= n_cls):
-        raise ValueError(f"Labels must be class indices from 0 to {n_cls - 1} for this model; "
-                         f"got values in [{labels.min()}, {labels.max()}].")
+    n_cls = _num_classes(o)
+    labels = np.asarray(labels)
+    multi_hot = o.kind == "multilabel" and labels.ndim == 2
+    if multi_hot:
+        if labels.shape != (x.shape[0], n_cls) or not np.isin(labels, (0, 1)).all():
+            raise ValueError(f"Multi-label labels must be 0/1 of shape ({x.shape[0]}, {n_cls}) "
+                             f"(one yes/no per output unit); got shape {labels.shape}.")
+        labels = labels.astype(np.int64)
+    else:
+        labels = labels.astype(np.int64).ravel()
+        if labels.shape[0] != x.shape[0]:
+            raise ValueError(f"Got {x.shape[0]} images but {labels.shape[0]} labels; pass one "
+                             "integer label per image.")
+        if n_cls is not None and labels.size and (labels.min() < 0 or labels.max() >= n_cls):
+            extra = " (one sigmoid unit: 0 for p < 0.5, 1 for p > 0.5)" \
+                if o.kind == "binary" else ""
+            raise ValueError(f"Labels must be class indices from 0 to {n_cls - 1} for this "
+                             f"model{extra}; got values in [{labels.min()}, {labels.max()}].")
     _check_preprocess(preprocess, x[:1], acc.input_shape)
-    fn = _forward_fn(acc, preprocess)
-    probs = np.concatenate([_probabilities(fn(tf.constant(x[s:s + batch_size])).numpy(), meta)
+    fn = _forward_fn(acc, preprocess, oi)
+    probs = np.concatenate([_probabilities(fn(tf.constant(x[s:s + batch_size])).numpy(), o)
                             for s in range(0, len(x), batch_size)], axis=0)
-    if probs.shape[1] == 1:
-        # One sigmoid unit: class 1 is "output > 0.5", class 0 its complement.
-        probs = np.concatenate([1.0 - probs, probs], axis=1)
-    predicted = probs.argmax(axis=1)
-    confidence = probs[np.arange(len(x)), predicted]
-    true_p = probs[np.arange(len(x)), labels]
-    correct = predicted == labels
     idx = np.arange(len(x))
+    explain = probs.argmax(axis=1)
+    if multi_hot:
+        predicted = (probs > 0.5).astype(np.int64)
+        sure = np.where(predicted == 1, probs, 1.0 - probs)           # (n, units)
+        true_units = np.where(labels == 1, probs, 1.0 - probs)        # (n, units)
+        confidence = sure.min(axis=1) if n_cls else np.ones(len(x))
+        true_p = true_units.min(axis=1) if n_cls else np.ones(len(x))
+        correct = (predicted == labels).all(axis=1)
+    else:
+        predicted = explain
+        confidence = probs[idx, predicted]
+        true_p = probs[idx, labels]
+        correct = predicted == labels
     best = idx[correct][np.argsort(-confidence[correct], kind="stable")]
     wrong = idx[~correct][np.argsort(-confidence[~correct], kind="stable")]
     shaky = idx[correct][np.argsort(true_p[correct], kind="stable")]
     worst = np.concatenate([wrong, shaky])
     return PredictionRanking(predicted.astype(np.int64), confidence.astype(np.float32),
                              true_p.astype(np.float32), correct, best.astype(np.int64),
-                             worst.astype(np.int64), float(correct.mean()) if len(x) else 0.0)
+                             worst.astype(np.int64), float(correct.mean()) if len(x) else 0.0,
+                             explain.astype(np.int64))
 
 
 def check_batch_size(batch_size: int) -> int:
