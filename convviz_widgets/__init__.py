@@ -1,11 +1,18 @@
 """convviz_widgets: see what a Keras convnet has learned, inline in a notebook."""
 
-from . import datasets, plotting
-from ._demo import demo_images, demo_model
-from .compute import (Activations, CAMResult, LayerInfo, MaximizeResult, ModelNotBuiltError,
-                      activations, cam_methods, clear_cache, conv_layers, deepdream, gradcam,
-                      kernel_stats, kernels, maximize, model_layers, overlay, resolve_layer,
-                      top_predictions)
+from ._quiet import quiet_tensorflow_startup
+
+# TensorFlow is first imported here: its native start-up lines (absl, oneDNN, cpu_feature_guard,
+# CUDA probing) would otherwise be a notebook's first output (see _quiet.py).
+with quiet_tensorflow_startup():
+    import tensorflow  # noqa: F401
+
+from . import datasets, plotting  # noqa: E402
+from ._demo import demo_images, demo_model  # noqa: E402
+from .compute import (Activations, CAMResult, LayerInfo, MaximizeResult,  # noqa: E402
+                      ModelNotBuiltError, activations, cam_methods, clear_cache, conv_layers,
+                      deepdream, gradcam, kernel_stats, kernels, maximize, model_layers, overlay,
+                      resolve_layer, top_predictions)
 
 __version__ = "0.1.0"
 
