@@ -27,7 +27,8 @@ startup_log = ""
 
 # glog/absl records: "I0000 00:00:1795.. 21856 port.cc:153] ..." and the older
 # "2025-09-17 14:44:05.157831: I external/.../cudart_stub.cc:32] ...".
-_NATIVE = re.compile(r"^(\d{4}-\d\d-\d\d [\d:.]+: )?[IWEF]\S*( [\d:.]+)?\s+(\d+ )?\S+\.(cc|h):\d+\] ")
+_NATIVE = re.compile(r"^(\d{4}-\d\d-\d\d [\d:.]+: )?[IWEF]\S*( [\d:.]+)?\s+(\d+ )?"
+                     r"\S+\.(cc|h):\d+\] ")
 _NOISE = (
     re.compile(r"^WARNING: All log messages before absl::InitializeLog\(\) is called"),
     re.compile(r"^To enable the following instructions: "),  # cpu_feature_guard's 2nd line

@@ -19,7 +19,8 @@ from ._i18n import tr
 ERROR_STYLE = "color:#b00020; line-height:1.35"
 _DETAILS_STYLE = "color:#444; margin-top:2px"
 _PRE_STYLE = ("white-space:pre-wrap; word-break:break-word; max-height:16em; overflow:auto; "
-              "font-size:11px; background:#f7f7f7; border:1px solid #ddd; padding:4px; margin:2px 0")
+              "font-size:11px; background:#f7f7f7; border:1px solid #ddd; padding:4px; "
+              "margin:2px 0")
 
 # Errors whose message we write ourselves (or traitlets does) say what to do already.
 _USER_ERRORS = (ValueError, TypeError, KeyError, IndexError)
