@@ -75,6 +75,9 @@ def test_our_own_messages_stay_as_written_and_others_ask_for_a_report():
                          "reshape is a tensor with 12 values [Op:Reshape]. Use TensorFlow ops.")
     assert short_message(wrapped) == ("preprocess raised InvalidArgumentError: Input to reshape "
                                       "is a tensor with 12 values. Use TensorFlow ops.")
+    # An op suffix with an empty name does not take the sentence's full stop with it.
+    assert short_message(ValueError("f raised X: Tensor had NaN values [Op:CheckNumerics] name: "
+                                     ". Use ops.")) == "f raised X: Tensor had NaN values. Use ops."
     assert "detalles" in error_html(ours, "es") and "detalhes" in error_html(ours, "pt")
 
 

@@ -28,7 +28,7 @@ _MAX_CHARS = 320
 _PATH = re.compile(r"""(?:[A-Za-z]:)?(?:[\\/][\w.@+\-]+){2,}[\\/]?""")
 _TF_NOISE = (
     re.compile(r"\{\{function_node [^}]*\}\}\s*"),  # eager op prefix
-    re.compile(r"\s*\[Op:[^\]]*\](?: name: \S*)?"),  # eager op suffix
+    re.compile(r"\s*\[Op:[^\]]*\](?: name: [^\s.]*)?"),  # eager op suffix
     re.compile(r"\s*\[\[\{\{node [^}]*\}\}\]\]"),  # graph node suffix
 )
 _SKIP = re.compile(r"^(File |Detected at node|Graph execution error|in user code:|Traceback |"
