@@ -66,6 +66,17 @@ def test_our_own_messages_stay_as_written_and_others_ask_for_a_report():
     ours = ValueError("filter_index 9 is out of range for layer 'conv', which has 8 filters: "
                       "use 0 to 7.")
     assert short_message(ours) == str(ours)
+    # A one-line message of ours that names a file keeps its words, without the path.
+    assert short_message(ValueError("Cannot write /home/me/cache/x.npz: disk full; free space "
+                                    "or pass cache_dir=None.")) == \
+        "Cannot write …: disk full; free space or pass cache_dir=None."
+    # Keras's many-line ValueError from tracing ("in user code:") shows its last line.
+    traced = ValueError(f'in user code:\n\n    File "{SERVER_PATH}", line 3, in f\n'
+                        "        return g(x)\n\n    ValueError: Cannot reshape a tensor with "
+                        "12 elements to shape [7]\n")
+    msg = short_message(traced)
+    assert "ValueError: Cannot reshape a tensor with 12 elements to shape [7]" in msg
+    assert msg.startswith("TensorFlow could not compute") and SERVER_PATH not in msg
     bug = short_message(RuntimeError("boom"))
     assert bug.startswith("Unexpected error (RuntimeError: boom)") and "issue" in bug
     assert short_message(MemoryError()).startswith("Out of memory")

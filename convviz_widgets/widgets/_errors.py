@@ -70,7 +70,8 @@ def short_message(exc: BaseException, lang: str = "en") -> str:
     name = type(exc).__name__
     if isinstance(exc, MemoryError) or name in ("ResourceExhaustedError", "OutOfMemoryError"):
         return tr("err_memory", lang)
-    multi = "\n" in text.strip() or bool(_PATH.search(text))
+    # Keras wraps errors raised while tracing in a many-line ValueError ("in user code: ...").
+    multi = "\n" in text.strip()
     if _is_tensorflow(exc) or (multi and isinstance(exc, _USER_ERRORS)):
         cause = _clip(_cause(text)) or name
         return tr("err_tf", lang, cause=cause.rstrip("."))
