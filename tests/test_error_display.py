@@ -9,11 +9,9 @@ from __future__ import annotations
 import html
 import re
 
-import numpy as np
 import pytest
 import tensorflow as tf
 
-import convviz_widgets as cv
 from convviz_widgets.widgets import (ActivationViewer, Explorer, FilterMaximizer, GradCAMViewer,
                                      KernelViewer)
 from convviz_widgets.widgets._errors import error_html, short_message
