@@ -1,10 +1,17 @@
 """convviz_widgets: see what a Keras convnet has learned, inline in a notebook."""
 
-from . import datasets, plotting
-from ._demo import demo_images, demo_model
+from ._quiet import quiet_tensorflow_startup
+
+# TensorFlow is first imported here: its native start-up lines (absl, oneDNN, cpu_feature_guard,
+# CUDA probing) would otherwise be a notebook's first output (see _quiet.py).
+with quiet_tensorflow_startup():
+    import tensorflow  # noqa: F401
+
+from . import datasets, plotting  # noqa: E402
+from ._demo import demo_images, demo_model  # noqa: E402
 
 # One name per line: several branches add public names at once.
-from .compute import (
+from .compute import (  # noqa: E402
     Activations,
     CAMResult,
     ConvArithmetic,

@@ -73,13 +73,24 @@ def test_gallery_run_frames_arrive_while_the_notebook_stays_responsive(model):
     fm.mode = "gallery"
     progress = []
     fm.observe(lambda ch: progress.append(ch["new"]), "progress")
-    t0 = time.perf_counter()
+    # The worker's first step waits until run() has returned: if run() blocked until the run
+    # was over, the step would find the gate still closed (behaviour, not a time bound).
+    gate, gate_was_open = threading.Event(), []
+    on_step = fm._on_step
+
+    def gated(*args):
+        if not gate_was_open:
+            gate_was_open.append(gate.wait(30))
+        return on_step(*args)
+
+    fm._on_step = gated
     fm.run()
-    returned = time.perf_counter() - t0
+    returned_while_running = fm.running and fm.result is None
+    gate.set()
     # The main thread is free while the worker runs: traits can change, Python runs.
     fm.stretch = False
     fm.stretch = True
-    assert returned < 0.5
+    assert returned_while_running
     assert fm.wait(60)
     assert fm.gallery.shape == [7, 40, 56, 3]
     assert fm.frames_shown > 5 and progress == sorted(progress) and progress[-1] == 1.0
@@ -96,20 +107,29 @@ def test_gallery_run_frames_arrive_while_the_notebook_stays_responsive(model):
 def test_cancel_stops_within_a_step(model):
     fm = FilterMaximizer(model, layer="last_conv", steps=100_000, prewarm=False)
     fm.mode = "gallery"
-    step_times = []
+    # Count the optimisation steps the worker reports, and note how many had been reported
+    # when Cancel was pressed: "within a step" is a count of steps, not a time bound.
+    steps, at_cancel = [], []
+    on_step = fm._on_step
+
+    def counted(ticket, mode, filters, step, images, activation):
+        steps.append(int(step))
+        return on_step(ticket, mode, filters, step, images, activation)
+
+    fm._on_step = counted
     fm.run()
     deadline = time.monotonic() + 30
     while fm.frames_shown < 3 and time.monotonic() < deadline:
         time.sleep(0.02)
     assert fm.frames_shown >= 3
-    t0 = time.perf_counter()
+    at_cancel.append(len(steps))
     fm.cancel()
-    assert fm.wait(10)
-    took = time.perf_counter() - t0
+    assert fm.wait(30)
     assert fm.result.cancelled and not fm.result.complete.any()
     assert "cancelled" in fm._info.value and fm._bar.bar_style == "warning"
-    # One step of this model takes milliseconds; "within a step" with generous slack.
-    assert took < 1.0, took
+    # At most the step that was running when Cancel was pressed completes after it.
+    assert len(steps) - at_cancel[0] <= 1, (at_cancel, len(steps))
+    assert len(steps) < 100_000
     # The partial result is shown and honours the result contract.
     assert fm.gallery.shape[0] == 7 and not fm.running
 
@@ -120,9 +140,12 @@ def test_cached_rerun_is_instant_and_survives_a_new_widget(model, tmp_path):
     run_and_wait(fm)
     first = fm.result
     assert not first.from_cache.any()
-    t0 = time.perf_counter()
+    # The re-run is served from the cache: no optimisation step runs at all.
+    steps = []
+    on_step = fm._on_step
+    fm._on_step = lambda *a: steps.append(a) or on_step(*a)
     run_and_wait(fm)
-    assert time.perf_counter() - t0 < 0.5
+    assert steps == []
     assert fm.result.from_cache.all() and fm.frames_shown == 0
     np.testing.assert_array_equal(fm.result.images, first.images)
     # A new widget (and an emptied memory cache: as after a kernel restart) finds the disk.
@@ -175,8 +198,20 @@ def test_prewarm_compiles_in_the_background(model):
     fm = FilterMaximizer(model, layer="last_conv", steps=10)
     assert fm._warmer.wait(30)
     assert (fm.layer, fm.method, fm._hw(), id(None)) in fm._warmed
+    # The Run reuses what the prewarm compiled: no new compiled function, no retrace.
+    traced = _tracing_counts(model)
     run_and_wait(fm)
-    assert fm.first_frame_seconds < 1.0
+    assert fm.frames_shown > 0 and _tracing_counts(model) == traced
+
+
+def _tracing_counts(model) -> dict:
+    """How often each compiled function of the model was traced (key -> counts)."""
+    counts = {}
+    for key, fns in access(model)._fns.items():
+        fns = fns if isinstance(fns, tuple) else (fns,)
+        counts[key] = [f.experimental_get_tracing_count() for f in fns
+                       if hasattr(f, "experimental_get_tracing_count")]
+    return counts
 
 
 def test_display_helpers():

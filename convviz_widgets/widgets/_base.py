@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import html
 import sys
 import time
 
@@ -206,15 +205,18 @@ class LayerViewer(ControlState, w.VBox):
 
         control.observe(on_change, "value")
 
-    def _show_error(self, exc: BaseException | None) -> None:
+    def _show_error(self, exc: BaseException | None, note: str | None = None) -> None:
+        """Show ``exc`` in the view's status line (one sentence, details folded; see
+        :func:`._errors.error_html`); ``None`` clears it. ``note`` defaults to "The previous
+        view is kept."."""
         if exc is None:
             self._status.value = ""
             return
+        from ._errors import error_html
         from ._i18n import tr
 
-        msg = html.escape(f"{type(exc).__name__}: {exc}")
-        self._status.value = (f"<div class='convviz-error' style='color:#b00020'>⚠ {msg}<br>"
-                              f"<small>{html.escape(tr('view_kept', self.lang))}</small></div>")
+        self._status.value = error_html(exc, self.lang,
+                                        tr("view_kept", self.lang) if note is None else note)
 
     # -- transactional updates --------------------------------------------------------------
     def _transaction(self, what: str, reverts: dict, prepare, apply) -> None:

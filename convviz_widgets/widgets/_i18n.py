@@ -110,6 +110,18 @@ _TABLE: dict[str, tuple[str, str]] = {
     "gc_mistake_1": ("1 error", "1 erro"),
     "gc_mistakes": ("{k} errores", "{k} erros"),
     "view_kept": ("Se mantiene la vista anterior.", "A vista anterior é mantida."),
+    "err_tf": ("TensorFlow no pudo calcular esta vista ({cause}): comprueba que el modelo y "
+               "preprocess= aceptan estas imágenes.",
+               "O TensorFlow não conseguiu calcular esta vista ({cause}): verifique se o modelo e "
+               "preprocess= aceitam estas imagens."),
+    "err_memory": ("Memoria agotada al calcular esta vista: prueba con un tamaño menor, menos "
+                   "filtros o menos imágenes.",
+                   "Memória esgotada ao calcular esta vista: tente um tamanho menor, menos "
+                   "filtros ou menos imagens."),
+    "err_bug": ("Error inesperado ({kind}: {cause}); si se repite, abre un issue con los "
+                "detalles.",
+                "Erro inesperado ({kind}: {cause}); se repetir, abra um issue com os detalhes."),
+    "err_details": ("detalles", "detalhes"),
     "gc_cancelled": ("Cancelado; se mantiene la vista anterior.",
                      "Cancelado; a vista anterior é mantida."),
     "fm_click_tile": ("Clic en un mosaico para elegir su filtro.",
@@ -170,6 +182,13 @@ _EN = {
     "gc_mistake_1": "1 mistake",
     "gc_mistakes": "{k} mistakes",
     "view_kept": "The previous view is kept.",
+    "err_tf": "TensorFlow could not compute this view ({cause}): check that the model and "
+              "preprocess= accept these images.",
+    "err_memory": "Out of memory while computing this view: try a smaller size, fewer filters "
+                  "or fewer images.",
+    "err_bug": "Unexpected error ({kind}: {cause}); if it happens again, please file an issue "
+               "with the details.",
+    "err_details": "details",
     "gc_cancelled": "Cancelled; the previous view is kept.",
     "gc_head": "<b>Grad-CAM</b> <small>which regions drove the score? Click a prediction to "
                "explain it; opacity and colormap act in the browser.</small>",

@@ -104,7 +104,10 @@ class KernelViewer(LayerViewer):
                                                   (tr("layer scale", self.lang), "layer")],
                                          style={"button_width": "135px"})
         self._stats = w.HTML()
-        self.slices = RasterView(labels=["input channel", "y", "x"], colorbar=True, gap=4)
+        # A wide gap and a grey frame per slice: 3×3 slices of a diverging map (zero is white)
+        # tiled 4 px apart on light grey read as one noisy picture.
+        self.slices = RasterView(labels=["input channel", "y", "x"], colorbar=True, gap=7,
+                                 frame="#777", background="#fafafa")
         self.composite = RasterView(labels=["", "y", "x"], gap=0)
         self.overview = RasterView(labels=["", "filter", "input channel"], colorbar=True,
                                    margin=8, gap=0)

@@ -57,6 +57,9 @@ class RasterView(BytesAfterOpen, anywidget.AnyWidget):
     marked : list of int
         Tiles crossed out in red (e.g. blank channels). ``row_marks``: rows flagged in the left
         margin (e.g. dead filters), which needs ``margin > 0``.
+    frame : str
+        CSS colour of a 1-px frame drawn in the gap around every tile ("" for none; needs
+        ``gap >= 2``), so that small adjacent tiles read as separate pictures.
     values : bytes
         Optional float32 values of one-channel data, for exact hover read-outs; sent only for
         small rasters (see :meth:`set_values`), else hover shows the dequantised value.
@@ -91,6 +94,7 @@ class RasterView(BytesAfterOpen, anywidget.AnyWidget):
     caption = traitlets.Unicode("").tag(sync=True)
     colorbar = traitlets.Bool(False).tag(sync=True)
     background = traitlets.Unicode("#e8e8e8").tag(sync=True)
+    frame = traitlets.Unicode("").tag(sync=True)
     values = traitlets.Bytes(b"").tag(sync=True)
 
     def __init__(self, **kwargs):

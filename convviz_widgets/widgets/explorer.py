@@ -10,6 +10,7 @@ import traitlets
 
 from ._activation_viewer import ActivationViewer
 from ._base import INT_SLIDER_CONTINUOUS, enable_colab_widgets, set_slider
+from ._errors import error_html
 from ._i18n import check_lang, tr, translate_tree
 from ._kernel_viewer import KernelViewer
 from ._pages import PageSwitcher
@@ -239,7 +240,7 @@ class Explorer(w.VBox):
                     view.layer = path
                     note.value = ""
                 except Exception as exc:  # noqa: BLE001 - shown in the tab, the rest goes on
-                    note.value = f"<span style='color:#b00020'>{html.escape(str(exc))}</span>"
+                    note.value = error_html(exc, self.lang)
             else:
                 key = "no_kernel" if view is self.kernels else "no_map"
                 note.value = ("<span style='color:#555'>" + html.escape(
@@ -264,8 +265,7 @@ class Explorer(w.VBox):
                 try:
                     view.filter_index = f
                 except Exception as exc:  # noqa: BLE001
-                    self._notes[view].value = (f"<span style='color:#b00020'>"
-                                               f"{html.escape(str(exc))}</span>")
+                    self._notes[view].value = error_html(exc, self.lang)
         self._update_rank()
 
     @traitlets.observe("image_index")

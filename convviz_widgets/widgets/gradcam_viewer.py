@@ -21,6 +21,7 @@ import numpy as np
 import traitlets
 
 from ._base import ControlState, LayerPath, enable_colab_widgets
+from ._errors import error_html
 from ._i18n import check_lang, tr
 from ._images import UPLOAD_MAX_SIDE, ImageList, check_image_index, decode_image, uploaded_files
 from ._late_bytes import BytesAfterOpen
@@ -542,10 +543,8 @@ class GradCAMViewer(ControlState, w.VBox):
         if exc is None:
             self._status.value = ""
             return
-        msg = html.escape(f"{type(exc).__name__}: {exc}")
         note = tr("view_kept", self.lang) if note is None else note
-        self._status.value = (f"<div class='convviz-error' style='color:#b00020'>⚠ {msg}<br>"
-                              f"<small>{html.escape(note)}</small></div>")
+        self._status.value = error_html(exc, self.lang, note)  # the one style of every view
 
     def _show_note(self, text: str) -> None:
         self._status.value = f"<div class='convviz-note' style='color:#555'>{html.escape(text)}" \

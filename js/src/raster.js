@@ -17,7 +17,7 @@ import { ensureStyle } from "./lib/style.js";
 const SYNCED = [
   "data", "shape", "columns", "zoom", "zoom_x", "gap", "lut", "vmin", "vmax", "selected", "marked",
   "row_marks", "selected_row", "labels", "title", "caption", "colorbar", "margin", "background",
-  "values",
+  "values", "frame",
 ];
 
 /** Geometry of the current state, shared by drawing, hovering and clicking. */
@@ -114,15 +114,23 @@ function drawCross(ctx, x, y, w, h) {
   ctx.restore();
 }
 
-/** Black-then-yellow outline: visible on every colormap, light or dark. */
+/** Black-then-yellow outline: visible on every colormap, light or dark. It hugs the rectangle
+ * from outside, but never leaves the canvas: at an edge (a matrix row spans the whole width)
+ * it moves inside, so all four sides stay visible. */
 function drawOutline(ctx, x, y, w, h) {
+  const W = ctx.canvas.width;
+  const H = ctx.canvas.height;
+  const x0 = Math.max(1.5, x - 1.5);
+  const y0 = Math.max(1.5, y - 1.5);
+  const x1 = Math.min(W - 1.5, x + w + 1.5);
+  const y1 = Math.min(H - 1.5, y + h + 1.5);
   ctx.save();
   ctx.lineWidth = 3;
   ctx.strokeStyle = "#000";
-  ctx.strokeRect(x - 1.5, y - 1.5, w + 3, h + 3);
+  ctx.strokeRect(x0, y0, x1 - x0, y1 - y0);
   ctx.lineWidth = 1.5;
   ctx.strokeStyle = "#ffd400";
-  ctx.strokeRect(x - 1.5, y - 1.5, w + 3, h + 3);
+  ctx.strokeRect(x0, y0, x1 - x0, y1 - y0);
   ctx.restore();
 }
 
@@ -177,6 +185,25 @@ function render({ model, el }) {
       const dx = L.margin + col * (L.tileW + L.gap);
       const dy = row * (L.tileH + L.gap);
       ctx.drawImage(src, col * L.w, row * L.h, L.w, L.h, dx, dy, L.tileW, L.tileH);
+    }
+    // A 1-px frame in the gap around each tile (never over its pixels): small tiles of a
+    // diverging map (zero is white) otherwise run together into one noisy picture.
+    const frame = model.get("frame");
+    if (frame && L.gap >= 2) {
+      ctx.save();
+      ctx.strokeStyle = frame;
+      ctx.lineWidth = 1;
+      for (let t = 0; t < L.n; t++) {
+        const dx = L.margin + (t % L.cols) * (L.tileW + L.gap);
+        const dy = Math.floor(t / L.cols) * (L.tileH + L.gap);
+        // Tiles touching the canvas edge get their frame on their outermost pixel row/column.
+        const x0 = Math.max(0.5, dx - 0.5);
+        const y0 = Math.max(0.5, dy - 0.5);
+        const x1 = Math.min(L.width - 0.5, dx + L.tileW + 0.5);
+        const y1 = Math.min(L.height - 0.5, dy + L.tileH + 0.5);
+        ctx.strokeRect(x0, y0, x1 - x0, y1 - y0);
+      }
+      ctx.restore();
     }
     const tileOrigin = (t) => [
       L.margin + (t % L.cols) * (L.tileW + L.gap),
@@ -259,16 +286,20 @@ function render({ model, el }) {
     const hit = eventHit(e);
     if (!hit) {
       info.textContent = " ";
+      canvas.title = "";
       return;
     }
     const [tileName, rowName, colName] = model.get("labels") || ["tile", "y", "x"];
     const where = `${rowName} ${hit.y}, ${colName} ${hit.x}`;
     const prefix = layout.n > 1 ? `${tileName} ${hit.tile} · ` : "";
     info.textContent = `${prefix}${where} · ${valueAt(hit)}`;
+    // The tile's index also next to the pointer (the info line is below the picture).
+    canvas.title = layout.n > 1 ? `${tileName} ${hit.tile}` : "";
   }
 
   function onLeave() {
     info.textContent = " ";
+    canvas.title = "";
   }
 
   function onDown(e) {

@@ -100,8 +100,10 @@ def test_frames_stream_onto_the_canvas_and_cancel_stops(fm_page):
         time.sleep(0.05)
     stopped = time.monotonic() - t0
     assert not probe.eval("fm.running")
+    # Stopped by Cancel, long before its end (the step count is tested headless in
+    # test_cancel_stops_within_a_step; times here go to the timing file only).
     assert probe.eval("fm.result.cancelled") is True
-    assert stopped < 5.0, f"Cancel took {stopped:.1f} s"
+    assert probe.eval("bool(fm.result.complete.any())") is False
     # The final (partial) frame is on the canvas and says so.
     page.wait_for_function(
         f"""() => (document.querySelector('{ROOT}').innerText || '').includes('cancelled')""",
@@ -110,7 +112,7 @@ def test_frames_stream_onto_the_canvas_and_cancel_stops(fm_page):
               "first_frame_python_s": probe.eval("fm.first_frame_seconds"),
               "frames_seen": len(distinct), "cancel_s": stopped}
     (ARTIFACTS / "maximizer-timing.json").write_text(json.dumps(timing, indent=2))
-    assert first_change_ms is not None and first_change_ms < 5000
+    assert first_change_ms is not None  # the canvas changed while the run went on
     assert not [m for m in console if "convviz" in m.lower() or "pageerror" in m], console
 
 
@@ -136,8 +138,9 @@ def test_cached_rerun_redraws_at_once(fm_page):
     time.sleep(0.3)
     while probe.eval("fm.running") and time.monotonic() - t0 < 30:
         time.sleep(0.05)
+    # Served from the cache: no optimisation frame was streamed.
     assert probe.eval("fm.result.from_cache.all().item()") is True
-    assert time.monotonic() - t0 < 3.0
+    assert probe.eval("fm.frames_shown") == 0
     assert page.evaluate(_CANVAS, GALLERY)["hash"] == first["hash"]  # the same picture
     # And the big pattern shows the selected filter.
     assert page.evaluate(_CANVAS, PATTERN)["w"] > 0

@@ -393,7 +393,28 @@ def test_kernel_viewer_layer_slider_and_row_click(lab):
     wait_kernel(lab, "kv_nested.filter_index", 100)
     wait_renders(page, KV, "convviz-slices", r2)
     page.wait_for_timeout(100)
-    check_slices()
+    info = check_slices()
+    # The selected row's outline stays inside the canvas: its right side is drawn on the last
+    # pixel columns (it used to be cut off by the canvas edge), yellow over black.
+    canvas = page.evaluate(_CANVAS_INFO, [raster_canvas(KV, "convviz-overview"), 0])
+    y_mid = int(100 * zy + zy // 2)
+    right = [[canvas["width"] - 2, y_mid], [canvas["width"] - 1, y_mid]]
+    edge = page.evaluate(_READ_PIXELS, [raster_canvas(KV, "convviz-overview"), 0, right])
+    assert edge[0][0] > 180 and edge[0][1] > 150 and edge[0][2] < 90, edge  # yellow
+    assert max(edge[1][:3]) < 110, edge  # the black band (anti-aliased with the yellow)
+    # Slices are framed in their gap (grey), and hovering one names its input channel.
+    z, gap = info["zoom"], info["gap"]
+    kh = len(info["w"])
+    frame_px = page.evaluate(_READ_PIXELS, [raster_canvas(KV, "convviz-slices"), 0,
+                                            [[kh * z, z // 2]]])[0]
+    assert abs(frame_px[0] - 0x77) <= 8 and abs(frame_px[2] - 0x77) <= 8, frame_px
+    slices = page.locator(raster_canvas(KV, "convviz-slices")).first
+    sc = page.evaluate(_CANVAS_INFO, [raster_canvas(KV, "convviz-slices"), 0])
+    col = 1
+    slices.hover(position={"x": (col * (kh * z + gap) + z) * sc["cssWidth"] / sc["width"],
+                           "y": z * sc["cssHeight"] / sc["height"]})
+    page.wait_for_timeout(100)
+    assert slices.get_attribute("title") == f"input channel {col}"
     lab.shot(KV, "kernel_viewer_nested", docs=True)
 
 
