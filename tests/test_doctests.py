@@ -1,0 +1,39 @@
+"""The examples in the docstrings run: compute/, display/ and plotting (widgets' helpers are run
+in test_widgets_views). Examples that need a trained model or a notebook are marked +SKIP."""
+
+import doctest
+import importlib
+import pkgutil
+
+import numpy as np
+import pytest
+
+import convviz_widgets
+
+PACKAGES = ["convviz_widgets.compute", "convviz_widgets.display"]
+
+
+def modules():
+    names = ["convviz_widgets.plotting"]
+    for pkg in PACKAGES:
+        mod = importlib.import_module(pkg)
+        names.append(pkg)
+        names += [m.name for m in pkgutil.walk_packages(mod.__path__, pkg + ".")]
+    return sorted(set(names))
+
+
+@pytest.mark.parametrize("name", modules())
+def test_docstring_examples_run(name):
+    mod = importlib.import_module(name)
+    globs = {"np": np, "cv": convviz_widgets}
+    result = doctest.testmod(mod, extraglobs=globs, optionflags=doctest.NORMALIZE_WHITESPACE
+                             | doctest.ELLIPSIS)
+    assert result.failed == 0, f"{result.failed} docstring example(s) of {name} failed"
+
+
+def test_examples_exist():
+    attempted = sum(doctest.testmod(importlib.import_module(n), extraglobs={"np": np},
+                                    optionflags=doctest.NORMALIZE_WHITESPACE).attempted
+                    for n in ["convviz_widgets.display.scaling", "convviz_widgets.display.mosaic",
+                              "convviz_widgets.compute.receptive_field"])
+    assert attempted >= 10
