@@ -7,6 +7,7 @@ from ._cache import ByteLRU
 from ._images import PreparedImages, prepare_images
 from ._model_access import (LayerInfo, ModelAccess, ModelNotBuiltError, access, conv_layers,
                             model_layers, resolve_layer, run_model, spatial_paths)
+from ._model_access import check_preprocess, model_input, preprocess_key, weights_identity
 from .activations import Activations, ChannelStats, activations, channel_stats, clear_cache
 from .cam import (CAMCancelled, CAMMethod, CAMResult, cam_methods, colorize, gradcam, overlay,
                   rank_predictions, register, top_predictions)
@@ -21,4 +22,5 @@ __all__ = [
     "kernel_stats", "kernels", "maximize", "model_layers", "overlay", "prepare_images",
     "rank_predictions", "register", "resolve_layer", "run_model", "spatial_paths",
     "stats_of_kernel", "top_predictions",
+    "check_preprocess", "model_input", "preprocess_key", "weights_identity",
 ]

@@ -20,8 +20,12 @@ from __future__ import annotations
 
 import difflib
 import functools
+import hashlib
+import sys
 import threading
+import types
 import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -34,6 +38,9 @@ from ._cache import DEFAULT_CACHE_BYTES, ByteLRU
 # Patching instance attributes is global state: two threads tracing at once would see each other's
 # wrappers. Only tracing (or an eager run) holds the lock; executing a traced graph does not.
 _PATCH_LOCK = threading.RLock()
+
+#: Compiled functions kept per model (see :meth:`ModelAccess.compiled`).
+MAX_COMPILED = 48
 
 
 class ModelNotBuiltError(ValueError):
@@ -120,11 +127,22 @@ def normalized_kernel(layer) -> np.ndarray | None:
       ``cin`` is what the layer reads and ``cout`` what it writes, like a ``Conv2D``.
     * ``DepthwiseConv2D``: stored ``(kh, kw, cin, multiplier)``; output channel ``c * m + j``
       reads only input channel ``c``, so it is returned as ``(kh, kw, 1, cin * m)``.
-    * ``SeparableConv2D``: its depthwise kernel, as for ``DepthwiseConv2D`` (the pointwise part
-      is a 1×1 mixing, not a spatial pattern).
+    * ``SeparableConv2D``: the *effective* kernel ``(kh, kw, cin, cout)``, the depthwise kernel
+      composed with the pointwise 1×1 mixing: ``K[..., c, o] = Σ_j dw[..., c, j] · pw[c·m + j, o]``.
+      The layer is linear before its bias, so a plain convolution with ``K`` (same strides,
+      padding, dilation) plus the bias *is* the layer's output, and filter ``o`` is the pattern
+      that output channel ``o`` responds to (the depthwise kernel alone has ``cin · m`` filters,
+      which do not line up with the ``cout`` output channels).
     """
     cls = type(layer).__name__
-    if isinstance(layer, keras.layers.DepthwiseConv2D) or isinstance(layer, keras.layers.SeparableConv2D):
+    if isinstance(layer, keras.layers.SeparableConv2D):
+        dw = np.asarray(keras.ops.convert_to_numpy(layer.depthwise_kernel), dtype=np.float64)
+        pw = np.asarray(keras.ops.convert_to_numpy(layer.pointwise_kernel), dtype=np.float64)
+        kh, kw, cin, mult = dw.shape
+        pw = pw.reshape(cin, mult, -1)  # (1, 1, cin*m, cout) -> (cin, m, cout), row c*m + j
+        # float64 accumulation: the effective kernel is compared with the layer's own output.
+        return np.einsum("hwcj,cjo->hwco", dw, pw).astype(np.float32)
+    if isinstance(layer, keras.layers.DepthwiseConv2D):
         w = layer.depthwise_kernel if hasattr(layer, "depthwise_kernel") else layer.kernel
         w = np.asarray(keras.ops.convert_to_numpy(w), dtype=np.float32)
         kh, kw, cin, mult = w.shape
@@ -140,7 +158,10 @@ def normalized_kernel(layer) -> np.ndarray | None:
 
 
 def _kernel_shape(layer) -> tuple | None:
-    if isinstance(layer, (keras.layers.DepthwiseConv2D, keras.layers.SeparableConv2D)):
+    if isinstance(layer, keras.layers.SeparableConv2D):
+        kh, kw, cin, _ = (int(d) for d in layer.depthwise_kernel.shape)
+        return (kh, kw, cin, int(layer.pointwise_kernel.shape[-1]))
+    if isinstance(layer, keras.layers.DepthwiseConv2D):
         kh, kw, cin, mult = layer.depthwise_kernel.shape if hasattr(layer, "depthwise_kernel") \
             else layer.kernel.shape
         return (int(kh), int(kw), 1, int(cin) * int(mult))
@@ -203,7 +224,8 @@ class ModelAccess:
         self._walk(model, "", 0)
         self._by_id = {id(l): p for p, l in self._layers.items()}
         self._infos: dict[str, LayerInfo] | None = None
-        self._fns: dict[Any, Callable] = {}
+        self._fns: OrderedDict[Any, Callable] = OrderedDict()
+        self._fns_lock = threading.Lock()
         self.cache = ByteLRU(cache_bytes)
 
     @property
@@ -314,28 +336,37 @@ class ModelAccess:
 
     # ------------------------------------------------------------------------------ running
     def compiled(self, key: Any, builder: Callable[[], Callable]) -> Callable:
-        """Memoise a compiled function under ``key`` (built on first use)."""
-        fn = self._fns.get(key)
-        if fn is None:
-            fn = builder()
-            self._fns[key] = fn
+        """Memoise a compiled function under ``key`` (built on first use).
+
+        At most :data:`MAX_COMPILED` functions are kept per model, least recently used first
+        out: each holds a traced graph (megabytes for a deep model), and keys that include
+        settings the user varies (a preprocess, a maximizer setting) would otherwise grow
+        without bound. Build keys with :func:`preprocess_key` for the preprocess, never with
+        the callable itself, so an equal new lambda reuses the trace.
+        """
+        with self._fns_lock:
+            fn = self._fns.get(key)
+            if fn is not None:
+                self._fns.move_to_end(key)
+                return fn
+        fn = builder()
+        with self._fns_lock:
+            fn = self._fns.setdefault(key, fn)
+            self._fns.move_to_end(key)
+            while len(self._fns) > MAX_COMPILED:
+                self._fns.popitem(last=False)
         return fn
 
-    def weights_version(self) -> tuple:
-        """Cheap marker that changes when the model is trained further.
+    @property
+    def input_dtype(self) -> tf.DType:
+        """The dtype of the model's image input (float32 unless an ``Input`` says otherwise)."""
+        if _has_inputs(self.model):
+            return tf.as_dtype(self.model.inputs[0].dtype)
+        return tf.float32
 
-        Reading every weight to hash it would cost more than a forward pass on VGG16, so this
-        uses the optimizer's step counter; weights changed by ``set_weights`` need
-        :func:`convviz_widgets.clear_cache`.
-        """
-        model = self.model
-        opt = getattr(model, "optimizer", None)
-        it = getattr(opt, "iterations", None) if opt is not None else None
-        try:
-            step = int(keras.ops.convert_to_numpy(it)) if it is not None else -1
-        except Exception:  # noqa: BLE001 - an unbuilt optimizer has no counter yet
-            step = -1
-        return (step,)
+    def weights_version(self) -> tuple:
+        """:func:`weights_identity` of the model: part of every cache key of a result."""
+        return weights_identity(self.model)
 
 
 def _has_inputs(model) -> bool:
@@ -578,3 +609,322 @@ def check_filters(info: LayerInfo, filters: Sequence[int] | int | None, n: int) 
             f"Filter index {int(bad[0])} is out of range for layer {info.path!r}, which has {n} "
             f"filters: use 0 to {n - 1}.")
     return arr.astype(np.int64)
+
+
+# ------------------------------------------------------------------------------------ identities
+#
+# Every cached result (activations, CAM feature maps and heads, maximized patterns, the
+# KernelViewer's kernels) is keyed by two identities defined here and nowhere else:
+#
+# * weights_identity(model or layer): what the weights ARE, not how they got there;
+# * preprocess_key(preprocess):       what the preprocess DOES, not which object it is.
+
+#: Per variable, this many strided values also enter the fingerprint with their positions, so
+#: that moving weights around (swapping two filters) changes it although the sum does not.
+_FP_SAMPLE = 4096
+_FP_FNS: "weakref.WeakKeyDictionary[Any, tuple]" = weakref.WeakKeyDictionary()
+_FP_LOCK = threading.Lock()
+
+
+def _as_int32_bits(t):
+    """The bits of ``t`` as an int32 tensor (values, not conversions: -0.0 differs from 0.0)."""
+    size = t.dtype.size
+    if t.dtype == tf.int32:
+        return t
+    if size in (4, 8) and t.dtype not in (tf.bool, tf.string):
+        return tf.bitcast(t, tf.int32)  # an 8-byte value becomes two int32 words
+    if size == 2:
+        return tf.cast(tf.bitcast(t, tf.int16), tf.int32)
+    return tf.cast(t, tf.int32)
+
+
+def _fingerprint_of(variables):
+    def fingerprint():
+        rows = []
+        for v in variables:
+            flat = tf.reshape(_as_int32_bits(tf.convert_to_tensor(v)), [-1])
+            n = int(flat.shape[0]) if flat.shape[0] is not None else None
+            stride = max(1, (n or 0) // _FP_SAMPLE)
+            sample = flat[::stride][:_FP_SAMPLE]
+            pos = tf.range(1, tf.shape(sample)[0] + 1, dtype=tf.int32) * 40503 + 1
+            # int32 sums wrap instead of rounding: a change of any single bit of any value
+            # changes the first number, exactly; the second sees positions.
+            rows.append(tf.stack([tf.reduce_sum(flat), tf.reduce_sum(sample * pos)]))
+        return tf.stack(rows)
+
+    return tf.function(fingerprint, autograph=False)
+
+
+def weights_identity(obj) -> tuple:
+    """An identity of the current weights of a model or layer: equal identities, equal weights.
+
+    **The one rule for staleness.** Every cached result computed from weights (activations,
+    Grad-CAM maps, maximized patterns, the KernelViewer's kernels) keys its cache entries
+    with this identity, read at the time of the request. It is computed from the weights
+    themselves: which variables there are (object, shape and dtype of each of
+    ``obj.weights``, trainable or not, so BatchNorm statistics count) and their content (the
+    wrapping int32 sum of every value's bits, exact: one changed bit of one weight changes it;
+    plus position-weighted strided samples, so swapping filters changes it too). Therefore
+    ``fit`` with any optimizer (a fresh one after re-compiling included), ``set_weights``,
+    ``load_weights``, ``variable.assign`` and training the *outer* model of a nested backbone
+    all change it, whoever holds the variables; nothing needs to be told, and
+    :func:`convviz_widgets.clear_cache` is only a way to free memory.
+
+    Cost: one compiled reduction over every weight (memory bound). ``VGG16(weights=None)``
+    with its 138 M-parameter head: about 35–55 ms on 2 shared cores (ResNet50 a fifth of
+    that, small models well under a millisecond); see the README for the measurement.
+
+    Parameters
+    ----------
+    obj : keras.Model or keras.layers.Layer
+
+    Returns
+    -------
+    tuple
+        Hashable; compare with ``==`` or use in cache keys.
+
+    Examples
+    --------
+    >>> layer = keras.layers.Dense(2); layer.build((None, 3))
+    >>> before = weights_identity(layer)
+    >>> layer.kernel.assign(layer.kernel * 2.0)
+    >>> weights_identity(layer) == before
+    False
+    """
+    variables = list(obj.weights)
+    if not variables:
+        return ("no-weights",)
+    ids = tuple((id(v), tuple(v.shape), str(v.dtype)) for v in variables)
+    with _FP_LOCK:
+        entry = _FP_FNS.get(obj)
+        if entry is None or entry[0] != ids:
+            # A new variable list (a layer added, a model rebuilt) needs a new trace; the
+            # function holds the variables, so their ids cannot be reused while it exists.
+            entry = (ids, _fingerprint_of(variables))
+            _FP_FNS[obj] = entry
+    content = entry[1]().numpy()
+    return (hashlib.blake2b(repr(ids).encode(), digest_size=8).digest(),
+            hashlib.blake2b(content.tobytes(), digest_size=16).digest())
+
+
+class _Ref:
+    """A key part that stands for an object by identity and keeps it alive (no id reuse)."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def __hash__(self):
+        return id(self.obj)
+
+    def __eq__(self, other):
+        return isinstance(other, _Ref) and other.obj is self.obj
+
+    def __repr__(self):
+        return f"_Ref({type(self.obj).__name__})"
+
+
+def _code_key(code: types.CodeType) -> tuple:
+    consts = tuple(_code_key(c) if isinstance(c, types.CodeType) else (type(c).__name__, repr(c))
+                   for c in code.co_consts)
+    return (code.co_code, consts, code.co_names, code.co_varnames, code.co_freevars,
+            code.co_argcount, code.co_kwonlyargcount, code.co_flags)
+
+
+def _code_names(code: types.CodeType) -> set:
+    names = set(code.co_names)
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            names |= _code_names(c)
+    return names
+
+
+def _value_key(v, depth: int):
+    if v is None or isinstance(v, (bool, int, str, bytes)):
+        return (type(v).__name__, v)
+    if isinstance(v, (float, complex)):
+        return (type(v).__name__, repr(v))  # repr: NaN equals itself
+    if isinstance(v, (np.ndarray, np.generic)):
+        a = np.ascontiguousarray(v)
+        return ("nd", a.shape, a.dtype.str,
+                hashlib.blake2b(a.tobytes(), digest_size=16).digest())
+    if isinstance(v, tf.Tensor) and hasattr(v, "numpy"):
+        return _value_key(v.numpy(), depth)
+    if isinstance(v, (tuple, list, frozenset, set)):
+        items = sorted(v, key=repr) if isinstance(v, (set, frozenset)) else v
+        return (type(v).__name__,) + tuple(_value_key(x, depth) for x in items)
+    if isinstance(v, dict):
+        return ("dict",) + tuple((repr(k), _value_key(x, depth))
+                                 for k, x in sorted(v.items(), key=lambda kv: repr(kv[0])))
+    if isinstance(v, types.ModuleType):
+        return ("module", v.__name__)
+    if callable(v) and depth < 3:
+        return _callable_key(v, depth + 1)
+    return _Ref(v)
+
+
+def _callable_key(fn, depth: int):
+    if isinstance(fn, functools.partial):
+        return ("partial", _callable_key(fn.func, depth), _value_key(fn.args, depth),
+                _value_key(dict(fn.keywords), depth))
+    if isinstance(fn, types.MethodType):
+        return ("method", _callable_key(fn.__func__, depth), _Ref(fn.__self__))
+    code = getattr(fn, "__code__", None)
+    if isinstance(fn, types.FunctionType) and code is not None:
+        if fn.__module__ and not fn.__module__.startswith("__") and fn.__name__ != "<lambda>" \
+                and getattr(sys.modules.get(fn.__module__), fn.__qualname__, None) is fn:
+            # A function importable by name (a library's preprocess_input): its name is enough.
+            return ("named", fn.__module__, fn.__qualname__)
+        cells = tuple(_value_key(c.cell_contents, depth) if _cell_full(c) else ("empty",)
+                      for c in (fn.__closure__ or ()))
+        glob = fn.__globals__
+        used = tuple((n, _value_key(glob[n], depth)) for n in sorted(_code_names(code))
+                     if n in glob)
+        return ("fn", _code_key(code), cells, _value_key(fn.__defaults__, depth),
+                _value_key(fn.__kwdefaults__, depth), used)
+    return _Ref(fn)
+
+
+def _cell_full(cell) -> bool:
+    try:
+        cell.cell_contents
+    except ValueError:
+        return False
+    return True
+
+
+def preprocess_key(preprocess: Callable | None):
+    """The identity of a preprocess callable, for cache keys and compiled-function keys.
+
+    **The one rule for preprocess identity.** Two callables are the same preprocess when they
+    compute the same thing: a Python function (a lambda too) is identified by its code
+    (bytecode, constants and names, not its source line, so re-running a notebook cell or
+    writing the same lambda in every call matches) together with the *values* its closure
+    cells, defaults and referenced globals hold (numbers, strings and arrays by content,
+    modules by name, functions recursively, any other object by identity, kept alive by the
+    key); ``functools.partial`` by function and arguments; a bound method by function and
+    ``self``; a function importable by name (``keras.applications.vgg16.preprocess_input``)
+    by that name; any other callable by identity. ``None`` is ``None``.
+
+    Every module keys its caches and compiled functions with this, never with the callable
+    itself, so ``preprocess=lambda x: x * 2 - 1`` passed anew on each call traces once.
+
+    Examples
+    --------
+    >>> preprocess_key(lambda x: x * 255.0) == preprocess_key(lambda x: x * 255.0)
+    True
+    >>> preprocess_key(lambda x: x * 255.0) == preprocess_key(lambda x: x * 2.0)
+    False
+    """
+    if preprocess is None:
+        return None
+    return ("pp", _callable_key(preprocess, 0))
+
+
+#: preprocess keys already traced successfully, per sample shape (bounded).
+_PP_CHECKED: "OrderedDict[tuple, bool]" = OrderedDict()
+_PP_CHECKED_MAX = 256
+
+
+def _library_preprocess(fn) -> str | None:
+    """``"keras.applications.resnet50.preprocess_input"`` for a Keras applications function."""
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    mod = getattr(fn, "__module__", "") or ""
+    name = getattr(fn, "__name__", "")
+    if name == "preprocess_input" and (
+            mod.startswith(("keras.src.applications.", "keras.applications.",
+                            "tf_keras.", "tensorflow.python.keras.", "keras_core."))):
+        app = mod.rsplit(".", 1)[-1]
+        return f"keras.applications.{app}.preprocess_input"
+    return None
+
+
+def check_preprocess(preprocess: Callable | None, sample: np.ndarray, input_shape: tuple) -> None:
+    """Check ``preprocess`` once on a display-image sample, eagerly *and* compiled.
+
+    Parameters
+    ----------
+    preprocess : callable or None
+    sample : ndarray
+        ``(1, h, w, c)`` float32 display images in [0, 1].
+    input_shape : tuple
+        The model's input shape ``(None, H, W, C)``.
+
+    Raises
+    ------
+    TypeError
+        ``preprocess`` is not callable.
+    ValueError
+        A Keras applications ``preprocess_input`` passed directly (it expects 0–255 pixels, we
+        pass [0, 1]); an error when run; a wrong output shape; or an error only when compiled
+        (NumPy calls on tensors) — each message says how to fix it.
+
+    Examples
+    --------
+    >>> check_preprocess(lambda x: x * 2.0 - 1.0, np.zeros((1, 8, 8, 3), np.float32),
+    ...                  (None, 8, 8, 3))
+    """
+    if preprocess is None:
+        return
+    if not callable(preprocess):
+        raise TypeError(f"preprocess must be a callable mapping display images to model input, "
+                        f"got {type(preprocess).__name__}.")
+    lib = _library_preprocess(preprocess)
+    if lib is not None:
+        raise ValueError(
+            f"preprocess is Keras' preprocess_input ({lib}), which expects pixels in 0–255, "
+            "but convviz_widgets passes display images in [0, 1], so the model would see "
+            "almost-constant input. Scale first: preprocess=lambda x: preprocess_input(x * 255.0)")
+    try:
+        out = preprocess(tf.constant(sample))
+    except Exception as exc:  # noqa: BLE001 - any user error is re-raised with context
+        raise ValueError(
+            f"preprocess raised {type(exc).__name__}: {exc}. It receives a float32 tensor "
+            f"(n, h, w, c) of display images in [0, 1] and must return the model input, using "
+            "TensorFlow/Keras ops (it is also differentiated through).") from exc
+    shape = tuple(getattr(out, "shape", ()))
+    want = tuple(input_shape[1:])
+    if len(shape) != 4 or any(w is not None and s != w for s, w in zip(shape[1:], want)):
+        raise ValueError(f"preprocess returned shape {shape}; the model expects (n,) + {want}.")
+    key = (preprocess_key(preprocess), tuple(sample.shape[1:]))
+    with _FP_LOCK:
+        if key in _PP_CHECKED:
+            _PP_CHECKED.move_to_end(key)
+            return
+    # The compiled functions trace preprocess symbolically; a function that only works on
+    # eager tensors (np.asarray(x), x.numpy(), Python branching on values) passes the call
+    # above and would fail there with TensorFlow internals. Trace it alone, now, to say so.
+    try:
+        tf.function(lambda x: preprocess(x)).get_concrete_function(
+            tf.TensorSpec((None,) + tuple(sample.shape[1:]), tf.float32))
+    except Exception as exc:  # noqa: BLE001
+        # TensorFlow prefixes "in user code:" and a traceback; the last line is the cause.
+        lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
+        first = lines[-1] if lines else ""
+        raise ValueError(
+            f"preprocess works on an eager tensor but fails when compiled with tf.function "
+            f"({type(exc).__name__}: {first[:200]}). convviz_widgets compiles and "
+            "differentiates it, so it must use TensorFlow/Keras ops on the tensor it gets: "
+            "replace NumPy calls (np.asarray, np.clip, x.numpy()) with keras.ops / tf "
+            "equivalents, e.g. lambda x: keras.ops.clip(x * 2.0 - 1.0, -1.0, 1.0).") from exc
+    with _FP_LOCK:
+        _PP_CHECKED[key] = True
+        while len(_PP_CHECKED) > _PP_CHECKED_MAX:
+            _PP_CHECKED.popitem(last=False)
+
+
+def model_input(acc: "ModelAccess", x, preprocess: Callable | None):
+    """Display images ``x`` (float32 in [0, 1]) as the model's input.
+
+    With a ``preprocess``, its output. Without one, ``x`` itself — except for a model whose
+    ``Input`` is an integer type (``keras.Input(..., dtype="uint8")``), which is fed 0–255
+    values: casting [0, 1] floats would give it black images.
+    """
+    if preprocess is not None:
+        return preprocess(x)
+    dt = acc.input_dtype
+    if dt.is_integer:
+        return tf.cast(tf.round(x * 255.0), dt)
+    return x

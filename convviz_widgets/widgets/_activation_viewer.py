@@ -230,9 +230,13 @@ class ActivationViewer(LayerViewer):
 
     def frame(self, index: int | None = None, path: str | None = None) -> _Frame:
         """Activations of image ``index`` at layer ``path`` (defaults: the shown ones)."""
+        from ..compute import weights_identity
+
         index = self.image_index if index is None else index
         path = path or self.layer
-        key = (index, path, id(self.images[index]))
+        # The weights identity is part of the key (compute's staleness rule): after fit or
+        # set_weights a kept frame is never shown again.
+        key = (index, path, id(self.images[index]), weights_identity(self.model))
         fr = self._frames.get(key)
         if fr is None:
             fr = _Frame(self._activations(index, path), path)
@@ -294,7 +298,11 @@ class ActivationViewer(LayerViewer):
         try:
             self._render("images", {"images": change["old"], "image_index": old_index})
         except Exception:
+            # The transaction put the old images back; their labels and the image menu must
+            # follow, or the menu keeps one option per *new* image and the next action fails
+            # with a TraitError instead of showing anything.
             self._labels = old_labels
+            self._sync_controls()
             raise
 
     @traitlets.observe("image_index")
