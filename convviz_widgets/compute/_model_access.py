@@ -217,8 +217,11 @@ class ModelAccess:
         self.input_shape = _input_shape(model)
         if len(self.input_shape) != 4:
             raise ValueError(
-                f"Model {model.name!r} takes inputs of shape {self.input_shape}; convviz_widgets "
-                "needs an image model with inputs (batch, height, width, channels).")
+                f"Model {model.name!r} takes inputs of shape {self.input_shape}, not 2-D images: "
+                "convviz_widgets shows image models whose input is (batch, height, width, "
+                "channels), built from Conv2D-style layers (Conv1D sequence and Conv3D volume "
+                "models are not supported). For a grayscale image model, give the input a "
+                "channel axis: keras.Input((height, width, 1)).")
         self._layers: dict[str, Any] = {}
         self._depth: dict[str, int] = {}
         self._walk(model, "", 0)
