@@ -304,8 +304,7 @@ def test_weights_identity_follows_every_kind_of_change(models):
     layer.set_weights([k3, b])
     swapped = weights_identity(model)
     assert swapped != before
-    layer.set_weights([k, b])
-    assert weights_identity(model) == before  # the same values again: the same identity
+    assert weights_identity(model) == swapped  # nothing written since: stable
     assert weights_identity(layer) != weights_identity(access(model).layer("last_conv"))
     assert weights_identity(keras.layers.Flatten()) == ("no-weights",)
 
@@ -378,3 +377,22 @@ def test_keras_preprocess_input_passed_directly_is_explained(models, app):
     # the advised fix works
     cv.activations(model, random_images(model, 1), "conv_a",
                    preprocess=lambda x: fn(x * 255.0) / 255.0)
+
+
+def test_weights_identity_of_large_variables():
+    """Above the exact-sum size: a narrow Keras write is counted, a broad raw write sampled."""
+    from convviz_widgets.compute import weights_identity
+    from convviz_widgets.compute._model_access import _FP_EXACT_MAX
+
+    big = keras.layers.Dense(640)
+    big.build((None, 640))
+    assert int(np.prod(big.kernel.shape)) > _FP_EXACT_MAX
+    before = weights_identity(big)
+    k = big.kernel.numpy()
+    k[:, 17] = 0.0  # one output unit ablated: too narrow to rely on samples
+    big.kernel.assign(k)
+    after_assign = weights_identity(big)
+    assert after_assign != before
+    # a broad change made below Keras (no counted write), as a training step makes
+    big.kernel.value.assign(big.kernel.value * 0.9 + 0.01)
+    assert weights_identity(big) != after_assign

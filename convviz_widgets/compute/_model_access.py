@@ -230,6 +230,8 @@ class ModelAccess:
         self._fns: OrderedDict[Any, Callable] = OrderedDict()
         self._fns_lock = threading.Lock()
         self.cache = ByteLRU(cache_bytes)
+        # (image digest, preprocess key) pairs ever captured (bounded): only those can hit.
+        self._captured: OrderedDict[tuple, None] = OrderedDict()
 
     @property
     def model(self):
@@ -359,6 +361,17 @@ class ModelAccess:
             while len(self._fns) > MAX_COMPILED:
                 self._fns.popitem(last=False)
         return fn
+
+    def was_captured(self, key: tuple) -> bool:
+        """True if activations for ``(image digest, preprocess key)`` were ever cached."""
+        return key in self._captured
+
+    def mark_captured(self, key: tuple) -> None:
+        with self._fns_lock:
+            self._captured[key] = None
+            self._captured.move_to_end(key)
+            while len(self._captured) > 4096:
+                self._captured.popitem(last=False)
 
     @property
     def input_dtype(self) -> tf.DType:
@@ -622,40 +635,96 @@ def check_filters(info: LayerInfo, filters: Sequence[int] | int | None, n: int) 
 # * weights_identity(model or layer): what the weights ARE, not how they got there;
 # * preprocess_key(preprocess):       what the preprocess DOES, not which object it is.
 
-#: Per variable, this many strided values also enter the fingerprint with their positions, so
-#: that moving weights around (swapping two filters) changes it although the sum does not.
-_FP_SAMPLE = 4096
+#: Variables up to this many values are summed exactly (every bit counts); larger ones (VGG16's
+#: 102 M-value fc1, block5 kernels) are sampled, so that a cache hit stays cheap.
+_FP_EXACT_MAX = 262_144
+#: Values sampled from each larger variable, at a stride coprime with 2, 3, 5 and 7: every
+#: output filter of a channels-last kernel gets samples (a stride sharing a factor with the
+#: channel count would skip whole filters).
+_FP_SAMPLE = 16_384
+#: The first this many (sampled) values of each variable also enter with their positions.
+_FP_POSITIONS = 4096
 _FP_FNS: "weakref.WeakKeyDictionary[Any, tuple]" = weakref.WeakKeyDictionary()
 _FP_LOCK = threading.Lock()
 
-
-def _as_int32_bits(t):
-    """The bits of ``t`` as an int32 tensor (values, not conversions: -0.0 differs from 0.0)."""
-    size = t.dtype.size
-    if t.dtype == tf.int32:
-        return t
-    if size in (4, 8) and t.dtype not in (tf.bool, tf.string):
-        return tf.bitcast(t, tf.int32)  # an 8-byte value becomes two int32 words
-    if size == 2:
-        return tf.cast(tf.bitcast(t, tf.int16), tf.int32)
-    return tf.cast(t, tf.int32)
+#: Eager assignments per variable (``id -> count``): ``set_weights``, ``load_weights``,
+#: ``variable.assign`` — the writes that can be narrow (one filter zeroed in a huge kernel).
+_ASSIGNS: dict[int, int] = {}
 
 
-def _fingerprint_of(variables):
-    def fingerprint():
-        rows = []
-        for v in variables:
-            flat = tf.reshape(_as_int32_bits(tf.convert_to_tensor(v)), [-1])
-            n = int(flat.shape[0]) if flat.shape[0] is not None else None
-            stride = max(1, (n or 0) // _FP_SAMPLE)
-            sample = flat[::stride][:_FP_SAMPLE]
-            pos = tf.range(1, tf.shape(sample)[0] + 1, dtype=tf.int32) * 40503 + 1
-            # int32 sums wrap instead of rounding: a change of any single bit of any value
-            # changes the first number, exactly; the second sees positions.
-            rows.append(tf.stack([tf.reduce_sum(flat), tf.reduce_sum(sample * pos)]))
-        return tf.stack(rows)
+def _count_eager_assignments() -> None:
+    """Count eager writes to Keras variables, once per process (see :func:`weights_identity`).
 
-    return tf.function(fingerprint, autograph=False)
+    Every Keras-level write (``assign``/``assign_add``/``assign_sub``, hence ``set_weights``
+    and ``load_weights``) ends in the TensorFlow backend's ``Variable._direct_assign``. Inside
+    a compiled training step it runs once, at tracing — those updates change every trained
+    value and are seen by the content fingerprint; eagerly it runs per write and is counted.
+    """
+    try:
+        from keras.src.backend.tensorflow.core import Variable as _TFVariable
+    except ImportError:  # pragma: no cover - another Keras layout: content fingerprint only
+        return
+    original = _TFVariable.__dict__.get("_direct_assign")
+    if original is None or getattr(original, "_convviz_counted", False):
+        return
+
+    def _direct_assign(self, value):
+        if tf.executing_eagerly():
+            _ASSIGNS[id(self)] = _ASSIGNS.get(id(self), 0) + 1
+        return original(self, value)
+
+    _direct_assign._convviz_counted = True
+    _TFVariable._direct_assign = _direct_assign
+
+
+_count_eager_assignments()
+
+
+def _coprime_stride(n: int) -> int:
+    stride = max(1, -(-n // _FP_SAMPLE))
+    while stride > 1 and any(stride % p == 0 for p in (2, 3, 5, 7)):
+        stride += 1
+    return stride
+
+
+def fingerprint_tensor(variables):
+    """The content part of :func:`weights_identity`, ``(n_variables, 2)`` float64, with TF ops.
+
+    Call it inside a ``tf.function`` to compute the identity in the same graph execution as
+    other work (the activation capture does, so a fresh capture pays no separate pass over the
+    weights); turn the result into the identity with :func:`identity_from`.
+    """
+    rows = []
+    for v in variables:
+        flat = tf.reshape(tf.convert_to_tensor(v), [-1])
+        n = int(np.prod(v.shape))
+        if n > _FP_EXACT_MAX:
+            flat = flat[::_coprime_stride(n)]
+        # float64 sums: a change of one float32 weight is far above float64's rounding of
+        # the total (2^-53 of it), and a float cast is cheaper here than reinterpreting bits.
+        x = tf.cast(flat, tf.float64)
+        head = x[:_FP_POSITIONS]
+        pos = tf.range(1, tf.shape(head)[0] + 1, dtype=tf.float64)
+        # The second number weighs positions, so swapped filters change it too.
+        rows.append(tf.stack([tf.reduce_sum(x), tf.reduce_sum(head * pos)]))
+    if not rows:
+        return tf.zeros((0, 2), tf.float64)
+    return tf.stack(rows)
+
+
+def weights_ids(obj) -> tuple:
+    """Which variables ``obj`` has: ``((id, shape, dtype), ...)`` of ``obj.weights``."""
+    return tuple((id(v), tuple(v.shape), str(v.dtype)) for v in obj.weights)
+
+
+def identity_from(ids: tuple, content) -> tuple:
+    """:func:`weights_identity` from :func:`weights_ids` and a :func:`fingerprint_tensor` value."""
+    if not ids:
+        return ("no-weights",)
+    content = np.ascontiguousarray(np.asarray(content, dtype=np.float64))
+    writes = tuple(_ASSIGNS.get(i[0], 0) for i in ids)
+    return (hashlib.blake2b(repr(ids).encode(), digest_size=8).digest(),
+            hashlib.blake2b(content.tobytes() + repr(writes).encode(), digest_size=16).digest())
 
 
 def weights_identity(obj) -> tuple:
@@ -663,19 +732,28 @@ def weights_identity(obj) -> tuple:
 
     **The one rule for staleness.** Every cached result computed from weights (activations,
     Grad-CAM maps, maximized patterns, the KernelViewer's kernels) keys its cache entries
-    with this identity, read at the time of the request. It is computed from the weights
-    themselves: which variables there are (object, shape and dtype of each of
-    ``obj.weights``, trainable or not, so BatchNorm statistics count) and their content (the
-    wrapping int32 sum of every value's bits, exact: one changed bit of one weight changes it;
-    plus position-weighted strided samples, so swapping filters changes it too). Therefore
-    ``fit`` with any optimizer (a fresh one after re-compiling included), ``set_weights``,
-    ``load_weights``, ``variable.assign`` and training the *outer* model of a nested backbone
-    all change it, whoever holds the variables; nothing needs to be told, and
-    :func:`convviz_widgets.clear_cache` is only a way to free memory.
+    with this identity, read at the time of the request. It is made of the weights
+    themselves, whoever changed them:
 
-    Cost: one compiled reduction over every weight (memory bound). ``VGG16(weights=None)``
-    with its 138 M-parameter head: about 35–55 ms on 2 shared cores (ResNet50 a fifth of
-    that, small models well under a millisecond); see the README for the measurement.
+    * which variables there are (object, shape and dtype of each of ``obj.weights``, trainable
+      or not, so BatchNorm statistics count);
+    * their content: every variable up to 262,144 values summed in float64 (a change of any
+      one weight changes the sum), and its first 4,096 values weighted by position (swapped
+      filters change it); larger variables through 16,384 values sampled at a stride that
+      reaches every output filter — a training step changes every trained value, so
+      ``fit`` with any optimizer (a fresh one after re-compiling included), a custom loop, or
+      training the *outer* model of a nested backbone all change it;
+    * how many times each variable was written eagerly through Keras (``set_weights``,
+      ``load_weights``, ``variable.assign``): exact for edits too narrow for the samples (one
+      filter zeroed in a 2.4 M-value kernel).
+
+    Nothing needs to be told; :func:`convviz_widgets.clear_cache` only frees memory. The one
+    write it cannot see is a narrow edit of a variable above 262,144 values made *below*
+    Keras (on the raw ``tf.Variable``, ``variable.value.assign``) that misses every sample.
+
+    Cost: a few milliseconds — ``VGG16(weights=None)`` (138 M parameters) and ``ResNet50``
+    (320 variables) 1–3 ms on 2 shared cores; the activation capture computes it inside its
+    own graph, so a fresh capture pays nothing extra.
 
     Parameters
     ----------
@@ -694,20 +772,18 @@ def weights_identity(obj) -> tuple:
     >>> weights_identity(layer) == before
     False
     """
-    variables = list(obj.weights)
-    if not variables:
+    ids = weights_ids(obj)
+    if not ids:
         return ("no-weights",)
-    ids = tuple((id(v), tuple(v.shape), str(v.dtype)) for v in variables)
     with _FP_LOCK:
         entry = _FP_FNS.get(obj)
         if entry is None or entry[0] != ids:
             # A new variable list (a layer added, a model rebuilt) needs a new trace; the
             # function holds the variables, so their ids cannot be reused while it exists.
-            entry = (ids, _fingerprint_of(variables))
+            variables = list(obj.weights)
+            entry = (ids, tf.function(lambda: fingerprint_tensor(variables), autograph=False))
             _FP_FNS[obj] = entry
-    content = entry[1]().numpy()
-    return (hashlib.blake2b(repr(ids).encode(), digest_size=8).digest(),
-            hashlib.blake2b(content.tobytes(), digest_size=16).digest())
+    return identity_from(ids, entry[1]().numpy())
 
 
 class _Ref:

@@ -9,8 +9,9 @@ import numpy as np
 import tensorflow as tf
 
 from ._images import PreparedImages, image_digest, prepare_images
-from ._model_access import (access, check_preprocess, model_input, preprocess_key,  # noqa: F401
-                            require_spatial, run_model, spatial_paths, tf_function)
+from ._model_access import (access, check_preprocess, fingerprint_tensor,  # noqa: F401
+                            identity_from, model_input, preprocess_key, require_spatial,
+                            run_model, spatial_paths, tf_function, weights_ids)
 
 #: Images per forward pass when a large batch is captured (bounds TensorFlow's peak memory).
 CHUNK = 16
@@ -105,15 +106,27 @@ _check_preprocess = check_preprocess
 
 
 def capture_fn(acc, paths: tuple[str, ...], preprocess: Callable | None):
-    """A compiled ``x_display -> {path: activation}`` for ``paths`` (memoised per model)."""
+    """``(weights ids, compiled x_display -> ({path: activation}, weights fingerprint))``.
+
+    The weights fingerprint (:func:`~convviz_widgets.compute._model_access.fingerprint_tensor`)
+    is computed in the same graph execution as the forward pass: its reads of the weights
+    overlap the convolutions, so a fresh capture learns the weights identity it was computed
+    with at no extra pass.
+    """
 
     def build():
+        # The variables the graph reads, fixed when it is traced (walking model.weights costs
+        # milliseconds on a deep model, too much for every call).
+        variables = list(acc.model.weights)
+        ids = weights_ids(acc.model)
+
         @tf_function(reduce_retracing=True)
         def fn(x):
             _, captured = run_model(acc, model_input(acc, x, preprocess), paths)
-            return {p: tf.cast(captured[p], tf.float32) for p in paths}
+            return ({p: tf.cast(captured[p], tf.float32) for p in paths},
+                    fingerprint_tensor(variables))
 
-        return fn
+        return ids, fn
 
     # Keyed by what the preprocess computes (preprocess_key), not by the object: a new equal
     # lambda on every call reuses this trace instead of compiling the model again.
@@ -187,24 +200,26 @@ def activations(model, images, layers: Iterable | str | None = None,
     prepared = prepare_images(images, acc.input_shape)
     x = prepared.images
     check_preprocess(preprocess, x[:1], acc.input_shape)
-    # The weights identity, read now, is part of every key: after fit / set_weights / a fit of
-    # an outer model sharing these layers, old entries can no longer be hit (see
-    # weights_identity for the rule).
-    version = acc.weights_version()
     pkey = preprocess_key(preprocess)
     digests = [image_digest(im) for im in x]
+    # The weights identity is part of every key: after fit / set_weights / a fit of an outer
+    # model sharing these layers, old entries can no longer be hit (see weights_identity for
+    # the rule). An image never captured with this preprocess cannot hit, so it is not read
+    # separately then: the capture graph computes it alongside the forward pass.
+    could_hit = cache and any(acc.was_captured((d, pkey)) for d in digests)
+    version = acc.weights_version() if could_hit else None
 
     def key(d, p):
         return ("act", d, pkey, version, p)
 
-    found: dict[tuple, np.ndarray] = {}
-    if cache:
+    found: dict[tuple, np.ndarray] = {}  # (digest, path) -> map
+    if could_hit:
         for d in set(digests):
             for p in paths:
                 v = acc.cache.get(key(d, p))
                 if v is not None:
-                    found[key(d, p)] = v
-    todo = [i for i, d in enumerate(digests) if any(key(d, p) not in found for p in paths)]
+                    found[(d, p)] = v
+    todo = [i for i, d in enumerate(digests) if any((d, p) not in found for p in paths)]
     todo = list(dict.fromkeys(todo))  # identical images in a batch run once
     if todo:
         seen: set[bytes] = set()
@@ -215,12 +230,17 @@ def activations(model, images, layers: Iterable | str | None = None,
             # same forward pass, fills the cache for the next layer change, and keeps one
             # compiled function per model instead of one trace per requested layer set.
             run_paths = tuple(spatial_paths(acc.model))
-        fn = capture_fn(acc, run_paths, preprocess)
+        ids, fn = capture_fn(acc, run_paths, preprocess)
         for start in range(0, len(unique), CHUNK):
             idx = unique[start:start + CHUNK]
-            out = fn(tf.constant(x[idx]))
+            out, fingerprint = fn(tf.constant(x[idx]))
+            now = identity_from(ids, fingerprint.numpy())
+            if version is None:
+                version = now
             for p in run_paths:
-                arr = out[p].numpy()
+                # np.asarray shares the tensor's buffer (Tensor.numpy() copies): on a deep
+                # model, copying every captured map cost more than the forward pass itself.
+                arr = np.asarray(out[p])
                 for j, i in enumerate(idx):
                     # A view would keep the whole chunk alive after the cache evicts the rest,
                     # so the byte bound would lie; copy unless the chunk is this one image.
@@ -228,13 +248,14 @@ def activations(model, images, layers: Iterable | str | None = None,
                     # Cached arrays are shared by every reader: freeze them so a caller's
                     # in-place edit cannot corrupt what the next view shows.
                     v.flags.writeable = False
-                    found[key(digests[i], p)] = v
+                    found[(digests[i], p)] = v
                     if cache:
-                        acc.cache.put(key(digests[i], p), v)
+                        acc.cache.put(("act", digests[i], pkey, now, p), v)
+                        acc.mark_captured((digests[i], pkey))
     if len(digests) == 1:  # the widgets' case: a read-only view, no copy of megabytes
-        data = {p: found[key(digests[0], p)][None] for p in paths}  # (h,w,c) -> (1,h,w,c)
+        data = {p: found[(digests[0], p)][None] for p in paths}  # (h,w,c) -> (1,h,w,c)
     else:
-        data = {p: np.stack([found[key(d, p)] for d in digests]) for p in paths}
+        data = {p: np.stack([found[(d, p)] for d in digests]) for p in paths}
     return Activations(data, prepared, version)
 
 

@@ -42,6 +42,7 @@ class _Frame:
         self.ch_hi = np.asarray(stats.max[0], np.float32)  # (c,) compute already reduced it
         self.image = acts.images[0]  # (H, W, C) display image actually fed
         self.resized_from = acts.resized_from
+        self.weights_version = acts.weights_version
 
     def limits(self, normalize: str) -> tuple[np.ndarray, np.ndarray]:
         """Per-channel ``(lo, hi)`` arrays for ``"channel"``; the layer's range broadcast else."""
@@ -234,10 +235,12 @@ class ActivationViewer(LayerViewer):
 
         index = self.image_index if index is None else index
         path = path or self.layer
-        # The weights identity is part of the key (compute's staleness rule): after fit or
-        # set_weights a kept frame is never shown again.
-        key = (index, path, id(self.images[index]), weights_identity(self.model))
+        key = (index, path, id(self.images[index]))
         fr = self._frames.get(key)
+        # A kept frame is shown only while the weights are the ones it was computed from
+        # (compute's staleness rule): after fit or set_weights it is computed again.
+        if fr is not None and fr.weights_version != weights_identity(self.model):
+            fr = None
         if fr is None:
             fr = _Frame(self._activations(index, path), path)
             self._frames[key] = fr
