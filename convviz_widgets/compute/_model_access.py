@@ -680,6 +680,17 @@ def _count_eager_assignments() -> None:
 _count_eager_assignments()
 
 
+def _int32_bits(t):
+    """The bits of ``t`` as int32 values (a reinterpretation, not a conversion)."""
+    if t.dtype == tf.int32:
+        return t
+    if t.dtype.size in (4, 8) and t.dtype not in (tf.bool, tf.string):
+        return tf.bitcast(t, tf.int32)  # an 8-byte value becomes two int32 words
+    if t.dtype.size == 2:
+        return tf.cast(tf.bitcast(t, tf.int16), tf.int32)
+    return tf.cast(t, tf.int32)
+
+
 def _coprime_stride(n: int) -> int:
     stride = max(1, -(-n // _FP_SAMPLE))
     while stride > 1 and any(stride % p == 0 for p in (2, 3, 5, 7)):
@@ -699,14 +710,22 @@ def fingerprint_tensor(variables):
         flat = tf.reshape(tf.convert_to_tensor(v), [-1])
         n = int(np.prod(v.shape))
         if n > _FP_EXACT_MAX:
-            flat = flat[::_coprime_stride(n)]
-        # float64 sums: a change of one float32 weight is far above float64's rounding of
-        # the total (2^-53 of it), and a float cast is cheaper here than reinterpreting bits.
-        x = tf.cast(flat, tf.float64)
-        head = x[:_FP_POSITIONS]
+            # Slice first: reinterpreting or casting the whole of a large variable would
+            # materialise a copy of it (400 MB for VGG16's fc1).
+            total = tf.reduce_sum(tf.cast(flat[::_coprime_stride(n)], tf.float64))
+        else:
+            # The wrapping int32 sum of the bits: exact (one changed bit of one value changes
+            # it) and without the float64 copy a cast would make.
+            total = tf.cast(tf.reduce_sum(_int32_bits(flat)), tf.float64)
+        if len(v.shape) < 2:
+            # Biases and BatchNorm vectors: swapped filters swap kernel columns too, which the
+            # kernel's positional sum sees; half the ops on a BatchNorm-heavy model.
+            rows.append(tf.stack([total, tf.constant(0.0, tf.float64)]))
+            continue
+        head = tf.cast(flat[:_FP_POSITIONS], tf.float64)
         pos = tf.range(1, tf.shape(head)[0] + 1, dtype=tf.float64)
         # The second number weighs positions, so swapped filters change it too.
-        rows.append(tf.stack([tf.reduce_sum(x), tf.reduce_sum(head * pos)]))
+        rows.append(tf.stack([total, tf.reduce_sum(head * pos)]))
     if not rows:
         return tf.zeros((0, 2), tf.float64)
     return tf.stack(rows)
@@ -737,9 +756,9 @@ def weights_identity(obj) -> tuple:
 
     * which variables there are (object, shape and dtype of each of ``obj.weights``, trainable
       or not, so BatchNorm statistics count);
-    * their content: every variable up to 262,144 values summed in float64 (a change of any
-      one weight changes the sum), and its first 4,096 values weighted by position (swapped
-      filters change it); larger variables through 16,384 values sampled at a stride that
+    * their content: every variable up to 262,144 values summed exactly (the wrapping int32
+      sum of its bits: one changed bit of one weight changes it), and the first 4,096 values of each kernel weighted by
+      position (swapped filters change it); larger variables through 16,384 values sampled at a stride that
       reaches every output filter — a training step changes every trained value, so
       ``fit`` with any optimizer (a fresh one after re-compiling included), a custom loop, or
       training the *outer* model of a nested backbone all change it;

@@ -487,7 +487,7 @@ def _head_impl(acc, path, preprocess, meta, target_fn):
 
 
 def _head_fn(acc, path, preprocess, meta, target_fn=None):
-    key = ("cam_head", path, preprocess_key(preprocess), preprocess,
+    key = ("cam_head", path, preprocess_key(preprocess),
            None if target_fn is None else ("fn", id(target_fn)), target_fn)
     return acc.compiled(key, lambda: tf_function(
         _head_impl(acc, path, preprocess, meta, target_fn), reduce_retracing=True, autograph=False))
@@ -505,7 +505,7 @@ def _capture_fn(acc, path, preprocess):
 
         return fn
 
-    return acc.compiled(("cam_capture", path, preprocess_key(preprocess), preprocess), build)
+    return acc.compiled(("cam_capture", path, preprocess_key(preprocess)), build)
 
 
 def _forward_fn(acc, preprocess):
@@ -520,7 +520,7 @@ def _forward_fn(acc, preprocess):
 
         return fn
 
-    return acc.compiled(("cam_forward", preprocess_key(preprocess), preprocess), build)
+    return acc.compiled(("cam_forward", preprocess_key(preprocess)), build)
 
 
 def _masked_fn(acc, preprocess):
@@ -543,7 +543,7 @@ def _masked_fn(acc, preprocess):
 
         return fn
 
-    return acc.compiled(("cam_masked", preprocess_key(preprocess), preprocess), build)
+    return acc.compiled(("cam_masked", preprocess_key(preprocess)), build)
 
 
 # ------------------------------------------------------------------------------------- helpers
