@@ -396,3 +396,13 @@ def test_weights_identity_of_large_variables():
     # a broad change made below Keras (no counted write), as a training step makes
     big.kernel.value.assign(big.kernel.value * 0.9 + 0.01)
     assert weights_identity(big) != after_assign
+
+
+@pytest.mark.parametrize("module", ["_model_access", "_images", "_cache"])
+def test_docstring_examples(module):
+    import doctest
+    import importlib
+
+    mod = importlib.import_module(f"convviz_widgets.compute.{module}")
+    result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0 and result.attempted > 0
