@@ -639,10 +639,11 @@ def check_filters(info: LayerInfo, filters: Sequence[int] | int | None, n: int) 
 #: Variables up to this many values are summed exactly (every bit counts); larger ones (VGG16's
 #: 102 M-value fc1, block5 kernels) are sampled, so that a cache hit stays cheap.
 _FP_EXACT_MAX = 262_144
-#: Values sampled from each larger variable, at a stride coprime with 2, 3, 5 and 7: every
-#: output filter of a channels-last kernel gets samples (a stride sharing a factor with the
-#: channel count would skip whole filters).
-_FP_SAMPLE = 16_384
+#: Values sampled from each larger variable, at a stride coprime with 2, 3, 5 and 7, so that
+#: the samples spread over all output filters of a channels-last kernel (a stride sharing a
+#: factor with the channel count would skip whole filters). Each sample is a cache miss:
+#: 16,384 per variable cost VGG16 8 ms, 2,048 cost 0.5 ms.
+_FP_SAMPLE = 2048
 #: The first this many (sampled) values of each variable also enter with their positions.
 _FP_POSITIONS = 4096
 _FP_FNS: "weakref.WeakKeyDictionary[Any, tuple]" = weakref.WeakKeyDictionary()
@@ -706,10 +707,15 @@ def fingerprint_tensor(variables):
     other work (the activation capture does, so a fresh capture pays no separate pass over the
     weights); turn the result into the identity with :func:`identity_from`.
     """
-    rows = []
+    rows, vectors = [], []
     for v in variables:
         flat = tf.reshape(tf.convert_to_tensor(v), [-1])
         n = int(np.prod(v.shape))
+        if len(v.shape) < 2 and n <= _FP_EXACT_MAX and flat.dtype == tf.float32:
+            # Biases and BatchNorm vectors (most of a ResNet's 320 variables) are summed as
+            # one concatenation: a few ops instead of a few per variable.
+            vectors.append(flat)
+            continue
         if n > _FP_EXACT_MAX:
             # Slice first: reinterpreting or casting the whole of a large variable would
             # materialise a copy of it (400 MB for VGG16's fc1).
@@ -718,23 +724,27 @@ def fingerprint_tensor(variables):
             # The wrapping int32 sum of the bits: exact (one changed bit of one value changes
             # it) and without the float64 copy a cast would make.
             total = tf.cast(tf.reduce_sum(_int32_bits(flat)), tf.float64)
-        if len(v.shape) < 2:
-            # Biases and BatchNorm vectors: swapped filters swap kernel columns too, which the
-            # kernel's positional sum sees; half the ops on a BatchNorm-heavy model.
-            rows.append(tf.stack([total, tf.constant(0.0, tf.float64)]))
-            continue
         head = tf.cast(flat[:_FP_POSITIONS], tf.float64)
         pos = tf.range(1, tf.shape(head)[0] + 1, dtype=tf.float64)
         # The second number weighs positions, so swapped filters change it too.
         rows.append(tf.stack([total, tf.reduce_sum(head * pos)]))
+    if vectors:
+        bits = _int32_bits(tf.concat(vectors, 0))
+        pos = tf.range(1, tf.shape(bits)[0] + 1, dtype=tf.int32) * 40503 + 1
+        rows.append(tf.cast(tf.stack([tf.reduce_sum(bits), tf.reduce_sum(bits * pos)]),
+                            tf.float64))
     if not rows:
         return tf.zeros((0, 2), tf.float64)
     return tf.stack(rows)
 
 
 def weights_ids(obj) -> tuple:
-    """Which variables ``obj`` has: ``((id, shape, dtype), ...)`` of ``obj.weights``."""
-    return tuple((id(v), tuple(v.shape), str(v.dtype)) for v in obj.weights)
+    """Which variables ``obj`` has: the ``id`` of each of ``obj.weights``, in order.
+
+    A Keras variable never changes shape or dtype, and every function that reads these ids
+    holds the variables (so an id cannot be reused while it matters).
+    """
+    return tuple(id(v) for v in obj.weights)
 
 
 def identity_from(ids: tuple, content) -> tuple:
@@ -742,7 +752,7 @@ def identity_from(ids: tuple, content) -> tuple:
     if not ids:
         return ("no-weights",)
     content = np.ascontiguousarray(np.asarray(content, dtype=np.float64))
-    writes = tuple(_ASSIGNS.get(i[0], 0) for i in ids)
+    writes = tuple(_ASSIGNS.get(i, 0) for i in ids)
     return (hashlib.blake2b(repr(ids).encode(), digest_size=8).digest(),
             hashlib.blake2b(content.tobytes() + repr(writes).encode(), digest_size=16).digest())
 
@@ -755,12 +765,12 @@ def weights_identity(obj) -> tuple:
     with this identity, read at the time of the request. It is made of the weights
     themselves, whoever changed them:
 
-    * which variables there are (object, shape and dtype of each of ``obj.weights``, trainable
-      or not, so BatchNorm statistics count);
+    * which variables there are (each of ``obj.weights``, trainable or not, so BatchNorm
+      statistics count);
     * their content: every variable up to 262,144 values summed exactly (the wrapping int32
       sum of its bits: one changed bit of one weight changes it), and the first 4,096 values
       of each kernel weighted by position (swapped filters change it); larger variables
-      through 16,384 values sampled at a stride that reaches every output filter — a
+      through 2,048 values sampled at a stride spread over the output filters — a
       training step changes every trained value, so ``fit`` with any optimizer (a fresh one
       after re-compiling included), a custom loop, or training the *outer* model of a nested
       backbone all change it;
@@ -773,8 +783,8 @@ def weights_identity(obj) -> tuple:
     Keras (on the raw ``tf.Variable``, ``variable.value.assign``) that misses every sample.
 
     Cost: one small compiled reduction per call, independent of the image size —
-    ``VGG16(weights=None)`` (32 variables, 138 M values) 4–6 ms and ``ResNet50`` (320
-    variables) 12–15 ms on 2 heavily shared cores; the activation capture computes it inside
+    ``VGG16(weights=None)`` (32 variables, 138 M values) about 1.5–4 ms, ``ResNet50`` (320
+    variables) 5–7 ms on 2 heavily shared cores; the activation capture computes it inside
     its own graph, so a fresh capture needs no separate call.
 
     Parameters
