@@ -252,3 +252,183 @@ def test_prepare_images_batch_list():
     assert p.images.shape == (2, 8, 9, 3) and p.resized_from is None
     with pytest.raises(ValueError, match="share one shape"):
         prepare_images([np.zeros((8, 9, 3)), np.ones((8, 10, 3))], (None, 8, 9, 3))
+
+
+# ------------------------------------------------------------------- SeparableConv2D kernels
+def test_separable_kernel_is_the_effective_kernel_per_output_channel():
+    """Channel f of the layer's output is a plain convolution with kernels(...)[..., f]."""
+    keras.utils.set_random_seed(11)
+    inp = keras.Input((17, 22, 3))
+    x = keras.layers.Conv2D(4, 3, name="c0")(inp)
+    x = keras.layers.SeparableConv2D(7, 3, depth_multiplier=2, strides=2, padding="same",
+                                     name="sep")(x)
+    model = keras.Model(inp, x)
+    layer = model.get_layer("sep")
+    w = cv.kernels(model, "sep")
+    assert w.shape == (3, 3, 4, 7) == cv.resolve_layer(model, "sep").kernel_shape
+    assert cv.kernel_stats(model, "sep").norms.shape == (7,)  # one per output channel
+    feed = np.random.default_rng(1).random((2, 15, 20, 4)).astype("float32")
+    ref = layer(feed).numpy()
+    mine = tf.nn.conv2d(feed, w, strides=2, padding="SAME").numpy() + \
+        layer.bias.numpy()
+    np.testing.assert_allclose(mine, ref, rtol=1e-4, atol=1e-5)
+    # and the activations of the layer in the model agree with the same kernel
+    img = np.random.default_rng(2).random((1, 17, 22, 3)).astype("float32")
+    acts = cv.activations(model, img, ["c0", "sep"], cache=False)
+    again = tf.nn.conv2d(acts["c0"], w, strides=2, padding="SAME").numpy() + \
+        layer.bias.numpy()
+    np.testing.assert_allclose(acts["sep"], again, rtol=1e-4, atol=1e-5)
+
+
+# ------------------------------------------------------------------------- image range rule
+def test_float_overshoot_is_clipped_not_divided(models):
+    model = models["sequential"]
+    x = random_images(model, 1, seed=9) * 0.98
+    x[0, 0, 0, 0] = 1.02  # a bicubic resize overshoot
+    a = cv.activations(model, x, "conv_a", cache=False)
+    assert a.clipped and not a.rescaled_from_255
+    np.testing.assert_allclose(a.images, np.clip(x, 0, 1))
+    ref = cv.activations(model, np.clip(x, 0, 1), "conv_a", cache=False)
+    assert not ref.clipped
+    np.testing.assert_allclose(a["conv_a"], ref["conv_a"], rtol=1e-6)
+    b = cv.activations(model, x * 200.0, "conv_a", cache=False)  # a 0-255 picture
+    assert b.rescaled_from_255 and not b.clipped
+
+
+def test_uint8_input_layer_is_fed_0_255():
+    inp = keras.Input((12, 14, 3), dtype="uint8")
+    x = keras.layers.Rescaling(1 / 255.0, name="scale")(inp)
+    x = keras.layers.Conv2D(3, 3, name="conv")(x)
+    model = keras.Model(inp, x)
+    img = (np.random.default_rng(3).random((1, 12, 14, 3)) * 255).astype(np.uint8)
+    a = cv.activations(model, img, ["scale", "conv"], cache=False)
+    np.testing.assert_allclose(a["scale"], img / 255.0, atol=1e-6)
+    np.testing.assert_allclose(a["conv"], model(img).numpy(), rtol=1e-5, atol=1e-6)
+    # [0, 1] floats of the same picture give the same maps (not black after a uint8 cast)
+    b = cv.activations(model, img / 255.0, ["conv"], cache=False)
+    np.testing.assert_allclose(b["conv"], a["conv"], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("shape, fix", [((3, 20, 24), r"np.transpose\(image, \(1, 2, 0\)\)"),
+                                        ((2, 3, 20, 24), r"np.transpose\(images, \(0, 2, 3, 1\)\)"),
+                                        ((1, 1, 20, 24), r"channels-last")])
+def test_channels_first_says_transpose(models, shape, fix):
+    with pytest.raises(ValueError, match=f"channels-first.*{fix}"):
+        cv.activations(models["sequential"], np.random.rand(*shape).astype("float32"))
+
+
+def test_empty_layer_list_says_so(models):
+    with pytest.raises(ValueError, match="empty list.*layers=None"):
+        cv.activations(models["sequential"], random_images(models["sequential"], 1), [])
+
+
+# ---------------------------------------------------------------- staleness by construction
+def _fresh_sequential():
+    from conftest import make_sequential
+
+    return make_sequential()
+
+
+def test_recompile_and_fit_same_steps_serves_new_maps():
+    """The fine-tuning recipe: compile, fit n steps, re-compile (new optimizer), fit n steps."""
+    model = _fresh_sequential()
+    x = random_images(model, 4, seed=5)
+    y = np.array([0, 1, 2, 0])
+    model.compile(optimizer=keras.optimizers.SGD(0.5), loss="sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=1, batch_size=4, verbose=0)
+    first = cv.activations(model, x[:1], "conv_b")["conv_b"].copy()
+    model.compile(optimizer=keras.optimizers.SGD(0.5), loss="sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=1, batch_size=4, verbose=0)  # iterations is 1 again
+    now = cv.activations(model, x[:1], "conv_b")["conv_b"]
+    truth = cv.activations(model, x[:1], "conv_b", cache=False)["conv_b"]
+    assert not np.allclose(first, truth)
+    np.testing.assert_array_equal(now, truth)
+
+
+def test_backbone_alone_after_outer_fit_serves_new_maps():
+    keras.utils.set_random_seed(6)
+    backbone = keras.Sequential([keras.Input((18, 22, 3)),
+                                 keras.layers.Conv2D(4, 3, activation="relu", name="b1"),
+                                 keras.layers.Conv2D(5, 3, name="b2")], name="backbone")
+    inp = keras.Input((18, 22, 3))
+    out = keras.layers.Dense(2, activation="softmax")(
+        keras.layers.GlobalAveragePooling2D()(backbone(inp)))
+    outer = keras.Model(inp, out)
+    x = np.random.default_rng(0).random((4, 18, 22, 3)).astype("float32")
+    before = cv.activations(backbone, x[:1], "b2")["b2"].copy()  # cached on the backbone
+    outer.compile(optimizer=keras.optimizers.SGD(1.0), loss="sparse_categorical_crossentropy")
+    outer.fit(x, np.array([0, 1, 0, 1]), epochs=2, verbose=0)
+    after = cv.activations(backbone, x[:1], "b2")["b2"]
+    np.testing.assert_allclose(after, backbone(x[:1]).numpy(), rtol=1e-5, atol=1e-6)
+    assert not np.allclose(after, before)
+    nested = cv.activations(outer, x[:1], "backbone/b2")["backbone/b2"]
+    np.testing.assert_allclose(nested, after, rtol=1e-5, atol=1e-6)
+
+
+def test_set_weights_and_filter_edits_serve_new_maps():
+    model = _fresh_sequential()
+    x = random_images(model, 1, seed=8)
+    cv.activations(model, x)  # fill the cache for every layer
+    layer = model.get_layer("conv_a")
+    k, b = layer.get_weights()
+    layer.set_weights([k * 2.0, b])
+    np.testing.assert_allclose(cv.activations(model, x, "conv_a")["conv_a"],
+                               cv.activations(model, x, "conv_a", cache=False)["conv_a"])
+    # zero one filter (the lesson's ablation) and swap two others: each is noticed
+    k2 = k.copy()
+    k2[..., 1] = 0.0
+    layer.set_weights([k2, b])
+    ablated = cv.activations(model, x, "conv_a")["conv_a"]
+    truth = cv.activations(model, x, "conv_a", cache=False)["conv_a"]
+    np.testing.assert_array_equal(ablated, truth)
+    assert np.ptp(ablated[..., 1]) == 0  # filter 1 now sees nothing: a constant map
+    k3 = k2.copy()
+    k3[..., [0, 2]] = k2[..., [2, 0]]
+    layer.set_weights([k3, b[[2, 1, 0] + list(range(3, len(b)))]])
+    np.testing.assert_array_equal(cv.activations(model, x, "conv_a")["conv_a"],
+                                  cv.activations(model, x, "conv_a", cache=False)["conv_a"])
+
+
+def test_kernel_viewer_after_fit_and_layer_switch():
+    model = _fresh_sequential()
+    kv = cv.KernelViewer(model)
+    first = kv.layer
+    other = [i.path for i in cv.conv_layers(model, "kernel") if i.path != first][0]
+    shown = kv.kernel.copy()
+    x = random_images(model, 4, seed=2)
+    model.compile(optimizer=keras.optimizers.SGD(1.0), loss="sparse_categorical_crossentropy")
+    model.fit(x, np.array([0, 1, 2, 0]), epochs=1, verbose=0)
+    kv.layer = other
+    kv.layer = first  # away and back: the kept kernel is from before fit
+    np.testing.assert_array_equal(kv.kernel, cv.kernels(model, first))
+    assert not np.array_equal(kv.kernel, shown)
+    model.get_layer(first).set_weights([w * 0 for w in model.get_layer(first).get_weights()])
+    kv.filter_index = 1  # no layer switch at all: still the current weights
+    assert not kv.kernel.any()
+
+
+def test_activation_viewer_after_fit_shows_new_maps():
+    model = _fresh_sequential()
+    x = random_images(model, 2, seed=4)
+    av = cv.ActivationViewer(model, images=x, layer="conv_b")
+    before = av.channel.copy()
+    model.get_layer("conv_b").set_weights(
+        [w * 3.0 for w in model.get_layer("conv_b").get_weights()])
+    av.filter_index = av.filter_index  # any redraw
+    av.layer = "conv_a"
+    av.layer = "conv_b"
+    truth = cv.activations(model, x[0], "conv_b", cache=False)["conv_b"][0][..., av.filter_index]
+    np.testing.assert_allclose(av.channel, truth, rtol=1e-5)
+    assert not np.allclose(av.channel, before)
+
+
+def test_activation_viewer_failed_images_keeps_a_consistent_menu(models):
+    model = models["sequential"]
+    x = random_images(model, 3, seed=1)
+    av = cv.ActivationViewer(model, images=x)
+    bad = np.full(x.shape[1:], np.nan, np.float32)
+    with pytest.raises(ValueError, match="NaN"):
+        av.images = [bad]
+    assert len(av.images) == 3 and len(av._image_dd.options) == 3
+    av.image_index = 2  # works, no TraitError
+    assert av._image_dd.value == 2 and av.frame().image.shape == x.shape[1:]

@@ -219,3 +219,190 @@ def test_compute_does_not_import_widget_libraries():
     ours = loaded("convviz_widgets.compute")
     assert not ours & {"ipywidgets", "anywidget", "ipycanvas", "ipykernel", "comm"}, ours
     assert ours <= baseline, ours - baseline
+
+
+# ------------------------------------------------------------------ any input size (None, None)
+def _fcn_layers():
+    return [keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="c1"),
+            keras.layers.MaxPooling2D(name="p1"),
+            keras.layers.Conv2D(5, 3, padding="same", activation="relu", name="c2"),
+            keras.layers.MaxPooling2D(name="p2"),
+            keras.layers.Conv2D(6, 3, padding="same", name="c3")]
+
+
+class SubFCN(keras.Model):
+    def __init__(self):
+        super().__init__(name="sub_fcn")
+        self.body = _fcn_layers()
+
+    def call(self, x):
+        for layer in self.body:
+            x = layer(x)
+        return x
+
+
+def _fcn(style):
+    keras.utils.set_random_seed(3)
+    if style == "sequential":
+        return keras.Sequential([keras.Input((None, None, 3))] + _fcn_layers())
+    if style == "functional":
+        inp = keras.Input((None, None, 3))
+        x = inp
+        for layer in _fcn_layers():
+            x = layer(x)
+        return keras.Model(inp, x)
+    if style == "nested":
+        inner = keras.Sequential([keras.Input((None, None, 3))] + _fcn_layers(), name="fcn")
+        inp = keras.Input((None, None, 3))
+        return keras.Model(inp, keras.layers.Conv2D(2, 1, name="head")(inner(inp)))
+    m = SubFCN()
+    m.build((None, None, None, 3))
+    return m
+
+
+@pytest.mark.parametrize("style", ["sequential", "functional", "nested", "subclassed"])
+def test_any_size_model_runs_each_image_at_its_own_size(style):
+    model = _fcn(style)
+    prefix = "fcn/" if style == "nested" else ""
+    infos = {i.path: i for i in cv.conv_layers(model)}
+    # the listing reports the unknown spatial size as unknown, never a made-up one
+    assert infos[prefix + "c3"].output_shape == (None, None, None, 6)
+    assert all(i.output_shape[1:3] == (None, None) for i in infos.values())
+    for h, w in [(96, 128), (37, 50)]:
+        img = np.random.default_rng(h).random((h, w, 3)).astype("float32")
+        a = cv.activations(model, img)
+        assert a.resized_from is None and a.images.shape == (1, h, w, 3)
+        assert a[prefix + "c3"].shape == (1, h // 4, w // 4, 6)
+        ref = model(img[None]).numpy() if style != "nested" else None
+        if ref is not None:
+            np.testing.assert_allclose(a[prefix + "c3"], ref, rtol=1e-5, atol=1e-6)
+
+
+def test_maximize_states_its_default_size():
+    from convviz_widgets.compute.maximize import DEFAULT_SIZE, pattern_size
+
+    # the one place a size-free model needs a size says which, in the docstring users read
+    assert f"for fully convolutional models (default {DEFAULT_SIZE})" in cv.maximize.__doc__
+    assert pattern_size(_fcn("functional")) == (DEFAULT_SIZE, DEFAULT_SIZE)
+
+
+# ------------------------------------------------------------------------------ identities
+def test_weights_identity_follows_every_kind_of_change(models):
+    from convviz_widgets.compute import weights_identity
+
+    model = models["functional"]
+    layer = access(model).layer("stem")
+    before = weights_identity(model)
+    assert weights_identity(model) == before  # unchanged weights, equal identity
+    k, b = layer.get_weights()
+    k2 = k.copy()
+    k2.flat[5] = np.nextafter(k2.flat[5], np.float32(np.inf))  # one ulp of one weight
+    layer.set_weights([k2, b])
+    assert weights_identity(model) != before
+    k3 = k.copy()
+    k3[..., [0, 1]] = k[..., [1, 0]]  # swap two filters: same sum, other positions
+    layer.set_weights([k3, b])
+    swapped = weights_identity(model)
+    assert swapped != before
+    assert weights_identity(model) == swapped  # nothing written since: stable
+    assert weights_identity(layer) != weights_identity(access(model).layer("last_conv"))
+    assert weights_identity(keras.layers.Flatten()) == ("no-weights",)
+
+
+def test_preprocess_key_rule():
+    from convviz_widgets.compute import preprocess_key
+
+    def make(scale):
+        return lambda x: x * scale
+
+    mean = np.array([0.4, 0.5, 0.6], np.float32)
+    assert preprocess_key(None) is None
+    assert preprocess_key(lambda x: x * 2.0) == preprocess_key(lambda x: x * 2.0)
+    assert preprocess_key(lambda x: x * 2.0) != preprocess_key(lambda x: x * 3.0)
+    assert preprocess_key(make(2.0)) == preprocess_key(make(2.0))
+    assert preprocess_key(make(2.0)) != preprocess_key(make(2.5))
+    def centre(m):
+        return lambda x: x - m
+
+    assert preprocess_key(centre(mean)) == preprocess_key(centre(mean.copy()))  # by value
+    assert preprocess_key(centre(mean)) != preprocess_key(centre(mean + 0.1))
+    pre = keras.applications.vgg16.preprocess_input
+    assert preprocess_key(lambda x: pre(x * 255.0)) == preprocess_key(lambda x: pre(x * 255.0))
+    import functools
+
+    assert preprocess_key(functools.partial(np.multiply, 2.0)) == \
+        preprocess_key(functools.partial(np.multiply, 2.0))
+
+
+def test_new_equal_preprocess_per_call_compiles_once(models):
+    model = models["sequential"]
+    acc = access(model)
+    x = random_images(model, 1, seed=12)
+    before = len(acc._fns)
+    outs = [cv.activations(model, x, "conv_a", preprocess=lambda t: t * 2.0 - 1.0)["conv_a"]
+            for _ in range(5)]
+    assert len(acc._fns) == before + 1
+    for o in outs[1:]:
+        np.testing.assert_array_equal(o, outs[0])
+    # a different preprocess is a different result, not a stale hit
+    other = cv.activations(model, x, "conv_a", preprocess=lambda t: t * 2.0)["conv_a"]
+    assert not np.array_equal(other, outs[0])
+
+
+def test_compiled_functions_are_bounded(models):
+    from convviz_widgets.compute._model_access import MAX_COMPILED
+
+    acc = access(models["sequential"])
+    for k in range(MAX_COMPILED + 5):
+        acc.compiled(("probe", k), lambda: (lambda: None))
+    assert len(acc._fns) == MAX_COMPILED
+    assert ("probe", MAX_COMPILED + 4) in acc._fns and ("probe", 0) not in acc._fns
+
+
+def test_numpy_preprocess_is_refused_at_the_check(models):
+    model = models["sequential"]
+    x = random_images(model, 1, seed=2)
+    with pytest.raises(ValueError, match="fails when compiled.*keras.ops"):
+        cv.activations(model, x, preprocess=lambda t: np.asarray(t) * 2.0 - 1.0)
+
+
+@pytest.mark.parametrize("app", ["resnet50", "vgg16", "mobilenet_v2", "efficientnet"])
+def test_keras_preprocess_input_passed_directly_is_explained(models, app):
+    import importlib
+
+    fn = importlib.import_module(f"keras.applications.{app}").preprocess_input
+    model = models["sequential"]
+    with pytest.raises(ValueError, match=r"0–255.*lambda x: preprocess_input\(x \* 255.0\)"):
+        cv.activations(model, random_images(model, 1), preprocess=fn)
+    # the advised fix works
+    cv.activations(model, random_images(model, 1), "conv_a",
+                   preprocess=lambda x: fn(x * 255.0) / 255.0)
+
+
+def test_weights_identity_of_large_variables():
+    """Above the exact-sum size: a narrow Keras write is counted, a broad raw write sampled."""
+    from convviz_widgets.compute import weights_identity
+    from convviz_widgets.compute._model_access import _FP_EXACT_MAX
+
+    big = keras.layers.Dense(640)
+    big.build((None, 640))
+    assert int(np.prod(big.kernel.shape)) > _FP_EXACT_MAX
+    before = weights_identity(big)
+    k = big.kernel.numpy()
+    k[:, 17] = 0.0  # one output unit ablated: too narrow to rely on samples
+    big.kernel.assign(k)
+    after_assign = weights_identity(big)
+    assert after_assign != before
+    # a broad change made below Keras (no counted write), as a training step makes
+    big.kernel.value.assign(big.kernel.value * 0.9 + 0.01)
+    assert weights_identity(big) != after_assign
+
+
+@pytest.mark.parametrize("module", ["_model_access", "_images", "_cache"])
+def test_docstring_examples(module):
+    import doctest
+    import importlib
+
+    mod = importlib.import_module(f"convviz_widgets.compute.{module}")
+    result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0 and result.attempted > 0

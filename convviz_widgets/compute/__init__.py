@@ -8,6 +8,7 @@ from ._images import PreparedImages, prepare_images
 from ._load_image import load_image
 from ._model_access import (LayerInfo, ModelAccess, ModelNotBuiltError, access, conv_layers,
                             model_layers, resolve_layer, run_model, spatial_paths)
+from ._model_access import check_preprocess, model_input, preprocess_key, weights_identity
 from .activations import Activations, ChannelStats, activations, channel_stats, clear_cache
 from .conv_arithmetic import ConvArithmetic, conv_arithmetic
 from .receptive_field import ReceptiveField, receptive_field
@@ -27,4 +28,5 @@ __all__ = [
     "kernel_stats", "kernels", "load_image", "maximize", "model_layers", "overlay",
     "prepare_images", "rank_predictions", "register", "resolve_layer", "run_model", "spatial_paths",
     "stats_of_kernel", "top_predictions",
+    "check_preprocess", "model_input", "preprocess_key", "weights_identity",
 ]

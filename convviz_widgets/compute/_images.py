@@ -27,13 +27,25 @@ class PreparedImages:
     converted_channels : tuple or None
         ``(from, to)`` channel counts when grayscale↔RGB conversion happened.
     rescaled_from_255 : bool
-        True when float images in [0, 255] were divided by 255.
+        True when float images were read as 0–255 (max above :data:`FLOAT_01_MAX`) and divided
+        by 255.
+    clipped : bool
+        True when float images read as [0, 1] had values slightly outside it (a resize or
+        augmentation overshoot, up to :data:`FLOAT_01_MAX`) that were clipped to [0, 1].
     """
 
     images: np.ndarray
     resized_from: tuple | None = None
     converted_channels: tuple | None = None
     rescaled_from_255: bool = False
+    clipped: bool = False
+
+
+#: The range rule for float images: a maximum up to this is [0, 1] (with a small overshoot, from
+#: bicubic resizing or augmentation, clipped); above it, up to 255, the images are 0–255. A real
+#: 0–255 picture whose brightest pixel is at most 1.5 is black to the eye, so nothing sensible
+#: falls between.
+FLOAT_01_MAX = 1.5
 
 
 def _as_array(images) -> np.ndarray:
@@ -56,7 +68,9 @@ def prepare_images(images, input_shape: tuple) -> PreparedImages:
     """Validate and convert images for a model with ``input_shape`` ``(None, H, W, C)``.
 
     Accepts one image ``(h, w)``/``(h, w, c)`` or a batch ``(n, h, w, c)``; uint8 (0–255), bool,
-    integer or float (float in [0, 1], or in [0, 255], which is detected and divided by 255).
+    integer or float. Floats whose maximum is at most :data:`FLOAT_01_MAX` (1.5) are [0, 1]
+    images, a small overshoot clipped (``clipped`` says so); floats with a larger maximum, up
+    to 255, are 0–255 images and divided by 255 (``rescaled_from_255``).
     A 1-channel image for a 3-channel model is repeated, a 3-channel image for a 1-channel model
     is converted to luminance; images are resized (bilinear, antialiased) to a fixed model size.
 
@@ -64,7 +78,8 @@ def prepare_images(images, input_shape: tuple) -> PreparedImages:
     ------
     ValueError
         Empty, 1-D or 5-D input, NaN or infinite values, negative values (already preprocessed
-        images), 4-channel (RGBA) images, or channel counts that cannot be converted.
+        images), channels-first arrays (the message says how to transpose), 4-channel (RGBA)
+        images, or channel counts that cannot be converted.
     TypeError
         Non-numeric data.
 
@@ -87,18 +102,28 @@ def prepare_images(images, input_shape: tuple) -> PreparedImages:
     elif arr.ndim == 3:
         if arr.shape[-1] in (1, 3, 4):
             arr = arr[None]  # (h, w, c) -> (1, h, w, c)
+        elif arr.shape[0] in (1, 3):
+            raise ValueError(
+                f"An image of shape {arr.shape} looks channels-first (c, h, w); convviz_widgets "
+                "reads channels-last images. Transpose to channels-last: "
+                "np.transpose(image, (1, 2, 0)).")
         else:
             raise ValueError(
                 f"Cannot tell whether an array of shape {arr.shape} is one image (h, w, c) or a "
                 "batch of grayscale images (n, h, w). Pass (h, w, c) with c in 1 or 3, or a batch "
                 "(n, h, w, c); for grayscale batches add the channel axis: images[..., None].")
+    elif arr.ndim == 4 and arr.shape[1] in (1, 3) and arr.shape[-1] not in (1, 3, 4):
+        raise ValueError(
+            f"Images of shape {arr.shape} look channels-first (n, c, h, w); convviz_widgets reads "
+            "channels-last images. Transpose to channels-last: "
+            "np.transpose(images, (0, 2, 3, 1)).")
     elif arr.ndim != 4:
         raise ValueError(
             f"Images must be (h, w), (h, w, c) or (n, h, w, c); got {arr.ndim}-D shape "
             f"{arr.shape}.")
 
     kind = arr.dtype.kind
-    rescaled = False
+    rescaled = clipped = False
     if kind == "b":
         x = arr.astype(np.float32)
     elif kind in "iu":
@@ -121,7 +146,7 @@ def prepare_images(images, input_shape: tuple) -> PreparedImages:
                 "the model. Pass display images (floats in [0, 1] or uint8) and give the model's "
                 "scaling as `preprocess=` (e.g. lambda x: "
                 "keras.applications.vgg16.preprocess_input(x * 255)).")
-        if hi > 1.0 + 1e-3:
+        if hi > FLOAT_01_MAX:
             if hi <= 255.0 + 1e-3:
                 x = x / 255.0
                 rescaled = True
@@ -129,6 +154,8 @@ def prepare_images(images, input_shape: tuple) -> PreparedImages:
                 raise ValueError(
                     f"Float images must be in [0, 1] (or [0, 255]); got max {hi:.4g}. Divide by "
                     "their maximum first.")
+        else:
+            clipped = hi > 1.0 or lo < 0.0
         x = np.clip(x, 0.0, 1.0)
 
     n, h, w, c = x.shape
@@ -159,7 +186,7 @@ def prepare_images(images, input_shape: tuple) -> PreparedImages:
         x = np.clip(x, 0.0, 1.0).astype(np.float32)
         resized_from = (h, w)
     return PreparedImages(np.ascontiguousarray(x, dtype=np.float32), resized_from, converted,
-                          rescaled)
+                          rescaled, clipped)
 
 
 def image_digest(image: np.ndarray) -> bytes:

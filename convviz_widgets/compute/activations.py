@@ -9,7 +9,9 @@ import numpy as np
 import tensorflow as tf
 
 from ._images import PreparedImages, image_digest, prepare_images
-from ._model_access import access, require_spatial, run_model, spatial_paths, tf_function
+from ._model_access import (access, check_preprocess, fingerprint_tensor,  # noqa: F401
+                            identity_from, model_input, preprocess_key, require_spatial,
+                            run_model, spatial_paths, tf_function, weights_ids)
 
 #: Images per forward pass when a large batch is captured (bounds TensorFlow's peak memory).
 CHUNK = 16
@@ -57,13 +59,24 @@ class Activations(dict):
         Original ``(h, w)`` if the images were resized to the model's input size.
     converted_channels : tuple or None
         ``(from, to)`` if grayscale↔RGB conversion happened.
+    rescaled_from_255 : bool
+        True if float images were read as 0–255 and divided by 255 (see
+        :func:`~convviz_widgets.compute.prepare_images` for the range rule).
+    clipped : bool
+        True if float images read as [0, 1] had a small overshoot that was clipped.
+    weights_version : tuple
+        The :func:`~convviz_widgets.compute.weights_identity` of the model these maps came
+        from.
     """
 
-    def __init__(self, data, prepared: PreparedImages):
+    def __init__(self, data, prepared: PreparedImages, weights_version: tuple = ()):
         super().__init__(data)
         self.images = prepared.images
         self.resized_from = prepared.resized_from
         self.converted_channels = prepared.converted_channels
+        self.rescaled_from_255 = prepared.rescaled_from_255
+        self.clipped = prepared.clipped
+        self.weights_version = weights_version
         self._stats: dict[str, ChannelStats] = {}
 
     def stats(self, path: str) -> ChannelStats:
@@ -88,43 +101,36 @@ class Activations(dict):
         raise ValueError(f"kind must be 'channels' or 'units', not {kind!r}.")
 
 
-def _check_preprocess(preprocess: Callable | None, sample: np.ndarray, input_shape: tuple) -> None:
-    if preprocess is None:
-        return
-    if not callable(preprocess):
-        raise TypeError(f"preprocess must be a callable mapping display images to model input, "
-                        f"got {type(preprocess).__name__}.")
-    try:
-        out = preprocess(tf.constant(sample))
-    except Exception as exc:  # noqa: BLE001 - any user error is re-raised with context
-        raise ValueError(
-            f"preprocess raised {type(exc).__name__}: {exc}. It receives a float32 tensor "
-            f"(n, h, w, c) of display images in [0, 1] and must return the model input, using "
-            "TensorFlow/Keras ops (it is also differentiated through).") from exc
-    shape = tuple(getattr(out, "shape", ()))
-    want = tuple(input_shape[1:])
-    if len(shape) != 4 or any(w is not None and s != w for s, w in zip(shape[1:], want)):
-        raise ValueError(f"preprocess returned shape {shape}; the model expects (n,) + {want}.")
-
-
-def preprocess_key(preprocess: Callable | None):
-    """Hashable identity of a preprocess callable (for cache keys)."""
-    return None if preprocess is None else ("pp", id(preprocess))
+# Kept under their old names: Grad-CAM and maximization import them from here.
+_check_preprocess = check_preprocess
 
 
 def capture_fn(acc, paths: tuple[str, ...], preprocess: Callable | None):
-    """A compiled ``x_display -> {path: activation}`` for ``paths`` (memoised per model)."""
+    """``(weights ids, compiled x_display -> ({path: activation}, weights fingerprint))``.
+
+    The weights fingerprint (:func:`~convviz_widgets.compute._model_access.fingerprint_tensor`)
+    is computed in the same graph execution as the forward pass: its reads of the weights
+    overlap the convolutions, so a fresh capture learns the weights identity it was computed
+    with at no extra pass.
+    """
 
     def build():
+        # The variables the graph reads, fixed when it is traced (walking model.weights costs
+        # milliseconds on a deep model, too much for every call).
+        variables = list(acc.model.weights)
+        ids = weights_ids(acc.model)
+
         @tf_function(reduce_retracing=True)
         def fn(x):
-            inp = preprocess(x) if preprocess is not None else x
-            _, captured = run_model(acc, inp, paths)
-            return {p: tf.cast(captured[p], tf.float32) for p in paths}
+            _, captured = run_model(acc, model_input(acc, x, preprocess), paths)
+            return ({p: tf.cast(captured[p], tf.float32) for p in paths},
+                    fingerprint_tensor(variables))
 
-        return fn
+        return ids, fn
 
-    return acc.compiled(("capture", paths, preprocess_key(preprocess), preprocess), build)
+    # Keyed by what the preprocess computes (preprocess_key), not by the object: a new equal
+    # lambda on every call reuses this trace instead of compiling the model again.
+    return acc.compiled(("capture", paths, preprocess_key(preprocess)), build)
 
 
 def activations(model, images, layers: Iterable | str | None = None,
@@ -136,13 +142,19 @@ def activations(model, images, layers: Iterable | str | None = None,
     model : keras.Model
         Sequential, functional, nested or subclassed; must be built.
     images : array-like
-        ``(h, w, c)``, ``(h, w)`` or ``(n, h, w, c)``; uint8, or float in [0, 1]. Resized to a fixed
-        model input size and converted grayscale↔RGB when needed (the result says so).
+        ``(h, w, c)``, ``(h, w)`` or ``(n, h, w, c)``, channels last; uint8, or float in [0, 1]
+        (floats with a maximum above 1.5 are read as 0–255). Resized to a fixed model input
+        size and converted grayscale↔RGB when needed (the result says so); a model whose input
+        is ``(None, None, C)`` runs each image at its own size. A model with an integer
+        ``Input`` (``dtype="uint8"``) is fed 0–255 values.
     layers : str, layer, or list of them, optional
         Paths, unique names or layer objects with a spatial output; ``None`` means every such
         layer.
     preprocess : callable, optional
-        Maps display images (float32 tensor in [0, 1]) to model input, with TF ops.
+        Maps display images (float32 tensor in [0, 1]) to model input, with TF/Keras ops (it is
+        compiled; a NumPy-based one is refused with an explanation). Pass Keras' own
+        ``preprocess_input`` as ``lambda x: preprocess_input(x * 255.0)``. Equal functions
+        (the same lambda written anew per call) share one compiled trace.
     cache : bool
         Use and fill the model's activation cache (LRU, bounded in bytes); re-reading a layer for
         an image already seen never re-runs the model.
@@ -176,28 +188,38 @@ def activations(model, images, layers: Iterable | str | None = None,
     else:
         if isinstance(layers, str) or not isinstance(layers, Iterable):
             layers = [layers]
+        layers = list(layers)
+        if not layers:
+            raise ValueError("layers is an empty list, so there is nothing to capture. Name at "
+                             "least one layer, or pass layers=None for every layer with a "
+                             "spatial output (cv.conv_layers(model, 'spatial') lists them).")
         paths = tuple(dict.fromkeys(require_spatial(model, l, "activations") for l in layers))
     if not paths:
         raise ValueError(f"Model {acc.model.name!r} has no layer with a spatial output; "
                          "activations need a convolutional model.")
     prepared = prepare_images(images, acc.input_shape)
     x = prepared.images
-    _check_preprocess(preprocess, x[:1], acc.input_shape)
-    version = acc.weights_version()
+    check_preprocess(preprocess, x[:1], acc.input_shape)
     pkey = preprocess_key(preprocess)
     digests = [image_digest(im) for im in x]
+    # The weights identity is part of every key: after fit / set_weights / a fit of an outer
+    # model sharing these layers, old entries can no longer be hit (see weights_identity for
+    # the rule). An image never captured with this preprocess cannot hit, so it is not read
+    # separately then: the capture graph computes it alongside the forward pass.
+    could_hit = cache and any(acc.was_captured((d, pkey)) for d in digests)
+    version = acc.weights_version() if could_hit else None
 
     def key(d, p):
         return ("act", d, pkey, version, p)
 
-    found: dict[tuple, np.ndarray] = {}
-    if cache:
+    found: dict[tuple, np.ndarray] = {}  # (digest, path) -> map
+    if could_hit:
         for d in set(digests):
             for p in paths:
                 v = acc.cache.get(key(d, p))
                 if v is not None:
-                    found[key(d, p)] = v
-    todo = [i for i, d in enumerate(digests) if any(key(d, p) not in found for p in paths)]
+                    found[(d, p)] = v
+    todo = [i for i, d in enumerate(digests) if any((d, p) not in found for p in paths)]
     todo = list(dict.fromkeys(todo))  # identical images in a batch run once
     if todo:
         seen: set[bytes] = set()
@@ -208,12 +230,17 @@ def activations(model, images, layers: Iterable | str | None = None,
             # same forward pass, fills the cache for the next layer change, and keeps one
             # compiled function per model instead of one trace per requested layer set.
             run_paths = tuple(spatial_paths(acc.model))
-        fn = capture_fn(acc, run_paths, preprocess)
+        ids, fn = capture_fn(acc, run_paths, preprocess)
         for start in range(0, len(unique), CHUNK):
             idx = unique[start:start + CHUNK]
-            out = fn(tf.constant(x[idx]))
+            out, fingerprint = fn(tf.constant(x[idx]))
+            now = identity_from(ids, fingerprint.numpy())
+            if version is None:
+                version = now
             for p in run_paths:
-                arr = out[p].numpy()
+                # np.asarray shares the tensor's buffer (Tensor.numpy() copies): on a deep
+                # model, copying every captured map cost more than the forward pass itself.
+                arr = np.asarray(out[p])
                 for j, i in enumerate(idx):
                     # A view would keep the whole chunk alive after the cache evicts the rest,
                     # so the byte bound would lie; copy unless the chunk is this one image.
@@ -221,20 +248,23 @@ def activations(model, images, layers: Iterable | str | None = None,
                     # Cached arrays are shared by every reader: freeze them so a caller's
                     # in-place edit cannot corrupt what the next view shows.
                     v.flags.writeable = False
-                    found[key(digests[i], p)] = v
+                    found[(digests[i], p)] = v
                     if cache:
-                        acc.cache.put(key(digests[i], p), v)
+                        acc.cache.put(("act", digests[i], pkey, now, p), v)
+                        acc.mark_captured((digests[i], pkey))
     if len(digests) == 1:  # the widgets' case: a read-only view, no copy of megabytes
-        data = {p: found[key(digests[0], p)][None] for p in paths}  # (h,w,c) -> (1,h,w,c)
+        data = {p: found[(digests[0], p)][None] for p in paths}  # (h,w,c) -> (1,h,w,c)
     else:
-        data = {p: np.stack([found[key(d, p)] for d in digests]) for p in paths}
-    return Activations(data, prepared)
+        data = {p: np.stack([found[(d, p)] for d in digests]) for p in paths}
+    return Activations(data, prepared, version)
 
 
 def clear_cache(model=None) -> None:
     """Forget cached activations and results (of one model, or of every model).
 
-    Needed after changing weights with ``set_weights`` (training with ``fit`` is noticed).
+    Frees memory; it is never needed for correctness: every cached result is keyed by the
+    weights' identity (:func:`~convviz_widgets.compute.weights_identity`), so results from
+    before ``fit``, ``set_weights`` or ``load_weights`` are never served.
 
     Examples
     --------

@@ -15,8 +15,8 @@ import numpy as np
 import tensorflow as tf
 
 from ._images import prepare_images
-from ._model_access import access, check_filters, resolve_layer, run_model
-from .activations import _check_preprocess
+from ._model_access import (access, check_filters, check_preprocess, model_input,
+                            resolve_layer, run_model)
 
 
 @dataclass(frozen=True)
@@ -145,8 +145,8 @@ def conv_arithmetic(model, image, layer, filter_index: int, position=None,
     f = int(check_filters(info, filter_index, kernel_all.shape[-1])[0])
     prepared = prepare_images(image, acc.input_shape)
     x = prepared.images[:1]
-    _check_preprocess(preprocess, x, acc.input_shape)
-    inp = preprocess(tf.constant(x)) if preprocess is not None else tf.constant(x)
+    check_preprocess(preprocess, x, acc.input_shape)
+    inp = model_input(acc, tf.constant(x), preprocess)
     _, got = run_model(acc, inp, [info.path], capture_inputs=[info.path])
     if ("input", info.path) not in got:
         raise ValueError(f"Layer {info.path!r} did not run in a forward pass of the model; "

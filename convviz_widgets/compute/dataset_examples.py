@@ -25,8 +25,8 @@ import numpy as np
 import tensorflow as tf
 
 from ._images import prepare_images
-from ._model_access import access, require_spatial, run_model, tf_function
-from .activations import _check_preprocess, preprocess_key
+from ._model_access import (access, check_preprocess, model_input, preprocess_key,
+                            require_spatial, run_model, tf_function)
 from .receptive_field import receptive_fields
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
@@ -287,8 +287,7 @@ def _reduce_fn(acc, paths: tuple, score: str, preprocess):
     def build():
         @tf_function(reduce_retracing=True)
         def fn(x):
-            inp = preprocess(x) if preprocess is not None else x
-            _, got = run_model(acc, inp, paths)
+            _, got = run_model(acc, model_input(acc, x, preprocess), paths)
             out = {}
             for p in paths:
                 a = tf.cast(got[p], tf.float32)
@@ -300,8 +299,7 @@ def _reduce_fn(acc, paths: tuple, score: str, preprocess):
 
         return fn
 
-    return acc.compiled(("dataset-examples", paths, score, preprocess_key(preprocess),
-                         preprocess), build)
+    return acc.compiled(("dataset-examples", paths, score, preprocess_key(preprocess)), build)
 
 
 def _square_boxes(box: np.ndarray, size: tuple, field: tuple) -> np.ndarray:
@@ -412,7 +410,7 @@ def dataset_examples(model, layer, data, k: int = 9, channels=None, score: str =
             stopped = True
             break
         if fn is None:
-            _check_preprocess(preprocess, batch.images[:1], acc.input_shape)
+            check_preprocess(preprocess, batch.images[:1], acc.input_shape)
             fn = _reduce_fn(acc, paths, score, preprocess)
         out = fn(tf.constant(batch.images))
         for p in paths:

@@ -43,6 +43,7 @@ class _Frame:
         self.ch_hi = np.asarray(stats.max[0], np.float32)  # (c,) compute already reduced it
         self.image = acts.images[0]  # (H, W, C) display image actually fed
         self.resized_from = acts.resized_from
+        self.weights_version = acts.weights_version
 
     def limits(self, normalize: str) -> tuple[np.ndarray, np.ndarray]:
         """Per-channel ``(lo, hi)`` arrays for ``"channel"``; the layer's range broadcast else."""
@@ -231,10 +232,16 @@ class ActivationViewer(LayerViewer):
 
     def frame(self, index: int | None = None, path: str | None = None) -> _Frame:
         """Activations of image ``index`` at layer ``path`` (defaults: the shown ones)."""
+        from ..compute import weights_identity
+
         index = self.image_index if index is None else index
         path = path or self.layer
         key = (index, path, id(self.images[index]))
         fr = self._frames.get(key)
+        # A kept frame is shown only while the weights are the ones it was computed from
+        # (compute's staleness rule): after fit or set_weights it is computed again.
+        if fr is not None and fr.weights_version != weights_identity(self.model):
+            fr = None
         if fr is None:
             fr = _Frame(self._activations(index, path), path)
             self._frames[key] = fr
@@ -295,7 +302,11 @@ class ActivationViewer(LayerViewer):
         try:
             self._render("images", {"images": change["old"], "image_index": old_index})
         except Exception:
+            # The transaction put the old images back; their labels and the image menu must
+            # follow, or the menu keeps one option per *new* image and the next action fails
+            # with a TraitError instead of showing anything.
             self._labels = old_labels
+            self._sync_controls()
             raise
 
     @traitlets.observe("image_index")

@@ -93,7 +93,8 @@ class KernelViewer(LayerViewer):
                 "(Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D), so there are no "
                 "kernels to show.")
         self._layers = {i.path: i for i in infos}
-        self._weights: OrderedDict[str, _LayerWeights] = OrderedDict()
+        # path -> (weights identity, _LayerWeights), most recently used last
+        self._weights: OrderedDict[str, tuple] = OrderedDict()
 
         self._make_layer_controls(infos, "filter")
         # "initial": the label keeps its full width in every language ("mapa de color").
@@ -143,29 +144,38 @@ class KernelViewer(LayerViewer):
     @staticmethod
     def _label(info) -> str:
         kh, kw, cin, cout = info.kernel_shape
-        return f"{info.path}  ({kh}×{kw}, {cin}→{cout})"
+        # A SeparableConv2D shows its effective kernel (depthwise ∘ pointwise): say so.
+        kind = ", depthwise∘pointwise" if info.class_name == "SeparableConv2D" else ""
+        return f"{info.path}  ({kh}×{kw}, {cin}→{cout}{kind})"
 
     def _count(self, path=None) -> int:
         return int(self._layers[path or self.layer].kernel_shape[-1])
 
     def _layer_weights(self, path: str) -> _LayerWeights:
-        if path in self._weights:
-            self._weights.move_to_end(path)
-            return self._weights[path]
-        from ..compute import kernels
+        from ..compute import access, kernels, weights_identity
         from ..compute.kernels import stats_of_kernel
 
+        # The layer's weights identity (compute's one staleness rule) is read on every use, so
+        # kernels after fit / set_weights are never the ones kept from before — also for a
+        # layer left and come back to. One layer's variables: microseconds to milliseconds.
+        ident = weights_identity(access(self.model).layer(path))
+        held = self._weights.get(path)
+        if held is not None and held[0] == ident:
+            self._weights.move_to_end(path)
+            return held[1]
         # kernel_stats(model, path) would read the weights a second time; the statistics of
         # the array we already hold are the same computation.
         kernel = kernels(self.model, path)
         data = _LayerWeights(kernel, stats_of_kernel(kernel))
-        self._weights[path] = data
+        self._weights[path] = (ident, data)
+        self._weights.move_to_end(path)
         while len(self._weights) > _KEEP_LAYERS:
             self._weights.popitem(last=False)
         return data
 
     def refresh(self) -> None:
-        """Re-read the weights (after training or ``set_weights``) and redraw."""
+        """Redraw from the current weights (changed weights are noticed anyway on the next
+        layer or filter change; this redraws without one)."""
         self._weights.clear()
         self._transaction("refresh", {}, lambda: self._prepare_layer(self.layer, self.filter_index),
                           self._apply_layer)

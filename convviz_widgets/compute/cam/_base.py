@@ -627,7 +627,7 @@ def _head_impl(acc, path, preprocess, meta, oi, target_fn):
 
 
 def _head_fn(acc, path, preprocess, meta, oi, target_fn=None):
-    key = ("cam_head", path, preprocess_key(preprocess), preprocess, oi,
+    key = ("cam_head", path, preprocess_key(preprocess), oi,
            None if target_fn is None else ("fn", id(target_fn)), target_fn)
     return acc.compiled(key, lambda: tf_function(
         _head_impl(acc, path, preprocess, meta, oi, target_fn), reduce_retracing=True,
@@ -646,7 +646,7 @@ def _capture_fn(acc, path, preprocess):
 
         return fn
 
-    return acc.compiled(("cam_capture", path, preprocess_key(preprocess), preprocess), build)
+    return acc.compiled(("cam_capture", path, preprocess_key(preprocess)), build)
 
 
 def _forward_fn(acc, preprocess, oi):
@@ -661,7 +661,7 @@ def _forward_fn(acc, preprocess, oi):
 
         return fn
 
-    return acc.compiled(("cam_forward", preprocess_key(preprocess), preprocess, oi), build)
+    return acc.compiled(("cam_forward", preprocess_key(preprocess), oi), build)
 
 
 def _masked_fn(acc, preprocess, oi, target_fn):
@@ -686,7 +686,7 @@ def _masked_fn(acc, preprocess, oi, target_fn):
 
         return fn
 
-    key = ("cam_masked", preprocess_key(preprocess), preprocess, oi,
+    key = ("cam_masked", preprocess_key(preprocess), oi,
            None if target_fn is None else ("fn", id(target_fn)), target_fn)
     return acc.compiled(key, build)
 

@@ -21,7 +21,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .._model_access import run_model, tf_function
+from .._model_access import preprocess_key, run_model, tf_function
 from .objectives import Channel, Context, Neuron, Objective
 from .param import Parameterization
 from .transforms import Compose, Transform
@@ -237,9 +237,9 @@ def build_step(acc, *, objective: Objective, report_path: str | None,
     redirect = bool(redirect_dead and fast is not None)
     key = ("maximize-step", fast[0] if fast else None, redirect, paths, objective.key,
            report_path, param.key, None if transform is None else transform.key, optimizer.key,
-           # The callable itself (not its id): the key then keeps it alive, so a new function
-           # can never inherit a dead one's id and its stale trace.
-           preprocess, hw, c, model_hw)
+           # What the preprocess computes (one rule, _model_access.preprocess_key): an equal
+           # new lambda reuses the trace.
+           preprocess_key(preprocess), hw, c, model_hw)
 
     def forward(x, image, filters):
         """``(features, objective value)``; one channel per row on the fast path."""
