@@ -4,8 +4,10 @@
 These tests hold it to the layer's own convolution (values and gradients) for strides, dilation,
 both paddings, even and non-square kernels, odd channel counts and non-square maps; check that
 the compiled step contains no grouped convolution (TensorFlow has no CPU gradient for one unless
-oneDNN is on, which most AMD, older Intel and ARM CPUs run without); and run every method and
-objective end to end. CI runs them with ``TF_ENABLE_ONEDNN_OPTS=0``."""
+oneDNN is on, which most AMD, older Intel and ARM CPUs run without); run every method and
+objective end to end; and check the gradients of every other op the ascent step differentiates
+(transforms, parameterisations, resize) on this CPU. CI runs them with oneDNN off, then again
+with TensorFlow's default (the ``compute`` marker)."""
 
 import numpy as np
 import pytest
@@ -15,7 +17,12 @@ import tensorflow as tf
 from keras import layers
 
 from convviz_widgets.compute import access, activations
-from convviz_widgets.compute.maximize import _loop, channel, maximize, neuron
+from convviz_widgets.compute.maximize import (Blur, Jitter, Pixels, _loop, channel,
+                                              maximize, neuron)
+from convviz_widgets.compute.maximize.param import Fourier
+from convviz_widgets.compute.maximize.transforms import Affine, Compose
+
+pytestmark = pytest.mark.compute  # see COMPUTE_MODULES in conftest.py
 
 #: (name, Conv2D keyword arguments). Input maps are 13×18 with 5 channels (odd, non-square), so
 #: 'same' with stride 2 pads unevenly and a 2×2 kernel pads one side only.
@@ -167,3 +174,79 @@ def test_unequal_strides_or_stride_with_dilation_run_the_layers_own_call(conv, s
         a = activations(model, res.images, ["target"], cache=False)["target"]
         means = a.mean(axis=(1, 2), dtype=np.float64)[[0, 1], [1, 5]]
         np.testing.assert_allclose(res.activation, means, rtol=1e-4, atol=1e-6)
+
+
+# --------------------------------------- every other op the step differentiates, on this CPU
+def _resize(x, u):
+    return tf.image.resize(x, (17, 29), method="bilinear")  # a fixed-size model's input
+
+
+#: Linear maps the ascent step differentiates through besides the model: shifts (for fixed
+#: random numbers, zero fill), blur, and the resize to a fixed-size model's input.
+LINEAR = {
+    "jitter": Jitter(2, fill=0.0),
+    "blur": Blur(1.0),
+    "jitter_blur": Compose([Jitter(1, fill=0.0), Blur(0.5)]),
+    "resize": _resize,
+}
+
+
+@pytest.mark.parametrize("name", list(LINEAR))
+def test_gradients_of_the_steps_linear_ops_are_their_adjoints(name):
+    # For a linear map L, the gradient of <L x, r> is L^T r, so <L x, r> = <x, L^T r>: a check
+    # of the gradient kernel's values, not only that one exists on this CPU.
+    op = LINEAR[name]
+    rng = np.random.default_rng(5)
+    x = tf.constant(rng.random((3, 14, 22, 3)), tf.float32)
+    n_random = getattr(op, "n_random", 0)
+    u = tf.constant(rng.random((3, n_random)), tf.float32)
+    y = op(x, u)
+    r = tf.constant(rng.normal(size=y.shape), tf.float32)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        value = tf.reduce_sum(op(x, u) * r)
+    g = tape.gradient(value, x)
+    assert float(tf.reduce_max(tf.abs(g))) > 0
+    np.testing.assert_allclose(float(value), float(tf.reduce_sum(x * g)), rtol=1e-4)
+
+
+def test_zoom_and_rotation_have_a_gradient_on_this_cpu():
+    # TensorFlow differentiates ImageProjectiveTransformV3 by warping the output gradient back
+    # with the inverse transform (tensorflow/python/ops/image_ops.py), the same kernel as the
+    # forward pass on every CPU, oneDNN on or off. That is the exact adjoint only for shifts
+    # (checked above); with zoom and rotation it is an approximation, so here: it exists, it is
+    # finite, and at the identity transform it is the output gradient itself.
+    op = Affine(jitter=2, scale=(0.9, 1.1), degrees=10, fill=0.0)
+    rng = np.random.default_rng(5)
+    x = tf.constant(rng.random((4, 40, 56, 3)), tf.float32)
+    r = tf.constant(rng.normal(size=(4, 40, 56, 3)), tf.float32)
+    for u in (rng.random((4, 4)), np.full((4, 4), 0.5)):  # random, then the identity
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            value = tf.reduce_sum(op(x, tf.constant(u, tf.float32)) * r)
+        g = tape.gradient(value, x).numpy()
+        assert np.isfinite(g).all() and np.abs(g).max() > 0
+    np.testing.assert_allclose(g, r.numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize("param", [Fourier(), Fourier(decorrelate=False), Pixels()],
+                         ids=["fourier", "fourier_plain", "pixels"])
+def test_gradient_of_the_parameterisation_matches_finite_differences(param):
+    h, w, c = 12, 18, 3
+    rng = np.random.default_rng(6)
+    p = tf.constant(np.stack([param.init(rng, h, w, c) for _ in range(2)]) + 0.3 *
+                    rng.normal(size=(2,) + param.shape(h, w, c)), tf.float64)
+    r = tf.constant(rng.normal(size=(2, h, w, c)), tf.float32)
+    d = rng.normal(size=p.shape)
+
+    def value(q):
+        return tf.reduce_sum(param.to_image(tf.cast(q, tf.float32), h, w, c) * r)
+
+    with tf.GradientTape() as tape:
+        pf = tf.cast(p, tf.float32)
+        tape.watch(pf)
+        v = tf.reduce_sum(param.to_image(pf, h, w, c) * r)
+    g = tape.gradient(v, pf).numpy()
+    eps = 1e-2
+    fd = (float(value(p + eps * d)) - float(value(p - eps * d))) / (2 * eps)
+    np.testing.assert_allclose(float(np.sum(g * d)), fd, rtol=2e-3, atol=1e-3)
