@@ -32,7 +32,12 @@ naive lesson recipe, plus quality and latency figures on the bundled demo model.
    and warm (the widget compiles in the background when it is created, its default).
 
     python benchmarks/bench_maximize.py [--steps 100] [--filters 4] [--rounds 2]
-        [--layers block1_conv2,block3_conv1,block5_conv3] [--out benchmarks/results/maximize.json]
+        [--layers block1_conv2,block3_conv1,block5_conv3] [--out PATH]
+
+Run it twice, ``TF_ENABLE_ONEDNN_OPTS=0`` and ``=1``: TensorFlow's CPU kernels (and which ops
+have gradients) differ with oneDNN, and it is on by default only on some CPUs. The result goes
+to ``benchmarks/results/maximize_onednn_off.json`` or ``..._on.json`` unless ``--out`` is given,
+with the CPU model and whether oneDNN was on.
 
 A measurement, not a test: nothing here asserts.
 """
@@ -73,6 +78,34 @@ def timed(fn):
     w0, c0 = time.perf_counter(), time.process_time()
     out = fn()
     return out, time.perf_counter() - w0, time.process_time() - c0
+
+
+def onednn() -> dict:
+    """Whether this TensorFlow process runs oneDNN kernels, and what the environment asked."""
+    try:
+        from tensorflow.python.util import _pywrap_util_port
+
+        on = bool(_pywrap_util_port.IsMklEnabled())
+    except (ImportError, AttributeError):  # a private module: may move between versions
+        on = None
+    return {"enabled": on, "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS")}
+
+
+def cpu() -> dict:
+    """CPU model and the vector extensions that decide TensorFlow's kernels (Linux only)."""
+    info = {"model": None, "avx2": None, "avx512f": None}
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return info
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "model name" and info["model"] is None:
+            info["model"] = value.strip()
+        if key.strip() == "flags" and info["avx2"] is None:
+            flags = value.split()
+            info["avx2"], info["avx512f"] = "avx2" in flags, "avx512f" in flags
+    return info
 
 
 # ------------------------------------------------------------------------------ VGG16 part
@@ -293,11 +326,18 @@ def main(argv=None) -> dict:
                     help="comma-separated VGG16 layers; the first is the headline")
     ap.add_argument("--skip-vgg", action="store_true")
     ap.add_argument("--skip-demo", action="store_true")
-    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "maximize.json"))
+    ap.add_argument("--out", default=None,
+                    help="default: benchmarks/results/maximize_onednn_{on,off}.json")
     args = ap.parse_args(argv)
 
-    report = {"machine": machine(), "targets": TARGETS,
+    dnn = onednn()
+    if args.out is None:
+        args.out = str(Path(__file__).parent / "results" /
+                       f"maximize_onednn_{'on' if dnn['enabled'] else 'off'}.json")
+    report = {"machine": {**machine(), "cpu": cpu()}, "onednn": dnn, "targets": TARGETS,
               "load_average_start": os.getloadavg()}
+    print(f"oneDNN {'on' if dnn['enabled'] else 'off'}; CPU {report['machine']['cpu']['model']};"
+          f" load average {report['load_average_start']}", flush=True)
     if not args.skip_vgg:
         report["vgg16"] = []
         model = vgg16()
