@@ -183,3 +183,22 @@ def test_clear_errors(demo):
     fcn = keras.Sequential([keras.Input((None, None, 3)), keras.layers.Conv2D(2, 3, name="c")])
     with pytest.raises(ValueError, match="any input size"):
         cv.dataset_examples(fcn, "c", images)
+
+
+def test_static_figure_rows_hold_the_patches(demo):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from convviz_widgets import plotting
+
+    model, images, labels, names = demo
+    ex = cv.dataset_examples(model, "block3_conv1", images, k=4, labels=labels,
+                             class_names=names)
+    res = cv.maximize(model, "block3_conv1", [2, 5], steps=4)
+    fig = plotting.plot_dataset_examples(ex, [2, 5], patterns=res)
+    axes = np.array(fig.axes).reshape(2, 5)
+    np.testing.assert_array_equal(np.asarray(axes[1, 1].images[0].get_array()),
+                                  ex.patches[ex.row(5), 0])
+    assert "ch 5" in axes[1, 0].get_ylabel() and "fires" in axes[1, 0].get_ylabel()
+    with pytest.raises(ValueError, match="no pattern for channels"):
+        plotting.plot_dataset_examples(ex, [2, 7], patterns=res)
