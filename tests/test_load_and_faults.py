@@ -216,7 +216,7 @@ def test_a_job_failing_at_once_still_shows_its_error(seq, monkeypatch):
         return real(model, image, **kw)
 
     monkeypatch.setattr(cam, "gradcam", failing)
-    submit = viewer._worker.submit
+    submit = viewer._cam_task.run
 
     def submit_and_finish(fn):  # the worker is faster than the kernel's main thread
         done = threading.Event()
@@ -231,7 +231,7 @@ def test_a_job_failing_at_once_still_shows_its_error(seq, monkeypatch):
         assert done.wait(10)
         return ticket
 
-    monkeypatch.setattr(viewer._worker, "submit", submit_and_finish)
+    monkeypatch.setattr(viewer._cam_task, "run", submit_and_finish)
     viewer.method = "scorecam"
     assert viewer.wait(10)
     assert "failed at once" in viewer._status.value and viewer.method == "gradcam"

@@ -190,6 +190,7 @@ class ActivationViewer(LayerViewer):
             self._status,
         ]
         self.add_class("convviz-activation-viewer")
+        self._apply_controls()
 
         with self._suppressed():
             self.colormap = colormap
@@ -202,11 +203,6 @@ class ActivationViewer(LayerViewer):
         self._render("init", {})
 
     # -- helpers ----------------------------------------------------------------------------
-    @staticmethod
-    def _label(info) -> str:
-        shape = "×".join("?" if d is None else str(d) for d in info.output_shape[1:])
-        return f"{info.path}  ({shape})"
-
     def _count(self, path=None) -> int:
         return int(self._layers[path or self.layer].output_shape[-1])
 
@@ -325,24 +321,44 @@ class ActivationViewer(LayerViewer):
     def _on_look(self, change):
         self._render(change["name"], {change["name"]: change["old"]})
 
+    @property
+    def image_names(self) -> list[str]:
+        """The image menu's entries, one per image (a copy)."""
+        return list(self._labels)
+
+    def add_images(self, images, names=None) -> None:
+        """Append ``images`` (named ``names`` in the menu) and show the last one.
+
+        If one cannot be shown, nothing changes and the error is raised (and shown).
+
+        Examples
+        --------
+        >>> av.add_images([photo], ["my photo"])      # doctest: +SKIP
+        """
+        images = list(images)
+        if names is None:
+            names = [f"image {len(self.images) + k}" for k in range(len(images))]
+        try:
+            self._labels = self._labels + [str(n) for n in names]
+            with self._suppressed():
+                old_images = self.images
+                self.images = list(self.images) + images
+            old_index = self.image_index
+            with self._suppressed():
+                self.image_index = len(self.images) - 1
+            self._render("upload", {"images": old_images, "image_index": old_index})
+        except Exception:
+            self._labels = self._labels[:len(self.images)]
+            raise
+
     def _on_upload(self, change):
         files = uploaded_files(change["new"])
         if not files:
             return
         try:
             decoded = [(name, decode_image(content, name)) for name, content in files]
-            labels = self._labels + [f"upload: {name}" for name, _ in decoded]
-            images = list(self.images) + [im for _, im in decoded]
-            self._labels = labels
-            with self._suppressed():
-                old_images = self.images
-                self.images = images
-            old_index = self.image_index
-            with self._suppressed():
-                self.image_index = len(images) - 1
-            self._render("upload", {"images": old_images, "image_index": old_index})
+            self.add_images([im for _, im in decoded], [f"upload: {name}" for name, _ in decoded])
         except Exception as exc:  # noqa: BLE001 - shown in the widget; the old view stays
-            self._labels = self._labels[:len(self.images)]
             self._show_error(exc)
         finally:
             self._reset_upload()

@@ -130,6 +130,7 @@ class KernelViewer(LayerViewer):
             self._status,
         ]
         self.add_class("convviz-kernel-viewer")
+        self._apply_controls()
 
         with self._suppressed():
             self.colormap = colormap

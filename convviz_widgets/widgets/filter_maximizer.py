@@ -24,7 +24,7 @@ from ._i18n import tr
 from .. import display
 from ._pixels import quantize
 from ._raster import RasterView
-from ._worker import LatestOnly
+from ._task import BackgroundTask
 
 #: Seconds between two frames pushed to the browser while optimising (~10 frames a second).
 FRAME_INTERVAL = 0.1
@@ -239,14 +239,15 @@ class FilterMaximizer(LayerViewer):
             self._status,
         ]
         self.add_class("convviz-filter-maximizer")
+        self._apply_controls()
 
         # ---- state
         # One coalescing worker: Run while a run is going cancels it, and of many quick Runs
         # only the last is started. The lock makes "is this run still the newest?" and the
         # running flag change together.
         self._lock = threading.Lock()
-        self._worker = LatestOnly("convviz-maximize", on_idle=self._on_worker_idle)
-        self._warmer = LatestOnly("convviz-maximize-warmup")
+        self._run_task = BackgroundTask("convviz-maximize", on_idle=self._on_worker_idle)
+        self._warmer = BackgroundTask("convviz-maximize-warmup")
         self._t_run = 0.0
         self._last_push = 0.0
         self._warmed: set = set()
@@ -271,11 +272,6 @@ class FilterMaximizer(LayerViewer):
             self._prewarm()
 
     # ------------------------------------------------------------------------- helpers
-    @staticmethod
-    def _label(info) -> str:
-        shape = "×".join("?" if d is None else str(d) for d in info.output_shape[1:])
-        return f"{info.path}  ({shape})"
-
     @staticmethod
     def _default_layer(infos) -> str:
         # The middle of the network: early layers give colours and edges, late ones parts.
@@ -508,25 +504,25 @@ class FilterMaximizer(LayerViewer):
             self._gallery_images = np.full((len(filters),) + self._hw() + (1,), 0.5, np.float32)
         settings, layer = dict(self._settings()), self.layer
         with self._lock:
-            self._worker.submit(lambda ticket: self._work(ticket, filters, mode, settings, layer))
+            self._run_task.run(lambda ticket: self._work(ticket, filters, mode, settings, layer))
             self.running = True
 
     def cancel(self) -> None:
         """Stop the running optimisation before its next step (the partial result is shown)."""
-        self._worker.cancel()
+        self._run_task.cancel()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the current run is over; return False on timeout."""
-        return self._worker.wait(timeout)
+        return self._run_task.wait(timeout)
 
     @property
     def worker_stats(self) -> dict:
         """How many runs were requested, started, dropped before starting, failed."""
-        return dict(self._worker.stats)
+        return self._run_task.stats
 
     def _on_worker_idle(self) -> None:
         with self._lock:
-            if not (self._worker.idle and self.running):
+            if not (self._run_task.idle and self.running):
                 return
             # The newest Run was cancelled before it started: nothing will clear the flag.
             self.running = False
@@ -635,7 +631,7 @@ class FilterMaximizer(LayerViewer):
             self._warmed.add(key)
 
         # Coalesced: flicking through ten layers compiles the last one, not all ten.
-        self._warmer.submit(warm)
+        self._warmer.run(warm)
 
     # -------------------------------------------------------------------------- export
     def gallery_png(self) -> bytes:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import html
 import threading
-import time
 from pathlib import Path
 from typing import Callable
 
@@ -20,15 +19,14 @@ import ipywidgets as w
 import numpy as np
 import traitlets
 
-from ._base import ControlState, LayerPath, enable_colab_widgets
-from ._errors import error_html
-from ._i18n import check_lang, tr
+from ._base import View
+from ._i18n import tr
 from ._images import UPLOAD_MAX_SIDE, ImageList, check_image_index, decode_image, uploaded_files
 from ._late_bytes import BytesAfterOpen
 from ._upload import ImageUpload
 from ._pixels import lut_bytes, quantize, to_rgb_u8
 from ._raster import RasterView
-from ._worker import LatestOnly
+from ._task import BackgroundTask, wait_all
 
 _STATIC = Path(__file__).parent.parent / "static"
 
@@ -39,8 +37,6 @@ _GALLERY_TILE = 96
 _GALLERY_GAP = 14
 #: Name of the bundled demo model (``convviz_widgets.datasets.train.build_model``).
 _DEMO_MODEL_NAME = "shapes_vgg"
-#: Progress updates from a worker thread are throttled to about this many per second.
-_PROGRESS_HZ = 10.0
 
 
 def _rgb_u8(image: np.ndarray) -> np.ndarray:
@@ -198,7 +194,7 @@ def _demo():
         return demo_model, None
 
 
-class GradCAMViewer(ControlState, w.VBox):
+class GradCAMViewer(View):
     """See which regions of an image drove a Keras model's prediction, for any class.
 
     Controls: an image selector (thumbnails and a menu of the images given, the bundled demo
@@ -288,9 +284,9 @@ class GradCAMViewer(ControlState, w.VBox):
     >>> cv.GradCAMViewer(model_aug, images, compare=model_plain)      # doctest: +SKIP
     """
 
+    _unsuitable = "has no spatial output to explain"
     images = ImageList()
     image_index = traitlets.Int(0)
-    layer = LayerPath("")
     method = traitlets.Unicode("gradcam")
     target = traitlets.Any(None, allow_none=True)
     busy = traitlets.Bool(False)
@@ -303,9 +299,7 @@ class GradCAMViewer(ControlState, w.VBox):
                  names: tuple[str, str] | None = None, layer=None, method: str = "gradcam",
                  target=None, top_k: int = 5, colormap: str = "jet",
                  opacity: float = 0.5, size: int = 288, image_labels=None, lang: str = "en",
-                 output=None, compare_output=None, **kwargs):
-        enable_colab_widgets()
-        self.lang = check_lang(lang)
+                 output=None, compare_output=None, controls: bool = True, **kwargs):
         from ..compute import conv_layers
         from ..compute.cam import cam_methods, default_layer
 
@@ -320,7 +314,7 @@ class GradCAMViewer(ControlState, w.VBox):
         if uses_scenes:
             images = scenes.images
             labels = scenes.labels if labels is None else labels
-        self.model = model
+        super().__init__(model, lang=lang, controls=controls, **kwargs)
         self.output = output
         self._custom_target = target if callable(target) else None
         # Which output is explained (None: all of them, for a callable target); a wrong choice
@@ -335,18 +329,15 @@ class GradCAMViewer(ControlState, w.VBox):
         self.compare_preprocess = compare_preprocess if compare_preprocess is not None \
             else preprocess
         self.top_k = int(top_k)
-        self._syncing = 0
-        self._suppress = 0
         self._capped_cache: dict[int, tuple] = {}
         # Score-CAM maps and the best/worst gallery run in two coalescing workers: a newer
         # request of the same kind cancels the running one and replaces the waiting one.
         self._busy_lock = threading.Lock()
-        self._worker = LatestOnly("convviz-gradcam", on_idle=self._on_worker_idle)
-        self._gallery_worker = LatestOnly("convviz-gradcam-gallery",
-                                          on_idle=self._on_worker_idle)
-        self._applied_state: dict | None = None  # what the view shows
-        self._last_progress = 0.0
-        self.last_update: dict = {"what": None, "ms": 0.0, "bytes": 0}
+        self._cam_task = BackgroundTask("convviz-gradcam", on_progress=self._on_progress,
+                                        on_idle=self._on_worker_idle)
+        self._gallery_task = BackgroundTask("convviz-gradcam-gallery",
+                                            on_progress=self._on_progress,
+                                            on_idle=self._on_worker_idle)
         self.top: object | None = None
         self.gallery: dict | None = None
 
@@ -383,9 +374,7 @@ class GradCAMViewer(ControlState, w.VBox):
         self.thumbnails = RasterView(gap=3, labels=["image", "y", "x"], background="#ffffff")
         self.thumbnails.add_class("convviz-gradcam-thumbs")
         self.thumbnails.on_click(lambda tile, y, x: self._set_from_ui("image_index", tile))
-        self._layer_dd = w.Dropdown(
-            options=[(self._layer_label(i), p) for p, i in self._layers.items()],
-            description="layer", style=wide, layout=w.Layout(width="340px"))
+        self._make_layer_controls(self._layers.values(), layer_width=340, style=wide)
         self._method_dd = w.Dropdown(options=[(label, name) for name, label in
                                               cam_methods().items()],
                                      description="method", style=wide,
@@ -394,7 +383,6 @@ class GradCAMViewer(ControlState, w.VBox):
                                     style=wide, layout=w.Layout(width="240px"))
         self._topk_box = w.VBox(layout=w.Layout(min_width="220px"))
         self._topk_buttons: list[w.Button] = []
-        self._status = w.HTML(value="", layout=w.Layout(min_height="1.4em"))
         self._progress = w.FloatProgress(value=0.0, min=0.0, max=1.0, description="",
                                          layout=w.Layout(width="220px", visibility="hidden"))
         self._cancel_btn = w.Button(description="Cancel", button_style="warning",
@@ -417,8 +405,11 @@ class GradCAMViewer(ControlState, w.VBox):
             views.append(self.compare_overlay)
 
         for control, trait in ((self._image_dd, "image_index"), (self._layer_dd, "layer"),
-                               (self._method_dd, "method"), (self._class_dd, "target")):
+                               (self._method_dd, "method")):
             self._bind(control, trait)
+        # The class menu's -1 is "top-1 prediction" (None), -2 the custom callable.
+        self._bind(self._class_dd, "target", lambda v: None if v == -1 else (
+            self._custom_target if v == -2 else v))
 
         children = [
             w.HTML(tr("gc_head", self.lang)),
@@ -435,8 +426,9 @@ class GradCAMViewer(ControlState, w.VBox):
         self.gallery_best = self.gallery_worst = None
         if self.labels is not None:
             children.append(self._build_gallery_section())
-        super().__init__(children=children, **kwargs)
+        self.children = children
         self.add_class("convviz-gradcam-viewer")
+        self._apply_controls()
 
         self._image_labels = list(image_labels) if image_labels is not None else None
         with self._suppressed():
@@ -448,7 +440,7 @@ class GradCAMViewer(ControlState, w.VBox):
             raise ValueError(f"Got {len(self.labels)} labels for {len(self.images)} images; "
                              "pass one label per image.")
         self._refresh_image_menu()
-        self._render("init", {}, raise_errors=True)
+        self._render("init", {})
 
     # -- helpers ----------------------------------------------------------------------------
     @staticmethod
@@ -473,11 +465,6 @@ class GradCAMViewer(ControlState, w.VBox):
         return [("top-1 prediction", -1)] + custom + \
             [(n, i) for i, n in enumerate(self.class_names)]
 
-    @staticmethod
-    def _layer_label(info) -> str:
-        shape = "×".join("?" if d is None else str(d) for d in info.output_shape[1:])
-        return f"{info.path}  ({shape})"
-
     def _class_name(self, index) -> str:
         if callable(index):
             return getattr(index, "__name__", "custom score")
@@ -485,11 +472,6 @@ class GradCAMViewer(ControlState, w.VBox):
             return "top-1"
         return self.class_names[index] if 0 <= index < len(self.class_names) else \
             f"class {index}"
-
-    def _path_of(self, layer) -> str:
-        from ..compute import resolve_layer
-
-        return resolve_layer(self.model, layer).path
 
     def _image(self, i: int) -> np.ndarray:
         """Image ``i`` as the viewer explains and shows it (see :func:`_capped`), cached."""
@@ -517,38 +499,6 @@ class GradCAMViewer(ControlState, w.VBox):
             else:
                 names.append(f"image {i}")
         return names
-
-    def _set_from_ui(self, trait: str, value) -> None:
-        """A user action: failures are shown in the widget, never raised into the comm."""
-        try:
-            setattr(self, trait, value)
-        except Exception as exc:  # noqa: BLE001 - shown in the widget
-            self._show_error(exc)
-            self._sync_controls()
-
-    def _bind(self, control, trait: str) -> None:
-        def on_change(change):
-            if self._syncing:
-                return
-            value = change["new"]
-            if trait == "target" and value == -1:
-                value = None
-            elif trait == "target" and value == -2:
-                value = self._custom_target
-            self._set_from_ui(trait, value)
-
-        control.observe(on_change, "value")
-
-    def _show_error(self, exc: BaseException | None, note: str | None = None) -> None:
-        if exc is None:
-            self._status.value = ""
-            return
-        note = tr("view_kept", self.lang) if note is None else note
-        self._status.value = error_html(exc, self.lang, note)  # the one style of every view
-
-    def _show_note(self, text: str) -> None:
-        self._status.value = f"<div class='convviz-note' style='color:#555'>{html.escape(text)}" \
-                             "</div>"
 
     def _sync_controls(self) -> None:
         with self._quiet():
@@ -598,21 +548,6 @@ class GradCAMViewer(ControlState, w.VBox):
                                   selected=self.image_index)
 
     # -- validation -------------------------------------------------------------------------
-    @traitlets.validate("layer")
-    def _validate_layer(self, proposal):
-        value = proposal["value"]
-        if value in self._layers:
-            return value
-        try:
-            path = self._path_of(value)
-        except ValueError as exc:
-            raise traitlets.TraitError(str(exc)) from None
-        if path not in self._layers:
-            raise traitlets.TraitError(
-                f"Layer {path!r} has no spatial output to explain; choose one of "
-                f"{list(self._layers)[-6:]} (all: viewer._layer_dd.options).")
-        return path
-
     @traitlets.validate("method")
     def _validate_method(self, proposal):
         from ..compute.cam import get_method
@@ -698,7 +633,7 @@ class GradCAMViewer(ControlState, w.VBox):
         return {"image_index": self.image_index, "layer": self.layer, "method": self.method,
                 "target": self.target}
 
-    def _render(self, what: str, reverts: dict, raise_errors: bool = True) -> None:
+    def _render(self, what: str, reverts: dict) -> None:
         from ..compute.cam import get_method
 
         if self._suppress:
@@ -709,38 +644,14 @@ class GradCAMViewer(ControlState, w.VBox):
             return
         state = self._state()
         if get_method(state["method"]).long_running:
-            self._start_worker(self._worker, what, reverts,
+            self._start_worker(self._cam_task, what, reverts,
                                lambda ev, step: self._prepare(state, step, ev), self._apply)
             return
         # A quick method replaces any long computation still running or waiting: that one
         # must not draw over this view when it ends.
-        self._worker.cancel(supersede=True)
+        self._cam_task.cancel(supersede=True)
         self._on_worker_idle()
-        t0 = time.perf_counter()
-        try:
-            payload = self._prepare(state)
-        except Exception as exc:
-            self._revert(reverts)
-            self._show_error(exc)
-            if raise_errors:
-                raise
-            return
-        sent = self._apply(payload)
-        self.last_update = {"what": what, "ms": (time.perf_counter() - t0) * 1e3, "bytes": sent}
-
-    def _revert(self, reverts: dict) -> None:
-        """Put the traits back to what the view shows.
-
-        That is the last applied state, not just the one trait this request changed: with
-        coalesced requests several changes may be waiting behind the one that failed.
-        """
-        state = self._applied_state if self._applied_state is not None else reverts
-        with self._suppressed():
-            for name, old in state.items():
-                if name == "image_index" and not 0 <= old < len(self.images):
-                    continue
-                setattr(self, name, old)
-        self._sync_controls()
+        self._transaction(what, reverts, lambda: self._prepare(state), self._apply)
 
     def _prepare(self, s: dict, on_step=None, cancel=None) -> dict:
         """Compute everything the new state shows; touches no widget (so failures are clean)."""
@@ -837,26 +748,19 @@ class GradCAMViewer(ControlState, w.VBox):
         self._topk_box.children = buttons
 
     # -- worker threads ---------------------------------------------------------------------
-    def _start_worker(self, worker: LatestOnly, what: str, reverts: dict, prepare,
+    def _start_worker(self, task: BackgroundTask, what: str, reverts: dict, prepare,
                       apply) -> None:
-        """Run ``apply(prepare(cancel_event, on_step))`` in ``worker``, with progress and Cancel.
+        """Run ``apply(prepare(cancel_event, on_step))`` as ``task``, with progress and Cancel.
 
-        Only the newest request of a worker is computed and shown; a superseded one stops at
+        Only the newest request of a task is computed and shown; a superseded one stops at
         its next step and touches no view.
         """
         def job(ticket_):
             from ..compute.cam import CAMCancelled
 
-            def on_step(done, total):
-                now = time.monotonic()
-                if ticket_.current and (now - self._last_progress >= 1.0 / _PROGRESS_HZ or
-                                        done == total):
-                    self._last_progress = now
-                    self._progress.value = done / max(total, 1)
-                return not ticket_.cancelled
-
             try:
-                payload = prepare(ticket_.cancel_event, on_step)
+                payload = prepare(ticket_.cancel_event,
+                                  lambda done, total: task.step(ticket_, done, total))
             except CAMCancelled:
                 if ticket_.current:
                     self._revert(reverts)
@@ -878,39 +782,37 @@ class GradCAMViewer(ControlState, w.VBox):
             self._progress.value = 0.0
             self._progress.layout.visibility = "visible"
             self._cancel_btn.layout.visibility = "visible"
-            worker.submit(job)
+            task.run(job)
+
+    def _on_progress(self, fraction: float) -> None:
+        self._progress.value = fraction
 
     def _on_worker_idle(self) -> None:
         with self._busy_lock:
-            if self._worker.idle and self._gallery_worker.idle:
+            if self._cam_task.idle and self._gallery_task.idle:
                 self.busy = False
                 self._progress.layout.visibility = "hidden"
                 self._cancel_btn.layout.visibility = "hidden"
 
     def cancel(self) -> None:
         """Stop a running Score-CAM or gallery computation (the previous view stays)."""
-        self._worker.cancel()
-        self._gallery_worker.cancel()
+        self._cam_task.cancel()
+        self._gallery_task.cancel()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until no computation runs or waits (for scripts and tests); False on timeout."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        for worker in (self._worker, self._gallery_worker):
-            left = None if deadline is None else max(0.0, deadline - time.monotonic())
-            if not worker.wait(left):
-                return False
-        return True
+        return wait_all((self._cam_task, self._gallery_task), timeout)
 
     @property
     def worker_stats(self) -> dict:
         """How many heatmap requests were submitted, started, dropped unstarted, failed."""
-        return dict(self._worker.stats)
+        return self._cam_task.stats
 
     # -- gallery ----------------------------------------------------------------------------
     def _build_gallery_section(self) -> w.Widget:
         self._gallery_btn = w.Button(description="Find best & worst predictions",
                                      button_style="primary", layout=w.Layout(width="260px"))
-        self._gallery_btn.on_click(lambda _b: self._set_from_ui_call(self.find_best_and_worst))
+        self._gallery_btn.on_click(lambda _b: self._safe(self.find_best_and_worst))
         self.gallery_best = RasterView(gap=_GALLERY_GAP, title="most confident correct "
                                        "predictions", labels=["rank", "y", "x"],
                                        background="#ffffff")
@@ -939,12 +841,6 @@ class GradCAMViewer(ControlState, w.VBox):
             f"overflow-wrap:anywhere'>{html.escape(c)}</div>" for c in captions)
         return (f"<div style='display:flex;gap:{_GALLERY_GAP}px;font-size:11px;"
                 f"line-height:1.25;color:#444;margin-top:-4px'>{cells}</div>")
-
-    def _set_from_ui_call(self, fn) -> None:
-        try:
-            fn()
-        except Exception as exc:  # noqa: BLE001 - shown in the widget
-            self._show_error(exc)
 
     def _predicted_name(self, rank, i: int) -> str:
         pred = rank.predicted[i]
@@ -1029,6 +925,6 @@ class GradCAMViewer(ControlState, w.VBox):
                 m=mistakes)) + "</small>"
             self._show_error(None)
 
-        self._start_worker(self._gallery_worker, "best & worst predictions", {}, prepare, apply)
+        self._start_worker(self._gallery_task, "best & worst predictions", {}, prepare, apply)
         if wait:
             self.wait()
