@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import math
 from collections import OrderedDict
 
@@ -190,7 +191,7 @@ class ActivationViewer(LayerViewer):
             self._status,
         ]
         self.add_class("convviz-activation-viewer")
-        self._apply_controls()
+        self._built()
 
         with self._suppressed():
             self.colormap = colormap
@@ -199,7 +200,7 @@ class ActivationViewer(LayerViewer):
             self.images = images if images is not None else []
             self.filter_index = filter_index
         if len(self._labels) != len(self.images):
-            self._labels = [f"image {i}" for i in range(len(self.images))]
+            self._labels = [tr("image_n", self.lang, i=i) for i in range(len(self.images))]
         self._render("init", {})
 
     # -- helpers ----------------------------------------------------------------------------
@@ -282,7 +283,7 @@ class ActivationViewer(LayerViewer):
         n = len(change["new"])
         old_labels = self._labels
         if len(self._labels) != n:
-            self._labels = [f"image {i}" for i in range(n)]
+            self._labels = [tr("image_n", self.lang, i=i) for i in range(n)]
         self._fed.clear()
         self._frames.clear()
         with self._suppressed():
@@ -337,7 +338,7 @@ class ActivationViewer(LayerViewer):
         """
         images = list(images)
         if names is None:
-            names = [f"image {len(self.images) + k}" for k in range(len(images))]
+            names = [tr("image_n", self.lang, i=len(self.images) + k) for k in range(len(images))]
         try:
             self._labels = self._labels + [str(n) for n in names]
             with self._suppressed():
@@ -357,7 +358,8 @@ class ActivationViewer(LayerViewer):
             return
         try:
             decoded = [(name, decode_image(content, name)) for name, content in files]
-            self.add_images([im for _, im in decoded], [f"upload: {name}" for name, _ in decoded])
+            self.add_images([im for _, im in decoded],
+                            [tr("upload_n", self.lang, name=name) for name, _ in decoded])
         except Exception as exc:  # noqa: BLE001 - shown in the widget; the old view stays
             self._show_error(exc)
         finally:
@@ -392,9 +394,10 @@ class ActivationViewer(LayerViewer):
         ch = self.page * PAGE_SIZE + i
         if ch >= fr.a.shape[-1]:
             return
-        blank = " · <b style='color:#b00020'>blank</b>" if fr.blank[ch] else ""
-        self._hover.value = (f"<code>channel {ch}: min {float(fr.ch_lo[ch]):.3g}, max "
-                             f"{float(fr.ch_hi[ch]):.3g}, mean {float(fr.mean[ch]):.3g}</code>{blank}")
+        blank = f" · <b style='color:#b00020'>{tr('blank', self.lang)}</b>" if fr.blank[ch] else ""
+        self._hover.value = "<code>" + html.escape(tr(
+            "av_hover", self.lang, ch=ch, lo=f"{float(fr.ch_lo[ch]):.3g}",
+            hi=f"{float(fr.ch_hi[ch]):.3g}", m=f"{float(fr.mean[ch]):.3g}")) + f"</code>{blank}"
 
     # -- rendering --------------------------------------------------------------------------
     def _render(self, what: str, reverts: dict, **overrides) -> None:
@@ -411,7 +414,7 @@ class ActivationViewer(LayerViewer):
         self._transaction(what, reverts, lambda: self._prepare(state), self._apply)
 
     def _show_empty(self) -> None:
-        self._sparsity.value = ("<i>No image to show: pass <code>images=</code> or use Upload.</i>")
+        self._sparsity.value = f"<i>{html.escape(tr('no_image', self.lang))}</i>"
         self._grid_index = None
         self._grid_layout = None
         self._grid_state = {}
@@ -470,7 +473,7 @@ class ActivationViewer(LayerViewer):
             hh, ww = u8.shape[:2]
             caption = tr("av_fed", self.lang, h=hh, w=ww)
             if fr.resized_from is not None:
-                caption += f" (resized from {fr.resized_from[0]}×{fr.resized_from[1]})"
+                caption += tr("av_resized", self.lang, h=fr.resized_from[0], w=fr.resized_from[1])
             if u8.shape[-1] == 1:
                 self.input_view.set_tiles(u8[..., 0], vmin=0.0, vmax=1.0, zoom=inp["zoom"],
                                           lut=lut_bytes("gray"), caption=caption)
@@ -586,14 +589,16 @@ class ActivationViewer(LayerViewer):
     def _sync_controls(self) -> None:
         with self._quiet():
             # Re-setting equal options would still send state and reset the selection: compare.
-            options = tuple((lab, i) for i, lab in enumerate(self._labels)) or (("(no image)", 0),)
+            options = tuple((lab, i) for i, lab in enumerate(self._labels)) or \
+                ((tr("(no image)", self.lang), 0),)
             if tuple(self._image_dd.options) != options:
                 self._image_dd.options = options
             self._image_dd.value = self.image_index
             n = self._sync_layer_controls()
             if n is not None:
                 pages = self._pages()
-                options = tuple((f"channels {k * PAGE_SIZE}–{min(n, (k + 1) * PAGE_SIZE) - 1}", k)
+                options = tuple((tr("av_page", self.lang, a=k * PAGE_SIZE,
+                                    b=min(n, (k + 1) * PAGE_SIZE) - 1), k)
                                 for k in range(pages))
                 if tuple(self._page_dd.options) != options:
                     self._page_dd.options = options

@@ -218,6 +218,14 @@ class View(ControlState, w.VBox):
         return [c for c in (getattr(self, n, None) for n in
                             ("_layer_dd", "_slider", "_image_dd", "_upload")) if c is not None]
 
+    def _built(self) -> None:
+        """Called once a view's controls and children exist: labels into the view's language
+        (:func:`._i18n.translate_tree`), and ``controls=False`` applied."""
+        from ._i18n import translate_tree
+
+        translate_tree(self, self.lang)
+        self._apply_controls()
+
     @traitlets.observe("controls")
     def _apply_controls(self, change=None) -> None:
         """Show or hide :meth:`_own_controls` (subclasses call it once their controls exist)."""

@@ -52,7 +52,7 @@ def summary_html(infos, lang: str = "en") -> str:
                 f"<tr><td colspan='4'><details class='convviz-nested' "
                 f"style='margin-left:{12 * info.depth}px'><summary><b>"
                 f"{html.escape(info.path)}</b> ({info.class_name}, "
-                f"{_shape_text(info.output_shape)}, {info.params:,} params)</summary>"
+                f"{_shape_text(info.output_shape)}, {info.params:,} {tr('params', lang)})</summary>"
                 f"<table style='border-collapse:collapse;margin-left:16px'>")
             open_blocks.append(info.depth + 1)
         else:
@@ -60,7 +60,8 @@ def summary_html(infos, lang: str = "en") -> str:
     close_to(0)
     rows.append("</table>")
     total = sum(i.params for i in infos if i.depth == 0)
-    rows.append(f"<div style='font-family:monospace;font-size:12px'>Total params: {total:,}</div>")
+    rows.append("<div style='font-family:monospace;font-size:12px'>"
+                f"{tr('total_params', lang, n=f'{total:,}')}</div>")
     return "".join(rows)
 
 
@@ -272,7 +273,7 @@ class Explorer(w.VBox):
 
     def _sync_image_menu(self) -> None:
         names = self.activations.image_names
-        options = tuple((n, i) for i, n in enumerate(names)) or (("(no image)", 0),)
+        options = tuple((n, i) for i, n in enumerate(names)) or ((tr("(no image)", self.lang), 0),)
         self._guard += 1
         try:
             if tuple(self._image_dd.options) != options:

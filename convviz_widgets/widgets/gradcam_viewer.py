@@ -9,158 +9,26 @@ browser without a kernel round trip.
 
 from __future__ import annotations
 
-import html
 import threading
-from pathlib import Path
 from typing import Callable
 
-import anywidget
 import ipywidgets as w
 import numpy as np
 import traitlets
 
 from ._base import View
+from ._gradcam_gallery import GalleryMixin
 from ._i18n import tr
 from ._images import UPLOAD_MAX_SIDE, ImageList, check_image_index, decode_image, uploaded_files
-from ._late_bytes import BytesAfterOpen
+from ._overlay import OVERLAY_COLORMAPS, OverlayView, _rgb_u8
 from ._upload import ImageUpload
-from ._pixels import lut_bytes, quantize, to_rgb_u8
 from ._raster import RasterView
 from ._task import BackgroundTask, wait_all
 
-_STATIC = Path(__file__).parent.parent / "static"
+__all__ = ["GradCAMViewer", "OverlayView", "OVERLAY_COLORMAPS"]
 
-#: Colormaps offered in the overlay's menu (their LUTs travel once, 768 bytes each).
-OVERLAY_COLORMAPS = ("jet", "turbo", "inferno", "viridis", "magma", "plasma", "hot", "gray")
-#: Gallery tiles are this many pixels on their longer side, this many apart.
-_GALLERY_TILE = 96
-_GALLERY_GAP = 14
 #: Name of the bundled demo model (``convviz_widgets.datasets.train.build_model``).
 _DEMO_MODEL_NAME = "shapes_vgg"
-
-
-def _rgb_u8(image: np.ndarray) -> np.ndarray:
-    """``(H, W, C)`` float [0, 1] display image -> ``(H, W, 3)`` uint8 (grey shown as RGB)."""
-    u8 = to_rgb_u8(image)
-    if u8.ndim == 2:
-        u8 = u8[..., None]  # (H, W) -> (H, W, 1)
-    if u8.shape[-1] == 1:
-        u8 = np.repeat(u8, 3, axis=-1)  # grey -> RGB for the canvas
-    return np.ascontiguousarray(u8[..., :3])
-
-
-class OverlayView(BytesAfterOpen, anywidget.AnyWidget):
-    """An image with a heatmap on top; opacity and colormap change in the browser only.
-
-    The image and the heatmap travel as binary uint8 buffers (``Bytes`` traits, never base64).
-    The view's own slider and colormap menu recolour the heat canvas locally and send nothing to
-    the kernel, so :attr:`opacity` and :attr:`colormap` here are the *initial* look (setting them
-    from Python still updates the view). Views with the same :attr:`group` follow each other's
-    local changes.
-
-    Attributes
-    ----------
-    image : bytes
-        ``h * w * 3`` uint8 RGB, row-major.
-    image_shape : list of int
-        ``[h, w]``.
-    heatmap : bytes
-        ``hh * ww`` uint8, 0..255 standing for heat 0..1.
-    heatmap_shape : list of int
-        ``[hh, ww]`` (the heatmap is stretched over the image when sizes differ).
-    opacity : float
-        Initial opacity of the heatmap, 0..1.
-    colormap : str
-        Initial colormap; one of :attr:`colormaps`.
-    colormaps, luts : list of str, bytes
-        The menu, and a 768-byte RGB table per entry.
-    width : int
-        Display width in CSS pixels (0: natural size).
-    title, caption : str
-    flagged : bool
-        Show the caption as a warning (degenerate heatmap).
-    controls : bool
-        Show the opacity slider and colormap menu.
-    group : str
-        Views sharing a non-empty group share local opacity/colormap changes.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> view = OverlayView()
-    >>> view.set_overlay(np.zeros((4, 6, 3), np.float32), np.ones((4, 6), np.float32))
-    >>> view.image_shape, len(view.heatmap)
-    ([4, 6], 24)
-    """
-
-    _esm = _STATIC / "overlay.js"
-
-    image = traitlets.Bytes(b"").tag(sync=True)
-    image_shape = traitlets.List(traitlets.Int(), default_value=[0, 0]).tag(sync=True)
-    heatmap = traitlets.Bytes(b"").tag(sync=True)
-    heatmap_shape = traitlets.List(traitlets.Int(), default_value=[0, 0]).tag(sync=True)
-    opacity = traitlets.Float(0.5).tag(sync=True)
-    colormap = traitlets.Unicode("jet").tag(sync=True)
-    colormaps = traitlets.List(traitlets.Unicode(),
-                               default_value=list(OVERLAY_COLORMAPS)).tag(sync=True)
-    luts = traitlets.Bytes(b"".join(lut_bytes(n) for n in OVERLAY_COLORMAPS)).tag(sync=True)
-    width = traitlets.Int(256).tag(sync=True)
-    title = traitlets.Unicode("").tag(sync=True)
-    caption = traitlets.Unicode("").tag(sync=True)
-    flagged = traitlets.Bool(False).tag(sync=True)
-    controls = traitlets.Bool(True).tag(sync=True)
-    group = traitlets.Unicode("").tag(sync=True)
-
-    @traitlets.validate("opacity")
-    def _validate_opacity(self, proposal):
-        v = float(proposal["value"])
-        if not 0.0 <= v <= 1.0:
-            raise traitlets.TraitError(f"opacity must be between 0 and 1, got {v}.")
-        return v
-
-    @traitlets.validate("colormap")
-    def _validate_colormap(self, proposal):
-        name = proposal["value"]
-        if name not in self.colormaps:
-            try:
-                table = lut_bytes(name)
-            except ValueError as exc:
-                raise traitlets.TraitError(str(exc)) from None
-            # Any matplotlib map works: it joins the menu with its table.
-            with self.hold_sync():
-                self.luts = self.luts + table
-                self.colormaps = list(self.colormaps) + [name]
-        return name
-
-    def set_overlay(self, image: np.ndarray, heatmap: np.ndarray, **traits) -> int:
-        """Send a display image ``(H, W, C)`` in [0, 1] and a heatmap ``(h, w)`` in [0, 1].
-
-        Returns the number of payload bytes sent.
-        """
-        img = _rgb_u8(np.asarray(image))
-        heat = quantize(np.asarray(heatmap, np.float32), 0.0, 1.0)
-        if heat.ndim != 2:
-            raise ValueError(f"heatmap must be (h, w), got shape {heat.shape}.")
-        with self.hold_sync():
-            self.image = img.tobytes()
-            self.image_shape = [int(img.shape[0]), int(img.shape[1])]
-            self.heatmap = np.ascontiguousarray(heat).tobytes()
-            self.heatmap_shape = [int(heat.shape[0]), int(heat.shape[1])]
-            for name, value in traits.items():
-                setattr(self, name, value)
-        return img.nbytes + heat.nbytes
-
-    @property
-    def image_pixels(self) -> np.ndarray:
-        """The image as sent, ``(h, w, 3)`` uint8 (a copy)."""
-        h, w = self.image_shape
-        return np.frombuffer(self.image, np.uint8).reshape(h, w, 3).copy()  # bytes -> (h, w, 3)
-
-    @property
-    def heatmap_pixels(self) -> np.ndarray:
-        """The heatmap as sent, ``(hh, ww)`` uint8 (a copy)."""
-        h, w = self.heatmap_shape
-        return np.frombuffer(self.heatmap, np.uint8).reshape(h, w).copy()  # bytes -> (h, w)
 
 
 def _capped(image: np.ndarray) -> np.ndarray:
@@ -194,7 +62,7 @@ def _demo():
         return demo_model, None
 
 
-class GradCAMViewer(View):
+class GradCAMViewer(GalleryMixin, View):
     """See which regions of an image drove a Keras model's prediction, for any class.
 
     Controls: an image selector (thumbnails and a menu of the images given, the bundled demo
@@ -355,7 +223,8 @@ class GradCAMViewer(View):
                 n_classes == len(scenes.class_names):
             class_names = list(scenes.class_names)
         self.class_names = [str(c) for c in class_names] if class_names is not None else \
-            [f"class {i}" for i in range(n_classes if n_classes is not None else 0)]
+            [tr("class_n", self.lang, i=i) for i in range(n_classes if n_classes is not None
+                                                         else 0)]
         self.labels = None
         if labels is not None:
             lab = np.asarray(labels).astype(np.int64)
@@ -371,7 +240,8 @@ class GradCAMViewer(View):
         self._upload = ImageUpload(accept="image/*", multiple=False, description="Upload",
                                    layout=w.Layout(width="110px"))
         self._upload.observe(self._on_upload, "value")
-        self.thumbnails = RasterView(gap=3, labels=["image", "y", "x"], background="#ffffff")
+        self.thumbnails = RasterView(gap=3, labels=[tr("image", self.lang), "y", "x"],
+                                     background="#ffffff")
         self.thumbnails.add_class("convviz-gradcam-thumbs")
         self.thumbnails.on_click(lambda tile, y, x: self._set_from_ui("image_index", tile))
         self._make_layer_controls(self._layers.values(), layer_width=340, style=wide)
@@ -389,8 +259,9 @@ class GradCAMViewer(View):
                                     layout=w.Layout(width="90px", visibility="hidden"))
         self._cancel_btn.on_click(lambda _b: self.cancel())
 
+        words = {"opacity_label": tr("opacity", self.lang), "heat_label": tr("heat", self.lang)}
         self.overlay = OverlayView(width=int(size), opacity=float(opacity), title=names[0],
-                                   group=f"gradcam-{id(self)}")
+                                   group=f"gradcam-{id(self)}", **words)
         self.overlay.colormap = colormap
         self.overlay.add_class("convviz-gradcam-main")
         views = [self.overlay]
@@ -399,7 +270,8 @@ class GradCAMViewer(View):
             self._compare_layers = {i.path for i in conv_layers(compare, kind="spatial")}
             self._compare_default = default_layer(compare)
             self.compare_overlay = OverlayView(width=int(size), opacity=float(opacity),
-                                               title=names[1], group=f"gradcam-{id(self)}")
+                                               title=names[1], group=f"gradcam-{id(self)}",
+                                               **words)
             self.compare_overlay.colormap = colormap
             self.compare_overlay.add_class("convviz-gradcam-compare")
             views.append(self.compare_overlay)
@@ -428,7 +300,7 @@ class GradCAMViewer(View):
             children.append(self._build_gallery_section())
         self.children = children
         self.add_class("convviz-gradcam-viewer")
-        self._apply_controls()
+        self._built()
 
         self._image_labels = list(image_labels) if image_labels is not None else None
         with self._suppressed():
@@ -461,17 +333,18 @@ class GradCAMViewer(View):
     def _class_options(self) -> list:
         custom = []
         if self._custom_target is not None:
-            custom = [(f"custom: {self._class_name(self._custom_target)}", -2)]
-        return [("top-1 prediction", -1)] + custom + \
+            custom = [(tr("gc_custom", self.lang, name=self._class_name(self._custom_target)),
+                       -2)]
+        return [(tr("top-1 prediction", self.lang), -1)] + custom + \
             [(n, i) for i, n in enumerate(self.class_names)]
 
     def _class_name(self, index) -> str:
         if callable(index):
-            return getattr(index, "__name__", "custom score")
+            return getattr(index, "__name__", tr("custom score", self.lang))
         if index is None:
             return "top-1"
         return self.class_names[index] if 0 <= index < len(self.class_names) else \
-            f"class {index}"
+            tr("class_n", self.lang, i=index)
 
     def _image(self, i: int) -> np.ndarray:
         """Image ``i`` as the viewer explains and shows it (see :func:`_capped`), cached."""
@@ -495,9 +368,9 @@ class GradCAMViewer(View):
         names = list(self._image_labels or [])[:n]
         for i in range(len(names), n):
             if self.labels is not None and i < len(self.labels):
-                names.append(f"image {i}: {self._label_name(i)}")
+                names.append(tr("gc_image_label", self.lang, i=i, label=self._label_name(i)))
             else:
-                names.append(f"image {i}")
+                names.append(tr("image_n", self.lang, i=i))
         return names
 
     def _sync_controls(self) -> None:
@@ -613,7 +486,8 @@ class GradCAMViewer(View):
             return
         try:
             decoded = [(name, decode_image(content, name)) for name, content in files]
-            names = self._image_names() + [f"upload: {name}" for name, _ in decoded]
+            names = self._image_names() + [tr("upload_n", self.lang, name=name)
+                                           for name, _ in decoded]
             with self._suppressed():
                 self.images = list(self.images) + [im for _, im in decoded]
             self._image_labels = names
@@ -640,7 +514,7 @@ class GradCAMViewer(View):
             return
         self._sync_controls()
         if not self.images:
-            self._show_note("No image to show: pass images= or use Upload.")
+            self._show_note(tr("no_image", self.lang))
             return
         state = self._state()
         if get_method(state["method"]).long_running:
@@ -732,13 +606,13 @@ class GradCAMViewer(View):
         buttons = []
         if top is None:
             self._topk_buttons = []
-            self._topk_box.children = [w.HTML("<i>no prediction for this image</i>")]
+            self._topk_box.children = [w.HTML(f"<i>{tr('gc_no_prediction', self.lang)}</i>")]
             return
         for idx, val, prob in zip(top.indices, top.values, top.probabilities):
             idx = int(idx)
             shown = f"{float(prob):.1%}" if 0.0 <= float(prob) <= 1.0 else f"{float(val):.3g}"
             b = w.Button(description=f"{self._class_name(idx)}  {shown}",
-                         tooltip=f"explain class {idx} ({self._class_name(idx)})",
+                         tooltip=tr("gc_explain", self.lang, i=idx, name=self._class_name(idx)),
                          layout=w.Layout(width="210px"))
             b._cv_class = idx
             b.on_click(lambda _b, k=idx: self._set_from_ui("target", k))
@@ -777,7 +651,7 @@ class GradCAMViewer(View):
         # Everything the view says about the new request is set *before* it is submitted: a
         # job that fails at once must find its error replacing "computing…", not replaced by it.
         with self._busy_lock:
-            self._show_note(f"computing {what}…")
+            self._show_note(tr("computing", self.lang))
             self.busy = True
             self._progress.value = 0.0
             self._progress.layout.visibility = "visible"
@@ -807,124 +681,3 @@ class GradCAMViewer(View):
     def worker_stats(self) -> dict:
         """How many heatmap requests were submitted, started, dropped unstarted, failed."""
         return self._cam_task.stats
-
-    # -- gallery ----------------------------------------------------------------------------
-    def _build_gallery_section(self) -> w.Widget:
-        self._gallery_btn = w.Button(description="Find best & worst predictions",
-                                     button_style="primary", layout=w.Layout(width="260px"))
-        self._gallery_btn.on_click(lambda _b: self._safe(self.find_best_and_worst))
-        self.gallery_best = RasterView(gap=_GALLERY_GAP, title="most confident correct "
-                                       "predictions", labels=["rank", "y", "x"],
-                                       background="#ffffff")
-        self.gallery_worst = RasterView(gap=_GALLERY_GAP, title="worst predictions (most "
-                                        "confident mistakes first, then the least sure correct "
-                                        "ones)", labels=["rank", "y", "x"], background="#ffffff")
-        self.gallery_best.add_class("convviz-gallery-best")
-        self.gallery_worst.add_class("convviz-gallery-worst")
-        # One caption under each thumbnail: a row of boxes as wide as the tiles, with the
-        # raster's gap between them (the raster draws no text).
-        self.gallery_captions = {"best": w.HTML(""), "worst": w.HTML("")}
-        rows = []
-        for which, view in (("best", self.gallery_best), ("worst", self.gallery_worst)):
-            view.layout.display = "none"  # shown once there is something to show
-            self.gallery_captions[which].add_class(f"convviz-gallery-{which}-captions")
-            rows += [view, self.gallery_captions[which]]
-        self.gallery_best.on_click(lambda t, y, x: self._open_gallery("best", t))
-        self.gallery_worst.on_click(lambda t, y, x: self._open_gallery("worst", t))
-        self._gallery_info = w.HTML("")
-        return w.VBox([w.HTML(tr("gc_gallery_head", self.lang)), self._gallery_btn] + rows +
-                      [self._gallery_info])
-
-    def _tile_captions(self, captions: list[str], tile_width: int) -> str:
-        cells = "".join(
-            f"<div class='convviz-gallery-caption' style='width:{tile_width}px;flex:none;"
-            f"overflow-wrap:anywhere'>{html.escape(c)}</div>" for c in captions)
-        return (f"<div style='display:flex;gap:{_GALLERY_GAP}px;font-size:11px;"
-                f"line-height:1.25;color:#444;margin-top:-4px'>{cells}</div>")
-
-    def _predicted_name(self, rank, i: int) -> str:
-        pred = rank.predicted[i]
-        if np.ndim(pred):  # multi-label: the units said to be present
-            present = [self._class_name(int(k)) for k in np.flatnonzero(pred)]
-            return "+".join(present) if present else "—"
-        return self._class_name(int(pred))
-
-    def _open_gallery(self, which: str, tile: int) -> None:
-        g = self.gallery or {}
-        items = g.get(which, [])
-        if 0 <= tile < len(items):
-            self._set_from_ui("image_index", int(items[tile]))
-
-    def find_best_and_worst(self, n: int = 4, wait: bool = False) -> None:
-        """Rank the labelled images and show the ``n`` best and ``n`` worst, with heatmaps.
-
-        Runs in the worker thread (progress and Cancel); ``wait=True`` blocks until done.
-        """
-        if self.labels is None:
-            raise ValueError("The gallery needs labels: GradCAMViewer(model, images, "
-                             "labels=...).")
-        labelled = [self._image(i) for i in range(min(len(self.images), len(self.labels)))]
-        labels = self.labels[:len(labelled)]
-        state = self._state()
-        look = (self.overlay.colormap, self.overlay.opacity)
-
-        def prepare(event, on_step):
-            from ..compute import prepare_images
-            from ..compute.cam import CAMCancelled, gradcam, overlay, rank_predictions
-
-            rank = rank_predictions(self.model, labelled, labels, preprocess=self.preprocess,
-                                    output=self.output)
-            best, worst = rank.best[:n], rank.worst[:n]
-            chosen = [("best", int(i)) for i in best] + [("worst", int(i)) for i in worst]
-            tiles = {"best": [], "worst": []}
-            for k, (which, i) in enumerate(chosen):
-                if event.is_set():
-                    raise CAMCancelled("gallery cancelled")
-                # The predicted class (multi-label: the unit the model is surest is present).
-                r = gradcam(self.model, labelled[i], target=int(rank.explain[i]),
-                            layer=state["layer"], method="gradcam", preprocess=self.preprocess,
-                            output=self.output)
-                rgb = overlay(r.heatmap, r.image, look[0], look[1])
-                h, w_ = rgb.shape[:2]
-                scale = _GALLERY_TILE / max(h, w_)
-                th, tw = max(1, round(h * scale)), max(1, round(w_ * scale))
-                small = prepare_images(rgb, (None, th, tw, 3)).images[0]
-                tiles[which].append((i, _rgb_u8(small)))
-                on_step(k + 1, len(chosen))
-            return {"rank": rank, "tiles": tiles, "best": [int(i) for i in best],
-                    "worst": [int(i) for i in worst]}
-
-        def apply(p):
-            self.gallery = {"best": p["best"], "worst": p["worst"], "ranking": p["rank"]}
-            rank = p["rank"]
-            rows = []
-            for which, view in (("best", self.gallery_best), ("worst", self.gallery_worst)):
-                items = p["tiles"][which]
-                if not items:
-                    view.set_tiles(np.full((1, 8, 8, 3), 255, np.uint8), caption="(none)")
-                    self.gallery_captions[which].value = ""
-                    view.layout.display = ""
-                    continue
-                th = max(t.shape[0] for _, t in items)
-                tw = max(t.shape[1] for _, t in items)
-                stack = np.full((len(items), th, tw, 3), 255, np.uint8)
-                for k, (_, t) in enumerate(items):
-                    stack[k, :t.shape[0], :t.shape[1]] = t
-                captions = [f"{k + 1}. {tr('image', self.lang)} {i}: {self._label_name(i)} → "
-                            f"{self._predicted_name(rank, i)} "
-                            f"({float(rank.confidence[i]):.0%})" for k, (i, _) in
-                            enumerate(items)]
-                view.set_tiles(stack, columns=len(items), zoom=1, caption="")
-                self.gallery_captions[which].value = self._tile_captions(captions, tw)
-                view.layout.display = ""
-                rows.append(which)
-            wrong = int((~rank.correct).sum())
-            mistakes = tr("gc_mistake_1" if wrong == 1 else "gc_mistakes", self.lang, k=wrong)
-            self._gallery_info.value = "<small>" + html.escape(tr(
-                "gc_accuracy", self.lang, n=len(rank.correct), acc=f"{rank.accuracy:.0%}",
-                m=mistakes)) + "</small>"
-            self._show_error(None)
-
-        self._start_worker(self._gallery_task, "best & worst predictions", {}, prepare, apply)
-        if wait:
-            self.wait()
