@@ -119,7 +119,7 @@ class FilterMaximizer(ExportMixin, LayerViewer):
                  seed: int = 0, cache_dir=None, layers="conv", prewarm: bool = True,
                  frame_interval: float = FRAME_INTERVAL, **kwargs):
         super().__init__(model, **kwargs)
-        from ..compute._model_access import access, conv_layers
+        from ..compute import access, conv_layers
         from ..compute.maximize import DEFAULT_SIZE, DEFAULT_STEPS, METHODS
 
         self._methods = METHODS
