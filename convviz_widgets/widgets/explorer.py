@@ -9,7 +9,7 @@ import numpy as np
 import traitlets
 
 from ._activation_viewer import ActivationViewer
-from ._base import INT_SLIDER_CONTINUOUS, enable_colab_widgets, set_slider
+from ._base import INT_SLIDER_CONTINUOUS, LayerViewer, enable_colab_widgets, set_slider
 from ._errors import error_html
 from ._i18n import check_lang, tr, translate_tree
 from ._images import decode_image, uploaded_files
@@ -143,7 +143,13 @@ class Explorer(w.VBox):
         self.gradcam = GradCAMViewer(model, images if images is not None else None,
                                      labels=labels, class_names=class_names,
                                      preprocess=preprocess, lang=lang, controls=False)
-        views = (self.kernels, self.activations, self.patterns, self.gradcam)
+        # (page title, view) — a further view is one more entry here (built with
+        # controls=False); the layer, filter and image links below find it through its traits.
+        pages_of = [("Kernels", self.kernels), ("Activations", self.activations),
+                    ("Patterns", self.patterns), ("Grad-CAM", self.gradcam)]
+        views = tuple(v for _, v in pages_of)
+        self._views = views
+        self._filter_views = tuple(v for v in views if isinstance(v, LayerViewer))
 
         self._layer_dd = w.Dropdown(options=[(self._label(i), i.path) for i in infos],
                                     description="layer", layout=w.Layout(width="480px"))
@@ -166,8 +172,8 @@ class Explorer(w.VBox):
         pages.append(self._summary)
         # Our own page switcher, not ipywidgets.Tab: Colab's front end cannot draw a Tab of an
         # ipywidgets 7 kernel (see _pages.py).
-        self.tabs = PageSwitcher(pages, titles=[
-            tr(t, self.lang) for t in ("Kernels", "Activations", "Patterns", "Grad-CAM", "Model")])
+        self.tabs = PageSwitcher(pages, titles=[tr(t, self.lang) for t, _ in pages_of] +
+                                 [tr("Model", self.lang)])
         super().__init__(**kwargs)
         self.children = [image_bar, w.HBox([self._layer_dd, self._slider]), self._rank,
                          self.tabs]
@@ -175,7 +181,7 @@ class Explorer(w.VBox):
 
         self._layer_dd.observe(lambda c: self._set("layer", c["new"]), "value")
         self._slider.observe(lambda c: self._set("filter_index", c["new"]), "value")
-        for view in (self.kernels, self.activations, self.patterns):
+        for view in self._filter_views:
             view.observe(self._from_view, names=["filter_index", "layer"])
         self.activations.observe(self._from_images, names=["image_index", "images"])
         self.gradcam.observe(self._from_gradcam, names=["result"])
@@ -236,7 +242,7 @@ class Explorer(w.VBox):
             set_slider(self._slider, f, n - 1)
         finally:
             self._guard -= 1
-        for view in (self.kernels, self.activations, self.patterns, self.gradcam):
+        for view in self._views:
             note = self._notes[view]
             if view.can_show(path):
                 try:
@@ -263,7 +269,7 @@ class Explorer(w.VBox):
         self._push_filter(change["new"])
 
     def _push_filter(self, f: int) -> None:
-        for view in (self.kernels, self.activations, self.patterns):
+        for view in self._filter_views:
             if view.layer == self.layer and view.filter_index != f:
                 try:
                     view.filter_index = f
