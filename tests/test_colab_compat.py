@@ -359,7 +359,7 @@ def test_anywidgets_open_without_buffers_and_send_bytes_next(monkeypatch, kind):
     import comm as comm_pkg
 
     from convviz_widgets.widgets._raster import RasterView
-    from convviz_widgets.widgets.gradcam_viewer import OverlayView
+    from convviz_widgets.widgets._gradcam_viewer import OverlayView
 
     log: list = []
     monkeypatch.setattr(comm_pkg, "create_comm", lambda **kw: _RecordingComm(log, **kw))

@@ -23,8 +23,8 @@ import convviz_widgets.compute.cam as cam
 from convviz_widgets.compute import access
 from convviz_widgets.compute.cam import CAMCancelled
 from convviz_widgets.widgets._worker import LatestOnly
-from convviz_widgets.widgets.filter_maximizer import FilterMaximizer
-from convviz_widgets.widgets.gradcam_viewer import GradCAMViewer
+from convviz_widgets.widgets._filter_maximizer import FilterMaximizer
+from convviz_widgets.widgets._gradcam_viewer import GradCAMViewer
 
 from conftest import make_functional, make_sequential, random_images
 
@@ -401,7 +401,7 @@ def test_a_script_ending_while_workers_compute_exits_cleanly():
         import sys
         sys.path.insert(0, "tests")
         from conftest import make_functional
-        from convviz_widgets.widgets.filter_maximizer import FilterMaximizer
+        from convviz_widgets.widgets._filter_maximizer import FilterMaximizer
         fm = FilterMaximizer(make_functional(), layer="last_conv", steps=100000)
         fm.mode = "gallery"
         fm.run()
@@ -419,7 +419,7 @@ def test_explorer_storm_ends_in_one_consistent_state(models):
     """100 rapid changes of the shared layer menu and filter slider: every view ends on the
     final layer and filter, the views show that state, and the background compile of the
     pattern view is not queued once per change."""
-    from convviz_widgets.widgets.explorer import Explorer
+    from convviz_widgets.widgets._explorer import Explorer
 
     model = models["functional"]
     ex = Explorer(model, random_images(model, 2, seed=11), class_names=["a", "b", "c"])

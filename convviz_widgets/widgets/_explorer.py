@@ -16,8 +16,8 @@ from ._images import decode_image, uploaded_files
 from ._upload import ImageUpload
 from ._kernel_viewer import KernelViewer
 from ._pages import PageSwitcher
-from .filter_maximizer import FilterMaximizer
-from .gradcam_viewer import GradCAMViewer
+from ._filter_maximizer import FilterMaximizer
+from ._gradcam_viewer import GradCAMViewer
 
 
 def _shape_text(shape) -> str:
