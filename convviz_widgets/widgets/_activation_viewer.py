@@ -367,11 +367,7 @@ class ActivationViewer(LayerViewer):
 
     def _reset_upload(self) -> None:
         """Empty the upload widget so the same file can be chosen again."""
-        try:
-            with self._upload.hold_trait_notifications():
-                self._upload.value = () if isinstance(self._upload.value, tuple) else {}
-        except Exception:  # noqa: BLE001 - ipywidgets 7 may refuse; re-uploading still works
-            pass
+        self._upload.clear()
 
     def _on_canvas_click(self, x, y) -> None:
         layout = self._grid_layout

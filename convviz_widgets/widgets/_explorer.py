@@ -300,11 +300,7 @@ class Explorer(w.VBox):
         except Exception as exc:  # noqa: BLE001 - shown next to the button; the old view stays
             self._image_note.value = error_html(exc, self.lang)
         finally:
-            try:
-                with self._upload.hold_trait_notifications():
-                    self._upload.value = () if isinstance(self._upload.value, tuple) else {}
-            except Exception:  # noqa: BLE001 - ipywidgets 7 may refuse; re-uploading still works
-                pass
+            self._upload.clear()
 
     @traitlets.observe("image_index")
     def _on_image(self, change):

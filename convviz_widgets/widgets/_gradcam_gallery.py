@@ -138,6 +138,6 @@ class GalleryMixin:
                 m=mistakes)) + "</small>"
             self._show_error(None)
 
-        self._start_worker(self._gallery_task, "best & worst predictions", {}, prepare, apply)
+        self._start_worker(self._gallery_task, {}, prepare, apply)
         if wait:
             self.wait()

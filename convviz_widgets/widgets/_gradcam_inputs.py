@@ -132,8 +132,4 @@ class InputsMixin:
         except Exception as exc:  # noqa: BLE001 - shown in the widget; the old view stays
             self._show_error(exc)
         finally:
-            try:
-                with self._upload.hold_trait_notifications():
-                    self._upload.value = () if isinstance(self._upload.value, tuple) else {}
-            except Exception:  # noqa: BLE001 - ipywidgets 7 may refuse; re-uploading still works
-                pass
+            self._upload.clear()

@@ -395,7 +395,7 @@ class GradCAMViewer(InputsMixin, GalleryMixin, View):
             return
         state = self._state()
         if get_method(state["method"]).long_running:
-            self._start_worker(self._cam_task, what, reverts,
+            self._start_worker(self._cam_task, reverts,
                                lambda ev, step: self._prepare(state, step, ev), self._apply)
             return
         # A quick method replaces any long computation still running or waiting: that one
@@ -499,7 +499,7 @@ class GradCAMViewer(InputsMixin, GalleryMixin, View):
         self._topk_box.children = buttons
 
     # -- worker threads ---------------------------------------------------------------------
-    def _start_worker(self, task: BackgroundTask, what: str, reverts: dict, prepare,
+    def _start_worker(self, task: BackgroundTask, reverts: dict, prepare,
                       apply) -> None:
         """Run ``apply(prepare(cancel_event, on_step))`` as ``task``, with progress and Cancel.
 
