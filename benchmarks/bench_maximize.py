@@ -267,7 +267,7 @@ def demo_beats_data(method: str = "regularized") -> dict:
 
 def first_frame(repeats: int = 3) -> dict:
     from convviz_widgets._demo import demo_model
-    from convviz_widgets.widgets.filter_maximizer import FilterMaximizer
+    from convviz_widgets.widgets._filter_maximizer import FilterMaximizer
 
     out = {}
     model = demo_model()

@@ -253,9 +253,10 @@ def test_views_take_an_upload_from_the_wire(models, fmt, view):
     msg = (_v8_message if fmt == "v8" else _v7_message)(png)
     if view == "explorer":
         ex = cv.Explorer(model, imgs)
-        ex.activations._upload._handle_msg(msg)
+        ex._upload._handle_msg(msg)
         assert len(ex.activations.images) == 2 and ex.image_index == 1
         assert len(ex.gradcam.images) == 2 and ex.gradcam.image_index == 1
+        assert ex._image_dd.options[-1][0] == "upload: mine.png" and ex._image_dd.value == 1
         ex.gradcam.cancel()
     elif view == "activations":
         av = ActivationViewer(model, imgs)
@@ -358,7 +359,7 @@ def test_anywidgets_open_without_buffers_and_send_bytes_next(monkeypatch, kind):
     import comm as comm_pkg
 
     from convviz_widgets.widgets._raster import RasterView
-    from convviz_widgets.widgets.gradcam_viewer import OverlayView
+    from convviz_widgets.widgets._gradcam_viewer import OverlayView
 
     log: list = []
     monkeypatch.setattr(comm_pkg, "create_comm", lambda **kw: _RecordingComm(log, **kw))

@@ -5,7 +5,7 @@ import pytest
 
 import convviz_widgets as cv
 from convviz_widgets.widgets._i18n import LANGUAGES, tr
-from convviz_widgets.widgets.explorer import Explorer, summary_html
+from convviz_widgets.widgets._explorer import Explorer, summary_html
 
 from conftest import random_images
 
@@ -154,8 +154,8 @@ def test_every_model_style(models, name):
 
 
 def test_maximizer_and_gradcam_lines_follow_the_language(models):
-    from convviz_widgets.widgets.filter_maximizer import FilterMaximizer
-    from convviz_widgets.widgets.gradcam_viewer import GradCAMViewer
+    from convviz_widgets.widgets._filter_maximizer import FilterMaximizer
+    from convviz_widgets.widgets._gradcam_viewer import GradCAMViewer
 
     model = models["functional"]
     fm = FilterMaximizer(model, layer="last_conv", steps=3, prewarm=False, lang="es")

@@ -11,7 +11,7 @@ import traitlets
 from PIL import Image
 
 from convviz_widgets.compute import access
-from convviz_widgets.widgets.filter_maximizer import (FilterMaximizer, display_pixels,
+from convviz_widgets.widgets._filter_maximizer import (FilterMaximizer, display_pixels,
                                                       grid_image)
 
 from conftest import make_functional

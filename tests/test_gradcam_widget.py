@@ -18,7 +18,7 @@ from conftest import input_hw, make_functional, make_sequential, random_images
 import convviz_widgets.compute.cam as cam
 from convviz_widgets.compute.cam import CAMCancelled, CAMMethod, _base, register, unregister
 from convviz_widgets.widgets._pixels import quantize, to_rgb_u8
-from convviz_widgets.widgets.gradcam_viewer import GradCAMViewer, OverlayView
+from convviz_widgets.widgets._gradcam_viewer import GradCAMViewer, OverlayView
 
 
 @pytest.fixture(scope="module")

@@ -23,8 +23,8 @@ import convviz_widgets.compute.cam as cam
 from convviz_widgets.compute import access
 from convviz_widgets.compute.cam import CAMCancelled
 from convviz_widgets.widgets._worker import LatestOnly
-from convviz_widgets.widgets.filter_maximizer import FilterMaximizer
-from convviz_widgets.widgets.gradcam_viewer import GradCAMViewer
+from convviz_widgets.widgets._filter_maximizer import FilterMaximizer
+from convviz_widgets.widgets._gradcam_viewer import GradCAMViewer
 
 from conftest import make_functional, make_sequential, random_images
 
@@ -216,7 +216,7 @@ def test_a_job_failing_at_once_still_shows_its_error(seq, monkeypatch):
         return real(model, image, **kw)
 
     monkeypatch.setattr(cam, "gradcam", failing)
-    submit = viewer._worker.submit
+    submit = viewer._cam_task.run
 
     def submit_and_finish(fn):  # the worker is faster than the kernel's main thread
         done = threading.Event()
@@ -231,7 +231,7 @@ def test_a_job_failing_at_once_still_shows_its_error(seq, monkeypatch):
         assert done.wait(10)
         return ticket
 
-    monkeypatch.setattr(viewer._worker, "submit", submit_and_finish)
+    monkeypatch.setattr(viewer._cam_task, "run", submit_and_finish)
     viewer.method = "scorecam"
     assert viewer.wait(10)
     assert "failed at once" in viewer._status.value and viewer.method == "gradcam"
@@ -401,7 +401,7 @@ def test_a_script_ending_while_workers_compute_exits_cleanly():
         import sys
         sys.path.insert(0, "tests")
         from conftest import make_functional
-        from convviz_widgets.widgets.filter_maximizer import FilterMaximizer
+        from convviz_widgets.widgets._filter_maximizer import FilterMaximizer
         fm = FilterMaximizer(make_functional(), layer="last_conv", steps=100000)
         fm.mode = "gallery"
         fm.run()
@@ -419,7 +419,7 @@ def test_explorer_storm_ends_in_one_consistent_state(models):
     """100 rapid changes of the shared layer menu and filter slider: every view ends on the
     final layer and filter, the views show that state, and the background compile of the
     pattern view is not queued once per change."""
-    from convviz_widgets.widgets.explorer import Explorer
+    from convviz_widgets.widgets._explorer import Explorer
 
     model = models["functional"]
     ex = Explorer(model, random_images(model, 2, seed=11), class_names=["a", "b", "c"])

@@ -123,7 +123,7 @@ def test_activation_grid_standardized_like_the_lessons(models):
 
 def test_figure_and_widget_show_the_same_pattern_pixels():
     """The maximizer widget's tiles and the static gallery use one stretch rule."""
-    from convviz_widgets.widgets.filter_maximizer import display_pixels
+    from convviz_widgets.widgets._filter_maximizer import display_pixels
 
     rng = np.random.default_rng(3)
     images = rng.uniform(0.45, 0.55, size=(3, 9, 7, 3)).astype(np.float32)

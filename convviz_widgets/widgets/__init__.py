@@ -2,16 +2,16 @@
 turn its float arrays into pixels; no tensor math happens here."""
 
 from ._activation_viewer import ActivationViewer
-from ._base import LayerViewer, enable_colab_widgets
+from ._base import LayerViewer, View, enable_colab_widgets
 from ._kernel_viewer import KernelViewer
 from ._pixels import DIVERGING_COLORMAPS, SEQUENTIAL_COLORMAPS, lut, quantize
 from ._raster import RasterView
-from .explorer import Explorer
-from .filter_maximizer import FilterMaximizer
-from .gradcam_viewer import GradCAMViewer, OverlayView
+from ._explorer import Explorer
+from ._filter_maximizer import FilterMaximizer
+from ._gradcam_viewer import GradCAMViewer, OverlayView
 
 __all__ = [
     "ActivationViewer", "DIVERGING_COLORMAPS", "Explorer", "FilterMaximizer", "GradCAMViewer",
     "OverlayView", "KernelViewer", "LayerViewer", "RasterView",
-    "SEQUENTIAL_COLORMAPS", "enable_colab_widgets", "lut", "quantize",
+    "SEQUENTIAL_COLORMAPS", "View", "enable_colab_widgets", "lut", "quantize",
 ]

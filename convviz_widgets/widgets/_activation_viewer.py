@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import math
 from collections import OrderedDict
 
@@ -191,6 +192,7 @@ class ActivationViewer(LayerViewer):
             self._status,
         ]
         self.add_class("convviz-activation-viewer")
+        self._built()
 
         with self._suppressed():
             self.colormap = colormap
@@ -199,15 +201,10 @@ class ActivationViewer(LayerViewer):
             self.images = images if images is not None else []
             self.filter_index = filter_index
         if len(self._labels) != len(self.images):
-            self._labels = [f"image {i}" for i in range(len(self.images))]
+            self._labels = [tr("image_n", self.lang, i=i) for i in range(len(self.images))]
         self._render("init", {})
 
     # -- helpers ----------------------------------------------------------------------------
-    @staticmethod
-    def _label(info) -> str:
-        shape = "×".join("?" if d is None else str(d) for d in info.output_shape[1:])
-        return f"{info.path}  ({shape})"
-
     def _count(self, path=None) -> int:
         return int(self._layers[path or self.layer].output_shape[-1])
 
@@ -293,7 +290,7 @@ class ActivationViewer(LayerViewer):
         n = len(change["new"])
         old_labels = self._labels
         if len(self._labels) != n:
-            self._labels = [f"image {i}" for i in range(n)]
+            self._labels = [tr("image_n", self.lang, i=i) for i in range(n)]
         self._fed.clear()
         self._frames.clear()
         with self._suppressed():
@@ -336,35 +333,52 @@ class ActivationViewer(LayerViewer):
     def _on_look(self, change):
         self._render(change["name"], {change["name"]: change["old"]})
 
+    @property
+    def image_names(self) -> list[str]:
+        """The image menu's entries, one per image (a copy)."""
+        return list(self._labels)
+
+    def add_images(self, images, names=None) -> None:
+        """Append ``images`` (named ``names`` in the menu) and show the last one.
+
+        If one cannot be shown, nothing changes and the error is raised (and shown).
+
+        Examples
+        --------
+        >>> av.add_images([photo], ["my photo"])      # doctest: +SKIP
+        """
+        images = list(images)
+        if names is None:
+            names = [tr("image_n", self.lang, i=len(self.images) + k) for k in range(len(images))]
+        try:
+            self._labels = self._labels + [str(n) for n in names]
+            with self._suppressed():
+                old_images = self.images
+                self.images = list(self.images) + images
+            old_index = self.image_index
+            with self._suppressed():
+                self.image_index = len(self.images) - 1
+            self._render("upload", {"images": old_images, "image_index": old_index})
+        except Exception:
+            self._labels = self._labels[:len(self.images)]
+            raise
+
     def _on_upload(self, change):
         files = uploaded_files(change["new"])
         if not files:
             return
         try:
             decoded = [(name, decode_image(content, name)) for name, content in files]
-            labels = self._labels + [f"upload: {name}" for name, _ in decoded]
-            images = list(self.images) + [im for _, im in decoded]
-            self._labels = labels
-            with self._suppressed():
-                old_images = self.images
-                self.images = images
-            old_index = self.image_index
-            with self._suppressed():
-                self.image_index = len(images) - 1
-            self._render("upload", {"images": old_images, "image_index": old_index})
+            self.add_images([im for _, im in decoded],
+                            [tr("upload_n", self.lang, name=name) for name, _ in decoded])
         except Exception as exc:  # noqa: BLE001 - shown in the widget; the old view stays
-            self._labels = self._labels[:len(self.images)]
             self._show_error(exc)
         finally:
             self._reset_upload()
 
     def _reset_upload(self) -> None:
         """Empty the upload widget so the same file can be chosen again."""
-        try:
-            with self._upload.hold_trait_notifications():
-                self._upload.value = () if isinstance(self._upload.value, tuple) else {}
-        except Exception:  # noqa: BLE001 - ipywidgets 7 may refuse; re-uploading still works
-            pass
+        self._upload.clear()
 
     def _on_canvas_click(self, x, y) -> None:
         layout = self._grid_layout
@@ -387,9 +401,10 @@ class ActivationViewer(LayerViewer):
         ch = self.page * PAGE_SIZE + i
         if ch >= fr.a.shape[-1]:
             return
-        blank = " · <b style='color:#b00020'>blank</b>" if fr.blank[ch] else ""
-        self._hover.value = (f"<code>channel {ch}: min {float(fr.ch_lo[ch]):.3g}, max "
-                             f"{float(fr.ch_hi[ch]):.3g}, mean {float(fr.mean[ch]):.3g}</code>{blank}")
+        blank = f" · <b style='color:#b00020'>{tr('blank', self.lang)}</b>" if fr.blank[ch] else ""
+        self._hover.value = "<code>" + html.escape(tr(
+            "av_hover", self.lang, ch=ch, lo=f"{float(fr.ch_lo[ch]):.3g}",
+            hi=f"{float(fr.ch_hi[ch]):.3g}", m=f"{float(fr.mean[ch]):.3g}")) + f"</code>{blank}"
 
     # -- rendering --------------------------------------------------------------------------
     def _render(self, what: str, reverts: dict, **overrides) -> None:
@@ -406,7 +421,7 @@ class ActivationViewer(LayerViewer):
         self._transaction(what, reverts, lambda: self._prepare(state), self._apply)
 
     def _show_empty(self) -> None:
-        self._sparsity.value = ("<i>No image to show: pass <code>images=</code> or use Upload.</i>")
+        self._sparsity.value = f"<i>{html.escape(tr('no_image', self.lang))}</i>"
         self._grid_index = None
         self._grid_layout = None
         self._grid_state = {}
@@ -465,7 +480,7 @@ class ActivationViewer(LayerViewer):
             hh, ww = u8.shape[:2]
             caption = tr("av_fed", self.lang, h=hh, w=ww)
             if fr.resized_from is not None:
-                caption += f" (resized from {fr.resized_from[0]}×{fr.resized_from[1]})"
+                caption += tr("av_resized", self.lang, h=fr.resized_from[0], w=fr.resized_from[1])
             if u8.shape[-1] == 1:
                 self.input_view.set_tiles(u8[..., 0], vmin=0.0, vmax=1.0, zoom=inp["zoom"],
                                           lut=lut_bytes("gray"), caption=caption)
@@ -581,14 +596,16 @@ class ActivationViewer(LayerViewer):
     def _sync_controls(self) -> None:
         with self._quiet():
             # Re-setting equal options would still send state and reset the selection: compare.
-            options = tuple((lab, i) for i, lab in enumerate(self._labels)) or (("(no image)", 0),)
+            options = tuple((lab, i) for i, lab in enumerate(self._labels)) or \
+                ((tr("(no image)", self.lang), 0),)
             if tuple(self._image_dd.options) != options:
                 self._image_dd.options = options
             self._image_dd.value = self.image_index
             n = self._sync_layer_controls()
             if n is not None:
                 pages = self._pages()
-                options = tuple((f"channels {k * PAGE_SIZE}–{min(n, (k + 1) * PAGE_SIZE) - 1}", k)
+                options = tuple((tr("av_page", self.lang, a=k * PAGE_SIZE,
+                                    b=min(n, (k + 1) * PAGE_SIZE) - 1), k)
                                 for k in range(pages))
                 if tuple(self._page_dd.options) != options:
                     self._page_dd.options = options

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import html
 import sys
 import time
 
@@ -87,13 +88,32 @@ def set_slider(control, value, top: int) -> None:
     control.max = top
 
 
-class LayerViewer(ControlState, w.VBox):
-    """Base of the viewers: a model, a chosen layer and a chosen filter/channel.
+class View(ControlState, w.VBox):
+    """Base of every view: a model, a chosen layer, a language and a status line.
 
-    Subclasses fill :attr:`_layers` (path -> LayerInfo of the layers they can show), build their
-    controls, and implement ``_prepare(state) -> payload`` (compute and pixels, no widget
-    mutation) and ``_apply(payload)`` (push pixels to the views). Changes are transactional:
-    if preparing fails, the traits go back to their previous values and the view is untouched.
+    What all five views share lives here once: the ``layer`` trait and its validation against
+    the layers the view can show (:attr:`_layers`, path -> LayerInfo, filled by the subclass),
+    :meth:`can_show`, the layer menu, control binding (a control's failure is shown in the
+    status line, never raised into the comm), the folded error line, and transactional updates:
+    a subclass implements ``_prepare(state) -> payload`` (compute and pixels, no widget
+    mutation) and ``_apply(payload)`` (push pixels to the views) and calls
+    :meth:`_transaction`; if preparing fails, the traits go back to what the view shows and
+    the view is untouched. Long actions run through :class:`._task.BackgroundTask`.
+
+    A new view subclasses :class:`View` (or :class:`LayerViewer` when it has a filter/channel
+    slider), fills ``_layers``, builds its controls with :meth:`_make_layer_controls` and
+    :meth:`_bind`, sets ``children``, calls :meth:`_apply_controls`, and implements
+    ``_sync_controls``, ``_prepare`` and ``_apply``.
+
+    Parameters
+    ----------
+    model : keras.Model
+    lang : {"en", "es", "pt"}
+        Language of every label and message the view writes.
+    controls : bool
+        Show the view's own layer menu, filter/channel slider and image menu. A container
+        that drives several views from one set of controls (the Explorer) passes False and
+        sets the traits instead.
 
     Attributes
     ----------
@@ -101,17 +121,19 @@ class LayerViewer(ControlState, w.VBox):
         Path of the shown layer (``"vgg16/block3_conv1"``). Setting a unique name or a layer
         object stores its path; an unknown or unsuitable layer raises ``TraitError`` listing the
         valid paths.
-    filter_index : int
-        Index of the selected filter (KernelViewer) or channel (ActivationViewer).
+    controls : bool
+        Whether the layer menu, slider and image menu are shown; settable.
     last_update : dict
         What the last change cost: ``{"what", "ms", "bytes"}`` — Python-side time from the
         trait change to the messages handed to the kernel, and payload bytes sent.
     """
 
     layer = LayerPath("")
-    filter_index = traitlets.Int(0)
+    controls = traitlets.Bool(True)
+    #: Why a layer outside :attr:`_layers` is refused (in the error a bad ``layer`` raises).
+    _unsuitable = "cannot be shown by {view}"
 
-    def __init__(self, model, lang: str = "en", **kwargs):
+    def __init__(self, model, lang: str = "en", controls: bool = True, **kwargs):
         from ._i18n import check_lang
 
         enable_colab_widgets()
@@ -120,15 +142,39 @@ class LayerViewer(ControlState, w.VBox):
         self._layers: dict = {}
         self._syncing = 0
         self._suppress = 0
+        self._applied_state: dict | None = None  # the traits the view shows, when it keeps them
         self.last_update: dict = {"what": None, "ms": 0.0, "bytes": 0}
         self._status = w.HTML(value="", layout=w.Layout(min_height="1.4em"))
         super().__init__(**kwargs)
+        self.controls = bool(controls)
 
     # -- resolution -------------------------------------------------------------------------
     def _path_of(self, layer) -> str:
         from ..compute import resolve_layer
 
         return resolve_layer(self.model, layer).path
+
+    def can_show(self, layer) -> bool:
+        """Whether this view can show ``layer`` (a path, unique name or keras layer).
+
+        Examples
+        --------
+        >>> kv = cv.KernelViewer(model)          # doctest: +SKIP
+        >>> kv.can_show("max_pooling2d")         # doctest: +SKIP
+        False
+        """
+        if isinstance(layer, str) and layer in self._layers:
+            return True
+        try:
+            return self._path_of(layer) in self._layers
+        except (ValueError, TypeError):
+            return False
+
+    @staticmethod
+    def _label(info) -> str:
+        """The layer menu's text for ``info``: its path and output shape."""
+        shape = "×".join("?" if d is None else str(d) for d in info.output_shape[1:])
+        return f"{info.path}  ({shape})"
 
     def _valid_paths_text(self, limit: int = 12) -> str:
         paths = list(self._layers)
@@ -144,66 +190,74 @@ class LayerViewer(ControlState, w.VBox):
             raise traitlets.TraitError(f"{exc} This view shows: {self._valid_paths_text()}.") \
                 from None
         if path not in self._layers:
+            why = self._unsuitable.format(view=type(self).__name__)
             raise traitlets.TraitError(
-                f"Layer {path!r} cannot be shown by {type(self).__name__}; choose one of "
-                f"{self._valid_paths_text()}.")
+                f"Layer {path!r} {why}; choose one of {self._valid_paths_text()}.")
         return path
-
-    def _count(self, path: str | None = None) -> int:
-        """Number of filters/channels of ``path`` (default: the current layer)."""
-        raise NotImplementedError
 
     @traitlets.validate("layer")
     def _validate_layer(self, proposal):
         return self._check_layer(proposal["value"])
 
-    @traitlets.validate("filter_index")
-    def _validate_filter_index(self, proposal):
-        value = int(proposal["value"])
-        if not self.layer:
-            return value
-        n = self._count()
-        if not 0 <= value < n:
-            raise traitlets.TraitError(
-                f"filter_index {value} is out of range for layer {self.layer!r}, which has {n} "
-                f"{'filters' if n != 1 else 'filter'}: use 0 to {n - 1}.")
-        return value
-
     # -- controls ---------------------------------------------------------------------------
-    def _make_layer_controls(self, infos, slider_label: str, layer_width: int = 460,
-                             slider_width: int = 420) -> None:
-        """The layer menu (``_layer_dd``) and the filter/channel slider (``_slider``)."""
+    def _make_layer_controls(self, infos, slider_label: str | None = None,
+                             layer_width: int = 460, slider_width: int = 420,
+                             **dropdown) -> None:
+        """The layer menu (``_layer_dd``) and, with a label, the filter/channel slider
+        (``_slider``)."""
         self._layer_dd = w.Dropdown(options=[(self._label(i), i.path) for i in infos],
                                     description="layer",
-                                    layout=w.Layout(width=f"{layer_width}px"))
-        self._slider = w.IntSlider(min=0, max=0, description=slider_label,
-                                   continuous_update=INT_SLIDER_CONTINUOUS,
-                                   layout=w.Layout(width=f"{slider_width}px"))
+                                    layout=w.Layout(width=f"{layer_width}px"), **dropdown)
+        if slider_label is not None:
+            self._slider = w.IntSlider(min=0, max=0, description=slider_label,
+                                       continuous_update=INT_SLIDER_CONTINUOUS,
+                                       layout=w.Layout(width=f"{slider_width}px"))
 
-    def _sync_layer_controls(self) -> int | None:
-        """Put the layer menu and slider on the traits (inside ``_quiet()``); return the layer's
-        channel count, or None while the layer is not one this view shows."""
-        if self.layer not in self._layers:
-            return None
-        n = self._count()
-        self._layer_dd.value = self.layer
-        set_slider(self._slider, min(self.filter_index, n - 1), n - 1)
-        return n
+    def _own_controls(self) -> list:
+        """The controls ``controls=False`` hides: layer menu, slider, image menu, upload."""
+        return [c for c in (getattr(self, n, None) for n in
+                            ("_layer_dd", "_slider", "_image_dd", "_upload")) if c is not None]
 
-    def _bind(self, control: w.ValueWidget, trait: str) -> None:
-        """User moves ``control`` -> set ``trait``; a failure is shown and the control reset."""
+    def _built(self) -> None:
+        """Called once a view's controls and children exist: labels into the view's language
+        (:func:`._i18n.translate_tree`), and ``controls=False`` applied."""
+        from ._i18n import translate_tree
+
+        translate_tree(self, self.lang)
+        self._apply_controls()
+
+    @traitlets.observe("controls")
+    def _apply_controls(self, change=None) -> None:
+        """Show or hide :meth:`_own_controls` (subclasses call it once their controls exist)."""
+        for control in self._own_controls():
+            control.layout.display = None if self.controls else "none"
+
+    def _bind(self, control: w.ValueWidget, trait: str, convert=None) -> None:
+        """User moves ``control`` -> set ``trait`` (through ``convert`` when given); a failure
+        is shown and the controls go back to the traits."""
 
         def on_change(change):
             if self._syncing:
                 return
-            try:
-                setattr(self, trait, change["new"])
-            except Exception as exc:  # noqa: BLE001 - shown in the widget, never lost
-                self._show_error(exc)
-                with self._quiet():
-                    control.value = getattr(self, trait)
+            value = change["new"] if convert is None else convert(change["new"])
+            self._set_from_ui(trait, value)
 
         control.observe(on_change, "value")
+
+    def _set_from_ui(self, trait: str, value) -> None:
+        """A user action: failures are shown in the widget, never raised into the comm."""
+        try:
+            setattr(self, trait, value)
+        except Exception as exc:  # noqa: BLE001 - shown in the widget, never lost
+            self._show_error(exc)
+            self._sync_controls()
+
+    def _safe(self, fn) -> None:
+        """Call ``fn()`` for a button; an error is shown in the widget."""
+        try:
+            fn()
+        except Exception as exc:  # noqa: BLE001 - a click must never raise into the comm
+            self._show_error(exc)
 
     def _show_error(self, exc: BaseException | None, note: str | None = None) -> None:
         """Show ``exc`` in the view's status line (one sentence, details folded; see
@@ -218,19 +272,21 @@ class LayerViewer(ControlState, w.VBox):
         self._status.value = error_html(exc, self.lang,
                                         tr("view_kept", self.lang) if note is None else note)
 
+    def _show_note(self, text: str) -> None:
+        """A neutral one-line message in the status line (no error)."""
+        self._status.value = f"<div class='convviz-note' style='color:#555'>{html.escape(text)}" \
+                             "</div>"
+
     # -- transactional updates --------------------------------------------------------------
     def _transaction(self, what: str, reverts: dict, prepare, apply) -> None:
-        """Run ``apply(prepare())``; on failure restore ``reverts`` (trait -> old value)."""
+        """Run ``apply(prepare())``; on failure put the traits back (see :meth:`_revert`)."""
         if self._suppress:
             return
         t0 = time.perf_counter()
         try:
             payload = prepare()
         except Exception as exc:
-            with self._suppressed():
-                for name, old in reverts.items():
-                    setattr(self, name, old)
-            self._sync_controls()
+            self._revert(reverts)
             self._show_error(exc)
             raise
         sent = apply(payload) or 0
@@ -238,5 +294,61 @@ class LayerViewer(ControlState, w.VBox):
         self.last_update = {"what": what, "ms": (time.perf_counter() - t0) * 1e3,
                             "bytes": int(sent)}
 
+    def _revert(self, reverts: dict) -> None:
+        """Put the traits back to what the view shows, and the controls with them.
+
+        A view that records :attr:`_applied_state` (the traits its last apply showed) gets
+        all of them back — with coalesced background requests several changes may wait behind
+        the one that failed; otherwise ``reverts`` (trait -> old value) is restored.
+        """
+        state = self._applied_state if self._applied_state is not None else reverts
+        with self._suppressed():
+            for name, old in state.items():
+                if name == "image_index" and not 0 <= old < len(getattr(self, "images", ())):
+                    continue
+                setattr(self, name, old)
+        self._sync_controls()
+
     def _sync_controls(self) -> None:
         """Make the controls show the current trait values (subclasses extend)."""
+
+
+class LayerViewer(View):
+    """A :class:`View` with a filter/channel: the ``filter_index`` trait and its slider.
+
+    Subclasses implement ``_count(path)`` (filters or channels of a layer).
+
+    Attributes
+    ----------
+    filter_index : int
+        Index of the selected filter (KernelViewer, FilterMaximizer) or channel
+        (ActivationViewer).
+    """
+
+    filter_index = traitlets.Int(0)
+
+    def _count(self, path: str | None = None) -> int:
+        """Number of filters/channels of ``path`` (default: the current layer)."""
+        raise NotImplementedError
+
+    @traitlets.validate("filter_index")
+    def _validate_filter_index(self, proposal):
+        value = int(proposal["value"])
+        if not self.layer:
+            return value
+        n = self._count()
+        if not 0 <= value < n:
+            raise traitlets.TraitError(
+                f"filter_index {value} is out of range for layer {self.layer!r}, which has {n} "
+                f"{'filters' if n != 1 else 'filter'}: use 0 to {n - 1}.")
+        return value
+
+    def _sync_layer_controls(self) -> int | None:
+        """Put the layer menu and slider on the traits (inside ``_quiet()``); return the layer's
+        channel count, or None while the layer is not one this view shows."""
+        if self.layer not in self._layers:
+            return None
+        n = self._count()
+        self._layer_dd.value = self.layer
+        set_slider(self._slider, min(self.filter_index, n - 1), n - 1)
+        return n

@@ -133,6 +133,36 @@ _TABLE: dict[str, tuple[str, str]] = {
                 "previsão para explicá-la; a opacidade e o mapa de cores agem no "
                 "navegador.</small>"),
     "top predictions": ("predicciones principales", "principais previsões"),
+    # -- menus, hover lines, notes and titles of the views -------------------------------
+    "av_page": ("canales {a}–{b}", "canais {a}–{b}"),
+    "av_hover": ("canal {ch}: mín {lo}, máx {hi}, media {m}",
+                 "canal {ch}: mín {lo}, máx {hi}, média {m}"),
+    "blank": ("en blanco", "em branco"),
+    "no_image": ("No hay imagen que mostrar: pase images= o use Subir.",
+                 "Nenhuma imagem para mostrar: passe images= ou use Enviar."),
+    "image_n": ("imagen {i}", "imagem {i}"),
+    "upload_n": ("subida: {name}", "envio: {name}"),
+    "(no image)": ("(sin imagen)", "(sem imagem)"),
+    "input channel": ("canal de entrada", "canal de entrada"),
+    "rank_axis": ("puesto", "posição"),
+    "computing": ("calculando…", "calculando…"),
+    "top-1 prediction": ("predicción top-1", "previsão top-1"),
+    "gc_custom": ("personalizado: {name}", "personalizado: {name}"),
+    "class_n": ("clase {i}", "classe {i}"),
+    "custom score": ("puntuación personalizada", "pontuação personalizada"),
+    "gc_explain": ("explicar la clase {i} ({name})", "explicar a classe {i} ({name})"),
+    "gc_no_prediction": ("sin predicción para esta imagen", "sem previsão para esta imagem"),
+    "gc_best_title": ("predicciones correctas más seguras", "previsões corretas mais confiantes"),
+    "gc_worst_title": ("peores predicciones (primero los errores más seguros, luego los aciertos "
+                       "menos seguros)",
+                       "piores previsões (primeiro os erros mais confiantes, depois os acertos "
+                       "menos confiantes)"),
+    "(none)": ("(ninguna)", "(nenhuma)"),
+    "heat": ("calor", "calor"),
+    "av_resized": (" (redimensionada desde {h}×{w})", " (redimensionada de {h}×{w})"),
+    "params": ("parámetros", "parâmetros"),
+    "total_params": ("Parámetros totales: {n}", "Total de parâmetros: {n}"),
+    "gc_image_label": ("imagen {i}: {label}", "imagem {i}: {label}"),
     "gc_gallery_head": ("<b>Mejores y peores predicciones</b> <small>sobre las imágenes "
                         "etiquetadas, cada una con el mapa de calor de la clase predicha; clic "
                         "en una para abrirla</small>",
@@ -192,6 +222,23 @@ _EN = {
     "gc_cancelled": "Cancelled; the previous view is kept.",
     "gc_head": "<b>Grad-CAM</b> <small>which regions drove the score? Click a prediction to "
                "explain it; opacity and colormap act in the browser.</small>",
+    "av_page": "channels {a}–{b}",
+    "av_hover": "channel {ch}: min {lo}, max {hi}, mean {m}",
+    "no_image": "No image to show: pass images= or use Upload.",
+    "image_n": "image {i}",
+    "upload_n": "upload: {name}",
+    "rank_axis": "rank",
+    "av_resized": " (resized from {h}×{w})",
+    "computing": "computing…",
+    "gc_custom": "custom: {name}",
+    "class_n": "class {i}",
+    "gc_explain": "explain class {i} ({name})",
+    "gc_no_prediction": "no prediction for this image",
+    "gc_best_title": "most confident correct predictions",
+    "gc_worst_title": "worst predictions (most confident mistakes first, then the least sure "
+                      "correct ones)",
+    "total_params": "Total params: {n}",
+    "gc_image_label": "image {i}: {label}",
     "gc_gallery_head": "<b>Best and worst predictions</b> <small>over the labelled images, each "
                        "with the heatmap of the predicted class; click one to open it</small>",
 }

@@ -107,10 +107,11 @@ class KernelViewer(LayerViewer):
         self._stats = w.HTML()
         # A wide gap and a grey frame per slice: 3×3 slices of a diverging map (zero is white)
         # tiled 4 px apart on light grey read as one noisy picture.
-        self.slices = RasterView(labels=["input channel", "y", "x"], colorbar=True, gap=7,
+        cin = tr("input channel", self.lang)
+        self.slices = RasterView(labels=[cin, "y", "x"], colorbar=True, gap=7,
                                  frame="#777", background="#fafafa")
         self.composite = RasterView(labels=["", "y", "x"], gap=0)
-        self.overview = RasterView(labels=["", "filter", "input channel"], colorbar=True,
+        self.overview = RasterView(labels=["", tr("filter", self.lang), cin], colorbar=True,
                                    margin=8, gap=0)
         self.overview.on_click(self._on_overview_click)
         self.slices.add_class("convviz-slices")
@@ -131,6 +132,7 @@ class KernelViewer(LayerViewer):
             self._status,
         ]
         self.add_class("convviz-kernel-viewer")
+        self._built()
 
         with self._suppressed():
             self.colormap = colormap

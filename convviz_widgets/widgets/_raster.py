@@ -10,7 +10,7 @@ import numpy as np
 import traitlets
 
 from ._late_bytes import BytesAfterOpen
-from ._pixels import lut_bytes, quantize
+from ._pixels import lut_bytes
 
 _STATIC = pathlib.Path(__file__).parent.parent / "static"
 #: Rasters with at most this many values also send them as float32 (64 kB) for exact hovering.
@@ -62,7 +62,8 @@ class RasterView(BytesAfterOpen, anywidget.AnyWidget):
         ``gap >= 2``), so that small adjacent tiles read as separate pictures.
     values : bytes
         Optional float32 values of one-channel data, for exact hover read-outs; sent only for
-        small rasters (see :meth:`set_values`), else hover shows the dequantised value.
+        small rasters (see :func:`exact_bytes`; pass ``values=`` to :meth:`set_tiles`), else hover
+        shows the dequantised value.
 
     Examples
     --------
@@ -156,15 +157,3 @@ class RasterView(BytesAfterOpen, anywidget.AnyWidget):
             self.vmax = float(vmax)
             for name, value in traits.items():
                 setattr(self, name, value)
-
-    def set_values(self, values: np.ndarray, lo: float, hi: float, flat: int = 0, *,
-                   stacked: bool = False, exact_limit: int = EXACT_HOVER_LIMIT,
-                   **traits) -> None:
-        """Quantise float ``values`` over ``[lo, hi]`` and show them (see :meth:`set_tiles`).
-
-        Up to ``exact_limit`` values also travel as float32 so hovering reads them exactly.
-        """
-        arr = np.asarray(values, np.float32)
-        exact = exact_bytes(arr, exact_limit)
-        self.set_tiles(quantize(arr, lo, hi, flat=flat), vmin=lo, vmax=hi, stacked=stacked,
-                       values=exact, **traits)

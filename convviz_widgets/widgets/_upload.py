@@ -91,3 +91,12 @@ class ImageUpload(w.FileUpload):
             # `value` is read-only on ipywidgets 7 (computed from data/metadata): set_trait
             # is its documented way in, and observers of `value` fire as for a native upload.
             self.set_trait("value", foreign)
+
+    def clear(self) -> None:
+        """Empty the button so the same file can be chosen again (every view does this after
+        reading an upload)."""
+        try:
+            with self.hold_trait_notifications():
+                self.value = () if isinstance(self.value, tuple) else {}
+        except Exception:  # noqa: BLE001 - ipywidgets 7 may refuse; re-uploading still works
+            pass

@@ -110,10 +110,6 @@ class LatestOnly:
 
     # -- state ----------------------------------------------------------------------------
     @property
-    def has_pending(self) -> bool:
-        return self._pending is not None
-
-    @property
     def idle(self) -> bool:
         with self._cv:
             return self._thread is None

@@ -59,7 +59,9 @@ function render({ model, el }) {
   stack.append(base, heat);
 
   const controls = make("div", "cv-controls");
-  const opLabel = make("label", "", { textContent: "opacity " });
+  const opLabel = make("label", "");
+  const opText = document.createTextNode("opacity ");
+  opLabel.appendChild(opText);
   const slider = make("input", "cv-opacity", { type: "range", min: "0", max: "100", step: "1" });
   opLabel.appendChild(slider);
   const select = make("select", "cv-colormap");
@@ -105,6 +107,7 @@ function render({ model, el }) {
       }));
     }
     if (names.includes(cmap)) select.value = cmap;
+    opText.textContent = `${model.get("opacity_label") || "opacity"} `;
     controls.style.display = model.get("controls") ? "" : "none";
     bar.style.display = model.get("controls") ? "" : "none";
   }
@@ -236,7 +239,7 @@ function render({ model, el }) {
   listen(["heatmap", "heatmap_shape"], onHeat);
   listen(["opacity"], onOpacity);
   listen(["colormap"], onCmap);
-  listen(["luts", "colormaps"], onLuts);
+  listen(["luts", "colormaps", "opacity_label"], onLuts);
   listen(["title", "caption", "flagged"], onText);
   listen(["width", "controls"], onLayout);
 
@@ -251,7 +254,7 @@ function render({ model, el }) {
       return;
     }
     const v = asBytes(model.get("heatmap"))[y * w + x] / 255;
-    info.textContent = `x ${x}, y ${y} · heat ${v.toFixed(2)}`;
+    info.textContent = `x ${x}, y ${y} · ${model.get("heat_label") || "heat"} ${v.toFixed(2)}`;
     root.dataset.hover = v.toFixed(4);
   }
   const onLeave = () => { info.textContent = " "; };

@@ -44,7 +44,7 @@ def _notebook() -> dict:
 sys.path.insert(0, {str(HERE)!r})
 import numpy as np
 import _models
-from convviz_widgets.widgets.gradcam_viewer import GradCAMViewer
+from convviz_widgets.widgets._gradcam_viewer import GradCAMViewer
 model, images, is_demo = _models.demo_or_standin()
 other = _models.small_functional(seed=7)
 labels = None if is_demo else [0, 1, 2]""",

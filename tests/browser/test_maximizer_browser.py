@@ -43,7 +43,7 @@ def _notebook() -> dict:
         f"""import sys, json
 sys.path.insert(0, {str(HERE)!r})
 import _models
-from convviz_widgets.widgets.filter_maximizer import FilterMaximizer
+from convviz_widgets.widgets._filter_maximizer import FilterMaximizer
 try:
     model, _images, is_demo = _models.demo_or_standin()
 except FileNotFoundError:  # _demo.py is there but the trained model file not yet

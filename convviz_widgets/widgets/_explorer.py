@@ -9,13 +9,15 @@ import numpy as np
 import traitlets
 
 from ._activation_viewer import ActivationViewer
-from ._base import INT_SLIDER_CONTINUOUS, enable_colab_widgets, set_slider
+from ._base import INT_SLIDER_CONTINUOUS, LayerViewer, enable_colab_widgets, set_slider
 from ._errors import error_html
 from ._i18n import check_lang, tr, translate_tree
+from ._images import decode_image, uploaded_files
+from ._upload import ImageUpload
 from ._kernel_viewer import KernelViewer
 from ._pages import PageSwitcher
-from .filter_maximizer import FilterMaximizer
-from .gradcam_viewer import GradCAMViewer
+from ._filter_maximizer import FilterMaximizer
+from ._gradcam_viewer import GradCAMViewer
 
 
 def _shape_text(shape) -> str:
@@ -50,7 +52,7 @@ def summary_html(infos, lang: str = "en") -> str:
                 f"<tr><td colspan='4'><details class='convviz-nested' "
                 f"style='margin-left:{12 * info.depth}px'><summary><b>"
                 f"{html.escape(info.path)}</b> ({info.class_name}, "
-                f"{_shape_text(info.output_shape)}, {info.params:,} params)</summary>"
+                f"{_shape_text(info.output_shape)}, {info.params:,} {tr('params', lang)})</summary>"
                 f"<table style='border-collapse:collapse;margin-left:16px'>")
             open_blocks.append(info.depth + 1)
         else:
@@ -58,7 +60,8 @@ def summary_html(infos, lang: str = "en") -> str:
     close_to(0)
     rows.append("</table>")
     total = sum(i.params for i in infos if i.depth == 0)
-    rows.append(f"<div style='font-family:monospace;font-size:12px'>Total params: {total:,}</div>")
+    rows.append("<div style='font-family:monospace;font-size:12px'>"
+                f"{tr('total_params', lang, n=f'{total:,}')}</div>")
     return "".join(rows)
 
 
@@ -131,31 +134,37 @@ class Explorer(w.VBox):
         self._guard = 0
 
         lang = self.lang  # the views write their headings and stats lines in it too
-        self.kernels = KernelViewer(model, lang=lang)
-        self.activations = ActivationViewer(model, images, preprocess=preprocess, lang=lang)
-        self.patterns = FilterMaximizer(model, preprocess=preprocess, lang=lang)
+        # The views keep their own controls for standalone use; here one set drives them all
+        # (controls=False), through their public traits.
+        self.kernels = KernelViewer(model, lang=lang, controls=False)
+        self.activations = ActivationViewer(model, images, preprocess=preprocess, lang=lang,
+                                            controls=False)
+        self.patterns = FilterMaximizer(model, preprocess=preprocess, lang=lang, controls=False)
         self.gradcam = GradCAMViewer(model, images if images is not None else None,
                                      labels=labels, class_names=class_names,
-                                     preprocess=preprocess, lang=lang)
-        views = (self.kernels, self.activations, self.patterns, self.gradcam)
-        # The views keep their own controls for standalone use; here one set drives them all.
-        hidden = [getattr(v, n, None) for v in views for n in ("_layer_dd", "_slider")]
-        hidden += [getattr(self.gradcam, "_image_dd", None), getattr(self.gradcam, "_upload", None)]
-        for ctl in hidden:
-            if ctl is not None:
-                ctl.layout.display = "none"
+                                     preprocess=preprocess, lang=lang, controls=False)
+        # (page title, view) — a further view is one more entry here (built with
+        # controls=False); the layer, filter and image links below find it through its traits.
+        pages_of = [("Kernels", self.kernels), ("Activations", self.activations),
+                    ("Patterns", self.patterns), ("Grad-CAM", self.gradcam)]
+        views = tuple(v for _, v in pages_of)
+        self._views = views
+        self._filter_views = tuple(v for v in views if isinstance(v, LayerViewer))
 
         self._layer_dd = w.Dropdown(options=[(self._label(i), i.path) for i in infos],
                                     description="layer", layout=w.Layout(width="480px"))
         self._slider = w.IntSlider(min=0, max=0, description="filter",
                                    continuous_update=INT_SLIDER_CONTINUOUS,
                                    layout=w.Layout(width="440px"))
-        # The activation viewer's image menu and upload become the shared image selection.
-        image_bar = w.HBox([self.activations._image_dd, self.activations._upload])
-        # The same two controls would otherwise show twice: in the bar and inside their tab.
-        for box in self.activations.children:
-            if self.activations._image_dd in getattr(box, "children", ()):
-                box.layout.display = "none"
+        # The shared image selection: the activation viewer's images (an upload is added to
+        # them with add_images and reaches Grad-CAM through the images trait).
+        self._image_dd = w.Dropdown(description="image", layout=w.Layout(width="300px"))
+        self._upload = ImageUpload(accept="image/*", multiple=False, description="Upload",
+                                   layout=w.Layout(width="110px"))
+        self._upload.observe(self._on_upload, "value")
+        self._image_dd.observe(lambda c: self._set_image(c["new"]), "value")
+        self._image_note = w.HTML()
+        image_bar = w.HBox([self._image_dd, self._upload, self._image_note])
         self._rank = w.HTML(layout=w.Layout(min_height="1.4em"))
         self._notes = {v: w.HTML() for v in views}
         pages = [w.VBox([self._notes[v], v]) for v in views]
@@ -163,8 +172,8 @@ class Explorer(w.VBox):
         pages.append(self._summary)
         # Our own page switcher, not ipywidgets.Tab: Colab's front end cannot draw a Tab of an
         # ipywidgets 7 kernel (see _pages.py).
-        self.tabs = PageSwitcher(pages, titles=[
-            tr(t, self.lang) for t in ("Kernels", "Activations", "Patterns", "Grad-CAM", "Model")])
+        self.tabs = PageSwitcher(pages, titles=[tr(t, self.lang) for t, _ in pages_of] +
+                                 [tr("Model", self.lang)])
         super().__init__(**kwargs)
         self.children = [image_bar, w.HBox([self._layer_dd, self._slider]), self._rank,
                          self.tabs]
@@ -172,12 +181,13 @@ class Explorer(w.VBox):
 
         self._layer_dd.observe(lambda c: self._set("layer", c["new"]), "value")
         self._slider.observe(lambda c: self._set("filter_index", c["new"]), "value")
-        for view in (self.kernels, self.activations, self.patterns):
+        for view in self._filter_views:
             view.observe(self._from_view, names=["filter_index", "layer"])
         self.activations.observe(self._from_images, names=["image_index", "images"])
         self.gradcam.observe(self._from_gradcam, names=["result"])
 
         first = next((i.path for i in infos if i.has_kernel), infos[0].path)
+        self._sync_image_menu()
         self.image_index = self.activations.image_index
         self.layer = first
         translate_tree(self, self.lang)
@@ -232,10 +242,9 @@ class Explorer(w.VBox):
             set_slider(self._slider, f, n - 1)
         finally:
             self._guard -= 1
-        for view in (self.kernels, self.activations, self.patterns, self.gradcam):
+        for view in self._views:
             note = self._notes[view]
-            if path in getattr(view, "_layers", {}) or (
-                    view is self.gradcam and self._infos[path].is_spatial):
+            if view.can_show(path):
                 try:
                     view.layer = path
                     note.value = ""
@@ -260,7 +269,7 @@ class Explorer(w.VBox):
         self._push_filter(change["new"])
 
     def _push_filter(self, f: int) -> None:
-        for view in (self.kernels, self.activations, self.patterns):
+        for view in self._filter_views:
             if view.layer == self.layer and view.filter_index != f:
                 try:
                     view.filter_index = f
@@ -268,12 +277,54 @@ class Explorer(w.VBox):
                     self._notes[view].value = error_html(exc, self.lang)
         self._update_rank()
 
+    def _sync_image_menu(self) -> None:
+        names = self.activations.image_names
+        options = tuple((n, i) for i, n in enumerate(names)) or ((tr("(no image)", self.lang), 0),)
+        self._guard += 1
+        try:
+            if tuple(self._image_dd.options) != options:
+                self._image_dd.options = options
+            self._image_dd.value = min(self.activations.image_index, len(options) - 1)
+        finally:
+            self._guard -= 1
+
+    def _on_upload(self, change):
+        files = uploaded_files(change["new"])
+        if not files:
+            return
+        try:
+            decoded = [(name, decode_image(content, name)) for name, content in files]
+            self.activations.add_images([im for _, im in decoded],
+                                        [f"upload: {name}" for name, _ in decoded])
+            self._image_note.value = ""
+        except Exception as exc:  # noqa: BLE001 - shown next to the button; the old view stays
+            self._image_note.value = error_html(exc, self.lang)
+        finally:
+            self._upload.clear()
+
     @traitlets.observe("image_index")
     def _on_image(self, change):
-        if self.activations.image_index != change["new"]:
-            self.activations.image_index = change["new"]
-        if self.gradcam.image_index != change["new"] and change["new"] < len(self.gradcam.images):
-            self.gradcam.image_index = change["new"]
+        try:
+            if self.activations.image_index != change["new"]:
+                self.activations.image_index = change["new"]
+            if self.gradcam.image_index != change["new"] and \
+                    change["new"] < len(self.gradcam.images):
+                self.gradcam.image_index = change["new"]
+        except Exception:
+            self.image_index = change["old"]  # the views keep their image; so does the menu
+            raise
+        finally:
+            self._sync_image_menu()
+
+    def _set_image(self, index) -> None:
+        """The image menu: a failure is shown, never raised into the comm."""
+        if self._guard:
+            return
+        try:
+            self.image_index = index
+            self._image_note.value = ""
+        except Exception as exc:  # noqa: BLE001 - shown next to the menu
+            self._image_note.value = error_html(exc, self.lang)
 
     # -- views -> shared state ----------------------------------------------------------------
     def _from_view(self, change):
@@ -290,7 +341,9 @@ class Explorer(w.VBox):
             # An upload in the shared image bar reaches Grad-CAM too.
             self.gradcam.images = list(self.activations.images)
             self.gradcam.image_index = self.activations.image_index
+            self._sync_image_menu()
             return
+        self._sync_image_menu()
         if change["new"] != self.image_index:
             self.image_index = change["new"]
 

@@ -9,9 +9,6 @@ images into display bytes (contrast stretching is a display choice, not part of 
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 import threading
 import time
 
@@ -21,10 +18,11 @@ import traitlets
 
 from ._base import INT_SLIDER_CONTINUOUS, LayerViewer, set_slider
 from ._i18n import tr
-from .. import display
-from ._pixels import quantize
+from ._maximizer_display import ExportMixin, _grid_columns, display_pixels, grid_image
 from ._raster import RasterView
-from ._worker import LatestOnly
+from ._task import BackgroundTask
+
+__all__ = ["FilterMaximizer", "display_pixels", "grid_image"]
 
 #: Seconds between two frames pushed to the browser while optimising (~10 frames a second).
 FRAME_INTERVAL = 0.1
@@ -35,43 +33,7 @@ _TILE_PX = 80
 _MAX_GALLERY = 256
 
 
-def display_pixels(images: np.ndarray, stretch: bool = True) -> np.ndarray:
-    """``(n, H, W, C)`` display images in [0, 1] → uint8 tiles ``(n, H, W, 1 or 3)``.
-
-    ``stretch`` maps each tile's 0.5–99.5 percentile range onto 0..255 (the rule of
-    :func:`convviz_widgets.display.stretch_tiles`, shared with the static figures): patterns
-    from the naive recipe differ from grey by a few levels and would look uniformly grey
-    otherwise. A constant tile (a filter whose chunk has not started) stays mid-grey. Three or
-    more channels show the first three as RGB; one or two channels show their mean as grey.
-
-    Examples
-    --------
-    >>> display_pixels(np.full((2, 4, 5, 3), 0.5, np.float32)).shape
-    (2, 4, 5, 3)
-    >>> int(display_pixels(np.full((1, 2, 2, 1), 0.5, np.float32))[0, 0, 0, 0])
-    128
-    """
-    x = np.asarray(images, np.float32)
-    x = x[..., :3] if x.shape[-1] >= 3 else x.mean(axis=-1, keepdims=True)
-    return quantize(display.stretch_tiles(x) if stretch else x, 0.0, 1.0)
-
-
-def _grid_columns(n: int, h: int, w: int) -> int:
-    return display.grid_columns(n, h, w)
-
-
-def grid_image(tiles: np.ndarray, columns: int, gap: int = 2, background: int = 232) -> np.ndarray:
-    """Lay out uint8 tiles ``(n, h, w, c)`` in a grid ``columns`` wide: ``(H, W, c)`` uint8.
-
-    Examples
-    --------
-    >>> grid_image(np.zeros((5, 4, 6, 3), np.uint8), columns=4).shape
-    (10, 30, 3)
-    """
-    return display.mosaic(np.asarray(tiles, np.uint8), columns, pad=gap, fill=background)
-
-
-class FilterMaximizer(LayerViewer):
+class FilterMaximizer(ExportMixin, LayerViewer):
     """Generate and watch the input patterns that maximise a layer's filters.
 
     A layer dropdown and filter slider choose what to look at; *Run* optimises either the
@@ -157,7 +119,7 @@ class FilterMaximizer(LayerViewer):
                  seed: int = 0, cache_dir=None, layers="conv", prewarm: bool = True,
                  frame_interval: float = FRAME_INTERVAL, **kwargs):
         super().__init__(model, **kwargs)
-        from ..compute._model_access import access, conv_layers
+        from ..compute import access, conv_layers
         from ..compute.maximize import DEFAULT_SIZE, DEFAULT_STEPS, METHODS
 
         self._methods = METHODS
@@ -212,7 +174,7 @@ class FilterMaximizer(LayerViewer):
                                     layout=w.Layout(width="120px"))
         self._download = w.HTML(value="")
         self.pattern = RasterView(labels=["", "y", "x"], gap=0)
-        self.gallery = RasterView(labels=["filter", "y", "x"], gap=3)
+        self.gallery = RasterView(labels=[tr("filter", self.lang), "y", "x"], gap=3)
         self.pattern.add_class("convviz-maximizer-pattern")
         self.gallery.add_class("convviz-maximizer-gallery")
         self.gallery.on_click(self._on_gallery_click)
@@ -239,14 +201,15 @@ class FilterMaximizer(LayerViewer):
             self._status,
         ]
         self.add_class("convviz-filter-maximizer")
+        self._built()
 
         # ---- state
         # One coalescing worker: Run while a run is going cancels it, and of many quick Runs
         # only the last is started. The lock makes "is this run still the newest?" and the
         # running flag change together.
         self._lock = threading.Lock()
-        self._worker = LatestOnly("convviz-maximize", on_idle=self._on_worker_idle)
-        self._warmer = LatestOnly("convviz-maximize-warmup")
+        self._run_task = BackgroundTask("convviz-maximize", on_idle=self._on_worker_idle)
+        self._warmer = BackgroundTask("convviz-maximize-warmup")
         self._t_run = 0.0
         self._last_push = 0.0
         self._warmed: set = set()
@@ -271,11 +234,6 @@ class FilterMaximizer(LayerViewer):
             self._prewarm()
 
     # ------------------------------------------------------------------------- helpers
-    @staticmethod
-    def _label(info) -> str:
-        shape = "×".join("?" if d is None else str(d) for d in info.output_shape[1:])
-        return f"{info.path}  ({shape})"
-
     @staticmethod
     def _default_layer(infos) -> str:
         # The middle of the network: early layers give colours and edges, late ones parts.
@@ -422,7 +380,7 @@ class FilterMaximizer(LayerViewer):
         grey = np.full((1, h, w_, 1), 128, np.uint8)
         self.pattern.set_tiles(grey, zoom=max(1, _BIG_PX // max(h, w_)),
                                title=tr("fm_press_run", self.lang,
-                                        what=f"filter {self.filter_index}"),
+                                        what=f"{tr('filter', self.lang)} {self.filter_index}"),
                                caption="")
         self._lookup_cached()
 
@@ -454,8 +412,8 @@ class FilterMaximizer(LayerViewer):
                                    caption=tr("fm_mean_act", self.lang, m=f"{act:.4g}"))
         elif not self.running:
             self.pattern.set_tiles(np.full((1, h, w_, 1), 128, np.uint8), zoom=zoom,
-                                   title=tr("fm_press_run", self.lang,
-                                            what=f"{self.layer} · filter {f}"), caption="")
+                                   title=tr("fm_press_run", self.lang, what=f"{self.layer} · "
+                                            f"{tr('filter', self.lang)} {f}"), caption="")
         self.gallery.selected = int(np.flatnonzero(self._gallery_filters == f)[0]) \
             if np.any(self._gallery_filters == f) else -1
 
@@ -508,25 +466,25 @@ class FilterMaximizer(LayerViewer):
             self._gallery_images = np.full((len(filters),) + self._hw() + (1,), 0.5, np.float32)
         settings, layer = dict(self._settings()), self.layer
         with self._lock:
-            self._worker.submit(lambda ticket: self._work(ticket, filters, mode, settings, layer))
+            self._run_task.run(lambda ticket: self._work(ticket, filters, mode, settings, layer))
             self.running = True
 
     def cancel(self) -> None:
         """Stop the running optimisation before its next step (the partial result is shown)."""
-        self._worker.cancel()
+        self._run_task.cancel()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the current run is over; return False on timeout."""
-        return self._worker.wait(timeout)
+        return self._run_task.wait(timeout)
 
     @property
     def worker_stats(self) -> dict:
         """How many runs were requested, started, dropped before starting, failed."""
-        return dict(self._worker.stats)
+        return self._run_task.stats
 
     def _on_worker_idle(self) -> None:
         with self._lock:
-            if not (self._worker.idle and self.running):
+            if not (self._run_task.idle and self.running):
                 return
             # The newest Run was cancelled before it started: nothing will clear the flag.
             self.running = False
@@ -635,52 +593,4 @@ class FilterMaximizer(LayerViewer):
             self._warmed.add(key)
 
         # Coalesced: flicking through ten layers compiles the last one, not all ten.
-        self._warmer.submit(warm)
-
-    # -------------------------------------------------------------------------- export
-    def gallery_png(self) -> bytes:
-        """The gallery (or the single pattern when no gallery ran) as PNG bytes, as displayed.
-
-        Examples
-        --------
-        >>> png = fm.gallery_png()          # doctest: +SKIP
-        >>> png[:4]                          # doctest: +SKIP
-        b'\\x89PNG'
-        """
-        from PIL import Image
-
-        if self._gallery_images is not None and len(self._gallery_filters):
-            images = self._gallery_images
-        elif self._shown:
-            fs = sorted(self._shown)
-            images = np.stack([self._shown[f][0] for f in fs])
-        else:
-            raise ValueError("Nothing to export yet: press Run first.")
-        tiles = display_pixels(images, self.stretch)
-        grid = grid_image(tiles, _grid_columns(*tiles.shape[:3]))
-        mode = "L" if grid.shape[-1] == 1 else "RGB"
-        buf = io.BytesIO()
-        Image.fromarray(grid[..., 0] if mode == "L" else grid, mode).save(buf, "PNG")
-        return buf.getvalue()
-
-    def save_gallery(self, path) -> str:
-        """Write :meth:`gallery_png` to ``path``; return the path.
-
-        Examples
-        --------
-        >>> fm.save_gallery("block2_conv1.png")      # doctest: +SKIP
-        'block2_conv1.png'
-        """
-        with open(path, "wb") as fh:
-            fh.write(self.gallery_png())
-        return str(path)
-
-    def _export_link(self) -> None:
-        png = self.gallery_png()
-        name = f"{self.layer.replace('/', '_')}_patterns.png"
-        # A one-off download link: a data URL is the simplest way that works in every
-        # front end (live views never go through base64).
-        data = base64.b64encode(png).decode("ascii")
-        self._download.value = (f"<a download='{html.escape(name)}' "
-                                f"href='data:image/png;base64,{data}'>⬇ {html.escape(name)} "
-                                f"({len(png) // 1024} kB)</a>")
+        self._warmer.run(warm)

@@ -1,0 +1,135 @@
+"""What :class:`GradCAMViewer` explains: its images (capped like uploads, the menu, the
+thumbnail strip, Upload) and its classes (output choice, class names, the class menu).
+A mixin: it uses the viewer's model, traits and controls."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._i18n import tr
+from ._images import UPLOAD_MAX_SIDE, decode_image, uploaded_files
+from ._overlay import _rgb_u8
+
+
+def _capped(image: np.ndarray) -> np.ndarray:
+    """The image with its longest side at most ``UPLOAD_MAX_SIDE`` (the rule uploads follow).
+
+    The viewer explains and shows images at this size: a 3000×4000 photo then sends ~3 MB per
+    update instead of 48 MB, and a class switch does not resize 12 megapixels each time. The
+    model sees the same picture either way (it is resized to the model's input).
+    """
+    from ..compute import prepare_images
+
+    h, w_ = image.shape[:2]
+    if max(h, w_) <= UPLOAD_MAX_SIDE:
+        return image
+    scale = UPLOAD_MAX_SIDE / max(h, w_)
+    th, tw = max(1, round(h * scale)), max(1, round(w_ * scale))
+    if image.dtype.kind == "f" and not np.isfinite(image).all():
+        return image  # let gradcam flag the NaN image rather than fail here
+    return prepare_images(image, (None, th, tw, None)).images[0]
+
+
+class InputsMixin:
+    """Images and classes of :class:`GradCAMViewer`."""
+
+    @staticmethod
+    def _output_of(model, output, allow_all: bool):
+        from ..compute import access
+        from ..compute.cam._base import _meta, _output_index
+
+        return _output_index(_meta(access(model)), output, model.name, allow_all=allow_all)
+
+    @classmethod
+    def _n_classes(cls, model, output=None, allow_all: bool = True) -> int | None:
+        from ..compute import access
+        from ..compute.cam._base import _meta, _num_classes
+
+        oi = cls._output_of(model, output, allow_all)
+        return None if oi is None else _num_classes(_meta(access(model)).outputs[oi])
+
+    def _class_options(self) -> list:
+        custom = []
+        if self._custom_target is not None:
+            custom = [(tr("gc_custom", self.lang, name=self._class_name(self._custom_target)),
+                       -2)]
+        return [(tr("top-1 prediction", self.lang), -1)] + custom + \
+            [(n, i) for i, n in enumerate(self.class_names)]
+
+    def _class_name(self, index) -> str:
+        if callable(index):
+            return getattr(index, "__name__", tr("custom score", self.lang))
+        if index is None:
+            return "top-1"
+        return self.class_names[index] if 0 <= index < len(self.class_names) else \
+            tr("class_n", self.lang, i=index)
+
+    def _image(self, i: int) -> np.ndarray:
+        """Image ``i`` as the viewer explains and shows it (see :func:`_capped`), cached."""
+        im = self.images[i]
+        hit = self._capped_cache.get(i)
+        if hit is None or hit[0] is not im:  # the list was replaced or the image changed
+            hit = (im, _capped(im))
+            self._capped_cache[i] = hit
+        return hit[1]
+
+    def _label_name(self, i: int) -> str:
+        """The true label of image ``i``: a class name, or the present units of a multi-hot."""
+        lab = self.labels[i]
+        if np.ndim(lab):
+            present = [self._class_name(int(k)) for k in np.flatnonzero(lab)]
+            return "+".join(present) if present else "—"
+        return self._class_name(int(lab))
+
+    def _image_names(self) -> list[str]:
+        n = len(self.images)
+        names = list(self._image_labels or [])[:n]
+        for i in range(len(names), n):
+            if self.labels is not None and i < len(self.labels):
+                names.append(tr("gc_image_label", self.lang, i=i, label=self._label_name(i)))
+            else:
+                names.append(tr("image_n", self.lang, i=i))
+        return names
+
+    def _refresh_image_menu(self) -> None:
+        from ..compute import prepare_images
+
+        with self._quiet():
+            self._image_dd.options = [(n, i) for i, n in enumerate(self._image_names())]
+        if not self.images:
+            self.thumbnails.set_tiles(np.zeros((1, 1, 3), np.uint8))
+            return
+        # Thumbnails 48 px high (aspect kept, width capped) padded into equal tiles so they line
+        # up in one strip; resizing is display work, done by the helper that feeds the model.
+        th = 48
+        small = []
+        for im in self.images:
+            h, w_ = im.shape[:2]
+            tw = int(np.clip(round(th * w_ / h), 16, 2 * th))
+            # A NaN pixel must not stop the strip from drawing; the CAM flags such images.
+            im = np.nan_to_num(im) if im.dtype.kind == "f" else im
+            small.append(_rgb_u8(prepare_images(im, (None, th, tw, None)).images[0]))
+        width = max(t.shape[1] for t in small)
+        tiles = np.full((len(small), th, width, 3), 255, np.uint8)
+        for k, t in enumerate(small):
+            tiles[k, :, :t.shape[1]] = t
+        self.thumbnails.set_tiles(tiles, columns=min(len(small), 16), zoom=1,
+                                  selected=self.image_index)
+
+    def _on_upload(self, change):
+        files = uploaded_files(change["new"])
+        if not files:
+            return
+        try:
+            decoded = [(name, decode_image(content, name)) for name, content in files]
+            names = self._image_names() + [tr("upload_n", self.lang, name=name)
+                                           for name, _ in decoded]
+            with self._suppressed():
+                self.images = list(self.images) + [im for _, im in decoded]
+            self._image_labels = names
+            self._refresh_image_menu()
+            self._set_from_ui("image_index", len(self.images) - 1)
+        except Exception as exc:  # noqa: BLE001 - shown in the widget; the old view stays
+            self._show_error(exc)
+        finally:
+            self._upload.clear()

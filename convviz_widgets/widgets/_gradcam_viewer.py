@@ -1,0 +1,560 @@
+"""``GradCAMViewer``: why did the model say what it said? Grad-CAM family with an overlay view.
+
+All model work goes through :mod:`convviz_widgets.compute.cam` (which caches the feature map of
+each image, so a class switch re-runs only the head of the model); this module only turns its
+float arrays into uint8 pixels and lays out controls. The overlay itself is an anywidget view
+(``js/src/overlay.js``): image and heatmap on layered canvases, opacity and colormap applied in the
+browser without a kernel round trip.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Callable
+
+import ipywidgets as w
+import numpy as np
+import traitlets
+
+from ._base import View
+from ._gradcam_gallery import GalleryMixin
+from ._gradcam_inputs import InputsMixin
+from ._i18n import tr
+from ._images import ImageList, check_image_index
+from ._overlay import OVERLAY_COLORMAPS, OverlayView
+from ._upload import ImageUpload
+from ._raster import RasterView
+from ._task import BackgroundTask, wait_all
+
+__all__ = ["GradCAMViewer", "OverlayView", "OVERLAY_COLORMAPS"]
+
+#: Name of the bundled demo model (``convviz_widgets.datasets.train.build_model``).
+_DEMO_MODEL_NAME = "shapes_vgg"
+
+
+def _demo():
+    """``(demo_model function, demo scenes)`` or ``(None, None)`` when the demo is not there."""
+    try:
+        from .._demo import demo_images, demo_model
+    except ImportError:
+        return None, None
+    try:
+        return demo_model, demo_images()
+    except Exception:  # noqa: BLE001 - a missing data file must not break the viewer
+        return demo_model, None
+
+
+class GradCAMViewer(InputsMixin, GalleryMixin, View):
+    """See which regions of an image drove a Keras model's prediction, for any class.
+
+    Controls: an image selector (thumbnails and a menu of the images given, the bundled demo
+    scenes by default, plus Upload for your own picture), the model's top-k predictions with
+    class names (click one to explain it), a class menu for any other class, a layer dropdown
+    and a method dropdown listing every registered CAM method (Grad-CAM, Grad-CAM++,
+    Score-CAM…). The heatmap overlay has its own opacity slider and colormap menu that act in
+    the browser; hovering shows the heatmap value.
+
+    With ``compare=other_model`` the second model is explained side by side on the same image,
+    the same class and (when it exists there) the same layer — e.g. a model trained with data
+    augmentation against one without. With labels (``labels=``, or the demo scenes' own) the
+    *Best and worst predictions* section ranks the labelled images and shows the most confident
+    correct predictions and the worst mistakes, each with its heatmap; click one to open it.
+
+    Grad-CAM and Grad-CAM++ are computed directly (a class switch re-runs only the model's head);
+    Score-CAM and the gallery run in a worker thread with a progress bar and Cancel. Errors are
+    shown inside the widget and the previous view stays.
+
+    Parameters
+    ----------
+    model : keras.Model, optional
+        Any built image model (sequential, functional, nested, subclassed). Default: the
+        bundled demo model.
+    images : array-like or list, optional
+        ``(n, h, w, c)``, one image, or a list of images of any sizes (uint8, or float in
+        [0, 1]). Default: the demo scenes. Images larger than 1024 pixels on their longer side
+        are explained and shown at that size, as uploads are (the browser gets ~3 MB, not 48 MB,
+        for a 12-megapixel photo); ``cv.gradcam`` works at any size.
+    labels : array-like, optional
+        ``(n,)`` class labels of ``images``, for the best/worst gallery (``(n, units)`` 0/1 for
+        a multi-label sigmoid output).
+    class_names : list of str, optional
+        Names of the output classes. Default: the demo model's names for the demo model,
+        otherwise ``"class 0"``, ``"class 1"``… A model ending in one sigmoid unit has two
+        classes, 0 (probability ``1 - p``) and 1 (``p``): ``class_names=["cat", "dog"]``.
+    output : int or str, optional
+        For a model with several outputs, the one to explain (index or name).
+    preprocess : callable, optional
+        Display images (float32 tensor in [0, 1]) to model input, e.g.
+        ``lambda x: keras.applications.vgg16.preprocess_input(x * 255)``.
+    compare : keras.Model, optional
+        A second model to explain side by side.
+    compare_preprocess : callable, optional
+        Its preprocessing (default: ``preprocess``).
+    names : tuple of str
+        Titles of the two overlays.
+    compare_output : int or str, optional
+        The output of ``compare`` to explain (default: ``output`` when it has several).
+    layer, method, target : optional
+        Initial values of the traits below; ``target`` may be a callable scoring the model
+        output (see :func:`convviz_widgets.gradcam`), shown as "custom" in the class menu.
+    top_k : int
+        Number of predictions listed.
+    colormap : str
+        Initial overlay colormap (any matplotlib name).
+    opacity : float
+        Initial overlay opacity.
+    size : int
+        Display width of the overlay in CSS pixels.
+
+    Attributes
+    ----------
+    image_index : int
+        The shown image; settable. Changing it explains the new image's top-1 class.
+    layer : str
+        Path of the explained layer; settable (a path, unique name or layer object).
+    method : str
+        Registered CAM method name (``"gradcam"``, ``"gradcam++"``, ``"scorecam"``); settable.
+    target : int, None or callable
+        Explained class; ``None`` means the top-1 prediction; a callable explains its score;
+        settable.
+    images : list of ndarray
+        The images to choose from.
+    result, compare_result : CAMResult or None
+        What is shown (for notebooks and tests).
+    busy : bool
+        True while a worker thread computes.
+    overlay, compare_overlay : OverlayView
+        The browser views.
+
+    Examples
+    --------
+    >>> import convviz_widgets as cv
+    >>> viewer = cv.GradCAMViewer()                                   # doctest: +SKIP
+    >>> viewer.target = 2; viewer.method = "gradcam++"                # doctest: +SKIP
+    >>> cv.GradCAMViewer(model_aug, images, compare=model_plain)      # doctest: +SKIP
+    """
+
+    _unsuitable = "has no spatial output to explain"
+    images = ImageList()
+    image_index = traitlets.Int(0)
+    method = traitlets.Unicode("gradcam")
+    target = traitlets.Any(None, allow_none=True)
+    busy = traitlets.Bool(False)
+    result = traitlets.Any(None)
+    compare_result = traitlets.Any(None)
+
+    def __init__(self, model=None, images=None, *, labels=None, class_names=None,
+                 preprocess: Callable | None = None, compare=None,
+                 compare_preprocess: Callable | None = None,
+                 names: tuple[str, str] | None = None, layer=None, method: str = "gradcam",
+                 target=None, top_k: int = 5, colormap: str = "jet",
+                 opacity: float = 0.5, size: int = 288, image_labels=None, lang: str = "en",
+                 output=None, compare_output=None, controls: bool = True, **kwargs):
+        from ..compute import conv_layers
+        from ..compute.cam import cam_methods, default_layer
+
+        demo_model, scenes = _demo()
+        is_demo = model is None
+        if model is None:
+            if demo_model is None:
+                raise ValueError("No model given and the bundled demo model is not available; "
+                                 "pass a Keras model: GradCAMViewer(model, images).")
+            model = demo_model()
+        uses_scenes = images is None and scenes is not None
+        if uses_scenes:
+            images = scenes.images
+            labels = scenes.labels if labels is None else labels
+        super().__init__(model, lang=lang, controls=controls, **kwargs)
+        self.output = output
+        self._custom_target = target if callable(target) else None
+        # Which output is explained (None: all of them, for a callable target); a wrong choice
+        # fails here with the list of outputs.
+        self._oi = self._output_of(model, output, callable(target))
+        self.compare_output = compare_output
+        if compare is not None and compare_output is None and \
+                self._output_of(compare, None, True) is None:
+            self.compare_output = output  # a multi-output comparison model: the same choice
+        self.preprocess = preprocess
+        self.compare_model = compare
+        self.compare_preprocess = compare_preprocess if compare_preprocess is not None \
+            else preprocess
+        self.top_k = int(top_k)
+        self._capped_cache: dict[int, tuple] = {}
+        # Score-CAM maps and the best/worst gallery run in two coalescing workers: a newer
+        # request of the same kind cancels the running one and replaces the waiting one.
+        self._busy_lock = threading.Lock()
+        self._cam_task = BackgroundTask("convviz-gradcam", on_progress=self._on_progress,
+                                        on_idle=self._on_worker_idle)
+        self._gallery_task = BackgroundTask("convviz-gradcam-gallery",
+                                            on_progress=self._on_progress,
+                                            on_idle=self._on_worker_idle)
+        self.top: object | None = None
+        self.gallery: dict | None = None
+
+        self._layers = {i.path: i for i in conv_layers(model, kind="spatial")
+                        if not i.is_container}
+        if not self._layers:
+            raise ValueError(f"Model {model.name!r} has no layer with a spatial output "
+                             "(batch, height, width, channels); Grad-CAM needs one.")
+        self._default_layer = default_layer(model)
+        n_classes = self._n_classes(model, self.output, callable(target))
+        # The demo's class names for the demo model (passed explicitly or by default) or for a
+        # model shown on the demo scenes with as many classes.
+        looks_demo = is_demo or uses_scenes or getattr(model, "name", "") == _DEMO_MODEL_NAME
+        if class_names is None and scenes is not None and looks_demo and \
+                n_classes == len(scenes.class_names):
+            class_names = list(scenes.class_names)
+        self.class_names = [str(c) for c in class_names] if class_names is not None else \
+            [tr("class_n", self.lang, i=i) for i in range(n_classes if n_classes is not None
+                                                         else 0)]
+        self.labels = None
+        if labels is not None:
+            lab = np.asarray(labels).astype(np.int64)
+            # (n, units) 0/1 for a multi-label output; class indices otherwise.
+            self.labels = lab if lab.ndim == 2 else lab.ravel()
+        names = names or (getattr(model, "name", "model"),
+                          getattr(compare, "name", "compare") if compare is not None else "")
+
+        # -- controls ------------------------------------------------------------------------
+        wide = {"description_width": "initial"}
+        self._image_dd = w.Dropdown(description="image", style=wide,
+                                    layout=w.Layout(width="260px"))
+        self._upload = ImageUpload(accept="image/*", multiple=False, description="Upload",
+                                   layout=w.Layout(width="110px"))
+        self._upload.observe(self._on_upload, "value")
+        self.thumbnails = RasterView(gap=3, labels=[tr("image", self.lang), "y", "x"],
+                                     background="#ffffff")
+        self.thumbnails.add_class("convviz-gradcam-thumbs")
+        self.thumbnails.on_click(lambda tile, y, x: self._set_from_ui("image_index", tile))
+        self._make_layer_controls(self._layers.values(), layer_width=340, style=wide)
+        self._method_dd = w.Dropdown(options=[(label, name) for name, label in
+                                              cam_methods().items()],
+                                     description="method", style=wide,
+                                     layout=w.Layout(width="200px"))
+        self._class_dd = w.Dropdown(options=self._class_options(), description="class",
+                                    style=wide, layout=w.Layout(width="240px"))
+        self._topk_box = w.VBox(layout=w.Layout(min_width="220px"))
+        self._topk_buttons: list[w.Button] = []
+        self._progress = w.FloatProgress(value=0.0, min=0.0, max=1.0, description="",
+                                         layout=w.Layout(width="220px", visibility="hidden"))
+        self._cancel_btn = w.Button(description="Cancel", button_style="warning",
+                                    layout=w.Layout(width="90px", visibility="hidden"))
+        self._cancel_btn.on_click(lambda _b: self.cancel())
+
+        words = {"opacity_label": tr("opacity", self.lang), "heat_label": tr("heat", self.lang)}
+        self.overlay = OverlayView(width=int(size), opacity=float(opacity), title=names[0],
+                                   group=f"gradcam-{id(self)}", **words)
+        self.overlay.colormap = colormap
+        self.overlay.add_class("convviz-gradcam-main")
+        views = [self.overlay]
+        self.compare_overlay = None
+        if compare is not None:
+            self._compare_layers = {i.path for i in conv_layers(compare, kind="spatial")}
+            self._compare_default = default_layer(compare)
+            self.compare_overlay = OverlayView(width=int(size), opacity=float(opacity),
+                                               title=names[1], group=f"gradcam-{id(self)}",
+                                               **words)
+            self.compare_overlay.colormap = colormap
+            self.compare_overlay.add_class("convviz-gradcam-compare")
+            views.append(self.compare_overlay)
+
+        for control, trait in ((self._image_dd, "image_index"), (self._layer_dd, "layer"),
+                               (self._method_dd, "method")):
+            self._bind(control, trait)
+        # The class menu's -1 is "top-1 prediction" (None), -2 the custom callable.
+        self._bind(self._class_dd, "target", lambda v: None if v == -1 else (
+            self._custom_target if v == -2 else v))
+
+        children = [
+            w.HTML(tr("gc_head", self.lang)),
+            w.HBox([self._image_dd, self._upload]),
+            self.thumbnails,
+            w.HBox([self._layer_dd, self._method_dd, self._class_dd],
+                   layout=w.Layout(flex_flow="row wrap")),
+            w.HBox(views + [w.VBox([w.HTML(f"<b>{tr('top predictions', self.lang)}</b>"),
+                                    self._topk_box])],
+                   layout=w.Layout(flex_flow="row wrap", align_items="flex-start")),
+            w.HBox([self._progress, self._cancel_btn]),
+            self._status,
+        ]
+        self.gallery_best = self.gallery_worst = None
+        if self.labels is not None:
+            children.append(self._build_gallery_section())
+        self.children = children
+        self.add_class("convviz-gradcam-viewer")
+        self._built()
+
+        self._image_labels = list(image_labels) if image_labels is not None else None
+        with self._suppressed():
+            self.images = images if images is not None else []
+            self.layer = self._default_layer if layer is None else layer
+            self.method = method
+            self.target = target
+        if self.labels is not None and len(self.labels) > len(self.images):
+            raise ValueError(f"Got {len(self.labels)} labels for {len(self.images)} images; "
+                             "pass one label per image.")
+        self._refresh_image_menu()
+        self._render("init", {})
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _sync_controls(self) -> None:
+        with self._quiet():
+            names = self._image_names()
+            if len(self._image_dd.options) != len(names):
+                self._image_dd.options = [(n, i) for i, n in enumerate(names)]
+            if self.images:
+                self._image_dd.value = self.image_index
+            self._layer_dd.value = self.layer
+            self._method_dd.value = self.method
+            if self._custom_target is not None and \
+                    not any(v == -2 for _, v in self._class_dd.options):
+                self._class_dd.options = self._class_options()
+            self._class_dd.value = -1 if self.target is None else (
+                -2 if callable(self.target) else self.target)
+        self.thumbnails.selected = self.image_index if self.images else -1
+        for k, b in enumerate(self._topk_buttons):
+            b.button_style = "info" if self._is_shown_class(getattr(b, "_cv_class", None)) else ""
+
+    def _is_shown_class(self, cls) -> bool:
+        r = self.result
+        return r is not None and cls is not None and r.target == cls
+
+    # -- validation -------------------------------------------------------------------------
+    @traitlets.validate("method")
+    def _validate_method(self, proposal):
+        from ..compute.cam import get_method
+
+        try:
+            return get_method(proposal["value"]).name
+        except ValueError as exc:
+            raise traitlets.TraitError(str(exc)) from None
+
+    @traitlets.validate("target")
+    def _validate_target(self, proposal):
+        value = proposal["value"]
+        if callable(value):
+            self._custom_target = value
+            return value
+        if value is None or value == -1:
+            return None
+        if self._oi is None:
+            raise traitlets.TraitError(
+                f"Model {self.model.name!r} has several outputs and the viewer explains a "
+                "callable target over all of them; to pick a class, create the viewer with "
+                "output= (an index or name).")
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+            raise traitlets.TraitError(f"target must be a class index, None (top-1) or a "
+                                       f"callable, got {value!r}.")
+        n = len(self.class_names)
+        if not 0 <= int(value) < n:
+            raise traitlets.TraitError(f"target {value} is out of range: the model has {n} "
+                                       f"classes, use 0 to {n - 1} (or None for the top-1).")
+        return int(value)
+
+    @traitlets.validate("image_index")
+    def _validate_image_index(self, proposal):
+        return check_image_index(proposal["value"], len(self.images))
+
+    # -- observers --------------------------------------------------------------------------
+    @traitlets.observe("image_index")
+    def _on_image(self, change):
+        if self._suppress:
+            return
+        old_target = self.target
+        with self._suppressed():
+            self.target = None  # a new image: explain what the model says about it
+        self._render("image", {"image_index": change["old"], "target": old_target})
+
+    @traitlets.observe("layer", "method", "target")
+    def _on_choice(self, change):
+        self._render(change["name"], {change["name"]: change["old"]})
+
+    @traitlets.observe("images")
+    def _on_images(self, change):
+        if self._suppress:
+            return
+        with self._suppressed():
+            self.image_index = 0
+        self._applied_state = None  # the old state's image index means another image now
+        self._refresh_image_menu()
+        self._render("images", {})
+
+    # -- computing --------------------------------------------------------------------------
+    def _state(self) -> dict:
+        return {"image_index": self.image_index, "layer": self.layer, "method": self.method,
+                "target": self.target}
+
+    def _render(self, what: str, reverts: dict) -> None:
+        from ..compute.cam import get_method
+
+        if self._suppress:
+            return
+        self._sync_controls()
+        if not self.images:
+            self._show_note(tr("no_image", self.lang))
+            return
+        state = self._state()
+        if get_method(state["method"]).long_running:
+            self._start_worker(self._cam_task, reverts,
+                               lambda ev, step: self._prepare(state, step, ev), self._apply)
+            return
+        # A quick method replaces any long computation still running or waiting: that one
+        # must not draw over this view when it ends.
+        self._cam_task.cancel(supersede=True)
+        self._on_worker_idle()
+        self._transaction(what, reverts, lambda: self._prepare(state), self._apply)
+
+    def _prepare(self, s: dict, on_step=None, cancel=None) -> dict:
+        """Compute everything the new state shows; touches no widget (so failures are clean)."""
+        from ..compute.cam import gradcam, top_predictions
+
+        image = self._image(s["image_index"])
+        result = gradcam(self.model, image, target=s["target"], layer=s["layer"],
+                         method=s["method"], preprocess=self.preprocess, on_step=on_step,
+                         cancel=cancel, output=self.output)
+        if result.flag == "nonfinite_input" or self._oi is None:
+            # The model was not run on a NaN image, or a callable explains all outputs at
+            # once: there is no one list of classes to rank.
+            top = None
+        else:
+            # The same cached forward pass as the heatmap's: no second model run.
+            top = top_predictions(self.model, image, k=self.top_k, preprocess=self.preprocess,
+                                  layer=s["layer"], output=self.output)
+        payload = {"state": s, "top": top, "result": result}
+        if self.compare_model is not None:
+            layer = s["layer"] if s["layer"] in self._compare_layers else self._compare_default
+            target = result.target
+            if not callable(target) and self._n_classes(
+                    self.compare_model, self.compare_output) != len(self.class_names):
+                target = None  # another label space: explain its own top class
+            rc = gradcam(self.compare_model, image, target=target, layer=layer,
+                         method=s["method"], preprocess=self.compare_preprocess,
+                         on_step=on_step, cancel=cancel, output=self.compare_output)
+            payload["compare"] = rc
+            if rc.flag != "nonfinite_input" and \
+                    self._output_of(self.compare_model, self.compare_output, True) is not None:
+                payload["compare_top"] = top_predictions(self.compare_model, image, k=1,
+                                                         preprocess=self.compare_preprocess,
+                                                         layer=layer,
+                                                         output=self.compare_output)
+        return payload
+
+    def _caption(self, r, top=None) -> tuple[str, bool]:
+        from ..compute.cam import cam_methods
+
+        name = self._class_name(r.target)
+        parts = [f"{name}"]
+        if r.probability is not None:
+            parts.append(f"p = {r.probability:.1%}")
+        if np.isfinite(r.score):
+            parts.append(tr("gc_score", self.lang, v=f"{r.score:.3g}"))
+        parts.append(f"{cam_methods().get(r.method, r.method)} @ {r.layer}")
+        if top is not None and len(top.indices):
+            parts.append(tr("gc_says", self.lang, c=self._class_name(int(top.indices[0]))))
+        text = " · ".join(parts)
+        if r.flag:
+            text += f" — {r.reason}"
+        return text, r.flag is not None
+
+    def _apply(self, p: dict) -> int:
+        r = p["result"]
+        caption, flagged = self._caption(r)
+        sent = self.overlay.set_overlay(r.image, r.heatmap, caption=caption, flagged=flagged)
+        if "compare" in p:
+            rc = p["compare"]
+            caption, flagged = self._caption(rc, p.get("compare_top"))
+            sent += self.compare_overlay.set_overlay(rc.image, rc.heatmap, caption=caption,
+                                                     flagged=flagged)
+            self.compare_result = rc
+        self.top = p["top"]
+        self.result = r
+        self._applied_state = dict(p["state"])
+        self._build_topk(p["top"])
+        self._sync_controls()
+        self._show_error(None)
+        return sent
+
+    def _build_topk(self, top) -> None:
+        key = None if top is None else (tuple(top.indices.tolist()),
+                                         tuple(np.round(top.probabilities, 6).tolist()))
+        if key is not None and key == getattr(self, "_topk_key", None):
+            return  # same image and predictions: keep the buttons, only the highlight moves
+        self._topk_key = key
+        buttons = []
+        if top is None:
+            self._topk_buttons = []
+            self._topk_box.children = [w.HTML(f"<i>{tr('gc_no_prediction', self.lang)}</i>")]
+            return
+        for idx, val, prob in zip(top.indices, top.values, top.probabilities):
+            idx = int(idx)
+            shown = f"{float(prob):.1%}" if 0.0 <= float(prob) <= 1.0 else f"{float(val):.3g}"
+            b = w.Button(description=f"{self._class_name(idx)}  {shown}",
+                         tooltip=tr("gc_explain", self.lang, i=idx, name=self._class_name(idx)),
+                         layout=w.Layout(width="210px"))
+            b._cv_class = idx
+            b.on_click(lambda _b, k=idx: self._set_from_ui("target", k))
+            b.add_class("convviz-topk")
+            buttons.append(b)
+        self._topk_buttons = buttons
+        self._topk_box.children = buttons
+
+    # -- worker threads ---------------------------------------------------------------------
+    def _start_worker(self, task: BackgroundTask, reverts: dict, prepare,
+                      apply) -> None:
+        """Run ``apply(prepare(cancel_event, on_step))`` as ``task``, with progress and Cancel.
+
+        Only the newest request of a task is computed and shown; a superseded one stops at
+        its next step and touches no view.
+        """
+        def job(ticket_):
+            from ..compute.cam import CAMCancelled
+
+            try:
+                payload = prepare(ticket_.cancel_event,
+                                  lambda done, total: task.step(ticket_, done, total))
+            except CAMCancelled:
+                if ticket_.current:
+                    self._revert(reverts)
+                    self._show_note(tr("gc_cancelled", self.lang))
+                return
+            except Exception as exc:  # noqa: BLE001 - shown in the widget
+                if ticket_.current:
+                    self._revert(reverts)
+                    self._show_error(exc)
+                return
+            if ticket_.current and not ticket_.cancelled:
+                apply(payload)
+
+        # Everything the view says about the new request is set *before* it is submitted: a
+        # job that fails at once must find its error replacing "computing…", not replaced by it.
+        with self._busy_lock:
+            self._show_note(tr("computing", self.lang))
+            self.busy = True
+            self._progress.value = 0.0
+            self._progress.layout.visibility = "visible"
+            self._cancel_btn.layout.visibility = "visible"
+            task.run(job)
+
+    def _on_progress(self, fraction: float) -> None:
+        self._progress.value = fraction
+
+    def _on_worker_idle(self) -> None:
+        with self._busy_lock:
+            if self._cam_task.idle and self._gallery_task.idle:
+                self.busy = False
+                self._progress.layout.visibility = "hidden"
+                self._cancel_btn.layout.visibility = "hidden"
+
+    def cancel(self) -> None:
+        """Stop a running Score-CAM or gallery computation (the previous view stays)."""
+        self._cam_task.cancel()
+        self._gallery_task.cancel()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until no computation runs or waits (for scripts and tests); False on timeout."""
+        return wait_all((self._cam_task, self._gallery_task), timeout)
+
+    @property
+    def worker_stats(self) -> dict:
+        """How many heatmap requests were submitted, started, dropped unstarted, failed."""
+        return self._cam_task.stats

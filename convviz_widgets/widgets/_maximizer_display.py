@@ -1,0 +1,100 @@
+"""What the FilterMaximizer shows and exports: contrast-stretched uint8 tiles, the gallery
+grid, and the PNG export (a mixin over the widget's results)."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+
+import numpy as np
+
+from .. import display
+from ._pixels import quantize
+
+
+def display_pixels(images: np.ndarray, stretch: bool = True) -> np.ndarray:
+    """``(n, H, W, C)`` display images in [0, 1] → uint8 tiles ``(n, H, W, 1 or 3)``.
+
+    ``stretch`` maps each tile's 0.5–99.5 percentile range onto 0..255 (the rule of
+    :func:`convviz_widgets.display.stretch_tiles`, shared with the static figures): patterns
+    from the naive recipe differ from grey by a few levels and would look uniformly grey
+    otherwise. A constant tile (a filter whose chunk has not started) stays mid-grey. Three or
+    more channels show the first three as RGB; one or two channels show their mean as grey.
+
+    Examples
+    --------
+    >>> display_pixels(np.full((2, 4, 5, 3), 0.5, np.float32)).shape
+    (2, 4, 5, 3)
+    >>> int(display_pixels(np.full((1, 2, 2, 1), 0.5, np.float32))[0, 0, 0, 0])
+    128
+    """
+    x = np.asarray(images, np.float32)
+    x = x[..., :3] if x.shape[-1] >= 3 else x.mean(axis=-1, keepdims=True)
+    return quantize(display.stretch_tiles(x) if stretch else x, 0.0, 1.0)
+
+
+def _grid_columns(n: int, h: int, w: int) -> int:
+    return display.grid_columns(n, h, w)
+
+
+def grid_image(tiles: np.ndarray, columns: int, gap: int = 2, background: int = 232) -> np.ndarray:
+    """Lay out uint8 tiles ``(n, h, w, c)`` in a grid ``columns`` wide: ``(H, W, c)`` uint8.
+
+    Examples
+    --------
+    >>> grid_image(np.zeros((5, 4, 6, 3), np.uint8), columns=4).shape
+    (10, 30, 3)
+    """
+    return display.mosaic(np.asarray(tiles, np.uint8), columns, pad=gap, fill=background)
+
+
+class ExportMixin:
+    """``gallery_png`` / ``save_gallery`` / the Export PNG link of :class:`FilterMaximizer`."""
+
+    def gallery_png(self) -> bytes:
+        """The gallery (or the single pattern when no gallery ran) as PNG bytes, as displayed.
+
+        Examples
+        --------
+        >>> png = fm.gallery_png()          # doctest: +SKIP
+        >>> png[:4]                          # doctest: +SKIP
+        b'\\x89PNG'
+        """
+        from PIL import Image
+
+        if self._gallery_images is not None and len(self._gallery_filters):
+            images = self._gallery_images
+        elif self._shown:
+            fs = sorted(self._shown)
+            images = np.stack([self._shown[f][0] for f in fs])
+        else:
+            raise ValueError("Nothing to export yet: press Run first.")
+        tiles = display_pixels(images, self.stretch)
+        grid = grid_image(tiles, _grid_columns(*tiles.shape[:3]))
+        mode = "L" if grid.shape[-1] == 1 else "RGB"
+        buf = io.BytesIO()
+        Image.fromarray(grid[..., 0] if mode == "L" else grid, mode).save(buf, "PNG")
+        return buf.getvalue()
+
+    def save_gallery(self, path) -> str:
+        """Write :meth:`gallery_png` to ``path``; return the path.
+
+        Examples
+        --------
+        >>> fm.save_gallery("block2_conv1.png")      # doctest: +SKIP
+        'block2_conv1.png'
+        """
+        with open(path, "wb") as fh:
+            fh.write(self.gallery_png())
+        return str(path)
+
+    def _export_link(self) -> None:
+        png = self.gallery_png()
+        name = f"{self.layer.replace('/', '_')}_patterns.png"
+        # A one-off download link: a data URL is the simplest way that works in every
+        # front end (live views never go through base64).
+        data = base64.b64encode(png).decode("ascii")
+        self._download.value = (f"<a download='{html.escape(name)}' "
+                                f"href='data:image/png;base64,{data}'>⬇ {html.escape(name)} "
+                                f"({len(png) // 1024} kB)</a>")

@@ -1,0 +1,149 @@
+"""``OverlayView``: an image with a heatmap on top (anywidget, ``js/src/overlay.js``).
+
+Image and heatmap travel as binary uint8 buffers; opacity and colormap are applied in the
+browser without a kernel round trip. Used by :class:`GradCAMViewer`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anywidget
+import numpy as np
+import traitlets
+
+from ._late_bytes import BytesAfterOpen
+from ._pixels import lut_bytes, quantize, to_rgb_u8
+
+_STATIC = Path(__file__).parent.parent / "static"
+
+#: Colormaps offered in the overlay's menu (their LUTs travel once, 768 bytes each).
+OVERLAY_COLORMAPS = ("jet", "turbo", "inferno", "viridis", "magma", "plasma", "hot", "gray")
+
+
+def _rgb_u8(image: np.ndarray) -> np.ndarray:
+    """``(H, W, C)`` float [0, 1] display image -> ``(H, W, 3)`` uint8 (grey shown as RGB)."""
+    u8 = to_rgb_u8(image)
+    if u8.ndim == 2:
+        u8 = u8[..., None]  # (H, W) -> (H, W, 1)
+    if u8.shape[-1] == 1:
+        u8 = np.repeat(u8, 3, axis=-1)  # grey -> RGB for the canvas
+    return np.ascontiguousarray(u8[..., :3])
+
+
+class OverlayView(BytesAfterOpen, anywidget.AnyWidget):
+    """An image with a heatmap on top; opacity and colormap change in the browser only.
+
+    The image and the heatmap travel as binary uint8 buffers (``Bytes`` traits, never base64).
+    The view's own slider and colormap menu recolour the heat canvas locally and send nothing to
+    the kernel, so :attr:`opacity` and :attr:`colormap` here are the *initial* look (setting them
+    from Python still updates the view). Views with the same :attr:`group` follow each other's
+    local changes.
+
+    Attributes
+    ----------
+    image : bytes
+        ``h * w * 3`` uint8 RGB, row-major.
+    image_shape : list of int
+        ``[h, w]``.
+    heatmap : bytes
+        ``hh * ww`` uint8, 0..255 standing for heat 0..1.
+    heatmap_shape : list of int
+        ``[hh, ww]`` (the heatmap is stretched over the image when sizes differ).
+    opacity : float
+        Initial opacity of the heatmap, 0..1.
+    colormap : str
+        Initial colormap; one of :attr:`colormaps`.
+    colormaps, luts : list of str, bytes
+        The menu, and a 768-byte RGB table per entry.
+    width : int
+        Display width in CSS pixels (0: natural size).
+    title, caption : str
+    flagged : bool
+        Show the caption as a warning (degenerate heatmap).
+    controls : bool
+        Show the opacity slider and colormap menu.
+    group : str
+        Views sharing a non-empty group share local opacity/colormap changes.
+    opacity_label, heat_label : str
+        The slider's label and the hover line's word for the heat value (the view's language).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> view = OverlayView()
+    >>> view.set_overlay(np.zeros((4, 6, 3), np.float32), np.ones((4, 6), np.float32))
+    >>> view.image_shape, len(view.heatmap)
+    ([4, 6], 24)
+    """
+
+    _esm = _STATIC / "overlay.js"
+
+    image = traitlets.Bytes(b"").tag(sync=True)
+    image_shape = traitlets.List(traitlets.Int(), default_value=[0, 0]).tag(sync=True)
+    heatmap = traitlets.Bytes(b"").tag(sync=True)
+    heatmap_shape = traitlets.List(traitlets.Int(), default_value=[0, 0]).tag(sync=True)
+    opacity = traitlets.Float(0.5).tag(sync=True)
+    colormap = traitlets.Unicode("jet").tag(sync=True)
+    colormaps = traitlets.List(traitlets.Unicode(),
+                               default_value=list(OVERLAY_COLORMAPS)).tag(sync=True)
+    luts = traitlets.Bytes(b"".join(lut_bytes(n) for n in OVERLAY_COLORMAPS)).tag(sync=True)
+    width = traitlets.Int(256).tag(sync=True)
+    title = traitlets.Unicode("").tag(sync=True)
+    caption = traitlets.Unicode("").tag(sync=True)
+    flagged = traitlets.Bool(False).tag(sync=True)
+    controls = traitlets.Bool(True).tag(sync=True)
+    group = traitlets.Unicode("").tag(sync=True)
+    opacity_label = traitlets.Unicode("opacity").tag(sync=True)
+    heat_label = traitlets.Unicode("heat").tag(sync=True)
+
+    @traitlets.validate("opacity")
+    def _validate_opacity(self, proposal):
+        v = float(proposal["value"])
+        if not 0.0 <= v <= 1.0:
+            raise traitlets.TraitError(f"opacity must be between 0 and 1, got {v}.")
+        return v
+
+    @traitlets.validate("colormap")
+    def _validate_colormap(self, proposal):
+        name = proposal["value"]
+        if name not in self.colormaps:
+            try:
+                table = lut_bytes(name)
+            except ValueError as exc:
+                raise traitlets.TraitError(str(exc)) from None
+            # Any matplotlib map works: it joins the menu with its table.
+            with self.hold_sync():
+                self.luts = self.luts + table
+                self.colormaps = list(self.colormaps) + [name]
+        return name
+
+    def set_overlay(self, image: np.ndarray, heatmap: np.ndarray, **traits) -> int:
+        """Send a display image ``(H, W, C)`` in [0, 1] and a heatmap ``(h, w)`` in [0, 1].
+
+        Returns the number of payload bytes sent.
+        """
+        img = _rgb_u8(np.asarray(image))
+        heat = quantize(np.asarray(heatmap, np.float32), 0.0, 1.0)
+        if heat.ndim != 2:
+            raise ValueError(f"heatmap must be (h, w), got shape {heat.shape}.")
+        with self.hold_sync():
+            self.image = img.tobytes()
+            self.image_shape = [int(img.shape[0]), int(img.shape[1])]
+            self.heatmap = np.ascontiguousarray(heat).tobytes()
+            self.heatmap_shape = [int(heat.shape[0]), int(heat.shape[1])]
+            for name, value in traits.items():
+                setattr(self, name, value)
+        return img.nbytes + heat.nbytes
+
+    @property
+    def image_pixels(self) -> np.ndarray:
+        """The image as sent, ``(h, w, 3)`` uint8 (a copy)."""
+        h, w = self.image_shape
+        return np.frombuffer(self.image, np.uint8).reshape(h, w, 3).copy()  # bytes -> (h, w, 3)
+
+    @property
+    def heatmap_pixels(self) -> np.ndarray:
+        """The heatmap as sent, ``(hh, ww)`` uint8 (a copy)."""
+        h, w = self.heatmap_shape
+        return np.frombuffer(self.heatmap, np.uint8).reshape(h, w).copy()  # bytes -> (h, w)
