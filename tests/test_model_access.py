@@ -339,9 +339,14 @@ def test_new_equal_preprocess_per_call_compiles_once(models):
     acc = access(model)
     x = random_images(model, 1, seed=12)
     before = len(acc._fns)
-    outs = [cv.activations(model, x, "conv_a", preprocess=lambda t: t * 2.0 - 1.0)["conv_a"]
-            for _ in range(5)]
-    assert len(acc._fns) == before + 1
+    outs = [cv.activations(model, x, "conv_a", preprocess=lambda t: t * 2.0 - 1.0)["conv_a"]]
+    after_first = len(acc._fns)
+    # One compiled function at most (none if an earlier test compiled this same lambda: the
+    # key is what the function computes, so that is the rule working, not a miss).
+    assert after_first <= before + 1
+    outs += [cv.activations(model, x, "conv_a", preprocess=lambda t: t * 2.0 - 1.0)["conv_a"]
+             for _ in range(4)]
+    assert len(acc._fns) == after_first
     for o in outs[1:]:
         np.testing.assert_array_equal(o, outs[0])
     # a different preprocess is a different result, not a stale hit
