@@ -3,9 +3,9 @@
 from . import datasets, plotting
 from ._demo import demo_images, demo_model
 from .compute import (Activations, CAMResult, LayerInfo, MaximizeResult, ModelNotBuiltError,
-                      activations, cam_methods, clear_cache, conv_layers, deepdream, gradcam,
-                      kernel_stats, kernels, maximize, model_layers, overlay, resolve_layer,
-                      top_predictions)
+                      activations, cam_methods, clear_cache, conv_layers, deepdream, faithfulness,
+                      gradcam, kernel_stats, kernels, maximize, model_layers, overlay,
+                      resolve_layer, sanity_check, top_predictions)
 
 __version__ = "0.1.0"
 
@@ -30,6 +30,6 @@ __all__ = [
     "ActivationViewer", "Activations", "CAMResult", "Explorer", "FilterMaximizer",
     "GradCAMViewer", "KernelViewer", "LayerInfo", "MaximizeResult", "ModelNotBuiltError",
     "activations", "cam_methods", "clear_cache", "conv_layers", "datasets", "deepdream",
-    "demo_images", "demo_model", "gradcam", "kernel_stats", "kernels", "maximize",
-    "model_layers", "overlay", "plotting", "resolve_layer", "top_predictions",
+    "demo_images", "demo_model", "faithfulness", "gradcam", "kernel_stats", "kernels", "maximize",
+    "model_layers", "overlay", "plotting", "resolve_layer", "sanity_check", "top_predictions",
 ]

@@ -158,7 +158,8 @@ def random_images(model, n=2, seed=0):
 # notebook server. CI runs them a second time with TensorFlow's default oneDNN setting, so the code
 # paths of both kinds of CPU are tested on every run (the first pass has oneDNN off).
 COMPUTE_MODULES = {"test_model_access", "test_kernels_activations", "test_gradcam",
-                   "test_maximize", "test_model_zoo", "test_robustness", "test_properties"}
+                   "test_maximize", "test_model_zoo", "test_robustness", "test_properties",
+                   "test_attribution"}
 
 
 def pytest_collection_modifyitems(config, items):

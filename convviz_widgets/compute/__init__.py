@@ -12,13 +12,14 @@ from .cam import (CAMCancelled, CAMMethod, CAMResult, cam_methods, colorize, gra
                   rank_predictions, register, top_predictions)
 from .kernels import DEAD_TOLERANCE, KernelStats, kernel_stats, kernels, stats_of_kernel
 from .maximize import DreamResult, MaximizeResult, deepdream, maximize
+from .trust import FaithfulnessResult, SanityResult, faithfulness, sanity_check
 
 __all__ = [
     "Activations", "ByteLRU", "CAMCancelled", "CAMMethod", "CAMResult", "ChannelStats",
-    "DEAD_TOLERANCE", "DreamResult", "KernelStats", "LayerInfo", "MaximizeResult", "ModelAccess",
+    "DEAD_TOLERANCE", "DreamResult", "FaithfulnessResult", "KernelStats", "LayerInfo", "MaximizeResult", "ModelAccess",
     "ModelNotBuiltError", "PreparedImages", "access", "activations", "cam_methods",
-    "channel_stats", "clear_cache", "colorize", "conv_layers", "deepdream", "gradcam",
-    "kernel_stats", "kernels", "maximize", "model_layers", "overlay", "prepare_images",
-    "rank_predictions", "register", "resolve_layer", "run_model", "spatial_paths",
+    "channel_stats", "clear_cache", "colorize", "conv_layers", "deepdream", "faithfulness",
+    "gradcam", "kernel_stats", "kernels", "maximize", "model_layers", "overlay", "prepare_images",
+    "rank_predictions", "register", "resolve_layer", "run_model", "SanityResult", "sanity_check", "spatial_paths",
     "stats_of_kernel", "top_predictions",
 ]

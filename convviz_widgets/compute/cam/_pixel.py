@@ -366,10 +366,10 @@ def compute_pixel(acc, meth: PixelMethod, image, target=None, layer=None, prepro
         return results if was_list else results[0]
 
     def cams(method):
-        rs = compute_cam(acc.model, x[0], target=list(resolved), layer=path, method=method,
-                         preprocess=preprocess, batch_size=batch_size, cache=cache,
-                         output=output)
-        return np.stack([r.heatmap for r in rs])
+        rs = compute_cam(acc.model, x[0], target=target_fn or list(resolved), layer=path,
+                         method=method, preprocess=preprocess, batch_size=batch_size,
+                         cache=cache, output=output)
+        return np.stack([r.heatmap for r in (rs if isinstance(rs, list) else [rs])])
 
     ctx = PixelContext(
         x=x[0], targets=resolved, scores=np.asarray(scores, np.float32), layer=path,
