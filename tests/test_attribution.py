@@ -186,13 +186,13 @@ def test_integrated_gradients_arguments():
 # -------------------------------------------------------------------------- guided backprop
 def guided_model():
     """A small model with every kind of ReLU the override must reach: Conv2D(activation=relu)
-    inside a nested backbone, a ReLU layer, an Activation("relu") layer, a Dense relu."""
+    inside a nested backbone, a capped ReLU layer, an Activation("relu") layer, a Dense relu."""
     keras.utils.set_random_seed(11)
     inner = keras.Sequential([
         keras.Input((18, 26, 3)),
         layers.Conv2D(4, 3, activation="relu", padding="same", name="c1"),
         layers.Conv2D(5, 3, padding="same", name="c2"),
-        layers.ReLU(name="r2")], name="inner")
+        layers.ReLU(max_value=0.5, name="r2")], name="inner")  # a capped ReLU, like ReLU6
     inp = keras.Input((18, 26, 3))
     x = inner(inp)
     x = layers.Conv2D(6, 3, name="c3")(x)
@@ -209,6 +209,14 @@ def oracle_guided_relu(x):
     return tf.nn.relu(x), grad
 
 
+@tf.custom_gradient
+def oracle_guided_relu_capped(x):
+    def grad(dy):
+        return tf.where(tf.logical_and(tf.logical_and(x > 0, x < 0.5), dy > 0), dy,
+                        tf.zeros_like(dy))
+    return tf.clip_by_value(x, 0.0, 0.5), grad
+
+
 def hand_built(model):
     """The same network written with raw TF ops and the oracle's guided ReLU."""
     inner = model.get_layer("inner")
@@ -217,7 +225,7 @@ def hand_built(model):
 
     def f(x):
         x = oracle_guided_relu(tf.nn.conv2d(x, c1.kernel, 1, "SAME") + c1.bias)
-        x = oracle_guided_relu(tf.nn.conv2d(x, c2.kernel, 1, "SAME") + c2.bias)
+        x = oracle_guided_relu_capped(tf.nn.conv2d(x, c2.kernel, 1, "SAME") + c2.bias)
         x = oracle_guided_relu(tf.nn.conv2d(x, c3.kernel, 1, "VALID") + c3.bias)
         x = tf.reduce_mean(x, axis=[1, 2])
         x = oracle_guided_relu(x @ d1.kernel + d1.bias)

@@ -16,10 +16,10 @@ from .trust import FaithfulnessResult, SanityResult, faithfulness, sanity_check
 
 __all__ = [
     "Activations", "ByteLRU", "CAMCancelled", "CAMMethod", "CAMResult", "ChannelStats",
-    "DEAD_TOLERANCE", "DreamResult", "FaithfulnessResult", "KernelStats", "LayerInfo", "MaximizeResult", "ModelAccess",
-    "ModelNotBuiltError", "PreparedImages", "access", "activations", "cam_methods",
-    "channel_stats", "clear_cache", "colorize", "conv_layers", "deepdream", "faithfulness",
-    "gradcam", "kernel_stats", "kernels", "maximize", "model_layers", "overlay", "prepare_images",
-    "rank_predictions", "register", "resolve_layer", "run_model", "SanityResult", "sanity_check", "spatial_paths",
-    "stats_of_kernel", "top_predictions",
+    "DEAD_TOLERANCE", "DreamResult", "FaithfulnessResult", "KernelStats", "LayerInfo",
+    "MaximizeResult", "ModelAccess", "ModelNotBuiltError", "PreparedImages", "SanityResult",
+    "access", "activations", "cam_methods", "channel_stats", "clear_cache", "colorize",
+    "conv_layers", "deepdream", "faithfulness", "gradcam", "kernel_stats", "kernels", "maximize",
+    "model_layers", "overlay", "prepare_images", "rank_predictions", "register", "resolve_layer",
+    "run_model", "sanity_check", "spatial_paths", "stats_of_kernel", "top_predictions",
 ]

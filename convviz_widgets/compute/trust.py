@@ -4,8 +4,8 @@
   remove (deletion) or reveal (insertion) pixels in the order the heatmap ranks them and follow
   the class probability. A faithful map makes it fall fast (small deletion area) or rise fast
   (large insertion area). The same curve for a random heatmap is the baseline to beat.
-* :func:`sanity_check` (Adebayo et al., NeurIPS 2018, https://arxiv.org/abs/1810.03292): re-initialise
-  the model's layers from the top, one more at each step, on a *copy* of the model, and measure
+* :func:`sanity_check` (Adebayo et al., NeurIPS 2018, https://arxiv.org/abs/1810.03292):
+  re-initialise the model's layers from the top, one more at each step, on a *copy* of the model, and measure
   how much the map still resembles the original. A method that explains the model must change;
   one that only shows edges of the image (guided backpropagation) does not.
 
@@ -28,7 +28,7 @@ from ._model_access import access
 from .activations import _check_preprocess
 from .cam._base import (CAMCancelled, _check_targets, _forward_fn, _meta, _output_index,
                         _probabilities, compute_cam, get_method)
-from .cam._pixel import blur
+from .cam._pixel import _score_fn, blur
 
 __all__ = ["FaithfulnessResult", "SanityResult", "faithfulness", "sanity_check"]
 
@@ -158,15 +158,13 @@ def faithfulness(model, image, heatmap, target=None, kind: str = "deletion", ste
     heat = tf.image.resize(heat[None, ..., None], (h, w), method="bilinear").numpy()[0, ..., 0]
     base = np.zeros_like(x) if baseline == "black" else blur(x, blur_sigma)
 
-    fn = _forward_fn(acc, preprocess, oi)
+    # A callable sees the real output (all outputs when output=None); classes are followed by
+    # their probability as the model means it (softmax, sigmoid, [1 - p, p]).
+    fn = _score_fn(acc, preprocess, meta, oi, t) if is_fn else _forward_fn(acc, preprocess, oi)
 
     def score(batch):
         out = fn(tf.constant(batch)).numpy()
-        if is_fn:
-            from .cam._base import _callable_scores
-
-            return _callable_scores(t, tf.constant(out), None).numpy()
-        return _probabilities(out, o)
+        return out if is_fn else _probabilities(out, o)
 
     if t is None:
         t = int(np.argmax(score(x)[0]))

@@ -106,9 +106,12 @@ def gradcam(model, image, target=None, layer=None, method="gradcam",
     CAMResult or list of CAMResult
         A list when ``target`` is a list. Each has ``.heatmap`` ``(H, W)`` float32 in [0, 1] at
         the image's size (in [-1, 1] for the signed pixel methods ``gradient_x_input`` and
-        ``integrated_gradients``, ``.signed`` says which), ``.target`` (the resolved class or the callable), ``.score``,
-        ``.probability``, ``.layer`` (path), ``.weights`` ``(c,)`` per-channel weights, ``.cam``
-        (raw map at the layer's resolution) and ``.flag`` / ``.degenerate``.
+        ``integrated_gradients``, ``.signed`` says which), ``.target`` (the resolved class or
+        the callable), ``.score``, ``.probability``, ``.layer`` (path; ``"input"`` for pixel
+        methods), ``.weights`` ``(c,)`` per-channel weights (empty for pixel methods), ``.cam``
+        (raw map at the layer's resolution, or at the model input for pixel methods),
+        ``.flag`` / ``.degenerate`` and ``.details`` (e.g. the integrated-gradients
+        completeness check).
 
     Notes
     -----

@@ -81,9 +81,26 @@ def _swap_activation(layer, call):
     return run
 
 
+def _capped_guided_relu(cap: float):
+    @tf.custom_gradient
+    def relu_n(x):
+        y = tf.minimum(tf.maximum(x, tf.zeros_like(x)), tf.cast(cap, x.dtype))
+
+        def grad(dy):
+            live = tf.logical_and(x > 0, x < tf.cast(cap, x.dtype))
+            return dy * tf.cast(live, dy.dtype) * tf.cast(dy > 0, dy.dtype)
+
+        return y, grad
+
+    return relu_n
+
+
 def _replace_relu_layer(layer, call):
+    cap = getattr(layer, "max_value", None)
+    fn = guided_relu if cap is None else _capped_guided_relu(float(cap))
+
     def run(*args, **kwargs):
-        return guided_relu(args[0] if args else kwargs["inputs"])
+        return fn(args[0] if args else kwargs["inputs"])
 
     return run
 
@@ -91,8 +108,8 @@ def _replace_relu_layer(layer, call):
 def guided_wrappers(acc) -> dict[str, Callable]:
     """``{path: wrapper}`` for ``run_model(wrap_calls=...)``: every ReLU layer made guided.
 
-    A ``ReLU`` layer with ``max_value``, ``negative_slope`` or ``threshold`` is not a plain ReLU
-    and is left alone.
+    A ``ReLU`` layer with a ``max_value`` (ReLU6) gets a capped guided ReLU; one with a
+    ``negative_slope`` or ``threshold`` is not a ReLU gate and is left alone.
     """
     infos = acc.infos()
     out = {}
@@ -101,9 +118,7 @@ def guided_wrappers(acc) -> dict[str, Callable]:
         if infos[path].is_container:
             continue
         if type(layer).__name__ == "ReLU":
-            if (getattr(layer, "max_value", None) is None and
-                    not getattr(layer, "negative_slope", 0) and
-                    not getattr(layer, "threshold", 0)):
+            if not getattr(layer, "negative_slope", 0) and not getattr(layer, "threshold", 0):
                 out[path] = _replace_relu_layer
         elif _is_relu(getattr(layer, "activation", None)):
             out[path] = _swap_activation
@@ -383,10 +398,11 @@ def compute_pixel(acc, meth: PixelMethod, image, target=None, layer=None, prepro
         if n:
             warnings.warn(
                 f"{n} ReLU op(s) of model {acc.model.name!r} are applied outside a Keras layer "
-                "(e.g. tf.nn.relu inside a subclassed call()), so guided backpropagation cannot "
-                "override their gradient: they pass the ordinary ReLU gradient and the map is "
-                "only partly guided. Use layers (activation='relu' or keras.layers.ReLU()) "
-                "for a fully guided map.", UnguidedReLUWarning, stacklevel=3)
+                "(e.g. tf.nn.relu inside a subclassed call(), or inside a custom layer), so "
+                "guided backpropagation cannot override their gradient: they pass the ordinary "
+                "ReLU gradient and the map is only partly guided. Use layers "
+                "(activation='relu' or keras.layers.ReLU()) for a fully guided map.",
+                UnguidedReLUWarning, stacklevel=3)
         for d in ctx.details:
             d["unguided_relus"] = n
     results = []
