@@ -493,3 +493,15 @@ def test_sanity_check_clones_every_style(models, style):
     assert steps == [(1, 1)]
     with pytest.raises(CAMCancelled):
         cv.sanity_check(model, image, "gradcam", on_step=lambda d, t: False)
+
+
+@pytest.mark.parametrize("module", ["convviz_widgets.compute.cam.eigencam",
+                                    "convviz_widgets.compute.cam._pixel",
+                                    "convviz_widgets.compute.trust"])
+def test_docstring_examples(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module),
+                             optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0 and result.attempted > 0
