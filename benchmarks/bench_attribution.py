@@ -151,7 +151,7 @@ def quality(model, scenes, methods) -> dict:
                 r = gradcam(model, image, target=int(label), method=method)
             y, x = np.unravel_index(np.argmax(r.heatmap), r.heatmap.shape)
             hits.append(bool(dilate(mask, max(1, round(0.05 * min(mask.shape))))[y, x]))
-            f = cv.faithfulness(model, image, r, int(label), steps=16)
+            f = cv.faithfulness(model, image, r, int(label), steps=16, baseline="black")
             g = cv.faithfulness(model, image, r, int(label), steps=16, baseline="blur")
             dele.append(f.area)
             dele_rand.append(f.random_area)

@@ -388,16 +388,15 @@ def test_blur_keeps_the_mean_and_removes_detail():
 
 # ------------------------------------------------------------------------------ faithfulness
 def test_deletion_area_of_gradcam_is_below_random_on_the_demo_scenes(demo):
-    """Black deletion (the paper's) beats random on average; scattered black pixels are far
-    from the training scenes, so random deletion also drops fast and single scenes can lose.
-    The blurred baseline removes that artefact and Grad-CAM wins almost everywhere."""
+    """With the default blurred baseline Grad-CAM deletes the evidence much faster than a random
+    map. Black deletion is printed for comparison: scattered black pixels are far from the
+    training scenes, so random black deletion drops as fast (see faithfulness's docstring)."""
     model, scenes = demo
-    rows = {"black": [], "blur": []}
-    for i in range(0, 50, 2):
-        image, label = scenes.images[i], int(scenes.labels[i])
-        r = gradcam(model, image, target=label)
+    rows = {"blur": [], "black": []}
+    for image, label in zip(scenes.images, scenes.labels):
+        r = gradcam(model, image, target=int(label))
         for baseline in rows:
-            f = cv.faithfulness(model, image, r, label, steps=16, baseline=baseline)
+            f = cv.faithfulness(model, image, r, int(label), steps=16, baseline=baseline)
             assert f.curve.shape == f.random_curve.shape == (17,)
             assert f.curve[0] == pytest.approx(r.probability, rel=1e-4)
             assert f.fractions[0] == 0 and f.fractions[-1] == 1
@@ -406,9 +405,12 @@ def test_deletion_area_of_gradcam_is_below_random_on_the_demo_scenes(demo):
         v = np.array(v)
         print(f"deletion ({baseline}) area, Grad-CAM {v[:, 0].mean():.3f} vs random "
               f"{v[:, 1].mean():.3f}; better on {(v[:, 0] < v[:, 1]).mean():.0%} of {len(v)}")
-        assert v[:, 0].mean() < v[:, 1].mean()
     blurred = np.array(rows["blur"])
-    assert (blurred[:, 0] < blurred[:, 1]).mean() >= 0.85
+    assert blurred[:, 0].mean() < 0.6 * blurred[:, 1].mean()
+    assert (blurred[:, 0] < blurred[:, 1]).mean() >= 0.9
+    assert cv.faithfulness(model, scenes.images[0], r, int(scenes.labels[0]), steps=4).area == \
+        pytest.approx(cv.faithfulness(model, scenes.images[0], r, int(scenes.labels[0]),
+                                      steps=4, baseline="blur").area)  # blur is the default
 
 
 def test_insertion_curve_and_options(demo):
@@ -422,8 +424,11 @@ def test_insertion_curve_and_options(demo):
     start = float(model(blur(image[None])).numpy()[0, label])
     assert ins.curve[0] == pytest.approx(start, rel=1e-4, abs=1e-6)
     assert ins.better_than_random == (ins.area > ins.random_area)
-    d = cv.faithfulness(model, image, r, label, baseline="blur", steps=4)
+    d = cv.faithfulness(model, image, r, label, steps=4)
     assert d.curve[-1] == pytest.approx(start, rel=1e-4, abs=1e-6)
+    black = cv.faithfulness(model, image, r, label, baseline="black", steps=4)
+    assert black.curve[-1] == pytest.approx(float(model(np.zeros_like(image)[None]).numpy()[
+        0, label]), rel=1e-4, abs=1e-6)
     # Batched: 2 x 33 images in 3 forward batches of 32 each way; progress and cancel.
     seen = []
     cv.faithfulness(model, image, r, label, steps=32,

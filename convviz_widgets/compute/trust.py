@@ -81,14 +81,14 @@ def _steps_check(on_step, cancel, done, total):
 
 
 def faithfulness(model, image, heatmap, target=None, kind: str = "deletion", steps: int = 32,
-                 *, baseline: str | None = None, blur_sigma: float | None = None,
+                 *, baseline: str = "blur", blur_sigma: float | None = None,
                  preprocess: Callable | None = None, output=None, seed: int = 0,
                  batch_size: int = 32, on_step=None, cancel=None) -> FaithfulnessResult:
     """Deletion or insertion curve of a heatmap, and of a random heatmap (Petsiuk et al. 2018).
 
     Pixels are ranked by ``heatmap`` (largest first; for a signed map the largest *value*, i.e.
     the most positive evidence). At step ``i`` of ``steps`` the top ``i / steps`` of them are
-    replaced by the baseline (deletion) or copied from the image onto a blurred start (insertion),
+    replaced by the baseline (deletion) or copied from the image onto the baseline (insertion),
     and the model scores the result. All ``steps + 1`` images go through the model in batches of
     ``batch_size`` (one or two forward passes for 32 steps), the random ranking as many again.
 
@@ -107,9 +107,14 @@ def faithfulness(model, image, heatmap, target=None, kind: str = "deletion", ste
     kind : {"deletion", "insertion"}
     steps : int
         Number of steps; the curve has ``steps + 1`` points.
-    baseline : {"black", "blur"}, optional
-        What deleted pixels become / what insertion starts from. Default: ``"black"`` for
-        deletion, ``"blur"`` for insertion (as in the paper).
+    baseline : {"blur", "black"}
+        What deleted pixels become / what insertion starts from. Default ``"blur"`` for both.
+        The paper deletes to black; but pixels set to black one by one in random order make
+        salt-and-pepper images far from anything the model was trained on, and on the demo
+        scenes that alone destroys the prediction as fast as deleting the object: the random
+        map's black deletion area (0.237 over the 50 scenes) is no higher than Grad-CAM's
+        (0.243), so black deletion cannot tell maps apart there. Blurred pixels stay
+        plausible (random 0.683 against Grad-CAM 0.260, better on 98 % of the scenes).
     blur_sigma : float, optional
         Gaussian blur in pixels (default 5 % of the longer side).
     preprocess : callable, optional
@@ -140,7 +145,6 @@ def faithfulness(model, image, heatmap, target=None, kind: str = "deletion", ste
         raise ValueError(f"kind must be 'deletion' or 'insertion', not {kind!r}.")
     if int(steps) < 1:
         raise ValueError(f"steps must be a positive integer, got {steps!r}.")
-    baseline = baseline or ("black" if kind == "deletion" else "blur")
     if baseline not in ("black", "blur"):
         raise ValueError(f"baseline must be 'black' or 'blur', not {baseline!r}.")
     acc = access(model)
