@@ -26,6 +26,7 @@ from .compute import (  # noqa: E402
     conv_layers,
     dataset_examples,
     deepdream,
+    faithfulness,
     gradcam,
     kernel_stats,
     kernels,
@@ -35,6 +36,7 @@ from .compute import (  # noqa: E402
     overlay,
     receptive_field,
     resolve_layer,
+    sanity_check,
     top_predictions,
 )
 
@@ -78,6 +80,7 @@ __all__ = [
     "dataset_examples",
     "datasets",
     "deepdream",
+    "faithfulness",
     "demo_images",
     "demo_model",
     "gradcam",
@@ -90,5 +93,6 @@ __all__ = [
     "plotting",
     "receptive_field",
     "resolve_layer",
+    "sanity_check",
     "top_predictions",
 ]

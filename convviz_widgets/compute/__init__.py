@@ -17,6 +17,7 @@ from .cam import (CAMCancelled, CAMMethod, CAMResult, cam_methods, colorize, gra
                   rank_predictions, register, top_predictions)
 from .kernels import DEAD_TOLERANCE, KernelStats, kernel_stats, kernels, stats_of_kernel
 from .maximize import DreamResult, MaximizeResult, deepdream, maximize
+from .trust import FaithfulnessResult, SanityResult, faithfulness, sanity_check
 
 __all__ = [
     "Activations", "ByteLRU", "CAMCancelled", "CAMMethod", "CAMResult", "ChannelStats",
@@ -29,4 +30,5 @@ __all__ = [
     "prepare_images", "rank_predictions", "register", "resolve_layer", "run_model", "spatial_paths",
     "stats_of_kernel", "top_predictions",
     "check_preprocess", "model_input", "preprocess_key", "weights_identity",
+    "FaithfulnessResult", "SanityResult", "faithfulness", "sanity_check",
 ]

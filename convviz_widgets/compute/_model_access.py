@@ -436,6 +436,7 @@ def run_model(
     training: bool = False,
     all_calls: bool = False,
     capture_inputs: Iterable[str] = (),
+    wrap_calls: Mapping[str, Callable] | None = None,
 ):
     """Run the model on ``x``, capturing (and optionally replacing) layer outputs.
 
@@ -460,6 +461,12 @@ def run_model(
         Layer paths whose *input* (the first positional argument of the layer's first call)
         to return, under the key ``("input", path)``. The maximizer reads a convolution's input
         to compute only the channel it optimises.
+    wrap_calls : mapping of str to callable, optional
+        ``{path: wrapper}`` with ``wrapper(layer, call) -> call``: the layer runs the returned
+        function instead of its own ``call`` (for this forward pass only). This is how guided
+        backpropagation gives every ReLU of the model a different gradient
+        (:mod:`convviz_widgets.compute.cam._pixel`). The wrapped call's output is what
+        ``capture`` returns.
 
     Returns
     -------
@@ -478,7 +485,8 @@ def run_model(
     acc = access(model_or_access)
     replace = dict(replace or {})
     want_inputs = set(capture_inputs)
-    wanted = set(capture) | set(replace) | want_inputs
+    wrap_calls = dict(wrap_calls or {})
+    wanted = set(capture) | set(replace) | want_inputs | set(wrap_calls)
     store: dict[str, list] = {}
     inputs: dict[tuple, Any] = {}
     with _PATCH_LOCK:
@@ -487,6 +495,8 @@ def run_model(
             for path in wanted:
                 layer = acc.layer(path)
                 original = layer.call
+                if path in wrap_calls:
+                    original = wrap_calls[path](layer, original)
 
                 def wrapped(*args, __orig=original, __path=path, **kwargs):
                     if __path in want_inputs and ("input", __path) not in inputs:

@@ -1,8 +1,10 @@
-"""Class activation maps: Grad-CAM, Grad-CAM++ and Score-CAM behind one entry point.
+"""Class activation maps and pixel attributions behind one entry point.
 
 ``gradcam(model, image, target=None, layer=None, method="gradcam")`` is the public function;
 methods are registered subclasses of :class:`CAMMethod` (see :mod:`._base`), listed by
-:func:`cam_methods`.
+:func:`cam_methods`: the CAM family (Grad-CAM, Grad-CAM++, Score-CAM, LayerCAM, HiResCAM,
+XGrad-CAM, Eigen-CAM) and pixel-level methods at input resolution (saliency, SmoothGrad,
+gradient × input, integrated gradients, guided backprop, Guided Grad-CAM; see :mod:`._pixel`).
 """
 
 from __future__ import annotations
@@ -12,14 +14,31 @@ from typing import Callable
 from . import gradcam as _gradcam_module  # noqa: F401  (registers "gradcam")
 from . import gradcam_plus as _gradcam_plus_module  # noqa: F401  (registers "gradcam++")
 from . import scorecam as _scorecam_module  # noqa: F401  (registers "scorecam")
+from . import layercam as _layercam_module  # noqa: F401  (registers "layercam")
+from . import hirescam as _hirescam_module  # noqa: F401  (registers "hirescam")
+from . import xgradcam as _xgradcam_module  # noqa: F401  (registers "xgradcam")
+from . import eigencam as _eigencam_module  # noqa: F401  (registers "eigencam")
+from . import saliency as _saliency_module  # noqa: F401  ("saliency", "smoothgrad")
+from . import gradient_input as _gradient_input_module  # noqa: F401  ("gradient_x_input")
+from . import integrated_gradients as _ig_module  # noqa: F401  ("integrated_gradients")
+from . import guided as _guided_module  # noqa: F401  ("guided_backprop", "guided_gradcam")
 from ._base import (FLAGS, CAMCancelled, CAMContext, CAMMethod, CAMResult, PredictionRanking,
                     TopPredictions, cam_methods, check_batch_size, compute_cam, default_layer,
                     get_method, model_output, rank_predictions, register, top_predictions,
                     unregister)
+from ._pixel import PixelContext, PixelMethod, UnguidedReLUWarning, blur
+from .eigencam import EigenCAM
 from .gradcam import GradCAM
 from .gradcam_plus import GradCAMPlusPlus
+from .gradient_input import GradientXInput
+from .guided import GuidedBackprop, GuidedGradCAM
+from .hirescam import HiResCAM
+from .integrated_gradients import IntegratedGradients
+from .layercam import LayerCAM
 from .overlay import colorize, overlay
+from .saliency import Saliency, SmoothGrad
 from .scorecam import ScoreCAM
+from .xgradcam import XGradCAM
 
 
 def gradcam(model, image, target=None, layer=None, method="gradcam",
@@ -59,8 +78,12 @@ def gradcam(model, image, target=None, layer=None, method="gradcam",
         non-pooling feature-map layer before the head, searched inside nested backbones too
         (see :func:`default_layer`; VGG16 gives ``"block5_conv3"``).
     method : str or CAMMethod
-        ``"gradcam"``, ``"gradcam++"``, ``"scorecam"`` or any registered name
-        (:func:`cam_methods`).
+        ``"gradcam"``, ``"gradcam++"``, ``"scorecam"``, ``"layercam"``, ``"hirescam"``,
+        ``"xgradcam"``, ``"eigencam"``; pixel level: ``"saliency"``, ``"smoothgrad"``,
+        ``"gradient_x_input"``, ``"integrated_gradients"``, ``"guided_backprop"``,
+        ``"guided_gradcam"``; or any registered name (:func:`cam_methods`). An instance
+        configures a method: ``SmoothGrad(samples=50, sigma=0.2)``,
+        ``IntegratedGradients(steps=64, baseline="blur")``.
     preprocess : callable, optional
         Maps display images (float32 tensor in [0, 1]) to model input with TF ops, e.g.
         ``lambda x: keras.applications.vgg16.preprocess_input(x * 255)``.
@@ -82,9 +105,13 @@ def gradcam(model, image, target=None, layer=None, method="gradcam",
     -------
     CAMResult or list of CAMResult
         A list when ``target`` is a list. Each has ``.heatmap`` ``(H, W)`` float32 in [0, 1] at
-        the image's size, ``.target`` (the resolved class or the callable), ``.score``,
-        ``.probability``, ``.layer`` (path), ``.weights`` ``(c,)`` per-channel weights, ``.cam``
-        (raw map at the layer's resolution) and ``.flag`` / ``.degenerate``.
+        the image's size (in [-1, 1] for the signed pixel methods ``gradient_x_input`` and
+        ``integrated_gradients``, ``.signed`` says which), ``.target`` (the resolved class or
+        the callable), ``.score``, ``.probability``, ``.layer`` (path; ``"input"`` for pixel
+        methods), ``.weights`` ``(c,)`` per-channel weights (empty for pixel methods), ``.cam``
+        (raw map at the layer's resolution, or at the model input for pixel methods),
+        ``.flag`` / ``.degenerate`` and ``.details`` (e.g. the integrated-gradients
+        completeness check).
 
     Notes
     -----
@@ -129,8 +156,10 @@ def gradcam(model, image, target=None, layer=None, method="gradcam",
 
 
 __all__ = [
-    "CAMCancelled", "CAMContext", "CAMMethod", "CAMResult", "FLAGS", "GradCAM",
-    "GradCAMPlusPlus", "PredictionRanking", "ScoreCAM", "TopPredictions", "cam_methods",
-    "colorize", "default_layer", "get_method", "gradcam", "model_output", "overlay",
-    "rank_predictions", "register", "top_predictions", "unregister",
+    "CAMCancelled", "CAMContext", "CAMMethod", "CAMResult", "EigenCAM", "FLAGS", "GradCAM",
+    "GradCAMPlusPlus", "GradientXInput", "GuidedBackprop", "GuidedGradCAM", "HiResCAM",
+    "IntegratedGradients", "LayerCAM", "PixelContext", "PixelMethod", "PredictionRanking",
+    "Saliency", "ScoreCAM", "SmoothGrad", "TopPredictions", "UnguidedReLUWarning", "XGradCAM",
+    "blur", "cam_methods", "colorize", "default_layer", "get_method", "gradcam", "model_output",
+    "overlay", "rank_predictions", "register", "top_predictions", "unregister",
 ]

@@ -92,6 +92,21 @@ class CAMResult:
         all zeros (NaN or constant image, no gradient, no positive evidence).
     image : ndarray
         ``(H, W, C)`` float32 in [0, 1]: the image as passed, in display space (for overlays).
+    signed : bool
+        True for signed pixel attributions (``gradient_x_input``, ``integrated_gradients``):
+        :attr:`heatmap` is then in [-1, 1] (divided by its largest magnitude; negative pixels
+        lower the score). False: [0, 1].
+    details : dict
+        Method-specific numbers, e.g. for integrated gradients the completeness check
+        (``"attribution_sum"``, ``"baseline_score"``, ``"completeness_gap"``).
+
+    Notes
+    -----
+    *Pixel-level methods* (``saliency``, ``smoothgrad``, ``gradient_x_input``,
+    ``integrated_gradients``, ``guided_backprop``; :func:`cam_methods` lists them with the
+    CAMs) return the same type: :attr:`layer` is ``"input"`` (``guided_gradcam``: its CAM
+    layer), :attr:`weights` is empty and :attr:`cam` is the raw map ``(H', W')`` at the model's
+    input size, not normalised.
     """
 
     heatmap: np.ndarray
@@ -104,6 +119,8 @@ class CAMResult:
     method: str
     flag: str | None = None
     image: np.ndarray | None = field(default=None, repr=False)
+    signed: bool = False
+    details: dict = field(default_factory=dict, repr=False)
 
     @property
     def degenerate(self) -> bool:
@@ -204,9 +221,29 @@ class CAMMethod:
     long_running: ClassVar[bool] = False
     uses_gradients: ClassVar[bool] = True
 
+    #: ``"layer"`` for maps of a feature-map layer (this template); ``"pixel"`` for attributions
+    #: at input resolution (:class:`~convviz_widgets.compute.cam._pixel.PixelMethod`).
+    level: ClassVar[str] = "layer"
+    #: True when the heatmap keeps its sign (range [-1, 1]); CAM maps are in [0, 1].
+    signed: ClassVar[bool] = False
+
     def channel_weights(self, ctx: CAMContext) -> np.ndarray:
-        """The hook: ``(k, c)`` weights, one row per target."""
+        """The usual hook: ``(k, c)`` weights, one row per target."""
         raise NotImplementedError
+
+    def cam(self, ctx: CAMContext) -> tuple[np.ndarray, np.ndarray]:
+        """The general hook: ``(weights (k, c), maps (k, h, w))`` before the ReLU.
+
+        The default is Grad-CAM's eq. 2 without its ReLU, ``sum_c weights[c] * A[..., c]``,
+        with the weights of :meth:`channel_weights`. Methods whose weights vary with the
+        position (LayerCAM, HiResCAM) or that are not a weighting at all override this one
+        instead and return, as ``weights``, the spatial mean of their per-position weights
+        (what links the map to the channels in a viewer).
+        """
+        w = np.asarray(self.channel_weights(ctx), dtype=np.float32)
+        maps = np.einsum("hwc,kc->khw", ctx.activation.astype(np.float64),
+                         w.astype(np.float64))
+        return w, maps
 
     def combine(self, ctx: CAMContext, weights: np.ndarray) -> np.ndarray:
         """``(k, h, w)`` maps: ReLU of the weighted channel sum (Grad-CAM's eq. 2)."""
@@ -215,9 +252,10 @@ class CAMMethod:
         return np.maximum(maps, 0.0).astype(np.float32)
 
     def run(self, ctx: CAMContext) -> tuple[np.ndarray, np.ndarray]:
-        """``(weights (k, c), maps (k, h, w))`` for the context."""
-        w = np.asarray(self.channel_weights(ctx), dtype=np.float32)
-        return w, self.combine(ctx, w)
+        """``(weights (k, c), maps (k, h, w))`` for the context: :meth:`cam`, then ReLU."""
+        w, maps = self.cam(ctx)
+        return (np.asarray(w, dtype=np.float32),
+                np.maximum(np.asarray(maps, np.float64), 0.0).astype(np.float32))
 
 
 _REGISTRY: dict[str, type[CAMMethod]] = {}
@@ -858,6 +896,12 @@ def compute_cam(model, image, target=None, layer=None, method="gradcam",
     """Implementation of :func:`convviz_widgets.compute.cam.gradcam` (see there)."""
     acc = access(model)
     meth = get_method(method)
+    if meth.level == "pixel":
+        from ._pixel import compute_pixel  # the input-resolution driver (imports this module)
+
+        return compute_pixel(acc, meth, image, target=target, layer=layer,
+                             preprocess=preprocess, on_step=on_step, cancel=cancel,
+                             batch_size=batch_size, cache=cache, output=output)
     meta = _meta(acc)
     is_fn = callable(target) and not isinstance(target, type)
     oi = _output_index(meta, output, acc.model.name, allow_all=is_fn)
