@@ -19,7 +19,7 @@ import traitlets
 from ._base import View
 from ._gradcam_gallery import GalleryMixin
 from ._gradcam_inputs import InputsMixin
-from ._i18n import tr
+from ._i18n import method_label, tr
 from ._images import ImageList, check_image_index
 from ._overlay import OVERLAY_COLORMAPS, OverlayView
 from ._upload import ImageUpload
@@ -227,8 +227,8 @@ class GradCAMViewer(InputsMixin, GalleryMixin, View):
         self.thumbnails.add_class("convviz-gradcam-thumbs")
         self.thumbnails.on_click(lambda tile, y, x: self._set_from_ui("image_index", tile))
         self._make_layer_controls(self._layers.values(), layer_width=340, style=wide)
-        self._method_dd = w.Dropdown(options=[(label, name) for name, label in
-                                              cam_methods().items()],
+        self._method_dd = w.Dropdown(options=[(method_label(name, label, self.lang), name)
+                                              for name, label in cam_methods().items()],
                                      description="method", style=wide,
                                      layout=w.Layout(width="200px"))
         self._class_dd = w.Dropdown(options=self._class_options(), description="class",
@@ -448,7 +448,8 @@ class GradCAMViewer(InputsMixin, GalleryMixin, View):
             parts.append(f"p = {r.probability:.1%}")
         if np.isfinite(r.score):
             parts.append(tr("gc_score", self.lang, v=f"{r.score:.3g}"))
-        parts.append(f"{cam_methods().get(r.method, r.method)} @ {r.layer}")
+        label = method_label(r.method, cam_methods().get(r.method, r.method), self.lang)
+        parts.append(f"{label} @ {r.layer}")
         if top is not None and len(top.indices):
             parts.append(tr("gc_says", self.lang, c=self._class_name(int(top.indices[0]))))
         text = " · ".join(parts)

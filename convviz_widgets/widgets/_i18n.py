@@ -9,6 +9,12 @@ from __future__ import annotations
 LANGUAGES = ("en", "es", "pt")
 
 _TABLE: dict[str, tuple[str, str]] = {
+    # Attribution methods whose names are words, not proper names (Grad-CAM, SmoothGrad stay).
+    "method:gradient_x_input": ("Gradiente × entrada", "Gradiente × entrada"),
+    "method:saliency": ("Saliencia (gradiente)", "Saliência (gradiente)"),
+    "method:integrated_gradients": ("Gradientes integrados", "Gradientes integrados"),
+    "method:guided_backprop": ("Retropropagación guiada", "Retropropagação guiada"),
+    "method:guided_gradcam": ("Grad-CAM guiado", "Grad-CAM guiado"),
     # English: (Spanish, Portuguese)
     "layer": ("capa", "camada"),
     "filter": ("filtro", "filtro"),
@@ -172,6 +178,11 @@ _TABLE: dict[str, tuple[str, str]] = {
 }
 
 _EN = {
+    "method:gradient_x_input": "Gradient × input",
+    "method:saliency": "Saliency (gradient)",
+    "method:integrated_gradients": "Integrated gradients",
+    "method:guided_backprop": "Guided backprop",
+    "method:guided_gradcam": "Guided Grad-CAM",
     "no_kernel": "Layer {path} has no convolution kernel; this tab keeps showing {shown}.",
     "no_map": "Layer {path} outputs no feature map; this tab keeps showing {shown}.",
     "rank": "Grad-CAM, class “{cls}”, layer {path}: channel {ch} has weight {wt:.3g}, rank "
@@ -265,6 +276,20 @@ def tr(key: str, lang: str = "en", **fmt) -> str:
     else:
         text = _TABLE[key][LANGUAGES.index(lang) - 1]
     return text.format(**fmt) if fmt else text
+
+
+def method_label(name: str, label: str, lang: str = "en") -> str:
+    """A registered CAM method's menu label in ``lang`` (its own label if the table lacks it).
+
+    Examples
+    --------
+    >>> method_label("integrated_gradients", "Integrated gradients", "es")
+    'Gradientes integrados'
+    >>> method_label("mycam", "My CAM", "pt")
+    'My CAM'
+    """
+    key = f"method:{name}"
+    return tr(key, lang) if key in _EN else label
 
 
 def translate_tree(widget, lang: str) -> None:
