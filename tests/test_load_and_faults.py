@@ -434,7 +434,11 @@ def test_explorer_storm_ends_in_one_consistent_state(models):
     for view in (ex.activations, ex.patterns):
         assert view.layer == final and view.filter_index == f
     assert ex.patterns._warmer.wait(60)
-    assert ex.patterns._warmer.stats["started"] < ex.patterns._warmer.stats["submitted"]
+    stats = ex.patterns._warmer.stats
+    # Not one compile per change: 60 layer changes start far fewer compiles. How many of the
+    # submitted ones are superseded before they start depends on the machine's speed, so the
+    # bound is on the changes, not on the submissions.
+    assert stats["started"] <= stats["submitted"] and stats["started"] < 60 // 2
     expected = cv.activations(model, ex.activations.images[0], final)[final][0, ..., f]
     np.testing.assert_allclose(ex.activations.channel, expected, atol=1e-6)
     assert ex.gradcam.wait(30) and ex.gradcam.result.layer == ex.gradcam.layer
