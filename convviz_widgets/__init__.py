@@ -13,12 +13,15 @@ from ._demo import demo_images, demo_model  # noqa: E402
 # One name per line: several branches add public names at once.
 from .compute import (  # noqa: E402
     Activations,
+    CAMCancelled,
     CAMResult,
+    Cancelled,
     ConvArithmetic,
     DatasetExamples,
     LayerInfo,
     MaximizeResult,
     ModelNotBuiltError,
+    Progress,
     activations,
     cam_methods,
     clear_cache,
@@ -62,7 +65,9 @@ def __dir__():
 __all__ = [
     "Activations",
     "ActivationViewer",
+    "CAMCancelled",
     "CAMResult",
+    "Cancelled",
     "ConvArithmetic",
     "DatasetExamples",
     "Explorer",
@@ -72,6 +77,7 @@ __all__ = [
     "LayerInfo",
     "MaximizeResult",
     "ModelNotBuiltError",
+    "Progress",
     "activations",
     "cam_methods",
     "clear_cache",

@@ -17,6 +17,7 @@ from .cam import (CAMCancelled, CAMMethod, CAMResult, cam_methods, colorize, gra
                   rank_predictions, register, top_predictions)
 from .kernels import DEAD_TOLERANCE, KernelStats, kernel_stats, kernels, stats_of_kernel
 from .maximize import DreamResult, MaximizeResult, deepdream, maximize
+from .progress import Cancelled, Progress, Tracker
 from .trust import FaithfulnessResult, SanityResult, faithfulness, sanity_check
 
 __all__ = [
@@ -31,4 +32,5 @@ __all__ = [
     "stats_of_kernel", "top_predictions",
     "check_preprocess", "model_input", "preprocess_key", "weights_identity",
     "FaithfulnessResult", "SanityResult", "faithfulness", "sanity_check",
+    "Cancelled", "Progress", "Tracker",
 ]

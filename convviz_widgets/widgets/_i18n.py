@@ -307,3 +307,25 @@ def translate_tree(widget, lang: str) -> None:
         if isinstance(desc, str) and desc in _TABLE:
             wd.description = tr(desc, lang)
         stack.extend(getattr(wd, "children", ()) or ())
+
+
+def register(table: dict[str, tuple[str, str, str]]) -> dict[str, tuple[str, str, str]]:
+    """Add a view module's own labels: ``{key: (english, spanish, portuguese)}``.
+
+    A view defines its labels next to its code and registers them at import, so views added in
+    parallel never edit the same table. Keys must be new (a clash is a bug, raised at import).
+
+    Examples
+    --------
+    >>> _ = register({"doc:hello": ("hello", "hola", "olá")})
+    >>> tr("doc:hello", "pt"), tr("doc:hello")
+    ('olá', 'hello')
+    """
+    for key, (en, es, pt) in table.items():
+        if key in _EN or key in _TABLE:
+            if _EN.get(key, key) == en and _TABLE.get(key) == (es, pt):
+                continue  # a module imported twice (reload) registers the same labels
+            raise ValueError(f"i18n key {key!r} is already registered with other labels.")
+        _EN[key] = en
+        _TABLE[key] = (es, pt)
+    return table

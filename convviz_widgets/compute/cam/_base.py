@@ -33,6 +33,7 @@ import numpy as np
 import tensorflow as tf
 
 from .._images import image_digest, prepare_images
+from ..progress import Cancelled
 from .._model_access import _PATCH_LOCK, access, require_spatial, run_model, tf_function
 from ..activations import _check_preprocess, preprocess_key
 
@@ -50,8 +51,9 @@ _POOLING = ("MaxPooling2D", "AveragePooling2D", "MaxPool2D", "AvgPool2D")
 _PROBABILITY_ACTIVATIONS = ("softmax", "sigmoid")
 
 
-class CAMCancelled(RuntimeError):
-    """A long CAM computation (Score-CAM) was cancelled through ``on_step`` or ``cancel``."""
+class CAMCancelled(Cancelled):
+    """A long CAM computation (Score-CAM) was cancelled through ``on_step`` or ``cancel``
+    (the one :class:`..progress.Cancelled` of every long computation)."""
 
 
 # --------------------------------------------------------------------------------------- results
