@@ -12,8 +12,7 @@ import traitlets
 
 from ._base import LayerViewer
 from ._i18n import tr
-from ._canvas import put_indexed
-from ._grid import (PAGE_SIZE, GridLayout, compose_grid, grid_palette, plan_grid,
+from ._grid import (PAGE_SIZE, ChannelGrid, GridLayout, compose_grid, grid_palette, plan_grid,
                     resample_indices)
 from ._images import ImageList, check_image_index, decode_image, demo_scenes, uploaded_files
 from ._upload import ImageUpload
@@ -60,10 +59,11 @@ class ActivationViewer(LayerViewer):
     Controls: an image selector (the images given, the bundled demo scenes by default, and an
     upload button for your own picture), a layer dropdown, a channel slider, a colormap and
     per-channel / per-layer normalisation. Views: every channel of the layer as a tile grid
-    (ipycanvas, lossless; blank channels crossed out in red; the selected channel outlined;
-    click a tile to select it; layers with more than 256 channels are paged), the selected
-    channel enlarged with its value range (hover shows values), the layer's sparsity (share of
-    channels that are blank for this image) and the input image as it was fed to the model.
+    (lossless; blank channels crossed out in red; the selected channel outlined; hover a tile
+    for its range, click it to select it, both hit-tested in the browser; layers with more
+    than 256 channels are paged), the selected channel enlarged with its value range (hover
+    shows values), the layer's sparsity (share of channels that are blank for this image) and
+    the input image as it was fed to the model.
 
     All model work goes through :func:`convviz_widgets.compute.activations`, which runs one
     forward pass per image and caches every layer, so switching layer, channel, colormap or
@@ -100,8 +100,8 @@ class ActivationViewer(LayerViewer):
         The images to choose from; settable (the selection resets to the first).
     image_index : int
         The shown image; settable.
-    canvas : ipycanvas.MultiCanvas
-        The channel grid (layer 0 pixels, 1 blank marks, 2 selection outline).
+    canvas : ChannelGrid
+        The channel grid (an anywidget raster; see ``widgets/_grid.py``).
     grid_image : ndarray or None
         The RGBA page last sent to the grid, at data resolution (before the browser's zoom).
 
@@ -123,8 +123,6 @@ class ActivationViewer(LayerViewer):
                  colormap: str = "viridis", normalize: str = "channel", image_labels=None,
                  **kwargs):
         super().__init__(model, **kwargs)
-        from ipycanvas import MultiCanvas
-
         from ..compute import conv_layers
 
         infos = conv_layers(model, kind="spatial")
@@ -160,11 +158,8 @@ class ActivationViewer(LayerViewer):
                                         style={"button_width": "110px"})
         self._page_dd = w.Dropdown(description="page", layout=w.Layout(width="260px"))
         self._sparsity = w.HTML()
-        self._hover = w.HTML(value="&nbsp;", layout=w.Layout(min_height="1.4em"))
-        self.canvas = MultiCanvas(3, width=8, height=8)
-        self.canvas.on_client_ready(self._redraw_canvas)
+        self.canvas = ChannelGrid()
         self.canvas.on_mouse_down(self._on_canvas_click)
-        self.canvas.on_mouse_move(self._on_canvas_move)
         self.enlarged = RasterView(labels=["", "y", "x"], colorbar=True, gap=0)
         self.input_view = RasterView(labels=["", "y", "x"], gap=0,
                                      title=tr("input", self.lang))
@@ -180,8 +175,7 @@ class ActivationViewer(LayerViewer):
         self._bind(self._norm_tb, "normalize")
         self._bind(self._page_dd, "page")
 
-        grid_box = w.VBox([w.HTML(tr("av_grid_head", self.lang)),
-                           self.canvas, self._hover])
+        grid_box = w.VBox([w.HTML(tr("av_grid_head", self.lang)), self.canvas])
         side = w.VBox([self.input_view, self.enlarged])
         self.children = [
             w.HBox([self._image_dd, self._upload]),
@@ -392,19 +386,12 @@ class ActivationViewer(LayerViewer):
         except Exception as exc:  # noqa: BLE001 - a click must never raise into the comm
             self._show_error(exc)
 
-    def _on_canvas_move(self, x, y) -> None:
-        layout = self._grid_layout
-        fr = self._frame
-        i = None if layout is None or fr is None else layout.tile_at(x, y)
-        if i is None:
-            return
-        ch = self.page * PAGE_SIZE + i
-        if ch >= fr.a.shape[-1]:
-            return
-        blank = f" · <b style='color:#b00020'>{tr('blank', self.lang)}</b>" if fr.blank[ch] else ""
-        self._hover.value = "<code>" + html.escape(tr(
-            "av_hover", self.lang, ch=ch, lo=f"{float(fr.ch_lo[ch]):.3g}",
-            hi=f"{float(fr.ch_hi[ch]):.3g}", m=f"{float(fr.mean[ch]):.3g}")) + f"</code>{blank}"
+    def _tile_info(self, fr: _Frame, start: int, n: int) -> list[str]:
+        """One hover line per tile of the page (the browser shows it; no round trip)."""
+        blank = " · " + tr("blank", self.lang)
+        return [tr("av_hover", self.lang, ch=ch, lo=f"{float(fr.ch_lo[ch]):.3g}",
+                   hi=f"{float(fr.ch_hi[ch]):.3g}", m=f"{float(fr.mean[ch]):.3g}")
+                + (blank if fr.blank[ch] else "") for ch in range(start, start + n)]
 
     # -- rendering --------------------------------------------------------------------------
     def _render(self, what: str, reverts: dict, **overrides) -> None:
@@ -491,16 +478,16 @@ class ActivationViewer(LayerViewer):
             sent += u8.nbytes
         self._frame = fr
         if "grid" in p:
-            self._hover.value = "&nbsp;"  # it described a tile of the previous page
             g = p["grid"]
             self._grid_state = {"key": g["key"], "start": g["start"], "blank": g["blank"],
                                 "colormap": s["colormap"]}
             self._grid_layout = g["layout"]
             self._grid_index = g["index"]
-            sent += self._draw_grid(resize=True)
+            sent += self._draw_grid()
         elif p.get("recolor"):
             self._grid_state["colormap"] = s["colormap"]
-            sent += self._draw_grid()
+            sent += self.canvas.set_palette(grid_palette(lut(self.colormap)))
+            self._draw_selection()
         else:
             sent += self._draw_selection()
         en = p["enlarged"]
@@ -522,75 +509,22 @@ class ActivationViewer(LayerViewer):
             + "</span>")
         return sent
 
-    # -- the ipycanvas grid -----------------------------------------------------------------
-    def _draw_grid(self, resize: bool = False) -> int:
-        """Send the page image, the blank marks and the outline (all three layers)."""
-        from ipycanvas import hold_canvas
-
+    # -- the channel grid -----------------------------------------------------------------
+    def _draw_grid(self) -> int:
+        """Send the page: tiles, palette, blank marks, outline and hover lines in one message."""
         layout = self._grid_layout
-        if layout is None or self._grid_index is None:
+        if layout is None or self._grid_index is None or self._frame is None:
             return 0
-        base, marks, _ = self.canvas[0], self.canvas[1], self.canvas[2]
-        with hold_canvas():
-            if resize or self.canvas.width != layout.width or self.canvas.height != layout.height:
-                self.canvas.width = layout.width
-                self.canvas.height = layout.height
-            base.clear()
-            base.save()
-            # Resizing resets the 2-D context, so smoothing is switched off on every draw.
-            base.image_smoothing_enabled = False
-            base.scale(layout.zoom)
-            sent = put_indexed(base, self._grid_index, grid_palette(lut(self.colormap)), 0, 0)
-            base.restore()
-            marks.clear()
-            self._draw_blank_marks(marks, layout)
-            self._draw_selection(hold=False)
-        return sent
+        start = self._grid_state.get("start", 0)
+        return self.canvas.show_page(
+            self._grid_index, layout, grid_palette(lut(self.colormap)),
+            marked=self._grid_state.get("blank", []), selected=self.filter_index - start,
+            tile_info=self._tile_info(self._frame, start, layout.n))
 
-    def _draw_blank_marks(self, canvas, layout: GridLayout) -> None:
-        blank = self._grid_state.get("blank", [])
-        if not blank:
-            return
-        segs = []
-        for i in blank:
-            x, y, tw, th = layout.tile_rect(i)
-            inset = max(1.0, min(tw, th) / 8)
-            segs.append([[x + inset, y + inset], [x + tw - inset, y + th - inset]])
-            segs.append([[x + tw - inset, y + inset], [x + inset, y + th - inset]])
-        canvas.stroke_style = "#dc1414"
-        canvas.line_width = max(1.5, min(layout.tile_rect(0)[2:]) / 12)
-        canvas.stroke_line_segments(np.asarray(segs, dtype=np.float32))  # (2*n, 2, 2)
-
-    def _draw_selection(self, hold: bool = True) -> int:
-        from ipycanvas import hold_canvas
-
-        layout = self._grid_layout
-        if layout is None:
-            return 0
-        top = self.canvas[2]
-        i = self.filter_index - self._grid_state.get("start", 0)
-
-        def draw():
-            top.clear()
-            if 0 <= i < layout.n:
-                x, y, tw, th = layout.tile_rect(i)
-                top.line_width = 4
-                top.stroke_style = "#000000"
-                top.stroke_rect(x - 2, y - 2, tw + 4, th + 4)
-                top.line_width = 2
-                top.stroke_style = "#ffd400"
-                top.stroke_rect(x - 2, y - 2, tw + 4, th + 4)
-
-        if hold:
-            with hold_canvas():
-                draw()
-        else:
-            draw()
+    def _draw_selection(self) -> int:
+        if self._grid_layout is not None:
+            self.canvas.select(self.filter_index - self._grid_state.get("start", 0))
         return 0
-
-    def _redraw_canvas(self, *_args) -> None:
-        """A client (re)connected: ipycanvas keeps no pixels, so replay the current page."""
-        self._draw_grid(resize=True)
 
     # -- controls ---------------------------------------------------------------------------
     def _sync_controls(self) -> None:

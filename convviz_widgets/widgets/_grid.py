@@ -1,9 +1,12 @@
-"""Channel-grid geometry and composition for the ipycanvas grid.
+"""The activation channel grid: geometry, composition, and the widget that shows it.
 
 The grid is composed at *data* resolution (one pixel per resampled feature-map pixel, one pixel
-of gap between tiles) and upscaled in the browser by an integer canvas transform with smoothing
-off. A layer of 512 channels of 14×14 therefore travels as ~100k pixels instead of the ~500k it
-covers on screen, and no value is blurred.
+of gap between tiles) and upscaled in the browser by an integer zoom with smoothing off, so a
+layer of 512 channels of 14×14 travels as ~100k bytes instead of the ~500k pixels it covers on
+screen, and no value is blurred. :class:`ChannelGrid` is the anywidget raster (``raster.js``)
+laid out by :class:`GridLayout`: the tiles travel once as a binary buffer of palette indices,
+and hover, hit-testing, the selection outline and the blank-channel crosses happen in the
+browser (see docs/architecture.md, "Front end", for why this is not ipycanvas).
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+
+from ._raster import RasterView
 
 #: Tiles on one page; layers with more channels get a page selector (never one giant canvas).
 PAGE_SIZE = 256
@@ -23,6 +28,7 @@ MAX_HEIGHT = 640
 MAX_DATA_PIXELS = 200_000
 #: Grey of the gaps and of empty slots in the last row (palette entry 0).
 BACKGROUND = 232
+_BACKGROUND_CSS = f"#{BACKGROUND:02x}{BACKGROUND:02x}{BACKGROUND:02x}"
 
 
 @dataclass(frozen=True)
@@ -196,9 +202,8 @@ def compose_grid(codes: np.ndarray, layout: GridLayout) -> np.ndarray:
     -------
     ndarray
         ``(layout.data_height, layout.data_width)`` uint8 indices into :func:`grid_palette`.
-        An indexed image is a quarter of the bytes of RGBA, encodes as PNG ~3× faster, stays
-        lossless (ipycanvas would send an RGB array as JPEG), and lets a colormap change reuse
-        it with a new palette.
+        An indexed image is a quarter of the bytes of RGBA, stays lossless, and lets a colormap
+        change reuse it with a new palette (768 bytes).
     """
     h, w, n = codes.shape
     if n != layout.n:
@@ -216,3 +221,134 @@ def compose_grid(codes: np.ndarray, layout: GridLayout) -> np.ndarray:
     out = np.zeros((layout.data_height, layout.data_width), np.uint8)
     out[g:, g:] = body
     return out
+
+
+def split_grid(index: np.ndarray, layout: GridLayout) -> np.ndarray:
+    """The tiles of a composed page, ``(n, th, tw)``: the inverse of :func:`compose_grid`.
+
+    Examples
+    --------
+    >>> g = plan_grid(3, 8, 8)
+    >>> codes = np.arange(192, dtype=np.uint8).reshape(8, 8, 3)  # (h, w, n)
+    >>> tiles = split_grid(compose_grid(codes, g), g)
+    >>> tiles.shape, bool((tiles == palette_index(np.moveaxis(codes, -1, 0))).all())
+    ((3, 8, 8), True)
+    """
+    g, th, tw = layout.gap, layout.th, layout.tw
+    if index.shape != (layout.data_height, layout.data_width):
+        raise ValueError(f"Page image {index.shape} does not match the layout "
+                         f"({layout.data_height}, {layout.data_width}).")
+    cells = index[g:, g:].reshape(layout.rows, th + g, layout.cols, tw + g)
+    cells = cells.transpose(0, 2, 1, 3)[:, :, :th, :tw]  # (rows, cols, th, tw)
+    return np.ascontiguousarray(cells.reshape(layout.rows * layout.cols, th, tw)[:layout.n])
+
+
+class ChannelGrid(RasterView):
+    """One page of channel tiles, drawn, hovered and hit-tested in the browser.
+
+    A :class:`RasterView` whose geometry is a :class:`GridLayout` (a data pixel of background
+    between and around the tiles, ``zoom`` display pixels per data pixel), whose pixels are
+    indices into :func:`grid_palette`, and whose hover line describes the tile under the
+    pointer (:attr:`tile_info`) without a kernel round trip. Only a click reaches the kernel.
+
+    Examples
+    --------
+    >>> g = plan_grid(4, 3, 3)
+    >>> grid = ChannelGrid()
+    >>> palette = np.zeros((256, 3), np.uint8)
+    >>> grid.show_page(compose_grid(np.zeros((3, 3, 4), np.uint8), g), g, palette, marked=[2])
+    324
+    >>> (grid.width, grid.height) == (g.width, g.height), grid.shape[0], grid.marked
+    (True, 4, [2])
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("background", _BACKGROUND_CSS)
+        super().__init__(**kwargs)
+        self.grid_layout: GridLayout | None = None
+        self._down: list = []
+        self.on_msg(self._on_point)
+
+    @property
+    def width(self) -> int:
+        """Canvas width in display pixels (0 when empty)."""
+        return self.grid_layout.width if self.grid_layout else 0
+
+    @property
+    def height(self) -> int:
+        """Canvas height in display pixels (0 when empty)."""
+        return self.grid_layout.height if self.grid_layout else 0
+
+    def show_page(self, index: np.ndarray, layout: GridLayout, palette: np.ndarray, *,
+                  marked=(), selected: int = -1, tile_info=()) -> int:
+        """Show one composed page in one state message; return the pixel bytes sent.
+
+        Parameters
+        ----------
+        index : ndarray
+            ``(layout.data_height, layout.data_width)`` uint8 from :func:`compose_grid`.
+        layout : GridLayout
+            The page's geometry.
+        palette : ndarray
+            ``(256, 3)`` uint8 from :func:`grid_palette` (sent as the 768-byte LUT).
+        marked : sequence of int
+            Tiles to cross out (blank channels).
+        selected : int
+            Tile to outline, -1 for none.
+        tile_info : sequence of str
+            One hover line per tile, or empty.
+        """
+        tiles = split_grid(index, layout)  # (n, th, tw)
+        self.grid_layout = layout
+        px = layout.gap * layout.zoom
+        self.set_tiles(tiles, 0.0, 255.0, stacked=True, columns=layout.cols, zoom=layout.zoom,
+                       zoom_x=0, gap=px, pad=px, lut=_lut(palette), marked=list(marked),
+                       selected=self._tile(selected), tile_info=list(tile_info))
+        return int(tiles.nbytes)
+
+    def set_palette(self, palette: np.ndarray) -> int:
+        """Recolour the page: only the 768-byte LUT travels. Returns the bytes sent."""
+        self.lut = _lut(palette)
+        return len(self.lut)
+
+    def select(self, tile: int) -> None:
+        """Outline ``tile`` (-1 or out of the page: no outline)."""
+        self.selected = self._tile(tile)
+
+    def clear(self) -> None:
+        """Show nothing (no image)."""
+        self.grid_layout = None
+        with self.hold_sync():
+            self.data = b""
+            self.shape = [0, 0, 0, 1]
+            self.marked = []
+            self.tile_info = []
+            self.selected = -1
+
+    def on_mouse_down(self, callback) -> None:
+        """Call ``callback(x, y)`` with the clicked canvas pixel, like ``ipycanvas.Canvas``.
+
+        Clicks are hit-tested in the browser first: only clicks on a tile are sent.
+        """
+        self._down.append(callback)
+
+    def _tile(self, i: int) -> int:
+        n = self.grid_layout.n if self.grid_layout else 0
+        return int(i) if 0 <= i < n else -1
+
+    def _on_point(self, _widget, content, _buffers) -> None:
+        if not isinstance(content, dict) or content.get("event") != "click":
+            return
+        try:
+            x, y = float(content["px"]), float(content["py"])
+        except (KeyError, TypeError, ValueError):
+            return
+        for cb in list(self._down):
+            cb(x, y)
+
+
+def _lut(palette: np.ndarray) -> bytes:
+    pal = np.ascontiguousarray(palette, np.uint8)
+    if pal.shape != (256, 3):
+        raise ValueError(f"A grid palette is (256, 3) uint8, got {pal.shape}.")
+    return pal.tobytes()

@@ -57,6 +57,11 @@ class RasterView(BytesAfterOpen, anywidget.AnyWidget):
     marked : list of int
         Tiles crossed out in red (e.g. blank channels). ``row_marks``: rows flagged in the left
         margin (e.g. dead filters), which needs ``margin > 0``.
+    pad : int
+        Display pixels of background around all tiles.
+    tile_info : list of str
+        One hover line per tile (shown instead of the pixel read-out when it has ``n`` entries):
+        for views whose tiles stand for something described in words, like a channel's range.
     frame : str
         CSS colour of a 1-px frame drawn in the gap around every tile ("" for none; needs
         ``gap >= 2``), so that small adjacent tiles read as separate pictures.
@@ -97,6 +102,8 @@ class RasterView(BytesAfterOpen, anywidget.AnyWidget):
     background = traitlets.Unicode("#e8e8e8").tag(sync=True)
     frame = traitlets.Unicode("").tag(sync=True)
     values = traitlets.Bytes(b"").tag(sync=True)
+    pad = traitlets.Int(0).tag(sync=True)
+    tile_info = traitlets.List(traitlets.Unicode()).tag(sync=True)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)

@@ -1,4 +1,4 @@
-// "raster": the anywidget view behind every image panel that is not the ipycanvas channel grid.
+// "raster": the anywidget view behind every image panel, the activation channel grid included.
 //
 // The kernel sends uint8 pixels once (a binary `Bytes` trait, never base64) plus the float range
 // they were quantised from. One-channel data is coloured here through a 256-entry LUT, so a
@@ -7,7 +7,9 @@
 // which is also what lets the browser tests read exact values back.
 //
 // Layout of the data: `shape = [n, h, w, c]` is n tiles of h×w with c ∈ {1, 3, 4} channels,
-// row-major, tiles laid out `columns` per row with `gap` display pixels between them.
+// row-major, tiles laid out `columns` per row with `gap` display pixels between them and `pad`
+// display pixels around them. Hover and hit-testing happen here, never in the kernel: the only
+// message a pointer sends is a click.
 
 import { asBytes, asLut } from "./lib/bytes.js";
 import { drawLutStrip } from "./lib/canvas.js";
@@ -17,7 +19,7 @@ import { ensureStyle } from "./lib/style.js";
 const SYNCED = [
   "data", "shape", "columns", "zoom", "zoom_x", "gap", "lut", "vmin", "vmax", "selected", "marked",
   "row_marks", "selected_row", "labels", "title", "caption", "colorbar", "margin", "background",
-  "values", "frame",
+  "values", "frame", "pad", "tile_info",
 ];
 
 /** Geometry of the current state, shared by drawing, hovering and clicking. */
@@ -34,23 +36,34 @@ function layoutOf(model) {
   const zoomX = Math.max(1, model.get("zoom_x") || zoom);
   const gap = Math.max(0, model.get("gap") || 0);
   const margin = Math.max(0, model.get("margin") || 0);
+  // Border around all tiles (the channel grid keeps one data pixel of background there).
+  const pad = Math.max(0, model.get("pad") || 0);
   const tileW = w * zoomX;
   const tileH = h * zoom;
   return {
-    n, h, w, c, data, cols, rows, zoom, zoomX, gap, margin, tileW, tileH,
-    width: margin + cols * tileW + (cols - 1) * gap,
-    height: rows * tileH + (rows - 1) * gap,
+    n, h, w, c, data, cols, rows, zoom, zoomX, gap, margin, pad, tileW, tileH,
+    width: margin + cols * tileW + (cols - 1) * gap + 2 * pad,
+    height: rows * tileH + (rows - 1) * gap + 2 * pad,
   };
+}
+
+/** Top-left canvas pixel of tile `t`. */
+function tileOrigin(L, t) {
+  return [
+    L.pad + L.margin + (t % L.cols) * (L.tileW + L.gap),
+    L.pad + Math.floor(t / L.cols) * (L.tileH + L.gap),
+  ];
 }
 
 /** Tile index and data coordinates under a canvas pixel, or null over a gap/margin. */
 function hitTest(L, px, py) {
-  const gx = px - L.margin;
-  if (gx < 0 || py < 0) return null;
+  const gx = px - L.margin - L.pad;
+  const gy = py - L.pad;
+  if (gx < 0 || gy < 0) return null;
   const col = Math.floor(gx / (L.tileW + L.gap));
-  const row = Math.floor(py / (L.tileH + L.gap));
+  const row = Math.floor(gy / (L.tileH + L.gap));
   const ox = gx - col * (L.tileW + L.gap);
-  const oy = py - row * (L.tileH + L.gap);
+  const oy = gy - row * (L.tileH + L.gap);
   if (col >= L.cols || ox >= L.tileW || oy >= L.tileH) return null;
   const tile = row * L.cols + col;
   if (tile >= L.n) return null;
@@ -180,11 +193,10 @@ function render({ model, el }) {
     ctx.fillRect(0, 0, L.width, L.height);
     const src = paintSource(L, lut);
     for (let t = 0; t < L.n; t++) {
-      const col = t % L.cols;
-      const row = Math.floor(t / L.cols);
-      const dx = L.margin + col * (L.tileW + L.gap);
-      const dy = row * (L.tileH + L.gap);
-      ctx.drawImage(src, col * L.w, row * L.h, L.w, L.h, dx, dy, L.tileW, L.tileH);
+      const [dx, dy] = tileOrigin(L, t);
+      const sx = (t % L.cols) * L.w;
+      const sy = Math.floor(t / L.cols) * L.h;
+      ctx.drawImage(src, sx, sy, L.w, L.h, dx, dy, L.tileW, L.tileH);
     }
     // A 1-px frame in the gap around each tile (never over its pixels): small tiles of a
     // diverging map (zero is white) otherwise run together into one noisy picture.
@@ -194,8 +206,7 @@ function render({ model, el }) {
       ctx.strokeStyle = frame;
       ctx.lineWidth = 1;
       for (let t = 0; t < L.n; t++) {
-        const dx = L.margin + (t % L.cols) * (L.tileW + L.gap);
-        const dy = Math.floor(t / L.cols) * (L.tileH + L.gap);
+        const [dx, dy] = tileOrigin(L, t);
         // Tiles touching the canvas edge get their frame on their outermost pixel row/column.
         const x0 = Math.max(0.5, dx - 0.5);
         const y0 = Math.max(0.5, dy - 0.5);
@@ -205,13 +216,9 @@ function render({ model, el }) {
       }
       ctx.restore();
     }
-    const tileOrigin = (t) => [
-      L.margin + (t % L.cols) * (L.tileW + L.gap),
-      Math.floor(t / L.cols) * (L.tileH + L.gap),
-    ];
     for (const t of model.get("marked") || []) {
       if (t >= 0 && t < L.n) {
-        const [x, y] = tileOrigin(t);
+        const [x, y] = tileOrigin(L, t);
         drawCross(ctx, x, y, L.tileW, L.tileH);
       }
     }
@@ -219,16 +226,18 @@ function render({ model, el }) {
     if (L.margin > 0) {
       ctx.fillStyle = "rgba(220, 20, 20, 0.95)";
       for (const r of model.get("row_marks") || []) {
-        if (r >= 0 && r < L.h) ctx.fillRect(0, r * L.zoom, L.margin - 2, Math.max(1, L.zoom));
+        if (r >= 0 && r < L.h) {
+          ctx.fillRect(L.pad, L.pad + r * L.zoom, L.margin - 2, Math.max(1, L.zoom));
+        }
       }
     }
     const selRow = model.get("selected_row");
     if (selRow != null && selRow >= 0 && selRow < L.h && L.n === 1) {
-      drawOutline(ctx, L.margin, selRow * L.zoom, L.tileW, L.zoom);
+      drawOutline(ctx, L.pad + L.margin, L.pad + selRow * L.zoom, L.tileW, L.zoom);
     }
     const sel = model.get("selected");
     if (sel != null && sel >= 0 && sel < L.n) {
-      const [x, y] = tileOrigin(sel);
+      const [x, y] = tileOrigin(L, sel);
       drawOutline(ctx, x, y, L.tileW, L.tileH);
     }
     if (model.get("colorbar") && L.c === 1) {
@@ -273,13 +282,18 @@ function render({ model, el }) {
     return `(${parts.join(", ")})`;
   }
 
-  function eventHit(e) {
-    if (!layout) return null;
+  /** Canvas pixel under a pointer event (the canvas may be shown scaled by CSS). */
+  function canvasPoint(e) {
     const rect = canvas.getBoundingClientRect();
-    // The canvas may be shown scaled by CSS; map client pixels back to canvas pixels.
     const sx = rect.width ? canvas.width / rect.width : 1;
     const sy = rect.height ? canvas.height / rect.height : 1;
-    return hitTest(layout, (e.clientX - rect.left) * sx, (e.clientY - rect.top) * sy);
+    return [(e.clientX - rect.left) * sx, (e.clientY - rect.top) * sy];
+  }
+
+  function eventHit(e) {
+    if (!layout) return null;
+    const [px, py] = canvasPoint(e);
+    return hitTest(layout, px, py);
   }
 
   function onMove(e) {
@@ -287,6 +301,14 @@ function render({ model, el }) {
     if (!hit) {
       info.textContent = " ";
       canvas.title = "";
+      return;
+    }
+    // Views that describe whole tiles (the channel grid: a channel's range, "blank") send one
+    // line per tile; the pixel values would mean nothing there (palette indices).
+    const described = model.get("tile_info") || [];
+    if (described.length === layout.n) {
+      info.textContent = described[hit.tile];
+      canvas.title = described[hit.tile];
       return;
     }
     const [tileName, rowName, colName] = model.get("labels") || ["tile", "y", "x"];
@@ -303,8 +325,11 @@ function render({ model, el }) {
   }
 
   function onDown(e) {
-    const hit = eventHit(e);
-    if (hit) model.send({ event: "click", tile: hit.tile, y: hit.y, x: hit.x });
+    if (!layout) return;
+    const [px, py] = canvasPoint(e);
+    const hit = hitTest(layout, px, py);
+    // px/py (canvas pixels) let the kernel side keep ipycanvas-style on_mouse_down(x, y) callers.
+    if (hit) model.send({ event: "click", tile: hit.tile, y: hit.y, x: hit.x, px, py });
   }
 
   canvas.addEventListener("mousemove", onMove);

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.browser
 
 NB = "explorer.ipynb"
 ROOT = ".cvt-ex"
-GRID = f"{ROOT} canvas.convviz-grid"  # ipycanvas draws its layers into one canvas
+GRID = f"{ROOT} .convviz-grid canvas.cv-main"  # the channel grid is a raster view
 READY = f"document.querySelectorAll('{ROOT} .convviz-raster[data-state=drawn]').length >= 2"
 
 
@@ -161,7 +161,7 @@ def test_reload_mid_session_restores_every_view(ex):
                           ".map(s => s.selectedOptions.length ? "
                           "s.selectedOptions[0].textContent.trim() : '')")
     assert any(m.startswith("block2_conv1") for m in menus), menus  # the shared layer menu
-    # The ipycanvas grid keeps no pixels across a reload: the kernel redraws it on connect.
+    # After a reload the grid is drawn again from its synced state (no kernel replay).
     page.wait_for_function(
         f"([s, w, h]) => {{ const r = ({_GRID_STATS})(s); "
         "return r && r.w === w && r.h === h && r.range > 40; }",

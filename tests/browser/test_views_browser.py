@@ -21,7 +21,7 @@ pytestmark = pytest.mark.browser
 
 AV = ".cvt-av-nested"
 KV = ".cvt-kv-nested"
-GRID = f"{AV} canvas.convviz-grid"  # ipycanvas draws all MultiCanvas layers into one canvas
+GRID = f"{AV} .convviz-grid canvas.cv-main"  # the channel grid is a raster view
 
 # -- page helpers ---------------------------------------------------------------------------
 
@@ -187,7 +187,7 @@ def test_all_views_render_with_content(lab):
             " let lo = 255, hi = 0; for (let i = 0; i < d.length; i += 4) {"
             " lo = Math.min(lo, d[i + 1]); hi = Math.max(hi, d[i + 1]); }"
             " return hi - lo > 40 ? [c.width, c.height] : null; }",
-            arg=[f"{root} canvas.convviz-grid"], timeout=20_000, polling=100).json_value()
+            arg=[f"{root} .convviz-grid canvas.cv-main"], timeout=20_000, polling=100).json_value()
         geo = grid_geometry(lab, "av_demo" if root == ".cvt-av-demo" else "av_nested")
         assert fp == [geo["w"], geo["h"]], "grid canvas size differs from the planned layout"
     for root in (".cvt-kv-demo", KV):
@@ -213,7 +213,7 @@ def test_activation_layer_dropdown_changes_grid(lab):
     page.wait_for_function(
         "([s, w, h]) => { const c = document.querySelector(s); return c && c.width === w "
         "&& c.height === h; }", arg=[grid, geo["w"], geo["h"]], timeout=10_000)
-    page.wait_for_timeout(300)  # let the PNG decode land
+    page.wait_for_timeout(300)
     after = page.evaluate(_FINGERPRINT, [grid, 0])
     assert after["hash"] != before["hash"] and after["std"] > 5
     assert geo["n"] == 32
@@ -254,11 +254,13 @@ def test_activation_slider_moves_channel(lab):
     page.wait_for_timeout(150)
     info = check_enlarged(lab, AV, "av_nested", "scenes[av_nested.image_index]", "nested")
     assert info["f"] == start + 3
-    # The yellow outline (over black) surrounds the selected tile. ipycanvas composites the
-    # MultiCanvas layers into one <canvas>, so the outline is read from the same pixels.
+    # The yellow outline (over black) surrounds the selected tile, drawn by the browser on the
+    # grid's own canvas. Its yellow line runs 1.5 px outside the tile, or 1.5 px inside the
+    # canvas edge for a tile in the first row or column (raster.js keeps it on the canvas).
     geo = grid_geometry(lab, "av_nested")
     x, y, tw, th = geo["rects"][info["f"] - geo["start"]]
-    got = page.evaluate(_READ_PIXELS, [GRID, 0, [[x - 2, y + th // 2], [x + tw // 2, y - 2]]])
+    ox, oy = int(max(1.5, x - 1.5)), int(max(1.5, y - 1.5))
+    got = page.evaluate(_READ_PIXELS, [GRID, 0, [[ox, y + th // 2], [x + tw // 2, oy]]])
     assert all(p[0] > 200 and p[1] > 150 and p[2] < 90 for p in got), \
         f"no outline around tile {info['f']}: {got}"
 
@@ -275,6 +277,13 @@ def test_activation_tile_click_selects_channel(lab):
     page.locator(GRID).first.click(position={"x": (x + tw / 2) * sx, "y": (y + th / 2) * sy})
     wait_kernel(lab, "av_nested.filter_index", target)
     wait_renders(page, AV, "convviz-enlarged", r0)
+    # Hovering a tile describes its channel; the browser hit-tests it (no kernel round trip).
+    other = target - 1
+    ox, oy, otw, oth = geo["rects"][other]
+    page.locator(GRID).first.hover(position={"x": (ox + otw / 2) * sx, "y": (oy + oth / 2) * sy})
+    hover = page.locator(f"{AV} .convviz-grid .cv-info").first.inner_text()
+    want = lab.probe.eval(f"av_nested.canvas.tile_info[{other}]")
+    assert hover.strip() == want.strip() and f"channel {geo['start'] + other}:" in hover, hover
     # The slider moved with the click.
     page.wait_for_function(
         "([s, v]) => { const e = document.querySelector(s); return e && "
@@ -480,7 +489,7 @@ def test_slider_latency_is_measured(lab):
 
 
 def test_reload_restores_views(lab):
-    """ipycanvas keeps no pixels: after a reload the kernel redraws on client_ready."""
+    """After a reload every view, the channel grid included, is drawn from the synced state."""
     page = lab.page
     expected = grid_geometry(lab, "av_nested")
     lab.nb.reload()
