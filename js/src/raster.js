@@ -14,6 +14,7 @@
 import { asBytes, asLut } from "./lib/bytes.js";
 import { drawLutStrip } from "./lib/canvas.js";
 import { make } from "./lib/dom.js";
+import { hitTest, layoutOf, tileOrigin } from "./lib/layout.js";
 import { ensureStyle } from "./lib/style.js";
 
 const SYNCED = [
@@ -21,54 +22,6 @@ const SYNCED = [
   "row_marks", "selected_row", "labels", "title", "caption", "colorbar", "margin", "background",
   "values", "frame", "pad", "tile_info",
 ];
-
-/** Geometry of the current state, shared by drawing, hovering and clicking. */
-function layoutOf(model) {
-  const shape = model.get("shape") || [];
-  if (shape.length !== 4 || shape.some((d) => !(d > 0))) return null;
-  const [n, h, w, c] = shape;
-  const data = asBytes(model.get("data"));
-  if (data.length !== n * h * w * c) return null;
-  const cols = Math.max(1, Math.min(model.get("columns") || 1, n));
-  const rows = Math.ceil(n / cols);
-  const zoom = Math.max(1, model.get("zoom") || 1);
-  // zoom_x lets a filters × channels matrix with few channels be widened without being tall.
-  const zoomX = Math.max(1, model.get("zoom_x") || zoom);
-  const gap = Math.max(0, model.get("gap") || 0);
-  const margin = Math.max(0, model.get("margin") || 0);
-  // Border around all tiles (the channel grid keeps one data pixel of background there).
-  const pad = Math.max(0, model.get("pad") || 0);
-  const tileW = w * zoomX;
-  const tileH = h * zoom;
-  return {
-    n, h, w, c, data, cols, rows, zoom, zoomX, gap, margin, pad, tileW, tileH,
-    width: margin + cols * tileW + (cols - 1) * gap + 2 * pad,
-    height: rows * tileH + (rows - 1) * gap + 2 * pad,
-  };
-}
-
-/** Top-left canvas pixel of tile `t`. */
-function tileOrigin(L, t) {
-  return [
-    L.pad + L.margin + (t % L.cols) * (L.tileW + L.gap),
-    L.pad + Math.floor(t / L.cols) * (L.tileH + L.gap),
-  ];
-}
-
-/** Tile index and data coordinates under a canvas pixel, or null over a gap/margin. */
-function hitTest(L, px, py) {
-  const gx = px - L.margin - L.pad;
-  const gy = py - L.pad;
-  if (gx < 0 || gy < 0) return null;
-  const col = Math.floor(gx / (L.tileW + L.gap));
-  const row = Math.floor(gy / (L.tileH + L.gap));
-  const ox = gx - col * (L.tileW + L.gap);
-  const oy = gy - row * (L.tileH + L.gap);
-  if (col >= L.cols || ox >= L.tileW || oy >= L.tileH) return null;
-  const tile = row * L.cols + col;
-  if (tile >= L.n) return null;
-  return { tile, y: Math.floor(oy / L.zoom), x: Math.floor(ox / L.zoomX) };
-}
 
 function formatValue(v) {
   if (!Number.isFinite(v)) return String(v);
@@ -347,3 +300,5 @@ function render({ model, el }) {
 }
 
 export default { render };
+// The pure geometry, for tests that check the browser's hit-testing against the Python layout.
+export { hitTest, layoutOf, tileOrigin };
