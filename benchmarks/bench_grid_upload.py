@@ -1,11 +1,19 @@
-"""What ipycanvas's public upload would cost the channel grid (issue 14: public API or raster?).
+"""The channel grid's upload: ipycanvas's public ``put_image_data`` vs the anywidget raster.
 
-The activation grid goes to the browser as one palette-indexed PNG at zlib level 1, sent with
-ipycanvas's ``putImageData`` command through internals (``widgets/_canvas.py``). The public
-``Canvas.put_image_data`` takes only arrays: RGBA is encoded as PNG at PIL's default level,
-RGB as lossy JPEG (not acceptable: the grid's colours are data). This measures both encodings
-on the demo model's real grids (the first page of each spatial layer, demo scene 0), and the
-RGBA expansion the public path needs first.
+Issue 14 allowed the grid either ipycanvas through its public API only, or the anywidget raster
+with evidence. This is the evidence (docs/architecture.md, "Front end"). For pages of 64, 256
+and 512 tiles (smooth synthetic maps of 14×14 and 28×28, plus the demo model's first layers on
+demo scene 0) it times, in the kernel, everything one page change costs before the bytes reach
+the comm:
+
+- ``ipycanvas_public``: ``Canvas.put_image_data`` with an RGBA array (ipycanvas encodes it as a
+  PNG at PIL's default level; RGB would go as lossy JPEG, not acceptable for data colours),
+  including the palette-to-RGBA expansion it needs first. A colormap change costs the same again.
+- ``raster``: ``ChannelGrid.show_page`` (split into tiles, one binary buffer of palette indices)
+  and the serialisation of the state message; a colormap change sends the 768-byte LUT (``raster_recolor``).
+- ``indexed_png_l1``: the PNG the grid used to push through ipycanvas internals, for reference.
+
+Browser-side drawing is not timed here (the browser tests check what is drawn).
 
 Run: ``TF_ENABLE_ONEDNN_OPTS=0 python benchmarks/bench_grid_upload.py`` (writes
 ``results/grid_upload.json``).
@@ -13,42 +21,88 @@ Run: ``TF_ENABLE_ONEDNN_OPTS=0 python benchmarks/bench_grid_upload.py`` (writes
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 
-from _common import machine, timeit, write
+from _common import timeit, write
+
+
+def _indexed_png(index: np.ndarray, palette: np.ndarray) -> bytes:
+    from PIL import Image
+
+    im = Image.fromarray(index, "P")
+    im.putpalette(palette.ravel().tobytes())
+    buf = io.BytesIO()
+    im.save(buf, "PNG", compress_level=1)
+    return buf.getvalue()
+
+
+def _smooth_maps(n: int, h: int, w: int, seed: int = 0) -> np.ndarray:
+    """``(h, w, n)`` float32 maps with the spatial smoothness of real activations."""
+    rng = np.random.default_rng(seed)
+    coarse = rng.random((max(2, h // 4), max(2, w // 4), n)).astype(np.float32)
+    ri = np.minimum(np.arange(h) * coarse.shape[0] // h, coarse.shape[0] - 1)
+    ci = np.minimum(np.arange(w) * coarse.shape[1] // w, coarse.shape[1] - 1)
+    return coarse[ri][:, ci] + 0.1 * rng.random((h, w, n), np.float32)
+
+
+def _case(name: str, maps: np.ndarray) -> dict:
+    from ipycanvas import Canvas
+    from ipycanvas.utils import binary_image
+
+    from convviz_widgets.widgets._grid import (ChannelGrid, compose_grid, grid_palette,
+                                               plan_grid, resample_indices)
+    from convviz_widgets.widgets._pixels import lut, quantize
+
+    h, w, n = maps.shape
+    layout = plan_grid(n, h, w)
+    small = maps[resample_indices(h, layout.th)][:, resample_indices(w, layout.tw)]
+    lo, hi = small.min(axis=(0, 1)), small.max(axis=(0, 1))
+    index = compose_grid(quantize(small, lo, hi), layout)
+    palette = grid_palette(lut("viridis"))
+    other = grid_palette(lut("magma"))
+
+    def rgba():
+        out = np.empty(index.shape + (4,), np.uint8)
+        out[..., :3] = palette[index]
+        out[..., 3] = 255
+        return out
+
+    canvas = Canvas(width=layout.width, height=layout.height)
+    grid = ChannelGrid()
+    public = timeit(lambda: canvas.put_image_data(rgba(), 0, 0), repeats=5, warmup=1)
+    # Outside a kernel a widget has no comm, so the state message is serialised here explicitly.
+    sent = ["data", "shape", "columns", "zoom", "gap", "pad", "lut", "marked", "tile_info"]
+    raster = timeit(lambda: (grid.show_page(index, layout, palette), grid.get_state(sent)),
+                    repeats=5, warmup=1)
+    flip = iter([other, palette] * 20)
+    recolor = timeit(lambda: grid.set_palette(next(flip)), repeats=5, warmup=1)
+    png = timeit(lambda: _indexed_png(index, palette), repeats=5, warmup=1)
+    row = {"case": name, "tiles": n, "map_hw": [h, w], "grid_hw": list(index.shape),
+           "ipycanvas_public_ms": round(public["median_s"] * 1e3, 2),
+           "ipycanvas_public_kB": round(len(binary_image(rgba())) / 1024, 1),
+           "raster_ms": round(raster["median_s"] * 1e3, 2),
+           "raster_kB": round(grid.show_page(index, layout, palette) / 1024, 1),
+           "raster_recolor_ms": round(recolor["median_s"] * 1e3, 3),
+           "raster_recolor_bytes": 768,
+           "indexed_png_l1_ms": round(png["median_s"] * 1e3, 2),
+           "indexed_png_l1_kB": round(len(_indexed_png(index, palette)) / 1024, 1)}
+    print(row)
+    return row
 
 
 def main() -> dict:
     import convviz_widgets as cv
-    from ipycanvas.utils import binary_image  # what Canvas.put_image_data encodes with
 
-    from convviz_widgets.widgets._canvas import encode_png
-    from convviz_widgets.widgets._grid import grid_palette
-    from convviz_widgets.widgets._pixels import lut
-
+    rows = [_case(f"smooth {n}×{s}²", _smooth_maps(n, s, s)) for n in (64, 256, 512)
+            for s in (14, 28)]
     model = cv.demo_model()
-    av = cv.ActivationViewer(model)
-    rows = []
-    for info in cv.conv_layers(model, kind="spatial")[:4]:
-        av.layer = info.path
-        index = av._grid_index
-        palette = grid_palette(lut(av.colormap))
-
-        def rgba():
-            out = np.empty(index.shape + (4,), np.uint8)
-            out[..., :3] = palette[index]
-            out[..., 3] = 255
-            return out
-
-        ours = timeit(lambda: encode_png(index, palette), repeats=5, warmup=1)
-        public = timeit(lambda: binary_image(rgba()), repeats=5, warmup=1)
-        rows.append({"layer": info.path, "grid_hw": list(index.shape),
-                     "indexed_png_level1_ms": round(ours["median_s"] * 1e3, 1),
-                     "indexed_png_kB": len(encode_png(index, palette)) // 1024,
-                     "public_rgba_png_ms": round(public["median_s"] * 1e3, 1),
-                     "public_rgba_png_kB": len(binary_image(rgba())) // 1024})
-        print(rows[-1])
-    return {"machine": machine(), "rows": rows}
+    scene = cv.demo_images()[0]
+    for info in cv.conv_layers(model, kind="spatial")[:3]:
+        acts = cv.activations(model, scene, [info.path])[info.path][0]  # (h, w, c)
+        rows.append(_case(f"demo {info.path}", acts))
+    return {"rows": rows}
 
 
 if __name__ == "__main__":
