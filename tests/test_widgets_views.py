@@ -499,7 +499,7 @@ def test_viewers_construct_with_defaults(models, name):
     ActivationViewer(models[name], images_for(models[name], n=1))
 
 
-@pytest.mark.parametrize("module", ["_grid", "_images", "_raster"])
+@pytest.mark.parametrize("module", ["_grid", "_images", "_raster", "_upload"])
 def test_docstring_examples(module):
     import doctest
     import importlib

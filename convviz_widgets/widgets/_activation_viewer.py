@@ -14,8 +14,8 @@ from ._base import LayerViewer
 from ._i18n import tr
 from ._grid import (PAGE_SIZE, ChannelGrid, GridLayout, compose_grid, grid_palette, plan_grid,
                     resample_indices)
-from ._images import ImageList, check_image_index, decode_image, demo_scenes, uploaded_files
-from ._upload import ImageUpload
+from ._images import ImageList, check_image_index, demo_scenes
+from ._upload import ImageUpload, decode_uploads
 from ._pixels import SEQUENTIAL_COLORMAPS, lut, lut_bytes, quantize, to_rgb_u8
 from ._raster import RasterView, exact_bytes
 
@@ -358,11 +358,10 @@ class ActivationViewer(LayerViewer):
             raise
 
     def _on_upload(self, change):
-        files = uploaded_files(change["new"])
-        if not files:
+        if not change["new"]:
             return
         try:
-            decoded = [(name, decode_image(content, name)) for name, content in files]
+            decoded = decode_uploads(change["new"])
             self.add_images([im for _, im in decoded],
                             [tr("upload_n", self.lang, name=name) for name, _ in decoded])
         except Exception as exc:  # noqa: BLE001 - shown in the widget; the old view stays

@@ -12,8 +12,7 @@ from ._activation_viewer import ActivationViewer
 from ._base import INT_SLIDER_CONTINUOUS, LayerViewer, enable_colab_widgets, set_slider
 from ._errors import error_html
 from ._i18n import check_lang, tr, translate_tree
-from ._images import decode_image, uploaded_files
-from ._upload import ImageUpload
+from ._upload import ImageUpload, decode_uploads
 from ._kernel_viewer import KernelViewer
 from ._pages import PageSwitcher
 from ._filter_maximizer import FilterMaximizer
@@ -289,11 +288,10 @@ class Explorer(w.VBox):
             self._guard -= 1
 
     def _on_upload(self, change):
-        files = uploaded_files(change["new"])
-        if not files:
+        if not change["new"]:
             return
         try:
-            decoded = [(name, decode_image(content, name)) for name, content in files]
+            decoded = decode_uploads(change["new"])
             self.activations.add_images([im for _, im in decoded],
                                         [f"upload: {name}" for name, _ in decoded])
             self._image_note.value = ""

@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 
 from ._i18n import tr
-from ._images import UPLOAD_MAX_SIDE, decode_image, uploaded_files
+from ._images import UPLOAD_MAX_SIDE
+from ._upload import decode_uploads
 from ._overlay import _rgb_u8
 
 
@@ -117,11 +118,10 @@ class InputsMixin:
                                   selected=self.image_index)
 
     def _on_upload(self, change):
-        files = uploaded_files(change["new"])
-        if not files:
+        if not change["new"]:
             return
         try:
-            decoded = [(name, decode_image(content, name)) for name, content in files]
+            decoded = decode_uploads(change["new"])
             names = self._image_names() + [tr("upload_n", self.lang, name=name)
                                            for name, _ in decoded]
             with self._suppressed():

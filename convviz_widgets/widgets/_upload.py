@@ -12,6 +12,34 @@ whichever format arrives and stores it as the kernel's own ``value``, so
 from __future__ import annotations
 
 import ipywidgets as w
+import numpy as np
+
+from ._images import decode_image, uploaded_files
+
+
+def decode_uploads(value) -> list[tuple[str, np.ndarray]]:
+    """The pictures in a ``FileUpload.value`` (ipywidgets 7 or 8) as ``(name, image)`` pairs.
+
+    The one upload decoder of every view: images are ``(h, w, 3)`` uint8 RGB, EXIF-rotated and
+    shrunk to ``UPLOAD_MAX_SIDE`` (:func:`~convviz_widgets.widgets._images.decode_image`).
+
+    Raises
+    ------
+    ValueError
+        A file is not a picture PIL can read (the message names it and says what to upload).
+
+    Examples
+    --------
+    >>> import io
+    >>> from PIL import Image
+    >>> buf = io.BytesIO(); Image.new("RGB", (5, 3), "red").save(buf, "PNG")
+    >>> [(name, im.shape) for name, im in decode_uploads(
+    ...     ({"name": "red.png", "content": memoryview(buf.getvalue())},))]
+    [('red.png', (3, 5, 3))]
+    >>> decode_uploads(())
+    []
+    """
+    return [(name, decode_image(content, name)) for name, content in uploaded_files(value)]
 
 
 def _as_bytes(content) -> bytes:
