@@ -267,7 +267,7 @@ class ChannelGrid(RasterView):
         super().__init__(**kwargs)
         self.grid_layout: GridLayout | None = None
         self._down: list = []
-        self.on_msg(self._on_point)
+        self.on_click(self._clicked_tile)
 
     @property
     def width(self) -> int:
@@ -326,9 +326,11 @@ class ChannelGrid(RasterView):
             self.selected = -1
 
     def on_mouse_down(self, callback) -> None:
-        """Call ``callback(x, y)`` with the clicked canvas pixel, like ``ipycanvas.Canvas``.
+        """Call ``callback(x, y)`` in canvas pixels on a click, like ``ipycanvas.Canvas``.
 
-        Clicks are hit-tested in the browser first: only clicks on a tile are sent.
+        The browser hit-tests first and sends only clicks on a tile, as (tile, data row, data
+        column); ``(x, y)`` is the centre of that data pixel, so ``GridLayout.tile_at(x, y)``
+        finds the tile again.
         """
         self._down.append(callback)
 
@@ -336,15 +338,15 @@ class ChannelGrid(RasterView):
         n = self.grid_layout.n if self.grid_layout else 0
         return int(i) if 0 <= i < n else -1
 
-    def _on_point(self, _widget, content, _buffers) -> None:
-        if not isinstance(content, dict) or content.get("event") != "click":
+    def _clicked_tile(self, tile: int, y: int, x: int) -> None:
+        layout = self.grid_layout
+        if layout is None or not 0 <= tile < layout.n:
             return
-        try:
-            x, y = float(content["px"]), float(content["py"])
-        except (KeyError, TypeError, ValueError):
-            return
+        # The centre of the clicked data pixel, in canvas pixels: inside the tile by design.
+        tx, ty = layout.tile_rect(tile)[:2]
+        px, py = tx + (x + 0.5) * layout.zoom, ty + (y + 0.5) * layout.zoom
         for cb in list(self._down):
-            cb(x, y)
+            cb(px, py)
 
 
 def _lut(palette: np.ndarray) -> bytes:

@@ -278,11 +278,8 @@ function render({ model, el }) {
   }
 
   function onDown(e) {
-    if (!layout) return;
-    const [px, py] = canvasPoint(e);
-    const hit = hitTest(layout, px, py);
-    // px/py (canvas pixels) let the kernel side keep ipycanvas-style on_mouse_down(x, y) callers.
-    if (hit) model.send({ event: "click", tile: hit.tile, y: hit.y, x: hit.x, px, py });
+    const hit = eventHit(e);
+    if (hit) model.send({ event: "click", tile: hit.tile, y: hit.y, x: hit.x });
   }
 
   canvas.addEventListener("mousemove", onMove);
