@@ -15,8 +15,8 @@ import numpy as np
 import tensorflow as tf
 
 from ._images import prepare_images
-from ._model_access import (access, check_filters, check_preprocess, model_input,
-                            resolve_layer, run_model)
+from ._access import access, check_filters, check_preprocess, model_input, resolve_layer
+from ._model_trace import run_model
 
 
 @dataclass(frozen=True)
