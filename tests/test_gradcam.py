@@ -19,7 +19,7 @@ from convviz_widgets.compute.cam import (CAMCancelled, CAMMethod, CAMResult, cam
                                          colorize, default_layer, gradcam, overlay,
                                          rank_predictions, register, top_predictions,
                                          unregister)
-from convviz_widgets.compute.cam import _base
+from convviz_widgets.compute.cam import _base, _engine
 
 DEFAULT_LAYERS = {
     "sequential": "conv_b",
@@ -315,13 +315,13 @@ def test_class_switch_reuses_the_captured_activation(models, monkeypatch):
     image = random_images(model, 1, seed=11)[0]
     gradcam(model, image, target=0)
     calls = []
-    real = _base._capture_fn
+    real = _engine._capture_fn
 
     def spy(*args, **kwargs):
         calls.append(args[1])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(_base, "_capture_fn", spy)
+    monkeypatch.setattr(_engine, "_capture_fn", spy)
     for t in (1, 2, 3):
         gradcam(model, image, target=t)
     gradcam(model, image, target=[0, 1], method="gradcam++")
@@ -417,8 +417,8 @@ def test_scorecam_class_switch_reuses_masked_passes(models, monkeypatch):
     image = random_images(model, 1, seed=13)[0]
     gradcam(model, image, target=0, method="scorecam")
     calls = []
-    real = _base._masked_fn
-    monkeypatch.setattr(_base, "_masked_fn", lambda *a: calls.append(1) or real(*a))
+    real = _engine._masked_fn
+    monkeypatch.setattr(_engine, "_masked_fn", lambda *a: calls.append(1) or real(*a))
     r = gradcam(model, image, target=2, method="scorecam")
     assert calls == [] and r.target == 2
 

@@ -151,7 +151,7 @@ def test_dataset_examples_returns_what_it_saw_when_a_progress_stops_it():
     from conftest import random_images
 
     images = random_images(model, 6, seed=3)
-    rec = Recorder(stop_at=2)
+    rec = Recorder(stop_at=4)  # on_step(4, 6) returns False: stop after the second batch
     ex = cv.dataset_examples(model, "last_conv", images, batch_size=2, on_step=rec)
     assert ex.cancelled and ex.n_images == 4
     assert rec.calls == [("begin", 6), ("step", 2, 6), ("step", 4, 6), ("end", 4, True)]

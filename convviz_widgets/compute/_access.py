@@ -257,7 +257,13 @@ class ModelAccess:
         return tf.float32
 
     def weights_version(self) -> tuple:
-        """:func:`weights_identity` of the model: part of every cache key of a result."""
+        """:func:`~._identity.weights_identity` of the model: part of every cache key of a result.
+
+        The one weights rule (activations, CAM maps and heads, top-k, maximized patterns all key
+        with it; the maximizer's files on disk with its persistent spelling
+        :func:`~._identity.weights_digest`), read at each request, so ``set_weights``, training
+        and ``load_weights`` are seen without telling anything.
+        """
         return weights_identity(self.model)
 
 

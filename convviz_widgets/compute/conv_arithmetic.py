@@ -26,7 +26,7 @@ class ConvArithmetic:
     Attributes
     ----------
     layer : str
-        The layer's path.
+        Path of the convolution (as :func:`~convviz_widgets.compute.resolve_layer` gives it).
     filter_index : int
         The output channel.
     position : (int, int)
