@@ -262,7 +262,8 @@ def rank_predictions(model, images, labels, preprocess: Callable | None = None, 
     batch_size : int
         Images per forward pass.
     output : int or str, optional
-        For a model with several outputs, which one (index or name).
+        Which output of a several-output model to rank (see
+        :func:`~convviz_widgets.compute.output_index`).
 
     Returns
     -------
