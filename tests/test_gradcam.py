@@ -19,7 +19,7 @@ from convviz_widgets.compute.cam import (CAMCancelled, CAMMethod, CAMResult, cam
                                          colorize, default_layer, gradcam, overlay,
                                          rank_predictions, register, top_predictions,
                                          unregister)
-from convviz_widgets.compute.cam import _base
+from convviz_widgets.compute.cam import _base, _engine
 
 DEFAULT_LAYERS = {
     "sequential": "conv_b",
@@ -315,13 +315,13 @@ def test_class_switch_reuses_the_captured_activation(models, monkeypatch):
     image = random_images(model, 1, seed=11)[0]
     gradcam(model, image, target=0)
     calls = []
-    real = _base._capture_fn
+    real = _engine._capture_fn
 
     def spy(*args, **kwargs):
         calls.append(args[1])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(_base, "_capture_fn", spy)
+    monkeypatch.setattr(_engine, "_capture_fn", spy)
     for t in (1, 2, 3):
         gradcam(model, image, target=t)
     gradcam(model, image, target=[0, 1], method="gradcam++")
@@ -417,8 +417,8 @@ def test_scorecam_class_switch_reuses_masked_passes(models, monkeypatch):
     image = random_images(model, 1, seed=13)[0]
     gradcam(model, image, target=0, method="scorecam")
     calls = []
-    real = _base._masked_fn
-    monkeypatch.setattr(_base, "_masked_fn", lambda *a: calls.append(1) or real(*a))
+    real = _engine._masked_fn
+    monkeypatch.setattr(_engine, "_masked_fn", lambda *a: calls.append(1) or real(*a))
     r = gradcam(model, image, target=2, method="scorecam")
     assert calls == [] and r.target == 2
 
@@ -843,3 +843,50 @@ def test_only_1x1_maps_is_a_clear_error():
     model = keras.Model(inp, layers.Flatten()(layers.Conv2D(2, 1, name="c")(inp)))
     with pytest.raises(ValueError, match="larger than 1x1.*layer="):
         default_layer(model)
+
+
+# ------------------------------------------------------------- one pass: CAM and prediction
+@pytest.mark.parametrize("method", ["gradcam", "scorecam", "saliency"])
+def test_gradcam_with_predictions_equals_the_two_calls(models, style, method):
+    from convviz_widgets.compute.cam import gradcam_with_predictions
+
+    model = models[style]
+    image = random_images(model, 1, seed=7)[0]
+    output = 0 if style != "grayscale" else None
+    both = gradcam_with_predictions(model, image, method=method, k=2, output=output)
+    cam, top = both
+    alone = gradcam(model, image, method=method, output=output)
+    ref = top_predictions(model, image, k=2, output=output)
+    np.testing.assert_allclose(cam.heatmap, alone.heatmap, atol=1e-5)
+    assert cam.target == alone.target
+    np.testing.assert_array_equal(top.indices, ref.indices)
+    np.testing.assert_allclose(top.probabilities, ref.probabilities, rtol=1e-5, atol=1e-6)
+    # a list of targets comes back as a list, the ranking once
+    cams, top2 = gradcam_with_predictions(model, image, target=[0, None], method=method, k=2,
+                                          output=output)
+    assert isinstance(cams, list) and len(cams) == 2
+    np.testing.assert_array_equal(top2.indices, ref.indices)
+
+
+def test_gradcam_with_predictions_on_a_nan_image_has_no_ranking(models):
+    from convviz_widgets.compute.cam import gradcam_with_predictions
+
+    model = models["sequential"]
+    image = np.full(random_images(model, 1)[0].shape, np.nan, np.float32)
+    cam, top = gradcam_with_predictions(model, image)
+    assert cam.flag == "nonfinite_input" and top is None
+
+
+def test_output_info_and_output_index_are_public(models, style):
+    from convviz_widgets.compute import output_index, output_info
+
+    model = models[style]
+    infos = output_info(model)
+    assert len(infos) >= 1 and all(o.kind in ("softmax", "binary", "multilabel", "scores")
+                                   for o in infos)
+    assert output_index(model, infos[0].name if len(infos) > 1 else None) == 0
+    n = infos[0].num_classes
+    assert n == top_predictions(model, random_images(model, 1)[0], k=99,
+                                output=0 if len(infos) > 1 else None).indices.size
+    with pytest.raises(ValueError, match="no output named"):
+        output_index(model, "no-such-output")

@@ -16,7 +16,7 @@ from ipywidgets.widgets.widget import _remove_buffers
 from conftest import input_hw, make_functional, make_sequential, random_images
 
 import convviz_widgets.compute.cam as cam
-from convviz_widgets.compute.cam import CAMCancelled, CAMMethod, _base, register, unregister
+from convviz_widgets.compute.cam import CAMCancelled, CAMMethod, _engine, register, unregister
 from convviz_widgets.widgets._pixels import quantize, to_rgb_u8
 from convviz_widgets.widgets._gradcam_viewer import GradCAMViewer, OverlayView
 
@@ -95,8 +95,8 @@ def test_viewer_shows_the_heatmap_of_the_top_class(viewer, seq):
 
 def test_clicking_a_prediction_reruns_only_the_head(viewer, monkeypatch):
     calls = []
-    real = _base._capture_fn
-    monkeypatch.setattr(_base, "_capture_fn", lambda *a: calls.append(a[1]) or real(*a))
+    real = _engine._capture_fn
+    monkeypatch.setattr(_engine, "_capture_fn", lambda *a: calls.append(a[1]) or real(*a))
     before = viewer.overlay.heatmap
     second = viewer._topk_buttons[1]
     second.click()

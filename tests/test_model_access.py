@@ -403,7 +403,7 @@ def test_weights_identity_of_large_variables():
     assert weights_identity(big) != after_assign
 
 
-@pytest.mark.parametrize("module", ["_model_access", "_images", "_cache"])
+@pytest.mark.parametrize("module", ["_identity", "_access", "_images", "_cache"])
 def test_docstring_examples(module):
     import doctest
     import importlib
@@ -411,3 +411,61 @@ def test_docstring_examples(module):
     mod = importlib.import_module(f"convviz_widgets.compute.{module}")
     result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_set_weights_invalidates_activations_cam_and_maximize_caches(models):
+    """The one weights rule: every cache (activations, CAM, maximization) sees set_weights."""
+    import convviz_widgets as cv
+    from conftest import make_functional, random_images
+
+    model = make_functional()
+    image = random_images(model, 1)[0]
+    acts = cv.activations(model, image[None], "last_conv")["last_conv"]
+    cam = cv.gradcam(model, image, layer="last_conv")
+    top = cv.top_predictions(model, image, k=3)
+    pat = cv.maximize(model, "last_conv", [0], steps=3)
+    assert cv.maximize(model, "last_conv", [0], steps=3).from_cache.all()
+
+    model.set_weights([w * 1.5 + 0.01 for w in model.get_weights()])
+    acts2 = cv.activations(model, image[None], "last_conv")["last_conv"]
+    assert not np.allclose(acts, acts2), "activations served from before set_weights"
+    cam2 = cv.gradcam(model, image, layer="last_conv")
+    assert not np.allclose(cam.weights, cam2.weights), "CAM served from before set_weights"
+    assert not np.allclose(top.values, cv.top_predictions(model, image, k=3).values)
+    again = cv.maximize(model, "last_conv", [0], steps=3)
+    assert not again.from_cache.any(), "maximization served from before set_weights"
+    assert not np.allclose(again.activation, pat.activation)
+
+
+def test_one_preprocess_identity_for_every_cache():
+    from convviz_widgets.compute import persistent_digest, preprocess_key
+    from convviz_widgets.compute.maximize._cache import callable_fingerprint
+
+    assert callable_fingerprint is preprocess_key  # maximization keys with the same rule
+
+    def scaler(k):
+        return lambda x: x * k
+
+    assert persistent_digest(("s", preprocess_key(scaler(2.0)))) == \
+        persistent_digest(("s", preprocess_key(scaler(2.0))))
+    assert persistent_digest(("s", preprocess_key(scaler(2.0)))) != \
+        persistent_digest(("s", preprocess_key(scaler(3.0))))
+    # a callable known only by identity: same key while alive, never written to disk
+    class Pre:
+        def __call__(self, x):
+            return x
+
+    p = Pre()
+    assert preprocess_key(p) == preprocess_key(p) and preprocess_key(p) != preprocess_key(Pre())
+    assert persistent_digest(("s", preprocess_key(p))) is None
+
+
+def test_model_is_traced_once_for_layers_and_outputs(models, style):
+    from convviz_widgets.compute import output_info
+    from convviz_widgets.compute.cam import default_layer
+
+    acc = access(models[style])
+    acc.infos(), output_info(models[style]), default_layer(models[style])
+    tr = acc.trace()
+    assert acc.trace() is tr  # CAM metadata, layer infos and outputs share it
+    assert all(acc.infos()[p].output_shape == tr.shapes.get(p, ()) for p in acc.paths)

@@ -6,9 +6,12 @@ Everything here returns float32 numpy arrays with documented shapes and ranges.
 from ._cache import ByteLRU
 from ._images import PreparedImages, prepare_images
 from ._load_image import load_image
-from ._model_access import (LayerInfo, ModelAccess, ModelNotBuiltError, access, conv_layers,
-                            model_layers, resolve_layer, run_model, spatial_paths)
-from ._model_access import check_preprocess, model_input, preprocess_key, weights_identity
+from ._access import (LayerInfo, ModelAccess, access, check_filters, check_preprocess,
+                      conv_layers, model_input, model_layers, require_spatial, resolve_layer,
+                      spatial_paths)
+from ._identity import persistent_digest, preprocess_key, weights_digest, weights_identity
+from ._model_trace import ModelNotBuiltError, ModelTrace, OutputInfo, run_model
+from .outputs import output_index, output_info
 from .activations import Activations, ChannelStats, activations, channel_stats, clear_cache
 from .conv_arithmetic import ConvArithmetic, conv_arithmetic
 from .receptive_field import ReceptiveField, receptive_field
@@ -31,6 +34,8 @@ __all__ = [
     "prepare_images", "rank_predictions", "register", "resolve_layer", "run_model", "spatial_paths",
     "stats_of_kernel", "top_predictions",
     "check_preprocess", "model_input", "preprocess_key", "weights_identity",
+    "ModelTrace", "OutputInfo", "check_filters", "output_index", "output_info",
+    "persistent_digest", "require_spatial", "weights_digest",
     "FaithfulnessResult", "SanityResult", "faithfulness", "sanity_check",
     "Cancelled", "Progress", "Tracker",
 ]

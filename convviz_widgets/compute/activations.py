@@ -9,9 +9,10 @@ import numpy as np
 import tensorflow as tf
 
 from ._images import PreparedImages, image_digest, prepare_images
-from ._model_access import (access, check_preprocess, fingerprint_tensor,  # noqa: F401
-                            identity_from, model_input, preprocess_key, require_spatial,
-                            run_model, spatial_paths, tf_function, weights_ids)
+from ._access import (_ACCESS, access, check_preprocess, model_input,  # noqa: F401
+                      require_spatial, spatial_paths)
+from ._identity import fingerprint_tensor, identity_from, preprocess_key, weights_ids
+from ._model_trace import run_model, tf_function
 
 #: Images per forward pass when a large batch is captured (bounds TensorFlow's peak memory).
 CHUNK = 16
@@ -101,7 +102,8 @@ class Activations(dict):
         raise ValueError(f"kind must be 'channels' or 'units', not {kind!r}.")
 
 
-# Kept under their old names: Grad-CAM and maximization import them from here.
+# Deprecated old name: use the public check_preprocess (convviz_widgets.compute). Kept until
+# compute/maximize stops importing it from here.
 _check_preprocess = check_preprocess
 
 
@@ -271,8 +273,6 @@ def clear_cache(model=None) -> None:
     >>> import convviz_widgets as cv
     >>> cv.clear_cache()
     """
-    from ._model_access import _ACCESS
-
     targets = [access(model)] if model is not None else list(_ACCESS.values())
     for acc in targets:
         acc.cache.clear()

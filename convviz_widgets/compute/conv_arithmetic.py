@@ -15,8 +15,8 @@ import numpy as np
 import tensorflow as tf
 
 from ._images import prepare_images
-from ._model_access import (access, check_filters, check_preprocess, model_input,
-                            resolve_layer, run_model)
+from ._access import access, check_filters, check_preprocess, model_input, resolve_layer
+from ._model_trace import run_model
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class ConvArithmetic:
     Attributes
     ----------
     layer : str
-        The layer's path.
+        Path of the convolution (as :func:`~convviz_widgets.compute.resolve_layer` gives it).
     filter_index : int
         The output channel.
     position : (int, int)

@@ -25,8 +25,10 @@ import numpy as np
 import tensorflow as tf
 
 from ._images import prepare_images
-from ._model_access import (access, check_preprocess, model_input, preprocess_key,
-                            require_spatial, run_model, tf_function)
+from ._access import access, check_preprocess, model_input, require_spatial
+from ._identity import preprocess_key
+from ._model_trace import run_model, tf_function
+from .progress import Tracker
 from .receptive_field import receptive_fields
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
@@ -356,9 +358,11 @@ def dataset_examples(model, layer, data, k: int = 9, channels=None, score: str =
         Display images -> model input, as everywhere in the package.
     batch_size : int, optional
         Images per forward pass (default 32).
-    on_step : callable, optional
+    on_step : callable or Progress, optional
         ``on_step(done, total)`` after each batch (``total`` is None for a stream of unknown
-        length). Returning ``False`` stops the run, as does setting ``cancel``.
+        length). Returning ``False`` stops the run, as does setting ``cancel``; what was seen
+        so far is returned, marked ``cancelled``. A :class:`~convviz_widgets.compute.Progress`
+        also gets ``on_begin(total)`` and ``on_end(done, total, cancelled)``.
     labels : array-like, optional
         Class index per image of an array or file list.
     class_names : list of str, optional
@@ -402,12 +406,33 @@ def dataset_examples(model, layer, data, k: int = 9, channels=None, score: str =
                                             int(index_offset))
     names = class_names or folder_names
     state: dict[str, DatasetExamples] = {}
+    tracker = Tracker(on_step, cancel)
+    tracker.begin(total)
+    try:
+        _run_batches(acc, batches, paths, score, preprocess, channels, k, patch_size, names,
+                     fields, state, tracker)
+    finally:
+        tracker.end()
+    stopped = tracker.stopped
+    if not state:  # nothing seen (empty data or cancelled before the first batch)
+        c = acc.infos()[paths[0]].channels or 0
+        for p in paths:
+            rows = np.arange(acc.infos()[p].channels or 0) if channels is None else \
+                np.asarray(np.atleast_1d(channels), np.int64)
+            state[p] = _empty(p, score, k, rows, acc.input_shape[3], patch_size, names)
+    for ex in state.values():
+        ex.cancelled = stopped
+    return state if many else state[paths[0]]
+
+
+def _run_batches(acc, batches, paths, score, preprocess, channels, k, patch_size, names,
+                 fields, state, tracker) -> None:
+    """Fold every batch into ``state`` (``{path: DatasetExamples}``) until the tracker stops."""
     fn = None
-    done = 0
-    stopped = False
+    done, total = 0, tracker.total
     for batch in batches:
-        if cancel is not None and cancel.is_set():
-            stopped = True
+        if tracker.cancel_requested:  # before the batch: set from another thread
+            tracker.stopped = True
             break
         if fn is None:
             check_preprocess(preprocess, batch.images[:1], acc.input_shape)
@@ -424,18 +449,8 @@ def dataset_examples(model, layer, data, k: int = 9, channels=None, score: str =
                 state[p] = _empty(p, score, k, rows, batch.images.shape[-1], patch_size, names)
             state[p] = _absorb(state[p], val, arg, fired, batch, fields[p], patch_size)
         done += len(batch.images)
-        if on_step is not None and on_step(done, total) is False:
-            stopped = True
+        if not tracker.step(done, total):
             break
-    if not state:  # nothing seen (empty data or cancelled before the first batch)
-        c = acc.infos()[paths[0]].channels or 0
-        for p in paths:
-            rows = np.arange(acc.infos()[p].channels or 0) if channels is None else \
-                np.asarray(np.atleast_1d(channels), np.int64)
-            state[p] = _empty(p, score, k, rows, acc.input_shape[3], patch_size, names)
-    for ex in state.values():
-        ex.cancelled = stopped
-    return state if many else state[paths[0]]
 
 
 def _empty(path, score, k, rows, c_img, patch_size, names) -> DatasetExamples:

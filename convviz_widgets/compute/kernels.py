@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._model_access import access, conv_layers, normalized_kernel, resolve_layer
+from ._access import access, conv_layers, resolve_layer
+from ._model_trace import normalized_kernel
 
 #: A filter is "dead" when its largest absolute weight is below this share of the layer's largest.
 DEAD_TOLERANCE = 1e-3

@@ -18,7 +18,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ._model_access import _has_inputs, access, require_spatial, run_model
+from ._access import access, require_spatial
+from ._model_trace import _has_inputs, run_model
 
 _EMPTY = np.iinfo(np.int64).max  # an interval whose lo > hi: depends on no input pixel (padding)
 

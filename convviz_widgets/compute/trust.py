@@ -9,8 +9,10 @@
   how much the map still resembles the original. A method that explains the model must change;
   one that only shows edges of the image (guided backpropagation) does not.
 
-Both run the model many times; they take the same ``on_step(done, total)`` / ``cancel`` as
-Score-CAM (return ``False`` or set the event to stop; :class:`CAMCancelled` is raised).
+Both run the model many times; they take the one progress protocol of
+:mod:`convviz_widgets.compute.progress`, as Score-CAM does: ``on_step(done, total)`` (return
+``False`` to stop) or a :class:`~convviz_widgets.compute.Progress`, and a ``cancel`` event;
+stopping raises :class:`CAMCancelled`.
 """
 
 from __future__ import annotations
@@ -24,10 +26,10 @@ import numpy as np
 import tensorflow as tf
 
 from ._images import prepare_images
-from ._model_access import access
-from .activations import _check_preprocess
-from .cam._base import (CAMCancelled, _check_targets, _forward_fn, _meta, _output_index,
-                        _probabilities, compute_cam, get_method)
+from ._access import access, check_preprocess
+from .cam._engine import _forward_fn, compute_cam
+from .cam.base import CAMTracker, get_method
+from .outputs import _check_targets, _output_index, _probabilities
 from .cam._pixel import _score_fn, blur
 
 __all__ = ["FaithfulnessResult", "SanityResult", "faithfulness", "sanity_check"]
@@ -71,13 +73,6 @@ class FaithfulnessResult:
 
 def _area(fr: np.ndarray, curve: np.ndarray) -> float:
     return float(np.sum((curve[1:] + curve[:-1]) * np.diff(fr)) / 2.0)
-
-
-def _steps_check(on_step, cancel, done, total):
-    if cancel is not None and cancel.is_set():
-        raise CAMCancelled(f"cancelled after {done} of {total} steps")
-    if on_step is not None and done and on_step(done, total) is False:
-        raise CAMCancelled(f"cancelled after {done} of {total} steps")
 
 
 def faithfulness(model, image, heatmap, target=None, kind: str = "deletion", steps: int = 32,
@@ -125,8 +120,7 @@ def faithfulness(model, image, heatmap, target=None, kind: str = "deletion", ste
         Seed of the random heatmap.
     batch_size : int
     on_step, cancel :
-        Progress ``on_step(done, total)`` per batch (``False`` stops) and a
-        ``threading.Event``; both raise :class:`CAMCancelled`.
+        Progress per batch (see the module; stopping raises :class:`CAMCancelled`).
 
     Returns
     -------
@@ -148,13 +142,13 @@ def faithfulness(model, image, heatmap, target=None, kind: str = "deletion", ste
     if baseline not in ("black", "blur"):
         raise ValueError(f"baseline must be 'black' or 'blur', not {baseline!r}.")
     acc = access(model)
-    meta = _meta(acc)
+    meta = acc.trace()
     is_fn = callable(target) and not isinstance(target, type)
     oi = _output_index(meta, output, acc.model.name, allow_all=is_fn)
     o = meta.outputs[oi] if oi is not None else None
     (t,), _ = _check_targets(target, o, acc.model.name)
     x = prepare_images(image, acc.input_shape).images[:1]
-    _check_preprocess(preprocess, x, acc.input_shape)
+    check_preprocess(preprocess, x, acc.input_shape)
     h, w = x.shape[1:3]
     heat = np.asarray(getattr(heatmap, "heatmap", heatmap), np.float32)
     if heat.ndim != 2 or not np.isfinite(heat).all():
@@ -178,29 +172,39 @@ def faithfulness(model, image, heatmap, target=None, kind: str = "deletion", ste
     total = 2 * -(-len(counts) // batch_size)
     done = 0
     curves = []
-    for ranking in (heat, rng.random((h, w))):
-        # Rank 0 = the most important pixel; a stable sort keeps ties in reading order.
-        order = np.argsort(-ranking.ravel(), kind="stable")
-        rank = np.empty(h * w, np.int64)
-        rank[order] = np.arange(h * w)
-        rank = rank.reshape(1, h, w, 1)
-        vals = []
-        for start in range(0, len(counts), batch_size):
-            _steps_check(None, cancel, done, total)
-            n = counts[start:start + batch_size].reshape(-1, 1, 1, 1)
-            chosen = (rank < n).astype(np.float32)     # (b, H, W, 1): 1 = removed / revealed
-            if kind == "deletion":
-                batch = x * (1 - chosen) + base * chosen
-            else:
-                batch = base * (1 - chosen) + x * chosen
-            s = score(batch)
-            vals.append(s if is_fn else s[:, t])
-            done += 1
-            _steps_check(on_step, None, done, total)
-        curves.append(np.concatenate(vals).astype(np.float32))
+    tracker = CAMTracker(on_step, cancel)
+    with tracker:
+        for ranking in (heat, rng.random((h, w))):
+            curves.append(_curve(ranking, x, base, counts, kind, score, is_fn, t, batch_size,
+                                 tracker, done, total))
+            done += -(-len(counts) // batch_size)
     return FaithfulnessResult(kind, fractions.astype(np.float32), curves[0],
                               _area(fractions, curves[0]), curves[1],
                               _area(fractions, curves[1]), t)
+
+
+def _curve(ranking, x, base, counts, kind, score, is_fn, t, batch_size, tracker, done, total):
+    """One deletion/insertion curve: the score as pixels go in ``ranking``'s order."""
+    h, w = x.shape[1:3]
+    # Rank 0 = the most important pixel; a stable sort keeps ties in reading order.
+    order = np.argsort(-ranking.ravel(), kind="stable")
+    rank = np.empty(h * w, np.int64)
+    rank[order] = np.arange(h * w)
+    rank = rank.reshape(1, h, w, 1)
+    vals = []
+    for start in range(0, len(counts), batch_size):
+        tracker.check_before(done, total)
+        n = counts[start:start + batch_size].reshape(-1, 1, 1, 1)
+        chosen = (rank < n).astype(np.float32)     # (b, H, W, 1): 1 = removed / revealed
+        if kind == "deletion":
+            batch = x * (1 - chosen) + base * chosen
+        else:
+            batch = base * (1 - chosen) + x * chosen
+        s = score(batch)
+        vals.append(s if is_fn else s[:, t])
+        done += 1
+        tracker.report(done, total)
+    return np.concatenate(vals).astype(np.float32)
 
 
 # -------------------------------------------------------------------------------- sanity check
@@ -321,8 +325,7 @@ def sanity_check(model, image, method="gradcam", target=None, *, layer=None,
     seed : int
         Seed of the new weights.
     on_step, cancel :
-        Progress after each step ``on_step(done, total)`` (``False`` stops) and a
-        ``threading.Event``; both raise :class:`CAMCancelled`.
+        Progress after each step (see the module; stopping raises :class:`CAMCancelled`).
 
     Returns
     -------
@@ -347,7 +350,7 @@ def sanity_check(model, image, method="gradcam", target=None, *, layer=None,
     cacc = access(clone)
     if layers is None:
         infos = acc.infos()
-        order = [p for p in _meta(acc).order
+        order = [p for p in acc.trace().order
                  if not infos[p].is_container and acc.layer(p).weights]
         layers = order[::-1]
     else:
@@ -359,12 +362,13 @@ def sanity_check(model, image, method="gradcam", target=None, *, layer=None,
         return np.abs(m) if meth.signed else m
 
     steps, maps = [], []
-    for i, path in enumerate(layers):
-        _steps_check(None, cancel, i, len(layers))
-        _randomise(cacc.layer(path), rng)
-        r = compute_cam(clone, image, target=resolved, layer=layer_path, method=meth,
-                        preprocess=preprocess, output=output, cache=False)
-        maps.append(r.heatmap)
-        steps.append((path, spearman(prep(ref.heatmap), prep(r.heatmap))))
-        _steps_check(on_step, None, i + 1, len(layers))
+    with CAMTracker(on_step, cancel) as tracker:
+        for i, path in enumerate(layers):
+            tracker.check_before(i, len(layers))
+            _randomise(cacc.layer(path), rng)
+            r = compute_cam(clone, image, target=resolved, layer=layer_path, method=meth,
+                            preprocess=preprocess, output=output, cache=False)
+            maps.append(r.heatmap)
+            steps.append((path, spearman(prep(ref.heatmap), prep(r.heatmap))))
+            tracker.report(i + 1, len(layers))
     return SanityResult(meth.name, steps, ref.heatmap, maps)

@@ -137,7 +137,7 @@ class FilterMaximizer(ExportMixin, LayerViewer):
         elif layers == "all":
             infos = [i for i in conv_layers(model, "spatial") if not i.is_container]
         else:
-            from ..compute._model_access import require_spatial
+            from ..compute import require_spatial
 
             infos = [acc.infos()[require_spatial(model, l, "filters to maximise")]
                      for l in layers]

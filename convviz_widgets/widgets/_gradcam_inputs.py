@@ -36,18 +36,16 @@ class InputsMixin:
 
     @staticmethod
     def _output_of(model, output, allow_all: bool):
-        from ..compute import access
-        from ..compute.cam._base import _meta, _output_index
+        from ..compute import output_index
 
-        return _output_index(_meta(access(model)), output, model.name, allow_all=allow_all)
+        return output_index(model, output, allow_all=allow_all)
 
     @classmethod
     def _n_classes(cls, model, output=None, allow_all: bool = True) -> int | None:
-        from ..compute import access
-        from ..compute.cam._base import _meta, _num_classes
+        from ..compute import output_info
 
         oi = cls._output_of(model, output, allow_all)
-        return None if oi is None else _num_classes(_meta(access(model)).outputs[oi])
+        return None if oi is None else output_info(model)[oi].num_classes
 
     def _class_options(self) -> list:
         custom = []

@@ -1,7 +1,7 @@
 """Class activation maps and pixel attributions behind one entry point.
 
 ``gradcam(model, image, target=None, layer=None, method="gradcam")`` is the public function;
-methods are registered subclasses of :class:`CAMMethod` (see :mod:`._base`), listed by
+methods are registered subclasses of :class:`CAMMethod` (see :mod:`.base`), listed by
 :func:`cam_methods`: the CAM family (Grad-CAM, Grad-CAM++, Score-CAM, LayerCAM, HiResCAM,
 XGrad-CAM, Eigen-CAM) and pixel-level methods at input resolution (saliency, SmoothGrad,
 gradient × input, integrated gradients, guided backprop, Guided Grad-CAM; see :mod:`._pixel`).
@@ -22,10 +22,12 @@ from . import saliency as _saliency_module  # noqa: F401  ("saliency", "smoothgr
 from . import gradient_input as _gradient_input_module  # noqa: F401  ("gradient_x_input")
 from . import integrated_gradients as _ig_module  # noqa: F401  ("integrated_gradients")
 from . import guided as _guided_module  # noqa: F401  ("guided_backprop", "guided_gradcam")
-from ._base import (FLAGS, CAMCancelled, CAMContext, CAMMethod, CAMResult, PredictionRanking,
-                    TopPredictions, cam_methods, check_batch_size, compute_cam, default_layer,
-                    get_method, model_output, rank_predictions, register, top_predictions,
-                    unregister)
+from .base import (FLAGS, CAMCancelled, CAMContext, CAMMethod, CAMResult, CAMTracker,
+                   cam_methods, get_method, register, unregister)
+from ._engine import check_batch_size, compute_cam, default_layer
+from .predictions import (CAMWithPredictions, PredictionRanking, TopPredictions,
+                          gradcam_with_predictions, model_output, rank_predictions,
+                          top_predictions)
 from ._pixel import PixelContext, PixelMethod, UnguidedReLUWarning, blur
 from .eigencam import EigenCAM
 from .gradcam import GradCAM
@@ -87,9 +89,11 @@ def gradcam(model, image, target=None, layer=None, method="gradcam",
     preprocess : callable, optional
         Maps display images (float32 tensor in [0, 1]) to model input with TF ops, e.g.
         ``lambda x: keras.applications.vgg16.preprocess_input(x * 255)``.
-    on_step : callable, optional
+    on_step : callable or Progress, optional
         ``on_step(done, total)`` progress of long methods (Score-CAM batches); return ``False``
-        to cancel (raises :class:`CAMCancelled`).
+        to cancel (raises :class:`CAMCancelled`). A :class:`~convviz_widgets.compute.Progress`
+        also gets ``on_begin(total)`` at the first batch and ``on_end(done, total,
+        cancelled)`` once at the end.
     cancel : threading.Event, optional
         Set from another thread to cancel a long method between batches.
     batch_size : int
@@ -149,6 +153,10 @@ def gradcam(model, image, target=None, layer=None, method="gradcam",
     ((64, 64), 'block3_conv2', 'star')
     >>> five = cv.gradcam(model, scenes.images[0], target=[0, 1, 2, 3, 4])  # doctest: +SKIP
     >>> rgb = cv.overlay(r.heatmap, scenes.images[0], "jet", opacity=0.4)  # doctest: +SKIP
+
+    See Also
+    --------
+    gradcam_with_predictions : the CAM and the top-k classes from one pass over the image.
     """
     return compute_cam(model, image, target=target, layer=layer, method=method,
                        preprocess=preprocess, on_step=on_step, cancel=cancel,
@@ -156,10 +164,13 @@ def gradcam(model, image, target=None, layer=None, method="gradcam",
 
 
 __all__ = [
-    "CAMCancelled", "CAMContext", "CAMMethod", "CAMResult", "EigenCAM", "FLAGS", "GradCAM",
+    "CAMCancelled", "CAMContext", "CAMMethod", "CAMResult", "CAMTracker", "CAMWithPredictions",
+    "EigenCAM", "FLAGS", "GradCAM",
     "GradCAMPlusPlus", "GradientXInput", "GuidedBackprop", "GuidedGradCAM", "HiResCAM",
     "IntegratedGradients", "LayerCAM", "PixelContext", "PixelMethod", "PredictionRanking",
     "Saliency", "ScoreCAM", "SmoothGrad", "TopPredictions", "UnguidedReLUWarning", "XGradCAM",
-    "blur", "cam_methods", "colorize", "default_layer", "get_method", "gradcam", "model_output",
+    "blur", "cam_methods", "colorize", "default_layer", "get_method", "gradcam",
+    "gradcam_with_predictions",
+    "model_output",
     "overlay", "rank_predictions", "register", "top_predictions", "unregister",
 ]

@@ -36,11 +36,13 @@ import numpy as np
 import tensorflow as tf
 
 from .._images import prepare_images
-from .._model_access import require_spatial, run_model, tf_function
-from ..activations import _check_preprocess, preprocess_key
-from ._base import (CAMCancelled, CAMMethod, CAMResult, _as_float, _callable_scores,
-                    _check_targets, _class_scores, _display_image, _forward_fn, _linear_final,
-                    _meta, _output_index, _pick, _probabilities, compute_cam, default_layer)
+from .._access import check_preprocess, require_spatial
+from .._identity import preprocess_key
+from .._model_trace import linear_final, run_model, tf_function
+from ..outputs import (_as_float, _callable_scores, _check_targets, _class_scores,
+                       _output_index, _pick, _probabilities)
+from .base import CAMMethod, CAMResult, CAMTracker
+from ._engine import _display_image, _forward_fn, _meta, compute_cam, default_layer
 
 
 class UnguidedReLUWarning(UserWarning):
@@ -150,7 +152,7 @@ def _scores(acc, inp, oi, meta, target_fn, wrappers):
     o = meta.outputs[oi] if oi is not None else None
     class_targets = target_fn is None
     read_input = class_targets and o is not None and o.logit_from == "input"
-    with _linear_final(acc, o, active=class_targets):
+    with linear_final(acc, o, active=class_targets):
         out, cap = run_model(acc, inp, (), wrap_calls=wrappers,
                              capture_inputs=(o.final_path,) if read_input else ())
     y = _pick(out, oi)
@@ -251,6 +253,9 @@ class PixelContext:
         Images per forward+backward pass.
     details : list of dict
         One dict per target, copied to ``CAMResult.details``.
+    tracker : CAMTracker
+        The call's progress/cancel tracker over ``on_step`` and ``cancel`` (made from them
+        if not given); :meth:`gradients` reports through it.
     """
 
     x: np.ndarray
@@ -264,6 +269,11 @@ class PixelContext:
     _score: Callable
     _cam: Callable
     details: list = field(default_factory=list)
+    tracker: CAMTracker | None = field(default=None, repr=False)
+
+    def __post_init__(self):
+        if self.tracker is None:
+            self.tracker = CAMTracker(self.on_step, self.cancel)
 
     def _code(self, i: int) -> int:
         t = self.targets[i]
@@ -282,12 +292,10 @@ class PixelContext:
         out = []
         total = -(-len(xs) // self.batch_size)
         for b, start in enumerate(range(0, len(xs), self.batch_size)):
-            if self.cancel is not None and self.cancel.is_set():
-                raise CAMCancelled(f"cancelled after {b} of {total} batches")
+            self.tracker.check_before(b, total)
             _, g = fn(tf.constant(xs[start:start + self.batch_size]), cls)
             out.append(g.numpy())
-            if self.on_step is not None and self.on_step(b + 1, total) is False:
-                raise CAMCancelled(f"cancelled after {b + 1} of {total} batches")
+            self.tracker.report(b + 1, total)
         return np.concatenate(out, axis=0)
 
     def score(self, xs, i: int = 0) -> np.ndarray:
@@ -358,7 +366,7 @@ def compute_pixel(acc, meth: PixelMethod, image, target=None, layer=None, prepro
         results = [empty("nonfinite_input", t) for t in targets]
         return results if was_list else results[0]
     x = prepare_images(shown, acc.input_shape).images[:1]
-    _check_preprocess(preprocess, x, acc.input_shape)
+    check_preprocess(preprocess, x, acc.input_shape)
     score_fn = _score_fn(acc, preprocess, meta, oi, target_fn)
     per = score_fn(tf.constant(x)).numpy()
     if target_fn is not None:
@@ -391,7 +399,8 @@ def compute_pixel(acc, meth: PixelMethod, image, target=None, layer=None, prepro
         batch_size=int(batch_size), on_step=on_step, cancel=cancel,
         _grad=lambda guided: _grad_fn(acc, preprocess, meta, oi, target_fn, guided),
         _score=score_fn, _cam=cams, details=[{} for _ in resolved])
-    attr = np.asarray(meth.attribute(ctx), np.float64)  # (k, H', W', C)
+    with ctx.tracker:  # one on_end (cancelled or not) for a Progress, if a batch reported
+        attr = np.asarray(meth.attribute(ctx), np.float64)  # (k, H', W', C)
     maps = meth.reduce(attr)                              # (k, H', W')
     if getattr(meth, "guided", False):
         n = unguided_relus(acc)

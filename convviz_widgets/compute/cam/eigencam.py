@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import CAMContext, CAMMethod, register
+from .base import CAMContext, CAMMethod, register
 
 
 def first_component(activation: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import CAMContext, CAMMethod, register
+from .base import CAMContext, CAMMethod, register
 
 
 @register

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import register
+from .base import register
 from ._pixel import PixelContext, PixelMethod
 
 

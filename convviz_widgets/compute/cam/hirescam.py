@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import CAMContext, CAMMethod, register
+from .base import CAMContext, CAMMethod, register
 
 
 @register
@@ -33,6 +33,4 @@ class HiResCAM(CAMMethod):
     aliases = ("hires-cam", "hires_cam")
 
     def cam(self, ctx: CAMContext) -> tuple[np.ndarray, np.ndarray]:
-        g = ctx.gradients.astype(np.float64)                           # (k, h, w, c)
-        maps = np.einsum("khwc,hwc->khw", g, ctx.activation.astype(np.float64))
-        return g.mean(axis=(1, 2)).astype(np.float32), maps
+        return self.weighted_sum(ctx, ctx.gradients)  # per position: (k, h, w, c)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._images import prepare_images
-from ._base import register
+from .base import register
 from ._pixel import PixelContext, PixelMethod, blur
 
 

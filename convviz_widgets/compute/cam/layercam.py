@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import CAMContext, CAMMethod, register
+from .base import CAMContext, CAMMethod, register
 
 
 @register
@@ -32,6 +32,5 @@ class LayerCAM(CAMMethod):
     aliases = ("layer-cam", "layer_cam")
 
     def cam(self, ctx: CAMContext) -> tuple[np.ndarray, np.ndarray]:
-        pos = np.maximum(ctx.gradients.astype(np.float64), 0.0)      # (k, h, w, c)
-        maps = np.einsum("khwc,hwc->khw", pos, ctx.activation.astype(np.float64))
-        return pos.mean(axis=(1, 2)).astype(np.float32), maps
+        # Per position: ReLU of the gradient, (k, h, w, c).
+        return self.weighted_sum(ctx, np.maximum(ctx.gradients.astype(np.float64), 0.0))

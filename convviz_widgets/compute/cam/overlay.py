@@ -111,7 +111,7 @@ def overlay(heatmap, image, colormap="jet", opacity: float = 0.5) -> np.ndarray:
     Returns
     -------
     ndarray
-        ``(H, W, 3)`` float32 RGB in [0, 1].
+        The blend at the image's size, in the format :func:`colorize` returns.
 
     Examples
     --------

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import CAMContext, CAMMethod, register
+from .base import CAMContext, CAMMethod, register
 
 
 @register

@@ -1,0 +1,504 @@
+"""One way into every Keras model: the per-model index, layer listing and layer resolution.
+
+:func:`access` gives the :class:`ModelAccess` of a model (its layers by path, its compiled
+functions, its byte-bounded result cache, its one trace); the functions below list and resolve
+layers and check what callers pass (filters, a ``preprocess``). How the model is traced and run
+is :mod:`._model_trace`; what a cached result depends on is :mod:`._identity`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import threading
+import weakref
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from ._cache import DEFAULT_CACHE_BYTES, ByteLRU
+from ._identity import preprocess_key, weights_identity
+from ._model_trace import (ModelTrace, _children, _has_inputs, _input_shape, _kernel_shape,
+                           trace_model)
+
+__all__ = ["LayerInfo", "ModelAccess", "access", "check_filters", "check_preprocess",
+           "conv_layers", "model_input", "model_layers", "require_spatial", "resolve_layer",
+           "spatial_paths"]
+
+#: Compiled functions kept per model (see :meth:`ModelAccess.compiled`).
+MAX_COMPILED = 48
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """What the views need to know about one layer.
+
+    Attributes
+    ----------
+    path : str
+        ``"/"``-joined names from the outer model down, e.g. ``"vgg16/block3_conv1"``.
+    name : str
+        The layer's own name.
+    class_name : str
+        ``"Conv2D"``, ``"MaxPooling2D"``, ``"Functional"``, ...
+    output_shape : tuple
+        Output shape with the batch dimension as ``None`` (spatial sizes may be ``None`` for a
+        fully convolutional model). For a layer called several times, its first call.
+    kernel_shape : tuple or None
+        Shape of :func:`convviz_widgets.kernels` for this layer, ``(kh, kw, cin, cout)``;
+        ``None`` when the layer has no 2-D convolution kernel.
+    params : int
+        Number of weights (trainable and not) including nested layers.
+    depth : int
+        Nesting depth: 0 for layers of the outer model.
+    is_container : bool
+        True for a model or layer that holds other layers (e.g. a nested backbone).
+    calls : int
+        How many times the layer ran in one forward pass (shared layers run more than once).
+    """
+
+    path: str
+    name: str
+    class_name: str
+    output_shape: tuple
+    kernel_shape: tuple | None
+    params: int
+    depth: int = 0
+    is_container: bool = False
+    calls: int = 1
+
+    @property
+    def has_kernel(self) -> bool:
+        """True when :func:`convviz_widgets.kernels` works on this layer."""
+        return self.kernel_shape is not None
+
+    @property
+    def is_spatial(self) -> bool:
+        """True when the output is a feature map ``(n, h, w, c)``."""
+        return len(self.output_shape) == 4
+
+    @property
+    def channels(self) -> int | None:
+        """Number of output channels of a spatial layer."""
+        return self.output_shape[-1] if self.output_shape else None
+
+    def __str__(self) -> str:
+        shape = "×".join("?" if d is None else str(d) for d in self.output_shape[1:])
+        return f"{self.path} ({self.class_name}, {shape})"
+
+
+
+class ModelAccess:
+    """Per-model index of layers, compiled capture functions and the activation cache.
+
+    Get it with :func:`access`; one instance per model object, held weakly.
+    """
+
+    def __init__(self, model, cache_bytes: int = DEFAULT_CACHE_BYTES):
+        if not isinstance(model, keras.Model):
+            raise TypeError(
+                f"Expected a keras.Model, got {type(model).__name__}. Pass the Keras model itself "
+                "(for a tf.keras / Keras 2 model, rebuild or load it with Keras 3).")
+        self._model_ref = weakref.ref(model)
+        self.input_shape = _input_shape(model)
+        if len(self.input_shape) != 4:
+            raise ValueError(
+                f"Model {model.name!r} takes inputs of shape {self.input_shape}, not 2-D images: "
+                "convviz_widgets shows image models whose input is (batch, height, width, "
+                "channels), built from Conv2D-style layers (Conv1D sequence and Conv3D volume "
+                "models are not supported). For a grayscale image model, give the input a "
+                "channel axis: keras.Input((height, width, 1)).")
+        self._layers: dict[str, Any] = {}
+        self._depth: dict[str, int] = {}
+        self._walk(model, "", 0)
+        self._by_id = {id(l): p for p, l in self._layers.items()}
+        self._infos: dict[str, LayerInfo] | None = None
+        self._trace: ModelTrace | None = None
+        self._fns: OrderedDict[Any, Callable] = OrderedDict()
+        self._fns_lock = threading.Lock()
+        self.cache = ByteLRU(cache_bytes)
+        # (image digest, preprocess key) pairs ever captured (bounded): only those can hit.
+        self._captured: OrderedDict[tuple, None] = OrderedDict()
+
+    @property
+    def model(self):
+        m = self._model_ref()
+        if m is None:  # pragma: no cover - only if a caller keeps the access past the model
+            raise RuntimeError("The model behind this ModelAccess no longer exists.")
+        return m
+
+    # ----------------------------------------------------------------- listing and resolution
+    def _walk(self, container, prefix: str, depth: int) -> None:
+        for layer in _children(container):
+            path = f"{prefix}{layer.name}"
+            if path in self._layers:  # two children with one name: keep both reachable
+                k = 2
+                while f"{path}_{k}" in self._layers:
+                    k += 1
+                path = f"{path}_{k}"
+            self._layers[path] = layer
+            self._depth[path] = depth
+            if _children(layer):
+                self._walk(layer, path + "/", depth + 1)
+
+    @property
+    def paths(self) -> list[str]:
+        """Every layer path, outer model first, depth-first."""
+        return list(self._layers)
+
+    def layer(self, path: str):
+        """The layer object at ``path``."""
+        return self._layers[path]
+
+    def trace(self) -> ModelTrace:
+        """The model's one symbolic trace (:func:`~._model_trace.trace_model`), made once."""
+        if self._trace is None:
+            self._trace = trace_model(self)
+        return self._trace
+
+    def infos(self) -> dict[str, LayerInfo]:
+        """``{path: LayerInfo}`` for every layer (output shapes from :meth:`trace`)."""
+        if self._infos is None:
+            tr = self.trace()
+            self._infos = {path: LayerInfo(
+                path=path,
+                name=layer.name,
+                class_name=type(layer).__name__,
+                output_shape=tr.shapes.get(path, ()),
+                kernel_shape=_kernel_shape(layer),
+                params=int(sum(int(np.prod(w.shape)) for w in layer.weights)),
+                depth=self._depth[path],
+                is_container=bool(_children(layer)),
+                calls=tr.calls.get(path, 0),
+            ) for path, layer in self._layers.items()}
+        return self._infos
+
+    def resolve(self, layer) -> str:
+        """Path of ``layer`` given as path, unique name, or layer object.
+
+        Raises
+        ------
+        ValueError
+            Unknown or ambiguous names; the message lists the closest valid paths.
+        """
+        if not isinstance(layer, str):
+            path = self._by_id.get(id(layer))
+            if path is None:
+                raise ValueError(
+                    f"Layer {getattr(layer, 'name', layer)!r} is not part of model "
+                    f"{self.model.name!r}. Pass a layer of this model, or its path, e.g. "
+                    f"{self._examples()}.")
+            return path
+        if layer in self._layers:
+            return layer
+        by_name = [p for p, l in self._layers.items() if l.name == layer]
+        if len(by_name) == 1:
+            return by_name[0]
+        if len(by_name) > 1:
+            raise ValueError(
+                f"Layer name {layer!r} is ambiguous in model {self.model.name!r}: it names "
+                f"{by_name}. Pass the full path instead.")
+        close = difflib.get_close_matches(layer, self.paths, n=5, cutoff=0.5)
+        for name in difflib.get_close_matches(
+                layer.split("/")[-1], [l.name for l in self._layers.values()], n=5, cutoff=0.5):
+            close += [p for p, l in self._layers.items() if l.name == name and p not in close]
+        hint = f"Did you mean {close[:5]}?" if close else f"Valid layers include {self._examples()}."
+        raise ValueError(
+            f"No layer {layer!r} in model {self.model.name!r}. {hint} "
+            "(cv.conv_layers(model) lists them all.)")
+
+    def _examples(self) -> list[str]:
+        spatial = [p for p, i in self.infos().items() if i.is_spatial] or self.paths
+        return spatial[:3] + (spatial[-2:] if len(spatial) > 5 else [])
+
+    # ------------------------------------------------------------------------------ running
+    def compiled(self, key: Any, builder: Callable[[], Callable]) -> Callable:
+        """Memoise a compiled function under ``key`` (built on first use).
+
+        At most :data:`MAX_COMPILED` functions are kept per model, least recently used first
+        out: each holds a traced graph (megabytes for a deep model), and keys that include
+        settings the user varies (a preprocess, a maximizer setting) would otherwise grow
+        without bound. Build keys with :func:`preprocess_key` for the preprocess, never with
+        the callable itself, so an equal new lambda reuses the trace.
+        """
+        with self._fns_lock:
+            fn = self._fns.get(key)
+            if fn is not None:
+                self._fns.move_to_end(key)
+                return fn
+        fn = builder()
+        with self._fns_lock:
+            fn = self._fns.setdefault(key, fn)
+            self._fns.move_to_end(key)
+            while len(self._fns) > MAX_COMPILED:
+                self._fns.popitem(last=False)
+        return fn
+
+    def was_captured(self, key: tuple) -> bool:
+        """True if activations for ``(image digest, preprocess key)`` were ever cached."""
+        return key in self._captured
+
+    def mark_captured(self, key: tuple) -> None:
+        with self._fns_lock:
+            self._captured[key] = None
+            self._captured.move_to_end(key)
+            while len(self._captured) > 4096:
+                self._captured.popitem(last=False)
+
+    @property
+    def input_dtype(self) -> tf.DType:
+        """The dtype of the model's image input (float32 unless an ``Input`` says otherwise)."""
+        if _has_inputs(self.model):
+            return tf.as_dtype(self.model.inputs[0].dtype)
+        return tf.float32
+
+    def weights_version(self) -> tuple:
+        """:func:`~._identity.weights_identity` of the model: part of every cache key of a result.
+
+        The one weights rule (activations, CAM maps and heads, top-k, maximized patterns all key
+        with it; the maximizer's files on disk with its persistent spelling
+        :func:`~._identity.weights_digest`), read at each request, so ``set_weights``, training
+        and ``load_weights`` are seen without telling anything.
+        """
+        return weights_identity(self.model)
+
+
+_ACCESS: "weakref.WeakKeyDictionary[Any, ModelAccess]" = weakref.WeakKeyDictionary()
+_ACCESS_LOCK = threading.Lock()
+
+
+def access(model) -> ModelAccess:
+    """The :class:`ModelAccess` of ``model`` (created on first use, then reused)."""
+    if isinstance(model, ModelAccess):
+        return model
+    if not isinstance(model, keras.Model):
+        raise TypeError(
+            f"Expected a keras.Model, got {type(model).__name__}. Pass the Keras model itself "
+            "(a tf.keras / Keras 2 model must be rebuilt or reloaded with Keras 3).")
+    with _ACCESS_LOCK:
+        acc = _ACCESS.get(model)
+        if acc is None:
+            acc = ModelAccess(model)
+            _ACCESS[model] = acc
+        return acc
+
+
+
+def spatial_paths(model) -> list[str]:
+    """Paths of every layer whose output is a feature map ``(n, h, w, c)``."""
+    return [p for p, i in access(model).infos().items() if i.is_spatial and i.calls > 0]
+
+
+def resolve_layer(model, layer) -> LayerInfo:
+    """Find a layer by path, unique name or object.
+
+    Parameters
+    ----------
+    model : keras.Model
+    layer : str or keras.layers.Layer
+        ``"vgg16/block3_conv1"``, ``"block3_conv1"`` (when unique) or the layer object.
+
+    Returns
+    -------
+    LayerInfo
+
+    Raises
+    ------
+    ValueError
+        The layer does not exist (the message names the closest valid paths) or the name is
+        ambiguous.
+
+    Examples
+    --------
+    >>> import convviz_widgets as cv
+    >>> cv.resolve_layer(cv.demo_model(), "block1_conv1").kernel_shape      # doctest: +SKIP
+    (3, 3, 3, 16)
+    """
+    acc = access(model)
+    return acc.infos()[acc.resolve(layer)]
+
+
+def conv_layers(model, kind: str = "all") -> list[LayerInfo]:
+    """List the layers the views can show, recursively through nested models.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Sequential, functional, nested (a model used as a layer) or subclassed; it must be built.
+    kind : {"all", "kernel", "spatial"}
+        ``"kernel"``: layers with a 2-D convolution kernel (for kernel views); ``"spatial"``:
+        layers whose output is a feature map (for activations and Grad-CAM); ``"all"``: either.
+
+    Returns
+    -------
+    list of LayerInfo
+        In model order (outer layers first, then depth-first into nested models).
+
+    Examples
+    --------
+    >>> import convviz_widgets as cv
+    >>> [info.path for info in cv.conv_layers(cv.demo_model(), kind="kernel")][:2]  # doctest: +SKIP
+    ['block1_conv1', 'block1_conv2']
+    """
+    if kind not in ("all", "kernel", "spatial"):
+        raise ValueError(f"kind must be 'all', 'kernel' or 'spatial', not {kind!r}.")
+    infos = access(model).infos().values()
+    if kind == "kernel":
+        return [i for i in infos if i.has_kernel]
+    if kind == "spatial":
+        return [i for i in infos if i.is_spatial and i.calls > 0]
+    return [i for i in infos if i.has_kernel or (i.is_spatial and i.calls > 0)]
+
+
+def model_layers(model) -> list[LayerInfo]:
+    """Every layer of the model, nested ones included — the data of ``model.summary()``.
+
+    Unlike :func:`conv_layers` this keeps dense, flatten and other non-spatial layers, in model
+    order with their nesting ``depth``, so a summary panel can show nested models expandable.
+
+    Examples
+    --------
+    >>> import convviz_widgets as cv
+    >>> [i.path for i in cv.model_layers(cv.demo_model())][-1]             # doctest: +SKIP
+    'predictions'
+    """
+    return list(access(model).infos().values())
+
+
+def require_spatial(model, layer, what: str) -> str:
+    """Resolve ``layer`` and check it outputs a feature map; return its path."""
+    info = resolve_layer(model, layer)
+    if not info.is_spatial or info.calls == 0:
+        options = [p for p in spatial_paths(model)][-4:]
+        raise ValueError(
+            f"Layer {info.path!r} outputs shape {info.output_shape}, not a feature map "
+            f"(batch, height, width, channels), so it has no {what}. Pick a convolution or pooling "
+            f"layer, e.g. {options}.")
+    return info.path
+
+
+def check_filters(info: LayerInfo, filters: Sequence[int] | int | None, n: int) -> np.ndarray:
+    """Validate filter indices against ``n`` channels; return them as an int array."""
+    if filters is None:
+        return np.arange(n)
+    arr = np.atleast_1d(np.asarray(filters))
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"Filter indices must be integers, got {filters!r}.")
+    bad = arr[(arr < 0) | (arr >= n)]
+    if bad.size:
+        raise ValueError(
+            f"Filter index {int(bad[0])} is out of range for layer {info.path!r}, which has {n} "
+            f"filters: use 0 to {n - 1}.")
+    return arr.astype(np.int64)
+
+
+_PP_CHECKED: "OrderedDict[tuple, bool]" = OrderedDict()
+_PP_CHECKED_MAX = 256
+_PP_LOCK = threading.Lock()
+
+
+def _library_preprocess(fn) -> str | None:
+    """``"keras.applications.resnet50.preprocess_input"`` for a Keras applications function."""
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    mod = getattr(fn, "__module__", "") or ""
+    name = getattr(fn, "__name__", "")
+    if name == "preprocess_input" and (
+            mod.startswith(("keras.src.applications.", "keras.applications.",
+                            "tf_keras.", "tensorflow.python.keras.", "keras_core."))):
+        app = mod.rsplit(".", 1)[-1]
+        return f"keras.applications.{app}.preprocess_input"
+    return None
+
+
+def check_preprocess(preprocess: Callable | None, sample: np.ndarray, input_shape: tuple) -> None:
+    """Check ``preprocess`` once on a display-image sample, eagerly *and* compiled.
+
+    Parameters
+    ----------
+    preprocess : callable or None
+    sample : ndarray
+        ``(1, h, w, c)`` float32 display images in [0, 1].
+    input_shape : tuple
+        The model's input shape ``(None, H, W, C)``.
+
+    Raises
+    ------
+    TypeError
+        ``preprocess`` is not callable.
+    ValueError
+        A Keras applications ``preprocess_input`` passed directly (it expects 0–255 pixels, we
+        pass [0, 1]); an error when run; a wrong output shape; or an error only when compiled
+        (NumPy calls on tensors) — each message says how to fix it.
+
+    Examples
+    --------
+    >>> check_preprocess(lambda x: x * 2.0 - 1.0, np.zeros((1, 8, 8, 3), np.float32),
+    ...                  (None, 8, 8, 3))
+    """
+    if preprocess is None:
+        return
+    if not callable(preprocess):
+        raise TypeError(f"preprocess must be a callable mapping display images to model input, "
+                        f"got {type(preprocess).__name__}.")
+    lib = _library_preprocess(preprocess)
+    if lib is not None:
+        raise ValueError(
+            f"preprocess is Keras' preprocess_input ({lib}), which expects pixels in 0–255, "
+            "but convviz_widgets passes display images in [0, 1], so the model would see "
+            "almost-constant input. Scale first: preprocess=lambda x: preprocess_input(x * 255.0)")
+    try:
+        out = preprocess(tf.constant(sample))
+    except Exception as exc:  # noqa: BLE001 - any user error is re-raised with context
+        raise ValueError(
+            f"preprocess raised {type(exc).__name__}: {exc}. It receives a float32 tensor "
+            f"(n, h, w, c) of display images in [0, 1] and must return the model input, using "
+            "TensorFlow/Keras ops (it is also differentiated through).") from exc
+    shape = tuple(getattr(out, "shape", ()))
+    want = tuple(input_shape[1:])
+    if len(shape) != 4 or any(w is not None and s != w for s, w in zip(shape[1:], want)):
+        raise ValueError(f"preprocess returned shape {shape}; the model expects (n,) + {want}.")
+    key = (preprocess_key(preprocess), tuple(sample.shape[1:]))
+    with _PP_LOCK:
+        if key in _PP_CHECKED:
+            _PP_CHECKED.move_to_end(key)
+            return
+    # The compiled functions trace preprocess symbolically; a function that only works on
+    # eager tensors (np.asarray(x), x.numpy(), Python branching on values) passes the call
+    # above and would fail there with TensorFlow internals. Trace it alone, now, to say so.
+    try:
+        tf.function(lambda x: preprocess(x)).get_concrete_function(
+            tf.TensorSpec((None,) + tuple(sample.shape[1:]), tf.float32))
+    except Exception as exc:  # noqa: BLE001
+        # TensorFlow prefixes "in user code:" and a traceback; the last line is the cause.
+        lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
+        first = lines[-1] if lines else ""
+        raise ValueError(
+            f"preprocess works on an eager tensor but fails when compiled with tf.function "
+            f"({type(exc).__name__}: {first[:200]}). convviz_widgets compiles and "
+            "differentiates it, so it must use TensorFlow/Keras ops on the tensor it gets: "
+            "replace NumPy calls (np.asarray, np.clip, x.numpy()) with keras.ops / tf "
+            "equivalents, e.g. lambda x: keras.ops.clip(x * 2.0 - 1.0, -1.0, 1.0).") from exc
+    with _PP_LOCK:
+        _PP_CHECKED[key] = True
+        while len(_PP_CHECKED) > _PP_CHECKED_MAX:
+            _PP_CHECKED.popitem(last=False)
+
+
+def model_input(acc: "ModelAccess", x, preprocess: Callable | None):
+    """Display images ``x`` (float32 in [0, 1]) as the model's input.
+
+    With a ``preprocess``, its output. Without one, ``x`` itself — except for a model whose
+    ``Input`` is an integer type (``keras.Input(..., dtype="uint8")``), which is fed 0–255
+    values: casting [0, 1] floats would give it black images.
+    """
+    if preprocess is not None:
+        return preprocess(x)
+    dt = acc.input_dtype
+    if dt.is_integer:
+        return tf.cast(tf.round(x * 255.0), dt)
+    return x

@@ -1,0 +1,410 @@
+"""What a cached result depends on: the identity of the weights and of the ``preprocess``.
+
+Every cached result in :mod:`convviz_widgets.compute` (activations, CAM feature maps and heads,
+maximized patterns, the KernelViewer's kernels) is keyed by the two identities defined here and
+nowhere else:
+
+* :func:`weights_identity` (model or layer): what the weights ARE, not how they got there —
+  in memory; :func:`weights_digest` is the same rule spelled as a string for files on disk;
+* :func:`preprocess_key` (the preprocess callable): what the preprocess DOES, not which object
+  it is; :func:`persistent_digest` spells a key made of such identities for files on disk.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import sys
+import threading
+import types
+import weakref
+from typing import Any, Callable
+
+import keras  # noqa: F401  (the doctests build layers)
+import numpy as np
+import tensorflow as tf
+
+__all__ = ["fingerprint_tensor", "identity_from", "persistent_digest", "preprocess_key",
+           "weights_digest", "weights_identity", "weights_ids"]
+
+#: Variables up to this many values are summed exactly (every bit counts); larger ones (VGG16's
+#: 102 M-value fc1, block5 kernels) are sampled, so that a cache hit stays cheap.
+_FP_EXACT_MAX = 262_144
+#: Values sampled from each larger variable, at a stride coprime with 2, 3, 5 and 7, so that
+#: the samples spread over all output filters of a channels-last kernel (a stride sharing a
+#: factor with the channel count would skip whole filters). Each sample is a cache miss:
+#: 16,384 per variable cost VGG16 8 ms, 2,048 cost 0.5 ms.
+_FP_SAMPLE = 2048
+#: The first this many (sampled) values of each variable also enter with their positions.
+_FP_POSITIONS = 4096
+_FP_FNS: "weakref.WeakKeyDictionary[Any, tuple]" = weakref.WeakKeyDictionary()
+_FP_LOCK = threading.Lock()
+
+#: Eager assignments per variable (``id -> count``): ``set_weights``, ``load_weights``,
+#: ``variable.assign`` — the writes that can be narrow (one filter zeroed in a huge kernel).
+_ASSIGNS: dict[int, int] = {}
+
+
+def _count_eager_assignments() -> None:
+    """Count eager writes to Keras variables, once per process (see :func:`weights_identity`).
+
+    Every Keras-level write (``assign``/``assign_add``/``assign_sub``, hence ``set_weights``
+    and ``load_weights``) ends in the TensorFlow backend's ``Variable._direct_assign``. Inside
+    a compiled training step it runs once, at tracing — those updates change every trained
+    value and are seen by the content fingerprint; eagerly it runs per write and is counted.
+    """
+    try:
+        from keras.src.backend.tensorflow.core import Variable as _TFVariable
+    except ImportError:  # pragma: no cover - another Keras layout: content fingerprint only
+        return
+    original = _TFVariable.__dict__.get("_direct_assign")
+    if original is None or getattr(original, "_convviz_counted", False):
+        return
+
+    def _direct_assign(self, value):
+        if tf.executing_eagerly():
+            _ASSIGNS[id(self)] = _ASSIGNS.get(id(self), 0) + 1
+        return original(self, value)
+
+    _direct_assign._convviz_counted = True
+    _TFVariable._direct_assign = _direct_assign
+
+
+_count_eager_assignments()
+
+
+def _int32_bits(t):
+    """The bits of ``t`` as int32 values (a reinterpretation, not a conversion)."""
+    if t.dtype == tf.int32:
+        return t
+    if t.dtype.size in (4, 8) and t.dtype not in (tf.bool, tf.string):
+        return tf.bitcast(t, tf.int32)  # an 8-byte value becomes two int32 words
+    if t.dtype.size == 2:
+        return tf.cast(tf.bitcast(t, tf.int16), tf.int32)
+    return tf.cast(t, tf.int32)
+
+
+def _coprime_stride(n: int) -> int:
+    stride = max(1, -(-n // _FP_SAMPLE))
+    while stride > 1 and any(stride % p == 0 for p in (2, 3, 5, 7)):
+        stride += 1
+    return stride
+
+
+def fingerprint_tensor(variables):
+    """The content part of :func:`weights_identity`, ``(n_variables, 2)`` float64, with TF ops.
+
+    Call it inside a ``tf.function`` to compute the identity in the same graph execution as
+    other work (the activation capture does, so a fresh capture pays no separate pass over the
+    weights); turn the result into the identity with :func:`identity_from`.
+    """
+    rows, vectors = [], []
+    for v in variables:
+        flat = tf.reshape(tf.convert_to_tensor(v), [-1])
+        n = int(np.prod(v.shape))
+        if len(v.shape) < 2 and n <= _FP_EXACT_MAX and flat.dtype == tf.float32:
+            # Biases and BatchNorm vectors (most of a ResNet's 320 variables) are summed as
+            # one concatenation: a few ops instead of a few per variable.
+            vectors.append(flat)
+            continue
+        if n > _FP_EXACT_MAX:
+            # Slice first: reinterpreting or casting the whole of a large variable would
+            # materialise a copy of it (400 MB for VGG16's fc1).
+            total = tf.reduce_sum(tf.cast(flat[::_coprime_stride(n)], tf.float64))
+        else:
+            # The wrapping int32 sum of the bits: exact (one changed bit of one value changes
+            # it) and without the float64 copy a cast would make.
+            total = tf.cast(tf.reduce_sum(_int32_bits(flat)), tf.float64)
+        head = tf.cast(flat[:_FP_POSITIONS], tf.float64)
+        pos = tf.range(1, tf.shape(head)[0] + 1, dtype=tf.float64)
+        # The second number weighs positions, so swapped filters change it too.
+        rows.append(tf.stack([total, tf.reduce_sum(head * pos)]))
+    if vectors:
+        bits = _int32_bits(tf.concat(vectors, 0))
+        pos = tf.range(1, tf.shape(bits)[0] + 1, dtype=tf.int32) * 40503 + 1
+        rows.append(tf.cast(tf.stack([tf.reduce_sum(bits), tf.reduce_sum(bits * pos)]),
+                            tf.float64))
+    if not rows:
+        return tf.zeros((0, 2), tf.float64)
+    return tf.stack(rows)
+
+
+def weights_ids(obj) -> tuple:
+    """Which variables ``obj`` has: the ``id`` of each of ``obj.weights``, in order.
+
+    A Keras variable never changes shape or dtype, and every function that reads these ids
+    holds the variables (so an id cannot be reused while it matters).
+    """
+    return tuple(id(v) for v in obj.weights)
+
+
+def identity_from(ids: tuple, content) -> tuple:
+    """:func:`weights_identity` from :func:`weights_ids` and a :func:`fingerprint_tensor` value."""
+    if not ids:
+        return ("no-weights",)
+    content = np.ascontiguousarray(np.asarray(content, dtype=np.float64))
+    writes = tuple(_ASSIGNS.get(i, 0) for i in ids)
+    return (hashlib.blake2b(repr(ids).encode(), digest_size=8).digest(),
+            hashlib.blake2b(content.tobytes() + repr(writes).encode(), digest_size=16).digest())
+
+
+def weights_identity(obj) -> tuple:
+    """An identity of the current weights of a model or layer: equal identities, equal weights.
+
+    **The one rule for staleness.** Every cached result computed from weights (activations,
+    Grad-CAM maps, maximized patterns, the KernelViewer's kernels) keys its cache entries
+    with this identity, read at the time of the request. It is made of the weights
+    themselves, whoever changed them:
+
+    * which variables there are (each of ``obj.weights``, trainable or not, so BatchNorm
+      statistics count);
+    * their content: every variable up to 262,144 values summed exactly (the wrapping int32
+      sum of its bits: one changed bit of one weight changes it), and the first 4,096 values
+      of each kernel weighted by position (swapped filters change it); larger variables
+      through 2,048 values sampled at a stride spread over the output filters — a
+      training step changes every trained value, so ``fit`` with any optimizer (a fresh one
+      after re-compiling included), a custom loop, or training the *outer* model of a nested
+      backbone all change it;
+    * how many times each variable was written eagerly through Keras (``set_weights``,
+      ``load_weights``, ``variable.assign``): exact for edits too narrow for the samples (one
+      filter zeroed in a 2.4 M-value kernel).
+
+    Nothing needs to be told; :func:`convviz_widgets.clear_cache` only frees memory. The one
+    write it cannot see is a narrow edit of a variable above 262,144 values made *below*
+    Keras (on the raw ``tf.Variable``, ``variable.value.assign``) that misses every sample.
+
+    Cost: one small compiled reduction per call, independent of the image size —
+    ``VGG16(weights=None)`` (32 variables, 138 M values) about 1.5–4 ms, ``ResNet50`` (320
+    variables) 5–7 ms on 2 heavily shared cores; the activation capture computes it inside
+    its own graph, so a fresh capture needs no separate call.
+
+    Parameters
+    ----------
+    obj : keras.Model or keras.layers.Layer
+
+    Returns
+    -------
+    tuple
+        Hashable; compare with ``==`` or use in cache keys.
+
+    Examples
+    --------
+    >>> layer = keras.layers.Dense(2); layer.build((None, 3))
+    >>> before = weights_identity(layer)
+    >>> _ = layer.kernel.assign(layer.kernel * 2.0)
+    >>> weights_identity(layer) == before
+    False
+    """
+    ids = weights_ids(obj)
+    if not ids:
+        return ("no-weights",)
+    return identity_from(ids, _content(obj, ids))
+
+
+def _content(obj, ids: tuple) -> np.ndarray:
+    """The :func:`fingerprint_tensor` value of ``obj``'s weights (one compiled reduction)."""
+    with _FP_LOCK:
+        entry = _FP_FNS.get(obj)
+        if entry is None or entry[0] != ids:
+            # A new variable list (a layer added, a model rebuilt) needs a new trace; the
+            # function holds the variables, so their ids cannot be reused while it exists.
+            variables = list(obj.weights)
+            entry = (ids, tf.function(lambda: fingerprint_tensor(variables), autograph=False))
+            _FP_FNS[obj] = entry
+    return entry[1]().numpy()
+
+
+def weights_digest(obj) -> str:
+    """:func:`weights_identity` spelled as a hex string that means the same after a restart.
+
+    The same rule — the same content fingerprint and the same count of eager writes per
+    variable — with the variables named by their shapes and dtypes instead of their ``id``
+    (which a new process does not reproduce). Use it only to name results stored on *disk*
+    (the maximizer's ``cache_dir``); in-memory keys use :func:`weights_identity`. Equal digests
+    after a restart need equal weights written the same number of times (re-running the same
+    notebook); anything else is a cache miss, never a stale hit.
+
+    Examples
+    --------
+    >>> layer = keras.layers.Dense(2); layer.build((None, 3))
+    >>> before = weights_digest(layer)
+    >>> layer.set_weights([w * 2.0 for w in layer.get_weights()])
+    >>> weights_digest(layer) == before, len(before)
+    (False, 32)
+    """
+    ids = weights_ids(obj)
+    h = hashlib.blake2b(digest_size=16)
+    if ids:
+        h.update(repr([(tuple(v.shape), str(v.dtype)) for v in obj.weights]).encode())
+        h.update(np.ascontiguousarray(_content(obj, ids), dtype=np.float64).tobytes())
+        h.update(repr(tuple(_ASSIGNS.get(i, 0) for i in ids)).encode())
+    return h.hexdigest()
+
+
+class _Ref:
+    """A key part that stands for an object by identity and keeps it alive (no id reuse)."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def __hash__(self):
+        return id(self.obj)
+
+    def __eq__(self, other):
+        return isinstance(other, _Ref) and other.obj is self.obj
+
+    def __repr__(self):
+        return f"_Ref({type(self.obj).__name__})"
+
+
+def _code_key(code: types.CodeType) -> tuple:
+    consts = tuple(_code_key(c) if isinstance(c, types.CodeType) else (type(c).__name__, repr(c))
+                   for c in code.co_consts)
+    return (code.co_code, consts, code.co_names, code.co_varnames, code.co_freevars,
+            code.co_argcount, code.co_kwonlyargcount, code.co_flags)
+
+
+def _code_names(code: types.CodeType) -> set:
+    names = set(code.co_names)
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            names |= _code_names(c)
+    return names
+
+
+def _value_key(v, depth: int):
+    if v is None or isinstance(v, (bool, int, str, bytes)):
+        return (type(v).__name__, v)
+    if isinstance(v, (float, complex)):
+        return (type(v).__name__, repr(v))  # repr: NaN equals itself
+    if isinstance(v, (np.ndarray, np.generic)):
+        a = np.ascontiguousarray(v)
+        return ("nd", a.shape, a.dtype.str,
+                hashlib.blake2b(a.tobytes(), digest_size=16).digest())
+    if isinstance(v, tf.Tensor) and hasattr(v, "numpy"):
+        return _value_key(v.numpy(), depth)
+    if isinstance(v, (tuple, list, frozenset, set)):
+        items = sorted(v, key=repr) if isinstance(v, (set, frozenset)) else v
+        return (type(v).__name__,) + tuple(_value_key(x, depth) for x in items)
+    if isinstance(v, dict):
+        return ("dict",) + tuple((repr(k), _value_key(x, depth))
+                                 for k, x in sorted(v.items(), key=lambda kv: repr(kv[0])))
+    if isinstance(v, types.ModuleType):
+        return ("module", v.__name__)
+    if callable(v) and depth < 3:
+        return _callable_key(v, depth + 1)
+    return _Ref(v)
+
+
+def _callable_key(fn, depth: int):
+    if isinstance(fn, functools.partial):
+        return ("partial", _callable_key(fn.func, depth), _value_key(fn.args, depth),
+                _value_key(dict(fn.keywords), depth))
+    if isinstance(fn, types.MethodType):
+        return ("method", _callable_key(fn.__func__, depth), _Ref(fn.__self__))
+    code = getattr(fn, "__code__", None)
+    if isinstance(fn, types.FunctionType) and code is not None:
+        if fn.__module__ and not fn.__module__.startswith("__") and fn.__name__ != "<lambda>" \
+                and getattr(sys.modules.get(fn.__module__), fn.__qualname__, None) is fn:
+            # A function importable by name (a library's preprocess_input): its name is enough.
+            return ("named", fn.__module__, fn.__qualname__)
+        cells = tuple(_value_key(c.cell_contents, depth) if _cell_full(c) else ("empty",)
+                      for c in (fn.__closure__ or ()))
+        glob = fn.__globals__
+        used = tuple((n, _value_key(glob[n], depth)) for n in sorted(_code_names(code))
+                     if n in glob)
+        return ("fn", _code_key(code), cells, _value_key(fn.__defaults__, depth),
+                _value_key(fn.__kwdefaults__, depth), used)
+    return _Ref(fn)
+
+
+def _cell_full(cell) -> bool:
+    try:
+        cell.cell_contents
+    except ValueError:
+        return False
+    return True
+
+
+def preprocess_key(preprocess: Callable | None):
+    """The identity of a preprocess callable, for cache keys and compiled-function keys.
+
+    **The one rule for preprocess identity.** Two callables are the same preprocess when they
+    compute the same thing: a Python function (a lambda too) is identified by its code
+    (bytecode, constants and names, not its source line, so re-running a notebook cell or
+    writing the same lambda in every call matches) together with the *values* its closure
+    cells, defaults and referenced globals hold (numbers, strings and arrays by content,
+    modules by name, functions recursively, any other object by identity, kept alive by the
+    key); ``functools.partial`` by function and arguments; a bound method by function and
+    ``self``; a function importable by name (``keras.applications.vgg16.preprocess_input``)
+    by that name; any other callable by identity. ``None`` is ``None``.
+
+    Every module keys its caches and compiled functions with this, never with the callable
+    itself, so ``preprocess=lambda x: x * 2 - 1`` passed anew on each call traces once.
+
+    Why this is safe: a part identified by value is equal only when the computation is; a part
+    identified by object identity is a ``_Ref`` that *holds* the object, so while any cache entry
+    or compiled function keyed with it exists, that object cannot die and its ``id`` cannot be
+    reused by another one (no unbounded registry is needed: the bounded caches own the keys).
+    Keys never hold ``id()`` numbers. For files on disk, :func:`persistent_digest` spells a key
+    as a string and refuses keys with identity parts (they cannot be found after a restart).
+
+    Examples
+    --------
+    >>> preprocess_key(lambda x: x * 255.0) == preprocess_key(lambda x: x * 255.0)
+    True
+    >>> preprocess_key(lambda x: x * 255.0) == preprocess_key(lambda x: x * 2.0)
+    False
+    """
+    if preprocess is None:
+        return None
+    return ("pp", _callable_key(preprocess, 0))
+
+
+
+
+def _persistent_text(v) -> str:
+    if isinstance(v, _Ref):
+        raise _NotPersistent
+    if isinstance(v, tuple):
+        return "(" + ",".join(_persistent_text(x) for x in v) + ")"
+    if isinstance(v, bytes):
+        return v.hex()
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return repr(v)
+    if isinstance(v, np.ndarray):
+        return _persistent_text(_value_key(v, 0))
+    # Anything else (a setting object) must say what it is through a stable repr.
+    text = repr(v)
+    if " at 0x" in text:
+        raise _NotPersistent
+    return text
+
+
+class _NotPersistent(Exception):
+    pass
+
+
+def persistent_digest(key) -> str | None:
+    """A hex digest of a cache key for files on disk, or ``None`` if it cannot be persistent.
+
+    ``key`` is a tuple of plain values (numbers, strings, bytes, arrays), :func:`weights_digest`
+    strings and :func:`preprocess_key` values. A key holding an object known only by identity
+    (a preprocess that closes over an arbitrary object) gives ``None``: that object cannot be
+    recognised in another process, so its results are kept in memory only.
+
+    Examples
+    --------
+    >>> a = persistent_digest(("v1", preprocess_key(lambda x: x * 2.0)))
+    >>> a == persistent_digest(("v1", preprocess_key(lambda x: x * 2.0)))
+    True
+    >>> persistent_digest(("v1", preprocess_key(lambda x, o=object(): x))) is None
+    True
+    """
+    try:
+        text = _persistent_text(key)
+    except _NotPersistent:
+        return None
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()

@@ -1,0 +1,229 @@
+"""How a model's outputs are read as classes: kinds, class counts, probabilities, targets.
+
+The facts come from the model's one trace (:func:`~._model_trace.trace_model`,
+:class:`OutputInfo`); this module interprets them, for CAM targets, the top-k list, prediction
+ranking and the trust checks. :func:`output_info` and :func:`output_index` are the public entry
+points (widgets use them to fill their class and output menus).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from ._access import access
+from ._model_trace import OutputInfo
+
+__all__ = ["OutputInfo", "output_index", "output_info"]
+
+#: The old private name of :class:`OutputInfo`.
+_Output = OutputInfo
+
+
+def output_info(model) -> tuple[OutputInfo, ...]:
+    """The outputs of ``model``: name, shape, kind and class count of each (one cached trace).
+
+    Parameters
+    ----------
+    model : keras.Model
+
+    Returns
+    -------
+    tuple of OutputInfo
+        In ``tf.nest.flatten`` order (a dict output by key). ``kind`` is ``"softmax"``,
+        ``"binary"`` (one sigmoid unit, read as two classes), ``"multilabel"`` or ``"scores"``;
+        ``num_classes`` is how many class indices a target may name.
+
+    Examples
+    --------
+    >>> import convviz_widgets as cv
+    >>> [(o.kind, o.num_classes) for o in cv.compute.output_info(cv.demo_model())]  # doctest: +SKIP
+    [('softmax', 5)]
+    """
+    return access(model).trace().outputs
+
+
+def output_index(model, output=None, *, allow_all: bool = False) -> int | None:
+    """Which output of ``model`` the ``output=`` argument of the compute functions names.
+
+    Parameters
+    ----------
+    model : keras.Model
+    output : int, str or None
+        An index, an output name, or ``None`` (the only output of a one-output model).
+    allow_all : bool
+        Return ``None`` for ``output=None`` on a model with several outputs (a callable target
+        then receives all of them) instead of raising.
+
+    Returns
+    -------
+    int or None
+
+    Raises
+    ------
+    ValueError, TypeError
+        An unknown name, an index out of range, or ``None`` for a several-output model; the
+        message lists the outputs.
+
+    Examples
+    --------
+    >>> import convviz_widgets as cv
+    >>> cv.compute.output_index(cv.demo_model())                           # doctest: +SKIP
+    0
+    """
+    acc = access(model)
+    return _output_index(acc.trace().outputs, output, acc.model.name, allow_all=allow_all)
+
+
+def _pick(out, index):
+    """The chosen output of a model call (``index=None``: the whole structure)."""
+    return out if index is None else tf.nest.flatten(out)[index]
+
+
+def _output_index(outputs, output, model_name: str, *, allow_all: bool = False):
+    """Index of the chosen output in ``outputs`` (:class:`OutputInfo` tuple, or anything with an
+    ``outputs`` attribute such as a :class:`ModelTrace`); ``None`` means "all" (callables only)."""
+    outputs = getattr(outputs, "outputs", outputs)
+    names = [o.name for o in outputs]
+    if output is None:
+        if len(names) == 1:
+            return 0
+        if allow_all:
+            return None
+        raise ValueError(
+            f"Model {model_name!r} has {len(names)} outputs {names}; say which one to explain "
+            f"with output=0 (an index) or output={names[0]!r} (a name). A callable target "
+            "without output= receives all of them (e.g. target=lambda ys: ys[1][:, 0]).")
+    if isinstance(output, str):
+        if output in names:
+            return names.index(output)
+        raise ValueError(f"Model {model_name!r} has no output named {output!r}; its outputs "
+                         f"are {names} (or pass an index from 0 to {len(names) - 1}).")
+    if isinstance(output, (bool, np.bool_)) or not isinstance(output, (int, np.integer)):
+        raise TypeError(f"output must be an index or the name of a model output, got "
+                        f"{output!r}; the outputs are {names}.")
+    if not 0 <= int(output) < len(names):
+        raise ValueError(f"output={output} is out of range: model {model_name!r} has "
+                         f"{len(names)} output{'s' if len(names) != 1 else ''} {names}; use 0 "
+                         f"to {len(names) - 1}.")
+    return int(output)
+
+
+def _per_class(out):
+    """Model output ``(k, ...)`` as ``(k, classes)``: spatial outputs are averaged per channel."""
+    out = tf.cast(out, tf.float32)
+    rank = out.shape.rank
+    if rank == 1:
+        return out[:, None]  # (k,) -> (k, 1)
+    if rank > 2:
+        return tf.reduce_mean(out, axis=list(range(1, rank - 1)))
+    return out
+
+
+def _class_scores(y, kind: str):
+    """``(k, classes)`` explained scores: a one-unit sigmoid's logit ``z`` becomes ``[-z, z]``."""
+    per = _per_class(y)
+    if kind == "binary":
+        per = tf.concat([-per, per], axis=1)  # class 0 ("not") is explained by -z
+    return per
+
+
+def _as_float(out):
+    return tf.nest.map_structure(lambda t: tf.cast(t, tf.float32), out)
+
+
+def _callable_scores(target, out, k):
+    try:
+        s = target(out)
+    except Exception as exc:  # noqa: BLE001 - re-raised with what the callable receives
+        shapes = tf.nest.map_structure(lambda t: tuple(t.shape), out)
+        raise ValueError(
+            f"The target callable raised {type(exc).__name__}: {exc}. It receives the model "
+            f"output, float tensors of shape {shapes}, and must return one score per "
+            "sample, shape (n,), using TensorFlow/Keras ops (it is differentiated).") from exc
+    if isinstance(s, (list, tuple, dict)):
+        raise ValueError(f"The target callable returned a {type(s).__name__}; it must return "
+                         "one tensor of scores, shape (n,). For a model with several outputs "
+                         "pick one inside the callable (lambda ys: ys[1][:, 0]) or pass "
+                         "output=.")
+    s = tf.cast(tf.convert_to_tensor(s), tf.float32)
+    if s.shape.rank == 0:
+        s = tf.reshape(s, (1,))  # a scalar for one sample -> (1,)
+    elif s.shape.rank > 1:
+        if s.shape.num_elements() is not None and k is not None and s.shape.num_elements() != k:
+            raise ValueError(f"The target callable returned shape {tuple(s.shape)}; it must "
+                             "return one score per sample, shape (n,) (reduce the other axes, "
+                             "e.g. with tf.reduce_mean(..., axis=[1, 2, 3])).")
+        s = tf.reshape(s, (-1,))  # (n, 1) -> (n,)
+    return s
+
+
+def _looks_like_probabilities(per: np.ndarray) -> bool:
+    """Rows that are already a probability distribution (a softmax the trace could not see,
+    e.g. ``tf.nn.softmax`` inside a subclassed ``call``): softmaxing them again would be wrong."""
+    return bool(per.size and np.isfinite(per).all() and per.min() >= 0.0 and
+                np.allclose(per.sum(axis=1), 1.0, atol=1e-3))
+
+
+def _probabilities(out: np.ndarray, o: OutputInfo) -> np.ndarray:
+    """``(n, classes)`` class probabilities as the model means them: a softmax output as it is;
+    a one-unit sigmoid as ``[1 - p, p]``; multi-label sigmoid units each as their own ``p``;
+    raw scores for several classes through a softmax (what Score-CAM and the top-k list show).
+    """
+    per = out.reshape(out.shape[0], -1) if out.ndim == 1 else out  # (n,) -> (n, 1)
+    if per.ndim > 2:
+        per = per.mean(axis=tuple(range(1, per.ndim - 1)))  # (n, ..., K) -> (n, K)
+    per = per.astype(np.float32)
+    if o.kind == "binary":
+        return np.concatenate([1.0 - per[:, :1], per[:, :1]], axis=1)
+    if o.kind == "scores" and per.shape[-1] > 1 and not _looks_like_probabilities(per):
+        z = per - per.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+    return per
+
+
+def _num_classes(o: OutputInfo) -> int | None:
+    """Deprecated spelling of :attr:`OutputInfo.num_classes`."""
+    return o.num_classes
+
+
+def _check_targets(target, o: OutputInfo | None, model_name: str) -> tuple[list, bool]:
+    """Normalise ``target`` to a list; return ``(targets, was_list)``."""
+    if callable(target) and not isinstance(target, type):
+        return [target], False
+    was_list = isinstance(target, (list, tuple, np.ndarray))
+    items = list(np.asarray(target).ravel()) if isinstance(target, np.ndarray) else \
+        (list(target) if was_list else [target])
+    if was_list and not items:
+        raise ValueError("target is an empty list; pass class indices, e.g. target=[0, 3].")
+    n = o.num_classes if o is not None else None
+    out = []
+    for t in items:
+        if t is None:
+            out.append(None)
+            continue
+        if isinstance(t, (bool, np.bool_)) or not isinstance(t, (int, np.integer)):
+            raise TypeError(
+                f"target must be a class index (int), None (top-1 class), a list of class "
+                f"indices or a callable mapping the model output to one score per sample; got "
+                f"{t!r} of type {type(t).__name__}.")
+        t = int(t)
+        if n is not None and not 0 <= t < n:
+            if n == 1 and len(o.shape) > 2:
+                hint = ("Its output has one channel, so the only index is 0 (the channel's mean); "
+                        "to explain a region pass a callable, e.g. target=lambda y: "
+                        "tf.reduce_sum(y * mask, axis=[1, 2, 3]).")
+            elif n == 1:
+                hint = ("The model has a single output unit without a sigmoid, so the only index "
+                        "is 0; for the opposite direction pass target=lambda y: -y[:, 0].")
+            elif o.kind == "binary":
+                hint = ("It ends in one sigmoid unit, read as two classes: 0 (probability "
+                        "1 - p) and 1 (probability p).")
+            else:
+                hint = f"Use a class index from 0 to {n - 1}."
+            raise ValueError(
+                f"target {t} does not fit the output {o.name!r} of model {model_name!r}, shape "
+                f"{o.shape}: it has {n} class{'es' if n != 1 else ''}. {hint}")
+        out.append(t)
+    return out, was_list
