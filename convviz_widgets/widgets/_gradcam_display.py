@@ -14,6 +14,7 @@ register({
                   "encima la sube",
                   "com sinal: a cor central é 0, abaixo dela baixa a pontuação, acima aumenta"),
     "gc_heat_signed": ("heat (0.5 = 0)", "calor (0,5 = 0)", "calor (0,5 = 0)"),
+    "gc_pixel_level": ("pixel level", "nivel de píxel", "nível de pixel"),
 })
 
 
@@ -25,7 +26,7 @@ class DisplayMixin:
         return r is not None and cls is not None and r.target == cls
 
     def _caption(self, r, top=None) -> tuple[str, bool]:
-        from ..compute.cam import cam_methods
+        from ..compute.cam import cam_methods, get_method
 
         name = self._class_name(r.target)
         parts = [f"{name}"]
@@ -34,7 +35,11 @@ class DisplayMixin:
         if np.isfinite(r.score):
             parts.append(tr("gc_score", self.lang, v=f"{r.score:.3g}"))
         label = method_label(r.method, cam_methods().get(r.method, r.method), self.lang)
-        parts.append(f"{label} @ {r.layer}")
+        # A pixel attribution's "layer" is the model input: say where it lives instead.
+        where = r.layer if get_method(r.method).level == "layer" or \
+            getattr(get_method(r.method), "needs_layer", False) else tr("gc_pixel_level",
+                                                                        self.lang)
+        parts.append(f"{label} @ {where}")
         if top is not None and len(top.indices):
             parts.append(tr("gc_says", self.lang, c=self._class_name(int(top.indices[0]))))
         text = " · ".join(parts)

@@ -154,6 +154,7 @@ class TrustMixin:
         self._trust_btn = w.Button(description=tr("tr_run", self.lang), button_style="info",
                                    layout=w.Layout(width="200px"))
         self._trust_btn.on_click(lambda _b: self._safe(self.check_faithfulness))
+        self._trust_btn.add_class("convviz-trust-run")
         self._trust_auto_cb = w.Checkbox(value=bool(self.trust_auto),
                                          description=tr("tr_auto", self.lang), indent=False,
                                          layout=w.Layout(width="220px"))

@@ -258,6 +258,7 @@ class GradCAMViewer(InputsMixin, DisplayMixin, GalleryMixin, TrustMixin, TasksMi
                                               for name, label in cam_methods().items()],
                                      description="method", style=wide,
                                      layout=w.Layout(width="200px"))
+        self._method_dd.add_class("convviz-gradcam-method")
         self._class_dd = w.Dropdown(options=self._class_options(), description="class",
                                     style=wide, layout=w.Layout(width="240px"))
         self._topk_box = w.VBox(layout=w.Layout(min_width="220px"))
