@@ -164,7 +164,7 @@ class TrustMixin:
         self._trust_plot.add_class("convviz-trust-plot")
         self._trust_text = w.HTML("")
         self._trust_text.add_class("convviz-trust-text")
-        box = w.VBox([w.HTML(tr("tr_head", self.lang)),
+        box = w.VBox([w.HTML(f"<div style='line-height:1.35'>{tr('tr_head', self.lang)}</div>"),
                       w.HBox([self._trust_btn, self._trust_auto_cb]),
                       self._trust_plot, self._trust_text],
                      layout=w.Layout(max_width="560px"))
