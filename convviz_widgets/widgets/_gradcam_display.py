@@ -18,6 +18,12 @@ register({
 })
 
 
+def heat_for_display(r) -> np.ndarray:
+    """A result's map in [0, 1] as the overlay codes it: signed maps in [-1, 1] are moved to
+    [0, 1] so that 0 lands in the middle of a diverging colormap (byte 127.5)."""
+    return (np.asarray(r.heatmap, np.float32) + 1.0) * 0.5 if r.signed else r.heatmap
+
+
 class DisplayMixin:
     """The overlay and the top-k buttons of the viewer's current result."""
 
@@ -51,9 +57,8 @@ class DisplayMixin:
         """Draw ``r`` on ``view``: unsigned maps in [0, 1] as they are; signed ones in [-1, 1]
         on the diverging colormap with 0 at its middle (byte 127.5)."""
         caption, flagged = self._caption(r, top)
-        heat = r.heatmap
+        heat = heat_for_display(r)
         if r.signed:
-            heat = (np.asarray(heat, np.float32) + 1.0) * 0.5
             caption += " · " + tr("gc_signed", self.lang)
         cmap = self._colormaps[bool(r.signed)]
         label = tr("gc_heat_signed" if r.signed else "heat", self.lang)

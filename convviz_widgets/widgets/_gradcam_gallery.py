@@ -14,6 +14,7 @@ import html
 import ipywidgets as w
 import numpy as np
 
+from ._gradcam_display import heat_for_display
 from ._i18n import method_label, register, tr
 from ._overlay import _rgb_u8
 from ._raster import RasterView
@@ -151,7 +152,7 @@ class GalleryMixin:
         labelled = [self._image(i) for i in range(min(len(self.images), len(self.labels)))]
         labels = self.labels[:len(labelled)]
         state = self._state()
-        look = (self._colormaps[False], self.overlay.opacity)
+        look = (self._colormaps[False], self._colormaps[True], self.overlay.opacity)
         specs = self._gallery_models(state)
         method = state["method"] if by == "deletion" else "gradcam"
         per_model = 2 * n + (len(labelled) if by == "deletion" else 0)
@@ -240,8 +241,7 @@ class GalleryMixin:
         from ..compute import prepare_images
         from ..compute.cam import overlay
 
-        heat = (np.asarray(r.heatmap, np.float32) + 1.0) * 0.5 if r.signed else r.heatmap
-        rgb = overlay(heat, r.image, "RdBu_r" if r.signed else look[0], look[1])
+        rgb = overlay(heat_for_display(r), r.image, look[bool(r.signed)], look[2])
         h, w_ = rgb.shape[:2]
         scale = _GALLERY_TILE / max(h, w_)
         th, tw = max(1, round(h * scale)), max(1, round(w_ * scale))

@@ -14,22 +14,13 @@ import numpy as np
 import pytest
 
 from _harness import ARTIFACTS, HERE, NotebookPage, code_notebook
+from test_gradcam_browser import _READ, wait_for
 
 pytestmark = pytest.mark.browser
 
 NB = "gradcam_trust.ipynb"
 ROOT = ".cvt-gt"
 MAIN = f"{ROOT} .convviz-gradcam-main .convviz-overlay"
-
-_READ = """([selector, points]) => {
-    const c = document.querySelector(selector);
-    if (!c || !c.width) return null;
-    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    return points.map(([x, y]) => {
-        const i = 4 * (y * c.width + x);
-        return Array.from(d.slice(i, i + 4));
-    });
-}"""
 
 
 def _notebook() -> dict:
@@ -73,15 +64,6 @@ def gt(lab_server, browser):
                             "[data-state=drawn]').length >= 2")
     yield _GT(nb)
     nb.close()
-
-
-def wait_for(fn, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if fn():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def shown_pixels(gt, pts):
