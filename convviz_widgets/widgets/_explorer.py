@@ -176,7 +176,7 @@ class Explorer(w.VBox):
                                  [tr("Model", self.lang)])
         super().__init__(**kwargs)
         # The Grad-CAM trust panel's verdict, seen from every page (its gradcam.trust trait).
-        self._trust_line = w.HTML(layout=w.Layout(min_height="1.4em"))
+        self._trust_line = w.HTML()
         self.children = [image_bar, w.HBox([self._layer_dd, self._slider]),
                          w.VBox([self._rank, self._trust_line]), self.tabs]
         self.add_class("convviz-explorer")

@@ -257,7 +257,7 @@ class GradCAMViewer(InputsMixin, DisplayMixin, GalleryMixin, TrustMixin, TasksMi
         self._method_dd = w.Dropdown(options=[(method_label(name, label, self.lang), name)
                                               for name, label in cam_methods().items()],
                                      description="method", style=wide,
-                                     layout=w.Layout(width="200px"))
+                                     layout=w.Layout(width="250px"))
         self._method_dd.add_class("convviz-gradcam-method")
         self._class_dd = w.Dropdown(options=self._class_options(), description="class",
                                     style=wide, layout=w.Layout(width="240px"))
