@@ -25,7 +25,8 @@ ENGLISH = ("layer", "layers", "filter", "filters", "channel", "channels", "image
            "computing", "mistake", "mistakes", "accuracy", "sparsity", "blank", "values",
            "click", "press", "input", "mean", "opacity", "heat", "rank", "worst", "best",
            "custom", "explain", "params", "scale", "composite", "shared", "activations",
-           "patterns", "model", "weights", "dead", "resized")
+           "patterns", "model", "weights", "dead", "resized", "deletion", "insertion",
+           "faithfulness", "faithful", "signed", "random", "share", "probability")
 # Not listed: "Kernels" (the Spanish and Portuguese courses use the loanword) and "None"
 # (shape entries in the model summary are Python values).
 _WORD = re.compile(r"\b(" + "|".join(ENGLISH) + r")\b", re.IGNORECASE)
@@ -99,6 +100,21 @@ def test_no_english_label_in_a_translated_view(demo, lang, view):
         root = cv.Explorer(demo, lang=lang)
         allowed |= set(root.gradcam.class_names)
     assert len(_texts(root)) > 10  # the walk reached the controls
+    assert _english(root, allowed) == []
+
+
+@pytest.mark.parametrize("lang", ["es", "pt"])
+def test_no_english_in_the_trust_panel_and_both_galleries(demo, lang):
+    """The Grad-CAM viewer after its trust panel scored a signed map and both models' galleries
+    were ranked by deletion area: every label it then shows is in the view's language."""
+    scenes = cv.demo_images()
+    root = cv.GradCAMViewer(demo, scenes.images[:4], labels=scenes.labels[:4], compare=demo,
+                            names=("a", "b"), method="gradient_x_input", lang=lang)
+    root.check_faithfulness(wait=True)
+    root.find_best_and_worst(n=2, wait=True, by="deletion")
+    assert root.trust is not None and "compare" in root.gallery
+    assert "<svg" in root._trust_plot.value and root.gallery_captions["best"].value
+    allowed = _model_words(demo) | set(root.class_names)
     assert _english(root, allowed) == []
 
 

@@ -174,8 +174,10 @@ class Explorer(w.VBox):
         self.tabs = PageSwitcher(pages, titles=[tr(t, self.lang) for t, _ in pages_of] +
                                  [tr("Model", self.lang)])
         super().__init__(**kwargs)
-        self.children = [image_bar, w.HBox([self._layer_dd, self._slider]), self._rank,
-                         self.tabs]
+        # The Grad-CAM trust panel's verdict, seen from every page (its gradcam.trust trait).
+        self._trust_line = w.HTML()
+        self.children = [image_bar, w.HBox([self._layer_dd, self._slider]),
+                         w.VBox([self._rank, self._trust_line]), self.tabs]
         self.add_class("convviz-explorer")
 
         self._layer_dd.observe(lambda c: self._set("layer", c["new"]), "value")
@@ -184,6 +186,7 @@ class Explorer(w.VBox):
             view.observe(self._from_view, names=["filter_index", "layer"])
         self.activations.observe(self._from_images, names=["image_index", "images"])
         self.gradcam.observe(self._from_gradcam, names=["result"])
+        self.gradcam.observe(self._from_trust, names=["trust"])
 
         first = next((i.path for i in infos if i.has_kernel), infos[0].path)
         self._sync_image_menu()
@@ -347,6 +350,22 @@ class Explorer(w.VBox):
 
     def _from_gradcam(self, change):
         self._update_rank()
+
+    def _from_trust(self, change):
+        """The trust panel scored the shown map (or a new map cleared it)."""
+        from ..compute.cam import cam_methods
+        from ._gradcam_trust import area_text
+        from ._i18n import method_label
+
+        t = change["new"]
+        if t is None:
+            self._trust_line.value = ""
+            return
+        m = t["result"].method
+        parts = [method_label(m, cam_methods().get(m, m), self.lang)] + [
+            area_text(t[k], self.lang) for k in ("deletion", "insertion")]
+        self._trust_line.value = ("<span class='convviz-explorer-trust'>" +
+                                  html.escape(" · ".join(parts)) + "</span>")
 
     def _update_rank(self) -> None:
         """Where the selected channel stands among the Grad-CAM weights of the shown class."""

@@ -17,16 +17,20 @@ import numpy as np
 import traitlets
 
 from ._base import View
+from ._gradcam_display import DisplayMixin
 from ._gradcam_gallery import GalleryMixin
 from ._gradcam_inputs import InputsMixin
+from ._gradcam_tasks import TasksMixin
+from ._gradcam_trust import TrustMixin
 from ._i18n import method_label, tr
 from ._images import ImageList, check_image_index
 from ._overlay import OVERLAY_COLORMAPS, OverlayView
 from ._upload import ImageUpload
 from ._raster import RasterView
-from ._task import BackgroundTask, wait_all
+from ._task import BackgroundTask
 
 __all__ = ["GradCAMViewer", "OverlayView", "OVERLAY_COLORMAPS"]
+
 
 #: Name of the bundled demo model (``convviz_widgets.datasets.train.build_model``).
 _DEMO_MODEL_NAME = "shapes_vgg"
@@ -44,15 +48,22 @@ def _demo():
         return demo_model, None
 
 
-class GradCAMViewer(InputsMixin, GalleryMixin, View):
+class GradCAMViewer(InputsMixin, DisplayMixin, GalleryMixin, TrustMixin, TasksMixin,
+                    View):
     """See which regions of an image drove a Keras model's prediction, for any class.
 
     Controls: an image selector (thumbnails and a menu of the images given, the bundled demo
     scenes by default, plus Upload for your own picture), the model's top-k predictions with
     class names (click one to explain it), a class menu for any other class, a layer dropdown
-    and a method dropdown listing every registered CAM method (Grad-CAM, Grad-CAM++,
-    Score-CAM…). The heatmap overlay has its own opacity slider and colormap menu that act in
-    the browser; hovering shows the heatmap value.
+    and a method dropdown listing every registered method (``cv.cam_methods()``: the CAM
+    family and the pixel-level attributions). Signed maps (gradient × input, integrated
+    gradients) are drawn on a diverging colormap centred on 0; pixel-level maps come at the
+    image's resolution. The heatmap overlay has its own opacity slider and colormap menu that
+    act in the browser; hovering shows the heatmap value.
+
+    The *trust panel* scores the shown map: deletion and insertion curves and their areas
+    against a random map (:func:`convviz_widgets.faithfulness`), on request or for every map
+    (``trust_auto``).
 
     With ``compare=other_model`` the second model is explained side by side on the same image,
     the same class and (when it exists there) the same layer — e.g. a model trained with data
@@ -60,9 +71,10 @@ class GradCAMViewer(InputsMixin, GalleryMixin, View):
     *Best and worst predictions* section ranks the labelled images and shows the most confident
     correct predictions and the worst mistakes, each with its heatmap; click one to open it.
 
-    Grad-CAM and Grad-CAM++ are computed directly (a class switch re-runs only the model's head);
-    Score-CAM and the gallery run in a worker thread with a progress bar and Cancel. Errors are
-    shown inside the widget and the previous view stays.
+    Quick methods are computed directly (a class switch re-runs only the model's head); long
+    ones (Score-CAM, SmoothGrad, integrated gradients), the gallery and the trust panel run in
+    worker threads with a progress bar and Cancel. Errors are shown inside the widget and the
+    previous view stays.
 
     Parameters
     ----------
@@ -100,7 +112,11 @@ class GradCAMViewer(InputsMixin, GalleryMixin, View):
     top_k : int
         Number of predictions listed.
     colormap : str
-        Initial overlay colormap (any matplotlib name).
+        Initial overlay colormap of unsigned maps (any matplotlib name).
+    signed_colormap : str
+        Colormap of signed maps (a diverging one: 0 sits in its middle).
+    trust_auto : bool
+        Score every new map in the trust panel (initial value of the trait).
     opacity : float
         Initial overlay opacity.
     size : int
@@ -121,6 +137,12 @@ class GradCAMViewer(InputsMixin, GalleryMixin, View):
         The images to choose from.
     result, compare_result : CAMResult or None
         What is shown (for notebooks and tests).
+    trust : dict or None
+        The trust panel's scores of :attr:`result`: ``{"deletion": FaithfulnessResult,
+        "insertion": FaithfulnessResult, "result": CAMResult, "steps": int}``; ``None`` until
+        the shown map is scored.
+    trust_auto : bool
+        Score every new map at once (in the worker thread); settable.
     busy : bool
         True while a worker thread computes.
     overlay, compare_overlay : OverlayView
@@ -142,12 +164,15 @@ class GradCAMViewer(InputsMixin, GalleryMixin, View):
     busy = traitlets.Bool(False)
     result = traitlets.Any(None)
     compare_result = traitlets.Any(None)
+    trust = traitlets.Any(None, allow_none=True)
+    trust_auto = traitlets.Bool(False)
 
     def __init__(self, model=None, images=None, *, labels=None, class_names=None,
                  preprocess: Callable | None = None, compare=None,
                  compare_preprocess: Callable | None = None,
                  names: tuple[str, str] | None = None, layer=None, method: str = "gradcam",
                  target=None, top_k: int = 5, colormap: str = "jet",
+                 signed_colormap: str = "RdBu_r", trust_auto: bool = False,
                  opacity: float = 0.5, size: int = 288, image_labels=None, lang: str = "en",
                  output=None, compare_output=None, controls: bool = True, **kwargs):
         from ..compute import conv_layers
@@ -179,9 +204,11 @@ class GradCAMViewer(InputsMixin, GalleryMixin, View):
         self.compare_preprocess = compare_preprocess if compare_preprocess is not None \
             else preprocess
         self.top_k = int(top_k)
+        self.trust_auto = bool(trust_auto)
+        self._colormaps = {False: colormap, True: signed_colormap}
         self._capped_cache: dict[int, tuple] = {}
-        # Score-CAM maps and the best/worst gallery run in two coalescing workers: a newer
-        # request of the same kind cancels the running one and replaces the waiting one.
+        # Long maps, the best/worst gallery and the trust panel run in coalescing workers: a
+        # newer request of the same kind cancels the running one and replaces the waiting one.
         self._busy_lock = threading.Lock()
         self._cam_task = BackgroundTask("convviz-gradcam", on_progress=self._on_progress,
                                         on_idle=self._on_worker_idle)
@@ -230,7 +257,8 @@ class GradCAMViewer(InputsMixin, GalleryMixin, View):
         self._method_dd = w.Dropdown(options=[(method_label(name, label, self.lang), name)
                                               for name, label in cam_methods().items()],
                                      description="method", style=wide,
-                                     layout=w.Layout(width="200px"))
+                                     layout=w.Layout(width="250px"))
+        self._method_dd.add_class("convviz-gradcam-method")
         self._class_dd = w.Dropdown(options=self._class_options(), description="class",
                                     style=wide, layout=w.Layout(width="240px"))
         self._topk_box = w.VBox(layout=w.Layout(min_width="220px"))
@@ -276,10 +304,11 @@ class GradCAMViewer(InputsMixin, GalleryMixin, View):
                    layout=w.Layout(flex_flow="row wrap", align_items="flex-start")),
             w.HBox([self._progress, self._cancel_btn]),
             self._status,
+            self._build_trust_section(),
         ]
         self.gallery_best = self.gallery_worst = None
         if self.labels is not None:
-            children.append(self._build_gallery_section())
+            children.append(self._build_gallery_section(names))
         self.children = children
         self.add_class("convviz-gradcam-viewer")
         self._built()
@@ -314,10 +343,6 @@ class GradCAMViewer(InputsMixin, GalleryMixin, View):
         self.thumbnails.selected = self.image_index if self.images else -1
         for k, b in enumerate(self._topk_buttons):
             b.button_style = "info" if self._is_shown_class(getattr(b, "_cv_class", None)) else ""
-
-    def _is_shown_class(self, cls) -> bool:
-        r = self.result
-        return r is not None and cls is not None and r.target == cls
 
     # -- validation -------------------------------------------------------------------------
     @traitlets.validate("method")
@@ -368,6 +393,10 @@ class GradCAMViewer(InputsMixin, GalleryMixin, View):
     @traitlets.observe("layer", "method", "target")
     def _on_choice(self, change):
         self._render(change["name"], {change["name"]: change["old"]})
+
+    @traitlets.observe("trust_auto")
+    def _trust_auto_changed(self, change):
+        self._on_trust_auto(change)
 
     @traitlets.observe("images")
     def _on_images(self, change):
@@ -439,33 +468,12 @@ class GradCAMViewer(InputsMixin, GalleryMixin, View):
                                                          output=self.compare_output)
         return payload
 
-    def _caption(self, r, top=None) -> tuple[str, bool]:
-        from ..compute.cam import cam_methods
-
-        name = self._class_name(r.target)
-        parts = [f"{name}"]
-        if r.probability is not None:
-            parts.append(f"p = {r.probability:.1%}")
-        if np.isfinite(r.score):
-            parts.append(tr("gc_score", self.lang, v=f"{r.score:.3g}"))
-        label = method_label(r.method, cam_methods().get(r.method, r.method), self.lang)
-        parts.append(f"{label} @ {r.layer}")
-        if top is not None and len(top.indices):
-            parts.append(tr("gc_says", self.lang, c=self._class_name(int(top.indices[0]))))
-        text = " · ".join(parts)
-        if r.flag:
-            text += f" — {r.reason}"
-        return text, r.flag is not None
-
     def _apply(self, p: dict) -> int:
         r = p["result"]
-        caption, flagged = self._caption(r)
-        sent = self.overlay.set_overlay(r.image, r.heatmap, caption=caption, flagged=flagged)
+        sent = self._show_map(self.overlay, r)
         if "compare" in p:
             rc = p["compare"]
-            caption, flagged = self._caption(rc, p.get("compare_top"))
-            sent += self.compare_overlay.set_overlay(rc.image, rc.heatmap, caption=caption,
-                                                     flagged=flagged)
+            sent += self._show_map(self.compare_overlay, rc, p.get("compare_top"))
             self.compare_result = rc
         self.top = p["top"]
         self.result = r
@@ -473,89 +481,5 @@ class GradCAMViewer(InputsMixin, GalleryMixin, View):
         self._build_topk(p["top"])
         self._sync_controls()
         self._show_error(None)
+        self._trust_after_map()
         return sent
-
-    def _build_topk(self, top) -> None:
-        key = None if top is None else (tuple(top.indices.tolist()),
-                                         tuple(np.round(top.probabilities, 6).tolist()))
-        if key is not None and key == getattr(self, "_topk_key", None):
-            return  # same image and predictions: keep the buttons, only the highlight moves
-        self._topk_key = key
-        buttons = []
-        if top is None:
-            self._topk_buttons = []
-            self._topk_box.children = [w.HTML(f"<i>{tr('gc_no_prediction', self.lang)}</i>")]
-            return
-        for idx, val, prob in zip(top.indices, top.values, top.probabilities):
-            idx = int(idx)
-            shown = f"{float(prob):.1%}" if 0.0 <= float(prob) <= 1.0 else f"{float(val):.3g}"
-            b = w.Button(description=f"{self._class_name(idx)}  {shown}",
-                         tooltip=tr("gc_explain", self.lang, i=idx, name=self._class_name(idx)),
-                         layout=w.Layout(width="210px"))
-            b._cv_class = idx
-            b.on_click(lambda _b, k=idx: self._set_from_ui("target", k))
-            b.add_class("convviz-topk")
-            buttons.append(b)
-        self._topk_buttons = buttons
-        self._topk_box.children = buttons
-
-    # -- worker threads ---------------------------------------------------------------------
-    def _start_worker(self, task: BackgroundTask, reverts: dict, prepare,
-                      apply) -> None:
-        """Run ``apply(prepare(cancel_event, on_step))`` as ``task``, with progress and Cancel.
-
-        Only the newest request of a task is computed and shown; a superseded one stops at
-        its next step and touches no view.
-        """
-        def job(ticket_):
-            from ..compute.cam import CAMCancelled
-
-            try:
-                payload = prepare(ticket_.cancel_event,
-                                  lambda done, total: task.step(ticket_, done, total))
-            except CAMCancelled:
-                if ticket_.current:
-                    self._revert(reverts)
-                    self._show_note(tr("gc_cancelled", self.lang))
-                return
-            except Exception as exc:  # noqa: BLE001 - shown in the widget
-                if ticket_.current:
-                    self._revert(reverts)
-                    self._show_error(exc)
-                return
-            if ticket_.current and not ticket_.cancelled:
-                apply(payload)
-
-        # Everything the view says about the new request is set *before* it is submitted: a
-        # job that fails at once must find its error replacing "computing…", not replaced by it.
-        with self._busy_lock:
-            self._show_note(tr("computing", self.lang))
-            self.busy = True
-            self._progress.value = 0.0
-            self._progress.layout.visibility = "visible"
-            self._cancel_btn.layout.visibility = "visible"
-            task.run(job)
-
-    def _on_progress(self, fraction: float) -> None:
-        self._progress.value = fraction
-
-    def _on_worker_idle(self) -> None:
-        with self._busy_lock:
-            if self._cam_task.idle and self._gallery_task.idle:
-                self.busy = False
-                self._progress.layout.visibility = "hidden"
-                self._cancel_btn.layout.visibility = "hidden"
-
-    def cancel(self) -> None:
-        """Stop a running Score-CAM or gallery computation (the previous view stays)."""
-        self._cam_task.cancel()
-        self._gallery_task.cancel()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until no computation runs or waits (for scripts and tests); False on timeout."""
-        return wait_all((self._cam_task, self._gallery_task), timeout)
-
-    @property
-    def worker_stats(self) -> dict:
-        """How many heatmap requests were submitted, started, dropped unstarted, failed."""
-        return self._cam_task.stats

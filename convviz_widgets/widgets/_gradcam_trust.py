@@ -1,0 +1,246 @@
+"""The trust panel of :class:`GradCAMViewer` (a mixin): can the shown map be trusted?
+
+Deletion and insertion curves of the current map against a random map
+(:func:`convviz_widgets.compute.faithfulness`, Petsiuk et al. 2018), computed in a worker thread
+with the viewer's progress bar and Cancel, drawn as a small inline SVG (no matplotlib in the
+live view: the curves are 33 points each, a polyline is all they need) with the areas as text.
+"""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as w
+import numpy as np
+
+from ._i18n import method_label, register, tr
+from ._task import BackgroundTask
+
+register({
+    "tr_head": (
+        "<b>Can this map be trusted?</b> <small>Deletion: the pixels the map ranks highest are "
+        "blurred away first; a faithful map makes the probability fall fast (small area). "
+        "Insertion: they are revealed first on the blurred picture; the probability should "
+        "rise fast (large area). Dashed: a random map, the baseline to beat.</small>",
+        "<b>¿Se puede confiar en este mapa?</b> <small>Borrado: se difuminan primero los "
+        "píxeles que el mapa pone más alto; un mapa fiel hace caer rápido la probabilidad "
+        "(área pequeña). Inserción: se revelan primero sobre la foto difuminada; la "
+        "probabilidad debe subir rápido (área grande). Discontinua: un mapa al azar, la "
+        "referencia a superar.</small>",
+        "<b>Dá para confiar neste mapa?</b> <small>Remoção: os pixels que o mapa põe mais alto "
+        "são borrados primeiro; um mapa fiel faz a probabilidade cair rápido (área pequena). "
+        "Inserção: eles são revelados primeiro sobre a foto borrada; a probabilidade deve "
+        "subir rápido (área grande). Tracejado: um mapa aleatório, a referência a "
+        "superar.</small>"),
+    "tr_run": ("Check faithfulness", "Comprobar fidelidad", "Verificar fidelidade"),
+    "tr_auto": ("for every new map", "para cada mapa nuevo", "para cada mapa novo"),
+    "tr_deletion": ("deletion", "borrado", "remoção"),
+    "tr_insertion": ("insertion", "inserción", "inserção"),
+    "tr_area": ("{kind} area {a} vs random {r}", "área de {kind} {a} frente a {r} al azar",
+                "área de {kind} {a} contra {r} aleatório"),
+    "tr_better": ("better than random", "mejor que el azar", "melhor que o acaso"),
+    "tr_not_better": ("not better than random", "no mejor que el azar",
+                      "não melhor que o acaso"),
+    "tr_x": ("share of pixels", "fracción de píxeles", "fração de pixels"),
+    "tr_y_prob": ("probability", "probabilidad", "probabilidade"),
+    "tr_y_score": ("score", "puntuación", "pontuação"),
+    "tr_this_map": ("this map", "este mapa", "este mapa"),
+    "tr_random": ("random", "al azar", "aleatório"),
+    "tr_for": ("{m} · {c} · {s} steps", "{m} · {c} · {s} pasos", "{m} · {c} · {s} passos"),
+    "tr_stale": ("Press “Check faithfulness” to score this map against a random one.",
+                 "Pulse «Comprobar fidelidad» para medir este mapa frente a uno al azar.",
+                 "Clique em “Verificar fidelidade” para medir este mapa contra um aleatório."),
+    "tr_no_map": ("No finite map to score.", "No hay un mapa finito que medir.",
+                  "Não há um mapa finito para medir."),
+})
+
+#: Size of one curve plot in CSS pixels, and its margins (left, right, top, bottom).
+_PLOT_W, _PLOT_H = 250, 150
+_MARGIN = (34, 8, 18, 28)
+_COLOURS = {"deletion": "#c0392b", "insertion": "#1f6fb2"}
+
+
+def _points(fr: np.ndarray, values: np.ndarray, top: float) -> str:
+    """SVG polyline points of a curve in the plot box (y from 0 to ``top``)."""
+    left, right, up, down = _MARGIN
+    iw, ih = _PLOT_W - left - right, _PLOT_H - up - down
+    xs = left + np.asarray(fr, np.float64) * iw
+    ys = up + ih * (1.0 - np.clip(np.asarray(values, np.float64) / top, 0.0, 1.0))
+    return " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys))
+
+
+def curve_svg(result, lang: str = "en", ylabel: str | None = None) -> str:
+    """One deletion or insertion curve and its random baseline as an inline SVG string.
+
+    Parameters
+    ----------
+    result : FaithfulnessResult
+    lang : str
+    ylabel : str, optional
+        The y axis label (default: "probability").
+
+    Examples
+    --------
+    >>> from convviz_widgets.compute import FaithfulnessResult
+    >>> fr = np.linspace(0, 1, 3, dtype=np.float32)
+    >>> r = FaithfulnessResult("deletion", fr, np.array([1, .2, 0], np.float32), .35,
+    ...                        np.array([1, .8, .1], np.float32), .67, 0)
+    >>> svg = curve_svg(r)
+    >>> svg.startswith("<svg") and svg.count("<polyline") == 2
+    True
+    """
+    left, right, up, down = _MARGIN
+    top = max(1.0, float(np.nanmax(np.concatenate([result.curve, result.random_curve]))))
+    colour = _COLOURS.get(result.kind, "#333")
+    x0, x1, y0, y1 = left, _PLOT_W - right, up, _PLOT_H - down
+    kind = tr(f"tr_{result.kind}", lang)
+    label = html.escape(ylabel or tr("tr_y_prob", lang))
+    parts = [
+        f"<svg xmlns='http://www.w3.org/2000/svg' width='{_PLOT_W}' height='{_PLOT_H}' "
+        f"class='convviz-trust-curve' data-kind='{result.kind}' "
+        "style='font:10px sans-serif;background:#fff'>",
+        f"<text x='{x0}' y='12' font-weight='600'>{html.escape(kind)}</text>",
+        f"<line x1='{x0}' y1='{y1}' x2='{x1}' y2='{y1}' stroke='#888'/>",
+        f"<line x1='{x0}' y1='{y0}' x2='{x0}' y2='{y1}' stroke='#888'/>",
+        f"<text x='{x0 - 4}' y='{y0 + 4}' text-anchor='end'>{top:.3g}</text>",
+        f"<text x='{x0 - 4}' y='{y1}' text-anchor='end'>0</text>",
+        f"<text x='{x0}' y='{y1 + 12}'>0</text>",
+        f"<text x='{x1}' y='{y1 + 12}' text-anchor='end'>1</text>",
+        f"<text x='{(x0 + x1) / 2}' y='{_PLOT_H - 3}' text-anchor='middle'>"
+        f"{html.escape(tr('tr_x', lang))}</text>",
+        f"<text x='10' y='{(y0 + y1) / 2}' text-anchor='middle' "
+        f"transform='rotate(-90 10 {(y0 + y1) / 2})'>{label}</text>",
+        f"<polyline class='cv-random' fill='none' stroke='#777' stroke-width='1.5' "
+        f"stroke-dasharray='4 3' points='{_points(result.fractions, result.random_curve, top)}'>"
+        f"<title>{html.escape(tr('tr_random', lang))}</title></polyline>",
+        f"<polyline class='cv-map' fill='none' stroke='{colour}' stroke-width='2' "
+        f"points='{_points(result.fractions, result.curve, top)}'>"
+        f"<title>{html.escape(tr('tr_this_map', lang))}</title></polyline>",
+        "</svg>",
+    ]
+    return "".join(parts)
+
+
+def area_text(result, lang: str = "en") -> str:
+    """``"deletion area 0.12 vs random 0.31 (better than random)"`` in ``lang``.
+
+    Examples
+    --------
+    >>> from convviz_widgets.compute import FaithfulnessResult
+    >>> fr = np.linspace(0, 1, 3, dtype=np.float32)
+    >>> r = FaithfulnessResult("deletion", fr, fr, .12, fr, .31, 0)
+    >>> area_text(r)
+    'deletion area 0.120 vs random 0.310 (better than random)'
+    """
+    verdict = tr("tr_better" if result.better_than_random else "tr_not_better", lang)
+    return (tr("tr_area", lang, kind=tr(f"tr_{result.kind}", lang), a=f"{result.area:.3f}",
+               r=f"{result.random_area:.3f}") + f" ({verdict})")
+
+
+class TrustMixin:
+    """Deletion/insertion faithfulness of the viewer's current map, on demand or for every map.
+
+    Uses the viewer's ``trust`` and ``trust_auto`` traits, ``result``, model, preprocess and
+    output, and its worker machinery (:class:`._gradcam_tasks.TasksMixin`).
+    """
+
+    #: Steps of the deletion and insertion curves (33 images each, one batch).
+    trust_steps = 32
+
+    def _build_trust_section(self) -> w.Widget:
+        self._trust_task = BackgroundTask("convviz-gradcam-trust",
+                                          on_progress=self._on_progress,
+                                          on_idle=self._on_worker_idle)
+        self._trust_btn = w.Button(description=tr("tr_run", self.lang), button_style="info",
+                                   layout=w.Layout(width="200px"))
+        self._trust_btn.on_click(lambda _b: self._safe(self.check_faithfulness))
+        self._trust_btn.add_class("convviz-trust-run")
+        self._trust_auto_cb = w.Checkbox(value=bool(self.trust_auto),
+                                         description=tr("tr_auto", self.lang), indent=False,
+                                         layout=w.Layout(width="220px"))
+        self._trust_auto_cb.observe(lambda c: setattr(self, "trust_auto", bool(c["new"])),
+                                    "value")
+        self._trust_plot = w.HTML("")
+        self._trust_plot.add_class("convviz-trust-plot")
+        self._trust_text = w.HTML("")
+        self._trust_text.add_class("convviz-trust-text")
+        box = w.VBox([w.HTML(f"<div style='line-height:1.35'>{tr('tr_head', self.lang)}</div>"),
+                      w.HBox([self._trust_btn, self._trust_auto_cb]),
+                      self._trust_plot, self._trust_text],
+                     layout=w.Layout(max_width="560px"))
+        box.add_class("convviz-trust")
+        return box
+
+    def _trust_after_map(self) -> None:
+        """A new map is shown: the old scores no longer describe it."""
+        if self.trust is not None and self.trust.get("result") is self.result:
+            return
+        self.trust = None
+        self._trust_plot.value = ""
+        if self.trust_auto:
+            self.check_faithfulness()
+        else:
+            self._trust_text.value = f"<small>{html.escape(tr('tr_stale', self.lang))}</small>"
+
+    def _on_trust_auto(self, change) -> None:
+        if getattr(self, "_trust_auto_cb", None) is None:
+            return  # set in __init__ before the panel exists; the checkbox starts from it
+        with self._quiet():
+            self._trust_auto_cb.value = bool(change["new"])
+        if change["new"] and self.result is not None and self.trust is None:
+            self._safe(self.check_faithfulness)
+
+    def check_faithfulness(self, wait: bool = False, steps: int | None = None) -> None:
+        """Score the shown map: deletion and insertion curves against a random map.
+
+        Runs in a worker thread (progress and Cancel); the result lands in :attr:`trust`
+        (``{"deletion": FaithfulnessResult, "insertion": FaithfulnessResult, "result":
+        the CAMResult scored}``). ``wait=True`` blocks until done.
+        """
+        r = self.result
+        if r is None or r.flag == "nonfinite_input" or not np.isfinite(r.heatmap).all():
+            self._trust_text.value = f"<small>{html.escape(tr('tr_no_map', self.lang))}</small>"
+            return
+        image = self._image(self.image_index)
+        steps = int(steps or self.trust_steps)
+
+        def prepare(event, on_step):
+            from ..compute import faithfulness
+
+            out = {"result": r, "steps": steps}
+            for k, kind in enumerate(("deletion", "insertion")):
+                out[kind] = faithfulness(
+                    self.model, image, r.heatmap, r.target, kind=kind, steps=steps,
+                    preprocess=self.preprocess, output=self.output, cancel=event,
+                    on_step=lambda d, t, k=k: on_step(k * t + d, 2 * t))
+            return out
+
+        def apply(p):
+            if p["result"] is not self.result:
+                return  # the map changed while it was scored: these numbers are not its own
+            self._show_trust(p)
+            self._show_error(None)
+
+        self._start_worker(self._trust_task, {}, prepare, apply)
+        if wait:
+            self.wait()
+
+    def _show_trust(self, p: dict) -> None:
+        from ..compute.cam import cam_methods
+
+        r = p["result"]
+        ylabel = tr("tr_y_score" if callable(r.target) else "tr_y_prob", self.lang)
+        self._trust_plot.value = (
+            "<div style='display:flex;gap:10px;flex-wrap:wrap'>" +
+            "".join(curve_svg(p[kind], self.lang, ylabel) for kind in ("deletion", "insertion"))
+            + "</div>")
+        what = tr("tr_for", self.lang,
+                  m=method_label(r.method, cam_methods().get(r.method, r.method), self.lang),
+                  c=self._class_name(r.target), s=p["steps"])
+        lines = [area_text(p[kind], self.lang) for kind in ("deletion", "insertion")]
+        self._trust_text.value = (
+            "<div style='font-size:12px'>" +
+            "".join(f"<div class='convviz-trust-{kind}'>{html.escape(line)}</div>"
+                    for kind, line in zip(("deletion", "insertion"), lines)) +
+            f"<div style='color:#666'>{html.escape(what)}</div></div>")
+        self.trust = p

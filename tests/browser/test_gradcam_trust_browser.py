@@ -1,0 +1,166 @@
+"""GradCAMViewer's attribution methods, trust panel and two-model gallery in a real JupyterLab.
+
+Its own notebook (``gradcam_trust.ipynb``) and page. The method menu is used as a person uses
+it; after each switch the heat canvas must show exactly the kernel's map (which must equal a
+direct ``cv.gradcam`` call) through the colormap the kernel chose — a diverging one for signed
+maps — and the pixels must differ from the previous method's.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from _harness import ARTIFACTS, HERE, NotebookPage, code_notebook
+from test_gradcam_browser import _READ, wait_for
+
+pytestmark = pytest.mark.browser
+
+NB = "gradcam_trust.ipynb"
+ROOT = ".cvt-gt"
+MAIN = f"{ROOT} .convviz-gradcam-main .convviz-overlay"
+
+
+def _notebook() -> dict:
+    cells = [
+        f"""import sys, json
+sys.path.insert(0, {str(HERE)!r})
+import numpy as np, keras
+import _models
+import convviz_widgets as cv
+from convviz_widgets.widgets._gradcam_viewer import GradCAMViewer
+model, images, is_demo = _models.demo_or_standin()
+if is_demo:
+    scenes = cv.demo_images()
+    images, labels = scenes.images[:8], scenes.labels[:8]
+else:
+    labels = [0, 1, 2]
+# The lesson compares two models with the same classes: here the same network with its
+# weights shaken (a stand-in for "trained without data augmentation").
+other = keras.models.clone_model(model)
+rng = np.random.default_rng(3)
+other.set_weights([w + rng.normal(0, 0.05 * (float(np.std(w)) + 1e-3), w.shape).astype(w.dtype)
+                   for w in model.get_weights()])""",
+        """v = GradCAMViewer(model, images, labels=labels, compare=other,
+                  names=("model", "shaken copy"))
+v.add_class("cvt-gt")
+v""",
+    ]
+    return code_notebook(cells)
+
+
+class _GT:
+    def __init__(self, nb):
+        self.nb, self.page, self.probe, self.console = nb, nb.page, nb.probe, nb.console
+
+
+@pytest.fixture(scope="module")
+def gt(lab_server, browser):
+    nb = NotebookPage(lab_server, browser, _notebook(), NB, name="gradcam-trust",
+                      viewport=(1400, 2200),
+                      ready=f"document.querySelectorAll('{ROOT} .convviz-overlay"
+                            "[data-state=drawn]').length >= 2")
+    yield _GT(nb)
+    nb.close()
+
+
+def shown_pixels(gt, pts):
+    return np.asarray(gt.page.evaluate(_READ, [f"{MAIN} canvas.cv-heat",
+                                               [list(p) for p in pts]]))
+
+
+def test_switching_methods_shows_each_map_as_compute_made_it(gt):
+    import matplotlib
+
+    page = gt.page
+    menu = page.locator(f"{ROOT} .convviz-gradcam-method select")
+    labels = gt.probe.eval("{n: lab for lab, n in v._method_dd.options}")
+    assert gt.probe.eval("v.method") == "gradcam"  # what the page starts with
+    previous = None
+    for name in ("saliency", "gradient_x_input", "eigencam", "layercam", "gradcam"):
+        before = page.evaluate("(s) => document.querySelector(s).dataset.heatDraws", MAIN)
+        menu.select_option(label=labels[name])
+        wait_for(lambda: gt.probe.eval("v.result is not None and v.result.method") == name
+                 and not gt.probe.eval("v.busy"))
+        page.wait_for_function("([s, n]) => document.querySelector(s).dataset.heatDraws !== n",
+                               arg=[MAIN, before], timeout=20_000)
+        info = gt.probe.eval(
+            "(lambda r, d: {'heat': v.overlay.heatmap_pixels.tolist(), 'cmap': v.overlay."
+            "colormap, 'signed': r.signed, 'same': bool(np.allclose(r.heatmap, d.heatmap, "
+            "atol=1e-5)), 'shape': list(r.heatmap.shape), 'image': list(v.overlay.image_shape)})"
+            "(v.result, cv.gradcam(model, v._image(v.image_index), target=v.result.target, "
+            "layer=v.layer, method=v.method))")
+        assert info["same"], name  # the kernel shows what a direct call computes
+        assert info["shape"] == info["image"]  # pixel maps at the image's resolution
+        assert info["cmap"] == ("RdBu_r" if info["signed"] else "jet"), name
+        heat = np.asarray(info["heat"])
+        h, w = heat.shape
+        pts = [(x, y) for y in range(0, h, max(1, h // 10)) for x in range(0, w, max(1, w // 10))]
+        got = shown_pixels(gt, pts)
+        lut = np.round(matplotlib.colormaps[info["cmap"]](np.linspace(0, 1, 256))[:, :3] * 255)
+        assert np.abs(got[:, :3] - lut[[heat[y, x] for x, y in pts]]).max() <= 1, name
+        if previous is not None:
+            assert np.abs(got[:, :3] - previous).max() > 10, name  # the picture changed
+        previous = got[:, :3]
+        if name == "gradient_x_input":
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.locator(f"{ROOT} .convviz-gradcam-main").first.screenshot(
+                path=str(ARTIFACTS / "gradcam-signed-map.png"))
+
+
+def test_trust_panel_draws_the_curves_and_the_numbers(gt):
+    page = gt.page
+    gt.probe.run("v.method = 'gradcam'")
+    wait_for(lambda: gt.probe.eval("v.result.method == 'gradcam' and not v.busy"))
+    page.locator(f"{ROOT} .convviz-trust-run").click()
+    wait_for(lambda: gt.probe.eval("v.trust is not None and not v.busy"), timeout=120)
+    page.wait_for_function(
+        f"() => document.querySelectorAll('{ROOT} .convviz-trust-plot svg polyline').length "
+        "=== 4", timeout=20_000)
+    areas = gt.probe.eval("[round(v.trust[k].area, 3) for k in ('deletion', 'insertion')] + "
+                          "[round(v.trust[k].random_area, 3) for k in ('deletion', 'insertion')]")
+    text = page.locator(f"{ROOT} .convviz-trust-deletion").inner_text()
+    assert f"deletion area {areas[0]:.3f} vs random {areas[2]:.3f}" in text
+    text = page.locator(f"{ROOT} .convviz-trust-insertion").inner_text()
+    assert f"insertion area {areas[1]:.3f} vs random {areas[3]:.3f}" in text
+    # The drawn curve is the computed one: its last point is the last value of the curve.
+    box = page.locator(f"{ROOT} .convviz-trust-plot svg").first.bounding_box()
+    assert box["width"] > 200 and box["height"] > 100
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator(f"{ROOT} .convviz-trust").first.screenshot(
+        path=str(ARTIFACTS / "gradcam-trust-panel.png"))
+
+
+def test_both_models_best_and_worst_side_by_side_ranked_by_deletion(gt):
+    page = gt.page
+    page.locator(f"{ROOT} select").filter(has_text="deletion area").select_option(
+        label="deletion area (faithfulness)")
+    page.locator(f"{ROOT} button", has_text="Find best & worst").click()
+    wait_for(lambda: gt.probe.eval("v.gallery is not None and not v.busy"), timeout=300)
+    assert gt.probe.eval("v.gallery['by']") == "deletion"
+    for sel in (".convviz-gallery-best", ".convviz-gallery-compare-best",
+                ".convviz-gallery-worst", ".convviz-gallery-compare-worst"):
+        page.wait_for_function("(s) => { const c = document.querySelector(s); "
+                               "return c && c.width > 8; }", arg=f"{ROOT} {sel} canvas.cv-main",
+                               timeout=20_000)
+    left = page.locator(f"{ROOT} .convviz-gallery-best canvas.cv-main").bounding_box()
+    right = page.locator(f"{ROOT} .convviz-gallery-compare-best canvas.cv-main").bounding_box()
+    assert right["x"] > left["x"] + left["width"] and abs(right["y"] - left["y"]) < 40
+    worst = gt.probe.eval("v.gallery['compare']['worst']")
+    page.mouse.click(right["x"] + 5, page.locator(
+        f"{ROOT} .convviz-gallery-compare-worst canvas.cv-main").bounding_box()["y"] + 5)
+    wait_for(lambda: gt.probe.eval("v.image_index") == worst[0])
+    # The new map's own view: its top prediction highlighted, the old map's scores gone.
+    name = gt.probe.eval("v._class_name(v.result.target)")
+    page.wait_for_function(
+        f"(n) => Array.from(document.querySelectorAll('{ROOT} .convviz-topk.mod-info'))"
+        ".some(b => b.textContent.includes(n))", arg=name, timeout=20_000)
+    page.wait_for_function(
+        f"() => !document.querySelector('{ROOT} .convviz-trust-plot svg')", timeout=20_000)
+    ARTIFACTS.mkdir(exist_ok=True)
+    loc = page.locator(ROOT).first
+    loc.screenshot(path=str(ARTIFACTS / "gradcam-trust-viewer.png"))
+    errors = [m for m in gt.console if "404" not in m]
+    assert not errors, "console errors:\n" + "\n".join(errors)
