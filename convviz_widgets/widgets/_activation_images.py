@@ -1,0 +1,57 @@
+"""The activation viewer's image menu: pictures added from Python or uploaded in the browser."""
+
+from __future__ import annotations
+
+from ._i18n import tr
+from ._images import decode_image, uploaded_files
+
+
+class ImageMenu:
+    """Adding images to the viewer (``add_images``) and the upload button's handler."""
+
+    @property
+    def image_names(self) -> list[str]:
+        """The image menu's entries, one per image (a copy)."""
+        return list(self._labels)
+
+    def add_images(self, images, names=None) -> None:
+        """Append ``images`` (named ``names`` in the menu) and show the last one.
+
+        If one cannot be shown, nothing changes and the error is raised (and shown).
+
+        Examples
+        --------
+        >>> av.add_images([photo], ["my photo"])      # doctest: +SKIP
+        """
+        images = list(images)
+        if names is None:
+            names = [tr("image_n", self.lang, i=len(self.images) + k) for k in range(len(images))]
+        try:
+            self._labels = self._labels + [str(n) for n in names]
+            with self._suppressed():
+                old_images = self.images
+                self.images = list(self.images) + images
+            old_index = self.image_index
+            with self._suppressed():
+                self.image_index = len(self.images) - 1
+            self._render("upload", {"images": old_images, "image_index": old_index})
+        except Exception:
+            self._labels = self._labels[:len(self.images)]
+            raise
+
+    def _on_upload(self, change):
+        files = uploaded_files(change["new"])
+        if not files:
+            return
+        try:
+            decoded = [(name, decode_image(content, name)) for name, content in files]
+            self.add_images([im for _, im in decoded],
+                            [tr("upload_n", self.lang, name=name) for name, _ in decoded])
+        except Exception as exc:  # noqa: BLE001 - shown in the widget; the old view stays
+            self._show_error(exc)
+        finally:
+            self._reset_upload()
+
+    def _reset_upload(self) -> None:
+        """Empty the upload widget so the same file can be chosen again."""
+        self._upload.clear()
