@@ -10,7 +10,8 @@ from ._model_access import (LayerInfo, ModelAccess, ModelNotBuiltError, access, 
                             model_layers, resolve_layer, run_model, spatial_paths)
 from ._model_access import check_preprocess, model_input, preprocess_key, weights_identity
 from .activations import Activations, ChannelStats, activations, channel_stats, clear_cache
-from .conv_arithmetic import ConvArithmetic, conv_arithmetic
+from .conv_arithmetic import (ConvArithmetic, ConvUnits, conv_arithmetic, conv_units,
+                              image_conv_layers)
 from .receptive_field import ReceptiveField, receptive_field
 from .dataset_examples import DatasetExamples, dataset_examples
 from .cam import (CAMCancelled, CAMMethod, CAMResult, cam_methods, colorize, gradcam, overlay,
@@ -33,4 +34,5 @@ __all__ = [
     "check_preprocess", "model_input", "preprocess_key", "weights_identity",
     "FaithfulnessResult", "SanityResult", "faithfulness", "sanity_check",
     "Cancelled", "Progress", "Tracker",
+    "ConvUnits", "conv_units", "image_conv_layers",
 ]
