@@ -19,7 +19,7 @@ import pytest
 import traitlets
 
 from convviz_widgets import compute
-from convviz_widgets.widgets import ActivationViewer, KernelViewer
+from convviz_widgets.widgets import ActivationViewer, ConvStepViewer, KernelViewer
 from convviz_widgets.widgets import _base
 from convviz_widgets.widgets._grid import PAGE_SIZE
 
@@ -502,9 +502,10 @@ def test_viewers_construct_with_defaults(models, name):
     """Construction alone (no arguments but the model) works for every style."""
     KernelViewer(models[name])
     ActivationViewer(models[name], images_for(models[name], n=1))
+    ConvStepViewer(models[name], images_for(models[name], n=1))
 
 
-@pytest.mark.parametrize("module", ["_grid", "_images", "_canvas", "_raster"])
+@pytest.mark.parametrize("module", ["_grid", "_images", "_canvas", "_raster", "_scales"])
 def test_docstring_examples(module):
     import doctest
     import importlib

@@ -84,6 +84,16 @@ class ConvArithmetic:
     dilation: tuple = (1, 1)
     padding: str = "valid"
 
+    @property
+    def products_total(self) -> float:
+        """The sum of every product (``pre_activation - bias``), before the bias."""
+        return float(self.pre_activation - self.bias)
+
+    @property
+    def padded_taps(self) -> int:
+        """Window positions ``(row, col)`` that fall in the padding (they read zeros)."""
+        return int(np.sum((self.rows < 0)[:, None] | (self.cols < 0)[None, :]))
+
 
 def _window(out_index: int, in_size: int, out_size: int, k: int, stride: int, dilation: int,
             padding: str) -> np.ndarray:
