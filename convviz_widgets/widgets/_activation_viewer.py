@@ -144,7 +144,7 @@ class ActivationViewer(ImageMenu, ChannelGridCanvas, LayerViewer):
                                    style={"description_width": "initial"},
                                    layout=w.Layout(width="220px"))
         self._scale_dd = w.Dropdown(options=scale_options(self.lang), description="scale",
-                                    layout=w.Layout(width="300px"))
+                                    layout=w.Layout(width="340px"))
         self._page_dd = w.Dropdown(description="page", layout=w.Layout(width="260px"))
         self._sparsity = w.HTML()
         self._hover = w.HTML(value="&nbsp;", layout=w.Layout(min_height="1.4em"))

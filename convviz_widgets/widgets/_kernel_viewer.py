@@ -122,7 +122,7 @@ class KernelViewer(LayerViewer):
                                    style={"description_width": "initial"},
                                    layout=w.Layout(width="220px"))
         self._scale_dd = w.Dropdown(options=scale_options(self.lang), description="scale",
-                                    layout=w.Layout(width="300px"))
+                                    layout=w.Layout(width="340px"))
         self._scale_tb = w.ToggleButtons(options=[(tr("filter scale", self.lang), "filter"),
                                                   (tr("layer scale", self.lang), "layer")],
                                          style={"button_width": "135px"})
@@ -287,6 +287,8 @@ class KernelViewer(LayerViewer):
             self._cmap_dd.value = self.colormap
             self._scale_dd.value = self.scale
             self._scale_tb.value = self.scale_over
+            # filter/layer range matters to the one-range scales only
+            self._scale_tb.disabled = self.scale not in ("symmetric", "shared")
 
     # -- prepare (compute + pixels) and apply (send) ----------------------------------------
     def _prepare_filter(self, path: str, f: int) -> dict:
