@@ -130,6 +130,10 @@ def test_changes_follow_weights_images_and_layers(models):
         layer.set_weights(old)
     view.images = imgs[:1]
     assert view.image_index == 0 and len(view._image_dd.options) == 1
+    view.add_images([imgs[1]], ["mine"])
+    assert view.image_index == 1 and view.image_names == ["image 0", "mine"]
+    assert view.unit.output == pytest.approx(
+        cv.activations(model, imgs[1], "stem")["stem"][0, 5, 6, 0], abs=1e-5)
 
 
 def test_default_images_and_top_level_export():

@@ -1,4 +1,5 @@
-"""The activation viewer's image menu: pictures added from Python or uploaded in the browser."""
+"""The image menu of the viewers that show one image at a time (ActivationViewer,
+ConvStepViewer): its options, pictures added from Python, and the upload button's handler."""
 
 from __future__ import annotations
 
@@ -7,7 +8,16 @@ from ._images import decode_image, uploaded_files
 
 
 class ImageMenu:
-    """Adding images to the viewer (``add_images``) and the upload button's handler."""
+    """The image menu (``_image_dd`` over ``_labels``), ``add_images`` and the upload handler."""
+
+    def _sync_image_menu(self) -> None:
+        """Put the menu on ``_labels`` and ``image_index`` (call inside ``_quiet()``)."""
+        # Re-setting equal options would still send state and reset the selection: compare.
+        options = tuple((lab, i) for i, lab in enumerate(self._labels)) or \
+            ((tr("(no image)", self.lang), 0),)
+        if tuple(self._image_dd.options) != options:
+            self._image_dd.options = options
+        self._image_dd.value = self.image_index
 
     @property
     def image_names(self) -> list[str]:

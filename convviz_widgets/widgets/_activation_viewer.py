@@ -460,12 +460,7 @@ class ActivationViewer(ImageMenu, ChannelGridCanvas, LayerViewer):
     # -- controls ---------------------------------------------------------------------------
     def _sync_controls(self) -> None:
         with self._quiet():
-            # Re-setting equal options would still send state and reset the selection: compare.
-            options = tuple((lab, i) for i, lab in enumerate(self._labels)) or \
-                ((tr("(no image)", self.lang), 0),)
-            if tuple(self._image_dd.options) != options:
-                self._image_dd.options = options
-            self._image_dd.value = self.image_index
+            self._sync_image_menu()
             n = self._sync_layer_controls()
             if n is not None:
                 pages = self._pages()

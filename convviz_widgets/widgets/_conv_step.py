@@ -18,11 +18,13 @@ import ipywidgets as w
 import numpy as np
 import traitlets
 
+from ._activation_images import ImageMenu
 from ._base import LayerViewer
 from ._i18n import register, tr
 from ._images import ImageList, check_image_index, demo_scenes
 from ._pixels import apply_lut, lut_bytes, scale_codes, to_rgb_u8
 from ._raster import RasterView, exact_bytes
+from ._upload import ImageUpload
 from ._scales import ScaleBar
 
 #: (image, layer) forward passes kept: a click on the map only takes a kept pass apart.
@@ -108,7 +110,7 @@ def _channel_names(cin: int, lang: str) -> list[str]:
     return [tr("cs_channel", lang, k=k) for k in range(cin)]
 
 
-class ConvStepViewer(LayerViewer):
+class ConvStepViewer(ImageMenu, LayerViewer):
     """Click a value of a first-layer feature map and see how the layer computed it.
 
     For a unit ``(row, col)`` of channel ``filter_index`` of a convolution that reads the image
@@ -141,7 +143,8 @@ class ConvStepViewer(LayerViewer):
     Attributes
     ----------
     layer, filter_index, image_index, images
-        Settable, as in the other views.
+        Settable, as in the other views; ``add_images(images, names)`` appends pictures (the
+        upload button does too) and shows the last one.
     position : (int, int)
         The unit taken apart; settable, and set by clicking the feature map.
     unit : ConvArithmetic
@@ -183,6 +186,9 @@ class ConvStepViewer(LayerViewer):
         self._labels = list(image_labels or [])
 
         self._image_dd = w.Dropdown(description="image", layout=w.Layout(width="300px"))
+        self._upload = ImageUpload(accept="image/*", multiple=False, description="Upload",
+                                   layout=w.Layout(width="110px"))
+        self._upload.observe(self._on_upload, "value")
         self._make_layer_controls(infos, "filter", layer_width=420, slider_width=360)
         cin_label = tr("cs_in_channel", self.lang)
         self.image_view = RasterView(labels=["", "y", "x"], gap=0)
@@ -210,7 +216,7 @@ class ConvStepViewer(LayerViewer):
 
         column = dict(layout=w.Layout(margin="0 16px 0 0"))
         self.children = [
-            w.HBox([self._image_dd, self._layer_dd, self._slider],
+            w.HBox([self._image_dd, self._upload, self._layer_dd, self._slider],
                    layout=w.Layout(flex_flow="row wrap")),
             self._geometry,
             w.HBox([w.VBox([self.image_view], **column),
@@ -365,11 +371,7 @@ class ConvStepViewer(LayerViewer):
 
     def _sync_controls(self) -> None:
         with self._quiet():
-            options = tuple((lab, i) for i, lab in enumerate(self._labels)) or \
-                ((tr("(no image)", self.lang), 0),)
-            if tuple(self._image_dd.options) != options:
-                self._image_dd.options = options
-            self._image_dd.value = self.image_index
+            self._sync_image_menu()
             self._sync_layer_controls()
 
 

@@ -164,6 +164,15 @@ def _shot(page, selector, name):
     loc.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
+def choose_scale(page, probe, root, view, cls, startswith, scale):
+    """Pick ``scale`` in ``root``'s scale menu; wait until the kernel has it and ``cls`` redrew."""
+    before = renders(page, root, cls)
+    _choose_scale(page, root, startswith)
+    wait_kernel(probe, f"{view}.scale", scale)
+    wait_renders(page, root, cls, before)
+    page.wait_for_timeout(150)
+
+
 def _choose_scale(page, root, startswith):
     sel = page.locator(f"{root} .widget-dropdown").filter(
         has=page.locator("label:text-is('scale')")).locator("select").first
@@ -176,11 +185,7 @@ def _choose_scale(page, root, startswith):
 def test_scale_menu_changes_the_pixels(lesson):
     page, probe = lesson.page, lesson.probe
     # Kernel slices: the 000 handout's "shared" [min, max] of the filter, in grey.
-    r0 = renders(page, KV, "convviz-slices")
-    _choose_scale(page, KV, "shared")
-    wait_kernel(probe, "kvs.scale", "shared")
-    wait_renders(page, KV, "convviz-slices", r0)
-    page.wait_for_timeout(150)
+    choose_scale(page, probe, KV, "kvs", "convviz-slices", "shared", "shared")
     k = probe.eval("{'w': compute.kernels(demo, kvs.layer)[..., kvs.filter_index].tolist(), "
                    "'zoom': kvs.slices.zoom, 'gap': kvs.slices.gap, 'cols': kvs.slices.columns}")
     wf = np.moveaxis(np.asarray(k["w"], np.float32), -1, 0)
@@ -192,11 +197,7 @@ def test_scale_menu_changes_the_pixels(lesson):
     assert "shared" in bar and f"{wf.min():.3g}".replace("-", "−") in bar
     _shot(page, KV, "kernel_viewer_shared_scale")
     # Feature maps: the Chollet lessons' standardisation.
-    r1 = renders(page, AV, "convviz-enlarged")
-    _choose_scale(page, AV, "standardize")
-    wait_kernel(probe, "avs.scale", "standardize")
-    wait_renders(page, AV, "convviz-enlarged", r1)
-    page.wait_for_timeout(150)
+    choose_scale(page, probe, AV, "avs", "convviz-enlarged", "standardize", "standardize")
     a = probe.eval("{'v': compute.activations(demo, avs.images[0], avs.layer)[avs.layer]"
                    "[0, :, :, avs.filter_index].tolist(), 'zoom': avs.enlarged.zoom}")
     v = np.asarray(a["v"], np.float64)
