@@ -196,7 +196,8 @@ class ConvUnits:
             dilation=tuple(lyr.dilation_rate), padding=pad)
 
 
-def conv_units(model, image, layer, preprocess: Callable | None = None) -> ConvUnits:
+def conv_units(model, image, layer, preprocess: Callable | None = None, *,
+               reads_image: bool = False) -> ConvUnits:
     """Run ``image`` through the model once and keep ``layer``'s input and output, so that any
     of its output values can be taken apart (:meth:`ConvUnits.unit`).
 
@@ -204,6 +205,11 @@ def conv_units(model, image, layer, preprocess: Callable | None = None) -> ConvU
     ----------
     model, image, layer, preprocess
         As in :func:`conv_arithmetic`.
+    reads_image : bool
+        The caller knows ``layer`` reads the model input itself (it came from
+        :func:`image_conv_layers` with the same ``preprocess``): the layer alone is called on
+        the model input instead of running the whole model (VGG16 at 224×224: one 3×3×3×64
+        convolution instead of 138 M parameters' worth of layers).
 
     Returns
     -------
@@ -224,6 +230,10 @@ def conv_units(model, image, layer, preprocess: Callable | None = None) -> ConvU
     x = prepared.images[:1]
     check_preprocess(preprocess, x, acc.input_shape)
     inp = model_input(acc, tf.constant(x), preprocess)
+    if reads_image:
+        out = lyr(inp)  # the layer's own computation, on exactly what it reads in the model
+        return ConvUnits(info.path, lyr, np.asarray(inp, np.float32)[0],
+                         np.asarray(out, np.float32)[0], prepared.images[0], True)
     _, got = run_model(acc, inp, [info.path], capture_inputs=[info.path])
     if ("input", info.path) not in got:
         raise ValueError(f"Layer {info.path!r} did not run in a forward pass of the model; "

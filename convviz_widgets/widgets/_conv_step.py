@@ -256,7 +256,10 @@ class ConvStepViewer(ImageMenu, LayerViewer):
         if held is not None and held[0] == ident:
             self._passes.move_to_end(key)
             return held[1]
-        units = conv_units(self.model, self.images[index], path, self.preprocess)
+        # The menu holds only layers that read the model input (image_conv_layers), so the
+        # layer alone is run on it: no pass through the rest of the network.
+        units = conv_units(self.model, self.images[index], path, self.preprocess,
+                           reads_image=True)
         self._passes[key] = (ident, units)
         while len(self._passes) > _KEEP_PASSES:
             self._passes.popitem(last=False)
