@@ -101,3 +101,15 @@ def test_static_figure_shows_the_same_numbers(models):
     np.testing.assert_allclose(np.asarray(product_axes[0].images[0].get_array()),
                                unit.products[..., 0])
     assert len(fig.axes[0].patches) == 1  # the window on the image
+
+
+def test_reading_the_image_the_layer_alone_gives_the_models_numbers(models, style):
+    """conv_units(reads_image=True) calls only the layer; it must agree with the full pass."""
+    model = models[style]
+    path = [i.path for i in cv.compute.image_conv_layers(model)][0]
+    x = random_images(model, 1, seed=9)[0]
+    fast = cv.compute.conv_units(model, x, path, reads_image=True)
+    full = cv.compute.conv_units(model, x, path)
+    assert full.reads_image and fast.reads_image
+    np.testing.assert_allclose(fast.output, full.output, rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(fast.layer_input, full.layer_input)

@@ -84,7 +84,8 @@ def demo():
 
 
 @pytest.mark.parametrize("lang", ["es", "pt"])
-@pytest.mark.parametrize("view", ["kernels", "activations", "patterns", "gradcam", "explorer"])
+@pytest.mark.parametrize("view", ["kernels", "activations", "patterns", "gradcam", "explorer",
+                                  "conv_step"])
 def test_no_english_label_in_a_translated_view(demo, lang, view):
     allowed = _model_words(demo)
     if view == "kernels":
@@ -93,6 +94,9 @@ def test_no_english_label_in_a_translated_view(demo, lang, view):
         root = cv.ActivationViewer(demo, lang=lang)
     elif view == "patterns":
         root = cv.FilterMaximizer(demo, lang=lang, prewarm=False)
+    elif view == "conv_step":
+        root = cv.ConvStepViewer(demo, lang=lang, filter_index=4, position=(0, 0))
+        allowed |= {"relu"}  # the activation function's name is the model's
     elif view == "gradcam":
         root = cv.GradCAMViewer(demo, lang=lang)
         allowed |= set(root.class_names)

@@ -19,7 +19,7 @@ import pytest
 import traitlets
 
 from convviz_widgets import compute
-from convviz_widgets.widgets import ActivationViewer, KernelViewer
+from convviz_widgets.widgets import ActivationViewer, ConvStepViewer, KernelViewer
 from convviz_widgets.widgets import _base
 from convviz_widgets.widgets._grid import PAGE_SIZE, split_grid
 
@@ -36,6 +36,15 @@ def codes(values, lo, hi, flat=0):
     if hi <= lo:
         return np.full(values.shape, flat, np.uint8)
     return np.clip(np.floor((values - lo) / (hi - lo) * 255 + 0.5), 0, 255).astype(np.uint8)
+
+
+def entries(values, lo, hi, flat=0):
+    """min(floor((v - lo) / (hi - lo) * 256), 255): the colour-table entry matplotlib picks,
+    which the scaled views send so that plotting and the view are the same pixels."""
+    values = np.asarray(values, np.float64)
+    if hi <= lo:
+        return np.full(values.shape, flat, np.uint8)
+    return np.clip(np.floor((values - lo) / (hi - lo) * 256), 0, 255).astype(np.uint8)
 
 
 def assert_close_codes(actual, expected, what=""):
@@ -66,7 +75,7 @@ def check_kernel_view(kv: KernelViewer, model) -> None:
     lim = float(np.abs(wf).max())
     got = raster(kv.slices)
     assert got.shape == (cin, kh, kw, 1)
-    want = codes(np.moveaxis(wf, -1, 0), -lim, lim, flat=128)
+    want = entries(np.moveaxis(wf, -1, 0), -lim, lim, flat=128)
     assert_close_codes(got[..., 0], want, f"slices of {kv.layer}[{f}]")
     assert kv.slices.vmin == pytest.approx(-lim) and kv.slices.vmax == pytest.approx(lim)
     ov = raster(kv.overview)
@@ -97,7 +106,7 @@ def check_activation_view(av: ActivationViewer, model) -> None:
         lo, hi = float(a.min()), float(a.max())
     got = raster(av.enlarged)
     assert got.shape[1:3] == ch.shape or max(h, w) > 512
-    assert_close_codes(got[0, ..., 0], codes(ch, lo, hi), f"enlarged {av.layer}[{f}]")
+    assert_close_codes(got[0, ..., 0], entries(ch, lo, hi), f"enlarged {av.layer}[{f}]")
     if av.enlarged.values:  # small maps also carry exact float32 values for hovering
         exact = np.frombuffer(av.enlarged.values, np.float32).reshape(ch.shape)
         np.testing.assert_array_equal(exact, ch)
@@ -366,8 +375,9 @@ def test_scale_toggle_uses_layer_range(models):
     lim = max(abs(s.vmin), abs(s.vmax))
     assert kv.slices.vmax == pytest.approx(lim)
     wf = compute.kernels(model, "last_conv")[..., 3]
-    assert_close_codes(raster(kv.slices)[..., 0], codes(np.moveaxis(wf, -1, 0), -lim, lim, 128),
-                       "layer scale")
+    assert_close_codes(raster(kv.slices)[..., 0],
+                       entries(np.moveaxis(wf, -1, 0), -lim, lim, 128), "layer scale")
+    assert (kv.scale, kv.scale_over) == ("symmetric", "layer")
 
 
 # -- images: default, upload, replacement ----------------------------------------------------
@@ -497,9 +507,10 @@ def test_viewers_construct_with_defaults(models, name):
     """Construction alone (no arguments but the model) works for every style."""
     KernelViewer(models[name])
     ActivationViewer(models[name], images_for(models[name], n=1))
+    ConvStepViewer(models[name], images_for(models[name], n=1))
 
 
-@pytest.mark.parametrize("module", ["_grid", "_images", "_raster", "_upload"])
+@pytest.mark.parametrize("module", ["_grid", "_images", "_raster", "_upload", "_scales"])
 def test_docstring_examples(module):
     import doctest
     import importlib

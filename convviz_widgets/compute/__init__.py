@@ -13,7 +13,8 @@ from ._identity import persistent_digest, preprocess_key, weights_digest, weight
 from ._model_trace import ModelNotBuiltError, ModelTrace, OutputInfo, run_model
 from .outputs import output_index, output_info
 from .activations import Activations, ChannelStats, activations, channel_stats, clear_cache
-from .conv_arithmetic import ConvArithmetic, conv_arithmetic
+from .conv_arithmetic import (ConvArithmetic, ConvUnits, conv_arithmetic, conv_units,
+                              image_conv_layers)
 from .receptive_field import ReceptiveField, receptive_field
 from .dataset_examples import DatasetExamples, dataset_examples
 from .cam import (CAMCancelled, CAMMethod, CAMResult, cam_methods, colorize, gradcam, overlay,
@@ -38,4 +39,5 @@ __all__ = [
     "persistent_digest", "require_spatial", "weights_digest",
     "FaithfulnessResult", "SanityResult", "faithfulness", "sanity_check",
     "Cancelled", "Progress", "Tracker",
+    "ConvUnits", "conv_units", "image_conv_layers",
 ]

@@ -27,8 +27,10 @@ def _lut_cached(name: str) -> bytes:
         raise ValueError(
             f"Unknown colormap {name!r}; use one of {list(SEQUENTIAL_COLORMAPS)} or "
             f"{list(DIVERGING_COLORMAPS)} (any matplotlib colormap name works).") from None
-    rgba = cmap(np.linspace(0.0, 1.0, 256))  # (256, 4) floats in [0, 1]
-    return np.ascontiguousarray(np.round(rgba[:, :3] * 255).astype(np.uint8)).tobytes()
+    # matplotlib's own byte table (it truncates v·255): a figure saved by matplotlib and a
+    # live view coloured in the browser then agree to the last bit, not to one level.
+    rgba = cmap(np.linspace(0.0, 1.0, 256), bytes=True)  # (256, 4) uint8
+    return np.ascontiguousarray(rgba[:, :3]).tobytes()
 
 
 def lut(name: str) -> np.ndarray:

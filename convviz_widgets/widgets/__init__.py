@@ -3,6 +3,7 @@ turn its float arrays into pixels; no tensor math happens here."""
 
 from ._activation_viewer import ActivationViewer
 from ._base import LayerViewer, View, enable_colab_widgets
+from ._conv_step import ConvStepViewer
 from ._kernel_viewer import KernelViewer
 from ._pixels import DIVERGING_COLORMAPS, SEQUENTIAL_COLORMAPS, lut, quantize
 from ._raster import RasterView
@@ -11,7 +12,7 @@ from ._filter_maximizer import FilterMaximizer
 from ._gradcam_viewer import GradCAMViewer, OverlayView
 
 __all__ = [
-    "ActivationViewer", "DIVERGING_COLORMAPS", "Explorer", "FilterMaximizer", "GradCAMViewer",
+    "ActivationViewer", "ConvStepViewer", "DIVERGING_COLORMAPS", "Explorer", "FilterMaximizer", "GradCAMViewer",
     "OverlayView", "KernelViewer", "LayerViewer", "RasterView",
     "SEQUENTIAL_COLORMAPS", "View", "enable_colab_widgets", "lut", "quantize",
 ]

@@ -10,14 +10,18 @@ import ipywidgets as w
 import numpy as np
 import traitlets
 
+from ._activation_canvas import ChannelGridCanvas
+from ._activation_frame import NORMALIZE_ALIASES, Frame, codes_on
+from ._activation_images import ImageMenu
 from ._base import LayerViewer
 from ._i18n import tr
 from ._grid import (PAGE_SIZE, ChannelGrid, GridLayout, compose_grid, grid_palette, plan_grid,
                     resample_indices)
 from ._images import ImageList, check_image_index, demo_scenes
-from ._upload import ImageUpload, decode_uploads
-from ._pixels import SEQUENTIAL_COLORMAPS, lut, lut_bytes, quantize, to_rgb_u8
+from ._upload import ImageUpload
+from ._pixels import SEQUENTIAL_COLORMAPS, lut, lut_bytes, to_rgb_u8
 from ._raster import RasterView, exact_bytes
+from ._scales import SCALES, ScaleBar, scale_options
 
 #: Display size budget of the enlarged channel and of the input image, in CSS pixels.
 _ENLARGED_PX = 256
@@ -30,40 +34,17 @@ _KEEP_FRAMES = 6
 _KEEP_FED = 8
 
 
-class _Frame:
-    """One image's activations at one layer, with the display ranges derived from them."""
-
-    def __init__(self, acts, path: str):
-        self.a = acts[path][0]  # (h, w, c) float32
-        stats = acts.stats(path)
-        self.blank = np.asarray(stats.blank[0], bool)  # (c,)
-        self.blank_fraction = float(stats.blank_fraction[0])
-        self.mean = np.asarray(stats.mean[0])
-        self.ch_lo = self.a.min(axis=(0, 1))  # (c,)
-        self.ch_hi = np.asarray(stats.max[0], np.float32)  # (c,) compute already reduced it
-        self.image = acts.images[0]  # (H, W, C) display image actually fed
-        self.resized_from = acts.resized_from
-        self.weights_version = acts.weights_version
-
-    def limits(self, normalize: str) -> tuple[np.ndarray, np.ndarray]:
-        """Per-channel ``(lo, hi)`` arrays for ``"channel"``; the layer's range broadcast else."""
-        if normalize == "channel":
-            return self.ch_lo, self.ch_hi
-        lo, hi = float(self.ch_lo.min()), float(self.ch_hi.max())
-        return np.full_like(self.ch_lo, lo), np.full_like(self.ch_hi, hi)
-
-
-class ActivationViewer(LayerViewer):
+class ActivationViewer(ImageMenu, ChannelGridCanvas, LayerViewer):
     """Browse the feature maps an image produces in every layer of a Keras convnet.
 
     Controls: an image selector (the images given, the bundled demo scenes by default, and an
-    upload button for your own picture), a layer dropdown, a channel slider, a colormap and
-    per-channel / per-layer normalisation. Views: every channel of the layer as a tile grid
-    (lossless; blank channels crossed out in red; the selected channel outlined; hover a tile
-    for its range, click it to select it, both hit-tested in the browser; layers with more
-    than 256 channels are paged), the selected channel enlarged with its value range (hover
-    shows values), the layer's sparsity (share of channels that are blank for this image) and
-    the input image as it was fed to the model.
+    upload button for your own picture), a layer dropdown, a channel slider, a colormap and a
+    scale (the lessons' named scales; a colour bar names the one shown and its limits). Views:
+    every channel of the layer as a tile grid (lossless; blank channels crossed out in red; the
+    selected channel outlined; hover a tile for its range, click it to select it, both
+    hit-tested in the browser; layers with more than 256 channels are paged), the selected
+    channel enlarged with its value range (hover shows values), the layer's sparsity (share of
+    channels that are blank for this image) and the input image as it was fed to the model.
 
     All model work goes through :func:`convviz_widgets.compute.activations`, which runs one
     forward pass per image and caches every layer, so switching layer, channel, colormap or
@@ -85,8 +66,15 @@ class ActivationViewer(LayerViewer):
         Initial channel.
     colormap : str
         Any matplotlib colormap; the menu offers viridis, magma, inferno, plasma, cividis, gray…
-    normalize : {"channel", "layer"}
-        Each tile stretched to its own range, or all tiles on the layer's common range.
+    normalize : {"channel", "layer"} or str
+        The older name of ``scale``: ``"channel"`` is ``"per_slice"``, ``"layer"`` is
+        ``"shared"``; a scale name is taken as it is.
+    scale : str, optional
+        How values become colours (:data:`convviz_widgets.display.SCALES`; default from
+        ``normalize``, i.e. ``"per_slice"``): ``"standardize"`` is the Chollet lessons'
+        ``(v − mean)/std × 64 + 128``, ``"shared"`` one range for the layer so channels compare.
+        The grid and the enlarged channel are the pixels
+        :func:`convviz_widgets.plotting.plot_activation_grid` draws for the same scale.
     image_labels : list of str, optional
         Names for the image selector.
 
@@ -94,6 +82,8 @@ class ActivationViewer(LayerViewer):
     ----------
     layer : str
         Path of the shown layer; settable.
+    scale : str
+        The scale; settable. ``normalize`` reads and sets it by its older names.
     filter_index : int
         Selected channel; settable; follows the slider and clicks on the grid.
     images : list of ndarray
@@ -116,12 +106,12 @@ class ActivationViewer(LayerViewer):
     images = ImageList()
     image_index = traitlets.Int(0)
     colormap = traitlets.Unicode("viridis")
-    normalize = traitlets.Enum(("channel", "layer"), default_value="channel")
+    scale = traitlets.Enum(tuple(SCALES), default_value="per_slice")
     page = traitlets.Int(0)
 
     def __init__(self, model, images=None, preprocess=None, layer=None, filter_index: int = 0,
                  colormap: str = "viridis", normalize: str = "channel", image_labels=None,
-                 **kwargs):
+                 scale: str | None = None, **kwargs):
         super().__init__(model, **kwargs)
         from ..compute import conv_layers
 
@@ -135,7 +125,7 @@ class ActivationViewer(LayerViewer):
         # image index -> display image as fed (the most recently shown _KEEP_FED)
         self._fed: OrderedDict[int, np.ndarray] = OrderedDict()
         self._frames: OrderedDict[tuple, _Frame] = OrderedDict()
-        self._frame: _Frame | None = None
+        self._frame: Frame | None = None
         self._grid_layout: GridLayout | None = None
         self._grid_state: dict = {}
         self._grid_index: np.ndarray | None = None
@@ -153,34 +143,36 @@ class ActivationViewer(LayerViewer):
         self._cmap_dd = w.Dropdown(options=list(SEQUENTIAL_COLORMAPS), description="colormap",
                                    style={"description_width": "initial"},
                                    layout=w.Layout(width="220px"))
-        self._norm_tb = w.ToggleButtons(options=[(tr("per channel", self.lang), "channel"),
-                                                 (tr("per layer", self.lang), "layer")],
-                                        style={"button_width": "110px"})
+        self._scale_dd = w.Dropdown(options=scale_options(self.lang), description="scale",
+                                    layout=w.Layout(width="340px"))
         self._page_dd = w.Dropdown(description="page", layout=w.Layout(width="260px"))
         self._sparsity = w.HTML()
         self.canvas = ChannelGrid()
         self.canvas.on_mouse_down(self._on_canvas_click)
-        self.enlarged = RasterView(labels=["", "y", "x"], colorbar=True, gap=0)
+        self.enlarged = RasterView(labels=["", "y", "x"], colorbar=False, gap=0)
+        self.scale_bar = ScaleBar()  # names the scale; ends: the enlarged channel's limits
         self.input_view = RasterView(labels=["", "y", "x"], gap=0,
                                      title=tr("input", self.lang))
         # Stable DOM classes: for user CSS and for the browser tests' selectors.
         self.canvas.add_class("convviz-grid")
         self.enlarged.add_class("convviz-enlarged")
         self.input_view.add_class("convviz-input")
+        self.scale_bar.add_class("convviz-activation-scale")
 
         self._bind(self._image_dd, "image_index")
         self._bind(self._layer_dd, "layer")
         self._bind(self._slider, "filter_index")
         self._bind(self._cmap_dd, "colormap")
-        self._bind(self._norm_tb, "normalize")
+        self._bind(self._scale_dd, "scale")
         self._bind(self._page_dd, "page")
 
         grid_box = w.VBox([w.HTML(tr("av_grid_head", self.lang)), self.canvas])
-        side = w.VBox([self.input_view, self.enlarged])
+        side = w.VBox([self.input_view, self.enlarged, self.scale_bar])
         self.children = [
             w.HBox([self._image_dd, self._upload]),
             w.HBox([self._layer_dd, self._slider]),
-            w.HBox([self._cmap_dd, self._norm_tb, self._page_dd]),
+            w.HBox([self._cmap_dd, self._scale_dd, self._page_dd],
+                   layout=w.Layout(flex_flow="row wrap")),
             self._sparsity,
             w.HBox([grid_box, side], layout=w.Layout(flex_flow="row wrap")),
             self._status,
@@ -190,7 +182,8 @@ class ActivationViewer(LayerViewer):
 
         with self._suppressed():
             self.colormap = colormap
-            self.normalize = normalize
+            self.scale = scale if scale is not None else NORMALIZE_ALIASES.get(normalize,
+                                                                                normalize)
             self.layer = infos[0].path if layer is None else layer
             self.images = images if images is not None else []
             self.filter_index = filter_index
@@ -221,7 +214,22 @@ class ActivationViewer(LayerViewer):
         self._fed.move_to_end(index)
         return activations(self.model, fed, layers=[path], preprocess=self.preprocess)
 
-    def frame(self, index: int | None = None, path: str | None = None) -> _Frame:
+    @property
+    def normalize(self) -> str:
+        """The scale by the older names: ``"channel"`` (per_slice), ``"layer"`` (shared), or
+        the scale's own name; settable likewise."""
+        older = {v: k for k, v in NORMALIZE_ALIASES.items()}
+        return older.get(self.scale, self.scale)
+
+    @normalize.setter
+    def normalize(self, value: str) -> None:
+        scale = NORMALIZE_ALIASES.get(value, value)
+        if scale not in SCALES:
+            raise traitlets.TraitError(f"normalize must be 'channel', 'layer' or one of "
+                                       f"{list(SCALES)}, not {value!r}.")
+        self.scale = scale
+
+    def frame(self, index: int | None = None, path: str | None = None) -> Frame:
         """Activations of image ``index`` at layer ``path`` (defaults: the shown ones)."""
         from ..compute import weights_identity
 
@@ -234,7 +242,7 @@ class ActivationViewer(LayerViewer):
         if fr is not None and fr.weights_version != weights_identity(self.model):
             fr = None
         if fr is None:
-            fr = _Frame(self._activations(index, path), path)
+            fr = Frame(self._activations(index, path), path)
             self._frames[key] = fr
             while len(self._frames) > _KEEP_FRAMES:
                 self._frames.popitem(last=False)
@@ -323,74 +331,9 @@ class ActivationViewer(LayerViewer):
         f = change["new"] * PAGE_SIZE
         self._render("page", {"page": change["old"]}, filter_index=f)
 
-    @traitlets.observe("colormap", "normalize")
+    @traitlets.observe("colormap", "scale")
     def _on_look(self, change):
         self._render(change["name"], {change["name"]: change["old"]})
-
-    @property
-    def image_names(self) -> list[str]:
-        """The image menu's entries, one per image (a copy)."""
-        return list(self._labels)
-
-    def add_images(self, images, names=None) -> None:
-        """Append ``images`` (named ``names`` in the menu) and show the last one.
-
-        If one cannot be shown, nothing changes and the error is raised (and shown).
-
-        Examples
-        --------
-        >>> av.add_images([photo], ["my photo"])      # doctest: +SKIP
-        """
-        images = list(images)
-        if names is None:
-            names = [tr("image_n", self.lang, i=len(self.images) + k) for k in range(len(images))]
-        try:
-            self._labels = self._labels + [str(n) for n in names]
-            with self._suppressed():
-                old_images = self.images
-                self.images = list(self.images) + images
-            old_index = self.image_index
-            with self._suppressed():
-                self.image_index = len(self.images) - 1
-            self._render("upload", {"images": old_images, "image_index": old_index})
-        except Exception:
-            self._labels = self._labels[:len(self.images)]
-            raise
-
-    def _on_upload(self, change):
-        if not change["new"]:
-            return
-        try:
-            decoded = decode_uploads(change["new"])
-            self.add_images([im for _, im in decoded],
-                            [tr("upload_n", self.lang, name=name) for name, _ in decoded])
-        except Exception as exc:  # noqa: BLE001 - shown in the widget; the old view stays
-            self._show_error(exc)
-        finally:
-            self._reset_upload()
-
-    def _reset_upload(self) -> None:
-        """Empty the upload widget so the same file can be chosen again."""
-        self._upload.clear()
-
-    def _on_canvas_click(self, x, y) -> None:
-        layout = self._grid_layout
-        if layout is None:
-            return
-        i = layout.tile_at(x, y)
-        if i is None:
-            return
-        try:
-            self.filter_index = self.page * PAGE_SIZE + i
-        except Exception as exc:  # noqa: BLE001 - a click must never raise into the comm
-            self._show_error(exc)
-
-    def _tile_info(self, fr: _Frame, start: int, n: int) -> list[str]:
-        """One hover line per tile of the page (the browser shows it; no round trip)."""
-        blank = " · " + tr("blank", self.lang)
-        return [tr("av_hover", self.lang, ch=ch, lo=f"{float(fr.ch_lo[ch]):.3g}",
-                   hi=f"{float(fr.ch_hi[ch]):.3g}", m=f"{float(fr.mean[ch]):.3g}")
-                + (blank if fr.blank[ch] else "") for ch in range(start, start + n)]
 
     # -- rendering --------------------------------------------------------------------------
     def _render(self, what: str, reverts: dict, **overrides) -> None:
@@ -402,7 +345,7 @@ class ActivationViewer(LayerViewer):
             return
         state = {"image_index": self.image_index, "layer": self.layer,
                  "filter_index": self.filter_index, "colormap": self.colormap,
-                 "normalize": self.normalize}
+                 "scale": self.scale}
         state.update(overrides)
         self._transaction(what, reverts, lambda: self._prepare(state), self._apply)
 
@@ -419,17 +362,17 @@ class ActivationViewer(LayerViewer):
         h, w, c = fr.a.shape
         f = min(s["filter_index"], c - 1)
         page = f // PAGE_SIZE
-        lo, hi = fr.limits(s["normalize"])
+        lo, hi = fr.limits(s["scale"])
         p = {"state": dict(s, filter_index=f, page=page), "frame": fr}
 
-        grid_key = (s["image_index"], s["layer"], id(fr), page, s["normalize"])
+        grid_key = (s["image_index"], s["layer"], id(fr), page, s["scale"])
         if grid_key != self._grid_state.get("key"):
             start, stop = page * PAGE_SIZE, min(c, (page + 1) * PAGE_SIZE)
             layout = plan_grid(stop - start, h, w)
             ri = resample_indices(h, layout.th)
             ci = resample_indices(w, layout.tw)
             small = fr.a[ri][:, ci][..., start:stop]  # (th, tw, n): resample before quantising
-            codes = quantize(small, lo[start:stop], hi[start:stop])
+            codes = codes_on(small, lo[start:stop], hi[start:stop])
             p["grid"] = {"key": grid_key, "layout": layout, "start": start,
                          "index": compose_grid(codes, layout),
                          "blank": [int(i) for i in np.flatnonzero(fr.blank[start:stop])]}
@@ -439,7 +382,7 @@ class ActivationViewer(LayerViewer):
         e = fr.a[..., f]
         step = max(1, math.ceil(max(h, w) / _MAX_SEND_SIDE))
         e = e[::step, ::step]
-        p["enlarged"] = {"codes": quantize(e, lo[f], hi[f]), "exact": exact_bytes(e),
+        p["enlarged"] = {"codes": codes_on(e, lo[f], hi[f]), "exact": exact_bytes(e),
                          "lo": float(lo[f]),
                          "hi": float(hi[f]),
                          "zoom": int(np.clip(_ENLARGED_PX // max(e.shape), 1, 32)),
@@ -454,7 +397,7 @@ class ActivationViewer(LayerViewer):
 
     def _apply(self, p: dict) -> int:
         s = p["state"]
-        fr: _Frame = p["frame"]
+        fr: Frame = p["frame"]
         with self._suppressed():
             self.filter_index = s["filter_index"]
             self.page = s["page"]
@@ -498,7 +441,9 @@ class ActivationViewer(LayerViewer):
             title=tr("av_channel", self.lang, f=s["filter_index"], c=c) + blank,
             caption=tr("av_values", self.lang, layer=s["layer"], lo=f"{en['lo']:.4g}",
                        hi=f"{en['hi']:.4g}")
-                    + (tr("av_layer_range", self.lang) if s["normalize"] == "layer" else ""))
+                    + (tr("av_layer_range", self.lang) if s["scale"] == "shared" else ""))
+        self.scale_bar.show(s["colormap"], s["scale"], en["lo"], en["hi"], self.lang,
+                            one_tile=True)
         sent += en["codes"].nbytes + len(en["exact"])
         n_blank = int(fr.blank.sum())
         self._sparsity.value = (
@@ -508,32 +453,10 @@ class ActivationViewer(LayerViewer):
             + "</span>")
         return sent
 
-    # -- the channel grid -----------------------------------------------------------------
-    def _draw_grid(self) -> int:
-        """Send the page: tiles, palette, blank marks, outline and hover lines in one message."""
-        layout = self._grid_layout
-        if layout is None or self._grid_index is None or self._frame is None:
-            return 0
-        start = self._grid_state.get("start", 0)
-        return self.canvas.show_page(
-            self._grid_index, layout, grid_palette(lut(self.colormap)),
-            marked=self._grid_state.get("blank", []), selected=self.filter_index - start,
-            tile_info=self._tile_info(self._frame, start, layout.n))
-
-    def _draw_selection(self) -> int:
-        if self._grid_layout is not None:
-            self.canvas.select(self.filter_index - self._grid_state.get("start", 0))
-        return 0
-
     # -- controls ---------------------------------------------------------------------------
     def _sync_controls(self) -> None:
         with self._quiet():
-            # Re-setting equal options would still send state and reset the selection: compare.
-            options = tuple((lab, i) for i, lab in enumerate(self._labels)) or \
-                ((tr("(no image)", self.lang), 0),)
-            if tuple(self._image_dd.options) != options:
-                self._image_dd.options = options
-            self._image_dd.value = self.image_index
+            self._sync_image_menu()
             n = self._sync_layer_controls()
             if n is not None:
                 pages = self._pages()
@@ -547,4 +470,5 @@ class ActivationViewer(LayerViewer):
             if self.colormap not in self._cmap_dd.options:
                 self._cmap_dd.options = list(self._cmap_dd.options) + [self.colormap]
             self._cmap_dd.value = self.colormap
-            self._norm_tb.value = self.normalize
+            self._scale_dd.value = self.scale
+

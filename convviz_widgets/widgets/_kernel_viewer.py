@@ -11,8 +11,17 @@ import traitlets
 
 from ._base import LayerViewer
 from ._i18n import tr
-from ._pixels import DIVERGING_COLORMAPS, lut_bytes, quantize, symmetric_limit
+from ._pixels import DIVERGING_COLORMAPS, lut_bytes, quantize, scale_codes, symmetric_limit
 from ._raster import RasterView, exact_bytes
+from ._scales import SCALES, ScaleBar, register, scale_options
+
+register({
+    "kv_slices_on": ("filter {f}: its {n} input-channel slices",
+                     "filtro {f}: sus {n} cortes por canal de entrada",
+                     "filtro {f}: suas {n} fatias por canal de entrada"),
+})
+#: The old two-way scale menu's values: both are the symmetric scale, over the filter or layer.
+_LEGACY_SCALES = ("filter", "layer")
 
 #: Layers whose weights are kept after leaving them (a VGG16 block5 kernel is 9.4 MB).
 _KEEP_LAYERS = 3
@@ -53,8 +62,15 @@ class KernelViewer(LayerViewer):
         Initial filter.
     colormap : str
         A diverging matplotlib colormap (applied in the browser; changing it sends 768 bytes).
-    scale : {"filter", "layer"}
-        Symmetric colour limits from the selected filter's largest weight, or the layer's.
+    scale : str
+        How weights become colours (:data:`convviz_widgets.display.SCALES`): ``"symmetric"``
+        (default: zero in the middle, ``±max|w|``), ``"shared"`` ([min, max]: the 000 handout,
+        with ``colormap="gray"``), ``"per_slice"`` (each slice on its own [min, max]: the 001
+        handout), ``"standardize"``, ``"stretch"`` or ``"raw"``. The older ``"filter"`` and
+        ``"layer"`` still work: symmetric over the filter or the layer.
+    scale_over : {"filter", "layer"}
+        Where the one-range scales (symmetric, shared) take their range: the selected filter's
+        weights, or the whole layer's (to compare filters).
 
     Attributes
     ----------
@@ -62,8 +78,10 @@ class KernelViewer(LayerViewer):
         Path of the shown layer; settable (the view follows).
     filter_index : int
         Selected filter; settable, moves with the slider and with clicks on the matrix.
-    colormap, scale : str
-        As the parameters; settable.
+    colormap, scale, scale_over : str
+        As the parameters; settable. A colour bar under the slices names the scale and its
+        limits; the slices are the pixels :func:`convviz_widgets.plotting.plot_filter_slices`
+        draws for the same scale.
 
     Raises
     ------
@@ -79,10 +97,11 @@ class KernelViewer(LayerViewer):
     """
 
     colormap = traitlets.Unicode("RdBu_r")
-    scale = traitlets.Enum(("filter", "layer"), default_value="filter")
+    scale = traitlets.Unicode("symmetric")
+    scale_over = traitlets.Enum(_LEGACY_SCALES, default_value="filter")
 
     def __init__(self, model, layer=None, filter_index: int = 0, colormap: str = "RdBu_r",
-                 scale: str = "filter", **kwargs):
+                 scale: str = "symmetric", scale_over: str = "filter", **kwargs):
         super().__init__(model, **kwargs)
         from ..compute import conv_layers
 
@@ -95,20 +114,25 @@ class KernelViewer(LayerViewer):
         self._layers = {i.path: i for i in infos}
         # path -> (weights identity, _LayerWeights), most recently used last
         self._weights: OrderedDict[str, tuple] = OrderedDict()
+        self._shown_scale = None  # (scale, lo, hi) of the slices on screen, for the colour bar
 
         self._make_layer_controls(infos, "filter")
         # "initial": the label keeps its full width in every language ("mapa de color").
         self._cmap_dd = w.Dropdown(options=list(DIVERGING_COLORMAPS), description="colormap",
                                    style={"description_width": "initial"},
                                    layout=w.Layout(width="220px"))
+        self._scale_dd = w.Dropdown(options=scale_options(self.lang), description="scale",
+                                    layout=w.Layout(width="340px"))
         self._scale_tb = w.ToggleButtons(options=[(tr("filter scale", self.lang), "filter"),
                                                   (tr("layer scale", self.lang), "layer")],
                                          style={"button_width": "135px"})
+        self.scale_bar = ScaleBar()
+        self.scale_bar.add_class("convviz-kernel-scale")
         self._stats = w.HTML()
         # A wide gap and a grey frame per slice: 3×3 slices of a diverging map (zero is white)
         # tiled 4 px apart on light grey read as one noisy picture.
         cin = tr("input channel", self.lang)
-        self.slices = RasterView(labels=[cin, "y", "x"], colorbar=True, gap=7,
+        self.slices = RasterView(labels=[cin, "y", "x"], colorbar=False, gap=7,
                                  frame="#777", background="#fafafa")
         self.composite = RasterView(labels=["", "y", "x"], gap=0)
         self.overview = RasterView(labels=["", tr("filter", self.lang), cin], colorbar=True,
@@ -121,13 +145,16 @@ class KernelViewer(LayerViewer):
         self._bind(self._layer_dd, "layer")
         self._bind(self._slider, "filter_index")
         self._bind(self._cmap_dd, "colormap")
-        self._bind(self._scale_tb, "scale")
+        self._bind(self._scale_dd, "scale")
+        self._bind(self._scale_tb, "scale_over")
 
         self.children = [
             w.HBox([self._layer_dd, self._slider]),
-            w.HBox([self._cmap_dd, self._scale_tb]),
+            w.HBox([self._cmap_dd, self._scale_dd, self._scale_tb],
+                   layout=w.Layout(flex_flow="row wrap")),
             self._stats,
-            w.HBox([self.slices, self.composite], layout=w.Layout(flex_flow="row wrap")),
+            w.HBox([w.VBox([self.slices, self.scale_bar]), self.composite],
+                   layout=w.Layout(flex_flow="row wrap")),
             self.overview,
             self._status,
         ]
@@ -137,6 +164,8 @@ class KernelViewer(LayerViewer):
         with self._suppressed():
             self.colormap = colormap
             self.scale = scale
+            if scale not in _LEGACY_SCALES:
+                self.scale_over = scale_over
             self.layer = infos[0].path if layer is None else layer
             self.filter_index = filter_index
         self._transaction("init", {}, lambda: self._prepare_layer(self.layer, self.filter_index),
@@ -211,10 +240,22 @@ class KernelViewer(LayerViewer):
                           lambda: self._prepare_filter(self.layer, change["new"]),
                           self._apply_filter)
 
-    @traitlets.observe("scale")
+    @traitlets.validate("scale")
+    def _validate_scale(self, proposal):
+        value = proposal["value"]
+        if value in _LEGACY_SCALES:
+            # The old menu's "filter"/"layer": symmetric limits over the filter or the layer.
+            self.scale_over = value
+            return "symmetric"
+        if value not in SCALES:
+            raise traitlets.TraitError(f"Unknown scale {value!r}; use one of {list(SCALES)} "
+                                       "(or 'filter'/'layer' for symmetric over one of them).")
+        return value
+
+    @traitlets.observe("scale", "scale_over")
     def _on_scale(self, change):
         self._sync_controls()
-        self._transaction("scale", {"scale": change["old"]},
+        self._transaction(change["name"], {change["name"]: change["old"]},
                           lambda: self._prepare_filter(self.layer, self.filter_index),
                           self._apply_filter)
 
@@ -227,6 +268,9 @@ class KernelViewer(LayerViewer):
         # Browser-side recolouring: only the 768-byte table travels.
         self.slices.lut = lut
         self.overview.lut = lut
+        held = self._shown_scale
+        if held is not None:
+            self.scale_bar.show(change["new"], *held, self.lang)
         self.last_update = {"what": "colormap", "ms": 0.0, "bytes": 2 * len(lut)}
 
     def _on_overview_click(self, tile, y, x) -> None:
@@ -241,20 +285,29 @@ class KernelViewer(LayerViewer):
             if self.colormap not in self._cmap_dd.options:
                 self._cmap_dd.options = list(self._cmap_dd.options) + [self.colormap]
             self._cmap_dd.value = self.colormap
-            self._scale_tb.value = self.scale
+            self._scale_dd.value = self.scale
+            self._scale_tb.value = self.scale_over
+            # filter/layer range matters to the one-range scales only
+            self._scale_tb.disabled = self.scale not in ("symmetric", "shared")
 
     # -- prepare (compute + pixels) and apply (send) ----------------------------------------
     def _prepare_filter(self, path: str, f: int) -> dict:
         data = self._layer_weights(path)
         kh, kw, cin, cout = data.kernel.shape
-        lim = float(data.stats.max_abs[f]) if self.scale == "filter" else data.limit
+        lim = float(data.stats.max_abs[f]) if self.scale_over == "filter" else data.limit
         tiles = np.moveaxis(data.kernel[:, :, :, f], -1, 0)  # (kh, kw, cin) -> (cin, kh, kw)
-        codes = quantize(tiles, -lim, lim, flat=128)
+        # The same limits plot_filter_slices(shared_scale=scale_over) takes, so the same pixels.
+        limits = {}
+        if self.scale_over == "layer" and self.scale == "symmetric":
+            limits = {"vmax": data.limit}
+        elif self.scale_over == "layer" and self.scale == "shared":
+            limits = {"vmin": float(data.stats.vmin), "vmax": float(data.stats.vmax)}
+        codes, scaled = scale_codes(tiles, self.scale, flat=0.5, **limits)
         cols = cin if cin <= 8 else min(32, math.ceil(math.sqrt(cin)))
         target = 48 if cin <= 8 else max(12, min(48, 480 // cols))
         zoom = max(2, target // max(kh, kw))
         out = {"f": f, "path": path, "codes": codes, "exact": exact_bytes(tiles), "lim": lim,
-               "cols": cols, "zoom": zoom,
+               "scale": self.scale, "lo": scaled.lo, "hi": scaled.hi, "cols": cols, "zoom": zoom,
                "composite": None, "stats": self._stats_html(path, data, f, lim, self.lang)}
         if cin == 3:
             # Zero maps to mid-grey, so a colour the filter prefers shows as that colour.
@@ -268,11 +321,14 @@ class KernelViewer(LayerViewer):
         with self._suppressed():
             self.filter_index = p["f"]
         self._sync_controls()
+        one = p["scale"] in ("symmetric", "shared", "raw") and len(p["lo"])
         self.slices.set_tiles(
-            p["codes"], vmin=-p["lim"], vmax=p["lim"], stacked=True, columns=p["cols"],
+            p["codes"], vmin=float(p["lo"][0]) if one else 0.0,
+            vmax=float(p["hi"][0]) if one else 1.0, stacked=True, columns=p["cols"],
             zoom=p["zoom"], lut=lut_bytes(self.colormap), values=p["exact"],
-            title=tr("kv_slices", self.lang, f=p["f"], n=p["codes"].shape[0],
-                     lim=f"{p['lim']:.3g}"))
+            title=tr("kv_slices_on", self.lang, f=p["f"], n=p["codes"].shape[0]))
+        self._shown_scale = (p["scale"], p["lo"], p["hi"])
+        self.scale_bar.show(self.colormap, *self._shown_scale, self.lang)
         sent = p["codes"].nbytes + len(p["exact"])
         if p["composite"] is not None:
             self.composite.set_tiles(p["composite"], vmin=-p["lim"], vmax=p["lim"],

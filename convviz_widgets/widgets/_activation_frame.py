@@ -1,0 +1,59 @@
+"""One image's feature maps at one layer, with the display range of every scale, kept together."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._pixels import colour_index, tile_limits
+
+#: The activation viewer's older ``normalize`` names for two scales (as in plotting).
+NORMALIZE_ALIASES = {"channel": "per_slice", "layer": "shared"}
+
+
+class Frame:
+    """One image's activations at one layer, with the display ranges derived from them."""
+
+    def __init__(self, acts, path: str):
+        self.a = acts[path][0]  # (h, w, c) float32
+        stats = acts.stats(path)
+        self.blank = np.asarray(stats.blank[0], bool)  # (c,)
+        self.blank_fraction = float(stats.blank_fraction[0])
+        self.mean = np.asarray(stats.mean[0])
+        self.ch_lo = self.a.min(axis=(0, 1))  # (c,)
+        self.ch_hi = np.asarray(stats.max[0], np.float32)  # (c,) compute already reduced it
+        self.image = acts.images[0]  # (H, W, C) display image actually fed
+        self.resized_from = acts.resized_from
+        self.weights_version = acts.weights_version
+        self._limits: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def limits(self, scale: str) -> tuple[np.ndarray, np.ndarray]:
+        """Per-channel ``(lo, hi)`` arrays ``(c,)`` of a named scale over the whole layer.
+
+        The one-range scales (symmetric, shared, raw) give every channel the layer's range, as
+        :func:`convviz_widgets.plotting.plot_activation_grid` does; the per-tile ones give each
+        channel its own. Kept per scale: a percentile over a big layer takes a while.
+        """
+        scale = NORMALIZE_ALIASES.get(scale, scale)
+        got = self._limits.get(scale)
+        if got is None:
+            if scale == "per_slice":  # already reduced: no pass over the maps
+                got = (self.ch_lo, self.ch_hi)
+            elif scale == "shared":
+                c = len(self.ch_lo)
+                got = (np.full(c, self.ch_lo.min(), np.float32),
+                       np.full(c, self.ch_hi.max(), np.float32))
+            else:
+                got = tile_limits(np.moveaxis(self.a, -1, 0), scale)  # tiles: (c, h, w)
+            self._limits[scale] = got
+        return got
+
+
+def codes_on(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Maps ``(..., c)`` on per-channel ranges to colour-table bytes, with the arithmetic of
+    :func:`convviz_widgets.display.scale_tiles` (so plotting draws the same pixels); a flat
+    channel (blank) shows the bottom colour."""
+    span = hi - lo
+    ok = span > 0
+    v = np.where(ok, np.clip((values - lo) / np.where(ok, span, np.float32(1.0)), 0.0, 1.0),
+                 np.float32(0.0))
+    return colour_index(v)
