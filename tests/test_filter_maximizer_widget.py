@@ -112,9 +112,9 @@ def test_cancel_stops_within_a_step(model):
     steps, at_cancel = [], []
     on_step = fm._on_step
 
-    def counted(ticket, mode, filters, step, images, activation):
-        steps.append(int(step))
-        return on_step(ticket, mode, filters, step, images, activation)
+    def counted(ticket, done, total):
+        steps.append(done)
+        return on_step(ticket, done, total)
 
     fm._on_step = counted
     fm.run()

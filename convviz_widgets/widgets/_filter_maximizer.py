@@ -16,6 +16,7 @@ import ipywidgets as w
 import numpy as np
 import traitlets
 
+from ..compute.progress import Progress
 from ._base import INT_SLIDER_CONTINUOUS, LayerViewer, set_slider
 from ._i18n import tr
 from ._maximizer_display import ExportMixin, _grid_columns, display_pixels, grid_image
@@ -31,6 +32,20 @@ _BIG_PX = 256
 _TILE_PX = 80
 #: Largest gallery the widget runs at once (a 512-filter layer is split by the range slider).
 _MAX_GALLERY = 256
+
+
+class _RunProgress(Progress):
+    """The widget's observer of one run (the compute progress protocol): steps decide whether
+    to go on, frames stream into the views."""
+
+    def __init__(self, view, ticket, mode, filters):
+        self.view, self.ticket, self.mode, self.filters = view, ticket, mode, filters
+
+    def on_step(self, done, total):
+        return self.view._on_step(self.ticket, done, total)
+
+    def on_frame(self, done, total, images, scores):
+        self.view._on_frame(self.ticket, self.mode, self.filters, done, total, images, scores)
 
 
 class FilterMaximizer(ExportMixin, LayerViewer):
@@ -496,9 +511,7 @@ class FilterMaximizer(ExportMixin, LayerViewer):
 
         try:
             res = maximize(self.model, layer, filters, cancel=ticket.cancel_event,
-                           on_step=lambda s, im, a: self._on_step(ticket, mode, filters, s, im,
-                                                                  a),
-                           **settings)
+                           on_step=_RunProgress(self, ticket, mode, filters), **settings)
         except Exception as exc:  # noqa: BLE001 - shown inside the widget
             with self._lock:
                 if ticket.current:
@@ -509,19 +522,22 @@ class FilterMaximizer(ExportMixin, LayerViewer):
             return
         self._finish(ticket, res, mode, filters)
 
-    def _on_step(self, ticket, mode, filters, step, images, activation):
+    def _on_step(self, ticket, done, total):
+        """Go on while this run is the newest and not cancelled."""
+        return ticket.current and not ticket.cancelled
+
+    def _on_frame(self, ticket, mode, filters, done, total, images, activation):
         if not ticket.current:
-            return False  # superseded by a newer run
+            return  # superseded by a newer run
         now = time.perf_counter()
         first = self.frames_shown == 0
-        if first or now - self._last_push >= self.frame_interval or int(step) == step.total:
+        if first or now - self._last_push >= self.frame_interval or done == total:
             self._last_push = now
-            frac = int(step) / max(1, step.total)
+            frac = done / max(1, total or 1)
             self._push_frame(mode, filters, images, activation, frac)
             if first:
                 self.first_frame_seconds = now - self._t_run
             self.frames_shown += 1
-        return not ticket.cancelled
 
     def _push_frame(self, mode, filters, images, activation, frac) -> None:
         self.progress = frac
