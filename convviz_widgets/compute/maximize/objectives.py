@@ -199,28 +199,44 @@ class Neuron(Objective):
     layer : str or layer
     index : int, optional
         The channel; ``None`` means each batch row's own filter.
-    y, x : int, optional
-        Position in the feature map; ``None`` means the centre.
+    y, x : int or float, optional
+        Position in the feature map; ``None`` means the centre. With ``fraction=True`` they are
+        fractions of the map's height and width (a point clicked on the input, wherever the
+        map's size differs from the input's).
+    fraction : bool
 
     Examples
     --------
     >>> Neuron("block3_conv1", 5, y=2, x=3).y
     2
+    >>> Neuron("block3_conv1", y=0.25, x=0.5, fraction=True).x
+    0.5
     """
 
-    def __init__(self, layer, index: int | None = None, y: int | None = None,
-                 x: int | None = None):
+    def __init__(self, layer, index: int | None = None, y=None, x=None,
+                 fraction: bool = False):
         self.layer = layer
         self.index = None if index is None else int(index)
-        self.y = None if y is None else int(y)
-        self.x = None if x is None else int(x)
+        self.fraction = bool(fraction)
+        cast = float if fraction else int
+        self.y = None if y is None else cast(y)
+        self.x = None if x is None else cast(x)
+        if fraction and any(v is not None and not 0.0 <= v <= 1.0 for v in (self.y, self.x)):
+            raise ValueError(f"With fraction=True, y and x are fractions in [0, 1], got "
+                             f"({y}, {x}).")
+
+    def _at(self, v, size):
+        if v is None:
+            return size // 2
+        if self.fraction:
+            # A fraction of 1.0 (the bottom/right edge) is the last unit.
+            return tf.minimum(tf.cast(tf.cast(size, tf.float32) * v, tf.int32), size - 1)
+        return v
 
     def __call__(self, ctx):
         maps = _pick(ctx.features[self.layer], self.index, ctx)  # (n, h, w)
         shape = tf.shape(maps)
-        y = shape[1] // 2 if self.y is None else self.y
-        x = shape[2] // 2 if self.x is None else self.x
-        return maps[:, y, x]
+        return maps[:, self._at(self.y, shape[1]), self._at(self.x, shape[2])]
 
 
 class Negative(Objective):
@@ -381,16 +397,16 @@ def channel(layer, index: int | None = None) -> Channel:
     return Channel(layer, index)
 
 
-def neuron(layer, index: int | None = None, y: int | None = None,
-           x: int | None = None) -> Neuron:
-    """Objective: one unit (by default the centre) of a channel.
+def neuron(layer, index: int | None = None, y=None, x=None, fraction: bool = False) -> Neuron:
+    """Objective: one unit (by default the centre) of a channel; ``fraction=True`` reads ``y``
+    and ``x`` as fractions of the map's size.
 
     Examples
     --------
     >>> neuron("block3_conv1", 4).index
     4
     """
-    return Neuron(layer, index, y, x)
+    return Neuron(layer, index, y, x, fraction)
 
 
 def negative(layer, index: int | None = None) -> Negative:
@@ -469,7 +485,7 @@ def as_objective(objective, layer, *, diversity_weight: float = 1.0) -> Objectiv
     Examples
     --------
     >>> as_objective("neuron", "conv_b")
-    Neuron(layer='conv_b')
+    Neuron(layer='conv_b', fraction=False)
     >>> as_objective("class", "dense")
     ClassScore(layer='dense')
     """
