@@ -447,6 +447,35 @@ def plot_maximize_comparison(results: Mapping[str, object], *, stretch: bool = T
     return fig
 
 
+def plot_raw_pattern(result, row: int = 0, *, cmap: str = "viridis",
+                     inches: float = 4.0) -> Figure:
+    """One pattern's raw values with a colour bar, as the U-Net lesson draws its result.
+
+    For ``maximize(..., space="model")`` the values are the optimised model input itself
+    (``result.raw``, unclipped: about ±12 after the lesson's 20 steps of size 1.0); otherwise
+    the display image. Grayscale and multi-channel patterns show their channel mean.
+
+    Examples
+    --------
+    >>> res = cv.maximize(unet, "dconv64", 0, method="naive", init="uniform",
+    ...                   space="model", steps=20)                        # doctest: +SKIP
+    >>> fig = plot_raw_pattern(res)                                        # doctest: +SKIP
+    """
+    if not len(result.filters):
+        raise ValueError("The result has no patterns (a run cancelled before it started).")
+    raw = getattr(result, "raw", None)
+    values = np.asarray(result.images if raw is None else raw, np.float32)[int(row)]
+    h, w = values.shape[:2]
+    fig = _figure(inches * w / max(h, w) + 1.0, inches * h / max(h, w))
+    ax = fig.add_subplot()
+    im = ax.imshow(values.mean(axis=-1), cmap=cmap, interpolation="nearest")
+    fig.colorbar(im, ax=ax, shrink=0.85).set_label(
+        "model input (raw, unclipped)" if raw is not None else "display value", fontsize=7)
+    ax.grid(True, alpha=0.3)
+    ax.set_title(f"{result.layer} · {int(result.filters[row])} — {result.steps} steps", fontsize=9)
+    return fig
+
+
 def plot_conv_arithmetic(model, image, layer, filter_index: int, position=None, *,
                          max_channels: int = 6, numbers: bool = True,
                          preprocess: Callable | None = None) -> Figure:

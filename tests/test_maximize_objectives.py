@@ -204,10 +204,18 @@ def test_init_uniform_image_and_model_space(models):
     assert raw.raw.max() > 1.5 or raw.raw.min() < -0.5  # far outside [0, 1]
     assert 0.0 <= raw.images.min() and raw.images.max() <= 1.0
     # The result contract in model space: the raw values are what the model saw.
-    sub = keras.Model(model.inputs, model.get_layer("dconv64").output)  # takes any values
+    sub = keras.Model(model.inputs[0], model.get_layer("dconv64").output)  # any values
     maps = np.asarray(sub(raw.raw))
     np.testing.assert_allclose(raw.activation, maps[[0, 1], ..., [0, 1]].mean(axis=(1, 2)),
                                rtol=1e-4, atol=1e-4)
+    # The lesson's figure: the raw values with a colour bar in their own units.
+    from convviz_widgets import plotting
+
+    fig = plotting.plot_raw_pattern(raw, 1)
+    image, bar = fig.axes[0].images[0], fig.axes[1]
+    np.testing.assert_allclose(image.get_array(), raw.raw[1].mean(axis=-1), rtol=1e-6)
+    assert image.get_clim() == (float(raw.raw[1].min()), float(raw.raw[1].max()))
+    assert "raw" in bar.get_ylabel()
     # Display space stays the default and clipped.
     clipped = maximize(model, "dconv64", [0], method="naive", steps=20, lr=1.0, cache=False)
     assert clipped.raw is None and clipped.images.max() <= 1.0

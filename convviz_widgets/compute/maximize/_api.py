@@ -210,7 +210,7 @@ def maximize(model, layer=None, filters=None, *, size=None, steps: int | None = 
              method: str = "regularized", seed: int = 0, preprocess: Callable | None = None,
              on_step: Callable | Progress | None = None, objective=None,
              init="grey+noise", space: str = "display", n_patterns: int = 4,
-             diversity_weight: float = 1.0,
+             diversity_weight: float = 0.5,
              param: Parameterization | str | None = None,
              transforms: Sequence[Transform] | None = None, lr: float | None = None,
              batch_size: int | None = None, cancel: threading.Event | None = None,
@@ -272,7 +272,9 @@ def maximize(model, layer=None, filters=None, *, size=None, steps: int | None = 
         its values and ``.images`` their per-image [min, max] stretch.
     n_patterns, diversity_weight : optional
         For ``objective="diversity"``: patterns per filter and the weight of the diversity
-        term (the channel term has weight 1).
+        term (the channel term has weight 1). Larger weights push the patterns further apart
+        at the cost of activation; above about 1 some patterns give up the filter altogether
+        (measured in ``benchmarks/bench_objectives.py``).
     param, transforms, lr : optional
         Override the method's parameterisation (``"fourier"``, ``"pixels"`` or an instance),
         transform list and step size.

@@ -475,7 +475,7 @@ def l2(center: float = 0.5) -> L2:
     return L2(center)
 
 
-def as_objective(objective, layer, *, diversity_weight: float = 1.0) -> Objective:
+def as_objective(objective, layer, *, diversity_weight: float = 0.5) -> Objective:
     """An :class:`Objective` from an instance or a name for ``layer``'s filters.
 
     ``"channel"``, ``"neuron"`` (centre unit), ``"negative"`` and ``"diversity"`` (channel plus
