@@ -83,7 +83,8 @@ def demo():
 
 
 @pytest.mark.parametrize("lang", ["es", "pt"])
-@pytest.mark.parametrize("view", ["kernels", "activations", "patterns", "gradcam", "explorer"])
+@pytest.mark.parametrize("view", ["kernels", "activations", "patterns", "patterns_class",
+                                  "gradcam", "explorer"])
 def test_no_english_label_in_a_translated_view(demo, lang, view):
     allowed = _model_words(demo)
     if view == "kernels":
@@ -92,6 +93,11 @@ def test_no_english_label_in_a_translated_view(demo, lang, view):
         root = cv.ActivationViewer(demo, lang=lang)
     elif view == "patterns":
         root = cv.FilterMaximizer(demo, lang=lang, prewarm=False)
+    elif view == "patterns_class":  # the objective menu, its Dense-layer menu and neuron note
+        root = cv.FilterMaximizer(demo, lang=lang, prewarm=False, objective="class")
+        root.objective = "neuron"
+        root.neuron_position = (3, 4)
+        root.objective = "class"
     elif view == "gradcam":
         root = cv.GradCAMViewer(demo, lang=lang)
         allowed |= set(root.class_names)

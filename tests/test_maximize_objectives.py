@@ -83,7 +83,10 @@ def test_negative_every_style_climbs(models, style):
     long = maximize(model, layer, [1], objective="negative", steps=12, **NAIVE)
     assert long.objective[0] > short.objective[0]
     assert long.objective_name == "negative"
-    custom = maximize(model, layer, [1], objective=negative(layer), steps=1, **NAIVE)
+    named = maximize(model, layer, [1], objective=negative(layer), steps=1, **NAIVE)
+    assert named.objective_name == "negative"
+    custom = maximize(model, layer, [1], objective=negative(layer) + negative(layer, 0),
+                      steps=1, **NAIVE)
     assert custom.objective_name == "custom"
 
 

@@ -22,8 +22,8 @@ This module only re-exports.
 from __future__ import annotations
 
 from . import objectives, param, transforms
-from ._api import (DEFAULT_LR, DEFAULT_SIZE, DEFAULT_STEPS, INITS, METHODS, SPACES, maximize,
-                   pattern_size)
+from ._api import (DEFAULT_LR, DEFAULT_SIZE, DEFAULT_STEPS, INITS, METHODS, SPACES, class_layers,
+                   maximize, pattern_size, target_count)
 from ._dream import deepdream
 from ._results import DreamResult, MaximizeResult
 from .objectives import (OBJECTIVES, Objective, channel, class_logit,
@@ -39,6 +39,6 @@ __all__ = [
     "channel", "neuron", "negative", "class_logit", "diversity", "deepdream_objective",
     "total_variation", "l2", "Objective",
     "Fourier", "Pixels", "Parameterization", "Affine", "Jitter", "RandomScale", "RandomRotate",
-    "Blur", "Transform", "standard_transforms", "pattern_size",
+    "Blur", "Transform", "standard_transforms", "pattern_size", "class_layers", "target_count",
     "objectives", "param", "transforms",
 ]

@@ -21,7 +21,7 @@ from .objectives import LOGITS, OBJECTIVES, ClassScore, Objective, as_objective
 from .param import Parameterization, Pixels, make_param
 from .transforms import Transform, standard_transforms
 
-__all__ = ["maximize", "pattern_size", "METHODS", "DEFAULT_STEPS", "DEFAULT_LR", "DEFAULT_SIZE",
+__all__ = ["maximize", "pattern_size", "class_layers", "target_count", "METHODS", "DEFAULT_STEPS", "DEFAULT_LR", "DEFAULT_SIZE",
            "INITS", "SPACES"]
 
 #: Registered methods: name -> one-line description (the widget lists these).
@@ -108,14 +108,19 @@ def layer_resolver(model, what: str):
     return resolve
 
 
+#: A single-term Objective is named like the string that builds it.
+_NAMES = {"Channel": "channel", "Neuron": "neuron", "Negative": "negative", "ClassScore": "class"}
+
+
 def _target(model, acc, layer, objective):
     """``(report path, number of filters/units/classes, resolved objective, name)``."""
-    name = objective if isinstance(objective, str) or objective is None else "custom"
+    name = objective if isinstance(objective, str) or objective is None else \
+        _NAMES.get(type(objective).__name__, "custom")
     name = name or "channel"
     if isinstance(objective, str) and objective not in OBJECTIVES + ("deepdream",):
         as_objective(objective, layer)  # raises the error that lists the names
     resolve = layer_resolver(model, "filters to maximise")
-    if name == "class":
+    if objective == "class":
         path = LOGITS if layer is None else resolve(layer, False)
         if path == LOGITS or path == output_layer(acc):
             return LOGITS, class_count(acc), ClassScore(None), name
@@ -132,6 +137,35 @@ def _target(model, acc, layer, objective):
         raise ValueError(f"Layer {path!r} has an unknown channel count; it cannot be maximised.")
     obj = objective if isinstance(objective, Objective) else as_objective(objective, path)
     return path, int(n), obj, name
+
+
+def class_layers(model) -> list:
+    """Layers ``objective="class"`` reads: the model's output layer (its classes, as logits)
+    first, then every other layer with an ``(n, units)`` output (Dense units).
+
+    Examples
+    --------
+    >>> [i.path for i in class_layers(cv.demo_model())]            # doctest: +SKIP
+    ['predictions']
+    """
+    acc = access(model)
+    infos = acc.infos()
+    final = output_layer(acc)
+    first = [infos[final]] if final in infos else []
+    return first + [i for p, i in infos.items() if p != final and len(i.output_shape) == 2
+                    and i.calls and not i.is_container and i.output_shape[-1]]
+
+
+def target_count(model, layer, objective="channel") -> int:
+    """How many rows ``maximize(model, layer, objective=objective)`` can optimise: filters of a
+    feature map, units of a Dense layer, or classes (2 for a one-unit sigmoid).
+
+    Examples
+    --------
+    >>> target_count(cv.demo_model(), "predictions", "class")      # doctest: +SKIP
+    5
+    """
+    return _target(model, access(model), layer, objective)[1]
 
 
 def _terms(obj):
