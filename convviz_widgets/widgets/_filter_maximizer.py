@@ -200,9 +200,9 @@ class FilterMaximizer(MaximizerObjectiveMixin, MaximizerRunMixin, ExportMixin, L
         self.children = [
             w.HBox([self._layer_dd, self._slider]),
             w.HBox([self._mode_tb, self._range]),
-            self._objective_row(),
             w.HBox([self._method_dd, self._steps_box, self._size_box, self._seed_box,
                     self._stretch_cb]),
+            self._objective_row(),
             w.HBox([self._run_btn, self._cancel_btn, self._bar, self._info]),
             w.HBox([self.pattern, self.gallery], layout=w.Layout(flex_flow="row wrap",
                                                                  align_items="flex-start")),
