@@ -16,14 +16,7 @@ from convviz_widgets.compute.maximize import OBJECTIVES, maximize, negative, neu
 from convviz_widgets.compute.maximize.objectives import gram_similarity
 
 from conftest import input_hw
-
-LAYER = {
-    "sequential": "conv_b",
-    "functional": "last_conv",
-    "nested": "vgg16/block2_conv1",
-    "subclassed": "block2/conv2",
-    "grayscale": "uconv128",
-}
+from test_maximize import LAYER
 #: Steps of the naive recipe with a larger step size: small models climb in a few steps.
 NAIVE = dict(method="naive", lr=0.05, cache=False)
 
@@ -31,14 +24,6 @@ NAIVE = dict(method="naive", lr=0.05, cache=False)
 def layer_maps(model, images, layer):
     """``(n, h, w, c)`` of ``layer`` through the activations module (another code path)."""
     return next(iter(activations(model, images, [layer], cache=False).values()))
-
-
-def logits_of(model, images):
-    """The model's outputs with the last layer's activation undone, computed from its
-    probabilities (independent of how maximize reads the logits)."""
-    p = np.asarray(model(images), np.float64)
-    p = np.clip(p.reshape(len(images), -1, p.shape[-1]).mean(axis=1), 1e-12, 1 - 1e-12)
-    return p
 
 
 # ------------------------------------------------------------------------------- neuron

@@ -28,12 +28,11 @@ register({
     "fm_obj_class": ("class / Dense unit", "clase / unidad densa", "classe / unidade densa"),
     "fm_obj_diversity": ("diversity", "diversidad", "diversidade"),
     "fm_centre": ("centre", "centro", "centro"),
-    "fm_neuron_centre": ("neuron: the centre unit · click the pattern to move it",
-                         "neurona: la unidad central · haga clic en el patrón para moverla",
-                         "neurônio: a unidade central · clique no padrão para movê-la"),
-    "fm_neuron_at": ("neuron under pixel ({y}, {x}) · click the pattern to move it",
-                     "neurona bajo el píxel ({y}, {x}) · haga clic en el patrón para moverla",
-                     "neurônio sob o pixel ({y}, {x}) · clique no padrão para movê-lo"),
+    "fm_neuron_note": ("neuron {where} · click the pattern to move it",
+                       "neurona {where} · haga clic en el patrón para moverla",
+                       "neurônio {where} · clique no padrão para movê-lo"),
+    "fm_at_centre": ("at the centre", "en el centro", "no centro"),
+    "fm_at_pixel": ("under pixel ({y}, {x})", "bajo el píxel ({y}, {x})", "sob o pixel ({y}, {x})"),
     "fm_what_filter": ("filter {f}", "filtro {f}", "filtro {f}"),
     "fm_what_class": ("class {f}", "clase {f}", "classe {f}"),
     "fm_what_unit": ("unit {f}", "unidad {f}", "unidade {f}"),
@@ -74,8 +73,9 @@ class MaximizerObjectiveMixin:
         self._centre_btn.layout.display = None if neuron else "none"
         self._neuron_note.layout.display = None if neuron else "none"
         pos = self.neuron_position
-        self._neuron_note.value = (tr("fm_neuron_centre", self.lang) if pos is None else
-                                   tr("fm_neuron_at", self.lang, y=pos[0], x=pos[1]))
+        where = tr("fm_at_centre", self.lang) if pos is None else \
+            tr("fm_at_pixel", self.lang, y=pos[0], x=pos[1])
+        self._neuron_note.value = tr("fm_neuron_note", self.lang, where=where)
         self._range.disabled = self.mode != "gallery" or self.objective == "diversity"
 
     # ------------------------------------------------------------------------ the layers

@@ -239,7 +239,7 @@ class Neuron(Objective):
         return maps[:, self._at(self.y, shape[1]), self._at(self.x, shape[2])]
 
 
-class Negative(Objective):
+class Negative(Channel):
     """Minus the mean of a channel: the pattern that turns the filter *off*.
 
     After a ReLU every image that silences a unit scores the same 0 and gets no gradient, so
@@ -251,10 +251,6 @@ class Negative(Objective):
     >>> Negative("block3_conv1", 5)
     Negative(layer='block3_conv1', index=5)
     """
-
-    def __init__(self, layer, index: int | None = None):
-        self.layer = layer
-        self.index = None if index is None else int(index)
 
     def __call__(self, ctx):
         pre = (ctx.pre or {}).get(self.layer)
