@@ -175,8 +175,9 @@ class MaximizerRunMixin:
         """Compile the step for the current settings in the background (one 1-step run)."""
         from ..compute.maximize import maximize
 
-        key = (self.layer, self.method, self._hw(), id(self.preprocess), self.objective,
-               self.neuron_position, int(self.n_patterns))
+        key = (self.layer, self.method, self._hw(), id(self.preprocess))
+        if self.objective != "channel":  # another compiled step (the channel's key is kept)
+            key += (self.objective, self.neuron_position, int(self.n_patterns))
         if key in self._warmed:
             return
         settings = self._settings()
