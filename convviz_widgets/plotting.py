@@ -472,7 +472,8 @@ def plot_raw_pattern(result, row: int = 0, *, cmap: str = "viridis",
     fig.colorbar(im, ax=ax, shrink=0.85).set_label(
         "model input (raw, unclipped)" if raw is not None else "display value", fontsize=7)
     ax.grid(True, alpha=0.3)
-    ax.set_title(f"{result.layer} · {int(result.filters[row])} — {result.steps} steps", fontsize=9)
+    ax.set_title(f"{result.layer} · {int(result.filters[row])} — {result.steps} steps",
+                 fontsize=9)
     return fig
 
 

@@ -229,8 +229,14 @@ def test_objective_menu(models):
     fm.filter_index = 1
     run_and_wait(fm)
     assert fm.error == "" and fm.result.layer == "<logits>" and "class 1" in fm.pattern.title
+    assert fm._slider.description == "class" and "1 class in" in fm._info.value
     fm.layer = "dense"
-    assert fm._count() == 8 and "unit" in fm._what(3)
+    assert fm._count() == 8 and "unit" in fm._what(3) and fm._slider.description == "unit"
+    fm.mode = "gallery"
+    fm.gallery_range = (0, 2)
+    run_and_wait(fm)
+    assert fm.gallery.title == "dense: units 0–2" and "3 units" in fm._info.value
+    fm.mode = "filter"
     # Back to feature maps: the convolution layer chosen before comes back.
     fm.objective = "negative"
     assert fm.layer == conv and "dense" not in dict(fm._layer_dd.options).values()
@@ -256,6 +262,7 @@ def test_objective_menu(models):
     run_and_wait(fm)
     assert fm.result.filters.tolist() == [fm.filter_index] * 3
     assert fm.gallery.shape[0] == 3 and "3 diverse patterns" in fm.gallery.title
+    assert "3 patterns" in fm._info.value
     with pytest.raises(traitlets.TraitError, match="2 to 16"):
         fm.n_patterns = 1
 

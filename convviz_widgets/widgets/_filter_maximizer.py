@@ -482,8 +482,5 @@ class FilterMaximizer(MaximizerObjectiveMixin, MaximizerRunMixin, ExportMixin, L
         self.gallery.set_tiles(
             display_pixels(images, self.stretch), columns=cols,
             zoom=max(1, _TILE_PX // max(h, w_)), selected=int(sel[0]) if sel.size else -1,
-            title=tr("fm_diverse", self.lang, layer=self.layer, f=int(filters[0]), n=n)
-            if self.objective == "diversity" and n and (filters == filters[0]).all() else
-            tr("fm_gallery", self.lang, layer=self.layer, a=int(filters[0]),
-                     b=int(filters[-1])),
+            title=self._gallery_title(filters),
             caption=caption or tr("fm_click_tile", self.lang))

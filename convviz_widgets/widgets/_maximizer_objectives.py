@@ -32,7 +32,16 @@ register({
                        "neurona {where} · haga clic en el patrón para moverla",
                        "neurônio {where} · clique no padrão para movê-lo"),
     "fm_at_centre": ("at the centre", "en el centro", "no centro"),
-    "fm_at_pixel": ("under pixel ({y}, {x})", "bajo el píxel ({y}, {x})", "sob o pixel ({y}, {x})"),
+    "fm_at_pixel": ("under pixel ({y}, {x})", "bajo el píxel ({y}, {x})",
+                    "sob o pixel ({y}, {x})"),
+    "unit": ("unit", "unidad", "unidade"),
+    "fm_n_rows": ("{n} {what}", "{n} {what}", "{n} {what}"),
+    "fm_classes": ("classes", "clases", "classes"),
+    "fm_units": ("units", "unidades", "unidades"),
+    "fm_patterns_n": ("patterns", "patrones", "padrões"),
+    "fm_pattern_1": ("pattern", "patrón", "padrão"),
+    "fm_gallery_of": ("{layer}: {what} {a}–{b}", "{layer}: {what} {a}–{b}",
+                      "{layer}: {what} {a}–{b}"),
     "fm_what_filter": ("filter {f}", "filtro {f}", "filtro {f}"),
     "fm_what_class": ("class {f}", "clase {f}", "classe {f}"),
     "fm_what_unit": ("unit {f}", "unidad {f}", "unidade {f}"),
@@ -77,6 +86,7 @@ class MaximizerObjectiveMixin:
             tr("fm_at_pixel", self.lang, y=pos[0], x=pos[1])
         self._neuron_note.value = tr("fm_neuron_note", self.lang, where=where)
         self._range.disabled = self.mode != "gallery" or self.objective == "diversity"
+        self._slider.description = tr(self._row_kind(), self.lang)
 
     # ------------------------------------------------------------------------ the layers
     def _class_infos(self) -> list:
@@ -135,14 +145,36 @@ class MaximizerObjectiveMixin:
             return {"objective": "diversity", "n_patterns": int(self.n_patterns)}
         return {"objective": self.objective}
 
+    def _row_kind(self) -> str:
+        """What one row is: ``"filter"``, ``"class"`` (the output layer) or ``"unit"``."""
+        if self.objective != "class":
+            return "filter"
+        infos = self._class_infos()
+        return "class" if infos and self.layer == infos[0].path else "unit"
+
     def _what(self, f: int) -> str:
         """"filter 3", "class 3" or "unit 3" in the view's language."""
-        if self.objective != "class":
-            key = "fm_what_filter"
-        else:
-            key = "fm_what_class" if self._class_infos() and \
-                self.layer == self._class_infos()[0].path else "fm_what_unit"
-        return tr(key, self.lang, f=int(f))
+        return tr(f"fm_what_{self._row_kind()}", self.lang, f=int(f))
+
+    def _rows_text(self, n: int) -> str:
+        """"7 filters", "5 classes", "4 patterns" … in the view's language."""
+        kind = "diversity" if self.objective == "diversity" else self._row_kind()
+        if kind == "filter":
+            return self._n_filters(n)
+        one, many = {"diversity": ("fm_pattern_1", "fm_patterns_n"),
+                     "class": ("class", "fm_classes"), "unit": ("unit", "fm_units")}[kind]
+        return tr("fm_n_rows", self.lang, n=n, what=tr(one if n == 1 else many, self.lang))
+
+    def _gallery_title(self, filters: np.ndarray) -> str:
+        n = len(filters)
+        if self.objective == "diversity" and n and (filters == filters[0]).all():
+            return tr("fm_diverse", self.lang, layer=self.layer, f=int(filters[0]), n=n)
+        if self._row_kind() == "filter":
+            return tr("fm_gallery", self.lang, layer=self.layer, a=int(filters[0]),
+                      b=int(filters[-1]))
+        what = tr("fm_classes" if self._row_kind() == "class" else "fm_units", self.lang)
+        return tr("fm_gallery_of", self.lang, layer=self.layer, what=what, a=int(filters[0]),
+                  b=int(filters[-1]))
 
     def _display_filters(self, filters: np.ndarray) -> np.ndarray:
         """The rows a run shows: N copies of the filter for diversity."""

@@ -57,7 +57,7 @@ class MaximizerRunMixin:
         self._bar.bar_style = ""
         self._t_run = time.perf_counter()
         self._last_push = 0.0
-        self._info.value = tr("fm_optimising", self.lang, what=self._n_filters(len(filters)))
+        self._info.value = tr("fm_optimising", self.lang, what=self._rows_text(len(filters)))
         mode = "diversity" if self.objective == "diversity" else self.mode
         if mode != "filter":
             self._gallery_filters = filters
@@ -153,7 +153,7 @@ class MaximizerRunMixin:
         self.result = res
         self._show_selected()
         cached = int(res.from_cache.sum())
-        what = self._n_filters(len(res))
+        what = self._rows_text(len(res))
         note = tr("fm_from_cache", self.lang, k=cached) if cached else ""
         if res.cancelled:
             self._info.value = tr("fm_cancelled", self.lang, what=what,

@@ -21,8 +21,8 @@ from .objectives import LOGITS, OBJECTIVES, ClassScore, Objective, as_objective
 from .param import Parameterization, Pixels, make_param
 from .transforms import Transform, standard_transforms
 
-__all__ = ["maximize", "pattern_size", "class_layers", "target_count", "METHODS", "DEFAULT_STEPS", "DEFAULT_LR", "DEFAULT_SIZE",
-           "INITS", "SPACES"]
+__all__ = ["maximize", "pattern_size", "class_layers", "target_count", "METHODS",
+           "DEFAULT_STEPS", "DEFAULT_LR", "DEFAULT_SIZE", "INITS", "SPACES"]
 
 #: Registered methods: name -> one-line description (the widget lists these).
 METHODS = {
