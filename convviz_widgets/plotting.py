@@ -89,7 +89,7 @@ def plot_filter_slices(model, layer, filter_index: int, *, cols: int = 16, cmap:
         raise ValueError(f"shared_scale must be 'filter' or 'layer', not {shared_scale!r}.")
     info = compute.resolve_layer(model, layer)
     w = compute.kernels(model, layer)
-    idx = int(compute._model_access.check_filters(info, filter_index, w.shape[-1])[0])
+    idx = int(compute.check_filters(info, filter_index, w.shape[-1])[0])
     f = w[..., idx]  # (kh, kw, cin)
     tiles = np.moveaxis(f, -1, 0)  # (kh, kw, cin) -> (cin, kh, kw)
     if shared_scale == "layer" and vmin is None and vmax is None:
@@ -274,7 +274,7 @@ def plot_channel(model, image, layer, channel: int, *, cmap: str = "viridis",
     acts = compute.activations(model, image, layer, preprocess=preprocess)
     path = next(iter(acts))
     info = compute.resolve_layer(model, path)
-    ch = int(compute._model_access.check_filters(info, channel, acts[path].shape[-1])[0])
+    ch = int(compute.check_filters(info, channel, acts[path].shape[-1])[0])
     a = acts[path][0, :, :, ch]
     fig = _figure(7, 3.2)
     ax0, ax1 = fig.subplots(1, 2)
@@ -444,6 +444,36 @@ def plot_maximize_comparison(results: Mapping[str, object], *, stretch: bool = T
             s.set_visible(False)
         ax.set_ylabel(f"{name}\n{res.steps} steps", fontsize=8)
     fig.suptitle(title or f"{items[0][1].layer} (label: filter · mean activation)", fontsize=9)
+    return fig
+
+
+def plot_raw_pattern(result, row: int = 0, *, cmap: str = "viridis",
+                     inches: float = 4.0) -> Figure:
+    """One pattern's raw values with a colour bar, as the U-Net lesson draws its result.
+
+    For ``maximize(..., space="model")`` the values are the optimised model input itself
+    (``result.raw``, unclipped: about ±12 after the lesson's 20 steps of size 1.0); otherwise
+    the display image. Grayscale and multi-channel patterns show their channel mean.
+
+    Examples
+    --------
+    >>> res = cv.maximize(unet, "dconv64", 0, method="naive", init="uniform",
+    ...                   space="model", steps=20)                        # doctest: +SKIP
+    >>> fig = plot_raw_pattern(res)                                        # doctest: +SKIP
+    """
+    if not len(result.filters):
+        raise ValueError("The result has no patterns (a run cancelled before it started).")
+    raw = getattr(result, "raw", None)
+    values = np.asarray(result.images if raw is None else raw, np.float32)[int(row)]
+    h, w = values.shape[:2]
+    fig = _figure(inches * w / max(h, w) + 1.0, inches * h / max(h, w))
+    ax = fig.add_subplot()
+    im = ax.imshow(values.mean(axis=-1), cmap=cmap, interpolation="nearest")
+    fig.colorbar(im, ax=ax, shrink=0.85).set_label(
+        "model input (raw, unclipped)" if raw is not None else "display value", fontsize=7)
+    ax.grid(True, alpha=0.3)
+    ax.set_title(f"{result.layer} · {int(result.filters[row])} — {result.steps} steps",
+                 fontsize=9)
     return fig
 
 

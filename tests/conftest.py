@@ -160,7 +160,8 @@ def random_images(model, n=2, seed=0):
 COMPUTE_MODULES = {"test_model_access", "test_kernels_activations", "test_gradcam",
                    "test_maximize", "test_model_zoo", "test_robustness", "test_properties",
                    "test_conv_arithmetic", "test_receptive_field", "test_dataset_examples",
-                   "test_maximize_selected", "test_attribution", "test_doctests", "test_progress"}
+                   "test_maximize_selected", "test_attribution", "test_doctests", "test_progress",
+                   "test_maximize_objectives"}
 
 
 def pytest_collection_modifyitems(config, items):

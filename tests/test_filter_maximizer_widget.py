@@ -112,9 +112,9 @@ def test_cancel_stops_within_a_step(model):
     steps, at_cancel = [], []
     on_step = fm._on_step
 
-    def counted(ticket, mode, filters, step, images, activation):
-        steps.append(int(step))
-        return on_step(ticket, mode, filters, step, images, activation)
+    def counted(ticket, done, total):
+        steps.append(done)
+        return on_step(ticket, done, total)
 
     fm._on_step = counted
     fm.run()
@@ -212,6 +212,69 @@ def _tracing_counts(model) -> dict:
         counts[key] = [f.experimental_get_tracing_count() for f in fns
                        if hasattr(f, "experimental_get_tracing_count")]
     return counts
+
+
+def test_objective_menu(models):
+    """Every objective from the menu: what reaches maximize, what the views show."""
+    fm = FilterMaximizer(models["nested"], steps=4, prewarm=False)
+    assert [v for _, v in fm._objective_dd.options] == ["channel", "neuron", "negative", "class",
+                                                        "diversity"]
+    assert fm._settings().get("objective") is None  # channel: the lesson's recipe, untouched
+    conv = fm.layer
+    # Class / Dense unit: the layer menu offers the output (its classes) and Dense layers.
+    fm._objective_dd.value = "class"
+    assert fm.objective == "class"
+    assert [v for _, v in fm._layer_dd.options] == ["dense_1", "flatten", "dense"]
+    assert fm.layer == "dense_1" and fm._count() == 2 and fm._slider.max == 1  # -z and z
+    fm.filter_index = 1
+    run_and_wait(fm)
+    assert fm.error == "" and fm.result.layer == "<logits>" and "class 1" in fm.pattern.title
+    assert fm._slider.description == "class" and "1 class in" in fm._info.value
+    fm.layer = "dense"
+    assert fm._count() == 8 and "unit" in fm._what(3) and fm._slider.description == "unit"
+    fm.mode = "gallery"
+    fm.gallery_range = (0, 2)
+    run_and_wait(fm)
+    assert fm.gallery.title == "dense: units 0–2" and "3 units" in fm._info.value
+    fm.mode = "filter"
+    # Back to feature maps: the convolution layer chosen before comes back.
+    fm.objective = "negative"
+    assert fm.layer == conv and "dense" not in dict(fm._layer_dd.options).values()
+    run_and_wait(fm)
+    assert fm.result.objective_name == "negative"
+    # Neuron: a click on the pattern chooses the unit under that pixel.
+    fm.objective = "neuron"
+    assert fm._centre_btn.layout.display is None and "centre" in fm._neuron_note.value
+    fm.pattern._handle_custom_msg({"event": "click", "tile": 0, "y": 10, "x": 149}, [])
+    assert fm.neuron_position == (10, 149) and "(10, 149)" in fm._neuron_note.value
+    obj = fm._settings()["objective"]
+    assert obj.fraction and obj.x == pytest.approx(149.5 / 150)
+    run_and_wait(fm)
+    assert fm.result.objective_name == "neuron"
+    fm._centre_btn.click()
+    assert fm.neuron_position is None
+    with pytest.raises(traitlets.TraitError, match="outside"):
+        fm.neuron_position = (200, 0)
+    # Diversity: N patterns of the selected filter, shown as the gallery.
+    fm.objective = "diversity"
+    fm.n_patterns = 3
+    assert fm._patterns_box.layout.display is None and fm._range.disabled
+    run_and_wait(fm)
+    assert fm.result.filters.tolist() == [fm.filter_index] * 3
+    assert fm.gallery.shape[0] == 3 and "3 diverse patterns" in fm.gallery.title
+    assert "3 patterns" in fm._info.value
+    with pytest.raises(traitlets.TraitError, match="2 to 16"):
+        fm.n_patterns = 1
+
+
+def test_class_objective_in_the_constructor_and_languages(models):
+    fm = FilterMaximizer(models["subclassed"], objective="class", steps=3, prewarm=False,
+                         lang="pt")
+    assert fm.layer == "head" and fm._count() == 3
+    assert fm._objective_dd.description == "objetivo"
+    assert dict(fm._objective_dd.options)["classe / unidade densa"] == "class"
+    run_and_wait(fm)
+    assert fm.error == "" and "classe 0" in fm.pattern.title
 
 
 def test_display_helpers():

@@ -84,8 +84,8 @@ def demo():
 
 
 @pytest.mark.parametrize("lang", ["es", "pt"])
-@pytest.mark.parametrize("view", ["kernels", "activations", "patterns", "gradcam", "explorer",
-                                  "conv_step"])
+@pytest.mark.parametrize("view", ["kernels", "activations", "patterns", "patterns_class",
+                                  "gradcam", "explorer", "conv_step"])
 def test_no_english_label_in_a_translated_view(demo, lang, view):
     allowed = _model_words(demo)
     if view == "kernels":
@@ -97,6 +97,11 @@ def test_no_english_label_in_a_translated_view(demo, lang, view):
     elif view == "conv_step":
         root = cv.ConvStepViewer(demo, lang=lang, filter_index=4, position=(0, 0))
         allowed |= {"relu"}  # the activation function's name is the model's
+    elif view == "patterns_class":  # the objective menu, its Dense-layer menu and neuron note
+        root = cv.FilterMaximizer(demo, lang=lang, prewarm=False, objective="class")
+        root.objective = "neuron"
+        root.neuron_position = (3, 4)
+        root.objective = "class"
     elif view == "gradcam":
         root = cv.GradCAMViewer(demo, lang=lang)
         allowed |= set(root.class_names)

@@ -14,6 +14,7 @@ import tensorflow as tf
 from keras import layers
 
 from convviz_widgets.compute import access, activations
+from convviz_widgets.compute.progress import Progress
 from convviz_widgets.compute.maximize import (Blur, DreamResult, Jitter, MaximizeResult, Pixels,
                                               channel, deepdream, maximize, neuron,
                                               standard_transforms, total_variation)
@@ -170,29 +171,50 @@ def test_deterministic_for_a_seed_and_batch_independent(models):
 # ---------------------------------------------------------------------- frames and cancel
 def test_on_step_frames(models):
     model = models["functional"]
-    calls = []
+    calls, frames, ends = [], [], []
 
-    def on_step(step, images, activation):
-        calls.append((int(step), step.total, images.copy(), activation.copy()))
+    class Watch(Progress):
+        def on_begin(self, total):
+            calls.append(("begin", total))
 
-    res = maximize(model, "last_conv", [0, 1, 2, 3, 4], steps=4, on_step=on_step, batch_size=2,
+        def on_step(self, done, total):
+            calls.append((done, total))
+
+        def on_frame(self, done, total, images, scores):
+            frames.append((done, images.copy(), scores.copy()))
+
+        def on_end(self, done, total, cancelled):
+            ends.append((done, total, cancelled))
+
+    res = maximize(model, "last_conv", [0, 1, 2, 3, 4], steps=4, on_step=Watch(), batch_size=2,
                    cache=False)
-    assert [c[0] for c in calls] == list(range(1, 13))  # 3 chunks × 4 steps
-    assert {c[1] for c in calls} == {12}
+    assert calls[0] == ("begin", 12)
+    assert calls[1:] == [(i, 12) for i in range(1, 13)]  # 3 chunks × 4 steps
+    assert ends == [(12, 12, False)]
     h, w, ch = input_hw(model)
-    assert calls[0][2].shape == (5, h, w, ch) and calls[0][3].shape == (5,)
+    # One frame per step, plus one per chunk with its final images.
+    assert len(frames) == 12 + 3
+    assert frames[0][1].shape == (5, h, w, ch) and frames[0][2].shape == (5,)
     # While chunk 1 runs, filters of chunk 2 are still the grey placeholder.
-    assert np.all(calls[0][2][4] == 0.5) and np.isnan(calls[0][3][4])
-    assert not np.all(calls[-1][2][4] == 0.5)
+    assert np.all(frames[0][1][4] == 0.5) and np.isnan(frames[0][2][4])
+    assert not np.all(frames[-1][1][4] == 0.5)
     # Frames are the images the steps saw: they change from step to step.
-    assert np.abs(calls[1][2][0] - calls[0][2][0]).max() > 0
-    np.testing.assert_allclose(calls[-1][3][4], res.history[-1, 4], rtol=1e-6)
+    assert np.abs(frames[1][1][0] - frames[0][1][0]).max() > 0
+    np.testing.assert_allclose(frames[-2][2][4], res.history[-1, 4], rtol=1e-6)
+    # The last frame is the result itself.
+    np.testing.assert_array_equal(frames[-1][1], res.images)
+
+    # A plain callable gets (done, total) only.
+    seen = []
+    maximize(model, "last_conv", [0, 1], steps=3, cache=False,
+             on_step=lambda done, total: seen.append((done, total)))
+    assert seen == [(1, 3), (2, 3), (3, 3)]
 
 
 def test_cancel_from_on_step_and_event(models):
     model = models["sequential"]
     res = maximize(model, "conv_b", [0, 1, 2, 3], steps=50, batch_size=2, cache=False,
-                   on_step=lambda s, im, a: int(s) < 3)
+                   on_step=lambda done, total: done < 3)
     assert res.cancelled and res.filters.tolist() == [0, 1]
     assert not res.complete.any()
     assert np.isnan(res.history[3:]).all() and not np.isnan(res.history[:3]).any()
@@ -203,9 +225,9 @@ def test_cancel_from_on_step_and_event(models):
     ev = threading.Event()
     steps_seen = []
 
-    def on_step(step, images, activation):
-        steps_seen.append(int(step))
-        if int(step) == 5:
+    def on_step(done, total):
+        steps_seen.append(done)
+        if done == 5:
             threading.Thread(target=ev.set).start()
             time.sleep(0.05)  # the other thread has set it before the next step
 
@@ -260,7 +282,7 @@ def test_preprocess_fingerprint_follows_code_and_captured_values():
 
 def test_cancelled_rows_are_not_cached(models):
     model = models["subclassed"]
-    maximize(model, "block2/conv2", [0], steps=30, on_step=lambda s, i, a: int(s) < 2)
+    maximize(model, "block2/conv2", [0], steps=30, on_step=lambda done, total: done < 2)
     assert not maximize(model, "block2/conv2", [0], steps=30).from_cache.any()
 
 
@@ -331,14 +353,20 @@ def test_deepdream_fully_convolutional_multi_octave():
     model = fully_convolutional(c=3)
     image = np.random.default_rng(0).random((50, 70, 3)).astype(np.float32)
     frames = []
-    res = deepdream(model, image, "c2_relu", octaves=3, steps=6, lr=0.02,
-                    on_step=lambda s, im, a: frames.append((int(s), s.total, im.shape)))
+
+    class Watch(Progress):
+        def on_frame(self, done, total, images, scores):
+            frames.append((done, total, images.shape))
+
+    res = deepdream(model, image, "c2_relu", octaves=3, steps=6, lr=0.02, on_step=Watch())
     assert isinstance(res, DreamResult)
     assert res.images.shape == (1, 50, 70, 3)
     assert 0.0 <= res.images.min() and res.images.max() <= 1.0
     assert res.score[0] > res.start_score[0]
     assert res.octave_sizes == sorted(res.octave_sizes) and res.octave_sizes[-1] == (50, 70)
-    assert [f[0] for f in frames] == list(range(1, 19)) and frames[0][1] == 18
+    # One frame per step and the end of each octave.
+    assert [f[0] for f in frames] == [1, 2, 3, 4, 5, 6, 6, 7, 8, 9, 10, 11, 12, 12, 13, 14, 15,
+                                      16, 17, 18, 18] and frames[0][1] == 18
     assert frames[0][2][1:3] == res.octave_sizes[0]
     assert res.history.shape == (18, 1)
 

@@ -18,7 +18,10 @@ import traitlets
 
 from ._base import INT_SLIDER_CONTINUOUS, LayerViewer, set_slider
 from ._i18n import tr
-from ._maximizer_display import ExportMixin, _grid_columns, display_pixels, grid_image
+from ._maximizer_display import (_BIG_PX, _TILE_PX, ExportMixin, _grid_columns, display_pixels,
+                                 grid_image)
+from ._maximizer_objectives import OBJECTIVE_LABELS, MaximizerObjectiveMixin
+from ._maximizer_run import MaximizerRunMixin
 from ._raster import RasterView
 from ._task import BackgroundTask
 
@@ -26,14 +29,11 @@ __all__ = ["FilterMaximizer", "display_pixels", "grid_image"]
 
 #: Seconds between two frames pushed to the browser while optimising (~10 frames a second).
 FRAME_INTERVAL = 0.1
-#: Display size budgets (CSS pixels) of the big pattern and of one gallery tile.
-_BIG_PX = 256
-_TILE_PX = 80
 #: Largest gallery the widget runs at once (a 512-filter layer is split by the range slider).
 _MAX_GALLERY = 256
 
 
-class FilterMaximizer(ExportMixin, LayerViewer):
+class FilterMaximizer(MaximizerObjectiveMixin, MaximizerRunMixin, ExportMixin, LayerViewer):
     """Generate and watch the input patterns that maximise a layer's filters.
 
     A layer dropdown and filter slider choose what to look at; *Run* optimises either the
@@ -107,6 +107,9 @@ class FilterMaximizer(ExportMixin, LayerViewer):
     size = traitlets.Int(128)
     seed = traitlets.Int(0)
     stretch = traitlets.Bool(True)
+    objective = traitlets.Enum(tuple(OBJECTIVE_LABELS), default_value="channel")
+    neuron_position = traitlets.Any(None, allow_none=True)
+    n_patterns = traitlets.Int(4)
     running = traitlets.Bool(False)
     progress = traitlets.Float(0.0)
     frames_shown = traitlets.Int(0)
@@ -117,6 +120,7 @@ class FilterMaximizer(ExportMixin, LayerViewer):
     def __init__(self, model, layer=None, filter_index: int = 0, *, preprocess=None,
                  method: str = "regularized", steps: int | None = None, size: int | None = None,
                  seed: int = 0, cache_dir=None, layers="conv", prewarm: bool = True,
+                 objective: str = "channel", n_patterns: int = 4, neuron_position=None,
                  frame_interval: float = FRAME_INTERVAL, **kwargs):
         super().__init__(model, **kwargs)
         from ..compute import access, conv_layers
@@ -145,6 +149,8 @@ class FilterMaximizer(ExportMixin, LayerViewer):
             raise ValueError(f"Model {getattr(model, 'name', '')!r} has no layer with a feature "
                              "map (batch, height, width, channels): there is nothing to maximise.")
         self._layers = {i.path: i for i in infos}
+        self._map_infos, self._map_layer = infos, None
+        self._class_cache = None  # (class-objective layers, their unit counts), when needed
 
         # ---- controls
         self._make_layer_controls(infos, "filter", layer_width=420, slider_width=400)
@@ -178,12 +184,14 @@ class FilterMaximizer(ExportMixin, LayerViewer):
         self.pattern.add_class("convviz-maximizer-pattern")
         self.gallery.add_class("convviz-maximizer-gallery")
         self.gallery.on_click(self._on_gallery_click)
+        self._make_objective_controls()
 
         for control, trait in [(self._layer_dd, "layer"), (self._slider, "filter_index"),
                                (self._mode_tb, "mode"), (self._range, "gallery_range"),
                                (self._method_dd, "method"), (self._steps_box, "steps"),
                                (self._size_box, "size"), (self._seed_box, "seed"),
-                               (self._stretch_cb, "stretch")]:
+                               (self._stretch_cb, "stretch"), (self._objective_dd, "objective"),
+                               (self._patterns_box, "n_patterns")]:
             self._bind(control, trait)
         self._run_btn.on_click(lambda _b: self._safe(self.run))
         self._cancel_btn.on_click(lambda _b: self.cancel())
@@ -194,6 +202,7 @@ class FilterMaximizer(ExportMixin, LayerViewer):
             w.HBox([self._mode_tb, self._range]),
             w.HBox([self._method_dd, self._steps_box, self._size_box, self._seed_box,
                     self._stretch_cb]),
+            self._objective_row(),
             w.HBox([self._run_btn, self._cancel_btn, self._bar, self._info]),
             w.HBox([self.pattern, self.gallery], layout=w.Layout(flex_flow="row wrap",
                                                                  align_items="flex-start")),
@@ -224,7 +233,12 @@ class FilterMaximizer(ExportMixin, LayerViewer):
             self.steps = int(steps) if steps is not None else DEFAULT_STEPS[method]
             self.size = int(self._fixed_size[0] if self._fixed_size else (size or DEFAULT_SIZE))
             self.seed = int(seed)
-            self.layer = self._default_layer(infos) if layer is None else layer
+            self.n_patterns = int(n_patterns)
+            self.neuron_position = neuron_position
+            self.objective = objective
+            self._switch_layers("channel", objective)
+            if layer is not None or objective != "class":
+                self.layer = self._default_layer(infos) if layer is None else layer
             n = self._count()
             self.filter_index = int(filter_index)
             self.gallery_range = (0, min(n, 64) - 1)
@@ -240,7 +254,7 @@ class FilterMaximizer(ExportMixin, LayerViewer):
         return infos[len(infos) // 2].path
 
     def _count(self, path=None) -> int:
-        return int(self._layers[path or self.layer].channels)
+        return self._objective_count(path or self.layer)
 
     def _n_filters(self, n: int) -> str:
         return tr("fm_filters", self.lang, n=n, s="" if n == 1 else "s")
@@ -251,7 +265,8 @@ class FilterMaximizer(ExportMixin, LayerViewer):
     def _settings(self) -> dict:
         return dict(method=self.method, steps=int(self.steps), seed=int(self.seed),
                     size=None if self._fixed_size else int(self.size),
-                    preprocess=self.preprocess, cache_dir=self.cache_dir)
+                    preprocess=self.preprocess, cache_dir=self.cache_dir,
+                    **self._objective_settings())
 
     def _safe(self, fn) -> None:
         try:
@@ -274,7 +289,7 @@ class FilterMaximizer(ExportMixin, LayerViewer):
             self._size_box.value = int(self.size)
             self._seed_box.value = int(self.seed)
             self._stretch_cb.value = bool(self.stretch)
-            self._range.disabled = self.mode != "gallery"
+            self._sync_objective_controls()
 
     # ----------------------------------------------------------------------- validation
     @traitlets.validate("method")
@@ -301,6 +316,29 @@ class FilterMaximizer(ExportMixin, LayerViewer):
         if v < 16:
             raise traitlets.TraitError(f"size must be at least 16 pixels, got {v}.")
         return v
+
+    @traitlets.validate("n_patterns")
+    def _validate_patterns(self, proposal):
+        v = int(proposal["value"])
+        if not 2 <= v <= 16:
+            raise traitlets.TraitError(f"n_patterns must be 2 to 16, got {v}.")
+        return v
+
+    @traitlets.validate("neuron_position")
+    def _validate_position(self, proposal):
+        pos = proposal["value"]
+        if pos is None:
+            return None
+        h, w_ = self._hw()
+        try:
+            y, x = (int(v) for v in pos)
+        except (TypeError, ValueError):
+            raise traitlets.TraitError(f"neuron_position must be None (the centre) or a pixel "
+                                       f"(y, x) of the pattern, got {pos!r}.") from None
+        if not (0 <= y < h and 0 <= x < w_):
+            raise traitlets.TraitError(f"neuron_position {(y, x)} is outside the {h}×{w_} "
+                                       "pattern.")
+        return (y, x)
 
     @traitlets.validate("gallery_range")
     def _validate_range(self, proposal):
@@ -336,7 +374,21 @@ class FilterMaximizer(ExportMixin, LayerViewer):
             self.steps = self._default_steps[change["new"]]
         self._settings_changed()
 
-    @traitlets.observe("steps", "size", "seed")
+    @traitlets.observe("objective")
+    def _on_objective(self, change):
+        if self._suppress:
+            return
+        try:
+            self._switch_layers(change["old"], change["new"])
+        except ValueError as exc:
+            with self._suppressed():
+                self.objective = change["old"]
+            self._set_error(exc)
+            self._sync_controls()
+            return
+        self._settings_changed()
+
+    @traitlets.observe("steps", "size", "seed", "neuron_position", "n_patterns")
     def _on_setting(self, change):
         if not self._suppress:
             self._settings_changed()
@@ -380,7 +432,7 @@ class FilterMaximizer(ExportMixin, LayerViewer):
         grey = np.full((1, h, w_, 1), 128, np.uint8)
         self.pattern.set_tiles(grey, zoom=max(1, _BIG_PX // max(h, w_)),
                                title=tr("fm_press_run", self.lang,
-                                        what=f"{tr('filter', self.lang)} {self.filter_index}"),
+                                        what=self._what(self.filter_index)),
                                caption="")
         self._lookup_cached()
 
@@ -408,12 +460,13 @@ class FilterMaximizer(ExportMixin, LayerViewer):
         if f in self._shown:
             image, act = self._shown[f]
             self.pattern.set_tiles(display_pixels(image[None], self.stretch), zoom=zoom,
-                                   title=tr("fm_pattern", self.lang, layer=self.layer, f=f),
+                                   title=f"{self.layer} · {self._what(f)}",
                                    caption=tr("fm_mean_act", self.lang, m=f"{act:.4g}"))
         elif not self.running:
             self.pattern.set_tiles(np.full((1, h, w_, 1), 128, np.uint8), zoom=zoom,
-                                   title=tr("fm_press_run", self.lang, what=f"{self.layer} · "
-                                            f"{tr('filter', self.lang)} {f}"), caption="")
+                                   title=tr("fm_press_run", self.lang,
+                                            what=f"{self.layer} · {self._what(f)}"),
+                                   caption="")
         self.gallery.selected = int(np.flatnonzero(self._gallery_filters == f)[0]) \
             if np.any(self._gallery_filters == f) else -1
 
@@ -429,168 +482,5 @@ class FilterMaximizer(ExportMixin, LayerViewer):
         self.gallery.set_tiles(
             display_pixels(images, self.stretch), columns=cols,
             zoom=max(1, _TILE_PX // max(h, w_)), selected=int(sel[0]) if sel.size else -1,
-            title=tr("fm_gallery", self.lang, layer=self.layer, a=int(filters[0]),
-                     b=int(filters[-1])),
+            title=self._gallery_title(filters),
             caption=caption or tr("fm_click_tile", self.lang))
-
-    # --------------------------------------------------------------------------- running
-    def _targets(self) -> np.ndarray:
-        if self.mode == "gallery":
-            a, b = self.gallery_range
-            return np.arange(a, b + 1)
-        return np.array([int(self.filter_index)])
-
-    def run(self) -> None:
-        """Start optimising (the selected filter, or the gallery range) in a worker thread.
-
-        A run already in progress is cancelled first, and of several Runs pressed in quick
-        succession only the last one is computed. Returns at once; :meth:`wait` blocks until
-        the run is over.
-        """
-        from ..compute.maximize import pattern_size
-
-        pattern_size(self.model, None if self._fixed_size else int(self.size))  # fail early
-        filters = self._targets()
-        self._set_error(None)
-        self.frames_shown = 0
-        self.first_frame_seconds = float("nan")
-        self.progress = 0.0
-        self._bar.value = 0.0
-        self._bar.bar_style = ""
-        self._t_run = time.perf_counter()
-        self._last_push = 0.0
-        self._info.value = tr("fm_optimising", self.lang, what=self._n_filters(len(filters)))
-        mode = self.mode
-        if mode == "gallery":
-            self._gallery_filters = filters
-            self._gallery_images = np.full((len(filters),) + self._hw() + (1,), 0.5, np.float32)
-        settings, layer = dict(self._settings()), self.layer
-        with self._lock:
-            self._run_task.run(lambda ticket: self._work(ticket, filters, mode, settings, layer))
-            self.running = True
-
-    def cancel(self) -> None:
-        """Stop the running optimisation before its next step (the partial result is shown)."""
-        self._run_task.cancel()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until the current run is over; return False on timeout."""
-        return self._run_task.wait(timeout)
-
-    @property
-    def worker_stats(self) -> dict:
-        """How many runs were requested, started, dropped before starting, failed."""
-        return self._run_task.stats
-
-    def _on_worker_idle(self) -> None:
-        with self._lock:
-            if not (self._run_task.idle and self.running):
-                return
-            # The newest Run was cancelled before it started: nothing will clear the flag.
-            self.running = False
-            self._info.value = tr("fm_cancelled_early", self.lang)
-            self._bar.bar_style = "warning"
-
-    def _work(self, ticket, filters, mode, settings, layer) -> None:
-        from ..compute.maximize import maximize
-
-        try:
-            res = maximize(self.model, layer, filters, cancel=ticket.cancel_event,
-                           on_step=lambda s, im, a: self._on_step(ticket, mode, filters, s, im,
-                                                                  a),
-                           **settings)
-        except Exception as exc:  # noqa: BLE001 - shown inside the widget
-            with self._lock:
-                if ticket.current:
-                    self._set_error(exc)
-                    self._info.value = ""
-                    self._bar.bar_style = "danger"
-                    self.running = False
-            return
-        self._finish(ticket, res, mode, filters)
-
-    def _on_step(self, ticket, mode, filters, step, images, activation):
-        if not ticket.current:
-            return False  # superseded by a newer run
-        now = time.perf_counter()
-        first = self.frames_shown == 0
-        if first or now - self._last_push >= self.frame_interval or int(step) == step.total:
-            self._last_push = now
-            frac = int(step) / max(1, step.total)
-            self._push_frame(mode, filters, images, activation, frac)
-            if first:
-                self.first_frame_seconds = now - self._t_run
-            self.frames_shown += 1
-        return not ticket.cancelled
-
-    def _push_frame(self, mode, filters, images, activation, frac) -> None:
-        self.progress = frac
-        self._bar.value = frac
-        if mode == "gallery":
-            self._gallery_images = images.copy()
-            self._draw_gallery(self._gallery_images, filters,
-                               caption=tr("fm_optimising_p", self.lang, p=f"{frac:.0%}"))
-        sel = np.flatnonzero(filters == self.filter_index)
-        if sel.size:
-            k = int(sel[0])
-            h, w_ = images.shape[1:3]
-            self.pattern.set_tiles(display_pixels(images[k:k + 1], self.stretch),
-                                   zoom=max(1, _BIG_PX // max(h, w_)),
-                                   title=tr("fm_pattern", self.lang, layer=self.layer,
-                                            f=int(filters[k])),
-                                   caption=tr("fm_mean_act", self.lang,
-                                              m=f"{float(activation[k]):.4g}")
-                                   + tr("fm_at", self.lang, p=f"{frac:.0%}"))
-
-    def _finish(self, ticket, res, mode, filters) -> None:
-        if not ticket.current:
-            return  # a newer Run owns the views (and the running flag) from now on
-        for f, image, act in zip(res.filters, res.images, res.activation):
-            self._shown[int(f)] = (image, float(act))
-        if mode == "gallery" and len(res):
-            self._gallery_filters = res.filters
-            self._gallery_images = res.images
-            self._draw_gallery(res.images, res.filters)
-        self.result = res
-        self._show_selected()
-        cached = int(res.from_cache.sum())
-        what = self._n_filters(len(res))
-        note = tr("fm_from_cache", self.lang, k=cached) if cached else ""
-        if res.cancelled:
-            self._info.value = tr("fm_cancelled", self.lang, what=what,
-                                  k=int(res.complete.sum()), sec=f"{res.seconds:.1f}")
-            self._bar.bar_style = "warning"
-        else:
-            mean = float(np.mean(res.activation)) if len(res) else 0.0
-            self._info.value = tr("fm_done", self.lang, what=what, sec=f"{res.seconds:.2f}",
-                                  note=note, m=f"{mean:.4g}")
-            self.progress = 1.0
-            self._bar.value = 1.0
-            self._bar.bar_style = "success"
-        with self._lock:
-            if ticket.current:
-                self.running = False
-
-    # ----------------------------------------------------------------------- warming up
-    def _prewarm(self) -> None:
-        """Compile the step for the current settings in the background (one 1-step run)."""
-        from ..compute.maximize import maximize
-
-        key = (self.layer, self.method, self._hw(), id(self.preprocess))
-        if key in self._warmed:
-            return
-        settings = self._settings()
-        settings.update(steps=1, cache_dir=None)
-        layer = self.layer
-
-        def warm(ticket):
-            if ticket.cancelled:
-                return
-            try:
-                maximize(self.model, layer, [0], cache=False, batch_size=1, **settings)
-            except Exception:  # noqa: BLE001 - a real Run reports the error properly
-                return
-            self._warmed.add(key)
-
-        # Coalesced: flicking through ten layers compiles the last one, not all ten.
-        self._warmer.run(warm)

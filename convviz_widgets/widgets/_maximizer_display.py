@@ -12,6 +12,10 @@ import numpy as np
 from .. import display
 from ._pixels import quantize
 
+#: Display size budgets (CSS pixels) of the big pattern and of one gallery tile.
+_BIG_PX = 256
+_TILE_PX = 80
+
 
 def display_pixels(images: np.ndarray, stretch: bool = True) -> np.ndarray:
     """``(n, H, W, C)`` display images in [0, 1] → uint8 tiles ``(n, H, W, 1 or 3)``.

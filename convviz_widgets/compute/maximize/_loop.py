@@ -13,7 +13,6 @@ which other filters share its chunk, so results are reproducible and can be cach
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -21,12 +20,15 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .._model_access import preprocess_key, run_model, tf_function
-from .objectives import Channel, Context, Neuron, Objective
+from .._identity import preprocess_key
+from .._model_trace import run_model, tf_function
+from ..progress import Progress, Tracker
+from ._logits import LOGITS, logit_features
+from .objectives import Channel, Context, Negative, Neuron, Objective
 from .param import Parameterization
 from .transforms import Compose, Transform
 
-__all__ = ["Adam", "NormalizedAscent", "Step", "LoopResult", "optimize", "auto_batch_size"]
+__all__ = ["Adam", "NormalizedAscent", "LoopResult", "optimize", "auto_batch_size"]
 
 #: Activation memory a chunk may use (forward + backward), in bytes.
 MEMORY_BUDGET = 768 * 2**20
@@ -97,25 +99,6 @@ class NormalizedAscent:
         return self.lr * g / scale, ()
 
 
-# --------------------------------------------------------------------------------- steps
-class Step(int):
-    """The step counter handed to ``on_step``: an ``int`` (steps done so far, over all chunks)
-    that also knows ``total`` (steps the whole run will take) and ``chunk`` (0-based).
-
-    Examples
-    --------
-    >>> s = Step(3, total=10, chunk=0)
-    >>> s + 1, s.total
-    (4, 10)
-    """
-
-    def __new__(cls, value: int, total: int = 0, chunk: int = 0):
-        obj = super().__new__(cls, value)
-        obj.total = int(total)
-        obj.chunk = int(chunk)
-        return obj
-
-
 def _model_input(x, preprocess, model_hw):
     if model_hw is not None and tuple(x.shape[1:3]) != tuple(model_hw):
         # A fixed-size model sees the image resized (DeepDream octaves on a fixed-size model).
@@ -124,12 +107,23 @@ def _model_input(x, preprocess, model_hw):
 
 
 def _features(acc, x, paths, preprocess, model_hw):
-    _, captured = run_model(acc, _model_input(x, preprocess, model_hw), paths)
-    missing = [p for p in paths if p not in captured]
+    """``{path: float32 output}`` of ``paths``; :data:`LOGITS` is the model's class scores
+    before its softmax / sigmoid (see :func:`~.objectives.class_logit`)."""
+    x = _model_input(x, preprocess, model_hw)
+    layers_ = tuple(p for p in paths if p != LOGITS)
+    if LOGITS not in paths:
+        _, captured = run_model(acc, x, layers_)
+        logits = None
+    else:
+        captured, logits = logit_features(acc, x, layers_)
+    missing = [p for p in layers_ if p not in captured]
     if missing:
         raise ValueError(f"Layers {missing} did not run in a forward pass of the model, so they "
                          "cannot be maximised; pick a layer the model's call() uses.")
-    return {p: tf.cast(captured[p], tf.float32) for p in paths}
+    feats = {p: tf.cast(captured[p], tf.float32) for p in layers_}
+    if logits is not None:
+        feats[LOGITS] = logits
+    return feats
 
 
 def _is_relu(fn) -> bool:
@@ -150,7 +144,7 @@ def _fast_target(acc, objective: Objective, report_path: str | None):
       or a residual addition). Nothing to save, but its input is the pre-activation, which the
       dead-start remedy needs (see :func:`build_step`).
     """
-    if report_path is None or type(objective) not in (Channel, Neuron):
+    if report_path is None or type(objective) not in (Channel, Neuron, Negative):
         return None
     if objective.layer != report_path or objective.index is not None:
         return None
@@ -234,8 +228,11 @@ def _selected_preactivation(acc, kind, path, x, filters, preprocess, model_hw):
 def _report(feats, report_path, filters, value):
     if report_path is None:
         return value
+    f = feats[report_path]
+    if f.shape.rank == 2:  # a Dense layer or the class scores: each row's own unit
+        return tf.gather(f, filters, axis=1, batch_dims=1)
     # Each row's own channel, averaged over positions: "the filter's mean activation".
-    maps = tf.gather(feats[report_path], filters, axis=3, batch_dims=1)  # (n, h, w)
+    maps = tf.gather(f, filters, axis=3, batch_dims=1)  # (n, h, w)
     return tf.reduce_mean(maps, axis=[1, 2])
 
 
@@ -257,9 +254,9 @@ def build_step(acc, *, objective: Objective, report_path: str | None,
     paths = tuple(sorted(set(objective.layers()) | ({report_path} if report_path else set())))
     pshape = param.shape(h, w, c)
     n_rand = transform.n_random if transform is not None else 0
-    project = not param.bounded
+    project = not param.bounded and getattr(param, "clip", True)
     fast = _fast_target(acc, objective, report_path)
-    redirect = bool(redirect_dead and fast is not None)
+    redirect = bool(redirect_dead and fast is not None and type(objective) in (Channel, Neuron))
     key = ("maximize-step", fast[0] if fast else None, redirect, paths, objective.key,
            report_path, param.key, None if transform is None else transform.key, optimizer.key,
            # What the preprocess computes (one rule, _model_access.preprocess_key): an equal
@@ -277,7 +274,9 @@ def build_step(acc, *, objective: Objective, report_path: str | None,
         # Each row's own channel now sits at index 0 of a one-channel map.
         rows = tf.zeros_like(filters)
         feats = {report_path: tf.cast(activation(z), tf.float32)}
-        value = objective(Context(feats, image, rows))
+        # The pre-activation too: "what turns a filter off" is read before its ReLU (after
+        # it, every image that silences the unit is equally good and has no gradient).
+        value = objective(Context(feats, image, rows, {report_path: tf.cast(z, tf.float32)}))
         if redirect and _is_relu(activation):
             dead = tf.stop_gradient(tf.cast(value <= 0.0, tf.float32))  # (n,)
             pre = objective(Context({report_path: tf.cast(z, tf.float32)}, image, rows))
@@ -340,6 +339,12 @@ def auto_batch_size(acc, report_path: str | None, hw: tuple, budget: int = MEMOR
 
 
 # ------------------------------------------------------------------------------- the loop
+def wants_frames(tracker: Tracker) -> bool:
+    """True when the tracker's observer overrides :meth:`Progress.on_frame`."""
+    p = tracker.progress
+    return p is not None and type(p).on_frame is not Progress.on_frame
+
+
 @dataclass
 class LoopResult:
     """What :func:`optimize` produced for the rows it ran.
@@ -374,10 +379,11 @@ def optimize(acc, *, filters: np.ndarray, seeds: Sequence[int] | int, steps: int
              transforms: Sequence[Transform] | Transform | None, optimizer,
              preprocess: Callable | None, hw: tuple, channels: int,
              model_hw: tuple | None = None, batch_size: int | None = None,
-             init: np.ndarray | None = None,
-             on_step: Callable | None = None, frames: np.ndarray | None = None,
-             frame_rows: np.ndarray | None = None, frame_activation: np.ndarray | None = None,
-             cancel: threading.Event | None = None, redirect_dead: bool = False) -> LoopResult:
+             init: np.ndarray | None = None, tracker: Tracker | None = None,
+             step_offset: int = 0, step_total: int | None = None,
+             frames: np.ndarray | None = None, frame_rows: np.ndarray | None = None,
+             frame_activation: np.ndarray | None = None, redirect_dead: bool = False,
+             row_keys: Sequence[int] | None = None) -> LoopResult:
     """Run ``steps`` ascent steps for every row of ``filters``, ``batch_size`` rows at a time.
 
     Parameters
@@ -389,16 +395,17 @@ def optimize(acc, *, filters: np.ndarray, seeds: Sequence[int] | int, steps: int
         combined with each row's filter index).
     init : ndarray, optional
         ``(m,) + param shape`` starting parameters instead of random ones.
-    on_step : callable, optional
-        ``on_step(step, images, activation)`` after every step; ``step`` is a :class:`Step`
-        (steps done over all chunks, with ``.total``); ``images`` is ``frames`` (all rows of the
-        caller's view, updated in place) and ``activation`` is ``frame_activation``. Returning
-        ``False`` cancels.
+    tracker : Tracker, optional
+        The caller's :class:`~convviz_widgets.compute.progress.Tracker`: checked for a cancel
+        before every step, told ``step(done, total)`` after it (``done`` counts from
+        ``step_offset``; ``total`` is ``step_total``, default this call's steps), and handed
+        ``frames`` / ``frame_activation`` through ``frame()`` when its observer has an
+        ``on_frame`` hook. A stop returns the rows started so far.
     frames, frame_rows, frame_activation : ndarray, optional
         The caller's ``(N, H, W, C)`` / ``(N,)`` display buffers, and where row ``i`` of
         ``filters`` lives in them; defaults to buffers of just these rows.
-    cancel : threading.Event, optional
-        Checked before every step; when set, the loop stops and returns the rows started so far.
+    row_keys : sequence of int, optional
+        Extra per-row entropy for the random start (several patterns of one filter).
     redirect_dead : bool
         Climb the pre-activation of ReLU units that are silent everywhere (see
         :func:`build_step`).
@@ -430,7 +437,10 @@ def optimize(acc, *, filters: np.ndarray, seeds: Sequence[int] | int, steps: int
         frame_rows = np.arange(m)
 
     n_chunks = -(-m // bs) if m else 0
-    total = n_chunks * steps
+    total = step_total if step_total is not None else n_chunks * steps
+    tracker = tracker if tracker is not None else Tracker()
+    # Frames cost a device-to-host copy per step: only for observers that look at them.
+    want_frames = wants_frames(tracker)
     out_images = np.empty((m, h, w, c), np.float32)
     out_act = np.full((m,), np.nan, np.float32)
     out_obj = np.full((m,), np.nan, np.float32)
@@ -438,14 +448,16 @@ def optimize(acc, *, filters: np.ndarray, seeds: Sequence[int] | int, steps: int
     steps_done = np.zeros((m,), np.int64)
     started = np.zeros((m,), bool)
     cancelled = False
-    done = 0
+    done = int(step_offset)
 
     for k in range(n_chunks):
         idx = np.arange(k * bs, min(m, (k + 1) * bs))
-        if cancel is not None and cancel.is_set():
+        if tracker.cancel_requested:
             cancelled = True
             break
-        rngs = [np.random.default_rng([int(seeds[i]), int(filters[i])]) for i in idx]
+        rngs = [np.random.default_rng([int(seeds[i]), int(filters[i])]
+                                      + ([int(row_keys[i])] if row_keys is not None else []))
+                for i in idx]
         if init is not None:
             p0 = np.asarray(init[idx], np.float32)
         else:
@@ -458,7 +470,7 @@ def optimize(acc, *, filters: np.ndarray, seeds: Sequence[int] | int, steps: int
         started[idx] = True
         rows_view = frame_rows[idx]
         for s in range(steps):
-            if cancel is not None and cancel.is_set():
+            if tracker.cancel_requested:
                 cancelled = True
                 break
             out = step_fn(params, tf.constant(float(s + 1)), f, tf.constant(rand[s]), *state)
@@ -468,20 +480,23 @@ def optimize(acc, *, filters: np.ndarray, seeds: Sequence[int] | int, steps: int
             history[s, idx] = act_np
             steps_done[idx] = s + 1
             done += 1
-            if on_step is not None:
+            go_on = tracker.step(done, total)
+            if want_frames:
                 frames[rows_view] = image.numpy()
                 frame_activation[rows_view] = act_np
-                if on_step(Step(done, total, k), frames, frame_activation) is False:
-                    cancelled = True
-                    break
+                tracker.frame(frames, frame_activation)
+            if not go_on:
+                cancelled = True
+                break
         image, act, value = evaluate(params, f)
         out_images[idx] = image.numpy()
         out_act[idx] = act.numpy()
         out_obj[idx] = value.numpy()
-        if on_step is not None:
+        if want_frames:
             # The view ends on the final images (not the last pre-update frame).
             frames[rows_view] = out_images[idx]
             frame_activation[rows_view] = out_act[idx]
+            tracker.frame(frames, frame_activation)
         if cancelled:
             break
 

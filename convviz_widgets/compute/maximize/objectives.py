@@ -18,8 +18,16 @@ from typing import Any, Mapping
 
 import tensorflow as tf
 
-__all__ = ["Context", "Objective", "Channel", "Neuron", "DeepDream", "TotalVariation", "L2",
-           "channel", "neuron", "deepdream", "total_variation", "l2", "as_objective"]
+__all__ = ["Context", "Objective", "Channel", "Neuron", "Negative", "DeepDream", "TotalVariation",
+           "L2", "ClassScore", "Diversity", "LOGITS", "channel", "neuron", "negative",
+           "class_logit", "diversity", "deepdream", "total_variation", "l2", "as_objective",
+           "OBJECTIVES"]
+
+#: The "layer" of :func:`class_logit`: the model's class scores before its softmax / sigmoid.
+LOGITS = "<logits>"
+
+#: Objective names :func:`as_objective` (and ``maximize(objective=...)``) accepts.
+OBJECTIVES = ("channel", "neuron", "negative", "class", "diversity")
 
 
 @dataclass
@@ -34,11 +42,15 @@ class Context:
         ``(n, H, W, C)`` display images in [0, 1], before the random transforms.
     filters : tensor
         ``(n,)`` int32: the filter each batch row is optimising.
+    pre : dict, optional
+        ``{layer path: pre-activation}`` where the loop has it (a plain ``Conv2D`` optimised
+        one channel per row); the channel of each row sits at index 0 there.
     """
 
     features: Mapping[str, tf.Tensor]
     image: tf.Tensor
     filters: tf.Tensor
+    pre: Mapping[str, tf.Tensor] | None = None
 
 
 class Objective:
@@ -53,18 +65,20 @@ class Objective:
 
     #: The layer (path, unique name or layer object) read by this objective, or None.
     layer: Any = None
+    #: The layer must output a feature map ``(n, h, w, c)`` (False: ``(n, units)`` is fine).
+    needs_map = True
 
     def layers(self) -> list:
         """Layers read by this objective (as given, unresolved)."""
         return [] if self.layer is None else [self.layer]
 
     def resolve(self, resolver) -> "Objective":
-        """A copy whose layers are paths, via ``resolver(layer) -> path``."""
-        if self.layer is None:
+        """A copy whose layers are paths, via ``resolver(layer, needs_map) -> path``."""
+        if self.layer is None or self.layer == LOGITS:
             return self
         clone = object.__new__(type(self))
         clone.__dict__.update(self.__dict__)
-        clone.layer = resolver(self.layer)
+        clone.layer = resolver(self.layer, self.needs_map)
         return clone
 
     def __call__(self, ctx: Context) -> tf.Tensor:
@@ -185,28 +199,63 @@ class Neuron(Objective):
     layer : str or layer
     index : int, optional
         The channel; ``None`` means each batch row's own filter.
-    y, x : int, optional
-        Position in the feature map; ``None`` means the centre.
+    y, x : int or float, optional
+        Position in the feature map; ``None`` means the centre. With ``fraction=True`` they are
+        fractions of the map's height and width (a point clicked on the input, wherever the
+        map's size differs from the input's).
+    fraction : bool
 
     Examples
     --------
     >>> Neuron("block3_conv1", 5, y=2, x=3).y
     2
+    >>> Neuron("block3_conv1", y=0.25, x=0.5, fraction=True).x
+    0.5
     """
 
-    def __init__(self, layer, index: int | None = None, y: int | None = None,
-                 x: int | None = None):
+    def __init__(self, layer, index: int | None = None, y=None, x=None,
+                 fraction: bool = False):
         self.layer = layer
         self.index = None if index is None else int(index)
-        self.y = None if y is None else int(y)
-        self.x = None if x is None else int(x)
+        self.fraction = bool(fraction)
+        cast = float if fraction else int
+        self.y = None if y is None else cast(y)
+        self.x = None if x is None else cast(x)
+        if fraction and any(v is not None and not 0.0 <= v <= 1.0 for v in (self.y, self.x)):
+            raise ValueError(f"With fraction=True, y and x are fractions in [0, 1], got "
+                             f"({y}, {x}).")
+
+    def _at(self, v, size):
+        if v is None:
+            return size // 2
+        if self.fraction:
+            # A fraction of 1.0 (the bottom/right edge) is the last unit.
+            return tf.minimum(tf.cast(tf.cast(size, tf.float32) * v, tf.int32), size - 1)
+        return v
 
     def __call__(self, ctx):
         maps = _pick(ctx.features[self.layer], self.index, ctx)  # (n, h, w)
         shape = tf.shape(maps)
-        y = shape[1] // 2 if self.y is None else self.y
-        x = shape[2] // 2 if self.x is None else self.x
-        return maps[:, y, x]
+        return maps[:, self._at(self.y, shape[1]), self._at(self.x, shape[2])]
+
+
+class Negative(Channel):
+    """Minus the mean of a channel: the pattern that turns the filter *off*.
+
+    After a ReLU every image that silences a unit scores the same 0 and gets no gradient, so
+    the value is read before the activation where the loop can (a plain ``Conv2D``, see
+    :attr:`Context.pre`), else from the layer's output.
+
+    Examples
+    --------
+    >>> Negative("block3_conv1", 5)
+    Negative(layer='block3_conv1', index=5)
+    """
+
+    def __call__(self, ctx):
+        pre = (ctx.pre or {}).get(self.layer)
+        source = ctx.features[self.layer] if pre is None else pre
+        return -tf.reduce_mean(_pick(source, self.index, ctx), axis=[1, 2])
 
 
 class DeepDream(Objective):
@@ -224,6 +273,79 @@ class DeepDream(Objective):
     def __call__(self, ctx):
         f = ctx.features[self.layer]
         return tf.reduce_mean(tf.square(f), axis=[1, 2, 3])
+
+
+class ClassScore(Objective):
+    """A class score before the softmax / sigmoid, or one unit of a Dense layer.
+
+    ``layer=LOGITS`` (the default) reads the model's logits: the output layer's activation is
+    dropped while the step is traced (softmax probabilities saturate and would let a class win
+    by suppressing the others), and a one-unit sigmoid counts as two classes: class 1 is its
+    logit ``z``, class 0 is ``-z``. Any other layer is read as it is, ``(n, units)`` (a spatial
+    output is averaged over positions first).
+
+    Examples
+    --------
+    >>> ClassScore(3).layer
+    '<logits>'
+    """
+
+    needs_map = False
+
+    def __init__(self, index: int | None = None, layer=LOGITS):
+        self.layer = layer
+        self.index = None if index is None else int(index)
+
+    def __call__(self, ctx):
+        f = ctx.features[self.layer]
+        if f.shape.rank > 2:
+            f = tf.reduce_mean(f, axis=list(range(1, f.shape.rank - 1)))
+        if self.index is None:
+            return tf.gather(f, ctx.filters, axis=1, batch_dims=1)
+        return f[:, self.index]
+
+
+class Diversity(Objective):
+    """Minus how alike the batch's images look to ``layer``: lucid's diversity term.
+
+    Each image's Gram matrix of ``layer`` (which channels fire together, wherever they are) is
+    flattened and L2-normalised; a row's value is ``-weight`` times its mean cosine similarity
+    to the other rows. Added to a channel objective on a batch of one filter it pushes the
+    patterns apart (different styles of the same feature) instead of N copies of one. It couples
+    the rows of a batch, so all of them must be optimised together (``maximize`` does so).
+
+    Examples
+    --------
+    >>> d = Diversity("block3_conv1", 2.0)
+    >>> d.weight
+    2.0
+    """
+
+    def __init__(self, layer, weight: float = 1.0):
+        self.layer = layer
+        self.weight = float(weight)
+
+    def __call__(self, ctx):
+        return -self.weight * gram_similarity(ctx.features[self.layer])
+
+
+def gram_similarity(features: tf.Tensor) -> tf.Tensor:
+    """``(n,)``: each image's mean cosine similarity of Gram matrices to the other images.
+
+    Examples
+    --------
+    >>> f = tf.ones((3, 2, 2, 4))
+    >>> [round(float(v), 4) for v in gram_similarity(f)]
+    [1.0, 1.0, 1.0]
+    """
+    shape = tf.shape(features)
+    n, c = shape[0], shape[3]
+    flat = tf.reshape(features, tf.stack([n, -1, c]))  # (n, h*w, c)
+    gram = tf.matmul(flat, flat, transpose_a=True)  # (n, c, c)
+    g = tf.math.l2_normalize(tf.reshape(gram, tf.stack([n, -1])), axis=1, epsilon=1e-10)
+    sim = tf.matmul(g, g, transpose_b=True)  # (n, n) cosine similarities
+    others = tf.reduce_sum(sim, axis=1) - tf.linalg.diag_part(sim)
+    return others / tf.maximum(tf.cast(n - 1, tf.float32), 1.0)
 
 
 class TotalVariation(Objective):
@@ -271,16 +393,50 @@ def channel(layer, index: int | None = None) -> Channel:
     return Channel(layer, index)
 
 
-def neuron(layer, index: int | None = None, y: int | None = None,
-           x: int | None = None) -> Neuron:
-    """Objective: one unit (by default the centre) of a channel.
+def neuron(layer, index: int | None = None, y=None, x=None, fraction: bool = False) -> Neuron:
+    """Objective: one unit (by default the centre) of a channel; ``fraction=True`` reads ``y``
+    and ``x`` as fractions of the map's size.
 
     Examples
     --------
     >>> neuron("block3_conv1", 4).index
     4
     """
-    return Neuron(layer, index, y, x)
+    return Neuron(layer, index, y, x, fraction)
+
+
+def negative(layer, index: int | None = None) -> Negative:
+    """Objective: minus a channel's mean (what turns the filter off).
+
+    Examples
+    --------
+    >>> negative("block3_conv1", 2).index
+    2
+    """
+    return Negative(layer, index)
+
+
+def class_logit(index: int | None = None, layer=LOGITS) -> ClassScore:
+    """Objective: a class's logit (before the softmax / sigmoid), or a unit of a Dense layer.
+
+    Examples
+    --------
+    >>> class_logit(2).index, class_logit(0, "dense").layer
+    (2, 'dense')
+    """
+    return ClassScore(index, layer)
+
+
+def diversity(layer, weight: float = 1.0) -> Diversity:
+    """Objective: lucid's Gram-matrix diversity term over the batch (see :class:`Diversity`).
+
+    Examples
+    --------
+    >>> obj = channel("block3_conv1", 4) + diversity("block3_conv1", 2.0)
+    >>> [type(o).__name__ for _, o in obj.terms]
+    ['Channel', 'Diversity']
+    """
+    return Diversity(layer, weight)
 
 
 def deepdream(layer) -> DeepDream:
@@ -315,23 +471,34 @@ def l2(center: float = 0.5) -> L2:
     return L2(center)
 
 
-def as_objective(objective, layer) -> Objective:
+def as_objective(objective, layer, *, diversity_weight: float = 0.5) -> Objective:
     """An :class:`Objective` from an instance or a name for ``layer``'s filters.
 
-    ``"channel"`` and ``"neuron"`` optimise each row's own filter of ``layer``.
+    ``"channel"``, ``"neuron"`` (centre unit), ``"negative"`` and ``"diversity"`` (channel plus
+    :class:`Diversity`) optimise each row's own filter of ``layer``; ``"class"`` each row's
+    class logit (``layer`` ``LOGITS`` or the output layer) or Dense unit (another layer).
 
     Examples
     --------
     >>> as_objective("neuron", "conv_b")
-    Neuron(layer='conv_b')
+    Neuron(layer='conv_b', fraction=False)
+    >>> as_objective("class", "dense")
+    ClassScore(layer='dense')
     """
     if objective is None or objective == "channel":
         return Channel(layer)
     if objective == "neuron":
         return Neuron(layer)
+    if objective == "negative":
+        return Negative(layer)
+    if objective == "class":
+        return ClassScore(None, layer)
+    if objective == "diversity":
+        return Channel(layer) + Diversity(layer, diversity_weight)
     if objective == "deepdream":
         return DeepDream(layer)
     if isinstance(objective, Objective):
         return objective
-    raise ValueError(f"Unknown objective {objective!r}; use 'channel', 'neuron', 'deepdream' or "
-                     "an Objective (e.g. channel(layer) - 0.05 * total_variation()).")
+    raise ValueError(f"Unknown objective {objective!r}; use one of {list(OBJECTIVES)}, "
+                     "'deepdream', or an Objective (e.g. channel(layer) - 0.05 * "
+                     "total_variation()).")

@@ -79,6 +79,12 @@ class Pixels(Parameterization):
         Half-width of the uniform noise added to it. The lesson starts from
         ``random() * 20 + 128`` on a 0–255 scale, i.e. ``0.5 + 0.039 * [0, 1)``; we centre the
         noise so the start is grey on average: ``mean + noise * U(-1, 1)``.
+    init : {"grey+noise", "uniform"}
+        ``"grey+noise"`` as above; ``"uniform"``: every value drawn from U(0, 1), the U-Net
+        lesson's ``np.random.random(shape)``.
+    clip : bool
+        Keep the pixels inside [0, 1] after every step (display space). ``False`` lets them go
+        anywhere: the model input itself is optimised (``maximize(space="model")``).
 
     Examples
     --------
@@ -90,14 +96,21 @@ class Pixels(Parameterization):
 
     bounded = False
 
-    def __init__(self, mean: float = 0.5, noise: float = 10.0 / 255.0):
+    def __init__(self, mean: float = 0.5, noise: float = 10.0 / 255.0,
+                 init: str = "grey+noise", clip: bool = True):
+        if init not in ("grey+noise", "uniform"):
+            raise ValueError(f"init must be 'grey+noise' or 'uniform', not {init!r}.")
         self.mean = float(mean)
         self.noise = float(noise)
+        self.start = init
+        self.clip = bool(clip)
 
     def shape(self, h, w, c):
         return (h, w, c)
 
     def init(self, rng, h, w, c):
+        if self.start == "uniform":
+            return rng.random((h, w, c)).astype(np.float32)
         x = self.mean + self.noise * rng.uniform(-1.0, 1.0, size=(h, w, c))
         return np.clip(x, 0.0, 1.0).astype(np.float32)
 

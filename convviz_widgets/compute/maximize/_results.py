@@ -1,0 +1,122 @@
+"""The results of :func:`maximize` and :func:`deepdream`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["MaximizeResult", "DreamResult"]
+
+
+@dataclass(frozen=True, eq=False)
+class MaximizeResult:
+    """Optimised input patterns, one per filter.
+
+    Attributes
+    ----------
+    images : ndarray
+        ``(n, H, W, C)`` float32 in [0, 1]: the optimised inputs in display space. Running
+        ``model(preprocess(images))`` reproduces :attr:`activation`. (They are not contrast
+        stretched; views do that.)
+    activation : ndarray
+        ``(n,)`` float32: each filter's mean activation (over positions) on its image.
+    history : ndarray
+        ``(steps, n)`` float32: the same measure at every step, on the randomly transformed
+        image the step saw (NaN for steps not run after a cancel).
+    objective : ndarray
+        ``(n,)`` float32: the objective's value on :attr:`images` (equals :attr:`activation`
+        for the default channel objective).
+    layer : str
+        Path of the layer.
+    filters : ndarray
+        ``(n,)`` int: the filter of each row (after a cancel, only the filters that started).
+    method : str
+    steps : int
+    seed : int
+    complete : ndarray
+        ``(n,)`` bool: the row ran all its steps (False for the chunk a cancel interrupted).
+    from_cache : ndarray
+        ``(n,)`` bool: the row came from the cache.
+    cancelled : bool
+    seconds : float
+        Wall time of the call.
+    raw : ndarray or None
+        ``(n, H, W, C)`` float32, only for ``space="model"``: the optimised *model input*
+        itself, unclipped (the U-Net lesson's values reach about ±12). :attr:`images` is then
+        each row rescaled from its own [min, max] to [0, 1] for display, and ``model(raw)``
+        reproduces :attr:`activation`. ``None`` in display space.
+    objective_name : str
+        What was maximised: ``"channel"``, ``"neuron"``, ``"negative"``, ``"class"``,
+        ``"diversity"`` or ``"custom"``.
+    """
+
+    images: np.ndarray
+    activation: np.ndarray
+    history: np.ndarray
+    objective: np.ndarray
+    layer: str
+    filters: np.ndarray
+    method: str
+    steps: int
+    seed: int
+    complete: np.ndarray
+    from_cache: np.ndarray
+    cancelled: bool = False
+    seconds: float = 0.0
+    settings: dict = field(default_factory=dict, repr=False)
+    raw: np.ndarray | None = field(default=None, repr=False)
+    objective_name: str = "channel"
+
+    def __len__(self) -> int:
+        return len(self.filters)
+
+    def image(self, filter_index: int) -> np.ndarray:
+        """``(H, W, C)`` pattern of one filter (by filter index, not row).
+
+        Examples
+        --------
+        >>> res = maximize(model, "conv_b", [2, 5])        # doctest: +SKIP
+        >>> res.image(5).shape                             # doctest: +SKIP
+        (40, 56, 3)
+        """
+        rows = np.flatnonzero(self.filters == int(filter_index))
+        if not rows.size:
+            raise KeyError(f"Filter {filter_index} is not in this result; it has filters "
+                           f"{self.filters.tolist()[:10]}{'...' if len(self) > 10 else ''}.")
+        return self.images[rows[0]]
+
+    def __repr__(self) -> str:
+        n, h, w, c = self.images.shape if self.images.ndim == 4 else (0, 0, 0, 0)
+        state = " cancelled" if self.cancelled else ""
+        return (f"MaximizeResult(layer={self.layer!r}, filters={len(self)}, size={h}×{w}×{c}, "
+                f"method={self.method!r}, objective={self.objective_name!r}, steps={self.steps}, "
+                f"mean activation={np.nanmean(self.activation) if len(self) else float('nan'):.4g}"
+                f"{state})")
+
+
+@dataclass(frozen=True, eq=False)
+class DreamResult:
+    """DeepDream output.
+
+    Attributes
+    ----------
+    images : ndarray
+        ``(n, H, W, C)`` float32 in [0, 1], the dreamed images at the input's size (the model's
+        size for fixed-size models).
+    score : ndarray
+        ``(n,)`` the objective on :attr:`images`.
+    start_score : ndarray
+        ``(n,)`` the objective on the original images.
+    history : ndarray
+        ``(octaves * steps, n)`` the objective at every step.
+    octave_sizes : list of (int, int)
+    cancelled : bool
+    """
+
+    images: np.ndarray
+    score: np.ndarray
+    start_score: np.ndarray
+    history: np.ndarray
+    octave_sizes: list
+    cancelled: bool = False

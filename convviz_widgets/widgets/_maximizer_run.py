@@ -1,0 +1,197 @@
+"""The running half of :class:`FilterMaximizer`: Run / Cancel / wait in one coalescing worker,
+frames streamed from the compute progress protocol into the views, the final result, and the
+background compile of the step (prewarm)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ..compute.progress import Progress
+from ._i18n import tr
+from ._maximizer_display import _BIG_PX, display_pixels
+
+__all__ = ["MaximizerRunMixin"]
+
+
+class _RunProgress(Progress):
+    """The widget's observer of one run (the compute progress protocol): steps decide whether
+    to go on, frames stream into the views."""
+
+    def __init__(self, view, ticket, mode, filters):
+        self.view, self.ticket, self.mode, self.filters = view, ticket, mode, filters
+
+    def on_step(self, done, total):
+        return self.view._on_step(self.ticket, done, total)
+
+    def on_frame(self, done, total, images, scores):
+        self.view._on_frame(self.ticket, self.mode, self.filters, done, total, images, scores)
+
+
+class MaximizerRunMixin:
+    """Run, cancel, frames and prewarm of :class:`FilterMaximizer` (traits live there)."""
+
+    def _targets(self) -> np.ndarray:
+        if self.mode == "gallery":
+            a, b = self.gallery_range
+            return np.arange(a, b + 1)
+        return np.array([int(self.filter_index)])
+
+    def run(self) -> None:
+        """Start optimising (the selected filter, or the gallery range) in a worker thread.
+
+        A run already in progress is cancelled first, and of several Runs pressed in quick
+        succession only the last one is computed. Returns at once; :meth:`wait` blocks until
+        the run is over.
+        """
+        from ..compute.maximize import pattern_size
+
+        pattern_size(self.model, None if self._fixed_size else int(self.size))  # fail early
+        filters = self._display_filters(self._targets())
+        self._set_error(None)
+        self.frames_shown = 0
+        self.first_frame_seconds = float("nan")
+        self.progress = 0.0
+        self._bar.value = 0.0
+        self._bar.bar_style = ""
+        self._t_run = time.perf_counter()
+        self._last_push = 0.0
+        self._info.value = tr("fm_optimising", self.lang, what=self._rows_text(len(filters)))
+        mode = "diversity" if self.objective == "diversity" else self.mode
+        if mode != "filter":
+            self._gallery_filters = filters
+            self._gallery_images = np.full((len(filters),) + self._hw() + (1,), 0.5, np.float32)
+        settings, layer = dict(self._settings()), self.layer
+        with self._lock:
+            self._run_task.run(lambda ticket: self._work(ticket, filters, mode, settings, layer))
+            self.running = True
+
+    def cancel(self) -> None:
+        """Stop the running optimisation before its next step (the partial result is shown)."""
+        self._run_task.cancel()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the current run is over; return False on timeout."""
+        return self._run_task.wait(timeout)
+
+    @property
+    def worker_stats(self) -> dict:
+        """How many runs were requested, started, dropped before starting, failed."""
+        return self._run_task.stats
+
+    def _on_worker_idle(self) -> None:
+        with self._lock:
+            if not (self._run_task.idle and self.running):
+                return
+            # The newest Run was cancelled before it started: nothing will clear the flag.
+            self.running = False
+            self._info.value = tr("fm_cancelled_early", self.lang)
+            self._bar.bar_style = "warning"
+
+    def _work(self, ticket, filters, mode, settings, layer) -> None:
+        from ..compute.maximize import maximize
+
+        try:
+            targets = filters[:1] if mode == "diversity" else filters  # N rows of one filter
+            res = maximize(self.model, layer, targets, cancel=ticket.cancel_event,
+                           on_step=_RunProgress(self, ticket, mode, filters), **settings)
+        except Exception as exc:  # noqa: BLE001 - shown inside the widget
+            with self._lock:
+                if ticket.current:
+                    self._set_error(exc)
+                    self._info.value = ""
+                    self._bar.bar_style = "danger"
+                    self.running = False
+            return
+        self._finish(ticket, res, mode, filters)
+
+    def _on_step(self, ticket, done, total):
+        """Go on while this run is the newest and not cancelled."""
+        return ticket.current and not ticket.cancelled
+
+    def _on_frame(self, ticket, mode, filters, done, total, images, activation):
+        if not ticket.current:
+            return  # superseded by a newer run
+        now = time.perf_counter()
+        first = self.frames_shown == 0
+        if first or now - self._last_push >= self.frame_interval or done == total:
+            self._last_push = now
+            frac = done / max(1, total or 1)
+            self._push_frame(mode, filters, images, activation, frac)
+            if first:
+                self.first_frame_seconds = now - self._t_run
+            self.frames_shown += 1
+
+    def _push_frame(self, mode, filters, images, activation, frac) -> None:
+        self.progress = frac
+        self._bar.value = frac
+        if mode != "filter":
+            self._gallery_images = images.copy()
+            self._draw_gallery(self._gallery_images, filters,
+                               caption=tr("fm_optimising_p", self.lang, p=f"{frac:.0%}"))
+        sel = np.flatnonzero(filters == self.filter_index)
+        if sel.size:
+            k = int(sel[0])
+            h, w_ = images.shape[1:3]
+            self.pattern.set_tiles(display_pixels(images[k:k + 1], self.stretch),
+                                   zoom=max(1, _BIG_PX // max(h, w_)),
+                                   title=f"{self.layer} · {self._what(filters[k])}",
+                                   caption=tr("fm_mean_act", self.lang,
+                                              m=f"{float(activation[k]):.4g}")
+                                   + tr("fm_at", self.lang, p=f"{frac:.0%}"))
+
+    def _finish(self, ticket, res, mode, filters) -> None:
+        if not ticket.current:
+            return  # a newer Run owns the views (and the running flag) from now on
+        for f, image, act in zip(res.filters, res.images, res.activation):
+            self._shown[int(f)] = (image, float(act))
+        if mode != "filter" and len(res):
+            self._gallery_filters = res.filters
+            self._gallery_images = res.images
+            self._draw_gallery(res.images, res.filters)
+        self.result = res
+        self._show_selected()
+        cached = int(res.from_cache.sum())
+        what = self._rows_text(len(res))
+        note = tr("fm_from_cache", self.lang, k=cached) if cached else ""
+        if res.cancelled:
+            self._info.value = tr("fm_cancelled", self.lang, what=what,
+                                  k=int(res.complete.sum()), sec=f"{res.seconds:.1f}")
+            self._bar.bar_style = "warning"
+        else:
+            mean = float(np.mean(res.activation)) if len(res) else 0.0
+            self._info.value = tr("fm_done", self.lang, what=what, sec=f"{res.seconds:.2f}",
+                                  note=note, m=f"{mean:.4g}")
+            self.progress = 1.0
+            self._bar.value = 1.0
+            self._bar.bar_style = "success"
+        with self._lock:
+            if ticket.current:
+                self.running = False
+
+    # ----------------------------------------------------------------------- warming up
+    def _prewarm(self) -> None:
+        """Compile the step for the current settings in the background (one 1-step run)."""
+        from ..compute.maximize import maximize
+
+        key = (self.layer, self.method, self._hw(), id(self.preprocess))
+        if self.objective != "channel":  # another compiled step (the channel's key is kept)
+            key += (self.objective, self.neuron_position, int(self.n_patterns))
+        if key in self._warmed:
+            return
+        settings = self._settings()
+        settings.update(steps=1, cache_dir=None)
+        layer = self.layer
+
+        def warm(ticket):
+            if ticket.cancelled:
+                return
+            try:
+                maximize(self.model, layer, [0], cache=False, batch_size=1, **settings)
+            except Exception:  # noqa: BLE001 - a real Run reports the error properly
+                return
+            self._warmed.add(key)
+
+        # Coalesced: flicking through ten layers compiles the last one, not all ten.
+        self._warmer.run(warm)
