@@ -571,6 +571,10 @@ class FilterMaximizer(ExportMixin, LayerViewer):
             if ticket.current:
                 self.running = False
 
+    def _animated_display(self):
+        """Export hook: the display whose frames make the run's GIF/WebP."""
+        return self.gallery if self.mode == "gallery" else self.pattern
+
     # ----------------------------------------------------------------------- warming up
     def _prewarm(self) -> None:
         """Compile the step for the current settings in the background (one 1-step run)."""
