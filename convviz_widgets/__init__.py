@@ -47,7 +47,8 @@ __version__ = "0.1.0"
 
 # The widget classes load ipywidgets/anywidget/ipycanvas; they are imported on first use so that
 # `import convviz_widgets.compute` (scripts, workers, tests of the boundary) stays widget-free.
-_WIDGETS = ("ActivationViewer", "Explorer", "FilterMaximizer", "GradCAMViewer", "KernelViewer")
+_WIDGETS = ("ActivationViewer", "Explorer", "FilterMaximizer", "GradCAMViewer", "KernelViewer",
+            "DeepDreamViewer")
 
 
 def __getattr__(name):
@@ -70,6 +71,7 @@ __all__ = [
     "Cancelled",
     "ConvArithmetic",
     "DatasetExamples",
+    "DeepDreamViewer",
     "Explorer",
     "FilterMaximizer",
     "GradCAMViewer",

@@ -3,6 +3,7 @@ turn its float arrays into pixels; no tensor math happens here."""
 
 from ._activation_viewer import ActivationViewer
 from ._base import LayerViewer, View, enable_colab_widgets
+from ._deepdream_view import DeepDreamViewer
 from ._kernel_viewer import KernelViewer
 from ._pixels import DIVERGING_COLORMAPS, SEQUENTIAL_COLORMAPS, lut, quantize
 from ._raster import RasterView
@@ -12,6 +13,7 @@ from ._gradcam_viewer import GradCAMViewer, OverlayView
 
 __all__ = [
     "ActivationViewer", "DIVERGING_COLORMAPS", "Explorer", "FilterMaximizer", "GradCAMViewer",
+    "DeepDreamViewer",
     "OverlayView", "KernelViewer", "LayerViewer", "RasterView",
     "SEQUENTIAL_COLORMAPS", "View", "enable_colab_widgets", "lut", "quantize",
 ]
