@@ -83,7 +83,8 @@ def demo():
 
 
 @pytest.mark.parametrize("lang", ["es", "pt"])
-@pytest.mark.parametrize("view", ["kernels", "activations", "patterns", "gradcam", "explorer"])
+@pytest.mark.parametrize("view", ["kernels", "activations", "patterns", "gradcam", "explorer",
+                                  "dream"])
 def test_no_english_label_in_a_translated_view(demo, lang, view):
     allowed = _model_words(demo)
     if view == "kernels":
@@ -92,6 +93,8 @@ def test_no_english_label_in_a_translated_view(demo, lang, view):
         root = cv.ActivationViewer(demo, lang=lang)
     elif view == "patterns":
         root = cv.FilterMaximizer(demo, lang=lang, prewarm=False)
+    elif view == "dream":
+        root = cv.DeepDreamViewer(demo, lang=lang)
     elif view == "gradcam":
         root = cv.GradCAMViewer(demo, lang=lang)
         allowed |= set(root.class_names)

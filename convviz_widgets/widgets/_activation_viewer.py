@@ -588,6 +588,13 @@ class ActivationViewer(LayerViewer):
             draw()
         return 0
 
+    def _export_leaf(self, widget):
+        """Export hook: the ipycanvas grid keeps no pixels in the kernel; export the page last
+        sent to it (:attr:`grid_image`)."""
+        if widget is self.canvas:
+            return self.grid_image
+        return super()._export_leaf(widget)
+
     def _redraw_canvas(self, *_args) -> None:
         """A client (re)connected: ipycanvas keeps no pixels, so replay the current page."""
         self._draw_grid(resize=True)

@@ -346,6 +346,8 @@ class DeepDreamViewer(View):
 
     @traitlets.observe("image_index")
     def _on_image_index(self, change):
+        if self.running:
+            self.cancel()  # a dream belongs to its image
         if not self._suppress:
             self._sync_controls()
             self._show_before()
@@ -370,6 +372,27 @@ class DeepDreamViewer(View):
             self.images = new
             self._labels = self._labels[:len(new) - len(images)] + [str(n) for n in names]
             self.image_index = len(new) - 1
+        self._sync_controls()
+        self._show_before()
+
+    def set_images(self, images, names=None, index: int = 0) -> None:
+        """Replace the images (named ``names`` in the menu) and show image ``index``.
+
+        A container that owns the image choice (the Explorer) keeps this view on its images
+        with it.
+
+        Examples
+        --------
+        >>> dv.set_images(scenes, ["a", "b"], index=1)      # doctest: +SKIP
+        """
+        images = ImageList().validate(self, images)
+        n = len(images)
+        labels = [str(x) for x in (names or [])][:n]
+        labels += [tr("image_n", self.lang, i=i) for i in range(len(labels), n)]
+        with self._suppressed():
+            self.images = images
+            self._labels = labels
+            self.image_index = min(max(0, int(index)), max(0, n - 1))
         self._sync_controls()
         self._show_before()
 
