@@ -93,7 +93,7 @@ def raster_rgb(view) -> np.ndarray:
 
 
 def overlay_rgb(view) -> np.ndarray:
-    """What an :class:`OverlayView` draws, at its image's size, as ``(h, w, 3)`` uint8.
+    """What an :class:`OverlayView` draws, as ``(H, W, 3)`` uint8.
 
     The heatmap is stretched over the image (nearest neighbour) and blended through the colour
     table of ``colormap`` at ``opacity`` — the values set from Python; a change made only with
@@ -102,10 +102,10 @@ def overlay_rgb(view) -> np.ndarray:
     Examples
     --------
     >>> from convviz_widgets.widgets import OverlayView
-    >>> v = OverlayView(opacity=0.0)
+    >>> v = OverlayView(opacity=0.0, width=12)
     >>> _ = v.set_overlay(np.ones((4, 6, 3), np.float32), np.zeros((2, 3), np.float32))
-    >>> int(overlay_rgb(v).min())
-    255
+    >>> int(overlay_rgb(v).min()), overlay_rgb(v).shape
+    (255, (8, 12, 3))
     """
     h, wd = (int(d) for d in view.image_shape)
     if h == 0 or wd == 0 or len(view.image) != h * wd * 3:
@@ -123,8 +123,13 @@ def overlay_rgb(view) -> np.ndarray:
     k = names.index(view.colormap) if view.colormap in names else 0
     table = luts[k * 768:(k + 1) * 768].reshape(256, 3).astype(np.float32)
     alpha = round(min(1.0, max(0.0, float(view.opacity))) * 255) / 255.0
-    out = image * (1.0 - alpha) + table[heat] * alpha
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    out = np.clip(image * (1.0 - alpha) + table[heat] * alpha + 0.5, 0, 255).astype(np.uint8)
+    # The front end draws it ``width`` CSS pixels wide, pixelated from twice the size up: the
+    # same whole-number enlargement here (a smaller display keeps the image's own size).
+    zoom = int(view.width) // wd if int(view.width) > 0 else 1
+    if zoom >= 2:
+        out = np.repeat(np.repeat(out, zoom, axis=0), zoom, axis=1)
+    return out
 
 
 def as_rgb_u8(pixels) -> np.ndarray:
