@@ -97,6 +97,8 @@ def test_cancel_keeps_the_view_usable():
     assert not dv.running and dv.result.cancelled
     steps_run = int(np.isfinite(dv.result.history).sum())  # steps not run are NaN
     assert 1 <= steps_run < 5000 and "Cancelled" in dv._info.value
+    assert dv._steps_box.value == 5000  # the control shows the setting, not a clamped one
+    assert dv.after.caption.startswith(f"step {steps_run} of 5000")
     # Still usable: a short run completes.
     dv.steps = 3
     run_and_wait(dv)
@@ -115,6 +117,10 @@ def test_no_layer_selected_is_a_clear_error_and_the_view_stays_usable(models):
         dv.layers = ["gap"]  # no feature map to amplify
     with pytest.raises(traitlets.TraitError, match="conv_a"):
         dv.layers = ["nope"]
+    for name, bad in (("octaves", 0), ("octaves", 9), ("steps", 0), ("step_size", 0.0),
+                      ("step_size", 2.0), ("octave_scale", 1.0)):
+        with pytest.raises(traitlets.TraitError, match=name):
+            setattr(dv, name, bad)
     dv._layers_sel.value = ("conv_b",)
     run_and_wait(dv)
     assert dv.result is not None and dv.error == "" and dv._status.value == ""

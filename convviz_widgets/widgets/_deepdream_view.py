@@ -65,6 +65,9 @@ register({
 FRAME_INTERVAL = 0.1
 #: Display budget (CSS pixels) of the before and after panels.
 _PANEL_PX = 256
+#: Largest settings the controls offer (the traits refuse more, so a control never shows a
+#: clamped value): 8 octaves at 1.4 already shrink the image 15 times.
+_LIMITS = {"octaves": 8, "steps": 100_000, "step_size": 1.0}
 #: Longest side a fully convolutional model dreams at: a phone photo is shrunk to it (a dream
 #: at 1024 pixels takes minutes on a CPU).
 MAX_SIDE = 256
@@ -190,11 +193,11 @@ class DeepDreamViewer(View):
         self._layers_sel = w.SelectMultiple(options=[(self._label(i), i.path) for i in infos],
                                             description="layers", rows=min(6, len(infos)),
                                             layout=w.Layout(width="460px"))
-        self._octaves_box = w.BoundedIntText(min=1, max=8, description="octaves",
+        self._octaves_box = w.BoundedIntText(min=1, max=_LIMITS["octaves"], description="octaves",
                                              layout=w.Layout(width="160px"))
-        self._steps_box = w.BoundedIntText(min=1, max=1000, description="steps",
+        self._steps_box = w.BoundedIntText(min=1, max=_LIMITS["steps"], description="steps",
                                            layout=w.Layout(width="160px"))
-        self._lr_box = w.BoundedFloatText(min=1e-4, max=1.0, step=0.005,
+        self._lr_box = w.BoundedFloatText(min=0.0, max=_LIMITS["step_size"], step=0.005,
                                           description="step size",
                                           style={"description_width": "initial"},
                                           layout=w.Layout(width="180px"))
@@ -299,17 +302,20 @@ class DeepDreamViewer(View):
     @traitlets.validate("octaves", "steps")
     def _validate_counts(self, proposal):
         v = int(proposal["value"])
-        if v < 1:
-            raise traitlets.TraitError(f"{proposal['trait'].name} must be at least 1, got {v}.")
+        name = proposal["trait"].name
+        top = _LIMITS[name]
+        if not 1 <= v <= top:
+            raise traitlets.TraitError(f"{name} must be between 1 and {top}, got {v}.")
         return v
 
     @traitlets.validate("step_size", "octave_scale")
     def _validate_positive(self, proposal):
         v = float(proposal["value"])
         name = proposal["trait"].name
-        if not np.isfinite(v) or v <= 0 or (name == "octave_scale" and v <= 1):
-            raise traitlets.TraitError(f"{name} must be a positive number"
-                                       f"{' above 1' if name == 'octave_scale' else ''}, got {v}.")
+        low, top = (1.0, 4.0) if name == "octave_scale" else (0.0, _LIMITS[name])
+        if not (np.isfinite(v) and low < v <= top):
+            raise traitlets.TraitError(f"{name} must be above {low:g} and at most {top:g}, "
+                                       f"got {v}.")
         return v
 
     # ---------------------------------------------------------------------------- observers
@@ -538,8 +544,9 @@ class DeepDreamViewer(View):
     def _finish(self, ticket, res) -> None:
         if not ticket.current:
             return
+        done = int(np.isfinite(res.history[:, 0]).sum()) if res.history.size else 0
         self.after.set_tiles(self._frame_pixels(res.images[0])[None],
-                             caption=tr("dd_at", self.lang, done=len(res.history),
+                             caption=tr("dd_at", self.lang, done=done,
                                         total=int(self.octaves) * int(self.steps),
                                         s=f"{float(res.score[0]):.4g}"))
         self.result = res
