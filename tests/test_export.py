@@ -154,10 +154,11 @@ def test_deepdream_export_is_before_and_after_side_by_side(models, tmp_path):
     assert np.array_equal(pixels[::z, w * z + PANEL_GAP::z, 0], after)
 
 
-def test_docstring_examples():
+@pytest.mark.parametrize("module", ["_export", "_upload"])
+def test_docstring_examples(module):
     import doctest
+    import importlib
 
-    from convviz_widgets.widgets import _export
-
-    result = doctest.testmod(_export, optionflags=doctest.NORMALIZE_WHITESPACE)
+    mod = importlib.import_module(f"convviz_widgets.widgets.{module}")
+    result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0 and result.attempted > 0

@@ -9,21 +9,17 @@ bytes.
 
 from __future__ import annotations
 
-import threading
-import time
-
 import ipywidgets as w
 import numpy as np
 import traitlets
 
 from ..compute.progress import Progress
 from ._base import View
+from ._run_state import RunState
 from ._i18n import register, tr
-from ._images import (ImageList, check_image_index, decode_image, demo_scenes,
-                      uploaded_files)
+from ._images import ImageList, check_image_index, demo_scenes
 from ._maximizer_display import display_pixels
 from ._raster import RasterView
-from ._task import BackgroundTask
 from ._upload import ImageUpload
 
 __all__ = ["DeepDreamViewer"]
@@ -95,7 +91,7 @@ class _DreamProgress(Progress):
         return self.on_step(int(step), total)
 
 
-class DeepDreamViewer(View):
+class DeepDreamViewer(RunState, View):
     """DeepDream on the current or an uploaded image: before and after, frames as they come.
 
     Choose an image (the menu, or Upload), one or more layers whose activations are
@@ -189,7 +185,7 @@ class DeepDreamViewer(View):
         self._image_dd = w.Dropdown(description="image", layout=w.Layout(width="300px"))
         self._upload = ImageUpload(accept="image/*", multiple=False, description="Upload",
                                    layout=w.Layout(width="110px"))
-        self._upload.observe(self._on_upload, "value")
+        self._upload.on_pictures(self._add_uploads, self._set_error)
         self._layers_sel = w.SelectMultiple(options=[(self._label(i), i.path) for i in infos],
                                             description="layers", rows=min(6, len(infos)),
                                             layout=w.Layout(width="460px"))
@@ -201,12 +197,7 @@ class DeepDreamViewer(View):
                                           description="step size",
                                           style={"description_width": "initial"},
                                           layout=w.Layout(width="180px"))
-        self._run_btn = w.Button(description="Run", button_style="primary", icon="play",
-                                 layout=w.Layout(width="90px"))
-        self._cancel_btn = w.Button(description="Cancel", icon="stop", disabled=True,
-                                    layout=w.Layout(width="90px"))
-        self._bar = w.FloatProgress(min=0.0, max=1.0, value=0.0, layout=w.Layout(width="240px"))
-        self._info = w.HTML(value="")
+        self._init_runs("convviz-deepdream", "dd_cancelled_early")
         self.before = RasterView(labels=["", "y", "x"], gap=0)
         self.after = RasterView(labels=["", "y", "x"], gap=0)
         self.before.add_class("convviz-dream-before")
@@ -217,8 +208,6 @@ class DeepDreamViewer(View):
         for control, trait in ((self._octaves_box, "octaves"), (self._steps_box, "steps"),
                                (self._lr_box, "step_size")):
             self._bind(control, trait)
-        self._run_btn.on_click(lambda _b: self._safe(self.run))
-        self._cancel_btn.on_click(lambda _b: self.cancel())
 
         self.children = [
             w.HBox([self._image_dd, self._upload]),
@@ -231,11 +220,6 @@ class DeepDreamViewer(View):
         ]
         self.add_class("convviz-deepdream")
 
-        self._lock = threading.Lock()
-        self._task = BackgroundTask("convviz-deepdream", on_progress=self._on_progress,
-                                    on_idle=self._on_idle)
-        self._t_run = 0.0
-        self._last_push = 0.0
         self._before_px: np.ndarray | None = None
         self._built()
 
@@ -262,16 +246,6 @@ class DeepDreamViewer(View):
     def image_names(self) -> list[str]:
         """The image menu's entries (a copy)."""
         return list(self._labels)
-
-    def _set_error(self, exc: BaseException | None) -> None:
-        self.error = "" if exc is None else f"{type(exc).__name__}: {exc}"
-        self._show_error(exc)
-
-    def _safe(self, fn) -> None:
-        try:
-            fn()
-        except Exception as exc:  # noqa: BLE001 - a click must never raise into the comm
-            self._set_error(exc)
 
     def _sync_controls(self) -> None:
         with self._quiet():
@@ -358,11 +332,6 @@ class DeepDreamViewer(View):
             self._sync_controls()
             self._show_before()
 
-    @traitlets.observe("running")
-    def _on_running(self, change):
-        self._run_btn.disabled = bool(change["new"])
-        self._cancel_btn.disabled = not change["new"]
-
     def add_images(self, images, names=None) -> None:
         """Append ``images`` (named ``names`` in the menu) and show the last one.
 
@@ -402,19 +371,10 @@ class DeepDreamViewer(View):
         self._sync_controls()
         self._show_before()
 
-    def _on_upload(self, change):
-        files = uploaded_files(change["new"])
-        if not files:
-            return
-        try:
-            decoded = [(name, decode_image(content, name)) for name, content in files]
-            self.add_images([im for _, im in decoded],
-                            [tr("upload_n", self.lang, name=name) for name, _ in decoded])
-            self._set_error(None)
-        except Exception as exc:  # noqa: BLE001 - shown in the widget; the old view stays
-            self._set_error(exc)
-        finally:
-            self._upload.clear()
+    def _add_uploads(self, pictures) -> None:
+        self.add_images([im for _, im in pictures],
+                        [tr("upload_n", self.lang, name=name) for name, _ in pictures])
+        self._set_error(None)
 
     # ------------------------------------------------------------------------------ drawing
     def _dream_input(self) -> np.ndarray:
@@ -487,26 +447,9 @@ class DeepDreamViewer(View):
         x = self._dream_input()
         self._show_before()
         settings = self._settings()
-        self._set_error(None)
-        self.frames_shown = 0
-        self.progress = 0.0
-        self._bar.value = 0.0
-        self._bar.bar_style = ""
-        self._t_run = time.perf_counter()
-        self._last_push = 0.0
-        self._info.value = tr("dd_running", self.lang, octaves=settings["octaves"],
-                              steps=settings["steps"])
-        with self._lock:
-            self._task.run(lambda ticket: self._work(ticket, x, settings))
-            self.running = True
-
-    def cancel(self) -> None:
-        """Stop the dream before its next step (what was dreamt so far stays shown)."""
-        self._task.cancel()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until the current run is over; False on timeout."""
-        return self._task.wait(timeout)
+        self._begin_run(lambda ticket: self._work(ticket, x, settings),
+                        tr("dd_running", self.lang, octaves=settings["octaves"],
+                           steps=settings["steps"]))
 
     def _work(self, ticket, x, settings) -> None:
         from ..compute import deepdream
@@ -515,64 +458,30 @@ class DeepDreamViewer(View):
             res = deepdream(self.model, x, settings.pop("layers"), cancel=ticket.cancel_event,
                             on_step=_DreamProgress(self, ticket), **settings)
         except Exception as exc:  # noqa: BLE001 - shown inside the widget
-            with self._lock:
-                if ticket.current:
-                    self._set_error(exc)
-                    self._info.value = ""
-                    self._bar.bar_style = "danger"
-                    self.running = False
+            self._fail_run(ticket, exc)
             return
-        self._finish(ticket, res)
-
-    def _on_progress(self, fraction: float) -> None:
-        self.progress = fraction
-        self._bar.value = fraction
+        if not ticket.current:
+            return  # a newer Run owns the panels
+        done = int(np.isfinite(res.history[:, 0]).sum()) if res.history.size else 0
+        self._show_frame(res.images[0], done, int(self.octaves) * int(self.steps),
+                         float(res.score[0]))
+        self.result = res
+        sec = f"{self.seconds_running:.1f}"
+        info = tr("dd_cancelled", self.lang, sec=sec) if res.cancelled else \
+            tr("dd_done", self.lang, sec=sec, a=f"{float(res.start_score[0]):.4g}",
+               b=f"{float(res.score[0]):.4g}")
+        self._end_run(ticket, info, res.cancelled)
 
     def _on_frame(self, ticket, done, total, images, scores) -> None:
-        if not ticket.current:
-            return
-        now = time.perf_counter()
-        if self.frames_shown and now - self._last_push < self.frame_interval and done < total:
-            return
-        self._last_push = now
-        score = float(np.asarray(scores).reshape(-1)[0]) if np.size(scores) else float("nan")
-        self.after.set_tiles(self._frame_pixels(np.asarray(images)[0])[None],
+        if self._frame_due(ticket, done, total):
+            score = float(np.asarray(scores).reshape(-1)[0]) if np.size(scores) else np.nan
+            self._show_frame(np.asarray(images)[0], done, total, score)
+            self.frames_shown += 1
+
+    def _show_frame(self, image, done: int, total: int, score: float) -> None:
+        self.after.set_tiles(self._frame_pixels(image)[None],
                              caption=tr("dd_at", self.lang, done=done, total=total,
                                         s=f"{score:.4g}"))
-        self.frames_shown += 1
-
-    def _finish(self, ticket, res) -> None:
-        if not ticket.current:
-            return
-        done = int(np.isfinite(res.history[:, 0]).sum()) if res.history.size else 0
-        self.after.set_tiles(self._frame_pixels(res.images[0])[None],
-                             caption=tr("dd_at", self.lang, done=done,
-                                        total=int(self.octaves) * int(self.steps),
-                                        s=f"{float(res.score[0]):.4g}"))
-        self.result = res
-        sec = f"{time.perf_counter() - self._t_run:.1f}"
-        if res.cancelled:
-            self._info.value = tr("dd_cancelled", self.lang, sec=sec)
-            self._bar.bar_style = "warning"
-        else:
-            self._info.value = tr("dd_done", self.lang, sec=sec,
-                                  a=f"{float(res.start_score[0]):.4g}",
-                                  b=f"{float(res.score[0]):.4g}")
-            self.progress = 1.0
-            self._bar.value = 1.0
-            self._bar.bar_style = "success"
-        with self._lock:
-            if ticket.current:
-                self.running = False
-
-    def _on_idle(self) -> None:
-        with self._lock:
-            if not (self._task.idle and self.running):
-                return
-            # The newest Run was cancelled before it started: nothing else clears the flag.
-            self.running = False
-            self._info.value = tr("dd_cancelled_early", self.lang)
-            self._bar.bar_style = "warning"
 
     # ------------------------------------------------------------------------------- export
     def _animated_display(self):
