@@ -47,8 +47,8 @@ __version__ = "0.1.0"
 
 # The widget classes load ipywidgets/anywidget/ipycanvas; they are imported on first use so that
 # `import convviz_widgets.compute` (scripts, workers, tests of the boundary) stays widget-free.
-_WIDGETS = ("ActivationViewer", "ConvStepViewer", "Explorer", "FilterMaximizer", "GradCAMViewer",
-            "KernelViewer")
+_WIDGETS = ("ActivationViewer", "ConvStepViewer", "DeepDreamViewer", "Explorer", "FilterMaximizer",
+            "GradCAMViewer", "KernelViewer")
 
 
 def __getattr__(name):
@@ -72,6 +72,7 @@ __all__ = [
     "ConvArithmetic",
     "ConvStepViewer",
     "DatasetExamples",
+    "DeepDreamViewer",
     "Explorer",
     "FilterMaximizer",
     "GradCAMViewer",

@@ -617,3 +617,8 @@ def plot_dataset_examples(examples, channels=None, *, patterns=None, max_channel
     fig.suptitle(f"{examples.layer}: top {k} of {examples.n_images} images per channel "
                  f"({examples.score_kind} score; receptive-field patches)", fontsize=9)
     return fig
+
+
+# -- DeepDream (issue 17) ------------------------------------------------------------------------
+# In its own module (this one is long); re-exported here, where handouts look for figures.
+from ._plotting_dream import plot_deepdream  # noqa: E402, F401

@@ -181,7 +181,8 @@ def test_export_png(model):
     cols = 3  # 7 tiles of 40×56 -> about square
     assert img.size == (cols * 56 + (cols - 1) * 2, 3 * 40 + 2 * 2)
     fm._export_link()
-    assert "download=" in fm._download.value and "last_conv_patterns.png" in fm._download.value
+    # The generic export of every view: named by model, layer and settings.
+    assert "download=" in fm._download.value and "func_last_conv_filter0" in fm._download.value
 
 
 @pytest.mark.parametrize("style", ["nested", "subclassed", "grayscale"])

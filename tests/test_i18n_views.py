@@ -85,7 +85,7 @@ def demo():
 
 @pytest.mark.parametrize("lang", ["es", "pt"])
 @pytest.mark.parametrize("view", ["kernels", "activations", "patterns", "patterns_class",
-                                  "gradcam", "explorer", "conv_step"])
+                                  "gradcam", "explorer", "conv_step", "dream"])
 def test_no_english_label_in_a_translated_view(demo, lang, view):
     allowed = _model_words(demo)
     if view == "kernels":
@@ -102,6 +102,8 @@ def test_no_english_label_in_a_translated_view(demo, lang, view):
         root.objective = "neuron"
         root.neuron_position = (3, 4)
         root.objective = "class"
+    elif view == "dream":
+        root = cv.DeepDreamViewer(demo, lang=lang)
     elif view == "gradcam":
         root = cv.GradCAMViewer(demo, lang=lang)
         allowed |= set(root.class_names)

@@ -1,9 +1,10 @@
-"""Interactive views (ipywidgets / anywidget / ipycanvas). They call :mod:`..compute` and only
+"""Interactive views (ipywidgets and anywidget). They call :mod:`..compute` and only
 turn its float arrays into pixels; no tensor math happens here."""
 
 from ._activation_viewer import ActivationViewer
 from ._base import LayerViewer, View, enable_colab_widgets
 from ._conv_step import ConvStepViewer
+from ._deepdream_view import DeepDreamViewer
 from ._kernel_viewer import KernelViewer
 from ._pixels import DIVERGING_COLORMAPS, SEQUENTIAL_COLORMAPS, lut, quantize
 from ._raster import RasterView
@@ -12,7 +13,9 @@ from ._filter_maximizer import FilterMaximizer
 from ._gradcam_viewer import GradCAMViewer, OverlayView
 
 __all__ = [
-    "ActivationViewer", "ConvStepViewer", "DIVERGING_COLORMAPS", "Explorer", "FilterMaximizer", "GradCAMViewer",
+    "ActivationViewer", "ConvStepViewer", "DIVERGING_COLORMAPS", "Explorer", "FilterMaximizer",
+    "GradCAMViewer",
+    "DeepDreamViewer",
     "OverlayView", "KernelViewer", "LayerViewer", "RasterView",
     "SEQUENTIAL_COLORMAPS", "View", "enable_colab_widgets", "lut", "quantize",
 ]

@@ -10,6 +10,8 @@ import time
 import ipywidgets as w
 import traitlets
 
+from ._export_view import Exportable
+
 _COLAB_DONE = False
 
 #: Whether integer sliders send every position while dragging. Colab draws an ipywidgets 7
@@ -88,7 +90,7 @@ def set_slider(control, value, top: int) -> None:
     control.max = top
 
 
-class View(ControlState, w.VBox):
+class View(Exportable, ControlState, w.VBox):
     """Base of every view: a model, a chosen layer, a language and a status line.
 
     What all five views share lives here once: the ``layer`` trait and its validation against
@@ -219,10 +221,12 @@ class View(ControlState, w.VBox):
                             ("_layer_dd", "_slider", "_image_dd", "_upload")) if c is not None]
 
     def _built(self) -> None:
-        """Called once a view's controls and children exist: labels into the view's language
+        """Called once a view's controls and children exist: the Export buttons added (see
+        :class:`._export_view.Exportable`), labels into the view's language
         (:func:`._i18n.translate_tree`), and ``controls=False`` applied."""
         from ._i18n import translate_tree
 
+        self._add_export_controls()
         translate_tree(self, self.lang)
         self._apply_controls()
 

@@ -17,6 +17,7 @@ from ._kernel_viewer import KernelViewer
 from ._pages import PageSwitcher
 from ._filter_maximizer import FilterMaximizer
 from ._gradcam_viewer import GradCAMViewer
+from ._deepdream_view import DeepDreamViewer
 
 
 def _shape_text(shape) -> str:
@@ -98,6 +99,8 @@ class Explorer(w.VBox):
     kernels, activations, patterns, gradcam : widgets
         The four linked views (a :class:`KernelViewer`, :class:`ActivationViewer`,
         :class:`FilterMaximizer` and :class:`GradCAMViewer`).
+    dream : DeepDreamViewer
+        The DeepDream page: it follows the shared image; its layers are its own.
     tabs : PageSwitcher
         The pages (Kernels, Activations, Patterns, Grad-CAM, Model): ``ex.tabs.selected_index
         = 3`` shows Grad-CAM, as a click on its button does.
@@ -167,11 +170,19 @@ class Explorer(w.VBox):
         self._rank = w.HTML(layout=w.Layout(min_height="1.4em"))
         self._notes = {v: w.HTML() for v in views}
         pages = [w.VBox([self._notes[v], v]) for v in views]
+        # DeepDream: its own layer selection (several layers at once), the shared image.
+        self.dream = DeepDreamViewer(model, self.activations.images,
+                                     image_labels=self.activations.image_names,
+                                     preprocess=preprocess, lang=lang, controls=False)
+        self._dream_note = w.HTML()
+        extra_pages = [("DeepDream", w.VBox([self._dream_note, self.dream]))]
+        pages += [page for _, page in extra_pages]
         self._summary = w.HTML(summary_html(model_layers(model), self.lang))
         pages.append(self._summary)
         # Our own page switcher, not ipywidgets.Tab: Colab's front end cannot draw a Tab of an
         # ipywidgets 7 kernel (see _pages.py).
         self.tabs = PageSwitcher(pages, titles=[tr(t, self.lang) for t, _ in pages_of] +
+                                 [tr(t, self.lang) for t, _ in extra_pages] +
                                  [tr("Model", self.lang)])
         super().__init__(**kwargs)
         # The Grad-CAM trust panel's verdict, seen from every page (its gradcam.trust trait).
@@ -185,6 +196,7 @@ class Explorer(w.VBox):
         for view in self._filter_views:
             view.observe(self._from_view, names=["filter_index", "layer"])
         self.activations.observe(self._from_images, names=["image_index", "images"])
+        self.activations.observe(self._to_dream, names=["image_index", "images"])
         self.gradcam.observe(self._from_gradcam, names=["result"])
         self.gradcam.observe(self._from_trust, names=["trust"])
 
@@ -347,6 +359,18 @@ class Explorer(w.VBox):
         self._sync_image_menu()
         if change["new"] != self.image_index:
             self.image_index = change["new"]
+
+    def _to_dream(self, change):
+        """The DeepDream page dreams on the shared image (the activation viewer's choice)."""
+        source, dream = self.activations, self.dream
+        try:
+            if change["name"] == "images":
+                dream.set_images(source.images, source.image_names, source.image_index)
+            elif dream.image_index != change["new"]:
+                dream.image_index = change["new"]
+            self._dream_note.value = ""
+        except Exception as exc:  # noqa: BLE001 - shown on the page, the rest goes on
+            self._dream_note.value = error_html(exc, self.lang)
 
     def _from_gradcam(self, change):
         self._update_rank()

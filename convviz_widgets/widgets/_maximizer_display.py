@@ -1,10 +1,8 @@
 """What the FilterMaximizer shows and exports: contrast-stretched uint8 tiles, the gallery
-grid, and the PNG export (a mixin over the widget's results)."""
+grid, and ``gallery_png`` (the view's Export buttons are the generic ones of every view)."""
 
 from __future__ import annotations
 
-import base64
-import html
 import io
 
 import numpy as np
@@ -94,11 +92,6 @@ class ExportMixin:
         return str(path)
 
     def _export_link(self) -> None:
-        png = self.gallery_png()
-        name = f"{self.layer.replace('/', '_')}_patterns.png"
-        # A one-off download link: a data URL is the simplest way that works in every
-        # front end (live views never go through base64).
-        data = base64.b64encode(png).decode("ascii")
-        self._download.value = (f"<a download='{html.escape(name)}' "
-                                f"href='data:image/png;base64,{data}'>⬇ {html.escape(name)} "
-                                f"({len(png) // 1024} kB)</a>")
+        # The Export PNG button: the generic export of every view (pattern and gallery as
+        # shown; see _export_view.Exportable), with its download link.
+        self._offer("png")

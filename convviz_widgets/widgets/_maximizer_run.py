@@ -171,6 +171,10 @@ class MaximizerRunMixin:
                 self.running = False
 
     # ----------------------------------------------------------------------- warming up
+    def _animated_display(self):
+        """Export hook: the display whose frames make the run's GIF/WebP."""
+        return self.gallery if self.mode == "gallery" else self.pattern
+
     def _prewarm(self) -> None:
         """Compile the step for the current settings in the background (one 1-step run)."""
         from ..compute.maximize import maximize

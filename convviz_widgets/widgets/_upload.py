@@ -120,6 +120,35 @@ class ImageUpload(w.FileUpload):
             # is its documented way in, and observers of `value` fire as for a native upload.
             self.set_trait("value", foreign)
 
+    def on_pictures(self, callback, on_error) -> None:
+        """Read every upload: ``callback([(name, image), ...])`` with the pictures decoded
+        (``(h, w, 3)`` uint8, see :func:`._images.decode_image`), or ``on_error(exc)`` when one
+        cannot be read or ``callback`` refuses it; then the button is emptied (:meth:`clear`).
+
+        Examples
+        --------
+        >>> up, got = ImageUpload(), []
+        >>> up.on_pictures(got.extend, got.append)
+        >>> up.set_state({"value": [{"name": "a.txt", "type": "", "size": 1,
+        ...                          "last_modified": 0, "content": memoryview(b"x")}]})
+        >>> type(got[0]).__name__
+        'ValueError'
+        """
+        from ._images import decode_image, uploaded_files
+
+        def read(change):
+            files = uploaded_files(change["new"])
+            if not files:
+                return
+            try:
+                callback([(name, decode_image(content, name)) for name, content in files])
+            except Exception as exc:  # noqa: BLE001 - the view shows it; the old view stays
+                on_error(exc)
+            finally:
+                self.clear()
+
+        self.observe(read, "value")
+
     def clear(self) -> None:
         """Empty the button so the same file can be chosen again (every view does this after
         reading an upload)."""

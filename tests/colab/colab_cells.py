@@ -141,7 +141,7 @@ def check_page(probe, k):
     shown = [i for i, p in enumerate(found) if p["visible"]]
     assert shown == [k], f"visible pages {shown}, expected only page {k}: {found}"
     page = found[k]
-    if k == 4:
+    if k == len(found) - 1:  # the model summary, always the last page
         assert page["tables"] > 0 and page["canvases"] == 0, page
     else:
         assert page["drawn"] > 0, f"page {k} has no drawn canvas: {page}"
@@ -225,6 +225,11 @@ w.VBox([ex, p_pages[3]])
 ex.tabs.selected_index = 4
 p_pages[4] = Probe(action="pages", selector=".cvt-ex", index=4)
 w.VBox([ex, p_pages[4]])
+# %%
+last = len(ex.tabs.pages) - 1  # the model summary; further pages (DeepDream, ...) before it
+ex.tabs.selected_index = last
+p_pages[last] = Probe(action="pages", selector=".cvt-ex", index=last)
+w.VBox([ex, p_pages[last]])
 # %%
 {k: check_page(p, k) for k, p in p_pages.items()}
 # %%
