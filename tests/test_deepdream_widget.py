@@ -58,8 +58,9 @@ def test_run_on_every_model_style(models, style):
     res = dv.result
     assert not res.cancelled and res.images.shape == (1, h, w, c)
     assert float(res.score[0]) > float(res.start_score[0])  # the layers' activations grew
-    # One frame per step (frame_interval 0) and the final image: each reached the panel.
-    assert dv.frames_shown == 2 * 3 and len(data) == 2 * 3 + 1
+    # One frame per step (frame_interval 0) plus each octave's final image (the progress
+    # protocol's extra on_frame), and the result: each reached the panel.
+    assert dv.frames_shown == 2 * (3 + 1) and len(data) == 2 * (3 + 1) + 1
     assert dv.after.shape == dv.before.shape
     assert dv.progress == 1.0 and dv._run_btn.disabled is False and dv._cancel_btn.disabled
     assert "score" in dv._info.value

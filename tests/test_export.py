@@ -6,6 +6,8 @@ import io
 
 import numpy as np
 import pytest
+
+from convviz_widgets.widgets._grid import ChannelGrid
 from PIL import Image
 
 import convviz_widgets as cv
@@ -39,7 +41,9 @@ def _displays(view):
         wd = stack.pop()
         if getattr(getattr(wd, "layout", None), "display", None) == "none":
             continue
-        if isinstance(wd, RasterView) and wd.shape[0] > 0:
+        if isinstance(wd, ChannelGrid):  # its own layout: exported as the page it sent
+            out.append(view.grid_image)
+        elif isinstance(wd, RasterView) and wd.shape[0] > 0:
             out.append(raster_rgb(wd))
         elif isinstance(wd, OverlayView) and wd.image_shape[0] > 0:
             out.append(overlay_rgb(wd))
@@ -114,7 +118,7 @@ def test_activation_viewer_export(models, style, tmp_path):
     model = models[style]
     av = cv.ActivationViewer(model, random_images(model, 2))
     pixels = check_export(av, tmp_path)
-    assert _contains(pixels, av.grid_image)  # the ipycanvas grid, through its hook
+    assert _contains(pixels, av.grid_image)  # the channel grid, through its hook
 
 
 def test_filter_maximizer_export_and_animation(models, tmp_path):
@@ -150,8 +154,9 @@ def test_deepdream_export_is_before_and_after_side_by_side(models, tmp_path):
     h, w = dv.before.shape[1:3]
     z = dv.before.zoom
     assert pixels.shape == (h * z, 2 * w * z + PANEL_GAP, 3)
-    after = dv.after.pixels[0, ..., 0]  # grey bytes, as sent
-    assert np.array_equal(pixels[::z, w * z + PANEL_GAP::z, 0], after)
+    after = dv.after.pixels[0, ..., 0]  # grey bytes, as sent, shown through the view's LUT
+    table = np.frombuffer(dv.after.lut, np.uint8).reshape(256, 3)
+    assert np.array_equal(pixels[::z, w * z + PANEL_GAP::z], table[after])
 
 
 @pytest.mark.parametrize("module", ["_export", "_upload"])

@@ -50,3 +50,10 @@ class ChannelGridCanvas:
             self.filter_index = self.page * PAGE_SIZE + i
         except Exception as exc:  # noqa: BLE001 - a click must never raise into the comm
             self._show_error(exc)
+
+    def _export_leaf(self, widget):
+        """Export hook: the grid exports as the page last sent (:attr:`grid_image`, data
+        resolution, the grid's own gaps), not through the generic raster layout."""
+        if widget is self.canvas:
+            return self.grid_image
+        return super()._export_leaf(widget)
