@@ -10,6 +10,7 @@ everything else is shown at once.
 from __future__ import annotations
 
 import html
+import threading
 
 import ipywidgets as w
 import numpy as np
@@ -165,7 +166,9 @@ class ChannelCard(LayerViewer):
         self._detail_task = BackgroundTask("convviz-card-detail")
         self._mine_task = BackgroundTask("convviz-card-mine", on_progress=self._on_mine_progress)
         self._mining = False
+        self._mine_lock = threading.Lock()
         self.picked_name = ""  # menu name of the image picked last
+        self._on_mined: list = []  # callbacks waiting for the examples (see on_examples)
         self._patterns: dict = {}  # (layer, f) -> (image, activation), the card's own memo
 
         self._make_layer_controls(infos, "channel", layer_width=420, slider_width=400)
@@ -363,8 +366,11 @@ class ChannelCard(LayerViewer):
 
     # -- background: pattern, rank, mining ------------------------------------------------------
     def _start_background(self) -> None:
-        if self.examples is None and self.source.can_mine(self.layer) and not self._mining:
-            self._mining = True
+        with self._mine_lock:
+            start = self.examples is None and self.source.can_mine(self.layer) and \
+                not self._mining
+            self._mining = self._mining or start
+        if start:
             self._progress.layout.display = None
             self._mine_task.run(self._mine)
         state = (self.layer, int(self.filter_index), self.image)
@@ -378,10 +384,24 @@ class ChannelCard(LayerViewer):
         except Exception as exc:  # noqa: BLE001 - shown in the card; the rest keeps working
             self._show_error(exc, "")
         finally:
-            self._mining = False
+            with self._mine_lock:
+                self._mining = False
+                waiting, self._on_mined = self._on_mined, []
             self._progress.layout.display = "none"
         if ticket.current:
             self._show_examples(self.source.get(self.layer))
+        for callback in waiting:
+            callback()
+
+    def on_examples(self, callback) -> None:
+        """Call ``callback()`` when the running mining ends (at once if the current layer is
+        already mined; never if there is nothing to mine)."""
+        with self._mine_lock:
+            if self._mining:
+                self._on_mined.append(callback)
+                return
+        if self.source.get(self.layer) is not None:
+            callback()
 
     def _on_mine_progress(self, fraction: float) -> None:
         self._progress.value = fraction
