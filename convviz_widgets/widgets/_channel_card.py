@@ -106,6 +106,11 @@ class ChannelCard(LayerViewer):
         The channel shown.
     preprocess : callable, optional
         Display images -> model input, as everywhere in the package.
+    source : ExampleSource, optional
+        A shared source of examples instead of ``data``/``examples`` (how the Explorer and
+        the browser hand theirs over, so a data set is mined once).
+    active : bool
+        Initial :attr:`active`.
     lang : {"en", "es", "pt"}
     controls : bool
         Show the card's own layer menu and channel slider.
@@ -120,7 +125,11 @@ class ChannelCard(LayerViewer):
         The current image (a display image); settable. A click on a dataset patch sets it.
     picked : int
         Data-set index of the patch clicked last (-1 before any click). A container (the
-        Explorer) observes it to make that image its current image.
+        Explorer) observes it to make that image its current image; ``picked_name`` is that
+        image's name (file name or ``#index``, and class).
+    active : bool
+        Whether the card is on screen. A container that hides it sets False: the optimised
+        pattern and the Grad-CAM rank then wait until it is shown again (mining does not).
     examples : DatasetExamples or None
         The summary of the current layer, once mined.
     kernel_view, pattern_view, examples_view : RasterView
@@ -136,10 +145,11 @@ class ChannelCard(LayerViewer):
 
     image = traitlets.Any(None, allow_none=True)
     picked = traitlets.Int(-1)
+    active = traitlets.Bool(True)
 
     def __init__(self, model=None, data=None, *, labels=None, class_names=None, examples=None,
                  image=None, layer=None, filter_index: int = 0, preprocess=None, source=None,
-                 **kwargs):
+                 active: bool = True, **kwargs):
         demo = model is None
         if demo:
             from .._demo import demo_model
@@ -167,6 +177,7 @@ class ChannelCard(LayerViewer):
         self._mine_task = BackgroundTask("convviz-card-mine", on_progress=self._on_mine_progress)
         self._mining = False
         self._mine_lock = threading.Lock()
+        self._details_due = False  # pattern/rank deferred while the card is hidden
         self.picked_name = ""  # menu name of the image picked last
         self._on_mined: list = []  # callbacks waiting for the examples (see on_examples)
         self._patterns: dict = {}  # (layer, f) -> (image, activation), the card's own memo
@@ -208,6 +219,7 @@ class ChannelCard(LayerViewer):
 
             image = demo_images().images[0]
         with self._suppressed():
+            self.active = active
             self.image = image
             self.layer = infos[-1].path if layer is None else layer
             self.filter_index = filter_index
@@ -373,9 +385,18 @@ class ChannelCard(LayerViewer):
         if start:
             self._progress.layout.display = None
             self._mine_task.run(self._mine)
-        state = (self.layer, int(self.filter_index), self.image)
         self._rank_line.value = ""
+        if not self.active:
+            self._details_due = True
+            return
+        self._details_due = False
+        state = (self.layer, int(self.filter_index), self.image)
         self._detail_task.run(lambda ticket: self._details(ticket, *state))
+
+    @traitlets.observe("active")
+    def _on_active(self, change):
+        if change["new"] and self._details_due and not self._suppress:
+            self._start_background()
 
     def _mine(self, ticket) -> None:
         try:
