@@ -44,7 +44,7 @@ class ChannelBrowser(View):
     ----------
     model : keras.Model, optional
         Default: the bundled demo model over the demo's 2,000 generated scenes.
-    data, labels, class_names, examples, preprocess : optional
+    data, labels, class_names, examples, preprocess, image, steps : optional
         As for :class:`ChannelCard` (the browser and its card share one mined summary).
     layer : str, optional
     sort : {"channel", "firing", "purity"}
@@ -77,12 +77,13 @@ class ChannelBrowser(View):
     filter_index = traitlets.Int(0)
 
     def __init__(self, model=None, data=None, *, labels=None, class_names=None, examples=None,
-                 layer=None, sort: str = "channel", preprocess=None, image=None, **kwargs):
+                 layer=None, sort: str = "channel", preprocess=None, image=None,
+                 steps: int | None = None, **kwargs):
         lang = kwargs.get("lang", "en")
         # The card builds the demo model and the example source; the browser shares both.
         self.card = ChannelCard(model, data, labels=labels, class_names=class_names,
                                 examples=examples, image=image, preprocess=preprocess,
-                                lang=lang, controls=False)
+                                lang=lang, controls=False, steps=steps)
         super().__init__(self.card.model, **kwargs)
         self._layers = dict(self.card._layers)  # noqa: SLF001 - the card is ours
         self.source = self.card.source

@@ -41,6 +41,7 @@ register({
     "cc:map_silent": ("silent on this image (never above 0)",
                       "en silencio en esta imagen (nunca por encima de 0)",
                       "em silêncio nesta imagem (nunca acima de 0)"),
+    "cc:slice": ("input slice", "corte de entrada", "fatia de entrada"),
     "cc:no_image": ("No current image: set .image.", "Sin imagen actual: asigne .image.",
                     "Sem imagem atual: defina .image."),
     "cc:pattern": ("optimised pattern", "patrón optimizado", "padrão otimizado"),
@@ -111,6 +112,9 @@ class ChannelCard(LayerViewer):
         the browser hand theirs over, so a data set is mined once).
     active : bool
         Initial :attr:`active`.
+    steps : int, optional
+        Optimisation steps of the pattern (default: :func:`convviz_widgets.maximize`'s, whose
+        cache the Explorer's Patterns page shares).
     lang : {"en", "es", "pt"}
     controls : bool
         Show the card's own layer menu and channel slider.
@@ -149,7 +153,7 @@ class ChannelCard(LayerViewer):
 
     def __init__(self, model=None, data=None, *, labels=None, class_names=None, examples=None,
                  image=None, layer=None, filter_index: int = 0, preprocess=None, source=None,
-                 active: bool = True, **kwargs):
+                 active: bool = True, steps: int | None = None, **kwargs):
         demo = model is None
         if demo:
             from .._demo import demo_model
@@ -164,6 +168,7 @@ class ChannelCard(LayerViewer):
                              "map (batch, height, width, channels): it has no channel to show.")
         self._layers = {i.path: i for i in infos}
         self.preprocess = preprocess
+        self.steps = steps
         self.source = source if source is not None else ExampleSource(
             model, data, labels=labels, class_names=class_names, examples=examples,
             preprocess=preprocess, demo=demo and data is None and examples is None)
@@ -187,7 +192,7 @@ class ChannelCard(LayerViewer):
         self._fires = w.HTML(layout=w.Layout(min_height="1.4em"))
         self._rank_line = w.HTML(layout=w.Layout(min_height="1.4em"))
         self._kernel_note = w.HTML()
-        self.kernel_view = RasterView(labels=["slice", "y", "x"], lut=lut_bytes("RdBu_r"),
+        self.kernel_view = RasterView(labels=[tr("cc:slice", self.lang), "y", "x"], lut=lut_bytes("RdBu_r"),
                                       colorbar=True, columns=8)
         self.map_view = OverlayView(width=_PANEL_PX, title=tr("cc:map", self.lang),
                                     opacity_label=tr("opacity", self.lang),
@@ -328,7 +333,7 @@ class ChannelCard(LayerViewer):
                                         caption=tr("cc:pattern_wait", self.lang))
         else:
             image, act = got
-            self.pattern_view.set_tiles(to_rgb_u8(image), zoom=zoom,
+            self.pattern_view.set_tiles(to_rgb_u8(image)[None], zoom=zoom,
                                         caption=tr("cc:pattern_act", self.lang, v=f"{act:.3g}"))
 
     @property
@@ -440,7 +445,7 @@ class ChannelCard(LayerViewer):
 
         try:
             res = maximize(self.model, path, [f], preprocess=self.preprocess,
-                           cancel=ticket.cancel_event)
+                           steps=self.steps, cancel=ticket.cancel_event)
         except Exception as exc:  # noqa: BLE001 - shown; kernel, map and examples stay
             if ticket.current:
                 self._show_error(exc, "")
