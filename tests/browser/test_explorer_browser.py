@@ -72,7 +72,7 @@ def _open_tab(page, index):
 def _wait_only_page(page, index):
     page.wait_for_function(
         "([s, k]) => { const pages = Array.from(document.querySelectorAll(s)); "
-        "return pages.length === 5 && pages.every((p, i) => "
+        "return pages.length >= 5 && pages.every((p, i) => "
         "(p.getClientRects().length > 0) === (i === k)); }",
         arg=[f"{ROOT} .convviz-page", index], timeout=10_000)
 
