@@ -13,7 +13,7 @@ import ipywidgets as w
 import numpy as np
 import traitlets
 
-from ._base import View
+from ._base import LayerViewer
 from ._channel_card import ChannelCard
 from ._i18n import register, tr
 from ._raster import RasterView
@@ -37,7 +37,7 @@ register({
 SORTS = ("channel", "firing", "purity")
 
 
-class ChannelBrowser(View):
+class ChannelBrowser(LayerViewer):
     """Browse a layer: one tile per channel (its top data-set patch); click opens its card.
 
     Parameters
@@ -74,7 +74,6 @@ class ChannelBrowser(View):
     """
 
     sort = traitlets.Enum(SORTS, default_value="channel")
-    filter_index = traitlets.Int(0)
 
     def __init__(self, model=None, data=None, *, labels=None, class_names=None, examples=None,
                  layer=None, sort: str = "channel", preprocess=None, image=None,
@@ -112,14 +111,8 @@ class ChannelBrowser(View):
     def _on_change(self, change):
         self._render(change["name"], {change["name"]: change["old"]})
 
-    @traitlets.validate("filter_index")
-    def _validate_filter(self, proposal):
-        value = int(proposal["value"])
-        n = int(self._layers[self.layer].channels) if self.layer else 1
-        if not 0 <= value < n:
-            raise traitlets.TraitError(f"filter_index {value} is out of range for layer "
-                                       f"{self.layer!r}: use 0 to {n - 1}.")
-        return value
+    def _count(self, path=None) -> int:
+        return int(self._layers[path or self.layer].channels)
 
     @traitlets.observe("filter_index")
     def _on_filter(self, change):
