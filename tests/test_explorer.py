@@ -176,14 +176,19 @@ def test_pages_switch_one_at_a_time(models, lang):
     row and ``tabs.selected_index`` agree, and only the selected page is displayed."""
     model = models["grayscale"]
     ex = Explorer(model, random_images(model, 1), lang=lang)
-    names = ("Kernels", "Activations", "Patterns", "Grad-CAM", "Model")
-    assert [label for label, _ in ex.tabs.bar.options] == [tr(n, lang) for n in names]
+    names = ("Kernels", "Activations", "Patterns", "Grad-CAM")
+    labels = [label for label, _ in ex.tabs.bar.options]
+    # The four views first, the model summary last; added pages (Channel, ...) in between.
+    assert labels[:4] == [tr(n, lang) for n in names] and labels[-1] == tr("Model", lang)
+    assert tr("Channel", lang) in labels
     assert [ex.kernels, ex.activations, ex.patterns, ex.gradcam] == [
         p.children[1] for p in ex.tabs.pages[:4]]
-    for k in (3, 0, 4, 1):
+    assert ex.tabs.pages[labels.index(tr("Channel", lang))].children[1] is ex.card
+    n = len(labels)
+    for k in (3, 0, n - 1, 1):
         ex.tabs.bar.value = k  # a click on button k
         assert ex.tabs.selected_index == k
-        assert [h.layout.display != "none" for h in ex.tabs.holders] == [i == k for i in range(5)]
+        assert [h.layout.display != "none" for h in ex.tabs.holders] == [i == k for i in range(n)]
     ex.tabs.selected_index = 2
     assert ex.tabs.bar.value == 2
     ex.gradcam.cancel()
