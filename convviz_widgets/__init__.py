@@ -9,6 +9,7 @@ with quiet_tensorflow_startup():
 
 from . import datasets, plotting  # noqa: E402
 from ._demo import demo_images, demo_model  # noqa: E402
+from ._demo_examples import demo_dataset, demo_dataset_examples  # noqa: E402
 
 # One name per line: several branches add public names at once.
 from .compute import (  # noqa: E402
@@ -47,7 +48,8 @@ __version__ = "0.1.0"
 
 # The widget classes load ipywidgets/anywidget/ipycanvas; they are imported on first use so that
 # `import convviz_widgets.compute` (scripts, workers, tests of the boundary) stays widget-free.
-_WIDGETS = ("ActivationViewer", "ConvStepViewer", "DeepDreamViewer", "Explorer", "FilterMaximizer",
+_WIDGETS = ("ActivationViewer", "ChannelBrowser", "ChannelCard", "ConvStepViewer", "DeepDreamViewer",
+            "Explorer", "FilterMaximizer",
             "GradCAMViewer", "KernelViewer")
 
 
@@ -69,6 +71,8 @@ __all__ = [
     "CAMCancelled",
     "CAMResult",
     "Cancelled",
+    "ChannelBrowser",
+    "ChannelCard",
     "ConvArithmetic",
     "ConvStepViewer",
     "DatasetExamples",
@@ -90,6 +94,8 @@ __all__ = [
     "datasets",
     "deepdream",
     "faithfulness",
+    "demo_dataset",
+    "demo_dataset_examples",
     "demo_images",
     "demo_model",
     "gradcam",

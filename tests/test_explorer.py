@@ -178,12 +178,12 @@ def test_pages_switch_one_at_a_time(models, lang):
     ex = Explorer(model, random_images(model, 1), lang=lang)
     names = ("Kernels", "Activations", "Patterns", "Grad-CAM")
     labels = [label for label, _ in ex.tabs.bar.options]
-    # The four linked views first, the model summary last; further pages (DeepDream, ...) in
-    # between.
+    # The four views first, the model summary last; added pages (DeepDream, Channel, ...) in between.
     assert labels[:4] == [tr(n, lang) for n in names] and labels[-1] == tr("Model", lang)
-    assert tr("DeepDream", lang) in labels
+    assert tr("Channel", lang) in labels and tr("DeepDream", lang) in labels
     assert [ex.kernels, ex.activations, ex.patterns, ex.gradcam] == [
         p.children[1] for p in ex.tabs.pages[:4]]
+    assert ex.tabs.pages[labels.index(tr("Channel", lang))].children[1] is ex.card
     n = len(labels)
     for k in (3, 0, n - 1, 1):
         ex.tabs.bar.value = k  # a click on button k

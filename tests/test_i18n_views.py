@@ -85,7 +85,8 @@ def demo():
 
 @pytest.mark.parametrize("lang", ["es", "pt"])
 @pytest.mark.parametrize("view", ["kernels", "activations", "patterns", "patterns_class",
-                                  "gradcam", "explorer", "conv_step", "dream"])
+                                  "gradcam", "explorer", "conv_step", "dream", "card",
+                                  "browser"])
 def test_no_english_label_in_a_translated_view(demo, lang, view):
     allowed = _model_words(demo)
     if view == "kernels":
@@ -107,6 +108,15 @@ def test_no_english_label_in_a_translated_view(demo, lang, view):
     elif view == "gradcam":
         root = cv.GradCAMViewer(demo, lang=lang)
         allowed |= set(root.class_names)
+    elif view in ("card", "browser"):
+        # Mined data (a tiny set) so that the examples, firing and class lines are shown too.
+        data = cv.demo_images()
+        kind = cv.ChannelCard if view == "card" else cv.ChannelBrowser
+        root = kind(demo, data.images[:12], labels=data.labels[:12],
+                    class_names=list(data.class_names), image=data.images[0], lang=lang,
+                    steps=2)
+        assert root.wait(120)
+        allowed |= set(data.class_names)
     else:
         root = cv.Explorer(demo, lang=lang)
         allowed |= set(root.gradcam.class_names)

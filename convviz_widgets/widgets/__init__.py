@@ -8,14 +8,15 @@ from ._deepdream_view import DeepDreamViewer
 from ._kernel_viewer import KernelViewer
 from ._pixels import DIVERGING_COLORMAPS, SEQUENTIAL_COLORMAPS, lut, quantize
 from ._raster import RasterView
+from ._channel_browser import ChannelBrowser
+from ._channel_card import ChannelCard
 from ._explorer import Explorer
 from ._filter_maximizer import FilterMaximizer
 from ._gradcam_viewer import GradCAMViewer, OverlayView
 
 __all__ = [
-    "ActivationViewer", "ConvStepViewer", "DIVERGING_COLORMAPS", "Explorer", "FilterMaximizer",
-    "GradCAMViewer",
-    "DeepDreamViewer",
+    "ActivationViewer", "ChannelBrowser", "ChannelCard", "ConvStepViewer", "DIVERGING_COLORMAPS",
+    "DeepDreamViewer", "Explorer", "FilterMaximizer", "GradCAMViewer",
     "OverlayView", "KernelViewer", "LayerViewer", "RasterView",
     "SEQUENTIAL_COLORMAPS", "View", "enable_colab_widgets", "lut", "quantize",
 ]

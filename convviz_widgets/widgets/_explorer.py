@@ -9,6 +9,8 @@ import numpy as np
 import traitlets
 
 from ._activation_viewer import ActivationViewer
+from ._channel_card import ChannelCard
+from ._examples_source import ExampleSource
 from ._base import INT_SLIDER_CONTINUOUS, LayerViewer, enable_colab_widgets, set_slider
 from ._errors import error_html
 from ._i18n import check_lang, tr, translate_tree
@@ -87,6 +89,14 @@ class Explorer(w.VBox):
         Language of the labels.
     labels : array-like, optional
         Class labels of ``images`` for Grad-CAM's best/worst gallery.
+    data : optional
+        A data set for the Channel page to mine for each channel's strongest images (array,
+        list of images, folder, list of files or ``tf.data.Dataset``); default for the demo
+        model: its 2,000 generated scenes, cached after the first use.
+    data_labels : array-like, optional
+        Labels of ``data`` (a folder's class subfolders give them without this).
+    examples : DatasetExamples or dict, optional
+        Dataset examples already mined (``{layer path: DatasetExamples}``).
 
     Attributes
     ----------
@@ -101,6 +111,9 @@ class Explorer(w.VBox):
         :class:`FilterMaximizer` and :class:`GradCAMViewer`).
     dream : DeepDreamViewer
         The DeepDream page: it follows the shared image; its layers are its own.
+    card : ChannelCard
+        The Channel page: the selected channel's kernel, map, pattern, dataset examples
+        (a click on one makes its image the current image), firing rate and Grad-CAM rank.
     tabs : PageSwitcher
         The pages (Kernels, Activations, Patterns, Grad-CAM, Model): ``ex.tabs.selected_index
         = 3`` shows Grad-CAM, as a click on its button does.
@@ -118,9 +131,10 @@ class Explorer(w.VBox):
     image_index = traitlets.Int(0)
 
     def __init__(self, model=None, images=None, class_names=None, preprocess=None, lang="en",
-                 labels=None, **kwargs):
+                 labels=None, data=None, data_labels=None, examples=None, **kwargs):
         enable_colab_widgets()
         self.lang = check_lang(lang)
+        demo = model is None and data is None and examples is None
         if model is None:
             from .._demo import demo_model
 
@@ -145,10 +159,16 @@ class Explorer(w.VBox):
         self.gradcam = GradCAMViewer(model, images if images is not None else None,
                                      labels=labels, class_names=class_names,
                                      preprocess=preprocess, lang=lang, controls=False)
+        source = ExampleSource(model, data, labels=data_labels, class_names=class_names,
+                               examples=examples, preprocess=preprocess, demo=demo)
+        self.card = ChannelCard(model, source=source, class_names=class_names or (
+            list(self.gradcam.class_names) if self.gradcam.class_names else None),
+            preprocess=preprocess, lang=lang, controls=False, active=False)
         # (page title, view) — a further view is one more entry here (built with
         # controls=False); the layer, filter and image links below find it through its traits.
         pages_of = [("Kernels", self.kernels), ("Activations", self.activations),
-                    ("Patterns", self.patterns), ("Grad-CAM", self.gradcam)]
+                    ("Patterns", self.patterns), ("Grad-CAM", self.gradcam),
+                    ("Channel", self.card)]
         views = tuple(v for _, v in pages_of)
         self._views = views
         self._filter_views = tuple(v for v in views if isinstance(v, LayerViewer))
@@ -199,10 +219,15 @@ class Explorer(w.VBox):
         self.activations.observe(self._to_dream, names=["image_index", "images"])
         self.gradcam.observe(self._from_gradcam, names=["result"])
         self.gradcam.observe(self._from_trust, names=["trust"])
+        self.card.observe(self._from_card, names=["picked"])
+        card_page = len(pages_of) - 1
+        self.tabs.observe(lambda c: setattr(self.card, "active", c["new"] == card_page),
+                          names=["selected_index"])
 
         first = next((i.path for i in infos if i.has_kernel), infos[0].path)
         self._sync_image_menu()
         self.image_index = self.activations.image_index
+        self._card_image()
         self.layer = first
         translate_tree(self, self.lang)
 
@@ -323,6 +348,7 @@ class Explorer(w.VBox):
             if self.gradcam.image_index != change["new"] and \
                     change["new"] < len(self.gradcam.images):
                 self.gradcam.image_index = change["new"]
+            self._card_image()
         except Exception:
             self.image_index = change["old"]  # the views keep their image; so does the menu
             raise
@@ -371,6 +397,27 @@ class Explorer(w.VBox):
             self._dream_note.value = ""
         except Exception as exc:  # noqa: BLE001 - shown on the page, the rest goes on
             self._dream_note.value = error_html(exc, self.lang)
+
+    def _card_image(self) -> None:
+        images = self.activations.images
+        idx = self.activations.image_index
+        if 0 <= idx < len(images):
+            self.card.image = images[idx]
+
+    def _from_card(self, change):
+        """A dataset patch was clicked: its image becomes the current image of every page."""
+        if change["new"] < 0:
+            return
+        name = self.card.picked_name
+        names = self.activations.image_names
+        try:
+            if name in names:
+                self.image_index = names.index(name)
+            else:
+                self.activations.add_images([self.card.image], [name])
+            self._image_note.value = ""
+        except Exception as exc:  # noqa: BLE001 - shown next to the image menu
+            self._image_note.value = error_html(exc, self.lang)
 
     def _from_gradcam(self, change):
         self._update_rank()
