@@ -1,7 +1,7 @@
 # Notebook cells for ../shared/colab-emu (Colab's widget manager on an ipywidgets 7.7.1 kernel),
 # run by tests/colab/test_colab_emulated.py:
 #   bash ../shared/colab-emu/run.sh tests/colab/colab_cells.py <outdir>/
-# All five views are shown, then driven from later cells through their Python traits; the
+# Every view is shown (the ConvStep, DeepDream and channel-browser views at the end), then driven from later cells through their Python traits; the
 # Explorer shows each of its pages; one view is displayed a second time (a second output frame);
 # a picture written to a file in one cell is read with cv.load_image in the next and goes through
 # every view that takes images. `Probe` (a tiny anywidget) acts in the page like a user: it
@@ -249,3 +249,26 @@ p_after = Probe(action="pages", selector=".cvt-ex", index=3)
 p_after
 # %%
 check_page(p_after, 3)
+# %%
+ex.tabs.selected_index = 5
+p_pages[5] = Probe(action="pages", selector=".cvt-ex", index=5)
+w.VBox([ex, p_pages[5]])
+# %%
+check_page(p_pages[5], 5)
+# %%
+cs = cv.ConvStepViewer(model, images)
+cs.add_class("cvt-cs")
+cs
+# %%
+dd = cv.DeepDreamViewer(model, images, octaves=1, steps=4)
+dd.add_class("cvt-dd")
+dd
+# %%
+# The dream runs from a later cell; its frames reach the frame above.
+dd.run()
+assert dd.wait(300) and dd.result is not None and not dd.result.cancelled
+dd.frames_shown
+# %%
+cb = cv.ChannelBrowser(model, examples=cv.demo_dataset_examples(), layer="block2_conv1")
+cb.add_class("cvt-cb")
+cb

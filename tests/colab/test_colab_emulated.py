@@ -1,4 +1,4 @@
-"""All five views under Colab's widget front end, emulated by ../shared/colab-emu.
+"""Every view under Colab's widget front end, emulated by ../shared/colab-emu.
 
 Colab runs ipywidgets 7.7.1 in the kernel and draws widgets with its own manager built on the
 ipywidgets 8 *alpha* JavaScript, one manager per output frame. ``colab-emu`` bundles that public
@@ -116,6 +116,7 @@ def test_it_is_the_colab_setup(run):
 @pytest.mark.parametrize("first_line, canvases", [
     ("kv = cv.KernelViewer", 3), ("av = cv.ActivationViewer", 3),
     ("gc = cv.GradCAMViewer", 2), ("fm = cv.FilterMaximizer", 0), ("ex = cv.Explorer", 3),
+    ("cs = cv.ConvStepViewer", 2), ("dd = cv.DeepDreamViewer", 1), ("cb = cv.ChannelBrowser", 2),
 ])
 def test_every_view_is_drawn(run, first_line, canvases):
     _, report = run
@@ -151,7 +152,7 @@ def test_each_explorer_page_is_shown_alone(run):
     page (the last) shows no canvas at all, the view pages before it show theirs."""
     _, report = run
     pages = [_cell(report, "p_pages = {}")] + [
-        _cell(report, f"ex.tabs.selected_index = {k}") for k in range(1, 5)]
+        _cell(report, f"ex.tabs.selected_index = {k}") for k in range(1, 6)]
     model_page = _cell(report, "last = len(ex.tabs.pages) - 1")
     for k, cell in enumerate(pages + [model_page]):
         assert cell["views_visible"] > 0 and cell["views_failed"] == 0, (k, _why(cell))
@@ -159,6 +160,14 @@ def test_each_explorer_page_is_shown_alone(run):
         assert cell["canvases_visible"] > 0, (k, _why(cell))
     assert model_page["canvases_visible"] == 0, _why(model_page)
     assert _cell(report, "{k: check_page(p, k)")["status"] == "ok"
+    assert _cell(report, "check_page(p_pages[5], 5)")["status"] == "ok"
+
+
+def test_a_dream_run_from_a_later_cell_reaches_its_frame(run):
+    _, report = run
+    assert _cell(report, "dd.run()")["status"] == "ok"
+    cell = _cell(report, "dd = cv.DeepDreamViewer")
+    assert cell["canvases_drawn_at_end"] >= 2, _why(cell)  # before and after
 
 
 def test_click_and_upload_from_the_page_reach_the_kernel(run):
