@@ -121,7 +121,7 @@ def assert_overlay_matches_kernel(gc, selector=MAIN, view="v.overlay"):
     got = np.asarray(heat_pixels(gc, selector, points=pts))
     import matplotlib
 
-    lut = np.round(matplotlib.colormaps[info["cmap"]](np.linspace(0, 1, 256))[:, :3] * 255)
+    lut = matplotlib.colormaps[info["cmap"]](np.linspace(0, 1, 256), bytes=True)[:, :3].astype(int)
     want = lut[[heat[y, x] for x, y in pts]]
     assert np.abs(got[:, :3] - want).max() <= 1
     assert (got[:, 3] == js_round(info["opacity"] * 255)).all()

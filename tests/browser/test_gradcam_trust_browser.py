@@ -99,7 +99,7 @@ def test_switching_methods_shows_each_map_as_compute_made_it(gt):
         h, w = heat.shape
         pts = [(x, y) for y in range(0, h, max(1, h // 10)) for x in range(0, w, max(1, w // 10))]
         got = shown_pixels(gt, pts)
-        lut = np.round(matplotlib.colormaps[info["cmap"]](np.linspace(0, 1, 256))[:, :3] * 255)
+        lut = matplotlib.colormaps[info["cmap"]](np.linspace(0, 1, 256), bytes=True)[:, :3].astype(int)
         assert np.abs(got[:, :3] - lut[[heat[y, x] for x, y in pts]]).max() <= 1, name
         if previous is not None:
             assert np.abs(got[:, :3] - previous).max() > 10, name  # the picture changed

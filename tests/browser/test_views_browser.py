@@ -93,7 +93,7 @@ def wait_kernel(lab, expr: str, expected, timeout: float = 20.0):
 def expected_lut(name: str) -> np.ndarray:
     import matplotlib
 
-    return np.round(matplotlib.colormaps[name](np.linspace(0, 1, 256))[:, :3] * 255).astype(int)
+    return matplotlib.colormaps[name](np.linspace(0, 1, 256), bytes=True)[:, :3].astype(int)
 
 
 def codes_of(values: np.ndarray, lo: float, hi: float, flat: int = 0) -> np.ndarray:
