@@ -90,6 +90,21 @@ def set_slider(control, value, top: int) -> None:
     control.max = top
 
 
+def check_in_layer(name: str, value, n: int, layer, unit: str) -> int:
+    """``value`` as an int, or a TraitError when it is not one of a layer's ``n`` ``unit``.
+
+    Examples
+    --------
+    >>> check_in_layer("filter_index", 3, 8, "conv", "filters")
+    3
+    """
+    value = int(value)
+    if not 0 <= value < n:
+        raise traitlets.TraitError(f"{name} {value} is out of range for layer {layer!r}, which has "
+                                   f"{n} {unit}: use 0 to {n - 1}.")
+    return value
+
+
 class View(Exportable, ControlState, w.VBox):
     """Base of every view: a model, a chosen layer, a language and a status line.
 
@@ -337,15 +352,11 @@ class LayerViewer(View):
 
     @traitlets.validate("filter_index")
     def _validate_filter_index(self, proposal):
-        value = int(proposal["value"])
         if not self.layer:
-            return value
+            return int(proposal["value"])
         n = self._count()
-        if not 0 <= value < n:
-            raise traitlets.TraitError(
-                f"filter_index {value} is out of range for layer {self.layer!r}, which has {n} "
-                f"{'filters' if n != 1 else 'filter'}: use 0 to {n - 1}.")
-        return value
+        return check_in_layer("filter_index", proposal["value"], n, self.layer,
+                              "filters" if n != 1 else "filter")
 
     def _sync_layer_controls(self) -> int | None:
         """Put the layer menu and slider on the traits (inside ``_quiet()``); return the layer's

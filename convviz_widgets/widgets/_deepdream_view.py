@@ -17,10 +17,10 @@ from ..compute.progress import Progress
 from ._base import View
 from ._run_state import RunState
 from ._i18n import register, tr
-from ._images import ImageList, check_image_index, demo_scenes
+from ._images import ImageList, check_image_index, images_or_demo
 from ._maximizer_display import display_pixels
 from ._raster import RasterView
-from ._upload import ImageUpload
+from ._upload import image_chooser
 
 __all__ = ["DeepDreamViewer"]
 
@@ -169,14 +169,9 @@ class DeepDreamViewer(RunState, View):
                              "with.")
         self._layers = {i.path: i for i in infos}
 
-        if images is None:
-            images, default_labels = demo_scenes()
-            image_labels = image_labels or default_labels
-        self._labels = list(image_labels or [])
+        images, self._labels = images_or_demo(images, image_labels)
 
-        self._image_dd = w.Dropdown(description="image", layout=w.Layout(width="300px"))
-        self._upload = ImageUpload(accept="image/*", multiple=False, description="Upload",
-                                   layout=w.Layout(width="110px"))
+        self._image_dd, self._upload = image_chooser()
         self._upload.on_pictures(self._add_uploads, self._set_error)
         self._layers_sel = w.SelectMultiple(options=[(self._label(i), i.path) for i in infos],
                                             description="layers", rows=min(6, len(infos)),

@@ -99,6 +99,20 @@ def demo_scenes() -> tuple[list[np.ndarray], list[str]]:
     return images, labels
 
 
+def images_or_demo(images, labels=None) -> tuple:
+    """``(images, labels)`` as given, or the demo scenes and their labels when ``images`` is None.
+
+    Examples
+    --------
+    >>> images_or_demo([np.zeros((2, 2, 3))], ["mine"])[1]
+    ['mine']
+    """
+    if images is None:
+        images, default_labels = demo_scenes()
+        labels = labels or default_labels
+    return images, list(labels or [])
+
+
 def uploaded_files(value) -> list[tuple[str, bytes]]:
     """``(name, content)`` pairs from a ``FileUpload.value`` of ipywidgets 7 or 8.
 
