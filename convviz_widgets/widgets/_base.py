@@ -24,7 +24,7 @@ INT_SLIDER_CONTINUOUS = int(w.__version__.split(".")[0]) >= 8
 
 
 def enable_colab_widgets() -> None:
-    """Turn on Colab's custom widget manager once, so anywidget/ipycanvas views render there.
+    """Turn on Colab's custom widget manager once, so the anywidget views render there.
 
     Colab shows only its built-in widgets until ``enable_custom_widget_manager()`` is called;
     users should not have to know that. Outside Colab this does nothing.
