@@ -4,7 +4,7 @@ ConvStepViewer): its options, pictures added from Python, and the upload button'
 from __future__ import annotations
 
 from ._i18n import tr
-from ._images import images_or_demo
+from ._images import images_or_demo, numbered_names
 from ._upload import decode_uploads, image_chooser
 
 
@@ -44,7 +44,7 @@ class ImageMenu:
         """
         images = list(images)
         if names is None:
-            names = [tr("image_n", self.lang, i=len(self.images) + k) for k in range(len(images))]
+            names = numbered_names(self.lang, len(self.images), len(images))
         try:
             self._labels = self._labels + [str(n) for n in names]
             with self._suppressed():

@@ -17,7 +17,7 @@ from ._base import LayerViewer, check_in_layer
 from ._i18n import tr
 from ._grid import (PAGE_SIZE, ChannelGrid, GridLayout, compose_grid, grid_palette, plan_grid,
                     resample_indices)
-from ._images import ImageList, check_image_index
+from ._images import ImageList, check_image_index, numbered_names
 from ._pixels import SEQUENTIAL_COLORMAPS, lut, lut_bytes, to_rgb_u8
 from ._raster import RasterView, exact_bytes
 from ._scales import SCALES, ScaleBar, scale_options
@@ -180,7 +180,7 @@ class ActivationViewer(ImageMenu, ChannelGridCanvas, LayerViewer):
             self.images = images if images is not None else []
             self.filter_index = filter_index
         if len(self._labels) != len(self.images):
-            self._labels = [tr("image_n", self.lang, i=i) for i in range(len(self.images))]
+            self._labels = numbered_names(self.lang, 0, len(self.images))
         self._render("init", {})
 
     # -- helpers ----------------------------------------------------------------------------
@@ -280,7 +280,7 @@ class ActivationViewer(ImageMenu, ChannelGridCanvas, LayerViewer):
         n = len(change["new"])
         old_labels = self._labels
         if len(self._labels) != n:
-            self._labels = [tr("image_n", self.lang, i=i) for i in range(n)]
+            self._labels = numbered_names(self.lang, 0, n)
         self._fed.clear()
         self._frames.clear()
         with self._suppressed():

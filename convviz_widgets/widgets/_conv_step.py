@@ -21,7 +21,7 @@ import traitlets
 from ._activation_images import ImageMenu
 from ._base import LayerViewer
 from ._i18n import register, tr
-from ._images import ImageList, check_image_index
+from ._images import ImageList, check_image_index, numbered_names
 from ._pixels import apply_lut, lut_bytes, scale_codes, to_rgb_u8
 from ._raster import RasterView, exact_bytes
 from ._scales import ScaleBar
@@ -231,7 +231,7 @@ class ConvStepViewer(ImageMenu, LayerViewer):
             if position is not None:
                 self.position = tuple(int(v) for v in position)
         if len(self._labels) != len(self.images):
-            self._labels = [tr("image_n", self.lang, i=i) for i in range(len(self.images))]
+            self._labels = numbered_names(self.lang, 0, len(self.images))
         self._render("init", {}, position=None if position is None else self.position)
 
     # -- helpers ----------------------------------------------------------------------------
@@ -267,7 +267,7 @@ class ConvStepViewer(ImageMenu, LayerViewer):
         if self._suppress:
             return
         if len(self._labels) != len(change["new"]):
-            self._labels = [tr("image_n", self.lang, i=i) for i in range(len(change["new"]))]
+            self._labels = numbered_names(self.lang, 0, len(change["new"]))
         self._passes.clear()
         with self._suppressed():
             old_index, self.image_index = self.image_index, 0

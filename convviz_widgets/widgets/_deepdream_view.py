@@ -17,7 +17,7 @@ from ..compute.progress import Progress
 from ._base import View
 from ._run_state import RunState
 from ._i18n import register, tr
-from ._images import ImageList, check_image_index, images_or_demo
+from ._images import ImageList, check_image_index, images_or_demo, numbered_names
 from ._maximizer_display import display_pixels
 from ._raster import RasterView
 from ._upload import image_chooser
@@ -217,7 +217,7 @@ class DeepDreamViewer(RunState, View):
             self.step_size = float(step_size)
             self.layers = list(layers) if layers is not None else [self._default_layer(infos)]
         if len(self._labels) != len(self.images):
-            self._labels = [tr("image_n", self.lang, i=i) for i in range(len(self.images))]
+            self._labels = numbered_names(self.lang, 0, len(self.images))
         self._sync_controls()
         self._show_before()
 
@@ -303,7 +303,7 @@ class DeepDreamViewer(RunState, View):
         n = len(change["new"])
         if len(self._labels) > n:
             self._labels = self._labels[:n]
-        self._labels += [tr("image_n", self.lang, i=i) for i in range(len(self._labels), n)]
+        self._labels += numbered_names(self.lang, len(self._labels), n - len(self._labels))
         if self.image_index >= n:
             with self._suppressed():
                 self.image_index = max(0, n - 1)
@@ -328,7 +328,7 @@ class DeepDreamViewer(RunState, View):
         """
         images = list(images)
         if names is None:
-            names = [tr("image_n", self.lang, i=len(self.images) + k) for k in range(len(images))]
+            names = numbered_names(self.lang, len(self.images), len(images))
         new = list(self.images) + images  # validated before anything changes
         with self._suppressed():
             self.images = new
@@ -350,7 +350,7 @@ class DeepDreamViewer(RunState, View):
         images = ImageList().validate(self, images)
         n = len(images)
         labels = [str(x) for x in (names or [])][:n]
-        labels += [tr("image_n", self.lang, i=i) for i in range(len(labels), n)]
+        labels += numbered_names(self.lang, len(labels), n - len(labels))
         with self._suppressed():
             self.images = images
             self._labels = labels
