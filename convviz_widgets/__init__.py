@@ -46,7 +46,7 @@ from .compute import (  # noqa: E402
 
 __version__ = "0.1.0"
 
-# The widget classes load ipywidgets/anywidget/ipycanvas; they are imported on first use so that
+# The widget classes load ipywidgets/anywidget; they are imported on first use so that
 # `import convviz_widgets.compute` (scripts, workers, tests of the boundary) stays widget-free.
 _WIDGETS = ("ActivationViewer", "ChannelBrowser", "ChannelCard", "ConvStepViewer", "DeepDreamViewer",
             "Explorer", "FilterMaximizer",

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
+
+from .datasets.shapes import ShapesData
 
 __all__ = ["DemoImages", "demo_images", "demo_model"]
 
@@ -14,25 +15,9 @@ MODEL_FILE = _DATA / "demo_model.keras"
 SCENES_FILE = _DATA / "demo_scenes.npz"
 
 
-class DemoImages(NamedTuple):
-    """Sample scenes shipped with the package.
-
-    Attributes
-    ----------
-    images : numpy.ndarray
-        ``(n, H, W, 3)`` float32 RGB in [0, 1], exactly what the demo model expects.
-    labels : numpy.ndarray
-        ``(n,)`` int64 true class of each scene.
-    masks : numpy.ndarray
-        ``(n, H, W)`` bool ground-truth mask of the object in each scene.
-    class_names : tuple of str
-        Name of each class index.
-    """
-
-    images: np.ndarray
-    labels: np.ndarray
-    masks: np.ndarray
-    class_names: tuple[str, ...]
+#: The demo scenes are shapes scenes (a seed never used in training): the same record as
+#: :func:`convviz_widgets.datasets.make_shapes` returns. The old name stays for callers.
+DemoImages = ShapesData
 
 
 def demo_model():
@@ -78,7 +63,7 @@ def demo_images():
 
     Returns
     -------
-    DemoImages
+    ShapesData
         ``images (n, 64, 64, 3)`` float32 in [0, 1], ``labels (n,)`` int64, ``masks (n, 64, 64)``
         bool and ``class_names``; ``n`` is 50 (10 per class).
 

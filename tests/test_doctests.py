@@ -10,11 +10,11 @@ import pytest
 
 import convviz_widgets
 
-PACKAGES = ["convviz_widgets.compute", "convviz_widgets.display"]
+PACKAGES = ["convviz_widgets.compute", "convviz_widgets.display", "convviz_widgets.plotting"]
 
 
 def modules():
-    names = ["convviz_widgets.plotting"]
+    names = []
     for pkg in PACKAGES:
         mod = importlib.import_module(pkg)
         names.append(pkg)

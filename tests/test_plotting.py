@@ -130,3 +130,18 @@ def test_figure_and_widget_show_the_same_pattern_pixels():
     widget = display_pixels(images)
     figure = plotting.stretch_patterns(images)
     np.testing.assert_array_equal(widget, np.clip(figure * 255 + 0.5, 0, 255).astype(np.uint8))
+
+
+def test_every_figure_is_importable_from_plotting():
+    """plotting is a package of subject modules; handouts keep using cv.plotting.<name>."""
+    import convviz_widgets as cv
+
+    names = ["normalize_channels", "plot_activation_grid", "plot_channel", "plot_conv_arithmetic",
+             "plot_dataset_examples", "plot_deepdream", "plot_filter_slices",
+             "plot_kernel_matrix", "plot_maximize_comparison", "plot_maximize_gallery",
+             "plot_raw_pattern", "plot_rgb_filters", "plot_sparsity", "rgb_filters",
+             "stretch_patterns"]
+    assert sorted(plotting.__all__) == names
+    for name in names:
+        assert callable(getattr(cv.plotting, name))
+        assert getattr(cv.plotting, name).__module__.startswith("convviz_widgets.plotting.")

@@ -4,11 +4,20 @@ ConvStepViewer): its options, pictures added from Python, and the upload button'
 from __future__ import annotations
 
 from ._i18n import tr
-from ._upload import decode_uploads
+from ._images import images_or_demo, numbered_names
+from ._upload import decode_uploads, image_chooser
 
 
 class ImageMenu:
     """The image menu (``_image_dd`` over ``_labels``), ``add_images`` and the upload handler."""
+
+    def _make_image_menu(self, images, image_labels) -> list:
+        """Build the menu and the Upload button; return the images to show (the demo scenes
+        when ``images`` is None)."""
+        images, self._labels = images_or_demo(images, image_labels)
+        self._image_dd, self._upload = image_chooser()
+        self._upload.observe(self._on_upload, "value")
+        return images
 
     def _sync_image_menu(self) -> None:
         """Put the menu on ``_labels`` and ``image_index`` (call inside ``_quiet()``)."""
@@ -35,7 +44,7 @@ class ImageMenu:
         """
         images = list(images)
         if names is None:
-            names = [tr("image_n", self.lang, i=len(self.images) + k) for k in range(len(images))]
+            names = numbered_names(self.lang, len(self.images), len(images))
         try:
             self._labels = self._labels + [str(n) for n in names]
             with self._suppressed():

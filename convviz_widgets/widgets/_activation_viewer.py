@@ -13,12 +13,11 @@ import traitlets
 from ._activation_canvas import ChannelGridCanvas
 from ._activation_frame import NORMALIZE_ALIASES, Frame, codes_on
 from ._activation_images import ImageMenu
-from ._base import LayerViewer
+from ._base import LayerViewer, check_in_layer
 from ._i18n import tr
 from ._grid import (PAGE_SIZE, ChannelGrid, GridLayout, compose_grid, grid_palette, plan_grid,
                     resample_indices)
-from ._images import ImageList, check_image_index, demo_scenes
-from ._upload import ImageUpload
+from ._images import ImageList, check_image_index, numbered_names
 from ._pixels import SEQUENTIAL_COLORMAPS, lut, lut_bytes, to_rgb_u8
 from ._raster import RasterView, exact_bytes
 from ._scales import SCALES, ScaleBar, scale_options
@@ -130,15 +129,8 @@ class ActivationViewer(ImageMenu, ChannelGridCanvas, LayerViewer):
         self._grid_state: dict = {}
         self._grid_index: np.ndarray | None = None
 
-        if images is None:
-            images, default_labels = demo_scenes()
-            image_labels = image_labels or default_labels
-        self._labels: list[str] = list(image_labels or [])
+        images = self._make_image_menu(images, image_labels)
 
-        self._image_dd = w.Dropdown(description="image", layout=w.Layout(width="300px"))
-        self._upload = ImageUpload(accept="image/*", multiple=False, description="Upload",
-                                   layout=w.Layout(width="110px"))
-        self._upload.observe(self._on_upload, "value")
         self._make_layer_controls(infos, "channel")
         self._cmap_dd = w.Dropdown(options=list(SEQUENTIAL_COLORMAPS), description="colormap",
                                    style={"description_width": "initial"},
@@ -188,7 +180,7 @@ class ActivationViewer(ImageMenu, ChannelGridCanvas, LayerViewer):
             self.images = images if images is not None else []
             self.filter_index = filter_index
         if len(self._labels) != len(self.images):
-            self._labels = [tr("image_n", self.lang, i=i) for i in range(len(self.images))]
+            self._labels = numbered_names(self.lang, 0, len(self.images))
         self._render("init", {})
 
     # -- helpers ----------------------------------------------------------------------------
@@ -269,12 +261,8 @@ class ActivationViewer(ImageMenu, ChannelGridCanvas, LayerViewer):
 
     @traitlets.validate("page")
     def _validate_page(self, proposal):
-        value = int(proposal["value"])
-        n = self._pages()
-        if not 0 <= value < n:
-            raise traitlets.TraitError(f"page {value} is out of range for layer {self.layer!r} "
-                                       f"({n} pages of {PAGE_SIZE} channels).")
-        return value
+        return check_in_layer("page", proposal["value"], self._pages(), self.layer,
+                              f"pages of {PAGE_SIZE} channels")
 
     @traitlets.validate("colormap")
     def _validate_colormap(self, proposal):
@@ -292,7 +280,7 @@ class ActivationViewer(ImageMenu, ChannelGridCanvas, LayerViewer):
         n = len(change["new"])
         old_labels = self._labels
         if len(self._labels) != n:
-            self._labels = [tr("image_n", self.lang, i=i) for i in range(n)]
+            self._labels = numbered_names(self.lang, 0, n)
         self._fed.clear()
         self._frames.clear()
         with self._suppressed():

@@ -24,7 +24,7 @@ INT_SLIDER_CONTINUOUS = int(w.__version__.split(".")[0]) >= 8
 
 
 def enable_colab_widgets() -> None:
-    """Turn on Colab's custom widget manager once, so anywidget/ipycanvas views render there.
+    """Turn on Colab's custom widget manager once, so the anywidget views render there.
 
     Colab shows only its built-in widgets until ``enable_custom_widget_manager()`` is called;
     users should not have to know that. Outside Colab this does nothing.
@@ -88,6 +88,21 @@ def set_slider(control, value, top: int) -> None:
         control.max = top
     control.value = value
     control.max = top
+
+
+def check_in_layer(name: str, value, n: int, layer, unit: str) -> int:
+    """``value`` as an int, or a TraitError when it is not one of a layer's ``n`` ``unit``.
+
+    Examples
+    --------
+    >>> check_in_layer("filter_index", 3, 8, "conv", "filters")
+    3
+    """
+    value = int(value)
+    if not 0 <= value < n:
+        raise traitlets.TraitError(f"{name} {value} is out of range for layer {layer!r}, which has "
+                                   f"{n} {unit}: use 0 to {n - 1}.")
+    return value
 
 
 class View(Exportable, ControlState, w.VBox):
@@ -337,15 +352,11 @@ class LayerViewer(View):
 
     @traitlets.validate("filter_index")
     def _validate_filter_index(self, proposal):
-        value = int(proposal["value"])
         if not self.layer:
-            return value
+            return int(proposal["value"])
         n = self._count()
-        if not 0 <= value < n:
-            raise traitlets.TraitError(
-                f"filter_index {value} is out of range for layer {self.layer!r}, which has {n} "
-                f"{'filters' if n != 1 else 'filter'}: use 0 to {n - 1}.")
-        return value
+        return check_in_layer("filter_index", proposal["value"], n, self.layer,
+                              "filters" if n != 1 else "filter")
 
     def _sync_layer_controls(self) -> int | None:
         """Put the layer menu and slider on the traits (inside ``_quiet()``); return the layer's

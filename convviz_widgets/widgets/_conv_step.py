@@ -21,10 +21,9 @@ import traitlets
 from ._activation_images import ImageMenu
 from ._base import LayerViewer
 from ._i18n import register, tr
-from ._images import ImageList, check_image_index, demo_scenes
+from ._images import ImageList, check_image_index, numbered_names
 from ._pixels import apply_lut, lut_bytes, scale_codes, to_rgb_u8
 from ._raster import RasterView, exact_bytes
-from ._upload import ImageUpload
 from ._scales import ScaleBar
 
 #: (image, layer) forward passes kept: a click on the map only takes a kept pass apart.
@@ -180,15 +179,8 @@ class ConvStepViewer(ImageMenu, LayerViewer):
         self.preprocess = preprocess
         self._passes: OrderedDict[tuple, object] = OrderedDict()
         self.unit = None
-        if images is None:
-            images, default_labels = demo_scenes()
-            image_labels = image_labels or default_labels
-        self._labels = list(image_labels or [])
+        images = self._make_image_menu(images, image_labels)
 
-        self._image_dd = w.Dropdown(description="image", layout=w.Layout(width="300px"))
-        self._upload = ImageUpload(accept="image/*", multiple=False, description="Upload",
-                                   layout=w.Layout(width="110px"))
-        self._upload.observe(self._on_upload, "value")
         self._make_layer_controls(infos, "filter", layer_width=420, slider_width=360)
         cin_label = tr("cs_in_channel", self.lang)
         self.image_view = RasterView(labels=["", "y", "x"], gap=0)
@@ -239,7 +231,7 @@ class ConvStepViewer(ImageMenu, LayerViewer):
             if position is not None:
                 self.position = tuple(int(v) for v in position)
         if len(self._labels) != len(self.images):
-            self._labels = [tr("image_n", self.lang, i=i) for i in range(len(self.images))]
+            self._labels = numbered_names(self.lang, 0, len(self.images))
         self._render("init", {}, position=None if position is None else self.position)
 
     # -- helpers ----------------------------------------------------------------------------
@@ -275,7 +267,7 @@ class ConvStepViewer(ImageMenu, LayerViewer):
         if self._suppress:
             return
         if len(self._labels) != len(change["new"]):
-            self._labels = [tr("image_n", self.lang, i=i) for i in range(len(change["new"]))]
+            self._labels = numbered_names(self.lang, 0, len(change["new"]))
         self._passes.clear()
         with self._suppressed():
             old_index, self.image_index = self.image_index, 0

@@ -17,10 +17,10 @@ from ..compute.progress import Progress
 from ._base import View
 from ._run_state import RunState
 from ._i18n import register, tr
-from ._images import ImageList, check_image_index, demo_scenes
+from ._images import ImageList, check_image_index, images_or_demo, numbered_names
 from ._maximizer_display import display_pixels
 from ._raster import RasterView
-from ._upload import ImageUpload
+from ._upload import image_chooser
 
 __all__ = ["DeepDreamViewer"]
 
@@ -169,14 +169,9 @@ class DeepDreamViewer(RunState, View):
                              "with.")
         self._layers = {i.path: i for i in infos}
 
-        if images is None:
-            images, default_labels = demo_scenes()
-            image_labels = image_labels or default_labels
-        self._labels = list(image_labels or [])
+        images, self._labels = images_or_demo(images, image_labels)
 
-        self._image_dd = w.Dropdown(description="image", layout=w.Layout(width="300px"))
-        self._upload = ImageUpload(accept="image/*", multiple=False, description="Upload",
-                                   layout=w.Layout(width="110px"))
+        self._image_dd, self._upload = image_chooser()
         self._upload.on_pictures(self._add_uploads, self._set_error)
         self._layers_sel = w.SelectMultiple(options=[(self._label(i), i.path) for i in infos],
                                             description="layers", rows=min(6, len(infos)),
@@ -222,7 +217,7 @@ class DeepDreamViewer(RunState, View):
             self.step_size = float(step_size)
             self.layers = list(layers) if layers is not None else [self._default_layer(infos)]
         if len(self._labels) != len(self.images):
-            self._labels = [tr("image_n", self.lang, i=i) for i in range(len(self.images))]
+            self._labels = numbered_names(self.lang, 0, len(self.images))
         self._sync_controls()
         self._show_before()
 
@@ -308,7 +303,7 @@ class DeepDreamViewer(RunState, View):
         n = len(change["new"])
         if len(self._labels) > n:
             self._labels = self._labels[:n]
-        self._labels += [tr("image_n", self.lang, i=i) for i in range(len(self._labels), n)]
+        self._labels += numbered_names(self.lang, len(self._labels), n - len(self._labels))
         if self.image_index >= n:
             with self._suppressed():
                 self.image_index = max(0, n - 1)
@@ -333,7 +328,7 @@ class DeepDreamViewer(RunState, View):
         """
         images = list(images)
         if names is None:
-            names = [tr("image_n", self.lang, i=len(self.images) + k) for k in range(len(images))]
+            names = numbered_names(self.lang, len(self.images), len(images))
         new = list(self.images) + images  # validated before anything changes
         with self._suppressed():
             self.images = new
@@ -355,7 +350,7 @@ class DeepDreamViewer(RunState, View):
         images = ImageList().validate(self, images)
         n = len(images)
         labels = [str(x) for x in (names or [])][:n]
-        labels += [tr("image_n", self.lang, i=i) for i in range(len(labels), n)]
+        labels += numbered_names(self.lang, len(labels), n - len(labels))
         with self._suppressed():
             self.images = images
             self._labels = labels

@@ -11,10 +11,11 @@ import traitlets
 from ._activation_viewer import ActivationViewer
 from ._channel_card import ChannelCard
 from ._examples_source import ExampleSource
-from ._base import INT_SLIDER_CONTINUOUS, LayerViewer, enable_colab_widgets, set_slider
+from ._base import (INT_SLIDER_CONTINUOUS, LayerViewer, check_in_layer, enable_colab_widgets,
+                    set_slider)
 from ._errors import error_html
 from ._i18n import check_lang, tr, translate_tree
-from ._upload import ImageUpload, decode_uploads
+from ._upload import decode_uploads, image_chooser
 from ._kernel_viewer import KernelViewer
 from ._pages import PageSwitcher
 from ._filter_maximizer import FilterMaximizer
@@ -180,9 +181,7 @@ class Explorer(w.VBox):
                                    layout=w.Layout(width="440px"))
         # The shared image selection: the activation viewer's images (an upload is added to
         # them with add_images and reaches Grad-CAM through the images trait).
-        self._image_dd = w.Dropdown(description="image", layout=w.Layout(width="300px"))
-        self._upload = ImageUpload(accept="image/*", multiple=False, description="Upload",
-                                   layout=w.Layout(width="110px"))
+        self._image_dd, self._upload = image_chooser()
         self._upload.observe(self._on_upload, "value")
         self._image_dd.observe(lambda c: self._set_image(c["new"]), "value")
         self._image_note = w.HTML()
@@ -264,11 +263,7 @@ class Explorer(w.VBox):
     @traitlets.validate("filter_index")
     def _validate_filter(self, proposal):
         n = self._channels(self.layer) if self.layer else 1
-        value = int(proposal["value"])
-        if not 0 <= value < n:
-            raise traitlets.TraitError(f"filter_index {value} is out of range for layer "
-                                       f"{self.layer!r}, which has {n}: use 0 to {n - 1}.")
-        return value
+        return check_in_layer("filter_index", proposal["value"], n, self.layer, "channels")
 
     @traitlets.observe("layer")
     def _on_layer(self, change):

@@ -8,7 +8,7 @@ view's boxes lay them out (an ``HBox`` side by side, a ``VBox`` one under the ot
 here computes from model outputs: it only rearranges bytes that were already displayed.
 
 A view takes part through :class:`ExportMixin` (mixed into :class:`._base.View`); a view with a
-display this module cannot read (the ActivationViewer's ipycanvas grid) overrides
+display to export other than generically (the ActivationViewer's channel grid) overrides
 ``_export_leaf``, a view with an optimisation overrides ``_animated_display``.
 """
 

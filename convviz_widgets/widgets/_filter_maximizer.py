@@ -10,7 +10,6 @@ images into display bytes (contrast stretching is a display choice, not part of 
 from __future__ import annotations
 
 import threading
-import time
 
 import ipywidgets as w
 import numpy as np
@@ -23,6 +22,7 @@ from ._maximizer_display import (_BIG_PX, _TILE_PX, ExportMixin, _grid_columns, 
 from ._maximizer_objectives import OBJECTIVE_LABELS, MaximizerObjectiveMixin
 from ._maximizer_run import MaximizerRunMixin
 from ._raster import RasterView
+from ._run_state import RunState
 from ._task import BackgroundTask
 
 __all__ = ["FilterMaximizer", "display_pixels", "grid_image"]
@@ -33,7 +33,8 @@ FRAME_INTERVAL = 0.1
 _MAX_GALLERY = 256
 
 
-class FilterMaximizer(MaximizerObjectiveMixin, MaximizerRunMixin, ExportMixin, LayerViewer):
+class FilterMaximizer(MaximizerObjectiveMixin, MaximizerRunMixin, ExportMixin, RunState,
+                      LayerViewer):
     """Generate and watch the input patterns that maximise a layer's filters.
 
     A layer dropdown and filter slider choose what to look at; *Run* optimises either the
@@ -170,12 +171,9 @@ class FilterMaximizer(MaximizerObjectiveMixin, MaximizerRunMixin, ExportMixin, L
         self._seed_box = w.IntText(description="seed", layout=w.Layout(width="160px"))
         self._stretch_cb = w.Checkbox(value=True, description="stretch contrast", indent=False,
                                       layout=w.Layout(width="150px"))
-        self._run_btn = w.Button(description="Run", button_style="primary", icon="play",
-                                 layout=w.Layout(width="90px"))
-        self._cancel_btn = w.Button(description="Cancel", icon="stop", disabled=True,
-                                    layout=w.Layout(width="90px"))
-        self._bar = w.FloatProgress(min=0.0, max=1.0, value=0.0, layout=w.Layout(width="260px"))
-        self._info = w.HTML(value="")
+        # Run / Cancel / progress and one coalescing worker: Run while a run is going cancels it,
+        # and of many quick Runs only the last is started (the lifecycle the views share).
+        self._init_runs("convviz-maximize", "fm_cancelled_early", bar_width="260px")
         self._export_btn = w.Button(description="Export PNG", icon="download",
                                     layout=w.Layout(width="120px"))
         self._download = w.HTML(value="")
@@ -193,8 +191,6 @@ class FilterMaximizer(MaximizerObjectiveMixin, MaximizerRunMixin, ExportMixin, L
                                (self._stretch_cb, "stretch"), (self._objective_dd, "objective"),
                                (self._patterns_box, "n_patterns")]:
             self._bind(control, trait)
-        self._run_btn.on_click(lambda _b: self._safe(self.run))
-        self._cancel_btn.on_click(lambda _b: self.cancel())
         self._export_btn.on_click(lambda _b: self._safe(self._export_link))
 
         self.children = [
@@ -213,14 +209,7 @@ class FilterMaximizer(MaximizerObjectiveMixin, MaximizerRunMixin, ExportMixin, L
         self._built()
 
         # ---- state
-        # One coalescing worker: Run while a run is going cancels it, and of many quick Runs
-        # only the last is started. The lock makes "is this run still the newest?" and the
-        # running flag change together.
-        self._lock = threading.Lock()
-        self._run_task = BackgroundTask("convviz-maximize", on_idle=self._on_worker_idle)
         self._warmer = BackgroundTask("convviz-maximize-warmup")
-        self._t_run = 0.0
-        self._last_push = 0.0
         self._warmed: set = set()
         self._shown: dict = {}  # filter -> (image, activation) of the current settings
         self._gallery_filters = np.zeros((0,), np.int64)
@@ -267,16 +256,6 @@ class FilterMaximizer(MaximizerObjectiveMixin, MaximizerRunMixin, ExportMixin, L
                     size=None if self._fixed_size else int(self.size),
                     preprocess=self.preprocess, cache_dir=self.cache_dir,
                     **self._objective_settings())
-
-    def _safe(self, fn) -> None:
-        try:
-            fn()
-        except Exception as exc:  # noqa: BLE001 - a click must never raise into the comm
-            self._set_error(exc)
-
-    def _set_error(self, exc: BaseException | None) -> None:
-        self.error = "" if exc is None else f"{type(exc).__name__}: {exc}"
-        self._show_error(exc)
 
     def _sync_controls(self) -> None:
         with self._quiet():
@@ -405,11 +384,6 @@ class FilterMaximizer(MaximizerObjectiveMixin, MaximizerRunMixin, ExportMixin, L
             return
         self._sync_controls()
         self._show_selected()
-
-    @traitlets.observe("running")
-    def _on_running(self, change):
-        self._run_btn.disabled = bool(change["new"])
-        self._cancel_btn.disabled = not change["new"]
 
     def _settings_changed(self) -> None:
         self._sync_controls()

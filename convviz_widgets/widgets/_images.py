@@ -7,6 +7,8 @@ import io
 import numpy as np
 import traitlets
 
+from ._i18n import tr
+
 #: Uploaded pictures are shrunk to this longest side before anything else: the model resizes to
 #: its own input anyway, and a 12-megapixel phone photo should not sit in the kernel's memory.
 UPLOAD_MAX_SIDE = 1024
@@ -97,6 +99,31 @@ def demo_scenes() -> tuple[list[np.ndarray], list[str]]:
         except (IndexError, TypeError, ValueError):
             pass
     return images, labels
+
+
+def numbered_names(lang: str, start: int, count: int) -> list[str]:
+    """Menu names of ``count`` images numbered from ``start`` ("image 3", "imagen 3", ...).
+
+    Examples
+    --------
+    >>> numbered_names("en", 2, 2)
+    ['image 2', 'image 3']
+    """
+    return [tr("image_n", lang, i=i) for i in range(start, start + count)]
+
+
+def images_or_demo(images, labels=None) -> tuple:
+    """``(images, labels)`` as given, or the demo scenes and their labels when ``images`` is None.
+
+    Examples
+    --------
+    >>> images_or_demo([np.zeros((2, 2, 3))], ["mine"])[1]
+    ['mine']
+    """
+    if images is None:
+        images, default_labels = demo_scenes()
+        labels = labels or default_labels
+    return images, list(labels or [])
 
 
 def uploaded_files(value) -> list[tuple[str, bytes]]:

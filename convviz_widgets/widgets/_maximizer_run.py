@@ -1,10 +1,8 @@
-"""The running half of :class:`FilterMaximizer`: Run / Cancel / wait in one coalescing worker,
-frames streamed from the compute progress protocol into the views, the final result, and the
-background compile of the step (prewarm)."""
+"""The running half of :class:`FilterMaximizer`: a run through the views' shared lifecycle
+(:class:`._run_state.RunState`), frames streamed from the compute progress protocol into the
+views, the final result, and the background compile of the step (prewarm)."""
 
 from __future__ import annotations
-
-import time
 
 import numpy as np
 
@@ -30,7 +28,8 @@ class _RunProgress(Progress):
 
 
 class MaximizerRunMixin:
-    """Run, cancel, frames and prewarm of :class:`FilterMaximizer` (traits live there)."""
+    """Run, frames and prewarm of :class:`FilterMaximizer` (traits live there; Run / Cancel /
+    wait and the progress bar are :class:`._run_state.RunState`'s)."""
 
     def _targets(self) -> np.ndarray:
         if self.mode == "gallery":
@@ -49,45 +48,19 @@ class MaximizerRunMixin:
 
         pattern_size(self.model, None if self._fixed_size else int(self.size))  # fail early
         filters = self._display_filters(self._targets())
-        self._set_error(None)
-        self.frames_shown = 0
         self.first_frame_seconds = float("nan")
-        self.progress = 0.0
-        self._bar.value = 0.0
-        self._bar.bar_style = ""
-        self._t_run = time.perf_counter()
-        self._last_push = 0.0
-        self._info.value = tr("fm_optimising", self.lang, what=self._rows_text(len(filters)))
         mode = "diversity" if self.objective == "diversity" else self.mode
         if mode != "filter":
             self._gallery_filters = filters
             self._gallery_images = np.full((len(filters),) + self._hw() + (1,), 0.5, np.float32)
         settings, layer = dict(self._settings()), self.layer
-        with self._lock:
-            self._run_task.run(lambda ticket: self._work(ticket, filters, mode, settings, layer))
-            self.running = True
-
-    def cancel(self) -> None:
-        """Stop the running optimisation before its next step (the partial result is shown)."""
-        self._run_task.cancel()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until the current run is over; return False on timeout."""
-        return self._run_task.wait(timeout)
+        self._begin_run(lambda ticket: self._work(ticket, filters, mode, settings, layer),
+                        tr("fm_optimising", self.lang, what=self._rows_text(len(filters))))
 
     @property
     def worker_stats(self) -> dict:
         """How many runs were requested, started, dropped before starting, failed."""
-        return self._run_task.stats
-
-    def _on_worker_idle(self) -> None:
-        with self._lock:
-            if not (self._run_task.idle and self.running):
-                return
-            # The newest Run was cancelled before it started: nothing will clear the flag.
-            self.running = False
-            self._info.value = tr("fm_cancelled_early", self.lang)
-            self._bar.bar_style = "warning"
+        return self._task.stats
 
     def _work(self, ticket, filters, mode, settings, layer) -> None:
         from ..compute.maximize import maximize
@@ -97,12 +70,7 @@ class MaximizerRunMixin:
             res = maximize(self.model, layer, targets, cancel=ticket.cancel_event,
                            on_step=_RunProgress(self, ticket, mode, filters), **settings)
         except Exception as exc:  # noqa: BLE001 - shown inside the widget
-            with self._lock:
-                if ticket.current:
-                    self._set_error(exc)
-                    self._info.value = ""
-                    self._bar.bar_style = "danger"
-                    self.running = False
+            self._fail_run(ticket, exc)
             return
         self._finish(ticket, res, mode, filters)
 
@@ -111,21 +79,15 @@ class MaximizerRunMixin:
         return ticket.current and not ticket.cancelled
 
     def _on_frame(self, ticket, mode, filters, done, total, images, activation):
-        if not ticket.current:
-            return  # superseded by a newer run
-        now = time.perf_counter()
-        first = self.frames_shown == 0
-        if first or now - self._last_push >= self.frame_interval or done == total:
-            self._last_push = now
-            frac = done / max(1, total or 1)
-            self._push_frame(mode, filters, images, activation, frac)
-            if first:
-                self.first_frame_seconds = now - self._t_run
-            self.frames_shown += 1
+        if not self._frame_due(ticket, done, total):
+            return  # superseded by a newer run, or too soon after the last frame
+        if self.frames_shown == 0:
+            self.first_frame_seconds = self.seconds_running
+        self._push_frame(mode, filters, images, activation, done / max(1, total or 1))
+        self.frames_shown += 1
 
     def _push_frame(self, mode, filters, images, activation, frac) -> None:
-        self.progress = frac
-        self._bar.value = frac
+        self._show_progress(frac)
         if mode != "filter":
             self._gallery_images = images.copy()
             self._draw_gallery(self._gallery_images, filters,
@@ -156,19 +118,13 @@ class MaximizerRunMixin:
         what = self._rows_text(len(res))
         note = tr("fm_from_cache", self.lang, k=cached) if cached else ""
         if res.cancelled:
-            self._info.value = tr("fm_cancelled", self.lang, what=what,
-                                  k=int(res.complete.sum()), sec=f"{res.seconds:.1f}")
-            self._bar.bar_style = "warning"
+            info = tr("fm_cancelled", self.lang, what=what, k=int(res.complete.sum()),
+                      sec=f"{res.seconds:.1f}")
         else:
             mean = float(np.mean(res.activation)) if len(res) else 0.0
-            self._info.value = tr("fm_done", self.lang, what=what, sec=f"{res.seconds:.2f}",
-                                  note=note, m=f"{mean:.4g}")
-            self.progress = 1.0
-            self._bar.value = 1.0
-            self._bar.bar_style = "success"
-        with self._lock:
-            if ticket.current:
-                self.running = False
+            info = tr("fm_done", self.lang, what=what, sec=f"{res.seconds:.2f}", note=note,
+                      m=f"{mean:.4g}")
+        self._end_run(ticket, info, res.cancelled)
 
     # ----------------------------------------------------------------------- warming up
     def _animated_display(self):

@@ -1,8 +1,7 @@
 """What a view that runs an optimisation keeps while it runs: Run/Cancel, the progress bar, the
 running flag and the frame throttle, around one :class:`._task.BackgroundTask`.
 
-Used by :class:`._deepdream_view.DeepDreamViewer`; the FilterMaximizer still has its own copy of
-the same lifecycle from before and can move onto this one.
+Used by :class:`._deepdream_view.DeepDreamViewer` and :class:`._filter_maximizer.FilterMaximizer`.
 """
 
 from __future__ import annotations
@@ -25,12 +24,12 @@ class RunState:
     job :meth:`_frame_due` before drawing a frame, and :meth:`_end_run` or :meth:`_fail_run`.
     """
 
-    def _init_runs(self, name: str, idle_key: str) -> None:
+    def _init_runs(self, name: str, idle_key: str, bar_width: str = "240px") -> None:
         self._run_btn = w.Button(description="Run", button_style="primary", icon="play",
                                  layout=w.Layout(width="90px"))
         self._cancel_btn = w.Button(description="Cancel", icon="stop", disabled=True,
                                     layout=w.Layout(width="90px"))
-        self._bar = w.FloatProgress(min=0.0, max=1.0, value=0.0, layout=w.Layout(width="240px"))
+        self._bar = w.FloatProgress(min=0.0, max=1.0, value=0.0, layout=w.Layout(width=bar_width))
         self._info = w.HTML(value="")
         self._run_btn.on_click(lambda _b: self._safe(self.run))
         self._cancel_btn.on_click(lambda _b: self.cancel())

@@ -157,3 +157,21 @@ class ImageUpload(w.FileUpload):
                 self.value = () if isinstance(self.value, tuple) else {}
         except Exception:  # noqa: BLE001 - ipywidgets 7 may refuse; re-uploading still works
             pass
+
+
+def image_chooser(menu_width: str = "300px") -> tuple[w.Dropdown, ImageUpload]:
+    """The image menu and the one-picture Upload button of a view that shows images.
+
+    The caller fills the menu and connects the button (its handler, or
+    :meth:`ImageUpload.on_pictures`).
+
+    Examples
+    --------
+    >>> menu, upload = image_chooser()
+    >>> menu.description, upload.multiple
+    ('image', False)
+    """
+    menu = w.Dropdown(description="image", layout=w.Layout(width=menu_width))
+    upload = ImageUpload(accept="image/*", multiple=False, description="Upload",
+                         layout=w.Layout(width="110px"))
+    return menu, upload

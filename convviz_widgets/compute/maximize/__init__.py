@@ -7,10 +7,11 @@ Gradient ascent in input space, split the way the feature-visualisation literatu
   decorrelated colour behind a sigmoid);
 * :mod:`.objectives` — what is maximised (a channel, a unit, minus a channel, a class logit or
   Dense unit, Gram-matrix diversity, a whole layer for DeepDream, image priors; composable with
-  ``+`` and ``*``);
+  ``+`` and ``*``; the image priors are in ``_priors``);
 * :mod:`.transforms` — the random jitter / scale / rotation / blur applied before each step;
 * ``_loop`` — one compiled step for a batch of rows, chunked, driven through the package's
-  progress protocol (:mod:`convviz_widgets.compute.progress`);
+  progress protocol (:mod:`convviz_widgets.compute.progress`), with the update rules of
+  ``_optimizers``;
 * ``_api`` (:func:`maximize`), ``_dream`` (:func:`deepdream`), ``_results`` (what they return).
 
 Everything works in *display space* by default: images are float32 in [0, 1] (RGB or grayscale)

@@ -10,12 +10,12 @@ from typing import Callable, Sequence
 import numpy as np
 import tensorflow as tf
 
-from .._access import access, check_filters, require_spatial, resolve_layer
-from .._access import check_preprocess
+from .._access import access, check_filters, check_preprocess, require_spatial, resolve_layer
 from ..progress import Progress, Tracker
 from ._cache import ResultCache, callable_fingerprint, weights_fingerprint
 from ._logits import class_count, output_layer
-from ._loop import Adam, NormalizedAscent, auto_batch_size, optimize
+from ._loop import auto_batch_size, optimize
+from ._optimizers import Adam, NormalizedAscent
 from ._results import MaximizeResult
 from .objectives import LOGITS, OBJECTIVES, ClassScore, Objective, as_objective
 from .param import Parameterization, Pixels, make_param

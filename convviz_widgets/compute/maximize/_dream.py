@@ -13,7 +13,8 @@ from .._access import access, conv_layers
 from .._access import check_preprocess
 from ..progress import Progress, Tracker
 from ._api import _MIN_SIZE, channels_of, layer_resolver
-from ._loop import NormalizedAscent, _features, optimize
+from ._loop import _features, optimize
+from ._optimizers import NormalizedAscent
 from ._results import DreamResult
 from .objectives import Context, Objective, deepdream as deepdream_objective
 from .param import Pixels

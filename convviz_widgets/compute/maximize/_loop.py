@@ -28,75 +28,13 @@ from .objectives import Channel, Context, Negative, Neuron, Objective
 from .param import Parameterization
 from .transforms import Compose, Transform
 
-__all__ = ["Adam", "NormalizedAscent", "LoopResult", "optimize", "auto_batch_size"]
+__all__ = ["LoopResult", "optimize", "auto_batch_size"]
 
 #: Activation memory a chunk may use (forward + backward), in bytes.
 MEMORY_BUDGET = 768 * 2**20
 #: Largest chunk. A default gallery (64 filters) of a small model then forms all at once; larger
 #: chunks gain nothing on a CPU and only delay the first frame.
 MAX_BATCH = 64
-
-
-# ------------------------------------------------------------------------------ optimisers
-class Adam:
-    """Adam on the parameters (ascent), with per-element step normalisation.
-
-    Examples
-    --------
-    >>> Adam(0.05).n_state
-    2
-    """
-
-    n_state = 2
-
-    def __init__(self, lr: float = 0.05, beta1: float = 0.9, beta2: float = 0.999,
-                 eps: float = 1e-8):
-        self.lr, self.beta1, self.beta2, self.eps = float(lr), float(beta1), float(beta2), float(eps)
-
-    @property
-    def key(self):
-        return ("Adam", self.lr, self.beta1, self.beta2, self.eps)
-
-    def update(self, g, state, t):
-        m, v = state
-        m = self.beta1 * m + (1.0 - self.beta1) * g
-        v = self.beta2 * v + (1.0 - self.beta2) * tf.square(g)
-        # Bias correction: the moments start at zero, so early averages are too small.
-        m_hat = m / (1.0 - tf.pow(self.beta1, t))
-        v_hat = v / (1.0 - tf.pow(self.beta2, t))
-        return self.lr * m_hat / (tf.sqrt(v_hat) + self.eps), (m, v)
-
-
-class NormalizedAscent:
-    """Fixed step along the gradient divided by its root mean square (per image).
-
-    ``norm="rms"`` is the classic lesson's ``g / (sqrt(mean(g**2)) + 1e-5)``; ``norm="mean_abs"``
-    is DeepDream's ``g / max(mean(|g|), 1e-6)``.
-
-    Examples
-    --------
-    >>> NormalizedAscent(1 / 255).n_state
-    0
-    """
-
-    n_state = 0
-
-    def __init__(self, lr: float, norm: str = "rms"):
-        if norm not in ("rms", "mean_abs"):
-            raise ValueError(f"norm must be 'rms' or 'mean_abs', not {norm!r}.")
-        self.lr, self.norm = float(lr), norm
-
-    @property
-    def key(self):
-        return ("NormalizedAscent", self.lr, self.norm)
-
-    def update(self, g, state, t):
-        axes = list(range(1, len(g.shape)))  # every axis but the batch: one norm per image
-        if self.norm == "rms":
-            scale = tf.sqrt(tf.reduce_mean(tf.square(g), axis=axes, keepdims=True)) + 1e-5
-        else:
-            scale = tf.maximum(tf.reduce_mean(tf.abs(g), axis=axes, keepdims=True), 1e-6)
-        return self.lr * g / scale, ()
 
 
 def _model_input(x, preprocess, model_hw):

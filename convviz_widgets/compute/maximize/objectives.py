@@ -348,39 +348,6 @@ def gram_similarity(features: tf.Tensor) -> tf.Tensor:
     return others / tf.maximum(tf.cast(n - 1, tf.float32), 1.0)
 
 
-class TotalVariation(Objective):
-    """Mean absolute difference between neighbouring pixels of the display image (an image
-    prior: subtract a multiple of it to prefer smooth patterns).
-
-    Examples
-    --------
-    >>> float(TotalVariation()(Context({}, tf.zeros((1, 4, 4, 1)), tf.zeros(1, tf.int32)))[0])
-    0.0
-    """
-
-    def __call__(self, ctx):
-        x = ctx.image
-        dy = tf.reduce_mean(tf.abs(x[:, 1:] - x[:, :-1]), axis=[1, 2, 3])
-        dx = tf.reduce_mean(tf.abs(x[:, :, 1:] - x[:, :, :-1]), axis=[1, 2, 3])
-        return dx + dy
-
-
-class L2(Objective):
-    """Mean squared distance of the display image from grey (subtract it for "decay").
-
-    Examples
-    --------
-    >>> float(L2()(Context({}, tf.fill((1, 2, 2, 1), 0.5), tf.zeros(1, tf.int32)))[0])
-    0.0
-    """
-
-    def __init__(self, center: float = 0.5):
-        self.center = float(center)
-
-    def __call__(self, ctx):
-        return tf.reduce_mean(tf.square(ctx.image - self.center), axis=[1, 2, 3])
-
-
 def channel(layer, index: int | None = None) -> Channel:
     """Objective: mean activation of a channel (each row's own filter when ``index`` is None).
 
@@ -451,26 +418,6 @@ def deepdream(layer) -> DeepDream:
     return DeepDream(layer)
 
 
-def total_variation() -> TotalVariation:
-    """Image prior: total variation of the display image (subtract a multiple of it).
-
-    Examples
-    --------
-    >>> obj = channel("conv_b") - 0.05 * total_variation()
-    """
-    return TotalVariation()
-
-
-def l2(center: float = 0.5) -> L2:
-    """Image prior: squared distance from grey (subtract a multiple of it: "decay").
-
-    Examples
-    --------
-    >>> obj = channel("conv_b") - 0.1 * l2()
-    """
-    return L2(center)
-
-
 def as_objective(objective, layer, *, diversity_weight: float = 0.5) -> Objective:
     """An :class:`Objective` from an instance or a name for ``layer``'s filters.
 
@@ -502,3 +449,7 @@ def as_objective(objective, layer, *, diversity_weight: float = 0.5) -> Objectiv
     raise ValueError(f"Unknown objective {objective!r}; use one of {list(OBJECTIVES)}, "
                      "'deepdream', or an Objective (e.g. channel(layer) - 0.05 * "
                      "total_variation()).")
+
+
+# The image priors live in their own module; they are objectives like the others.
+from ._priors import L2, TotalVariation, l2, total_variation  # noqa: E402

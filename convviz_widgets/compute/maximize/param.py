@@ -19,6 +19,8 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from ._settings import Settings
+
 __all__ = ["Parameterization", "Pixels", "Fourier", "make_param"]
 
 # Square root of the colour covariance of natural (ImageNet) images, as its principal axes:
@@ -32,7 +34,7 @@ _COLOR_SQRT = np.array([[0.26, 0.09, 0.02],
 _COLOR_MIX = _COLOR_SQRT / np.max(np.linalg.norm(_COLOR_SQRT, axis=0))
 
 
-class Parameterization:
+class Parameterization(Settings):
     """Base class: a batch of free parameters that :meth:`to_image` turns into images.
 
     Subclasses set :attr:`bounded` (True when :meth:`to_image` already lands in [0, 1], so the
@@ -57,15 +59,6 @@ class Parameterization:
     def from_image(self, images: np.ndarray) -> np.ndarray:
         """Parameters that reproduce ``images`` ``(n, h, w, c)`` (used to start from a photo)."""
         raise NotImplementedError(f"{type(self).__name__} cannot start from an image; use Pixels.")
-
-    @property
-    def key(self) -> tuple:
-        """Hashable description, part of compiled-function and result-cache keys."""
-        return (type(self).__name__,) + tuple(sorted(vars(self).items()))
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
-        return f"{type(self).__name__}({args})"
 
 
 class Pixels(Parameterization):

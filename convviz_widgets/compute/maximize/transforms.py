@@ -20,11 +20,13 @@ from typing import Sequence
 import numpy as np
 import tensorflow as tf
 
+from ._settings import Settings
+
 __all__ = ["Transform", "Affine", "Jitter", "RandomScale", "RandomRotate", "Blur", "Compose",
            "standard_transforms"]
 
 
-class Transform:
+class Transform(Settings):
     """Base class. ``n_random`` uniform numbers per image are handed to :meth:`__call__`."""
 
     #: How many uniform random numbers in [0, 1) this transform consumes per image and step.
@@ -33,16 +35,6 @@ class Transform:
     def __call__(self, x: tf.Tensor, u: tf.Tensor) -> tf.Tensor:
         """Transform ``x`` ``(n, h, w, c)`` using randoms ``u`` ``(n, n_random)``."""
         raise NotImplementedError
-
-    @property
-    def key(self) -> tuple:
-        """Hashable description (compiled-function and cache keys)."""
-        return (type(self).__name__,) + tuple(
-            (k, tuple(v) if isinstance(v, list) else v) for k, v in sorted(vars(self).items()))
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
-        return f"{type(self).__name__}({args})"
 
 
 class Affine(Transform):

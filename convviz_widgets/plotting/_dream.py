@@ -1,9 +1,4 @@
-"""The static DeepDream figure for handouts (re-exported by :mod:`convviz_widgets.plotting`).
-
-Its own module because plotting.py is already long; the rules are the same: compute through
-:mod:`convviz_widgets.compute`, pixels through :mod:`convviz_widgets.display`, return a
-:class:`matplotlib.figure.Figure` without showing it.
-"""
+"""The static DeepDream figure: before and after, with the score over the steps."""
 
 from __future__ import annotations
 
@@ -11,6 +6,9 @@ from typing import Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
+
+from .. import compute
+from ._patterns import stretch_patterns
 
 
 def plot_deepdream(result, images=None, *, layers: Sequence[str] | str | None = None,
@@ -56,9 +54,6 @@ def plot_deepdream(result, images=None, *, layers: Sequence[str] | str | None = 
     >>> fig = cv.plotting.plot_deepdream(res, scene, layers="block3_conv1")    # doctest: +SKIP
     >>> fig.savefig("dream.png")                                               # doctest: +SKIP
     """
-    from . import compute
-    from .plotting import stretch_patterns
-
     after = np.asarray(result.images)
     n, h, w, c = after.shape
     if n == 0:

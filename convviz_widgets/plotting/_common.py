@@ -1,0 +1,44 @@
+"""What the figure modules share: the figure factory, a tile mosaic with its colour bar, frames."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from .. import display
+
+
+def _figure(width: float, height: float) -> Figure:
+    return Figure(figsize=(max(width, 2.0), max(height, 1.5)), layout="constrained")
+
+
+#: The activation grid's older names for two scales.
+_NORMALIZE_ALIASES = {"channel": "per_slice", "layer": "shared"}
+
+
+def _show_tiles(fig, ax, tiles: np.ndarray, cols: int, scale: str, cmap: str, *, vmin=None,
+                vmax=None, flat: float = 0.0, label: str = "value"):
+    """Draw ``(n, h, w)`` tiles as one mosaic on a named scale (see :mod:`.display.scaling`).
+
+    On a scale that is one range for all tiles (symmetric, shared, raw) the image holds the
+    values themselves and the colour bar is in their units; on a per-tile scale it holds each
+    tile's values mapped to [0, 1] and the colour bar says so.
+    """
+    scaled = display.scale_tiles(tiles, scale, vmin=vmin, vmax=vmax, flat=flat)
+    if scaled.shared and scale != "standardize":
+        img = display.mosaic(tiles, cols)
+        lo, hi = float(scaled.lo[0]), float(scaled.hi[0])
+        if hi <= lo:  # a constant group: any non-empty range draws it in one colour
+            lo, hi = lo - 1.0, hi + 1.0
+    else:
+        img, lo, hi = display.mosaic(scaled.values, cols), 0.0, 1.0
+    im = ax.imshow(img, cmap=cmap, vmin=lo, vmax=hi, interpolation="nearest")
+    bar = fig.colorbar(im, ax=ax, shrink=0.8)
+    bar.set_label(f"{label} — {scaled.label()}", fontsize=7)
+    return im, scaled
+
+
+def _rect(xy, width, height, color):
+    from matplotlib.patches import Rectangle
+
+    return Rectangle(xy, width, height, fill=False, edgecolor=color, linewidth=1.5)

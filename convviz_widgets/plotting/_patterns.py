@@ -1,0 +1,174 @@
+"""Figures of filter patterns (maximisation results): galleries, method comparison, raw values.
+
+A gallery is one mosaic image with text labels, not one axes per tile: 256 axes take matplotlib
+seconds, one image milliseconds. Contrast stretching is for display only; the result's images stay
+the exact inputs the model saw.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from .. import display
+from ._common import _figure
+
+
+def stretch_patterns(images: np.ndarray, stretch: bool = True) -> np.ndarray:
+    """Display copies of ``(n, H, W, C)`` patterns: ``(n, H, W, 3)`` or ``(n, H, W)`` in [0, 1].
+
+    ``stretch`` maps each tile's 0.5–99.5 percentile range onto [0, 1] (the naive recipe's
+    patterns differ from grey by a few levels; the widget does the same). Three or more channels
+    show the first three as RGB; one or two channels their mean as grey.
+
+    Examples
+    --------
+    >>> stretch_patterns(np.full((2, 4, 4, 1), 0.5)).shape
+    (2, 4, 4)
+    """
+    x = np.asarray(images, np.float32)
+    x = x[..., :3] if x.shape[-1] >= 3 else x.mean(axis=-1)
+    return display.stretch_tiles(x) if stretch else np.clip(x, 0.0, 1.0)
+
+
+def _draw(ax, tiles, cols, pad, labels: Sequence[str] | None, fontsize: float) -> None:
+    n, h, w = tiles.shape[:3]
+    grid = display.mosaic(tiles, cols, pad, fill=1.0)
+    ax.imshow(grid, cmap="gray" if grid.ndim == 2 else None, vmin=0.0, vmax=1.0,
+              interpolation="nearest")
+    ax.set_axis_off()
+    if labels:
+        for k, text in enumerate(labels):
+            r, c = divmod(k, cols)
+            ax.text(c * (w + pad) + 1, r * (h + pad) + 1, text, fontsize=fontsize, va="top",
+                    ha="left", color="white",
+                    bbox=dict(boxstyle="square,pad=0.1", fc="black", alpha=0.55, lw=0))
+
+
+def plot_maximize_gallery(result, *, columns: int | None = None, stretch: bool = True,
+                          labels: bool = True, title: str | None = None,
+                          tile_inches: float = 1.1) -> Figure:
+    """A layer's filter patterns as a tile grid.
+
+    Parameters
+    ----------
+    result : MaximizeResult
+        From :func:`convviz_widgets.maximize`.
+    columns : int, optional
+        Tiles per row (default: about square, at most 16).
+    stretch : bool
+        Stretch each tile's contrast for display.
+    labels : bool
+        Write ``filter · activation`` on each tile.
+    title : str, optional
+        Default: the layer, method and steps.
+    tile_inches : float
+        Size of one tile in the figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import convviz_widgets as cv
+    >>> res = cv.maximize(cv.demo_model(), "block2_conv1", range(16))   # doctest: +SKIP
+    >>> fig = plot_maximize_gallery(res)                                # doctest: +SKIP
+    >>> fig.savefig("block2_conv1.png")                                 # doctest: +SKIP
+    """
+    n = len(result.filters)
+    if n == 0:
+        raise ValueError("The result has no patterns (a run cancelled before it started).")
+    tiles = stretch_patterns(result.images, stretch)
+    h, w = tiles.shape[1:3]
+    cols = columns or display.grid_columns(n, h, w)
+    rows = -(-n // cols)
+    fig = Figure(figsize=(cols * tile_inches * w / max(h, w) + 0.2,
+                          rows * tile_inches * h / max(h, w) + 0.5), layout="constrained")
+    ax = fig.add_subplot()
+    text = [f"{int(f)} · {a:.3g}" for f, a in zip(result.filters, result.activation)] \
+        if labels else None
+    _draw(ax, tiles, cols, max(1, h // 32), text, fontsize=max(5.0, 7.0 * tile_inches / 1.1))
+    fig.suptitle(title or f"{result.layer} — {result.method}, {result.steps} steps "
+                          f"(label: filter · mean activation)", fontsize=9)
+    return fig
+
+
+def plot_maximize_comparison(results: Mapping[str, object], *, stretch: bool = True,
+                             labels: bool = True, title: str | None = None,
+                             tile_inches: float = 1.1) -> Figure:
+    """Patterns of the same filters by several methods: one row of tiles per method.
+
+    Parameters
+    ----------
+    results : mapping of str to MaximizeResult
+        E.g. ``{"naive": naive_result, "regularized": reg_result}``; all for the same filters.
+    stretch, labels, title, tile_inches :
+        As in :func:`plot_maximize_gallery`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fs = [0, 3, 5, 8]                                                          # doctest: +SKIP
+    >>> fig = plot_maximize_comparison({                                           # doctest: +SKIP
+    ...     "naive": cv.maximize(model, "block3_conv1", fs, method="naive"),
+    ...     "regularized": cv.maximize(model, "block3_conv1", fs)})
+    """
+    items = list(results.items())
+    if not items:
+        raise ValueError("Pass at least one result, e.g. {'regularized': res}.")
+    n = max(len(r.filters) for _, r in items)
+    h, w = items[0][1].images.shape[1:3]
+    fig = Figure(figsize=(n * tile_inches * w / max(h, w) + 1.2,
+                          len(items) * (tile_inches * h / max(h, w) + 0.25) + 0.4),
+                 layout="constrained")
+    axes = fig.subplots(len(items), 1, squeeze=False)[:, 0]
+    for ax, (name, res) in zip(axes, items):
+        tiles = stretch_patterns(res.images, stretch)
+        text = [f"{int(f)} · {a:.3g}" for f, a in zip(res.filters, res.activation)] \
+            if labels else None
+        _draw(ax, tiles, max(1, len(res.filters)), max(1, h // 32), text,
+              fontsize=max(5.0, 7.0 * tile_inches / 1.1))
+        ax.set_axis_on()
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for s in ax.spines.values():
+            s.set_visible(False)
+        ax.set_ylabel(f"{name}\n{res.steps} steps", fontsize=8)
+    fig.suptitle(title or f"{items[0][1].layer} (label: filter · mean activation)", fontsize=9)
+    return fig
+
+
+def plot_raw_pattern(result, row: int = 0, *, cmap: str = "viridis",
+                     inches: float = 4.0) -> Figure:
+    """One pattern's raw values with a colour bar, as the U-Net lesson draws its result.
+
+    For ``maximize(..., space="model")`` the values are the optimised model input itself
+    (``result.raw``, unclipped: about ±12 after the lesson's 20 steps of size 1.0); otherwise
+    the display image. Grayscale and multi-channel patterns show their channel mean.
+
+    Examples
+    --------
+    >>> res = cv.maximize(unet, "dconv64", 0, method="naive", init="uniform",
+    ...                   space="model", steps=20)                        # doctest: +SKIP
+    >>> fig = plot_raw_pattern(res)                                        # doctest: +SKIP
+    """
+    if not len(result.filters):
+        raise ValueError("The result has no patterns (a run cancelled before it started).")
+    raw = getattr(result, "raw", None)
+    values = np.asarray(result.images if raw is None else raw, np.float32)[int(row)]
+    h, w = values.shape[:2]
+    fig = _figure(inches * w / max(h, w) + 1.0, inches * h / max(h, w))
+    ax = fig.add_subplot()
+    im = ax.imshow(values.mean(axis=-1), cmap=cmap, interpolation="nearest")
+    fig.colorbar(im, ax=ax, shrink=0.85).set_label(
+        "model input (raw, unclipped)" if raw is not None else "display value", fontsize=7)
+    ax.grid(True, alpha=0.3)
+    ax.set_title(f"{result.layer} · {int(result.filters[row])} — {result.steps} steps",
+                 fontsize=9)
+    return fig
