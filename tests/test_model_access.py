@@ -295,16 +295,20 @@ def test_weights_identity_follows_every_kind_of_change(models):
     before = weights_identity(model)
     assert weights_identity(model) == before  # unchanged weights, equal identity
     k, b = layer.get_weights()
-    k2 = k.copy()
-    k2.flat[5] = np.nextafter(k2.flat[5], np.float32(np.inf))  # one ulp of one weight
-    layer.set_weights([k2, b])
-    assert weights_identity(model) != before
-    k3 = k.copy()
-    k3[..., [0, 1]] = k[..., [1, 0]]  # swap two filters: same sum, other positions
-    layer.set_weights([k3, b])
-    swapped = weights_identity(model)
-    assert swapped != before
-    assert weights_identity(model) == swapped  # nothing written since: stable
+    try:
+        k2 = k.copy()
+        k2.flat[5] = np.nextafter(k2.flat[5], np.float32(np.inf))  # one ulp of one weight
+        layer.set_weights([k2, b])
+        assert weights_identity(model) != before
+        k3 = k.copy()
+        k3[..., [0, 1]] = k[..., [1, 0]]  # swap two filters: same sum, other positions
+        layer.set_weights([k3, b])
+        swapped = weights_identity(model)
+        assert swapped != before
+        assert weights_identity(model) == swapped  # nothing written since: stable
+    finally:
+        # The model is the session's shared fixture: later tests must see its own weights.
+        layer.set_weights([k, b])
     assert weights_identity(layer) != weights_identity(access(model).layer("last_conv"))
     assert weights_identity(keras.layers.Flatten()) == ("no-weights",)
 
