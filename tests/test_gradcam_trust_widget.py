@@ -61,8 +61,9 @@ def test_the_menu_lists_every_registered_method_with_translated_labels(seq, lang
 
 
 def _expected_codes(result) -> np.ndarray:
-    heat = (result.heatmap + 1.0) / 2.0 if result.signed else result.heatmap
-    return quantize(np.asarray(heat, np.float32), 0.0, 1.0)
+    if result.signed:  # [-1, 1] on codes 0..254, 0 on code 127
+        return (np.round(np.asarray(result.heatmap, np.float64) * 127) + 127).astype(np.uint8)
+    return quantize(np.asarray(result.heatmap, np.float32), 0.0, 1.0)
 
 
 @_structure_warning
@@ -88,13 +89,23 @@ def test_every_method_on_every_model_style(models, style):
         np.testing.assert_array_equal(v.overlay.heatmap_pixels, _expected_codes(r))
         if r.signed:
             seen_signed = True
-            assert v.overlay.colormap == "RdBu_r" and "signed" in v.overlay.caption
-            assert v.overlay.heat_label == "heat (0.5 = 0)"
-            zero = np.unravel_index(np.argmin(np.abs(r.heatmap)), r.heatmap.shape)
-            assert abs(int(v.overlay.heatmap_pixels[zero]) - 127.5) <= 1 + 127.5 * abs(
-                float(r.heatmap[zero]))
+            assert v.overlay.signed and v.overlay.shown_colormap == "RdBu_r"
+            assert "signed" in v.overlay.caption and v.overlay.heat_label == "attribution"
+            # The hover reads the map in its own units: heatmap × scale, to half a code step.
+            real = r.heatmap * r.details["scale"]
+            assert np.abs(v.overlay.heatmap_values - real).max() <= v.overlay.value_step / 2 \
+                + 1e-9
+            if (h, w) == tuple(r.cam.shape):  # no resize: the raw map itself
+                assert np.abs(v.overlay.heatmap_values - r.cam).max() <= \
+                    v.overlay.value_step / 2 + 1e-6
+            neg = np.unravel_index(np.argmin(r.heatmap), r.heatmap.shape)
+            if r.heatmap[neg] < -0.01:
+                assert v.overlay.heatmap_values[neg] < 0
         else:
-            assert v.overlay.colormap == "viridis" and "signed" not in v.overlay.caption
+            assert not v.overlay.signed and v.overlay.shown_colormap == "viridis"
+            assert "signed" not in v.overlay.caption
+            np.testing.assert_allclose(v.overlay.heatmap_values,
+                                       v.overlay.heatmap_pixels / 255.0)
         assert meth.signed == r.signed
     assert seen_signed
 

@@ -8,7 +8,14 @@
 // can still set `opacity` / `colormap`; the view follows. Views sharing a `group` name follow
 // each other's local changes through a DOM event (a side-by-side comparison moves together).
 //
-// Hovering shows the heatmap value under the pointer, read from the same uint8 buffer.
+// Hovering shows the map's value under the pointer, read from the same uint8 buffer and mapped
+// back to the map's own units with `value_zero` / `value_step` (a signed map's 0 has a code of its
+// own, so a pixel that is 0 reads 0 and a negative one reads negative).
+//
+// Two kinds of maps: unsigned (sequential colormaps) and signed (diverging ones, 0 in the middle).
+// When a map of the other kind arrives, the colormap the user picked stays if it is of the right
+// kind; otherwise the user's last pick for that kind comes back, else the kernel's default for it
+// (`colormap` / `signed_colormap`). The kernel never hears of the picks.
 
 import { asBytes, asLut } from "./lib/bytes.js";
 import { drawLutStrip } from "./lib/canvas.js";
@@ -49,6 +56,14 @@ function dims(shape, bytes, channels) {
   return [h, w];
 }
 
+/** A map value for the hover line: plain heat 0..1 with two decimals, map units with 3 digits. */
+function formatValue(v, plainHeat) {
+  if (plainHeat) return v.toFixed(2);
+  const a = Math.abs(v);
+  if (a === 0) return "0";
+  return a >= 1e-2 && a < 1e4 ? v.toPrecision(3) : v.toExponential(2);
+}
+
 function render({ model, el }) {
   ensureOverlayStyle();
   const root = make("div", "convviz-overlay");
@@ -82,9 +97,27 @@ function render({ model, el }) {
 
   // Local look state: initialised from the model, changed by the user without a kernel message.
   let opacity = Number(model.get("opacity"));
-  let cmap = model.get("colormap");
+  let kind = !!model.get("signed");
+  let cmap = kind ? model.get("signed_colormap") : model.get("colormap");
   let heatDims = null;
   let heatDraws = 0;
+  const picked = { true: null, false: null }; // the user's last pick per kind
+
+  function isDiverging(name) {
+    const base = name && name.endsWith("_r") ? name.slice(0, -2) : name;
+    return (model.get("diverging") || []).includes(base);
+  }
+  const fits = (name, signed) => !!name && isDiverging(name) === signed;
+  const defaultFor = (signed) => model.get(signed ? "signed_colormap" : "colormap");
+
+  // A map of the other kind: keep a colormap of the right kind, else bring one back.
+  function followKind() {
+    const next = !!model.get("signed");
+    if (next === kind) return;
+    kind = next;
+    if (!fits(cmap, kind)) cmap = fits(picked[kind], kind) ? picked[kind] : defaultFor(kind);
+    syncControls();
+  }
 
   function lutFor(name) {
     const names = model.get("colormaps") || [];
@@ -155,6 +188,7 @@ function render({ model, el }) {
   }
 
   function drawHeat() {
+    followKind();
     const bytes = asBytes(model.get("heatmap"));
     heatDims = dims(model.get("heatmap_shape"), bytes, 1);
     if (!heatDims) {
@@ -185,6 +219,7 @@ function render({ model, el }) {
     root.dataset.heatDraws = String(heatDraws);
     root.dataset.opacity = String(opacity);
     root.dataset.colormap = cmap;
+    root.dataset.signed = String(kind);
     root.dataset.state = "drawn";
   }
 
@@ -198,6 +233,7 @@ function render({ model, el }) {
   // User changes: local only, shared with views of the same group through a DOM event.
   function setLook(nextOpacity, nextCmap, broadcast) {
     opacity = nextOpacity;
+    if (nextCmap !== cmap && fits(nextCmap, kind)) picked[kind] = nextCmap;
     cmap = nextCmap;
     syncControls();
     drawHeat();
@@ -223,7 +259,9 @@ function render({ model, el }) {
   const onImage = () => drawImage();
   const onHeat = () => drawHeat();
   const onOpacity = () => setLook(Number(model.get("opacity")), cmap, false);
-  const onCmap = () => setLook(opacity, model.get("colormap"), false);
+  // The kernel's colormap of a kind applies when a map of that kind is shown.
+  const onCmap = () => { if (!kind) setLook(opacity, model.get("colormap"), false); };
+  const onSignedCmap = () => { if (kind) setLook(opacity, model.get("signed_colormap"), false); };
   const onLuts = () => { syncControls(); drawHeat(); };
   const onText = () => drawText();
   const onLayout = () => { syncControls(); drawImage(); drawHeat(); };
@@ -236,9 +274,10 @@ function render({ model, el }) {
     }
   }
   listen(["image", "image_shape"], onImage);
-  listen(["heatmap", "heatmap_shape"], onHeat);
+  listen(["heatmap", "heatmap_shape", "signed"], onHeat);
   listen(["opacity"], onOpacity);
   listen(["colormap"], onCmap);
+  listen(["signed_colormap"], onSignedCmap);
   listen(["luts", "colormaps", "opacity_label"], onLuts);
   listen(["title", "caption", "flagged"], onText);
   listen(["width", "controls"], onLayout);
@@ -253,9 +292,14 @@ function render({ model, el }) {
       info.textContent = " ";
       return;
     }
-    const v = asBytes(model.get("heatmap"))[y * w + x] / 255;
-    info.textContent = `x ${x}, y ${y} · ${model.get("heat_label") || "heat"} ${v.toFixed(2)}`;
-    root.dataset.hover = v.toFixed(4);
+    const code = asBytes(model.get("heatmap"))[y * w + x];
+    const zero = Number(model.get("value_zero"));
+    const step = Number(model.get("value_step"));
+    const v = (code - zero) * step;
+    const plain = zero === 0 && Math.abs(step * 255 - 1) < 1e-9;
+    const label = model.get("heat_label") || "heat";
+    info.textContent = `x ${x}, y ${y} · ${label} ${formatValue(v, plain)}`;
+    root.dataset.hover = String(v);
   }
   const onLeave = () => { info.textContent = " "; };
   stack.addEventListener("mousemove", onMove);
