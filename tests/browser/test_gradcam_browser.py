@@ -111,7 +111,7 @@ def assert_overlay_matches_kernel(gc, selector=MAIN, view="v.overlay"):
     opacity (sampled on an 8×8 lattice of pixels)."""
     info = gc.probe.eval(f"{{'shape': {view}.heatmap_shape, 'heat': {view}.heatmap_pixels"
                          f".tolist(), 'img': {view}.image_pixels.tolist(), "
-                         f"'opacity': {view}.opacity, 'cmap': {view}.colormap}}")
+                         f"'opacity': {view}.opacity, 'cmap': {view}.shown_colormap}}")
     h, w = info["shape"]
     heat = np.asarray(info["heat"])
     img = np.asarray(info["img"])
@@ -123,7 +123,9 @@ def assert_overlay_matches_kernel(gc, selector=MAIN, view="v.overlay"):
 
     lut = np.round(matplotlib.colormaps[info["cmap"]](np.linspace(0, 1, 256))[:, :3] * 255)
     want = lut[[heat[y, x] for x, y in pts]]
-    assert np.abs(got[:, :3] - want).max() <= 1
+    # The canvas stores colours premultiplied by the heat's alpha (0.5): reading them back
+    # loses up to 2 levels (Chromium truncates), more than the LUT's rounding.
+    assert np.abs(got[:, :3] - want).max() <= 2
     assert (got[:, 3] == js_round(info["opacity"] * 255)).all()
     base = np.asarray(gc.page.evaluate(_READ, [f"{selector} canvas.cv-image",
                                                [list(p) for p in pts]]))
