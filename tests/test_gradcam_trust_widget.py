@@ -236,6 +236,30 @@ def test_gallery_ranked_by_deletion_area(seq):
         v.find_best_and_worst(by="insertion")
 
 
+@pytest.mark.parametrize("by", ["confidence", "deletion"])
+def test_both_gallery_rankings_show_the_viewers_method(seq, by):
+    """The confidence gallery draws the maps of the viewer's method too (not Grad-CAM), says
+    which in its titles, and each tile is that method's map over its image."""
+    from convviz_widgets.widgets._gradcam_gallery import GalleryMixin
+
+    images = random_images(seq, 4, seed=19)
+    v = GradCAMViewer(seq, images, labels=[0, 1, 2, 3], method="gradient_x_input")
+    v.find_best_and_worst(n=2, wait=True, by=by)
+    g = v.gallery
+    assert g["method"] == "gradient_x_input"
+    label = method_label("gradient_x_input", cv.cam_methods()["gradient_x_input"], "en")
+    assert label in v.gallery_best.title and label in v.gallery_worst.title
+    look = (v._colormaps[False], v._colormaps[True], v.overlay.opacity)
+    for which, view in (("best", v.gallery_best), ("worst", v.gallery_worst)):
+        for k, i in enumerate(g[which]):
+            r = cv.gradcam(seq, images[i], target=int(g["ranking"].explain[i]), layer=v.layer,
+                           method="gradient_x_input")
+            assert r.signed
+            tile = GalleryMixin._gallery_tile(r, look)
+            th, tw = tile.shape[:2]
+            np.testing.assert_array_equal(view.pixels[k, :th, :tw], tile)
+
+
 # ------------------------------------------------------ gallery: both models side by side
 @_structure_warning
 @pytest.mark.parametrize("style", ["sequential", "subclassed", "sigmoid"])
