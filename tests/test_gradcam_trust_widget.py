@@ -145,6 +145,43 @@ def test_trust_panel_shows_what_faithfulness_computes(models, style):
     assert v.trust["result"].method == "gradcam++"
 
 
+@_structure_warning
+@pytest.mark.parametrize("style", ["sequential", "subclassed", "sigmoid"])
+def test_trust_panel_scores_the_comparison_map_too(seq, seq2, style):
+    """With compare=, both maps are scored, each on its own model: two rows of curves under the
+    models' names, both pairs of areas equal to ``cv.faithfulness``."""
+    if style == "sigmoid":
+        model, other = _binary("functional"), _binary("nested")
+    elif style == "subclassed":
+        from conftest import make_subclassed
+
+        model, other = make_subclassed(), make_subclassed()
+        other.set_weights([w * 1.7 for w in other.get_weights()])
+    else:
+        model, other = seq, seq2
+    images = random_images(model, 2, seed=21)
+    v = GradCAMViewer(model, images, compare=other, names=("aug", "full"))
+    v.check_faithfulness(wait=True, steps=8)
+    assert v.trust["result"] is v.result and v.trust["compare"]["result"] is v.compare_result
+    for part, m, r in ((v.trust, model, v.result),
+                       (v.trust["compare"], other, v.compare_result)):
+        for kind in ("deletion", "insertion"):
+            want = cv.faithfulness(m, images[0], r.heatmap, r.target, kind=kind, steps=8)
+            np.testing.assert_allclose(part[kind].curve, want.curve, atol=1e-6)
+            assert part[kind].area == pytest.approx(want.area, abs=1e-6)
+            prefix = "compare-" if part is not v.trust else ""
+            line = f"{kind} area {want.area:.3f} vs random {want.random_area:.3f}"
+            assert f"convviz-trust-{prefix}{kind}'>{line}" in v._trust_text.value
+    plot = v._trust_plot.value
+    assert plot.count("<svg") == 4 and plot.count("<polyline") == 8
+    assert plot.index(">aug<") < plot.index("convviz-trust-compare-row") < plot.index(">full<")
+    # A new image: both rows go; scored again, both come back.
+    v.image_index = 1
+    assert v.trust is None and v._trust_plot.value == ""
+    v.check_faithfulness(wait=True, steps=8)
+    assert v.trust["compare"]["result"] is v.compare_result
+
+
 def test_trust_panel_on_a_signed_map_and_a_callable_target(seq):
     images = random_images(seq, 1, seed=13)
 

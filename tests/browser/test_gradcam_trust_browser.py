@@ -212,15 +212,24 @@ def test_trust_panel_draws_the_curves_and_the_numbers(gt):
     wait_for(lambda: gt.probe.eval("v.result.method == 'gradcam' and not v.busy"))
     page.locator(f"{ROOT} .convviz-trust-run").click()
     wait_for(lambda: gt.probe.eval("v.trust is not None and not v.busy"), timeout=120)
+    # Both models' maps are scored: two curves and two baselines each.
     page.wait_for_function(
         f"() => document.querySelectorAll('{ROOT} .convviz-trust-plot svg polyline').length "
-        "=== 4", timeout=20_000)
-    areas = gt.probe.eval("[round(v.trust[k].area, 3) for k in ('deletion', 'insertion')] + "
-                          "[round(v.trust[k].random_area, 3) for k in ('deletion', 'insertion')]")
-    text = page.locator(f"{ROOT} .convviz-trust-deletion").inner_text()
-    assert f"deletion area {areas[0]:.3f} vs random {areas[2]:.3f}" in text
-    text = page.locator(f"{ROOT} .convviz-trust-insertion").inner_text()
-    assert f"insertion area {areas[1]:.3f} vs random {areas[3]:.3f}" in text
+        "=== 8", timeout=20_000)
+    for part, prefix in (("v.trust", ""), ("v.trust['compare']", "compare-")):
+        areas = gt.probe.eval(
+            f"[round({part}[k].area, 3) for k in ('deletion', 'insertion')] + "
+            f"[round({part}[k].random_area, 3) for k in ('deletion', 'insertion')]")
+        text = page.locator(f"{ROOT} .convviz-trust-{prefix}deletion").inner_text()
+        assert f"deletion area {areas[0]:.3f} vs random {areas[2]:.3f}" in text
+        text = page.locator(f"{ROOT} .convviz-trust-{prefix}insertion").inner_text()
+        assert f"insertion area {areas[1]:.3f} vs random {areas[3]:.3f}" in text
+    main = page.locator(f"{ROOT} .convviz-trust-row").bounding_box()
+    other = page.locator(f"{ROOT} .convviz-trust-compare-row").bounding_box()
+    assert other["y"] >= main["y"] + main["height"] - 1  # one row per model, in order
+    assert page.locator(f"{ROOT} .convviz-trust-row").inner_text().startswith("model")
+    assert page.locator(f"{ROOT} .convviz-trust-compare-row").inner_text().startswith(
+        "shaken copy")
     # The drawn curve is the computed one: its last point is the last value of the curve.
     box = page.locator(f"{ROOT} .convviz-trust-plot svg").first.bounding_box()
     assert box["width"] > 200 and box["height"] > 100
@@ -245,8 +254,10 @@ def test_both_models_best_and_worst_side_by_side_ranked_by_deletion(gt):
     right = page.locator(f"{ROOT} .convviz-gallery-compare-best canvas.cv-main").bounding_box()
     assert right["x"] > left["x"] + left["width"] and abs(right["y"] - left["y"]) < 40
     worst = gt.probe.eval("v.gallery['compare']['worst']")
-    page.mouse.click(right["x"] + 5, page.locator(
-        f"{ROOT} .convviz-gallery-compare-worst canvas.cv-main").bounding_box()["y"] + 5)
+    # The first tile (the trust panel's two rows may push the gallery below the viewport:
+    # the locator scrolls it into view).
+    page.locator(f"{ROOT} .convviz-gallery-compare-worst canvas.cv-main").click(
+        position={"x": 5, "y": 5})
     wait_for(lambda: gt.probe.eval("v.image_index") == worst[0])
     # The new map's own view: its top prediction highlighted, the old map's scores gone.
     name = gt.probe.eval("v._class_name(v.result.target)")
