@@ -35,6 +35,8 @@ const CSS = `
 .convviz-overlay .cv-colorbar { height: 8px; width: 160px; image-rendering: pixelated;
   border: 1px solid var(--jp-border-color1, #999); }
 .convviz-overlay .cv-caption, .convviz-overlay .cv-title { overflow-wrap: anywhere; }
+.convviz-overlay .cv-range { display: flex; justify-content: space-between; margin-top: -3px;
+  font: 10px var(--jp-code-font-family, monospace); color: var(--jp-ui-font-color2, #555); }
 .convviz-overlay .cv-info { min-height: 1.3em; font-family: var(--jp-code-font-family, monospace);
   color: var(--jp-ui-font-color2, #555); white-space: pre; }
 .convviz-overlay .cv-caption { color: var(--jp-ui-font-color2, #555); }
@@ -82,9 +84,15 @@ function render({ model, el }) {
   const select = make("select", "cv-colormap");
   controls.append(opLabel, select);
   const bar = make("canvas", "cv-colorbar", { width: 256, height: 1 });
+  // The colour bar's ends (and a signed map's 0) in the map's units.
+  const range = make("div", "cv-range");
+  const rangeLo = make("span", "");
+  const rangeMid = make("span", "");
+  const rangeHi = make("span", "");
+  range.append(rangeLo, rangeMid, rangeHi);
   const info = make("div", "cv-info", { textContent: " " });
   const caption = make("div", "cv-caption");
-  root.append(title, stack, controls, bar, info, caption);
+  root.append(title, stack, controls, bar, range, info, caption);
   // Arrow keys on the slider belong to the slider, not to JupyterLab's notebook shortcuts
   // (Lumino honours this attribute, as ipywidgets' own controls do).
   // Lumino checks the attribute on the focused element itself before matching selectors such
@@ -143,6 +151,20 @@ function render({ model, el }) {
     opText.textContent = `${model.get("opacity_label") || "opacity"} `;
     controls.style.display = model.get("controls") ? "" : "none";
     bar.style.display = model.get("controls") ? "" : "none";
+    range.style.display = bar.style.display;
+  }
+
+  /** Label the colour bar's ends with the values of its first and last codes in use. */
+  function drawRange() {
+    const zero = Number(model.get("value_zero"));
+    const step = Number(model.get("value_step"));
+    const plain = zero === 0 && Math.abs(step * 255 - 1) < 1e-9;
+    const lo = (0 - zero) * step;
+    const hi = ((kind ? 2 * zero : 255) - zero) * step; // a signed map's top code is 2 × zero
+    rangeLo.textContent = formatValue(lo, plain);
+    rangeMid.textContent = kind ? "0" : "";
+    rangeHi.textContent = formatValue(hi, plain);
+    root.dataset.range = `${lo},${hi}`;
   }
 
   function sizeCanvases(h, w) {
@@ -163,6 +185,7 @@ function render({ model, el }) {
     // bar would otherwise let the view claim the whole row).
     root.style.width = `${Math.max(cssW, 180)}px`;
     bar.style.width = `${cssW}px`;
+    range.style.width = `${cssW + 2}px`; // the bar's width plus its 1px borders
   }
 
   function drawImage() {
@@ -214,6 +237,7 @@ function render({ model, el }) {
     heat.getContext("2d").putImageData(img, 0, 0);
     if (base.width <= 1) sizeCanvases(h, w);
     drawLutStrip(bar, lut);
+    drawRange();
     heatDraws += 1;
     // Exposed for the browser tests ("did the pixels change, and with what look").
     root.dataset.heatDraws = String(heatDraws);

@@ -146,6 +146,14 @@ def hover_reads_the_signed_values(gt):
         if raw.shape == values.shape:  # shown at the model's size: the raw map itself
             assert abs(read - raw[y, x]) <= info["step"] / 2 + abs(read) * 6e-3, text
     assert read < 0  # the last one: the most negative pixel
+    # The colour bar's ends say the same range: -scale, 0, +scale in the map's units.
+    scale = gt.probe.eval("v.result.details['scale']")
+    lo, hi = (float(t) for t in gt.page.evaluate(
+        "(s) => document.querySelector(s).dataset.range", MAIN).split(","))
+    assert lo == pytest.approx(-scale, rel=1e-6) and hi == pytest.approx(scale, rel=1e-6)
+    ends = gt.page.locator(f"{MAIN} .cv-range span").all_inner_texts()
+    assert ends[1] == "0" and float(ends[0]) == pytest.approx(-scale, rel=6e-3)
+    assert float(ends[2]) == pytest.approx(scale, rel=6e-3)
 
 
 def wait_drawn(gt, before, selector=MAIN):
