@@ -108,6 +108,7 @@ class OverlayView(BytesAfterOpen, anywidget.AnyWidget):
     >>> import numpy as np
     >>> view = OverlayView()
     >>> view.set_overlay(np.zeros((4, 6, 3), np.float32), np.ones((4, 6), np.float32))
+    96
     >>> view.image_shape, len(view.heatmap)
     ([4, 6], 24)
     """
@@ -174,7 +175,7 @@ class OverlayView(BytesAfterOpen, anywidget.AnyWidget):
         >>> _ = view.set_overlay(np.zeros((2, 2, 3)), np.array([[-1, 0], [.5, 1]]),
         ...                      signed=True, scale=0.02)
         >>> view.heatmap_pixels.tolist(), round(view.value_step * 127, 6)
-        ([[0, 127], [190, 254]], 0.02)
+        ([[0, 127], [191, 254]], 0.02)
         """
         img = _rgb_u8(np.asarray(image))
         values = np.asarray(heatmap, np.float32)
