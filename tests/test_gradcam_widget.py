@@ -99,6 +99,14 @@ def test_overlay_view_signed_map_reads_back_in_its_own_units():
     view.set_overlay(np.zeros((5, 6, 3)), np.abs(values) / scale)
     assert not view.signed and view.shown_colormap == "jet" and not is_diverging("jet")
     np.testing.assert_allclose(view.heatmap_values, view.heatmap_pixels / 255.0)
+    # Exported as drawn: a signed map through the signed colormap's table.
+    from convviz_widgets.widgets._export import overlay_rgb
+    from convviz_widgets.widgets._pixels import lut_bytes
+
+    view.set_overlay(np.zeros((5, 6, 3)), values / scale, signed=True, scale=scale)
+    view.opacity, view.width = 1.0, 6
+    table = np.frombuffer(lut_bytes("RdBu_r"), np.uint8).reshape(256, 3)
+    np.testing.assert_array_equal(overlay_rgb(view), table[view.heatmap_pixels])
     # A scale that is no number falls back to 1 rather than sending NaN to the browser.
     view.set_overlay(np.zeros((5, 6, 3)), values / scale, signed=True, scale=float("nan"))
     assert view.value_step == pytest.approx(1 / SIGNED_ZERO)
