@@ -61,8 +61,9 @@ def test_the_menu_lists_every_registered_method_with_translated_labels(seq, lang
 
 
 def _expected_codes(result) -> np.ndarray:
-    heat = (result.heatmap + 1.0) / 2.0 if result.signed else result.heatmap
-    return quantize(np.asarray(heat, np.float32), 0.0, 1.0)
+    if result.signed:  # [-1, 1] on codes 0..254, 0 on code 127
+        return (np.round(np.asarray(result.heatmap, np.float64) * 127) + 127).astype(np.uint8)
+    return quantize(np.asarray(result.heatmap, np.float32), 0.0, 1.0)
 
 
 @_structure_warning
@@ -88,13 +89,23 @@ def test_every_method_on_every_model_style(models, style):
         np.testing.assert_array_equal(v.overlay.heatmap_pixels, _expected_codes(r))
         if r.signed:
             seen_signed = True
-            assert v.overlay.colormap == "RdBu_r" and "signed" in v.overlay.caption
-            assert v.overlay.heat_label == "heat (0.5 = 0)"
-            zero = np.unravel_index(np.argmin(np.abs(r.heatmap)), r.heatmap.shape)
-            assert abs(int(v.overlay.heatmap_pixels[zero]) - 127.5) <= 1 + 127.5 * abs(
-                float(r.heatmap[zero]))
+            assert v.overlay.signed and v.overlay.shown_colormap == "RdBu_r"
+            assert "signed" in v.overlay.caption and v.overlay.heat_label == "attribution"
+            # The hover reads the map in its own units: heatmap × scale, to half a code step.
+            real = r.heatmap * r.details["scale"]
+            assert np.abs(v.overlay.heatmap_values - real).max() <= v.overlay.value_step / 2 \
+                + 1e-9
+            if (h, w) == tuple(r.cam.shape):  # no resize: the raw map itself
+                assert np.abs(v.overlay.heatmap_values - r.cam).max() <= \
+                    v.overlay.value_step / 2 + 1e-6
+            neg = np.unravel_index(np.argmin(r.heatmap), r.heatmap.shape)
+            if r.heatmap[neg] < -0.01:
+                assert v.overlay.heatmap_values[neg] < 0
         else:
-            assert v.overlay.colormap == "viridis" and "signed" not in v.overlay.caption
+            assert not v.overlay.signed and v.overlay.shown_colormap == "viridis"
+            assert "signed" not in v.overlay.caption
+            np.testing.assert_allclose(v.overlay.heatmap_values,
+                                       v.overlay.heatmap_pixels / 255.0)
         assert meth.signed == r.signed
     assert seen_signed
 
@@ -132,6 +143,43 @@ def test_trust_panel_shows_what_faithfulness_computes(models, style):
     v.method = "gradcam++"
     v.wait(60)
     assert v.trust["result"].method == "gradcam++"
+
+
+@_structure_warning
+@pytest.mark.parametrize("style", ["sequential", "subclassed", "sigmoid"])
+def test_trust_panel_scores_the_comparison_map_too(seq, seq2, style):
+    """With compare=, both maps are scored, each on its own model: two rows of curves under the
+    models' names, both pairs of areas equal to ``cv.faithfulness``."""
+    if style == "sigmoid":
+        model, other = _binary("functional"), _binary("nested")
+    elif style == "subclassed":
+        from conftest import make_subclassed
+
+        model, other = make_subclassed(), make_subclassed()
+        other.set_weights([w * 1.7 for w in other.get_weights()])
+    else:
+        model, other = seq, seq2
+    images = random_images(model, 2, seed=21)
+    v = GradCAMViewer(model, images, compare=other, names=("aug", "full"))
+    v.check_faithfulness(wait=True, steps=8)
+    assert v.trust["result"] is v.result and v.trust["compare"]["result"] is v.compare_result
+    for part, m, r in ((v.trust, model, v.result),
+                       (v.trust["compare"], other, v.compare_result)):
+        for kind in ("deletion", "insertion"):
+            want = cv.faithfulness(m, images[0], r.heatmap, r.target, kind=kind, steps=8)
+            np.testing.assert_allclose(part[kind].curve, want.curve, atol=1e-6)
+            assert part[kind].area == pytest.approx(want.area, abs=1e-6)
+            prefix = "compare-" if part is not v.trust else ""
+            line = f"{kind} area {want.area:.3f} vs random {want.random_area:.3f}"
+            assert f"convviz-trust-{prefix}{kind}'>{line}" in v._trust_text.value
+    plot = v._trust_plot.value
+    assert plot.count("<svg") == 4 and plot.count("<polyline") == 8
+    assert plot.index(">aug<") < plot.index("convviz-trust-compare-row") < plot.index(">full<")
+    # A new image: both rows go; scored again, both come back.
+    v.image_index = 1
+    assert v.trust is None and v._trust_plot.value == ""
+    v.check_faithfulness(wait=True, steps=8)
+    assert v.trust["compare"]["result"] is v.compare_result
 
 
 def test_trust_panel_on_a_signed_map_and_a_callable_target(seq):
@@ -223,6 +271,30 @@ def test_gallery_ranked_by_deletion_area(seq):
     assert v.gallery["areas"] is None and v.gallery_best.title.startswith("most confident")
     with pytest.raises(ValueError, match="by must be one of"):
         v.find_best_and_worst(by="insertion")
+
+
+@pytest.mark.parametrize("by", ["confidence", "deletion"])
+def test_both_gallery_rankings_show_the_viewers_method(seq, by):
+    """The confidence gallery draws the maps of the viewer's method too (not Grad-CAM), says
+    which in its titles, and each tile is that method's map over its image."""
+    from convviz_widgets.widgets._gradcam_gallery import GalleryMixin
+
+    images = random_images(seq, 4, seed=19)
+    v = GradCAMViewer(seq, images, labels=[0, 1, 2, 3], method="gradient_x_input")
+    v.find_best_and_worst(n=2, wait=True, by=by)
+    g = v.gallery
+    assert g["method"] == "gradient_x_input"
+    label = method_label("gradient_x_input", cv.cam_methods()["gradient_x_input"], "en")
+    assert label in v.gallery_best.title and label in v.gallery_worst.title
+    look = (v._colormaps[False], v._colormaps[True], v.overlay.opacity)
+    for which, view in (("best", v.gallery_best), ("worst", v.gallery_worst)):
+        for k, i in enumerate(g[which]):
+            r = cv.gradcam(seq, images[i], target=int(g["ranking"].explain[i]), layer=v.layer,
+                           method="gradient_x_input")
+            assert r.signed
+            tile = GalleryMixin._gallery_tile(r, look)
+            th, tw = tile.shape[:2]
+            np.testing.assert_array_equal(view.pixels[k, :th, :tw], tile)
 
 
 # ------------------------------------------------------ gallery: both models side by side

@@ -78,6 +78,40 @@ def test_overlay_view_grey_image_and_colormaps():
         view.opacity = 1.5
 
 
+def test_overlay_view_signed_map_reads_back_in_its_own_units():
+    """A signed map travels as codes 0..254 with 0 on a code of its own, plus its scale: the
+    hover's reading of each code is the map value to half a code step, 0 reads 0 exactly and a
+    negative pixel reads negative. Back to an unsigned map, the plain 0..1 heat again."""
+    from convviz_widgets.widgets._overlay import SIGNED_ZERO, is_diverging
+
+    rng = np.random.default_rng(0)
+    values = rng.uniform(-0.03, 0.02, (5, 6))
+    values[0, 0] = 0.0
+    scale = float(np.abs(values).max())
+    view = OverlayView()
+    view.set_overlay(np.zeros((5, 6, 3)), values / scale, signed=True, scale=scale)
+    assert view.signed and view.value_zero == SIGNED_ZERO
+    assert view.heatmap_pixels.max() <= 2 * SIGNED_ZERO
+    read = view.heatmap_values
+    assert np.abs(read - values).max() <= view.value_step / 2 + 1e-12
+    assert read[0, 0] == 0.0 and (read[values < -view.value_step] < 0).all()
+    assert view.shown_colormap == "RdBu_r" and is_diverging(view.shown_colormap)
+    view.set_overlay(np.zeros((5, 6, 3)), np.abs(values) / scale)
+    assert not view.signed and view.shown_colormap == "jet" and not is_diverging("jet")
+    np.testing.assert_allclose(view.heatmap_values, view.heatmap_pixels / 255.0)
+    # Exported as drawn: a signed map through the signed colormap's table.
+    from convviz_widgets.widgets._export import overlay_rgb
+    from convviz_widgets.widgets._pixels import lut_bytes
+
+    view.set_overlay(np.zeros((5, 6, 3)), values / scale, signed=True, scale=scale)
+    view.opacity, view.width = 1.0, 6
+    table = np.frombuffer(lut_bytes("RdBu_r"), np.uint8).reshape(256, 3)
+    np.testing.assert_array_equal(overlay_rgb(view), table[view.heatmap_pixels])
+    # A scale that is no number falls back to 1 rather than sending NaN to the browser.
+    view.set_overlay(np.zeros((5, 6, 3)), values / scale, signed=True, scale=float("nan"))
+    assert view.value_step == pytest.approx(1 / SIGNED_ZERO)
+
+
 # ----------------------------------------------------------------------------- the viewer
 def test_viewer_shows_the_heatmap_of_the_top_class(viewer, seq):
     r = viewer.result

@@ -120,7 +120,8 @@ def overlay_rgb(view) -> np.ndarray:
     heat = heat[rows][:, cols]
     names = list(view.colormaps)
     luts = np.frombuffer(view.luts, np.uint8)
-    k = names.index(view.colormap) if view.colormap in names else 0
+    cmap = view.shown_colormap  # the kernel's colormap for this kind of map (signed or not)
+    k = names.index(cmap) if cmap in names else 0
     table = luts[k * 768:(k + 1) * 768].reshape(256, 3).astype(np.float32)
     alpha = round(min(1.0, max(0.0, float(view.opacity))) * 255) / 255.0
     out = np.clip(image * (1.0 - alpha) + table[heat] * alpha + 0.5, 0, 255).astype(np.uint8)

@@ -13,7 +13,7 @@ register({
                   "con signo: el color central es 0, por debajo baja la puntuación, por "
                   "encima la sube",
                   "com sinal: a cor central é 0, abaixo dela baixa a pontuação, acima aumenta"),
-    "gc_heat_signed": ("heat (0.5 = 0)", "calor (0,5 = 0)", "calor (0,5 = 0)"),
+    "gc_heat_signed": ("attribution", "atribución", "atribuição"),
     "gc_pixel_level": ("pixel level", "nivel de píxel", "nível de pixel"),
 })
 
@@ -55,17 +55,16 @@ class DisplayMixin:
 
     def _show_map(self, view, r, top=None) -> int:
         """Draw ``r`` on ``view``: unsigned maps in [0, 1] as they are; signed ones in [-1, 1]
-        on the diverging colormap with 0 at its middle (byte 127.5)."""
+        on a diverging colormap with 0 at its middle, with their scale so that the hover reads
+        the map's own values (score per pixel). Which colormap the browser shows is its own
+        business: a pick of the user's stays while it suits the kind of map."""
         caption, flagged = self._caption(r, top)
-        heat = heat_for_display(r)
         if r.signed:
             caption += " · " + tr("gc_signed", self.lang)
-        cmap = self._colormaps[bool(r.signed)]
         label = tr("gc_heat_signed" if r.signed else "heat", self.lang)
-        if view.colormap != cmap:
-            view.colormap = cmap
-        return view.set_overlay(r.image, heat, caption=caption, flagged=flagged,
-                                heat_label=label)
+        scale = float(r.details.get("scale", 1.0)) if r.signed else 1.0
+        return view.set_overlay(r.image, r.heatmap, signed=bool(r.signed), scale=scale,
+                                caption=caption, flagged=flagged, heat_label=label)
 
     def _build_topk(self, top) -> None:
         key = None if top is None else (tuple(top.indices.tolist()),

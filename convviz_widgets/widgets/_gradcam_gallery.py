@@ -134,8 +134,9 @@ class GalleryMixin:
     def find_best_and_worst(self, n: int = 4, wait: bool = False, by: str | None = None) -> None:
         """Rank the labelled images and show the ``n`` best and ``n`` worst, with heatmaps.
 
-        ``by="confidence"`` (the menu's default): the surest correct predictions and the worst
-        mistakes, with Grad-CAM maps. ``by="deletion"``: the maps of the viewer's method whose
+        Every map is drawn with the viewer's current method (its name is in the gallery's
+        titles). ``by="confidence"`` (the menu's default): the surest correct predictions and the
+        worst mistakes. ``by="deletion"``: the maps whose
         deletion area (:func:`convviz_widgets.faithfulness`, 16 steps, the predicted class) is
         lowest (most faithful) and highest. A comparison model with the same classes is ranked
         too and shown beside. Runs in the worker thread (progress and Cancel); ``wait=True``
@@ -154,7 +155,7 @@ class GalleryMixin:
         state = self._state()
         look = (self._colormaps[False], self._colormaps[True], self.overlay.opacity)
         specs = self._gallery_models(state)
-        method = state["method"] if by == "deletion" else "gradcam"
+        method = state["method"]  # both rankings show the maps the viewer shows
         per_model = 2 * n + (len(labelled) if by == "deletion" else 0)
         total = per_model * len(specs)
 
@@ -178,7 +179,8 @@ class GalleryMixin:
                 def explain(i):
                     # The predicted class (multi-label: the unit the model is surest is present).
                     return gradcam(model, labelled[i], target=int(rank.explain[i]), layer=layer,
-                                   method=method, preprocess=prep, output=output)
+                                   method=method, preprocess=prep, output=output,
+                                   cancel=event)
 
                 maps, areas = {}, None
                 if by == "deletion":
@@ -206,7 +208,8 @@ class GalleryMixin:
         def apply(p):
             main = p["main"]
             self.gallery = {"best": main["best"], "worst": main["worst"],
-                            "ranking": main["rank"], "by": p["by"], "areas": main["areas"]}
+                            "ranking": main["rank"], "by": p["by"], "areas": main["areas"],
+                            "method": p["method"]}
             if "compare" in p:
                 c = p["compare"]
                 self.gallery["compare"] = {"best": c["best"], "worst": c["worst"],
@@ -255,7 +258,7 @@ class GalleryMixin:
         for which in ("best", "worst"):
             view, cap = views[which], views["captions"][which]
             view.title = tr(f"gc_{which}_del", self.lang, m=label) if by == "deletion" else \
-                tr(f"gc_{which}_title", self.lang)
+                f"{tr(f'gc_{which}_title', self.lang)} · {label}"
             items = part["tiles"][which]
             if not items:
                 view.set_tiles(np.full((1, 8, 8, 3), 255, np.uint8),

@@ -1,7 +1,8 @@
 """The trust panel of :class:`GradCAMViewer` (a mixin): can the shown map be trusted?
 
 Deletion and insertion curves of the current map against a random map
-(:func:`convviz_widgets.compute.faithfulness`, Petsiuk et al. 2018), computed in a worker thread
+(:func:`convviz_widgets.compute.faithfulness`, Petsiuk et al. 2018) — and, with a comparison model,
+of its map too, each model on its own row — computed in a worker thread
 with the viewer's progress bar and Cancel, drawn as a small inline SVG (no matplotlib in the
 live view: the curves are 33 points each, a polyline is all they need) with the areas as text.
 """
@@ -137,6 +138,11 @@ def area_text(result, lang: str = "en") -> str:
                r=f"{result.random_area:.3f}") + f" ({verdict})")
 
 
+def _scorable(r) -> bool:
+    """A map the trust panel can score: computed on a finite image, finite everywhere."""
+    return r is not None and r.flag != "nonfinite_input" and bool(np.isfinite(r.heatmap).all())
+
+
 class TrustMixin:
     """Deletion/insertion faithfulness of the viewer's current map, on demand or for every map.
 
@@ -193,30 +199,44 @@ class TrustMixin:
     def check_faithfulness(self, wait: bool = False, steps: int | None = None) -> None:
         """Score the shown map: deletion and insertion curves against a random map.
 
-        Runs in a worker thread (progress and Cancel); the result lands in :attr:`trust`
-        (``{"deletion": FaithfulnessResult, "insertion": FaithfulnessResult, "result":
-        the CAMResult scored}``). ``wait=True`` blocks until done.
+        With a comparison model (``compare=``) its map is scored too, on its own model, and
+        both rows of curves and areas are shown. Runs in a worker thread (progress and
+        Cancel); the result lands in :attr:`trust` (``{"deletion": FaithfulnessResult,
+        "insertion": FaithfulnessResult, "result": the CAMResult scored, "steps": int}``, plus
+        ``"compare"``: the same three keys for the comparison map). ``wait=True`` blocks until
+        done.
         """
         r = self.result
-        if r is None or r.flag == "nonfinite_input" or not np.isfinite(r.heatmap).all():
+        if not _scorable(r):
             self._trust_text.value = f"<small>{html.escape(tr('tr_no_map', self.lang))}</small>"
             return
         image = self._image(self.image_index)
         steps = int(steps or self.trust_steps)
+        jobs = [(None, self.model, r, self.preprocess, self.output)]
+        rc = self.compare_result if self.compare_model is not None else None
+        if _scorable(rc):
+            jobs.append(("compare", self.compare_model, rc, self.compare_preprocess,
+                         self.compare_output))
+        total = 2 * len(jobs)
 
         def prepare(event, on_step):
             from ..compute import faithfulness
 
             out = {"result": r, "steps": steps}
-            for k, kind in enumerate(("deletion", "insertion")):
-                out[kind] = faithfulness(
-                    self.model, image, r.heatmap, r.target, kind=kind, steps=steps,
-                    preprocess=self.preprocess, output=self.output, cancel=event,
-                    on_step=lambda d, t, k=k: on_step(k * t + d, 2 * t))
+            k = 0
+            for key, model, res, prep, output in jobs:
+                part = out if key is None else out.setdefault(key, {"result": res})
+                for kind in ("deletion", "insertion"):
+                    part[kind] = faithfulness(
+                        model, image, res.heatmap, res.target, kind=kind, steps=steps,
+                        preprocess=prep, output=output, cancel=event,
+                        on_step=lambda d, t, k=k: on_step(k * t + d, total * t))
+                    k += 1
             return out
 
         def apply(p):
-            if p["result"] is not self.result:
+            if p["result"] is not self.result or (
+                    "compare" in p and p["compare"]["result"] is not self.compare_result):
                 return  # the map changed while it was scored: these numbers are not its own
             self._show_trust(p)
             self._show_error(None)
@@ -226,21 +246,37 @@ class TrustMixin:
             self.wait()
 
     def _show_trust(self, p: dict) -> None:
+        """Curves in :attr:`_trust_plot`, areas in :attr:`_trust_text`: one row per model (the
+        comparison model's under its name, its classes ``convviz-trust-compare-*``)."""
+        rows = [("", self.overlay.title, p)]
+        if "compare" in p:
+            rows.append(("compare-", self.compare_overlay.title, p["compare"]))
+        plots, texts = [], []
+        for prefix, name, part in rows:
+            plot, text = self._trust_row(part, p["steps"], prefix)
+            heading = f"<div style='font-weight:600'>{html.escape(name)}</div>" \
+                if len(rows) > 1 else ""
+            plots.append(f"<div class='convviz-trust-{prefix}row'>{heading}{plot}</div>")
+            texts.append(f"<div style='margin-bottom:4px'>{heading}{text}</div>")
+        self._trust_plot.value = "".join(plots)
+        self._trust_text.value = "".join(texts)
+        self.trust = p
+
+    def _trust_row(self, part: dict, steps: int, prefix: str) -> tuple[str, str]:
+        """One model's two curves (HTML) and its area lines (HTML)."""
         from ..compute.cam import cam_methods
 
-        r = p["result"]
+        r = part["result"]
         ylabel = tr("tr_y_score" if callable(r.target) else "tr_y_prob", self.lang)
-        self._trust_plot.value = (
-            "<div style='display:flex;gap:10px;flex-wrap:wrap'>" +
-            "".join(curve_svg(p[kind], self.lang, ylabel) for kind in ("deletion", "insertion"))
-            + "</div>")
+        plot = ("<div style='display:flex;gap:10px;flex-wrap:wrap'>" +
+                "".join(curve_svg(part[kind], self.lang, ylabel)
+                        for kind in ("deletion", "insertion")) + "</div>")
         what = tr("tr_for", self.lang,
                   m=method_label(r.method, cam_methods().get(r.method, r.method), self.lang),
-                  c=self._class_name(r.target), s=p["steps"])
-        lines = [area_text(p[kind], self.lang) for kind in ("deletion", "insertion")]
-        self._trust_text.value = (
-            "<div style='font-size:12px'>" +
-            "".join(f"<div class='convviz-trust-{kind}'>{html.escape(line)}</div>"
-                    for kind, line in zip(("deletion", "insertion"), lines)) +
-            f"<div style='color:#666'>{html.escape(what)}</div></div>")
-        self.trust = p
+                  c=self._class_name(r.target), s=steps)
+        lines = [area_text(part[kind], self.lang) for kind in ("deletion", "insertion")]
+        text = ("<div style='font-size:12px'>" +
+                "".join(f"<div class='convviz-trust-{prefix}{kind}'>{html.escape(line)}</div>"
+                        for kind, line in zip(("deletion", "insertion"), lines)) +
+                f"<div style='color:#666'>{html.escape(what)}</div></div>")
+        return plot, text

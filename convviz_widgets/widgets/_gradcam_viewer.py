@@ -59,7 +59,8 @@ class GradCAMViewer(InputsMixin, DisplayMixin, GalleryMixin, TrustMixin, TasksMi
     family and the pixel-level attributions). Signed maps (gradient × input, integrated
     gradients) are drawn on a diverging colormap centred on 0; pixel-level maps come at the
     image's resolution. The heatmap overlay has its own opacity slider and colormap menu that
-    act in the browser; hovering shows the heatmap value.
+    act in the browser; hovering shows the heatmap value (for a signed map, its value in the
+    map's own units: negative where the pixel lowers the score).
 
     The *trust panel* scores the shown map: deletion and insertion curves and their areas
     against a random map (:func:`convviz_widgets.faithfulness`), on request or for every map
@@ -114,7 +115,9 @@ class GradCAMViewer(InputsMixin, DisplayMixin, GalleryMixin, TrustMixin, TasksMi
     colormap : str
         Initial overlay colormap of unsigned maps (any matplotlib name).
     signed_colormap : str
-        Colormap of signed maps (a diverging one: 0 sits in its middle).
+        Colormap of signed maps (a diverging one: 0 sits in its middle). Switching between
+        signed and unsigned methods keeps a colormap picked in the overlay's menu while it is
+        of the right kind (diverging for signed maps, sequential for the others).
     trust_auto : bool
         Score every new map in the trust panel (initial value of the trait).
     opacity : float
@@ -270,9 +273,9 @@ class GradCAMViewer(InputsMixin, DisplayMixin, GalleryMixin, TrustMixin, TasksMi
         self._cancel_btn.on_click(lambda _b: self.cancel())
 
         words = {"opacity_label": tr("opacity", self.lang), "heat_label": tr("heat", self.lang)}
+        words.update(colormap=colormap, signed_colormap=signed_colormap)
         self.overlay = OverlayView(width=int(size), opacity=float(opacity), title=names[0],
                                    group=f"gradcam-{id(self)}", **words)
-        self.overlay.colormap = colormap
         self.overlay.add_class("convviz-gradcam-main")
         views = [self.overlay]
         self.compare_overlay = None
@@ -282,7 +285,6 @@ class GradCAMViewer(InputsMixin, DisplayMixin, GalleryMixin, TrustMixin, TasksMi
             self.compare_overlay = OverlayView(width=int(size), opacity=float(opacity),
                                                title=names[1], group=f"gradcam-{id(self)}",
                                                **words)
-            self.compare_overlay.colormap = colormap
             self.compare_overlay.add_class("convviz-gradcam-compare")
             views.append(self.compare_overlay)
 

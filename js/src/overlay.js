@@ -8,7 +8,14 @@
 // can still set `opacity` / `colormap`; the view follows. Views sharing a `group` name follow
 // each other's local changes through a DOM event (a side-by-side comparison moves together).
 //
-// Hovering shows the heatmap value under the pointer, read from the same uint8 buffer.
+// Hovering shows the map's value under the pointer, read from the same uint8 buffer and mapped
+// back to the map's own units with `value_zero` / `value_step` (a signed map's 0 has a code of its
+// own, so a pixel that is 0 reads 0 and a negative one reads negative).
+//
+// Two kinds of maps: unsigned (sequential colormaps) and signed (diverging ones, 0 in the middle).
+// When a map of the other kind arrives, the colormap the user picked stays if it is of the right
+// kind; otherwise the user's last pick for that kind comes back, else the kernel's default for it
+// (`colormap` / `signed_colormap`). The kernel never hears of the picks.
 
 import { asBytes, asLut } from "./lib/bytes.js";
 import { drawLutStrip } from "./lib/canvas.js";
@@ -28,6 +35,8 @@ const CSS = `
 .convviz-overlay .cv-colorbar { height: 8px; width: 160px; image-rendering: pixelated;
   border: 1px solid var(--jp-border-color1, #999); }
 .convviz-overlay .cv-caption, .convviz-overlay .cv-title { overflow-wrap: anywhere; }
+.convviz-overlay .cv-range { display: flex; justify-content: space-between; margin-top: -3px;
+  font: 10px var(--jp-code-font-family, monospace); color: var(--jp-ui-font-color2, #555); }
 .convviz-overlay .cv-info { min-height: 1.3em; font-family: var(--jp-code-font-family, monospace);
   color: var(--jp-ui-font-color2, #555); white-space: pre; }
 .convviz-overlay .cv-caption { color: var(--jp-ui-font-color2, #555); }
@@ -49,6 +58,14 @@ function dims(shape, bytes, channels) {
   return [h, w];
 }
 
+/** A map value for the hover line: plain heat 0..1 with two decimals, map units with 3 digits. */
+function formatValue(v, plainHeat) {
+  if (plainHeat) return v.toFixed(2);
+  const a = Math.abs(v);
+  if (a === 0) return "0";
+  return a >= 1e-2 && a < 1e4 ? v.toPrecision(3) : v.toExponential(2);
+}
+
 function render({ model, el }) {
   ensureOverlayStyle();
   const root = make("div", "convviz-overlay");
@@ -67,9 +84,15 @@ function render({ model, el }) {
   const select = make("select", "cv-colormap");
   controls.append(opLabel, select);
   const bar = make("canvas", "cv-colorbar", { width: 256, height: 1 });
+  // The colour bar's ends (and a signed map's 0) in the map's units.
+  const range = make("div", "cv-range");
+  const rangeLo = make("span", "");
+  const rangeMid = make("span", "");
+  const rangeHi = make("span", "");
+  range.append(rangeLo, rangeMid, rangeHi);
   const info = make("div", "cv-info", { textContent: " " });
   const caption = make("div", "cv-caption");
-  root.append(title, stack, controls, bar, info, caption);
+  root.append(title, stack, controls, bar, range, info, caption);
   // Arrow keys on the slider belong to the slider, not to JupyterLab's notebook shortcuts
   // (Lumino honours this attribute, as ipywidgets' own controls do).
   // Lumino checks the attribute on the focused element itself before matching selectors such
@@ -82,9 +105,27 @@ function render({ model, el }) {
 
   // Local look state: initialised from the model, changed by the user without a kernel message.
   let opacity = Number(model.get("opacity"));
-  let cmap = model.get("colormap");
+  let kind = !!model.get("signed");
+  let cmap = kind ? model.get("signed_colormap") : model.get("colormap");
   let heatDims = null;
   let heatDraws = 0;
+  const picked = { true: null, false: null }; // the user's last pick per kind
+
+  function isDiverging(name) {
+    const base = name && name.endsWith("_r") ? name.slice(0, -2) : name;
+    return (model.get("diverging") || []).includes(base);
+  }
+  const fits = (name, signed) => !!name && isDiverging(name) === signed;
+  const defaultFor = (signed) => model.get(signed ? "signed_colormap" : "colormap");
+
+  // A map of the other kind: keep a colormap of the right kind, else bring one back.
+  function followKind() {
+    const next = !!model.get("signed");
+    if (next === kind) return;
+    kind = next;
+    if (!fits(cmap, kind)) cmap = fits(picked[kind], kind) ? picked[kind] : defaultFor(kind);
+    syncControls();
+  }
 
   function lutFor(name) {
     const names = model.get("colormaps") || [];
@@ -110,6 +151,20 @@ function render({ model, el }) {
     opText.textContent = `${model.get("opacity_label") || "opacity"} `;
     controls.style.display = model.get("controls") ? "" : "none";
     bar.style.display = model.get("controls") ? "" : "none";
+    range.style.display = bar.style.display;
+  }
+
+  /** Label the colour bar's ends with the values of its first and last codes in use. */
+  function drawRange() {
+    const zero = Number(model.get("value_zero"));
+    const step = Number(model.get("value_step"));
+    const plain = zero === 0 && Math.abs(step * 255 - 1) < 1e-9;
+    const lo = (0 - zero) * step;
+    const hi = ((kind ? 2 * zero : 255) - zero) * step; // a signed map's top code is 2 × zero
+    rangeLo.textContent = formatValue(lo, plain);
+    rangeMid.textContent = kind ? "0" : "";
+    rangeHi.textContent = formatValue(hi, plain);
+    root.dataset.range = `${lo},${hi}`;
   }
 
   function sizeCanvases(h, w) {
@@ -130,6 +185,7 @@ function render({ model, el }) {
     // bar would otherwise let the view claim the whole row).
     root.style.width = `${Math.max(cssW, 180)}px`;
     bar.style.width = `${cssW}px`;
+    range.style.width = `${cssW + 2}px`; // the bar's width plus its 1px borders
   }
 
   function drawImage() {
@@ -155,6 +211,7 @@ function render({ model, el }) {
   }
 
   function drawHeat() {
+    followKind();
     const bytes = asBytes(model.get("heatmap"));
     heatDims = dims(model.get("heatmap_shape"), bytes, 1);
     if (!heatDims) {
@@ -180,11 +237,13 @@ function render({ model, el }) {
     heat.getContext("2d").putImageData(img, 0, 0);
     if (base.width <= 1) sizeCanvases(h, w);
     drawLutStrip(bar, lut);
+    drawRange();
     heatDraws += 1;
     // Exposed for the browser tests ("did the pixels change, and with what look").
     root.dataset.heatDraws = String(heatDraws);
     root.dataset.opacity = String(opacity);
     root.dataset.colormap = cmap;
+    root.dataset.signed = String(kind);
     root.dataset.state = "drawn";
   }
 
@@ -198,6 +257,7 @@ function render({ model, el }) {
   // User changes: local only, shared with views of the same group through a DOM event.
   function setLook(nextOpacity, nextCmap, broadcast) {
     opacity = nextOpacity;
+    if (nextCmap !== cmap && fits(nextCmap, kind)) picked[kind] = nextCmap;
     cmap = nextCmap;
     syncControls();
     drawHeat();
@@ -223,7 +283,9 @@ function render({ model, el }) {
   const onImage = () => drawImage();
   const onHeat = () => drawHeat();
   const onOpacity = () => setLook(Number(model.get("opacity")), cmap, false);
-  const onCmap = () => setLook(opacity, model.get("colormap"), false);
+  // The kernel's colormap of a kind applies when a map of that kind is shown.
+  const onCmap = () => { if (!kind) setLook(opacity, model.get("colormap"), false); };
+  const onSignedCmap = () => { if (kind) setLook(opacity, model.get("signed_colormap"), false); };
   const onLuts = () => { syncControls(); drawHeat(); };
   const onText = () => drawText();
   const onLayout = () => { syncControls(); drawImage(); drawHeat(); };
@@ -236,9 +298,10 @@ function render({ model, el }) {
     }
   }
   listen(["image", "image_shape"], onImage);
-  listen(["heatmap", "heatmap_shape"], onHeat);
+  listen(["heatmap", "heatmap_shape", "signed"], onHeat);
   listen(["opacity"], onOpacity);
   listen(["colormap"], onCmap);
+  listen(["signed_colormap"], onSignedCmap);
   listen(["luts", "colormaps", "opacity_label"], onLuts);
   listen(["title", "caption", "flagged"], onText);
   listen(["width", "controls"], onLayout);
@@ -253,9 +316,14 @@ function render({ model, el }) {
       info.textContent = " ";
       return;
     }
-    const v = asBytes(model.get("heatmap"))[y * w + x] / 255;
-    info.textContent = `x ${x}, y ${y} · ${model.get("heat_label") || "heat"} ${v.toFixed(2)}`;
-    root.dataset.hover = v.toFixed(4);
+    const code = asBytes(model.get("heatmap"))[y * w + x];
+    const zero = Number(model.get("value_zero"));
+    const step = Number(model.get("value_step"));
+    const v = (code - zero) * step;
+    const plain = zero === 0 && Math.abs(step * 255 - 1) < 1e-9;
+    const label = model.get("heat_label") || "heat";
+    info.textContent = `x ${x}, y ${y} · ${label} ${formatValue(v, plain)}`;
+    root.dataset.hover = String(v);
   }
   const onLeave = () => { info.textContent = " "; };
   stack.addEventListener("mousemove", onMove);

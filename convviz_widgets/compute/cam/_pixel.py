@@ -427,6 +427,8 @@ def compute_pixel(acc, meth: PixelMethod, image, target=None, layer=None, prepro
             heat = _resize_signed(raw / peak, size)
             top = float(np.abs(heat).max())
             heat = heat / top if top > 0 else heat
+            # heatmap × scale is the map in its own units (the overlay's hover reads it back).
+            ctx.details[i]["scale"] = peak * (top if top > 0 else 1.0)
         else:
             heat = np.zeros(size, np.float32)
         results.append(CAMResult(

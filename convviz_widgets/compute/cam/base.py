@@ -131,7 +131,9 @@ class CAMResult:
         lower the score). False: [0, 1].
     details : dict
         Method-specific numbers, e.g. for integrated gradients the completeness check
-        (``"attribution_sum"``, ``"baseline_score"``, ``"completeness_gap"``).
+        (``"attribution_sum"``, ``"baseline_score"``, ``"completeness_gap"``). Pixel-level
+        methods add ``"scale"``: ``heatmap * scale`` is the map in its own units (score per
+        pixel for the signed ones).
 
     Notes
     -----
