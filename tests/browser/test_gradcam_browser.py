@@ -209,7 +209,10 @@ def test_gallery_of_best_and_worst(gc):
     canvas = f"{ROOT} .convviz-gallery-worst canvas.cv-main"
     page.wait_for_function("(s) => { const c = document.querySelector(s); "
                            "return c && c.width > 8; }", arg=canvas, timeout=20_000)
-    box = page.locator(canvas).bounding_box()
+    # The gallery may still be laid out (a re-render detaches the canvas for a moment): wait
+    # until it has a box on the page.
+    wait_for(lambda: page.locator(canvas).first.bounding_box() is not None, timeout=20)
+    box = page.locator(canvas).first.bounding_box()
     page.mouse.click(box["x"] + 5, box["y"] + 5)  # the first tile: the worst mistake
     wait_for(lambda: gc.probe.eval("v.image_index") == worst[0])
 
