@@ -145,3 +145,28 @@ def test_every_figure_is_importable_from_plotting():
     for name in names:
         assert callable(getattr(cv.plotting, name))
         assert getattr(cv.plotting, name).__module__.startswith("convviz_widgets.plotting.")
+
+
+def test_maximize_gallery_colours_one_channel_patterns():
+    """A grayscale model's patterns in a colour table (the U-Net lesson's viridis), gaps white;
+    the tile pixels are the colour table applied to the stretched pattern."""
+    import matplotlib
+
+    from convviz_widgets.compute.maximize import MaximizeResult
+
+    rng = np.random.default_rng(0)
+    images = rng.random((3, 6, 5, 1)).astype(np.float32)
+    res = MaximizeResult(images=images, activation=np.ones(3, np.float32),
+                         history=np.zeros((1, 3), np.float32), objective=np.ones(3, np.float32),
+                         layer="c", filters=np.arange(3), method="naive", steps=1, seed=0,
+                         complete=np.ones(3, bool), from_cache=np.zeros(3, bool))
+    fig = plotting.plot_maximize_gallery(res, colormap="viridis", labels=False)
+    im = fig.axes[0].images[0]
+    assert im.get_cmap().name.startswith("viridis")
+    grid = np.asarray(im.get_array())
+    tiles = plotting.stretch_patterns(images)
+    np.testing.assert_allclose(grid[:6, :5], tiles[0])
+    assert np.isnan(grid[:, 5]).all()  # the gap column, drawn white
+    assert matplotlib.colors.to_hex(im.get_cmap().get_bad()) == "#ffffff"
+    grey = plotting.plot_maximize_gallery(res, labels=False)  # default unchanged: grey
+    assert grey.axes[0].images[0].get_cmap().name.startswith("gray")

@@ -33,11 +33,17 @@ def stretch_patterns(images: np.ndarray, stretch: bool = True) -> np.ndarray:
     return display.stretch_tiles(x) if stretch else np.clip(x, 0.0, 1.0)
 
 
-def _draw(ax, tiles, cols, pad, labels: Sequence[str] | None, fontsize: float) -> None:
+def _draw(ax, tiles, cols, pad, labels: Sequence[str] | None, fontsize: float,
+          colormap: str = "gray") -> None:
+    import matplotlib
+
     n, h, w = tiles.shape[:3]
-    grid = display.mosaic(tiles, cols, pad, fill=1.0)
-    ax.imshow(grid, cmap="gray" if grid.ndim == 2 else None, vmin=0.0, vmax=1.0,
-              interpolation="nearest")
+    if tiles.ndim == 3:  # one channel: coloured by ``colormap``, the gaps left white
+        grid = display.mosaic(tiles, cols, pad, fill=np.nan)
+        cmap = matplotlib.colormaps[colormap].with_extremes(bad="white")
+    else:
+        grid, cmap = display.mosaic(tiles, cols, pad, fill=1.0), None
+    ax.imshow(grid, cmap=cmap, vmin=0.0, vmax=1.0, interpolation="nearest")
     ax.set_axis_off()
     if labels:
         for k, text in enumerate(labels):
@@ -49,7 +55,7 @@ def _draw(ax, tiles, cols, pad, labels: Sequence[str] | None, fontsize: float) -
 
 def plot_maximize_gallery(result, *, columns: int | None = None, stretch: bool = True,
                           labels: bool = True, title: str | None = None,
-                          tile_inches: float = 1.1) -> Figure:
+                          tile_inches: float = 1.1, colormap: str = "gray") -> Figure:
     """A layer's filter patterns as a tile grid.
 
     Parameters
@@ -66,6 +72,9 @@ def plot_maximize_gallery(result, *, columns: int | None = None, stretch: bool =
         Default: the layer, method and steps.
     tile_inches : float
         Size of one tile in the figure.
+    colormap : str
+        Colour table of one-channel (grayscale-model) patterns: ``"gray"``, or ``"viridis"``
+        as the U-Net lesson's ``imshow`` draws them. Colour patterns ignore it.
 
     Returns
     -------
@@ -90,7 +99,8 @@ def plot_maximize_gallery(result, *, columns: int | None = None, stretch: bool =
     ax = fig.add_subplot()
     text = [f"{int(f)} · {a:.3g}" for f, a in zip(result.filters, result.activation)] \
         if labels else None
-    _draw(ax, tiles, cols, max(1, h // 32), text, fontsize=max(5.0, 7.0 * tile_inches / 1.1))
+    _draw(ax, tiles, cols, max(1, h // 32), text, fontsize=max(5.0, 7.0 * tile_inches / 1.1),
+          colormap=colormap)
     fig.suptitle(title or f"{result.layer} — {result.method}, {result.steps} steps "
                           f"(label: filter · mean activation)", fontsize=9)
     return fig
