@@ -11,7 +11,7 @@ streaming a folder, and class purity of late-layer channels — side by side in 
   ≥ 70 % one class.
 
     python benchmarks/bench_dataset_examples.py [--n-demo 10000] [--n-vgg 256] [--n-folder 20000]
-        [--repeats 3] [--only-demo]
+        [--repeats 3] [--only demo|vgg]
 
 A measurement, not a test: nothing here asserts.
 """
@@ -99,21 +99,20 @@ def main():
     ap.add_argument("--n-vgg", type=int, default=256)
     ap.add_argument("--n-folder", type=int, default=20000)
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--only-demo", action="store_true", help="throughput of the demo model only")
+    ap.add_argument("--only", choices=("demo", "vgg"), help="one model's throughput, nothing else")
     args = ap.parse_args()
     out = {"onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default"),
            "load_average_start": os.getloadavg()}
 
+    if args.only == "vgg":
+        return only_vgg(args, out)
     demo = cv.demo_model()
     x, y = scenes(args.n_demo)
     spatial = [i.path for i in cv.conv_layers(demo, kind="spatial")]
     out["demo"] = throughput(demo, x, spatial, args.repeats)
     print("demo", out["demo"], flush=True)
-    if args.only_demo:
-        out["load_average_end"] = os.getloadavg()
-        tag = "on" if out["onednn"] in ("1", "default") else "off"
-        print(write(f"dataset_examples_demo_onednn_{tag}", out))
-        return
+    if args.only == "demo":
+        return finish(out, "demo_")
 
     last = [i.path for i in cv.conv_layers(demo, kind="kernel")][-1]
     names = list(cv.demo_images().class_names)
@@ -124,12 +123,7 @@ def main():
                       "never_fire": int(ex.never_fires.sum())}
     print("quality", out["quality"], flush=True)
 
-    keras.utils.set_random_seed(0)
-    vgg = keras.applications.VGG16(weights=None, input_shape=(128, 128, 3))
-    xv = np.random.default_rng(0).random((args.n_vgg, 128, 128, 3)).astype(np.float32)
-    vspatial = [i.path for i in cv.conv_layers(vgg, kind="kernel")]
-    out["vgg16_128"] = throughput(vgg, xv, vspatial, args.repeats)
-    print("vgg16", out["vgg16_128"], flush=True)
+    vgg_throughput(args, out)
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -151,9 +145,27 @@ def main():
                                 "rss_mb_at": curve,
                                 "spread_mb": max(curve.values()) - min(curve.values())}
         print("memory", out["folder_memory"], flush=True)
+    finish(out, "")
+
+
+def vgg_throughput(args, out):
+    keras.utils.set_random_seed(0)
+    vgg = keras.applications.VGG16(weights=None, input_shape=(128, 128, 3))
+    xv = np.random.default_rng(0).random((args.n_vgg, 128, 128, 3)).astype(np.float32)
+    vspatial = [i.path for i in cv.conv_layers(vgg, kind="kernel")]
+    out["vgg16_128"] = throughput(vgg, xv, vspatial, args.repeats)
+    print("vgg16", out["vgg16_128"], flush=True)
+
+
+def only_vgg(args, out):
+    vgg_throughput(args, out)
+    finish(out, "vgg_")
+
+
+def finish(out, prefix):
     out["load_average_end"] = os.getloadavg()
     tag = "on" if out["onednn"] in ("1", "default") else "off"
-    print(write(f"dataset_examples_onednn_{tag}", out))
+    print(write(f"dataset_examples_{prefix}onednn_{tag}", out))
 
 
 if __name__ == "__main__":

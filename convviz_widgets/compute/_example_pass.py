@@ -88,8 +88,18 @@ def _merge_layer(a, x, index, label, st: dict, pool, rows, boxes, score: str) ->
     image = tf.cast(tf.gather_nd(at, slot) - k, tf.int64)  # batch position
     channel = tf.cast(tf.gather(rows, slot[:, 0]), tf.int64)
     hw = tf.cast(tf.shape(flat)[1], tf.int64)
-    column = (image[:, None] * hw + tf.range(hw)[None]) * tf.cast(c_all, tf.int64) + channel[:, None]
-    peak_at = tf.argmax(tf.gather(tf.reshape(flat, [-1]), column), axis=1, output_type=tf.int32)
+
+    def peaks_of_pairs():  # reads only the entering pairs' maps: m·hw values
+        column = ((image[:, None] * hw + tf.range(hw)[None]) * tf.cast(c_all, tf.int64)
+                  + channel[:, None])  # (m, hw): flat offsets of each pair's map
+        return tf.argmax(tf.gather(tf.reshape(flat, [-1]), column), axis=1, output_type=tf.int32)
+
+    def peaks_of_all():  # early batches, where most pairs enter: one pass over every map
+        return tf.gather_nd(tf.argmax(flat, axis=1, output_type=tf.int32),
+                            tf.stack([image, channel], axis=1))
+
+    peak_at = tf.cond(tf.shape(slot, out_type=tf.int64)[0] * 8 < tf.cast(n * c_all, tf.int64),
+                      peaks_of_pairs, peaks_of_all)
     crops = tf.image.crop_and_resize(x, tf.gather(boxes, peak_at), tf.cast(image, tf.int32),
                                      tf.shape(pool)[2:4], method="bilinear",
                                      extrapolation_value=0.5)

@@ -25,7 +25,7 @@ import tensorflow as tf
 
 from ._access import access, check_preprocess, require_spatial
 from ._example_pass import crop_boxes, initial_state, quantize, ranked_patches, step_fn
-from ._example_sources import IMAGE_SUFFIXES, open_source
+from ._example_sources import IMAGE_SUFFIXES, open_source  # noqa: F401 (re-exported)
 from .progress import Tracker
 from .receptive_field import receptive_fields
 
