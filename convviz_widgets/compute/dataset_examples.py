@@ -297,7 +297,8 @@ def dataset_examples(model, layer, data, k: int = 9, channels=None, score: str =
                 break
             if fn is None:
                 check_preprocess(preprocess, batch.images[:1], acc.input_shape)
-                fn = step_fn(acc, paths, score, preprocess)
+                fn = _concrete(step_fn(acc, paths, score, preprocess), batch, states, pools,
+                               consts)
             # No numpy per batch: the running top-k stays in the graph's tensors.
             states = fn(tf.constant(batch.images), tf.constant(batch.index),
                         tf.constant(batch.labels), states, pools, consts)
@@ -310,6 +311,16 @@ def dataset_examples(model, layer, data, k: int = 9, channels=None, score: str =
     out = {p: _summary(p, score, rows[p], st, pool, fields[p], source, done, names,
                        tracker.stopped) for p, st, pool in zip(paths, states, pools)}
     return out if many else out[paths[0]]
+
+
+def _concrete(fn, batch, states, pools, consts):
+    """``fn`` traced once for any batch length: calling the concrete function skips the
+    per-call signature matching over the ~50 state tensors (1–2 ms a batch)."""
+    def spec(a):
+        return tf.TensorSpec([None, *a.shape[1:]], tf.as_dtype(a.dtype))
+
+    return fn.get_concrete_function(spec(batch.images), spec(batch.index), spec(batch.labels),
+                                    states, pools, consts)
 
 
 def _channel_rows(acc, path: str, channels) -> np.ndarray:
