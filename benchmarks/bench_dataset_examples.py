@@ -11,6 +11,7 @@ streaming a folder, and class purity of late-layer channels — side by side in 
   ≥ 70 % one class.
 
     python benchmarks/bench_dataset_examples.py [--n-demo 10000] [--n-vgg 256] [--n-folder 20000]
+        [--repeats 3] [--only demo|vgg]
 
 A measurement, not a test: nothing here asserts.
 """
@@ -44,9 +45,13 @@ def rss_mb() -> float:
     return float("nan")
 
 
-def throughput(model, images, layers, batches: int = 1) -> dict:
+def throughput(model, images, layers, repeats: int = 3) -> dict:
     """Images/s of the compiled forward pass and of dataset_examples on the same batches,
-    measured alternately (``batches`` passes each, the first pass of each is warm-up)."""
+    measured alternately (``repeats`` passes each after one warm-up pass of each).
+
+    The machine is shared, so each pair gives one ratio and the median and spread of the ratios
+    are reported, by wall time and by this process's CPU time (less disturbed by other jobs).
+    """
     forward = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
     chunks = [tf.constant(images[s:s + BATCH]) for s in range(0, len(images), BATCH)]
 
@@ -58,18 +63,24 @@ def throughput(model, images, layers, batches: int = 1) -> dict:
         cv.dataset_examples(model, layers, images, k=9, batch_size=BATCH)
 
     run_forward(), run_ours()  # compile both
-    t_fwd, t_ours = [], []
-    for _ in range(batches):
-        t0 = time.perf_counter()
-        run_forward()
-        t_fwd.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        run_ours()
-        t_ours.append(time.perf_counter() - t0)
-    fwd, ours = min(t_fwd), min(t_ours)
-    return {"images": len(images), "layers": len(layers),
-            "forward_images_per_s": len(images) / fwd,
-            "ours_images_per_s": len(images) / ours, "ratio": fwd / ours}
+    wall = {"forward": [], "ours": []}
+    cpu = {"forward": [], "ours": []}
+    for _ in range(repeats):
+        for name, run in (("forward", run_forward), ("ours", run_ours)):
+            t0, c0 = time.perf_counter(), time.process_time()
+            run()
+            wall[name].append(time.perf_counter() - t0)
+            cpu[name].append(time.process_time() - c0)
+
+    def ratios(t):
+        r = [f / o for f, o in zip(t["forward"], t["ours"])]
+        return {"median": float(np.median(r)), "min": min(r), "max": max(r)}
+
+    return {"images": len(images), "layers": len(layers), "batch": BATCH, "repeats": repeats,
+            "forward_images_per_s": len(images) / float(np.median(wall["forward"])),
+            "ours_images_per_s": len(images) / float(np.median(wall["ours"])),
+            "ratio_wall": ratios(wall), "ratio_cpu": ratios(cpu),
+            "seconds_wall": wall, "seconds_cpu": cpu}
 
 
 def scenes(n: int, seed: int = 11):
@@ -87,16 +98,21 @@ def main():
     ap.add_argument("--n-demo", type=int, default=10000)
     ap.add_argument("--n-vgg", type=int, default=256)
     ap.add_argument("--n-folder", type=int, default=20000)
-    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--only", choices=("demo", "vgg"), help="one model's throughput, nothing else")
     args = ap.parse_args()
     out = {"onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default"),
            "load_average_start": os.getloadavg()}
 
+    if args.only == "vgg":
+        return only_vgg(args, out)
     demo = cv.demo_model()
     x, y = scenes(args.n_demo)
     spatial = [i.path for i in cv.conv_layers(demo, kind="spatial")]
     out["demo"] = throughput(demo, x, spatial, args.repeats)
     print("demo", out["demo"], flush=True)
+    if args.only == "demo":
+        return finish(out, "demo_")
 
     last = [i.path for i in cv.conv_layers(demo, kind="kernel")][-1]
     names = list(cv.demo_images().class_names)
@@ -107,12 +123,7 @@ def main():
                       "never_fire": int(ex.never_fires.sum())}
     print("quality", out["quality"], flush=True)
 
-    keras.utils.set_random_seed(0)
-    vgg = keras.applications.VGG16(weights=None, input_shape=(128, 128, 3))
-    xv = np.random.default_rng(0).random((args.n_vgg, 128, 128, 3)).astype(np.float32)
-    vspatial = [i.path for i in cv.conv_layers(vgg, kind="kernel")]
-    out["vgg16_128"] = throughput(vgg, xv, vspatial, args.repeats)
-    print("vgg16", out["vgg16_128"], flush=True)
+    vgg_throughput(args, out)
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -134,9 +145,27 @@ def main():
                                 "rss_mb_at": curve,
                                 "spread_mb": max(curve.values()) - min(curve.values())}
         print("memory", out["folder_memory"], flush=True)
+    finish(out, "")
+
+
+def vgg_throughput(args, out):
+    keras.utils.set_random_seed(0)
+    vgg = keras.applications.VGG16(weights=None, input_shape=(128, 128, 3))
+    xv = np.random.default_rng(0).random((args.n_vgg, 128, 128, 3)).astype(np.float32)
+    vspatial = [i.path for i in cv.conv_layers(vgg, kind="kernel")]
+    out["vgg16_128"] = throughput(vgg, xv, vspatial, args.repeats)
+    print("vgg16", out["vgg16_128"], flush=True)
+
+
+def only_vgg(args, out):
+    vgg_throughput(args, out)
+    finish(out, "vgg_")
+
+
+def finish(out, prefix):
     out["load_average_end"] = os.getloadavg()
     tag = "on" if out["onednn"] in ("1", "default") else "off"
-    print(write(f"dataset_examples_onednn_{tag}", out))
+    print(write(f"dataset_examples_{prefix}onednn_{tag}", out))
 
 
 if __name__ == "__main__":

@@ -121,6 +121,18 @@ def test_patches_are_the_receptive_field_windows(demo):
             np.testing.assert_array_equal(ex3.patches[r, j], want)
 
 
+def test_every_kept_patch_is_its_images_window_after_many_evictions(demo):
+    """Small batches make images enter and leave the top-k often; the patch pool's slots must
+    still hold, at every rank, the window of the image ranked there."""
+    model, images, _, _ = demo
+    for path in ("block1_conv2", "block3_conv2"):
+        ex = cv.dataset_examples(model, path, images, k=4, batch_size=3, patch_size=10)
+        rf = cv.receptive_field(model, path)
+        whole = _square_boxes(ex.box.reshape(-1, 4), rf.input_size, rf.size)
+        want = _crops(images.astype(np.float32), ex.index.ravel(), whole, 10)
+        np.testing.assert_array_equal(ex.patches.reshape(want.shape), want)
+
+
 def test_border_windows_keep_their_aspect():
     """A window the image border cuts is made whole again (grey outside), not stretched."""
     boxes = np.array([[0, 2, 5, 9], [10, 14, 0, 1], [3, 7, 3, 7]])  # top-cut, left-cut, inside

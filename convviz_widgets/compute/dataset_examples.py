@@ -2,10 +2,11 @@
 
 The other half of "what does this filter respond to?" next to an optimised pattern (Distill's
 *Feature Visualization*: optimisation vs dataset examples). The data is streamed in batches and
-never held in memory: one compiled forward pass per batch captures every requested layer and
-reduces each channel to one score per image *inside* the compiled function (max or mean over
-positions, and where the max is), so what crosses to numpy is ``(batch, channels)`` — the top-k
-bookkeeping is nearly free next to the forward pass.
+never held in memory: one compiled function per batch runs the forward pass, captures every
+requested layer, reduces each channel to one score per image and merges it into the channel's
+running top-k, cutting receptive-field patches only for the images that enter
+(:mod:`._example_pass`). The running top-k stays in tensors between batches, so nothing crosses
+to numpy until the end and the top-k costs a few percent of the forward pass.
 
 The summary is **mergeable**: top-k lists, firing counts and image counts of shards combine into
 exactly the summary of one pass over all of them (ties broken by image identity, so the order of
@@ -15,23 +16,19 @@ the shards anywhere, :meth:`DatasetExamples.merge`, :meth:`~DatasetExamples.save
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable
 
 import numpy as np
 import tensorflow as tf
 
-from ._images import prepare_images
-from ._access import access, check_preprocess, model_input, require_spatial
-from ._identity import preprocess_key
-from ._model_trace import run_model, tf_function
+from ._access import access, check_preprocess, require_spatial
+from ._example_pass import crop_boxes, initial_state, quantize, ranked_patches, step_fn
+from ._example_sources import IMAGE_SUFFIXES, open_source  # noqa: F401 (re-exported)
 from .progress import Tracker
 from .receptive_field import receptive_fields
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
 #: Side of the stored receptive-field patches (uint8): 9 patches × 512 channels × 48² × 3 B
 #: is 32 MB for a deep VGG layer, whatever the data set size.
 PATCH_SIZE = 48
@@ -187,124 +184,7 @@ def _select_topk(k, scores, index, source, labels, position, box, patches):
             position[rows, take], box[rows, take], patches[rows, take])
 
 
-# ------------------------------------------------------------------------------ data sources
-@dataclass
-class _Batch:
-    images: np.ndarray            # (n, H, W, C) float32 in [0, 1], at the model's size
-    index: np.ndarray             # (n,) int64
-    source: np.ndarray            # (n,) str
-    labels: np.ndarray            # (n,) int64, -1 unknown
-
-
-def _load_file(path: str) -> np.ndarray:
-    from PIL import Image  # pillow is a dependency; deferred so compute imports stay light
-
-    with Image.open(path) as im:
-        im = im.convert("L" if im.mode in ("L", "I;16", "I", "1") else "RGB")
-        arr = np.asarray(im)
-    return arr if arr.ndim == 3 else arr[..., None]
-
-
-def _folder_files(folder: Path) -> tuple[list[str], list[int], list[str] | None]:
-    """Image files under ``folder`` (sorted), with labels from class subfolders if it has them."""
-    subdirs = sorted(d for d in folder.iterdir() if d.is_dir())
-    if subdirs:
-        files, labels = [], []
-        for label, d in enumerate(subdirs):
-            for f in sorted(d.rglob("*")):
-                if f.suffix.lower() in IMAGE_SUFFIXES:
-                    files.append(str(f))
-                    labels.append(label)
-        return files, labels, [d.name for d in subdirs]
-    files = [str(f) for f in sorted(folder.iterdir()) if f.suffix.lower() in IMAGE_SUFFIXES]
-    return files, [-1] * len(files), None
-
-
-def _batches(data, labels, batch_size, input_shape, offset) -> tuple[Iterator[_Batch], int | None,
-                                                                      list | None]:
-    """``(batches, total or None, class_names)`` for every kind of data source."""
-    names = None
-    if isinstance(data, (str, os.PathLike)) or (
-            isinstance(data, (list, tuple)) and data and isinstance(data[0], (str, os.PathLike))):
-        if isinstance(data, (str, os.PathLike)):
-            folder = Path(data)
-            if not folder.is_dir():
-                raise ValueError(f"{str(folder)!r} is not a folder; pass a folder of image files, "
-                                 "a list of file paths, an array of images or a tf.data.Dataset.")
-            files, file_labels, names = _folder_files(folder)
-            if not files:
-                raise ValueError(f"No image files ({', '.join(IMAGE_SUFFIXES)}) in {str(folder)!r}.")
-        else:
-            files, file_labels = [str(f) for f in data], [-1] * len(data)
-        if labels is not None:
-            file_labels = list(np.asarray(labels).astype(np.int64))
-
-        def gen():
-            for s in range(0, len(files), batch_size):
-                chunk = files[s:s + batch_size]
-                imgs = [prepare_images(_load_file(f), input_shape).images[0] for f in chunk]
-                yield _Batch(np.stack(imgs), np.arange(s, s + len(chunk)) + offset,
-                             np.array(chunk), np.asarray(file_labels[s:s + len(chunk)], np.int64))
-
-        return gen(), len(files), names
-    if isinstance(data, tf.data.Dataset):
-        def gen():
-            seen = 0
-            for item in data:
-                x, y = (item[0], item[1]) if isinstance(item, (tuple, list)) else (item, None)
-                x = np.asarray(x)
-                if x.ndim == 3 and x.shape[-1] not in (1, 3):
-                    x = x[..., None]  # unbatched grayscale (h, w) pairs are rare; keep (n,h,w,1)
-                batch = x if x.ndim == 4 else x[None]
-                lab = np.full(len(batch), -1, np.int64) if y is None else \
-                    np.asarray(y, np.int64).reshape(len(batch), -1)[:, 0]
-                for s in range(0, len(batch), batch_size):
-                    part = prepare_images(batch[s:s + batch_size], input_shape).images
-                    n = len(part)
-                    yield _Batch(part, np.arange(seen, seen + n) + offset, np.full(n, ""),
-                                 lab[s:s + n])
-                    seen += n
-
-        card = int(data.cardinality())
-        return gen(), None if card < 0 else None, None
-    arr = data if isinstance(data, np.ndarray) else np.asarray(data)
-    if arr.ndim == 3:
-        arr = arr[None]  # one image
-    lab = np.full(len(arr), -1, np.int64) if labels is None else np.asarray(labels, np.int64)
-    if len(lab) != len(arr):
-        raise ValueError(f"Got {len(lab)} labels for {len(arr)} images.")
-
-    def gen():
-        for s in range(0, len(arr), batch_size):
-            part = prepare_images(arr[s:s + batch_size], input_shape).images
-            n = len(part)
-            yield _Batch(part, np.arange(s, s + n) + offset, np.full(n, ""), lab[s:s + n])
-
-    return gen(), len(arr), None
-
-
 # ------------------------------------------------------------------------------- the pass
-def _reduce_fn(acc, paths: tuple, score: str, preprocess):
-    """Compiled ``x -> {path: (score (n, C), argmax (n, C), fired (n, C))}``."""
-
-    def build():
-        @tf_function(reduce_retracing=True)
-        def fn(x):
-            _, got = run_model(acc, model_input(acc, x, preprocess), paths)
-            out = {}
-            for p in paths:
-                a = tf.cast(got[p], tf.float32)
-                flat = tf.reshape(a, tf.stack([tf.shape(a)[0], -1, tf.shape(a)[3]]))  # (n, hw, C)
-                top = tf.reduce_max(flat, axis=1)
-                val = top if score == "max" else tf.reduce_mean(flat, axis=1)
-                out[p] = (val, tf.argmax(flat, axis=1, output_type=tf.int32), top > 0.0)
-            return out
-
-        return fn
-
-    return acc.compiled(("dataset-examples", paths, score, preprocess_key(preprocess)), build)
-
-
 def _square_boxes(box: np.ndarray, size: tuple, field: tuple) -> np.ndarray:
     """Boxes (top, bottom, left, right) made whole again where the image border clipped them,
     so a border patch keeps its aspect (the part outside the image shows grey)."""
@@ -323,13 +203,12 @@ def _square_boxes(box: np.ndarray, size: tuple, field: tuple) -> np.ndarray:
 
 def _crops(images: np.ndarray, which: np.ndarray, boxes: np.ndarray, size: int) -> np.ndarray:
     """``(m, size, size, c)`` uint8: box ``boxes[j]`` (pixels, inclusive, may overhang) of image
-    ``which[j]``, resampled and quantised by TF in one go; outside the image is grey."""
-    h, w = images.shape[1:3]
-    norm = np.stack([boxes[:, 0] / max(h - 1, 1), boxes[:, 2] / max(w - 1, 1),
-                     boxes[:, 1] / max(h - 1, 1), boxes[:, 3] / max(w - 1, 1)], axis=1)
-    out = tf.image.crop_and_resize(images, norm.astype(np.float32), which.astype(np.int32),
-                                   (size, size), method="bilinear", extrapolation_value=0.5)
-    return tf.cast(tf.clip_by_value(out * 255.0 + 0.5, 0.0, 255.0), tf.uint8).numpy()
+    ``which[j]``, resampled and quantised by TF in one go; outside the image is grey (the
+    compiled pass cuts its patches with the same ops)."""
+    out = tf.image.crop_and_resize(images, crop_boxes(boxes, images.shape[1:3]),
+                                   which.astype(np.int32), (size, size), method="bilinear",
+                                   extrapolation_value=0.5)
+    return quantize(out).numpy()
 
 
 def dataset_examples(model, layer, data, k: int = 9, channels=None, score: str = "max",
@@ -402,114 +281,75 @@ def dataset_examples(model, layer, data, k: int = 9, channels=None, score: str =
                          "compare images at one size: wrap the model with a fixed keras.Input "
                          "size, or resize the data first.")
     fields = receptive_fields(model, paths)
-    batch_size = int(batch_size or 32)
-    batches, total, folder_names = _batches(data, labels, batch_size, acc.input_shape,
-                                            int(index_offset))
-    names = class_names or folder_names
-    state: dict[str, DatasetExamples] = {}
+    rows = {p: _channel_rows(acc, p, channels) for p in paths}
+    source = open_source(data, labels, int(batch_size or 32), acc.input_shape, int(index_offset))
+    states, pools = zip(*(initial_state(len(rows[p]), int(k), int(patch_size),
+                                        acc.input_shape[3]) for p in paths))
+    consts = tuple((tf.constant(rows[p], tf.int32), tf.constant(_position_boxes(fields[p])))
+                   for p in paths)
     tracker = Tracker(on_step, cancel)
-    tracker.begin(total)
+    tracker.begin(source.total)
+    done, fn = 0, None
     try:
-        _run_batches(acc, batches, paths, score, preprocess, channels, k, patch_size, names,
-                     fields, state, tracker)
+        for batch in source.batches:
+            if tracker.cancel_requested:  # before the batch: set from another thread
+                tracker.stopped = True
+                break
+            if fn is None:
+                check_preprocess(preprocess, batch.images[:1], acc.input_shape)
+                fn = _concrete(step_fn(acc, paths, score, preprocess), batch, states, pools,
+                               consts)
+            # No numpy per batch: the running top-k stays in the graph's tensors.
+            states = fn(tf.constant(batch.images), tf.constant(batch.index),
+                        tf.constant(batch.labels), states, pools, consts)
+            done += len(batch.images)
+            if not tracker.step(done, source.total):
+                break
     finally:
         tracker.end()
-    stopped = tracker.stopped
-    if not state:  # nothing seen (empty data or cancelled before the first batch)
-        c = acc.infos()[paths[0]].channels or 0
-        for p in paths:
-            rows = np.arange(acc.infos()[p].channels or 0) if channels is None else \
-                np.asarray(np.atleast_1d(channels), np.int64)
-            state[p] = _empty(p, score, k, rows, acc.input_shape[3], patch_size, names)
-    for ex in state.values():
-        ex.cancelled = stopped
-    return state if many else state[paths[0]]
+    names = class_names or source.class_names
+    out = {p: _summary(p, score, rows[p], st, pool, fields[p], source, done, names,
+                       tracker.stopped) for p, st, pool in zip(paths, states, pools)}
+    return out if many else out[paths[0]]
 
 
-def _run_batches(acc, batches, paths, score, preprocess, channels, k, patch_size, names,
-                 fields, state, tracker) -> None:
-    """Fold every batch into ``state`` (``{path: DatasetExamples}``) until the tracker stops."""
-    fn = None
-    done, total = 0, tracker.total
-    for batch in batches:
-        if tracker.cancel_requested:  # before the batch: set from another thread
-            tracker.stopped = True
-            break
-        if fn is None:
-            check_preprocess(preprocess, batch.images[:1], acc.input_shape)
-            fn = _reduce_fn(acc, paths, score, preprocess)
-        out = fn(tf.constant(batch.images))
-        plans = {}
-        for p in paths:
-            val, arg, fired = (t.numpy() for t in out[p])  # each (n, C_all)
-            if p not in state:
-                c_all = val.shape[1]
-                rows = np.arange(c_all) if channels is None else np.asarray(
-                    [int(c) for c in np.atleast_1d(channels)])
-                if len(rows) and (rows.min() < 0 or rows.max() >= c_all):
-                    raise ValueError(f"Channels must be in 0..{c_all - 1} for {p!r}.")
-                state[p] = _empty(p, score, k, rows, batch.images.shape[-1], patch_size, names)
-            plans[p] = _candidates(state[p], val, arg, fired, batch, fields[p])
-        _absorb(state, plans, batch, patch_size)
-        done += len(batch.images)
-        if not tracker.step(done, total):
-            break
+def _concrete(fn, batch, states, pools, consts):
+    """``fn`` traced once for any batch length: calling the concrete function skips the
+    per-call signature matching over the ~50 state tensors (1–2 ms a batch)."""
+    def spec(a):
+        return tf.TensorSpec([None, *a.shape[1:]], tf.as_dtype(a.dtype))
+
+    return fn.get_concrete_function(spec(batch.images), spec(batch.index), spec(batch.labels),
+                                    states, pools, consts)
 
 
-def _empty(path, score, k, rows, c_img, patch_size, names) -> DatasetExamples:
-    c = len(rows)
+def _channel_rows(acc, path: str, channels) -> np.ndarray:
+    c_all = acc.infos()[path].channels
+    if channels is None:
+        return np.arange(c_all, dtype=np.int64)
+    rows = np.asarray([int(c) for c in np.atleast_1d(channels)], np.int64)
+    if len(rows) and (rows.min() < 0 or rows.max() >= c_all):
+        raise ValueError(f"Channels must be in 0..{c_all - 1} for {path!r}.")
+    return rows
+
+
+def _position_boxes(rf) -> np.ndarray:
+    """``(h·w, 4)``: the crop box of every map position (its receptive field, made whole)."""
+    y, x = np.divmod(np.arange(rf.rows.shape[0] * rf.cols.shape[0]), rf.cols.shape[0])
+    box = np.concatenate([rf.rows[y], rf.cols[x]], axis=-1)
+    return crop_boxes(_square_boxes(box, rf.input_size, rf.size), rf.input_size)
+
+
+def _summary(path, score, rows, st, pool, rf, source, n_images, names, stopped) -> DatasetExamples:
+    """The graph's running top-k of one layer as a :class:`DatasetExamples`."""
+    index = st["index"].numpy()
+    flat = st["flat"].numpy().astype(np.int64)
+    position = np.stack(np.divmod(flat, rf.cols.shape[0]), axis=-1)
+    box = np.concatenate([rf.rows[position[..., 0]], rf.cols[position[..., 1]]], axis=-1)
+    box[index < 0] = 0  # empty slots
     return DatasetExamples(
-        path, score, int(k), np.asarray(rows, np.int64),
-        scores=np.full((c, k), -np.inf, np.float32), index=np.full((c, k), -1, np.int64),
-        source=np.full((c, k), "", dtype=object).astype(str),
-        labels=np.full((c, k), -1, np.int64), position=np.zeros((c, k, 2), np.int64),
-        box=np.zeros((c, k, 4), np.int64),
-        patches=np.zeros((c, k, patch_size, patch_size, c_img), np.uint8),
-        n_images=0, fired=np.zeros(c, np.int64), class_names=list(names) if names else None)
-
-
-def _candidates(ex: DatasetExamples, val, arg, fired, batch: _Batch, rf):
-    """Count firing into ``ex`` and return this batch's candidates for its top-k, or None:
-    ``(pick, scores, pos, box, enter, whole boxes of the entering ones)``."""
-    rows = ex.channels
-    ex.fired = ex.fired + fired[:, rows].sum(axis=0)
-    ex.n_images += len(batch.images)
-    s_all = val[:, rows].T.astype(np.float32)  # (n, C_all) -> (C, n)
-    # Only a row's k best of this batch can enter its top-k (batch order = index order breaks
-    # ties, as _select_topk does), and only those at least as good as its current k-th.
-    m = min(ex.k, len(batch.images))
-    pick = np.argsort(-s_all, axis=1, kind="stable")[:, :m]  # (C, m) batch positions
-    s_new = np.take_along_axis(s_all, pick, axis=1)
-    enter = s_new >= ex.scores[:, -1:]
-    if not enter.any():
-        return None
-    ow = rf.cols.shape[0]
-    flat = np.take_along_axis(arg[:, rows].T, pick, axis=1)  # (C, m) flat map position
-    pos = np.stack([flat // ow, flat % ow], axis=-1)  # (C, m, 2)
-    box = np.concatenate([rf.rows[pos[..., 0]], rf.cols[pos[..., 1]]], axis=-1)  # (C, m, 4)
-    whole = _square_boxes(box[enter], rf.input_size, rf.size)
-    return pick, s_new, pos, box, enter, whole
-
-
-def _absorb(state: dict, plans: dict, batch: _Batch, patch_size: int) -> None:
-    """Merge every layer's candidates into its top-k; all layers' patches are cut in one op
-    per batch (one per layer cost a tenth of the demo model's pass in fixed call costs)."""
-    live = {p: plan for p, plan in plans.items() if plan is not None}
-    if not live:
-        return
-    which = np.concatenate([plan[0][plan[4]] for plan in live.values()])
-    boxes = np.concatenate([plan[5] for plan in live.values()])
-    cut = _crops(batch.images, which, boxes, patch_size)
-    at = 0
-    for p, (pick, s_new, pos, box, enter, _) in live.items():
-        ex = state[p]
-        patches = np.zeros(pick.shape + (patch_size, patch_size, batch.images.shape[-1]),
-                           np.uint8)
-        n_in = int(enter.sum())
-        patches[enter] = cut[at:at + n_in]  # boolean indexing is row-major, as in `which`
-        at += n_in
-        cand = (s_new, batch.index[pick], batch.source[pick], batch.labels[pick], pos, box,
-                patches)
-        merged = _select_topk(ex.k, *[np.concatenate([getattr(ex, f), new], axis=1)
-                                      for f, new in zip(_ROW_FIELDS, cand)])
-        ex.scores, ex.index, ex.source, ex.labels, ex.position, ex.box, ex.patches = merged
+        path, score, index.shape[1], rows, scores=st["score"].numpy(), index=index,
+        source=source.paths(index), labels=st["label"].numpy(), position=position,
+        box=box.astype(np.int64), patches=ranked_patches(st, pool), n_images=n_images,
+        fired=st["fired"].numpy(), class_names=list(names) if names else None,
+        cancelled=stopped)
