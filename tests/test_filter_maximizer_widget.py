@@ -276,6 +276,9 @@ def test_class_objective_in_the_constructor_and_languages(models):
     assert dict(fm._objective_dd.options)["classe / unidade densa"] == "class"
     run_and_wait(fm)
     assert fm.error == "" and "classe 0" in fm.pattern.title
+    # A class run reports the unit's logit, not a "mean activation".
+    assert "logit" in fm._info.value and "ativação média" not in fm._info.value
+    assert fm.pattern.caption.startswith("logit ")
 
 
 def test_display_helpers():

@@ -510,7 +510,8 @@ def test_viewers_construct_with_defaults(models, name):
     ConvStepViewer(models[name], images_for(models[name], n=1))
 
 
-@pytest.mark.parametrize("module", ["_grid", "_images", "_raster", "_upload", "_scales"])
+@pytest.mark.parametrize("module", ["_grid", "_images", "_raster", "_upload", "_scales",
+                                    "_maximizer_objectives"])
 def test_docstring_examples(module):
     import doctest
     import importlib

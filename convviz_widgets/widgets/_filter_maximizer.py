@@ -19,7 +19,7 @@ from ._base import INT_SLIDER_CONTINUOUS, LayerViewer, set_slider
 from ._i18n import tr
 from ._maximizer_display import (_BIG_PX, _TILE_PX, ExportMixin, _grid_columns, display_pixels,
                                  grid_image)
-from ._maximizer_objectives import OBJECTIVE_LABELS, MaximizerObjectiveMixin
+from ._maximizer_objectives import OBJECTIVE_LABELS, MaximizerObjectiveMixin, value_key
 from ._maximizer_run import MaximizerRunMixin
 from ._raster import RasterView
 from ._run_state import RunState
@@ -435,7 +435,8 @@ class FilterMaximizer(MaximizerObjectiveMixin, MaximizerRunMixin, ExportMixin, R
             image, act = self._shown[f]
             self.pattern.set_tiles(display_pixels(image[None], self.stretch), zoom=zoom,
                                    title=f"{self.layer} · {self._what(f)}",
-                                   caption=tr("fm_mean_act", self.lang, m=f"{act:.4g}"))
+                                   caption=tr(value_key(self.objective), self.lang,
+                                              m=f"{act:.4g}"))
         elif not self.running:
             self.pattern.set_tiles(np.full((1, h, w_, 1), 128, np.uint8), zoom=zoom,
                                    title=tr("fm_press_run", self.lang,

@@ -48,6 +48,10 @@ register({
     "fm_diverse": ("{layer} · filter {f}: {n} diverse patterns",
                    "{layer} · filtro {f}: {n} patrones diversos",
                    "{layer} · filtro {f}: {n} padrões diversos"),
+    # A class / Dense-unit run reports the unit's value before the activation (its logit).
+    "fm_value_logit": ("logit {m}", "logit {m}", "logit {m}"),
+    "fm_done_logit": ("{what} in {sec} s{note} · logit {m}", "{what} en {sec} s{note} · logit {m}",
+                      "{what} em {sec} s{note} · logit {m}"),
     "fm_no_class_layer": ("This model has no output or Dense layer to read classes from.",
                           "Este modelo no tiene capa de salida ni densa de la que leer clases.",
                           "Este modelo não tem camada de saída nem densa da qual ler classes."),
@@ -188,3 +192,17 @@ class MaximizerObjectiveMixin:
                 self.neuron_position = (int(y), int(x))
         except Exception as exc:  # noqa: BLE001 - a click must never raise into the comm
             self._set_error(exc)
+
+
+def value_key(objective: str, done: bool = False) -> str:
+    """The label of a run's value: a class / Dense-unit objective reports a logit, the others
+    a mean activation.
+
+    Examples
+    --------
+    >>> value_key("class"), value_key("channel", done=True)
+    ('fm_value_logit', 'fm_done')
+    """
+    if objective == "class":
+        return "fm_done_logit" if done else "fm_value_logit"
+    return "fm_done" if done else "fm_mean_act"

@@ -9,6 +9,7 @@ import numpy as np
 from ..compute.progress import Progress
 from ._i18n import tr
 from ._maximizer_display import _BIG_PX, display_pixels
+from ._maximizer_objectives import value_key
 
 __all__ = ["MaximizerRunMixin"]
 
@@ -99,7 +100,7 @@ class MaximizerRunMixin:
             self.pattern.set_tiles(display_pixels(images[k:k + 1], self.stretch),
                                    zoom=max(1, _BIG_PX // max(h, w_)),
                                    title=f"{self.layer} · {self._what(filters[k])}",
-                                   caption=tr("fm_mean_act", self.lang,
+                                   caption=tr(value_key(self.objective), self.lang,
                                               m=f"{float(activation[k]):.4g}")
                                    + tr("fm_at", self.lang, p=f"{frac:.0%}"))
 
@@ -122,8 +123,8 @@ class MaximizerRunMixin:
                       sec=f"{res.seconds:.1f}")
         else:
             mean = float(np.mean(res.activation)) if len(res) else 0.0
-            info = tr("fm_done", self.lang, what=what, sec=f"{res.seconds:.2f}", note=note,
-                      m=f"{mean:.4g}")
+            info = tr(value_key(res.objective_name, done=True), self.lang, what=what,
+                      sec=f"{res.seconds:.2f}", note=note, m=f"{mean:.4g}")
         self._end_run(ticket, info, res.cancelled)
 
     # ----------------------------------------------------------------------- warming up
