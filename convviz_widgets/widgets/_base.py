@@ -348,7 +348,8 @@ class LayerViewer(View):
 
     def _count(self, path: str | None = None) -> int:
         """Number of filters/channels of ``path`` (default: the current layer)."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement _count(path): a "
+                                  "LayerViewer's slider range comes from it.")
 
     @traitlets.validate("filter_index")
     def _validate_filter_index(self, proposal):

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from _harness import ARTIFACTS, HERE, NotebookPage, code_notebook
-from test_gradcam_browser import _READ, wait_for
+from test_gradcam_browser import _READ, _SIZE, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -24,8 +24,6 @@ NB = "gradcam_trust.ipynb"
 ROOT = ".cvt-gt"
 MAIN = f"{ROOT} .convviz-gradcam-main .convviz-overlay"
 COMPARE = f"{ROOT} .convviz-gradcam-compare .convviz-overlay"
-_SIZE = """(s) => { const c = document.querySelector(s); const r = c.getBoundingClientRect();
-    return {w: c.width, h: c.height, x: r.x, y: r.y, cw: r.width, ch: r.height}; }"""
 
 
 def _notebook() -> dict:

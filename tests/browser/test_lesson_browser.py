@@ -9,12 +9,11 @@ of the widget code. Uses the shared server and browser of conftest.py, with its 
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
 from _harness import HERE, NotebookPage, code_notebook
+from test_explorer_browser import _wait
 
 pytestmark = pytest.mark.browser
 
@@ -44,16 +43,6 @@ def wait_renders(page, root, cls, above) -> None:
     page.wait_for_function("([s, n]) => { const e = document.querySelector(s);"
                            " return e && Number(e.dataset.renders || 0) > n; }",
                            arg=[f"{root} .{cls} .convviz-raster", above], timeout=20_000)
-
-
-def wait_kernel(probe, expr, expected, timeout=20.0):
-    deadline, value = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        value = probe.eval(expr)
-        if value == expected:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"{expr} = {value!r}, expected {expected!r}")
 
 
 def table(name: str) -> np.ndarray:
@@ -122,7 +111,7 @@ def test_conv_step_click_shows_the_arithmetic(lesson):
     r0 = renders(page, CS, "convviz-step-patch")
     page.locator(canvas(CS, "convviz-step-map")).first.click(position={
         "x": (x * z + z / 2) * info[2] / info[0], "y": (y * z + z / 2) * info[3] / info[1]})
-    wait_kernel(probe, "list(cs.position)", [y, x])
+    _wait(probe, "list(cs.position)", [y, x])
     wait_renders(page, CS, "convviz-step-patch", r0)
     page.wait_for_timeout(150)
     # The clicked unit is magenta on the map.
@@ -168,7 +157,7 @@ def choose_scale(page, probe, root, view, cls, startswith, scale):
     """Pick ``scale`` in ``root``'s scale menu; wait until the kernel has it and ``cls`` redrew."""
     before = renders(page, root, cls)
     _choose_scale(page, root, startswith)
-    wait_kernel(probe, f"{view}.scale", scale)
+    _wait(probe, f"{view}.scale", scale)
     wait_renders(page, root, cls, before)
     page.wait_for_timeout(150)
 

@@ -321,7 +321,8 @@ class PixelMethod(CAMMethod):
 
     def attribute(self, ctx: PixelContext) -> np.ndarray:
         """The hook: ``(k, H, W, C)`` per-channel attribution, one per target."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement attribute(ctx), the "
+                                  "pixel method's one hook.")
 
     def reduce(self, attribution: np.ndarray) -> np.ndarray:
         """``(k, H, W, C) -> (k, H, W)``: the channel sum for signed methods, else the largest

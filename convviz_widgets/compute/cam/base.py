@@ -271,7 +271,8 @@ class CAMMethod:
 
     def channel_weights(self, ctx: CAMContext) -> np.ndarray:
         """The usual hook: ``(k, c)`` weights, one row per target."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement channel_weights(ctx) "
+                                  "or override cam(ctx) (see CAMMethod's docstring).")
 
     def cam(self, ctx: CAMContext) -> tuple[np.ndarray, np.ndarray]:
         """The general hook: ``(weights (k, c), maps (k, h, w))`` before the ReLU.
