@@ -10,9 +10,10 @@ views drawn earlier, each Explorer page the only visible one when selected, a pa
 and an upload from the page reaching the kernel (the cells assert those in Python).
 
 The emulator lives next to the repository (``../shared/colab-emu``; ``CONVVIZ_COLAB_EMU``
-overrides it). Its venv (ipywidgets 7.7.1, anywidget 0.9.21, ipycanvas 0.14.3, tensorflow-cpu)
-is made on first use in ``.colab-emu-venv/`` (git-ignored; ``CONVVIZ_COLAB_EMU_VENV``
-overrides it); later runs reuse it. Screenshots go to ``tests/browser/_artifacts/colab/``.
+overrides it); where it is absent, tests/_shared_tools.py says what happens (skipped by
+``.ci/run`` with one summary line; a failure when run by hand or in CI). Its venv (ipywidgets
+7.7.1, anywidget 0.9.21, ipycanvas 0.14.3, tensorflow-cpu) is made on first use in
+``.colab-emu-venv/`` (git-ignored; ``CONVVIZ_COLAB_EMU_VENV`` overrides it); later runs reuse it. Screenshots go to ``tests/browser/_artifacts/colab/``.
 """
 
 from __future__ import annotations
@@ -21,32 +22,17 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.browser
-
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests"))
+from _shared_tools import require  # noqa: E402  (tests/ is not a package)
 
+pytestmark = [pytest.mark.browser, pytest.mark.colab]
 
-def _emulator_dir() -> Path:
-    """``../shared/colab-emu`` next to the repository root; for a git worktree also next to
-    its main checkout (a worktree's ``.git`` is a file naming ``<main>/.git/worktrees/<name>``)."""
-    if os.environ.get("CONVVIZ_COLAB_EMU"):
-        return Path(os.environ["CONVVIZ_COLAB_EMU"])
-    here = REPO.parent / "shared" / "colab-emu"
-    git = REPO / ".git"
-    if not here.is_dir() and git.is_file():
-        gitdir = Path(git.read_text().partition("gitdir:")[2].strip())
-        if gitdir.parent.name == "worktrees":
-            main = gitdir.parents[2]
-            if (main.parent / "shared" / "colab-emu").is_dir():
-                return main.parent / "shared" / "colab-emu"
-    return here
-
-
-EMU = _emulator_dir()
 VENV = Path(os.environ.get("CONVVIZ_COLAB_EMU_VENV", REPO / ".colab-emu-venv"))
 CELLS = "tests/colab/colab_cells.py"
 ARTIFACTS = REPO / "tests" / "browser" / "_artifacts" / "colab"
@@ -56,11 +42,8 @@ TIMEOUT = 45 * 60
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    run_sh = EMU / "run.sh"
-    if not run_sh.is_file():
-        pytest.fail(f"The Colab emulator is not there: expected {run_sh} (the shared folder "
-                    f"next to the repository root, {REPO.parent / 'shared'}). Put colab-emu "
-                    "there or point CONVVIZ_COLAB_EMU at its folder.")
+    # Absent emulator: skipped where .ci/run said so (CONVVIZ_SHARED_TOOLS=absent), else a failure.
+    run_sh = require("colab")
     out = tmp_path_factory.mktemp("colab-emu") / "out"
     env = dict(os.environ)
     env["COLAB_EMU_VENV"] = str(VENV)
