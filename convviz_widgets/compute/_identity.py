@@ -208,8 +208,16 @@ def _content(obj, ids: tuple) -> np.ndarray:
         if entry is None or entry[0] != ids:
             # A new variable list (a layer added, a model rebuilt) needs a new trace; the
             # function holds the variables, so their ids cannot be reused while it exists.
+            # One compiled function per object is inherent (each has its own variables), but
+            # TensorFlow keeps its "frequent retracing" statistics per *code object*: compiling
+            # a lambda made all of them one function, and walking Xception's layers in the
+            # KernelViewer printed "N out of the last M calls ... triggered tf.function
+            # retracing" into the notebook. A ``functools.partial`` has no code object, so each
+            # compiled function counts alone and only a real retrace of one of them would warn
+            # (as ``_model_trace.tf_function`` does for the per-layer closures there).
             variables = list(obj.weights)
-            entry = (ids, tf.function(lambda: fingerprint_tensor(variables), autograph=False))
+            entry = (ids, tf.function(functools.partial(fingerprint_tensor, variables),
+                                      autograph=False))
             _FP_FNS[obj] = entry
     return entry[1]().numpy()
 
