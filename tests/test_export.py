@@ -167,3 +167,52 @@ def test_docstring_examples(module):
     mod = importlib.import_module(f"convviz_widgets.widgets.{module}")
     result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_explorer_exports_the_visible_page(models, tmp_path, monkeypatch):
+    """Bug 10: the README says every view has export_png / save_png; the Explorer's export is
+    the view on the page shown now, and the Model page (a table) says what to do instead."""
+    from convviz_widgets.widgets._explorer import Explorer
+
+    model = models["nested"]
+    ex = Explorer(model, random_images(model, 2, seed=1), class_names=["no", "yes"])
+    seen = {}
+    for k, view in enumerate([ex.kernels, ex.activations, ex.patterns, ex.gradcam, ex.card,
+                              ex.dream]):
+        ex.tabs.selected_index = k
+        assert ex.visible_view is view
+        png = ex.export_png()
+        pixels = _decode(png)
+        assert np.array_equal(pixels, view.export_figure())
+        assert np.array_equal(pixels, ex.export_figure())
+        for raster in _displays(view):
+            assert _contains(pixels, raster), (k, "a shown display is missing from the export")
+        path = tmp_path / f"page{k}.png"
+        assert ex.save_png(path) == str(path) and path.read_bytes() == png
+        seen[k] = pixels.shape
+    # Pages export different figures, named by model, layer and the page's own settings.
+    assert len(set(seen.values())) > 3, seen
+    ex.tabs.selected_index = 3
+    assert ex.export_filename() == ex.gradcam.export_filename()
+    assert "method" in ex.export_filename()
+    monkeypatch.chdir(tmp_path)  # save_png() with no path writes beside the notebook
+    default = ex.save_png()
+    assert default == ex.gradcam.export_filename()
+    assert _decode((tmp_path / default).read_bytes()).shape == seen[3]
+    ex.tabs.selected_index = len(ex.tabs.titles) - 1  # the Model page
+    assert ex.visible_view is None
+    with pytest.raises(ValueError, match=r"selected_index = 0"):
+        ex.export_png()
+
+
+def test_explorer_export_error_in_the_explorer_language(models):
+    from convviz_widgets.widgets._explorer import Explorer
+
+    model = models["functional"]
+    for lang, word in (("es", "página"), ("pt", "página")):
+        ex = Explorer(model, random_images(model, 1, seed=0), lang=lang)
+        ex.tabs.selected_index = len(ex.tabs.titles) - 1
+        with pytest.raises(ValueError) as err:
+            ex.save_png("never.png")
+        text = str(err.value)
+        assert word in text and "table, not" not in text and ex.tabs.titles[0] in text

@@ -14,7 +14,7 @@ from ._examples_source import ExampleSource
 from ._base import (INT_SLIDER_CONTINUOUS, LayerViewer, check_in_layer, enable_colab_widgets,
                     set_slider)
 from ._errors import error_html
-from ._i18n import check_lang, tr, translate_tree
+from ._i18n import check_lang, register, tr, translate_tree
 from ._upload import decode_uploads, image_chooser
 from ._kernel_viewer import KernelViewer
 from ._pages import PageSwitcher
@@ -66,6 +66,16 @@ def summary_html(infos, lang: str = "en") -> str:
     rows.append("<div style='font-family:monospace;font-size:12px'>"
                 f"{tr('total_params', lang, n=f'{total:,}')}</div>")
     return "".join(rows)
+
+register({
+    "ex_export_no_view": (
+        "The {page} page shows a table, not a figure: select a view's page first "
+        "(ex.tabs.selected_index = 0 for {first}), then export it.",
+        "La página {page} muestra una tabla, no una figura: elija antes la página de una vista "
+        "(ex.tabs.selected_index = 0 para {first}) y expórtela.",
+        "A página {page} mostra uma tabela, não uma figura: escolha antes a página de uma "
+        "visualização (ex.tabs.selected_index = 0 para {first}) e exporte-a."),
+})
 
 
 class Explorer(w.VBox):
@@ -203,6 +213,9 @@ class Explorer(w.VBox):
         self.tabs = PageSwitcher(pages, titles=[tr(t, self.lang) for t, _ in pages_of] +
                                  [tr(t, self.lang) for t, _ in extra_pages] +
                                  [tr("Model", self.lang)])
+        # The view on each page, in page order (None: the Model page is a table): what the
+        # export methods below export.
+        self._page_views = list(views) + [self.dream, None]
         super().__init__(**kwargs)
         # The Grad-CAM trust panel's verdict, seen from every page (its gradcam.trust trait).
         self._trust_line = w.HTML()
@@ -229,6 +242,61 @@ class Explorer(w.VBox):
         self._card_image()
         self.layer = first
         translate_tree(self, self.lang)
+
+    # -- export: the visible page's view ------------------------------------------------------
+    @property
+    def visible_view(self):
+        """The view on the page shown now (``None`` on the Model page, a table)."""
+        return self._page_views[self.tabs.selected_index]
+
+    def _export_view(self):
+        view = self.visible_view
+        if view is None:
+            titles = self.tabs.titles
+            raise ValueError(tr("ex_export_no_view", self.lang,
+                                page=titles[self.tabs.selected_index], first=titles[0]))
+        return view
+
+    def export_figure(self):
+        """What the visible page's view shows, as ``(H, W, 3)`` uint8 (see ``View``).
+
+        Raises
+        ------
+        ValueError
+            The Model page is shown (a table, not a figure), or the view shows nothing yet.
+        """
+        return self._export_view().export_figure()
+
+    def export_png(self) -> bytes:
+        """A PNG of the visible page's view: what it sent to the browser, as on screen.
+
+        Raises
+        ------
+        ValueError
+            The Model page is shown: select a view's page first.
+
+        Examples
+        --------
+        >>> ex = cv.Explorer()                              # doctest: +SKIP
+        >>> ex.tabs.selected_index = 3                      # the Grad-CAM page  # doctest: +SKIP
+        >>> ex.export_png()[:4]                             # doctest: +SKIP
+        b'\\x89PNG'
+        """
+        return self._export_view().export_png()
+
+    def export_filename(self, ext: str = "png") -> str:
+        """The visible view's file name: model, layer and settings (see ``View``)."""
+        return self._export_view().export_filename(ext)
+
+    def save_png(self, path=None) -> str:
+        """Write :meth:`export_png` to ``path`` (default: :meth:`export_filename`); return it.
+
+        Examples
+        --------
+        >>> ex.save_png()                                   # doctest: +SKIP
+        'demo_block1_conv1_filter0.png'
+        """
+        return self._export_view().save_png(self.export_filename() if path is None else path)
 
     # -- helpers ------------------------------------------------------------------------------
     @staticmethod
