@@ -13,9 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 import tensorflow as tf
 
+from ._repr import ShortRepr, one_line, shape
+
 
 @dataclass(frozen=True)
-class PreparedImages:
+class PreparedImages(ShortRepr):
     """A batch ready for the model, and what was done to get it.
 
     Attributes
@@ -39,6 +41,14 @@ class PreparedImages:
     converted_channels: tuple | None = None
     rescaled_from_255: bool = False
     clipped: bool = False
+
+    def __repr__(self) -> str:
+        return one_line("PreparedImages", images=shape(self.images),
+                        resized_from=repr(self.resized_from) if self.resized_from else None,
+                        converted_channels=repr(self.converted_channels)
+                        if self.converted_channels else None,
+                        rescaled_from_255="True" if self.rescaled_from_255 else None,
+                        clipped="True" if self.clipped else None)
 
 
 #: The range rule for float images: a maximum up to this is [0, 1] (with a small overshoot, from

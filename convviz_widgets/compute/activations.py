@@ -13,6 +13,7 @@ from ._access import (_ACCESS, access, check_preprocess, model_input,  # noqa: F
                       require_spatial, spatial_paths)
 from ._identity import fingerprint_tensor, identity_from, preprocess_key, weights_ids
 from ._model_trace import run_model, tf_function
+from ._repr import ShortRepr, items, number, one_line, shape
 
 #: Images per forward pass when a large batch is captured (bounds TensorFlow's peak memory).
 CHUNK = 16
@@ -21,7 +22,7 @@ FILL_ALL_MAX_IMAGES = 4
 
 
 @dataclass(frozen=True)
-class ChannelStats:
+class ChannelStats(ShortRepr):
     """Per-image, per-channel statistics of one layer's feature maps.
 
     Attributes
@@ -39,6 +40,10 @@ class ChannelStats:
     blank: np.ndarray
     blank_fraction: np.ndarray
 
+    def __repr__(self) -> str:
+        return one_line("ChannelStats", mean=shape(self.mean),
+                        blank_fraction=number(np.mean(self.blank_fraction)))
+
 
 def channel_stats(a: np.ndarray) -> ChannelStats:
     """:class:`ChannelStats` of an ``(n, h, w, c)`` activation array."""
@@ -48,7 +53,7 @@ def channel_stats(a: np.ndarray) -> ChannelStats:
     return ChannelStats(mean, mx, blank, blank.mean(axis=1))
 
 
-class Activations(dict):
+class Activations(ShortRepr, dict):
     """``{path: (n, h, w, c) float32}``, plus what was fed and how.
 
     Attributes
@@ -69,6 +74,13 @@ class Activations(dict):
         The :func:`~convviz_widgets.compute.weights_identity` of the model these maps came
         from.
     """
+
+    def __repr__(self) -> str:
+        # A dict of whole feature maps: its layers and their shapes, not the numbers.
+        layers = [f"{path!r}: {shape(maps)}" for path, maps in self.items()]
+        shown = "{" + ", ".join(layers[:2]) + ("}" if len(layers) <= 2
+                                               else f", +{len(layers) - 2} more}}")
+        return one_line("Activations", images=shape(self.images), layers=shown)
 
     def __init__(self, data, prepared: PreparedImages, weights_version: tuple = ()):
         super().__init__(data)

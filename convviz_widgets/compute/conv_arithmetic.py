@@ -17,10 +17,11 @@ import tensorflow as tf
 from ._images import prepare_images
 from ._access import access, check_filters, check_preprocess, model_input, resolve_layer
 from ._model_trace import run_model
+from ._repr import ShortRepr, number, one_line, shape
 
 
 @dataclass(frozen=True)
-class ConvArithmetic:
+class ConvArithmetic(ShortRepr):
     """One output unit of a convolution, taken apart.
 
     Attributes
@@ -83,6 +84,12 @@ class ConvArithmetic:
     strides: tuple = (1, 1)
     dilation: tuple = (1, 1)
     padding: str = "valid"
+
+    def __repr__(self) -> str:
+        return one_line("ConvArithmetic", layer=repr(self.layer), filter=str(self.filter_index),
+                        position=repr(tuple(int(v) for v in self.position)),
+                        kernel=shape(self.kernel), pre_activation=number(self.pre_activation),
+                        output=number(self.output))
 
     @property
     def products_total(self) -> float:

@@ -28,6 +28,7 @@ from ._example_pass import crop_boxes, initial_state, quantize, ranked_patches, 
 from ._example_sources import IMAGE_SUFFIXES, open_source  # noqa: F401 (re-exported)
 from .progress import Tracker
 from .receptive_field import receptive_fields
+from ._repr import ShortRepr, one_line, shape
 
 #: Side of the stored receptive-field patches (uint8): 9 patches × 512 channels × 48² × 3 B
 #: is 32 MB for a deep VGG layer, whatever the data set size.
@@ -37,7 +38,7 @@ _SCORES = ("max", "mean")
 
 # ----------------------------------------------------------------------------- the summary
 @dataclass
-class DatasetExamples:
+class DatasetExamples(ShortRepr):
     """The top-k images of every channel of one layer over a data set, and how often each fires.
 
     Arrays are indexed ``[channel_row, rank]``; ``channels[row]`` is the channel number. Empty
@@ -80,6 +81,13 @@ class DatasetExamples:
     fired: np.ndarray = field(default=None)
     class_names: list | None = None
     cancelled: bool = False
+
+    def __repr__(self) -> str:
+        return one_line("DatasetExamples", layer=repr(self.layer),
+                        channels=str(len(self.channels)), k=str(self.k),
+                        score=repr(self.score_kind), images_seen=str(self.n_images),
+                        patches=shape(self.patches),
+                        cancelled="True" if self.cancelled else None)
 
     # ------------------------------------------------------------------ derived statistics
     @property

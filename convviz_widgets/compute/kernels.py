@@ -8,13 +8,14 @@ import numpy as np
 
 from ._access import access, conv_layers, resolve_layer
 from ._model_trace import normalized_kernel
+from ._repr import ShortRepr, number, one_line
 
 #: A filter is "dead" when its largest absolute weight is below this share of the layer's largest.
 DEAD_TOLERANCE = 1e-3
 
 
 @dataclass(frozen=True)
-class KernelStats:
+class KernelStats(ShortRepr):
     """Per-filter statistics of one convolution layer.
 
     Attributes
@@ -38,6 +39,11 @@ class KernelStats:
     dead_fraction: float
     vmin: float
     vmax: float
+
+    def __repr__(self) -> str:
+        return one_line("KernelStats", filters=str(len(self.norms)),
+                        dead_fraction=number(self.dead_fraction), vmin=number(self.vmin),
+                        vmax=number(self.vmax))
 
 
 def kernels(model, layer) -> np.ndarray:

@@ -20,12 +20,13 @@ import tensorflow as tf
 
 from ._access import access, require_spatial
 from ._model_trace import _has_inputs, run_model
+from ._repr import ShortRepr, one_line, shape
 
 _EMPTY = np.iinfo(np.int64).max  # an interval whose lo > hi: depends on no input pixel (padding)
 
 
 @dataclass(frozen=True)
-class ReceptiveField:
+class ReceptiveField(ShortRepr):
     """The input window of every output position of one layer.
 
     Attributes
@@ -45,6 +46,10 @@ class ReceptiveField:
     rows: np.ndarray
     cols: np.ndarray
     input_size: tuple
+
+    def __repr__(self) -> str:
+        return one_line("ReceptiveField", layer=repr(self.layer), rows=shape(self.rows),
+                        cols=shape(self.cols), input_size=repr(tuple(self.input_size)))
 
     def box(self, y: int, x: int) -> tuple[int, int, int, int]:
         """``(top, bottom, left, right)`` inclusive input pixels seen by output ``(y, x)``.

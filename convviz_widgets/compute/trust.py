@@ -31,12 +31,13 @@ from .cam._engine import _forward_fn, compute_cam
 from .cam.base import CAMTracker, get_method
 from .outputs import _check_targets, _output_index, _probabilities
 from .cam._pixel import _score_fn, blur
+from ._repr import ShortRepr, items, number, one_line, shape
 
 __all__ = ["FaithfulnessResult", "SanityResult", "faithfulness", "sanity_check"]
 
 
 @dataclass(frozen=True)
-class FaithfulnessResult:
+class FaithfulnessResult(ShortRepr):
     """A deletion or insertion curve, for the heatmap and for a random one.
 
     Attributes
@@ -63,6 +64,12 @@ class FaithfulnessResult:
     random_curve: np.ndarray
     random_area: float
     target: object
+
+    def __repr__(self) -> str:
+        target = getattr(self.target, "__name__", self.target)
+        return one_line("FaithfulnessResult", kind=repr(self.kind), target=repr(target),
+                        curve=shape(self.curve), area=number(self.area),
+                        random_area=number(self.random_area))
 
     @property
     def better_than_random(self) -> bool:
@@ -209,7 +216,7 @@ def _curve(ranking, x, base, counts, kind, score, is_fn, t, batch_size, tracker,
 
 # -------------------------------------------------------------------------------- sanity check
 @dataclass(frozen=True)
-class SanityResult:
+class SanityResult(ShortRepr):
     """Cascading randomisation of one method's map.
 
     Attributes
@@ -228,6 +235,10 @@ class SanityResult:
     steps: list
     original: np.ndarray
     maps: list
+
+    def __repr__(self) -> str:
+        return one_line("SanityResult", method=repr(self.method), steps=items(self.steps, 3),
+                        original=shape(self.original), maps=str(len(self.maps)))
 
     @property
     def correlations(self) -> np.ndarray:

@@ -36,6 +36,7 @@ from typing import Any, Callable, ClassVar
 import numpy as np
 
 from ..progress import Cancelled, Tracker
+from .._repr import ShortRepr, number, one_line, shape
 
 __all__ = ["FLAGS", "CAMCancelled", "CAMContext", "CAMMethod", "CAMResult", "CAMTracker",
            "cam_methods", "get_method", "register", "unregister"]
@@ -89,7 +90,7 @@ class CAMTracker(Tracker):
 
 # --------------------------------------------------------------------------------------- results
 @dataclass(frozen=True)
-class CAMResult:
+class CAMResult(ShortRepr):
     """One class activation map.
 
     Attributes
@@ -157,6 +158,13 @@ class CAMResult:
     signed: bool = False
     details: dict = field(default_factory=dict, repr=False)
 
+    def __repr__(self) -> str:
+        target = getattr(self.target, "__name__", self.target)
+        return one_line("CAMResult", method=repr(self.method), layer=repr(self.layer),
+                        target=repr(target), score=number(self.score),
+                        heatmap=shape(self.heatmap),
+                        flag=repr(self.flag) if self.flag else None)
+
     @property
     def degenerate(self) -> bool:
         """True when the heatmap carries no information (see :attr:`flag`)."""
@@ -166,13 +174,6 @@ class CAMResult:
     def reason(self) -> str | None:
         """A sentence explaining :attr:`flag`, or ``None``."""
         return FLAGS.get(self.flag) if self.flag else None
-
-    def __repr__(self) -> str:
-        h, w = self.heatmap.shape
-        target = getattr(self.target, "__name__", self.target)
-        flag = f", flag={self.flag!r}" if self.flag else ""
-        return (f"CAMResult(method={self.method!r}, layer={self.layer!r}, target={target!r}, "
-                f"score={self.score:.4g}, heatmap=({h}, {w}){flag})")
 
 
 @dataclass

@@ -20,13 +20,14 @@ from ..outputs import _output_index, _per_class, _probabilities
 from .base import get_method
 from ._engine import (_activation_for, _display_image, _forward_fn, _meta, compute_cam,
                       default_layer, layer_cam)
+from .._repr import ShortRepr, items, number, one_line, shape
 
 __all__ = ["CAMWithPredictions", "PredictionRanking", "TopPredictions",
            "gradcam_with_predictions", "model_output", "rank_predictions", "top_predictions"]
 
 
 @dataclass(frozen=True)
-class TopPredictions:
+class TopPredictions(ShortRepr):
     """The classes a model ranks highest for one image.
 
     Attributes
@@ -45,6 +46,11 @@ class TopPredictions:
     indices: np.ndarray
     values: np.ndarray
     probabilities: np.ndarray
+
+    def __repr__(self) -> str:
+        return one_line("TopPredictions", indices=shape(self.indices),
+                        top1=items(np.asarray(self.indices).reshape(len(self.indices), -1)[:, 0]
+                                   .tolist(), 4) if len(self.indices) else None)
 
 
 def top_predictions(model, image, k: int = 5, preprocess: Callable | None = None, *,
@@ -206,7 +212,7 @@ def gradcam_with_predictions(model, image, target=None, layer=None, method="grad
 
 
 @dataclass(frozen=True)
-class PredictionRanking:
+class PredictionRanking(ShortRepr):
     """How a model did on a labelled image set, and its best and worst cases.
 
     Attributes
@@ -242,6 +248,12 @@ class PredictionRanking:
     worst: np.ndarray
     accuracy: float
     explain: np.ndarray | None = None
+
+    def __repr__(self) -> str:
+        return one_line("PredictionRanking", images=str(len(self.predicted)),
+                        accuracy=number(self.accuracy),
+                        best=items(np.asarray(self.best).tolist(), 3),
+                        worst=items(np.asarray(self.worst).tolist(), 3))
 
 
 def rank_predictions(model, images, labels, preprocess: Callable | None = None, *,

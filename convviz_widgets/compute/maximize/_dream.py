@@ -142,7 +142,9 @@ def deepdream(model, images, layers=None, *, objective: Objective | None = None,
     result = np.clip(result, 0.0, 1.0).astype(np.float32)
     history = np.concatenate(histories, axis=0) if histories else np.zeros((0, n), np.float32)
     return DreamResult(result, _dream_score(acc, obj, result, preprocess, model_hw), start_score,
-                       history, sizes, cancelled)
+                       history, sizes, cancelled, layers=tuple(dict.fromkeys(obj.layers())),
+                       settings={"octaves": int(octaves), "octave_scale": float(octave_scale),
+                                 "steps": int(steps), "lr": float(lr)})
 
 
 def _dream_score(acc, obj, images, preprocess, model_hw):

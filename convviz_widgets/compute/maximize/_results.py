@@ -6,11 +6,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._repr import ShortRepr, items, number, one_line, shape
+
 __all__ = ["MaximizeResult", "DreamResult"]
 
 
 @dataclass(frozen=True, eq=False)
-class MaximizeResult:
+class MaximizeResult(ShortRepr):
     """Optimised input patterns, one per filter.
 
     Attributes
@@ -87,16 +89,17 @@ class MaximizeResult:
         return self.images[rows[0]]
 
     def __repr__(self) -> str:
-        n, h, w, c = self.images.shape if self.images.ndim == 4 else (0, 0, 0, 0)
-        state = " cancelled" if self.cancelled else ""
-        return (f"MaximizeResult(layer={self.layer!r}, filters={len(self)}, size={h}×{w}×{c}, "
-                f"method={self.method!r}, objective={self.objective_name!r}, steps={self.steps}, "
-                f"mean activation={np.nanmean(self.activation) if len(self) else float('nan'):.4g}"
-                f"{state})")
+        act = np.asarray(self.activation, np.float64)
+        mean = np.nanmean(act) if np.isfinite(act).any() else float("nan")
+        return one_line("MaximizeResult", layer=repr(self.layer), images=shape(self.images),
+                        filters=items(np.asarray(self.filters).tolist(), 3),
+                        method=repr(self.method), objective=repr(self.objective_name),
+                        steps=str(self.steps), mean_activation=number(mean),
+                        cancelled="True" if self.cancelled else None)
 
 
 @dataclass(frozen=True, eq=False)
-class DreamResult:
+class DreamResult(ShortRepr):
     """DeepDream output.
 
     Attributes
@@ -112,6 +115,10 @@ class DreamResult:
         ``(octaves * steps, n)`` the objective at every step.
     octave_sizes : list of (int, int)
     cancelled : bool
+    layers : tuple of str
+        Paths of the layers the objective reads (empty for a result built by hand).
+    settings : dict
+        ``octaves``, ``octave_scale``, ``steps`` and ``lr`` of the call.
     """
 
     images: np.ndarray
@@ -120,3 +127,15 @@ class DreamResult:
     history: np.ndarray
     octave_sizes: list
     cancelled: bool = False
+    layers: tuple = ()
+    settings: dict = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        # One line, not the dreamed pixels (bug 11): shape, layers, settings, the score's gain.
+        gain = (f"{number(np.mean(self.start_score))}→{number(np.mean(self.score))}"
+                if np.size(self.score) and np.size(self.start_score) else None)
+        settings = {k: f"{v:g}" if isinstance(v, float) else str(v)
+                    for k, v in self.settings.items()}
+        return one_line("DreamResult", images=shape(self.images),
+                        layers=items(self.layers) if self.layers else None, **settings,
+                        score=gain, cancelled="True" if self.cancelled else None)
