@@ -488,3 +488,27 @@ def test_any_size_ties_go_to_the_first_image_whatever_the_batching():
     ex = cv.dataset_examples(model, "dead", mixed, k=3, batch_size=2)
     assert (ex.scores == 0).all() and ex.index.tolist() == [[0, 1, 2]] * 2
     assert (ex.fired == 0).all()
+
+
+def test_size_batching_holds_about_two_batches_and_keeps_every_image():
+    """Images of all different sizes: batches go out early, so no more than batch_size images
+    wait at any time; every image comes out once, each batch of one size."""
+    from convviz_widgets.compute._example_sources import Batch, _bucketed
+
+    rng = np.random.default_rng(1)
+    sizes = [(int(h), int(w)) for h, w in rng.integers(8, 14, (60, 2))]
+    pulled = []
+
+    def chunks():
+        for p, (h, w) in enumerate(sizes):
+            pulled.append(p)
+            yield Batch(np.zeros((1, h, w, 3), np.float32), np.array([p]), np.array([-1]),
+                        np.array([p]))
+
+    out = []
+    for b in _bucketed(chunks(), 4):
+        assert len(b.images) <= 4 and len({im.shape for im in b.images}) == 1
+        assert all(sizes[p] == b.images.shape[1:3] for p in b.key)
+        out.extend(b.key.tolist())
+        assert len(pulled) - len(out) <= 4  # images waiting in the buckets
+    assert sorted(out) == list(range(len(sizes)))
