@@ -104,7 +104,7 @@ def _bucketed(chunks, batch_size: int) -> Iterator[Batch]:
 
     A batch goes out as soon as a size has ``batch_size`` images; when more than ``batch_size``
     images wait in all sizes together (every image of its own size, say), the fullest size goes
-    out early, so no more than about two batches are ever held. With one size (any fixed-size
+    out early, so no more than ``batch_size`` images ever wait. With one size (any fixed-size
     model) this only re-cuts the stream into batches of ``batch_size``, in stream order.
     """
     waiting: dict[tuple, list[Batch]] = {}
