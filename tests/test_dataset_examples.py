@@ -2,6 +2,7 @@
 one pass, every data source (arrays, folders, tf.data) gives the same summary."""
 
 import threading
+import warnings
 
 import keras
 import numpy as np
@@ -192,9 +193,9 @@ def test_clear_errors(demo):
         cv.dataset_examples(model, "block1_conv1", "/no/such/folder")
     with pytest.raises(ValueError, match="labels"):
         cv.dataset_examples(model, "block1_conv1", images, labels=[0, 1])
-    fcn = keras.Sequential([keras.Input((None, None, 3)), keras.layers.Conv2D(2, 3, name="c")])
-    with pytest.raises(ValueError, match="any input size"):
-        cv.dataset_examples(fcn, "c", images)
+    for bad in ((3, 3), (-1, 2), (1,), "0/2"):
+        with pytest.raises(ValueError, match="shard"):
+            cv.dataset_examples(model, "block1_conv1", images, shard=bad)
 
 
 def test_static_figure_rows_hold_the_patches(demo):
@@ -214,3 +215,300 @@ def test_static_figure_rows_hold_the_patches(demo):
     assert "ch 5" in axes[1, 0].get_ylabel() and "fires" in axes[1, 0].get_ylabel()
     with pytest.raises(ValueError, match="no pattern for channels"):
         plotting.plot_dataset_examples(ex, [2, 7], patterns=res)
+
+
+# --------------------------------------------------------------------- unreadable image files
+def _save(path, image, fmt=None):
+    Image.fromarray(image).save(path, format=fmt)
+    return str(path)
+
+
+def _truncated(path, image, fmt, keep=0.5):
+    import io
+
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, format=fmt)
+    data = buf.getvalue()
+    path.write_bytes(data[:int(len(data) * keep)])
+    return str(path)
+
+
+def test_unreadable_files_are_skipped_with_one_warning_each(tmp_path, demo):
+    """A truncated JPEG and PNG, a zero-byte file and a text file named .png are skipped, each
+    with one warning naming it, listed in .skipped; the rest is mined as if they were absent."""
+    model, images, _, _ = demo
+    u8 = np.clip(images[:8] * 255 + 0.5, 0, 255).astype(np.uint8)
+    good = [_save(tmp_path / f"g{i}.png", im) for i, im in enumerate(u8)]
+    bad = [_truncated(tmp_path / "t_jpeg.jpg", u8[0], "JPEG"),
+           _truncated(tmp_path / "t_png.png", u8[1], "PNG"),
+           _truncated(tmp_path / "t_png_head.png", u8[2], "PNG", keep=0.1)]
+    (tmp_path / "zero.png").write_bytes(b"")
+    (tmp_path / "text.png").write_text("not an image\n")
+    bad += [str(tmp_path / "zero.png"), str(tmp_path / "text.png")]
+    steps = []
+    with pytest.warns(UserWarning) as got:
+        ex = cv.dataset_examples(model, "block2_conv1", tmp_path, k=3, batch_size=3,
+                                 on_step=lambda d, t: steps.append((d, t)))
+    messages = [str(w.message) for w in got]
+    for f in bad:
+        assert sum(repr(f) in m for m in messages) == 1, (f, messages)
+    assert len(messages) == len(bad)
+    assert sorted(ex.skipped) == sorted(bad) and ex.n_images == len(good)
+    assert steps[-1] == (len(good) + len(bad), len(good) + len(bad))  # progress reaches the end
+    ref = cv.dataset_examples(model, "block2_conv1", good, k=3)
+    np.testing.assert_array_equal(ex.scores, ref.scores)
+    np.testing.assert_array_equal(ex.source, ref.source)
+    np.testing.assert_array_equal(ex.patches, ref.patches)
+    assert not set(ex.source.ravel()) & set(bad)
+    # A file list skips the same way; the skipped list survives save and load.
+    with pytest.warns(UserWarning, match="zero.png"):
+        listed = cv.dataset_examples(model, "block2_conv1", good + bad[3:4], k=3)
+    listed.save(tmp_path / "ex.npz")
+    assert cv.DatasetExamples.load(tmp_path / "ex.npz").skipped == [bad[3]]
+
+
+# ------------------------------------------------------------------- identity and merging
+def _ids_sorted_equal(a, b):
+    np.testing.assert_array_equal(a.ids, b.ids)
+    np.testing.assert_array_equal(a.scores, b.scores)
+
+
+@pytest.mark.parametrize("n", [3, 4])
+def test_interleaved_shards_merge_into_exactly_one_pass(demo, n):
+    """shard=(i, n) on images[i::n] and on Dataset.shard(n, i) (the README's recipe, which
+    interleaves): merged in any order, field by field the one-pass summary."""
+    model, images, labels, _ = demo
+    one = cv.dataset_examples(model, "block3_conv1", images, k=6, labels=labels)
+    parts = [cv.dataset_examples(model, "block3_conv1", images[i::n], k=6, labels=labels[i::n],
+                                 shard=(i, n), batch_size=5) for i in range(n)]
+    forward = parts[0]
+    for p in parts[1:]:
+        forward = forward.merge(p)
+    backward = parts[-1]
+    for p in parts[-2::-1]:
+        backward = backward.merge(p)
+    assert_same(forward, one)
+    assert_same(backward, one)
+    _ids_sorted_equal(forward, one)
+    ds = tf.data.Dataset.from_tensor_slices((images, labels))
+    total = None
+    for i in range(n):
+        part = cv.dataset_examples(model, "block3_conv1", ds.shard(n, i).batch(4), k=6,
+                                   shard=(i, n))
+        total = part if total is None else total.merge(part)
+    assert_same(total, one)
+    np.testing.assert_array_equal(total.labels, one.labels)
+    assert len(total.seen_runs) == 1 or sum(r[2] for r in total.seen_runs) == len(images)
+
+
+def test_shards_without_identities_are_refused_not_double_named(demo):
+    """Shards mined without shard= / index_offset= all call their first image #0: merging them
+    would give two images one name, so it is refused and the message says what to pass."""
+    model, images, _, _ = demo
+    a = cv.dataset_examples(model, "block2_conv1", images[0::2], k=3)
+    b = cv.dataset_examples(model, "block2_conv1", images[1::2], k=3)
+    with pytest.raises(ValueError, match=r"share images.*shard=\(i, n\)"):
+        a.merge(b)
+
+
+def test_self_merge_and_overlapping_merges_are_refused(tmp_path, demo):
+    model, images, _, _ = demo
+    a = cv.dataset_examples(model, "block2_conv1", images[:25], k=3)
+    with pytest.raises(ValueError, match="share images"):
+        a.merge(a)
+    b = cv.dataset_examples(model, "block2_conv1", images[15:], k=3, index_offset=15)
+    with pytest.raises(ValueError, match="share images"):
+        a.merge(b)
+    # Shared images outside both top-k lists are still found (from what each summary saw):
+    # shard 0 of 2 and shard 0 of 4 share images 0, 4, 8, ...
+    c = cv.dataset_examples(model, "block2_conv1", images[0::2], k=1, shard=(0, 2))
+    d = cv.dataset_examples(model, "block2_conv1", images[0::4], k=1, shard=(0, 4))
+    with pytest.raises(ValueError, match="share images"):
+        d.merge(c)
+    # ... also after a save and load, and for files.
+    c.save(tmp_path / "c.npz")
+    with pytest.raises(ValueError, match="share images"):
+        cv.DatasetExamples.load(tmp_path / "c.npz").merge(d)
+    u8 = np.clip(images[:6] * 255 + 0.5, 0, 255).astype(np.uint8)
+    files = [_save(tmp_path / f"{i}.png", im) for i, im in enumerate(u8)]
+    e = cv.dataset_examples(model, "block2_conv1", files[:4], k=1)
+    f = cv.dataset_examples(model, "block2_conv1", files[3:], k=1)
+    with pytest.raises(ValueError, match="share images"):
+        e.merge(f)
+    # Disjoint shards do merge (and n_images adds up).
+    assert c.merge(cv.dataset_examples(model, "block2_conv1", images[1::2], k=1,
+                                       shard=(1, 2))).n_images == len(images)
+
+
+def test_folder_shards_merge_by_path(tmp_path, demo):
+    """Two folders mined separately both number their files from 0; merged, every image is
+    named by its path, and the result is the one pass over all the files."""
+    model, images, _, _ = demo
+    u8 = np.clip(images[:12] * 255 + 0.5, 0, 255).astype(np.uint8)
+    files = []
+    for i, im in enumerate(u8):
+        d = tmp_path / f"shard{i % 2}"
+        d.mkdir(exist_ok=True)
+        files.append(_save(d / f"{i:02d}.png", im))
+    a = cv.dataset_examples(model, "block2_conv2", tmp_path / "shard0", k=4)
+    b = cv.dataset_examples(model, "block2_conv2", tmp_path / "shard1", k=4)
+    one = cv.dataset_examples(model, "block2_conv2", files, k=4)
+    both = b.merge(a)
+    np.testing.assert_array_equal(both.source, one.source)
+    np.testing.assert_array_equal(both.ids, one.source)  # the identity is the path
+    for f in ("scores", "position", "box", "patches", "fired"):
+        np.testing.assert_array_equal(getattr(both, f), getattr(one, f), err_msg=f)
+    assert both.n_images == 12 and len(both.seen_paths) == 12
+
+
+def test_runs_meet_and_runs_of_against_sets():
+    """The exact overlap test of two position runs against Python sets, on many random runs."""
+    from convviz_widgets.compute.dataset_examples import _coalesce, _runs_meet, runs_of
+
+    rng = np.random.default_rng(0)
+    for _ in range(2000):
+        p, q = [(int(rng.integers(0, 40)), int(rng.integers(1, 9)), int(rng.integers(0, 8)))
+                for _ in range(2)]
+        sp, sq = ({a + s * j for j in range(n)} for a, s, n in (p, q))
+        hit = _runs_meet(p, q)
+        assert (hit is not None) == bool(sp & sq), (p, q)
+        assert hit is None or (hit in sp and hit in sq)
+    for _ in range(300):
+        pos = np.unique(rng.integers(0, 60, rng.integers(0, 25)))
+        runs = runs_of(pos)
+        covered = sorted(a + s * j for a, s, n in runs.tolist() for j in range(n))
+        assert covered == pos.tolist()
+        assert sorted(a + s * j for a, s, n in _coalesce(runs).tolist()
+                      for j in range(n)) == pos.tolist()
+    assert runs_of(np.arange(3, 400, 7)).tolist() == [[3, 7, 57]]
+
+
+# ------------------------------------------------------------------- models of any input size
+def _fcn_layers():
+    return [keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="c1"),
+            keras.layers.MaxPooling2D(name="p1"),
+            keras.layers.Conv2D(5, 3, padding="valid", activation="relu", name="c2"),
+            keras.layers.Conv2D(3, 3, strides=2, padding="same", name="c3")]
+
+
+class _SubFCN(keras.Model):
+    def __init__(self):
+        super().__init__(name="sub_fcn")
+        self.body = _fcn_layers()
+
+    def call(self, x):
+        for layer in self.body:
+            x = layer(x)
+        return x
+
+
+def _any_size(style):
+    keras.utils.set_random_seed(7)
+    if style == "functional":
+        inp = keras.Input((None, None, 3))
+        x = inp
+        for layer in _fcn_layers():
+            x = layer(x)
+        return keras.Model(inp, x)
+    m = _SubFCN()
+    with warnings.catch_warnings():  # Keras: "no build() of its own" — none is needed here
+        warnings.simplefilter("ignore", UserWarning)
+        m.build((None, None, None, 3))  # a call would fix the size the package reads
+    return m
+
+
+def _oracle(model, images, path, k):
+    """Image by image at its own size: each channel's max, top-k by (score desc, index asc)."""
+    maps = [cv.activations(model, im, path, cache=False)[path][0] for im in images]
+    s = np.stack([m.reshape(-1, m.shape[-1]).max(axis=0) for m in maps])  # (n, C)
+    order = np.array([np.lexsort((np.arange(len(s)), -s[:, c].astype(np.float64)))[:k]
+                      for c in range(s.shape[1])])
+    return s, order, maps
+
+
+def _check_any_size(model, ex, images, path, k, patch):
+    s, order, maps = _oracle(model, images, path, k)
+    np.testing.assert_array_equal(ex.index, order)
+    np.testing.assert_allclose(ex.scores, np.take_along_axis(s.T, order, axis=1), rtol=1e-5,
+                               atol=1e-6)
+    np.testing.assert_array_equal(ex.fired, (s > 0).sum(axis=0))
+    for r in range(len(ex.channels)):
+        for j in range(k):
+            img = np.asarray(images[ex.index[r, j]], np.float32)
+            if img.dtype != np.float32 or img.max() > 1.5:
+                img = img / 255.0
+            size = img.shape[:2]
+            assert tuple(ex.image_size[r, j]) == size
+            y, x = ex.position[r, j]
+            m = maps[ex.index[r, j]][..., r]
+            assert m[y, x] == m.max()  # the position of the channel's peak in that image
+            rf = cv.receptive_field(model, path, input_size=size)
+            assert tuple(ex.box[r, j]) == rf.box(y, x)
+            whole = _square_boxes(ex.box[r, j][None], size, rf.size)
+            np.testing.assert_array_equal(ex.patches[r, j],
+                                          _crops(img[None], np.zeros(1), whole, patch)[0])
+
+
+@pytest.mark.parametrize("style", ["functional", "subclassed"])
+def test_any_size_model_on_arrays_of_one_size_and_lists_of_many(style):
+    model = _any_size(style)
+    rng = np.random.default_rng(3)
+    same = rng.random((9, 30, 46, 3)).astype(np.float32)
+    ex = cv.dataset_examples(model, "c3", same, k=3, batch_size=4, patch_size=8)
+    _check_any_size(model, ex, list(same), "c3", 3, 8)
+    sizes = [(30, 46), (21, 33), (30, 46), (40, 24), (21, 33), (17, 17), (30, 46), (40, 24)]
+    mixed = [rng.random((h, w, 3)).astype(np.float32) for h, w in sizes]
+    for bs in (2, 3):
+        ex = cv.dataset_examples(model, ["c2", "c3"], mixed, k=4, batch_size=bs, patch_size=8)
+        _check_any_size(model, ex["c3"], mixed, "c3", 4, 8)
+        _check_any_size(model, ex["c2"], mixed, "c2", 4, 8)
+
+
+def test_any_size_model_on_a_folder_of_different_sizes(tmp_path):
+    model = _any_size("functional")
+    rng = np.random.default_rng(5)
+    sizes = [(32, 48), (25, 25), (48, 20), (32, 48), (19, 37), (25, 25), (41, 30)]
+    images = [(rng.random((h, w, 3)) * 255).astype(np.uint8) for h, w in sizes]
+    files = [_save(tmp_path / f"{i:02d}.png", im) for i, im in enumerate(images)]
+    ex = cv.dataset_examples(model, "c2", tmp_path, k=3, batch_size=3, patch_size=6)
+    _check_any_size(model, ex, images, "c2", 3, 6)
+    np.testing.assert_array_equal(ex.source, np.asarray(files)[ex.index])
+
+
+def test_any_size_ties_go_to_the_first_image_whatever_the_batching():
+    """A channel that never fires scores 0 on every image: its top-k must be the first k images
+    (the documented tie-break), even though batching by size reorders the stream."""
+    keras.utils.set_random_seed(1)
+    inp = keras.Input((None, None, 3))
+    dead = keras.layers.Conv2D(2, 3, activation="relu", name="dead",
+                               kernel_initializer="zeros", bias_initializer="zeros")(inp)
+    model = keras.Model(inp, dead)
+    rng = np.random.default_rng(0)
+    mixed = [rng.random((h, 20, 3)).astype(np.float32) for h in (30, 10, 30, 12, 10, 30, 12)]
+    ex = cv.dataset_examples(model, "dead", mixed, k=3, batch_size=2)
+    assert (ex.scores == 0).all() and ex.index.tolist() == [[0, 1, 2]] * 2
+    assert (ex.fired == 0).all()
+
+
+def test_size_batching_holds_about_two_batches_and_keeps_every_image():
+    """Images of all different sizes: batches go out early, so no more than batch_size images
+    wait at any time; every image comes out once, each batch of one size."""
+    from convviz_widgets.compute._example_sources import Batch, _bucketed
+
+    rng = np.random.default_rng(1)
+    sizes = [(int(h), int(w)) for h, w in rng.integers(8, 14, (60, 2))]
+    pulled = []
+
+    def chunks():
+        for p, (h, w) in enumerate(sizes):
+            pulled.append(p)
+            yield Batch(np.zeros((1, h, w, 3), np.float32), np.array([p]), np.array([-1]),
+                        np.array([p]))
+
+    out = []
+    for b in _bucketed(chunks(), 4):
+        assert len(b.images) <= 4 and len({im.shape for im in b.images}) == 1
+        assert all(sizes[p] == b.images.shape[1:3] for p in b.key)
+        out.extend(b.key.tolist())
+        assert len(pulled) - len(out) <= 4  # images waiting in the buckets
+    assert sorted(out) == list(range(len(sizes)))

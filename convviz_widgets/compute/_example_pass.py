@@ -12,6 +12,9 @@ of the demo model's forward pass; per-batch numpy bookkeeping another fifth).
 Ties: ``tf.math.top_k`` puts the lower position first, and the running top-k (earlier images,
 itself in that order) comes before the batch (in stream order), so a tie goes to the image seen
 first — the ``(path, index)`` order :func:`_select_topk` uses, since sources stream in it.
+Batches grouped by image size (models of any input size) leave stream order, so there the
+step is *keyed*: each image carries its rank in stream order, the candidates are put in that
+order before ``top_k``, and each kept image remembers the size bucket it came from.
 """
 
 from __future__ import annotations
@@ -23,17 +26,22 @@ from ._access import model_input
 from ._identity import preprocess_key
 from ._model_trace import run_model, tf_function
 
-def initial_state(c: int, k: int, patch: int, c_img: int) -> tuple[dict, tf.Variable]:
+def initial_state(c: int, k: int, patch: int, c_img: int,
+                  keyed: bool = False) -> tuple[dict, tf.Variable]:
     """An empty running top-k (score -inf and index -1 at every rank) and its patch pool.
 
     ``slot`` says where each rank's patch lies in the pool: patches (the bulk of the state, 32 MB
     for a deep VGG layer) stay where they were cut and are written in place; only the small rank
-    arrays are reordered per batch.
+    arrays are reordered per batch. A ``keyed`` state also holds each rank's stream-order key
+    (empty: the largest, so it loses every tie) and size bucket.
     """
-    return dict(score=tf.fill([c, k], -np.inf), index=tf.fill([c, k], np.int64(-1)),
-                label=tf.fill([c, k], np.int64(-1)), flat=tf.zeros([c, k], tf.int32),
-                slot=tf.tile(tf.range(k)[None], [c, 1]), fired=tf.zeros([c], tf.int64)), \
-        tf.Variable(tf.zeros([c, k, patch, patch, c_img], tf.uint8), trainable=False)
+    st = dict(score=tf.fill([c, k], -np.inf), index=tf.fill([c, k], np.int64(-1)),
+              label=tf.fill([c, k], np.int64(-1)), flat=tf.zeros([c, k], tf.int32),
+              slot=tf.tile(tf.range(k)[None], [c, 1]), fired=tf.zeros([c], tf.int64))
+    if keyed:
+        st.update(key=tf.fill([c, k], np.iinfo(np.int64).max),
+                  bucket=tf.fill([c, k], np.int64(-1)))
+    return st, tf.Variable(tf.zeros([c, k, patch, patch, c_img], tf.uint8), trainable=False)
 
 
 def ranked_patches(st: dict, pool) -> np.ndarray:
@@ -63,9 +71,10 @@ def _free_slots(at, slot, k):
     return tf.gather(slot, leaving_first, batch_dims=1)
 
 
-def _merge_layer(a, x, index, label, st: dict, pool, rows, boxes, score: str) -> dict:
+def _merge_layer(a, x, index, label, extra, st: dict, pool, rows, boxes, score: str) -> dict:
     """One layer's map ``a`` (n, h, w, C_all) of batch ``x`` folded into its state ``st``
-    (returned anew) and patch pool ``pool`` (written in place)."""
+    (returned anew) and patch pool ``pool`` (written in place). ``extra`` is ``(key, bucket)``
+    per image for a keyed state, else None."""
     a = tf.cast(a, tf.float32)
     n, c_all = tf.shape(a)[0], tf.shape(a)[3]
     flat = tf.reshape(a, tf.stack([n, -1, c_all]))  # (n, hw, C_all)
@@ -73,14 +82,22 @@ def _merge_layer(a, x, index, label, st: dict, pool, rows, boxes, score: str) ->
     val = peak if score == "max" else tf.gather(tf.reduce_mean(flat, axis=1), rows, axis=1)
     k = tf.shape(st["score"])[1]
     c = tf.shape(rows)[0]
-    best, at = tf.math.top_k(tf.concat([st["score"], tf.transpose(val)], axis=1),
-                             k=st["score"].shape[1] or k)  # (C, k): ranks into [top-k | batch]
-    entered = at >= k
-    kept = tf.minimum(at, k - 1)  # where a kept entry was; entering ones are overwritten below
+    candidates = tf.concat([st["score"], tf.transpose(val)], axis=1)  # (C, k + n)
 
     def carry(old, new):  # old (C, k), new (n,) per image
         both = tf.concat([old, tf.broadcast_to(new[None], tf.stack([c, n]))], axis=1)
         return tf.gather(both, at, batch_dims=1)
+
+    if extra is None:
+        best, at = tf.math.top_k(candidates, k=st["score"].shape[1] or k)  # (C, k): ranks
+    else:  # into [top-k | batch]; keyed: stream order first, so a tie goes to the smaller key
+        at = tf.argsort(tf.concat([st["key"], tf.broadcast_to(extra[0][None], tf.stack([c, n]))],
+                                  axis=1), axis=1, stable=True)  # (C, k + n) in key order
+        best, ranked = tf.math.top_k(tf.gather(candidates, at, batch_dims=1),
+                                     k=st["score"].shape[1] or k)
+        at = tf.gather(at, ranked, batch_dims=1)
+    entered = at >= k
+    kept = tf.minimum(at, k - 1)  # where a kept entry was; entering ones are overwritten below
 
     # Only the entering (channel, image) pairs: where the channel peaks, and its patch there,
     # written into the slot of a patch that left.
@@ -110,25 +127,30 @@ def _merge_layer(a, x, index, label, st: dict, pool, rows, boxes, score: str) ->
     pool.scatter_nd_update(
         tf.stack([slot[:, 0], tf.cast(tf.gather_nd(new_slot, slot), tf.int64)], axis=1),
         quantize(crops))
-    return dict(
+    out = dict(
         score=best, index=carry(st["index"], index), label=carry(st["label"], label),
         flat=tf.tensor_scatter_nd_update(tf.gather(st["flat"], kept, batch_dims=1), slot, peak_at),
         slot=new_slot, fired=st["fired"] + tf.reduce_sum(tf.cast(peak > 0.0, tf.int64), axis=0))
+    if extra is not None:
+        out.update(key=carry(st["key"], extra[0]), bucket=carry(st["bucket"], extra[1]))
+    return out
 
 
-def step_fn(acc, paths: tuple, score: str, preprocess):
-    """Compiled ``(x, index, label, states, pools, consts) -> states`` for every layer of
+def step_fn(acc, paths: tuple, score: str, preprocess, keyed: bool = False):
+    """Compiled ``(x, index, label, extra, states, pools, consts) -> states`` for every layer of
     ``paths``; ``consts`` holds each layer's summarised channels and the crop box of every map
-    position."""
+    position (for the batch's image size); ``extra`` is ``(key, bucket)`` for ``keyed`` states
+    (an empty tuple otherwise)."""
 
     def build():
         @tf_function(reduce_retracing=True)
-        def fn(x, index, label, states, pools, consts):
+        def fn(x, index, label, extra, states, pools, consts):
             _, got = run_model(acc, model_input(acc, x, preprocess), paths)
-            return tuple(_merge_layer(got[p], x, index, label, st, pool, rows, boxes, score)
+            return tuple(_merge_layer(got[p], x, index, label, extra or None, st, pool, rows,
+                                      boxes, score)
                          for p, st, pool, (rows, boxes) in zip(paths, states, pools, consts))
 
         return fn
 
-    return acc.compiled(("dataset-examples-step", paths, score, preprocess_key(preprocess)),
-                        build)
+    return acc.compiled(("dataset-examples-step", paths, score, preprocess_key(preprocess),
+                         bool(keyed)), build)

@@ -1,13 +1,17 @@
-"""The data sources :func:`~convviz_widgets.compute.dataset_examples` streams: arrays, folders,
-file lists and ``tf.data`` datasets, as batches of display images with an identity and a label.
+"""The data sources :func:`~convviz_widgets.compute.dataset_examples` streams: arrays, lists of
+images, folders, file lists and ``tf.data`` datasets, as batches of display images with an
+identity, a label and a tie-break key.
 
-Nothing here holds more than one batch of images.
+Nothing here holds more than about one batch of images. For a model of any input size the
+images keep their own sizes and are grouped into batches of one size (:func:`_bucketed`).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import struct
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
@@ -21,9 +25,11 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
 
 @dataclass
 class Batch:
-    images: np.ndarray            # (n, H, W, C) float32 in [0, 1], at the model's size
-    index: np.ndarray             # (n,) int64: position in the source, plus the shard offset
+    images: np.ndarray            # (n, H, W, C) float32 in [0, 1]: the model's size, or (any-size
+                                  # models) the images' own size, one size per batch
+    index: np.ndarray             # (n,) int64: global position (shard and offset applied)
     labels: np.ndarray            # (n,) int64, -1 unknown
+    key: np.ndarray               # (n,) int64: rank in the source's stream order (tie-break)
 
 
 @dataclass
@@ -31,26 +37,40 @@ class Source:
     """What :func:`open_source` found: the batches, and what names the images afterwards."""
 
     batches: Iterator[Batch]
-    total: int | None             # images, None for a stream of unknown length
+    total: int | None             # items, None for a stream of unknown length
     class_names: list | None      # from class subfolders
-    files: list | None            # file path of each position (file sources only)
-    offset: int
+    files: list | None            # file path of each local position (file sources only)
+    start: int                    # global index of local position p is start + step * p
+    step: int
+    skipped: list = field(default_factory=list)  # files that could not be read, as met
 
     def paths(self, index: np.ndarray) -> np.ndarray:
         """File path of each image ``index`` (``""`` for arrays, datasets and empty slots)."""
         if self.files is None:
             return np.full(index.shape, "")
         files = np.asarray(self.files + [""])  # the extra "" is what index -1 (empty) reads
-        at = np.where(index < 0, len(self.files), index - self.offset)
+        at = np.where(index < 0, len(self.files), (index - self.start) // self.step)
         return files[at]
+
+
+class UnreadableImage(Exception):
+    """A file of the data set that is not a readable image (the caller skips it)."""
+
+
+# What Pillow raises for a truncated, empty, corrupted or not-an-image file (and the OS for an
+# unreadable one): SyntaxError and struct.error come from some of its format plugins.
+_READ_ERRORS = (OSError, ValueError, SyntaxError, EOFError, struct.error)
 
 
 def _load_file(path: str) -> np.ndarray:
     from PIL import Image  # pillow is a dependency; deferred so compute imports stay light
 
-    with Image.open(path) as im:
-        im = im.convert("L" if im.mode in ("L", "I;16", "I", "1") else "RGB")
-        arr = np.asarray(im)
+    try:
+        with Image.open(path) as im:
+            im = im.convert("L" if im.mode in ("L", "I;16", "I", "1") else "RGB")
+            arr = np.asarray(im)
+    except (*_READ_ERRORS, Image.DecompressionBombError) as e:
+        raise UnreadableImage(f"{type(e).__name__}: {e}") from e
     return arr if arr.ndim == 3 else arr[..., None]
 
 
@@ -74,13 +94,73 @@ def _is_files(data) -> bool:
         isinstance(data, (list, tuple)) and bool(data) and isinstance(data[0], (str, os.PathLike)))
 
 
-def open_source(data, labels, batch_size: int, input_shape: tuple, offset: int) -> Source:
+def _is_ragged(data) -> bool:
+    """A list of images that do not all have one shape (one array cannot hold them)."""
+    return isinstance(data, (list, tuple)) and len({np.shape(d) for d in data}) > 1
+
+
+def _bucketed(chunks, batch_size: int) -> Iterator[Batch]:
+    """Batches of one image size each out of ``chunks`` (``Batch`` objects of any length).
+
+    A batch goes out as soon as a size has ``batch_size`` images; when more than ``batch_size``
+    images wait in all sizes together (every image of its own size, say), the fullest size goes
+    out early, so no more than ``batch_size`` images ever wait. With one size (any fixed-size
+    model) this only re-cuts the stream into batches of ``batch_size``, in stream order.
+    """
+    waiting: dict[tuple, list[Batch]] = {}
+    count: dict[tuple, int] = {}
+
+    def take(size, n):
+        parts, got = waiting[size], []
+        while n > 0:
+            p = parts[0]
+            if len(p.images) <= n:
+                got.append(parts.pop(0))
+                n -= len(p.images)
+            else:
+                got.append(Batch(p.images[:n], p.index[:n], p.labels[:n], p.key[:n]))
+                parts[0] = Batch(p.images[n:], p.index[n:], p.labels[n:], p.key[n:])
+                n = 0
+        count[size] -= sum(len(g.images) for g in got)
+        if not parts:
+            del waiting[size], count[size]
+        if len(got) == 1:
+            return got[0]
+        return Batch(*(np.concatenate([getattr(g, f) for g in got])
+                       for f in ("images", "index", "labels", "key")))
+
+    for chunk in chunks:
+        if not len(chunk.images):
+            continue
+        size = chunk.images.shape[1:]
+        waiting.setdefault(size, []).append(chunk)
+        count[size] = count.get(size, 0) + len(chunk.images)
+        while count.get(size, 0) >= batch_size:
+            yield take(size, batch_size)
+        while sum(count.values()) > batch_size:
+            yield take(max(count, key=count.get), min(batch_size, max(count.values())))
+    # What is left, oldest first.
+    for size in sorted(waiting, key=lambda s: waiting[s][0].key[0]):
+        while size in waiting:
+            yield take(size, min(batch_size, count[size]))
+
+
+def open_source(data, labels, batch_size: int, input_shape: tuple, start: int = 0,
+                step: int = 1) -> Source:
     """Batches of every kind of data source, in the order that breaks score ties.
 
-    Ties in the top-k go to the smaller ``(file path, index)``; the running top-k keeps the
-    earlier image of a tie, so files are streamed sorted by path (arrays and datasets, which
-    have no paths, in their own order).
+    The image at local position ``p`` (its place in the array, list or stream) is global image
+    ``start + step * p``. Ties in the top-k go to the smaller ``(file path, index)``; the
+    running top-k keeps the earlier image of a tie, so files are streamed sorted by path
+    (arrays and datasets, which have no paths, in their own order), and each image carries its
+    rank in that order as ``key`` for streams that batches by size reorder.
+
+    A file that cannot be read as an image is skipped with a warning naming it, and recorded
+    in ``Source.skipped``.
     """
+    def position(p):
+        return start + step * np.asarray(p, np.int64)
+
     if _is_files(data):
         names = None
         if isinstance(data, (str, os.PathLike)):
@@ -97,16 +177,24 @@ def open_source(data, labels, batch_size: int, input_shape: tuple, offset: int) 
         if len(file_labels) != len(files):
             raise ValueError(f"Got {len(file_labels)} labels for {len(files)} images.")
         order = sorted(range(len(files)), key=lambda i: (files[i], i))
+        src = Source(iter(()), len(files), names, files, start, step)
 
-        def gen():
-            for s in range(0, len(order), batch_size):
-                at = np.asarray(order[s:s + batch_size], np.int64)
-                imgs = [prepare_images(_load_file(files[i]), input_shape).images[0] for i in at]
-                yield Batch(np.stack(imgs), at + offset, file_labels[at])
+        def chunks():
+            for rank, i in enumerate(order):
+                try:
+                    img = _load_file(files[i])
+                except UnreadableImage as e:
+                    src.skipped.append(files[i])
+                    warnings.warn(f"Skipped {files[i]!r}: not a readable image ({e}). "
+                                  "Its path is in the summary's .skipped.", stacklevel=4)
+                    continue
+                yield Batch(prepare_images(img, input_shape).images, position([i]),
+                            file_labels[[i]], np.array([rank], np.int64))
 
-        return Source(gen(), len(files), names, files, offset)
+        src.batches = _bucketed(chunks(), batch_size)
+        return src
     if isinstance(data, tf.data.Dataset):
-        def gen():
+        def chunks():
             seen = 0
             for item in data:
                 x, y = (item[0], item[1]) if isinstance(item, (tuple, list)) else (item, None)
@@ -119,10 +207,22 @@ def open_source(data, labels, batch_size: int, input_shape: tuple, offset: int) 
                 for s in range(0, len(batch), batch_size):
                     part = prepare_images(batch[s:s + batch_size], input_shape).images
                     n = len(part)
-                    yield Batch(part, np.arange(seen, seen + n) + offset, lab[s:s + n])
+                    at = np.arange(seen, seen + n)
+                    yield Batch(part, position(at), lab[s:s + n], at)
                     seen += n
 
-        return Source(gen(), None, None, None, offset)
+        return Source(_bucketed(chunks(), batch_size), None, None, None, start, step)
+    if _is_ragged(data):
+        lab = np.full(len(data), -1, np.int64) if labels is None else np.asarray(labels, np.int64)
+        if len(lab) != len(data):
+            raise ValueError(f"Got {len(lab)} labels for {len(data)} images.")
+
+        def chunks():
+            for p, img in enumerate(data):
+                yield Batch(prepare_images(np.asarray(img), input_shape).images, position([p]),
+                            lab[[p]], np.array([p], np.int64))
+
+        return Source(_bucketed(chunks(), batch_size), len(data), None, None, start, step)
     arr = data if isinstance(data, np.ndarray) else np.asarray(data)
     if arr.ndim == 3:
         arr = arr[None]  # one image
@@ -134,6 +234,7 @@ def open_source(data, labels, batch_size: int, input_shape: tuple, offset: int) 
         for s in range(0, len(arr), batch_size):
             part = prepare_images(arr[s:s + batch_size], input_shape).images
             n = len(part)
-            yield Batch(part, np.arange(s, s + n) + offset, lab[s:s + n])
+            at = np.arange(s, s + n)
+            yield Batch(part, position(at), lab[s:s + n], at)
 
-    return Source(gen(), len(arr), None, None, offset)
+    return Source(gen(), len(arr), None, None, start, step)
