@@ -63,6 +63,10 @@ class DatasetExamples:
     class_names : list of str or None
     cancelled : bool
         True when the run stopped early; the summary is still exact for the images counted.
+    global_context : bool
+        True when a global summary of the image also enters the layer (a squeeze-and-excite
+        block, :attr:`ReceptiveField.global_context`): the patches are the windows of the main
+        path, and the rest of the image rescaled the channel too.
     """
 
     layer: str
@@ -80,6 +84,7 @@ class DatasetExamples:
     fired: np.ndarray = field(default=None)
     class_names: list | None = None
     cancelled: bool = False
+    global_context: bool = False
 
     # ------------------------------------------------------------------ derived statistics
     @property
@@ -140,12 +145,14 @@ class DatasetExamples:
             self.layer, self.score_kind, self.k, self.channels.copy(), *merged,
             n_images=self.n_images + other.n_images, fired=self.fired + other.fired,
             class_names=self.class_names or other.class_names,
-            cancelled=self.cancelled or other.cancelled)
+            cancelled=self.cancelled or other.cancelled,
+            global_context=self.global_context or other.global_context)
 
     def save(self, path) -> None:
         """Write the summary to one ``.npz`` file (see :meth:`load`)."""
         meta = dict(layer=self.layer, score_kind=self.score_kind, k=self.k,
-                    n_images=self.n_images, cancelled=self.cancelled)
+                    n_images=self.n_images, cancelled=self.cancelled,
+                    global_context=self.global_context)
         np.savez_compressed(
             path, channels=self.channels, fired=self.fired,
             class_names=np.array(self.class_names or [], dtype=str),
@@ -162,7 +169,8 @@ class DatasetExamples:
             return cls(meta["layer"], meta["score_kind"], int(meta["k"]), z["channels"],
                        *[z[f] for f in _ROW_FIELDS], n_images=int(meta["n_images"]),
                        fired=z["fired"], class_names=names or None,
-                       cancelled=bool(meta["cancelled"]))
+                       cancelled=bool(meta["cancelled"]),
+                       global_context=bool(meta.get("global_context", False)))
 
 
 _ROW_FIELDS = ("scores", "index", "source", "labels", "position", "box", "patches")
@@ -352,4 +360,4 @@ def _summary(path, score, rows, st, pool, rf, source, n_images, names, stopped) 
         source=source.paths(index), labels=st["label"].numpy(), position=position,
         box=box.astype(np.int64), patches=ranked_patches(st, pool), n_images=n_images,
         fired=st["fired"].numpy(), class_names=list(names) if names else None,
-        cancelled=stopped)
+        cancelled=stopped, global_context=rf.global_context)

@@ -304,6 +304,8 @@ class ChannelCard(LayerViewer):
         n = int(valid.sum())
         self._examples_note.value = html.escape(tr("cc:examples", lang, k=n,
                                                    n=f"{ex.n_images:,}"))
+        if getattr(ex, "global_context", False):  # say what a patch leaves out
+            self._examples_note.value += "<br><i>" + html.escape(tr("cc:global", lang)) + "</i>"
         if n:
             patches = ex.patches[row][valid]
             self.examples_view.set_tiles(patches, 0.0, 255.0, columns=n, zoom=2,

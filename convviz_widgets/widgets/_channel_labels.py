@@ -53,5 +53,14 @@ register({
                 "posição Grad-CAM para a classe prevista {cls}: {rank} de {n} (peso {wt})"),
     "cc:rank_none": ("Grad-CAM rank unavailable: {why}", "posición Grad-CAM no disponible: {why}",
                      "posição Grad-CAM indisponível: {why}"),
+    "cc:global": ("A squeeze-and-excite block feeds this layer: the patches are the windows of "
+                  "the convolutional path, and a summary of the whole image also rescales the "
+                  "channel.",
+                  "Un bloque squeeze-and-excite alimenta esta capa: los recortes son las "
+                  "ventanas del camino convolucional, y un resumen de toda la imagen también "
+                  "reescala el canal.",
+                  "Um bloco squeeze-and-excite alimenta esta camada: os recortes são as janelas "
+                  "do caminho convolucional, e um resumo da imagem inteira também reescala o "
+                  "canal."),
     "cc:picked": ("current image: {name}", "imagen actual: {name}", "imagem atual: {name}"),
 })
