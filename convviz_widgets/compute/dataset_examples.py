@@ -223,7 +223,7 @@ def dataset_examples(model, layer, data, k: int = 9, channels=None, score: str =
                      preprocess: Callable | None = None, batch_size: int | None = None,
                      on_step: Callable | None = None, *, labels=None, class_names=None,
                      index_offset: int = 0, patch_size: int = PATCH_SIZE,
-                     cancel: threading.Event | None = None):
+                     cancel: threading.Event | None = None, input_size=None):
     """The images (and image patches) of a data set that excite each channel most.
 
     Parameters
@@ -260,6 +260,11 @@ def dataset_examples(model, layer, data, k: int = 9, channels=None, score: str =
     patch_size : int
         Side of the stored receptive-field patches.
     cancel : threading.Event, optional
+    input_size : (int, int), optional
+        The ``(height, width)`` every image is resized to and run at. Default: the model's
+        own input size, or for a model that takes any size the size it was built on
+        (:attr:`~convviz_widgets.compute.ModelAccess.built_size`): summaries compare
+        positions, so all images share one size.
 
     Returns
     -------
@@ -277,7 +282,9 @@ def dataset_examples(model, layer, data, k: int = 9, channels=None, score: str =
         raise ValueError(f"score must be 'max' or 'mean', not {score!r}.")
     if int(k) < 1:
         raise ValueError(f"k must be at least 1, got {k}.")
-    acc = access(model)
+    acc = access(model).at_size(input_size)
+    if (acc.input_shape[1] is None or acc.input_shape[2] is None) and acc.built_size:
+        acc = acc.at_size(acc.built_size)  # one size for all: the one the model was built on
     many = isinstance(layer, (list, tuple))
     paths = tuple(dict.fromkeys(require_spatial(model, l, "dataset examples")
                                 for l in (layer if many else [layer])))
@@ -286,9 +293,8 @@ def dataset_examples(model, layer, data, k: int = 9, channels=None, score: str =
     h, w = acc.input_shape[1:3]
     if h is None or w is None:
         raise ValueError(f"Model {acc.model.name!r} takes any input size; dataset examples "
-                         "compare images at one size: wrap the model with a fixed keras.Input "
-                         "size, or resize the data first.")
-    fields = receptive_fields(model, paths)
+                         "compare images at one size: pass input_size=(height, width).")
+    fields = receptive_fields(model, paths, (h, w))
     rows = {p: _channel_rows(acc, p, channels) for p in paths}
     source = open_source(data, labels, int(batch_size or 32), acc.input_shape, int(index_offset))
     states, pools = zip(*(initial_state(len(rows[p]), int(k), int(patch_size),

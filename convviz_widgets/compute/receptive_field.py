@@ -22,7 +22,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ._access import access, require_spatial
+from ._access import access, check_input_size, require_spatial
 from ._model_trace import _has_inputs, run_model
 
 _EMPTY = np.iinfo(np.int64).max  # an interval whose lo > hi: depends on no input pixel (padding)
@@ -262,7 +262,9 @@ def receptive_field(model, layer, input_size: tuple | None = None) -> ReceptiveF
     layer : str or layer
         A layer with a spatial output (path, unique name or object).
     input_size : (int, int), optional
-        The input ``(height, width)``; needed only for a model that takes any size.
+        The input ``(height, width)``. Default: the model's input size, or for a model that
+        takes any size the size it was built on; needed only for a model that declares
+        ``(None, None, C)``.
 
     Returns
     -------
@@ -294,7 +296,9 @@ def receptive_fields(model, layers, input_size: tuple | None = None) -> dict:
     paths = [require_spatial(model, l, "receptive field") for l in layers]
     h, w = acc.input_shape[1:3]
     if input_size is not None:
-        h, w = (int(v) for v in input_size)
+        h, w = check_input_size(input_size)
+    elif (h is None or w is None) and acc.built_size:
+        h, w = acc.built_size
     if h is None or w is None:
         raise ValueError(f"Model {acc.model.name!r} takes any input size; pass "
                          "input_size=(height, width) to derive its receptive fields.")
