@@ -82,7 +82,8 @@ class ChannelBrowser(LayerViewer):
         # The card builds the demo model and the example source; the browser shares both.
         self.card = ChannelCard(model, data, labels=labels, class_names=class_names,
                                 examples=examples, image=image, preprocess=preprocess,
-                                lang=lang, controls=False, steps=steps)
+                                lang=lang, controls=False, steps=steps,
+                                input_size=kwargs.get("input_size"))
         super().__init__(self.card.model, **kwargs)
         self._layers = dict(self.card._layers)  # noqa: SLF001 - the card is ours
         self.source = self.card.source

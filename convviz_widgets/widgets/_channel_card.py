@@ -118,7 +118,8 @@ class ChannelCard(LayerViewer):
         self.steps = steps
         self.source = source if source is not None else ExampleSource(
             model, data, labels=labels, class_names=class_names, examples=examples,
-            preprocess=preprocess, demo=demo and data is None and examples is None)
+            preprocess=preprocess, demo=demo and data is None and examples is None,
+            input_size=self.input_size)
         if class_names is None and (demo or self.source.demo):
             from ..datasets import CLASS_NAMES
 
@@ -231,7 +232,8 @@ class ChannelCard(LayerViewer):
             p["kernel"] = (quantize(sc.values[0]), float(sc.lo[0]), float(sc.hi[0]),
                            len(tiles), k.shape[-1])
         if s["image"] is not None:
-            acts = activations(self.model, s["image"], [path], self.preprocess)
+            acts = activations(self.model, s["image"], [path], self.preprocess,
+                               input_size=self.input_size)
             m = np.asarray(acts[path][0][..., f], np.float32)  # (h, w)
             r, c = np.unravel_index(int(np.argmax(m)), m.shape)
             pos = np.maximum(m, 0.0)
@@ -288,7 +290,7 @@ class ChannelCard(LayerViewer):
         """The pattern's size: the model's input size (128 for fully convolutional models)."""
         from ..compute.maximize import pattern_size
 
-        return pattern_size(self.model, None)
+        return pattern_size(self.model, None) if self.input_size is None else self.input_size
 
     def _show_examples(self, ex) -> None:
         lang = self.lang
@@ -394,7 +396,8 @@ class ChannelCard(LayerViewer):
 
         try:
             res = maximize(self.model, path, [f], preprocess=self.preprocess,
-                           steps=self.steps, cancel=ticket.cancel_event)
+                           steps=self.steps, cancel=ticket.cancel_event,
+                           input_size=self.input_size)
         except Exception as exc:  # noqa: BLE001 - shown; kernel, map and examples stay
             if ticket.current:
                 self._show_error(exc, "")
@@ -408,7 +411,8 @@ class ChannelCard(LayerViewer):
         from ..compute import gradcam
 
         try:
-            res = gradcam(self.model, image, layer=path, preprocess=self.preprocess)
+            res = gradcam(self.model, image, layer=path, preprocess=self.preprocess,
+                          input_size=self.input_size)
             weights = np.asarray(res.weights).reshape(-1)
             if f >= weights.size:
                 raise ValueError(f"Grad-CAM gave {weights.size} weights for {path!r}.")
