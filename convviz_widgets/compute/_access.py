@@ -180,6 +180,12 @@ class ModelAccess:
         return (None, None, None, c)
 
     @property
+    def built_shape(self) -> tuple:
+        """``(None, H, W, C)`` as the model declares it or was first built on (before the
+        any-size rule of :attr:`input_shape`)."""
+        return self._built_shape
+
+    @property
     def built_size(self) -> tuple | None:
         """``(height, width)`` the model declares or was first built on, ``None`` if neither.
 

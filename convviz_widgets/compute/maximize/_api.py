@@ -265,8 +265,9 @@ def maximize(model, layer=None, filters=None, *, size=None, steps: int | None = 
         Filter (channel) indices — units or classes for ``objective="class"``; ``None`` means
         all of them.
     size : int or (int, int), optional
-        Pattern size for fully convolutional models (default: the size a subclassed model was
-        built on, else 128); fixed-size models always use their own size.
+        Pattern size for fully convolutional models (default 128), except a subclassed model
+        that takes any size, optimised by default at the size it was built on; fixed-size
+        models always use their own size.
     steps : int, optional
         Gradient-ascent steps (default 256 regularised, 40 naive).
     method : {"regularized", "naive"}
