@@ -66,3 +66,27 @@ def test_explorer_hands_input_size_to_every_page(edges, image):
 def test_a_bad_input_size_is_refused_with_what_to_pass(edges, image):
     with pytest.raises(ValueError, match="input_size must be"):
         ActivationViewer(edges, [image], input_size=(48,))
+
+
+def test_deepdream_viewer_dreams_at_the_forced_size(edges, image):
+    from convviz_widgets.widgets import DeepDreamViewer
+
+    dv = DeepDreamViewer(edges, [image], layers=["c2"], octaves=1, steps=2,
+                         input_size=(48, 80))
+    assert dv.before.shape == [1, 48, 80, 3]
+    dv.run()
+    assert dv.wait(240)
+    assert dv.result is not None and dv.result.images.shape == (1, 48, 80, 3)
+
+
+def test_conv_step_viewer_at_own_and_forced_size(edges, image):
+    import convviz_widgets as cv
+    from convviz_widgets.widgets import ConvStepViewer
+
+    own = ConvStepViewer(edges, [image], filter_index=2)
+    assert own.unit.image.shape[:2] == (70, 90)
+    forced = ConvStepViewer(edges, [image], filter_index=2, input_size=(48, 80))
+    u = forced.unit
+    assert u.image.shape[:2] == (48, 80)
+    out = cv.activations(edges, image, "c1", input_size=(48, 80))["c1"][0]
+    assert u.output == pytest.approx(out[u.position[0], u.position[1], 2], abs=1e-5)
