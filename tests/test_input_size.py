@@ -144,3 +144,19 @@ def test_the_probe_is_cached_per_weights(edges, monkeypatch):
     for _ in range(3):
         assert acc.input_shape[1] is None
     assert calls == []  # answered once, at the first use
+
+
+def test_handout_figures_take_input_size(edges, image):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    from convviz_widgets import plotting
+
+    fig = plotting.plot_channel(edges, image, "c2", 1, input_size=(48, 80))
+    shown = [im.get_array().shape[:2] for ax in fig.axes for im in ax.get_images()]
+    assert (24, 40) in shown  # the map of the 48×80 run
+    plt.close(fig)
+    fig = plotting.plot_conv_arithmetic(edges, image, "c1", 0, input_size=(48, 80))
+    plt.close(fig)
