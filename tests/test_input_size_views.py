@@ -90,3 +90,17 @@ def test_conv_step_viewer_at_own_and_forced_size(edges, image):
     assert u.image.shape[:2] == (48, 80)
     out = cv.activations(edges, image, "c1", input_size=(48, 80))["c1"][0]
     assert u.output == pytest.approx(out[u.position[0], u.position[1], 2], abs=1e-5)
+
+
+def test_card_on_a_layer_without_a_receptive_field_says_why(edges, image):
+    """HED's fused map comes after a raw tf.image.resize: the card says why it has no patches
+    (in the card's language), and the layers before it are mined."""
+    card = ChannelCard(edges, np.stack([image] * 3), image=image, layer="fuse", steps=2,
+                       lang="es")
+    assert card.wait(240)
+    assert card.examples is None
+    assert "campo receptivo" in card._examples_note.value
+    card.layer = "c2"  # a layer before the resize: mined, patches shown
+    assert card.wait(240)
+    assert card.examples is not None and card.examples.layer == "c2"
+    assert card.source.get("fuse") is None and card._status.value == ""

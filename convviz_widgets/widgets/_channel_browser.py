@@ -156,8 +156,7 @@ class ChannelBrowser(LayerViewer):
             self.order = np.zeros(0, np.int64)
             self.tiles.layout.display = "none"
             self._head.value = ""
-            self._note.value = html.escape(tr(
-                "cc:mining" if self.source.can_mine(p["layer"]) else "cc:no_data", self.lang))
+            self._note.value = html.escape(tr(self.source.note_key(p["layer"]), self.lang))
             if self.source.can_mine(p["layer"]):
                 self.card.on_examples(lambda: self._render("mined", {}))
             return 0

@@ -298,8 +298,7 @@ class ChannelCard(LayerViewer):
         if ex is None:
             self.examples_view.layout.display = "none"
             self._fires.value = ""
-            self._examples_note.value = html.escape(tr(
-                "cc:mining" if self.source.can_mine(self.layer) else "cc:no_data", lang))
+            self._examples_note.value = html.escape(tr(self.source.note_key(self.layer), lang))
             return
         row = ex.row(self.filter_index)
         valid = ex.index[row] >= 0

@@ -73,8 +73,17 @@ class ExampleSource:
 
     def can_mine(self, path: str) -> bool:
         """Whether :meth:`mine` would produce a summary for ``path``."""
-        return self.get(path) is not None or (
-            (self.demo or self.data is not None) and path in self._paths)
+        return self.get(path) is not None or (self.demo and path in self._paths) or (
+            self.data is not None and path in self._paths and self._has_field(path))
+
+    def note_key(self, path: str) -> str:
+        """The label key saying why ``path`` has no summary yet: mining, no receptive field,
+        or no data."""
+        if self.can_mine(path):
+            return "cc:mining"
+        if self.data is not None and path in self._paths:
+            return "cc:no_field"
+        return "cc:no_data"
 
     def mine(self, on_step=None, cancel=None) -> dict:
         """Mine every feature-map layer in one pass (blocking; call from a background task).
