@@ -145,7 +145,10 @@ def style(request):
 def input_hw(model):
     from convviz_widgets.compute import access
 
-    s = access(model).input_shape
+    acc = access(model)
+    s = acc.input_shape
+    if s[1] is None and acc.built_size:  # a subclassed model that takes any size
+        return (*acc.built_size, s[3])
     return s[1], s[2], s[3]
 
 

@@ -9,6 +9,8 @@ from keras import layers
 import convviz_widgets as cv
 from convviz_widgets.compute import access, run_model
 
+from conftest import input_hw
+
 LAYER_OF = {"sequential": "conv_b", "functional": "last_conv", "nested": "vgg16/block2_conv1",
             "subclassed": "block2/conv2", "grayscale": "uconv128"}
 
@@ -16,7 +18,7 @@ LAYER_OF = {"sequential": "conv_b", "functional": "last_conv", "nested": "vgg16/
 def support_box(model, path, y, x, seeds=(0, 1, 2)):
     """Bounding box of the input pixels whose gradient is non-zero for output (y, x)."""
     acc = access(model)
-    h, w, c = acc.input_shape[1:]
+    h, w, c = input_hw(model)  # a subclassed model that takes any size: its built size
     mask = np.zeros((h, w), bool)
     for seed in seeds:
         inp = tf.constant(np.random.default_rng(seed).normal(size=(1, h, w, c)), tf.float32)

@@ -6,7 +6,8 @@ Everything here returns float32 numpy arrays with documented shapes and ranges.
 from ._cache import ByteLRU
 from ._images import PreparedImages, prepare_images
 from ._load_image import load_image
-from ._access import (LayerInfo, ModelAccess, access, check_filters, check_preprocess,
+from ._access import (LayerInfo, ModelAccess, access, check_filters, check_input_size,
+                      check_preprocess,
                       conv_layers, model_input, model_layers, require_spatial, resolve_layer,
                       spatial_paths)
 from ._identity import persistent_digest, preprocess_key, weights_digest, weights_identity
@@ -25,6 +26,7 @@ from .progress import Cancelled, Progress, Tracker
 from .trust import FaithfulnessResult, SanityResult, faithfulness, sanity_check
 
 __all__ = [
+    "check_input_size",
     "Activations", "ByteLRU", "CAMCancelled", "CAMMethod", "CAMResult", "ChannelStats",
     "ConvArithmetic", "DatasetExamples", "ReceptiveField", "conv_arithmetic",
     "dataset_examples", "receptive_field",

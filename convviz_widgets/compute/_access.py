@@ -21,12 +21,13 @@ import numpy as np
 import tensorflow as tf
 
 from ._cache import DEFAULT_CACHE_BYTES, ByteLRU
-from ._identity import weights_identity
-from ._model_trace import (ModelTrace, _children, _has_inputs, _input_shape, _kernel_shape,
-                           trace_model)
+from ._identity import weights_identity, weights_ids
+from ._model_trace import (_PATCH_LOCK, ModelTrace, _children, _has_inputs, _input_shape,
+                           _kernel_shape, trace_model)
 from ._preprocess import check_preprocess, model_input
 
-__all__ = ["LayerInfo", "ModelAccess", "access", "check_filters", "check_preprocess",
+__all__ = ["LayerInfo", "ModelAccess", "access", "check_filters", "check_input_size",
+           "check_preprocess",
            "conv_layers", "model_input", "model_layers", "require_spatial", "resolve_layer",
            "spatial_paths"]
 
@@ -105,10 +106,13 @@ class ModelAccess:
                 f"Expected a keras.Model, got {type(model).__name__}. Pass the Keras model itself "
                 "(for a tf.keras / Keras 2 model, rebuild or load it with Keras 3).")
         self._model_ref = weakref.ref(model)
-        self.input_shape = _input_shape(model)
-        if len(self.input_shape) != 4:
+        self._built_shape = _input_shape(model)
+        self._declares = _has_inputs(model)
+        self._probed: tuple | None = None  # (weights ids, shape) of the any-size probe
+        self._probe_lock = threading.Lock()
+        if len(self._built_shape) != 4:
             raise ValueError(
-                f"Model {model.name!r} takes inputs of shape {self.input_shape}, not 2-D images: "
+                f"Model {model.name!r} takes inputs of shape {self._built_shape}, not 2-D images: "
                 "convviz_widgets shows image models whose input is (batch, height, width, "
                 "channels), built from Conv2D-style layers (Conv1D sequence and Conv3D volume "
                 "models are not supported). For a grayscale image model, give the input a "
@@ -124,6 +128,107 @@ class ModelAccess:
         self.cache = ByteLRU(cache_bytes)
         # (image digest, preprocess key) pairs ever captured (bounded): only those can hit.
         self._captured: OrderedDict[tuple, None] = OrderedDict()
+
+    # ------------------------------------------------------------------ the input size rule
+    @property
+    def input_shape(self) -> tuple:
+        """The model's input shape ``(None, H, W, C)``; ``None`` sizes take any size.
+
+        **The one rule for a model's input size** (every entry point prepares images with
+        :meth:`image_shape`, which starts from this):
+
+        * a model that declares its input (``keras.Input``: sequential, functional, nested)
+          takes what it declares — a ``(None, None, C)`` input runs each image at its own size;
+        * a subclassed model declares nothing: it only remembers the batch it was first
+          called on (a constructor that calls itself on ``zeros((1, 64, 64, 3))`` before
+          ``load_weights``). Whether it takes other sizes is found out by evidence: it is run
+          once on zeros of a second size (:meth:`_probe_any_size`). If that works it is fully
+          convolutional and each image runs at its own size; if it fails (a Flatten + Dense
+          head) images are resized to the size it was built on. The answer is kept per model
+          and set of weights (:func:`~._identity.weights_ids`).
+        """
+        shape = self._built_shape
+        if self._declares or shape[1] is None or shape[2] is None:
+            return shape
+        model = self.model
+        ids = weights_ids(model)
+        probed = self._probed
+        if probed is None or probed[0] != ids:
+            with self._probe_lock:
+                probed = self._probed
+                if probed is None or probed[0] != ids:
+                    new = self._probe_any_size(model, shape)
+                    if probed is not None and probed[1] != new:
+                        self._trace = self._infos = None  # traced at the other shape
+                    self._probed = probed = (ids, new)
+        return probed[1]
+
+    @staticmethod
+    def _probe_any_size(model, shape: tuple) -> tuple:
+        """``shape`` with free spatial sizes if ``model`` runs on a second size, else ``shape``.
+
+        The second size differs on both axes by multiples of 32, so a network that halves its
+        maps five times (and concatenates skips, as a U-Net does) still lines up.
+        """
+        _, h, w, c = shape
+        dtype = model.inputs[0].dtype if _has_inputs(model) else "float32"
+        try:
+            with _PATCH_LOCK, tf.init_scope():  # eager, and never while layers are patched
+                model(tf.zeros((1, h + 32, w + 64, c), dtype), training=False)
+        except Exception:  # noqa: BLE001 - any failure is the evidence of a fixed size
+            return shape
+        return (None, None, None, c)
+
+    @property
+    def built_shape(self) -> tuple:
+        """``(None, H, W, C)`` as the model declares it or was first built on (before the
+        any-size rule of :attr:`input_shape`)."""
+        return self._built_shape
+
+    @property
+    def built_size(self) -> tuple | None:
+        """``(height, width)`` the model declares or was first built on, ``None`` if neither.
+
+        What a computation that needs *one* size (receptive fields, dataset examples, the
+        default pattern size) uses for a model that takes any size but was built on a batch.
+        """
+        h, w = self._built_shape[1:3]
+        return (int(h), int(w)) if h is not None and w is not None else None
+
+    def image_shape(self, input_size=None) -> tuple:
+        """The ``(None, H, W, C)`` images are prepared to (:func:`~._images.prepare_images`).
+
+        ``input_size=(height, width)`` forces that size (every entry point and view takes it:
+        for a model whose size the rule of :attr:`input_shape` gets wrong, or to run a fully
+        convolutional model at one size); otherwise :attr:`input_shape`.
+
+        Examples
+        --------
+        >>> import convviz_widgets as cv
+        >>> access(cv.demo_model()).image_shape((48, 80))                   # doctest: +SKIP
+        (None, 48, 80, 3)
+        """
+        if input_size is None:
+            return self.input_shape
+        return (None, *check_input_size(input_size), self.input_shape[3])
+
+    def at_size(self, input_size=None) -> "ModelAccess":
+        """This access with images prepared at ``input_size`` (itself when it is ``None``).
+
+        How an entry point's ``input_size=`` reaches every helper it calls: the helpers read
+        :attr:`input_shape` of the access they are given, and everything else (layers, trace,
+        compiled functions, the result cache) is this model's, shared.
+
+        Examples
+        --------
+        >>> import convviz_widgets as cv
+        >>> access(cv.demo_model()).at_size((48, 80)).input_shape           # doctest: +SKIP
+        (None, 48, 80, 3)
+        """
+        if input_size is None:
+            return self
+        shape = self.image_shape(input_size)
+        return self if shape == self.input_shape else _SizedAccess(self, shape)
 
     @property
     def model(self):
@@ -268,6 +373,36 @@ class ModelAccess:
         return weights_identity(self.model)
 
 
+class _SizedAccess(ModelAccess):
+    """A :class:`ModelAccess` whose images are prepared at a forced size (:meth:`at_size`).
+
+    Not a copy: every attribute is the base access's (read through ``__getattr__``), so the
+    layers, the one trace, compiled functions and caches are shared; only :attr:`input_shape`
+    differs. Compiled functions are traced for the shape of what they are fed, and cache keys
+    hold the prepared image's digest, so a forced size never serves a result of another size.
+    """
+
+    def __init__(self, base: ModelAccess, shape: tuple):  # noqa: D107 - no base __init__
+        object.__setattr__(self, "_base", base)
+        object.__setattr__(self, "_forced", shape)
+
+    def __getattr__(self, name):
+        return getattr(self._base, name)
+
+    @property
+    def input_shape(self) -> tuple:
+        return self._forced
+
+    def trace(self) -> ModelTrace:
+        return self._base.trace()
+
+    def infos(self) -> dict:
+        return self._base.infos()
+
+    def at_size(self, input_size=None) -> ModelAccess:
+        return self._base.at_size(input_size) if input_size is not None else self
+
+
 _ACCESS: "weakref.WeakKeyDictionary[Any, ModelAccess]" = weakref.WeakKeyDictionary()
 _ACCESS_LOCK = threading.Lock()
 
@@ -380,6 +515,25 @@ def require_spatial(model, layer, what: str) -> str:
             f"(batch, height, width, channels), so it has no {what}. Pick a convolution or pooling "
             f"layer, e.g. {options}.")
     return info.path
+
+
+def check_input_size(input_size) -> tuple[int, int]:
+    """``input_size`` as ``(height, width)`` ints, or an error saying what to pass.
+
+    Examples
+    --------
+    >>> check_input_size([48, 80.0])
+    (48, 80)
+    """
+    try:
+        h, w = (int(v) for v in input_size)
+        ok = h >= 1 and w >= 1 and all(float(v) == int(v) for v in input_size)
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"input_size must be (height, width) in pixels, two positive integers, "
+                         f"e.g. input_size=(224, 224); got {input_size!r}.")
+    return h, w
 
 
 def check_filters(info: LayerInfo, filters: Sequence[int] | int | None, n: int) -> np.ndarray:

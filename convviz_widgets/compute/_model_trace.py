@@ -280,7 +280,9 @@ def trace_model(acc) -> ModelTrace:
         return tf.zeros(())
 
     dtype = acc.model.inputs[0].dtype if _has_inputs(acc.model) else tf.float32
-    spec = tf.TensorSpec((1,) + tuple(acc.input_shape[1:]), dtype)
+    # Traced at the size the model declares or was built on, not at "any size": a subclassed
+    # model that takes any size may still do Python arithmetic on its input's static shape.
+    spec = tf.TensorSpec((1,) + tuple(acc.built_shape[1:]), dtype)
     tf.function(fn).get_concrete_function(spec)
     shapes = {p: ((None,) + tuple(s[0][1:])) if s and s[0] else ()
               for p, s in rec["shapes"].items()}

@@ -148,7 +148,8 @@ def capture_fn(acc, paths: tuple[str, ...], preprocess: Callable | None):
 
 
 def activations(model, images, layers: Iterable | str | None = None,
-                preprocess: Callable | None = None, *, cache: bool = True) -> Activations:
+                preprocess: Callable | None = None, *, cache: bool = True,
+                input_size: tuple | None = None) -> Activations:
     """Feature maps of ``images`` at ``layers``, from one forward pass (cached).
 
     Parameters
@@ -172,6 +173,10 @@ def activations(model, images, layers: Iterable | str | None = None,
     cache : bool
         Use and fill the model's activation cache (LRU, bounded in bytes); re-reading a layer for
         an image already seen never re-runs the model.
+    input_size : (int, int), optional
+        Run the images at this ``(height, width)`` (resized to it) instead of the model's own
+        rule (:attr:`ModelAccess.input_shape <convviz_widgets.compute.ModelAccess.input_shape>`:
+        a declared size, or each image at its own size for a model that takes any size).
 
     Returns
     -------
@@ -196,7 +201,7 @@ def activations(model, images, layers: Iterable | str | None = None,
     >>> acts.sparsity()                                                 # doctest: +SKIP
     {'block1_conv1': 0.06, 'block3_conv2': 0.41}
     """
-    acc = access(model)
+    acc = access(model).at_size(input_size)
     if layers is None:
         paths = tuple(spatial_paths(model))
     else:

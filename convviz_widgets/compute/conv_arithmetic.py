@@ -204,7 +204,7 @@ class ConvUnits:
 
 
 def conv_units(model, image, layer, preprocess: Callable | None = None, *,
-               reads_image: bool = False) -> ConvUnits:
+               reads_image: bool = False, input_size=None) -> ConvUnits:
     """Run ``image`` through the model once and keep ``layer``'s input and output, so that any
     of its output values can be taken apart (:meth:`ConvUnits.unit`).
 
@@ -217,6 +217,8 @@ def conv_units(model, image, layer, preprocess: Callable | None = None, *,
         :func:`image_conv_layers` with the same ``preprocess``): the layer alone is called on
         the model input instead of running the whole model (VGG16 at 224×224: one 3×3×3×64
         convolution instead of 138 M parameters' worth of layers).
+    input_size : (int, int), optional
+        Run the image at this ``(height, width)`` instead of the model's own size rule.
 
     Returns
     -------
@@ -230,7 +232,7 @@ def conv_units(model, image, layer, preprocess: Callable | None = None, *,
     >>> units.output.shape                                                   # doctest: +SKIP
     (64, 64, 64)
     """
-    acc = access(model)
+    acc = access(model).at_size(input_size)
     info = resolve_layer(model, layer)
     lyr = _plain_conv2d(acc, info)
     prepared = prepare_images(image, acc.input_shape)
@@ -290,7 +292,8 @@ def image_conv_layers(model, preprocess: Callable | None = None) -> list:
 
 
 def conv_arithmetic(model, image, layer, filter_index: int, position=None,
-                    preprocess: Callable | None = None) -> ConvArithmetic:
+                    preprocess: Callable | None = None, *,
+                    input_size=None) -> ConvArithmetic:
     """Take one output value of a ``Conv2D`` layer apart: patch × filter, sums, bias, activation.
 
     Parameters
@@ -308,6 +311,8 @@ def conv_arithmetic(model, image, layer, filter_index: int, position=None,
         ``(row, col)`` in the layer's output; default: where this channel is largest.
     preprocess : callable, optional
         Display image -> model input (TF ops), as everywhere in the package.
+    input_size : (int, int), optional
+        Run the image at this ``(height, width)`` instead of the model's own size rule.
 
     Returns
     -------
@@ -330,4 +335,5 @@ def conv_arithmetic(model, image, layer, filter_index: int, position=None,
     info = resolve_layer(model, layer)
     kernel_shape = _plain_conv2d(acc, info).kernel.shape
     f = int(check_filters(info, filter_index, kernel_shape[-1])[0])  # the package's filter error
-    return conv_units(model, image, info.path, preprocess).unit(f, position)
+    return conv_units(model, image, info.path, preprocess,
+                      input_size=input_size).unit(f, position)

@@ -97,6 +97,10 @@ class DatasetExamples(ShortRepr):
         Which images the summary has counted — 64-bit hashes of file paths (sorted) and runs
         ``(start, step, count)`` of global positions — so :meth:`merge` can refuse shared
         images. ``None`` for summaries saved before they existed.
+    global_context : bool
+        True when a global summary of the image also enters the layer (a squeeze-and-excite
+        block, :attr:`ReceptiveField.global_context`): the patches are the windows of the main
+        path, and the rest of the image rescaled the channel too.
     """
 
     layer: str
@@ -118,6 +122,7 @@ class DatasetExamples(ShortRepr):
     skipped: list = field(default_factory=list)
     seen_paths: np.ndarray | None = None
     seen_runs: np.ndarray | None = None
+    global_context: bool = False
 
     def __post_init__(self):
         if self.image_size is None:
@@ -215,12 +220,14 @@ class DatasetExamples(ShortRepr):
             skipped=self.skipped + other.skipped,
             seen_paths=np.union1d(self.seen_paths, other.seen_paths) if known else None,
             seen_runs=_coalesce(np.concatenate([self.seen_runs, other.seen_runs]))
-            if known else None)
+            if known else None,
+            global_context=self.global_context or other.global_context)
 
     def save(self, path) -> None:
         """Write the summary to one ``.npz`` file (see :meth:`load`)."""
         meta = dict(layer=self.layer, score_kind=self.score_kind, k=self.k,
-                    n_images=self.n_images, cancelled=self.cancelled)
+                    n_images=self.n_images, cancelled=self.cancelled,
+                    global_context=self.global_context)
         seen = {} if self.seen_paths is None or self.seen_runs is None else dict(
             seen_paths=self.seen_paths, seen_runs=self.seen_runs)
         np.savez_compressed(
@@ -244,7 +251,8 @@ class DatasetExamples(ShortRepr):
                        class_names=names or None, cancelled=bool(meta["cancelled"]),
                        skipped=[str(f) for f in z["skipped"]] if "skipped" in z.files else [],
                        seen_paths=z["seen_paths"] if "seen_paths" in z.files else None,
-                       seen_runs=z["seen_runs"] if "seen_runs" in z.files else None)
+                       seen_runs=z["seen_runs"] if "seen_runs" in z.files else None,
+                       global_context=bool(meta.get("global_context", False)))
 
 
 _ROW_FIELDS = ("scores", "index", "source", "labels", "position", "box", "patches",
@@ -381,7 +389,8 @@ def dataset_examples(model, layer, data, k: int = 9, channels=None, score: str =
                      preprocess: Callable | None = None, batch_size: int | None = None,
                      on_step: Callable | None = None, *, labels=None, class_names=None,
                      index_offset: int = 0, shard: tuple | None = None,
-                     patch_size: int = PATCH_SIZE, cancel: threading.Event | None = None):
+                     patch_size: int = PATCH_SIZE, cancel: threading.Event | None = None,
+                     input_size=None):
     """The images (and image patches) of a data set that excite each channel most.
 
     Parameters
@@ -428,6 +437,10 @@ def dataset_examples(model, layer, data, k: int = 9, channels=None, score: str =
     patch_size : int
         Side of the stored receptive-field patches.
     cancel : threading.Event, optional
+    input_size : (int, int), optional
+        The ``(height, width)`` every image is resized to and run at. Default: the model's
+        own input size, or for a model that takes any size each image's own size (patches
+        are windows of each image; ``.image_size`` records it).
 
     Returns
     -------
@@ -452,7 +465,7 @@ def dataset_examples(model, layer, data, k: int = 9, channels=None, score: str =
     if int(k) < 1:
         raise ValueError(f"k must be at least 1, got {k}.")
     first, step = _shard_positions(shard, index_offset)
-    acc = access(model)
+    acc = access(model).at_size(input_size)
     many = isinstance(layer, (list, tuple))
     paths = tuple(dict.fromkeys(require_spatial(model, l, "dataset examples")
                                 for l in (layer if many else [layer])))
@@ -463,7 +476,8 @@ def dataset_examples(model, layer, data, k: int = 9, channels=None, score: str =
     # fixed-size model, one per image size met for a model of any size.
     fields_of: dict[tuple, dict] = {}
     if not any_size:
-        fields_of[tuple(acc.input_shape[1:3])] = receptive_fields(model, paths)
+        fields_of[tuple(acc.input_shape[1:3])] = receptive_fields(
+            model, paths, input_size=tuple(acc.input_shape[1:3]))
     rows = {p: _channel_rows(acc, p, channels) for p in paths}
     source = open_source(data, labels, int(batch_size or 32), acc.input_shape, first, step)
     states, pools = zip(*(initial_state(len(rows[p]), int(k), int(patch_size),
@@ -586,4 +600,5 @@ def _summary(path, score, rows, st, pool, fields_of, sizes, source, n_images, na
         box=box, patches=ranked_patches(st, pool), n_images=n_images,
         fired=st["fired"].numpy(), class_names=list(names) if names else None,
         cancelled=stopped, image_size=image_size, skipped=list(source.skipped),
-        seen_paths=seen_paths, seen_runs=seen_runs)
+        seen_paths=seen_paths, seen_runs=seen_runs,
+        global_context=any(f[path].global_context for f in fields_of.values()))

@@ -1,7 +1,11 @@
 """Receptive fields: which input pixels each output position of a layer can see.
 
 Derived from the layers themselves (kernel size, stride, dilation, padding, pooling, upsampling,
-cropping, padding layers), not measured, for every model style: one symbolic trace of the model
+cropping, padding layers), not measured, for every model style. A squeeze-and-excite branch
+(global pool -> 1×1 convolutions -> multiply) rescales channels by a summary of the whole image:
+the window follows the main path and the field says that global context enters
+(:attr:`ReceptiveField.global_context`). An op whose geometry is unknown makes only the layers
+that depend on it underivable, not the layers before it. one symbolic trace of the model
 records each layer's input and output tensors in call order (the one model-access mechanism), and
 raw TensorFlow ops between layers (a subclassed ``call()``) are followed through the traced
 graph. Each tensor's receptive field is kept as two index intervals per axis — for every output
@@ -18,7 +22,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ._access import access, require_spatial
+from ._access import access, check_input_size, require_spatial
 from ._model_trace import _has_inputs, run_model
 from ._repr import ShortRepr, one_line, shape
 
@@ -40,12 +44,19 @@ class ReceptiveField(ShortRepr):
         ``(W, 2)`` int: the same for columns.
     input_size : (int, int)
         The model input's ``(height, width)`` the field was derived for.
+    global_context : bool
+        True when a global summary of the image also enters the layer: a squeeze-and-excite
+        block (MobileNetV3, EfficientNet) rescales channels by a global pool of the whole
+        image, so a position depends a little on every pixel. ``rows``/``cols`` then give the
+        window of the main (convolutional) path, the part that decides *where* a feature is;
+        a gradient reaches pixels outside it only through the per-channel scale.
     """
 
     layer: str
     rows: np.ndarray
     cols: np.ndarray
     input_size: tuple
+    global_context: bool = False
 
     def __repr__(self) -> str:
         return one_line("ReceptiveField", layer=repr(self.layer), rows=shape(self.rows),
@@ -189,6 +200,63 @@ def _flatten(v):
     return [v]
 
 
+@dataclass(frozen=True)
+class _Info:
+    """What the trace knows of one tensor.
+
+    ``field`` is the main-path window (None for a tensor that reads the image only through a
+    global summary, e.g. a global pool's vector); ``glob`` says a global summary of the image
+    entered it (a squeeze-and-excite rescaling); ``bad`` names why nothing can be derived.
+    Unknown ops only poison what depends on them, so layers before them still work.
+    """
+
+    field: tuple | None = None
+    glob: bool = False
+    bad: str | None = None
+
+
+_GLOBAL_POOLS = (keras.layers.GlobalAveragePooling2D, keras.layers.GlobalMaxPooling2D)
+_RAW_REDUCE = ("Mean", "Max", "Min", "Sum", "Prod")
+
+
+def _full(size, h, w) -> tuple:
+    """Every position of a ``size`` map sees the whole ``h × w`` image (a global summary)."""
+    oh, ow = size
+    return ((np.zeros(oh, np.int64), np.full(oh, h - 1, np.int64)),
+            (np.zeros(ow, np.int64), np.full(ow, w - 1, np.int64)))
+
+
+def _combine(infos):
+    """Split the inputs of an op into the main path and global context.
+
+    Returns ``(main, glob, bad)``: ``[(size, field)]`` the output's window follows, whether a
+    global summary enters, and the first reason a field is unknown. A spatial input smaller
+    than the others on an axis where it has size 1 is *broadcast* (a squeeze-and-excite scale
+    or a per-channel bias map): every output position gets the same value, so it adds global
+    context, not a window.
+    """
+    infos = [(t, i) for t, i in infos if i is not None]
+    bad = next((i.bad for _, i in infos if i.bad), None)
+    if bad:
+        return [], False, bad
+    glob = any(i.glob for _, i in infos)
+    spatial = [(_spatial(t), i.field) for t, i in infos if i.field is not None]
+    if not spatial:
+        return [], glob, None
+    big = (max(s[0] for s, _ in spatial), max(s[1] for s, _ in spatial))
+    main = []
+    for s, f in spatial:
+        broadcast = all(a == b or a == 1 for a, b in zip(s, big)) and s != big
+        if broadcast:
+            glob = True
+        else:
+            main.append((s, f))
+    sizes = {s for s, _ in main}
+    if len(sizes) > 1:  # two different windows meet: only an op we know can say how
+        return main, glob, "mixed"
+    return main, glob, None
+
+
 def receptive_field(model, layer, input_size: tuple | None = None) -> ReceptiveField:
     """The receptive field of every output position of ``layer``, in model-input pixels.
 
@@ -199,7 +267,9 @@ def receptive_field(model, layer, input_size: tuple | None = None) -> ReceptiveF
     layer : str or layer
         A layer with a spatial output (path, unique name or object).
     input_size : (int, int), optional
-        The input ``(height, width)``; needed only for a model that takes any size.
+        The input ``(height, width)``. Default: the model's input size, or for a model that
+        takes any size the size it was built on; needed only for a model that declares
+        ``(None, None, C)``.
 
     Returns
     -------
@@ -231,71 +301,108 @@ def receptive_fields(model, layers, input_size: tuple | None = None) -> dict:
     paths = [require_spatial(model, l, "receptive field") for l in layers]
     h, w = acc.input_shape[1:3]
     if input_size is not None:
-        h, w = (int(v) for v in input_size)
+        h, w = check_input_size(input_size)
+    elif (h is None or w is None) and acc.built_size:
+        h, w = acc.built_size
     if h is None or w is None:
         raise ValueError(f"Model {acc.model.name!r} takes any input size; pass "
                          "input_size=(height, width) to derive its receptive fields.")
-    memo = acc.compiled(("receptive-fields", h, w), dict)  # {path: ReceptiveField}
+    # {path: ReceptiveField, or the reason it cannot be derived}
+    memo = acc.compiled(("receptive-fields", h, w), dict)
     if all(p in memo for p in paths):
-        return {p: memo[p] for p in paths}
+        return _answer(memo, paths)
     leaves = [p for p in acc.paths if not getattr(acc.layer(p), "layers", None)]
-    found: dict[str, tuple] = {}
+    found: dict[str, _Info] = {}
 
     def trace(x):
         _, got = run_model(acc, x, leaves, capture_inputs=leaves)
-        fields: dict = {x.ref(): ((np.arange(h), np.arange(h)), (np.arange(w), np.arange(w)))}
+        identity = ((np.arange(h), np.arange(h)), (np.arange(w), np.arange(w)))
+        infos: dict = {x.ref(): _Info(identity)}
 
-        def field_of(t, depth=0):
-            key = t.ref()
-            if key in fields:
-                return fields[key]
-            if depth > 200 or not hasattr(t, "op"):
+        def info_of(t, depth=0):
+            """A tensor made by raw ops between layers (a subclassed call()), followed back."""
+            key = t.ref() if hasattr(t, "ref") else None
+            if key is None:
                 return None
-            # A raw op (a subclassed call() between layers): same spatial size -> union of
-            # its spatial inputs; a change of size cannot be derived.
-            ins = [i for i in t.op.inputs if _spatial(i) is not None]
-            got_fields = [f for f in (field_of(i, depth + 1) for i in ins) if f is not None]
-            if not got_fields:
+            if key in infos:
+                return infos[key]
+            infos[key] = None  # unrelated to the image (a constant, a shape) unless found below
+            if depth > 200 or not hasattr(t, "op") or not t.dtype.is_floating:
                 return None
-            same = [f for f, i in zip(got_fields, ins) if _spatial(i) == _spatial(t)]
-            if _spatial(t) is None or not same:
-                raise ValueError(
+            size = _spatial(t)
+            main, glob, bad = _combine([(i, info_of(i, depth + 1)) for i in t.op.inputs])
+            if bad and bad != "mixed":
+                infos[key] = _Info(bad=bad)
+            elif size is None:  # a vector of the image (a raw global mean): global context
+                infos[key] = _Info(glob=True) if (main or glob) else None
+            elif not main:
+                infos[key] = _Info(_full(size, h, w), True) if glob else None
+            elif size == (1, 1) and t.op.type in _RAW_REDUCE:  # a raw squeeze (keepdims)
+                infos[key] = _Info(_full(size, h, w), True)
+            elif bad or any(s != size for s, _ in main):
+                infos[key] = _Info(bad=(
                     f"The op {t.op.type!r} ({t.op.name}) changes the spatial size outside a "
                     "Keras layer, so the receptive field cannot be derived; use a Keras layer "
-                    "(e.g. MaxPooling2D) for it.")
-            fields[key] = _union(same)
-            return fields[key]
+                    "(e.g. MaxPooling2D) for it."))
+            else:  # elementwise along space: the union of its inputs' windows
+                infos[key] = _Info(_union([f for _, f in main]), glob)
+            return infos[key]
 
         for p in leaves:  # call order: run_model records in the order the layers ran
             if p not in got or ("input", p) not in got:
                 continue
-            outs = [t for t in _flatten(got[p]) if _spatial(t) is not None]
-            if not outs:
-                continue
-            ins = [f for f in (field_of(t) for t in _flatten(got[("input", p)])
-                               if _spatial(t) is not None) if f is not None]
-            if not ins:
-                continue
+            outs = [t for t in _flatten(got[p]) if hasattr(t, "shape")]
+            ins = [(t, info_of(t)) for t in _flatten(got[("input", p)]) if hasattr(t, "shape")]
+            main, glob, bad = _combine(ins)
+            lyr = acc.layer(p)
+            if bad == "mixed":
+                bad = (f"Layer {p!r} ({type(lyr).__name__}) merges feature maps of different "
+                       "sizes; its receptive field cannot be derived.")
+            if not (main or glob or bad):
+                continue  # does not read the image
             for t in outs:
-                f = _layer_axes(acc.layer(p), _union(ins), _spatial(t))
-                if f is None:
-                    raise ValueError(
-                        f"Layer {p!r} ({type(acc.layer(p)).__name__}) changes the spatial size "
-                        "in a way convviz_widgets does not know; its receptive field cannot be "
-                        "derived.")
-                fields[t.ref()] = tuple(f)
-            found.setdefault(p, fields[outs[0].ref()])
+                size = _spatial(t)
+                if bad:
+                    infos[t.ref()] = _Info(bad=bad)
+                elif isinstance(lyr, _GLOBAL_POOLS) or size is None:
+                    # A global pool (or a Dense/Flatten) summarises the whole input: the
+                    # squeeze of a squeeze-and-excite block. Kept as a 1×1 map (keepdims) that
+                    # sees everything, or a vector that brings global context downstream.
+                    infos[t.ref()] = (_Info(_full(size, h, w), True) if size is not None
+                                      else _Info(glob=True))
+                elif not main:  # made only from global context (a reshaped squeeze vector)
+                    infos[t.ref()] = _Info(_full(size, h, w), True)
+                else:
+                    f = _layer_axes(lyr, _union([f for _, f in main]), size)
+                    infos[t.ref()] = _Info(tuple(f), glob) if f is not None else _Info(bad=(
+                        f"Layer {p!r} ({type(lyr).__name__}) changes the spatial size in a way "
+                        "convviz_widgets does not know; its receptive field cannot be derived."))
+            first = next((infos[t.ref()] for t in outs if _spatial(t) is not None), None)
+            if first is not None:
+                found.setdefault(p, first)
         return tf.zeros(())
 
     dtype = acc.model.inputs[0].dtype if _has_inputs(acc.model) else tf.float32
     spec = tf.TensorSpec((1, h, w, acc.input_shape[3]), dtype)
     # autograph off: the trace is plain Python over layers, nothing to convert.
     tf.function(trace, autograph=False).get_concrete_function(spec)
-    for p, ((ly, hy), (lx, hx)) in found.items():
+    for p, info in found.items():
+        if info.bad:
+            memo[p] = info.bad  # the reason, raised only when this layer is asked for
+            continue
+        (ly, hy), (lx, hx) = info.field
         memo[p] = ReceptiveField(p, np.stack([ly, hy], axis=1).astype(np.int64),
-                                 np.stack([lx, hx], axis=1).astype(np.int64), (h, w))
+                                 np.stack([lx, hx], axis=1).astype(np.int64), (h, w),
+                                 global_context=info.glob)
     missing = [p for p in paths if p not in memo]
     if missing:
         raise ValueError(f"Layers {missing} did not run on the model's input path; pick layers "
                          "the model's call() uses.")
+    return _answer(memo, paths)
+
+
+def _answer(memo: dict, paths) -> dict:
+    for p in paths:
+        if isinstance(memo[p], str):
+            raise ValueError(memo[p])
     return {p: memo[p] for p in paths}

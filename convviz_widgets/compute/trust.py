@@ -85,7 +85,8 @@ def _area(fr: np.ndarray, curve: np.ndarray) -> float:
 def faithfulness(model, image, heatmap, target=None, kind: str = "deletion", steps: int = 32,
                  *, baseline: str = "blur", blur_sigma: float | None = None,
                  preprocess: Callable | None = None, output=None, seed: int = 0,
-                 batch_size: int = 32, on_step=None, cancel=None) -> FaithfulnessResult:
+                 batch_size: int = 32, on_step=None, cancel=None,
+                 input_size=None) -> FaithfulnessResult:
     """Deletion or insertion curve of a heatmap, and of a random heatmap (Petsiuk et al. 2018).
 
     Pixels are ranked by ``heatmap`` (largest first; for a signed map the largest *value*, i.e.
@@ -128,6 +129,8 @@ def faithfulness(model, image, heatmap, target=None, kind: str = "deletion", ste
     batch_size : int
     on_step, cancel :
         Progress per batch (see the module; stopping raises :class:`CAMCancelled`).
+    input_size : (int, int), optional
+        Run the image at this ``(height, width)``, as for :func:`gradcam`.
 
     Returns
     -------
@@ -148,7 +151,7 @@ def faithfulness(model, image, heatmap, target=None, kind: str = "deletion", ste
         raise ValueError(f"steps must be a positive integer, got {steps!r}.")
     if baseline not in ("black", "blur"):
         raise ValueError(f"baseline must be 'black' or 'blur', not {baseline!r}.")
-    acc = access(model)
+    acc = access(model).at_size(input_size)
     meta = acc.trace()
     is_fn = callable(target) and not isinstance(target, type)
     oi = _output_index(meta, output, acc.model.name, allow_all=is_fn)
@@ -278,7 +281,11 @@ def clone_model(model):
     is rebuilt from its config; otherwise it is deep-copied. A model that can be neither (it
     holds locks, files or other objects that cannot be copied) raises a ``TypeError`` saying so.
     """
-    shape = (1,) + tuple(access(model).input_shape[1:])
+    acc = access(model)
+    _, h, w, c = acc.input_shape
+    if h is None or w is None:  # any size: build the copy on the size the model knows
+        h, w = acc.built_size or (64, 64)
+    shape = (1, h, w, c)
     try:
         clone = keras.models.clone_model(model)
     except Exception:  # noqa: BLE001 - subclassed models without a config land here
@@ -307,7 +314,7 @@ def _randomise(layer, rng) -> None:
 
 def sanity_check(model, image, method="gradcam", target=None, *, layer=None,
                  preprocess: Callable | None = None, output=None, layers=None, seed: int = 0,
-                 on_step=None, cancel=None) -> SanityResult:
+                 on_step=None, cancel=None, input_size=None) -> SanityResult:
     """Cascading model-parameter randomisation (Adebayo et al. 2018) for one method.
 
     On a clone of the model, the layers with weights are re-initialised from the output down, one
@@ -337,6 +344,8 @@ def sanity_check(model, image, method="gradcam", target=None, *, layer=None,
         Seed of the new weights.
     on_step, cancel :
         Progress after each step (see the module; stopping raises :class:`CAMCancelled`).
+    input_size : (int, int), optional
+        Run the image at this ``(height, width)``, as for :func:`gradcam`.
 
     Returns
     -------
@@ -353,7 +362,7 @@ def sanity_check(model, image, method="gradcam", target=None, *, layer=None,
     meth = get_method(method)
     acc = access(model)
     ref = compute_cam(model, image, target=target, layer=layer, method=meth,
-                      preprocess=preprocess, output=output, cache=False)
+                      preprocess=preprocess, output=output, cache=False, input_size=input_size)
     resolved = ref.target
     layer_path = ref.layer if meth.level == "layer" or getattr(meth, "needs_layer", False) \
         else None
@@ -378,7 +387,8 @@ def sanity_check(model, image, method="gradcam", target=None, *, layer=None,
             tracker.check_before(i, len(layers))
             _randomise(cacc.layer(path), rng)
             r = compute_cam(clone, image, target=resolved, layer=layer_path, method=meth,
-                            preprocess=preprocess, output=output, cache=False)
+                            preprocess=preprocess, output=output, cache=False,
+                            input_size=input_size)
             maps.append(r.heatmap)
             steps.append((path, spearman(prep(ref.heatmap), prep(r.heatmap))))
             tracker.report(i + 1, len(layers))

@@ -39,12 +39,15 @@ def _scale_name(mode: str) -> str:
 
 def plot_activation_grid(model, image, layer, *, cols: int = 16, normalize: str = "channel",
                          cmap: str = "viridis", max_channels: int | None = None,
-                         preprocess: Callable | None = None) -> Figure:
+                         preprocess: Callable | None = None, input_size=None) -> Figure:
     """Every channel of a layer's feature maps for one image, blank channels crossed out.
 
     ``normalize``: ``"channel"`` (each channel on its own range), ``"layer"`` (one range for
     the layer, so channels compare), or a scale name such as ``"standardize"`` (the Chollet
     lessons' ``(v - mean)/std × 64 + 128``, with ``cmap="viridis"``).
+
+    ``input_size=(height, width)`` runs the image at that size (as for
+    :func:`convviz_widgets.activations`).
 
     Examples
     --------
@@ -54,7 +57,7 @@ def plot_activation_grid(model, image, layer, *, cols: int = 16, normalize: str 
     ...                                        "block2_conv1")                   # doctest: +SKIP
     """
     scale = _scale_name(normalize)
-    acts = compute.activations(model, image, layer, preprocess=preprocess)
+    acts = compute.activations(model, image, layer, preprocess=preprocess, input_size=input_size)
     path = next(iter(acts))
     a = acts[path][0]  # (h, w, c)
     stats = acts.stats(path)
@@ -82,11 +85,15 @@ def plot_activation_grid(model, image, layer, *, cols: int = 16, normalize: str 
 
 
 def plot_channel(model, image, layer, channel: int, *, cmap: str = "viridis",
-                 scale: str | None = None, preprocess: Callable | None = None) -> Figure:
+                 scale: str | None = None, preprocess: Callable | None = None,
+                 input_size=None) -> Figure:
     """One channel's feature map enlarged beside the input image, with a colour bar.
 
     ``scale=None`` shows the values as they are (colour bar in activation units); a scale name
     (e.g. ``"standardize"``, the Chollet lessons' display) maps them first.
+
+    ``input_size=(height, width)`` runs the image at that size (as for
+    :func:`convviz_widgets.activations`).
 
     Examples
     --------
@@ -94,7 +101,7 @@ def plot_channel(model, image, layer, channel: int, *, cmap: str = "viridis",
     >>> fig = cv.plotting.plot_channel(cv.demo_model(), cv.demo_images().images[0],
     ...                                "block1_conv1", 3)                       # doctest: +SKIP
     """
-    acts = compute.activations(model, image, layer, preprocess=preprocess)
+    acts = compute.activations(model, image, layer, preprocess=preprocess, input_size=input_size)
     path = next(iter(acts))
     info = compute.resolve_layer(model, path)
     ch = int(compute.check_filters(info, channel, acts[path].shape[-1])[0])
@@ -119,15 +126,19 @@ def plot_channel(model, image, layer, channel: int, *, cmap: str = "viridis",
     return fig
 
 
-def plot_sparsity(model, images, *, preprocess: Callable | None = None) -> Figure:
+def plot_sparsity(model, images, *, preprocess: Callable | None = None,
+                  input_size=None) -> Figure:
     """Share of blank channels per spatial layer, in depth order (deeper layers are sparser).
+
+    ``input_size=(height, width)`` runs the image at that size (as for
+    :func:`convviz_widgets.activations`).
 
     Examples
     --------
     >>> import convviz_widgets as cv
     >>> fig = cv.plotting.plot_sparsity(cv.demo_model(), cv.demo_images().images[:8])  # doctest: +SKIP
     """
-    acts = compute.activations(model, images, None, preprocess=preprocess)
+    acts = compute.activations(model, images, None, preprocess=preprocess, input_size=input_size)
     sp = acts.sparsity()
     fig = _figure(max(4, 0.45 * len(sp) + 1), 3)
     ax = fig.add_subplot()

@@ -13,13 +13,14 @@ from ._common import _figure, _rect
 
 def plot_conv_arithmetic(model, image, layer, filter_index: int, position=None, *,
                          max_channels: int = 6, numbers: bool = True,
-                         preprocess: Callable | None = None) -> Figure:
+                         preprocess: Callable | None = None, input_size=None) -> Figure:
     """How one output value of a convolution is computed, drawn as the lessons draw it.
 
     Left: the image with the window the unit reads (for a first layer). Then, per input channel,
     the input patch, the filter slice and their products (numbers written in the cells when
     ``numbers``), and below, the sum per channel; the title adds them up with the bias and the
-    activation and names the value the layer produced.
+    activation and names the value the layer produced. ``input_size=(height, width)`` runs
+    the image at that size (as for :func:`convviz_widgets.conv_arithmetic`).
 
     Examples
     --------
@@ -28,7 +29,7 @@ def plot_conv_arithmetic(model, image, layer, filter_index: int, position=None, 
     ...                                        "block1_conv1", 3, (20, 30))   # doctest: +SKIP
     """
     u = compute.conv_arithmetic(model, image, layer, filter_index, position,
-                                preprocess=preprocess)
+                                preprocess=preprocess, input_size=input_size)
     kh, kw, cin = u.patch.shape
     m = min(cin, max_channels)
     fig = _figure(1.3 * m + 2.6, 4.4)

@@ -198,13 +198,14 @@ class ActivationViewer(ImageMenu, ChannelGridCanvas, LayerViewer):
             # First look at this image (or none lately): one forward pass captures every spatial
             # layer (compute caches them), so each later layer change is a cache hit.
             acts = activations(self.model, self.images[index], layers=None,
-                               preprocess=self.preprocess)
+                               preprocess=self.preprocess, input_size=self.input_size)
             self._fed[index] = acts.images[0]
             while len(self._fed) > _KEEP_FED:
                 self._fed.popitem(last=False)
             return acts
         self._fed.move_to_end(index)
-        return activations(self.model, fed, layers=[path], preprocess=self.preprocess)
+        return activations(self.model, fed, layers=[path], preprocess=self.preprocess,
+                           input_size=self.input_size)
 
     @property
     def normalize(self) -> str:

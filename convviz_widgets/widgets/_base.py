@@ -131,6 +131,11 @@ class View(Exportable, ControlState, w.VBox):
         Show the view's own layer menu, filter/channel slider and image menu. A container
         that drives several views from one set of controls (the Explorer) passes False and
         sets the traits instead.
+    input_size : (int, int), optional
+        Run every image at this ``(height, width)`` instead of the model's own size rule (a
+        declared size; each image's own size for a model that takes any size; see
+        :attr:`convviz_widgets.compute.ModelAccess.input_shape`). Every computation of the
+        view gets it.
 
     Attributes
     ----------
@@ -150,11 +155,15 @@ class View(Exportable, ControlState, w.VBox):
     #: Why a layer outside :attr:`_layers` is refused (in the error a bad ``layer`` raises).
     _unsuitable = "cannot be shown by {view}"
 
-    def __init__(self, model, lang: str = "en", controls: bool = True, **kwargs):
+    def __init__(self, model, lang: str = "en", controls: bool = True, input_size=None,
+                 **kwargs):
+        from ..compute import check_input_size
         from ._i18n import check_lang
 
         enable_colab_widgets()
         self.model = model
+        #: ``(height, width)`` every computation runs the images at, or None (the model's rule).
+        self.input_size = None if input_size is None else check_input_size(input_size)
         self.lang = check_lang(lang)  # what the view writes: "en", "es" or "pt"
         self._layers: dict = {}
         self._syncing = 0

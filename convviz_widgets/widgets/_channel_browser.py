@@ -82,7 +82,8 @@ class ChannelBrowser(LayerViewer):
         # The card builds the demo model and the example source; the browser shares both.
         self.card = ChannelCard(model, data, labels=labels, class_names=class_names,
                                 examples=examples, image=image, preprocess=preprocess,
-                                lang=lang, controls=False, steps=steps)
+                                lang=lang, controls=False, steps=steps,
+                                input_size=kwargs.get("input_size"))
         super().__init__(self.card.model, **kwargs)
         self._layers = dict(self.card._layers)  # noqa: SLF001 - the card is ours
         self.source = self.card.source
@@ -155,8 +156,7 @@ class ChannelBrowser(LayerViewer):
             self.order = np.zeros(0, np.int64)
             self.tiles.layout.display = "none"
             self._head.value = ""
-            self._note.value = html.escape(tr(
-                "cc:mining" if self.source.can_mine(p["layer"]) else "cc:no_data", self.lang))
+            self._note.value = html.escape(tr(self.source.note_key(p["layer"]), self.lang))
             if self.source.can_mine(p["layer"]):
                 self.card.on_examples(lambda: self._render("mined", {}))
             return 0

@@ -118,7 +118,8 @@ class ChannelCard(LayerViewer):
         self.steps = steps
         self.source = source if source is not None else ExampleSource(
             model, data, labels=labels, class_names=class_names, examples=examples,
-            preprocess=preprocess, demo=demo and data is None and examples is None)
+            preprocess=preprocess, demo=demo and data is None and examples is None,
+            input_size=self.input_size)
         if class_names is None and (demo or self.source.demo):
             from ..datasets import CLASS_NAMES
 
@@ -231,7 +232,8 @@ class ChannelCard(LayerViewer):
             p["kernel"] = (quantize(sc.values[0]), float(sc.lo[0]), float(sc.hi[0]),
                            len(tiles), k.shape[-1])
         if s["image"] is not None:
-            acts = activations(self.model, s["image"], [path], self.preprocess)
+            acts = activations(self.model, s["image"], [path], self.preprocess,
+                               input_size=self.input_size)
             m = np.asarray(acts[path][0][..., f], np.float32)  # (h, w)
             r, c = np.unravel_index(int(np.argmax(m)), m.shape)
             pos = np.maximum(m, 0.0)
@@ -288,7 +290,7 @@ class ChannelCard(LayerViewer):
         """The pattern's size: the model's input size (128 for fully convolutional models)."""
         from ..compute.maximize import pattern_size
 
-        return pattern_size(self.model, None)
+        return pattern_size(self.model, None) if self.input_size is None else self.input_size
 
     def _show_examples(self, ex) -> None:
         lang = self.lang
@@ -296,14 +298,15 @@ class ChannelCard(LayerViewer):
         if ex is None:
             self.examples_view.layout.display = "none"
             self._fires.value = ""
-            self._examples_note.value = html.escape(tr(
-                "cc:mining" if self.source.can_mine(self.layer) else "cc:no_data", lang))
+            self._examples_note.value = html.escape(tr(self.source.note_key(self.layer), lang))
             return
         row = ex.row(self.filter_index)
         valid = ex.index[row] >= 0
         n = int(valid.sum())
         self._examples_note.value = html.escape(tr("cc:examples", lang, k=n,
                                                    n=f"{ex.n_images:,}"))
+        if getattr(ex, "global_context", False):  # say what a patch leaves out
+            self._examples_note.value += "<br><i>" + html.escape(tr("cc:global", lang)) + "</i>"
         if n:
             patches = ex.patches[row][valid]
             self.examples_view.set_tiles(patches, 0.0, 255.0, columns=n, zoom=2,
@@ -392,7 +395,8 @@ class ChannelCard(LayerViewer):
 
         try:
             res = maximize(self.model, path, [f], preprocess=self.preprocess,
-                           steps=self.steps, cancel=ticket.cancel_event)
+                           steps=self.steps, cancel=ticket.cancel_event,
+                           input_size=self.input_size)
         except Exception as exc:  # noqa: BLE001 - shown; kernel, map and examples stay
             if ticket.current:
                 self._show_error(exc, "")
@@ -406,7 +410,8 @@ class ChannelCard(LayerViewer):
         from ..compute import gradcam
 
         try:
-            res = gradcam(self.model, image, layer=path, preprocess=self.preprocess)
+            res = gradcam(self.model, image, layer=path, preprocess=self.preprocess,
+                          input_size=self.input_size)
             weights = np.asarray(res.weights).reshape(-1)
             if f >= weights.size:
                 raise ValueError(f"Grad-CAM gave {weights.size} weights for {path!r}.")

@@ -41,6 +41,17 @@ register({
                    "archivos) para ver las imágenes que más excitan este canal.",
                    "Sem conjunto de dados: passe data= (um array, uma pasta ou uma lista de "
                    "arquivos) para ver as imagens que mais excitam este canal."),
+    "cc:no_field": ("This layer's receptive field cannot be derived (an op in the model's call() "
+                    "resizes outside a Keras layer), so its data-set patches cannot be cut out; "
+                    "pick an earlier layer, or use a Keras layer (e.g. UpSampling2D) for it.",
+                    "El campo receptivo de esta capa no se puede derivar (una operación del "
+                    "call() del modelo redimensiona fuera de una capa Keras), así que no se "
+                    "pueden recortar sus parches del conjunto; elija una capa anterior, o use "
+                    "una capa Keras (p. ej. UpSampling2D) para ello.",
+                    "O campo receptivo desta camada não pode ser derivado (uma operação do "
+                    "call() do modelo redimensiona fora de uma camada Keras), então não dá para "
+                    "extrair seus recortes do conjunto; escolha uma camada anterior, ou use "
+                    "uma camada Keras (p. ex. UpSampling2D) para isso."),
     "cc:fires": ("fires on {p} of {n} data-set images", "se activa en {p} de {n} imágenes del "
                  "conjunto", "dispara em {p} de {n} imagens do conjunto"),
     "cc:never": ("never fires on this data ({n} images)",
@@ -53,5 +64,14 @@ register({
                 "posição Grad-CAM para a classe prevista {cls}: {rank} de {n} (peso {wt})"),
     "cc:rank_none": ("Grad-CAM rank unavailable: {why}", "posición Grad-CAM no disponible: {why}",
                      "posição Grad-CAM indisponível: {why}"),
+    "cc:global": ("A squeeze-and-excite block feeds this layer: the patches are the windows of "
+                  "the convolutional path, and a summary of the whole image also rescales the "
+                  "channel.",
+                  "Un bloque squeeze-and-excite alimenta esta capa: los recortes son las "
+                  "ventanas del camino convolucional, y un resumen de toda la imagen también "
+                  "reescala el canal.",
+                  "Um bloco squeeze-and-excite alimenta esta camada: os recortes são as janelas "
+                  "do caminho convolucional, e um resumo da imagem inteira também reescala o "
+                  "canal."),
     "cc:picked": ("current image: {name}", "imagen actual: {name}", "imagem atual: {name}"),
 })

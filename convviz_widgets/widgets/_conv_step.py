@@ -251,7 +251,7 @@ class ConvStepViewer(ImageMenu, LayerViewer):
         # The menu holds only layers that read the model input (image_conv_layers), so the
         # layer alone is run on it: no pass through the rest of the network.
         units = conv_units(self.model, self.images[index], path, self.preprocess,
-                           reads_image=True)
+                           reads_image=True, input_size=self.input_size)
         self._passes[key] = (ident, units)
         while len(self._passes) > _KEEP_PASSES:
             self._passes.popitem(last=False)

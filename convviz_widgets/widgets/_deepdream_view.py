@@ -161,7 +161,7 @@ class DeepDreamViewer(RunState, View):
         self.max_side = int(max_side)
         self.frame_interval = float(frame_interval)
         acc = access(model)
-        self._input_shape = acc.input_shape
+        self._input_shape = acc.at_size(self.input_size).input_shape
         infos = [i for i in conv_layers(model, "spatial") if not i.is_container]
         if not infos:
             raise ValueError(f"Model {getattr(model, 'name', '')!r} has no layer with a feature "
@@ -443,7 +443,8 @@ class DeepDreamViewer(RunState, View):
 
         try:
             res = deepdream(self.model, x, settings.pop("layers"), cancel=ticket.cancel_event,
-                            on_step=_DreamProgress(self, ticket), **settings)
+                            on_step=_DreamProgress(self, ticket), input_size=self.input_size,
+                            **settings)
         except Exception as exc:  # noqa: BLE001 - shown inside the widget
             self._fail_run(ticket, exc)
             return

@@ -31,10 +31,12 @@ class ExampleSource:
         show a clicked example's whole image.
     demo : bool
         Use the bundled demo's data set and its cached examples.
+    input_size : (int, int), optional
+        The size the data is mined at (:func:`convviz_widgets.dataset_examples`).
     """
 
     def __init__(self, model, data=None, *, labels=None, class_names=None, preprocess=None,
-                 examples=None, demo: bool = False, k: int = 9):
+                 examples=None, demo: bool = False, k: int = 9, input_size=None):
         from ..compute import DatasetExamples, conv_layers
 
         self.model = model
@@ -44,6 +46,7 @@ class ExampleSource:
         self.preprocess = preprocess
         self.demo = bool(demo)
         self.k = int(k)
+        self.input_size = input_size
         self._lock = threading.Lock()
         self._paths = [i.path for i in conv_layers(model, kind="spatial") if not i.is_container]
         if isinstance(examples, DatasetExamples):
@@ -70,8 +73,17 @@ class ExampleSource:
 
     def can_mine(self, path: str) -> bool:
         """Whether :meth:`mine` would produce a summary for ``path``."""
-        return self.get(path) is not None or (
-            (self.demo or self.data is not None) and path in self._paths)
+        return self.get(path) is not None or (self.demo and path in self._paths) or (
+            self.data is not None and path in self._paths and self._has_field(path))
+
+    def note_key(self, path: str) -> str:
+        """The label key saying why ``path`` has no summary yet: mining, no receptive field,
+        or no data."""
+        if self.can_mine(path):
+            return "cc:mining"
+        if self.data is not None and path in self._paths:
+            return "cc:no_field"
+        return "cc:no_data"
 
     def mine(self, on_step=None, cancel=None) -> dict:
         """Mine every feature-map layer in one pass (blocking; call from a background task).
@@ -85,16 +97,31 @@ class ExampleSource:
         else:
             from ..compute import Cancelled, dataset_examples
 
-            missing = [p for p in self._paths if self.get(p) is None]
+            missing = [p for p in self._paths if self.get(p) is None and self._has_field(p)]
             got = dataset_examples(self.model, missing, self.data, k=self.k, labels=self.labels,
                                    class_names=self.class_names, preprocess=self.preprocess,
-                                   on_step=on_step, cancel=cancel) if missing else {}
+                                   on_step=on_step, cancel=cancel,
+                                   input_size=self.input_size) if missing else {}
             if any(ex.cancelled for ex in got.values()):
                 raise Cancelled("Mining the data set was cancelled.")
         with self._lock:
             for p, ex in got.items():
                 self._examples.setdefault(p, ex)
             return dict(self._examples)
+
+    def _has_field(self, path: str) -> bool:
+        """Whether ``path``'s receptive field can be derived (its patches can be cut out).
+
+        A layer after a raw resize in a subclassed ``call()`` cannot; mining skips it so the
+        layers before it are still mined (one trace for all, memoised by compute).
+        """
+        from ..compute import receptive_field
+
+        try:
+            receptive_field(self.model, path, input_size=self.input_size)
+        except ValueError:
+            return False
+        return True
 
     def image(self, ex, row: int, rank: int) -> np.ndarray:
         """The whole image of example ``rank`` of channel row ``row`` (a display image)."""

@@ -108,6 +108,9 @@ class Explorer(w.VBox):
         Labels of ``data`` (a folder's class subfolders give them without this).
     examples : DatasetExamples or dict, optional
         Dataset examples already mined (``{layer path: DatasetExamples}``).
+    input_size : (int, int), optional
+        Run every image at this ``(height, width)`` on every page, instead of the model's own
+        size rule (see :class:`~convviz_widgets.widgets.View`).
 
     Attributes
     ----------
@@ -142,9 +145,15 @@ class Explorer(w.VBox):
     image_index = traitlets.Int(0)
 
     def __init__(self, model=None, images=None, class_names=None, preprocess=None, lang="en",
-                 labels=None, data=None, data_labels=None, examples=None, **kwargs):
+                 labels=None, data=None, data_labels=None, examples=None, input_size=None,
+                 **kwargs):
+        from ..compute import check_input_size
+
         enable_colab_widgets()
         self.lang = check_lang(lang)
+        #: ``(height, width)`` every page runs the images at, or None (the model's own rule).
+        self.input_size = None if input_size is None else check_input_size(input_size)
+        size = self.input_size
         demo = model is None and data is None and examples is None
         if model is None:
             from .._demo import demo_model
@@ -163,18 +172,21 @@ class Explorer(w.VBox):
         lang = self.lang  # the views write their headings and stats lines in it too
         # The views keep their own controls for standalone use; here one set drives them all
         # (controls=False), through their public traits.
-        self.kernels = KernelViewer(model, lang=lang, controls=False)
+        self.kernels = KernelViewer(model, lang=lang, controls=False, input_size=size)
         self.activations = ActivationViewer(model, images, preprocess=preprocess, lang=lang,
-                                            controls=False)
-        self.patterns = FilterMaximizer(model, preprocess=preprocess, lang=lang, controls=False)
+                                            controls=False, input_size=size)
+        self.patterns = FilterMaximizer(model, preprocess=preprocess, lang=lang, controls=False,
+                                        input_size=size)
         self.gradcam = GradCAMViewer(model, images if images is not None else None,
                                      labels=labels, class_names=class_names,
-                                     preprocess=preprocess, lang=lang, controls=False)
+                                     preprocess=preprocess, lang=lang, controls=False,
+                                     input_size=size)
         source = ExampleSource(model, data, labels=data_labels, class_names=class_names,
-                               examples=examples, preprocess=preprocess, demo=demo)
+                               examples=examples, preprocess=preprocess, demo=demo,
+                               input_size=size)
         self.card = ChannelCard(model, source=source, class_names=class_names or (
             list(self.gradcam.class_names) if self.gradcam.class_names else None),
-            preprocess=preprocess, lang=lang, controls=False, active=False)
+            preprocess=preprocess, lang=lang, controls=False, active=False, input_size=size)
         # (page title, view) — a further view is one more entry here (built with
         # controls=False); the layer, filter and image links below find it through its traits.
         pages_of = [("Kernels", self.kernels), ("Activations", self.activations),
@@ -202,7 +214,8 @@ class Explorer(w.VBox):
         # DeepDream: its own layer selection (several layers at once), the shared image.
         self.dream = DeepDreamViewer(model, self.activations.images,
                                      image_labels=self.activations.image_names,
-                                     preprocess=preprocess, lang=lang, controls=False)
+                                     preprocess=preprocess, lang=lang, controls=False,
+                                     input_size=size)
         self._dream_note = w.HTML()
         extra_pages = [("DeepDream", w.VBox([self._dream_note, self.dream]))]
         pages += [page for _, page in extra_pages]

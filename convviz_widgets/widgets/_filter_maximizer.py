@@ -132,7 +132,7 @@ class FilterMaximizer(MaximizerObjectiveMixin, MaximizerRunMixin, ExportMixin, R
         self.preprocess = preprocess
         self.cache_dir = cache_dir
         self.frame_interval = float(frame_interval)
-        acc = access(model)
+        acc = access(model).at_size(self.input_size)  # a forced size is fixed for the view
         _, mh, mw, _ = acc.input_shape
         self._fixed_size = (int(mh), int(mw)) if mh is not None and mw is not None else None
 
@@ -255,7 +255,7 @@ class FilterMaximizer(MaximizerObjectiveMixin, MaximizerRunMixin, ExportMixin, R
         return dict(method=self.method, steps=int(self.steps), seed=int(self.seed),
                     size=None if self._fixed_size else int(self.size),
                     preprocess=self.preprocess, cache_dir=self.cache_dir,
-                    **self._objective_settings())
+                    input_size=self.input_size, **self._objective_settings())
 
     def _sync_controls(self) -> None:
         with self._quiet():

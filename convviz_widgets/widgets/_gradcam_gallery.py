@@ -173,14 +173,16 @@ class GalleryMixin:
 
             out = {"by": by, "method": method}
             for key, model, prep, output, layer in specs:
+                # The forced size is the viewer's model's; a comparison model keeps its own.
+                size = self.input_size if model is self.model else None
                 rank = rank_predictions(model, labelled, labels, preprocess=prep,
-                                        output=output)
+                                        output=output, input_size=size)
 
                 def explain(i):
                     # The predicted class (multi-label: the unit the model is surest is present).
                     return gradcam(model, labelled[i], target=int(rank.explain[i]), layer=layer,
                                    method=method, preprocess=prep, output=output,
-                                   cancel=event)
+                                   cancel=event, input_size=size)
 
                 maps, areas = {}, None
                 if by == "deletion":
@@ -189,7 +191,8 @@ class GalleryMixin:
                         maps[i] = explain(i)
                         areas[i] = faithfulness(model, labelled[i], maps[i], maps[i].target,
                                                 steps=_GALLERY_STEPS, preprocess=prep,
-                                                output=output, cancel=event).area
+                                                output=output, cancel=event,
+                                                input_size=size).area
                         tick()
                     order = np.argsort(areas, kind="stable")
                     best, worst = order[:n], order[::-1][:n]

@@ -230,6 +230,7 @@ class TrustMixin:
                     part[kind] = faithfulness(
                         model, image, res.heatmap, res.target, kind=kind, steps=steps,
                         preprocess=prep, output=output, cancel=event,
+                        input_size=self.input_size if model is self.model else None,
                         on_step=lambda d, t, k=k: on_step(k * t + d, total * t))
                     k += 1
             return out

@@ -442,7 +442,7 @@ class GradCAMViewer(InputsMixin, DisplayMixin, GalleryMixin, TrustMixin, TasksMi
         image = self._image(s["image_index"])
         result = gradcam(self.model, image, target=s["target"], layer=s["layer"],
                          method=s["method"], preprocess=self.preprocess, on_step=on_step,
-                         cancel=cancel, output=self.output)
+                         cancel=cancel, output=self.output, input_size=self.input_size)
         if result.flag == "nonfinite_input" or self._oi is None:
             # The model was not run on a NaN image, or a callable explains all outputs at
             # once: there is no one list of classes to rank.
@@ -450,7 +450,8 @@ class GradCAMViewer(InputsMixin, DisplayMixin, GalleryMixin, TrustMixin, TasksMi
         else:
             # The same cached forward pass as the heatmap's: no second model run.
             top = top_predictions(self.model, image, k=self.top_k, preprocess=self.preprocess,
-                                  layer=s["layer"], output=self.output)
+                                  layer=s["layer"], output=self.output,
+                                  input_size=self.input_size)
         payload = {"state": s, "top": top, "result": result}
         if self.compare_model is not None:
             layer = s["layer"] if s["layer"] in self._compare_layers else self._compare_default

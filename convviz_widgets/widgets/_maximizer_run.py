@@ -47,7 +47,8 @@ class MaximizerRunMixin:
         """
         from ..compute.maximize import pattern_size
 
-        pattern_size(self.model, None if self._fixed_size else int(self.size))  # fail early
+        if self.input_size is None:
+            pattern_size(self.model, None if self._fixed_size else int(self.size))  # fail early
         filters = self._display_filters(self._targets())
         self.first_frame_seconds = float("nan")
         mode = "diversity" if self.objective == "diversity" else self.mode

@@ -45,7 +45,8 @@ from .xgradcam import XGradCAM
 
 def gradcam(model, image, target=None, layer=None, method="gradcam",
             preprocess: Callable | None = None, *, on_step: Callable | None = None,
-            cancel=None, batch_size: int = 32, cache: bool = True, output=None):
+            cancel=None, batch_size: int = 32, cache: bool = True, output=None,
+            input_size: tuple | None = None):
     """Which regions of ``image`` drove a score of ``model``: a class activation map.
 
     Parameters
@@ -104,6 +105,10 @@ def gradcam(model, image, target=None, layer=None, method="gradcam",
     output : int or str, optional
         For a model with several outputs (a list or dict), which one to explain: index or
         name. Required there for class targets; a callable target without it receives all.
+    input_size : (int, int), optional
+        Run the image at this ``(height, width)`` instead of the model's own size rule (a
+        declared size, or the image's own size for a model that takes any size); the
+        heatmap still comes back at the image's size.
 
     Returns
     -------
@@ -160,7 +165,8 @@ def gradcam(model, image, target=None, layer=None, method="gradcam",
     """
     return compute_cam(model, image, target=target, layer=layer, method=method,
                        preprocess=preprocess, on_step=on_step, cancel=cancel,
-                       batch_size=check_batch_size(batch_size), cache=cache, output=output)
+                       batch_size=check_batch_size(batch_size), cache=cache, output=output,
+                       input_size=input_size)
 
 
 __all__ = [

@@ -299,9 +299,9 @@ def _activation_for(acc, path, x, preprocess, use_cache=True):
 
 def compute_cam(model, image, target=None, layer=None, method="gradcam",
                 preprocess: Callable | None = None, *, on_step=None, cancel=None,
-                batch_size: int = 32, cache: bool = True, output=None):
+                batch_size: int = 32, cache: bool = True, output=None, input_size=None):
     """Implementation of :func:`convviz_widgets.compute.cam.gradcam` (see there)."""
-    acc = access(model)
+    acc = access(model).at_size(input_size)
     meth = get_method(method)
     if meth.level == "pixel":
         from ._pixel import compute_pixel  # the input-resolution driver (imports this module)

@@ -54,7 +54,7 @@ class TopPredictions(ShortRepr):
 
 
 def top_predictions(model, image, k: int = 5, preprocess: Callable | None = None, *,
-                    layer=None, output=None) -> TopPredictions:
+                    layer=None, output=None, input_size=None) -> TopPredictions:
     """The ``k`` highest-scoring classes for one image (one cached forward pass).
 
     The forward pass is the one :func:`gradcam` needs, so showing the list and then a heatmap
@@ -73,6 +73,9 @@ def top_predictions(model, image, k: int = 5, preprocess: Callable | None = None
         The CAM layer that a following :func:`gradcam` call will use.
     output : int or str, optional
         For a model with several outputs, which one (index or name).
+    input_size : (int, int), optional
+        Run the image at this ``(height, width)`` instead of the model's own size rule (see
+        :func:`~convviz_widgets.compute.cam.gradcam`).
 
     Returns
     -------
@@ -86,10 +89,10 @@ def top_predictions(model, image, k: int = 5, preprocess: Callable | None = None
     >>> top.indices, top.probabilities                                        # doctest: +SKIP
     (array([3, 1, 0]), array([0.97, 0.02, 0.01], dtype=float32))
     """
-    acc = access(model)
+    acc = access(model).at_size(input_size)
     meta = _meta(acc)
     o = meta.outputs[_output_index(meta, output, acc.model.name)]
-    return _rank_output(model_output(model, image, preprocess, layer=layer, output=output), o, k)
+    return _rank_output(model_output(acc, image, preprocess, layer=layer, output=output), o, k)
 
 
 def _rank_output(out: np.ndarray, o, k: int) -> TopPredictions:
@@ -104,7 +107,7 @@ def _rank_output(out: np.ndarray, o, k: int) -> TopPredictions:
 
 
 def model_output(model, image, preprocess: Callable | None = None, *, layer=None,
-                 output=None) -> np.ndarray:
+                 output=None, input_size=None) -> np.ndarray:
     """The model's output for one image, shared with :func:`gradcam`'s cache.
 
     Parameters
@@ -119,6 +122,9 @@ def model_output(model, image, preprocess: Callable | None = None, *, layer=None
         sharing it means that call reuses this forward pass.
     output : int or str, optional
         For a model with several outputs, which one (index or name); required there.
+    input_size : (int, int), optional
+        Run the image at this ``(height, width)`` instead of the model's own size rule (see
+        :func:`~convviz_widgets.compute.cam.gradcam`).
 
     Returns
     -------
@@ -132,7 +138,7 @@ def model_output(model, image, preprocess: Callable | None = None, *, layer=None
     >>> cv.compute.cam.model_output(cv.demo_model(), scenes.images[0]).shape  # doctest: +SKIP
     (5,)
     """
-    acc = access(model)
+    acc = access(model).at_size(input_size)
     oi = _output_index(_meta(acc), output, acc.model.name)
     path = require_spatial(model, layer, "class activation map") if layer is not None else \
         default_layer(model)
@@ -161,7 +167,7 @@ class CAMWithPredictions(NamedTuple):
 def gradcam_with_predictions(model, image, target=None, layer=None, method="gradcam",
                              preprocess: Callable | None = None, *, k: int = 5, output=None,
                              on_step=None, cancel=None, batch_size: int = 32,
-                             cache: bool = True) -> CAMWithPredictions:
+                             cache: bool = True, input_size=None) -> CAMWithPredictions:
     """A CAM *and* the top-``k`` classes of the image, preparing and running the image once.
 
     What a class click in a viewer needs: the heatmap of the clicked class and the list of
@@ -172,7 +178,8 @@ def gradcam_with_predictions(model, image, target=None, layer=None, method="grad
 
     Parameters
     ----------
-    model, image, target, layer, method, preprocess, output, on_step, cancel, batch_size, cache
+    model, image, target, layer, method, preprocess, output, on_step, cancel, batch_size, cache,
+    input_size
         As for :func:`~convviz_widgets.compute.cam.gradcam`.
     k : int
         How many classes to list.
@@ -191,18 +198,18 @@ def gradcam_with_predictions(model, image, target=None, layer=None, method="grad
     >>> cam.target == top.indices[0]                                             # doctest: +SKIP
     True
     """
-    acc = access(model)
+    acc = access(model).at_size(input_size)
     meth = get_method(method)
     meta = _meta(acc)
     is_fn = callable(target) and not isinstance(target, type)
     oi = _output_index(meta, output, acc.model.name, allow_all=is_fn)
     if meth.level == "pixel":
-        cam = compute_cam(model, image, target, layer, meth, preprocess, on_step=on_step,
+        cam = compute_cam(acc, image, target, layer, meth, preprocess, on_step=on_step,
                           cancel=cancel, batch_size=batch_size, cache=cache, output=output)
         first = cam[0] if isinstance(cam, list) else cam
         if first.flag == "nonfinite_input" or oi is None:
             return CAMWithPredictions(cam, None)
-        out = model_output(model, first.image, preprocess, output=oi)
+        out = model_output(acc, first.image, preprocess, output=oi)
         return CAMWithPredictions(cam, _rank_output(out, meta.outputs[oi], k))
     results, was_list, out = layer_cam(
         acc, meth, _display_image(image), target, layer, preprocess, on_step=on_step,
@@ -257,7 +264,8 @@ class PredictionRanking(ShortRepr):
 
 
 def rank_predictions(model, images, labels, preprocess: Callable | None = None, *,
-                     batch_size: int = 32, output=None) -> PredictionRanking:
+                     batch_size: int = 32, output=None,
+                     input_size=None) -> PredictionRanking:
     """Predict a labelled image set and rank its best and worst predictions.
 
     Parameters
@@ -276,6 +284,9 @@ def rank_predictions(model, images, labels, preprocess: Callable | None = None, 
     output : int or str, optional
         Which output of a several-output model to rank (see
         :func:`~convviz_widgets.compute.output_index`).
+    input_size : (int, int), optional
+        Run the image at this ``(height, width)`` instead of the model's own size rule (see
+        :func:`~convviz_widgets.compute.cam.gradcam`).
 
     Returns
     -------
@@ -290,7 +301,7 @@ def rank_predictions(model, images, labels, preprocess: Callable | None = None, 
     >>> r.worst[:3]                                                               # doctest: +SKIP
     array([7, 2, 11])
     """
-    acc = access(model)
+    acc = access(model).at_size(input_size)
     meta = _meta(acc)
     oi = _output_index(meta, output, acc.model.name)
     o = meta.outputs[oi]

@@ -56,7 +56,8 @@ def pattern_size(model, size=None) -> tuple[int, int]:
     """The ``(H, W)`` at which patterns are optimised for ``model``.
 
     A model with a fixed input size is optimised at that size (``size`` must match or be None);
-    a fully convolutional model at ``size`` (default 128).
+    a fully convolutional model at ``size`` (default: the size a subclassed model was built
+    on, :attr:`~convviz_widgets.compute.ModelAccess.built_size`, else 128).
 
     Raises
     ------
@@ -77,7 +78,8 @@ def pattern_size(model, size=None) -> tuple[int, int]:
                 f"patterns are optimised at that size, not {want[0]}×{want[1]}. Pass size=None "
                 "(or rebuild the model with input shape (None, None, channels) to choose).")
         return int(mh), int(mw)
-    h, w = want if want is not None else (DEFAULT_SIZE, DEFAULT_SIZE)
+    h, w = want if want is not None else (access(model).built_size or (DEFAULT_SIZE,
+                                                                       DEFAULT_SIZE))
     h, w = (mh or h), (mw or w)
     if min(h, w) < _MIN_SIZE:
         raise ValueError(f"size {h}×{w} is too small; use at least {_MIN_SIZE} pixels a side.")
@@ -248,7 +250,7 @@ def maximize(model, layer=None, filters=None, *, size=None, steps: int | None = 
              param: Parameterization | str | None = None,
              transforms: Sequence[Transform] | None = None, lr: float | None = None,
              batch_size: int | None = None, cancel: threading.Event | None = None,
-             cache: bool = True, cache_dir=None) -> MaximizeResult:
+             cache: bool = True, cache_dir=None, input_size=None) -> MaximizeResult:
     """Find the input pattern that each filter of ``layer`` (or each unit, or class) responds
     to most.
 
@@ -263,8 +265,9 @@ def maximize(model, layer=None, filters=None, *, size=None, steps: int | None = 
         Filter (channel) indices — units or classes for ``objective="class"``; ``None`` means
         all of them.
     size : int or (int, int), optional
-        Pattern size for fully convolutional models (default 128); fixed-size models always use
-        their own size.
+        Pattern size for fully convolutional models (default 128), except a subclassed model
+        that takes any size, optimised by default at the size it was built on; fixed-size
+        models always use their own size.
     steps : int, optional
         Gradient-ascent steps (default 256 regularised, 40 naive).
     method : {"regularized", "naive"}
@@ -321,6 +324,9 @@ def maximize(model, layer=None, filters=None, *, size=None, steps: int | None = 
         with ``cache_dir``); cancelled rows are never stored, diversity runs never cached.
     cache_dir : str or path, optional
         Also keep results as ``.npz`` files here, so a restarted notebook gets them instantly.
+    input_size : (int, int), optional
+        Optimise at this ``(height, width)`` whatever the model's own size rule says (for a
+        model whose size the rule gets wrong).
 
     Returns
     -------
@@ -347,7 +353,7 @@ def maximize(model, layer=None, filters=None, *, size=None, steps: int | None = 
     ...                   space="model", steps=20).raw                  # doctest: +SKIP
     """
     t0 = time.perf_counter()
-    acc = access(model)
+    acc = access(model).at_size(input_size)
     path, n_units, obj, name = _target(model, acc, layer, objective)
     info_path = path if path != LOGITS else None
     filters = check_filters(acc.infos()[info_path] if info_path else _LogitsInfo(), filters,
@@ -357,7 +363,7 @@ def maximize(model, layer=None, filters=None, *, size=None, steps: int | None = 
     if not isinstance(steps, (int, np.integer)) or steps < 1:
         raise ValueError(f"steps must be a positive integer, got {steps!r}.")
     steps = int(steps)
-    hw = pattern_size(model, size)
+    hw = pattern_size(acc, size)
     c = channels_of(acc)
     p, t, opt = _method_defaults(method, hw, lr, param, transforms, init, space)
     start = _start_image(init, hw, c, space)

@@ -35,7 +35,8 @@ def deepdream(model, images, layers=None, *, objective: Objective | None = None,
               octaves: int = 3, octave_scale: float = 1.4, steps: int = 20, lr: float = 0.01,
               preprocess: Callable | None = None,
               on_step: Callable | Progress | None = None,
-              cancel: threading.Event | None = None, seed: int = 0) -> DreamResult:
+              cancel: threading.Event | None = None, seed: int = 0,
+              input_size=None) -> DreamResult:
     """DeepDream: amplify what ``layers`` already see in real images, over several octaves.
 
     Each octave runs ``steps`` of gradient ascent on the pixels (gradient divided by its mean
@@ -62,6 +63,9 @@ def deepdream(model, images, layers=None, *, objective: Objective | None = None,
         As in :func:`maximize`: ``on_step(done, total)`` counts steps over all octaves; a
         :class:`~convviz_widgets.compute.progress.Progress` also gets the current octave's
         images through ``on_frame``. A stop returns the dream so far, marked ``cancelled``.
+    input_size : (int, int), optional
+        Dream at this ``(height, width)`` instead of the model's own size rule (a declared size,
+        or each image's own size for a model that takes any size).
 
     Returns
     -------
@@ -76,7 +80,7 @@ def deepdream(model, images, layers=None, *, objective: Objective | None = None,
     >>> bool(dream.score[0] > dream.start_score[0])                             # doctest: +SKIP
     True
     """
-    acc = access(model)
+    acc = access(model).at_size(input_size)
     c = channels_of(acc)
     if objective is None:
         if layers is None:
