@@ -20,6 +20,9 @@ OBJECTIVE_LABELS = {"channel": "fm_obj_channel", "neuron": "fm_obj_neuron",
                     "diversity": "fm_obj_diversity"}
 
 register({
+    # The recipes of the method menu (the values stay the API's names).
+    "fm_method:regularized": ("regularized", "regularizado", "regularizado"),
+    "fm_method:naive": ("naive", "ingenuo", "ingênuo"),
     "objective": ("objective", "objetivo", "objetivo"),
     "patterns": ("patterns", "patrones", "padrões"),
     "fm_obj_channel": ("channel (mean)", "canal (media)", "canal (média)"),

@@ -15,6 +15,7 @@ import ipywidgets as w
 import numpy as np
 
 from ._images import decode_image, uploaded_files
+from ._fit import fit_layout
 
 
 def decode_uploads(value) -> list[tuple[str, np.ndarray]]:
@@ -173,5 +174,5 @@ def image_chooser(menu_width: str = "300px") -> tuple[w.Dropdown, ImageUpload]:
     """
     menu = w.Dropdown(description="image", layout=w.Layout(width=menu_width))
     upload = ImageUpload(accept="image/*", multiple=False, description="Upload",
-                         layout=w.Layout(width="110px"))
+                         layout=fit_layout())
     return menu, upload
