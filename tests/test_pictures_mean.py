@@ -192,6 +192,8 @@ def test_shared_scale_on_a_diverging_map_is_symmetric_around_zero(models, style_
     assert kv.slices.vmin == pytest.approx(-m, rel=1e-5)
     assert kv.slices.vmax == pytest.approx(m, rel=1e-5)
     assert "−" in kv.scale_bar.value  # the bar's low end is the negative window end
+    # The caption says the window is centred, so its ends are not read as the data's min/max.
+    assert "centred on 0" in kv.scale_bar.value
     # Grey is not diverging: the 000 handout's [min, max], black = min, white = max.
     kv.colormap = "gray"
     assert kv.slices.vmin == pytest.approx(float(w_.min()), rel=1e-5)
@@ -219,6 +221,7 @@ def test_figure_slices_on_a_diverging_map_use_the_same_symmetric_window(demo):
     fig = cv.plotting.plot_filter_slices(demo, "block2_conv1", 3, scale="shared", cmap="RdBu_r")
     lo, hi = fig.axes[0].images[0].get_clim()
     assert lo == pytest.approx(-hi)
+    assert "centred on 0" in fig.axes[-1].yaxis.label.get_text()
     kv = cv.KernelViewer(demo, layer="block2_conv1", filter_index=3, scale="shared")
     assert (kv.slices.vmin, kv.slices.vmax) == pytest.approx((lo, hi), rel=1e-5)
     grey = cv.plotting.plot_filter_slices(demo, "block2_conv1", 3, scale="shared", cmap="gray")

@@ -52,12 +52,16 @@ class Scaled:
         ``(n,)``: tile ``k``'s value shown as 0 and as 1 (equal for a flat tile).
     scale : str
         The scale's name (a key of :data:`SCALES`).
+    centred : bool
+        The windows were widened to be symmetric around 0 (a diverging colour table): the
+        ends are then not the data's [min, max], and the label says so.
     """
 
     values: np.ndarray
     lo: np.ndarray
     hi: np.ndarray
     scale: str
+    centred: bool = False
 
     @property
     def shared(self) -> bool:
@@ -72,9 +76,11 @@ class Scaled:
         >>> scale_tiles(np.array([[[-1.0, 2.0]]]), "symmetric").label()
         'symmetric: [-2, 2]'
         """
+        name = f"{self.scale}, centred on 0" if self.centred and self.scale != "symmetric" \
+            else self.scale
         if len(self.lo) and self.shared:
-            return f"{self.scale}: [{self.lo[0]:.3g}, {self.hi[0]:.3g}]"
-        return f"{self.scale}: {SCALES[self.scale]}"
+            return f"{name}: [{self.lo[0]:.3g}, {self.hi[0]:.3g}]"
+        return f"{name}: {SCALES[self.scale]}"
 
 
 def _check(scale: str) -> str:
@@ -183,7 +189,7 @@ def scale_tiles(tiles: np.ndarray, scale: str = "shared", *, vmin=None, vmax=Non
     ok = span > 0
     lo_b, span_b, ok_b = (_per_tile(a, x.ndim) for a in (lo, np.where(ok, span, 1.0), ok))
     values = np.where(ok_b, np.clip((x - lo_b) / span_b, 0.0, 1.0), np.float32(flat))
-    return Scaled(values.astype(np.float32), lo, hi, scale)
+    return Scaled(values.astype(np.float32), lo, hi, scale, bool(centre_zero))
 
 
 def stretch_tiles(tiles: np.ndarray) -> np.ndarray:

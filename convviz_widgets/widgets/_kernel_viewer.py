@@ -165,7 +165,8 @@ class KernelViewer(LayerViewer):
         self._layers = {i.path: i for i in infos}
         # path -> (weights identity, _LayerWeights), most recently used last
         self._weights: OrderedDict[str, tuple] = OrderedDict()
-        self._shown_scale = None  # (scale, lo, hi) of the slices on screen, for the colour bar
+        # (scale, lo, hi, centred) of the slices on screen, for the colour bar
+        self._shown_scale = None
 
         self._make_layer_controls(infos, "filter")
         # "initial": the label keeps its full width in every language ("mapa de color").
@@ -330,7 +331,7 @@ class KernelViewer(LayerViewer):
         self.overview.lut = lut
         held = self._shown_scale
         if held is not None:
-            self.scale_bar.show(change["new"], *held, self.lang)
+            self.scale_bar.show(change["new"], *held[:3], self.lang, centred=held[3])
         self.last_update = {"what": "colormap", "ms": 0.0, "bytes": 2 * len(lut)}
 
     def _on_overview_click(self, tile, y, x) -> None:
@@ -370,6 +371,7 @@ class KernelViewer(LayerViewer):
         zoom = max(2, target // max(kh, kw))
         out = {"f": f, "path": path, "codes": codes, "exact": exact_bytes(tiles), "lim": lim,
                "scale": self.scale, "lo": scaled.lo, "hi": scaled.hi, "cols": cols, "zoom": zoom,
+               "centred": scaled.centred,
                "composite": None, "stats": self._stats_html(path, data, f, lim, self.lang)}
         if cin == 3:
             # Zero maps to mid-grey, so a colour the filter prefers shows as that colour.
@@ -391,8 +393,9 @@ class KernelViewer(LayerViewer):
             zoom=p["zoom"], lut=lut_bytes(self.colormap), values=p["exact"],
             title=tr("kv_slices_on", self.lang, f=p["f"], n=p["codes"].shape[0]),
             caption=order, tile_info=info)
-        self._shown_scale = (p["scale"], p["lo"], p["hi"])
-        self.scale_bar.show(self.colormap, *self._shown_scale, self.lang)
+        self._shown_scale = (p["scale"], p["lo"], p["hi"], p["centred"])
+        self.scale_bar.show(self.colormap, *self._shown_scale[:3], self.lang,
+                            centred=p["centred"])
         sent = p["codes"].nbytes + len(p["exact"])
         if p["composite"] is not None:
             self.composite.set_tiles(p["composite"], vmin=-p["lim"], vmax=p["lim"],
