@@ -132,8 +132,8 @@ class ImageUpload(w.FileUpload):
         >>> up.on_pictures(got.extend, got.append)
         >>> up.set_state({"value": [{"name": "a.txt", "type": "", "size": 1,
         ...                          "last_modified": 0, "content": memoryview(b"x")}]})
-        >>> type(got[0]).__name__
-        'ValueError'
+        >>> isinstance(got[0], ValueError), got[0].localized("pt")
+        (True, 'Não foi possível ler «a.txt» como imagem: envie um arquivo PNG ou JPEG.')
         """
         from ._images import decode_image, uploaded_files
 
