@@ -182,11 +182,12 @@ def plot_raw_pattern(result, row: int = 0, *, cmap: str = "viridis",
         lo, hi = lo - 1.0, hi + 1.0
     shown = values.mean(axis=-1)
     im = ax.imshow(shown, cmap=cmap, vmin=lo, vmax=hi, interpolation="nearest")
-    what = "model input (raw, unclipped)" if raw is not None else "display value"
+    what = "model input (raw)" if raw is not None else "display value"
     if values.shape[-1] > 1:
         what += f", mean of {values.shape[-1]} channels"
+    # Two short lines: one long line ran past the bar's ends at a readable size.
     fig.colorbar(im, ax=ax, shrink=0.85).set_label(
-        f"{what}; bar: values' [min, max] = [{lo:.3g}, {hi:.3g}]", fontsize=BAR_LABEL_PT)
+        f"{what}\nbar: [{lo:.3g}, {hi:.3g}], all values' range", fontsize=BAR_LABEL_PT)
     ax.grid(True, alpha=0.3)
     ax.set_title(f"{result.layer} · {int(result.filters[row])} — {result.steps} steps",
                  fontsize=9)
