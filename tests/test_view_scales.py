@@ -42,6 +42,12 @@ def numpy_limits(tiles: np.ndarray, scale: str):
     return np.percentile(t, 0.5, axis=1), np.percentile(t, 99.5, axis=1)
 
 
+def centred(lo, hi):
+    """A diverging map's window: widened to [-m, m] around 0 (issue 23: its white must be 0)."""
+    m = np.maximum(np.abs(lo), np.abs(hi))
+    return -m, m
+
+
 def shown_rgb(view, colormap) -> np.ndarray:
     """The view's tiles ``(n, h, w, 3)`` as the browser colours them."""
     n, h, w, _ = view.shape
@@ -89,6 +95,8 @@ def test_kernel_viewer_scales_match_numpy_and_plotting(models, style, scale):
     w = compute.kernels(model, layer)[..., f]  # (kh, kw, cin)
     tiles = np.moveaxis(w, -1, 0)
     lo, hi = numpy_limits(tiles, scale)
+    assert kv.colormap == "RdBu_r"  # diverging: every scale's window is centred on 0
+    lo, hi = centred(lo, hi)
     got = np.frombuffer(kv.slices.data, np.uint8).reshape(tiles.shape)
     span = np.where(hi > lo, hi - lo, 1.0)[:, None, None]
     v = np.clip((tiles - lo[:, None, None]) / span, 0, 1)
@@ -114,7 +122,9 @@ def test_kernel_viewer_layer_range_matches_plotting(models):
     fig = plotting.plot_filter_slices(model, "last_conv", 2, scale="shared",
                                       shared_scale="layer", cmap="RdBu")
     w = compute.kernels(model, "last_conv")
-    assert kv.scale_bar.value.count(f"{w.min():.3g}".replace("-", "−")) == 2  # end + caption
+    # RdBu is diverging: the layer's [min, max] widened to ±max|w| around 0.
+    m = float(np.abs(w).max())
+    assert kv.scale_bar.value.count(f"{-m:.3g}".replace("-", "−")) == 2  # end + caption
     cin, kh, kw = w.shape[2], w.shape[0], w.shape[1]
     np.testing.assert_array_equal(shown_rgb(kv.slices, "RdBu"),
                                   tiles_of(figure_rgb(fig), cin, cin, kh, kw))

@@ -6,7 +6,8 @@ and the live view of the same data are the same pixels. Nothing here touches a m
 widget library; matplotlib is imported lazily, only for its colour tables.
 """
 
-from .colormaps import DIVERGING_COLORMAPS, SEQUENTIAL_COLORMAPS, apply_lut, lut, lut_bytes
+from .colormaps import (DIVERGING_COLORMAPS, SEQUENTIAL_COLORMAPS, apply_lut, is_diverging, lut,
+                        lut_bytes)
 from .mosaic import grid_columns, mosaic, tile_origin
 from .scaling import (SCALES, Scaled, quantize, scale_tiles, stretch_tiles, symmetric_limit,
                       tile_limits)
@@ -14,6 +15,6 @@ from .images import as_display_rgb, to_u8
 
 __all__ = [
     "DIVERGING_COLORMAPS", "SCALES", "SEQUENTIAL_COLORMAPS", "Scaled", "apply_lut",
-    "as_display_rgb", "grid_columns", "lut", "lut_bytes", "mosaic", "quantize", "scale_tiles",
+    "as_display_rgb", "grid_columns", "is_diverging", "lut", "lut_bytes", "mosaic", "quantize", "scale_tiles",
     "stretch_tiles", "symmetric_limit", "tile_limits", "tile_origin", "to_u8",
 ]

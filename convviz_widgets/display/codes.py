@@ -41,14 +41,14 @@ def colour_index(values: np.ndarray) -> np.ndarray:
 
 
 def scale_codes(tiles: np.ndarray, scale: str, *, vmin=None, vmax=None,
-                flat: float = 0.0) -> tuple[np.ndarray, Scaled]:
+                flat: float = 0.0, centre_zero: bool = False) -> tuple[np.ndarray, Scaled]:
     """Tiles on a named scale as colour-table bytes, with the :class:`.scaling.Scaled` record.
 
     Parameters
     ----------
     tiles : ndarray
         ``(n, ...)``, one tile per index of axis 0.
-    scale, vmin, vmax, flat
+    scale, vmin, vmax, flat, centre_zero
         As in :func:`.scaling.scale_tiles`.
 
     Returns
@@ -64,5 +64,5 @@ def scale_codes(tiles: np.ndarray, scale: str, *, vmin=None, vmax=None,
     >>> codes.tolist(), s.label()
     ([[0, 255]], 'shared: [0, 2]')
     """
-    scaled = scale_tiles(tiles, scale, vmin=vmin, vmax=vmax, flat=flat)
+    scaled = scale_tiles(tiles, scale, vmin=vmin, vmax=vmax, flat=flat, centre_zero=centre_zero)
     return colour_index(scaled.values), scaled

@@ -15,6 +15,26 @@ import numpy as np
 SEQUENTIAL_COLORMAPS = ("viridis", "magma", "inferno", "plasma", "cividis", "gray", "hot")
 #: Diverging maps offered for signed values such as kernel weights: zero sits in the middle.
 DIVERGING_COLORMAPS = ("RdBu_r", "seismic", "coolwarm", "bwr", "PiYG", "PuOr_r")
+#: matplotlib's diverging maps (and their ``_r`` reverses): their middle colour means zero.
+_DIVERGING_NAMES = frozenset({"RdBu", "RdGy", "PiYG", "PRGn", "BrBG", "PuOr", "RdYlBu", "RdYlGn",
+                              "Spectral", "coolwarm", "bwr", "seismic", "berlin", "managua",
+                              "vanimo"})
+
+
+def is_diverging(name: str) -> bool:
+    """True for a diverging colormap, whose neutral middle colour must stand for zero.
+
+    A picture on such a map needs a window symmetric around 0 (``[-m, m]``); with any other
+    window the white (or grey) middle lands on a value that is not zero and reads as "no
+    weight" where there is one (see ``centre_zero`` of :func:`.scaling.tile_limits`).
+
+    Examples
+    --------
+    >>> is_diverging("RdBu_r"), is_diverging("seismic"), is_diverging("gray")
+    (True, True, False)
+    """
+    name = str(name)
+    return name in DIVERGING_COLORMAPS or name.removesuffix("_r") in _DIVERGING_NAMES
 
 
 @lru_cache(maxsize=64)

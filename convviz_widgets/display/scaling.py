@@ -52,12 +52,16 @@ class Scaled:
         ``(n,)``: tile ``k``'s value shown as 0 and as 1 (equal for a flat tile).
     scale : str
         The scale's name (a key of :data:`SCALES`).
+    centred : bool
+        The windows were widened to be symmetric around 0 (a diverging colour table): the
+        ends are then not the data's [min, max], and the label says so.
     """
 
     values: np.ndarray
     lo: np.ndarray
     hi: np.ndarray
     scale: str
+    centred: bool = False
 
     @property
     def shared(self) -> bool:
@@ -72,9 +76,11 @@ class Scaled:
         >>> scale_tiles(np.array([[[-1.0, 2.0]]]), "symmetric").label()
         'symmetric: [-2, 2]'
         """
+        name = f"{self.scale}, centred on 0" if self.centred and self.scale != "symmetric" \
+            else self.scale
         if len(self.lo) and self.shared:
-            return f"{self.scale}: [{self.lo[0]:.3g}, {self.hi[0]:.3g}]"
-        return f"{self.scale}: {SCALES[self.scale]}"
+            return f"{name}: [{self.lo[0]:.3g}, {self.hi[0]:.3g}]"
+        return f"{name}: {SCALES[self.scale]}"
 
 
 def _check(scale: str) -> str:
@@ -84,7 +90,8 @@ def _check(scale: str) -> str:
 
 
 def tile_limits(tiles: np.ndarray, scale: str = "shared", *, vmin=None, vmax=None,
-                percentiles=(0.5, 99.5)) -> tuple[np.ndarray, np.ndarray]:
+                percentiles=(0.5, 99.5), centre_zero: bool = False
+                ) -> tuple[np.ndarray, np.ndarray]:
     """``(lo, hi)``, each ``(n,)``: the value range each of ``n`` tiles is shown on.
 
     Parameters
@@ -98,9 +105,15 @@ def tile_limits(tiles: np.ndarray, scale: str = "shared", *, vmin=None, vmax=Non
         takes ``vmax`` as its half-width. Per-tile scales ignore them.
     percentiles : (float, float)
         The ``stretch`` scale's range.
+    centre_zero : bool
+        For a diverging colour table (:func:`.colormaps.is_diverging`): widen each window to
+        ``[-m, m]``, ``m = max(|lo|, |hi|)``, so the map's neutral middle is exactly 0.
+        ``shared`` then keeps its span over the group and ``per_slice`` its own per tile.
 
     Examples
     --------
+    >>> [v.tolist() for v in tile_limits(np.array([[-0.1, 0.3]]), "shared", centre_zero=True)]
+    [[-0.30000001192092896], [0.30000001192092896]]
     >>> lo, hi = tile_limits(np.array([[0.0, 1.0], [2.0, 6.0]]), "per_slice")
     >>> lo.tolist(), hi.tolist()
     ([0.0, 2.0], [1.0, 6.0])
@@ -133,6 +146,9 @@ def tile_limits(tiles: np.ndarray, scale: str = "shared", *, vmin=None, vmax=Non
     else:  # stretch
         lo = np.percentile(flat, percentiles[0], axis=1)
         hi = np.percentile(flat, percentiles[1], axis=1)
+    if centre_zero:
+        m = np.maximum(np.abs(np.asarray(lo, np.float64)), np.abs(np.asarray(hi, np.float64)))
+        lo, hi = -m, m
     return np.asarray(lo, np.float32), np.asarray(hi, np.float32)
 
 
@@ -141,14 +157,14 @@ def _per_tile(a: np.ndarray, ndim: int) -> np.ndarray:
 
 
 def scale_tiles(tiles: np.ndarray, scale: str = "shared", *, vmin=None, vmax=None,
-                flat: float = 0.0) -> Scaled:
+                flat: float = 0.0, centre_zero: bool = False) -> Scaled:
     """Map tiles to [0, 1] by a named scale (see the module docs).
 
     Parameters
     ----------
     tiles : ndarray
         ``(n, ...)`` values, one tile per index of axis 0.
-    scale, vmin, vmax
+    scale, vmin, vmax, centre_zero
         As in :func:`tile_limits`.
     flat : float
         Shown where a tile's range is empty (a constant tile): 0 puts it at the bottom of a
@@ -168,12 +184,12 @@ def scale_tiles(tiles: np.ndarray, scale: str = "shared", *, vmin=None, vmax=Non
     [[64.0, 192.0]]
     """
     x = np.asarray(tiles, np.float32)
-    lo, hi = tile_limits(x, scale, vmin=vmin, vmax=vmax)
+    lo, hi = tile_limits(x, scale, vmin=vmin, vmax=vmax, centre_zero=centre_zero)
     span = hi - lo
     ok = span > 0
     lo_b, span_b, ok_b = (_per_tile(a, x.ndim) for a in (lo, np.where(ok, span, 1.0), ok))
     values = np.where(ok_b, np.clip((x - lo_b) / span_b, 0.0, 1.0), np.float32(flat))
-    return Scaled(values.astype(np.float32), lo, hi, scale)
+    return Scaled(values.astype(np.float32), lo, hi, scale, bool(centre_zero))
 
 
 def stretch_tiles(tiles: np.ndarray) -> np.ndarray:

@@ -8,7 +8,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .. import compute, display
-from ._common import _NORMALIZE_ALIASES, _figure
+from ._common import _NORMALIZE_ALIASES, BAR_LABEL_PT, _figure
 
 
 def normalize_channels(a: np.ndarray, mode: str = "channel") -> np.ndarray:
@@ -72,7 +72,8 @@ def plot_activation_grid(model, image, layer, *, cols: int = 16, normalize: str 
     scaled = display.scale_tiles(tiles, scale)
     im = ax.imshow(display.mosaic(scaled.values, cols), cmap=cmap, vmin=0, vmax=1,
                    interpolation="nearest")
-    fig.colorbar(im, ax=ax, shrink=0.8).set_label(f"activation — {scaled.label()}", fontsize=7)
+    fig.colorbar(im, ax=ax, shrink=0.8).set_label(f"activation — {scaled.label()}",
+                                                  fontsize=BAR_LABEL_PT)
     for k in np.flatnonzero(stats.blank[0, :c]):
         y, x = display.tile_origin(int(k), cols, h, w)
         ax.plot([x - 0.5, x + w - 0.5], [y - 0.5, y + h - 0.5], color="red", lw=0.8)
@@ -122,7 +123,7 @@ def plot_channel(model, image, layer, channel: int, *, cmap: str = "viridis",
     ax1.set_axis_off()
     bar = fig.colorbar(im, ax=ax1, shrink=0.85)
     if scale is not None:
-        bar.set_label(scaled.label(), fontsize=7)
+        bar.set_label(scaled.label(), fontsize=BAR_LABEL_PT)
     return fig
 
 

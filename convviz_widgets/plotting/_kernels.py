@@ -59,16 +59,31 @@ def plot_filter_slices(model, layer, filter_index: int, *, cols: int = 16, cmap:
         elif scale == "shared":
             vmin, vmax = float(w.min()), float(w.max())
     cols = min(cols, tiles.shape[0])
-    fig = _figure(0.45 * cols + 1.6, 0.45 * (-(-tiles.shape[0] // cols)) + 0.6)
+    # At least 4 × 2.4 inches: the title and the colour bar's caption must fit a 3-slice filter.
+    fig = _figure(max(4.0, 0.45 * cols + 1.6), max(2.4, 0.45 * (-(-tiles.shape[0] // cols)) + 0.9))
     ax = fig.add_subplot()
     _show_tiles(fig, ax, tiles, cols, scale, cmap, vmin=vmin, vmax=vmax, flat=0.5,
                 label="weight")
     ax.set_axis_off()
+    _label_slices(ax, tiles.shape[0], cols, w.shape[0], w.shape[1])
     stats = compute.stats_of_kernel(w)
     dead = " — DEAD (all weights ~0)" if stats.dead[idx] else ""
-    ax.set_title(f"{info.path} filter {idx}: {tiles.shape[0]} input channels, "
-                 f"{w.shape[0]}×{w.shape[1]}, norm {stats.norms[idx]:.3g}{dead}", fontsize=9)
+    ax.set_title(f"{info.path} filter {idx}:\n{tiles.shape[0]} input channels, "
+                 f"{w.shape[0]}×{w.shape[1]}, norm {stats.norms[idx]:.3g}{dead}", fontsize=9,
+                 pad=14)
     return fig
+
+
+def _label_slices(ax, cin: int, cols: int, kh: int, kw: int) -> None:
+    """Name each slice's input channel: R/G/B for an RGB input, else its number (above the
+    first row's slices, and at the left of each further row)."""
+    names = list("RGB") if cin == 3 else [str(c) for c in range(cin)]
+    for k in range(cin):
+        y, x = display.tile_origin(k, cols, kh, kw)
+        if k < cols:  # first row: above the slice
+            ax.text(x + (kw - 1) / 2, -0.7, names[k], ha="center", va="bottom", fontsize=8)
+        elif k % cols == 0:  # first slice of a further row: its number at the left
+            ax.text(-0.8, y + (kh - 1) / 2, names[k], ha="right", va="center", fontsize=8)
 
 
 def plot_kernel_matrix(model, layer, *, max_filters: int = 32, max_channels: int = 32,
@@ -104,11 +119,30 @@ def plot_kernel_matrix(model, layer, *, max_filters: int = 32, max_channels: int
     ax.set_yticks([(kh + 1) * f + (kh - 1) / 2 for f in range(nf)], [str(f) for f in range(nf)],
                   fontsize=6)
     ax.set_ylabel("filter")
-    ax.set_xlabel(f"input channel 0..{nc - 1}" + (f" of {cin}" if nc < cin else ""))
-    ax.set_title(f"{info.path}: {cout} filters × {cin} channels"
-                 f"{' (first shown)' if nf < cout or nc < cin else ''}; "
+    ax.set_xlabel(f"input channel 0–{nc - 1}" + (f" of {cin}" if nc < cin else ""))
+    ax.set_title(f"{info.path}: {matrix_title(nf, cout, nc, cin)}; "
                  f"dead filters {int(stats.dead.sum())} ({stats.dead_fraction:.0%})", fontsize=9)
     return fig
+
+
+def matrix_title(shown_filters: int, filters: int, shown_channels: int, channels: int) -> str:
+    """What a filters × channels matrix shows, counted as drawn: rows, then columns.
+
+    A title "32 filters × 16 channels (first shown)" over 24 rows said the layer's size, not
+    the picture's; this names the rows and columns on the page and, apart, what is left out.
+
+    Examples
+    --------
+    >>> matrix_title(24, 24, 16, 16)
+    '24 filters (rows) × 16 input channels (columns)'
+    >>> matrix_title(32, 64, 32, 128)
+    'filters 0–31 of 64 (rows) × input channels 0–31 of 128 (columns)'
+    """
+    rows = f"{filters} filters" if shown_filters >= filters else \
+        f"filters 0–{shown_filters - 1} of {filters}"
+    cols = f"{channels} input channels" if shown_channels >= channels else \
+        f"input channels 0–{shown_channels - 1} of {channels}"
+    return f"{rows} (rows) × {cols} (columns)"
 
 
 def rgb_filters(w: np.ndarray) -> np.ndarray:

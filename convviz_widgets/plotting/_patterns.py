@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .. import display
-from ._common import _figure
+from ._common import BAR_LABEL_PT, _figure
 
 
 def stretch_patterns(images: np.ndarray, stretch: bool = True) -> np.ndarray:
@@ -175,9 +175,19 @@ def plot_raw_pattern(result, row: int = 0, *, cmap: str = "viridis",
     h, w = values.shape[:2]
     fig = _figure(inches * w / max(h, w) + 1.0, inches * h / max(h, w))
     ax = fig.add_subplot()
-    im = ax.imshow(values.mean(axis=-1), cmap=cmap, interpolation="nearest")
+    # The bar spans the values' own [min, max] (every channel), the range a student prints with
+    # res.raw.min(), res.raw.max(); the mean of several channels alone spans less.
+    lo, hi = float(values.min()), float(values.max())
+    if hi <= lo:
+        lo, hi = lo - 1.0, hi + 1.0
+    shown = values.mean(axis=-1)
+    im = ax.imshow(shown, cmap=cmap, vmin=lo, vmax=hi, interpolation="nearest")
+    what = "model input (raw)" if raw is not None else "display value"
+    if values.shape[-1] > 1:
+        what += f", mean of {values.shape[-1]} channels"
+    # Two short lines: one long line ran past the bar's ends at a readable size.
     fig.colorbar(im, ax=ax, shrink=0.85).set_label(
-        "model input (raw, unclipped)" if raw is not None else "display value", fontsize=7)
+        f"{what}\nbar: [{lo:.3g}, {hi:.3g}], all values' range", fontsize=BAR_LABEL_PT)
     ax.grid(True, alpha=0.3)
     ax.set_title(f"{result.layer} · {int(result.filters[row])} — {result.steps} steps",
                  fontsize=9)

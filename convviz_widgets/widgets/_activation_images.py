@@ -14,7 +14,7 @@ class ImageMenu:
     def _make_image_menu(self, images, image_labels) -> list:
         """Build the menu and the Upload button; return the images to show (the demo scenes
         when ``images`` is None)."""
-        images, self._labels = images_or_demo(images, image_labels)
+        images, self._labels = images_or_demo(images, image_labels, self.lang)
         self._image_dd, self._upload = image_chooser()
         self._upload.observe(self._on_upload, "value")
         return images

@@ -17,6 +17,7 @@ from ._base import LayerViewer
 from ._channel_card import ChannelCard
 from ._i18n import register, tr
 from ._raster import RasterView
+from ._fit import FIT_BUTTONS
 
 register({
     "sort by": ("sort by", "ordenar por", "ordenar por"),
@@ -90,7 +91,7 @@ class ChannelBrowser(LayerViewer):
         self.order = np.zeros(0, np.int64)
         self._make_layer_controls([self._layers[p] for p in self._layers], layer_width=420)
         self._sort_tb = w.ToggleButtons(options=[(tr(f"cb:{s}", self.lang), s) for s in SORTS],
-                                        description="sort by", style={"button_width": "130px"})
+                                        description="sort by", style=FIT_BUTTONS)
         self._head = w.HTML()
         self._note = w.HTML()
         self.tiles = RasterView(labels=["", "y", "x"], frame="#888", gap=3)

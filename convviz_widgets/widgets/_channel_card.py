@@ -21,6 +21,7 @@ from ._examples_source import ExampleSource
 from . import _channel_labels  # noqa: F401 - registers the card's labels
 from ._i18n import tr
 from ._overlay import OverlayView
+from ._placeholder import placeholder_pixels
 from ._pixels import lut_bytes, quantize, to_rgb_u8
 from ._raster import RasterView
 from ._task import BackgroundTask
@@ -278,8 +279,10 @@ class ChannelCard(LayerViewer):
         zoom = max(1, _PANEL_PX // max(h, w_))
         got = self._patterns.get((path, f))
         if got is None:
-            self.pattern_view.set_tiles(np.full((1, h, w_, 1), 128, np.uint8), zoom=zoom,
-                                        caption=tr("cc:pattern_wait", self.lang))
+            # Until the pattern arrives the panel says so inside it (not a flat grey square).
+            wait = tr("cc:pattern_wait", self.lang)
+            self.pattern_view.set_tiles(placeholder_pixels(h * zoom, w_ * zoom, wait), zoom=1,
+                                        caption=wait)
         else:
             image, act = got
             self.pattern_view.set_tiles(to_rgb_u8(image)[None], zoom=zoom,

@@ -20,7 +20,7 @@ import traitlets
 
 from ._activation_images import ImageMenu
 from ._base import LayerViewer
-from ._i18n import register, tr
+from ._i18n import register, tr, trn
 from ._images import ImageList, check_image_index, numbered_names
 from ._pixels import apply_lut, lut_bytes, scale_codes, to_rgb_u8
 from ._raster import RasterView, exact_bytes
@@ -61,12 +61,19 @@ register({
                    "0 (gris, cursiva).",
                    "{n} posições da janela caem fora da imagem (preenchimento 'same'): leem 0 "
                    "(cinza, itálico)."),
-    "cs_geometry": ("{path}: {kh}×{kw} filter over {cin} input channel(s), stride {s}, "
+    # Plural forms (see _i18n.trn): "1 canal" / "3 canales", "1 canal" / "3 canais".
+    "cs_geometry": ("{path}: {kh}×{kw} filter over {cin} input channels, stride {s}, "
                     "dilation {d}, padding '{p}'",
-                    "{path}: filtro {kh}×{kw} sobre {cin} canal(es) de entrada, paso {s}, "
+                    "{path}: filtro {kh}×{kw} sobre {cin} canales de entrada, paso {s}, "
                     "dilatación {d}, relleno '{p}'",
-                    "{path}: filtro {kh}×{kw} sobre {cin} canal(is) de entrada, passo {s}, "
+                    "{path}: filtro {kh}×{kw} sobre {cin} canais de entrada, passo {s}, "
                     "dilatação {d}, preenchimento '{p}'"),
+    "cs_geometry:one": ("{path}: {kh}×{kw} filter over {cin} input channel, stride {s}, "
+                        "dilation {d}, padding '{p}'",
+                        "{path}: filtro {kh}×{kw} sobre {cin} canal de entrada, paso {s}, "
+                        "dilatación {d}, relleno '{p}'",
+                        "{path}: filtro {kh}×{kw} sobre {cin} canal de entrada, passo {s}, "
+                        "dilatação {d}, preenchimento '{p}'"),
     "cs_slice_sum": ("Σ {ch} = {s}", "Σ {ch} = {s}", "Σ {ch} = {s}"),
     "cs_total": ("4. sum of the products {terms} = {s}",
                  "4. suma de los productos {terms} = {s}",
@@ -357,8 +364,8 @@ class ConvStepViewer(ImageMenu, LayerViewer):
             sent += codes.nbytes
         s_ = unit.strides
         self._geometry.value = (
-            "<span class='convviz-step-geometry'>" + html.escape(tr(
-                "cs_geometry", lang, path=unit.layer, kh=kh, kw=kw, cin=cin,
+            "<span class='convviz-step-geometry'>" + html.escape(trn(
+                "cs_geometry", lang, cin, path=unit.layer, kh=kh, kw=kw, cin=cin,
                 s=f"{s_[0]}×{s_[1]}", d=f"{unit.dilation[0]}×{unit.dilation[1]}",
                 p=unit.padding), quote=False) + "</span>")
         self._numbers.value = _numbers_html(unit, names, lang)

@@ -17,6 +17,7 @@ from ..compute.progress import Progress
 from ._base import View
 from ._run_state import RunState
 from ._i18n import register, tr
+from ._placeholder import placeholder_pixels
 from ._images import ImageList, check_image_index, images_or_demo, numbered_names
 from ._maximizer_display import display_pixels
 from ._raster import RasterView
@@ -169,7 +170,7 @@ class DeepDreamViewer(RunState, View):
                              "with.")
         self._layers = {i.path: i for i in infos}
 
-        images, self._labels = images_or_demo(images, image_labels)
+        images, self._labels = images_or_demo(images, image_labels, self.lang)
 
         self._image_dd, self._upload = image_chooser()
         self._upload.on_pictures(self._add_uploads, self._set_error)
@@ -389,8 +390,10 @@ class DeepDreamViewer(RunState, View):
             x = self._dream_input()
         except Exception as exc:  # noqa: BLE001 - an unreadable image is shown, not raised
             self._before_px = None
-            self.before.set_tiles(np.full((1, 8, 8, 1), 128, np.uint8), title="", caption="")
-            self.after.set_tiles(np.full((1, 8, 8, 1), 128, np.uint8), title="", caption="")
+            # Small panels that say there is no picture (the error line says why).
+            empty = placeholder_pixels(48, 160, tr("(no image)", self.lang))
+            self.before.set_tiles(empty, zoom=1, title="", caption="")
+            self.after.set_tiles(empty, zoom=1, title="", caption="")
             self._set_error(exc)
             return
         px = display_pixels(x[None], stretch=False)[0]
@@ -399,7 +402,10 @@ class DeepDreamViewer(RunState, View):
         name = self._labels[self.image_index] if self.image_index < len(self._labels) else ""
         self.before.set_tiles(px[None], zoom=zoom,
                               title=tr("dd_before", self.lang, name=name), caption="")
-        self.after.set_tiles(np.full_like(px, 128)[None], zoom=zoom,
+        # The after panel, until Run: the before panel's size, saying what to do.
+        waiting = placeholder_pixels(px.shape[0] * zoom, px.shape[1] * zoom,
+                                     tr("dd_press_run", self.lang))
+        self.after.set_tiles(waiting, zoom=1,
                              title=tr("dd_after", self.lang, layers=", ".join(self.layers)),
                              caption=tr("dd_press_run", self.lang))
 
@@ -467,7 +473,9 @@ class DeepDreamViewer(RunState, View):
             self.frames_shown += 1
 
     def _show_frame(self, image, done: int, total: int, score: float) -> None:
-        self.after.set_tiles(self._frame_pixels(image)[None],
+        px = self._frame_pixels(image)
+        # The placeholder before the run was drawn at zoom 1: frames use the before panel's.
+        self.after.set_tiles(px[None], zoom=self._zoom(*px.shape[:2]),
                              caption=tr("dd_at", self.lang, done=done, total=total,
                                         s=f"{score:.4g}"))
 

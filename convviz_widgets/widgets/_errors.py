@@ -68,6 +68,9 @@ def short_message(exc: BaseException, lang: str = "en") -> str:
     """
     text = str(exc)
     name = type(exc).__name__
+    localized = getattr(exc, "localized", None)
+    if callable(localized):  # an error of ours that knows its sentence in every language
+        return localized(lang)
     if isinstance(exc, MemoryError) or name in ("ResourceExhaustedError", "OutOfMemoryError"):
         return tr("err_memory", lang)
     # Keras wraps errors raised while tracing in a many-line ValueError ("in user code: ...").

@@ -409,7 +409,7 @@ class Explorer(w.VBox):
         try:
             decoded = decode_uploads(change["new"])
             self.activations.add_images([im for _, im in decoded],
-                                        [f"upload: {name}" for name, _ in decoded])
+                                        [tr("upload_n", self.lang, name=name) for name, _ in decoded])
             self._image_note.value = ""
         except Exception as exc:  # noqa: BLE001 - shown next to the button; the old view stays
             self._image_note.value = error_html(exc, self.lang)

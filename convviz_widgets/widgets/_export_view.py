@@ -9,6 +9,7 @@ import ipywidgets as w
 from ._export import (FrameRecorder, animation_bytes, download_html, export_name, figure_of,
                       overlay_rgb, png_bytes, raster_rgb)
 from ._i18n import register
+from ._fit import fit_layout
 
 register({
     "Export GIF": ("Export GIF", "Exportar GIF", "Exportar GIF"),
@@ -151,7 +152,7 @@ class Exportable:
         buttons = []
         if not hasattr(self, "_export_btn"):
             self._export_btn = w.Button(description="Export PNG", icon="download",
-                                        layout=w.Layout(width="120px"))
+                                        layout=fit_layout())
             self._export_btn.on_click(lambda _b: self._safe(lambda: self._offer("png")))
             buttons.append(self._export_btn)
         if not hasattr(self, "_download"):
@@ -159,7 +160,7 @@ class Exportable:
         if animated:
             for fmt in ("gif", "webp"):
                 btn = w.Button(description=f"Export {'GIF' if fmt == 'gif' else 'WebP'}",
-                               icon="film", layout=w.Layout(width="125px"))
+                               icon="film", layout=fit_layout())
                 btn.on_click(lambda _b, f=fmt: self._safe(lambda: self._offer(f)))
                 buttons.append(btn)
             self._recorder = FrameRecorder()

@@ -16,7 +16,7 @@ import numpy as np
 import traitlets
 
 from ._base import INT_SLIDER_CONTINUOUS, LayerViewer, set_slider
-from ._i18n import tr
+from ._i18n import tr, trn
 from ._maximizer_display import (_BIG_PX, _TILE_PX, ExportMixin, _grid_columns, display_pixels,
                                  grid_image)
 from ._maximizer_objectives import OBJECTIVE_LABELS, MaximizerObjectiveMixin, value_key
@@ -24,6 +24,8 @@ from ._maximizer_run import MaximizerRunMixin
 from ._raster import RasterView
 from ._run_state import RunState
 from ._task import BackgroundTask
+from ._fit import FIT_BUTTONS, fit_layout
+from ._placeholder import placeholder_pixels
 
 __all__ = ["FilterMaximizer", "display_pixels", "grid_image"]
 
@@ -157,12 +159,13 @@ class FilterMaximizer(MaximizerObjectiveMixin, MaximizerRunMixin, ExportMixin, R
         self._make_layer_controls(infos, "filter", layer_width=420, slider_width=400)
         self._mode_tb = w.ToggleButtons(options=[(tr("one filter", self.lang), "filter"),
                                                  (tr("gallery", self.lang), "gallery")],
-                                        style={"button_width": "100px"})
+                                        style=FIT_BUTTONS)
         self._range = w.IntRangeSlider(min=0, max=0, value=(0, 0), description="gallery",
                                        continuous_update=INT_SLIDER_CONTINUOUS,
                                        layout=w.Layout(width="400px"))
-        self._method_dd = w.Dropdown(options=list(METHODS), description="method",
-                                     layout=w.Layout(width="240px"))
+        self._method_dd = w.Dropdown(
+            options=[(tr(f"fm_method:{m}", self.lang), m) for m in METHODS],
+            description="method", layout=w.Layout(width="240px"))
         self._steps_box = w.BoundedIntText(min=1, max=10000, description="steps",
                                            layout=w.Layout(width="160px"))
         self._size_box = w.BoundedIntText(min=16, max=1024, description="size",
@@ -175,7 +178,7 @@ class FilterMaximizer(MaximizerObjectiveMixin, MaximizerRunMixin, ExportMixin, R
         # and of many quick Runs only the last is started (the lifecycle the views share).
         self._init_runs("convviz-maximize", "fm_cancelled_early", bar_width="260px")
         self._export_btn = w.Button(description="Export PNG", icon="download",
-                                    layout=w.Layout(width="120px"))
+                                    layout=fit_layout())
         self._download = w.HTML(value="")
         self.pattern = RasterView(labels=["", "y", "x"], gap=0)
         self.gallery = RasterView(labels=[tr("filter", self.lang), "y", "x"], gap=3)
@@ -246,7 +249,7 @@ class FilterMaximizer(MaximizerObjectiveMixin, MaximizerRunMixin, ExportMixin, R
         return self._objective_count(path or self.layer)
 
     def _n_filters(self, n: int) -> str:
-        return tr("fm_filters", self.lang, n=n, s="" if n == 1 else "s")
+        return trn("fm_filters", self.lang, n)
 
     def _hw(self) -> tuple[int, int]:
         return self._fixed_size or (int(self.size), int(self.size))
@@ -402,13 +405,16 @@ class FilterMaximizer(MaximizerObjectiveMixin, MaximizerRunMixin, ExportMixin, R
 
     # -------------------------------------------------------------------------- drawing
     def _show_placeholder(self) -> None:
-        h, w_ = self._hw()
-        grey = np.full((1, h, w_, 1), 128, np.uint8)
-        self.pattern.set_tiles(grey, zoom=max(1, _BIG_PX // max(h, w_)),
-                               title=tr("fm_press_run", self.lang,
-                                        what=self._what(self.filter_index)),
-                               caption="")
+        self._draw_waiting(self._what(self.filter_index))
         self._lookup_cached()
+
+    def _draw_waiting(self, what: str) -> None:
+        """The pattern panel before a run: its size, grey, saying what Run will compute."""
+        h, w_ = self._hw()
+        zoom = max(1, _BIG_PX // max(h, w_))
+        text = tr("fm_press_run", self.lang, what=what)
+        self.pattern.set_tiles(placeholder_pixels(h * zoom, w_ * zoom, text), zoom=1,
+                               title=text, caption="")
 
     def _lookup_cached(self) -> None:
         """Show the selected filter at once if a result for it is already cached."""
@@ -438,10 +444,7 @@ class FilterMaximizer(MaximizerObjectiveMixin, MaximizerRunMixin, ExportMixin, R
                                    caption=tr(value_key(self.objective), self.lang,
                                               m=f"{act:.4g}"))
         elif not self.running:
-            self.pattern.set_tiles(np.full((1, h, w_, 1), 128, np.uint8), zoom=zoom,
-                                   title=tr("fm_press_run", self.lang,
-                                            what=f"{self.layer} · {self._what(f)}"),
-                                   caption="")
+            self._draw_waiting(f"{self.layer} · {self._what(f)}")
         self.gallery.selected = int(np.flatnonzero(self._gallery_filters == f)[0]) \
             if np.any(self._gallery_filters == f) else -1
 

@@ -7,6 +7,7 @@ import ipywidgets as w
 import numpy as np
 
 from ._i18n import method_label, register, tr
+from ._fit import fit_layout
 
 register({
     "gc_signed": ("signed: the middle colour is 0, below it lowers the score, above raises it",
@@ -82,7 +83,7 @@ class DisplayMixin:
             shown = f"{float(prob):.1%}" if 0.0 <= float(prob) <= 1.0 else f"{float(val):.3g}"
             b = w.Button(description=f"{self._class_name(idx)}  {shown}",
                          tooltip=tr("gc_explain", self.lang, i=idx, name=self._class_name(idx)),
-                         layout=w.Layout(width="210px"))
+                         layout=fit_layout(min_width="210px"))  # a long class name widens it
             b._cv_class = idx
             b.on_click(lambda _b, k=idx: self._set_from_ui("target", k))
             b.add_class("convviz-topk")

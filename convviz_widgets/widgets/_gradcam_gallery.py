@@ -18,6 +18,7 @@ from ._gradcam_display import heat_for_display
 from ._i18n import method_label, register, tr
 from ._overlay import _rgb_u8
 from ._raster import RasterView
+from ._fit import fit_layout
 
 register({
     "gc_rank_by": ("rank by", "ordenar por", "ordenar por"),
@@ -74,7 +75,7 @@ class GalleryMixin:
 
     def _build_gallery_section(self, names=("", "")) -> w.Widget:
         self._gallery_btn = w.Button(description="Find best & worst predictions",
-                                     button_style="primary", layout=w.Layout(width="260px"))
+                                     button_style="primary", layout=fit_layout())
         self._gallery_btn.on_click(lambda _b: self._safe(self.find_best_and_worst))
         self._gallery_rank_dd = w.Dropdown(
             options=[(tr(f"gc_rank_{k}", self.lang), k) for k in _RANKINGS],

@@ -16,6 +16,7 @@ import numpy as np
 
 from ._i18n import method_label, register, tr
 from ._task import BackgroundTask
+from ._fit import fit_layout
 
 register({
     "tr_head": (
@@ -158,7 +159,7 @@ class TrustMixin:
                                           on_progress=self._on_progress,
                                           on_idle=self._on_worker_idle)
         self._trust_btn = w.Button(description=tr("tr_run", self.lang), button_style="info",
-                                   layout=w.Layout(width="200px"))
+                                   layout=fit_layout(min_width="200px"))
         self._trust_btn.on_click(lambda _b: self._safe(self.check_faithfulness))
         self._trust_btn.add_class("convviz-trust-run")
         self._trust_auto_cb = w.Checkbox(value=bool(self.trust_auto),

@@ -28,6 +28,7 @@ from ._overlay import OVERLAY_COLORMAPS, OverlayView
 from ._upload import ImageUpload
 from ._raster import RasterView
 from ._task import BackgroundTask
+from ._fit import fit_layout
 
 __all__ = ["GradCAMViewer", "OverlayView", "OVERLAY_COLORMAPS"]
 
@@ -250,7 +251,7 @@ class GradCAMViewer(InputsMixin, DisplayMixin, GalleryMixin, TrustMixin, TasksMi
         self._image_dd = w.Dropdown(description="image", style=wide,
                                     layout=w.Layout(width="260px"))
         self._upload = ImageUpload(accept="image/*", multiple=False, description="Upload",
-                                   layout=w.Layout(width="110px"))
+                                   layout=fit_layout())
         self._upload.observe(self._on_upload, "value")
         self.thumbnails = RasterView(gap=3, labels=[tr("image", self.lang), "y", "x"],
                                      background="#ffffff")
@@ -269,7 +270,7 @@ class GradCAMViewer(InputsMixin, DisplayMixin, GalleryMixin, TrustMixin, TasksMi
         self._progress = w.FloatProgress(value=0.0, min=0.0, max=1.0, description="",
                                          layout=w.Layout(width="220px", visibility="hidden"))
         self._cancel_btn = w.Button(description="Cancel", button_style="warning",
-                                    layout=w.Layout(width="90px", visibility="hidden"))
+                                    layout=fit_layout(visibility="hidden"))
         self._cancel_btn.on_click(lambda _b: self.cancel())
 
         words = {"opacity_label": tr("opacity", self.lang), "heat_label": tr("heat", self.lang)}

@@ -76,7 +76,7 @@ _TABLE: dict[str, tuple[str, str]] = {
     "av_blank": (" — en blanco (nunca por encima de 0)", " — em branco (nunca acima de 0)"),
     "av_values": ("{layer} · valores en [{lo}, {hi}]", "{layer} · valores em [{lo}, {hi}]"),
     "av_layer_range": (" (rango de la capa)", " (faixa da camada)"),
-    "av_sparsity": ("<b>dispersión</b> de {layer} para esta imagen: {n} de {c} canales en blanco "
+    "av_sparsity": ("<b>esparsidad</b> (proporción de canales en blanco) de {layer} para esta imagen: {n} de {c} canales en blanco "
                     "({p}) · tamaño del mapa {h}×{w}",
                     "<b>esparsidade</b> de {layer} para esta imagem: {n} de {c} canais em branco "
                     "({p}) · tamanho do mapa {h}×{w}"),
@@ -96,7 +96,8 @@ _TABLE: dict[str, tuple[str, str]] = {
                             "Barras vermelhas à esquerda: filtros mortos (todos os pesos ~0). "
                             "Clique numa linha para escolhê-la."),
     "fm_press_run": ("{what}: pulse Ejecutar", "{what}: clique em Executar"),
-    "fm_filters": ("{n} filtro{s}", "{n} filtro{s}"),
+    "fm_filters": ("{n} filtros", "{n} filtros"),
+    "fm_filters:one": ("{n} filtro", "{n} filtro"),
     "fm_pattern": ("{layer} · filtro {f}", "{layer} · filtro {f}"),
     "fm_gallery": ("{layer}: filtros {a}–{b}", "{layer}: filtros {a}–{b}"),
     "fm_mean_act": ("activación media {m}", "ativação média {m}"),
@@ -104,8 +105,9 @@ _TABLE: dict[str, tuple[str, str]] = {
     "fm_optimising": ("optimizando {what}…", "otimizando {what}…"),
     "fm_optimising_p": ("optimizando… {p}", "otimizando… {p}"),
     "fm_cancelled_early": ("cancelado antes de empezar", "cancelado antes de começar"),
-    "fm_cancelled": ("cancelado: {what} iniciados, {k} completos · {sec} s",
-                     "cancelado: {what} iniciados, {k} completos · {sec} s"),
+    # Worded so that no participle agrees with a count ("1 completos" was wrong): k may be 1.
+    "fm_cancelled": ("cancelado tras completar {k} de {what} · {sec} s",
+                     "cancelado após concluir {k} de {what} · {sec} s"),
     "fm_done": ("{what} en {sec} s{note} · activación media {m}",
                 "{what} em {sec} s{note} · ativação média {m}"),
     "fm_from_cache": (" ({k} de la caché)", " ({k} do cache)"),
@@ -148,6 +150,11 @@ _TABLE: dict[str, tuple[str, str]] = {
                  "Nenhuma imagem para mostrar: passe images= ou use Enviar."),
     "image_n": ("imagen {i}", "imagem {i}"),
     "upload_n": ("subida: {name}", "envio: {name}"),
+    "scene_n": ("escena {i}", "cena {i}"),
+    "scene_named": ("escena {i}: {name}", "cena {i}: {name}"),
+    "err_unreadable": ("No se pudo leer «{name}» como imagen: suba un archivo PNG o JPEG.",
+                       "Não foi possível ler «{name}» como imagem: envie um arquivo PNG ou "
+                       "JPEG."),
     "(no image)": ("(sin imagen)", "(sem imagem)"),
     "input channel": ("canal de entrada", "canal de entrada"),
     "rank_axis": ("puesto", "posição"),
@@ -206,7 +213,8 @@ _EN = {
                            "at the left: dead filters (all weights ~0). Click a row to select it.",
     "fm_press_run": "{what}: press Run",
     "fm_click_tile": "Click a tile to select its filter.",
-    "fm_filters": "{n} filter{s}",
+    "fm_filters": "{n} filters",
+    "fm_filters:one": "{n} filter",
     "fm_pattern": "{layer} · filter {f}",
     "fm_gallery": "{layer}: filters {a}–{b}",
     "fm_mean_act": "mean activation {m}",
@@ -214,7 +222,7 @@ _EN = {
     "fm_optimising": "optimising {what}…",
     "fm_optimising_p": "optimising… {p}",
     "fm_cancelled_early": "cancelled before it started",
-    "fm_cancelled": "cancelled: {what} started, {k} complete · {sec} s",
+    "fm_cancelled": "cancelled after completing {k} of {what} · {sec} s",
     "fm_done": "{what} in {sec} s{note} · mean activation {m}",
     "fm_from_cache": " ({k} from cache)",
     "gc_score": "score {v}",
@@ -238,6 +246,9 @@ _EN = {
     "no_image": "No image to show: pass images= or use Upload.",
     "image_n": "image {i}",
     "upload_n": "upload: {name}",
+    "scene_n": "scene {i}",
+    "scene_named": "scene {i}: {name}",
+    "err_unreadable": "Could not read “{name}” as an image: upload a PNG or JPEG file.",
     "rank_axis": "rank",
     "av_resized": " (resized from {h}×{w})",
     "computing": "computing…",
@@ -276,6 +287,25 @@ def tr(key: str, lang: str = "en", **fmt) -> str:
     else:
         text = _TABLE[key][LANGUAGES.index(lang) - 1]
     return text.format(**fmt) if fmt else text
+
+
+def trn(key: str, lang: str, n: int, **fmt) -> str:
+    """The label ``key`` for a count ``n``: the singular form ``key + ":one"`` when ``n`` is 1
+    and that form is registered, else ``key`` (the plural). ``n`` is passed to the text too.
+
+    English, Spanish and Portuguese all use the singular for exactly one ("1 complete",
+    "1 completo", "1 concluído") and the plural for every other count, 0 included.
+
+    Examples
+    --------
+    >>> _ = register({"doc:n": ("{n} files", "{n} archivos", "{n} arquivos"),
+    ...               "doc:n:one": ("{n} file", "{n} archivo", "{n} arquivo")})
+    >>> trn("doc:n", "es", 1), trn("doc:n", "es", 2), trn("doc:n", "pt", 0)
+    ('1 archivo', '2 archivos', '0 arquivos')
+    """
+    one = f"{key}:one"
+    use = one if int(n) == 1 and (one in _EN or one in _TABLE) else key
+    return tr(use, lang, n=n, **fmt)
 
 
 def method_label(name: str, label: str, lang: str = "en") -> str:

@@ -79,8 +79,9 @@ def as_image_list(images) -> list[np.ndarray]:
     return out
 
 
-def demo_scenes() -> tuple[list[np.ndarray], list[str]]:
-    """The bundled demo scenes and their labels, or empty lists when the demo is not there."""
+def demo_scenes(lang: str = "en") -> tuple[list[np.ndarray], list[str]]:
+    """The bundled demo scenes and their labels in ``lang``, or empty lists when the demo is not
+    there."""
     try:
         from .._demo import demo_images
     except ImportError:
@@ -90,12 +91,14 @@ def demo_scenes() -> tuple[list[np.ndarray], list[str]]:
     except Exception:  # noqa: BLE001 - a missing data file must not break the viewer
         return [], []
     images = as_image_list(getattr(scenes, "images", scenes))
-    labels = [f"scene {i}" for i in range(len(images))]
+    labels = [tr("scene_n", lang, i=i) for i in range(len(images))]
     names = getattr(scenes, "class_names", None)
     ys = getattr(scenes, "labels", None)
     if names is not None and ys is not None:
         try:
-            labels = [f"scene {i}: {names[int(y)]}" for i, y in enumerate(np.asarray(ys))]
+            # The class name stays as the model names it (it is data, not UI text).
+            labels = [tr("scene_named", lang, i=i, name=names[int(y)])
+                      for i, y in enumerate(np.asarray(ys))]
         except (IndexError, TypeError, ValueError):
             pass
     return images, labels
@@ -112,7 +115,7 @@ def numbered_names(lang: str, start: int, count: int) -> list[str]:
     return [tr("image_n", lang, i=i) for i in range(start, start + count)]
 
 
-def images_or_demo(images, labels=None) -> tuple:
+def images_or_demo(images, labels=None, lang: str = "en") -> tuple:
     """``(images, labels)`` as given, or the demo scenes and their labels when ``images`` is None.
 
     Examples
@@ -121,7 +124,7 @@ def images_or_demo(images, labels=None) -> tuple:
     ['mine']
     """
     if images is None:
-        images, default_labels = demo_scenes()
+        images, default_labels = demo_scenes(lang)
         labels = labels or default_labels
     return images, list(labels or [])
 
@@ -159,8 +162,8 @@ def decode_image(content: bytes, name: str = "upload") -> np.ndarray:
 
     Raises
     ------
-    ValueError
-        The bytes are not an image PIL can read.
+    UnreadableImage
+        The bytes are not an image PIL can read (a ``ValueError``).
     """
     from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -170,8 +173,30 @@ def decode_image(content: bytes, name: str = "upload") -> np.ndarray:
             im.thumbnail((UPLOAD_MAX_SIDE, UPLOAD_MAX_SIDE))
             return np.asarray(im.convert("RGB"))
     except (UnidentifiedImageError, OSError) as exc:
-        raise ValueError(f"Could not read {name!r} as an image ({exc}); upload a PNG or JPEG.") \
-            from None
+        raise UnreadableImage(name, exc) from None
+
+
+class UnreadableImage(ValueError):
+    """An uploaded file that is not a picture. Its message names the file and what to upload,
+    in the view's language (:meth:`localized`), and never PIL's text: that quotes Python
+    internals ("cannot identify image file <_io.BytesIO object at 0x7f…>").
+
+    Examples
+    --------
+    >>> err = UnreadableImage("notes.txt")
+    >>> err.localized("es")
+    'No se pudo leer «notes.txt» como imagen: suba un archivo PNG o JPEG.'
+    """
+
+    def __init__(self, name: str, cause: BaseException | None = None):
+        self.name = str(name)
+        # PIL's reason stays behind the error's folded details, not in the sentence.
+        self.cause = "" if cause is None else f"{type(cause).__name__}: {cause}"
+        super().__init__(self.localized("en"))
+
+    def localized(self, lang: str) -> str:
+        """The one-sentence message in ``lang``."""
+        return tr("err_unreadable", lang, name=self.name)
 
 
 class ImageList(traitlets.TraitType):

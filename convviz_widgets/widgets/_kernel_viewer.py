@@ -11,15 +11,66 @@ import traitlets
 
 from ._base import LayerViewer
 from ._i18n import tr
+from ..display import is_diverging
 from ._pixels import DIVERGING_COLORMAPS, lut_bytes, quantize, scale_codes, symmetric_limit
 from ._raster import RasterView, exact_bytes
 from ._scales import SCALES, ScaleBar, register, scale_options
+from ._fit import FIT_BUTTONS
 
 register({
     "kv_slices_on": ("filter {f}: its {n} input-channel slices",
                      "filtro {f}: sus {n} cortes por canal de entrada",
                      "filtro {f}: suas {n} fatias por canal de entrada"),
+    # Which slice is which channel, written under the slices (hover repeats it per slice).
+    "kv_rgb_order": ("left to right: input channel 0 = R (red), 1 = G (green), 2 = B (blue)",
+                     "de izquierda a derecha: canal de entrada 0 = R (rojo), 1 = G (verde), "
+                     "2 = B (azul)",
+                     "da esquerda para a direita: canal de entrada 0 = R (vermelho), 1 = G "
+                     "(verde), 2 = B (azul)"),
+    "kv_one_channel": ("its one input channel (a grayscale input)",
+                       "su único canal de entrada (entrada en escala de grises)",
+                       "seu único canal de entrada (entrada em escala de cinza)"),
+    "kv_row_order": ("left to right: input channels 0–{last}", "de izquierda a derecha: canales "
+                     "de entrada 0–{last}", "da esquerda para a direita: canais de entrada "
+                     "0–{last}"),
+    "kv_grid_order": ("input channels 0–{last}, row by row from the top left, {cols} per row; "
+                      "hover a slice for its channel",
+                      "canales de entrada 0–{last}, fila por fila desde arriba a la izquierda, "
+                      "{cols} por fila; pase el puntero sobre un corte para ver su canal",
+                      "canais de entrada 0–{last}, linha por linha a partir do canto superior "
+                      "esquerdo, {cols} por linha; passe o ponteiro sobre uma fatia para ver "
+                      "o seu canal"),
+    "kv_slice_info": ("input channel {c}", "canal de entrada {c}", "canal de entrada {c}"),
+    "kv_slice_info_rgb": ("input channel {c} ({name})", "canal de entrada {c} ({name})",
+                          "canal de entrada {c} ({name})"),
 })
+
+#: The kernel viewer's colour tables: the diverging maps (zero in the middle) and grey, the 000
+#: handout's way of showing kernels (on "shared [min, max]": black = min, white = max).
+KERNEL_COLORMAPS = DIVERGING_COLORMAPS + ("gray",)
+
+
+def slice_labels(cin: int, cols: int, lang: str = "en") -> tuple[str, list[str]]:
+    """What tells the slices apart: a caption saying their order, and one hover line each.
+
+    Examples
+    --------
+    >>> slice_labels(3, 3)[0]
+    'left to right: input channel 0 = R (red), 1 = G (green), 2 = B (blue)'
+    >>> slice_labels(3, 3, "es")[1]
+    ['canal de entrada 0 (R)', 'canal de entrada 1 (G)', 'canal de entrada 2 (B)']
+    >>> slice_labels(16, 4)[0]
+    'input channels 0–15, row by row from the top left, 4 per row; hover a slice for its channel'
+    """
+    if cin == 3:
+        return (tr("kv_rgb_order", lang),
+                [tr("kv_slice_info_rgb", lang, c=c, name="RGB"[c]) for c in range(3)])
+    info = [tr("kv_slice_info", lang, c=c) for c in range(cin)]
+    if cin == 1:
+        return tr("kv_one_channel", lang), info
+    if cols >= cin:
+        return tr("kv_row_order", lang, last=cin - 1), info
+    return tr("kv_grid_order", lang, last=cin - 1, cols=cols), info
 #: The old two-way scale menu's values: both are the symmetric scale, over the filter or layer.
 _LEGACY_SCALES = ("filter", "layer")
 
@@ -114,18 +165,19 @@ class KernelViewer(LayerViewer):
         self._layers = {i.path: i for i in infos}
         # path -> (weights identity, _LayerWeights), most recently used last
         self._weights: OrderedDict[str, tuple] = OrderedDict()
-        self._shown_scale = None  # (scale, lo, hi) of the slices on screen, for the colour bar
+        # (scale, lo, hi, centred) of the slices on screen, for the colour bar
+        self._shown_scale = None
 
         self._make_layer_controls(infos, "filter")
         # "initial": the label keeps its full width in every language ("mapa de color").
-        self._cmap_dd = w.Dropdown(options=list(DIVERGING_COLORMAPS), description="colormap",
+        self._cmap_dd = w.Dropdown(options=list(KERNEL_COLORMAPS), description="colormap",
                                    style={"description_width": "initial"},
                                    layout=w.Layout(width="220px"))
         self._scale_dd = w.Dropdown(options=scale_options(self.lang), description="scale",
                                     layout=w.Layout(width="340px"))
         self._scale_tb = w.ToggleButtons(options=[(tr("filter scale", self.lang), "filter"),
                                                   (tr("layer scale", self.lang), "layer")],
-                                         style={"button_width": "135px"})
+                                         style=FIT_BUTTONS)
         self.scale_bar = ScaleBar()
         self.scale_bar.add_class("convviz-kernel-scale")
         self._stats = w.HTML()
@@ -265,12 +317,21 @@ class KernelViewer(LayerViewer):
         if self._suppress:
             return
         lut = lut_bytes(change["new"])
+        if is_diverging(change["old"]) != is_diverging(change["new"]) and \
+                self.scale != "symmetric":
+            # Diverging maps take a window centred on 0, the others the scale's own: the
+            # slices' values change, not only their colours (the apply sends the new table).
+            self.overview.lut = lut
+            self._transaction("colormap", {"colormap": change["old"]},
+                              lambda: self._prepare_filter(self.layer, self.filter_index),
+                              self._apply_filter)
+            return
         # Browser-side recolouring: only the 768-byte table travels.
         self.slices.lut = lut
         self.overview.lut = lut
         held = self._shown_scale
         if held is not None:
-            self.scale_bar.show(change["new"], *held, self.lang)
+            self.scale_bar.show(change["new"], *held[:3], self.lang, centred=held[3])
         self.last_update = {"what": "colormap", "ms": 0.0, "bytes": 2 * len(lut)}
 
     def _on_overview_click(self, tile, y, x) -> None:
@@ -302,12 +363,15 @@ class KernelViewer(LayerViewer):
             limits = {"vmax": data.limit}
         elif self.scale_over == "layer" and self.scale == "shared":
             limits = {"vmin": float(data.stats.vmin), "vmax": float(data.stats.vmax)}
-        codes, scaled = scale_codes(tiles, self.scale, flat=0.5, **limits)
+        # A diverging map's white must mean 0: its window is made symmetric (display rule).
+        codes, scaled = scale_codes(tiles, self.scale, flat=0.5,
+                                    centre_zero=is_diverging(self.colormap), **limits)
         cols = cin if cin <= 8 else min(32, math.ceil(math.sqrt(cin)))
         target = 48 if cin <= 8 else max(12, min(48, 480 // cols))
         zoom = max(2, target // max(kh, kw))
         out = {"f": f, "path": path, "codes": codes, "exact": exact_bytes(tiles), "lim": lim,
                "scale": self.scale, "lo": scaled.lo, "hi": scaled.hi, "cols": cols, "zoom": zoom,
+               "centred": scaled.centred,
                "composite": None, "stats": self._stats_html(path, data, f, lim, self.lang)}
         if cin == 3:
             # Zero maps to mid-grey, so a colour the filter prefers shows as that colour.
@@ -322,13 +386,16 @@ class KernelViewer(LayerViewer):
             self.filter_index = p["f"]
         self._sync_controls()
         one = p["scale"] in ("symmetric", "shared", "raw") and len(p["lo"])
+        order, info = slice_labels(p["codes"].shape[0], p["cols"], self.lang)
         self.slices.set_tiles(
             p["codes"], vmin=float(p["lo"][0]) if one else 0.0,
             vmax=float(p["hi"][0]) if one else 1.0, stacked=True, columns=p["cols"],
             zoom=p["zoom"], lut=lut_bytes(self.colormap), values=p["exact"],
-            title=tr("kv_slices_on", self.lang, f=p["f"], n=p["codes"].shape[0]))
-        self._shown_scale = (p["scale"], p["lo"], p["hi"])
-        self.scale_bar.show(self.colormap, *self._shown_scale, self.lang)
+            title=tr("kv_slices_on", self.lang, f=p["f"], n=p["codes"].shape[0]),
+            caption=order, tile_info=info)
+        self._shown_scale = (p["scale"], p["lo"], p["hi"], p["centred"])
+        self.scale_bar.show(self.colormap, *self._shown_scale[:3], self.lang,
+                            centred=p["centred"])
         sent = p["codes"].nbytes + len(p["exact"])
         if p["composite"] is not None:
             self.composite.set_tiles(p["composite"], vmin=-p["lim"], vmax=p["lim"],

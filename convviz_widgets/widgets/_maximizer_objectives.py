@@ -11,6 +11,7 @@ import ipywidgets as w
 import numpy as np
 
 from ._i18n import register, tr
+from ._fit import fit_layout
 
 __all__ = ["MaximizerObjectiveMixin", "OBJECTIVE_LABELS"]
 
@@ -20,6 +21,9 @@ OBJECTIVE_LABELS = {"channel": "fm_obj_channel", "neuron": "fm_obj_neuron",
                     "diversity": "fm_obj_diversity"}
 
 register({
+    # The recipes of the method menu (the values stay the API's names).
+    "fm_method:regularized": ("regularized", "regularizado", "regularizado"),
+    "fm_method:naive": ("naive", "ingenuo", "ingênuo"),
     "objective": ("objective", "objetivo", "objetivo"),
     "patterns": ("patterns", "patrones", "padrões"),
     "fm_obj_channel": ("channel (mean)", "canal (media)", "canal (média)"),
@@ -68,7 +72,7 @@ class MaximizerObjectiveMixin:
         self._patterns_box = w.BoundedIntText(min=2, max=16, description="patterns",
                                               layout=w.Layout(width="160px"))
         self._centre_btn = w.Button(description=tr("fm_centre", self.lang), icon="crosshairs",
-                                    layout=w.Layout(width="100px"))
+                                    layout=fit_layout())
         self._neuron_note = w.HTML(value="")
         self._centre_btn.on_click(lambda _b: self._set_from_ui("neuron_position", None))
         self.pattern.on_click(self._on_pattern_click)

@@ -13,6 +13,7 @@ import ipywidgets as w
 
 from ._i18n import tr
 from ._task import BackgroundTask
+from ._fit import fit_layout
 
 
 class RunState:
@@ -26,9 +27,9 @@ class RunState:
 
     def _init_runs(self, name: str, idle_key: str, bar_width: str = "240px") -> None:
         self._run_btn = w.Button(description="Run", button_style="primary", icon="play",
-                                 layout=w.Layout(width="90px"))
+                                 layout=fit_layout())
         self._cancel_btn = w.Button(description="Cancel", icon="stop", disabled=True,
-                                    layout=w.Layout(width="90px"))
+                                    layout=fit_layout())
         self._bar = w.FloatProgress(min=0.0, max=1.0, value=0.0, layout=w.Layout(width=bar_width))
         self._info = w.HTML(value="")
         self._run_btn.on_click(lambda _b: self._safe(self.run))

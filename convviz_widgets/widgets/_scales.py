@@ -30,6 +30,10 @@ register({
     "scale:stretch": ("stretch (0.5–99.5 %)", "estirar (0,5–99,5 %)", "esticar (0,5–99,5 %)"),
     "scale:raw": ("raw [0, 1]", "sin escalar [0, 1]", "sem escala [0, 1]"),
     "scalebar_group": ("{name} [{lo}, {hi}]", "{name} [{lo}, {hi}]", "{name} [{lo}, {hi}]"),
+    # A diverging map's window, widened around 0: its ends are not the data's min and max.
+    "scalebar_centred": ("{name}, centred on 0: [{lo}, {hi}]",
+                         "{name}, centrada en 0: [{lo}, {hi}]",
+                         "{name}, centrada em 0: [{lo}, {hi}]"),
     "scalebar_tile": ("{name}: each tile on its own range",
                       "{name}: cada mosaico en su propio rango",
                       "{name}: cada mosaico na sua própria faixa"),
@@ -64,7 +68,8 @@ def _num(v: float) -> str:
     return f"{float(v):.3g}".replace("-", "−")  # a real minus sign: "−0.21" reads as negative
 
 
-def scale_label(scale: str, lo, hi, lang: str = "en", *, one_tile: bool = False) -> str:
+def scale_label(scale: str, lo, hi, lang: str = "en", *, one_tile: bool = False,
+                centred: bool = False) -> str:
     """The colour bar's caption: the scale's name and, where one range holds, its limits.
 
     Parameters
@@ -76,6 +81,8 @@ def scale_label(scale: str, lo, hi, lang: str = "en", *, one_tile: bool = False)
     lang : str
     one_tile : bool
         The bar describes one tile (an enlarged channel): its own range is shown for every scale.
+    centred : bool
+        The window was made symmetric around 0 for a diverging map (``centre_zero``).
 
     Examples
     --------
@@ -91,7 +98,8 @@ def scale_label(scale: str, lo, hi, lang: str = "en", *, one_tile: bool = False)
     if one_tile and scale not in GROUP_SCALES:
         return tr("scalebar_this", lang, name=name, lo=_num(lo[0]), hi=_num(hi[0]))
     if np.all(lo == lo[0]) and np.all(hi == hi[0]):
-        return tr("scalebar_group", lang, name=name, lo=_num(lo[0]), hi=_num(hi[0]))
+        key = "scalebar_centred" if centred and scale != "symmetric" else "scalebar_group"
+        return tr(key, lang, name=name, lo=_num(lo[0]), hi=_num(hi[0]))
     return tr("scalebar_tile", lang, name=name)
 
 
@@ -120,11 +128,11 @@ class ScaleBar(w.HTML):
     """A colour bar (HTML) that names the scale a picture is drawn on and its limits."""
 
     def show(self, colormap: str, scale: str, lo, hi, lang: str = "en", *,
-             one_tile: bool = False) -> None:
+             one_tile: bool = False, centred: bool = False) -> None:
         """Describe a picture on ``scale`` mapped from ``lo``..``hi`` (per tile) with
         ``colormap``."""
         lo_a, hi_a = np.atleast_1d(np.asarray(lo, float)), np.atleast_1d(np.asarray(hi, float))
-        text = scale_label(scale, lo_a, hi_a, lang, one_tile=one_tile)
+        text = scale_label(scale, lo_a, hi_a, lang, one_tile=one_tile, centred=centred)
         one = bool(len(lo_a)) and (one_tile or bool(np.all(lo_a == lo_a[0])
                                                     and np.all(hi_a == hi_a[0])))
         # Ends in value units where one range holds; else the bar's ends are each tile's own.

@@ -15,6 +15,7 @@ import ipywidgets as w
 import numpy as np
 
 from ._images import decode_image, uploaded_files
+from ._fit import fit_layout
 
 
 def decode_uploads(value) -> list[tuple[str, np.ndarray]]:
@@ -131,8 +132,8 @@ class ImageUpload(w.FileUpload):
         >>> up.on_pictures(got.extend, got.append)
         >>> up.set_state({"value": [{"name": "a.txt", "type": "", "size": 1,
         ...                          "last_modified": 0, "content": memoryview(b"x")}]})
-        >>> type(got[0]).__name__
-        'ValueError'
+        >>> isinstance(got[0], ValueError), got[0].localized("pt")
+        (True, 'Não foi possível ler «a.txt» como imagem: envie um arquivo PNG ou JPEG.')
         """
         from ._images import decode_image, uploaded_files
 
@@ -173,5 +174,5 @@ def image_chooser(menu_width: str = "300px") -> tuple[w.Dropdown, ImageUpload]:
     """
     menu = w.Dropdown(description="image", layout=w.Layout(width=menu_width))
     upload = ImageUpload(accept="image/*", multiple=False, description="Upload",
-                         layout=w.Layout(width="110px"))
+                         layout=fit_layout())
     return menu, upload
