@@ -21,6 +21,7 @@ from ._images import ImageList, check_image_index, numbered_names
 from ._pixels import SEQUENTIAL_COLORMAPS, lut, lut_bytes, to_rgb_u8
 from ._raster import RasterView, exact_bytes
 from ._scales import SCALES, ScaleBar, scale_options
+from ..display import range_text
 
 #: Display size budget of the enlarged channel and of the input image, in CSS pixels.
 _ENLARGED_PX = 256
@@ -427,9 +428,7 @@ class ActivationViewer(ImageMenu, ChannelGridCanvas, LayerViewer):
             en["codes"], vmin=en["lo"], vmax=en["hi"], zoom=en["zoom"],
             lut=lut_bytes(s["colormap"]), values=en["exact"],
             title=tr("av_channel", self.lang, f=s["filter_index"], c=c) + blank,
-            caption=tr("av_values", self.lang, layer=s["layer"], lo=f"{en['lo']:.4g}",
-                       hi=f"{en['hi']:.4g}")
-                    + (tr("av_layer_range", self.lang) if s["scale"] == "shared" else ""))
+            caption=self._values_caption(fr, s))
         self.scale_bar.show(s["colormap"], s["scale"], en["lo"], en["hi"], self.lang,
                             one_tile=True)
         sent += en["codes"].nbytes + len(en["exact"])
@@ -440,6 +439,19 @@ class ActivationViewer(ImageMenu, ChannelGridCanvas, LayerViewer):
                  p=f"{fr.blank_fraction:.0%}", h=fr.a.shape[0], w=fr.a.shape[1])
             + "</span>")
         return sent
+
+    def _values_caption(self, fr: Frame, s: dict) -> str:
+        """The channel's own min … max, then the scale's window when it differs: a ReLU map
+        on the standardize scale is shown over −0.32 … 0.39 but its values are 0 … 2.41."""
+        f = s["filter_index"]
+        lo, hi = fr.limits(s["scale"])
+        rt = range_text(np.array([fr.ch_lo[f], fr.ch_hi[f]]), lo[f], hi[f])
+        text = tr("av_values", self.lang, layer=s["layer"], lo=rt.lo, hi=rt.hi)
+        if rt.window_differs:
+            text += tr("av_shown", self.lang, lo=rt.shown_lo, hi=rt.shown_hi)
+            if s["scale"] == "shared":
+                text += tr("av_layer_range", self.lang)
+        return text
 
     # -- controls ---------------------------------------------------------------------------
     def _sync_controls(self) -> None:

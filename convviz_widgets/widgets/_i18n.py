@@ -74,7 +74,8 @@ _TABLE: dict[str, tuple[str, str]] = {
     "av_fed": ("tal como entra al modelo, {h}×{w}", "como entra no modelo, {h}×{w}"),
     "av_channel": ("canal {f} de {c}", "canal {f} de {c}"),
     "av_blank": (" — en blanco (nunca por encima de 0)", " — em branco (nunca acima de 0)"),
-    "av_values": ("{layer} · valores en [{lo}, {hi}]", "{layer} · valores em [{lo}, {hi}]"),
+    "av_values": ("{layer} · valores {lo} … {hi}", "{layer} · valores {lo} … {hi}"),
+    "av_shown": ("; se muestra {lo} … {hi}", "; exibido {lo} … {hi}"),
     "av_layer_range": (" (rango de la capa)", " (faixa da camada)"),
     "av_sparsity": ("<b>dispersión</b> de {layer} para esta imagen: {n} de {c} canales en blanco "
                     "({p}) · tamaño del mapa {h}×{w}",
@@ -194,7 +195,8 @@ _EN = {
     "av_fed": "as fed to the model, {h}×{w}",
     "av_channel": "channel {f} of {c}",
     "av_blank": " — blank (never above 0)",
-    "av_values": "{layer} · values in [{lo}, {hi}]",
+    "av_values": "{layer} · values {lo} … {hi}",
+    "av_shown": "; shown {lo} … {hi}",
     "av_layer_range": " (layer range)",
     "av_sparsity": "<b>sparsity</b> of {layer} for this image: {n} of {c} channels blank ({p}) · "
                    "map size {h}×{w}",
