@@ -63,3 +63,26 @@ def test_plot_channel_title_gives_real_range_and_window(nested):
     title = fig.axes[1].get_title()
     assert f"values {fmt_value(a.min())} … {fmt_value(a.max())}" in title
     assert "shown " in title
+
+
+# -- 6b: one Grad-CAM rank, for one named class, only where it means something ----------------
+def test_explorer_rank_line_only_on_the_gradcam_page_naming_its_class():
+    model = make_sequential()
+    names = ["circle", "square", "star", "triangle"]
+    ex = cv.Explorer(model, random_images(model, 2), class_names=names)
+    ex.layer = "conv_b"
+    ex.filter_index = 2
+    res = ex.gradcam.result
+    assert res is not None and res.layer == "conv_b"
+    for page in range(len(ex.tabs.children)):
+        ex.tabs.selected_index = page
+        shown = ex._gradcam_status.layout.display != "none"
+        # Kernels, Activations, Patterns, Channel (own rank), DeepDream, Model: no Grad-CAM line
+        assert shown == (page == ex._gradcam_page), page
+    ex.tabs.selected_index = ex._gradcam_page
+    weights = np.asarray(res.weights).reshape(-1)
+    rank = int((weights > weights[2]).sum()) + 1
+    text = ex._rank.value
+    assert f"rank {rank} of {weights.size}" in text
+    # the class the rank is for is named: the one the Grad-CAM page explains
+    assert f"“{names[res.target]}”" in text
