@@ -86,3 +86,62 @@ def test_explorer_rank_line_only_on_the_gradcam_page_naming_its_class():
     assert f"rank {rank} of {weights.size}" in text
     # the class the rank is for is named: the one the Grad-CAM page explains
     assert f"“{names[res.target]}”" in text
+
+
+# -- 6c: "better than random" only beyond the spread of several random maps; improbable class --
+def test_faithfulness_compares_with_the_spread_of_five_random_maps():
+    model = make_sequential()
+    image = random_images(model, 1, seed=5)[0]
+    r = cv.gradcam(model, image)
+    f = cv.faithfulness(model, image, r, r.target, steps=8)
+    assert f.random_areas.shape == (5,)
+    # each random map is its own seed: their areas differ, and the baseline is their mean
+    assert np.ptp(f.random_areas) > 0
+    assert f.random_area == pytest.approx(float(f.random_areas.mean()))
+    single = cv.faithfulness(model, image, r, r.target, steps=8, n_random=1)
+    assert single.random_areas[0] == pytest.approx(f.random_areas[0])  # seed 0 first, as before
+    assert f.better_than_random == (f.gap > 2 * f.random_spread
+                                    and bool(np.all(f.area < f.random_areas)))
+
+
+def test_trust_panel_says_within_spread_and_warns_for_an_improbable_class():
+    from convviz_widgets.compute import FaithfulnessResult
+    from convviz_widgets.widgets._gradcam_trust import area_text, improbable_text
+
+    fr = np.linspace(0, 1, 9, dtype=np.float32)
+    # The teacher's case: 0.029 against 0.032 while random maps alone spread ±0.01.
+    curve = np.full(9, 0.003, np.float32)
+    res = FaithfulnessResult("deletion", fr, curve, 0.029, fr, 0.032, 1,
+                             np.array([0.02, 0.03, 0.032, 0.034, 0.044]))
+    text = area_text(res, "en")
+    assert "better than random" not in text.replace("not better than random", "")
+    assert "within the spread of random maps" in text and "5 random maps" in text
+    assert "dentro de la dispersión" in area_text(res, "es")
+    warn = improbable_text(res, "triangle", "en")
+    assert "“triangle” p = 0.3 %" in warn and "predicted class" in warn
+    assert "«triangle» p = 0.3 %" in improbable_text(res, "triangle", "es")
+    sure = FaithfulnessResult("deletion", fr, np.full(9, 0.9, np.float32), 0.01, fr, 0.5, 1,
+                              np.array([0.45, 0.5, 0.55, 0.48, 0.52]))
+    assert "(better than random)" in area_text(sure) and improbable_text(sure, "x") == ""
+
+
+def test_gradcam_trust_panel_warns_on_an_improbable_class_in_the_view():
+    model = make_sequential()
+    dense = model.get_layer("predictions")
+    kernel, bias = dense.get_weights()
+    bias[3] = -8.0  # class "d" becomes improbable on every image (p well under 5 %)
+    dense.set_weights([kernel, bias])
+    images = random_images(model, 1, seed=9)
+    v = cv.GradCAMViewer(model, images, class_names=["a", "b", "c", "d"])
+    probs = np.asarray(model(images[:1]))[0]
+    assert probs[3] < 0.05 < probs[:3].max()
+    v.target = 3
+    v.check_faithfulness(wait=True, steps=4)
+    p = float(v.trust["deletion"].curve[0])
+    assert p == pytest.approx(float(probs[3]), rel=1e-4)
+    shown = v._trust_text.value
+    assert "convviz-trust-improbable" in shown and f"“d” p = {100 * p:.2g} %" in shown
+    assert "random maps" in shown
+    v.target = int(np.argmax(probs))  # the predicted class: no warning
+    v.check_faithfulness(wait=True, steps=4)
+    assert "convviz-trust-improbable" not in v._trust_text.value
