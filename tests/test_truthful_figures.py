@@ -145,3 +145,41 @@ def test_gradcam_trust_panel_warns_on_an_improbable_class_in_the_view():
     v.target = int(np.argmax(probs))  # the predicted class: no warning
     v.check_faithfulness(wait=True, steps=4)
     assert "convviz-trust-improbable" not in v._trust_text.value
+
+
+# -- 6d: hover lines say what their numbers are (the words the browser writes) ----------------
+@pytest.mark.parametrize("lang, row, col, value, act", [("en", "row", "col", "value", "activation"),
+                                                         ("es", "fila", "columna", "valor",
+                                                          "activación")])
+def test_hover_words_name_row_col_and_what_the_value_is(unet, lang, row, col, value, act):
+    from convviz_widgets.widgets import OverlayView, RasterView
+
+    av = cv.ActivationViewer(unet, random_images(unet, 1), lang=lang)
+    assert av.enlarged.labels[1:] == [row, col]
+    assert (av.enlarged.value_label, av.enlarged.value_unit) == (value, act)
+    kv = cv.KernelViewer(unet, lang=lang)
+    assert kv.slices.labels[1:] == [row, col] and kv.slices.value_unit in ("weight", "peso")
+    gc = cv.GradCAMViewer(make_sequential(), random_images(make_sequential(), 1), lang=lang)
+    assert gc.overlay.where_labels == [row, col]
+    # every raster of every view is localised (no "y"/"x" axis words left)
+    for view in (av, kv, gc):
+        stack = [view]
+        while stack:
+            wd = stack.pop()
+            if isinstance(wd, RasterView):
+                assert "y" not in wd.labels and "x" not in wd.labels, wd.labels
+            if isinstance(wd, OverlayView):
+                assert wd.where_labels == [row, col]
+            stack.extend(getattr(wd, "children", ()) or ())
+
+
+def test_hover_line_code_writes_rgb_bytes_and_value_with_unit():
+    """The bundled front end builds the line from those words: R G B bytes for colour pictures,
+    "value … (unit)" for one-channel data, row before column (checked in the built file)."""
+    from pathlib import Path
+
+    js = (Path(cv.__file__).parent / "static" / "raster.js").read_text()
+    assert "R ${" in js and " G ${" in js and " B ${" in js
+    assert "value_unit" in js and "value_label" in js
+    ov = (Path(cv.__file__).parent / "static" / "overlay.js").read_text()
+    assert "where_labels" in ov

@@ -142,7 +142,8 @@ class ActivationViewer(ImageMenu, ChannelGridCanvas, LayerViewer):
         self._sparsity = w.HTML()
         self.canvas = ChannelGrid()
         self.canvas.on_mouse_down(self._on_canvas_click)
-        self.enlarged = RasterView(labels=["", "y", "x"], colorbar=False, gap=0)
+        self.enlarged = RasterView(labels=["", "y", "x"], colorbar=False, gap=0,
+                                   value_unit=tr("hover:activation", self.lang))
         self.scale_bar = ScaleBar()  # names the scale; ends: the enlarged channel's limits
         self.input_view = RasterView(labels=["", "y", "x"], gap=0,
                                      title=tr("input", self.lang))

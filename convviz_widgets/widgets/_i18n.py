@@ -311,6 +311,36 @@ def translate_tree(widget, lang: str) -> None:
         stack.extend(getattr(wd, "children", ()) or ())
 
 
+#: Position words the views' rasters were built with, and their catalogue keys.
+_WHERE_WORDS = {"y": "hover:row", "x": "hover:col", "row": "hover:row", "col": "hover:col"}
+
+
+def localise_hovers(widget, lang: str) -> None:
+    """Hover lines in ``lang`` that say what their numbers are: every raster and overlay below
+    ``widget`` reads ``"row 3, col 4 · value 0.83"`` (``"fila 3, col 4 · valor 0,83"``...).
+
+    Views build their rasters with ``labels=[tile, "y", "x"]``; the ``y``/``x`` (which
+    students read as a plot's axes, x first) become row and column words, row first.
+    """
+    from ._overlay import OverlayView
+    from ._raster import RasterView
+
+    stack, seen = [widget], set()
+    while stack:
+        wd = stack.pop()
+        if id(wd) in seen:
+            continue
+        seen.add(id(wd))
+        if isinstance(wd, RasterView):
+            labels = list(wd.labels) + ["", "", ""]
+            wd.labels = [labels[0]] + [tr(_WHERE_WORDS[v], lang) if v in _WHERE_WORDS else v
+                                       for v in labels[1:3]]
+            wd.value_label = tr("hover:value", lang)
+        elif isinstance(wd, OverlayView):
+            wd.where_labels = [tr("hover:row", lang), tr("hover:col", lang)]
+        stack.extend(getattr(wd, "children", ()) or ())
+
+
 def register(table: dict[str, tuple[str, str, str]]) -> dict[str, tuple[str, str, str]]:
     """Add a view module's own labels: ``{key: (english, spanish, portuguese)}``.
 
@@ -331,3 +361,14 @@ def register(table: dict[str, tuple[str, str, str]]) -> dict[str, tuple[str, str
         _EN[key] = en
         _TABLE[key] = (es, pt)
     return table
+
+
+register({
+    "hover:row": ("row", "fila", "linha"),
+    "hover:col": ("col", "columna", "coluna"),
+    "hover:value": ("value", "valor", "valor"),
+    "hover:activation": ("activation", "activación", "ativação"),
+    "hover:weight": ("weight", "peso", "peso"),
+    "hover:kernel_max": ("largest-magnitude weight", "peso de mayor magnitud",
+                         "peso de maior magnitude"),
+})

@@ -133,10 +133,12 @@ class KernelViewer(LayerViewer):
         # tiled 4 px apart on light grey read as one noisy picture.
         cin = tr("input channel", self.lang)
         self.slices = RasterView(labels=[cin, "y", "x"], colorbar=False, gap=7,
-                                 frame="#777", background="#fafafa")
+                                 frame="#777", background="#fafafa",
+                                 value_unit=tr("hover:weight", self.lang))
         self.composite = RasterView(labels=["", "y", "x"], gap=0)
         self.overview = RasterView(labels=["", tr("filter", self.lang), cin], colorbar=True,
-                                   margin=8, gap=0)
+                                   margin=8, gap=0,
+                                   value_unit=tr("hover:kernel_max", self.lang))
         self.overview.on_click(self._on_overview_click)
         self.slices.add_class("convviz-slices")
         self.composite.add_class("convviz-composite")
