@@ -25,6 +25,8 @@ from ..display import range_text
 
 #: Display size budget of the enlarged channel and of the input image, in CSS pixels.
 _ENLARGED_PX = 256
+#: Narrowest width of the input/selected-channel column, in CSS pixels (room for the colour bar).
+_SIDE_MIN_PX = 300
 #: Larger maps are subsampled before sending (a fully convolutional model on a big picture).
 _MAX_SEND_SIDE = 512
 #: (image, layer) frames kept with their display ranges, so going back to a layer is free.
@@ -161,7 +163,14 @@ class ActivationViewer(ImageMenu, ChannelGridCanvas, LayerViewer):
         self._bind(self._page_dd, "page")
 
         grid_box = w.VBox([w.HTML(tr("av_grid_head", self.lang)), self.canvas])
-        side = w.VBox([self.input_view, self.enlarged, self.scale_bar])
+        # The input and the selected channel sit in a column of fixed width, set from the
+        # pictures' sizes (which change with the image or layer, never with the channel). Sized
+        # by its content it grew with the caption's length, and the row wrapped it under the
+        # grid (off-screen) for some channels and not for others.
+        side = w.VBox([self.input_view, self.enlarged, self.scale_bar],
+                      layout=w.Layout(width=f"{_SIDE_MIN_PX}px", flex="0 0 auto"))
+        side.add_class("convviz-activation-side")
+        self._side = side
         self.children = [
             w.HBox([self._image_dd, self._upload]),
             w.HBox([self._layer_dd, self._slider]),
@@ -424,6 +433,7 @@ class ActivationViewer(ImageMenu, ChannelGridCanvas, LayerViewer):
             sent += self._draw_selection()
         en = p["enlarged"]
         c = fr.a.shape[-1]
+        self._fit_side(en)
         blank = tr("av_blank", self.lang) if en["blank"] else ""
         self.enlarged.set_tiles(
             en["codes"], vmin=en["lo"], vmax=en["hi"], zoom=en["zoom"],
@@ -440,6 +450,19 @@ class ActivationViewer(ImageMenu, ChannelGridCanvas, LayerViewer):
                  p=f"{fr.blank_fraction:.0%}", h=fr.a.shape[0], w=fr.a.shape[1])
             + "</span>")
         return sent
+
+    def _fit_side(self, en: dict) -> None:
+        """The side column as wide as its widest picture (input or enlarged channel): a
+        function of image and layer only, so choosing another channel moves nothing."""
+        widths = [_SIDE_MIN_PX]
+        h, wd = en["codes"].shape[:2]
+        widths.append(wd * en["zoom"] + 16)
+        n, ih, iw, _c = self.input_view.shape
+        if n:
+            widths.append(iw * max(1, self.input_view.zoom) + 16)
+        px = f"{max(widths)}px"
+        if self._side.layout.width != px:
+            self._side.layout.width = px
 
     def _values_caption(self, fr: Frame, s: dict) -> str:
         """The channel's own min … max, then the scale's window when it differs: a ReLU map
