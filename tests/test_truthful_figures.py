@@ -183,3 +183,85 @@ def test_hover_line_code_writes_rgb_bytes_and_value_with_unit():
     assert "value_unit" in js and "value_label" in js
     ov = (Path(cv.__file__).parent / "static" / "overlay.js").read_text()
     assert "where_labels" in ov
+
+
+# -- 8: an export is a labelled figure: what, where, scale; no controls; the view's language ---
+def _png(view):
+    import io
+
+    from PIL import Image
+
+    png = view.export_png()
+    im = Image.open(io.BytesIO(png))
+    return im, np.asarray(im.convert("RGB")), view.export_labelled()
+
+
+def _texts(fig) -> str:
+    """Every text of a figure: title, subtitle, colour-bar label and end labels."""
+    out = [t.get_text() for t in fig.texts]
+    for ax in fig.axes:
+        out += [ax.get_xlabel(), ax.get_ylabel()]
+        out += [t.get_text() for t in ax.get_xticklabels()]
+    return " | ".join(out)
+
+
+def _contains(big, small) -> bool:
+    h, w = small.shape[:2]
+    ys, xs = np.nonzero(np.all(big[:big.shape[0] - h + 1, :big.shape[1] - w + 1] == small[0, 0],
+                               axis=-1))
+    return any(np.array_equal(big[y:y + h, x:x + w], small) for y, x in zip(ys, xs))
+
+
+@pytest.mark.parametrize("lang, channel_word, act_word", [("en", "channel", "activation"),
+                                                          ("pt", "canal", "ativação")])
+def test_activation_export_names_layer_channel_range_and_scale(nested, lang, channel_word,
+                                                               act_word):
+    av = cv.ActivationViewer(nested, random_images(nested, 1, seed=3),
+                             layer="vgg16/block2_conv1", scale="standardize", lang=lang)
+    av.filter_index = 4
+    im, rgb, fig = _png(av)
+    title = im.text["Title"]
+    assert title == f"transfer · vgg16/block2_conv1 · {channel_word} 4 de 7" if lang == "pt" \
+        else title == "transfer · vgg16/block2_conv1 · channel 4 of 7"
+    a = av.channel
+    assert fmt_value(a.max()) in im.text["Description"]  # the real range, not the window
+    text = _texts(fig)
+    assert title in text and act_word in text
+    assert fmt_value(av.enlarged.vmin) in text and fmt_value(av.enlarged.vmax) in text  # bar ends
+    body = av.export_figure()
+    assert rgb.shape[0] > body.shape[0] and rgb.shape[1] >= body.shape[1]
+    assert _contains(rgb, body)  # the view's pixels 1:1 under the labels
+    assert im.size == (round(fig.get_figwidth() * fig.dpi), round(fig.get_figheight() * fig.dpi))
+
+
+def test_kernel_export_names_layer_filter_and_weight_scale(unet):
+    kv = cv.KernelViewer(unet, lang="es")
+    kv.filter_index = 2
+    im, rgb, fig = _png(kv)
+    assert im.text["Title"] == f"{unet.name} · {kv.layer} · filtro 2"
+    text = _texts(fig)
+    assert "peso" in text and "valores" in im.text["Description"]
+    assert "filter" not in text and "weight" not in text  # no English left in a Spanish export
+
+
+def test_gradcam_export_names_class_probability_method_and_has_no_picker_or_gallery():
+    model = make_sequential()
+    images = random_images(model, 6, seed=4)
+    names = ["circle", "square", "star", "triangle"]
+    gc = cv.GradCAMViewer(model, images, labels=[0, 1, 2, 3, 0, 1], class_names=names)
+    gc.find_best_and_worst()
+    gc.wait(120)
+    assert gc.gallery_best.shape[0] > 0  # the gallery is shown on screen
+    r = gc.result
+    im, rgb, fig = _png(gc)
+    title = im.text["Title"]
+    assert names[r.target] in title and f"p = {r.probability:.1%}" in title
+    assert "Grad-CAM" in title and r.layer in title
+    assert "heat" in _texts(fig)
+    from convviz_widgets.widgets._export import overlay_rgb, raster_rgb
+
+    assert _contains(rgb, overlay_rgb(gc.overlay))
+    for picker in (gc.thumbnails, gc.gallery_best, gc.gallery_worst):
+        assert not _contains(rgb, raster_rgb(picker))
+    # only the overlay (and labels) are exported: not 50 thumbnails wide or tall
+    assert rgb.shape[0] < overlay_rgb(gc.overlay).shape[0] + 120

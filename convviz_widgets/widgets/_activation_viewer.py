@@ -451,6 +451,26 @@ class ActivationViewer(ImageMenu, ChannelGridCanvas, LayerViewer):
             + "</span>")
         return sent
 
+    def _export_labels(self) -> dict:
+        """Model · layer · channel f of c; the channel's real range and the image; the colour
+        bar of the enlarged channel (its window), named by the scale."""
+        from ._scales import scale_name
+
+        labels = super()._export_labels()
+        if self._frame is None:
+            return labels
+        c = self._frame.a.shape[-1]
+        labels["title"] = " · ".join([getattr(self.model, "name", "model"), self.layer,
+                                      tr("av_channel", self.lang, f=self.filter_index, c=c)])
+        names = self.image_names
+        image = names[self.image_index] if self.image_index < len(names) else ""
+        labels["subtitle"] = self.enlarged.caption + (
+            " · " + tr("ex:image", self.lang, name=image) if image else "")
+        labels["colorbar"] = self._colour_bar_of(
+            self.enlarged, f"{tr('hover:activation', self.lang)} — "
+                           f"{scale_name(self.scale, self.lang)}")
+        return labels
+
     def _fit_side(self, en: dict) -> None:
         """The side column as wide as its widest picture (input or enlarged channel): a
         function of image and layer only, so choosing another channel moves nothing."""
