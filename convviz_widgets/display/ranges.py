@@ -74,8 +74,8 @@ def range_text(values, shown_lo=None, shown_hi=None) -> RangeText:
     Examples
     --------
     >>> relu = np.array([0.0, 0.5, 2.41])
-    >>> range_text(relu, -0.3236, 0.3895).english()
-    'values 0 … 2.41; shown −0.324 … 0.389'
+    >>> range_text(relu, -0.3236, 0.3895).english()  # 3 significant digits
+    'values 0 … 2.41; shown −0.324 … 0.39'
     >>> range_text(relu).english()
     'values 0 … 2.41'
     """
