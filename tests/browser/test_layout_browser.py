@@ -95,3 +95,21 @@ def test_input_and_selected_channel_do_not_move_with_the_channel(layout_page, ro
         "(r) => { const g = document.querySelector(r + ' .convviz-grid').getBoundingClientRect();"
         " return [g.right, g.top]; }", root)
     assert first["convviz-input"][0] >= grid[0] - 1, (first, grid)
+
+
+def test_hover_on_a_colour_picture_reads_row_col_and_rgb_bytes(layout_page):
+    """Issue 23 item 6d: the input's hover says which pixel and which colour it is."""
+    page, probe = layout_page.page, layout_page.probe
+    sel = f"{AV} .convviz-input canvas.cv-main"
+    box = page.evaluate(
+        "(s) => { const c = document.querySelector(s); const r = c.getBoundingClientRect();"
+        " return {cw: r.width, ch: r.height, w: c.width, h: c.height}; }", sel)
+    info = probe.eval("{'zoom': av.input_view.zoom, 'shape': list(av.input_view.shape)}")
+    z = info["zoom"]
+    y, x = info["shape"][1] // 3, (2 * info["shape"][2]) // 3
+    page.locator(sel).first.hover(position={"x": (x * z + z / 2) * box["cw"] / box["w"],
+                                            "y": (y * z + z / 2) * box["ch"] / box["h"]})
+    page.wait_for_timeout(100)
+    text = page.locator(f"{AV} .convviz-input .cv-info").first.inner_text()
+    r, g, b = probe.eval(f"[int(v) for v in av.input_view.pixels[0, {y}, {x}, :3]]")
+    assert text.strip() == f"row {y}, col {x} · R {r} G {g} B {b}", text
