@@ -35,11 +35,12 @@ def _contains(big: np.ndarray, small: np.ndarray) -> bool:
 
 
 def _displays(view):
-    """The visible displays of a view that show something."""
+    """The visible displays of a view that show something (pickers and galleries excluded)."""
     out, stack = [], [view]
+    skip = {id(wd) for wd in view._export_excluded()}
     while stack:
         wd = stack.pop()
-        if getattr(getattr(wd, "layout", None), "display", None) == "none":
+        if getattr(getattr(wd, "layout", None), "display", None) == "none" or id(wd) in skip:
             continue
         if isinstance(wd, ChannelGrid):  # its own layout: exported as the page it sent
             out.append(view.grid_image)
@@ -52,10 +53,16 @@ def _displays(view):
 
 
 def check_export(view, tmp_path) -> np.ndarray:
-    """PNG decodes, equals the figure, holds every shown display; save_png and the button."""
+    """PNG decodes, holds the figure 1:1 under its title (also a tEXt chunk) and every shown
+    display; save_png and the button. Returns the figure's pixels (without the labels)."""
     png = view.export_png()
-    pixels = _decode(png)
-    assert np.array_equal(pixels, view.export_figure())
+    labelled = _decode(png)
+    body = view.export_figure()
+    assert _contains(labelled, body), "the view's pixels are not in the export 1:1"
+    assert labelled.shape[0] > body.shape[0]  # a title above (and a bar below) the pixels
+    title = Image.open(io.BytesIO(png)).text["Title"]
+    assert getattr(view.model, "name", "") in title
+    pixels = body
     shown = _displays(view)
     assert shown, "the view shows nothing"
     for raster in shown:
@@ -140,6 +147,7 @@ def test_gradcam_viewer_export(models, tmp_path):
     gc = cv.GradCAMViewer(model, random_images(model, 2))
     pixels = check_export(gc, tmp_path)
     assert _contains(pixels, overlay_rgb(gc.overlay))
+    assert not _contains(pixels, raster_rgb(gc.thumbnails))  # the image picker is a control
     with pytest.raises(ValueError, match="no optimisation"):
         gc.export_animation()
     gc.cancel()
@@ -150,7 +158,7 @@ def test_deepdream_export_is_before_and_after_side_by_side(models, tmp_path):
     dv = cv.DeepDreamViewer(model, random_images(model, 1), octaves=1, steps=3)
     dv.run()
     assert dv.wait(120)
-    pixels = check_export(dv, tmp_path)
+    pixels = check_export(dv, tmp_path)  # the figure without its labels
     h, w = dv.before.shape[1:3]
     z = dv.before.zoom
     assert pixels.shape == (h * z, 2 * w * z + PANEL_GAP, 3)

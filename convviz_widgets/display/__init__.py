@@ -12,9 +12,11 @@ from .mosaic import grid_columns, mosaic, tile_origin
 from .scaling import (SCALES, Scaled, quantize, scale_tiles, stretch_tiles, symmetric_limit,
                       tile_limits)
 from .images import as_display_rgb, to_u8
+from .ranges import RangeText, fmt_value, range_text
 
 __all__ = [
-    "DIVERGING_COLORMAPS", "SCALES", "SEQUENTIAL_COLORMAPS", "Scaled", "apply_lut",
-    "as_display_rgb", "grid_columns", "is_diverging", "lut", "lut_bytes", "mosaic", "quantize", "scale_tiles",
-    "stretch_tiles", "symmetric_limit", "tile_limits", "tile_origin", "to_u8",
+    "DIVERGING_COLORMAPS", "RangeText", "SCALES", "SEQUENTIAL_COLORMAPS", "Scaled", "apply_lut",
+    "as_display_rgb", "fmt_value", "grid_columns", "is_diverging", "lut", "lut_bytes", "mosaic",
+    "quantize", "range_text", "scale_tiles", "stretch_tiles", "symmetric_limit", "tile_limits",
+    "tile_origin", "to_u8",
 ]

@@ -15,11 +15,12 @@ from ._activations import normalize_channels, plot_activation_grid, plot_channel
 from ._conv import plot_conv_arithmetic
 from ._dream import plot_deepdream
 from ._examples import plot_dataset_examples
+from ._labelled import ColourBar, figure_png, labelled_figure
 from ._kernels import plot_filter_slices, plot_kernel_matrix, plot_rgb_filters, rgb_filters
 from ._patterns import (plot_maximize_comparison, plot_maximize_gallery, plot_raw_pattern,
                         stretch_patterns)
 
-__all__ = ["normalize_channels", "plot_activation_grid", "plot_channel", "plot_conv_arithmetic",
+__all__ = ["ColourBar", "figure_png", "labelled_figure", "normalize_channels", "plot_activation_grid", "plot_channel", "plot_conv_arithmetic",
            "plot_dataset_examples", "plot_deepdream", "plot_filter_slices", "plot_kernel_matrix",
            "plot_maximize_comparison", "plot_maximize_gallery", "plot_raw_pattern",
            "plot_rgb_filters", "plot_sparsity", "rgb_filters", "stretch_patterns"]

@@ -115,10 +115,14 @@ def plot_channel(model, image, layer, channel: int, *, cmap: str = "viridis",
     ax0.set_axis_off()
     if scale is None:
         im = ax1.imshow(a, cmap=cmap, interpolation="nearest")
+        rt = display.range_text(a)
     else:
         scaled = display.scale_tiles(a[None], _scale_name(scale))
         im = ax1.imshow(scaled.values[0], cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
-    ax1.set_title(f"{path} channel {ch}: [{a.min():.3g}, {a.max():.3g}]"
+        # The title gives the data's own range and the window the colours span, apart (the
+        # live view's caption follows the same rule, display.range_text).
+        rt = display.range_text(a, scaled.lo[0], scaled.hi[0])
+    ax1.set_title(f"{path} channel {ch}: {rt.english()}"
                   + (" — blank" if a.max() <= 0 else ""), fontsize=9)
     ax1.set_axis_off()
     bar = fig.colorbar(im, ax=ax1, shrink=0.85)

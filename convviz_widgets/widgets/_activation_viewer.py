@@ -21,9 +21,12 @@ from ._images import ImageList, check_image_index, numbered_names
 from ._pixels import SEQUENTIAL_COLORMAPS, lut, lut_bytes, to_rgb_u8
 from ._raster import RasterView, exact_bytes
 from ._scales import SCALES, ScaleBar, scale_options
+from ..display import range_text
 
 #: Display size budget of the enlarged channel and of the input image, in CSS pixels.
 _ENLARGED_PX = 256
+#: Narrowest width of the input/selected-channel column, in CSS pixels (room for the colour bar).
+_SIDE_MIN_PX = 300
 #: Larger maps are subsampled before sending (a fully convolutional model on a big picture).
 _MAX_SEND_SIDE = 512
 #: (image, layer) frames kept with their display ranges, so going back to a layer is free.
@@ -141,7 +144,8 @@ class ActivationViewer(ImageMenu, ChannelGridCanvas, LayerViewer):
         self._sparsity = w.HTML()
         self.canvas = ChannelGrid()
         self.canvas.on_mouse_down(self._on_canvas_click)
-        self.enlarged = RasterView(labels=["", "y", "x"], colorbar=False, gap=0)
+        self.enlarged = RasterView(labels=["", "y", "x"], colorbar=False, gap=0,
+                                   value_unit=tr("hover:activation", self.lang))
         self.scale_bar = ScaleBar()  # names the scale; ends: the enlarged channel's limits
         self.input_view = RasterView(labels=["", "y", "x"], gap=0,
                                      title=tr("input", self.lang))
@@ -159,7 +163,14 @@ class ActivationViewer(ImageMenu, ChannelGridCanvas, LayerViewer):
         self._bind(self._page_dd, "page")
 
         grid_box = w.VBox([w.HTML(tr("av_grid_head", self.lang)), self.canvas])
-        side = w.VBox([self.input_view, self.enlarged, self.scale_bar])
+        # The input and the selected channel sit in a column of fixed width, set from the
+        # pictures' sizes (which change with the image or layer, never with the channel). Sized
+        # by its content it grew with the caption's length, and the row wrapped it under the
+        # grid (off-screen) for some channels and not for others.
+        side = w.VBox([self.input_view, self.enlarged, self.scale_bar],
+                      layout=w.Layout(width=f"{_SIDE_MIN_PX}px", flex="0 0 auto"))
+        side.add_class("convviz-activation-side")
+        self._side = side
         self.children = [
             w.HBox([self._image_dd, self._upload]),
             w.HBox([self._layer_dd, self._slider]),
@@ -423,14 +434,13 @@ class ActivationViewer(ImageMenu, ChannelGridCanvas, LayerViewer):
             sent += self._draw_selection()
         en = p["enlarged"]
         c = fr.a.shape[-1]
+        self._fit_side(en)
         blank = tr("av_blank", self.lang) if en["blank"] else ""
         self.enlarged.set_tiles(
             en["codes"], vmin=en["lo"], vmax=en["hi"], zoom=en["zoom"],
             lut=lut_bytes(s["colormap"]), values=en["exact"],
             title=tr("av_channel", self.lang, f=s["filter_index"], c=c) + blank,
-            caption=tr("av_values", self.lang, layer=s["layer"], lo=f"{en['lo']:.4g}",
-                       hi=f"{en['hi']:.4g}")
-                    + (tr("av_layer_range", self.lang) if s["scale"] == "shared" else ""))
+            caption=self._values_caption(fr, s))
         self.scale_bar.show(s["colormap"], s["scale"], en["lo"], en["hi"], self.lang,
                             one_tile=True)
         sent += en["codes"].nbytes + len(en["exact"])
@@ -441,6 +451,52 @@ class ActivationViewer(ImageMenu, ChannelGridCanvas, LayerViewer):
                  p=f"{fr.blank_fraction:.0%}", h=fr.a.shape[0], w=fr.a.shape[1])
             + "</span>")
         return sent
+
+    def _export_labels(self) -> dict:
+        """Model · layer · channel f of c; the channel's real range and the image; the colour
+        bar of the enlarged channel (its window), named by the scale."""
+        from ._scales import scale_name
+
+        labels = super()._export_labels()
+        if self._frame is None:
+            return labels
+        c = self._frame.a.shape[-1]
+        labels["title"] = " · ".join([getattr(self.model, "name", "model"), self.layer,
+                                      tr("av_channel", self.lang, f=self.filter_index, c=c)])
+        names = self.image_names
+        image = names[self.image_index] if self.image_index < len(names) else ""
+        labels["subtitle"] = self.enlarged.caption + (
+            " · " + tr("ex:image", self.lang, name=image) if image else "")
+        labels["colorbar"] = self._colour_bar_of(
+            self.enlarged, f"{tr('hover:activation', self.lang)} — "
+                           f"{scale_name(self.scale, self.lang)}")
+        return labels
+
+    def _fit_side(self, en: dict) -> None:
+        """The side column as wide as its widest picture (input or enlarged channel): a
+        function of image and layer only, so choosing another channel moves nothing."""
+        widths = [_SIDE_MIN_PX]
+        h, wd = en["codes"].shape[:2]
+        widths.append(wd * en["zoom"] + 16)
+        n, ih, iw, _c = self.input_view.shape
+        if n:
+            widths.append(iw * max(1, self.input_view.zoom) + 16)
+        px = f"{max(widths)}px"
+        if self._side.layout.width != px:
+            self._side.layout.width = px
+
+    def _values_caption(self, fr: Frame, s: dict) -> str:
+        """The channel's own min … max, then the scale's window when it differs: a ReLU map
+        on the standardize scale is shown over −0.32 … 0.39 but its values are 0 … 2.41."""
+        f = s["filter_index"]
+        lo, hi = fr.limits(s["scale"])
+        rt = range_text(np.array([fr.ch_lo[f], fr.ch_hi[f]]), lo[f], hi[f])
+        text = tr("av_values", self.lang, layer=s["layer"], lo=rt.lo, hi=rt.hi)
+        if rt.window_differs:
+            text += tr("av_shown", self.lang, lo=rt.shown_lo, hi=rt.shown_hi)
+            if s["scale"] == "shared":
+                text += tr("av_layer_range", self.lang)
+        return text
 
     # -- controls ---------------------------------------------------------------------------
     def _sync_controls(self) -> None:

@@ -248,10 +248,11 @@ class View(Exportable, ControlState, w.VBox):
         """Called once a view's controls and children exist: the Export buttons added (see
         :class:`._export_view.Exportable`), labels into the view's language
         (:func:`._i18n.translate_tree`), and ``controls=False`` applied."""
-        from ._i18n import translate_tree
+        from ._i18n import localise_hovers, translate_tree
 
         self._add_export_controls()
         translate_tree(self, self.lang)
+        localise_hovers(self, self.lang)
         self._apply_controls()
 
     @traitlets.observe("controls")

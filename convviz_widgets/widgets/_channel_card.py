@@ -141,8 +141,9 @@ class ChannelCard(LayerViewer):
         self._fires = w.HTML(layout=w.Layout(min_height="1.4em"))
         self._rank_line = w.HTML(layout=w.Layout(min_height="1.4em"))
         self._kernel_note = w.HTML()
-        self.kernel_view = RasterView(labels=[tr("cc:slice", self.lang), "y", "x"], lut=lut_bytes("RdBu_r"),
-                                      colorbar=True, columns=8)
+        self.kernel_view = RasterView(labels=[tr("cc:slice", self.lang), "y", "x"],
+                                      lut=lut_bytes("RdBu_r"), colorbar=True, columns=8,
+                                      value_unit=tr("hover:weight", self.lang))
         self.map_view = OverlayView(width=_PANEL_PX, title=tr("cc:map", self.lang),
                                     opacity_label=tr("opacity", self.lang),
                                     heat_label=tr("cc:map", self.lang), controls=False)

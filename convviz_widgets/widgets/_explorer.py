@@ -232,8 +232,15 @@ class Explorer(w.VBox):
         super().__init__(**kwargs)
         # The Grad-CAM trust panel's verdict, seen from every page (its gradcam.trust trait).
         self._trust_line = w.HTML()
+        # Grad-CAM's rank of the channel and the trust verdict are about one class's map: they
+        # are shown on the Grad-CAM page only, where that class is named. On the Kernels page
+        # they meant nothing, and on the Channel page they contradicted the card's own rank
+        # (computed for the predicted class while this line followed the Grad-CAM page's class).
+        self._gradcam_status = w.VBox([self._rank, self._trust_line])
+        self._gradcam_status.add_class("convviz-gradcam-status")
+        self._gradcam_page = views.index(self.gradcam)
         self.children = [image_bar, w.HBox([self._layer_dd, self._slider]),
-                         w.VBox([self._rank, self._trust_line]), self.tabs]
+                         self._gradcam_status, self.tabs]
         self.add_class("convviz-explorer")
 
         self._layer_dd.observe(lambda c: self._set("layer", c["new"]), "value")
@@ -248,6 +255,8 @@ class Explorer(w.VBox):
         card_page = len(pages_of) - 1
         self.tabs.observe(lambda c: setattr(self.card, "active", c["new"] == card_page),
                           names=["selected_index"])
+        self.tabs.observe(self._show_gradcam_status, names=["selected_index"])
+        self._show_gradcam_status()
 
         first = next((i.path for i in infos if i.has_kernel), infos[0].path)
         self._sync_image_menu()
@@ -494,6 +503,10 @@ class Explorer(w.VBox):
             self._image_note.value = ""
         except Exception as exc:  # noqa: BLE001 - shown next to the image menu
             self._image_note.value = error_html(exc, self.lang)
+
+    def _show_gradcam_status(self, change=None) -> None:
+        on = self.tabs.selected_index == self._gradcam_page
+        self._gradcam_status.layout.display = None if on else "none"
 
     def _from_gradcam(self, change):
         self._update_rank()

@@ -190,10 +190,11 @@ def _hidden(widget) -> bool:
     return layout is not None and getattr(layout, "display", None) == "none"
 
 
-def figure_of(root, leaf) -> np.ndarray:
+def figure_of(root, leaf, skip=()) -> np.ndarray:
     """The figure of a widget tree: ``leaf(widget)`` gives a display's pixels (or None for a
     widget that is no display); boxes compose their children's figures (``HBox`` in a row,
-    other boxes in a column); hidden widgets and empty displays are left out.
+    other boxes in a column); hidden widgets, empty displays and the widgets in ``skip`` (and
+    everything under them: pickers, galleries) are left out.
 
     Raises
     ------
@@ -201,8 +202,10 @@ def figure_of(root, leaf) -> np.ndarray:
         Nothing in the tree shows pixels yet.
     """
 
+    skipped = {id(s) for s in skip if s is not None}
+
     def walk(widget):
-        if _hidden(widget):
+        if _hidden(widget) or id(widget) in skipped:
             return None
         pixels = leaf(widget)
         if pixels is not None:

@@ -7,13 +7,17 @@ from __future__ import annotations
 import ipywidgets as w
 
 from ._export import (FrameRecorder, animation_bytes, download_html, export_name, figure_of,
-                      overlay_rgb, png_bytes, raster_rgb)
-from ._i18n import register
+                      overlay_rgb, raster_rgb)
+from ._i18n import register, tr
 from ._fit import fit_layout
 
 register({
     "Export GIF": ("Export GIF", "Exportar GIF", "Exportar GIF"),
     "Export WebP": ("Export WebP", "Exportar WebP", "Exportar WebP"),
+    "ex:channel": ("channel {f}", "canal {f}", "canal {f}"),
+    "ex:filter": ("filter {f}", "filtro {f}", "filtro {f}"),
+    "ex:image": ("image: {name}", "imagen: {name}", "imagem: {name}"),
+    "ex:value": ("value", "valor", "valor"),
 })
 
 #: Traits whose values name an exported file after model and layer, when a view has them.
@@ -30,6 +34,57 @@ class Exportable:
     """
 
     # -- what is shown --------------------------------------------------------------------------
+    def _export_excluded(self) -> list:
+        """Widgets left out of the exported figure (pickers, galleries): none by default."""
+        return []
+
+    def _export_labels(self) -> dict:
+        """``{"title", "subtitle", "colorbar"}`` of the exported figure, in the view's language.
+
+        Default: the model, the layer and the selected channel (when the view has them), no
+        colour bar. Views override it to name what they show (class, probability, method) and
+        to give the scale of their one-channel picture (:meth:`_colour_bar_of`).
+        """
+        lang = getattr(self, "lang", "en")
+        parts = [getattr(self.model, "name", "model")]
+        layer = getattr(self, "layer", "")
+        if layer:
+            parts.append(str(layer))
+        if self.has_trait("filter_index"):
+            parts.append(tr("ex:channel", lang, f=self.filter_index))
+        return {"title": " · ".join(parts), "subtitle": "", "colorbar": None}
+
+    @staticmethod
+    def _colour_bar_of(view, label: str):
+        """The colour bar of a one-channel :class:`RasterView`: its colour table and the values
+        its ends stand for (the display window), named ``label``; None for colour pictures."""
+        import numpy as np
+
+        from ..plotting import ColourBar
+
+        if view is None or int(view.shape[0]) == 0 or int(view.shape[-1]) != 1:
+            return None
+        colors = np.frombuffer(view.lut, np.uint8).reshape(256, 3)
+        return ColourBar(colors, float(view.vmin), float(view.vmax), label)
+
+    def export_labelled(self):
+        """The exported figure: what the view shows (its displays, without controls or
+        pickers), under a title naming model, layer and channel or class, with the data's
+        range and a colour bar — a :class:`matplotlib.figure.Figure` (see
+        :func:`convviz_widgets.plotting.labelled_figure`).
+
+        Examples
+        --------
+        >>> fig = kv.export_labelled()                           # doctest: +SKIP
+        >>> fig.texts[0].get_text()                              # doctest: +SKIP
+        'transfer · vgg16/block2_conv1 · filter 3'
+        """
+        from ..plotting import labelled_figure
+
+        labels = self._export_labels()
+        return labelled_figure(self.export_figure(), labels["title"], labels.get("subtitle", ""),
+                               labels.get("colorbar"))
+
     def _export_leaf(self, widget):
         """Pixels of ``widget`` if it is a display that shows something, else None."""
         from ._overlay import OverlayView
@@ -52,10 +107,12 @@ class Exportable:
         ValueError
             Nothing is shown yet.
         """
-        return figure_of(self, self._export_leaf)
+        return figure_of(self, self._export_leaf, self._export_excluded())
 
     def export_png(self) -> bytes:
-        """A PNG of what the view shows now (the pixels it sent to the browser).
+        """A PNG of what the view shows now, labelled for a slide: the pixels it sent to the
+        browser (1:1) under a title and the data's range, over a colour bar; the title and
+        subtitle are also the PNG's ``Title`` and ``Description`` text chunks.
 
         Examples
         --------
@@ -63,7 +120,11 @@ class Exportable:
         >>> kv.export_png()[:4]                                  # doctest: +SKIP
         b'\\x89PNG'
         """
-        return png_bytes(self.export_figure())
+        from ..plotting import figure_png
+
+        labels = self._export_labels()
+        return figure_png(self.export_labelled(), {"Title": labels["title"],
+                                                   "Description": labels.get("subtitle", "")})
 
     def save_png(self, path) -> str:
         """Write :meth:`export_png` to ``path``; return the path.

@@ -40,9 +40,23 @@ register({
     "tr_insertion": ("insertion", "inserción", "inserção"),
     "tr_area": ("{kind} area {a} vs random {r}", "área de {kind} {a} frente a {r} al azar",
                 "área de {kind} {a} contra {r} aleatório"),
+    "tr_spread": (" ± {s} ({n} random maps)", " ± {s} ({n} mapas al azar)",
+                  " ± {s} ({n} mapas aleatórios)"),
     "tr_better": ("better than random", "mejor que el azar", "melhor que o acaso"),
     "tr_not_better": ("not better than random", "no mejor que el azar",
                       "não melhor que o acaso"),
+    "tr_within": ("within the spread of random maps: not better than random",
+                  "dentro de la dispersión de los mapas al azar: no mejor que el azar",
+                  "dentro da dispersão dos mapas aleatórios: não melhor que o acaso"),
+    "tr_improbable": ("⚠ The model gives “{c}” p = {p} on this image: the map explains a class "
+                      "the model does not see here, so these curves say little. Pick the "
+                      "predicted class to check what drove the prediction.",
+                      "⚠ El modelo da a «{c}» p = {p} en esta imagen: el mapa explica una clase "
+                      "que el modelo no ve aquí, así que estas curvas dicen poco. Elija la "
+                      "clase predicha para ver qué decidió la predicción.",
+                      "⚠ O modelo dá a “{c}” p = {p} nesta imagem: o mapa explica uma classe "
+                      "que o modelo não vê aqui, então estas curvas dizem pouco. Escolha a "
+                      "classe prevista para ver o que decidiu a previsão."),
     "tr_x": ("share of pixels", "fracción de píxeles", "fração de pixels"),
     "tr_y_prob": ("probability", "probabilidad", "probabilidade"),
     "tr_y_score": ("score", "puntuación", "pontuação"),
@@ -124,19 +138,54 @@ def curve_svg(result, lang: str = "en", ylabel: str | None = None) -> str:
 
 
 def area_text(result, lang: str = "en") -> str:
-    """``"deletion area 0.12 vs random 0.31 (better than random)"`` in ``lang``.
+    """``"deletion area 0.12 vs random 0.31 ± 0.02 (5 random maps) (better than random)"``.
+
+    "Better" only when the gap beats the spread of the random maps (see
+    :attr:`~convviz_widgets.compute.FaithfulnessResult.better_than_random`); a gap inside it is
+    called what it is.
 
     Examples
     --------
     >>> from convviz_widgets.compute import FaithfulnessResult
     >>> fr = np.linspace(0, 1, 3, dtype=np.float32)
-    >>> r = FaithfulnessResult("deletion", fr, fr, .12, fr, .31, 0)
+    >>> r = FaithfulnessResult("deletion", fr, fr, .12, fr, .31, 0, np.array([.3, .31, .32]))
     >>> area_text(r)
-    'deletion area 0.120 vs random 0.310 (better than random)'
+    'deletion area 0.120 vs random 0.310 ± 0.010 (3 random maps) (better than random)'
+    >>> r = FaithfulnessResult("deletion", fr, fr, .029, fr, .032, 0, np.array([.02, .032, .044]))
+    >>> area_text(r)
+    'deletion area 0.029 vs random 0.032 ± 0.012 (3 random maps) (within the spread of random \
+maps: not better than random)'
     """
-    verdict = tr("tr_better" if result.better_than_random else "tr_not_better", lang)
+    n = 0 if result.random_areas is None else len(result.random_areas)
+    if result.better_than_random:
+        verdict = tr("tr_better", lang)
+    else:
+        verdict = tr("tr_within" if 0 < result.gap <= 2 * result.random_spread
+                     else "tr_not_better", lang)
+    spread = tr("tr_spread", lang, s=f"{result.random_spread:.3f}", n=n) if n > 1 else ""
     return (tr("tr_area", lang, kind=tr(f"tr_{result.kind}", lang), a=f"{result.area:.3f}",
-               r=f"{result.random_area:.3f}") + f" ({verdict})")
+               r=f"{result.random_area:.3f}") + spread + f" ({verdict})")
+
+
+#: Below this probability the explained class is one the model does not see in the image.
+IMPROBABLE = 0.05
+
+
+def improbable_text(result, class_name: str, lang: str = "en") -> str:
+    """A warning when the explained class is improbable (p < 5 %), else ``""``.
+
+    Examples
+    --------
+    >>> from convviz_widgets.compute import FaithfulnessResult
+    >>> c = np.array([0.003, 0.001, 0.0], np.float32)
+    >>> r = FaithfulnessResult("deletion", c, c, .001, c, .001, 2)
+    >>> improbable_text(r, "cat")[:40]
+    '⚠ The model gives “cat” p = 0.3 % on thi'
+    """
+    p = result.target_probability
+    if p is None or p >= IMPROBABLE:
+        return ""
+    return tr("tr_improbable", lang, c=class_name, p=f"{100 * p:.2g} %")
 
 
 def _scorable(r) -> bool:
@@ -277,7 +326,10 @@ class TrustMixin:
                   m=method_label(r.method, cam_methods().get(r.method, r.method), self.lang),
                   c=self._class_name(r.target), s=steps)
         lines = [area_text(part[kind], self.lang) for kind in ("deletion", "insertion")]
-        text = ("<div style='font-size:12px'>" +
+        warn = improbable_text(part["deletion"], self._class_name(r.target), self.lang)
+        warn_html = (f"<div class='convviz-trust-{prefix}improbable' style='color:#a15c00'>"
+                     f"{html.escape(warn)}</div>") if warn else ""
+        text = ("<div style='font-size:12px'>" + warn_html +
                 "".join(f"<div class='convviz-trust-{prefix}{kind}'>{html.escape(line)}</div>"
                         for kind, line in zip(("deletion", "insertion"), lines)) +
                 f"<div style='color:#666'>{html.escape(what)}</div></div>")

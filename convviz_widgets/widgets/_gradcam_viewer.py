@@ -328,6 +328,43 @@ class GradCAMViewer(InputsMixin, DisplayMixin, GalleryMixin, TrustMixin, TasksMi
         self._refresh_image_menu()
         self._render("init", {})
 
+    # -- export -----------------------------------------------------------------------------
+    def _export_excluded(self) -> list:
+        """The image picker and the best/worst galleries are controls, not the figure."""
+        out = [self.thumbnails]
+        for views in getattr(self, "_gallery_views", {}).values():
+            out += [views.get("best"), views.get("worst")]
+        return out
+
+    def _export_labels(self) -> dict:
+        """Model · class (p) · method @ layer; the overlay's caption and image; the heat
+        colour bar in the map's units (0 … 1, or ±scale for a signed map)."""
+        from ..compute.cam import cam_methods
+        from ..plotting import ColourBar
+
+        labels = super()._export_labels()
+        r = self.result
+        if r is None:
+            return labels
+        cls = self._class_name(r.target)
+        if r.probability is not None:
+            cls += f" (p = {r.probability:.1%})"
+        method = method_label(r.method, cam_methods().get(r.method, r.method), self.lang)
+        labels["title"] = " · ".join([getattr(self.model, "name", "model"), cls,
+                                      f"{method} @ {r.layer}"])
+        names = self._image_names()
+        image = names[self.image_index] if self.image_index < len(names) else ""
+        labels["subtitle"] = self.overlay.caption + (
+            " · " + tr("ex:image", self.lang, name=image) if image else "")
+        ov = self.overlay
+        cmap = ov.shown_colormap
+        names_c = list(ov.colormaps)
+        k = names_c.index(cmap) if cmap in names_c else 0
+        colors = np.frombuffer(ov.luts, np.uint8)[k * 768:(k + 1) * 768].reshape(256, 3)
+        labels["colorbar"] = ColourBar(colors, (0 - ov.value_zero) * ov.value_step,
+                                       (255 - ov.value_zero) * ov.value_step, ov.heat_label)
+        return labels
+
     # -- helpers ----------------------------------------------------------------------------
     def _sync_controls(self) -> None:
         with self._quiet():

@@ -74,7 +74,8 @@ _TABLE: dict[str, tuple[str, str]] = {
     "av_fed": ("tal como entra al modelo, {h}×{w}", "como entra no modelo, {h}×{w}"),
     "av_channel": ("canal {f} de {c}", "canal {f} de {c}"),
     "av_blank": (" — en blanco (nunca por encima de 0)", " — em branco (nunca acima de 0)"),
-    "av_values": ("{layer} · valores en [{lo}, {hi}]", "{layer} · valores em [{lo}, {hi}]"),
+    "av_values": ("{layer} · valores {lo} … {hi}", "{layer} · valores {lo} … {hi}"),
+    "av_shown": ("; se muestra {lo} … {hi}", "; exibido {lo} … {hi}"),
     "av_layer_range": (" (rango de la capa)", " (faixa da camada)"),
     "av_sparsity": ("<b>esparsidad</b> (proporción de canales en blanco) de {layer} para esta imagen: {n} de {c} canales en blanco "
                     "({p}) · tamaño del mapa {h}×{w}",
@@ -201,7 +202,8 @@ _EN = {
     "av_fed": "as fed to the model, {h}×{w}",
     "av_channel": "channel {f} of {c}",
     "av_blank": " — blank (never above 0)",
-    "av_values": "{layer} · values in [{lo}, {hi}]",
+    "av_values": "{layer} · values {lo} … {hi}",
+    "av_shown": "; shown {lo} … {hi}",
     "av_layer_range": " (layer range)",
     "av_sparsity": "<b>sparsity</b> of {layer} for this image: {n} of {c} channels blank ({p}) · "
                    "map size {h}×{w}",
@@ -339,6 +341,36 @@ def translate_tree(widget, lang: str) -> None:
         stack.extend(getattr(wd, "children", ()) or ())
 
 
+#: Position words the views' rasters were built with, and their catalogue keys.
+_WHERE_WORDS = {"y": "hover:row", "x": "hover:col", "row": "hover:row", "col": "hover:col"}
+
+
+def localise_hovers(widget, lang: str) -> None:
+    """Hover lines in ``lang`` that say what their numbers are: every raster and overlay below
+    ``widget`` reads ``"row 3, col 4 · value 0.83"`` (``"fila 3, col 4 · valor 0,83"``...).
+
+    Views build their rasters with ``labels=[tile, "y", "x"]``; the ``y``/``x`` (which
+    students read as a plot's axes, x first) become row and column words, row first.
+    """
+    from ._overlay import OverlayView
+    from ._raster import RasterView
+
+    stack, seen = [widget], set()
+    while stack:
+        wd = stack.pop()
+        if id(wd) in seen:
+            continue
+        seen.add(id(wd))
+        if isinstance(wd, RasterView):
+            labels = list(wd.labels) + ["", "", ""]
+            wd.labels = [labels[0]] + [tr(_WHERE_WORDS[v], lang) if v in _WHERE_WORDS else v
+                                       for v in labels[1:3]]
+            wd.value_label = tr("hover:value", lang)
+        elif isinstance(wd, OverlayView):
+            wd.where_labels = [tr("hover:row", lang), tr("hover:col", lang)]
+        stack.extend(getattr(wd, "children", ()) or ())
+
+
 def register(table: dict[str, tuple[str, str, str]]) -> dict[str, tuple[str, str, str]]:
     """Add a view module's own labels: ``{key: (english, spanish, portuguese)}``.
 
@@ -359,3 +391,14 @@ def register(table: dict[str, tuple[str, str, str]]) -> dict[str, tuple[str, str
         _EN[key] = en
         _TABLE[key] = (es, pt)
     return table
+
+
+register({
+    "hover:row": ("row", "fila", "linha"),
+    "hover:col": ("col", "columna", "coluna"),
+    "hover:value": ("value", "valor", "valor"),
+    "hover:activation": ("activation", "activación", "ativação"),
+    "hover:weight": ("weight", "peso", "peso"),
+    "hover:kernel_max": ("largest-magnitude weight", "peso de mayor magnitud",
+                         "peso de maior magnitude"),
+})

@@ -14,7 +14,7 @@ from ._i18n import tr
 from ..display import is_diverging
 from ._pixels import DIVERGING_COLORMAPS, lut_bytes, quantize, scale_codes, symmetric_limit
 from ._raster import RasterView, exact_bytes
-from ._scales import SCALES, ScaleBar, register, scale_options
+from ._scales import SCALES, ScaleBar, register, scale_label, scale_options
 from ._fit import FIT_BUTTONS
 
 register({
@@ -185,10 +185,12 @@ class KernelViewer(LayerViewer):
         # tiled 4 px apart on light grey read as one noisy picture.
         cin = tr("input channel", self.lang)
         self.slices = RasterView(labels=[cin, "y", "x"], colorbar=False, gap=7,
-                                 frame="#777", background="#fafafa")
+                                 frame="#777", background="#fafafa",
+                                 value_unit=tr("hover:weight", self.lang))
         self.composite = RasterView(labels=["", "y", "x"], gap=0)
         self.overview = RasterView(labels=["", tr("filter", self.lang), cin], colorbar=True,
-                                   margin=8, gap=0)
+                                   margin=8, gap=0,
+                                   value_unit=tr("hover:kernel_max", self.lang))
         self.overview.on_click(self._on_overview_click)
         self.slices.add_class("convviz-slices")
         self.composite.add_class("convviz-composite")
@@ -380,6 +382,27 @@ class KernelViewer(LayerViewer):
             out["composite"] = quantize(rgb, 0.0, 1.0)
             out["composite_zoom"] = max(4, 96 // max(kh, kw))
         return out
+
+    def _export_labels(self) -> dict:
+        """Model · layer · filter f; the filter's real weight range; the slices' colour bar."""
+        from ..compute import kernels
+        from ..display import range_text
+
+        labels = super()._export_labels()
+        f = self.filter_index
+        labels["title"] = " · ".join([getattr(self.model, "name", "model"), self.layer,
+                                      tr("ex:filter", self.lang, f=f)])
+        if self._shown_scale is not None:
+            k = kernels(self.model, self.layer)[..., f]
+            rt = range_text(k, self.slices.vmin, self.slices.vmax)
+            text = tr("av_values", self.lang, layer=self.layer, lo=rt.lo, hi=rt.hi)
+            if rt.window_differs and int(self.slices.shape[0]):
+                text += tr("av_shown", self.lang, lo=rt.shown_lo, hi=rt.shown_hi)
+            labels["subtitle"] = text
+            labels["colorbar"] = self._colour_bar_of(
+                self.slices, f"{tr('hover:weight', self.lang)} — "
+                             f"{scale_label(*self._shown_scale, self.lang)}")
+        return labels
 
     def _apply_filter(self, p: dict) -> int:
         with self._suppressed():

@@ -138,6 +138,9 @@ class OverlayView(BytesAfterOpen, anywidget.AnyWidget):
     group = traitlets.Unicode("").tag(sync=True)
     opacity_label = traitlets.Unicode("opacity").tag(sync=True)
     heat_label = traitlets.Unicode("heat").tag(sync=True)
+    #: The hover line's words for the position ("row 5, col 12 · heat 0.83").
+    where_labels = traitlets.List(traitlets.Unicode(),
+                                  default_value=["row", "col"]).tag(sync=True)
 
     @traitlets.validate("opacity")
     def _validate_opacity(self, proposal):

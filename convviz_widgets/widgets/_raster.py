@@ -65,6 +65,11 @@ class RasterView(BytesAfterOpen, anywidget.AnyWidget):
     frame : str
         CSS colour of a 1-px frame drawn in the gap around every tile ("" for none; needs
         ``gap >= 2``), so that small adjacent tiles read as separate pictures.
+    labels : list of str
+        The hover line's words for tile, row and column (``"row 3, col 4 · ..."``).
+    value_label, value_unit : str
+        The hover line's word for a one-channel value and what it is (``"value 0.83
+        (activation)"``); a colour picture reads ``"R 14 G 202 B 242"`` (the bytes shown).
     values : bytes
         Optional float32 values of one-channel data, for exact hover read-outs; sent only for
         small rasters (see :func:`exact_bytes`; pass ``values=`` to :meth:`set_tiles`), else hover
@@ -95,7 +100,10 @@ class RasterView(BytesAfterOpen, anywidget.AnyWidget):
     selected_row = traitlets.Int(-1).tag(sync=True)
     marked = traitlets.List(traitlets.Int()).tag(sync=True)
     row_marks = traitlets.List(traitlets.Int()).tag(sync=True)
-    labels = traitlets.List(traitlets.Unicode(), default_value=["tile", "y", "x"]).tag(sync=True)
+    labels = traitlets.List(traitlets.Unicode(),
+                            default_value=["tile", "row", "col"]).tag(sync=True)
+    value_label = traitlets.Unicode("value").tag(sync=True)
+    value_unit = traitlets.Unicode("").tag(sync=True)
     title = traitlets.Unicode("").tag(sync=True)
     caption = traitlets.Unicode("").tag(sync=True)
     colorbar = traitlets.Bool(False).tag(sync=True)

@@ -115,7 +115,10 @@ def colourbar_html(colormap: str, text: str, lo_text: str = "", hi_text: str = "
     table = lut(colormap)
     stops = ", ".join(f"rgb({r},{g},{b}) {100 * k / 15:.1f}%"
                       for k, (r, g, b) in enumerate(table[np.linspace(0, 255, 16).astype(int)]))
-    return ("<div class='convviz-scalebar' style='display:flex;align-items:center;gap:6px;"
+    # flex-wrap: in a narrow column (the Activations side panel) the scale's name goes under
+    # the bar instead of being squeezed into a tall narrow block beside it.
+    return ("<div class='convviz-scalebar' style='display:flex;flex-wrap:wrap;"
+            "align-items:center;gap:2px 6px;"
             "font-size:12px'>"
             f"<span class='cv-lo'>{html.escape(lo_text)}</span>"
             f"<span style='display:inline-block;width:140px;height:10px;border:1px solid #999;"

@@ -322,7 +322,9 @@ function render({ model, el }) {
     const v = (code - zero) * step;
     const plain = zero === 0 && Math.abs(step * 255 - 1) < 1e-9;
     const label = model.get("heat_label") || "heat";
-    info.textContent = `x ${x}, y ${y} · ${label} ${formatValue(v, plain)}`;
+    // Row first, as in every raster view: "row 5, col 12 · heat 0.83".
+    const [rowName, colName] = model.get("where_labels") || ["row", "col"];
+    info.textContent = `${rowName} ${y}, ${colName} ${x} · ${label} ${formatValue(v, plain)}`;
     root.dataset.hover = String(v);
   }
   const onLeave = () => { info.textContent = " "; };

@@ -20,7 +20,7 @@ import { ensureStyle } from "./lib/style.js";
 const SYNCED = [
   "data", "shape", "columns", "zoom", "zoom_x", "gap", "lut", "vmin", "vmax", "selected", "marked",
   "row_marks", "selected_row", "labels", "title", "caption", "colorbar", "margin", "background",
-  "values", "frame", "pad", "tile_info",
+  "values", "frame", "pad", "tile_info", "value_label", "value_unit",
 ];
 
 function formatValue(v) {
@@ -215,24 +215,30 @@ function render({ model, el }) {
     queueMicrotask(draw);
   }
 
+  // The hover line says what its numbers are: "row 23, col 24 · R 14 G 202 B 242" for a colour
+  // picture (the bytes shown), "row 3, col 4 · value 0.83 (activation)" for one-channel data.
+  // The words come from the kernel in the view's language (labels, value_label, value_unit).
   function valueAt(hit) {
     const L = layout;
     const base = ((hit.tile * L.h + hit.y) * L.w + hit.x) * L.c;
+    if (L.c >= 3) {
+      const d = L.data;
+      return `R ${d[base]} G ${d[base + 1]} B ${d[base + 2]}`;
+    }
+    const word = model.get("value_label") || "value";
+    const unit = model.get("value_unit");
+    const tail = unit ? ` (${unit})` : "";
     // Exact float32 values travel alongside small rasters; otherwise undo the quantisation
     // (exact to 1/255 of the range).
     const exact = asBytes(model.get("values"));
-    if (L.c === 1 && exact.length === 4 * L.n * L.h * L.w) {
+    if (exact.length === 4 * L.n * L.h * L.w) {
       const f32 = new Float32Array(exact.buffer.slice(exact.byteOffset + 4 * base,
                                                       exact.byteOffset + 4 * base + 4));
-      return formatValue(f32[0]);
+      return `${word} ${formatValue(f32[0])}${tail}`;
     }
     const lo = model.get("vmin");
     const hi = model.get("vmax");
-    const toValue = (b) => lo + (b / 255) * (hi - lo);
-    if (L.c === 1) return "≈" + formatValue(toValue(L.data[base]));
-    const parts = [];
-    for (let k = 0; k < Math.min(3, L.c); k++) parts.push(formatValue(toValue(L.data[base + k])));
-    return `(${parts.join(", ")})`;
+    return `${word} ≈${formatValue(lo + (L.data[base] / 255) * (hi - lo))}${tail}`;
   }
 
   /** Canvas pixel under a pointer event (the canvas may be shown scaled by CSS). */
@@ -264,7 +270,7 @@ function render({ model, el }) {
       canvas.title = described[hit.tile];
       return;
     }
-    const [tileName, rowName, colName] = model.get("labels") || ["tile", "y", "x"];
+    const [tileName, rowName, colName] = model.get("labels") || ["tile", "row", "col"];
     const where = `${rowName} ${hit.y}, ${colName} ${hit.x}`;
     const prefix = layout.n > 1 ? `${tileName} ${hit.tile} · ` : "";
     info.textContent = `${prefix}${where} · ${valueAt(hit)}`;

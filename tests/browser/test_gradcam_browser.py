@@ -181,7 +181,7 @@ def test_hover_shows_the_heatmap_value(gc):
     gc.page.mouse.move(size["x"] + (x + 0.5) * size["cw"] / w,
                        size["y"] + (y + 0.5) * size["ch"] / h)
     text = gc.page.locator(f"{MAIN} .cv-info").inner_text()
-    assert f"x {x}, y {y}" in text and f"heat {heat[y, x] / 255:.2f}" in text
+    assert f"row {y}, col {x} · heat {heat[y, x] / 255:.2f}" in text, text
 
 
 def test_clicking_a_prediction_shows_its_heatmap(gc):

@@ -135,7 +135,7 @@ def hover_reads_the_signed_values(gt):
     for y, x in (np.unravel_index(np.argmax(values), values.shape),
                  np.unravel_index(np.argmin(values), values.shape)):
         text = hover(gt, int(x), int(y))
-        assert f"x {x}, y {y}" in text and "attribution" in text, text
+        assert f"row {y}, col {x} · " in text and "attribution" in text, text
         read = float(text.rsplit(" ", 1)[1])
         assert read == pytest.approx(values[y, x], rel=6e-3), text  # 3 digits shown
         assert np.sign(read) == np.sign(values[y, x])

@@ -298,8 +298,9 @@ def test_activation_tile_click_selects_channel(lab):
     page.locator(raster_canvas(AV, "convviz-enlarged")).first.hover(
         position={"x": x * z + z / 2, "y": y * z + z / 2})
     text = page.locator(f"{AV} .convviz-enlarged .cv-info").first.inner_text()
-    assert f"y {y}, x {x}" in text, text
-    shown = float(text.rsplit("·", 1)[1].strip().lstrip("≈"))
+    # The hover says what its numbers are: row first, then the value and what it is.
+    assert f"row {y}, col {x} · value " in text and text.endswith("(activation)"), text
+    shown = float(text.rsplit("·", 1)[1].split()[1].lstrip("≈"))
     assert shown == pytest.approx(float(values[y, x]), rel=1e-3), text
     lab.shot(AV, "activation_viewer_nested", docs=True)
 
