@@ -35,7 +35,8 @@ def deepdream(model, images, layers=None, *, objective: Objective | None = None,
               octaves: int = 3, octave_scale: float = 1.4, steps: int = 20, lr: float = 0.01,
               preprocess: Callable | None = None,
               on_step: Callable | Progress | None = None,
-              cancel: threading.Event | None = None, seed: int = 0) -> DreamResult:
+              cancel: threading.Event | None = None, seed: int = 0,
+              keep_brightness: bool | None = None) -> DreamResult:
     """DeepDream: amplify what ``layers`` already see in real images, over several octaves.
 
     Each octave runs ``steps`` of gradient ascent on the pixels (gradient divided by its mean
@@ -58,6 +59,13 @@ def deepdream(model, images, layers=None, *, objective: Objective | None = None,
     octaves, octave_scale, steps, lr : optional
         Number of scales, size ratio between them, steps per octave, and step size (display
         units per step).
+    keep_brightness : bool, optional
+        Keep each image's mean brightness (per channel) that of the scene: every step's
+        gradient loses its mean (it reshapes, it does not darken or brighten the whole image)
+        and after each octave the image is shifted back to the scene's mean. ``None``
+        (default): on for one-channel (grayscale) models, whose layers — a U-Net's, say —
+        otherwise gain most by turning a dark scene black; off for colour models, as in the
+        classic recipe.
     preprocess, on_step, cancel, seed : optional
         As in :func:`maximize`: ``on_step(done, total)`` counts steps over all octaves; a
         :class:`~convviz_widgets.compute.progress.Progress` also gets the current octave's
@@ -104,7 +112,8 @@ def deepdream(model, images, layers=None, *, objective: Objective | None = None,
 
     sizes = [(max(_MIN_SIZE, int(round(h / octave_scale ** i))),
               max(_MIN_SIZE, int(round(w / octave_scale ** i)))) for i in range(int(octaves))][::-1]
-    opt = NormalizedAscent(lr, norm="mean_abs")
+    keep = (c == 1) if keep_brightness is None else bool(keep_brightness)
+    opt = NormalizedAscent(lr, norm="mean_abs", center=keep)
     total = len(sizes) * int(steps)
 
     def resize(x, hw):
@@ -135,6 +144,8 @@ def deepdream(model, images, layers=None, *, objective: Objective | None = None,
             lost = resize(original, hw) - resize(shrunk, hw)
             current = np.clip(current + lost, 0.0, 1.0)
             shrunk = resize(original, hw)
+            if keep:
+                current = _match_mean(current, shrunk)
             if loop.cancelled:
                 cancelled = True
                 break
@@ -143,6 +154,23 @@ def deepdream(model, images, layers=None, *, objective: Objective | None = None,
     history = np.concatenate(histories, axis=0) if histories else np.zeros((0, n), np.float32)
     return DreamResult(result, _dream_score(acc, obj, result, preprocess, model_hw), start_score,
                        history, sizes, cancelled)
+
+
+def _match_mean(x: np.ndarray, reference: np.ndarray, rounds: int = 4) -> np.ndarray:
+    """``x`` ``(n, h, w, c)`` shifted so each image's channel means are ``reference``'s, inside
+    [0, 1]. Clipping after a shift moves the mean again (a dark background cannot go below 0),
+    so the shift is repeated a few times; it converges quickly.
+
+    Examples
+    --------
+    >>> x = np.full((1, 2, 2, 1), 0.1, np.float32); x[0, 0, 0] = 1.0
+    >>> float(_match_mean(x, np.full_like(x, 0.5)).mean().round(3))
+    0.5
+    """
+    target = reference.mean(axis=(1, 2), keepdims=True)  # (n, 1, 1, c)
+    for _ in range(rounds):
+        x = np.clip(x + (target - x.mean(axis=(1, 2), keepdims=True)), 0.0, 1.0)
+    return x.astype(np.float32)
 
 
 def _dream_score(acc, obj, images, preprocess, model_hw):
