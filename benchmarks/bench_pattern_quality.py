@@ -13,6 +13,8 @@ lesson's shape (untrained, seeded), ``--filters`` filters are maximised with the
 * ``saturated`` — mean share of displayed pixels whose every channel is ≤ 0.02 or ≥ 0.98
   (``display.saturated_share``), and the same on the unprocessed images the model saw
   (``saturated_model_input``: the Fourier parameterisation's sigmoid can saturate);
+* ``saturated_percentile_stretch`` — the same images under the rule used before (each tile's
+  0.5–99.5 percentiles onto black..white), side by side;
 * ``flat`` — displayed tiles with a standard deviation below 1e-3 (one grey level);
 * ``dead`` — rows whose filter never fired (``MaximizeResult.dead``), which views mark;
 * ``flat_live`` — flat tiles of filters that did fire (must be 0).
@@ -70,6 +72,9 @@ def measure(model, layer, filters, steps: int) -> dict:
         "saturated": float(display.saturated_share(shown).mean()),
         "saturated_max_tile": float(display.saturated_share(shown).max()),
         "saturated_model_input": float(display.saturated_share(res.images).mean()),
+        # The display rule before issue 23: each tile's 0.5-99.5 percentiles onto black..white.
+        "saturated_percentile_stretch": float(display.saturated_share(
+            display.stretch_tiles(res.images)).mean()),
         "flat": int(flat.sum()), "dead": [int(f) for f in res.filters[dead]],
         "flat_live": int((flat & ~dead).sum()),
         "activation": [round(float(a), 4) for a in res.activation],
@@ -96,6 +101,8 @@ def main(argv=None) -> None:
                   f"(model input {row['saturated_model_input']:.3f})  flat {row['flat']}  "
                   f"dead {row['dead']}  {row['seconds']} s", flush=True)
     summary = {"max_saturated": max(r["saturated"] for r in rows),
+               "max_saturated_percentile_stretch": max(r["saturated_percentile_stretch"]
+                                                       for r in rows),
                "flat_live_tiles": sum(r["flat_live"] for r in rows),
                "dead_rows": sum(len(r["dead"]) for r in rows)}
     print(summary)
