@@ -21,7 +21,10 @@ __all__ = ["AugmentationComparison", "small_classifier", "compare_augmentation"]
 
 #: Defaults measured on 2 (heavily shared) CPU cores, about 1.5 minutes per model: the plain
 #: model reaches 100 % on its training scenes and 42 % held out, the augmented one 87 % and 47 %
-#: (seed 0; tests/test_augmentation.py asserts augmented ≥ plain).
+#: (seed 0; tests/test_augmentation.py asserts augmented ≥ plain). The gain is small for so
+#: small a model and depends on the seed: seeds 1 and 2 gave 39 % / 43 % and 43 % / 44 %
+#: (augmented / plain); stronger augmentation, fewer or more scenes, a harder held-out set and
+#: a size-biased training set did not make it larger or steadier (issue 23 notes).
 N_TRAIN, N_TEST, EPOCHS, DIFFICULTY = 300, 1000, 30, 0.2
 TRAIN_SEED, TEST_SEED = 123, 999
 #: Augmentation strength: ``RandomRotation`` factor (fraction of a full turn) and ``RandomZoom``.
@@ -118,6 +121,7 @@ class AugmentationComparison:
 
 def compare_augmentation(n_train: int = N_TRAIN, n_test: int = N_TEST, epochs: int = EPOCHS,
                          *, seed: int = 0, difficulty: float = DIFFICULTY,
+                         test_difficulty: float | None = None,
                          batch_size: int = 32) -> AugmentationComparison:
     """Train :func:`small_classifier` with and without augmentation on the same small set of
     shapes scenes and score both on held-out scenes.
@@ -135,6 +139,8 @@ def compare_augmentation(n_train: int = N_TRAIN, n_test: int = N_TEST, epochs: i
         Weights and augmentation seed (the scenes have their own fixed seeds).
     difficulty : float
         Of the generated scenes (see :func:`make_shapes`).
+    test_difficulty : float, optional
+        Of the held-out scenes (default: ``difficulty``).
     batch_size : int
 
     Returns
@@ -148,7 +154,8 @@ def compare_augmentation(n_train: int = N_TRAIN, n_test: int = N_TEST, epochs: i
     held-out accuracy on 1000 new scenes (trained on 300): with augmentation 47%, without 42%; ...
     """
     train = make_shapes(int(n_train), seed=TRAIN_SEED, difficulty=difficulty)
-    test = make_shapes(int(n_test), seed=TEST_SEED, difficulty=difficulty)
+    test = make_shapes(int(n_test), seed=TEST_SEED,
+                       difficulty=difficulty if test_difficulty is None else test_difficulty)
     models, acc, train_acc = {}, {}, {}
     for augment in (False, True):
         m = small_classifier(augment, seed=seed)
