@@ -473,7 +473,7 @@ class FilterMaximizer(MaximizerObjectiveMixin, MaximizerRunMixin, ExportMixin, R
         marks = status_caption(filters, status, self.lang)
         info = []
         if marks:
-            info = [f"{tr('filter', self.lang)} {int(f)}"
+            info = [self._what(int(f))
                     + (f" · {status_words(st, self.lang)}" if st != "done" else "")
                     for f, st in zip(filters, status)]
         self.gallery.set_tiles(
