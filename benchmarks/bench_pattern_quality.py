@@ -50,13 +50,18 @@ def lesson_unet(size: int = 128, seed: int = 0) -> keras.Model:
 
     keras.utils.set_random_seed(seed)
     inp = keras.Input((size, size, 1))
-    conv = lambda n, name: layers.Conv2D(n, 3, padding="same", activation="relu", name=name)  # noqa: E731
+
+    def conv(n, name):
+        return layers.Conv2D(n, 3, padding="same", activation="relu", name=name)
+
     d1 = layers.BatchNormalization(name="conv16_bn")(conv(16, "dconv16")(inp))
     d2 = layers.BatchNormalization(name="conv32_bn")(
         conv(32, "dconv32")(layers.MaxPooling2D(name="pool1")(d1)))
     code = conv(64, "conv64")(layers.MaxPooling2D(name="code")(d2))
-    u2 = conv(32, "uconv32")(layers.Concatenate(name="cat2")([layers.UpSampling2D(name="up2")(code), d2]))
-    u1 = conv(16, "uconv16")(layers.Concatenate(name="cat1")([layers.UpSampling2D(name="up1")(u2), d1]))
+    u2 = conv(32, "uconv32")(
+        layers.Concatenate(name="cat2")([layers.UpSampling2D(name="up2")(code), d2]))
+    u1 = conv(16, "uconv16")(
+        layers.Concatenate(name="cat1")([layers.UpSampling2D(name="up1")(u2), d1]))
     out = layers.Conv2D(1, 1, activation="sigmoid", name="final_conv")(u1)
     return keras.Model(inp, out, name="unet")
 

@@ -11,6 +11,7 @@ filters and steps.
 from __future__ import annotations
 
 import threading
+import time
 
 import keras
 import numpy as np
@@ -121,8 +122,9 @@ def test_figure_marks_dead_and_unfinished_tiles_in_words(unet):
     fig = plotting.plot_maximize_gallery(part)
     assert all("not finished" in t.get_text() for t in fig.axes[0].texts)
     # The hatch: stripes of mid-grey over the unfinished tiles (the finished look is gone).
-    marked = display.hatch_tiles(plotting.stretch_patterns(part.images), part.status == "unfinished")
-    assert not np.allclose(marked, plotting.stretch_patterns(part.images))
+    shown = plotting.stretch_patterns(part.images)
+    marked = display.hatch_tiles(shown, part.status == "unfinished")
+    assert not np.allclose(marked, shown)
 
 
 @pytest.mark.parametrize("lang,dead,unfinished", [
@@ -146,8 +148,6 @@ def test_widget_gallery_marks_dead_and_unfinished_tiles(unet, lang, dead, unfini
                           lang=lang)
     fm2.mode, fm2.gallery_range = "gallery", (0, 3)
     fm2.run()
-    import time
-
     deadline = time.monotonic() + 60
     while fm2.frames_shown < 2 and time.monotonic() < deadline:
         time.sleep(0.02)
