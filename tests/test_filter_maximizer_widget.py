@@ -285,8 +285,10 @@ def test_display_helpers():
     grey = np.full((2, 3, 4, 3), 0.5, np.float32)
     assert np.all(display_pixels(grey) == 128)
     ramp = np.linspace(0.45, 0.55, 24, dtype=np.float32).reshape(1, 2, 4, 3)
-    px = display_pixels(ramp)
-    assert px.min() <= 2 and px.max() >= 253  # stretched to the full range
+    px = display_pixels(ramp).astype(np.float64)
+    # The lesson's deprocess_image: centred on mid-grey, std 0.1 (25.5 levels), nothing clipped.
+    assert abs(px.mean() - 127.5) < 1 and abs(px.std() - 25.5) < 1
+    assert px.min() > 5 and px.max() < 250
     assert display_pixels(ramp, stretch=False).max() < 150
     assert display_pixels(np.zeros((1, 2, 2, 5), np.float32)).shape == (1, 2, 2, 3)
     assert display_pixels(np.zeros((1, 2, 2, 2), np.float32)).shape == (1, 2, 2, 1)

@@ -253,3 +253,50 @@ def symmetric_limit(*values: float) -> float:
     0.3
     """
     return float(max((abs(float(v)) for v in values), default=0.0))
+
+
+#: Standard deviation of a deprocessed pattern: the lesson's ``deprocess_image`` (DLwP 5.4,
+#: handout 002) maps every pattern to mean 0.5 and std 0.1, so about 4.9 standard deviations
+#: fit on either side before clipping; a well-exposed picture, never saturated blobs.
+PATTERN_STD = 0.1
+
+
+def deprocess_tiles(tiles: np.ndarray, std: float = PATTERN_STD) -> np.ndarray:
+    """The lesson's ``deprocess_image``, per tile: centred, scaled to ``std``, at 0.5, clipped.
+
+    Each tile (axis 0; all its channels together, so the colour balance is kept) gets
+    ``(x - mean) / (std(x) + 1e-5) * std + 0.5``, clipped to [0, 1]. Optimised patterns
+    span anything from a few grey levels (the naive recipe) to black-and-white blobs (a
+    sigmoid parameterisation driven into saturation); both come out well exposed, with the
+    filter's structure and no clipped areas. A percentile stretch instead pushes the top and
+    bottom of every tile to pure black and white. A constant tile stays mid-grey. For display
+    only: the model saw the unprocessed image.
+
+    Parameters
+    ----------
+    tiles : ndarray
+        ``(n, ...)`` float values, one tile per index of axis 0.
+    std : float
+        Target standard deviation (0.1: the lesson's).
+
+    Returns
+    -------
+    ndarray
+        float32, same shape, in [0, 1].
+
+    Examples
+    --------
+    >>> t = deprocess_tiles(np.array([[[0.0, 1.0], [0.0, 1.0]], [[0.3, 0.3], [0.3, 0.3]]]))
+    >>> np.round(t.astype(float), 3).tolist()
+    [[[0.4, 0.6], [0.4, 0.6]], [[0.5, 0.5], [0.5, 0.5]]]
+    """
+    x = np.asarray(tiles, np.float32)
+    if x.shape[0] == 0:
+        return x.copy()
+    axes = tuple(range(1, x.ndim))
+    centred = x - x.mean(axis=axes, keepdims=True)
+    sd = centred.std(axis=axes, keepdims=True)
+    # A (numerically) constant tile has no structure to show: mid-grey, not amplified noise.
+    flat = sd <= 1e-6 * np.maximum(1.0, np.abs(x).max(axis=axes, keepdims=True))
+    out = np.where(flat, 0.5, centred / (sd + 1e-5) * np.float32(std) + 0.5)
+    return np.clip(out, 0.0, 1.0).astype(np.float32)

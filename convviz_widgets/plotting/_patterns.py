@@ -19,8 +19,11 @@ from ._common import BAR_LABEL_PT, _figure
 def stretch_patterns(images: np.ndarray, stretch: bool = True) -> np.ndarray:
     """Display copies of ``(n, H, W, C)`` patterns: ``(n, H, W, 3)`` or ``(n, H, W)`` in [0, 1].
 
-    ``stretch`` maps each tile's 0.5–99.5 percentile range onto [0, 1] (the naive recipe's
-    patterns differ from grey by a few levels; the widget does the same). Three or more channels
+    ``stretch`` shows each tile the way the lesson's ``deprocess_image`` does: centred,
+    scaled to a standard deviation of 0.1 around 0.5, clipped
+    (:func:`convviz_widgets.display.deprocess_tiles`; the widget does the same). The naive
+    recipe's patterns differ from grey by a few levels, the regularised ones can reach black
+    and white: both come out well exposed. Three or more channels
     show the first three as RGB; one or two channels their mean as grey.
 
     Examples
@@ -30,11 +33,33 @@ def stretch_patterns(images: np.ndarray, stretch: bool = True) -> np.ndarray:
     """
     x = np.asarray(images, np.float32)
     x = x[..., :3] if x.shape[-1] >= 3 else x.mean(axis=-1)
-    return display.stretch_tiles(x) if stretch else np.clip(x, 0.0, 1.0)
+    return display.deprocess_tiles(x) if stretch else np.clip(x, 0.0, 1.0)
+
+
+def _status_of(result) -> np.ndarray | None:
+    status = getattr(result, "status", None)
+    return None if status is None else np.asarray(status)
+
+
+def _marked(tiles, status):
+    """Unfinished tiles hatched (the widget's rule, display.hatch_tiles)."""
+    if status is None:
+        return tiles
+    return display.hatch_tiles(tiles, status == "unfinished")
+
+
+def _tile_labels(result, status, lang: str) -> list:
+    """``filter · activation`` per tile, plus the words of a row that is not a finished
+    pattern (a cancelled row, a filter that never fired)."""
+    out = []
+    for k, (f, a) in enumerate(zip(result.filters, result.activation)):
+        words = display.status_text(status[k], lang) if status is not None else ""
+        out.append(f"{int(f)} · {a:.3g}" + (f"\n{words}" if words else ""))
+    return out
 
 
 def _draw(ax, tiles, cols, pad, labels: Sequence[str] | None, fontsize: float,
-          colormap: str = "gray") -> None:
+          colormap: str = "gray", status=None) -> None:
     import matplotlib
 
     n, h, w = tiles.shape[:3]
@@ -48,15 +73,24 @@ def _draw(ax, tiles, cols, pad, labels: Sequence[str] | None, fontsize: float,
     if labels:
         for k, text in enumerate(labels):
             r, c = divmod(k, cols)
+            # A tile that is not a finished pattern is labelled on red, so it reads as a
+            # warning and not as one more pattern.
+            marked = status is not None and status[k] != "done"
             ax.text(c * (w + pad) + 1, r * (h + pad) + 1, text, fontsize=fontsize, va="top",
                     ha="left", color="white",
-                    bbox=dict(boxstyle="square,pad=0.1", fc="black", alpha=0.55, lw=0))
+                    bbox=dict(boxstyle="square,pad=0.1", fc="#b00000" if marked else "black",
+                              alpha=0.8 if marked else 0.55, lw=0))
 
 
 def plot_maximize_gallery(result, *, columns: int | None = None, stretch: bool = True,
                           labels: bool = True, title: str | None = None,
-                          tile_inches: float = 1.1, colormap: str = "gray") -> Figure:
+                          tile_inches: float = 1.1, colormap: str = "gray",
+                          lang: str = "en") -> Figure:
     """A layer's filter patterns as a tile grid.
+
+    Rows that are not finished patterns say so: a row a cancel interrupted is hatched and
+    labelled "not finished", a filter that never fired "dead filter: never fires" (see
+    ``MaximizeResult.status``), both on a red label.
 
     Parameters
     ----------
@@ -75,6 +109,8 @@ def plot_maximize_gallery(result, *, columns: int | None = None, stretch: bool =
     colormap : str
         Colour table of one-channel (grayscale-model) patterns: ``"gray"``, or ``"viridis"``
         as the U-Net lesson's ``imshow`` draws them. Colour patterns ignore it.
+    lang : {"en", "es", "pt"}
+        Language of the status words on marked tiles.
 
     Returns
     -------
@@ -90,17 +126,21 @@ def plot_maximize_gallery(result, *, columns: int | None = None, stretch: bool =
     n = len(result.filters)
     if n == 0:
         raise ValueError("The result has no patterns (a run cancelled before it started).")
-    tiles = stretch_patterns(result.images, stretch)
+    status = _status_of(result)
+    tiles = _marked(stretch_patterns(result.images, stretch), status)
     h, w = tiles.shape[1:3]
     cols = columns or display.grid_columns(n, h, w)
     rows = -(-n // cols)
     fig = Figure(figsize=(cols * tile_inches * w / max(h, w) + 0.2,
                           rows * tile_inches * h / max(h, w) + 0.5), layout="constrained")
     ax = fig.add_subplot()
-    text = [f"{int(f)} · {a:.3g}" for f, a in zip(result.filters, result.activation)] \
-        if labels else None
+    if status is not None and not labels:
+        # Marked rows keep their words even without the value labels.
+        text = [display.status_text(st, lang) for st in status]
+    else:
+        text = _tile_labels(result, status, lang) if labels else None
     _draw(ax, tiles, cols, max(1, h // 32), text, fontsize=max(5.0, 7.0 * tile_inches / 1.1),
-          colormap=colormap)
+          colormap=colormap, status=status)
     fig.suptitle(title or f"{result.layer} — {result.method}, {result.steps} steps "
                           f"(label: filter · mean activation)", fontsize=9)
     return fig
@@ -108,15 +148,15 @@ def plot_maximize_gallery(result, *, columns: int | None = None, stretch: bool =
 
 def plot_maximize_comparison(results: Mapping[str, object], *, stretch: bool = True,
                              labels: bool = True, title: str | None = None,
-                             tile_inches: float = 1.1) -> Figure:
+                             tile_inches: float = 1.1, lang: str = "en") -> Figure:
     """Patterns of the same filters by several methods: one row of tiles per method.
 
     Parameters
     ----------
     results : mapping of str to MaximizeResult
         E.g. ``{"naive": naive_result, "regularized": reg_result}``; all for the same filters.
-    stretch, labels, title, tile_inches :
-        As in :func:`plot_maximize_gallery`.
+    stretch, labels, title, tile_inches, lang :
+        As in :func:`plot_maximize_gallery` (unfinished and dead rows are marked the same way).
 
     Returns
     -------
@@ -139,11 +179,14 @@ def plot_maximize_comparison(results: Mapping[str, object], *, stretch: bool = T
                  layout="constrained")
     axes = fig.subplots(len(items), 1, squeeze=False)[:, 0]
     for ax, (name, res) in zip(axes, items):
-        tiles = stretch_patterns(res.images, stretch)
-        text = [f"{int(f)} · {a:.3g}" for f, a in zip(res.filters, res.activation)] \
-            if labels else None
+        status = _status_of(res)
+        tiles = _marked(stretch_patterns(res.images, stretch), status)
+        if status is not None and not labels:
+            text = [display.status_text(st, lang) for st in status]
+        else:
+            text = _tile_labels(res, status, lang) if labels else None
         _draw(ax, tiles, max(1, len(res.filters)), max(1, h // 32), text,
-              fontsize=max(5.0, 7.0 * tile_inches / 1.1))
+              fontsize=max(5.0, 7.0 * tile_inches / 1.1), status=status)
         ax.set_axis_on()
         ax.set_xticks([])
         ax.set_yticks([])

@@ -18,7 +18,7 @@ import traitlets
 from ._base import INT_SLIDER_CONTINUOUS, LayerViewer, set_slider
 from ._i18n import tr, trn
 from ._maximizer_display import (_BIG_PX, _TILE_PX, ExportMixin, _grid_columns, display_pixels,
-                                 grid_image)
+                                 grid_image, marked_pixels, status_caption, status_words)
 from ._maximizer_objectives import OBJECTIVE_LABELS, MaximizerObjectiveMixin, value_key
 from ._maximizer_run import MaximizerRunMixin
 from ._raster import RasterView
@@ -217,6 +217,10 @@ class FilterMaximizer(MaximizerObjectiveMixin, MaximizerRunMixin, ExportMixin, R
         self._shown: dict = {}  # filter -> (image, activation) of the current settings
         self._gallery_filters = np.zeros((0,), np.int64)
         self._gallery_images: np.ndarray | None = None
+        # Rows that are not finished patterns (cancelled mid-way, or a filter that never
+        # fired): the gallery's per row, and the single view's per filter.
+        self._gallery_status: np.ndarray | None = None
+        self._row_status: dict = {}
 
         if method not in METHODS:
             raise ValueError(f"Unknown method {method!r}; use one of {list(METHODS)}.")
@@ -391,8 +395,10 @@ class FilterMaximizer(MaximizerObjectiveMixin, MaximizerRunMixin, ExportMixin, R
     def _settings_changed(self) -> None:
         self._sync_controls()
         self._shown = {}
+        self._row_status = {}
         self._gallery_filters = np.zeros((0,), np.int64)
         self._gallery_images = None
+        self._gallery_status = None
         self._show_placeholder()
         self._prewarm()
 
@@ -431,6 +437,7 @@ class FilterMaximizer(MaximizerObjectiveMixin, MaximizerRunMixin, ExportMixin, R
             return
         if len(res):
             self._shown[int(res.filters[0])] = (res.images[0], float(res.activation[0]))
+            self._row_status[int(res.filters[0])] = str(res.status[0])
             self._show_selected()
 
     def _show_selected(self) -> None:
@@ -439,10 +446,14 @@ class FilterMaximizer(MaximizerObjectiveMixin, MaximizerRunMixin, ExportMixin, R
         zoom = max(1, _BIG_PX // max(h, w_))
         if f in self._shown:
             image, act = self._shown[f]
-            self.pattern.set_tiles(display_pixels(image[None], self.stretch), zoom=zoom,
-                                   title=f"{self.layer} · {self._what(f)}",
+            state = self._row_status.get(f, "done")
+            words = status_words(state, self.lang)
+            self.pattern.set_tiles(marked_pixels(display_pixels(image[None], self.stretch),
+                                                 [state]), zoom=zoom,
+                                   title=f"{self.layer} · {self._what(f)}"
+                                   + (f" — {words}" if words else ""),
                                    caption=tr(value_key(self.objective), self.lang,
-                                              m=f"{act:.4g}"))
+                                              m=f"{act:.4g}") + (f" · {words}" if words else ""))
         elif not self.running:
             self._draw_waiting(f"{self.layer} · {self._what(f)}")
         self.gallery.selected = int(np.flatnonzero(self._gallery_filters == f)[0]) \
@@ -451,14 +462,28 @@ class FilterMaximizer(MaximizerObjectiveMixin, MaximizerRunMixin, ExportMixin, R
     def _redraw(self) -> None:
         self._show_selected()
         if self._gallery_images is not None and len(self._gallery_filters):
-            self._draw_gallery(self._gallery_images, self._gallery_filters)
+            self._draw_gallery(self._gallery_images, self._gallery_filters,
+                               status=self._gallery_status)
 
-    def _draw_gallery(self, images: np.ndarray, filters: np.ndarray, caption: str = "") -> None:
+    def _draw_gallery(self, images: np.ndarray, filters: np.ndarray, caption: str = "",
+                      status=None) -> None:
+        """Draw the gallery; ``status`` (one word per row, as ``MaximizeResult.status``) marks
+        the rows that are not finished patterns: unfinished ones hatched, dead filters crossed
+        out, both named in the caption and in each tile's hover line."""
         n, h, w_, _ = images.shape
         cols = _grid_columns(n, h, w_)
         sel = np.flatnonzero(filters == self.filter_index)
+        marks = status_caption(filters, status, self.lang)
+        info = []
+        if marks:
+            info = [self._what(int(f))
+                    + (f" · {status_words(st, self.lang)}" if st != "done" else "")
+                    for f, st in zip(filters, status)]
         self.gallery.set_tiles(
-            display_pixels(images, self.stretch), columns=cols,
+            marked_pixels(display_pixels(images, self.stretch), status), columns=cols,
             zoom=max(1, _TILE_PX // max(h, w_)), selected=int(sel[0]) if sel.size else -1,
             title=self._gallery_title(filters),
-            caption=caption or tr("fm_click_tile", self.lang))
+            marked=[int(k) for k in np.flatnonzero(np.asarray(status) == "dead")]
+            if status is not None else [],
+            tile_info=info,
+            caption=caption or (marks + " · " if marks else "") + tr("fm_click_tile", self.lang))

@@ -55,6 +55,7 @@ class MaximizerRunMixin:
         if mode != "filter":
             self._gallery_filters = filters
             self._gallery_images = np.full((len(filters),) + self._hw() + (1,), 0.5, np.float32)
+            self._gallery_status = None
         settings, layer = dict(self._settings()), self.layer
         self._begin_run(lambda ticket: self._work(ticket, filters, mode, settings, layer),
                         tr("fm_optimising", self.lang, what=self._rows_text(len(filters))))
@@ -108,12 +109,15 @@ class MaximizerRunMixin:
     def _finish(self, ticket, res, mode, filters) -> None:
         if not ticket.current:
             return  # a newer Run owns the views (and the running flag) from now on
-        for f, image, act in zip(res.filters, res.images, res.activation):
+        status = res.status
+        for f, image, act, st in zip(res.filters, res.images, res.activation, status):
             self._shown[int(f)] = (image, float(act))
+            self._row_status[int(f)] = str(st)
         if mode != "filter" and len(res):
             self._gallery_filters = res.filters
             self._gallery_images = res.images
-            self._draw_gallery(res.images, res.filters)
+            self._gallery_status = status
+            self._draw_gallery(res.images, res.filters, status=status)
         self.result = res
         self._show_selected()
         cached = int(res.from_cache.sum())

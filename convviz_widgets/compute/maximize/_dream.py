@@ -36,7 +36,7 @@ def deepdream(model, images, layers=None, *, objective: Objective | None = None,
               preprocess: Callable | None = None,
               on_step: Callable | Progress | None = None,
               cancel: threading.Event | None = None, seed: int = 0,
-              input_size=None) -> DreamResult:
+              input_size=None, keep_brightness: bool | None = None) -> DreamResult:
     """DeepDream: amplify what ``layers`` already see in real images, over several octaves.
 
     Each octave runs ``steps`` of gradient ascent on the pixels (gradient divided by its mean
@@ -59,6 +59,13 @@ def deepdream(model, images, layers=None, *, objective: Objective | None = None,
     octaves, octave_scale, steps, lr : optional
         Number of scales, size ratio between them, steps per octave, and step size (display
         units per step).
+    keep_brightness : bool, optional
+        Keep each image's mean brightness (per channel) that of the scene: every step's
+        gradient loses its mean (it reshapes, it does not darken or brighten the whole image)
+        and after each octave the image is shifted back to the scene's mean. ``None``
+        (default): on for one-channel (grayscale) models, whose layers — a U-Net's, say —
+        otherwise gain most by turning a dark scene black; off for colour models, as in the
+        classic recipe.
     preprocess, on_step, cancel, seed : optional
         As in :func:`maximize`: ``on_step(done, total)`` counts steps over all octaves; a
         :class:`~convviz_widgets.compute.progress.Progress` also gets the current octave's
@@ -108,7 +115,8 @@ def deepdream(model, images, layers=None, *, objective: Objective | None = None,
 
     sizes = [(max(_MIN_SIZE, int(round(h / octave_scale ** i))),
               max(_MIN_SIZE, int(round(w / octave_scale ** i)))) for i in range(int(octaves))][::-1]
-    opt = NormalizedAscent(lr, norm="mean_abs")
+    keep = (c == 1) if keep_brightness is None else bool(keep_brightness)
+    opt = NormalizedAscent(lr, norm="mean_abs", center=keep)
     total = len(sizes) * int(steps)
 
     def resize(x, hw):
@@ -139,6 +147,8 @@ def deepdream(model, images, layers=None, *, objective: Objective | None = None,
             lost = resize(original, hw) - resize(shrunk, hw)
             current = np.clip(current + lost, 0.0, 1.0)
             shrunk = resize(original, hw)
+            if keep:
+                current = _match_mean(current, shrunk)
             if loop.cancelled:
                 cancelled = True
                 break
@@ -149,6 +159,23 @@ def deepdream(model, images, layers=None, *, objective: Objective | None = None,
                        history, sizes, cancelled, layers=tuple(dict.fromkeys(obj.layers())),
                        settings={"octaves": int(octaves), "octave_scale": float(octave_scale),
                                  "steps": int(steps), "lr": float(lr)})
+
+
+def _match_mean(x: np.ndarray, reference: np.ndarray, rounds: int = 8) -> np.ndarray:
+    """``x`` ``(n, h, w, c)`` shifted so each image's channel means are ``reference``'s, inside
+    [0, 1]. Clipping after a shift moves the mean again (a dark background cannot go below 0),
+    so the shift is repeated a few times; it converges quickly.
+
+    Examples
+    --------
+    >>> x = np.full((1, 2, 2, 1), 0.1, np.float32); x[0, 0, 0] = 1.0
+    >>> round(float(_match_mean(x, np.full_like(x, 0.5)).mean()), 2)
+    0.5
+    """
+    target = reference.mean(axis=(1, 2), keepdims=True)  # (n, 1, 1, c)
+    for _ in range(rounds):
+        x = np.clip(x + (target - x.mean(axis=(1, 2), keepdims=True)), 0.0, 1.0)
+    return x.astype(np.float32)
 
 
 def _dream_score(acc, obj, images, preprocess, model_hw):

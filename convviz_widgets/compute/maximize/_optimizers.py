@@ -47,6 +47,10 @@ class NormalizedAscent:
     ``norm="rms"`` is the classic lesson's ``g / (sqrt(mean(g**2)) + 1e-5)``; ``norm="mean_abs"``
     is DeepDream's ``g / max(mean(|g|), 1e-6)``.
 
+    ``center=True`` first removes each image's mean gradient per channel (its DC component): a
+    step then changes the image's structure but not its mean brightness. DeepDream uses it on
+    one-channel models, whose layers otherwise tend to gain by darkening the whole scene.
+
     Examples
     --------
     >>> NormalizedAscent(1 / 255).n_state
@@ -55,17 +59,20 @@ class NormalizedAscent:
 
     n_state = 0
 
-    def __init__(self, lr: float, norm: str = "rms"):
+    def __init__(self, lr: float, norm: str = "rms", center: bool = False):
         if norm not in ("rms", "mean_abs"):
             raise ValueError(f"norm must be 'rms' or 'mean_abs', not {norm!r}.")
-        self.lr, self.norm = float(lr), norm
+        self.lr, self.norm, self.center = float(lr), norm, bool(center)
 
     @property
     def key(self):
-        return ("NormalizedAscent", self.lr, self.norm)
+        return ("NormalizedAscent", self.lr, self.norm) + (("center",) if self.center else ())
 
     def update(self, g, state, t):
         axes = list(range(1, len(g.shape)))  # every axis but the batch: one norm per image
+        if self.center:
+            # (n, h, w, c): the mean over positions of each image's channel
+            g = g - tf.reduce_mean(g, axis=axes[:-1], keepdims=True)
         if self.norm == "rms":
             scale = tf.sqrt(tf.reduce_mean(tf.square(g), axis=axes, keepdims=True)) + 1e-5
         else:

@@ -88,6 +88,45 @@ class MaximizeResult(ShortRepr):
                            f"{self.filters.tolist()[:10]}{'...' if len(self) > 10 else ''}.")
         return self.images[rows[0]]
 
+    @property
+    def dead(self) -> np.ndarray:
+        """``(n,)`` bool: the row ran all its steps and its filter never fired.
+
+        For the objectives that read a filter's output (``"channel"``, ``"neuron"``,
+        ``"diversity"``), a mean activation still ≤ 0 after the whole search means the ascent
+        found no input in range that switches the filter on (a dead ReLU): the row's image is
+        just its starting texture, and a view must say so rather than show it as a pattern.
+        Always False for other objectives (a class logit may well be negative).
+
+        Examples
+        --------
+        >>> res = maximize(unet, "dconv16", range(8))      # doctest: +SKIP
+        >>> res.filters[res.dead]                          # doctest: +SKIP
+        array([0, 6])
+        """
+        if self.objective_name not in ("channel", "neuron", "diversity"):
+            return np.zeros(len(self), bool)
+        act = np.asarray(self.activation, np.float32)
+        return np.asarray(self.complete, bool) & ~(act > 0.0)
+
+    @property
+    def status(self) -> np.ndarray:
+        """``(n,)`` str per row: ``"done"``, ``"unfinished"`` (a cancel stopped it before its
+        last step: not a final pattern) or ``"dead"`` (see :attr:`dead`).
+
+        Views show the last two as such (the words are in
+        :data:`convviz_widgets.display.PATTERN_STATUS`).
+
+        Examples
+        --------
+        >>> res.status.tolist()                            # doctest: +SKIP
+        ['dead', 'done', 'done', 'unfinished']
+        """
+        out = np.full(len(self), "done", dtype=object)
+        out[~np.asarray(self.complete, bool)] = "unfinished"
+        out[self.dead] = "dead"
+        return out.astype(str) if len(self) else np.zeros(0, "<U10")
+
     def __repr__(self) -> str:
         act = np.asarray(self.activation, np.float64)
         mean = np.nanmean(act) if np.isfinite(act).any() else float("nan")
