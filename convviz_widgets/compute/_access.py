@@ -124,6 +124,8 @@ class ModelAccess:
         self.cache = ByteLRU(cache_bytes)
         # (image digest, preprocess key) pairs ever captured (bounded): only those can hit.
         self._captured: OrderedDict[tuple, None] = OrderedDict()
+        # Whether an integer Input takes float32 0-255 values (_model_trace.float_feed, lazy).
+        self._float_feed: bool | None = None
 
     @property
     def model(self):

@@ -15,7 +15,7 @@ from typing import Callable
 import numpy as np
 import tensorflow as tf
 
-from .._access import access, check_preprocess, require_spatial
+from .._access import access, check_preprocess, model_input, require_spatial
 from .._identity import preprocess_key
 from .._images import image_digest, prepare_images
 from .._model_trace import OutputInfo, linear_final, run_model, tf_function
@@ -160,7 +160,7 @@ def _head_impl(acc, path, preprocess, meta, oi, target_fn):
     def impl(x, a, targets):
         with tf.GradientTape(persistent=True, watch_accessed_variables=False) as tape:
             tape.watch(a)
-            inp = preprocess(x) if preprocess is not None else x
+            inp = model_input(acc, x, preprocess)
             per, _ = _explained(acc, inp, path, a, oi, meta, target_fn)
         if target_fn is None:
             top = tf.argmax(per[0], output_type=tf.int32)
@@ -199,7 +199,7 @@ def _capture_fn(acc, path, preprocess):
     def build():
         @tf_function(reduce_retracing=True, autograph=False)
         def fn(x):
-            inp = preprocess(x) if preprocess is not None else x
+            inp = model_input(acc, x, preprocess)
             out, cap = run_model(acc, inp, (path,))
             return tf.cast(cap[path], tf.float32), tf.nest.flatten(_as_float(out))
 
@@ -214,7 +214,7 @@ def _forward_fn(acc, preprocess, oi):
     def build():
         @tf_function(reduce_retracing=True, autograph=False)
         def fn(x):
-            inp = preprocess(x) if preprocess is not None else x
+            inp = model_input(acc, x, preprocess)
             out, _ = run_model(acc, inp, ())
             return tf.cast(_pick(out, oi), tf.float32)
 
@@ -238,7 +238,7 @@ def _masked_fn(acc, preprocess, oi, target_fn):
             # A constant channel highlights nothing: its mask is all zeros (the black baseline).
             mask = tf.where(span > 0, (up - lo) / tf.where(span > 0, span, 1.0), 0.0)
             xm = x * mask  # (1, H, W, C) * (m, H, W, 1) -> (m, H, W, C)
-            inp = preprocess(xm) if preprocess is not None else xm
+            inp = model_input(acc, xm, preprocess)
             out, _ = run_model(acc, inp, ())
             y = _as_float(_pick(out, oi))
             return y if target_fn is None else _callable_scores(target_fn, y, None)

@@ -20,6 +20,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from .._access import model_input
 from .._identity import preprocess_key
 from .._model_trace import run_model, tf_function
 from ..progress import Progress, Tracker
@@ -37,17 +38,17 @@ MEMORY_BUDGET = 768 * 2**20
 MAX_BATCH = 64
 
 
-def _model_input(x, preprocess, model_hw):
+def _model_input(acc, x, preprocess, model_hw):
     if model_hw is not None and tuple(x.shape[1:3]) != tuple(model_hw):
         # A fixed-size model sees the image resized (DeepDream octaves on a fixed-size model).
         x = tf.image.resize(x, model_hw, method="bilinear")
-    return preprocess(x) if preprocess is not None else x
+    return model_input(acc, x, preprocess)
 
 
 def _features(acc, x, paths, preprocess, model_hw):
     """``{path: float32 output}`` of ``paths``; :data:`LOGITS` is the model's class scores
     before its softmax / sigmoid (see :func:`~.objectives.class_logit`)."""
-    x = _model_input(x, preprocess, model_hw)
+    x = _model_input(acc, x, preprocess, model_hw)
     layers_ = tuple(p for p in paths if p != LOGITS)
     if LOGITS not in paths:
         _, captured = run_model(acc, x, layers_)
@@ -112,7 +113,7 @@ def _fast_target(acc, objective: Objective, report_path: str | None):
 def _layer_input(acc, path, x, preprocess, model_hw):
     """The tensor layer ``path`` receives (first call) when the model runs on display images
     ``x``. The model's own output is unused, so the graph prunes everything after the input."""
-    _, got = run_model(acc, _model_input(x, preprocess, model_hw), (), capture_inputs=[path])
+    _, got = run_model(acc, _model_input(acc, x, preprocess, model_hw), (), capture_inputs=[path])
     inp = got.get(("input", path))
     if inp is None:
         raise ValueError(f"Layer {path!r} did not run in a forward pass of the model, so it "
