@@ -17,7 +17,7 @@ import tensorflow as tf
 
 from .._access import access, check_preprocess, model_input, require_spatial
 from .._identity import preprocess_key
-from .._images import image_digest, prepare_images
+from .._images import image_digest, prepare_images, split_images
 from .._model_trace import OutputInfo, linear_final, run_model, tf_function
 from ..outputs import (_as_float, _callable_scores, _check_targets, _class_scores,
                        _output_index, _pick, _probabilities)
@@ -259,16 +259,19 @@ def _upsample(maps: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.clip(up.numpy()[..., 0], 0.0, 1.0).astype(np.float32)
 
 
-def _display_image(image) -> tuple[np.ndarray, bool]:
-    """The image as passed, as ``(H, W, C)`` float32 [0, 1]; and whether it was finite."""
-    arr = np.asarray(image.numpy() if hasattr(image, "numpy") else image)
-    if arr.ndim == 4:
-        if arr.shape[0] != 1:
-            raise ValueError(
-                f"gradcam explains one image, got a batch of {arr.shape[0]}. Loop over the "
-                "images (the model's cache keeps it fast), or pass target=[...] for several "
-                "classes of one image.")
-        arr = arr[0]
+def _display_image(image, input_shape=None) -> tuple[np.ndarray, bool]:
+    """The image as passed, as ``(H, W, C)`` float32 [0, 1]; and whether it was finite.
+
+    ``image`` is read by the package's one rule (:func:`~.._images.split_images`: a path is
+    read, ``(n, h, w)`` is n grayscale images for a grayscale model ``input_shape``).
+    """
+    images = split_images(image, input_shape)
+    if len(images) != 1:
+        raise ValueError(
+            f"gradcam explains one image, got a batch of {len(images)}. Loop over the "
+            "images (the model's cache keeps it fast), or pass target=[...] for several "
+            "classes of one image.")
+    arr = images[0]
     finite = True
     if arr.dtype.kind == "f" and not np.isfinite(arr).all():
         finite = False
@@ -309,7 +312,7 @@ def compute_cam(model, image, target=None, layer=None, method="gradcam",
         return compute_pixel(acc, meth, image, target=target, layer=layer,
                              preprocess=preprocess, on_step=on_step, cancel=cancel,
                              batch_size=batch_size, cache=cache, output=output)
-    results, was_list, _ = layer_cam(acc, meth, _display_image(image), target, layer,
+    results, was_list, _ = layer_cam(acc, meth, _display_image(image, acc.input_shape), target, layer,
                                      preprocess, on_step=on_step, cancel=cancel,
                                      batch_size=batch_size, cache=cache, output=output)
     return results if was_list else results[0]

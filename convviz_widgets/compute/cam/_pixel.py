@@ -354,7 +354,7 @@ def compute_pixel(acc, meth: PixelMethod, image, target=None, layer=None, prepro
             if layer is not None else default_layer(acc.model)
     targets, was_list = _check_targets(target, o, acc.model.name)
     target_fn = targets[0] if is_fn else None
-    shown, finite = _display_image(image)
+    shown, finite = _display_image(image, acc.input_shape)
     size = shown.shape[:2]
     where = path or "input"
 

@@ -199,7 +199,8 @@ def gradcam_with_predictions(model, image, target=None, layer=None, method="grad
         out = model_output(model, first.image, preprocess, output=oi)
         return CAMWithPredictions(cam, _rank_output(out, meta.outputs[oi], k))
     results, was_list, out = layer_cam(
-        acc, meth, _display_image(image), target, layer, preprocess, on_step=on_step,
+        acc, meth, _display_image(image, acc.input_shape), target, layer, preprocess,
+        on_step=on_step,
         cancel=cancel, batch_size=batch_size, cache=cache, output=output)
     top = None if (out is None or oi is None) else _rank_output(out, meta.outputs[oi], k)
     return CAMWithPredictions(results if was_list else results[0], top)
