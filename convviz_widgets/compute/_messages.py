@@ -46,13 +46,41 @@ MESSAGES: dict[str, str] = {
         "formats. Wrapping it, keras.Sequential([keras.Input({last}), keras.layers.Permute((3, "
         "1, 2)), model]), is not enough: that changes what it is fed, but its feature maps stay "
         "channels-first."),
-    "arg_needs_objective": (
-        "{args} only {verb} with objective=\"diversity\" (several different patterns per "
-        "filter); this run's objective is {objective!r}, so {it} would change nothing. Pass "
+    "maximize_diversity_args": (
+        "{args} only act with objective=\"diversity\" (several different patterns per filter); "
+        "this run's objective is {objective!r}, so they would change nothing. Pass "
         "objective=\"diversity\", or leave {args} out."),
-    "arg_needs_method": (
-        "{arg} only acts with {needs}; this call uses {got}, so it would change nothing. "
-        "{fix}"),
+    "maximize_cache_dir_off": (
+        "cache_dir= keeps results on disk, but cache=False turns caching off, so it would store "
+        "nothing. Pass cache=True, or leave cache_dir out."),
+    "maximize_cache_dir_diversity": (
+        "cache_dir= would store nothing: diversity runs are never cached (their patterns depend "
+        "on each other). Leave cache_dir out."),
+    "maximize_dense_channel": (
+        "Layer {layer!r} is a Dense layer of {units} units, with no feature map: maximise one "
+        "of its units with objective=\"class\", e.g. cv.maximize(model, {layer!r}, [0], "
+        "objective=\"class\") (it climbs the unit's value before its activation)."),
+    "dream_layers_and_objective": (
+        "Pass layers= or objective=, not both: with an objective, layers={layers!r} would "
+        "change nothing. Put the layers in the objective (deepdream_objective(layer) terms), "
+        "or leave objective out."),
+    "dream_octave_scale": (
+        "octave_scale only acts with several octaves; with octaves=1 the image is dreamed at its "
+        "own size only, so it would change nothing. Pass octaves=2 or more, or leave "
+        "octave_scale out."),
+    "dream_seed": (
+        "seed would change nothing: DeepDream starts from your images and uses no random "
+        "transforms. Leave seed out."),
+    "cam_layer_pixel": (
+        "Method {method!r} attributes the input's pixels and reads no layer, so layer={layer!r} "
+        "would change nothing. Leave layer out, or pick a method that reads a layer: "
+        "{methods}."),
+    "cam_batch_size": (
+        "batch_size only acts with methods that run the model many times ({methods}); "
+        "{method!r} runs it once, so it would change nothing. Leave batch_size out."),
+    "examples_labels_dataset": (
+        "labels= would change nothing: a tf.data.Dataset gives its labels itself, as "
+        "(images, labels) pairs. Put the labels in the dataset, or leave labels out."),
 }
 
 

@@ -27,7 +27,7 @@ import tensorflow as tf
 
 from ._images import prepare_images
 from ._access import access, check_preprocess
-from .cam._engine import _forward_fn, compute_cam
+from .cam._engine import _forward_fn, check_method_args, compute_cam
 from .cam.base import CAMTracker, get_method
 from .outputs import _check_targets, _output_index, _probabilities
 from .cam._pixel import _score_fn, blur
@@ -340,6 +340,7 @@ def sanity_check(model, image, method="gradcam", target=None, *, layer=None,
     [('predictions', 0.12), ('block3_conv2', -0.05)]
     """
     meth = get_method(method)
+    check_method_args(meth, layer)  # a layer= a pixel method cannot read raises
     acc = access(model)
     ref = compute_cam(model, image, target=target, layer=layer, method=meth,
                       preprocess=preprocess, output=output, cache=False)

@@ -80,16 +80,67 @@ _ES_PT = {
         "formatos. Envolvê-lo, keras.Sequential([keras.Input({last}), "
         "keras.layers.Permute((3, 1, 2)), model]), não basta: muda o que ele recebe, mas seus "
         "mapas de ativação continuam com os canais primeiro."),
-    "arg_needs_objective": (
-        "{args} solo {verb} con objective=\"diversity\" (varios patrones distintos por filtro); "
-        "el objetivo de esta ejecución es {objective!r}, así que {it} no cambiaría nada. Pase "
-        "objective=\"diversity\", u omita {args}.",
-        "{args} só {verb} com objective=\"diversity\" (vários padrões diferentes por filtro); o "
-        "objetivo desta execução é {objective!r}, então {it} não mudaria nada. Passe "
+    "maximize_diversity_args": (
+        "{args} solo actúan con objective=\"diversity\" (varios patrones distintos por "
+        "filtro); el objetivo de esta ejecución es {objective!r}, así que no cambiarían nada. "
+        "Pase objective=\"diversity\", u omita {args}.",
+        "{args} só atuam com objective=\"diversity\" (vários padrões diferentes por filtro); "
+        "o objetivo desta execução é {objective!r}, então não mudariam nada. Passe "
         "objective=\"diversity\", ou omita {args}."),
-    "arg_needs_method": (
-        "{arg} solo actúa con {needs}; esta llamada usa {got}, así que no cambiaría nada. {fix}",
-        "{arg} só atua com {needs}; esta chamada usa {got}, então não mudaria nada. {fix}"),
+    "maximize_cache_dir_off": (
+        "cache_dir= guarda resultados en disco, pero cache=False desactiva la caché, así que no "
+        "guardaría nada. Pase cache=True, u omita cache_dir.",
+        "cache_dir= guarda resultados em disco, mas cache=False desativa o cache, então não "
+        "guardaria nada. Passe cache=True, ou omita cache_dir."),
+    "maximize_cache_dir_diversity": (
+        "cache_dir= no guardaría nada: las ejecuciones de diversidad nunca se guardan en caché "
+        "(sus patrones dependen unos de otros). Omita cache_dir.",
+        "cache_dir= não guardaria nada: execuções de diversidade nunca vão para o cache (seus "
+        "padrões dependem uns dos outros). Omita cache_dir."),
+    "maximize_dense_channel": (
+        "La capa {layer!r} es una capa Dense de {units} unidades, sin mapa de activación: "
+        "maximice una de sus unidades con objective=\"class\", p. ej. cv.maximize(model, "
+        "{layer!r}, [0], objective=\"class\") (sube el valor de la unidad antes de su "
+        "activación).",
+        "A camada {layer!r} é uma camada Dense de {units} unidades, sem mapa de ativação: "
+        "maximize uma de suas unidades com objective=\"class\", p. ex. cv.maximize(model, "
+        "{layer!r}, [0], objective=\"class\") (sobe o valor da unidade antes da sua "
+        "ativação)."),
+    "dream_layers_and_objective": (
+        "Pase layers= u objective=, no ambos: con un objetivo, layers={layers!r} no cambiaría "
+        "nada. Ponga las capas en el objetivo (términos deepdream_objective(capa)), u omita "
+        "objective.",
+        "Passe layers= ou objective=, não ambos: com um objetivo, layers={layers!r} não mudaria "
+        "nada. Ponha as camadas no objetivo (termos deepdream_objective(camada)), ou omita "
+        "objective."),
+    "dream_octave_scale": (
+        "octave_scale solo actúa con varias octavas; con octaves=1 la imagen se sueña solo a su "
+        "propio tamaño, así que no cambiaría nada. Pase octaves=2 o más, u omita octave_scale.",
+        "octave_scale só atua com várias oitavas; com octaves=1 a imagem é sonhada só no seu "
+        "próprio tamanho, então não mudaria nada. Passe octaves=2 ou mais, ou omita "
+        "octave_scale."),
+    "dream_seed": (
+        "seed no cambiaría nada: DeepDream parte de sus imágenes y no usa transformaciones "
+        "aleatorias. Omita seed.",
+        "seed não mudaria nada: o DeepDream parte das suas imagens e não usa transformações "
+        "aleatórias. Omita seed."),
+    "cam_layer_pixel": (
+        "El método {method!r} atribuye los píxeles de la entrada y no lee ninguna capa, así que "
+        "layer={layer!r} no cambiaría nada. Omita layer, o elija un método que lea una capa: "
+        "{methods}.",
+        "O método {method!r} atribui os pixels da entrada e não lê nenhuma camada, então "
+        "layer={layer!r} não mudaria nada. Omita layer, ou escolha um método que leia uma "
+        "camada: {methods}."),
+    "cam_batch_size": (
+        "batch_size solo actúa con métodos que ejecutan el modelo muchas veces ({methods}); "
+        "{method!r} lo ejecuta una vez, así que no cambiaría nada. Omita batch_size.",
+        "batch_size só atua com métodos que executam o modelo muitas vezes ({methods}); "
+        "{method!r} o executa uma vez, então não mudaria nada. Omita batch_size."),
+    "examples_labels_dataset": (
+        "labels= no cambiaría nada: un tf.data.Dataset da sus propias etiquetas, como pares "
+        "(imágenes, etiquetas). Ponga las etiquetas en el dataset, u omita labels.",
+        "labels= não mudaria nada: um tf.data.Dataset dá os seus próprios rótulos, como pares "
+        "(imagens, rótulos). Ponha os rótulos no dataset, ou omita labels."),
 }
 
 register({f"err:{key}": (MESSAGES[key],) + _ES_PT[key] for key in MESSAGES})

@@ -18,6 +18,7 @@ import tensorflow as tf
 from .._access import access, check_preprocess, model_input, require_spatial
 from .._identity import preprocess_key
 from .._images import image_digest, prepare_images, split_images
+from .._messages import InputError
 from .._model_trace import OutputInfo, linear_final, run_model, tf_function
 from ..outputs import (_as_float, _callable_scores, _check_targets, _class_scores,
                        _output_index, _pick, _probabilities)
@@ -312,8 +313,8 @@ def compute_cam(model, image, target=None, layer=None, method="gradcam",
         return compute_pixel(acc, meth, image, target=target, layer=layer,
                              preprocess=preprocess, on_step=on_step, cancel=cancel,
                              batch_size=batch_size, cache=cache, output=output)
-    results, was_list, _ = layer_cam(acc, meth, _display_image(image, acc.input_shape), target, layer,
-                                     preprocess, on_step=on_step, cancel=cancel,
+    results, was_list, _ = layer_cam(acc, meth, _display_image(image, acc.input_shape), target,
+                                     layer, preprocess, on_step=on_step, cancel=cancel,
                                      batch_size=batch_size, cache=cache, output=output)
     return results if was_list else results[0]
 
@@ -454,6 +455,31 @@ def _masked_scorer(acc, preprocess, o, oi, x, targets, path, cache, hooks):
         return allout[:, targets] if class_targets else allout
 
     return masked_scores
+
+
+def reads_layer(meth) -> bool:
+    """True when ``meth`` maps a feature-map layer (CAM methods, guided Grad-CAM)."""
+    return meth.level == "layer" or bool(getattr(meth, "needs_layer", False))
+
+
+def check_method_args(meth, layer=None, batch_size: int | None = None) -> int:
+    """Refuse arguments ``meth`` cannot use (bug 9); return the batch size to run with.
+
+    ``layer`` acts only for methods that read a layer (:func:`reads_layer`); ``batch_size``
+    only for those that run the model many times (``long_running``: Score-CAM, SmoothGrad,
+    integrated gradients). Either given to another method would change nothing, so it raises.
+    """
+    from .base import cam_methods
+
+    if layer is not None and not reads_layer(meth):
+        names = [n for n in cam_methods() if reads_layer(get_method(n))]
+        raise InputError("cam_layer_pixel", method=meth.name,
+                         layer=layer if isinstance(layer, str) else getattr(layer, "name", layer),
+                         methods=", ".join(names))
+    if batch_size is not None and not meth.long_running:
+        names = [n for n in cam_methods() if get_method(n).long_running]
+        raise InputError("cam_batch_size", method=meth.name, methods=", ".join(names))
+    return check_batch_size(32 if batch_size is None else batch_size)
 
 
 def check_batch_size(batch_size: int) -> int:

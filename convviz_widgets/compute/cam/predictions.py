@@ -18,8 +18,8 @@ from .._access import access, check_preprocess, require_spatial
 from .._images import prepare_images
 from ..outputs import _output_index, _per_class, _probabilities
 from .base import get_method
-from ._engine import (_activation_for, _display_image, _forward_fn, _meta, compute_cam,
-                      default_layer, layer_cam)
+from ._engine import (_activation_for, _display_image, _forward_fn, _meta, check_method_args,
+                      compute_cam, default_layer, layer_cam)
 
 __all__ = ["CAMWithPredictions", "PredictionRanking", "TopPredictions",
            "gradcam_with_predictions", "model_output", "rank_predictions", "top_predictions"]
@@ -154,7 +154,7 @@ class CAMWithPredictions(NamedTuple):
 
 def gradcam_with_predictions(model, image, target=None, layer=None, method="gradcam",
                              preprocess: Callable | None = None, *, k: int = 5, output=None,
-                             on_step=None, cancel=None, batch_size: int = 32,
+                             on_step=None, cancel=None, batch_size: int | None = None,
                              cache: bool = True) -> CAMWithPredictions:
     """A CAM *and* the top-``k`` classes of the image, preparing and running the image once.
 
@@ -187,6 +187,7 @@ def gradcam_with_predictions(model, image, target=None, layer=None, method="grad
     """
     acc = access(model)
     meth = get_method(method)
+    batch_size = check_method_args(meth, layer, batch_size)
     meta = _meta(acc)
     is_fn = callable(target) and not isinstance(target, type)
     oi = _output_index(meta, output, acc.model.name, allow_all=is_fn)
