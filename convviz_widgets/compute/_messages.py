@@ -57,7 +57,7 @@ MESSAGES: dict[str, str] = {
         "cache_dir= would store nothing: diversity runs are never cached (their patterns depend "
         "on each other). Leave cache_dir out."),
     "maximize_dense_channel": (
-        "Layer {layer!r} is a Dense layer of {units} units, with no feature map: maximise one "
+        "Layer {layer!r} is a Dense layer of {units} units, not a feature map: maximise one "
         "of its units with objective=\"class\", e.g. cv.maximize(model, {layer!r}, [0], "
         "objective=\"class\") (it climbs the unit's value before its activation)."),
     "dream_layers_and_objective": (

@@ -98,11 +98,11 @@ _ES_PT = {
         "cache_dir= não guardaria nada: execuções de diversidade nunca vão para o cache (seus "
         "padrões dependem uns dos outros). Omita cache_dir."),
     "maximize_dense_channel": (
-        "La capa {layer!r} es una capa Dense de {units} unidades, sin mapa de activación: "
+        "La capa {layer!r} es una capa Dense de {units} unidades, no un mapa de activación: "
         "maximice una de sus unidades con objective=\"class\", p. ej. cv.maximize(model, "
         "{layer!r}, [0], objective=\"class\") (sube el valor de la unidad antes de su "
         "activación).",
-        "A camada {layer!r} é uma camada Dense de {units} unidades, sem mapa de ativação: "
+        "A camada {layer!r} é uma camada Dense de {units} unidades, não um mapa de ativação: "
         "maximize uma de suas unidades com objective=\"class\", p. ex. cv.maximize(model, "
         "{layer!r}, [0], objective=\"class\") (sobe o valor da unidade antes da sua "
         "ativação)."),
