@@ -87,7 +87,7 @@ def _stack(arrays: list, input_shape: tuple | None) -> np.ndarray:
 
 
 def _as_batch(images, input_shape: tuple) -> np.ndarray:
-    """What users pass as images, as one ``(n, h, w, c)`` array: THE rule (see :func:`split_images`).
+    """What users pass as images, as one ``(n, h, w, c)`` array (the rule: :func:`split_images`).
 
     Arrays of several images in a list that differ in size are resized one by one for a
     fixed-size model (the result is then already in [0, 1] float32 at the model's size).

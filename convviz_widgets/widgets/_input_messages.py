@@ -25,8 +25,8 @@ _ES_PT = {
         "Recebida uma lista vazia de imagens; passe pelo menos uma imagem."),
     "images_list_shapes": (
         "Las imágenes de una lista deben tener una misma forma para un modelo que acepta "
-        "cualquier tamaño; se recibió {shapes}. Llévelas antes a un mismo tamaño, o páselas de "
-        "una en una.",
+        "cualquier tamaño; se recibió {shapes}. Llévelas antes a un mismo tamaño, o páselas "
+        "de una en una.",
         "As imagens de uma lista devem ter uma mesma forma para um modelo que aceita qualquer "
         "tamanho; recebido {shapes}. Leve-as antes a um mesmo tamanho, ou passe-as uma de cada "
         "vez."),
