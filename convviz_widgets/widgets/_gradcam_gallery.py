@@ -182,8 +182,8 @@ class GalleryMixin:
                 def explain(i):
                     # The predicted class (multi-label: the unit the model is surest is present).
                     return gradcam(model, labelled[i], target=int(rank.explain[i]),
-                                   layer=layer if uses_layer else None, method=method, preprocess=prep, output=output,
-                                   cancel=event)
+                                   layer=layer if uses_layer else None, method=method,
+                                   preprocess=prep, output=output, cancel=event)
 
                 maps, areas = {}, None
                 if by == "deletion":
