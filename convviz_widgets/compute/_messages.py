@@ -21,7 +21,8 @@ MESSAGES: dict[str, str] = {
         "Images in a list must share one shape for a model that takes any size, got {shapes}. "
         "Resize them to one size first, or pass them one at a time."),
     "images_rank": (
-        "Images must be (h, w), (h, w, c) or (n, h, w, c); got {ndim}-D shape {shape}."),
+        "Images must be (h, w), (h, w, c) or (n, h, w, c); got {ndim}-D shape {shape}. "
+        "(Raw file bytes? Read a picture with cv.load_image(path_or_bytes).)"),
     "images_channels_first_image": (
         "An image of shape {shape} looks channels-first (c, h, w); convviz_widgets reads "
         "channels-last images. Transpose to channels-last: np.transpose(image, (1, 2, 0))."),

@@ -32,9 +32,9 @@ _ES_PT = {
         "vez."),
     "images_rank": (
         "Las imágenes deben ser (h, w), (h, w, c) o (n, h, w, c); se recibió la forma {ndim}-D "
-        "{shape}.",
+        "{shape}. (¿Bytes de un archivo? Lea una imagen con cv.load_image(ruta_o_bytes).)",
         "As imagens devem ser (h, w), (h, w, c) ou (n, h, w, c); recebida a forma {ndim}-D "
-        "{shape}."),
+        "{shape}. (Bytes de um arquivo? Leia uma imagem com cv.load_image(caminho_ou_bytes).)"),
     "images_channels_first_image": (
         "Una imagen de forma {shape} parece tener los canales primero (c, h, w); "
         "convviz_widgets lee imágenes con los canales al final. Transpóngala: "
