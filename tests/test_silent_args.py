@@ -133,6 +133,16 @@ def test_batch_size_for_a_one_pass_method_raises(seq):
     np.testing.assert_allclose(a.heatmap, b.heatmap, rtol=1e-4, atol=1e-5)
 
 
+def test_blur_sigma_with_a_black_baseline_raises(seq):
+    img = random_images(seq, 1)[0]
+    heat = cv.gradcam(seq, img).heatmap
+    with pytest.raises(InputError, match="blur_sigma only acts with baseline=\"blur\""):
+        cv.faithfulness(seq, img, heat, baseline="black", blur_sigma=2.0, steps=2)
+    a = cv.faithfulness(seq, img, heat, blur_sigma=0.5, steps=2)
+    b = cv.faithfulness(seq, img, heat, blur_sigma=8.0, steps=2)
+    assert not np.allclose(a.curve, b.curve)  # where it acts, it changes the curve
+
+
 # --------------------------------------------------------------------- dataset_examples
 def test_labels_with_a_dataset_raise(seq):
     imgs = random_images(seq, 4)

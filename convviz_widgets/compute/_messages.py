@@ -30,7 +30,8 @@ MESSAGES: dict[str, str] = {
         "Images of shape {shape} look channels-first (n, c, h, w); convviz_widgets reads "
         "channels-last images. Transpose to channels-last: np.transpose(images, (0, 2, 3, 1))."),
     "images_stack_ambiguous": (
-        "An array of shape {shape} is either {n} grayscale images of {h}×{w} or one image with "
+        "An array of shape {shape} is either a batch of {n} grayscale images of {h}×{w} or one "
+        "image with "
         "{c} channels, and the model reads {want} channels (RGB). For {n} grayscale images add "
         "the channel axis: images[..., None] (they are repeated to RGB); one image must be "
         "(h, w, 3)."),
@@ -79,6 +80,10 @@ MESSAGES: dict[str, str] = {
     "cam_batch_size": (
         "batch_size only acts with methods that run the model many times ({methods}); "
         "{method!r} runs it once, so it would change nothing. Leave batch_size out."),
+    "faithfulness_blur_sigma": (
+        "blur_sigma only acts with baseline=\"blur\"; with baseline=\"black\" removed pixels "
+        "become black, so it would change nothing. Pass baseline=\"blur\", or leave blur_sigma "
+        "out."),
     "examples_labels_dataset": (
         "labels= would change nothing: a tf.data.Dataset gives its labels itself, as "
         "(images, labels) pairs. Put the labels in the dataset, or leave labels out."),

@@ -48,11 +48,13 @@ _ES_PT = {
         "Imagens de forma {shape} parecem ter os canais primeiro (n, c, h, w); convviz_widgets "
         "lê imagens com os canais no fim. Transponha-as: np.transpose(images, (0, 2, 3, 1))."),
     "images_stack_ambiguous": (
-        "Un array de forma {shape} son {n} imágenes en escala de grises de {h}×{w} o una imagen "
+        "Un array de forma {shape} es un lote de {n} imágenes en escala de grises de {h}×{w} o "
+        "una imagen "
         "con {c} canales, y el modelo lee {want} canales (RGB). Para {n} imágenes en gris añada "
         "el eje de canal: images[..., None] (se repiten a RGB); una sola imagen debe ser "
         "(h, w, 3).",
-        "Um array de forma {shape} são {n} imagens em tons de cinza de {h}×{w} ou uma imagem "
+        "Um array de forma {shape} é um lote de {n} imagens em tons de cinza de {h}×{w} ou uma "
+        "imagem "
         "com {c} canais, e o modelo lê {want} canais (RGB). Para {n} imagens em cinza "
         "acrescente o eixo de canal: images[..., None] (são repetidas para RGB); uma única "
         "imagem deve ser (h, w, 3)."),
@@ -136,6 +138,13 @@ _ES_PT = {
         "{method!r} lo ejecuta una vez, así que no cambiaría nada. Omita batch_size.",
         "batch_size só atua com métodos que executam o modelo muitas vezes ({methods}); "
         "{method!r} o executa uma vez, então não mudaria nada. Omita batch_size."),
+    "faithfulness_blur_sigma": (
+        "blur_sigma solo actúa con baseline=\"blur\"; con baseline=\"black\" los píxeles "
+        "quitados se vuelven negros, así que no cambiaría nada. Pase baseline=\"blur\", u "
+        "omita blur_sigma.",
+        "blur_sigma só atua com baseline=\"blur\"; com baseline=\"black\" os pixels "
+        "removidos ficam pretos, então não mudaria nada. Passe baseline=\"blur\", ou omita "
+        "blur_sigma."),
     "examples_labels_dataset": (
         "labels= no cambiaría nada: un tf.data.Dataset da sus propias etiquetas, como pares "
         "(imágenes, etiquetas). Ponga las etiquetas en el dataset, u omita labels.",
