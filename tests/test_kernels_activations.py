@@ -250,8 +250,13 @@ def test_activation_cache_is_bounded(models):
 def test_prepare_images_batch_list():
     p = prepare_images([np.zeros((8, 9, 3)), np.ones((8, 9, 3))], (None, 8, 9, 3))
     assert p.images.shape == (2, 8, 9, 3) and p.resized_from is None
+    # A fixed-size model resizes each image of a list to its size (paths of photos of any
+    # sizes are lists like this); only a model of any size needs one shared shape.
+    q = prepare_images([np.zeros((8, 9, 3)), np.ones((8, 10, 3))], (None, 8, 9, 3))
+    assert q.images.shape == (2, 8, 9, 3)
+    np.testing.assert_allclose(q.images[1], 1.0, atol=1e-6)
     with pytest.raises(ValueError, match="share one shape"):
-        prepare_images([np.zeros((8, 9, 3)), np.ones((8, 10, 3))], (None, 8, 9, 3))
+        prepare_images([np.zeros((8, 9, 3)), np.ones((8, 10, 3))], (None, None, None, 3))
 
 
 # ------------------------------------------------------------------- SeparableConv2D kernels

@@ -65,7 +65,10 @@ CASES = [
      r":3"),
     ("object dtype", lambda: cv.activations(seq(), np.zeros((40, 56, 3), object)), TypeError,
      r"numeric"),
-    ("string image", lambda: cv.activations(seq(), "cat.jpg"), TypeError, r"numeric"),
+    # A string is an image file (read wherever images are taken): a missing one says so.
+    ("string image", lambda: cv.activations(seq(), "cat.jpg"), FileNotFoundError,
+     r"'cat.jpg' does not exist"),
+    ("string array", lambda: cv.activations(seq(), np.array([["a"]])), TypeError, r"numeric"),
     ("empty batch", lambda: cv.activations(seq(), np.zeros((0, 40, 56, 3))), ValueError,
      r"empty"),
     ("NaN image / activations", lambda: cv.activations(seq(), img(fill=np.nan)), ValueError,

@@ -4,7 +4,8 @@ Everything here returns float32 numpy arrays with documented shapes and ranges.
 """
 
 from ._cache import ByteLRU
-from ._images import PreparedImages, prepare_images
+from ._images import PreparedImages, prepare_images, split_images
+from ._messages import MESSAGES, InputError, InputTypeError
 from ._load_image import load_image
 from ._access import (LayerInfo, ModelAccess, access, check_filters, check_input_size,
                       check_preprocess,
@@ -42,4 +43,5 @@ __all__ = [
     "FaithfulnessResult", "SanityResult", "faithfulness", "sanity_check",
     "Cancelled", "Progress", "Tracker",
     "ConvUnits", "conv_units", "image_conv_layers",
+    "InputError", "InputTypeError", "MESSAGES", "split_images",
 ]

@@ -22,6 +22,7 @@ import tensorflow as tf
 
 from ._cache import DEFAULT_CACHE_BYTES, ByteLRU
 from ._identity import weights_identity, weights_ids
+from ._messages import InputError
 from ._model_trace import (_PATCH_LOCK, ModelTrace, _children, _has_inputs, _input_shape,
                            _kernel_shape, trace_model)
 from ._preprocess import check_preprocess, model_input
@@ -121,6 +122,7 @@ class ModelAccess:
         self._depth: dict[str, int] = {}
         self._walk(model, "", 0)
         self._by_id = {id(l): p for p, l in self._layers.items()}
+        self._refuse_channels_first(model)
         self._infos: dict[str, LayerInfo] | None = None
         self._trace: ModelTrace | None = None
         self._fns: OrderedDict[Any, Callable] = OrderedDict()
@@ -128,6 +130,20 @@ class ModelAccess:
         self.cache = ByteLRU(cache_bytes)
         # (image digest, preprocess key) pairs ever captured (bounded): only those can hit.
         self._captured: OrderedDict[tuple, None] = OrderedDict()
+        # Whether an integer Input takes float32 0-255 values (_model_trace.float_feed, lazy).
+        self._float_feed: bool | None = None
+
+    def _refuse_channels_first(self, model) -> None:
+        """One clear error for a channels-first model (instead of "the model reads 64 channels"
+        when images are passed, or a CPU kernel error deep in TensorFlow)."""
+        for path, layer in self._layers.items():
+            # Flatten's data_format only orders the flattened vector; it reads no feature map.
+            if getattr(layer, "data_format", None) == "channels_first" and \
+                    not isinstance(layer, keras.layers.Flatten):
+                shape = tuple(self.input_shape[1:])
+                last = shape[1:] + shape[:1] if len(shape) == 3 else shape
+                raise InputError("model_channels_first", model=model.name, layer=path,
+                                 shape=shape, last=last)
 
     # ------------------------------------------------------------------ the input size rule
     @property

@@ -18,7 +18,7 @@ from typing import Iterator
 import numpy as np
 import tensorflow as tf
 
-from ._images import prepare_images
+from ._images import _as_batch, prepare_images
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
 
@@ -224,8 +224,9 @@ def open_source(data, labels, batch_size: int, input_shape: tuple, start: int = 
 
         return Source(_bucketed(chunks(), batch_size), len(data), None, None, start, step)
     arr = data if isinstance(data, np.ndarray) else np.asarray(data)
-    if arr.ndim == 3:
-        arr = arr[None]  # one image
+    if arr.ndim in (2, 3):
+        # The package's one rule: one image, or (n, h, w) grayscale images for a grayscale model.
+        arr = _as_batch(arr, input_shape)
     lab = np.full(len(arr), -1, np.int64) if labels is None else np.asarray(labels, np.int64)
     if len(lab) != len(arr):
         raise ValueError(f"Got {len(lab)} labels for {len(arr)} images.")

@@ -8,11 +8,13 @@ display space.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
 import tensorflow as tf
 
+from ._messages import InputError, InputTypeError
 from ._repr import ShortRepr, one_line, shape
 
 
@@ -58,27 +60,146 @@ class PreparedImages(ShortRepr):
 FLOAT_01_MAX = 1.5
 
 
-def _as_array(images) -> np.ndarray:
+def _is_path(x) -> bool:
+    return isinstance(x, (str, os.PathLike))
+
+
+def _load(x) -> np.ndarray:
+    from ._load_image import load_image  # Pillow is imported only when a file is read
+
+    return load_image(x)
+
+
+def _as_array(x) -> np.ndarray:
+    """One array (a file read, a tensor converted); a string array of paths is read."""
+    if _is_path(x):
+        return _load(x)
+    if hasattr(x, "numpy") and not isinstance(x, np.ndarray):
+        x = x.numpy()
+    arr = np.asarray(x)
+    if arr.dtype.kind in "US" and arr.ndim <= 1:  # np.array(["a.png", "b.png"]): files
+        loaded = [_load(str(p)) for p in arr.reshape(-1)]
+        return loaded[0] if arr.ndim == 0 else _stack(loaded, None)
+    if arr.dtype == object or arr.dtype.kind not in "biuf":
+        raise InputTypeError("images_not_numeric", dtype=arr.dtype)
+    return arr
+
+
+def _stack(arrays: list, input_shape: tuple | None) -> np.ndarray:
+    shapes = {a.shape for a in arrays}
+    if len(shapes) == 1:
+        return np.stack(arrays)
+    if input_shape is not None and None not in input_shape[1:3]:
+        # A fixed-size model resizes every image to its size anyway: do it one by one.
+        return np.concatenate([prepare_images(a, input_shape).images for a in arrays])
+    raise InputError("images_list_shapes", shapes=sorted(shapes))
+
+
+def _as_batch(images, input_shape: tuple) -> np.ndarray:
+    """What users pass as images, as one ``(n, h, w, c)`` array (the rule: :func:`split_images`).
+
+    Arrays of several images in a list that differ in size are resized one by one for a
+    fixed-size model (the result is then already in [0, 1] float32 at the model's size).
+    """
+    want_c = input_shape[3] if input_shape is not None and len(input_shape) == 4 else None
     if isinstance(images, (list, tuple)):
         if not images:
-            raise ValueError("Got an empty list of images; pass at least one image.")
-        arrays = [np.asarray(im) for im in images]
-        shapes = {a.shape for a in arrays}
-        if len(shapes) > 1:
-            raise ValueError(
-                f"Images in a list must share one shape, got {sorted(shapes)}. Resize them to one "
-                "size first, or pass them one at a time.")
-        return np.stack(arrays)
-    if hasattr(images, "numpy") and not isinstance(images, np.ndarray):
-        images = images.numpy()
-    return np.asarray(images)
+            raise InputError("images_empty_list")
+        arrays = [_as_array(im) for im in images]
+        arrays = [a[0] if a.ndim == 4 and len(a) == 1 else a for a in arrays]
+        arrays = [_one_image(a, want_c) for a in arrays]
+        return _stack(arrays, input_shape)
+    arr = _as_array(images)
+    if arr.size == 0:
+        raise ValueError(f"Got an empty image array of shape {arr.shape}; pass at least one "
+                         "non-empty image.")
+    if arr.ndim == 2:
+        return arr[None, :, :, None]  # (h, w) -> (1, h, w, 1)
+    if arr.ndim == 3:
+        if arr.shape[-1] in (1, 3, 4):
+            return arr[None]  # (h, w, c) -> (1, h, w, c)
+        if want_c == 1:
+            return arr[..., None]  # a grayscale model: (n, h, w) are n images -> (n, h, w, 1)
+        if arr.shape[0] in (1, 3):
+            raise InputError("images_channels_first_image", shape=arr.shape)
+        n, h, w = arr.shape
+        raise InputError("images_stack_ambiguous", shape=arr.shape, n=n, h=h, w=w, c=w,
+                         want=want_c if want_c is not None else "any number of")
+    if arr.ndim == 4 and arr.shape[1] in (1, 3) and arr.shape[-1] not in (1, 3, 4):
+        raise InputError("images_channels_first_batch", shape=arr.shape)
+    if arr.ndim != 4:
+        raise InputError("images_rank", ndim=arr.ndim, shape=arr.shape)
+    return arr
+
+
+def _one_image(arr: np.ndarray, want_c) -> np.ndarray:
+    """One image of a list as ``(h, w, c)``."""
+    if arr.ndim == 2:
+        return arr[:, :, None]
+    if arr.ndim == 3 and arr.shape[-1] not in (1, 3, 4) and arr.shape[0] in (1, 3):
+        raise InputError("images_channels_first_image", shape=arr.shape)
+    if arr.ndim != 3:
+        raise InputError("images_rank", ndim=arr.ndim, shape=arr.shape)
+    return arr
+
+
+def split_images(images, input_shape: tuple | None = None) -> list[np.ndarray]:
+    """What users pass as images, one ``(h, w, c)`` array per image — the one rule of the package.
+
+    Every compute entry point (through :func:`prepare_images`) and every view (their
+    ``images=``) reads images this way:
+
+    * an array ``(n, h, w, c)`` is ``n`` images; ``(h, w, c)`` with ``c`` in 1, 3, 4 is one
+      image; ``(h, w)`` is one grayscale image;
+    * ``(n, h, w)`` (an MNIST-style stack) is ``n`` grayscale images *for a grayscale model*
+      (``input_shape[-1] == 1``); for any other model it is ambiguous and raises, saying how to
+      write either reading (``(c, h, w)`` with ``c`` in 1, 3 says to transpose);
+    * a file path (``str`` or ``pathlib.Path``), a list of them or an array of path strings is
+      read with :func:`~convviz_widgets.compute.load_image`;
+    * a list holds one image (or a ``(1, h, w, c)`` batch) per item, of any sizes.
+
+    Parameters
+    ----------
+    images : array-like, tensor, path, or list of those
+    input_shape : tuple, optional
+        The model's input shape ``(None, H, W, C)``: its ``C`` decides what ``(n, h, w)`` is.
+
+    Returns
+    -------
+    list of ndarray
+        ``(h, w, c)`` arrays, values as given (uint8 or float; conversion to [0, 1] is
+        :func:`prepare_images`' job).
+
+    Raises
+    ------
+    InputError
+        A ``ValueError`` whose message says which shape to pass instead; a ``TypeError``-like
+        case (strings that are not paths, objects) is an ``InputError`` too.
+
+    Examples
+    --------
+    >>> [a.shape for a in split_images(np.zeros((5, 28, 28)), (None, 28, 28, 1))]
+    [(28, 28, 1), (28, 28, 1), (28, 28, 1), (28, 28, 1), (28, 28, 1)]
+    >>> [a.shape for a in split_images([np.zeros((4, 6, 3)), np.zeros((8, 9))])]
+    [(4, 6, 3), (8, 9, 1)]
+    """
+    want_c = input_shape[3] if input_shape is not None and len(input_shape) == 4 else None
+    if isinstance(images, (list, tuple)):
+        if not images:
+            return []
+        arrays = [_as_array(im) for im in images]
+        arrays = [a[0] if a.ndim == 4 and len(a) == 1 else a for a in arrays]
+        return [_one_image(a, want_c) for a in arrays]
+    return list(_as_batch(images, (None, None, None, want_c)))
 
 
 def prepare_images(images, input_shape: tuple) -> PreparedImages:
     """Validate and convert images for a model with ``input_shape`` ``(None, H, W, C)``.
 
-    Accepts one image ``(h, w)``/``(h, w, c)`` or a batch ``(n, h, w, c)``; uint8 (0–255), bool,
-    integer or float. Floats whose maximum is at most :data:`FLOAT_01_MAX` (1.5) are [0, 1]
+    Accepts what :func:`split_images` accepts — one image ``(h, w)``/``(h, w, c)``, a batch
+    ``(n, h, w, c)``, ``(n, h, w)`` grayscale images for a grayscale model, image file paths,
+    a list of images (of any sizes for a fixed-size model); uint8 (0–255), bool, integer or
+    float. Floats whose maximum is at most :data:`FLOAT_01_MAX` (1.5) are [0, 1]
     images, a small overshoot clipped (``clipped`` says so); floats with a larger maximum, up
     to 255, are 0–255 images and divided by 255 (``rescaled_from_255``).
     A 1-channel image for a 3-channel model is repeated, a 3-channel image for a 1-channel model
@@ -88,8 +209,9 @@ def prepare_images(images, input_shape: tuple) -> PreparedImages:
     ------
     ValueError
         Empty, 1-D or 5-D input, NaN or infinite values, negative values (already preprocessed
-        images), channels-first arrays (the message says how to transpose), 4-channel (RGBA)
-        images, or channel counts that cannot be converted.
+        images), channels-first arrays (the message says how to transpose), an ``(n, h, w)``
+        stack for a colour model, 4-channel (RGBA) images, or channel counts that cannot be
+        converted.
     TypeError
         Non-numeric data.
 
@@ -99,39 +221,7 @@ def prepare_images(images, input_shape: tuple) -> PreparedImages:
     >>> p.images.shape, p.resized_from
     ((1, 64, 64, 3), (40, 60))
     """
-    arr = _as_array(images)
-    if arr.dtype == object or arr.dtype.kind not in "biuf":
-        raise TypeError(
-            f"Images must be numeric arrays (uint8 or float), got dtype {arr.dtype}. Convert with "
-            "np.asarray(image, dtype=np.float32) / 255 or keras.utils.img_to_array(pil_image).")
-    if arr.size == 0:
-        raise ValueError(f"Got an empty image array of shape {arr.shape}; pass at least one "
-                         "non-empty image.")
-    if arr.ndim == 2:
-        arr = arr[None, :, :, None]  # (h, w) -> (1, h, w, 1)
-    elif arr.ndim == 3:
-        if arr.shape[-1] in (1, 3, 4):
-            arr = arr[None]  # (h, w, c) -> (1, h, w, c)
-        elif arr.shape[0] in (1, 3):
-            raise ValueError(
-                f"An image of shape {arr.shape} looks channels-first (c, h, w); convviz_widgets "
-                "reads channels-last images. Transpose to channels-last: "
-                "np.transpose(image, (1, 2, 0)).")
-        else:
-            raise ValueError(
-                f"Cannot tell whether an array of shape {arr.shape} is one image (h, w, c) or a "
-                "batch of grayscale images (n, h, w). Pass (h, w, c) with c in 1 or 3, or a batch "
-                "(n, h, w, c); for grayscale batches add the channel axis: images[..., None].")
-    elif arr.ndim == 4 and arr.shape[1] in (1, 3) and arr.shape[-1] not in (1, 3, 4):
-        raise ValueError(
-            f"Images of shape {arr.shape} look channels-first (n, c, h, w); convviz_widgets reads "
-            "channels-last images. Transpose to channels-last: "
-            "np.transpose(images, (0, 2, 3, 1)).")
-    elif arr.ndim != 4:
-        raise ValueError(
-            f"Images must be (h, w), (h, w, c) or (n, h, w, c); got {arr.ndim}-D shape "
-            f"{arr.shape}.")
-
+    arr = _as_batch(images, input_shape)
     kind = arr.dtype.kind
     rescaled = clipped = False
     if kind == "b":
@@ -182,9 +272,7 @@ def prepare_images(images, input_shape: tuple) -> PreparedImages:
                 f"Images have 4 channels (RGBA?) but the model reads {want_c}. Drop the alpha "
                 "channel first: images[..., :3].")
         else:
-            raise ValueError(
-                f"Images have {c} channels but the model reads {want_c}; only grayscale↔RGB is "
-                "converted automatically.")
+            raise InputError("images_channels", c=c, want=want_c)
         converted = (c, want_c)
     elif c == 4:
         raise ValueError("Images have 4 channels (RGBA?); drop the alpha channel: images[..., :3].")

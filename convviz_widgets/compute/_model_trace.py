@@ -34,8 +34,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-__all__ = ["ModelNotBuiltError", "ModelTrace", "OutputInfo", "linear_final", "normalized_kernel",
-           "run_model", "tf_function", "trace_model"]
+__all__ = ["ModelNotBuiltError", "ModelTrace", "OutputInfo", "float_feed", "linear_final",
+           "normalized_kernel", "run_model", "tf_function", "trace_model"]
 
 # Patching instance attributes is global state: two threads tracing at once would see each other's
 # wrappers. Only tracing (or an eager run) holds the lock; executing a traced graph does not.
@@ -279,7 +279,9 @@ def trace_model(acc) -> ModelTrace:
         rec["names"] = _output_names(acc.model, out, len(flat), rec["finals"])
         return tf.zeros(())
 
-    dtype = acc.model.inputs[0].dtype if _has_inputs(acc.model) else tf.float32
+    # What model_input feeds: float32, also to an integer Input that takes floats (float_feed).
+    dtype = tf.float32 if float_feed(acc) or not _has_inputs(acc.model) else \
+        acc.model.inputs[0].dtype
     # Traced at the size the model declares or was built on, not at "any size": a subclassed
     # model that takes any size may still do Python arithmetic on its input's static shape.
     spec = tf.TensorSpec((1,) + tuple(acc.built_shape[1:]), dtype)
@@ -335,7 +337,9 @@ def run_model(
     ----------
     model_or_access : keras.Model or ModelAccess
     x : tensor
-        Model input (already preprocessed).
+        Model input (already preprocessed, :func:`~._preprocess.model_input`). A model with an
+        integer ``Input`` takes it as float32 0–255 values, so gradients reach it
+        (:func:`float_feed`).
     capture : iterable of str
         Layer paths whose outputs to return.
     replace : mapping of str to tensor, optional
@@ -379,6 +383,8 @@ def run_model(
     wanted = set(capture) | set(replace) | want_inputs | set(wrap_calls)
     store: dict[str, list] = {}
     inputs: dict[tuple, Any] = {}
+    # Asked before any layer is wrapped: the check runs the model, and must capture nothing.
+    as_float = float_feed(acc)
     with _PATCH_LOCK:
         patched = []
         try:
@@ -401,7 +407,11 @@ def run_model(
                 # object.__setattr__ skips Keras' attribute tracking: the wrapper is not a weight.
                 object.__setattr__(layer, "call", wrapped)
                 patched.append(layer)
-            output = acc.model(x, training=training)
+            if as_float:
+                with _float_inputs(acc.model):
+                    output = acc.model(x, training=training)
+            else:
+                output = acc.model(x, training=training)
         finally:
             for layer in patched:
                 try:
@@ -418,6 +428,94 @@ def run_model(
         raise ValueError(f"Layers {missing} did not run in a forward pass of the model; they "
                          "cannot be replaced.")
     return output, captured
+
+
+# ------------------------------------------------------------------ integer-typed inputs
+def _integer_inputs(model) -> list:
+    """Everything that makes ``model`` cast its input to an integer type.
+
+    A ``keras.Input(..., dtype="uint8")`` is remembered in two places: the functional graph's
+    input ``KerasTensor`` (``Functional`` converts what it is called with to that dtype) and a
+    Sequential's ``InputLayer`` (``Sequential.input_dtype`` reads it). Models nested as layers
+    keep their own.
+    """
+    found, seen, stack = [], set(), [model]
+    while stack:
+        m = stack.pop()
+        if id(m) in seen:
+            continue
+        seen.add(id(m))
+        tensors = list(getattr(m, "_inputs", None) or [])
+        functional = getattr(m, "_functional", None)
+        if functional is not None:
+            tensors += list(getattr(functional, "_inputs", None) or [])
+        for obj in tensors + [l for l in getattr(m, "_layers", None) or []
+                              if isinstance(l, keras.layers.InputLayer)]:
+            dt = getattr(obj, "_dtype", None)
+            if isinstance(dt, str) and tf.as_dtype(dt).is_integer and id(obj) not in seen:
+                seen.add(id(obj))
+                found.append(obj)
+        stack += [c for c in _children(m) if isinstance(c, keras.Model)]
+    return found
+
+
+class _float_inputs:
+    """Let a model with an integer ``Input`` take a float32 input as it is (hold the patch lock).
+
+    Keras casts the input to the ``Input``'s dtype, and a cast to an integer has no gradient:
+    Grad-CAM, saliency and the maximizer would see zero gradients (and a float image in [0, 1]
+    would become black). Every layer after such an ``Input`` computes in float anyway
+    (``Rescaling``, ``Conv2D`` cast it back), so feeding the same 0–255 values as float32 is the
+    same forward pass, with a gradient. :func:`float_feed` checks that once per model.
+    """
+
+    def __init__(self, model):
+        self.objs = _integer_inputs(model)
+
+    def __enter__(self):
+        _PATCH_LOCK.acquire()
+        self.saved = [obj._dtype for obj in self.objs]
+        for obj in self.objs:
+            object.__setattr__(obj, "_dtype", "float32")
+        return self
+
+    def __exit__(self, *exc):
+        for obj, dt in zip(self.objs, self.saved):
+            object.__setattr__(obj, "_dtype", dt)
+        _PATCH_LOCK.release()
+        return False
+
+
+def float_feed(acc) -> bool:
+    """True when the model has an integer-typed ``Input`` that can be fed float32 0–255 values.
+
+    "Can" is checked once per model, eagerly, on a random integer image: the float32 feed
+    (:class:`_float_inputs`) must give the outputs the model gives on the integer image. A
+    model whose first layers really use integer semantics (``tf.image.convert_image_dtype``
+    scales uint8 by 1/255 but leaves floats alone) fails the check and keeps being fed
+    integers; its activations stay right, only gradients with respect to the input are absent.
+    """
+    ok = getattr(acc, "_float_feed", None)
+    if ok is not None:
+        return ok
+    ok = False
+    dt = acc.input_dtype
+    if dt.is_integer and _integer_inputs(acc.model):
+        shape = (1,) + tuple(d if d is not None else 32 for d in acc.input_shape[1:])
+        hi = int(min(255, dt.max))
+        sample = np.random.default_rng(0).integers(0, hi + 1, shape).astype(dt.as_numpy_dtype)
+        try:
+            # init_scope: the check runs eagerly even when first asked while tracing.
+            with tf.init_scope(), _PATCH_LOCK:
+                ref = acc.model(tf.constant(sample), training=False)
+                with _float_inputs(acc.model):
+                    got = acc.model(tf.constant(sample.astype(np.float32)), training=False)
+            ok = all(np.allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-5)
+                     for a, b in zip(tf.nest.flatten(ref), tf.nest.flatten(got)))
+        except Exception:  # noqa: BLE001 - any failure means "feed it integers, as before"
+            ok = False
+    object.__setattr__(acc, "_float_feed", ok)
+    return ok
 
 
 class linear_final:

@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from ._identity import preprocess_key
+from ._model_trace import float_feed
 
 if TYPE_CHECKING:
     from ._access import ModelAccess
@@ -122,11 +123,26 @@ def model_input(acc: "ModelAccess", x, preprocess: Callable | None):
 
     With a ``preprocess``, its output. Without one, ``x`` itself — except for a model whose
     ``Input`` is an integer type (``keras.Input(..., dtype="uint8")``), which is fed 0–255
-    values: casting [0, 1] floats would give it black images.
+    values: casting [0, 1] floats would give it black images. They are fed as float32 (the
+    model takes them as they are, :func:`~._model_trace.float_feed`), rounded to the integers
+    the model would see with a straight-through gradient, so Grad-CAM, saliency and the
+    maximizer get the gradient the rounding would otherwise cut.
+
+    Every compute function turns display images into model input here, and runs the model
+    through :func:`~._model_trace.run_model`.
+
+    Examples
+    --------
+    >>> model_input(access(model), tf.zeros((1, 8, 8, 3)), None).dtype  # doctest: +SKIP
+    tf.float32
     """
     if preprocess is not None:
         return preprocess(x)
     dt = acc.input_dtype
     if dt.is_integer:
-        return tf.cast(tf.round(x * 255.0), dt)
+        x255 = x * 255.0
+        if float_feed(acc):
+            # forward: round(x255); backward: the identity (round has zero gradient)
+            return x255 + tf.stop_gradient(tf.round(x255) - x255)
+        return tf.cast(tf.round(x255), dt)
     return x

@@ -32,6 +32,7 @@ import tensorflow as tf
 
 from ._access import access, check_preprocess, require_spatial
 from ._example_pass import crop_boxes, initial_state, quantize, ranked_patches, step_fn
+from ._messages import InputError
 from ._example_sources import IMAGE_SUFFIXES, open_source  # noqa: F401 (re-exported)
 from .progress import Tracker
 from .receptive_field import receptive_fields
@@ -424,7 +425,8 @@ def dataset_examples(model, layer, data, k: int = 9, channels=None, score: str =
         :class:`~convviz_widgets.compute.Progress` also gets ``on_begin(total)`` and
         ``on_end(done, total, cancelled)``.
     labels : array-like, optional
-        Class index per image of an array or file list.
+        Class index per image of an array or file list (a tf.data.Dataset brings its own
+        (images, labels) pairs: labels= with one raises).
     class_names : list of str, optional
     index_offset : int
         Global position of this data's first image: give each contiguous slice of one data set
@@ -464,6 +466,8 @@ def dataset_examples(model, layer, data, k: int = 9, channels=None, score: str =
         raise ValueError(f"score must be 'max' or 'mean', not {score!r}.")
     if int(k) < 1:
         raise ValueError(f"k must be at least 1, got {k}.")
+    if labels is not None and isinstance(data, tf.data.Dataset):
+        raise InputError("examples_labels_dataset")  # the dataset's own pairs are read
     first, step = _shard_positions(shard, index_offset)
     acc = access(model).at_size(input_size)
     many = isinstance(layer, (list, tuple))

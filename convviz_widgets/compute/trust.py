@@ -26,8 +26,9 @@ import numpy as np
 import tensorflow as tf
 
 from ._images import prepare_images
+from ._messages import InputError
 from ._access import access, check_preprocess
-from .cam._engine import _forward_fn, compute_cam
+from .cam._engine import _forward_fn, check_method_args, compute_cam
 from .cam.base import CAMTracker, get_method
 from .outputs import _check_targets, _output_index, _probabilities
 from .cam._pixel import _score_fn, blur
@@ -153,7 +154,8 @@ def faithfulness(model, image, heatmap, target=None, kind: str = "deletion", ste
         (0.243), so black deletion cannot tell maps apart there. Blurred pixels stay
         plausible (random 0.683 against Grad-CAM 0.260, better on 98 % of the scenes).
     blur_sigma : float, optional
-        Gaussian blur in pixels (default 5 % of the longer side).
+        Gaussian blur in pixels (default 5 % of the longer side); only with
+        ``baseline="blur"`` (with ``"black"`` it raises).
     preprocess : callable, optional
         Display images to model input, as for :func:`gradcam`.
     output : int or str, optional
@@ -190,6 +192,8 @@ def faithfulness(model, image, heatmap, target=None, kind: str = "deletion", ste
         raise ValueError(f"steps must be a positive integer, got {steps!r}.")
     if baseline not in ("black", "blur"):
         raise ValueError(f"baseline must be 'black' or 'blur', not {baseline!r}.")
+    if blur_sigma is not None and baseline != "blur":
+        raise InputError("faithfulness_blur_sigma")  # an argument that cannot act (bug 9)
     acc = access(model).at_size(input_size)
     meta = acc.trace()
     is_fn = callable(target) and not isinstance(target, type)
@@ -402,6 +406,7 @@ def sanity_check(model, image, method="gradcam", target=None, *, layer=None,
     [('predictions', 0.12), ('block3_conv2', -0.05)]
     """
     meth = get_method(method)
+    check_method_args(meth, layer)  # a layer= a pixel method cannot read raises
     acc = access(model)
     ref = compute_cam(model, image, target=target, layer=layer, method=meth,
                       preprocess=preprocess, output=output, cache=False, input_size=input_size)

@@ -4,7 +4,7 @@ ConvStepViewer): its options, pictures added from Python, and the upload button'
 from __future__ import annotations
 
 from ._i18n import tr
-from ._images import images_or_demo, numbered_names
+from ._images import as_image_list, images_or_demo, model_input_shape, numbered_names
 from ._upload import decode_uploads, image_chooser
 
 
@@ -42,7 +42,13 @@ class ImageMenu:
         --------
         >>> av.add_images([photo], ["my photo"])      # doctest: +SKIP
         """
-        images = list(images)
+        try:
+            # The package's one rule: a path is read, (n, h, w) is n images for a grayscale
+            # model; list(images) would split a path into characters.
+            images = as_image_list(images, model_input_shape(self))
+        except Exception as exc:
+            self._show_error(exc)
+            raise
         if names is None:
             names = numbered_names(self.lang, len(self.images), len(images))
         try:
@@ -54,8 +60,9 @@ class ImageMenu:
             with self._suppressed():
                 self.image_index = len(self.images) - 1
             self._render("upload", {"images": old_images, "image_index": old_index})
-        except Exception:
+        except Exception as exc:
             self._labels = self._labels[:len(self.images)]
+            self._show_error(exc)
             raise
 
     def _on_upload(self, change):

@@ -20,6 +20,7 @@ from ._base import LayerViewer
 from ._examples_source import ExampleSource
 from . import _channel_labels  # noqa: F401 - registers the card's labels
 from ._i18n import tr
+from ._images import model_input_shape
 from ._overlay import OverlayView
 from ._placeholder import placeholder_pixels
 from ._pixels import lut_bytes, quantize, to_rgb_u8
@@ -189,14 +190,18 @@ class ChannelCard(LayerViewer):
         value = proposal["value"]
         if value is None:
             return None
-        arr = np.asarray(value)
-        if arr.ndim == 4 and len(arr) == 1:
-            arr = arr[0]
-        if arr.ndim not in (2, 3) or arr.size == 0 or not np.issubdtype(arr.dtype, np.number):
+        from ..compute import split_images
+
+        try:
+            # The package's one image rule: a path is read, (1, h, w, c) is one picture.
+            images = split_images(value, model_input_shape(self))
+        except (ValueError, TypeError, OSError) as exc:
+            raise traitlets.TraitError(str(exc)) from exc
+        if len(images) != 1 or images[0].size == 0:
             raise traitlets.TraitError(
-                f"image must be one picture (h, w) or (h, w, c) of numbers, got shape "
-                f"{arr.shape} ({arr.dtype}); load a file with cv.load_image(path).")
-        return arr
+                f"image must be one picture (h, w) or (h, w, c), got {len(images)} images; "
+                "pick one: images[i].")
+        return images[0]
 
     @traitlets.observe("layer", "filter_index", "image")
     def _on_change(self, change):

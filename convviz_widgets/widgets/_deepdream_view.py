@@ -118,7 +118,7 @@ class DeepDreamViewer(RunState, View):
     image_index : int
     layers : list of str
         The selected layer paths (settable; ``layer`` is the first of them).
-    octaves, steps, step_size, octave_scale, seed : settings
+    octaves, steps, step_size, octave_scale : settings
     running : bool
     progress : float
     frames_shown : int
@@ -145,7 +145,6 @@ class DeepDreamViewer(RunState, View):
     steps = traitlets.Int(20)
     step_size = traitlets.Float(0.01)
     octave_scale = traitlets.Float(1.4)
-    seed = traitlets.Int(0)
     running = traitlets.Bool(False)
     progress = traitlets.Float(0.0)
     frames_shown = traitlets.Int(0)
@@ -421,9 +420,11 @@ class DeepDreamViewer(RunState, View):
 
     # ------------------------------------------------------------------------------ running
     def _settings(self) -> dict:
+        # deepdream refuses arguments that cannot act: octave_scale needs 2+ octaves, and a
+        # dream (no random start, no random transforms) has no seed.
         return dict(layers=list(self.layers), octaves=int(self.octaves),
-                    octave_scale=float(self.octave_scale), steps=int(self.steps),
-                    lr=float(self.step_size), preprocess=self.preprocess, seed=int(self.seed))
+                    octave_scale=float(self.octave_scale) if int(self.octaves) > 1 else None,
+                    steps=int(self.steps), lr=float(self.step_size), preprocess=self.preprocess)
 
     def run(self) -> None:
         """Start dreaming on the current image in a worker thread (returns at once).

@@ -58,6 +58,25 @@ def _clip(text: str) -> str:
     return text
 
 
+def _translated(exc: BaseException, lang: str) -> str | None:
+    """Compute's message for ``exc`` in ``lang``, when it carries a key (``InputError``; a
+    ``TraitError`` raised *from* one carries it in ``__cause__``)."""
+    from . import _input_messages  # noqa: F401 - registers the es/pt text of compute's keys
+
+    if lang == "en":
+        return None
+    seen = 0
+    while exc is not None and seen < 5:
+        key = getattr(exc, "message_key", None)
+        if key is not None and tr(f"err:{key}") != f"err:{key}":  # registered
+            try:
+                return _clip(tr(f"err:{key}", lang, **getattr(exc, "message_args", {})))
+            except (KeyError, IndexError, ValueError):
+                return None
+        exc, seen = exc.__cause__, seen + 1
+    return None
+
+
 def short_message(exc: BaseException, lang: str = "en") -> str:
     """One sentence for ``exc``: what failed and what to do (no file paths, no traceback).
 
@@ -66,6 +85,9 @@ def short_message(exc: BaseException, lang: str = "en") -> str:
     >>> short_message(ValueError("filter_index 9 is out of range: use 0 to 7."))
     'filter_index 9 is out of range: use 0 to 7.'
     """
+    translated = _translated(exc, lang)
+    if translated is not None:
+        return translated
     text = str(exc)
     name = type(exc).__name__
     localized = getattr(exc, "localized", None)

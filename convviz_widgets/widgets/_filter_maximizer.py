@@ -259,10 +259,13 @@ class FilterMaximizer(MaximizerObjectiveMixin, MaximizerRunMixin, ExportMixin, R
         return self._fixed_size or (int(self.size), int(self.size))
 
     def _settings(self) -> dict:
+        objective = self._objective_settings()
+        # Diversity runs are never cached: maximize refuses a cache_dir that would store nothing.
+        cache_dir = None if objective.get("objective") == "diversity" else self.cache_dir
         return dict(method=self.method, steps=int(self.steps), seed=int(self.seed),
                     size=None if self._fixed_size else int(self.size),
-                    preprocess=self.preprocess, cache_dir=self.cache_dir,
-                    input_size=self.input_size, **self._objective_settings())
+                    preprocess=self.preprocess, cache_dir=cache_dir,
+                    input_size=self.input_size, **objective)
 
     def _sync_controls(self) -> None:
         with self._quiet():

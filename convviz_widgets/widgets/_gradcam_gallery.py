@@ -162,9 +162,12 @@ class GalleryMixin:
 
         def prepare(event, on_step):
             from ..compute import faithfulness
-            from ..compute.cam import CAMCancelled, gradcam, rank_predictions
+            from ..compute.cam import CAMCancelled, get_method, gradcam, rank_predictions, \
+                reads_layer
 
             done = [0]
+            # gradcam refuses a layer= that a pixel method cannot read.
+            uses_layer = reads_layer(get_method(method))
 
             def tick():
                 if event.is_set():
@@ -181,9 +184,10 @@ class GalleryMixin:
 
                 def explain(i):
                     # The predicted class (multi-label: the unit the model is surest is present).
-                    return gradcam(model, labelled[i], target=int(rank.explain[i]), layer=layer,
-                                   method=method, preprocess=prep, output=output,
-                                   cancel=event, input_size=size)
+                    return gradcam(model, labelled[i], target=int(rank.explain[i]),
+                                   layer=layer if uses_layer else None, method=method,
+                                   preprocess=prep, output=output, cancel=event,
+                                   input_size=size)
 
                 maps, areas = {}, None
                 if by == "deletion":

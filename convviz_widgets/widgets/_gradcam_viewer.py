@@ -475,10 +475,13 @@ class GradCAMViewer(InputsMixin, DisplayMixin, GalleryMixin, TrustMixin, TasksMi
 
     def _prepare(self, s: dict, on_step=None, cancel=None) -> dict:
         """Compute everything the new state shows; touches no widget (so failures are clean)."""
-        from ..compute.cam import gradcam, top_predictions
+        from ..compute.cam import get_method, gradcam, reads_layer, top_predictions
 
         image = self._image(s["image_index"])
-        result = gradcam(self.model, image, target=s["target"], layer=s["layer"],
+        # gradcam refuses a layer= the method cannot read (pixel methods): pass it only when read.
+        uses_layer = reads_layer(get_method(s["method"]))
+        result = gradcam(self.model, image, target=s["target"],
+                         layer=s["layer"] if uses_layer else None,
                          method=s["method"], preprocess=self.preprocess, on_step=on_step,
                          cancel=cancel, output=self.output, input_size=self.input_size)
         if result.flag == "nonfinite_input" or self._oi is None:
@@ -497,7 +500,8 @@ class GradCAMViewer(InputsMixin, DisplayMixin, GalleryMixin, TrustMixin, TasksMi
             if not callable(target) and self._n_classes(
                     self.compare_model, self.compare_output) != len(self.class_names):
                 target = None  # another label space: explain its own top class
-            rc = gradcam(self.compare_model, image, target=target, layer=layer,
+            rc = gradcam(self.compare_model, image, target=target,
+                         layer=layer if uses_layer else None,
                          method=s["method"], preprocess=self.compare_preprocess,
                          on_step=on_step, cancel=cancel, output=self.compare_output)
             payload["compare"] = rc

@@ -23,14 +23,21 @@ def check_image_index(value, n: int) -> int:
     return value if n else 0
 
 
-def as_image_list(images) -> list[np.ndarray]:
+def as_image_list(images, input_shape: tuple | None = None) -> list[np.ndarray]:
     """Validate ``images`` and return one array per image.
+
+    The rule of what is one image is compute's (:func:`convviz_widgets.compute.split_images`),
+    so a view reads images exactly as :func:`convviz_widgets.activations` does: file paths are
+    read, and an ``(n, h, w)`` stack is ``n`` grayscale images for a grayscale model.
 
     Parameters
     ----------
-    images : array-like or list of array-like
-        ``(n, h, w, c)``, one ``(h, w, c)`` / ``(h, w)`` image, or a list of images of any sizes;
-        uint8 (0–255) or float in [0, 1]; ``c`` is 1 or 3.
+    images : array-like, path, or list of those
+        ``(n, h, w, c)``, one ``(h, w, c)`` / ``(h, w)`` image, a list of images of any sizes,
+        image files (a path, ``pathlib.Path``, or a list of them); uint8 (0–255) or float in
+        [0, 1]; ``c`` is 1 or 3.
+    input_shape : tuple, optional
+        The model's input shape ``(None, H, W, C)``; its ``C`` decides what ``(n, h, w)`` is.
 
     Returns
     -------
@@ -49,34 +56,34 @@ def as_image_list(images) -> list[np.ndarray]:
     [(5, 7, 3), (5, 7, 3)]
     >>> as_image_list(np.zeros((5, 7)))[0].shape
     (5, 7, 1)
+    >>> len(as_image_list(np.zeros((4, 28, 28)), (None, 28, 28, 1)))
+    4
     """
+    from ..compute import split_images
+
     if images is None:
         return []
-    if hasattr(images, "numpy") and not isinstance(images, np.ndarray):
-        images = images.numpy()  # a tf.Tensor batch
-    if isinstance(images, np.ndarray):
-        if images.ndim == 4:
-            items = list(images)
-        elif images.ndim in (2, 3):
-            items = [images]
-        else:
-            raise ValueError(f"images must be (n, h, w, c), (h, w, c) or (h, w); got shape "
-                             f"{images.shape}.")
-    else:
-        items = list(images)
     out = []
-    for k, im in enumerate(items):
-        arr = np.asarray(im)
-        if arr.dtype == object or arr.dtype.kind not in "biuf":
-            raise ValueError(f"Image {k} has dtype {arr.dtype}; pass uint8 or float arrays.")
-        if arr.ndim == 2:
-            arr = arr[:, :, None]  # (h, w) -> (h, w, 1)
-        if arr.ndim != 3 or arr.shape[-1] not in (1, 3) or min(arr.shape[:2]) < 1:
+    for k, arr in enumerate(split_images(images, input_shape)):
+        if arr.shape[-1] not in (1, 3) or min(arr.shape[:2]) < 1:
             raise ValueError(
                 f"Image {k} has shape {arr.shape}; each image must be (h, w, 3) RGB or (h, w, 1) "
                 "/ (h, w) grayscale (drop an alpha channel with image[..., :3]).")
         out.append(arr)
     return out
+
+
+def model_input_shape(view) -> tuple | None:
+    """The input shape of ``view.model``, or ``None`` when it has none yet (or no model)."""
+    model = getattr(view, "model", None)
+    if model is None:
+        return None
+    try:
+        from ..compute import access
+
+        return access(model).at_size(getattr(view, "input_size", None)).input_shape
+    except Exception:  # noqa: BLE001 - the model's own error is shown where it is used
+        return None
 
 
 def demo_scenes(lang: str = "en") -> tuple[list[np.ndarray], list[str]]:
@@ -207,9 +214,10 @@ class ImageList(traitlets.TraitType):
 
     def validate(self, obj, value):
         try:
-            return as_image_list(value)
-        except ValueError as exc:
-            raise traitlets.TraitError(str(exc)) from None
+            return as_image_list(value, model_input_shape(obj))
+        except (ValueError, TypeError, OSError) as exc:
+            # "from exc": the view's error line translates compute's message by its key.
+            raise traitlets.TraitError(str(exc)) from exc
 
     def make_dynamic_default(self):
         return []

@@ -24,7 +24,7 @@ from . import integrated_gradients as _ig_module  # noqa: F401  ("integrated_gra
 from . import guided as _guided_module  # noqa: F401  ("guided_backprop", "guided_gradcam")
 from .base import (FLAGS, CAMCancelled, CAMContext, CAMMethod, CAMResult, CAMTracker,
                    cam_methods, get_method, register, unregister)
-from ._engine import check_batch_size, compute_cam, default_layer
+from ._engine import check_batch_size, check_method_args, compute_cam, default_layer, reads_layer
 from .predictions import (CAMWithPredictions, PredictionRanking, TopPredictions,
                           gradcam_with_predictions, model_output, rank_predictions,
                           top_predictions)
@@ -45,7 +45,7 @@ from .xgradcam import XGradCAM
 
 def gradcam(model, image, target=None, layer=None, method="gradcam",
             preprocess: Callable | None = None, *, on_step: Callable | None = None,
-            cancel=None, batch_size: int = 32, cache: bool = True, output=None,
+            cancel=None, batch_size: int | None = None, cache: bool = True, output=None,
             input_size: tuple | None = None):
     """Which regions of ``image`` drove a score of ``model``: a class activation map.
 
@@ -79,7 +79,8 @@ def gradcam(model, image, target=None, layer=None, method="gradcam",
     layer : str or keras.layers.Layer, optional
         The feature-map layer to weight (path, unique name or object). ``None``: the last
         non-pooling feature-map layer before the head, searched inside nested backbones too
-        (see :func:`default_layer`; VGG16 gives ``"block5_conv3"``).
+        (see :func:`default_layer`; VGG16 gives ``"block5_conv3"``). Only for methods that
+        read a layer (CAM methods, ``guided_gradcam``); given to a pixel method it raises.
     method : str or CAMMethod
         ``"gradcam"``, ``"gradcam++"``, ``"scorecam"``, ``"layercam"``, ``"hirescam"``,
         ``"xgradcam"``, ``"eigencam"``; pixel level: ``"saliency"``, ``"smoothgrad"``,
@@ -97,8 +98,10 @@ def gradcam(model, image, target=None, layer=None, method="gradcam",
         cancelled)`` once at the end.
     cancel : threading.Event, optional
         Set from another thread to cancel a long method between batches.
-    batch_size : int
-        Masked images per forward pass (Score-CAM).
+    batch_size : int, optional
+        Images per forward pass for the methods that run the model many times (Score-CAM's
+        masked images, SmoothGrad's noisy copies, integrated gradients' path; default 32);
+        given to another method it raises.
     cache : bool
         Reuse (and store) the captured feature map of this image in the model's LRU cache, so a
         class, target-list or method switch re-runs only the head.
@@ -163,9 +166,11 @@ def gradcam(model, image, target=None, layer=None, method="gradcam",
     --------
     gradcam_with_predictions : the CAM and the top-k classes from one pass over the image.
     """
-    return compute_cam(model, image, target=target, layer=layer, method=method,
+    meth = get_method(method)
+    batch_size = check_method_args(meth, layer, batch_size)
+    return compute_cam(model, image, target=target, layer=layer, method=meth,
                        preprocess=preprocess, on_step=on_step, cancel=cancel,
-                       batch_size=check_batch_size(batch_size), cache=cache, output=output,
+                       batch_size=batch_size, cache=cache, output=output,
                        input_size=input_size)
 
 
@@ -178,5 +183,5 @@ __all__ = [
     "blur", "cam_methods", "colorize", "default_layer", "get_method", "gradcam",
     "gradcam_with_predictions",
     "model_output",
-    "overlay", "rank_predictions", "register", "top_predictions", "unregister",
+    "overlay", "rank_predictions", "reads_layer", "register", "top_predictions", "unregister",
 ]

@@ -15,9 +15,10 @@ from typing import Callable
 import numpy as np
 import tensorflow as tf
 
-from .._access import access, check_preprocess, require_spatial
+from .._access import access, check_preprocess, model_input, require_spatial
 from .._identity import preprocess_key
-from .._images import image_digest, prepare_images
+from .._images import image_digest, prepare_images, split_images
+from .._messages import InputError
 from .._model_trace import OutputInfo, linear_final, run_model, tf_function
 from ..outputs import (_as_float, _callable_scores, _check_targets, _class_scores,
                        _output_index, _pick, _probabilities)
@@ -160,7 +161,7 @@ def _head_impl(acc, path, preprocess, meta, oi, target_fn):
     def impl(x, a, targets):
         with tf.GradientTape(persistent=True, watch_accessed_variables=False) as tape:
             tape.watch(a)
-            inp = preprocess(x) if preprocess is not None else x
+            inp = model_input(acc, x, preprocess)
             per, _ = _explained(acc, inp, path, a, oi, meta, target_fn)
         if target_fn is None:
             top = tf.argmax(per[0], output_type=tf.int32)
@@ -199,7 +200,7 @@ def _capture_fn(acc, path, preprocess):
     def build():
         @tf_function(reduce_retracing=True, autograph=False)
         def fn(x):
-            inp = preprocess(x) if preprocess is not None else x
+            inp = model_input(acc, x, preprocess)
             out, cap = run_model(acc, inp, (path,))
             return tf.cast(cap[path], tf.float32), tf.nest.flatten(_as_float(out))
 
@@ -214,7 +215,7 @@ def _forward_fn(acc, preprocess, oi):
     def build():
         @tf_function(reduce_retracing=True, autograph=False)
         def fn(x):
-            inp = preprocess(x) if preprocess is not None else x
+            inp = model_input(acc, x, preprocess)
             out, _ = run_model(acc, inp, ())
             return tf.cast(_pick(out, oi), tf.float32)
 
@@ -238,7 +239,7 @@ def _masked_fn(acc, preprocess, oi, target_fn):
             # A constant channel highlights nothing: its mask is all zeros (the black baseline).
             mask = tf.where(span > 0, (up - lo) / tf.where(span > 0, span, 1.0), 0.0)
             xm = x * mask  # (1, H, W, C) * (m, H, W, 1) -> (m, H, W, C)
-            inp = preprocess(xm) if preprocess is not None else xm
+            inp = model_input(acc, xm, preprocess)
             out, _ = run_model(acc, inp, ())
             y = _as_float(_pick(out, oi))
             return y if target_fn is None else _callable_scores(target_fn, y, None)
@@ -259,16 +260,19 @@ def _upsample(maps: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.clip(up.numpy()[..., 0], 0.0, 1.0).astype(np.float32)
 
 
-def _display_image(image) -> tuple[np.ndarray, bool]:
-    """The image as passed, as ``(H, W, C)`` float32 [0, 1]; and whether it was finite."""
-    arr = np.asarray(image.numpy() if hasattr(image, "numpy") else image)
-    if arr.ndim == 4:
-        if arr.shape[0] != 1:
-            raise ValueError(
-                f"gradcam explains one image, got a batch of {arr.shape[0]}. Loop over the "
-                "images (the model's cache keeps it fast), or pass target=[...] for several "
-                "classes of one image.")
-        arr = arr[0]
+def _display_image(image, input_shape=None) -> tuple[np.ndarray, bool]:
+    """The image as passed, as ``(H, W, C)`` float32 [0, 1]; and whether it was finite.
+
+    ``image`` is read by the package's one rule (:func:`~.._images.split_images`: a path is
+    read, ``(n, h, w)`` is n grayscale images for a grayscale model ``input_shape``).
+    """
+    images = split_images(image, input_shape)
+    if len(images) != 1:
+        raise ValueError(
+            f"gradcam explains one image, got a batch of {len(images)}. Loop over the "
+            "images (the model's cache keeps it fast), or pass target=[...] for several "
+            "classes of one image.")
+    arr = images[0]
     finite = True
     if arr.dtype.kind == "f" and not np.isfinite(arr).all():
         finite = False
@@ -309,8 +313,8 @@ def compute_cam(model, image, target=None, layer=None, method="gradcam",
         return compute_pixel(acc, meth, image, target=target, layer=layer,
                              preprocess=preprocess, on_step=on_step, cancel=cancel,
                              batch_size=batch_size, cache=cache, output=output)
-    results, was_list, _ = layer_cam(acc, meth, _display_image(image), target, layer,
-                                     preprocess, on_step=on_step, cancel=cancel,
+    results, was_list, _ = layer_cam(acc, meth, _display_image(image, acc.input_shape), target,
+                                     layer, preprocess, on_step=on_step, cancel=cancel,
                                      batch_size=batch_size, cache=cache, output=output)
     return results if was_list else results[0]
 
@@ -451,6 +455,31 @@ def _masked_scorer(acc, preprocess, o, oi, x, targets, path, cache, hooks):
         return allout[:, targets] if class_targets else allout
 
     return masked_scores
+
+
+def reads_layer(meth) -> bool:
+    """True when ``meth`` maps a feature-map layer (CAM methods, guided Grad-CAM)."""
+    return meth.level == "layer" or bool(getattr(meth, "needs_layer", False))
+
+
+def check_method_args(meth, layer=None, batch_size: int | None = None) -> int:
+    """Refuse arguments ``meth`` cannot use (bug 9); return the batch size to run with.
+
+    ``layer`` acts only for methods that read a layer (:func:`reads_layer`); ``batch_size``
+    only for those that run the model many times (``long_running``: Score-CAM, SmoothGrad,
+    integrated gradients). Either given to another method would change nothing, so it raises.
+    """
+    from .base import cam_methods
+
+    if layer is not None and not reads_layer(meth):
+        names = [n for n in cam_methods() if reads_layer(get_method(n))]
+        raise InputError("cam_layer_pixel", method=meth.name,
+                         layer=layer if isinstance(layer, str) else getattr(layer, "name", layer),
+                         methods=", ".join(names))
+    if batch_size is not None and not meth.long_running:
+        names = [n for n in cam_methods() if get_method(n).long_running]
+        raise InputError("cam_batch_size", method=meth.name, methods=", ".join(names))
+    return check_batch_size(32 if batch_size is None else batch_size)
 
 
 def check_batch_size(batch_size: int) -> int:

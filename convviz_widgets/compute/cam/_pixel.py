@@ -36,7 +36,7 @@ import numpy as np
 import tensorflow as tf
 
 from .._images import prepare_images
-from .._access import check_preprocess, require_spatial
+from .._access import check_preprocess, model_input, require_spatial
 from .._identity import preprocess_key
 from .._model_trace import linear_final, run_model, tf_function
 from ..outputs import (_as_float, _callable_scores, _check_targets, _class_scores,
@@ -171,7 +171,7 @@ def _grad_fn(acc, preprocess, meta, oi, target_fn, guided: bool):
         def impl(xs, cls):
             with tf.GradientTape(watch_accessed_variables=False) as tape:
                 tape.watch(xs)
-                inp = preprocess(xs) if preprocess is not None else xs
+                inp = model_input(acc, xs, preprocess)
                 per = _scores(acc, inp, oi, meta, target_fn, wrappers)
                 s = per if target_fn is not None else tf.gather(per, cls, axis=1)
                 # Samples are independent (inference mode), so the gradient of the sum is each
@@ -193,7 +193,7 @@ def _score_fn(acc, preprocess, meta, oi, target_fn):
 
     def build():
         def impl(xs):
-            inp = preprocess(xs) if preprocess is not None else xs
+            inp = model_input(acc, xs, preprocess)
             return _scores(acc, inp, oi, meta, target_fn, None)
 
         return tf_function(impl, reduce_retracing=True, autograph=False)
@@ -354,7 +354,7 @@ def compute_pixel(acc, meth: PixelMethod, image, target=None, layer=None, prepro
             if layer is not None else default_layer(acc.model)
     targets, was_list = _check_targets(target, o, acc.model.name)
     target_fn = targets[0] if is_fn else None
-    shown, finite = _display_image(image)
+    shown, finite = _display_image(image, acc.input_shape)
     size = shown.shape[:2]
     where = path or "input"
 

@@ -18,8 +18,8 @@ from .._access import access, check_preprocess, require_spatial
 from .._images import prepare_images
 from ..outputs import _output_index, _per_class, _probabilities
 from .base import get_method
-from ._engine import (_activation_for, _display_image, _forward_fn, _meta, compute_cam,
-                      default_layer, layer_cam)
+from ._engine import (_activation_for, _display_image, _forward_fn, _meta, check_method_args,
+                      compute_cam, default_layer, layer_cam)
 from .._repr import ShortRepr, items, number, one_line, shape
 
 __all__ = ["CAMWithPredictions", "PredictionRanking", "TopPredictions",
@@ -166,7 +166,7 @@ class CAMWithPredictions(NamedTuple):
 
 def gradcam_with_predictions(model, image, target=None, layer=None, method="gradcam",
                              preprocess: Callable | None = None, *, k: int = 5, output=None,
-                             on_step=None, cancel=None, batch_size: int = 32,
+                             on_step=None, cancel=None, batch_size: int | None = None,
                              cache: bool = True, input_size=None) -> CAMWithPredictions:
     """A CAM *and* the top-``k`` classes of the image, preparing and running the image once.
 
@@ -200,6 +200,7 @@ def gradcam_with_predictions(model, image, target=None, layer=None, method="grad
     """
     acc = access(model).at_size(input_size)
     meth = get_method(method)
+    batch_size = check_method_args(meth, layer, batch_size)
     meta = _meta(acc)
     is_fn = callable(target) and not isinstance(target, type)
     oi = _output_index(meta, output, acc.model.name, allow_all=is_fn)
@@ -212,7 +213,8 @@ def gradcam_with_predictions(model, image, target=None, layer=None, method="grad
         out = model_output(acc, first.image, preprocess, output=oi)
         return CAMWithPredictions(cam, _rank_output(out, meta.outputs[oi], k))
     results, was_list, out = layer_cam(
-        acc, meth, _display_image(image), target, layer, preprocess, on_step=on_step,
+        acc, meth, _display_image(image, acc.input_shape), target, layer, preprocess,
+        on_step=on_step,
         cancel=cancel, batch_size=batch_size, cache=cache, output=output)
     top = None if (out is None or oi is None) else _rank_output(out, meta.outputs[oi], k)
     return CAMWithPredictions(results if was_list else results[0], top)

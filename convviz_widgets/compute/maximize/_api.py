@@ -11,6 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from .._access import access, check_filters, check_preprocess, require_spatial, resolve_layer
+from .._messages import InputError
 from ..progress import Progress, Tracker
 from ._cache import ResultCache, callable_fingerprint, weights_fingerprint
 from ._logits import class_count, output_layer
@@ -133,6 +134,12 @@ def _target(model, acc, layer, objective):
                          "model's output without one).")
     needs_map = not isinstance(objective, Objective) or any(
         getattr(o, "needs_map", True) for o in _terms(objective))
+    if needs_map:
+        info = resolve_layer(model, layer)
+        if len(info.output_shape) == 2 and info.calls and info.output_shape[-1]:
+            # A Dense layer: its units are maximised as classes are (objective="class").
+            raise InputError("maximize_dense_channel", layer=info.path,
+                             units=int(info.output_shape[-1]))
     path = resolve(layer, needs_map)
     n = acc.infos()[path].output_shape[-1]
     if n is None:
@@ -245,8 +252,8 @@ def _to_display(raw: np.ndarray) -> np.ndarray:
 def maximize(model, layer=None, filters=None, *, size=None, steps: int | None = None,
              method: str = "regularized", seed: int = 0, preprocess: Callable | None = None,
              on_step: Callable | Progress | None = None, objective=None,
-             init="grey+noise", space: str = "display", n_patterns: int = 4,
-             diversity_weight: float = 0.5,
+             init="grey+noise", space: str = "display", n_patterns: int | None = None,
+             diversity_weight: float | None = None,
              param: Parameterization | str | None = None,
              transforms: Sequence[Transform] | None = None, lr: float | None = None,
              batch_size: int | None = None, cancel: threading.Event | None = None,
@@ -308,8 +315,9 @@ def maximize(model, layer=None, filters=None, *, size=None, steps: int | None = 
         start, ``steps=20``, step 1.0 — the default ``lr`` there); the result's ``.raw`` holds
         its values and ``.images`` their per-image [min, max] stretch.
     n_patterns, diversity_weight : optional
-        For ``objective="diversity"``: patterns per filter and the weight of the diversity
-        term (the channel term has weight 1). Larger weights push the patterns further apart
+        For ``objective="diversity"`` only (any other objective raises): patterns per filter
+        (default 4) and the weight of the diversity term (default 0.5; the channel term has
+        weight 1). Larger weights push the patterns further apart
         at the cost of activation; above about 1 some patterns give up the filter altogether
         (measured in ``benchmarks/bench_objectives.py``).
     param, transforms, lr : optional
@@ -323,7 +331,8 @@ def maximize(model, layer=None, filters=None, *, size=None, steps: int | None = 
         Reuse results computed before with identical weights and settings (memory, and disk
         with ``cache_dir``); cancelled rows are never stored, diversity runs never cached.
     cache_dir : str or path, optional
-        Also keep results as ``.npz`` files here, so a restarted notebook gets them instantly.
+        Also keep results as ``.npz`` files here, so a restarted notebook gets them instantly
+        (with ``cache=True`` and any objective but ``"diversity"``; otherwise it raises).
     input_size : (int, int), optional
         Optimise at this ``(height, width)`` whatever the model's own size rule says (for a
         model whose size the rule gets wrong).
@@ -339,7 +348,9 @@ def maximize(model, layer=None, filters=None, *, size=None, steps: int | None = 
     ValueError
         Unknown layer (closest names suggested), a layer without a feature map, a filter index
         out of range, an unknown method or objective, a size that the model cannot take, a
-        failing ``preprocess``.
+        failing ``preprocess``; an argument that would change nothing (``n_patterns`` /
+        ``diversity_weight`` without ``objective="diversity"``, ``cache_dir`` with
+        ``cache=False`` or a diversity run).
 
     Examples
     --------
@@ -355,6 +366,19 @@ def maximize(model, layer=None, filters=None, *, size=None, steps: int | None = 
     t0 = time.perf_counter()
     acc = access(model).at_size(input_size)
     path, n_units, obj, name = _target(model, acc, layer, objective)
+    # An argument that cannot act raises rather than run as if it had (bug 9: four identical
+    # "diverse" patterns, similarity 1.000).
+    given = [a for a, v in (("n_patterns", n_patterns), ("diversity_weight", diversity_weight))
+             if v is not None]
+    if given and name != "diversity":
+        raise InputError("maximize_diversity_args", args=" / ".join(f"{a}=" for a in given),
+                         objective=name)
+    if cache_dir is not None and not cache:
+        raise InputError("maximize_cache_dir_off")
+    if cache_dir is not None and name == "diversity":
+        raise InputError("maximize_cache_dir_diversity")
+    n_patterns = 4 if n_patterns is None else n_patterns
+    diversity_weight = 0.5 if diversity_weight is None else diversity_weight
     info_path = path if path != LOGITS else None
     filters = check_filters(acc.infos()[info_path] if info_path else _LogitsInfo(), filters,
                             n_units)
@@ -384,7 +408,7 @@ def maximize(model, layer=None, filters=None, *, size=None, steps: int | None = 
         else:
             store = None
             if cache or cache_dir is not None:
-                settings = ("maximize-v3", weights_fingerprint(acc.model), path, method, steps,
+                settings = ("maximize-v4", weights_fingerprint(acc.model), path, method, steps,
                             hw, c, p.key, tuple(x.key for x in t), opt.key, obj.key,
                             callable_fingerprint(preprocess), int(seed), space,
                             None if start is None else hashlib.blake2b(

@@ -9,6 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 from .._images import prepare_images
+from .._messages import InputError
 from .._access import access, conv_layers
 from .._access import check_preprocess
 from ..progress import Progress, Tracker
@@ -32,10 +33,10 @@ def _default_dream_layers(model) -> list[str]:
 
 
 def deepdream(model, images, layers=None, *, objective: Objective | None = None,
-              octaves: int = 3, octave_scale: float = 1.4, steps: int = 20, lr: float = 0.01,
-              preprocess: Callable | None = None,
+              octaves: int = 3, octave_scale: float | None = None, steps: int = 20,
+              lr: float = 0.01, preprocess: Callable | None = None,
               on_step: Callable | Progress | None = None,
-              cancel: threading.Event | None = None, seed: int = 0,
+              cancel: threading.Event | None = None, seed: int | None = None,
               input_size=None, keep_brightness: bool | None = None) -> DreamResult:
     """DeepDream: amplify what ``layers`` already see in real images, over several octaves.
 
@@ -55,10 +56,10 @@ def deepdream(model, images, layers=None, *, objective: Objective | None = None,
         Layers whose mean squared activation is maximised; a dict maps layer → weight. Default:
         a convolution layer two thirds of the way into the model.
     objective : Objective, optional
-        Replaces ``layers`` with any composed objective.
+        Replaces ``layers`` with any composed objective (passing both raises).
     octaves, octave_scale, steps, lr : optional
-        Number of scales, size ratio between them, steps per octave, and step size (display
-        units per step).
+        Number of scales, size ratio between them (default 1.4; with ``octaves=1`` it would
+        do nothing and raises), steps per octave, and step size (display units per step).
     keep_brightness : bool, optional
         Keep each image's mean brightness (per channel) that of the scene: every step's
         gradient loses its mean (it reshapes, it does not darken or brighten the whole image)
@@ -66,10 +67,13 @@ def deepdream(model, images, layers=None, *, objective: Objective | None = None,
         (default): on for one-channel (grayscale) models, whose layers — a U-Net's, say —
         otherwise gain most by turning a dark scene black; off for colour models, as in the
         classic recipe.
-    preprocess, on_step, cancel, seed : optional
+    preprocess, on_step, cancel : optional
         As in :func:`maximize`: ``on_step(done, total)`` counts steps over all octaves; a
         :class:`~convviz_widgets.compute.progress.Progress` also gets the current octave's
         images through ``on_frame``. A stop returns the dream so far, marked ``cancelled``.
+    seed : None
+        Accepted for symmetry with :func:`maximize` but refused when given: the dream starts
+        from the images and uses no random transforms, so a seed would change nothing.
     input_size : (int, int), optional
         Dream at this ``(height, width)`` instead of the model's own size rule (a declared size,
         or each image's own size for a model that takes any size).
@@ -89,6 +93,14 @@ def deepdream(model, images, layers=None, *, objective: Objective | None = None,
     """
     acc = access(model).at_size(input_size)
     c = channels_of(acc)
+    # Arguments that cannot act raise instead of running as if they had (bug 9).
+    if objective is not None and layers is not None:
+        raise InputError("dream_layers_and_objective", layers=layers)
+    if octave_scale is not None and int(octaves) == 1:
+        raise InputError("dream_octave_scale")
+    if seed is not None:
+        raise InputError("dream_seed")
+    octave_scale = 1.4 if octave_scale is None else octave_scale
     if objective is None:
         if layers is None:
             layers = _default_dream_layers(model)
@@ -132,7 +144,7 @@ def deepdream(model, images, layers=None, *, objective: Objective | None = None,
         tracker.begin(total)
         for hw in sizes:
             current = np.clip(resize(current, hw), 0.0, 1.0)
-            loop = optimize(acc, filters=np.arange(n), seeds=int(seed), steps=int(steps),
+            loop = optimize(acc, filters=np.arange(n), seeds=0, steps=int(steps),
                             objective=obj, report_path=None, param=Pixels(), transforms=None,
                             optimizer=opt, preprocess=preprocess, hw=hw, channels=c,
                             model_hw=model_hw, batch_size=n, init=current, tracker=tracker,

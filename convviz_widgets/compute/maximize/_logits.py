@@ -46,16 +46,17 @@ def class_count(acc) -> int:
     return 2 if o.kind == "binary" else units
 
 
-def logit_features(acc, x, paths):
+def logit_features(acc, x, paths, capture_inputs=()):
     """``(captured outputs of paths, logits (n, classes))`` of the model on input ``x``.
 
     Called while a step is traced: the output layer's activation is dropped only then.
+    ``capture_inputs`` are layers whose input to capture too (``run_model``).
     """
     o = _first_output(acc)
     read_input = o.logit_from == "input"
     with linear_final(acc, o, active=True):
-        out, captured = run_model(acc, x, tuple(paths),
-                                  capture_inputs=(o.final_path,) if read_input else ())
+        out, captured = run_model(acc, x, tuple(paths), capture_inputs=tuple(capture_inputs) + (
+            (o.final_path,) if read_input else ()))
     y = tf.nest.flatten(out)[0]
     logits = captured[("input", o.final_path)] if read_input else y
     return captured, tf.cast(_class_scores(logits, o.kind), tf.float32)

@@ -20,6 +20,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from .._access import model_input
 from .._identity import preprocess_key
 from .._model_trace import run_model, tf_function
 from ..progress import Progress, Tracker
@@ -37,28 +38,59 @@ MEMORY_BUDGET = 768 * 2**20
 MAX_BATCH = 64
 
 
-def _model_input(x, preprocess, model_hw):
+def _model_input(acc, x, preprocess, model_hw):
     if model_hw is not None and tuple(x.shape[1:3]) != tuple(model_hw):
         # A fixed-size model sees the image resized (DeepDream octaves on a fixed-size model).
         x = tf.image.resize(x, model_hw, method="bilinear")
-    return preprocess(x) if preprocess is not None else x
+    return model_input(acc, x, preprocess)
 
 
-def _features(acc, x, paths, preprocess, model_hw):
+def _dense_units(acc, paths) -> tuple:
+    """The paths among ``paths`` that are hidden ``Dense`` layers with an activation.
+
+    Maximising such a unit reads its *pre-activation* ``x @ kernel + bias``, as a class is read
+    by its logit: after a ReLU, a unit that is off on the start image scores 0 for every
+    nearby image and has no gradient, so the ascent would never start (and a sigmoid/tanh
+    unit saturates).
+    """
+    out = []
+    for p in paths:
+        if p == LOGITS:
+            continue
+        layer = acc.layer(p)
+        act = getattr(layer, "activation", None)
+        kernel = getattr(layer, "kernel", None)
+        if type(layer) is keras.layers.Dense and act is not None and \
+                act is not keras.activations.linear and kernel is not None and \
+                len(kernel.shape) == 2 and "float" in str(kernel.dtype):
+            out.append(p)
+    return tuple(out)
+
+
+def _features(acc, x, paths, preprocess, model_hw, dense_pre: tuple = ()):
     """``{path: float32 output}`` of ``paths``; :data:`LOGITS` is the model's class scores
-    before its softmax / sigmoid (see :func:`~.objectives.class_logit`)."""
-    x = _model_input(x, preprocess, model_hw)
+    before its softmax / sigmoid (see :func:`~.objectives.class_logit`), and each path of
+    ``dense_pre`` (:func:`_dense_units`) is its Dense layer's pre-activation."""
+    x = _model_input(acc, x, preprocess, model_hw)
     layers_ = tuple(p for p in paths if p != LOGITS)
     if LOGITS not in paths:
-        _, captured = run_model(acc, x, layers_)
+        _, captured = run_model(acc, x, layers_, capture_inputs=dense_pre)
         logits = None
     else:
-        captured, logits = logit_features(acc, x, layers_)
+        captured, logits = logit_features(acc, x, layers_, capture_inputs=dense_pre)
     missing = [p for p in layers_ if p not in captured]
     if missing:
         raise ValueError(f"Layers {missing} did not run in a forward pass of the model, so they "
                          "cannot be maximised; pick a layer the model's call() uses.")
     feats = {p: tf.cast(captured[p], tf.float32) for p in layers_}
+    for p in dense_pre:
+        layer, inp = acc.layer(p), captured.get(("input", p))
+        if inp is None or inp.shape.rank != 2:
+            continue  # a Dense on a sequence: its output is what there is
+        z = tf.matmul(tf.cast(inp, layer.kernel.dtype), layer.kernel)  # (n, units)
+        if layer.bias is not None:
+            z = z + layer.bias
+        feats[p] = tf.cast(z, tf.float32)
     if logits is not None:
         feats[LOGITS] = logits
     return feats
@@ -112,7 +144,7 @@ def _fast_target(acc, objective: Objective, report_path: str | None):
 def _layer_input(acc, path, x, preprocess, model_hw):
     """The tensor layer ``path`` receives (first call) when the model runs on display images
     ``x``. The model's own output is unused, so the graph prunes everything after the input."""
-    _, got = run_model(acc, _model_input(x, preprocess, model_hw), (), capture_inputs=[path])
+    _, got = run_model(acc, _model_input(acc, x, preprocess, model_hw), (), capture_inputs=[path])
     inp = got.get(("input", path))
     if inp is None:
         raise ValueError(f"Layer {path!r} did not run in a forward pass of the model, so it "
@@ -194,6 +226,7 @@ def build_step(acc, *, objective: Objective, report_path: str | None,
     n_rand = transform.n_random if transform is not None else 0
     project = not param.bounded and getattr(param, "clip", True)
     fast = _fast_target(acc, objective, report_path)
+    dense_pre = _dense_units(acc, paths)
     redirect = bool(redirect_dead and fast is not None and type(objective) in (Channel, Neuron))
     key = ("maximize-step", fast[0] if fast else None, redirect, paths, objective.key,
            report_path, param.key, None if transform is None else transform.key, optimizer.key,
@@ -204,7 +237,7 @@ def build_step(acc, *, objective: Objective, report_path: str | None,
     def forward(x, image, filters):
         """``(features, objective value)``; one channel per row on the fast path."""
         if fast is None:
-            feats = _features(acc, x, paths, preprocess, model_hw)
+            feats = _features(acc, x, paths, preprocess, model_hw, dense_pre)
             value = objective(Context(feats, image, filters))
             return _report(feats, report_path, filters, value), value
         z, activation = _selected_preactivation(acc, fast[0], report_path, x, filters,
