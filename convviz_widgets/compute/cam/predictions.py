@@ -8,7 +8,7 @@ them cost one model run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, NamedTuple
 
 import numpy as np
@@ -18,7 +18,8 @@ from .._access import access, check_preprocess, require_spatial
 from .._images import prepare_images
 from ..outputs import _output_index, _per_class, _probabilities
 from .base import get_method
-from ._engine import (_activation_for, _display_image, _forward_fn, _meta, compute_cam,
+from ._engine import (_activation_for, _display_image, _forward_fn, _meta, _region_target,
+                      compute_cam,
                       default_layer, layer_cam)
 
 __all__ = ["CAMWithPredictions", "PredictionRanking", "TopPredictions",
@@ -198,9 +199,15 @@ def gradcam_with_predictions(model, image, target=None, layer=None, method="grad
             return CAMWithPredictions(cam, None)
         out = model_output(model, first.image, preprocess, output=oi)
         return CAMWithPredictions(cam, _rank_output(out, meta.outputs[oi], k))
+    region = _region_target(acc, image, target, layer, preprocess, output, meth)
+    if region is not None:
+        target = region
     results, was_list, out = layer_cam(
         acc, meth, _display_image(image), target, layer, preprocess, on_step=on_step,
         cancel=cancel, batch_size=batch_size, cache=cache, output=output)
+    if region is not None and region.pixels == 0 and results[0].flag != "nonfinite_input":
+        results = [replace(r, heatmap=np.zeros_like(r.heatmap), flag="empty_region")
+                   for r in results]
     top = None if (out is None or oi is None) else _rank_output(out, meta.outputs[oi], k)
     return CAMWithPredictions(results if was_list else results[0], top)
 
