@@ -127,16 +127,14 @@ class InputsMixin:
         self.target = Region(box=box)
 
     def _class_name(self, index) -> str:
-        if getattr(index, "kind", None) is not None and callable(index):
-            from ._targets import region_text
+        from ._targets import target_label
 
-            return tr("tg:region", self.lang, what=region_text(index, self.lang))
-        if callable(index):
-            return getattr(index, "__name__", tr("custom score", self.lang))
-        if index is None:
-            return "top-1"
-        return self.class_names[index] if 0 <= index < len(self.class_names) else \
-            tr("class_n", self.lang, i=index)
+        return target_label(index, self.class_names, self.lang)
+
+    def target_name(self, target) -> str:
+        """What the views call ``target`` (a class index, a Region, a callable), in the view's
+        language: ``"not star"``, ``"region: foreground (812 px)"``…"""
+        return self._class_name(target)
 
     def _image(self, i: int) -> np.ndarray:
         """Image ``i`` as the viewer explains and shows it (see :func:`_capped`), cached."""

@@ -127,3 +127,17 @@ def early_layer_note(model, layer: str, lang: str) -> str:
     if layer in order and best in order and order.index(layer) < order.index(best):
         return tr("tg:early", lang, layer=layer, best=best)
     return ""
+
+
+def target_label(target, class_names, lang: str) -> str:
+    """How a view names a resolved Grad-CAM target: its class name, ``"region: foreground
+    (812 px)"`` for a region, or the callable's name."""
+    if target is None:
+        return "top-1"
+    if callable(target) and getattr(target, "kind", None) is not None:
+        return tr("tg:region", lang, what=region_text(target, lang))
+    if callable(target):
+        return getattr(target, "__name__", tr("custom score", lang))
+    names = class_names or []
+    index = int(target)
+    return names[index] if 0 <= index < len(names) else tr("class_n", lang, i=index)
