@@ -9,7 +9,7 @@ import ipywidgets as w
 import numpy as np
 
 from ._i18n import method_label, register, tr
-from ._targets import flat_warning, is_flat
+from ._targets import flag_text, flat_warning, is_flat
 
 register({
     "gc_signed": ("signed: the middle colour is 0, below it lowers the score, above raises it",
@@ -57,7 +57,7 @@ class DisplayMixin:
         if warning:
             text += f" — {warning}"
         elif r.flag:
-            text += " — " + tr(f"flag:{r.flag}", self.lang)
+            text += " — " + flag_text(r, self.lang)
         return text, is_flat(r)
 
     def _show_map(self, view, r, top=None) -> int:

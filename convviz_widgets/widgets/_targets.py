@@ -99,11 +99,19 @@ def is_flat(result) -> bool:
     return result.flag is not None or not h.size or float(h.max()) <= float(h.min())
 
 
+def flag_text(result, lang: str) -> str:
+    """Why a map is blank, in ``lang`` (a flag of a newer method falls back to its English
+    reason rather than showing a key)."""
+    key = f"flag:{result.flag or 'flat'}"
+    text = tr(key, lang)
+    return result.reason or text if text == key else text
+
+
 def flat_warning(result, try_layer, lang: str) -> str:
     """``"The map is all zero at uconv32: …. Try layer conv64."`` (empty for a good map)."""
     if not is_flat(result) or result.flag == "nonfinite_input":
         return ""
-    why = tr(f"flag:{result.flag or 'flat'}", lang)
+    why = flag_text(result, lang)
     text = tr("tg:flat", lang, layer=result.layer, why=why)
     if result.flag in ("constant_input", "empty_region", "nonfinite_map"):
         return text  # another layer would not help
