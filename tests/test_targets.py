@@ -69,6 +69,12 @@ def test_one_sigmoid_name_is_the_positive_class_in_compute(star):
         cv.class_labels(model, ["a", "b", "c"])
 
 
+def test_top_predictions_name_the_negative_class(star):
+    model, images = star
+    top = cv.top_predictions(model, images[0], k=2, class_names=["star"])
+    assert top.names == ("not star", "star") and top.probabilities[0] > 0.99
+
+
 def test_gradcam_viewer_says_not_star_for_a_confident_no(star):
     model, images = star
     v = cv.GradCAMViewer(model, images, class_names=["star"])

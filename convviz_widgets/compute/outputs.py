@@ -156,10 +156,10 @@ def class_labels(model, class_names=None, *, output=None, negative: str = "not {
             f"unit says yes to (class_names=[{names[-1]!r}]), or two, [negative, positive] "
             f"(class_names=[{('not ' + names[-1])!r}, {names[-1]!r}]).")
     if n is not None and len(names) != n:
-        what = "channels" if image_shaped(o) else "classes"
+        one, what = ("channel", "channels") if image_shaped(o) else ("class", "classes")
         raise ValueError(
             f"Model {acc.model.name!r} has {n} {what} in output {o.name!r} but got "
-            f"{len(names)} class names; pass exactly {n} names, one per {what[:-1]} in index "
+            f"{len(names)} class names; pass exactly {n} names, one per {one} in index "
             "order (or none, for 'class 0', 'class 1', …).")
     return names
 

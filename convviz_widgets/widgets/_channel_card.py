@@ -125,8 +125,12 @@ class ChannelCard(LayerViewer):
 
             class_names = list(CLASS_NAMES)
         # The same naming as every view: one name for one sigmoid unit is its positive class.
-        self.class_names = class_names_for(model, class_names, None, self.lang) \
-            if class_names is not None else None
+        self.class_names = list(class_names) if class_names is not None else None
+        if class_names is not None:
+            try:
+                self.class_names = class_names_for(model, class_names, None, self.lang)
+            except ValueError:
+                pass  # names of the data's labels, not of the model's classes: kept as given
         self.examples = None
         self._detail_task = BackgroundTask("convviz-card-detail")
         self._mine_task = BackgroundTask("convviz-card-mine", on_progress=self._on_mine_progress)

@@ -83,7 +83,7 @@ class DisplayMixin:
             ch = getattr(getattr(r, "target", None), "channel", 0) if r is not None else 0
             self._topk_box.children = [
                 w.HTML(f"<span class='convviz-region'>{html.escape(what)}</span>"),
-                w.HTML("<small style='color:#555'>" + html.escape(
+                w.HTML("<small style='color:#555;line-height:1.3;display:block'>" + html.escape(
                     tr("tg:region_note", self.lang, ch=ch)) + "</small>",
                     layout=w.Layout(max_width="260px"))]
             return

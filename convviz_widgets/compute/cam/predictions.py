@@ -41,15 +41,20 @@ class TopPredictions:
         ``(k,)`` float32: the model's own probabilities when it ends in softmax (activation or
         ``Softmax`` layer) or sigmoid (one unit: ``[1 - p, p]``; several units: each unit's
         own ``p``, not normalised across units); the softmax of raw scores otherwise.
+    names : tuple of str
+        The name of each listed class, when :func:`top_predictions` got ``class_names``
+        (named by :func:`~convviz_widgets.compute.class_labels`: for one sigmoid unit and one
+        name ``"star"``, class 0 is ``"not star"``); empty otherwise.
     """
 
     indices: np.ndarray
     values: np.ndarray
     probabilities: np.ndarray
+    names: tuple = ()
 
 
 def top_predictions(model, image, k: int = 5, preprocess: Callable | None = None, *,
-                    layer=None, output=None) -> TopPredictions:
+                    layer=None, output=None, class_names=None) -> TopPredictions:
     """The ``k`` highest-scoring classes for one image (one cached forward pass).
 
     The forward pass is the one :func:`gradcam` needs, so showing the list and then a heatmap
@@ -68,6 +73,9 @@ def top_predictions(model, image, k: int = 5, preprocess: Callable | None = None
         The CAM layer that a following :func:`gradcam` call will use.
     output : int or str, optional
         For a model with several outputs, which one (index or name).
+    class_names : list of str, optional
+        Names for ``.names`` (one name for one sigmoid unit names its positive class, see
+        :func:`~convviz_widgets.compute.class_labels`).
 
     Returns
     -------
@@ -84,7 +92,14 @@ def top_predictions(model, image, k: int = 5, preprocess: Callable | None = None
     acc = access(model)
     meta = _meta(acc)
     o = meta.outputs[_output_index(meta, output, acc.model.name)]
-    return _rank_output(model_output(model, image, preprocess, layer=layer, output=output), o, k)
+    top = _rank_output(model_output(model, image, preprocess, layer=layer, output=output), o, k)
+    if class_names is None:
+        return top
+    from ..outputs import class_labels
+
+    labels = class_labels(model, class_names, output=output)
+    return replace(top, names=tuple(labels[int(i)] if int(i) < len(labels) else f"class {int(i)}"
+                                    for i in top.indices))
 
 
 def _rank_output(out: np.ndarray, o, k: int) -> TopPredictions:
