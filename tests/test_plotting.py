@@ -136,8 +136,9 @@ def test_every_figure_is_importable_from_plotting():
     """plotting is a package of subject modules; handouts keep using cv.plotting.<name>."""
     import convviz_widgets as cv
 
-    names = ["normalize_channels", "plot_activation_grid", "plot_channel", "plot_conv_arithmetic",
-             "plot_dataset_examples", "plot_deepdream", "plot_filter_slices",
+    names = ["flat_map_warning", "normalize_channels", "plot_activation_grid", "plot_channel",
+             "plot_conv_arithmetic", "plot_dataset_examples", "plot_deepdream",
+             "plot_filter_slices", "plot_gradcam",
              "plot_kernel_matrix", "plot_maximize_comparison", "plot_maximize_gallery",
              "plot_raw_pattern", "plot_rgb_filters", "plot_sparsity", "rgb_filters",
              "stretch_patterns"]

@@ -13,14 +13,14 @@ from ._access import (LayerInfo, ModelAccess, access, check_filters, check_input
                       spatial_paths)
 from ._identity import persistent_digest, preprocess_key, weights_digest, weights_identity
 from ._model_trace import ModelNotBuiltError, ModelTrace, OutputInfo, run_model
-from .outputs import output_index, output_info
+from .outputs import class_labels, image_shaped, output_index, output_info
 from .activations import Activations, ChannelStats, activations, channel_stats, clear_cache
 from .conv_arithmetic import (ConvArithmetic, ConvUnits, conv_arithmetic, conv_units,
                               image_conv_layers)
 from .receptive_field import ReceptiveField, receptive_field
 from .dataset_examples import DatasetExamples, dataset_examples
-from .cam import (CAMCancelled, CAMMethod, CAMResult, cam_methods, colorize, gradcam, overlay,
-                  rank_predictions, register, top_predictions)
+from .cam import (CAMCancelled, CAMMethod, CAMResult, Region, cam_methods, colorize, gradcam,
+                  layer_to_try, overlay, rank_predictions, register, top_predictions)
 from .kernels import DEAD_TOLERANCE, KernelStats, kernel_stats, kernels, stats_of_kernel
 from .maximize import DreamResult, MaximizeResult, deepdream, maximize
 from .progress import Cancelled, Progress, Tracker
@@ -44,4 +44,5 @@ __all__ = [
     "Cancelled", "Progress", "Tracker",
     "ConvUnits", "conv_units", "image_conv_layers",
     "InputError", "InputTypeError", "MESSAGES", "split_images",
+    "Region", "class_labels", "image_shaped", "layer_to_try",
 ]

@@ -14,7 +14,7 @@ import tensorflow as tf
 from ._access import access
 from ._model_trace import OutputInfo
 
-__all__ = ["OutputInfo", "output_index", "output_info"]
+__all__ = ["OutputInfo", "class_labels", "image_shaped", "output_index", "output_info"]
 
 #: The old private name of :class:`OutputInfo`.
 _Output = OutputInfo
@@ -73,6 +73,95 @@ def output_index(model, output=None, *, allow_all: bool = False) -> int | None:
     """
     acc = access(model)
     return _output_index(acc.trace().outputs, output, acc.model.name, allow_all=allow_all)
+
+
+def image_shaped(o: OutputInfo) -> bool:
+    """True for an output that is itself an image: ``(n, h, w, channels)`` with a spatial size
+    larger than 1x1 (a U-Net's mask, a segmentation or edge map, any dense prediction).
+
+    Such an output has no "class" to name: its targets are regions of output pixels
+    (:class:`~convviz_widgets.compute.cam.Region`).
+
+    Examples
+    --------
+    >>> import convviz_widgets as cv
+    >>> cv.compute.image_shaped(cv.compute.output_info(cv.demo_model())[0])  # doctest: +SKIP
+    False
+    """
+    shape = tuple(o.shape)
+    return len(shape) == 4 and not (shape[1] == 1 and shape[2] == 1)
+
+
+def class_labels(model, class_names=None, *, output=None, negative: str = "not {}",
+                 unnamed: str = "class {}") -> list[str]:
+    """The name of every class index a target may take, as the views and figures show them.
+
+    One rule for every place a class is named (top-k lists, Grad-CAM targets, galleries,
+    figures): a model ending in **one sigmoid unit** has two class indices, 0 (probability
+    ``1 - p``) and 1 (``p``). One name for it names the **positive** class, index 1, the one
+    the unit says "yes" to (``["dog"]`` on a cats-vs-dogs model); index 0 is then ``"not
+    dog"``. Two names are ``[negative, positive]``. Any other model takes one name per class.
+
+    Parameters
+    ----------
+    model : keras.Model
+    class_names : list of str, optional
+        ``None``: ``"class 0"``, ``"class 1"``… (``unnamed``).
+    output : int or str, optional
+        For a model with several outputs, which one.
+    negative : str
+        How index 0 of a one-sigmoid-unit model is named from the one positive name (a
+        ``str.format`` pattern; the widgets pass their translation, e.g. ``"no {}"``).
+    unnamed : str
+        Pattern for classes without a name.
+
+    Returns
+    -------
+    list of str
+        One name per class index (``[]`` when the output has no class count).
+
+    Raises
+    ------
+    ValueError
+        A number of names that does not fit the output; the message says what to pass.
+
+    Examples
+    --------
+    >>> import keras, convviz_widgets as cv
+    >>> m = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(2, 3),
+    ...                       keras.layers.Flatten(), keras.layers.Dense(1, activation="sigmoid")])
+    >>> cv.compute.class_labels(m, ["star"])
+    ['not star', 'star']
+    >>> cv.compute.class_labels(m, ["cat", "dog"])
+    ['cat', 'dog']
+    """
+    acc = access(model)
+    outputs = acc.trace().outputs
+    oi = _output_index(outputs, output, acc.model.name, allow_all=True)
+    o = outputs[oi] if oi is not None else None
+    n = o.num_classes if o is not None else None
+    names = None if class_names is None else [str(c) for c in class_names]
+    if isinstance(class_names, str):
+        names = [class_names]  # one name, not one name per character
+    if names is None:
+        return [unnamed.format(i) for i in range(n or 0)]
+    if o is not None and o.kind == "binary":
+        if len(names) == 1:
+            return [negative.format(names[0]), names[0]]
+        if len(names) == 2:
+            return names
+        raise ValueError(
+            f"Model {acc.model.name!r} ends in one sigmoid unit, so it answers one yes/no "
+            f"question; got {len(names)} class names {names}. Pass one name, the class the "
+            f"unit says yes to (class_names=[{names[-1]!r}]), or two, [negative, positive] "
+            f"(class_names=[{('not ' + names[-1])!r}, {names[-1]!r}]).")
+    if n is not None and len(names) != n:
+        one, what = ("channel", "channels") if image_shaped(o) else ("class", "classes")
+        raise ValueError(
+            f"Model {acc.model.name!r} has {n} {what} in output {o.name!r} but got "
+            f"{len(names)} class names; pass exactly {n} names, one per {one} in index "
+            "order (or none, for 'class 0', 'class 1', …).")
+    return names
 
 
 def _pick(out, index):

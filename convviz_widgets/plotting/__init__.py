@@ -8,7 +8,7 @@ Every function calls :mod:`convviz_widgets.compute` (never the model directly) a
 instead of one axes per tile: 512 axes take matplotlib seconds, one image takes milliseconds.
 
 One module per subject (kernels, activations, patterns, the convolution by hand, dataset
-examples, DeepDream); every figure is importable from here, where handouts look for it.
+examples, DeepDream, Grad-CAM); every figure is importable from here, where handouts look for it.
 """
 
 from ._activations import normalize_channels, plot_activation_grid, plot_channel, plot_sparsity
@@ -16,11 +16,12 @@ from ._conv import plot_conv_arithmetic
 from ._dream import plot_deepdream
 from ._examples import plot_dataset_examples
 from ._labelled import ColourBar, figure_png, labelled_figure
+from ._gradcam import flat_map_warning, plot_gradcam
 from ._kernels import plot_filter_slices, plot_kernel_matrix, plot_rgb_filters, rgb_filters
 from ._patterns import (plot_maximize_comparison, plot_maximize_gallery, plot_raw_pattern,
                         stretch_patterns)
 
-__all__ = ["ColourBar", "figure_png", "labelled_figure", "normalize_channels", "plot_activation_grid", "plot_channel", "plot_conv_arithmetic",
+__all__ = ["ColourBar", "figure_png", "flat_map_warning", "labelled_figure", "plot_gradcam", "normalize_channels", "plot_activation_grid", "plot_channel", "plot_conv_arithmetic",
            "plot_dataset_examples", "plot_deepdream", "plot_filter_slices", "plot_kernel_matrix",
            "plot_maximize_comparison", "plot_maximize_gallery", "plot_raw_pattern",
            "plot_rgb_filters", "plot_sparsity", "rgb_filters", "stretch_patterns"]

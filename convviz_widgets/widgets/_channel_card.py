@@ -19,6 +19,7 @@ import traitlets
 from ._base import LayerViewer
 from ._examples_source import ExampleSource
 from . import _channel_labels  # noqa: F401 - registers the card's labels
+from ._targets import class_names_for, target_label
 from ._i18n import tr
 from ._images import model_input_shape
 from ._overlay import OverlayView
@@ -126,7 +127,13 @@ class ChannelCard(LayerViewer):
             from ..datasets import CLASS_NAMES
 
             class_names = list(CLASS_NAMES)
+        # The same naming as every view: one name for one sigmoid unit is its positive class.
         self.class_names = list(class_names) if class_names is not None else None
+        if class_names is not None:
+            try:
+                self.class_names = class_names_for(model, class_names, None, self.lang)
+            except ValueError:
+                pass  # names of the data's labels, not of the model's classes: kept as given
         self.examples = None
         self._detail_task = BackgroundTask("convviz-card-detail")
         self._mine_task = BackgroundTask("convviz-card-mine", on_progress=self._on_mine_progress)
@@ -430,10 +437,7 @@ class ChannelCard(LayerViewer):
                 tr("cc:rank_none", self.lang, why=why)) + "</span>"
         order = np.argsort(-weights, kind="stable")  # rank 1 = largest positive weight
         rank = int(np.flatnonzero(order == f)[0]) + 1
-        tgt = res.target
-        names = self.class_names or []
-        cls = names[tgt] if isinstance(tgt, (int, np.integer)) and 0 <= tgt < len(names) \
-            else str(tgt)
+        cls = target_label(res.target, self.class_names, self.lang)
         return "<span class='convviz-card-rank'>" + html.escape(tr(
             "cc:rank", self.lang, cls=cls, rank=rank, n=weights.size,
             wt=f"{float(weights[f]):.3g}")) + "</span>"

@@ -15,6 +15,7 @@ from ._base import (INT_SLIDER_CONTINUOUS, LayerViewer, check_in_layer, enable_c
                     set_slider)
 from ._errors import error_html
 from ._i18n import check_lang, register, tr, translate_tree
+from ._targets import early_layer_note
 from ._upload import decode_uploads, image_chooser
 from ._kernel_viewer import KernelViewer
 from ._pages import PageSwitcher
@@ -168,6 +169,7 @@ class Explorer(w.VBox):
                              "feature-map layer to explore.")
         self._infos = {i.path: i for i in infos}
         self._guard = 0
+        self._initial_layer = False
 
         lang = self.lang  # the views write their headings and stats lines in it too
         # The views keep their own controls for standalone use; here one set drives them all
@@ -181,12 +183,16 @@ class Explorer(w.VBox):
                                      labels=labels, class_names=class_names,
                                      preprocess=preprocess, lang=lang, controls=False,
                                      input_size=size)
-        source = ExampleSource(model, data, labels=data_labels, class_names=class_names,
+        source = ExampleSource(model, data, labels=data_labels, class_names=list(
+            self.gradcam.class_names) if class_names is not None else None,
                                examples=examples, preprocess=preprocess, demo=demo,
                                input_size=size)
-        self.card = ChannelCard(model, source=source, class_names=class_names or (
-            list(self.gradcam.class_names) if self.gradcam.class_names else None),
+        # The Grad-CAM viewer resolved the names (one sigmoid name = its positive class): every
+        # page names a class the way it does.
+        self.card = ChannelCard(model, source=source, class_names=list(
+            self.gradcam.class_names) if self.gradcam.class_names else None,
             preprocess=preprocess, lang=lang, controls=False, active=False, input_size=size)
+        self.patterns.class_names = list(self.gradcam.class_names) or None
         # (page title, view) — a further view is one more entry here (built with
         # controls=False); the layer, filter and image links below find it through its traits.
         pages_of = [("Kernels", self.kernels), ("Activations", self.activations),
@@ -262,7 +268,11 @@ class Explorer(w.VBox):
         self._sync_image_menu()
         self.image_index = self.activations.image_index
         self._card_image()
-        self.layer = first
+        self._initial_layer = True
+        try:
+            self.layer = first
+        finally:
+            self._initial_layer = False
         translate_tree(self, self.lang)
 
     # -- export: the visible page's view ------------------------------------------------------
@@ -368,6 +378,20 @@ class Explorer(w.VBox):
             self._guard -= 1
         for view in self._views:
             note = self._notes[view]
+            if view is self.gradcam and self._initial_layer:
+                # A fresh Explorer opens on the first conv layer for kernels and activations;
+                # Grad-CAM there is speckle. Its page starts at its own layer (the last conv).
+                note.value = ""
+                continue
+            if view is self.gradcam and view.can_show(path):
+                try:
+                    view.layer = path
+                    early = early_layer_note(self.model, path, self.lang)
+                    note.value = ("<span class='convviz-gradcam-early' style='color:#8a5a00'>" +
+                                  html.escape(early) + "</span>") if early else ""
+                except Exception as exc:  # noqa: BLE001 - shown in the tab, the rest goes on
+                    note.value = error_html(exc, self.lang)
+                continue
             if view.can_show(path):
                 try:
                     view.layer = path
@@ -543,9 +567,7 @@ class Explorer(w.VBox):
             return
         order = np.argsort(-weights, kind="stable")  # rank 1 = largest positive weight
         rank = int(np.flatnonzero(order == f)[0]) + 1
-        names = getattr(self.gradcam, "class_names", None) or []
-        tgt = res.target
-        cls = names[tgt] if isinstance(tgt, (int, np.integer)) and tgt < len(names) else str(tgt)
+        cls = self.gradcam.target_name(res.target)
         self._rank.value = "<span class='convviz-rank'>" + html.escape(tr(
             "rank", self.lang, cls=cls, path=res.layer, ch=f, wt=float(weights[f]), rank=rank,
             n=weights.size)) + "</span>"

@@ -124,8 +124,14 @@ class FilterMaximizer(MaximizerObjectiveMixin, MaximizerRunMixin, ExportMixin, R
                  method: str = "regularized", steps: int | None = None, size: int | None = None,
                  seed: int = 0, cache_dir=None, layers="conv", prewarm: bool = True,
                  objective: str = "channel", n_patterns: int = 4, neuron_position=None,
-                 frame_interval: float = FRAME_INTERVAL, **kwargs):
+                 frame_interval: float = FRAME_INTERVAL, class_names=None, **kwargs):
         super().__init__(model, **kwargs)
+        from ._targets import class_names_for
+
+        #: Names of the output's classes for the class objective ("class 1 · star"); one name
+        #: for one sigmoid unit names its positive class, class 1.
+        self.class_names = class_names_for(model, class_names, None, self.lang) \
+            if class_names is not None else None
         from ..compute import access, conv_layers
         from ..compute.maximize import DEFAULT_SIZE, DEFAULT_STEPS, METHODS
 

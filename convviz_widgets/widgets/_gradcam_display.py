@@ -3,11 +3,14 @@ on a diverging colormap centred on 0) and the buttons of the top predictions."""
 
 from __future__ import annotations
 
+import html
+
 import ipywidgets as w
 import numpy as np
 
 from ._i18n import method_label, register, tr
 from ._fit import fit_layout
+from ._targets import flag_text, flat_warning, is_flat
 
 register({
     "gc_signed": ("signed: the middle colour is 0, below it lowers the score, above raises it",
@@ -50,9 +53,13 @@ class DisplayMixin:
         if top is not None and len(top.indices):
             parts.append(tr("gc_says", self.lang, c=self._class_name(int(top.indices[0]))))
         text = " · ".join(parts)
-        if r.flag:
-            text += f" — {r.reason}"
-        return text, r.flag is not None
+        # A blank map must say so, why, and which layer to try (not a flat square).
+        warning = flat_warning(r, getattr(self, "_try_layer", None), self.lang)
+        if warning:
+            text += f" — {warning}"
+        elif r.flag:
+            text += " — " + flag_text(r, self.lang)
+        return text, is_flat(r)
 
     def _show_map(self, view, r, top=None) -> int:
         """Draw ``r`` on ``view``: unsigned maps in [0, 1] as they are; signed ones in [-1, 1]
@@ -68,6 +75,19 @@ class DisplayMixin:
                                 caption=caption, flagged=flagged, heat_label=label)
 
     def _build_topk(self, top) -> None:
+        if getattr(self, "region_mode", False):
+            # A per-pixel output has no class list: say which region is explained.
+            self._topk_key = None
+            self._topk_buttons = []
+            r = self.result
+            what = self._class_name(r.target) if r is not None else ""
+            ch = getattr(getattr(r, "target", None), "channel", 0) if r is not None else 0
+            self._topk_box.children = [
+                w.HTML(f"<span class='convviz-region'>{html.escape(what)}</span>"),
+                w.HTML("<small style='color:#555;line-height:1.3;display:block'>" + html.escape(
+                    tr("tg:region_note", self.lang, ch=ch)) + "</small>",
+                    layout=w.Layout(max_width="260px"))]
+            return
         key = None if top is None else (tuple(top.indices.tolist()),
                                          tuple(np.round(top.probabilities, 6).tolist()))
         if key is not None and key == getattr(self, "_topk_key", None):

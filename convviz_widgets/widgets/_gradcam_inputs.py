@@ -48,6 +48,8 @@ class InputsMixin:
         return None if oi is None else output_info(model)[oi].num_classes
 
     def _class_options(self) -> list:
+        if getattr(self, "region_mode", False):
+            return self._region_options()
         custom = []
         if self._custom_target is not None:
             custom = [(tr("gc_custom", self.lang, name=self._class_name(self._custom_target)),
@@ -55,13 +57,84 @@ class InputsMixin:
         return [(tr("top-1 prediction", self.lang), -1)] + custom + \
             [(n, i) for i, n in enumerate(self.class_names)]
 
+    def _region_options(self) -> list:
+        """The region menu of an image-shaped output: the predicted foreground (the default,
+        ``target=None``), the background, the whole output, and the drawn box if any."""
+        from ._targets import region_text
+
+        options = [(tr("tg:foreground", self.lang), "r:foreground"),
+                   (tr("tg:background", self.lang), "r:background"),
+                   (tr("tg:all", self.lang), "r:all")]
+        if self._box_region is not None:
+            options.append((region_text(self._box_region, self.lang), "r:box"))
+        target = getattr(self, "target", None)
+        if target is not None and getattr(target, "kind", None) == "mask":
+            options.append((tr("tg:mask", self.lang), "r:mask"))
+        return options
+
+    def _target_of_menu(self, value):
+        """The target a class/region menu entry stands for."""
+        if value == -1:
+            return None
+        if value == -2:
+            return self._custom_target
+        if isinstance(value, str) and value.startswith("r:"):
+            from ..compute import Region
+
+            kind = value[2:]
+            if kind == "foreground":
+                return None  # the default target of an image-shaped output
+            if kind == "box":
+                return self._box_region
+            if kind == "mask":
+                return self.target
+            return Region(kind=kind)
+        return value
+
+    def _menu_value(self, target):
+        """The menu entry showing ``target``."""
+        if getattr(self, "region_mode", False):
+            kind = getattr(target, "kind", "foreground") if target is not None else "foreground"
+            return f"r:{kind}" if callable(target) or target is None else "r:foreground"
+        return -1 if target is None else (-2 if callable(target) else target)
+
+    def set_region_box(self, y0: int, x0: int, y1: int, x1: int) -> None:
+        """Explain a box of the output (what drawing a box on the image does).
+
+        Parameters
+        ----------
+        y0, x0, y1, x1 : int
+            Corners in *image* pixels (the shown image), end exclusive; converted to the
+            output's pixels.
+
+        Examples
+        --------
+        >>> v = cv.GradCAMViewer(unet, images)        # doctest: +SKIP
+        >>> v.set_region_box(10, 10, 40, 60)          # doctest: +SKIP
+        """
+        from ..compute import Region, output_info
+
+        if not getattr(self, "region_mode", False):
+            raise ValueError("Only a model whose output is an image (U-Net, segmentation) "
+                             "takes a box; this one outputs classes: pick a class instead.")
+        image = self._image(self.image_index)
+        h, w_ = image.shape[:2]
+        oh, ow = (d or s for d, s in zip(output_info(self.model)[self._oi].shape[1:3], (h, w_)))
+        ys = sorted((int(y0), int(y1)))
+        xs = sorted((int(x0), int(x1)))
+        box = (ys[0] * oh // h, xs[0] * ow // w_, max(ys[0] * oh // h + 1, -(-ys[1] * oh // h)),
+               max(xs[0] * ow // w_ + 1, -(-xs[1] * ow // w_)))
+        self.target = Region(box=box)
+
     def _class_name(self, index) -> str:
-        if callable(index):
-            return getattr(index, "__name__", tr("custom score", self.lang))
-        if index is None:
-            return "top-1"
-        return self.class_names[index] if 0 <= index < len(self.class_names) else \
-            tr("class_n", self.lang, i=index)
+        from ._targets import target_label
+
+        return target_label(index, self.class_names, self.lang)
+
+    def target_name(self, target) -> str:
+        """What the views call ``target`` (a class index, a Region, a callable), in the view's
+        language: ``"not star"``, ``"region: foreground (812 px)"``…"""
+        return self._class_name(target)
 
     def _image(self, i: int) -> np.ndarray:
         """Image ``i`` as the viewer explains and shows it (see :func:`_capped`), cached."""

@@ -17,6 +17,7 @@ import numpy as np
 import traitlets
 
 from ._base import View
+from ._targets import class_names_for
 from ._gradcam_display import DisplayMixin
 from ._gradcam_gallery import GalleryMixin
 from ._gradcam_inputs import InputsMixin
@@ -179,7 +180,7 @@ class GradCAMViewer(InputsMixin, DisplayMixin, GalleryMixin, TrustMixin, TasksMi
                  signed_colormap: str = "RdBu_r", trust_auto: bool = False,
                  opacity: float = 0.5, size: int = 288, image_labels=None, lang: str = "en",
                  output=None, compare_output=None, controls: bool = True, **kwargs):
-        from ..compute import conv_layers
+        from ..compute import conv_layers, image_shaped, output_info
         from ..compute.cam import cam_methods, default_layer
 
         demo_model, scenes = _demo()
@@ -235,9 +236,15 @@ class GradCAMViewer(InputsMixin, DisplayMixin, GalleryMixin, TrustMixin, TasksMi
         if class_names is None and scenes is not None and looks_demo and \
                 n_classes == len(scenes.class_names):
             class_names = list(scenes.class_names)
-        self.class_names = [str(c) for c in class_names] if class_names is not None else \
-            [tr("class_n", self.lang, i=i) for i in range(n_classes if n_classes is not None
-                                                         else 0)]
+        # One rule for every name a class gets (compute.class_labels): one name for a single
+        # sigmoid unit is its positive class; a wrong count is refused with what to pass.
+        self.class_names = class_names_for(model, class_names, self._oi if self._oi is not None
+                                           else output, self.lang) \
+            if self._oi is not None or class_names is None else [str(c) for c in class_names]
+        # An image-shaped output (U-Net, segmentation) has no classes: its targets are regions.
+        self.region_mode = self._oi is not None and image_shaped(output_info(model)[self._oi])
+        self._box_region = None
+        self._try_layer = None
         self.labels = None
         if labels is not None:
             lab = np.asarray(labels).astype(np.int64)
@@ -263,7 +270,9 @@ class GradCAMViewer(InputsMixin, DisplayMixin, GalleryMixin, TrustMixin, TasksMi
                                      description="method", style=wide,
                                      layout=w.Layout(width="250px"))
         self._method_dd.add_class("convviz-gradcam-method")
-        self._class_dd = w.Dropdown(options=self._class_options(), description="class",
+        self._class_dd = w.Dropdown(options=self._class_options(), description=tr(
+                                        "tg:region_menu", self.lang) if self.region_mode
+                                    else "class",
                                     style=wide, layout=w.Layout(width="240px"))
         self._topk_box = w.VBox(layout=w.Layout(min_width="220px"))
         self._topk_buttons: list[w.Button] = []
@@ -293,18 +302,35 @@ class GradCAMViewer(InputsMixin, DisplayMixin, GalleryMixin, TrustMixin, TasksMi
                                (self._method_dd, "method")):
             self._bind(control, trait)
         # The class menu's -1 is "top-1 prediction" (None), -2 the custom callable.
-        self._bind(self._class_dd, "target", lambda v: None if v == -1 else (
-            self._custom_target if v == -2 else v))
+        self._bind(self._class_dd, "target", self._target_of_menu)
 
+        # The box of a region target (image-shaped outputs only): rows and columns of the
+        # shown image, explained on a click (a drag of the sliders must not run a CAM per step).
+        self._box_rows = w.IntRangeSlider(description=tr("tg:rows", self.lang), min=0, max=1,
+                                          value=(0, 1), continuous_update=False,
+                                          style=wide, layout=w.Layout(width="300px"))
+        self._box_cols = w.IntRangeSlider(description=tr("tg:cols", self.lang), min=0, max=1,
+                                          value=(0, 1), continuous_update=False,
+                                          style=wide, layout=w.Layout(width="300px"))
+        self._box_btn = w.Button(description=tr("tg:explain_box", self.lang),
+                                 layout=w.Layout(width="170px"))
+        self._box_btn.add_class("convviz-region-box")
+        self._box_btn.on_click(lambda _b: self._safe_box())
+        self._box_bar = w.HBox([self._box_rows, self._box_cols, self._box_btn],
+                               layout=w.Layout(flex_flow="row wrap",
+                                               display="" if self.region_mode else "none"))
         children = [
             w.HTML(tr("gc_head", self.lang)),
             w.HBox([self._image_dd, self._upload]),
             self.thumbnails,
             w.HBox([self._layer_dd, self._method_dd, self._class_dd],
                    layout=w.Layout(flex_flow="row wrap")),
-            w.HBox(views + [w.VBox([w.HTML(f"<b>{tr('top predictions', self.lang)}</b>"),
+            w.HBox(views + [w.VBox([w.HTML("<b>" + tr("tg:region_head" if self.region_mode
+                                                      else "top predictions", self.lang) +
+                                           "</b>"),
                                     self._topk_box])],
                    layout=w.Layout(flex_flow="row wrap", align_items="flex-start")),
+            self._box_bar,
             w.HBox([self._progress, self._cancel_btn]),
             self._status,
             self._build_trust_section(),
@@ -366,7 +392,25 @@ class GradCAMViewer(InputsMixin, DisplayMixin, GalleryMixin, TrustMixin, TasksMi
         return labels
 
     # -- helpers ----------------------------------------------------------------------------
+    def _safe_box(self) -> None:
+        """The 'explain box' button: the sliders' box; a failure is shown, never raised."""
+        try:
+            (y0, y1), (x0, x1) = self._box_rows.value, self._box_cols.value
+            self.set_region_box(y0, x0, y1 + 1, x1 + 1)
+        except Exception as exc:  # noqa: BLE001 - shown in the view
+            self._show_error(exc)
+
+    def _sync_box_sliders(self) -> None:
+        if not (self.region_mode and self.images):
+            return
+        h, w_ = self._image(self.image_index).shape[:2]
+        for slider, n in ((self._box_rows, h), (self._box_cols, w_)):
+            if slider.max != n - 1:
+                slider.max = n - 1
+                slider.value = (n // 4, (3 * n) // 4)
+
     def _sync_controls(self) -> None:
+        self._sync_box_sliders()
         with self._quiet():
             names = self._image_names()
             if len(self._image_dd.options) != len(names):
@@ -378,8 +422,11 @@ class GradCAMViewer(InputsMixin, DisplayMixin, GalleryMixin, TrustMixin, TasksMi
             if self._custom_target is not None and \
                     not any(v == -2 for _, v in self._class_dd.options):
                 self._class_dd.options = self._class_options()
-            self._class_dd.value = -1 if self.target is None else (
-                -2 if callable(self.target) else self.target)
+            if self.region_mode:
+                options = self._class_options()
+                if tuple(self._class_dd.options) != tuple(options):
+                    self._class_dd.options = options
+            self._class_dd.value = self._menu_value(self.target)
         self.thumbnails.selected = self.image_index if self.images else -1
         for k, b in enumerate(self._topk_buttons):
             b.button_style = "info" if self._is_shown_class(getattr(b, "_cv_class", None)) else ""
@@ -396,7 +443,23 @@ class GradCAMViewer(InputsMixin, DisplayMixin, GalleryMixin, TrustMixin, TasksMi
 
     @traitlets.validate("target")
     def _validate_target(self, proposal):
+        from ..compute import Region
+
         value = proposal["value"]
+        if isinstance(value, Region):
+            if not self.region_mode:
+                raise traitlets.TraitError(
+                    f"A Region explains an image-shaped output; model {self.model.name!r} "
+                    "outputs classes here: pass a class index or None (top-1).")
+            if value.kind == "box":
+                self._box_region = value
+            return value
+        if self.region_mode and value is not None and not callable(value):
+            raise traitlets.TraitError(
+                f"The output of model {self.model.name!r} is an image: there is no class "
+                f"{value!r} to explain. Pass a region: cv.Region() (the predicted foreground),"
+                " cv.Region(kind='background'), cv.Region(box=(y0, x0, y1, x1)) or "
+                "cv.Region(mask=...).")
         if callable(value):
             self._custom_target = value
             return value
@@ -484,7 +547,18 @@ class GradCAMViewer(InputsMixin, DisplayMixin, GalleryMixin, TrustMixin, TasksMi
                          layer=s["layer"] if uses_layer else None,
                          method=s["method"], preprocess=self.preprocess, on_step=on_step,
                          cancel=cancel, output=self.output, input_size=self.input_size)
-        if result.flag == "nonfinite_input" or self._oi is None:
+        from ._targets import is_flat
+
+        try_layer = None
+        if is_flat(result) and result.flag not in ("nonfinite_input", "constant_input",
+                                                    "empty_region", "nonfinite_map"):
+            from ..compute import layer_to_try
+
+            # A blank map says nothing; name a layer where this target's map is not blank.
+            try_layer = layer_to_try(self.model, image, target=result.target,
+                                           method=s["method"], preprocess=self.preprocess,
+                                           exclude=[result.layer], output=self.output)
+        if result.flag == "nonfinite_input" or self._oi is None or self.region_mode:
             # The model was not run on a NaN image, or a callable explains all outputs at
             # once: there is no one list of classes to rank.
             top = None
@@ -493,7 +567,7 @@ class GradCAMViewer(InputsMixin, DisplayMixin, GalleryMixin, TrustMixin, TasksMi
             top = top_predictions(self.model, image, k=self.top_k, preprocess=self.preprocess,
                                   layer=s["layer"], output=self.output,
                                   input_size=self.input_size)
-        payload = {"state": s, "top": top, "result": result}
+        payload = {"state": s, "top": top, "result": result, "try_layer": try_layer}
         if self.compare_model is not None:
             layer = s["layer"] if s["layer"] in self._compare_layers else self._compare_default
             target = result.target
@@ -515,6 +589,7 @@ class GradCAMViewer(InputsMixin, DisplayMixin, GalleryMixin, TrustMixin, TasksMi
 
     def _apply(self, p: dict) -> int:
         r = p["result"]
+        self._try_layer = p.get("try_layer")
         sent = self._show_map(self.overlay, r)
         if "compare" in p:
             rc = p["compare"]

@@ -162,7 +162,12 @@ class MaximizerObjectiveMixin:
 
     def _what(self, f: int) -> str:
         """"filter 3", "class 3" or "unit 3" in the view's language."""
-        return tr(f"fm_what_{self._row_kind()}", self.lang, f=int(f))
+        kind = self._row_kind()
+        text = tr(f"fm_what_{kind}", self.lang, f=int(f))
+        names = getattr(self, "class_names", None) or []
+        if kind == "class" and 0 <= int(f) < len(names):
+            text += f" · {names[int(f)]}"  # "class 1 · star", never a bare index for a name
+        return text
 
     def _rows_text(self, n: int) -> str:
         """"7 filters", "5 classes", "4 patterns" … in the view's language."""

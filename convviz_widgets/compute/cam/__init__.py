@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+from .._access import access, resolve_layer
+
 from . import gradcam as _gradcam_module  # noqa: F401  (registers "gradcam")
 from . import gradcam_plus as _gradcam_plus_module  # noqa: F401  (registers "gradcam++")
 from . import scorecam as _scorecam_module  # noqa: F401  (registers "scorecam")
@@ -38,6 +40,7 @@ from .hirescam import HiResCAM
 from .integrated_gradients import IntegratedGradients
 from .layercam import LayerCAM
 from .overlay import colorize, overlay
+from .region import REGION_KINDS, Region
 from .saliency import Saliency, SmoothGrad
 from .scorecam import ScoreCAM
 from .xgradcam import XGradCAM
@@ -76,6 +79,12 @@ def gradcam(model, image, target=None, layer=None, method="gradcam",
         (probability ``1 - p``, explained by ``-z``); ``None`` explains the one it predicts.
         Several sigmoid units (multi-label) are each their own yes/no: class ``i`` is unit
         ``i``, with probability ``p_i``, explained by its logit.
+
+        A model whose output is an **image** (U-Net, segmentation or edge map) has no classes:
+        pass a :class:`Region` (``Region(box=(y0, x0, y1, x1))``, ``Region(mask=...)``,
+        ``Region(kind="background")``); the score is the sum of the output channel's logits
+        over the region (Seg-Grad-CAM). ``None`` there means ``Region()``, the pixels the
+        model predicts as foreground; ``.target`` is then the resolved region (``.pixels``).
     layer : str or keras.layers.Layer, optional
         The feature-map layer to weight (path, unique name or object). ``None``: the last
         non-pooling feature-map layer before the head, searched inside nested backbones too
@@ -174,14 +183,73 @@ def gradcam(model, image, target=None, layer=None, method="gradcam",
                        input_size=input_size)
 
 
+def layer_to_try(model, image, target=None, method="gradcam", preprocess: Callable | None = None,
+                 *, exclude=(), output=None, max_tries: int = 8) -> str | None:
+    """A layer where the map of ``target`` is *not* flat, to suggest when one is.
+
+    A map can be all zero at a layer for honest reasons (after a ReLU no channel raises the
+    score, or the score does not depend on that layer); a student then needs a layer to try
+    rather than a blank picture. Layers are tried from the method's default layer (the last
+    feature map before the head) back towards the input, then the ones after it.
+
+    Parameters
+    ----------
+    model, image, target, method, preprocess, output
+        As for :func:`gradcam`.
+    exclude : iterable of str
+        Layer paths not to suggest (the one that gave the flat map).
+    max_tries : int
+        At most this many layers are computed (each is one CAM).
+
+    Returns
+    -------
+    str or None
+        A layer path whose map has a positive, non-constant heatmap; ``None`` if none of the
+        tried layers has one.
+
+    Examples
+    --------
+    >>> import convviz_widgets as cv
+    >>> cv.compute.cam.layer_to_try(cv.demo_model(), cv.demo_images().images[0],
+    ...                             exclude=["block1_conv1"])             # doctest: +SKIP
+    'block3_conv2'
+    """
+    from ._engine import _meta, _one_by_one
+
+    acc = access(model)
+    meta = _meta(acc)
+    shapes = acc.trace().shapes
+    cands = [p for p in meta.spatial if not _one_by_one(shapes.get(p, ()))]
+    skip = {resolve_layer(acc.model, e).path if not isinstance(e, str) or e not in cands else e
+            for e in exclude}
+    start = cands.index(meta.default_layer) if meta.default_layer in cands else len(cands) - 1
+    order = cands[start::-1] + cands[start + 1:]
+    tries = 0
+    for path in order:
+        if path in skip:
+            continue
+        if tries >= max_tries:
+            break
+        tries += 1
+        try:
+            r = gradcam(model, image, target=target, layer=path, method=method,
+                        preprocess=preprocess, output=output)
+        except Exception:  # noqa: BLE001 - a layer that cannot explain this target is skipped
+            continue
+        r = r[0] if isinstance(r, list) else r
+        if r.flag is None and float(r.heatmap.max()) > float(r.heatmap.min()):
+            return path
+    return None
+
+
 __all__ = [
     "CAMCancelled", "CAMContext", "CAMMethod", "CAMResult", "CAMTracker", "CAMWithPredictions",
     "EigenCAM", "FLAGS", "GradCAM",
     "GradCAMPlusPlus", "GradientXInput", "GuidedBackprop", "GuidedGradCAM", "HiResCAM",
     "IntegratedGradients", "LayerCAM", "PixelContext", "PixelMethod", "PredictionRanking",
-    "Saliency", "ScoreCAM", "SmoothGrad", "TopPredictions", "UnguidedReLUWarning", "XGradCAM",
+    "REGION_KINDS", "Region", "Saliency", "ScoreCAM", "SmoothGrad", "TopPredictions", "UnguidedReLUWarning", "XGradCAM",
     "blur", "cam_methods", "colorize", "default_layer", "get_method", "gradcam",
-    "gradcam_with_predictions",
+    "gradcam_with_predictions", "layer_to_try",
     "model_output",
     "overlay", "rank_predictions", "reads_layer", "register", "top_predictions", "unregister",
 ]

@@ -9,7 +9,7 @@ Model facts come from the model's one trace (:meth:`ModelAccess.trace
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
@@ -136,15 +136,18 @@ def _explained(acc, inp, path, a, oi, meta, target_fn):
     """Run the head on ``a`` (batch 1): ``(scores per class (1, classes) or (1,), output)``."""
     o = meta.outputs[oi] if oi is not None else None
     class_targets = target_fn is None
-    read_input = class_targets and o is not None and o.logit_from == "input"
-    with linear_final(acc, o, active=class_targets):
+    # A Region target (Seg-Grad-CAM) sums logits, as class targets do: a confident sigmoid
+    # map's probabilities are saturated and their gradients vanish.
+    logits_wanted = class_targets or (o is not None and getattr(target_fn, "on_logits", False))
+    read_input = logits_wanted and o is not None and o.logit_from == "input"
+    with linear_final(acc, o, active=logits_wanted):
         out, cap = run_model(acc, inp, (), replace={path: a},
                              capture_inputs=(o.final_path,) if read_input else ())
     y = _pick(out, oi)
+    logits = cap[("input", o.final_path)] if read_input else y
     if class_targets:
-        logits = cap[("input", o.final_path)] if read_input else y
         return _class_scores(logits, o.kind), y
-    return _callable_scores(target_fn, _as_float(y), 1), y
+    return _callable_scores(target_fn, _as_float(logits), 1), y
 
 
 def _head_impl(acc, path, preprocess, meta, oi, target_fn):
@@ -301,12 +304,59 @@ def _activation_for(acc, path, x, preprocess, use_cache=True):
     return a, outs
 
 
+def _region_target(acc, image, target, layer, preprocess, output, meth):
+    """The resolved :class:`~.region.Region` this call explains, or ``None`` (not a region).
+
+    A :class:`Region` target, or ``target=None`` on an image-shaped output (a U-Net's map has no
+    top-1 class: its default target is the predicted foreground), is resolved against the
+    image's own prediction (one cached forward pass, shared with the CAM's capture).
+    """
+    from ..outputs import image_shaped
+    from .region import Region
+
+    if isinstance(target, (list, tuple)) and any(isinstance(t, Region) for t in target):
+        raise TypeError("Pass one Region as target=, not a list; call gradcam once per region.")
+    if isinstance(target, Region) and target.resolved:
+        return target
+    meta = _meta(acc)
+    if target is None:
+        oi = _output_index(meta, output, acc.model.name, allow_all=True)
+        if oi is None or not image_shaped(meta.outputs[oi]):
+            return None
+        target = Region()
+    elif not isinstance(target, Region):
+        return None
+    oi = _output_index(meta, output, acc.model.name)
+    shown, finite = _display_image(image)
+    if not finite:
+        # Nothing runs on a NaN image (the result says so); the region is only a label here.
+        hw = tuple(d or 1 for d in meta.outputs[oi].shape[1:3])
+        resolved = target.resolve(np.zeros(hw + (1,), np.float32))
+        resolved._mask = np.ones(hw, bool)
+        return resolved
+    from .predictions import model_output
+
+    cam_layer = layer if meth.level != "pixel" else None
+    out = model_output(acc, shown, preprocess, layer=cam_layer, output=oi)
+    return target.resolve(out, meta.outputs[oi].activation)
+
+
 def compute_cam(model, image, target=None, layer=None, method="gradcam",
                 preprocess: Callable | None = None, *, on_step=None, cancel=None,
-                batch_size: int = 32, cache: bool = True, output=None, input_size=None):
+                batch_size: int = 32, cache: bool = True, output=None, input_size=None,
+                _resolved=False):
     """Implementation of :func:`convviz_widgets.compute.cam.gradcam` (see there)."""
     acc = access(model).at_size(input_size)
     meth = get_method(method)
+    region = _region_target(acc, image, target, layer, preprocess, output, meth)
+    if region is not None:
+        if region.pixels == 0 and not _resolved:
+            # Nothing to explain: say so instead of a flat map from a zero score.
+            res = compute_cam(model, image, target=region, layer=layer, method=method,
+                              preprocess=preprocess, batch_size=batch_size, cache=cache,
+                              output=output, input_size=input_size, _resolved=True)
+            return replace(res, heatmap=np.zeros_like(res.heatmap), flag="empty_region")
+        target = region
     if meth.level == "pixel":
         from ._pixel import compute_pixel  # the input-resolution driver (imports this module)
 

@@ -151,14 +151,17 @@ def _scores(acc, inp, oi, meta, target_fn, wrappers):
     callable's ``(n,)``, for a batch of model inputs."""
     o = meta.outputs[oi] if oi is not None else None
     class_targets = target_fn is None
-    read_input = class_targets and o is not None and o.logit_from == "input"
-    with linear_final(acc, o, active=class_targets):
+    # Region targets read logits too (see _engine._explained).
+    logits_wanted = class_targets or (o is not None and getattr(target_fn, "on_logits", False))
+    read_input = logits_wanted and o is not None and o.logit_from == "input"
+    with linear_final(acc, o, active=logits_wanted):
         out, cap = run_model(acc, inp, (), wrap_calls=wrappers,
                              capture_inputs=(o.final_path,) if read_input else ())
     y = _pick(out, oi)
+    logits = cap[("input", o.final_path)] if read_input else y
     if class_targets:
-        return _class_scores(cap[("input", o.final_path)] if read_input else y, o.kind)
-    return _callable_scores(target_fn, _as_float(y), None)
+        return _class_scores(logits, o.kind)
+    return _callable_scores(target_fn, _as_float(logits), None)
 
 
 def _grad_fn(acc, preprocess, meta, oi, target_fn, guided: bool):

@@ -48,6 +48,7 @@ FLAGS = {
     "nonfinite_map": "the model produced NaN or infinite values for this image",
     "no_gradient": "the target score does not depend on the chosen layer (all gradients are 0)",
     "no_positive_evidence": "no channel combination raises the score (the map is 0 after ReLU)",
+    "empty_region": "the region to explain has no pixels (e.g. nothing predicted as foreground)",
 }
 
 

@@ -8,7 +8,7 @@ them cost one model run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, NamedTuple
 
 import numpy as np
@@ -18,8 +18,8 @@ from .._access import access, check_preprocess, require_spatial
 from .._images import prepare_images
 from ..outputs import _output_index, _per_class, _probabilities
 from .base import get_method
-from ._engine import (_activation_for, _display_image, _forward_fn, _meta, check_method_args,
-                      compute_cam, default_layer, layer_cam)
+from ._engine import (_activation_for, _display_image, _forward_fn, _meta, _region_target,
+                      check_method_args, compute_cam, default_layer, layer_cam)
 from .._repr import ShortRepr, items, number, one_line, shape
 
 __all__ = ["CAMWithPredictions", "PredictionRanking", "TopPredictions",
@@ -41,11 +41,16 @@ class TopPredictions(ShortRepr):
         ``(k,)`` float32: the model's own probabilities when it ends in softmax (activation or
         ``Softmax`` layer) or sigmoid (one unit: ``[1 - p, p]``; several units: each unit's
         own ``p``, not normalised across units); the softmax of raw scores otherwise.
+    names : tuple of str
+        The name of each listed class, when :func:`top_predictions` got ``class_names``
+        (named by :func:`~convviz_widgets.compute.class_labels`: for one sigmoid unit and one
+        name ``"star"``, class 0 is ``"not star"``); empty otherwise.
     """
 
     indices: np.ndarray
     values: np.ndarray
     probabilities: np.ndarray
+    names: tuple = ()
 
     def __repr__(self) -> str:
         return one_line("TopPredictions", indices=shape(self.indices),
@@ -54,7 +59,8 @@ class TopPredictions(ShortRepr):
 
 
 def top_predictions(model, image, k: int = 5, preprocess: Callable | None = None, *,
-                    layer=None, output=None, input_size=None) -> TopPredictions:
+                    layer=None, output=None, input_size=None,
+                    class_names=None) -> TopPredictions:
     """The ``k`` highest-scoring classes for one image (one cached forward pass).
 
     The forward pass is the one :func:`gradcam` needs, so showing the list and then a heatmap
@@ -76,6 +82,9 @@ def top_predictions(model, image, k: int = 5, preprocess: Callable | None = None
     input_size : (int, int), optional
         Run the image at this ``(height, width)`` instead of the model's own size rule (see
         :func:`~convviz_widgets.compute.cam.gradcam`).
+    class_names : list of str, optional
+        Names for ``.names`` (one name for one sigmoid unit names its positive class, see
+        :func:`~convviz_widgets.compute.class_labels`).
 
     Returns
     -------
@@ -92,7 +101,14 @@ def top_predictions(model, image, k: int = 5, preprocess: Callable | None = None
     acc = access(model).at_size(input_size)
     meta = _meta(acc)
     o = meta.outputs[_output_index(meta, output, acc.model.name)]
-    return _rank_output(model_output(acc, image, preprocess, layer=layer, output=output), o, k)
+    top = _rank_output(model_output(acc, image, preprocess, layer=layer, output=output), o, k)
+    if class_names is None:
+        return top
+    from ..outputs import class_labels
+
+    labels = class_labels(model, class_names, output=output)
+    return replace(top, names=tuple(labels[int(i)] if int(i) < len(labels) else f"class {int(i)}"
+                                    for i in top.indices))
 
 
 def _rank_output(out: np.ndarray, o, k: int) -> TopPredictions:
@@ -212,10 +228,16 @@ def gradcam_with_predictions(model, image, target=None, layer=None, method="grad
             return CAMWithPredictions(cam, None)
         out = model_output(acc, first.image, preprocess, output=oi)
         return CAMWithPredictions(cam, _rank_output(out, meta.outputs[oi], k))
+    region = _region_target(acc, image, target, layer, preprocess, output, meth)
+    if region is not None:
+        target = region
     results, was_list, out = layer_cam(
         acc, meth, _display_image(image, acc.input_shape), target, layer, preprocess,
         on_step=on_step,
         cancel=cancel, batch_size=batch_size, cache=cache, output=output)
+    if region is not None and region.pixels == 0 and results[0].flag != "nonfinite_input":
+        results = [replace(r, heatmap=np.zeros_like(r.heatmap), flag="empty_region")
+                   for r in results]
     top = None if (out is None or oi is None) else _rank_output(out, meta.outputs[oi], k)
     return CAMWithPredictions(results if was_list else results[0], top)
 
