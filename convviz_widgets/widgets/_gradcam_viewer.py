@@ -17,6 +17,7 @@ import numpy as np
 import traitlets
 
 from ._base import View
+from ._fit import fit_layout
 from ._targets import class_names_for
 from ._gradcam_display import DisplayMixin
 from ._gradcam_gallery import GalleryMixin
@@ -313,7 +314,7 @@ class GradCAMViewer(InputsMixin, DisplayMixin, GalleryMixin, TrustMixin, TasksMi
                                           value=(0, 1), continuous_update=False,
                                           style=wide, layout=w.Layout(width="300px"))
         self._box_btn = w.Button(description=tr("tg:explain_box", self.lang),
-                                 layout=w.Layout(width="170px"))
+                                 layout=fit_layout())
         self._box_btn.add_class("convviz-region-box")
         self._box_btn.on_click(lambda _b: self._safe_box())
         self._box_bar = w.HBox([self._box_rows, self._box_cols, self._box_btn],

@@ -401,7 +401,7 @@ class KernelViewer(LayerViewer):
             labels["subtitle"] = text
             labels["colorbar"] = self._colour_bar_of(
                 self.slices, f"{tr('hover:weight', self.lang)} — "
-                             f"{scale_label(*self._shown_scale, self.lang)}")
+                             f"{scale_label(*self._shown_scale[:3], self.lang, centred=self._shown_scale[3])}")
         return labels
 
     def _apply_filter(self, p: dict) -> int:
