@@ -11,6 +11,7 @@ import keras
 import tensorflow as tf
 
 import convviz_widgets as cv
+from convviz_widgets import display
 from convviz_widgets import _demo_examples
 from convviz_widgets.widgets import ChannelBrowser, ChannelCard
 
@@ -57,6 +58,9 @@ def test_card_every_style(models, style):
     # The pattern was optimised (and kept for this channel).
     assert "mean activation" in card.pattern_view.caption
     assert card.pattern_view.shape[1:3] == [h, w]
+    # ... and shown well exposed, as the maximizer's gallery shows it (issue 23, item 4).
+    shown = card.pattern_view.pixels.astype(np.float32) / 255.0
+    assert display.saturated_share(shown).max() <= 0.05
     # Rank or a reason why there is none (the U-Net has no class scores to rank by).
     assert "Grad-CAM rank" in card._rank_line.value
     assert "fires on" in card._fires.value or "never fires" in card._fires.value

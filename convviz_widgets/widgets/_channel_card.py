@@ -16,6 +16,7 @@ import ipywidgets as w
 import numpy as np
 import traitlets
 
+from .. import display
 from ._base import LayerViewer
 from ._examples_source import ExampleSource
 from . import _channel_labels  # noqa: F401 - registers the card's labels
@@ -298,7 +299,10 @@ class ChannelCard(LayerViewer):
                                         caption=wait)
         else:
             image, act = got
-            self.pattern_view.set_tiles(to_rgb_u8(image)[None], zoom=zoom,
+            # Shown the lesson's way, as the maximizer's gallery and the figures show patterns
+            # (display.deprocess_tiles): a raw [0, 1] pattern is often clipped black and white.
+            shown = display.deprocess_tiles(np.asarray(image)[None])[0]
+            self.pattern_view.set_tiles(to_rgb_u8(shown)[None], zoom=zoom,
                                         caption=tr("cc:pattern_act", self.lang, v=f"{act:.3g}"))
 
     @property
