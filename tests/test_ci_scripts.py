@@ -251,11 +251,18 @@ def _run_colab_layer(env_extra: dict, tmp_path) -> subprocess.CompletedProcess:
                           text=True, timeout=300)
 
 
-def test_colab_layer_run_by_hand_without_the_emulator_fails_loudly(tmp_path):
-    proc = _run_colab_layer({}, tmp_path)
+def test_colab_layer_run_by_hand_without_the_emulator_fails_loudly_where_required(tmp_path):
+    proc = _run_colab_layer({"CI": "true"}, tmp_path)
     assert proc.returncode == 1, proc.stdout[-2000:]
     assert "The tool of the Colab layer" in proc.stdout and "is not there" in proc.stdout
     assert "CONVVIZ_COLAB_EMU" in proc.stdout
+
+
+def test_colab_layer_run_by_hand_in_a_users_clone_is_reported_not_run(tmp_path):
+    proc = _run_colab_layer({"CI": "", "CONVVIZ_REQUIRE_SHARED_TOOLS": "0"}, tmp_path)
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert re.search(r"\d+ skipped", proc.stdout) and "error" not in proc.stdout
+    assert "not run: the Colab layer" in proc.stdout
 
 
 def test_colab_layer_told_absent_is_skipped_with_the_reason(tmp_path):
