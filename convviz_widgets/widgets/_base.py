@@ -57,30 +57,6 @@ class LayerPath(traitlets.Unicode):
         self.error(obj, value)
 
 
-class ControlState:
-    """Re-entrancy counters every view needs: ``_syncing`` while controls are updated from the
-    traits (their observers must not write back), ``_suppress`` while traits are set without a
-    render. Subclasses set both counters to 0 in ``__init__``."""
-
-    @contextlib.contextmanager
-    def _quiet(self):
-        """Update controls from Python state without their observers writing back."""
-        self._syncing += 1
-        try:
-            yield
-        finally:
-            self._syncing -= 1
-
-    @contextlib.contextmanager
-    def _suppressed(self):
-        """Set traits without triggering renders (reverting, or clamping inside an apply)."""
-        self._suppress += 1
-        try:
-            yield
-        finally:
-            self._suppress -= 1
-
-
 def set_slider(control, value, top: int) -> None:
     """Set a (range) slider's ``value`` and ``max``. Order matters: ipywidgets clamps the value
     to the current max, so the max is raised first and lowered last."""
@@ -105,7 +81,7 @@ def check_in_layer(name: str, value, n: int, layer, unit: str) -> int:
     return value
 
 
-class View(Exportable, ControlState, w.VBox):
+class View(Exportable, w.VBox):
     """Base of every view: a model, a chosen layer, a language and a status line.
 
     What all five views share lives here once: the ``layer`` trait and its validation against
@@ -173,6 +149,26 @@ class View(Exportable, ControlState, w.VBox):
         self._status = w.HTML(value="", layout=w.Layout(min_height="1.4em"))
         super().__init__(**kwargs)
         self.controls = bool(controls)
+
+    # -- re-entrancy: ``_syncing`` while controls follow the traits (their observers must not
+    #    write back), ``_suppress`` while traits are set without a render ------------------
+    @contextlib.contextmanager
+    def _quiet(self):
+        """Update controls from Python state without their observers writing back."""
+        self._syncing += 1
+        try:
+            yield
+        finally:
+            self._syncing -= 1
+
+    @contextlib.contextmanager
+    def _suppressed(self):
+        """Set traits without triggering renders (reverting, or clamping inside an apply)."""
+        self._suppress += 1
+        try:
+            yield
+        finally:
+            self._suppress -= 1
 
     # -- resolution -------------------------------------------------------------------------
     def _path_of(self, layer) -> str:
