@@ -2,7 +2,6 @@
 one pass, every data source (arrays, folders, tf.data) gives the same summary."""
 
 import threading
-import warnings
 
 import keras
 import numpy as np
@@ -13,6 +12,7 @@ from PIL import Image
 import convviz_widgets as cv
 from convviz_widgets.compute.dataset_examples import _crops, _square_boxes
 
+from _any_size import fcn_model, strided_fcn_layers
 from conftest import random_images
 
 
@@ -384,37 +384,8 @@ def test_runs_meet_and_runs_of_against_sets():
 
 
 # ------------------------------------------------------------------- models of any input size
-def _fcn_layers():
-    return [keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="c1"),
-            keras.layers.MaxPooling2D(name="p1"),
-            keras.layers.Conv2D(5, 3, padding="valid", activation="relu", name="c2"),
-            keras.layers.Conv2D(3, 3, strides=2, padding="same", name="c3")]
-
-
-class _SubFCN(keras.Model):
-    def __init__(self):
-        super().__init__(name="sub_fcn")
-        self.body = _fcn_layers()
-
-    def call(self, x):
-        for layer in self.body:
-            x = layer(x)
-        return x
-
-
 def _any_size(style):
-    keras.utils.set_random_seed(7)
-    if style == "functional":
-        inp = keras.Input((None, None, 3))
-        x = inp
-        for layer in _fcn_layers():
-            x = layer(x)
-        return keras.Model(inp, x)
-    m = _SubFCN()
-    with warnings.catch_warnings():  # Keras: "no build() of its own" — none is needed here
-        warnings.simplefilter("ignore", UserWarning)
-        m.build((None, None, None, 3))  # a call would fix the size the package reads
-    return m
+    return fcn_model(style, strided_fcn_layers, seed=7)
 
 
 def _oracle(model, images, path, k):

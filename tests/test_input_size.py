@@ -10,26 +10,7 @@ from keras import layers
 import convviz_widgets as cv
 from convviz_widgets.compute import access
 
-
-class EdgeNet(keras.Model):
-    """HED-style edge detector: side outputs at two scales, upsampled to the input and fused.
-    Its constructor calls it on zeros(1, 64, 64, 3), as many do before ``load_weights``."""
-
-    def __init__(self):
-        super().__init__(name="edges")
-        self.c1 = layers.Conv2D(6, 3, padding="same", activation="relu", name="c1")
-        self.p1 = layers.MaxPooling2D(2, name="p1")
-        self.c2 = layers.Conv2D(5, 3, padding="same", activation="relu", name="c2")
-        self.s1 = layers.Conv2D(1, 1, name="side1")
-        self.s2 = layers.Conv2D(1, 1, name="side2")
-        self.fuse = layers.Conv2D(1, 1, activation="sigmoid", name="fuse")
-        self(np.zeros((1, 64, 64, 3), np.float32))
-
-    def call(self, x):
-        a = self.c1(x)
-        b = self.c2(self.p1(a))
-        s2 = tf.image.resize(self.s2(b), tf.shape(x)[1:3])
-        return self.fuse(tf.concat([self.s1(a), s2], axis=-1))
+from _any_size import edge_sum, edges, image  # noqa: F401 - fixtures
 
 
 class FixedHead(keras.Model):
@@ -44,21 +25,6 @@ class FixedHead(keras.Model):
 
     def call(self, x):
         return self.head(self.flat(self.c1(x)))
-
-
-def edge_sum(y):
-    return tf.reduce_mean(y, axis=(1, 2, 3))
-
-
-@pytest.fixture(scope="module")
-def edges():
-    keras.utils.set_random_seed(1)
-    return EdgeNet()
-
-
-@pytest.fixture(scope="module")
-def image():
-    return np.random.default_rng(0).random((70, 90, 3)).astype(np.float32)
 
 
 def test_fully_convolutional_subclassed_model_runs_each_image_at_its_size(edges, image):

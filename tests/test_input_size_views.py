@@ -6,20 +6,7 @@ import pytest
 from convviz_widgets.widgets import (ActivationViewer, ChannelCard, Explorer, FilterMaximizer,
                                      GradCAMViewer)
 
-from test_input_size import EdgeNet, edge_sum
-
-
-@pytest.fixture(scope="module")
-def edges():
-    import keras
-
-    keras.utils.set_random_seed(1)
-    return EdgeNet()
-
-
-@pytest.fixture(scope="module")
-def image():
-    return np.random.default_rng(0).random((70, 90, 3)).astype(np.float32)
+from _any_size import edge_sum, edges, image  # noqa: F401 - fixtures
 
 
 def test_activation_viewer_own_size_and_forced_size(edges, image):

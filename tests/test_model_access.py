@@ -12,6 +12,7 @@ import tensorflow as tf
 import convviz_widgets as cv
 from convviz_widgets.compute import access, run_model
 
+from _any_size import fcn_model
 from conftest import make_nested, make_sequential, random_images
 
 
@@ -222,42 +223,8 @@ def test_compute_does_not_import_widget_libraries():
 
 
 # ------------------------------------------------------------------ any input size (None, None)
-def _fcn_layers():
-    return [keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="c1"),
-            keras.layers.MaxPooling2D(name="p1"),
-            keras.layers.Conv2D(5, 3, padding="same", activation="relu", name="c2"),
-            keras.layers.MaxPooling2D(name="p2"),
-            keras.layers.Conv2D(6, 3, padding="same", name="c3")]
-
-
-class SubFCN(keras.Model):
-    def __init__(self):
-        super().__init__(name="sub_fcn")
-        self.body = _fcn_layers()
-
-    def call(self, x):
-        for layer in self.body:
-            x = layer(x)
-        return x
-
-
 def _fcn(style):
-    keras.utils.set_random_seed(3)
-    if style == "sequential":
-        return keras.Sequential([keras.Input((None, None, 3))] + _fcn_layers())
-    if style == "functional":
-        inp = keras.Input((None, None, 3))
-        x = inp
-        for layer in _fcn_layers():
-            x = layer(x)
-        return keras.Model(inp, x)
-    if style == "nested":
-        inner = keras.Sequential([keras.Input((None, None, 3))] + _fcn_layers(), name="fcn")
-        inp = keras.Input((None, None, 3))
-        return keras.Model(inp, keras.layers.Conv2D(2, 1, name="head")(inner(inp)))
-    m = SubFCN()
-    m.build((None, None, None, 3))
-    return m
+    return fcn_model(style, seed=3)
 
 
 @pytest.mark.parametrize("style", ["sequential", "functional", "nested", "subclassed"])

@@ -147,6 +147,7 @@ class View(Exportable, w.VBox):
         self._applied_state: dict | None = None  # the traits the view shows, when it keeps them
         self.last_update: dict = {"what": None, "ms": 0.0, "bytes": 0}
         self._status = w.HTML(value="", layout=w.Layout(min_height="1.4em"))
+        self._status.add_class("convviz-status")
         super().__init__(**kwargs)
         self.controls = bool(controls)
 
@@ -230,10 +231,12 @@ class View(Exportable, w.VBox):
         self._layer_dd = w.Dropdown(options=[(self._label(i), i.path) for i in infos],
                                     description="layer",
                                     layout=w.Layout(width=f"{layer_width}px"), **dropdown)
+        self._layer_dd.add_class("convviz-layer")  # the role tests and the browser find it by
         if slider_label is not None:
             self._slider = w.IntSlider(min=0, max=0, description=slider_label,
                                        continuous_update=INT_SLIDER_CONTINUOUS,
                                        layout=w.Layout(width=f"{slider_width}px"))
+            self._slider.add_class("convviz-channel")
 
     def _own_controls(self) -> list:
         """The controls ``controls=False`` hides: layer menu, slider, image menu, upload."""

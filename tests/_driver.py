@@ -1,0 +1,138 @@
+"""Drive a view the way a user does: through the controls it shows and its public traits.
+
+Widget tests that reach into ``view._slider`` freeze the internals: every refactor of a view
+breaks tests that say nothing about behaviour. A test finds a control instead by what the user
+sees — its kind and its visible label — or by the CSS role class the view gives it
+(``convviz-layer``, ``convviz-channel``, ``convviz-status``, ``convviz-image`` …; the browser tests
+find the same elements by the same classes).
+
+Examples
+--------
+>>> d = Driver(cv.KernelViewer(model))                        # doctest: +SKIP
+>>> d.set("convviz-layer", "block1_conv2")                    # doctest: +SKIP
+>>> d.control("convviz-channel").max                          # doctest: +SKIP
+>>> d.click("Export")                                         # doctest: +SKIP
+>>> "out of range" in d.text()                                # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import html
+import re
+
+import ipywidgets as w
+
+_TAG = re.compile(r"<[^>]+>")
+
+
+def walk(widget):
+    """Every widget reachable from ``widget`` through ``children`` (depth first, itself first)."""
+    yield widget
+    for child in getattr(widget, "children", ()) or ():
+        yield from walk(child)
+
+
+def classes_of(widget) -> tuple:
+    return tuple(getattr(widget, "_dom_classes", ()) or ())
+
+
+def _label_of(widget) -> str:
+    for name in ("description", "tooltip", "placeholder"):
+        value = getattr(widget, name, None)
+        if value:
+            return str(value)
+    return ""
+
+
+class Driver:
+    """A view (or any widget tree) seen through its visible controls.
+
+    ``what`` in the methods below is a CSS role class (a string starting with ``convviz-``), a
+    widget class (``w.Dropdown``) or a piece of a control's visible label (its description,
+    tooltip or placeholder, case-insensitive). ``kind`` narrows by widget class.
+    """
+
+    def __init__(self, view):
+        self.view = view
+
+    # -- finding ------------------------------------------------------------------------------
+    def shown(self):
+        """The widgets of the tree that are displayed (a hidden box hides what is inside)."""
+        def visit(widget):
+            layout = getattr(widget, "layout", None)
+            if layout is not None and getattr(layout, "display", None) == "none":
+                return
+            yield widget
+            for child in getattr(widget, "children", ()) or ():
+                yield from visit(child)
+        yield from visit(self.view)
+
+    def find(self, what, kind=None, shown_only: bool = False) -> list:
+        pool = self.shown() if shown_only else walk(self.view)
+        found = []
+        for widget in pool:
+            if kind is not None and not isinstance(widget, kind):
+                continue
+            if isinstance(what, type):
+                ok = isinstance(widget, what)
+            elif isinstance(what, str) and what.startswith("convviz-"):
+                ok = what in classes_of(widget)
+            else:
+                ok = str(what).lower() in _label_of(widget).lower()
+            if ok:
+                found.append(widget)
+        return found
+
+    def control(self, what, kind=None, shown_only: bool = False):
+        """The one control matching ``what``; an error lists the candidates when there are
+        none or several."""
+        found = self.find(what, kind, shown_only)
+        if len(found) != 1:
+            seen = sorted({f"{type(x).__name__}({_label_of(x)!r}, {classes_of(x)})"
+                           for x in walk(self.view) if isinstance(x, w.DOMWidget)
+                           and (_label_of(x) or classes_of(x))})
+            raise LookupError(f"{len(found)} controls match {what!r}"
+                              f"{'' if kind is None else ' of kind ' + kind.__name__}; "
+                              f"controls with a label or role: {seen}")
+        return found[0]
+
+    # -- acting -------------------------------------------------------------------------------
+    def set(self, what, value, kind=None):
+        """Move a control as the user would (a menu pick, a slider drag, typing)."""
+        control = self.control(what, kind)
+        control.value = value
+        return control
+
+    def click(self, what):
+        """Press a button (found by its visible label or role)."""
+        button = self.control(what, w.Button)
+        button.click()
+        return button
+
+    def options(self, what) -> list:
+        """The values a menu offers (``(label, value)`` pairs become their values)."""
+        control = self.control(what)
+        return [o[1] if isinstance(o, tuple) else o for o in control.options]
+
+    def labels(self, what) -> list:
+        """The labels a menu shows."""
+        control = self.control(what)
+        return [o[0] if isinstance(o, tuple) else str(o) for o in control.options]
+
+    # -- reading ------------------------------------------------------------------------------
+    def text(self, shown_only: bool = True) -> str:
+        """All words the view shows (HTML and labels, tags removed, entities decoded)."""
+        parts = []
+        for widget in (self.shown() if shown_only else walk(self.view)):
+            if isinstance(widget, (w.HTML, w.Label, w.HTMLMath)):
+                parts.append(html.unescape(_TAG.sub(" ", str(widget.value))))
+        return re.sub(r"\s+", " ", " ".join(parts)).strip()
+
+    def status(self) -> str:
+        """The words of the view's status line(s) (role ``convviz-status``)."""
+        return " ".join(html.unescape(_TAG.sub(" ", str(x.value)))
+                        for x in self.find("convviz-status")).strip()
+
+    def wait(self, timeout: float = 120.0) -> bool:
+        """Wait for the view's background work, when it has any."""
+        wait = getattr(self.view, "wait", None)
+        return True if wait is None else bool(wait(timeout))
