@@ -118,8 +118,11 @@ class Job(Progress):
         return not self.cancelled
 
     def on_frame(self, done, total, images, scores):
-        """Pass the frame on when the step it belongs to was due (and the job is current)."""
-        if self._on_frame is None or not self._frame_due or not self.current:
+        """Pass the frame on when the step it belongs to was due, or (a second frame of one
+        step, e.g. an octave's final image) when the throttle says one is due now."""
+        if self._on_frame is None or not self.current:
+            return
+        if not self._frame_due and not self.due(done, total):
             return
         self._frame_due = False
         self.frames += 1
