@@ -15,6 +15,7 @@ import convviz_widgets as cv
 from convviz_widgets.widgets._export import raster_rgb
 from convviz_widgets.widgets._explorer import Explorer
 
+from _driver import Driver
 from conftest import input_hw, make_functional, random_images
 
 TIMEOUT = 120
@@ -30,16 +31,16 @@ def _png_bytes(h=30, w=44):
 def _upload(view, name, content):
     """What a user's upload does to the real control, in the installed ipywidgets' format."""
     if int(ipywidgets.__version__.split(".")[0]) >= 8:
-        view._upload.value = ({"name": name, "type": "image/png", "size": len(content),
+        Driver(view).control("Upload").value = ({"name": name, "type": "image/png", "size": len(content),
                                "content": memoryview(content),
                                "last_modified": datetime.datetime.now(datetime.timezone.utc)},)
     else:  # read-only there: the front end sets it
-        view._upload.set_trait("value", {name: {"metadata": {"name": name},
+        Driver(view).control("Upload").set_trait("value", {name: {"metadata": {"name": name},
                                                 "content": content}})
 
 
 def run_and_wait(dv):
-    dv._run_btn.click()
+    Driver(dv).click("convviz-run")
     assert dv.wait(TIMEOUT), "the dream did not finish"
     assert not dv.running
 
@@ -54,7 +55,7 @@ def test_run_on_every_model_style(models, style):
     data = []
     dv.after.observe(lambda ch: data.append(ch["new"]), "data")
     run_and_wait(dv)
-    assert dv.error == "" and dv._status.value == ""
+    assert dv.error == "" and Driver(dv).status() == ""
     res = dv.result
     assert not res.cancelled and res.images.shape == (1, h, w, c)
     assert float(res.score[0]) > float(res.start_score[0])  # the layers' activations grew
@@ -62,8 +63,10 @@ def test_run_on_every_model_style(models, style):
     # protocol's extra on_frame), and the result: each reached the panel.
     assert dv.frames_shown == 2 * (3 + 1) and len(data) == 2 * (3 + 1) + 1
     assert dv.after.shape == dv.before.shape
-    assert dv.progress == 1.0 and dv._run_btn.disabled is False and dv._cancel_btn.disabled
-    assert "score" in dv._info.value
+    d = Driver(dv)
+    assert dv.progress == 1.0 and d.control("convviz-run").disabled is False
+    assert d.control("convviz-cancel").disabled
+    assert "score" in dv.run_panel.message
     # The after panel shows the result (in display bytes), not the before image.
     assert dv.after.data != dv.before.data
 
@@ -71,17 +74,17 @@ def test_run_on_every_model_style(models, style):
 def test_several_layers_and_settings_reach_compute(models):
     model = models["functional"]
     dv = cv.DeepDreamViewer(model, random_images(model, 1), steps=2, octaves=1)
-    dv._layers_sel.value = ("shared", "last_conv")  # the multi-select, as a user picks
-    dv._steps_box.value = 4
-    dv._lr_box.value = 0.02
-    dv._octaves_box.value = 2
+    Driver(dv).set("layers", ("shared", "last_conv"))  # the multi-select, as a user picks
+    Driver(dv).set("steps", 4)
+    Driver(dv).set("step size", 0.02)
+    Driver(dv).set("octaves", 2)
     assert dv.layers == ["shared", "last_conv"] and dv.layer == "shared"
     assert (dv.steps, dv.step_size, dv.octaves) == (4, 0.02, 2)
     run_and_wait(dv)
     assert dv.result.history.shape == (2 * 4, 1)
     assert dv.export_filename("gif") == "func_shared_last_conv_oct2_steps4_lr0.02.gif"
     dv.layer = "stem"  # the one-layer trait every view has: selects just that layer
-    assert dv.layers == ["stem"] and dv._layers_sel.value == ("stem",)
+    assert dv.layers == ["stem"] and Driver(dv).control("layers").value == ("stem",)
 
 
 def test_cancel_keeps_the_view_usable():
@@ -90,15 +93,16 @@ def test_cancel_keeps_the_view_usable():
                             frame_interval=0.0)
     first = threading.Event()
     dv.observe(lambda ch: first.set() if ch["new"] >= 1 else None, "frames_shown")
-    dv._run_btn.click()
+    Driver(dv).click("convviz-run")
     assert first.wait(TIMEOUT), "no frame arrived"
-    assert dv.running and dv._run_btn.disabled and not dv._cancel_btn.disabled
-    dv._cancel_btn.click()
+    assert dv.running and Driver(dv).control("convviz-run").disabled
+    assert not Driver(dv).control("convviz-cancel").disabled
+    Driver(dv).click("convviz-cancel")
     assert dv.wait(TIMEOUT)
     assert not dv.running and dv.result.cancelled
     steps_run = int(np.isfinite(dv.result.history).sum())  # steps not run are NaN
-    assert 1 <= steps_run < 5000 and "Cancelled" in dv._info.value
-    assert dv._steps_box.value == 5000  # the control shows the setting, not a clamped one
+    assert 1 <= steps_run < 5000 and "Cancelled" in dv.run_panel.message
+    assert Driver(dv).control("steps").value == 5000  # the control shows the setting, not a clamped one
     assert dv.after.caption.startswith(f"step {steps_run} of 5000")
     # Still usable: a short run completes.
     dv.steps = 3
@@ -109,10 +113,10 @@ def test_cancel_keeps_the_view_usable():
 def test_no_layer_selected_is_a_clear_error_and_the_view_stays_usable(models):
     model = models["sequential"]
     dv = cv.DeepDreamViewer(model, random_images(model, 1), octaves=1, steps=2)
-    dv._layers_sel.value = ()
+    Driver(dv).set("layers", ())
     assert dv.layers == []
-    dv._run_btn.click()
-    assert "No layer is selected" in dv._status.value and "layer" in dv.error
+    Driver(dv).click("convviz-run")
+    assert "No layer is selected" in Driver(dv).status() and "layer" in dv.error
     assert not dv.running and dv.result is None
     with pytest.raises(traitlets.TraitError, match="cannot be shown by DeepDreamViewer"):
         dv.layers = ["gap"]  # no feature map to amplify
@@ -122,9 +126,9 @@ def test_no_layer_selected_is_a_clear_error_and_the_view_stays_usable(models):
                       ("step_size", 2.0), ("octave_scale", 1.0)):
         with pytest.raises(traitlets.TraitError, match=name):
             setattr(dv, name, bad)
-    dv._layers_sel.value = ("conv_b",)
+    Driver(dv).set("layers", ("conv_b",))
     run_and_wait(dv)
-    assert dv.result is not None and dv.error == "" and dv._status.value == ""
+    assert dv.result is not None and dv.error == "" and Driver(dv).status() == ""
 
 
 def test_upload_of_a_picture_and_of_a_non_image(models):
@@ -132,11 +136,11 @@ def test_upload_of_a_picture_and_of_a_non_image(models):
     dv = cv.DeepDreamViewer(model, random_images(model, 1), octaves=1, steps=2)
     before = dv.before.data
     _upload(dv, "notes.png", b"this is not a picture")
-    assert "notes.png" in dv._status.value and len(dv.images) == 1
+    assert "notes.png" in Driver(dv).status() and len(dv.images) == 1
     assert dv.before.data == before  # nothing else changed
     _upload(dv, "photo.png", _png_bytes())
-    assert len(dv.images) == 2 and dv.image_index == 1 and dv._status.value == ""
-    assert dv._image_dd.options[-1][0] == "upload: photo.png"
+    assert len(dv.images) == 2 and dv.image_index == 1 and Driver(dv).status() == ""
+    assert Driver(dv).labels("image")[-1] == "upload: photo.png"
     h, w, _ = input_hw(model)
     assert dv.before.shape == [1, h, w, 1]  # the colour photo, as the grey model sees it
     run_and_wait(dv)
@@ -171,8 +175,10 @@ def test_frames_make_the_animation(models):
         im = Image.open(io.BytesIO(dv.export_animation(fmt)))
         assert im.format == fmt.upper() and im.n_frames == len(frames)
         assert im.size == (frames[0].shape[1], frames[0].shape[0])
-    assert 'download=' in (dv._offer("gif") or dv._download.value)
-    assert "seq_conv_b_oct2_steps4_lr0.01.gif" in dv._download.value
+    d = Driver(dv)
+    d.click("Export GIF")
+    links = [x.value for x in d.find(ipywidgets.HTML) if "download=" in x.value]
+    assert len(links) == 1 and "seq_conv_b_oct2_steps4_lr0.01.gif" in links[0]
 
 
 def test_explorer_dream_page_follows_the_shared_image(models):
@@ -180,7 +186,7 @@ def test_explorer_dream_page_follows_the_shared_image(models):
     ex = Explorer(model, random_images(model, 3, seed=2), class_names=["no", "yes"])
     assert ex.dream in [p.children[1] for p in ex.tabs.pages if hasattr(p, "children")
                         and len(p.children) > 1]
-    assert len(ex.dream.images) == 3 and ex.dream._image_dd.layout.display == "none"
+    assert len(ex.dream.images) == 3 and Driver(ex.dream).control("image", ipywidgets.Dropdown).layout.display == "none"
     ex.image_index = 2
     assert ex.dream.image_index == 2
     shown = ex.dream.before.pixels

@@ -161,7 +161,7 @@ def test_maximizer_and_gradcam_lines_follow_the_language(models):
     fm = FilterMaximizer(model, layer="last_conv", steps=3, prewarm=False, lang="es")
     fm.run()
     assert fm.wait(60)
-    assert "1 filtro en" in fm._info.value and "activación media" in fm._info.value
+    assert "1 filtro en" in fm.run_panel.message and "activación media" in fm.run_panel.message
     assert "activación media" in fm.pattern.caption and "filtro 0" in fm.pattern.title
     gc = GradCAMViewer(model, random_images(model, 2), lang="pt")
     assert "pontuação" in gc.overlay.caption and "score" not in gc.overlay.caption

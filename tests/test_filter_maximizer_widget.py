@@ -10,10 +10,15 @@ import pytest
 import traitlets
 from PIL import Image
 
+import ipywidgets as w
+
 from convviz_widgets.compute import access
+from convviz_widgets.compute.progress import Progress
+from convviz_widgets.widgets import _filter_maximizer
 from convviz_widgets.widgets._filter_maximizer import (FilterMaximizer, display_pixels,
                                                       grid_image)
 
+from _driver import Driver
 from conftest import make_functional
 
 
@@ -21,6 +26,37 @@ from conftest import make_functional
 def model():
     # A fresh model per test: results cached by one test must not make another one instant.
     return make_functional()
+
+
+def spy_steps(monkeypatch, before_step=None) -> list:
+    """Record every optimisation step a view's Run reports (through the one progress protocol
+    maximize talks to), optionally calling ``before_step()`` first; returns the step list."""
+    steps = []
+    real = _filter_maximizer.maximize
+
+    class Spy(Progress):
+        def __init__(self, inner):
+            self.inner = inner
+
+        def on_step(self, done, total):
+            if before_step is not None:
+                before_step()
+            steps.append(done)
+            return self.inner.on_step(done, total)
+
+        def on_frame(self, *args):
+            self.inner.on_frame(*args)
+
+    def maximize(*args, on_step=None, **kwargs):
+        return real(*args, on_step=None if on_step is None else Spy(on_step), **kwargs)
+
+    monkeypatch.setattr(_filter_maximizer, "maximize", maximize)
+    return steps
+
+
+def links(view) -> list:
+    """The download links the view shows."""
+    return [x.value for x in Driver(view).find(w.HTML) if "download=" in x.value]
 
 
 def run_and_wait(fm, timeout=60):
@@ -31,15 +67,17 @@ def run_and_wait(fm, timeout=60):
 
 def test_controls_and_traits(model):
     fm = FilterMaximizer(model, prewarm=False)
-    paths = [v for _, v in fm._layer_dd.options]
+    d = Driver(fm)
+    paths = d.options("convviz-layer")
     assert sorted(paths) == ["last_conv", "shared", "side", "stem"]  # convolution layers only
-    assert fm.layer in paths and fm._slider.max == fm._count() - 1
+    channels = {"stem": 5, "shared": 5, "side": 5, "last_conv": 7}
+    assert fm.layer in paths and d.control("convviz-channel").max == channels[fm.layer] - 1
     assert fm.steps == 256 and fm.method == "regularized"
-    assert fm._size_box.disabled and fm.size == 40  # fixed-size model: its own size
+    assert d.control("size").disabled and fm.size == 40  # fixed-size model: its own size
     fm.method = "naive"
-    assert fm.steps == 40 and fm._steps_box.value == 40
+    assert fm.steps == 40 and d.control("steps").value == 40
     fm.layer = "last_conv"
-    assert fm._slider.max == 6 and fm.gallery_range == (0, 6)
+    assert d.control("convviz-channel").max == 6 and fm.gallery_range == (0, 6)
     with pytest.raises(traitlets.TraitError, match="out of range"):
         fm.filter_index = 7
     with pytest.raises(traitlets.TraitError, match="fixed input size"):
@@ -49,9 +87,10 @@ def test_controls_and_traits(model):
     with pytest.raises(traitlets.TraitError, match="range of filters"):
         fm.gallery_range = (3, 9)
     # A control change that fails is shown in the widget and the control is reset.
-    fm._slider.max = 10
-    fm._slider.value = 9
-    assert "out of range" in fm._status.value and fm._slider.value == fm.filter_index
+    slider = d.control("convviz-channel")
+    slider.max = 10
+    slider.value = 9
+    assert "out of range" in d.status() and slider.value == fm.filter_index
 
 
 def test_single_filter_run_streams_frames(model):
@@ -65,10 +104,11 @@ def test_single_filter_run_streams_frames(model):
     assert len({bytes(d) for d in seen}) > 10  # the picture changed while it ran
     assert fm.pattern.shape == [1, 40, 56, 3]
     assert fm.result.filters.tolist() == [4] and fm.progress == 1.0
-    assert "1 filter in" in fm._info.value and fm._run_btn.disabled is False
+    assert "1 filter in" in fm.run_panel.message
+    assert Driver(fm).control("convviz-run").disabled is False
 
 
-def test_gallery_run_frames_arrive_while_the_notebook_stays_responsive(model):
+def test_gallery_run_frames_arrive_while_the_notebook_stays_responsive(model, monkeypatch):
     fm = FilterMaximizer(model, layer="last_conv", steps=60, prewarm=False, frame_interval=0.0)
     fm.mode = "gallery"
     progress = []
@@ -76,14 +116,12 @@ def test_gallery_run_frames_arrive_while_the_notebook_stays_responsive(model):
     # The worker's first step waits until run() has returned: if run() blocked until the run
     # was over, the step would find the gate still closed (behaviour, not a time bound).
     gate, gate_was_open = threading.Event(), []
-    on_step = fm._on_step
 
-    def gated(*args):
+    def gated():
         if not gate_was_open:
             gate_was_open.append(gate.wait(30))
-        return on_step(*args)
 
-    fm._on_step = gated
+    spy_steps(monkeypatch, gated)
     fm.run()
     returned_while_running = fm.running and fm.result is None
     gate.set()
@@ -104,19 +142,12 @@ def test_gallery_run_frames_arrive_while_the_notebook_stays_responsive(model):
     assert fm.filter_index == 5
 
 
-def test_cancel_stops_within_a_step(model):
+def test_cancel_stops_within_a_step(model, monkeypatch):
     fm = FilterMaximizer(model, layer="last_conv", steps=100_000, prewarm=False)
     fm.mode = "gallery"
     # Count the optimisation steps the worker reports, and note how many had been reported
     # when Cancel was pressed: "within a step" is a count of steps, not a time bound.
-    steps, at_cancel = [], []
-    on_step = fm._on_step
-
-    def counted(ticket, done, total):
-        steps.append(done)
-        return on_step(ticket, done, total)
-
-    fm._on_step = counted
+    steps, at_cancel = spy_steps(monkeypatch), []
     fm.run()
     deadline = time.monotonic() + 30
     while fm.frames_shown < 3 and time.monotonic() < deadline:
@@ -126,7 +157,7 @@ def test_cancel_stops_within_a_step(model):
     fm.cancel()
     assert fm.wait(30)
     assert fm.result.cancelled and not fm.result.complete.any()
-    assert "cancelled" in fm._info.value and fm._bar.bar_style == "warning"
+    assert "cancelled" in fm.run_panel.message and fm.run_panel.outcome == "warning"
     # At most the step that was running when Cancel was pressed completes after it.
     assert len(steps) - at_cancel[0] <= 1, (at_cancel, len(steps))
     assert len(steps) < 100_000
@@ -134,16 +165,14 @@ def test_cancel_stops_within_a_step(model):
     assert fm.gallery.shape[0] == 7 and not fm.running
 
 
-def test_cached_rerun_is_instant_and_survives_a_new_widget(model, tmp_path):
+def test_cached_rerun_is_instant_and_survives_a_new_widget(model, tmp_path, monkeypatch):
     fm = FilterMaximizer(model, layer="last_conv", steps=25, cache_dir=tmp_path, prewarm=False)
     fm.mode = "gallery"
     run_and_wait(fm)
     first = fm.result
     assert not first.from_cache.any()
     # The re-run is served from the cache: no optimisation step runs at all.
-    steps = []
-    on_step = fm._on_step
-    fm._on_step = lambda *a: steps.append(a) or on_step(*a)
+    steps = spy_steps(monkeypatch)
     run_and_wait(fm)
     assert steps == []
     assert fm.result.from_cache.all() and fm.frames_shown == 0
@@ -163,11 +192,12 @@ def test_errors_are_shown_inside_the_widget(model):
                          preprocess=lambda x: x[..., :1])
     run_and_wait(fm)
     assert "preprocess returned shape" in fm.error
-    assert "preprocess returned shape" in fm._status.value and "⚠" in fm._status.value
-    assert fm._bar.bar_style == "danger"
+    status = Driver(fm).status()
+    assert "preprocess returned shape" in status and "⚠" in status
+    assert fm.run_panel.outcome == "danger"
     fm.preprocess = None
     run_and_wait(fm)
-    assert fm.error == "" and fm._status.value == ""
+    assert fm.error == "" and Driver(fm).status() == ""
 
 
 def test_export_png(model):
@@ -180,9 +210,9 @@ def test_export_png(model):
     img = Image.open(io.BytesIO(png))
     cols = 3  # 7 tiles of 40×56 -> about square
     assert img.size == (cols * 56 + (cols - 1) * 2, 3 * 40 + 2 * 2)
-    fm._export_link()
+    Driver(fm).click("Export PNG")
     # The generic export of every view: named by model, layer and settings.
-    assert "download=" in fm._download.value and "func_last_conv_filter0" in fm._download.value
+    assert len(links(fm)) == 1 and "func_last_conv_filter0" in links(fm)[0]
 
 
 @pytest.mark.parametrize("style", ["nested", "subclassed", "grayscale"])
@@ -197,8 +227,9 @@ def test_other_model_styles(models, style):
 
 def test_prewarm_compiles_in_the_background(model):
     fm = FilterMaximizer(model, layer="last_conv", steps=10)
+    # The compile runs in the background; no public handle waits for it (a Run would cancel
+    # it), so the test waits on the warm-up runner itself.
     assert fm._warmer.wait(30)
-    assert (fm.layer, fm.method, fm._hw(), id(None)) in fm._warmed
     # The Run reuses what the prewarm compiled: no new compiled function, no retrace.
     traced = _tracing_counts(model)
     run_and_wait(fm)
@@ -218,52 +249,59 @@ def _tracing_counts(model) -> dict:
 def test_objective_menu(models):
     """Every objective from the menu: what reaches maximize, what the views show."""
     fm = FilterMaximizer(models["nested"], steps=4, prewarm=False)
-    assert [v for _, v in fm._objective_dd.options] == ["channel", "neuron", "negative", "class",
-                                                        "diversity"]
-    assert fm._settings().get("objective") is None  # channel: the lesson's recipe, untouched
+    d = Driver(fm)
+    assert d.options("convviz-objective") == ["channel", "neuron", "negative", "class",
+                                              "diversity"]
     conv = fm.layer
+    run_and_wait(fm)
+    # channel: the lesson's recipe, untouched (maximize's default objective)
+    assert fm.result.objective_name == "channel"
     # Class / Dense unit: the layer menu offers the output (its classes) and Dense layers.
-    fm._objective_dd.value = "class"
+    d.set("convviz-objective", "class")
     assert fm.objective == "class"
-    assert [v for _, v in fm._layer_dd.options] == ["dense_1", "flatten", "dense"]
-    assert fm.layer == "dense_1" and fm._count() == 2 and fm._slider.max == 1  # -z and z
+    assert d.options("convviz-layer") == ["dense_1", "flatten", "dense"]
+    assert fm.layer == "dense_1" and d.control("convviz-channel").max == 1  # -z and z
     fm.filter_index = 1
     run_and_wait(fm)
     assert fm.error == "" and fm.result.layer == "<logits>" and "class 1" in fm.pattern.title
-    assert fm._slider.description == "class" and "1 class in" in fm._info.value
+    assert d.control("convviz-channel").description == "class"
+    assert "1 class in" in fm.run_panel.message
     fm.layer = "dense"
-    assert fm._count() == 8 and "unit" in fm._what(3) and fm._slider.description == "unit"
+    assert d.control("convviz-channel").max == 7
+    assert d.control("convviz-channel").description == "unit"
     fm.mode = "gallery"
     fm.gallery_range = (0, 2)
     run_and_wait(fm)
-    assert fm.gallery.title == "dense: units 0–2" and "3 units" in fm._info.value
+    assert fm.gallery.title == "dense: units 0–2" and "3 units" in fm.run_panel.message
     fm.mode = "filter"
     # Back to feature maps: the convolution layer chosen before comes back.
     fm.objective = "negative"
-    assert fm.layer == conv and "dense" not in dict(fm._layer_dd.options).values()
+    assert fm.layer == conv and "dense" not in d.options("convviz-layer")
     run_and_wait(fm)
     assert fm.result.objective_name == "negative"
     # Neuron: a click on the pattern chooses the unit under that pixel.
     fm.objective = "neuron"
-    assert fm._centre_btn.layout.display is None and "centre" in fm._neuron_note.value
+    centre = d.control("centre", w.Button)
+    assert centre.layout.display is None and "centre" in d.text()
     fm.pattern._handle_custom_msg({"event": "click", "tile": 0, "y": 10, "x": 149}, [])
-    assert fm.neuron_position == (10, 149) and "(10, 149)" in fm._neuron_note.value
-    obj = fm._settings()["objective"]
-    assert obj.fraction and obj.x == pytest.approx(149.5 / 150)
+    assert fm.neuron_position == (10, 149) and "(10, 149)" in d.text()
     run_and_wait(fm)
     assert fm.result.objective_name == "neuron"
-    fm._centre_btn.click()
+    obj = fm.result.settings["objective"]
+    assert obj.fraction and obj.x == pytest.approx(149.5 / 150)
+    centre.click()
     assert fm.neuron_position is None
     with pytest.raises(traitlets.TraitError, match="outside"):
         fm.neuron_position = (200, 0)
     # Diversity: N patterns of the selected filter, shown as the gallery.
     fm.objective = "diversity"
     fm.n_patterns = 3
-    assert fm._patterns_box.layout.display is None and fm._range.disabled
+    assert d.control("patterns").layout.display is None
+    assert d.control("gallery", w.IntRangeSlider).disabled
     run_and_wait(fm)
     assert fm.result.filters.tolist() == [fm.filter_index] * 3
     assert fm.gallery.shape[0] == 3 and "3 diverse patterns" in fm.gallery.title
-    assert "3 patterns" in fm._info.value
+    assert "3 patterns" in fm.run_panel.message
     with pytest.raises(traitlets.TraitError, match="2 to 16"):
         fm.n_patterns = 1
 
@@ -271,13 +309,14 @@ def test_objective_menu(models):
 def test_class_objective_in_the_constructor_and_languages(models):
     fm = FilterMaximizer(models["subclassed"], objective="class", steps=3, prewarm=False,
                          lang="pt")
-    assert fm.layer == "head" and fm._count() == 3
-    assert fm._objective_dd.description == "objetivo"
-    assert dict(fm._objective_dd.options)["classe / unidade densa"] == "class"
+    d = Driver(fm)
+    assert fm.layer == "head" and d.control("convviz-channel").max == 2
+    assert d.control("convviz-objective").description == "objetivo"
+    assert dict(d.control("convviz-objective").options)["classe / unidade densa"] == "class"
     run_and_wait(fm)
     assert fm.error == "" and "classe 0" in fm.pattern.title
     # A class run reports the unit's logit, not a "mean activation".
-    assert "logit" in fm._info.value and "ativação média" not in fm._info.value
+    assert "logit" in fm.run_panel.message and "ativação média" not in fm.run_panel.message
     assert fm.pattern.caption.startswith("logit ")
 
 

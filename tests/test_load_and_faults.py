@@ -26,10 +26,12 @@ from convviz_widgets.widgets._worker import LatestOnly
 from convviz_widgets.widgets._filter_maximizer import FilterMaximizer
 from convviz_widgets.widgets._gradcam_viewer import GradCAMViewer
 
+from _driver import Driver
 from conftest import make_functional, make_sequential, random_images
 
 # ``convviz_widgets.compute.maximize`` the attribute is the function; the module is this one.
 maximize_mod = sys.modules["convviz_widgets.compute.maximize"]
+fm_mod = sys.modules["convviz_widgets.widgets._filter_maximizer"]
 
 
 # ------------------------------------------------------------------------------- the worker
@@ -309,9 +311,7 @@ def _gated_maximize(monkeypatch, gate):
     reached = threading.Event()
 
     def gated(model, layer, filters, **kw):
-        cancel = kw.get("cancel")
-        if cancel is not None and cancel.is_set():
-            # a cache lookup (the widget passes a pre-set cancel): computes nothing
+        if kw.get("cached_only"):  # the widget's cache lookup: computes nothing
             return real(model, layer, filters, **kw)
         calls.append(list(np.asarray(filters).tolist()))
         if len(calls) == 1:
@@ -319,7 +319,8 @@ def _gated_maximize(monkeypatch, gate):
             assert gate.wait(20)
         return real(model, layer, filters, **kw)
 
-    monkeypatch.setattr(maximize_mod, "maximize", gated)
+    # The view calls maximize as imported into its module.
+    monkeypatch.setattr(fm_mod, "maximize", gated)
     return calls, reached
 
 
@@ -339,7 +340,7 @@ def test_run_storm_optimises_only_the_first_and_the_last(func, monkeypatch):
     assert fm.worker_stats == {"submitted": 30, "started": 2, "dropped": 28, "failed": 0}
     assert not fm.running and fm.result.filters.tolist() == [29 % 7]
     assert fm.result.complete.all() and not fm.result.cancelled
-    assert fm._bar.bar_style == "success" and "mean activation" in fm.pattern.caption
+    assert fm.run_panel.outcome == "success" and "mean activation" in fm.pattern.caption
 
 
 def test_cancel_with_a_run_waiting_leaves_the_widget_usable(func, monkeypatch):
@@ -354,7 +355,7 @@ def test_cancel_with_a_run_waiting_leaves_the_widget_usable(func, monkeypatch):
     gate.set()
     assert fm.wait(60)
     assert calls == [[0]] and not fm.running
-    assert "cancelled" in fm._info.value and fm._bar.bar_style == "warning"
+    assert "cancelled" in fm.run_panel.message and fm.run_panel.outcome == "warning"
     fm.run()  # the next Run works
     assert fm.wait(60) and fm.result.filters.tolist() == [3] and fm.result.complete.all()
 
@@ -383,14 +384,15 @@ def test_layer_storm_prewarms_only_the_newest_layer(func, monkeypatch):
     calls, reached = _gated_maximize(monkeypatch, gate)
     fm = FilterMaximizer(func, layer="stem", steps=10)
     assert reached.wait(20)
-    layers = [v for _, v in fm._layer_dd.options]
+    d = Driver(fm)
+    layers = d.options("convviz-layer")
     for k in range(20):
-        fm._layer_dd.value = layers[k % len(layers)]
+        d.set("convviz-layer", layers[k % len(layers)])
     gate.set()
     assert fm._warmer.wait(60)
     # the constructor's warm-up (gated) and the last layer's; the others were dropped
     assert len(calls) == 2 and fm._warmer.stats["started"] == 2
-    assert (layers[19 % len(layers)], fm.method, fm._hw(), id(None)) in fm._warmed
+    assert fm.layer == layers[19 % len(layers)]
 
 
 # ------------------------------------------------------------------------ clean interpreter exit

@@ -497,3 +497,21 @@ def test_gallery_figures(models):
     gray = maximize(models["grayscale"], "uconv64", [0, 1], steps=2, cache=False)
     assert stretch_patterns(gray.images).shape == (2, 64, 48)
     assert isinstance(plot_maximize_gallery(gray, labels=False), Figure)
+
+
+def test_cached_only_returns_the_cached_rows_and_computes_nothing():
+    """The views' cache lookup: an explicit request, not a pre-set cancel event."""
+    from convviz_widgets.compute.maximize import maximize
+
+    model = make_sequential()
+    steps = []
+    none = maximize(model, "conv_b", [0, 1], steps=3, cached_only=True,
+                    on_step=lambda d, t: steps.append(d))
+    assert len(none) == 0 and steps == [] and not none.cancelled
+    first = maximize(model, "conv_b", [1], steps=3)
+    got = maximize(model, "conv_b", [0, 1], steps=3, cached_only=True,
+                   on_step=lambda d, t: steps.append(d))
+    assert steps == [] and got.filters.tolist() == [1] and got.from_cache.all()
+    np.testing.assert_array_equal(got.images, first.images)
+    assert len(maximize(model, "conv_b", [1], steps=3, objective="diversity", n_patterns=2,
+                        cached_only=True)) == 0

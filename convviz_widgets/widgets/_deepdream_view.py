@@ -1,9 +1,9 @@
 """``DeepDreamViewer``: amplify what chosen layers see in a photo, and watch it happen.
 
-The dream is computed by :func:`convviz_widgets.compute.deepdream` in a worker thread
-(:class:`._task.BackgroundTask`, as every long action of the views); its frames arrive through
-the progress protocol of :mod:`convviz_widgets.compute.progress` and stream into the *after*
-panel, beside the untouched *before* image. This module only turns float images into display
+The dream is computed by :func:`convviz_widgets.compute.deepdream` in a worker thread (the
+:class:`._run_panel.RunPanel` component over the views' one :class:`._jobs.JobRunner`); its
+frames arrive through the progress protocol of :mod:`convviz_widgets.compute.progress`
+(throttled by the runner) and stream into the *after* panel, beside the untouched *before* image. This module only turns float images into display
 bytes.
 """
 
@@ -13,14 +13,14 @@ import ipywidgets as w
 import numpy as np
 import traitlets
 
-from ..compute.progress import Progress
+from ..compute import access, conv_layers, deepdream, prepare_images
 from ._base import View
-from ._run_state import RunState
 from ._i18n import register, tr
 from ._placeholder import placeholder_pixels
 from ._images import ImageList, check_image_index, images_or_demo, numbered_names
 from ._maximizer_display import display_pixels
 from ._raster import RasterView
+from ._run_panel import RunPanel
 from ._upload import image_chooser
 
 __all__ = ["DeepDreamViewer"]
@@ -60,6 +60,8 @@ register({
 
 #: Seconds between two frames pushed to the browser while dreaming (~10 a second).
 FRAME_INTERVAL = 0.1
+
+
 #: Display budget (CSS pixels) of the before and after panels.
 _PANEL_PX = 256
 #: Largest settings the controls offer (the traits refuse more, so a control never shows a
@@ -70,21 +72,7 @@ _LIMITS = {"octaves": 8, "steps": 100_000, "step_size": 1.0}
 MAX_SIDE = 256
 
 
-class _DreamProgress(Progress):
-    """The view's observer of one run: progress and stop through the task, frames to the view."""
-
-    def __init__(self, view: "DeepDreamViewer", ticket):
-        self.view = view
-        self.ticket = ticket
-
-    def on_step(self, done, total):
-        return self.view._task.step(self.ticket, int(done), int(total or 1))
-
-    def on_frame(self, done, total, images, scores):
-        self.view._on_frame(self.ticket, int(done), int(total or 1), images, scores)
-
-
-class DeepDreamViewer(RunState, View):
+class DeepDreamViewer(View):
     """DeepDream on the current or an uploaded image: before and after, frames as they come.
 
     Choose an image (the menu, or Upload), one or more layers whose activations are
@@ -155,8 +143,6 @@ class DeepDreamViewer(RunState, View):
                  step_size: float = 0.01, preprocess=None, image_labels=None,
                  max_side: int = MAX_SIDE, frame_interval: float = FRAME_INTERVAL, **kwargs):
         super().__init__(model, **kwargs)
-        from ..compute import access, conv_layers
-
         self.preprocess = preprocess
         self.max_side = int(max_side)
         self.frame_interval = float(frame_interval)
@@ -184,7 +170,13 @@ class DeepDreamViewer(RunState, View):
                                           description="step size",
                                           style={"description_width": "initial"},
                                           layout=w.Layout(width="180px"))
-        self._init_runs("convviz-deepdream", "dd_cancelled_early")
+        # Run / Cancel / progress over one job runner: a Run while one is going cancels it,
+        # and of many quick Runs only the last is started.
+        self.run_panel = RunPanel("convviz-deepdream", on_run=self._run_clicked,
+                                  on_error=self._set_error, idle_key="dd_cancelled_early",
+                                  lang=self.lang, frame_interval=frame_interval)
+        for name in ("running", "progress", "frames_shown"):
+            traitlets.dlink((self.run_panel, name), (self, name))
         self.before = RasterView(labels=["", "y", "x"], gap=0)
         self.after = RasterView(labels=["", "y", "x"], gap=0)
         self.before.add_class("convviz-dream-before")
@@ -200,7 +192,7 @@ class DeepDreamViewer(RunState, View):
             w.HBox([self._image_dd, self._upload]),
             self._layers_sel,
             w.HBox([self._octaves_box, self._steps_box, self._lr_box]),
-            w.HBox([self._run_btn, self._cancel_btn, self._bar, self._info]),
+            self.run_panel,
             w.HBox([self.before, self.after], layout=w.Layout(flex_flow="row wrap",
                                                               align_items="flex-start")),
             self._status,
@@ -222,6 +214,10 @@ class DeepDreamViewer(RunState, View):
         self._show_before()
 
     # ------------------------------------------------------------------------------ helpers
+    def _set_error(self, exc: BaseException | None) -> None:
+        self.error = "" if exc is None else f"{type(exc).__name__}: {exc}"
+        self._show_error(exc)
+
     @staticmethod
     def _default_layer(infos) -> str:
         # Two thirds of the way in, as cv.deepdream chooses: deep enough for parts of objects,
@@ -368,8 +364,6 @@ class DeepDreamViewer(RunState, View):
         """The current image as the model will dream on it: ``(h, w, c)`` float in [0, 1] at
         the model's size (fixed-size models) or shrunk to :attr:`max_side`, in the model's
         channels (a colour photo becomes grey for a grayscale model)."""
-        from ..compute import prepare_images
-
         if not self.images:
             raise ValueError(tr("dd_no_image", self.lang))
         image = self.images[self.image_index]
@@ -441,22 +435,37 @@ class DeepDreamViewer(RunState, View):
         x = self._dream_input()
         self._show_before()
         settings = self._settings()
-        self._begin_run(lambda ticket: self._work(ticket, x, settings),
-                        tr("dd_running", self.lang, octaves=settings["octaves"],
-                           steps=settings["steps"]))
+        layers = settings.pop("layers")
+        self._set_error(None)
+        # The job is the compute progress protocol: deepdream stops at its next step on Cancel
+        # and its frames reach _on_frame throttled by the runner (no other throttle).
+        self.run_panel.start(
+            lambda job: deepdream(self.model, x, layers, cancel=job.cancel_event, on_step=job,
+                                  input_size=self.input_size, **settings),
+            tr("dd_running", self.lang, octaves=settings["octaves"], steps=settings["steps"]),
+            on_frame=self._on_frame, on_done=self._finish)
 
-    def _work(self, ticket, x, settings) -> None:
-        from ..compute import deepdream
-
+    def _run_clicked(self) -> None:
         try:
-            res = deepdream(self.model, x, settings.pop("layers"), cancel=ticket.cancel_event,
-                            on_step=_DreamProgress(self, ticket), input_size=self.input_size,
-                            **settings)
-        except Exception as exc:  # noqa: BLE001 - shown inside the widget
-            self._fail_run(ticket, exc)
-            return
-        if not ticket.current:
-            return  # a newer Run owns the panels
+            self.run()
+        except Exception as exc:  # noqa: BLE001 - a click must never raise into the comm
+            self._set_error(exc)
+
+    def cancel(self) -> None:
+        """Stop the run before its next step (the dream so far stays shown)."""
+        self.run_panel.cancel()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the current run is over; False on timeout."""
+        return self.run_panel.wait(timeout)
+
+    @property
+    def seconds_running(self) -> float:
+        """Seconds since the current (or last) Run was pressed."""
+        return self.run_panel.seconds_running
+
+    def _finish(self, res) -> None:
+        """The current run returned (finished or cancelled): its last image and message."""
         done = int(np.isfinite(res.history[:, 0]).sum()) if res.history.size else 0
         self._show_frame(res.images[0], done, int(self.octaves) * int(self.steps),
                          float(res.score[0]))
@@ -465,13 +474,11 @@ class DeepDreamViewer(RunState, View):
         info = tr("dd_cancelled", self.lang, sec=sec) if res.cancelled else \
             tr("dd_done", self.lang, sec=sec, a=f"{float(res.start_score[0]):.4g}",
                b=f"{float(res.score[0]):.4g}")
-        self._end_run(ticket, info, res.cancelled)
+        self.run_panel.end(info, res.cancelled)
 
-    def _on_frame(self, ticket, done, total, images, scores) -> None:
-        if self._frame_due(ticket, done, total):
-            score = float(np.asarray(scores).reshape(-1)[0]) if np.size(scores) else np.nan
-            self._show_frame(np.asarray(images)[0], done, total, score)
-            self.frames_shown += 1
+    def _on_frame(self, done, total, images, scores) -> None:
+        score = float(np.asarray(scores).reshape(-1)[0]) if np.size(scores) else np.nan
+        self._show_frame(np.asarray(images)[0], int(done), int(total or 1), score)
 
     def _show_frame(self, image, done: int, total: int, score: float) -> None:
         px = self._frame_pixels(image)

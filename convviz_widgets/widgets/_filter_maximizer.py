@@ -2,30 +2,32 @@
 
 All optimisation happens in :func:`convviz_widgets.compute.maximize.maximize`, in a worker
 thread: the notebook stays responsive, frames stream into the views (throttled to about ten a
-second) through the compute function's ``on_step`` callback, and Cancel sets a
-``threading.Event`` that the loop checks before every step. This module only turns the float
-images into display bytes (contrast stretching is a display choice, not part of the result).
+second by the one :class:`._jobs.JobRunner`, whose job is the compute function's progress
+observer), and Cancel sets the job's ``threading.Event`` that the loop checks before every step.
+The view is composed of components — the objective menu (:class:`ObjectivePicker`), the run
+panel (:class:`._run_panel.RunPanel`) and the two displays with their rows
+(:class:`PatternPanels`, which also export) — and only turns float images into display bytes.
 """
 
 from __future__ import annotations
-
-import threading
 
 import ipywidgets as w
 import numpy as np
 import traitlets
 
+from ..compute import access, conv_layers, require_spatial
+from ..compute.maximize import DEFAULT_SIZE, DEFAULT_STEPS, METHODS, maximize, pattern_size
 from ._base import INT_SLIDER_CONTINUOUS, LayerViewer, set_slider
-from ._i18n import tr, trn
-from ._maximizer_display import (_BIG_PX, _TILE_PX, ExportMixin, _grid_columns, display_pixels,
-                                 grid_image, marked_pixels, status_caption, status_words)
-from ._maximizer_objectives import OBJECTIVE_LABELS, MaximizerObjectiveMixin, value_key
-from ._maximizer_run import MaximizerRunMixin
-from ._raster import RasterView
-from ._run_state import RunState
-from ._task import BackgroundTask
-from ._fit import FIT_BUTTONS, fit_layout
+from ._fit import FIT_BUTTONS
+from ._i18n import tr
+from ._jobs import JobRunner
+from ._maximizer_display import (_BIG_PX, PatternPanels, display_pixels, grid_image,
+                                 marked_pixels, status_words)
+from ._maximizer_objectives import (OBJECTIVE_LABELS, ObjectivePicker, ObjectiveRows,
+                                    objective_settings, value_key)
 from ._placeholder import placeholder_pixels
+from ._run_panel import RunPanel
+from ._targets import class_names_for
 
 __all__ = ["FilterMaximizer", "display_pixels", "grid_image"]
 
@@ -35,8 +37,7 @@ FRAME_INTERVAL = 0.1
 _MAX_GALLERY = 256
 
 
-class FilterMaximizer(MaximizerObjectiveMixin, MaximizerRunMixin, ExportMixin, RunState,
-                      LayerViewer):
+class FilterMaximizer(LayerViewer):
     """Generate and watch the input patterns that maximise a layer's filters.
 
     A layer dropdown and filter slider choose what to look at; *Run* optimises either the
@@ -126,42 +127,24 @@ class FilterMaximizer(MaximizerObjectiveMixin, MaximizerRunMixin, ExportMixin, R
                  objective: str = "channel", n_patterns: int = 4, neuron_position=None,
                  frame_interval: float = FRAME_INTERVAL, class_names=None, **kwargs):
         super().__init__(model, **kwargs)
-        from ._targets import class_names_for
-
+        if method not in METHODS:
+            raise ValueError(f"Unknown method {method!r}; use one of {list(METHODS)}.")
         #: Names of the output's classes for the class objective ("class 1 · star"); one name
         #: for one sigmoid unit names its positive class, class 1.
         self.class_names = class_names_for(model, class_names, None, self.lang) \
             if class_names is not None else None
-        from ..compute import access, conv_layers
-        from ..compute.maximize import DEFAULT_SIZE, DEFAULT_STEPS, METHODS
-
-        self._methods = METHODS
-        self._default_steps = DEFAULT_STEPS
         self.preprocess = preprocess
         self.cache_dir = cache_dir
         self.frame_interval = float(frame_interval)
         acc = access(model).at_size(self.input_size)  # a forced size is fixed for the view
         _, mh, mw, _ = acc.input_shape
         self._fixed_size = (int(mh), int(mw)) if mh is not None and mw is not None else None
-
-        if layers == "conv":
-            infos = [i for i in conv_layers(model, "kernel") if i.is_spatial and i.calls]
-            infos = infos or conv_layers(model, "spatial")
-        elif layers == "all":
-            infos = [i for i in conv_layers(model, "spatial") if not i.is_container]
-        else:
-            from ..compute import require_spatial
-
-            infos = [acc.infos()[require_spatial(model, l, "filters to maximise")]
-                     for l in layers]
-        if not infos:
-            raise ValueError(f"Model {getattr(model, 'name', '')!r} has no layer with a feature "
-                             "map (batch, height, width, channels): there is nothing to maximise.")
+        infos = self._layer_infos(layers, acc)
         self._layers = {i.path: i for i in infos}
-        self._map_infos, self._map_layer = infos, None
-        self._class_cache = None  # (class-objective layers, their unit counts), when needed
+        self._rows = ObjectiveRows(model, infos, self.lang, self.class_names)
+        self._map_layer = None  # the feature-map layer to return to after the class objective
 
-        # ---- controls
+        # ---- controls and components
         self._make_layer_controls(infos, "filter", layer_width=420, slider_width=400)
         self._mode_tb = w.ToggleButtons(options=[(tr("one filter", self.lang), "filter"),
                                                  (tr("gallery", self.lang), "gallery")],
@@ -180,56 +163,50 @@ class FilterMaximizer(MaximizerObjectiveMixin, MaximizerRunMixin, ExportMixin, R
         self._seed_box = w.IntText(description="seed", layout=w.Layout(width="160px"))
         self._stretch_cb = w.Checkbox(value=True, description="stretch contrast", indent=False,
                                       layout=w.Layout(width="150px"))
-        # Run / Cancel / progress and one coalescing worker: Run while a run is going cancels it,
-        # and of many quick Runs only the last is started (the lifecycle the views share).
-        self._init_runs("convviz-maximize", "fm_cancelled_early", bar_width="260px")
-        self._export_btn = w.Button(description="Export PNG", icon="download",
-                                    layout=fit_layout())
-        self._download = w.HTML(value="")
-        self.pattern = RasterView(labels=["", "y", "x"], gap=0)
-        self.gallery = RasterView(labels=[tr("filter", self.lang), "y", "x"], gap=3)
-        self.pattern.add_class("convviz-maximizer-pattern")
-        self.gallery.add_class("convviz-maximizer-gallery")
+        self.objective_picker = ObjectivePicker(self.lang)
+        # Run / Cancel / progress over one job runner: Run while a run is going cancels it, and
+        # of many quick Runs only the last is started.
+        self.run_panel = RunPanel("convviz-maximize", on_run=self._run_clicked,
+                                  on_error=self._set_error, idle_key="fm_cancelled_early",
+                                  lang=self.lang, bar_width="260px",
+                                  frame_interval=frame_interval)
+        for name in ("running", "progress", "frames_shown"):
+            traitlets.dlink((self.run_panel, name), (self, name))
+        self.panels = PatternPanels(self.lang)
+        self.pattern, self.gallery = self.panels.pattern, self.panels.gallery
         self.gallery.on_click(self._on_gallery_click)
-        self._make_objective_controls()
-
+        self.pattern.on_click(self._on_pattern_click)
+        self.objective_picker.centre_button.on_click(
+            lambda _b: self._set_from_ui("neuron_position", None))
+        self._export_btn = w.Button(description="Export PNG", icon="download")
+        self._export_btn.on_click(lambda _b: self._safe(lambda: self._offer("png")))
+        self._download = w.HTML(value="")
         for control, trait in [(self._layer_dd, "layer"), (self._slider, "filter_index"),
                                (self._mode_tb, "mode"), (self._range, "gallery_range"),
                                (self._method_dd, "method"), (self._steps_box, "steps"),
                                (self._size_box, "size"), (self._seed_box, "seed"),
-                               (self._stretch_cb, "stretch"), (self._objective_dd, "objective"),
-                               (self._patterns_box, "n_patterns")]:
+                               (self._stretch_cb, "stretch"),
+                               (self.objective_picker.menu, "objective"),
+                               (self.objective_picker.patterns_box, "n_patterns")]:
             self._bind(control, trait)
-        self._export_btn.on_click(lambda _b: self._safe(self._export_link))
 
         self.children = [
             w.HBox([self._layer_dd, self._slider]),
             w.HBox([self._mode_tb, self._range]),
             w.HBox([self._method_dd, self._steps_box, self._size_box, self._seed_box,
                     self._stretch_cb]),
-            self._objective_row(),
-            w.HBox([self._run_btn, self._cancel_btn, self._bar, self._info]),
-            w.HBox([self.pattern, self.gallery], layout=w.Layout(flex_flow="row wrap",
-                                                                 align_items="flex-start")),
+            self.objective_picker,
+            self.run_panel,
+            self.panels,
             w.HBox([self._export_btn, self._download]),
             self._status,
         ]
         self.add_class("convviz-filter-maximizer")
         self._built()
-
-        # ---- state
-        self._warmer = BackgroundTask("convviz-maximize-warmup")
+        # The background compile of the step (prewarm); coalesced like every job.
+        self._warmer = JobRunner("convviz-maximize-warmup")
         self._warmed: set = set()
-        self._shown: dict = {}  # filter -> (image, activation) of the current settings
-        self._gallery_filters = np.zeros((0,), np.int64)
-        self._gallery_images: np.ndarray | None = None
-        # Rows that are not finished patterns (cancelled mid-way, or a filter that never
-        # fired): the gallery's per row, and the single view's per filter.
-        self._gallery_status: np.ndarray | None = None
-        self._row_status: dict = {}
 
-        if method not in METHODS:
-            raise ValueError(f"Unknown method {method!r}; use one of {list(METHODS)}.")
         with self._suppressed():
             self.method = method
             self.steps = int(steps) if steps is not None else DEFAULT_STEPS[method]
@@ -250,28 +227,52 @@ class FilterMaximizer(MaximizerObjectiveMixin, MaximizerRunMixin, ExportMixin, R
             self._prewarm()
 
     # ------------------------------------------------------------------------- helpers
+    def _layer_infos(self, layers, acc) -> list:
+        """The feature-map layers the menu offers (``layers``: "conv", "all" or a list)."""
+        if layers == "conv":
+            infos = [i for i in conv_layers(self.model, "kernel") if i.is_spatial and i.calls]
+            infos = infos or conv_layers(self.model, "spatial")
+        elif layers == "all":
+            infos = [i for i in conv_layers(self.model, "spatial") if not i.is_container]
+        else:
+            infos = [acc.infos()[require_spatial(self.model, l, "filters to maximise")]
+                     for l in layers]
+        if not infos:
+            raise ValueError(f"Model {getattr(self.model, 'name', '')!r} has no layer with a "
+                             "feature map (batch, height, width, channels): there is nothing to "
+                             "maximise.")
+        return infos
+
     @staticmethod
     def _default_layer(infos) -> str:
         # The middle of the network: early layers give colours and edges, late ones parts.
         return infos[len(infos) // 2].path
 
     def _count(self, path=None) -> int:
-        return self._objective_count(path or self.layer)
+        return self._rows.count(self.objective, path or self.layer)
 
-    def _n_filters(self, n: int) -> str:
-        return trn("fm_filters", self.lang, n)
+    def _what(self, f: int) -> str:
+        return self._rows.what(self.objective, self.layer, f)
+
+    def _rows_text(self, n: int) -> str:
+        return self._rows.rows_text(self.objective, self.layer, n)
 
     def _hw(self) -> tuple[int, int]:
         return self._fixed_size or (int(self.size), int(self.size))
 
     def _settings(self) -> dict:
-        objective = self._objective_settings()
+        objective = objective_settings(self.objective, self.layer, self._hw(),
+                                       self.neuron_position, self.n_patterns)
         # Diversity runs are never cached: maximize refuses a cache_dir that would store nothing.
         cache_dir = None if objective.get("objective") == "diversity" else self.cache_dir
         return dict(method=self.method, steps=int(self.steps), seed=int(self.seed),
                     size=None if self._fixed_size else int(self.size),
                     preprocess=self.preprocess, cache_dir=cache_dir,
                     input_size=self.input_size, **objective)
+
+    def _set_error(self, exc: BaseException | None) -> None:
+        self.error = "" if exc is None else f"{type(exc).__name__}: {exc}"
+        self._show_error(exc)
 
     def _sync_controls(self) -> None:
         with self._quiet():
@@ -284,14 +285,39 @@ class FilterMaximizer(MaximizerObjectiveMixin, MaximizerRunMixin, ExportMixin, R
             self._size_box.value = int(self.size)
             self._seed_box.value = int(self.seed)
             self._stretch_cb.value = bool(self.stretch)
-            self._sync_objective_controls()
+            self.objective_picker.show(self.objective, self.n_patterns, self.neuron_position)
+            self._range.disabled = self.mode != "gallery" or self.objective == "diversity"
+            self._slider.description = tr(self._rows.kind(self.objective, self.layer),
+                                          self.lang)
+
+    def _switch_layers(self, old: str, new: str) -> None:
+        """The class objective reads Dense layers and the output; the others feature maps."""
+        if (old == "class") == (new == "class"):
+            return
+        infos = self._rows.infos(new)
+        if new == "class":
+            if not infos:
+                raise ValueError(tr("fm_no_class_layer", self.lang))
+            self._map_layer = self.layer
+            layer = infos[0].path
+        else:
+            layer = self._map_layer if self._map_layer in {i.path for i in infos} \
+                else self._default_layer(infos)
+        self._layers = {i.path: i for i in infos}
+        with self._quiet():
+            self._layer_dd.options = [(self._label(i), i.path) for i in infos]
+        with self._suppressed():
+            self.layer = layer
+            n = self._count()
+            self.filter_index = min(self.filter_index, n - 1)
+            self.gallery_range = (0, min(n, 64) - 1)
 
     # ----------------------------------------------------------------------- validation
     @traitlets.validate("method")
     def _validate_method(self, proposal):
-        if proposal["value"] not in self._methods:
+        if proposal["value"] not in METHODS:
             raise traitlets.TraitError(f"Unknown method {proposal['value']!r}; use one of "
-                                       f"{list(self._methods)}.")
+                                       f"{list(METHODS)}.")
         return proposal["value"]
 
     @traitlets.validate("steps")
@@ -366,7 +392,7 @@ class FilterMaximizer(MaximizerObjectiveMixin, MaximizerRunMixin, ExportMixin, R
         if self._suppress:
             return
         with self._suppressed():
-            self.steps = self._default_steps[change["new"]]
+            self.steps = DEFAULT_STEPS[change["new"]]
         self._settings_changed()
 
     @traitlets.observe("objective")
@@ -403,18 +429,21 @@ class FilterMaximizer(MaximizerObjectiveMixin, MaximizerRunMixin, ExportMixin, R
 
     def _settings_changed(self) -> None:
         self._sync_controls()
-        self._shown = {}
-        self._row_status = {}
-        self._gallery_filters = np.zeros((0,), np.int64)
-        self._gallery_images = None
-        self._gallery_status = None
+        self.panels.clear()
         self._show_placeholder()
         self._prewarm()
 
     def _on_gallery_click(self, tile, y, x) -> None:
         try:
-            if 0 <= tile < len(self._gallery_filters):
-                self.filter_index = int(self._gallery_filters[tile])
+            if 0 <= tile < len(self.panels.gallery_filters):
+                self.filter_index = int(self.panels.gallery_filters[tile])
+        except Exception as exc:  # noqa: BLE001 - a click must never raise into the comm
+            self._set_error(exc)
+
+    def _on_pattern_click(self, tile, y, x) -> None:
+        try:
+            if self.objective == "neuron":
+                self.neuron_position = (int(y), int(x))
         except Exception as exc:  # noqa: BLE001 - a click must never raise into the comm
             self._set_error(exc)
 
@@ -433,66 +462,190 @@ class FilterMaximizer(MaximizerObjectiveMixin, MaximizerRunMixin, ExportMixin, R
 
     def _lookup_cached(self) -> None:
         """Show the selected filter at once if a result for it is already cached."""
-        from ..compute.maximize import maximize
-
         if self.running:
             return
-        done = threading.Event()
-        done.set()  # a pre-set cancel: maximize returns cached rows only, computes nothing
         try:
-            res = maximize(self.model, self.layer, [self.filter_index], cancel=done,
+            res = maximize(self.model, self.layer, [self.filter_index], cached_only=True,
                            **self._settings())
         except Exception:  # noqa: BLE001 - a failing lookup just means "not cached"
             return
         if len(res):
-            self._shown[int(res.filters[0])] = (res.images[0], float(res.activation[0]))
-            self._row_status[int(res.filters[0])] = str(res.status[0])
+            self.panels.keep(res.filters, res.images, res.activation, res.status)
             self._show_selected()
 
     def _show_selected(self) -> None:
         f = int(self.filter_index)
         h, w_ = self._hw()
-        zoom = max(1, _BIG_PX // max(h, w_))
-        if f in self._shown:
-            image, act = self._shown[f]
-            state = self._row_status.get(f, "done")
+        if f in self.panels.shown:
+            image, act = self.panels.shown[f]
+            state = self.panels.row_status.get(f, "done")
             words = status_words(state, self.lang)
             self.pattern.set_tiles(marked_pixels(display_pixels(image[None], self.stretch),
-                                                 [state]), zoom=zoom,
+                                                 [state]), zoom=max(1, _BIG_PX // max(h, w_)),
                                    title=f"{self.layer} · {self._what(f)}"
                                    + (f" — {words}" if words else ""),
                                    caption=tr(value_key(self.objective), self.lang,
                                               m=f"{act:.4g}") + (f" · {words}" if words else ""))
         elif not self.running:
             self._draw_waiting(f"{self.layer} · {self._what(f)}")
-        self.gallery.selected = int(np.flatnonzero(self._gallery_filters == f)[0]) \
-            if np.any(self._gallery_filters == f) else -1
+        self.panels.select(f)
 
     def _redraw(self) -> None:
         self._show_selected()
-        if self._gallery_images is not None and len(self._gallery_filters):
-            self._draw_gallery(self._gallery_images, self._gallery_filters,
-                               status=self._gallery_status)
+        if self.panels.gallery_images is not None and len(self.panels.gallery_filters):
+            self._draw_gallery(self.panels.gallery_images, self.panels.gallery_filters,
+                               status=self.panels.gallery_status)
 
-    def _draw_gallery(self, images: np.ndarray, filters: np.ndarray, caption: str = "",
-                      status=None) -> None:
-        """Draw the gallery; ``status`` (one word per row, as ``MaximizeResult.status``) marks
-        the rows that are not finished patterns: unfinished ones hatched, dead filters crossed
-        out, both named in the caption and in each tile's hover line."""
-        n, h, w_, _ = images.shape
-        cols = _grid_columns(n, h, w_)
+    def _draw_gallery(self, images, filters, caption: str = "", status=None) -> None:
+        self.panels.draw_gallery(
+            images, filters, int(self.filter_index),
+            self._rows.gallery_title(self.objective, self.layer, filters), self._what,
+            caption=caption, status=status, stretch=self.stretch)
+
+    # -------------------------------------------------------------------------- running
+    def run(self) -> None:
+        """Start optimising (the selected filter, or the gallery range) in a worker thread.
+
+        A run already in progress is cancelled first, and of several Runs pressed in quick
+        succession only the last one is computed. Returns at once; :meth:`wait` blocks until
+        the run is over.
+        """
+        if self.input_size is None:
+            pattern_size(self.model, None if self._fixed_size else int(self.size))  # fail early
+        if self.objective == "diversity":  # N rows of the one selected filter
+            filters = np.full((int(self.n_patterns),), int(self.filter_index), np.int64)
+        elif self.mode == "gallery":
+            filters = np.arange(self.gallery_range[0], self.gallery_range[1] + 1)
+        else:
+            filters = np.array([int(self.filter_index)])
+        self.first_frame_seconds = float("nan")
+        mode = "diversity" if self.objective == "diversity" else self.mode
+        if mode != "filter":
+            self.panels.gallery_filters = filters
+            self.panels.gallery_images = np.full((len(filters),) + self._hw() + (1,), 0.5,
+                                                 np.float32)
+            self.panels.gallery_status = None
+        settings, layer = self._settings(), self.layer
+        targets = filters[:1] if mode == "diversity" else filters
+        self._set_error(None)
+        # The job is maximize's progress observer: Cancel stops the loop at its next step, and
+        # frames arrive throttled by the runner (the one place that decides the frame rate).
+        self.run_panel.start(
+            lambda job: maximize(self.model, layer, targets, cancel=job.cancel_event,
+                                 on_step=job, **settings),
+            tr("fm_optimising", self.lang, what=self._rows_text(len(filters))),
+            on_frame=lambda done, total, images, act: self._on_frame(
+                mode, filters, done, total, images, act),
+            on_done=lambda res: self._finish(res, mode))
+
+    def _run_clicked(self) -> None:
+        try:
+            self.run()
+        except Exception as exc:  # noqa: BLE001 - a click must never raise into the comm
+            self._set_error(exc)
+
+    def cancel(self) -> None:
+        """Stop the run before its next step (what was done so far stays shown)."""
+        self.run_panel.cancel()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the current run is over; False on timeout."""
+        return self.run_panel.wait(timeout)
+
+    @property
+    def seconds_running(self) -> float:
+        """Seconds since the current (or last) Run was pressed."""
+        return self.run_panel.seconds_running
+
+    @property
+    def worker_stats(self) -> dict:
+        """How many runs were requested, started, dropped before starting, failed."""
+        return dict(self.run_panel.runner.stats)
+
+    def _on_frame(self, mode, filters, done, total, images, activation) -> None:
+        if self.frames_shown == 0:
+            self.first_frame_seconds = self.seconds_running
+        frac = done / max(1, total or 1)
+        if mode != "filter":
+            self.panels.gallery_images = images.copy()
+            self._draw_gallery(self.panels.gallery_images, filters,
+                               caption=tr("fm_optimising_p", self.lang, p=f"{frac:.0%}"))
         sel = np.flatnonzero(filters == self.filter_index)
-        marks = status_caption(filters, status, self.lang)
-        info = []
-        if marks:
-            info = [self._what(int(f))
-                    + (f" · {status_words(st, self.lang)}" if st != "done" else "")
-                    for f, st in zip(filters, status)]
-        self.gallery.set_tiles(
-            marked_pixels(display_pixels(images, self.stretch), status), columns=cols,
-            zoom=max(1, _TILE_PX // max(h, w_)), selected=int(sel[0]) if sel.size else -1,
-            title=self._gallery_title(filters),
-            marked=[int(k) for k in np.flatnonzero(np.asarray(status) == "dead")]
-            if status is not None else [],
-            tile_info=info,
-            caption=caption or (marks + " · " if marks else "") + tr("fm_click_tile", self.lang))
+        if sel.size:
+            k = int(sel[0])
+            h, w_ = images.shape[1:3]
+            self.pattern.set_tiles(display_pixels(images[k:k + 1], self.stretch),
+                                   zoom=max(1, _BIG_PX // max(h, w_)),
+                                   title=f"{self.layer} · {self._what(filters[k])}",
+                                   caption=tr(value_key(self.objective), self.lang,
+                                              m=f"{float(activation[k]):.4g}")
+                                   + tr("fm_at", self.lang, p=f"{frac:.0%}"))
+
+    def _finish(self, res, mode) -> None:
+        """The current run returned (finished or cancelled): keep and show its rows."""
+        self.panels.keep(res.filters, res.images, res.activation, res.status)
+        if mode != "filter" and len(res):
+            self.panels.gallery_filters = res.filters
+            self.panels.gallery_images = res.images
+            self.panels.gallery_status = res.status
+            self._draw_gallery(res.images, res.filters, status=res.status)
+        self.result = res
+        self._show_selected()
+        cached = int(res.from_cache.sum())
+        what = self._rows_text(len(res))
+        note = tr("fm_from_cache", self.lang, k=cached) if cached else ""
+        if res.cancelled:
+            info = tr("fm_cancelled", self.lang, what=what, k=int(res.complete.sum()),
+                      sec=f"{res.seconds:.1f}")
+        else:
+            mean = float(np.mean(res.activation)) if len(res) else 0.0
+            info = tr(value_key(res.objective_name, done=True), self.lang, what=what,
+                      sec=f"{res.seconds:.2f}", note=note, m=f"{mean:.4g}")
+        self.run_panel.end(info, res.cancelled)
+
+    def _prewarm(self) -> None:
+        """Compile the step for the current settings in the background (one 1-step run)."""
+        key = (self.layer, self.method, self._hw(), id(self.preprocess))
+        if self.objective != "channel":  # another compiled step (the channel's key is kept)
+            key += (self.objective, self.neuron_position, int(self.n_patterns))
+        if key in self._warmed:
+            return
+        settings = self._settings()
+        settings.update(steps=1, cache_dir=None)
+        layer = self.layer
+
+        def warm(job):
+            maximize(self.model, layer, [0], cache=False, batch_size=1, **settings)
+            self._warmed.add(key)
+
+        # Coalesced: flicking through ten layers compiles the last one, not all ten. A failure
+        # is left to a real Run to report (no on_error: kept in the runner's last_error).
+        self._warmer.start(warm)
+
+    # --------------------------------------------------------------------------- export
+    def gallery_png(self) -> bytes:
+        """The gallery (or the single pattern when no gallery ran) as PNG bytes, as displayed.
+
+        Examples
+        --------
+        >>> png = fm.gallery_png()          # doctest: +SKIP
+        >>> png[:4]                          # doctest: +SKIP
+        b'\\x89PNG'
+        """
+        return self.panels.png(self.stretch)
+
+    def save_gallery(self, path) -> str:
+        """Write :meth:`gallery_png` to ``path``; return the path.
+
+        Examples
+        --------
+        >>> fm.save_gallery("block2_conv1.png")      # doctest: +SKIP
+        'block2_conv1.png'
+        """
+        with open(path, "wb") as fh:
+            fh.write(self.gallery_png())
+        return str(path)
+
+    def _animated_display(self):
+        """Export hook: the display whose frames make the run's GIF/WebP."""
+        return self.gallery if self.mode == "gallery" else self.pattern

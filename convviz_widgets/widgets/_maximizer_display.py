@@ -1,15 +1,18 @@
 """What the FilterMaximizer shows and exports: contrast-stretched uint8 tiles, the gallery
-grid, and ``gallery_png`` (the view's Export buttons are the generic ones of every view)."""
+grid, ``gallery_png``, and the :class:`PatternPanels` component (the two displays and their
+rows; the view's Export buttons are the generic ones of every view)."""
 
 from __future__ import annotations
 
 import io
 
+import ipywidgets as w
 import numpy as np
 
 from .. import display
 from ._i18n import register, tr
 from ._pixels import quantize
+from ._raster import RasterView
 
 # The words that mark a tile that is not a finished pattern (one table, shared with the static
 # figures: convviz_widgets.display.PATTERN_STATUS).
@@ -105,48 +108,100 @@ def grid_image(tiles: np.ndarray, columns: int, gap: int = 2, background: int = 
     return display.mosaic(np.asarray(tiles, np.uint8), columns, pad=gap, fill=background)
 
 
-class ExportMixin:
-    """``gallery_png`` / ``save_gallery`` / the Export PNG link of :class:`FilterMaximizer`."""
+def gallery_png(images: np.ndarray, status=None, stretch: bool = True) -> bytes:
+    """Patterns ``(n, H, W, C)`` in [0, 1] as one PNG grid, as displayed (stretched, unfinished
+    rows hatched).
 
-    def gallery_png(self) -> bytes:
-        """The gallery (or the single pattern when no gallery ran) as PNG bytes, as displayed.
+    Examples
+    --------
+    >>> gallery_png(np.full((3, 8, 8, 3), 0.5, np.float32))[:4]
+    b'\\x89PNG'
+    """
+    from PIL import Image  # deferred like every PNG writer of the views: only an export needs it
 
-        Examples
-        --------
-        >>> png = fm.gallery_png()          # doctest: +SKIP
-        >>> png[:4]                          # doctest: +SKIP
-        b'\\x89PNG'
-        """
-        from PIL import Image
+    tiles = marked_pixels(display_pixels(images, stretch), status)
+    grid = grid_image(tiles, _grid_columns(*tiles.shape[:3]))
+    mode = "L" if grid.shape[-1] == 1 else "RGB"
+    buf = io.BytesIO()
+    Image.fromarray(grid[..., 0] if mode == "L" else grid, mode).save(buf, "PNG")
+    return buf.getvalue()
 
+
+class PatternPanels(w.HBox):
+    """The FilterMaximizer's two displays (the big pattern and the gallery) and the rows they
+    show: a component the view composes and exports from.
+
+    Attributes
+    ----------
+    pattern, gallery : RasterView
+    shown : dict
+        filter -> (image, activation) of the current settings.
+    row_status : dict
+        filter -> status word ("done", "unfinished", "dead").
+    gallery_filters, gallery_images, gallery_status
+        The gallery's rows (``gallery_images`` None before a gallery ran).
+    """
+
+    def __init__(self, lang: str = "en"):
+        self.lang = lang
+        self.pattern = RasterView(labels=["", "y", "x"], gap=0)
+        self.gallery = RasterView(labels=[tr("filter", lang), "y", "x"], gap=3)
+        self.pattern.add_class("convviz-maximizer-pattern")
+        self.gallery.add_class("convviz-maximizer-gallery")
+        super().__init__([self.pattern, self.gallery],
+                         layout=w.Layout(flex_flow="row wrap", align_items="flex-start"))
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget every row (the settings changed)."""
+        self.shown: dict = {}
+        self.row_status: dict = {}
+        self.gallery_filters = np.zeros((0,), np.int64)
+        self.gallery_images: np.ndarray | None = None
+        # Rows that are not finished patterns (cancelled mid-way, or a filter that never
+        # fired): the gallery's per row, the single view's per filter.
+        self.gallery_status: np.ndarray | None = None
+
+    def keep(self, filters, images, activation, status) -> None:
+        """Remember finished (or cached) rows per filter."""
+        for f, image, act, st in zip(filters, images, activation, status):
+            self.shown[int(f)] = (image, float(act))
+            self.row_status[int(f)] = str(st)
+
+    def draw_gallery(self, images, filters, selected: int, title: str, what, caption: str = "",
+                     status=None, stretch: bool = True) -> None:
+        """Draw the gallery; ``status`` (one word per row, as ``MaximizeResult.status``) marks
+        the rows that are not finished patterns: unfinished ones hatched, dead filters crossed
+        out, both named in the caption and in each tile's hover line (``what(f)`` names a
+        row)."""
+        n, h, w_, _ = images.shape
+        sel = np.flatnonzero(filters == selected)
+        marks = status_caption(filters, status, self.lang)
+        info = []
+        if marks:
+            info = [what(int(f)) + (f" · {status_words(st, self.lang)}" if st != "done" else "")
+                    for f, st in zip(filters, status)]
+        self.gallery.set_tiles(
+            marked_pixels(display_pixels(images, stretch), status),
+            columns=_grid_columns(n, h, w_), zoom=max(1, _TILE_PX // max(h, w_)),
+            selected=int(sel[0]) if sel.size else -1, title=title,
+            marked=[int(k) for k in np.flatnonzero(np.asarray(status) == "dead")]
+            if status is not None else [],
+            tile_info=info,
+            caption=caption or (marks + " · " if marks else "") + tr("fm_click_tile", self.lang))
+
+    def select(self, f: int) -> None:
+        """Outline filter ``f``'s tile in the gallery (none if it is not there)."""
+        hit = np.flatnonzero(self.gallery_filters == f)
+        self.gallery.selected = int(hit[0]) if hit.size else -1
+
+    def png(self, stretch: bool = True) -> bytes:
+        """The gallery (or the single patterns when no gallery ran) as PNG bytes."""
         status = None
-        if self._gallery_images is not None and len(self._gallery_filters):
-            images, status = self._gallery_images, self._gallery_status
-        elif self._shown:
-            fs = sorted(self._shown)
-            images = np.stack([self._shown[f][0] for f in fs])
+        if self.gallery_images is not None and len(self.gallery_filters):
+            images, status = self.gallery_images, self.gallery_status
+        elif self.shown:
+            images = np.stack([self.shown[f][0] for f in sorted(self.shown)])
         else:
             raise ValueError("Nothing to export yet: press Run first.")
-        tiles = marked_pixels(display_pixels(images, self.stretch), status)
-        grid = grid_image(tiles, _grid_columns(*tiles.shape[:3]))
-        mode = "L" if grid.shape[-1] == 1 else "RGB"
-        buf = io.BytesIO()
-        Image.fromarray(grid[..., 0] if mode == "L" else grid, mode).save(buf, "PNG")
-        return buf.getvalue()
-
-    def save_gallery(self, path) -> str:
-        """Write :meth:`gallery_png` to ``path``; return the path.
-
-        Examples
-        --------
-        >>> fm.save_gallery("block2_conv1.png")      # doctest: +SKIP
-        'block2_conv1.png'
-        """
-        with open(path, "wb") as fh:
-            fh.write(self.gallery_png())
-        return str(path)
-
-    def _export_link(self) -> None:
-        # The Export PNG button: the generic export of every view (pattern and gallery as
-        # shown; see _export_view.Exportable), with its download link.
-        self._offer("png")
+        return gallery_png(images, status, stretch)

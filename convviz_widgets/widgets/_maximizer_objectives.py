@@ -3,17 +3,21 @@ point clicked on the pattern), negative channel, class / Dense unit (the layer m
 the model's output and its Dense layers), and diversity (N patterns of one filter).
 
 What each objective *computes* is :func:`convviz_widgets.compute.maximize.maximize`'s business;
-this module turns the menu into its keyword arguments and keeps the controls in step."""
+this module is the menu (a component), the naming of rows, and the menu turned into keyword
+arguments."""
 
 from __future__ import annotations
 
 import ipywidgets as w
 import numpy as np
+import traitlets
 
-from ._i18n import register, tr
+from ..compute.maximize import class_layers, neuron, target_count
 from ._fit import fit_layout
+from ._i18n import register, tr, trn
 
-__all__ = ["MaximizerObjectiveMixin", "OBJECTIVE_LABELS"]
+__all__ = ["OBJECTIVE_LABELS", "ObjectivePicker", "ObjectiveRows", "objective_settings",
+           "value_key"]
 
 #: Menu entries: objective name -> i18n key.
 OBJECTIVE_LABELS = {"channel": "fm_obj_channel", "neuron": "fm_obj_neuron",
@@ -62,145 +66,163 @@ register({
 })
 
 
-class MaximizerObjectiveMixin:
-    """Objective controls and settings of :class:`FilterMaximizer` (its traits live there)."""
+class ObjectivePicker(w.HBox):
+    """The objective menu of :class:`FilterMaximizer`: the menu, N patterns (diversity), the
+    neuron's Centre button and note. A component: the view binds its controls to its own
+    traits and calls :meth:`show` so the controls follow them.
 
-    def _make_objective_controls(self) -> None:
-        self._objective_dd = w.Dropdown(
-            options=[(tr(key, self.lang), name) for name, key in OBJECTIVE_LABELS.items()],
+    Attributes
+    ----------
+    objective : str
+        The objective shown.
+    n_patterns : int
+    neuron_position : (int, int) or None
+    menu, patterns_box, centre_button : ipywidgets controls
+
+    Examples
+    --------
+    >>> picker = ObjectivePicker("es")
+    >>> picker.show("neuron", 4, (3, 5))
+    >>> picker.centre_button.layout.display is None, "(3, 5)" in picker.note.value
+    (True, True)
+    """
+
+    objective = traitlets.Unicode("channel")
+    n_patterns = traitlets.Int(4)
+    neuron_position = traitlets.Any(None, allow_none=True)
+
+    def __init__(self, lang: str = "en"):
+        self.lang = lang
+        self.menu = w.Dropdown(
+            options=[(tr(key, lang), name) for name, key in OBJECTIVE_LABELS.items()],
             description="objective", layout=w.Layout(width="260px"))
-        self._patterns_box = w.BoundedIntText(min=2, max=16, description="patterns",
-                                              layout=w.Layout(width="160px"))
-        self._centre_btn = w.Button(description=tr("fm_centre", self.lang), icon="crosshairs",
-                                    layout=fit_layout())
-        self._neuron_note = w.HTML(value="")
-        self._centre_btn.on_click(lambda _b: self._set_from_ui("neuron_position", None))
-        self.pattern.on_click(self._on_pattern_click)
+        self.patterns_box = w.BoundedIntText(min=2, max=16, description="patterns",
+                                             layout=w.Layout(width="160px"))
+        self.centre_button = w.Button(description=tr("fm_centre", lang), icon="crosshairs",
+                                      layout=fit_layout())
+        self.note = w.HTML(value="")
+        self.menu.add_class("convviz-objective")
+        super().__init__([self.menu, self.patterns_box, self.centre_button, self.note])
 
-    def _objective_row(self) -> w.HBox:
-        return w.HBox([self._objective_dd, self._patterns_box, self._centre_btn,
-                       self._neuron_note])
+    def show(self, objective: str, n_patterns: int, neuron_position) -> None:
+        """Controls, visibility and the neuron note for these settings (the caller keeps its
+        own observers quiet meanwhile)."""
+        self.objective, self.n_patterns = objective, int(n_patterns)
+        self.neuron_position = neuron_position
+        self.menu.value = objective
+        self.patterns_box.value = int(n_patterns)
+        self.patterns_box.layout.display = None if objective == "diversity" else "none"
+        neuron = objective == "neuron"
+        self.centre_button.layout.display = None if neuron else "none"
+        self.note.layout.display = None if neuron else "none"
+        where = tr("fm_at_centre", self.lang) if neuron_position is None else \
+            tr("fm_at_pixel", self.lang, y=neuron_position[0], x=neuron_position[1])
+        self.note.value = tr("fm_neuron_note", self.lang, where=where)
 
-    def _sync_objective_controls(self) -> None:
-        """Inside ``_quiet()``: the menu, N and the neuron note follow the traits."""
-        self._objective_dd.value = self.objective
-        self._patterns_box.value = int(self.n_patterns)
-        self._patterns_box.layout.display = None if self.objective == "diversity" else "none"
-        neuron = self.objective == "neuron"
-        self._centre_btn.layout.display = None if neuron else "none"
-        self._neuron_note.layout.display = None if neuron else "none"
-        pos = self.neuron_position
-        where = tr("fm_at_centre", self.lang) if pos is None else \
-            tr("fm_at_pixel", self.lang, y=pos[0], x=pos[1])
-        self._neuron_note.value = tr("fm_neuron_note", self.lang, where=where)
-        self._range.disabled = self.mode != "gallery" or self.objective == "diversity"
-        self._slider.description = tr(self._row_kind(), self.lang)
 
-    # ------------------------------------------------------------------------ the layers
-    def _class_infos(self) -> list:
-        if self._class_cache is None:
-            from ..compute.maximize import class_layers, target_count
+class ObjectiveRows:
+    """What one row of a run is under each objective: the layers offered, their row counts,
+    and the words naming rows ("filter 3", "class 1 · star", "4 patterns").
 
+    Parameters
+    ----------
+    model : keras.Model
+    map_infos : list of LayerInfo
+        The feature-map layers (every objective but ``class``).
+    lang : str
+    class_names : list of str, optional
+
+    Examples
+    --------
+    >>> rows = ObjectiveRows(model, infos)                       # doctest: +SKIP
+    >>> rows.what("channel", "conv_b", 3), rows.rows_text("channel", "conv_b", 2)  # doctest: +SKIP
+    ('filter 3', '2 filters')
+    """
+
+    def __init__(self, model, map_infos, lang: str = "en", class_names=None):
+        self.model, self.map_infos, self.lang = model, list(map_infos), lang
+        self.class_names = class_names or []
+        self._map_counts = {i.path: int(i.channels) for i in self.map_infos}
+        self._class = None  # (class-objective layers, their unit counts), when first needed
+
+    def class_infos(self) -> list:
+        """The output and the Dense layers (the class objective's layers)."""
+        if self._class is None:
             infos = class_layers(self.model)
-            self._class_cache = (infos, {i.path: target_count(self.model, i.path, "class")
-                                         for i in infos})
-        return self._class_cache[0]
+            self._class = (infos, {i.path: target_count(self.model, i.path, "class")
+                                   for i in infos})
+        return self._class[0]
 
-    def _objective_count(self, path: str) -> int:
-        if self.objective == "class":
-            self._class_infos()
-            return int(self._class_cache[1][path])
-        return int(self._layers[path].channels)
+    def infos(self, objective: str) -> list:
+        """The layers the menu offers for ``objective``."""
+        return self.class_infos() if objective == "class" else self.map_infos
 
-    def _switch_layers(self, old: str, new: str) -> None:
-        """The class objective reads Dense layers and the output; the others feature maps."""
-        if (old == "class") == (new == "class"):
-            return
-        if new == "class":
-            infos = self._class_infos()
-            if not infos:
-                raise ValueError(tr("fm_no_class_layer", self.lang))
-            self._map_layer = self.layer
-            layer = infos[0].path
-        else:
-            infos = self._map_infos
-            layer = self._map_layer if self._map_layer in {i.path for i in infos} \
-                else self._default_layer(infos)
-        self._layers = {i.path: i for i in infos}
-        with self._quiet():
-            self._layer_dd.options = [(self._label(i), i.path) for i in infos]
-        with self._suppressed():
-            self.layer = layer
-            n = self._count()
-            self.filter_index = min(self.filter_index, n - 1)
-            self.gallery_range = (0, min(n, 64) - 1)
+    def count(self, objective: str, path: str) -> int:
+        """Rows (filters, classes or units) of ``path`` under ``objective``."""
+        if objective == "class":
+            self.class_infos()
+            return int(self._class[1][path])
+        return self._map_counts[path]
 
-    # -------------------------------------------------------------------------- settings
-    def _objective_settings(self) -> dict:
-        """``maximize`` keyword arguments for the chosen objective."""
-        if self.objective == "channel":
-            return {}  # the lesson's recipe, exactly: maximize's default objective
-        if self.objective == "neuron" and self.neuron_position is not None:
-            from ..compute.maximize import neuron
-
-            h, w_ = self._hw()
-            y, x = self.neuron_position
-            # The pixel's centre as a fraction of the pattern: maximize maps it onto the
-            # layer's own map, whatever its size.
-            return {"objective": neuron(self.layer, y=(y + 0.5) / h, x=(x + 0.5) / w_,
-                                        fraction=True)}
-        if self.objective == "diversity":
-            return {"objective": "diversity", "n_patterns": int(self.n_patterns)}
-        return {"objective": self.objective}
-
-    def _row_kind(self) -> str:
+    def kind(self, objective: str, layer: str) -> str:
         """What one row is: ``"filter"``, ``"class"`` (the output layer) or ``"unit"``."""
-        if self.objective != "class":
+        if objective != "class":
             return "filter"
-        infos = self._class_infos()
-        return "class" if infos and self.layer == infos[0].path else "unit"
+        infos = self.class_infos()
+        return "class" if infos and layer == infos[0].path else "unit"
 
-    def _what(self, f: int) -> str:
+    def what(self, objective: str, layer: str, f: int) -> str:
         """"filter 3", "class 3" or "unit 3" in the view's language."""
-        kind = self._row_kind()
+        kind = self.kind(objective, layer)
         text = tr(f"fm_what_{kind}", self.lang, f=int(f))
-        names = getattr(self, "class_names", None) or []
-        if kind == "class" and 0 <= int(f) < len(names):
-            text += f" · {names[int(f)]}"  # "class 1 · star", never a bare index for a name
+        if kind == "class" and 0 <= int(f) < len(self.class_names):
+            text += f" · {self.class_names[int(f)]}"  # "class 1 · star", never a bare index
         return text
 
-    def _rows_text(self, n: int) -> str:
+    def rows_text(self, objective: str, layer: str, n: int) -> str:
         """"7 filters", "5 classes", "4 patterns" … in the view's language."""
-        kind = "diversity" if self.objective == "diversity" else self._row_kind()
+        kind = "diversity" if objective == "diversity" else self.kind(objective, layer)
         if kind == "filter":
-            return self._n_filters(n)
+            return trn("fm_filters", self.lang, n)
         one, many = {"diversity": ("fm_pattern_1", "fm_patterns_n"),
                      "class": ("class", "fm_classes"), "unit": ("unit", "fm_units")}[kind]
         return tr("fm_n_rows", self.lang, n=n, what=tr(one if n == 1 else many, self.lang))
 
-    def _gallery_title(self, filters: np.ndarray) -> str:
+    def gallery_title(self, objective: str, layer: str, filters: np.ndarray) -> str:
         n = len(filters)
-        if self.objective == "diversity" and n and (filters == filters[0]).all():
-            return tr("fm_diverse", self.lang, layer=self.layer, f=int(filters[0]), n=n)
-        if self._row_kind() == "filter":
-            return tr("fm_gallery", self.lang, layer=self.layer, a=int(filters[0]),
+        if objective == "diversity" and n and (filters == filters[0]).all():
+            return tr("fm_diverse", self.lang, layer=layer, f=int(filters[0]), n=n)
+        kind = self.kind(objective, layer)
+        if kind == "filter":
+            return tr("fm_gallery", self.lang, layer=layer, a=int(filters[0]),
                       b=int(filters[-1]))
-        what = tr("fm_classes" if self._row_kind() == "class" else "fm_units", self.lang)
-        return tr("fm_gallery_of", self.lang, layer=self.layer, what=what, a=int(filters[0]),
+        what = tr("fm_classes" if kind == "class" else "fm_units", self.lang)
+        return tr("fm_gallery_of", self.lang, layer=layer, what=what, a=int(filters[0]),
                   b=int(filters[-1]))
 
-    def _display_filters(self, filters: np.ndarray) -> np.ndarray:
-        """The rows a run shows: N copies of the filter for diversity."""
-        if self.objective == "diversity":
-            return np.full((int(self.n_patterns),), int(self.filter_index), np.int64)
-        return filters
 
-    def _on_pattern_click(self, tile, y, x) -> None:
-        try:
-            if self.objective == "neuron":
-                self.neuron_position = (int(y), int(x))
-        except Exception as exc:  # noqa: BLE001 - a click must never raise into the comm
-            self._set_error(exc)
+def objective_settings(objective: str, layer: str, hw, neuron_position,
+                       n_patterns: int) -> dict:
+    """``maximize`` keyword arguments for the chosen objective.
+
+    Examples
+    --------
+    >>> objective_settings("channel", "conv", (32, 32), None, 4)
+    {}
+    >>> objective_settings("diversity", "conv", (32, 32), None, 3)
+    {'objective': 'diversity', 'n_patterns': 3}
+    """
+    if objective == "channel":
+        return {}  # the lesson's recipe, exactly: maximize's default objective
+    if objective == "neuron" and neuron_position is not None:
+        h, w_ = hw
+        y, x = neuron_position
+        # The pixel's centre as a fraction of the pattern: maximize maps it onto the layer's
+        # own map, whatever its size.
+        return {"objective": neuron(layer, y=(y + 0.5) / h, x=(x + 0.5) / w_, fraction=True)}
+    if objective == "diversity":
+        return {"objective": "diversity", "n_patterns": int(n_patterns)}
+    return {"objective": objective}
 
 
 def value_key(objective: str, done: bool = False) -> str:

@@ -89,8 +89,9 @@ def test_frames_stream_onto_the_canvas_and_cancel_stops(fm_page):
     distinct = {s["hash"] for s in seen}
     assert len(distinct) >= 5, f"only {len(distinct)} different frames seen while running"
     assert probe.eval("fm.running"), "the run ended before Cancel: it was not watched live"
-    n = probe.eval("fm._count()")
-    assert seen[-1]["w"] > 0 and probe.eval("fm.gallery.shape[0]") == min(n, 64)
+    # The gallery is the range the view offers: (0, min(filters, 64) - 1).
+    a, b = probe.eval("tuple(fm.gallery_range)")
+    assert seen[-1]["w"] > 0 and probe.eval("fm.gallery.shape[0]") == b - a + 1
     ARTIFACTS.mkdir(exist_ok=True)
     page.locator(f"{ROOT}").first.screenshot(path=str(ARTIFACTS / "maximizer-running.png"))
 
@@ -153,7 +154,7 @@ def test_reload_mid_session_restores_the_maximizer(fm_page):
     assert not probe.eval("fm.running")
     before = {"gallery": page.evaluate(_CANVAS, GALLERY)["hash"],
               "pattern": page.evaluate(_CANVAS, PATTERN)["hash"]}
-    info = probe.eval("fm._info.value")
+    info = probe.eval("fm.run_panel.message")
     assert info
 
     nb.reload()
@@ -170,7 +171,7 @@ def test_reload_mid_session_restores_the_maximizer(fm_page):
     # Live: clicking the third gallery tile selects its filter in the kernel.
     g = probe.eval("{'cols': min(g.columns, g.shape[0]), 'h': g.shape[1], 'w': g.shape[2], "
                    "'zoom': g.zoom, 'zx': g.zoom_x or g.zoom, 'gap': g.gap, 'margin': g.margin, "
-                   "'first': int(fm._gallery_filters[0])}", setup="g = fm.gallery")
+                   "'first': int(fm.gallery_range[0])}", setup="g = fm.gallery")
     box = page.locator(GALLERY).bounding_box()
     size = page.evaluate(_CANVAS, GALLERY)
     sx, sy = box["width"] / size["w"], box["height"] / size["h"]

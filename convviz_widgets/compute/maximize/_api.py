@@ -257,7 +257,8 @@ def maximize(model, layer=None, filters=None, *, size=None, steps: int | None = 
              param: Parameterization | str | None = None,
              transforms: Sequence[Transform] | None = None, lr: float | None = None,
              batch_size: int | None = None, cancel: threading.Event | None = None,
-             cache: bool = True, cache_dir=None, input_size=None) -> MaximizeResult:
+             cache: bool = True, cache_dir=None, input_size=None,
+             cached_only: bool = False) -> MaximizeResult:
     """Find the input pattern that each filter of ``layer`` (or each unit, or class) responds
     to most.
 
@@ -336,6 +337,10 @@ def maximize(model, layer=None, filters=None, *, size=None, steps: int | None = 
     input_size : (int, int), optional
         Optimise at this ``(height, width)`` whatever the model's own size rule says (for a
         model whose size the rule gets wrong).
+    cached_only : bool
+        Return only the rows already cached (memory or ``cache_dir``) and compute nothing: a
+        view asks this to show a known pattern at once (diversity runs are never cached, so
+        nothing is returned for them).
 
     Returns
     -------
@@ -404,7 +409,8 @@ def maximize(model, layer=None, filters=None, *, size=None, steps: int | None = 
                preprocess=preprocess, seed=int(seed), start=start, method=method)
     with Tracker(on_step, cancel) as tracker:
         if name == "diversity":
-            rows = _run_diverse(run, filters, int(n_patterns), tracker)
+            rows = ([],) * 7 + (False,) if cached_only else \
+                _run_diverse(run, filters, int(n_patterns), tracker)
         else:
             store = None
             if cache or cache_dir is not None:
@@ -415,7 +421,7 @@ def maximize(model, layer=None, filters=None, *, size=None, steps: int | None = 
                                 start.tobytes(), digest_size=8).hexdigest())
                 store = ResultCache(acc.cache if cache else None, settings,
                                     cache_dir if cache else None)
-            rows = _run_cached(run, filters, batch_size, store, tracker)
+            rows = _run_cached(run, filters, batch_size, store, tracker, cached_only)
     imgs, acts, objs, hists, complete, cached, row_filters, cancelled = rows
     m = len(row_filters)
     images = np.stack(imgs) if m else np.zeros((0,) + hw + (c,), np.float32)
@@ -444,8 +450,9 @@ def _begin(tracker, n_rows, bs, steps):
     return tracker.total
 
 
-def _run_cached(run, filters, batch_size, store, tracker):
-    """Every distinct filter once, cached rows served from ``store``; rows in request order."""
+def _run_cached(run, filters, batch_size, store, tracker, cached_only=False):
+    """Every distinct filter once, cached rows served from ``store``; rows in request order
+    (with ``cached_only``, only those: nothing is computed)."""
     hw, c, steps = run["hw"], run["c"], run["steps"]
     n = len(filters)
     uniq, first = np.unique(filters, return_index=True)  # each filter computed once
@@ -455,7 +462,7 @@ def _run_cached(run, filters, batch_size, store, tracker):
             item = store.get(int(f))
             if item is not None:
                 found[int(f)] = item
-    todo = np.array([f for f in uniq if int(f) not in found], np.int64)
+    todo = np.array([] if cached_only else [f for f in uniq if int(f) not in found], np.int64)
     todo_rows = np.array([first[np.searchsorted(uniq, f)] for f in todo], np.int64)
 
     frames = np.full((n,) + hw + (c,), 0.5, np.float32)
