@@ -41,3 +41,93 @@ def write(name: str, payload: dict) -> Path:
     payload = {"machine": machine(), **payload}
     path.write_text(json.dumps(payload, indent=2))
     return path
+
+
+def cpu_name() -> str:
+    """The CPU model (``/proc/cpuinfo``), so that figures from different machines are not mixed."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def cpu_flags() -> str:
+    """The widest vector units: AMX / AVX-512 / AVX2 change which TensorFlow kernels are fast."""
+    try:
+        flags = set(Path("/proc/cpuinfo").read_text().split())
+    except OSError:
+        return "unknown"
+    return "+".join(f for f, mark in (("AVX2", "avx2"), ("AVX-512", "avx512f"),
+                                       ("AMX", "amx_tile")) if mark in flags) or "none"
+
+
+def onednn() -> str:
+    """The oneDNN setting this process runs with ("on" is TensorFlow's default on x86)."""
+    return "off" if os.environ.get("TF_ENABLE_ONEDNN_OPTS", "").strip() == "0" else "on"
+
+
+def load() -> float:
+    """The 1-minute load average at the time of the call (2 cores are shared)."""
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return float("nan")
+
+
+def environment() -> dict:
+    """What every result file records next to its figures."""
+    return {**machine(), "cpu": cpu_name(), "cpu_flags": cpu_flags(), "onednn": onednn(),
+            "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "(default)"),
+            "load_1min": load()}
+
+
+def _spread(values: list) -> dict:
+    q = statistics.quantiles(values, n=4) if len(values) > 1 else [values[0]] * 3
+    return {"median": statistics.median(values), "q1": q[0], "q3": q[2],
+            "min": min(values), "max": max(values)}
+
+
+def paired(cases: dict, rounds: int, warmup: int = 1, base: str | None = None) -> dict:
+    """Wall and CPU time of each case, alternated in one process, and paired ratios to ``base``.
+
+    ``cases`` maps a name to ``(fn, setup)``: ``setup()`` (untimed, may be ``None``) makes a
+    fresh input for this round (a new image, so that no cache is hit), ``fn(arg)`` is timed.
+    Every round runs every case once, in a rotating order, so load drift on a shared machine
+    hits all sides alike; each round's time of a case is divided by the same round's time of
+    ``base``, and the median and quartiles of those paired ratios are reported — wall AND CPU
+    (process time: all threads), since a side that uses more cores can look faster on wall
+    time while costing the user's other work more.
+    """
+    names = list(cases)
+    for _ in range(warmup):
+        for fn, setup in cases.values():
+            fn(setup() if setup else None)
+    wall = {n: [] for n in names}
+    cpu = {n: [] for n in names}
+    for r in range(rounds):
+        order = names[r % len(names):] + names[:r % len(names)]
+        for name in order:
+            fn, setup = cases[name]
+            arg = setup() if setup else None
+            t0, c0 = time.perf_counter(), time.process_time()
+            fn(arg)
+            cpu[name].append(time.process_time() - c0)
+            wall[name].append(time.perf_counter() - t0)
+    out = {}
+    for n in names:
+        out[n] = {"wall_s": _spread(wall[n]), "cpu_s": _spread(cpu[n]), "rounds": rounds}
+        if base and n != base:
+            out[n]["ratio_wall"] = _spread([a / b for a, b in zip(wall[n], wall[base])])
+            out[n]["ratio_cpu"] = _spread([a / b for a, b in zip(cpu[n], cpu[base])])
+    return out
+
+
+def write_result(name: str, payload: dict) -> Path:
+    """Write ``results/<name>_onednn_<on|off>.json`` with the environment; returns the path."""
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}_onednn_{onednn()}.json"
+    path.write_text(json.dumps({"environment": environment(), **payload}, indent=2) + "\n")
+    return path

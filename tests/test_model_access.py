@@ -356,22 +356,52 @@ def test_keras_preprocess_input_passed_directly_is_explained(models, app):
 
 
 def test_weights_identity_of_large_variables():
-    """Above the exact-sum size: a narrow Keras write is counted, a broad raw write sampled."""
+    """Above the exact-sum size: one output unit ablated is seen, and so is a broad raw write."""
     from convviz_widgets.compute import weights_identity
-    from convviz_widgets.compute._model_access import _FP_EXACT_MAX
+    from convviz_widgets.compute._identity import _FP_EXACT_MAX
 
     big = keras.layers.Dense(640)
     big.build((None, 640))
     assert int(np.prod(big.kernel.shape)) > _FP_EXACT_MAX
     before = weights_identity(big)
-    k = big.kernel.numpy()
-    k[:, 17] = 0.0  # one output unit ablated: too narrow to rely on samples
-    big.kernel.assign(k)
-    after_assign = weights_identity(big)
-    assert after_assign != before
-    # a broad change made below Keras (no counted write), as a training step makes
+    for unit in (17, 639):  # any unit: the samples run through every one of them
+        k = big.kernel.numpy()
+        k[:, unit] = 0.0
+        big.kernel.assign(k)
+        ablated = weights_identity(big)
+        assert ablated != before
+        before = ablated
+    # a broad change made below Keras, on the raw tf.Variable, as a training step makes
     big.kernel.value.assign(big.kernel.value * 0.9 + 0.01)
-    assert weights_identity(big) != after_assign
+    assert weights_identity(big) != before
+
+
+def test_weights_identity_sees_in_place_assign_and_fit_without_patching_keras():
+    """No hook into Keras: the content itself says an in-place write or a fit step happened."""
+    from keras.src.backend.tensorflow.core import Variable as TFVariable
+
+    from convviz_widgets.compute import weights_identity
+
+    # Nothing of Keras is replaced (this used to wrap Variable._direct_assign process-wide).
+    assert TFVariable._direct_assign.__module__.startswith("keras.")
+    layer = keras.layers.Conv2D(128, 3)
+    layer.build((None, 14, 14, 128))  # 147,456 values: read exactly
+    before = weights_identity(layer)
+    k = layer.kernel.numpy()
+    k.flat[123_456] = np.nextafter(k.flat[123_456], np.float32(np.inf))  # one ulp
+    layer.kernel.assign(k)
+    assert weights_identity(layer) != before
+    bumped = weights_identity(layer)
+    layer.kernel.assign(layer.kernel)  # the same values written again: the same weights
+    assert weights_identity(layer) == bumped
+
+    model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(4, 3),
+                              keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(2)])
+    x = np.random.default_rng(3).normal(size=(4, 8, 8, 1)).astype("float32")
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy")
+    trained_before = weights_identity(model)
+    model.fit(x, np.array([0, 1, 0, 1]), epochs=1, verbose=0)
+    assert weights_identity(model) != trained_before
 
 
 @pytest.mark.parametrize("module", ["_identity", "_access", "_images", "_cache"])

@@ -28,49 +28,19 @@ __all__ = ["fingerprint_tensor", "identity_from", "persistent_digest", "preproce
            "weights_digest", "weights_identity", "weights_ids"]
 
 #: Variables up to this many values are summed exactly (every bit counts); larger ones (VGG16's
-#: 102 M-value fc1, block5 kernels) are sampled, so that a cache hit stays cheap.
+#: block4/5 kernels, its 102 M-value fc1) are sampled, so that a cache hit stays cheap. Reading
+#: every value is bandwidth-bound, ~0.6 ns per value: with a 4 M limit (every conv kernel of
+#: VGG16 exact) VGG16 cost 11 ms of CPU per call instead of 1.6 ms, 0.1x of its forward pass on
+#: every cache hit and class switch; reading all of VGG16 costs 60 ms.
 _FP_EXACT_MAX = 262_144
-#: Values sampled from each larger variable, at a stride coprime with 2, 3, 5 and 7, so that
-#: the samples spread over all output filters of a channels-last kernel (a stride sharing a
-#: factor with the channel count would skip whole filters). Each sample is a cache miss:
-#: 16,384 per variable cost VGG16 8 ms, 2,048 cost 0.5 ms.
+#: Values sampled from each larger variable (at least two per output unit, see
+#: :func:`_sample_stride`). Each sample is a cache miss: 16,384 per variable cost VGG16 8 ms,
+#: 2,048 cost 0.5 ms.
 _FP_SAMPLE = 2048
 #: The first this many (sampled) values of each variable also enter with their positions.
 _FP_POSITIONS = 4096
 _FP_FNS: "weakref.WeakKeyDictionary[Any, tuple]" = weakref.WeakKeyDictionary()
 _FP_LOCK = threading.Lock()
-
-#: Eager assignments per variable (``id -> count``): ``set_weights``, ``load_weights``,
-#: ``variable.assign`` — the writes that can be narrow (one filter zeroed in a huge kernel).
-_ASSIGNS: dict[int, int] = {}
-
-
-def _count_eager_assignments() -> None:
-    """Count eager writes to Keras variables, once per process (see :func:`weights_identity`).
-
-    Every Keras-level write (``assign``/``assign_add``/``assign_sub``, hence ``set_weights``
-    and ``load_weights``) ends in the TensorFlow backend's ``Variable._direct_assign``. Inside
-    a compiled training step it runs once, at tracing — those updates change every trained
-    value and are seen by the content fingerprint; eagerly it runs per write and is counted.
-    """
-    try:
-        from keras.src.backend.tensorflow.core import Variable as _TFVariable
-    except ImportError:  # pragma: no cover - another Keras layout: content fingerprint only
-        return
-    original = _TFVariable.__dict__.get("_direct_assign")
-    if original is None or getattr(original, "_convviz_counted", False):
-        return
-
-    def _direct_assign(self, value):
-        if tf.executing_eagerly():
-            _ASSIGNS[id(self)] = _ASSIGNS.get(id(self), 0) + 1
-        return original(self, value)
-
-    _direct_assign._convviz_counted = True
-    _TFVariable._direct_assign = _direct_assign
-
-
-_count_eager_assignments()
 
 
 def _int32_bits(t):
@@ -84,10 +54,21 @@ def _int32_bits(t):
     return tf.cast(t, tf.int32)
 
 
-def _coprime_stride(n: int) -> int:
-    stride = max(1, -(-n // _FP_SAMPLE))
-    while stride > 1 and any(stride % p == 0 for p in (2, 3, 5, 7)):
-        stride += 1
+def _sample_stride(shape) -> int:
+    """The stride that samples a large variable of ``shape`` so that every output unit is hit.
+
+    The stride is coprime with the last axis (the output units of a channels-last kernel or a
+    Dense kernel) and with 2, 3, 5 and 7, and there are at least two samples per unit: the
+    sampled positions then run through every residue modulo the last axis, so ablating one unit
+    (a whole column zeroed or scaled) always changes a sampled value.
+    """
+    n = int(np.prod(shape))
+    last = int(shape[-1]) if len(shape) else 1
+    samples = max(_FP_SAMPLE, 2 * last)
+    stride = max(1, n // samples)
+    while stride > 1 and (np.gcd(stride, last) != 1
+                          or any(stride % p == 0 for p in (2, 3, 5, 7))):
+        stride -= 1
     return stride
 
 
@@ -110,7 +91,7 @@ def fingerprint_tensor(variables):
         if n > _FP_EXACT_MAX:
             # Slice first: reinterpreting or casting the whole of a large variable would
             # materialise a copy of it (400 MB for VGG16's fc1).
-            total = tf.reduce_sum(tf.cast(flat[::_coprime_stride(n)], tf.float64))
+            total = tf.reduce_sum(tf.cast(flat[::_sample_stride(tuple(v.shape))], tf.float64))
         else:
             # The wrapping int32 sum of the bits: exact (one changed bit of one value changes
             # it) and without the float64 copy a cast would make.
@@ -143,9 +124,8 @@ def identity_from(ids: tuple, content) -> tuple:
     if not ids:
         return ("no-weights",)
     content = np.ascontiguousarray(np.asarray(content, dtype=np.float64))
-    writes = tuple(_ASSIGNS.get(i, 0) for i in ids)
     return (hashlib.blake2b(repr(ids).encode(), digest_size=8).digest(),
-            hashlib.blake2b(content.tobytes() + repr(writes).encode(), digest_size=16).digest())
+            hashlib.blake2b(content.tobytes(), digest_size=16).digest())
 
 
 def weights_identity(obj) -> tuple:
@@ -158,24 +138,23 @@ def weights_identity(obj) -> tuple:
 
     * which variables there are (each of ``obj.weights``, trainable or not, so BatchNorm
       statistics count);
-    * their content: every variable up to 262,144 values summed exactly (the wrapping int32
-      sum of its bits: one changed bit of one weight changes it), and the first 4,096 values
-      of each kernel weighted by position (swapped filters change it); larger variables
-      through 2,048 values sampled at a stride spread over the output filters — a
-      training step changes every trained value, so ``fit`` with any optimizer (a fresh one
-      after re-compiling included), a custom loop, or training the *outer* model of a nested
-      backbone all change it;
-    * how many times each variable was written eagerly through Keras (``set_weights``,
-      ``load_weights``, ``variable.assign``): exact for edits too narrow for the samples (one
-      filter zeroed in a 2.4 M-value kernel).
+    * their content, read at each call (no hook into Keras, nothing patched, so writes through
+      ``set_weights``, ``load_weights``, ``variable.assign``, ``fit``, a custom loop or the raw
+      ``tf.Variable`` are all seen the same way): every variable up to 262,144 values summed
+      exactly (the wrapping int32 sum of its bits: one changed bit of one weight changes it),
+      and the first 4,096 values of each variable weighted by position (swapped filters change
+      it); larger variables through at least 2,048 values sampled at a stride that hits every
+      output unit (the last axis) at least twice — ablating, zeroing or scaling one filter or
+      unit changes it, and a training step changes every trained value.
 
     Nothing needs to be told; :func:`convviz_widgets.clear_cache` only frees memory. The one
-    write it cannot see is a narrow edit of a variable above 262,144 values made *below*
-    Keras (on the raw ``tf.Variable``, ``variable.value.assign``) that misses every sample.
+    write it cannot see is an edit of a few single values (not a whole filter or unit) of a
+    variable above 262,144 values that misses every sample: reading every value exactly would
+    cost VGG16 60 ms per call.
 
-    Cost: one small compiled reduction per call, independent of the image size —
-    ``VGG16(weights=None)`` (32 variables, 138 M values) about 1.5–4 ms, ``ResNet50`` (320
-    variables) 5–7 ms on 2 heavily shared cores; the activation capture computes it inside
+    Cost: one small compiled reduction per call, independent of the image size: about 0.7 ms
+    for the demo model and 2 ms for ``VGG16(weights=None)`` (32 variables, 138 M values) on 2
+    shared cores (``benchmarks/bench_identity.py``); the activation capture computes it inside
     its own graph, so a fresh capture needs no separate call.
 
     Parameters
@@ -225,12 +204,11 @@ def _content(obj, ids: tuple) -> np.ndarray:
 def weights_digest(obj) -> str:
     """:func:`weights_identity` spelled as a hex string that means the same after a restart.
 
-    The same rule — the same content fingerprint and the same count of eager writes per
-    variable — with the variables named by their shapes and dtypes instead of their ``id``
-    (which a new process does not reproduce). Use it only to name results stored on *disk*
-    (the maximizer's ``cache_dir``); in-memory keys use :func:`weights_identity`. Equal digests
-    after a restart need equal weights written the same number of times (re-running the same
-    notebook); anything else is a cache miss, never a stale hit.
+    The same rule — the same content fingerprint — with the variables named by their shapes and
+    dtypes instead of their ``id`` (which a new process does not reproduce). Use it only to name
+    results stored on *disk* (the maximizer's ``cache_dir``); in-memory keys use
+    :func:`weights_identity`. Equal weights give equal digests after a restart (re-running the
+    same notebook, reloading the same weights file); other weights give a cache miss.
 
     Examples
     --------
@@ -245,7 +223,6 @@ def weights_digest(obj) -> str:
     if ids:
         h.update(repr([(tuple(v.shape), str(v.dtype)) for v in obj.weights]).encode())
         h.update(np.ascontiguousarray(_content(obj, ids), dtype=np.float64).tobytes())
-        h.update(repr(tuple(_ASSIGNS.get(i, 0) for i in ids)).encode())
     return h.hexdigest()
 
 

@@ -15,9 +15,9 @@ It was split (issue 14) by concern; import from the new modules, or better from
 from ._access import (MAX_COMPILED, LayerInfo, ModelAccess, _ACCESS, _ACCESS_LOCK,  # noqa: F401
                       access, check_filters, conv_layers, model_layers, require_spatial,
                       resolve_layer, spatial_paths)
-from ._identity import (_ASSIGNS, _FP_EXACT_MAX, _FP_FNS, _FP_LOCK, _FP_POSITIONS,  # noqa: F401
+from ._identity import (_FP_EXACT_MAX, _FP_FNS, _FP_LOCK, _FP_POSITIONS,  # noqa: F401
                         _FP_SAMPLE, _Ref, _callable_key, _cell_full, _code_key, _code_names,
-                        _coprime_stride, _count_eager_assignments, _int32_bits, _value_key,
+                        _int32_bits, _sample_stride, _value_key,
                         fingerprint_tensor, identity_from, preprocess_key, weights_digest,
                         weights_identity, weights_ids)
 from ._preprocess import (_PP_CHECKED, _PP_CHECKED_MAX, _library_preprocess,  # noqa: F401

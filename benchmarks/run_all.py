@@ -1,0 +1,152 @@
+"""Run every benchmark with oneDNN off and on, each in its own process, and write the README table.
+
+TensorFlow reads ``TF_ENABLE_ONEDNN_OPTS`` once, at import, so each setting needs a new process;
+each benchmark writes ``results/<name>_onednn_<off|on>.json`` with the CPU model, its vector
+units, the oneDNN setting and the load. The table between the README's ``perf-table`` markers is
+then rewritten from those files (the rest of the README is left as it is).
+
+    python benchmarks/run_all.py --quick          # few rounds: minutes, not hours
+    python benchmarks/run_all.py                  # the full runs
+    python benchmarks/run_all.py --table-only     # rewrite the table from existing results
+    python benchmarks/run_all.py --only gradcam,first_call
+
+Run it under ``nice`` on a shared machine, and read the load printed next to every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+README = ROOT / "README.md"
+START, END = "<!-- perf-table:start -->", "<!-- perf-table:end -->"
+
+#: name -> (script, quick arguments, full arguments). The paired ones write results the table
+#: reads; the others write their own files, linked from the table.
+BENCHES = {
+    "identity": ("bench_identity.py", ["--rounds", "10"], ["--rounds", "30"]),
+    "gradcam": ("bench_gradcam.py", ["--repeats", "3"], ["--repeats", "9"]),
+    "first_call": ("bench_first_call.py", ["--runs", "1"], ["--runs", "3"]),
+    "activations": ("bench_activations.py", [], []),
+    "dataset_examples": ("bench_dataset_examples.py",
+                         ["--only", "demo", "--n-demo", "500", "--repeats", "1"], []),
+    "maximize": ("bench_maximize.py",
+                 ["--steps", "16", "--filters", "2", "--rounds", "1", "--skip-demo"], []),
+}
+
+
+def run(names, quick: bool) -> None:
+    for setting in ("0", "1"):
+        for name in names:
+            script, quick_args, full_args = BENCHES[name]
+            args = quick_args if quick else full_args
+            env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": setting, "TF_CPP_MIN_LOG_LEVEL": "3",
+                   "PYTHONPATH": os.pathsep.join([str(ROOT)] + [p for p in [
+                       os.environ.get("PYTHONPATH")] if p])}
+            print(f"== {name}, TF_ENABLE_ONEDNN_OPTS={setting}", flush=True)
+            proc = subprocess.run([sys.executable, str(HERE / script), *args], env=env,
+                                  cwd=HERE)
+            if proc.returncode:
+                print(f"   {name} failed (exit {proc.returncode}); its row keeps old figures",
+                      flush=True)
+
+
+def _load(name: str, setting: str):
+    path = HERE / "results" / f"{name}_onednn_{setting}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _both(name, fmt) -> str:
+    """``off / on`` of one figure, each with the load it was taken at."""
+    parts = []
+    for setting in ("off", "on"):
+        data = _load(name, setting)
+        try:
+            parts.append(f"{fmt(data)} (load {data['environment']['load_1min']:.1f})")
+        except (TypeError, KeyError):
+            parts.append("not run")
+    return " / ".join(parts)
+
+
+def _ratio(case, peer=False):
+    def fmt(d):
+        r = d["cases"][case]
+        return (f"{r['ratio_wall']['median']:.2f}× wall [{r['ratio_wall']['q1']:.2f}–"
+                f"{r['ratio_wall']['q3']:.2f}], {r['ratio_cpu']['median']:.2f}× CPU")
+    return fmt
+
+
+def table() -> str:
+    env = None
+    for setting in ("off", "on"):
+        d = _load("gradcam", setting) or _load("identity", setting)
+        if d:
+            env = d["environment"]
+    cpu = f"{env['cpu']} ({env['cpu_flags']}), {env['cpus']} cores" if env else "unknown"
+    rows = [
+        ("Fresh Grad-CAM ÷ forward, VGG16 224²", _both("gradcam", _ratio("fresh")), "≤ 1.2×"),
+        ("Grad-CAM, five targets ÷ forward", _both("gradcam", _ratio("five_targets")), "≤ 2.0×"),
+        ("Grad-CAM class switch ÷ forward", _both("gradcam", _ratio("class_switch")), "≤ 0.25×"),
+        ("tf-keras-vis `Gradcam` ÷ forward", _both("gradcam", _ratio("tf_keras_vis")), "peer"),
+        ("Keras-example recipe ÷ forward", _both("gradcam", _ratio("keras_example")), "peer"),
+        ("First Grad-CAM in a fresh process (VGG16 224²), second call",
+         _both("first_call", lambda d: f"{d['gradcam']['first']['wall_s']:.2f} s, "
+                                       f"{d['gradcam']['second']['wall_s']:.2f} s"),
+         "what a user feels"),
+        ("First maximization in a fresh process (demo, 8 filters, 32 steps), second call",
+         _both("first_call", lambda d: f"{d['maximize']['first']['wall_s']:.2f} s, "
+                                       f"{d['maximize']['second']['wall_s']:.2f} s"),
+         "what a user feels"),
+        ("`weights_identity` per call (every cache hit): demo / VGG16",
+         _both("identity", lambda d: f"{d['per_call']['demo']['cpu_s']['median'] * 1e3:.1f} / "
+                                     f"{d['per_call']['vgg16']['cpu_s']['median'] * 1e3:.1f} ms CPU"),
+         "< 5 ms"),
+    ]
+    lines = [START, "",
+             f"Written by `python benchmarks/run_all.py --quick` on {cpu}; oneDNN off / on, each "
+             "in its own process; sides alternated in one process with fresh inputs, median of "
+             "the paired ratios [quartiles]. Activations, `dataset_examples` and maximization "
+             "write `benchmarks/results/{activations,dataset_examples_*,maximize}_onednn_*.json`.",
+             "", "| figure (oneDNN off / on) | measured | goal |", "|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    lines += ["", END]
+    return "\n".join(lines)
+
+
+def write_table() -> None:
+    text = README.read_text()
+    block = table()
+    if START in text and END in text:
+        head, rest = text.split(START, 1)
+        text = head + block + rest.split(END, 1)[1]
+    else:  # first run: the table goes at the top of the Performance section
+        marker = "## Performance\n"
+        head, rest = text.split(marker, 1)
+        text = head + marker + "\n" + block + "\n" + rest
+    README.write_text(text)
+    print(block)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--only", default=None, help="comma-separated: " + ",".join(BENCHES))
+    ap.add_argument("--table-only", action="store_true")
+    args = ap.parse_args()
+    if not args.table_only:
+        names = args.only.split(",") if args.only else list(BENCHES)
+        unknown = set(names) - set(BENCHES)
+        if unknown:
+            ap.error(f"unknown benchmark(s) {sorted(unknown)}; choose from {sorted(BENCHES)}")
+        run(names, args.quick)
+    write_table()
+
+
+if __name__ == "__main__":
+    main()
