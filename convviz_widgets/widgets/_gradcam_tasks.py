@@ -1,78 +1,99 @@
-"""The worker threads of :class:`GradCAMViewer` (a mixin): long heatmaps (Score-CAM, integrated
-gradients…), the best/worst gallery and the trust panel each run as a :class:`BackgroundTask`
-with one progress bar and one Cancel button shared by all of them."""
+"""The background jobs of :class:`GradCAMViewer` as one component: a progress bar and a Cancel
+button shared by its coalescing workers (long heatmaps such as Score-CAM, the best/worst
+gallery, the trust panel). Each kind of job is a :class:`BackgroundTask`: a newer request of
+the same kind cancels the running one and replaces the waiting one."""
 
 from __future__ import annotations
 
-from ._i18n import tr
+import threading
+
+import ipywidgets as w
+import traitlets
+
+from ..compute import Cancelled
+from ._fit import fit_layout
 from ._task import BackgroundTask, wait_all
 
 
-class TasksMixin:
-    """Start, follow and cancel the viewer's background computations."""
+class JobBar(w.HBox):
+    """Progress and Cancel of named background jobs; ``busy`` is True while any runs or waits.
 
-    def _tasks(self) -> tuple:
-        return tuple(t for t in (getattr(self, "_cam_task", None),
-                                 getattr(self, "_gallery_task", None),
-                                 getattr(self, "_trust_task", None)) if t is not None)
+    Parameters
+    ----------
+    kinds : tuple of str
+        The kinds of job (one worker each): ``("cam", "gallery", "trust")``.
 
-    def _start_worker(self, task: BackgroundTask, reverts: dict, prepare,
-                      apply) -> None:
-        """Run ``apply(prepare(cancel_event, on_step))`` as ``task``, with progress and Cancel.
+    Examples
+    --------
+    >>> bar = JobBar(("cam",))
+    >>> bar.run("cam", lambda cancel, step: 42, print, lambda exc: None)  # doctest: +SKIP
+    """
 
-        Only the newest request of a task is computed and shown; a superseded one stops at
-        its next step and touches no view.
+    busy = traitlets.Bool(False)
+
+    def __init__(self, kinds: tuple[str, ...]):
+        self._lock = threading.Lock()
+        self.tasks = {kind: BackgroundTask(f"convviz-gradcam-{kind}", on_progress=self._progress,
+                                           on_idle=self._idle) for kind in kinds}
+        self.progress = w.FloatProgress(value=0.0, min=0.0, max=1.0, description="",
+                                        layout=w.Layout(width="220px", visibility="hidden"))
+        self.progress.add_class("convviz-progress")
+        self.cancel_button = w.Button(description="Cancel", button_style="warning",
+                                      layout=fit_layout(visibility="hidden"))
+        self.cancel_button.add_class("convviz-cancel")
+        self.cancel_button.on_click(lambda _b: self.cancel())
+        super().__init__([self.progress, self.cancel_button])
+
+    def run(self, kind: str, prepare, apply, failed) -> None:
+        """Run ``apply(prepare(cancel_event, on_step))`` as a job of ``kind``.
+
+        Only the newest request of a kind is computed and shown; a superseded one stops at its
+        next step and calls nothing. ``failed(exc)`` gets the exception of the current request
+        (:class:`~convviz_widgets.compute.Cancelled` when the user pressed Cancel).
         """
-        def job(ticket_):
-            from ..compute import Cancelled
+        task = self.tasks[kind]
 
+        def job(ticket):
             try:
-                payload = prepare(ticket_.cancel_event,
-                                  lambda done, total: task.step(ticket_, done, total))
-            except Cancelled:
-                if ticket_.current:
-                    self._revert(reverts)
-                    self._show_note(tr("gc_cancelled", self.lang))
+                payload = prepare(ticket.cancel_event,
+                                  lambda done, total: task.step(ticket, done, total))
+            except Exception as exc:  # noqa: BLE001 - handed to the view, shown there
+                if ticket.current:
+                    failed(exc)
                 return
-            except Exception as exc:  # noqa: BLE001 - shown in the widget
-                if ticket_.current:
-                    self._revert(reverts)
-                    self._show_error(exc)
-                return
-            if ticket_.current and not ticket_.cancelled:
+            if ticket.current and not ticket.cancelled:
                 apply(payload)
 
-        # Everything the view says about the new request is set *before* it is submitted: a
-        # job that fails at once must find its error replacing "computing…", not replaced by it.
-        with self._busy_lock:
-            self._show_note(tr("computing", self.lang))
+        with self._lock:
             self.busy = True
-            self._progress.value = 0.0
-            self._progress.layout.visibility = "visible"
-            self._cancel_btn.layout.visibility = "visible"
+            self.progress.value = 0.0
+            self.progress.layout.visibility = "visible"
+            self.cancel_button.layout.visibility = "visible"
             task.run(job)
 
-    def _on_progress(self, fraction: float) -> None:
-        self._progress.value = fraction
-
-    def _on_worker_idle(self) -> None:
-        with self._busy_lock:
-            if all(t.idle for t in self._tasks()):
-                self.busy = False
-                self._progress.layout.visibility = "hidden"
-                self._cancel_btn.layout.visibility = "hidden"
+    def supersede(self, kind: str) -> None:
+        """Drop the running and waiting jobs of ``kind`` (a quicker answer replaces them)."""
+        self.tasks[kind].cancel(supersede=True)
+        self._idle()
 
     def cancel(self) -> None:
-        """Stop a running long heatmap, gallery or faithfulness computation (the previous view
-        stays)."""
-        for task in self._tasks():
+        for task in self.tasks.values():
             task.cancel()
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until no computation runs or waits (for scripts and tests); False on timeout."""
-        return wait_all(self._tasks(), timeout)
+        return wait_all(tuple(self.tasks.values()), timeout)
 
-    @property
-    def worker_stats(self) -> dict:
-        """How many heatmap requests were submitted, started, dropped unstarted, failed."""
-        return self._cam_task.stats
+    def _progress(self, fraction: float) -> None:
+        self.progress.value = fraction
+
+    def _idle(self) -> None:
+        with self._lock:
+            if all(t.idle for t in self.tasks.values()):
+                self.busy = False
+                self.progress.layout.visibility = "hidden"
+                self.cancel_button.layout.visibility = "hidden"
+
+
+def is_cancel(exc: BaseException) -> bool:
+    """Whether a failed job was cancelled (the view says so instead of showing an error)."""
+    return isinstance(exc, Cancelled)
