@@ -218,8 +218,10 @@ class TargetPicker(w.VBox):
         """A per-pixel output has no class list: say which region is explained."""
         self._top_key = None
         self._buttons = []
+        shown = w.HTML(f"<span class='convviz-region'>{html.escape(what)}</span>")
+        shown.add_class("convviz-region")
         self.top_list.children = [
-            w.HTML(f"<span class='convviz-region'>{html.escape(what)}</span>"),
+            shown,
             w.HTML("<small style='color:#555;line-height:1.3;display:block'>" + html.escape(
                 tr("tg:region_note", self.lang, ch=channel)) + "</small>",
                 layout=w.Layout(max_width="260px"))]

@@ -17,8 +17,10 @@ import ipywidgets as w
 import numpy as np
 import traitlets
 
-from ..compute import faithfulness, prepare_images
-from ..compute.cam import CAMCancelled, cam_methods, gradcam, overlay, rank_predictions
+# Looked up when called, not bound here: the fault tests put failing or slow ones in place.
+from .. import compute
+from ..compute import cam, prepare_images
+from ..compute.cam import CAMCancelled, cam_methods, overlay
 from ._gradcam_display import heat_for_display
 from ._i18n import method_label, register, tr
 from ._overlay import _rgb_u8
@@ -84,13 +86,13 @@ def rank_and_explain(specs: list, images: list, labels, n: int, by: str, method:
 
     out = {"by": by, "method": method}
     for key, model, prep, output, layer, size in specs:
-        rank = rank_predictions(model, images, labels, preprocess=prep, output=output,
+        rank = cam.rank_predictions(model, images, labels, preprocess=prep, output=output,
                                 input_size=size)
 
         def explain(i, model=model, prep=prep, output=output, layer=layer, size=size,
                     rank=rank):
             # The predicted class (multi-label: the unit the model is surest is present).
-            return gradcam(model, images[i], target=int(rank.explain[i]),
+            return cam.gradcam(model, images[i], target=int(rank.explain[i]),
                            layer=layer if uses_layer else None, method=method,
                            preprocess=prep, output=output, cancel=cancel, input_size=size)
 
@@ -99,7 +101,7 @@ def rank_and_explain(specs: list, images: list, labels, n: int, by: str, method:
             areas = np.empty(len(images), np.float64)
             for i in range(len(images)):
                 maps[i] = explain(i)
-                areas[i] = faithfulness(model, images[i], maps[i], maps[i].target,
+                areas[i] = compute.faithfulness(model, images[i], maps[i], maps[i].target,
                                         steps=_GALLERY_STEPS, preprocess=prep, output=output,
                                         cancel=cancel, input_size=size).area
                 tick()

@@ -78,6 +78,7 @@ class ImageChooser(w.VBox):
         self.menu.observe(lambda c: None if self._following else on_pick(c["new"]), "value")
         self.upload = ImageUpload(accept="image/*", multiple=False, description="Upload",
                                   layout=fit_layout())
+        self.upload.add_class("convviz-upload")
         self.upload.observe(lambda c: self._uploaded(c["new"], on_upload, on_error), "value")
         self.thumbnails = RasterView(gap=3, labels=[tr("image", lang), "y", "x"],
                                      background="#ffffff")

@@ -1,10 +1,11 @@
 """The trust panel of :class:`GradCAMViewer`, a component: can the shown map be trusted?
 
 Deletion and insertion curves of the current map against a random map
-(:func:`convviz_widgets.compute.faithfulness`, Petsiuk et al. 2018) — and, with a comparison model,
-of its map too, each model on its own row — computed (by :func:`score_maps`) in
-the viewer's worker thread with its progress bar and Cancel, drawn as a small inline SVG (no matplotlib in the
-live view: the curves are 33 points each, a polyline is all they need) with the areas as text.
+(:func:`convviz_widgets.compute.faithfulness`, Petsiuk et al. 2018) — and, with a comparison
+model, of its map too, each model on its own row — computed by :func:`score_maps` in the
+viewer's worker thread with its progress bar and Cancel, drawn by :class:`TrustPanel` as a small
+inline SVG (no matplotlib in the live view: the curves are 33 points each, a polyline is all
+they need) with the areas as text.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import ipywidgets as w
 import numpy as np
 import traitlets
 
-from ..compute import faithfulness
+# ``compute.faithfulness`` is looked up when called: the tests put a held or slow one in place.
+from .. import compute
 from ..compute.cam import cam_methods
 from ._i18n import method_label, register, tr
 from ._fit import fit_layout
@@ -209,7 +211,7 @@ def score_maps(jobs: list, image, steps: int, cancel=None, on_step=None) -> dict
     for key, model, res, prep, output, size in jobs:
         part = out if key is None else out.setdefault(key, {"result": res})
         for kind in ("deletion", "insertion"):
-            part[kind] = faithfulness(
+            part[kind] = compute.faithfulness(
                 model, image, res.heatmap, res.target, kind=kind, steps=steps,
                 preprocess=prep, output=output, cancel=cancel, input_size=size,
                 on_step=None if on_step is None else

@@ -21,13 +21,15 @@ import ipywidgets as w
 import numpy as np
 import traitlets
 
-from ..compute import (Region, conv_layers, image_shaped, layer_to_try, output_index,
-                       output_info)
-from ..compute.cam import cam_methods, default_layer, get_method, gradcam, reads_layer, \
-    top_predictions
+from ..compute import conv_layers, layer_to_try
+# ``cam.gradcam`` is looked up when called, not bound here: the fault tests put a failing or
+# slow one in its place.
+from ..compute import cam
+from ..compute.cam import cam_methods, default_layer, get_method, reads_layer, top_predictions
 from ..plotting import ColourBar
 from ._base import View
-from ._gradcam_display import TargetPicker, show_map, target_options
+from ._gradcam_display import TargetPicker, show_map
+from ._gradcam_targets import TargetSpace, n_classes, output_of
 from ._gradcam_gallery import RANKINGS, BestWorstGallery, rank_and_explain
 from ._gradcam_inputs import ImageChooser, _capped
 from ._gradcam_tasks import JobBar, is_cancel
@@ -35,7 +37,7 @@ from ._gradcam_trust import TRUST_STEPS, TrustPanel, score_maps, scorable
 from ._i18n import method_label, tr
 from ._images import ImageList, check_image_index
 from ._overlay import OVERLAY_COLORMAPS, OverlayView
-from ._targets import TOP_1, class_names_for, is_flat, target_label, to_choice, to_compute
+from ._targets import is_flat, to_compute
 
 __all__ = ["GradCAMViewer", "OverlayView", "OVERLAY_COLORMAPS"]
 
@@ -56,15 +58,6 @@ def _demo():
         return demo_model, demo_images()
     except Exception:  # noqa: BLE001 - a missing data file must not break the viewer
         return demo_model, None
-
-
-def _output_of(model, output, allow_all: bool):
-    return output_index(model, output, allow_all=allow_all)
-
-
-def _n_classes(model, output=None, allow_all: bool = True) -> int | None:
-    oi = _output_of(model, output, allow_all)
-    return None if oi is None else output_info(model)[oi].num_classes
 
 
 class GradCAMViewer(View):
@@ -250,11 +243,6 @@ class GradCAMViewer(View):
     def _setup_model(self, model, output, target, class_names, looks_demo, scenes) -> None:
         """Which output is explained, its classes (or regions), the layers to choose from."""
         self.output = output
-        self._custom_target = target if callable(target) and not isinstance(target, Region) \
-            else None
-        # Which output is explained (None: all of them, for a callable target); a wrong choice
-        # fails here with the list of outputs.
-        self._oi = _output_of(model, output, callable(target))
         self._capped_cache: dict[int, tuple] = {}
         self._layers = {i.path: i for i in conv_layers(model, kind="spatial")
                         if not i.is_container}
@@ -262,20 +250,14 @@ class GradCAMViewer(View):
             raise ValueError(f"Model {model.name!r} has no layer with a spatial output "
                              "(batch, height, width, channels); Grad-CAM needs one.")
         self._default_layer = default_layer(model)
-        n_classes = _n_classes(model, output, callable(target))
         # The demo's class names for the demo model (passed explicitly or by default) or for a
         # model shown on the demo scenes with as many classes.
         if class_names is None and scenes is not None and looks_demo and \
-                n_classes == len(scenes.class_names):
+                n_classes(model, output, callable(target)) == len(scenes.class_names):
             class_names = list(scenes.class_names)
-        # One rule for every name a class gets (compute.class_labels): one name for a single
-        # sigmoid unit is its positive class; a wrong count is refused with what to pass.
-        self.class_names = class_names_for(model, class_names, self._oi if self._oi is not None
-                                           else output, self.lang) \
-            if self._oi is not None or class_names is None else [str(c) for c in class_names]
-        # An image-shaped output (U-Net, segmentation) has no classes: its targets are regions.
-        self.region_mode = self._oi is not None and image_shaped(output_info(model)[self._oi])
-        self._box_region = None
+        self.targets = TargetSpace(model, output, target, class_names, self.lang)
+        self.class_names = self.targets.class_names
+        self.region_mode = self.targets.region_mode
         self._try_layer = None
 
     def _setup_compare(self, compare, compare_output, compare_preprocess, preprocess) -> None:
@@ -283,7 +265,7 @@ class GradCAMViewer(View):
         self.compare_model = compare
         self.compare_output = compare_output
         if compare is not None and compare_output is None and \
-                _output_of(compare, None, True) is None:
+                output_of(compare, None, True) is None:
             self.compare_output = self.output  # a multi-output comparison model: the same choice
         self.compare_preprocess = compare_preprocess if compare_preprocess is not None \
             else preprocess
@@ -401,16 +383,8 @@ class GradCAMViewer(View):
         >>> v = cv.GradCAMViewer(unet, images)        # doctest: +SKIP
         >>> v.set_region_box(10, 10, 40, 60)          # doctest: +SKIP
         """
-        if not self.region_mode:
-            raise ValueError("Only a model whose output is an image (U-Net, segmentation) "
-                             "takes a box; this one outputs classes: pick a class instead.")
-        h, w_ = self._image(self.image_index).shape[:2]
-        oh, ow = (d or s for d, s in zip(output_info(self.model)[self._oi].shape[1:3], (h, w_)))
-        ys = sorted((int(y0), int(y1)))
-        xs = sorted((int(x0), int(x1)))
-        box = (ys[0] * oh // h, xs[0] * ow // w_, max(ys[0] * oh // h + 1, -(-ys[1] * oh // h)),
-               max(xs[0] * ow // w_ + 1, -(-xs[1] * ow // w_)))
-        self.target = Region(box=box)
+        self.target = self.targets.box_region(self._image(self.image_index).shape[:2],
+                                              y0, x0, y1, x1)
 
     def check_faithfulness(self, wait: bool = False, steps: int | None = None) -> None:
         """Score the shown map: deletion and insertion curves against a random map.
@@ -470,7 +444,7 @@ class GradCAMViewer(View):
         layer, method = self.layer, self.method  # both rankings show the maps the viewer shows
         specs = [("main", self.model, self.preprocess, self.output, layer, self.input_size)]
         if self.compare_model is not None and \
-                _n_classes(self.compare_model, self.compare_output) == len(self.class_names):
+                n_classes(self.compare_model, self.compare_output) == len(self.class_names):
             specs.append(("compare", self.compare_model, self.compare_preprocess,
                           self.compare_output, self._compare_layer(layer), None))
         look = (self._colormaps[False], self._colormaps[True], self.overlay.opacity)
@@ -519,7 +493,7 @@ class GradCAMViewer(View):
 
     # -- names and images ---------------------------------------------------------------------
     def _class_name(self, target) -> str:
-        return target_label(target, self.class_names, self.lang)
+        return self.targets.name(target)
 
     def _image(self, i: int) -> np.ndarray:
         """Image ``i`` as the viewer explains and shows it (see :func:`_capped`), cached."""
@@ -565,29 +539,6 @@ class GradCAMViewer(View):
         """The comparison model's layer: the same path when it has it, else its default."""
         return layer if layer in self._compare_layers else self._compare_default
 
-    # -- the target picker --------------------------------------------------------------------
-    def _target_options(self) -> list:
-        extra = [self._custom_target] if self._custom_target is not None else []
-        if self.region_mode:
-            extra = ([self._box_region] if self._box_region is not None else []) + extra
-        options = target_options(self.class_names, self.region_mode, extra, self.lang,
-                                 self._class_name)
-        choice = self._choice()
-        if not any(_same(choice, value) for _, value in options):
-            # A region the menu does not list (a given mask, a channel): listed while shown.
-            options.append((tr("tg:mask", self.lang) if getattr(choice, "kind", "") == "mask"
-                            else self._class_name(choice), choice))
-        return options
-
-    def _choice(self):
-        """The picker's choice showing :attr:`target` (the predicted foreground of an
-        image-shaped output is its top-1)."""
-        t = self.target
-        if self.region_mode and isinstance(t, Region) and t.kind == "foreground" and \
-                t.channel is None:
-            return TOP_1
-        return to_choice(t)
-
     def _sync_controls(self) -> None:
         if self.region_mode and self.images:
             self.picker.fit_box(*self._image(self.image_index).shape[:2])
@@ -597,7 +548,8 @@ class GradCAMViewer(View):
             self._method_dd.value = self.method
         r = self.result
         shown = r.target if r is not None and not callable(r.target) else None
-        self.picker.show(self._target_options(), self._choice(), shown)
+        self.picker.show(self.targets.options(self.target), self.targets.choice(self.target),
+                         shown)
 
     # -- validation -------------------------------------------------------------------------
     @traitlets.validate("method")
@@ -609,41 +561,7 @@ class GradCAMViewer(View):
 
     @traitlets.validate("target")
     def _validate_target(self, proposal):
-        value = proposal["value"]
-        if isinstance(value, Region):
-            if not self.region_mode:
-                raise traitlets.TraitError(
-                    f"A Region explains an image-shaped output; model {self.model.name!r} "
-                    "outputs classes here: pass a class index or None (top-1).")
-            if value.kind == "box":
-                self._box_region = value
-            return value
-        if isinstance(value, str) and value == TOP_1:
-            return None
-        if self.region_mode and value is not None and not callable(value):
-            raise traitlets.TraitError(
-                f"The output of model {self.model.name!r} is an image: there is no class "
-                f"{value!r} to explain. Pass a region: cv.Region() (the predicted foreground),"
-                " cv.Region(kind='background'), cv.Region(box=(y0, x0, y1, x1)) or "
-                "cv.Region(mask=...).")
-        if callable(value):
-            self._custom_target = value
-            return value
-        if value is None:
-            return None
-        if self._oi is None:
-            raise traitlets.TraitError(
-                f"Model {self.model.name!r} has several outputs and the viewer explains a "
-                "callable target over all of them; to pick a class, create the viewer with "
-                "output= (an index or name).")
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-            raise traitlets.TraitError(f"target must be a class index, None or 'top-1' (the "
-                                       f"top-1 prediction) or a callable, got {value!r}.")
-        n = len(self.class_names)
-        if not 0 <= int(value) < n:
-            raise traitlets.TraitError(f"target {value} is out of range: the model has {n} "
-                                       f"classes, use 0 to {n - 1} (or None for the top-1).")
-        return int(value)
+        return self.targets.check(proposal["value"])
 
     @traitlets.validate("image_index")
     def _validate_image_index(self, proposal):
@@ -720,7 +638,7 @@ class GradCAMViewer(View):
         image = self._image(s["image_index"])
         # gradcam refuses a layer= the method cannot read (pixel methods): pass it only when read.
         uses_layer = reads_layer(get_method(s["method"]))
-        result = gradcam(self.model, image, target=s["target"],
+        result = cam.gradcam(self.model, image, target=s["target"],
                          layer=s["layer"] if uses_layer else None,
                          method=s["method"], preprocess=self.preprocess, on_step=on_step,
                          cancel=cancel, output=self.output, input_size=self.input_size)
@@ -731,7 +649,7 @@ class GradCAMViewer(View):
             try_layer = layer_to_try(self.model, image, target=result.target,
                                      method=s["method"], preprocess=self.preprocess,
                                      exclude=[result.layer], output=self.output)
-        if result.flag == "nonfinite_input" or self._oi is None or self.region_mode:
+        if result.flag == "nonfinite_input" or self.targets.index is None or self.region_mode:
             # The model was not run on a NaN image, or a callable explains all outputs at
             # once: there is no one list of classes to rank.
             top = None
@@ -750,16 +668,16 @@ class GradCAMViewer(View):
         """The comparison model's map of the same image, class and (if it has it) layer."""
         layer = self._compare_layer(s["layer"])
         target = result.target
-        if not callable(target) and _n_classes(self.compare_model, self.compare_output) != \
+        if not callable(target) and n_classes(self.compare_model, self.compare_output) != \
                 len(self.class_names):
             target = None  # another label space: explain its own top class
-        rc = gradcam(self.compare_model, image, target=target,
+        rc = cam.gradcam(self.compare_model, image, target=target,
                      layer=layer if uses_layer else None,
                      method=s["method"], preprocess=self.compare_preprocess,
                      on_step=on_step, cancel=cancel, output=self.compare_output)
         out = {"compare": rc}
         if rc.flag != "nonfinite_input" and \
-                _output_of(self.compare_model, self.compare_output, True) is not None:
+                output_of(self.compare_model, self.compare_output, True) is not None:
             out["compare_top"] = top_predictions(self.compare_model, image, k=1,
                                                  preprocess=self.compare_preprocess,
                                                  layer=layer, output=self.compare_output)
@@ -795,8 +713,3 @@ class GradCAMViewer(View):
         if self.trust_auto:
             self.check_faithfulness()
 
-
-def _same(a, b) -> bool:
-    """Menu values compare by type first: ``0 == False`` and a Region's ``==`` are not what a
-    menu entry means."""
-    return type(a) is type(b) and (a is b or a == b)
