@@ -223,22 +223,23 @@ def test_a_job_failing_at_once_still_shows_its_error(seq, monkeypatch):
         return real(model, image, **kw)
 
     monkeypatch.setattr(cam, "gradcam", failing)
-    submit = viewer.jobs.tasks["cam"].run
+    runner = viewer.jobs.runners["cam"]
+    start = runner.start
 
-    def submit_and_finish(fn):  # the worker is faster than the kernel's main thread
+    def start_and_finish(work, **kw):  # the worker is faster than the kernel's main thread
         done = threading.Event()
 
-        def job(ticket):
+        def job(j):
             try:
-                fn(ticket)
+                return work(j)
             finally:
                 done.set()
 
-        ticket = submit(job)
+        started = start(job, **kw)
         assert done.wait(10)
-        return ticket
+        return started
 
-    monkeypatch.setattr(viewer.jobs.tasks["cam"], "run", submit_and_finish)
+    monkeypatch.setattr(runner, "start", start_and_finish)
     viewer.method = "scorecam"
     assert viewer.wait(10)
     assert "failed at once" in Driver(viewer).status() and viewer.method == "gradcam"

@@ -32,7 +32,7 @@ from ._gradcam_display import TargetPicker, show_map
 from ._gradcam_targets import TargetSpace, n_classes, output_of
 from ._gradcam_gallery import RANKINGS, BestWorstGallery, rank_and_explain
 from ._gradcam_inputs import ImageChooser, _capped
-from ._gradcam_tasks import JobBar, is_cancel
+from ._gradcam_tasks import JobBar
 from ._gradcam_trust import TRUST_STEPS, TrustPanel, score_maps, scorable
 from ._i18n import method_label, tr
 from ._images import ImageList, check_image_index
@@ -290,7 +290,7 @@ class GradCAMViewer(View):
         self.picker = TargetPicker(self.lang, self.region_mode,
                                    lambda c: self._set_from_ui("target", to_compute(c)),
                                    lambda *box: self._safe(lambda: self.set_region_box(*box)))
-        self.jobs = JobBar(("cam", "gallery", "trust"))
+        self.jobs = JobBar(("cam", "gallery", "trust"), self._show_error)
         traitlets.dlink((self.jobs, "busy"), (self, "busy"))
 
         words = {"opacity_label": tr("opacity", self.lang), "heat_label": tr("heat", self.lang),
@@ -353,7 +353,7 @@ class GradCAMViewer(View):
     @property
     def worker_stats(self) -> dict:
         """How many heatmap requests were submitted, started, dropped unstarted, failed."""
-        return self.jobs.tasks["cam"].stats
+        return self.jobs.runners["cam"].stats
 
     def cancel(self) -> None:
         """Stop a running long heatmap, gallery or faithfulness computation (the previous view
@@ -603,18 +603,16 @@ class GradCAMViewer(View):
 
     def _run_job(self, kind: str, reverts: dict, prepare, apply) -> None:
         """Run ``apply(prepare(cancel_event, on_step))`` in the background (progress, Cancel);
-        a failure or Cancel puts the traits back to what the view shows and says so."""
-        def failed(exc):
+        a failure or Cancel puts the traits back to what the view shows and says so (a failure
+        then replaces the note with its error, see ``on_error`` of the job bar)."""
+        def revert():
             self._revert(reverts)
-            if is_cancel(exc):
-                self._show_note(tr("gc_cancelled", self.lang))
-            else:
-                self._show_error(exc)
+            self._show_note(tr("gc_cancelled", self.lang))
 
         # Said before the job is submitted: a job that fails at once must find its error
         # replacing "computing…", not replaced by it.
         self._show_note(tr("computing", self.lang))
-        self.jobs.run(kind, prepare, apply, failed)
+        self.jobs.run(kind, prepare, apply, revert)
 
     def _render(self, what: str, reverts: dict) -> None:
         if self._suppress:
