@@ -167,7 +167,7 @@ class BestWorstGallery(w.VBox):
                              style={"description_width": "initial"},
                              layout=w.Layout(width="300px"))
         rank_by.add_class("convviz-gallery-rank")
-        w.link((rank_by, "value"), (self, "by"))
+        traitlets.link((rank_by, "value"), (self, "by"))
         self._columns, columns = {}, []
         for key, title in (("main", names[0]), ("compare", names[1])):
             if key == "main" or with_compare:

@@ -258,7 +258,7 @@ class TrustPanel(w.VBox):
         auto = w.Checkbox(value=False, description=tr("tr_auto", lang), indent=False,
                           layout=w.Layout(width="220px"))
         auto.add_class("convviz-trust-auto")
-        w.link((auto, "value"), (self, "auto"))
+        traitlets.link((auto, "value"), (self, "auto"))
         self.plot = w.HTML("")
         self.plot.add_class("convviz-trust-plot")
         self.text = w.HTML("")
