@@ -22,6 +22,7 @@ from convviz_widgets.widgets._images import uploaded_files
 from convviz_widgets.widgets._pages import PageSwitcher
 from convviz_widgets.widgets._upload import ImageUpload, value_from_v7, value_from_v8
 
+from _driver import Driver
 from conftest import STYLES, input_hw
 from test_widgets_views import check_activation_view
 
@@ -266,7 +267,7 @@ def test_views_take_an_upload_from_the_wire(models, fmt, view):
         check_activation_view(av, model)
     else:
         gc = GradCAMViewer(model, imgs)
-        gc._upload._handle_msg(msg)
+        Driver(gc).control("convviz-upload")._handle_msg(msg)  # the comm message Colab sends
         assert len(gc.images) == 2 and gc.image_index == 1
         assert gc.wait(120) and gc.result is not None
         gc.cancel()

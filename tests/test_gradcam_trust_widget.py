@@ -10,6 +10,7 @@ import threading
 import numpy as np
 import pytest
 
+from _driver import Driver
 from conftest import input_hw, make_sequential, random_images
 
 import convviz_widgets as cv
@@ -19,6 +20,11 @@ from convviz_widgets.widgets._i18n import method_label
 from convviz_widgets.widgets._pixels import quantize
 
 _structure_warning = pytest.mark.filterwarnings("ignore:The structure of `inputs`")
+
+
+def ctl(view, role):
+    """The control with CSS role ``role`` (what the browser tests find it by)."""
+    return Driver(view).control(role)
 
 
 def click(raster, tile):
@@ -52,12 +58,13 @@ def seq2():
 def test_the_menu_lists_every_registered_method_with_translated_labels(seq, lang):
     v = GradCAMViewer(seq, random_images(seq, 1), lang=lang)
     methods = cv.cam_methods()
-    assert [val for _, val in v._method_dd.options] == list(methods)
+    assert [val for _, val in ctl(v, "convviz-gradcam-method").options] == list(methods)
     assert len(methods) >= 13
-    assert [lab for lab, _ in v._method_dd.options] == [
+    assert [lab for lab, _ in ctl(v, "convviz-gradcam-method").options] == [
         method_label(n, lab, lang) for n, lab in methods.items()]
     if lang == "es":
-        assert ("Gradientes integrados", "integrated_gradients") in v._method_dd.options
+        assert ("Gradientes integrados", "integrated_gradients") in \
+            ctl(v, "convviz-gradcam-method").options
 
 
 def _expected_codes(result) -> np.ndarray:
@@ -81,7 +88,8 @@ def test_every_method_on_every_model_style(models, style):
     for name, meth in ((n, cv.compute.cam.get_method(n)) for n in cv.cam_methods()):
         v.method = name
         v.wait(120)
-        assert v._status.value.find("convviz-error") < 0, (name, v._status.value)
+        status = ctl(v, "convviz-status").value
+        assert status.find("convviz-error") < 0, (name, status)
         r = v.result
         assert r.method == name and v.overlay.heatmap_shape == [h, w]
         # layer= only for methods that read one (a pixel method refuses it)
@@ -120,7 +128,7 @@ def test_trust_panel_shows_what_faithfulness_computes(models, style):
     model = _binary("nested") if style == "sigmoid" else models[style]
     images = random_images(model, 2, seed=12)
     v = GradCAMViewer(model, images)
-    assert v.trust is None and "Check faithfulness" in v._trust_text.value
+    assert v.trust is None and "Check faithfulness" in ctl(v, "convviz-trust-text").value
     v.check_faithfulness(wait=True)
     r = v.result
     assert v.trust["result"] is r
@@ -131,17 +139,17 @@ def test_trust_panel_shows_what_faithfulness_computes(models, style):
         np.testing.assert_allclose(got.random_curve, want.random_curve, atol=1e-6)
         assert got.area == pytest.approx(want.area, abs=1e-6)
         line = f"{kind} area {want.area:.3f} vs random {want.random_area:.3f}"
-        assert line in v._trust_text.value
-    plot = v._trust_plot.value
+        assert line in ctl(v, "convviz-trust-text").value
+    plot = ctl(v, "convviz-trust-plot").value
     assert plot.count("<svg") == 2 and plot.count("<polyline") == 4
     assert "matplotlib" not in plot and not v.busy
     # A new map: the old numbers go, and with trust_auto the new map is scored by itself.
     v.image_index = 1
-    assert v.trust is None and v._trust_plot.value == ""
+    assert v.trust is None and ctl(v, "convviz-trust-plot").value == ""
     v.trust_auto = True
     v.wait(60)
     assert v.trust is not None and v.trust["result"] is v.result
-    assert v._trust_auto_cb.value is True
+    assert ctl(v, "convviz-trust-auto").value is True
     v.method = "gradcam++"
     v.wait(60)
     assert v.trust["result"].method == "gradcam++"
@@ -173,13 +181,13 @@ def test_trust_panel_scores_the_comparison_map_too(seq, seq2, style):
             assert part[kind].area == pytest.approx(want.area, abs=1e-6)
             prefix = "compare-" if part is not v.trust else ""
             line = f"{kind} area {want.area:.3f} vs random {want.random_area:.3f}"
-            assert f"convviz-trust-{prefix}{kind}'>{line}" in v._trust_text.value
-    plot = v._trust_plot.value
+            assert f"convviz-trust-{prefix}{kind}'>{line}" in ctl(v, "convviz-trust-text").value
+    plot = ctl(v, "convviz-trust-plot").value
     assert plot.count("<svg") == 4 and plot.count("<polyline") == 8
     assert plot.index(">aug<") < plot.index("convviz-trust-compare-row") < plot.index(">full<")
     # A new image: both rows go; scored again, both come back.
     v.image_index = 1
-    assert v.trust is None and v._trust_plot.value == ""
+    assert v.trust is None and ctl(v, "convviz-trust-plot").value == ""
     v.check_faithfulness(wait=True, steps=8)
     assert v.trust["compare"]["result"] is v.compare_result
 
@@ -196,7 +204,7 @@ def test_trust_panel_on_a_signed_map_and_a_callable_target(seq):
     v.check_faithfulness(wait=True)
     want = cv.faithfulness(seq, images[0], v.result.heatmap, fox, kind="deletion", steps=32)
     assert v.trust["deletion"].area == pytest.approx(want.area, abs=1e-6)
-    assert "score" in v._trust_plot.value  # a callable is followed by its raw score
+    assert "score" in ctl(v, "convviz-trust-plot").value  # a callable is followed by its raw score
 
 
 def test_trust_runs_in_the_worker_and_cancel_keeps_the_view(seq, monkeypatch):
@@ -213,13 +221,15 @@ def test_trust_runs_in_the_worker_and_cancel_keeps_the_view(seq, monkeypatch):
         raise Cancelled("cancelled (test)")
 
     monkeypatch.setattr(compute, "faithfulness", slow)
-    v._trust_btn.click()
+    ctl(v, "convviz-trust-run").click()
     assert started.wait(30)
-    assert v.busy and v._cancel_btn.layout.visibility == "visible"
-    assert v._progress.value == pytest.approx(0.125)  # step 1 of 4 of the first of two curves
-    v._cancel_btn.click()
+    assert v.busy and ctl(v, "convviz-cancel").layout.visibility == "visible"
+    # step 1 of 4 of the first of two curves
+    assert ctl(v, "convviz-progress").value == pytest.approx(0.125)
+    ctl(v, "convviz-cancel").click()
     assert v.wait(30)
-    assert not v.busy and v.trust is None and v._progress.layout.visibility == "hidden"
+    assert not v.busy and v.trust is None
+    assert ctl(v, "convviz-progress").layout.visibility == "hidden"
     assert v.result is not None and v.overlay.heatmap_shape != [0, 0]  # the map stays
     monkeypatch.setattr(compute, "faithfulness", real)
     v.check_faithfulness(wait=True)
@@ -242,16 +252,16 @@ def test_scores_of_an_old_map_are_not_shown_for_a_new_one(seq, monkeypatch):
     v.image_index = 1  # the map changes while the old one is scored
     go.set()
     v.wait(60)
-    assert v.trust is None and v._trust_plot.value == ""
+    assert v.trust is None and ctl(v, "convviz-trust-plot").value == ""
 
 
 # ------------------------------------------------------------------ gallery: faithfulness
 def test_gallery_ranked_by_deletion_area(seq):
     images = random_images(seq, 5, seed=16)
     v = GradCAMViewer(seq, images, labels=[0, 1, 2, 3, 0], method="layercam")
-    assert [val for _, val in v._gallery_rank_dd.options] == ["confidence", "deletion"]
-    v._gallery_rank_dd.value = "deletion"
-    v._gallery_btn.click()
+    assert [val for _, val in ctl(v, "convviz-gallery-rank").options] == ["confidence", "deletion"]
+    ctl(v, "convviz-gallery-rank").value = "deletion"
+    ctl(v, "convviz-gallery-find").click()
     v.wait(120)
     g = v.gallery
     assert g["by"] == "deletion"
@@ -279,7 +289,7 @@ def test_gallery_ranked_by_deletion_area(seq):
 def test_both_gallery_rankings_show_the_viewers_method(seq, by):
     """The confidence gallery draws the maps of the viewer's method too (not Grad-CAM), says
     which in its titles, and each tile is that method's map over its image."""
-    from convviz_widgets.widgets._gradcam_gallery import GalleryMixin
+    from convviz_widgets.widgets._gradcam_gallery import gallery_tile
 
     images = random_images(seq, 4, seed=19)
     v = GradCAMViewer(seq, images, labels=[0, 1, 2, 3], method="gradient_x_input")
@@ -288,14 +298,14 @@ def test_both_gallery_rankings_show_the_viewers_method(seq, by):
     assert g["method"] == "gradient_x_input"
     label = method_label("gradient_x_input", cv.cam_methods()["gradient_x_input"], "en")
     assert label in v.gallery_best.title and label in v.gallery_worst.title
-    look = (v._colormaps[False], v._colormaps[True], v.overlay.opacity)
+    look = ("jet", "RdBu_r", v.overlay.opacity)  # the viewer's default colormaps
     for which, view in (("best", v.gallery_best), ("worst", v.gallery_worst)):
         for k, i in enumerate(g[which]):
             # a pixel method reads no layer (layer= would raise)
             r = cv.gradcam(seq, images[i], target=int(g["ranking"].explain[i]),
                            method="gradient_x_input")
             assert r.signed
-            tile = GalleryMixin._gallery_tile(r, look)
+            tile = gallery_tile(r, look)
             th, tw = tile.shape[:2]
             np.testing.assert_array_equal(view.pixels[k, :th, :tw], tile)
 
@@ -335,7 +345,8 @@ def test_best_and_worst_of_both_models_side_by_side(seq, seq2, style):
     columns = next(c for c in v.children[-1].children if any(
         row in getattr(col, "children", ()) for col in getattr(c, "children", ())))
     assert len(columns.children) == 2
-    assert "aug: " in v._gallery_info.value and "full: " in v._gallery_info.value
+    info = ctl(v, "convviz-gallery-info").value
+    assert "aug: " in info and "full: " in info
     click(v.compare_gallery_worst, 0)
     assert v.image_index == g["compare"]["worst"][0]
 
@@ -347,7 +358,7 @@ def test_a_comparison_model_with_other_classes_is_not_ranked(seq):
     v = GradCAMViewer(seq, random_images(seq, 3, seed=18), labels=[0, 1, 2], compare=other)
     v.find_best_and_worst(n=2, wait=True)
     assert "compare" not in v.gallery and v.gallery["worst"]
-    assert "another set of classes" in v._gallery_info.value
+    assert "another set of classes" in ctl(v, "convviz-gallery-info").value
 
 
 # ------------------------------------------------------------------------------- explorer

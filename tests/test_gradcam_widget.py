@@ -13,6 +13,7 @@ import pytest
 import traitlets
 from ipywidgets.widgets.widget import _remove_buffers
 
+from _driver import Driver
 from conftest import input_hw, make_functional, make_sequential, random_images
 
 import convviz_widgets.compute.cam as cam
@@ -39,6 +40,16 @@ def viewer(seq):
     yield v
     v.cancel()
     v.wait(10)
+
+
+def topk(view) -> list:
+    """The top-prediction buttons the view shows, best first."""
+    return Driver(view).find("convviz-topk")
+
+
+def control(view, role):
+    """The control with CSS role ``role`` (what the browser tests find it by)."""
+    return Driver(view).control(role)
 
 
 def click(raster, tile):
@@ -121,9 +132,9 @@ def test_viewer_shows_the_heatmap_of_the_top_class(viewer, seq):
     assert viewer.overlay.image_shape == [h, w]
     np.testing.assert_array_equal(viewer.overlay.heatmap_pixels, quantize(r.heatmap, 0.0, 1.0))
     np.testing.assert_array_equal(viewer.overlay.image_pixels, to_rgb_u8(viewer.images[0]))
-    names = [b.description.split()[0] for b in viewer._topk_buttons]
+    names = [b.description.split()[0] for b in topk(viewer)]
     assert names[0] == ["cat", "dog", "fox", "owl"][r.target] and len(names) == 4
-    assert viewer._topk_buttons[0].button_style == "info"
+    assert topk(viewer)[0].button_style == "info"
     assert "p = " in viewer.overlay.caption
 
 
@@ -132,10 +143,10 @@ def test_clicking_a_prediction_reruns_only_the_head(viewer, monkeypatch):
     real = _engine._capture_fn
     monkeypatch.setattr(_engine, "_capture_fn", lambda *a: calls.append(a[1]) or real(*a))
     before = viewer.overlay.heatmap
-    second = viewer._topk_buttons[1]
+    second = topk(viewer)[1]
     second.click()
-    assert viewer.target == second._cv_class == viewer.result.target
-    assert second.button_style == "info" and viewer._topk_buttons[0].button_style == ""
+    assert viewer.target == int(viewer.top.indices[1]) == viewer.result.target
+    assert second.button_style == "info" and topk(viewer)[0].button_style == ""
     assert viewer.overlay.heatmap != before
     assert calls == []  # the captured feature map was reused
     assert viewer.last_update["what"] == "target"
@@ -143,13 +154,14 @@ def test_clicking_a_prediction_reruns_only_the_head(viewer, monkeypatch):
 
 def test_python_setters(viewer, seq):
     viewer.layer = seq.get_layer("conv_a")          # a layer object
-    assert viewer.layer == "conv_a" == viewer.result.layer == viewer._layer_dd.value
+    assert viewer.layer == "conv_a" == viewer.result.layer == control(viewer, "convviz-layer").value
     viewer.method = "Grad-CAM++"                     # an alias
     assert viewer.method == "gradcam++" == viewer.result.method
     viewer.target = 2
-    assert viewer.result.target == 2 and viewer._class_dd.value == 2
+    assert viewer.result.target == 2 and control(viewer, "convviz-target").value == 2
     viewer.image_index = 3
-    assert viewer.target is None and viewer._image_dd.value == 3  # new image: top-1 again
+    # a new image: top-1 again
+    assert viewer.target is None and control(viewer, "convviz-image").value == 3
     np.testing.assert_array_equal(viewer.overlay.image_pixels, to_rgb_u8(viewer.images[3]))
     with pytest.raises(traitlets.TraitError, match="0 to 3"):
         viewer.target = 7
@@ -162,16 +174,45 @@ def test_python_setters(viewer, seq):
 
 
 def test_controls_drive_the_traits(viewer):
-    viewer._layer_dd.value = "conv_a"
+    control(viewer, "convviz-layer").value = "conv_a"
     assert viewer.layer == "conv_a"
-    viewer._method_dd.value = "gradcam++"
+    control(viewer, "convviz-gradcam-method").value = "gradcam++"
     assert viewer.result.method == "gradcam++"
-    viewer._class_dd.value = 1
+    control(viewer, "convviz-target").value = 1
     assert viewer.target == 1
-    viewer._class_dd.value = -1
+    control(viewer, "convviz-target").value = "top-1"
     assert viewer.target is None
     click(viewer.thumbnails, 2)
     assert viewer.image_index == 2 and viewer.thumbnails.selected == 2
+
+
+def test_the_target_is_a_typed_choice_not_a_menu_code(viewer):
+    """The class menu offers what it explains — "top-1", class indices — and "top-1" is the
+    compute target None; no -1/-2 codes."""
+    d = Driver(viewer)
+    assert d.options("convviz-target") == ["top-1", 0, 1, 2, 3]
+    viewer.target = 2
+    assert viewer.picker.choice == 2 == d.control("convviz-target").value
+    viewer.target = "top-1"
+    assert viewer.target is None and viewer.result.target == int(viewer.top.indices[0])
+    assert viewer.picker.choice == "top-1" == d.control("convviz-target").value
+    with pytest.raises(traitlets.TraitError, match="out of range"):
+        viewer.target = -1  # not a code for "top-1" any more
+
+
+def test_components_and_view_follow_each_other(viewer):
+    """The image chooser and the trust panel are components: their controls move the view's
+    traits and the view's traits move them."""
+    d = Driver(viewer)
+    viewer.trust_auto = True
+    assert viewer.trust_panel.auto and d.control("convviz-trust-auto").value
+    d.set("convviz-trust-auto", False)
+    assert viewer.trust_auto is False and not viewer.trust_panel.auto
+    d.set("convviz-image", 3)
+    assert viewer.image_index == 3 == viewer.chooser.index == viewer.thumbnails.selected
+    viewer.image_index = 1
+    assert d.control("convviz-image").value == 1 == viewer.chooser.index
+    np.testing.assert_array_equal(viewer.overlay.image_pixels, to_rgb_u8(viewer.images[1]))
 
 
 def test_method_menu_lists_registered_methods(seq):
@@ -184,7 +225,7 @@ def test_method_menu_lists_registered_methods(seq):
 
     try:
         v = GradCAMViewer(seq, random_images(seq, 1))
-        values = [value for _, value in v._method_dd.options]
+        values = [value for _, value in control(v, "convviz-gradcam-method").options]
         assert values[:3] == ["gradcam", "gradcam++", "scorecam"] and "uniform-test" in values
         v.method = "uniform-test"
         assert v.result.method == "uniform-test"
@@ -202,10 +243,10 @@ def test_errors_show_in_the_widget_and_keep_the_view(viewer, monkeypatch):
         return real(model, image, **kw)
 
     monkeypatch.setattr(cam, "gradcam", failing)
-    viewer._layer_dd.value = "conv_a"           # a user action: no exception escapes
-    assert "boom in compute" in viewer._status.value
+    control(viewer, "convviz-layer").value = "conv_a"  # a user action: no exception escapes
+    assert "boom in compute" in Driver(viewer).status()
     assert (viewer.overlay.heatmap, viewer.layer) == before
-    assert viewer._layer_dd.value == before[1]   # the control went back too
+    assert control(viewer, "convviz-layer").value == before[1]   # the control went back too
     with pytest.raises(RuntimeError):            # from Python the error is raised as well
         viewer.layer = "conv_a"
     assert viewer.layer == before[1]
@@ -217,7 +258,7 @@ def test_scorecam_runs_in_a_worker_thread(viewer):
     viewer.wait(60)
     assert not viewer.busy
     assert viewer.result.method == "scorecam" and viewer.result.flag is None
-    assert viewer._progress.layout.visibility == "hidden"
+    assert control(viewer, "convviz-progress").layout.visibility == "hidden"
 
 
 def test_cancel_keeps_the_previous_view(viewer, monkeypatch):
@@ -235,13 +276,14 @@ def test_cancel_keeps_the_previous_view(viewer, monkeypatch):
 
     monkeypatch.setattr(cam, "gradcam", slow)
     before = viewer.overlay.heatmap
-    viewer._method_dd.value = "scorecam"
+    control(viewer, "convviz-gradcam-method").value = "scorecam"
     assert started.wait(10) and viewer.busy
-    assert viewer._cancel_btn.layout.visibility == "visible"
-    viewer._cancel_btn.click()
+    assert control(viewer, "convviz-cancel").layout.visibility == "visible"
+    control(viewer, "convviz-cancel").click()
     viewer.wait(10)
-    assert not viewer.busy and viewer.method == "gradcam" == viewer._method_dd.value
-    assert viewer.overlay.heatmap == before and "Cancelled" in viewer._status.value
+    assert not viewer.busy
+    assert viewer.method == "gradcam" == control(viewer, "convviz-gradcam-method").value
+    assert viewer.overlay.heatmap == before and "Cancelled" in Driver(viewer).status()
 
 
 def test_worker_errors_show_in_the_widget(viewer, monkeypatch):
@@ -256,7 +298,7 @@ def test_worker_errors_show_in_the_widget(viewer, monkeypatch):
     before = viewer.overlay.heatmap
     viewer.method = "scorecam"
     viewer.wait(10)
-    assert "score-cam exploded" in viewer._status.value
+    assert "score-cam exploded" in Driver(viewer).status()
     assert viewer.method == "gradcam" and viewer.overlay.heatmap == before
 
 
@@ -293,7 +335,7 @@ def test_best_and_worst_gallery(viewer):
     assert g["worst"] == [int(i) for i in rank.worst[:2]]
     assert viewer.gallery_worst.shape[0] == len(g["worst"])
     assert viewer.gallery_worst.shape[-1] == 3
-    assert "accuracy" in viewer._gallery_info.value
+    assert "accuracy" in control(viewer, "convviz-gallery-info").value
     click(viewer.gallery_worst, 1)
     assert viewer.image_index == g["worst"][1]
 
@@ -312,10 +354,10 @@ def test_upload_adds_and_shows_an_image(viewer):
     else:  # ipywidgets 7: {name: {"metadata": ..., "content": bytes}}, and a read-only trait
         payload = {"mine.png": {"metadata": {"name": "mine.png", "type": "image/png",
                                              "size": len(content)}, "content": content}}
-    viewer._upload.set_trait("value", payload)
+    control(viewer, "convviz-upload").set_trait("value", payload)
     assert len(viewer.images) == 6 and viewer.image_index == 5
     assert viewer.result.heatmap.shape == (30, 70) and viewer.overlay.image_shape == [30, 70]
-    assert viewer._image_dd.options[-1][0] == "upload: mine.png"
+    assert control(viewer, "convviz-image").options[-1][0] == "upload: mine.png"
 
 
 def test_degenerate_images_are_flagged_in_the_view(seq):
@@ -338,10 +380,10 @@ def test_viewer_on_other_model_styles(models, style):
     assert len(v.overlay.image) == h * w * 3  # grey images are sent as RGB
     if style == "grayscale":
         # a U-Net's output is an image: a region is explained, no "class 0 / class 1" list
-        assert not v._topk_buttons and v.region_mode
-        assert "region: foreground (" in v._topk_box.children[0].value
+        assert not topk(v) and v.region_mode
+        assert "region: foreground (" in Driver(v).text()
     else:
-        assert v._topk_buttons
+        assert topk(v)
 
 
 def test_default_viewer_uses_the_demo_model_and_scenes():
@@ -356,7 +398,7 @@ def test_default_viewer_uses_the_demo_model_and_scenes():
     v = GradCAMViewer()
     assert len(v.images) == len(scenes.images) and v.class_names == list(scenes.class_names)
     assert v.layer == "block3_conv2" and v.result.flag is None
-    assert v._topk_buttons[0].description.split()[0] in scenes.class_names
+    assert topk(v)[0].description.split()[0] in scenes.class_names
     v.find_best_and_worst(n=3, wait=True)
     assert len(v.gallery["best"]) == 3 and v.gallery["ranking"].accuracy > 0.8
 
@@ -384,18 +426,20 @@ def test_one_sigmoid_unit_is_cat_and_dog(style):
         v.image_index = i
         predicted = int(p[i] > 0.5)
         assert v.result.target == predicted  # the predicted class, not always the unit
-        name, shown = v._topk_buttons[0].description.split()
+        name, shown = topk(v)[0].description.split()
         assert name == ["cat", "dog"][predicted]
         assert shown == f"{max(p[i], 1 - p[i]):.1%}"
-        assert [b._cv_class for b in v._topk_buttons] == [predicted, 1 - predicted]
-    assert [o[0] for o in v._class_dd.options] == ["top-1 prediction", "cat", "dog"]
-    v._class_dd.value = 0  # the user picks "cat"
+        assert [int(k) for k in v.top.indices] == [predicted, 1 - predicted]
+        assert [b.description.split()[0] for b in topk(v)] == \
+            [["cat", "dog"][predicted], ["cat", "dog"][1 - predicted]]
+    assert Driver(v).labels("convviz-target") == ["top-1 prediction", "cat", "dog"]
+    control(v, "convviz-target").value = 0  # the user picks "cat"
     assert v.target == 0 and v.result.target == 0
     assert v.result.probability == pytest.approx(1 - p[3], rel=1e-5)
     assert v.overlay.caption.startswith("cat · p = ")
     v.find_best_and_worst(n=2, wait=True)
     assert v.gallery["ranking"].accuracy == 1.0
-    assert "0 mistakes" in v._gallery_info.value
+    assert "0 mistakes" in control(v, "convviz-gallery-info").value
     # Two binary models side by side explain the same class, each with its own probability.
     other = _binary(style)
     p2 = other(images).numpy()[:, 0]
@@ -421,20 +465,22 @@ def test_multi_output_viewer_with_output_and_callable_targets(style):
     score = lambda ys: ys[1][:, 2]  # noqa: E731
     c = GradCAMViewer(model, images, target=score)
     assert c.result.target is score and c.top is None
-    assert c._class_dd.value == -2 and "custom: <lambda>" in c._class_dd.label
+    menu = control(c, "convviz-target")
+    assert menu.value is score and "custom: <lambda>" in menu.label
     assert c.result.score == pytest.approx(float(probs[2]), rel=1e-5)
-    assert [o[1] for o in c._class_dd.options] == [-1, -2]  # no one list of classes
-    c._class_dd.value = -1  # the top class needs an output: the error shows, the view stays
-    assert "output=" in c._status.value and c.result.target is score
-    assert c._class_dd.value == -2
+    assert [o[1] for o in menu.options] == ["top-1", score]  # no one list of classes
+    menu.value = "top-1"  # the top class needs an output: the error shows, the view stays
+    assert "output=" in Driver(c).status() and c.result.target is score
+    assert menu.value is score
     # A callable on the chosen output, set from Python after creation; then back to a class.
-    v.target = lambda y: y[:, 1]
-    assert callable(v.result.target) and v._class_dd.value == -2
+    custom = lambda y: y[:, 1]  # noqa: E731
+    v.target = custom
+    assert v.result.target is custom and control(v, "convviz-target").value is custom
     assert v.result.score == pytest.approx(float(probs[1]), rel=1e-5)
-    v._class_dd.value = 2
+    control(v, "convviz-target").value = 2
     assert v.result.target == 2
-    v._class_dd.value = -2  # the custom score is still in the menu
-    assert callable(v.result.target)
+    control(v, "convviz-target").value = custom  # the custom score is still in the menu
+    assert v.result.target is custom
 
 
 def test_a_huge_image_is_capped_for_the_browser(seq):
@@ -459,7 +505,7 @@ def test_gallery_captions_sit_under_their_tiles_and_count_mistakes(seq):
     for lang, word in (("en", "1 mistake<"), ("es", "1 error<"), ("pt", "1 erro<")):
         v = GradCAMViewer(seq, images, labels=labels, lang=lang)
         v.find_best_and_worst(n=3, wait=True)
-        assert word in v._gallery_info.value
+        assert word in control(v, "convviz-gallery-info").value
         for which, view in (("best", v.gallery_best), ("worst", v.gallery_worst)):
             cells = v.gallery_captions[which].value.count("convviz-gallery-caption")
             assert cells == view.shape[0] == len(v.gallery[which])
@@ -481,7 +527,7 @@ def test_multilabel_viewer_and_gallery(style):
     multi_hot[1] = 1 - multi_hot[1]  # image 1: every unit wrong
     v = GradCAMViewer(model, images, labels=multi_hot, class_names=["sky", "sea", "sand"])
     # Each unit its own probability (not a softmax across units), best first.
-    shown = [b.description.split()[1] for b in v._topk_buttons]
+    shown = [b.description.split()[1] for b in topk(v)]
     assert shown == [f"{x:.1%}" for x in np.sort(p[0])[::-1]]
     v.find_best_and_worst(n=4, wait=True)
     ranking = v.gallery["ranking"]
@@ -489,4 +535,4 @@ def test_multilabel_viewer_and_gallery(style):
     caption = v.gallery_captions["worst"].value
     names = "+".join(n for n, on in zip(["sky", "sea", "sand"], multi_hot[1]) if on) or "—"
     assert f"image 1: {names} →" in caption
-    assert "1 mistake<" in v._gallery_info.value
+    assert "1 mistake<" in control(v, "convviz-gallery-info").value

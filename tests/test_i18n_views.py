@@ -15,6 +15,8 @@ import re
 import ipywidgets as w
 import pytest
 
+from _driver import Driver
+
 import convviz_widgets as cv
 from convviz_widgets.widgets import OverlayView, RasterView
 
@@ -134,7 +136,8 @@ def test_no_english_in_the_trust_panel_and_both_galleries(demo, lang):
     root.check_faithfulness(wait=True)
     root.find_best_and_worst(n=2, wait=True, by="deletion")
     assert root.trust is not None and "compare" in root.gallery
-    assert "<svg" in root._trust_plot.value and root.gallery_captions["best"].value
+    assert "<svg" in Driver(root).control("convviz-trust-plot").value
+    assert root.gallery_captions["best"].value
     allowed = _model_words(demo) | set(root.class_names)
     assert _english(root, allowed) == []
 

@@ -60,6 +60,11 @@ def test_latest_only_runs_the_first_and_the_last_of_a_storm():
     assert all(t.cancelled for t in tickets[:-1]) and not tickets[-1].cancelled
 
 
+def ctl(view, role):
+    """The control with CSS role ``role`` (what the browser tests find it by)."""
+    return Driver(view).control(role)
+
+
 def test_latest_only_cancel_drops_the_waiting_job_and_keeps_the_running_one_current():
     gate = threading.Event()
     seen = []
@@ -141,7 +146,7 @@ def test_scorecam_class_storm_computes_only_the_newest(seq, monkeypatch):
     viewer.method = "scorecam"
     assert reached.wait(20)
     for k in range(60):  # 60 clicks on the class menu while the first map is computing
-        viewer._class_dd.value = k % 4
+        ctl(viewer, "convviz-target").value = k % 4
     assert viewer.busy
     gate.set()
     assert viewer.wait(30)
@@ -149,8 +154,8 @@ def test_scorecam_class_storm_computes_only_the_newest(seq, monkeypatch):
     assert calls == [None, 59 % 4], calls
     assert viewer.worker_stats == {"submitted": 61, "started": 2, "dropped": 59, "failed": 0}
     assert viewer.result.method == "scorecam" and viewer.result.target == 59 % 4
-    assert viewer.target == 59 % 4 == viewer._class_dd.value and not viewer.busy
-    assert viewer._progress.layout.visibility == "hidden"
+    assert viewer.target == 59 % 4 == ctl(viewer, "convviz-target").value and not viewer.busy
+    assert ctl(viewer, "convviz-progress").layout.visibility == "hidden"
     direct = cv.gradcam(seq, viewer.images[0], target=59 % 4, method="scorecam")
     np.testing.assert_allclose(viewer.result.heatmap, direct.heatmap, atol=1e-6)
 
@@ -169,9 +174,9 @@ def test_a_quick_change_supersedes_a_running_scorecam(seq, monkeypatch):
     gate.set()
     assert viewer.wait(30) and not viewer.busy
     assert calls == [None]
-    assert viewer.method == "gradcam++" == viewer._method_dd.value
+    assert viewer.method == "gradcam++" == ctl(viewer, "convviz-gradcam-method").value
     assert viewer.overlay.heatmap == shown and viewer.result.method == "gradcam++"
-    assert "Cancelled" not in viewer._status.value
+    assert "Cancelled" not in Driver(viewer).status()
 
 
 def test_failure_after_a_storm_restores_what_the_view_shows(seq, monkeypatch):
@@ -195,19 +200,20 @@ def test_failure_after_a_storm_restores_what_the_view_shows(seq, monkeypatch):
     viewer.method = "scorecam"
     assert reached.wait(20)
     viewer.target = 2
-    viewer._class_dd.value = 3
+    ctl(viewer, "convviz-target").value = 3
     gate.set()
     assert viewer.wait(30)
-    assert "masked pass exploded" in viewer._status.value
+    assert "masked pass exploded" in Driver(viewer).status()
     assert (viewer.method, viewer.target, viewer.image_index) == shown
-    assert viewer._method_dd.value == shown[0] and viewer.overlay.heatmap == before
+    assert ctl(viewer, "convviz-gradcam-method").value == shown[0]
+    assert viewer.overlay.heatmap == before
     monkeypatch.setattr(cam, "gradcam", real)
     viewer.method = "scorecam"  # the next valid action works
     assert viewer.wait(30) and viewer.result.method == "scorecam"
 
 
 def test_a_job_failing_at_once_still_shows_its_error(seq, monkeypatch):
-    """Found by the browser test: a Score-CAM that failed before ``_start_worker`` returned had
+    """Found by the browser test: a Score-CAM that failed before its job was submitted had
     its error overwritten by the "computing…" note set after submitting."""
     viewer = GradCAMViewer(seq, random_images(seq, 2, seed=15))
     real = cam.gradcam
@@ -218,26 +224,27 @@ def test_a_job_failing_at_once_still_shows_its_error(seq, monkeypatch):
         return real(model, image, **kw)
 
     monkeypatch.setattr(cam, "gradcam", failing)
-    submit = viewer._cam_task.run
+    runner = viewer.jobs.runners["cam"]
+    start = runner.start
 
-    def submit_and_finish(fn):  # the worker is faster than the kernel's main thread
+    def start_and_finish(work, **kw):  # the worker is faster than the kernel's main thread
         done = threading.Event()
 
-        def job(ticket):
+        def job(j):
             try:
-                fn(ticket)
+                return work(j)
             finally:
                 done.set()
 
-        ticket = submit(job)
+        started = start(job, **kw)
         assert done.wait(10)
-        return ticket
+        return started
 
-    monkeypatch.setattr(viewer._cam_task, "run", submit_and_finish)
+    monkeypatch.setattr(runner, "start", start_and_finish)
     viewer.method = "scorecam"
     assert viewer.wait(10)
-    assert "failed at once" in viewer._status.value and viewer.method == "gradcam"
-    assert not viewer.busy and viewer._progress.layout.visibility == "hidden"
+    assert "failed at once" in Driver(viewer).status() and viewer.method == "gradcam"
+    assert not viewer.busy and ctl(viewer, "convviz-progress").layout.visibility == "hidden"
 
 
 def test_gallery_error_in_the_worker_is_shown(seq, monkeypatch):
@@ -248,11 +255,12 @@ def test_gallery_error_in_the_worker_is_shown(seq, monkeypatch):
 
     monkeypatch.setattr(cam, "rank_predictions", broken)
     viewer.find_best_and_worst(wait=True)
-    assert "ranking failed on image 3" in viewer._status.value and "⚠" in viewer._status.value
+    status = Driver(viewer).status()
+    assert "ranking failed on image 3" in status and "⚠" in status
     assert not viewer.busy and viewer.gallery is None
     monkeypatch.undo()
     viewer.find_best_and_worst(wait=True)
-    assert viewer.gallery is not None and "⚠" not in viewer._status.value
+    assert viewer.gallery is not None and "⚠" not in Driver(viewer).status()
 
 
 # --------------------------------------------------------------- cancel and cache consistency
@@ -291,7 +299,7 @@ def test_cancel_in_the_viewer_then_scorecam_again_matches_a_clean_run(seq, monke
     viewer.method = "scorecam"
     assert started.wait(20)
     viewer.cancel()
-    assert viewer.wait(20) and viewer.method == "gradcam" and "Cancelled" in viewer._status.value
+    assert viewer.wait(20) and viewer.method == "gradcam" and "Cancelled" in Driver(viewer).status()
     monkeypatch.setattr(cam, "gradcam", real)
     viewer.method = "scorecam"
     assert viewer.wait(30)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
+from _driver import Driver
 from conftest import make_unet, random_images
 
 import convviz_widgets as cv
@@ -81,12 +82,12 @@ def test_gradcam_viewer_says_not_star_for_a_confident_no(star):
     v.wait()
     p_star = float(model.predict(images[:1], verbose=0)[0, 0])
     assert p_star < 0.01
-    texts = [b.description for b in v._topk_buttons]
+    texts = [b.description for b in Driver(v).find("convviz-topk")]
     # the top prediction is "not star" with 1 - p, the positive class carries p
     assert texts[0] == f"not star  {1 - p_star:.1%}"
     assert texts[1] == f"star  {p_star:.1%}"
     assert v.overlay.caption.startswith("not star · p = ")
-    assert [label for label, _ in v._class_dd.options][1:] == ["not star", "star"]
+    assert Driver(v).labels("convviz-target")[1:] == ["not star", "star"]
     assert v.target_name(1) == "star" and v.target_name(0) == "not star"
 
 
@@ -95,14 +96,14 @@ def test_the_negative_class_is_translated(star, lang, negative):
     model, images = star
     v = cv.GradCAMViewer(model, images, class_names=["star"], lang=lang)
     v.wait()
-    assert v._topk_buttons[0].description.startswith(f"{negative}  ")
+    assert Driver(v).find("convviz-topk")[0].description.startswith(f"{negative}  ")
 
 
 def test_two_names_are_negative_then_positive_and_three_are_refused(star):
     model, images = star
     v = cv.GradCAMViewer(model, images, class_names=["other", "star"])
     v.wait()
-    assert v._topk_buttons[0].description.startswith("other  ")
+    assert Driver(v).find("convviz-topk")[0].description.startswith("other  ")
     with pytest.raises(ValueError, match=r"class_names=\['c'\]"):
         cv.GradCAMViewer(model, images, class_names=["a", "b", "c"])
     with pytest.raises(ValueError, match="one sigmoid unit"):
@@ -212,22 +213,25 @@ def test_gradcam_viewer_on_a_unet_shows_regions_not_classes(unet):
     img = blob_image()
     v = cv.GradCAMViewer(unet, [img, img[::-1].copy()])
     v.wait()
-    labels = [label for label, _ in v._class_dd.options]
+    d = Driver(v)
+    labels = d.labels("convviz-target")
     assert labels == ["foreground", "background", "whole output"]
     assert not any(lab.startswith("class") for lab in labels)
-    assert v._class_dd.description == "region"
-    shown = v._topk_box.children[0].value
+    assert d.control("convviz-target").description == "region"
+    shown = d.control("convviz-region").value
     assert f"region: foreground ({v.result.target.pixels} px)" in shown
     assert "%" not in shown
     assert v.overlay.caption.startswith("region: foreground (")
     # a box chosen with the sliders
-    v._box_rows.value, v._box_cols.value = (0, 31), (0, 31)
-    v._box_btn.click()
+    d.set("rows", (0, 31))
+    d.set("columns", (0, 31))
+    d.click("explain box")
     v.wait()
     assert v.result.target.kind == "box" and v.result.target.box == (0, 0, 32, 32)
-    assert v._class_dd.value == "r:box"
-    assert "box (0, 0)–(32, 32) (1024 px)" in v._topk_box.children[0].value
-    v._class_dd.value = "r:background"
+    chosen = d.control("convviz-target").value
+    assert isinstance(chosen, cv.Region) and chosen.box == (0, 0, 32, 32)
+    assert "box (0, 0)–(32, 32) (1024 px)" in d.control("convviz-region").value
+    d.set("convviz-target", dict(d.control("convviz-target").options)["background"])
     v.wait()
     assert v.result.target.kind == "background"
     with pytest.raises(Exception, match="is an image"):
@@ -238,10 +242,10 @@ def test_explorer_on_a_unet_lists_no_classes_es(unet):
     img = blob_image()
     ex = cv.Explorer(unet, [img], lang="es")
     ex.gradcam.wait()
-    labels = [label for label, _ in ex.gradcam._class_dd.options]
-    assert labels == ["primer plano", "fondo", "toda la salida"]
-    assert "región: primer plano (" in ex.gradcam._topk_box.children[0].value
-    assert "clase 0" not in ex.gradcam._topk_box.children[0].value
+    d = Driver(ex.gradcam)
+    assert d.labels("convviz-target") == ["primer plano", "fondo", "toda la salida"]
+    assert "región: primer plano (" in d.control("convviz-region").value
+    assert "clase 0" not in d.control("convviz-region").value
 
 
 # ------------------------------------------------------------- item 3: the Grad-CAM page's layer

@@ -10,6 +10,7 @@ import pytest
 import convviz_widgets as cv
 from convviz_widgets.display import fmt_value
 
+from _driver import Driver
 from conftest import make_nested, make_sequential, make_unet, random_images
 
 
@@ -139,12 +140,12 @@ def test_gradcam_trust_panel_warns_on_an_improbable_class_in_the_view():
     v.check_faithfulness(wait=True, steps=4)
     p = float(v.trust["deletion"].curve[0])
     assert p == pytest.approx(float(probs[3]), rel=1e-4)
-    shown = v._trust_text.value
+    shown = Driver(v).control("convviz-trust-text").value
     assert "convviz-trust-improbable" in shown and f"“d” p = {100 * p:.2g} %" in shown
     assert "random maps" in shown
     v.target = int(np.argmax(probs))  # the predicted class: no warning
     v.check_faithfulness(wait=True, steps=4)
-    assert "convviz-trust-improbable" not in v._trust_text.value
+    assert "convviz-trust-improbable" not in Driver(v).control("convviz-trust-text").value
 
 
 # -- 6d: hover lines say what their numbers are (the words the browser writes) ----------------

@@ -1,5 +1,11 @@
-"""How :class:`GradCAMViewer` shows a result (a mixin): the overlay with its caption (signed maps
-on a diverging colormap centred on 0) and the buttons of the top predictions."""
+"""How :class:`GradCAMViewer` shows a result and picks its target.
+
+:func:`show_map` draws a result on an overlay with its caption (signed maps on a diverging
+colormap centred on 0). :class:`TargetPicker` is the component that chooses what is explained:
+the class (or region) menu, the buttons of the top predictions and, for an image-shaped output,
+the box sliders. Its choice is typed (:data:`._targets.TOP_1`, a class index, a callable, a
+:class:`~convviz_widgets.compute.Region`), not a menu code.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,13 @@ import html
 
 import ipywidgets as w
 import numpy as np
+import traitlets
 
+from ..compute import Region
+from ..compute.cam import cam_methods, get_method
 from ._i18n import method_label, register, tr
 from ._fit import fit_layout
-from ._targets import flag_text, flat_warning, is_flat
+from ._targets import TOP_1, flag_text, flat_warning, is_flat, region_text
 
 register({
     "gc_signed": ("signed: the middle colour is 0, below it lowers the score, above raises it",
@@ -28,85 +37,191 @@ def heat_for_display(r) -> np.ndarray:
     return (np.asarray(r.heatmap, np.float32) + 1.0) * 0.5 if r.signed else r.heatmap
 
 
-class DisplayMixin:
-    """The overlay and the top-k buttons of the viewer's current result."""
+def caption(r, name_of, lang: str, top=None, try_layer=None) -> str:
+    """The overlay's caption of result ``r``: class · p · score · method @ layer · what the
+    model says, and why a blank map is blank (with a layer to try)."""
+    parts = [name_of(r.target)]
+    if r.probability is not None:
+        parts.append(f"p = {r.probability:.1%}")
+    if np.isfinite(r.score):
+        parts.append(tr("gc_score", lang, v=f"{r.score:.3g}"))
+    label = method_label(r.method, cam_methods().get(r.method, r.method), lang)
+    # A pixel attribution's "layer" is the model input: say where it lives instead.
+    meth = get_method(r.method)
+    where = r.layer if meth.level == "layer" or getattr(meth, "needs_layer", False) else \
+        tr("gc_pixel_level", lang)
+    parts.append(f"{label} @ {where}")
+    if top is not None and len(top.indices):
+        parts.append(tr("gc_says", lang, c=name_of(int(top.indices[0]))))
+    text = " · ".join(parts)
+    # A blank map must say so, why, and which layer to try (not a flat square).
+    warning = flat_warning(r, try_layer, lang)
+    if warning:
+        text += f" — {warning}"
+    elif r.flag:
+        text += " — " + flag_text(r, lang)
+    return text
 
-    def _is_shown_class(self, cls) -> bool:
-        r = self.result
-        return r is not None and cls is not None and r.target == cls
 
-    def _caption(self, r, top=None) -> tuple[str, bool]:
-        from ..compute.cam import cam_methods, get_method
+def show_map(view, r, name_of, lang: str, top=None, try_layer=None) -> int:
+    """Draw ``r`` on the overlay ``view``: unsigned maps in [0, 1] as they are; signed ones in
+    [-1, 1] on a diverging colormap with 0 at its middle, with their scale so that the hover
+    reads the map's own values (score per pixel). Which colormap the browser shows is its own
+    business: a pick of the user's stays while it suits the kind of map. Returns bytes sent."""
+    text = caption(r, name_of, lang, top, try_layer)
+    if r.signed:
+        text += " · " + tr("gc_signed", lang)
+    label = tr("gc_heat_signed" if r.signed else "heat", lang)
+    scale = float(r.details.get("scale", 1.0)) if r.signed else 1.0
+    return view.set_overlay(r.image, r.heatmap, signed=bool(r.signed), scale=scale,
+                            caption=text, flagged=is_flat(r), heat_label=label)
 
-        name = self._class_name(r.target)
-        parts = [f"{name}"]
-        if r.probability is not None:
-            parts.append(f"p = {r.probability:.1%}")
-        if np.isfinite(r.score):
-            parts.append(tr("gc_score", self.lang, v=f"{r.score:.3g}"))
-        label = method_label(r.method, cam_methods().get(r.method, r.method), self.lang)
-        # A pixel attribution's "layer" is the model input: say where it lives instead.
-        where = r.layer if get_method(r.method).level == "layer" or \
-            getattr(get_method(r.method), "needs_layer", False) else tr("gc_pixel_level",
-                                                                        self.lang)
-        parts.append(f"{label} @ {where}")
-        if top is not None and len(top.indices):
-            parts.append(tr("gc_says", self.lang, c=self._class_name(int(top.indices[0]))))
-        text = " · ".join(parts)
-        # A blank map must say so, why, and which layer to try (not a flat square).
-        warning = flat_warning(r, getattr(self, "_try_layer", None), self.lang)
-        if warning:
-            text += f" — {warning}"
-        elif r.flag:
-            text += " — " + flag_text(r, self.lang)
-        return text, is_flat(r)
 
-    def _show_map(self, view, r, top=None) -> int:
-        """Draw ``r`` on ``view``: unsigned maps in [0, 1] as they are; signed ones in [-1, 1]
-        on a diverging colormap with 0 at its middle, with their scale so that the hover reads
-        the map's own values (score per pixel). Which colormap the browser shows is its own
-        business: a pick of the user's stays while it suits the kind of map."""
-        caption, flagged = self._caption(r, top)
-        if r.signed:
-            caption += " · " + tr("gc_signed", self.lang)
-        label = tr("gc_heat_signed" if r.signed else "heat", self.lang)
-        scale = float(r.details.get("scale", 1.0)) if r.signed else 1.0
-        return view.set_overlay(r.image, r.heatmap, signed=bool(r.signed), scale=scale,
-                                caption=caption, flagged=flagged, heat_label=label)
+def target_options(class_names, region_mode: bool, extra: list, lang: str, name_of) -> list:
+    """The picker menu: ``(label, choice)`` pairs.
 
-    def _build_topk(self, top) -> None:
-        if getattr(self, "region_mode", False):
-            # A per-pixel output has no class list: say which region is explained.
-            self._topk_key = None
-            self._topk_buttons = []
-            r = self.result
-            what = self._class_name(r.target) if r is not None else ""
-            ch = getattr(getattr(r, "target", None), "channel", 0) if r is not None else 0
-            self._topk_box.children = [
-                w.HTML(f"<span class='convviz-region'>{html.escape(what)}</span>"),
-                w.HTML("<small style='color:#555;line-height:1.3;display:block'>" + html.escape(
-                    tr("tg:region_note", self.lang, ch=ch)) + "</small>",
-                    layout=w.Layout(max_width="260px"))]
-            return
+    Classes: top-1, then each extra choice (a callable target once given), then every class.
+    An image-shaped output: the predicted foreground (top-1's counterpart), the background,
+    the whole output, then the extra regions (a drawn box, a given mask, a callable).
+    """
+    def label(choice):
+        if isinstance(choice, Region):
+            return tr("tg:mask", lang) if choice.kind == "mask" else region_text(choice, lang)
+        return tr("gc_custom", lang, name=name_of(choice))
+
+    if region_mode:
+        head = [(tr("tg:foreground", lang), TOP_1),
+                (tr("tg:background", lang), Region(kind="background")),
+                (tr("tg:all", lang), Region(kind="all"))]
+        return head + [(label(c), c) for c in extra]
+    return [(tr("top-1 prediction", lang), TOP_1)] + [(label(c), c) for c in extra] + \
+        [(n, i) for i, n in enumerate(class_names)]
+
+
+class TargetPicker(w.VBox):
+    """Choose what is explained: a class menu (or region menu), the top predictions as
+    buttons, and for an image-shaped output a box of rows × columns.
+
+    The picker's body is the "top predictions" column; :attr:`menu` and :attr:`box_bar` are
+    placed by the view (beside the layer menu, under the overlays).
+
+    Parameters
+    ----------
+    lang : str
+    region_mode : bool
+        The model's output is an image: the choices are regions, not classes.
+    on_choose : callable
+        ``on_choose(choice)``: the user picked ``choice`` (TOP_1, a class index, a callable or a
+        Region) from the menu or a button.
+    on_box : callable
+        ``on_box(y0, x0, y1, x1)``: the user asked for the sliders' box (image pixels, end
+        exclusive).
+
+    Attributes
+    ----------
+    choice : TOP_1, int, callable or Region
+        The choice shown (set by :meth:`show`).
+
+    Examples
+    --------
+    >>> p = TargetPicker("en", False, print, print)
+    >>> p.show([("top-1 prediction", TOP_1), ("cat", 0)], 0)
+    >>> p.menu.value
+    0
+    """
+
+    choice = traitlets.Any(TOP_1)
+
+    def __init__(self, lang: str, region_mode: bool, on_choose, on_box):
+        self.lang, self.region_mode = lang, bool(region_mode)
+        self._following = False  # the menu follows show(): its observer must not call back
+        self._on_choose = on_choose
+        wide = {"description_width": "initial"}
+        self.menu = w.Dropdown(options=[], description=tr("tg:region_menu", lang)
+                               if region_mode else "class", style=wide,
+                               layout=w.Layout(width="240px"))
+        self.menu.add_class("convviz-target")
+        self.menu.observe(self._menu_moved, "value")
+        self.top_list = w.VBox(layout=w.Layout(min_width="220px"))
+        self._top_key = None
+        self._buttons: list[tuple[int, w.Button]] = []
+        # The box of a region target (image-shaped outputs only): rows and columns of the
+        # shown image, explained on a click (a drag of the sliders must not run a CAM per step).
+        self.rows = w.IntRangeSlider(description=tr("tg:rows", lang), min=0, max=1,
+                                     value=(0, 1), continuous_update=False, style=wide,
+                                     layout=w.Layout(width="300px"))
+        self.cols = w.IntRangeSlider(description=tr("tg:cols", lang), min=0, max=1,
+                                     value=(0, 1), continuous_update=False, style=wide,
+                                     layout=w.Layout(width="300px"))
+        box_button = w.Button(description=tr("tg:explain_box", lang), layout=fit_layout())
+        box_button.add_class("convviz-region-box")
+        box_button.on_click(lambda _b: on_box(self.rows.value[0], self.cols.value[0],
+                                              self.rows.value[1] + 1, self.cols.value[1] + 1))
+        self.box_bar = w.HBox([self.rows, self.cols, box_button],
+                              layout=w.Layout(flex_flow="row wrap",
+                                              display="" if region_mode else "none"))
+        head = tr("tg:region_head" if region_mode else "top predictions", lang)
+        super().__init__([w.HTML(f"<b>{head}</b>"), self.top_list])
+
+    def _menu_moved(self, change) -> None:
+        if not self._following:
+            self._on_choose(change["new"])
+
+    def show(self, options: list, choice, shown_class=None) -> None:
+        """Offer ``options`` (``(label, choice)`` pairs), show ``choice`` as chosen and light
+        the button of ``shown_class`` (the class the shown map explains)."""
+        self._following = True
+        try:
+            if [o[0] for o in self.menu.options] != [o[0] for o in options] or \
+                    [o[1] for o in self.menu.options] != [o[1] for o in options]:
+                self.menu.options = options
+            self.menu.value = choice
+        finally:
+            self._following = False
+        self.choice = choice
+        for cls, button in self._buttons:
+            button.button_style = "info" if shown_class is not None and cls == shown_class \
+                else ""
+
+    def fit_box(self, h: int, w_: int) -> None:
+        """Sliders over an ``h × w_`` image (a middle box to start with)."""
+        for slider, n in ((self.rows, h), (self.cols, w_)):
+            if slider.max != n - 1:
+                slider.max = n - 1
+                slider.value = (n // 4, (3 * n) // 4)
+
+    def show_top(self, top, name_of) -> None:
+        """The top predictions as buttons (click one to explain it); ``None``: no prediction."""
         key = None if top is None else (tuple(top.indices.tolist()),
-                                         tuple(np.round(top.probabilities, 6).tolist()))
-        if key is not None and key == getattr(self, "_topk_key", None):
+                                        tuple(np.round(top.probabilities, 6).tolist()))
+        if key is not None and key == self._top_key:
             return  # same image and predictions: keep the buttons, only the highlight moves
-        self._topk_key = key
-        buttons = []
+        self._top_key = key
         if top is None:
-            self._topk_buttons = []
-            self._topk_box.children = [w.HTML(f"<i>{tr('gc_no_prediction', self.lang)}</i>")]
+            self._buttons = []
+            self.top_list.children = [w.HTML(f"<i>{tr('gc_no_prediction', self.lang)}</i>")]
             return
+        buttons = []
         for idx, val, prob in zip(top.indices, top.values, top.probabilities):
             idx = int(idx)
             shown = f"{float(prob):.1%}" if 0.0 <= float(prob) <= 1.0 else f"{float(val):.3g}"
-            b = w.Button(description=f"{self._class_name(idx)}  {shown}",
-                         tooltip=tr("gc_explain", self.lang, i=idx, name=self._class_name(idx)),
+            b = w.Button(description=f"{name_of(idx)}  {shown}",
+                         tooltip=tr("gc_explain", self.lang, i=idx, name=name_of(idx)),
                          layout=fit_layout(min_width="210px"))  # a long class name widens it
-            b._cv_class = idx
-            b.on_click(lambda _b, k=idx: self._set_from_ui("target", k))
+            b.on_click(lambda _b, k=idx: self._on_choose(k))
             b.add_class("convviz-topk")
-            buttons.append(b)
-        self._topk_buttons = buttons
-        self._topk_box.children = buttons
+            buttons.append((idx, b))
+        self._buttons = buttons
+        self.top_list.children = [b for _, b in buttons]
+
+    def show_region(self, what: str, channel: int) -> None:
+        """A per-pixel output has no class list: say which region is explained."""
+        self._top_key = None
+        self._buttons = []
+        shown = w.HTML(f"<span class='convviz-region'>{html.escape(what)}</span>")
+        shown.add_class("convviz-region")
+        self.top_list.children = [
+            shown,
+            w.HTML("<small style='color:#555;line-height:1.3;display:block'>" + html.escape(
+                tr("tg:region_note", self.lang, ch=channel)) + "</small>",
+                layout=w.Layout(max_width="260px"))]

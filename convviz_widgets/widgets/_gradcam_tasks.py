@@ -1,78 +1,92 @@
-"""The worker threads of :class:`GradCAMViewer` (a mixin): long heatmaps (Score-CAM, integrated
-gradients…), the best/worst gallery and the trust panel each run as a :class:`BackgroundTask`
-with one progress bar and one Cancel button shared by all of them."""
+"""The background jobs of :class:`GradCAMViewer` as one component: a progress bar and a Cancel
+button shared by its job runners (:class:`._jobs.JobRunner`, one per kind of job: long heatmaps
+such as Score-CAM, the best/worst gallery, the trust panel). In each kind the newest request
+wins: it cancels the running one and replaces the waiting one."""
 
 from __future__ import annotations
 
-from ._i18n import tr
-from ._task import BackgroundTask, wait_all
+import threading
+
+import ipywidgets as w
+import traitlets
+
+from ._fit import fit_layout
+from ._jobs import JobRunner, wait_all
 
 
-class TasksMixin:
-    """Start, follow and cancel the viewer's background computations."""
+class JobBar(w.HBox):
+    """Progress and Cancel of named kinds of background job; ``busy`` is True while any runs or
+    waits.
 
-    def _tasks(self) -> tuple:
-        return tuple(t for t in (getattr(self, "_cam_task", None),
-                                 getattr(self, "_gallery_task", None),
-                                 getattr(self, "_trust_task", None)) if t is not None)
+    Parameters
+    ----------
+    kinds : tuple of str
+        The kinds of job (one runner each): ``("cam", "gallery", "trust")``.
+    on_error : callable
+        ``on_error(exc)``: the current job of a kind failed (after its ``revert``).
 
-    def _start_worker(self, task: BackgroundTask, reverts: dict, prepare,
-                      apply) -> None:
-        """Run ``apply(prepare(cancel_event, on_step))`` as ``task``, with progress and Cancel.
+    Attributes
+    ----------
+    runners : dict
+        Kind -> :class:`._jobs.JobRunner`.
 
-        Only the newest request of a task is computed and shown; a superseded one stops at
-        its next step and touches no view.
+    Examples
+    --------
+    >>> shown = []
+    >>> bar = JobBar(("cam",), print)
+    >>> bar.run("cam", lambda cancel, step: 42, shown.append, revert=None)
+    >>> bar.wait(5), shown, bar.busy
+    (True, [42], False)
+    """
+
+    busy = traitlets.Bool(False)
+
+    def __init__(self, kinds: tuple[str, ...], on_error):
+        # Serialises "a job starts" with "every runner went idle", so the bar cannot be hidden
+        # after a job of another kind was started meanwhile.
+        self._lock = threading.RLock()
+        self.runners = {kind: JobRunner(f"convviz-gradcam-{kind}", on_progress=self._progress,
+                                        on_error=on_error, on_busy=self._on_busy)
+                        for kind in kinds}
+        self.progress = w.FloatProgress(value=0.0, min=0.0, max=1.0, description="",
+                                        layout=w.Layout(width="220px", visibility="hidden"))
+        self.progress.add_class("convviz-progress")
+        self.cancel_button = w.Button(description="Cancel", button_style="warning",
+                                      layout=fit_layout(visibility="hidden"))
+        self.cancel_button.add_class("convviz-cancel")
+        self.cancel_button.on_click(lambda _b: self.cancel())
+        super().__init__([self.progress, self.cancel_button])
+
+    def run(self, kind: str, prepare, apply, revert) -> None:
+        """Run ``apply(prepare(cancel_event, on_step))`` as the newest job of ``kind``.
+
+        A superseded request stops at its next step and calls nothing; ``revert()`` is called
+        when the current one fails or is cancelled (then the runner's ``on_error`` gets a
+        failure).
         """
-        def job(ticket_):
-            from ..compute import Cancelled
+        with self._lock:
+            self.progress.value = 0.0
+            self.runners[kind].start(lambda job: prepare(job.cancel_event, job.on_step),
+                                     on_done=apply, revert=revert)
 
-            try:
-                payload = prepare(ticket_.cancel_event,
-                                  lambda done, total: task.step(ticket_, done, total))
-            except Cancelled:
-                if ticket_.current:
-                    self._revert(reverts)
-                    self._show_note(tr("gc_cancelled", self.lang))
-                return
-            except Exception as exc:  # noqa: BLE001 - shown in the widget
-                if ticket_.current:
-                    self._revert(reverts)
-                    self._show_error(exc)
-                return
-            if ticket_.current and not ticket_.cancelled:
-                apply(payload)
-
-        # Everything the view says about the new request is set *before* it is submitted: a
-        # job that fails at once must find its error replacing "computing…", not replaced by it.
-        with self._busy_lock:
-            self._show_note(tr("computing", self.lang))
-            self.busy = True
-            self._progress.value = 0.0
-            self._progress.layout.visibility = "visible"
-            self._cancel_btn.layout.visibility = "visible"
-            task.run(job)
-
-    def _on_progress(self, fraction: float) -> None:
-        self._progress.value = fraction
-
-    def _on_worker_idle(self) -> None:
-        with self._busy_lock:
-            if all(t.idle for t in self._tasks()):
-                self.busy = False
-                self._progress.layout.visibility = "hidden"
-                self._cancel_btn.layout.visibility = "hidden"
+    def supersede(self, kind: str) -> None:
+        """Drop the running and waiting jobs of ``kind`` (a quicker answer replaces them)."""
+        self.runners[kind].cancel(supersede=True)
 
     def cancel(self) -> None:
-        """Stop a running long heatmap, gallery or faithfulness computation (the previous view
-        stays)."""
-        for task in self._tasks():
-            task.cancel()
+        for runner in self.runners.values():
+            runner.cancel()
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until no computation runs or waits (for scripts and tests); False on timeout."""
-        return wait_all(self._tasks(), timeout)
+        return wait_all(tuple(self.runners.values()), timeout)
 
-    @property
-    def worker_stats(self) -> dict:
-        """How many heatmap requests were submitted, started, dropped unstarted, failed."""
-        return self._cam_task.stats
+    def _progress(self, fraction: float) -> None:
+        self.progress.value = fraction
+
+    def _on_busy(self, busy: bool) -> None:
+        with self._lock:
+            busy = busy or not all(r.idle for r in self.runners.values())
+            self.busy = busy
+            shown = "visible" if busy else "hidden"
+            self.progress.layout.visibility = shown
+            self.cancel_button.layout.visibility = shown

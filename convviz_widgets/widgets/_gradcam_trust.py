@@ -1,10 +1,11 @@
-"""The trust panel of :class:`GradCAMViewer` (a mixin): can the shown map be trusted?
+"""The trust panel of :class:`GradCAMViewer`, a component: can the shown map be trusted?
 
 Deletion and insertion curves of the current map against a random map
-(:func:`convviz_widgets.compute.faithfulness`, Petsiuk et al. 2018) — and, with a comparison model,
-of its map too, each model on its own row — computed in a worker thread
-with the viewer's progress bar and Cancel, drawn as a small inline SVG (no matplotlib in the
-live view: the curves are 33 points each, a polyline is all they need) with the areas as text.
+(:func:`convviz_widgets.compute.faithfulness`, Petsiuk et al. 2018) — and, with a comparison
+model, of its map too, each model on its own row — computed by :func:`score_maps` in the
+viewer's worker thread with its progress bar and Cancel, drawn by :class:`TrustPanel` as a small
+inline SVG (no matplotlib in the live view: the curves are 33 points each, a polyline is all
+they need) with the areas as text.
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ import html
 
 import ipywidgets as w
 import numpy as np
+import traitlets
 
+# ``compute.faithfulness`` is looked up when called: the tests put a held or slow one in place.
+from .. import compute
+from ..compute.cam import cam_methods
 from ._i18n import method_label, register, tr
-from ._task import BackgroundTask
 from ._fit import fit_layout
 
 register({
@@ -188,135 +192,112 @@ def improbable_text(result, class_name: str, lang: str = "en") -> str:
     return tr("tr_improbable", lang, c=class_name, p=f"{100 * p:.2g} %")
 
 
-def _scorable(r) -> bool:
+def scorable(r) -> bool:
     """A map the trust panel can score: computed on a finite image, finite everywhere."""
     return r is not None and r.flag != "nonfinite_input" and bool(np.isfinite(r.heatmap).all())
 
 
-class TrustMixin:
-    """Deletion/insertion faithfulness of the viewer's current map, on demand or for every map.
+#: Steps of the deletion and insertion curves (33 images each, one batch).
+TRUST_STEPS = 32
 
-    Uses the viewer's ``trust`` and ``trust_auto`` traits, ``result``, model, preprocess and
-    output, and its worker machinery (:class:`._gradcam_tasks.TasksMixin`).
+
+def score_maps(jobs: list, image, steps: int, cancel=None, on_step=None) -> dict:
+    """Deletion and insertion of each ``(key, model, result, preprocess, output, input_size)``
+    of ``jobs`` on ``image`` (``key`` None for the viewer's own map, ``"compare"`` for the
+    comparison model's): what :attr:`TrustPanel.trust` holds."""
+    total = 2 * len(jobs)
+    out = {"result": jobs[0][2], "steps": steps}
+    k = 0
+    for key, model, res, prep, output, size in jobs:
+        part = out if key is None else out.setdefault(key, {"result": res})
+        for kind in ("deletion", "insertion"):
+            part[kind] = compute.faithfulness(
+                model, image, res.heatmap, res.target, kind=kind, steps=steps,
+                preprocess=prep, output=output, cancel=cancel, input_size=size,
+                on_step=None if on_step is None else
+                (lambda d, t, k=k: on_step(k * t + d, total * t)))
+            k += 1
+    return out
+
+
+class TrustPanel(w.VBox):
+    """Deletion/insertion faithfulness of the shown map: a button, "for every new map", the
+    curves and the areas.
+
+    Parameters
+    ----------
+    lang : str
+    on_check : callable
+        ``on_check()``: the user asked to score the shown map.
+    name_of : callable
+        ``name_of(target)``: what a target is called (class name, region…).
+
+    Attributes
+    ----------
+    trust : dict or None
+        The scores shown (see :meth:`GradCAMViewer.check_faithfulness`); None when stale.
+    auto : bool
+        Score every new map (the checkbox).
+
+    Examples
+    --------
+    >>> panel = TrustPanel("en", print, str)
+    >>> panel.stale(); panel.trust is None
+    True
     """
 
-    #: Steps of the deletion and insertion curves (33 images each, one batch).
-    trust_steps = 32
+    trust = traitlets.Any(None, allow_none=True)
+    auto = traitlets.Bool(False)
 
-    def _build_trust_section(self) -> w.Widget:
-        self._trust_task = BackgroundTask("convviz-gradcam-trust",
-                                          on_progress=self._on_progress,
-                                          on_idle=self._on_worker_idle)
-        self._trust_btn = w.Button(description=tr("tr_run", self.lang), button_style="info",
-                                   layout=fit_layout(min_width="200px"))
-        self._trust_btn.on_click(lambda _b: self._safe(self.check_faithfulness))
-        self._trust_btn.add_class("convviz-trust-run")
-        self._trust_auto_cb = w.Checkbox(value=bool(self.trust_auto),
-                                         description=tr("tr_auto", self.lang), indent=False,
-                                         layout=w.Layout(width="220px"))
-        self._trust_auto_cb.observe(lambda c: setattr(self, "trust_auto", bool(c["new"])),
-                                    "value")
-        self._trust_plot = w.HTML("")
-        self._trust_plot.add_class("convviz-trust-plot")
-        self._trust_text = w.HTML("")
-        self._trust_text.add_class("convviz-trust-text")
-        box = w.VBox([w.HTML(f"<div style='line-height:1.35'>{tr('tr_head', self.lang)}</div>"),
-                      w.HBox([self._trust_btn, self._trust_auto_cb]),
-                      self._trust_plot, self._trust_text],
-                     layout=w.Layout(max_width="560px"))
-        box.add_class("convviz-trust")
-        return box
+    def __init__(self, lang: str, on_check, name_of):
+        self.lang, self._name_of = lang, name_of
+        run = w.Button(description=tr("tr_run", lang), button_style="info",
+                       layout=fit_layout(min_width="200px"))
+        run.on_click(lambda _b: on_check())
+        run.add_class("convviz-trust-run")
+        auto = w.Checkbox(value=False, description=tr("tr_auto", lang), indent=False,
+                          layout=w.Layout(width="220px"))
+        auto.add_class("convviz-trust-auto")
+        traitlets.link((auto, "value"), (self, "auto"))
+        self.plot = w.HTML("")
+        self.plot.add_class("convviz-trust-plot")
+        self.text = w.HTML("")
+        self.text.add_class("convviz-trust-text")
+        super().__init__([w.HTML(f"<div style='line-height:1.35'>{tr('tr_head', lang)}</div>"),
+                          w.HBox([run, auto]), self.plot, self.text],
+                         layout=w.Layout(max_width="560px"))
+        self.add_class("convviz-trust")
 
-    def _trust_after_map(self) -> None:
-        """A new map is shown: the old scores no longer describe it."""
-        if self.trust is not None and self.trust.get("result") is self.result:
-            return
+    def stale(self, say_press: bool = True) -> None:
+        """A new map is shown: the old scores no longer describe it (``say_press``: ask for a
+        check; off while a check of every new map is about to start)."""
         self.trust = None
-        self._trust_plot.value = ""
-        if self.trust_auto:
-            self.check_faithfulness()
-        else:
-            self._trust_text.value = f"<small>{html.escape(tr('tr_stale', self.lang))}</small>"
+        self.plot.value = ""
+        if say_press:
+            self.text.value = f"<small>{html.escape(tr('tr_stale', self.lang))}</small>"
 
-    def _on_trust_auto(self, change) -> None:
-        if getattr(self, "_trust_auto_cb", None) is None:
-            return  # set in __init__ before the panel exists; the checkbox starts from it
-        with self._quiet():
-            self._trust_auto_cb.value = bool(change["new"])
-        if change["new"] and self.result is not None and self.trust is None:
-            self._safe(self.check_faithfulness)
+    def no_map(self) -> None:
+        self.text.value = f"<small>{html.escape(tr('tr_no_map', self.lang))}</small>"
 
-    def check_faithfulness(self, wait: bool = False, steps: int | None = None) -> None:
-        """Score the shown map: deletion and insertion curves against a random map.
-
-        With a comparison model (``compare=``) its map is scored too, on its own model, and
-        both rows of curves and areas are shown. Runs in a worker thread (progress and
-        Cancel); the result lands in :attr:`trust` (``{"deletion": FaithfulnessResult,
-        "insertion": FaithfulnessResult, "result": the CAMResult scored, "steps": int}``, plus
-        ``"compare"``: the same three keys for the comparison map). ``wait=True`` blocks until
-        done.
-        """
-        r = self.result
-        if not _scorable(r):
-            self._trust_text.value = f"<small>{html.escape(tr('tr_no_map', self.lang))}</small>"
-            return
-        image = self._image(self.image_index)
-        steps = int(steps or self.trust_steps)
-        jobs = [(None, self.model, r, self.preprocess, self.output)]
-        rc = self.compare_result if self.compare_model is not None else None
-        if _scorable(rc):
-            jobs.append(("compare", self.compare_model, rc, self.compare_preprocess,
-                         self.compare_output))
-        total = 2 * len(jobs)
-
-        def prepare(event, on_step):
-            from ..compute import faithfulness
-
-            out = {"result": r, "steps": steps}
-            k = 0
-            for key, model, res, prep, output in jobs:
-                part = out if key is None else out.setdefault(key, {"result": res})
-                for kind in ("deletion", "insertion"):
-                    part[kind] = faithfulness(
-                        model, image, res.heatmap, res.target, kind=kind, steps=steps,
-                        preprocess=prep, output=output, cancel=event,
-                        input_size=self.input_size if model is self.model else None,
-                        on_step=lambda d, t, k=k: on_step(k * t + d, total * t))
-                    k += 1
-            return out
-
-        def apply(p):
-            if p["result"] is not self.result or (
-                    "compare" in p and p["compare"]["result"] is not self.compare_result):
-                return  # the map changed while it was scored: these numbers are not its own
-            self._show_trust(p)
-            self._show_error(None)
-
-        self._start_worker(self._trust_task, {}, prepare, apply)
-        if wait:
-            self.wait()
-
-    def _show_trust(self, p: dict) -> None:
-        """Curves in :attr:`_trust_plot`, areas in :attr:`_trust_text`: one row per model (the
-        comparison model's under its name, its classes ``convviz-trust-compare-*``)."""
-        rows = [("", self.overlay.title, p)]
+    def show(self, p: dict, names: tuple[str, str]) -> None:
+        """Curves and areas of ``p``: one row per model (the comparison model's under its name
+        ``names[1]``, its classes ``convviz-trust-compare-*``)."""
+        rows = [("", names[0], p)]
         if "compare" in p:
-            rows.append(("compare-", self.compare_overlay.title, p["compare"]))
+            rows.append(("compare-", names[1], p["compare"]))
         plots, texts = [], []
         for prefix, name, part in rows:
-            plot, text = self._trust_row(part, p["steps"], prefix)
+            plot, text = self._row(part, p["steps"], prefix)
             heading = f"<div style='font-weight:600'>{html.escape(name)}</div>" \
                 if len(rows) > 1 else ""
             plots.append(f"<div class='convviz-trust-{prefix}row'>{heading}{plot}</div>")
             texts.append(f"<div style='margin-bottom:4px'>{heading}{text}</div>")
-        self._trust_plot.value = "".join(plots)
-        self._trust_text.value = "".join(texts)
+        self.plot.value = "".join(plots)
+        self.text.value = "".join(texts)
         self.trust = p
 
-    def _trust_row(self, part: dict, steps: int, prefix: str) -> tuple[str, str]:
+    def _row(self, part: dict, steps: int, prefix: str) -> tuple[str, str]:
         """One model's two curves (HTML) and its area lines (HTML)."""
-        from ..compute.cam import cam_methods
-
         r = part["result"]
         ylabel = tr("tr_y_score" if callable(r.target) else "tr_y_prob", self.lang)
         plot = ("<div style='display:flex;gap:10px;flex-wrap:wrap'>" +
@@ -324,9 +305,9 @@ class TrustMixin:
                         for kind in ("deletion", "insertion")) + "</div>")
         what = tr("tr_for", self.lang,
                   m=method_label(r.method, cam_methods().get(r.method, r.method), self.lang),
-                  c=self._class_name(r.target), s=steps)
+                  c=self._name_of(r.target), s=steps)
         lines = [area_text(part[kind], self.lang) for kind in ("deletion", "insertion")]
-        warn = improbable_text(part["deletion"], self._class_name(r.target), self.lang)
+        warn = improbable_text(part["deletion"], self._name_of(r.target), self.lang)
         warn_html = (f"<div class='convviz-trust-{prefix}improbable' style='color:#a15c00'>"
                      f"{html.escape(warn)}</div>") if warn else ""
         text = ("<div style='font-size:12px'>" + warn_html +

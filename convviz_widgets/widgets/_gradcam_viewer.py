@@ -5,32 +5,39 @@ each image, so a class switch re-runs only the head of the model); this module o
 float arrays into uint8 pixels and lays out controls. The overlay itself is an anywidget view
 (``js/src/overlay.js``): image and heatmap on layered canvases, opacity and colormap applied in the
 browser without a kernel round trip.
+
+The view is composed of components that talk to it through their traits and callbacks: the
+image chooser (:class:`._gradcam_inputs.ImageChooser`), the target picker
+(:class:`._gradcam_display.TargetPicker`), the trust panel (:class:`._gradcam_trust.TrustPanel`),
+the best/worst gallery (:class:`._gradcam_gallery.BestWorstGallery`) and the job bar
+(:class:`._gradcam_tasks.JobBar`).
 """
 
 from __future__ import annotations
 
-import threading
 from typing import Callable
 
 import ipywidgets as w
 import numpy as np
 import traitlets
 
+from ..compute import conv_layers, layer_to_try
+# ``cam.gradcam`` is looked up when called, not bound here: the fault tests put a failing or
+# slow one in its place.
+from ..compute import cam
+from ..compute.cam import cam_methods, default_layer, get_method, reads_layer, top_predictions
+from ..plotting import ColourBar
 from ._base import View
-from ._fit import fit_layout
-from ._targets import class_names_for
-from ._gradcam_display import DisplayMixin
-from ._gradcam_gallery import GalleryMixin
-from ._gradcam_inputs import InputsMixin
-from ._gradcam_tasks import TasksMixin
-from ._gradcam_trust import TrustMixin
+from ._gradcam_display import TargetPicker, show_map
+from ._gradcam_targets import TargetSpace, n_classes, output_of
+from ._gradcam_gallery import RANKINGS, BestWorstGallery, rank_and_explain
+from ._gradcam_inputs import ImageChooser, _capped
+from ._gradcam_tasks import JobBar
+from ._gradcam_trust import TRUST_STEPS, TrustPanel, score_maps, scorable
 from ._i18n import method_label, tr
 from ._images import ImageList, check_image_index
 from ._overlay import OVERLAY_COLORMAPS, OverlayView
-from ._upload import ImageUpload
-from ._raster import RasterView
-from ._task import BackgroundTask
-from ._fit import fit_layout
+from ._targets import is_flat, to_compute
 
 __all__ = ["GradCAMViewer", "OverlayView", "OVERLAY_COLORMAPS"]
 
@@ -41,6 +48,8 @@ _DEMO_MODEL_NAME = "shapes_vgg"
 
 def _demo():
     """``(demo_model function, demo scenes)`` or ``(None, None)`` when the demo is not there."""
+    # Lazy: the demo package loads its data files; a viewer of the user's own model and images
+    # must not pay for (or fail on) that.
     try:
         from .._demo import demo_images, demo_model
     except ImportError:
@@ -51,8 +60,7 @@ def _demo():
         return demo_model, None
 
 
-class GradCAMViewer(InputsMixin, DisplayMixin, GalleryMixin, TrustMixin, TasksMixin,
-                    View):
+class GradCAMViewer(View):
     """See which regions of an image drove a Keras model's prediction, for any class.
 
     Controls: an image selector (thumbnails and a menu of the images given, the bundled demo
@@ -136,9 +144,10 @@ class GradCAMViewer(InputsMixin, DisplayMixin, GalleryMixin, TrustMixin, TasksMi
         Path of the explained layer; settable (a path, unique name or layer object).
     method : str
         Registered CAM method name (``"gradcam"``, ``"gradcam++"``, ``"scorecam"``); settable.
-    target : int, None or callable
-        Explained class; ``None`` means the top-1 prediction; a callable explains its score;
-        settable.
+    target : int, None, callable or Region
+        Explained class; ``None`` (or ``"top-1"``) means the top-1 prediction — for an
+        image-shaped output the predicted foreground; a callable explains its score; a
+        :class:`~convviz_widgets.compute.Region` a region of an image-shaped output; settable.
     images : list of ndarray
         The images to choose from.
     result, compare_result : CAMResult or None
@@ -172,6 +181,8 @@ class GradCAMViewer(InputsMixin, DisplayMixin, GalleryMixin, TrustMixin, TasksMi
     compare_result = traitlets.Any(None)
     trust = traitlets.Any(None, allow_none=True)
     trust_auto = traitlets.Bool(False)
+    #: Steps of the trust panel's deletion and insertion curves (33 images each, one batch).
+    trust_steps = TRUST_STEPS
 
     def __init__(self, model=None, images=None, *, labels=None, class_names=None,
                  preprocess: Callable | None = None, compare=None,
@@ -181,9 +192,40 @@ class GradCAMViewer(InputsMixin, DisplayMixin, GalleryMixin, TrustMixin, TasksMi
                  signed_colormap: str = "RdBu_r", trust_auto: bool = False,
                  opacity: float = 0.5, size: int = 288, image_labels=None, lang: str = "en",
                  output=None, compare_output=None, controls: bool = True, **kwargs):
-        from ..compute import conv_layers, image_shaped, output_info
-        from ..compute.cam import cam_methods, default_layer
+        model, images, labels, looks_demo, scenes = self._model_and_images(model, images,
+                                                                           labels)
+        super().__init__(model, lang=lang, controls=controls, **kwargs)
+        self._setup_model(model, output, target, class_names, looks_demo, scenes)
+        self._setup_compare(compare, compare_output, compare_preprocess, preprocess)
+        self.top_k = int(top_k)
+        self.trust_auto = bool(trust_auto)
+        self._colormaps = {False: colormap, True: signed_colormap}
+        self.top: object | None = None
+        self.labels = None
+        if labels is not None:
+            lab = np.asarray(labels).astype(np.int64)
+            # (n, units) 0/1 for a multi-label output; class indices otherwise.
+            self.labels = lab if lab.ndim == 2 else lab.ravel()
+        names = names or (getattr(model, "name", "model"),
+                          getattr(compare, "name", "compare") if compare is not None else "")
+        self._build(names, layer, colormap, signed_colormap, opacity, size)
 
+        self._image_labels = list(image_labels) if image_labels is not None else None
+        with self._suppressed():
+            self.images = images if images is not None else []
+            self.layer = self._default_layer if layer is None else layer
+            self.method = method
+            self.target = target
+        if self.labels is not None and len(self.labels) > len(self.images):
+            raise ValueError(f"Got {len(self.labels)} labels for {len(self.images)} images; "
+                             "pass one label per image.")
+        self._refresh_images()
+        self._render("init", {})
+
+    # -- construction -------------------------------------------------------------------------
+    @staticmethod
+    def _model_and_images(model, images, labels):
+        """The model and images to show: the demo's when none are given."""
         demo_model, scenes = _demo()
         is_demo = model is None
         if model is None:
@@ -195,180 +237,237 @@ class GradCAMViewer(InputsMixin, DisplayMixin, GalleryMixin, TrustMixin, TasksMi
         if uses_scenes:
             images = scenes.images
             labels = scenes.labels if labels is None else labels
-        super().__init__(model, lang=lang, controls=controls, **kwargs)
-        self.output = output
-        self._custom_target = target if callable(target) else None
-        # Which output is explained (None: all of them, for a callable target); a wrong choice
-        # fails here with the list of outputs.
-        self._oi = self._output_of(model, output, callable(target))
-        self.compare_output = compare_output
-        if compare is not None and compare_output is None and \
-                self._output_of(compare, None, True) is None:
-            self.compare_output = output  # a multi-output comparison model: the same choice
-        self.preprocess = preprocess
-        self.compare_model = compare
-        self.compare_preprocess = compare_preprocess if compare_preprocess is not None \
-            else preprocess
-        self.top_k = int(top_k)
-        self.trust_auto = bool(trust_auto)
-        self._colormaps = {False: colormap, True: signed_colormap}
-        self._capped_cache: dict[int, tuple] = {}
-        # Long maps, the best/worst gallery and the trust panel run in coalescing workers: a
-        # newer request of the same kind cancels the running one and replaces the waiting one.
-        self._busy_lock = threading.Lock()
-        self._cam_task = BackgroundTask("convviz-gradcam", on_progress=self._on_progress,
-                                        on_idle=self._on_worker_idle)
-        self._gallery_task = BackgroundTask("convviz-gradcam-gallery",
-                                            on_progress=self._on_progress,
-                                            on_idle=self._on_worker_idle)
-        self.top: object | None = None
-        self.gallery: dict | None = None
+        looks_demo = is_demo or uses_scenes or getattr(model, "name", "") == _DEMO_MODEL_NAME
+        return model, images, labels, looks_demo, scenes
 
+    def _setup_model(self, model, output, target, class_names, looks_demo, scenes) -> None:
+        """Which output is explained, its classes (or regions), the layers to choose from."""
+        self.output = output
+        self._capped_cache: dict[int, tuple] = {}
         self._layers = {i.path: i for i in conv_layers(model, kind="spatial")
                         if not i.is_container}
         if not self._layers:
             raise ValueError(f"Model {model.name!r} has no layer with a spatial output "
                              "(batch, height, width, channels); Grad-CAM needs one.")
         self._default_layer = default_layer(model)
-        n_classes = self._n_classes(model, self.output, callable(target))
         # The demo's class names for the demo model (passed explicitly or by default) or for a
         # model shown on the demo scenes with as many classes.
-        looks_demo = is_demo or uses_scenes or getattr(model, "name", "") == _DEMO_MODEL_NAME
         if class_names is None and scenes is not None and looks_demo and \
-                n_classes == len(scenes.class_names):
+                n_classes(model, output, callable(target)) == len(scenes.class_names):
             class_names = list(scenes.class_names)
-        # One rule for every name a class gets (compute.class_labels): one name for a single
-        # sigmoid unit is its positive class; a wrong count is refused with what to pass.
-        self.class_names = class_names_for(model, class_names, self._oi if self._oi is not None
-                                           else output, self.lang) \
-            if self._oi is not None or class_names is None else [str(c) for c in class_names]
-        # An image-shaped output (U-Net, segmentation) has no classes: its targets are regions.
-        self.region_mode = self._oi is not None and image_shaped(output_info(model)[self._oi])
-        self._box_region = None
+        self.targets = TargetSpace(model, output, target, class_names, self.lang)
+        self.class_names = self.targets.class_names
+        self.region_mode = self.targets.region_mode
         self._try_layer = None
-        self.labels = None
-        if labels is not None:
-            lab = np.asarray(labels).astype(np.int64)
-            # (n, units) 0/1 for a multi-label output; class indices otherwise.
-            self.labels = lab if lab.ndim == 2 else lab.ravel()
-        names = names or (getattr(model, "name", "model"),
-                          getattr(compare, "name", "compare") if compare is not None else "")
 
-        # -- controls ------------------------------------------------------------------------
+    def _setup_compare(self, compare, compare_output, compare_preprocess, preprocess) -> None:
+        self.preprocess = preprocess
+        self.compare_model = compare
+        self.compare_output = compare_output
+        if compare is not None and compare_output is None and \
+                output_of(compare, None, True) is None:
+            self.compare_output = self.output  # a multi-output comparison model: the same choice
+        self.compare_preprocess = compare_preprocess if compare_preprocess is not None \
+            else preprocess
+        if compare is not None:
+            self._compare_layers = {i.path for i in conv_layers(compare, kind="spatial")}
+            self._compare_default = default_layer(compare)
+
+    def _build(self, names, layer, colormap, signed_colormap, opacity, size) -> None:
+        """The components and the layout."""
         wide = {"description_width": "initial"}
-        self._image_dd = w.Dropdown(description="image", style=wide,
-                                    layout=w.Layout(width="260px"))
-        self._upload = ImageUpload(accept="image/*", multiple=False, description="Upload",
-                                   layout=fit_layout())
-        self._upload.observe(self._on_upload, "value")
-        self.thumbnails = RasterView(gap=3, labels=[tr("image", self.lang), "y", "x"],
-                                     background="#ffffff")
-        self.thumbnails.add_class("convviz-gradcam-thumbs")
-        self.thumbnails.on_click(lambda tile, y, x: self._set_from_ui("image_index", tile))
+        self.chooser = ImageChooser(self.lang, lambda i: self._set_from_ui("image_index", i),
+                                    self._add_uploads, self._show_error)
+        self.thumbnails = self.chooser.thumbnails
         self._make_layer_controls(self._layers.values(), layer_width=340, style=wide)
+        self._bind(self._layer_dd, "layer")
         self._method_dd = w.Dropdown(options=[(method_label(name, label, self.lang), name)
                                               for name, label in cam_methods().items()],
                                      description="method", style=wide,
                                      layout=w.Layout(width="250px"))
         self._method_dd.add_class("convviz-gradcam-method")
-        self._class_dd = w.Dropdown(options=self._class_options(), description=tr(
-                                        "tg:region_menu", self.lang) if self.region_mode
-                                    else "class",
-                                    style=wide, layout=w.Layout(width="240px"))
-        self._topk_box = w.VBox(layout=w.Layout(min_width="220px"))
-        self._topk_buttons: list[w.Button] = []
-        self._progress = w.FloatProgress(value=0.0, min=0.0, max=1.0, description="",
-                                         layout=w.Layout(width="220px", visibility="hidden"))
-        self._cancel_btn = w.Button(description="Cancel", button_style="warning",
-                                    layout=fit_layout(visibility="hidden"))
-        self._cancel_btn.on_click(lambda _b: self.cancel())
+        self._bind(self._method_dd, "method")
+        self.picker = TargetPicker(self.lang, self.region_mode,
+                                   lambda c: self._set_from_ui("target", to_compute(c)),
+                                   lambda *box: self._safe(lambda: self.set_region_box(*box)))
+        self.jobs = JobBar(("cam", "gallery", "trust"), self._show_error)
+        traitlets.dlink((self.jobs, "busy"), (self, "busy"))
 
-        words = {"opacity_label": tr("opacity", self.lang), "heat_label": tr("heat", self.lang)}
-        words.update(colormap=colormap, signed_colormap=signed_colormap)
-        self.overlay = OverlayView(width=int(size), opacity=float(opacity), title=names[0],
-                                   group=f"gradcam-{id(self)}", **words)
+        words = {"opacity_label": tr("opacity", self.lang), "heat_label": tr("heat", self.lang),
+                 "colormap": colormap, "signed_colormap": signed_colormap}
+        overlays = [OverlayView(width=int(size), opacity=float(opacity), title=title,
+                                group=f"gradcam-{id(self)}", **words)
+                    for title in names[:1 if self.compare_model is None else 2]]
+        self.overlay = overlays[0]
         self.overlay.add_class("convviz-gradcam-main")
-        views = [self.overlay]
-        self.compare_overlay = None
-        if compare is not None:
-            self._compare_layers = {i.path for i in conv_layers(compare, kind="spatial")}
-            self._compare_default = default_layer(compare)
-            self.compare_overlay = OverlayView(width=int(size), opacity=float(opacity),
-                                               title=names[1], group=f"gradcam-{id(self)}",
-                                               **words)
+        self.compare_overlay = overlays[1] if len(overlays) > 1 else None
+        if self.compare_overlay is not None:
             self.compare_overlay.add_class("convviz-gradcam-compare")
-            views.append(self.compare_overlay)
 
-        for control, trait in ((self._image_dd, "image_index"), (self._layer_dd, "layer"),
-                               (self._method_dd, "method")):
-            self._bind(control, trait)
-        # The class menu's -1 is "top-1 prediction" (None), -2 the custom callable.
-        self._bind(self._class_dd, "target", self._target_of_menu)
-
-        # The box of a region target (image-shaped outputs only): rows and columns of the
-        # shown image, explained on a click (a drag of the sliders must not run a CAM per step).
-        self._box_rows = w.IntRangeSlider(description=tr("tg:rows", self.lang), min=0, max=1,
-                                          value=(0, 1), continuous_update=False,
-                                          style=wide, layout=w.Layout(width="300px"))
-        self._box_cols = w.IntRangeSlider(description=tr("tg:cols", self.lang), min=0, max=1,
-                                          value=(0, 1), continuous_update=False,
-                                          style=wide, layout=w.Layout(width="300px"))
-        self._box_btn = w.Button(description=tr("tg:explain_box", self.lang),
-                                 layout=fit_layout())
-        self._box_btn.add_class("convviz-region-box")
-        self._box_btn.on_click(lambda _b: self._safe_box())
-        self._box_bar = w.HBox([self._box_rows, self._box_cols, self._box_btn],
-                               layout=w.Layout(flex_flow="row wrap",
-                                               display="" if self.region_mode else "none"))
+        self.trust_panel = TrustPanel(self.lang, lambda: self._safe(self.check_faithfulness),
+                                      self._class_name)
+        traitlets.link((self, "trust_auto"), (self.trust_panel, "auto"))
+        traitlets.dlink((self.trust_panel, "trust"), (self, "trust"))
         children = [
             w.HTML(tr("gc_head", self.lang)),
-            w.HBox([self._image_dd, self._upload]),
-            self.thumbnails,
-            w.HBox([self._layer_dd, self._method_dd, self._class_dd],
+            self.chooser,
+            w.HBox([self._layer_dd, self._method_dd, self.picker.menu],
                    layout=w.Layout(flex_flow="row wrap")),
-            w.HBox(views + [w.VBox([w.HTML("<b>" + tr("tg:region_head" if self.region_mode
-                                                      else "top predictions", self.lang) +
-                                           "</b>"),
-                                    self._topk_box])],
+            w.HBox(overlays + [self.picker],
                    layout=w.Layout(flex_flow="row wrap", align_items="flex-start")),
-            self._box_bar,
-            w.HBox([self._progress, self._cancel_btn]),
+            self.picker.box_bar,
+            self.jobs,
             self._status,
-            self._build_trust_section(),
+            self.trust_panel,
         ]
-        self.gallery_best = self.gallery_worst = None
+        self.best_worst = None
         if self.labels is not None:
-            children.append(self._build_gallery_section(names))
+            self.best_worst = BestWorstGallery(
+                self.lang, names, self.compare_model is not None,
+                lambda: self._safe(self.find_best_and_worst),
+                lambda i: self._set_from_ui("image_index", i))
+            children.append(self.best_worst)
+        gallery = self.best_worst
+        self.gallery_best = gallery and gallery.best
+        self.gallery_worst = gallery and gallery.worst
+        self.gallery_captions = gallery and gallery.captions
+        self.compare_gallery_best = gallery and gallery.compare_best
+        self.compare_gallery_worst = gallery and gallery.compare_worst
         self.children = children
         self.add_class("convviz-gradcam-viewer")
         self._built()
 
-        self._image_labels = list(image_labels) if image_labels is not None else None
-        with self._suppressed():
-            self.images = images if images is not None else []
-            self.layer = self._default_layer if layer is None else layer
-            self.method = method
-            self.target = target
-        if self.labels is not None and len(self.labels) > len(self.images):
-            raise ValueError(f"Got {len(self.labels)} labels for {len(self.images)} images; "
-                             "pass one label per image.")
-        self._refresh_image_menu()
-        self._render("init", {})
+    def _own_controls(self) -> list:
+        """``controls=False`` hides the layer menu, the image menu and Upload."""
+        chooser = getattr(self, "chooser", None)
+        return [c for c in (getattr(self, "_layer_dd", None),
+                            chooser and chooser.bar) if c is not None]
+
+    # -- public methods -----------------------------------------------------------------------
+    @property
+    def gallery(self) -> dict | None:
+        """What the best/worst gallery shows: ``{"best", "worst": image indices, "ranking",
+        "by", "areas", "method"}`` (plus ``"compare"``); None until ranked."""
+        return None if self.best_worst is None else self.best_worst.gallery
+
+    @property
+    def worker_stats(self) -> dict:
+        """How many heatmap requests were submitted, started, dropped unstarted, failed."""
+        return self.jobs.runners["cam"].stats
+
+    def cancel(self) -> None:
+        """Stop a running long heatmap, gallery or faithfulness computation (the previous view
+        stays)."""
+        self.jobs.cancel()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until no computation runs or waits (for scripts and tests); False on timeout."""
+        return self.jobs.wait(timeout)
+
+    def target_name(self, target) -> str:
+        """What the views call ``target`` (a class index, a Region, a callable), in the view's
+        language: ``"not star"``, ``"region: foreground (812 px)"``…"""
+        return self._class_name(target)
+
+    def set_region_box(self, y0: int, x0: int, y1: int, x1: int) -> None:
+        """Explain a box of the output (what drawing a box on the image does).
+
+        Parameters
+        ----------
+        y0, x0, y1, x1 : int
+            Corners in *image* pixels (the shown image), end exclusive; converted to the
+            output's pixels.
+
+        Examples
+        --------
+        >>> v = cv.GradCAMViewer(unet, images)        # doctest: +SKIP
+        >>> v.set_region_box(10, 10, 40, 60)          # doctest: +SKIP
+        """
+        self.target = self.targets.box_region(self._image(self.image_index).shape[:2],
+                                              y0, x0, y1, x1)
+
+    def check_faithfulness(self, wait: bool = False, steps: int | None = None) -> None:
+        """Score the shown map: deletion and insertion curves against a random map.
+
+        With a comparison model (``compare=``) its map is scored too, on its own model, and
+        both rows of curves and areas are shown. Runs in a worker thread (progress and
+        Cancel); the result lands in :attr:`trust` (``{"deletion": FaithfulnessResult,
+        "insertion": FaithfulnessResult, "result": the CAMResult scored, "steps": int}``, plus
+        ``"compare"``: the same three keys for the comparison map). ``wait=True`` blocks until
+        done.
+        """
+        r = self.result
+        if not scorable(r):
+            self.trust_panel.no_map()
+            return
+        image = self._image(self.image_index)
+        steps = int(steps or self.trust_steps)
+        jobs = [(None, self.model, r, self.preprocess, self.output, self.input_size)]
+        rc = self.compare_result if self.compare_model is not None else None
+        if scorable(rc):
+            jobs.append(("compare", self.compare_model, rc, self.compare_preprocess,
+                         self.compare_output, None))
+
+        def apply(p):
+            if p["result"] is not self.result or (
+                    "compare" in p and p["compare"]["result"] is not self.compare_result):
+                return  # the map changed while it was scored: these numbers are not its own
+            self.trust_panel.show(p, (self.overlay.title, getattr(self.compare_overlay,
+                                                                  "title", "")))
+            self._show_error(None)
+
+        self._run_job("trust", {}, lambda ev, step: score_maps(jobs, image, steps, ev, step),
+                      apply)
+        if wait:
+            self.wait()
+
+    def find_best_and_worst(self, n: int = 4, wait: bool = False, by: str | None = None) -> None:
+        """Rank the labelled images and show the ``n`` best and ``n`` worst, with heatmaps.
+
+        Every map is drawn with the viewer's current method (its name is in the gallery's
+        titles). ``by="confidence"`` (the menu's default): the surest correct predictions and the
+        worst mistakes. ``by="deletion"``: the maps whose
+        deletion area (:func:`convviz_widgets.faithfulness`, 16 steps, the predicted class) is
+        lowest (most faithful) and highest. A comparison model with the same classes is ranked
+        too and shown beside. Runs in the worker thread (progress and Cancel); ``wait=True``
+        blocks until done.
+        """
+        if self.labels is None:
+            raise ValueError("The gallery needs labels: GradCAMViewer(model, images, "
+                             "labels=...).")
+        by = self.best_worst.by if by is None else by
+        if by not in RANKINGS:
+            raise ValueError(f"by must be one of {list(RANKINGS)}, not {by!r}.")
+        self.best_worst.by = by
+        labelled = [self._image(i) for i in range(min(len(self.images), len(self.labels)))]
+        labels = self.labels[:len(labelled)]
+        layer, method = self.layer, self.method  # both rankings show the maps the viewer shows
+        specs = [("main", self.model, self.preprocess, self.output, layer, self.input_size)]
+        if self.compare_model is not None and \
+                n_classes(self.compare_model, self.compare_output) == len(self.class_names):
+            specs.append(("compare", self.compare_model, self.compare_preprocess,
+                          self.compare_output, self._compare_layer(layer), None))
+        look = (self._colormaps[False], self._colormaps[True], self.overlay.opacity)
+        uses_layer = reads_layer(get_method(method))  # gradcam refuses a layer= it cannot read
+        compare_name = getattr(self.compare_model, "name", "")
+
+        def apply(p):
+            self.best_worst.show(p, self._label_name, self._class_name, compare_name)
+            self._show_error(None)
+
+        self._run_job("gallery", {}, lambda ev, step: rank_and_explain(
+            specs, labelled, labels, n, by, method, uses_layer, look, ev, step), apply)
+        if wait:
+            self.wait()
 
     # -- export -----------------------------------------------------------------------------
     def _export_excluded(self) -> list:
         """The image picker and the best/worst galleries are controls, not the figure."""
-        out = [self.thumbnails]
-        for views in getattr(self, "_gallery_views", {}).values():
-            out += [views.get("best"), views.get("worst")]
-        return out
+        return [self.thumbnails] + (self.best_worst.rasters if self.best_worst else [])
 
     def _export_labels(self) -> dict:
         """Model · class (p) · method @ layer; the overlay's caption and image; the heat
         colour bar in the map's units (0 … 1, or ±scale for a signed map)."""
-        from ..compute.cam import cam_methods
-        from ..plotting import ColourBar
-
         labels = super()._export_labels()
         r = self.result
         if r is None:
@@ -392,51 +491,69 @@ class GradCAMViewer(InputsMixin, DisplayMixin, GalleryMixin, TrustMixin, TasksMi
                                        (255 - ov.value_zero) * ov.value_step, ov.heat_label)
         return labels
 
-    # -- helpers ----------------------------------------------------------------------------
-    def _safe_box(self) -> None:
-        """The 'explain box' button: the sliders' box; a failure is shown, never raised."""
-        try:
-            (y0, y1), (x0, x1) = self._box_rows.value, self._box_cols.value
-            self.set_region_box(y0, x0, y1 + 1, x1 + 1)
-        except Exception as exc:  # noqa: BLE001 - shown in the view
-            self._show_error(exc)
+    # -- names and images ---------------------------------------------------------------------
+    def _class_name(self, target) -> str:
+        return self.targets.name(target)
 
-    def _sync_box_sliders(self) -> None:
-        if not (self.region_mode and self.images):
-            return
-        h, w_ = self._image(self.image_index).shape[:2]
-        for slider, n in ((self._box_rows, h), (self._box_cols, w_)):
-            if slider.max != n - 1:
-                slider.max = n - 1
-                slider.value = (n // 4, (3 * n) // 4)
+    def _image(self, i: int) -> np.ndarray:
+        """Image ``i`` as the viewer explains and shows it (see :func:`_capped`), cached."""
+        im = self.images[i]
+        hit = self._capped_cache.get(i)
+        if hit is None or hit[0] is not im:  # the list was replaced or the image changed
+            hit = (im, _capped(im))
+            self._capped_cache[i] = hit
+        return hit[1]
+
+    def _label_name(self, i: int) -> str:
+        """The true label of image ``i``: a class name, or the present units of a multi-hot."""
+        lab = self.labels[i]
+        if np.ndim(lab):
+            present = [self._class_name(int(k)) for k in np.flatnonzero(lab)]
+            return "+".join(present) if present else "—"
+        return self._class_name(int(lab))
+
+    def _image_names(self) -> list[str]:
+        n = len(self.images)
+        names = list(self._image_labels or [])[:n]
+        for i in range(len(names), n):
+            if self.labels is not None and i < len(self.labels):
+                names.append(tr("gc_image_label", self.lang, i=i, label=self._label_name(i)))
+            else:
+                names.append(tr("image_n", self.lang, i=i))
+        return names
+
+    def _refresh_images(self) -> None:
+        self.chooser.set_images(list(self.images), self._image_names())
+
+    def _add_uploads(self, decoded: list) -> None:
+        """The chooser's uploads join the images; the last one is shown."""
+        names = self._image_names() + [tr("upload_n", self.lang, name=name)
+                                       for name, _ in decoded]
+        with self._suppressed():
+            self.images = list(self.images) + [im for _, im in decoded]
+        self._image_labels = names
+        self._refresh_images()
+        self._set_from_ui("image_index", len(self.images) - 1)
+
+    def _compare_layer(self, layer: str) -> str:
+        """The comparison model's layer: the same path when it has it, else its default."""
+        return layer if layer in self._compare_layers else self._compare_default
 
     def _sync_controls(self) -> None:
-        self._sync_box_sliders()
+        if self.region_mode and self.images:
+            self.picker.fit_box(*self._image(self.image_index).shape[:2])
+        self.chooser.show(self.image_index if self.images else None)
         with self._quiet():
-            names = self._image_names()
-            if len(self._image_dd.options) != len(names):
-                self._image_dd.options = [(n, i) for i, n in enumerate(names)]
-            if self.images:
-                self._image_dd.value = self.image_index
             self._layer_dd.value = self.layer
             self._method_dd.value = self.method
-            if self._custom_target is not None and \
-                    not any(v == -2 for _, v in self._class_dd.options):
-                self._class_dd.options = self._class_options()
-            if self.region_mode:
-                options = self._class_options()
-                if tuple(self._class_dd.options) != tuple(options):
-                    self._class_dd.options = options
-            self._class_dd.value = self._menu_value(self.target)
-        self.thumbnails.selected = self.image_index if self.images else -1
-        for k, b in enumerate(self._topk_buttons):
-            b.button_style = "info" if self._is_shown_class(getattr(b, "_cv_class", None)) else ""
+        r = self.result
+        shown = r.target if r is not None and not callable(r.target) else None
+        self.picker.show(self.targets.options(self.target), self.targets.choice(self.target),
+                         shown)
 
     # -- validation -------------------------------------------------------------------------
     @traitlets.validate("method")
     def _validate_method(self, proposal):
-        from ..compute.cam import get_method
-
         try:
             return get_method(proposal["value"]).name
         except ValueError as exc:
@@ -444,41 +561,7 @@ class GradCAMViewer(InputsMixin, DisplayMixin, GalleryMixin, TrustMixin, TasksMi
 
     @traitlets.validate("target")
     def _validate_target(self, proposal):
-        from ..compute import Region
-
-        value = proposal["value"]
-        if isinstance(value, Region):
-            if not self.region_mode:
-                raise traitlets.TraitError(
-                    f"A Region explains an image-shaped output; model {self.model.name!r} "
-                    "outputs classes here: pass a class index or None (top-1).")
-            if value.kind == "box":
-                self._box_region = value
-            return value
-        if self.region_mode and value is not None and not callable(value):
-            raise traitlets.TraitError(
-                f"The output of model {self.model.name!r} is an image: there is no class "
-                f"{value!r} to explain. Pass a region: cv.Region() (the predicted foreground),"
-                " cv.Region(kind='background'), cv.Region(box=(y0, x0, y1, x1)) or "
-                "cv.Region(mask=...).")
-        if callable(value):
-            self._custom_target = value
-            return value
-        if value is None or value == -1:
-            return None
-        if self._oi is None:
-            raise traitlets.TraitError(
-                f"Model {self.model.name!r} has several outputs and the viewer explains a "
-                "callable target over all of them; to pick a class, create the viewer with "
-                "output= (an index or name).")
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-            raise traitlets.TraitError(f"target must be a class index, None (top-1) or a "
-                                       f"callable, got {value!r}.")
-        n = len(self.class_names)
-        if not 0 <= int(value) < n:
-            raise traitlets.TraitError(f"target {value} is out of range: the model has {n} "
-                                       f"classes, use 0 to {n - 1} (or None for the top-1).")
-        return int(value)
+        return self.targets.check(proposal["value"])
 
     @traitlets.validate("image_index")
     def _validate_image_index(self, proposal):
@@ -500,7 +583,8 @@ class GradCAMViewer(InputsMixin, DisplayMixin, GalleryMixin, TrustMixin, TasksMi
 
     @traitlets.observe("trust_auto")
     def _trust_auto_changed(self, change):
-        self._on_trust_auto(change)
+        if change["new"] and self.result is not None and self.trust is None:
+            self._safe(self.check_faithfulness)
 
     @traitlets.observe("images")
     def _on_images(self, change):
@@ -509,7 +593,7 @@ class GradCAMViewer(InputsMixin, DisplayMixin, GalleryMixin, TrustMixin, TasksMi
         with self._suppressed():
             self.image_index = 0
         self._applied_state = None  # the old state's image index means another image now
-        self._refresh_image_menu()
+        self._refresh_images()
         self._render("images", {})
 
     # -- computing --------------------------------------------------------------------------
@@ -517,9 +601,20 @@ class GradCAMViewer(InputsMixin, DisplayMixin, GalleryMixin, TrustMixin, TasksMi
         return {"image_index": self.image_index, "layer": self.layer, "method": self.method,
                 "target": self.target}
 
-    def _render(self, what: str, reverts: dict) -> None:
-        from ..compute.cam import get_method
+    def _run_job(self, kind: str, reverts: dict, prepare, apply) -> None:
+        """Run ``apply(prepare(cancel_event, on_step))`` in the background (progress, Cancel);
+        a failure or Cancel puts the traits back to what the view shows and says so (a failure
+        then replaces the note with its error, see ``on_error`` of the job bar)."""
+        def revert():
+            self._revert(reverts)
+            self._show_note(tr("gc_cancelled", self.lang))
 
+        # Said before the job is submitted: a job that fails at once must find its error
+        # replacing "computing…", not replaced by it.
+        self._show_note(tr("computing", self.lang))
+        self.jobs.run(kind, prepare, apply, revert)
+
+    def _render(self, what: str, reverts: dict) -> None:
         if self._suppress:
             return
         self._sync_controls()
@@ -528,38 +623,31 @@ class GradCAMViewer(InputsMixin, DisplayMixin, GalleryMixin, TrustMixin, TasksMi
             return
         state = self._state()
         if get_method(state["method"]).long_running:
-            self._start_worker(self._cam_task, reverts,
-                               lambda ev, step: self._prepare(state, step, ev), self._apply)
+            self._run_job("cam", reverts, lambda ev, step: self._prepare(state, step, ev),
+                          self._apply)
             return
         # A quick method replaces any long computation still running or waiting: that one
         # must not draw over this view when it ends.
-        self._cam_task.cancel(supersede=True)
-        self._on_worker_idle()
+        self.jobs.supersede("cam")
         self._transaction(what, reverts, lambda: self._prepare(state), self._apply)
 
     def _prepare(self, s: dict, on_step=None, cancel=None) -> dict:
         """Compute everything the new state shows; touches no widget (so failures are clean)."""
-        from ..compute.cam import get_method, gradcam, reads_layer, top_predictions
-
         image = self._image(s["image_index"])
         # gradcam refuses a layer= the method cannot read (pixel methods): pass it only when read.
         uses_layer = reads_layer(get_method(s["method"]))
-        result = gradcam(self.model, image, target=s["target"],
+        result = cam.gradcam(self.model, image, target=s["target"],
                          layer=s["layer"] if uses_layer else None,
                          method=s["method"], preprocess=self.preprocess, on_step=on_step,
                          cancel=cancel, output=self.output, input_size=self.input_size)
-        from ._targets import is_flat
-
         try_layer = None
         if is_flat(result) and result.flag not in ("nonfinite_input", "constant_input",
                                                     "empty_region", "nonfinite_map"):
-            from ..compute import layer_to_try
-
             # A blank map says nothing; name a layer where this target's map is not blank.
             try_layer = layer_to_try(self.model, image, target=result.target,
-                                           method=s["method"], preprocess=self.preprocess,
-                                           exclude=[result.layer], output=self.output)
-        if result.flag == "nonfinite_input" or self._oi is None or self.region_mode:
+                                     method=s["method"], preprocess=self.preprocess,
+                                     exclude=[result.layer], output=self.output)
+        if result.flag == "nonfinite_input" or self.targets.index is None or self.region_mode:
             # The model was not run on a NaN image, or a callable explains all outputs at
             # once: there is no one list of classes to rank.
             top = None
@@ -570,37 +658,56 @@ class GradCAMViewer(InputsMixin, DisplayMixin, GalleryMixin, TrustMixin, TasksMi
                                   input_size=self.input_size)
         payload = {"state": s, "top": top, "result": result, "try_layer": try_layer}
         if self.compare_model is not None:
-            layer = s["layer"] if s["layer"] in self._compare_layers else self._compare_default
-            target = result.target
-            if not callable(target) and self._n_classes(
-                    self.compare_model, self.compare_output) != len(self.class_names):
-                target = None  # another label space: explain its own top class
-            rc = gradcam(self.compare_model, image, target=target,
-                         layer=layer if uses_layer else None,
-                         method=s["method"], preprocess=self.compare_preprocess,
-                         on_step=on_step, cancel=cancel, output=self.compare_output)
-            payload["compare"] = rc
-            if rc.flag != "nonfinite_input" and \
-                    self._output_of(self.compare_model, self.compare_output, True) is not None:
-                payload["compare_top"] = top_predictions(self.compare_model, image, k=1,
-                                                         preprocess=self.compare_preprocess,
-                                                         layer=layer,
-                                                         output=self.compare_output)
+            payload.update(self._prepare_compare(image, s, result, uses_layer, on_step, cancel))
         return payload
+
+    def _prepare_compare(self, image, s: dict, result, uses_layer: bool, on_step,
+                         cancel) -> dict:
+        """The comparison model's map of the same image, class and (if it has it) layer."""
+        layer = self._compare_layer(s["layer"])
+        target = result.target
+        if not callable(target) and n_classes(self.compare_model, self.compare_output) != \
+                len(self.class_names):
+            target = None  # another label space: explain its own top class
+        rc = cam.gradcam(self.compare_model, image, target=target,
+                     layer=layer if uses_layer else None,
+                     method=s["method"], preprocess=self.compare_preprocess,
+                     on_step=on_step, cancel=cancel, output=self.compare_output)
+        out = {"compare": rc}
+        if rc.flag != "nonfinite_input" and \
+                output_of(self.compare_model, self.compare_output, True) is not None:
+            out["compare_top"] = top_predictions(self.compare_model, image, k=1,
+                                                 preprocess=self.compare_preprocess,
+                                                 layer=layer, output=self.compare_output)
+        return out
 
     def _apply(self, p: dict) -> int:
         r = p["result"]
         self._try_layer = p.get("try_layer")
-        sent = self._show_map(self.overlay, r)
+        sent = show_map(self.overlay, r, self._class_name, self.lang, None, self._try_layer)
         if "compare" in p:
             rc = p["compare"]
-            sent += self._show_map(self.compare_overlay, rc, p.get("compare_top"))
+            sent += show_map(self.compare_overlay, rc, self._class_name, self.lang,
+                             p.get("compare_top"))
             self.compare_result = rc
         self.top = p["top"]
         self.result = r
         self._applied_state = dict(p["state"])
-        self._build_topk(p["top"])
+        if self.region_mode:
+            self.picker.show_region(self._class_name(r.target),
+                                    getattr(r.target, "channel", 0))
+        else:
+            self.picker.show_top(p["top"], self._class_name)
         self._sync_controls()
         self._show_error(None)
         self._trust_after_map()
         return sent
+
+    def _trust_after_map(self) -> None:
+        """A new map is shown: the old scores no longer describe it."""
+        if self.trust is not None and self.trust.get("result") is self.result:
+            return
+        self.trust_panel.stale(say_press=not self.trust_auto)
+        if self.trust_auto:
+            self.check_faithfulness()
+

@@ -149,3 +149,34 @@ def target_label(target, class_names, lang: str) -> str:
     names = class_names or []
     index = int(target)
     return names[index] if 0 <= index < len(names) else tr("class_n", lang, i=index)
+
+
+# -- the typed target of the widget side ---------------------------------------------------------
+#: The picker's choice "the model's own answer": the top-1 class, or the predicted foreground of
+#: an image-shaped output — what compute calls ``target=None``. A named value, not a ``-1``: a
+#: menu entry must say what it stands for, and ``None`` cannot be a menu value (ipywidgets 8
+#: reads a ``None`` value as "nothing selected").
+TOP_1 = "top-1"
+
+
+def to_compute(choice):
+    """The compute target a picker choice stands for: ``TOP_1`` → ``None``; a class index, a
+    :class:`~convviz_widgets.compute.Region` or a callable as they are.
+
+    Examples
+    --------
+    >>> to_compute(TOP_1) is None, to_compute(3)
+    (True, 3)
+    """
+    return None if choice is None or (isinstance(choice, str) and choice == TOP_1) else choice
+
+
+def to_choice(target):
+    """The picker choice showing a compute target (``None`` → ``TOP_1``).
+
+    Examples
+    --------
+    >>> to_choice(None), to_choice(2)
+    ('top-1', 2)
+    """
+    return TOP_1 if target is None else target

@@ -285,7 +285,7 @@ def test_reload_mid_session_restores_the_viewer(gc):
     assert_overlay_matches_kernel(gc)
     assert_overlay_matches_kernel(gc, COMPARE, "v.compare_overlay")
     # The class menu and the highlighted prediction show the chosen class.
-    name = gc.probe.eval(f"v._class_name({top[1]})")
+    name = gc.probe.eval(f"v.target_name({top[1]})")
     menus = page.evaluate(f"() => Array.from(document.querySelectorAll('{ROOT} select'))"
                           ".map(s => s.selectedOptions.length ? "
                           "s.selectedOptions[0].textContent.trim() : '')")

@@ -79,12 +79,13 @@ def test_switching_methods_shows_each_map_as_compute_made_it(gt):
 
     page = gt.page
     menu = page.locator(f"{ROOT} .convviz-gradcam-method select")
-    labels = gt.probe.eval("{n: lab for lab, n in v._method_dd.options}")
+    # The method menu lists the registered methods in their order.
+    names = gt.probe.eval("list(cv.cam_methods())")
     assert gt.probe.eval("v.method") == "gradcam"  # what the page starts with
     previous = None
     for name in ("saliency", "gradient_x_input", "eigencam", "layercam", "gradcam"):
         before = page.evaluate("(s) => document.querySelector(s).dataset.heatDraws", MAIN)
-        menu.select_option(label=labels[name])
+        menu.select_option(index=names.index(name))
         wait_for(lambda: gt.probe.eval("v.result is not None and v.result.method") == name
                  and not gt.probe.eval("v.busy"))
         page.wait_for_function("([s, n]) => document.querySelector(s).dataset.heatDraws !== n",
@@ -93,7 +94,7 @@ def test_switching_methods_shows_each_map_as_compute_made_it(gt):
             "(lambda r, d: {'heat': v.overlay.heatmap_pixels.tolist(), 'cmap': v.overlay."
             "shown_colormap, 'signed': r.signed, 'same': bool(np.allclose(r.heatmap, d.heatmap, "
             "atol=1e-5)), 'shape': list(r.heatmap.shape), 'image': list(v.overlay.image_shape)})"
-            "(v.result, cv.gradcam(model, v._image(v.image_index), target=v.result.target, "
+            "(v.result, cv.gradcam(model, v.images[v.image_index], target=v.result.target, "
             # a pixel method reads no layer, and a layer= it cannot use raises (bug 9)
             "layer=v.layer if cv.compute.cam.reads_layer(cv.compute.cam.get_method(v.method)) "
             "else None, method=v.method))")
@@ -162,9 +163,10 @@ def wait_drawn(gt, before, selector=MAIN):
 def pick_method(gt, name):
     if gt.probe.eval("v.method") == name:
         return
-    labels = gt.probe.eval("{n: lab for lab, n in v._method_dd.options}")
+    names = gt.probe.eval("list(cv.cam_methods())")  # the method menu's order
     before = gt.page.evaluate("(s) => document.querySelector(s).dataset.heatDraws", MAIN)
-    gt.page.locator(f"{ROOT} .convviz-gradcam-method select").select_option(label=labels[name])
+    gt.page.locator(f"{ROOT} .convviz-gradcam-method select").select_option(
+        index=names.index(name))
     wait_for(lambda: gt.probe.eval("v.result is not None and v.result.method") == name
              and not gt.probe.eval("v.busy"))
     wait_drawn(gt, before)
@@ -266,7 +268,7 @@ def test_both_models_best_and_worst_side_by_side_ranked_by_deletion(gt):
         position={"x": 5, "y": 5})
     wait_for(lambda: gt.probe.eval("v.image_index") == worst[0])
     # The new map's own view: its top prediction highlighted, the old map's scores gone.
-    name = gt.probe.eval("v._class_name(v.result.target)")
+    name = gt.probe.eval("v.target_name(v.result.target)")
     page.wait_for_function(
         f"(n) => Array.from(document.querySelectorAll('{ROOT} .convviz-topk.mod-info'))"
         ".some(b => b.textContent.includes(n))", arg=name, timeout=20_000)
