@@ -31,7 +31,7 @@ function h(tag, attrs = {}, ...children) {
     else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
     else el.setAttribute(k, v === true ? "" : String(v));
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c === null || c === undefined || c === false) continue;
     el.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }
@@ -408,7 +408,10 @@ function channelPage(layer, c) {
       next ? h("a", { rel: "next", href: href(["layer", layer.slug, "channel", next.i]) }, `${tr("next")} (#${next.i}) →`) : h("span")),
   ];
   const status = c.dead ? "dead" : c.status === "unfinished" ? "unfinished" : "done";
-  body.push(h("dl", { class: "cv-stats" },
+  // Two columns, so the first screen holds what a reader compares: the pattern and the kernel
+  // on the left, the numbers and the real patches that excite the channel on the right.
+  const left = [], right = [];
+  right.push(h("dl", { class: "cv-stats" },
     h("dt", {}, tr("rate")), h("dd", { class: "cv-rate" }, pct(c.rate)),
     h("dt", {}, tr("purity")), h("dd", {}, pct(c.purity)),
     h("dt", {}, tr("top_class")), h("dd", {}, c.top_class === null || c.top_class === undefined ? tr("none") : h("a", { href: href(["class", c.top_class]) }, className(c.top_class))),
@@ -421,10 +424,10 @@ function channelPage(layer, c) {
     pics.append(h("h3", {}, tr("variants_h")),
       h("div", { class: "cv-variants" }, c.variants.map((v, k) => img(v, tr("alt_variant", { k: k + 1, layer: name, i: c.i })))));
   }
-  body.push(pics);
+  left.push(pics);
 
   const ex = c.examples || [];
-  body.push(h("section", { class: "cv-examples", "aria-labelledby": "cv-ex-h" },
+  right.push(h("section", { class: "cv-examples", "aria-labelledby": "cv-ex-h" },
     h("h2", { id: "cv-ex-h" }, tr("examples_h")),
     ex.length ? h("p", { class: "cv-hint" }, tr("examples_hint")) : h("p", {}, tr("examples_none")),
     h("ul", { class: "cv-patches" }, ex.map((e, k) => {
@@ -443,13 +446,13 @@ function channelPage(layer, c) {
       h("div", { class: "cv-slices" },
         k.rgb ? h("figure", {}, img(k.rgb, tr("alt_rgb", { layer: name, i: c.i })), h("figcaption", {}, tr("kernel_rgb"))) : null,
         k.slices.map((s, ci) => h("figure", {}, img(s, tr("alt_kernel", { c: ci, layer: name, i: c.i })), h("figcaption", {}, tr("kernel_slice", { c: ci }))))),
-      k.omitted ? h("p", { class: "cv-hint" }, tr("kernel_omitted", { n: k.omitted })) : null);
+      k.omitted ? h("p", { class: "cv-hint" }, tr("kernel_omitted", { n: k.omitted })) : "");
   } else ks.append(h("p", {}, tr("kernel_none")));
-  body.push(ks);
+  left.push(ks);
 
   if (c.class_mix) {
     const mix = Object.entries(c.class_mix).sort((a, b) => b[1] - a[1]);
-    body.push(h("section", { class: "cv-mix", "aria-labelledby": "cv-mix-h" },
+    right.push(h("section", { class: "cv-mix", "aria-labelledby": "cv-mix-h" },
       h("h2", { id: "cv-mix-h" }, tr("mix_h")),
       h("table", { class: "cv-table" },
         h("thead", {}, h("tr", {}, h("th", { scope: "col" }, tr("classes_h")), h("th", { scope: "col" }, tr("col_share")))),
@@ -459,7 +462,7 @@ function channelPage(layer, c) {
   }
   if (c.cam_rank) {
     const ranks = Object.entries(c.cam_rank).sort((a, b) => a[1] - b[1]);
-    body.push(h("section", { class: "cv-cam", "aria-labelledby": "cv-cam-h" },
+    right.push(h("section", { class: "cv-cam", "aria-labelledby": "cv-cam-h" },
       h("h2", { id: "cv-cam-h" }, tr("cam_h")),
       h("p", { class: "cv-hint" }, tr("cam_hint")),
       h("table", { class: "cv-table" },
@@ -468,6 +471,7 @@ function channelPage(layer, c) {
           h("td", {}, h("a", { href: href(["class", j]) }, className(j))),
           h("td", { class: "cv-num" }, `${r} / ${layer.channels.length}`)))))));
   }
+  body.push(h("div", { class: "cv-channel" }, h("div", { class: "cv-col" }, left), h("div", { class: "cv-col" }, right)));
   return { title: tr("channel_title", { layer: name, i: c.i }), body };
 }
 
