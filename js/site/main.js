@@ -602,7 +602,25 @@ document.addEventListener("keydown", (e) => {
     if (e.key === "Escape") {
       e.preventDefault();
       closeImage();
+    } else if (e.key === "Tab") {
+      // A modal dialog keeps the focus: its one control is the Close button.
+      e.preventDefault();
+      dialog.el.querySelector(".cv-close").focus();
     }
+    return;
+  }
+  // In the search results the arrows move between results (↑ from the first goes back to the box).
+  const inResults = e.target && e.target.closest && e.target.closest("#cv-search-results");
+  if (inResults && (e.key === "ArrowDown" || e.key === "ArrowUp")) {
+    e.preventDefault();
+    const links = Array.from(inResults.querySelectorAll("a"));
+    const at = links.indexOf(e.target);
+    const to = e.key === "ArrowDown" ? links[Math.min(at + 1, links.length - 1)] : links[at - 1];
+    (to || document.getElementById("cv-search")).focus();
+    return;
+  }
+  if (inResults && e.key === "Escape") {
+    document.getElementById("cv-search").focus();
     return;
   }
   const tag = (e.target && e.target.tagName) || "";

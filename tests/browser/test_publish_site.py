@@ -397,6 +397,8 @@ def walk_site(browser, site: Path, name: str) -> dict:
         want = [y0 / whole["nh"], x0 / whole["nw"], y1 / whole["nh"], x1 / whole["nw"]]
         assert np.allclose(whole["box"], want, atol=0.02), (whole, ex["box"])
         assert p.evaluate("document.activeElement.classList.contains('cv-close')")
+        p.keyboard.press("Tab")  # modal: the focus stays in the dialog
+        assert p.evaluate("document.activeElement.classList.contains('cv-close')")
         sp.shot("image")
         p.keyboard.press("Escape")
         p.wait_for_selector(".cv-dialog", state="detached")
@@ -426,6 +428,10 @@ def walk_site(browser, site: Path, name: str) -> dict:
         p.keyboard.type(f"{layer['path'].split('/')[-1]} {other}")
         p.wait_for_selector("#cv-search-results a")
         assert f"channel {other} of {layer['path']}" in p.inner_text("#cv-search-results")
+        p.keyboard.press("ArrowDown")  # into the results; ↑ does not leave the page from there
+        assert p.evaluate("document.activeElement.closest('#cv-search-results') !== null")
+        p.keyboard.press("ArrowUp")
+        assert p.evaluate("document.activeElement.id") == "cv-search" and sp.wait("index") is None
         p.keyboard.press("Enter")
         p.wait_for_function(f"location.hash.startsWith('#/layer/{slug}/channel/{other}')")
         sp.wait("channel")
