@@ -330,7 +330,12 @@ export function t(lang, key, params = {}) {
   return s.replace(/\{(\w+)\}/g, (m, name) => (name in params ? String(params[name]) : m));
 }
 
-// Exposed for the browser test: every language must define every key of English.
+// Exposed for the browser test: every language must define every key of English, and no
+// English sentence may be left on an es/pt page.
+export function table(lang) {
+  return { ...T[lang] };
+}
+
 export function missingKeys() {
   const out = {};
   for (const lang of LANGS) out[lang] = Object.keys(T.en).filter((k) => !(k in T[lang]));

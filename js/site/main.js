@@ -9,7 +9,7 @@
 // Routes (permalinks): #/ · #/layer/<slug> · #/layer/<slug>/channel/<i> · #/class/<j>, with an
 // optional ?sort=channel|rate|purity&lang=en|es|pt in the hash.
 
-import { LANGS, LANG_NAMES, t, missingKeys } from "./i18n.js";
+import { LANGS, LANG_NAMES, t, missingKeys, table } from "./i18n.js";
 
 const SITE = (window.CONVVIZ_SITE = window.CONVVIZ_SITE || { layers: {}, classes: {} });
 SITE.layers = SITE.layers || {};
@@ -642,7 +642,7 @@ document.addEventListener("keydown", (e) => {
 });
 
 window.addEventListener("hashchange", render);
-// For the browser test: every language defines every English key.
-window.CONVVIZ_SITE_I18N_MISSING = missingKeys;
+// For the browser test: every language defines every English key; no English left on es/pt pages.
+window.CONVVIZ_SITE_I18N = { missing: missingKeys, table };
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", render);
 else render();
