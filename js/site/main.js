@@ -482,7 +482,7 @@ function predictionList(items, cname) {
       h("span", { class: "cv-pair" },
         img(p.image, tr("alt_image")),
         img(p.cam, tr("cam_alt", { name: cname, label: className(p.label) }))),
-      h("figcaption", {}, tr("prob", { p: num(p.p) }), " · ", tr("label", { name: className(p.label) }))))));
+      h("figcaption", {}, tr("prob", { name: cname, p: num(p.p) }), " · ", tr("label", { name: className(p.label) }))))));
 }
 
 function classPage(cl) {
