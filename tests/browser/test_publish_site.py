@@ -25,6 +25,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+import convviz_widgets as cv
 from _harness import ARTIFACTS, REPO
 
 SITE_SRC = REPO / "js" / "site"
@@ -363,6 +364,14 @@ def walk_site(browser, site: Path, name: str) -> dict:
         sp.sane()
         sp.all_images_loaded()
         sp.shot("layer")
+        # Keyboard readers see where they are: Tab reaches the tiles and the focus ring shows.
+        for _ in range(40):
+            p.keyboard.press("Tab")
+            if p.evaluate("document.activeElement.classList.contains('cv-tile')"):
+                break
+        ring = p.evaluate("(() => { const s = getComputedStyle(document.activeElement);"
+                          " return [document.activeElement.className, s.outlineStyle, s.outlineWidth]; })()")
+        assert "cv-tile" in ring[0] and ring[1] == "solid" and ring[2] != "0px", ring
 
         # sort by firing rate: the hash keeps it (permalink), the order follows the data.
         p.select_option("#cv-sort", "rate")
@@ -557,3 +566,18 @@ def test_no_english_left(browser, tmp_path, lang):
         sp.check_clean()
     finally:
         sp.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_demo_site_built_by_cv_publish(browser, tmp_path):
+    """The real thing: cv.publish builds the demo model's site (two layers, small k and steps)
+    and the student's walk works on it from file://, with no request leaving the folder."""
+    site = tmp_path / "site"
+    result = cv.publish(cv.demo_model(), cv.demo_dataset(), site, layers=["block1_conv1", "block2_conv1"],
+                        k=3, steps=8, cam_images=1)
+    assert Path(result.path) == site and (site / "index.html").is_file()
+    out = walk_site(browser, site, "demo")
+    index = out["index"]
+    assert [l["path"] for l in index["layers"]] == ["block1_conv1", "block2_conv1"]
+    assert index["classes"] and len(index["classes"]) == len(cv.demo_dataset().class_names)
