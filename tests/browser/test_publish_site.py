@@ -90,7 +90,7 @@ def copy_front_end(site: Path) -> None:
         shutil.copy(SITE_STATIC / name, site / "assets" / name)
 
 
-def make_fixture_site(site: Path) -> dict:
+def make_fixture_site(site: Path, classify: bool = True) -> dict:
     """A site that follows publish_schema.md: a Sequential with a nested backbone, two published
     layers (one inside the backbone), 6 and 5 channels, one dead channel, a 20-input-channel
     kernel (16 slices shown, 4 omitted), three classes."""
@@ -199,6 +199,17 @@ def make_fixture_site(site: Path) -> dict:
                     "dead": sum(c["dead"] for c in l["channels"]),
                     "mean_rate": float(np.mean([c["rate"] for c in l["channels"]]))} for l in layers],
     }
+    if not classify:
+        # A model that does not classify (regression, segmentation): no classes anywhere.
+        index["classes"] = None
+        for layer in layers:
+            for c in layer["channels"]:
+                c.update(purity=None, top_class=None, class_mix=None, cam_rank=None)
+                for e in c["examples"]:
+                    e["label"] = None
+            _js(site / "data" / f"layer-{layer['slug']}.js", f'CONVVIZ_SITE.layers["{layer["slug"]}"]', layer)
+        for j in range(len(CLASSES)):
+            (site / "data" / f"class-{j}.js").unlink()
     (site / "data").mkdir(exist_ok=True)
     (site / "data" / "index.js").write_text(
         "window.CONVVIZ_SITE = window.CONVVIZ_SITE || {layers:{}, classes:{}};\n"
@@ -508,6 +519,24 @@ def test_hand_made_site_walk(browser, tmp_path):
     make_fixture_site(site)
     out = walk_site(browser, site, "fixture")
     assert out["requests"] > 10
+
+
+@pytest.mark.browser
+def test_site_of_a_model_without_classes(browser, tmp_path):
+    """No classes (a regression or segmentation model): no class links, no purity, no ranks,
+    and still no "null" or error anywhere."""
+    site = tmp_path / "site"
+    make_fixture_site(site, classify=False)
+    walk_site(browser, site, "noclass")
+    sp = SitePage(browser, site, "noclass-channel")
+    try:
+        sp.open("#/layer/block2_conv1/channel/1")
+        assert sp.page.locator("a[href^='#/class/']").count() == 0
+        assert sp.page.locator(".cv-mix, .cv-cam").count() == 0
+        sp.sane()
+        sp.check_clean()
+    finally:
+        sp.close()
 
 
 @pytest.mark.browser
