@@ -12,6 +12,7 @@ export const LANG_NAMES = { en: "English", es: "Español", pt: "Português" };
 const T = {
   en: {
     skip: "Skip to content",
+    breadcrumb: "You are here",
     search_label: "Search layers, channels, classes",
     search_placeholder: "Search: layer, “block2_conv1 7”, class…",
     search_none: "Nothing matches “{q}”.",
@@ -120,6 +121,7 @@ const T = {
   },
   es: {
     skip: "Ir al contenido",
+    breadcrumb: "Estás aquí",
     search_label: "Buscar capas, canales, clases",
     search_placeholder: "Buscar: capa, «block2_conv1 7», clase…",
     search_none: "Nada coincide con «{q}».",
@@ -222,6 +224,7 @@ const T = {
   },
   pt: {
     skip: "Ir para o conteúdo",
+    breadcrumb: "Você está aqui",
     search_label: "Pesquisar camadas, canais, classes",
     search_placeholder: "Pesquisar: camada, «block2_conv1 7», classe…",
     search_none: "Nada corresponde a «{q}».",

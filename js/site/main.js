@@ -215,7 +215,7 @@ function focusMain() {
 }
 
 function crumbs(items) {
-  return h("nav", { class: "cv-crumbs", "aria-label": "breadcrumb" },
+  return h("nav", { class: "cv-crumbs", "aria-label": tr("breadcrumb") },
     h("ol", {}, items.map(([text, link]) => h("li", {}, link ? h("a", { href: link }, text) : h("span", { "aria-current": "page" }, text)))));
 }
 

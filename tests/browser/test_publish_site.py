@@ -310,7 +310,11 @@ def english_left(sp: SitePage) -> list[str]:
     shown in another language; names from the data (layers, classes) are not UI strings."""
     en = sp.page.evaluate("window.CONVVIZ_SITE_I18N.table('en')")
     here = sp.page.evaluate("window.CONVVIZ_SITE_I18N.table(document.documentElement.lang)")
-    text = sp.text("body")
+    # Screen readers read labels and alt texts too: they must be translated like the text.
+    text = sp.text("body") + "\n" + "\n".join(sp.page.eval_on_selector_all(
+        "[aria-label], img[alt], [placeholder]",
+        "els => els.map(e => [e.getAttribute('aria-label'), e.getAttribute('alt'),"
+        " e.getAttribute('placeholder')].filter(Boolean).join('\\n'))"))
     found = []
     for key, s in en.items():
         if here.get(key) == s:
