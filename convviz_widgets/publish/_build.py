@@ -163,11 +163,12 @@ def _model_fingerprint(model) -> str:
 
 
 def _n_classes(model) -> int | None:
-    """Classes of a classifier ``(n, classes)`` output (a one-unit sigmoid: 2); else None."""
-    shape = model.output_shape
-    if not isinstance(shape, tuple) or len(shape) != 2 or shape[-1] is None:
+    """Classes of a one-output classifier ``(n, classes)`` (one sigmoid unit: 2); else None
+    (no class pages: a segmentation map or several outputs have no classes to page)."""
+    outputs = compute.output_info(model)
+    if len(outputs) != 1 or len(outputs[0].shape) != 2:
         return None
-    return 2 if shape[-1] == 1 else int(shape[-1])
+    return getattr(outputs[0], "num_classes", None) or None
 
 
 class _Stages:
@@ -288,7 +289,7 @@ def _kernel_images(w: np.ndarray, root: Path, slug: str, ch: int) -> dict:
             "omitted": max(0, w.shape[-1] - MAX_SLICES)}
 
 
-def _cam_ranks(model, path, data, class_ids, preprocess, cam_images, cancel):
+def _cam_ranks(model, path, data, class_ids, preprocess, cam_images, cancel, input_size):
     """``{class j: (C,) rank}``: channels of ``path`` ordered by their mean Grad-CAM weight for
     class ``j`` over up to ``cam_images`` images labelled ``j`` (rank 1 = the strongest)."""
     out = {}
@@ -301,7 +302,7 @@ def _cam_ranks(model, path, data, class_ids, preprocess, cam_images, cancel):
             if cancel is not None and cancel.is_set():
                 raise Cancelled("cancelled during the Grad-CAM ranking")
             ws.append(compute.gradcam(model, data.images[i], target=int(j), layer=path,
-                                      preprocess=preprocess).weights)
+                                      preprocess=preprocess, input_size=input_size).weights)
         mean = np.mean(ws, axis=0)
         ranks = np.empty(len(mean), np.int64)
         ranks[np.argsort(-mean, kind="stable")] = np.arange(1, len(mean) + 1)
@@ -309,20 +310,17 @@ def _cam_ranks(model, path, data, class_ids, preprocess, cam_images, cancel):
     return out
 
 
-def _class_page(model, j, name, data, probs, steps, preprocess, root, stages, cancel):
+def _class_page(model, j, name, data, probs, picture, preprocess, root, input_size):
     """Write class ``j``'s visualisation, best / worst images with Grad-CAM, ``data/class-j.js``."""
-    vis = compute.maximize(model, None, int(j), objective="class", steps=steps,
-                           preprocess=preprocess, on_step=stages.inner, cancel=cancel)
-    if vis.cancelled:
-        raise Cancelled("cancelled during a class visualisation")
     vis_name = f"img/class-{j}/visualisation.png"
-    _png(root / vis_name, deprocess_tiles(vis.images)[0])
+    _png(root / vis_name, picture)
     mine = np.flatnonzero(data.labels == j) if data.labels is not None else np.zeros(0, int)
     order = mine[np.argsort(-probs[mine, j], kind="stable")]
     page = {"index": int(j), "name": name, "visualisation": vis_name, "best": [], "worst": []}
     for kind, picks in (("best", order[:CLASS_IMAGES]), ("worst", order[::-1][:CLASS_IMAGES])):
         for i in picks.tolist():
-            cam = compute.gradcam(model, data.images[i], target=int(j), preprocess=preprocess)
+            cam = compute.gradcam(model, data.images[i], target=int(j), preprocess=preprocess,
+                                  input_size=input_size)
             image, cam_name = f"img/class-{j}/image-{i}.png", f"img/class-{j}/cam-{i}.png"
             _png(root / image, data.images[i])
             _png(root / cam_name, compute.overlay(cam.heatmap, data.images[i]))
@@ -331,10 +329,11 @@ def _class_page(model, j, name, data, probs, steps, preprocess, root, stages, ca
     _write_js(root / "data" / f"class-{j}.js", f'CONVVIZ_SITE.classes["{j}"]', page)
 
 
-def _probabilities(model, data, preprocess, n_classes) -> np.ndarray:
+def _probabilities(model, data, preprocess, n_classes, input_size) -> np.ndarray:
     """``(n, classes)``: the probability the model gives each image's own label, in the
     column of that label (NaN elsewhere) — what a class page ranks its images by."""
-    true_p = compute.rank_predictions(model, data.images, data.labels, preprocess).true_probability
+    true_p = compute.rank_predictions(model, data.images, data.labels, preprocess,
+                                      input_size=input_size).true_probability
     out = np.full((len(data.images), n_classes), np.nan, np.float32)
     out[np.arange(len(data.images)), data.labels] = true_p
     return out
@@ -547,7 +546,7 @@ def publish(model, data, path="site", layers=None, class_names=None, preprocess=
     manifest = _prepare(root, key, overwrite) or {
         "format": FORMAT, "key": key, "settings": settings, "layers": {}, "classes": {},
         "shard": None if shard is None else [i_shard, n_shard]}
-    root.mkdir(parents=True, exist_ok=True)
+    (root / "data").mkdir(parents=True, exist_ok=True)
     _write_manifest(root, manifest)
     resumed = [e["path"] for e in manifest["layers"].values()] + [
         f"class {j}" for j in manifest["classes"]]
@@ -593,7 +592,7 @@ def publish(model, data, path="site", layers=None, class_names=None, preprocess=
                 var = {int(f): div.images[div.filters == f] for f in np.unique(div.filters)}
             w = compute.kernels(model, info.path) if info.has_kernel else None
             ranks = (_cam_ranks(model, info.path, data, range(n_classes), preprocess,
-                                int(cam_images), cancel) if n_classes else None)
+                                int(cam_images), cancel, input_size) if n_classes else None)
             try:
                 rf = int(max(compute.receptive_field(model, info.path,
                                                      input_size=input_size).size))
@@ -609,12 +608,21 @@ def publish(model, data, path="site", layers=None, class_names=None, preprocess=
             built.append(info.path)
             stages.next()
         if class_todo:
-            probs = _probabilities(model, data, preprocess, n_classes)
-        for j in class_todo:
             t_class = time.perf_counter()
-            _class_page(model, j, names[j] if names else str(j), data, probs,
-                        int(steps), preprocess, root, stages, cancel)
-            manifest["classes"][str(j)] = {"seconds": time.perf_counter() - t_class}
+            probs = _probabilities(model, data, preprocess, n_classes, input_size)
+            # Every class's visualisation in one batched optimisation (one compiled step).
+            vis = compute.maximize(model, None, class_todo, objective="class", steps=int(steps),
+                                   preprocess=preprocess, on_step=stages.inner, cancel=cancel,
+                                   input_size=input_size)
+            if vis.cancelled:
+                raise Cancelled("cancelled during the class visualisations")
+            pictures = deprocess_tiles(vis.images)
+            shared = (time.perf_counter() - t_class) / len(class_todo)
+        for j, picture in zip(class_todo, pictures if class_todo else []):
+            t_class = time.perf_counter()
+            _class_page(model, j, names[j] if names else str(j), data, probs, picture,
+                        preprocess, root, input_size)
+            manifest["classes"][str(j)] = {"seconds": time.perf_counter() - t_class + shared}
             _write_manifest(root, manifest)
             built.append(f"class {j}")
             stages.next()
@@ -636,7 +644,7 @@ def _write_index(root, model, all_infos, chosen, slugs, manifest, data, names, l
                  seconds):
     done = {e["path"]: slug for slug, e in manifest["layers"].items()}
     params = int(sum(np.prod(w.shape) for w in model.weights))
-    shape = model.input_shape if isinstance(model.input_shape, tuple) else model.input_shape[0]
+    shape = compute.access(model).input_shape  # a subclassed model has no .input_shape
     made_seconds = sum(e.get("seconds", 0.0) for e in manifest["layers"].values()) + sum(
         e.get("seconds", 0.0) for e in manifest["classes"].values())
     index = {
