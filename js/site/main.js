@@ -302,6 +302,15 @@ function indexPage() {
   return { title: idx.title, body: out };
 }
 
+// "dead" in the data (never fires on any image) is what the layer page marks; a channel that
+// fires on the data but whose optimised pattern does not excite it (maximize's status "dead") is
+// "flat"; "unfinished" means a cancel stopped its pattern before the last step.
+function channelState(c) {
+  if (c.dead) return "dead";
+  if (c.status === "dead") return "flat";
+  return c.status === "unfinished" ? "unfinished" : "done";
+}
+
 function sortChannels(channels, sort) {
   const cs = channels.slice();
   const key = (c) => (sort === "rate" ? c.rate : c.purity);
@@ -329,7 +338,7 @@ function layerPage(layer) {
   const sel = h("select", { id: "cv-sort" }, SORTS.map((s) => h("option", { value: s, selected: s === sort }, tr(`sort_${s}`))));
   sel.addEventListener("change", () => go(["layer", layer.slug], { sort: sel.value }));
   const tiles = sortChannels(layer.channels, sort).map((c) => {
-    const state = c.dead ? "dead" : c.status === "unfinished" ? "unfinished" : "done";
+    const state = channelState(c);
     return h("li", {},
       h("a", { class: `cv-tile cv-${state}`, href: href(["layer", layer.slug, "channel", c.i]), "data-channel": c.i },
         h("span", { class: "cv-tile-imgs" },
@@ -340,7 +349,8 @@ function layerPage(layer) {
           h("span", { class: "cv-rate" }, tr("tile_rate", { rate: pct(c.rate) })),
           c.purity !== null && c.purity !== undefined ? h("span", {}, tr("tile_purity", { p: pct(c.purity) })) : null,
           c.dead ? h("span", { class: "cv-badge cv-badge-dead" }, tr("dead")) : null,
-          state === "unfinished" ? h("span", { class: "cv-badge" }, tr("unfinished")) : null)));
+          state === "unfinished" ? h("span", { class: "cv-badge" }, tr("unfinished")) : null,
+          state === "flat" ? h("span", { class: "cv-badge" }, tr("flat")) : null)));
   });
   const rf = layer.rf ? tr("rf_px", { n: layer.rf }) : tr("rf_unknown");
   return {
@@ -407,7 +417,7 @@ function channelPage(layer, c) {
       h("a", { rel: "up", href: href(["layer", layer.slug]) }, `↑ ${tr("up_layer", { layer: name })}`),
       next ? h("a", { rel: "next", href: href(["layer", layer.slug, "channel", next.i]) }, `${tr("next")} (#${next.i}) →`) : h("span")),
   ];
-  const status = c.dead ? "dead" : c.status === "unfinished" ? "unfinished" : "done";
+  const status = channelState(c);
   // Two columns, so the first screen holds what a reader compares: the pattern and the kernel
   // on the left, the numbers and the real patches that excite the channel on the right.
   const left = [], right = [];

@@ -150,7 +150,10 @@ def make_fixture_site(site: Path, classify: bool = True) -> dict:
             chans.append({
                 "i": i, "rate": rate, "purity": None if dead else round(max(mix.values()), 3),
                 "top_class": None if dead else int(max(mix, key=mix.get)), "dead": dead,
-                "status": "dead" if dead else ("unfinished" if i == 3 else "done"),
+                # maximize's status: channel 3 was cancelled; block2_conv1 channel 4 fires on the
+                # data but its pattern does not excite it ("dead" pattern, not a dead channel).
+                "status": ("dead" if dead or (slug == "block2_conv1" and i == 4)
+                           else "unfinished" if i == 3 else "done"),
                 "pattern": None if dead else f"img/{slug}/pattern-{i}.png", "variants": variants,
                 "patch": examples[0]["patch"] if examples else None,
                 "kernel": {"slices": slices, "rgb": rgb, "vmin": vmin, "vmax": vmax,
@@ -371,6 +374,10 @@ def walk_site(browser, site: Path, name: str) -> dict:
         assert shown_dead == dead
         for i in dead:
             assert "never fires" in p.inner_text(f".cv-tile[data-channel='{i}']")
+        for c in chans:
+            tile = p.inner_text(f".cv-tile[data-channel='{c['i']}']")
+            assert ("no pattern" in tile) == (c["status"] == "dead" and not c["dead"]), tile
+            assert ("unfinished" in tile) == (c["status"] == "unfinished" and not c["dead"]), tile
         order = [int(x) for x in p.eval_on_selector_all(".cv-tile", "ts => ts.map(t => t.dataset.channel)")]
         assert order == sorted(order)
         # alt text on every image, lazy loading on every tile image.
@@ -554,6 +561,7 @@ def test_permalink_opens_cold_in_its_language(browser, tmp_path):
         assert sp.page.evaluate("document.documentElement.lang") == "pt"
         assert "block2_conv1 · canal 3" in sp.text("#cv-main h1")
         assert "inacabado" in sp.text()  # channel 3 of the fixture is unfinished
+        assert "construa de novo" in sp.text()  # ... and the page says what to do about it
         # only the index and this one layer's data were loaded, not the other layer's.
         data = sorted(u.rsplit("/", 1)[-1] for u in sp.requests if "/data/" in u)
         assert data == ["index.js", "layer-block2_conv1.js"]
@@ -586,6 +594,9 @@ def test_no_english_left(browser, tmp_path, lang):
             assert sp.page.evaluate("document.documentElement.lang") == lang
             assert not english_left(sp), (hash_, english_left(sp))
             sp.sane()
+        sp.go(f"#/layer/block2_conv1/channel/0?lang={lang}", "channel")
+        sp.go(f"#/layer/block2_conv1/channel/4?lang={lang}", "channel")  # a flat pattern
+        assert not english_left(sp), ("flat", english_left(sp))
         sp.go(f"#/layer/block2_conv1/channel/0?lang={lang}", "channel")
         sp.page.click(".cv-patch[data-k='1']")
         sp.page.wait_for_selector(".cv-dialog .cv-box[data-state=placed]")
