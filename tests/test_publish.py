@@ -229,3 +229,31 @@ def test_bad_arguments_say_what_to_do(demo, scenes, tmp_path):
         cv.publish(demo, scenes, tmp_path / "b", shard=(2, 2), **SMALL)
     with pytest.raises(ValueError, match="array"):
         cv.publish(demo, scenes.images[0], tmp_path / "c", **SMALL)
+
+
+def test_publish_panel_builds_and_cancels_through_its_controls(demo, scenes, tmp_path):
+    from convviz_widgets.widgets._publish_panel import PublishPanel
+
+    panel = PublishPanel(demo, scenes, lang="es", **SMALL)
+    assert panel.build_button.description == "Construir sitio"
+    assert set(panel.layer_picker.options) == {i.path for i in cv.conv_layers(demo, "kernel")}
+    panel.folder_box.value = str(tmp_path / "site")
+    panel.layer_picker.value = ("block1_conv1",)
+    panel.build_button.click()
+    panel.cancel_button.click()  # stops before the next unit of work
+    panel.wait(600)
+    assert not panel.running and panel.result.cancelled
+    assert "Construye de nuevo" in panel.status.value
+    panel.build_button.click()  # resumes
+    panel.wait(600)
+    assert panel.result is not None and not panel.result.cancelled
+    assert panel.progress.value == panel.progress.max
+    assert "Sitio escrito" in panel.status.value and "index.html" in panel.status.value
+    assert "Abrir el sitio" in panel.status.value
+    assert (tmp_path / "site" / "data" / "layer-block1_conv1.js").is_file()
+    assert not panel.build_button.disabled and panel.cancel_button.disabled
+    # Another site's folder: the panel says what to do, in Spanish.
+    panel.layer_picker.value = ("block3_conv2",)
+    panel.build_button.click()
+    panel.wait(600)
+    assert "elige otra carpeta" in panel.status.value
