@@ -56,6 +56,13 @@ function num(x, digits = 3) {
   return new Intl.NumberFormat(lang, { maximumSignificantDigits: digits }).format(x);
 }
 
+// A probability: three decimals, and never a rounded "1" for what is not certainty.
+function prob(p) {
+  if (p === null || p === undefined) return tr("none");
+  if (p >= 0.9995) return `> ${num(0.999, 3)}`;
+  return new Intl.NumberFormat(lang, { minimumFractionDigits: 3, maximumFractionDigits: 3 }).format(p);
+}
+
 function shape(s) {
   if (!Array.isArray(s)) return tr("none");
   return s.map((d) => (d === null ? "?" : d)).join("×");
@@ -492,7 +499,7 @@ function predictionList(items, cname) {
       h("span", { class: "cv-pair" },
         img(p.image, tr("alt_image")),
         img(p.cam, tr("cam_alt", { name: cname, label: className(p.label) }))),
-      h("figcaption", {}, tr("prob", { name: cname, p: num(p.p) }), " · ", tr("label", { name: className(p.label) }))))));
+      h("figcaption", {}, tr("prob", { name: cname, p: prob(p.p) }), " · ", tr("label", { name: className(p.label) }))))));
 }
 
 function classPage(cl) {

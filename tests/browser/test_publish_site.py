@@ -621,7 +621,7 @@ def test_demo_site_built_by_cv_publish(browser, tmp_path):
     result = cv.publish(cv.demo_model(), cv.demo_dataset(), site, layers=["block1_conv1", "block2_conv1"],
                         k=3, steps=8, cam_images=1)
     assert Path(result.path) == site and (site / "index.html").is_file()
-    out = walk_site(browser, site, "demo")
+    out = walk_site(browser, site, "demo-test")
     index = out["index"]
     assert [l["path"] for l in index["layers"]] == ["block1_conv1", "block2_conv1"]
     assert index["classes"] and len(index["classes"]) == len(cv.demo_dataset().class_names)
