@@ -269,12 +269,13 @@ def _resized(image: np.ndarray, hw) -> np.ndarray:
 
 def _kernel_images(w: np.ndarray, root: Path, slug: str, ch: int) -> dict:
     """One filter ``(kh, kw, cin)``: its slices on one symmetric scale shared by all of them
-    (so slices compare), blue negative / red positive; an RGB composite for 3 input channels."""
+    (so slices compare), grey levels from ``vmin`` (black) through 0 (mid-grey) to ``vmax``
+    (white) as the site's legend says; an RGB composite for 3 input channels."""
     lim = float(np.abs(w).max()) or 1.0
     codes = quantize(w, -lim, lim)
     slices = []
     for c in range(min(w.shape[-1], MAX_SLICES)):
-        rgb = apply_lut(codes[..., c], "RdBu_r")
+        rgb = apply_lut(codes[..., c], "gray")
         name = f"img/{slug}/kernel-{ch}-{c}.png"
         _png(root / name, np.kron(rgb, np.ones((KERNEL_ZOOM, KERNEL_ZOOM, 1), np.uint8)))
         slices.append(name)
@@ -304,9 +305,9 @@ def _cam_ranks(model, path, data, class_ids, preprocess, cam_images, cancel, inp
             ws.append(compute.gradcam(model, data.images[i], target=int(j), layer=path,
                                       preprocess=preprocess, input_size=input_size).weights)
         mean = np.mean(ws, axis=0)
-        ranks = np.empty(len(mean), np.int64)
-        ranks[np.argsort(-mean, kind="stable")] = np.arange(1, len(mean) + 1)
-        out[j] = ranks
+        # Competition ranking: equal weights (e.g. channels silent on these images, weight 0)
+        # share a rank instead of being ordered by channel number.
+        out[j] = 1 + (mean[None, :] > mean[:, None]).sum(axis=1)
     return out
 
 
