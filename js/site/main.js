@@ -554,6 +554,7 @@ async function page(parts) {
 
 async function render() {
   const seq = ++renderSeq;
+  const at = location.hash;
   closeImage();
   const root = document.getElementById("cv-app") || document.body.appendChild(h("div", { id: "cv-app" }));
   if (!SITE.index) {
@@ -571,6 +572,8 @@ async function render() {
   main.replaceChildren(...p.body);
   main.removeAttribute("aria-busy");
   main.dataset.route = parts[0] === "layer" && parts.length === 4 ? "channel" : parts[0] || "index";
+  // Which address this page shows: a test (or a script) waits for this, not for any page.
+  main.dataset.hash = at;
   document.title = p.title && p.title !== SITE.index.title ? `${p.title} · ${SITE.index.title}` : SITE.index.title;
   if (render.byKey) focusMain();
   render.byKey = false;

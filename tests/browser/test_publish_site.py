@@ -254,10 +254,13 @@ class SitePage:
         self.wait()
 
     def wait(self, route: str | None = None) -> None:
-        sel = "#cv-main[data-route]:not([aria-busy])"
-        if route:
-            sel = f"#cv-main[data-route={route}]:not([aria-busy])"
-        self.page.wait_for_selector(sel, timeout=15_000)
+        """Until the page drawn is the one of the current address (not the previous page,
+        still there between a hash change and its render)."""
+        self.page.wait_for_function(
+            """(route) => { const m = document.getElementById('cv-main');
+                return !!m && !m.hasAttribute('aria-busy') && m.dataset.hash === location.hash
+                    && (!route || m.dataset.route === route); }""",
+            arg=route, timeout=15_000)
 
     def go(self, hash_: str, route: str) -> None:
         self.page.evaluate("(h) => { location.hash = h; }", hash_)
