@@ -259,3 +259,12 @@ def test_publish_panel_builds_and_cancels_through_its_controls(demo, scenes, tmp
     panel.build_button.click()
     panel.wait(600)
     assert "elige otra carpeta" in panel.status.value
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from convviz_widgets.publish import _build
+
+    result = doctest.testmod(_build, extraglobs={"cv": cv})
+    assert result.failed == 0 and result.attempted >= 1
