@@ -45,6 +45,7 @@ from .compute import (  # noqa: E402
     sanity_check,
     top_predictions,
 )
+from .publish import PublishResult, publish  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -87,6 +88,7 @@ __all__ = [
     "MaximizeResult",
     "ModelNotBuiltError",
     "Progress",
+    "PublishResult",
     "Region",
     "activations",
     "cam_methods",
@@ -110,6 +112,7 @@ __all__ = [
     "model_layers",
     "overlay",
     "plotting",
+    "publish",
     "receptive_field",
     "resolve_layer",
     "sanity_check",

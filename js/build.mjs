@@ -1,5 +1,7 @@
 // Bundle every js/src/*.js entry point into convviz_widgets/static/<name>.js (ESM, minified)
-// and record a content hash of the sources in static/manifest.json.
+// and record a content hash of the sources in static/manifest.json; and the static site of
+// cv.publish, js/site/ -> convviz_widgets/static/site/{site.js,site.css,index.html} with its own
+// static/site/manifest.json (same recipe over js/site/**).
 //
 // Why a hash manifest and not file mtimes: git checkouts reset mtimes, so "bundle older than
 // source" cannot be decided from the file system. tests/test_bundle.py recomputes the same
@@ -9,7 +11,7 @@
 //   npm --prefix js run check         exit 1 when the bundles are stale (no writing)
 
 import { createHash } from "node:crypto";
-import { readFileSync, readdirSync, writeFileSync, mkdirSync, statSync } from "node:fs";
+import { copyFileSync, readFileSync, readdirSync, writeFileSync, mkdirSync, statSync } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
@@ -18,6 +20,11 @@ const here = dirname(fileURLToPath(import.meta.url));
 const srcDir = join(here, "src");
 const outDir = join(here, "..", "convviz_widgets", "static");
 const manifestPath = join(outDir, "manifest.json");
+// The site is a separate build: a classic script (IIFE), not an ES module, because Chromium
+// refuses <script type="module"> from file:// (a module needs CORS, file:// has no origin).
+const siteSrc = join(here, "site");
+const siteOut = join(outDir, "site");
+const siteManifestPath = join(siteOut, "manifest.json");
 
 function walk(dir) {
   const out = [];
@@ -35,14 +42,14 @@ function sha256(bytes) {
 
 // Must match tests/test_bundle.py: for each file in sorted POSIX relative-path order,
 // hash "<path>\0<bytes>\0".
-function sourceHash() {
-  const files = walk(srcDir)
-    .map((f) => relative(srcDir, f).split(sep).join("/"))
+function sourceHash(dir = srcDir) {
+  const files = walk(dir)
+    .map((f) => relative(dir, f).split(sep).join("/"))
     .sort();
   const h = createHash("sha256");
   for (const rel of files) {
     h.update(rel + "\0");
-    h.update(readFileSync(join(srcDir, rel)));
+    h.update(readFileSync(join(dir, rel)));
     h.update("\0");
   }
   return { hash: h.digest("hex"), files };
@@ -50,18 +57,21 @@ function sourceHash() {
 
 const entries = readdirSync(srcDir).filter((f) => f.endsWith(".js") && statSync(join(srcDir, f)).isFile());
 const { hash, files } = sourceHash();
+const site = sourceHash(siteSrc);
 
 if (process.argv.includes("--check")) {
-  let manifest = null;
-  try {
-    manifest = JSON.parse(readFileSync(manifestPath, "utf8"));
-  } catch {
-    console.error("no manifest: run `npm --prefix js run build`");
-    process.exit(1);
-  }
-  if (manifest.source_sha256 !== hash) {
-    console.error("bundles are stale: run `npm --prefix js run build`");
-    process.exit(1);
+  for (const [path, want] of [[manifestPath, hash], [siteManifestPath, site.hash]]) {
+    let manifest = null;
+    try {
+      manifest = JSON.parse(readFileSync(path, "utf8"));
+    } catch {
+      console.error(`no ${path}: run \`npm --prefix js run build\``);
+      process.exit(1);
+    }
+    if (manifest.source_sha256 !== want) {
+      console.error(`${path}: bundles are stale: run \`npm --prefix js run build\``);
+      process.exit(1);
+    }
   }
   console.log("bundles are up to date");
   process.exit(0);
@@ -99,3 +109,22 @@ const manifest = {
 };
 writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + "\n");
 console.log(`built ${Object.keys(bundles).join(", ")} (sources ${hash.slice(0, 12)})`);
+
+// ---- the static site ----
+mkdirSync(siteOut, { recursive: true });
+const common = { bundle: true, minify: true, target: ["es2020"], sourcemap: false, legalComments: "none",
+  logLevel: "warning", write: true };
+await esbuild.build({ ...common, entryPoints: [join(siteSrc, "main.js")], outfile: join(siteOut, "site.js"),
+  format: "iife" });
+await esbuild.build({ ...common, entryPoints: [join(siteSrc, "site.css")], outfile: join(siteOut, "site.css") });
+copyFileSync(join(siteSrc, "index.html"), join(siteOut, "index.html"));
+const siteBundles = {};
+for (const name of ["index.html", "site.css", "site.js"]) siteBundles[name] = sha256(readFileSync(join(siteOut, name)));
+writeFileSync(siteManifestPath, JSON.stringify({
+  comment: "Written by js/build.mjs from js/site/; checked by tests/browser/test_publish_site.py. Do not edit.",
+  esbuild: esbuild.version,
+  source_sha256: site.hash,
+  sources: site.files,
+  bundles: siteBundles,
+}, null, 2) + "\n");
+console.log(`built site/index.html, site/site.css, site/site.js (sources ${site.hash.slice(0, 12)})`);

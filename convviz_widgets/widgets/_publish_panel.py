@@ -1,0 +1,186 @@
+"""The Publish panel: build the model's static site (:func:`convviz_widgets.publish`) from a
+notebook — folder, layers, Build, progress, Cancel, and what was written.
+
+A component for the Explorer (the lead wires it in), usable on its own. The build runs in a
+worker thread so the notebook stays usable; the progress bar is updated at most ~10 times a
+second; Cancel stops before the next unit of work and leaves a folder the next Build resumes.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import threading
+import time
+
+import ipywidgets as w
+
+from ..compute import conv_layers
+from ..publish import publish
+from ._i18n import register, tr
+
+register({
+    "pub:folder": ("Site folder", "Carpeta del sitio", "Pasta do site"),
+    "pub:layers": ("Layers", "Capas", "Camadas"),
+    "pub:build": ("Build site", "Construir sitio", "Construir site"),
+    "pub:cancel": ("Cancel", "Cancelar", "Cancelar"),
+    "pub:overwrite": ("Replace another site in this folder", "Reemplazar otro sitio en esta carpeta",
+                      "Substituir outro site nesta pasta"),
+    "pub:idle": ("Choose a folder and the layers, then Build. A second Build resumes a "
+                 "cancelled one.",
+                 "Elige una carpeta y las capas, luego Construir. Un segundo Construir retoma "
+                 "uno cancelado.",
+                 "Escolha uma pasta e as camadas, depois Construir. Um segundo Construir retoma "
+                 "um cancelado."),
+    "pub:running": ("Building… {pct}%", "Construyendo… {pct}%", "Construindo… {pct}%"),
+    "pub:done": ("Site written: {pages} pages, {mb} MB in {s} s ({built} built, {resumed} "
+                 "kept from before).",
+                 "Sitio escrito: {pages} páginas, {mb} MB en {s} s ({built} construidas, "
+                 "{resumed} conservadas de antes).",
+                 "Site escrito: {pages} páginas, {mb} MB em {s} s ({built} construídas, "
+                 "{resumed} mantidas de antes)."),
+    "pub:cancelled": ("Cancelled: {built} parts finished are kept. Build again to add the rest.",
+                      "Cancelado: se conservan {built} partes terminadas. Construye de nuevo "
+                      "para añadir el resto.",
+                      "Cancelado: {built} partes terminadas foram mantidas. Construa de novo "
+                      "para adicionar o resto."),
+    "pub:open": ("Open the site", "Abrir el sitio", "Abrir o site"),
+    "pub:exists": ("This folder holds other files or a site built with other settings: choose "
+                   "another folder, or tick “Replace another site”.",
+                   "Esta carpeta tiene otros archivos o un sitio hecho con otros ajustes: elige "
+                   "otra carpeta o marca «Reemplazar otro sitio».",
+                   "Esta pasta tem outros arquivos ou um site feito com outras configurações: "
+                   "escolha outra pasta ou marque «Substituir outro site»."),
+    "pub:failed": ("The site could not be built ({kind}). Check the folder and layers, then "
+                   "Build again. Details: {detail}",
+                   "No se pudo construir el sitio ({kind}). Revisa la carpeta y las capas y "
+                   "vuelve a Construir. Detalle: {detail}",
+                   "Não foi possível construir o site ({kind}). Verifique a pasta e as camadas "
+                   "e Construa de novo. Detalhe: {detail}"),
+    "pub:no_layers": ("Choose at least one layer.", "Elige al menos una capa.",
+                      "Escolha pelo menos uma camada."),
+})
+
+#: Least time between two progress-bar updates (the comm channel, not the build, is the limit).
+_THROTTLE = 0.1
+
+
+class PublishPanel(w.VBox):
+    """Build the static site of ``model`` over ``data`` from a notebook.
+
+    Parameters
+    ----------
+    model : keras.Model
+    data : array or data set
+        As :func:`convviz_widgets.publish` takes it.
+    folder : str
+        Initial site folder.
+    lang : {"en", "es", "pt"}
+        Language of the panel and the site's default language.
+    **options
+        Passed on to :func:`convviz_widgets.publish` (``k``, ``steps``, ``preprocess``,
+        ``class_names`` ...).
+
+    Attributes
+    ----------
+    folder_box, layer_picker, overwrite_box, build_button, cancel_button, progress, status
+        The controls.
+    result : PublishResult or None
+        The last finished build.
+
+    Examples
+    --------
+    >>> panel = PublishPanel(cv.demo_model(), cv.demo_dataset(), "site")   # doctest: +SKIP
+    >>> panel                                                              # doctest: +SKIP
+    """
+
+    def __init__(self, model, data, folder: str = "site", lang: str = "en", **options):
+        self.model, self.data, self.lang, self.options = model, data, lang, options
+        self.result = None
+        self._cancel = threading.Event()
+        self._thread: threading.Thread | None = None
+        paths = [i.path for i in conv_layers(model, kind="kernel") if i.is_spatial]
+        self.folder_box = w.Text(value=folder, description=tr("pub:folder", lang),
+                                 style={"description_width": "initial"})
+        self.layer_picker = w.SelectMultiple(options=paths, value=tuple(paths),
+                                             rows=min(8, max(len(paths), 2)),
+                                             description=tr("pub:layers", lang))
+        self.overwrite_box = w.Checkbox(value=False, description=tr("pub:overwrite", lang),
+                                        indent=False)
+        self.build_button = w.Button(description=tr("pub:build", lang), button_style="primary",
+                                     icon="globe")
+        self.cancel_button = w.Button(description=tr("pub:cancel", lang), disabled=True,
+                                      icon="stop")
+        self.progress = w.IntProgress(value=0, min=0, max=1000, layout=w.Layout(width="auto"))
+        self.status = w.HTML(value=html.escape(tr("pub:idle", lang)))
+        self.build_button.on_click(lambda _: self.build())
+        self.cancel_button.on_click(lambda _: self.cancel())
+        super().__init__([self.folder_box, self.layer_picker, self.overwrite_box,
+                          w.HBox([self.build_button, self.cancel_button]), self.progress,
+                          self.status])
+
+    @property
+    def running(self) -> bool:
+        """True while a build runs."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def build(self) -> None:
+        """Start building in a worker thread (what the Build button does)."""
+        if self.running:
+            return
+        if not self.layer_picker.value:
+            self.status.value = html.escape(tr("pub:no_layers", self.lang))
+            return
+        self._cancel.clear()
+        self.build_button.disabled, self.cancel_button.disabled = True, False
+        self.progress.value = 0
+        self.status.value = html.escape(tr("pub:running", self.lang, pct=0))
+        self._thread = threading.Thread(target=self._run, daemon=True, name="convviz-publish")
+        self._thread.start()
+
+    def cancel(self) -> None:
+        """Stop the build before its next unit of work (what the Cancel button does)."""
+        self._cancel.set()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until the running build ends (scripts and tests)."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        last = [0.0]
+
+        def on_step(done, total):
+            now = time.monotonic()
+            if total and (now - last[0] >= _THROTTLE or done >= total):
+                last[0] = now
+                self.progress.value = int(1000 * done / total)
+                self.status.value = html.escape(
+                    tr("pub:running", self.lang, pct=int(100 * done / total)))
+
+        try:
+            res = publish(self.model, self.data, self.folder_box.value,
+                          layers=list(self.layer_picker.value), lang=self.lang,
+                          on_step=on_step, cancel=self._cancel,
+                          overwrite=self.overwrite_box.value, **self.options)
+        except FileExistsError:
+            self.status.value = html.escape(tr("pub:exists", self.lang))
+        except Exception as err:  # noqa: BLE001 — shown in the panel, the notebook goes on
+            self.status.value = html.escape(tr("pub:failed", self.lang,
+                                               kind=type(err).__name__, detail=err))
+        else:
+            self.result = res
+            self.progress.value = self.progress.max if not res.cancelled else self.progress.value
+            self.status.value = self._summary(res)
+        finally:
+            self.build_button.disabled, self.cancel_button.disabled = False, True
+
+    def _summary(self, res) -> str:
+        if res.cancelled:
+            return html.escape(tr("pub:cancelled", self.lang, built=len(res.built)))
+        text = tr("pub:done", self.lang, pages=res.pages, mb=f"{res.bytes / 1e6:.1f}",
+                  s=f"{res.seconds:.0f}", built=len(res.built), resumed=len(res.resumed))
+        href = os.path.relpath(res.path / "index.html") if not res.path.is_absolute() else \
+            res.path.joinpath("index.html").as_uri()
+        return (f"{html.escape(text)} <a href=\"{html.escape(href)}\" target=\"_blank\">"
+                f"{html.escape(tr('pub:open', self.lang))}</a>")
