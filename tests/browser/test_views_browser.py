@@ -22,6 +22,7 @@ pytestmark = pytest.mark.browser
 AV = ".cvt-av-nested"
 KV = ".cvt-kv-nested"
 GRID = f"{AV} .convviz-grid canvas.cv-main"  # the channel grid is a raster view
+OUTLINE = f"{AV} .convviz-grid canvas.cv-outline"  # its selection layer
 
 # -- page helpers ---------------------------------------------------------------------------
 
@@ -155,9 +156,9 @@ def check_enlarged(lab, root: str, viewer: str, image_expr: str, model_expr: str
 def grid_geometry(lab, viewer: str) -> dict:
     return lab.probe.eval(
         "{'n': g.n, 'rects': [g.tile_rect(i) for i in range(g.n)], 'w': g.width, "
-        "'h': g.height, 'start': v._grid_state['start'], 'page': v.page, 'f': v.filter_index,"
-        "'blank': v._grid_state['blank']}",
-        setup=f"v = {viewer}; g = v._grid_layout")
+        "'h': g.height, 'start': v.filter_index - v.canvas.selected, 'page': v.page, 'f': v.filter_index,"
+        "'blank': v.canvas.marked}",
+        setup=f"v = {viewer}; g = v.canvas.grid_layout")
 
 
 @pytest.fixture(autouse=True)
@@ -222,8 +223,8 @@ def test_activation_layer_dropdown_changes_grid(lab):
     info = lab.probe.eval(
         "{'a': compute.activations(nested, scenes[av_nested.image_index], "
         "['vgg16/block3_conv1'])['vgg16/block3_conv1'][0].tolist(), "
-        "'zoom': av_nested._grid_layout.zoom, 'th': av_nested._grid_layout.th, "
-        "'tw': av_nested._grid_layout.tw}")
+        "'zoom': av_nested.canvas.grid_layout.zoom, 'th': av_nested.canvas.grid_layout.th, "
+        "'tw': av_nested.canvas.grid_layout.tw}")
     a = np.asarray(info["a"], np.float32)  # (h, w, c)
     h, w, c = a.shape
     lut = expected_lut("viridis")
@@ -245,6 +246,7 @@ def test_activation_slider_moves_channel(lab):
     page = lab.page
     start = lab.probe.eval("av_nested.filter_index")
     r0 = renders(page, AV, "convviz-enlarged")
+    grid_draws = renders(page, AV, "convviz-grid")
     handle = slider_handle(page, AV)
     handle.focus()
     for _ in range(3):
@@ -255,14 +257,16 @@ def test_activation_slider_moves_channel(lab):
     info = check_enlarged(lab, AV, "av_nested", "scenes[av_nested.image_index]", "nested")
     assert info["f"] == start + 3
     # The yellow outline (over black) surrounds the selected tile, drawn by the browser on the
-    # grid's own canvas. Its yellow line runs 1.5 px outside the tile, or 1.5 px inside the
+    # grid's outline layer. Its yellow line runs 1.5 px outside the tile, or 1.5 px inside the
     # canvas edge for a tile in the first row or column (raster.js keeps it on the canvas).
     geo = grid_geometry(lab, "av_nested")
     x, y, tw, th = geo["rects"][info["f"] - geo["start"]]
     ox, oy = int(max(1.5, x - 1.5)), int(max(1.5, y - 1.5))
-    got = page.evaluate(_READ_PIXELS, [GRID, 0, [[ox, y + th // 2], [x + tw // 2, oy]]])
+    got = page.evaluate(_READ_PIXELS, [OUTLINE, 0, [[ox, y + th // 2], [x + tw // 2, oy]]])
     assert all(p[0] > 200 and p[1] > 150 and p[2] < 90 for p in got), \
         f"no outline around tile {info['f']}: {got}"
+    # Moving the selection moved the outline only: the tiles were not drawn again.
+    assert renders(page, AV, "convviz-grid") == grid_draws
 
 
 def test_activation_tile_click_selects_channel(lab):
