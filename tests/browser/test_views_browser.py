@@ -22,7 +22,7 @@ pytestmark = pytest.mark.browser
 AV = ".cvt-av-nested"
 KV = ".cvt-kv-nested"
 GRID = f"{AV} .convviz-grid canvas.cv-main"  # the channel grid is a raster view
-OUTLINE = f"{AV} .convviz-grid canvas.cv-outline"  # its selection layer
+OUTLINE = f"{AV} .convviz-grid canvas.cv-outline"  # its selection layer, over the tiles
 
 # -- page helpers ---------------------------------------------------------------------------
 
@@ -60,6 +60,11 @@ _FINGERPRINT = """([selector, index]) => {
 
 def raster_canvas(root: str, cls: str) -> str:
     return f"{root} .{cls} canvas.cv-main"
+
+
+def outline_canvas(root: str, cls: str) -> str:
+    """The raster's selection layer (raster.js draws outlines there, over the picture)."""
+    return f"{root} .{cls} canvas.cv-outline"
 
 
 def renders(page, root: str, cls: str) -> int:
@@ -409,11 +414,14 @@ def test_kernel_viewer_layer_slider_and_row_click(lab):
     page.wait_for_timeout(100)
     info = check_slices()
     # The selected row's outline stays inside the canvas: its right side is drawn on the last
-    # pixel columns (it used to be cut off by the canvas edge), yellow over black.
+    # pixel columns (it used to be cut off by the canvas edge), yellow over black, on the
+    # raster's outline layer (same size as the picture, over it).
     canvas = page.evaluate(_CANVAS_INFO, [raster_canvas(KV, "convviz-overview"), 0])
+    layer = page.evaluate(_CANVAS_INFO, [outline_canvas(KV, "convviz-overview"), 0])
+    assert (layer["width"], layer["height"]) == (canvas["width"], canvas["height"])
     y_mid = int(100 * zy + zy // 2)
     right = [[canvas["width"] - 2, y_mid], [canvas["width"] - 1, y_mid]]
-    edge = page.evaluate(_READ_PIXELS, [raster_canvas(KV, "convviz-overview"), 0, right])
+    edge = page.evaluate(_READ_PIXELS, [outline_canvas(KV, "convviz-overview"), 0, right])
     assert edge[0][0] > 180 and edge[0][1] > 150 and edge[0][2] < 90, edge  # yellow
     assert max(edge[1][:3]) < 110, edge  # the black band (anti-aliased with the yellow)
     # Slices are framed in their gap (grey), and hovering one names its input channel.
