@@ -10,7 +10,7 @@ import ipywidgets as w
 import numpy as np
 import traitlets
 
-from ._activation_frame import NORMALIZE_ALIASES, Frame, codes_on
+from ._activation_frame import NORMALIZE_ALIASES, Frame, codes_on, tile_lines, values_caption
 from ._activation_images import ImageMenu, append_images
 from ._base import LayerViewer, check_in_layer
 from ._i18n import tr
@@ -19,7 +19,6 @@ from ._images import ImageList, check_image_index, images_or_demo, numbered_name
 from ._pixels import SEQUENTIAL_COLORMAPS, lut, lut_bytes, to_rgb_u8
 from ._raster import RasterView, exact_bytes
 from ._scales import SCALES, ScaleBar, scale_options
-from ..display import range_text
 
 #: Display size budget of the enlarged channel and of the input image, in CSS pixels.
 _ENLARGED_PX = 256
@@ -427,7 +426,7 @@ class ActivationViewer(LayerViewer):
             sent += self.canvas.show_page(
                 g["tiles"], g["layout"], grid_palette(lut(s["colormap"])), marked=g["blank"],
                 selected=s["filter_index"] - start,
-                tile_info=self._tile_info(fr, start, g["layout"].n))
+                tile_info=tile_lines(fr, start, g["layout"].n, self.lang))
         else:
             if p.get("recolor"):
                 self._grid_state["colormap"] = s["colormap"]
@@ -442,7 +441,8 @@ class ActivationViewer(LayerViewer):
             en["codes"], vmin=en["lo"], vmax=en["hi"], zoom=en["zoom"],
             lut=lut_bytes(s["colormap"]), values=en["exact"],
             title=tr("av_channel", self.lang, f=s["filter_index"], c=c) + blank,
-            caption=self._values_caption(fr, s))
+            caption=values_caption(fr, s["layer"], s["filter_index"], s["scale"],
+                                   self.lang))
         self.scale_bar.show(s["colormap"], s["scale"], en["lo"], en["hi"], self.lang,
                             one_tile=True)
         sent += en["codes"].nbytes + len(en["exact"])
@@ -486,26 +486,6 @@ class ActivationViewer(LayerViewer):
         px = f"{max(widths)}px"
         if self._side.layout.width != px:
             self._side.layout.width = px
-
-    def _values_caption(self, fr: Frame, s: dict) -> str:
-        """The channel's own min … max, then the scale's window when it differs: a ReLU map
-        on the standardize scale is shown over −0.32 … 0.39 but its values are 0 … 2.41."""
-        f = s["filter_index"]
-        lo, hi = fr.limits(s["scale"])
-        rt = range_text(np.array([fr.ch_lo[f], fr.ch_hi[f]]), lo[f], hi[f])
-        text = tr("av_values", self.lang, layer=s["layer"], lo=rt.lo, hi=rt.hi)
-        if rt.window_differs:
-            text += tr("av_shown", self.lang, lo=rt.shown_lo, hi=rt.shown_hi)
-            if s["scale"] == "shared":
-                text += tr("av_layer_range", self.lang)
-        return text
-
-    def _tile_info(self, fr: Frame, start: int, n: int) -> list[str]:
-        """One hover line per tile of the page (the browser shows it; no round trip)."""
-        blank = " · " + tr("blank", self.lang)
-        return [tr("av_hover", self.lang, ch=ch, lo=f"{float(fr.ch_lo[ch]):.3g}",
-                   hi=f"{float(fr.ch_hi[ch]):.3g}", m=f"{float(fr.mean[ch]):.3g}")
-                + (blank if fr.blank[ch] else "") for ch in range(start, start + n)]
 
     def _on_grid_selected(self, change) -> None:
         """A click on a tile (the grid set its ``selected``): select that channel."""
