@@ -15,6 +15,7 @@ from convviz_widgets import display
 from convviz_widgets import _demo_examples
 from convviz_widgets.widgets import ChannelBrowser, ChannelCard
 
+from _driver import Driver
 from conftest import H, W, input_hw, random_images
 
 #: Patterns are optimised for a few steps only: the card's use of maximize is under test here,
@@ -27,6 +28,11 @@ def _data(model, n=14, seed=3):
     imgs = random_images(model, n, seed=seed)
     labels = np.arange(n) % 3
     return imgs, labels
+
+
+def part(card, role: str) -> str:
+    """The text of one part of the card, found by its role class ``convviz-card-<role>``."""
+    return Driver(card).control(f"convviz-card-{role}").value
 
 
 def _click(view, tile):
@@ -62,12 +68,12 @@ def test_card_every_style(models, style):
     shown = card.pattern_view.pixels.astype(np.float32) / 255.0
     assert display.saturated_share(shown).max() <= 0.05
     # Rank or a reason why there is none (the U-Net has no class scores to rank by).
-    assert "Grad-CAM rank" in card._rank_line.value
-    assert "fires on" in card._fires.value or "never fires" in card._fires.value
-    if card._layers[card.layer].has_kernel:
+    assert "Grad-CAM rank" in part(card, "rank-line")
+    assert "fires on" in part(card, "fires") or "never fires" in part(card, "fires")
+    if {i.path: i for i in cv.conv_layers(model, kind="spatial")}[card.layer].has_kernel:
         kh, kw, cin, _ = cv.kernels(model, card.layer).shape
         assert card.kernel_view.shape[0] == min(cin, 64)
-    assert card._status.value == ""
+    assert Driver(card).status() == ""
 
 
 def test_card_rank_matches_gradcam(models):
@@ -76,7 +82,7 @@ def test_card_rank_matches_gradcam(models):
     res = cv.gradcam(model, imgs[0], layer=card.layer)
     weights = np.asarray(res.weights).reshape(-1)
     rank = int((weights > weights[card.filter_index]).sum()) + 1
-    assert f": {rank} of {weights.size}" in card._rank_line.value
+    assert f": {rank} of {weights.size}" in part(card, "rank-line")
 
 
 @pytest.mark.parametrize("style", ["sequential", "subclassed", "grayscale", "nested"])
@@ -91,7 +97,7 @@ def test_patch_click_makes_that_image_current(models, style):
     assert np.array_equal(card.image, imgs[card.picked])
     assert card.picked_name.startswith(f"#{card.picked}")
     assert not np.array_equal(card.map_view.image_pixels, before) or card.picked == 0
-    assert card._status.value and "current image" in card._status.value
+    assert Driver(card).status() and "current image" in Driver(card).status()
 
 
 def test_selection_follows_layer_and_channel(models):
@@ -101,12 +107,12 @@ def test_selection_follows_layer_and_channel(models):
     card.filter_index = 5
     assert card.wait(120)
     assert card.examples.layer == "vgg16/block2_conv1"
-    assert "vgg16/block2_conv1 · channel 5" in card._head.value
-    assert card._slider.value == 5 and card._layer_dd.value == "vgg16/block2_conv1"
+    assert "vgg16/block2_conv1 · channel 5" in part(card, "head")
+    assert Driver(card).control("convviz-channel").value == 5 and Driver(card).control("convviz-layer").value == "vgg16/block2_conv1"
     # A pooling layer: no kernel of its own, the rest is shown.
     card.layer = "vgg16/block1_pool"
     assert card.kernel_view.layout.display == "none"
-    assert "has no kernel" in card._kernel_note.value
+    assert "has no kernel" in part(card, "kernel-note")
     assert card.examples is not None
 
 
@@ -121,34 +127,34 @@ def test_never_firing_channel_is_said_so():
     bias[1] = -1.0  # channel 1 is -1 before its ReLU on every input: it never fires
     model.get_layer("c1").set_weights([kernel, bias])
     card, _ = _card(model, layer="c1", filter_index=1)
-    assert "never fires on this data" in card._fires.value
+    assert "never fires on this data" in part(card, "fires")
     card.filter_index = 0
-    assert "fires on 100%" in card._fires.value
+    assert "fires on 100%" in part(card, "fires")
 
 
 def test_bad_input_is_refused_and_the_card_stays_usable(models):
     model = models["sequential"]
     card, imgs = _card(model)
-    shown = (card.layer, card.filter_index, card._head.value)
+    shown = (card.layer, card.filter_index, part(card, "head"))
     with pytest.raises(traitlets.TraitError, match="out of range"):
         card.filter_index = 999
     with pytest.raises(traitlets.TraitError, match="choose one of|This view shows"):
         card.layer = "no_such_layer"
     with pytest.raises(traitlets.TraitError, match="cv.load_image"):
         card.image = np.zeros(7)
-    assert (card.layer, card.filter_index, card._head.value) == shown
+    assert (card.layer, card.filter_index, part(card, "head")) == shown
     # A failing preprocess shows its error; traits go back to what is shown.
     card.preprocess = lambda x: tf.reshape(x, (-1,))
     with pytest.raises(Exception):
         card.image = imgs[1]
-    assert "view is kept" in card._status.value or "kept" in card._status.value
+    assert "view is kept" in Driver(card).status() or "kept" in Driver(card).status()
     assert np.array_equal(card.image, imgs[0])
     card.preprocess = None
     card.filter_index = 2  # still works
-    assert "channel 2" in card._head.value
+    assert "channel 2" in part(card, "head")
     # A click on an empty slot or past the end is shown, never raised into the comm.
     _click(card.examples_view, 50)
-    assert "pick 0 to" in card._status.value
+    assert "pick 0 to" in Driver(card).status()
     with pytest.raises(ValueError, match="data must be images"):
         ChannelCard(model, np.zeros(5))
 
@@ -157,7 +163,7 @@ def test_no_data_says_how_to_get_examples(models):
     model = models["functional"]
     card = ChannelCard(model, image=random_images(model, 1)[0], active=False)
     assert card.wait(30)
-    assert card.examples is None and "pass data=" in card._examples_note.value
+    assert card.examples is None and "pass data=" in part(card, "examples-note")
     assert card.examples_view.layout.display == "none"
     assert card.map_view.layout.display is None  # the rest of the card is there
 
@@ -189,7 +195,7 @@ def test_dataset_source_click_explains_itself(models):
     assert card.wait(120)
     assert card.examples.n_images == len(imgs)
     _click(card.examples_view, 0)
-    assert "cannot be indexed" in card._status.value
+    assert "cannot be indexed" in Driver(card).status()
     assert card.picked == -1 and np.array_equal(card.image, imgs[0])
 
 
@@ -198,10 +204,10 @@ def test_inactive_card_defers_pattern_and_rank(models):
     imgs, labels = _data(model)
     card = ChannelCard(model, imgs, labels=labels, image=imgs[0], active=False, steps=STEPS)
     assert card.wait(120)
-    assert card._rank_line.value == "" and "optimising" in card.pattern_view.caption
+    assert part(card, "rank-line") == "" and "optimising" in card.pattern_view.caption
     card.active = True
     assert card.wait(120)
-    assert "Grad-CAM rank" in card._rank_line.value
+    assert "Grad-CAM rank" in part(card, "rank-line")
     assert "mean activation" in card.pattern_view.caption
 
 
@@ -223,7 +229,7 @@ def test_browser_every_style(models, style):
     _click(b.tiles, len(b.order) - 1)
     assert b.filter_index == b.order[-1] == b.card.filter_index
     assert b.tiles.selected == len(b.order) - 1
-    assert f"channel {b.order[-1]}" in b.card._head.value
+    assert f"channel {b.order[-1]}" in part(b.card, "head")
 
 
 def test_browser_marks_never_firing_and_follows_layers(models):
@@ -240,7 +246,7 @@ def test_browser_marks_never_firing_and_follows_layers(models):
         b.layer = "no_such_layer"
     assert b.layer == "vgg16/block2_conv1"
     _click(b.tiles, 99)
-    assert "use 0 to" in b._status.value
+    assert "use 0 to" in Driver(b).status()
     assert b.filter_index < 7
 
 

@@ -15,6 +15,7 @@ from keras import layers
 import convviz_widgets as cv
 from convviz_widgets.widgets import ConvStepViewer
 
+from _driver import Driver
 from conftest import random_images
 
 FIRST = {"sequential": "conv_a", "functional": "stem", "nested": "vgg16/block1_conv1",
@@ -35,7 +36,7 @@ def test_every_model_style_matches_the_layer_output(models, style):
     model = models[style]
     images = random_images(model, 2, seed=11)
     view = ConvStepViewer(model, images, filter_index=1)
-    assert view.layer == FIRST[style] and list(view._layers) == [FIRST[style]]
+    assert view.layer == FIRST[style] and Driver(view).options("convviz-layer") == [FIRST[style]]
     out = cv.activations(model, images[0], view.layer)[view.layer][0]  # (h', w', c)
     h, w = out.shape[:2]
     for y, x in [(0, 0), (h - 1, w - 1), (h // 2, w // 3)]:
@@ -56,7 +57,7 @@ def test_every_model_style_matches_the_layer_output(models, style):
         assert pixels(view.patch_view).shape[:1] == (cin,)
         exact = np.frombuffer(view.product_view.values, np.float32).reshape(cin, *u.kernel.shape[:2])
         np.testing.assert_array_equal(exact, np.moveaxis(u.products, -1, 0))
-        text = view._numbers.value
+        text = Driver(view).control("convviz-step-numbers").value
         assert f"{u.output + 0.0:.4g}".replace("-", "−") in text and "✓" in text
         # The clicked unit is marked on the map; the window framed on the image.
         assert tuple(pixels(view.map_view)[0, y, x]) == (255, 0, 255)
@@ -76,33 +77,33 @@ def test_padding_strides_and_dilation():
         x = np.random.default_rng(2).random(m.input_shape[1:]).astype(np.float32)
         out = np.asarray(m.get_layer(name)(x[None]))[0]
         view = ConvStepViewer(m, [x], filter_index=1)
-        assert list(view._layers) == [name]  # "deeper" does not read the image
+        assert Driver(view).options("convviz-layer") == [name]  # "deeper" does not read the image
         for y in range(out.shape[0]):
             for xx in range(out.shape[1]):
                 view.position = (y, xx)
                 assert view.unit.activation == pytest.approx(out[y, xx, 1], abs=1e-5)
         view.position = (0, 0)
         assert view.unit.padded_taps > 0
-        assert "read 0" in view._numbers.value
-        assert "padding 'same'" in view._geometry.value
-    assert "dilation 2×2" in view._geometry.value
+        assert "read 0" in Driver(view).control("convviz-step-numbers").value
+        assert "padding 'same'" in Driver(view).control("convviz-step-geometry").value
+    assert "dilation 2×2" in Driver(view).control("convviz-step-geometry").value
 
 
 def test_errors_keep_the_view(models):
     model = models["sequential"]
     view = ConvStepViewer(model, random_images(model, 1), filter_index=2, position=(3, 4))
     assert view.position == (3, 4)
-    before = view._numbers.value
+    before = Driver(view).control("convviz-step-numbers").value
     with pytest.raises(ValueError, match="outside"):
         view.position = (999, 0)
-    assert view.position == (3, 4) and view._numbers.value == before
-    assert "outside" in view._status.value
+    assert view.position == (3, 4) and Driver(view).control("convviz-step-numbers").value == before
+    assert "outside" in Driver(view).status()
     with pytest.raises(traitlets.TraitError, match="use 0 to 4"):
         view.filter_index = 9
     with pytest.raises(traitlets.TraitError, match="does not read the image"):
         view.layer = "conv_b"
     click(view, 999, 999)  # a click out of range is shown, never raised into the comm
-    assert "outside" in view._status.value and view.position == (3, 4)
+    assert "outside" in Driver(view).status() and view.position == (3, 4)
     plain = keras.Sequential([keras.Input((8, 8, 3)), layers.Rescaling(2.0),
                               layers.Conv2D(2, 3, name="c")])
     with pytest.raises(ValueError, match="conv_arithmetic"):
@@ -129,7 +130,7 @@ def test_changes_follow_weights_images_and_layers(models):
     finally:
         layer.set_weights(old)
     view.images = imgs[:1]
-    assert view.image_index == 0 and len(view._image_dd.options) == 1
+    assert view.image_index == 0 and len(Driver(view).options("convviz-image")) == 1
     view.add_images([imgs[1]], ["mine"])
     assert view.image_index == 1 and view.image_names == ["image 0", "mine"]
     assert view.unit.output == pytest.approx(
@@ -148,5 +149,5 @@ def test_default_images_and_top_level_export():
 def test_labels_in_the_view_language(models, lang, word):
     model = models["grayscale"]
     view = ConvStepViewer(model, random_images(model, 1), lang=lang)
-    assert word in view._numbers.value and "bias" not in view._numbers.value
-    assert view._layer_dd.description in ("capa", "camada")
+    assert word in Driver(view).control("convviz-step-numbers").value and "bias" not in Driver(view).control("convviz-step-numbers").value
+    assert Driver(view).control("convviz-layer").description in ("capa", "camada")

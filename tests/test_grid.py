@@ -1,12 +1,16 @@
 """The activation channel grid (``ChannelGrid``): what the browser receives and what a click does.
 
-The grid is the anywidget raster: the page, the blank-channel crosses, the outline and one hover
-line per tile are model state, and the only pointer message is a click. These tests drive it
-the way the browser does (the raster's custom ``click`` message) on every model style;
+The grid is a component (an anywidget raster with public traits): the page's tiles, the
+blank-channel crosses, the outline and one hover line per tile are model state, and the only
+pointer message is a click as ``(tile, y, x)``. These tests drive it the way the browser does
+(the raster's custom ``click`` message) and the views through their controls (``tests/_driver``)
+on every model style;
 ``tests/browser/test_grid_geometry_browser.py`` runs the bundled JavaScript hit-test itself.
 """
 
 from __future__ import annotations
+
+import json
 
 import keras
 import numpy as np
@@ -14,11 +18,12 @@ import pytest
 
 from convviz_widgets import compute
 from convviz_widgets.widgets import ActivationViewer
-from convviz_widgets.widgets._grid import (PAGE_SIZE, ChannelGrid, compose_grid, grid_palette,
-                                           palette_index, plan_grid, resample_indices,
-                                           split_grid)
+from convviz_widgets.widgets._grid import (PAGE_SIZE, ChannelGrid, compose_page, grid_palette,
+                                           page_tiles, palette_index, plan_grid,
+                                           resample_indices)
 from convviz_widgets.widgets._pixels import lut, lut_bytes
 
+from _driver import Driver, walk
 from conftest import random_images
 
 
@@ -56,9 +61,15 @@ def test_grid_state_is_the_page_every_style(models, style):
     av = ActivationViewer(model, random_images(model, n=1))
     for info in compute.conv_layers(model, kind="spatial")[:3]:
         av.layer = info.path
-        grid, layout = av.canvas, av._grid_layout
-        # The tiles are the composed page's tiles; geometry and size follow the layout.
-        np.testing.assert_array_equal(tiles_sent(grid), split_grid(av._grid_index, layout))
+        grid = av.canvas
+        layout = grid.grid_layout
+        # The tiles are the layer's maps, one per channel of the page, resampled to the tile
+        # size: nothing composed in Python (the browser lays them out).
+        assert tiles_sent(grid).shape == (layout.n, layout.th, layout.tw)
+        assert layout.n == min(PAGE_SIZE, info.output_shape[-1])
+        # The page exported is those tiles in the grid's columns, coloured by the palette.
+        np.testing.assert_array_equal(
+            av.grid_image, grid_palette(lut(av.colormap))[compose_page(tiles_sent(grid), layout)])
         assert (grid.columns, grid.zoom, grid.gap, grid.pad) == (
             layout.cols, layout.zoom, layout.zoom, layout.zoom)
         assert (grid.width, grid.height) == (layout.width, layout.height)
@@ -73,10 +84,10 @@ def test_grid_state_is_the_page_every_style(models, style):
 def test_click_message_selects_the_channel_every_style(models, style):
     model = models[style]
     av = ActivationViewer(model, random_images(model, n=1))
-    n = av._grid_layout.n
+    n = av.canvas.grid_layout.n
     target = n - 1 if av.filter_index != n - 1 else 0
     click(av.canvas, target, dy=0.9, dx=0.1)
-    assert av.filter_index == target and av._slider.value == target
+    assert av.filter_index == target and Driver(av).control("convviz-channel").value == target
     assert av.canvas.selected == target
     # The enlarged view follows.
     assert av.enlarged.title.startswith(f"channel {target} ")
@@ -86,7 +97,7 @@ def test_a_click_outside_the_page_changes_nothing(models):
     av = ActivationViewer(models["functional"], random_images(models["functional"], n=1))
     av.filter_index = 1
     data = av.canvas.data
-    n = av._grid_layout.n
+    n = av.canvas.grid_layout.n
     av.canvas._handle_custom_msg({"event": "click", "tile": n, "y": 0, "x": 0}, [])  # stale
     av.canvas._handle_custom_msg({"event": "click", "tile": "nan?"}, [])  # malformed: ignored
     assert av.filter_index == 1 and av.canvas.data == data
@@ -127,7 +138,7 @@ def test_click_on_the_second_page():
     model = keras.Model(inp, keras.layers.GlobalAveragePooling2D()(x))
     av = ActivationViewer(model, np.random.default_rng(0).random((1, 9, 13, 3)))
     av.page = 1
-    assert av._grid_layout.n == 300 - PAGE_SIZE and len(av.canvas.tile_info) == 44
+    assert av.canvas.grid_layout.n == 300 - PAGE_SIZE and len(av.canvas.tile_info) == 44
     assert av.canvas.tile_info[5].startswith(f"channel {PAGE_SIZE + 5}:")
     click(av.canvas, 5)
     assert av.filter_index == PAGE_SIZE + 5 and av.canvas.selected == 5
@@ -144,9 +155,9 @@ def test_empty_viewer_clears_the_grid(models):
 def test_show_page_round_trips_any_layout(n, h, w):
     layout = plan_grid(n, h, w)
     codes = np.random.default_rng(n).integers(0, 256, (h, w, n), dtype=np.uint8)
-    index = compose_grid(codes, layout)
     grid = ChannelGrid()
-    sent = grid.show_page(index, layout, grid_palette(lut("gray")), marked=[0], selected=n)
+    sent = grid.show_page(page_tiles(codes, layout), layout, grid_palette(lut("gray")),
+                          marked=[0], selected=n)
     assert sent == n * layout.th * layout.tw == len(grid.data)
     assert grid.selected == -1  # out of the page: no outline
     # Each tile sent is its map, resampled to the layout's tile size, as palette entries.
@@ -156,3 +167,53 @@ def test_show_page_round_trips_any_layout(n, h, w):
         grid.set_palette(np.zeros((10, 3), np.uint8))
     assert grid.set_palette(grid_palette(lut("viridis"))) == 768
     assert grid.lut != lut_bytes("viridis")  # entry 0 is the background grey, not the colormap
+
+
+def test_show_page_refuses_tiles_of_another_layout():
+    layout = plan_grid(4, 6, 6)
+    with pytest.raises(ValueError, match="do not match the layout"):
+        ChannelGrid().show_page(np.zeros((3, 6, 6), np.uint8), layout, grid_palette(lut("gray")))
+
+
+def test_a_click_sets_the_grid_selected_trait_without_a_host():
+    """The grid is a component: a click selects its tile on its own, a view only observes."""
+    layout = plan_grid(6, 4, 5)
+    grid = ChannelGrid()
+    grid.show_page(page_tiles(np.zeros((4, 5, 6), np.uint8), layout), layout,
+                   grid_palette(lut("gray")), selected=0)
+    seen = []
+    grid.observe(lambda ch: seen.append(ch["new"]), "selected")
+    click(grid, 4)
+    assert grid.selected == 4 and seen == [4]
+
+
+def record_messages(view) -> list:
+    """Every state message the kernel sends for the widgets of ``view``:
+    ``(widget class, traits, bytes)`` (JSON state plus binary buffers)."""
+    log = []
+    for wd in walk(view):
+        def send(msg, buffers=None, _wd=wd, _send=wd._send):
+            state = msg.get("state", {})
+            nbytes = len(json.dumps(state, default=str)) + sum(len(b) for b in buffers or [])
+            log.append((type(_wd).__name__, sorted(state), nbytes))
+            return _send(msg, buffers)
+        wd._send = send
+    return log
+
+
+@pytest.mark.parametrize("how", ["slider", "click"])
+def test_a_selection_move_sends_one_small_grid_message(models, how):
+    """Moving the selection (slider or click) never resends the tiles: the grid gets one
+    message with its ``selected`` trait, a few bytes; the browser moves the outline alone."""
+    model = models["nested"]
+    av = ActivationViewer(model, random_images(model, n=1))
+    tiles = av.canvas.data
+    log = record_messages(av)
+    if how == "slider":
+        Driver(av).set("convviz-channel", 2)
+    else:
+        click(av.canvas, 2)
+    assert av.filter_index == 2 and av.canvas.selected == 2 and av.canvas.data == tiles
+    grid = [entry for entry in log if entry[0] == "ChannelGrid"]
+    assert [traits for _, traits, _ in grid] == [["selected"]]
+    assert grid[0][2] < 64

@@ -168,7 +168,7 @@ def test_activation_viewer_scales_match_numpy_and_plotting(models, style, scale)
     table = lut(av.colormap)
     fig_entries = tiles_of(figure_entries(fig), c, c, h, w)  # (c, h, w)
     palette = grid_palette(table)
-    lay = av._grid_layout
+    lay = av.canvas.grid_layout
     grid = av.grid_image
     ri = np.minimum(((np.arange(lay.th) + 0.5) * h / lay.th).astype(int), h - 1)
     ci = np.minimum(((np.arange(lay.tw) + 0.5) * w / lay.tw).astype(int), w - 1)

@@ -21,8 +21,10 @@ import traitlets
 from convviz_widgets import compute
 from convviz_widgets.widgets import ActivationViewer, ConvStepViewer, KernelViewer
 from convviz_widgets.widgets import _base
-from convviz_widgets.widgets._grid import PAGE_SIZE, split_grid
+from convviz_widgets.widgets._grid import PAGE_SIZE, compose_page
+from convviz_widgets.widgets._upload import ImageUpload
 
+from _driver import Driver
 from conftest import STYLES, input_hw
 
 WIDGETS_DIR = pathlib.Path(__file__).resolve().parent.parent / "convviz_widgets" / "widgets"
@@ -83,7 +85,7 @@ def check_kernel_view(kv: KernelViewer, model) -> None:
     assert kv.overview.selected_row == f
     stats = compute.kernel_stats(model, kv.layer)
     assert kv.overview.row_marks == [int(i) for i in np.flatnonzero(stats.dead)]
-    assert kv._slider.max == cout - 1 and kv._slider.value == f
+    assert Driver(kv).control("convviz-channel").max == cout - 1 and Driver(kv).control("convviz-channel").value == f
     if cin == 3:
         comp = raster(kv.composite)
         assert comp.shape == (1, kh, kw, 3)
@@ -115,18 +117,18 @@ def check_activation_view(av: ActivationViewer, model) -> None:
     # Grid: the right page, sized as planned, with compute's blank channels marked.
     page = f // PAGE_SIZE
     start, stop = page * PAGE_SIZE, min(c, (page + 1) * PAGE_SIZE)
-    layout = av._grid_layout
+    layout = av.canvas.grid_layout
     assert layout.n == stop - start and av.page == page
     img = av.grid_image
     assert img.shape == (layout.data_height, layout.data_width, 3)
     assert (av.canvas.width, av.canvas.height) == (layout.width, layout.height)
     blank = acts.stats(av.layer).blank[0]
-    assert av._grid_state["blank"] == [int(i) for i in np.flatnonzero(blank[start:stop])]
+    assert av.canvas.marked == [int(i) for i in np.flatnonzero(blank[start:stop])]
     assert f"{int(blank.sum())} of {c} channels blank" in av._sparsity.value
     # The input panel shows what was fed to the model.
     fed = raster(av.input_view)
     assert fed.shape[1:3] == acts.images.shape[1:3]
-    assert av._slider.max == c - 1 and av._slider.value == f
+    assert Driver(av).control("convviz-channel").max == c - 1 and Driver(av).control("convviz-channel").value == f
 
 
 # -- every model style ------------------------------------------------------------------------
@@ -151,7 +153,7 @@ def test_activation_viewer_every_style_every_layer(models, style):
     for path in paths:
         av.layer = path
         check_activation_view(av, model)
-        av.filter_index = av._slider.max
+        av.filter_index = Driver(av).control("convviz-channel").max
         check_activation_view(av, model)
     av.image_index = 1
     check_activation_view(av, model)
@@ -235,8 +237,8 @@ def test_compute_errors_are_shown_and_the_previous_view_kept(models):
     assert av.image_index == 0 and "too bright" in av._status.value
     assert (av.enlarged.data, av.grid_image.tobytes(), av.input_view.data) == shown
     # From the dropdown: nothing raises into the comm, the control snaps back.
-    av._image_dd.value = 1
-    assert av.image_index == 0 and av._image_dd.value == 0
+    Driver(av).set("convviz-image", 1)
+    assert av.image_index == 0 and Driver(av).control("convviz-image").value == 0
     assert "too bright" in av._status.value and "previous view is kept" in av._status.value
     assert (av.enlarged.data, av.grid_image.tobytes(), av.input_view.data) == shown
     # A good change clears the message.
@@ -267,8 +269,8 @@ def test_fifty_rapid_changes_end_in_the_right_state(models):
     check_activation_view(av, model)
     # The same through the controls, as a dragged slider would deliver them.
     for k in range(50):
-        av._slider.value = k % (av._slider.max + 1)
-    assert av.filter_index == 49 % (av._slider.max + 1)
+        Driver(av).control("convviz-channel").value = k % (Driver(av).control("convviz-channel").max + 1)
+    assert av.filter_index == 49 % (Driver(av).control("convviz-channel").max + 1)
     check_activation_view(av, model)
 
 
@@ -276,7 +278,7 @@ def test_layer_change_clamps_the_filter_index(models):
     model = models["nested"]
     kv = KernelViewer(model, layer="conv2d", filter_index=5)  # 6 filters
     kv.layer = "vgg16/block1_conv1"  # 5 filters
-    assert kv.filter_index == 4 and kv._slider.value == 4
+    assert kv.filter_index == 4 and Driver(kv).control("convviz-channel").value == 4
     check_kernel_view(kv, model)
 
 
@@ -303,15 +305,16 @@ def test_tile_click_selects_channel_and_pages(wide):
     av = ActivationViewer(wide, np.random.default_rng(0).random((1, 13, 17, 3)), layer="c300")
     assert av._page_dd.layout.display != "none" and len(av._page_dd.options) == 2
     av.filter_index = 280
-    assert av.page == 1 and av._grid_layout.n == 300 - PAGE_SIZE
+    assert av.page == 1 and av.canvas.grid_layout.n == 300 - PAGE_SIZE
     check_activation_view(av, wide)
-    x, y, tw, th = av._grid_layout.tile_rect(10)
-    av._on_canvas_click(x + tw / 2, y + th / 2)
-    assert av.filter_index == PAGE_SIZE + 10 and av._slider.value == PAGE_SIZE + 10
-    av._on_canvas_click(0, 0)  # the gap: nothing happens
+    # What raster.js sends for a click: (tile, data row, data column) of the page.
+    av.canvas._handle_custom_msg({"event": "click", "tile": 10, "y": 1, "x": 2}, [])
+    assert av.filter_index == PAGE_SIZE + 10
+    assert Driver(av).control("convviz-channel").value == PAGE_SIZE + 10
+    av.canvas._handle_custom_msg({"event": "click", "tile": 60, "y": 0, "x": 0}, [])  # empty slot
     assert av.filter_index == PAGE_SIZE + 10
     av.page = 0  # turning the page selects its first channel
-    assert av.filter_index == 0 and av._grid_layout.n == PAGE_SIZE
+    assert av.filter_index == 0 and av.canvas.grid_layout.n == PAGE_SIZE
     check_activation_view(av, wide)
     av.layer = "c7"
     assert av._page_dd.layout.display == "none" and av.page == 0
@@ -321,7 +324,7 @@ def test_tile_click_selects_channel_and_pages(wide):
 def test_overview_row_click_selects_filter(wide):
     kv = KernelViewer(wide, layer="c300")
     kv.overview._on_custom_msg(kv.overview, {"event": "click", "tile": 0, "y": 123, "x": 2}, [])
-    assert kv.filter_index == 123 and kv._slider.value == 123
+    assert kv.filter_index == 123 and Driver(kv).control("convviz-channel").value == 123
     check_kernel_view(kv, wide)
     kv.overview._on_custom_msg(kv.overview, {"event": "click", "tile": 0, "y": 999, "x": 0}, [])
     assert kv.filter_index == 123 and "out of range" in kv._status.value
@@ -355,10 +358,10 @@ def test_colormap_changes_send_only_a_lookup_table(models):
     assert kv.last_update["bytes"] == 2 * 768
 
     av = ActivationViewer(model, images_for(model))
-    data, index = av.enlarged.data, av._grid_index
+    data, tiles = av.enlarged.data, av.canvas.data
     av.colormap = "magma"
     assert av.enlarged.data == data and av.enlarged.lut == lut("magma").tobytes()
-    assert av._grid_index is index  # the grid is re-coloured, not re-composed
+    assert av.canvas.data is tiles  # the grid is re-coloured, its tiles not sent again
     # Every grid pixel is the gap grey or a magma colour.
     allowed = {tuple(c) for c in lut("magma")} | {(232, 232, 232)}
     assert {tuple(p) for p in av.grid_image.reshape(-1, 3)} <= allowed
@@ -396,30 +399,35 @@ def test_upload_both_ipywidgets_formats(models):
     av = ActivationViewer(model, images_for(model, n=1))
     png = _png()
     # ipywidgets 8: a tuple of dicts with a memoryview.
-    av._on_upload({"new": ({"name": "cat.png", "type": "image/png", "size": len(png),
-                            "content": memoryview(png), "last_modified": 0},)})
+    d = Driver(av)
+    upload = d.control(ImageUpload)
+    # What an ipywidgets 8 front end sends: a list of dicts with the content.
+    upload.set_state({"value": [{"name": "cat.png", "type": "image/png", "size": len(png),
+                                 "content": memoryview(png), "last_modified": 0}]})
     assert len(av.images) == 2 and av.image_index == 1 and av.images[1].shape == (20, 30, 3)
-    assert av._image_dd.options[-1][0] == "upload: cat.png"
+    assert d.labels("convviz-image")[-1] == "upload: cat.png"
     check_activation_view(av, model)
-    # ipywidgets 7: a dict name -> {"metadata", "content": bytes}.
-    av._on_upload({"new": {"dog.png": {"metadata": {"name": "dog.png"}, "content": png}}})
+    # What an ipywidgets 7 front end sends: metadata and data lists.
+    upload.set_state({"metadata": [{"name": "dog.png", "type": "image/png",
+                                    "size": len(png)}], "data": [png]})
     assert len(av.images) == 3 and av.image_index == 2
     # Garbage: the error is shown, nothing else changes.
     shown = av.enlarged.data
-    av._on_upload({"new": ({"name": "x.png", "content": memoryview(b"not an image")},)})
+    upload.set_state({"value": [{"name": "x.png", "type": "image/png", "size": 12,
+                                 "content": memoryview(b"not an image"), "last_modified": 0}]})
     assert len(av.images) == 3 and av.image_index == 2 and av.enlarged.data == shown
-    assert "x.png" in av._status.value
+    assert "x.png" in d.status()
     # The real control, in the installed ipywidgets' own format: the same path runs.
     import datetime
 
     import ipywidgets
 
     if int(ipywidgets.__version__.split(".")[0]) >= 8:
-        av._upload.value = ({"name": "p.png", "type": "image/png", "size": len(png),
+        upload.value = ({"name": "p.png", "type": "image/png", "size": len(png),
                              "content": memoryview(png),
                              "last_modified": datetime.datetime.now(datetime.timezone.utc)},)
     else:  # read-only there: the front end sets it
-        av._upload.set_trait("value", {"p.png": {"metadata": {"name": "p.png"},
+        upload.set_trait("value", {"p.png": {"metadata": {"name": "p.png"},
                                                  "content": png}})
     assert len(av.images) == 4 and av.image_index == 3
 
@@ -430,7 +438,7 @@ def test_images_trait_replaced_from_python(models):
     av.image_index = 2
     av.images = images_for(model, n=1, seed=9)[0]  # one (h, w, c) image
     assert len(av.images) == 1 and av.image_index == 0
-    assert [lab for lab, _ in av._image_dd.options] == ["image 0"]
+    assert Driver(av).labels("convviz-image") == ["image 0"]
     check_activation_view(av, model)
 
 
@@ -451,7 +459,7 @@ def test_default_images_come_from_the_demo_when_present(models, monkeypatch):
     monkeypatch.setitem(sys.modules, "convviz_widgets._demo", fake)
     av = ActivationViewer(models["sequential"])
     assert len(av.images) == 2
-    assert [lab for lab, _ in av._image_dd.options] == ["scene 0: bar", "scene 1: disc"]
+    assert Driver(av).labels("convviz-image") == ["scene 0: bar", "scene 1: disc"]
 
 
 # -- reload, Colab, boundary -----------------------------------------------------------------
@@ -463,12 +471,14 @@ def test_the_grid_page_lives_in_synced_state(models):
     """
     av = ActivationViewer(models["sequential"], images_for(models["sequential"]))
     state = av.canvas.get_state()
-    layout = av._grid_layout
+    layout = av.canvas.grid_layout
     n, th, tw, c = state["shape"]
     assert (n, th, tw, c) == (layout.n, layout.th, layout.tw, 1)
     tiles = np.frombuffer(state["data"], np.uint8).reshape(n, th, tw)
-    np.testing.assert_array_equal(tiles, split_grid(av._grid_index, layout))
-    assert len(state["tile_info"]) == n and state["marked"] == av._grid_state["blank"]
+    # The export's page is composed from exactly the tiles the browser has.
+    palette = np.frombuffer(state["lut"], np.uint8).reshape(256, 3)
+    np.testing.assert_array_equal(av.grid_image, palette[compose_page(tiles, layout)])
+    assert len(state["tile_info"]) == n and state["marked"] == av.canvas.marked
 
 
 def test_colab_custom_widget_manager_is_enabled(models, monkeypatch):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..display import range_text
+from ._i18n import tr
 from ._pixels import colour_index, tile_limits
 
 #: The activation viewer's older ``normalize`` names for two scales (as in plotting).
@@ -57,3 +59,25 @@ def codes_on(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     v = np.where(ok, np.clip((values - lo) / np.where(ok, span, np.float32(1.0)), 0.0, 1.0),
                  np.float32(0.0))
     return colour_index(v)
+
+
+def values_caption(fr: Frame, layer: str, f: int, scale: str, lang: str) -> str:
+    """The channel's own min … max, then the scale's window when it differs: a ReLU map
+    on the standardize scale is shown over −0.32 … 0.39 but its values are 0 … 2.41."""
+    lo, hi = fr.limits(scale)
+    rt = range_text(np.array([fr.ch_lo[f], fr.ch_hi[f]]), lo[f], hi[f])
+    text = tr("av_values", lang, layer=layer, lo=rt.lo, hi=rt.hi)
+    if rt.window_differs:
+        text += tr("av_shown", lang, lo=rt.shown_lo, hi=rt.shown_hi)
+        if scale == "shared":
+            text += tr("av_layer_range", lang)
+    return text
+
+
+def tile_lines(fr: Frame, start: int, n: int, lang: str) -> list[str]:
+    """One hover line per tile of the grid page ``start … start + n`` (the browser shows it;
+    no round trip): the channel's range and mean, and whether it is blank."""
+    blank = " · " + tr("blank", lang)
+    return [tr("av_hover", lang, ch=ch, lo=f"{float(fr.ch_lo[ch]):.3g}",
+               hi=f"{float(fr.ch_hi[ch]):.3g}", m=f"{float(fr.mean[ch]):.3g}")
+            + (blank if fr.blank[ch] else "") for ch in range(start, start + n)]

@@ -1,82 +1,111 @@
-"""The image menu of the viewers that show one image at a time (ActivationViewer,
-ConvStepViewer): its options, pictures added from Python, and the upload button's handler."""
+"""The image chooser component of the viewers that show one image at a time (ActivationViewer,
+ConvStepViewer): a menu of named images and an Upload button, with traits of its own."""
 
 from __future__ import annotations
 
+from typing import Callable
+
+import ipywidgets as w
+import traitlets
+
 from ._i18n import tr
-from ._images import as_image_list, images_or_demo, model_input_shape, numbered_names
-from ._upload import decode_uploads, image_chooser
+from ._images import as_image_list, model_input_shape, numbered_names
+from ._upload import image_chooser
 
 
-class ImageMenu:
-    """The image menu (``_image_dd`` over ``_labels``), ``add_images`` and the upload handler."""
+class ImageMenu(w.HBox):
+    """A menu of named images and an Upload button: a component a view composes.
 
-    def _make_image_menu(self, images, image_labels) -> list:
-        """Build the menu and the Upload button; return the images to show (the demo scenes
-        when ``images`` is None)."""
-        images, self._labels = images_or_demo(images, image_labels, self.lang)
-        self._image_dd, self._upload = image_chooser()
-        self._upload.observe(self._on_upload, "value")
-        return images
+    The view links its ``image_index`` to :attr:`index` (both ways) and keeps :attr:`names` one
+    per image; pictures the user uploads reach the view through :meth:`on_pictures`. The menu
+    does no model work and knows nothing of the view.
 
-    def _sync_image_menu(self) -> None:
-        """Put the menu on ``_labels`` and ``image_index`` (call inside ``_quiet()``)."""
+    Parameters
+    ----------
+    names : list of str
+        One menu entry per image.
+    lang : str
+        Language of the empty-menu entry.
+
+    Attributes
+    ----------
+    names : list of str
+        The menu's entries.
+    index : int
+        The chosen entry; follows the menu, and the menu follows it.
+    dropdown, upload
+        The two controls (the menu has the role class ``convviz-image``).
+
+    Examples
+    --------
+    >>> menu = ImageMenu(names=["cat", "dog"])
+    >>> menu.index = 1
+    >>> menu.dropdown.value, menu.dropdown.options
+    (1, (('cat', 0), ('dog', 1)))
+    """
+
+    names = traitlets.List(traitlets.Unicode())
+    index = traitlets.Int(0)
+
+    def __init__(self, names=(), lang: str = "en", **kwargs):
+        self.lang = lang
+        self.dropdown, self.upload = image_chooser()
+        self.dropdown.add_class("convviz-image")
+        super().__init__([self.dropdown, self.upload], **kwargs)
+        self._show()
+        self.names = [str(n) for n in names]
+        self.dropdown.observe(self._on_menu, "value")
+
+    def on_pictures(self, callback: Callable[[list, list], None],
+                    on_error: Callable[[Exception], None]) -> None:
+        """Call ``callback(images, names)`` with the pictures the user uploads (decoded), or
+        ``on_error(exc)`` when one cannot be read or ``callback`` refuses it."""
+        self.upload.on_pictures(
+            lambda got: callback([im for _, im in got],
+                                 [tr("upload_n", self.lang, name=name) for name, _ in got]),
+            on_error)
+
+    @traitlets.observe("names", "index")
+    def _on_traits(self, _change) -> None:
+        self._show()
+
+    def _show(self) -> None:
         # Re-setting equal options would still send state and reset the selection: compare.
-        options = tuple((lab, i) for i, lab in enumerate(self._labels)) or \
+        options = tuple((lab, i) for i, lab in enumerate(self.names)) or \
             ((tr("(no image)", self.lang), 0),)
-        if tuple(self._image_dd.options) != options:
-            self._image_dd.options = options
-        self._image_dd.value = self.image_index
+        if tuple(self.dropdown.options) != options:
+            self.dropdown.options = options
+        if self.dropdown.value != min(self.index, len(options) - 1):
+            self.dropdown.value = min(self.index, len(options) - 1)
 
-    @property
-    def image_names(self) -> list[str]:
-        """The image menu's entries, one per image (a copy)."""
-        return list(self._labels)
+    def _on_menu(self, change) -> None:
+        if change["new"] is not None and change["new"] != self.index:
+            self.index = change["new"]
 
-    def add_images(self, images, names=None) -> None:
-        """Append ``images`` (named ``names`` in the menu) and show the last one.
 
-        If one cannot be shown, nothing changes and the error is raised (and shown).
-
-        Examples
-        --------
-        >>> av.add_images([photo], ["my photo"])      # doctest: +SKIP
-        """
-        try:
-            # The package's one rule: a path is read, (n, h, w) is n images for a grayscale
-            # model; list(images) would split a path into characters.
-            images = as_image_list(images, model_input_shape(self))
-        except Exception as exc:
-            self._show_error(exc)
-            raise
-        if names is None:
-            names = numbered_names(self.lang, len(self.images), len(images))
-        try:
-            self._labels = self._labels + [str(n) for n in names]
-            with self._suppressed():
-                old_images = self.images
-                self.images = list(self.images) + images
-            old_index = self.image_index
-            with self._suppressed():
-                self.image_index = len(self.images) - 1
-            self._render("upload", {"images": old_images, "image_index": old_index})
-        except Exception as exc:
-            self._labels = self._labels[:len(self.images)]
-            self._show_error(exc)
-            raise
-
-    def _on_upload(self, change):
-        if not change["new"]:
-            return
-        try:
-            decoded = decode_uploads(change["new"])
-            self.add_images([im for _, im in decoded],
-                            [tr("upload_n", self.lang, name=name) for name, _ in decoded])
-        except Exception as exc:  # noqa: BLE001 - shown in the widget; the old view stays
-            self._show_error(exc)
-        finally:
-            self._reset_upload()
-
-    def _reset_upload(self) -> None:
-        """Empty the upload widget so the same file can be chosen again."""
-        self._upload.clear()
+def append_images(view, images, names=None) -> None:
+    """A view's ``add_images``: append ``images`` (named ``names`` in its :class:`ImageMenu`)
+    and show the last one; if one cannot be shown, nothing changes and the error is raised (and
+    shown). ``view`` has ``images``, ``image_index`` and an ``image_menu``."""
+    try:
+        # The package's one rule: a path is read, (n, h, w) is n images for a grayscale
+        # model; list(images) would split a path into characters.
+        images = as_image_list(images, model_input_shape(view))
+    except Exception as exc:
+        view._show_error(exc)
+        raise
+    if names is None:
+        names = numbered_names(view.lang, len(view.images), len(images))
+    menu = view.image_menu
+    old_names = list(menu.names)
+    try:
+        with view._suppressed():
+            old_images, old_index = view.images, view.image_index
+            menu.names = old_names + [str(n) for n in names]
+            view.images = list(view.images) + images
+            view.image_index = len(view.images) - 1
+        view._render("upload", {"images": old_images, "image_index": old_index})
+    except Exception as exc:
+        menu.names = old_names
+        view._show_error(exc)
+        raise

@@ -10,18 +10,15 @@ import ipywidgets as w
 import numpy as np
 import traitlets
 
-from ._activation_canvas import ChannelGridCanvas
-from ._activation_frame import NORMALIZE_ALIASES, Frame, codes_on
-from ._activation_images import ImageMenu
+from ._activation_frame import NORMALIZE_ALIASES, Frame, codes_on, tile_lines, values_caption
+from ._activation_images import ImageMenu, append_images
 from ._base import LayerViewer, check_in_layer
 from ._i18n import tr
-from ._grid import (PAGE_SIZE, ChannelGrid, GridLayout, compose_grid, grid_palette, plan_grid,
-                    resample_indices)
-from ._images import ImageList, check_image_index, numbered_names
+from ._grid import PAGE_SIZE, ChannelGrid, grid_palette, page_tiles, plan_grid, resample_indices
+from ._images import ImageList, check_image_index, images_or_demo, numbered_names
 from ._pixels import SEQUENTIAL_COLORMAPS, lut, lut_bytes, to_rgb_u8
 from ._raster import RasterView, exact_bytes
 from ._scales import SCALES, ScaleBar, scale_options
-from ..display import range_text
 
 #: Display size budget of the enlarged channel and of the input image, in CSS pixels.
 _ENLARGED_PX = 256
@@ -36,7 +33,7 @@ _KEEP_FRAMES = 6
 _KEEP_FED = 8
 
 
-class ActivationViewer(ImageMenu, ChannelGridCanvas, LayerViewer):
+class ActivationViewer(LayerViewer):
     """Browse the feature maps an image produces in every layer of a Keras convnet.
 
     Controls: an image selector (the images given, the bundled demo scenes by default, and an
@@ -93,9 +90,12 @@ class ActivationViewer(ImageMenu, ChannelGridCanvas, LayerViewer):
     image_index : int
         The shown image; settable.
     canvas : ChannelGrid
-        The channel grid (an anywidget raster; see ``widgets/_grid.py``).
+        The channel grid component (an anywidget raster; see ``widgets/_grid.py``): its
+        ``selected`` tile is the channel's place on the shown page.
+    image_menu : ImageMenu
+        The image chooser component (menu and Upload button).
     grid_image : ndarray or None
-        The RGBA page last sent to the grid, at data resolution (before the browser's zoom).
+        The RGB page last sent to the grid, at data resolution (before the browser's zoom).
 
     Examples
     --------
@@ -128,11 +128,13 @@ class ActivationViewer(ImageMenu, ChannelGridCanvas, LayerViewer):
         self._fed: OrderedDict[int, np.ndarray] = OrderedDict()
         self._frames: OrderedDict[tuple, _Frame] = OrderedDict()
         self._frame: Frame | None = None
-        self._grid_layout: GridLayout | None = None
-        self._grid_state: dict = {}
-        self._grid_index: np.ndarray | None = None
+        self._grid_state: dict = {}  # what the grid's page shows: key, first channel, blanks
 
-        images = self._make_image_menu(images, image_labels)
+        images, names = images_or_demo(images, image_labels, self.lang)
+        self.image_menu = ImageMenu(names, self.lang)
+        self.image_menu.on_pictures(self.add_images, self._show_error)
+        # The base hides these two with controls=False.
+        self._image_dd, self._upload = self.image_menu.dropdown, self.image_menu.upload
 
         self._make_layer_controls(infos, "channel")
         self._cmap_dd = w.Dropdown(options=list(SEQUENTIAL_COLORMAPS), description="colormap",
@@ -143,7 +145,7 @@ class ActivationViewer(ImageMenu, ChannelGridCanvas, LayerViewer):
         self._page_dd = w.Dropdown(description="page", layout=w.Layout(width="260px"))
         self._sparsity = w.HTML()
         self.canvas = ChannelGrid()
-        self.canvas.on_mouse_down(self._on_canvas_click)
+        self.canvas.observe(self._on_grid_selected, "selected")
         self.enlarged = RasterView(labels=["", "y", "x"], colorbar=False, gap=0,
                                    value_unit=tr("hover:activation", self.lang))
         self.scale_bar = ScaleBar()  # names the scale; ends: the enlarged channel's limits
@@ -172,7 +174,7 @@ class ActivationViewer(ImageMenu, ChannelGridCanvas, LayerViewer):
         side.add_class("convviz-activation-side")
         self._side = side
         self.children = [
-            w.HBox([self._image_dd, self._upload]),
+            self.image_menu,
             w.HBox([self._layer_dd, self._slider]),
             w.HBox([self._cmap_dd, self._scale_dd, self._page_dd],
                    layout=w.Layout(flex_flow="row wrap")),
@@ -190,8 +192,8 @@ class ActivationViewer(ImageMenu, ChannelGridCanvas, LayerViewer):
             self.layer = infos[0].path if layer is None else layer
             self.images = images if images is not None else []
             self.filter_index = filter_index
-        if len(self._labels) != len(self.images):
-            self._labels = numbered_names(self.lang, 0, len(self.images))
+        if len(self.image_menu.names) != len(self.images):
+            self.image_menu.names = numbered_names(self.lang, 0, len(self.images))
         self._render("init", {})
 
     # -- helpers ----------------------------------------------------------------------------
@@ -257,9 +259,8 @@ class ActivationViewer(ImageMenu, ChannelGridCanvas, LayerViewer):
     @property
     def grid_image(self) -> np.ndarray | None:
         """The page last sent to the grid as ``(H, W, 3)`` uint8 RGB at data resolution."""
-        if self._grid_index is None:
-            return None
-        return grid_palette(lut(self.colormap))[self._grid_index]
+        page = self.canvas.page_image
+        return None if page is None else grid_palette(lut(self.colormap))[page]
 
     @property
     def channel(self) -> np.ndarray:
@@ -290,9 +291,9 @@ class ActivationViewer(ImageMenu, ChannelGridCanvas, LayerViewer):
         if self._suppress:
             return
         n = len(change["new"])
-        old_labels = self._labels
-        if len(self._labels) != n:
-            self._labels = numbered_names(self.lang, 0, n)
+        old_names = list(self.image_menu.names)
+        if len(old_names) != n:
+            self.image_menu.names = numbered_names(self.lang, 0, n)
         self._fed.clear()
         self._frames.clear()
         with self._suppressed():
@@ -304,7 +305,7 @@ class ActivationViewer(ImageMenu, ChannelGridCanvas, LayerViewer):
             # The transaction put the old images back; their labels and the image menu must
             # follow, or the menu keeps one option per *new* image and the next action fails
             # with a TraitError instead of showing anything.
-            self._labels = old_labels
+            self.image_menu.names = old_names
             self._sync_controls()
             raise
 
@@ -351,8 +352,6 @@ class ActivationViewer(ImageMenu, ChannelGridCanvas, LayerViewer):
 
     def _show_empty(self) -> None:
         self._sparsity.value = f"<i>{html.escape(tr('no_image', self.lang))}</i>"
-        self._grid_index = None
-        self._grid_layout = None
         self._grid_state = {}
         self.canvas.clear()
 
@@ -374,7 +373,7 @@ class ActivationViewer(ImageMenu, ChannelGridCanvas, LayerViewer):
             small = fr.a[ri][:, ci][..., start:stop]  # (th, tw, n): resample before quantising
             codes = codes_on(small, lo[start:stop], hi[start:stop])
             p["grid"] = {"key": grid_key, "layout": layout, "start": start,
-                         "index": compose_grid(codes, layout),
+                         "tiles": page_tiles(codes, layout),
                          "blank": [int(i) for i in np.flatnonzero(fr.blank[start:stop])]}
         elif s["colormap"] != self._grid_state.get("colormap"):
             p["recolor"] = True  # same indices, new palette
@@ -423,15 +422,17 @@ class ActivationViewer(ImageMenu, ChannelGridCanvas, LayerViewer):
             g = p["grid"]
             self._grid_state = {"key": g["key"], "start": g["start"], "blank": g["blank"],
                                 "colormap": s["colormap"]}
-            self._grid_layout = g["layout"]
-            self._grid_index = g["index"]
-            sent += self._draw_grid()
-        elif p.get("recolor"):
-            self._grid_state["colormap"] = s["colormap"]
-            sent += self.canvas.set_palette(grid_palette(lut(self.colormap)))
-            self._draw_selection()
+            start = g["start"]
+            sent += self.canvas.show_page(
+                g["tiles"], g["layout"], grid_palette(lut(s["colormap"])), marked=g["blank"],
+                selected=s["filter_index"] - start,
+                tile_info=tile_lines(fr, start, g["layout"].n, self.lang))
         else:
-            sent += self._draw_selection()
+            if p.get("recolor"):
+                self._grid_state["colormap"] = s["colormap"]
+                sent += self.canvas.set_palette(grid_palette(lut(s["colormap"])))
+            # One small trait: the browser moves the outline on its own layer.
+            self.canvas.select(s["filter_index"] - self._grid_state.get("start", 0))
         en = p["enlarged"]
         c = fr.a.shape[-1]
         self._fit_side(en)
@@ -440,7 +441,8 @@ class ActivationViewer(ImageMenu, ChannelGridCanvas, LayerViewer):
             en["codes"], vmin=en["lo"], vmax=en["hi"], zoom=en["zoom"],
             lut=lut_bytes(s["colormap"]), values=en["exact"],
             title=tr("av_channel", self.lang, f=s["filter_index"], c=c) + blank,
-            caption=self._values_caption(fr, s))
+            caption=values_caption(fr, s["layer"], s["filter_index"], s["scale"],
+                                   self.lang))
         self.scale_bar.show(s["colormap"], s["scale"], en["lo"], en["hi"], self.lang,
                             one_tile=True)
         sent += en["codes"].nbytes + len(en["exact"])
@@ -485,23 +487,43 @@ class ActivationViewer(ImageMenu, ChannelGridCanvas, LayerViewer):
         if self._side.layout.width != px:
             self._side.layout.width = px
 
-    def _values_caption(self, fr: Frame, s: dict) -> str:
-        """The channel's own min … max, then the scale's window when it differs: a ReLU map
-        on the standardize scale is shown over −0.32 … 0.39 but its values are 0 … 2.41."""
-        f = s["filter_index"]
-        lo, hi = fr.limits(s["scale"])
-        rt = range_text(np.array([fr.ch_lo[f], fr.ch_hi[f]]), lo[f], hi[f])
-        text = tr("av_values", self.lang, layer=s["layer"], lo=rt.lo, hi=rt.hi)
-        if rt.window_differs:
-            text += tr("av_shown", self.lang, lo=rt.shown_lo, hi=rt.shown_hi)
-            if s["scale"] == "shared":
-                text += tr("av_layer_range", self.lang)
-        return text
+    def _on_grid_selected(self, change) -> None:
+        """A click on a tile (the grid set its ``selected``): select that channel."""
+        if change["new"] < 0 or self._syncing or self._suppress:
+            return
+        try:
+            self.filter_index = self._grid_state.get("start", 0) + change["new"]
+        except Exception as exc:  # noqa: BLE001 - a click must never raise into the comm
+            self._show_error(exc)
+
+    def _export_leaf(self, widget):
+        """Export hook: the grid exports as the page last sent (:attr:`grid_image`, data
+        resolution, the grid's own gaps), not through the generic raster layout."""
+        if widget is self.canvas:
+            return self.grid_image
+        return super()._export_leaf(widget)
+
+    # -- images -----------------------------------------------------------------------------
+    @property
+    def image_names(self) -> list[str]:
+        """The image menu's entries, one per image (a copy)."""
+        return list(self.image_menu.names)
+
+    def add_images(self, images, names=None) -> None:
+        """Append ``images`` (named ``names`` in the menu) and show the last one.
+
+        If one cannot be shown, nothing changes and the error is raised (and shown).
+
+        Examples
+        --------
+        >>> av.add_images([photo], ["my photo"])      # doctest: +SKIP
+        """
+        append_images(self, images, names)
 
     # -- controls ---------------------------------------------------------------------------
     def _sync_controls(self) -> None:
         with self._quiet():
-            self._sync_image_menu()
+            self.image_menu.index = self.image_index
             n = self._sync_layer_controls()
             if n is not None:
                 pages = self._pages()

@@ -27,7 +27,7 @@ from ._overlay import OverlayView
 from ._placeholder import placeholder_pixels
 from ._pixels import lut_bytes, quantize, to_rgb_u8
 from ._raster import RasterView
-from ._task import BackgroundTask
+from ._jobs import JobRunner, wait_all
 
 #: Display size of the kernel / map / pattern panels (CSS pixels, about).
 _PANEL_PX = 192
@@ -136,8 +136,10 @@ class ChannelCard(LayerViewer):
             except ValueError:
                 pass  # names of the data's labels, not of the model's classes: kept as given
         self.examples = None
-        self._detail_task = BackgroundTask("convviz-card-detail")
-        self._mine_task = BackgroundTask("convviz-card-mine", on_progress=self._on_mine_progress)
+        # Two runners: mining a dataset (long, once per layer) and the channel's details (rank,
+        # pattern; the newest channel wins) must not cancel each other.
+        self._detail_jobs = JobRunner("convviz-card-detail")
+        self._mine_jobs = JobRunner("convviz-card-mine", on_progress=self._on_mine_progress)
         self._mining = False
         self._mine_lock = threading.Lock()
         self._details_due = False  # pattern/rank deferred while the card is hidden
@@ -162,8 +164,12 @@ class ChannelCard(LayerViewer):
         self._progress = w.FloatProgress(min=0.0, max=1.0, layout=w.Layout(width="300px",
                                                                            display="none"))
         self._examples_note = w.HTML()
+        # Role classes: for user CSS, the browser tests and the widget tests' driver.
         for view, cls in ((self.kernel_view, "kernel"), (self.map_view, "map"),
-                          (self.pattern_view, "pattern"), (self.examples_view, "examples")):
+                          (self.pattern_view, "pattern"), (self.examples_view, "examples"),
+                          (self._head, "head"), (self._fires, "fires"),
+                          (self._rank_line, "rank-line"), (self._kernel_note, "kernel-note"),
+                          (self._examples_note, "examples-note")):
             view.add_class(f"convviz-card-{cls}")
         self.examples_view.on_click(self._on_patch_click)
 
@@ -359,24 +365,24 @@ class ChannelCard(LayerViewer):
             self._mining = self._mining or start
         if start:
             self._progress.layout.display = None
-            self._mine_task.run(self._mine)
+            self._mine_jobs.start(self._mine)
         self._rank_line.value = ""
         if not self.active:
             self._details_due = True
             return
         self._details_due = False
         state = (self.layer, int(self.filter_index), self.image)
-        self._detail_task.run(lambda ticket: self._details(ticket, *state))
+        self._detail_jobs.start(lambda job: self._details(job, *state))
 
     @traitlets.observe("active")
     def _on_active(self, change):
         if change["new"] and self._details_due and not self._suppress:
             self._start_background()
 
-    def _mine(self, ticket) -> None:
+    def _mine(self, job) -> None:
         try:
-            self.source.mine(on_step=lambda d, t: self._mine_task.step(ticket, d, t or d),
-                             cancel=ticket.cancel_event)
+            self.source.mine(on_step=lambda d, t: job.on_step(d, t or d),
+                             cancel=job.cancel_event)
         except Exception as exc:  # noqa: BLE001 - shown in the card; the rest keeps working
             self._show_error(exc, "")
         finally:
@@ -384,7 +390,7 @@ class ChannelCard(LayerViewer):
                 self._mining = False
                 waiting, self._on_mined = self._on_mined, []
             self._progress.layout.display = "none"
-        if ticket.current:
+        if job.current:
             self._show_examples(self.source.get(self.layer))
         for callback in waiting:
             callback()
@@ -402,11 +408,11 @@ class ChannelCard(LayerViewer):
     def _on_mine_progress(self, fraction: float) -> None:
         self._progress.value = fraction
 
-    def _details(self, ticket, path: str, f: int, image) -> None:
+    def _details(self, job, path: str, f: int, image) -> None:
         """Grad-CAM rank (quick), then the optimised pattern (slow, once per channel)."""
         if image is not None:
             text = self._rank_text(path, f, image)
-            if not ticket.current:
+            if not job.current:
                 return
             self._rank_line.value = text
         if (path, f) in self._patterns:
@@ -415,15 +421,15 @@ class ChannelCard(LayerViewer):
 
         try:
             res = maximize(self.model, path, [f], preprocess=self.preprocess,
-                           steps=self.steps, cancel=ticket.cancel_event,
+                           steps=self.steps, cancel=job.cancel_event,
                            input_size=self.input_size)
         except Exception as exc:  # noqa: BLE001 - shown; kernel, map and examples stay
-            if ticket.current:
+            if job.current:
                 self._show_error(exc, "")
             return
         if len(res.filters) and not res.cancelled:
             self._patterns[(path, f)] = (res.images[0], float(res.activation[0]))
-        if ticket.current and (self.layer, int(self.filter_index)) == (path, f):
+        if job.current and (self.layer, int(self.filter_index)) == (path, f):
             self._show_pattern(path, f)
 
     def _rank_text(self, path: str, f: int, image) -> str:
@@ -469,6 +475,4 @@ class ChannelCard(LayerViewer):
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until mining, the rank and the pattern are done; False on timeout."""
-        from ._task import wait_all
-
-        return wait_all([self._mine_task, self._detail_task], timeout)
+        return wait_all([self._mine_jobs, self._detail_jobs], timeout)

@@ -18,10 +18,10 @@ import ipywidgets as w
 import numpy as np
 import traitlets
 
-from ._activation_images import ImageMenu
+from ._activation_images import ImageMenu, append_images
 from ._base import LayerViewer
 from ._i18n import register, tr, trn
-from ._images import ImageList, check_image_index, numbered_names
+from ._images import ImageList, check_image_index, images_or_demo, numbered_names
 from ._pixels import apply_lut, lut_bytes, scale_codes, to_rgb_u8
 from ._raster import RasterView, exact_bytes
 from ._scales import ScaleBar
@@ -116,7 +116,7 @@ def _channel_names(cin: int, lang: str) -> list[str]:
     return [tr("cs_channel", lang, k=k) for k in range(cin)]
 
 
-class ConvStepViewer(ImageMenu, LayerViewer):
+class ConvStepViewer(LayerViewer):
     """Click a value of a first-layer feature map and see how the layer computed it.
 
     For a unit ``(row, col)`` of channel ``filter_index`` of a convolution that reads the image
@@ -186,7 +186,11 @@ class ConvStepViewer(ImageMenu, LayerViewer):
         self.preprocess = preprocess
         self._passes: OrderedDict[tuple, object] = OrderedDict()
         self.unit = None
-        images = self._make_image_menu(images, image_labels)
+        images, names = images_or_demo(images, image_labels, self.lang)
+        self.image_menu = ImageMenu(names, self.lang)
+        self.image_menu.on_pictures(self.add_images, self._show_error)
+        # The base hides these two with controls=False.
+        self._image_dd, self._upload = self.image_menu.dropdown, self.image_menu.upload
 
         self._make_layer_controls(infos, "filter", layer_width=420, slider_width=360)
         cin_label = tr("cs_in_channel", self.lang)
@@ -206,7 +210,8 @@ class ConvStepViewer(ImageMenu, LayerViewer):
                           (self.patch_view, "convviz-step-patch"),
                           (self.kernel_view, "convviz-step-kernel"),
                           (self.product_view, "convviz-step-products"),
-                          (self._numbers, "convviz-step-numbers")):
+                          (self._numbers, "convviz-step-numbers"),
+                          (self._geometry, "convviz-step-geometry")):
             view.add_class(cls)
 
         self._bind(self._image_dd, "image_index")
@@ -215,7 +220,7 @@ class ConvStepViewer(ImageMenu, LayerViewer):
 
         column = dict(layout=w.Layout(margin="0 16px 0 0"))
         self.children = [
-            w.HBox([self._image_dd, self._upload, self._layer_dd, self._slider],
+            w.HBox([self.image_menu, self._layer_dd, self._slider],
                    layout=w.Layout(flex_flow="row wrap")),
             self._geometry,
             w.HBox([w.VBox([self.image_view], **column),
@@ -237,8 +242,8 @@ class ConvStepViewer(ImageMenu, LayerViewer):
             self.filter_index = filter_index
             if position is not None:
                 self.position = tuple(int(v) for v in position)
-        if len(self._labels) != len(self.images):
-            self._labels = numbered_names(self.lang, 0, len(self.images))
+        if len(self.image_menu.names) != len(self.images):
+            self.image_menu.names = numbered_names(self.lang, 0, len(self.images))
         self._render("init", {}, position=None if position is None else self.position)
 
     # -- helpers ----------------------------------------------------------------------------
@@ -273,8 +278,8 @@ class ConvStepViewer(ImageMenu, LayerViewer):
     def _on_images(self, change):
         if self._suppress:
             return
-        if len(self._labels) != len(change["new"]):
-            self._labels = numbered_names(self.lang, 0, len(change["new"]))
+        if len(self.image_menu.names) != len(change["new"]):
+            self.image_menu.names = numbered_names(self.lang, 0, len(change["new"]))
         self._passes.clear()
         with self._suppressed():
             old_index, self.image_index = self.image_index, 0
@@ -371,9 +376,21 @@ class ConvStepViewer(ImageMenu, LayerViewer):
         self._numbers.value = _numbers_html(unit, names, lang)
         return sent
 
+    @property
+    def image_names(self) -> list[str]:
+        """The image menu's entries, one per image (a copy)."""
+        return list(self.image_menu.names)
+
+    def add_images(self, images, names=None) -> None:
+        """Append ``images`` (named ``names`` in the menu) and show the last one.
+
+        If one cannot be shown, nothing changes and the error is raised (and shown).
+        """
+        append_images(self, images, names)
+
     def _sync_controls(self) -> None:
         with self._quiet():
-            self._sync_image_menu()
+            self.image_menu.index = self.image_index
             self._sync_layer_controls()
 
 

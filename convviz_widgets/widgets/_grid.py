@@ -1,12 +1,12 @@
 """The activation channel grid: geometry, composition, and the widget that shows it.
 
-The grid is composed at *data* resolution (one pixel per resampled feature-map pixel, one pixel
-of gap between tiles) and upscaled in the browser by an integer zoom with smoothing off, so a
-layer of 512 channels of 14×14 travels as ~100k bytes instead of the ~500k pixels it covers on
-screen, and no value is blurred. :class:`ChannelGrid` is the anywidget raster (``raster.js``)
-laid out by :class:`GridLayout`: the tiles travel once as a binary buffer of palette indices,
-and hover, hit-testing, the selection outline and the blank-channel crosses happen in the
-browser (see docs/architecture.md, "Front end", for why this is not ipycanvas).
+Tiles travel at *data* resolution (one pixel per resampled feature-map pixel) and are upscaled
+in the browser by an integer zoom with smoothing off, so a layer of 512 channels of 14×14
+travels as ~100k bytes instead of the ~500k pixels it covers on screen, and no value is blurred.
+:class:`ChannelGrid` is the anywidget raster (``raster.js``) laid out by :class:`GridLayout`:
+the tiles travel once as one binary buffer of palette indices ``(n, th, tw)``, and layout
+(columns, gaps), hover, hit-testing, the selection outline and the blank-channel crosses happen
+in the browser (see docs/architecture.md, "Front end", for why this is not ipycanvas).
 """
 
 from __future__ import annotations
@@ -187,8 +187,8 @@ def palette_index(codes: np.ndarray) -> np.ndarray:
     return (1 + (codes.astype(np.uint16) * 254 + 127) // 255).astype(np.uint8)
 
 
-def compose_grid(codes: np.ndarray, layout: GridLayout) -> np.ndarray:
-    """Arrange quantised maps of one page into one palette-indexed image at data resolution.
+def page_tiles(codes: np.ndarray, layout: GridLayout) -> np.ndarray:
+    """The tiles of one page as the grid sends them: ``(n, th, tw)`` palette indices.
 
     Parameters
     ----------
@@ -201,9 +201,15 @@ def compose_grid(codes: np.ndarray, layout: GridLayout) -> np.ndarray:
     Returns
     -------
     ndarray
-        ``(layout.data_height, layout.data_width)`` uint8 indices into :func:`grid_palette`.
-        An indexed image is a quarter of the bytes of RGBA, stays lossless, and lets a colormap
-        change reuse it with a new palette (768 bytes).
+        ``(n, th, tw)`` uint8 indices into :func:`grid_palette`. Indices are a quarter of the
+        bytes of RGBA, stay lossless, and let a colormap change reuse them with a new palette
+        (768 bytes). The browser lays the tiles out (columns, gaps): no composed page travels.
+
+    Examples
+    --------
+    >>> g = plan_grid(3, 8, 8)
+    >>> page_tiles(np.zeros((8, 8, 3), np.uint8), g).shape
+    (3, 8, 8)
     """
     h, w, n = codes.shape
     if n != layout.n:
@@ -211,52 +217,61 @@ def compose_grid(codes: np.ndarray, layout: GridLayout) -> np.ndarray:
     ri = resample_indices(h, layout.th)
     ci = resample_indices(w, layout.tw)
     small = codes if (h, w) == (layout.th, layout.tw) else codes[ri][:, ci]  # (th, tw, n)
+    return np.ascontiguousarray(palette_index(np.moveaxis(small, -1, 0)))
+
+
+def compose_page(tiles: np.ndarray, layout: GridLayout) -> np.ndarray:
+    """One picture of a page at data resolution (for export): tiles in the grid's columns with
+    ``layout.gap`` pixels of palette entry 0 between and around them.
+
+    Examples
+    --------
+    >>> g = plan_grid(3, 8, 8)
+    >>> tiles = page_tiles(np.arange(192, dtype=np.uint8).reshape(8, 8, 3), g)
+    >>> compose_page(tiles, g).shape == (g.data_height, g.data_width)
+    True
+    """
+    n, th, tw = tiles.shape
+    if (n, th, tw) != (layout.n, layout.th, layout.tw):
+        raise ValueError(f"Tiles {tiles.shape} do not match the layout "
+                         f"({layout.n}, {layout.th}, {layout.tw}).")
     g = layout.gap
-    cells = np.zeros((layout.rows * layout.cols, layout.th + g, layout.tw + g), np.uint8)
-    cells[:n, :layout.th, :layout.tw] = palette_index(np.moveaxis(small, -1, 0))  # (n, th, tw)
+    cells = np.zeros((layout.rows * layout.cols, th + g, tw + g), np.uint8)
+    cells[:n, :th, :tw] = tiles
     # (rows*cols, th+g, tw+g) -> (rows, th+g, cols, tw+g) -> rows of pixels
-    cells = cells.reshape(layout.rows, layout.cols, layout.th + g, layout.tw + g)
-    body = cells.transpose(0, 2, 1, 3).reshape(layout.rows * (layout.th + g),
-                                              layout.cols * (layout.tw + g))
+    cells = cells.reshape(layout.rows, layout.cols, th + g, tw + g)
+    body = cells.transpose(0, 2, 1, 3).reshape(layout.rows * (th + g), layout.cols * (tw + g))
     out = np.zeros((layout.data_height, layout.data_width), np.uint8)
     out[g:, g:] = body
     return out
 
 
-def split_grid(index: np.ndarray, layout: GridLayout) -> np.ndarray:
-    """The tiles of a composed page, ``(n, th, tw)``: the inverse of :func:`compose_grid`.
-
-    Examples
-    --------
-    >>> g = plan_grid(3, 8, 8)
-    >>> codes = np.arange(192, dtype=np.uint8).reshape(8, 8, 3)  # (h, w, n)
-    >>> tiles = split_grid(compose_grid(codes, g), g)
-    >>> tiles.shape, bool((tiles == palette_index(np.moveaxis(codes, -1, 0))).all())
-    ((3, 8, 8), True)
-    """
-    g, th, tw = layout.gap, layout.th, layout.tw
-    if index.shape != (layout.data_height, layout.data_width):
-        raise ValueError(f"Page image {index.shape} does not match the layout "
-                         f"({layout.data_height}, {layout.data_width}).")
-    cells = index[g:, g:].reshape(layout.rows, th + g, layout.cols, tw + g)
-    cells = cells.transpose(0, 2, 1, 3)[:, :, :th, :tw]  # (rows, cols, th, tw)
-    return np.ascontiguousarray(cells.reshape(layout.rows * layout.cols, th, tw)[:layout.n])
-
-
 class ChannelGrid(RasterView):
-    """One page of channel tiles, drawn, hovered and hit-tested in the browser.
+    """The channel grid component: one page of tiles, laid out, hovered, hit-tested and
+    outlined in the browser.
 
-    A :class:`RasterView` whose geometry is a :class:`GridLayout` (a data pixel of background
-    between and around the tiles, ``zoom`` display pixels per data pixel), whose pixels are
-    indices into :func:`grid_palette`, and whose hover line describes the tile under the
-    pointer (:attr:`tile_info`) without a kernel round trip. Only a click reaches the kernel.
+    A :class:`RasterView` whose pixels are ``(n, th, tw)`` indices into :func:`grid_palette`
+    (one binary buffer; the browser places them ``columns`` per row with a data pixel of
+    background between and around them, ``zoom`` display pixels per data pixel) and whose hover
+    line describes the tile under the pointer (:attr:`tile_info`) without a kernel round trip.
+
+    A click arrives as ``(tile, y, x)`` and sets :attr:`selected`; a view links its channel to
+    that trait (observe it, and set it back with :meth:`select`). Moving the selection changes
+    only :attr:`selected`: the browser redraws the outline on its own layer, never the tiles.
+
+    Attributes
+    ----------
+    selected : int
+        The outlined tile of the page, -1 for none; set by a click or by :meth:`select`.
+    grid_layout : GridLayout or None
+        The geometry of the page shown (what :func:`plan_grid` chose), None when empty.
 
     Examples
     --------
     >>> g = plan_grid(4, 3, 3)
     >>> grid = ChannelGrid()
     >>> palette = np.zeros((256, 3), np.uint8)
-    >>> grid.show_page(compose_grid(np.zeros((3, 3, 4), np.uint8), g), g, palette, marked=[2])
+    >>> grid.show_page(page_tiles(np.zeros((3, 3, 4), np.uint8), g), g, palette, marked=[2])
     324
     >>> (grid.width, grid.height) == (g.width, g.height), grid.shape[0], grid.marked
     (True, 4, [2])
@@ -266,7 +281,6 @@ class ChannelGrid(RasterView):
         kwargs.setdefault("background", _BACKGROUND_CSS)
         super().__init__(**kwargs)
         self.grid_layout: GridLayout | None = None
-        self._down: list = []
         self.on_click(self._clicked_tile)
 
     @property
@@ -279,14 +293,22 @@ class ChannelGrid(RasterView):
         """Canvas height in display pixels (0 when empty)."""
         return self.grid_layout.height if self.grid_layout else 0
 
-    def show_page(self, index: np.ndarray, layout: GridLayout, palette: np.ndarray, *,
+    @property
+    def page_image(self) -> np.ndarray | None:
+        """The page as one ``(H, W)`` picture of palette indices at data resolution (for
+        export), or None when empty."""
+        if self.grid_layout is None:
+            return None
+        return compose_page(self.pixels[..., 0], self.grid_layout)
+
+    def show_page(self, tiles: np.ndarray, layout: GridLayout, palette: np.ndarray, *,
                   marked=(), selected: int = -1, tile_info=()) -> int:
-        """Show one composed page in one state message; return the pixel bytes sent.
+        """Show one page in one state message; return the pixel bytes sent.
 
         Parameters
         ----------
-        index : ndarray
-            ``(layout.data_height, layout.data_width)`` uint8 from :func:`compose_grid`.
+        tiles : ndarray
+            ``(layout.n, layout.th, layout.tw)`` uint8 from :func:`page_tiles`.
         layout : GridLayout
             The page's geometry.
         palette : ndarray
@@ -298,7 +320,10 @@ class ChannelGrid(RasterView):
         tile_info : sequence of str
             One hover line per tile, or empty.
         """
-        tiles = split_grid(index, layout)  # (n, th, tw)
+        tiles = np.asarray(tiles)
+        if tiles.shape != (layout.n, layout.th, layout.tw):
+            raise ValueError(f"Tiles {tiles.shape} do not match the layout "
+                             f"({layout.n}, {layout.th}, {layout.tw}).")
         self.grid_layout = layout
         px = layout.gap * layout.zoom
         self.set_tiles(tiles, 0.0, 255.0, stacked=True, columns=layout.cols, zoom=layout.zoom,
@@ -325,28 +350,13 @@ class ChannelGrid(RasterView):
             self.tile_info = []
             self.selected = -1
 
-    def on_mouse_down(self, callback) -> None:
-        """Call ``callback(x, y)`` in canvas pixels on a click, like ``ipycanvas.Canvas``.
-
-        The browser hit-tests first and sends only clicks on a tile, as (tile, data row, data
-        column); ``(x, y)`` is the centre of that data pixel, so ``GridLayout.tile_at(x, y)``
-        finds the tile again.
-        """
-        self._down.append(callback)
-
     def _tile(self, i: int) -> int:
         n = self.grid_layout.n if self.grid_layout else 0
         return int(i) if 0 <= i < n else -1
 
     def _clicked_tile(self, tile: int, y: int, x: int) -> None:
-        layout = self.grid_layout
-        if layout is None or not 0 <= tile < layout.n:
-            return
-        # The centre of the clicked data pixel, in canvas pixels: inside the tile by design.
-        tx, ty = layout.tile_rect(tile)[:2]
-        px, py = tx + (x + 0.5) * layout.zoom, ty + (y + 0.5) * layout.zoom
-        for cb in list(self._down):
-            cb(px, py)
+        if self.grid_layout is not None and 0 <= tile < self.grid_layout.n:
+            self.selected = tile
 
 
 def _lut(palette: np.ndarray) -> bytes:

@@ -9,7 +9,11 @@
 // Layout of the data: `shape = [n, h, w, c]` is n tiles of h×w with c ∈ {1, 3, 4} channels,
 // row-major, tiles laid out `columns` per row with `gap` display pixels between them and `pad`
 // display pixels around them. Hover and hit-testing happen here, never in the kernel: the only
-// message a pointer sends is a click.
+// message a pointer sends is a click, as (tile, data row, data column).
+//
+// The selection outline lives on its own transparent canvas over the tiles: moving it (a slider
+// step, a click) changes one small trait (`selected` / `selected_row`) and redraws only that
+// layer, never the tiles. `data-renders` counts full draws, `data-outlines` outline draws.
 
 import { asBytes, asLut } from "./lib/bytes.js";
 import { drawLutStrip } from "./lib/canvas.js";
@@ -18,10 +22,12 @@ import { hitTest, layoutOf, tileOrigin } from "./lib/layout.js";
 import { ensureStyle } from "./lib/style.js";
 
 const SYNCED = [
-  "data", "shape", "columns", "zoom", "zoom_x", "gap", "lut", "vmin", "vmax", "selected", "marked",
-  "row_marks", "selected_row", "labels", "title", "caption", "colorbar", "margin", "background",
+  "data", "shape", "columns", "zoom", "zoom_x", "gap", "lut", "vmin", "vmax", "marked",
+  "row_marks", "labels", "title", "caption", "colorbar", "margin", "background",
   "values", "frame", "pad", "tile_info", "value_label", "value_unit",
 ];
+/** Traits that only move the outline layer. */
+const SELECTION = ["selected", "selected_row"];
 
 function formatValue(v) {
   if (!Number.isFinite(v)) return String(v);
@@ -106,7 +112,10 @@ function render({ model, el }) {
   const title = make("div", "cv-title");
   const scroll = make("div", "cv-scroll");
   const canvas = make("canvas", "cv-main");
-  scroll.appendChild(canvas);
+  const outline = make("canvas", "cv-outline");
+  const stack = make("div", "cv-stack");
+  stack.append(canvas, outline);
+  scroll.appendChild(stack);
   const bar = make("div", "cv-colorbar");
   const barLo = make("span");
   const barCanvas = make("canvas", "", { width: 256, height: 1 });
@@ -118,8 +127,33 @@ function render({ model, el }) {
   el.appendChild(root);
 
   let renders = 0;
+  let outlines = 0;
   let pending = false;
+  let pendingOutline = false;
   let layout = null;
+
+  /** The selection layer alone: cleared and redrawn, the tiles untouched. */
+  function drawSelection() {
+    pendingOutline = false;
+    const L = layout;
+    if (outline.width !== canvas.width) outline.width = canvas.width;
+    if (outline.height !== canvas.height) outline.height = canvas.height;
+    const ctx = outline.getContext("2d");
+    ctx.clearRect(0, 0, outline.width, outline.height);
+    if (L) {
+      const selRow = model.get("selected_row");
+      if (selRow != null && selRow >= 0 && selRow < L.h && L.n === 1) {
+        drawOutline(ctx, L.pad + L.margin, L.pad + selRow * L.zoom, L.tileW, L.zoom);
+      }
+      const sel = model.get("selected");
+      if (sel != null && sel >= 0 && sel < L.n) {
+        const [x, y] = tileOrigin(L, sel);
+        drawOutline(ctx, x, y, L.tileW, L.tileH);
+      }
+    }
+    outlines += 1;
+    root.dataset.outlines = String(outlines);
+  }
 
   function draw() {
     pending = false;
@@ -133,6 +167,7 @@ function render({ model, el }) {
     if (!layout) {
       canvas.width = 0;
       canvas.height = 0;
+      drawSelection();
       bar.style.display = "none";
       root.dataset.state = "empty";
       return;
@@ -184,15 +219,7 @@ function render({ model, el }) {
         }
       }
     }
-    const selRow = model.get("selected_row");
-    if (selRow != null && selRow >= 0 && selRow < L.h && L.n === 1) {
-      drawOutline(ctx, L.pad + L.margin, L.pad + selRow * L.zoom, L.tileW, L.zoom);
-    }
-    const sel = model.get("selected");
-    if (sel != null && sel >= 0 && sel < L.n) {
-      const [x, y] = tileOrigin(L, sel);
-      drawOutline(ctx, x, y, L.tileW, L.tileH);
-    }
+    drawSelection();
     if (model.get("colorbar") && L.c === 1) {
       drawLutStrip(barCanvas, lut);
       barLo.textContent = formatValue(model.get("vmin"));
@@ -213,6 +240,12 @@ function render({ model, el }) {
     pending = true;
     // A state message updates several traits at once; draw once after all of them landed.
     queueMicrotask(draw);
+  }
+
+  function scheduleOutline() {
+    if (pendingOutline || pending) return;
+    pendingOutline = true;
+    queueMicrotask(() => { if (pendingOutline) drawSelection(); });
   }
 
   // The hover line says what its numbers are: "row 23, col 24 · R 14 G 202 B 242" for a colour
@@ -292,10 +325,12 @@ function render({ model, el }) {
   canvas.addEventListener("mouseleave", onLeave);
   canvas.addEventListener("mousedown", onDown);
   for (const name of SYNCED) model.on(`change:${name}`, schedule);
+  for (const name of SELECTION) model.on(`change:${name}`, scheduleOutline);
   draw();
 
   return () => {
     for (const name of SYNCED) model.off(`change:${name}`, schedule);
+    for (const name of SELECTION) model.off(`change:${name}`, scheduleOutline);
     canvas.removeEventListener("mousemove", onMove);
     canvas.removeEventListener("mouseleave", onLeave);
     canvas.removeEventListener("mousedown", onDown);

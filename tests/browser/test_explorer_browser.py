@@ -84,7 +84,7 @@ def test_tile_click_selects_channel_in_every_tab(ex):
     page.wait_for_selector(GRID, timeout=30_000)
     page.wait_for_timeout(500)
     geo = probe.eval("{'rects': [g.tile_rect(i) for i in range(g.n)], 'w': g.width, "
-                     "'h': g.height}", setup="g = ex.activations._grid_layout")
+                     "'h': g.height}", setup="g = ex.activations.canvas.grid_layout")
     target = 9
     x, y, tw, th = geo["rects"][target]
     box = page.evaluate("(s) => { const c = document.querySelector(s); "
@@ -145,7 +145,7 @@ def test_reload_mid_session_restores_every_view(ex):
     _open_tab(page, 1)
     page.wait_for_selector(GRID, timeout=30_000)
     _wait(probe, "ex.tabs.selected_index", 1)
-    geo = probe.eval("{'w': g.width, 'h': g.height}", setup="g = ex.activations._grid_layout")
+    geo = probe.eval("{'w': g.width, 'h': g.height}", setup="g = ex.activations.canvas.grid_layout")
 
     nb.reload()
     # The Activations tab is still the open one, with the selection of before.
@@ -169,7 +169,7 @@ def test_reload_mid_session_restores_every_view(ex):
     _shot(page, "explorer_after_reload")
 
     # The page is live: a tile click still moves the selection everywhere.
-    x, y, tw, th = probe.eval("g.tile_rect(3)", setup="g = ex.activations._grid_layout")
+    x, y, tw, th = probe.eval("g.tile_rect(3)", setup="g = ex.activations.canvas.grid_layout")
     box = page.evaluate("(s) => { const c = document.querySelector(s); "
                         "const r = c.getBoundingClientRect(); "
                         "return {w: c.width, h: c.height, cw: r.width, ch: r.height}; }", GRID)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from convviz_widgets.widgets._grid import ChannelGrid, compose_grid, grid_palette, plan_grid
+from convviz_widgets.widgets._grid import ChannelGrid, grid_palette, page_tiles, plan_grid
 from convviz_widgets.widgets._pixels import lut
 
 pytestmark = pytest.mark.browser
@@ -58,7 +58,7 @@ def test_bundle_hit_test_matches_the_python_layout(page, n, h, w):
     layout = plan_grid(n, h, w)
     grid = ChannelGrid()
     codes = np.zeros((h, w, n), np.uint8)
-    grid.show_page(compose_grid(codes, layout), layout, grid_palette(lut("gray")))
+    grid.show_page(page_tiles(codes, layout), layout, grid_palette(lut("gray")))
     state = {k: getattr(grid, k) for k in ("shape", "columns", "zoom", "zoom_x", "gap",
                                            "margin", "pad")}
     state["nbytes"] = len(grid.data)

@@ -63,9 +63,11 @@ def layout_page(lab_server, browser):
 
 def _channels_by_caption(probe, view: str) -> list[int]:
     """Channels whose captions are the longest and the shortest (and one between)."""
+    caption = ("__import__('convviz_widgets.widgets._activation_frame', fromlist=['_'])"
+               ".values_caption")
     lengths = probe.eval(
-        f"[len({view}._values_caption({view}.frame(), dict(filter_index=f, layer={view}.layer,"
-        f" scale={view}.scale))) for f in range({view}._count())]")
+        f"[len({caption}({view}.frame(), {view}.layer, f, {view}.scale, {view}.lang))"
+        f" for f in range({view}.frame().a.shape[-1])]")
     order = sorted(range(len(lengths)), key=lambda f: lengths[f])
     assert lengths[order[-1]] > lengths[order[0]], lengths  # captions differ in width
     return [order[-1], order[0], order[len(order) // 2], order[-1]]

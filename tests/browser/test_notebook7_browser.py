@@ -69,7 +69,7 @@ def test_it_is_notebook7_and_every_view_is_drawn(n7):
     assert "/notebooks/" in page.url and page.locator("#main-panel, .jp-NotebookPanel").count()
     assert page.locator(".jp-LabShell").count() == 0  # not JupyterLab
     grid = page.evaluate(_STATS, ".cvt-n7-av .convviz-grid canvas.cv-main")
-    geo = n7.probe.eval("{'w': g.width, 'h': g.height}", setup="g = av._grid_layout")
+    geo = n7.probe.eval("{'w': g.width, 'h': g.height}", setup="g = av.canvas.grid_layout")
     assert grid and (grid["w"], grid["h"]) == (geo["w"], geo["h"]) and grid["range"] > 40
     page.wait_for_function("(s) => { const c = document.querySelector(s); "
                            "return c && c.width > 0; }",

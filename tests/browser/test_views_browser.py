@@ -22,6 +22,7 @@ pytestmark = pytest.mark.browser
 AV = ".cvt-av-nested"
 KV = ".cvt-kv-nested"
 GRID = f"{AV} .convviz-grid canvas.cv-main"  # the channel grid is a raster view
+OUTLINE = f"{AV} .convviz-grid canvas.cv-outline"  # its selection layer, over the tiles
 
 # -- page helpers ---------------------------------------------------------------------------
 
@@ -59,6 +60,11 @@ _FINGERPRINT = """([selector, index]) => {
 
 def raster_canvas(root: str, cls: str) -> str:
     return f"{root} .{cls} canvas.cv-main"
+
+
+def outline_canvas(root: str, cls: str) -> str:
+    """The raster's selection layer (raster.js draws outlines there, over the picture)."""
+    return f"{root} .{cls} canvas.cv-outline"
 
 
 def renders(page, root: str, cls: str) -> int:
@@ -155,9 +161,9 @@ def check_enlarged(lab, root: str, viewer: str, image_expr: str, model_expr: str
 def grid_geometry(lab, viewer: str) -> dict:
     return lab.probe.eval(
         "{'n': g.n, 'rects': [g.tile_rect(i) for i in range(g.n)], 'w': g.width, "
-        "'h': g.height, 'start': v._grid_state['start'], 'page': v.page, 'f': v.filter_index,"
-        "'blank': v._grid_state['blank']}",
-        setup=f"v = {viewer}; g = v._grid_layout")
+        "'h': g.height, 'start': v.filter_index - v.canvas.selected, 'page': v.page, 'f': v.filter_index,"
+        "'blank': v.canvas.marked}",
+        setup=f"v = {viewer}; g = v.canvas.grid_layout")
 
 
 @pytest.fixture(autouse=True)
@@ -222,8 +228,8 @@ def test_activation_layer_dropdown_changes_grid(lab):
     info = lab.probe.eval(
         "{'a': compute.activations(nested, scenes[av_nested.image_index], "
         "['vgg16/block3_conv1'])['vgg16/block3_conv1'][0].tolist(), "
-        "'zoom': av_nested._grid_layout.zoom, 'th': av_nested._grid_layout.th, "
-        "'tw': av_nested._grid_layout.tw}")
+        "'zoom': av_nested.canvas.grid_layout.zoom, 'th': av_nested.canvas.grid_layout.th, "
+        "'tw': av_nested.canvas.grid_layout.tw}")
     a = np.asarray(info["a"], np.float32)  # (h, w, c)
     h, w, c = a.shape
     lut = expected_lut("viridis")
@@ -245,6 +251,7 @@ def test_activation_slider_moves_channel(lab):
     page = lab.page
     start = lab.probe.eval("av_nested.filter_index")
     r0 = renders(page, AV, "convviz-enlarged")
+    grid_draws = renders(page, AV, "convviz-grid")
     handle = slider_handle(page, AV)
     handle.focus()
     for _ in range(3):
@@ -255,14 +262,16 @@ def test_activation_slider_moves_channel(lab):
     info = check_enlarged(lab, AV, "av_nested", "scenes[av_nested.image_index]", "nested")
     assert info["f"] == start + 3
     # The yellow outline (over black) surrounds the selected tile, drawn by the browser on the
-    # grid's own canvas. Its yellow line runs 1.5 px outside the tile, or 1.5 px inside the
+    # grid's outline layer. Its yellow line runs 1.5 px outside the tile, or 1.5 px inside the
     # canvas edge for a tile in the first row or column (raster.js keeps it on the canvas).
     geo = grid_geometry(lab, "av_nested")
     x, y, tw, th = geo["rects"][info["f"] - geo["start"]]
     ox, oy = int(max(1.5, x - 1.5)), int(max(1.5, y - 1.5))
-    got = page.evaluate(_READ_PIXELS, [GRID, 0, [[ox, y + th // 2], [x + tw // 2, oy]]])
+    got = page.evaluate(_READ_PIXELS, [OUTLINE, 0, [[ox, y + th // 2], [x + tw // 2, oy]]])
     assert all(p[0] > 200 and p[1] > 150 and p[2] < 90 for p in got), \
         f"no outline around tile {info['f']}: {got}"
+    # Moving the selection moved the outline only: the tiles were not drawn again.
+    assert renders(page, AV, "convviz-grid") == grid_draws
 
 
 def test_activation_tile_click_selects_channel(lab):
@@ -405,11 +414,14 @@ def test_kernel_viewer_layer_slider_and_row_click(lab):
     page.wait_for_timeout(100)
     info = check_slices()
     # The selected row's outline stays inside the canvas: its right side is drawn on the last
-    # pixel columns (it used to be cut off by the canvas edge), yellow over black.
+    # pixel columns (it used to be cut off by the canvas edge), yellow over black, on the
+    # raster's outline layer (same size as the picture, over it).
     canvas = page.evaluate(_CANVAS_INFO, [raster_canvas(KV, "convviz-overview"), 0])
+    layer = page.evaluate(_CANVAS_INFO, [outline_canvas(KV, "convviz-overview"), 0])
+    assert (layer["width"], layer["height"]) == (canvas["width"], canvas["height"])
     y_mid = int(100 * zy + zy // 2)
     right = [[canvas["width"] - 2, y_mid], [canvas["width"] - 1, y_mid]]
-    edge = page.evaluate(_READ_PIXELS, [raster_canvas(KV, "convviz-overview"), 0, right])
+    edge = page.evaluate(_READ_PIXELS, [outline_canvas(KV, "convviz-overview"), 0, right])
     assert edge[0][0] > 180 and edge[0][1] > 150 and edge[0][2] < 90, edge  # yellow
     assert max(edge[1][:3]) < 110, edge  # the black band (anti-aliased with the yellow)
     # Slices are framed in their gap (grey), and hovering one names its input channel.

@@ -7,6 +7,8 @@ const CSS = `
 .convviz-raster .cv-title { font-weight: 600; }
 .convviz-raster .cv-scroll { overflow: auto; max-width: 100%; }
 .convviz-raster canvas.cv-main { image-rendering: pixelated; display: block; cursor: crosshair; }
+.convviz-raster .cv-stack { position: relative; width: max-content; }
+.convviz-raster canvas.cv-outline { position: absolute; left: 0; top: 0; pointer-events: none; }
 .convviz-raster .cv-colorbar { display: flex; align-items: center; gap: 6px; }
 .convviz-raster .cv-colorbar canvas { height: 10px; width: 160px; image-rendering: pixelated;
   border: 1px solid var(--jp-border-color1, #999); }
