@@ -22,7 +22,6 @@ import convviz_widgets as cv
 import convviz_widgets.compute.cam as cam
 from convviz_widgets.compute import access
 from convviz_widgets.compute.cam import CAMCancelled
-from convviz_widgets.widgets._worker import LatestOnly
 from convviz_widgets.widgets._filter_maximizer import FilterMaximizer
 from convviz_widgets.widgets._gradcam_viewer import GradCAMViewer
 
@@ -34,80 +33,9 @@ maximize_mod = sys.modules["convviz_widgets.compute.maximize"]
 fm_mod = sys.modules["convviz_widgets.widgets._filter_maximizer"]
 
 
-# ------------------------------------------------------------------------------- the worker
-def test_latest_only_runs_the_first_and_the_last_of_a_storm():
-    gate, started = threading.Event(), threading.Event()
-    ran = []
-
-    def job(k):
-        def fn(ticket):
-            if k == 0:
-                started.set()
-                assert gate.wait(10)  # busy while the storm arrives
-                assert ticket.cancelled and not ticket.current
-            ran.append((k, ticket.current, ticket.cancelled))
-        return fn
-
-    worker = LatestOnly("test-storm")
-    tickets = [worker.submit(job(0))]
-    assert started.wait(10)
-    tickets += [worker.submit(job(k)) for k in range(1, 50)]
-    assert not worker.idle
-    gate.set()
-    assert worker.wait(10) and worker.idle
-    assert ran == [(0, False, True), (49, True, False)]
-    assert worker.stats == {"submitted": 50, "started": 2, "dropped": 48, "failed": 0}
-    assert all(t.cancelled for t in tickets[:-1]) and not tickets[-1].cancelled
-
-
 def ctl(view, role):
     """The control with CSS role ``role`` (what the browser tests find it by)."""
     return Driver(view).control(role)
-
-
-def test_latest_only_cancel_drops_the_waiting_job_and_keeps_the_running_one_current():
-    gate = threading.Event()
-    seen = []
-    idle_calls = []
-
-    started = threading.Event()
-
-    def first(ticket):
-        started.set()
-        gate.wait(10)
-        seen.append(("first", ticket.current, ticket.cancelled))
-
-    worker = LatestOnly("test-cancel", on_idle=lambda: idle_calls.append(1))
-    worker.submit(first)
-    assert started.wait(10)
-    # Submitting a second job supersedes the first; a plain cancel then drops the second.
-    worker.submit(lambda t: seen.append(("second",)))
-    worker.cancel()
-    gate.set()
-    assert worker.wait(10)
-    assert seen == [("first", False, True)] and worker.stats["dropped"] == 1
-    assert idle_calls == [1]
-    # A user Cancel (no newer request) keeps the running job current: it may report it.
-    gate.clear()
-    started.clear()
-    worker.submit(first)
-    assert started.wait(10)
-    worker.cancel()
-    gate.set()
-    assert worker.wait(10)
-    assert seen[-1] == ("first", True, True)
-
-
-def test_an_escaping_exception_is_kept_and_printed_and_the_worker_goes_on(capfd):
-    worker = LatestOnly("test-errors")
-    worker.submit(lambda t: 1 / 0)
-    assert worker.wait(10)
-    assert isinstance(worker.last_error, ZeroDivisionError) and worker.stats["failed"] == 1
-    err = capfd.readouterr().err
-    assert "uncaught error in worker 'test-errors'" in err and "ZeroDivisionError" in err
-    done = []
-    worker.submit(lambda t: done.append(1))
-    assert worker.wait(10) and done == [1]
 
 
 # --------------------------------------------------------------------- Grad-CAM viewer storms

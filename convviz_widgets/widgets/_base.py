@@ -91,7 +91,7 @@ class View(Exportable, w.VBox):
     a subclass implements ``_prepare(state) -> payload`` (compute and pixels, no widget
     mutation) and ``_apply(payload)`` (push pixels to the views) and calls
     :meth:`_transaction`; if preparing fails, the traits go back to what the view shows and
-    the view is untouched. Long actions run through :class:`._task.BackgroundTask`.
+    the view is untouched. Long actions run through :class:`._jobs.JobRunner`.
 
     A new view subclasses :class:`View` (or :class:`LayerViewer` when it has a filter/channel
     slider), fills ``_layers``, builds its controls with :meth:`_make_layer_controls` and
