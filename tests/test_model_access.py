@@ -359,7 +359,7 @@ def test_new_equal_preprocess_per_call_compiles_once(models):
 
 
 def test_compiled_functions_are_bounded(models):
-    from convviz_widgets.compute._model_access import MAX_COMPILED
+    from convviz_widgets.compute._access import MAX_COMPILED
 
     acc = access(models["sequential"])
     for k in range(MAX_COMPILED + 5):
@@ -391,7 +391,7 @@ def test_keras_preprocess_input_passed_directly_is_explained(models, app):
 def test_weights_identity_of_large_variables():
     """Above the exact-sum size: a narrow Keras write is counted, a broad raw write sampled."""
     from convviz_widgets.compute import weights_identity
-    from convviz_widgets.compute._model_access import _FP_EXACT_MAX
+    from convviz_widgets.compute._identity import _FP_EXACT_MAX
 
     big = keras.layers.Dense(640)
     big.build((None, 640))

@@ -30,7 +30,7 @@ from ._messages import InputError
 from ._access import access, check_preprocess
 from .cam._engine import _forward_fn, check_method_args, compute_cam
 from .cam.base import CAMTracker, get_method
-from .outputs import _check_targets, _output_index, _probabilities
+from .outputs import check_targets, choose_output, probabilities
 from .cam._pixel import _score_fn, blur
 from ._repr import ShortRepr, items, number, one_line, shape
 
@@ -197,9 +197,9 @@ def faithfulness(model, image, heatmap, target=None, kind: str = "deletion", ste
     acc = access(model).at_size(input_size)
     meta = acc.trace()
     is_fn = callable(target) and not isinstance(target, type)
-    oi = _output_index(meta, output, acc.model.name, allow_all=is_fn)
+    oi = choose_output(meta, output, acc.model.name, allow_all=is_fn)
     o = meta.outputs[oi] if oi is not None else None
-    (t,), _ = _check_targets(target, o, acc.model.name)
+    (t,), _ = check_targets(target, o, acc.model.name)
     x = prepare_images(image, acc.input_shape).images[:1]
     check_preprocess(preprocess, x, acc.input_shape)
     h, w = x.shape[1:3]
@@ -215,7 +215,7 @@ def faithfulness(model, image, heatmap, target=None, kind: str = "deletion", ste
 
     def score(batch):
         out = fn(tf.constant(batch)).numpy()
-        return out if is_fn else _probabilities(out, o)
+        return out if is_fn else probabilities(out, o)
 
     if t is None:
         t = int(np.argmax(score(x)[0]))

@@ -11,7 +11,8 @@ import numpy as np
 import traitlets
 
 from ._activation_canvas import ChannelGridCanvas
-from ._activation_frame import NORMALIZE_ALIASES, Frame, codes_on
+from ..display import NORMALIZE_ALIASES
+from ._activation_frame import Frame, codes_on
 from ._activation_images import ImageMenu
 from ._base import LayerViewer, check_in_layer
 from ._i18n import tr

@@ -20,16 +20,12 @@ from .._identity import preprocess_key
 from .._images import image_digest, prepare_images, split_images
 from .._messages import InputError
 from .._model_trace import OutputInfo, linear_final, run_model, tf_function
-from ..outputs import (_as_float, _callable_scores, _check_targets, _class_scores,
-                       _output_index, _pick, _probabilities)
+from ..outputs import (as_float, callable_scores, check_targets, class_scores,
+                       choose_output, pick_output, probabilities)
 from .base import CAMContext, CAMResult, CAMTracker, get_method
 
 #: Layer types skipped at the end of the automatic layer choice: they only lower the resolution.
 _POOLING = ("MaxPooling2D", "AveragePooling2D", "MaxPool2D", "AvgPool2D")
-
-#: The old private names (kept for callers of ``cam._base``).
-_linear_final = linear_final
-_check_preprocess = check_preprocess
 
 
 @dataclass(frozen=True)
@@ -143,11 +139,11 @@ def _explained(acc, inp, path, a, oi, meta, target_fn):
     with linear_final(acc, o, active=logits_wanted):
         out, cap = run_model(acc, inp, (), replace={path: a},
                              capture_inputs=(o.final_path,) if read_input else ())
-    y = _pick(out, oi)
+    y = pick_output(out, oi)
     logits = cap[("input", o.final_path)] if read_input else y
     if class_targets:
-        return _class_scores(logits, o.kind), y
-    return _callable_scores(target_fn, _as_float(logits), 1), y
+        return class_scores(logits, o.kind), y
+    return callable_scores(target_fn, as_float(logits), 1), y
 
 
 def _head_impl(acc, path, preprocess, meta, oi, target_fn):
@@ -205,7 +201,7 @@ def _capture_fn(acc, path, preprocess):
         def fn(x):
             inp = model_input(acc, x, preprocess)
             out, cap = run_model(acc, inp, (path,))
-            return tf.cast(cap[path], tf.float32), tf.nest.flatten(_as_float(out))
+            return tf.cast(cap[path], tf.float32), tf.nest.flatten(as_float(out))
 
         return fn
 
@@ -220,7 +216,7 @@ def _forward_fn(acc, preprocess, oi):
         def fn(x):
             inp = model_input(acc, x, preprocess)
             out, _ = run_model(acc, inp, ())
-            return tf.cast(_pick(out, oi), tf.float32)
+            return tf.cast(pick_output(out, oi), tf.float32)
 
         return fn
 
@@ -244,8 +240,8 @@ def _masked_fn(acc, preprocess, oi, target_fn):
             xm = x * mask  # (1, H, W, C) * (m, H, W, 1) -> (m, H, W, C)
             inp = model_input(acc, xm, preprocess)
             out, _ = run_model(acc, inp, ())
-            y = _as_float(_pick(out, oi))
-            return y if target_fn is None else _callable_scores(target_fn, y, None)
+            y = as_float(pick_output(out, oi))
+            return y if target_fn is None else callable_scores(target_fn, y, None)
 
         return fn
 
@@ -320,13 +316,13 @@ def _region_target(acc, image, target, layer, preprocess, output, meth):
         return target
     meta = _meta(acc)
     if target is None:
-        oi = _output_index(meta, output, acc.model.name, allow_all=True)
+        oi = choose_output(meta, output, acc.model.name, allow_all=True)
         if oi is None or not image_shaped(meta.outputs[oi]):
             return None
         target = Region()
     elif not isinstance(target, Region):
         return None
-    oi = _output_index(meta, output, acc.model.name)
+    oi = choose_output(meta, output, acc.model.name)
     shown, finite = _display_image(image)
     if not finite:
         # Nothing runs on a NaN image (the result says so); the region is only a label here.
@@ -380,11 +376,11 @@ def layer_cam(acc, meth, shown_finite, target, layer, preprocess, *, on_step=Non
     """
     meta = _meta(acc)
     is_fn = callable(target) and not isinstance(target, type)
-    oi = _output_index(meta, output, acc.model.name, allow_all=is_fn)
+    oi = choose_output(meta, output, acc.model.name, allow_all=is_fn)
     o = meta.outputs[oi] if oi is not None else None
     path = require_spatial(acc.model, layer, "class activation map") if layer is not None else \
         default_layer(acc.model)
-    targets, was_list = _check_targets(target, o, acc.model.name)
+    targets, was_list = check_targets(target, o, acc.model.name)
     target_fn = targets[0] if is_fn else None
     shown, finite = shown_finite
     size = shown.shape[:2]
@@ -410,7 +406,7 @@ def layer_cam(acc, meth, shown_finite, target, layer, preprocess, *, on_step=Non
         raise ValueError(f"The target callable returned {scores.shape[0]} scores for 1 image; "
                          "it must return one score per sample, shape (n,).")
     resolved = [target_fn if target_fn is not None else int(c) for c in classes]
-    probs = None if target_fn is not None else _probabilities(real_outs[oi], o)[0]
+    probs = None if target_fn is not None else probabilities(real_outs[oi], o)[0]
 
     def prob_of(t):
         return None if probs is None else float(probs[t])
@@ -492,7 +488,7 @@ def _masked_scorer(acc, preprocess, o, oi, x, targets, path, cache, hooks):
                 tracker.check_before(b, total)
                 out = fn(xt, tf.constant(maps[start:start + batch_size])).numpy()
                 if class_targets:
-                    rows.append(_probabilities(out, o))  # (b, classes)
+                    rows.append(probabilities(out, o))  # (b, classes)
                 else:
                     rows.append(out.reshape(-1)[:, None])  # (b,) -> (b, 1)
                 tracker.report(b + 1, total)

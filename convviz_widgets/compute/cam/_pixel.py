@@ -16,7 +16,7 @@ sets ``signed = True`` so that the channel sum is kept with its sign; unsigned m
 by the largest magnitude over channels (Simonyan et al. 2014).
 
 *Guided ReLUs* (Springenberg et al. 2015) go through the model-access mechanism
-(:func:`~convviz_widgets.compute._model_access.run_model`'s ``wrap_calls``): every layer whose
+(:func:`~convviz_widgets.compute.run_model`'s ``wrap_calls``): every layer whose
 ``activation`` is ReLU (``Conv2D(..., activation="relu")``, ``Dense``, ``Activation("relu")``)
 runs with a guided ReLU in its place for the traced pass, and plain ``ReLU`` layers are replaced
 by it, in nested backbones and subclassed models alike. A ReLU applied by a raw op inside a
@@ -39,8 +39,8 @@ from .._images import prepare_images
 from .._access import check_preprocess, model_input, require_spatial
 from .._identity import preprocess_key
 from .._model_trace import linear_final, run_model, tf_function
-from ..outputs import (_as_float, _callable_scores, _check_targets, _class_scores,
-                       _output_index, _pick, _probabilities)
+from ..outputs import (as_float, callable_scores, check_targets, class_scores,
+                       choose_output, pick_output, probabilities)
 from .base import CAMMethod, CAMResult, CAMTracker
 from ._engine import _display_image, _forward_fn, _meta, compute_cam, default_layer
 
@@ -157,11 +157,11 @@ def _scores(acc, inp, oi, meta, target_fn, wrappers):
     with linear_final(acc, o, active=logits_wanted):
         out, cap = run_model(acc, inp, (), wrap_calls=wrappers,
                              capture_inputs=(o.final_path,) if read_input else ())
-    y = _pick(out, oi)
+    y = pick_output(out, oi)
     logits = cap[("input", o.final_path)] if read_input else y
     if class_targets:
-        return _class_scores(logits, o.kind)
-    return _callable_scores(target_fn, _as_float(logits), None)
+        return class_scores(logits, o.kind)
+    return callable_scores(target_fn, as_float(logits), None)
 
 
 def _grad_fn(acc, preprocess, meta, oi, target_fn, guided: bool):
@@ -349,13 +349,13 @@ def compute_pixel(acc, meth: PixelMethod, image, target=None, layer=None, prepro
     """The input-resolution driver behind ``gradcam(..., method=<pixel method>)``."""
     meta = _meta(acc)
     is_fn = callable(target) and not isinstance(target, type)
-    oi = _output_index(meta, output, acc.model.name, allow_all=is_fn)
+    oi = choose_output(meta, output, acc.model.name, allow_all=is_fn)
     o = meta.outputs[oi] if oi is not None else None
     path = None
     if meth.needs_layer:
         path = require_spatial(acc.model, layer, "class activation map") \
             if layer is not None else default_layer(acc.model)
-    targets, was_list = _check_targets(target, o, acc.model.name)
+    targets, was_list = check_targets(target, o, acc.model.name)
     target_fn = targets[0] if is_fn else None
     shown, finite = _display_image(image, acc.input_shape)
     size = shown.shape[:2]
@@ -383,7 +383,7 @@ def compute_pixel(acc, meth: PixelMethod, image, target=None, layer=None, prepro
         top = int(np.argmax(per[0]))
         resolved = [top if t is None else int(t) for t in targets]
         scores = per[0, resolved]
-        probs = _probabilities(_forward_fn(acc, preprocess, oi)(tf.constant(x)).numpy(), o)[0]
+        probs = probabilities(_forward_fn(acc, preprocess, oi)(tf.constant(x)).numpy(), o)[0]
 
     def prob_of(t):
         return None if probs is None else float(probs[t])

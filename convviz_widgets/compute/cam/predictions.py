@@ -16,7 +16,7 @@ import tensorflow as tf
 
 from .._access import access, check_preprocess, require_spatial
 from .._images import prepare_images
-from ..outputs import _output_index, _per_class, _probabilities
+from ..outputs import choose_output, per_class, probabilities
 from .base import get_method
 from ._engine import (_activation_for, _display_image, _forward_fn, _meta, _region_target,
                       check_method_args, compute_cam, default_layer, layer_cam)
@@ -100,7 +100,7 @@ def top_predictions(model, image, k: int = 5, preprocess: Callable | None = None
     """
     acc = access(model).at_size(input_size)
     meta = _meta(acc)
-    o = meta.outputs[_output_index(meta, output, acc.model.name)]
+    o = meta.outputs[choose_output(meta, output, acc.model.name)]
     top = _rank_output(model_output(acc, image, preprocess, layer=layer, output=output), o, k)
     if class_names is None:
         return top
@@ -114,8 +114,8 @@ def top_predictions(model, image, k: int = 5, preprocess: Callable | None = None
 def _rank_output(out: np.ndarray, o, k: int) -> TopPredictions:
     """:class:`TopPredictions` of one image's output ``out`` (no batch axis)."""
     out = out[None]  # (1, ...)
-    probs = _probabilities(out, o)[0]
-    values = probs if o.kind == "binary" else _per_class(tf.constant(out)).numpy()[0]
+    probs = probabilities(out, o)[0]
+    values = probs if o.kind == "binary" else per_class(tf.constant(out)).numpy()[0]
     # Rank by probability: equal to ranking by the output, and also right for a binary output.
     order = np.argsort(-probs, kind="stable")[:max(1, int(k))]
     return TopPredictions(order.astype(np.int64), values[order].astype(np.float32),
@@ -155,7 +155,7 @@ def model_output(model, image, preprocess: Callable | None = None, *, layer=None
     (5,)
     """
     acc = access(model).at_size(input_size)
-    oi = _output_index(_meta(acc), output, acc.model.name)
+    oi = choose_output(_meta(acc), output, acc.model.name)
     path = require_spatial(model, layer, "class activation map") if layer is not None else \
         default_layer(model)
     x = prepare_images(image, acc.input_shape).images[:1]
@@ -219,7 +219,7 @@ def gradcam_with_predictions(model, image, target=None, layer=None, method="grad
     batch_size = check_method_args(meth, layer, batch_size)
     meta = _meta(acc)
     is_fn = callable(target) and not isinstance(target, type)
-    oi = _output_index(meta, output, acc.model.name, allow_all=is_fn)
+    oi = choose_output(meta, output, acc.model.name, allow_all=is_fn)
     if meth.level == "pixel":
         cam = compute_cam(acc, image, target, layer, meth, preprocess, on_step=on_step,
                           cancel=cancel, batch_size=batch_size, cache=cache, output=output)
@@ -327,7 +327,7 @@ def rank_predictions(model, images, labels, preprocess: Callable | None = None, 
     """
     acc = access(model).at_size(input_size)
     meta = _meta(acc)
-    oi = _output_index(meta, output, acc.model.name)
+    oi = choose_output(meta, output, acc.model.name)
     o = meta.outputs[oi]
     if isinstance(images, (list, tuple)) and len({np.shape(im) for im in images}) > 1:
         # Pictures of different sizes (uploads): each is resized to the model input on its own.
@@ -354,7 +354,7 @@ def rank_predictions(model, images, labels, preprocess: Callable | None = None, 
                              f"model{extra}; got values in [{labels.min()}, {labels.max()}].")
     check_preprocess(preprocess, x[:1], acc.input_shape)
     fn = _forward_fn(acc, preprocess, oi)
-    probs = np.concatenate([_probabilities(fn(tf.constant(x[s:s + batch_size])).numpy(), o)
+    probs = np.concatenate([probabilities(fn(tf.constant(x[s:s + batch_size])).numpy(), o)
                             for s in range(0, len(x), batch_size)], axis=0)
     idx = np.arange(len(x))
     explain = probs.argmax(axis=1)
