@@ -36,7 +36,7 @@ class DisplayMixin:
         return r is not None and cls is not None and r.target == cls
 
     def _caption(self, r, top=None) -> tuple[str, bool]:
-        from ..compute.cam import cam_methods, get_method
+        from ..compute.cam import cam_methods, reads_layer
 
         name = self._class_name(r.target)
         parts = [f"{name}"]
@@ -46,9 +46,7 @@ class DisplayMixin:
             parts.append(tr("gc_score", self.lang, v=f"{r.score:.3g}"))
         label = method_label(r.method, cam_methods().get(r.method, r.method), self.lang)
         # A pixel attribution's "layer" is the model input: say where it lives instead.
-        where = r.layer if get_method(r.method).level == "layer" or \
-            getattr(get_method(r.method), "needs_layer", False) else tr("gc_pixel_level",
-                                                                        self.lang)
+        where = r.layer if reads_layer(r.method) else tr("gc_pixel_level", self.lang)
         parts.append(f"{label} @ {where}")
         if top is not None and len(top.indices):
             parts.append(tr("gc_says", self.lang, c=self._class_name(int(top.indices[0]))))

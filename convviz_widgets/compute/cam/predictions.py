@@ -14,16 +14,16 @@ from typing import Callable, NamedTuple
 import numpy as np
 import tensorflow as tf
 
-from .._access import access, check_preprocess, require_spatial
+from .._access import access, check_preprocess
 from .._images import prepare_images
-from ..outputs import choose_output, per_class, probabilities
+from ..outputs import choose_output, class_labels, per_class, probabilities
 from .base import get_method
-from ._engine import (_activation_for, _display_image, _forward_fn, _meta, _region_target,
-                      check_method_args, compute_cam, default_layer, layer_cam)
+from .pipeline import check_method_args, explain
+from ._engine import _forward_fn, _meta, model_output
 from .._repr import ShortRepr, items, number, one_line, shape
 
 __all__ = ["CAMWithPredictions", "PredictionRanking", "TopPredictions",
-           "gradcam_with_predictions", "model_output", "rank_predictions", "top_predictions"]
+           "gradcam_with_predictions", "rank_predictions", "top_predictions"]
 
 
 @dataclass(frozen=True)
@@ -104,8 +104,6 @@ def top_predictions(model, image, k: int = 5, preprocess: Callable | None = None
     top = _rank_output(model_output(acc, image, preprocess, layer=layer, output=output), o, k)
     if class_names is None:
         return top
-    from ..outputs import class_labels
-
     labels = class_labels(model, class_names, output=output)
     return replace(top, names=tuple(labels[int(i)] if int(i) < len(labels) else f"class {int(i)}"
                                     for i in top.indices))
@@ -120,47 +118,6 @@ def _rank_output(out: np.ndarray, o, k: int) -> TopPredictions:
     order = np.argsort(-probs, kind="stable")[:max(1, int(k))]
     return TopPredictions(order.astype(np.int64), values[order].astype(np.float32),
                           probs[order].astype(np.float32))
-
-
-def model_output(model, image, preprocess: Callable | None = None, *, layer=None,
-                 output=None, input_size=None) -> np.ndarray:
-    """The model's output for one image, shared with :func:`gradcam`'s cache.
-
-    Parameters
-    ----------
-    model : keras.Model
-    image : array-like
-        One image ``(h, w, c)`` or ``(h, w)`` in display space (uint8, or float in [0, 1]).
-    preprocess : callable, optional
-        Display images to model input (TF ops).
-    layer : str, optional
-        The layer a following :func:`gradcam` call will use (default: :func:`default_layer`);
-        sharing it means that call reuses this forward pass.
-    output : int or str, optional
-        For a model with several outputs, which one (index or name); required there.
-    input_size : (int, int), optional
-        Run the image at this ``(height, width)`` instead of the model's own size rule (see
-        :func:`~convviz_widgets.compute.cam.gradcam`).
-
-    Returns
-    -------
-    ndarray
-        The output for this image without the batch axis, float32 (e.g. ``(classes,)``).
-
-    Examples
-    --------
-    >>> import convviz_widgets as cv
-    >>> scenes = cv.demo_images()                                            # doctest: +SKIP
-    >>> cv.compute.cam.model_output(cv.demo_model(), scenes.images[0]).shape  # doctest: +SKIP
-    (5,)
-    """
-    acc = access(model).at_size(input_size)
-    oi = choose_output(_meta(acc), output, acc.model.name)
-    path = require_spatial(model, layer, "class activation map") if layer is not None else \
-        default_layer(model)
-    x = prepare_images(image, acc.input_shape).images[:1]
-    check_preprocess(preprocess, x, acc.input_shape)
-    return _activation_for(acc, path, x, preprocess)[1][oi][0]
 
 
 class CAMWithPredictions(NamedTuple):
@@ -217,27 +174,15 @@ def gradcam_with_predictions(model, image, target=None, layer=None, method="grad
     acc = access(model).at_size(input_size)
     meth = get_method(method)
     batch_size = check_method_args(meth, layer, batch_size)
+    results, was_list, out = explain(acc, meth, image, target, layer, preprocess,
+                                     on_step=on_step, cancel=cancel, batch_size=batch_size,
+                                     cache=cache, output=output)
     meta = _meta(acc)
     is_fn = callable(target) and not isinstance(target, type)
     oi = choose_output(meta, output, acc.model.name, allow_all=is_fn)
-    if meth.level == "pixel":
-        cam = compute_cam(acc, image, target, layer, meth, preprocess, on_step=on_step,
-                          cancel=cancel, batch_size=batch_size, cache=cache, output=output)
-        first = cam[0] if isinstance(cam, list) else cam
-        if first.flag == "nonfinite_input" or oi is None:
-            return CAMWithPredictions(cam, None)
-        out = model_output(acc, first.image, preprocess, output=oi)
-        return CAMWithPredictions(cam, _rank_output(out, meta.outputs[oi], k))
-    region = _region_target(acc, image, target, layer, preprocess, output, meth)
-    if region is not None:
-        target = region
-    results, was_list, out = layer_cam(
-        acc, meth, _display_image(image, acc.input_shape), target, layer, preprocess,
-        on_step=on_step,
-        cancel=cancel, batch_size=batch_size, cache=cache, output=output)
-    if region is not None and region.pixels == 0 and results[0].flag != "nonfinite_input":
-        results = [replace(r, heatmap=np.zeros_like(r.heatmap), flag="empty_region")
-                   for r in results]
+    if out is None and oi is not None and results[0].flag != "nonfinite_input":
+        # A callable pixel target reads no class output: rank from the cached forward pass.
+        out = model_output(acc, results[0].image, preprocess, output=oi)
     top = None if (out is None or oi is None) else _rank_output(out, meta.outputs[oi], k)
     return CAMWithPredictions(results if was_list else results[0], top)
 
