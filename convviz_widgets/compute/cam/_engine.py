@@ -251,14 +251,6 @@ def _masked_fn(acc, preprocess, oi, target_fn):
 
 
 # ------------------------------------------------------------------------------------- running
-def _upsample(maps: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """``(k, h, w)`` -> ``(k, H, W)`` bilinear (convex, so [0, 1] stays [0, 1])."""
-    if maps.shape[1:] == tuple(size):
-        return maps.astype(np.float32)
-    up = tf.image.resize(maps[..., None], size, method="bilinear")  # (k, H, W, 1)
-    return np.clip(up.numpy()[..., 0], 0.0, 1.0).astype(np.float32)
-
-
 def _display_image(image, input_shape=None) -> tuple[np.ndarray, bool]:
     """The image as passed, as ``(H, W, C)`` float32 [0, 1]; and whether it was finite.
 

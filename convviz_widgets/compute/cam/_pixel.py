@@ -334,7 +334,8 @@ class PixelMethod(AttributionMethod):
 
     # ------------------------------------------------------- the pixel-level part of the driver
     def empty(self, acc, path):
-        return 0, tuple(acc.input_shape[1:3])
+        # A model that takes any size (subclassed) has no declared size: a 1x1 placeholder.
+        return 0, tuple(d or 1 for d in acc.input_shape[1:3])
 
     def score(self, req) -> Scored:
         """The explained scores of the image (one compiled forward pass) and the context."""
@@ -374,8 +375,8 @@ class PixelMethod(AttributionMethod):
             batch_size=req.batch_size, on_step=req.on_step, cancel=req.cancel,
             _grad=lambda guided: _grad_fn(acc, req.preprocess, meta, oi, tgt.fn, guided),
             _score=score_fn, _cam=cams, details=details, tracker=req.tracker)
-        return Scored(resolved, np.asarray(scores, np.float32), probs, 0,
-                      tuple(acc.input_shape[1:3]), ctx, output=chosen, details=details)
+        return Scored(resolved, np.asarray(scores, np.float32), probs, 0, tuple(x.shape[1:3]),
+                      ctx, output=chosen, details=details)
 
     def maps(self, scored: Scored) -> tuple[np.ndarray, np.ndarray]:
         ctx = scored.context
