@@ -36,7 +36,7 @@ import tensorflow as tf  # noqa: E402
 import convviz_widgets as cv  # noqa: E402
 from convviz_widgets.compute import access  # noqa: E402
 from convviz_widgets.compute.cam import IntegratedGradients, SmoothGrad, gradcam  # noqa: E402
-from convviz_widgets.compute.cam import _base, _pixel  # noqa: E402
+from convviz_widgets.compute.cam import _engine, _pixel  # noqa: E402
 
 try:
     from _common import write  # noqa: E402
@@ -67,9 +67,9 @@ def interleaved(cases: dict, rounds: int, warmup) -> dict:
 
 def cost(model, image, target, batch_size: int, rounds: int) -> dict:
     acc = access(model)
-    meta = _base._meta(acc)
+    meta = _engine._meta(acc)
     x = tf.constant(image[None])
-    fwd = _base._forward_fn(acc, None, 0)
+    fwd = _engine._forward_fn(acc, None, 0)
     grad = _pixel._grad_fn(acc, None, meta, 0, None, False)
     cls = tf.constant(target, tf.int32)
     from tf_keras_vis.saliency import Saliency

@@ -160,7 +160,7 @@ def random_images(model, n=2, seed=0):
 # Test modules that exercise compute/ (TensorFlow kernels and gradients) without a browser or a
 # notebook server. CI runs them a second time with TensorFlow's default oneDNN setting, so the code
 # paths of both kinds of CPU are tested on every run (the first pass has oneDNN off).
-COMPUTE_MODULES = {"test_model_access", "test_kernels_activations", "test_gradcam",
+COMPUTE_MODULES = {"test_attribution_pipeline", "test_import_cycles", "test_model_access", "test_kernels_activations", "test_gradcam",
                    "test_maximize", "test_model_zoo", "test_robustness", "test_properties",
                    "test_conv_arithmetic", "test_receptive_field", "test_dataset_examples",
                    "test_maximize_selected", "test_attribution", "test_doctests", "test_progress",

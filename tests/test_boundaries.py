@@ -84,8 +84,8 @@ def all_modules() -> list[Path]:
 def test_rule_catches_a_widget_importing_compute_privately(tmp_path):
     fake = ROOT / "widgets" / "_boundary_probe.py"
     try:
-        fake.write_text("from ..compute.cam._base import _meta\n"
-                        "from ..compute import _model_access\n"
+        fake.write_text("from ..compute.cam._engine import _meta\n"
+                        "from ..compute import _access\n"
                         "from ..compute import output_info\n"
                         "from .._demo import demo_model\n"
                         "from ._base import View\n", encoding="utf-8")
@@ -93,8 +93,8 @@ def test_rule_catches_a_widget_importing_compute_privately(tmp_path):
     finally:
         fake.unlink()
     assert len(found) == 3, found  # private module, its private name, a private module by name
-    assert any("private module convviz_widgets.compute.cam._base" in f for f in found)
-    assert any("private name _model_access" in f for f in found)
+    assert any("private module convviz_widgets.compute.cam._engine" in f for f in found)
+    assert any("private name _access" in f for f in found)
 
 
 def test_compute_imports_its_own_private_modules_freely():

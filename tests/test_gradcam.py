@@ -19,7 +19,7 @@ from convviz_widgets.compute.cam import (CAMCancelled, CAMMethod, CAMResult, cam
                                          colorize, default_layer, gradcam, overlay,
                                          rank_predictions, register, top_predictions,
                                          unregister)
-from convviz_widgets.compute.cam import _base, _engine
+from convviz_widgets.compute.cam import _engine
 
 DEFAULT_LAYERS = {
     "sequential": "conv_b",
@@ -335,10 +335,10 @@ def test_head_step_does_not_read_the_image_before_the_layer(models):
     map gives the same scores, i.e. the part before the layer is not part of the computation."""
     model = models["sequential"]
     acc = access(model)
-    meta = _base._meta(acc)
+    meta = _engine._meta(acc)
     image = random_images(model, 1, seed=12)[0][None]
-    a, _ = _base._activation_for(acc, "conv_b", image, None)
-    head = _base._head_fn(acc, "conv_b", None, meta, 0)
+    a, _ = _engine._activation_for(acc, "conv_b", image, None)
+    head = _engine._head_fn(acc, "conv_b", None, meta, 0)
     t = tf.constant(np.array([0, 2], np.int32))
     s1, _, g1 = head(tf.constant(image), tf.constant(a), t)
     s2, _, g2 = head(tf.constant(np.full_like(image, np.nan)), tf.constant(a), t)
@@ -381,7 +381,7 @@ def test_scorecam_weights_follow_the_paper(models):
     model = models["functional"]
     image = random_images(model, 1, seed=3)[0]
     r = gradcam(model, image, target=1, method="scorecam")
-    a, _ = _base._activation_for(access(model), "last_conv", image[None], None)
+    a, _ = _engine._activation_for(access(model), "last_conv", image[None], None)
     masked = []
     for k in range(a.shape[-1]):
         up = tf.image.resize(a[0, ..., k:k + 1][None], image.shape[:2]).numpy()[0]
@@ -533,7 +533,7 @@ def test_parameter_randomisation_sanity_check(demo):
     randomised = keras.models.clone_model(model)
     randomised.set_weights(model.get_weights())
     acc = access(model)
-    order = [p for p in _base._meta(acc).order if not acc.infos()[p].is_container]
+    order = [p for p in _engine._meta(acc).order if not acc.infos()[p].is_container]
     # "Top layers": the last convolution at or below the explained layer and everything above
     # it (the cascading randomisation of the paper, stopped after the last conv block).
     start = max(i for i, p in enumerate(order[:order.index(layer) + 1])

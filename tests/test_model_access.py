@@ -326,7 +326,7 @@ def test_new_equal_preprocess_per_call_compiles_once(models):
 
 
 def test_compiled_functions_are_bounded(models):
-    from convviz_widgets.compute._model_access import MAX_COMPILED
+    from convviz_widgets.compute._access import MAX_COMPILED
 
     acc = access(models["sequential"])
     for k in range(MAX_COMPILED + 5):

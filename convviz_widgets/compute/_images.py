@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import tensorflow as tf
 
+from ._load_image import load_image
 from ._messages import InputError, InputTypeError
 from ._repr import ShortRepr, one_line, shape
 
@@ -65,9 +66,7 @@ def _is_path(x) -> bool:
 
 
 def _load(x) -> np.ndarray:
-    from ._load_image import load_image  # Pillow is imported only when a file is read
-
-    return load_image(x)
+    return load_image(x)  # Pillow is imported (inside load_image) only when a file is read
 
 
 def _as_array(x) -> np.ndarray:

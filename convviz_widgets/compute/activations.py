@@ -114,15 +114,10 @@ class Activations(ShortRepr, dict):
         raise ValueError(f"kind must be 'channels' or 'units', not {kind!r}.")
 
 
-# Deprecated old name: use the public check_preprocess (convviz_widgets.compute). Kept until
-# compute/maximize stops importing it from here.
-_check_preprocess = check_preprocess
-
-
 def capture_fn(acc, paths: tuple[str, ...], preprocess: Callable | None):
     """``(weights ids, compiled x_display -> ({path: activation}, weights fingerprint))``.
 
-    The weights fingerprint (:func:`~convviz_widgets.compute._model_access.fingerprint_tensor`)
+    The weights fingerprint (:func:`~convviz_widgets.compute._identity.fingerprint_tensor`)
     is computed in the same graph execution as the forward pass: its reads of the weights
     overlap the convolutions, so a fresh capture learns the weights identity it was computed
     with at no extra pass.

@@ -2,8 +2,16 @@
 
 The facts come from the model's one trace (:func:`~._model_trace.trace_model`,
 :class:`OutputInfo`); this module interprets them, for CAM targets, the top-k list, prediction
-ranking and the trust checks. :func:`output_info` and :func:`output_index` are the public entry
-points (widgets use them to fill their class and output menus).
+ranking and the trust checks. :func:`output_info` and :func:`output_index` are the entry points
+of widgets (they fill their class and output menus); the rest is the API of the compute modules
+that read outputs (``cam``, ``trust``, ``maximize``):
+
+* :func:`choose_output` / :func:`pick_output` — which output ``output=`` names, and that tensor;
+* :func:`check_targets` — a ``target=`` argument as a list of class indices (or one callable);
+* :func:`class_scores` / :func:`per_class` — the explained scores per class, in TF ops;
+* :func:`callable_scores` — a user's score callable, applied and checked;
+* :func:`probabilities` — class probabilities as the model means them (numpy);
+* :func:`as_float` — every tensor of a (nested) output as float32.
 """
 
 from __future__ import annotations
@@ -14,10 +22,9 @@ import tensorflow as tf
 from ._access import access
 from ._model_trace import OutputInfo
 
-__all__ = ["OutputInfo", "class_labels", "image_shaped", "output_index", "output_info"]
-
-#: The old private name of :class:`OutputInfo`.
-_Output = OutputInfo
+__all__ = ["OutputInfo", "as_float", "callable_scores", "check_targets", "choose_output",
+           "class_labels", "class_scores", "image_shaped", "output_index", "output_info",
+           "per_class", "pick_output", "probabilities"]
 
 
 def output_info(model) -> tuple[OutputInfo, ...]:
@@ -72,7 +79,7 @@ def output_index(model, output=None, *, allow_all: bool = False) -> int | None:
     0
     """
     acc = access(model)
-    return _output_index(acc.trace().outputs, output, acc.model.name, allow_all=allow_all)
+    return choose_output(acc.trace().outputs, output, acc.model.name, allow_all=allow_all)
 
 
 def image_shaped(o: OutputInfo) -> bool:
@@ -137,7 +144,7 @@ def class_labels(model, class_names=None, *, output=None, negative: str = "not {
     """
     acc = access(model)
     outputs = acc.trace().outputs
-    oi = _output_index(outputs, output, acc.model.name, allow_all=True)
+    oi = choose_output(outputs, output, acc.model.name, allow_all=True)
     o = outputs[oi] if oi is not None else None
     n = o.num_classes if o is not None else None
     names = None if class_names is None else [str(c) for c in class_names]
@@ -164,14 +171,53 @@ def class_labels(model, class_names=None, *, output=None, negative: str = "not {
     return names
 
 
-def _pick(out, index):
-    """The chosen output of a model call (``index=None``: the whole structure)."""
+def pick_output(out, index):
+    """The chosen output of a model call (``index=None``: the whole structure).
+
+    Parameters
+    ----------
+    out : tensor, list or dict
+        What the model returned.
+    index : int or None
+        Position in ``tf.nest.flatten(out)`` (from :func:`choose_output`).
+
+    Examples
+    --------
+    >>> pick_output({"a": 1, "b": 2}, 1), pick_output([3, 4], None)
+    (2, [3, 4])
+    """
     return out if index is None else tf.nest.flatten(out)[index]
 
 
-def _output_index(outputs, output, model_name: str, *, allow_all: bool = False):
-    """Index of the chosen output in ``outputs`` (:class:`OutputInfo` tuple, or anything with an
-    ``outputs`` attribute such as a :class:`ModelTrace`); ``None`` means "all" (callables only)."""
+def choose_output(outputs, output, model_name: str, *, allow_all: bool = False):
+    """Index of the output that ``output=`` names among ``outputs``.
+
+    :func:`output_index` for a model; this one takes the outputs already traced.
+
+    Parameters
+    ----------
+    outputs : tuple of OutputInfo, or anything with an ``outputs`` attribute (a ModelTrace)
+    output : int, str or None
+        Index, name, or ``None`` (the only output of a one-output model).
+    model_name : str
+        For the error messages.
+    allow_all : bool
+        ``output=None`` on a several-output model gives ``None`` ("all of them", what a callable
+        target receives) instead of raising.
+
+    Returns
+    -------
+    int or None
+
+    Examples
+    --------
+    >>> class O:
+    ...     def __init__(self, name): self.name = name
+    >>> choose_output((O("mask"), O("label")), "label", "unet")
+    1
+    >>> choose_output((O("mask"), O("label")), None, "unet", allow_all=True) is None
+    True
+    """
     outputs = getattr(outputs, "outputs", outputs)
     names = [o.name for o in outputs]
     if output is None:
@@ -198,8 +244,14 @@ def _output_index(outputs, output, model_name: str, *, allow_all: bool = False):
     return int(output)
 
 
-def _per_class(out):
-    """Model output ``(k, ...)`` as ``(k, classes)``: spatial outputs are averaged per channel."""
+def per_class(out):
+    """Model output ``(k, ...)`` as ``(k, classes)``: spatial outputs are averaged per channel.
+
+    Examples
+    --------
+    >>> per_class(tf.ones((2, 4, 4, 3))).shape, per_class(tf.ones((2,))).shape
+    (TensorShape([2, 3]), TensorShape([2, 1]))
+    """
     out = tf.cast(out, tf.float32)
     rank = out.shape.rank
     if rank == 1:
@@ -209,19 +261,62 @@ def _per_class(out):
     return out
 
 
-def _class_scores(y, kind: str):
-    """``(k, classes)`` explained scores: a one-unit sigmoid's logit ``z`` becomes ``[-z, z]``."""
-    per = _per_class(y)
+def class_scores(y, kind: str):
+    """``(k, classes)`` explained scores: a one-unit sigmoid's logit ``z`` becomes ``[-z, z]``.
+
+    Parameters
+    ----------
+    y : tensor
+        Logits (or scores) of one output, ``(k, ...)``.
+    kind : str
+        :attr:`OutputInfo.kind` of that output (``"binary"`` for one sigmoid unit).
+
+    Examples
+    --------
+    >>> class_scores(tf.constant([[2.0]]), "binary").numpy().tolist()
+    [[-2.0, 2.0]]
+    """
+    per = per_class(y)
     if kind == "binary":
         per = tf.concat([-per, per], axis=1)  # class 0 ("not") is explained by -z
     return per
 
 
-def _as_float(out):
+def as_float(out):
+    """Every tensor of a (nested) model output cast to float32.
+
+    Examples
+    --------
+    >>> as_float([tf.constant([1], tf.int32)])[0].dtype.name
+    'float32'
+    """
     return tf.nest.map_structure(lambda t: tf.cast(t, tf.float32), out)
 
 
-def _callable_scores(target, out, k):
+def callable_scores(target, out, k):
+    """One score per sample from a user's target callable, ``(n,)`` float32.
+
+    Parameters
+    ----------
+    target : callable
+        Maps the model output (tensor, or list/dict for ``output=None`` on a several-output
+        model) to scores with TF ops.
+    out : tensor, list or dict
+        What ``target`` receives.
+    k : int or None
+        The expected number of samples, to refuse a shape that is not one score per sample.
+
+    Raises
+    ------
+    ValueError
+        The callable raised, returned a structure, or a shape that is not ``(n,)``; the message
+        says what it receives and must return.
+
+    Examples
+    --------
+    >>> callable_scores(lambda y: y[:, 0], tf.ones((2, 3)), 2).numpy().tolist()
+    [1.0, 1.0]
+    """
     try:
         s = target(out)
     except Exception as exc:  # noqa: BLE001 - re-raised with what the callable receives
@@ -254,10 +349,26 @@ def _looks_like_probabilities(per: np.ndarray) -> bool:
                 np.allclose(per.sum(axis=1), 1.0, atol=1e-3))
 
 
-def _probabilities(out: np.ndarray, o: OutputInfo) -> np.ndarray:
-    """``(n, classes)`` class probabilities as the model means them: a softmax output as it is;
-    a one-unit sigmoid as ``[1 - p, p]``; multi-label sigmoid units each as their own ``p``;
-    raw scores for several classes through a softmax (what Score-CAM and the top-k list show).
+def probabilities(out: np.ndarray, o: OutputInfo) -> np.ndarray:
+    """``(n, classes)`` class probabilities as the model means them.
+
+    A softmax output as it is; a one-unit sigmoid as ``[1 - p, p]``; multi-label sigmoid units
+    each as their own ``p``; raw scores for several classes through a softmax (what Score-CAM
+    and the top-k list show), unless their rows already sum to 1.
+
+    Parameters
+    ----------
+    out : ndarray
+        One output of the model, ``(n, ...)`` (spatial outputs are averaged per channel).
+    o : OutputInfo
+        That output's facts (its ``kind``).
+
+    Examples
+    --------
+    >>> class Binary:
+    ...     kind = "binary"
+    >>> probabilities(np.array([[0.75]], np.float32), Binary()).tolist()
+    [[0.25, 0.75]]
     """
     per = out.reshape(out.shape[0], -1) if out.ndim == 1 else out  # (n,) -> (n, 1)
     if per.ndim > 2:
@@ -272,13 +383,34 @@ def _probabilities(out: np.ndarray, o: OutputInfo) -> np.ndarray:
     return per
 
 
-def _num_classes(o: OutputInfo) -> int | None:
-    """Deprecated spelling of :attr:`OutputInfo.num_classes`."""
-    return o.num_classes
+def check_targets(target, o: OutputInfo | None, model_name: str) -> tuple[list, bool]:
+    """A ``target=`` argument as ``(targets, was_list)``, checked against the output.
 
+    Parameters
+    ----------
+    target : int, None, list of int/None, ndarray or callable
+        A class index, ``None`` (top-1), several of them, or one score callable.
+    o : OutputInfo or None
+        The explained output (``None``: no class count to check against).
+    model_name : str
+        For the error messages.
 
-def _check_targets(target, o: OutputInfo | None, model_name: str) -> tuple[list, bool]:
-    """Normalise ``target`` to a list; return ``(targets, was_list)``."""
+    Returns
+    -------
+    (list, bool)
+        The targets (ints, ``None`` for top-1, or ``[callable]``) and whether a list was passed.
+
+    Raises
+    ------
+    ValueError, TypeError
+        An empty list, a non-integer, or a class index outside the output (the message gives
+        the valid range).
+
+    Examples
+    --------
+    >>> check_targets([0, None], None, "m"), check_targets(3, None, "m")
+    (([0, None], True), ([3], False))
+    """
     if callable(target) and not isinstance(target, type):
         return [target], False
     was_list = isinstance(target, (list, tuple, np.ndarray))

@@ -28,10 +28,12 @@ import tensorflow as tf
 from ._images import prepare_images
 from ._messages import InputError
 from ._access import access, check_preprocess
-from .cam._engine import _forward_fn, check_method_args, compute_cam
-from .cam.base import CAMTracker, get_method
-from .outputs import _check_targets, _output_index, _probabilities
+from .cam._engine import _forward_fn
 from .cam._pixel import _score_fn, blur
+from .cam.base import CAMTracker, get_method
+from .cam.pipeline import check_method_args, compute_cam, reads_layer
+from .cam.target import resolve_target
+from .outputs import probabilities
 from ._repr import ShortRepr, items, number, one_line, shape
 
 __all__ = ["FaithfulnessResult", "SanityResult", "faithfulness", "sanity_check"]
@@ -196,10 +198,10 @@ def faithfulness(model, image, heatmap, target=None, kind: str = "deletion", ste
         raise InputError("faithfulness_blur_sigma")  # an argument that cannot act (bug 9)
     acc = access(model).at_size(input_size)
     meta = acc.trace()
-    is_fn = callable(target) and not isinstance(target, type)
-    oi = _output_index(meta, output, acc.model.name, allow_all=is_fn)
+    tgt = resolve_target(acc, target, output)
+    oi, is_fn = tgt.output, tgt.fn is not None
     o = meta.outputs[oi] if oi is not None else None
-    (t,), _ = _check_targets(target, o, acc.model.name)
+    (t,) = tgt.items
     x = prepare_images(image, acc.input_shape).images[:1]
     check_preprocess(preprocess, x, acc.input_shape)
     h, w = x.shape[1:3]
@@ -215,7 +217,7 @@ def faithfulness(model, image, heatmap, target=None, kind: str = "deletion", ste
 
     def score(batch):
         out = fn(tf.constant(batch)).numpy()
-        return out if is_fn else _probabilities(out, o)
+        return out if is_fn else probabilities(out, o)
 
     if t is None:
         t = int(np.argmax(score(x)[0]))
@@ -411,8 +413,7 @@ def sanity_check(model, image, method="gradcam", target=None, *, layer=None,
     ref = compute_cam(model, image, target=target, layer=layer, method=meth,
                       preprocess=preprocess, output=output, cache=False, input_size=input_size)
     resolved = ref.target
-    layer_path = ref.layer if meth.level == "layer" or getattr(meth, "needs_layer", False) \
-        else None
+    layer_path = ref.layer if reads_layer(meth) else None
     clone = clone_model(model)
     cacc = access(clone)
     if layers is None:

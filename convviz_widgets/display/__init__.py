@@ -10,13 +10,13 @@ from .colormaps import (DIVERGING_COLORMAPS, SEQUENTIAL_COLORMAPS, apply_lut, is
                         lut_bytes)
 from .mosaic import grid_columns, mosaic, tile_origin
 from .patterns import PATTERN_STATUS, hatch_tiles, saturated_share, status_text
-from .scaling import (PATTERN_STD, SCALES, Scaled, deprocess_tiles, quantize, scale_tiles,
+from .scaling import (NORMALIZE_ALIASES, PATTERN_STD, SCALES, Scaled, deprocess_tiles, quantize, scale_tiles,
                       stretch_tiles, symmetric_limit, tile_limits)
 from .images import as_display_rgb, to_u8
 from .ranges import RangeText, fmt_value, range_text
 
 __all__ = [
-    "DIVERGING_COLORMAPS", "PATTERN_STATUS", "PATTERN_STD", "RangeText", "SCALES",
+    "DIVERGING_COLORMAPS", "NORMALIZE_ALIASES", "PATTERN_STATUS", "PATTERN_STD", "RangeText", "SCALES",
     "SEQUENTIAL_COLORMAPS", "Scaled", "apply_lut", "as_display_rgb", "deprocess_tiles",
     "fmt_value", "grid_columns", "hatch_tiles", "is_diverging", "lut", "lut_bytes", "mosaic",
     "quantize", "range_text", "saturated_share", "scale_tiles", "status_text", "stretch_tiles",

@@ -36,6 +36,9 @@ SCALES = {
     "raw": "values as they are on [vmin, vmax]",
 }
 _PER_TILE = ("per_slice", "standardize", "stretch")
+#: Older names of two scales that the activation views and figures still accept
+#: (``normalize="channel"`` / ``"layer"``); one table for both.
+NORMALIZE_ALIASES = {"channel": "per_slice", "layer": "shared"}
 #: The Chollet lessons' feature-map display: std units × 64 around grey 128 on 0..255.
 _STD_GAIN, _STD_MID, _STD_EPS = 64.0, 128.0, 1e-5
 

@@ -8,7 +8,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .. import compute, display
-from ._common import _NORMALIZE_ALIASES, BAR_LABEL_PT, _figure
+from ._common import BAR_LABEL_PT, _figure
 
 
 def normalize_channels(a: np.ndarray, mode: str = "channel") -> np.ndarray:
@@ -30,7 +30,7 @@ def normalize_channels(a: np.ndarray, mode: str = "channel") -> np.ndarray:
 
 
 def _scale_name(mode: str) -> str:
-    scale = _NORMALIZE_ALIASES.get(mode, mode)
+    scale = display.NORMALIZE_ALIASES.get(mode, mode)
     if scale not in display.SCALES:
         raise ValueError(f"normalisation must be 'channel', 'layer' or one of "
                          f"{list(display.SCALES)}, not {mode!r}.")

@@ -16,9 +16,6 @@ def _figure(width: float, height: float) -> Figure:
 #: 72-dpi-ish figure, too small to read; 9 pt is the figures' smallest text.
 BAR_LABEL_PT = 9
 
-#: The activation grid's older names for two scales.
-_NORMALIZE_ALIASES = {"channel": "per_slice", "layer": "shared"}
-
 
 def _show_tiles(fig, ax, tiles: np.ndarray, cols: int, scale: str, cmap: str, *, vmin=None,
                 vmax=None, flat: float = 0.0, label: str = "value"):

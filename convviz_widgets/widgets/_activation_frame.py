@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..display import range_text
+from ..display import NORMALIZE_ALIASES, range_text
 from ._i18n import tr
 from ._pixels import colour_index, tile_limits
-
-#: The activation viewer's older ``normalize`` names for two scales (as in plotting).
-NORMALIZE_ALIASES = {"channel": "per_slice", "layer": "shared"}
 
 
 class Frame:

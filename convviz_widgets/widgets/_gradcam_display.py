@@ -16,7 +16,7 @@ import numpy as np
 import traitlets
 
 from ..compute import Region
-from ..compute.cam import cam_methods, get_method
+from ..compute.cam import cam_methods, reads_layer
 from ._i18n import method_label, register, tr
 from ._fit import fit_layout
 from ._targets import TOP_1, flag_text, flat_warning, is_flat, region_text
@@ -47,9 +47,7 @@ def caption(r, name_of, lang: str, top=None, try_layer=None) -> str:
         parts.append(tr("gc_score", lang, v=f"{r.score:.3g}"))
     label = method_label(r.method, cam_methods().get(r.method, r.method), lang)
     # A pixel attribution's "layer" is the model input: say where it lives instead.
-    meth = get_method(r.method)
-    where = r.layer if meth.level == "layer" or getattr(meth, "needs_layer", False) else \
-        tr("gc_pixel_level", lang)
+    where = r.layer if reads_layer(r.method) else tr("gc_pixel_level", lang)
     parts.append(f"{label} @ {where}")
     if top is not None and len(top.indices):
         parts.append(tr("gc_says", lang, c=name_of(int(top.indices[0]))))

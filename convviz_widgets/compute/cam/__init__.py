@@ -1,10 +1,12 @@
 """Class activation maps and pixel attributions behind one entry point.
 
 ``gradcam(model, image, target=None, layer=None, method="gradcam")`` is the public function;
-methods are registered subclasses of :class:`CAMMethod` (see :mod:`.base`), listed by
-:func:`cam_methods`: the CAM family (Grad-CAM, Grad-CAM++, Score-CAM, LayerCAM, HiResCAM,
-XGrad-CAM, Eigen-CAM) and pixel-level methods at input resolution (saliency, SmoothGrad,
-gradient × input, integrated gradients, guided backprop, Guided Grad-CAM; see :mod:`._pixel`).
+methods are registered :class:`AttributionMethod` subclasses (see :mod:`.base`), listed by
+:func:`cam_methods`, of two sibling types: the CAM family (:class:`CAMMethod`, :mod:`.layer`:
+Grad-CAM, Grad-CAM++, Score-CAM, LayerCAM, HiResCAM, XGrad-CAM, Eigen-CAM) and pixel-level
+methods at input resolution (:class:`PixelMethod`, :mod:`._pixel`: saliency, gradient × input,
+integrated gradients, guided backprop, Guided Grad-CAM; SmoothGrad wraps any of them). One
+driver runs them all (:mod:`.pipeline`).
 """
 
 from __future__ import annotations
@@ -24,13 +26,15 @@ from . import saliency as _saliency_module  # noqa: F401  ("saliency", "smoothgr
 from . import gradient_input as _gradient_input_module  # noqa: F401  ("gradient_x_input")
 from . import integrated_gradients as _ig_module  # noqa: F401  ("integrated_gradients")
 from . import guided as _guided_module  # noqa: F401  ("guided_backprop", "guided_gradcam")
-from .base import (FLAGS, CAMCancelled, CAMContext, CAMMethod, CAMResult, CAMTracker,
-                   cam_methods, get_method, register, unregister)
-from ._engine import check_batch_size, check_method_args, compute_cam, default_layer, reads_layer
+from .base import (FLAGS, AttributionMethod, CAMCancelled, CAMResult, CAMTracker, cam_methods,
+                   get_method, register, unregister)
+from ._engine import _meta, _one_by_one, default_layer, model_output
+from .layer import CAMContext, CAMMethod
+from .pipeline import check_batch_size, check_method_args, compute_cam, reads_layer
 from .predictions import (CAMWithPredictions, PredictionRanking, TopPredictions,
-                          gradcam_with_predictions, model_output, rank_predictions,
-                          top_predictions)
+                          gradcam_with_predictions, rank_predictions, top_predictions)
 from ._pixel import PixelContext, PixelMethod, UnguidedReLUWarning, blur
+from .target import Target
 from .eigencam import EigenCAM
 from .gradcam import GradCAM
 from .gradcam_plus import GradCAMPlusPlus
@@ -214,8 +218,6 @@ def layer_to_try(model, image, target=None, method="gradcam", preprocess: Callab
     ...                             exclude=["block1_conv1"])             # doctest: +SKIP
     'block3_conv2'
     """
-    from ._engine import _meta, _one_by_one
-
     acc = access(model)
     meta = _meta(acc)
     shapes = acc.trace().shapes
@@ -243,11 +245,11 @@ def layer_to_try(model, image, target=None, method="gradcam", preprocess: Callab
 
 
 __all__ = [
-    "CAMCancelled", "CAMContext", "CAMMethod", "CAMResult", "CAMTracker", "CAMWithPredictions",
+    "AttributionMethod", "CAMCancelled", "CAMContext", "CAMMethod", "CAMResult", "CAMTracker", "CAMWithPredictions",
     "EigenCAM", "FLAGS", "GradCAM",
     "GradCAMPlusPlus", "GradientXInput", "GuidedBackprop", "GuidedGradCAM", "HiResCAM",
     "IntegratedGradients", "LayerCAM", "PixelContext", "PixelMethod", "PredictionRanking",
-    "REGION_KINDS", "Region", "Saliency", "ScoreCAM", "SmoothGrad", "TopPredictions", "UnguidedReLUWarning", "XGradCAM",
+    "REGION_KINDS", "Region", "Saliency", "ScoreCAM", "SmoothGrad", "Target", "TopPredictions", "UnguidedReLUWarning", "XGradCAM",
     "blur", "cam_methods", "colorize", "default_layer", "get_method", "gradcam",
     "gradcam_with_predictions", "layer_to_try",
     "model_output",

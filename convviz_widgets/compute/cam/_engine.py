@@ -1,15 +1,16 @@
-"""The CAM engine: the capture, the compiled head, forward and masked functions, the driver.
+"""The CAM engine: the model facts, the capture, the compiled head, forward and masked functions.
 
-Steps 1, 2 and 4 of the recipe in :mod:`.base` live here (:func:`compute_cam`): the feature
-map is captured once per image, layer, preprocess and weights (the model's byte-bounded LRU); a
-class switch re-runs only the compiled head, with the layer's output replaced by the cached map.
+Steps 1 and 2 of the recipe in :mod:`.layer` live here: the feature map is captured once per
+image, layer, preprocess and weights (the model's byte-bounded LRU); a class switch re-runs only
+the compiled head, with the layer's output replaced by the cached map. The driver is
+:mod:`.pipeline`.
 Model facts come from the model's one trace (:meth:`ModelAccess.trace
 <convviz_widgets.compute.ModelAccess.trace>`), output reading from :mod:`..outputs`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -18,18 +19,13 @@ import tensorflow as tf
 from .._access import access, check_preprocess, model_input, require_spatial
 from .._identity import preprocess_key
 from .._images import image_digest, prepare_images, split_images
-from .._messages import InputError
 from .._model_trace import OutputInfo, linear_final, run_model, tf_function
-from ..outputs import (_as_float, _callable_scores, _check_targets, _class_scores,
-                       _output_index, _pick, _probabilities)
-from .base import CAMContext, CAMResult, CAMTracker, get_method
+from ..outputs import (as_float, callable_scores, choose_output, class_scores, pick_output,
+                       probabilities)
+from .base import CAMTracker
 
 #: Layer types skipped at the end of the automatic layer choice: they only lower the resolution.
 _POOLING = ("MaxPooling2D", "AveragePooling2D", "MaxPool2D", "AvgPool2D")
-
-#: The old private names (kept for callers of ``cam._base``).
-_linear_final = linear_final
-_check_preprocess = check_preprocess
 
 
 @dataclass(frozen=True)
@@ -143,11 +139,11 @@ def _explained(acc, inp, path, a, oi, meta, target_fn):
     with linear_final(acc, o, active=logits_wanted):
         out, cap = run_model(acc, inp, (), replace={path: a},
                              capture_inputs=(o.final_path,) if read_input else ())
-    y = _pick(out, oi)
+    y = pick_output(out, oi)
     logits = cap[("input", o.final_path)] if read_input else y
     if class_targets:
-        return _class_scores(logits, o.kind), y
-    return _callable_scores(target_fn, _as_float(logits), 1), y
+        return class_scores(logits, o.kind), y
+    return callable_scores(target_fn, as_float(logits), 1), y
 
 
 def _head_impl(acc, path, preprocess, meta, oi, target_fn):
@@ -205,7 +201,7 @@ def _capture_fn(acc, path, preprocess):
         def fn(x):
             inp = model_input(acc, x, preprocess)
             out, cap = run_model(acc, inp, (path,))
-            return tf.cast(cap[path], tf.float32), tf.nest.flatten(_as_float(out))
+            return tf.cast(cap[path], tf.float32), tf.nest.flatten(as_float(out))
 
         return fn
 
@@ -220,7 +216,7 @@ def _forward_fn(acc, preprocess, oi):
         def fn(x):
             inp = model_input(acc, x, preprocess)
             out, _ = run_model(acc, inp, ())
-            return tf.cast(_pick(out, oi), tf.float32)
+            return tf.cast(pick_output(out, oi), tf.float32)
 
         return fn
 
@@ -244,8 +240,8 @@ def _masked_fn(acc, preprocess, oi, target_fn):
             xm = x * mask  # (1, H, W, C) * (m, H, W, 1) -> (m, H, W, C)
             inp = model_input(acc, xm, preprocess)
             out, _ = run_model(acc, inp, ())
-            y = _as_float(_pick(out, oi))
-            return y if target_fn is None else _callable_scores(target_fn, y, None)
+            y = as_float(pick_output(out, oi))
+            return y if target_fn is None else callable_scores(target_fn, y, None)
 
         return fn
 
@@ -255,14 +251,6 @@ def _masked_fn(acc, preprocess, oi, target_fn):
 
 
 # ------------------------------------------------------------------------------------- running
-def _upsample(maps: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """``(k, h, w)`` -> ``(k, H, W)`` bilinear (convex, so [0, 1] stays [0, 1])."""
-    if maps.shape[1:] == tuple(size):
-        return maps.astype(np.float32)
-    up = tf.image.resize(maps[..., None], size, method="bilinear")  # (k, H, W, 1)
-    return np.clip(up.numpy()[..., 0], 0.0, 1.0).astype(np.float32)
-
-
 def _display_image(image, input_shape=None) -> tuple[np.ndarray, bool]:
     """The image as passed, as ``(H, W, C)`` float32 [0, 1]; and whether it was finite.
 
@@ -304,164 +292,6 @@ def _activation_for(acc, path, x, preprocess, use_cache=True):
     return a, outs
 
 
-def _region_target(acc, image, target, layer, preprocess, output, meth):
-    """The resolved :class:`~.region.Region` this call explains, or ``None`` (not a region).
-
-    A :class:`Region` target, or ``target=None`` on an image-shaped output (a U-Net's map has no
-    top-1 class: its default target is the predicted foreground), is resolved against the
-    image's own prediction (one cached forward pass, shared with the CAM's capture).
-    """
-    from ..outputs import image_shaped
-    from .region import Region
-
-    if isinstance(target, (list, tuple)) and any(isinstance(t, Region) for t in target):
-        raise TypeError("Pass one Region as target=, not a list; call gradcam once per region.")
-    if isinstance(target, Region) and target.resolved:
-        return target
-    meta = _meta(acc)
-    if target is None:
-        oi = _output_index(meta, output, acc.model.name, allow_all=True)
-        if oi is None or not image_shaped(meta.outputs[oi]):
-            return None
-        target = Region()
-    elif not isinstance(target, Region):
-        return None
-    oi = _output_index(meta, output, acc.model.name)
-    shown, finite = _display_image(image)
-    if not finite:
-        # Nothing runs on a NaN image (the result says so); the region is only a label here.
-        hw = tuple(d or 1 for d in meta.outputs[oi].shape[1:3])
-        resolved = target.resolve(np.zeros(hw + (1,), np.float32))
-        resolved._mask = np.ones(hw, bool)
-        return resolved
-    from .predictions import model_output
-
-    cam_layer = layer if meth.level != "pixel" else None
-    out = model_output(acc, shown, preprocess, layer=cam_layer, output=oi)
-    return target.resolve(out, meta.outputs[oi].activation)
-
-
-def compute_cam(model, image, target=None, layer=None, method="gradcam",
-                preprocess: Callable | None = None, *, on_step=None, cancel=None,
-                batch_size: int = 32, cache: bool = True, output=None, input_size=None,
-                _resolved=False):
-    """Implementation of :func:`convviz_widgets.compute.cam.gradcam` (see there)."""
-    acc = access(model).at_size(input_size)
-    meth = get_method(method)
-    region = _region_target(acc, image, target, layer, preprocess, output, meth)
-    if region is not None:
-        if region.pixels == 0 and not _resolved:
-            # Nothing to explain: say so instead of a flat map from a zero score.
-            res = compute_cam(model, image, target=region, layer=layer, method=method,
-                              preprocess=preprocess, batch_size=batch_size, cache=cache,
-                              output=output, input_size=input_size, _resolved=True)
-            return replace(res, heatmap=np.zeros_like(res.heatmap), flag="empty_region")
-        target = region
-    if meth.level == "pixel":
-        from ._pixel import compute_pixel  # the input-resolution driver (imports this module)
-
-        return compute_pixel(acc, meth, image, target=target, layer=layer,
-                             preprocess=preprocess, on_step=on_step, cancel=cancel,
-                             batch_size=batch_size, cache=cache, output=output)
-    results, was_list, _ = layer_cam(acc, meth, _display_image(image, acc.input_shape), target,
-                                     layer, preprocess, on_step=on_step, cancel=cancel,
-                                     batch_size=batch_size, cache=cache, output=output)
-    return results if was_list else results[0]
-
-
-def layer_cam(acc, meth, shown_finite, target, layer, preprocess, *, on_step=None, cancel=None,
-              batch_size: int = 32, cache: bool = True, output=None):
-    """The layer-level driver: ``(results, was_list, output)`` for a displayed image.
-
-    ``shown_finite`` is :func:`_display_image`'s ``(image, finite)``; ``output`` is the chosen
-    model output for the image ``(...)`` (``None`` for a non-finite image), the very forward
-    pass the CAM used, so :func:`~.predictions.gradcam_with_predictions` ranks classes without
-    preparing or running the image again.
-    """
-    meta = _meta(acc)
-    is_fn = callable(target) and not isinstance(target, type)
-    oi = _output_index(meta, output, acc.model.name, allow_all=is_fn)
-    o = meta.outputs[oi] if oi is not None else None
-    path = require_spatial(acc.model, layer, "class activation map") if layer is not None else \
-        default_layer(acc.model)
-    targets, was_list = _check_targets(target, o, acc.model.name)
-    target_fn = targets[0] if is_fn else None
-    shown, finite = shown_finite
-    size = shown.shape[:2]
-    channels = acc.infos()[path].output_shape[-1] or 0
-
-    def empty(flag, t, score=float("nan"), prob=None, a_hw=(1, 1)):
-        return CAMResult(np.zeros(size, np.float32), t, float(score), prob, path,
-                         np.zeros(channels, np.float32), np.zeros(a_hw, np.float32), meth.name,
-                         flag, shown)
-
-    if not finite:
-        return [empty("nonfinite_input", t) for t in targets], was_list, None
-
-    x = prepare_images(shown, acc.input_shape).images[:1]  # (1, H, W, C) at model size
-    check_preprocess(preprocess, x, acc.input_shape)
-    a, real_outs = _activation_for(acc, path, x, preprocess, use_cache=cache)
-    chosen = real_outs[oi][0] if oi is not None else None
-    codes = np.array([-1 if (t is None or callable(t)) else t for t in targets], np.int32)
-    head = _head_fn(acc, path, preprocess, meta, oi, target_fn)
-    scores, classes, grads = head(tf.constant(x), tf.constant(a), tf.constant(codes))
-    scores, classes, grads = scores.numpy(), classes.numpy(), grads.numpy()
-    if scores.shape != (len(targets),):
-        raise ValueError(f"The target callable returned {scores.shape[0]} scores for 1 image; "
-                         "it must return one score per sample, shape (n,).")
-    resolved = [target_fn if target_fn is not None else int(c) for c in classes]
-    probs = None if target_fn is not None else _probabilities(real_outs[oi], o)[0]
-
-    def prob_of(t):
-        return None if probs is None else float(probs[t])
-
-    if not (np.isfinite(a).all() and np.isfinite(grads).all() and np.isfinite(scores).all()):
-        return [empty("nonfinite_map", t, s, prob_of(t), a.shape[1:3])
-                for t, s in zip(resolved, scores)], was_list, chosen
-
-    tracker = CAMTracker(on_step, cancel)
-    ctx = CAMContext(
-        activation=a[0], gradients=grads, scores=scores, targets=resolved,
-        masked_scores=_masked_scorer(acc, preprocess, o, oi, x, resolved, path, cache,
-                                     (on_step, cancel, tracker)),
-        batch_size=int(batch_size), on_step=on_step, cancel=cancel, tracker=tracker)
-    # One colour everywhere: nothing to localise (per channel, so solid red counts too), and no
-    # reason to spend Score-CAM's hundreds of forward passes on it.
-    constant = bool((shown.max(axis=(0, 1)) == shown.min(axis=(0, 1))).all())
-    if constant:
-        weights = np.zeros((len(resolved), a.shape[-1]), np.float32)
-        maps = np.zeros((len(resolved),) + a.shape[1:3], np.float32)
-    else:
-        with tracker:  # one on_end (cancelled or not) for a Progress, if the method reported
-            weights, maps = meth.run(ctx)
-    results = []
-    for i, t in enumerate(resolved):
-        raw = maps[i]
-        peak = float(raw.max()) if raw.size else 0.0
-        flag = None
-        if constant:
-            flag = "constant_input"
-        elif not np.isfinite(raw).all():
-            flag = "nonfinite_map"
-        elif meth.uses_gradients and not np.any(grads[i]):
-            flag = "no_gradient"
-        elif peak <= 0.0:
-            flag = "no_positive_evidence"
-        if flag is None:
-            heat = _upsample((raw / peak)[None], size)[0]  # (h, w) -> (1, h, w) -> (H, W)
-            # Interpolation can miss the peak between grid points; rescale so 1 is always "the
-            # most important region", whatever the size ratio.
-            top = float(heat.max())
-            heat = heat / top if top > 0 else heat
-        else:
-            heat = np.zeros(size, np.float32)
-        results.append(CAMResult(
-            heat, t, float(scores[i]), prob_of(t), path,
-            weights[i].astype(np.float32), np.where(np.isfinite(raw), raw, 0).astype(np.float32),
-            meth.name, flag, shown))
-    return results, was_list, chosen
-
-
 def _masked_scorer(acc, preprocess, o, oi, x, targets, path, cache, hooks):
     """Build ``ctx.masked_scores`` for one image and its resolved targets.
 
@@ -492,7 +322,7 @@ def _masked_scorer(acc, preprocess, o, oi, x, targets, path, cache, hooks):
                 tracker.check_before(b, total)
                 out = fn(xt, tf.constant(maps[start:start + batch_size])).numpy()
                 if class_targets:
-                    rows.append(_probabilities(out, o))  # (b, classes)
+                    rows.append(probabilities(out, o))  # (b, classes)
                 else:
                     rows.append(out.reshape(-1)[:, None])  # (b,) -> (b, 1)
                 tracker.report(b + 1, total)
@@ -507,33 +337,42 @@ def _masked_scorer(acc, preprocess, o, oi, x, targets, path, cache, hooks):
     return masked_scores
 
 
-def reads_layer(meth) -> bool:
-    """True when ``meth`` maps a feature-map layer (CAM methods, guided Grad-CAM)."""
-    return meth.level == "layer" or bool(getattr(meth, "needs_layer", False))
+def model_output(model, image, preprocess: Callable | None = None, *, layer=None,
+                 output=None, input_size=None) -> np.ndarray:
+    """The model's output for one image, shared with :func:`gradcam`'s cache.
 
+    Parameters
+    ----------
+    model : keras.Model
+    image : array-like
+        One image ``(h, w, c)`` or ``(h, w)`` in display space (uint8, or float in [0, 1]).
+    preprocess : callable, optional
+        Display images to model input (TF ops).
+    layer : str, optional
+        The layer a following :func:`gradcam` call will use (default: :func:`default_layer`);
+        sharing it means that call reuses this forward pass.
+    output : int or str, optional
+        For a model with several outputs, which one (index or name); required there.
+    input_size : (int, int), optional
+        Run the image at this ``(height, width)`` instead of the model's own size rule (see
+        :func:`~convviz_widgets.compute.cam.gradcam`).
 
-def check_method_args(meth, layer=None, batch_size: int | None = None) -> int:
-    """Refuse arguments ``meth`` cannot use (bug 9); return the batch size to run with.
+    Returns
+    -------
+    ndarray
+        The output for this image without the batch axis, float32 (e.g. ``(classes,)``).
 
-    ``layer`` acts only for methods that read a layer (:func:`reads_layer`); ``batch_size``
-    only for those that run the model many times (``long_running``: Score-CAM, SmoothGrad,
-    integrated gradients). Either given to another method would change nothing, so it raises.
+    Examples
+    --------
+    >>> import convviz_widgets as cv
+    >>> scenes = cv.demo_images()                                            # doctest: +SKIP
+    >>> cv.compute.cam.model_output(cv.demo_model(), scenes.images[0]).shape  # doctest: +SKIP
+    (5,)
     """
-    from .base import cam_methods
-
-    if layer is not None and not reads_layer(meth):
-        names = [n for n in cam_methods() if reads_layer(get_method(n))]
-        raise InputError("cam_layer_pixel", method=meth.name,
-                         layer=layer if isinstance(layer, str) else getattr(layer, "name", layer),
-                         methods=", ".join(names))
-    if batch_size is not None and not meth.long_running:
-        names = [n for n in cam_methods() if get_method(n).long_running]
-        raise InputError("cam_batch_size", method=meth.name, methods=", ".join(names))
-    return check_batch_size(32 if batch_size is None else batch_size)
-
-
-def check_batch_size(batch_size: int) -> int:
-    """Validate a batch size (a positive int)."""
-    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
-    return int(batch_size)
+    acc = access(model).at_size(input_size)
+    oi = choose_output(_meta(acc), output, acc.model.name)
+    path = require_spatial(model, layer, "class activation map") if layer is not None else \
+        default_layer(model)
+    x = prepare_images(image, acc.input_shape).images[:1]
+    check_preprocess(preprocess, x, acc.input_shape)
+    return _activation_for(acc, path, x, preprocess)[1][oi][0]

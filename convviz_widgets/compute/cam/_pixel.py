@@ -8,15 +8,15 @@ take the same targets (class index, ``None`` for top-1, lists, callables; a one-
 two classes explained by ``z`` and ``-z``) and are differentiated through the same
 ``preprocess``, so the gradient is with respect to the picture the user sees, in [0, 1].
 
-The driver (:func:`compute_pixel`) resolves targets with one forward pass and hands each method a
-:class:`PixelContext` whose :meth:`~PixelContext.gradients` runs *batches* of images (noisy copies,
+The driver (:mod:`.pipeline`) resolves targets with one forward pass (:meth:`PixelMethod.score`)
+and hands each method a :class:`PixelContext` whose :meth:`~PixelContext.gradients` runs *batches* of images (noisy copies,
 interpolation steps) through one compiled forward+backward function. A method implements
 :meth:`PixelMethod.attribute` (per-channel attribution ``(k, H, W, C)``) and, if it is signed,
 sets ``signed = True`` so that the channel sum is kept with its sign; unsigned methods reduce
 by the largest magnitude over channels (Simonyan et al. 2014).
 
 *Guided ReLUs* (Springenberg et al. 2015) go through the model-access mechanism
-(:func:`~convviz_widgets.compute._model_access.run_model`'s ``wrap_calls``): every layer whose
+(:func:`~convviz_widgets.compute.run_model`'s ``wrap_calls``): every layer whose
 ``activation`` is ReLU (``Conv2D(..., activation="relu")``, ``Dense``, ``Activation("relu")``)
 runs with a guided ReLU in its place for the traced pass, and plain ``ReLU`` layers are replaced
 by it, in nested backbones and subclassed models alike. A ReLU applied by a raw op inside a
@@ -35,14 +35,13 @@ from typing import Any, Callable, ClassVar
 import numpy as np
 import tensorflow as tf
 
-from .._images import prepare_images
-from .._access import check_preprocess, model_input, require_spatial
+from .._access import model_input
 from .._identity import preprocess_key
 from .._model_trace import linear_final, run_model, tf_function
-from ..outputs import (_as_float, _callable_scores, _check_targets, _class_scores,
-                       _output_index, _pick, _probabilities)
-from .base import CAMMethod, CAMResult, CAMTracker
-from ._engine import _display_image, _forward_fn, _meta, compute_cam, default_layer
+from ..outputs import as_float, callable_scores, class_scores, pick_output, probabilities
+from .base import AttributionMethod, CAMTracker, Scored, get_method
+from ._engine import _forward_fn, _meta
+from .pipeline import explain
 
 
 class UnguidedReLUWarning(UserWarning):
@@ -157,11 +156,11 @@ def _scores(acc, inp, oi, meta, target_fn, wrappers):
     with linear_final(acc, o, active=logits_wanted):
         out, cap = run_model(acc, inp, (), wrap_calls=wrappers,
                              capture_inputs=(o.final_path,) if read_input else ())
-    y = _pick(out, oi)
+    y = pick_output(out, oi)
     logits = cap[("input", o.final_path)] if read_input else y
     if class_targets:
-        return _class_scores(logits, o.kind)
-    return _callable_scores(target_fn, _as_float(logits), None)
+        return class_scores(logits, o.kind)
+    return callable_scores(target_fn, as_float(logits), None)
 
 
 def _grad_fn(acc, preprocess, meta, oi, target_fn, guided: bool):
@@ -311,16 +310,16 @@ class PixelContext:
         return self._cam(method)
 
 
-class PixelMethod(CAMMethod):
+class PixelMethod(AttributionMethod):
     """Base class of attributions at input resolution (see the module docstring).
 
+    The sibling of :class:`~.layer.CAMMethod` under :class:`~.base.AttributionMethod`.
     Subclasses implement :meth:`attribute`; parameters go to ``__init__`` so that
-    ``gradcam(..., method=SmoothGrad(samples=50))`` configures a run.
+    ``gradcam(..., method=IntegratedGradients(steps=64))`` configures a run.
     """
 
-    level: ClassVar[str] = "pixel"
-    #: True when the method combines with a CAM and therefore has a feature-map layer.
-    needs_layer: ClassVar[bool] = False
+    #: True for methods that override ReLU gradients (guided backpropagation).
+    guided: ClassVar[bool] = False
 
     def attribute(self, ctx: PixelContext) -> np.ndarray:
         """The hook: ``(k, H, W, C)`` per-channel attribution, one per target."""
@@ -333,110 +332,62 @@ class PixelMethod(CAMMethod):
         a = attribution.astype(np.float64)
         return a.sum(axis=-1) if self.signed else np.abs(a).max(axis=-1)
 
+    # ------------------------------------------------------- the pixel-level part of the driver
+    def empty(self, acc, path):
+        # A model that takes any size (subclassed) has no declared size: a 1x1 placeholder.
+        return 0, tuple(d or 1 for d in acc.input_shape[1:3])
 
-# ------------------------------------------------------------------------------- the driver
-def _resize_signed(m: np.ndarray, size) -> np.ndarray:
-    """``(H', W')`` in [-1, 1] -> ``(H, W)`` bilinear, still in [-1, 1]."""
-    if m.shape == tuple(size):
-        return m.astype(np.float32)
-    up = tf.image.resize(m[None, ..., None].astype(np.float32), size, method="bilinear")
-    return np.clip(up.numpy()[0, ..., 0], -1.0, 1.0).astype(np.float32)
+    def score(self, req) -> Scored:
+        """The explained scores of the image (one compiled forward pass) and the context."""
+        acc, tgt, x = req.acc, req.target, req.x
+        meta = _meta(acc)
+        oi = tgt.output
+        o = meta.outputs[oi] if oi is not None else None
+        score_fn = _score_fn(acc, req.preprocess, meta, oi, tgt.fn)
+        per = score_fn(tf.constant(x)).numpy()
+        chosen = None
+        if tgt.fn is not None:
+            if per.shape != (1,):
+                raise ValueError(f"The target callable returned {per.shape[0]} scores for 1 "
+                                 "image; it must return one score per sample, shape (n,).")
+            resolved, scores, probs = [tgt.fn], per, None
+        else:
+            top = int(np.argmax(per[0]))
+            resolved = [top if t is None else int(t) for t in tgt.classes]
+            scores = per[0, resolved]
+            chosen = _forward_fn(acc, req.preprocess, oi)(tf.constant(x)).numpy()
+            probs = probabilities(chosen, o)[0]
+            chosen = chosen[0]
 
+        def cams(method):
+            rs, _, _ = explain(acc, get_method(method), x[0], target=tgt.fn or list(resolved),
+                               layer=req.layer, preprocess=req.preprocess,
+                               batch_size=req.batch_size, cache=req.cache, output=req.output)
+            return np.stack([r.heatmap for r in rs])
 
-def compute_pixel(acc, meth: PixelMethod, image, target=None, layer=None, preprocess=None, *,
-                  on_step=None, cancel=None, batch_size: int = 32, cache: bool = True,
-                  output=None):
-    """The input-resolution driver behind ``gradcam(..., method=<pixel method>)``."""
-    meta = _meta(acc)
-    is_fn = callable(target) and not isinstance(target, type)
-    oi = _output_index(meta, output, acc.model.name, allow_all=is_fn)
-    o = meta.outputs[oi] if oi is not None else None
-    path = None
-    if meth.needs_layer:
-        path = require_spatial(acc.model, layer, "class activation map") \
-            if layer is not None else default_layer(acc.model)
-    targets, was_list = _check_targets(target, o, acc.model.name)
-    target_fn = targets[0] if is_fn else None
-    shown, finite = _display_image(image, acc.input_shape)
-    size = shown.shape[:2]
-    where = path or "input"
+        details = [{} for _ in resolved]
+        if self.guided:
+            n = unguided_relus(acc)
+            for d in details:
+                d["unguided_relus"] = n
+        ctx = PixelContext(
+            x=x[0], targets=resolved, scores=np.asarray(scores, np.float32), layer=req.layer,
+            batch_size=req.batch_size, on_step=req.on_step, cancel=req.cancel,
+            _grad=lambda guided: _grad_fn(acc, req.preprocess, meta, oi, tgt.fn, guided),
+            _score=score_fn, _cam=cams, details=details, tracker=req.tracker)
+        return Scored(resolved, np.asarray(scores, np.float32), probs, 0, tuple(x.shape[1:3]),
+                      ctx, output=chosen, details=details)
 
-    def empty(flag, t, score=float("nan"), prob=None):
-        return CAMResult(np.zeros(size, np.float32), t, float(score), prob, where,
-                         np.zeros(0, np.float32), np.zeros(acc.input_shape[1:3], np.float32),
-                         meth.name, flag, shown, meth.signed)
-
-    if not finite:
-        results = [empty("nonfinite_input", t) for t in targets]
-        return results if was_list else results[0]
-    x = prepare_images(shown, acc.input_shape).images[:1]
-    check_preprocess(preprocess, x, acc.input_shape)
-    score_fn = _score_fn(acc, preprocess, meta, oi, target_fn)
-    per = score_fn(tf.constant(x)).numpy()
-    if target_fn is not None:
-        if per.shape != (1,):
-            raise ValueError(f"The target callable returned {per.shape[0]} scores for 1 image; "
-                             "it must return one score per sample, shape (n,).")
-        resolved, scores = [target_fn], per
-        probs = None
-    else:
-        top = int(np.argmax(per[0]))
-        resolved = [top if t is None else int(t) for t in targets]
-        scores = per[0, resolved]
-        probs = _probabilities(_forward_fn(acc, preprocess, oi)(tf.constant(x)).numpy(), o)[0]
-
-    def prob_of(t):
-        return None if probs is None else float(probs[t])
-
-    if bool((shown.max(axis=(0, 1)) == shown.min(axis=(0, 1))).all()):
-        results = [empty("constant_input", t, s, prob_of(t)) for t, s in zip(resolved, scores)]
-        return results if was_list else results[0]
-
-    def cams(method):
-        rs = compute_cam(acc.model, x[0], target=target_fn or list(resolved), layer=path,
-                         method=method, preprocess=preprocess, batch_size=batch_size,
-                         cache=cache, output=output)
-        return np.stack([r.heatmap for r in (rs if isinstance(rs, list) else [rs])])
-
-    ctx = PixelContext(
-        x=x[0], targets=resolved, scores=np.asarray(scores, np.float32), layer=path,
-        batch_size=int(batch_size), on_step=on_step, cancel=cancel,
-        _grad=lambda guided: _grad_fn(acc, preprocess, meta, oi, target_fn, guided),
-        _score=score_fn, _cam=cams, details=[{} for _ in resolved])
-    with ctx.tracker:  # one on_end (cancelled or not) for a Progress, if a batch reported
-        attr = np.asarray(meth.attribute(ctx), np.float64)  # (k, H', W', C)
-    maps = meth.reduce(attr)                              # (k, H', W')
-    if getattr(meth, "guided", False):
-        n = unguided_relus(acc)
+    def maps(self, scored: Scored) -> tuple[np.ndarray, np.ndarray]:
+        ctx = scored.context
+        attr = np.asarray(self.attribute(ctx), np.float64)  # (k, H', W', C)
+        maps = self.reduce(attr)                              # (k, H', W')
+        n = ctx.details[0].get("unguided_relus", 0) if ctx.details else 0
         if n:
             warnings.warn(
-                f"{n} ReLU op(s) of model {acc.model.name!r} are applied outside a Keras layer "
-                "(e.g. tf.nn.relu inside a subclassed call(), or inside a custom layer), so "
-                "guided backpropagation cannot override their gradient: they pass the ordinary "
-                "ReLU gradient and the map is only partly guided. Use layers "
-                "(activation='relu' or keras.layers.ReLU()) for a fully guided map.",
-                UnguidedReLUWarning, stacklevel=3)
-        for d in ctx.details:
-            d["unguided_relus"] = n
-    results = []
-    for i, t in enumerate(resolved):
-        raw = maps[i]
-        peak = float(np.abs(raw).max()) if raw.size else 0.0
-        flag = None
-        if not np.isfinite(raw).all():
-            flag = "nonfinite_map"
-        elif peak <= 0.0:
-            flag = "no_gradient"  # every pixel's attribution is 0
-        if flag is None:
-            heat = _resize_signed(raw / peak, size)
-            top = float(np.abs(heat).max())
-            heat = heat / top if top > 0 else heat
-            # heatmap × scale is the map in its own units (the overlay's hover reads it back).
-            ctx.details[i]["scale"] = peak * (top if top > 0 else 1.0)
-        else:
-            heat = np.zeros(size, np.float32)
-        results.append(CAMResult(
-            heat.astype(np.float32), t, float(scores[i]), prob_of(t), where,
-            np.zeros(0, np.float32), np.where(np.isfinite(raw), raw, 0).astype(np.float32),
-            meth.name, flag, shown, meth.signed, ctx.details[i]))
-    return results if was_list else results[0]
+                f"{n} ReLU op(s) of the model are applied outside a Keras layer (e.g. "
+                "tf.nn.relu inside a subclassed call(), or inside a custom layer), so guided "
+                "backpropagation cannot override their gradient: they pass the ordinary ReLU "
+                "gradient and the map is only partly guided. Use layers (activation='relu' or "
+                "keras.layers.ReLU()) for a fully guided map.", UnguidedReLUWarning, stacklevel=5)
+        return np.zeros((len(maps), 0), np.float32), maps

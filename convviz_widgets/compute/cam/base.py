@@ -1,44 +1,24 @@
-"""The class-activation-map family: results, the one hook and the registry.
+"""Attribution methods: results, the method type and the registry.
 
-Every CAM method answers "which regions of the image drove this score?" with the same recipe:
-
-1. run the model once and capture the feature map ``A`` of the chosen layer, ``(h, w, c)``;
-2. run the part of the model *after* that layer (the "head") on ``A`` inside a gradient tape,
-   giving the target score(s) and their gradients with respect to ``A``;
-3. turn ``A`` (and the gradients) into one weight per channel — the only part that differs
-   between methods, and therefore the only thing a method implements
-   (:meth:`CAMMethod.channel_weights`);
-4. ``ReLU(sum_k w_k A_k)``, normalised to [0, 1] and resized to the image.
-
-Step 1 is cached per image, layer and preprocess in the model's byte-bounded LRU, so a class
-switch, a list of targets or a method switch re-runs only step 2 — the head — which on VGG16 is a
-few per cent of a forward pass. Step 2 runs the head by *replacing* the layer's output with the
-cached ``A`` (:func:`~convviz_widgets.compute.run_model`); everything before the
-layer is then dead code in the traced graph and TensorFlow prunes it. Parts before the layer that
-the head still needs (a U-Net's skip connections) are recomputed from the image, which keeps the
-result exact for every architecture.
-
-A new method is one small module: subclass :class:`CAMMethod`, set ``name``/``label``, implement
-``channel_weights`` and decorate the class with :func:`register`. Widgets list
-:func:`cam_methods`.
-
-This module is what a method author needs (:class:`CAMMethod`, :class:`CAMContext`,
-:class:`CAMResult`, :func:`register`). The driver that runs steps 1, 2 and 4 is
-:mod:`._engine`; the classification lists (top-k, ranking) are :mod:`.predictions`.
+Every method — layer-level CAMs (:mod:`.layer`) and pixel-level attributions (:mod:`._pixel`) —
+is an :class:`AttributionMethod` registered here; :func:`cam_methods` lists them for the widgets
+and :func:`get_method` finds one by name, alias, class or instance. Every call returns
+:class:`CAMResult` (flags in :data:`FLAGS`), and long methods report through one
+:class:`CAMTracker`. The one driver is :mod:`.pipeline`; the classification lists (top-k,
+ranking) are :mod:`.predictions`.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
 from ..progress import Cancelled, Tracker
 from .._repr import ShortRepr, number, one_line, shape
 
-__all__ = ["FLAGS", "CAMCancelled", "CAMContext", "CAMMethod", "CAMResult", "CAMTracker",
+__all__ = ["FLAGS", "AttributionMethod", "CAMCancelled", "CAMResult", "CAMTracker", "Scored",
            "cam_methods", "get_method", "register", "unregister"]
 
 #: Flags a :class:`CAMResult` can carry (``None`` means a normal result).
@@ -133,9 +113,9 @@ class CAMResult(ShortRepr):
         lower the score). False: [0, 1].
     details : dict
         Method-specific numbers, e.g. for integrated gradients the completeness check
-        (``"attribution_sum"``, ``"baseline_score"``, ``"completeness_gap"``). Pixel-level
-        methods add ``"scale"``: ``heatmap * scale`` is the map in its own units (score per
-        pixel for the signed ones).
+        (``"attribution_sum"``, ``"baseline_score"``, ``"completeness_gap"``). Every map that
+        is not flagged adds ``"scale"``: ``heatmap * scale`` is the map in its own units (score
+        per pixel for the signed pixel methods).
 
     Notes
     -----
@@ -177,59 +157,17 @@ class CAMResult(ShortRepr):
         return FLAGS.get(self.flag) if self.flag else None
 
 
-@dataclass
-class CAMContext:
-    """What a method's hook sees: one image, one layer, ``k`` targets.
+# ------------------------------------------------------------------------------- the method type
+class AttributionMethod:
+    """What every attribution method is, for the registry and the one driver.
 
-    Attributes
-    ----------
-    activation : ndarray
-        ``(h, w, c)`` float32 feature map of the layer.
-    gradients : ndarray
-        ``(k, h, w, c)`` float32 gradient of each target's score with respect to ``activation``.
-    scores : ndarray
-        ``(k,)`` float32 explained scores.
-    targets : list
-        Resolved targets (class indices or the callable), one per heatmap.
-    masked_scores : callable
-        ``masked_scores(maps, on_step=None, cancel=None) -> (m, k)``: the target scores of the
-        image multiplied by each of ``m`` low-resolution maps ``(m, h, w)`` (upsampled to the
-        model input and min-max normalised), batched; what Score-CAM needs.
-    batch_size : int
-        Images per forward pass for methods that run the model several times.
-    on_step : callable, Progress or None
-        Progress: a callable ``on_step(done, total)`` (returning ``False`` cancels) or a
-        :class:`~convviz_widgets.compute.Progress` (``on_begin``/``on_step``/``on_end``).
-    cancel : threading.Event or None
-        Set it (from another thread) to cancel.
-    tracker : CAMTracker
-        The call's one tracker over ``on_step`` and ``cancel`` (made from them if not given):
-        :meth:`check_cancel` and ``masked_scores`` report through it, so a :class:`Progress`
-        sees one ``on_begin`` and one ``on_end`` per call.
-    """
-
-    activation: np.ndarray
-    gradients: np.ndarray
-    scores: np.ndarray
-    targets: list
-    masked_scores: Callable[..., np.ndarray]
-    batch_size: int = 32
-    on_step: Callable[[int, int], Any] | None = None
-    cancel: threading.Event | None = None
-    tracker: CAMTracker | None = field(default=None, repr=False)
-
-    def __post_init__(self):
-        if self.tracker is None:
-            self.tracker = CAMTracker(self.on_step, self.cancel)
-
-    def check_cancel(self, done: int, total: int) -> None:
-        """Report progress and raise :class:`CAMCancelled` if the caller asked to stop."""
-        self.tracker.report(done, total)
-
-
-# -------------------------------------------------------------------------------------- registry
-class CAMMethod:
-    """Base class of CAM methods (template method: subclasses implement one hook).
+    Two sibling types derive from it, each with its own one hook: :class:`~.layer.CAMMethod`
+    (maps of a feature-map layer: ``channel_weights`` or ``cam``) and
+    :class:`~._pixel.PixelMethod` (maps at the input's resolution: ``attribute``). The driver
+    (:mod:`.pipeline`) resolves the request into one :class:`~.target.Target`, asks the method's
+    type to :meth:`score` it (the forward pass every result reports) and, unless the image is
+    constant or the scores are not finite, to :meth:`maps`; then it finishes every map in one
+    place (flags, renormalisation, resize to the image).
 
     Class attributes
     ----------------
@@ -241,22 +179,15 @@ class CAMMethod:
         Other accepted spellings.
     long_running : bool
         True when the method runs the model many times (widgets run it in a worker thread with
-        progress and Cancel).
+        progress and Cancel; ``batch_size=`` applies).
     uses_gradients : bool
         False for gradient-free methods (their maps are not flagged when gradients vanish).
-
-    Examples
-    --------
-    A method that weights every channel equally (a poor explanation, but one module):
-
-    >>> @register
-    ... class MeanCAM(CAMMethod):
-    ...     name, label = "meancam", "Mean activation"
-    ...     def channel_weights(self, ctx):
-    ...         return np.ones((len(ctx.targets), ctx.activation.shape[-1]), np.float32)
-    >>> "meancam" in cam_methods()
-    True
-    >>> unregister("meancam")
+    signed : bool
+        True when the map keeps its sign (heatmap in [-1, 1]); otherwise [0, 1].
+    needs_layer : bool
+        True when the method reads a feature-map layer (``layer=`` applies).
+    flat_flag : str
+        The flag of a map that is 0 everywhere.
     """
 
     name: ClassVar[str] = ""
@@ -264,63 +195,86 @@ class CAMMethod:
     aliases: ClassVar[tuple[str, ...]] = ()
     long_running: ClassVar[bool] = False
     uses_gradients: ClassVar[bool] = True
-
-    #: ``"layer"`` for maps of a feature-map layer (this template); ``"pixel"`` for attributions
-    #: at input resolution (:class:`~convviz_widgets.compute.cam.PixelMethod`).
-    level: ClassVar[str] = "layer"
-    #: True when the heatmap keeps its sign (range [-1, 1]); CAM maps are in [0, 1].
     signed: ClassVar[bool] = False
+    needs_layer: ClassVar[bool] = False
+    flat_flag: ClassVar[str] = "no_gradient"
 
-    def channel_weights(self, ctx: CAMContext) -> np.ndarray:
-        """The usual hook: ``(k, c)`` weights, one row per target."""
-        raise NotImplementedError(f"{type(self).__name__} must implement channel_weights(ctx) "
-                                  "or override cam(ctx) (see CAMMethod's docstring).")
+    def empty(self, acc, path: str | None) -> tuple[int, tuple[int, int]]:
+        """``(channels, map_hw)`` of a result where nothing could be computed."""
+        raise NotImplementedError
 
-    def cam(self, ctx: CAMContext) -> tuple[np.ndarray, np.ndarray]:
-        """The general hook: ``(weights (k, c), maps (k, h, w))`` before the ReLU.
+    def score(self, req):
+        """The forward pass of a request: a :class:`Scored` (targets resolved, scores)."""
+        raise NotImplementedError
 
-        The default is Grad-CAM's eq. 2 without its ReLU, ``sum_c weights[c] * A[..., c]``,
-        with the weights of :meth:`channel_weights`. Methods whose weights vary with the
-        position (LayerCAM, HiResCAM) or that are not a weighting at all override this one
-        instead and return, as ``weights``, the spatial mean of their per-position weights
-        (what links the map to the channels in a viewer).
-        """
-        w = np.asarray(self.channel_weights(ctx), dtype=np.float32)
-        return w, self.weighted_sum(ctx, w)[1]
-
-    @staticmethod
-    def weighted_sum(ctx: CAMContext, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(weights (k, c), maps (k, h, w))`` for weights per channel ``(k, c)`` or per
-        position ``(k, h, w, c)``: ``sum_c weights[..., c] * A[..., c]`` in float64.
-
-        Per-position weights come back averaged over space (what links the map to the channels
-        in a viewer). Methods that only compute weights call it from :meth:`cam`.
-        """
-        w = np.asarray(weights, np.float64)
-        a = ctx.activation.astype(np.float64)
-        if w.ndim == 2:
-            return w.astype(np.float32), np.einsum("hwc,kc->khw", a, w)
-        return w.mean(axis=(1, 2)).astype(np.float32), np.einsum("khwc,hwc->khw", w, a)
-
-    def run(self, ctx: CAMContext) -> tuple[np.ndarray, np.ndarray]:
-        """``(weights (k, c), maps (k, h, w))`` for the context: :meth:`cam`, then ReLU."""
-        w, maps = self.cam(ctx)
-        return (np.asarray(w, dtype=np.float32),
-                np.maximum(np.asarray(maps, np.float64), 0.0).astype(np.float32))
+    def maps(self, scored: "Scored") -> tuple[np.ndarray, np.ndarray]:
+        """``(weights (k, c), maps (k, h, w))``: the raw maps of every target (the method runs)."""
+        raise NotImplementedError
 
 
-_REGISTRY: dict[str, type[CAMMethod]] = {}
+@dataclass
+class Scored:
+    """One request after its forward pass: what every result reports, and the method's context.
+
+    Attributes
+    ----------
+    targets : list
+        Resolved targets (class indices, or the callable), one per map.
+    scores : ndarray
+        ``(k,)`` explained scores.
+    probabilities : ndarray or None
+        ``(classes,)`` the model's class probabilities (``None`` for a callable target).
+    channels : int
+        Length of each result's ``weights``.
+    map_hw : tuple
+        Shape of a raw map, for the zero maps of flagged results.
+    context : object
+        What the method's hook reads (:class:`~.layer.CAMContext`,
+        :class:`~._pixel.PixelContext`).
+    flag : str or None
+        Set when the scores already say no map can be made (``"nonfinite_map"``).
+    no_gradient : list of bool
+        Per target: its gradient is 0 everywhere (the map is flagged ``"no_gradient"``).
+    output : ndarray or None
+        The chosen model output for the image (batch axis dropped), the very pass the map
+        used, for a prediction list.
+    details : list of dict
+        Per target, method-specific numbers copied to ``CAMResult.details``.
+    """
+
+    targets: list
+    scores: np.ndarray
+    probabilities: np.ndarray | None
+    channels: int
+    map_hw: tuple
+    context: Any = None
+    flag: str | None = None
+    no_gradient: list = field(default_factory=list)
+    output: np.ndarray | None = None
+    details: list = field(default_factory=list)
+
+    def probability(self, target) -> float | None:
+        """The probability of a resolved class target (``None`` for a callable)."""
+        if self.probabilities is None or callable(target):
+            return None
+        return float(self.probabilities[target])
+
+
+# -------------------------------------------------------------------------------------- registry
+_REGISTRY: dict[str, type[AttributionMethod]] = {}
 
 
 def _norm_name(name: str) -> str:
     return str(name).lower().replace("-", "").replace("_", "").replace(" ", "")
 
 
-def register(cls: type[CAMMethod]) -> type[CAMMethod]:
-    """Class decorator adding a :class:`CAMMethod` to the registry (see :func:`cam_methods`).
+def register(cls: type[AttributionMethod]) -> type[AttributionMethod]:
+    """Class decorator adding a method (a :class:`~.layer.CAMMethod` or
+    :class:`~._pixel.PixelMethod` subclass) to the registry (see :func:`cam_methods`).
 
     Examples
     --------
+    >>> from convviz_widgets.compute.cam import CAMMethod
     >>> @register
     ... class Flat(CAMMethod):
     ...     name, label = "flatcam", "Flat"
@@ -328,8 +282,9 @@ def register(cls: type[CAMMethod]) -> type[CAMMethod]:
     ...         return np.zeros((len(ctx.targets), ctx.activation.shape[-1]))
     >>> unregister("flatcam")
     """
-    if not (isinstance(cls, type) and issubclass(cls, CAMMethod)) or not cls.name:
-        raise TypeError("register() takes a CAMMethod subclass with a non-empty `name`.")
+    if not (isinstance(cls, type) and issubclass(cls, AttributionMethod)) or not cls.name:
+        raise TypeError("register() takes a CAMMethod or PixelMethod subclass with a non-empty "
+                        "`name`.")
     _REGISTRY[cls.name] = cls
     return cls
 
@@ -355,7 +310,7 @@ def cam_methods() -> dict[str, str]:
     return {name: cls.label or name for name, cls in _REGISTRY.items()}
 
 
-def get_method(method) -> CAMMethod:
+def get_method(method) -> AttributionMethod:
     """A method instance from a name, alias, class or instance.
 
     Examples
@@ -363,9 +318,9 @@ def get_method(method) -> CAMMethod:
     >>> get_method("Grad-CAM++").name
     'gradcam++'
     """
-    if isinstance(method, CAMMethod):
+    if isinstance(method, AttributionMethod):
         return method
-    if isinstance(method, type) and issubclass(method, CAMMethod):
+    if isinstance(method, type) and issubclass(method, AttributionMethod):
         return method()
     key = _norm_name(method)
     for name, cls in _REGISTRY.items():

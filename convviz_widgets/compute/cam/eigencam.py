@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import CAMContext, CAMMethod, register
+from .base import register
+from .layer import CAMContext, CAMMethod
 
 
 def first_component(activation: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import CAMContext, CAMMethod, register
+from .base import register
+from .layer import CAMContext, CAMMethod
 
 
 @register

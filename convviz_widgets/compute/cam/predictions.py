@@ -14,16 +14,16 @@ from typing import Callable, NamedTuple
 import numpy as np
 import tensorflow as tf
 
-from .._access import access, check_preprocess, require_spatial
+from .._access import access, check_preprocess
 from .._images import prepare_images
-from ..outputs import _output_index, _per_class, _probabilities
+from ..outputs import choose_output, class_labels, per_class, probabilities
 from .base import get_method
-from ._engine import (_activation_for, _display_image, _forward_fn, _meta, _region_target,
-                      check_method_args, compute_cam, default_layer, layer_cam)
+from .pipeline import check_method_args, explain
+from ._engine import _forward_fn, _meta, model_output
 from .._repr import ShortRepr, items, number, one_line, shape
 
 __all__ = ["CAMWithPredictions", "PredictionRanking", "TopPredictions",
-           "gradcam_with_predictions", "model_output", "rank_predictions", "top_predictions"]
+           "gradcam_with_predictions", "rank_predictions", "top_predictions"]
 
 
 @dataclass(frozen=True)
@@ -100,12 +100,10 @@ def top_predictions(model, image, k: int = 5, preprocess: Callable | None = None
     """
     acc = access(model).at_size(input_size)
     meta = _meta(acc)
-    o = meta.outputs[_output_index(meta, output, acc.model.name)]
+    o = meta.outputs[choose_output(meta, output, acc.model.name)]
     top = _rank_output(model_output(acc, image, preprocess, layer=layer, output=output), o, k)
     if class_names is None:
         return top
-    from ..outputs import class_labels
-
     labels = class_labels(model, class_names, output=output)
     return replace(top, names=tuple(labels[int(i)] if int(i) < len(labels) else f"class {int(i)}"
                                     for i in top.indices))
@@ -114,53 +112,12 @@ def top_predictions(model, image, k: int = 5, preprocess: Callable | None = None
 def _rank_output(out: np.ndarray, o, k: int) -> TopPredictions:
     """:class:`TopPredictions` of one image's output ``out`` (no batch axis)."""
     out = out[None]  # (1, ...)
-    probs = _probabilities(out, o)[0]
-    values = probs if o.kind == "binary" else _per_class(tf.constant(out)).numpy()[0]
+    probs = probabilities(out, o)[0]
+    values = probs if o.kind == "binary" else per_class(tf.constant(out)).numpy()[0]
     # Rank by probability: equal to ranking by the output, and also right for a binary output.
     order = np.argsort(-probs, kind="stable")[:max(1, int(k))]
     return TopPredictions(order.astype(np.int64), values[order].astype(np.float32),
                           probs[order].astype(np.float32))
-
-
-def model_output(model, image, preprocess: Callable | None = None, *, layer=None,
-                 output=None, input_size=None) -> np.ndarray:
-    """The model's output for one image, shared with :func:`gradcam`'s cache.
-
-    Parameters
-    ----------
-    model : keras.Model
-    image : array-like
-        One image ``(h, w, c)`` or ``(h, w)`` in display space (uint8, or float in [0, 1]).
-    preprocess : callable, optional
-        Display images to model input (TF ops).
-    layer : str, optional
-        The layer a following :func:`gradcam` call will use (default: :func:`default_layer`);
-        sharing it means that call reuses this forward pass.
-    output : int or str, optional
-        For a model with several outputs, which one (index or name); required there.
-    input_size : (int, int), optional
-        Run the image at this ``(height, width)`` instead of the model's own size rule (see
-        :func:`~convviz_widgets.compute.cam.gradcam`).
-
-    Returns
-    -------
-    ndarray
-        The output for this image without the batch axis, float32 (e.g. ``(classes,)``).
-
-    Examples
-    --------
-    >>> import convviz_widgets as cv
-    >>> scenes = cv.demo_images()                                            # doctest: +SKIP
-    >>> cv.compute.cam.model_output(cv.demo_model(), scenes.images[0]).shape  # doctest: +SKIP
-    (5,)
-    """
-    acc = access(model).at_size(input_size)
-    oi = _output_index(_meta(acc), output, acc.model.name)
-    path = require_spatial(model, layer, "class activation map") if layer is not None else \
-        default_layer(model)
-    x = prepare_images(image, acc.input_shape).images[:1]
-    check_preprocess(preprocess, x, acc.input_shape)
-    return _activation_for(acc, path, x, preprocess)[1][oi][0]
 
 
 class CAMWithPredictions(NamedTuple):
@@ -217,27 +174,15 @@ def gradcam_with_predictions(model, image, target=None, layer=None, method="grad
     acc = access(model).at_size(input_size)
     meth = get_method(method)
     batch_size = check_method_args(meth, layer, batch_size)
+    results, was_list, out = explain(acc, meth, image, target, layer, preprocess,
+                                     on_step=on_step, cancel=cancel, batch_size=batch_size,
+                                     cache=cache, output=output)
     meta = _meta(acc)
     is_fn = callable(target) and not isinstance(target, type)
-    oi = _output_index(meta, output, acc.model.name, allow_all=is_fn)
-    if meth.level == "pixel":
-        cam = compute_cam(acc, image, target, layer, meth, preprocess, on_step=on_step,
-                          cancel=cancel, batch_size=batch_size, cache=cache, output=output)
-        first = cam[0] if isinstance(cam, list) else cam
-        if first.flag == "nonfinite_input" or oi is None:
-            return CAMWithPredictions(cam, None)
-        out = model_output(acc, first.image, preprocess, output=oi)
-        return CAMWithPredictions(cam, _rank_output(out, meta.outputs[oi], k))
-    region = _region_target(acc, image, target, layer, preprocess, output, meth)
-    if region is not None:
-        target = region
-    results, was_list, out = layer_cam(
-        acc, meth, _display_image(image, acc.input_shape), target, layer, preprocess,
-        on_step=on_step,
-        cancel=cancel, batch_size=batch_size, cache=cache, output=output)
-    if region is not None and region.pixels == 0 and results[0].flag != "nonfinite_input":
-        results = [replace(r, heatmap=np.zeros_like(r.heatmap), flag="empty_region")
-                   for r in results]
+    oi = choose_output(meta, output, acc.model.name, allow_all=is_fn)
+    if out is None and oi is not None and results[0].flag != "nonfinite_input":
+        # A callable pixel target reads no class output: rank from the cached forward pass.
+        out = model_output(acc, results[0].image, preprocess, output=oi)
     top = None if (out is None or oi is None) else _rank_output(out, meta.outputs[oi], k)
     return CAMWithPredictions(results if was_list else results[0], top)
 
@@ -327,7 +272,7 @@ def rank_predictions(model, images, labels, preprocess: Callable | None = None, 
     """
     acc = access(model).at_size(input_size)
     meta = _meta(acc)
-    oi = _output_index(meta, output, acc.model.name)
+    oi = choose_output(meta, output, acc.model.name)
     o = meta.outputs[oi]
     if isinstance(images, (list, tuple)) and len({np.shape(im) for im in images}) > 1:
         # Pictures of different sizes (uploads): each is resized to the model input on its own.
@@ -354,7 +299,7 @@ def rank_predictions(model, images, labels, preprocess: Callable | None = None, 
                              f"model{extra}; got values in [{labels.min()}, {labels.max()}].")
     check_preprocess(preprocess, x[:1], acc.input_shape)
     fn = _forward_fn(acc, preprocess, oi)
-    probs = np.concatenate([_probabilities(fn(tf.constant(x[s:s + batch_size])).numpy(), o)
+    probs = np.concatenate([probabilities(fn(tf.constant(x[s:s + batch_size])).numpy(), o)
                             for s in range(0, len(x), batch_size)], axis=0)
     idx = np.arange(len(x))
     explain = probs.argmax(axis=1)

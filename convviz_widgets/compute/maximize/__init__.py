@@ -27,9 +27,9 @@ from ._api import (DEFAULT_LR, DEFAULT_SIZE, DEFAULT_STEPS, INITS, METHODS, SPAC
                    maximize, pattern_size, target_count)
 from ._dream import deepdream
 from ._results import DreamResult, MaximizeResult
+from ._priors import l2, total_variation
 from .objectives import (OBJECTIVES, Objective, channel, class_logit,
-                         deepdream as deepdream_objective, diversity, l2, negative, neuron,
-                         total_variation)
+                         deepdream as deepdream_objective, diversity, negative, neuron)
 from .param import Fourier, Parameterization, Pixels
 from .transforms import (Affine, Blur, Jitter, RandomRotate, RandomScale, Transform,
                          standard_transforms)

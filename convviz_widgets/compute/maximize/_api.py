@@ -19,7 +19,7 @@ from ._loop import auto_batch_size, optimize
 from ._optimizers import Adam, NormalizedAscent
 from ._results import MaximizeResult
 from .objectives import LOGITS, OBJECTIVES, ClassScore, Objective, as_objective
-from .param import Parameterization, Pixels, make_param
+from .param import Fourier, Parameterization, Pixels, make_param
 from .transforms import Transform, standard_transforms
 
 __all__ = ["maximize", "pattern_size", "class_layers", "target_count", "METHODS",
@@ -198,8 +198,6 @@ def _method_defaults(method, hw, lr, param_, transforms_, init, space):
     else:
         p = make_param(param_) if param_ is not None else None
         if p is None:
-            from .param import Fourier
-
             p = Pixels(init=start, clip=space == "display") if (
                 space == "model" or start != "grey+noise" or not isinstance(init, str)) \
                 else Fourier()

@@ -15,7 +15,7 @@ import tensorflow as tf
 # The model's one trace and its one activation patch (compute/_model_trace.py), and how an
 # output is read as class scores (compute/outputs.py): the same code CAM uses.
 from .._model_trace import linear_final, run_model
-from ..outputs import _class_scores
+from ..outputs import class_scores
 from .objectives import LOGITS
 
 __all__ = ["LOGITS", "logit_features", "class_count", "output_layer"]
@@ -59,4 +59,4 @@ def logit_features(acc, x, paths, capture_inputs=()):
             (o.final_path,) if read_input else ()))
     y = tf.nest.flatten(out)[0]
     logits = captured[("input", o.final_path)] if read_input else y
-    return captured, tf.cast(_class_scores(logits, o.kind), tf.float32)
+    return captured, tf.cast(class_scores(logits, o.kind), tf.float32)

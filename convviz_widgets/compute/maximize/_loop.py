@@ -230,7 +230,7 @@ def build_step(acc, *, objective: Objective, report_path: str | None,
     redirect = bool(redirect_dead and fast is not None and type(objective) in (Channel, Neuron))
     key = ("maximize-step", fast[0] if fast else None, redirect, paths, objective.key,
            report_path, param.key, None if transform is None else transform.key, optimizer.key,
-           # What the preprocess computes (one rule, _model_access.preprocess_key): an equal
+           # What the preprocess computes (one rule, _identity.preprocess_key): an equal
            # new lambda reuses the trace.
            preprocess_key(preprocess), hw, c, model_hw)
 

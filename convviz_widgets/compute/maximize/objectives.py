@@ -18,10 +18,9 @@ from typing import Any, Mapping
 
 import tensorflow as tf
 
-__all__ = ["Context", "Objective", "Channel", "Neuron", "Negative", "DeepDream", "TotalVariation",
-           "L2", "ClassScore", "Diversity", "LOGITS", "channel", "neuron", "negative",
-           "class_logit", "diversity", "deepdream", "total_variation", "l2", "as_objective",
-           "OBJECTIVES"]
+__all__ = ["Context", "Objective", "Channel", "Neuron", "Negative", "DeepDream", "ClassScore",
+           "Diversity", "LOGITS", "channel", "neuron", "negative", "class_logit", "diversity",
+           "deepdream", "as_objective", "OBJECTIVES"]
 
 #: The "layer" of :func:`class_logit`: the model's class scores before its softmax / sigmoid.
 LOGITS = "<logits>"
@@ -58,6 +57,7 @@ class Objective:
 
     Examples
     --------
+    >>> from convviz_widgets.compute.maximize import total_variation
     >>> obj = channel("conv_b") - 0.1 * total_variation()
     >>> sorted(obj.layers())
     ['conv_b']
@@ -450,6 +450,3 @@ def as_objective(objective, layer, *, diversity_weight: float = 0.5) -> Objectiv
                      "'deepdream', or an Objective (e.g. channel(layer) - 0.05 * "
                      "total_variation()).")
 
-
-# The image priors live in their own module; they are objectives like the others.
-from ._priors import L2, TotalVariation, l2, total_variation  # noqa: E402
