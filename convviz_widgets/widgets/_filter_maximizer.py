@@ -245,9 +245,10 @@ class FilterMaximizer(MaximizerObjectiveMixin, MaximizerRunMixin, ExportMixin, R
             self.filter_index = int(filter_index)
             self.gallery_range = (0, min(n, 64) - 1)
         self._sync_controls()
-        self._show_placeholder()
-        if prewarm:
-            self._prewarm()
+        if not self._defer_render():  # a hidden page compiles when first shown
+            self._show_placeholder()
+            if prewarm:
+                self._prewarm()
 
     # ------------------------------------------------------------------------- helpers
     @staticmethod
@@ -390,13 +391,13 @@ class FilterMaximizer(MaximizerObjectiveMixin, MaximizerRunMixin, ExportMixin, R
 
     @traitlets.observe("mode", "gallery_range", "stretch")
     def _on_view(self, change):
-        if not self._suppress:
+        if not self._suppress and not self._defer_render():
             self._sync_controls()
             self._redraw()
 
     @traitlets.observe("filter_index")
     def _on_filter(self, change):
-        if self._suppress:
+        if self._suppress or self._defer_render():
             return
         self._sync_controls()
         self._show_selected()
@@ -408,7 +409,15 @@ class FilterMaximizer(MaximizerObjectiveMixin, MaximizerRunMixin, ExportMixin, R
         self._gallery_filters = np.zeros((0,), np.int64)
         self._gallery_images = None
         self._gallery_status = None
+        if self._defer_render():  # hidden: no cache lookup, no background compile
+            return
         self._show_placeholder()
+        self._prewarm()
+
+    def _refresh(self) -> None:
+        self._sync_controls()
+        self._show_placeholder()
+        self._redraw()
         self._prewarm()
 
     def _on_gallery_click(self, tile, y, x) -> None:

@@ -520,7 +520,7 @@ class GradCAMViewer(InputsMixin, DisplayMixin, GalleryMixin, TrustMixin, TasksMi
     def _render(self, what: str, reverts: dict) -> None:
         from ..compute.cam import get_method
 
-        if self._suppress:
+        if self._suppress or self._defer_render():
             return
         self._sync_controls()
         if not self.images:
@@ -536,6 +536,9 @@ class GradCAMViewer(InputsMixin, DisplayMixin, GalleryMixin, TrustMixin, TasksMi
         self._cam_task.cancel(supersede=True)
         self._on_worker_idle()
         self._transaction(what, reverts, lambda: self._prepare(state), self._apply)
+
+    def _refresh(self) -> None:
+        self._render("refresh", {})
 
     def _prepare(self, s: dict, on_step=None, cancel=None) -> dict:
         """Compute everything the new state shows; touches no widget (so failures are clean)."""
