@@ -16,6 +16,16 @@ from typing import Any, Callable
 import traitlets
 
 
+def _same(a, b) -> bool:
+    """Equal values (arrays and lists of arrays compared without raising)."""
+    if a is b:
+        return True
+    try:
+        return bool(a == b)
+    except (ValueError, TypeError):  # arrays: no single truth value; a new array is news
+        return False
+
+
 class Selection(traitlets.HasTraits):
     """The Explorer's one selection; its pages link to these traits.
 
@@ -141,7 +151,7 @@ class Links:
         try:
             if link.apply is not None:
                 link.apply(value)
-            elif getattr(link.view, link.trait) != value:
+            elif not _same(getattr(link.view, link.trait), value):
                 setattr(link.view, link.trait, value)
             self._followed(link)
         except Exception as exc:  # noqa: BLE001 - one page refusing must not stop the others
@@ -162,5 +172,5 @@ class Links:
         if link.when is not None and not link.when(getattr(self.selection, link.name)):
             return
         new = link.transform(value) if link.transform is not None else value
-        if getattr(self.selection, link.name) != new:
+        if not _same(getattr(self.selection, link.name), new):
             setattr(self.selection, link.name, new)
