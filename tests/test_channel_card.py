@@ -252,6 +252,7 @@ def test_explorer_channel_page_follows_and_patch_click_switches_image(models):
     ex = cv.Explorer(model, shown, class_names=["no", "yes"], data=imgs, data_labels=labels)
     card = ex.card
     assert "Channel" in ex.tabs.titles
+    ex.tabs.selected_index = ex.tabs.titles.index("Channel")  # a hidden page mines nothing
     ex.layer = "vgg16/block2_conv1"
     ex.activations.filter_index = 3  # a click on the activation grid
     assert card.layer == "vgg16/block2_conv1" and card.filter_index == 3
