@@ -300,3 +300,15 @@ def test_pages_switch_one_at_a_time(models, lang):
     ex.tabs.selected_index = 2
     assert ex.tabs.bar.value == 2
     ex.gradcam.cancel()
+
+
+def test_the_explorer_is_a_view_with_controls_to_hide(nested_explorer):
+    from convviz_widgets.widgets import View
+
+    ex = nested_explorer
+    assert isinstance(ex, View) and ex.active
+    ex.controls = False  # a container driving the Explorer hides its shared bar
+    assert not Driver(ex).find("convviz-channel", shown_only=True)
+    assert not Driver(ex).find("convviz-layer", shown_only=True)
+    ex.controls = True
+    assert Driver(ex).control("convviz-channel", shown_only=True).value == ex.filter_index
