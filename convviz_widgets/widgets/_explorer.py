@@ -9,7 +9,7 @@ import ipywidgets as w
 import numpy as np
 import traitlets
 
-from ..compute import conv_layers, model_layers
+from ..compute import check_input_size, conv_layers, model_layers
 from ..compute.cam import cam_methods
 from ._activation_viewer import ActivationViewer
 from ._base import LayerViewer, check_in_layer
@@ -20,7 +20,7 @@ from ._examples_source import ExampleSource
 from ._filter_maximizer import FilterMaximizer
 from ._gradcam_trust import area_text
 from ._gradcam_viewer import GradCAMViewer
-from ._i18n import method_label, register, tr, translate_tree
+from ._i18n import check_lang, method_label, register, tr, translate_tree
 from ._kernel_viewer import KernelViewer
 from ._pages import PageSwitcher
 from ._selection import Link, Links, Selection
@@ -167,13 +167,12 @@ class Explorer(LayerViewer):
 
             model = demo_model()
         self.selection = Selection()
-        super().__init__(model, lang=lang, controls=controls, input_size=input_size, **kwargs)
+        lang = check_lang(lang)
+        size = None if input_size is None else check_input_size(input_size)
         infos = conv_layers(model, kind="all")
         if not infos:
             raise ValueError(f"Model {getattr(model, 'name', '')!r} has no convolution or "
                              "feature-map layer to explore.")
-        self._layers = {i.path: i for i in infos}
-        lang, size = self.lang, self.input_size
 
         # The pages. Only the first is shown: the others are built inactive and compute
         # nothing until they are shown (the Explorer is drawn without waiting for Grad-CAM, a
@@ -221,6 +220,11 @@ class Explorer(LayerViewer):
         # are shown on the Grad-CAM page only, where that class is named.
         self._gradcam_status = w.VBox([self._rank, self._trust_line])
         self._gradcam_status.add_class("convviz-gradcam-status")
+        # The Explorer's own widget opens after its pages and controls, as a container made
+        # of them: a front end restoring the widgets after a page reload meets every child
+        # before the box that lists it.
+        super().__init__(model, lang=lang, controls=controls, input_size=size, **kwargs)
+        self._layers = {i.path: i for i in infos}
         self.children = [w.HBox([self._image_dd, self._upload, self._image_note]),
                          w.HBox([self._layer_dd, self._slider]), self._status,
                          self._gradcam_status, self.tabs]
