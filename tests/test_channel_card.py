@@ -161,7 +161,7 @@ def test_bad_input_is_refused_and_the_card_stays_usable(models):
 
 def test_no_data_says_how_to_get_examples(models):
     model = models["functional"]
-    card = ChannelCard(model, image=random_images(model, 1)[0], active=False)
+    card = ChannelCard(model, image=random_images(model, 1)[0], steps=STEPS)
     assert card.wait(30)
     assert card.examples is None and "pass data=" in part(card, "examples-note")
     assert card.examples_view.layout.display == "none"
@@ -178,7 +178,7 @@ def test_folder_data_gives_labels_and_clicks_load_the_file(models, tmp_path):
         for i in range(5):
             Image.fromarray(rng.integers(0, 255, (30, 20), np.uint8)).save(
                 tmp_path / cls / f"{i}.png")
-    card = ChannelCard(model, str(tmp_path), active=False)
+    card = ChannelCard(model, str(tmp_path), steps=STEPS)
     assert card.wait(120)
     assert card.examples.class_names == ["cats", "dogs"]
     assert "by class" in card.examples_view.caption
@@ -191,7 +191,7 @@ def test_dataset_source_click_explains_itself(models):
     model = models["functional"]
     imgs, labels = _data(model)
     ds = tf.data.Dataset.from_tensor_slices((imgs, labels)).batch(4)
-    card = ChannelCard(model, ds, image=imgs[0], active=False)
+    card = ChannelCard(model, ds, image=imgs[0], steps=STEPS)
     assert card.wait(120)
     assert card.examples.n_images == len(imgs)
     _click(card.examples_view, 0)
@@ -199,12 +199,15 @@ def test_dataset_source_click_explains_itself(models):
     assert card.picked == -1 and np.array_equal(card.image, imgs[0])
 
 
-def test_inactive_card_defers_pattern_and_rank(models):
+def test_inactive_card_computes_nothing_until_shown(models):
+    """A hidden card (``active=False``, as the Explorer's Channel page until shown) mines no
+    data, draws no map and optimises no pattern; shown, it does all of it once."""
     model = models["sequential"]
     imgs, labels = _data(model)
     card = ChannelCard(model, imgs, labels=labels, image=imgs[0], active=False, steps=STEPS)
     assert card.wait(120)
-    assert part(card, "rank-line") == "" and "optimising" in card.pattern_view.caption
+    assert card.examples is None and card.last_update["what"] is None
+    assert part(card, "rank-line") == "" and "mean activation" not in card.pattern_view.caption
     card.active = True
     assert card.wait(120)
     assert "Grad-CAM rank" in part(card, "rank-line")
@@ -258,6 +261,7 @@ def test_explorer_channel_page_follows_and_patch_click_switches_image(models):
     ex = cv.Explorer(model, shown, class_names=["no", "yes"], data=imgs, data_labels=labels)
     card = ex.card
     assert "Channel" in ex.tabs.titles
+    ex.tabs.selected_index = ex.tabs.titles.index("Channel")  # a hidden page mines nothing
     ex.layer = "vgg16/block2_conv1"
     ex.activations.filter_index = 3  # a click on the activation grid
     assert card.layer == "vgg16/block2_conv1" and card.filter_index == 3
@@ -317,7 +321,7 @@ def test_demo_dataset_is_cached_and_deterministic(monkeypatch, tmp_path):
     made = cv.datasets.make_shapes(25, seed=_demo_examples.MINING_SEED)
     assert np.abs(first.images - made.images).max() <= 0.5 / 255 + 1e-6
     # The clicked image of a demo example is the data set's image of that index.
-    card = ChannelCard(active=False)
+    card = ChannelCard(steps=STEPS)
     assert card.wait(60)
     card.pick(0)
     assert np.array_equal(card.image, first.images[card.picked])

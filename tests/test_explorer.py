@@ -1,14 +1,19 @@
-"""The linked Explorer: one layer, one filter, one image drive the four views."""
+"""The linked Explorer: one Selection drives the pages; only the page shown computes and draws."""
 
 import numpy as np
 import pytest
+import traitlets
 
 import convviz_widgets as cv
+import importlib
 from convviz_widgets.widgets._i18n import LANGUAGES, tr
 from convviz_widgets.widgets._explorer import Explorer, summary_html
 
+from _driver import Driver
 from conftest import random_images
 
+# The module, not the function of the same name that ``convviz_widgets.compute`` exports.
+maximize_module = importlib.import_module("convviz_widgets.compute.maximize")
 
 @pytest.fixture(scope="module")
 def nested_explorer(models):
@@ -16,63 +21,157 @@ def nested_explorer(models):
     return Explorer(model, random_images(model, 3, seed=2), class_names=["no", "yes"])
 
 
+def _slider(ex):
+    return Driver(ex).control("convviz-channel", shown_only=True)
+
+
+def _show(ex, title):
+    ex.tabs.selected_index = ex.tabs.titles.index(tr(title, ex.lang))
+
+
 def test_shared_layer_and_filter_reach_every_view(nested_explorer):
     ex = nested_explorer
     ex.layer = "vgg16/block2_conv1"
     ex.filter_index = 4
-    for view in (ex.kernels, ex.activations, ex.patterns):
+    for view in (ex.kernels, ex.activations, ex.patterns, ex.card):
         assert view.layer == "vgg16/block2_conv1" and view.filter_index == 4
     assert ex.gradcam.layer == "vgg16/block2_conv1"
-    assert ex._slider.max == 6 and ex._slider.value == 4
+    assert ex.selection.layer == "vgg16/block2_conv1" and ex.selection.channel == 4
+    assert ex.selection.channels == 7
+    assert _slider(ex).max == 6 and _slider(ex).value == 4
+    Driver(ex).control("convviz-layer", shown_only=True).value = "vgg16/block1_conv2"
+    assert ex.layer == "vgg16/block1_conv2" and ex.activations.layer == "vgg16/block1_conv2"
 
 
 def test_click_in_one_view_selects_everywhere(nested_explorer):
     ex = nested_explorer
     ex.layer = "vgg16/block1_conv2"
     ex.activations.filter_index = 3  # what a click on a grid tile does
-    assert ex.filter_index == 3
+    assert ex.filter_index == 3 and _slider(ex).value == 3
     assert ex.kernels.filter_index == 3 and ex.patterns.filter_index == 3
     ex.kernels.filter_index = 1  # a click on a row of the kernel matrix
     assert ex.filter_index == 1 and ex.activations.filter_index == 1
 
 
-def test_layer_without_kernel_keeps_kernel_tab_and_says_so(nested_explorer):
+def test_layer_without_kernel_keeps_kernel_page_and_says_so(nested_explorer):
     ex = nested_explorer
+    _show(ex, "Kernels")
     ex.layer = "vgg16/block1_conv1"
+    ex.filter_index = 2
     ex.layer = "vgg16/block1_pool"
+    ex.filter_index = 4
     assert ex.kernels.layer == "vgg16/block1_conv1"
-    assert "no convolution kernel" in ex._notes[ex.kernels].value
+    assert "no convolution kernel" in Driver(ex).text()
     assert ex.activations.layer == "vgg16/block1_pool"
+    assert ex.kernels.filter_index == 2
+    # Back on a conv layer the kernel page takes the channel it did not follow meanwhile.
+    ex.layer = "vgg16/block1_conv2"
+    assert ex.kernels.layer == "vgg16/block1_conv2" and ex.kernels.filter_index == 4
+    assert "no convolution kernel" not in Driver(ex).text()
 
 
 def test_gradcam_rank_of_selected_channel(nested_explorer):
     ex = nested_explorer
     ex.layer = "conv2d"
     ex.filter_index = 2
+    assert "rank" not in Driver(ex).text()  # the rank is a Grad-CAM page line
+    _show(ex, "Grad-CAM")  # shown: Grad-CAM catches up with the shared layer
     res = ex.gradcam.result
     assert res is not None and res.layer == "conv2d"
     weights = np.asarray(res.weights).reshape(-1)
     rank = int((weights > weights[2]).sum()) + 1
-    assert f"channel 2" in ex._rank.value and f"rank {rank} of {weights.size}" in ex._rank.value
+    text = Driver(ex).text()
+    assert "channel 2" in text and f"rank {rank} of {weights.size}" in text
+    ex.filter_index = 3  # the rank follows the slider on the page shown
+    rank = int((weights > weights[3]).sum()) + 1
+    assert f"rank {rank} of {weights.size}" in Driver(ex).text()
+    _show(ex, "Kernels")
 
 
 def test_shared_image_selection(nested_explorer):
     ex = nested_explorer
     ex.image_index = 2
     assert ex.activations.image_index == 2 and ex.gradcam.image_index == 2
+    assert ex.dream.image_index == 2 and np.array_equal(ex.card.image, ex.activations.images[2])
     ex.activations.image_index = 1  # the shared menu is the activation viewer's
     assert ex.image_index == 1 and ex.gradcam.image_index == 1
+    menu = Driver(ex).control("convviz-image", shown_only=True)
+    assert menu.value == 1
+    menu.value = 0  # a pick in the image menu
+    assert ex.image_index == 0 and ex.gradcam.image_index == 0
 
 
 def test_bad_values_are_refused_and_state_kept(nested_explorer):
     ex = nested_explorer
     ex.layer = "conv2d"
     ex.filter_index = 1
-    with pytest.raises(Exception, match="use 0 to 5"):
+    with pytest.raises(traitlets.TraitError, match="use 0 to 5"):
         ex.filter_index = 6
-    with pytest.raises(ValueError, match="vgg16/block2_conv1"):
+    with pytest.raises(traitlets.TraitError, match="vgg16/block2_conv1"):
         ex.layer = "block2_conv"
-    assert ex.layer == "conv2d" and ex.filter_index == 1
+    with pytest.raises(traitlets.TraitError, match="use 0 to 2"):
+        ex.image_index = 3
+    assert ex.layer == "conv2d" and ex.filter_index == 1 and ex.image_index == 0
+    # The same mistakes from the controls are shown, never raised into the comm.
+    _slider(ex).max = 9
+    _slider(ex).value = 8
+    assert "use 0 to 5" in Driver(ex).status() and ex.filter_index == 1
+    assert _slider(ex).value == 1 and _slider(ex).max == 5
+
+
+def _renders(ex):
+    """Per page, the renders it makes from now on (each view's ``last_update`` is set once per
+    render); the maximizer's compute calls (cache lookups, background compiles) counted apart."""
+    counts = {name: 0 for name in ("kernels", "activations", "patterns", "gradcam", "card",
+                                   "dream")}
+    for name in counts:
+        getattr(ex, name).observe(lambda c, name=name: counts.__setitem__(
+            name, counts[name] + 1), "last_update")
+    return counts
+
+
+def test_a_slider_move_renders_only_the_visible_page(models, monkeypatch):
+    model = models["functional"]
+    ex = Explorer(model, random_images(model, 2, seed=3))
+    calls = []
+    real = maximize_module.maximize
+    monkeypatch.setattr(maximize_module, "maximize",
+                        lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    _show(ex, "Activations")
+    counts = _renders(ex)
+    _slider(ex).value = 2  # a filter slider move
+    assert counts == {"kernels": 0, "activations": 1, "patterns": 0, "gradcam": 0, "card": 0,
+                      "dream": 0}
+    assert ex.kernels.filter_index == 2 and ex.patterns.filter_index == 2  # linked, not drawn
+    layers = [i.path for i in cv.conv_layers(model, kind="spatial")]
+    ex.layer = layers[-1]  # a layer change: still one page at work, no background compile
+    assert counts["activations"] == 2 and sum(counts.values()) == 2 and calls == []
+    # Shown, a page catches up once with the current selection.
+    _show(ex, "Kernels")
+    assert counts["kernels"] == 1 and ex.kernels.last_update["what"] == "refresh"
+    assert "filter2" in ex.kernels.export_filename()
+    _show(ex, "Patterns")
+    assert ex.patterns.wait(120) and calls and set(calls) == {layers[-1]}
+    assert sum(counts[k] for k in ("gradcam", "card", "dream")) == 0
+    ex.active = False  # the whole Explorer hidden (e.g. its output cleared): no page works
+    _slider(ex).value = 1
+    assert counts["kernels"] == 1 and counts["activations"] == 2
+    ex.active = True
+    assert ex.patterns.filter_index == 1
+
+
+def test_selection_links_are_a_table_over_public_traits(nested_explorer):
+    ex = nested_explorer
+    pages = {(link.name, link.view) for link in ex.links.table}
+    for view in (ex.kernels, ex.activations, ex.patterns, ex.card):
+        assert ("layer", view) in pages and ("channel", view) in pages
+    assert ("image_index", ex.gradcam) in pages and ("target", ex.gradcam) in pages
+    for link in ex.links.table:  # every link names a public trait of its page
+        assert link.apply is not None or (not link.trait.startswith("_")
+                                          and link.view.has_trait(link.trait))
+    ex.gradcam.target = 1  # a class picked on the Grad-CAM page is the selection's target
+    assert ex.selection.target == 1
+    ex.gradcam.target = None
 
 
 def test_summary_panel_nested_expandable(models):
@@ -85,11 +184,12 @@ def test_summary_panel_nested_expandable(models):
 def test_languages(models, lang):
     model = models["sequential"]
     ex = Explorer(model, random_images(model, 1), lang=lang)
-    assert ex._layer_dd.description == tr("layer", lang)
+    d = Driver(ex)
+    assert d.control("convviz-layer", shown_only=True).description == tr("layer", lang)
     assert ex.tabs.get_title(1) == tr("Activations", lang)
-    assert ex.kernels._cmap_dd.description == tr("colormap", lang)
+    assert d.find(tr("colormap", lang), shown_only=True)  # the Kernels page's menu
     if lang != "en":
-        assert ex._layer_dd.description != "layer"
+        assert not d.find("layer", shown_only=True)
     with pytest.raises(ValueError, match="lang must be one of"):
         Explorer(model, random_images(model, 1), lang="fr")
 
@@ -131,7 +231,10 @@ def test_views_write_in_the_explorer_language(models, lang):
     model = models["functional"]
     ex = Explorer(model, random_images(model, 2), lang=lang)
     ex.layer = "last_conv"
-    text = _written(ex)
+    text = ""
+    for k in range(len(ex.tabs.titles)):  # each page writes its lines once shown
+        ex.tabs.selected_index = k
+        text += _written(ex)
     for phrase in _WRITTEN[lang]:
         assert phrase in text, (lang, phrase)
     for other in LANGUAGES:
@@ -148,9 +251,14 @@ def test_every_model_style(models, name):
     ex = Explorer(model, random_images(model, 2))
     spatial = [i.path for i in cv.conv_layers(model, kind="spatial")]
     ex.layer = spatial[-1]
-    ex.filter_index = ex._slider.max
+    top = _slider(ex).max
+    assert top == ex.selection.channels - 1
+    _slider(ex).value = top
     assert ex.activations.layer == spatial[-1]
-    assert ex.activations.filter_index == ex._slider.max
+    assert ex.activations.filter_index == top
+    _show(ex, "Activations")
+    assert ex.activations.last_update["what"] == "refresh"
+    assert ex.activations.export_figure().ndim == 3
 
 
 def test_maximizer_and_gradcam_lines_follow_the_language(models):
@@ -192,3 +300,15 @@ def test_pages_switch_one_at_a_time(models, lang):
     ex.tabs.selected_index = 2
     assert ex.tabs.bar.value == 2
     ex.gradcam.cancel()
+
+
+def test_the_explorer_is_a_view_with_controls_to_hide(nested_explorer):
+    from convviz_widgets.widgets import View
+
+    ex = nested_explorer
+    assert isinstance(ex, View) and ex.active
+    ex.controls = False  # a container driving the Explorer hides its shared bar
+    assert not Driver(ex).find("convviz-channel", shown_only=True)
+    assert not Driver(ex).find("convviz-layer", shown_only=True)
+    ex.controls = True
+    assert Driver(ex).control("convviz-channel", shown_only=True).value == ex.filter_index

@@ -365,6 +365,7 @@ def test_a_comparison_model_with_other_classes_is_not_ranked(seq):
 def test_the_explorer_shows_the_trust_verdict(seq):
     ex = cv.Explorer(seq, random_images(seq, 2, seed=19))
     assert ex._trust_line.value == ""
+    ex.tabs.selected_index = 3  # the Grad-CAM page: a hidden page computes no map
     ex.gradcam.check_faithfulness(wait=True)
     t = ex.gradcam.trust
     assert f"deletion area {t['deletion'].area:.3f}" in ex._trust_line.value

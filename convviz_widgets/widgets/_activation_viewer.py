@@ -338,7 +338,7 @@ class ActivationViewer(LayerViewer):
 
     # -- rendering --------------------------------------------------------------------------
     def _render(self, what: str, reverts: dict, **overrides) -> None:
-        if self._suppress:
+        if self._suppress or self._defer_render():
             return
         self._sync_controls()
         if not self.images:
@@ -349,6 +349,9 @@ class ActivationViewer(LayerViewer):
                  "scale": self.scale}
         state.update(overrides)
         self._transaction(what, reverts, lambda: self._prepare(state), self._apply)
+
+    def _refresh(self) -> None:
+        self._render("refresh", {})
 
     def _show_empty(self) -> None:
         self._sparsity.value = f"<i>{html.escape(tr('no_image', self.lang))}</i>"

@@ -121,6 +121,10 @@ class View(Exportable, w.VBox):
         valid paths.
     controls : bool
         Whether the layer menu, slider and image menu are shown; settable.
+    active : bool
+        Whether the view is on screen (default True). While False, trait changes are taken
+        but nothing is computed or drawn; setting it True draws the current state once. The
+        Explorer keeps its hidden pages inactive.
     last_update : dict
         What the last change cost: ``{"what", "ms", "bytes"}`` — Python-side time from the
         trait change to the messages handed to the kernel, and payload bytes sent.
@@ -128,6 +132,10 @@ class View(Exportable, w.VBox):
 
     layer = LayerPath("")
     controls = traitlets.Bool(True)
+    active = traitlets.Bool(True)
+    #: What the last render cost (see Attributes); a trait so a container or a test can
+    #: observe each render.
+    last_update = traitlets.Dict()
     #: Why a layer outside :attr:`_layers` is refused (in the error a bad ``layer`` raises).
     _unsuitable = "cannot be shown by {view}"
 
@@ -145,7 +153,8 @@ class View(Exportable, w.VBox):
         self._syncing = 0
         self._suppress = 0
         self._applied_state: dict | None = None  # the traits the view shows, when it keeps them
-        self.last_update: dict = {"what": None, "ms": 0.0, "bytes": 0}
+        self._stale = False  # a render was skipped while inactive: owed when shown again
+        self.last_update = {"what": None, "ms": 0.0, "bytes": 0}
         self._status = w.HTML(value="", layout=w.Layout(min_height="1.4em"))
         self._status.add_class("convviz-status")
         super().__init__(**kwargs)
@@ -305,10 +314,30 @@ class View(Exportable, w.VBox):
         self._status.value = f"<div class='convviz-note' style='color:#555'>{html.escape(text)}" \
                              "</div>"
 
+    # -- rendering only while shown ---------------------------------------------------------
+    def _defer_render(self) -> bool:
+        """True while the view is inactive: the caller skips its render, which is owed (one
+        :meth:`_refresh` of the then current traits when :attr:`active` turns True)."""
+        if self.active:
+            return False
+        self._stale = True
+        return True
+
+    @traitlets.observe("active")
+    def _on_active_view(self, change) -> None:
+        if change["new"] and self._stale and not self._suppress:
+            self._stale = False
+            self._safe(self._refresh)
+
+    def _refresh(self) -> None:
+        """Draw the current traits in full (a view shown again catching up). Views that defer
+        anything besides :meth:`_transaction` override it."""
+
     # -- transactional updates --------------------------------------------------------------
     def _transaction(self, what: str, reverts: dict, prepare, apply) -> None:
-        """Run ``apply(prepare())``; on failure put the traits back (see :meth:`_revert`)."""
-        if self._suppress:
+        """Run ``apply(prepare())``; on failure put the traits back (see :meth:`_revert`).
+        Nothing runs while the view is inactive (see :meth:`_defer_render`)."""
+        if self._suppress or self._defer_render():
             return
         t0 = time.perf_counter()
         try:

@@ -83,8 +83,8 @@ class ChannelCard(LayerViewer):
         Explorer) observes it to make that image its current image; ``picked_name`` is that
         image's name (file name or ``#index``, and class).
     active : bool
-        Whether the card is on screen. A container that hides it sets False: the optimised
-        pattern and the Grad-CAM rank then wait until it is shown again (mining does not).
+        Whether the card is on screen (see :class:`View`). A container that hides it sets
+        False: nothing is computed or drawn until it is shown again.
     examples : DatasetExamples or None
         The summary of the current layer, once mined.
     kernel_view, pattern_view, examples_view : RasterView
@@ -100,7 +100,6 @@ class ChannelCard(LayerViewer):
 
     image = traitlets.Any(None, allow_none=True)
     picked = traitlets.Int(-1)
-    active = traitlets.Bool(True)
 
     def __init__(self, model=None, data=None, *, labels=None, class_names=None, examples=None,
                  image=None, layer=None, filter_index: int = 0, preprocess=None, source=None,
@@ -142,7 +141,6 @@ class ChannelCard(LayerViewer):
         self._mine_jobs = JobRunner("convviz-card-mine", on_progress=self._on_mine_progress)
         self._mining = False
         self._mine_lock = threading.Lock()
-        self._details_due = False  # pattern/rank deferred while the card is hidden
         self.picked_name = ""  # menu name of the image picked last
         self._on_mined: list = []  # callbacks waiting for the examples (see on_examples)
         self._patterns: dict = {}  # (layer, f) -> (image, activation), the card's own memo
@@ -230,7 +228,8 @@ class ChannelCard(LayerViewer):
 
     # -- rendering ----------------------------------------------------------------------------
     def _render(self, what: str, reverts: dict) -> None:
-        if self._suppress:
+        # Hidden: no map, no pattern, no mining until shown (then one _refresh).
+        if self._suppress or self._defer_render():
             return
         state = {"layer": self.layer, "filter_index": int(self.filter_index), "image": self.image}
         self._transaction(what, reverts, lambda: self._prepare(state), self._apply)
@@ -367,17 +366,13 @@ class ChannelCard(LayerViewer):
             self._progress.layout.display = None
             self._mine_jobs.start(self._mine)
         self._rank_line.value = ""
-        if not self.active:
-            self._details_due = True
+        if self._defer_render():  # pattern and rank wait until the card is shown
             return
-        self._details_due = False
         state = (self.layer, int(self.filter_index), self.image)
         self._detail_jobs.start(lambda job: self._details(job, *state))
 
-    @traitlets.observe("active")
-    def _on_active(self, change):
-        if change["new"] and self._details_due and not self._suppress:
-            self._start_background()
+    def _refresh(self) -> None:
+        self._render("refresh", {})
 
     def _mine(self, job) -> None:
         try:

@@ -303,7 +303,7 @@ class DeepDreamViewer(View):
         if self.image_index >= n:
             with self._suppressed():
                 self.image_index = max(0, n - 1)
-        if not self._suppress:
+        if not self._suppress and not self._defer_render():
             self._sync_controls()
             self._show_before()
 
@@ -311,9 +311,13 @@ class DeepDreamViewer(View):
     def _on_image_index(self, change):
         if self.running:
             self.cancel()  # a dream belongs to its image
-        if not self._suppress:
+        if not self._suppress and not self._defer_render():
             self._sync_controls()
             self._show_before()
+
+    def _refresh(self) -> None:
+        self._sync_controls()
+        self._show_before()
 
     def add_images(self, images, names=None) -> None:
         """Append ``images`` (named ``names`` in the menu) and show the last one.

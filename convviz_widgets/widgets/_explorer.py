@@ -1,4 +1,5 @@
-"""The linked Explorer: the four views behind one layer dropdown, one filter slider, one image."""
+"""The linked Explorer: a View of pages, all linked to one Selection (layer, channel, image,
+target); only the page shown computes and draws."""
 
 from __future__ import annotations
 
@@ -8,20 +9,23 @@ import ipywidgets as w
 import numpy as np
 import traitlets
 
+from ..compute import check_input_size, conv_layers, model_layers
+from ..compute.cam import cam_methods
 from ._activation_viewer import ActivationViewer
+from ._base import LayerViewer, check_in_layer
 from ._channel_card import ChannelCard
-from ._examples_source import ExampleSource
-from ._base import (INT_SLIDER_CONTINUOUS, LayerViewer, check_in_layer, enable_colab_widgets,
-                    set_slider)
+from ._deepdream_view import DeepDreamViewer
 from ._errors import error_html
-from ._i18n import check_lang, register, tr, translate_tree
-from ._targets import early_layer_note
-from ._upload import decode_uploads, image_chooser
+from ._examples_source import ExampleSource
+from ._filter_maximizer import FilterMaximizer
+from ._gradcam_trust import area_text
+from ._gradcam_viewer import GradCAMViewer
+from ._i18n import check_lang, method_label, register, tr, translate_tree
 from ._kernel_viewer import KernelViewer
 from ._pages import PageSwitcher
-from ._filter_maximizer import FilterMaximizer
-from ._gradcam_viewer import GradCAMViewer
-from ._deepdream_view import DeepDreamViewer
+from ._selection import Link, Links, Selection
+from ._targets import early_layer_note
+from ._upload import decode_uploads, image_chooser
 
 
 def _shape_text(shape) -> str:
@@ -79,13 +83,15 @@ register({
 })
 
 
-class Explorer(w.VBox):
+class Explorer(LayerViewer):
     """Kernels · Activations · Patterns · Grad-CAM, linked, plus a model summary.
 
-    One layer dropdown, one filter slider and one image selection drive all four views.
-    Selecting a channel anywhere (the slider, a tile of the activation grid, a row of the
-    kernel matrix) selects it everywhere: its kernel, its activation map, its maximised pattern,
-    and its rank among the Grad-CAM channel weights for the current class.
+    One layer dropdown, one filter slider and one image selection drive all the pages through
+    one :class:`Selection` (:attr:`selection`). Selecting a channel anywhere (the slider, a tile
+    of the activation grid, a row of the kernel matrix) selects it everywhere: its kernel, its
+    activation map, its maximised pattern, and its rank among the Grad-CAM channel weights for
+    the current class. Only the page shown computes and draws; a page catches up when it is
+    shown (see :attr:`View.active`).
 
     Parameters
     ----------
@@ -112,15 +118,22 @@ class Explorer(w.VBox):
     input_size : (int, int), optional
         Run every image at this ``(height, width)`` on every page, instead of the model's own
         size rule (see :class:`~convviz_widgets.widgets.View`).
+    controls : bool
+        Show the shared image bar, layer menu and filter slider (see :class:`View`).
 
     Attributes
     ----------
     layer : str
-        The shared layer path; settable.
+        The shared layer path; settable (a unique name or layer object is accepted).
     filter_index : int
         The shared filter/channel; settable.
     image_index : int
         The shared image; settable.
+    selection : Selection
+        What the pages show (layer, channel, images, image, target); the pages are linked to
+        it, see :attr:`links`.
+    links : Links
+        The table of declared links between :attr:`selection` and the pages.
     kernels, activations, patterns, gradcam : widgets
         The four linked views (a :class:`KernelViewer`, :class:`ActivationViewer`,
         :class:`FilterMaximizer` and :class:`GradCAMViewer`).
@@ -130,8 +143,8 @@ class Explorer(w.VBox):
         The Channel page: the selected channel's kernel, map, pattern, dataset examples
         (a click on one makes its image the current image), firing rate and Grad-CAM rank.
     tabs : PageSwitcher
-        The pages (Kernels, Activations, Patterns, Grad-CAM, Model): ``ex.tabs.selected_index
-        = 3`` shows Grad-CAM, as a click on its button does.
+        The pages (Kernels, Activations, Patterns, Grad-CAM, Channel, DeepDream, Model):
+        ``ex.tabs.selected_index = 3`` shows Grad-CAM, as a click on its button does.
 
     Examples
     --------
@@ -141,139 +154,179 @@ class Explorer(w.VBox):
     >>> ex                                        # doctest: +SKIP
     """
 
-    layer = traitlets.Unicode("")
-    filter_index = traitlets.Int(0)
     image_index = traitlets.Int(0)
+    _unsuitable = "has neither a kernel nor a feature map to explore"
 
     def __init__(self, model=None, images=None, class_names=None, preprocess=None, lang="en",
                  labels=None, data=None, data_labels=None, examples=None, input_size=None,
-                 **kwargs):
-        from ..compute import check_input_size
-
-        enable_colab_widgets()
-        self.lang = check_lang(lang)
-        #: ``(height, width)`` every page runs the images at, or None (the model's own rule).
-        self.input_size = None if input_size is None else check_input_size(input_size)
-        size = self.input_size
+                 controls=True, **kwargs):
         demo = model is None and data is None and examples is None
         if model is None:
+            # Lazy: the bundled model's module is read only when no model is given.
             from .._demo import demo_model
 
             model = demo_model()
-        self.model = model
-        from ..compute import conv_layers, model_layers
-
+        self.selection = Selection()
+        lang = check_lang(lang)
+        size = None if input_size is None else check_input_size(input_size)
         infos = conv_layers(model, kind="all")
         if not infos:
             raise ValueError(f"Model {getattr(model, 'name', '')!r} has no convolution or "
                              "feature-map layer to explore.")
-        self._infos = {i.path: i for i in infos}
-        self._guard = 0
-        self._initial_layer = False
 
-        lang = self.lang  # the views write their headings and stats lines in it too
-        # The views keep their own controls for standalone use; here one set drives them all
-        # (controls=False), through their public traits.
+        # The pages. Only the first is shown: the others are built inactive and compute
+        # nothing until they are shown (the Explorer is drawn without waiting for Grad-CAM, a
+        # pattern compile or the Channel page's mining).
+        common = dict(preprocess=preprocess, lang=lang, controls=False, input_size=size)
         self.kernels = KernelViewer(model, lang=lang, controls=False, input_size=size)
-        self.activations = ActivationViewer(model, images, preprocess=preprocess, lang=lang,
-                                            controls=False, input_size=size)
-        self.patterns = FilterMaximizer(model, preprocess=preprocess, lang=lang, controls=False,
-                                        input_size=size)
-        self.gradcam = GradCAMViewer(model, images if images is not None else None,
-                                     labels=labels, class_names=class_names,
-                                     preprocess=preprocess, lang=lang, controls=False,
-                                     input_size=size)
-        source = ExampleSource(model, data, labels=data_labels, class_names=list(
-            self.gradcam.class_names) if class_names is not None else None,
-                               examples=examples, preprocess=preprocess, demo=demo,
-                               input_size=size)
+        self.activations = ActivationViewer(model, images, active=False, **common)
+        self.patterns = FilterMaximizer(model, active=False, **common)
+        self.gradcam = GradCAMViewer(model, images, labels=labels, class_names=class_names,
+                                     active=False, **common)
         # The Grad-CAM viewer resolved the names (one sigmoid name = its positive class): every
         # page names a class the way it does.
-        self.card = ChannelCard(model, source=source, class_names=list(
-            self.gradcam.class_names) if self.gradcam.class_names else None,
-            preprocess=preprocess, lang=lang, controls=False, active=False, input_size=size)
-        self.patterns.class_names = list(self.gradcam.class_names) or None
-        # (page title, view) — a further view is one more entry here (built with
-        # controls=False); the layer, filter and image links below find it through its traits.
-        pages_of = [("Kernels", self.kernels), ("Activations", self.activations),
-                    ("Patterns", self.patterns), ("Grad-CAM", self.gradcam),
-                    ("Channel", self.card)]
-        views = tuple(v for _, v in pages_of)
-        self._views = views
-        self._filter_views = tuple(v for v in views if isinstance(v, LayerViewer))
-
-        self._layer_dd = w.Dropdown(options=[(self._label(i), i.path) for i in infos],
-                                    description="layer", layout=w.Layout(width="480px"))
-        self._slider = w.IntSlider(min=0, max=0, description="filter",
-                                   continuous_update=INT_SLIDER_CONTINUOUS,
-                                   layout=w.Layout(width="440px"))
-        # The shared image selection: the activation viewer's images (an upload is added to
-        # them with add_images and reaches Grad-CAM through the images trait).
-        self._image_dd, self._upload = image_chooser()
-        self._upload.observe(self._on_upload, "value")
-        self._image_dd.observe(lambda c: self._set_image(c["new"]), "value")
-        self._image_note = w.HTML()
-        image_bar = w.HBox([self._image_dd, self._upload, self._image_note])
-        self._rank = w.HTML(layout=w.Layout(min_height="1.4em"))
-        self._notes = {v: w.HTML() for v in views}
-        pages = [w.VBox([self._notes[v], v]) for v in views]
-        # DeepDream: its own layer selection (several layers at once), the shared image.
+        names = list(self.gradcam.class_names) or None
+        source = ExampleSource(model, data, labels=data_labels,
+                               class_names=names if class_names is not None else None,
+                               examples=examples, preprocess=preprocess, demo=demo,
+                               input_size=size)
+        self.card = ChannelCard(model, source=source, class_names=names, active=False,
+                                **common)
+        self.patterns.class_names = names
         self.dream = DeepDreamViewer(model, self.activations.images,
                                      image_labels=self.activations.image_names,
-                                     preprocess=preprocess, lang=lang, controls=False,
-                                     input_size=size)
-        self._dream_note = w.HTML()
-        extra_pages = [("DeepDream", w.VBox([self._dream_note, self.dream]))]
-        pages += [page for _, page in extra_pages]
-        self._summary = w.HTML(summary_html(model_layers(model), self.lang))
-        pages.append(self._summary)
-        # Our own page switcher, not ipywidgets.Tab: Colab's front end cannot draw a Tab of an
-        # ipywidgets 7 kernel (see _pages.py).
-        self.tabs = PageSwitcher(pages, titles=[tr(t, self.lang) for t, _ in pages_of] +
-                                 [tr(t, self.lang) for t, _ in extra_pages] +
-                                 [tr("Model", self.lang)])
-        # The view on each page, in page order (None: the Model page is a table): what the
-        # export methods below export.
-        self._page_views = list(views) + [self.dream, None]
-        super().__init__(**kwargs)
-        # The Grad-CAM trust panel's verdict, seen from every page (its gradcam.trust trait).
+                                     active=False, **common)
+        # (title, view): the page table. A further page is one row here plus its links below.
+        pages = [("Kernels", self.kernels), ("Activations", self.activations),
+                 ("Patterns", self.patterns), ("Grad-CAM", self.gradcam),
+                 ("Channel", self.card), ("DeepDream", self.dream)]
+        self._notes = {v: w.HTML() for _, v in pages}
+        self._page_views = [v for _, v in pages] + [None]  # None: the Model page, a table
+        self.tabs = PageSwitcher(
+            [w.VBox([self._notes[v], v]) for _, v in pages] +
+            [w.HTML(summary_html(model_layers(model), lang))],
+            titles=[tr(t, lang) for t, _ in pages] + [tr("Model", lang)])
+
+        # The shared controls.
+        self._make_layer_controls(infos, slider_label="filter", layer_width=480,
+                                  slider_width=440)
+        self._image_dd, self._upload = image_chooser()
+        self._image_dd.add_class("convviz-image")
+        self._image_note = w.HTML()
+        self._rank = w.HTML(layout=w.Layout(min_height="1.4em"))
+        # The Grad-CAM trust panel's verdict, seen from the Explorer's bar.
         self._trust_line = w.HTML()
         # Grad-CAM's rank of the channel and the trust verdict are about one class's map: they
-        # are shown on the Grad-CAM page only, where that class is named. On the Kernels page
-        # they meant nothing, and on the Channel page they contradicted the card's own rank
-        # (computed for the predicted class while this line followed the Grad-CAM page's class).
+        # are shown on the Grad-CAM page only, where that class is named.
         self._gradcam_status = w.VBox([self._rank, self._trust_line])
         self._gradcam_status.add_class("convviz-gradcam-status")
-        self._gradcam_page = views.index(self.gradcam)
-        self.children = [image_bar, w.HBox([self._layer_dd, self._slider]),
+        # The Explorer's own widget opens after its pages and controls, as a container made
+        # of them: a front end restoring the widgets after a page reload meets every child
+        # before the box that lists it.
+        super().__init__(model, lang=lang, controls=controls, input_size=size, **kwargs)
+        self._layers = {i.path: i for i in infos}
+        self.children = [w.HBox([self._image_dd, self._upload, self._image_note]),
+                         w.HBox([self._layer_dd, self._slider]), self._status,
                          self._gradcam_status, self.tabs]
         self.add_class("convviz-explorer")
 
-        self._layer_dd.observe(lambda c: self._set("layer", c["new"]), "value")
-        self._slider.observe(lambda c: self._set("filter_index", c["new"]), "value")
-        for view in self._filter_views:
-            view.observe(self._from_view, names=["filter_index", "layer"])
-        self.activations.observe(self._from_images, names=["image_index", "images"])
-        self.activations.observe(self._to_dream, names=["image_index", "images"])
-        self.gradcam.observe(self._from_gradcam, names=["result"])
+        # The links: the selection drives each page over its public traits. A LayerViewer
+        # follows the channel while it shows the selected layer, and writes a click back.
+        sel = self.selection
+        layered = (self.kernels, self.activations, self.patterns, self.card)
+
+        def shows(view):
+            return lambda path: view.can_show(path)
+
+        def on_layer(view):
+            return lambda _: view.layer == sel.layer
+
+        table = [Link("layer", v, "layer", when=shows(v))
+                 for v in (self.kernels, self.activations, self.patterns, self.gradcam, self.card)]
+        table += [Link("channel", v, "filter_index", back=True, when=on_layer(v))
+                  for v in layered]
+        table += [
+            # The image list is the Activations page's (an upload or a picked dataset patch is
+            # added there); Grad-CAM and DeepDream show the same list.
+            Link("images", self.activations, "images", back=True, transform=list),
+            Link("image_names", self.activations, "images", back=True,
+                 transform=lambda _: list(self.activations.image_names)),
+            Link("images", self.gradcam, "images", transform=list),
+            Link("images", self.dream, apply=lambda imgs: self.dream.set_images(
+                imgs, list(self.activations.image_names), sel.image_index)),
+            Link("image_index", self.activations, "image_index", back=True),
+            Link("image_index", self.gradcam, "image_index",
+                 when=lambda k: k < len(self.gradcam.images)),
+            Link("image_index", self.dream, "image_index",
+                 when=lambda k: k < len(self.dream.images)),
+            Link("image", self.card, "image", when=lambda im: im is not None),
+            Link("target", self.gradcam, "target", back=True),
+        ]
+        self.links = Links(sel, table, failed=self._page_failed, skipped=self._page_skipped,
+                           followed=self._page_followed)
+        sel.images = list(self.activations.images)
+        sel.image_names = list(self.activations.image_names)
+        sel.target = self.gradcam.target
+        traitlets.link((self, "filter_index"), (sel, "channel"))
+        traitlets.link((self, "image_index"), (sel, "image_index"))
+        sel.observe(lambda c: self._image_menu(), ["images", "image_names", "image_index"])
+        sel.observe(lambda c: self._update_rank(), ["channel"])
+
+        self._bind(self._layer_dd, "layer")
+        self._bind(self._slider, "filter_index")
+        self._bind(self._image_dd, "image_index")
+        self._upload.observe(self._on_upload, "value")
+        self.gradcam.observe(lambda c: self._update_rank(), names=["result"])
         self.gradcam.observe(self._from_trust, names=["trust"])
         self.card.observe(self._from_card, names=["picked"])
-        card_page = len(pages_of) - 1
-        self.tabs.observe(lambda c: setattr(self.card, "active", c["new"] == card_page),
-                          names=["selected_index"])
-        self.tabs.observe(self._show_gradcam_status, names=["selected_index"])
-        self._show_gradcam_status()
+        self.tabs.observe(self._show_page, names=["selected_index"])
+        self._image_menu()
+        self._show_page()
 
+        # A fresh Explorer opens on the first conv layer for kernels and activations;
+        # Grad-CAM there is speckle: its page starts at its own layer (the last conv) and
+        # follows the shared layer from the first change on.
         first = next((i.path for i in infos if i.has_kernel), infos[0].path)
-        self._sync_image_menu()
-        self.image_index = self.activations.image_index
-        self._card_image()
-        self._initial_layer = True
-        try:
-            self.layer = first
-        finally:
-            self._initial_layer = False
+        gradcam_layer = self.gradcam.layer
+        self.layer = first
+        if gradcam_layer:
+            self.gradcam.layer = gradcam_layer
+            self._notes[self.gradcam].value = ""
+        self._apply_controls()
         translate_tree(self, self.lang)
+
+    # -- the pages: only the one shown is active ---------------------------------------------
+    @traitlets.observe("active")
+    def _show_page(self, change=None) -> None:
+        shown = self.tabs.selected_index
+        for k, view in enumerate(self._page_views):
+            if view is not None:
+                view.active = self.active and k == shown
+        on = self._page_views[shown] is self.gradcam
+        self._gradcam_status.layout.display = None if on else "none"
+
+    def _page_failed(self, link, exc) -> None:
+        if link.view in self._notes:
+            self._notes[link.view].value = error_html(exc, self.lang)
+        else:
+            self._image_note.value = error_html(exc, self.lang)
+
+    def _page_skipped(self, link, value) -> None:
+        if link.name == "layer":
+            view = link.view
+            key = "no_kernel" if view is self.kernels else "no_map"
+            self._notes[view].value = ("<span style='color:#555'>" + html.escape(
+                tr(key, self.lang, path=value, shown=view.layer)) + "</span>")
+
+    def _page_followed(self, link) -> None:
+        if link.name != "layer":
+            return
+        note = ""
+        if link.view is self.gradcam:
+            early = early_layer_note(self.model, self.selection.layer, self.lang)
+            note = ("<span class='convviz-gradcam-early' style='color:#8a5a00'>" +
+                    html.escape(early) + "</span>") if early else ""
+        self._notes[link.view].value = note
 
     # -- export: the visible page's view ------------------------------------------------------
     @property
@@ -330,111 +383,53 @@ class Explorer(w.VBox):
         """
         return self._export_view().save_png(self.export_filename() if path is None else path)
 
-    # -- helpers ------------------------------------------------------------------------------
+    # -- the shared state ---------------------------------------------------------------------
     @staticmethod
     def _label(info) -> str:
         shape = "×".join("?" if d is None else str(d) for d in info.output_shape[1:])
         kind = "conv" if info.has_kernel else info.class_name
         return f"{info.path}  ({kind}, {shape})"
 
-    def _channels(self, path: str) -> int:
-        info = self._infos[path]
+    def _count(self, path: str | None = None) -> int:
+        info = self._layers[path or self.layer]
         if info.is_spatial and info.output_shape[-1]:
             return int(info.output_shape[-1])
         return int(info.kernel_shape[-1])
 
-    def _set(self, name, value):
-        if not self._guard:
-            setattr(self, name, value)
-
-    # -- shared state -> views ----------------------------------------------------------------
-    @traitlets.validate("layer")
-    def _validate_layer(self, proposal):
-        from ..compute import resolve_layer
-
-        value = proposal["value"]
-        path = value if value in self._infos else resolve_layer(self.model, value).path
-        if path not in self._infos:
-            raise traitlets.TraitError(
-                f"Layer {path!r} has neither a kernel nor a feature map to explore; choose one "
-                f"of {list(self._infos)[:8]}.")
-        return path
-
-    @traitlets.validate("filter_index")
-    def _validate_filter(self, proposal):
-        n = self._channels(self.layer) if self.layer else 1
-        return check_in_layer("filter_index", proposal["value"], n, self.layer, "channels")
-
     @traitlets.observe("layer")
     def _on_layer(self, change):
-        path = change["new"]
-        n = self._channels(path)
-        self._guard += 1
-        try:
-            self._layer_dd.value = path
-            f = min(self.filter_index, n - 1)
-            set_slider(self._slider, f, n - 1)
-        finally:
-            self._guard -= 1
-        for view in self._views:
-            note = self._notes[view]
-            if view is self.gradcam and self._initial_layer:
-                # A fresh Explorer opens on the first conv layer for kernels and activations;
-                # Grad-CAM there is speckle. Its page starts at its own layer (the last conv).
-                note.value = ""
-                continue
-            if view is self.gradcam and view.can_show(path):
-                try:
-                    view.layer = path
-                    early = early_layer_note(self.model, path, self.lang)
-                    note.value = ("<span class='convviz-gradcam-early' style='color:#8a5a00'>" +
-                                  html.escape(early) + "</span>") if early else ""
-                except Exception as exc:  # noqa: BLE001 - shown in the tab, the rest goes on
-                    note.value = error_html(exc, self.lang)
-                continue
-            if view.can_show(path):
-                try:
-                    view.layer = path
-                    note.value = ""
-                except Exception as exc:  # noqa: BLE001 - shown in the tab, the rest goes on
-                    note.value = error_html(exc, self.lang)
-            else:
-                key = "no_kernel" if view is self.kernels else "no_map"
-                note.value = ("<span style='color:#555'>" + html.escape(
-                    tr(key, self.lang, path=path, shown=view.layer)) + "</span>")
-        if self.filter_index != f:
-            self.filter_index = f
-        else:
-            self._push_filter(f)
+        # The channel count is decided here, once per layer, for the selection and the slider.
+        n = self._count(change["new"])
+        f = min(self.filter_index, n - 1)
+        self.selection.channels = n
+        self._sync_controls()
+        self.selection.layer = change["new"]
+        self.filter_index = f
+        # Pages that kept another layer meanwhile get the channel even when it did not change.
+        self.links.push_all("channel")
 
     @traitlets.observe("filter_index")
     def _on_filter(self, change):
-        self._guard += 1
-        try:
-            self._slider.value = change["new"]
-        finally:
-            self._guard -= 1
-        self._push_filter(change["new"])
+        self._sync_controls()
 
-    def _push_filter(self, f: int) -> None:
-        for view in self._filter_views:
-            if view.layer == self.layer and view.filter_index != f:
-                try:
-                    view.filter_index = f
-                except Exception as exc:  # noqa: BLE001
-                    self._notes[view].value = error_html(exc, self.lang)
-        self._update_rank()
+    @traitlets.validate("image_index")
+    def _validate_image_index(self, proposal):
+        n = len(self.selection.images)
+        return check_in_layer("image_index", proposal["value"], max(n, 1), "images", "images") \
+            if n else 0
 
-    def _sync_image_menu(self) -> None:
-        names = self.activations.image_names
-        options = tuple((n, i) for i, n in enumerate(names)) or ((tr("(no image)", self.lang), 0),)
-        self._guard += 1
-        try:
+    def _sync_controls(self) -> None:
+        with self._quiet():
+            self._sync_layer_controls()
+
+    def _image_menu(self) -> None:
+        sel = self.selection
+        options = tuple((n, i) for i, n in enumerate(sel.image_names)) or \
+            ((tr("(no image)", self.lang), 0),)
+        with self._quiet():
             if tuple(self._image_dd.options) != options:
                 self._image_dd.options = options
-            self._image_dd.value = min(self.activations.image_index, len(options) - 1)
-        finally:
-            self._guard -= 1
+            self._image_dd.value = min(sel.image_index, len(options) - 1)
 
     def _on_upload(self, change):
         if not change["new"]:
@@ -448,70 +443,6 @@ class Explorer(w.VBox):
             self._image_note.value = error_html(exc, self.lang)
         finally:
             self._upload.clear()
-
-    @traitlets.observe("image_index")
-    def _on_image(self, change):
-        try:
-            if self.activations.image_index != change["new"]:
-                self.activations.image_index = change["new"]
-            if self.gradcam.image_index != change["new"] and \
-                    change["new"] < len(self.gradcam.images):
-                self.gradcam.image_index = change["new"]
-            self._card_image()
-        except Exception:
-            self.image_index = change["old"]  # the views keep their image; so does the menu
-            raise
-        finally:
-            self._sync_image_menu()
-
-    def _set_image(self, index) -> None:
-        """The image menu: a failure is shown, never raised into the comm."""
-        if self._guard:
-            return
-        try:
-            self.image_index = index
-            self._image_note.value = ""
-        except Exception as exc:  # noqa: BLE001 - shown next to the menu
-            self._image_note.value = error_html(exc, self.lang)
-
-    # -- views -> shared state ----------------------------------------------------------------
-    def _from_view(self, change):
-        view = change["owner"]
-        if self._guard or view.layer != self.layer and change["name"] == "filter_index":
-            return
-        if change["name"] == "layer" and change["new"] != self.layer:
-            self.layer = change["new"]
-        elif change["name"] == "filter_index" and change["new"] != self.filter_index:
-            self.filter_index = change["new"]
-
-    def _from_images(self, change):
-        if change["name"] == "images":
-            # An upload in the shared image bar reaches Grad-CAM too.
-            self.gradcam.images = list(self.activations.images)
-            self.gradcam.image_index = self.activations.image_index
-            self._sync_image_menu()
-            return
-        self._sync_image_menu()
-        if change["new"] != self.image_index:
-            self.image_index = change["new"]
-
-    def _to_dream(self, change):
-        """The DeepDream page dreams on the shared image (the activation viewer's choice)."""
-        source, dream = self.activations, self.dream
-        try:
-            if change["name"] == "images":
-                dream.set_images(source.images, source.image_names, source.image_index)
-            elif dream.image_index != change["new"]:
-                dream.image_index = change["new"]
-            self._dream_note.value = ""
-        except Exception as exc:  # noqa: BLE001 - shown on the page, the rest goes on
-            self._dream_note.value = error_html(exc, self.lang)
-
-    def _card_image(self) -> None:
-        images = self.activations.images
-        idx = self.activations.image_index
-        if 0 <= idx < len(images):
-            self.card.image = images[idx]
 
     def _from_card(self, change):
         """A dataset patch was clicked: its image becomes the current image of every page."""
@@ -528,19 +459,9 @@ class Explorer(w.VBox):
         except Exception as exc:  # noqa: BLE001 - shown next to the image menu
             self._image_note.value = error_html(exc, self.lang)
 
-    def _show_gradcam_status(self, change=None) -> None:
-        on = self.tabs.selected_index == self._gradcam_page
-        self._gradcam_status.layout.display = None if on else "none"
-
-    def _from_gradcam(self, change):
-        self._update_rank()
-
+    # -- the Grad-CAM line: trust verdict and the channel's rank -------------------------------
     def _from_trust(self, change):
         """The trust panel scored the shown map (or a new map cleared it)."""
-        from ..compute.cam import cam_methods
-        from ._gradcam_trust import area_text
-        from ._i18n import method_label
-
         t = change["new"]
         if t is None:
             self._trust_line.value = ""

@@ -222,9 +222,10 @@ class FilterMaximizer(LayerViewer):
             self.filter_index = int(filter_index)
             self.gallery_range = (0, min(n, 64) - 1)
         self._sync_controls()
-        self._show_placeholder()
-        if prewarm:
-            self._prewarm()
+        if not self._defer_render():  # a hidden page compiles when first shown
+            self._show_placeholder()
+            if prewarm:
+                self._prewarm()
 
     # ------------------------------------------------------------------------- helpers
     def _layer_infos(self, layers, acc) -> list:
@@ -416,13 +417,13 @@ class FilterMaximizer(LayerViewer):
 
     @traitlets.observe("mode", "gallery_range", "stretch")
     def _on_view(self, change):
-        if not self._suppress:
+        if not self._suppress and not self._defer_render():
             self._sync_controls()
             self._redraw()
 
     @traitlets.observe("filter_index")
     def _on_filter(self, change):
-        if self._suppress:
+        if self._suppress or self._defer_render():
             return
         self._sync_controls()
         self._show_selected()
@@ -430,7 +431,15 @@ class FilterMaximizer(LayerViewer):
     def _settings_changed(self) -> None:
         self._sync_controls()
         self.panels.clear()
+        if self._defer_render():  # hidden: no cache lookup, no background compile
+            return
         self._show_placeholder()
+        self._prewarm()
+
+    def _refresh(self) -> None:
+        self._sync_controls()
+        self._show_placeholder()
+        self._redraw()
         self._prewarm()
 
     def _on_gallery_click(self, tile, y, x) -> None:

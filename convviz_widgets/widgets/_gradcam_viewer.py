@@ -615,7 +615,7 @@ class GradCAMViewer(View):
         self.jobs.run(kind, prepare, apply, revert)
 
     def _render(self, what: str, reverts: dict) -> None:
-        if self._suppress:
+        if self._suppress or self._defer_render():
             return
         self._sync_controls()
         if not self.images:
@@ -630,6 +630,9 @@ class GradCAMViewer(View):
         # must not draw over this view when it ends.
         self.jobs.supersede("cam")
         self._transaction(what, reverts, lambda: self._prepare(state), self._apply)
+
+    def _refresh(self) -> None:
+        self._render("refresh", {})
 
     def _prepare(self, s: dict, on_step=None, cancel=None) -> dict:
         """Compute everything the new state shows; touches no widget (so failures are clean)."""

@@ -265,6 +265,12 @@ class KernelViewer(LayerViewer):
         self._transaction("refresh", {}, lambda: self._prepare_layer(self.layer, self.filter_index),
                           self._apply_layer)
 
+    def _refresh(self) -> None:
+        # Shown again: the layer's matrix and the filter as the traits are now.
+        self._sync_controls()
+        self._transaction("refresh", {}, lambda: self._prepare_layer(self.layer, self.filter_index),
+                          self._apply_layer)
+
     @property
     def kernel(self) -> np.ndarray:
         """The shown layer's kernel ``(kh, kw, cin, cout)`` as returned by compute."""
