@@ -313,3 +313,28 @@ def test_the_explorer_is_a_view_with_controls_to_hide(nested_explorer):
     assert not Driver(ex).find("convviz-layer", shown_only=True)
     ex.controls = True
     assert Driver(ex).control("convviz-channel", shown_only=True).value == ex.filter_index
+
+
+def test_the_publish_page_builds_the_site_of_the_explored_model(models, tmp_path):
+    """The Explorer's Publish page is cv.publish over the data its Channel page mines; without
+    data it says, in the Explorer's language, what to give."""
+    model = models["functional"]
+    data = random_images(model, 6, seed=4)
+    ex = Explorer(model, random_images(model, 2, seed=3), data=data)
+    _show(ex, "Publish")
+    d = Driver(ex.publisher)
+    assert ex.visible_view is None  # a panel, not a figure to export
+    ex.publisher.options.update(k=2, steps=4, cam_images=1)
+    ex.publisher.folder_box.value = str(tmp_path / "site")
+    ex.publisher.layer_picker.value = (ex.publisher.layer_picker.options[0],)
+    d.click("convviz-run")
+    assert ex.publisher.wait(600)
+    result = ex.publisher.result
+    assert result is not None and not result.cancelled, d.status()
+    assert (tmp_path / "site" / "index.html").is_file()
+    assert "index.html" in ex.publisher.status.value  # the link to open it
+    # No data: the page says which argument to give (Spanish Explorer, Spanish words).
+    bare = Explorer(model, random_images(model, 1, seed=3), lang="es")
+    _show(bare, "Publish")
+    Driver(bare.publisher).click("convviz-run")
+    assert "data=" in Driver(bare.publisher).status() and "datos" in Driver(bare.publisher).status()

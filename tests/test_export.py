@@ -209,7 +209,7 @@ def test_explorer_exports_the_visible_page(models, tmp_path, monkeypatch):
     default = ex.save_png()
     assert default == ex.gradcam.export_filename()
     assert _decode((tmp_path / default).read_bytes()).shape == seen[3]
-    ex.tabs.selected_index = len(ex.tabs.titles) - 1  # the Model page
+    ex.tabs.selected_index = ex.tabs.titles.index("Model")  # a table, no figure
     assert ex.visible_view is None
     with pytest.raises(ValueError, match=r"selected_index = 0"):
         ex.export_png()
@@ -221,7 +221,7 @@ def test_explorer_export_error_in_the_explorer_language(models):
     model = models["functional"]
     for lang, word in (("es", "página"), ("pt", "página")):
         ex = Explorer(model, random_images(model, 1, seed=0), lang=lang)
-        ex.tabs.selected_index = len(ex.tabs.titles) - 1
+        ex.tabs.selected_index = len(ex.tabs.titles) - 1  # the Publish page: no figure
         with pytest.raises(ValueError) as err:
             ex.save_png("never.png")
         text = str(err.value)

@@ -244,7 +244,8 @@ def test_publish_panel_builds_and_cancels_through_its_controls(demo, scenes, tmp
     panel.build_button.click()
     panel.cancel_button.click()  # stops before the next unit of work
     panel.wait(600)
-    assert not panel.running and panel.result.cancelled
+    # Cancelled before or after its first unit of work: no finished site, and it says so.
+    assert not panel.running and (panel.result is None or panel.result.cancelled)
     assert "Construye de nuevo" in panel.status.value
     panel.build_button.click()  # resumes
     panel.wait(600)

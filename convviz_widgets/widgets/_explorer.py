@@ -23,6 +23,7 @@ from ._gradcam_viewer import GradCAMViewer
 from ._i18n import check_lang, method_label, register, tr, translate_tree
 from ._kernel_viewer import KernelViewer
 from ._pages import PageSwitcher
+from ._publish_panel import PublishPanel
 from ._selection import Link, Links, Selection
 from ._targets import early_layer_note
 from ._upload import decode_uploads, image_chooser
@@ -73,12 +74,13 @@ def summary_html(infos, lang: str = "en") -> str:
     return "".join(rows)
 
 register({
+    "Publish": ("Publish", "Publicar", "Publicar"),
     "ex_export_no_view": (
-        "The {page} page shows a table, not a figure: select a view's page first "
+        "The {page} page shows no figure: select a view's page first "
         "(ex.tabs.selected_index = 0 for {first}), then export it.",
-        "La página {page} muestra una tabla, no una figura: elija antes la página de una vista "
+        "La página {page} no muestra una figura: elija antes la página de una vista "
         "(ex.tabs.selected_index = 0 para {first}) y expórtela.",
-        "A página {page} mostra uma tabela, não uma figura: escolha antes a página de uma "
+        "A página {page} não mostra uma figura: escolha antes a página de uma "
         "visualização (ex.tabs.selected_index = 0 para {first}) e exporte-a."),
 })
 
@@ -143,7 +145,7 @@ class Explorer(LayerViewer):
         The Channel page: the selected channel's kernel, map, pattern, dataset examples
         (a click on one makes its image the current image), firing rate and Grad-CAM rank.
     tabs : PageSwitcher
-        The pages (Kernels, Activations, Patterns, Grad-CAM, Channel, DeepDream, Model):
+        The pages (Kernels, Activations, Patterns, Grad-CAM, Channel, DeepDream, Model, Publish):
         ``ex.tabs.selected_index = 3`` shows Grad-CAM, as a click on its button does.
 
     Examples
@@ -200,12 +202,26 @@ class Explorer(LayerViewer):
         pages = [("Kernels", self.kernels), ("Activations", self.activations),
                  ("Patterns", self.patterns), ("Grad-CAM", self.gradcam),
                  ("Channel", self.card), ("DeepDream", self.dream)]
+        # The Publish page builds the model's static site (cv.publish) over the data the
+        # Channel page mines: the data given, or the bundled scenes (made only on Build).
+        if data is not None:
+            site_data, site_labels = data, data_labels
+        elif demo:
+            from .._demo_examples import demo_dataset  # lazy, as demo_model above
+
+            site_data, site_labels = demo_dataset, None
+        else:
+            site_data, site_labels = None, None
+        self.publisher = PublishPanel(model, site_data, lang=lang, class_names=names,
+                                      preprocess=preprocess, labels=site_labels,
+                                      input_size=size)
         self._notes = {v: w.HTML() for _, v in pages}
-        self._page_views = [v for _, v in pages] + [None]  # None: the Model page, a table
+        # None: a page that is no view (the Model table, the Publish panel).
+        self._page_views = [v for _, v in pages] + [None, None]
         self.tabs = PageSwitcher(
             [w.VBox([self._notes[v], v]) for _, v in pages] +
-            [w.HTML(summary_html(model_layers(model), lang))],
-            titles=[tr(t, lang) for t, _ in pages] + [tr("Model", lang)])
+            [w.HTML(summary_html(model_layers(model), lang)), self.publisher],
+            titles=[tr(t, lang) for t, _ in pages] + [tr("Model", lang), tr("Publish", lang)])
 
         # The shared controls.
         self._make_layer_controls(infos, slider_label="filter", layer_width=480,
@@ -331,7 +347,7 @@ class Explorer(LayerViewer):
     # -- export: the visible page's view ------------------------------------------------------
     @property
     def visible_view(self):
-        """The view on the page shown now (``None`` on the Model page, a table)."""
+        """The view on the page shown now (``None`` on the Model and Publish pages)."""
         return self._page_views[self.tabs.selected_index]
 
     def _export_view(self):

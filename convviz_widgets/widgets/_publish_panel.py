@@ -1,23 +1,23 @@
 """The Publish panel: build the model's static site (:func:`convviz_widgets.publish`) from a
 notebook — folder, layers, Build, progress, Cancel, and what was written.
 
-A component for the Explorer (the lead wires it in), usable on its own. The build runs in a
-worker thread so the notebook stays usable; the progress bar is updated at most ~10 times a
-second; Cancel stops before the next unit of work and leaves a folder the next Build resumes.
+A component: the Explorer's "Publish" page, usable on its own. The build is a job of the one
+job runner (:class:`._jobs.JobRunner`), so the notebook stays usable, the progress bar is
+throttled where every view's is, and Cancel stops before the next unit of work, leaving a folder
+the next Build resumes.
 """
 
 from __future__ import annotations
 
 import html
 import os
-import threading
-import time
 
 import ipywidgets as w
 
 from ..compute import conv_layers
 from ..publish import publish
 from ._i18n import register, tr
+from ._jobs import JobRunner
 
 register({
     "pub:folder": ("Site folder", "Carpeta del sitio", "Pasta do site"),
@@ -57,12 +57,17 @@ register({
                    "vuelve a Construir. Detalle: {detail}",
                    "Não foi possível construir o site ({kind}). Verifique a pasta e as camadas "
                    "e Construa de novo. Detalhe: {detail}"),
+    "pub:no_data": ("No data set to mine: give the Explorer data= (images, or an object with "
+                    ".images and .labels) to publish this model.",
+                    "No hay datos que explorar: pasa data= al Explorer (imágenes, o un objeto con "
+                    ".images y .labels) para publicar este modelo.",
+                    "Não há dados para explorar: passe data= ao Explorer (imagens, ou um objeto "
+                    "com .images e .labels) para publicar este modelo."),
     "pub:no_layers": ("Choose at least one layer.", "Elige al menos una capa.",
                       "Escolha pelo menos uma camada."),
 })
 
 #: Least time between two progress-bar updates (the comm channel, not the build, is the limit).
-_THROTTLE = 0.1
 
 
 class PublishPanel(w.VBox):
@@ -71,8 +76,10 @@ class PublishPanel(w.VBox):
     Parameters
     ----------
     model : keras.Model
-    data : array or data set
-        As :func:`convviz_widgets.publish` takes it.
+    data : array, data set, callable or None
+        As :func:`convviz_widgets.publish` takes it; a callable is called (in the background,
+        on Build) to get it, so a large data set is made or loaded only when a site is built;
+        None: Build says which data to give.
     folder : str
         Initial site folder.
     lang : {"en", "es", "pt"}
@@ -97,8 +104,7 @@ class PublishPanel(w.VBox):
     def __init__(self, model, data, folder: str = "site", lang: str = "en", **options):
         self.model, self.data, self.lang, self.options = model, data, lang, options
         self.result = None
-        self._cancel = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._unanswered = False
         paths = [i.path for i in conv_layers(model, kind="kernel") if i.is_spatial]
         self.folder_box = w.Text(value=folder, description=tr("pub:folder", lang),
                                  style={"description_width": "initial"})
@@ -109,10 +115,15 @@ class PublishPanel(w.VBox):
                                         indent=False)
         self.build_button = w.Button(description=tr("pub:build", lang), button_style="primary",
                                      icon="globe")
+        self.build_button.add_class("convviz-run")
         self.cancel_button = w.Button(description=tr("pub:cancel", lang), disabled=True,
                                       icon="stop")
+        self.cancel_button.add_class("convviz-cancel")
         self.progress = w.IntProgress(value=0, min=0, max=1000, layout=w.Layout(width="auto"))
         self.status = w.HTML(value=html.escape(tr("pub:idle", lang)))
+        self.status.add_class("convviz-status")
+        self.jobs = JobRunner("convviz-publish", on_progress=self._on_progress,
+                              on_error=self._on_error, on_busy=self._on_busy)
         self.build_button.on_click(lambda _: self.build())
         self.cancel_button.on_click(lambda _: self.cancel())
         super().__init__([self.folder_box, self.layer_picker, self.overwrite_box,
@@ -122,58 +133,65 @@ class PublishPanel(w.VBox):
     @property
     def running(self) -> bool:
         """True while a build runs."""
-        return self._thread is not None and self._thread.is_alive()
+        return not self.jobs.idle
 
     def build(self) -> None:
-        """Start building in a worker thread (what the Build button does)."""
+        """Start building in the background (what the Build button does)."""
         if self.running:
+            return
+        if self.data is None:
+            self.status.value = html.escape(tr("pub:no_data", self.lang))
             return
         if not self.layer_picker.value:
             self.status.value = html.escape(tr("pub:no_layers", self.lang))
             return
-        self._cancel.clear()
-        self.build_button.disabled, self.cancel_button.disabled = True, False
         self.progress.value = 0
         self.status.value = html.escape(tr("pub:running", self.lang, pct=0))
-        self._thread = threading.Thread(target=self._run, daemon=True, name="convviz-publish")
-        self._thread.start()
+        settings = dict(layers=list(self.layer_picker.value), lang=self.lang,
+                        overwrite=self.overwrite_box.value, **self.options)
+        folder = self.folder_box.value
+
+        def work(job):
+            data = self.data() if callable(self.data) else self.data
+            return publish(self.model, data, folder, on_step=job, cancel=job.cancel_event,
+                           **settings)
+
+        self._unanswered = True  # until the build ends with a result or an error
+        self.jobs.start(work, on_done=self._on_done)
 
     def cancel(self) -> None:
         """Stop the build before its next unit of work (what the Cancel button does)."""
-        self._cancel.set()
+        self.jobs.cancel()
 
-    def wait(self, timeout: float | None = None) -> None:
-        """Block until the running build ends (scripts and tests)."""
-        if self._thread is not None:
-            self._thread.join(timeout)
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the running build ends (scripts and tests); False on timeout."""
+        return self.jobs.wait(timeout)
 
-    def _run(self) -> None:
-        last = [0.0]
+    # -- the runner's callbacks (worker thread) -------------------------------------------------
+    def _on_busy(self, busy: bool) -> None:
+        self.build_button.disabled, self.cancel_button.disabled = busy, not busy
+        if not busy and self._unanswered:  # cancelled before its first unit of work
+            self._unanswered = False
+            self.status.value = html.escape(tr("pub:cancelled", self.lang, built=0))
 
-        def on_step(done, total):
-            now = time.monotonic()
-            if total and (now - last[0] >= _THROTTLE or done >= total):
-                last[0] = now
-                self.progress.value = int(1000 * done / total)
-                self.status.value = html.escape(
-                    tr("pub:running", self.lang, pct=int(100 * done / total)))
+    def _on_progress(self, fraction: float) -> None:
+        self.progress.value = int(1000 * fraction)
+        self.status.value = html.escape(tr("pub:running", self.lang, pct=int(100 * fraction)))
 
-        try:
-            res = publish(self.model, self.data, self.folder_box.value,
-                          layers=list(self.layer_picker.value), lang=self.lang,
-                          on_step=on_step, cancel=self._cancel,
-                          overwrite=self.overwrite_box.value, **self.options)
-        except FileExistsError:
+    def _on_error(self, err: BaseException) -> None:
+        self._unanswered = False
+        if isinstance(err, FileExistsError):
             self.status.value = html.escape(tr("pub:exists", self.lang))
-        except Exception as err:  # noqa: BLE001 — shown in the panel, the notebook goes on
+        else:
             self.status.value = html.escape(tr("pub:failed", self.lang,
                                                kind=type(err).__name__, detail=err))
-        else:
-            self.result = res
-            self.progress.value = self.progress.max if not res.cancelled else self.progress.value
-            self.status.value = self._summary(res)
-        finally:
-            self.build_button.disabled, self.cancel_button.disabled = False, True
+
+    def _on_done(self, res) -> None:
+        self._unanswered = False
+        self.result = res
+        if not res.cancelled:
+            self.progress.value = self.progress.max
+        self.status.value = self._summary(res)
 
     def _summary(self, res) -> str:
         if res.cancelled:
