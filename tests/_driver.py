@@ -84,7 +84,9 @@ class Driver:
 
     def control(self, what, kind=None, shown_only: bool = False):
         """The one control matching ``what``; an error lists the candidates when there are
-        none or several."""
+        none or several. A widget passed as ``what`` is itself."""
+        if isinstance(what, w.Widget):
+            return what
         found = self.find(what, kind, shown_only)
         if len(found) != 1:
             seen = sorted({f"{type(x).__name__}({_label_of(x)!r}, {classes_of(x)})"

@@ -287,8 +287,11 @@ def test_pages_switch_one_at_a_time(models, lang):
     ex = Explorer(model, random_images(model, 1), lang=lang)
     names = ("Kernels", "Activations", "Patterns", "Grad-CAM")
     labels = [label for label, _ in ex.tabs.bar.options]
-    # The four views first, the model summary last; added pages (DeepDream, Channel, ...) in between.
-    assert labels[:4] == [tr(n, lang) for n in names] and labels[-1] == tr("Model", lang)
+    # The four views first, then the added pages (Channel, DeepDream), the model summary and
+    # the Publish panel last.
+    assert labels[:4] == [tr(n, lang) for n in names]
+    assert labels[-2:] == [tr("Model", lang), tr("Publish", lang)]
+    assert tr("Publish", lang) == {"en": "Publish", "es": "Publicar", "pt": "Publicar"}[lang]
     assert tr("Channel", lang) in labels and tr("DeepDream", lang) in labels
     assert [ex.kernels, ex.activations, ex.patterns, ex.gradcam] == [
         p.children[1] for p in ex.tabs.pages[:4]]

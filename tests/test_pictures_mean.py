@@ -22,6 +22,8 @@ from PIL import Image
 import convviz_widgets as cv
 from convviz_widgets.widgets._i18n import tr, trn
 
+from _driver import Driver
+
 NOT_PICTURE = [{"name": "notes.txt", "type": "text/plain", "size": 5, "last_modified": 0,
                 "content": memoryview(b"hello")}]
 SENTENCE = {"en": "Could not read “notes.txt” as an image: upload a PNG or JPEG file.",
@@ -58,12 +60,21 @@ def _tree(widget):
         stack.extend(getattr(wd, "children", ()) or ())
 
 
+def _upload(view):
+    """The Upload button the user sees (hidden pages' own buttons do not count)."""
+    return Driver(view).control(w.FileUpload, shown_only=True)
+
+
+def _image_menu(view):
+    return Driver(view).control("convviz-image", w.Dropdown, shown_only=True)
+
+
 # -- item 9: errors, words, plurals --------------------------------------------------------------
 @pytest.mark.parametrize("lang", ["en", "es", "pt"])
 def test_upload_of_a_non_picture_says_so_in_the_ui_language(demo, lang):
     ex = cv.Explorer(demo, lang=lang)
-    ex._upload.set_state({"value": NOT_PICTURE})
-    seen = _visible_text(ex._image_note.value)
+    _upload(ex).set_state({"value": NOT_PICTURE})
+    seen = _visible_text(Driver(ex).text())
     assert SENTENCE[lang] in seen
     for internal in ("BytesIO", "0x", "_io", "UnidentifiedImageError", "cannot identify"):
         assert internal not in seen, seen
@@ -75,7 +86,7 @@ def test_every_upload_button_reports_the_same_sentence_in_spanish(demo, make):
     view = {"activations": lambda: cv.ActivationViewer(demo, images, lang="es"),
             "gradcam": lambda: cv.GradCAMViewer(demo, images, lang="es"),
             "dream": lambda: cv.DeepDreamViewer(demo, images, lang="es")}[make]()
-    view._upload.set_state({"value": NOT_PICTURE})
+    _upload(view).set_state({"value": NOT_PICTURE})
     texts = " ".join(_visible_text(getattr(wd, "value", "")) for wd in _tree(view)
                      if isinstance(wd, w.HTML))
     assert SENTENCE["es"] in texts and "BytesIO" not in texts
@@ -86,13 +97,13 @@ def test_every_upload_button_reports_the_same_sentence_in_spanish(demo, make):
                                                  ("en", "scene", "upload")])
 def test_image_menus_name_scenes_and_uploads_in_the_ui_language(demo, lang, scene, upload):
     ex = cv.Explorer(demo, lang=lang)  # images=None: the demo scenes
-    labels = [label for label, _ in ex._image_dd.options]
+    labels = Driver(ex).labels(_image_menu(ex))
     assert labels[0].startswith(f"{scene} 0: ") and all(lab.startswith(scene) for lab in labels)
-    ex._upload.set_state({"value": _png()})
-    labels = [label for label, _ in ex._image_dd.options]
+    _upload(ex).set_state({"value": _png()})
+    labels = Driver(ex).labels(_image_menu(ex))
     assert labels[-1] == f"{upload}: photo.png"
     dream = cv.DeepDreamViewer(demo, lang=lang)
-    assert [lab for lab, _ in dream._image_dd.options][0].startswith(f"{scene} 0")
+    assert Driver(dream).labels(_image_menu(dream))[0].startswith(f"{scene} 0")
 
 
 def test_maximizer_method_menu_is_translated_and_keeps_its_values(demo):

@@ -50,7 +50,6 @@ class ImageMenu(w.HBox):
     def __init__(self, names=(), lang: str = "en", **kwargs):
         self.lang = lang
         self.dropdown, self.upload = image_chooser()
-        self.dropdown.add_class("convviz-image")
         super().__init__([self.dropdown, self.upload], **kwargs)
         self._show()
         self.names = [str(n) for n in names]

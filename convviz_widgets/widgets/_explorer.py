@@ -227,7 +227,6 @@ class Explorer(LayerViewer):
         self._make_layer_controls(infos, slider_label="filter", layer_width=480,
                                   slider_width=440)
         self._image_dd, self._upload = image_chooser()
-        self._image_dd.add_class("convviz-image")
         self._image_note = w.HTML()
         self._rank = w.HTML(layout=w.Layout(min_height="1.4em"))
         # The Grad-CAM trust panel's verdict, seen from the Explorer's bar.

@@ -175,4 +175,7 @@ def image_chooser(menu_width: str = "300px") -> tuple[w.Dropdown, ImageUpload]:
     menu = w.Dropdown(description="image", layout=w.Layout(width=menu_width))
     upload = ImageUpload(accept="image/*", multiple=False, description="Upload",
                          layout=fit_layout())
+    # The roles tests and the browser find them by, whichever view they are in.
+    menu.add_class("convviz-image")
+    upload.add_class("convviz-upload")
     return menu, upload
