@@ -226,7 +226,7 @@ ex.tabs.selected_index = 4
 p_pages[4] = Probe(action="pages", selector=".cvt-ex", index=4)
 w.VBox([ex, p_pages[4]])
 # %%
-last = len(ex.tabs.pages) - 1  # the model summary; further pages (DeepDream, ...) before it
+last = ex.tabs.titles.index("Model")  # the model summary (a table: no canvas)
 ex.tabs.selected_index = last
 p_pages[last] = Probe(action="pages", selector=".cvt-ex", index=last)
 w.VBox([ex, p_pages[last]])
