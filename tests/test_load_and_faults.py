@@ -379,6 +379,9 @@ def test_explorer_storm_ends_in_one_consistent_state(models):
     assert stats["started"] <= stats["submitted"] and stats["started"] < 60 // 2
     expected = cv.activations(model, ex.activations.images[0], final)[final][0, ..., f]
     np.testing.assert_allclose(ex.activations.channel, expected, atol=1e-6)
+    # The Grad-CAM page computed nothing while hidden; shown, it explains the final state.
+    assert ex.gradcam.result is None
+    ex.tabs.selected_index = ex.tabs.titles.index("Grad-CAM")
     assert ex.gradcam.wait(30) and ex.gradcam.result.layer == ex.gradcam.layer
 
 
