@@ -131,20 +131,26 @@ _PAGE_SHOWN = """([root, k]) => {
     const shown = pages.map((p) => p.getClientRects().length > 0);
     if (pages.length < 5 || shown.filter(Boolean).length !== 1 || !shown[k]) return null;
     const canv = Array.from(pages[k].querySelectorAll('canvas')).filter((c) => c.width > 0);
-    return {canvases: canv.length, tables: pages[k].querySelectorAll('table').length}; }"""
+    return {canvases: canv.length, tables: pages[k].querySelectorAll('table').length,
+            selects: pages[k].querySelectorAll('select').length}; }"""
 
 
 def test_explorer_pages_switch_in_notebook7(n7):
     """The Explorer's page buttons (no ipywidgets.Tab) show one page at a time here too."""
     page, probe = n7.page, n7.probe
     bar = page.locator(".cvt-n7-ex .convviz-pagebar button")
-    n = bar.count()  # the four linked views, further pages, the model summary last
-    assert n >= 5
-    for k in (1, 3, n - 1, 0):
+    n = bar.count()  # the linked views, further pages, the model summary, the Publish panel
+    assert n >= 6
+    for k in (1, 3, n - 2, n - 1, 0):
         bar.nth(k).click()
         shown = page.wait_for_function(_PAGE_SHOWN, arg=[".cvt-n7-ex", k],
                                        timeout=20_000).json_value()
-        assert (shown["tables"] > 0) if k == n - 1 else (shown["canvases"] > 0), (k, shown)
+        if k == n - 2:  # the model summary: a table
+            assert shown["tables"] > 0, (k, shown)
+        elif k == n - 1:  # the Publish panel: its layer list, no drawing
+            assert shown["selects"] > 0 and shown["canvases"] == 0, (k, shown)
+        else:
+            assert shown["canvases"] > 0, (k, shown)
         deadline = time.monotonic() + 20
         while probe.eval("ex.tabs.selected_index") != k and time.monotonic() < deadline:
             time.sleep(0.1)
