@@ -1,4 +1,4 @@
-"""compute/ has no import circle, and its modules import each other at the top.
+"""compute/ and widgets/ have no import circle, and their modules import at the top.
 
 A circle between modules works only by the order Python happens to run them in. The graph here
 is built from the source (ast), not by importing: an edge ``a -> b`` for every module-level
@@ -15,6 +15,7 @@ import convviz_widgets
 ROOT = Path(convviz_widgets.__file__).parent
 PKG = "convviz_widgets"
 COMPUTE = f"{PKG}.compute"
+WIDGETS = f"{PKG}.widgets"
 #: Imports inside functions that are deliberate (a heavy optional library, or a module of
 #: another helper's area that is still lazy). Keys are modules, values the imported modules.
 LAZY_ALLOWED = {
@@ -138,5 +139,27 @@ def test_compute_has_no_import_circle():
 def test_compute_imports_are_at_module_top():
     lazy = sorted((m, t) for m, deps in graph().items() for t, top in deps
                   if not top and t not in LAZY_ALLOWED.get(m, set()))
+    assert lazy == [], ("imports inside functions (move them to the top of the module, or "
+                        f"break the circle that needs them): {lazy}")
+
+
+#: The widgets' one deliberate lazy import of a project module: none (google.colab is not ours).
+WIDGETS_LAZY_ALLOWED = {
+    # The bundled demo may be absent from a stripped install: these catch its ImportError.
+    f"{WIDGETS}._gradcam_viewer": {f"{PKG}._demo"},
+    f"{WIDGETS}._images": {f"{PKG}._demo"},
+}
+
+
+def test_widgets_have_no_import_circle():
+    g = graph(WIDGETS)
+    edges = {m: {t for t, top in deps if top and t.startswith(WIDGETS) and t != WIDGETS}
+             for m, deps in g.items()}
+    assert cycles(edges) == [], cycles(edges)
+
+
+def test_widgets_imports_are_at_module_top():
+    lazy = sorted((m, t) for m, deps in graph(WIDGETS).items() for t, top in deps
+                  if not top and t not in WIDGETS_LAZY_ALLOWED.get(m, set()))
     assert lazy == [], ("imports inside functions (move them to the top of the module, or "
                         f"break the circle that needs them): {lazy}")

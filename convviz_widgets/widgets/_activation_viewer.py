@@ -10,6 +10,7 @@ import ipywidgets as w
 import numpy as np
 import traitlets
 
+from ..compute import activations, conv_layers, weights_identity
 from ._activation_frame import NORMALIZE_ALIASES, Frame, codes_on, tile_lines, values_caption
 from ._activation_images import ImageMenu, append_images
 from ._base import LayerViewer, check_in_layer
@@ -18,7 +19,7 @@ from ._grid import PAGE_SIZE, ChannelGrid, grid_palette, page_tiles, plan_grid, 
 from ._images import ImageList, check_image_index, images_or_demo, numbered_names
 from ._pixels import SEQUENTIAL_COLORMAPS, lut, lut_bytes, to_rgb_u8
 from ._raster import RasterView, exact_bytes
-from ._scales import SCALES, ScaleBar, scale_options
+from ._scales import SCALES, ScaleBar, scale_name, scale_options
 
 #: Display size budget of the enlarged channel and of the input image, in CSS pixels.
 _ENLARGED_PX = 256
@@ -115,8 +116,6 @@ class ActivationViewer(LayerViewer):
                  colormap: str = "viridis", normalize: str = "channel", image_labels=None,
                  scale: str | None = None, **kwargs):
         super().__init__(model, **kwargs)
-        from ..compute import conv_layers
-
         infos = conv_layers(model, kind="spatial")
         if not infos:
             raise ValueError(
@@ -126,7 +125,7 @@ class ActivationViewer(LayerViewer):
         self.preprocess = preprocess
         # image index -> display image as fed (the most recently shown _KEEP_FED)
         self._fed: OrderedDict[int, np.ndarray] = OrderedDict()
-        self._frames: OrderedDict[tuple, _Frame] = OrderedDict()
+        self._frames: OrderedDict[tuple, Frame] = OrderedDict()
         self._frame: Frame | None = None
         self._grid_state: dict = {}  # what the grid's page shows: key, first channel, blanks
 
@@ -204,8 +203,6 @@ class ActivationViewer(LayerViewer):
         return max(1, math.ceil(self._count(path) / PAGE_SIZE))
 
     def _activations(self, index: int, path: str):
-        from ..compute import activations
-
         fed = self._fed.get(index)
         if fed is None:
             # First look at this image (or none lately): one forward pass captures every spatial
@@ -237,8 +234,6 @@ class ActivationViewer(LayerViewer):
 
     def frame(self, index: int | None = None, path: str | None = None) -> Frame:
         """Activations of image ``index`` at layer ``path`` (defaults: the shown ones)."""
-        from ..compute import weights_identity
-
         index = self.image_index if index is None else index
         path = path or self.layer
         key = (index, path, id(self.images[index]))
@@ -460,8 +455,6 @@ class ActivationViewer(LayerViewer):
     def _export_labels(self) -> dict:
         """Model · layer · channel f of c; the channel's real range and the image; the colour
         bar of the enlarged channel (its window), named by the scale."""
-        from ._scales import scale_name
-
         labels = super()._export_labels()
         if self._frame is None:
             return labels

@@ -10,7 +10,10 @@ import time
 import ipywidgets as w
 import traitlets
 
+from ..compute import check_input_size, resolve_layer
 from ._export_view import Exportable
+from ._i18n import check_lang, localise_hovers, tr, translate_tree
+from ._errors import error_html
 
 _COLAB_DONE = False
 
@@ -141,9 +144,6 @@ class View(Exportable, w.VBox):
 
     def __init__(self, model, lang: str = "en", controls: bool = True, input_size=None,
                  **kwargs):
-        from ..compute import check_input_size
-        from ._i18n import check_lang
-
         enable_colab_widgets()
         self.model = model
         #: ``(height, width)`` every computation runs the images at, or None (the model's rule).
@@ -182,8 +182,6 @@ class View(Exportable, w.VBox):
 
     # -- resolution -------------------------------------------------------------------------
     def _path_of(self, layer) -> str:
-        from ..compute import resolve_layer
-
         return resolve_layer(self.model, layer).path
 
     def can_show(self, layer) -> bool:
@@ -256,8 +254,6 @@ class View(Exportable, w.VBox):
         """Called once a view's controls and children exist: the Export buttons added (see
         :class:`._export_view.Exportable`), labels into the view's language
         (:func:`._i18n.translate_tree`), and ``controls=False`` applied."""
-        from ._i18n import localise_hovers, translate_tree
-
         self._add_export_controls()
         translate_tree(self, self.lang)
         localise_hovers(self, self.lang)
@@ -303,9 +299,6 @@ class View(Exportable, w.VBox):
         if exc is None:
             self._status.value = ""
             return
-        from ._errors import error_html
-        from ._i18n import tr
-
         self._status.value = error_html(exc, self.lang,
                                         tr("view_kept", self.lang) if note is None else note)
 

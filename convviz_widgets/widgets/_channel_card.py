@@ -17,6 +17,11 @@ import numpy as np
 import traitlets
 
 from .. import display
+from ..compute import activations, conv_layers, gradcam, kernels, maximize, split_images
+from ..datasets import CLASS_NAMES
+from ..display.scaling import scale_tiles
+from ..compute.maximize import pattern_size
+from .._demo import demo_images, demo_model
 from ._base import LayerViewer
 from ._examples_source import ExampleSource
 from . import _channel_labels  # noqa: F401 - registers the card's labels
@@ -106,12 +111,8 @@ class ChannelCard(LayerViewer):
                  active: bool = True, steps: int | None = None, **kwargs):
         demo = model is None
         if demo:
-            from .._demo import demo_model
-
             model = demo_model()
         super().__init__(model, **kwargs)
-        from ..compute import conv_layers
-
         infos = [i for i in conv_layers(model, kind="spatial") if not i.is_container]
         if not infos:
             raise ValueError(f"Model {getattr(model, 'name', '')!r} has no layer with a feature "
@@ -124,8 +125,6 @@ class ChannelCard(LayerViewer):
             preprocess=preprocess, demo=demo and data is None and examples is None,
             input_size=self.input_size)
         if class_names is None and (demo or self.source.demo):
-            from ..datasets import CLASS_NAMES
-
             class_names = list(CLASS_NAMES)
         # The same naming as every view: one name for one sigmoid unit is its positive class.
         self.class_names = list(class_names) if class_names is not None else None
@@ -183,8 +182,6 @@ class ChannelCard(LayerViewer):
         self._built()
 
         if image is None and demo:
-            from .._demo import demo_images
-
             image = demo_images().images[0]
         with self._suppressed():
             self.active = active
@@ -202,8 +199,6 @@ class ChannelCard(LayerViewer):
         value = proposal["value"]
         if value is None:
             return None
-        from ..compute import split_images
-
         try:
             # The package's one image rule: a path is read, (1, h, w, c) is one picture.
             images = split_images(value, model_input_shape(self))
@@ -239,9 +234,6 @@ class ChannelCard(LayerViewer):
 
     def _prepare(self, s: dict) -> dict:
         """Everything that is quick: kernel slices, the map on the image, the examples."""
-        from ..compute import activations, kernels
-        from ..display.scaling import scale_tiles
-
         path, f = s["layer"], s["filter_index"]
         info = self._layers[path]
         p = {"layer": path, "f": f, "kernel": None, "map": None}
@@ -313,8 +305,6 @@ class ChannelCard(LayerViewer):
     @property
     def model_input_hw(self) -> tuple[int, int]:
         """The pattern's size: the model's input size (128 for fully convolutional models)."""
-        from ..compute.maximize import pattern_size
-
         return pattern_size(self.model, None) if self.input_size is None else self.input_size
 
     def _show_examples(self, ex) -> None:
@@ -412,8 +402,6 @@ class ChannelCard(LayerViewer):
             self._rank_line.value = text
         if (path, f) in self._patterns:
             return
-        from ..compute import maximize
-
         try:
             res = maximize(self.model, path, [f], preprocess=self.preprocess,
                            steps=self.steps, cancel=job.cancel_event,
@@ -428,8 +416,6 @@ class ChannelCard(LayerViewer):
             self._show_pattern(path, f)
 
     def _rank_text(self, path: str, f: int, image) -> str:
-        from ..compute import gradcam
-
         try:
             res = gradcam(self.model, image, layer=path, preprocess=self.preprocess,
                           input_size=self.input_size)

@@ -18,6 +18,7 @@ import ipywidgets as w
 import numpy as np
 import traitlets
 
+from ..compute import conv_units, image_conv_layers, weights_identity
 from ._activation_images import ImageMenu, append_images
 from ._base import LayerViewer
 from ._i18n import register, tr, trn
@@ -177,8 +178,6 @@ class ConvStepViewer(LayerViewer):
     def __init__(self, model, images=None, preprocess=None, layer=None, filter_index: int = 0,
                  position=None, image_labels=None, **kwargs):
         super().__init__(model, **kwargs)
-        from ..compute import image_conv_layers
-
         infos = image_conv_layers(model, preprocess)
         if not infos:
             raise ValueError(tr("cs_none", self.lang, name=getattr(model, "name", "")))
@@ -252,8 +251,6 @@ class ConvStepViewer(LayerViewer):
 
     def _units(self, index: int, path: str):
         """The kept forward pass of image ``index`` through ``path`` (run it if not kept)."""
-        from ..compute import conv_units, weights_identity
-
         key = (index, id(self.images[index]), path)
         held = self._passes.get(key)
         ident = weights_identity(self.model)  # after fit / set_weights: run again

@@ -14,6 +14,7 @@ import re
 import traceback
 
 from ._i18n import tr
+from . import _input_messages  # noqa: F401 - registers the es/pt text of compute's keys
 
 #: The one style of an error line, in every view (a w.HTML value: inline styles only).
 ERROR_STYLE = "color:#b00020; line-height:1.35"
@@ -61,8 +62,6 @@ def _clip(text: str) -> str:
 def _translated(exc: BaseException, lang: str) -> str | None:
     """Compute's message for ``exc`` in ``lang``, when it carries a key (``InputError``; a
     ``TraitError`` raised *from* one carries it in ``__cause__``)."""
-    from . import _input_messages  # noqa: F401 - registers the es/pt text of compute's keys
-
     if lang == "en":
         return None
     seen = 0

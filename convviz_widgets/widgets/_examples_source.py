@@ -12,6 +12,9 @@ import os
 import threading
 
 import numpy as np
+from ..compute import (Cancelled, DatasetExamples, conv_layers, dataset_examples, load_image,
+    receptive_field)
+from .._demo_examples import demo_dataset, demo_dataset_examples
 
 
 class ExampleSource:
@@ -37,8 +40,6 @@ class ExampleSource:
 
     def __init__(self, model, data=None, *, labels=None, class_names=None, preprocess=None,
                  examples=None, demo: bool = False, k: int = 9, input_size=None):
-        from ..compute import DatasetExamples, conv_layers
-
         self.model = model
         self.data = data
         self.labels = labels
@@ -91,12 +92,8 @@ class ExampleSource:
         Raises :class:`convviz_widgets.Cancelled` when cancelled: a partial summary is not kept.
         """
         if self.demo:
-            from .._demo_examples import demo_dataset_examples
-
             got = demo_dataset_examples(on_step=on_step, cancel=cancel)
         else:
-            from ..compute import Cancelled, dataset_examples
-
             missing = [p for p in self._paths if self.get(p) is None and self._has_field(p)]
             got = dataset_examples(self.model, missing, self.data, k=self.k, labels=self.labels,
                                    class_names=self.class_names, preprocess=self.preprocess,
@@ -115,8 +112,6 @@ class ExampleSource:
         A layer after a raw resize in a subclassed ``call()`` cannot; mining skips it so the
         layers before it are still mined (one trace for all, memoised by compute).
         """
-        from ..compute import receptive_field
-
         try:
             receptive_field(self.model, path, input_size=self.input_size)
         except ValueError:
@@ -129,12 +124,8 @@ class ExampleSource:
         if index < 0:
             raise ValueError("This slot holds no image (fewer images than k were mined).")
         if src:
-            from ..compute import load_image
-
             return load_image(src)
         if self.demo:
-            from .._demo_examples import demo_dataset
-
             return demo_dataset().images[index]
         if self.data is None or hasattr(self.data, "element_spec") or \
                 isinstance(self.data, (str, os.PathLike)):
@@ -145,8 +136,6 @@ class ExampleSource:
         if isinstance(data, (list, tuple)):
             item = data[index]
             if isinstance(item, (str, os.PathLike)):
-                from ..compute import load_image
-
                 return load_image(item)
             return np.asarray(item)
         arr = np.asarray(data)

@@ -11,6 +11,8 @@ import traitlets
 
 from ..compute import check_input_size, conv_layers, model_layers
 from ..compute.cam import cam_methods
+from .._demo import demo_model
+from .._demo_examples import demo_dataset
 from ._activation_viewer import ActivationViewer
 from ._base import LayerViewer, check_in_layer
 from ._channel_card import ChannelCard
@@ -164,9 +166,6 @@ class Explorer(LayerViewer):
                  controls=True, **kwargs):
         demo = model is None and data is None and examples is None
         if model is None:
-            # Lazy: the bundled model's module is read only when no model is given.
-            from .._demo import demo_model
-
             model = demo_model()
         self.selection = Selection()
         lang = check_lang(lang)
@@ -207,8 +206,6 @@ class Explorer(LayerViewer):
         if data is not None:
             site_data, site_labels = data, data_labels
         elif demo:
-            from .._demo_examples import demo_dataset  # lazy, as demo_model above
-
             site_data, site_labels = demo_dataset, None
         else:
             site_data, site_labels = None, None

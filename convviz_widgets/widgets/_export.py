@@ -22,6 +22,7 @@ import threading
 
 import ipywidgets as w
 import numpy as np
+from PIL import Image
 
 from .. import display
 
@@ -233,8 +234,6 @@ def png_bytes(rgb: np.ndarray) -> bytes:
     >>> png_bytes(np.zeros((2, 2, 3), np.uint8))[:4]
     b'\\x89PNG'
     """
-    from PIL import Image
-
     buf = io.BytesIO()
     Image.fromarray(as_rgb_u8(rgb), "RGB").save(buf, "PNG")
     return buf.getvalue()
@@ -253,8 +252,6 @@ def animation_bytes(frames, fmt: str = "gif", duration_ms: int = FRAME_MS) -> by
     >>> Image.open(io.BytesIO(animation_bytes(frames))).n_frames
     3
     """
-    from PIL import Image
-
     fmt = fmt.lower()
     if fmt not in ("gif", "webp"):
         raise ValueError(f"Unknown animation format {fmt!r}; use 'gif' or 'webp'.")

@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import ipywidgets as w
 
+from ..plotting import ColourBar, figure_png, labelled_figure
 from ._export import (FrameRecorder, animation_bytes, download_html, export_name, figure_of,
                       overlay_rgb, raster_rgb)
 from ._i18n import register, tr
 from ._fit import fit_layout
+import numpy as np
+from ._overlay import OverlayView
+from ._raster import RasterView
 
 register({
     "Export GIF": ("Export GIF", "Exportar GIF", "Exportar GIF"),
@@ -58,10 +62,6 @@ class Exportable:
     def _colour_bar_of(view, label: str):
         """The colour bar of a one-channel :class:`RasterView`: its colour table and the values
         its ends stand for (the display window), named ``label``; None for colour pictures."""
-        import numpy as np
-
-        from ..plotting import ColourBar
-
         if view is None or int(view.shape[0]) == 0 or int(view.shape[-1]) != 1:
             return None
         colors = np.frombuffer(view.lut, np.uint8).reshape(256, 3)
@@ -79,17 +79,12 @@ class Exportable:
         >>> fig.texts[0].get_text()                              # doctest: +SKIP
         'transfer · vgg16/block2_conv1 · filter 3'
         """
-        from ..plotting import labelled_figure
-
         labels = self._export_labels()
         return labelled_figure(self.export_figure(), labels["title"], labels.get("subtitle", ""),
                                labels.get("colorbar"))
 
     def _export_leaf(self, widget):
         """Pixels of ``widget`` if it is a display that shows something, else None."""
-        from ._overlay import OverlayView
-        from ._raster import RasterView
-
         try:
             if isinstance(widget, RasterView):
                 return raster_rgb(widget)
@@ -120,8 +115,6 @@ class Exportable:
         >>> kv.export_png()[:4]                                  # doctest: +SKIP
         b'\\x89PNG'
         """
-        from ..plotting import figure_png
-
         labels = self._export_labels()
         return figure_png(self.export_labelled(), {"Title": labels["title"],
                                                    "Description": labels.get("subtitle", "")})
@@ -207,8 +200,6 @@ class Exportable:
     def _add_export_controls(self) -> None:
         """Add the Export buttons (PNG; GIF and WebP for a view with an animation) and start
         recording frames for those views. Called once from :meth:`View._built`."""
-        from ._raster import RasterView
-
         animated = type(self)._animated_display is not Exportable._animated_display
         buttons = []
         if not hasattr(self, "_export_btn"):

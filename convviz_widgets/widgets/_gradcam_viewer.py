@@ -51,7 +51,7 @@ def _demo():
     # Lazy: the demo package loads its data files; a viewer of the user's own model and images
     # must not pay for (or fail on) that.
     try:
-        from .._demo import demo_images, demo_model
+        from .._demo import demo_images, demo_model  # lazy: the demo may be absent (ImportError below)
     except ImportError:
         return None, None
     try:

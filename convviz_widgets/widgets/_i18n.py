@@ -6,6 +6,9 @@ so a view needs no knowledge of the language it is shown in.
 
 from __future__ import annotations
 
+from ._overlay import OverlayView
+from ._raster import RasterView
+
 LANGUAGES = ("en", "es", "pt")
 
 _TABLE: dict[str, tuple[str, str]] = {
@@ -352,9 +355,6 @@ def localise_hovers(widget, lang: str) -> None:
     Views build their rasters with ``labels=[tile, "y", "x"]``; the ``y``/``x`` (which
     students read as a plot's axes, x first) become row and column words, row first.
     """
-    from ._overlay import OverlayView
-    from ._raster import RasterView
-
     stack, seen = [widget], set()
     while stack:
         wd = stack.pop()

@@ -6,7 +6,9 @@ import io
 
 import numpy as np
 import traitlets
+from PIL import Image, ImageOps, UnidentifiedImageError
 
+from ..compute import access, split_images
 from ._i18n import tr
 
 #: Uploaded pictures are shrunk to this longest side before anything else: the model resizes to
@@ -59,8 +61,6 @@ def as_image_list(images, input_shape: tuple | None = None) -> list[np.ndarray]:
     >>> len(as_image_list(np.zeros((4, 28, 28)), (None, 28, 28, 1)))
     4
     """
-    from ..compute import split_images
-
     if images is None:
         return []
     out = []
@@ -79,8 +79,6 @@ def model_input_shape(view) -> tuple | None:
     if model is None:
         return None
     try:
-        from ..compute import access
-
         return access(model).at_size(getattr(view, "input_size", None)).input_shape
     except Exception:  # noqa: BLE001 - the model's own error is shown where it is used
         return None
@@ -90,7 +88,7 @@ def demo_scenes(lang: str = "en") -> tuple[list[np.ndarray], list[str]]:
     """The bundled demo scenes and their labels in ``lang``, or empty lists when the demo is not
     there."""
     try:
-        from .._demo import demo_images
+        from .._demo import demo_images  # lazy: the demo may be absent (ImportError below)
     except ImportError:
         return [], []
     try:
@@ -172,8 +170,6 @@ def decode_image(content: bytes, name: str = "upload") -> np.ndarray:
     UnreadableImage
         The bytes are not an image PIL can read (a ``ValueError``).
     """
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
     try:
         with Image.open(io.BytesIO(content)) as im:
             im = ImageOps.exif_transpose(im)

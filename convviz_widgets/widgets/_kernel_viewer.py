@@ -9,9 +9,11 @@ import ipywidgets as w
 import numpy as np
 import traitlets
 
+from ..compute import access, conv_layers, kernels, weights_identity
+from ..compute.kernels import stats_of_kernel
 from ._base import LayerViewer
 from ._i18n import tr
-from ..display import is_diverging
+from ..display import is_diverging, range_text
 from ._pixels import DIVERGING_COLORMAPS, lut_bytes, quantize, scale_codes, symmetric_limit
 from ._raster import RasterView, exact_bytes
 from ._scales import SCALES, ScaleBar, register, scale_label, scale_options
@@ -154,8 +156,6 @@ class KernelViewer(LayerViewer):
     def __init__(self, model, layer=None, filter_index: int = 0, colormap: str = "RdBu_r",
                  scale: str = "symmetric", scale_over: str = "filter", **kwargs):
         super().__init__(model, **kwargs)
-        from ..compute import conv_layers
-
         infos = conv_layers(model, kind="kernel")
         if not infos:
             raise ValueError(
@@ -237,9 +237,6 @@ class KernelViewer(LayerViewer):
         return int(self._layers[path or self.layer].kernel_shape[-1])
 
     def _layer_weights(self, path: str) -> _LayerWeights:
-        from ..compute import access, kernels, weights_identity
-        from ..compute.kernels import stats_of_kernel
-
         # The layer's weights identity (compute's one staleness rule) is read on every use, so
         # kernels after fit / set_weights are never the ones kept from before — also for a
         # layer left and come back to. One layer's variables: microseconds to milliseconds.
@@ -391,9 +388,6 @@ class KernelViewer(LayerViewer):
 
     def _export_labels(self) -> dict:
         """Model · layer · filter f; the filter's real weight range; the slices' colour bar."""
-        from ..compute import kernels
-        from ..display import range_text
-
         labels = super()._export_labels()
         f = self.filter_index
         labels["title"] = " · ".join([getattr(self.model, "name", "model"), self.layer,

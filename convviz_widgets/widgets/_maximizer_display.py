@@ -8,6 +8,7 @@ import io
 
 import ipywidgets as w
 import numpy as np
+from PIL import Image
 
 from .. import display
 from ._i18n import register, tr
@@ -117,8 +118,6 @@ def gallery_png(images: np.ndarray, status=None, stretch: bool = True) -> bytes:
     >>> gallery_png(np.full((3, 8, 8, 3), 0.5, np.float32))[:4]
     b'\\x89PNG'
     """
-    from PIL import Image  # deferred like every PNG writer of the views: only an export needs it
-
     tiles = marked_pixels(display_pixels(images, stretch), status)
     grid = grid_image(tiles, _grid_columns(*tiles.shape[:3]))
     mode = "L" if grid.shape[-1] == 1 else "RGB"

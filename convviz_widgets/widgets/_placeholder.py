@@ -8,9 +8,12 @@ picture arrives.
 
 from __future__ import annotations
 
+import importlib.util
 import textwrap
+from pathlib import Path
 
 import numpy as np
+from PIL import Image, ImageDraw, ImageFont
 
 #: Grey of the placeholder (the views' "nothing yet" grey) and of its words.
 _BACKGROUND = 128
@@ -20,9 +23,6 @@ _INK = 250
 def _font_file() -> str | None:
     """DejaVu Sans from matplotlib's data (found without importing matplotlib): Pillow's own
     default font has no accented letters (ñ, ã, ç) for the Spanish and Portuguese words."""
-    import importlib.util
-    from pathlib import Path
-
     spec = importlib.util.find_spec("matplotlib")
     if spec and spec.origin:
         path = Path(spec.origin).parent / "mpl-data" / "fonts" / "ttf" / "DejaVuSans.ttf"
@@ -32,8 +32,6 @@ def _font_file() -> str | None:
 
 
 def _font(size: int):
-    from PIL import ImageFont
-
     path = _font_file()
     if path:
         try:
@@ -65,8 +63,6 @@ def placeholder_pixels(height: int, width: int, text: str, font_px: int = 14) ->
     >>> px.shape, px.dtype, len(np.unique(px)) > 1
     ((120, 200), dtype('uint8'), True)
     """
-    from PIL import Image, ImageDraw
-
     height, width = max(8, int(height)), max(8, int(width))
     img = Image.new("L", (width, height), _BACKGROUND)
     draw = ImageDraw.Draw(img)

@@ -5,6 +5,8 @@ the Filter maximizer, so every place names a target the same way."""
 
 from __future__ import annotations
 
+from ..compute import access, class_labels
+from ..compute.cam import default_layer
 from ._i18n import register, tr
 
 register({
@@ -77,8 +79,6 @@ register({
 
 def class_names_for(model, class_names, output, lang: str) -> list[str]:
     """The views' class names: :func:`~convviz_widgets.compute.class_labels` in ``lang``."""
-    from ..compute import class_labels
-
     return class_labels(model, class_names, output=output, negative=tr("tg:not_class", lang),
                         unnamed=tr("class_n", lang, i="{}"))
 
@@ -121,16 +121,12 @@ def flat_warning(result, try_layer, lang: str) -> str:
 
 def early_layer_note(model, layer: str, lang: str) -> str:
     """The note for a Grad-CAM layer that comes before the method's own layer (empty if not)."""
-    from ..compute.cam import default_layer
-
     try:
         best = default_layer(model)
     except ValueError:
         return ""
     if layer == best:
         return ""
-    from ..compute import access
-
     order = list(access(model).trace().order)
     if layer in order and best in order and order.index(layer) < order.index(best):
         return tr("tg:early", lang, layer=layer, best=best)

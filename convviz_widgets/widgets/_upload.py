@@ -11,6 +11,8 @@ whichever format arrives and stores it as the kernel's own ``value``, so
 
 from __future__ import annotations
 
+import datetime
+
 import ipywidgets as w
 import numpy as np
 
@@ -78,8 +80,6 @@ def value_from_v7(metadata, data) -> tuple:
     >>> [(f["name"], f["size"], bytes(f["content"])) for f in v]
     [('a.png', 1, b'x')]
     """
-    import datetime
-
     out = []
     for meta, content in zip(metadata or (), data or ()):
         if content is None:
@@ -135,8 +135,6 @@ class ImageUpload(w.FileUpload):
         >>> isinstance(got[0], ValueError), got[0].localized("pt")
         (True, 'Não foi possível ler «a.txt» como imagem: envie um arquivo PNG ou JPEG.')
         """
-        from ._images import decode_image, uploaded_files
-
         def read(change):
             files = uploaded_files(change["new"])
             if not files:
