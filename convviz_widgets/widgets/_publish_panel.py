@@ -59,10 +59,10 @@ register({
                    "e Construa de novo. Detalhe: {detail}"),
     "pub:no_data": ("No data set to mine: give the Explorer data= (images, or an object with "
                     ".images and .labels) to publish this model.",
-                    "No hay datos que explorar: pasa data= al Explorer (imágenes, o un objeto con "
-                    ".images y .labels) para publicar este modelo.",
-                    "Não há dados para explorar: passe data= ao Explorer (imagens, ou um objeto "
-                    "com .images e .labels) para publicar este modelo."),
+                    "No hay datos que explorar: pasa data= al Explorer (un array de imágenes, o un "
+                    "objeto con sus imágenes y etiquetas) para publicar este modelo.",
+                    "Não há dados para explorar: passe data= ao Explorer (um array de imagens, ou "
+                    "um objeto com as imagens e os rótulos) para publicar este modelo."),
     "pub:no_layers": ("Choose at least one layer.", "Elige al menos una capa.",
                       "Escolha pelo menos uma camada."),
 })
