@@ -115,6 +115,13 @@ class Driver:
         control = self.control(what)
         return [o[1] if isinstance(o, tuple) else o for o in control.options]
 
+    def top(self, what) -> int:
+        """The largest value a user can pick on a slider: its max, or its min when it is
+        disabled (a one-value range shows ``min … min + 1`` greyed out, see
+        ``widgets._base.set_slider``)."""
+        control = self.control(what)
+        return control.min if control.disabled else control.max
+
     def labels(self, what) -> list:
         """The labels a menu shows."""
         control = self.control(what)

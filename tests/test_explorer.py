@@ -252,8 +252,9 @@ def test_every_model_style(models, name):
     ex = Explorer(model, random_images(model, 2))
     spatial = [i.path for i in cv.conv_layers(model, kind="spatial")]
     ex.layer = spatial[-1]
-    top = _slider(ex).max
+    top = Driver(ex).top(_slider(ex))
     assert top == ex.selection.channels - 1
+    assert _slider(ex).disabled == (top == 0)  # one channel: nothing to slide, never min == max
     _slider(ex).value = top
     assert ex.activations.layer == spatial[-1]
     assert ex.activations.filter_index == top

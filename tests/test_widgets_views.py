@@ -85,7 +85,7 @@ def check_kernel_view(kv: KernelViewer, model) -> None:
     assert kv.overview.selected_row == f
     stats = compute.kernel_stats(model, kv.layer)
     assert kv.overview.row_marks == [int(i) for i in np.flatnonzero(stats.dead)]
-    assert Driver(kv).control("convviz-channel").max == cout - 1 and Driver(kv).control("convviz-channel").value == f
+    assert Driver(kv).top("convviz-channel") == cout - 1 and Driver(kv).control("convviz-channel").value == f
     if cin == 3:
         comp = raster(kv.composite)
         assert comp.shape == (1, kh, kw, 3)
@@ -128,7 +128,7 @@ def check_activation_view(av: ActivationViewer, model) -> None:
     # The input panel shows what was fed to the model.
     fed = raster(av.input_view)
     assert fed.shape[1:3] == acts.images.shape[1:3]
-    assert Driver(av).control("convviz-channel").max == c - 1 and Driver(av).control("convviz-channel").value == f
+    assert Driver(av).top("convviz-channel") == c - 1 and Driver(av).control("convviz-channel").value == f
 
 
 # -- every model style ------------------------------------------------------------------------
@@ -153,7 +153,7 @@ def test_activation_viewer_every_style_every_layer(models, style):
     for path in paths:
         av.layer = path
         check_activation_view(av, model)
-        av.filter_index = Driver(av).control("convviz-channel").max
+        av.filter_index = Driver(av).top("convviz-channel")
         check_activation_view(av, model)
     av.image_index = 1
     check_activation_view(av, model)
@@ -269,8 +269,8 @@ def test_fifty_rapid_changes_end_in_the_right_state(models):
     check_activation_view(av, model)
     # The same through the controls, as a dragged slider would deliver them.
     for k in range(50):
-        Driver(av).control("convviz-channel").value = k % (Driver(av).control("convviz-channel").max + 1)
-    assert av.filter_index == 49 % (Driver(av).control("convviz-channel").max + 1)
+        Driver(av).control("convviz-channel").value = k % (Driver(av).top("convviz-channel") + 1)
+    assert av.filter_index == 49 % (Driver(av).top("convviz-channel") + 1)
     check_activation_view(av, model)
 
 

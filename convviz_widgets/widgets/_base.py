@@ -62,11 +62,34 @@ class LayerPath(traitlets.Unicode):
 
 def set_slider(control, value, top: int) -> None:
     """Set a (range) slider's ``value`` and ``max``. Order matters: ipywidgets clamps the value
-    to the current max, so the max is raised first and lowered last."""
-    if control.max < top:
-        control.max = top
+    to the current max, so the max is raised first and lowered last.
+
+    A slider never gets ``min == max``: Colab's front end (noUiSlider) cannot draw one and the
+    whole view fails ("'range' 'min' and 'max' cannot be equal"). A one-value range (a layer of
+    one channel) shows ``min … min + 1`` and is disabled, so only its one value can be shown.
+
+    Examples
+    --------
+    >>> s = w.IntSlider(min=0, max=1)
+    >>> set_slider(s, 0, 0); (s.max, s.value, s.disabled)
+    (1, 0, True)
+    >>> set_slider(s, 3, 7); (s.max, s.value, s.disabled)
+    (7, 3, False)
+    """
+    shown = max(int(top), control.min + 1)
+    if control.max < shown:
+        control.max = shown
     control.value = value
-    control.max = top
+    control.max = shown
+    control.disabled = int(top) <= control.min
+
+
+def new_slider(range_: bool = False, **kwargs):
+    """An (range) slider over ``0 … 1``, disabled until :func:`set_slider` gives it its range
+    (never ``min == max``: see :func:`set_slider`)."""
+    if range_:
+        return w.IntRangeSlider(min=0, max=1, value=(0, 0), disabled=True, **kwargs)
+    return w.IntSlider(min=0, max=1, value=0, disabled=True, **kwargs)
 
 
 def check_in_layer(name: str, value, n: int, layer, unit: str) -> int:
@@ -240,7 +263,7 @@ class View(Exportable, w.VBox):
                                     layout=w.Layout(width=f"{layer_width}px"), **dropdown)
         self._layer_dd.add_class("convviz-layer")  # the role tests and the browser find it by
         if slider_label is not None:
-            self._slider = w.IntSlider(min=0, max=0, description=slider_label,
+            self._slider = new_slider(description=slider_label,
                                        continuous_update=INT_SLIDER_CONTINUOUS,
                                        layout=w.Layout(width=f"{slider_width}px"))
             self._slider.add_class("convviz-channel")

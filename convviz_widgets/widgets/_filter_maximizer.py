@@ -17,7 +17,7 @@ import traitlets
 
 from ..compute import access, conv_layers, require_spatial
 from ..compute.maximize import DEFAULT_SIZE, DEFAULT_STEPS, METHODS, maximize, pattern_size
-from ._base import INT_SLIDER_CONTINUOUS, LayerViewer, set_slider
+from ._base import INT_SLIDER_CONTINUOUS, LayerViewer, new_slider, set_slider
 from ._fit import FIT_BUTTONS
 from ._i18n import tr
 from ._jobs import JobRunner
@@ -149,9 +149,9 @@ class FilterMaximizer(LayerViewer):
         self._mode_tb = w.ToggleButtons(options=[(tr("one filter", self.lang), "filter"),
                                                  (tr("gallery", self.lang), "gallery")],
                                         style=FIT_BUTTONS)
-        self._range = w.IntRangeSlider(min=0, max=0, value=(0, 0), description="gallery",
-                                       continuous_update=INT_SLIDER_CONTINUOUS,
-                                       layout=w.Layout(width="400px"))
+        self._range = new_slider(range_=True, description="gallery",
+                                 continuous_update=INT_SLIDER_CONTINUOUS,
+                                 layout=w.Layout(width="400px"))
         self._method_dd = w.Dropdown(
             options=[(tr(f"fm_method:{m}", self.lang), m) for m in METHODS],
             description="method", layout=w.Layout(width="240px"))
@@ -287,7 +287,9 @@ class FilterMaximizer(LayerViewer):
             self._seed_box.value = int(self.seed)
             self._stretch_cb.value = bool(self.stretch)
             self.objective_picker.show(self.objective, self.n_patterns, self.neuron_position)
-            self._range.disabled = self.mode != "gallery" or self.objective == "diversity"
+            # One row: nothing to range over (the slider shows 0 … 1, see set_slider).
+            self._range.disabled = (self.mode != "gallery" or self.objective == "diversity"
+                                    or self._count() <= 1)
             self._slider.description = tr(self._rows.kind(self.objective, self.layer),
                                           self.lang)
 
