@@ -129,6 +129,7 @@ class PublishPanel(w.VBox):
         super().__init__([self.folder_box, self.layer_picker, self.overwrite_box,
                           w.HBox([self.build_button, self.cancel_button]), self.progress,
                           self.status])
+        self.add_class("convviz-publish")
 
     @property
     def running(self) -> bool:

@@ -62,7 +62,8 @@ function pages(root) {
   return holders.map((h) => {
     const canv = Array.from(h.querySelectorAll('canvas')).filter(visible);
     return {visible: visible(h), canvases: canv.length, drawn: canv.filter(drawn).length,
-            tables: h.querySelectorAll('table').length, text: h.innerText.length};
+            tables: h.querySelectorAll('table').length, text: h.innerText.length,
+            panels: h.querySelectorAll('.convviz-publish').length};
   });
 }
 async function act(model) {
@@ -95,14 +96,14 @@ async function act(model) {
   }
   if (a === 'pages') {
     // The Explorer may still be drawing: wait (up to 30 s) until the selected page has its
-    // pixels (or its summary table), then report every page.
+    // pixels (or its summary table, or the Publish panel), then report every page.
     let res = null;
     for (let t = 0; t < 150; t++) {
       const root = last(sel);
       if (root) {
         res = pages(root);
         const p = res[k];
-        if (p && p.visible && (p.drawn > 0 || p.tables > 0)) break;
+        if (p && p.visible && (p.drawn > 0 || p.tables > 0 || p.panels > 0)) break;
       }
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -141,8 +142,10 @@ def check_page(probe, k):
     shown = [i for i, p in enumerate(found) if p["visible"]]
     assert shown == [k], f"visible pages {shown}, expected only page {k}: {found}"
     page = found[k]
-    if k == len(found) - 1:  # the model summary, always the last page
+    if k == ex.tabs.titles.index("Model"):  # the model summary: a table
         assert page["tables"] > 0 and page["canvases"] == 0, page
+    elif k == ex.tabs.titles.index("Publish"):  # the Publish panel: controls and words
+        assert page["panels"] == 1 and page["canvases"] == 0 and page["text"] > 0, page
     else:
         assert page["drawn"] > 0, f"page {k} has no drawn canvas: {page}"
     return page
@@ -230,6 +233,11 @@ last = ex.tabs.titles.index("Model")  # the model summary (a table: no canvas)
 ex.tabs.selected_index = last
 p_pages[last] = Probe(action="pages", selector=".cvt-ex", index=last)
 w.VBox([ex, p_pages[last]])
+# %%
+pub = ex.tabs.titles.index("Publish")  # the Publish panel (folder, layers, Build, Cancel)
+ex.tabs.selected_index = pub
+p_pages[pub] = Probe(action="pages", selector=".cvt-ex", index=pub)
+w.VBox([ex, p_pages[pub]])
 # %%
 {k: check_page(p, k) for k, p in p_pages.items()}
 # %%

@@ -142,6 +142,9 @@ def test_each_explorer_page_is_shown_alone(run):
     for k, cell in enumerate(pages):
         assert cell["canvases_visible"] > 0, (k, _why(cell))
     assert model_page["canvases_visible"] == 0, _why(model_page)
+    publish_page = _cell(report, 'pub = ex.tabs.titles.index("Publish")')
+    assert publish_page["views_visible"] > 0 and publish_page["views_failed"] == 0, \
+        _why(publish_page)
     assert _cell(report, "{k: check_page(p, k)")["status"] == "ok"
     assert _cell(report, "check_page(p_pages[5], 5)")["status"] == "ok"
 
