@@ -47,6 +47,7 @@ def test_explorer_hands_input_size_to_every_page(edges, image):
     pages = [ex.kernels, ex.activations, ex.patterns, ex.gradcam, ex.card, ex.dream]
     assert all(p.input_size == (48, 80) for p in pages)
     ex.layer = "c2"
+    ex.tabs.selected_index = 1  # the Activations page computes once it is shown
     assert list(ex.activations.enlarged.shape[1:3]) == [24, 40]
 
 

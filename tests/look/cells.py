@@ -43,15 +43,25 @@ ex._upload.set_state({"value": [{"name": "notes.txt", "type": "text/plain", "siz
 ex
 # %%
 # Every other page of the same Explorer, each in its own output (a hidden page is not checked).
-ex.card.active = True
+# Selecting a page is what makes its view compute and draw (pages render only while shown); the
+# page's output keeps what it drew when the next page is selected.
+ex.tabs.selected_index = 1
 ex.tabs.pages[1]
 # %%
+ex.tabs.selected_index = 2
 ex.tabs.pages[2]
 # %%
+ex.tabs.selected_index = 3
 ex.tabs.pages[3]
 # %%
+ex.tabs.selected_index = 4
 ex.tabs.pages[4]
 # %%
+ex.tabs.selected_index = 5
 ex.tabs.pages[5]
 # %%
+ex.tabs.selected_index = 6
 ex.tabs.pages[6]
+# %%
+ex.tabs.selected_index = 7
+ex.tabs.pages[7]
