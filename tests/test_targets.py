@@ -113,6 +113,7 @@ def test_two_names_are_negative_then_positive_and_three_are_refused(star):
 def test_explorer_names_the_positive_class_on_every_page(star):
     model, images = star
     ex = cv.Explorer(model, images, class_names=["star"])
+    ex.tabs.selected_index = ex.tabs.titles.index("Grad-CAM")  # a hidden page computes nothing
     ex.gradcam.wait()
     assert ex.card.class_names == ["not star", "star"]
     assert ex.patterns.class_names == ["not star", "star"]
@@ -241,6 +242,7 @@ def test_gradcam_viewer_on_a_unet_shows_regions_not_classes(unet):
 def test_explorer_on_a_unet_lists_no_classes_es(unet):
     img = blob_image()
     ex = cv.Explorer(unet, [img], lang="es")
+    ex.tabs.selected_index = ex.tabs.titles.index("Grad-CAM")  # a hidden page computes nothing
     ex.gradcam.wait()
     d = Driver(ex.gradcam)
     assert d.labels("convviz-target") == ["primer plano", "fondo", "toda la salida"]
@@ -251,6 +253,7 @@ def test_explorer_on_a_unet_lists_no_classes_es(unet):
 # ------------------------------------------------------------- item 3: the Grad-CAM page's layer
 def test_fresh_explorer_grad_cam_is_at_the_last_conv():
     ex = cv.Explorer()
+    ex.tabs.selected_index = ex.tabs.titles.index("Grad-CAM")  # a hidden page computes nothing
     ex.gradcam.wait()
     best = default_layer(ex.model)
     assert ex.layer == "block1_conv1"  # the other pages start at the first conv

@@ -73,14 +73,18 @@ def test_explorer_rank_line_only_on_the_gradcam_page_naming_its_class():
     ex = cv.Explorer(model, random_images(model, 2), class_names=names)
     ex.layer = "conv_b"
     ex.filter_index = 2
+    ex.tabs.selected_index = ex.tabs.titles.index("Grad-CAM")  # a hidden page computes nothing
     res = ex.gradcam.result
     assert res is not None and res.layer == "conv_b"
-    for page in range(len(ex.tabs.children)):
+    gradcam_page = ex.tabs.titles.index("Grad-CAM")
+    status = Driver(ex).control("convviz-gradcam-status")
+    for page in range(len(ex.tabs.titles)):
         ex.tabs.selected_index = page
-        shown = ex._gradcam_status.layout.display != "none"
-        # Kernels, Activations, Patterns, Channel (own rank), DeepDream, Model: no Grad-CAM line
-        assert shown == (page == ex._gradcam_page), page
-    ex.tabs.selected_index = ex._gradcam_page
+        shown = status.layout.display != "none"
+        # Kernels, Activations, Patterns, Channel (own rank), DeepDream, Model, Publish: no
+        # Grad-CAM line
+        assert shown == (page == gradcam_page), page
+    ex.tabs.selected_index = gradcam_page
     weights = np.asarray(res.weights).reshape(-1)
     rank = int((weights > weights[2]).sum()) + 1
     text = ex._rank.value

@@ -283,6 +283,9 @@ class Explorer(LayerViewer):
         traitlets.link((self, "image_index"), (sel, "image_index"))
         sel.observe(lambda c: self._image_menu(), ["images", "image_names", "image_index"])
         sel.observe(lambda c: self._update_rank(), ["channel"])
+        # After the pages followed a new layer (observers run in the order they were added):
+        # the rank line must not keep saying "Grad-CAM explains another layer".
+        self.observe(lambda c: self._update_rank(), ["layer"])
 
         self._bind(self._layer_dd, "layer")
         self._bind(self._slider, "filter_index")
