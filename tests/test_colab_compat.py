@@ -366,7 +366,7 @@ def test_anywidgets_open_without_buffers_and_send_bytes_next(monkeypatch, kind):
     monkeypatch.setattr(comm_pkg, "create_comm", lambda **kw: _RecordingComm(log, **kw))
     view = RasterView(title="t") if kind == "raster" else OverlayView()
     binary = type(view)._binary_traits()
-    assert binary and set(binary) <= {"data", "lut", "values", "image", "heatmap", "luts"}
+    assert binary and set(binary) <= {"tiles", "lut", "values", "image", "heatmap", "luts"}
     mine = [entry[1:] for entry in log if entry[0] is view.comm]  # not its Layout's comm
     kind0, opened, open_buffers = mine[0]
     assert kind0 == "open" and open_buffers == [] and opened["buffer_paths"] == []

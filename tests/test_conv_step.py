@@ -29,7 +29,7 @@ def click(view, y, x):
 
 def pixels(view):
     n, h, w, c = view.shape
-    return np.frombuffer(view.data, np.uint8).reshape(n, h, w, c)
+    return np.frombuffer(view.tiles.tobytes(), np.uint8).reshape(n, h, w, c)
 
 
 def test_every_model_style_matches_the_layer_output(models, style):

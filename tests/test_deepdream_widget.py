@@ -53,7 +53,7 @@ def test_run_on_every_model_style(models, style):
     assert dv.layers and dv.layer == dv.layers[0]
     assert dv.before.shape == [1, h, w, 3 if c == 3 else 1]  # grey stays grey
     data = []
-    dv.after.observe(lambda ch: data.append(ch["new"]), "data")
+    dv.after.observe(lambda ch: data.append(ch["new"]), "tiles")
     run_and_wait(dv)
     assert dv.error == "" and Driver(dv).status() == ""
     res = dv.result
@@ -68,7 +68,7 @@ def test_run_on_every_model_style(models, style):
     assert d.control("convviz-cancel").disabled
     assert "score" in dv.run_panel.message
     # The after panel shows the result (in display bytes), not the before image.
-    assert dv.after.data != dv.before.data
+    assert dv.after.tiles.tobytes() != dv.before.tiles.tobytes()
 
 
 def test_several_layers_and_settings_reach_compute(models):
@@ -134,10 +134,10 @@ def test_no_layer_selected_is_a_clear_error_and_the_view_stays_usable(models):
 def test_upload_of_a_picture_and_of_a_non_image(models):
     model = models["grayscale"]
     dv = cv.DeepDreamViewer(model, random_images(model, 1), octaves=1, steps=2)
-    before = dv.before.data
+    before = dv.before.tiles.tobytes()
     _upload(dv, "notes.png", b"this is not a picture")
     assert "notes.png" in Driver(dv).status() and len(dv.images) == 1
-    assert dv.before.data == before  # nothing else changed
+    assert dv.before.tiles.tobytes() == before  # nothing else changed
     _upload(dv, "photo.png", _png_bytes())
     assert len(dv.images) == 2 and dv.image_index == 1 and Driver(dv).status() == ""
     assert Driver(dv).labels("image")[-1] == "upload: photo.png"

@@ -97,7 +97,7 @@ def test_single_filter_run_streams_frames(model):
     fm = FilterMaximizer(model, layer="last_conv", filter_index=4, steps=30, prewarm=False,
                          frame_interval=0.0)
     seen = []
-    fm.pattern.observe(lambda ch: seen.append(ch["new"]), "data")
+    fm.pattern.observe(lambda ch: seen.append(ch["new"]), "tiles")
     run_and_wait(fm)
     assert fm.error == ""
     assert fm.frames_shown >= 30 and np.isfinite(fm.first_frame_seconds)

@@ -15,6 +15,7 @@ import json
 import keras
 import numpy as np
 import pytest
+import traitlets
 
 from convviz_widgets import compute
 from convviz_widgets.widgets import ActivationViewer
@@ -22,6 +23,7 @@ from convviz_widgets.widgets._grid import (PAGE_SIZE, ChannelGrid, compose_page,
                                            page_tiles, palette_index, plan_grid,
                                            resample_indices)
 from convviz_widgets.widgets._pixels import lut, lut_bytes
+from convviz_widgets.widgets._raster import RasterView, tiles_from_json, tiles_to_json
 
 from _driver import Driver, walk
 from conftest import random_images
@@ -35,9 +37,10 @@ def click(grid: ChannelGrid, tile: int, dy: float = 0.5, dx: float = 0.5) -> Non
 
 
 def tiles_sent(grid: ChannelGrid) -> np.ndarray:
-    n, h, w, c = grid.shape
-    assert c == 1
-    return np.frombuffer(grid.data, np.uint8).reshape(n, h, w)
+    """The grid's tile trait as the front end receives it: ``{dtype, shape, bytes}``."""
+    wire = grid.get_state("tiles")["tiles"]
+    assert wire["dtype"] == "uint8" and len(wire["shape"]) == 3  # (n, th, tw) palette indices
+    return np.frombuffer(wire["bytes"], np.uint8).reshape(wire["shape"])
 
 
 def dead_channel_model(dead=(1, 4)):
@@ -96,11 +99,11 @@ def test_click_message_selects_the_channel_every_style(models, style):
 def test_a_click_outside_the_page_changes_nothing(models):
     av = ActivationViewer(models["functional"], random_images(models["functional"], n=1))
     av.filter_index = 1
-    data = av.canvas.data
+    tiles = av.canvas.tiles
     n = av.canvas.grid_layout.n
     av.canvas._handle_custom_msg({"event": "click", "tile": n, "y": 0, "x": 0}, [])  # stale
     av.canvas._handle_custom_msg({"event": "click", "tile": "nan?"}, [])  # malformed: ignored
-    assert av.filter_index == 1 and av.canvas.data == data
+    assert av.filter_index == 1 and av.canvas.tiles is tiles
 
 
 def test_blank_channels_are_crossed_and_described():
@@ -147,7 +150,7 @@ def test_click_on_the_second_page():
 def test_empty_viewer_clears_the_grid(models):
     av = ActivationViewer(models["sequential"], random_images(models["sequential"], n=1))
     av.images = []
-    assert av.canvas.shape == [0, 0, 0, 1] and av.canvas.data == b""
+    assert av.canvas.shape == [0, 0, 0, 1] and av.canvas.tiles.size == 0
     assert (av.canvas.width, av.canvas.height) == (0, 0) and av.canvas.marked == []
 
 
@@ -158,7 +161,7 @@ def test_show_page_round_trips_any_layout(n, h, w):
     grid = ChannelGrid()
     sent = grid.show_page(page_tiles(codes, layout), layout, grid_palette(lut("gray")),
                           marked=[0], selected=n)
-    assert sent == n * layout.th * layout.tw == len(grid.data)
+    assert sent == n * layout.th * layout.tw == grid.tiles.nbytes
     assert grid.selected == -1  # out of the page: no outline
     # Each tile sent is its map, resampled to the layout's tile size, as palette entries.
     small = codes[resample_indices(h, layout.th)][:, resample_indices(w, layout.tw)]
@@ -207,13 +210,128 @@ def test_a_selection_move_sends_one_small_grid_message(models, how):
     message with its ``selected`` trait, a few bytes; the browser moves the outline alone."""
     model = models["nested"]
     av = ActivationViewer(model, random_images(model, n=1))
-    tiles = av.canvas.data
+    tiles = av.canvas.tiles
     log = record_messages(av)
     if how == "slider":
         Driver(av).set("convviz-channel", 2)
     else:
         click(av.canvas, 2)
-    assert av.filter_index == 2 and av.canvas.selected == 2 and av.canvas.data == tiles
+    assert av.filter_index == 2 and av.canvas.selected == 2 and av.canvas.tiles is tiles
     grid = [entry for entry in log if entry[0] == "ChannelGrid"]
     assert [traits for _, traits, _ in grid] == [["selected"]]
     assert grid[0][2] < 64
+
+
+def count_changes(widget, name: str) -> list:
+    """Every value ``widget.name`` takes from now on (what the kernel would sync)."""
+    seen: list = []
+    widget.observe(lambda ch: seen.append(ch["new"]), name)
+    return seen
+
+
+@pytest.mark.parametrize("how", ["slider", "click", "trait"])
+def test_a_selection_move_never_resends_the_tiles(models, how):
+    """The tile trait is the grid's only large value: moving the selection (a slider step, a
+    click on a tile, the view's channel trait) changes it zero times, ``selected`` once."""
+    model = models["functional"]
+    av = ActivationViewer(model, random_images(model, n=1))
+    tiles, selected = count_changes(av.canvas, "tiles"), count_changes(av.canvas, "selected")
+    for k in (1, 2, 3):
+        if how == "slider":
+            Driver(av).set("convviz-channel", k)
+        elif how == "click":
+            click(av.canvas, k)
+        else:
+            av.filter_index = k
+    assert av.filter_index == 3 and selected == [1, 2, 3] and tiles == []
+
+
+def test_the_explorer_moves_the_grid_outline_without_resending_tiles(models):
+    """In the Explorer a channel-slider step reaches the shown grid as one ``selected``
+    change; the tile trait does not change at all (the browser redraws the outline only)."""
+    from convviz_widgets.widgets._explorer import Explorer
+    from convviz_widgets.widgets._i18n import tr
+
+    model = models["functional"]
+    ex = Explorer(model, random_images(model, 1))
+    ex.tabs.selected_index = ex.tabs.titles.index(tr("Activations", ex.lang))
+    grid = ex.activations.canvas
+    assert grid.tiles.size > 0  # the page is drawn (it is shown)
+    tiles, selected = count_changes(grid, "tiles"), count_changes(grid, "selected")
+    log = record_messages(grid)
+    slider = Driver(ex).control("convviz-channel", shown_only=True)
+    slider.value = 2
+    slider.value = 1
+    assert grid.selected == 1 and selected == [2, 1] and tiles == []
+    assert all(traits == ["selected"] and nbytes < 64 for _, traits, nbytes in log)
+
+
+def test_the_tiles_travel_as_one_array_value():
+    """``{dtype, shape, bytes}``: the bytes are one binary buffer (never base64 text), the shape
+    travels with them (one message can never pair new pixels with an old shape)."""
+    from ipywidgets.widgets.widget import _remove_buffers
+
+    view = RasterView()
+    rgb = np.arange(2 * 3 * 4 * 3, dtype=np.uint8).reshape(2, 3, 4, 3)
+    view.set_tiles(rgb, stacked=True)
+    state, paths, buffers = _remove_buffers(view.get_state("tiles"))
+    assert state == {"tiles": {"dtype": "uint8", "shape": [2, 3, 4, 3]}}
+    assert paths == [["tiles", "bytes"]] and bytes(buffers[0]) == rgb.tobytes()
+    grey = np.zeros((5, 2, 3), np.uint8)
+    view.set_tiles(grey, stacked=True)
+    assert view.get_state("tiles")["tiles"]["shape"] == [5, 2, 3] and view.shape == [5, 2, 3, 1]
+    # What the front end would send back reads as the same stack.
+    assert np.array_equal(tiles_from_json(tiles_to_json(view.tiles)), grey)
+
+
+def test_the_tile_trait_is_a_read_only_copy_and_says_what_it_takes():
+    view = RasterView()
+    mine = np.zeros((2, 3, 3), np.uint8)
+    view.tiles = mine
+    mine[:] = 9  # the caller's array changes later: the widget's value does not
+    assert view.tiles.max() == 0 and not view.tiles.flags.writeable
+    with pytest.raises(ValueError):
+        view.tiles[0, 0, 0] = 1
+    with pytest.raises(traitlets.TraitError, match="must be uint8.*quantise"):
+        view.tiles = np.zeros((2, 3, 3), np.float32)
+    with pytest.raises(traitlets.TraitError, match=r"\(n, h, w\) or \(n, h, w, 3\|4\)"):
+        view.tiles = np.zeros((3, 3), np.uint8)
+    seen = count_changes(view, "tiles")
+    view.tiles = np.zeros((2, 3, 3), np.uint8)  # equal pictures: nothing to send
+    view.tiles = np.ones((2, 3, 3), np.uint8)
+    assert len(seen) == 1
+
+
+def test_the_tiles_open_the_comm_late_like_every_binary_trait(monkeypatch):
+    """Colab's manager fails a comm that opens with buffers: a grid created with its tiles opens
+    without them and sends them in the very next message, in one buffer (``BytesAfterOpen``)."""
+    import comm as comm_pkg
+
+    log: list = []
+
+    class Recording:
+        def __init__(self, **kwargs):
+            self.kernel, self.comm_id = object(), f"cvt-{len(log)}"
+            log.append((self, kwargs.get("data"), list(kwargs.get("buffers") or [])))
+
+        def send(self, data=None, metadata=None, buffers=None):
+            log.append((self, data, list(buffers or [])))
+
+        def on_msg(self, callback):
+            pass
+
+        def on_close(self, callback):
+            pass
+
+        def close(self, *a, **k):
+            pass
+
+    monkeypatch.setattr(comm_pkg, "create_comm", lambda **kw: Recording(**kw))
+    pixels = np.arange(2 * 3 * 5, dtype=np.uint8).reshape(2, 3, 5)
+    grid = ChannelGrid(tiles=pixels)
+    mine = [entry[1:] for entry in log if entry[0] is grid.comm]
+    (opened, open_buffers), (update, buffers) = mine[:2]
+    assert "tiles" not in opened["state"] and open_buffers == [] and opened["buffer_paths"] == []
+    assert update["state"]["tiles"] == {"dtype": "uint8", "shape": [2, 3, 5]}
+    at = update["buffer_paths"].index(["tiles", "bytes"])
+    assert bytes(buffers[at]) == pixels.tobytes()

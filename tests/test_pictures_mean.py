@@ -170,7 +170,7 @@ def test_buttons_are_as_wide_as_their_label(demo, lang):
 
 
 def _distinct(raster) -> int:
-    return len(np.unique(np.frombuffer(raster.data, np.uint8)))
+    return len(np.unique(np.frombuffer(raster.tiles.tobytes(), np.uint8)))
 
 
 @pytest.mark.parametrize("lang, words", [("en", "press Run"), ("es", "pulse Ejecutar"),

@@ -51,7 +51,7 @@ def centred(lo, hi):
 def shown_rgb(view, colormap) -> np.ndarray:
     """The view's tiles ``(n, h, w, 3)`` as the browser colours them."""
     n, h, w, _ = view.shape
-    codes = np.frombuffer(view.data, np.uint8).reshape(n, h, w)
+    codes = np.frombuffer(view.tiles.tobytes(), np.uint8).reshape(n, h, w)
     return lut(colormap)[codes]
 
 
@@ -97,7 +97,7 @@ def test_kernel_viewer_scales_match_numpy_and_plotting(models, style, scale):
     lo, hi = numpy_limits(tiles, scale)
     assert kv.colormap == "RdBu_r"  # diverging: every scale's window is centred on 0
     lo, hi = centred(lo, hi)
-    got = np.frombuffer(kv.slices.data, np.uint8).reshape(tiles.shape)
+    got = np.frombuffer(kv.slices.tiles.tobytes(), np.uint8).reshape(tiles.shape)
     span = np.where(hi > lo, hi - lo, 1.0)[:, None, None]
     v = np.clip((tiles - lo[:, None, None]) / span, 0, 1)
     want = np.where((hi > lo)[:, None, None], np.minimum(np.floor(v * 256), 255), 128)

@@ -58,8 +58,8 @@ def assert_close_codes(actual, expected, what=""):
 
 def raster(view) -> np.ndarray:
     n, h, w, c = view.shape
-    assert len(view.data) == n * h * w * c
-    return np.frombuffer(view.data, np.uint8).reshape(n, h, w, c)
+    assert view.tiles.size == n * h * w * c
+    return np.frombuffer(view.tiles.tobytes(), np.uint8).reshape(n, h, w, c)
 
 
 def images_for(model, n=2, seed=0, scale=(1.25, 0.8)):
@@ -191,7 +191,7 @@ def test_nested_paths_and_layer_objects(models):
 def test_invalid_values_raise_and_keep_state(models):
     model = models["sequential"]
     kv = KernelViewer(model, layer="conv_b", filter_index=4)
-    before = (kv.layer, kv.filter_index, kv.slices.data, kv.overview.data)
+    before = (kv.layer, kv.filter_index, kv.slices.tiles.tobytes(), kv.overview.tiles.tobytes())
     with pytest.raises(traitlets.TraitError, match="conv_a"):
         kv.layer = "pool_a"  # no kernel: the message lists the valid layers
     with pytest.raises(traitlets.TraitError, match="No layer"):
@@ -200,10 +200,10 @@ def test_invalid_values_raise_and_keep_state(models):
         kv.filter_index = 7
     with pytest.raises(traitlets.TraitError):
         kv.colormap = "not-a-colormap"
-    assert (kv.layer, kv.filter_index, kv.slices.data, kv.overview.data) == before
+    assert (kv.layer, kv.filter_index, kv.slices.tiles.tobytes(), kv.overview.tiles.tobytes()) == before
 
     av = ActivationViewer(model, images_for(model), layer="conv_a", filter_index=2)
-    before = (av.layer, av.filter_index, av.enlarged.data, av.grid_image.tobytes())
+    before = (av.layer, av.filter_index, av.enlarged.tiles.tobytes(), av.grid_image.tobytes())
     with pytest.raises(traitlets.TraitError, match="cannot be shown"):
         av.layer = "predictions"
     with pytest.raises(traitlets.TraitError, match="out of range"):
@@ -214,7 +214,7 @@ def test_invalid_values_raise_and_keep_state(models):
         av.images = [np.zeros((4, 5, 2))]
     with pytest.raises(traitlets.TraitError):
         av.normalize = "image"
-    assert (av.layer, av.filter_index, av.enlarged.data, av.grid_image.tobytes()) == before
+    assert (av.layer, av.filter_index, av.enlarged.tiles.tobytes(), av.grid_image.tobytes()) == before
     assert len(av.images) == 2
 
 
@@ -230,17 +230,17 @@ def test_compute_errors_are_shown_and_the_previous_view_kept(models):
     dark, bright = images_for(model, n=1, seed=1)[0] * 0.5, np.ones(images_for(model)[0].shape)
     av = ActivationViewer(model, [dark, bright], preprocess=_bright_fails, layer="last_conv")
     check_activation_view(av, model)
-    shown = (av.enlarged.data, av.grid_image.tobytes(), av.input_view.data)
+    shown = (av.enlarged.tiles.tobytes(), av.grid_image.tobytes(), av.input_view.tiles.tobytes())
     # From Python: the error propagates, the trait is restored.
     with pytest.raises(ValueError, match="too bright"):
         av.image_index = 1
     assert av.image_index == 0 and "too bright" in av._status.value
-    assert (av.enlarged.data, av.grid_image.tobytes(), av.input_view.data) == shown
+    assert (av.enlarged.tiles.tobytes(), av.grid_image.tobytes(), av.input_view.tiles.tobytes()) == shown
     # From the dropdown: nothing raises into the comm, the control snaps back.
     Driver(av).set("convviz-image", 1)
     assert av.image_index == 0 and Driver(av).control("convviz-image").value == 0
     assert "too bright" in av._status.value and "previous view is kept" in av._status.value
-    assert (av.enlarged.data, av.grid_image.tobytes(), av.input_view.data) == shown
+    assert (av.enlarged.tiles.tobytes(), av.grid_image.tobytes(), av.input_view.tiles.tobytes()) == shown
     # A good change clears the message.
     av.filter_index = 3
     assert av._status.value == ""
@@ -351,17 +351,17 @@ def test_colormap_changes_send_only_a_lookup_table(models):
 
     model = models["sequential"]
     kv = KernelViewer(model)
-    data = kv.slices.data
+    data = kv.slices.tiles.tobytes()
     kv._cmap_dd.value = "seismic"
-    assert kv.colormap == "seismic" and kv.slices.data == data
+    assert kv.colormap == "seismic" and kv.slices.tiles.tobytes() == data
     assert kv.slices.lut == lut("seismic").tobytes() == kv.overview.lut
     assert kv.last_update["bytes"] == 2 * 768
 
     av = ActivationViewer(model, images_for(model))
-    data, tiles = av.enlarged.data, av.canvas.data
+    data, tiles = av.enlarged.tiles.tobytes(), av.canvas.tiles
     av.colormap = "magma"
-    assert av.enlarged.data == data and av.enlarged.lut == lut("magma").tobytes()
-    assert av.canvas.data is tiles  # the grid is re-coloured, its tiles not sent again
+    assert av.enlarged.tiles.tobytes() == data and av.enlarged.lut == lut("magma").tobytes()
+    assert av.canvas.tiles is tiles  # the grid is re-coloured, its tiles not sent again
     # Every grid pixel is the gap grey or a magma colour.
     allowed = {tuple(c) for c in lut("magma")} | {(232, 232, 232)}
     assert {tuple(p) for p in av.grid_image.reshape(-1, 3)} <= allowed
@@ -412,10 +412,10 @@ def test_upload_both_ipywidgets_formats(models):
                                     "size": len(png)}], "data": [png]})
     assert len(av.images) == 3 and av.image_index == 2
     # Garbage: the error is shown, nothing else changes.
-    shown = av.enlarged.data
+    shown = av.enlarged.tiles.tobytes()
     upload.set_state({"value": [{"name": "x.png", "type": "image/png", "size": 12,
                                  "content": memoryview(b"not an image"), "last_modified": 0}]})
-    assert len(av.images) == 3 and av.image_index == 2 and av.enlarged.data == shown
+    assert len(av.images) == 3 and av.image_index == 2 and av.enlarged.tiles.tobytes() == shown
     assert "x.png" in d.status()
     # The real control, in the installed ipywidgets' own format: the same path runs.
     import datetime
@@ -472,9 +472,10 @@ def test_the_grid_page_lives_in_synced_state(models):
     av = ActivationViewer(models["sequential"], images_for(models["sequential"]))
     state = av.canvas.get_state()
     layout = av.canvas.grid_layout
-    n, th, tw, c = state["shape"]
-    assert (n, th, tw, c) == (layout.n, layout.th, layout.tw, 1)
-    tiles = np.frombuffer(state["data"], np.uint8).reshape(n, th, tw)
+    wire = state["tiles"]  # one array trait: {dtype, shape, bytes}
+    n, th, tw = wire["shape"]
+    assert wire["dtype"] == "uint8" and (n, th, tw) == (layout.n, layout.th, layout.tw)
+    tiles = np.frombuffer(wire["bytes"], np.uint8).reshape(n, th, tw)
     # The export's page is composed from exactly the tiles the browser has.
     palette = np.frombuffer(state["lut"], np.uint8).reshape(256, 3)
     np.testing.assert_array_equal(av.grid_image, palette[compose_page(tiles, layout)])
@@ -507,9 +508,10 @@ def test_widgets_do_no_tensor_math():
 def test_binary_traits_are_bytes_not_base64(models):
     av = ActivationViewer(models["sequential"], images_for(models["sequential"]))
     state = av.enlarged.get_state()
-    assert isinstance(state["data"], (bytes, memoryview))
-    assert av.enlarged.trait_metadata("data", "sync") is True
-    assert isinstance(av.enlarged.traits()["data"], traitlets.Bytes)
+    assert isinstance(state["tiles"]["bytes"], (bytes, memoryview))
+    assert av.enlarged.trait_metadata("tiles", "sync") is True
+    assert isinstance(state["lut"], (bytes, memoryview))
+    assert isinstance(av.enlarged.traits()["lut"], traitlets.Bytes)
 
 
 @pytest.mark.parametrize("name", sorted(STYLES))

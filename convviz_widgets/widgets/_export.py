@@ -68,10 +68,10 @@ def raster_rgb(view) -> np.ndarray:
     >>> raster_rgb(v).shape
     (18, 22, 3)
     """
-    n, h, wd, c = (int(d) for d in view.shape)
-    if n == 0 or h == 0 or wd == 0 or len(view.data) != n * h * wd * c:
-        raise ValueError("This display shows nothing yet; run or select something first.")
     px = view.pixels
+    n, h, wd, c = px.shape
+    if n == 0 or h == 0 or wd == 0:
+        raise ValueError("This display shows nothing yet; run or select something first.")
     if c == 1:
         table = np.frombuffer(view.lut, np.uint8).reshape(256, 3)
         rgb = table[px[..., 0]]

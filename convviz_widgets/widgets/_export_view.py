@@ -221,7 +221,7 @@ class Exportable:
             while stack:
                 wd = stack.pop()
                 if isinstance(wd, RasterView):
-                    wd.observe(self._record_frame, "data")
+                    wd.observe(self._record_frame, "tiles")
                 stack.extend(getattr(wd, "children", ()) or ())
         row = self._row_of(self._export_btn)
         if row is not None:  # the view has its own export row (FilterMaximizer): join it

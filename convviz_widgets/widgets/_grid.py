@@ -1,12 +1,14 @@
-"""The activation channel grid: geometry, composition, and the widget that shows it.
+"""The activation channel grid: geometry, the tiles of a page, and the widget that shows it.
 
 Tiles travel at *data* resolution (one pixel per resampled feature-map pixel) and are upscaled
 in the browser by an integer zoom with smoothing off, so a layer of 512 channels of 14×14
 travels as ~100k bytes instead of the ~500k pixels it covers on screen, and no value is blurred.
 :class:`ChannelGrid` is the anywidget raster (``raster.js``) laid out by :class:`GridLayout`:
-the tiles travel once as one binary buffer of palette indices ``(n, th, tw)``, and layout
-(columns, gaps), hover, hit-testing, the selection outline and the blank-channel crosses happen
-in the browser (see docs/architecture.md, "Front end", for why this is not ipycanvas).
+the tiles travel once as one array trait of palette indices ``(n, th, tw)`` (``{dtype, shape,
+bytes}``, one binary buffer), and placing them (columns, gaps), hover, hit-testing, the
+selection outline and the blank-channel crosses happen in the browser (see
+docs/architecture.md, "Front end", for why this is not ipycanvas). The page is composed into
+one picture only for export (:func:`compose_page`).
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ PAGE_SIZE = 256
 #: Display budget of the grid canvas in CSS pixels.
 MAX_WIDTH = 640
 MAX_HEIGHT = 640
-#: Budget of the composed image in data pixels (before the browser's zoom): ~0.2 MP keeps a
-#: layer change of VGG16's block1 (64 maps of 224×224) near 20 ms of PNG encoding.
+#: Budget of one page's tiles in data pixels (before the browser's zoom): ~0.2 MP (200 kB of
+#: palette indices) bounds what a layer change of VGG16's block1 (64 maps of 224×224) sends.
 MAX_DATA_PIXELS = 200_000
 #: Grey of the gaps and of empty slots in the last row (palette entry 0).
 BACKGROUND = 232
@@ -59,12 +61,12 @@ class GridLayout:
 
     @property
     def data_width(self) -> int:
-        """Width of the composed image in data pixels."""
+        """Width of the laid-out page in data pixels."""
         return self.cols * (self.tw + self.gap) + self.gap
 
     @property
     def data_height(self) -> int:
-        """Height of the composed image in data pixels."""
+        """Height of the laid-out page in data pixels."""
         return self.rows * (self.th + self.gap) + self.gap
 
     @property
@@ -132,7 +134,7 @@ def plan_grid(n: int, h: int, w: int, max_width: int = MAX_WIDTH,
     shrink = min(1.0, max_width / dw, max_height / dh, math.sqrt(max_pixels / (dw * dh)))
     if shrink < 1:
         # Downsample the maps: big maps become thumbnails (the enlarged view has full detail),
-        # which bounds both the bytes sent and the PNG encoding time of a layer change.
+        # which bounds the bytes a layer change sends and the browser's draw.
         tw = max(2, int((dw * shrink - 1) / cols) - 1)
         th = max(2, int(round(tw * aspect)))
         if rows * (th + 1) + 1 > dh * shrink:
@@ -299,7 +301,7 @@ class ChannelGrid(RasterView):
         export), or None when empty."""
         if self.grid_layout is None:
             return None
-        return compose_page(self.pixels[..., 0], self.grid_layout)
+        return compose_page(self.tiles, self.grid_layout)
 
     def show_page(self, tiles: np.ndarray, layout: GridLayout, palette: np.ndarray, *,
                   marked=(), selected: int = -1, tile_info=()) -> int:
@@ -344,8 +346,7 @@ class ChannelGrid(RasterView):
         """Show nothing (no image)."""
         self.grid_layout = None
         with self.hold_sync():
-            self.data = b""
-            self.shape = [0, 0, 0, 1]
+            self.tiles = np.zeros((0, 0, 0), np.uint8)
             self.marked = []
             self.tile_info = []
             self.selected = -1

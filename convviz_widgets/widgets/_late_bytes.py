@@ -10,6 +10,9 @@ other way. Opening with the binary traits left out (the front end starts from em
 which every view here draws as "nothing yet") and sending them in the next message, an
 ordinary update, keeps every frame's comm open clean. Elsewhere it costs one extra message
 per widget at creation.
+
+"Binary traits" are the synced ``traitlets.Bytes`` traits and those tagged ``buffers=True``
+(a value whose JSON form holds bytes, like the raster's ``{dtype, shape, bytes}`` tiles).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import traitlets
 
 
 class BytesAfterOpen:
-    """Mixin for widgets with synced ``traitlets.Bytes`` traits (put it before the widget class).
+    """Mixin for widgets with synced binary traits (put it before the widget class).
 
     Examples
     --------
@@ -30,6 +33,10 @@ class BytesAfterOpen:
     >>> b = Blob()
     >>> b.get_state()["data"]
     b'xyz'
+    >>> class Tagged(BytesAfterOpen, w.DOMWidget):
+    ...     blob = traitlets.Dict().tag(sync=True, buffers=True)
+    >>> Tagged._binary_traits()
+    ['blob']
     """
 
     _opening_comm = False
@@ -37,7 +44,7 @@ class BytesAfterOpen:
     @classmethod
     def _binary_traits(cls) -> list[str]:
         return sorted(name for name, trait in cls.class_traits(sync=True).items()
-                      if isinstance(trait, traitlets.Bytes))
+                      if isinstance(trait, traitlets.Bytes) or trait.metadata.get("buffers"))
 
     def open(self):
         if getattr(self, "comm", None) is not None:

@@ -13,6 +13,9 @@ from ._late_bytes import BytesAfterOpen
 from ._pixels import lut_bytes
 
 _STATIC = pathlib.Path(__file__).parent.parent / "static"
+#: The empty stack a raster starts from (and shows after ``clear``): nothing to draw.
+_EMPTY = np.zeros((0, 0, 0), np.uint8)
+_EMPTY.flags.writeable = False
 #: Rasters with at most this many values also send them as float32 (64 kB) for exact hovering.
 EXACT_HOVER_LIMIT = 16_384
 
@@ -29,6 +32,64 @@ def exact_bytes(values: np.ndarray, limit: int = EXACT_HOVER_LIMIT) -> bytes:
     return np.ascontiguousarray(arr).tobytes() if arr.size <= limit else b""
 
 
+def tiles_to_json(value: np.ndarray, _widget=None) -> dict:
+    """The wire form of a tile stack: ``{dtype, shape, bytes}``, the bytes one binary buffer.
+
+    Examples
+    --------
+    >>> msg = tiles_to_json(np.zeros((2, 3, 4), np.uint8))
+    >>> msg["dtype"], msg["shape"], len(msg["bytes"])
+    ('uint8', [2, 3, 4], 24)
+    """
+    arr = np.ascontiguousarray(value)
+    return {"dtype": str(arr.dtype), "shape": [int(d) for d in arr.shape],
+            "bytes": memoryview(arr.reshape(-1))}
+
+
+def tiles_from_json(value, _widget=None) -> np.ndarray:
+    """Inverse of :func:`tiles_to_json` (a front end that sends the stack back)."""
+    if not value:
+        return _EMPTY
+    return np.frombuffer(bytes(value["bytes"]), value["dtype"]).reshape(value["shape"])
+
+
+class TileStack(traitlets.TraitType):
+    """A read-only uint8 stack of tiles, ``(n, h, w)`` (one channel) or ``(n, h, w, 3|4)``,
+    synced as one ``{dtype, shape, bytes}`` value: shape and pixels always travel together,
+    in one binary buffer.
+
+    The value is a read-only copy (the caller's array may change later without the front end
+    knowing); assigning an equal stack sends nothing.
+    """
+
+    default_value = _EMPTY
+    info_text = "a uint8 array (n, h, w) or (n, h, w, 3|4)"
+
+    def validate(self, obj, value):
+        arr = np.asarray(value)
+        if arr.dtype != np.uint8:
+            raise traitlets.TraitError(
+                f"Raster tiles must be uint8, got {arr.dtype}; quantise them first "
+                "(convviz_widgets.display.quantize or np.uint8 codes).")
+        if arr.ndim == 4 and arr.shape[-1] == 1:
+            arr = arr[..., 0]
+        if arr.ndim not in (3, 4) or (arr.ndim == 4 and arr.shape[-1] not in (3, 4)):
+            raise traitlets.TraitError(
+                f"Raster tiles are (n, h, w) or (n, h, w, 3|4), got shape {arr.shape}; "
+                "use RasterView.set_tiles for a single picture.")
+        if arr.flags.writeable or not arr.flags.c_contiguous:
+            arr = np.array(arr, np.uint8, order="C")
+            arr.flags.writeable = False
+        return arr
+
+    def set(self, obj, value):
+        new = self._validate(obj, value)
+        old = getattr(obj, self.name)
+        if old.shape == new.shape and np.array_equal(old, new):
+            return  # the same pictures: no message
+        super().set(obj, new)
+
+
 class RasterView(BytesAfterOpen, anywidget.AnyWidget):
     """Tiles of uint8 pixels, nearest-neighbour upscaled, with hover values and click events.
 
@@ -42,10 +103,10 @@ class RasterView(BytesAfterOpen, anywidget.AnyWidget):
 
     Attributes
     ----------
-    data : bytes
-        ``n * h * w * c`` uint8 values, tile-major, row-major within a tile.
-    shape : list of int
-        ``[n, h, w, c]``; ``c`` is 1 (coloured by :attr:`lut`), 3 (RGB) or 4 (RGBA).
+    tiles : ndarray
+        The pictures, uint8 ``(n, h, w)`` (one channel, coloured by :attr:`lut`) or
+        ``(n, h, w, 3|4)`` (RGB, RGBA); read-only. One synced value ``{dtype, shape, bytes}``;
+        :attr:`shape` and :attr:`pixels` read it as ``(n, h, w, c)``.
     columns : int
         Tiles per row.
     zoom, zoom_x : int
@@ -80,14 +141,14 @@ class RasterView(BytesAfterOpen, anywidget.AnyWidget):
     >>> import numpy as np
     >>> view = RasterView()
     >>> view.set_tiles(np.zeros((4, 3, 5), np.uint8), vmin=-1.0, vmax=1.0)
-    >>> view.shape
-    [4, 3, 5, 1]
+    >>> view.shape, view.tiles.shape
+    ([4, 3, 5, 1], (4, 3, 5))
     """
 
     _esm = _STATIC / "raster.js"
 
-    data = traitlets.Bytes(b"").tag(sync=True)
-    shape = traitlets.List(traitlets.Int(), default_value=[0, 0, 0, 1]).tag(sync=True)
+    tiles = TileStack().tag(sync=True, buffers=True, to_json=tiles_to_json,
+                            from_json=tiles_from_json)
     columns = traitlets.Int(1).tag(sync=True)
     zoom = traitlets.Int(1).tag(sync=True)
     zoom_x = traitlets.Int(0).tag(sync=True)
@@ -133,10 +194,15 @@ class RasterView(BytesAfterOpen, anywidget.AnyWidget):
             cb(tile, y, x)
 
     @property
+    def shape(self) -> list[int]:
+        """``[n, h, w, c]`` of :attr:`tiles` (``c`` 1 for one-channel tiles)."""
+        t = self.tiles
+        return [int(d) for d in t.shape] + ([1] if t.ndim == 3 else [])
+
+    @property
     def pixels(self) -> np.ndarray:
-        """The current data as ``(n, h, w, c)`` uint8 (a copy)."""
-        n, h, w, c = self.shape
-        return np.frombuffer(self.data, np.uint8).reshape(n, h, w, c).copy()
+        """The current tiles as ``(n, h, w, c)`` uint8 (a copy)."""
+        return self.tiles.reshape(self.shape).copy()
 
     def set_tiles(self, tiles: np.ndarray, vmin: float = 0.0, vmax: float = 1.0, *,
                   stacked: bool = False, **traits) -> None:
@@ -165,10 +231,9 @@ class RasterView(BytesAfterOpen, anywidget.AnyWidget):
         if arr.ndim != 4 or arr.shape[-1] not in (1, 3, 4):
             raise ValueError(f"Cannot show pixels of shape {np.shape(tiles)}.")
         traits.setdefault("values", b"")
-        with self.hold_sync():
-            self.data = np.ascontiguousarray(arr).tobytes()
-            self.shape = [int(d) for d in arr.shape]
+        with self.hold_sync():  # one message; the tiles last, so their observers see the rest
             self.vmin = float(vmin)
             self.vmax = float(vmax)
             for name, value in traits.items():
                 setattr(self, name, value)
+            self.tiles = arr

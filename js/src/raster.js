@@ -1,12 +1,12 @@
 // "raster": the anywidget view behind every image panel, the activation channel grid included.
 //
-// The kernel sends uint8 pixels once (a binary `Bytes` trait, never base64) plus the float range
-// they were quantised from. One-channel data is coloured here through a 256-entry LUT, so a
+// The kernel sends uint8 pixels once, as one array trait `tiles = {dtype, shape, bytes}` (the
+// bytes a binary buffer, never base64), plus the float range they were quantised from. One-channel data is coloured here through a 256-entry LUT, so a
 // colormap change costs 768 bytes and no re-quantisation in Python. Pixels are upscaled with
 // nearest-neighbour (imageSmoothingEnabled = false) so every model value stays a crisp block,
 // which is also what lets the browser tests read exact values back.
 //
-// Layout of the data: `shape = [n, h, w, c]` is n tiles of h×w with c ∈ {1, 3, 4} channels,
+// Layout of the data: `tiles.shape` is `[n, h, w]` (one channel) or `[n, h, w, c]` with c ∈ {3, 4},
 // row-major, tiles laid out `columns` per row with `gap` display pixels between them and `pad`
 // display pixels around them. Hover and hit-testing happen here, never in the kernel: the only
 // message a pointer sends is a click, as (tile, data row, data column).
@@ -22,7 +22,7 @@ import { hitTest, layoutOf, tileOrigin } from "./lib/layout.js";
 import { ensureStyle } from "./lib/style.js";
 
 const SYNCED = [
-  "data", "shape", "columns", "zoom", "zoom_x", "gap", "lut", "vmin", "vmax", "marked",
+  "tiles", "columns", "zoom", "zoom_x", "gap", "lut", "vmin", "vmax", "marked",
   "row_marks", "labels", "title", "caption", "colorbar", "margin", "background",
   "values", "frame", "pad", "tile_info", "value_label", "value_unit",
 ];

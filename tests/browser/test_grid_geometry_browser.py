@@ -24,7 +24,9 @@ BUNDLE = Path(__file__).resolve().parents[2] / "convviz_widgets" / "static" / "r
 
 _PROBE = """async ([src, state, points]) => {
     const m = await import("data:text/javascript;base64," + src);
-    const model = { get: (k) => (k === "data" ? new Uint8Array(state.nbytes) : state[k]) };
+    // The tiles trait as the widget manager hands it over: {dtype, shape, bytes (a DataView)}.
+    const tiles = { ...state.tiles, bytes: new DataView(new ArrayBuffer(state.nbytes)) };
+    const model = { get: (k) => (k === "tiles" ? tiles : state[k]) };
     const L = m.layoutOf(model);
     const origins = [];
     for (let t = 0; t < L.n; t++) origins.push(m.tileOrigin(L, t));
@@ -59,9 +61,10 @@ def test_bundle_hit_test_matches_the_python_layout(page, n, h, w):
     grid = ChannelGrid()
     codes = np.zeros((h, w, n), np.uint8)
     grid.show_page(page_tiles(codes, layout), layout, grid_palette(lut("gray")))
-    state = {k: getattr(grid, k) for k in ("shape", "columns", "zoom", "zoom_x", "gap",
-                                           "margin", "pad")}
-    state["nbytes"] = len(grid.data)
+    state = {k: getattr(grid, k) for k in ("columns", "zoom", "zoom_x", "gap", "margin", "pad")}
+    wire = grid.get_state("tiles")["tiles"]
+    state["tiles"] = {"dtype": wire["dtype"], "shape": wire["shape"]}
+    state["nbytes"] = len(wire["bytes"])
     points = probe_points(layout)
     src = base64.b64encode(BUNDLE.read_bytes()).decode()
     got = page.evaluate(_PROBE, [src, state, points])

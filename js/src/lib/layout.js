@@ -3,13 +3,29 @@
 
 import { asBytes } from "./bytes.js";
 
+/**
+ * The tiles trait, `{dtype, shape, bytes}` with shape `[n, h, w]` (one channel) or
+ * `[n, h, w, 3|4]`, as `{n, h, w, c, data}`; null while empty, half-initialised (the bytes come
+ * after the comm opens) or malformed.
+ */
+export function tileStack(value) {
+  if (!value || value.dtype !== "uint8") return null;
+  const shape = value.shape || [];
+  if (shape.length !== 3 && shape.length !== 4) return null;
+  if (shape.some((d) => !(d > 0))) return null;
+  const [n, h, w] = shape;
+  const c = shape.length === 4 ? shape[3] : 1;
+  if (c !== 1 && c !== 3 && c !== 4) return null;
+  const data = asBytes(value.bytes);
+  if (data.length !== n * h * w * c) return null;
+  return { n, h, w, c, data };
+}
+
 /** Geometry of the current state, shared by drawing, hovering and clicking. */
 export function layoutOf(model) {
-  const shape = model.get("shape") || [];
-  if (shape.length !== 4 || shape.some((d) => !(d > 0))) return null;
-  const [n, h, w, c] = shape;
-  const data = asBytes(model.get("data"));
-  if (data.length !== n * h * w * c) return null;
+  const tiles = tileStack(model.get("tiles"));
+  if (!tiles) return null;
+  const { n, h, w, c, data } = tiles;
   const cols = Math.max(1, Math.min(model.get("columns") || 1, n));
   const rows = Math.ceil(n / cols);
   const zoom = Math.max(1, model.get("zoom") || 1);
