@@ -7,12 +7,13 @@ from ._cache import ByteLRU
 from ._images import PreparedImages, prepare_images, split_images
 from ._messages import MESSAGES, InputError, InputTypeError
 from ._load_image import load_image
-from ._access import (LayerInfo, ModelAccess, access, check_filters, check_input_size,
-                      check_preprocess,
-                      conv_layers, model_input, model_layers, require_spatial, resolve_layer,
-                      spatial_paths)
+from ._access import (ModelAccess, access, check_preprocess, conv_layers, model_input,
+                      model_layers, require_spatial, resolve_layer, spatial_paths)
+from ._layer_info import LayerInfo, check_filters, check_input_size
 from ._identity import persistent_digest, preprocess_key, weights_digest, weights_identity
-from ._model_trace import ModelNotBuiltError, ModelTrace, OutputInfo, run_model
+from ._model_trace import run_model
+from ._structure import ModelNotBuiltError
+from ._trace import ModelTrace, OutputInfo
 from .outputs import class_labels, image_shaped, output_index, output_info
 from .activations import Activations, ChannelStats, activations, channel_stats, clear_cache
 from .conv_arithmetic import (ConvArithmetic, ConvUnits, conv_arithmetic, conv_units,

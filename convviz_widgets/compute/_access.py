@@ -2,9 +2,10 @@
 
 :func:`access` gives the :class:`ModelAccess` of a model (its layers by path, its compiled
 functions, its byte-bounded result cache, its one trace); the functions below list and resolve
-layers and check the filters callers pass. How the model is traced and run is
-:mod:`._model_trace`; what a cached result depends on is :mod:`._identity`; a ``preprocess`` is
-checked in :mod:`._preprocess`.
+layers. What a layer is and the checks of filters and sizes are :mod:`._layer_info`; the model's
+static structure :mod:`._structure`; its one trace :mod:`._trace`; how it is run with patched
+layers :mod:`._model_trace`; what a cached result depends on :mod:`._identity`; a
+``preprocess`` is checked in :mod:`._preprocess`.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ import difflib
 import threading
 import weakref
 from collections import OrderedDict
-from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import keras
 import numpy as np
@@ -22,77 +22,18 @@ import tensorflow as tf
 
 from ._cache import DEFAULT_CACHE_BYTES, ByteLRU
 from ._identity import weights_identity, weights_ids
+from ._layer_info import LayerInfo, check_input_size
 from ._messages import InputError
-from ._model_trace import (_PATCH_LOCK, ModelTrace, _children, _has_inputs, _input_shape,
-                           _kernel_shape, trace_model)
+from ._model_trace import _PATCH_LOCK
 from ._preprocess import check_preprocess, model_input
+from ._structure import _children, _has_inputs, _input_shape, _kernel_shape
+from ._trace import ModelTrace, trace_model
 
-__all__ = ["LayerInfo", "ModelAccess", "access", "check_filters", "check_input_size",
-           "check_preprocess",
-           "conv_layers", "model_input", "model_layers", "require_spatial", "resolve_layer",
-           "spatial_paths"]
+__all__ = ["ModelAccess", "access", "check_preprocess", "conv_layers", "model_input",
+           "model_layers", "require_spatial", "resolve_layer", "spatial_paths"]
 
 #: Compiled functions kept per model (see :meth:`ModelAccess.compiled`).
 MAX_COMPILED = 48
-
-
-@dataclass(frozen=True)
-class LayerInfo:
-    """What the views need to know about one layer.
-
-    Attributes
-    ----------
-    path : str
-        ``"/"``-joined names from the outer model down, e.g. ``"vgg16/block3_conv1"``.
-    name : str
-        The layer's own name.
-    class_name : str
-        ``"Conv2D"``, ``"MaxPooling2D"``, ``"Functional"``, ...
-    output_shape : tuple
-        Output shape with the batch dimension as ``None`` (spatial sizes may be ``None`` for a
-        fully convolutional model). For a layer called several times, its first call.
-    kernel_shape : tuple or None
-        Shape of :func:`convviz_widgets.kernels` for this layer, ``(kh, kw, cin, cout)``;
-        ``None`` when the layer has no 2-D convolution kernel.
-    params : int
-        Number of weights (trainable and not) including nested layers.
-    depth : int
-        Nesting depth: 0 for layers of the outer model.
-    is_container : bool
-        True for a model or layer that holds other layers (e.g. a nested backbone).
-    calls : int
-        How many times the layer ran in one forward pass (shared layers run more than once).
-    """
-
-    path: str
-    name: str
-    class_name: str
-    output_shape: tuple
-    kernel_shape: tuple | None
-    params: int
-    depth: int = 0
-    is_container: bool = False
-    calls: int = 1
-
-    @property
-    def has_kernel(self) -> bool:
-        """True when :func:`convviz_widgets.kernels` works on this layer."""
-        return self.kernel_shape is not None
-
-    @property
-    def is_spatial(self) -> bool:
-        """True when the output is a feature map ``(n, h, w, c)``."""
-        return len(self.output_shape) == 4
-
-    @property
-    def channels(self) -> int | None:
-        """Number of output channels of a spatial layer."""
-        return self.output_shape[-1] if self.output_shape else None
-
-    def __str__(self) -> str:
-        shape = "×".join("?" if d is None else str(d) for d in self.output_shape[1:])
-        return f"{self.path} ({self.class_name}, {shape})"
-
 
 
 class ModelAccess:
@@ -277,7 +218,7 @@ class ModelAccess:
         return self._layers[path]
 
     def trace(self) -> ModelTrace:
-        """The model's one symbolic trace (:func:`~._model_trace.trace_model`), made once."""
+        """The model's one symbolic trace (:func:`~._trace.trace_model`), made once."""
         if self._trace is None:
             self._trace = trace_model(self)
         return self._trace
@@ -531,37 +472,3 @@ def require_spatial(model, layer, what: str) -> str:
             f"(batch, height, width, channels), so it has no {what}. Pick a convolution or pooling "
             f"layer, e.g. {options}.")
     return info.path
-
-
-def check_input_size(input_size) -> tuple[int, int]:
-    """``input_size`` as ``(height, width)`` ints, or an error saying what to pass.
-
-    Examples
-    --------
-    >>> check_input_size([48, 80.0])
-    (48, 80)
-    """
-    try:
-        h, w = (int(v) for v in input_size)
-        ok = h >= 1 and w >= 1 and all(float(v) == int(v) for v in input_size)
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise ValueError(f"input_size must be (height, width) in pixels, two positive integers, "
-                         f"e.g. input_size=(224, 224); got {input_size!r}.")
-    return h, w
-
-
-def check_filters(info: LayerInfo, filters: Sequence[int] | int | None, n: int) -> np.ndarray:
-    """Validate filter indices against ``n`` channels; return them as an int array."""
-    if filters is None:
-        return np.arange(n)
-    arr = np.atleast_1d(np.asarray(filters))
-    if arr.dtype.kind not in "iu":
-        raise TypeError(f"Filter indices must be integers, got {filters!r}.")
-    bad = arr[(arr < 0) | (arr >= n)]
-    if bad.size:
-        raise ValueError(
-            f"Filter index {int(bad[0])} is out of range for layer {info.path!r}, which has {n} "
-            f"filters: use 0 to {n - 1}.")
-    return arr.astype(np.int64)

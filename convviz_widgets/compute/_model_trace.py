@@ -1,4 +1,4 @@
-"""How a Keras model looks and how it is run: the one model trace and ALL layer patching.
+"""How a Keras model is run: ALL layer patching (capture, replacement, logits).
 
 Why one mechanism and not "a sub-model where a graph exists": a Keras 3 sub-model built from
 ``inner_layer.output`` fails for nested models (the inner layer's symbolic output belongs to the
@@ -15,11 +15,11 @@ The same wrapping can *replace* a layer's output (``run_model(..., replace={path
 the part of the model before that layer then feeds nothing the output needs, and TensorFlow's
 graph pruning drops it. That is how a Grad-CAM class switch re-runs only the head.
 
-This module is the only place that traces the model for facts (:func:`trace_model`: every
-layer's output shape and call count, the completion order, which layer produces each output and
-whether it ends in softmax/sigmoid) and the only place that patches layers, for capture and
-replacement (:func:`run_model`) and for reading logits (:class:`linear_final`). Layer listing
-and resolution live in :mod:`._access`, cache identities in :mod:`._identity`.
+This module is the only place that patches layers: for capture and replacement
+(:func:`run_model`), for feeding an integer ``Input`` floats (:func:`float_feed`) and for reading
+logits (:class:`linear_final`). The one trace of the model for facts is :mod:`._trace`, the
+static structure (sub-layers, kernels, input shape) :mod:`._structure`, layer listing and
+resolution :mod:`._access`, cache identities :mod:`._identity`.
 """
 
 
@@ -27,282 +27,24 @@ from __future__ import annotations
 
 import functools
 import threading
-from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-__all__ = ["ModelNotBuiltError", "ModelTrace", "OutputInfo", "float_feed", "linear_final",
-           "normalized_kernel", "run_model", "tf_function", "trace_model"]
+from ._structure import _children
+
+if TYPE_CHECKING:
+    from ._trace import OutputInfo
+
+__all__ = ["float_feed", "linear_final", "run_model", "tf_function"]
 
 # Patching instance attributes is global state: two threads tracing at once would see each other's
 # wrappers. Only tracing (or an eager run) holds the lock; executing a traced graph does not.
 _PATCH_LOCK = threading.RLock()
 
-_PROBABILITY_ACTIVATIONS = ("softmax", "sigmoid")
 
-
-class ModelNotBuiltError(ValueError):
-    """The model has no known input shape yet."""
-
-
-# ------------------------------------------------------------------------------ structure
-def _children(layer) -> list:
-    """Direct sub-layers of a container, in the order Keras tracks them."""
-    if isinstance(layer, keras.Model):
-        return [c for c in layer.layers if not isinstance(c, keras.layers.InputLayer)]
-    flatten = getattr(layer, "_flatten_layers", None)
-    if flatten is None:
-        return []
-    try:
-        return [c for c in flatten(include_self=False, recursive=False)
-                if not isinstance(c, keras.layers.InputLayer)]
-    except TypeError:  # an older signature; custom containers are rare enough to skip
-        return []
-
-
-def normalized_kernel(layer) -> np.ndarray | None:
-    """The layer's 2-D convolution kernel as ``(kh, kw, cin, cout)`` float32, or ``None``.
-
-    * ``Conv2D``: as stored.
-    * ``Conv2DTranspose``: Keras stores ``(kh, kw, out, in)``; we swap the last two axes so that
-      ``cin`` is what the layer reads and ``cout`` what it writes, like a ``Conv2D``.
-    * ``DepthwiseConv2D``: stored ``(kh, kw, cin, multiplier)``; output channel ``c * m + j``
-      reads only input channel ``c``, so it is returned as ``(kh, kw, 1, cin * m)``.
-    * ``SeparableConv2D``: the *effective* kernel ``(kh, kw, cin, cout)``, the depthwise kernel
-      composed with the pointwise 1×1 mixing:
-      ``K[..., c, o] = Σ_j dw[..., c, j] · pw[c·m + j, o]``.
-      The layer is linear before its bias, so a plain convolution with ``K`` (same strides,
-      padding, dilation) plus the bias *is* the layer's output, and filter ``o`` is the pattern
-      that output channel ``o`` responds to (the depthwise kernel alone has ``cin · m`` filters,
-      which do not line up with the ``cout`` output channels).
-    """
-    cls = type(layer).__name__
-    if isinstance(layer, keras.layers.SeparableConv2D):
-        dw = np.asarray(keras.ops.convert_to_numpy(layer.depthwise_kernel), dtype=np.float64)
-        pw = np.asarray(keras.ops.convert_to_numpy(layer.pointwise_kernel), dtype=np.float64)
-        kh, kw, cin, mult = dw.shape
-        pw = pw.reshape(cin, mult, -1)  # (1, 1, cin*m, cout) -> (cin, m, cout), row c*m + j
-        # float64 accumulation: the effective kernel is compared with the layer's own output.
-        return np.einsum("hwcj,cjo->hwco", dw, pw).astype(np.float32)
-    if isinstance(layer, keras.layers.DepthwiseConv2D):
-        w = layer.depthwise_kernel if hasattr(layer, "depthwise_kernel") else layer.kernel
-        w = np.asarray(keras.ops.convert_to_numpy(w), dtype=np.float32)
-        kh, kw, cin, mult = w.shape
-        # (kh, kw, cin, m) -> (kh, kw, 1, cin*m): output channel c*m + j in Keras' order.
-        return w.reshape(kh, kw, 1, cin * mult)
-    kernel = getattr(layer, "kernel", None)
-    if kernel is None or len(kernel.shape) != 4:
-        return None
-    w = np.asarray(keras.ops.convert_to_numpy(kernel), dtype=np.float32)
-    if isinstance(layer, keras.layers.Conv2DTranspose) or cls == "Conv2DTranspose":
-        w = np.transpose(w, (0, 1, 3, 2))  # (kh, kw, out, in) -> (kh, kw, in, out)
-    return w
-
-
-def _kernel_shape(layer) -> tuple | None:
-    if isinstance(layer, keras.layers.SeparableConv2D):
-        kh, kw, cin, _ = (int(d) for d in layer.depthwise_kernel.shape)
-        return (kh, kw, cin, int(layer.pointwise_kernel.shape[-1]))
-    if isinstance(layer, keras.layers.DepthwiseConv2D):
-        kh, kw, cin, mult = layer.depthwise_kernel.shape if hasattr(layer, "depthwise_kernel") \
-            else layer.kernel.shape
-        return (int(kh), int(kw), 1, int(cin) * int(mult))
-    kernel = getattr(layer, "kernel", None)
-    if kernel is None or len(kernel.shape) != 4:
-        return None
-    kh, kw, a, b = (int(d) for d in kernel.shape)
-    if isinstance(layer, keras.layers.Conv2DTranspose):
-        return (kh, kw, b, a)
-    return (kh, kw, a, b)
-
-
-def _input_shape(model) -> tuple:
-    """The model's input shape with batch ``None``, or a :class:`ModelNotBuiltError`."""
-    inputs = None
-    try:
-        inputs = model.inputs
-    except (AttributeError, ValueError):
-        inputs = None
-    if inputs:
-        if len(inputs) != 1:
-            raise ValueError(
-                f"Model {model.name!r} has {len(inputs)} inputs; convviz_widgets works on image "
-                "models with one image input. Wrap the image branch in its own keras.Model and "
-                "pass that.")
-        return (None,) + tuple(inputs[0].shape[1:])
-    shapes = getattr(model, "_build_shapes_dict", None)
-    if shapes:
-        shape = next(iter(shapes.values()))
-        if isinstance(shape, (tuple, list)) and shape and isinstance(shape[0], (tuple, list)):
-            shape = shape[0]
-        if shape is not None and len(shape) >= 2:
-            return (None,) + tuple(shape[1:])
-    raise ModelNotBuiltError(
-        f"Model {model.name!r} has never been built, so its input shape is unknown. Build it "
-        "first: call `model.build((None, height, width, channels))`, or run it once on a batch "
-        "(`model(images[:1])`), or give it an input (`keras.Input(shape=(h, w, c))` as the first "
-        "layer of a Sequential).")
-
-
-def _has_inputs(model) -> bool:
-    try:
-        return bool(model.inputs)
-    except (AttributeError, ValueError):
-        return False
-
-
-# ---------------------------------------------------------------------------------- trace
-@dataclass(frozen=True)
-class OutputInfo:
-    """One output of the model, and how its class scores and probabilities are read.
-
-    Attributes
-    ----------
-    name : str
-        The output's name (``model.output_names``, the dict key, or its last layer's name).
-    shape : tuple
-        Output shape with the batch dimension as ``None``.
-    final_path : str or None
-        The layer whose output *is* this output.
-    activation : str or None
-        ``"softmax"`` or ``"sigmoid"`` when that layer applies one.
-    logit_from : str or None
-        How the logit is read: ``"patch"`` (drop the layer's activation while tracing,
-        :class:`linear_final`) or ``"input"`` (read the input of an ``Activation``/``Softmax``
-        layer).
-    kind : str
-        What the output *means*:
-
-        * ``"softmax"``: probabilities over classes; classes are explained by the logits.
-        * ``"binary"``: one sigmoid unit, read as two classes: class 1 has probability ``p``
-          and is explained by the logit ``z``; class 0 has ``1 - p`` and is explained by ``-z``.
-        * ``"multilabel"``: several sigmoid units, each its own yes/no (no softmax across
-          units), each explained by its logit.
-        * ``"scores"``: anything else (raw logits, regression, a segmentation map);
-          probabilities are the softmax of several scores unless they already are probabilities.
-    """
-
-    name: str
-    shape: tuple
-    final_path: str | None
-    activation: str | None
-    logit_from: str | None
-    kind: str
-
-    @property
-    def num_classes(self) -> int | None:
-        """Classes a target index may name: 2 for a binary output, the last axis otherwise
-        (1 for an output without one, ``None`` when it is unknown)."""
-        if self.kind == "binary":
-            return 2
-        if len(self.shape) <= 1:
-            return 1
-        return self.shape[-1]
-
-
-@dataclass(frozen=True)
-class ModelTrace:
-    """What one symbolic trace of the model tells (see :func:`trace_model`).
-
-    Attributes
-    ----------
-    order : tuple of str
-        Layer paths in the order their first call *completed* (a nested backbone after its last
-        layer).
-    shapes : dict
-        ``{path: output shape of the first call}``, batch as ``None``; ``()`` for a non-tensor.
-        Layers that did not run are missing.
-    calls : dict
-        ``{path: how many times the layer ran}``.
-    outputs : tuple of OutputInfo
-        The model's outputs, in ``tf.nest.flatten`` order.
-    structured : bool
-        True when the model returns a list/tuple/dict rather than one tensor.
-    """
-
-    order: tuple
-    shapes: dict
-    calls: dict
-    outputs: tuple
-    structured: bool
-
-
-def _activation_name(layer) -> str | None:
-    if type(layer).__name__ == "Softmax":
-        return "softmax"
-    name = getattr(getattr(layer, "activation", None), "__name__", None)
-    return name if name in _PROBABILITY_ACTIVATIONS else None
-
-
-def _output_kind(activation: str | None, shape: tuple) -> str:
-    units = shape[-1] if len(shape) >= 2 else 1
-    if activation == "softmax":
-        return "softmax"
-    if activation == "sigmoid":
-        return "binary" if units == 1 else "multilabel"
-    return "scores"
-
-
-def _output_names(model, out, n: int, finals: list) -> list[str]:
-    if isinstance(out, dict):
-        return [str(k) for k in sorted(out)]  # tf.nest.flatten orders a dict by key
-    names = list(getattr(model, "output_names", None) or [])
-    if len(names) == n and len(set(names)) == n:
-        return [str(x) for x in names]
-    names = [f.split("/")[-1] if f else f"output_{i}" for i, f in enumerate(finals)]
-    return names if len(set(names)) == n else [f"output_{i}" for i in range(n)]
-
-
-def trace_model(acc) -> ModelTrace:
-    """Trace (not run) the model once and record what every view needs to know about it.
-
-    Tracing gives every layer's static output shape for all model styles without computing
-    anything. :meth:`ModelAccess.trace <convviz_widgets.compute.ModelAccess.trace>` keeps the
-    result; call that instead of this.
-    """
-    rec: dict[str, Any] = {}
-
-    def fn(x):
-        out, cap = run_model(acc, x, acc.paths, all_calls=True)
-        flat = tf.nest.flatten(out)
-        rec["order"] = tuple(cap)
-        rec["shapes"] = {p: [tuple(o.shape) if hasattr(o, "shape") else () for o in outs]
-                         for p, outs in cap.items()}
-        # The layer whose output tensor *is* the model output (the first to finish with it).
-        rec["finals"] = [next((p for p, outs in cap.items() if any(o is t for o in outs)), None)
-                         for t in flat]
-        rec["outs"] = [tuple(t.shape) if hasattr(t, "shape") else () for t in flat]
-        rec["structured"] = not (len(flat) == 1 and flat[0] is out)
-        rec["names"] = _output_names(acc.model, out, len(flat), rec["finals"])
-        return tf.zeros(())
-
-    # What model_input feeds: float32, also to an integer Input that takes floats (float_feed).
-    dtype = tf.float32 if float_feed(acc) or not _has_inputs(acc.model) else \
-        acc.model.inputs[0].dtype
-    # Traced at the size the model declares or was built on, not at "any size": a subclassed
-    # model that takes any size may still do Python arithmetic on its input's static shape.
-    spec = tf.TensorSpec((1,) + tuple(acc.built_shape[1:]), dtype)
-    tf.function(fn).get_concrete_function(spec)
-    shapes = {p: ((None,) + tuple(s[0][1:])) if s and s[0] else ()
-              for p, s in rec["shapes"].items()}
-    calls = {p: len(s) for p, s in rec["shapes"].items()}
-    outputs = []
-    for name, shape, final in zip(rec["names"], rec["outs"], rec["finals"]):
-        shape = (None,) + tuple(shape[1:])
-        layer = acc.layer(final) if final is not None else None
-        act = _activation_name(layer) if layer is not None else None
-        # A Dense/Conv layer's activation can be set to the identity while tracing; an
-        # Activation or Softmax layer *is* the activation, so its input is the logit.
-        how = None if act is None else (
-            "input" if type(layer).__name__ in ("Softmax", "Activation") else "patch")
-        outputs.append(OutputInfo(name, shape, final, act, how, _output_kind(act, shape)))
-    return ModelTrace(rec["order"], shapes, calls, tuple(outputs), rec["structured"])
-
-
-# ------------------------------------------------------------------------------- patching
 def tf_function(fn: Callable | None = None, /, **kwargs):
     """``tf.function`` for a function built per layer or settings (a closure); call or decorator.
 
@@ -335,7 +77,8 @@ def run_model(
 
     Parameters
     ----------
-    model_or_access : keras.Model or ModelAccess
+    model_or_access : ModelAccess
+        The model's index, :func:`~._access.access` ``(model)``.
     x : tensor
         Model input (already preprocessed, :func:`~._preprocess.model_input`). A model with an
         integer ``Input`` takes it as float32 0–255 values, so gradients reach it
@@ -374,9 +117,11 @@ def run_model(
     >>> acc = access(model)                                         # doctest: +SKIP
     >>> y, feats = run_model(acc, x, ["vgg16/block3_conv1"])        # doctest: +SKIP
     """
-    from ._access import access  # the index of layers (which imports this module)
-
-    acc = access(model_or_access)
+    acc = model_or_access
+    if isinstance(acc, keras.Model):
+        raise TypeError(
+            f"run_model takes the model's index, not the model: pass "
+            f"convviz_widgets.compute.access({acc.name!r} model) (it is made once per model).")
     replace = dict(replace or {})
     want_inputs = set(capture_inputs)
     wrap_calls = dict(wrap_calls or {})

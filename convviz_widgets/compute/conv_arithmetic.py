@@ -15,7 +15,8 @@ import numpy as np
 import tensorflow as tf
 
 from ._images import prepare_images
-from ._access import access, check_filters, check_preprocess, model_input, resolve_layer
+from ._access import access, check_preprocess, model_input, resolve_layer
+from ._layer_info import check_filters
 from ._model_trace import run_model
 from ._repr import ShortRepr, number, one_line, shape
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._access import access, conv_layers, resolve_layer
-from ._model_trace import normalized_kernel
+from ._structure import normalized_kernel
 from ._repr import ShortRepr, number, one_line
 
 #: A filter is "dead" when its largest absolute weight is below this share of the layer's largest.

@@ -1,6 +1,6 @@
 """How a model's outputs are read as classes: kinds, class counts, probabilities, targets.
 
-The facts come from the model's one trace (:func:`~._model_trace.trace_model`,
+The facts come from the model's one trace (:func:`~._trace.trace_model`,
 :class:`OutputInfo`); this module interprets them, for CAM targets, the top-k list, prediction
 ranking and the trust checks. :func:`output_info` and :func:`output_index` are the entry points
 of widgets (they fill their class and output menus); the rest is the API of the compute modules
@@ -20,7 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from ._access import access
-from ._model_trace import OutputInfo
+from ._trace import OutputInfo
 
 __all__ = ["OutputInfo", "as_float", "callable_scores", "check_targets", "choose_output",
            "class_labels", "class_scores", "image_shaped", "output_index", "output_info",

@@ -22,8 +22,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ._access import access, check_input_size, require_spatial
-from ._model_trace import _has_inputs, run_model
+from ._access import access, require_spatial
+from ._layer_info import check_input_size
+from ._model_trace import run_model
+from ._structure import _has_inputs
 from ._repr import ShortRepr, one_line, shape
 
 _EMPTY = np.iinfo(np.int64).max  # an interval whose lo > hi: depends on no input pixel (padding)

@@ -10,7 +10,8 @@ from typing import Callable, Sequence
 import numpy as np
 import tensorflow as tf
 
-from .._access import access, check_filters, check_preprocess, require_spatial, resolve_layer
+from .._access import access, check_preprocess, require_spatial, resolve_layer
+from .._layer_info import check_filters
 from .._messages import InputError
 from ..progress import Progress, Tracker
 from ._cache import ResultCache, callable_fingerprint, weights_fingerprint
