@@ -10,10 +10,9 @@ import tensorflow as tf
 
 from .._images import prepare_images
 from .._messages import InputError
-from .._access import access, conv_layers
-from .._access import check_preprocess
+from .._access import access, check_preprocess, conv_layers
 from ..progress import Progress, Tracker
-from ._api import _MIN_SIZE, channels_of, layer_resolver
+from ._request import MIN_SIZE, channels_of, layer_resolver
 from ._loop import _features, optimize
 from ._optimizers import NormalizedAscent
 from ._results import DreamResult
@@ -125,8 +124,8 @@ def deepdream(model, images, layers=None, *, objective: Objective | None = None,
     if preprocess is not None:
         check_preprocess(preprocess, original[:1], acc.input_shape)
 
-    sizes = [(max(_MIN_SIZE, int(round(h / octave_scale ** i))),
-              max(_MIN_SIZE, int(round(w / octave_scale ** i)))) for i in range(int(octaves))][::-1]
+    sizes = [(max(MIN_SIZE, int(round(h / octave_scale ** i))),
+              max(MIN_SIZE, int(round(w / octave_scale ** i)))) for i in range(int(octaves))][::-1]
     keep = (c == 1) if keep_brightness is None else bool(keep_brightness)
     opt = NormalizedAscent(lr, norm="mean_abs", center=keep)
     total = len(sizes) * int(steps)
