@@ -11,7 +11,8 @@ Gradient ascent in input space, split the way the feature-visualisation literatu
 * :mod:`.transforms` — the random jitter / scale / rotation / blur applied before each step;
 * ``_loop`` — one compiled step for a batch of rows, chunked, driven through the package's
   progress protocol (:mod:`convviz_widgets.compute.progress`), with the update rules of
-  ``_optimizers``;
+  ``_optimizers``; ``_forward`` — what the step computes forward (the features an objective
+  reads, and each row's own channel only on the fast path);
 * ``_request`` — what a call asks for, resolved against the model (layer path, row count,
   objective, pattern size); ``_recipe`` — what a method name stands for (parameterisation,
   transforms, update rule) and the starting image; ``_rows`` — the rows run, cached rows served

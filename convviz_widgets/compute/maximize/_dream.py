@@ -13,7 +13,8 @@ from .._messages import InputError
 from .._access import access, check_preprocess, conv_layers
 from ..progress import Progress, Tracker
 from ._request import MIN_SIZE, channels_of, layer_resolver
-from ._loop import _features, optimize
+from ._forward import features
+from ._loop import optimize
 from ._optimizers import NormalizedAscent
 from ._results import DreamResult
 from .objectives import Context, Objective, deepdream as deepdream_objective
@@ -191,5 +192,5 @@ def _match_mean(x: np.ndarray, reference: np.ndarray, rounds: int = 8) -> np.nda
 
 def _dream_score(acc, obj, images, preprocess, model_hw):
     x = tf.constant(images)
-    feats = _features(acc, x, tuple(sorted(set(obj.layers()))), preprocess, model_hw)
+    feats = features(acc, x, tuple(sorted(set(obj.layers()))), preprocess, model_hw)
     return obj(Context(feats, x, tf.zeros((len(images),), tf.int32))).numpy().astype(np.float32)
