@@ -1,6 +1,7 @@
 """The one-channel-per-image convolution behind filter maximisation, on every CPU.
 
-``_selected_preactivation`` computes, for image ``i``, only channel ``filters[i]`` of a Conv2D.
+``_forward.selected_preactivation`` computes, for image ``i``, only channel ``filters[i]`` of a
+Conv2D.
 These tests hold it to the layer's own convolution (values and gradients) for strides, dilation,
 both paddings, even and non-square kernels, odd channel counts and non-square maps; check that
 the compiled step contains no grouped convolution (TensorFlow has no CPU gradient for one unless
