@@ -47,7 +47,7 @@ from .compute import (  # noqa: E402
 )
 from .publish import PublishResult, publish  # noqa: E402
 
-__version__ = "0.1.0"
+from ._version import __version__  # noqa: E402
 
 # The widget classes load ipywidgets/anywidget; they are imported on first use so that
 # `import convviz_widgets.compute` (scripts, workers, tests of the boundary) stays widget-free.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import keras
 import numpy as np
 
 from .datasets.shapes import ShapesData
@@ -43,8 +44,6 @@ def demo_model():
     >>> model.output_shape
     (None, 5)
     """
-    import keras
-
     if not MODEL_FILE.is_file():
         raise FileNotFoundError(
             f"The bundled demo model is missing ({MODEL_FILE}). Reinstall convviz_widgets, or "

@@ -17,6 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ._demo import MODEL_FILE, demo_model
+from .compute import Cancelled, DatasetExamples, conv_layers, dataset_examples
+from .datasets import ShapesData, make_shapes
+from .datasets.train import IMAGE_SIZE
+
 __all__ = ["DEMO_DATASET_SIZE", "cache_dir", "demo_dataset", "demo_dataset_examples"]
 
 #: Scenes in the demo's data set to mine.
@@ -43,8 +48,6 @@ def cache_dir() -> Path:
 
 def _fingerprint() -> str:
     """Model file bytes + generator settings: what the cached files depend on."""
-    from ._demo import MODEL_FILE
-
     h = hashlib.sha256(MODEL_FILE.read_bytes())
     h.update(repr((DEMO_DATASET_SIZE, MINING_SEED, DEMO_K, "shapes-v1")).encode())
     return h.hexdigest()[:16]
@@ -82,9 +85,6 @@ def demo_dataset():
     >>> data.images.shape, data.class_names[data.labels[0]]          # doctest: +SKIP
     ((2000, 64, 64, 3), 'star')
     """
-    from .datasets import ShapesData, make_shapes
-    from .datasets.train import IMAGE_SIZE
-
     with _LOCK:
         if "data" in _MEMO:
             return _MEMO["data"]
@@ -136,9 +136,6 @@ def demo_dataset_examples(on_step=None, cancel=None) -> dict:
     >>> ex["block3_conv2"].purity.mean() > 0.5                        # doctest: +SKIP
     True
     """
-    from ._demo import demo_model
-    from .compute import Cancelled, DatasetExamples, conv_layers, dataset_examples
-
     with _LOCK:
         if "examples" in _MEMO:
             return _MEMO["examples"]

@@ -420,17 +420,17 @@ def conv_zoo():
 
 @pytest.mark.parametrize("layer", ["strided", "dilated", "linear_nobias"])
 def test_fast_path_equals_the_full_layer(layer, monkeypatch):
-    from convviz_widgets.compute.maximize import _loop
+    from convviz_widgets.compute.maximize import _forward, _loop
 
     model = conv_zoo()
-    assert _loop._fast_target(access(model), channel(layer), layer)[0] == "conv"
+    assert _forward.fast_target(access(model), channel(layer), layer)[0] == "conv"
     # The lesson's recipe: the same arithmetic either way (the regularised method also differs
     # on purpose where a unit is silent, see the next tests).
     kw = dict(steps=6, method="naive", lr=0.05, cache=False)
     for objective in ("channel", "neuron"):
         fast = maximize(model, layer, [0, 4], objective=objective, **kw)
         with monkeypatch.context() as m:
-            m.setattr(_loop, "_fast_target", lambda *a: None)
+            m.setattr(_loop, "fast_target", lambda *a: None)  # the step's own name
             full = maximize(model, layer, [0, 4], objective=objective, **kw)
         np.testing.assert_allclose(fast.images, full.images, atol=1e-5)
         np.testing.assert_allclose(fast.history, full.history, rtol=1e-4, atol=1e-6)
@@ -438,15 +438,15 @@ def test_fast_path_equals_the_full_layer(layer, monkeypatch):
 
 
 def test_fast_path_only_for_a_plain_channel_objective(models):
-    from convviz_widgets.compute.maximize import _loop
+    from convviz_widgets.compute.maximize import _forward
 
     acc = access(models["functional"])
-    assert _loop._fast_target(acc, channel("last_conv"), "last_conv")[0] == "conv"
-    assert _loop._fast_target(acc, channel("last_conv", 3), "last_conv") is None
-    assert _loop._fast_target(acc, channel("last_conv") + channel("stem"), "last_conv") is None
-    assert _loop._fast_target(access(models["grayscale"]), channel("up1"), "up1") is None
+    assert _forward.fast_target(acc, channel("last_conv"), "last_conv")[0] == "conv"
+    assert _forward.fast_target(acc, channel("last_conv", 3), "last_conv") is None
+    assert _forward.fast_target(acc, channel("last_conv") + channel("stem"), "last_conv") is None
+    assert _forward.fast_target(access(models["grayscale"]), channel("up1"), "up1") is None
     fcn = access(fully_convolutional())
-    assert _loop._fast_target(fcn, neuron("c2_relu"), "c2_relu")[0] == "relu"
+    assert _forward.fast_target(fcn, neuron("c2_relu"), "c2_relu")[0] == "relu"
 
 
 def dead_on_grey():

@@ -1,6 +1,7 @@
 """The one-channel-per-image convolution behind filter maximisation, on every CPU.
 
-``_selected_preactivation`` computes, for image ``i``, only channel ``filters[i]`` of a Conv2D.
+``_forward.selected_preactivation`` computes, for image ``i``, only channel ``filters[i]`` of a
+Conv2D.
 These tests hold it to the layer's own convolution (values and gradients) for strides, dilation,
 both paddings, even and non-square kernels, odd channel counts and non-square maps; check that
 the compiled step contains no grouped convolution (TensorFlow has no CPU gradient for one unless
@@ -17,7 +18,7 @@ import tensorflow as tf
 from keras import layers
 
 from convviz_widgets.compute import access, activations
-from convviz_widgets.compute.maximize import (Blur, Jitter, Pixels, _loop, channel,
+from convviz_widgets.compute.maximize import (Blur, Jitter, Pixels, _forward, _loop, channel,
                                               maximize, neuron)
 from convviz_widgets.compute.maximize.param import Fourier
 from convviz_widgets.compute.maximize.transforms import Affine, Compose
@@ -71,10 +72,10 @@ def test_selected_channel_equals_the_layers_own_convolution(name, conv, filters)
     f = tf.constant(filters, tf.int32)
     rows = np.arange(n)
     acc = access(model)
-    assert _loop._fast_target(acc, channel("target"), "target")[0] == "conv"
+    assert _forward.fast_target(acc, channel("target"), "target")[0] == "conv"
 
     # Values: the pre-activation, and the layer's output (its own call, activation included).
-    z, act = _loop._selected_preactivation(acc, "conv", "target", x, f, None, None)
+    z, act = _forward.selected_preactivation(acc, "conv", "target", x, f, None, None)
     ref = own_preactivation(model, x).numpy()
     assert z.shape == ref.shape[:3] + (1,)
     np.testing.assert_allclose(z.numpy()[..., 0], ref[rows, :, :, filters], rtol=1e-5,
@@ -87,7 +88,7 @@ def test_selected_channel_equals_the_layers_own_convolution(name, conv, filters)
     w = tf.constant(np.random.default_rng(4).normal(size=ref.shape[:3]), tf.float32)
     with tf.GradientTape() as tape:
         tape.watch(x)
-        z, _ = _loop._selected_preactivation(acc, "conv", "target", x, f, None, None)
+        z, _ = _forward.selected_preactivation(acc, "conv", "target", x, f, None, None)
         ours = tf.reduce_sum(z[..., 0] * w)
     g_ours = tape.gradient(ours, x).numpy()
     with tf.GradientTape() as tape:
@@ -124,7 +125,7 @@ def test_the_step_has_no_grouped_convolution(method, objective, monkeypatch):
              cache=False)
     assert len(built) == 1
     kwargs, (step, evaluate) = built[0]
-    assert _loop._fast_target(access(model), kwargs["objective"], kwargs["report_path"])[0] \
+    assert _forward.fast_target(access(model), kwargs["objective"], kwargs["report_path"])[0] \
         == "conv"  # the one-channel path is what this test inspects
     for fn in (step, evaluate):
         ops = conv_ops_in(fn)
@@ -167,8 +168,8 @@ def test_unequal_strides_or_stride_with_dilation_run_the_layers_own_call(conv, s
     model = target_model(**conv)
     if strides is not None:
         model.get_layer("target").strides = strides
-    assert _loop._fast_target(access(model), channel("target"), "target") is None
-    assert _loop._fast_target(access(model), neuron("target"), "target") is None
+    assert _forward.fast_target(access(model), channel("target"), "target") is None
+    assert _forward.fast_target(access(model), neuron("target"), "target") is None
     if strides is None:  # a layer Keras builds: it still maximises, on the general path
         res = maximize(model, "target", [1, 5], steps=3, cache=False)
         a = activations(model, res.images, ["target"], cache=False)["target"]

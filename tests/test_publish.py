@@ -267,7 +267,8 @@ def test_publish_panel_builds_and_cancels_through_its_controls(demo, scenes, tmp
 def test_docstring_examples_run():
     import doctest
 
-    from convviz_widgets.publish import _build
+    from convviz_widgets.publish import _build, _folder, _pages
 
-    result = doctest.testmod(_build, extraglobs={"cv": cv})
-    assert result.failed == 0 and result.attempted >= 1
+    results = [doctest.testmod(m, extraglobs={"cv": cv}) for m in (_build, _folder, _pages)]
+    assert sum(r.failed for r in results) == 0
+    assert sum(r.attempted for r in results) >= 1

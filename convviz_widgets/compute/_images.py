@@ -8,6 +8,7 @@ display space.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 
@@ -288,6 +289,4 @@ def prepare_images(images, input_shape: tuple) -> PreparedImages:
 
 def image_digest(image: np.ndarray) -> bytes:
     """A short content hash of one prepared image (cache key)."""
-    import hashlib
-
     return hashlib.blake2b(np.ascontiguousarray(image).tobytes(), digest_size=16).digest()

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import io
 import os
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 #: A URL download stops here: a picture is never this big, a wrong link (a video, an archive)
 #: should fail quickly instead of filling the kernel's memory.
@@ -21,9 +24,6 @@ _URL_TIMEOUT = 30.0
 
 
 def _read_url(url: str) -> bytes:
-    import urllib.error
-    import urllib.request
-
     req = urllib.request.Request(url, headers={"User-Agent": "convviz_widgets"})
     try:
         with urllib.request.urlopen(req, timeout=_URL_TIMEOUT) as r:  # noqa: S310 - user's URL
@@ -84,8 +84,6 @@ def _target_size(h: int, w: int, size) -> tuple[int, int] | None:
 
 def _to_float(im) -> np.ndarray:
     """A PIL image as float32 ``(h, w, 1)`` gray or ``(h, w, 3)`` RGB in [0, 1]."""
-    from PIL import Image
-
     mode = im.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
         # 16-bit grayscale (PNG/TIFF); older Pillow opens it as 32-bit "I" holding 0..65535.
@@ -115,8 +113,6 @@ def _to_float(im) -> np.ndarray:
 
 def _resize(x: np.ndarray, th: int, tw: int) -> np.ndarray:
     """Resize float ``(h, w, c)`` channel by channel (antialiased, in float: 16-bit survives)."""
-    from PIL import Image
-
     if x.shape[:2] == (th, tw):
         return x
     shrink = th < x.shape[0] or tw < x.shape[1]
@@ -176,8 +172,6 @@ def load_image(source, size=None) -> np.ndarray:
     >>> load_image(buf.getvalue(), size=20).shape
     (15, 20, 3)
     """
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
     data, name = _source_bytes(source)
     try:
         with Image.open(io.BytesIO(data)) as im:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import keras
 import numpy as np
 
 from .shapes import CLASS_NAMES, ShapesData, make_shapes
@@ -58,8 +59,6 @@ def small_classifier(augment: bool, *, seed: int = 0, input_shape=(64, 64, 3),
     >>> [l.name for l in m.layers][:3]                             # doctest: +SKIP
     ['random_flip', 'random_rotation', 'random_zoom']
     """
-    import keras
-
     keras.utils.set_random_seed(seed)
     layers = keras.layers
     aug = [layers.RandomFlip("horizontal_and_vertical", seed=seed),

@@ -33,7 +33,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import keras
 import numpy as np
+import tensorflow as tf
+from keras import layers
 
 from .shapes import CLASS_NAMES, make_shapes
 
@@ -75,9 +78,6 @@ def build_model(input_shape=(*IMAGE_SIZE, 3), widths=WIDTHS, n_classes=len(CLASS
     >>> model.get_layer("block3_conv2").output.shape  # doctest: +SKIP
     (None, 16, 16, 64)
     """
-    import keras
-    from keras import layers
-
     inputs = keras.Input(input_shape, name="input")
     x = inputs
     for block, width in enumerate(widths, start=1):
@@ -101,9 +101,6 @@ def _build_trainable(widths=WIDTHS, n_classes=len(CLASS_NAMES)):
     network sits at chance for most of the time budget. The normalization is folded into the
     convolutions on export (:func:`_fold_into`), so the shipped model is a plain conv/ReLU stack.
     """
-    import keras
-    from keras import layers
-
     inputs = keras.Input((*IMAGE_SIZE, 3), name="input")
     x = inputs
     for block, width in enumerate(widths, start=1):
@@ -202,8 +199,6 @@ def main(argv=None):
     """Train, evaluate and save the demo model; see the module docstring."""
     args = _parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
-    import tensorflow as tf
 
     keras.utils.set_random_seed(args.seed)
     tf.config.experimental.enable_op_determinism()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import matplotlib
 import numpy as np
 
 #: Sequential maps offered for feature maps and heatmaps (the first is the default).
@@ -39,8 +40,6 @@ def is_diverging(name: str) -> bool:
 
 @lru_cache(maxsize=64)
 def _lut_cached(name: str) -> bytes:
-    import matplotlib  # deferred: only the first colormap lookup pays the import
-
     try:
         cmap = matplotlib.colormaps[name]
     except KeyError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 from .. import display
 
@@ -43,6 +44,4 @@ def _show_tiles(fig, ax, tiles: np.ndarray, cols: int, scale: str, cmap: str, *,
 
 
 def _rect(xy, width, height, color):
-    from matplotlib.patches import Rectangle
-
     return Rectangle(xy, width, height, fill=False, edgecolor=color, linewidth=1.5)

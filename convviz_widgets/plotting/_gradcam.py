@@ -4,6 +4,7 @@ blank."""
 
 from __future__ import annotations
 
+import textwrap
 from typing import Callable
 
 import numpy as np
@@ -114,8 +115,6 @@ def plot_gradcam(model, image, target=None, layer=None, method: str = "gradcam",
     warning = flat_map_warning(model, shown, res, method=method, preprocess=preprocess,
                                output=output)
     if warning:
-        import textwrap
-
         fig.text(0.5, 0.01, "\n".join(textwrap.wrap(warning, 70 * panels // 2)),
                  ha="center", va="bottom", color="#b00000", fontsize=8)
         fig.get_layout_engine().set(rect=(0, 0.14, 1, 0.86))

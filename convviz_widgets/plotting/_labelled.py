@@ -13,7 +13,11 @@ import io
 from dataclasses import dataclass
 
 import numpy as np
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import ListedColormap, Normalize
 from matplotlib.figure import Figure
+
+from ..display import fmt_value
 
 #: Pixels per inch of an exported figure (sizes below are in pixels).
 _DPI = 100
@@ -73,9 +77,6 @@ def labelled_figure(pixels, title: str, subtitle: str = "",
     >>> [t.get_text() for t in fig.texts][0]
     'demo · block1_conv1 · channel 3'
     """
-    from matplotlib.colors import ListedColormap, Normalize
-    from matplotlib.cm import ScalarMappable
-
     img = np.asarray(pixels)
     if img.dtype != np.uint8 or img.ndim != 3 or img.shape[-1] != 3:
         raise ValueError(f"labelled_figure needs (h, w, 3) uint8 pixels, got {img.dtype} "
@@ -106,8 +107,6 @@ def labelled_figure(pixels, title: str, subtitle: str = "",
         bar = fig.colorbar(ScalarMappable(Normalize(lo, hi), cmap), cax=ax,
                            orientation="horizontal")
         bar.set_ticks([lo, hi])
-        from ..display import fmt_value
-
         bar.set_ticklabels([fmt_value(lo), fmt_value(hi)])
         bar.ax.tick_params(labelsize=8, length=2, pad=1)
         bar.set_label(colorbar.label, fontsize=8, labelpad=1)

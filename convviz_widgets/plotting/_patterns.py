@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
+import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -60,8 +61,6 @@ def _tile_labels(result, status, lang: str) -> list:
 
 def _draw(ax, tiles, cols, pad, labels: Sequence[str] | None, fontsize: float,
           colormap: str = "gray", status=None) -> None:
-    import matplotlib
-
     n, h, w = tiles.shape[:3]
     if tiles.ndim == 3:  # one channel: coloured by ``colormap``, the gaps left white
         grid = display.mosaic(tiles, cols, pad, fill=np.nan)

@@ -9,11 +9,8 @@ folder made from another model or other settings is refused rather than mixed.
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import json
-import re
-import shutil
 import threading
 import time
 from dataclasses import dataclass, field
@@ -21,23 +18,16 @@ from pathlib import Path
 
 import keras
 import numpy as np
-from PIL import Image
 
 from .. import compute
 from ..compute import Cancelled, Tracker
-from ..display import apply_lut, deprocess_tiles, quantize
+from ..display import deprocess_tiles
+from ._folder import (copy_front_end, folder_bytes, join_shards, prepare_folder,
+                      write_manifest)
+from ._pages import (FORMAT, cam_ranks, class_page, class_probabilities, index_page,
+                     layer_page, slug_of)
 
 __all__ = ["PublishResult", "publish"]
-
-FORMAT = 1
-#: Input-channel slices drawn per filter on a channel page (VGG16's 512-channel kernels would
-#: otherwise cost 512 small PNGs per channel); the page says how many were left out.
-MAX_SLICES = 16
-#: Kernel slices are drawn this many times larger (nearest neighbour): a 3×3 PNG is a dot.
-KERNEL_ZOOM = 8
-#: Best / worst images shown per class page.
-CLASS_IMAGES = 4
-STATIC_SITE = Path(__file__).resolve().parent.parent / "static" / "site"
 
 
 @dataclass
@@ -83,51 +73,8 @@ class PublishResult:
         p.text(repr(self))
 
 
-# ----------------------------------------------------------------------------- helpers
-def slug_of(path: str, taken: set) -> str:
-    """A file- and URL-safe name for a layer path, unique among ``taken``.
 
-    Examples
-    --------
-    >>> slug_of("vgg16/block1_conv1", set()), slug_of("a.b", {"a_b"})
-    ('vgg16_block1_conv1', 'a_b-2')
-    """
-    base = re.sub(r"[^A-Za-z0-9_-]", "_", path) or "layer"
-    slug, n = base, 1
-    while slug in taken:
-        n += 1
-        slug = f"{base}-{n}"
-    taken.add(slug)
-    return slug
-
-
-def _png(path: Path, pixels: np.ndarray) -> None:
-    """Write ``pixels`` (float in [0, 1] or uint8; (h, w), (h, w, 1) or (h, w, 3)) as PNG."""
-    a = np.asarray(pixels)
-    if a.dtype != np.uint8:
-        a = (np.clip(a, 0.0, 1.0) * 255 + 0.5).astype(np.uint8)
-    if a.ndim == 3 and a.shape[-1] == 1:
-        a = a[..., 0]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(a).save(path, optimize=True)
-
-
-def _write_js(path: Path, target: str, value) -> None:
-    """``data/*.js``: data as a script, since browsers refuse fetch() of file:// JSON."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = ("window.CONVVIZ_SITE = window.CONVVIZ_SITE || {layers: {}, classes: {}};\n"
-            f"{target} = {json.dumps(value, separators=(',', ':'), allow_nan=False)};\n")
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-
-
-def _finite(v):
-    """JSON has no NaN: a missing number is null."""
-    v = float(v)
-    return v if np.isfinite(v) else None
-
-
+# ----------------------------------------------------------------------------- the inputs
 class _Data:
     """The data to mine as display images in [0, 1] (an array, or an object with ``images``,
     ``labels``, ``class_names`` such as :func:`convviz_widgets.demo_dataset`)."""
@@ -192,242 +139,6 @@ class _Stages:
         self.i += 1
         if not self.tracker.step(self.i * self.SCALE, self.total):
             raise Cancelled(f"cancelled after {self.i} of {self.n} parts")
-
-
-# ----------------------------------------------------------------------------- the units
-def _layer_page(model, info, slug, ex, res, variants, w, cam_rank, data, root, rf):
-    """Write one layer's images and ``data/layer-<slug>.js``; return its index entry."""
-    img_dir = root / "img" / slug
-    pictures = deprocess_tiles(res.images) if len(res.filters) else res.images
-    status = dict(zip(res.filters.tolist(), res.status.tolist()))
-    row_of = {int(f): r for r, f in enumerate(res.filters)}
-    rates, purity = ex.firing_rate, ex.purity
-    channels = []
-    for r, ch in enumerate(ex.channels.tolist()):
-        dead = bool(ex.fired[r] == 0)
-        entry = {"i": ch, "rate": float(rates[r]), "purity": _finite(purity[r]),
-                 "top_class": None, "dead": dead, "status": "dead" if dead else "done",
-                 "pattern": None, "variants": [], "patch": None, "kernel": None,
-                 "examples": [], "class_mix": None, "cam_rank": None}
-        if ch in row_of:
-            entry["pattern"] = f"img/{slug}/pattern-{ch}.png"
-            _png(root / entry["pattern"], pictures[row_of[ch]])
-            entry["status"] = "dead" if dead else status[ch]
-        if variants is not None:
-            for v, pic in enumerate(deprocess_tiles(variants[ch])):
-                name = f"img/{slug}/variant-{ch}-{v}.png"
-                _png(root / name, pic)
-                entry["variants"].append(name)
-        for j in range(ex.k):
-            idx = int(ex.index[r, j])
-            if idx < 0:
-                break
-            patch = f"img/{slug}/patch-{ch}-{j}.png"
-            _png(root / patch, ex.patches[r, j])
-            hw = [int(v) for v in ex.image_size[r, j]]
-            # One file per image for every layer: the same scene is a top example of many
-            # channels and layers (for the demo this halves the site).
-            image = f"img/data/image-{idx}-{hw[0]}x{hw[1]}.png"
-            if not (root / image).is_file():
-                _png(root / image, _resized(data.images[idx], hw))
-            top, bottom, left, right = (int(v) for v in ex.box[r, j])
-            box = [max(top, 0), max(left, 0), min(bottom + 1, hw[0]), min(right + 1, hw[1])]
-            label = int(ex.labels[r, j])
-            entry["examples"].append({"patch": patch, "image": image, "box": box,
-                                      "score": float(ex.scores[r, j]),
-                                      "label": label if label >= 0 else None})
-        if entry["examples"]:
-            entry["patch"] = entry["examples"][0]["patch"]
-        if data.labels is not None and entry["examples"]:
-            hist = ex.histogram(r)
-            if hist.sum():
-                entry["class_mix"] = {str(c): float(n / hist.sum())
-                                      for c, n in enumerate(hist) if n}
-                entry["top_class"] = int(np.argmax(hist))
-        if w is not None:
-            entry["kernel"] = _kernel_images(w[..., ch], root, slug, ch)
-        if cam_rank is not None:
-            entry["cam_rank"] = {str(j): int(ranks[ch]) for j, ranks in cam_rank.items()}
-        channels.append(entry)
-    page = {"slug": slug, "path": info.path, "class": info.class_name,
-            "output_shape": list(info.output_shape), "rf": rf, "channels": channels}
-    _write_js(root / "data" / f"layer-{slug}.js", f'CONVVIZ_SITE.layers["{slug}"]', page)
-    return {"slug": slug, "path": info.path, "channels": len(channels),
-            "dead": sum(c["dead"] for c in channels),
-            "mean_rate": float(np.mean(rates)) if len(rates) else 0.0}
-
-
-def _resized(image: np.ndarray, hw) -> np.ndarray:
-    """The image at the size the model saw it (boxes are in those pixels)."""
-    if tuple(image.shape[:2]) == tuple(hw):
-        return image
-    c = image.shape[-1]
-    out = Image.fromarray((np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8).squeeze(-1)
-                          if c == 1 else (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8))
-    return np.asarray(out.resize((hw[1], hw[0]), Image.BILINEAR))
-
-
-def _kernel_images(w: np.ndarray, root: Path, slug: str, ch: int) -> dict:
-    """One filter ``(kh, kw, cin)``: its slices on one symmetric scale shared by all of them
-    (so slices compare), grey levels from ``vmin`` (black) through 0 (mid-grey) to ``vmax``
-    (white) as the site's legend says; an RGB composite for 3 input channels."""
-    lim = float(np.abs(w).max()) or 1.0
-    codes = quantize(w, -lim, lim)
-    slices = []
-    for c in range(min(w.shape[-1], MAX_SLICES)):
-        rgb = apply_lut(codes[..., c], "gray")
-        name = f"img/{slug}/kernel-{ch}-{c}.png"
-        _png(root / name, np.kron(rgb, np.ones((KERNEL_ZOOM, KERNEL_ZOOM, 1), np.uint8)))
-        slices.append(name)
-    rgb_name = None
-    if w.shape[-1] == 3:
-        lo, hi = float(w.min()), float(w.max())
-        comp = (w - lo) / (hi - lo) if hi > lo else np.full_like(w, 0.5)
-        rgb_name = f"img/{slug}/kernel-{ch}-rgb.png"
-        _png(root / rgb_name, np.kron(comp, np.ones((KERNEL_ZOOM, KERNEL_ZOOM, 1))))
-    return {"slices": slices, "rgb": rgb_name, "vmin": -lim, "vmax": lim,
-            "scale": "shared across the filter's slices",
-            "omitted": max(0, w.shape[-1] - MAX_SLICES)}
-
-
-def _cam_ranks(model, path, data, class_ids, preprocess, cam_images, cancel, input_size):
-    """``{class j: (C,) rank}``: channels of ``path`` ordered by their mean Grad-CAM weight for
-    class ``j`` over up to ``cam_images`` images labelled ``j`` (rank 1 = the strongest)."""
-    out = {}
-    for j in class_ids:
-        picks = np.flatnonzero(data.labels == j)[:cam_images]
-        if not len(picks):
-            continue
-        ws = []
-        for i in picks:
-            if cancel is not None and cancel.is_set():
-                raise Cancelled("cancelled during the Grad-CAM ranking")
-            ws.append(compute.gradcam(model, data.images[i], target=int(j), layer=path,
-                                      preprocess=preprocess, input_size=input_size).weights)
-        mean = np.mean(ws, axis=0)
-        # Competition ranking: equal weights (e.g. channels silent on these images, weight 0)
-        # share a rank instead of being ordered by channel number.
-        out[j] = 1 + (mean[None, :] > mean[:, None]).sum(axis=1)
-    return out
-
-
-def _class_page(model, j, name, data, probs, picture, preprocess, root, input_size):
-    """Write class ``j``'s visualisation, best / worst images with Grad-CAM, ``data/class-j.js``."""
-    vis_name = f"img/class-{j}/visualisation.png"
-    _png(root / vis_name, picture)
-    mine = np.flatnonzero(data.labels == j) if data.labels is not None else np.zeros(0, int)
-    order = mine[np.argsort(-probs[mine, j], kind="stable")]
-    page = {"index": int(j), "name": name, "visualisation": vis_name, "best": [], "worst": []}
-    for kind, picks in (("best", order[:CLASS_IMAGES]), ("worst", order[::-1][:CLASS_IMAGES])):
-        for i in picks.tolist():
-            cam = compute.gradcam(model, data.images[i], target=int(j), preprocess=preprocess,
-                                  input_size=input_size)
-            image, cam_name = f"img/class-{j}/image-{i}.png", f"img/class-{j}/cam-{i}.png"
-            _png(root / image, data.images[i])
-            _png(root / cam_name, compute.overlay(cam.heatmap, data.images[i]))
-            page[kind].append({"image": image, "cam": cam_name, "p": float(probs[i, j]),
-                               "label": int(data.labels[i])})
-    _write_js(root / "data" / f"class-{j}.js", f'CONVVIZ_SITE.classes["{j}"]', page)
-
-
-def _probabilities(model, data, preprocess, n_classes, input_size) -> np.ndarray:
-    """``(n, classes)``: the probability the model gives each image's own label, in the
-    column of that label (NaN elsewhere) — what a class page ranks its images by."""
-    true_p = compute.rank_predictions(model, data.images, data.labels, preprocess,
-                                      input_size=input_size).true_probability
-    out = np.full((len(data.images), n_classes), np.nan, np.float32)
-    out[np.arange(len(data.images)), data.labels] = true_p
-    return out
-
-
-# ----------------------------------------------------------------------------- the folder
-def _read_manifest(root: Path) -> dict | None:
-    try:
-        return json.loads((root / "manifest.json").read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-
-
-def _write_manifest(root: Path, manifest: dict) -> None:
-    tmp = root / "manifest.json.tmp"
-    tmp.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-    tmp.replace(root / "manifest.json")
-
-
-def _prepare(root: Path, key: str, overwrite: bool) -> dict | None:
-    """The folder's manifest if it is a build of these settings; refuse a different one."""
-    manifest = _read_manifest(root)
-    if manifest is not None and manifest.get("key") == key and not overwrite:
-        return manifest
-    if manifest is None and root.exists() and any(root.iterdir()):
-        # Never delete or mix into files that are not a site this function made.
-        raise FileExistsError(
-            f"{root} is not empty and holds no convviz site (no manifest.json). Choose a new or "
-            f"empty folder for the site.")
-    if manifest is not None and not overwrite:
-        raise FileExistsError(
-            f"{root} holds a site built from another model, data set or settings "
-            f"({_differences(manifest.get('settings', {}), None)}). Pass overwrite=True to "
-            f"replace it, or choose another folder.")
-    if manifest is not None:
-        for child in root.iterdir():
-            shutil.rmtree(child) if child.is_dir() else child.unlink()
-    return None
-
-
-def _differences(old: dict, new: dict | None) -> str:
-    if new is None:
-        return "made with k={k}, steps={steps}".format(**{"k": old.get("k"),
-                                                          "steps": old.get("steps")})
-    return ", ".join(f"{k}: {old.get(k)!r} there, {v!r} now" for k, v in new.items()
-                     if old.get(k) != v) or "same settings"
-
-
-def _folder_bytes(root: Path) -> int:
-    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
-
-
-def _join(root: Path, pieces, key: str, manifest: dict) -> list:
-    """Copy the finished layers and classes of shard folders ``pieces`` into ``root``."""
-    joined = []
-    for piece in map(Path, pieces):
-        other = _read_manifest(piece)
-        if other is None:
-            raise FileNotFoundError(f"{piece} holds no convviz site (no manifest.json) to join.")
-        if other.get("key") != key:
-            raise ValueError(
-                f"{piece} was built from another model, data set or settings "
-                f"({_differences(other.get('settings', {}), manifest['settings'])}); build every "
-                f"shard with the same call, only shard=(i, n) differing.")
-        for slug, entry in other["layers"].items():
-            if slug in manifest["layers"]:
-                continue
-            shutil.copytree(piece / "img" / slug, root / "img" / slug, dirs_exist_ok=True)
-            shutil.copy2(piece / "data" / f"layer-{slug}.js", root / "data" / f"layer-{slug}.js")
-            manifest["layers"][slug] = entry
-            joined.append(entry["path"])
-        if (piece / "img" / "data").is_dir():  # the shared whole images (same name, same file)
-            shutil.copytree(piece / "img" / "data", root / "img" / "data", dirs_exist_ok=True)
-        for j, entry in other["classes"].items():
-            if j in manifest["classes"]:
-                continue
-            shutil.copytree(piece / "img" / f"class-{j}", root / "img" / f"class-{j}",
-                            dirs_exist_ok=True)
-            shutil.copy2(piece / "data" / f"class-{j}.js", root / "data" / f"class-{j}.js")
-            manifest["classes"][j] = entry
-            joined.append(f"class {j}")
-    return joined
-
-
-def _copy_front_end(root: Path) -> None:
-    if not (STATIC_SITE / "site.js").is_file():
-        raise FileNotFoundError(
-            f"The site's front end is missing from the package ({STATIC_SITE}); reinstall "
-            f"convviz_widgets, or build it with `npm --prefix js run build`.")
-    (root / "assets").mkdir(parents=True, exist_ok=True)
-    for name in ("site.js", "site.css"):
-        shutil.copy2(STATIC_SITE / name, root / "assets" / name)
-    shutil.copy2(STATIC_SITE / "index.html", root / "index.html")
 
 
 # ----------------------------------------------------------------------------- the entry point
@@ -544,15 +255,15 @@ def publish(model, data, path="site", layers=None, class_names=None, preprocess=
                 "layers": [i.path for i in chosen], "model": _model_fingerprint(model),
                 "data": data.fingerprint(), "classes": names and list(names)}
     key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
-    manifest = _prepare(root, key, overwrite) or {
+    manifest = prepare_folder(root, key, overwrite) or {
         "format": FORMAT, "key": key, "settings": settings, "layers": {}, "classes": {},
         "shard": None if shard is None else [i_shard, n_shard]}
     (root / "data").mkdir(parents=True, exist_ok=True)
-    _write_manifest(root, manifest)
+    write_manifest(root, manifest)
     resumed = [e["path"] for e in manifest["layers"].values()] + [
         f"class {j}" for j in manifest["classes"]]
-    joined = _join(root, join or (), key, manifest)
-    _write_manifest(root, manifest)
+    joined = join_shards(root, join or (), key, manifest)
+    write_manifest(root, manifest)
 
     mine = [info for n, info in enumerate(chosen) if n % n_shard == i_shard]
     todo = [info for info in mine if slugs[info.path] not in manifest["layers"]]
@@ -592,25 +303,25 @@ def publish(model, data, path="site", layers=None, class_names=None, preprocess=
                     raise Cancelled(f"cancelled during the variants of {info.path}")
                 var = {int(f): div.images[div.filters == f] for f in np.unique(div.filters)}
             w = compute.kernels(model, info.path) if info.has_kernel else None
-            ranks = (_cam_ranks(model, info.path, data, range(n_classes), preprocess,
+            ranks = (cam_ranks(model, info.path, data, range(n_classes), preprocess,
                                 int(cam_images), cancel, input_size) if n_classes else None)
             try:
                 rf = int(max(compute.receptive_field(model, info.path,
                                                      input_size=input_size).size))
             except ValueError:  # a layer whose field cannot be traced: the page says "—"
                 rf = None
-            entry = _layer_page(model, info, slug, examples[info.path], res, var, w, ranks,
+            entry = layer_page(model, info, slug, examples[info.path], res, var, w, ranks,
                                 data, root, rf)
             seconds = (time.perf_counter() - t_layer
                        + pass_seconds * info.channels / max(channels_total, 1))
             manifest["layers"][slug] = dict(entry, seconds=seconds)
-            _write_manifest(root, manifest)
+            write_manifest(root, manifest)
             layer_seconds[info.path] = seconds
             built.append(info.path)
             stages.next()
         if class_todo:
             t_class = time.perf_counter()
-            probs = _probabilities(model, data, preprocess, n_classes, input_size)
+            probs = class_probabilities(model, data, preprocess, n_classes, input_size)
             # Every class's visualisation in one batched optimisation (one compiled step).
             vis = compute.maximize(model, None, class_todo, objective="class", steps=int(steps),
                                    preprocess=preprocess, on_step=stages.inner, cancel=cancel,
@@ -621,64 +332,21 @@ def publish(model, data, path="site", layers=None, class_names=None, preprocess=
             shared = (time.perf_counter() - t_class) / len(class_todo)
         for j, picture in zip(class_todo, pictures if class_todo else []):
             t_class = time.perf_counter()
-            _class_page(model, j, names[j] if names else str(j), data, probs, picture,
+            class_page(model, j, names[j] if names else str(j), data, probs, picture,
                         preprocess, root, input_size)
             manifest["classes"][str(j)] = {"seconds": time.perf_counter() - t_class + shared}
-            _write_manifest(root, manifest)
+            write_manifest(root, manifest)
             built.append(f"class {j}")
             stages.next()
     except Cancelled:
         cancelled = True
     finally:
         tracker.end()
-    _copy_front_end(root)
-    _write_index(root, model, all_infos, chosen, slugs, manifest, data, names, lang, title,
+    copy_front_end(root)
+    index_page(root, model, all_infos, chosen, slugs, manifest, data, names, lang, title,
                  time.perf_counter() - t0)
     n_channels = sum(e["channels"] for e in manifest["layers"].values())
     return PublishResult(path=root, pages=1 + len(manifest["layers"]) + n_channels
-                         + len(manifest["classes"]), bytes=_folder_bytes(root),
+                         + len(manifest["classes"]), bytes=folder_bytes(root),
                          seconds=time.perf_counter() - t0, layer_seconds=layer_seconds,
                          built=built + joined, resumed=resumed, cancelled=cancelled)
-
-
-def _write_index(root, model, all_infos, chosen, slugs, manifest, data, names, lang, title,
-                 seconds):
-    done = {e["path"]: slug for slug, e in manifest["layers"].items()}
-    params = int(sum(np.prod(w.shape) for w in model.weights))
-    shape = compute.access(model).input_shape  # a subclassed model has no .input_shape
-    made_seconds = sum(e.get("seconds", 0.0) for e in manifest["layers"].values()) + sum(
-        e.get("seconds", 0.0) for e in manifest["classes"].values())
-    index = {
-        "format": FORMAT, "title": title or model.name, "lang": lang,
-        "made": {"when": datetime.datetime.now(datetime.timezone.utc).isoformat(
-                     timespec="seconds"),
-                 "convviz": _version(), "keras": keras.__version__,
-                 "backend": keras.backend.backend(), "seconds": round(made_seconds, 3)},
-        "model": {"name": model.name, "input_shape": list(shape[1:]), "params": params,
-                  "layers": [{"path": i.path, "name": i.name, "class": i.class_name,
-                              "output_shape": list(i.output_shape),
-                              "kernel_shape": None if i.kernel_shape is None
-                              else list(i.kernel_shape), "depth": i.depth,
-                              "published": i.path in done, "slug": done.get(i.path)}
-                             for i in all_infos]},
-        "data": {"name": data.name, "n_images": int(len(data.images)),
-                 "image_size": list(data.images.shape[1:3]), "skipped": 0},
-        "settings": {"k": manifest["settings"]["k"], "steps": manifest["settings"]["steps"],
-                     "image_size": int(data.images.shape[1]),
-                     "preprocess": manifest["settings"]["preprocess"],
-                     "variants": manifest["settings"]["variants"],
-                     "cam_images": manifest["settings"]["cam_images"]},
-        "classes": ([{"index": int(j), "name": names[int(j)] if names else str(j)}
-                     for j in sorted(manifest["classes"], key=int)]
-                    if manifest["classes"] else None),
-        "layers": [{key: manifest["layers"][done[i.path]][key]
-                    for key in ("slug", "path", "channels", "dead", "mean_rate")}
-                   for i in chosen if i.path in done],
-    }
-    _write_js(root / "data" / "index.js", "CONVVIZ_SITE.index", index)
-
-
-def _version() -> str:
-    from .. import __version__  # noqa: PLC0415 (the package's top module imports this one)
-
-    return __version__

@@ -6,6 +6,7 @@ for static figures, galleries and tests: ``(1 - opacity) * image + opacity * col
 
 from __future__ import annotations
 
+import matplotlib
 import numpy as np
 
 
@@ -18,8 +19,6 @@ def _colormap_table(colormap) -> np.ndarray:
         if table.max() > 1.0:
             table = table / 255.0
         return table[:, :3]
-    import matplotlib  # deferred: the first overlay pays the import, not `import convviz_widgets`
-
     if isinstance(colormap, str):
         try:
             cmap = matplotlib.colormaps[colormap]

@@ -11,7 +11,12 @@ Gradient ascent in input space, split the way the feature-visualisation literatu
 * :mod:`.transforms` — the random jitter / scale / rotation / blur applied before each step;
 * ``_loop`` — one compiled step for a batch of rows, chunked, driven through the package's
   progress protocol (:mod:`convviz_widgets.compute.progress`), with the update rules of
-  ``_optimizers``;
+  ``_optimizers``; ``_forward`` — what the step computes forward (the features an objective
+  reads, and each row's own channel only on the fast path);
+* ``_request`` — what a call asks for, resolved against the model (layer path, row count,
+  objective, pattern size); ``_recipe`` — what a method name stands for (parameterisation,
+  transforms, update rule) and the starting image; ``_rows`` — the rows run, cached rows served
+  from ``_cache``;
 * ``_api`` (:func:`maximize`), ``_dream`` (:func:`deepdream`), ``_results`` (what they return).
 
 Everything works in *display space* by default: images are float32 in [0, 1] (RGB or grayscale)
@@ -23,8 +28,9 @@ This module only re-exports.
 from __future__ import annotations
 
 from . import objectives, param, transforms
-from ._api import (DEFAULT_LR, DEFAULT_SIZE, DEFAULT_STEPS, INITS, METHODS, SPACES, class_layers,
-                   maximize, pattern_size, target_count)
+from ._api import maximize
+from ._recipe import DEFAULT_LR, DEFAULT_STEPS, INITS, METHODS, SPACES
+from ._request import DEFAULT_SIZE, class_layers, pattern_size, target_count
 from ._dream import deepdream
 from ._results import DreamResult, MaximizeResult
 from ._priors import l2, total_variation

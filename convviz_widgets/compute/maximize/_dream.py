@@ -10,11 +10,11 @@ import tensorflow as tf
 
 from .._images import prepare_images
 from .._messages import InputError
-from .._access import access, conv_layers
-from .._access import check_preprocess
+from .._access import access, check_preprocess, conv_layers
 from ..progress import Progress, Tracker
-from ._api import _MIN_SIZE, channels_of, layer_resolver
-from ._loop import _features, optimize
+from ._request import MIN_SIZE, channels_of, layer_resolver
+from ._forward import features
+from ._loop import optimize
 from ._optimizers import NormalizedAscent
 from ._results import DreamResult
 from .objectives import Context, Objective, deepdream as deepdream_objective
@@ -125,8 +125,8 @@ def deepdream(model, images, layers=None, *, objective: Objective | None = None,
     if preprocess is not None:
         check_preprocess(preprocess, original[:1], acc.input_shape)
 
-    sizes = [(max(_MIN_SIZE, int(round(h / octave_scale ** i))),
-              max(_MIN_SIZE, int(round(w / octave_scale ** i)))) for i in range(int(octaves))][::-1]
+    sizes = [(max(MIN_SIZE, int(round(h / octave_scale ** i))),
+              max(MIN_SIZE, int(round(w / octave_scale ** i)))) for i in range(int(octaves))][::-1]
     keep = (c == 1) if keep_brightness is None else bool(keep_brightness)
     opt = NormalizedAscent(lr, norm="mean_abs", center=keep)
     total = len(sizes) * int(steps)
@@ -192,5 +192,5 @@ def _match_mean(x: np.ndarray, reference: np.ndarray, rounds: int = 8) -> np.nda
 
 def _dream_score(acc, obj, images, preprocess, model_hw):
     x = tf.constant(images)
-    feats = _features(acc, x, tuple(sorted(set(obj.layers()))), preprocess, model_hw)
+    feats = features(acc, x, tuple(sorted(set(obj.layers()))), preprocess, model_hw)
     return obj(Context(feats, x, tf.zeros((len(images),), tf.int32))).numpy().astype(np.float32)

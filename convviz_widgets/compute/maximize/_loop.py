@@ -4,7 +4,8 @@ The step is a pure function ``(params, optimiser state, filters, randoms) -> (ne
 state, image, activation, objective)`` compiled once per model, layer and settings with a
 ``None`` batch dimension, so every chunk (including a shorter last one) reuses one trace. The
 loop around it is plain Python: it hands each step its random numbers, checks for cancellation
-before every step and reports frames through a callback instead of printing.
+before every step and reports frames through a callback instead of printing. What the step
+computes forward (the features, the one-channel fast path) is ``_forward``'s.
 
 Randomness is drawn on the host from ``numpy.random.default_rng([seed, filter])``: the starting
 image and every transform of a filter depend only on the seed and the filter index, never on
@@ -16,16 +17,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-import keras
 import numpy as np
 import tensorflow as tf
 
-from .._access import model_input
 from .._identity import preprocess_key
-from .._model_trace import run_model, tf_function
+from .._model_trace import tf_function
 from ..progress import Progress, Tracker
-from ._logits import LOGITS, logit_features
-from .objectives import Channel, Context, Negative, Neuron, Objective
+from ._forward import (dense_units, fast_target, features, is_relu, report_value,
+                       selected_preactivation)
+from .objectives import Channel, Context, Neuron, Objective
 from .param import Parameterization
 from .transforms import Compose, Transform
 
@@ -36,174 +36,6 @@ MEMORY_BUDGET = 768 * 2**20
 #: Largest chunk. A default gallery (64 filters) of a small model then forms all at once; larger
 #: chunks gain nothing on a CPU and only delay the first frame.
 MAX_BATCH = 64
-
-
-def _model_input(acc, x, preprocess, model_hw):
-    if model_hw is not None and tuple(x.shape[1:3]) != tuple(model_hw):
-        # A fixed-size model sees the image resized (DeepDream octaves on a fixed-size model).
-        x = tf.image.resize(x, model_hw, method="bilinear")
-    return model_input(acc, x, preprocess)
-
-
-def _dense_units(acc, paths) -> tuple:
-    """The paths among ``paths`` that are hidden ``Dense`` layers with an activation.
-
-    Maximising such a unit reads its *pre-activation* ``x @ kernel + bias``, as a class is read
-    by its logit: after a ReLU, a unit that is off on the start image scores 0 for every
-    nearby image and has no gradient, so the ascent would never start (and a sigmoid/tanh
-    unit saturates).
-    """
-    out = []
-    for p in paths:
-        if p == LOGITS:
-            continue
-        layer = acc.layer(p)
-        act = getattr(layer, "activation", None)
-        kernel = getattr(layer, "kernel", None)
-        if type(layer) is keras.layers.Dense and act is not None and \
-                act is not keras.activations.linear and kernel is not None and \
-                len(kernel.shape) == 2 and "float" in str(kernel.dtype):
-            out.append(p)
-    return tuple(out)
-
-
-def _features(acc, x, paths, preprocess, model_hw, dense_pre: tuple = ()):
-    """``{path: float32 output}`` of ``paths``; :data:`LOGITS` is the model's class scores
-    before its softmax / sigmoid (see :func:`~.objectives.class_logit`), and each path of
-    ``dense_pre`` (:func:`_dense_units`) is its Dense layer's pre-activation."""
-    x = _model_input(acc, x, preprocess, model_hw)
-    layers_ = tuple(p for p in paths if p != LOGITS)
-    if LOGITS not in paths:
-        _, captured = run_model(acc, x, layers_, capture_inputs=dense_pre)
-        logits = None
-    else:
-        captured, logits = logit_features(acc, x, layers_, capture_inputs=dense_pre)
-    missing = [p for p in layers_ if p not in captured]
-    if missing:
-        raise ValueError(f"Layers {missing} did not run in a forward pass of the model, so they "
-                         "cannot be maximised; pick a layer the model's call() uses.")
-    feats = {p: tf.cast(captured[p], tf.float32) for p in layers_}
-    for p in dense_pre:
-        layer, inp = acc.layer(p), captured.get(("input", p))
-        if inp is None or inp.shape.rank != 2:
-            continue  # a Dense on a sequence: its output is what there is
-        z = tf.matmul(tf.cast(inp, layer.kernel.dtype), layer.kernel)  # (n, units)
-        if layer.bias is not None:
-            z = z + layer.bias
-        feats[p] = tf.cast(z, tf.float32)
-    if logits is not None:
-        feats[LOGITS] = logits
-    return feats
-
-
-def _is_relu(fn) -> bool:
-    return fn is keras.activations.relu or getattr(fn, "__name__", "") == "relu"
-
-
-def _fast_target(acc, objective: Objective, report_path: str | None):
-    """``(kind, layer)`` when the step can compute each row's own channel itself, else None.
-
-    A channel (or centre-neuron) objective needs one of the target layer's channels per image.
-
-    * ``"conv"``: a plain ``Conv2D``. Running it computes all ``cout`` channels — and the
-      backward pass pushes a gradient through all of them too; for an early layer that is most
-      of the step (VGG16's block1_conv2 is 95 % of the forward cost up to it). The step takes the
-      layer's *input* instead and computes only the selected channel of each image (see
-      :func:`_selected_preactivation`).
-    * ``"relu"``: a standalone ReLU (``ReLU()`` or ``Activation("relu")``, as after BatchNorm
-      or a residual addition). Nothing to save, but its input is the pre-activation, which the
-      dead-start remedy needs (see :func:`build_step`).
-    """
-    if report_path is None or type(objective) not in (Channel, Neuron, Negative):
-        return None
-    if objective.layer != report_path or objective.index is not None:
-        return None
-    layer = acc.layer(report_path)
-    if type(layer) is keras.layers.Conv2D:  # subclasses may change call()
-        if getattr(layer, "groups", 1) != 1 or getattr(layer, "data_format",
-                                                        "") != "channels_last":
-            return None
-        kernel = getattr(layer, "kernel", None)
-        if kernel is None or len(kernel.shape) != 4 or "float" not in str(kernel.dtype):
-            return None  # e.g. a quantised kernel: leave it to the layer's own call()
-        strides, dilation = tuple(layer.strides), tuple(layer.dilation_rate)
-        if strides[0] != strides[1] or (max(strides) > 1 and max(dilation) > 1):
-            # tf.nn.depthwise_conv2d (see _selected_preactivation) takes equal strides only,
-            # and computes another output size for stride and dilation together (which Keras
-            # refuses anyway): such a layer runs its own call(), correct but not faster.
-            return None
-        return "conv", layer
-    if type(layer) is keras.layers.Activation and _is_relu(layer.activation):
-        return "relu", layer
-    if type(layer) is keras.layers.ReLU and layer.max_value is None and \
-            not float(layer.negative_slope) and not float(layer.threshold):
-        return "relu", layer
-    return None
-
-
-def _layer_input(acc, path, x, preprocess, model_hw):
-    """The tensor layer ``path`` receives (first call) when the model runs on display images
-    ``x``. The model's own output is unused, so the graph prunes everything after the input."""
-    _, got = run_model(acc, _model_input(acc, x, preprocess, model_hw), (), capture_inputs=[path])
-    inp = got.get(("input", path))
-    if inp is None:
-        raise ValueError(f"Layer {path!r} did not run in a forward pass of the model, so it "
-                         "cannot be maximised; pick a layer the model's call() uses.")
-    return inp
-
-
-def _selected_preactivation(acc, kind, path, x, filters, preprocess, model_hw):
-    """``(z, activation)``: ``z`` ``(n, h, w, 1)`` is channel ``filters[i]`` of layer ``path``'s
-    pre-activation for image ``i`` only; ``activation(z)`` is the layer's output channel.
-
-    For a ``Conv2D`` every image needs its *own* filter, i.e. a different kernel per batch row.
-    The images are laid side by side along channels, ``(n, h, w, cin) -> (1, h, w, n*cin)``, and
-    convolved *depthwise* with each image's kernel slice (channel ``i*cin + c`` by
-    ``kernel[..., c, filters[i]]``); summing each image's ``cin`` outputs gives its channel.
-
-    Why depthwise and not one grouped ``conv2d`` with ``n`` groups (the same arithmetic):
-    TensorFlow's CPU build has no gradient for grouped convolutions unless oneDNN is on, and
-    oneDNN is off by default on most AMD, older Intel and ARM CPUs ("Gradients for grouped
-    convolutions are not supported on CPU"). Depthwise convolution has CPU and GPU kernels for
-    both passes everywhere. Timed alone (forward + input gradient, VGG16 block1/3/5 shapes at
-    128 px, 4 and 32 images, 2-core AMD EPYC) it took 0.4-0.8x the grouped convolution's time
-    with oneDNN on (3x on 8x8 maps of 4 images, where both take a few milliseconds), and 1/4
-    to 1/75 of running the whole layer and picking one channel with oneDNN off.
-    """
-    layer = acc.layer(path)
-    inp = _layer_input(acc, path, x, preprocess, model_hw)
-    if kind == "relu":
-        z = tf.gather(inp, filters, axis=3, batch_dims=1)[..., None]  # (n, h, w) -> (n, h, w, 1)
-        return z, tf.nn.relu
-    kernel = tf.cast(layer.kernel, inp.dtype)
-    kh, kw, cin = (int(d) for d in kernel.shape[:3])
-    shape = tf.shape(inp)
-    n, h, w = shape[0], shape[1], shape[2]
-    stacked = tf.reshape(tf.transpose(inp, [1, 2, 0, 3]), tf.stack([1, h, w, n * cin]))
-    k = tf.transpose(tf.gather(kernel, filters, axis=3), [0, 1, 3, 2])  # (kh, kw, n, cin)
-    k = tf.reshape(k, tf.stack([kh, kw, n * cin, 1]))  # one 2-D filter per stacked channel
-    sh, sw = (int(v) for v in layer.strides)
-    zc = tf.nn.depthwise_conv2d(stacked, k, strides=[1, sh, sw, 1],
-                                padding=layer.padding.upper(),
-                                dilations=[int(v) for v in layer.dilation_rate])
-    out = tf.shape(zc)  # (1, h', w', n*cin)
-    z = tf.reduce_sum(tf.reshape(zc, tf.stack([out[1], out[2], n, cin])), axis=3)  # (h', w', n)
-    z = tf.transpose(z, [2, 0, 1])[..., None]  # -> (n, h', w', 1)
-    if layer.use_bias:
-        b = tf.gather(tf.cast(layer.bias, z.dtype), filters)
-        z = z + tf.reshape(b, [-1, 1, 1, 1])  # (n,) -> (n, 1, 1, 1)
-    return z, (layer.activation or (lambda t: t))
-
-
-def _report(feats, report_path, filters, value):
-    if report_path is None:
-        return value
-    f = feats[report_path]
-    if f.shape.rank == 2:  # a Dense layer or the class scores: each row's own unit
-        return tf.gather(f, filters, axis=1, batch_dims=1)
-    # Each row's own channel, averaged over positions: "the filter's mean activation".
-    maps = tf.gather(f, filters, axis=3, batch_dims=1)  # (n, h, w)
-    return tf.reduce_mean(maps, axis=[1, 2])
 
 
 def build_step(acc, *, objective: Objective, report_path: str | None,
@@ -217,7 +49,7 @@ def build_step(acc, *, objective: Objective, report_path: str | None,
     silent on a grey start). While a row's objective is exactly 0, its gradient is taken from
     the same objective on the pre-activation instead, which climbs until the unit fires; the
     objective's *value* is unchanged. Only where the pre-activation is reachable (see
-    :func:`_fast_target`).
+    :func:`fast_target`).
     """
     h, w = hw
     c = channels
@@ -225,8 +57,8 @@ def build_step(acc, *, objective: Objective, report_path: str | None,
     pshape = param.shape(h, w, c)
     n_rand = transform.n_random if transform is not None else 0
     project = not param.bounded and getattr(param, "clip", True)
-    fast = _fast_target(acc, objective, report_path)
-    dense_pre = _dense_units(acc, paths)
+    fast = fast_target(acc, objective, report_path)
+    dense_pre = dense_units(acc, paths)
     redirect = bool(redirect_dead and fast is not None and type(objective) in (Channel, Neuron))
     key = ("maximize-step", fast[0] if fast else None, redirect, paths, objective.key,
            report_path, param.key, None if transform is None else transform.key, optimizer.key,
@@ -237,10 +69,10 @@ def build_step(acc, *, objective: Objective, report_path: str | None,
     def forward(x, image, filters):
         """``(features, objective value)``; one channel per row on the fast path."""
         if fast is None:
-            feats = _features(acc, x, paths, preprocess, model_hw, dense_pre)
+            feats = features(acc, x, paths, preprocess, model_hw, dense_pre)
             value = objective(Context(feats, image, filters))
-            return _report(feats, report_path, filters, value), value
-        z, activation = _selected_preactivation(acc, fast[0], report_path, x, filters,
+            return report_value(feats, report_path, filters, value), value
+        z, activation = selected_preactivation(acc, fast[0], report_path, x, filters,
                                                 preprocess, model_hw)
         # Each row's own channel now sits at index 0 of a one-channel map.
         rows = tf.zeros_like(filters)
@@ -248,11 +80,11 @@ def build_step(acc, *, objective: Objective, report_path: str | None,
         # The pre-activation too: "what turns a filter off" is read before its ReLU (after
         # it, every image that silences the unit is equally good and has no gradient).
         value = objective(Context(feats, image, rows, {report_path: tf.cast(z, tf.float32)}))
-        if redirect and _is_relu(activation):
+        if redirect and is_relu(activation):
             dead = tf.stop_gradient(tf.cast(value <= 0.0, tf.float32))  # (n,)
             pre = objective(Context({report_path: tf.cast(z, tf.float32)}, image, rows))
             value = value + dead * (pre - tf.stop_gradient(pre))  # same value, live gradient
-        return _report(feats, report_path, rows, value), value
+        return report_value(feats, report_path, rows, value), value
 
     def build():
         pspec = tf.TensorSpec((None,) + pshape, tf.float32)
