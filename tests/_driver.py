@@ -122,6 +122,27 @@ class Driver:
         control = self.control(what)
         return control.min if control.disabled else control.max
 
+    def click_tile(self, what, tile, y: int = 0, x: int = 0):
+        """Click pixel ``(y, x)`` of tile ``tile`` on a raster (found by role, or passed as the
+        widget itself), as the browser does: the front end's ``{"event": "click", ...}``
+        message, delivered the way the kernel delivers a comm message to the widget."""
+        raster = self.control(what)
+        self.send(raster, {"event": "click", "tile": tile, "y": y, "x": x})
+        return raster
+
+    @staticmethod
+    def send(widget, content: dict) -> None:
+        """Deliver a custom message from the front end to ``widget`` (what ``model.send``
+        in the browser arrives as). The one place tests touch ipywidgets' message entry."""
+        widget._handle_custom_msg(content, [])
+
+    @staticmethod
+    def receive(widget, comm_msg: dict) -> None:
+        """Deliver a whole comm message (``{"content": {"data": {"method": "update",
+        "state": ...}}, "buffers": [...]}``) to ``widget``, as a browser's state update
+        arrives (an upload in Colab's or JupyterLab's front end)."""
+        widget._handle_msg(comm_msg)
+
     def labels(self, what) -> list:
         """The labels a menu shows."""
         control = self.control(what)
@@ -135,6 +156,21 @@ class Driver:
             if isinstance(widget, (w.HTML, w.Label, w.HTMLMath)):
                 parts.append(html.unescape(_TAG.sub(" ", str(widget.value))))
         return re.sub(r"\s+", " ", " ".join(parts)).strip()
+
+    def html(self, what) -> str:
+        """The words of one text widget (found by role), tags removed, entities decoded."""
+        return html.unescape(_TAG.sub(" ", str(self.control(what).value))).strip()
+
+    def beside(self, view, role: str):
+        """The widget with CSS role ``role`` in the same box as ``view`` (a note a container
+        shows above one of its pages)."""
+        for box in walk(self.view):
+            kids = list(getattr(box, "children", ()) or ())
+            if any(k is view for k in kids):
+                found = [k for k in kids if role in classes_of(k)]
+                if len(found) == 1:
+                    return found[0]
+        raise LookupError(f"no {role!r} beside {type(view).__name__} in this view")
 
     def status(self) -> str:
         """The words of the view's status line(s) (role ``convviz-status``)."""
