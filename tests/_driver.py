@@ -84,10 +84,14 @@ class Driver:
 
     def control(self, what, kind=None, shown_only: bool = False):
         """The one control matching ``what``; an error lists the candidates when there are
-        none or several. A widget passed as ``what`` is itself."""
+        none or several. A widget passed as ``what`` is itself. When several match but one of
+        them is on screen (a container's own control above its pages' hidden ones), that one
+        is the control, as for a user."""
         if isinstance(what, w.Widget):
             return what
         found = self.find(what, kind, shown_only)
+        if len(found) > 1 and not shown_only:
+            found = self.find(what, kind, shown_only=True) or found
         if len(found) != 1:
             seen = sorted({f"{type(x).__name__}({_label_of(x)!r}, {classes_of(x)})"
                            for x in walk(self.view) if isinstance(x, w.DOMWidget)
