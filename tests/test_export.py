@@ -4,6 +4,7 @@ model, layer and settings."""
 
 import io
 
+import ipywidgets as ipw
 import numpy as np
 import pytest
 
@@ -15,6 +16,7 @@ from convviz_widgets.widgets import OverlayView, RasterView
 from convviz_widgets.widgets._export import (PANEL_GAP, compose, export_name, overlay_rgb,
                                              raster_rgb)
 
+from _driver import Driver
 from conftest import random_images
 
 
@@ -69,8 +71,10 @@ def check_export(view, tmp_path) -> np.ndarray:
         assert _contains(pixels, raster), "a shown display is missing from the export"
     path = tmp_path / view.export_filename()
     assert view.save_png(path) == str(path) and path.read_bytes() == png
-    view._export_btn.click()
-    assert "download=" in view._download.value and view.export_filename() in view._download.value
+    d = Driver(view)
+    d.click("Export PNG")
+    links = [h.value for h in d.find(ipw.HTML, shown_only=True) if "download=" in h.value]
+    assert len(links) == 1 and view.export_filename() in links[0]
     return pixels
 
 
