@@ -13,6 +13,10 @@ Examples
 >>> d.control("convviz-channel").max                          # doctest: +SKIP
 >>> d.click("Export")                                         # doctest: +SKIP
 >>> "out of range" in d.text()                                # doctest: +SKIP
+>>> d.click_tile("convviz-grid", 5)       # a click on tile 5  # doctest: +SKIP
+>>> d.menu("per_slice").value = "per_slice"  # any language   # doctest: +SKIP
+
+tests/test_no_private_access.py keeps tests off private attributes (with a short allow-list).
 """
 from __future__ import annotations
 
@@ -125,6 +129,18 @@ class Driver:
         ``widgets._base.set_slider``)."""
         control = self.control(what)
         return control.min if control.disabled else control.max
+
+    def menu(self, value, shown_only: bool = False):
+        """The one menu (dropdown, toggle buttons …) that offers ``value``: how a user finds the
+        scale or method menu whatever language its label is in."""
+        found = [x for x in (self.shown() if shown_only else walk(self.view))
+                 if isinstance(x, (w.Dropdown, w.ToggleButtons, w.RadioButtons, w.Select))
+                 and value in [o[1] if isinstance(o, tuple) else o for o in x.options]]
+        if len(found) > 1 and not shown_only:
+            return self.menu(value, shown_only=True)
+        if len(found) != 1:
+            raise LookupError(f"{len(found)} menus offer {value!r}")
+        return found[0]
 
     def click_tile(self, what, tile, y: int = 0, x: int = 0):
         """Click pixel ``(y, x)`` of tile ``tile`` on a raster (found by role, or passed as the
