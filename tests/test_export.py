@@ -16,7 +16,7 @@ from convviz_widgets.widgets import OverlayView, RasterView
 from convviz_widgets.widgets._export import (PANEL_GAP, compose, export_name, overlay_rgb,
                                              raster_rgb)
 
-from _driver import Driver
+from _driver import Driver, classes_of
 from conftest import random_images
 
 
@@ -36,13 +36,19 @@ def _contains(big: np.ndarray, small: np.ndarray) -> bool:
     return any(np.array_equal(big[y:y + h, x:x + w], small) for y, x in zip(ys, xs))
 
 
+def _not_figure(wd) -> bool:
+    """A display that is a control, not the figure: Grad-CAM's image picker (thumbnails) and
+    its best/worst galleries (found by their CSS roles)."""
+    return any(c == "convviz-gradcam-thumbs" or c.startswith("convviz-gallery-")
+               for c in classes_of(wd))
+
+
 def _displays(view):
     """The visible displays of a view that show something (pickers and galleries excluded)."""
     out, stack = [], [view]
-    skip = {id(wd) for wd in view._export_excluded()}
     while stack:
         wd = stack.pop()
-        if getattr(getattr(wd, "layout", None), "display", None) == "none" or id(wd) in skip:
+        if getattr(getattr(wd, "layout", None), "display", None) == "none" or _not_figure(wd):
             continue
         if isinstance(wd, ChannelGrid):  # its own layout: exported as the page it sent
             out.append(view.grid_image)

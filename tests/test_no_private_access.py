@@ -75,9 +75,6 @@ ALLOWED: dict[str, dict[str, str]] = {
         "_show_error": "puts one TensorFlow error in four views to compare how they show it",
         "_check_layer": "makes one Explorer page alone refuse a layer",
     },
-    "test_export.py": {
-        "_export_excluded": "which displays a view leaves out of its export",
-    },
 }
 
 
