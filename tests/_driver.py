@@ -13,6 +13,10 @@ Examples
 >>> d.control("convviz-channel").max                          # doctest: +SKIP
 >>> d.click("Export")                                         # doctest: +SKIP
 >>> "out of range" in d.text()                                # doctest: +SKIP
+>>> d.click_tile("convviz-grid", 5)       # a click on tile 5  # doctest: +SKIP
+>>> d.menu("per_slice").value = "per_slice"  # any language   # doctest: +SKIP
+
+tests/test_no_private_access.py keeps tests off private attributes (with a short allow-list).
 """
 from __future__ import annotations
 
@@ -84,10 +88,14 @@ class Driver:
 
     def control(self, what, kind=None, shown_only: bool = False):
         """The one control matching ``what``; an error lists the candidates when there are
-        none or several. A widget passed as ``what`` is itself."""
+        none or several. A widget passed as ``what`` is itself. When several match but one of
+        them is on screen (a container's own control above its pages' hidden ones), that one
+        is the control, as for a user."""
         if isinstance(what, w.Widget):
             return what
         found = self.find(what, kind, shown_only)
+        if len(found) > 1 and not shown_only:
+            found = self.find(what, kind, shown_only=True) or found
         if len(found) != 1:
             seen = sorted({f"{type(x).__name__}({_label_of(x)!r}, {classes_of(x)})"
                            for x in walk(self.view) if isinstance(x, w.DOMWidget)
@@ -122,6 +130,39 @@ class Driver:
         control = self.control(what)
         return control.min if control.disabled else control.max
 
+    def menu(self, value, shown_only: bool = False):
+        """The one menu (dropdown, toggle buttons …) that offers ``value``: how a user finds the
+        scale or method menu whatever language its label is in."""
+        found = [x for x in (self.shown() if shown_only else walk(self.view))
+                 if isinstance(x, (w.Dropdown, w.ToggleButtons, w.RadioButtons, w.Select))
+                 and value in [o[1] if isinstance(o, tuple) else o for o in x.options]]
+        if len(found) > 1 and not shown_only:
+            return self.menu(value, shown_only=True)
+        if len(found) != 1:
+            raise LookupError(f"{len(found)} menus offer {value!r}")
+        return found[0]
+
+    def click_tile(self, what, tile, y: int = 0, x: int = 0):
+        """Click pixel ``(y, x)`` of tile ``tile`` on a raster (found by role, or passed as the
+        widget itself), as the browser does: the front end's ``{"event": "click", ...}``
+        message, delivered the way the kernel delivers a comm message to the widget."""
+        raster = self.control(what)
+        self.send(raster, {"event": "click", "tile": tile, "y": y, "x": x})
+        return raster
+
+    @staticmethod
+    def send(widget, content: dict) -> None:
+        """Deliver a custom message from the front end to ``widget`` (what ``model.send``
+        in the browser arrives as). The one place tests touch ipywidgets' message entry."""
+        widget._handle_custom_msg(content, [])
+
+    @staticmethod
+    def receive(widget, comm_msg: dict) -> None:
+        """Deliver a whole comm message (``{"content": {"data": {"method": "update",
+        "state": ...}}, "buffers": [...]}``) to ``widget``, as a browser's state update
+        arrives (an upload in Colab's or JupyterLab's front end)."""
+        widget._handle_msg(comm_msg)
+
     def labels(self, what) -> list:
         """The labels a menu shows."""
         control = self.control(what)
@@ -135,6 +176,21 @@ class Driver:
             if isinstance(widget, (w.HTML, w.Label, w.HTMLMath)):
                 parts.append(html.unescape(_TAG.sub(" ", str(widget.value))))
         return re.sub(r"\s+", " ", " ".join(parts)).strip()
+
+    def html(self, what) -> str:
+        """The words of one text widget (found by role), tags removed, entities decoded."""
+        return html.unescape(_TAG.sub(" ", str(self.control(what).value))).strip()
+
+    def beside(self, view, role: str):
+        """The widget with CSS role ``role`` in the same box as ``view`` (a note a container
+        shows above one of its pages)."""
+        for box in walk(self.view):
+            kids = list(getattr(box, "children", ()) or ())
+            if any(k is view for k in kids):
+                found = [k for k in kids if role in classes_of(k)]
+                if len(found) == 1:
+                    return found[0]
+        raise LookupError(f"no {role!r} beside {type(view).__name__} in this view")
 
     def status(self) -> str:
         """The words of the view's status line(s) (role ``convviz-status``)."""

@@ -18,6 +18,15 @@ from keras import layers
 H, W = 40, 56  # non-square on purpose
 
 
+def suptitle(fig) -> str:
+    """A matplotlib figure's suptitle text, through public API (``Figure.get_suptitle`` came
+    in matplotlib 3.8; before it the suptitle is the figure-level text made first)."""
+    get = getattr(fig, "get_suptitle", None)
+    if get is not None:
+        return get()
+    return fig.texts[0].get_text() if fig.texts else ""
+
+
 def make_sequential(h=H, w=W, c=3):
     keras.utils.set_random_seed(1)
     return keras.Sequential([

@@ -37,7 +37,7 @@ def part(card, role: str) -> str:
 
 def _click(view, tile):
     """What the browser sends when a tile is clicked."""
-    view._on_custom_msg(view, {"event": "click", "tile": tile, "y": 0, "x": 0}, [])
+    Driver(view).click_tile(view, tile)
 
 
 def _card(model, **kw):
@@ -278,7 +278,7 @@ def test_explorer_channel_page_follows_and_patch_click_switches_image(models):
     picked = int(card.examples.index[row, 0])
     assert ex.image_index == n and len(ex.activations.images) == n + 1
     assert np.allclose(ex.activations.images[n], imgs[picked])
-    assert ex._image_dd.value == n and ex.activations.image_names[n] == card.picked_name
+    assert Driver(ex).control("convviz-image").value == n and ex.activations.image_names[n] == card.picked_name
     assert np.array_equal(card.image, ex.activations.images[n])
     ex.image_index = 0
     _click(card.examples_view, 0)  # the same patch again: selected, not added twice

@@ -212,7 +212,7 @@ def _v7_message(png: bytes, name="mine.png") -> dict:
 def test_upload_button_takes_both_wire_formats(fmt):
     png = _png()
     up = ImageUpload(accept="image/*")
-    up._handle_msg((_v8_message if fmt == "v8" else _v7_message)(png))
+    Driver.receive(up, (_v8_message if fmt == "v8" else _v7_message)(png))
     assert uploaded_files(up.value) == [("mine.png", png)]
 
 
@@ -230,7 +230,7 @@ def test_upload_on_an_ipywidgets7_kernel():
     assert "value" not in up.keys
     seen = []
     up.observe(lambda c: seen.append(c["new"]), "value")
-    up._handle_msg(_v8_message(png, "phone.png"))
+    Driver.receive(up, _v8_message(png, "phone.png"))
     assert isinstance(seen[-1], dict) and uploaded_files(seen[-1]) == [("phone.png", png)]
     assert seen[-1]["phone.png"]["metadata"]["size"] == len(png)
 
@@ -254,20 +254,23 @@ def test_views_take_an_upload_from_the_wire(models, fmt, view):
     msg = (_v8_message if fmt == "v8" else _v7_message)(png)
     if view == "explorer":
         ex = cv.Explorer(model, imgs)
-        ex._upload._handle_msg(msg)
+        d = Driver(ex)
+        d.receive(d.control("convviz-upload"), msg)  # the comm message Colab sends
         assert len(ex.activations.images) == 2 and ex.image_index == 1
         assert len(ex.gradcam.images) == 2 and ex.gradcam.image_index == 1
-        assert ex._image_dd.options[-1][0] == "upload: mine.png" and ex._image_dd.value == 1
+        assert d.labels("convviz-image")[-1] == "upload: mine.png"
+        assert d.control("convviz-image").value == 1
         ex.gradcam.cancel()
     elif view == "activations":
         av = ActivationViewer(model, imgs)
-        av._upload._handle_msg(msg)
+        d = Driver(av)
+        d.receive(d.control("convviz-upload"), msg)  # the comm message Colab sends
         assert len(av.images) == 2 and av.image_index == 1
-        assert av._image_dd.options[-1][0] == "upload: mine.png"
+        assert d.labels("convviz-image")[-1] == "upload: mine.png"
         check_activation_view(av, model)
     else:
         gc = GradCAMViewer(model, imgs)
-        Driver(gc).control("convviz-upload")._handle_msg(msg)  # the comm message Colab sends
+        Driver.receive(Driver(gc).control("convviz-upload"), msg)  # the comm message Colab sends
         assert len(gc.images) == 2 and gc.image_index == 1
         assert gc.wait(120) and gc.result is not None
         gc.cancel()
@@ -323,8 +326,11 @@ def test_int_sliders_follow_the_kernel_ipywidgets(models):
     assert INT_SLIDER_CONTINUOUS is (int(w.__version__.split(".")[0]) >= 8)
     model = models["sequential"]
     ex = cv.Explorer(model, [cv.load_image(_png(*input_hw(model)[:2]))])
-    sliders = [ex._slider, ex.kernels._slider, ex.activations._slider, ex.patterns._slider,
-               ex.patterns._range]
+    # The filter/channel sliders (the shared one, each page's own) and the Patterns gallery
+    # range. (The Grad-CAM region's rows/columns sliders move on release, by design.)
+    d = Driver(ex)
+    sliders = d.find("convviz-channel") + d.find("gallery", w.IntRangeSlider)
+    assert len(sliders) >= 5
     assert all(s.continuous_update is INT_SLIDER_CONTINUOUS for s in sliders)
     ex.gradcam.cancel()
 

@@ -8,7 +8,7 @@ from keras import layers
 
 import convviz_widgets as cv
 
-from conftest import random_images
+from conftest import random_images, suptitle
 
 LAYER_OF = {"sequential": "conv_b", "functional": "last_conv", "nested": "vgg16/block2_conv1",
             "subclassed": "block2/conv2", "grayscale": "dconv64"}
@@ -94,7 +94,7 @@ def test_static_figure_shows_the_same_numbers(models):
     x = random_images(model, 1, seed=5)[0]
     fig = plotting.plot_conv_arithmetic(model, x, "conv_a", 2, (4, 6))
     unit = cv.conv_arithmetic(model, x, "conv_a", 2, (4, 6))
-    assert f"{unit.pre_activation:.4g}" in fig._suptitle.get_text()
+    assert f"{unit.pre_activation:.4g}" in suptitle(fig)
     # the third row of the first channel column holds the products of channel 0
     product_axes = [a for a in fig.axes if a.get_xlabel().startswith("Σ")]
     assert len(product_axes) == 3  # three input channels

@@ -24,7 +24,7 @@ FIRST = {"sequential": "conv_a", "functional": "stem", "nested": "vgg16/block1_c
 
 def click(view, y, x):
     """What the browser sends when the feature map is clicked at data pixel (y, x)."""
-    view.map_view._on_custom_msg(view.map_view, {"event": "click", "tile": 0, "y": y, "x": x}, [])
+    Driver(view).click_tile("convviz-step-map", 0, y=y, x=x)
 
 
 def pixels(view):

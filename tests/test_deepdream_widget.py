@@ -193,8 +193,7 @@ def test_explorer_dream_page_follows_the_shared_image(models):
     expected = ex.activations.images[2]
     assert shown.shape[1:3] == expected.shape[:2]
     # An upload in the Explorer's image bar reaches the DeepDream page.
-    ex._on_upload({"new": ({"name": "cat.png", "type": "image/png", "size": 1,
-                            "content": memoryview(_png_bytes()), "last_modified": 0},)})
+    _upload(ex, "cat.png", _png_bytes())
     assert len(ex.dream.images) == 4 and ex.dream.image_index == 3
     assert ex.dream.image_names[-1] == ex.activations.image_names[-1]
     ex.dream.steps, ex.dream.octaves = 2, 1

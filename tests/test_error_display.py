@@ -16,6 +16,7 @@ from convviz_widgets.widgets import (ActivationViewer, Explorer, FilterMaximizer
                                      KernelViewer)
 from convviz_widgets.widgets._errors import error_html, short_message
 
+from _driver import Driver
 from conftest import make_sequential, random_images
 
 SERVER_PATH = "/srv/jupyter/venv/lib/python3.11/site-packages/convviz_widgets/compute/loop.py"
@@ -102,7 +103,7 @@ def test_every_view_shows_an_error_the_same_way(model):
     shown = []
     for view in views:
         view._show_error(tf_error())
-        shown.append(check_shown(view._status.value))
+        shown.append(check_shown(Driver(view).control("convviz-status").value))
         assert "previous view is kept" in shown[-1]
     assert len(set(shown)) == 1  # the same sentence, the same style, in every view
 
@@ -114,20 +115,21 @@ def test_a_real_tensorflow_failure_in_a_run_is_one_sentence(model):
                              tf.math.log(x - 2.0), "preprocess made NaN"))
     fm.run()
     assert fm.wait(60)
-    visible = check_shown(fm._status.value, cause="preprocess made NaN")
+    status = Driver(fm).control("convviz-status").value
+    visible = check_shown(status, cause="preprocess made NaN")
     assert "Tensor had NaN values" in visible
     assert "InvalidArgumentError" in fm.error  # the trait keeps the whole message
-    assert "Traceback" in parts(fm._status.value)[2]  # and the fold the traceback
+    assert "Traceback" in parts(status)[2]  # and the fold the traceback
 
 
 def test_explorer_tabs_show_a_failing_view_the_same_way(model, monkeypatch):
     ex = Explorer(model, random_images(model, 2))
-    other = next(p for p in ex.patterns._layers if p != ex.layer)
+    other = next(p for p in Driver(ex.patterns).options("convviz-layer") if p != ex.layer)
 
     def refuse(value):
         raise tf_error()
 
     monkeypatch.setattr(ex.patterns, "_check_layer", refuse)
     ex.layer = other
-    check_shown(ex._notes[ex.patterns].value)
+    check_shown(Driver(ex).beside(ex.patterns, "convviz-page-note").value)
     assert ex.kernels.layer == other  # the other tabs followed

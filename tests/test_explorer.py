@@ -222,7 +222,7 @@ def _written(ex) -> str:
             if isinstance(value, str):
                 out.append(value)
         if isinstance(wd, w.ToggleButtons):
-            out.extend(label for label in wd._options_labels)
+            out.extend(Driver(wd).labels(wd))
         stack.extend(getattr(wd, "children", ()) or ())
     return "\n".join(out)
 

@@ -4,6 +4,7 @@ model, layer and settings."""
 
 import io
 
+import ipywidgets as ipw
 import numpy as np
 import pytest
 
@@ -15,6 +16,7 @@ from convviz_widgets.widgets import OverlayView, RasterView
 from convviz_widgets.widgets._export import (PANEL_GAP, compose, export_name, overlay_rgb,
                                              raster_rgb)
 
+from _driver import Driver, classes_of
 from conftest import random_images
 
 
@@ -34,13 +36,19 @@ def _contains(big: np.ndarray, small: np.ndarray) -> bool:
     return any(np.array_equal(big[y:y + h, x:x + w], small) for y, x in zip(ys, xs))
 
 
+def _not_figure(wd) -> bool:
+    """A display that is a control, not the figure: Grad-CAM's image picker (thumbnails) and
+    its best/worst galleries (found by their CSS roles)."""
+    return any(c == "convviz-gradcam-thumbs" or c.startswith("convviz-gallery-")
+               for c in classes_of(wd))
+
+
 def _displays(view):
     """The visible displays of a view that show something (pickers and galleries excluded)."""
     out, stack = [], [view]
-    skip = {id(wd) for wd in view._export_excluded()}
     while stack:
         wd = stack.pop()
-        if getattr(getattr(wd, "layout", None), "display", None) == "none" or id(wd) in skip:
+        if getattr(getattr(wd, "layout", None), "display", None) == "none" or _not_figure(wd):
             continue
         if isinstance(wd, ChannelGrid):  # its own layout: exported as the page it sent
             out.append(view.grid_image)
@@ -69,8 +77,10 @@ def check_export(view, tmp_path) -> np.ndarray:
         assert _contains(pixels, raster), "a shown display is missing from the export"
     path = tmp_path / view.export_filename()
     assert view.save_png(path) == str(path) and path.read_bytes() == png
-    view._export_btn.click()
-    assert "download=" in view._download.value and view.export_filename() in view._download.value
+    d = Driver(view)
+    d.click("Export PNG")
+    links = [h.value for h in d.find(ipw.HTML, shown_only=True) if "download=" in h.value]
+    assert len(links) == 1 and view.export_filename() in links[0]
     return pixels
 
 

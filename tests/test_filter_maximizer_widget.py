@@ -138,7 +138,7 @@ def test_gallery_run_frames_arrive_while_the_notebook_stays_responsive(model, mo
     assert "filter 3" in fm.pattern.title and fm.gallery.selected == 3
     # Clicking a gallery tile selects that filter.
     # (what the browser's click message reaches: the widget's custom-message handlers)
-    fm.gallery._handle_custom_msg({"event": "click", "tile": 5, "y": 1, "x": 1}, [])
+    Driver(fm).click_tile(fm.gallery, 5, y=1, x=1)
     assert fm.filter_index == 5
 
 
@@ -227,9 +227,8 @@ def test_other_model_styles(models, style):
 
 def test_prewarm_compiles_in_the_background(model):
     fm = FilterMaximizer(model, layer="last_conv", steps=10)
-    # The compile runs in the background; no public handle waits for it (a Run would cancel
-    # it), so the test waits on the warm-up runner itself.
-    assert fm._warmer.wait(30)
+    # The compile runs in the background (a Run would cancel it): wait for it alone.
+    assert fm.wait_warmup(30)
     # The Run reuses what the prewarm compiled: no new compiled function, no retrace.
     traced = _tracing_counts(model)
     run_and_wait(fm)
@@ -283,7 +282,7 @@ def test_objective_menu(models):
     fm.objective = "neuron"
     centre = d.control("centre", w.Button)
     assert centre.layout.display is None and "centre" in d.text()
-    fm.pattern._handle_custom_msg({"event": "click", "tile": 0, "y": 10, "x": 149}, [])
+    d.click_tile(fm.pattern, 0, y=10, x=149)
     assert fm.neuron_position == (10, 149) and "(10, 149)" in d.text()
     run_and_wait(fm)
     assert fm.result.objective_name == "neuron"

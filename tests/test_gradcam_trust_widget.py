@@ -28,7 +28,7 @@ def ctl(view, role):
 
 
 def click(raster, tile):
-    raster._handle_custom_msg({"event": "click", "tile": tile, "y": 0, "x": 0}, [])
+    Driver(raster).click_tile(raster, tile)
 
 
 def _binary(style):
@@ -364,11 +364,12 @@ def test_a_comparison_model_with_other_classes_is_not_ranked(seq):
 # ------------------------------------------------------------------------------- explorer
 def test_the_explorer_shows_the_trust_verdict(seq):
     ex = cv.Explorer(seq, random_images(seq, 2, seed=19))
-    assert ex._trust_line.value == ""
+    line = Driver(ex).control("convviz-gradcam-trust-line")
+    assert line.value == ""
     ex.tabs.selected_index = 3  # the Grad-CAM page: a hidden page computes no map
     ex.gradcam.check_faithfulness(wait=True)
     t = ex.gradcam.trust
-    assert f"deletion area {t['deletion'].area:.3f}" in ex._trust_line.value
-    assert "Grad-CAM" in ex._trust_line.value
+    assert f"deletion area {t['deletion'].area:.3f}" in line.value
+    assert "Grad-CAM" in line.value
     ex.image_index = 1  # a new image, a new map: the verdict of the old one goes
-    assert ex.gradcam.trust is None and ex._trust_line.value == ""
+    assert ex.gradcam.trust is None and line.value == ""

@@ -55,7 +55,7 @@ def control(view, role):
 def click(raster, tile):
     """What the browser sends when a tile of a RasterView is clicked (dispatched the way
     ipywidgets delivers a custom comm message to ``on_msg`` callbacks)."""
-    raster._handle_custom_msg({"event": "click", "tile": tile, "y": 0, "x": 0}, [])
+    Driver(raster).click_tile(raster, tile)
 
 
 # ----------------------------------------------------------------------------- overlay view

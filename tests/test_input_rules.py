@@ -24,6 +24,7 @@ from convviz_widgets.compute import MESSAGES, InputError, split_images
 from convviz_widgets.widgets._errors import short_message
 from convviz_widgets.widgets._i18n import tr
 
+from _driver import Driver
 from conftest import make_sequential
 
 GH, GW = 28, 24  # a non-square grayscale model
@@ -141,7 +142,7 @@ def test_a_view_shows_the_message_in_its_language_and_stays_usable(rgb, stack):
     av = cv.ActivationViewer(rgb, np.random.default_rng(2).random((2, 40, 56, 3)), lang="es")
     with pytest.raises(InputError):
         av.add_images(stack)
-    line = av._status.value
+    line = Driver(av).control("convviz-status").value
     assert "5 imágenes en escala de grises" in line and "images[..., None]" in line
     assert "grayscale" not in line.split("<details")[0]  # no English in the visible sentence
     assert len(av.images) == 2 and len(av.image_names) == 2

@@ -6,6 +6,7 @@ import pytest
 from convviz_widgets.widgets import (ActivationViewer, ChannelCard, Explorer, FilterMaximizer,
                                      GradCAMViewer)
 
+from _driver import Driver
 from _any_size import edge_sum, edges, image  # noqa: F401 - fixtures
 
 
@@ -32,7 +33,7 @@ def test_card_and_maximizer_forced_size(edges, image):
     card = ChannelCard(edges, np.stack([image] * 3), image=image, layer="c1", steps=2,
                        input_size=(48, 80))
     assert card.wait(240)
-    assert card._status.value == ""
+    assert Driver(card).status() == ""
     assert card.map_view.heatmap_shape == [48, 80]
     assert card.examples.box[..., 1].max() < 48 and card.examples.box[..., 3].max() < 80
     assert card.pattern_view.shape[1:3] == [48, 80]
@@ -87,8 +88,8 @@ def test_card_on_a_layer_without_a_receptive_field_says_why(edges, image):
                        lang="es")
     assert card.wait(240)
     assert card.examples is None
-    assert "campo receptivo" in card._examples_note.value
+    assert "campo receptivo" in Driver(card).html("convviz-card-examples-note")
     card.layer = "c2"  # a layer before the resize: mined, patches shown
     assert card.wait(240)
     assert card.examples is not None and card.examples.layer == "c2"
-    assert card.source.get("fuse") is None and card._status.value == ""
+    assert card.source.get("fuse") is None and Driver(card).status() == ""

@@ -9,6 +9,7 @@ import tensorflow as tf
 import convviz_widgets as cv
 from convviz_widgets.compute import ByteLRU, access, prepare_images
 
+from _driver import Driver
 from conftest import random_images
 
 
@@ -434,6 +435,6 @@ def test_activation_viewer_failed_images_keeps_a_consistent_menu(models):
     bad = np.full(x.shape[1:], np.nan, np.float32)
     with pytest.raises(ValueError, match="NaN"):
         av.images = [bad]
-    assert len(av.images) == 3 and len(av._image_dd.options) == 3
+    assert len(av.images) == 3 and len(Driver(av).options("convviz-image")) == 3
     av.image_index = 2  # works, no TraitError
-    assert av._image_dd.value == 2 and av.frame().image.shape == x.shape[1:]
+    assert Driver(av).control("convviz-image").value == 2 and av.frame().image.shape == x.shape[1:]

@@ -325,9 +325,9 @@ def test_layer_storm_prewarms_only_the_newest_layer(func, monkeypatch):
     for k in range(20):
         d.set("convviz-layer", layers[k % len(layers)])
     gate.set()
-    assert fm._warmer.wait(60)
+    assert fm.wait_warmup(60)
     # the constructor's warm-up (gated) and the last layer's; the others were dropped
-    assert len(calls) == 2 and fm._warmer.stats["started"] == 2
+    assert len(calls) == 2 and fm.warmup_stats["started"] == 2
     assert fm.layer == layers[19 % len(layers)]
 
 
@@ -361,18 +361,19 @@ def test_explorer_storm_ends_in_one_consistent_state(models):
 
     model = models["functional"]
     ex = Explorer(model, random_images(model, 2, seed=11), class_names=["a", "b", "c"])
-    layers = [v for _, v in ex._layer_dd.options]
+    d = Driver(ex)
+    layers = d.options("convviz-layer")
     for k in range(60):
-        ex._layer_dd.value = layers[k % len(layers)]
+        d.set("convviz-layer", layers[k % len(layers)])
     final = layers[59 % len(layers)]
     for k in range(40):
-        ex._slider.value = k % (ex._slider.max + 1)
-    f = 39 % (ex._slider.max + 1)
+        d.set("convviz-channel", k % (d.top("convviz-channel") + 1))
+    f = 39 % (d.top("convviz-channel") + 1)
     assert ex.layer == final and ex.filter_index == f
     for view in (ex.activations, ex.patterns):
         assert view.layer == final and view.filter_index == f
-    assert ex.patterns._warmer.wait(60)
-    stats = ex.patterns._warmer.stats
+    assert ex.patterns.wait_warmup(60)
+    stats = ex.patterns.warmup_stats
     # Not one compile per change: 60 layer changes start far fewer compiles. How many of the
     # submitted ones are superseded before they start depends on the machine's speed, so the
     # bound is on the changes, not on the submissions.
@@ -428,7 +429,7 @@ def test_activation_viewer_keeps_a_bounded_number_of_images_as_fed(models):
     viewer = ActivationViewer(model, images)
     first = viewer.channel.copy()
     for k in range(30):
-        viewer._image_dd.value = k
+        Driver(viewer).set("convviz-image", k)
     assert len(viewer._fed) <= _KEEP_FED and len(viewer._frames) <= 6
-    viewer._image_dd.value = 0  # long evicted: shown again, the same as the first time
+    Driver(viewer).set("convviz-image", 0)  # long evicted: shown again, the same as the first time
     np.testing.assert_array_equal(viewer.channel, first)

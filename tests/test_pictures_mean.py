@@ -108,11 +108,12 @@ def test_image_menus_name_scenes_and_uploads_in_the_ui_language(demo, lang, scen
 
 def test_maximizer_method_menu_is_translated_and_keeps_its_values(demo):
     fm = cv.FilterMaximizer(demo, steps=4, size=32, prewarm=False, lang="es")
-    assert fm._method_dd.options == (("regularizado", "regularized"), ("ingenuo", "naive"))
+    menu = Driver(fm).menu("naive")
+    assert menu.options == (("regularizado", "regularized"), ("ingenuo", "naive"))
     fm.method = "naive"
-    assert fm._method_dd.value == "naive" and fm._method_dd.label == "ingenuo"
+    assert menu.value == "naive" and menu.label == "ingenuo"
     pt = cv.FilterMaximizer(demo, steps=4, size=32, prewarm=False, lang="pt")
-    assert [lab for lab, _ in pt._method_dd.options] == ["regularizado", "ingênuo"]
+    assert [lab for lab, _ in Driver(pt).menu("naive").options] == ["regularizado", "ingênuo"]
 
 
 @pytest.mark.parametrize("lang", ["es", "pt"])
@@ -124,14 +125,19 @@ def test_counts_use_the_singular_for_one(lang):
     assert "1 de 4 filtros" in one and "2 de 4 filtros" in two
 
 
+def _geometry(view) -> str:
+    """The conv-step view's geometry line (role ``convviz-step-geometry``), as HTML."""
+    return Driver(view).control("convviz-step-geometry").value
+
+
 def test_conv_step_counts_input_channels_with_the_right_plural(demo, models):
     gray = models["grayscale"]  # one input channel
     for lang, one, many in (("es", "1 canal de entrada", "3 canales de entrada"),
                             ("pt", "1 canal de entrada", "3 canais de entrada"),
                             ("en", "1 input channel,", "3 input channels")):
-        assert one in cv.ConvStepViewer(gray, lang=lang)._geometry.value
-        assert many in cv.ConvStepViewer(demo, lang=lang)._geometry.value
-    assert "(is)" not in cv.ConvStepViewer(demo, lang="pt")._geometry.value
+        assert one in _geometry(cv.ConvStepViewer(gray, lang=lang))
+        assert many in _geometry(cv.ConvStepViewer(demo, lang=lang))
+    assert "(is)" not in _geometry(cv.ConvStepViewer(demo, lang="pt"))
 
 
 def test_sparsity_is_named_esparsidad_not_dispersion(demo):
@@ -181,17 +187,20 @@ def test_panels_waiting_for_run_are_not_flat_grey(demo, lang, words):
     dream = cv.DeepDreamViewer(demo, lang=lang)
     assert _distinct(dream.after) > 1
     assert dream.after.shape[1:3] == [s * dream.before.zoom for s in dream.before.shape[1:3]]
-    card = cv.ChannelCard(demo, lang=lang, active=False)
-    card._show_pattern(card.layer, card.filter_index)
+    card = cv.ChannelCard(demo, lang=lang, active=False, steps=2)
+    card.active = True  # shown: drawn at once, the pattern optimised in the background
+    assert card.pattern_view.caption == tr("cc:pattern_wait", lang)  # still waiting for it
     assert _distinct(card.pattern_view) > 1
+    assert card.wait(240)
 
 
 # -- item 10: kernels ----------------------------------------------------------------------------
 def test_kernel_colormap_menu_offers_grey(demo):
     kv = cv.KernelViewer(demo)
-    assert "gray" in kv._cmap_dd.options
+    menu = Driver(kv).control("colormap", w.Dropdown)
+    assert "gray" in menu.options
     kv.colormap = "gray"
-    assert kv._cmap_dd.value == "gray"
+    assert menu.value == "gray"
 
 
 @pytest.mark.parametrize("style_name", ["sequential", "nested", "grayscale"])

@@ -10,7 +10,7 @@ import pytest
 import convviz_widgets as cv
 from convviz_widgets import plotting
 
-from conftest import random_images
+from conftest import random_images, suptitle
 
 
 @pytest.mark.parametrize("style", ["sequential", "grayscale"])
@@ -28,7 +28,7 @@ def test_before_after_and_history(models, style):
     np.testing.assert_allclose(np.asarray(before), np.squeeze(images[0]), atol=1e-6)
     line = axes[2].lines[0].get_ydata()
     np.testing.assert_allclose(line, res.history[:, 0])
-    assert "score" in axes[1].get_title() and "octaves" in fig._suptitle.get_text()
+    assert "score" in axes[1].get_title() and "octaves" in suptitle(fig)
 
 
 def test_after_only_and_mismatched_images(models):
@@ -36,6 +36,6 @@ def test_after_only_and_mismatched_images(models):
     images = random_images(model, 1)
     res = cv.deepdream(model, images, octaves=1, steps=2)
     fig = plotting.plot_deepdream(res, history=False, title="t")
-    assert len(fig.axes) == 1 and fig._suptitle.get_text() == "t"
+    assert len(fig.axes) == 1 and suptitle(fig) == "t"
     with pytest.raises(ValueError, match="images given to deepdream"):
         plotting.plot_deepdream(res, random_images(model, 2))

@@ -9,6 +9,7 @@ import keras
 
 import convviz_widgets as cv
 
+from _driver import Driver
 from conftest import make_sequential, random_images
 
 SEQ = None
@@ -133,7 +134,7 @@ def test_widget_shows_error_keeps_view_and_next_action_works():
     with pytest.raises(Exception, match="use 0 to 6"):
         viewer.filter_index = 99
     assert viewer.filter_index == 2 and np.array_equal(viewer.grid_image, before)
-    viewer._slider.value = 99 if viewer._slider.max >= 99 else viewer._slider.max  # user action
+    Driver(viewer).set("convviz-channel", min(99, Driver(viewer).top("convviz-channel")))  # user action
     viewer.filter_index = 3  # the next valid action works
     assert viewer.filter_index == 3
 
@@ -143,11 +144,11 @@ def test_event_storm_ends_in_final_state_without_backlog():
     viewer = cv.ActivationViewer(model, random_images(model, 2))
     viewer.layer = "conv_b"
     for k in range(100):  # 100 rapid slider moves
-        viewer._slider.value = k % 7
+        Driver(viewer).set("convviz-channel", k % 7)
     assert viewer.filter_index == 99 % 7
     np.testing.assert_allclose(
         viewer.channel, cv.activations(model, viewer.images[0], "conv_b")["conv_b"][0, ..., 99 % 7])
     layers = [i.path for i in cv.conv_layers(model, kind="spatial")]
     for k in range(100):  # 100 rapid dropdown changes
-        viewer._layer_dd.value = layers[k % len(layers)]
+        Driver(viewer).set("convviz-layer", layers[k % len(layers)])
     assert viewer.layer == layers[99 % len(layers)]

@@ -15,6 +15,8 @@ import tensorflow as tf
 import convviz_widgets as cv
 from convviz_widgets.compute import access, run_model
 
+from _driver import Driver
+
 _GLOBAL = (keras.layers.GlobalAveragePooling2D, keras.layers.GlobalMaxPooling2D)
 
 #: (builder, input size, a layer before the first SE block, the SE multiply, a layer after it)
@@ -152,9 +154,10 @@ def test_channel_card_on_a_layer_after_the_block(se_case):
     card = ChannelCard(model, examples={after: ex}, image=imgs[0], layer=after,
                        filter_index=1, steps=2, lang="es")
     assert card.wait(240)
-    assert card._status.value == ""
+    assert Driver(card).status() == ""
     assert card.examples is ex and ex.global_context
     assert card.examples_view.shape[0] == 3
     assert card.map_view.image_shape == [h, w]
-    assert "squeeze-and-excite" in card._examples_note.value
-    assert "also rescales" not in card._examples_note.value  # Spanish, not English
+    note = Driver(card).html("convviz-card-examples-note")
+    assert "squeeze-and-excite" in note
+    assert "also rescales" not in note  # Spanish, not English

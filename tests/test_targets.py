@@ -13,7 +13,7 @@ import keras
 import numpy as np
 import pytest
 from _driver import Driver
-from conftest import make_unet, random_images
+from conftest import make_unet, random_images, suptitle
 
 import convviz_widgets as cv
 from convviz_widgets.compute.cam import default_layer
@@ -120,27 +120,35 @@ def test_explorer_names_the_positive_class_on_every_page(star):
     # the status line under the layer menu: the rank of a channel for the explained class
     ex.layer = ex.gradcam.result.layer
     ex.gradcam.wait()
-    assert "Grad-CAM, class “not star”, layer conv2d: channel 0" in ex._rank.value
-    # the Channel page's Grad-CAM rank names the predicted class the same way
+    assert "Grad-CAM, class “not star”, layer conv2d: channel 0" in \
+        Driver(ex).html("convviz-gradcam-rank")
+    # the Channel page's Grad-CAM rank names the predicted class the same way (shown, the
+    # page ranks the channel first, then optimises its pattern: a short one here)
+    assert (ex.filter_index, ex.image_index) == (0, 0)
+    ex.card.steps = 2
+    ex.tabs.selected_index = ex.tabs.titles.index("Channel")
+    assert ex.card.wait(240)
     assert "Grad-CAM rank for the predicted class not star:" in \
-        ex.card._rank_text(ex.layer, 0, images[0])
+        Driver(ex.card).html("convviz-card-rank-line")
 
 
 def test_filter_maximizer_class_objective_names_the_class(star):
     model, _ = star
     fm = cv.FilterMaximizer(model, class_names=["star"], prewarm=False)
     fm.objective = "class"
-    assert fm._what(1) == "class 1 · star"
-    assert fm._what(0) == "class 0 · not star"
+    fm.filter_index = 1  # the pattern panel names what Run would draw
+    assert fm.pattern.title.startswith(f"{fm.layer} · class 1 · star:")
+    fm.filter_index = 0
+    assert fm.pattern.title.startswith(f"{fm.layer} · class 0 · not star:")
 
 
 def test_plot_gradcam_titles_the_negative_class(star):
     model, images = star
     fig = cv.plotting.plot_gradcam(model, images[0], class_names=["star"])
     p_star = float(model.predict(images[:1], verbose=0)[0, 0])
-    assert fig._suptitle.get_text() == f"'not star' (p = {1 - p_star:.1%})"
+    assert suptitle(fig) == f"'not star' (p = {1 - p_star:.1%})"
     fig = cv.plotting.plot_gradcam(model, images[0], target=1, class_names=["star"])
-    assert fig._suptitle.get_text().startswith("'star' (p = ")
+    assert suptitle(fig).startswith("'star' (p = ")
 
 
 # ------------------------------------------------------------------- item 2: image-shaped outputs
@@ -259,7 +267,7 @@ def test_fresh_explorer_grad_cam_is_at_the_last_conv():
     assert ex.layer == "block1_conv1"  # the other pages start at the first conv
     assert ex.kernels.layer == ex.activations.layer == "block1_conv1"
     assert ex.gradcam.layer == best and ex.gradcam.result.layer == best
-    assert ex._notes[ex.gradcam].value == ""
+    assert Driver(ex).beside(ex.gradcam, "convviz-page-note").value == ""
 
 
 @pytest.mark.parametrize("lang,text", [
@@ -276,6 +284,7 @@ def test_an_early_grad_cam_layer_gets_a_note(lang, text):
     ex.layer = "block1_conv1"  # the user's own choice: Grad-CAM follows it, with the note
     ex.gradcam.wait()
     assert ex.gradcam.layer == "block1_conv1"
-    assert text.format(best=best) in ex._notes[ex.gradcam].value
+    note = Driver(ex).beside(ex.gradcam, "convviz-page-note")
+    assert text.format(best=best) in note.value
     ex.layer = best
-    assert ex._notes[ex.gradcam].value == ""
+    assert note.value == ""

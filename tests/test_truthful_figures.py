@@ -87,7 +87,7 @@ def test_explorer_rank_line_only_on_the_gradcam_page_naming_its_class():
     ex.tabs.selected_index = gradcam_page
     weights = np.asarray(res.weights).reshape(-1)
     rank = int((weights > weights[2]).sum()) + 1
-    text = ex._rank.value
+    text = Driver(ex).control("convviz-gradcam-rank").value
     assert f"rank {rank} of {weights.size}" in text
     # the class the rank is for is named: the one the Grad-CAM page explains
     assert f"“{names[res.target]}”" in text

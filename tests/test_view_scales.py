@@ -18,6 +18,7 @@ from convviz_widgets.widgets import ActivationViewer, KernelViewer
 from convviz_widgets.widgets._grid import grid_palette, palette_index
 from convviz_widgets.widgets._scales import scale_name
 
+from _driver import Driver
 from conftest import random_images
 
 SCALE_NAMES = list(SCALES)
@@ -138,7 +139,7 @@ def test_kernel_viewer_old_scale_names_and_errors(models):
     with pytest.raises(traitlets.TraitError, match="Unknown scale 'zscore'"):
         kv.scale = "zscore"
     assert kv.scale == "symmetric"
-    kv._scale_dd.value = "per_slice"  # the menu
+    Driver(kv).menu("per_slice").value = "per_slice"  # the menu
     assert kv.scale == "per_slice" and "per slice" in kv.scale_bar.value
 
 
@@ -195,7 +196,7 @@ def test_activation_normalize_is_the_old_name_of_scale(models):
     assert av.scale == "per_slice"
     with pytest.raises(traitlets.TraitError, match="normalize must be"):
         av.normalize = "image"
-    av._scale_dd.value = "stretch"
+    Driver(av).menu("stretch").value = "stretch"
     assert av.scale == "stretch" and "0.5" in av.scale_bar.value
 
 
@@ -204,4 +205,4 @@ def test_scale_menu_and_bar_are_translated(models, lang, word):
     model = models["grayscale"]
     av = ActivationViewer(model, random_images(model, 1), lang=lang, scale="standardize")
     assert word in av.scale_bar.value
-    assert word in dict((v, k) for k, v in av._scale_dd.options)["standardize"]
+    assert word in dict((v, k) for k, v in Driver(av).menu("standardize").options)["standardize"]

@@ -14,6 +14,7 @@ import re
 import sys
 import types
 
+import ipywidgets as ipw
 import numpy as np
 import pytest
 import traitlets
@@ -124,7 +125,7 @@ def check_activation_view(av: ActivationViewer, model) -> None:
     assert (av.canvas.width, av.canvas.height) == (layout.width, layout.height)
     blank = acts.stats(av.layer).blank[0]
     assert av.canvas.marked == [int(i) for i in np.flatnonzero(blank[start:stop])]
-    assert f"{int(blank.sum())} of {c} channels blank" in av._sparsity.value
+    assert f"{int(blank.sum())} of {c} channels blank" in Driver(av).html("convviz-sparsity")
     # The input panel shows what was fed to the model.
     fed = raster(av.input_view)
     assert fed.shape[1:3] == acts.images.shape[1:3]
@@ -137,7 +138,7 @@ def test_kernel_viewer_every_style_every_layer(models, style):
     model = models[style]
     kv = KernelViewer(model)
     paths = [i.path for i in compute.conv_layers(model, kind="kernel")]
-    assert [v for _, v in kv._layer_dd.options] == paths
+    assert Driver(kv).options("convviz-layer") == paths
     for path in paths:
         kv.layer = path
         check_kernel_view(kv, model)
@@ -149,7 +150,7 @@ def test_activation_viewer_every_style_every_layer(models, style):
     model = models[style]
     av = ActivationViewer(model, images_for(model))
     paths = [i.path for i in compute.conv_layers(model, kind="spatial")]
-    assert [v for _, v in av._layer_dd.options] == paths
+    assert Driver(av).options("convviz-layer") == paths
     for path in paths:
         av.layer = path
         check_activation_view(av, model)
@@ -234,16 +235,16 @@ def test_compute_errors_are_shown_and_the_previous_view_kept(models):
     # From Python: the error propagates, the trait is restored.
     with pytest.raises(ValueError, match="too bright"):
         av.image_index = 1
-    assert av.image_index == 0 and "too bright" in av._status.value
+    assert av.image_index == 0 and "too bright" in Driver(av).status()
     assert (av.enlarged.tiles.tobytes(), av.grid_image.tobytes(), av.input_view.tiles.tobytes()) == shown
     # From the dropdown: nothing raises into the comm, the control snaps back.
     Driver(av).set("convviz-image", 1)
     assert av.image_index == 0 and Driver(av).control("convviz-image").value == 0
-    assert "too bright" in av._status.value and "previous view is kept" in av._status.value
+    assert "too bright" in Driver(av).status() and "previous view is kept" in Driver(av).status()
     assert (av.enlarged.tiles.tobytes(), av.grid_image.tobytes(), av.input_view.tiles.tobytes()) == shown
     # A good change clears the message.
     av.filter_index = 3
-    assert av._status.value == ""
+    assert Driver(av).status() == ""
 
 
 def test_fifty_rapid_changes_end_in_the_right_state(models):
@@ -256,11 +257,11 @@ def test_fifty_rapid_changes_end_in_the_right_state(models):
     for _ in range(50):
         p = kpaths[rng.integers(len(kpaths))]
         kv.layer = p
-        f = int(rng.integers(kv._count()))
+        f = int(rng.integers(Driver(kv).top("convviz-channel") + 1))  # its filters
         kv.filter_index = f
         q = apaths[rng.integers(len(apaths))]
         av.layer = q
-        g = int(rng.integers(av._count()))
+        g = int(rng.integers(Driver(av).top("convviz-channel") + 1))  # its channels
         av.filter_index = g
         av.image_index = int(rng.integers(2))
     assert (kv.layer, kv.filter_index) == (p, f)
@@ -303,31 +304,32 @@ def wide():
 
 def test_tile_click_selects_channel_and_pages(wide):
     av = ActivationViewer(wide, np.random.default_rng(0).random((1, 13, 17, 3)), layer="c300")
-    assert av._page_dd.layout.display != "none" and len(av._page_dd.options) == 2
+    pages = Driver(av).control("page", ipw.Dropdown)
+    assert pages.layout.display != "none" and len(pages.options) == 2
     av.filter_index = 280
     assert av.page == 1 and av.canvas.grid_layout.n == 300 - PAGE_SIZE
     check_activation_view(av, wide)
     # What raster.js sends for a click: (tile, data row, data column) of the page.
-    av.canvas._handle_custom_msg({"event": "click", "tile": 10, "y": 1, "x": 2}, [])
+    Driver(av).click_tile("convviz-grid", 10, y=1, x=2)
     assert av.filter_index == PAGE_SIZE + 10
     assert Driver(av).control("convviz-channel").value == PAGE_SIZE + 10
-    av.canvas._handle_custom_msg({"event": "click", "tile": 60, "y": 0, "x": 0}, [])  # empty slot
+    Driver(av).click_tile("convviz-grid", 60)  # empty slot
     assert av.filter_index == PAGE_SIZE + 10
     av.page = 0  # turning the page selects its first channel
     assert av.filter_index == 0 and av.canvas.grid_layout.n == PAGE_SIZE
     check_activation_view(av, wide)
     av.layer = "c7"
-    assert av._page_dd.layout.display == "none" and av.page == 0
+    assert pages.layout.display == "none" and av.page == 0
     check_activation_view(av, wide)
 
 
 def test_overview_row_click_selects_filter(wide):
     kv = KernelViewer(wide, layer="c300")
-    kv.overview._on_custom_msg(kv.overview, {"event": "click", "tile": 0, "y": 123, "x": 2}, [])
+    Driver(kv).click_tile("convviz-overview", 0, y=123, x=2)
     assert kv.filter_index == 123 and Driver(kv).control("convviz-channel").value == 123
     check_kernel_view(kv, wide)
-    kv.overview._on_custom_msg(kv.overview, {"event": "click", "tile": 0, "y": 999, "x": 0}, [])
-    assert kv.filter_index == 123 and "out of range" in kv._status.value
+    Driver(kv).click_tile("convviz-overview", 0, y=999)
+    assert kv.filter_index == 123 and "out of range" in Driver(kv).status()
 
 
 def test_large_kernel_layer_is_aggregated(wide):
@@ -352,7 +354,7 @@ def test_colormap_changes_send_only_a_lookup_table(models):
     model = models["sequential"]
     kv = KernelViewer(model)
     data = kv.slices.tiles.tobytes()
-    kv._cmap_dd.value = "seismic"
+    Driver(kv).set("colormap", "seismic", ipw.Dropdown)
     assert kv.colormap == "seismic" and kv.slices.tiles.tobytes() == data
     assert kv.slices.lut == lut("seismic").tobytes() == kv.overview.lut
     assert kv.last_update["bytes"] == 2 * 768
@@ -444,7 +446,7 @@ def test_images_trait_replaced_from_python(models):
 
 def test_no_images_shows_a_hint(models):
     av = ActivationViewer(models["sequential"], [])
-    assert "Upload" in av._sparsity.value and av.grid_image is None
+    assert "Upload" in Driver(av).html("convviz-sparsity") and av.grid_image is None
     av.layer = "conv_b"  # still navigable
     av.images = images_for(models["sequential"], n=1)
     check_activation_view(av, models["sequential"])

@@ -155,6 +155,7 @@ class ActivationViewer(LayerViewer):
         self.enlarged.add_class("convviz-enlarged")
         self.input_view.add_class("convviz-input")
         self.scale_bar.add_class("convviz-activation-scale")
+        self._sparsity.add_class("convviz-sparsity")
 
         self._bind(self._image_dd, "image_index")
         self._bind(self._layer_dd, "layer")

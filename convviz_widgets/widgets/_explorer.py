@@ -213,6 +213,8 @@ class Explorer(LayerViewer):
                                       preprocess=preprocess, labels=site_labels,
                                       input_size=size)
         self._notes = {v: w.HTML() for _, v in pages}
+        for note in self._notes.values():
+            note.add_class("convviz-page-note")  # the line above a page (role for tests, CSS)
         # None: a page that is no view (the Model table, the Publish panel).
         self._page_views = [v for _, v in pages] + [None, None]
         self.tabs = PageSwitcher(
@@ -228,6 +230,8 @@ class Explorer(LayerViewer):
         self._rank = w.HTML(layout=w.Layout(min_height="1.4em"))
         # The Grad-CAM trust panel's verdict, seen from the Explorer's bar.
         self._trust_line = w.HTML()
+        self._rank.add_class("convviz-gradcam-rank")
+        self._trust_line.add_class("convviz-gradcam-trust-line")
         # Grad-CAM's rank of the channel and the trust verdict are about one class's map: they
         # are shown on the Grad-CAM page only, where that class is named.
         self._gradcam_status = w.VBox([self._rank, self._trust_line])

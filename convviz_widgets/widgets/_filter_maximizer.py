@@ -573,6 +573,16 @@ class FilterMaximizer(LayerViewer):
         """How many runs were requested, started, dropped before starting, failed."""
         return dict(self.run_panel.runner.stats)
 
+    @property
+    def warmup_stats(self) -> dict:
+        """How many background compiles of the step (the warm-up a layer change starts) were
+        requested, started, dropped before starting, failed."""
+        return dict(self._warmer.stats)
+
+    def wait_warmup(self, timeout: float | None = None) -> bool:
+        """Block until the background compile of the step is over; False on timeout."""
+        return self._warmer.wait(timeout)
+
     def _on_frame(self, mode, filters, done, total, images, activation) -> None:
         if self.frames_shown == 0:
             self.first_frame_seconds = self.seconds_running
