@@ -199,8 +199,8 @@ class ActivationViewer(LayerViewer):
     def _count(self, path=None) -> int:
         return int(self._layers[path or self.layer].output_shape[-1])
 
-    def _pages(self, path=None) -> int:
-        return max(1, math.ceil(self._count(path) / PAGE_SIZE))
+    def _pages(self) -> int:
+        return max(1, math.ceil(self.channels / PAGE_SIZE))
 
     def _activations(self, index: int, path: str):
         fed = self._fed.get(index)

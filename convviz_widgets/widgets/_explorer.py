@@ -414,7 +414,7 @@ class Explorer(LayerViewer):
     @traitlets.observe("layer")
     def _on_layer(self, change):
         # The channel count is decided here, once per layer, for the selection and the slider.
-        n = self._count(change["new"])
+        n = self.channels
         f = min(self.filter_index, n - 1)
         self.selection.channels = n
         self._sync_controls()

@@ -218,7 +218,7 @@ class FilterMaximizer(LayerViewer):
             self._switch_layers("channel", objective)
             if layer is not None or objective != "class":
                 self.layer = self._default_layer(infos) if layer is None else layer
-            n = self._count()
+            n = self.channels
             self.filter_index = int(filter_index)
             self.gallery_range = (0, min(n, 64) - 1)
         self._sync_controls()
@@ -251,6 +251,10 @@ class FilterMaximizer(LayerViewer):
 
     def _count(self, path=None) -> int:
         return self._rows.count(self.objective, path or self.layer)
+
+    def _channels_key(self) -> tuple:
+        # The class objective counts classes, the others the layer's filters.
+        return (self.layer, self.objective)
 
     def _what(self, f: int) -> str:
         return self._rows.what(self.objective, self.layer, f)
@@ -289,7 +293,7 @@ class FilterMaximizer(LayerViewer):
             self.objective_picker.show(self.objective, self.n_patterns, self.neuron_position)
             # One row: nothing to range over (the slider shows 0 … 1, see set_slider).
             self._range.disabled = (self.mode != "gallery" or self.objective == "diversity"
-                                    or self._count() <= 1)
+                                    or self.channels <= 1)
             self._slider.description = tr(self._rows.kind(self.objective, self.layer),
                                           self.lang)
 
@@ -311,7 +315,7 @@ class FilterMaximizer(LayerViewer):
             self._layer_dd.options = [(self._label(i), i.path) for i in infos]
         with self._suppressed():
             self.layer = layer
-            n = self._count()
+            n = self.channels
             self.filter_index = min(self.filter_index, n - 1)
             self.gallery_range = (0, min(n, 64) - 1)
 
@@ -369,7 +373,7 @@ class FilterMaximizer(LayerViewer):
         a, b = (int(v) for v in proposal["value"])
         if not self.layer:
             return (a, b)
-        n = self._count()
+        n = self.channels
         if not (0 <= a <= b < n):
             raise traitlets.TraitError(
                 f"gallery_range {(a, b)} is not a range of filters of {self.layer!r}, which has "
@@ -384,7 +388,7 @@ class FilterMaximizer(LayerViewer):
     def _on_layer(self, change):
         if self._suppress:
             return
-        n = self._count()
+        n = self.channels
         with self._suppressed():
             self.filter_index = min(self.filter_index, n - 1)
             self.gallery_range = (0, min(n, 64) - 1)
