@@ -360,9 +360,11 @@ class ActivationViewer(LayerViewer):
     def _apply(self, p: dict) -> int:
         s = p["state"]
         fr: Frame = p["frame"]
-        with self._suppressed():
-            self.filter_index = s["filter_index"]
-            self.page = s["page"]
+        with self._suppressed():  # set only when clamped or turned: each set validates again
+            if self.filter_index != s["filter_index"]:
+                self.filter_index = s["filter_index"]
+            if self.page != s["page"]:
+                self.page = s["page"]
         self._sync_controls()
         sent = 0
         if "input" in p:

@@ -11,6 +11,8 @@ panel (:class:`._run_panel.RunPanel`) and the two displays with their rows
 
 from __future__ import annotations
 
+import operator
+
 import ipywidgets as w
 import numpy as np
 import traitlets
@@ -217,9 +219,8 @@ class FilterMaximizer(LayerViewer):
     def _count(self, path=None) -> int:
         return self._rows.count(self.objective, path or self.layer)
 
-    def _channels_key(self) -> tuple:
-        # The class objective counts classes, the others the layer's filters.
-        return (self.layer, self.objective)
+    # The class objective counts classes, the others the layer's filters.
+    _channels_depend = operator.attrgetter("layer", "objective")
 
     def _what(self, f: int) -> str:
         return self._rows.what(self.objective, self.layer, f)
