@@ -143,7 +143,7 @@ def test_compute_imports_are_at_module_top():
 #: The widgets' one deliberate lazy import of a project module: none (google.colab is not ours).
 WIDGETS_LAZY_ALLOWED = {
     # The bundled demo may be absent from a stripped install: these catch its ImportError.
-    f"{WIDGETS}._gradcam_viewer": {f"{PKG}._demo"},
+    f"{WIDGETS}._gradcam_explain": {f"{PKG}._demo"},
     f"{WIDGETS}._images": {f"{PKG}._demo"},
 }
 

@@ -422,7 +422,8 @@ def test_switching_layers_prints_no_retracing_warning(models):
 def test_activation_viewer_keeps_a_bounded_number_of_images_as_fed(models):
     """Found with tracemalloc while switching through 100 VGG16 images: the viewer kept a
     model-input copy of every image it had shown (0.6 MB each at 224², never freed)."""
-    from convviz_widgets.widgets._activation_viewer import _KEEP_FED, ActivationViewer
+    from convviz_widgets.widgets._activation_frame import KEEP_FED, KEEP_FRAMES
+    from convviz_widgets.widgets._activation_viewer import ActivationViewer
 
     model = models["functional"]
     images = random_images(model, 30, seed=14)
@@ -430,6 +431,6 @@ def test_activation_viewer_keeps_a_bounded_number_of_images_as_fed(models):
     first = viewer.channel.copy()
     for k in range(30):
         Driver(viewer).set("convviz-image", k)
-    assert len(viewer._fed) <= _KEEP_FED and len(viewer._frames) <= 6
+    assert len(viewer.frames.fed) <= KEEP_FED and len(viewer.frames.frames) <= KEEP_FRAMES == 6
     Driver(viewer).set("convviz-image", 0)  # long evicted: shown again, the same as the first time
     np.testing.assert_array_equal(viewer.channel, first)

@@ -51,10 +51,6 @@ ALLOWED: dict[str, dict[str, str]] = {
     "test_input_size.py": {"_probe_any_size": "counts ModelAccess's size probes"},
     "test_load_and_faults.py": {
         "_items": "the compute cache's entries after a cancelled Score-CAM",
-        # Memory bound of the ActivationViewer's per-image caches (found with tracemalloc);
-        # a cache's size has no public trait and should not get one.
-        "_fed": "bounded per-image cache of the ActivationViewer",
-        "_frames": "bounded per-frame cache of the ActivationViewer",
     },
     # Module-level state reset between tests.
     "test_channel_card.py": {"_MEMO": "the bundled examples' memo, emptied per test"},

@@ -1,12 +1,23 @@
-"""One image's feature maps at one layer, with the display range of every scale, kept together."""
+"""One image's feature maps at one layer, with the display range of every scale, kept together;
+and the viewer's bounded store of them (:class:`FrameCache`)."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import numpy as np
 
+from ..compute import activations, weights_identity
 from ..display import NORMALIZE_ALIASES, range_text
 from ._i18n import tr
 from ._pixels import colour_index, tile_limits
+
+
+#: (image, layer) frames kept with their display ranges, so going back to a layer is free.
+KEEP_FRAMES = 6
+#: Images kept as fed to the model (resized, scaled). Bounded: a viewer over a dataset of
+#: thousands of pictures must not keep a model-input copy of each one it has shown.
+KEEP_FED = 8
 
 
 class Frame:
@@ -78,3 +89,58 @@ def tile_lines(fr: Frame, start: int, n: int, lang: str) -> list[str]:
     return [tr("av_hover", lang, ch=ch, lo=f"{float(fr.ch_lo[ch]):.3g}",
                hi=f"{float(fr.ch_hi[ch]):.3g}", m=f"{float(fr.mean[ch]):.3g}")
             + (blank if fr.blank[ch] else "") for ch in range(start, start + n)]
+
+
+class FrameCache:
+    """The frames a viewer has shown, computed once and kept (bounded) while the weights stay.
+
+    Attributes
+    ----------
+    fed : OrderedDict
+        Image index → the display image as fed to the model (the last :data:`KEEP_FED`).
+    frames : OrderedDict
+        ``(image index, layer, id(image))`` → :class:`Frame` (the last :data:`KEEP_FRAMES`).
+    """
+
+    def __init__(self, model):
+        self.model = model
+        self.fed: OrderedDict[int, np.ndarray] = OrderedDict()
+        self.frames: OrderedDict[tuple, Frame] = OrderedDict()
+
+    def clear(self) -> None:
+        """Forget everything (the image list changed: an index means another picture)."""
+        self.fed.clear()
+        self.frames.clear()
+
+    def frame(self, images, index: int, path: str, preprocess=None, input_size=None) -> Frame:
+        """Activations of ``images[index]`` at layer ``path``, computed or kept (``preprocess``
+        and ``input_size`` as the viewer's, see :class:`~convviz_widgets.widgets.View`)."""
+        key = (index, path, id(images[index]))
+        fr = self.frames.get(key)
+        # A kept frame is shown only while the weights are the ones it was computed from
+        # (compute's staleness rule): after fit or set_weights it is computed again.
+        if fr is not None and fr.weights_version != weights_identity(self.model):
+            fr = None
+        if fr is None:
+            fr = Frame(self._activations(images, index, path, preprocess, input_size), path)
+            self.frames[key] = fr
+            while len(self.frames) > KEEP_FRAMES:
+                self.frames.popitem(last=False)
+        else:
+            self.frames.move_to_end(key)
+        return fr
+
+    def _activations(self, images, index: int, path: str, preprocess, input_size):
+        fed = self.fed.get(index)
+        if fed is None:
+            # First look at this image (or none lately): one forward pass captures every spatial
+            # layer (compute caches them), so each later layer change is a cache hit.
+            acts = activations(self.model, images[index], layers=None, preprocess=preprocess,
+                               input_size=input_size)
+            self.fed[index] = acts.images[0]
+            while len(self.fed) > KEEP_FED:
+                self.fed.popitem(last=False)
+            return acts
+        self.fed.move_to_end(index)
+        return activations(self.model, fed, layers=[path], preprocess=preprocess,
+                           input_size=input_size)

@@ -1,5 +1,6 @@
 """The image chooser component of the viewers that show one image at a time (ActivationViewer,
-ConvStepViewer): a menu of named images and an Upload button, with traits of its own."""
+ConvStepViewer): a menu of named images and an Upload button, with traits of its own; and the
+input panel that shows the picture as the model was fed it (:func:`show_fed`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import traitlets
 
 from ._i18n import tr
 from ._images import as_image_list, model_input_shape, numbered_names
+from ._pixels import lut_bytes
 from ._upload import image_chooser
 
 
@@ -108,3 +110,18 @@ def append_images(view, images, names=None) -> None:
         menu.names = old_names
         view._show_error(exc)
         raise
+
+
+def show_fed(raster, u8, zoom: int, resized_from, lang: str) -> int:
+    """Draw the picture as fed to the model (``(h, w, 1|3)`` uint8) on ``raster``, captioned
+    with its size (and the size it was resized from); return the bytes sent."""
+    hh, ww = u8.shape[:2]
+    caption = tr("av_fed", lang, h=hh, w=ww)
+    if resized_from is not None:
+        caption += tr("av_resized", lang, h=resized_from[0], w=resized_from[1])
+    if u8.shape[-1] == 1:
+        raster.set_tiles(u8[..., 0], vmin=0.0, vmax=1.0, zoom=zoom, lut=lut_bytes("gray"),
+                         caption=caption)
+    else:
+        raster.set_tiles(u8, vmin=0.0, vmax=1.0, zoom=zoom, caption=caption)
+    return u8.nbytes

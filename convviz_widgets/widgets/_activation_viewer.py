@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import html
 import math
-from collections import OrderedDict
 
 import ipywidgets as w
 import numpy as np
 import traitlets
 
-from ..compute import activations, conv_layers, weights_identity
-from ._activation_frame import NORMALIZE_ALIASES, Frame, codes_on, tile_lines, values_caption
-from ._activation_images import ImageMenu, append_images
+from ..compute import conv_layers
+from ._activation_frame import (NORMALIZE_ALIASES, Frame, FrameCache, codes_on, tile_lines,
+                                values_caption)
+from ._activation_images import ImageMenu, append_images, show_fed
 from ._base import LayerViewer, check_in_layer
 from ._i18n import tr
 from ._grid import PAGE_SIZE, ChannelGrid, grid_palette, page_tiles, plan_grid, resample_indices
@@ -27,11 +27,6 @@ _ENLARGED_PX = 256
 _SIDE_MIN_PX = 300
 #: Larger maps are subsampled before sending (a fully convolutional model on a big picture).
 _MAX_SEND_SIDE = 512
-#: (image, layer) frames kept with their display ranges, so going back to a layer is free.
-_KEEP_FRAMES = 6
-#: Images kept as fed to the model (resized, scaled). Bounded: a viewer over a dataset of
-#: thousands of pictures must not keep a model-input copy of each one it has shown.
-_KEEP_FED = 8
 
 
 class ActivationViewer(LayerViewer):
@@ -123,9 +118,8 @@ class ActivationViewer(LayerViewer):
                 "(batch, height, width, channels); there are no feature maps to show.")
         self._layers = {i.path: i for i in infos}
         self.preprocess = preprocess
-        # image index -> display image as fed (the most recently shown _KEEP_FED)
-        self._fed: OrderedDict[int, np.ndarray] = OrderedDict()
-        self._frames: OrderedDict[tuple, Frame] = OrderedDict()
+        #: The frames shown lately (bounded), computed once while the weights stay.
+        self.frames = FrameCache(model)
         self._frame: Frame | None = None
         self._grid_state: dict = {}  # what the grid's page shows: key, first channel, blanks
 
@@ -200,23 +194,8 @@ class ActivationViewer(LayerViewer):
     def _count(self, path=None) -> int:
         return int(self._layers[path or self.layer].output_shape[-1])
 
-    def _pages(self, path=None) -> int:
-        return max(1, math.ceil(self._count(path) / PAGE_SIZE))
-
-    def _activations(self, index: int, path: str):
-        fed = self._fed.get(index)
-        if fed is None:
-            # First look at this image (or none lately): one forward pass captures every spatial
-            # layer (compute caches them), so each later layer change is a cache hit.
-            acts = activations(self.model, self.images[index], layers=None,
-                               preprocess=self.preprocess, input_size=self.input_size)
-            self._fed[index] = acts.images[0]
-            while len(self._fed) > _KEEP_FED:
-                self._fed.popitem(last=False)
-            return acts
-        self._fed.move_to_end(index)
-        return activations(self.model, fed, layers=[path], preprocess=self.preprocess,
-                           input_size=self.input_size)
+    def _pages(self) -> int:
+        return max(1, math.ceil(self.channels / PAGE_SIZE))
 
     @property
     def normalize(self) -> str:
@@ -236,21 +215,8 @@ class ActivationViewer(LayerViewer):
     def frame(self, index: int | None = None, path: str | None = None) -> Frame:
         """Activations of image ``index`` at layer ``path`` (defaults: the shown ones)."""
         index = self.image_index if index is None else index
-        path = path or self.layer
-        key = (index, path, id(self.images[index]))
-        fr = self._frames.get(key)
-        # A kept frame is shown only while the weights are the ones it was computed from
-        # (compute's staleness rule): after fit or set_weights it is computed again.
-        if fr is not None and fr.weights_version != weights_identity(self.model):
-            fr = None
-        if fr is None:
-            fr = Frame(self._activations(index, path), path)
-            self._frames[key] = fr
-            while len(self._frames) > _KEEP_FRAMES:
-                self._frames.popitem(last=False)
-        else:
-            self._frames.move_to_end(key)
-        return fr
+        return self.frames.frame(self.images, index, path or self.layer, self.preprocess,
+                                 self.input_size)
 
     @property
     def grid_image(self) -> np.ndarray | None:
@@ -290,8 +256,7 @@ class ActivationViewer(LayerViewer):
         old_names = list(self.image_menu.names)
         if len(old_names) != n:
             self.image_menu.names = numbered_names(self.lang, 0, n)
-        self._fed.clear()
-        self._frames.clear()
+        self.frames.clear()
         with self._suppressed():
             old_index = self.image_index
             self.image_index = 0
@@ -396,26 +361,17 @@ class ActivationViewer(LayerViewer):
     def _apply(self, p: dict) -> int:
         s = p["state"]
         fr: Frame = p["frame"]
-        with self._suppressed():
-            self.filter_index = s["filter_index"]
-            self.page = s["page"]
+        with self._suppressed():  # set only when clamped or turned: each set validates again
+            if self.filter_index != s["filter_index"]:
+                self.filter_index = s["filter_index"]
+            if self.page != s["page"]:
+                self.page = s["page"]
         self._sync_controls()
         sent = 0
         if "input" in p:
             inp = p["input"]
-            u8 = inp["u8"]
-            hh, ww = u8.shape[:2]
-            caption = tr("av_fed", self.lang, h=hh, w=ww)
-            if fr.resized_from is not None:
-                caption += tr("av_resized", self.lang, h=fr.resized_from[0], w=fr.resized_from[1])
-            if u8.shape[-1] == 1:
-                self.input_view.set_tiles(u8[..., 0], vmin=0.0, vmax=1.0, zoom=inp["zoom"],
-                                          lut=lut_bytes("gray"), caption=caption)
-            else:
-                self.input_view.set_tiles(u8, vmin=0.0, vmax=1.0, zoom=inp["zoom"],
-                                          caption=caption)
+            sent += show_fed(self.input_view, inp["u8"], inp["zoom"], fr.resized_from, self.lang)
             self._input_key = inp["key"]
-            sent += u8.nbytes
         self._frame = fr
         if "grid" in p:
             g = p["grid"]

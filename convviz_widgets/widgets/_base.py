@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import operator
 import sys
 import time
 
@@ -389,13 +390,18 @@ class View(Exportable, w.VBox):
 class LayerViewer(View):
     """A :class:`View` with a filter/channel: the ``filter_index`` trait and its slider.
 
-    Subclasses implement ``_count(path)`` (filters or channels of a layer).
+    Subclasses implement ``_count(path)`` (filters or channels of a layer) and, when the count
+    depends on more than the layer, name those traits in ``_channels_depend``.
 
     Attributes
     ----------
     filter_index : int
         Index of the selected filter (KernelViewer, FilterMaximizer) or channel
         (ActivationViewer).
+    channels : int
+        How many filters/channels the current layer has: looked up once per layer (by
+        :meth:`count_channels`) and read from here afterwards, so a filter-slider move looks
+        nothing up.
     """
 
     filter_index = traitlets.Int(0)
@@ -405,11 +411,33 @@ class LayerViewer(View):
         raise NotImplementedError(f"{type(self).__name__} must implement _count(path): a "
                                   "LayerViewer's slider range comes from it.")
 
+    def count_channels(self, path: str | None = None) -> int:
+        """Look up how many filters/channels ``path`` has (default: the current layer).
+
+        The one lookup behind :attr:`channels`; prefer :attr:`channels`, which is decided once
+        per layer.
+        """
+        return self._count(path)
+
+    #: What the channel count depends on: the layer (the maximizer adds its objective). An
+    #: ``attrgetter``, so reading :attr:`channels` runs no further Python function.
+    _channels_depend = operator.attrgetter("layer")
+
+    @property
+    def channels(self) -> int:
+        """Filters/channels of the current layer, decided once per value of its dependencies."""
+        key = self._channels_depend(self)
+        held = getattr(self, "_channels_held", None)
+        if held is None or held[0] != key:
+            held = (key, self.count_channels())
+            self._channels_held = held
+        return held[1]
+
     @traitlets.validate("filter_index")
     def _validate_filter_index(self, proposal):
         if not self.layer:
             return int(proposal["value"])
-        n = self._count()
+        n = self.channels
         return check_in_layer("filter_index", proposal["value"], n, self.layer,
                               "filters" if n != 1 else "filter")
 
@@ -418,7 +446,7 @@ class LayerViewer(View):
         channel count, or None while the layer is not one this view shows."""
         if self.layer not in self._layers:
             return None
-        n = self._count()
+        n = self.channels
         self._layer_dd.value = self.layer
         set_slider(self._slider, min(self.filter_index, n - 1), n - 1)
         return n

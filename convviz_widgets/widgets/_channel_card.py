@@ -212,7 +212,7 @@ class ChannelCard(LayerViewer):
 
     @traitlets.observe("layer", "filter_index", "image")
     def _on_change(self, change):
-        if change["name"] == "layer" and self.filter_index >= self._count():
+        if change["name"] == "layer" and self.filter_index >= self.channels:
             with self._suppressed():
                 self.filter_index = 0
         self._render(change["name"], {change["name"]: change["old"]})

@@ -11,21 +11,23 @@ panel (:class:`._run_panel.RunPanel`) and the two displays with their rows
 
 from __future__ import annotations
 
+import operator
+
 import ipywidgets as w
 import numpy as np
 import traitlets
 
-from ..compute import access, conv_layers, require_spatial
+from ..compute import access
 from ..compute.maximize import DEFAULT_SIZE, DEFAULT_STEPS, METHODS, maximize, pattern_size
 from ._base import INT_SLIDER_CONTINUOUS, LayerViewer, new_slider, set_slider
 from ._fit import FIT_BUTTONS
 from ._i18n import tr
 from ._jobs import JobRunner
-from ._maximizer_display import (_BIG_PX, PatternPanels, display_pixels, grid_image,
-                                 marked_pixels, status_words)
+from ._maximizer_display import PatternPanels, display_pixels, grid_image, run_summary
 from ._maximizer_objectives import (OBJECTIVE_LABELS, ObjectivePicker, ObjectiveRows,
-                                    objective_settings, value_key)
-from ._placeholder import placeholder_pixels
+                                    objective_settings)
+from ._maximizer_settings import (SettingsBar, check_method, check_patterns, check_position, check_range,
+                                  check_size, check_steps, feature_map_layers, middle_layer)
 from ._run_panel import RunPanel
 from ._targets import class_names_for
 
@@ -33,8 +35,6 @@ __all__ = ["FilterMaximizer", "display_pixels", "grid_image"]
 
 #: Seconds between two frames pushed to the browser while optimising (~10 frames a second).
 FRAME_INTERVAL = 0.1
-#: Largest gallery the widget runs at once (a 512-filter layer is split by the range slider).
-_MAX_GALLERY = 256
 
 
 class FilterMaximizer(LayerViewer):
@@ -127,7 +127,7 @@ class FilterMaximizer(LayerViewer):
                  objective: str = "channel", n_patterns: int = 4, neuron_position=None,
                  frame_interval: float = FRAME_INTERVAL, class_names=None, **kwargs):
         super().__init__(model, **kwargs)
-        if method not in METHODS:
+        if method not in METHODS:  # a ValueError before anything is built
             raise ValueError(f"Unknown method {method!r}; use one of {list(METHODS)}.")
         #: Names of the output's classes for the class objective ("class 1 · star"); one name
         #: for one sigmoid unit names its positive class, class 1.
@@ -139,7 +139,7 @@ class FilterMaximizer(LayerViewer):
         acc = access(model).at_size(self.input_size)  # a forced size is fixed for the view
         _, mh, mw, _ = acc.input_shape
         self._fixed_size = (int(mh), int(mw)) if mh is not None and mw is not None else None
-        infos = self._layer_infos(layers, acc)
+        infos = feature_map_layers(model, layers, acc)
         self._layers = {i.path: i for i in infos}
         self._rows = ObjectiveRows(model, infos, self.lang, self.class_names)
         self._map_layer = None  # the feature-map layer to return to after the class objective
@@ -152,17 +152,8 @@ class FilterMaximizer(LayerViewer):
         self._range = new_slider(range_=True, description="gallery",
                                  continuous_update=INT_SLIDER_CONTINUOUS,
                                  layout=w.Layout(width="400px"))
-        self._method_dd = w.Dropdown(
-            options=[(tr(f"fm_method:{m}", self.lang), m) for m in METHODS],
-            description="method", layout=w.Layout(width="240px"))
-        self._steps_box = w.BoundedIntText(min=1, max=10000, description="steps",
-                                           layout=w.Layout(width="160px"))
-        self._size_box = w.BoundedIntText(min=16, max=1024, description="size",
-                                          layout=w.Layout(width="160px"),
-                                          disabled=self._fixed_size is not None)
-        self._seed_box = w.IntText(description="seed", layout=w.Layout(width="160px"))
-        self._stretch_cb = w.Checkbox(value=True, description="stretch contrast", indent=False,
-                                      layout=w.Layout(width="150px"))
+        self.settings_bar = SettingsBar(self.lang, fixed_size=self._fixed_size is not None)
+        self._method_dd = self.settings_bar.controls["method"]
         self.objective_picker = ObjectivePicker(self.lang)
         # Run / Cancel / progress over one job runner: Run while a run is going cancels it, and
         # of many quick Runs only the last is started.
@@ -183,18 +174,15 @@ class FilterMaximizer(LayerViewer):
         self._download = w.HTML(value="")
         for control, trait in [(self._layer_dd, "layer"), (self._slider, "filter_index"),
                                (self._mode_tb, "mode"), (self._range, "gallery_range"),
-                               (self._method_dd, "method"), (self._steps_box, "steps"),
-                               (self._size_box, "size"), (self._seed_box, "seed"),
-                               (self._stretch_cb, "stretch"),
                                (self.objective_picker.menu, "objective"),
-                               (self.objective_picker.patterns_box, "n_patterns")]:
+                               (self.objective_picker.patterns_box, "n_patterns")] + \
+                [(c, t) for t, c in self.settings_bar.controls.items()]:
             self._bind(control, trait)
 
         self.children = [
             w.HBox([self._layer_dd, self._slider]),
             w.HBox([self._mode_tb, self._range]),
-            w.HBox([self._method_dd, self._steps_box, self._size_box, self._seed_box,
-                    self._stretch_cb]),
+            self.settings_bar,
             self.objective_picker,
             self.run_panel,
             self.panels,
@@ -217,8 +205,8 @@ class FilterMaximizer(LayerViewer):
             self.objective = objective
             self._switch_layers("channel", objective)
             if layer is not None or objective != "class":
-                self.layer = self._default_layer(infos) if layer is None else layer
-            n = self._count()
+                self.layer = middle_layer(infos) if layer is None else layer
+            n = self.channels
             self.filter_index = int(filter_index)
             self.gallery_range = (0, min(n, 64) - 1)
         self._sync_controls()
@@ -228,29 +216,11 @@ class FilterMaximizer(LayerViewer):
                 self._prewarm()
 
     # ------------------------------------------------------------------------- helpers
-    def _layer_infos(self, layers, acc) -> list:
-        """The feature-map layers the menu offers (``layers``: "conv", "all" or a list)."""
-        if layers == "conv":
-            infos = [i for i in conv_layers(self.model, "kernel") if i.is_spatial and i.calls]
-            infos = infos or conv_layers(self.model, "spatial")
-        elif layers == "all":
-            infos = [i for i in conv_layers(self.model, "spatial") if not i.is_container]
-        else:
-            infos = [acc.infos()[require_spatial(self.model, l, "filters to maximise")]
-                     for l in layers]
-        if not infos:
-            raise ValueError(f"Model {getattr(self.model, 'name', '')!r} has no layer with a "
-                             "feature map (batch, height, width, channels): there is nothing to "
-                             "maximise.")
-        return infos
-
-    @staticmethod
-    def _default_layer(infos) -> str:
-        # The middle of the network: early layers give colours and edges, late ones parts.
-        return infos[len(infos) // 2].path
-
     def _count(self, path=None) -> int:
         return self._rows.count(self.objective, path or self.layer)
+
+    # The class objective counts classes, the others the layer's filters.
+    _channels_depend = operator.attrgetter("layer", "objective")
 
     def _what(self, f: int) -> str:
         return self._rows.what(self.objective, self.layer, f)
@@ -281,15 +251,11 @@ class FilterMaximizer(LayerViewer):
             if n is not None:
                 set_slider(self._range, tuple(self.gallery_range), n - 1)
             self._mode_tb.value = self.mode
-            self._method_dd.value = self.method
-            self._steps_box.value = int(self.steps)
-            self._size_box.value = int(self.size)
-            self._seed_box.value = int(self.seed)
-            self._stretch_cb.value = bool(self.stretch)
+            self.settings_bar.show({t: getattr(self, t) for t in self.settings_bar.controls})
             self.objective_picker.show(self.objective, self.n_patterns, self.neuron_position)
             # One row: nothing to range over (the slider shows 0 … 1, see set_slider).
             self._range.disabled = (self.mode != "gallery" or self.objective == "diversity"
-                                    or self._count() <= 1)
+                                    or self.channels <= 1)
             self._slider.description = tr(self._rows.kind(self.objective, self.layer),
                                           self.lang)
 
@@ -305,86 +271,49 @@ class FilterMaximizer(LayerViewer):
             layer = infos[0].path
         else:
             layer = self._map_layer if self._map_layer in {i.path for i in infos} \
-                else self._default_layer(infos)
+                else middle_layer(infos)
         self._layers = {i.path: i for i in infos}
         with self._quiet():
             self._layer_dd.options = [(self._label(i), i.path) for i in infos]
         with self._suppressed():
             self.layer = layer
-            n = self._count()
+            n = self.channels
             self.filter_index = min(self.filter_index, n - 1)
             self.gallery_range = (0, min(n, 64) - 1)
 
     # ----------------------------------------------------------------------- validation
+    # The rules are the settings module's; a bad value raises the same TraitError from Python,
+    # a control or the constructor.
     @traitlets.validate("method")
     def _validate_method(self, proposal):
-        if proposal["value"] not in METHODS:
-            raise traitlets.TraitError(f"Unknown method {proposal['value']!r}; use one of "
-                                       f"{list(METHODS)}.")
-        return proposal["value"]
+        return check_method(proposal["value"])
 
     @traitlets.validate("steps")
     def _validate_steps(self, proposal):
-        v = int(proposal["value"])
-        if v < 1:
-            raise traitlets.TraitError(f"steps must be at least 1, got {v}.")
-        return v
+        return check_steps(proposal["value"])
 
     @traitlets.validate("size")
     def _validate_size(self, proposal):
-        v = int(proposal["value"])
-        if self._fixed_size is not None and v != self._fixed_size[0]:
-            raise traitlets.TraitError(
-                f"This model takes a fixed input size {self._fixed_size[0]}×{self._fixed_size[1]};"
-                " patterns are optimised at that size.")
-        if v < 16:
-            raise traitlets.TraitError(f"size must be at least 16 pixels, got {v}.")
-        return v
+        return check_size(proposal["value"], self._fixed_size)
 
     @traitlets.validate("n_patterns")
     def _validate_patterns(self, proposal):
-        v = int(proposal["value"])
-        if not 2 <= v <= 16:
-            raise traitlets.TraitError(f"n_patterns must be 2 to 16, got {v}.")
-        return v
+        return check_patterns(proposal["value"])
 
     @traitlets.validate("neuron_position")
     def _validate_position(self, proposal):
-        pos = proposal["value"]
-        if pos is None:
-            return None
-        h, w_ = self._hw()
-        try:
-            y, x = (int(v) for v in pos)
-        except (TypeError, ValueError):
-            raise traitlets.TraitError(f"neuron_position must be None (the centre) or a pixel "
-                                       f"(y, x) of the pattern, got {pos!r}.") from None
-        if not (0 <= y < h and 0 <= x < w_):
-            raise traitlets.TraitError(f"neuron_position {(y, x)} is outside the {h}×{w_} "
-                                       "pattern.")
-        return (y, x)
+        return check_position(proposal["value"], self._hw())
 
     @traitlets.validate("gallery_range")
     def _validate_range(self, proposal):
-        a, b = (int(v) for v in proposal["value"])
-        if not self.layer:
-            return (a, b)
-        n = self._count()
-        if not (0 <= a <= b < n):
-            raise traitlets.TraitError(
-                f"gallery_range {(a, b)} is not a range of filters of {self.layer!r}, which has "
-                f"{n}: use (first, last) with 0 ≤ first ≤ last ≤ {n - 1}.")
-        if b - a + 1 > _MAX_GALLERY:
-            raise traitlets.TraitError(
-                f"A gallery shows at most {_MAX_GALLERY} filters at once; pick a narrower range.")
-        return (a, b)
+        return check_range(proposal["value"], self.channels if self.layer else 0, self.layer)
 
     # ------------------------------------------------------------------------ observers
     @traitlets.observe("layer")
     def _on_layer(self, change):
         if self._suppress:
             return
-        n = self._count()
+        n = self.channels
         with self._suppressed():
             self.filter_index = min(self.filter_index, n - 1)
             self.gallery_range = (0, min(n, 64) - 1)
@@ -460,16 +389,8 @@ class FilterMaximizer(LayerViewer):
 
     # -------------------------------------------------------------------------- drawing
     def _show_placeholder(self) -> None:
-        self._draw_waiting(self._what(self.filter_index))
+        self.panels.show_waiting(self._hw(), self._what(self.filter_index))
         self._lookup_cached()
-
-    def _draw_waiting(self, what: str) -> None:
-        """The pattern panel before a run: its size, grey, saying what Run will compute."""
-        h, w_ = self._hw()
-        zoom = max(1, _BIG_PX // max(h, w_))
-        text = tr("fm_press_run", self.lang, what=what)
-        self.pattern.set_tiles(placeholder_pixels(h * zoom, w_ * zoom, text), zoom=1,
-                               title=text, caption="")
 
     def _lookup_cached(self) -> None:
         """Show the selected filter at once if a result for it is already cached."""
@@ -486,19 +407,10 @@ class FilterMaximizer(LayerViewer):
 
     def _show_selected(self) -> None:
         f = int(self.filter_index)
-        h, w_ = self._hw()
-        if f in self.panels.shown:
-            image, act = self.panels.shown[f]
-            state = self.panels.row_status.get(f, "done")
-            words = status_words(state, self.lang)
-            self.pattern.set_tiles(marked_pixels(display_pixels(image[None], self.stretch),
-                                                 [state]), zoom=max(1, _BIG_PX // max(h, w_)),
-                                   title=f"{self.layer} · {self._what(f)}"
-                                   + (f" — {words}" if words else ""),
-                                   caption=tr(value_key(self.objective), self.lang,
-                                              m=f"{act:.4g}") + (f" · {words}" if words else ""))
-        elif not self.running:
-            self._draw_waiting(f"{self.layer} · {self._what(f)}")
+        name = f"{self.layer} · {self._what(f)}"
+        if not self.panels.show_row(f, name, self.objective, self._hw(), self.stretch) and \
+                not self.running:
+            self.panels.show_waiting(self._hw(), name)
         self.panels.select(f)
 
     def _redraw(self) -> None:
@@ -594,13 +506,8 @@ class FilterMaximizer(LayerViewer):
         sel = np.flatnonzero(filters == self.filter_index)
         if sel.size:
             k = int(sel[0])
-            h, w_ = images.shape[1:3]
-            self.pattern.set_tiles(display_pixels(images[k:k + 1], self.stretch),
-                                   zoom=max(1, _BIG_PX // max(h, w_)),
-                                   title=f"{self.layer} · {self._what(filters[k])}",
-                                   caption=tr(value_key(self.objective), self.lang,
-                                              m=f"{float(activation[k]):.4g}")
-                                   + tr("fm_at", self.lang, p=f"{frac:.0%}"))
+            self.panels.show_frame(images[k], f"{self.layer} · {self._what(filters[k])}",
+                                   self.objective, float(activation[k]), frac, self.stretch)
 
     def _finish(self, res, mode) -> None:
         """The current run returned (finished or cancelled): keep and show its rows."""
@@ -612,17 +519,8 @@ class FilterMaximizer(LayerViewer):
             self._draw_gallery(res.images, res.filters, status=res.status)
         self.result = res
         self._show_selected()
-        cached = int(res.from_cache.sum())
-        what = self._rows_text(len(res))
-        note = tr("fm_from_cache", self.lang, k=cached) if cached else ""
-        if res.cancelled:
-            info = tr("fm_cancelled", self.lang, what=what, k=int(res.complete.sum()),
-                      sec=f"{res.seconds:.1f}")
-        else:
-            mean = float(np.mean(res.activation)) if len(res) else 0.0
-            info = tr(value_key(res.objective_name, done=True), self.lang, what=what,
-                      sec=f"{res.seconds:.2f}", note=note, m=f"{mean:.4g}")
-        self.run_panel.end(info, res.cancelled)
+        self.run_panel.end(run_summary(res, self._rows_text(len(res)), self.lang),
+                           res.cancelled)
 
     def _prewarm(self) -> None:
         """Compile the step for the current settings in the background (one 1-step run)."""

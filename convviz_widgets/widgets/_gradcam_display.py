@@ -4,7 +4,8 @@
 colormap centred on 0). :class:`TargetPicker` is the component that chooses what is explained:
 the class (or region) menu, the buttons of the top predictions and, for an image-shaped output,
 the box sliders. Its choice is typed (:data:`._targets.TOP_1`, a class index, a callable, a
-:class:`~convviz_widgets.compute.Region`), not a menu code.
+:class:`~convviz_widgets.compute.Region`), not a menu code. :func:`map_labels` names an exported
+overlay.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import traitlets
 
 from ..compute import Region
 from ..compute.cam import cam_methods, reads_layer
+from ..plotting import ColourBar
 from ._i18n import method_label, register, tr
 from ._fit import fit_layout
 from ._targets import TOP_1, flag_text, flat_warning, is_flat, region_text
@@ -73,6 +75,25 @@ def show_map(view, r, name_of, lang: str, top=None, try_layer=None) -> int:
     scale = float(r.details.get("scale", 1.0)) if r.signed else 1.0
     return view.set_overlay(r.image, r.heatmap, signed=bool(r.signed), scale=scale,
                             caption=text, flagged=is_flat(r), heat_label=label)
+
+
+def map_labels(labels: dict, r, overlay, model_name: str, class_name: str, image_name: str,
+               lang: str) -> dict:
+    """An exported overlay's labels: model · class (p) · method @ layer; the overlay's caption
+    and image; the heat colour bar in the map's units (0 … 1, or ±scale for a signed map)."""
+    if r.probability is not None:
+        class_name += f" (p = {r.probability:.1%})"
+    method = method_label(r.method, cam_methods().get(r.method, r.method), lang)
+    labels["title"] = " · ".join([model_name, class_name, f"{method} @ {r.layer}"])
+    labels["subtitle"] = overlay.caption + (
+        " · " + tr("ex:image", lang, name=image_name) if image_name else "")
+    names = list(overlay.colormaps)
+    k = names.index(overlay.shown_colormap) if overlay.shown_colormap in names else 0
+    colors = np.frombuffer(overlay.luts, np.uint8)[k * 768:(k + 1) * 768].reshape(256, 3)
+    labels["colorbar"] = ColourBar(colors, (0 - overlay.value_zero) * overlay.value_step,
+                                   (255 - overlay.value_zero) * overlay.value_step,
+                                   overlay.heat_label)
+    return labels
 
 
 def target_options(class_names, region_mode: bool, extra: list, lang: str, name_of) -> list:

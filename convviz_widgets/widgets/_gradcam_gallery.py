@@ -68,8 +68,9 @@ def gallery_tile(r, look) -> np.ndarray:
 
 def rank_and_explain(specs: list, images: list, labels, n: int, by: str, method: str,
                      uses_layer: bool, look, cancel, on_step) -> dict:
-    """Rank labelled ``images`` for each ``(key, model, preprocess, output, layer,
-    input_size)`` of ``specs`` and draw the maps of the ``n`` best and ``n`` worst.
+    """Rank labelled ``images`` for each ``(key, explained, layer)`` of ``specs`` (``explained``:
+    the model's :class:`._gradcam_explain.Explained`) and draw the maps of the ``n`` best and
+    ``n`` worst.
 
     ``by="confidence"``: the surest correct predictions and the worst mistakes;
     ``by="deletion"``: the lowest and highest deletion areas (16 steps, predicted class).
@@ -85,7 +86,8 @@ def rank_and_explain(specs: list, images: list, labels, n: int, by: str, method:
         on_step(done[0], total)
 
     out = {"by": by, "method": method}
-    for key, model, prep, output, layer, size in specs:
+    for key, m, layer in specs:
+        model, prep, output, size = m.model, m.preprocess, m.output, m.input_size
         rank = cam.rank_predictions(model, images, labels, preprocess=prep, output=output,
                                 input_size=size)
 

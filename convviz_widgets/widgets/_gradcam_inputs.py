@@ -1,6 +1,7 @@
 """The image chooser of :class:`GradCAMViewer`, a component: the image menu, Upload and the
 thumbnail strip. It tells the view what the user picked or uploaded through two callbacks and
-shows what the view says is shown; it knows nothing of the model."""
+shows what the view says is shown; it knows nothing of the model. Also the images as the viewer
+explains them (:class:`CappedImages`) and their names (:func:`image_names`)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,42 @@ def _capped(image: np.ndarray) -> np.ndarray:
     if image.dtype.kind == "f" and not np.isfinite(image).all():
         return image  # let gradcam flag the NaN image rather than fail here
     return prepare_images(image, (None, th, tw, None)).images[0]
+
+
+class CappedImages:
+    """Each image as the viewer explains and shows it (see :func:`_capped`), kept per index."""
+
+    def __init__(self):
+        self._held: dict[int, tuple] = {}
+
+    def get(self, images, i: int) -> np.ndarray:
+        im = images[i]
+        hit = self._held.get(i)
+        if hit is None or hit[0] is not im:  # the list was replaced or the image changed
+            hit = (im, _capped(im))
+            self._held[i] = hit
+        return hit[1]
+
+
+def label_name(label, name_of) -> str:
+    """A true label as words: a class name, or the present units of a multi-hot label
+    (``name_of``: class index → name)."""
+    if np.ndim(label):
+        present = [name_of(int(k)) for k in np.flatnonzero(label)]
+        return "+".join(present) if present else "—"
+    return name_of(int(label))
+
+
+def image_names(n: int, given, labels, name_of, lang: str) -> list[str]:
+    """The menu's names of ``n`` images: the ``given`` ones, then "image i (label)" for a
+    labelled image, else "image i"."""
+    names = list(given or [])[:n]
+    for i in range(len(names), n):
+        if labels is not None and i < len(labels):
+            names.append(tr("gc_image_label", lang, i=i, label=label_name(labels[i], name_of)))
+        else:
+            names.append(tr("image_n", lang, i=i))
+    return names
 
 
 

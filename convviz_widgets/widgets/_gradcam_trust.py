@@ -202,18 +202,19 @@ TRUST_STEPS = 32
 
 
 def score_maps(jobs: list, image, steps: int, cancel=None, on_step=None) -> dict:
-    """Deletion and insertion of each ``(key, model, result, preprocess, output, input_size)``
-    of ``jobs`` on ``image`` (``key`` None for the viewer's own map, ``"compare"`` for the
-    comparison model's): what :attr:`TrustPanel.trust` holds."""
+    """Deletion and insertion of each ``(key, explained, result)`` of ``jobs`` on ``image``
+    (``key`` None for the viewer's own map, ``"compare"`` for the comparison model's;
+    ``explained``: the model's :class:`._gradcam_explain.Explained`): what
+    :attr:`TrustPanel.trust` holds."""
     total = 2 * len(jobs)
     out = {"result": jobs[0][2], "steps": steps}
     k = 0
-    for key, model, res, prep, output, size in jobs:
+    for key, m, res in jobs:
         part = out if key is None else out.setdefault(key, {"result": res})
         for kind in ("deletion", "insertion"):
             part[kind] = compute.faithfulness(
-                model, image, res.heatmap, res.target, kind=kind, steps=steps,
-                preprocess=prep, output=output, cancel=cancel, input_size=size,
+                m.model, image, res.heatmap, res.target, kind=kind, steps=steps,
+                preprocess=m.preprocess, output=m.output, cancel=cancel, input_size=m.input_size,
                 on_step=None if on_step is None else
                 (lambda d, t, k=k: on_step(k * t + d, total * t)))
             k += 1

@@ -21,43 +21,22 @@ import ipywidgets as w
 import numpy as np
 import traitlets
 
-from ..compute import conv_layers, layer_to_try
-# ``cam.gradcam`` is looked up when called, not bound here: the fault tests put a failing or
-# slow one in its place.
-from ..compute import cam
-from ..compute.cam import cam_methods, default_layer, get_method, reads_layer, top_predictions
-from ..plotting import ColourBar
+from ..compute import conv_layers
+from ..compute.cam import cam_methods, get_method, reads_layer
 from ._base import View
-from ._gradcam_display import TargetPicker, show_map
-from ._gradcam_targets import TargetSpace, n_classes, output_of
+from ._gradcam_display import TargetPicker, map_labels, show_map
+from ._gradcam_explain import explain_state, explained_models, model_and_images
+from ._gradcam_targets import TargetSpace, n_classes
 from ._gradcam_gallery import RANKINGS, BestWorstGallery, rank_and_explain
-from ._gradcam_inputs import ImageChooser, _capped
+from ._gradcam_inputs import CappedImages, ImageChooser, image_names, label_name
 from ._gradcam_tasks import JobBar
 from ._gradcam_trust import TRUST_STEPS, TrustPanel, score_maps, scorable
 from ._i18n import method_label, tr
 from ._images import ImageList, check_image_index
 from ._overlay import OVERLAY_COLORMAPS, OverlayView
-from ._targets import is_flat, to_compute
+from ._targets import to_compute
 
 __all__ = ["GradCAMViewer", "OverlayView", "OVERLAY_COLORMAPS"]
-
-
-#: Name of the bundled demo model (``convviz_widgets.datasets.train.build_model``).
-_DEMO_MODEL_NAME = "shapes_vgg"
-
-
-def _demo():
-    """``(demo_model function, demo scenes)`` or ``(None, None)`` when the demo is not there."""
-    # Lazy: the demo package loads its data files; a viewer of the user's own model and images
-    # must not pay for (or fail on) that.
-    try:
-        from .._demo import demo_images, demo_model  # lazy: the demo may be absent (ImportError below)
-    except ImportError:
-        return None, None
-    try:
-        return demo_model, demo_images()
-    except Exception:  # noqa: BLE001 - a missing data file must not break the viewer
-        return demo_model, None
 
 
 class GradCAMViewer(View):
@@ -192,11 +171,11 @@ class GradCAMViewer(View):
                  signed_colormap: str = "RdBu_r", trust_auto: bool = False,
                  opacity: float = 0.5, size: int = 288, image_labels=None, lang: str = "en",
                  output=None, compare_output=None, controls: bool = True, **kwargs):
-        model, images, labels, looks_demo, scenes = self._model_and_images(model, images,
-                                                                           labels)
+        model, images, labels, class_names = model_and_images(model, images, labels,
+                                                              class_names, output, target)
         super().__init__(model, lang=lang, controls=controls, **kwargs)
-        self._setup_model(model, output, target, class_names, looks_demo, scenes)
-        self._setup_compare(compare, compare_output, compare_preprocess, preprocess)
+        self._setup(class_names, target, preprocess, output, compare, compare_preprocess,
+                    compare_output)
         self.top_k = int(top_k)
         self.trust_auto = bool(trust_auto)
         self._colormaps = {False: colormap, True: signed_colormap}
@@ -213,7 +192,7 @@ class GradCAMViewer(View):
         self._image_labels = list(image_labels) if image_labels is not None else None
         with self._suppressed():
             self.images = images if images is not None else []
-            self.layer = self._default_layer if layer is None else layer
+            self.layer = self._explained.default if layer is None else layer
             self.method = method
             self.target = target
         if self.labels is not None and len(self.labels) > len(self.images):
@@ -223,55 +202,25 @@ class GradCAMViewer(View):
         self._render("init", {})
 
     # -- construction -------------------------------------------------------------------------
-    @staticmethod
-    def _model_and_images(model, images, labels):
-        """The model and images to show: the demo's when none are given."""
-        demo_model, scenes = _demo()
-        is_demo = model is None
-        if model is None:
-            if demo_model is None:
-                raise ValueError("No model given and the bundled demo model is not available; "
-                                 "pass a Keras model: GradCAMViewer(model, images).")
-            model = demo_model()
-        uses_scenes = images is None and scenes is not None
-        if uses_scenes:
-            images = scenes.images
-            labels = scenes.labels if labels is None else labels
-        looks_demo = is_demo or uses_scenes or getattr(model, "name", "") == _DEMO_MODEL_NAME
-        return model, images, labels, looks_demo, scenes
-
-    def _setup_model(self, model, output, target, class_names, looks_demo, scenes) -> None:
-        """Which output is explained, its classes (or regions), the layers to choose from."""
-        self.output = output
-        self._capped_cache: dict[int, tuple] = {}
-        self._layers = {i.path: i for i in conv_layers(model, kind="spatial")
+    def _setup(self, class_names, target, preprocess, output, compare, compare_preprocess,
+               compare_output) -> None:
+        """The models explained, the output's classes (or regions), the layers to choose."""
+        self._explained, self._compared = explained_models(
+            self.model, preprocess, output, self.input_size, compare, compare_preprocess,
+            compare_output)
+        self.preprocess, self.output, self.compare_model = preprocess, output, compare
+        self.compare_preprocess = preprocess if compare_preprocess is None else compare_preprocess
+        self.compare_output = getattr(self._compared, "output", compare_output)
+        self._capped = CappedImages()
+        self._layers = {i.path: i for i in conv_layers(self.model, kind="spatial")
                         if not i.is_container}
         if not self._layers:
-            raise ValueError(f"Model {model.name!r} has no layer with a spatial output "
+            raise ValueError(f"Model {self.model.name!r} has no layer with a spatial output "
                              "(batch, height, width, channels); Grad-CAM needs one.")
-        self._default_layer = default_layer(model)
-        # The demo's class names for the demo model (passed explicitly or by default) or for a
-        # model shown on the demo scenes with as many classes.
-        if class_names is None and scenes is not None and looks_demo and \
-                n_classes(model, output, callable(target)) == len(scenes.class_names):
-            class_names = list(scenes.class_names)
-        self.targets = TargetSpace(model, output, target, class_names, self.lang)
+        self.targets = TargetSpace(self.model, output, target, class_names, self.lang)
         self.class_names = self.targets.class_names
         self.region_mode = self.targets.region_mode
         self._try_layer = None
-
-    def _setup_compare(self, compare, compare_output, compare_preprocess, preprocess) -> None:
-        self.preprocess = preprocess
-        self.compare_model = compare
-        self.compare_output = compare_output
-        if compare is not None and compare_output is None and \
-                output_of(compare, None, True) is None:
-            self.compare_output = self.output  # a multi-output comparison model: the same choice
-        self.compare_preprocess = compare_preprocess if compare_preprocess is not None \
-            else preprocess
-        if compare is not None:
-            self._compare_layers = {i.path for i in conv_layers(compare, kind="spatial")}
-            self._compare_default = default_layer(compare)
 
     def _build(self, names, layer, colormap, signed_colormap, opacity, size) -> None:
         """The components and the layout."""
@@ -402,11 +351,10 @@ class GradCAMViewer(View):
             return
         image = self._image(self.image_index)
         steps = int(steps or self.trust_steps)
-        jobs = [(None, self.model, r, self.preprocess, self.output, self.input_size)]
+        jobs = [(None, self._explained, r)]
         rc = self.compare_result if self.compare_model is not None else None
         if scorable(rc):
-            jobs.append(("compare", self.compare_model, rc, self.compare_preprocess,
-                         self.compare_output, None))
+            jobs.append(("compare", self._compared, rc))
 
         def apply(p):
             if p["result"] is not self.result or (
@@ -442,11 +390,9 @@ class GradCAMViewer(View):
         labelled = [self._image(i) for i in range(min(len(self.images), len(self.labels)))]
         labels = self.labels[:len(labelled)]
         layer, method = self.layer, self.method  # both rankings show the maps the viewer shows
-        specs = [("main", self.model, self.preprocess, self.output, layer, self.input_size)]
-        if self.compare_model is not None and \
-                n_classes(self.compare_model, self.compare_output) == len(self.class_names):
-            specs.append(("compare", self.compare_model, self.compare_preprocess,
-                          self.compare_output, self._compare_layer(layer), None))
+        specs = [("main", self._explained, layer)]
+        if self._same_classes():
+            specs.append(("compare", self._compared, self._compared.layer_for(layer)))
         look = (self._colormaps[False], self._colormaps[True], self.overlay.opacity)
         uses_layer = reads_layer(get_method(method))  # gradcam refuses a layer= it cannot read
         compare_name = getattr(self.compare_model, "name", "")
@@ -466,61 +412,28 @@ class GradCAMViewer(View):
         return [self.thumbnails] + (self.best_worst.rasters if self.best_worst else [])
 
     def _export_labels(self) -> dict:
-        """Model · class (p) · method @ layer; the overlay's caption and image; the heat
-        colour bar in the map's units (0 … 1, or ±scale for a signed map)."""
         labels = super()._export_labels()
         r = self.result
         if r is None:
             return labels
-        cls = self._class_name(r.target)
-        if r.probability is not None:
-            cls += f" (p = {r.probability:.1%})"
-        method = method_label(r.method, cam_methods().get(r.method, r.method), self.lang)
-        labels["title"] = " · ".join([getattr(self.model, "name", "model"), cls,
-                                      f"{method} @ {r.layer}"])
         names = self._image_names()
-        image = names[self.image_index] if self.image_index < len(names) else ""
-        labels["subtitle"] = self.overlay.caption + (
-            " · " + tr("ex:image", self.lang, name=image) if image else "")
-        ov = self.overlay
-        cmap = ov.shown_colormap
-        names_c = list(ov.colormaps)
-        k = names_c.index(cmap) if cmap in names_c else 0
-        colors = np.frombuffer(ov.luts, np.uint8)[k * 768:(k + 1) * 768].reshape(256, 3)
-        labels["colorbar"] = ColourBar(colors, (0 - ov.value_zero) * ov.value_step,
-                                       (255 - ov.value_zero) * ov.value_step, ov.heat_label)
-        return labels
+        return map_labels(labels, r, self.overlay, getattr(self.model, "name", "model"),
+                          self._class_name(r.target), names[self.image_index]
+                          if self.image_index < len(names) else "", self.lang)
 
     # -- names and images ---------------------------------------------------------------------
     def _class_name(self, target) -> str:
         return self.targets.name(target)
 
     def _image(self, i: int) -> np.ndarray:
-        """Image ``i`` as the viewer explains and shows it (see :func:`_capped`), cached."""
-        im = self.images[i]
-        hit = self._capped_cache.get(i)
-        if hit is None or hit[0] is not im:  # the list was replaced or the image changed
-            hit = (im, _capped(im))
-            self._capped_cache[i] = hit
-        return hit[1]
+        return self._capped.get(self.images, i)
 
     def _label_name(self, i: int) -> str:
-        """The true label of image ``i``: a class name, or the present units of a multi-hot."""
-        lab = self.labels[i]
-        if np.ndim(lab):
-            present = [self._class_name(int(k)) for k in np.flatnonzero(lab)]
-            return "+".join(present) if present else "—"
-        return self._class_name(int(lab))
+        return label_name(self.labels[i], self._class_name)
 
     def _image_names(self) -> list[str]:
-        n = len(self.images)
-        names = list(self._image_labels or [])[:n]
-        for i in range(len(names), n):
-            if self.labels is not None and i < len(self.labels):
-                names.append(tr("gc_image_label", self.lang, i=i, label=self._label_name(i)))
-            else:
-                names.append(tr("image_n", self.lang, i=i))
-        return names
+        return image_names(len(self.images), self._image_labels, self.labels, self._class_name,
+                           self.lang)
 
     def _refresh_images(self) -> None:
         self.chooser.set_images(list(self.images), self._image_names())
@@ -534,10 +447,6 @@ class GradCAMViewer(View):
         self._image_labels = names
         self._refresh_images()
         self._set_from_ui("image_index", len(self.images) - 1)
-
-    def _compare_layer(self, layer: str) -> str:
-        """The comparison model's layer: the same path when it has it, else its default."""
-        return layer if layer in self._compare_layers else self._compare_default
 
     def _sync_controls(self) -> None:
         if self.region_mode and self.images:
@@ -636,53 +545,15 @@ class GradCAMViewer(View):
 
     def _prepare(self, s: dict, on_step=None, cancel=None) -> dict:
         """Compute everything the new state shows; touches no widget (so failures are clean)."""
-        image = self._image(s["image_index"])
-        # gradcam refuses a layer= the method cannot read (pixel methods): pass it only when read.
-        uses_layer = reads_layer(get_method(s["method"]))
-        result = cam.gradcam(self.model, image, target=s["target"],
-                         layer=s["layer"] if uses_layer else None,
-                         method=s["method"], preprocess=self.preprocess, on_step=on_step,
-                         cancel=cancel, output=self.output, input_size=self.input_size)
-        try_layer = None
-        if is_flat(result) and result.flag not in ("nonfinite_input", "constant_input",
-                                                    "empty_region", "nonfinite_map"):
-            # A blank map says nothing; name a layer where this target's map is not blank.
-            try_layer = layer_to_try(self.model, image, target=result.target,
-                                     method=s["method"], preprocess=self.preprocess,
-                                     exclude=[result.layer], output=self.output)
-        if result.flag == "nonfinite_input" or self.targets.index is None or self.region_mode:
-            # The model was not run on a NaN image, or a callable explains all outputs at
-            # once: there is no one list of classes to rank.
-            top = None
-        else:
-            # The same cached forward pass as the heatmap's: no second model run.
-            top = top_predictions(self.model, image, k=self.top_k, preprocess=self.preprocess,
-                                  layer=s["layer"], output=self.output,
-                                  input_size=self.input_size)
-        payload = {"state": s, "top": top, "result": result, "try_layer": try_layer}
-        if self.compare_model is not None:
-            payload.update(self._prepare_compare(image, s, result, uses_layer, on_step, cancel))
-        return payload
+        return explain_state(self._explained, self._compared, self._image(s["image_index"]), s,
+                             top_k=self.top_k, same_classes=self._same_classes(),
+                             on_step=on_step, cancel=cancel,
+                             ranked=self.targets.index is not None and not self.region_mode)
 
-    def _prepare_compare(self, image, s: dict, result, uses_layer: bool, on_step,
-                         cancel) -> dict:
-        """The comparison model's map of the same image, class and (if it has it) layer."""
-        layer = self._compare_layer(s["layer"])
-        target = result.target
-        if not callable(target) and n_classes(self.compare_model, self.compare_output) != \
-                len(self.class_names):
-            target = None  # another label space: explain its own top class
-        rc = cam.gradcam(self.compare_model, image, target=target,
-                     layer=layer if uses_layer else None,
-                     method=s["method"], preprocess=self.compare_preprocess,
-                     on_step=on_step, cancel=cancel, output=self.compare_output)
-        out = {"compare": rc}
-        if rc.flag != "nonfinite_input" and \
-                output_of(self.compare_model, self.compare_output, True) is not None:
-            out["compare_top"] = top_predictions(self.compare_model, image, k=1,
-                                                 preprocess=self.compare_preprocess,
-                                                 layer=layer, output=self.compare_output)
-        return out
+    def _same_classes(self) -> bool:
+        """A comparison model with the main model's classes (else it explains its own)."""
+        return self.compare_model is not None and \
+            n_classes(self.compare_model, self.compare_output) == len(self.class_names)
 
     def _apply(self, p: dict) -> int:
         r = p["result"]

@@ -286,7 +286,7 @@ class KernelViewer(LayerViewer):
     @traitlets.observe("layer")
     def _on_layer(self, change):
         self._sync_controls()
-        f = min(self.filter_index, self._count(change["new"]) - 1)
+        f = min(self.filter_index, self.channels - 1)
         self._transaction("layer", {"layer": change["old"]},
                           lambda: self._prepare_layer(change["new"], f), self._apply_layer)
 

@@ -12,7 +12,9 @@ from PIL import Image
 
 from .. import display
 from ._i18n import register, tr
+from ._maximizer_objectives import value_key
 from ._pixels import quantize
+from ._placeholder import placeholder_pixels
 from ._raster import RasterView
 
 # The words that mark a tile that is not a finished pattern (one table, shared with the static
@@ -204,3 +206,49 @@ class PatternPanels(w.HBox):
         else:
             raise ValueError("Nothing to export yet: press Run first.")
         return gallery_png(images, status, stretch)
+
+    # -- the big pattern ------------------------------------------------------------------
+    def show_waiting(self, hw, what: str) -> None:
+        """The pattern panel before a run: its size ``hw``, grey, saying what Run will compute."""
+        h, w_ = hw
+        zoom = max(1, _BIG_PX // max(h, w_))
+        text = tr("fm_press_run", self.lang, what=what)
+        self.pattern.set_tiles(placeholder_pixels(h * zoom, w_ * zoom, text), zoom=1,
+                               title=text, caption="")
+
+    def show_row(self, f: int, name: str, objective: str, hw, stretch: bool) -> bool:
+        """Show the kept row of filter ``f`` large, titled ``name`` with its value (worded for
+        ``objective``) and status; False when no row of ``f`` is kept."""
+        if f not in self.shown:
+            return False
+        image, act = self.shown[f]
+        state = self.row_status.get(f, "done")
+        words = status_words(state, self.lang)
+        self.pattern.set_tiles(marked_pixels(display_pixels(image[None], stretch), [state]),
+                               zoom=max(1, _BIG_PX // max(hw)),
+                               title=name + (f" — {words}" if words else ""),
+                               caption=tr(value_key(objective), self.lang, m=f"{act:.4g}")
+                               + (f" · {words}" if words else ""))
+        return True
+
+    def show_frame(self, image, name: str, objective: str, value: float, fraction: float,
+                   stretch: bool) -> None:
+        """A frame of a run in progress: the pattern ``(H, W, C)`` so far, large."""
+        h, w_ = image.shape[:2]
+        self.pattern.set_tiles(display_pixels(image[None], stretch),
+                               zoom=max(1, _BIG_PX // max(h, w_)), title=name,
+                               caption=tr(value_key(objective), self.lang, m=f"{value:.4g}")
+                               + tr("fm_at", self.lang, p=f"{fraction:.0%}"))
+
+
+def run_summary(res, what: str, lang: str) -> str:
+    """The run panel's last line: what ran, how long, the mean value (or how far a cancelled
+    run got), and how many rows came from the cache."""
+    if res.cancelled:
+        return tr("fm_cancelled", lang, what=what, k=int(res.complete.sum()),
+                  sec=f"{res.seconds:.1f}")
+    cached = int(res.from_cache.sum())
+    note = tr("fm_from_cache", lang, k=cached) if cached else ""
+    mean = float(np.mean(res.activation)) if len(res) else 0.0
+    return tr(value_key(res.objective_name, done=True), lang, what=what,
+              sec=f"{res.seconds:.2f}", note=note, m=f"{mean:.4g}")

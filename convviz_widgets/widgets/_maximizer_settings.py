@@ -1,0 +1,132 @@
+"""The FilterMaximizer's settings: which layers its menu offers, what each setting accepts (pure
+checks the view's validators call, so a bad value raises the same ``TraitError`` from Python,
+from a control and from the constructor), and the row of their controls (:class:`SettingsBar`)."""
+
+from __future__ import annotations
+
+import ipywidgets as w
+import traitlets
+
+from ..compute import conv_layers, require_spatial
+from ..compute.maximize import METHODS
+from ._i18n import tr
+
+#: Largest gallery the widget runs at once (a 512-filter layer is split by the range slider).
+MAX_GALLERY = 256
+
+
+def feature_map_layers(model, layers, acc) -> list:
+    """The feature-map layers the menu offers (``layers``: "conv", "all" or a list of layers);
+    ``acc`` is the model's access at the view's input size."""
+    if layers == "conv":
+        infos = [i for i in conv_layers(model, "kernel") if i.is_spatial and i.calls]
+        infos = infos or conv_layers(model, "spatial")
+    elif layers == "all":
+        infos = [i for i in conv_layers(model, "spatial") if not i.is_container]
+    else:
+        infos = [acc.infos()[require_spatial(model, l, "filters to maximise")] for l in layers]
+    if not infos:
+        raise ValueError(f"Model {getattr(model, 'name', '')!r} has no layer with a feature map "
+                         "(batch, height, width, channels): there is nothing to maximise.")
+    return infos
+
+
+def middle_layer(infos) -> str:
+    """The default layer: the middle of the network (early layers give colours and edges, late
+    ones parts)."""
+    return infos[len(infos) // 2].path
+
+
+def check_method(value) -> str:
+    if value not in METHODS:
+        raise traitlets.TraitError(f"Unknown method {value!r}; use one of {list(METHODS)}.")
+    return value
+
+
+def check_steps(value) -> int:
+    v = int(value)
+    if v < 1:
+        raise traitlets.TraitError(f"steps must be at least 1, got {v}.")
+    return v
+
+
+def check_size(value, fixed) -> int:
+    """``fixed``: the model's ``(height, width)`` when it takes only that size, else None."""
+    v = int(value)
+    if fixed is not None and v != fixed[0]:
+        raise traitlets.TraitError(
+            f"This model takes a fixed input size {fixed[0]}×{fixed[1]}; patterns are optimised "
+            "at that size.")
+    if v < 16:
+        raise traitlets.TraitError(f"size must be at least 16 pixels, got {v}.")
+    return v
+
+
+def check_patterns(value) -> int:
+    v = int(value)
+    if not 2 <= v <= 16:
+        raise traitlets.TraitError(f"n_patterns must be 2 to 16, got {v}.")
+    return v
+
+
+def check_position(pos, hw) -> tuple[int, int] | None:
+    """A neuron position ``(y, x)`` inside a pattern of size ``hw``, or None (the centre)."""
+    if pos is None:
+        return None
+    h, w_ = hw
+    try:
+        y, x = (int(v) for v in pos)
+    except (TypeError, ValueError):
+        raise traitlets.TraitError(f"neuron_position must be None (the centre) or a pixel "
+                                   f"(y, x) of the pattern, got {pos!r}.") from None
+    if not (0 <= y < h and 0 <= x < w_):
+        raise traitlets.TraitError(f"neuron_position {(y, x)} is outside the {h}×{w_} pattern.")
+    return (y, x)
+
+
+def check_range(value, n: int, layer: str) -> tuple[int, int]:
+    """A gallery range ``(first, last)`` of the ``n`` filters of ``layer``."""
+    a, b = (int(v) for v in value)
+    if not layer:
+        return (a, b)
+    if not (0 <= a <= b < n):
+        raise traitlets.TraitError(
+            f"gallery_range {(a, b)} is not a range of filters of {layer!r}, which has "
+            f"{n}: use (first, last) with 0 ≤ first ≤ last ≤ {n - 1}.")
+    if b - a + 1 > MAX_GALLERY:
+        raise traitlets.TraitError(
+            f"A gallery shows at most {MAX_GALLERY} filters at once; pick a narrower range.")
+    return (a, b)
+
+
+class SettingsBar(w.HBox):
+    """The row of the optimisation settings: method, steps, size, seed, stretch contrast.
+
+    A component: the view binds each of :attr:`controls` to its trait of the same name and
+    calls :meth:`show` to make them follow the traits.
+
+    Attributes
+    ----------
+    controls : dict
+        Trait name → its control.
+    """
+
+    def __init__(self, lang: str, fixed_size: bool):
+        self.controls = {
+            "method": w.Dropdown(options=[(tr(f"fm_method:{m}", lang), m) for m in METHODS],
+                                 description="method", layout=w.Layout(width="240px")),
+            "steps": w.BoundedIntText(min=1, max=10000, description="steps",
+                                      layout=w.Layout(width="160px")),
+            # A model of a fixed input size optimises at that size: nothing to choose.
+            "size": w.BoundedIntText(min=16, max=1024, description="size",
+                                     layout=w.Layout(width="160px"), disabled=fixed_size),
+            "seed": w.IntText(description="seed", layout=w.Layout(width="160px")),
+            "stretch": w.Checkbox(value=True, description="stretch contrast", indent=False,
+                                  layout=w.Layout(width="150px")),
+        }
+        super().__init__(list(self.controls.values()))
+
+    def show(self, values: dict) -> None:
+        """Put each control on ``values[trait]`` (inside the view's ``_quiet()``)."""
+        for trait, control in self.controls.items():
+            control.value = values[trait]
