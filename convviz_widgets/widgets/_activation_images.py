@@ -8,7 +8,7 @@ from typing import Callable
 import ipywidgets as w
 import traitlets
 
-from ._i18n import tr
+from ..i18n import tr
 from ._images import as_image_list, model_input_shape, numbered_names
 from ._upload import image_chooser
 
@@ -49,7 +49,7 @@ class ImageMenu(w.HBox):
 
     def __init__(self, names=(), lang: str = "en", **kwargs):
         self.lang = lang
-        self.dropdown, self.upload = image_chooser()
+        self.dropdown, self.upload = image_chooser(lang)
         super().__init__([self.dropdown, self.upload], **kwargs)
         self._show()
         self.names = [str(n) for n in names]
@@ -61,7 +61,7 @@ class ImageMenu(w.HBox):
         ``on_error(exc)`` when one cannot be read or ``callback`` refuses it."""
         self.upload.on_pictures(
             lambda got: callback([im for _, im in got],
-                                 [tr("upload_n", self.lang, name=name) for name, _ in got]),
+                                 [tr("ui.upload_n", self.lang, name=name) for name, _ in got]),
             on_error)
 
     @traitlets.observe("names", "index")
@@ -71,7 +71,7 @@ class ImageMenu(w.HBox):
     def _show(self) -> None:
         # Re-setting equal options would still send state and reset the selection: compare.
         options = tuple((lab, i) for i, lab in enumerate(self.names)) or \
-            ((tr("(no image)", self.lang), 0),)
+            ((tr("ui.no_image_option", self.lang), 0),)
         if tuple(self.dropdown.options) != options:
             self.dropdown.options = options
         if self.dropdown.value != min(self.index, len(options) - 1):

@@ -19,7 +19,7 @@ from ..compute import access, conv_layers, require_spatial
 from ..compute.maximize import DEFAULT_SIZE, DEFAULT_STEPS, METHODS, maximize, pattern_size
 from ._base import INT_SLIDER_CONTINUOUS, LayerViewer, new_slider, set_slider
 from ._fit import FIT_BUTTONS
-from ._i18n import tr
+from ..i18n import tr
 from ._jobs import JobRunner
 from ._maximizer_display import (_BIG_PX, PatternPanels, display_pixels, grid_image,
                                  marked_pixels, status_words)
@@ -146,28 +146,28 @@ class FilterMaximizer(LayerViewer):
 
         # ---- controls and components
         self._make_layer_controls(infos, "filter", layer_width=420, slider_width=400)
-        self._mode_tb = w.ToggleButtons(options=[(tr("one filter", self.lang), "filter"),
-                                                 (tr("gallery", self.lang), "gallery")],
+        self._mode_tb = w.ToggleButtons(options=[(tr("ui.one_filter", self.lang), "filter"),
+                                                 (tr("ui.gallery", self.lang), "gallery")],
                                         style=FIT_BUTTONS)
-        self._range = new_slider(range_=True, description="gallery",
+        self._range = new_slider(range_=True, description=tr("ui.gallery", self.lang),
                                  continuous_update=INT_SLIDER_CONTINUOUS,
                                  layout=w.Layout(width="400px"))
         self._method_dd = w.Dropdown(
-            options=[(tr(f"fm_method:{m}", self.lang), m) for m in METHODS],
-            description="method", layout=w.Layout(width="240px"))
-        self._steps_box = w.BoundedIntText(min=1, max=10000, description="steps",
+            options=[(tr(f"fm.method_{m}", self.lang), m) for m in METHODS],
+            description=tr("ui.method", self.lang), layout=w.Layout(width="240px"))
+        self._steps_box = w.BoundedIntText(min=1, max=10000, description=tr("ui.steps", self.lang),
                                            layout=w.Layout(width="160px"))
-        self._size_box = w.BoundedIntText(min=16, max=1024, description="size",
+        self._size_box = w.BoundedIntText(min=16, max=1024, description=tr("ui.size", self.lang),
                                           layout=w.Layout(width="160px"),
                                           disabled=self._fixed_size is not None)
-        self._seed_box = w.IntText(description="seed", layout=w.Layout(width="160px"))
-        self._stretch_cb = w.Checkbox(value=True, description="stretch contrast", indent=False,
+        self._seed_box = w.IntText(description=tr("ui.seed", self.lang), layout=w.Layout(width="160px"))
+        self._stretch_cb = w.Checkbox(value=True, description=tr("ui.stretch_contrast", self.lang), indent=False,
                                       layout=w.Layout(width="150px"))
         self.objective_picker = ObjectivePicker(self.lang)
         # Run / Cancel / progress over one job runner: Run while a run is going cancels it, and
         # of many quick Runs only the last is started.
         self.run_panel = RunPanel("convviz-maximize", on_run=self._run_clicked,
-                                  on_error=self._set_error, idle_key="fm_cancelled_early",
+                                  on_error=self._set_error, idle_key="fm.cancelled_early",
                                   lang=self.lang, bar_width="260px",
                                   frame_interval=frame_interval)
         for name in ("running", "progress", "frames_shown"):
@@ -178,7 +178,7 @@ class FilterMaximizer(LayerViewer):
         self.pattern.on_click(self._on_pattern_click)
         self.objective_picker.centre_button.on_click(
             lambda _b: self._set_from_ui("neuron_position", None))
-        self._export_btn = w.Button(description="Export PNG", icon="download")
+        self._export_btn = w.Button(description=tr("ui.export_png", self.lang), icon="download")
         self._export_btn.on_click(lambda _b: self._safe(lambda: self._offer("png")))
         self._download = w.HTML(value="")
         for control, trait in [(self._layer_dd, "layer"), (self._slider, "filter_index"),
@@ -290,7 +290,7 @@ class FilterMaximizer(LayerViewer):
             # One row: nothing to range over (the slider shows 0 … 1, see set_slider).
             self._range.disabled = (self.mode != "gallery" or self.objective == "diversity"
                                     or self._count() <= 1)
-            self._slider.description = tr(self._rows.kind(self.objective, self.layer),
+            self._slider.description = tr("ui." + self._rows.kind(self.objective, self.layer),
                                           self.lang)
 
     def _switch_layers(self, old: str, new: str) -> None:
@@ -300,7 +300,7 @@ class FilterMaximizer(LayerViewer):
         infos = self._rows.infos(new)
         if new == "class":
             if not infos:
-                raise ValueError(tr("fm_no_class_layer", self.lang))
+                raise ValueError(tr("fm.no_class_layer", self.lang))
             self._map_layer = self.layer
             layer = infos[0].path
         else:
@@ -467,7 +467,7 @@ class FilterMaximizer(LayerViewer):
         """The pattern panel before a run: its size, grey, saying what Run will compute."""
         h, w_ = self._hw()
         zoom = max(1, _BIG_PX // max(h, w_))
-        text = tr("fm_press_run", self.lang, what=what)
+        text = tr("fm.press_run", self.lang, what=what)
         self.pattern.set_tiles(placeholder_pixels(h * zoom, w_ * zoom, text), zoom=1,
                                title=text, caption="")
 
@@ -544,7 +544,7 @@ class FilterMaximizer(LayerViewer):
         self.run_panel.start(
             lambda job: maximize(self.model, layer, targets, cancel=job.cancel_event,
                                  on_step=job, **settings),
-            tr("fm_optimising", self.lang, what=self._rows_text(len(filters))),
+            tr("fm.optimising", self.lang, what=self._rows_text(len(filters))),
             on_frame=lambda done, total, images, act: self._on_frame(
                 mode, filters, done, total, images, act),
             on_done=lambda res: self._finish(res, mode))
@@ -580,7 +580,7 @@ class FilterMaximizer(LayerViewer):
         if mode != "filter":
             self.panels.gallery_images = images.copy()
             self._draw_gallery(self.panels.gallery_images, filters,
-                               caption=tr("fm_optimising_p", self.lang, p=f"{frac:.0%}"))
+                               caption=tr("fm.optimising_p", self.lang, p=f"{frac:.0%}"))
         sel = np.flatnonzero(filters == self.filter_index)
         if sel.size:
             k = int(sel[0])
@@ -590,7 +590,7 @@ class FilterMaximizer(LayerViewer):
                                    title=f"{self.layer} · {self._what(filters[k])}",
                                    caption=tr(value_key(self.objective), self.lang,
                                               m=f"{float(activation[k]):.4g}")
-                                   + tr("fm_at", self.lang, p=f"{frac:.0%}"))
+                                   + tr("fm.at", self.lang, p=f"{frac:.0%}"))
 
     def _finish(self, res, mode) -> None:
         """The current run returned (finished or cancelled): keep and show its rows."""
@@ -604,9 +604,9 @@ class FilterMaximizer(LayerViewer):
         self._show_selected()
         cached = int(res.from_cache.sum())
         what = self._rows_text(len(res))
-        note = tr("fm_from_cache", self.lang, k=cached) if cached else ""
+        note = tr("fm.from_cache", self.lang, k=cached) if cached else ""
         if res.cancelled:
-            info = tr("fm_cancelled", self.lang, what=what, k=int(res.complete.sum()),
+            info = tr("fm.cancelled", self.lang, what=what, k=int(res.complete.sum()),
                       sec=f"{res.seconds:.1f}")
         else:
             mean = float(np.mean(res.activation)) if len(res) else 0.0

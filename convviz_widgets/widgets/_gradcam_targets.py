@@ -14,7 +14,7 @@ import traitlets
 
 from ..compute import Region, image_shaped, output_index, output_info
 from ._gradcam_display import target_options
-from ._i18n import tr
+from ..i18n import tr
 from ._targets import TOP_1, class_names_for, target_label, to_choice
 
 
@@ -134,7 +134,7 @@ class TargetSpace:
         choice = self.choice(target)
         if not any(_same(choice, value) for _, value in options):
             # A region the menu does not list (a given mask, a channel): listed while shown.
-            options.append((tr("tg:mask", self.lang) if getattr(choice, "kind", "") == "mask"
+            options.append((tr("tg.mask", self.lang) if getattr(choice, "kind", "") == "mask"
                             else self.name(choice), choice))
         return options
 

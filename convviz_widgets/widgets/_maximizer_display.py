@@ -11,13 +11,12 @@ import numpy as np
 from PIL import Image
 
 from .. import display
-from ._i18n import register, tr
+from ..i18n import tr
 from ._pixels import quantize
 from ._raster import RasterView
 
 # The words that mark a tile that is not a finished pattern (one table, shared with the static
 # figures: convviz_widgets.display.PATTERN_STATUS).
-register({f"fm_status:{k}": v for k, v in display.PATTERN_STATUS.items()})
 
 #: Display size budgets (CSS pixels) of the big pattern and of one gallery tile.
 _BIG_PX = 256
@@ -55,7 +54,7 @@ def status_words(status: str, lang: str = "en") -> str:
     >>> status_words("dead", "pt"), status_words("done")
     ('filtro morto: nunca dispara', '')
     """
-    return tr(f"fm_status:{status}", lang) if status in display.PATTERN_STATUS else ""
+    return tr(f"fm.status_{status}", lang) if status in display.PATTERN_STATUS else ""
 
 
 def marked_pixels(tiles: np.ndarray, status) -> np.ndarray:
@@ -144,7 +143,7 @@ class PatternPanels(w.HBox):
     def __init__(self, lang: str = "en"):
         self.lang = lang
         self.pattern = RasterView(labels=["", "y", "x"], gap=0)
-        self.gallery = RasterView(labels=[tr("filter", lang), "y", "x"], gap=3)
+        self.gallery = RasterView(labels=[tr("ui.filter", lang), "y", "x"], gap=3)
         self.pattern.add_class("convviz-maximizer-pattern")
         self.gallery.add_class("convviz-maximizer-gallery")
         super().__init__([self.pattern, self.gallery],
@@ -187,7 +186,7 @@ class PatternPanels(w.HBox):
             marked=[int(k) for k in np.flatnonzero(np.asarray(status) == "dead")]
             if status is not None else [],
             tile_info=info,
-            caption=caption or (marks + " · " if marks else "") + tr("fm_click_tile", self.lang))
+            caption=caption or (marks + " · " if marks else "") + tr("fm.click_tile", self.lang))
 
     def select(self, f: int) -> None:
         """Outline filter ``f``'s tile in the gallery (none if it is not there)."""
