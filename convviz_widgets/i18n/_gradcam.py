@@ -92,6 +92,7 @@ TEXTS: dict[str, dict] = {
         "pt": ("<b>Melhores e piores previsões</b> <small>nas imagens rotuladas, cada uma com "
                "o mapa de calor da classe prevista; clique numa para abri-la</small>"),
     },
+    # "{}" is filled with the positive class name by compute.class_labels.
     "tg.not_class": {
         "en": "not {}",
         "es": "no {}",

@@ -39,6 +39,7 @@ TEXTS: dict[str, dict] = {
         "es": "filtro {f}: sus {n} cortes por canal de entrada",
         "pt": "filtro {f}: suas {n} fatias por canal de entrada",
     },
+    # Which slice is which channel, written under the slices (hover repeats it per slice).
     "kv.rgb_order": {
         "en": "left to right: input channel 0 = R (red), 1 = G (green), 2 = B (blue)",
         "es": "de izquierda a derecha: canal de entrada 0 = R (rojo), 1 = G (verde), 2 = B (azul)",

@@ -1,4 +1,4 @@
-"""The filter maximizer and DeepDream.
+"""The filter maximizer (fm), DeepDream (dd) and the marks of unfinished patterns (pattern).
 
 Data only: key -> {"en", "es", "pt"} (a plural: each language -> {"one", "other"}).
 """
@@ -60,6 +60,7 @@ TEXTS: dict[str, dict] = {
         "es": "cancelado antes de empezar",
         "pt": "cancelado antes de começar",
     },
+    # Worded so that no participle agrees with a count ("1 completos" was wrong): k may be 1.
     "fm.cancelled": {
         "en": "cancelled after completing {k} of {what} · {sec} s",
         "es": "cancelado tras completar {k} de {what} · {sec} s",
@@ -80,12 +81,12 @@ TEXTS: dict[str, dict] = {
         "es": "Clic en un mosaico para elegir su filtro.",
         "pt": "Clique num mosaico para escolher o seu filtro.",
     },
-    "fm.status_unfinished": {
+    "pattern.status_unfinished": {
         "en": "not finished",
         "es": "sin terminar",
         "pt": "não terminado",
     },
-    "fm.status_dead": {
+    "pattern.status_dead": {
         "en": "dead filter: never fires",
         "es": "filtro muerto: nunca se activa",
         "pt": "filtro morto: nunca dispara",
@@ -143,6 +144,7 @@ TEXTS: dict[str, dict] = {
         "es": "No hay imagen para soñar: suba una imagen o pase images=.",
         "pt": "Não há imagem para sonhar: envie uma imagem ou passe images=.",
     },
+    # The recipes of the method menu (the values stay the API's names).
     "fm.method_regularized": {
         "en": "regularized",
         "es": "regularizado",
@@ -252,6 +254,7 @@ TEXTS: dict[str, dict] = {
         "es": "{layer} · filtro {f}: {n} patrones diversos",
         "pt": "{layer} · filtro {f}: {n} padrões diversos",
     },
+    # A class / Dense-unit run reports the unit's value before the activation (its logit).
     "fm.value_logit": {
         "en": "logit {m}",
         "es": "logit {m}",

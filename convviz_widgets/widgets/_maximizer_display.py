@@ -15,8 +15,6 @@ from ..i18n import tr
 from ._pixels import quantize
 from ._raster import RasterView
 
-# The words that mark a tile that is not a finished pattern (one table, shared with the static
-# figures: convviz_widgets.display.PATTERN_STATUS).
 
 #: Display size budgets (CSS pixels) of the big pattern and of one gallery tile.
 _BIG_PX = 256
@@ -54,7 +52,7 @@ def status_words(status: str, lang: str = "en") -> str:
     >>> status_words("dead", "pt"), status_words("done")
     ('filtro morto: nunca dispara', '')
     """
-    return tr(f"fm.status_{status}", lang) if status in display.PATTERN_STATUS else ""
+    return display.status_text(status, lang)  # one rule, shared with the static figures
 
 
 def marked_pixels(tiles: np.ndarray, status) -> np.ndarray:
