@@ -201,3 +201,15 @@ def test_an_unreadable_upload_shows_spanish_in_the_status_line(models):
     sentence = _error_sentence(view)
     assert "No se pudo leer «notas.txt» como imagen" in sentence, sentence
     assert "Could not read" not in sentence
+
+
+def test_a_slider_the_user_moves_out_of_range_says_so_in_spanish(models):
+    """End to end through a control: the status line of a lang="es" view is Spanish (the
+    control goes back to the trait)."""
+    fm = cv.FilterMaximizer(models["sequential"], lang="es")
+    slider = Driver(fm).control("convviz-channel")
+    slider.max = slider.max + 5
+    slider.value = slider.max
+    sentence = _error_sentence(fm)
+    assert "fuera de rango" in sentence and "filtros" in sentence, sentence
+    assert "out of range" not in sentence and slider.value == fm.filter_index

@@ -111,6 +111,61 @@ TEXTS: dict[str, dict] = {
         "pt": ("A camada {path!r} não tem nem kernel nem mapa de características para explorar; "
                "escolha uma de {paths}."),
     },
+    "err.unknown_method": {
+        "en": "Unknown method {method!r}; use one of {methods}.",
+        "es": "Método desconocido {method!r}; use uno de {methods}.",
+        "pt": "Método desconhecido {method!r}; use um de {methods}.",
+    },
+    "err.fm_steps": {
+        "en": "steps must be at least 1, got {v}.",
+        "es": "steps debe ser al menos 1; se recibió {v}.",
+        "pt": "steps deve ser pelo menos 1; recebido {v}.",
+    },
+    "err.fm_fixed_size": {
+        "en": "This model takes a fixed input size {h}×{w}; patterns are optimised at that size.",
+        "es": ("Este modelo recibe un tamaño de entrada fijo {h}×{w}; los patrones se optimizan "
+               "a ese tamaño."),
+        "pt": ("Este modelo recebe um tamanho de entrada fixo {h}×{w}; os padrões são otimizados "
+               "nesse tamanho."),
+    },
+    "err.fm_size": {
+        "en": "size must be at least 16 pixels, got {v}.",
+        "es": "size debe ser de al menos 16 píxeles; se recibió {v}.",
+        "pt": "size deve ter pelo menos 16 pixels; recebido {v}.",
+    },
+    "err.fm_patterns": {
+        "en": "n_patterns must be 2 to 16, got {v}.",
+        "es": "n_patterns debe estar entre 2 y 16; se recibió {v}.",
+        "pt": "n_patterns deve estar entre 2 e 16; recebido {v}.",
+    },
+    "err.fm_position": {
+        "en": "neuron_position must be None (the centre) or a pixel (y, x) of the pattern, got "
+              "{pos!r}.",
+        "es": "neuron_position debe ser None (el centro) o un píxel (y, x) del patrón; se "
+              "recibió {pos!r}.",
+        "pt": "neuron_position deve ser None (o centro) ou um pixel (y, x) do padrão; recebido "
+              "{pos!r}.",
+    },
+    "err.fm_position_outside": {
+        "en": "neuron_position {pos} is outside the {h}×{w} pattern.",
+        "es": "neuron_position {pos} está fuera del patrón de {h}×{w}.",
+        "pt": "neuron_position {pos} está fora do padrão de {h}×{w}.",
+    },
+    "err.fm_gallery_range": {
+        "en": ("gallery_range {ab} is not a range of filters of {layer!r}, which has {n}: use "
+               "(first, last) with 0 ≤ first ≤ last ≤ {last}."),
+        "es": ("gallery_range {ab} no es un rango de filtros de {layer!r}, que tiene {n}: use "
+               "(primero, último) con 0 ≤ primero ≤ último ≤ {last}."),
+        "pt": ("gallery_range {ab} não é um intervalo de filtros de {layer!r}, que tem {n}: use "
+               "(primeiro, último) com 0 ≤ primeiro ≤ último ≤ {last}."),
+    },
+    "err.fm_gallery_max": {
+        "en": "A gallery shows at most {most} filters at once; pick a narrower range.",
+        "es": "Una galería muestra como máximo {most} filtros a la vez; elija un rango más "
+              "estrecho.",
+        "pt": "Uma galeria mostra no máximo {most} filtros de uma vez; escolha um intervalo mais "
+              "estreito.",
+    },
     "err.layers_more": {
         "en": " … ({n} in all)",
         "es": " … ({n} en total)",

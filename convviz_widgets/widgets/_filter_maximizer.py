@@ -20,6 +20,7 @@ from ..compute.maximize import DEFAULT_SIZE, DEFAULT_STEPS, METHODS, maximize, p
 from ._base import INT_SLIDER_CONTINUOUS, LayerViewer, new_slider, set_slider
 from ._fit import FIT_BUTTONS
 from ..i18n import tr
+from ._i18n import ViewError
 from ._jobs import JobRunner
 from ._maximizer_display import (_BIG_PX, PatternPanels, display_pixels, grid_image,
                                  marked_pixels, status_words)
@@ -319,33 +320,30 @@ class FilterMaximizer(LayerViewer):
     @traitlets.validate("method")
     def _validate_method(self, proposal):
         if proposal["value"] not in METHODS:
-            raise traitlets.TraitError(f"Unknown method {proposal['value']!r}; use one of "
-                                       f"{list(METHODS)}.")
+            raise ViewError("unknown_method", method=proposal["value"], methods=list(METHODS))
         return proposal["value"]
 
     @traitlets.validate("steps")
     def _validate_steps(self, proposal):
         v = int(proposal["value"])
         if v < 1:
-            raise traitlets.TraitError(f"steps must be at least 1, got {v}.")
+            raise ViewError("fm_steps", v=v)
         return v
 
     @traitlets.validate("size")
     def _validate_size(self, proposal):
         v = int(proposal["value"])
         if self._fixed_size is not None and v != self._fixed_size[0]:
-            raise traitlets.TraitError(
-                f"This model takes a fixed input size {self._fixed_size[0]}×{self._fixed_size[1]};"
-                " patterns are optimised at that size.")
+            raise ViewError("fm_fixed_size", h=self._fixed_size[0], w=self._fixed_size[1])
         if v < 16:
-            raise traitlets.TraitError(f"size must be at least 16 pixels, got {v}.")
+            raise ViewError("fm_size", v=v)
         return v
 
     @traitlets.validate("n_patterns")
     def _validate_patterns(self, proposal):
         v = int(proposal["value"])
         if not 2 <= v <= 16:
-            raise traitlets.TraitError(f"n_patterns must be 2 to 16, got {v}.")
+            raise ViewError("fm_patterns", v=v)
         return v
 
     @traitlets.validate("neuron_position")
@@ -357,11 +355,9 @@ class FilterMaximizer(LayerViewer):
         try:
             y, x = (int(v) for v in pos)
         except (TypeError, ValueError):
-            raise traitlets.TraitError(f"neuron_position must be None (the centre) or a pixel "
-                                       f"(y, x) of the pattern, got {pos!r}.") from None
+            raise ViewError("fm_position", pos=pos) from None
         if not (0 <= y < h and 0 <= x < w_):
-            raise traitlets.TraitError(f"neuron_position {(y, x)} is outside the {h}×{w_} "
-                                       "pattern.")
+            raise ViewError("fm_position_outside", pos=(y, x), h=h, w=w_)
         return (y, x)
 
     @traitlets.validate("gallery_range")
@@ -371,12 +367,9 @@ class FilterMaximizer(LayerViewer):
             return (a, b)
         n = self._count()
         if not (0 <= a <= b < n):
-            raise traitlets.TraitError(
-                f"gallery_range {(a, b)} is not a range of filters of {self.layer!r}, which has "
-                f"{n}: use (first, last) with 0 ≤ first ≤ last ≤ {n - 1}.")
+            raise ViewError("fm_gallery_range", ab=(a, b), layer=self.layer, n=n, last=n - 1)
         if b - a + 1 > _MAX_GALLERY:
-            raise traitlets.TraitError(
-                f"A gallery shows at most {_MAX_GALLERY} filters at once; pick a narrower range.")
+            raise ViewError("fm_gallery_max", most=_MAX_GALLERY)
         return (a, b)
 
     # ------------------------------------------------------------------------ observers
