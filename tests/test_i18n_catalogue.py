@@ -213,3 +213,11 @@ def test_a_slider_the_user_moves_out_of_range_says_so_in_spanish(models):
     sentence = _error_sentence(fm)
     assert "fuera de rango" in sentence and "filtros" in sentence, sentence
     assert "out of range" not in sentence and slider.value == fm.filter_index
+
+
+def test_an_export_with_nothing_shown_says_so_in_portuguese():
+    """Module-level checks (export) raise the same keyed error; it is a ValueError too, so
+    code that caught ValueError before still does."""
+    err = _i18n.ViewError("export_nothing")
+    assert isinstance(err, ValueError) and str(err).startswith("Nothing is shown yet")
+    assert _errors.short_message(err, "pt").startswith("Ainda nada é mostrado")

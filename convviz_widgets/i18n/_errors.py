@@ -166,6 +166,41 @@ TEXTS: dict[str, dict] = {
         "pt": "Uma galeria mostra no máximo {most} filtros de uma vez; escolha um intervalo mais "
               "estreito.",
     },
+    "err.export_empty_display": {
+        "en": "This display shows nothing yet; run or select something first.",
+        "es": "Esta vista aún no muestra nada; ejecute o elija algo primero.",
+        "pt": "Esta visualização ainda não mostra nada; execute ou escolha algo primeiro.",
+    },
+    "err.export_empty_overlay": {
+        "en": "This overlay shows nothing yet; choose an image first.",
+        "es": "Esta superposición aún no muestra nada; elija primero una imagen.",
+        "pt": "Esta sobreposição ainda não mostra nada; escolha primeiro uma imagem.",
+    },
+    "err.export_nothing": {
+        "en": ("Nothing is shown yet, so there is nothing to export; choose a layer or press Run "
+               "first."),
+        "es": ("Aún no se muestra nada, así que no hay nada que exportar; elija una capa o pulse "
+               "Ejecutar primero."),
+        "pt": ("Ainda nada é mostrado, então não há nada para exportar; escolha uma camada ou "
+               "clique em Executar primeiro."),
+    },
+    "err.export_no_frames": {
+        "en": "No frames were recorded yet; press Run and export when frames have arrived.",
+        "es": ("Aún no se grabó ningún fotograma; pulse Ejecutar y exporte cuando hayan llegado "
+               "fotogramas."),
+        "pt": ("Ainda nenhum quadro foi gravado; clique em Executar e exporte quando os quadros "
+               "tiverem chegado."),
+    },
+    "err.dd_count": {
+        "en": "{name} must be between 1 and {top}, got {v}.",
+        "es": "{name} debe estar entre 1 y {top}; se recibió {v}.",
+        "pt": "{name} deve estar entre 1 e {top}; recebido {v}.",
+    },
+    "err.dd_positive": {
+        "en": "{name} must be above {low} and at most {top}, got {v}.",
+        "es": "{name} debe ser mayor que {low} y como máximo {top}; se recibió {v}.",
+        "pt": "{name} deve ser maior que {low} e no máximo {top}; recebido {v}.",
+    },
     "err.layers_more": {
         "en": " … ({n} in all)",
         "es": " … ({n} en total)",

@@ -16,6 +16,7 @@ import traitlets
 from ..compute import access, conv_layers, deepdream, prepare_images
 from ._base import View
 from ..i18n import tr
+from ._i18n import ViewError
 from ._placeholder import placeholder_pixels
 from ._images import ImageList, check_image_index, images_or_demo, numbered_names
 from ._maximizer_display import display_pixels
@@ -229,7 +230,7 @@ class DeepDreamViewer(View):
         name = proposal["trait"].name
         top = _LIMITS[name]
         if not 1 <= v <= top:
-            raise traitlets.TraitError(f"{name} must be between 1 and {top}, got {v}.")
+            raise ViewError("dd_count", name=name, top=top, v=v)
         return v
 
     @traitlets.validate("step_size", "octave_scale")
@@ -238,8 +239,7 @@ class DeepDreamViewer(View):
         name = proposal["trait"].name
         low, top = (1.0, 4.0) if name == "octave_scale" else (0.0, _LIMITS[name])
         if not (np.isfinite(v) and low < v <= top):
-            raise traitlets.TraitError(f"{name} must be above {low:g} and at most {top:g}, "
-                                       f"got {v}.")
+            raise ViewError("dd_positive", name=name, low=f"{low:g}", top=f"{top:g}", v=v)
         return v
 
     # ---------------------------------------------------------------------------- observers

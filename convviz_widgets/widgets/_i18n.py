@@ -14,8 +14,9 @@ from ._overlay import OverlayView
 from ._raster import RasterView
 
 
-class ViewError(traitlets.TraitError):
-    """A ``TraitError`` for bad input whose message is a catalogue entry ``err.<key>``.
+class ViewError(traitlets.TraitError, ValueError):
+    """A ``TraitError`` (and ``ValueError``) for bad input whose message is a catalogue entry
+    ``err.<key>``.
 
     ``str(error)`` is the English sentence (what Python code setting a trait reads); a view's
     status line shows it in the view's language, found by :attr:`message_key` — the same way
