@@ -201,6 +201,55 @@ TEXTS: dict[str, dict] = {
         "es": "{name} debe ser mayor que {low} y como máximo {top}; se recibió {v}.",
         "pt": "{name} deve ser maior que {low} e no máximo {top}; recebido {v}.",
     },
+    "err.target_region_on_classes": {
+        "en": ("A Region explains an image-shaped output; model {model!r} outputs classes here: "
+               "pass a class index or None (top-1)."),
+        "es": ("Una Region explica una salida con forma de imagen; el modelo {model!r} da clases "
+               "aquí: pase un índice de clase o None (top-1)."),
+        "pt": ("Uma Region explica uma saída com forma de imagem; o modelo {model!r} dá classes "
+               "aqui: passe um índice de classe ou None (top-1)."),
+    },
+    "err.target_class_on_image": {
+        "en": ("The output of model {model!r} is an image: there is no class {value!r} to "
+               "explain. Pass a region: cv.Region() (the predicted foreground), "
+               "cv.Region(kind='background'), cv.Region(box=(y0, x0, y1, x1)) or "
+               "cv.Region(mask=...)."),
+        "es": ("La salida del modelo {model!r} es una imagen: no hay clase {value!r} que "
+               "explicar. Pase una región: cv.Region() (el primer plano predicho), "
+               "cv.Region(kind='background'), cv.Region(box=(y0, x0, y1, x1)) o "
+               "cv.Region(mask=...)."),
+        "pt": ("A saída do modelo {model!r} é uma imagem: não há classe {value!r} para "
+               "explicar. Passe uma região: cv.Region() (o primeiro plano previsto), "
+               "cv.Region(kind='background'), cv.Region(box=(y0, x0, y1, x1)) ou "
+               "cv.Region(mask=...)."),
+    },
+    "err.target_several_outputs": {
+        "en": ("Model {model!r} has several outputs and the viewer explains a callable target "
+               "over all of them; to pick a class, create the viewer with output= (an index or "
+               "name)."),
+        "es": ("El modelo {model!r} tiene varias salidas y el visor explica un objetivo invocable "
+               "sobre todas ellas; para elegir una clase, cree el visor con output= (un índice o "
+               "un nombre)."),
+        "pt": ("O modelo {model!r} tem várias saídas e o visualizador explica um alvo chamável "
+               "sobre todas elas; para escolher uma classe, crie o visualizador com output= (um "
+               "índice ou um nome)."),
+    },
+    "err.target_kind": {
+        "en": ("target must be a class index, None or 'top-1' (the top-1 prediction) or a "
+               "callable, got {value!r}."),
+        "es": ("target debe ser un índice de clase, None o 'top-1' (la predicción top-1) o un "
+               "invocable; se recibió {value!r}."),
+        "pt": ("target deve ser um índice de classe, None ou 'top-1' (a previsão top-1) ou um "
+               "chamável; recebido {value!r}."),
+    },
+    "err.target_range": {
+        "en": ("target {value} is out of range: the model has {n} classes, use 0 to {last} (or "
+               "None for the top-1)."),
+        "es": ("target {value} está fuera de rango: el modelo tiene {n} clases, use de 0 a "
+               "{last} (o None para la top-1)."),
+        "pt": ("target {value} está fora do intervalo: o modelo tem {n} classes, use de 0 a "
+               "{last} (ou None para a top-1)."),
+    },
     "err.layers_more": {
         "en": " … ({n} in all)",
         "es": " … ({n} en total)",
