@@ -250,6 +250,26 @@ TEXTS: dict[str, dict] = {
         "pt": ("target {value} está fora do intervalo: o modelo tem {n} classes, use de 0 a "
                "{last} (ou None para a top-1)."),
     },
+    "err.av_normalize": {
+        "en": "normalize must be 'channel', 'layer' or one of {scales}, not {value!r}.",
+        "es": "normalize debe ser 'channel', 'layer' o uno de {scales}, no {value!r}.",
+        "pt": "normalize deve ser 'channel', 'layer' ou um de {scales}, não {value!r}.",
+    },
+    "err.kv_scale": {
+        "en": ("Unknown scale {value!r}; use one of {scales} (or 'filter'/'layer' for symmetric "
+               "over one of them)."),
+        "es": ("Escala desconocida {value!r}; use una de {scales} (o 'filter'/'layer' para una "
+               "escala simétrica sobre uno de ellos)."),
+        "pt": ("Escala desconhecida {value!r}; use uma de {scales} (ou 'filter'/'layer' para uma "
+               "escala simétrica sobre um deles)."),
+    },
+    "err.cc_one_image": {
+        "en": "image must be one picture (h, w) or (h, w, c), got {n} images; pick one: images[i].",
+        "es": ("image debe ser una sola imagen (h, w) o (h, w, c); se recibieron {n} imágenes; "
+               "elija una: images[i]."),
+        "pt": ("image deve ser uma única imagem (h, w) ou (h, w, c); recebidas {n} imagens; "
+               "escolha uma: images[i]."),
+    },
     "err.layers_more": {
         "en": " … ({n} in all)",
         "es": " … ({n} en total)",

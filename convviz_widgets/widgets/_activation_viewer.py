@@ -15,6 +15,7 @@ from ._activation_frame import NORMALIZE_ALIASES, Frame, codes_on, tile_lines, v
 from ._activation_images import ImageMenu, append_images
 from ._base import LayerViewer, check_in_layer
 from ..i18n import tr
+from ._i18n import ViewError
 from ._grid import PAGE_SIZE, ChannelGrid, grid_palette, page_tiles, plan_grid, resample_indices
 from ._images import ImageList, check_image_index, images_or_demo, numbered_names
 from ._pixels import SEQUENTIAL_COLORMAPS, lut, lut_bytes, to_rgb_u8
@@ -228,8 +229,7 @@ class ActivationViewer(LayerViewer):
     def normalize(self, value: str) -> None:
         scale = NORMALIZE_ALIASES.get(value, value)
         if scale not in SCALES:
-            raise traitlets.TraitError(f"normalize must be 'channel', 'layer' or one of "
-                                       f"{list(SCALES)}, not {value!r}.")
+            raise ViewError("av_normalize", scales=list(SCALES), value=value)
         self.scale = scale
 
     def frame(self, index: int | None = None, path: str | None = None) -> Frame:

@@ -26,6 +26,7 @@ from ._base import LayerViewer
 from ._examples_source import ExampleSource
 from ._targets import class_names_for, target_label
 from ..i18n import tr
+from ._i18n import ViewError
 from ._images import model_input_shape
 from ._overlay import OverlayView
 from ._placeholder import placeholder_pixels
@@ -204,9 +205,7 @@ class ChannelCard(LayerViewer):
         except (ValueError, TypeError, OSError) as exc:
             raise traitlets.TraitError(str(exc)) from exc
         if len(images) != 1 or images[0].size == 0:
-            raise traitlets.TraitError(
-                f"image must be one picture (h, w) or (h, w, c), got {len(images)} images; "
-                "pick one: images[i].")
+            raise ViewError("cc_one_image", n=len(images))
         return images[0]
 
     @traitlets.observe("layer", "filter_index", "image")

@@ -13,6 +13,7 @@ from ..compute import access, conv_layers, kernels, weights_identity
 from ..compute.kernels import stats_of_kernel
 from ._base import LayerViewer
 from ..i18n import tr
+from ._i18n import ViewError
 from ..display import is_diverging, range_text
 from ._pixels import DIVERGING_COLORMAPS, lut_bytes, quantize, scale_codes, symmetric_limit
 from ._raster import RasterView, exact_bytes
@@ -277,8 +278,7 @@ class KernelViewer(LayerViewer):
             self.scale_over = value
             return "symmetric"
         if value not in SCALES:
-            raise traitlets.TraitError(f"Unknown scale {value!r}; use one of {list(SCALES)} "
-                                       "(or 'filter'/'layer' for symmetric over one of them).")
+            raise ViewError("kv_scale", value=value, scales=list(SCALES))
         return value
 
     @traitlets.observe("scale", "scale_over")
