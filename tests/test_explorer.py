@@ -6,7 +6,7 @@ import traitlets
 
 import convviz_widgets as cv
 import importlib
-from convviz_widgets.widgets._i18n import LANGUAGES, tr
+from convviz_widgets.i18n import LANGUAGES, tr
 from convviz_widgets.widgets._explorer import Explorer, summary_html
 
 from _driver import Driver
@@ -25,8 +25,9 @@ def _slider(ex):
     return Driver(ex).control("convviz-channel", shown_only=True)
 
 
-def _show(ex, title):
-    ex.tabs.selected_index = ex.tabs.titles.index(tr(title, ex.lang))
+def _show(ex, page):
+    """Select the page whose title is the catalogue's ``page`` key (in the Explorer's lang)."""
+    ex.tabs.selected_index = ex.tabs.titles.index(tr(page, ex.lang))
 
 
 def test_shared_layer_and_filter_reach_every_view(nested_explorer):
@@ -55,7 +56,7 @@ def test_click_in_one_view_selects_everywhere(nested_explorer):
 
 def test_layer_without_kernel_keeps_kernel_page_and_says_so(nested_explorer):
     ex = nested_explorer
-    _show(ex, "Kernels")
+    _show(ex, "page.kernels")
     ex.layer = "vgg16/block1_conv1"
     ex.filter_index = 2
     ex.layer = "vgg16/block1_pool"
@@ -75,7 +76,7 @@ def test_gradcam_rank_of_selected_channel(nested_explorer):
     ex.layer = "conv2d"
     ex.filter_index = 2
     assert "rank" not in Driver(ex).text()  # the rank is a Grad-CAM page line
-    _show(ex, "Grad-CAM")  # shown: Grad-CAM catches up with the shared layer
+    _show(ex, "page.grad_cam")  # shown: Grad-CAM catches up with the shared layer
     res = ex.gradcam.result
     assert res is not None and res.layer == "conv2d"
     weights = np.asarray(res.weights).reshape(-1)
@@ -85,7 +86,7 @@ def test_gradcam_rank_of_selected_channel(nested_explorer):
     ex.filter_index = 3  # the rank follows the slider on the page shown
     rank = int((weights > weights[3]).sum()) + 1
     assert f"rank {rank} of {weights.size}" in Driver(ex).text()
-    _show(ex, "Kernels")
+    _show(ex, "page.kernels")
 
 
 def test_shared_image_selection(nested_explorer):
@@ -138,7 +139,7 @@ def test_a_slider_move_renders_only_the_visible_page(models, monkeypatch):
     real = fm_module.maximize
     monkeypatch.setattr(fm_module, "maximize",
                         lambda *a, **k: calls.append(a[1]) or real(*a, **k))
-    _show(ex, "Activations")
+    _show(ex, "page.activations")
     counts = _renders(ex)
     _slider(ex).value = 2  # a filter slider move
     assert counts == {"kernels": 0, "activations": 1, "patterns": 0, "gradcam": 0, "card": 0,
@@ -148,10 +149,10 @@ def test_a_slider_move_renders_only_the_visible_page(models, monkeypatch):
     ex.layer = layers[-1]  # a layer change: still one page at work, no background compile
     assert counts["activations"] == 2 and sum(counts.values()) == 2 and calls == []
     # Shown, a page catches up once with the current selection.
-    _show(ex, "Kernels")
+    _show(ex, "page.kernels")
     assert counts["kernels"] == 1 and ex.kernels.last_update["what"] == "refresh"
     assert "filter2" in ex.kernels.export_filename()
-    _show(ex, "Patterns")
+    _show(ex, "page.patterns")
     assert ex.patterns.wait(120) and calls and set(calls) == {layers[-1]}
     assert sum(counts[k] for k in ("gradcam", "card", "dream")) == 0
     ex.active = False  # the whole Explorer hidden (e.g. its output cleared): no page works
@@ -186,9 +187,9 @@ def test_languages(models, lang):
     model = models["sequential"]
     ex = Explorer(model, random_images(model, 1), lang=lang)
     d = Driver(ex)
-    assert d.control("convviz-layer", shown_only=True).description == tr("layer", lang)
-    assert ex.tabs.get_title(1) == tr("Activations", lang)
-    assert d.find(tr("colormap", lang), shown_only=True)  # the Kernels page's menu
+    assert d.control("convviz-layer", shown_only=True).description == tr("ui.layer", lang)
+    assert ex.tabs.get_title(1) == tr("page.activations", lang)
+    assert d.find(tr("ui.colormap", lang), shown_only=True)  # the Kernels page's menu
     if lang != "en":
         assert not d.find("layer", shown_only=True)
     with pytest.raises(ValueError, match="lang must be one of"):
@@ -258,7 +259,7 @@ def test_every_model_style(models, name):
     _slider(ex).value = top
     assert ex.activations.layer == spatial[-1]
     assert ex.activations.filter_index == top
-    _show(ex, "Activations")
+    _show(ex, "page.activations")
     assert ex.activations.last_update["what"] == "refresh"
     assert ex.activations.export_figure().ndim == 3
 
@@ -286,17 +287,17 @@ def test_pages_switch_one_at_a_time(models, lang):
     row and ``tabs.selected_index`` agree, and only the selected page is displayed."""
     model = models["grayscale"]
     ex = Explorer(model, random_images(model, 1), lang=lang)
-    names = ("Kernels", "Activations", "Patterns", "Grad-CAM")
+    names = ("page.kernels", "page.activations", "page.patterns", "page.grad_cam")
     labels = [label for label, _ in ex.tabs.bar.options]
     # The four views first, then the added pages (Channel, DeepDream), the model summary and
     # the Publish panel last.
     assert labels[:4] == [tr(n, lang) for n in names]
-    assert labels[-2:] == [tr("Model", lang), tr("Publish", lang)]
-    assert tr("Publish", lang) == {"en": "Publish", "es": "Publicar", "pt": "Publicar"}[lang]
-    assert tr("Channel", lang) in labels and tr("DeepDream", lang) in labels
+    assert labels[-2:] == [tr("page.model", lang), tr("page.publish", lang)]
+    assert tr("page.publish", lang) == {"en": "Publish", "es": "Publicar", "pt": "Publicar"}[lang]
+    assert tr("page.channel", lang) in labels and tr("page.deepdream", lang) in labels
     assert [ex.kernels, ex.activations, ex.patterns, ex.gradcam] == [
         p.children[1] for p in ex.tabs.pages[:4]]
-    assert ex.tabs.pages[labels.index(tr("Channel", lang))].children[1] is ex.card
+    assert ex.tabs.pages[labels.index(tr("page.channel", lang))].children[1] is ex.card
     n = len(labels)
     for k in (3, 0, n - 1, 1):
         ex.tabs.bar.value = k  # a click on button k
@@ -325,7 +326,7 @@ def test_the_publish_page_builds_the_site_of_the_explored_model(models, tmp_path
     model = models["functional"]
     data = random_images(model, 6, seed=4)
     ex = Explorer(model, random_images(model, 2, seed=3), data=data)
-    _show(ex, "Publish")
+    _show(ex, "page.publish")
     d = Driver(ex.publisher)
     assert ex.visible_view is None  # a panel, not a figure to export
     ex.publisher.options.update(k=2, steps=4, cam_images=1)
@@ -339,6 +340,6 @@ def test_the_publish_page_builds_the_site_of_the_explored_model(models, tmp_path
     assert "index.html" in ex.publisher.status.value  # the link to open it
     # No data: the page says which argument to give (Spanish Explorer, Spanish words).
     bare = Explorer(model, random_images(model, 1, seed=3), lang="es")
-    _show(bare, "Publish")
+    _show(bare, "page.publish")
     Driver(bare.publisher).click("convviz-run")
     assert "data=" in Driver(bare.publisher).status() and "datos" in Driver(bare.publisher).status()

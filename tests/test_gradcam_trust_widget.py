@@ -16,7 +16,7 @@ from conftest import input_hw, make_sequential, random_images
 import convviz_widgets as cv
 from convviz_widgets.compute import Cancelled
 from convviz_widgets.widgets._gradcam_viewer import GradCAMViewer
-from convviz_widgets.widgets._i18n import method_label
+from convviz_widgets.i18n import method_label
 from convviz_widgets.widgets._pixels import quantize
 
 _structure_warning = pytest.mark.filterwarnings("ignore:The structure of `inputs`")

@@ -22,7 +22,7 @@ from PIL import Image
 import convviz_widgets as cv
 from convviz_widgets.compute import MESSAGES, InputError, split_images
 from convviz_widgets.widgets._errors import short_message
-from convviz_widgets.widgets._i18n import tr
+from convviz_widgets.i18n import tr
 
 from _driver import Driver
 from conftest import make_sequential
@@ -197,7 +197,7 @@ def _fields(text):
 def test_every_compute_message_has_es_and_pt_text(key):
     short_message(ValueError("x"), "es")  # imports the view-side table
     en = MESSAGES[key]
-    assert tr(f"err:{key}") == en
+    assert tr(f"err.{key}") == en
     for lang in ("es", "pt"):
-        text = tr(f"err:{key}", lang)
+        text = tr(f"err.{key}", lang)
         assert text != en and _fields(text) == _fields(en), (key, lang)

@@ -20,7 +20,7 @@ import pytest
 from PIL import Image
 
 import convviz_widgets as cv
-from convviz_widgets.widgets._i18n import tr, trn
+from convviz_widgets.i18n import tr
 
 from _driver import Driver
 
@@ -118,10 +118,10 @@ def test_maximizer_method_menu_is_translated_and_keeps_its_values(demo):
 
 @pytest.mark.parametrize("lang", ["es", "pt"])
 def test_counts_use_the_singular_for_one(lang):
-    one, two = (tr("fm_cancelled", lang, k=k, what=trn("fm_filters", lang, 4), sec="1.0")
+    one, two = (tr("fm.cancelled", lang, k=k, what=tr("fm.filters", lang, n=4), sec="1.0")
                 for k in (1, 2))
     assert "1 completos" not in one and "1 concluídos" not in one
-    assert trn("fm_filters", lang, 1) == "1 filtro" and trn("fm_filters", lang, 3) == "3 filtros"
+    assert tr("fm.filters", lang, n=1) == "1 filtro" and tr("fm.filters", lang, n=3) == "3 filtros"
     assert "1 de 4 filtros" in one and "2 de 4 filtros" in two
 
 

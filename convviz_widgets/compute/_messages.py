@@ -1,10 +1,10 @@
 """Messages of errors that reach the views, under keys a view can show in its language.
 
-``compute/`` never imports the widgets' i18n catalogue; it raises :class:`InputError` with a key
-and the values of the message instead. The English text is here (the exception's ``str``); the
-views register the Spanish and Portuguese text under ``"err:" + key``
-(``widgets/_input_messages.py``) and :func:`widgets._errors.short_message` uses it. A test keeps
-the two tables in step (same keys, same placeholders).
+``compute/`` raises :class:`InputError` with a key and the values of the message, never a
+translated text. The English text is here (the exception's ``str``); the catalogue
+(``convviz_widgets/i18n/_errors.py``) adds the Spanish and Portuguese under ``"err." + key`` and
+:func:`widgets._errors.short_message` shows them. Tests keep the two in step (same keys, same
+placeholders).
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ class InputError(ValueError):
     Attributes
     ----------
     message_key : str
-        A key of :data:`MESSAGES` (the views translate ``"err:" + key``).
+        A key of :data:`MESSAGES` (the views show the catalogue's ``"err." + key``).
     message_args : dict
         The values the message is formatted with.
 

@@ -4,23 +4,20 @@ A maximisation result says per row whether it is ``"done"``, ``"unfinished"`` (a
 it: the picture is whatever the ascent had reached) or ``"dead"`` (the filter never fired: the
 picture is only its starting texture); see ``MaximizeResult.status``. Shown like a finished
 pattern, either tells a student something false, so the widget gallery and the static figures
-both mark them, with the words below (en, es, pt) and, for unfinished tiles, diagonal stripes
-over the picture.
+both mark them, with the catalogue's words (``pattern.status_<status>`` in
+:mod:`convviz_widgets.i18n`) and, for unfinished tiles, diagonal stripes over the picture.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..i18n import check_lang, tr
+
 __all__ = ["PATTERN_STATUS", "status_text", "hatch_tiles", "saturated_share"]
 
-#: Row status -> (English, Spanish, Portuguese) words a view shows on or under the tile.
-PATTERN_STATUS = {
-    "unfinished": ("not finished", "sin terminar", "não terminado"),
-    "dead": ("dead filter: never fires", "filtro muerto: nunca se activa",
-             "filtro morto: nunca dispara"),
-}
-_LANGS = ("en", "es", "pt")
+#: The row statuses a view marks (words on or under the tile: ``pattern.status_<status>``).
+PATTERN_STATUS = ("unfinished", "dead")
 
 
 def status_text(status: str, lang: str = "en") -> str:
@@ -31,10 +28,9 @@ def status_text(status: str, lang: str = "en") -> str:
     >>> status_text("dead"), status_text("unfinished", "es"), status_text("done")
     ('dead filter: never fires', 'sin terminar', '')
     """
-    if lang not in _LANGS:
-        raise ValueError(f"lang must be one of {_LANGS}, not {lang!r}.")
-    words = PATTERN_STATUS.get(str(status))
-    return words[_LANGS.index(lang)] if words else ""
+    check_lang(lang)
+    status = str(status)
+    return tr(f"pattern.status_{status}", lang) if status in PATTERN_STATUS else ""
 
 
 def hatch_tiles(tiles: np.ndarray, which, period: int = 8, value: float = 0.5) -> np.ndarray:

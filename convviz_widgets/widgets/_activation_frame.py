@@ -9,7 +9,7 @@ import numpy as np
 
 from ..compute import activations, weights_identity
 from ..display import NORMALIZE_ALIASES, range_text
-from ._i18n import tr
+from ..i18n import tr
 from ._pixels import colour_index, tile_limits
 
 
@@ -74,19 +74,19 @@ def values_caption(fr: Frame, layer: str, f: int, scale: str, lang: str) -> str:
     on the standardize scale is shown over −0.32 … 0.39 but its values are 0 … 2.41."""
     lo, hi = fr.limits(scale)
     rt = range_text(np.array([fr.ch_lo[f], fr.ch_hi[f]]), lo[f], hi[f])
-    text = tr("av_values", lang, layer=layer, lo=rt.lo, hi=rt.hi)
+    text = tr("av.values", lang, layer=layer, lo=rt.lo, hi=rt.hi)
     if rt.window_differs:
-        text += tr("av_shown", lang, lo=rt.shown_lo, hi=rt.shown_hi)
+        text += tr("av.shown", lang, lo=rt.shown_lo, hi=rt.shown_hi)
         if scale == "shared":
-            text += tr("av_layer_range", lang)
+            text += tr("av.layer_range", lang)
     return text
 
 
 def tile_lines(fr: Frame, start: int, n: int, lang: str) -> list[str]:
     """One hover line per tile of the grid page ``start … start + n`` (the browser shows it;
     no round trip): the channel's range and mean, and whether it is blank."""
-    blank = " · " + tr("blank", lang)
-    return [tr("av_hover", lang, ch=ch, lo=f"{float(fr.ch_lo[ch]):.3g}",
+    blank = " · " + tr("ui.blank", lang)
+    return [tr("av.hover", lang, ch=ch, lo=f"{float(fr.ch_lo[ch]):.3g}",
                hi=f"{float(fr.ch_hi[ch]):.3g}", m=f"{float(fr.mean[ch]):.3g}")
             + (blank if fr.blank[ch] else "") for ch in range(start, start + n)]
 

@@ -9,7 +9,7 @@ from typing import Callable
 import ipywidgets as w
 import traitlets
 
-from ._i18n import tr
+from ..i18n import tr
 from ._images import as_image_list, model_input_shape, numbered_names
 from ._pixels import lut_bytes
 from ._upload import image_chooser
@@ -51,7 +51,7 @@ class ImageMenu(w.HBox):
 
     def __init__(self, names=(), lang: str = "en", **kwargs):
         self.lang = lang
-        self.dropdown, self.upload = image_chooser()
+        self.dropdown, self.upload = image_chooser(lang)
         super().__init__([self.dropdown, self.upload], **kwargs)
         self._show()
         self.names = [str(n) for n in names]
@@ -63,7 +63,7 @@ class ImageMenu(w.HBox):
         ``on_error(exc)`` when one cannot be read or ``callback`` refuses it."""
         self.upload.on_pictures(
             lambda got: callback([im for _, im in got],
-                                 [tr("upload_n", self.lang, name=name) for name, _ in got]),
+                                 [tr("ui.upload_n", self.lang, name=name) for name, _ in got]),
             on_error)
 
     @traitlets.observe("names", "index")
@@ -73,7 +73,7 @@ class ImageMenu(w.HBox):
     def _show(self) -> None:
         # Re-setting equal options would still send state and reset the selection: compare.
         options = tuple((lab, i) for i, lab in enumerate(self.names)) or \
-            ((tr("(no image)", self.lang), 0),)
+            ((tr("ui.no_image_option", self.lang), 0),)
         if tuple(self.dropdown.options) != options:
             self.dropdown.options = options
         if self.dropdown.value != min(self.index, len(options) - 1):
@@ -116,9 +116,9 @@ def show_fed(raster, u8, zoom: int, resized_from, lang: str) -> int:
     """Draw the picture as fed to the model (``(h, w, 1|3)`` uint8) on ``raster``, captioned
     with its size (and the size it was resized from); return the bytes sent."""
     hh, ww = u8.shape[:2]
-    caption = tr("av_fed", lang, h=hh, w=ww)
+    caption = tr("av.fed", lang, h=hh, w=ww)
     if resized_from is not None:
-        caption += tr("av_resized", lang, h=resized_from[0], w=resized_from[1])
+        caption += tr("av.resized", lang, h=resized_from[0], w=resized_from[1])
     if u8.shape[-1] == 1:
         raster.set_tiles(u8[..., 0], vmin=0.0, vmax=1.0, zoom=zoom, lut=lut_bytes("gray"),
                          caption=caption)

@@ -14,7 +14,8 @@ from ._activation_frame import (NORMALIZE_ALIASES, Frame, FrameCache, codes_on, 
                                 values_caption)
 from ._activation_images import ImageMenu, append_images, show_fed
 from ._base import LayerViewer, check_in_layer
-from ._i18n import tr
+from ..i18n import tr
+from ._i18n import ViewError
 from ._grid import PAGE_SIZE, ChannelGrid, grid_palette, page_tiles, plan_grid, resample_indices
 from ._images import ImageList, check_image_index, images_or_demo, numbered_names
 from ._pixels import SEQUENTIAL_COLORMAPS, lut, lut_bytes, to_rgb_u8
@@ -130,20 +131,20 @@ class ActivationViewer(LayerViewer):
         self._image_dd, self._upload = self.image_menu.dropdown, self.image_menu.upload
 
         self._make_layer_controls(infos, "channel")
-        self._cmap_dd = w.Dropdown(options=list(SEQUENTIAL_COLORMAPS), description="colormap",
+        self._cmap_dd = w.Dropdown(options=list(SEQUENTIAL_COLORMAPS), description=tr("ui.colormap", self.lang),
                                    style={"description_width": "initial"},
                                    layout=w.Layout(width="220px"))
-        self._scale_dd = w.Dropdown(options=scale_options(self.lang), description="scale",
+        self._scale_dd = w.Dropdown(options=scale_options(self.lang), description=tr("ui.scale", self.lang),
                                     layout=w.Layout(width="340px"))
-        self._page_dd = w.Dropdown(description="page", layout=w.Layout(width="260px"))
+        self._page_dd = w.Dropdown(description=tr("ui.page", self.lang), layout=w.Layout(width="260px"))
         self._sparsity = w.HTML()
         self.canvas = ChannelGrid()
         self.canvas.observe(self._on_grid_selected, "selected")
         self.enlarged = RasterView(labels=["", "y", "x"], colorbar=False, gap=0,
-                                   value_unit=tr("hover:activation", self.lang))
+                                   value_unit=tr("hover.activation", self.lang))
         self.scale_bar = ScaleBar()  # names the scale; ends: the enlarged channel's limits
         self.input_view = RasterView(labels=["", "y", "x"], gap=0,
-                                     title=tr("input", self.lang))
+                                     title=tr("ui.input", self.lang))
         # Stable DOM classes: for user CSS and for the browser tests' selectors.
         self.canvas.add_class("convviz-grid")
         self.enlarged.add_class("convviz-enlarged")
@@ -158,7 +159,7 @@ class ActivationViewer(LayerViewer):
         self._bind(self._scale_dd, "scale")
         self._bind(self._page_dd, "page")
 
-        grid_box = w.VBox([w.HTML(tr("av_grid_head", self.lang)), self.canvas])
+        grid_box = w.VBox([w.HTML(tr("av.grid_head", self.lang)), self.canvas])
         # The input and the selected channel sit in a column of fixed width, set from the
         # pictures' sizes (which change with the image or layer, never with the channel). Sized
         # by its content it grew with the caption's length, and the row wrapped it under the
@@ -208,8 +209,7 @@ class ActivationViewer(LayerViewer):
     def normalize(self, value: str) -> None:
         scale = NORMALIZE_ALIASES.get(value, value)
         if scale not in SCALES:
-            raise traitlets.TraitError(f"normalize must be 'channel', 'layer' or one of "
-                                       f"{list(SCALES)}, not {value!r}.")
+            raise ViewError("av_normalize", scales=list(SCALES), value=value)
         self.scale = scale
 
     def frame(self, index: int | None = None, path: str | None = None) -> Frame:
@@ -236,8 +236,8 @@ class ActivationViewer(LayerViewer):
 
     @traitlets.validate("page")
     def _validate_page(self, proposal):
-        return check_in_layer("page", proposal["value"], self._pages(), self.layer,
-                              f"pages of {PAGE_SIZE} channels")
+        return check_in_layer("page", proposal["value"], self._pages(), self.layer, "pages",
+                              size=PAGE_SIZE)
 
     @traitlets.validate("colormap")
     def _validate_colormap(self, proposal):
@@ -315,7 +315,7 @@ class ActivationViewer(LayerViewer):
         self._render("refresh", {})
 
     def _show_empty(self) -> None:
-        self._sparsity.value = f"<i>{html.escape(tr('no_image', self.lang))}</i>"
+        self._sparsity.value = f"<i>{html.escape(tr('ui.no_image', self.lang))}</i>"
         self._grid_state = {}
         self.canvas.clear()
 
@@ -391,11 +391,11 @@ class ActivationViewer(LayerViewer):
         en = p["enlarged"]
         c = fr.a.shape[-1]
         self._fit_side(en)
-        blank = tr("av_blank", self.lang) if en["blank"] else ""
+        blank = tr("av.blank", self.lang) if en["blank"] else ""
         self.enlarged.set_tiles(
             en["codes"], vmin=en["lo"], vmax=en["hi"], zoom=en["zoom"],
             lut=lut_bytes(s["colormap"]), values=en["exact"],
-            title=tr("av_channel", self.lang, f=s["filter_index"], c=c) + blank,
+            title=tr("av.channel", self.lang, f=s["filter_index"], c=c) + blank,
             caption=values_caption(fr, s["layer"], s["filter_index"], s["scale"],
                                    self.lang))
         self.scale_bar.show(s["colormap"], s["scale"], en["lo"], en["hi"], self.lang,
@@ -404,7 +404,7 @@ class ActivationViewer(LayerViewer):
         n_blank = int(fr.blank.sum())
         self._sparsity.value = (
             "<span class='convviz-sparsity'>"
-            + tr("av_sparsity", self.lang, layer=s["layer"], n=n_blank, c=c,
+            + tr("av.sparsity", self.lang, layer=s["layer"], n=n_blank, c=c,
                  p=f"{fr.blank_fraction:.0%}", h=fr.a.shape[0], w=fr.a.shape[1])
             + "</span>")
         return sent
@@ -417,13 +417,13 @@ class ActivationViewer(LayerViewer):
             return labels
         c = self._frame.a.shape[-1]
         labels["title"] = " · ".join([getattr(self.model, "name", "model"), self.layer,
-                                      tr("av_channel", self.lang, f=self.filter_index, c=c)])
+                                      tr("av.channel", self.lang, f=self.filter_index, c=c)])
         names = self.image_names
         image = names[self.image_index] if self.image_index < len(names) else ""
         labels["subtitle"] = self.enlarged.caption + (
-            " · " + tr("ex:image", self.lang, name=image) if image else "")
+            " · " + tr("ex.image", self.lang, name=image) if image else "")
         labels["colorbar"] = self._colour_bar_of(
-            self.enlarged, f"{tr('hover:activation', self.lang)} — "
+            self.enlarged, f"{tr('hover.activation', self.lang)} — "
                            f"{scale_name(self.scale, self.lang)}")
         return labels
 
@@ -480,7 +480,7 @@ class ActivationViewer(LayerViewer):
             n = self._sync_layer_controls()
             if n is not None:
                 pages = self._pages()
-                options = tuple((tr("av_page", self.lang, a=k * PAGE_SIZE,
+                options = tuple((tr("av.page", self.lang, a=k * PAGE_SIZE,
                                     b=min(n, (k + 1) * PAGE_SIZE) - 1), k)
                                 for k in range(pages))
                 if tuple(self._page_dd.options) != options:

@@ -13,7 +13,8 @@ import traitlets
 
 from ..compute import check_input_size, resolve_layer
 from ._export_view import Exportable
-from ._i18n import check_lang, localise_hovers, tr, translate_tree
+from ..i18n import check_lang, tr
+from ._i18n import ViewError, localise_hovers
 from ._errors import error_html
 
 _COLAB_DONE = False
@@ -93,8 +94,10 @@ def new_slider(range_: bool = False, **kwargs):
     return w.IntSlider(min=0, max=1, value=0, disabled=True, **kwargs)
 
 
-def check_in_layer(name: str, value, n: int, layer, unit: str) -> int:
-    """``value`` as an int, or a TraitError when it is not one of a layer's ``n`` ``unit``.
+def check_in_layer(name: str, value, n: int, layer, unit: str, **fmt) -> int:
+    """``value`` as an int, or a :class:`._i18n.ViewError` when it is not one of a layer's ``n``
+    ``unit`` (``"filters"``, ``"pages"`` or ``"images"``: the catalogue's ``err.range_<unit>``,
+    formatted with ``fmt`` too).
 
     Examples
     --------
@@ -103,8 +106,8 @@ def check_in_layer(name: str, value, n: int, layer, unit: str) -> int:
     """
     value = int(value)
     if not 0 <= value < n:
-        raise traitlets.TraitError(f"{name} {value} is out of range for layer {layer!r}, which has "
-                                   f"{n} {unit}: use 0 to {n - 1}.")
+        raise ViewError(f"range_{unit}", name=name, value=value, layer=layer, n=n, last=n - 1,
+                        **fmt)
     return value
 
 
@@ -163,8 +166,9 @@ class View(Exportable, w.VBox):
     #: What the last render cost (see Attributes); a trait so a container or a test can
     #: observe each render.
     last_update = traitlets.Dict()
-    #: Why a layer outside :attr:`_layers` is refused (in the error a bad ``layer`` raises).
-    _unsuitable = "cannot be shown by {view}"
+    #: Why a layer outside :attr:`_layers` is refused: the catalogue entry ``err.<key>`` of the
+    #: error a bad ``layer`` raises (formatted with ``path``, ``view`` and ``paths``).
+    _unsuitable = "layer_not_shown"
 
     def __init__(self, model, lang: str = "en", controls: bool = True, input_size=None,
                  **kwargs):
@@ -232,7 +236,7 @@ class View(Exportable, w.VBox):
 
     def _valid_paths_text(self, limit: int = 12) -> str:
         paths = list(self._layers)
-        more = f" … ({len(paths)} in all)" if len(paths) > limit else ""
+        more = tr("err.layers_more", self.lang, n=len(paths)) if len(paths) > limit else ""
         return ", ".join(repr(p) for p in paths[:limit]) + more
 
     def _check_layer(self, value: str) -> str:
@@ -241,12 +245,11 @@ class View(Exportable, w.VBox):
         try:
             path = self._path_of(value)
         except ValueError as exc:
-            raise traitlets.TraitError(f"{exc} This view shows: {self._valid_paths_text()}.") \
-                from None
+            raise ViewError("layer_unknown", cause=str(exc),
+                            paths=self._valid_paths_text()) from None
         if path not in self._layers:
-            why = self._unsuitable.format(view=type(self).__name__)
-            raise traitlets.TraitError(
-                f"Layer {path!r} {why}; choose one of {self._valid_paths_text()}.")
+            raise ViewError(self._unsuitable, path=path, view=type(self).__name__,
+                            paths=self._valid_paths_text())
         return path
 
     @traitlets.validate("layer")
@@ -260,11 +263,11 @@ class View(Exportable, w.VBox):
         """The layer menu (``_layer_dd``) and, with a label, the filter/channel slider
         (``_slider``)."""
         self._layer_dd = w.Dropdown(options=[(self._label(i), i.path) for i in infos],
-                                    description="layer",
+                                    description=tr("ui.layer", self.lang),
                                     layout=w.Layout(width=f"{layer_width}px"), **dropdown)
         self._layer_dd.add_class("convviz-layer")  # the role tests and the browser find it by
         if slider_label is not None:
-            self._slider = new_slider(description=slider_label,
+            self._slider = new_slider(description=tr(f"ui.{slider_label}", self.lang),
                                        continuous_update=INT_SLIDER_CONTINUOUS,
                                        layout=w.Layout(width=f"{slider_width}px"))
             self._slider.add_class("convviz-channel")
@@ -276,10 +279,10 @@ class View(Exportable, w.VBox):
 
     def _built(self) -> None:
         """Called once a view's controls and children exist: the Export buttons added (see
-        :class:`._export_view.Exportable`), labels into the view's language
-        (:func:`._i18n.translate_tree`), and ``controls=False`` applied."""
+        :class:`._export_view.Exportable`), the rasters' hover words into the view's language
+        (:func:`._i18n.localise_hovers`), and ``controls=False`` applied. Labels need nothing
+        here: every view builds them translated (``tr(key, self.lang)``)."""
         self._add_export_controls()
-        translate_tree(self, self.lang)
         localise_hovers(self, self.lang)
         self._apply_controls()
 
@@ -324,7 +327,7 @@ class View(Exportable, w.VBox):
             self._status.value = ""
             return
         self._status.value = error_html(exc, self.lang,
-                                        tr("view_kept", self.lang) if note is None else note)
+                                        tr("ui.view_kept", self.lang) if note is None else note)
 
     def _show_note(self, text: str) -> None:
         """A neutral one-line message in the status line (no error)."""
@@ -438,8 +441,7 @@ class LayerViewer(View):
         if not self.layer:
             return int(proposal["value"])
         n = self.channels
-        return check_in_layer("filter_index", proposal["value"], n, self.layer,
-                              "filters" if n != 1 else "filter")
+        return check_in_layer("filter_index", proposal["value"], n, self.layer, "filters")
 
     def _sync_layer_controls(self) -> int | None:
         """Put the layer menu and slider on the traits (inside ``_quiet()``); return the layer's

@@ -15,24 +15,9 @@ import traitlets
 
 from ._base import LayerViewer
 from ._channel_card import ChannelCard
-from ._i18n import register, tr
+from ..i18n import tr
 from ._raster import RasterView
 from ._fit import FIT_BUTTONS
-
-register({
-    "sort by": ("sort by", "ordenar por", "ordenar por"),
-    "cb:channel": ("channel number", "número de canal", "número do canal"),
-    "cb:firing": ("firing rate", "tasa de activación", "taxa de disparo"),
-    "cb:purity": ("class purity", "pureza de clase", "pureza de classe"),
-    "cb:head": ("{n} channels of {layer}, strongest patch of each ({order}) — click one to open "
-                "its card", "{n} canales de {layer}, el parche más fuerte de cada uno ({order}) "
-                "— clic en uno para abrir su ficha",
-                "{n} canais de {layer}, o recorte mais forte de cada um ({order}) — clique em "
-                "um para abrir sua ficha"),
-    "cb:never": ("{n} never fire on this data (crossed out)",
-                 "{n} nunca se activan con estos datos (tachados)",
-                 "{n} nunca disparam com estes dados (riscados)"),
-})
 
 #: Order of the tiles: channel number, or the statistic, highest first.
 SORTS = ("channel", "firing", "purity")
@@ -90,8 +75,8 @@ class ChannelBrowser(LayerViewer):
         self.source = self.card.source
         self.order = np.zeros(0, np.int64)
         self._make_layer_controls([self._layers[p] for p in self._layers], layer_width=420)
-        self._sort_tb = w.ToggleButtons(options=[(tr(f"cb:{s}", self.lang), s) for s in SORTS],
-                                        description="sort by", style=FIT_BUTTONS)
+        self._sort_tb = w.ToggleButtons(options=[(tr(f"cb.{s}", self.lang), s) for s in SORTS],
+                                        description=tr("ui.sort_by", self.lang), style=FIT_BUTTONS)
         self._head = w.HTML()
         self._note = w.HTML()
         self.tiles = RasterView(labels=["", "y", "x"], frame="#888", gap=3)
@@ -168,9 +153,9 @@ class ChannelBrowser(LayerViewer):
         never = [int(t) for t in np.flatnonzero(ex.never_fires[rows])]
         self.tiles.set_tiles(patches, 0.0, 255.0, columns=cols, zoom=1, marked=never)
         self.tiles.layout.display = None
-        self._head.value = html.escape(tr("cb:head", self.lang, n=len(rows), layer=p["layer"],
-                                          order=tr(f"cb:{p['sort']}", self.lang)))
-        self._note.value = html.escape(tr("cb:never", self.lang, n=len(never))) if never else ""
+        self._head.value = html.escape(tr("cb.head", self.lang, n=len(rows), layer=p["layer"],
+                                          order=tr(f"cb.{p['sort']}", self.lang)))
+        self._note.value = html.escape(tr("cb.never", self.lang, n=len(never))) if never else ""
         self.tiles.selected = int(np.flatnonzero(self.order == self.filter_index)[0]) \
             if np.any(self.order == self.filter_index) else -1
         return patches.nbytes

@@ -24,9 +24,9 @@ from ..compute.maximize import pattern_size
 from .._demo import demo_images, demo_model
 from ._base import LayerViewer
 from ._examples_source import ExampleSource
-from . import _channel_labels  # noqa: F401 - registers the card's labels
 from ._targets import class_names_for, target_label
-from ._i18n import tr
+from ..i18n import tr
+from ._i18n import ViewError
 from ._images import model_input_shape
 from ._overlay import OverlayView
 from ._placeholder import placeholder_pixels
@@ -149,14 +149,14 @@ class ChannelCard(LayerViewer):
         self._fires = w.HTML(layout=w.Layout(min_height="1.4em"))
         self._rank_line = w.HTML(layout=w.Layout(min_height="1.4em"))
         self._kernel_note = w.HTML()
-        self.kernel_view = RasterView(labels=[tr("cc:slice", self.lang), "y", "x"],
+        self.kernel_view = RasterView(labels=[tr("cc.slice", self.lang), "y", "x"],
                                       lut=lut_bytes("RdBu_r"), colorbar=True, columns=8,
-                                      value_unit=tr("hover:weight", self.lang))
-        self.map_view = OverlayView(width=_PANEL_PX, title=tr("cc:map", self.lang),
-                                    opacity_label=tr("opacity", self.lang),
-                                    heat_label=tr("cc:map", self.lang), controls=False)
+                                      value_unit=tr("hover.weight", self.lang))
+        self.map_view = OverlayView(width=_PANEL_PX, title=tr("cc.map", self.lang),
+                                    opacity_label=tr("ui.opacity", self.lang),
+                                    heat_label=tr("cc.map", self.lang), controls=False)
         self.pattern_view = RasterView(labels=["", "y", "x"], gap=0,
-                                       title=tr("cc:pattern", self.lang))
+                                       title=tr("cc.pattern", self.lang))
         self.examples_view = RasterView(labels=["", "y", "x"], frame="#888", gap=3)
         self._progress = w.FloatProgress(min=0.0, max=1.0, layout=w.Layout(width="300px",
                                                                            display="none"))
@@ -205,9 +205,7 @@ class ChannelCard(LayerViewer):
         except (ValueError, TypeError, OSError) as exc:
             raise traitlets.TraitError(str(exc)) from exc
         if len(images) != 1 or images[0].size == 0:
-            raise traitlets.TraitError(
-                f"image must be one picture (h, w) or (h, w, c), got {len(images)} images; "
-                "pick one: images[i].")
+            raise ViewError("cc_one_image", n=len(images))
         return images[0]
 
     @traitlets.observe("layer", "filter_index", "image")
@@ -257,13 +255,13 @@ class ChannelCard(LayerViewer):
     def _apply(self, p: dict) -> int:
         lang, path, f = self.lang, p["layer"], p["f"]
         sent = 0
-        self._head.value = f"<b>{html.escape(tr('cc:head', lang, layer=path, f=f))}</b>"
+        self._head.value = f"<b>{html.escape(tr('cc.head', lang, layer=path, f=f))}</b>"
         if p["kernel"] is not None:
             codes, lo, hi, n, m = p["kernel"]
             kh, kw = codes.shape[1:]
             zoom = max(2, min(16, 24 // max(kh, kw)))
-            title = tr("cc:kernel", lang, n=n) if n == m else \
-                tr("cc:kernel_some", lang, n=n, m=m)
+            title = tr("cc.kernel", lang, n=n) if n == m else \
+                tr("cc.kernel_some", lang, n=n, m=m)
             self.kernel_view.set_tiles(codes, lo, hi, stacked=True, zoom=zoom,
                                        columns=min(8, n), title=title)
             self.kernel_view.layout.display = None
@@ -271,16 +269,16 @@ class ChannelCard(LayerViewer):
             sent += codes.nbytes
         else:
             self.kernel_view.layout.display = "none"
-            self._kernel_note.value = html.escape(tr("cc:no_kernel", lang, layer=path))
+            self._kernel_note.value = html.escape(tr("cc.no_kernel", lang, layer=path))
         if p["map"] is not None:
             image, heat, top, r, c = p["map"]
-            cap = tr("cc:map_max", lang, v=f"{top:.3g}", r=r, c=c) if top > 0 else \
-                tr("cc:map_silent", lang)
+            cap = tr("cc.map_max", lang, v=f"{top:.3g}", r=r, c=c) if top > 0 else \
+                tr("cc.map_silent", lang)
             sent += self.map_view.set_overlay(image, heat, caption=cap)
             self.map_view.layout.display = None
         else:
             self.map_view.layout.display = "none"
-            self._show_note(tr("cc:no_image", lang))
+            self._show_note(tr("cc.no_image", lang))
         self._show_pattern(path, f)
         self._show_examples(p["examples"])
         return sent
@@ -291,7 +289,7 @@ class ChannelCard(LayerViewer):
         got = self._patterns.get((path, f))
         if got is None:
             # Until the pattern arrives the panel says so inside it (not a flat grey square).
-            wait = tr("cc:pattern_wait", self.lang)
+            wait = tr("cc.pattern_wait", self.lang)
             self.pattern_view.set_tiles(placeholder_pixels(h * zoom, w_ * zoom, wait), zoom=1,
                                         caption=wait)
         else:
@@ -300,7 +298,7 @@ class ChannelCard(LayerViewer):
             # (display.deprocess_tiles): a raw [0, 1] pattern is often clipped black and white.
             shown = display.deprocess_tiles(np.asarray(image)[None])[0]
             self.pattern_view.set_tiles(to_rgb_u8(shown)[None], zoom=zoom,
-                                        caption=tr("cc:pattern_act", self.lang, v=f"{act:.3g}"))
+                                        caption=tr("cc.pattern_act", self.lang, v=f"{act:.3g}"))
 
     @property
     def model_input_hw(self) -> tuple[int, int]:
@@ -318,10 +316,10 @@ class ChannelCard(LayerViewer):
         row = ex.row(self.filter_index)
         valid = ex.index[row] >= 0
         n = int(valid.sum())
-        self._examples_note.value = html.escape(tr("cc:examples", lang, k=n,
+        self._examples_note.value = html.escape(tr("cc.examples", lang, k=n,
                                                    n=f"{ex.n_images:,}"))
         if getattr(ex, "global_context", False):  # say what a patch leaves out
-            self._examples_note.value += "<br><i>" + html.escape(tr("cc:global", lang)) + "</i>"
+            self._examples_note.value += "<br><i>" + html.escape(tr("cc.global", lang)) + "</i>"
         if n:
             patches = ex.patches[row][valid]
             self.examples_view.set_tiles(patches, 0.0, 255.0, columns=n, zoom=2,
@@ -330,11 +328,11 @@ class ChannelCard(LayerViewer):
         else:
             self.examples_view.layout.display = "none"
         if ex.fired[row] == 0:
-            text = tr("cc:never", lang, n=f"{ex.n_images:,}")
+            text = tr("cc.never", lang, n=f"{ex.n_images:,}")
             self._fires.value = f"<b style='color:#b00'>{html.escape(text)}</b>"
         else:
             rate = f"{100 * ex.firing_rate[row]:.0f}%"
-            self._fires.value = html.escape(tr("cc:fires", lang, p=rate, n=f"{ex.n_images:,}"))
+            self._fires.value = html.escape(tr("cc.fires", lang, p=rate, n=f"{ex.n_images:,}"))
 
     def _classes_of(self, ex, row: int) -> str:
         """``top 9 by class: 7 circle, 2 star`` (empty without labels)."""
@@ -344,7 +342,7 @@ class ChannelCard(LayerViewer):
         names = ex.class_names or self.class_names or []
         parts = [f"{int(hist[c])} {names[c] if c < len(names) else c}"
                  for c in np.argsort(-hist, kind="stable") if hist[c]]
-        return tr("cc:classes", self.lang, k=int(hist.sum()), h=", ".join(parts))
+        return tr("cc.classes", self.lang, k=int(hist.sum()), h=", ".join(parts))
 
     # -- background: pattern, rank, mining ------------------------------------------------------
     def _start_background(self) -> None:
@@ -425,12 +423,12 @@ class ChannelCard(LayerViewer):
         except Exception as exc:  # noqa: BLE001 - e.g. a model without class scores
             why = str(exc).split("\n")[0][:160]
             return "<span style='color:#555'>" + html.escape(
-                tr("cc:rank_none", self.lang, why=why)) + "</span>"
+                tr("cc.rank_none", self.lang, why=why)) + "</span>"
         order = np.argsort(-weights, kind="stable")  # rank 1 = largest positive weight
         rank = int(np.flatnonzero(order == f)[0]) + 1
         cls = target_label(res.target, self.class_names, self.lang)
         return "<span class='convviz-card-rank'>" + html.escape(tr(
-            "cc:rank", self.lang, cls=cls, rank=rank, n=weights.size,
+            "cc.rank", self.lang, cls=cls, rank=rank, n=weights.size,
             wt=f"{float(weights[f]):.3g}")) + "</span>"
 
     def _on_patch_click(self, tile: int, y: int, x: int) -> None:
@@ -452,7 +450,7 @@ class ChannelCard(LayerViewer):
         self.picked = -1  # so that picking the same image again is a change too
         self.image = image
         self.picked = int(ex.index[row, slot])
-        self._show_note(tr("cc:picked", self.lang, name=self.picked_name))
+        self._show_note(tr("cc.picked", self.lang, name=self.picked_name))
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until mining, the rank and the pattern are done; False on timeout."""

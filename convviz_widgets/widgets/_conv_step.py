@@ -21,7 +21,7 @@ import traitlets
 from ..compute import conv_units, image_conv_layers, weights_identity
 from ._activation_images import ImageMenu, append_images
 from ._base import LayerViewer
-from ._i18n import register, tr, trn
+from ..i18n import tr
 from ._images import ImageList, check_image_index, images_or_demo, numbered_names
 from ._pixels import apply_lut, lut_bytes, scale_codes, to_rgb_u8
 from ._raster import RasterView, exact_bytes
@@ -37,72 +37,6 @@ _PANEL_PX = 256
 _MARK = np.array([255, 0, 255], np.uint8)
 _FRAME = np.array([255, 212, 0], np.uint8)
 
-register({
-    "cs_map": ("channel {f} of {path}, {h}×{w} — click a value to take it apart",
-               "canal {f} de {path}, {h}×{w} — haga clic en un valor para descomponerlo",
-               "canal {f} de {path}, {h}×{w} — clique num valor para decompô-lo"),
-    "cs_map_caption": ("magenta: unit ({r}, {c}) = {v}", "magenta: unidad ({r}, {c}) = {v}",
-                       "magenta: unidade ({r}, {c}) = {v}"),
-    "cs_image": ("the image as fed to the model; yellow frame: the window of unit ({r}, {c})",
-                 "la imagen tal como entra al modelo; marco amarillo: la ventana de la unidad "
-                 "({r}, {c})",
-                 "a imagem como entra no modelo; moldura amarela: a janela da unidade ({r}, {c})"),
-    "cs_patch": ("1. the input patch under the filter, one slice per input channel",
-                 "1. el parche de entrada bajo el filtro, un corte por canal de entrada",
-                 "1. o recorte da entrada sob o filtro, uma fatia por canal de entrada"),
-    "cs_kernel": ("2. filter {f}: its weights, one slice per input channel",
-                  "2. filtro {f}: sus pesos, un corte por canal de entrada",
-                  "2. filtro {f}: seus pesos, uma fatia por canal de entrada"),
-    "cs_products": ("3. patch × weights, element by element",
-                    "3. parche × pesos, elemento a elemento",
-                    "3. recorte × pesos, elemento a elemento"),
-    "cs_padding": ("{n} window positions fall outside the image ('same' padding): they read 0 "
-                   "(grey italics).",
-                   "{n} posiciones de la ventana caen fuera de la imagen (relleno 'same'): leen "
-                   "0 (gris, cursiva).",
-                   "{n} posições da janela caem fora da imagem (preenchimento 'same'): leem 0 "
-                   "(cinza, itálico)."),
-    # Plural forms (see _i18n.trn): "1 canal" / "3 canales", "1 canal" / "3 canais".
-    "cs_geometry": ("{path}: {kh}×{kw} filter over {cin} input channels, stride {s}, "
-                    "dilation {d}, padding '{p}'",
-                    "{path}: filtro {kh}×{kw} sobre {cin} canales de entrada, paso {s}, "
-                    "dilatación {d}, relleno '{p}'",
-                    "{path}: filtro {kh}×{kw} sobre {cin} canais de entrada, passo {s}, "
-                    "dilatação {d}, preenchimento '{p}'"),
-    "cs_geometry:one": ("{path}: {kh}×{kw} filter over {cin} input channel, stride {s}, "
-                        "dilation {d}, padding '{p}'",
-                        "{path}: filtro {kh}×{kw} sobre {cin} canal de entrada, paso {s}, "
-                        "dilatación {d}, relleno '{p}'",
-                        "{path}: filtro {kh}×{kw} sobre {cin} canal de entrada, passo {s}, "
-                        "dilatação {d}, preenchimento '{p}'"),
-    "cs_slice_sum": ("Σ {ch} = {s}", "Σ {ch} = {s}", "Σ {ch} = {s}"),
-    "cs_total": ("4. sum of the products {terms} = {s}",
-                 "4. suma de los productos {terms} = {s}",
-                 "4. soma dos produtos {terms} = {s}"),
-    "cs_bias": ("5. + bias {b} = {z} (pre-activation)",
-                "5. + sesgo {b} = {z} (preactivación)",
-                "5. + viés {b} = {z} (pré-ativação)"),
-    "cs_act": ("6. {fn}({z}) = {a}", "6. {fn}({z}) = {a}", "6. {fn}({z}) = {a}"),
-    "cs_check": ("the layer's own output at ({r}, {c}, {f}): {o} {mark}",
-                 "la salida de la propia capa en ({r}, {c}, {f}): {o} {mark}",
-                 "a saída da própria camada em ({r}, {c}, {f}): {o} {mark}"),
-    "cs_big": ("{n} taps per slice: the numbers are in the hover of each picture.",
-               "{n} posiciones por corte: los números aparecen al pasar el ratón.",
-               "{n} posições por fatia: os números aparecem ao passar o mouse."),
-    "cs_channel": ("channel {k}", "canal {k}", "canal {k}"),
-    "cs_grey": ("grey", "gris", "cinza"),
-    "cs_in_channel": ("input channel", "canal de entrada", "canal de entrada"),
-    "cs_none": ("Model {name!r} has no plain Conv2D layer whose input is the image itself, so "
-                "there is no pixels × weights step to show. For a convolution deeper in the "
-                "network use cv.conv_arithmetic(model, image, layer, filter, (row, col)).",
-                "El modelo {name!r} no tiene una capa Conv2D simple cuya entrada sea la imagen "
-                "misma. Para una convolución más profunda use cv.conv_arithmetic(model, image, "
-                "layer, filter, (row, col)).",
-                "O modelo {name!r} não tem uma camada Conv2D simples cuja entrada seja a própria "
-                "imagem. Para uma convolução mais profunda use cv.conv_arithmetic(model, image, "
-                "layer, filter, (row, col))."),
-})
-
 
 def _num(v: float) -> str:
     # + 0.0 turns -0.0 (a padded zero times a negative weight) into 0: "−0" reads as a bug.
@@ -113,8 +47,8 @@ def _channel_names(cin: int, lang: str) -> list[str]:
     if cin == 3:
         return ["R", "G", "B"]
     if cin == 1:
-        return [tr("cs_grey", lang)]
-    return [tr("cs_channel", lang, k=k) for k in range(cin)]
+        return [tr("cs.grey", lang)]
+    return [tr("cs.channel", lang, k=k) for k in range(cin)]
 
 
 class ConvStepViewer(LayerViewer):
@@ -173,14 +107,14 @@ class ConvStepViewer(LayerViewer):
     images = ImageList()
     image_index = traitlets.Int(0)
     position = traitlets.Tuple(traitlets.Int(), traitlets.Int(), default_value=(0, 0))
-    _unsuitable = "does not read the image (ConvStepViewer shows a convolution of the pixels)"
+    _unsuitable = "layer_not_pixels"
 
     def __init__(self, model, images=None, preprocess=None, layer=None, filter_index: int = 0,
                  position=None, image_labels=None, **kwargs):
         super().__init__(model, **kwargs)
         infos = image_conv_layers(model, preprocess)
         if not infos:
-            raise ValueError(tr("cs_none", self.lang, name=getattr(model, "name", "")))
+            raise ValueError(tr("cs.none", self.lang, name=getattr(model, "name", "")))
         self._layers = {i.path: i for i in infos}
         self.preprocess = preprocess
         self._passes: OrderedDict[tuple, object] = OrderedDict()
@@ -192,7 +126,7 @@ class ConvStepViewer(LayerViewer):
         self._image_dd, self._upload = self.image_menu.dropdown, self.image_menu.upload
 
         self._make_layer_controls(infos, "filter", layer_width=420, slider_width=360)
-        cin_label = tr("cs_in_channel", self.lang)
+        cin_label = tr("cs.in_channel", self.lang)
         self.image_view = RasterView(labels=["", "y", "x"], gap=0)
         self.map_view = RasterView(labels=["", "y", "x"], gap=0)
         self.map_view.on_click(self._on_map_click)
@@ -303,7 +237,7 @@ class ConvStepViewer(LayerViewer):
             return
         self._sync_controls()
         if not self.images:
-            self._numbers.value = f"<i>{html.escape(tr('no_image', self.lang))}</i>"
+            self._numbers.value = f"<i>{html.escape(tr('ui.no_image', self.lang))}</i>"
             return
         state = {"image_index": self.image_index, "layer": self.layer,
                  "filter_index": self.filter_index, "position": self.position}
@@ -342,17 +276,17 @@ class ConvStepViewer(LayerViewer):
         h, wd = p["map_shape"]
         self.map_view.set_tiles(
             p["map"], zoom=int(np.clip(_PANEL_PX // max(h, wd), 1, 16)),
-            title=tr("cs_map", lang, f=f, path=unit.layer, h=h, w=wd),
-            caption=tr("cs_map_caption", lang, r=r, c=c, v=_num(unit.output)))
+            title=tr("cs.map", lang, f=f, path=unit.layer, h=h, w=wd),
+            caption=tr("cs.map_caption", lang, r=r, c=c, v=_num(unit.output)))
         self.map_bar.show("viridis", "per_slice", *p["map_range"], lang, one_tile=True)
         img = p["image"]
         self.image_view.set_tiles(img, zoom=int(np.clip(_PANEL_PX // max(img.shape[:2]), 1, 8)),
-                                  caption=tr("cs_image", lang, r=r, c=c))
+                                  caption=tr("cs.image", lang, r=r, c=c))
         cin, kh, kw = p["slices"][0].shape
         zoom = max(4, 120 // max(kh, kw))
         names = _channel_names(cin, lang)
         sent = img.nbytes + p["map"].nbytes
-        titles = (tr("cs_patch", lang), tr("cs_kernel", lang, f=f), tr("cs_products", lang))
+        titles = (tr("cs.patch", lang), tr("cs.kernel", lang, f=f), tr("cs.products", lang))
         views = ((self.patch_view, self.patch_bar, "gray", "shared"),
                  (self.kernel_view, self.kernel_bar, "RdBu_r", "symmetric"),
                  (self.product_view, self.product_bar, "RdBu_r", "symmetric"))
@@ -366,8 +300,8 @@ class ConvStepViewer(LayerViewer):
             sent += codes.nbytes
         s_ = unit.strides
         self._geometry.value = (
-            "<span class='convviz-step-geometry'>" + html.escape(trn(
-                "cs_geometry", lang, cin, path=unit.layer, kh=kh, kw=kw, cin=cin,
+            "<span class='convviz-step-geometry'>" + html.escape(tr(
+                "cs.geometry", lang, n=cin, path=unit.layer, kh=kh, kw=kw, cin=cin,
                 s=f"{s_[0]}×{s_[1]}", d=f"{unit.dilation[0]}×{unit.dilation[1]}",
                 p=unit.padding), quote=False) + "</span>")
         self._numbers.value = _numbers_html(unit, names, lang)
@@ -415,7 +349,7 @@ def _numbers_html(unit, names: list[str], lang: str) -> str:
     kh, kw, cin = unit.patch.shape
     parts = ["<div class='convviz-step-numbers' style='font-size:12px'>"]
     if unit.padded_taps:
-        note = tr("cs_padding", lang, n=unit.padded_taps)
+        note = tr("cs.padding", lang, n=unit.padded_taps)
         parts.append(f"<div>{html.escape(note, quote=False)}</div>")
     if kh * kw <= _MAX_TABLE_TAPS:
         parts.append("<div style='display:flex;flex-wrap:wrap;gap:14px'>")
@@ -431,21 +365,21 @@ def _numbers_html(unit, names: list[str], lang: str) -> str:
                                  f"border:1px solid #ddd;text-align:right'>"
                                  f"{html.escape(tip)}<br>= {_num(unit.products[i, j, k])}</td>")
                 parts.append("<tr>" + "".join(cells) + "</tr>")
-            cap = tr("cs_slice_sum", lang, ch=names[k], s=_num(unit.channel_sums[k]))
+            cap = tr("cs.slice_sum", lang, ch=names[k], s=_num(unit.channel_sums[k]))
             parts.append(f"<caption style='caption-side:bottom'>{html.escape(cap)}</caption>"
                          "</table>")
         parts.append("</div>")
     else:
-        parts.append(f"<div>{html.escape(tr('cs_big', lang, n=kh * kw))}</div>")
+        parts.append(f"<div>{html.escape(tr('cs.big', lang, n=kh * kw))}</div>")
     terms = " + ".join(f"Σ {n}" for n in names[:8]) + (" + …" if cin > 8 else "")
     terms = f"({terms})" if cin > 1 else ""
     ok = math.isclose(unit.activation, unit.output, rel_tol=1e-4, abs_tol=1e-4)
     mark = "✓" if ok else "≠"
-    for line in (tr("cs_total", lang, terms=terms, s=_num(unit.products_total)),
-                 tr("cs_bias", lang, b=_num(unit.bias), z=_num(unit.pre_activation)),
-                 tr("cs_act", lang, fn=unit.activation_name, z=_num(unit.pre_activation),
+    for line in (tr("cs.total", lang, terms=terms, s=_num(unit.products_total)),
+                 tr("cs.bias", lang, b=_num(unit.bias), z=_num(unit.pre_activation)),
+                 tr("cs.act", lang, fn=unit.activation_name, z=_num(unit.pre_activation),
                     a=_num(unit.activation)),
-                 tr("cs_check", lang, r=unit.position[0], c=unit.position[1],
+                 tr("cs.check", lang, r=unit.position[0], c=unit.position[1],
                     f=unit.filter_index, o=_num(unit.output), mark=mark)):
         parts.append(f"<div class='cv-line'>{html.escape(line, quote=False)}</div>")
     parts.append("</div>")

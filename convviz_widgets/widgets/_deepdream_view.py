@@ -15,7 +15,8 @@ import traitlets
 
 from ..compute import access, conv_layers, deepdream, prepare_images
 from ._base import View
-from ._i18n import register, tr
+from ..i18n import tr
+from ._i18n import ViewError
 from ._placeholder import placeholder_pixels
 from ._images import ImageList, check_image_index, images_or_demo, numbered_names
 from ._maximizer_display import display_pixels
@@ -24,39 +25,6 @@ from ._run_panel import RunPanel
 from ._upload import image_chooser
 
 __all__ = ["DeepDreamViewer"]
-
-register({
-    "layers": ("layers", "capas", "camadas"),
-    "octaves": ("octaves", "octavas", "oitavas"),
-    "step size": ("step size", "tamaño de paso", "tamanho do passo"),
-    "DeepDream": ("DeepDream", "DeepDream", "DeepDream"),
-    "dd_before": ("before: {name}", "antes: {name}", "antes: {name}"),
-    "dd_after": ("after: {layers}", "después: {layers}", "depois: {layers}"),
-    "dd_press_run": ("Choose layers and press Run to dream.",
-                     "Elija capas y pulse Ejecutar para soñar.",
-                     "Escolha camadas e clique em Executar para sonhar."),
-    "dd_at": ("step {done} of {total} · score {s}", "paso {done} de {total} · puntaje {s}",
-              "passo {done} de {total} · pontuação {s}"),
-    "dd_running": ("Dreaming: {octaves} octaves × {steps} steps…",
-                   "Soñando: {octaves} octavas × {steps} pasos…",
-                   "Sonhando: {octaves} oitavas × {steps} passos…"),
-    "dd_done": ("Done in {sec} s: score {a} → {b}.", "Listo en {sec} s: puntaje {a} → {b}.",
-                "Pronto em {sec} s: pontuação {a} → {b}."),
-    "dd_cancelled": ("Cancelled after {sec} s; the dream so far is shown.",
-                     "Cancelado tras {sec} s; se muestra el sueño hasta ahí.",
-                     "Cancelado após {sec} s; o sonho até aqui é mostrado."),
-    "dd_cancelled_early": ("Cancelled before it started.", "Cancelado antes de empezar.",
-                           "Cancelado antes de começar."),
-    "dd_no_layer": ("No layer is selected: choose at least one layer with a feature map in the "
-                    "layers list, then press Run.",
-                    "No hay ninguna capa elegida: elija al menos una capa con mapa de "
-                    "características en la lista de capas y pulse Ejecutar.",
-                    "Nenhuma camada escolhida: escolha ao menos uma camada com mapa de "
-                    "características na lista de camadas e clique em Executar."),
-    "dd_no_image": ("There is no image to dream on: upload a picture or pass images=.",
-                    "No hay imagen para soñar: suba una imagen o pase images=.",
-                    "Não há imagem para sonhar: envie uma imagem ou passe images=."),
-})
 
 #: Seconds between two frames pushed to the browser while dreaming (~10 a second).
 FRAME_INTERVAL = 0.1
@@ -157,23 +125,23 @@ class DeepDreamViewer(View):
 
         images, self._labels = images_or_demo(images, image_labels, self.lang)
 
-        self._image_dd, self._upload = image_chooser()
+        self._image_dd, self._upload = image_chooser(self.lang)
         self._upload.on_pictures(self._add_uploads, self._set_error)
         self._layers_sel = w.SelectMultiple(options=[(self._label(i), i.path) for i in infos],
-                                            description="layers", rows=min(6, len(infos)),
+                                            description=tr("ui.layers", self.lang), rows=min(6, len(infos)),
                                             layout=w.Layout(width="460px"))
-        self._octaves_box = w.BoundedIntText(min=1, max=_LIMITS["octaves"], description="octaves",
+        self._octaves_box = w.BoundedIntText(min=1, max=_LIMITS["octaves"], description=tr("ui.octaves", self.lang),
                                              layout=w.Layout(width="160px"))
-        self._steps_box = w.BoundedIntText(min=1, max=_LIMITS["steps"], description="steps",
+        self._steps_box = w.BoundedIntText(min=1, max=_LIMITS["steps"], description=tr("ui.steps", self.lang),
                                            layout=w.Layout(width="160px"))
         self._lr_box = w.BoundedFloatText(min=0.0, max=_LIMITS["step_size"], step=0.005,
-                                          description="step size",
+                                          description=tr("ui.step_size", self.lang),
                                           style={"description_width": "initial"},
                                           layout=w.Layout(width="180px"))
         # Run / Cancel / progress over one job runner: a Run while one is going cancels it,
         # and of many quick Runs only the last is started.
         self.run_panel = RunPanel("convviz-deepdream", on_run=self._run_clicked,
-                                  on_error=self._set_error, idle_key="dd_cancelled_early",
+                                  on_error=self._set_error, idle_key="dd.cancelled_early",
                                   lang=self.lang, frame_interval=frame_interval)
         for name in ("running", "progress", "frames_shown"):
             traitlets.dlink((self.run_panel, name), (self, name))
@@ -262,7 +230,7 @@ class DeepDreamViewer(View):
         name = proposal["trait"].name
         top = _LIMITS[name]
         if not 1 <= v <= top:
-            raise traitlets.TraitError(f"{name} must be between 1 and {top}, got {v}.")
+            raise ViewError("dd_count", name=name, top=top, v=v)
         return v
 
     @traitlets.validate("step_size", "octave_scale")
@@ -271,8 +239,7 @@ class DeepDreamViewer(View):
         name = proposal["trait"].name
         low, top = (1.0, 4.0) if name == "octave_scale" else (0.0, _LIMITS[name])
         if not (np.isfinite(v) and low < v <= top):
-            raise traitlets.TraitError(f"{name} must be above {low:g} and at most {top:g}, "
-                                       f"got {v}.")
+            raise ViewError("dd_positive", name=name, low=f"{low:g}", top=f"{top:g}", v=v)
         return v
 
     # ---------------------------------------------------------------------------- observers
@@ -360,7 +327,7 @@ class DeepDreamViewer(View):
 
     def _add_uploads(self, pictures) -> None:
         self.add_images([im for _, im in pictures],
-                        [tr("upload_n", self.lang, name=name) for name, _ in pictures])
+                        [tr("ui.upload_n", self.lang, name=name) for name, _ in pictures])
         self._set_error(None)
 
     # ------------------------------------------------------------------------------ drawing
@@ -369,7 +336,7 @@ class DeepDreamViewer(View):
         the model's size (fixed-size models) or shrunk to :attr:`max_side`, in the model's
         channels (a colour photo becomes grey for a grayscale model)."""
         if not self.images:
-            raise ValueError(tr("dd_no_image", self.lang))
+            raise ValueError(tr("dd.no_image", self.lang))
         image = self.images[self.image_index]
         _, mh, mw, c = self._input_shape
         if mh is None or mw is None:
@@ -388,7 +355,7 @@ class DeepDreamViewer(View):
         except Exception as exc:  # noqa: BLE001 - an unreadable image is shown, not raised
             self._before_px = None
             # Small panels that say there is no picture (the error line says why).
-            empty = placeholder_pixels(48, 160, tr("(no image)", self.lang))
+            empty = placeholder_pixels(48, 160, tr("ui.no_image_option", self.lang))
             self.before.set_tiles(empty, zoom=1, title="", caption="")
             self.after.set_tiles(empty, zoom=1, title="", caption="")
             self._set_error(exc)
@@ -398,13 +365,13 @@ class DeepDreamViewer(View):
         zoom = self._zoom(*px.shape[:2])
         name = self._labels[self.image_index] if self.image_index < len(self._labels) else ""
         self.before.set_tiles(px[None], zoom=zoom,
-                              title=tr("dd_before", self.lang, name=name), caption="")
+                              title=tr("dd.before", self.lang, name=name), caption="")
         # The after panel, until Run: the before panel's size, saying what to do.
         waiting = placeholder_pixels(px.shape[0] * zoom, px.shape[1] * zoom,
-                                     tr("dd_press_run", self.lang))
+                                     tr("dd.press_run", self.lang))
         self.after.set_tiles(waiting, zoom=1,
-                             title=tr("dd_after", self.lang, layers=", ".join(self.layers)),
-                             caption=tr("dd_press_run", self.lang))
+                             title=tr("dd.after", self.lang, layers=", ".join(self.layers)),
+                             caption=tr("dd.press_run", self.lang))
 
     def _frame_pixels(self, image: np.ndarray) -> np.ndarray:
         """A dream frame as display bytes at the before image's size (earlier octaves are
@@ -435,7 +402,7 @@ class DeepDreamViewer(View):
             No layer is selected, or there is no image (also shown in the widget).
         """
         if not self.layers:
-            raise ValueError(tr("dd_no_layer", self.lang))
+            raise ValueError(tr("dd.no_layer", self.lang))
         x = self._dream_input()
         self._show_before()
         settings = self._settings()
@@ -446,7 +413,7 @@ class DeepDreamViewer(View):
         self.run_panel.start(
             lambda job: deepdream(self.model, x, layers, cancel=job.cancel_event, on_step=job,
                                   input_size=self.input_size, **settings),
-            tr("dd_running", self.lang, octaves=settings["octaves"], steps=settings["steps"]),
+            tr("dd.running", self.lang, octaves=settings["octaves"], steps=settings["steps"]),
             on_frame=self._on_frame, on_done=self._finish)
 
     def _run_clicked(self) -> None:
@@ -475,8 +442,8 @@ class DeepDreamViewer(View):
                          float(res.score[0]))
         self.result = res
         sec = f"{self.seconds_running:.1f}"
-        info = tr("dd_cancelled", self.lang, sec=sec) if res.cancelled else \
-            tr("dd_done", self.lang, sec=sec, a=f"{float(res.start_score[0]):.4g}",
+        info = tr("dd.cancelled", self.lang, sec=sec) if res.cancelled else \
+            tr("dd.done", self.lang, sec=sec, a=f"{float(res.start_score[0]):.4g}",
                b=f"{float(res.score[0]):.4g}")
         self.run_panel.end(info, res.cancelled)
 
@@ -488,7 +455,7 @@ class DeepDreamViewer(View):
         px = self._frame_pixels(image)
         # The placeholder before the run was drawn at zoom 1: frames use the before panel's.
         self.after.set_tiles(px[None], zoom=self._zoom(*px.shape[:2]),
-                             caption=tr("dd_at", self.lang, done=done, total=total,
+                             caption=tr("dd.at", self.lang, done=done, total=total,
                                         s=f"{score:.4g}"))
 
     # ------------------------------------------------------------------------------- export

@@ -13,8 +13,7 @@ import html
 import re
 import traceback
 
-from ._i18n import tr
-from . import _input_messages  # noqa: F401 - registers the es/pt text of compute's keys
+from ..i18n import CATALOGUE, tr
 
 #: The one style of an error line, in every view (a w.HTML value: inline styles only).
 ERROR_STYLE = "color:#b00020; line-height:1.35"
@@ -60,16 +59,17 @@ def _clip(text: str) -> str:
 
 
 def _translated(exc: BaseException, lang: str) -> str | None:
-    """Compute's message for ``exc`` in ``lang``, when it carries a key (``InputError``; a
-    ``TraitError`` raised *from* one carries it in ``__cause__``)."""
+    """The catalogue's ``err.<key>`` for ``exc`` in ``lang``, when it carries a message key
+    (compute's ``InputError``, a view's ``ViewError``; a ``TraitError`` raised *from* one
+    carries it in ``__cause__``)."""
     if lang == "en":
         return None
     seen = 0
     while exc is not None and seen < 5:
         key = getattr(exc, "message_key", None)
-        if key is not None and tr(f"err:{key}") != f"err:{key}":  # registered
+        if key is not None and f"err.{key}" in CATALOGUE:
             try:
-                return _clip(tr(f"err:{key}", lang, **getattr(exc, "message_args", {})))
+                return _clip(tr(f"err.{key}", lang, **getattr(exc, "message_args", {})))
             except (KeyError, IndexError, ValueError):
                 return None
         exc, seen = exc.__cause__, seen + 1
@@ -89,20 +89,17 @@ def short_message(exc: BaseException, lang: str = "en") -> str:
         return translated
     text = str(exc)
     name = type(exc).__name__
-    localized = getattr(exc, "localized", None)
-    if callable(localized):  # an error of ours that knows its sentence in every language
-        return localized(lang)
     if isinstance(exc, MemoryError) or name in ("ResourceExhaustedError", "OutOfMemoryError"):
-        return tr("err_memory", lang)
+        return tr("err.memory", lang)
     # Keras wraps errors raised while tracing in a many-line ValueError ("in user code: ...").
     multi = "\n" in text.strip()
     if _is_tensorflow(exc) or (multi and isinstance(exc, _USER_ERRORS)):
         cause = _clip(_cause(text)) or name
-        return tr("err_tf", lang, cause=cause.rstrip("."))
+        return tr("err.tf", lang, cause=cause.rstrip("."))
     if isinstance(exc, _USER_ERRORS) or name == "TraitError":
         return _clip(text.strip().splitlines()[0] if text.strip() else name)
     first = text.strip().splitlines()[0] if text.strip() else ""
-    return tr("err_bug", lang, kind=name, cause=_clip(first).rstrip(".") or "—")
+    return tr("err.bug", lang, kind=name, cause=_clip(first).rstrip(".") or "—")
 
 
 def error_details(exc: BaseException) -> str:
@@ -136,5 +133,5 @@ def error_html(exc: BaseException, lang: str = "en", note: str | None = None) ->
     return (f"<div class='convviz-error' style='{ERROR_STYLE}'>"
             f"<span class='convviz-error-msg'>⚠ {sentence}</span>{note_html}"
             f"<details class='convviz-error-details' style='{_DETAILS_STYLE}'>"
-            f"<summary style='cursor:pointer'>{html.escape(tr('err_details', lang))}</summary>"
+            f"<summary style='cursor:pointer'>{html.escape(tr('err.details', lang))}</summary>"
             f"<pre style='{_PRE_STYLE}'>{details}</pre></details></div>")

@@ -81,10 +81,10 @@ class ExampleSource:
         """The label key saying why ``path`` has no summary yet: mining, no receptive field,
         or no data."""
         if self.can_mine(path):
-            return "cc:mining"
+            return "cc.mining"
         if self.data is not None and path in self._paths:
-            return "cc:no_field"
-        return "cc:no_data"
+            return "cc.no_field"
+        return "cc.no_data"
 
     def mine(self, on_step=None, cancel=None) -> dict:
         """Mine every feature-map layer in one pass (blocking; call from a background task).

@@ -22,7 +22,7 @@ from ._examples_source import ExampleSource
 from ._filter_maximizer import FilterMaximizer
 from ._gradcam_trust import area_text
 from ._gradcam_viewer import GradCAMViewer
-from ._i18n import check_lang, method_label, register, tr, translate_tree
+from ..i18n import check_lang, method_label, tr
 from ._kernel_viewer import KernelViewer
 from ._model_table import summary_html
 from ._pages import PageSwitcher
@@ -30,18 +30,6 @@ from ._publish_panel import PublishPanel
 from ._selection import Link, Links, Selection
 from ._targets import early_layer_note
 from ._upload import decode_uploads, image_chooser
-
-
-register({
-    "Publish": ("Publish", "Publicar", "Publicar"),
-    "ex_export_no_view": (
-        "The {page} page shows no figure: select a view's page first "
-        "(ex.tabs.selected_index = 0 for {first}), then export it.",
-        "La página {page} no muestra una figura: elija antes la página de una vista "
-        "(ex.tabs.selected_index = 0 para {first}) y expórtela.",
-        "A página {page} não mostra uma figura: escolha antes a página de uma "
-        "visualização (ex.tabs.selected_index = 0 para {first}) e exporte-a."),
-})
 
 
 class Explorer(LayerViewer):
@@ -116,7 +104,7 @@ class Explorer(LayerViewer):
     """
 
     image_index = traitlets.Int(0)
-    _unsuitable = "has neither a kernel nor a feature map to explore"
+    _unsuitable = "layer_not_explorable"
 
     def __init__(self, model=None, images=None, class_names=None, preprocess=None, lang="en",
                  labels=None, data=None, data_labels=None, examples=None, input_size=None,
@@ -125,7 +113,7 @@ class Explorer(LayerViewer):
         if model is None:
             model = demo_model()
         self.selection = Selection()
-        lang = check_lang(lang)
+        self.lang = lang = check_lang(lang)  # the controls below are built in it
         size = None if input_size is None else check_input_size(input_size)
         infos = conv_layers(model, kind="all")
         if not infos:
@@ -155,9 +143,9 @@ class Explorer(LayerViewer):
                                      image_labels=self.activations.image_names,
                                      active=False, **common)
         # (title, view): the page table. A further page is one row here plus its links below.
-        pages = [("Kernels", self.kernels), ("Activations", self.activations),
-                 ("Patterns", self.patterns), ("Grad-CAM", self.gradcam),
-                 ("Channel", self.card), ("DeepDream", self.dream)]
+        pages = [("page.kernels", self.kernels), ("page.activations", self.activations),
+                 ("page.patterns", self.patterns), ("page.grad_cam", self.gradcam),
+                 ("page.channel", self.card), ("page.deepdream", self.dream)]
         # The Publish page builds the model's static site (cv.publish) over the data the
         # Channel page mines: the data given, or the bundled scenes (made only on Build).
         if data is not None:
@@ -177,12 +165,13 @@ class Explorer(LayerViewer):
         self.tabs = PageSwitcher(
             [w.VBox([self._notes[v], v]) for _, v in pages] +
             [w.HTML(summary_html(model_layers(model), lang)), self.publisher],
-            titles=[tr(t, lang) for t, _ in pages] + [tr("Model", lang), tr("Publish", lang)])
+            titles=[tr(t, lang) for t, _ in pages] + [tr("page.model", lang),
+                                                      tr("page.publish", lang)])
 
         # The shared controls.
         self._make_layer_controls(infos, slider_label="filter", layer_width=480,
                                   slider_width=440)
-        self._image_dd, self._upload = image_chooser()
+        self._image_dd, self._upload = image_chooser(lang)
         self._image_note = w.HTML()
         self._rank = w.HTML(layout=w.Layout(min_height="1.4em"))
         # The Grad-CAM trust panel's verdict, seen from the Explorer's bar.
@@ -269,7 +258,6 @@ class Explorer(LayerViewer):
             self.gradcam.layer = gradcam_layer
             self._notes[self.gradcam].value = ""
         self._apply_controls()
-        translate_tree(self, self.lang)
 
     # -- the pages: only the one shown is active ---------------------------------------------
     @traitlets.observe("active")
@@ -290,7 +278,7 @@ class Explorer(LayerViewer):
     def _page_skipped(self, link, value) -> None:
         if link.name == "layer":
             view = link.view
-            key = "no_kernel" if view is self.kernels else "no_map"
+            key = "ex.no_kernel" if view is self.kernels else "ex.no_map"
             self._notes[view].value = ("<span style='color:#555'>" + html.escape(
                 tr(key, self.lang, path=value, shown=view.layer)) + "</span>")
 
@@ -314,7 +302,7 @@ class Explorer(LayerViewer):
         view = self.visible_view
         if view is None:
             titles = self.tabs.titles
-            raise ValueError(tr("ex_export_no_view", self.lang,
+            raise ValueError(tr("ex.export_no_view", self.lang,
                                 page=titles[self.tabs.selected_index], first=titles[0]))
         return view
 
@@ -401,7 +389,7 @@ class Explorer(LayerViewer):
     def _image_menu(self) -> None:
         sel = self.selection
         options = tuple((n, i) for i, n in enumerate(sel.image_names)) or \
-            ((tr("(no image)", self.lang), 0),)
+            ((tr("ui.no_image_option", self.lang), 0),)
         with self._quiet():
             if tuple(self._image_dd.options) != options:
                 self._image_dd.options = options
@@ -413,7 +401,7 @@ class Explorer(LayerViewer):
         try:
             decoded = decode_uploads(change["new"])
             self.activations.add_images([im for _, im in decoded],
-                                        [tr("upload_n", self.lang, name=name) for name, _ in decoded])
+                                        [tr("ui.upload_n", self.lang, name=name) for name, _ in decoded])
             self._image_note.value = ""
         except Exception as exc:  # noqa: BLE001 - shown next to the button; the old view stays
             self._image_note.value = error_html(exc, self.lang)
@@ -455,7 +443,7 @@ class Explorer(LayerViewer):
             self._rank.value = ""
             return
         if res.layer != self.layer:
-            self._rank.value = html.escape(tr("rank_other", self.lang, gl=res.layer))
+            self._rank.value = html.escape(tr("ex.rank_other", self.lang, gl=res.layer))
             return
         weights = np.asarray(res.weights).reshape(-1)
         f = self.filter_index
@@ -466,5 +454,5 @@ class Explorer(LayerViewer):
         rank = int(np.flatnonzero(order == f)[0]) + 1
         cls = self.gradcam.target_name(res.target)
         self._rank.value = "<span class='convviz-rank'>" + html.escape(tr(
-            "rank", self.lang, cls=cls, path=res.layer, ch=f, wt=float(weights[f]), rank=rank,
+            "ex.rank", self.lang, cls=cls, path=res.layer, ch=f, wt=float(weights[f]), rank=rank,
             n=weights.size)) + "</span>"

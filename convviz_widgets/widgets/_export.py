@@ -25,6 +25,7 @@ import numpy as np
 from PIL import Image
 
 from .. import display
+from ._i18n import ViewError
 
 #: Background of the space between panels in an exported figure (white, like a handout page).
 PAGE_BACKGROUND = 255
@@ -71,7 +72,7 @@ def raster_rgb(view) -> np.ndarray:
     px = view.pixels
     n, h, wd, c = px.shape
     if n == 0 or h == 0 or wd == 0:
-        raise ValueError("This display shows nothing yet; run or select something first.")
+        raise ViewError("export_empty_display")
     if c == 1:
         table = np.frombuffer(view.lut, np.uint8).reshape(256, 3)
         rgb = table[px[..., 0]]
@@ -110,7 +111,7 @@ def overlay_rgb(view) -> np.ndarray:
     """
     h, wd = (int(d) for d in view.image_shape)
     if h == 0 or wd == 0 or len(view.image) != h * wd * 3:
-        raise ValueError("This overlay shows nothing yet; choose an image first.")
+        raise ViewError("export_empty_overlay")
     image = view.image_pixels.astype(np.float32)
     hh, ww = (int(d) for d in view.heatmap_shape)
     if hh == 0 or ww == 0 or len(view.heatmap) != hh * ww:
@@ -221,8 +222,7 @@ def figure_of(root, leaf, skip=()) -> np.ndarray:
 
     figure = walk(root)
     if figure is None:
-        raise ValueError("Nothing is shown yet, so there is nothing to export; choose a layer "
-                         "or press Run first.")
+        raise ViewError("export_nothing")
     return figure
 
 
@@ -257,8 +257,7 @@ def animation_bytes(frames, fmt: str = "gif", duration_ms: int = FRAME_MS) -> by
         raise ValueError(f"Unknown animation format {fmt!r}; use 'gif' or 'webp'.")
     frames = [as_rgb_u8(f) for f in frames]
     if not frames:
-        raise ValueError("No frames were recorded yet; press Run and export when frames have "
-                         "arrived.")
+        raise ViewError("export_no_frames")
     h = max(f.shape[0] for f in frames)
     wd = max(f.shape[1] for f in frames)
     images = []

@@ -9,20 +9,11 @@ import ipywidgets as w
 from ..plotting import ColourBar, figure_png, labelled_figure
 from ._export import (FrameRecorder, animation_bytes, download_html, export_name, figure_of,
                       overlay_rgb, raster_rgb)
-from ._i18n import register, tr
+from ..i18n import tr
 from ._fit import fit_layout
 import numpy as np
 from ._overlay import OverlayView
 from ._raster import RasterView
-
-register({
-    "Export GIF": ("Export GIF", "Exportar GIF", "Exportar GIF"),
-    "Export WebP": ("Export WebP", "Exportar WebP", "Exportar WebP"),
-    "ex:channel": ("channel {f}", "canal {f}", "canal {f}"),
-    "ex:filter": ("filter {f}", "filtro {f}", "filtro {f}"),
-    "ex:image": ("image: {name}", "imagen: {name}", "imagem: {name}"),
-    "ex:value": ("value", "valor", "valor"),
-})
 
 #: Traits whose values name an exported file after model and layer, when a view has them.
 _NAME_TRAITS = ("filter_index", "image_index", "method", "target")
@@ -55,7 +46,7 @@ class Exportable:
         if layer:
             parts.append(str(layer))
         if self.has_trait("filter_index"):
-            parts.append(tr("ex:channel", lang, f=self.filter_index))
+            parts.append(tr("ex.channel", lang, f=self.filter_index))
         return {"title": " · ".join(parts), "subtitle": "", "colorbar": None}
 
     @staticmethod
@@ -203,7 +194,7 @@ class Exportable:
         animated = type(self)._animated_display is not Exportable._animated_display
         buttons = []
         if not hasattr(self, "_export_btn"):
-            self._export_btn = w.Button(description="Export PNG", icon="download",
+            self._export_btn = w.Button(description=tr("ui.export_png", self.lang), icon="download",
                                         layout=fit_layout())
             self._export_btn.on_click(lambda _b: self._safe(lambda: self._offer("png")))
             buttons.append(self._export_btn)
@@ -211,7 +202,7 @@ class Exportable:
             self._download = w.HTML(value="")
         if animated:
             for fmt in ("gif", "webp"):
-                btn = w.Button(description=f"Export {'GIF' if fmt == 'gif' else 'WebP'}",
+                btn = w.Button(description=tr(f"ui.export_{fmt}", self.lang),
                                icon="film", layout=fit_layout())
                 btn.on_click(lambda _b, f=fmt: self._safe(lambda: self._offer(f)))
                 buttons.append(btn)

@@ -21,7 +21,7 @@ from ..compute import access
 from ..compute.maximize import DEFAULT_SIZE, DEFAULT_STEPS, METHODS, maximize, pattern_size
 from ._base import INT_SLIDER_CONTINUOUS, LayerViewer, new_slider, set_slider
 from ._fit import FIT_BUTTONS
-from ._i18n import tr
+from ..i18n import tr
 from ._jobs import JobRunner
 from ._maximizer_display import PatternPanels, display_pixels, grid_image, run_summary
 from ._maximizer_objectives import (OBJECTIVE_LABELS, ObjectivePicker, ObjectiveRows,
@@ -146,10 +146,10 @@ class FilterMaximizer(LayerViewer):
 
         # ---- controls and components
         self._make_layer_controls(infos, "filter", layer_width=420, slider_width=400)
-        self._mode_tb = w.ToggleButtons(options=[(tr("one filter", self.lang), "filter"),
-                                                 (tr("gallery", self.lang), "gallery")],
+        self._mode_tb = w.ToggleButtons(options=[(tr("ui.one_filter", self.lang), "filter"),
+                                                 (tr("ui.gallery", self.lang), "gallery")],
                                         style=FIT_BUTTONS)
-        self._range = new_slider(range_=True, description="gallery",
+        self._range = new_slider(range_=True, description=tr("ui.gallery", self.lang),
                                  continuous_update=INT_SLIDER_CONTINUOUS,
                                  layout=w.Layout(width="400px"))
         self.settings_bar = SettingsBar(self.lang, fixed_size=self._fixed_size is not None)
@@ -158,7 +158,7 @@ class FilterMaximizer(LayerViewer):
         # Run / Cancel / progress over one job runner: Run while a run is going cancels it, and
         # of many quick Runs only the last is started.
         self.run_panel = RunPanel("convviz-maximize", on_run=self._run_clicked,
-                                  on_error=self._set_error, idle_key="fm_cancelled_early",
+                                  on_error=self._set_error, idle_key="fm.cancelled_early",
                                   lang=self.lang, bar_width="260px",
                                   frame_interval=frame_interval)
         for name in ("running", "progress", "frames_shown"):
@@ -169,7 +169,7 @@ class FilterMaximizer(LayerViewer):
         self.pattern.on_click(self._on_pattern_click)
         self.objective_picker.centre_button.on_click(
             lambda _b: self._set_from_ui("neuron_position", None))
-        self._export_btn = w.Button(description="Export PNG", icon="download")
+        self._export_btn = w.Button(description=tr("ui.export_png", self.lang), icon="download")
         self._export_btn.on_click(lambda _b: self._safe(lambda: self._offer("png")))
         self._download = w.HTML(value="")
         for control, trait in [(self._layer_dd, "layer"), (self._slider, "filter_index"),
@@ -256,7 +256,7 @@ class FilterMaximizer(LayerViewer):
             # One row: nothing to range over (the slider shows 0 … 1, see set_slider).
             self._range.disabled = (self.mode != "gallery" or self.objective == "diversity"
                                     or self.channels <= 1)
-            self._slider.description = tr(self._rows.kind(self.objective, self.layer),
+            self._slider.description = tr("ui." + self._rows.kind(self.objective, self.layer),
                                           self.lang)
 
     def _switch_layers(self, old: str, new: str) -> None:
@@ -266,7 +266,7 @@ class FilterMaximizer(LayerViewer):
         infos = self._rows.infos(new)
         if new == "class":
             if not infos:
-                raise ValueError(tr("fm_no_class_layer", self.lang))
+                raise ValueError(tr("fm.no_class_layer", self.lang))
             self._map_layer = self.layer
             layer = infos[0].path
         else:
@@ -456,7 +456,7 @@ class FilterMaximizer(LayerViewer):
         self.run_panel.start(
             lambda job: maximize(self.model, layer, targets, cancel=job.cancel_event,
                                  on_step=job, **settings),
-            tr("fm_optimising", self.lang, what=self._rows_text(len(filters))),
+            tr("fm.optimising", self.lang, what=self._rows_text(len(filters))),
             on_frame=lambda done, total, images, act: self._on_frame(
                 mode, filters, done, total, images, act),
             on_done=lambda res: self._finish(res, mode))
@@ -502,7 +502,7 @@ class FilterMaximizer(LayerViewer):
         if mode != "filter":
             self.panels.gallery_images = images.copy()
             self._draw_gallery(self.panels.gallery_images, filters,
-                               caption=tr("fm_optimising_p", self.lang, p=f"{frac:.0%}"))
+                               caption=tr("fm.optimising_p", self.lang, p=f"{frac:.0%}"))
         sel = np.flatnonzero(filters == self.filter_index)
         if sel.size:
             k = int(sel[0])

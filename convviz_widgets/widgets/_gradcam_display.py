@@ -19,18 +19,9 @@ import traitlets
 from ..compute import Region
 from ..compute.cam import cam_methods, reads_layer
 from ..plotting import ColourBar
-from ._i18n import method_label, register, tr
+from ..i18n import method_label, tr
 from ._fit import fit_layout
 from ._targets import TOP_1, flag_text, flat_warning, is_flat, region_text
-
-register({
-    "gc_signed": ("signed: the middle colour is 0, below it lowers the score, above raises it",
-                  "con signo: el color central es 0, por debajo baja la puntuación, por "
-                  "encima la sube",
-                  "com sinal: a cor central é 0, abaixo dela baixa a pontuação, acima aumenta"),
-    "gc_heat_signed": ("attribution", "atribución", "atribuição"),
-    "gc_pixel_level": ("pixel level", "nivel de píxel", "nível de pixel"),
-})
 
 
 def heat_for_display(r) -> np.ndarray:
@@ -46,13 +37,13 @@ def caption(r, name_of, lang: str, top=None, try_layer=None) -> str:
     if r.probability is not None:
         parts.append(f"p = {r.probability:.1%}")
     if np.isfinite(r.score):
-        parts.append(tr("gc_score", lang, v=f"{r.score:.3g}"))
+        parts.append(tr("gc.score", lang, v=f"{r.score:.3g}"))
     label = method_label(r.method, cam_methods().get(r.method, r.method), lang)
     # A pixel attribution's "layer" is the model input: say where it lives instead.
-    where = r.layer if reads_layer(r.method) else tr("gc_pixel_level", lang)
+    where = r.layer if reads_layer(r.method) else tr("gc.pixel_level", lang)
     parts.append(f"{label} @ {where}")
     if top is not None and len(top.indices):
-        parts.append(tr("gc_says", lang, c=name_of(int(top.indices[0]))))
+        parts.append(tr("gc.says", lang, c=name_of(int(top.indices[0]))))
     text = " · ".join(parts)
     # A blank map must say so, why, and which layer to try (not a flat square).
     warning = flat_warning(r, try_layer, lang)
@@ -70,8 +61,8 @@ def show_map(view, r, name_of, lang: str, top=None, try_layer=None) -> int:
     business: a pick of the user's stays while it suits the kind of map. Returns bytes sent."""
     text = caption(r, name_of, lang, top, try_layer)
     if r.signed:
-        text += " · " + tr("gc_signed", lang)
-    label = tr("gc_heat_signed" if r.signed else "heat", lang)
+        text += " · " + tr("gc.signed", lang)
+    label = tr("gc.heat_signed" if r.signed else "ui.heat", lang)
     scale = float(r.details.get("scale", 1.0)) if r.signed else 1.0
     return view.set_overlay(r.image, r.heatmap, signed=bool(r.signed), scale=scale,
                             caption=text, flagged=is_flat(r), heat_label=label)
@@ -86,7 +77,7 @@ def map_labels(labels: dict, r, overlay, model_name: str, class_name: str, image
     method = method_label(r.method, cam_methods().get(r.method, r.method), lang)
     labels["title"] = " · ".join([model_name, class_name, f"{method} @ {r.layer}"])
     labels["subtitle"] = overlay.caption + (
-        " · " + tr("ex:image", lang, name=image_name) if image_name else "")
+        " · " + tr("ex.image", lang, name=image_name) if image_name else "")
     names = list(overlay.colormaps)
     k = names.index(overlay.shown_colormap) if overlay.shown_colormap in names else 0
     colors = np.frombuffer(overlay.luts, np.uint8)[k * 768:(k + 1) * 768].reshape(256, 3)
@@ -105,15 +96,15 @@ def target_options(class_names, region_mode: bool, extra: list, lang: str, name_
     """
     def label(choice):
         if isinstance(choice, Region):
-            return tr("tg:mask", lang) if choice.kind == "mask" else region_text(choice, lang)
-        return tr("gc_custom", lang, name=name_of(choice))
+            return tr("tg.mask", lang) if choice.kind == "mask" else region_text(choice, lang)
+        return tr("gc.custom", lang, name=name_of(choice))
 
     if region_mode:
-        head = [(tr("tg:foreground", lang), TOP_1),
-                (tr("tg:background", lang), Region(kind="background")),
-                (tr("tg:all", lang), Region(kind="all"))]
+        head = [(tr("tg.foreground", lang), TOP_1),
+                (tr("tg.background", lang), Region(kind="background")),
+                (tr("tg.all", lang), Region(kind="all"))]
         return head + [(label(c), c) for c in extra]
-    return [(tr("top-1 prediction", lang), TOP_1)] + [(label(c), c) for c in extra] + \
+    return [(tr("ui.top_1_prediction", lang), TOP_1)] + [(label(c), c) for c in extra] + \
         [(n, i) for i, n in enumerate(class_names)]
 
 
@@ -156,8 +147,8 @@ class TargetPicker(w.VBox):
         self._following = False  # the menu follows show(): its observer must not call back
         self._on_choose = on_choose
         wide = {"description_width": "initial"}
-        self.menu = w.Dropdown(options=[], description=tr("tg:region_menu", lang)
-                               if region_mode else "class", style=wide,
+        self.menu = w.Dropdown(options=[], description=tr("tg.region_menu", lang)
+                               if region_mode else tr("ui.class", lang), style=wide,
                                layout=w.Layout(width="240px"))
         self.menu.add_class("convviz-target")
         self.menu.observe(self._menu_moved, "value")
@@ -166,20 +157,20 @@ class TargetPicker(w.VBox):
         self._buttons: list[tuple[int, w.Button]] = []
         # The box of a region target (image-shaped outputs only): rows and columns of the
         # shown image, explained on a click (a drag of the sliders must not run a CAM per step).
-        self.rows = w.IntRangeSlider(description=tr("tg:rows", lang), min=0, max=1,
+        self.rows = w.IntRangeSlider(description=tr("tg.rows", lang), min=0, max=1,
                                      value=(0, 1), continuous_update=False, style=wide,
                                      layout=w.Layout(width="300px"))
-        self.cols = w.IntRangeSlider(description=tr("tg:cols", lang), min=0, max=1,
+        self.cols = w.IntRangeSlider(description=tr("tg.cols", lang), min=0, max=1,
                                      value=(0, 1), continuous_update=False, style=wide,
                                      layout=w.Layout(width="300px"))
-        box_button = w.Button(description=tr("tg:explain_box", lang), layout=fit_layout())
+        box_button = w.Button(description=tr("tg.explain_box", lang), layout=fit_layout())
         box_button.add_class("convviz-region-box")
         box_button.on_click(lambda _b: on_box(self.rows.value[0], self.cols.value[0],
                                               self.rows.value[1] + 1, self.cols.value[1] + 1))
         self.box_bar = w.HBox([self.rows, self.cols, box_button],
                               layout=w.Layout(flex_flow="row wrap",
                                               display="" if region_mode else "none"))
-        head = tr("tg:region_head" if region_mode else "top predictions", lang)
+        head = tr("tg.region_head" if region_mode else "ui.top_predictions", lang)
         super().__init__([w.HTML(f"<b>{head}</b>"), self.top_list])
 
     def _menu_moved(self, change) -> None:
@@ -218,14 +209,14 @@ class TargetPicker(w.VBox):
         self._top_key = key
         if top is None:
             self._buttons = []
-            self.top_list.children = [w.HTML(f"<i>{tr('gc_no_prediction', self.lang)}</i>")]
+            self.top_list.children = [w.HTML(f"<i>{tr('gc.no_prediction', self.lang)}</i>")]
             return
         buttons = []
         for idx, val, prob in zip(top.indices, top.values, top.probabilities):
             idx = int(idx)
             shown = f"{float(prob):.1%}" if 0.0 <= float(prob) <= 1.0 else f"{float(val):.3g}"
             b = w.Button(description=f"{name_of(idx)}  {shown}",
-                         tooltip=tr("gc_explain", self.lang, i=idx, name=name_of(idx)),
+                         tooltip=tr("gc.explain", self.lang, i=idx, name=name_of(idx)),
                          layout=fit_layout(min_width="210px"))  # a long class name widens it
             b.on_click(lambda _b, k=idx: self._on_choose(k))
             b.add_class("convviz-topk")
@@ -242,5 +233,5 @@ class TargetPicker(w.VBox):
         self.top_list.children = [
             shown,
             w.HTML("<small style='color:#555;line-height:1.3;display:block'>" + html.escape(
-                tr("tg:region_note", self.lang, ch=channel)) + "</small>",
+                tr("tg.region_note", self.lang, ch=channel)) + "</small>",
                 layout=w.Layout(max_width="260px"))]

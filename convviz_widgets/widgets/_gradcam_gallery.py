@@ -22,27 +22,10 @@ from .. import compute
 from ..compute import cam, prepare_images
 from ..compute.cam import CAMCancelled, cam_methods, overlay
 from ._gradcam_display import heat_for_display
-from ._i18n import method_label, register, tr
+from ..i18n import method_label, tr
 from ._overlay import _rgb_u8
 from ._raster import RasterView
 from ._fit import fit_layout
-
-register({
-    "gc_rank_by": ("rank by", "ordenar por", "ordenar por"),
-    "gc_rank_confidence": ("confidence", "confianza", "confiança"),
-    "gc_rank_deletion": ("deletion area (faithfulness)", "área de borrado (fidelidad)",
-                         "área de remoção (fidelidade)"),
-    "gc_best_del": ("most faithful maps (lowest deletion area, {m})",
-                    "mapas más fieles (menor área de borrado, {m})",
-                    "mapas mais fiéis (menor área de remoção, {m})"),
-    "gc_worst_del": ("least faithful maps (highest deletion area, {m})",
-                     "mapas menos fieles (mayor área de borrado, {m})",
-                     "mapas menos fiéis (maior área de remoção, {m})"),
-    "gc_del_short": ("deletion {a}", "borrado {a}", "remoção {a}"),
-    "gc_other_labels": ("{name} has another set of classes: it is not ranked on these labels.",
-                        "{name} tiene otras clases: no se ordena con estas etiquetas.",
-                        "{name} tem outras classes: não é ordenado com estes rótulos."),
-})
 
 #: Gallery tiles are this many pixels on their longer side, this many apart.
 _GALLERY_TILE = 96
@@ -160,12 +143,12 @@ class BestWorstGallery(w.VBox):
     def __init__(self, lang: str, names, with_compare: bool, on_find, on_open):
         self.lang = lang
         self._on_open = on_open
-        find = w.Button(description="Find best & worst predictions", button_style="primary",
+        find = w.Button(description=tr("ui.find_best_worst_predictions", lang), button_style="primary",
                         layout=fit_layout())
         find.add_class("convviz-gallery-find")
         find.on_click(lambda _b: on_find())
-        rank_by = w.Dropdown(options=[(tr(f"gc_rank_{k}", lang), k) for k in RANKINGS],
-                             description=tr("gc_rank_by", lang),
+        rank_by = w.Dropdown(options=[(tr(f"gc.rank_{k}", lang), k) for k in RANKINGS],
+                             description=tr("gc.rank_by", lang),
                              style={"description_width": "initial"},
                              layout=w.Layout(width="300px"))
         rank_by.add_class("convviz-gallery-rank")
@@ -180,7 +163,7 @@ class BestWorstGallery(w.VBox):
         self.compare_best, self.compare_worst = other.get("best"), other.get("worst")
         self.info = w.HTML("")
         self.info.add_class("convviz-gallery-info")
-        super().__init__([w.HTML(tr("gc_gallery_head", lang)), w.HBox([find, rank_by]),
+        super().__init__([w.HTML(tr("gc.gallery_head", lang)), w.HBox([find, rank_by]),
                           w.HBox(columns, layout=w.Layout(flex_flow="row wrap",
                                                           align_items="flex-start")),
                           self.info])
@@ -192,12 +175,12 @@ class BestWorstGallery(w.VBox):
 
     def _column(self, key: str, title: str, with_compare: bool) -> tuple[dict, w.Widget]:
         """One model's best and worst rasters with their caption rows."""
-        rank = tr("rank_axis", self.lang)
+        rank = tr("ui.rank_axis", self.lang)
         views = {"title": w.HTML(f"<b>{html.escape(title)}</b>"), "name": title,
                  "captions": {}}
         rows = [views["title"]]
         for which in ("best", "worst"):
-            view = RasterView(gap=_GALLERY_GAP, title=tr(f"gc_{which}_title", self.lang),
+            view = RasterView(gap=_GALLERY_GAP, title=tr(f"gc.{which}_title", self.lang),
                               labels=[rank, "y", "x"], background="#ffffff")
             view.add_class(f"convviz-gallery-{which}" if key == "main"
                            else f"convviz-gallery-compare-{which}")
@@ -232,13 +215,13 @@ class BestWorstGallery(w.VBox):
         info = []
         for key, views in self._columns.items():
             if key not in p:
-                info.append(tr("gc_other_labels", self.lang, name=compare_name))
+                info.append(tr("gc.other_labels", self.lang, name=compare_name))
                 continue
             self._fill(views, p[key], p["by"], p["method"], label_name, class_name)
             rank = p[key]["rank"]
             wrong = int((~rank.correct).sum())
-            mistakes = tr("gc_mistake_1" if wrong == 1 else "gc_mistakes", self.lang, k=wrong)
-            text = tr("gc_accuracy", self.lang, n=len(rank.correct),
+            mistakes = tr("gc.mistakes", self.lang, n=wrong)
+            text = tr("gc.accuracy", self.lang, n=len(rank.correct),
                       acc=f"{rank.accuracy:.0%}", m=mistakes)
             if len(self._columns) > 1:
                 text = f"{views['name']}: {text}"
@@ -259,12 +242,12 @@ class BestWorstGallery(w.VBox):
         label = method_label(method, cam_methods().get(method, method), self.lang)
         for which in ("best", "worst"):
             view, cap = views[which], views["captions"][which]
-            view.title = tr(f"gc_{which}_del", self.lang, m=label) if by == "deletion" else \
-                f"{tr(f'gc_{which}_title', self.lang)} · {label}"
+            view.title = tr(f"gc.{which}_del", self.lang, m=label) if by == "deletion" else \
+                f"{tr(f'gc.{which}_title', self.lang)} · {label}"
             items = part["tiles"][which]
             if not items:
                 view.set_tiles(np.full((1, 8, 8, 3), 255, np.uint8),
-                               caption=tr("(none)", self.lang))
+                               caption=tr("ui.none_option", self.lang))
                 cap.value = ""
                 view.layout.display = ""
                 continue
@@ -281,10 +264,10 @@ class BestWorstGallery(w.VBox):
                     predicted = "+".join(present) if present else "—"
                 else:
                     predicted = class_name(int(pred))
-                text = (f"{k + 1}. {tr('image', self.lang)} {i}: {label_name(i)} → "
+                text = (f"{k + 1}. {tr('ui.image', self.lang)} {i}: {label_name(i)} → "
                         f"{predicted} ({float(rank.confidence[i]):.0%})")
                 if areas is not None:
-                    text += " · " + tr("gc_del_short", self.lang, a=f"{areas[i]:.2f}")
+                    text += " · " + tr("gc.del_short", self.lang, a=f"{areas[i]:.2f}")
                 captions.append(text)
             view.set_tiles(stack, columns=len(items), zoom=1, caption="")
             cap.value = self._tile_captions(captions, tw)

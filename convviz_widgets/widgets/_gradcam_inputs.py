@@ -11,7 +11,7 @@ import traitlets
 
 from ..compute import prepare_images
 from ._fit import fit_layout
-from ._i18n import tr
+from ..i18n import tr
 from ._images import UPLOAD_MAX_SIDE
 from ._overlay import _rgb_u8
 from ._raster import RasterView
@@ -65,9 +65,9 @@ def image_names(n: int, given, labels, name_of, lang: str) -> list[str]:
     names = list(given or [])[:n]
     for i in range(len(names), n):
         if labels is not None and i < len(labels):
-            names.append(tr("gc_image_label", lang, i=i, label=label_name(labels[i], name_of)))
+            names.append(tr("gc.image_label", lang, i=i, label=label_name(labels[i], name_of)))
         else:
-            names.append(tr("image_n", lang, i=i))
+            names.append(tr("ui.image_n", lang, i=i))
     return names
 
 
@@ -109,15 +109,15 @@ class ImageChooser(w.VBox):
 
     def __init__(self, lang: str, on_pick, on_upload, on_error):
         self._following = False  # the menu follows show(): its observer must not call on_pick
-        self.menu = w.Dropdown(description="image", style={"description_width": "initial"},
+        self.menu = w.Dropdown(description=tr("ui.image", lang), style={"description_width": "initial"},
                                layout=w.Layout(width="260px"))
         self.menu.add_class("convviz-image")
         self.menu.observe(lambda c: None if self._following else on_pick(c["new"]), "value")
-        self.upload = ImageUpload(accept="image/*", multiple=False, description="Upload",
+        self.upload = ImageUpload(accept="image/*", multiple=False, description=tr("ui.upload", lang),
                                   layout=fit_layout())
         self.upload.add_class("convviz-upload")
         self.upload.observe(lambda c: self._uploaded(c["new"], on_upload, on_error), "value")
-        self.thumbnails = RasterView(gap=3, labels=[tr("image", lang), "y", "x"],
+        self.thumbnails = RasterView(gap=3, labels=[tr("ui.image", lang), "y", "x"],
                                      background="#ffffff")
         self.thumbnails.add_class("convviz-gradcam-thumbs")
         self.thumbnails.on_click(lambda tile, y, x: on_pick(tile))

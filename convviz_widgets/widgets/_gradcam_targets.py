@@ -10,11 +10,11 @@ choice is typed — :data:`._targets.TOP_1` (the model's own answer), a class in
 from __future__ import annotations
 
 import numpy as np
-import traitlets
 
 from ..compute import Region, image_shaped, output_index, output_info
 from ._gradcam_display import target_options
-from ._i18n import tr
+from ..i18n import tr
+from ._i18n import ViewError
 from ._targets import TOP_1, class_names_for, target_label, to_choice
 
 
@@ -80,40 +80,29 @@ class TargetSpace:
         return target_label(target, self.class_names, self.lang)
 
     def check(self, value):
-        """The compute form of a target given to the view (raises ``TraitError`` with what to
+        """The compute form of a target given to the view (raises a ``ViewError`` saying what to
         pass instead)."""
         model = getattr(self.model, "name", "model")
         if isinstance(value, Region):
             if not self.region_mode:
-                raise traitlets.TraitError(
-                    f"A Region explains an image-shaped output; model {model!r} outputs "
-                    "classes here: pass a class index or None (top-1).")
+                raise ViewError("target_region_on_classes", model=model)
             if value.kind == "box":
                 self.box = value
             return value
         if value is None or (isinstance(value, str) and value == TOP_1):
             return None
         if self.region_mode and not callable(value):
-            raise traitlets.TraitError(
-                f"The output of model {model!r} is an image: there is no class {value!r} to "
-                "explain. Pass a region: cv.Region() (the predicted foreground), "
-                "cv.Region(kind='background'), cv.Region(box=(y0, x0, y1, x1)) or "
-                "cv.Region(mask=...).")
+            raise ViewError("target_class_on_image", model=model, value=value)
         if callable(value):
             self.custom = value
             return value
         if self.index is None:
-            raise traitlets.TraitError(
-                f"Model {model!r} has several outputs and the viewer explains a callable "
-                "target over all of them; to pick a class, create the viewer with output= (an "
-                "index or name).")
+            raise ViewError("target_several_outputs", model=model)
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-            raise traitlets.TraitError(f"target must be a class index, None or 'top-1' (the "
-                                       f"top-1 prediction) or a callable, got {value!r}.")
+            raise ViewError("target_kind", value=value)
         n = len(self.class_names)
         if not 0 <= int(value) < n:
-            raise traitlets.TraitError(f"target {value} is out of range: the model has {n} "
-                                       f"classes, use 0 to {n - 1} (or None for the top-1).")
+            raise ViewError("target_range", value=value, n=n, last=n - 1)
         return int(value)
 
     def choice(self, target):
@@ -134,7 +123,7 @@ class TargetSpace:
         choice = self.choice(target)
         if not any(_same(choice, value) for _, value in options):
             # A region the menu does not list (a given mask, a channel): listed while shown.
-            options.append((tr("tg:mask", self.lang) if getattr(choice, "kind", "") == "mask"
+            options.append((tr("tg.mask", self.lang) if getattr(choice, "kind", "") == "mask"
                             else self.name(choice), choice))
         return options
 

@@ -10,6 +10,7 @@ import threading
 import ipywidgets as w
 import traitlets
 
+from ..i18n import tr
 from ._fit import fit_layout
 from ._jobs import JobRunner, wait_all
 
@@ -41,7 +42,7 @@ class JobBar(w.HBox):
 
     busy = traitlets.Bool(False)
 
-    def __init__(self, kinds: tuple[str, ...], on_error):
+    def __init__(self, kinds: tuple[str, ...], on_error, lang: str = "en"):
         # Serialises "a job starts" with "every runner went idle", so the bar cannot be hidden
         # after a job of another kind was started meanwhile.
         self._lock = threading.RLock()
@@ -51,7 +52,7 @@ class JobBar(w.HBox):
         self.progress = w.FloatProgress(value=0.0, min=0.0, max=1.0, description="",
                                         layout=w.Layout(width="220px", visibility="hidden"))
         self.progress.add_class("convviz-progress")
-        self.cancel_button = w.Button(description="Cancel", button_style="warning",
+        self.cancel_button = w.Button(description=tr("ui.cancel", lang), button_style="warning",
                                       layout=fit_layout(visibility="hidden"))
         self.cancel_button.add_class("convviz-cancel")
         self.cancel_button.on_click(lambda _b: self.cancel())

@@ -19,60 +19,8 @@ import traitlets
 # ``compute.faithfulness`` is looked up when called: the tests put a held or slow one in place.
 from .. import compute
 from ..compute.cam import cam_methods
-from ._i18n import method_label, register, tr
+from ..i18n import method_label, tr
 from ._fit import fit_layout
-
-register({
-    "tr_head": (
-        "<b>Can this map be trusted?</b> <small>Deletion: the pixels the map ranks highest are "
-        "blurred away first; a faithful map makes the probability fall fast (small area). "
-        "Insertion: they are revealed first on the blurred picture; the probability should "
-        "rise fast (large area). Dashed: a random map, the baseline to beat.</small>",
-        "<b>¿Se puede confiar en este mapa?</b> <small>Borrado: se difuminan primero los "
-        "píxeles que el mapa pone más alto; un mapa fiel hace caer rápido la probabilidad "
-        "(área pequeña). Inserción: se revelan primero sobre la foto difuminada; la "
-        "probabilidad debe subir rápido (área grande). Discontinua: un mapa al azar, la "
-        "referencia a superar.</small>",
-        "<b>Dá para confiar neste mapa?</b> <small>Remoção: os pixels que o mapa põe mais alto "
-        "são borrados primeiro; um mapa fiel faz a probabilidade cair rápido (área pequena). "
-        "Inserção: eles são revelados primeiro sobre a foto borrada; a probabilidade deve "
-        "subir rápido (área grande). Tracejado: um mapa aleatório, a referência a "
-        "superar.</small>"),
-    "tr_run": ("Check faithfulness", "Comprobar fidelidad", "Verificar fidelidade"),
-    "tr_auto": ("for every new map", "para cada mapa nuevo", "para cada mapa novo"),
-    "tr_deletion": ("deletion", "borrado", "remoção"),
-    "tr_insertion": ("insertion", "inserción", "inserção"),
-    "tr_area": ("{kind} area {a} vs random {r}", "área de {kind} {a} frente a {r} al azar",
-                "área de {kind} {a} contra {r} aleatório"),
-    "tr_spread": (" ± {s} ({n} random maps)", " ± {s} ({n} mapas al azar)",
-                  " ± {s} ({n} mapas aleatórios)"),
-    "tr_better": ("better than random", "mejor que el azar", "melhor que o acaso"),
-    "tr_not_better": ("not better than random", "no mejor que el azar",
-                      "não melhor que o acaso"),
-    "tr_within": ("within the spread of random maps: not better than random",
-                  "dentro de la dispersión de los mapas al azar: no mejor que el azar",
-                  "dentro da dispersão dos mapas aleatórios: não melhor que o acaso"),
-    "tr_improbable": ("⚠ The model gives “{c}” p = {p} on this image: the map explains a class "
-                      "the model does not see here, so these curves say little. Pick the "
-                      "predicted class to check what drove the prediction.",
-                      "⚠ El modelo da a «{c}» p = {p} en esta imagen: el mapa explica una clase "
-                      "que el modelo no ve aquí, así que estas curvas dicen poco. Elija la "
-                      "clase predicha para ver qué decidió la predicción.",
-                      "⚠ O modelo dá a “{c}” p = {p} nesta imagem: o mapa explica uma classe "
-                      "que o modelo não vê aqui, então estas curvas dizem pouco. Escolha a "
-                      "classe prevista para ver o que decidiu a previsão."),
-    "tr_x": ("share of pixels", "fracción de píxeles", "fração de pixels"),
-    "tr_y_prob": ("probability", "probabilidad", "probabilidade"),
-    "tr_y_score": ("score", "puntuación", "pontuação"),
-    "tr_this_map": ("this map", "este mapa", "este mapa"),
-    "tr_random": ("random", "al azar", "aleatório"),
-    "tr_for": ("{m} · {c} · {s} steps", "{m} · {c} · {s} pasos", "{m} · {c} · {s} passos"),
-    "tr_stale": ("Press “Check faithfulness” to score this map against a random one.",
-                 "Pulse «Comprobar fidelidad» para medir este mapa frente a uno al azar.",
-                 "Clique em “Verificar fidelidade” para medir este mapa contra um aleatório."),
-    "tr_no_map": ("No finite map to score.", "No hay un mapa finito que medir.",
-                  "Não há um mapa finito para medir."),
-})
 
 #: Size of one curve plot in CSS pixels, and its margins (left, right, top, bottom).
 _PLOT_W, _PLOT_H = 250, 150
@@ -113,8 +61,8 @@ def curve_svg(result, lang: str = "en", ylabel: str | None = None) -> str:
     top = max(1.0, float(np.nanmax(np.concatenate([result.curve, result.random_curve]))))
     colour = _COLOURS.get(result.kind, "#333")
     x0, x1, y0, y1 = left, _PLOT_W - right, up, _PLOT_H - down
-    kind = tr(f"tr_{result.kind}", lang)
-    label = html.escape(ylabel or tr("tr_y_prob", lang))
+    kind = tr(f"tr.{result.kind}", lang)
+    label = html.escape(ylabel or tr("tr.y_prob", lang))
     parts = [
         f"<svg xmlns='http://www.w3.org/2000/svg' width='{_PLOT_W}' height='{_PLOT_H}' "
         f"class='convviz-trust-curve' data-kind='{result.kind}' "
@@ -127,15 +75,15 @@ def curve_svg(result, lang: str = "en", ylabel: str | None = None) -> str:
         f"<text x='{x0}' y='{y1 + 12}'>0</text>",
         f"<text x='{x1}' y='{y1 + 12}' text-anchor='end'>1</text>",
         f"<text x='{(x0 + x1) / 2}' y='{_PLOT_H - 3}' text-anchor='middle'>"
-        f"{html.escape(tr('tr_x', lang))}</text>",
+        f"{html.escape(tr('tr.x', lang))}</text>",
         f"<text x='10' y='{(y0 + y1) / 2}' text-anchor='middle' "
         f"transform='rotate(-90 10 {(y0 + y1) / 2})'>{label}</text>",
         f"<polyline class='cv-random' fill='none' stroke='#777' stroke-width='1.5' "
         f"stroke-dasharray='4 3' points='{_points(result.fractions, result.random_curve, top)}'>"
-        f"<title>{html.escape(tr('tr_random', lang))}</title></polyline>",
+        f"<title>{html.escape(tr('tr.random', lang))}</title></polyline>",
         f"<polyline class='cv-map' fill='none' stroke='{colour}' stroke-width='2' "
         f"points='{_points(result.fractions, result.curve, top)}'>"
-        f"<title>{html.escape(tr('tr_this_map', lang))}</title></polyline>",
+        f"<title>{html.escape(tr('tr.this_map', lang))}</title></polyline>",
         "</svg>",
     ]
     return "".join(parts)
@@ -162,12 +110,12 @@ maps: not better than random)'
     """
     n = 0 if result.random_areas is None else len(result.random_areas)
     if result.better_than_random:
-        verdict = tr("tr_better", lang)
+        verdict = tr("tr.better", lang)
     else:
-        verdict = tr("tr_within" if 0 < result.gap <= 2 * result.random_spread
-                     else "tr_not_better", lang)
-    spread = tr("tr_spread", lang, s=f"{result.random_spread:.3f}", n=n) if n > 1 else ""
-    return (tr("tr_area", lang, kind=tr(f"tr_{result.kind}", lang), a=f"{result.area:.3f}",
+        verdict = tr("tr.within" if 0 < result.gap <= 2 * result.random_spread
+                     else "tr.not_better", lang)
+    spread = tr("tr.spread", lang, s=f"{result.random_spread:.3f}", n=n) if n > 1 else ""
+    return (tr("tr.area", lang, kind=tr(f"tr.{result.kind}", lang), a=f"{result.area:.3f}",
                r=f"{result.random_area:.3f}") + spread + f" ({verdict})")
 
 
@@ -189,7 +137,7 @@ def improbable_text(result, class_name: str, lang: str = "en") -> str:
     p = result.target_probability
     if p is None or p >= IMPROBABLE:
         return ""
-    return tr("tr_improbable", lang, c=class_name, p=f"{100 * p:.2g} %")
+    return tr("tr.improbable", lang, c=class_name, p=f"{100 * p:.2g} %")
 
 
 def scorable(r) -> bool:
@@ -252,11 +200,11 @@ class TrustPanel(w.VBox):
 
     def __init__(self, lang: str, on_check, name_of):
         self.lang, self._name_of = lang, name_of
-        run = w.Button(description=tr("tr_run", lang), button_style="info",
+        run = w.Button(description=tr("tr.run", lang), button_style="info",
                        layout=fit_layout(min_width="200px"))
         run.on_click(lambda _b: on_check())
         run.add_class("convviz-trust-run")
-        auto = w.Checkbox(value=False, description=tr("tr_auto", lang), indent=False,
+        auto = w.Checkbox(value=False, description=tr("tr.auto", lang), indent=False,
                           layout=w.Layout(width="220px"))
         auto.add_class("convviz-trust-auto")
         traitlets.link((auto, "value"), (self, "auto"))
@@ -264,7 +212,7 @@ class TrustPanel(w.VBox):
         self.plot.add_class("convviz-trust-plot")
         self.text = w.HTML("")
         self.text.add_class("convviz-trust-text")
-        super().__init__([w.HTML(f"<div style='line-height:1.35'>{tr('tr_head', lang)}</div>"),
+        super().__init__([w.HTML(f"<div style='line-height:1.35'>{tr('tr.head', lang)}</div>"),
                           w.HBox([run, auto]), self.plot, self.text],
                          layout=w.Layout(max_width="560px"))
         self.add_class("convviz-trust")
@@ -275,10 +223,10 @@ class TrustPanel(w.VBox):
         self.trust = None
         self.plot.value = ""
         if say_press:
-            self.text.value = f"<small>{html.escape(tr('tr_stale', self.lang))}</small>"
+            self.text.value = f"<small>{html.escape(tr('tr.stale', self.lang))}</small>"
 
     def no_map(self) -> None:
-        self.text.value = f"<small>{html.escape(tr('tr_no_map', self.lang))}</small>"
+        self.text.value = f"<small>{html.escape(tr('tr.no_map', self.lang))}</small>"
 
     def show(self, p: dict, names: tuple[str, str]) -> None:
         """Curves and areas of ``p``: one row per model (the comparison model's under its name
@@ -300,11 +248,11 @@ class TrustPanel(w.VBox):
     def _row(self, part: dict, steps: int, prefix: str) -> tuple[str, str]:
         """One model's two curves (HTML) and its area lines (HTML)."""
         r = part["result"]
-        ylabel = tr("tr_y_score" if callable(r.target) else "tr_y_prob", self.lang)
+        ylabel = tr("tr.y_score" if callable(r.target) else "tr.y_prob", self.lang)
         plot = ("<div style='display:flex;gap:10px;flex-wrap:wrap'>" +
                 "".join(curve_svg(part[kind], self.lang, ylabel)
                         for kind in ("deletion", "insertion")) + "</div>")
-        what = tr("tr_for", self.lang,
+        what = tr("tr.for", self.lang,
                   m=method_label(r.method, cam_methods().get(r.method, r.method), self.lang),
                   c=self._name_of(r.target), s=steps)
         lines = [area_text(part[kind], self.lang) for kind in ("deletion", "insertion")]

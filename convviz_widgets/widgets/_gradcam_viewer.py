@@ -31,7 +31,7 @@ from ._gradcam_gallery import RANKINGS, BestWorstGallery, rank_and_explain
 from ._gradcam_inputs import CappedImages, ImageChooser, image_names, label_name
 from ._gradcam_tasks import JobBar
 from ._gradcam_trust import TRUST_STEPS, TrustPanel, score_maps, scorable
-from ._i18n import method_label, tr
+from ..i18n import method_label, tr
 from ._images import ImageList, check_image_index
 from ._overlay import OVERLAY_COLORMAPS, OverlayView
 from ._targets import to_compute
@@ -150,7 +150,7 @@ class GradCAMViewer(View):
     >>> cv.GradCAMViewer(model_aug, images, compare=model_plain)      # doctest: +SKIP
     """
 
-    _unsuitable = "has no spatial output to explain"
+    _unsuitable = "layer_not_spatial"
     images = ImageList()
     image_index = traitlets.Int(0)
     method = traitlets.Unicode("gradcam")
@@ -232,17 +232,17 @@ class GradCAMViewer(View):
         self._bind(self._layer_dd, "layer")
         self._method_dd = w.Dropdown(options=[(method_label(name, label, self.lang), name)
                                               for name, label in cam_methods().items()],
-                                     description="method", style=wide,
+                                     description=tr("ui.method", self.lang), style=wide,
                                      layout=w.Layout(width="250px"))
         self._method_dd.add_class("convviz-gradcam-method")
         self._bind(self._method_dd, "method")
         self.picker = TargetPicker(self.lang, self.region_mode,
                                    lambda c: self._set_from_ui("target", to_compute(c)),
                                    lambda *box: self._safe(lambda: self.set_region_box(*box)))
-        self.jobs = JobBar(("cam", "gallery", "trust"), self._show_error)
+        self.jobs = JobBar(("cam", "gallery", "trust"), self._show_error, self.lang)
         traitlets.dlink((self.jobs, "busy"), (self, "busy"))
 
-        words = {"opacity_label": tr("opacity", self.lang), "heat_label": tr("heat", self.lang),
+        words = {"opacity_label": tr("ui.opacity", self.lang), "heat_label": tr("ui.heat", self.lang),
                  "colormap": colormap, "signed_colormap": signed_colormap}
         overlays = [OverlayView(width=int(size), opacity=float(opacity), title=title,
                                 group=f"gradcam-{id(self)}", **words)
@@ -258,7 +258,7 @@ class GradCAMViewer(View):
         traitlets.link((self, "trust_auto"), (self.trust_panel, "auto"))
         traitlets.dlink((self.trust_panel, "trust"), (self, "trust"))
         children = [
-            w.HTML(tr("gc_head", self.lang)),
+            w.HTML(tr("gc.head", self.lang)),
             self.chooser,
             w.HBox([self._layer_dd, self._method_dd, self.picker.menu],
                    layout=w.Layout(flex_flow="row wrap")),
@@ -440,7 +440,7 @@ class GradCAMViewer(View):
 
     def _add_uploads(self, decoded: list) -> None:
         """The chooser's uploads join the images; the last one is shown."""
-        names = self._image_names() + [tr("upload_n", self.lang, name=name)
+        names = self._image_names() + [tr("ui.upload_n", self.lang, name=name)
                                        for name, _ in decoded]
         with self._suppressed():
             self.images = list(self.images) + [im for _, im in decoded]
@@ -516,11 +516,11 @@ class GradCAMViewer(View):
         then replaces the note with its error, see ``on_error`` of the job bar)."""
         def revert():
             self._revert(reverts)
-            self._show_note(tr("gc_cancelled", self.lang))
+            self._show_note(tr("gc.cancelled", self.lang))
 
         # Said before the job is submitted: a job that fails at once must find its error
         # replacing "computing…", not replaced by it.
-        self._show_note(tr("computing", self.lang))
+        self._show_note(tr("ui.computing", self.lang))
         self.jobs.run(kind, prepare, apply, revert)
 
     def _render(self, what: str, reverts: dict) -> None:
@@ -528,7 +528,7 @@ class GradCAMViewer(View):
             return
         self._sync_controls()
         if not self.images:
-            self._show_note(tr("no_image", self.lang))
+            self._show_note(tr("ui.no_image", self.lang))
             return
         state = self._state()
         if get_method(state["method"]).long_running:

@@ -9,7 +9,8 @@ import traitlets
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..compute import access, split_images
-from ._i18n import tr
+from ..i18n import tr
+from ._i18n import ViewError
 
 #: Uploaded pictures are shrunk to this longest side before anything else: the model resizes to
 #: its own input anyway, and a 12-megapixel phone photo should not sit in the kernel's memory.
@@ -20,8 +21,7 @@ def check_image_index(value, n: int) -> int:
     """Validate an ``image_index`` against ``n`` images (0 when there are none)."""
     value = int(value)
     if n and not 0 <= value < n:
-        raise traitlets.TraitError(f"image_index {value} is out of range: there are {n} "
-                                   f"images, use 0 to {n - 1}.")
+        raise ViewError("range_images", value=value, n=n, last=n - 1)
     return value if n else 0
 
 
@@ -96,13 +96,13 @@ def demo_scenes(lang: str = "en") -> tuple[list[np.ndarray], list[str]]:
     except Exception:  # noqa: BLE001 - a missing data file must not break the viewer
         return [], []
     images = as_image_list(getattr(scenes, "images", scenes))
-    labels = [tr("scene_n", lang, i=i) for i in range(len(images))]
+    labels = [tr("ui.scene_n", lang, i=i) for i in range(len(images))]
     names = getattr(scenes, "class_names", None)
     ys = getattr(scenes, "labels", None)
     if names is not None and ys is not None:
         try:
             # The class name stays as the model names it (it is data, not UI text).
-            labels = [tr("scene_named", lang, i=i, name=names[int(y)])
+            labels = [tr("ui.scene_named", lang, i=i, name=names[int(y)])
                       for i, y in enumerate(np.asarray(ys))]
         except (IndexError, TypeError, ValueError):
             pass
@@ -117,7 +117,7 @@ def numbered_names(lang: str, start: int, count: int) -> list[str]:
     >>> numbered_names("en", 2, 2)
     ['image 2', 'image 3']
     """
-    return [tr("image_n", lang, i=i) for i in range(start, start + count)]
+    return [tr("ui.image_n", lang, i=i) for i in range(start, start + count)]
 
 
 def images_or_demo(images, labels=None, lang: str = "en") -> tuple:
@@ -180,26 +180,24 @@ def decode_image(content: bytes, name: str = "upload") -> np.ndarray:
 
 
 class UnreadableImage(ValueError):
-    """An uploaded file that is not a picture. Its message names the file and what to upload,
-    in the view's language (:meth:`localized`), and never PIL's text: that quotes Python
-    internals ("cannot identify image file <_io.BytesIO object at 0x7f…>").
+    """An uploaded file that is not a picture. Its message names the file and what to upload
+    (the catalogue's ``err.unreadable``: the status line shows it in the view's language, by
+    :attr:`message_key`), and never PIL's text: that quotes Python internals ("cannot identify
+    image file <_io.BytesIO object at 0x7f…>").
 
     Examples
     --------
     >>> err = UnreadableImage("notes.txt")
-    >>> err.localized("es")
+    >>> tr(f"err.{err.message_key}", "es", **err.message_args)
     'No se pudo leer «notes.txt» como imagen: suba un archivo PNG o JPEG.'
     """
 
     def __init__(self, name: str, cause: BaseException | None = None):
         self.name = str(name)
+        self.message_key, self.message_args = "unreadable", {"name": self.name}
         # PIL's reason stays behind the error's folded details, not in the sentence.
         self.cause = "" if cause is None else f"{type(cause).__name__}: {cause}"
-        super().__init__(self.localized("en"))
-
-    def localized(self, lang: str) -> str:
-        """The one-sentence message in ``lang``."""
-        return tr("err_unreadable", lang, name=self.name)
+        super().__init__(tr("err.unreadable", "en", name=self.name))
 
 
 class ImageList(traitlets.TraitType):

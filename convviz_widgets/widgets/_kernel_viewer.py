@@ -12,40 +12,13 @@ import traitlets
 from ..compute import access, conv_layers, kernels, weights_identity
 from ..compute.kernels import stats_of_kernel
 from ._base import LayerViewer
-from ._i18n import tr
+from ..i18n import tr
+from ._i18n import ViewError
 from ..display import is_diverging, range_text
 from ._pixels import DIVERGING_COLORMAPS, lut_bytes, quantize, scale_codes, symmetric_limit
 from ._raster import RasterView, exact_bytes
-from ._scales import SCALES, ScaleBar, register, scale_label, scale_options
+from ._scales import SCALES, ScaleBar, scale_label, scale_options
 from ._fit import FIT_BUTTONS
-
-register({
-    "kv_slices_on": ("filter {f}: its {n} input-channel slices",
-                     "filtro {f}: sus {n} cortes por canal de entrada",
-                     "filtro {f}: suas {n} fatias por canal de entrada"),
-    # Which slice is which channel, written under the slices (hover repeats it per slice).
-    "kv_rgb_order": ("left to right: input channel 0 = R (red), 1 = G (green), 2 = B (blue)",
-                     "de izquierda a derecha: canal de entrada 0 = R (rojo), 1 = G (verde), "
-                     "2 = B (azul)",
-                     "da esquerda para a direita: canal de entrada 0 = R (vermelho), 1 = G "
-                     "(verde), 2 = B (azul)"),
-    "kv_one_channel": ("its one input channel (a grayscale input)",
-                       "su único canal de entrada (entrada en escala de grises)",
-                       "seu único canal de entrada (entrada em escala de cinza)"),
-    "kv_row_order": ("left to right: input channels 0–{last}", "de izquierda a derecha: canales "
-                     "de entrada 0–{last}", "da esquerda para a direita: canais de entrada "
-                     "0–{last}"),
-    "kv_grid_order": ("input channels 0–{last}, row by row from the top left, {cols} per row; "
-                      "hover a slice for its channel",
-                      "canales de entrada 0–{last}, fila por fila desde arriba a la izquierda, "
-                      "{cols} por fila; pase el puntero sobre un corte para ver su canal",
-                      "canais de entrada 0–{last}, linha por linha a partir do canto superior "
-                      "esquerdo, {cols} por linha; passe o ponteiro sobre uma fatia para ver "
-                      "o seu canal"),
-    "kv_slice_info": ("input channel {c}", "canal de entrada {c}", "canal de entrada {c}"),
-    "kv_slice_info_rgb": ("input channel {c} ({name})", "canal de entrada {c} ({name})",
-                          "canal de entrada {c} ({name})"),
-})
 
 #: The kernel viewer's colour tables: the diverging maps (zero in the middle) and grey, the 000
 #: handout's way of showing kernels (on "shared [min, max]": black = min, white = max).
@@ -65,14 +38,14 @@ def slice_labels(cin: int, cols: int, lang: str = "en") -> tuple[str, list[str]]
     'input channels 0–15, row by row from the top left, 4 per row; hover a slice for its channel'
     """
     if cin == 3:
-        return (tr("kv_rgb_order", lang),
-                [tr("kv_slice_info_rgb", lang, c=c, name="RGB"[c]) for c in range(3)])
-    info = [tr("kv_slice_info", lang, c=c) for c in range(cin)]
+        return (tr("kv.rgb_order", lang),
+                [tr("kv.slice_info_rgb", lang, c=c, name="RGB"[c]) for c in range(3)])
+    info = [tr("kv.slice_info", lang, c=c) for c in range(cin)]
     if cin == 1:
-        return tr("kv_one_channel", lang), info
+        return tr("kv.one_channel", lang), info
     if cols >= cin:
-        return tr("kv_row_order", lang, last=cin - 1), info
-    return tr("kv_grid_order", lang, last=cin - 1, cols=cols), info
+        return tr("kv.row_order", lang, last=cin - 1), info
+    return tr("kv.grid_order", lang, last=cin - 1, cols=cols), info
 #: The old two-way scale menu's values: both are the symmetric scale, over the filter or layer.
 _LEGACY_SCALES = ("filter", "layer")
 
@@ -170,27 +143,27 @@ class KernelViewer(LayerViewer):
 
         self._make_layer_controls(infos, "filter")
         # "initial": the label keeps its full width in every language ("mapa de color").
-        self._cmap_dd = w.Dropdown(options=list(KERNEL_COLORMAPS), description="colormap",
+        self._cmap_dd = w.Dropdown(options=list(KERNEL_COLORMAPS), description=tr("ui.colormap", self.lang),
                                    style={"description_width": "initial"},
                                    layout=w.Layout(width="220px"))
-        self._scale_dd = w.Dropdown(options=scale_options(self.lang), description="scale",
+        self._scale_dd = w.Dropdown(options=scale_options(self.lang), description=tr("ui.scale", self.lang),
                                     layout=w.Layout(width="340px"))
-        self._scale_tb = w.ToggleButtons(options=[(tr("filter scale", self.lang), "filter"),
-                                                  (tr("layer scale", self.lang), "layer")],
+        self._scale_tb = w.ToggleButtons(options=[(tr("ui.filter_scale", self.lang), "filter"),
+                                                  (tr("ui.layer_scale", self.lang), "layer")],
                                          style=FIT_BUTTONS)
         self.scale_bar = ScaleBar()
         self.scale_bar.add_class("convviz-kernel-scale")
         self._stats = w.HTML()
         # A wide gap and a grey frame per slice: 3×3 slices of a diverging map (zero is white)
         # tiled 4 px apart on light grey read as one noisy picture.
-        cin = tr("input channel", self.lang)
+        cin = tr("ui.input_channel", self.lang)
         self.slices = RasterView(labels=[cin, "y", "x"], colorbar=False, gap=7,
                                  frame="#777", background="#fafafa",
-                                 value_unit=tr("hover:weight", self.lang))
+                                 value_unit=tr("hover.weight", self.lang))
         self.composite = RasterView(labels=["", "y", "x"], gap=0)
-        self.overview = RasterView(labels=["", tr("filter", self.lang), cin], colorbar=True,
+        self.overview = RasterView(labels=["", tr("ui.filter", self.lang), cin], colorbar=True,
                                    margin=8, gap=0,
-                                   value_unit=tr("hover:kernel_max", self.lang))
+                                   value_unit=tr("hover.kernel_max", self.lang))
         self.overview.on_click(self._on_overview_click)
         self.slices.add_class("convviz-slices")
         self.composite.add_class("convviz-composite")
@@ -305,8 +278,7 @@ class KernelViewer(LayerViewer):
             self.scale_over = value
             return "symmetric"
         if value not in SCALES:
-            raise traitlets.TraitError(f"Unknown scale {value!r}; use one of {list(SCALES)} "
-                                       "(or 'filter'/'layer' for symmetric over one of them).")
+            raise ViewError("kv_scale", value=value, scales=list(SCALES))
         return value
 
     @traitlets.observe("scale", "scale_over")
@@ -391,16 +363,16 @@ class KernelViewer(LayerViewer):
         labels = super()._export_labels()
         f = self.filter_index
         labels["title"] = " · ".join([getattr(self.model, "name", "model"), self.layer,
-                                      tr("ex:filter", self.lang, f=f)])
+                                      tr("ex.filter", self.lang, f=f)])
         if self._shown_scale is not None:
             k = kernels(self.model, self.layer)[..., f]
             rt = range_text(k, self.slices.vmin, self.slices.vmax)
-            text = tr("av_values", self.lang, layer=self.layer, lo=rt.lo, hi=rt.hi)
+            text = tr("av.values", self.lang, layer=self.layer, lo=rt.lo, hi=rt.hi)
             if rt.window_differs and int(self.slices.shape[0]):
-                text += tr("av_shown", self.lang, lo=rt.shown_lo, hi=rt.shown_hi)
+                text += tr("av.shown", self.lang, lo=rt.shown_lo, hi=rt.shown_hi)
             labels["subtitle"] = text
             labels["colorbar"] = self._colour_bar_of(
-                self.slices, f"{tr('hover:weight', self.lang)} — "
+                self.slices, f"{tr('hover.weight', self.lang)} — "
                              f"{scale_label(*self._shown_scale[:3], self.lang, centred=self._shown_scale[3])}")
         return labels
 
@@ -414,7 +386,7 @@ class KernelViewer(LayerViewer):
             p["codes"], vmin=float(p["lo"][0]) if one else 0.0,
             vmax=float(p["hi"][0]) if one else 1.0, stacked=True, columns=p["cols"],
             zoom=p["zoom"], lut=lut_bytes(self.colormap), values=p["exact"],
-            title=tr("kv_slices_on", self.lang, f=p["f"], n=p["codes"].shape[0]),
+            title=tr("kv.slices_on", self.lang, f=p["f"], n=p["codes"].shape[0]),
             caption=order, tile_info=info)
         self._shown_scale = (p["scale"], p["lo"], p["hi"], p["centred"])
         self.scale_bar.show(self.colormap, *self._shown_scale[:3], self.lang,
@@ -423,7 +395,7 @@ class KernelViewer(LayerViewer):
         if p["composite"] is not None:
             self.composite.set_tiles(p["composite"], vmin=-p["lim"], vmax=p["lim"],
                                      zoom=p["composite_zoom"],
-                                     title=tr("RGB composite", self.lang))
+                                     title=tr("ui.rgb_composite", self.lang))
             self.composite.layout.display = None
             sent += p["composite"].nbytes
         else:
@@ -451,9 +423,9 @@ class KernelViewer(LayerViewer):
             zoom_x=p["zx"], lut=lut_bytes(self.colormap), row_marks=p["dead"],
             values=p["overview_exact"],
             selected_row=p["f"],
-            title=tr("kv_overview", self.lang, path=p["path"], cout=p["overview"].shape[0],
+            title=tr("kv.overview", self.lang, path=p["path"], cout=p["overview"].shape[0],
                      cin=p["overview"].shape[1]),
-            caption=tr("kv_overview_caption", self.lang))
+            caption=tr("kv.overview_caption", self.lang))
         return sent + p["overview"].nbytes + len(p["overview_exact"])
 
     @staticmethod
@@ -461,9 +433,9 @@ class KernelViewer(LayerViewer):
         s = data.stats
         cout = len(s.norms)
         dead = int(s.dead.sum())
-        flag = f" <b style='color:#b00020'>{tr('dead', lang)}</b>" if s.dead[f] else ""
+        flag = f" <b style='color:#b00020'>{tr('ui.dead', lang)}</b>" if s.dead[f] else ""
         return ("<span class='convviz-stats'>"
-                + tr("kv_stats", lang, f=f, flag=flag, norm=f"{float(s.norms[f]):.4g}",
+                + tr("kv.stats", lang, f=f, flag=flag, norm=f"{float(s.norms[f]):.4g}",
                      mx=f"{float(s.max_abs[f]):.3g}", dead=dead, cout=cout,
                      frac=f"{s.dead_fraction:.0%}", lo=f"{s.vmin:.3g}", hi=f"{s.vmax:.3g}")
                 + "</span>")

@@ -11,15 +11,12 @@ import numpy as np
 from PIL import Image
 
 from .. import display
-from ._i18n import register, tr
 from ._maximizer_objectives import value_key
+from ..i18n import tr
 from ._pixels import quantize
 from ._placeholder import placeholder_pixels
 from ._raster import RasterView
 
-# The words that mark a tile that is not a finished pattern (one table, shared with the static
-# figures: convviz_widgets.display.PATTERN_STATUS).
-register({f"fm_status:{k}": v for k, v in display.PATTERN_STATUS.items()})
 
 #: Display size budgets (CSS pixels) of the big pattern and of one gallery tile.
 _BIG_PX = 256
@@ -57,7 +54,7 @@ def status_words(status: str, lang: str = "en") -> str:
     >>> status_words("dead", "pt"), status_words("done")
     ('filtro morto: nunca dispara', '')
     """
-    return tr(f"fm_status:{status}", lang) if status in display.PATTERN_STATUS else ""
+    return display.status_text(status, lang)  # one rule, shared with the static figures
 
 
 def marked_pixels(tiles: np.ndarray, status) -> np.ndarray:
@@ -146,7 +143,7 @@ class PatternPanels(w.HBox):
     def __init__(self, lang: str = "en"):
         self.lang = lang
         self.pattern = RasterView(labels=["", "y", "x"], gap=0)
-        self.gallery = RasterView(labels=[tr("filter", lang), "y", "x"], gap=3)
+        self.gallery = RasterView(labels=[tr("ui.filter", lang), "y", "x"], gap=3)
         self.pattern.add_class("convviz-maximizer-pattern")
         self.gallery.add_class("convviz-maximizer-gallery")
         super().__init__([self.pattern, self.gallery],
@@ -189,7 +186,7 @@ class PatternPanels(w.HBox):
             marked=[int(k) for k in np.flatnonzero(np.asarray(status) == "dead")]
             if status is not None else [],
             tile_info=info,
-            caption=caption or (marks + " · " if marks else "") + tr("fm_click_tile", self.lang))
+            caption=caption or (marks + " · " if marks else "") + tr("fm.click_tile", self.lang))
 
     def select(self, f: int) -> None:
         """Outline filter ``f``'s tile in the gallery (none if it is not there)."""
@@ -212,7 +209,7 @@ class PatternPanels(w.HBox):
         """The pattern panel before a run: its size ``hw``, grey, saying what Run will compute."""
         h, w_ = hw
         zoom = max(1, _BIG_PX // max(h, w_))
-        text = tr("fm_press_run", self.lang, what=what)
+        text = tr("fm.press_run", self.lang, what=what)
         self.pattern.set_tiles(placeholder_pixels(h * zoom, w_ * zoom, text), zoom=1,
                                title=text, caption="")
 
@@ -238,17 +235,17 @@ class PatternPanels(w.HBox):
         self.pattern.set_tiles(display_pixels(image[None], stretch),
                                zoom=max(1, _BIG_PX // max(h, w_)), title=name,
                                caption=tr(value_key(objective), self.lang, m=f"{value:.4g}")
-                               + tr("fm_at", self.lang, p=f"{fraction:.0%}"))
+                               + tr("fm.at", self.lang, p=f"{fraction:.0%}"))
 
 
 def run_summary(res, what: str, lang: str) -> str:
     """The run panel's last line: what ran, how long, the mean value (or how far a cancelled
     run got), and how many rows came from the cache."""
     if res.cancelled:
-        return tr("fm_cancelled", lang, what=what, k=int(res.complete.sum()),
+        return tr("fm.cancelled", lang, what=what, k=int(res.complete.sum()),
                   sec=f"{res.seconds:.1f}")
     cached = int(res.from_cache.sum())
-    note = tr("fm_from_cache", lang, k=cached) if cached else ""
+    note = tr("fm.from_cache", lang, k=cached) if cached else ""
     mean = float(np.mean(res.activation)) if len(res) else 0.0
     return tr(value_key(res.objective_name, done=True), lang, what=what,
               sec=f"{res.seconds:.2f}", note=note, m=f"{mean:.4g}")

@@ -14,56 +14,15 @@ import traitlets
 
 from ..compute.maximize import class_layers, neuron, target_count
 from ._fit import fit_layout
-from ._i18n import register, tr, trn
+from ..i18n import tr
 
 __all__ = ["OBJECTIVE_LABELS", "ObjectivePicker", "ObjectiveRows", "objective_settings",
            "value_key"]
 
 #: Menu entries: objective name -> i18n key.
-OBJECTIVE_LABELS = {"channel": "fm_obj_channel", "neuron": "fm_obj_neuron",
-                    "negative": "fm_obj_negative", "class": "fm_obj_class",
-                    "diversity": "fm_obj_diversity"}
-
-register({
-    # The recipes of the method menu (the values stay the API's names).
-    "fm_method:regularized": ("regularized", "regularizado", "regularizado"),
-    "fm_method:naive": ("naive", "ingenuo", "ingênuo"),
-    "objective": ("objective", "objetivo", "objetivo"),
-    "patterns": ("patterns", "patrones", "padrões"),
-    "fm_obj_channel": ("channel (mean)", "canal (media)", "canal (média)"),
-    "fm_obj_neuron": ("neuron", "neurona", "neurônio"),
-    "fm_obj_negative": ("negative channel", "canal negativo", "canal negativo"),
-    "fm_obj_class": ("class / Dense unit", "clase / unidad densa", "classe / unidade densa"),
-    "fm_obj_diversity": ("diversity", "diversidad", "diversidade"),
-    "fm_centre": ("centre", "centro", "centro"),
-    "fm_neuron_note": ("neuron {where} · click the pattern to move it",
-                       "neurona {where} · haga clic en el patrón para moverla",
-                       "neurônio {where} · clique no padrão para movê-lo"),
-    "fm_at_centre": ("at the centre", "en el centro", "no centro"),
-    "fm_at_pixel": ("under pixel ({y}, {x})", "bajo el píxel ({y}, {x})",
-                    "sob o pixel ({y}, {x})"),
-    "unit": ("unit", "unidad", "unidade"),
-    "fm_n_rows": ("{n} {what}", "{n} {what}", "{n} {what}"),
-    "fm_classes": ("classes", "clases", "classes"),
-    "fm_units": ("units", "unidades", "unidades"),
-    "fm_patterns_n": ("patterns", "patrones", "padrões"),
-    "fm_pattern_1": ("pattern", "patrón", "padrão"),
-    "fm_gallery_of": ("{layer}: {what} {a}–{b}", "{layer}: {what} {a}–{b}",
-                      "{layer}: {what} {a}–{b}"),
-    "fm_what_filter": ("filter {f}", "filtro {f}", "filtro {f}"),
-    "fm_what_class": ("class {f}", "clase {f}", "classe {f}"),
-    "fm_what_unit": ("unit {f}", "unidad {f}", "unidade {f}"),
-    "fm_diverse": ("{layer} · filter {f}: {n} diverse patterns",
-                   "{layer} · filtro {f}: {n} patrones diversos",
-                   "{layer} · filtro {f}: {n} padrões diversos"),
-    # A class / Dense-unit run reports the unit's value before the activation (its logit).
-    "fm_value_logit": ("logit {m}", "logit {m}", "logit {m}"),
-    "fm_done_logit": ("{what} in {sec} s{note} · logit {m}", "{what} en {sec} s{note} · logit {m}",
-                      "{what} em {sec} s{note} · logit {m}"),
-    "fm_no_class_layer": ("This model has no output or Dense layer to read classes from.",
-                          "Este modelo no tiene capa de salida ni densa de la que leer clases.",
-                          "Este modelo não tem camada de saída nem densa da qual ler classes."),
-})
+OBJECTIVE_LABELS = {"channel": "fm.obj_channel", "neuron": "fm.obj_neuron",
+                    "negative": "fm.obj_negative", "class": "fm.obj_class",
+                    "diversity": "fm.obj_diversity"}
 
 
 class ObjectivePicker(w.HBox):
@@ -95,10 +54,10 @@ class ObjectivePicker(w.HBox):
         self.lang = lang
         self.menu = w.Dropdown(
             options=[(tr(key, lang), name) for name, key in OBJECTIVE_LABELS.items()],
-            description="objective", layout=w.Layout(width="260px"))
-        self.patterns_box = w.BoundedIntText(min=2, max=16, description="patterns",
+            description=tr("ui.objective", lang), layout=w.Layout(width="260px"))
+        self.patterns_box = w.BoundedIntText(min=2, max=16, description=tr("ui.patterns", lang),
                                              layout=w.Layout(width="160px"))
-        self.centre_button = w.Button(description=tr("fm_centre", lang), icon="crosshairs",
+        self.centre_button = w.Button(description=tr("fm.centre", lang), icon="crosshairs",
                                       layout=fit_layout())
         self.note = w.HTML(value="")
         self.menu.add_class("convviz-objective")
@@ -115,9 +74,9 @@ class ObjectivePicker(w.HBox):
         neuron = objective == "neuron"
         self.centre_button.layout.display = None if neuron else "none"
         self.note.layout.display = None if neuron else "none"
-        where = tr("fm_at_centre", self.lang) if neuron_position is None else \
-            tr("fm_at_pixel", self.lang, y=neuron_position[0], x=neuron_position[1])
-        self.note.value = tr("fm_neuron_note", self.lang, where=where)
+        where = tr("fm.at_centre", self.lang) if neuron_position is None else \
+            tr("fm.at_pixel", self.lang, y=neuron_position[0], x=neuron_position[1])
+        self.note.value = tr("fm.neuron_note", self.lang, where=where)
 
 
 class ObjectiveRows:
@@ -174,7 +133,7 @@ class ObjectiveRows:
     def what(self, objective: str, layer: str, f: int) -> str:
         """"filter 3", "class 3" or "unit 3" in the view's language."""
         kind = self.kind(objective, layer)
-        text = tr(f"fm_what_{kind}", self.lang, f=int(f))
+        text = tr(f"fm.what_{kind}", self.lang, f=int(f))
         if kind == "class" and 0 <= int(f) < len(self.class_names):
             text += f" · {self.class_names[int(f)]}"  # "class 1 · star", never a bare index
         return text
@@ -183,21 +142,20 @@ class ObjectiveRows:
         """"7 filters", "5 classes", "4 patterns" … in the view's language."""
         kind = "diversity" if objective == "diversity" else self.kind(objective, layer)
         if kind == "filter":
-            return trn("fm_filters", self.lang, n)
-        one, many = {"diversity": ("fm_pattern_1", "fm_patterns_n"),
-                     "class": ("class", "fm_classes"), "unit": ("unit", "fm_units")}[kind]
-        return tr("fm_n_rows", self.lang, n=n, what=tr(one if n == 1 else many, self.lang))
+            return tr("fm.filters", self.lang, n=n)
+        what = {"diversity": "fm.patterns", "class": "fm.classes", "unit": "fm.units"}[kind]
+        return tr("fm.n_rows", self.lang, n=n, what=tr(what, self.lang, n=n))
 
     def gallery_title(self, objective: str, layer: str, filters: np.ndarray) -> str:
         n = len(filters)
         if objective == "diversity" and n and (filters == filters[0]).all():
-            return tr("fm_diverse", self.lang, layer=layer, f=int(filters[0]), n=n)
+            return tr("fm.diverse", self.lang, layer=layer, f=int(filters[0]), n=n)
         kind = self.kind(objective, layer)
         if kind == "filter":
-            return tr("fm_gallery", self.lang, layer=layer, a=int(filters[0]),
+            return tr("fm.gallery", self.lang, layer=layer, a=int(filters[0]),
                       b=int(filters[-1]))
-        what = tr("fm_classes" if kind == "class" else "fm_units", self.lang)
-        return tr("fm_gallery_of", self.lang, layer=layer, what=what, a=int(filters[0]),
+        what = tr("fm.classes" if kind == "class" else "fm.units", self.lang, n=n)
+        return tr("fm.gallery_of", self.lang, layer=layer, what=what, a=int(filters[0]),
                   b=int(filters[-1]))
 
 
@@ -232,8 +190,8 @@ def value_key(objective: str, done: bool = False) -> str:
     Examples
     --------
     >>> value_key("class"), value_key("channel", done=True)
-    ('fm_value_logit', 'fm_done')
+    ('fm.value_logit', 'fm.done')
     """
     if objective == "class":
-        return "fm_done_logit" if done else "fm_value_logit"
-    return "fm_done" if done else "fm_mean_act"
+        return "fm.done_logit" if done else "fm.value_logit"
+    return "fm.done" if done else "fm.mean_act"

@@ -5,11 +5,11 @@ from a control and from the constructor), and the row of their controls (:class:
 from __future__ import annotations
 
 import ipywidgets as w
-import traitlets
 
 from ..compute import conv_layers, require_spatial
 from ..compute.maximize import METHODS
-from ._i18n import tr
+from ..i18n import tr
+from ._i18n import ViewError
 
 #: Largest gallery the widget runs at once (a 512-filter layer is split by the range slider).
 MAX_GALLERY = 256
@@ -39,14 +39,14 @@ def middle_layer(infos) -> str:
 
 def check_method(value) -> str:
     if value not in METHODS:
-        raise traitlets.TraitError(f"Unknown method {value!r}; use one of {list(METHODS)}.")
+        raise ViewError("unknown_method", method=value, methods=list(METHODS))
     return value
 
 
 def check_steps(value) -> int:
     v = int(value)
     if v < 1:
-        raise traitlets.TraitError(f"steps must be at least 1, got {v}.")
+        raise ViewError("fm_steps", v=v)
     return v
 
 
@@ -54,18 +54,16 @@ def check_size(value, fixed) -> int:
     """``fixed``: the model's ``(height, width)`` when it takes only that size, else None."""
     v = int(value)
     if fixed is not None and v != fixed[0]:
-        raise traitlets.TraitError(
-            f"This model takes a fixed input size {fixed[0]}×{fixed[1]}; patterns are optimised "
-            "at that size.")
+        raise ViewError("fm_fixed_size", h=fixed[0], w=fixed[1])
     if v < 16:
-        raise traitlets.TraitError(f"size must be at least 16 pixels, got {v}.")
+        raise ViewError("fm_size", v=v)
     return v
 
 
 def check_patterns(value) -> int:
     v = int(value)
     if not 2 <= v <= 16:
-        raise traitlets.TraitError(f"n_patterns must be 2 to 16, got {v}.")
+        raise ViewError("fm_patterns", v=v)
     return v
 
 
@@ -77,10 +75,9 @@ def check_position(pos, hw) -> tuple[int, int] | None:
     try:
         y, x = (int(v) for v in pos)
     except (TypeError, ValueError):
-        raise traitlets.TraitError(f"neuron_position must be None (the centre) or a pixel "
-                                   f"(y, x) of the pattern, got {pos!r}.") from None
+        raise ViewError("fm_position", pos=pos) from None
     if not (0 <= y < h and 0 <= x < w_):
-        raise traitlets.TraitError(f"neuron_position {(y, x)} is outside the {h}×{w_} pattern.")
+        raise ViewError("fm_position_outside", pos=(y, x), h=h, w=w_)
     return (y, x)
 
 
@@ -90,12 +87,9 @@ def check_range(value, n: int, layer: str) -> tuple[int, int]:
     if not layer:
         return (a, b)
     if not (0 <= a <= b < n):
-        raise traitlets.TraitError(
-            f"gallery_range {(a, b)} is not a range of filters of {layer!r}, which has "
-            f"{n}: use (first, last) with 0 ≤ first ≤ last ≤ {n - 1}.")
+        raise ViewError("fm_gallery_range", ab=(a, b), layer=layer, n=n, last=n - 1)
     if b - a + 1 > MAX_GALLERY:
-        raise traitlets.TraitError(
-            f"A gallery shows at most {MAX_GALLERY} filters at once; pick a narrower range.")
+        raise ViewError("fm_gallery_max", most=MAX_GALLERY)
     return (a, b)
 
 
@@ -113,15 +107,15 @@ class SettingsBar(w.HBox):
 
     def __init__(self, lang: str, fixed_size: bool):
         self.controls = {
-            "method": w.Dropdown(options=[(tr(f"fm_method:{m}", lang), m) for m in METHODS],
-                                 description="method", layout=w.Layout(width="240px")),
-            "steps": w.BoundedIntText(min=1, max=10000, description="steps",
+            "method": w.Dropdown(options=[(tr(f"fm.method_{m}", lang), m) for m in METHODS],
+                                 description=tr("ui.method", lang), layout=w.Layout(width="240px")),
+            "steps": w.BoundedIntText(min=1, max=10000, description=tr("ui.steps", lang),
                                       layout=w.Layout(width="160px")),
             # A model of a fixed input size optimises at that size: nothing to choose.
-            "size": w.BoundedIntText(min=16, max=1024, description="size",
+            "size": w.BoundedIntText(min=16, max=1024, description=tr("ui.size", lang),
                                      layout=w.Layout(width="160px"), disabled=fixed_size),
-            "seed": w.IntText(description="seed", layout=w.Layout(width="160px")),
-            "stretch": w.Checkbox(value=True, description="stretch contrast", indent=False,
+            "seed": w.IntText(description=tr("ui.seed", lang), layout=w.Layout(width="160px")),
+            "stretch": w.Checkbox(value=True, description=tr("ui.stretch_contrast", lang), indent=False,
                                   layout=w.Layout(width="150px")),
         }
         super().__init__(list(self.controls.values()))

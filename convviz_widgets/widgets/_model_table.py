@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from ._i18n import tr
+from ..i18n import tr
 
 
 def _shape_text(shape) -> str:
@@ -24,7 +24,7 @@ def summary_html(infos, lang: str = "en") -> str:
             rows.append("</table></details>")
             open_blocks.pop()
 
-    head = tr("summary_head", lang).split(" · ")
+    head = tr("ex.summary_head", lang).split(" · ")
     header = "".join(f"<th style='text-align:left;padding:2px 10px'>{h}</th>" for h in head)
     rows.append(f"<table style='border-collapse:collapse;font-family:monospace;font-size:12px'>"
                 f"<tr>{header}</tr>")
@@ -39,7 +39,7 @@ def summary_html(infos, lang: str = "en") -> str:
                 f"<tr><td colspan='4'><details class='convviz-nested' "
                 f"style='margin-left:{12 * info.depth}px'><summary><b>"
                 f"{html.escape(info.path)}</b> ({info.class_name}, "
-                f"{_shape_text(info.output_shape)}, {info.params:,} {tr('params', lang)})</summary>"
+                f"{_shape_text(info.output_shape)}, {info.params:,} {tr('ui.params', lang)})</summary>"
                 f"<table style='border-collapse:collapse;margin-left:16px'>")
             open_blocks.append(info.depth + 1)
         else:
@@ -48,5 +48,5 @@ def summary_html(infos, lang: str = "en") -> str:
     rows.append("</table>")
     total = sum(i.params for i in infos if i.depth == 0)
     rows.append("<div style='font-family:monospace;font-size:12px'>"
-                f"{tr('total_params', lang, n=f'{total:,}')}</div>")
+                f"{tr('ui.total_params', lang, n=f'{total:,}')}</div>")
     return "".join(rows)

@@ -16,56 +16,8 @@ import ipywidgets as w
 
 from ..compute import conv_layers
 from ..publish import publish
-from ._i18n import register, tr
+from ..i18n import tr
 from ._jobs import JobRunner
-
-register({
-    "pub:folder": ("Site folder", "Carpeta del sitio", "Pasta do site"),
-    "pub:layers": ("Layers", "Capas", "Camadas"),
-    "pub:build": ("Build site", "Construir sitio", "Construir site"),
-    "pub:cancel": ("Cancel", "Cancelar", "Cancelar"),
-    "pub:overwrite": ("Replace another site in this folder", "Reemplazar otro sitio en esta carpeta",
-                      "Substituir outro site nesta pasta"),
-    "pub:idle": ("Choose a folder and the layers, then Build. A second Build resumes a "
-                 "cancelled one.",
-                 "Elige una carpeta y las capas, luego Construir. Un segundo Construir retoma "
-                 "uno cancelado.",
-                 "Escolha uma pasta e as camadas, depois Construir. Um segundo Construir retoma "
-                 "um cancelado."),
-    "pub:running": ("Building… {pct}%", "Construyendo… {pct}%", "Construindo… {pct}%"),
-    "pub:done": ("Site written: {pages} pages, {mb} MB in {s} s ({built} built, {resumed} "
-                 "kept from before).",
-                 "Sitio escrito: {pages} páginas, {mb} MB en {s} s ({built} construidas, "
-                 "{resumed} conservadas de antes).",
-                 "Site escrito: {pages} páginas, {mb} MB em {s} s ({built} construídas, "
-                 "{resumed} mantidas de antes)."),
-    "pub:cancelled": ("Cancelled: {built} parts finished are kept. Build again to add the rest.",
-                      "Cancelado: se conservan {built} partes terminadas. Construye de nuevo "
-                      "para añadir el resto.",
-                      "Cancelado: {built} partes terminadas foram mantidas. Construa de novo "
-                      "para adicionar o resto."),
-    "pub:open": ("Open the site", "Abrir el sitio", "Abrir o site"),
-    "pub:exists": ("This folder holds other files or a site built with other settings: choose "
-                   "another folder, or tick “Replace another site”.",
-                   "Esta carpeta tiene otros archivos o un sitio hecho con otros ajustes: elige "
-                   "otra carpeta o marca «Reemplazar otro sitio».",
-                   "Esta pasta tem outros arquivos ou um site feito com outras configurações: "
-                   "escolha outra pasta ou marque «Substituir outro site»."),
-    "pub:failed": ("The site could not be built ({kind}). Check the folder and layers, then "
-                   "Build again. Details: {detail}",
-                   "No se pudo construir el sitio ({kind}). Revisa la carpeta y las capas y "
-                   "vuelve a Construir. Detalle: {detail}",
-                   "Não foi possível construir o site ({kind}). Verifique a pasta e as camadas "
-                   "e Construa de novo. Detalhe: {detail}"),
-    "pub:no_data": ("No data set to mine: give the Explorer data= (images, or an object with "
-                    ".images and .labels) to publish this model.",
-                    "No hay datos que explorar: pasa data= al Explorer (un array de imágenes, o un "
-                    "objeto con sus imágenes y etiquetas) para publicar este modelo.",
-                    "Não há dados para explorar: passe data= ao Explorer (um array de imagens, ou "
-                    "um objeto com as imagens e os rótulos) para publicar este modelo."),
-    "pub:no_layers": ("Choose at least one layer.", "Elige al menos una capa.",
-                      "Escolha pelo menos uma camada."),
-})
 
 #: Least time between two progress-bar updates (the comm channel, not the build, is the limit).
 
@@ -106,21 +58,21 @@ class PublishPanel(w.VBox):
         self.result = None
         self._unanswered = False
         paths = [i.path for i in conv_layers(model, kind="kernel") if i.is_spatial]
-        self.folder_box = w.Text(value=folder, description=tr("pub:folder", lang),
+        self.folder_box = w.Text(value=folder, description=tr("pub.folder", lang),
                                  style={"description_width": "initial"})
         self.layer_picker = w.SelectMultiple(options=paths, value=tuple(paths),
                                              rows=min(8, max(len(paths), 2)),
-                                             description=tr("pub:layers", lang))
-        self.overwrite_box = w.Checkbox(value=False, description=tr("pub:overwrite", lang),
+                                             description=tr("pub.layers", lang))
+        self.overwrite_box = w.Checkbox(value=False, description=tr("pub.overwrite", lang),
                                         indent=False)
-        self.build_button = w.Button(description=tr("pub:build", lang), button_style="primary",
+        self.build_button = w.Button(description=tr("pub.build", lang), button_style="primary",
                                      icon="globe")
         self.build_button.add_class("convviz-run")
-        self.cancel_button = w.Button(description=tr("pub:cancel", lang), disabled=True,
+        self.cancel_button = w.Button(description=tr("pub.cancel", lang), disabled=True,
                                       icon="stop")
         self.cancel_button.add_class("convviz-cancel")
         self.progress = w.IntProgress(value=0, min=0, max=1000, layout=w.Layout(width="auto"))
-        self.status = w.HTML(value=html.escape(tr("pub:idle", lang)))
+        self.status = w.HTML(value=html.escape(tr("pub.idle", lang)))
         self.status.add_class("convviz-status")
         self.jobs = JobRunner("convviz-publish", on_progress=self._on_progress,
                               on_error=self._on_error, on_busy=self._on_busy)
@@ -141,13 +93,13 @@ class PublishPanel(w.VBox):
         if self.running:
             return
         if self.data is None:
-            self.status.value = html.escape(tr("pub:no_data", self.lang))
+            self.status.value = html.escape(tr("pub.no_data", self.lang))
             return
         if not self.layer_picker.value:
-            self.status.value = html.escape(tr("pub:no_layers", self.lang))
+            self.status.value = html.escape(tr("pub.no_layers", self.lang))
             return
         self.progress.value = 0
-        self.status.value = html.escape(tr("pub:running", self.lang, pct=0))
+        self.status.value = html.escape(tr("pub.running", self.lang, pct=0))
         settings = dict(layers=list(self.layer_picker.value), lang=self.lang,
                         overwrite=self.overwrite_box.value, **self.options)
         folder = self.folder_box.value
@@ -173,18 +125,18 @@ class PublishPanel(w.VBox):
         self.build_button.disabled, self.cancel_button.disabled = busy, not busy
         if not busy and self._unanswered:  # cancelled before its first unit of work
             self._unanswered = False
-            self.status.value = html.escape(tr("pub:cancelled", self.lang, built=0))
+            self.status.value = html.escape(tr("pub.cancelled", self.lang, built=0))
 
     def _on_progress(self, fraction: float) -> None:
         self.progress.value = int(1000 * fraction)
-        self.status.value = html.escape(tr("pub:running", self.lang, pct=int(100 * fraction)))
+        self.status.value = html.escape(tr("pub.running", self.lang, pct=int(100 * fraction)))
 
     def _on_error(self, err: BaseException) -> None:
         self._unanswered = False
         if isinstance(err, FileExistsError):
-            self.status.value = html.escape(tr("pub:exists", self.lang))
+            self.status.value = html.escape(tr("pub.exists", self.lang))
         else:
-            self.status.value = html.escape(tr("pub:failed", self.lang,
+            self.status.value = html.escape(tr("pub.failed", self.lang,
                                                kind=type(err).__name__, detail=err))
 
     def _on_done(self, res) -> None:
@@ -196,10 +148,10 @@ class PublishPanel(w.VBox):
 
     def _summary(self, res) -> str:
         if res.cancelled:
-            return html.escape(tr("pub:cancelled", self.lang, built=len(res.built)))
-        text = tr("pub:done", self.lang, pages=res.pages, mb=f"{res.bytes / 1e6:.1f}",
+            return html.escape(tr("pub.cancelled", self.lang, built=len(res.built)))
+        text = tr("pub.done", self.lang, pages=res.pages, mb=f"{res.bytes / 1e6:.1f}",
                   s=f"{res.seconds:.0f}", built=len(res.built), resumed=len(res.resumed))
         href = os.path.relpath(res.path / "index.html") if not res.path.is_absolute() else \
             res.path.joinpath("index.html").as_uri()
         return (f"{html.escape(text)} <a href=\"{html.escape(href)}\" target=\"_blank\">"
-                f"{html.escape(tr('pub:open', self.lang))}</a>")
+                f"{html.escape(tr('pub.open', self.lang))}</a>")

@@ -14,7 +14,7 @@ import ipywidgets as w
 import traitlets
 
 from ._fit import fit_layout
-from ._i18n import tr
+from ..i18n import tr
 from ._jobs import Job, JobRunner, REPORT_HZ
 
 __all__ = ["RunPanel"]
@@ -54,7 +54,7 @@ class RunPanel(w.HBox):
 
     Examples
     --------
-    >>> panel = RunPanel("doc-panel", on_run=lambda: None, on_error=print, idle_key="Cancel")
+    >>> panel = RunPanel("doc-panel", on_run=lambda: None, on_error=print, idle_key="ui.cancel")
     >>> job = panel.start(lambda job: 42, "working", on_done=lambda r: panel.end(f"{r}", False))
     >>> panel.wait(5), panel.message, panel.outcome, panel.running
     (True, '42', 'success', False)
@@ -69,10 +69,10 @@ class RunPanel(w.HBox):
     def __init__(self, name: str, *, on_run: Callable[[], None],
                  on_error: Callable[[BaseException], None], idle_key: str, lang: str = "en",
                  bar_width: str = "240px", frame_interval: float = 1.0 / REPORT_HZ):
-        self.run_button = w.Button(description="Run", button_style="primary", icon="play",
-                                   layout=fit_layout())
-        self.cancel_button = w.Button(description="Cancel", icon="stop", disabled=True,
-                                      layout=fit_layout())
+        self.run_button = w.Button(description=tr("ui.run", lang), button_style="primary",
+                                   icon="play", layout=fit_layout())
+        self.cancel_button = w.Button(description=tr("ui.cancel", lang), icon="stop",
+                                      disabled=True, layout=fit_layout())
         self._bar = w.FloatProgress(min=0.0, max=1.0, value=0.0,
                                     layout=w.Layout(width=bar_width))
         self._info = w.HTML(value="")

@@ -14,32 +14,11 @@ import ipywidgets as w
 import numpy as np
 
 from ..display import SCALES, lut
-from ._i18n import register, tr
+from ..i18n import tr
 
 #: Scales whose range is one for every tile (the bar's ends are values); the others map each
 #: tile on its own range (the bar's ends are "this tile's" low and high).
 GROUP_SCALES = ("symmetric", "shared", "raw")
-
-register({
-    "scale": ("scale", "escala", "escala"),
-    "scale:symmetric": ("symmetric (±max|v|)", "simétrica (±máx|v|)", "simétrica (±máx|v|)"),
-    "scale:shared": ("shared [min, max]", "común [mín, máx]", "comum [mín, máx]"),
-    "scale:per_slice": ("per slice [min, max]", "por corte [mín, máx]", "por fatia [mín, máx]"),
-    "scale:standardize": ("standardize (mean/std ×64+128)", "estandarizar (media/desv ×64+128)",
-                          "padronizar (média/desvio ×64+128)"),
-    "scale:stretch": ("stretch (0.5–99.5 %)", "estirar (0,5–99,5 %)", "esticar (0,5–99,5 %)"),
-    "scale:raw": ("raw [0, 1]", "sin escalar [0, 1]", "sem escala [0, 1]"),
-    "scalebar_group": ("{name} [{lo}, {hi}]", "{name} [{lo}, {hi}]", "{name} [{lo}, {hi}]"),
-    # A diverging map's window, widened around 0: its ends are not the data's min and max.
-    "scalebar_centred": ("{name}, centred on 0: [{lo}, {hi}]",
-                         "{name}, centrada en 0: [{lo}, {hi}]",
-                         "{name}, centrada em 0: [{lo}, {hi}]"),
-    "scalebar_tile": ("{name}: each tile on its own range",
-                      "{name}: cada mosaico en su propio rango",
-                      "{name}: cada mosaico na sua própria faixa"),
-    "scalebar_this": ("{name}: this one [{lo}, {hi}]", "{name}: este [{lo}, {hi}]",
-                      "{name}: este [{lo}, {hi}]"),
-})
 
 
 def scale_name(scale: str, lang: str = "en") -> str:
@@ -50,7 +29,7 @@ def scale_name(scale: str, lang: str = "en") -> str:
     >>> scale_name("standardize", "es")
     'estandarizar (media/desv ×64+128)'
     """
-    return tr(f"scale:{scale}", lang)
+    return tr(f"scale.{scale}", lang)
 
 
 def scale_options(lang: str = "en") -> list[tuple[str, str]]:
@@ -96,11 +75,11 @@ def scale_label(scale: str, lo, hi, lang: str = "en", *, one_tile: bool = False,
     if not len(lo):
         return name
     if one_tile and scale not in GROUP_SCALES:
-        return tr("scalebar_this", lang, name=name, lo=_num(lo[0]), hi=_num(hi[0]))
+        return tr("scalebar.this", lang, name=name, lo=_num(lo[0]), hi=_num(hi[0]))
     if np.all(lo == lo[0]) and np.all(hi == hi[0]):
-        key = "scalebar_centred" if centred and scale != "symmetric" else "scalebar_group"
+        key = "scalebar.centred" if centred and scale != "symmetric" else "scalebar.group"
         return tr(key, lang, name=name, lo=_num(lo[0]), hi=_num(hi[0]))
-    return tr("scalebar_tile", lang, name=name)
+    return tr("scalebar.tile", lang, name=name)
 
 
 def colourbar_html(colormap: str, text: str, lo_text: str = "", hi_text: str = "") -> str:
@@ -140,8 +119,7 @@ class ScaleBar(w.HTML):
                                                     and np.all(hi_a == hi_a[0])))
         # Ends in value units where one range holds; else the bar's ends are each tile's own.
         ends = (_num(lo_a[0]), _num(hi_a[0])) if one else \
-            (tr("scalebar_lo", lang), tr("scalebar_hi", lang))
+            (tr("scalebar.lo", lang), tr("scalebar.hi", lang))
         self.value = colourbar_html(colormap, text, *ends)
 
 
-register({"scalebar_lo": ("low", "bajo", "baixo"), "scalebar_hi": ("high", "alto", "alto")})

@@ -7,90 +7,23 @@ from __future__ import annotations
 
 from ..compute import access, class_labels
 from ..compute.cam import default_layer
-from ._i18n import register, tr
-
-register({
-    # "{}" is filled with the positive class name by compute.class_labels.
-    "tg:not_class": ("not {}", "no {}", "não {}"),
-    "tg:region": ("region: {what}", "región: {what}", "região: {what}"),
-    "tg:region_px": ("{what} ({n} px)", "{what} ({n} px)", "{what} ({n} px)"),
-    "tg:foreground": ("foreground", "primer plano", "primeiro plano"),
-    "tg:background": ("background", "fondo", "fundo"),
-    "tg:all": ("whole output", "toda la salida", "saída inteira"),
-    "tg:box": ("box", "recuadro", "retângulo"),
-    "tg:mask": ("mask", "máscara", "máscara"),
-    "tg:region_menu": ("region", "región", "região"),
-    "tg:region_head": ("explained region", "región explicada", "região explicada"),
-    "tg:region_note": ("The output is an image: Grad-CAM explains the sum of output channel "
-                       "{ch} over a region of its pixels (Seg-Grad-CAM). Set rows and columns "
-                       "below and press 'explain box' to explain a box.",
-                       "La salida es una imagen: Grad-CAM explica la suma del canal {ch} de "
-                       "la salida sobre una región de sus píxeles (Seg-Grad-CAM). Elija filas "
-                       "y columnas abajo y pulse «explicar recuadro» para explicar un recuadro.",
-                       "A saída é uma imagem: o Grad-CAM explica a soma do canal {ch} da saída "
-                       "sobre uma região dos seus pixels (Seg-Grad-CAM). Escolha linhas e "
-                       "colunas abaixo e clique em «explicar retângulo» para explicar um "
-                       "retângulo."),
-    "tg:rows": ("rows", "filas", "linhas"),
-    "tg:cols": ("columns", "columnas", "colunas"),
-    "tg:explain_box": ("explain box", "explicar recuadro", "explicar retângulo"),
-    "tg:flat": ("The map is all zero at {layer}: {why}.",
-                "El mapa es todo cero en {layer}: {why}.",
-                "O mapa é todo zero em {layer}: {why}."),
-    "tg:try": ("Try layer {layer}.", "Pruebe la capa {layer}.", "Experimente a camada {layer}."),
-    "tg:try_none": ("No other layer gives a non-zero map for this target; try another target "
-                    "or method.",
-                    "Ninguna otra capa da un mapa no nulo para este objetivo; pruebe otro "
-                    "objetivo o método.",
-                    "Nenhuma outra camada dá um mapa não nulo para este alvo; experimente "
-                    "outro alvo ou método."),
-    "tg:early": ("{layer} is an early layer: Grad-CAM is most meaningful at the last conv "
-                 "layer, {best}.",
-                 "{layer} es una capa temprana: Grad-CAM tiene más sentido en la última capa "
-                 "convolucional, {best}.",
-                 "{layer} é uma camada inicial: o Grad-CAM faz mais sentido na última camada "
-                 "convolucional, {best}."),
-    "flag:nonfinite_input": ("the image contains NaN or infinite values; nothing was computed",
-                             "la imagen contiene valores NaN o infinitos; no se calculó nada",
-                             "a imagem contém valores NaN ou infinitos; nada foi calculado"),
-    "flag:constant_input": ("the image is constant, so no region can stand out",
-                            "la imagen es constante, ninguna región puede destacar",
-                            "a imagem é constante, nenhuma região pode se destacar"),
-    "flag:nonfinite_map": ("the model produced NaN or infinite values for this image",
-                           "el modelo produjo valores NaN o infinitos para esta imagen",
-                           "o modelo produziu valores NaN ou infinitos para esta imagem"),
-    "flag:no_gradient": ("the target score does not depend on this layer (all gradients are 0)",
-                         "la puntuación no depende de esta capa (todos los gradientes son 0)",
-                         "a pontuação não depende desta camada (todos os gradientes são 0)"),
-    "flag:no_positive_evidence": ("no channel combination raises the score (0 after the ReLU)",
-                                  "ninguna combinación de canales sube la puntuación (0 tras "
-                                  "la ReLU)",
-                                  "nenhuma combinação de canais aumenta a pontuação (0 após a "
-                                  "ReLU)"),
-    "flag:empty_region": ("the region has no pixels (nothing is predicted as foreground); "
-                          "choose another region or draw a box",
-                          "la región no tiene píxeles (nada se predice como primer plano); "
-                          "elija otra región o dibuje un recuadro",
-                          "a região não tem pixels (nada é previsto como primeiro plano); "
-                          "escolha outra região ou desenhe um retângulo"),
-    "flag:flat": ("the map is constant", "el mapa es constante", "o mapa é constante"),
-})
+from ..i18n import CATALOGUE, tr
 
 
 def class_names_for(model, class_names, output, lang: str) -> list[str]:
     """The views' class names: :func:`~convviz_widgets.compute.class_labels` in ``lang``."""
-    return class_labels(model, class_names, output=output, negative=tr("tg:not_class", lang),
-                        unnamed=tr("class_n", lang, i="{}"))
+    return class_labels(model, class_names, output=output, negative=tr("tg.not_class", lang),
+                        unnamed=tr("ui.class_n", lang, i="{}"))
 
 
 def region_text(region, lang: str) -> str:
     """``"foreground (812 px)"`` in ``lang`` (a box says its corners)."""
-    what = tr(f"tg:{region.kind}", lang)
+    what = tr(f"tg.{region.kind}", lang)
     if region.kind == "box":
         what += " ({}, {})–({}, {})".format(*region.box)
     if region.pixels is None:
         return what
-    return tr("tg:region_px", lang, what=what, n=region.pixels)
+    return tr("tg.region_px", lang, what=what, n=region.pixels)
 
 
 def is_flat(result) -> bool:
@@ -102,9 +35,8 @@ def is_flat(result) -> bool:
 def flag_text(result, lang: str) -> str:
     """Why a map is blank, in ``lang`` (a flag of a newer method falls back to its English
     reason rather than showing a key)."""
-    key = f"flag:{result.flag or 'flat'}"
-    text = tr(key, lang)
-    return result.reason or text if text == key else text
+    key = f"flag.{result.flag or 'flat'}"
+    return tr(key, lang) if key in CATALOGUE else result.reason or key
 
 
 def flat_warning(result, try_layer, lang: str) -> str:
@@ -112,11 +44,11 @@ def flat_warning(result, try_layer, lang: str) -> str:
     if not is_flat(result) or result.flag == "nonfinite_input":
         return ""
     why = flag_text(result, lang)
-    text = tr("tg:flat", lang, layer=result.layer, why=why)
+    text = tr("tg.flat", lang, layer=result.layer, why=why)
     if result.flag in ("constant_input", "empty_region", "nonfinite_map"):
         return text  # another layer would not help
-    return text + " " + (tr("tg:try", lang, layer=try_layer) if try_layer else
-                         tr("tg:try_none", lang))
+    return text + " " + (tr("tg.try", lang, layer=try_layer) if try_layer else
+                         tr("tg.try_none", lang))
 
 
 def early_layer_note(model, layer: str, lang: str) -> str:
@@ -129,7 +61,7 @@ def early_layer_note(model, layer: str, lang: str) -> str:
         return ""
     order = list(access(model).trace().order)
     if layer in order and best in order and order.index(layer) < order.index(best):
-        return tr("tg:early", lang, layer=layer, best=best)
+        return tr("tg.early", lang, layer=layer, best=best)
     return ""
 
 
@@ -139,12 +71,12 @@ def target_label(target, class_names, lang: str) -> str:
     if target is None:
         return "top-1"
     if callable(target) and getattr(target, "kind", None) is not None:
-        return tr("tg:region", lang, what=region_text(target, lang))
+        return tr("tg.region", lang, what=region_text(target, lang))
     if callable(target):
-        return getattr(target, "__name__", tr("custom score", lang))
+        return getattr(target, "__name__", tr("ui.custom_score", lang))
     names = class_names or []
     index = int(target)
-    return names[index] if 0 <= index < len(names) else tr("class_n", lang, i=index)
+    return names[index] if 0 <= index < len(names) else tr("ui.class_n", lang, i=index)
 
 
 # -- the typed target of the widget side ---------------------------------------------------------

@@ -16,6 +16,7 @@ import datetime
 import ipywidgets as w
 import numpy as np
 
+from ..i18n import tr
 from ._images import decode_image, uploaded_files
 from ._fit import fit_layout
 
@@ -132,8 +133,8 @@ class ImageUpload(w.FileUpload):
         >>> up.on_pictures(got.extend, got.append)
         >>> up.set_state({"value": [{"name": "a.txt", "type": "", "size": 1,
         ...                          "last_modified": 0, "content": memoryview(b"x")}]})
-        >>> isinstance(got[0], ValueError), got[0].localized("pt")
-        (True, 'Não foi possível ler «a.txt» como imagem: envie um arquivo PNG ou JPEG.')
+        >>> isinstance(got[0], ValueError), got[0].message_key
+        (True, 'unreadable')
         """
         def read(change):
             files = uploaded_files(change["new"])
@@ -158,7 +159,7 @@ class ImageUpload(w.FileUpload):
             pass
 
 
-def image_chooser(menu_width: str = "300px") -> tuple[w.Dropdown, ImageUpload]:
+def image_chooser(lang: str = "en", menu_width: str = "300px") -> tuple[w.Dropdown, ImageUpload]:
     """The image menu and the one-picture Upload button of a view that shows images.
 
     The caller fills the menu and connects the button (its handler, or
@@ -170,8 +171,8 @@ def image_chooser(menu_width: str = "300px") -> tuple[w.Dropdown, ImageUpload]:
     >>> menu.description, upload.multiple
     ('image', False)
     """
-    menu = w.Dropdown(description="image", layout=w.Layout(width=menu_width))
-    upload = ImageUpload(accept="image/*", multiple=False, description="Upload",
+    menu = w.Dropdown(description=tr("ui.image", lang), layout=w.Layout(width=menu_width))
+    upload = ImageUpload(accept="image/*", multiple=False, description=tr("ui.upload", lang),
                          layout=fit_layout())
     # The roles tests and the browser find them by, whichever view they are in.
     menu.add_class("convviz-image")
