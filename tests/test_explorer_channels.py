@@ -42,7 +42,7 @@ def _renders(ex) -> dict:
 def test_a_slider_move_looks_the_channel_count_up_nowhere(models, lookups):
     model = models["functional"]
     ex = Explorer(model, random_images(model, 2, seed=3))
-    ex.tabs.selected_index = ex.tabs.titles.index(tr("Activations", ex.lang))
+    ex.tabs.selected_index = ex.tabs.titles.index(tr("page.activations", ex.lang))
     slider = Driver(ex).control("convviz-channel", shown_only=True)
     counts = _renders(ex)
     del lookups[:]
