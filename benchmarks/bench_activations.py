@@ -1,117 +1,117 @@
-"""Activation capture on VGG16 (weights=None) at 224×224 and ResNet50 at 128×128, in one run.
+"""Activation capture against the model's own forward pass: VGG16 224 px and ResNet50 128 px.
 
-Measures, for one image:
-* the model's own compiled forward pass (the physical floor);
-* ours: every conv layer captured in one pass (cache disabled), and a cached re-read;
-* the plain recipe of the lessons: a multi-output ``keras.Model(model.input, [l.output ...])``
-  (works here only because VGG16 is a flat functional model), called directly and via predict.
+Measured the way every benchmark here measures (``_common.paired``): each round runs every case
+once on a fresh image, in a rotating order, in one process; ratios are paired per round to the
+same round's compiled forward pass, median and quartiles, wall and CPU. Cases:
 
-ResNet50 (``--skip-resnet`` to leave it out): all 174 spatial layers (convolutions, batch norms,
-activations, adds) captured fresh, against the forward pass and a plain multi-output sub-model;
-a deep residual model is where capture overheads (copies of every map, a separate pass over the
-weights) show.
+* ``ours_all`` — ``cv.activations(model, x, cache=False)``: every spatial layer (VGG16: every
+  conv layer), one pass (issue 27's figure: ResNet50 ≤ 1.2×);
+* ``ours_viewer`` — ``cv.activations(model, x, <one layer>)`` with the cache on, a new image each
+  round: what a viewer pays (a miss captures every spatial layer for the next layer change);
+* ``plain_all`` — a plain Keras multi-output model returning the same maps (no copies):
+  the floor of returning them, since TensorFlow cannot fuse a convolution with its batch norm
+  and activation when all three outputs are wanted;
+* ``plain_fusable`` (ResNet50) — the same, returning only the maps that end a fusable group
+  (activations, adds, pooling): how much of the gap is the lost fusion.
 
-Run: ``python benchmarks/bench_activations.py`` (writes benchmarks/results/activations.json);
-compare ``TF_ENABLE_ONEDNN_OPTS=0`` and ``=1``.
+Weights are ``weights=None`` (structure only; nothing is downloaded). This is a measurement,
+not a test: nothing here asserts.
+
+    TF_ENABLE_ONEDNN_OPTS=0 python benchmarks/bench_activations.py   # -> activations_onednn_off.json
+    TF_ENABLE_ONEDNN_OPTS=1 python benchmarks/bench_activations.py   # -> activations_onednn_on.json
 """
 
 from __future__ import annotations
 
-import _common  # noqa: F401  (sets TF log level first)
+import argparse
+
+import _common  # noqa: F401  (sets the TF log level first)
+import keras
 import numpy as np
 import tensorflow as tf
 
-import keras
-
 import convviz_widgets as cv
-from _common import timeit, write
+from _common import environment, load, paired, write_result
+
+#: Layer kinds whose output ends a group TensorFlow fuses (conv + bias + batch norm + ReLU).
+GROUP_ENDS = ("Activation", "ReLU", "Add", "MaxPooling2D", "ZeroPadding2D",
+              "GlobalAveragePooling2D")
+
+
+def _plain(model, paths):
+    """A compiled multi-output Keras model returning ``paths``' maps (NumPy views, no copies)."""
+    sub = keras.Model(model.inputs, [model.get_layer(p).output for p in paths])
+    fn = tf.function(lambda t: sub(t, training=False), autograph=False)
+    return lambda img: [np.asarray(o) for o in fn(tf.constant(img))]
+
+
+def measure(model, size: int, rounds: int, paths, one_layer: str, fusable=None) -> dict:
+    """Paired cases for one model; ``paths`` are the layers ``ours_all`` captures."""
+    rng = np.random.default_rng(0)
+
+    def new_image():
+        return rng.random((1, size, size, 3), dtype=np.float32)
+
+    fwd = tf.function(lambda t: model(t, training=False), autograph=False)
+    cases = {
+        "forward": (lambda img: fwd(tf.constant(img)).numpy(), new_image),
+        "ours_all": (lambda img: cv.activations(model, img, list(paths), cache=False),
+                     new_image),
+        "ours_viewer": (lambda img: cv.activations(model, img, one_layer), new_image),
+        "plain_all": (_plain(model, paths), new_image),
+    }
+    if fusable:
+        cases["plain_fusable"] = (_plain(model, fusable), new_image)
+    before = load()
+    res = paired(cases, rounds, warmup=2, base="forward")
+    return {"layers_captured": len(paths), "fusable_outputs": len(fusable or ()),
+            "load_before": before, "load_after": load(), "cases": res}
 
 
 def main() -> dict:
-    keras.utils.set_random_seed(0)
-    model = keras.applications.VGG16(weights=None, input_shape=(224, 224, 3))
-    x = np.random.default_rng(0).random((1, 224, 224, 3)).astype(np.float32)
-    conv = [i.path for i in cv.conv_layers(model, kind="kernel")]
-
-    forward = tf.function(lambda t: model(t, training=False))
-    xt = tf.constant(x)
-    t_forward = timeit(lambda: forward(xt).numpy())
-
-    def ours_fresh():
-        return cv.activations(model, x, conv, cache=False)
-
-    t_fresh = timeit(ours_fresh)
-    cv.activations(model, x, conv)  # fill the cache
-    t_cached = timeit(lambda: cv.activations(model, x, conv), repeats=20)
-    t_cached_one = timeit(lambda: cv.activations(model, x, "block5_conv3"), repeats=20)
-
-    sub = keras.Model(model.inputs, [model.get_layer(p).output for p in conv])
-    sub_fn = tf.function(lambda t: sub(t, training=False))
-    t_plain = timeit(lambda: [o.numpy() for o in sub_fn(xt)])
-    t_plain_predict = timeit(lambda: sub.predict(x, verbose=0), repeats=5)
-
-    f = t_forward["median_s"]
-    res = {
-        "model": "keras.applications.VGG16(weights=None), 224x224x3, batch 1",
-        "layers_captured": len(conv),
-        "forward_pass": t_forward,
-        "ours_all_conv_layers_fresh": t_fresh,
-        "ours_cached_reread_all_conv": t_cached,
-        "ours_cached_reread_one_layer": t_cached_one,
-        "plain_submodel_call": t_plain,
-        "plain_submodel_predict": t_plain_predict,
-        "ratios_to_forward": {
-            "ours_fresh": t_fresh["median_s"] / f,
-            "plain_submodel_call": t_plain["median_s"] / f,
-            "plain_submodel_predict": t_plain_predict["median_s"] / f,
-        },
-        "cached_reread_ms": {"all_conv": 1e3 * t_cached["median_s"],
-                             "one_layer": 1e3 * t_cached_one["median_s"]},
-        "goals": {"ours_fresh_over_forward_max": 1.2, "cached_reread_ms_max": 5.0},
-    }
-    return res
-
-
-def resnet(repeats: int = 7) -> dict:
-    """ResNet50(weights=None) at 128×128: every spatial layer fresh vs one forward pass."""
-    keras.utils.set_random_seed(0)
-    model = keras.applications.ResNet50(weights=None, input_shape=(128, 128, 3))
-    x = np.random.default_rng(0).random((1, 128, 128, 3)).astype(np.float32)
-    paths = cv.compute.spatial_paths(model)
-    forward = tf.function(lambda t: model(t, training=False))
-    xt = tf.constant(x)
-    t_forward = timeit(lambda: forward(xt).numpy(), repeats=repeats)
-    t_fresh = timeit(lambda: cv.activations(model, x, cache=False), repeats=repeats)
-    sub = keras.Model(model.inputs, [model.get_layer(p).output for p in paths])
-    sub_fn = tf.function(lambda t: sub(t, training=False))
-    t_plain = timeit(lambda: [o.numpy() for o in sub_fn(xt)], repeats=repeats)
-    f = t_forward["median_s"]
-    return {"model": "keras.applications.ResNet50(weights=None), 128x128x3, batch 1",
-            "layers_captured": len(paths), "forward_pass": t_forward,
-            "ours_all_spatial_layers_fresh": t_fresh, "plain_submodel_call": t_plain,
-            "ratios_to_forward": {"ours_fresh": t_fresh["median_s"] / f,
-                                  "plain_submodel_call": t_plain["median_s"] / f},
-            "goals": {"ours_fresh_over_forward_max": 1.2}}
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=9, help="rounds (every case once per round)")
+    ap.add_argument("--skip-resnet", action="store_true")
+    ap.add_argument("--skip-vgg", action="store_true")
+    args = ap.parse_args()
+    out = {"benchmark": "activations",
+           "statistic": "per round every case once (rotating order, fresh image), paired "
+                        "ratios to the same round's forward pass: median and quartiles",
+           "goals": {"resnet50_128.ours_all": 1.2, "vgg16_224.ours_all": 1.2}}
+    if not args.skip_vgg:
+        keras.utils.set_random_seed(0)
+        vgg = keras.applications.VGG16(weights=None, input_shape=(224, 224, 3))
+        conv = [i.path for i in cv.conv_layers(vgg, kind="kernel")]
+        out["vgg16_224"] = {"model": "keras.applications.VGG16(weights=None), 224x224x3",
+                            **measure(vgg, 224, args.repeats, conv, "block5_conv3")}
+    if not args.skip_resnet:
+        keras.utils.set_random_seed(0)
+        res = keras.applications.ResNet50(weights=None, input_shape=(128, 128, 3))
+        paths = cv.compute.spatial_paths(res)
+        ends = [p for p in paths if type(res.get_layer(p)).__name__ in GROUP_ENDS]
+        out["resnet50_128"] = {"model": "keras.applications.ResNet50(weights=None), 128x128x3",
+                               **measure(res, 128, args.repeats, paths, "conv3_block1_out",
+                                         ends)}
+    path = write_result("activations", out)
+    env = environment()
+    print(f"{env['cpu']} ({env['cpu_flags']}), oneDNN {env['onednn']}, {args.repeats} rounds")
+    for name in ("vgg16_224", "resnet50_128"):
+        if name not in out:
+            continue
+        m = out[name]
+        print(f"{name}: {m['layers_captured']} layers, load {m['load_before']:.1f} -> "
+              f"{m['load_after']:.1f}")
+        for k, r in m["cases"].items():
+            ratio = ""
+            if "ratio_wall" in r:
+                ratio = (f"  {r['ratio_wall']['median']:.2f}x wall "
+                         f"[{r['ratio_wall']['q1']:.2f}-{r['ratio_wall']['q3']:.2f}], "
+                         f"{r['ratio_cpu']['median']:.2f}x CPU "
+                         f"[{r['ratio_cpu']['q1']:.2f}-{r['ratio_cpu']['q3']:.2f}]")
+            print(f"  {k:<14} {r['wall_s']['median'] * 1e3:8.1f} ms{ratio}")
+    print(f"written to {path}")
+    return out
 
 
 if __name__ == "__main__":
-    import os
-    import sys
-
-    out = main()
-    if "--skip-resnet" not in sys.argv:
-        out["resnet50_128"] = resnet()
-    out["onednn"] = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default")
-    path = write("activations", out)
-    r = out["ratios_to_forward"]
-    print(f"forward {1e3 * out['forward_pass']['median_s']:.1f} ms | ours fresh "
-          f"{r['ours_fresh']:.2f}x | plain sub-model {r['plain_submodel_call']:.2f}x | "
-          f"predict {r['plain_submodel_predict']:.2f}x | cached re-read "
-          f"{out['cached_reread_ms']['all_conv']:.2f} ms (all 13), "
-          f"{out['cached_reread_ms']['one_layer']:.2f} ms (one) -> {path}")
-    if "resnet50_128" in out:
-        rr = out["resnet50_128"]
-        print(f"ResNet50 128px: forward {1e3 * rr['forward_pass']['median_s']:.1f} ms | "
-              f"ours fresh ({rr['layers_captured']} layers) "
-              f"{rr['ratios_to_forward']['ours_fresh']:.2f}x | plain sub-model "
-              f"{rr['ratios_to_forward']['plain_submodel_call']:.2f}x")
+    main()

@@ -12,6 +12,10 @@ and the ratios are paired per round (see ``_common.paired``), wall and CPU.
     python benchmarks/bench_gradcam.py [--repeats 7]   # -> results/gradcam_onednn_on.json
     TF_ENABLE_ONEDNN_OPTS=0 python benchmarks/bench_gradcam.py   # -> gradcam_onednn_off.json
 
+The breakdown is part of the same run (``--no-breakdown`` leaves it out), so it cannot disagree
+with the headline figures: the capture alone, the head alone on a cached map, the weights
+identity, and the floor — forward and gradient in one compiled function written by hand.
+
 Run it with oneDNN off and on: TensorFlow's CPU kernels differ between the two (issue 11 found
 the five-target case 3-4x slower with oneDNN off, from Eigen's batched dense-layer gradient),
 and the JSON records which one ran and on which CPU.
@@ -32,9 +36,11 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import convviz_widgets  # noqa: E402
+from convviz_widgets.compute import access  # noqa: E402
 from convviz_widgets.compute.cam import default_layer, gradcam  # noqa: E402
+from convviz_widgets.compute.cam._engine import _capture_fn, _head_fn, _meta  # noqa: E402
 
-from _common import environment, paired, write_result  # noqa: E402
+from _common import environment, load, paired, write_result  # noqa: E402
 
 LAYER = "block5_conv3"
 TARGETS = {"fresh": 1.2, "five_targets": 2.0, "class_switch": 0.25}
@@ -61,11 +67,29 @@ def keras_example_recipe(model, layer_name):
     return run
 
 
+def compiled_floor(model, layer_name):
+    """The floor of a fresh Grad-CAM: one compiled forward pass that also returns the gradient
+    of the top class with respect to the layer (the Keras recipe inside ``tf.function``)."""
+    grad_model = keras.models.Model(model.inputs, [model.get_layer(layer_name).output,
+                                                   model.output])
+
+    @tf.function(autograph=False)
+    def run(x):
+        with tf.GradientTape() as tape:
+            a, preds = grad_model(x, training=False)
+            score = tf.reduce_max(preds[0])
+        return a, preds, tape.gradient(score, a)
+
+    return lambda img: [t.numpy() for t in run(tf.constant(img[None]))]
+
+
 def main() -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=7, help="rounds (every case once per round)")
     ap.add_argument("--size", type=int, default=224)
     ap.add_argument("--no-peers", action="store_true", help="skip tf-keras-vis and the recipe")
+    ap.add_argument("--no-breakdown", action="store_true",
+                    help="skip the parts (capture, head, weights identity, compiled floor)")
     args = ap.parse_args()
 
     # Keras warns that a list-input functional model got a bare tensor; harmless here.
@@ -96,6 +120,21 @@ def main() -> dict:
         # Same image, another class: the widget's class switch (head only).
         "class_switch": (lambda _: gradcam(model, seen, target=next(classes)), None),
     }
+    if not args.no_breakdown:
+        acc = access(model)
+        meta = _meta(acc)
+        capture = _capture_fn(acc, LAYER, None)
+        head = _head_fn(acc, LAYER, None, meta, 0)
+        a_seen = tf.constant(capture(tf.constant(seen[None]))[0])
+        x_seen, top = tf.constant(seen[None]), tf.constant([-1], tf.int32)
+        cases.update({
+            # The parts, each fed like the whole: what a fresh call costs beyond the floor.
+            "part_capture": (lambda img: [t.numpy() for t in tf.nest.flatten(
+                capture(tf.constant(img[None])))], new_image),
+            "part_head": (lambda _: [t.numpy() for t in head(x_seen, a_seen, top)], None),
+            "part_weights_identity": (lambda _: acc.weights_version(), None),
+            "floor_fwd_grad": (compiled_floor(model, LAYER), new_image),
+        })
     peer_error = None
     if not args.no_peers:
         recipe = keras_example_recipe(model, LAYER)
@@ -115,6 +154,7 @@ def main() -> dict:
                              for k in five], new_image)
         except Exception as exc:  # noqa: BLE001 - a peer failing is a result, not a crash
             peer_error = f"{type(exc).__name__}: {exc}"
+    load_before = load()
     results = paired(cases, args.repeats, warmup=2, base="forward")
     report = {
         "benchmark": "gradcam",
@@ -127,17 +167,20 @@ def main() -> dict:
                         "met": results[k]["ratio_wall"]["median"] <= lim}
                     for k, lim in TARGETS.items()},
         "peer_error": peer_error,
+        "load_before": load_before,
         "convviz_widgets": convviz_widgets.__version__,
     }
     path = write_result("gradcam", report)
     env = environment()
-    print(f"{env['cpu']} ({env['cpu_flags']}), oneDNN {env['onednn']}, load {env['load_1min']:.1f}")
+    print(f"{env['cpu']} ({env['cpu_flags']}), oneDNN {env['onednn']}, load "
+          f"{report['load_before']:.1f} -> {env['load_1min']:.1f}, {args.repeats} rounds")
     for k, r in results.items():
         ratio = ""
         if "ratio_wall" in r:
             ratio = (f"  {r['ratio_wall']['median']:.2f}x wall "
                      f"[{r['ratio_wall']['q1']:.2f}-{r['ratio_wall']['q3']:.2f}], "
-                     f"{r['ratio_cpu']['median']:.2f}x CPU")
+                     f"{r['ratio_cpu']['median']:.2f}x CPU "
+                     f"[{r['ratio_cpu']['q1']:.2f}-{r['ratio_cpu']['q3']:.2f}]")
         print(f"{k:<26} {r['wall_s']['median'] * 1e3:8.1f} ms{ratio}")
     print(f"written to {path}")
     return report

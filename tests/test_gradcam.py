@@ -14,7 +14,7 @@ from keras import layers
 from conftest import STYLES, input_hw, make_backbone, make_functional, make_sequential, \
     random_images
 
-from convviz_widgets.compute import access
+from convviz_widgets.compute import access, prepare_images
 from convviz_widgets.compute.cam import (CAMCancelled, CAMMethod, CAMResult, cam_methods,
                                          colorize, default_layer, gradcam, overlay,
                                          rank_predictions, register, top_predictions,
@@ -328,6 +328,28 @@ def test_class_switch_reuses_the_captured_activation(models, monkeypatch):
     assert calls == []                      # no forward pass up to the layer
     gradcam(model, image, layer="conv_a")   # another layer: one new capture
     assert calls == ["conv_a"]
+
+
+def test_fresh_pass_equals_the_cached_head(models, style):
+    """A new image is captured and explained in one pass (the head watched as the model runs);
+    a cached map runs the head alone. Both give the same scores, probabilities, weights and map,
+    and the one pass returns the model's real output (probabilities, not the logits it explains)."""
+    model = models[style]
+    image = random_images(model, 1, seed=13)[0]
+    fresh = gradcam(model, image, target=[None, 0], cache=False)
+    gradcam(model, image)  # fills the cache
+    cached = gradcam(model, image, target=[None, 0])
+    for f, c in zip(fresh, cached):
+        assert f.target == c.target
+        np.testing.assert_allclose(f.score, c.score, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(f.probability, c.probability, rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(f.weights, c.weights, rtol=1e-4, atol=1e-7)
+        np.testing.assert_allclose(f.heatmap, c.heatmap, atol=1e-5)
+    acc = access(model)
+    x = prepare_images(image, acc.input_shape).images[:1]
+    _, plain = _engine._capture_fn(acc, default_layer(model), None)(tf.constant(x))  # no head
+    np.testing.assert_allclose(_engine.model_output(model, image), plain[0].numpy()[0],
+                               rtol=1e-5, atol=1e-6)
 
 
 def test_head_step_does_not_read_the_image_before_the_layer(models):

@@ -1,9 +1,10 @@
 """The CAM engine: the model facts, the capture, the compiled head, forward and masked functions.
 
-Steps 1 and 2 of the recipe in :mod:`.layer` live here: the feature map is captured once per
-image, layer, preprocess and weights (the model's byte-bounded LRU); a class switch re-runs only
-the compiled head, with the layer's output replaced by the cached map. The driver is
-:mod:`.pipeline`.
+Steps 1 and 2 of the recipe in :mod:`.layer` live here: a new image is captured and explained
+in one compiled pass (:func:`_capture_fn` with a head), and its feature map is kept per image,
+layer, preprocess and weights (the model's byte-bounded LRU); a class switch re-runs only the
+compiled head (:func:`_head_fn`), with the layer's output replaced by the cached map. The driver
+is :mod:`.pipeline`.
 Model facts come from the model's one trace (:meth:`ModelAccess.trace
 <convviz_widgets.compute.ModelAccess.trace>`), output reading from :mod:`..outputs`.
 """
@@ -129,22 +130,78 @@ def default_layer(model) -> str:
 
 
 # --------------------------------------------------------------------------- compiled functions
-def _explained(acc, inp, path, a, oi, meta, target_fn):
-    """Run the head on ``a`` (batch 1): ``(scores per class (1, classes) or (1,), output)``."""
+def _explained(acc, inp, path, oi, meta, target_fn, *, replace=None, watch=None):
+    """Run the model on ``inp``: ``(scores per class (1, classes) or (1,), logits, output)``.
+
+    With ``replace={path: a}`` only the head after ``path`` runs on the given map (a class
+    switch); with ``watch=(tape, store)`` the whole model runs once and the layer's first
+    output is watched by ``tape`` as it is made and kept in ``store["a"]`` (a fresh image:
+    one forward pass feeds both the capture and the head, see :func:`_capture_fn`).
+    ``output`` is the model's output as the model returns it (probabilities, not logits).
+    """
     o = meta.outputs[oi] if oi is not None else None
     class_targets = target_fn is None
     # A Region target (Seg-Grad-CAM) sums logits, as class targets do: a confident sigmoid
     # map's probabilities are saturated and their gradients vanish.
     logits_wanted = class_targets or (o is not None and getattr(target_fn, "on_logits", False))
     read_input = logits_wanted and o is not None and o.logit_from == "input"
-    with linear_final(acc, o, active=logits_wanted):
-        out, cap = run_model(acc, inp, (), replace={path: a},
-                             capture_inputs=(o.final_path,) if read_input else ())
+    wrap = {path: _watcher(*watch)} if watch is not None else None
+    with linear_final(acc, o, active=logits_wanted) as final:
+        out, cap = run_model(acc, inp, (), replace=replace,
+                             capture_inputs=(o.final_path,) if read_input else (),
+                             wrap_calls=wrap)
     y = pick_output(out, oi)
     logits = cap[("input", o.final_path)] if read_input else y
+    if final.layer is not None and oi is not None:
+        # The final layer ran without its softmax/sigmoid: put it back for the output.
+        flat = tf.nest.flatten(out)
+        flat[oi] = final.saved(y)
+        out = tf.nest.pack_sequence_as(out, flat)
     if class_targets:
-        return class_scores(logits, o.kind), y
-    return callable_scores(target_fn, as_float(logits), 1), y
+        return class_scores(logits, o.kind), logits, out
+    return callable_scores(target_fn, as_float(logits), 1), logits, out
+
+
+def _watcher(tape, store):
+    """``wrap_calls`` entry: the layer's first output is watched by ``tape`` as it is made."""
+
+    def wrap(layer, call):
+        def watched(*args, **kwargs):
+            out = call(*args, **kwargs)
+            if "a" not in store:
+                tape.watch(out)
+                store["a"] = out
+            return out
+
+        return watched
+
+    return wrap
+
+
+def _gradients(tape, per, a, targets, target_fn):
+    """``(scores (k,), classes (k,), grads (k, h, w, c))`` of the recorded head.
+
+    For class targets, one vector-Jacobian product per target (see :func:`_head_impl`).
+    """
+    if target_fn is None:
+        top = tf.argmax(per[0], output_type=tf.int32)
+        chosen = tf.where(targets < 0, top, targets)  # -1: the top class
+        scores = tf.gather(per[0], chosen)
+        width = tf.shape(per)[1]
+
+        def one(c):
+            seed = tf.one_hot(c, width, dtype=per.dtype)[None]  # (1, classes)
+            g = tape.gradient(per, a, output_gradients=seed,
+                              unconnected_gradients=tf.UnconnectedGradients.ZERO)
+            return tf.cast(g[0], tf.float32)
+
+        grads = tf.map_fn(one, chosen, fn_output_signature=tf.float32)
+    else:
+        scores = per
+        chosen = tf.fill(tf.shape(scores), -1)
+        grads = tf.cast(tape.gradient(per, a, unconnected_gradients=tf.UnconnectedGradients.ZERO),
+                        tf.float32)
+    return scores, chosen, grads
 
 
 def _head_impl(acc, path, preprocess, meta, oi, target_fn):
@@ -162,26 +219,8 @@ def _head_impl(acc, path, preprocess, meta, oi, target_fn):
         with tf.GradientTape(persistent=True, watch_accessed_variables=False) as tape:
             tape.watch(a)
             inp = model_input(acc, x, preprocess)
-            per, _ = _explained(acc, inp, path, a, oi, meta, target_fn)
-        if target_fn is None:
-            top = tf.argmax(per[0], output_type=tf.int32)
-            chosen = tf.where(targets < 0, top, targets)  # -1: the top class
-            scores = tf.gather(per[0], chosen)
-            width = tf.shape(per)[1]
-
-            def one(c):
-                seed = tf.one_hot(c, width, dtype=per.dtype)[None]  # (1, classes)
-                g = tape.gradient(per, a, output_gradients=seed,
-                                  unconnected_gradients=tf.UnconnectedGradients.ZERO)
-                return tf.cast(g[0], tf.float32)
-
-            grads = tf.map_fn(one, chosen, fn_output_signature=tf.float32)
-        else:
-            scores = per
-            chosen = tf.fill(tf.shape(scores), -1)
-            grads = tf.cast(tape.gradient(per, a, unconnected_gradients=tf.UnconnectedGradients.ZERO),
-                            tf.float32)
-        return scores, chosen, grads
+            per, _, _ = _explained(acc, inp, path, oi, meta, target_fn, replace={path: a})
+        return _gradients(tape, per, a, targets, target_fn)
 
     return impl
 
@@ -194,8 +233,36 @@ def _head_fn(acc, path, preprocess, meta, oi, target_fn=None):
         autograph=False))
 
 
-def _capture_fn(acc, path, preprocess):
-    """``x (n,H,W,C) -> (A (n,h,w,c), [outputs])``, one compiled forward pass."""
+def _capture_fn(acc, path, preprocess, head=None):
+    """``x (n,H,W,C) -> (A (n,h,w,c), [outputs])``, one compiled forward pass.
+
+    With ``head=(meta, oi, target_fn)`` (batch 1) the same single pass also explains the
+    image: ``(x, targets) -> (A, [outputs], scores, classes, grads)``. The layer's output is
+    watched as it is made, so the head runs once, forward, and then back once per target: a
+    fresh Grad-CAM costs one forward pass plus the head's backward pass. Capturing first and
+    then running :func:`_head_fn` ran the head forward twice (VGG16: +0.13x of a forward pass,
+    ``docs/architecture.md``, "Speed").
+    """
+    if head is not None:
+        meta, oi, target_fn = head
+
+        def build_fused():
+            def fused(x, targets):
+                store = {}
+                with tf.GradientTape(persistent=True, watch_accessed_variables=False) as tape:
+                    inp = model_input(acc, x, preprocess)
+                    per, _, out = _explained(acc, inp, path, oi, meta, target_fn,
+                                             watch=(tape, store))
+                a = store["a"]
+                scores, chosen, grads = _gradients(tape, per, a, targets, target_fn)
+                return (tf.cast(a, tf.float32), tf.nest.flatten(as_float(out)), scores, chosen,
+                        grads)
+
+            return tf_function(fused, reduce_retracing=True, autograph=False)
+
+        return acc.compiled(("cam_capture_head", path, preprocess_key(preprocess), oi,
+                             None if target_fn is None else ("fn", id(target_fn)), target_fn),
+                            build_fused)
 
     def build():
         @tf_function(reduce_retracing=True, autograph=False)
@@ -274,23 +341,55 @@ def _display_image(image, input_shape=None) -> tuple[np.ndarray, bool]:
     return shown, finite
 
 
-def _activation_for(acc, path, x, preprocess, use_cache=True):
-    """Cached ``(A (1,h,w,c), [outputs (1,...)])`` for one prepared image ``x (1,H,W,C)``."""
+def _cache_keys(acc, path, x, preprocess) -> tuple:
+    """The cache keys of one image's feature map and outputs (weights read now)."""
     pkey = preprocess_key(preprocess)
     version = acc.weights_version()
     digest = image_digest(x[0])
-    key_a = ("cam_act", digest, pkey, version, path)
-    key_o = ("cam_out", digest, pkey, version)
-    a = acc.cache.get(key_a) if use_cache else None
-    outs = acc.cache.get(key_o) if use_cache else None
+    return ("cam_act", digest, pkey, version, path), ("cam_out", digest, pkey, version)
+
+
+def _keep(acc, keys, a, outs) -> None:
+    """Cache a capture, unless it has non-finite values (they would be served to every call)."""
+    if np.isfinite(a).all() and all(np.isfinite(o).all() for o in outs):
+        acc.cache.put(keys[0], a)
+        acc.cache.put(keys[1], outs)
+
+
+def _activation_for(acc, path, x, preprocess, use_cache=True):
+    """Cached ``(A (1,h,w,c), [outputs (1,...)])`` for one prepared image ``x (1,H,W,C)``."""
+    keys = _cache_keys(acc, path, x, preprocess) if use_cache else None
+    a = acc.cache.get(keys[0]) if use_cache else None
+    outs = acc.cache.get(keys[1]) if use_cache else None
     if a is None or outs is None:
         a_t, out_t = _capture_fn(acc, path, preprocess)(tf.constant(x))
         a, outs = a_t.numpy(), tuple(t.numpy() for t in out_t)
-        # Non-finite values would be served to every later call; never cache them.
-        if use_cache and np.isfinite(a).all() and all(np.isfinite(o).all() for o in outs):
-            acc.cache.put(key_a, a)
-            acc.cache.put(key_o, outs)
+        if use_cache:
+            _keep(acc, keys, a, outs)
     return a, outs
+
+
+def _explain_layer(acc, path, x, preprocess, meta, oi, target_fn, codes, use_cache=True):
+    """``(A, [outputs], scores (k,), classes (k,), grads (k,h,w,c))`` for one image ``x``.
+
+    A cached feature map runs only the head (:func:`_head_fn`: a class switch); otherwise one
+    pass captures the map and explains it (:func:`_capture_fn` with its head), and the map is
+    cached for the next target.
+    """
+    keys = _cache_keys(acc, path, x, preprocess) if use_cache else None
+    a = acc.cache.get(keys[0]) if use_cache else None
+    outs = acc.cache.get(keys[1]) if use_cache else None
+    xt, ct = tf.constant(x), tf.constant(codes)
+    if a is not None and outs is not None:
+        scores, classes, grads = _head_fn(acc, path, preprocess, meta, oi, target_fn)(
+            xt, tf.constant(a), ct)
+    else:
+        a_t, out_t, scores, classes, grads = _capture_fn(
+            acc, path, preprocess, (meta, oi, target_fn))(xt, ct)
+        a, outs = a_t.numpy(), tuple(t.numpy() for t in out_t)
+        if use_cache:
+            _keep(acc, keys, a, outs)
+    return a, outs, scores.numpy(), classes.numpy(), grads.numpy()
 
 
 def _masked_scorer(acc, preprocess, o, oi, x, targets, path, cache, hooks):
