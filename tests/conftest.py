@@ -10,6 +10,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np
 import pytest
+# Imported now, on the main thread, before any view starts a background compile: otherwise
+# hypothesis' pytest plugin imports it at session end, pytest's assertion rewriter parses it
+# while a view's job thread parses a function for tf.function (autograph), and CPython 3.11's
+# ast is not thread-safe ("SystemError: AST constructor recursion depth mismatch", seen here
+# on a run of tests/test_explorer_channels.py alone).
+import hypothesis  # noqa: F401
 
 import keras
 import tensorflow as tf
