@@ -363,7 +363,7 @@ def test_folder_shards_merge_by_path(tmp_path, demo):
 
 def test_runs_meet_and_runs_of_against_sets():
     """The exact overlap test of two position runs against Python sets, on many random runs."""
-    from convviz_widgets.compute.dataset_examples import _coalesce, _runs_meet, runs_of
+    from convviz_widgets.compute._example_summary import _coalesce, _runs_meet, runs_of
 
     rng = np.random.default_rng(0)
     for _ in range(2000):
