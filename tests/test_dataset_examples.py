@@ -483,3 +483,21 @@ def test_size_batching_holds_about_two_batches_and_keeps_every_image():
         out.extend(b.key.tolist())
         assert len(pulled) - len(out) <= 4  # images waiting in the buckets
     assert sorted(out) == list(range(len(sizes)))
+
+
+def test_patches_cut_after_the_pass_equal_those_cut_while_streaming(demo):
+    """Arrays are read again after the pass and only the kept images' patches are cut; a
+    tf.data stream has them cut in the graph as images enter. Both must give the same bytes —
+    for images the model's input size resizes and for 0–255 floats whose dark images alone
+    would read as [0, 1]."""
+    model, images, labels, _ = demo
+    big = tf.image.resize(images[:24], (70, 70)).numpy().clip(0, 1) * 255.0
+    big[::3] *= 1.4 / 255.0  # dark images: their own maximum is ≤ 1.5
+    layers = ["block1_conv1", "block2_pool", "block3_conv2"]
+    arr = cv.dataset_examples(model, layers, big, k=3, batch_size=5, patch_size=11)
+    ds = cv.dataset_examples(model, layers, tf.data.Dataset.from_tensor_slices(big).batch(5),
+                             k=3, batch_size=5, patch_size=11)
+    for p in layers:
+        assert (arr[p].index >= 0).all()
+        for f in ("scores", "index", "position", "box", "patches"):
+            np.testing.assert_array_equal(getattr(arr[p], f), getattr(ds[p], f), err_msg=f)

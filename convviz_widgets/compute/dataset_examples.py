@@ -31,7 +31,8 @@ import numpy as np
 import tensorflow as tf
 
 from ._access import access, check_preprocess, require_spatial
-from ._example_pass import crop_boxes, initial_state, quantize, ranked_patches, step_fn
+from ._example_pass import (crop_boxes, cut_patches, initial_state, layer_states, quantize,
+                            step_fn)
 from ._example_sources import open_source
 from ._example_summary import DatasetExamples, path_hashes, runs_of
 from ._messages import InputError
@@ -168,8 +169,14 @@ def dataset_examples(model, layer, data, k: int = 9, channels=None, score: str =
             model, paths, input_size=tuple(acc.input_shape[1:3]))
     rows = {p: _channel_rows(acc, p, channels) for p in paths}
     source = open_source(data, labels, int(batch_size or 32), acc.input_shape, first, step)
-    states, pools = zip(*(initial_state(len(rows[p]), int(k), int(patch_size),
-                                        acc.input_shape[3], keyed=any_size) for p in paths))
+    counts = [len(rows[p]) for p in paths]
+    # One stacked state for all layers: the top-k bookkeeping runs once a batch (_example_pass).
+    # Data that can be read again (arrays) has its patches cut after the pass, for the images
+    # kept only; streams have them cut in the graph as images enter a top-k.
+    cut_later = source.images_at is not None
+    state, pool = initial_state(counts, int(k), None if cut_later else int(patch_size),
+                                acc.input_shape[3], keyed=any_size)
+    channel_rows = tuple(tf.constant(rows[p], tf.int32) for p in paths)
     consts_of: dict[tuple, tuple] = {}
     sizes: list[tuple] = []  # bucket number -> image size (any-size models)
     seen: list[np.ndarray] = []
@@ -185,20 +192,20 @@ def dataset_examples(model, layer, data, k: int = 9, channels=None, score: str =
             if size not in consts_of:
                 if size not in fields_of:
                     fields_of[size] = receptive_fields(model, paths, input_size=size)
-                consts_of[size] = tuple(
-                    (tf.constant(rows[p], tf.int32),
-                     tf.constant(_position_boxes(fields_of[size][p]))) for p in paths)
+                consts_of[size] = (channel_rows, tuple(
+                    tf.constant(_position_boxes(fields_of[size][p])) for p in paths))
                 sizes.append(size)
             consts = consts_of[size]
             if fn is None:
                 check_preprocess(preprocess, batch.images[:1], acc.input_shape)
-                fn = _concrete(step_fn(acc, paths, score, preprocess, keyed=any_size), batch,
-                               states, pools, consts, any_size)
+                fn = _concrete(step_fn(acc, paths, score, preprocess, keyed=any_size,
+                                       cut=not cut_later), batch,
+                               state, pool, consts, any_size)
             extra = () if not any_size else (
                 tf.constant(batch.key), tf.fill([len(batch.key)], np.int64(sizes.index(size))))
             # No numpy per batch: the running top-k stays in the graph's tensors.
-            states = fn(tf.constant(batch.images), tf.constant(batch.index),
-                        tf.constant(batch.labels), extra, states, pools, consts)
+            state = fn(tf.constant(batch.images), tf.constant(batch.index),
+                       tf.constant(batch.labels), extra, state, pool, consts)
             done += len(batch.images)
             seen.append(batch.index)
             if not tracker.step(done + len(source.skipped), source.total):
@@ -211,9 +218,14 @@ def dataset_examples(model, layer, data, k: int = 9, channels=None, score: str =
         seen_paths, seen_runs = path_hashes(source.paths(counted)), runs_of([])
     else:
         seen_paths, seen_runs = path_hashes([]), runs_of(counted)
-    out = {p: _summary(p, score, rows[p], st, pool, fields_of, sizes, source, done, names,
+    layers = layer_states(state, pool, counts)
+    if cut_later:
+        cut = _patches_after(source, [st for st, _ in layers], consts_of, sizes,
+                             int(patch_size), acc.input_shape[3])
+        layers = [(st, patches) for (st, _), patches in zip(layers, cut)]
+    out = {p: _summary(p, score, rows[p], st, patches, fields_of, sizes, source, done, names,
                        tracker.stopped, seen_paths, seen_runs)
-           for p, st, pool in zip(paths, states, pools)}
+           for p, (st, patches) in zip(paths, layers)}
     return out if many else out[paths[0]]
 
 
@@ -232,19 +244,35 @@ def _shard_positions(shard, index_offset) -> tuple[int, int]:
     return offset + i, n
 
 
-def _concrete(fn, batch, states, pools, consts, any_size: bool = False):
+def _concrete(fn, batch, state, pool, consts, any_size: bool = False):
     """``fn`` traced once for any batch length (and, for a model of any size, any image size):
-    calling the concrete function skips the per-call signature matching over the ~50 state
-    tensors (1–2 ms a batch)."""
+    calling the concrete function skips the per-call signature matching over the state
+    tensors."""
     def spec(a, free=1):
         shape = [None] * free + list(a.shape[free:])
         return tf.TensorSpec(shape, tf.as_dtype(a.dtype))
 
     extra = () if not any_size else (spec(batch.key), tf.TensorSpec([None], tf.int64))
     if any_size:  # images (n, h, w, c) and every layer's crop boxes (h·w, 4) vary with size
-        consts = tuple((rows, spec(boxes)) for rows, boxes in consts)
+        consts = (consts[0], tuple(spec(boxes) for boxes in consts[1]))
     return fn.get_concrete_function(spec(batch.images, 3 if any_size else 1), spec(batch.index),
-                                    spec(batch.labels), extra, states, pools, consts)
+                                    spec(batch.labels), extra, state, pool, consts)
+
+
+def _patches_after(source, states, consts_of, sizes, patch, c_img) -> list:
+    """Each layer's patches cut from the data read again (:func:`cut_patches`), with the crop
+    boxes the graph has: slot ``(row, rank)`` is the box of its peak in its size's table."""
+    positions, boxes = [], []
+    for l, st in enumerate(states):
+        index = st["index"]
+        positions.append(np.where(index >= 0, (index - source.start) // source.step, -1))
+        bucket = st["bucket"] if "bucket" in st else np.zeros_like(index)
+        box = np.zeros(index.shape + (4,), np.float32)
+        for b, size in enumerate(sizes):
+            here = (bucket == b) & (index >= 0)
+            box[here] = consts_of[size][1][l].numpy()[st["flat"][here]]
+        boxes.append(box)
+    return cut_patches(source.images_at, positions, boxes, patch, c_img)
 
 
 def _channel_rows(acc, path: str, channels) -> np.ndarray:
@@ -264,13 +292,14 @@ def _position_boxes(rf) -> np.ndarray:
     return crop_boxes(_square_boxes(box, rf.input_size, rf.size), rf.input_size)
 
 
-def _summary(path, score, rows, st, pool, fields_of, sizes, source, n_images, names, stopped,
+def _summary(path, score, rows, st, patches, fields_of, sizes, source, n_images, names, stopped,
              seen_paths, seen_runs) -> DatasetExamples:
-    """The graph's running top-k of one layer as a :class:`DatasetExamples`."""
-    index = st["index"].numpy()
-    flat = st["flat"].numpy().astype(np.int64)
+    """One layer's rows of the running top-k (numpy, :func:`layer_states`) as a
+    :class:`DatasetExamples`."""
+    index = st["index"]
+    flat = st["flat"].astype(np.int64)
     # Each slot's image size: the one size of a fixed-size model, else its bucket's.
-    bucket = st["bucket"].numpy() if "bucket" in st else np.zeros_like(index)
+    bucket = st["bucket"] if "bucket" in st else np.zeros_like(index)
     bucket_sizes = sizes or list(fields_of)
     position = np.zeros(index.shape + (2,), np.int64)
     box = np.zeros(index.shape + (4,), np.int64)
@@ -283,10 +312,10 @@ def _summary(path, score, rows, st, pool, fields_of, sizes, source, n_images, na
         box[here] = np.concatenate([rf.rows[y], rf.cols[x]], axis=-1)
         image_size[here] = size
     return DatasetExamples(
-        path, score, index.shape[1], rows, scores=st["score"].numpy(), index=index,
-        source=source.paths(index), labels=st["label"].numpy(), position=position,
-        box=box, patches=ranked_patches(st, pool), n_images=n_images,
-        fired=st["fired"].numpy(), class_names=list(names) if names else None,
+        path, score, index.shape[1], rows, scores=st["score"], index=index,
+        source=source.paths(index), labels=st["label"], position=position,
+        box=box, patches=patches, n_images=n_images,
+        fired=st["fired"], class_names=list(names) if names else None,
         cancelled=stopped, image_size=image_size, skipped=list(source.skipped),
         seen_paths=seen_paths, seen_runs=seen_runs,
         global_context=any(f[path].global_context for f in fields_of.values()))
