@@ -501,3 +501,20 @@ def test_patches_cut_after_the_pass_equal_those_cut_while_streaming(demo):
         assert (arr[p].index >= 0).all()
         for f in ("scores", "index", "position", "box", "patches"):
             np.testing.assert_array_equal(getattr(arr[p], f), getattr(ds[p], f), err_msg=f)
+
+
+def test_arrays_read_again_are_prepared_as_streamed():
+    """``images_at`` (arrays read again to cut patches) gives the streamed images, also for a
+    0–255 float batch whose dark images alone would read as [0, 1] and for a [0, 1] batch."""
+    from convviz_widgets.compute._example_sources import open_source
+
+    rng = np.random.default_rng(3)
+    arr = rng.random((10, 9, 9, 3)).astype(np.float32) * 255.0
+    arr[[1, 2, 6]] *= 1.2 / 255.0  # dark: their own maximum says [0, 1]
+    arr[5:] = rng.random((5, 9, 9, 3))  # the second batch is a [0, 1] one
+    src = open_source(arr, None, 5, (None, 8, 8, 3))
+    streamed = np.concatenate([b.images for b in src.batches])
+    for p in ([1, 2], [1, 2, 6], [0, 1, 7], [6, 9], list(range(10))):
+        p = np.asarray(p)
+        np.testing.assert_array_equal(src.images_at(p), streamed[p])
+    assert streamed[1].max() < 0.01  # read as 0–255 with its batch, not as [0, 1]
