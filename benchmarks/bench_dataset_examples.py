@@ -32,7 +32,7 @@ import tensorflow as tf  # noqa: E402
 from PIL import Image  # noqa: E402
 
 import convviz_widgets as cv  # noqa: E402
-from _common import write  # noqa: E402
+from _common import paired, write_result  # noqa: E402
 
 BATCH = 64
 
@@ -46,41 +46,30 @@ def rss_mb() -> float:
 
 
 def throughput(model, images, layers, repeats: int = 3) -> dict:
-    """Images/s of the compiled forward pass and of dataset_examples on the same batches,
-    measured alternately (``repeats`` passes each after one warm-up pass of each).
-
-    The machine is shared, so each pair gives one ratio and the median and spread of the ratios
-    are reported, by wall time and by this process's CPU time (less disturbed by other jobs).
+    """The model's compiled batched forward pass and ``dataset_examples`` on the same batches,
+    alternated in one process (:func:`_common.paired`: ``repeats`` rounds after a warm-up of
+    each), wall and CPU time. ``forward.ratio_*`` is forward time ÷ ours per round: our
+    throughput as a share of the forward pass's (goal ≥ 0.85). The forward side gets its
+    batches as tensors made beforehand (the strictest floor); ours converts the numpy array.
     """
     forward = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
     chunks = [tf.constant(images[s:s + BATCH]) for s in range(0, len(images), BATCH)]
 
-    def run_forward():
+    def run_forward(_):
         for c in chunks:
             forward(c).numpy()
 
-    def run_ours():
+    def run_ours(_):
         cv.dataset_examples(model, layers, images, k=9, batch_size=BATCH)
 
-    run_forward(), run_ours()  # compile both
-    wall = {"forward": [], "ours": []}
-    cpu = {"forward": [], "ours": []}
-    for _ in range(repeats):
-        for name, run in (("forward", run_forward), ("ours", run_ours)):
-            t0, c0 = time.perf_counter(), time.process_time()
-            run()
-            wall[name].append(time.perf_counter() - t0)
-            cpu[name].append(time.process_time() - c0)
-
-    def ratios(t):
-        r = [f / o for f, o in zip(t["forward"], t["ours"])]
-        return {"median": float(np.median(r)), "min": min(r), "max": max(r)}
-
+    cases = paired({"ours": (run_ours, None), "forward": (run_forward, None)}, repeats,
+                   base="ours")
+    wall = {n: cases[n]["wall_s"]["median"] for n in cases}
     return {"images": len(images), "layers": len(layers), "batch": BATCH, "repeats": repeats,
-            "forward_images_per_s": len(images) / float(np.median(wall["forward"])),
-            "ours_images_per_s": len(images) / float(np.median(wall["ours"])),
-            "ratio_wall": ratios(wall), "ratio_cpu": ratios(cpu),
-            "seconds_wall": wall, "seconds_cpu": cpu}
+            "forward_images_per_s": len(images) / wall["forward"],
+            "ours_images_per_s": len(images) / wall["ours"],
+            "ratio_wall": cases["forward"]["ratio_wall"], "ratio_cpu": cases["forward"]["ratio_cpu"],
+            "cases": cases}
 
 
 def scenes(n: int, seed: int = 11):
@@ -112,7 +101,7 @@ def main():
     out["demo"] = throughput(demo, x, spatial, args.repeats)
     print("demo", out["demo"], flush=True)
     if args.only == "demo":
-        return finish(out, "demo_")
+        return finish(out, "_demo")
 
     last = [i.path for i in cv.conv_layers(demo, kind="kernel")][-1]
     names = list(cv.demo_images().class_names)
@@ -159,13 +148,14 @@ def vgg_throughput(args, out):
 
 def only_vgg(args, out):
     vgg_throughput(args, out)
-    finish(out, "vgg_")
+    finish(out, "_vgg")
 
 
-def finish(out, prefix):
+def finish(out, part):
+    """``results/dataset_examples<part>_onednn_<off|on>.json``, with the environment (CPU
+    model, vector units, oneDNN setting, load)."""
     out["load_average_end"] = os.getloadavg()
-    tag = "on" if out["onednn"] in ("1", "default") else "off"
-    print(write(f"dataset_examples_{prefix}onednn_{tag}", out))
+    print(write_result(f"dataset_examples{part}", out))
 
 
 if __name__ == "__main__":

@@ -35,7 +35,11 @@ BENCHES = {
     "first_call": ("bench_first_call.py", ["--runs", "1"], ["--runs", "3"]),
     "activations": ("bench_activations.py", [], []),
     "dataset_examples": ("bench_dataset_examples.py",
-                         ["--only", "demo", "--n-demo", "500", "--repeats", "1"], []),
+                         ["--only", "demo", "--n-demo", "1000", "--repeats", "3"],
+                         ["--only", "demo", "--n-demo", "10000", "--repeats", "5"]),
+    "dataset_examples_vgg": ("bench_dataset_examples.py",
+                             ["--only", "vgg", "--n-vgg", "32", "--repeats", "3"],
+                             ["--only", "vgg", "--n-vgg", "256", "--repeats", "5"]),
     "maximize": ("bench_maximize.py",
                  ["--steps", "16", "--filters", "2", "--rounds", "1", "--skip-demo"], []),
 }
@@ -82,6 +86,16 @@ def _ratio(case, peer=False):
     return fmt
 
 
+def _throughput(model):
+    def fmt(d):
+        r = d[model]
+        return (f"{r['ratio_wall']['median']:.2f}× wall [{r['ratio_wall']['q1']:.2f}–"
+                f"{r['ratio_wall']['q3']:.2f}], {r['ratio_cpu']['median']:.2f}× CPU "
+                f"[{r['ratio_cpu']['q1']:.2f}–{r['ratio_cpu']['q3']:.2f}] "
+                f"({r['images']} images, {r['layers']} layers)")
+    return fmt
+
+
 def table() -> str:
     env = None
     for setting in ("off", "on"):
@@ -103,6 +117,10 @@ def table() -> str:
          _both("first_call", lambda d: f"{d['maximize']['first']['wall_s']:.2f} s, "
                                        f"{d['maximize']['second']['wall_s']:.2f} s"),
          "what a user feels"),
+        ("`dataset_examples` throughput ÷ batched forward, demo model, every spatial layer, "
+         "batches of 64", _both("dataset_examples_demo", _throughput("demo")), "≥ 0.85×"),
+        ("same, VGG16 `weights=None` 128², 13 conv layers",
+         _both("dataset_examples_vgg", _throughput("vgg16_128")), "≥ 0.85×"),
         ("`weights_identity` per call (every cache hit): demo / VGG16",
          _both("identity", lambda d: f"{d['per_call']['demo']['cpu_s']['median'] * 1e3:.1f} / "
                                      f"{d['per_call']['vgg16']['cpu_s']['median'] * 1e3:.1f} ms CPU"),
@@ -111,8 +129,9 @@ def table() -> str:
     lines = [START, "",
              f"Written by `python benchmarks/run_all.py --quick` on {cpu}; oneDNN off / on, each "
              "in its own process; sides alternated in one process with fresh inputs, median of "
-             "the paired ratios [quartiles]. Activations, `dataset_examples` and maximization "
-             "write `benchmarks/results/{activations,dataset_examples_*,maximize}_onednn_*.json`.",
+             "the paired ratios [quartiles]; `dataset_examples` rows: forward time ÷ ours per "
+             "round (our throughput as a share of the forward pass's). Activations and "
+             "maximization write `benchmarks/results/{activations,maximize}_onednn_*.json`.",
              "", "| figure (oneDNN off / on) | measured | goal |", "|---|---|---|"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
     lines += ["", END]

@@ -363,7 +363,7 @@ def test_folder_shards_merge_by_path(tmp_path, demo):
 
 def test_runs_meet_and_runs_of_against_sets():
     """The exact overlap test of two position runs against Python sets, on many random runs."""
-    from convviz_widgets.compute.dataset_examples import _coalesce, _runs_meet, runs_of
+    from convviz_widgets.compute._example_summary import _coalesce, _runs_meet, runs_of
 
     rng = np.random.default_rng(0)
     for _ in range(2000):
@@ -483,3 +483,38 @@ def test_size_batching_holds_about_two_batches_and_keeps_every_image():
         out.extend(b.key.tolist())
         assert len(pulled) - len(out) <= 4  # images waiting in the buckets
     assert sorted(out) == list(range(len(sizes)))
+
+
+def test_patches_cut_after_the_pass_equal_those_cut_while_streaming(demo):
+    """Arrays are read again after the pass and only the kept images' patches are cut; a
+    tf.data stream has them cut in the graph as images enter. Both must give the same bytes —
+    for images the model's input size resizes and for 0–255 floats whose dark images alone
+    would read as [0, 1]."""
+    model, images, labels, _ = demo
+    big = tf.image.resize(images[:24], (70, 70)).numpy().clip(0, 1) * 255.0
+    big[::3] *= 1.4 / 255.0  # dark images: their own maximum is ≤ 1.5
+    layers = ["block1_conv1", "block2_pool", "block3_conv2"]
+    arr = cv.dataset_examples(model, layers, big, k=3, batch_size=5, patch_size=11)
+    ds = cv.dataset_examples(model, layers, tf.data.Dataset.from_tensor_slices(big).batch(5),
+                             k=3, batch_size=5, patch_size=11)
+    for p in layers:
+        assert (arr[p].index >= 0).all()
+        for f in ("scores", "index", "position", "box", "patches"):
+            np.testing.assert_array_equal(getattr(arr[p], f), getattr(ds[p], f), err_msg=f)
+
+
+def test_arrays_read_again_are_prepared_as_streamed():
+    """``images_at`` (arrays read again to cut patches) gives the streamed images, also for a
+    0–255 float batch whose dark images alone would read as [0, 1] and for a [0, 1] batch."""
+    from convviz_widgets.compute._example_sources import open_source
+
+    rng = np.random.default_rng(3)
+    arr = rng.random((10, 9, 9, 3)).astype(np.float32) * 255.0
+    arr[[1, 2, 6]] *= 1.2 / 255.0  # dark: their own maximum says [0, 1]
+    arr[5:] = rng.random((5, 9, 9, 3))  # the second batch is a [0, 1] one
+    src = open_source(arr, None, 5, (None, 8, 8, 3))
+    streamed = np.concatenate([b.images for b in src.batches])
+    for p in ([1, 2], [1, 2, 6], [0, 1, 7], [6, 9], list(range(10))):
+        p = np.asarray(p)
+        np.testing.assert_array_equal(src.images_at(p), streamed[p])
+    assert streamed[1].max() < 0.01  # read as 0–255 with its batch, not as [0, 1]

@@ -1,20 +1,25 @@
-"""The compiled step of :func:`~convviz_widgets.compute.dataset_examples`: one batch in, every
-layer's running top-k out, in one graph.
+"""The compiled step of :func:`~convviz_widgets.compute.dataset_examples`: one batch in, the
+running top-k of every channel of every layer out, in one graph.
 
-Per batch and layer the graph reduces each channel to one score per image, merges those scores
-into the channel's running top-k (``tf.math.top_k`` over the top-k so far followed by the
-batch), and only for the images that *enter* a top-k finds where the channel peaks and cuts the
-receptive-field patch there. The running top-k stays in tensors between batches: nothing
-crosses to numpy until the end, and the work beyond the forward pass is a max over each map
-plus what is proportional to the few images that enter (a full argmax of every map cost a sixth
-of the demo model's forward pass; per-batch numpy bookkeeping another fifth).
+Per batch the graph reduces each channel of each layer to one score per image, merges those
+scores into the channel's running top-k (``tf.math.top_k`` over the top-k so far followed by
+the batch), and only for the images that *enter* a top-k finds where the channel peaks and cuts
+the receptive-field patch there. The running top-k stays in tensors between batches: nothing
+crosses to numpy until the end.
+
+All layers share **one stacked state**: the rows of every layer's channels one under the other,
+so the top-k, the bookkeeping of which ranks moved and the slot reuse run once per batch, not
+once per layer (per layer remain the max over its maps, and the peaks and patches of the pairs
+that entered). A step of many small ops per layer cost more than the ops' work: on the demo
+model (8 layers, batches of 64) the per-layer merges were ~400 graph ops a batch, ~9 % of the
+forward pass's CPU time on top of the patches' ~8 %.
 
 Ties: ``tf.math.top_k`` puts the lower position first, and the running top-k (earlier images,
 itself in that order) comes before the batch (in stream order), so a tie goes to the image seen
-first — the ``(path, index)`` order :func:`_select_topk` uses, since sources stream in it.
-Batches grouped by image size (models of any input size) leave stream order, so there the
-step is *keyed*: each image carries its rank in stream order, the candidates are put in that
-order before ``top_k``, and each kept image remembers the size bucket it came from.
+first — the ``(path, index)`` order :func:`._example_summary._select_topk` uses, since sources
+stream in it. Batches grouped by image size (models of any input size) leave stream order, so
+there the step is *keyed*: each image carries its rank in stream order, the candidates are put
+in that order before ``top_k``, and each kept image remembers the size bucket it came from.
 """
 
 from __future__ import annotations
@@ -26,28 +31,79 @@ from ._access import model_input
 from ._identity import preprocess_key
 from ._model_trace import run_model, tf_function
 
-def initial_state(c: int, k: int, patch: int, c_img: int,
-                  keyed: bool = False) -> tuple[dict, tf.Variable]:
-    """An empty running top-k (score -inf and index -1 at every rank) and its patch pool.
+
+def initial_state(counts, k: int, patch: int | None, c_img: int,
+                  keyed: bool = False) -> tuple[dict, tf.Variable | None]:
+    """An empty running top-k for layers of ``counts`` summarised channels (score -inf and
+    index -1 at every rank), stacked into one state of ``sum(counts)`` rows, and its patch
+    pool (None when ``patch`` is None: patches are cut after the pass, :func:`cut_patches`).
 
     ``slot`` says where each rank's patch lies in the pool: patches (the bulk of the state, 32 MB
     for a deep VGG layer) stay where they were cut and are written in place; only the small rank
     arrays are reordered per batch. A ``keyed`` state also holds each rank's stream-order key
     (empty: the largest, so it loses every tie) and size bucket.
     """
+    c = int(sum(counts))
     st = dict(score=tf.fill([c, k], -np.inf), index=tf.fill([c, k], np.int64(-1)),
               label=tf.fill([c, k], np.int64(-1)), flat=tf.zeros([c, k], tf.int32),
-              slot=tf.tile(tf.range(k)[None], [c, 1]), fired=tf.zeros([c], tf.int64))
+              fired=tf.zeros([c], tf.int64))
     if keyed:
         st.update(key=tf.fill([c, k], np.iinfo(np.int64).max),
                   bucket=tf.fill([c, k], np.int64(-1)))
+    if patch is None:
+        return st, None
+    st["slot"] = tf.tile(tf.range(k)[None], [c, 1])
     return st, tf.Variable(tf.zeros([c, k, patch, patch, c_img], tf.uint8), trainable=False)
 
 
-def ranked_patches(st: dict, pool) -> np.ndarray:
-    """``(C, k, P, P, c)`` uint8: the patches of ``pool`` in the rank order of ``st``."""
-    slot = st["slot"].numpy()
-    return pool.numpy()[np.arange(len(slot))[:, None], slot]  # a copy per patch, not per byte
+def layer_states(st: dict, pool, counts) -> list[tuple[dict, np.ndarray | None]]:
+    """The stacked state cut back into each layer's: ``[(arrays, patches)]`` in layer order,
+    ``arrays`` the state's numpy rows of the layer and ``patches`` ``(C, k, P, P, c)`` uint8 in
+    rank order, read from the pool layer by layer (one copy of each patch, not of the pool), or
+    None without a pool."""
+    arrays = {name: t.numpy() for name, t in st.items()}
+    out, start = [], 0
+    for count in counts:
+        rows = slice(start, start + int(count))
+        mine = {name: a[rows] for name, a in arrays.items()}
+        patches = None
+        if pool is not None:
+            where = np.stack([np.broadcast_to(np.arange(start, start + int(count))[:, None],
+                                              mine["slot"].shape), mine["slot"]], axis=-1)
+            patches = tf.gather_nd(pool, where).numpy()
+        out.append((mine, patches))
+        start += int(count)
+    return out
+
+
+def cut_patches(images_at, positions: list, boxes: list, patch: int, c_img: int,
+                chunk: int = 256) -> list[np.ndarray]:
+    """The patches of every layer's final top-k, cut after the pass from data that can be read
+    again: ``images_at(p)`` gives the display images of local positions ``p``;
+    ``positions[l]`` ``(C, k)`` is the local position of each slot of layer ``l`` (-1: empty)
+    and ``boxes[l]`` ``(C, k, 4)`` its normalised crop box. Returns ``(C, k, P, P, c)`` uint8 per
+    layer, empty slots zero.
+
+    The same ``crop_and_resize`` on the same images and boxes as the compiled step, so the
+    patches are those it would cut (bit for bit), but one per slot kept instead of one per
+    image that ever entered a top-k: k·(1 + ln(n / batch)) a channel on n images, four to six
+    times as many, were a tenth of the demo model's forward pass (a half with oneDNN).
+    Images are read ``chunk`` at a time.
+    """
+    needed = np.unique(np.concatenate([p[p >= 0] for p in positions] + [np.zeros(0, np.int64)]))
+    out = [np.zeros(p.shape + (patch, patch, c_img), np.uint8) for p in positions]
+    for s in range(0, len(needed), chunk):
+        part = needed[s:s + chunk]
+        images = images_at(part)
+        for l, (pos, box) in enumerate(zip(positions, boxes)):
+            mine = np.flatnonzero((pos >= part[0]) & (pos <= part[-1]))  # in this chunk
+            for g in range(0, len(mine), chunk):  # a few MB of floats at a time
+                at = np.unravel_index(mine[g:g + chunk], pos.shape)
+                crops = tf.image.crop_and_resize(
+                    images, box[at], np.searchsorted(part, pos[at]).astype(np.int32),
+                    (patch, patch), method="bilinear", extrapolation_value=0.5)
+                out[l][at] = quantize(crops).numpy()
+    return out
 
 
 def crop_boxes(boxes: np.ndarray, size: tuple) -> np.ndarray:
@@ -60,8 +116,14 @@ def crop_boxes(boxes: np.ndarray, size: tuple) -> np.ndarray:
 
 
 def quantize(images):
-    """Display floats in [0, 1] -> uint8, rounding."""
-    return tf.cast(tf.clip_by_value(images * 255.0 + 0.5, 0.0, 255.0), tf.uint8)
+    """Display floats in [0, 1] -> uint8, rounding.
+
+    No clip: display images are in [0, 1] (``prepare_images`` makes them so) and a bilinear
+    crop of them with a grey (0.5) outside stays there, so ``x·255 + 0.5`` lies in [0.5, 255.5]
+    and the cast's truncation rounds it. The clip's two passes over every patch cost more than
+    the cast.
+    """
+    return tf.cast(images * 255.0 + 0.5, tf.uint8)
 
 
 def _free_slots(at, slot, k):
@@ -71,17 +133,52 @@ def _free_slots(at, slot, k):
     return tf.gather(slot, leaving_first, batch_dims=1)
 
 
-def _merge_layer(a, x, index, label, extra, st: dict, pool, rows, boxes, score: str) -> dict:
-    """One layer's map ``a`` (n, h, w, C_all) of batch ``x`` folded into its state ``st``
-    (returned anew) and patch pool ``pool`` (written in place). ``extra`` is ``(key, bucket)``
-    per image for a keyed state, else None."""
-    a = tf.cast(a, tf.float32)
-    n, c_all = tf.shape(a)[0], tf.shape(a)[3]
-    flat = tf.reshape(a, tf.stack([n, -1, c_all]))  # (n, hw, C_all)
-    peak = tf.gather(tf.reduce_max(flat, axis=1), rows, axis=1)  # (n, C)
-    val = peak if score == "max" else tf.gather(tf.reduce_mean(flat, axis=1), rows, axis=1)
-    k = tf.shape(st["score"])[1]
-    c = tf.shape(rows)[0]
+def _channel_max(a, flat):
+    """``(n, C_all)``: each channel's largest value in map ``a`` ``(n, h, w, C_all)`` (``flat``
+    is ``a`` as ``(n, h·w, C_all)``). A max-pool over the whole map where its size is known when
+    traced: ``reduce_max`` over the middle axis of ``flat`` ran 1–4× slower (a VGG16 map of
+    56² × 256: 17 ms vs 4 ms a batch of 16), and the maps' max is the top-k's main cost after
+    the forward pass."""
+    h, w = a.shape[1], a.shape[2]
+    if h is None or w is None:
+        return tf.reduce_max(flat, axis=1)
+    return tf.reshape(tf.nn.max_pool2d(a, [h, w], [h, w], "VALID"), tf.shape(flat)[::2])
+
+
+def _peaks(flat, image, channel):
+    """``(m,)`` int32: where channel ``channel[j]`` of image ``image[j]`` peaks in ``flat``
+    ``(n, hw, C_all)``, for the pairs that entered a top-k."""
+    n, hw, c_all = (tf.shape(flat, out_type=tf.int64)[i] for i in range(3))
+
+    def of_pairs():  # reads only the pairs' maps: m·hw values, one offset add for all of them
+        column = (image * hw * c_all + channel)[:, None] + (tf.range(hw) * c_all)[None]
+        return tf.argmax(tf.gather(tf.reshape(flat, [-1]), column), axis=1, output_type=tf.int32)
+
+    def of_all():  # early batches, where most pairs enter: one pass over every map
+        return tf.gather_nd(tf.argmax(flat, axis=1, output_type=tf.int32),
+                            tf.stack([image, channel], axis=1))
+
+    return tf.cond(tf.shape(image, out_type=tf.int64)[0] * 8 < n * c_all, of_pairs, of_all)
+
+
+def _merge(maps, x, index, label, extra, st: dict, pool, rows, boxes, score: str) -> dict:
+    """Every layer's map ``maps[l]`` (n, h, w, C_all) of batch ``x`` folded into the stacked
+    state ``st`` (returned anew) and patch pool ``pool`` (written in place; None: no patches
+    are cut, :func:`cut_patches` cuts them after the pass). ``rows[l]`` are
+    layer ``l``'s summarised channels, ``boxes[l]`` ``(h·w, 4)`` the crop box of each of its map
+    positions. ``extra`` is ``(key, bucket)`` per image for a keyed state, else None."""
+    n = tf.shape(x)[0]
+    flats, peaks, vals = [], [], []
+    for a, r in zip(maps, rows):
+        a = tf.cast(a, tf.float32)
+        flat = tf.reshape(a, tf.stack([n, -1, tf.shape(a)[3]]))  # (n, hw, C_all)
+        flats.append(flat)
+        peaks.append(tf.gather(_channel_max(a, flat), r, axis=1))  # (n, C_l)
+        vals.append(peaks[-1] if score == "max"
+                    else tf.gather(tf.reduce_mean(flat, axis=1), r, axis=1))
+    peak, val = (tf.concat(v, axis=1) if len(v) > 1 else v[0] for v in (peaks, vals))
+    # Rows of all layers and ranks: static, unless a retrace for other sizes relaxed them.
+    c, k = (st["score"].shape[i] or tf.shape(st["score"])[i] for i in range(2))
     candidates = tf.concat([st["score"], tf.transpose(val)], axis=1)  # (C, k + n)
 
     def carry(old, new):  # old (C, k), new (n,) per image
@@ -89,68 +186,68 @@ def _merge_layer(a, x, index, label, extra, st: dict, pool, rows, boxes, score: 
         return tf.gather(both, at, batch_dims=1)
 
     if extra is None:
-        best, at = tf.math.top_k(candidates, k=st["score"].shape[1] or k)  # (C, k): ranks
+        best, at = tf.math.top_k(candidates, k=k)  # (C, k): ranks
     else:  # into [top-k | batch]; keyed: stream order first, so a tie goes to the smaller key
         at = tf.argsort(tf.concat([st["key"], tf.broadcast_to(extra[0][None], tf.stack([c, n]))],
                                   axis=1), axis=1, stable=True)  # (C, k + n) in key order
-        best, ranked = tf.math.top_k(tf.gather(candidates, at, batch_dims=1),
-                                     k=st["score"].shape[1] or k)
+        best, ranked = tf.math.top_k(tf.gather(candidates, at, batch_dims=1), k=k)
         at = tf.gather(at, ranked, batch_dims=1)
     entered = at >= k
     kept = tf.minimum(at, k - 1)  # where a kept entry was; entering ones are overwritten below
-
-    # Only the entering (channel, image) pairs: where the channel peaks, and its patch there,
-    # written into the slot of a patch that left.
-    slot = tf.where(entered)  # (m, 2): (row, rank)
-    image = tf.cast(tf.gather_nd(at, slot) - k, tf.int64)  # batch position
-    channel = tf.cast(tf.gather(rows, slot[:, 0]), tf.int64)
-    hw = tf.cast(tf.shape(flat)[1], tf.int64)
-
-    def peaks_of_pairs():  # reads only the entering pairs' maps: m·hw values
-        column = ((image[:, None] * hw + tf.range(hw)[None]) * tf.cast(c_all, tf.int64)
-                  + channel[:, None])  # (m, hw): flat offsets of each pair's map
-        return tf.argmax(tf.gather(tf.reshape(flat, [-1]), column), axis=1, output_type=tf.int32)
-
-    def peaks_of_all():  # early batches, where most pairs enter: one pass over every map
-        return tf.gather_nd(tf.argmax(flat, axis=1, output_type=tf.int32),
-                            tf.stack([image, channel], axis=1))
-
-    peak_at = tf.cond(tf.shape(slot, out_type=tf.int64)[0] * 8 < tf.cast(n * c_all, tf.int64),
-                      peaks_of_pairs, peaks_of_all)
-    crops = tf.image.crop_and_resize(x, tf.gather(boxes, peak_at), tf.cast(image, tf.int32),
-                                     tf.shape(pool)[2:4], method="bilinear",
-                                     extrapolation_value=0.5)
-    ordinal = tf.maximum(tf.cumsum(tf.cast(entered, tf.int32), axis=1) - 1, 0)
-    new_slot = tf.where(entered,
-                        tf.gather(_free_slots(at, st["slot"], k), ordinal, batch_dims=1),
-                        tf.gather(st["slot"], kept, batch_dims=1))
-    pool.scatter_nd_update(
-        tf.stack([slot[:, 0], tf.cast(tf.gather_nd(new_slot, slot), tf.int64)], axis=1),
-        quantize(crops))
-    out = dict(
-        score=best, index=carry(st["index"], index), label=carry(st["label"], label),
-        flat=tf.tensor_scatter_nd_update(tf.gather(st["flat"], kept, batch_dims=1), slot, peak_at),
-        slot=new_slot, fired=st["fired"] + tf.reduce_sum(tf.cast(peak > 0.0, tf.int64), axis=0))
+    out = dict(score=best, index=carry(st["index"], index), label=carry(st["label"], label),
+               fired=st["fired"] + tf.reduce_sum(tf.cast(peak > 0.0, tf.int64), axis=0))
     if extra is not None:
         out.update(key=carry(st["key"], extra[0]), bucket=carry(st["bucket"], extra[1]))
+
+    # Only the entering (row, image) pairs: where the channel peaks, and (with a pool) its
+    # patch there, written into the slot of a patch that left. The pairs are split by layer
+    # (maps and boxes differ); everything else ran once for all layers.
+    slot = tf.where(entered)  # (m, 2): (row, rank)
+    image = tf.cast(tf.gather_nd(at, slot) - k, tf.int64)  # batch position
+    channel = tf.cast(tf.gather(tf.concat(rows, axis=0), slot[:, 0]), tf.int64)
+    if pool is not None:
+        ordinal = tf.maximum(tf.cumsum(tf.cast(entered, tf.int32), axis=1) - 1, 0)
+        out["slot"] = tf.where(entered,
+                               tf.gather(_free_slots(at, st["slot"], k), ordinal, batch_dims=1),
+                               tf.gather(st["slot"], kept, batch_dims=1))
+        dest = tf.stack([slot[:, 0], tf.cast(tf.gather_nd(out["slot"], slot), tf.int64)], axis=1)
+    if len(maps) > 1:
+        layer_of_row = tf.repeat(tf.range(len(rows)), tf.stack([tf.shape(r)[0] for r in rows]))
+        parts = tf.dynamic_partition(tf.range(tf.shape(slot)[0]),
+                                     tf.gather(layer_of_row, slot[:, 0]), len(rows))
+    else:
+        parts = [tf.range(tf.shape(slot)[0])]
+    found = []
+    for flat, box, part in zip(flats, boxes, parts):
+        img = tf.gather(image, part)
+        found.append(_peaks(flat, img, tf.gather(channel, part)))
+        if pool is not None:
+            crops = tf.image.crop_and_resize(x, tf.gather(box, found[-1]), tf.cast(img, tf.int32),
+                                             tf.shape(pool)[2:4], method="bilinear",
+                                             extrapolation_value=0.5)
+            pool.scatter_nd_update(tf.gather(dest, part), quantize(crops))
+    peak_at = tf.dynamic_stitch(parts, found) if len(maps) > 1 else found[0]
+    out["flat"] = tf.tensor_scatter_nd_update(tf.gather(st["flat"], kept, batch_dims=1), slot,
+                                              peak_at)
     return out
 
 
-def step_fn(acc, paths: tuple, score: str, preprocess, keyed: bool = False):
-    """Compiled ``(x, index, label, extra, states, pools, consts) -> states`` for every layer of
-    ``paths``; ``consts`` holds each layer's summarised channels and the crop box of every map
-    position (for the batch's image size); ``extra`` is ``(key, bucket)`` for ``keyed`` states
-    (an empty tuple otherwise)."""
+def step_fn(acc, paths: tuple, score: str, preprocess, keyed: bool = False, cut: bool = True):
+    """Compiled ``(x, index, label, extra, state, pool, consts) -> state`` for every layer of
+    ``paths`` in one stacked state; ``consts`` is ``(rows, boxes)``: per layer its summarised
+    channels and the crop box of every map position (for the batch's image size); ``extra`` is
+    ``(key, bucket)`` for ``keyed`` states (an empty tuple otherwise). Without ``cut`` the pool
+    is None and no patch is cut."""
 
     def build():
         @tf_function(reduce_retracing=True)
-        def fn(x, index, label, extra, states, pools, consts):
+        def fn(x, index, label, extra, state, pool, consts):
             _, got = run_model(acc, model_input(acc, x, preprocess), paths)
-            return tuple(_merge_layer(got[p], x, index, label, extra or None, st, pool, rows,
-                                      boxes, score)
-                         for p, st, pool, (rows, boxes) in zip(paths, states, pools, consts))
+            rows, boxes = consts
+            return _merge([got[p] for p in paths], x, index, label, extra or None, state,
+                          pool if cut else None, rows, boxes, score)
 
         return fn
 
     return acc.compiled(("dataset-examples-step", paths, score, preprocess_key(preprocess),
-                         bool(keyed)), build)
+                         bool(keyed), bool(cut)), build)

@@ -13,7 +13,7 @@ import struct
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 import tensorflow as tf
@@ -43,6 +43,10 @@ class Source:
     start: int                    # global index of local position p is start + step * p
     step: int
     skipped: list = field(default_factory=list)  # files that could not be read, as met
+    #: ``images_at(p)``: the display images of local positions ``p`` (sorted, unique) exactly as
+    #: they were streamed, for sources that can be read again (arrays); None for streams
+    #: (files, datasets, lists of images), whose patches are cut as the images go by.
+    images_at: Callable[[np.ndarray], np.ndarray] | None = None
 
     def paths(self, index: np.ndarray) -> np.ndarray:
         """File path of each image ``index`` (``""`` for arrays, datasets and empty slots)."""
@@ -231,11 +235,37 @@ def open_source(data, labels, batch_size: int, input_shape: tuple, start: int = 
     if len(lab) != len(arr):
         raise ValueError(f"Got {len(lab)} labels for {len(arr)} images.")
 
+    rescaled: dict[int, bool] = {}  # batch start -> its floats were read as 0–255
+
     def gen():
         for s in range(0, len(arr), batch_size):
-            part = prepare_images(arr[s:s + batch_size], input_shape).images
-            n = len(part)
+            prepared = prepare_images(arr[s:s + batch_size], input_shape)
+            rescaled[s] = prepared.rescaled_from_255
+            n = len(prepared.images)
             at = np.arange(s, s + n)
-            yield Batch(part, position(at), lab[s:s + n], at)
+            yield Batch(prepared.images, position(at), lab[s:s + n], at)
 
-    return Source(gen(), len(arr), None, None, start, step)
+    def images_at(p: np.ndarray) -> np.ndarray:
+        """Images ``p`` prepared again, as they were streamed. Preparing is per image but for
+        one choice per batch (floats read as [0, 1] or as 0–255, by the batch's maximum), so
+        images are prepared with those of batches that chose alike; a set of images of 0–255
+        batches whose own maximum says [0, 1] is prepared with its whole batches instead."""
+        starts = (p // batch_size) * batch_size
+        as_255 = np.array([rescaled[int(b)] for b in starts], bool)
+        out = None
+        for flag in (False, True):
+            sel = as_255 == flag
+            if not sel.any():
+                continue
+            got = prepare_images(arr[p[sel]], input_shape)
+            if out is None:
+                out = np.empty((len(p),) + got.images.shape[1:], np.float32)
+            if got.rescaled_from_255 == flag:
+                out[sel] = got.images
+                continue
+            for b in np.unique(starts[sel]):
+                mine = sel & (starts == b)
+                out[mine] = prepare_images(arr[b:b + batch_size], input_shape).images[p[mine] - b]
+        return out
+
+    return Source(gen(), len(arr), None, None, start, step, images_at=images_at)
