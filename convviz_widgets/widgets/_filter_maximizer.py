@@ -25,9 +25,10 @@ from ._i18n import tr
 from ._maximizer_display import PatternPanels, display_pixels, grid_image, run_summary
 from ._maximizer_objectives import (OBJECTIVE_LABELS, ObjectivePicker, ObjectiveRows,
                                     objective_settings)
-from ._maximizer_settings import (SettingsBar, check_method, check_patterns, check_position, check_range,
-                                  check_size, check_steps, middle_layer, pattern_layers)
 from ._maximizer_runs import PatternRuns, run_rows
+from ._maximizer_settings import (SettingsBar, check_method, check_patterns, check_position,
+                                  check_range, check_size, check_steps, middle_layer,
+                                  pattern_layers)
 from ._targets import class_names_for
 
 __all__ = ["FilterMaximizer", "display_pixels", "grid_image"]
