@@ -13,7 +13,7 @@ from _driver import Driver
 from conftest import random_images
 
 # The module, not the function of the same name that ``convviz_widgets.compute`` exports.
-fm_module = importlib.import_module("convviz_widgets.widgets._filter_maximizer")
+fm_runs = importlib.import_module("convviz_widgets.widgets._maximizer_runs")
 
 @pytest.fixture(scope="module")
 def nested_explorer(models):
@@ -135,9 +135,10 @@ def test_a_slider_move_renders_only_the_visible_page(models, monkeypatch):
     model = models["functional"]
     ex = Explorer(model, random_images(model, 2, seed=3))
     calls = []
-    # The Patterns page calls the name it imported (its cache lookup and its background compile).
-    real = fm_module.maximize
-    monkeypatch.setattr(fm_module, "maximize",
+    # The Patterns page calls the name its runs module imported (its cache lookup and its
+    # background compile).
+    real = fm_runs.maximize
+    monkeypatch.setattr(fm_runs, "maximize",
                         lambda *a, **k: calls.append(a[1]) or real(*a, **k))
     _show(ex, "page.activations")
     counts = _renders(ex)

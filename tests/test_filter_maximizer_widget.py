@@ -14,7 +14,7 @@ import ipywidgets as w
 
 from convviz_widgets.compute import access
 from convviz_widgets.compute.progress import Progress
-from convviz_widgets.widgets import _filter_maximizer
+from convviz_widgets.widgets import _maximizer_runs
 from convviz_widgets.widgets._filter_maximizer import (FilterMaximizer, display_pixels,
                                                       grid_image)
 
@@ -32,7 +32,7 @@ def spy_steps(monkeypatch, before_step=None) -> list:
     """Record every optimisation step a view's Run reports (through the one progress protocol
     maximize talks to), optionally calling ``before_step()`` first; returns the step list."""
     steps = []
-    real = _filter_maximizer.maximize
+    real = _maximizer_runs.maximize
 
     class Spy(Progress):
         def __init__(self, inner):
@@ -50,7 +50,7 @@ def spy_steps(monkeypatch, before_step=None) -> list:
     def maximize(*args, on_step=None, **kwargs):
         return real(*args, on_step=None if on_step is None else Spy(on_step), **kwargs)
 
-    monkeypatch.setattr(_filter_maximizer, "maximize", maximize)
+    monkeypatch.setattr(_maximizer_runs, "maximize", maximize)
     return steps
 
 

@@ -120,7 +120,7 @@ def test_the_graph_sees_relative_lazy_and_submodule_imports():
     cam = dict(g[f"{COMPUTE}.cam"])
     assert f"{COMPUTE}.cam.gradcam" in cam  # `from . import gradcam as ...`
     # a lazy import (one the widgets allow on purpose) is seen, and seen as not at the top
-    assert (f"{PKG}._demo", False) in graph(WIDGETS)[f"{WIDGETS}._gradcam_viewer"]
+    assert (f"{PKG}._demo", False) in graph(WIDGETS)[f"{WIDGETS}._gradcam_explain"]
 
 
 def test_compute_has_no_import_circle():

@@ -30,7 +30,7 @@ from conftest import make_functional, make_sequential, random_images
 
 # ``convviz_widgets.compute.maximize`` the attribute is the function; the module is this one.
 maximize_mod = sys.modules["convviz_widgets.compute.maximize"]
-fm_mod = sys.modules["convviz_widgets.widgets._filter_maximizer"]
+fm_runs = sys.modules["convviz_widgets.widgets._maximizer_runs"]
 
 
 def ctl(view, role):
@@ -255,8 +255,8 @@ def _gated_maximize(monkeypatch, gate):
             assert gate.wait(20)
         return real(model, layer, filters, **kw)
 
-    # The view calls maximize as imported into its module.
-    monkeypatch.setattr(fm_mod, "maximize", gated)
+    # The view's runs call maximize as imported into their module.
+    monkeypatch.setattr(fm_runs, "maximize", gated)
     return calls, reached
 
 

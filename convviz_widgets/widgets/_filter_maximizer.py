@@ -4,9 +4,10 @@ All optimisation happens in :func:`convviz_widgets.compute.maximize.maximize`, i
 thread: the notebook stays responsive, frames stream into the views (throttled to about ten a
 second by the one :class:`._jobs.JobRunner`, whose job is the compute function's progress
 observer), and Cancel sets the job's ``threading.Event`` that the loop checks before every step.
-The view is composed of components — the objective menu (:class:`ObjectivePicker`), the run
-panel (:class:`._run_panel.RunPanel`) and the two displays with their rows
-(:class:`PatternPanels`, which also export) — and only turns float images into display bytes.
+The view is composed of components — the objective menu (:class:`ObjectivePicker`), the runs
+(:class:`._maximizer_runs.PatternRuns`: Run, the background compile and the cache lookup, with
+the run panel) and the two displays with their rows (:class:`PatternPanels`, which also
+export) — and only turns float images into display bytes.
 """
 
 from __future__ import annotations
@@ -17,18 +18,17 @@ import ipywidgets as w
 import numpy as np
 import traitlets
 
-from ..compute import access
-from ..compute.maximize import DEFAULT_SIZE, DEFAULT_STEPS, METHODS, maximize, pattern_size
+from ..compute.maximize import DEFAULT_SIZE, DEFAULT_STEPS, METHODS, pattern_size
 from ._base import INT_SLIDER_CONTINUOUS, LayerViewer, new_slider, set_slider
 from ._fit import FIT_BUTTONS
 from ..i18n import tr
-from ._jobs import JobRunner
 from ._maximizer_display import PatternPanels, display_pixels, grid_image, run_summary
 from ._maximizer_objectives import (OBJECTIVE_LABELS, ObjectivePicker, ObjectiveRows,
                                     objective_settings)
-from ._maximizer_settings import (SettingsBar, check_method, check_patterns, check_position, check_range,
-                                  check_size, check_steps, feature_map_layers, middle_layer)
-from ._run_panel import RunPanel
+from ._maximizer_runs import PatternRuns, run_rows
+from ._maximizer_settings import (SettingsBar, check_method, check_patterns, check_position,
+                                  check_range, check_size, check_steps, middle_layer,
+                                  pattern_layers)
 from ._targets import class_names_for
 
 __all__ = ["FilterMaximizer", "display_pixels", "grid_image"]
@@ -76,21 +76,12 @@ class FilterMaximizer(LayerViewer):
 
     Attributes
     ----------
-    layer, filter_index : str, int
-        Settable; the controls follow.
+    layer, filter_index, method, steps, size, seed : settable; the controls follow.
     mode : {"filter", "gallery"}
-        What Run optimises.
-    gallery_range : (int, int)
-        First and last filter (inclusive) of the gallery.
-    method, steps, size, seed : settings, settable.
-    running : bool
-        True while a worker is optimising.
-    progress : float
-        0–1 over the current run.
-    frames_shown : int
-        Frames pushed to the views during the current run.
-    first_frame_seconds : float
-        Seconds from Run to the first frame of the current run (NaN until it arrived).
+        What Run optimises; ``gallery_range`` (int, int): the gallery's first and last filter.
+    running, progress, frames_shown, first_frame_seconds : bool, float, int, float
+        The current run: going, 0–1, frames pushed to the views, seconds from Run to the first
+        frame (NaN until it arrived).
     error : str
         The last error message ("" when none); also shown inside the widget.
     result : MaximizeResult or None
@@ -136,13 +127,9 @@ class FilterMaximizer(LayerViewer):
         self.preprocess = preprocess
         self.cache_dir = cache_dir
         self.frame_interval = float(frame_interval)
-        acc = access(model).at_size(self.input_size)  # a forced size is fixed for the view
-        _, mh, mw, _ = acc.input_shape
-        self._fixed_size = (int(mh), int(mw)) if mh is not None and mw is not None else None
-        infos = feature_map_layers(model, layers, acc)
+        self._fixed_size, infos = pattern_layers(model, layers, self.input_size)
         self._layers = {i.path: i for i in infos}
         self._rows = ObjectiveRows(model, infos, self.lang, self.class_names)
-        self._map_layer = None  # the feature-map layer to return to after the class objective
 
         # ---- controls and components
         self._make_layer_controls(infos, "filter", layer_width=420, slider_width=400)
@@ -155,14 +142,12 @@ class FilterMaximizer(LayerViewer):
         self.settings_bar = SettingsBar(self.lang, fixed_size=self._fixed_size is not None)
         self._method_dd = self.settings_bar.controls["method"]
         self.objective_picker = ObjectivePicker(self.lang)
-        # Run / Cancel / progress over one job runner: Run while a run is going cancels it, and
-        # of many quick Runs only the last is started.
-        self.run_panel = RunPanel("convviz-maximize", on_run=self._run_clicked,
-                                  on_error=self._set_error, idle_key="fm.cancelled_early",
-                                  lang=self.lang, bar_width="260px",
-                                  frame_interval=frame_interval)
+        self.runs = PatternRuns(model, lang=self.lang, on_run=self._run_clicked,
+                                on_error=self._set_error, frame_interval=frame_interval)
+        self.run_panel = self.runs.panel
         for name in ("running", "progress", "frames_shown"):
             traitlets.dlink((self.run_panel, name), (self, name))
+        traitlets.dlink((self.runs, "first_frame_seconds"), (self, "first_frame_seconds"))
         self.panels = PatternPanels(self.lang)
         self.pattern, self.gallery = self.panels.pattern, self.panels.gallery
         self.gallery.on_click(self._on_gallery_click)
@@ -191,9 +176,6 @@ class FilterMaximizer(LayerViewer):
         ]
         self.add_class("convviz-filter-maximizer")
         self._built()
-        # The background compile of the step (prewarm); coalesced like every job.
-        self._warmer = JobRunner("convviz-maximize-warmup")
-        self._warmed: set = set()
 
         with self._suppressed():
             self.method = method
@@ -241,6 +223,12 @@ class FilterMaximizer(LayerViewer):
                     preprocess=self.preprocess, cache_dir=cache_dir,
                     input_size=self.input_size, **objective)
 
+    def _fit_rows(self) -> None:
+        """A new layer: the filter stays if the layer has it; the gallery shows its first 64."""
+        n = self.channels
+        self.filter_index = min(self.filter_index, n - 1)
+        self.gallery_range = (0, min(n, 64) - 1)
+
     def _set_error(self, exc: BaseException | None) -> None:
         self.error = "" if exc is None else f"{type(exc).__name__}: {exc}"
         self._show_error(exc)
@@ -261,44 +249,28 @@ class FilterMaximizer(LayerViewer):
 
     def _switch_layers(self, old: str, new: str) -> None:
         """The class objective reads Dense layers and the output; the others feature maps."""
-        if (old == "class") == (new == "class"):
+        switched = self._rows.switch(old, new, self.layer)
+        if switched is None:
             return
-        infos = self._rows.infos(new)
-        if new == "class":
-            if not infos:
-                raise ValueError(tr("fm.no_class_layer", self.lang))
-            self._map_layer = self.layer
-            layer = infos[0].path
-        else:
-            layer = self._map_layer if self._map_layer in {i.path for i in infos} \
-                else middle_layer(infos)
+        infos, layer = switched
         self._layers = {i.path: i for i in infos}
         with self._quiet():
             self._layer_dd.options = [(self._label(i), i.path) for i in infos]
         with self._suppressed():
             self.layer = layer
-            n = self.channels
-            self.filter_index = min(self.filter_index, n - 1)
-            self.gallery_range = (0, min(n, 64) - 1)
+            self._fit_rows()
 
     # ----------------------------------------------------------------------- validation
     # The rules are the settings module's; a bad value raises the same TraitError from Python,
     # a control or the constructor.
-    @traitlets.validate("method")
-    def _validate_method(self, proposal):
-        return check_method(proposal["value"])
-
-    @traitlets.validate("steps")
-    def _validate_steps(self, proposal):
-        return check_steps(proposal["value"])
+    @traitlets.validate("method", "steps", "n_patterns")
+    def _validate_setting(self, proposal):
+        check = {"method": check_method, "steps": check_steps, "n_patterns": check_patterns}
+        return check[proposal["trait"].name](proposal["value"])
 
     @traitlets.validate("size")
     def _validate_size(self, proposal):
         return check_size(proposal["value"], self._fixed_size)
-
-    @traitlets.validate("n_patterns")
-    def _validate_patterns(self, proposal):
-        return check_patterns(proposal["value"])
 
     @traitlets.validate("neuron_position")
     def _validate_position(self, proposal):
@@ -313,10 +285,8 @@ class FilterMaximizer(LayerViewer):
     def _on_layer(self, change):
         if self._suppress:
             return
-        n = self.channels
         with self._suppressed():
-            self.filter_index = min(self.filter_index, n - 1)
-            self.gallery_range = (0, min(n, 64) - 1)
+            self._fit_rows()
         self._settings_changed()
 
     @traitlets.observe("method")
@@ -389,19 +359,10 @@ class FilterMaximizer(LayerViewer):
 
     # -------------------------------------------------------------------------- drawing
     def _show_placeholder(self) -> None:
+        """The selected filter's waiting pattern, or at once its cached result."""
         self.panels.show_waiting(self._hw(), self._what(self.filter_index))
-        self._lookup_cached()
-
-    def _lookup_cached(self) -> None:
-        """Show the selected filter at once if a result for it is already cached."""
-        if self.running:
-            return
-        try:
-            res = maximize(self.model, self.layer, [self.filter_index], cached_only=True,
-                           **self._settings())
-        except Exception:  # noqa: BLE001 - a failing lookup just means "not cached"
-            return
-        if len(res):
+        res = self.runs.cached(self.layer, int(self.filter_index), self._settings())
+        if res is not None:
             self.panels.keep(res.filters, res.images, res.activation, res.status)
             self._show_selected()
 
@@ -435,31 +396,18 @@ class FilterMaximizer(LayerViewer):
         """
         if self.input_size is None:
             pattern_size(self.model, None if self._fixed_size else int(self.size))  # fail early
-        if self.objective == "diversity":  # N rows of the one selected filter
-            filters = np.full((int(self.n_patterns),), int(self.filter_index), np.int64)
-        elif self.mode == "gallery":
-            filters = np.arange(self.gallery_range[0], self.gallery_range[1] + 1)
-        else:
-            filters = np.array([int(self.filter_index)])
-        self.first_frame_seconds = float("nan")
-        mode = "diversity" if self.objective == "diversity" else self.mode
-        if mode != "filter":
-            self.panels.gallery_filters = filters
-            self.panels.gallery_images = np.full((len(filters),) + self._hw() + (1,), 0.5,
-                                                 np.float32)
-            self.panels.gallery_status = None
-        settings, layer = self._settings(), self.layer
-        targets = filters[:1] if mode == "diversity" else filters
+        mode, filters, targets = run_rows(self.objective, self.mode, self.filter_index,
+                                          self.gallery_range, self.n_patterns)
+        if mode != "filter":  # every row waits, grey, until its first frame
+            self.panels.keep_gallery(filters, np.full((len(filters),) + self._hw() + (1,), 0.5,
+                                                      np.float32))
         self._set_error(None)
-        # The job is maximize's progress observer: Cancel stops the loop at its next step, and
-        # frames arrive throttled by the runner (the one place that decides the frame rate).
-        self.run_panel.start(
-            lambda job: maximize(self.model, layer, targets, cancel=job.cancel_event,
-                                 on_step=job, **settings),
+        self.runs.start(
+            self.layer, targets, self._settings(),
             tr("fm.optimising", self.lang, what=self._rows_text(len(filters))),
-            on_frame=lambda done, total, images, act: self._on_frame(
-                mode, filters, done, total, images, act),
-            on_done=lambda res: self._finish(res, mode))
+            lambda done, total, images, act: self._on_frame(mode, filters, done, total, images,
+                                                            act),
+            lambda res: self._finish(res, mode))
 
     def _run_clicked(self) -> None:
         try:
@@ -489,15 +437,13 @@ class FilterMaximizer(LayerViewer):
     def warmup_stats(self) -> dict:
         """How many background compiles of the step (the warm-up a layer change starts) were
         requested, started, dropped before starting, failed."""
-        return dict(self._warmer.stats)
+        return self.runs.warmup_stats
 
     def wait_warmup(self, timeout: float | None = None) -> bool:
         """Block until the background compile of the step is over; False on timeout."""
-        return self._warmer.wait(timeout)
+        return self.runs.wait_warmup(timeout)
 
     def _on_frame(self, mode, filters, done, total, images, activation) -> None:
-        if self.frames_shown == 0:
-            self.first_frame_seconds = self.seconds_running
         frac = done / max(1, total or 1)
         if mode != "filter":
             self.panels.gallery_images = images.copy()
@@ -513,9 +459,7 @@ class FilterMaximizer(LayerViewer):
         """The current run returned (finished or cancelled): keep and show its rows."""
         self.panels.keep(res.filters, res.images, res.activation, res.status)
         if mode != "filter" and len(res):
-            self.panels.gallery_filters = res.filters
-            self.panels.gallery_images = res.images
-            self.panels.gallery_status = res.status
+            self.panels.keep_gallery(res.filters, res.images, res.status)
             self._draw_gallery(res.images, res.filters, status=res.status)
         self.result = res
         self._show_selected()
@@ -527,30 +471,12 @@ class FilterMaximizer(LayerViewer):
         key = (self.layer, self.method, self._hw(), id(self.preprocess))
         if self.objective != "channel":  # another compiled step (the channel's key is kept)
             key += (self.objective, self.neuron_position, int(self.n_patterns))
-        if key in self._warmed:
-            return
-        settings = self._settings()
-        settings.update(steps=1, cache_dir=None)
-        layer = self.layer
-
-        def warm(job):
-            maximize(self.model, layer, [0], cache=False, batch_size=1, **settings)
-            self._warmed.add(key)
-
-        # Coalesced: flicking through ten layers compiles the last one, not all ten. A failure
-        # is left to a real Run to report (no on_error: kept in the runner's last_error).
-        self._warmer.start(warm)
+        self.runs.prewarm(key, self.layer, self._settings())
 
     # --------------------------------------------------------------------------- export
     def gallery_png(self) -> bytes:
-        """The gallery (or the single pattern when no gallery ran) as PNG bytes, as displayed.
-
-        Examples
-        --------
-        >>> png = fm.gallery_png()          # doctest: +SKIP
-        >>> png[:4]                          # doctest: +SKIP
-        b'\\x89PNG'
-        """
+        """The gallery (or the single pattern when no gallery ran) as PNG bytes, as displayed
+        (``fm.gallery_png()[:4] == b"\\x89PNG"``)."""
         return self.panels.png(self.stretch)
 
     def save_gallery(self, path) -> str:

@@ -1,11 +1,13 @@
 """How :class:`GradCAMViewer` shows a result and picks its target.
 
-:func:`show_map` draws a result on an overlay with its caption (signed maps on a diverging
+:func:`show_map` draws a result on an overlay with its caption (:func:`show_maps` those of a
+state) (signed maps on a diverging
 colormap centred on 0). :class:`TargetPicker` is the component that chooses what is explained:
 the class (or region) menu, the buttons of the top predictions and, for an image-shaped output,
 the box sliders. Its choice is typed (:data:`._targets.TOP_1`, a class index, a callable, a
-:class:`~convviz_widgets.compute.Region`), not a menu code. :func:`map_labels` names an exported
-overlay.
+:class:`~convviz_widgets.compute.Region`), not a menu code. :func:`method_menu` and
+:func:`check_method` are the method menu and what it accepts, :func:`make_overlays` makes the
+overlay views, :func:`map_labels` names an exported one.
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ import numpy as np
 import traitlets
 
 from ..compute import Region
-from ..compute.cam import cam_methods, reads_layer
+from ..compute.cam import cam_methods, get_method, reads_layer
 from ..plotting import ColourBar
 from ..i18n import method_label, tr
 from ._fit import fit_layout
+from ._overlay import OverlayView
 from ._targets import TOP_1, flag_text, flat_warning, is_flat, region_text
 
 
@@ -54,6 +57,16 @@ def caption(r, name_of, lang: str, top=None, try_layer=None) -> str:
     return text
 
 
+def show_maps(overlay, compare_overlay, p: dict, name_of, lang: str) -> int:
+    """Draw the maps of an :func:`._gradcam_explain.explain_state` payload ``p``: the main one
+    (with its hint of a better layer) and the comparison model's, when it was explained.
+    Returns the bytes sent."""
+    sent = show_map(overlay, p["result"], name_of, lang, None, p.get("try_layer"))
+    if "compare" in p:
+        sent += show_map(compare_overlay, p["compare"], name_of, lang, p.get("compare_top"))
+    return sent
+
+
 def show_map(view, r, name_of, lang: str, top=None, try_layer=None) -> int:
     """Draw ``r`` on the overlay ``view``: unsigned maps in [0, 1] as they are; signed ones in
     [-1, 1] on a diverging colormap with 0 at its middle, with their scale so that the hover
@@ -85,6 +98,38 @@ def map_labels(labels: dict, r, overlay, model_name: str, class_name: str, image
                                    (255 - overlay.value_zero) * overlay.value_step,
                                    overlay.heat_label)
     return labels
+
+
+def method_menu(lang: str) -> w.Dropdown:
+    """The method dropdown: every registered method (``cv.cam_methods()``), named in ``lang``."""
+    menu = w.Dropdown(options=[(method_label(name, label, lang), name)
+                               for name, label in cam_methods().items()],
+                      description=tr("ui.method", lang), style={"description_width": "initial"},
+                      layout=w.Layout(width="250px"))
+    menu.add_class("convviz-gradcam-method")
+    return menu
+
+
+def check_method(name) -> str:
+    """The registered name of method ``name`` (what the method trait holds); a TraitError
+    naming the registered ones otherwise."""
+    try:
+        return get_method(name).name
+    except ValueError as exc:
+        raise traitlets.TraitError(str(exc)) from None
+
+
+def make_overlays(titles, size: int, opacity: float, colormap: str, signed_colormap: str,
+                  lang: str, group: str) -> list:
+    """One :class:`OverlayView` per title (the main model's, then the comparison model's),
+    linked by ``group`` so they move together."""
+    words = {"opacity_label": tr("ui.opacity", lang), "heat_label": tr("ui.heat", lang),
+             "colormap": colormap, "signed_colormap": signed_colormap}
+    views = [OverlayView(width=int(size), opacity=float(opacity), title=title, group=group,
+                         **words) for title in titles]
+    for view, role in zip(views, ("main", "compare")):
+        view.add_class(f"convviz-gradcam-{role}")
+    return views
 
 
 def target_options(class_names, region_mode: bool, extra: list, lang: str, name_of) -> list:
@@ -223,6 +268,13 @@ class TargetPicker(w.VBox):
             buttons.append((idx, b))
         self._buttons = buttons
         self.top_list.children = [b for _, b in buttons]
+
+    def show_answer(self, target, top, name_of) -> None:
+        """What the shown map answers: its region (region mode), else the top predictions."""
+        if self.region_mode:
+            self.show_region(name_of(target), getattr(target, "channel", 0))
+        else:
+            self.show_top(top, name_of)
 
     def show_region(self, what: str, channel: int) -> None:
         """A per-pixel output has no class list: say which region is explained."""

@@ -58,6 +58,16 @@ def model_and_images(model, images, labels, class_names, output=None, target=Non
     return model, images, labels, class_names
 
 
+def spatial_layers(model) -> dict:
+    """Path -> LayerInfo of the layers Grad-CAM can explain (a spatial output, not a
+    container); a clear error when there is none."""
+    layers = {i.path: i for i in conv_layers(model, kind="spatial") if not i.is_container}
+    if not layers:
+        raise ValueError(f"Model {model.name!r} has no layer with a spatial output "
+                         "(batch, height, width, channels); Grad-CAM needs one.")
+    return layers
+
+
 def explained_models(model, preprocess, output, input_size, compare, compare_preprocess,
                      compare_output) -> tuple:
     """``(main, compared)`` :class:`Explained` (``compared`` None without a comparison model).

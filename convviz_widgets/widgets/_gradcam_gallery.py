@@ -20,7 +20,7 @@ import traitlets
 # Looked up when called, not bound here: the fault tests put failing or slow ones in place.
 from .. import compute
 from ..compute import cam, prepare_images
-from ..compute.cam import CAMCancelled, cam_methods, overlay
+from ..compute.cam import CAMCancelled, cam_methods, get_method, overlay, reads_layer
 from ._gradcam_display import heat_for_display
 from ..i18n import method_label, tr
 from ._overlay import _rgb_u8
@@ -167,6 +167,34 @@ class BestWorstGallery(w.VBox):
                           w.HBox(columns, layout=w.Layout(flex_flow="row wrap",
                                                           align_items="flex-start")),
                           self.info])
+
+    def job(self, main, compared, layer: str, images: list, labels, n: int, by: str | None,
+            method: str, look, names: tuple, on_shown):
+        """The ranking as a job for the viewer's job bar: ``(prepare, apply)`` (see
+        :meth:`._gradcam_tasks.JobBar.run`).
+
+        ``main`` and ``compared`` (None: not ranked) are the models'
+        :class:`._gradcam_explain.Explained`, both explained at the viewer's ``layer`` (the
+        comparison model at its own layer of that name); ``by`` None keeps the menu's ranking,
+        another one is checked and set in the menu; ``images``, ``labels``, ``n``, ``method``
+        and ``look`` as :func:`rank_and_explain` takes them; ``names``: ``(label_name,
+        class_name, compare_name)`` as :meth:`show` takes them; ``on_shown()`` after it showed.
+        """
+        by = self.by if by is None else by
+        if by not in RANKINGS:
+            raise ValueError(f"by must be one of {list(RANKINGS)}, not {by!r}.")
+        self.by = by
+        uses_layer = reads_layer(get_method(method))  # gradcam refuses a layer= it cannot read
+        specs = [("main", main, layer)]
+        if compared is not None:
+            specs.append(("compare", compared, compared.layer_for(layer)))
+
+        def apply(p):
+            self.show(p, *names)
+            on_shown()
+
+        return (lambda cancel, on_step: rank_and_explain(
+            specs, images, labels, n, by, method, uses_layer, look, cancel, on_step)), apply
 
     @property
     def rasters(self) -> list:

@@ -1,7 +1,7 @@
 """The image chooser of :class:`GradCAMViewer`, a component: the image menu, Upload and the
 thumbnail strip. It tells the view what the user picked or uploaded through two callbacks and
 shows what the view says is shown; it knows nothing of the model. Also the images as the viewer
-explains them (:class:`CappedImages`) and their names (:func:`image_names`)."""
+explains them (:class:`CappedImages`), their labels and names (:class:`ImageNames`)."""
 
 from __future__ import annotations
 
@@ -50,6 +50,19 @@ class CappedImages:
         return hit[1]
 
 
+def check_labels(labels, n_images: int | None = None):
+    """The gallery's labels as integers: ``(n,)`` class indices, or ``(n, units)`` 0/1 for a
+    multi-label output; None stays None. More labels than ``n_images`` is an error."""
+    if labels is None:
+        return None
+    lab = np.asarray(labels).astype(np.int64)
+    lab = lab if lab.ndim == 2 else lab.ravel()
+    if n_images is not None and len(lab) > n_images:
+        raise ValueError(f"Got {len(lab)} labels for {n_images} images; "
+                         "pass one label per image.")
+    return lab
+
+
 def label_name(label, name_of) -> str:
     """A true label as words: a class name, or the present units of a multi-hot label
     (``name_of``: class index → name)."""
@@ -71,6 +84,49 @@ def image_names(n: int, given, labels, name_of, lang: str) -> list[str]:
     return names
 
 
+class ImageNames:
+    """The viewer's images as it explains, names and labels them: each image capped as
+    :class:`CappedImages` keeps it, the menu's names (:func:`image_names`; uploads join the
+    given ones) and the true labels' words for the gallery.
+
+    Parameters
+    ----------
+    labels : array-like or None
+        See :func:`check_labels`.
+    given : list of str or None
+        Names given to the images (``image_labels=``).
+    name_of : callable
+        ``name_of(class_index)`` -> the class's name.
+    lang : str
+
+    Examples
+    --------
+    >>> names = ImageNames([1, 0], None, lambda k: f"class {k}", "en")
+    >>> names.names(3), names.label_name(0)
+    (['image 0: class 1', 'image 1: class 0', 'image 2'], 'class 1')
+    """
+
+    def __init__(self, labels, given, name_of, lang: str):
+        self.labels = check_labels(labels)
+        self.given = list(given) if given is not None else None
+        self._name_of, self.lang = name_of, lang
+        self._capped = CappedImages()
+
+    def image(self, images, i: int) -> np.ndarray:
+        """Image ``i`` of ``images`` as the viewer explains and shows it."""
+        return self._capped.get(images, i)
+
+    def names(self, n: int) -> list[str]:
+        """The menu's names of the first ``n`` images."""
+        return image_names(n, self.given, self.labels, self._name_of, self.lang)
+
+    def label_name(self, i: int) -> str:
+        """Image ``i``'s true label in words."""
+        return label_name(self.labels[i], self._name_of)
+
+    def add_uploads(self, n: int, uploaded: list[str]) -> None:
+        """Files ``uploaded`` (their names) join the ``n`` images: they are named after them."""
+        self.given = self.names(n) + [tr("ui.upload_n", self.lang, name=name) for name in uploaded]
 
 
 class ImageChooser(w.VBox):

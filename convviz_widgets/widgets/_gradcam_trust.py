@@ -217,6 +217,40 @@ class TrustPanel(w.VBox):
                          layout=w.Layout(max_width="560px"))
         self.add_class("convviz-trust")
 
+    def job(self, maps: list, image, steps: int, shown, titles: tuple[str, str], on_shown):
+        """The scoring of the shown maps as a job for the viewer's job bar: ``(prepare, apply)``
+        (see :meth:`._gradcam_tasks.JobBar.run`), or None — and it says so — when the viewer's
+        own map is not scorable.
+
+        ``maps``: ``(key, explained, result)`` as :func:`score_maps` takes them, the viewer's
+        own first (a comparison map that is not scorable is left out); ``image()``: the shown
+        image; ``shown()``: the ``(result, compare_result)`` shown when the scores arrive —
+        scores of a map no longer shown are dropped; ``on_shown()`` after the scores are shown.
+        """
+        if not scorable(maps[0][2]):
+            self.no_map()
+            return None
+        jobs = [m for k, m in enumerate(maps) if k == 0 or scorable(m[2])]
+        img = image()
+
+        def apply(p):
+            result, compare_result = shown()
+            if p["result"] is not result or (
+                    "compare" in p and p["compare"]["result"] is not compare_result):
+                return  # the map changed while it was scored: these numbers are not its own
+            self.show(p, titles)
+            on_shown()
+
+        return (lambda cancel, on_step: score_maps(jobs, img, steps, cancel, on_step)), apply
+
+    def map_changed(self, result) -> bool:
+        """``result`` is shown: unless the scores are its own they go stale; True when it is to
+        be scored now (:attr:`auto`)."""
+        if self.trust is not None and self.trust.get("result") is result:
+            return False
+        self.stale(say_press=not self.auto)
+        return self.auto
+
     def stale(self, say_press: bool = True) -> None:
         """A new map is shown: the old scores no longer describe it (``say_press``: ask for a
         check; off while a check of every new map is about to start)."""

@@ -1,16 +1,13 @@
 """``GradCAMViewer``: why did the model say what it said? Grad-CAM family with an overlay view.
 
 All model work goes through :mod:`convviz_widgets.compute.cam` (which caches the feature map of
-each image, so a class switch re-runs only the head of the model); this module only turns its
-float arrays into uint8 pixels and lays out controls. The overlay itself is an anywidget view
-(``js/src/overlay.js``): image and heatmap on layered canvases, opacity and colormap applied in the
-browser without a kernel round trip.
-
-The view is composed of components that talk to it through their traits and callbacks: the
-image chooser (:class:`._gradcam_inputs.ImageChooser`), the target picker
-(:class:`._gradcam_display.TargetPicker`), the trust panel (:class:`._gradcam_trust.TrustPanel`),
-the best/worst gallery (:class:`._gradcam_gallery.BestWorstGallery`) and the job bar
-(:class:`._gradcam_tasks.JobBar`).
+each image, so a class switch re-runs only the head of the model); the overlay is an anywidget
+view (``js/src/overlay.js``) that applies opacity and colormap in the browser. The view is
+composed of components that talk to it through their traits and callbacks: the image chooser
+and the images' names (:mod:`._gradcam_inputs`), the target picker and the overlays
+(:mod:`._gradcam_display`), the trust panel (:mod:`._gradcam_trust`) and the best/worst gallery
+(:mod:`._gradcam_gallery`), which set up their own jobs, and the job bar that runs them
+(:mod:`._gradcam_tasks`).
 """
 
 from __future__ import annotations
@@ -21,17 +18,17 @@ import ipywidgets as w
 import numpy as np
 import traitlets
 
-from ..compute import conv_layers
-from ..compute.cam import cam_methods, get_method, reads_layer
+from ..compute.cam import get_method
 from ._base import View
-from ._gradcam_display import TargetPicker, map_labels, show_map
-from ._gradcam_explain import explain_state, explained_models, model_and_images
+from ._gradcam_display import (TargetPicker, check_method, make_overlays, map_labels,
+                               method_menu, show_maps)
+from ._gradcam_explain import explain_state, explained_models, model_and_images, spatial_layers
 from ._gradcam_targets import TargetSpace, n_classes
-from ._gradcam_gallery import RANKINGS, BestWorstGallery, rank_and_explain
-from ._gradcam_inputs import CappedImages, ImageChooser, image_names, label_name
+from ._gradcam_gallery import BestWorstGallery
+from ._gradcam_inputs import ImageChooser, ImageNames, check_labels
 from ._gradcam_tasks import JobBar
-from ._gradcam_trust import TRUST_STEPS, TrustPanel, score_maps, scorable
-from ..i18n import method_label, tr
+from ._gradcam_trust import TRUST_STEPS, TrustPanel
+from ..i18n import tr
 from ._images import ImageList, check_image_index
 from ._overlay import OVERLAY_COLORMAPS, OverlayView
 from ._targets import to_compute
@@ -52,9 +49,8 @@ class GradCAMViewer(View):
     act in the browser; hovering shows the heatmap value (for a signed map, its value in the
     map's own units: negative where the pixel lowers the score).
 
-    The *trust panel* scores the shown map: deletion and insertion curves and their areas
-    against a random map (:func:`convviz_widgets.faithfulness`), on request or for every map
-    (``trust_auto``).
+    The *trust panel* scores the shown map (:meth:`check_faithfulness`), on request or for
+    every map (``trust_auto``).
 
     With ``compare=other_model`` the second model is explained side by side on the same image,
     the same class and (when it exists there) the same layer — e.g. a model trained with data
@@ -89,15 +85,12 @@ class GradCAMViewer(View):
     preprocess : callable, optional
         Display images (float32 tensor in [0, 1]) to model input, e.g.
         ``lambda x: keras.applications.vgg16.preprocess_input(x * 255)``.
-    compare : keras.Model, optional
-        A second model to explain side by side.
-    compare_preprocess : callable, optional
-        Its preprocessing (default: ``preprocess``).
+    compare, compare_preprocess, compare_output : optional
+        A second model to explain side by side, its preprocessing (default: ``preprocess``)
+        and output (default: ``output`` when it has several).
     names : tuple of str
         Titles of the two overlays.
-    compare_output : int or str, optional
-        The output of ``compare`` to explain (default: ``output`` when it has several).
-    layer, method, target : optional
+    layer, method, target, trust_auto : optional
         Initial values of the traits below; ``target`` may be a callable scoring the model
         output (see :func:`convviz_widgets.gradcam`), shown as "custom" in the class menu.
     top_k : int
@@ -108,8 +101,6 @@ class GradCAMViewer(View):
         Colormap of signed maps (a diverging one: 0 sits in its middle). Switching between
         signed and unsigned methods keeps a colormap picked in the overlay's menu while it is
         of the right kind (diverging for signed maps, sequential for the others).
-    trust_auto : bool
-        Score every new map in the trust panel (initial value of the trait).
     opacity : float
         Initial overlay opacity.
     size : int
@@ -132,9 +123,8 @@ class GradCAMViewer(View):
     result, compare_result : CAMResult or None
         What is shown (for notebooks and tests).
     trust : dict or None
-        The trust panel's scores of :attr:`result`: ``{"deletion": FaithfulnessResult,
-        "insertion": FaithfulnessResult, "result": CAMResult, "steps": int}``; ``None`` until
-        the shown map is scored.
+        The trust panel's scores of :attr:`result` (see :meth:`check_faithfulness`); ``None``
+        until the shown map is scored.
     trust_auto : bool
         Score every new map at once (in the worker thread); settable.
     busy : bool
@@ -180,24 +170,18 @@ class GradCAMViewer(View):
         self.trust_auto = bool(trust_auto)
         self._colormaps = {False: colormap, True: signed_colormap}
         self.top: object | None = None
-        self.labels = None
-        if labels is not None:
-            lab = np.asarray(labels).astype(np.int64)
-            # (n, units) 0/1 for a multi-label output; class indices otherwise.
-            self.labels = lab if lab.ndim == 2 else lab.ravel()
+        self.naming = ImageNames(labels, image_labels, self.targets.name, self.lang)
+        self.labels = self.naming.labels
         names = names or (getattr(model, "name", "model"),
                           getattr(compare, "name", "compare") if compare is not None else "")
         self._build(names, layer, colormap, signed_colormap, opacity, size)
 
-        self._image_labels = list(image_labels) if image_labels is not None else None
         with self._suppressed():
             self.images = images if images is not None else []
             self.layer = self._explained.default if layer is None else layer
             self.method = method
             self.target = target
-        if self.labels is not None and len(self.labels) > len(self.images):
-            raise ValueError(f"Got {len(self.labels)} labels for {len(self.images)} images; "
-                             "pass one label per image.")
+        check_labels(self.labels, len(self.images))
         self._refresh_images()
         self._render("init", {})
 
@@ -211,30 +195,23 @@ class GradCAMViewer(View):
         self.preprocess, self.output, self.compare_model = preprocess, output, compare
         self.compare_preprocess = preprocess if compare_preprocess is None else compare_preprocess
         self.compare_output = getattr(self._compared, "output", compare_output)
-        self._capped = CappedImages()
-        self._layers = {i.path: i for i in conv_layers(self.model, kind="spatial")
-                        if not i.is_container}
-        if not self._layers:
-            raise ValueError(f"Model {self.model.name!r} has no layer with a spatial output "
-                             "(batch, height, width, channels); Grad-CAM needs one.")
+        self._layers = spatial_layers(self.model)
         self.targets = TargetSpace(self.model, output, target, class_names, self.lang)
         self.class_names = self.targets.class_names
         self.region_mode = self.targets.region_mode
-        self._try_layer = None
+        # A comparison model with the main model's classes (else it explains its own).
+        self._same_classes = compare is not None and \
+            n_classes(compare, self.compare_output) == len(self.class_names)
 
     def _build(self, names, layer, colormap, signed_colormap, opacity, size) -> None:
         """The components and the layout."""
-        wide = {"description_width": "initial"}
         self.chooser = ImageChooser(self.lang, lambda i: self._set_from_ui("image_index", i),
                                     self._add_uploads, self._show_error)
         self.thumbnails = self.chooser.thumbnails
-        self._make_layer_controls(self._layers.values(), layer_width=340, style=wide)
+        self._make_layer_controls(self._layers.values(), layer_width=340,
+                                  style={"description_width": "initial"})
         self._bind(self._layer_dd, "layer")
-        self._method_dd = w.Dropdown(options=[(method_label(name, label, self.lang), name)
-                                              for name, label in cam_methods().items()],
-                                     description=tr("ui.method", self.lang), style=wide,
-                                     layout=w.Layout(width="250px"))
-        self._method_dd.add_class("convviz-gradcam-method")
+        self._method_dd = method_menu(self.lang)
         self._bind(self._method_dd, "method")
         self.picker = TargetPicker(self.lang, self.region_mode,
                                    lambda c: self._set_from_ui("target", to_compute(c)),
@@ -242,19 +219,12 @@ class GradCAMViewer(View):
         self.jobs = JobBar(("cam", "gallery", "trust"), self._show_error, self.lang)
         traitlets.dlink((self.jobs, "busy"), (self, "busy"))
 
-        words = {"opacity_label": tr("ui.opacity", self.lang), "heat_label": tr("ui.heat", self.lang),
-                 "colormap": colormap, "signed_colormap": signed_colormap}
-        overlays = [OverlayView(width=int(size), opacity=float(opacity), title=title,
-                                group=f"gradcam-{id(self)}", **words)
-                    for title in names[:1 if self.compare_model is None else 2]]
-        self.overlay = overlays[0]
-        self.overlay.add_class("convviz-gradcam-main")
-        self.compare_overlay = overlays[1] if len(overlays) > 1 else None
-        if self.compare_overlay is not None:
-            self.compare_overlay.add_class("convviz-gradcam-compare")
+        overlays = make_overlays(names[:1 if self.compare_model is None else 2], size, opacity,
+                                 colormap, signed_colormap, self.lang, f"gradcam-{id(self)}")
+        self.overlay, self.compare_overlay = (overlays + [None])[:2]
 
         self.trust_panel = TrustPanel(self.lang, lambda: self._safe(self.check_faithfulness),
-                                      self._class_name)
+                                      self.targets.name)
         traitlets.link((self, "trust_auto"), (self.trust_panel, "auto"))
         traitlets.dlink((self.trust_panel, "trust"), (self, "trust"))
         children = [
@@ -269,20 +239,16 @@ class GradCAMViewer(View):
             self._status,
             self.trust_panel,
         ]
-        self.best_worst = None
-        if self.labels is not None:
-            self.best_worst = BestWorstGallery(
-                self.lang, names, self.compare_model is not None,
-                lambda: self._safe(self.find_best_and_worst),
-                lambda i: self._set_from_ui("image_index", i))
-            children.append(self.best_worst)
-        gallery = self.best_worst
-        self.gallery_best = gallery and gallery.best
-        self.gallery_worst = gallery and gallery.worst
-        self.gallery_captions = gallery and gallery.captions
-        self.compare_gallery_best = gallery and gallery.compare_best
-        self.compare_gallery_worst = gallery and gallery.compare_worst
-        self.children = children
+        g = self.best_worst = None if self.labels is None else BestWorstGallery(
+            self.lang, names, self.compare_model is not None,
+            lambda: self._safe(self.find_best_and_worst),
+            lambda i: self._set_from_ui("image_index", i))
+        # Its rasters and captions, public (None without labels).
+        self.gallery_best, self.gallery_worst, self.gallery_captions, \
+            self.compare_gallery_best, self.compare_gallery_worst = \
+            (g.best, g.worst, g.captions, g.compare_best, g.compare_worst) if g is not None \
+            else (None,) * 5
+        self.children = children + ([g] if g is not None else [])
         self.add_class("convviz-gradcam-viewer")
         self._built()
 
@@ -316,7 +282,7 @@ class GradCAMViewer(View):
     def target_name(self, target) -> str:
         """What the views call ``target`` (a class index, a Region, a callable), in the view's
         language: ``"not star"``, ``"region: foreground (812 px)"``…"""
-        return self._class_name(target)
+        return self.targets.name(target)
 
     def set_region_box(self, y0: int, x0: int, y1: int, x1: int) -> None:
         """Explain a box of the output (what drawing a box on the image does).
@@ -345,27 +311,16 @@ class GradCAMViewer(View):
         ``"compare"``: the same three keys for the comparison map). ``wait=True`` blocks until
         done.
         """
-        r = self.result
-        if not scorable(r):
-            self.trust_panel.no_map()
+        job = self.trust_panel.job(
+            [(None, self._explained, self.result), ("compare", self._compared,
+                                                     self.compare_result)],
+            lambda: self._image(self.image_index), int(steps or self.trust_steps),
+            lambda: (self.result, self.compare_result),
+            (self.overlay.title, getattr(self.compare_overlay, "title", "")),
+            lambda: self._show_error(None))
+        if job is None:
             return
-        image = self._image(self.image_index)
-        steps = int(steps or self.trust_steps)
-        jobs = [(None, self._explained, r)]
-        rc = self.compare_result if self.compare_model is not None else None
-        if scorable(rc):
-            jobs.append(("compare", self._compared, rc))
-
-        def apply(p):
-            if p["result"] is not self.result or (
-                    "compare" in p and p["compare"]["result"] is not self.compare_result):
-                return  # the map changed while it was scored: these numbers are not its own
-            self.trust_panel.show(p, (self.overlay.title, getattr(self.compare_overlay,
-                                                                  "title", "")))
-            self._show_error(None)
-
-        self._run_job("trust", {}, lambda ev, step: score_maps(jobs, image, steps, ev, step),
-                      apply)
+        self._run_job("trust", {}, *job)
         if wait:
             self.wait()
 
@@ -383,26 +338,13 @@ class GradCAMViewer(View):
         if self.labels is None:
             raise ValueError("The gallery needs labels: GradCAMViewer(model, images, "
                              "labels=...).")
-        by = self.best_worst.by if by is None else by
-        if by not in RANKINGS:
-            raise ValueError(f"by must be one of {list(RANKINGS)}, not {by!r}.")
-        self.best_worst.by = by
         labelled = [self._image(i) for i in range(min(len(self.images), len(self.labels)))]
-        labels = self.labels[:len(labelled)]
-        layer, method = self.layer, self.method  # both rankings show the maps the viewer shows
-        specs = [("main", self._explained, layer)]
-        if self._same_classes():
-            specs.append(("compare", self._compared, self._compared.layer_for(layer)))
-        look = (self._colormaps[False], self._colormaps[True], self.overlay.opacity)
-        uses_layer = reads_layer(get_method(method))  # gradcam refuses a layer= it cannot read
-        compare_name = getattr(self.compare_model, "name", "")
-
-        def apply(p):
-            self.best_worst.show(p, self._label_name, self._class_name, compare_name)
-            self._show_error(None)
-
-        self._run_job("gallery", {}, lambda ev, step: rank_and_explain(
-            specs, labelled, labels, n, by, method, uses_layer, look, ev, step), apply)
+        self._run_job("gallery", {}, *self.best_worst.job(
+            self._explained, self._compared if self._same_classes else None, self.layer,
+            labelled, self.labels[:len(labelled)], n, by, self.method,
+            (self._colormaps[False], self._colormaps[True], self.overlay.opacity),
+            (self.naming.label_name, self.targets.name, getattr(self.compare_model, "name", "")),
+            lambda: self._show_error(None)))
         if wait:
             self.wait()
 
@@ -416,35 +358,23 @@ class GradCAMViewer(View):
         r = self.result
         if r is None:
             return labels
-        names = self._image_names()
+        names = self.naming.names(len(self.images))
         return map_labels(labels, r, self.overlay, getattr(self.model, "name", "model"),
-                          self._class_name(r.target), names[self.image_index]
+                          self.targets.name(r.target), names[self.image_index]
                           if self.image_index < len(names) else "", self.lang)
 
     # -- names and images ---------------------------------------------------------------------
-    def _class_name(self, target) -> str:
-        return self.targets.name(target)
-
     def _image(self, i: int) -> np.ndarray:
-        return self._capped.get(self.images, i)
-
-    def _label_name(self, i: int) -> str:
-        return label_name(self.labels[i], self._class_name)
-
-    def _image_names(self) -> list[str]:
-        return image_names(len(self.images), self._image_labels, self.labels, self._class_name,
-                           self.lang)
+        return self.naming.image(self.images, i)
 
     def _refresh_images(self) -> None:
-        self.chooser.set_images(list(self.images), self._image_names())
+        self.chooser.set_images(list(self.images), self.naming.names(len(self.images)))
 
     def _add_uploads(self, decoded: list) -> None:
         """The chooser's uploads join the images; the last one is shown."""
-        names = self._image_names() + [tr("ui.upload_n", self.lang, name=name)
-                                       for name, _ in decoded]
+        self.naming.add_uploads(len(self.images), [name for name, _ in decoded])
         with self._suppressed():
             self.images = list(self.images) + [im for _, im in decoded]
-        self._image_labels = names
         self._refresh_images()
         self._set_from_ui("image_index", len(self.images) - 1)
 
@@ -463,10 +393,7 @@ class GradCAMViewer(View):
     # -- validation -------------------------------------------------------------------------
     @traitlets.validate("method")
     def _validate_method(self, proposal):
-        try:
-            return get_method(proposal["value"]).name
-        except ValueError as exc:
-            raise traitlets.TraitError(str(exc)) from None
+        return check_method(proposal["value"])
 
     @traitlets.validate("target")
     def _validate_target(self, proposal):
@@ -546,42 +473,23 @@ class GradCAMViewer(View):
     def _prepare(self, s: dict, on_step=None, cancel=None) -> dict:
         """Compute everything the new state shows; touches no widget (so failures are clean)."""
         return explain_state(self._explained, self._compared, self._image(s["image_index"]), s,
-                             top_k=self.top_k, same_classes=self._same_classes(),
+                             top_k=self.top_k, same_classes=self._same_classes,
                              on_step=on_step, cancel=cancel,
                              ranked=self.targets.index is not None and not self.region_mode)
 
-    def _same_classes(self) -> bool:
-        """A comparison model with the main model's classes (else it explains its own)."""
-        return self.compare_model is not None and \
-            n_classes(self.compare_model, self.compare_output) == len(self.class_names)
-
     def _apply(self, p: dict) -> int:
         r = p["result"]
-        self._try_layer = p.get("try_layer")
-        sent = show_map(self.overlay, r, self._class_name, self.lang, None, self._try_layer)
+        sent = show_maps(self.overlay, self.compare_overlay, p, self.targets.name, self.lang)
         if "compare" in p:
-            rc = p["compare"]
-            sent += show_map(self.compare_overlay, rc, self._class_name, self.lang,
-                             p.get("compare_top"))
-            self.compare_result = rc
+            self.compare_result = p["compare"]
         self.top = p["top"]
         self.result = r
         self._applied_state = dict(p["state"])
-        if self.region_mode:
-            self.picker.show_region(self._class_name(r.target),
-                                    getattr(r.target, "channel", 0))
-        else:
-            self.picker.show_top(p["top"], self._class_name)
+        self.picker.show_answer(r.target, p["top"], self.targets.name)
         self._sync_controls()
         self._show_error(None)
-        self._trust_after_map()
+        if self.trust_panel.map_changed(r):  # scored at once with trust_auto
+            self.check_faithfulness()
         return sent
 
-    def _trust_after_map(self) -> None:
-        """A new map is shown: the old scores no longer describe it."""
-        if self.trust is not None and self.trust.get("result") is self.result:
-            return
-        self.trust_panel.stale(say_press=not self.trust_auto)
-        if self.trust_auto:
-            self.check_faithfulness()
 

@@ -166,6 +166,11 @@ class PatternPanels(w.HBox):
             self.shown[int(f)] = (image, float(act))
             self.row_status[int(f)] = str(st)
 
+    def keep_gallery(self, filters, images, status=None) -> None:
+        """Remember the gallery's rows: their filters, images and status words (None while a run
+        is going)."""
+        self.gallery_filters, self.gallery_images, self.gallery_status = filters, images, status
+
     def draw_gallery(self, images, filters, selected: int, title: str, what, caption: str = "",
                      status=None, stretch: bool = True) -> None:
         """Draw the gallery; ``status`` (one word per row, as ``MaximizeResult.status``) marks

@@ -14,6 +14,7 @@ import traitlets
 
 from ..compute.maximize import class_layers, neuron, target_count
 from ._fit import fit_layout
+from ._maximizer_settings import middle_layer
 from ..i18n import tr
 
 __all__ = ["OBJECTIVE_LABELS", "ObjectivePicker", "ObjectiveRows", "objective_settings",
@@ -103,6 +104,7 @@ class ObjectiveRows:
         self.class_names = class_names or []
         self._map_counts = {i.path: int(i.channels) for i in self.map_infos}
         self._class = None  # (class-objective layers, their unit counts), when first needed
+        self._map_layer = None  # the feature-map layer to return to after the class objective
 
     def class_infos(self) -> list:
         """The output and the Dense layers (the class objective's layers)."""
@@ -115,6 +117,22 @@ class ObjectiveRows:
     def infos(self, objective: str) -> list:
         """The layers the menu offers for ``objective``."""
         return self.class_infos() if objective == "class" else self.map_infos
+
+    def switch(self, old: str, new: str, layer: str):
+        """The layers to offer and the one to show when the objective changes from ``old`` to
+        ``new`` (``layer`` is shown now): ``(infos, layer)``, or None when both read the same
+        kind of layer. Leaving the class objective returns to the feature-map layer shown
+        before it (else the middle one)."""
+        if (old == "class") == (new == "class"):
+            return None
+        infos = self.infos(new)
+        if new == "class":
+            if not infos:
+                raise ValueError(tr("fm.no_class_layer", self.lang))
+            self._map_layer = layer
+            return infos, infos[0].path
+        paths = {i.path for i in infos}
+        return infos, self._map_layer if self._map_layer in paths else middle_layer(infos)
 
     def count(self, objective: str, path: str) -> int:
         """Rows (filters, classes or units) of ``path`` under ``objective``."""

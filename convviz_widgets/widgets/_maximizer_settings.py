@@ -6,13 +6,23 @@ from __future__ import annotations
 
 import ipywidgets as w
 
-from ..compute import conv_layers, require_spatial
+from ..compute import access, conv_layers, require_spatial
 from ..compute.maximize import METHODS
 from ..i18n import tr
 from ._i18n import ViewError
 
 #: Largest gallery the widget runs at once (a 512-filter layer is split by the range slider).
 MAX_GALLERY = 256
+
+
+def pattern_layers(model, layers, input_size) -> tuple:
+    """``(fixed_size, infos)``: the pattern's (h, w) when the model fixes it at the view's
+    ``input_size`` (else None), and the feature-map layers the menu offers (``layers``: "conv",
+    "all" or a list of layers)."""
+    acc = access(model).at_size(input_size)  # a forced size is fixed for the view
+    _, mh, mw, _ = acc.input_shape
+    fixed = (int(mh), int(mw)) if mh is not None and mw is not None else None
+    return fixed, feature_map_layers(model, layers, acc)
 
 
 def feature_map_layers(model, layers, acc) -> list:

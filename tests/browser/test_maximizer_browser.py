@@ -65,7 +65,7 @@ def fm_page(lab_server, browser):
                             "[data-state=drawn]').length >= 1")
     # The widget compiles its step in the background when shown; let that finish so the
     # timing below is the one a student gets after reading the controls for a moment.
-    assert nb.probe.eval("fm._warmer.wait(120)", timeout=150)
+    assert nb.probe.eval("fm.wait_warmup(120)", timeout=150)
     yield nb.page, nb.probe, nb.console, nb
     nb.close()
 
