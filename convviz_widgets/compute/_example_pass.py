@@ -24,7 +24,8 @@ import tensorflow as tf
 
 from ._access import model_input
 from ._identity import preprocess_key
-from ._model_trace import run_model, tf_function
+from ._model_trace import run_model
+from .backend import tf_function
 
 def initial_state(c: int, k: int, patch: int, c_img: int,
                   keyed: bool = False) -> tuple[dict, tf.Variable]:

@@ -22,7 +22,8 @@ import tensorflow as tf
 
 from .._access import model_input
 from .._identity import preprocess_key
-from .._model_trace import run_model, tf_function
+from .._model_trace import run_model
+from ..backend import tf_function
 from ..progress import Progress, Tracker
 from ._logits import LOGITS, logit_features
 from .objectives import Channel, Context, Negative, Neuron, Objective
