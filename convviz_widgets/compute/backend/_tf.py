@@ -14,7 +14,7 @@ WIDE_FLOAT = "float64"
 def compile(fn, variables=()):  # noqa: A001 - the seam's verb
     """``fn`` as a ``tf.function`` (variables are read by the graph at each call)."""
     del variables
-    return tf_function(fn, reduce_retracing=True, autograph=False)
+    return tf_function(fn, reduce_retracing=True)
 
 
 def tf_function(fn=None, /, **kwargs):
