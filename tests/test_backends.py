@@ -1,4 +1,5 @@
-"""One model, one set of weights, three Keras backends: the same layers, kernels and activations.
+"""One model, one set of weights, three Keras backends: the same layers, kernels, activations and
+gradient of an output with respect to a feature map (Grad-CAM's gradient, through the seam).
 
 Each model is built on TensorFlow (this process), given random weights, saved as ``.keras`` and
 loaded again here and, in a subprocess per backend, under ``KERAS_BACKEND=jax`` and
@@ -10,10 +11,10 @@ Where the other Pythons are: ``CONVVIZ_JAX_PYTHON`` / ``CONVVIZ_TORCH_PYTHON``, 
 under ``CI=true`` (CI must install them; see the stop notes for the lines ``.ci/run`` needs).
 
 Tolerances: listings and kernels are equal exactly (the kernels are the saved weights, read and
-normalised in numpy). Activations and outputs agree within ``rtol=1e-4`` and an absolute
-``1e-4`` times the layer's largest value: every backend computes in float32, but its own
-convolution kernels sum in their own order (measured: the worst difference, on either backend,
-was 3.9e-7 of the layer's largest value).
+normalised in numpy). Activations, outputs and gradients agree within ``rtol=1e-4`` and an
+absolute ``1e-4`` times the array's largest value: every backend computes in float32, but its
+own convolution kernels sum in their own order (measured: the worst difference, on either
+backend, was 3.9e-7 of the array's largest value).
 
 Run as a script (``python tests/test_backends.py probe DIR``) it is the subprocess side.
 """
@@ -151,8 +152,21 @@ def probe(model) -> tuple[dict, dict]:
     acts = cv.activations(model, images)
     for path in acts:
         arrays[f"act:{path}"] = np.asarray(acts[path])
-    out = model(keras.ops.convert_to_tensor(images), training=False)
+    x = keras.ops.convert_to_tensor(images)
+    out = model(x, training=False)
     arrays["output"] = np.asarray(keras.ops.convert_to_numpy(out))
+    # Grad-CAM's gradient, through the seam: d (first output unit) / d (last feature map), with
+    # the feature map fed back in place of that layer's output (run_model(replace=...)).
+    last = list(acts)[-1]
+    acc = cv.compute.access(model)
+    _, cap = cv.compute.run_model(acc, x, [last])
+
+    def score(a):
+        y, _ = cv.compute.run_model(acc, x, (), replace={last: a})
+        return keras.ops.sum(keras.tree.flatten(y)[0][:, 0])
+
+    _, grad = backend.value_and_grad(score, cap[last])
+    arrays[f"grad:{last}"] = backend.to_numpy(grad)
     return {"layers": listing, "spatial": list(acts)}, arrays
 
 
@@ -246,6 +260,8 @@ def test_same_layers_kernels_and_activations(other, saved, name):
         if key.startswith("kernel:"):
             np.testing.assert_array_equal(got[key], ref, err_msg=f"{backend} {name} {key}")
         else:
+            if key.startswith("grad:"):
+                assert np.abs(ref).max() > 0, f"{name}: the gradient compared must not be zero"
             scale = max(1.0, float(np.abs(ref).max()))
             np.testing.assert_allclose(got[key], ref, rtol=1e-4, atol=1e-4 * scale,
                                        err_msg=f"{backend} {name} {key}")
