@@ -2,50 +2,57 @@
 
 from ._quiet import quiet_tensorflow_startup
 
-# TensorFlow is first imported here: its native start-up lines (absl, oneDNN, cpu_feature_guard,
-# CUDA probing) would otherwise be a notebook's first output (see _quiet.py).
+# Keras imports its backend here. On the TensorFlow backend that is TensorFlow's first import,
+# and its native start-up lines (absl, oneDNN, cpu_feature_guard, CUDA probing) would otherwise
+# be a notebook's first output (see _quiet.py); on JAX or PyTorch, TensorFlow is never imported.
 with quiet_tensorflow_startup():
-    import tensorflow  # noqa: F401
+    import keras  # noqa: F401
 
-from . import datasets, plotting  # noqa: E402
-from ._demo import demo_images, demo_model  # noqa: E402
-from ._demo_examples import demo_dataset, demo_dataset_examples  # noqa: E402
+from . import compute  # noqa: E402
+from .compute import backend  # noqa: E402
 
 # One name per line: several branches add public names at once.
 from .compute import (  # noqa: E402
     Activations,
-    CAMCancelled,
-    CAMResult,
     Cancelled,
-    ConvArithmetic,
-    DatasetExamples,
     LayerInfo,
-    MaximizeResult,
     ModelNotBuiltError,
     Progress,
-    Region,
     activations,
-    cam_methods,
-    class_labels,
     clear_cache,
-    conv_arithmetic,
     conv_layers,
-    dataset_examples,
-    deepdream,
-    faithfulness,
-    gradcam,
     kernel_stats,
     kernels,
     load_image,
-    maximize,
     model_layers,
-    overlay,
-    receptive_field,
     resolve_layer,
-    sanity_check,
-    top_predictions,
 )
-from .publish import PublishResult, publish  # noqa: E402
+
+if backend.NAME == "tensorflow":
+    from . import datasets, plotting
+    from ._demo import demo_images, demo_model
+    from ._demo_examples import demo_dataset, demo_dataset_examples
+    from .compute import (
+        CAMCancelled,
+        CAMResult,
+        ConvArithmetic,
+        DatasetExamples,
+        MaximizeResult,
+        Region,
+        cam_methods,
+        class_labels,
+        conv_arithmetic,
+        dataset_examples,
+        deepdream,
+        faithfulness,
+        gradcam,
+        maximize,
+        overlay,
+        receptive_field,
+        sanity_check,
+        top_predictions,
+    )
+    from .publish import PublishResult, publish
 
 from ._version import __version__  # noqa: E402
 
@@ -58,14 +65,18 @@ _WIDGETS = ("ActivationViewer", "ChannelBrowser", "ChannelCard", "ConvStepViewer
 
 def __getattr__(name):
     if name in _WIDGETS:
+        if backend.NAME != "tensorflow":
+            raise backend.only_tensorflow(f"convviz_widgets.{name}")
         from . import widgets
 
         return getattr(widgets, name)
+    if name in __all__:  # public, but not imported on this backend (see the block above)
+        raise backend.only_tensorflow(f"convviz_widgets.{name}")
     raise AttributeError(f"module 'convviz_widgets' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(list(globals()) + list(_WIDGETS))
+    return sorted(set(globals()) | set(__all__))
 
 
 __all__ = [

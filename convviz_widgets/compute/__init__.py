@@ -1,8 +1,13 @@
-"""Backend compute: numpy + TensorFlow/Keras only (never a widget library).
+"""Backend compute: numpy + Keras only (never a widget library).
 
-Everything here returns float32 numpy arrays with documented shapes and ranges.
+Everything here returns float32 numpy arrays with documented shapes and ranges. What differs
+between Keras' TensorFlow, JAX and PyTorch backends is :mod:`.backend`; the rest is
+``keras.ops`` and numpy. Layer listing, kernels and the one-pass activation capture run on every
+backend; the other features still use TensorFlow directly and are imported only on it (on
+another backend, reading them raises an error that says so, issue 25).
 """
 
+from . import backend
 from ._cache import ByteLRU
 from ._images import PreparedImages, prepare_images, split_images
 from ._messages import MESSAGES, InputError, InputTypeError
@@ -14,18 +19,42 @@ from ._identity import persistent_digest, preprocess_key, weights_digest, weight
 from ._model_trace import run_model
 from ._structure import ModelNotBuiltError
 from ._trace import ModelTrace, OutputInfo
-from .outputs import class_labels, image_shaped, output_index, output_info
 from .activations import Activations, ChannelStats, activations, channel_stats, clear_cache
-from .conv_arithmetic import (ConvArithmetic, ConvUnits, conv_arithmetic, conv_units,
-                              image_conv_layers)
-from .receptive_field import ReceptiveField, receptive_field
-from .dataset_examples import DatasetExamples, dataset_examples
-from .cam import (CAMCancelled, CAMMethod, CAMResult, Region, cam_methods, colorize, gradcam,
-                  layer_to_try, overlay, rank_predictions, register, top_predictions)
 from .kernels import DEAD_TOLERANCE, KernelStats, kernel_stats, kernels, stats_of_kernel
-from .maximize import DreamResult, MaximizeResult, deepdream, maximize
 from .progress import Cancelled, Progress, Tracker
-from .trust import FaithfulnessResult, SanityResult, faithfulness, sanity_check
+
+#: What runs on Keras' TensorFlow backend only so far (issue 25), by module.
+TENSORFLOW_ONLY = {
+    "outputs": ("class_labels", "image_shaped", "output_index", "output_info"),
+    "conv_arithmetic": ("ConvArithmetic", "ConvUnits", "conv_arithmetic", "conv_units",
+                        "image_conv_layers"),
+    "receptive_field": ("ReceptiveField", "receptive_field"),
+    "dataset_examples": ("DatasetExamples", "dataset_examples"),
+    "cam": ("CAMCancelled", "CAMMethod", "CAMResult", "Region", "cam_methods", "colorize",
+            "gradcam", "layer_to_try", "overlay", "rank_predictions", "register",
+            "top_predictions"),
+    "maximize": ("DreamResult", "MaximizeResult", "deepdream", "maximize"),
+    "trust": ("FaithfulnessResult", "SanityResult", "faithfulness", "sanity_check"),
+}
+
+if backend.NAME == "tensorflow":
+    from .outputs import class_labels, image_shaped, output_index, output_info
+    from .conv_arithmetic import (ConvArithmetic, ConvUnits, conv_arithmetic, conv_units,
+                                  image_conv_layers)
+    from .receptive_field import ReceptiveField, receptive_field
+    from .dataset_examples import DatasetExamples, dataset_examples
+    from .cam import (CAMCancelled, CAMMethod, CAMResult, Region, cam_methods, colorize,
+                      gradcam, layer_to_try, overlay, rank_predictions, register,
+                      top_predictions)
+    from .maximize import DreamResult, MaximizeResult, deepdream, maximize
+    from .trust import FaithfulnessResult, SanityResult, faithfulness, sanity_check
+else:
+    _TF_ONLY_NAMES = {n for names in TENSORFLOW_ONLY.values() for n in names}
+
+    def __getattr__(name):
+        if name in _TF_ONLY_NAMES:
+            raise backend.only_tensorflow(f"convviz_widgets.compute.{name}")
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "check_input_size",

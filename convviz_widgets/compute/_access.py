@@ -18,8 +18,8 @@ from typing import Any, Callable
 
 import keras
 import numpy as np
-import tensorflow as tf
 
+from . import backend
 from ._cache import DEFAULT_CACHE_BYTES, ByteLRU
 from ._identity import weights_identity, weights_ids
 from ._layer_info import LayerInfo, check_input_size
@@ -130,8 +130,9 @@ class ModelAccess:
         _, h, w, c = shape
         dtype = model.inputs[0].dtype if _has_inputs(model) else "float32"
         try:
-            with _PATCH_LOCK, tf.init_scope():  # eager, and never while layers are patched
-                model(tf.zeros((1, h + 32, w + 64, c), dtype), training=False)
+            # eager, without a gradient record, and never while layers are patched
+            with _PATCH_LOCK, backend.eager(), backend.no_grad():
+                model(keras.ops.zeros((1, h + 32, w + 64, c), dtype), training=False)
         except Exception:  # noqa: BLE001 - any failure is the evidence of a fixed size
             return shape
         return (None, None, None, c)
@@ -313,11 +314,12 @@ class ModelAccess:
                 self._captured.popitem(last=False)
 
     @property
-    def input_dtype(self) -> tf.DType:
-        """The dtype of the model's image input (float32 unless an ``Input`` says otherwise)."""
+    def input_dtype(self) -> np.dtype:
+        """The numpy dtype of the model's image input (float32 unless an ``Input`` says otherwise;
+        every backend's tensors take a numpy dtype)."""
         if _has_inputs(self.model):
-            return tf.as_dtype(self.model.inputs[0].dtype)
-        return tf.float32
+            return np.dtype(keras.backend.standardize_dtype(self.model.inputs[0].dtype))
+        return np.dtype(np.float32)
 
     def weights_version(self) -> tuple:
         """:func:`~._identity.weights_identity` of the model: part of every cache key of a result.

@@ -29,7 +29,8 @@ import tensorflow as tf
 
 from ._access import model_input
 from ._identity import preprocess_key
-from ._model_trace import run_model, tf_function
+from ._model_trace import run_model
+from .backend import tf_function
 
 
 def initial_state(counts, k: int, patch: int | None, c_img: int,

@@ -20,9 +20,10 @@ import types
 import weakref
 from typing import Any, Callable
 
-import keras  # noqa: F401  (the doctests build layers)
+import keras
 import numpy as np
-import tensorflow as tf
+
+from . import backend
 
 __all__ = ["fingerprint_tensor", "identity_from", "persistent_digest", "preprocess_key",
            "weights_digest", "weights_identity", "weights_ids"]
@@ -43,15 +44,21 @@ _FP_FNS: "weakref.WeakKeyDictionary[Any, tuple]" = weakref.WeakKeyDictionary()
 _FP_LOCK = threading.Lock()
 
 
+_BYTES = {"float16": 2, "bfloat16": 2, "int16": 2, "uint16": 2, "float32": 4, "int32": 4,
+          "uint32": 4, "float64": 8, "int64": 8, "uint64": 8}
+
+
 def _int32_bits(t):
     """The bits of ``t`` as int32 values (a reinterpretation, not a conversion)."""
-    if t.dtype == tf.int32:
+    dt = keras.backend.standardize_dtype(t.dtype)
+    if dt == "int32":
         return t
-    if t.dtype.size in (4, 8) and t.dtype not in (tf.bool, tf.string):
-        return tf.bitcast(t, tf.int32)  # an 8-byte value becomes two int32 words
-    if t.dtype.size == 2:
-        return tf.cast(tf.bitcast(t, tf.int16), tf.int32)
-    return tf.cast(t, tf.int32)
+    size = _BYTES.get(dt)
+    if size in (4, 8):
+        return keras.ops.view(t, "int32")  # an 8-byte value becomes two int32 words
+    if size == 2:
+        return keras.ops.cast(keras.ops.view(t, "int16"), "int32")
+    return keras.ops.cast(t, "int32")
 
 
 def _sample_stride(shape) -> int:
@@ -73,17 +80,21 @@ def _sample_stride(shape) -> int:
 
 
 def fingerprint_tensor(variables):
-    """The content part of :func:`weights_identity`, ``(n_variables, 2)`` float64, with TF ops.
+    """The content part of :func:`weights_identity`, ``(n_variables, 2)`` float64, with Keras ops
+    (float32 on JAX, which computes no float64 unless told to).
 
-    Call it inside a ``tf.function`` to compute the identity in the same graph execution as
-    other work (the activation capture does, so a fresh capture pays no separate pass over the
-    weights); turn the result into the identity with :func:`identity_from`.
+    Call it inside a compiled function (:func:`.backend.compile`) to compute the identity in the
+    same execution as other work (the activation capture does, so a fresh capture pays no
+    separate pass over the weights); turn the result into the identity with
+    :func:`identity_from`.
     """
+    ops = keras.ops
     rows, vectors = [], []
     for v in variables:
-        flat = tf.reshape(tf.convert_to_tensor(v), [-1])
+        flat = ops.reshape(ops.convert_to_tensor(v), [-1])
         n = int(np.prod(v.shape))
-        if len(v.shape) < 2 and n <= _FP_EXACT_MAX and flat.dtype == tf.float32:
+        if len(v.shape) < 2 and n <= _FP_EXACT_MAX and \
+                keras.backend.standardize_dtype(flat.dtype) == "float32":
             # Biases and BatchNorm vectors (most of a ResNet's 320 variables) are summed as
             # one concatenation: a few ops instead of a few per variable.
             vectors.append(flat)
@@ -91,23 +102,24 @@ def fingerprint_tensor(variables):
         if n > _FP_EXACT_MAX:
             # Slice first: reinterpreting or casting the whole of a large variable would
             # materialise a copy of it (400 MB for VGG16's fc1).
-            total = tf.reduce_sum(tf.cast(flat[::_sample_stride(tuple(v.shape))], tf.float64))
+            sampled = flat[::_sample_stride(tuple(v.shape))]
+            total = ops.sum(ops.cast(sampled, backend.WIDE_FLOAT))
         else:
             # The wrapping int32 sum of the bits: exact (one changed bit of one value changes
             # it) and without the float64 copy a cast would make.
-            total = tf.cast(tf.reduce_sum(_int32_bits(flat)), tf.float64)
-        head = tf.cast(flat[:_FP_POSITIONS], tf.float64)
-        pos = tf.range(1, tf.shape(head)[0] + 1, dtype=tf.float64)
+            total = ops.cast(ops.sum(_int32_bits(flat)), backend.WIDE_FLOAT)
+        head = ops.cast(flat[:_FP_POSITIONS], backend.WIDE_FLOAT)
+        pos = ops.arange(1, int(head.shape[0]) + 1, dtype=backend.WIDE_FLOAT)
         # The second number weighs positions, so swapped filters change it too.
-        rows.append(tf.stack([total, tf.reduce_sum(head * pos)]))
+        rows.append(ops.stack([total, ops.sum(head * pos)]))
     if vectors:
-        bits = _int32_bits(tf.concat(vectors, 0))
-        pos = tf.range(1, tf.shape(bits)[0] + 1, dtype=tf.int32) * 40503 + 1
-        rows.append(tf.cast(tf.stack([tf.reduce_sum(bits), tf.reduce_sum(bits * pos)]),
-                            tf.float64))
+        bits = _int32_bits(ops.concatenate(vectors, 0))
+        pos = ops.arange(1, int(bits.shape[0]) + 1, dtype="int32") * 40503 + 1
+        rows.append(ops.cast(ops.stack([ops.sum(bits), ops.sum(bits * pos)]),
+                             backend.WIDE_FLOAT))
     if not rows:
-        return tf.zeros((0, 2), tf.float64)
-    return tf.stack(rows)
+        return ops.zeros((0, 2), backend.WIDE_FLOAT)
+    return ops.stack(rows)
 
 
 def weights_ids(obj) -> tuple:
@@ -193,12 +205,13 @@ def _content(obj, ids: tuple) -> np.ndarray:
             # KernelViewer printed "N out of the last M calls ... triggered tf.function
             # retracing" into the notebook. A ``functools.partial`` has no code object, so each
             # compiled function counts alone and only a real retrace of one of them would warn
-            # (as ``_model_trace.tf_function`` does for the per-layer closures there).
+            # (as ``backend.tf_function`` does for the per-layer closures there).
             variables = list(obj.weights)
-            entry = (ids, tf.function(functools.partial(fingerprint_tensor, variables),
-                                      autograph=False))
+            entry = (ids, backend.compile(functools.partial(fingerprint_tensor, variables),
+                                          variables))
             _FP_FNS[obj] = entry
-    return entry[1]().numpy()
+    with backend.no_grad():
+        return backend.to_numpy(entry[1]())
 
 
 def weights_digest(obj) -> str:
@@ -259,6 +272,15 @@ def _code_names(code: types.CodeType) -> set:
     return names
 
 
+def _concrete(t) -> bool:
+    """True for a tensor with values (eager), False for a symbolic one (a graph or a tracer)."""
+    try:
+        keras.ops.convert_to_numpy(t)
+    except Exception:  # noqa: BLE001 - each backend raises its own error for a symbolic tensor
+        return False
+    return True
+
+
 def _value_key(v, depth: int):
     if v is None or isinstance(v, (bool, int, str, bytes)):
         return (type(v).__name__, v)
@@ -268,8 +290,8 @@ def _value_key(v, depth: int):
         a = np.ascontiguousarray(v)
         return ("nd", a.shape, a.dtype.str,
                 hashlib.blake2b(a.tobytes(), digest_size=16).digest())
-    if isinstance(v, tf.Tensor) and hasattr(v, "numpy"):
-        return _value_key(v.numpy(), depth)
+    if keras.ops.is_tensor(v) and _concrete(v):
+        return _value_key(keras.ops.convert_to_numpy(v), depth)
     if isinstance(v, (tuple, list, frozenset, set)):
         items = sorted(v, key=repr) if isinstance(v, (set, frozenset)) else v
         return (type(v).__name__,) + tuple(_value_key(x, depth) for x in items)

@@ -12,8 +12,10 @@ import hashlib
 import os
 from dataclasses import dataclass
 
+import keras
 import numpy as np
-import tensorflow as tf
+
+from . import backend
 
 from ._load_image import load_image
 from ._messages import InputError, InputTypeError
@@ -280,7 +282,8 @@ def prepare_images(images, input_shape: tuple) -> PreparedImages:
     resized_from = None
     if (want_h is not None and h != want_h) or (want_w is not None and w != want_w):
         th, tw = want_h or h, want_w or w
-        x = tf.image.resize(x, (th, tw), method="bilinear", antialias=True).numpy()
+        x = backend.to_numpy(keras.ops.image.resize(x, (th, tw), interpolation="bilinear",
+                                                     antialias=True))
         x = np.clip(x, 0.0, 1.0).astype(np.float32)
         resized_from = (h, w)
     return PreparedImages(np.ascontiguousarray(x, dtype=np.float32), resized_from, converted,

@@ -5,15 +5,17 @@ Why one mechanism and not "a sub-model where a graph exists": a Keras 3 sub-mode
 backbone's own graph, not to the outer model's inputs — "Graph disconnected"), for layers called
 more than once, and for subclassed models (no symbolic graph at all). Every model style, however,
 ends up calling ``layer.call`` of each layer it runs. So we capture outputs by wrapping ``call`` on
-the layer *instances* we want, for the duration of one forward pass. Run inside ``tf.function``
-this patching happens only while tracing; the traced graph simply returns the intermediate tensors
-as extra outputs, so a capture costs one forward pass, and gradients with respect to a captured
-tensor are available through ``tf.GradientTape`` because the captured tensor *is* the tensor the
-rest of the model consumed.
+the layer *instances* we want, for the duration of one forward pass. Run inside a compiled
+function (:func:`.backend.compile`: ``tf.function``, ``jax.jit``) this patching happens only while
+tracing; the traced graph simply returns the intermediate tensors as extra outputs, so a capture
+costs one forward pass, and gradients with respect to a captured tensor are available
+(:func:`.backend.value_and_grad`) because the captured tensor *is* the tensor the rest of the
+model consumed. Nothing here is specific to one Keras backend.
 
 The same wrapping can *replace* a layer's output (``run_model(..., replace={path: tensor})``):
 the part of the model before that layer then feeds nothing the output needs, and TensorFlow's
-graph pruning drops it. That is how a Grad-CAM class switch re-runs only the head.
+graph pruning (and XLA's dead-code elimination) drops it. That is how a Grad-CAM class switch
+re-runs only the head.
 
 This module is the only place that patches layers: for capture and replacement
 (:func:`run_model`), for feeding an integer ``Input`` floats (:func:`float_feed`) and for reading
@@ -25,38 +27,23 @@ resolution :mod:`._access`, cache identities :mod:`._identity`.
 
 from __future__ import annotations
 
-import functools
 import threading
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 import keras
 import numpy as np
-import tensorflow as tf
 
+from . import backend
 from ._structure import _children
 
 if TYPE_CHECKING:
     from ._trace import OutputInfo
 
-__all__ = ["float_feed", "linear_final", "run_model", "tf_function"]
+__all__ = ["float_feed", "linear_final", "run_model"]
 
 # Patching instance attributes is global state: two threads tracing at once would see each other's
 # wrappers. Only tracing (or an eager run) holds the lock; executing a traced graph does not.
 _PATCH_LOCK = threading.RLock()
-
-
-def tf_function(fn: Callable | None = None, /, **kwargs):
-    """``tf.function`` for a function built per layer or settings (a closure); call or decorator.
-
-    TensorFlow keeps its "frequent retracing" statistics per *code object*, so all closures one
-    builder makes (one per layer path, say) count as a single function: tracing each of them
-    once, as intended, prints "N out of the last M calls to <fn> triggered tf.function
-    retracing" after a few layers. Compiling a ``functools.partial`` of the closure gives each
-    compiled function statistics of its own, so only a real retrace of one function warns.
-    """
-    if fn is None:
-        return lambda f: tf_function(f, **kwargs)
-    return tf.function(functools.partial(fn), **kwargs)
 
 
 def run_model(
@@ -72,8 +59,9 @@ def run_model(
 ):
     """Run the model on ``x``, capturing (and optionally replacing) layer outputs.
 
-    Call it inside ``tf.function`` (the wrappers then exist only while tracing) or eagerly, inside
-    a ``tf.GradientTape`` when gradients with respect to captured tensors are wanted.
+    Call it inside a compiled function (:func:`.backend.compile`; the wrappers then exist only
+    while tracing) or eagerly, inside :func:`.backend.value_and_grad` when gradients with respect
+    to captured tensors are wanted.
 
     Parameters
     ----------
@@ -176,6 +164,11 @@ def run_model(
 
 
 # ------------------------------------------------------------------ integer-typed inputs
+def _is_integer(dtype) -> bool:
+    """True for an integer dtype of any backend (``"uint8"``, ``np.int32``, ``tf.int32``)."""
+    return keras.backend.standardize_dtype(dtype).startswith(("int", "uint"))
+
+
 def _integer_inputs(model) -> list:
     """Everything that makes ``model`` cast its input to an integer type.
 
@@ -197,7 +190,7 @@ def _integer_inputs(model) -> list:
         for obj in tensors + [l for l in getattr(m, "_layers", None) or []
                               if isinstance(l, keras.layers.InputLayer)]:
             dt = getattr(obj, "_dtype", None)
-            if isinstance(dt, str) and tf.as_dtype(dt).is_integer and id(obj) not in seen:
+            if isinstance(dt, str) and _is_integer(dt) and id(obj) not in seen:
                 seen.add(id(obj))
                 found.append(obj)
         stack += [c for c in _children(m) if isinstance(c, keras.Model)]
@@ -245,18 +238,20 @@ def float_feed(acc) -> bool:
         return ok
     ok = False
     dt = acc.input_dtype
-    if dt.is_integer and _integer_inputs(acc.model):
+    if _is_integer(dt) and _integer_inputs(acc.model):
         shape = (1,) + tuple(d if d is not None else 32 for d in acc.input_shape[1:])
-        hi = int(min(255, dt.max))
-        sample = np.random.default_rng(0).integers(0, hi + 1, shape).astype(dt.as_numpy_dtype)
+        hi = int(min(255, np.iinfo(dt).max))
+        sample = np.random.default_rng(0).integers(0, hi + 1, shape).astype(dt)
         try:
-            # init_scope: the check runs eagerly even when first asked while tracing.
-            with tf.init_scope(), _PATCH_LOCK:
-                ref = acc.model(tf.constant(sample), training=False)
+            # eager: the check runs eagerly even when first asked while tracing.
+            with backend.eager(), backend.no_grad(), _PATCH_LOCK:
+                ref = acc.model(keras.ops.convert_to_tensor(sample), training=False)
                 with _float_inputs(acc.model):
-                    got = acc.model(tf.constant(sample.astype(np.float32)), training=False)
-            ok = all(np.allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-5)
-                     for a, b in zip(tf.nest.flatten(ref), tf.nest.flatten(got)))
+                    got = acc.model(keras.ops.convert_to_tensor(sample.astype(np.float32)),
+                                    training=False)
+            ok = all(np.allclose(a, b, rtol=1e-4, atol=1e-5) for a, b in
+                     zip(keras.tree.flatten(backend.to_numpy(ref)),
+                         keras.tree.flatten(backend.to_numpy(got))))
         except Exception:  # noqa: BLE001 - any failure means "feed it integers, as before"
             ok = False
     object.__setattr__(acc, "_float_feed", ok)
@@ -288,7 +283,7 @@ class linear_final:
         if self.layer is not None:
             _PATCH_LOCK.acquire()
             self.saved = self.layer.activation
-            object.__setattr__(self.layer, "activation", tf.identity)
+            object.__setattr__(self.layer, "activation", keras.activations.linear)
         return self
 
     def __exit__(self, *exc):

@@ -13,9 +13,10 @@ import threading
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Callable
 
+import keras
 import numpy as np
-import tensorflow as tf
 
+from . import backend
 from ._identity import preprocess_key
 from ._model_trace import float_feed
 
@@ -81,7 +82,7 @@ def check_preprocess(preprocess: Callable | None, sample: np.ndarray, input_shap
             "but convviz_widgets passes display images in [0, 1], so the model would see "
             "almost-constant input. Scale first: preprocess=lambda x: preprocess_input(x * 255.0)")
     try:
-        out = preprocess(tf.constant(sample))
+        out = preprocess(keras.ops.convert_to_tensor(sample))
     except Exception as exc:  # noqa: BLE001 - any user error is re-raised with context
         raise ValueError(
             f"preprocess raised {type(exc).__name__}: {exc}. It receives a float32 tensor "
@@ -98,16 +99,15 @@ def check_preprocess(preprocess: Callable | None, sample: np.ndarray, input_shap
             return
     # The compiled functions trace preprocess symbolically; a function that only works on
     # eager tensors (np.asarray(x), x.numpy(), Python branching on values) passes the call
-    # above and would fail there with TensorFlow internals. Trace it alone, now, to say so.
+    # above and would fail there with the backend's internals. Trace it alone, now, to say so.
     try:
-        tf.function(lambda x: preprocess(x)).get_concrete_function(
-            tf.TensorSpec((None,) + tuple(sample.shape[1:]), tf.float32))
+        backend.trace(lambda x: preprocess(x), (None,) + tuple(sample.shape[1:]), "float32")
     except Exception as exc:  # noqa: BLE001
         # TensorFlow prefixes "in user code:" and a traceback; the last line is the cause.
         lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
         first = lines[-1] if lines else ""
         raise ValueError(
-            f"preprocess works on an eager tensor but fails when compiled with tf.function "
+            f"preprocess works on an eager tensor but fails when compiled (tf.function, jax.jit) "
             f"({type(exc).__name__}: {first[:200]}). convviz_widgets compiles and "
             "differentiates it, so it must use TensorFlow/Keras ops on the tensor it gets: "
             "replace NumPy calls (np.asarray, np.clip, x.numpy()) with keras.ops / tf "
@@ -139,10 +139,10 @@ def model_input(acc: "ModelAccess", x, preprocess: Callable | None):
     if preprocess is not None:
         return preprocess(x)
     dt = acc.input_dtype
-    if dt.is_integer:
+    if np.issubdtype(dt, np.integer):
         x255 = x * 255.0
         if float_feed(acc):
             # forward: round(x255); backward: the identity (round has zero gradient)
-            return x255 + tf.stop_gradient(tf.round(x255) - x255)
-        return tf.cast(tf.round(x255), dt)
+            return x255 + keras.ops.stop_gradient(keras.ops.round(x255) - x255)
+        return keras.ops.cast(keras.ops.round(x255), dt.name)
     return x

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import tensorflow as tf
+import keras
 
+from . import backend
 from ._model_trace import float_feed, run_model
 from ._structure import _has_inputs
 
@@ -84,7 +85,7 @@ class ModelTrace:
     calls : dict
         ``{path: how many times the layer ran}``.
     outputs : tuple of OutputInfo
-        The model's outputs, in ``tf.nest.flatten`` order.
+        The model's outputs, in ``keras.tree.flatten`` order.
     structured : bool
         True when the model returns a list/tuple/dict rather than one tensor.
     """
@@ -114,7 +115,7 @@ def _output_kind(activation: str | None, shape: tuple) -> str:
 
 def _output_names(model, out, n: int, finals: list) -> list[str]:
     if isinstance(out, dict):
-        return [str(k) for k in sorted(out)]  # tf.nest.flatten orders a dict by key
+        return [str(k) for k in sorted(out)]  # keras.tree.flatten orders a dict by key
     names = list(getattr(model, "output_names", None) or [])
     if len(names) == n and len(set(names)) == n:
         return [str(x) for x in names]
@@ -126,14 +127,15 @@ def trace_model(acc) -> ModelTrace:
     """Trace (not run) the model once and record what every view needs to know about it.
 
     Tracing gives every layer's static output shape for all model styles without computing
-    anything. :meth:`ModelAccess.trace <convviz_widgets.compute.ModelAccess.trace>` keeps the
+    anything (:func:`.backend.trace`: a TensorFlow graph, ``jax.eval_shape``; PyTorch runs one
+    image of zeros). :meth:`ModelAccess.trace <convviz_widgets.compute.ModelAccess.trace>` keeps the
     result; call that instead of this.
     """
     rec: dict[str, Any] = {}
 
     def fn(x):
         out, cap = run_model(acc, x, acc.paths, all_calls=True)
-        flat = tf.nest.flatten(out)
+        flat = keras.tree.flatten(out)
         rec["order"] = tuple(cap)
         rec["shapes"] = {p: [tuple(o.shape) if hasattr(o, "shape") else () for o in outs]
                          for p, outs in cap.items()}
@@ -143,15 +145,14 @@ def trace_model(acc) -> ModelTrace:
         rec["outs"] = [tuple(t.shape) if hasattr(t, "shape") else () for t in flat]
         rec["structured"] = not (len(flat) == 1 and flat[0] is out)
         rec["names"] = _output_names(acc.model, out, len(flat), rec["finals"])
-        return tf.zeros(())
+        return keras.ops.zeros(())
 
     # What model_input feeds: float32, also to an integer Input that takes floats (float_feed).
-    dtype = tf.float32 if float_feed(acc) or not _has_inputs(acc.model) else \
-        acc.model.inputs[0].dtype
+    dtype = "float32" if float_feed(acc) or not _has_inputs(acc.model) else \
+        keras.backend.standardize_dtype(acc.model.inputs[0].dtype)
     # Traced at the size the model declares or was built on, not at "any size": a subclassed
     # model that takes any size may still do Python arithmetic on its input's static shape.
-    spec = tf.TensorSpec((1,) + tuple(acc.built_shape[1:]), dtype)
-    tf.function(fn).get_concrete_function(spec)
+    backend.trace(fn, (1,) + tuple(acc.built_shape[1:]), dtype)
     shapes = {p: ((None,) + tuple(s[0][1:])) if s and s[0] else ()
               for p, s in rec["shapes"].items()}
     calls = {p: len(s) for p, s in rec["shapes"].items()}

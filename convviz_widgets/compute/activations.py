@@ -5,14 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
+import keras
 import numpy as np
-import tensorflow as tf
+
+from . import backend
 
 from ._images import PreparedImages, image_digest, prepare_images
 from ._access import (_ACCESS, access, check_preprocess, model_input,  # noqa: F401
                       require_spatial, spatial_paths)
 from ._identity import fingerprint_tensor, identity_from, preprocess_key, weights_ids
-from ._model_trace import run_model, tf_function
+from ._model_trace import run_model
 from ._repr import ShortRepr, items, number, one_line, shape
 
 #: Images per forward pass when a large batch is captured (bounds TensorFlow's peak memory).
@@ -129,13 +131,12 @@ def capture_fn(acc, paths: tuple[str, ...], preprocess: Callable | None):
         variables = list(acc.model.weights)
         ids = weights_ids(acc.model)
 
-        @tf_function(reduce_retracing=True)
         def fn(x):
             _, captured = run_model(acc, model_input(acc, x, preprocess), paths)
-            return ({p: tf.cast(captured[p], tf.float32) for p in paths},
+            return ({p: keras.ops.cast(captured[p], "float32") for p in paths},
                     fingerprint_tensor(variables))
 
-        return ids, fn
+        return ids, backend.compile(fn, variables)
 
     # Keyed by what the preprocess computes (preprocess_key), not by the object: a new equal
     # lambda on every call reuses this trace instead of compiling the model again.
@@ -247,8 +248,9 @@ def activations(model, images, layers: Iterable | str | None = None,
         ids, fn = capture_fn(acc, run_paths, preprocess)
         for start in range(0, len(unique), CHUNK):
             idx = unique[start:start + CHUNK]
-            out, fingerprint = fn(tf.constant(x[idx]))
-            now = identity_from(ids, fingerprint.numpy())
+            with backend.no_grad():
+                out, fingerprint = fn(keras.ops.convert_to_tensor(x[idx]))
+            now = identity_from(ids, backend.to_numpy(fingerprint))
             if version is None:
                 version = now
             for p in run_paths:

@@ -20,7 +20,8 @@ import tensorflow as tf
 from .._access import access, check_preprocess, model_input, require_spatial
 from .._identity import preprocess_key
 from .._images import image_digest, prepare_images, split_images
-from .._model_trace import linear_final, run_model, tf_function
+from .._model_trace import linear_final, run_model
+from ..backend import tf_function
 from .._trace import OutputInfo
 from ..outputs import (as_float, callable_scores, choose_output, class_scores, pick_output,
                        probabilities)

@@ -37,7 +37,8 @@ import tensorflow as tf
 
 from .._access import model_input
 from .._identity import preprocess_key
-from .._model_trace import linear_final, run_model, tf_function
+from .._model_trace import linear_final, run_model
+from ..backend import tf_function
 from ..outputs import as_float, callable_scores, class_scores, pick_output, probabilities
 from .base import AttributionMethod, CAMTracker, Scored, get_method
 from ._engine import _forward_fn, _meta

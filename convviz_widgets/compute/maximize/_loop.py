@@ -21,7 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from .._identity import preprocess_key
-from .._model_trace import tf_function
+from ..backend import tf_function
 from ..progress import Progress, Tracker
 from ._forward import (dense_units, fast_target, features, is_relu, report_value,
                        selected_preactivation)

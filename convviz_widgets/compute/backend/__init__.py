@@ -1,0 +1,68 @@
+"""The one seam between compute/ and the Keras backend: TensorFlow, JAX or PyTorch.
+
+Everything else in compute/ is ``keras.ops`` and numpy; what differs between backends lives in
+one small module per backend (:mod:`._tf`, :mod:`._jax`, :mod:`._torch`), all with the same
+functions, and the one Keras runs on (``keras.backend.backend()``, i.e. ``KERAS_BACKEND``) is
+chosen here, once, at import — Keras itself fixes its backend at import. The other backends'
+modules are never imported, so a JAX or PyTorch session never loads TensorFlow.
+
+The interface:
+
+``NAME``
+    ``"tensorflow"``, ``"jax"`` or ``"torch"``.
+``compile(fn, variables)``
+    ``fn(*tensors)`` compiled for repeated calls. ``variables`` are the Keras variables ``fn``
+    reads (``model.weights``): JAX feeds them as arguments (a stateless call), so new weights
+    are read at every call instead of being baked into the compiled function.
+``value_and_grad(fn, x)``
+    ``(fn(x), d fn(x) / d x)`` for a scalar ``fn``; the gradient with respect to a captured
+    tensor is this applied to the part of the model after it (``run_model(replace=...)``).
+``no_grad()``
+    A context for forward-only runs (PyTorch records no autograd graph inside it).
+``eager()``
+    A context that runs eagerly even while a function is being compiled (TensorFlow's
+    ``init_scope``); nothing elsewhere.
+``trace(fn, shape, dtype)``
+    Run ``fn`` on a tensor of ``shape`` symbolically when the backend can (TensorFlow graph,
+    ``jax.eval_shape``), on zeros otherwise; ``fn`` records what it learns in Python. A
+    ``None`` size stays unknown on TensorFlow and is 1 elsewhere.
+``WIDE_FLOAT``
+    ``"float64"``, or ``"float32"`` on JAX without ``jax_enable_x64``.
+``device()``
+    Where new tensors are placed (the backend's default device).
+``to_numpy(x)``
+    A tensor (or nest of them) as numpy.
+``tf_function(fn, **kwargs)``
+    ``tf.function`` for the TensorFlow-only code paths (a clear error on other backends).
+"""
+
+from __future__ import annotations
+
+import keras
+
+from ._errors import only_tensorflow
+
+NAME = keras.backend.backend()
+
+if NAME == "tensorflow":
+    from ._tf import (WIDE_FLOAT, compile, device, eager, no_grad, tf_function, trace,
+                      value_and_grad)
+elif NAME == "jax":
+    from ._jax import (WIDE_FLOAT, compile, device, eager, no_grad, tf_function, trace,
+                       value_and_grad)
+elif NAME == "torch":
+    from ._torch import (WIDE_FLOAT, compile, device, eager, no_grad, tf_function, trace,
+                         value_and_grad)
+else:  # pragma: no cover - Keras knows only these three (and "numpy", which cannot derive)
+    raise ImportError(
+        f"convviz_widgets runs on Keras' tensorflow, jax or torch backend, not {NAME!r}: set "
+        "KERAS_BACKEND=tensorflow (or jax, or torch) before importing keras.")
+
+__all__ = ["NAME", "WIDE_FLOAT", "compile", "device", "eager", "no_grad", "only_tensorflow",
+           "tf_function", "to_numpy", "trace", "value_and_grad"]
+
+
+def to_numpy(x):
+    """A tensor, or a list/tuple/dict of tensors, as numpy arrays (on the host)."""
+    return keras.tree.map_structure(keras.ops.convert_to_numpy, x)
+

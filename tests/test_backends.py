@@ -1,0 +1,290 @@
+"""One model, one set of weights, three Keras backends: the same layers, kernels, activations and
+gradient of an output with respect to a feature map (Grad-CAM's gradient, through the seam).
+
+Each model is built on TensorFlow (this process), given random weights, saved as ``.keras`` and
+loaded again here and, in a subprocess per backend, under ``KERAS_BACKEND=jax`` and
+``KERAS_BACKEND=torch`` with that backend's own Python (a venv without TensorFlow: issue 25).
+Every process runs :func:`probe` on the loaded model; this test compares what they wrote.
+
+Where the other Pythons are: ``CONVVIZ_JAX_PYTHON`` / ``CONVVIZ_TORCH_PYTHON``, else
+``.venv-jax`` / ``.venv-torch`` at the repository root. A missing one skips locally and FAILS
+under ``CI=true`` (CI must install them; see the stop notes for the lines ``.ci/run`` needs).
+
+Tolerances: listings and kernels are equal exactly (the kernels are the saved weights, read and
+normalised in numpy). Activations, outputs and gradients agree within ``rtol=1e-4`` and an
+absolute ``1e-4`` times the array's largest value: every backend computes in float32, but its
+own convolution kernels sum in their own order (measured: the worst difference, on either
+backend, was 3.9e-7 of the array's largest value).
+
+Run as a script (``python tests/test_backends.py probe DIR``) it is the subprocess side.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+import convviz_widgets as cv
+from convviz_widgets.compute import backend
+
+ROOT = Path(__file__).resolve().parent.parent
+SIZE = 16
+BACKENDS = ("jax", "torch")
+MODELS = ("sequential", "functional", "nested", "subclassed", "sigmoid", "grayscale")
+
+pytestmark = pytest.mark.backends
+
+
+@keras.saving.register_keras_serializable(package="convviz_backends")
+class TwoBlocks(keras.Model):
+    """A subclassed model: no symbolic graph, layers found as attributes."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.conv1 = keras.layers.Conv2D(6, 3, padding="same", activation="relu", name="conv1")
+        self.pool = keras.layers.MaxPooling2D(name="pool")
+        self.conv2 = keras.layers.Conv2D(8, 3, activation="relu", name="conv2")
+        self.gap = keras.layers.GlobalAveragePooling2D(name="gap")
+        self.head = keras.layers.Dense(3, activation="softmax", name="head")
+
+    def call(self, x):
+        return self.head(self.gap(self.conv2(self.pool(self.conv1(x)))))
+
+
+def _models() -> dict:
+    L = keras.layers
+    seq = keras.Sequential([
+        keras.Input((SIZE, SIZE, 3)),
+        L.Conv2D(8, 3, activation="relu", name="c1"),
+        L.BatchNormalization(name="bn"),
+        L.MaxPooling2D(name="p1"),
+        L.Conv2D(6, 3, padding="same", activation="relu", name="c2"),
+        L.Flatten(name="flat"),
+        L.Dense(4, activation="softmax", name="pred"),
+    ], name="sequential")
+    inp = keras.Input((SIZE, SIZE, 3))
+    a = L.Conv2D(8, 3, padding="same", activation="relu", name="stem")(inp)
+    b = L.DepthwiseConv2D(3, padding="same", depth_multiplier=2, name="dw")(a)
+    c = L.SeparableConv2D(8, 3, padding="same", name="sep")(a)
+    d = L.Conv2DTranspose(4, 3, strides=2, padding="same", name="up")(a)
+    d = L.AveragePooling2D(2, name="down")(d)
+    x = L.Concatenate(name="cat")([b, c, d])
+    x = L.Activation("relu", name="relu")(x)
+    x = L.GlobalAveragePooling2D(name="gap")(x)
+    functional = keras.Model(inp, L.Dense(5, name="logits")(x), name="functional")
+    backbone = keras.Sequential([
+        keras.Input((SIZE, SIZE, 3)),
+        L.Conv2D(4, 3, activation="relu", name="b_conv1"),
+        L.Conv2D(6, 3, activation="relu", name="b_conv2"),
+        L.MaxPooling2D(name="b_pool"),
+    ], name="backbone")
+    inp = keras.Input((SIZE, SIZE, 3))
+    x = L.GlobalAveragePooling2D(name="gap")(backbone(inp))
+    nested = keras.Model(inp, L.Dense(3, activation="softmax", name="pred")(x), name="nested")
+    sub = TwoBlocks(name="subclassed")
+    sub(np.zeros((1, SIZE, SIZE, 3), np.float32))
+    inp = keras.Input((SIZE, SIZE, 3))
+    x = L.Conv2D(4, 3, activation="relu", name="conv")(inp)
+    x = L.GlobalAveragePooling2D(name="gap")(x)
+    sigmoid = keras.Model(inp, L.Dense(1, activation="sigmoid", name="unit")(x), name="sigmoid")
+    gray = keras.Sequential([
+        keras.Input((SIZE, SIZE, 1)),
+        L.Conv2D(4, 5, activation="relu", name="g1"),
+        L.MaxPooling2D(name="gp"),
+        L.Conv2D(4, 3, activation="relu", name="g2"),
+        L.GlobalAveragePooling2D(name="gap"),
+        L.Dense(2, activation="softmax", name="pred"),
+    ], name="grayscale")
+    models = {m.name: m for m in (seq, functional, nested, sub, sigmoid, gray)}
+    assert tuple(models) == MODELS
+    return models
+
+
+def _randomise(model, seed: int) -> None:
+    """Weights far from their initial values (BatchNorm statistics included)."""
+    rng = np.random.default_rng(seed)
+    values = []
+    for w in model.weights:
+        shape = tuple(w.shape)
+        if "moving_variance" in w.path:
+            values.append(rng.uniform(0.5, 1.5, shape))
+        else:
+            values.append(rng.normal(0.0, 0.3, shape))
+    model.set_weights([v.astype(np.float32) for v in values])
+
+
+def _images(model) -> np.ndarray:
+    channels = 1 if model.name == "grayscale" else 3
+    return np.random.default_rng(7).random((3, SIZE, SIZE, channels), dtype=np.float32)
+
+
+def _seam() -> dict:
+    """The backend seam's own promises, on the running backend."""
+    x = keras.ops.convert_to_tensor(np.array([1.0, -2.0, 3.0], np.float32))
+    value, grad = backend.value_and_grad(lambda t: keras.ops.sum(t * t), x)
+    dense = keras.layers.Dense(1, use_bias=False)
+    dense.build((None, 3))
+    fn = backend.compile(lambda t: dense(t), dense.weights)
+    before = float(backend.to_numpy(fn(x[None]))[0, 0])
+    dense.kernel.assign(np.ones((3, 1), np.float32))
+    after = float(backend.to_numpy(fn(x[None]))[0, 0])
+    return {"value": float(backend.to_numpy(value)), "grad": backend.to_numpy(grad).tolist(),
+            "new_weights_seen": bool(after == 2.0 and before != after),
+            "device": backend.device()}
+
+
+def probe(model) -> tuple[dict, dict]:
+    """``(json-able listing, {name: array})`` of what every backend must agree on."""
+    listing = [[i.path, i.class_name, list(i.output_shape),
+                None if i.kernel_shape is None else list(i.kernel_shape),
+                i.calls, i.depth, i.is_container] for i in cv.model_layers(model)]
+    arrays = {}
+    for info in cv.conv_layers(model, kind="kernel"):
+        arrays[f"kernel:{info.path}"] = cv.kernels(model, info.path)
+    images = _images(model)
+    acts = cv.activations(model, images)
+    for path in acts:
+        arrays[f"act:{path}"] = np.asarray(acts[path])
+    x = keras.ops.convert_to_tensor(images)
+    out = model(x, training=False)
+    arrays["output"] = np.asarray(keras.ops.convert_to_numpy(out))
+    # Grad-CAM's gradient, through the seam: d (first output unit) / d (last feature map), with
+    # the feature map fed back in place of that layer's output (run_model(replace=...)).
+    last = list(acts)[-1]
+    acc = cv.compute.access(model)
+    _, cap = cv.compute.run_model(acc, x, [last])
+
+    def score(a):
+        y, _ = cv.compute.run_model(acc, x, (), replace={last: a})
+        return keras.ops.sum(keras.tree.flatten(y)[0][:, 0])
+
+    _, grad = backend.value_and_grad(score, cap[last])
+    arrays[f"grad:{last}"] = backend.to_numpy(grad)
+    return {"layers": listing, "spatial": list(acts)}, arrays
+
+
+def _probe_dir(folder: Path) -> None:
+    """The subprocess side: probe every saved model, say whether TensorFlow was imported."""
+    report = {"backend": keras.backend.backend(), "seam": _seam(), "models": {}}
+    for path in sorted(folder.glob("*.keras")):
+        model = keras.saving.load_model(path)
+        listing, arrays = probe(model)
+        report["models"][path.stem] = listing
+        np.savez(folder / f"{path.stem}.{keras.backend.backend()}.npz", **arrays)
+    for name in ("gradcam", "Explorer"):  # not yet on this backend: the error must say so
+        try:
+            getattr(cv, name)
+            report[f"{name}_error"] = None
+        except NotImplementedError as exc:
+            report[f"{name}_error"] = str(exc)
+    report["tensorflow_imported"] = "tensorflow" in sys.modules
+    (folder / f"report.{keras.backend.backend()}.json").write_text(json.dumps(report))
+
+
+def _python(name: str) -> str:
+    exe = os.environ.get(f"CONVVIZ_{name.upper()}_PYTHON") or str(
+        ROOT / f".venv-{name}" / "bin" / "python")
+    if not Path(exe).exists():
+        msg = (f"No Python with Keras' {name} backend at {exe}: set CONVVIZ_{name.upper()}_PYTHON "
+               f"or make {ROOT / f'.venv-{name}'} (pip install -e '.[{name}]' pytest).")
+        if os.environ.get("CI") == "true":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return exe
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    """Every model saved once; the TensorFlow probe of the saved file; its folder."""
+    folder = tmp_path_factory.mktemp("backends")
+    ref = {}
+    for i, (name, model) in enumerate(_models().items()):
+        _randomise(model, i)
+        model.save(folder / f"{name}.keras")
+        loaded = keras.saving.load_model(folder / f"{name}.keras")
+        ref[name] = probe(loaded)
+    return folder, ref
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def other(request, saved):
+    """Run the probe under one other backend; return its report and folder."""
+    folder, _ = saved
+    exe = _python(request.param)
+    env = {**os.environ, "KERAS_BACKEND": request.param, "PYTHONPATH": str(ROOT),
+           "CUDA_VISIBLE_DEVICES": ""}
+    run = subprocess.run([exe, __file__, "probe", str(folder)], env=env, capture_output=True,
+                         text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-4000:]
+    report = json.loads((folder / f"report.{request.param}.json").read_text())
+    return request.param, report, folder
+
+
+def test_other_backend_never_imports_tensorflow(other):
+    name, report, _ = other
+    assert report["backend"] == name
+    assert report["tensorflow_imported"] is False
+
+
+def test_a_feature_not_ported_yet_says_how_to_get_it(other):
+    _, report, _ = other
+    for name in ("gradcam", "Explorer"):
+        assert "KERAS_BACKEND=tensorflow" in (report[f"{name}_error"] or ""), name
+
+
+def test_the_seam_differentiates_and_reads_new_weights(other):
+    _, report, _ = other
+    seam = report["seam"]
+    assert seam["value"] == pytest.approx(14.0)
+    assert seam["grad"] == pytest.approx([2.0, -4.0, 6.0])
+    assert seam["new_weights_seen"], seam
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_same_layers_kernels_and_activations(other, saved, name):
+    backend, report, folder = other
+    ref_listing, ref_arrays = saved[1][name]
+    assert report["models"][name]["layers"] == ref_listing["layers"]
+    assert report["models"][name]["spatial"] == ref_listing["spatial"]
+    assert ref_listing["spatial"], "every model here has feature maps to compare"
+    got = dict(np.load(folder / f"{name}.{backend}.npz"))
+    assert sorted(got) == sorted(ref_arrays)
+    for key, ref in ref_arrays.items():
+        if key.startswith("kernel:"):
+            np.testing.assert_array_equal(got[key], ref, err_msg=f"{backend} {name} {key}")
+        else:
+            if key.startswith("grad:"):
+                assert np.abs(ref).max() > 0, f"{name}: the gradient compared must not be zero"
+            scale = max(1.0, float(np.abs(ref).max()))
+            np.testing.assert_allclose(got[key], ref, rtol=1e-4, atol=1e-4 * scale,
+                                       err_msg=f"{backend} {name} {key}")
+
+
+def test_run_model_takes_the_access_and_says_so_for_a_model():
+    model = _models()["sigmoid"]
+    x = keras.ops.convert_to_tensor(_images(model))
+    out, captured = cv.compute.run_model(cv.compute.access(model), x, ["conv"])
+    assert tuple(captured["conv"].shape) == (3, SIZE - 2, SIZE - 2, 4)
+    with pytest.raises(TypeError, match=r"access\("):
+        cv.compute.run_model(model, x, ["conv"])
+
+
+def test_the_tensorflow_side_runs_the_seam_too():
+    assert backend.NAME == keras.backend.backend() == "tensorflow"
+    seam = _seam()
+    assert seam["value"] == pytest.approx(14.0)
+    assert seam["grad"] == pytest.approx([2.0, -4.0, 6.0])
+    assert seam["new_weights_seen"]
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] != ["probe"] or len(sys.argv) != 3:
+        sys.exit("usage: python tests/test_backends.py probe FOLDER")
+    _probe_dir(Path(sys.argv[2]))
