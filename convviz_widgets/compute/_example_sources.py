@@ -17,6 +17,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 import tensorflow as tf
+from PIL import Image
 
 from ._images import _as_batch, prepare_images
 
@@ -67,8 +68,6 @@ _READ_ERRORS = (OSError, ValueError, SyntaxError, EOFError, struct.error)
 
 
 def _load_file(path: str) -> np.ndarray:
-    from PIL import Image  # pillow is a dependency; deferred so compute imports stay light
-
     try:
         with Image.open(path) as im:
             im = im.convert("L" if im.mode in ("L", "I;16", "I", "1") else "RGB")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .._demo import demo_images, demo_model
 from ..compute import conv_layers, layer_to_try
 # ``cam.gradcam`` is looked up when called, not bound here: the fault tests put a failing or
 # slow one in its place.
@@ -23,13 +24,8 @@ _BLANK_FOR_A_REASON = ("nonfinite_input", "constant_input", "empty_region", "non
 
 
 def _demo():
-    """``(demo_model function, demo scenes)`` or ``(None, None)`` when the demo is not there."""
-    # Lazy: the demo package loads its data files; a viewer of the user's own model and images
-    # must not pay for (or fail on) that.
-    try:
-        from .._demo import demo_images, demo_model  # lazy: the demo may be absent (ImportError below)
-    except ImportError:
-        return None, None
+    """``(demo_model function, demo scenes)``; the scenes are None when their data file cannot
+    be read (a viewer of the user's own model and images must not fail on that)."""
     try:
         return demo_model, demo_images()
     except Exception:  # noqa: BLE001 - a missing data file must not break the viewer

@@ -8,6 +8,7 @@ import numpy as np
 import traitlets
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .._demo import demo_images
 from ..compute import access, split_images
 from ..i18n import tr
 from ._i18n import ViewError
@@ -85,12 +86,8 @@ def model_input_shape(view) -> tuple | None:
 
 
 def demo_scenes(lang: str = "en") -> tuple[list[np.ndarray], list[str]]:
-    """The bundled demo scenes and their labels in ``lang``, or empty lists when the demo is not
-    there."""
-    try:
-        from .._demo import demo_images  # lazy: the demo may be absent (ImportError below)
-    except ImportError:
-        return [], []
+    """The bundled demo scenes and their labels in ``lang``, or empty lists when their data file
+    cannot be read."""
     try:
         scenes = demo_images()
     except Exception:  # noqa: BLE001 - a missing data file must not break the viewer
