@@ -12,8 +12,8 @@ opens a new notebook with a *fresh kernel* and runs one cell::
   (``.convviz-raster[data-state=drawn]`` — set by ``raster.js`` after it painted);
 - ``import_s`` / ``build_s``: the kernel's own clock for ``import convviz_widgets`` (TensorFlow
   dominates) and for ``cv.Explorer()`` (``*_cpu_s``: the kernel process's CPU time for each,
-  which a loaded machine inflates much less than the wall time); the rest of ``cell_to_drawn_s`` is display: widget
-  state messages, the comm, the front end;
+  which a loaded machine inflates much less than the wall time); the rest of
+  ``cell_to_drawn_s`` is display: widget state messages, the comm, the front end;
 - ``drawn_to_idle_s``: how long the kernel stays busy after the page is drawn, and
   ``threads``: the kernel's threads then (a page warming in the background runs in a
   ``JobRunner`` thread);
@@ -148,6 +148,20 @@ def one_run(server, browser, probe_cls, lang: str, i: int, timeout_ms: int) -> d
             "load_at_start": load0, "load_at_end": load(), "page_errors": errors}
 
 
+def _s(v) -> str:
+    return "not drawn" if v is None else f"{v:.2f}"
+
+
+def _line(r: dict, i: int) -> str:
+    return (f"{r['lang']} run {i}: drawn {r['cell_to_drawn_s']:.2f} s (import "
+            f"{r['import_s']:.2f} [CPU {r['import_cpu_s']:.2f}], build {r['build_s']:.2f} "
+            f"[CPU {r['build_cpu_s']:.2f}], display {r['display_s']:.2f}); kernel busy after "
+            f"{r['drawn_to_idle_s']:.2f} s; Grad-CAM page drawn/idle "
+            f"{_s(r['gradcam_page_s'])}/{_s(r['gradcam_page_idle_s'])} s, Patterns "
+            f"{_s(r['patterns_page_s'])}/{_s(r['patterns_page_idle_s'])} s; "
+            f"load {r['load_at_start']:.1f}")
+
+
 def main() -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=3, help="fresh kernels per language")
@@ -174,19 +188,15 @@ def main() -> dict:
                 for lang in args.lang:  # languages alternated, so load drift hits both
                     r = one_run(server, browser, KernelProbe, lang, i, int(args.timeout * 1000))
                     runs.append(r)
-                    print(f"{lang} run {i}: drawn {r['cell_to_drawn_s']:.2f} s (import "
-                          f"{r['import_s']:.2f} [CPU {r['import_cpu_s']:.2f}], build {r['build_s']:.2f} "
-                          f"[CPU {r['build_cpu_s']:.2f}], display "
-                          f"{r['display_s']:.2f}); busy after {r['drawn_to_idle_s']:.2f} s; "
-                          f"Grad-CAM page {r['gradcam_page_s']}/{r['gradcam_page_idle_s']:.2f}, Patterns "
-                          f"page {r['patterns_page_s']}/{r['patterns_page_idle_s']:.2f}; load {r['load_at_start']:.1f}", flush=True)
+                    print(_line(r, i), flush=True)
             browser.close()
         finally:
             pw.stop()
             next(serve, None)
     report["runs_raw"] = runs
-    keys = ("cell_to_drawn_s", "import_s", "build_s", "import_cpu_s", "build_cpu_s", "display_s", "drawn_to_idle_s",
-            "gradcam_page_s", "gradcam_page_idle_s", "patterns_page_s", "patterns_page_idle_s")
+    keys = ("cell_to_drawn_s", "import_s", "build_s", "import_cpu_s", "build_cpu_s",
+            "display_s", "drawn_to_idle_s", "gradcam_page_s", "gradcam_page_idle_s",
+            "patterns_page_s", "patterns_page_idle_s")
     report["median"] = {
         lang: {k: statistics.median(v) if (v := [r[k] for r in runs if r["lang"] == lang
                                                   and r[k] is not None]) else None
