@@ -47,6 +47,8 @@ except ImportError:  # pragma: no cover
 __all__ = ["conv_as_forward", "input_gradient"]
 
 _GRADIENT = "ConvvizConv2DInputAsConv"
+#: Fewest input channels a convolution needs for its gradient to be taken as a forward conv.
+MIN_CHANNELS = 16
 #: Whether this process runs oneDNN kernels (fixed when TensorFlow loads).
 _ONEDNN = bool(IsMklEnabled()) if IsMklEnabled is not None else False
 
@@ -62,7 +64,10 @@ def _conv2d_grad(op, grad):
              and list(op.get_attr("strides")) == [1, 1, 1, 1]
              and list(op.get_attr("dilations")) == [1, 1, 1, 1]
              and padding in (b"SAME", b"VALID")
-             and kh is not None and kw is not None and kh % 2 == 1 and kw % 2 == 1)
+             and kh is not None and kw is not None and kh % 2 == 1 and kw % 2 == 1
+             # A forward conv with a handful of output channels (the first layer's gradient
+             # to an RGB image) is slower than TensorFlow's kernel (block1_conv2: +20 %).
+             and (kernel.shape[2] or 0) >= MIN_CHANNELS)
     if not plain:
         return nn_grad._Conv2DGrad(op, grad)
     flipped = tf.transpose(tf.reverse(kernel, [0, 1]), [0, 1, 3, 2])  # (kh, kw, out, in)
