@@ -37,6 +37,7 @@ import tensorflow as tf
 
 from .._access import model_input
 from .._identity import preprocess_key
+from .._input_gradient import conv_as_forward, input_gradient
 from .._model_trace import linear_final, run_model
 from ..backend import tf_function
 from ..outputs import as_float, callable_scores, class_scores, pick_output, probabilities
@@ -172,7 +173,9 @@ def _grad_fn(acc, preprocess, meta, oi, target_fn, guided: bool):
         wrappers = guided_wrappers(acc) if guided else None
 
         def impl(xs, cls):
-            with tf.GradientTape(watch_accessed_variables=False) as tape:
+            # Convolutions back-propagate as forward convolutions (_input_gradient): only the
+            # input's gradient is wanted.
+            with tf.GradientTape(watch_accessed_variables=False) as tape, conv_as_forward():
                 tape.watch(xs)
                 inp = model_input(acc, xs, preprocess)
                 per = _scores(acc, inp, oi, meta, target_fn, wrappers)
@@ -180,8 +183,7 @@ def _grad_fn(acc, preprocess, meta, oi, target_fn, guided: bool):
                 # Samples are independent (inference mode), so the gradient of the sum is each
                 # sample's own gradient.
                 total = tf.reduce_sum(s)
-            g = tape.gradient(total, xs,
-                              unconnected_gradients=tf.UnconnectedGradients.ZERO)
+            g = input_gradient(tape, total, xs, tf.UnconnectedGradients.ZERO)
             return s, tf.cast(g, tf.float32)
 
         return tf_function(impl, reduce_retracing=True, autograph=False)

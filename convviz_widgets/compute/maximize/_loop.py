@@ -21,6 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from .._identity import preprocess_key
+from .._input_gradient import conv_as_forward, input_gradient
 from ..backend import tf_function
 from ..progress import Progress, Tracker
 from ._forward import (dense_units, fast_target, features, is_relu, report_value,
@@ -93,13 +94,15 @@ def build_step(acc, *, objective: Objective, report_path: str | None,
 
         @tf_function(input_signature=specs)
         def step(params, t, filters, u, *state):
-            with tf.GradientTape() as tape:
+            # Only the image's gradient is needed: convolutions back-propagate as forward
+            # convolutions (_input_gradient; the backward pass was 2x the forward without it).
+            with tf.GradientTape() as tape, conv_as_forward():
                 tape.watch(params)
                 image = param.to_image(params, h, w, c)
                 x = transform(image, u) if transform is not None else image
                 act, value = forward(x, image, filters)
                 total = tf.reduce_sum(value)  # rows are independent: each gets its own gradient
-            g = tape.gradient(total, params)
+            g = input_gradient(tape, total, params)
             delta, new_state = optimizer.update(g, state, t)
             new = params + delta
             if project:
