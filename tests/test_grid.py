@@ -254,7 +254,7 @@ def test_the_explorer_moves_the_grid_outline_without_resending_tiles(models):
 
     model = models["functional"]
     ex = Explorer(model, random_images(model, 1))
-    ex.tabs.selected_index = ex.tabs.titles.index(tr("Activations", ex.lang))
+    ex.tabs.selected_index = ex.tabs.titles.index(tr("page.activations", ex.lang))
     grid = ex.activations.canvas
     assert grid.tiles.size > 0  # the page is drawn (it is shown)
     tiles, selected = count_changes(grid, "tiles"), count_changes(grid, "selected")

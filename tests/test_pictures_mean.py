@@ -189,7 +189,7 @@ def test_panels_waiting_for_run_are_not_flat_grey(demo, lang, words):
     assert dream.after.shape[1:3] == [s * dream.before.zoom for s in dream.before.shape[1:3]]
     card = cv.ChannelCard(demo, lang=lang, active=False, steps=2)
     card.active = True  # shown: drawn at once, the pattern optimised in the background
-    assert card.pattern_view.caption == tr("cc:pattern_wait", lang)  # still waiting for it
+    assert card.pattern_view.caption == tr("cc.pattern_wait", lang)  # still waiting for it
     assert _distinct(card.pattern_view) > 1
     assert card.wait(240)
 
