@@ -470,3 +470,33 @@ def test_model_is_traced_once_for_layers_and_outputs(models, style):
     tr = acc.trace()
     assert acc.trace() is tr  # CAM metadata, layer infos and outputs share it
     assert all(acc.infos()[p].output_shape == tr.shapes.get(p, ()) for p in acc.paths)
+
+
+def test_a_preprocess_that_branches_on_tensor_values_runs_in_every_compiled_path(models):
+    """Our compiled functions run with autograph off (translating our own code cost about half a
+    fresh process's CPU); a user's ``preprocess`` may still branch in Python on a tensor's value
+    — it alone is converted (``backend.user_function``) — and gives what the same rule written
+    with ``keras.ops.where`` gives, in the capture, Grad-CAM and maximization."""
+    def branching(x):
+        if tf.reduce_mean(x) > 0.5:  # a Python `if` on a tensor: needs autograph when compiled
+            return x * 2.0 - 1.0
+        return x - 0.5
+
+    def ops_only(x):
+        return keras.ops.where(keras.ops.mean(x) > 0.5, x * 2.0 - 1.0, x - 0.5)
+
+    model = models["sequential"]
+    dark = np.full((1,) + tuple(model.input_shape[1:]), 0.2, np.float32)
+    bright = np.full_like(dark, 0.8)
+    rng = np.random.default_rng(0)
+    for im in (dark + rng.uniform(0, 0.05, dark.shape).astype(np.float32), bright):
+        layer = cv.conv_layers(model)[-1].path
+        a = cv.activations(model, im, layer, preprocess=branching, cache=False)
+        b = cv.activations(model, im, layer, preprocess=ops_only, cache=False)
+        np.testing.assert_allclose(a[layer], b[layer], rtol=1e-5, atol=1e-6)
+        ga = cv.gradcam(model, im[0], preprocess=branching)
+        gb = cv.gradcam(model, im[0], preprocess=ops_only)
+        np.testing.assert_allclose(ga.heatmap, gb.heatmap, rtol=1e-4, atol=1e-5)
+    ma = cv.maximize(model, layer, [0], steps=3, size=None, seed=1, preprocess=branching)
+    mb = cv.maximize(model, layer, [0], steps=3, size=None, seed=1, preprocess=ops_only)
+    np.testing.assert_allclose(ma.images, mb.images, rtol=1e-4, atol=1e-5)

@@ -101,7 +101,7 @@ def check_preprocess(preprocess: Callable | None, sample: np.ndarray, input_shap
     # eager tensors (np.asarray(x), x.numpy(), Python branching on values) passes the call
     # above and would fail there with the backend's internals. Trace it alone, now, to say so.
     try:
-        backend.trace(lambda x: preprocess(x), (None,) + tuple(sample.shape[1:]), "float32")
+        backend.trace(lambda x: backend.user_function(preprocess)(x), (None,) + tuple(sample.shape[1:]), "float32")
     except Exception as exc:  # noqa: BLE001
         # TensorFlow prefixes "in user code:" and a traceback; the last line is the cause.
         lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
@@ -137,7 +137,7 @@ def model_input(acc: "ModelAccess", x, preprocess: Callable | None):
     tf.float32
     """
     if preprocess is not None:
-        return preprocess(x)
+        return backend.user_function(preprocess)(x)
     dt = acc.input_dtype
     if np.issubdtype(dt, np.integer):
         x255 = x * 255.0

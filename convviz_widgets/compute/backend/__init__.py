@@ -33,7 +33,11 @@ The interface:
 ``to_numpy(x)``
     A tensor (or nest of them) as numpy.
 ``tf_function(fn, **kwargs)``
-    ``tf.function`` for the TensorFlow-only code paths (a clear error on other backends).
+    ``tf.function`` (autograph off) for the TensorFlow-only code paths (a clear error on other
+    backends).
+``user_function(fn)``
+    A user's function (``preprocess``) as compiled code must run it: autograph-converted on
+    TensorFlow (Python branches on tensor values), as it is elsewhere.
 """
 
 from __future__ import annotations
@@ -46,20 +50,20 @@ NAME = keras.backend.backend()
 
 if NAME == "tensorflow":
     from ._tf import (WIDE_FLOAT, compile, device, eager, no_grad, tf_function, trace,
-                      value_and_grad)
+                      user_function, value_and_grad)
 elif NAME == "jax":
     from ._jax import (WIDE_FLOAT, compile, device, eager, no_grad, tf_function, trace,
-                       value_and_grad)
+                       user_function, value_and_grad)
 elif NAME == "torch":
     from ._torch import (WIDE_FLOAT, compile, device, eager, no_grad, tf_function, trace,
-                         value_and_grad)
+                         user_function, value_and_grad)
 else:  # pragma: no cover - Keras knows only these three (and "numpy", which cannot derive)
     raise ImportError(
         f"convviz_widgets runs on Keras' tensorflow, jax or torch backend, not {NAME!r}: set "
         "KERAS_BACKEND=tensorflow (or jax, or torch) before importing keras.")
 
 __all__ = ["NAME", "WIDE_FLOAT", "compile", "device", "eager", "no_grad", "only_tensorflow",
-           "tf_function", "to_numpy", "trace", "value_and_grad"]
+           "tf_function", "to_numpy", "trace", "user_function", "value_and_grad"]
 
 
 def to_numpy(x):

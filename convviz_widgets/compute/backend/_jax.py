@@ -33,6 +33,11 @@ def compile(fn, variables=()):  # noqa: A001 - the seam's verb
     return call
 
 
+def user_function(fn):
+    """A user's function as compiled code runs it: as it is (no autograph here)."""
+    return fn
+
+
 def tf_function(fn=None, /, **kwargs):
     """No ``tf.function`` here: the TensorFlow-only code paths stop with a clear error."""
     raise only_tensorflow("This computation")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import weakref
 
 import tensorflow as tf
 
@@ -25,10 +26,41 @@ def tf_function(fn=None, /, **kwargs):
     once, as intended, prints "N out of the last M calls to <fn> triggered tf.function
     retracing" after a few layers. Compiling a ``functools.partial`` of the closure gives each
     compiled function statistics of its own, so only a real retrace of one function warns.
+
+    Autograph is off unless asked for: our own code has no Python branch on a tensor's value,
+    and translating it was the largest avoidable cost of a fresh process — about half the CPU
+    of building an Explorer (1.3 s → 0.6 s) and of a first maximization (3.4 s → 1.8 s on the
+    demo model; ``benchmarks/bench_first_call.py``, ``bench_explorer_draw.py``). A user's
+    ``preprocess`` is the one function that may branch on values: :func:`user_function`
+    converts it alone.
     """
     if fn is None:
         return lambda f: tf_function(f, **kwargs)
+    kwargs.setdefault("autograph", False)
     return tf.function(functools.partial(fn), **kwargs)
+
+
+_CONVERTED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def user_function(fn):
+    """A user's function (``preprocess``) as compiled code runs it: converted by autograph, so
+    Python ``if``/``for`` on tensor values work inside our compiled functions (which have
+    autograph off, see :func:`tf_function`). Callables autograph cannot convert (a Keras layer,
+    a builtin) are returned as they are; they need no conversion."""
+    try:
+        return _CONVERTED[fn]
+    except (KeyError, TypeError):
+        pass
+    try:
+        converted = tf.autograph.to_graph(fn)
+    except Exception:  # noqa: BLE001 - not a plain Python function: use it as it is
+        converted = fn
+    try:
+        _CONVERTED[fn] = converted
+    except TypeError:  # not weak-referenceable
+        pass
+    return converted
 
 
 def value_and_grad(fn, x):
@@ -49,7 +81,7 @@ def eager():
 
 def trace(fn, shape, dtype):
     """Trace ``fn`` into a graph without running it (every static shape, no computation)."""
-    tf.function(fn).get_concrete_function(tf.TensorSpec(tuple(shape), dtype))
+    tf.function(fn, autograph=False).get_concrete_function(tf.TensorSpec(tuple(shape), dtype))
 
 
 def device() -> str:
