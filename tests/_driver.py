@@ -201,3 +201,17 @@ class Driver:
         """Wait for the view's background work, when it has any."""
         wait = getattr(self.view, "wait", None)
         return True if wait is None else bool(wait(timeout))
+
+
+#: The Explorer's pages, by the attribute each is public under.
+EXPLORER_PAGES = ("kernels", "activations", "patterns", "gradcam", "card", "dream")
+
+
+def render_counts(ex) -> dict:
+    """Per Explorer page, the renders it makes from now on: each view sets its public
+    ``last_update`` once per render, so counting its changes counts renders."""
+    counts = {name: 0 for name in EXPLORER_PAGES}
+    for name in counts:
+        getattr(ex, name).observe(lambda c, name=name: counts.__setitem__(
+            name, counts[name] + 1), "last_update")
+    return counts

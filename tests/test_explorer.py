@@ -9,7 +9,7 @@ import importlib
 from convviz_widgets.i18n import LANGUAGES, tr
 from convviz_widgets.widgets._explorer import Explorer, summary_html
 
-from _driver import Driver
+from _driver import Driver, render_counts
 from conftest import random_images
 
 # The module, not the function of the same name that ``convviz_widgets.compute`` exports.
@@ -120,17 +120,6 @@ def test_bad_values_are_refused_and_state_kept(nested_explorer):
     assert _slider(ex).value == 1 and _slider(ex).max == 5
 
 
-def _renders(ex):
-    """Per page, the renders it makes from now on (each view's ``last_update`` is set once per
-    render); the maximizer's compute calls (cache lookups, background compiles) counted apart."""
-    counts = {name: 0 for name in ("kernels", "activations", "patterns", "gradcam", "card",
-                                   "dream")}
-    for name in counts:
-        getattr(ex, name).observe(lambda c, name=name: counts.__setitem__(
-            name, counts[name] + 1), "last_update")
-    return counts
-
-
 def test_a_slider_move_renders_only_the_visible_page(models, monkeypatch):
     model = models["functional"]
     ex = Explorer(model, random_images(model, 2, seed=3))
@@ -141,7 +130,7 @@ def test_a_slider_move_renders_only_the_visible_page(models, monkeypatch):
     monkeypatch.setattr(fm_runs, "maximize",
                         lambda *a, **k: calls.append(a[1]) or real(*a, **k))
     _show(ex, "page.activations")
-    counts = _renders(ex)
+    counts = render_counts(ex)
     _slider(ex).value = 2  # a filter slider move
     assert counts == {"kernels": 0, "activations": 1, "patterns": 0, "gradcam": 0, "card": 0,
                       "dream": 0}

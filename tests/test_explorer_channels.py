@@ -10,9 +10,9 @@ import pytest
 import convviz_widgets as cv
 from convviz_widgets.widgets._base import LayerViewer
 from convviz_widgets.widgets._explorer import Explorer
-from convviz_widgets.widgets._i18n import tr
+from convviz_widgets.i18n import tr
 
-from _driver import Driver
+from _driver import Driver, render_counts
 from conftest import random_images
 
 
@@ -30,21 +30,12 @@ def lookups(monkeypatch):
     return seen
 
 
-def _renders(ex) -> dict:
-    counts = {name: 0 for name in ("kernels", "activations", "patterns", "gradcam", "card",
-                                   "dream")}
-    for name in counts:
-        getattr(ex, name).observe(lambda c, name=name: counts.__setitem__(
-            name, counts[name] + 1), "last_update")
-    return counts
-
-
 def test_a_slider_move_looks_the_channel_count_up_nowhere(models, lookups):
     model = models["functional"]
     ex = Explorer(model, random_images(model, 2, seed=3))
     ex.tabs.selected_index = ex.tabs.titles.index(tr("page.activations", ex.lang))
     slider = Driver(ex).control("convviz-channel", shown_only=True)
-    counts = _renders(ex)
+    counts = render_counts(ex)
     del lookups[:]
     slider.value = 2
     assert lookups == [] and ex.filter_index == 2

@@ -250,7 +250,7 @@ def test_the_explorer_moves_the_grid_outline_without_resending_tiles(models):
     """In the Explorer a channel-slider step reaches the shown grid as one ``selected``
     change; the tile trait does not change at all (the browser redraws the outline only)."""
     from convviz_widgets.widgets._explorer import Explorer
-    from convviz_widgets.widgets._i18n import tr
+    from convviz_widgets.i18n import tr
 
     model = models["functional"]
     ex = Explorer(model, random_images(model, 1))
