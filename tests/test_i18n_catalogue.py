@@ -148,6 +148,8 @@ def test_one_catalogue_no_tables_in_view_modules():
                  and re.search(r"^register\(\{", p.read_text(encoding="utf-8"), re.M)]
     assert offenders == []
     assert not hasattr(_i18n, "register") and not hasattr(_i18n, "translate_tree")
+    # Nor a second pass relabelling a built tree: rasters get their hover words when built.
+    assert not hasattr(_i18n, "localise_hovers")
 
 
 @pytest.mark.parametrize("module", [i18n, _i18n])

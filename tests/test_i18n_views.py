@@ -146,3 +146,28 @@ def test_the_walk_finds_english_in_an_english_view(demo):
     """The check is not vacuous: the same walk over lang="en" finds the English labels."""
     found = "\n".join(_english(cv.KernelViewer(demo), _model_words(demo)))
     assert "layer" in found and "colormap" in found
+
+
+@pytest.mark.parametrize("lang, row, col, value", [("en", "row", "col", "value"),
+                                                   ("es", "fila", "columna", "valor"),
+                                                   ("pt", "linha", "coluna", "valor")])
+def test_rasters_and_overlays_are_built_with_their_hover_words(lang, row, col, value):
+    """A raster or overlay has its hover words in its language from construction (nothing
+    relabels a built tree); words given explicitly are kept as given."""
+    raster = RasterView(lang=lang, tile_label="rank")
+    assert (raster.labels, raster.value_label) == (["rank", row, col], value)
+    assert OverlayView(lang=lang).where_labels == [row, col]
+    kept = RasterView(lang=lang, labels=["", "filter", "channel"], value_label="w")
+    assert (kept.labels, kept.value_label) == (["", "filter", "channel"], "w")
+
+
+
+def test_a_part_built_outside_a_view_speaks_its_language():
+    """Hover words come with construction, not from a pass over a built view: the Grad-CAM
+    gallery built on its own (no view around it) already reads "fila … columna … valor"."""
+    from convviz_widgets.widgets._gradcam_gallery import BestWorstGallery
+
+    gallery = BestWorstGallery("es", ("a", "b"), True, print, print)
+    assert len(gallery.rasters) == 4  # best and worst of both models
+    for raster in gallery.rasters:
+        assert raster.labels[1:] == ["fila", "columna"] and raster.value_label == "valor"

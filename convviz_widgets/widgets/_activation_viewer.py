@@ -138,12 +138,12 @@ class ActivationViewer(LayerViewer):
                                     layout=w.Layout(width="340px"))
         self._page_dd = w.Dropdown(description=tr("ui.page", self.lang), layout=w.Layout(width="260px"))
         self._sparsity = w.HTML()
-        self.canvas = ChannelGrid()
+        self.canvas = ChannelGrid(lang=self.lang)
         self.canvas.observe(self._on_grid_selected, "selected")
-        self.enlarged = RasterView(labels=["", "y", "x"], colorbar=False, gap=0,
+        self.enlarged = RasterView(lang=self.lang, tile_label="", colorbar=False, gap=0,
                                    value_unit=tr("hover.activation", self.lang))
         self.scale_bar = ScaleBar()  # names the scale; ends: the enlarged channel's limits
-        self.input_view = RasterView(labels=["", "y", "x"], gap=0,
+        self.input_view = RasterView(lang=self.lang, tile_label="", gap=0,
                                      title=tr("ui.input", self.lang))
         # Stable DOM classes: for user CSS and for the browser tests' selectors.
         self.canvas.add_class("convviz-grid")

@@ -14,7 +14,7 @@ import traitlets
 from ..compute import check_input_size, resolve_layer
 from ._export_view import Exportable
 from ..i18n import check_lang, tr
-from ._i18n import ViewError, localise_hovers
+from ._i18n import ViewError
 from ._errors import error_html
 
 _COLAB_DONE = False
@@ -279,11 +279,10 @@ class View(Exportable, w.VBox):
 
     def _built(self) -> None:
         """Called once a view's controls and children exist: the Export buttons added (see
-        :class:`._export_view.Exportable`), the rasters' hover words into the view's language
-        (:func:`._i18n.localise_hovers`), and ``controls=False`` applied. Labels need nothing
-        here: every view builds them translated (``tr(key, self.lang)``)."""
+        :class:`._export_view.Exportable`) and ``controls=False`` applied. Labels need nothing
+        here: every view builds them translated (``tr(key, self.lang)``), its rasters' and
+        overlays' hover words too (``RasterView(lang=self.lang)``)."""
         self._add_export_controls()
-        localise_hovers(self, self.lang)
         self._apply_controls()
 
     @traitlets.observe("controls")

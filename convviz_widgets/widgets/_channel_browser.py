@@ -79,7 +79,7 @@ class ChannelBrowser(LayerViewer):
                                         description=tr("ui.sort_by", self.lang), style=FIT_BUTTONS)
         self._head = w.HTML()
         self._note = w.HTML()
-        self.tiles = RasterView(labels=["", "y", "x"], frame="#888", gap=3)
+        self.tiles = RasterView(lang=self.lang, tile_label="", frame="#888", gap=3)
         self.tiles.add_class("convviz-browser-tiles")
         self.tiles.on_click(lambda tile, y, x: self._safe(lambda: self.open_tile(tile)))
         self._bind(self._layer_dd, "layer")

@@ -149,15 +149,15 @@ class ChannelCard(LayerViewer):
         self._fires = w.HTML(layout=w.Layout(min_height="1.4em"))
         self._rank_line = w.HTML(layout=w.Layout(min_height="1.4em"))
         self._kernel_note = w.HTML()
-        self.kernel_view = RasterView(labels=[tr("cc.slice", self.lang), "y", "x"],
+        self.kernel_view = RasterView(lang=self.lang, tile_label=tr("cc.slice", self.lang),
                                       lut=lut_bytes("RdBu_r"), colorbar=True, columns=8,
                                       value_unit=tr("hover.weight", self.lang))
-        self.map_view = OverlayView(width=_PANEL_PX, title=tr("cc.map", self.lang),
+        self.map_view = OverlayView(lang=self.lang, width=_PANEL_PX, title=tr("cc.map", self.lang),
                                     opacity_label=tr("ui.opacity", self.lang),
                                     heat_label=tr("cc.map", self.lang), controls=False)
-        self.pattern_view = RasterView(labels=["", "y", "x"], gap=0,
+        self.pattern_view = RasterView(lang=self.lang, tile_label="", gap=0,
                                        title=tr("cc.pattern", self.lang))
-        self.examples_view = RasterView(labels=["", "y", "x"], frame="#888", gap=3)
+        self.examples_view = RasterView(lang=self.lang, tile_label="", frame="#888", gap=3)
         self._progress = w.FloatProgress(min=0.0, max=1.0, layout=w.Layout(width="300px",
                                                                            display="none"))
         self._examples_note = w.HTML()

@@ -127,11 +127,12 @@ class ConvStepViewer(LayerViewer):
 
         self._make_layer_controls(infos, "filter", layer_width=420, slider_width=360)
         cin_label = tr("cs.in_channel", self.lang)
-        self.image_view = RasterView(labels=["", "y", "x"], gap=0)
-        self.map_view = RasterView(labels=["", "y", "x"], gap=0)
+        self.image_view = RasterView(lang=self.lang, tile_label="", gap=0)
+        self.map_view = RasterView(lang=self.lang, tile_label="", gap=0)
         self.map_view.on_click(self._on_map_click)
         self.map_bar = ScaleBar()
-        small = dict(labels=[cin_label, "y", "x"], gap=8, frame="#777", background="#fafafa")
+        small = dict(lang=self.lang, tile_label=cin_label, gap=8, frame="#777",
+                     background="#fafafa")
         self.patch_view = RasterView(**small)
         self.kernel_view = RasterView(**small)
         self.product_view = RasterView(**small)

@@ -145,8 +145,8 @@ class DeepDreamViewer(View):
                                   lang=self.lang, frame_interval=frame_interval)
         for name in ("running", "progress", "frames_shown"):
             traitlets.dlink((self.run_panel, name), (self, name))
-        self.before = RasterView(labels=["", "y", "x"], gap=0)
-        self.after = RasterView(labels=["", "y", "x"], gap=0)
+        self.before = RasterView(lang=self.lang, tile_label="", gap=0)
+        self.after = RasterView(lang=self.lang, tile_label="", gap=0)
         self.before.add_class("convviz-dream-before")
         self.after.add_class("convviz-dream-after")
 

@@ -125,8 +125,8 @@ def make_overlays(titles, size: int, opacity: float, colormap: str, signed_color
     linked by ``group`` so they move together."""
     words = {"opacity_label": tr("ui.opacity", lang), "heat_label": tr("ui.heat", lang),
              "colormap": colormap, "signed_colormap": signed_colormap}
-    views = [OverlayView(width=int(size), opacity=float(opacity), title=title, group=group,
-                         **words) for title in titles]
+    views = [OverlayView(lang=lang, width=int(size), opacity=float(opacity), title=title,
+                         group=group, **words) for title in titles]
     for view, role in zip(views, ("main", "compare")):
         view.add_class(f"convviz-gradcam-{role}")
     return views

@@ -209,7 +209,7 @@ class BestWorstGallery(w.VBox):
         rows = [views["title"]]
         for which in ("best", "worst"):
             view = RasterView(gap=_GALLERY_GAP, title=tr(f"gc.{which}_title", self.lang),
-                              labels=[rank, "y", "x"], background="#ffffff")
+                              lang=self.lang, tile_label=rank, background="#ffffff")
             view.add_class(f"convviz-gallery-{which}" if key == "main"
                            else f"convviz-gallery-compare-{which}")
             view.layout.display = "none"  # shown once there is something to show

@@ -173,7 +173,7 @@ class ImageChooser(w.VBox):
                                   layout=fit_layout())
         self.upload.add_class("convviz-upload")
         self.upload.observe(lambda c: self._uploaded(c["new"], on_upload, on_error), "value")
-        self.thumbnails = RasterView(gap=3, labels=[tr("ui.image", lang), "y", "x"],
+        self.thumbnails = RasterView(gap=3, lang=lang, tile_label=tr("ui.image", lang),
                                      background="#ffffff")
         self.thumbnails.add_class("convviz-gradcam-thumbs")
         self.thumbnails.on_click(lambda tile, y, x: on_pick(tile))

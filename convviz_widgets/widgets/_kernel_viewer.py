@@ -157,11 +157,12 @@ class KernelViewer(LayerViewer):
         # A wide gap and a grey frame per slice: 3×3 slices of a diverging map (zero is white)
         # tiled 4 px apart on light grey read as one noisy picture.
         cin = tr("ui.input_channel", self.lang)
-        self.slices = RasterView(labels=[cin, "y", "x"], colorbar=False, gap=7,
+        self.slices = RasterView(lang=self.lang, tile_label=cin, colorbar=False, gap=7,
                                  frame="#777", background="#fafafa",
                                  value_unit=tr("hover.weight", self.lang))
-        self.composite = RasterView(labels=["", "y", "x"], gap=0)
-        self.overview = RasterView(labels=["", tr("ui.filter", self.lang), cin], colorbar=True,
+        self.composite = RasterView(lang=self.lang, tile_label="", gap=0)
+        self.overview = RasterView(lang=self.lang, labels=["", tr("ui.filter", self.lang), cin],
+                                   colorbar=True,
                                    margin=8, gap=0,
                                    value_unit=tr("hover.kernel_max", self.lang))
         self.overview.on_click(self._on_overview_click)

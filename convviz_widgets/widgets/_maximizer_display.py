@@ -142,8 +142,8 @@ class PatternPanels(w.HBox):
 
     def __init__(self, lang: str = "en"):
         self.lang = lang
-        self.pattern = RasterView(labels=["", "y", "x"], gap=0)
-        self.gallery = RasterView(labels=[tr("ui.filter", lang), "y", "x"], gap=3)
+        self.pattern = RasterView(lang=lang, tile_label="", gap=0)
+        self.gallery = RasterView(lang=lang, tile_label=tr("ui.filter", lang), gap=3)
         self.pattern.add_class("convviz-maximizer-pattern")
         self.gallery.add_class("convviz-maximizer-gallery")
         super().__init__([self.pattern, self.gallery],

@@ -13,6 +13,7 @@ import anywidget
 import numpy as np
 import traitlets
 
+from ..i18n import tr
 from ._late_bytes import BytesAfterOpen
 from ._pixels import lut_bytes, quantize, to_rgb_u8
 
@@ -62,6 +63,14 @@ class OverlayView(BytesAfterOpen, anywidget.AnyWidget):
     the kernel, so :attr:`opacity` and :attr:`colormap` here are the *initial* look (setting them
     from Python still updates the view). Views with the same :attr:`group` follow each other's
     local changes.
+
+    Parameters
+    ----------
+    lang : {"en", "es", "pt"}
+        The language of the hover line's position words (``"row 5, col 12 · heat 0.83"``,
+        ``"fila 5, columna 12 · ..."``) unless ``where_labels`` is given.
+    **kwargs
+        Any trait below.
 
     Attributes
     ----------
@@ -141,6 +150,10 @@ class OverlayView(BytesAfterOpen, anywidget.AnyWidget):
     #: The hover line's words for the position ("row 5, col 12 · heat 0.83").
     where_labels = traitlets.List(traitlets.Unicode(),
                                   default_value=["row", "col"]).tag(sync=True)
+
+    def __init__(self, lang: str = "en", **kwargs):
+        kwargs.setdefault("where_labels", [tr("hover.row", lang), tr("hover.col", lang)])
+        super().__init__(**kwargs)
 
     @traitlets.validate("opacity")
     def _validate_opacity(self, proposal):

@@ -9,6 +9,7 @@ import anywidget
 import numpy as np
 import traitlets
 
+from ..i18n import tr
 from ._late_bytes import BytesAfterOpen
 from ._pixels import lut_bytes
 
@@ -98,6 +99,13 @@ class RasterView(BytesAfterOpen, anywidget.AnyWidget):
 
     Parameters
     ----------
+    lang : {"en", "es", "pt"}
+        The language of the hover words this view is built with: row, column and value
+        (``"row 3, col 4 · value 0.83"``, ``"fila 3, columna 4 · valor 0,83"``) unless
+        ``labels`` / ``value_label`` are given.
+    tile_label : str
+        The hover line's word for a tile (``""``: the tile's number alone); ignored when
+        ``labels`` is given.
     **kwargs
         Any trait below.
 
@@ -127,7 +135,8 @@ class RasterView(BytesAfterOpen, anywidget.AnyWidget):
         CSS colour of a 1-px frame drawn in the gap around every tile ("" for none; needs
         ``gap >= 2``), so that small adjacent tiles read as separate pictures.
     labels : list of str
-        The hover line's words for tile, row and column (``"row 3, col 4 · ..."``).
+        The hover line's words for tile, row and column (``"row 3, col 4 · ..."``); by default
+        ``tile_label`` and the row and column words in ``lang``.
     value_label, value_unit : str
         The hover line's word for a one-channel value and what it is (``"value 0.83
         (activation)"``); a colour picture reads ``"R 14 G 202 B 242"`` (the bytes shown).
@@ -174,7 +183,9 @@ class RasterView(BytesAfterOpen, anywidget.AnyWidget):
     pad = traitlets.Int(0).tag(sync=True)
     tile_info = traitlets.List(traitlets.Unicode()).tag(sync=True)
 
-    def __init__(self, **kwargs):
+    def __init__(self, lang: str = "en", tile_label: str = "tile", **kwargs):
+        kwargs.setdefault("labels", [tile_label, tr("hover.row", lang), tr("hover.col", lang)])
+        kwargs.setdefault("value_label", tr("hover.value", lang))
         super().__init__(**kwargs)
         self._click_callbacks: list[Callable[[int, int, int], None]] = []
         self.on_msg(self._on_custom_msg)
