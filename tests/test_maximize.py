@@ -18,7 +18,7 @@ from convviz_widgets.compute.progress import Progress
 from convviz_widgets.compute.maximize import (Blur, DreamResult, Jitter, MaximizeResult, Pixels,
                                               channel, deepdream, maximize, neuron,
                                               standard_transforms, total_variation)
-from convviz_widgets.compute.maximize._cache import callable_fingerprint
+from convviz_widgets.compute import preprocess_key
 from convviz_widgets.compute.maximize.param import Fourier
 from convviz_widgets.compute.maximize.transforms import Affine
 
@@ -270,14 +270,14 @@ def test_memory_and_disk_cache(models, tmp_path):
 
 
 def test_preprocess_fingerprint_follows_code_and_captured_values():
-    assert callable_fingerprint(lambda x: x * 2.0) == callable_fingerprint(lambda x: x * 2.0)
-    assert callable_fingerprint(lambda x: x * 2.0) != callable_fingerprint(lambda x: x * 3.0)
+    assert preprocess_key(lambda x: x * 2.0) == preprocess_key(lambda x: x * 2.0)
+    assert preprocess_key(lambda x: x * 2.0) != preprocess_key(lambda x: x * 3.0)
 
     def scaler(k):
         return lambda x: x * k
 
-    assert callable_fingerprint(scaler(2.0)) == callable_fingerprint(scaler(2.0))
-    assert callable_fingerprint(scaler(2.0)) != callable_fingerprint(scaler(3.0))
+    assert preprocess_key(scaler(2.0)) == preprocess_key(scaler(2.0))
+    assert preprocess_key(scaler(2.0)) != preprocess_key(scaler(3.0))
 
 
 def test_cancelled_rows_are_not_cached(models):

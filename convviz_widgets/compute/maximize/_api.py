@@ -15,10 +15,11 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .._access import access, check_preprocess
+from .._identity import preprocess_key, weights_digest
 from .._layer_info import check_filters
 from .._messages import InputError
 from ..progress import Progress, Tracker
-from ._cache import ResultCache, callable_fingerprint, weights_fingerprint
+from ._cache import ResultCache
 from ._loop import auto_batch_size
 from ._recipe import DEFAULT_STEPS, method_defaults, start_image
 from ._request import channels_of, layer_resolver, pattern_size, resolve_target
@@ -202,9 +203,9 @@ def maximize(model, layer=None, filters=None, *, size=None, steps: int | None = 
         else:
             store = None
             if cache or cache_dir is not None:
-                settings = ("maximize-v4", weights_fingerprint(acc.model), path, method, steps,
+                settings = ("maximize-v4", weights_digest(acc.model), path, method, steps,
                             hw, c, p.key, tuple(x.key for x in t), opt.key, obj.key,
-                            callable_fingerprint(preprocess), int(seed), space,
+                            preprocess_key(preprocess), int(seed), space,
                             None if start is None else hashlib.blake2b(
                                 start.tobytes(), digest_size=8).hexdigest())
                 store = ResultCache(acc.cache if cache else None, settings,

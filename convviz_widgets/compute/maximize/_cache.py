@@ -3,10 +3,9 @@
 A result is stored per filter under a key made of the model's weights, the layer, the filter,
 every setting that changes the optimisation, and the seed. Both identities follow the one rule of
 :mod:`convviz_widgets.compute._identity`, like every other cache: the weights through
-:func:`weights_fingerprint` (= :func:`~convviz_widgets.compute.weights_digest`, the persistent
-spelling of :func:`~convviz_widgets.compute.weights_identity`, so ``set_weights`` and training
-invalidate results), the ``preprocess`` through :func:`callable_fingerprint`
-(= :func:`~convviz_widgets.compute.preprocess_key`). In memory the key is the settings tuple itself;
+:func:`~convviz_widgets.compute.weights_digest` (the persistent spelling of
+:func:`~convviz_widgets.compute.weights_identity`, so ``set_weights`` and training invalidate
+results), the ``preprocess`` through :func:`~convviz_widgets.compute.preprocess_key`. In memory the key is the settings tuple itself;
 on disk it is :func:`~convviz_widgets.compute.persistent_digest` of it, and settings that hold an
 object known only by identity are kept in memory only (another process could not recognise it).
 """
@@ -20,15 +19,9 @@ import tempfile
 
 import numpy as np
 
-from .._identity import persistent_digest, preprocess_key, weights_digest
+from .._identity import persistent_digest
 
-__all__ = ["weights_fingerprint", "callable_fingerprint", "ResultCache"]
-
-#: The weights part of a maximization key: the one weights rule, as a disk-safe string.
-weights_fingerprint = weights_digest
-
-#: The preprocess part of a maximization key: the one preprocess identity (deprecated name).
-callable_fingerprint = preprocess_key
+__all__ = ["ResultCache"]
 
 
 class ResultCache:
