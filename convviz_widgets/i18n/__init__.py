@@ -13,7 +13,7 @@ relabels a built widget afterwards.
 Errors: ``compute/`` never imports widgets, so it raises
 :class:`~convviz_widgets.compute.InputError` with a message key and values (English text from
 ``compute/_messages.py``); the views' status line shows ``err.<key>`` in the view's language.
-Views raise their own keyed errors the same way (``widgets._i18n.ViewError``).
+Views raise their own keyed errors the same way (``widgets._view_error.ViewError``).
 
 This package imports no widget library: ``display/``, ``plotting/`` and ``widgets/`` all use it.
 """

@@ -40,7 +40,7 @@ TEXTS: dict[str, dict] = {
         "es": "No se pudo leer «{name}» como imagen: suba un archivo PNG o JPEG.",
         "pt": "Não foi possível ler «{name}» como imagem: envie um arquivo PNG ou JPEG.",
     },
-    # -- bad input a view refuses (widgets._i18n.ViewError) --------------------------------
+    # -- bad input a view refuses (widgets._view_error.ViewError) ---------------------------
     "err.range_filters": {
         "en": {"one": ("{name} {value} is out of range for layer {layer!r}, which has {n} "
                        "filter: use 0."),

@@ -14,7 +14,8 @@ import traitlets
 from ..compute import check_input_size, resolve_layer
 from ._export_view import Exportable
 from ..i18n import check_lang, tr
-from ._i18n import ViewError, localise_hovers
+from ._i18n import localise_hovers
+from ._view_error import ViewError
 from ._errors import error_html
 
 _COLAB_DONE = False
@@ -95,9 +96,9 @@ def new_slider(range_: bool = False, **kwargs):
 
 
 def check_in_layer(name: str, value, n: int, layer, unit: str, **fmt) -> int:
-    """``value`` as an int, or a :class:`._i18n.ViewError` when it is not one of a layer's ``n``
-    ``unit`` (``"filters"``, ``"pages"`` or ``"images"``: the catalogue's ``err.range_<unit>``,
-    formatted with ``fmt`` too).
+    """``value`` as an int, or a :class:`._view_error.ViewError` when it is not one of a
+    layer's ``n`` ``unit`` (``"filters"``, ``"pages"`` or ``"images"``: the catalogue's
+    ``err.range_<unit>``, formatted with ``fmt`` too).
 
     Examples
     --------

@@ -26,7 +26,7 @@ from ._base import LayerViewer
 from ._examples_source import ExampleSource
 from ._targets import class_names_for, target_label
 from ..i18n import tr
-from ._i18n import ViewError
+from ._view_error import ViewError
 from ._images import model_input_shape
 from ._overlay import OverlayView
 from ._placeholder import placeholder_pixels

@@ -14,7 +14,7 @@ import numpy as np
 from ..compute import Region, image_shaped, output_index, output_info
 from ._gradcam_display import target_options
 from ..i18n import tr
-from ._i18n import ViewError
+from ._view_error import ViewError
 from ._targets import TOP_1, class_names_for, target_label, to_choice
 
 

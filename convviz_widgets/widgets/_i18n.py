@@ -1,41 +1,16 @@
-"""What the views add to the catalogue (:mod:`convviz_widgets.i18n`): keyed errors, hover words.
+"""What the views add to the catalogue (:mod:`convviz_widgets.i18n`): hover words.
 
 Views build every label translated with :func:`convviz_widgets.i18n.tr`; this module holds only
-what needs a widget library: :class:`ViewError`, the keyed ``TraitError`` a view raises for bad
-input, and :func:`localise_hovers`.
+what needs a widget library: :func:`localise_hovers` (the keyed ``TraitError`` a view raises for
+bad input is :class:`~._view_error.ViewError`, a module of its own so the low-level widgets this
+module imports can raise it too).
 """
 
 from __future__ import annotations
 
-import traitlets
-
 from ..i18n import tr
 from ._overlay import OverlayView
 from ._raster import RasterView
-
-
-class ViewError(traitlets.TraitError, ValueError):
-    """A ``TraitError`` (and ``ValueError``) for bad input whose message is a catalogue entry
-    ``err.<key>``.
-
-    ``str(error)`` is the English sentence (what Python code setting a trait reads); a view's
-    status line shows it in the view's language, found by :attr:`message_key` — the same way
-    as compute's :class:`~convviz_widgets.compute.InputError`.
-
-    Examples
-    --------
-    >>> err = ViewError("range_filters", name="filter_index", value=9, layer="conv", n=8,
-    ...                 last=7)
-    >>> str(err)
-    "filter_index 9 is out of range for layer 'conv', which has 8 filters: use 0 to 7."
-    >>> tr(f"err.{err.message_key}", "es", **err.message_args)[:40]
-    'filter_index 9 está fuera de rango para '
-    """
-
-    def __init__(self, key: str, **args):
-        self.message_key = key
-        self.message_args = args
-        super().__init__(tr(f"err.{key}", "en", **args))
 
 
 #: Position words the views' rasters were built with, and their catalogue keys.

@@ -11,7 +11,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from .._demo import demo_images
 from ..compute import access, split_images
 from ..i18n import tr
-from ._i18n import ViewError
+from ._view_error import ViewError
 
 #: Uploaded pictures are shrunk to this longest side before anything else: the model resizes to
 #: its own input anyway, and a 12-megapixel phone photo should not sit in the kernel's memory.
