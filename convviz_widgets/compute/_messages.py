@@ -84,6 +84,18 @@ MESSAGES: dict[str, str] = {
         "blur_sigma only acts with baseline=\"blur\"; with baseline=\"black\" removed pixels "
         "become black, so it would change nothing. Pass baseline=\"blur\", or leave blur_sigma "
         "out."),
+    "layer_not_in_model": (
+        "Layer {name!r} is not part of model {model!r}. Pass a layer of this model, or its "
+        "path, e.g. {examples}."),
+    "layer_ambiguous": (
+        "Layer name {layer!r} is ambiguous in model {model!r}: it names {paths}. Pass the full "
+        "path instead."),
+    "layer_missing_close": (
+        "No layer {layer!r} in model {model!r}. Did you mean {close}? (cv.conv_layers(model) "
+        "lists them all.)"),
+    "layer_missing": (
+        "No layer {layer!r} in model {model!r}. Valid layers include {examples}. "
+        "(cv.conv_layers(model) lists them all.)"),
     "examples_labels_dataset": (
         "labels= would change nothing: a tf.data.Dataset gives its labels itself, as "
         "(images, labels) pairs. Put the labels in the dataset, or leave labels out."),

@@ -80,6 +80,22 @@ TEXTS: dict[str, dict] = {
                "other": "image_index {value} está fora do intervalo: há {n} imagens, use de 0 a "
                         "{last}."},
     },
+    "err.range_tabs": {
+        "en": {"one": "selected_index {value} is out of range: there is {n} page, use 0.",
+               "other": "selected_index {value} is out of range: there are {n} pages, use 0 to "
+                        "{last}."},
+        "es": {"one": "selected_index {value} está fuera de rango: hay {n} página, use 0.",
+               "other": "selected_index {value} está fuera de rango: hay {n} páginas, use de 0 "
+                        "a {last}."},
+        "pt": {"one": "selected_index {value} está fora do intervalo: há {n} página, use 0.",
+               "other": "selected_index {value} está fora do intervalo: há {n} páginas, use de "
+                        "0 a {last}."},
+    },
+    "err.opacity": {
+        "en": "opacity must be between 0 and 1, got {value}.",
+        "es": "opacity debe estar entre 0 y 1; se recibió {value}.",
+        "pt": "opacity deve estar entre 0 e 1; recebido {value}.",
+    },
     "err.layer_unknown": {
         "en": "{cause} This view shows: {paths}.",
         "es": "{cause} Esta vista muestra: {paths}.",
@@ -439,6 +455,30 @@ _COMPUTE: dict[str, dict] = {
         "pt": ('blur_sigma só atua com baseline="blur"; com baseline="black" os pixels '
                'removidos ficam pretos, então não mudaria nada. Passe baseline="blur", ou '
                "omita blur_sigma."),
+    },
+    "layer_not_in_model": {
+        "es": ("La capa {name!r} no forma parte del modelo {model!r}. Pase una capa de este "
+               "modelo, o su ruta, p. ej. {examples}."),
+        "pt": ("A camada {name!r} não faz parte do modelo {model!r}. Passe uma camada deste "
+               "modelo, ou o seu caminho, p. ex. {examples}."),
+    },
+    "layer_ambiguous": {
+        "es": ("El nombre de capa {layer!r} es ambiguo en el modelo {model!r}: nombra {paths}. "
+               "Pase la ruta completa."),
+        "pt": ("O nome de camada {layer!r} é ambíguo no modelo {model!r}: nomeia {paths}. "
+               "Passe o caminho completo."),
+    },
+    "layer_missing_close": {
+        "es": ("No hay ninguna capa {layer!r} en el modelo {model!r}. ¿Quiso decir {close}? "
+               "(cv.conv_layers(model) las enumera todas.)"),
+        "pt": ("Não há nenhuma camada {layer!r} no modelo {model!r}. Quis dizer {close}? "
+               "(cv.conv_layers(model) lista todas.)"),
+    },
+    "layer_missing": {
+        "es": ("No hay ninguna capa {layer!r} en el modelo {model!r}. Capas válidas son, entre "
+               "otras, {examples}. (cv.conv_layers(model) las enumera todas.)"),
+        "pt": ("Não há nenhuma camada {layer!r} no modelo {model!r}. Camadas válidas são, "
+               "entre outras, {examples}. (cv.conv_layers(model) lista todas.)"),
     },
     "examples_labels_dataset": {
         "es": ("labels= no cambiaría nada: un tf.data.Dataset da sus propias etiquetas, como "

@@ -59,7 +59,8 @@ class LayerPath(traitlets.Unicode):
             try:
                 return obj._path_of(value)
             except ValueError as exc:
-                raise traitlets.TraitError(str(exc)) from None
+                # "from exc": the view's error line translates compute's message by its key.
+                raise traitlets.TraitError(str(exc)) from exc
         self.error(obj, value)
 
 
@@ -246,7 +247,9 @@ class View(Exportable, w.VBox):
         try:
             path = self._path_of(value)
         except ValueError as exc:
-            raise ViewError("layer_unknown", cause=str(exc),
+            # The cause itself (compute's keyed InputError): the status line shows it in the
+            # view's language; str() of this error is the English sentence.
+            raise ViewError("layer_unknown", cause=exc.with_traceback(None),
                             paths=self._valid_paths_text()) from None
         if path not in self._layers:
             raise ViewError(self._unsuitable, path=path, view=type(self).__name__,
