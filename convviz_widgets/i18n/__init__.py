@@ -2,8 +2,8 @@
 
 Every text a user reads — control labels, page titles, hover words, status lines, error
 messages — is an entry ``key -> {"en": …, "es": …, "pt": …}`` in one of this package's area
-modules (``_ui``, ``_maps``, ``_errors``, ``_activations``, ``_kernels``, ``_maximizer``,
-``_gradcam``, ``_channels``, ``_explorer``: data only). A text that depends on a count is a *plural*: each
+modules (``_ui``, ``_maps``, ``_errors``, ``_compute_errors``, ``_activations``, ``_kernels``,
+``_maximizer``, ``_gradcam``, ``_channels``, ``_explorer``: data only). A text that depends on a count is a *plural*: each
 language maps ``"one"`` and ``"other"`` to a text, and ``tr(key, lang, n=…)`` picks the form.
 
 Keys have one style: ``area.name`` in lower case (``ui.layer``, ``av.channel``,
@@ -20,8 +20,8 @@ This package imports no widget library: ``display/``, ``plotting/`` and ``widget
 
 from __future__ import annotations
 
-from . import (_activations, _channels, _errors, _explorer, _gradcam, _kernels, _maps,
-               _maximizer, _ui)
+from . import (_activations, _channels, _compute_errors, _errors, _explorer, _gradcam, _kernels,
+               _maps, _maximizer, _ui)
 
 __all__ = ["CATALOGUE", "LANGUAGES", "check_lang", "method_label", "plural_form", "tr"]
 
@@ -40,8 +40,8 @@ def _merge(*areas) -> dict[str, dict]:
 
 
 #: key -> {"en", "es", "pt"} (plurals: each language -> {"one", "other"}).
-CATALOGUE: dict[str, dict] = _merge(_ui, _maps, _errors, _activations, _kernels, _maximizer,
-                                    _gradcam, _channels, _explorer)
+CATALOGUE: dict[str, dict] = _merge(_ui, _maps, _errors, _compute_errors, _activations, _kernels,
+                                    _maximizer, _gradcam, _channels, _explorer)
 
 
 def check_lang(lang: str) -> str:
