@@ -209,3 +209,22 @@ def test_a_click_on_an_example_of_a_dataset_says_why_in_spanish(models):
         card.pick(99)
     assert str(info.value).startswith("There are ") and "pick 0 to" in str(info.value)
     assert _shown(info.value, "es").startswith("Hay ")
+
+
+def test_a_box_on_a_classifier_and_a_tile_past_the_end_are_shown_in_the_language(models):
+    model = models["sequential"]
+    imgs = np.random.default_rng(0).random((4,) + tuple(model.input_shape[1:])).astype(
+        np.float32)
+    gv = cv.GradCAMViewer(model, imgs[:1], lang="pt")
+    with pytest.raises(ViewError) as info:
+        gv.set_region_box(0, 0, 4, 4)
+    assert str(info.value).startswith("Only a model whose output is an image")
+    assert _shown(info.value, "pt").startswith("Só um modelo cuja saída é uma imagem")
+    browser = cv.ChannelBrowser(model, imgs, labels=np.arange(4) % 3, steps=4, lang="es")
+    assert browser.wait(120)
+    with pytest.raises(ViewError) as info:
+        browser.open_tile(len(browser.order))
+    assert str(info.value) == (f"There are {len(browser.order)} tiles; use 0 to "
+                               f"{len(browser.order) - 1}.")
+    assert _shown(info.value, "es") == (f"Hay {len(browser.order)} mosaicos; use de 0 a "
+                                        f"{len(browser.order) - 1}.")

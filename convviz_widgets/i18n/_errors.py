@@ -323,6 +323,19 @@ TEXTS: dict[str, dict] = {
         "pt": ("A imagem {k} tem forma {shape}; cada imagem deve ser RGB (h, w, 3) ou em tons "
                "de cinza (h, w, 1) / (h, w) (remova um canal alfa com image[..., :3])."),
     },
+    "err.target_box_on_classes": {
+        "en": ("Only a model whose output is an image (U-Net, segmentation) takes a box; this one "
+               "outputs classes: pick a class instead."),
+        "es": ("Solo un modelo cuya salida es una imagen (U-Net, segmentación) admite un "
+               "recuadro; este da clases: elija una clase."),
+        "pt": ("Só um modelo cuja saída é uma imagem (U-Net, segmentação) aceita uma caixa; "
+               "este dá classes: escolha uma classe."),
+    },
+    "err.cb_tile_range": {
+        "en": "There are {n} tiles; use 0 to {last}.",
+        "es": "Hay {n} mosaicos; use de 0 a {last}.",
+        "pt": "Há {n} mosaicos; use de 0 a {last}.",
+    },
     "err.layers_more": {
         "en": " … ({n} in all)",
         "es": " … ({n} en total)",

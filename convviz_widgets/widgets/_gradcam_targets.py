@@ -130,8 +130,7 @@ class TargetSpace:
     def box_region(self, image_hw, y0: int, x0: int, y1: int, x1: int) -> Region:
         """The region of a box given in image pixels (end exclusive), in output pixels."""
         if not self.region_mode:
-            raise ValueError("Only a model whose output is an image (U-Net, segmentation) "
-                             "takes a box; this one outputs classes: pick a class instead.")
+            raise ViewError("target_box_on_classes")
         h, w_ = image_hw
         oh, ow = (d or s for d, s in zip(output_info(self.model)[self.index].shape[1:3],
                                          (h, w_)))
