@@ -185,7 +185,8 @@ def test_exporting_a_gallery_before_run_says_so_in_the_language(models):
     with pytest.raises(ViewError) as info:
         fm.gallery_png()
     assert str(info.value) == "Nothing to export yet: press Run first."
-    assert _shown(info.value, "pt") == "Ainda não há nada para exportar: clique em Executar primeiro."
+    assert _shown(info.value, "pt") == ("Ainda não há nada para exportar: clique em Executar "
+                                        "primeiro.")
     assert _shown(info.value, "es") == "Aún no hay nada que exportar: pulse Ejecutar primero."
 
 

@@ -3,8 +3,8 @@
 ``compute/`` raises :class:`InputError` with a key and the values of the message, never a
 translated text. The English text is here (the exception's ``str``); the catalogue
 (``convviz_widgets/i18n/_compute_errors.py``) adds the Spanish and Portuguese under
-``"err." + key`` and :func:`widgets._errors.short_message` shows them. Tests keep the two in step (same keys, same
-placeholders).
+``"err." + key`` and :func:`widgets._errors.short_message` shows them. Tests keep the two in
+step (same keys, same placeholders).
 """
 
 from __future__ import annotations

@@ -3,8 +3,9 @@
 Every text a user reads — control labels, page titles, hover words, status lines, error
 messages — is an entry ``key -> {"en": …, "es": …, "pt": …}`` in one of this package's area
 modules (``_ui``, ``_maps``, ``_errors``, ``_compute_errors``, ``_activations``, ``_kernels``,
-``_maximizer``, ``_gradcam``, ``_channels``, ``_explorer``: data only). A text that depends on a count is a *plural*: each
-language maps ``"one"`` and ``"other"`` to a text, and ``tr(key, lang, n=…)`` picks the form.
+``_maximizer``, ``_gradcam``, ``_channels``, ``_explorer``: data only). A text that depends on
+a count is a *plural*: each language maps ``"one"`` and ``"other"`` to a text, and
+``tr(key, lang, n=…)`` picks the form.
 
 Keys have one style: ``area.name`` in lower case (``ui.layer``, ``av.channel``,
 ``err.images_rank``). Views build their labels translated (``tr(key, self.lang)``); nothing
