@@ -27,7 +27,7 @@ import convviz_widgets as cv
 import convviz_widgets.i18n as i18n
 from convviz_widgets.compute import MESSAGES, InputError
 from convviz_widgets.i18n import CATALOGUE, LANGUAGES, tr
-from convviz_widgets.widgets import _errors, _i18n
+from convviz_widgets.widgets import _errors, _view_error
 
 ROOT = Path(cv.__file__).parent
 KEY = re.compile(r"^[a-z]+\.[a-z0-9_]+$")
@@ -147,12 +147,15 @@ def test_one_catalogue_no_tables_in_view_modules():
     offenders = [p.name for p in ROOT.rglob("*.py") if "i18n" not in p.parts
                  and re.search(r"^register\(\{", p.read_text(encoding="utf-8"), re.M)]
     assert offenders == []
-    assert not hasattr(_i18n, "register") and not hasattr(_i18n, "translate_tree")
-    # Nor a second pass relabelling a built tree: rasters get their hover words when built.
-    assert not hasattr(_i18n, "localise_hovers")
+    # Nor a second mechanism relabelling a built tree (translate_tree, localise_hovers): the
+    # module that held them is gone; rasters get their hover words when built.
+    assert not (ROOT / "widgets" / "_i18n.py").exists()
+    names = {n for p in ROOT.rglob("*.py") for n in ("translate_tree", "localise_hovers")
+             if re.search(rf"\bdef {n}\b", p.read_text(encoding="utf-8"))}
+    assert names == set()
 
 
-@pytest.mark.parametrize("module", [i18n, _i18n])
+@pytest.mark.parametrize("module", [i18n, _view_error])
 def test_docstring_examples(module):
     assert doctest.testmod(module, raise_on_error=True).attempted > 0
 
@@ -170,12 +173,12 @@ def _error_sentence(view) -> str:
 def test_a_view_error_shown_to_an_es_user_is_spanish(models):
     model = models["sequential"]
     kv = cv.KernelViewer(model, lang="es")
-    with pytest.raises(_i18n.ViewError) as info:
+    with pytest.raises(_view_error.ViewError) as info:
         kv.filter_index = 999
     assert "out of range" in str(info.value)  # Python code reads English
     sentence = _errors.short_message(info.value, "es")
     assert "fuera de rango" in sentence and "999" in sentence and SPANISH.search(sentence)
-    with pytest.raises(_i18n.ViewError) as info:
+    with pytest.raises(_view_error.ViewError) as info:
         kv.layer = "no_such_layer"
     assert "Esta vista muestra" in _errors.short_message(info.value, "es")
 
@@ -220,6 +223,6 @@ def test_a_slider_the_user_moves_out_of_range_says_so_in_spanish(models):
 def test_an_export_with_nothing_shown_says_so_in_portuguese():
     """Module-level checks (export) raise the same keyed error; it is a ValueError too, so
     code that caught ValueError before still does."""
-    err = _i18n.ViewError("export_nothing")
+    err = _view_error.ViewError("export_nothing")
     assert isinstance(err, ValueError) and str(err).startswith("Nothing is shown yet")
     assert _errors.short_message(err, "pt").startswith("Ainda nada é mostrado")

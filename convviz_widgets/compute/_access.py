@@ -246,16 +246,15 @@ class ModelAccess:
 
         Raises
         ------
-        ValueError
-            Unknown or ambiguous names; the message lists the closest valid paths.
+        InputError
+            (a ``ValueError``) Unknown or ambiguous names; the message lists the closest valid
+            paths.
         """
         if not isinstance(layer, str):
             path = self._by_id.get(id(layer))
             if path is None:
-                raise ValueError(
-                    f"Layer {getattr(layer, 'name', layer)!r} is not part of model "
-                    f"{self.model.name!r}. Pass a layer of this model, or its path, e.g. "
-                    f"{self._examples()}.")
+                raise InputError("layer_not_in_model", name=getattr(layer, "name", layer),
+                                 model=self.model.name, examples=self._examples())
             return path
         if layer in self._layers:
             return layer
@@ -263,17 +262,17 @@ class ModelAccess:
         if len(by_name) == 1:
             return by_name[0]
         if len(by_name) > 1:
-            raise ValueError(
-                f"Layer name {layer!r} is ambiguous in model {self.model.name!r}: it names "
-                f"{by_name}. Pass the full path instead.")
+            raise InputError("layer_ambiguous", layer=layer, model=self.model.name,
+                             paths=by_name)
         close = difflib.get_close_matches(layer, self.paths, n=5, cutoff=0.5)
         for name in difflib.get_close_matches(
                 layer.split("/")[-1], [l.name for l in self._layers.values()], n=5, cutoff=0.5):
             close += [p for p, l in self._layers.items() if l.name == name and p not in close]
-        hint = f"Did you mean {close[:5]}?" if close else f"Valid layers include {self._examples()}."
-        raise ValueError(
-            f"No layer {layer!r} in model {self.model.name!r}. {hint} "
-            "(cv.conv_layers(model) lists them all.)")
+        if close:
+            raise InputError("layer_missing_close", layer=layer, model=self.model.name,
+                             close=close[:5])
+        raise InputError("layer_missing", layer=layer, model=self.model.name,
+                         examples=self._examples())
 
     def _examples(self) -> list[str]:
         spatial = [p for p, i in self.infos().items() if i.is_spatial] or self.paths
@@ -403,9 +402,9 @@ def resolve_layer(model, layer) -> LayerInfo:
 
     Raises
     ------
-    ValueError
-        The layer does not exist (the message names the closest valid paths) or the name is
-        ambiguous.
+    InputError
+        (a ``ValueError``) The layer does not exist (the message names the closest valid paths)
+        or the name is ambiguous.
 
     Examples
     --------

@@ -113,8 +113,7 @@ def _as_batch(images, input_shape: tuple) -> np.ndarray:
         return _stack(arrays, input_shape)
     arr = _as_array(images)
     if arr.size == 0:
-        raise ValueError(f"Got an empty image array of shape {arr.shape}; pass at least one "
-                         "non-empty image.")
+        raise InputError("images_empty_array", shape=arr.shape)
     if arr.ndim == 2:
         return arr[None, :, :, None]  # (h, w) -> (1, h, w, 1)
     if arr.ndim == 3:
@@ -231,31 +230,22 @@ def prepare_images(images, input_shape: tuple) -> PreparedImages:
     elif kind in "iu":
         lo, hi = int(arr.min()), int(arr.max())
         if lo < 0 or hi > 255:
-            raise ValueError(
-                f"Integer images must be in 0..255, got values in [{lo}, {hi}]. Scale them to "
-                "0..255 (uint8) or to floats in [0, 1].")
+            raise InputError("images_int_range", lo=lo, hi=hi)
         x = arr.astype(np.float32) / 255.0
     else:
         x = arr.astype(np.float32)
         if not np.isfinite(x).all():
-            raise ValueError(
-                f"Images contain {int(np.isnan(x).sum())} NaN and {int(np.isinf(x).sum())} "
-                "infinite values; clean them first (e.g. np.nan_to_num(images)).")
+            raise InputError("images_not_finite", nan=int(np.isnan(x).sum()),
+                             inf=int(np.isinf(x).sum()))
         lo, hi = float(x.min()), float(x.max())
         if lo < -1e-3:
-            raise ValueError(
-                f"Images have negative values (min {lo:.3g}): they look already preprocessed for "
-                "the model. Pass display images (floats in [0, 1] or uint8) and give the model's "
-                "scaling as `preprocess=` (e.g. lambda x: "
-                "keras.applications.vgg16.preprocess_input(x * 255)).")
+            raise InputError("images_negative", lo=f"{lo:.3g}")
         if hi > FLOAT_01_MAX:
             if hi <= 255.0 + 1e-3:
                 x = x / 255.0
                 rescaled = True
             else:
-                raise ValueError(
-                    f"Float images must be in [0, 1] (or [0, 255]); got max {hi:.4g}. Divide by "
-                    "their maximum first.")
+                raise InputError("images_float_range", hi=f"{hi:.4g}")
         else:
             clipped = hi > 1.0 or lo < 0.0
         x = np.clip(x, 0.0, 1.0)
@@ -270,14 +260,12 @@ def prepare_images(images, input_shape: tuple) -> PreparedImages:
             # ITU-R BT.601 luma, what PIL's "L" conversion uses.
             x = (x @ np.array([0.299, 0.587, 0.114], np.float32))[..., None]
         elif c == 4:
-            raise ValueError(
-                f"Images have 4 channels (RGBA?) but the model reads {want_c}. Drop the alpha "
-                "channel first: images[..., :3].")
+            raise InputError("images_rgba_model", want=want_c)
         else:
             raise InputError("images_channels", c=c, want=want_c)
         converted = (c, want_c)
     elif c == 4:
-        raise ValueError("Images have 4 channels (RGBA?); drop the alpha channel: images[..., :3].")
+        raise InputError("images_rgba")
 
     resized_from = None
     if (want_h is not None and h != want_h) or (want_w is not None and w != want_w):

@@ -10,6 +10,8 @@ from typing import Sequence
 
 import numpy as np
 
+from ._messages import InputError
+
 __all__ = ["LayerInfo", "check_filters", "check_input_size"]
 
 
@@ -99,7 +101,5 @@ def check_filters(info: LayerInfo, filters: Sequence[int] | int | None, n: int) 
         raise TypeError(f"Filter indices must be integers, got {filters!r}.")
     bad = arr[(arr < 0) | (arr >= n)]
     if bad.size:
-        raise ValueError(
-            f"Filter index {int(bad[0])} is out of range for layer {info.path!r}, which has {n} "
-            f"filters: use 0 to {n - 1}.")
+        raise InputError("filter_range", index=int(bad[0]), layer=info.path, n=n, last=n - 1)
     return arr.astype(np.int64)

@@ -2,9 +2,9 @@
 
 ``compute/`` raises :class:`InputError` with a key and the values of the message, never a
 translated text. The English text is here (the exception's ``str``); the catalogue
-(``convviz_widgets/i18n/_errors.py``) adds the Spanish and Portuguese under ``"err." + key`` and
-:func:`widgets._errors.short_message` shows them. Tests keep the two in step (same keys, same
-placeholders).
+(``convviz_widgets/i18n/_compute_errors.py``) adds the Spanish and Portuguese under
+``"err." + key`` and :func:`widgets._errors.short_message` shows them. Tests keep the two in
+step (same keys, same placeholders).
 """
 
 from __future__ import annotations
@@ -35,6 +35,25 @@ MESSAGES: dict[str, str] = {
         "{c} channels, and the model reads {want} channels (RGB). For {n} grayscale images add "
         "the channel axis: images[..., None] (they are repeated to RGB); one image must be "
         "(h, w, 3)."),
+    "images_empty_array": (
+        "Got an empty image array of shape {shape}; pass at least one non-empty image."),
+    "images_int_range": (
+        "Integer images must be in 0..255, got values in [{lo}, {hi}]. Scale them to 0..255 "
+        "(uint8) or to floats in [0, 1]."),
+    "images_not_finite": (
+        "Images contain {nan} NaN and {inf} infinite values; clean them first (e.g. "
+        "np.nan_to_num(images))."),
+    "images_negative": (
+        "Images have negative values (min {lo}): they look already preprocessed for the model. "
+        "Pass display images (floats in [0, 1] or uint8) and give the model's scaling as "
+        "`preprocess=` (e.g. lambda x: keras.applications.vgg16.preprocess_input(x * 255))."),
+    "images_float_range": (
+        "Float images must be in [0, 1] (or [0, 255]); got max {hi}. Divide by their maximum "
+        "first."),
+    "images_rgba_model": (
+        "Images have 4 channels (RGBA?) but the model reads {want}. Drop the alpha channel "
+        "first: images[..., :3]."),
+    "images_rgba": "Images have 4 channels (RGBA?); drop the alpha channel: images[..., :3].",
     "images_channels": (
         "Images have {c} channels but the model reads {want}; only grayscale↔RGB is converted "
         "automatically."),
@@ -84,6 +103,21 @@ MESSAGES: dict[str, str] = {
         "blur_sigma only acts with baseline=\"blur\"; with baseline=\"black\" removed pixels "
         "become black, so it would change nothing. Pass baseline=\"blur\", or leave blur_sigma "
         "out."),
+    "filter_range": (
+        "Filter index {index} is out of range for layer {layer!r}, which has {n} filters: use 0 "
+        "to {last}."),
+    "layer_not_in_model": (
+        "Layer {name!r} is not part of model {model!r}. Pass a layer of this model, or its "
+        "path, e.g. {examples}."),
+    "layer_ambiguous": (
+        "Layer name {layer!r} is ambiguous in model {model!r}: it names {paths}. Pass the full "
+        "path instead."),
+    "layer_missing_close": (
+        "No layer {layer!r} in model {model!r}. Did you mean {close}? (cv.conv_layers(model) "
+        "lists them all.)"),
+    "layer_missing": (
+        "No layer {layer!r} in model {model!r}. Valid layers include {examples}. "
+        "(cv.conv_layers(model) lists them all.)"),
     "examples_labels_dataset": (
         "labels= would change nothing: a tf.data.Dataset gives its labels itself, as "
         "(images, labels) pairs. Put the labels in the dataset, or leave labels out."),

@@ -2,9 +2,10 @@
 
 Every text a user reads — control labels, page titles, hover words, status lines, error
 messages — is an entry ``key -> {"en": …, "es": …, "pt": …}`` in one of this package's area
-modules (``_ui``, ``_maps``, ``_errors``, ``_activations``, ``_kernels``, ``_maximizer``,
-``_gradcam``, ``_channels``, ``_explorer``: data only). A text that depends on a count is a *plural*: each
-language maps ``"one"`` and ``"other"`` to a text, and ``tr(key, lang, n=…)`` picks the form.
+modules (``_ui``, ``_maps``, ``_errors``, ``_compute_errors``, ``_activations``, ``_kernels``,
+``_maximizer``, ``_gradcam``, ``_channels``, ``_explorer``: data only). A text that depends on
+a count is a *plural*: each language maps ``"one"`` and ``"other"`` to a text, and
+``tr(key, lang, n=…)`` picks the form.
 
 Keys have one style: ``area.name`` in lower case (``ui.layer``, ``av.channel``,
 ``err.images_rank``). Views build their labels translated (``tr(key, self.lang)``); nothing
@@ -13,15 +14,15 @@ relabels a built widget afterwards.
 Errors: ``compute/`` never imports widgets, so it raises
 :class:`~convviz_widgets.compute.InputError` with a message key and values (English text from
 ``compute/_messages.py``); the views' status line shows ``err.<key>`` in the view's language.
-Views raise their own keyed errors the same way (``widgets._i18n.ViewError``).
+Views raise their own keyed errors the same way (``widgets._view_error.ViewError``).
 
 This package imports no widget library: ``display/``, ``plotting/`` and ``widgets/`` all use it.
 """
 
 from __future__ import annotations
 
-from . import (_activations, _channels, _errors, _explorer, _gradcam, _kernels, _maps,
-               _maximizer, _ui)
+from . import (_activations, _channels, _compute_errors, _errors, _explorer, _gradcam, _kernels,
+               _maps, _maximizer, _ui)
 
 __all__ = ["CATALOGUE", "LANGUAGES", "check_lang", "method_label", "plural_form", "tr"]
 
@@ -40,8 +41,8 @@ def _merge(*areas) -> dict[str, dict]:
 
 
 #: key -> {"en", "es", "pt"} (plurals: each language -> {"one", "other"}).
-CATALOGUE: dict[str, dict] = _merge(_ui, _maps, _errors, _activations, _kernels, _maximizer,
-                                    _gradcam, _channels, _explorer)
+CATALOGUE: dict[str, dict] = _merge(_ui, _maps, _errors, _compute_errors, _activations, _kernels,
+                                    _maximizer, _gradcam, _channels, _explorer)
 
 
 def check_lang(lang: str) -> str:

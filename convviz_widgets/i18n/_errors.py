@@ -5,8 +5,6 @@ Data only: key -> {"en", "es", "pt"} (a plural: each language -> {"one", "other"
 
 from __future__ import annotations
 
-from ..compute import MESSAGES
-
 TEXTS: dict[str, dict] = {
     "err.tf": {
         "en": ("TensorFlow could not compute this view ({cause}): check that the model and "
@@ -40,7 +38,7 @@ TEXTS: dict[str, dict] = {
         "es": "No se pudo leer «{name}» como imagen: suba un archivo PNG o JPEG.",
         "pt": "Não foi possível ler «{name}» como imagem: envie um arquivo PNG ou JPEG.",
     },
-    # -- bad input a view refuses (widgets._i18n.ViewError) --------------------------------
+    # -- bad input a view refuses (widgets._view_error.ViewError) ---------------------------
     "err.range_filters": {
         "en": {"one": ("{name} {value} is out of range for layer {layer!r}, which has {n} "
                        "filter: use 0."),
@@ -79,6 +77,22 @@ TEXTS: dict[str, dict] = {
         "pt": {"one": "image_index {value} está fora do intervalo: há {n} imagem, use 0.",
                "other": "image_index {value} está fora do intervalo: há {n} imagens, use de 0 a "
                         "{last}."},
+    },
+    "err.range_tabs": {
+        "en": {"one": "selected_index {value} is out of range: there is {n} page, use 0.",
+               "other": "selected_index {value} is out of range: there are {n} pages, use 0 to "
+                        "{last}."},
+        "es": {"one": "selected_index {value} está fuera de rango: hay {n} página, use 0.",
+               "other": "selected_index {value} está fuera de rango: hay {n} páginas, use de 0 "
+                        "a {last}."},
+        "pt": {"one": "selected_index {value} está fora do intervalo: há {n} página, use 0.",
+               "other": "selected_index {value} está fora do intervalo: há {n} páginas, use de "
+                        "0 a {last}."},
+    },
+    "err.opacity": {
+        "en": "opacity must be between 0 and 1, got {value}.",
+        "es": "opacity debe estar entre 0 y 1; se recibió {value}.",
+        "pt": "opacity deve estar entre 0 e 1; recebido {value}.",
     },
     "err.layer_unknown": {
         "en": "{cause} This view shows: {paths}.",
@@ -270,183 +284,61 @@ TEXTS: dict[str, dict] = {
         "pt": ("image deve ser uma única imagem (h, w) ou (h, w, c); recebidas {n} imagens; "
                "escolha uma: images[i]."),
     },
+    "err.fm_export_empty": {
+        "en": "Nothing to export yet: press Run first.",
+        "es": "Aún no hay nada que exportar: pulse Ejecutar primero.",
+        "pt": "Ainda não há nada para exportar: clique em Executar primeiro.",
+    },
+    "err.cc_no_examples": {
+        "en": "This channel has no dataset examples yet.",
+        "es": "Este canal aún no tiene ejemplos del conjunto de datos.",
+        "pt": "Este canal ainda não tem exemplos do conjunto de dados.",
+    },
+    "err.cc_pick_range": {
+        "en": "There are {n} examples; pick 0 to {last}.",
+        "es": "Hay {n} ejemplos; elija de 0 a {last}.",
+        "pt": "Há {n} exemplos; escolha de 0 a {last}.",
+    },
+    "err.examples_no_image": {
+        "en": "This slot holds no image (fewer images than k were mined).",
+        "es": "Esta casilla no tiene imagen (se extrajeron menos imágenes que k).",
+        "pt": "Esta posição não tem imagem (foram extraídas menos imagens do que k).",
+    },
+    "err.examples_not_indexable": {
+        "en": ("The whole image of this example cannot be shown: its data set cannot be indexed "
+               "(a tf.data.Dataset, or examples given without data). Pass data= as an array or "
+               "a list of images or files."),
+        "es": ("No se puede mostrar la imagen entera de este ejemplo: su conjunto de datos no se "
+               "puede indexar (un tf.data.Dataset, o ejemplos dados sin datos). Pase data= como "
+               "un array o una lista de imágenes o archivos."),
+        "pt": ("Não é possível mostrar a imagem inteira deste exemplo: o seu conjunto de dados "
+               "não pode ser indexado (um tf.data.Dataset, ou exemplos dados sem dados). Passe "
+               "data= como um array ou uma lista de imagens ou arquivos."),
+    },
+    "err.image_shape_rgb": {
+        "en": ("Image {k} has shape {shape}; each image must be (h, w, 3) RGB or (h, w, 1) / "
+               "(h, w) grayscale (drop an alpha channel with image[..., :3])."),
+        "es": ("La imagen {k} tiene forma {shape}; cada imagen debe ser RGB (h, w, 3) o en "
+               "escala de grises (h, w, 1) / (h, w) (quite un canal alfa con image[..., :3])."),
+        "pt": ("A imagem {k} tem forma {shape}; cada imagem deve ser RGB (h, w, 3) ou em tons "
+               "de cinza (h, w, 1) / (h, w) (remova um canal alfa com image[..., :3])."),
+    },
+    "err.target_box_on_classes": {
+        "en": ("Only a model whose output is an image (U-Net, segmentation) takes a box; this one "
+               "outputs classes: pick a class instead."),
+        "es": ("Solo un modelo cuya salida es una imagen (U-Net, segmentación) admite un "
+               "recuadro; este da clases: elija una clase."),
+        "pt": ("Só um modelo cuja saída é uma imagem (U-Net, segmentação) aceita uma caixa; "
+               "este dá classes: escolha uma classe."),
+    },
+    "err.cb_tile_range": {
+        "en": "There are {n} tiles; use 0 to {last}.",
+        "es": "Hay {n} mosaicos; use de 0 a {last}.",
+        "pt": "Há {n} mosaicos; use de 0 a {last}.",
+    },
     "err.layers_more": {
         "en": " … ({n} in all)",
         "es": " … ({n} en total)",
         "pt": " … ({n} no total)",
     },
 }
-
-#: Spanish and Portuguese of compute's InputError messages (compute/_messages.py holds the
-#: English, so the two cannot drift); the status line shows them by the error's key.
-_COMPUTE: dict[str, dict] = {
-    "images_not_numeric": {
-        "es": ("Las imágenes deben ser arrays numéricos (uint8 o float) o archivos de imagen "
-               "(una ruta, un pathlib.Path o una lista de ellos); se recibió dtype {dtype}. "
-               "Convierta con np.asarray(image, dtype=np.float32) / 255, o lea archivos con "
-               "cv.load_image(ruta)."),
-        "pt": ("As imagens devem ser arrays numéricos (uint8 ou float) ou arquivos de imagem "
-               "(um caminho, um pathlib.Path ou uma lista deles); recebido dtype {dtype}. "
-               "Converta com np.asarray(image, dtype=np.float32) / 255, ou leia arquivos com "
-               "cv.load_image(caminho)."),
-    },
-    "images_empty_list": {
-        "es": "Se recibió una lista vacía de imágenes; pase al menos una imagen.",
-        "pt": "Recebida uma lista vazia de imagens; passe pelo menos uma imagem.",
-    },
-    "images_list_shapes": {
-        "es": ("Las imágenes de una lista deben tener una misma forma para un modelo que "
-               "acepta cualquier tamaño; se recibió {shapes}. Llévelas antes a un mismo "
-               "tamaño, o páselas de una en una."),
-        "pt": ("As imagens de uma lista devem ter uma mesma forma para um modelo que aceita "
-               "qualquer tamanho; recebido {shapes}. Leve-as antes a um mesmo tamanho, ou "
-               "passe-as uma de cada vez."),
-    },
-    "images_rank": {
-        "es": ("Las imágenes deben ser (h, w), (h, w, c) o (n, h, w, c); se recibió la forma "
-               "{ndim}-D {shape}. (¿Bytes de un archivo? Lea una imagen con "
-               "cv.load_image(ruta_o_bytes).)"),
-        "pt": ("As imagens devem ser (h, w), (h, w, c) ou (n, h, w, c); recebida a forma "
-               "{ndim}-D {shape}. (Bytes de um arquivo? Leia uma imagem com "
-               "cv.load_image(caminho_ou_bytes).)"),
-    },
-    "images_channels_first_image": {
-        "es": ("Una imagen de forma {shape} parece tener los canales primero (c, h, w); "
-               "convviz_widgets lee imágenes con los canales al final. Transpóngala: "
-               "np.transpose(image, (1, 2, 0))."),
-        "pt": ("Uma imagem de forma {shape} parece ter os canais primeiro (c, h, w); "
-               "convviz_widgets lê imagens com os canais no fim. Transponha-a: "
-               "np.transpose(image, (1, 2, 0))."),
-    },
-    "images_channels_first_batch": {
-        "es": ("Imágenes de forma {shape} parecen tener los canales primero (n, c, h, w); "
-               "convviz_widgets lee imágenes con los canales al final. Transpóngalas: "
-               "np.transpose(images, (0, 2, 3, 1))."),
-        "pt": ("Imagens de forma {shape} parecem ter os canais primeiro (n, c, h, w); "
-               "convviz_widgets lê imagens com os canais no fim. Transponha-as: "
-               "np.transpose(images, (0, 2, 3, 1))."),
-    },
-    "images_stack_ambiguous": {
-        "es": ("Un array de forma {shape} es un lote de {n} imágenes en escala de grises de "
-               "{h}×{w} o una imagen con {c} canales, y el modelo lee {want} canales (RGB). "
-               "Para {n} imágenes en gris añada el eje de canal: images[..., None] (se "
-               "repiten a RGB); una sola imagen debe ser (h, w, 3)."),
-        "pt": ("Um array de forma {shape} é um lote de {n} imagens em tons de cinza de "
-               "{h}×{w} ou uma imagem com {c} canais, e o modelo lê {want} canais (RGB). Para "
-               "{n} imagens em cinza acrescente o eixo de canal: images[..., None] (são "
-               "repetidas para RGB); uma única imagem deve ser (h, w, 3)."),
-    },
-    "images_channels": {
-        "es": ("Las imágenes tienen {c} canales pero el modelo lee {want}; solo se convierte "
-               "automáticamente entre escala de grises y RGB."),
-        "pt": ("As imagens têm {c} canais mas o modelo lê {want}; só se converte "
-               "automaticamente entre tons de cinza e RGB."),
-    },
-    "model_channels_first": {
-        "es": ("El modelo {model!r} tiene los canales primero (la capa {layer!r} tiene "
-               "data_format='channels_first', su entrada es {shape}); convviz_widgets solo "
-               "lee modelos con los canales al final (alto, ancho, canales), lo habitual en "
-               "Keras. Reconstrúyalo con los canales al final "
-               "(keras.config.set_image_data_format('channels_last') antes de construirlo, o "
-               "data_format='channels_last' en sus capas) y copie los pesos: "
-               "new_model.set_weights(model.get_weights()) — los núcleos se guardan igual en "
-               "ambos formatos. Envolverlo, keras.Sequential([keras.Input({last}), "
-               "keras.layers.Permute((3, 1, 2)), model]), no basta: cambia lo que recibe, "
-               "pero sus mapas de activación siguen con los canales primero."),
-        "pt": ("O modelo {model!r} tem os canais primeiro (a camada {layer!r} tem "
-               "data_format='channels_first', sua entrada é {shape}); convviz_widgets só lê "
-               "modelos com os canais no fim (altura, largura, canais), o padrão do Keras. "
-               "Reconstrua-o com os canais no fim "
-               "(keras.config.set_image_data_format('channels_last') antes de construí-lo, ou "
-               "data_format='channels_last' nas suas camadas) e copie os pesos: "
-               "new_model.set_weights(model.get_weights()) — os núcleos são guardados igual "
-               "nos dois formatos. Envolvê-lo, keras.Sequential([keras.Input({last}), "
-               "keras.layers.Permute((3, 1, 2)), model]), não basta: muda o que ele recebe, "
-               "mas seus mapas de ativação continuam com os canais primeiro."),
-    },
-    "maximize_diversity_args": {
-        "es": ('{args} solo actúan con objective="diversity" (varios patrones distintos por '
-               "filtro); el objetivo de esta ejecución es {objective!r}, así que no "
-               'cambiarían nada. Pase objective="diversity", u omita {args}.'),
-        "pt": ('{args} só atuam com objective="diversity" (vários padrões diferentes por '
-               "filtro); o objetivo desta execução é {objective!r}, então não mudariam nada. "
-               'Passe objective="diversity", ou omita {args}.'),
-    },
-    "maximize_cache_dir_off": {
-        "es": ("cache_dir= guarda resultados en disco, pero cache=False desactiva la caché, "
-               "así que no guardaría nada. Pase cache=True, u omita cache_dir."),
-        "pt": ("cache_dir= guarda resultados em disco, mas cache=False desativa o cache, "
-               "então não guardaria nada. Passe cache=True, ou omita cache_dir."),
-    },
-    "maximize_cache_dir_diversity": {
-        "es": ("cache_dir= no guardaría nada: las ejecuciones de diversidad nunca se guardan "
-               "en caché (sus patrones dependen unos de otros). Omita cache_dir."),
-        "pt": ("cache_dir= não guardaria nada: execuções de diversidade nunca vão para o "
-               "cache (seus padrões dependem uns dos outros). Omita cache_dir."),
-    },
-    "maximize_dense_channel": {
-        "es": ("La capa {layer!r} es una capa Dense de {units} unidades, no un mapa de "
-               'activación: maximice una de sus unidades con objective="class", p. ej. '
-               'cv.maximize(model, {layer!r}, [0], objective="class") (sube el valor de la '
-               "unidad antes de su activación)."),
-        "pt": ("A camada {layer!r} é uma camada Dense de {units} unidades, não um mapa de "
-               'ativação: maximize uma de suas unidades com objective="class", p. ex. '
-               'cv.maximize(model, {layer!r}, [0], objective="class") (sobe o valor da '
-               "unidade antes da sua ativação)."),
-    },
-    "dream_layers_and_objective": {
-        "es": ("Pase layers= u objective=, no ambos: con un objetivo, layers={layers!r} no "
-               "cambiaría nada. Ponga las capas en el objetivo (términos "
-               "deepdream_objective(capa)), u omita objective."),
-        "pt": ("Passe layers= ou objective=, não ambos: com um objetivo, layers={layers!r} "
-               "não mudaria nada. Ponha as camadas no objetivo (termos "
-               "deepdream_objective(camada)), ou omita objective."),
-    },
-    "dream_octave_scale": {
-        "es": ("octave_scale solo actúa con varias octavas; con octaves=1 la imagen se sueña "
-               "solo a su propio tamaño, así que no cambiaría nada. Pase octaves=2 o más, u "
-               "omita octave_scale."),
-        "pt": ("octave_scale só atua com várias oitavas; com octaves=1 a imagem é sonhada só "
-               "no seu próprio tamanho, então não mudaria nada. Passe octaves=2 ou mais, ou "
-               "omita octave_scale."),
-    },
-    "dream_seed": {
-        "es": ("seed no cambiaría nada: DeepDream parte de sus imágenes y no usa "
-               "transformaciones aleatorias. Omita seed."),
-        "pt": ("seed não mudaria nada: o DeepDream parte das suas imagens e não usa "
-               "transformações aleatórias. Omita seed."),
-    },
-    "cam_layer_pixel": {
-        "es": ("El método {method!r} atribuye los píxeles de la entrada y no lee ninguna "
-               "capa, así que layer={layer!r} no cambiaría nada. Omita layer, o elija un "
-               "método que lea una capa: {methods}."),
-        "pt": ("O método {method!r} atribui os pixels da entrada e não lê nenhuma camada, "
-               "então layer={layer!r} não mudaria nada. Omita layer, ou escolha um método que "
-               "leia uma camada: {methods}."),
-    },
-    "cam_batch_size": {
-        "es": ("batch_size solo actúa con métodos que ejecutan el modelo muchas veces "
-               "({methods}); {method!r} lo ejecuta una vez, así que no cambiaría nada. Omita "
-               "batch_size."),
-        "pt": ("batch_size só atua com métodos que executam o modelo muitas vezes "
-               "({methods}); {method!r} o executa uma vez, então não mudaria nada. Omita "
-               "batch_size."),
-    },
-    "faithfulness_blur_sigma": {
-        "es": ('blur_sigma solo actúa con baseline="blur"; con baseline="black" los píxeles '
-               'quitados se vuelven negros, así que no cambiaría nada. Pase baseline="blur", '
-               "u omita blur_sigma."),
-        "pt": ('blur_sigma só atua com baseline="blur"; com baseline="black" os pixels '
-               'removidos ficam pretos, então não mudaria nada. Passe baseline="blur", ou '
-               "omita blur_sigma."),
-    },
-    "examples_labels_dataset": {
-        "es": ("labels= no cambiaría nada: un tf.data.Dataset da sus propias etiquetas, como "
-               "pares (imágenes, etiquetas). Ponga las etiquetas en el dataset, u omita "
-               "labels."),
-        "pt": ("labels= não mudaria nada: um tf.data.Dataset dá os seus próprios rótulos, "
-               "como pares (imagens, rótulos). Ponha os rótulos no dataset, ou omita labels."),
-    },
-}
-
-TEXTS.update({f"err.{key}": {"en": MESSAGES[key], **_COMPUTE[key]} for key in MESSAGES})

@@ -15,7 +15,7 @@ from ._activation_frame import (NORMALIZE_ALIASES, Frame, FrameCache, codes_on, 
 from ._activation_images import ImageMenu, append_images, show_fed
 from ._base import LayerViewer, check_in_layer
 from ..i18n import tr
-from ._i18n import ViewError
+from ._view_error import ViewError
 from ._grid import PAGE_SIZE, ChannelGrid, grid_palette, page_tiles, plan_grid, resample_indices
 from ._images import ImageList, check_image_index, images_or_demo, numbered_names
 from ._pixels import SEQUENTIAL_COLORMAPS, lut, lut_bytes, to_rgb_u8

@@ -14,7 +14,7 @@ import traitlets
 from ..compute import check_input_size, resolve_layer
 from ._export_view import Exportable
 from ..i18n import check_lang, tr
-from ._i18n import ViewError
+from ._view_error import ViewError
 from ._errors import error_html
 
 _COLAB_DONE = False
@@ -58,7 +58,8 @@ class LayerPath(traitlets.Unicode):
             try:
                 return obj._path_of(value)
             except ValueError as exc:
-                raise traitlets.TraitError(str(exc)) from None
+                # "from exc": the view's error line translates compute's message by its key.
+                raise traitlets.TraitError(str(exc)) from exc
         self.error(obj, value)
 
 
@@ -95,9 +96,9 @@ def new_slider(range_: bool = False, **kwargs):
 
 
 def check_in_layer(name: str, value, n: int, layer, unit: str, **fmt) -> int:
-    """``value`` as an int, or a :class:`._i18n.ViewError` when it is not one of a layer's ``n``
-    ``unit`` (``"filters"``, ``"pages"`` or ``"images"``: the catalogue's ``err.range_<unit>``,
-    formatted with ``fmt`` too).
+    """``value`` as an int, or a :class:`._view_error.ViewError` when it is not one of a
+    layer's ``n`` ``unit`` (``"filters"``, ``"pages"`` or ``"images"``: the catalogue's
+    ``err.range_<unit>``, formatted with ``fmt`` too).
 
     Examples
     --------
@@ -245,7 +246,9 @@ class View(Exportable, w.VBox):
         try:
             path = self._path_of(value)
         except ValueError as exc:
-            raise ViewError("layer_unknown", cause=str(exc),
+            # The cause itself (compute's keyed InputError): the status line shows it in the
+            # view's language; str() of this error is the English sentence.
+            raise ViewError("layer_unknown", cause=exc.with_traceback(None),
                             paths=self._valid_paths_text()) from None
         if path not in self._layers:
             raise ViewError(self._unsuitable, path=path, view=type(self).__name__,

@@ -17,6 +17,7 @@ from ._base import LayerViewer
 from ._channel_card import ChannelCard
 from ..i18n import tr
 from ._raster import RasterView
+from ._view_error import ViewError
 from ._fit import FIT_BUTTONS
 
 #: Order of the tiles: channel number, or the statistic, highest first.
@@ -163,8 +164,7 @@ class ChannelBrowser(LayerViewer):
     def open_tile(self, tile: int) -> None:
         """Open the card of the channel in ``tile`` (tile order), as a click on it does."""
         if not 0 <= tile < len(self.order):
-            raise ValueError(f"There are {len(self.order)} tiles; use 0 to "
-                             f"{len(self.order) - 1}.")
+            raise ViewError("cb_tile_range", n=len(self.order), last=len(self.order) - 1)
         self.filter_index = int(self.order[tile])
 
     def wait(self, timeout: float | None = None) -> bool:

@@ -26,7 +26,7 @@ from ._base import LayerViewer
 from ._examples_source import ExampleSource
 from ._targets import class_names_for, target_label
 from ..i18n import tr
-from ._i18n import ViewError
+from ._view_error import ViewError
 from ._images import model_input_shape
 from ._overlay import OverlayView
 from ._placeholder import placeholder_pixels
@@ -439,11 +439,11 @@ class ChannelCard(LayerViewer):
         as a click on its patch does."""
         ex = self.examples
         if ex is None:
-            raise ValueError("This channel has no dataset examples yet.")
+            raise ViewError("cc_no_examples")
         row = ex.row(self.filter_index)
         valid = np.flatnonzero(ex.index[row] >= 0)
         if not 0 <= rank < len(valid):
-            raise ValueError(f"There are {len(valid)} examples; pick 0 to {len(valid) - 1}.")
+            raise ViewError("cc_pick_range", n=len(valid), last=len(valid) - 1)
         slot = int(valid[rank])
         image = self.source.image(ex, row, slot)
         self.picked_name = self.source.name(ex, row, slot)

@@ -16,7 +16,7 @@ import traitlets
 from ..compute import access, conv_layers, deepdream, prepare_images
 from ._base import View
 from ..i18n import tr
-from ._i18n import ViewError
+from ._view_error import ViewError
 from ._placeholder import placeholder_pixels
 from ._images import ImageList, check_image_index, images_or_demo, numbered_names
 from ._maximizer_display import display_pixels

@@ -58,6 +58,15 @@ def _clip(text: str) -> str:
     return text
 
 
+def _in_language(value, lang: str):
+    """A message value in ``lang``: a keyed error given as a value (a view's "unknown layer"
+    wraps compute's) is its catalogue text; other values are left as they are."""
+    key = getattr(value, "message_key", None)
+    if isinstance(value, BaseException) and key is not None and f"err.{key}" in CATALOGUE:
+        return tr(f"err.{key}", lang, **getattr(value, "message_args", {}))
+    return value
+
+
 def _translated(exc: BaseException, lang: str) -> str | None:
     """The catalogue's ``err.<key>`` for ``exc`` in ``lang``, when it carries a message key
     (compute's ``InputError``, a view's ``ViewError``; a ``TraitError`` raised *from* one
@@ -68,8 +77,10 @@ def _translated(exc: BaseException, lang: str) -> str | None:
     while exc is not None and seen < 5:
         key = getattr(exc, "message_key", None)
         if key is not None and f"err.{key}" in CATALOGUE:
+            args = {name: _in_language(value, lang)
+                    for name, value in getattr(exc, "message_args", {}).items()}
             try:
-                return _clip(tr(f"err.{key}", lang, **getattr(exc, "message_args", {})))
+                return _clip(tr(f"err.{key}", lang, **args))
             except (KeyError, IndexError, ValueError):
                 return None
         exc, seen = exc.__cause__, seen + 1

@@ -15,6 +15,7 @@ import numpy as np
 from ..compute import (Cancelled, DatasetExamples, conv_layers, dataset_examples, load_image,
     receptive_field)
 from .._demo_examples import demo_dataset, demo_dataset_examples
+from ._view_error import ViewError
 
 
 class ExampleSource:
@@ -122,16 +123,14 @@ class ExampleSource:
         """The whole image of example ``rank`` of channel row ``row`` (a display image)."""
         index, src = int(ex.index[row, rank]), str(ex.source[row, rank])
         if index < 0:
-            raise ValueError("This slot holds no image (fewer images than k were mined).")
+            raise ViewError("examples_no_image")
         if src:
             return load_image(src)
         if self.demo:
             return demo_dataset().images[index]
         if self.data is None or hasattr(self.data, "element_spec") or \
                 isinstance(self.data, (str, os.PathLike)):
-            raise ValueError("The whole image of this example cannot be shown: its data set "
-                             "cannot be indexed (a tf.data.Dataset, or examples given without "
-                             "data). Pass data= as an array or a list of images or files.")
+            raise ViewError("examples_not_indexable")
         data = self.data
         if isinstance(data, (list, tuple)):
             item = data[index]

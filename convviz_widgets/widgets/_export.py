@@ -25,7 +25,7 @@ import numpy as np
 from PIL import Image
 
 from .. import display
-from ._i18n import ViewError
+from ._view_error import ViewError
 
 #: Background of the space between panels in an exported figure (white, like a handout page).
 PAGE_BACKGROUND = 255

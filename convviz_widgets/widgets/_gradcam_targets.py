@@ -14,7 +14,7 @@ import numpy as np
 from ..compute import Region, image_shaped, output_index, output_info
 from ._gradcam_display import target_options
 from ..i18n import tr
-from ._i18n import ViewError
+from ._view_error import ViewError
 from ._targets import TOP_1, class_names_for, target_label, to_choice
 
 
@@ -130,8 +130,7 @@ class TargetSpace:
     def box_region(self, image_hw, y0: int, x0: int, y1: int, x1: int) -> Region:
         """The region of a box given in image pixels (end exclusive), in output pixels."""
         if not self.region_mode:
-            raise ValueError("Only a model whose output is an image (U-Net, segmentation) "
-                             "takes a box; this one outputs classes: pick a class instead.")
+            raise ViewError("target_box_on_classes")
         h, w_ = image_hw
         oh, ow = (d or s for d, s in zip(output_info(self.model)[self.index].shape[1:3],
                                          (h, w_)))

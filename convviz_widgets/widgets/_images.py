@@ -11,7 +11,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from .._demo import demo_images
 from ..compute import access, split_images
 from ..i18n import tr
-from ._i18n import ViewError
+from ._view_error import ViewError
 
 #: Uploaded pictures are shrunk to this longest side before anything else: the model resizes to
 #: its own input anyway, and a 12-megapixel phone photo should not sit in the kernel's memory.
@@ -67,9 +67,7 @@ def as_image_list(images, input_shape: tuple | None = None) -> list[np.ndarray]:
     out = []
     for k, arr in enumerate(split_images(images, input_shape)):
         if arr.shape[-1] not in (1, 3) or min(arr.shape[:2]) < 1:
-            raise ValueError(
-                f"Image {k} has shape {arr.shape}; each image must be (h, w, 3) RGB or (h, w, 1) "
-                "/ (h, w) grayscale (drop an alpha channel with image[..., :3]).")
+            raise ViewError("image_shape_rgb", k=k, shape=arr.shape)
         out.append(arr)
     return out
 

@@ -13,7 +13,7 @@ from ..compute import access, conv_layers, kernels, weights_identity
 from ..compute.kernels import stats_of_kernel
 from ._base import LayerViewer
 from ..i18n import tr
-from ._i18n import ViewError
+from ._view_error import ViewError
 from ..display import is_diverging, range_text
 from ._pixels import DIVERGING_COLORMAPS, lut_bytes, quantize, scale_codes, symmetric_limit
 from ._raster import RasterView, exact_bytes

@@ -16,6 +16,7 @@ from ..i18n import tr
 from ._pixels import quantize
 from ._placeholder import placeholder_pixels
 from ._raster import RasterView
+from ._view_error import ViewError
 
 
 #: Display size budgets (CSS pixels) of the big pattern and of one gallery tile.
@@ -206,7 +207,7 @@ class PatternPanels(w.HBox):
         elif self.shown:
             images = np.stack([self.shown[f][0] for f in sorted(self.shown)])
         else:
-            raise ValueError("Nothing to export yet: press Run first.")
+            raise ViewError("fm_export_empty")
         return gallery_png(images, status, stretch)
 
     # -- the big pattern ------------------------------------------------------------------

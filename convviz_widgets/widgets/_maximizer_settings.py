@@ -9,7 +9,7 @@ import ipywidgets as w
 from ..compute import access, conv_layers, require_spatial
 from ..compute.maximize import METHODS
 from ..i18n import tr
-from ._i18n import ViewError
+from ._view_error import ViewError
 
 #: Largest gallery the widget runs at once (a 512-filter layer is split by the range slider).
 MAX_GALLERY = 256

@@ -16,6 +16,7 @@ import traitlets
 from ..i18n import tr
 from ._late_bytes import BytesAfterOpen
 from ._pixels import lut_bytes, quantize, to_rgb_u8
+from ._view_error import ViewError
 
 _STATIC = Path(__file__).parent.parent / "static"
 
@@ -159,7 +160,7 @@ class OverlayView(BytesAfterOpen, anywidget.AnyWidget):
     def _validate_opacity(self, proposal):
         v = float(proposal["value"])
         if not 0.0 <= v <= 1.0:
-            raise traitlets.TraitError(f"opacity must be between 0 and 1, got {v}.")
+            raise ViewError("opacity", value=v)
         return v
 
     @traitlets.validate("colormap", "signed_colormap")

@@ -14,6 +14,8 @@ from __future__ import annotations
 import ipywidgets as w
 import traitlets
 
+from ._view_error import ViewError
+
 
 class PageSwitcher(w.VBox):
     """A row of page buttons above pages of which only the selected one is shown.
@@ -94,9 +96,8 @@ class PageSwitcher(w.VBox):
     def _valid_index(self, proposal):
         value = int(proposal["value"])
         if not 0 <= value < len(self.pages):
-            raise traitlets.TraitError(f"selected_index {value} is out of range: there are "
-                                       f"{len(self.pages)} pages, use 0 to "
-                                       f"{len(self.pages) - 1}.")
+            raise ViewError("range_tabs", value=value, n=len(self.pages),
+                            last=len(self.pages) - 1)
         return value
 
     @traitlets.observe("selected_index")

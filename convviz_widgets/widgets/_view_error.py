@@ -1,9 +1,7 @@
-"""What the views add to the catalogue (:mod:`convviz_widgets.i18n`): keyed errors.
+"""The keyed error a view raises for bad input (its status line shows it in the view's language).
 
-Views build every label translated with :func:`convviz_widgets.i18n.tr` (their rasters' and
-overlays' hover words too: ``RasterView(lang=...)``, ``OverlayView(lang=...)``); this module
-holds only what needs a widget library: :class:`ViewError`, the keyed ``TraitError`` a view
-raises for bad input.
+A module of its own, below every widget, so the low-level widgets (:mod:`._overlay`,
+:mod:`._pages`) raise it too.
 """
 
 from __future__ import annotations
@@ -35,4 +33,3 @@ class ViewError(traitlets.TraitError, ValueError):
         self.message_key = key
         self.message_args = args
         super().__init__(tr(f"err.{key}", "en", **args))
-
