@@ -186,3 +186,14 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.module.__name__.rsplit(".", 1)[-1] in COMPUTE_MODULES:
             item.add_marker(pytest.mark.compute)
+
+
+def two_blocks_with_a_conv_each():
+    """Two nested blocks (``b1``, ``b2``), each with a layer named ``conv``: the name alone is
+    ambiguous, the paths ``b1/conv`` and ``b2/conv`` are not."""
+    def block(name):
+        return keras.Sequential([keras.Input((16, 20, 3)),
+                                 layers.Conv2D(3, 3, padding="same", name="conv")], name=name)
+
+    inp = keras.Input((16, 20, 3))
+    return keras.Model(inp, block("b2")(block("b1")(inp)))

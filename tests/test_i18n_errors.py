@@ -18,6 +18,7 @@ import pytest
 import tensorflow as tf
 import traitlets
 from _driver import Driver
+from conftest import two_blocks_with_a_conv_each
 
 import convviz_widgets as cv
 from convviz_widgets.compute import InputError, check_filters
@@ -50,12 +51,7 @@ def test_resolve_layer_raises_a_keyed_value_error_with_the_english_suggestions(m
 
 
 def test_an_ambiguous_layer_name_is_keyed_too():
-    def block(name):
-        return keras.Sequential([keras.Input((16, 20, 3)),
-                                 keras.layers.Conv2D(3, 3, padding="same", name="conv")], name=name)
-
-    inp = keras.Input((16, 20, 3))
-    model = keras.Model(inp, block("b2")(block("b1")(inp)))
+    model = two_blocks_with_a_conv_each()
     with pytest.raises(InputError, match="ambiguous") as info:
         cv.resolve_layer(model, "conv")
     assert _shown(info.value, "es").startswith("El nombre de capa 'conv' es ambiguo")

@@ -13,7 +13,7 @@ import convviz_widgets as cv
 from convviz_widgets.compute import access, run_model
 
 from _any_size import fcn_model
-from conftest import make_nested, make_sequential, random_images
+from conftest import make_nested, make_sequential, random_images, two_blocks_with_a_conv_each
 
 
 def oracle(style, model, x):
@@ -149,12 +149,7 @@ def test_unknown_layer_suggests_closest(models):
 
 
 def test_ambiguous_name_asks_for_path():
-    def block(name):
-        return keras.Sequential([keras.Input((16, 20, 3)),
-                                 keras.layers.Conv2D(3, 3, padding="same", name="conv")], name=name)
-
-    inp = keras.Input((16, 20, 3))
-    model = keras.Model(inp, block("b2")(block("b1")(inp)))
+    model = two_blocks_with_a_conv_each()
     with pytest.raises(ValueError, match="ambiguous") as e:
         cv.resolve_layer(model, "conv")
     assert "b1/conv" in str(e.value) and "b2/conv" in str(e.value)
