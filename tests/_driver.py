@@ -215,3 +215,25 @@ def render_counts(ex) -> dict:
         getattr(ex, name).observe(lambda c, name=name: counts.__setitem__(
             name, counts[name] + 1), "last_update")
     return counts
+
+
+class RecordingComm:
+    """Stands in for the kernel comm: records the open and every message after it."""
+
+    def __init__(self, log, **kwargs):
+        self.kernel = object()
+        self.comm_id = f"cvt-comm-{len(log)}"  # one id per comm, as the kernel gives
+        log.append((self, "open", kwargs.get("data"), list(kwargs.get("buffers") or [])))
+        self._log = log
+
+    def send(self, data=None, metadata=None, buffers=None):
+        self._log.append((self, "send", data, list(buffers or [])))
+
+    def on_msg(self, callback):
+        pass
+
+    def on_close(self, callback):
+        pass
+
+    def close(self, *a, **k):
+        pass

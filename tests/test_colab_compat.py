@@ -22,7 +22,7 @@ from convviz_widgets.widgets._images import uploaded_files
 from convviz_widgets.widgets._pages import PageSwitcher
 from convviz_widgets.widgets._upload import ImageUpload, value_from_v7, value_from_v8
 
-from _driver import Driver
+from _driver import Driver, RecordingComm
 from conftest import STYLES, input_hw
 from test_widgets_views import check_activation_view
 
@@ -337,28 +337,6 @@ def test_int_sliders_follow_the_kernel_ipywidgets(models):
 
 # -- binary traits travel after the comm open ---------------------------------------------------
 
-class _RecordingComm:
-    """Stands in for the kernel comm: records the open and every message after it."""
-
-    def __init__(self, log, **kwargs):
-        self.kernel = object()
-        self.comm_id = "cvt-comm"
-        log.append((self, "open", kwargs.get("data"), list(kwargs.get("buffers") or [])))
-        self._log = log
-
-    def send(self, data=None, metadata=None, buffers=None):
-        self._log.append((self, "send", data, list(buffers or [])))
-
-    def on_msg(self, callback):
-        pass
-
-    def on_close(self, callback):
-        pass
-
-    def close(self, *a, **k):
-        pass
-
-
 @pytest.mark.parametrize("kind", ["raster", "overlay"])
 def test_anywidgets_open_without_buffers_and_send_bytes_next(monkeypatch, kind):
     """Colab's manager cannot take a comm that opens with binary buffers in a frame made
@@ -369,7 +347,7 @@ def test_anywidgets_open_without_buffers_and_send_bytes_next(monkeypatch, kind):
     from convviz_widgets.widgets._gradcam_viewer import OverlayView
 
     log: list = []
-    monkeypatch.setattr(comm_pkg, "create_comm", lambda **kw: _RecordingComm(log, **kw))
+    monkeypatch.setattr(comm_pkg, "create_comm", lambda **kw: RecordingComm(log, **kw))
     view = RasterView(title="t") if kind == "raster" else OverlayView()
     binary = type(view)._binary_traits()
     assert binary and set(binary) <= {"tiles", "lut", "values", "image", "heatmap", "luts"}

@@ -25,7 +25,7 @@ from convviz_widgets.widgets._grid import (PAGE_SIZE, ChannelGrid, compose_page,
 from convviz_widgets.widgets._pixels import lut, lut_bytes
 from convviz_widgets.widgets._raster import RasterView, tiles_from_json, tiles_to_json
 
-from _driver import Driver, walk
+from _driver import Driver, RecordingComm, walk
 from conftest import random_images
 
 
@@ -308,28 +308,10 @@ def test_the_tiles_open_the_comm_late_like_every_binary_trait(monkeypatch):
     import comm as comm_pkg
 
     log: list = []
-
-    class Recording:
-        def __init__(self, **kwargs):
-            self.kernel, self.comm_id = object(), f"cvt-{len(log)}"
-            log.append((self, kwargs.get("data"), list(kwargs.get("buffers") or [])))
-
-        def send(self, data=None, metadata=None, buffers=None):
-            log.append((self, data, list(buffers or [])))
-
-        def on_msg(self, callback):
-            pass
-
-        def on_close(self, callback):
-            pass
-
-        def close(self, *a, **k):
-            pass
-
-    monkeypatch.setattr(comm_pkg, "create_comm", lambda **kw: Recording(**kw))
+    monkeypatch.setattr(comm_pkg, "create_comm", lambda **kw: RecordingComm(log, **kw))
     pixels = np.arange(2 * 3 * 5, dtype=np.uint8).reshape(2, 3, 5)
     grid = ChannelGrid(tiles=pixels)
-    mine = [entry[1:] for entry in log if entry[0] is grid.comm]
+    mine = [entry[2:] for entry in log if entry[0] is grid.comm]
     (opened, open_buffers), (update, buffers) = mine[:2]
     assert "tiles" not in opened["state"] and open_buffers == [] and opened["buffer_paths"] == []
     assert update["state"]["tiles"] == {"dtype": "uint8", "shape": [2, 3, 5]}
