@@ -10,11 +10,9 @@ Where the other Pythons are: ``CONVVIZ_JAX_PYTHON`` / ``CONVVIZ_TORCH_PYTHON``, 
 ``.venv-jax`` / ``.venv-torch`` at the repository root. A missing one skips locally and FAILS
 under ``CI=true`` (CI must install them; see the stop notes for the lines ``.ci/run`` needs).
 
-Tolerances: listings and kernels are equal exactly (the kernels are the saved weights, read and
-normalised in numpy). Activations, outputs and gradients agree within ``rtol=1e-4`` and an
-absolute ``1e-4`` times the array's largest value: every backend computes in float32, but its
-own convolution kernels sum in their own order (measured: the worst difference, on either
-backend, was 3.9e-7 of the array's largest value).
+What is compared: the layer listing (exactly), then every area of compute in
+``tests/backend_probes/`` (one module each, with its own tolerances and the reasons for them):
+one test per model and area.
 
 Run as a script (``python tests/test_backends.py probe DIR``) it is the subprocess side.
 """
@@ -33,6 +31,8 @@ import pytest
 
 import convviz_widgets as cv
 from convviz_widgets.compute import backend
+
+import backend_probes  # tests/ is on the path: pytest puts it there, and so does running this file
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZE = 16
@@ -141,33 +141,20 @@ def _seam() -> dict:
 
 
 def probe(model) -> tuple[dict, dict]:
-    """``(json-able listing, {name: array})`` of what every backend must agree on."""
+    """``(json-able values, {key: array})`` of what every backend must agree on: the listing,
+    then every area of ``tests/backend_probes`` (keys ``area/key``)."""
     listing = [[i.path, i.class_name, list(i.output_shape),
                 None if i.kernel_shape is None else list(i.kernel_shape),
                 i.calls, i.depth, i.is_container] for i in cv.model_layers(model)]
-    arrays = {}
-    for info in cv.conv_layers(model, kind="kernel"):
-        arrays[f"kernel:{info.path}"] = cv.kernels(model, info.path)
+    values, arrays = {"layers": listing}, {}
     images = _images(model)
-    acts = cv.activations(model, images)
-    for path in acts:
-        arrays[f"act:{path}"] = np.asarray(acts[path])
-    x = keras.ops.convert_to_tensor(images)
-    out = model(x, training=False)
-    arrays["output"] = np.asarray(keras.ops.convert_to_numpy(out))
-    # Grad-CAM's gradient, through the seam: d (first output unit) / d (last feature map), with
-    # the feature map fed back in place of that layer's output (run_model(replace=...)).
-    last = list(acts)[-1]
-    acc = cv.compute.access(model)
-    _, cap = cv.compute.run_model(acc, x, [last])
-
-    def score(a):
-        y, _ = cv.compute.run_model(acc, x, (), replace={last: a})
-        return keras.ops.sum(keras.tree.flatten(y)[0][:, 0])
-
-    _, grad = backend.value_and_grad(score, cap[last])
-    arrays[f"grad:{last}"] = backend.to_numpy(grad)
-    return {"layers": listing, "spatial": list(acts)}, arrays
+    for area, module in backend_probes.modules().items():
+        for key, value in module.probe(model, images).items():
+            if isinstance(value, np.ndarray):
+                arrays[f"{area}/{key}"] = value
+            else:
+                values[f"{area}/{key}"] = value
+    return values, arrays
 
 
 def _probe_dir(folder: Path) -> None:
@@ -175,10 +162,10 @@ def _probe_dir(folder: Path) -> None:
     report = {"backend": keras.backend.backend(), "seam": _seam(), "models": {}}
     for path in sorted(folder.glob("*.keras")):
         model = keras.saving.load_model(path)
-        listing, arrays = probe(model)
-        report["models"][path.stem] = listing
+        values, arrays = probe(model)
+        report["models"][path.stem] = values
         np.savez(folder / f"{path.stem}.{keras.backend.backend()}.npz", **arrays)
-    for name in ("gradcam", "Explorer"):  # not yet on this backend: the error must say so
+    for name in backend_probes.NOT_PORTED:  # not yet on this backend: the error must say so
         try:
             getattr(cv, name)
             report[f"{name}_error"] = None
@@ -235,7 +222,7 @@ def test_other_backend_never_imports_tensorflow(other):
 
 def test_a_feature_not_ported_yet_says_how_to_get_it(other):
     _, report, _ = other
-    for name in ("gradcam", "Explorer"):
+    for name in backend_probes.NOT_PORTED:
         assert "KERAS_BACKEND=tensorflow" in (report[f"{name}_error"] or ""), name
 
 
@@ -247,24 +234,39 @@ def test_the_seam_differentiates_and_reads_new_weights(other):
     assert seam["new_weights_seen"], seam
 
 
+@pytest.mark.parametrize("area", backend_probes.AREAS)
 @pytest.mark.parametrize("name", MODELS)
-def test_same_layers_kernels_and_activations(other, saved, name):
+def test_same_results_on_every_backend(other, saved, name, area):
+    """One model, one area of compute (tests/backend_probes/<area>.py): the same JSON values
+    exactly, the same arrays within the area's stated tolerance."""
     backend, report, folder = other
-    ref_listing, ref_arrays = saved[1][name]
-    assert report["models"][name]["layers"] == ref_listing["layers"]
-    assert report["models"][name]["spatial"] == ref_listing["spatial"]
-    assert ref_listing["spatial"], "every model here has feature maps to compare"
-    got = dict(np.load(folder / f"{name}.{backend}.npz"))
+    ref_values, ref_arrays = saved[1][name]
+    module = backend_probes.modules()[area]
+    mine = f"{area}/"
+    got_values = report["models"][name]
+    assert got_values["layers"] == ref_values["layers"]
+    ref_keys = sorted(k for k in ref_values if k.startswith(mine))
+    assert sorted(k for k in got_values if k.startswith(mine)) == ref_keys
+    for key in ref_keys:
+        assert got_values[key] == ref_values[key], f"{backend} {name} {key}"
+    got = {k: v for k, v in np.load(folder / f"{name}.{backend}.npz").items() if k.startswith(mine)}
+    ref_arrays = {k: v for k, v in ref_arrays.items() if k.startswith(mine)}
     assert sorted(got) == sorted(ref_arrays)
-    for key, ref in ref_arrays.items():
-        if key.startswith("kernel:"):
-            np.testing.assert_array_equal(got[key], ref, err_msg=f"{backend} {name} {key}")
-        else:
-            if key.startswith("grad:"):
-                assert np.abs(ref).max() > 0, f"{name}: the gradient compared must not be zero"
-            scale = max(1.0, float(np.abs(ref).max()))
-            np.testing.assert_allclose(got[key], ref, rtol=1e-4, atol=1e-4 * scale,
-                                       err_msg=f"{backend} {name} {key}")
+    for full_key, ref in ref_arrays.items():
+        key = full_key[len(mine):]
+        if backend_probes.must_be_nonzero(module, key):
+            assert np.abs(ref).max() > 0, f"{name}: {full_key} compared must not be all zeros"
+        rtol, atol = backend_probes.tolerance(module, key)
+        scale = max(1.0, float(np.abs(ref).max())) if ref.size else 1.0
+        np.testing.assert_allclose(got[full_key], ref, rtol=rtol, atol=atol * scale,
+                                   err_msg=f"{backend} {name} {full_key}")
+
+
+def test_every_area_compares_something_on_some_model(saved):
+    _, ref = saved
+    for area in backend_probes.AREAS:
+        assert any(k.startswith(f"{area}/") for values, arrays in ref.values()
+                   for k in (*values, *arrays)), f"{area}: its probe returned nothing"
 
 
 def test_run_model_takes_the_access_and_says_so_for_a_model():

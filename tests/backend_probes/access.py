@@ -1,0 +1,43 @@
+"""Model access: kernels, every layer's activations in one pass, the model's output, and the
+gradient of an output with respect to a captured feature map fed back in (Grad-CAM's gradient,
+through the seam).
+
+Kernels are the saved weights read and normalised in numpy: equal exactly. Activations, outputs
+and gradients agree within ``rtol=1e-4`` and ``1e-4`` of the array's largest value: every
+backend computes in float32 but sums in its own order (measured: the worst difference, on either
+backend, was 3.9e-7 of the array's largest value).
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+import convviz_widgets as cv
+from convviz_widgets.compute import backend
+
+TOLERANCE = {"kernel:": (0.0, 0.0)}
+NONZERO = ("grad:",)
+
+
+def probe(model, images) -> dict:
+    out = {}
+    for info in cv.conv_layers(model, kind="kernel"):
+        out[f"kernel:{info.path}"] = cv.kernels(model, info.path)
+    acts = cv.activations(model, images)
+    for path in acts:
+        out[f"act:{path}"] = np.asarray(acts[path])
+    x = keras.ops.convert_to_tensor(images)
+    out["output"] = np.asarray(keras.ops.convert_to_numpy(model(x, training=False)))
+    last = list(acts)[-1]
+    acc = cv.compute.access(model)
+    _, cap = cv.compute.run_model(acc, x, [last])
+
+    def score(a):
+        y, _ = cv.compute.run_model(acc, x, (), replace={last: a})
+        return keras.ops.sum(keras.tree.flatten(y)[0][:, 0])
+
+    _, grad = backend.value_and_grad(score, cap[last])
+    out[f"grad:{last}"] = backend.to_numpy(grad)
+    out["spatial"] = list(acts)
+    return out
