@@ -15,40 +15,41 @@ from .compute import backend  # noqa: E402
 from .compute import (  # noqa: E402
     Activations,
     Cancelled,
+    ConvArithmetic,
+    DatasetExamples,
     LayerInfo,
     ModelNotBuiltError,
     Progress,
     activations,
+    class_labels,
     clear_cache,
+    conv_arithmetic,
     conv_layers,
+    dataset_examples,
     kernel_stats,
     kernels,
     load_image,
     model_layers,
+    receptive_field,
     resolve_layer,
 )
+from . import datasets  # noqa: E402
+from ._demo import demo_images, demo_model  # noqa: E402
+from ._demo_examples import demo_dataset, demo_dataset_examples  # noqa: E402
 
 if backend.NAME == "tensorflow":
-    from . import datasets, plotting
-    from ._demo import demo_images, demo_model
-    from ._demo_examples import demo_dataset, demo_dataset_examples
+    from . import plotting
     from .compute import (
         CAMCancelled,
         CAMResult,
-        ConvArithmetic,
-        DatasetExamples,
         MaximizeResult,
         Region,
         cam_methods,
-        class_labels,
-        conv_arithmetic,
-        dataset_examples,
         deepdream,
         faithfulness,
         gradcam,
         maximize,
         overlay,
-        receptive_field,
         sanity_check,
         top_predictions,
     )

@@ -20,7 +20,7 @@ import numpy as np
 from ._demo import MODEL_FILE, demo_model
 from .compute import Cancelled, DatasetExamples, conv_layers, dataset_examples
 from .datasets import ShapesData, make_shapes
-from .datasets.train import IMAGE_SIZE
+from .datasets.shapes import IMAGE_SIZE
 
 __all__ = ["DEMO_DATASET_SIZE", "cache_dir", "demo_dataset", "demo_dataset_examples"]
 

@@ -42,6 +42,9 @@ ALLOWED: dict[str, dict[str, str]] = {
         "_activation_for": "the engine's activation, checked against keras",
         "_head_fn": "the engine's head function, checked against keras",
     },
+    "test_example_host.py": {
+        "_steps": "the JAX/PyTorch step run on TensorFlow against the TF graph step",
+    },
     "test_filter_maximizer_widget.py": {"_fns": "trace counts of ModelAccess's compiled steps"},
     "test_gradcam_widget.py": {"_capture_fn": "spy: the viewer's CAMs reuse compiled captures"},
     "test_model_access.py": {

@@ -22,14 +22,14 @@ from ._trace import ModelTrace, OutputInfo
 from .activations import Activations, ChannelStats, activations, channel_stats, clear_cache
 from .kernels import DEAD_TOLERANCE, KernelStats, kernel_stats, kernels, stats_of_kernel
 from .progress import Cancelled, Progress, Tracker
+from .outputs import class_labels, image_shaped, output_index, output_info
+from .conv_arithmetic import (ConvArithmetic, ConvUnits, conv_arithmetic, conv_units,
+                              image_conv_layers)
+from .receptive_field import ReceptiveField, receptive_field
+from .dataset_examples import DatasetExamples, dataset_examples
 
 #: What runs on Keras' TensorFlow backend only so far (issue 25), by module.
 TENSORFLOW_ONLY = {
-    "outputs": ("class_labels", "image_shaped", "output_index", "output_info"),
-    "conv_arithmetic": ("ConvArithmetic", "ConvUnits", "conv_arithmetic", "conv_units",
-                        "image_conv_layers"),
-    "receptive_field": ("ReceptiveField", "receptive_field"),
-    "dataset_examples": ("DatasetExamples", "dataset_examples"),
     "cam": ("CAMCancelled", "CAMMethod", "CAMResult", "Region", "cam_methods", "colorize",
             "gradcam", "layer_to_try", "overlay", "rank_predictions", "register",
             "top_predictions"),
@@ -38,11 +38,6 @@ TENSORFLOW_ONLY = {
 }
 
 if backend.NAME == "tensorflow":
-    from .outputs import class_labels, image_shaped, output_index, output_info
-    from .conv_arithmetic import (ConvArithmetic, ConvUnits, conv_arithmetic, conv_units,
-                                  image_conv_layers)
-    from .receptive_field import ReceptiveField, receptive_field
-    from .dataset_examples import DatasetExamples, dataset_examples
     from .cam import (CAMCancelled, CAMMethod, CAMResult, Region, cam_methods, colorize,
                       gradcam, layer_to_try, overlay, rank_predictions, register,
                       top_predictions)

@@ -28,9 +28,36 @@ import numpy as np
 import tensorflow as tf
 
 from ._access import model_input
+from ._example_host import crop_boxes
 from ._identity import preprocess_key
 from ._model_trace import run_model
 from .backend import tf_function
+
+
+def constant(a):
+    """A batch's numpy array (or a table) as the step's input tensor."""
+    return tf.constant(a)
+
+
+def prepare(fn, batch, state, pool, consts, any_size: bool = False):
+    """``fn`` traced once for any batch length (and, for a model of any size, any image size):
+    calling the concrete function skips the per-call signature matching over the state
+    tensors."""
+    def spec(a, free=1):
+        shape = [None] * free + list(a.shape[free:])
+        return tf.TensorSpec(shape, tf.as_dtype(a.dtype))
+
+    extra = () if not any_size else (spec(batch.key), tf.TensorSpec([None], tf.int64))
+    if any_size:  # images (n, h, w, c) and every layer's crop boxes (h·w, 4) vary with size
+        consts = (consts[0], tuple(spec(boxes) for boxes in consts[1]))
+    return fn.get_concrete_function(spec(batch.images, 3 if any_size else 1), spec(batch.index),
+                                    spec(batch.labels), extra, state, pool, consts)
+
+
+def crop_and_resize(images, boxes, which, size, extrapolation_value: float = 0.5):
+    """``tf.image.crop_and_resize``, bilinear (numpy in, float32 tensor out)."""
+    return tf.image.crop_and_resize(images, boxes, np.asarray(which, np.int32), size,
+                                    method="bilinear", extrapolation_value=extrapolation_value)
 
 
 def initial_state(counts, k: int, patch: int | None, c_img: int,
@@ -100,20 +127,10 @@ def cut_patches(images_at, positions: list, boxes: list, patch: int, c_img: int,
             mine = np.flatnonzero((pos >= part[0]) & (pos <= part[-1]))  # in this chunk
             for g in range(0, len(mine), chunk):  # a few MB of floats at a time
                 at = np.unravel_index(mine[g:g + chunk], pos.shape)
-                crops = tf.image.crop_and_resize(
-                    images, box[at], np.searchsorted(part, pos[at]).astype(np.int32),
-                    (patch, patch), method="bilinear", extrapolation_value=0.5)
+                crops = crop_and_resize(images, box[at], np.searchsorted(part, pos[at]),
+                                        (patch, patch))
                 out[l][at] = quantize(crops).numpy()
     return out
-
-
-def crop_boxes(boxes: np.ndarray, size: tuple) -> np.ndarray:
-    """Pixel boxes ``(top, bottom, left, right)`` as ``crop_and_resize``'s normalised
-    ``(y1, x1, y2, x2)``, float32."""
-    h, w = size
-    return np.stack([boxes[..., 0] / max(h - 1, 1), boxes[..., 2] / max(w - 1, 1),
-                     boxes[..., 1] / max(h - 1, 1), boxes[..., 3] / max(w - 1, 1)],
-                    axis=-1).astype(np.float32)
 
 
 def quantize(images):

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import os
 import struct
+import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
 import numpy as np
-import tensorflow as tf
 from PIL import Image
 
 from ._images import _as_batch, prepare_images
@@ -90,6 +90,15 @@ def _folder_files(folder: Path) -> tuple[list[str], list[int], list[str] | None]
         return files, labels, [d.name for d in subdirs]
     files = [str(f) for f in sorted(folder.iterdir()) if f.suffix.lower() in IMAGE_SUFFIXES]
     return files, [-1] * len(files), None
+
+
+def is_tf_dataset(data) -> bool:
+    """A ``tf.data.Dataset`` (read on every Keras backend where TensorFlow is installed). No
+    import: a dataset can only exist once its user has imported TensorFlow, so a session that
+    never did (JAX, PyTorch) never loads it here."""
+    tf = sys.modules.get("tensorflow")
+    data_api = getattr(tf, "data", None) if tf is not None else None
+    return data_api is not None and isinstance(data, data_api.Dataset)
 
 
 def _is_files(data) -> bool:
@@ -196,7 +205,7 @@ def open_source(data, labels, batch_size: int, input_shape: tuple, start: int = 
 
         src.batches = _bucketed(chunks(), batch_size)
         return src
-    if isinstance(data, tf.data.Dataset):
+    if is_tf_dataset(data):
         def chunks():
             seen = 0
             for item in data:

@@ -12,8 +12,8 @@ from typing import Callable
 
 import keras
 import numpy as np
-import tensorflow as tf
 
+from . import backend
 from ._images import prepare_images
 from ._access import access, check_preprocess, model_input, resolve_layer
 from ._layer_info import check_filters
@@ -194,7 +194,7 @@ class ConvUnits:
         bias = float(self.bias[f])
         pre = float(products.sum(dtype=np.float64) + bias)
         act_fn = lyr.activation or (lambda t: t)
-        act = float(np.asarray(act_fn(tf.constant([pre], tf.float32)))[0])
+        act = float(backend.to_numpy(act_fn(keras.ops.convert_to_tensor([pre], "float32")))[0])
         return ConvArithmetic(
             layer=self.layer, filter_index=f, position=(r, c), patch=patch.astype(np.float32),
             kernel=kernel, products=products, channel_sums=products.sum(axis=(0, 1)),
@@ -239,18 +239,19 @@ def conv_units(model, image, layer, preprocess: Callable | None = None, *,
     prepared = prepare_images(image, acc.input_shape)
     x = prepared.images[:1]
     check_preprocess(preprocess, x, acc.input_shape)
-    inp = model_input(acc, tf.constant(x), preprocess)
-    if reads_image:
-        out = lyr(inp)  # the layer's own computation, on exactly what it reads in the model
-        return ConvUnits(info.path, lyr, np.asarray(inp, np.float32)[0],
-                         np.asarray(out, np.float32)[0], prepared.images[0], True)
-    _, got = run_model(acc, inp, [info.path], capture_inputs=[info.path])
+    with backend.no_grad():
+        inp = model_input(acc, keras.ops.convert_to_tensor(x), preprocess)
+        if reads_image:
+            out = lyr(inp)  # the layer's own computation, on exactly what it reads in the model
+            return ConvUnits(info.path, lyr, _host(inp)[0], _host(out)[0], prepared.images[0],
+                             True)
+        _, got = run_model(acc, inp, [info.path], capture_inputs=[info.path])
     if ("input", info.path) not in got:
         raise ValueError(f"Layer {info.path!r} did not run in a forward pass of the model; "
                          "pick a layer the model's call() uses.")
-    layer_in = np.asarray(got[("input", info.path)], np.float32)[0]  # (h, w, cin)
-    layer_out = np.asarray(got[info.path], np.float32)[0]  # (h', w', cout)
-    inp_np = np.asarray(inp, np.float32)[0]
+    layer_in = _host(got[("input", info.path)])[0]  # (h, w, cin)
+    layer_out = _host(got[info.path])[0]  # (h', w', cout)
+    inp_np = _host(inp)[0]
     reads_image = inp_np.shape == layer_in.shape and bool(np.array_equal(inp_np, layer_in))
     return ConvUnits(info.path, lyr, layer_in, layer_out, prepared.images[0], reads_image)
 
@@ -280,14 +281,15 @@ def image_conv_layers(model, preprocess: Callable | None = None) -> list:
     shape = [d or 8 for d in acc.input_shape[1:]]
     probe = np.random.default_rng(0).random(shape).astype(np.float32)  # not flat: 0 == 0 lies
     check_preprocess(preprocess, probe[None], acc.input_shape)
-    inp = model_input(acc, tf.constant(probe[None]), preprocess)
-    _, got = run_model(acc, inp, [], capture_inputs=[i.path for i in infos])
-    inp_np = np.asarray(inp, np.float32)
+    with backend.no_grad():
+        inp = model_input(acc, keras.ops.convert_to_tensor(probe[None]), preprocess)
+        _, got = run_model(acc, inp, [], capture_inputs=[i.path for i in infos])
+    inp_np = _host(inp)
     out = []
     for i in infos:
         seen = got.get(("input", i.path))
-        if seen is not None and np.shape(seen) == inp_np.shape and \
-                np.array_equal(np.asarray(seen, np.float32), inp_np):
+        if seen is not None and tuple(seen.shape) == inp_np.shape and \
+                np.array_equal(_host(seen), inp_np):
             out.append(i)
     return out
 
@@ -311,7 +313,7 @@ def conv_arithmetic(model, image, layer, filter_index: int, position=None,
     position : (int, int), optional
         ``(row, col)`` in the layer's output; default: where this channel is largest.
     preprocess : callable, optional
-        Display image -> model input (TF ops), as everywhere in the package.
+        Display image -> model input (Keras ops), as everywhere in the package.
     input_size : (int, int), optional
         Run the image at this ``(height, width)`` instead of the model's own size rule.
 
@@ -338,3 +340,8 @@ def conv_arithmetic(model, image, layer, filter_index: int, position=None,
     f = int(check_filters(info, filter_index, kernel_shape[-1])[0])  # the package's filter error
     return conv_units(model, image, info.path, preprocess,
                       input_size=input_size).unit(f, position)
+
+
+def _host(t) -> np.ndarray:
+    """A tensor of any backend as a float32 numpy array."""
+    return np.asarray(backend.to_numpy(t), np.float32)

@@ -6,7 +6,9 @@ never held in memory: one compiled function per batch runs the forward pass, cap
 requested layer, reduces each channel to one score per image and merges it into the channel's
 running top-k, cutting receptive-field patches only for the images that enter
 (:mod:`._example_pass`). The running top-k stays in tensors between batches, so nothing crosses
-to numpy until the end and the top-k costs a few percent of the forward pass.
+to numpy until the end and the top-k costs a few percent of the forward pass. On JAX and PyTorch
+the step is a compiled forward pass that returns each channel's score, maximum and peak per
+image, merged into the top-k on the host (:mod:`._example_host`); the results are the same.
 
 The summary is **mergeable**: top-k lists, firing counts and image counts of shards combine into
 exactly the summary of one pass over all of them (ties broken by image identity, so the order of
@@ -28,16 +30,22 @@ import threading
 from typing import Callable
 
 import numpy as np
-import tensorflow as tf
 
+from . import backend
 from ._access import access, check_preprocess, require_spatial
-from ._example_pass import (crop_boxes, cut_patches, initial_state, layer_states, quantize,
-                            step_fn)
-from ._example_sources import open_source
+from ._example_host import crop_boxes
+from ._example_sources import is_tf_dataset, open_source
 from ._example_summary import DatasetExamples, path_hashes, runs_of
 from ._messages import InputError
 from .progress import Tracker
 from .receptive_field import receptive_fields
+
+# The step: TensorFlow keeps its one-graph step (top-k and patches in the graph, its speed is
+# the README's); JAX and PyTorch run a compiled forward pass and merge on the host.
+if backend.NAME == "tensorflow":
+    from . import _example_pass as _steps
+else:
+    from . import _example_host as _steps
 
 #: Side of the stored receptive-field patches (uint8): 9 patches × 512 channels × 48² × 3 B
 #: is 32 MB for a deep VGG layer, whatever the data set size.
@@ -63,12 +71,11 @@ def _square_boxes(box: np.ndarray, size: tuple, field: tuple) -> np.ndarray:
 
 def _crops(images: np.ndarray, which: np.ndarray, boxes: np.ndarray, size: int) -> np.ndarray:
     """``(m, size, size, c)`` uint8: box ``boxes[j]`` (pixels, inclusive, may overhang) of image
-    ``which[j]``, resampled and quantised by TF in one go; outside the image is grey (the
-    compiled pass cuts its patches with the same ops)."""
-    out = tf.image.crop_and_resize(images, crop_boxes(boxes, images.shape[1:3]),
-                                   which.astype(np.int32), (size, size), method="bilinear",
-                                   extrapolation_value=0.5)
-    return quantize(out).numpy()
+    ``which[j]``, resampled and quantised in one go; outside the image is grey (the compiled
+    pass cuts its patches with the same ops)."""
+    out = _steps.crop_and_resize(images, crop_boxes(boxes, images.shape[1:3]), which,
+                                 (size, size))
+    return np.asarray(backend.to_numpy(_steps.quantize(out)))
 
 
 def dataset_examples(model, layer, data, k: int = 9, channels=None, score: str = "max",
@@ -151,7 +158,7 @@ def dataset_examples(model, layer, data, k: int = 9, channels=None, score: str =
         raise ValueError(f"score must be 'max' or 'mean', not {score!r}.")
     if int(k) < 1:
         raise ValueError(f"k must be at least 1, got {k}.")
-    if labels is not None and isinstance(data, tf.data.Dataset):
+    if labels is not None and is_tf_dataset(data):
         raise InputError("examples_labels_dataset")  # the dataset's own pairs are read
     first, step = _shard_positions(shard, index_offset)
     acc = access(model).at_size(input_size)
@@ -174,9 +181,9 @@ def dataset_examples(model, layer, data, k: int = 9, channels=None, score: str =
     # Data that can be read again (arrays) has its patches cut after the pass, for the images
     # kept only; streams have them cut in the graph as images enter a top-k.
     cut_later = source.images_at is not None
-    state, pool = initial_state(counts, int(k), None if cut_later else int(patch_size),
+    state, pool = _steps.initial_state(counts, int(k), None if cut_later else int(patch_size),
                                 acc.input_shape[3], keyed=any_size)
-    channel_rows = tuple(tf.constant(rows[p], tf.int32) for p in paths)
+    channel_rows = tuple(_steps.constant(rows[p].astype(np.int32)) for p in paths)
     consts_of: dict[tuple, tuple] = {}
     sizes: list[tuple] = []  # bucket number -> image size (any-size models)
     seen: list[np.ndarray] = []
@@ -193,19 +200,20 @@ def dataset_examples(model, layer, data, k: int = 9, channels=None, score: str =
                 if size not in fields_of:
                     fields_of[size] = receptive_fields(model, paths, input_size=size)
                 consts_of[size] = (channel_rows, tuple(
-                    tf.constant(_position_boxes(fields_of[size][p])) for p in paths))
+                    _steps.constant(_position_boxes(fields_of[size][p])) for p in paths))
                 sizes.append(size)
             consts = consts_of[size]
             if fn is None:
                 check_preprocess(preprocess, batch.images[:1], acc.input_shape)
-                fn = _concrete(step_fn(acc, paths, score, preprocess, keyed=any_size,
-                                       cut=not cut_later), batch,
-                               state, pool, consts, any_size)
+                fn = _steps.prepare(_steps.step_fn(acc, paths, score, preprocess,
+                                                   keyed=any_size, cut=not cut_later),
+                                    batch, state, pool, consts, any_size)
             extra = () if not any_size else (
-                tf.constant(batch.key), tf.fill([len(batch.key)], np.int64(sizes.index(size))))
+                _steps.constant(batch.key),
+                _steps.constant(np.full(len(batch.key), sizes.index(size), np.int64)))
             # No numpy per batch: the running top-k stays in the graph's tensors.
-            state = fn(tf.constant(batch.images), tf.constant(batch.index),
-                       tf.constant(batch.labels), extra, state, pool, consts)
+            state = fn(_steps.constant(batch.images), _steps.constant(batch.index),
+                       _steps.constant(batch.labels), extra, state, pool, consts)
             done += len(batch.images)
             seen.append(batch.index)
             if not tracker.step(done + len(source.skipped), source.total):
@@ -218,7 +226,7 @@ def dataset_examples(model, layer, data, k: int = 9, channels=None, score: str =
         seen_paths, seen_runs = path_hashes(source.paths(counted)), runs_of([])
     else:
         seen_paths, seen_runs = path_hashes([]), runs_of(counted)
-    layers = layer_states(state, pool, counts)
+    layers = _steps.layer_states(state, pool, counts)
     if cut_later:
         cut = _patches_after(source, [st for st, _ in layers], consts_of, sizes,
                              int(patch_size), acc.input_shape[3])
@@ -244,21 +252,6 @@ def _shard_positions(shard, index_offset) -> tuple[int, int]:
     return offset + i, n
 
 
-def _concrete(fn, batch, state, pool, consts, any_size: bool = False):
-    """``fn`` traced once for any batch length (and, for a model of any size, any image size):
-    calling the concrete function skips the per-call signature matching over the state
-    tensors."""
-    def spec(a, free=1):
-        shape = [None] * free + list(a.shape[free:])
-        return tf.TensorSpec(shape, tf.as_dtype(a.dtype))
-
-    extra = () if not any_size else (spec(batch.key), tf.TensorSpec([None], tf.int64))
-    if any_size:  # images (n, h, w, c) and every layer's crop boxes (h·w, 4) vary with size
-        consts = (consts[0], tuple(spec(boxes) for boxes in consts[1]))
-    return fn.get_concrete_function(spec(batch.images, 3 if any_size else 1), spec(batch.index),
-                                    spec(batch.labels), extra, state, pool, consts)
-
-
 def _patches_after(source, states, consts_of, sizes, patch, c_img) -> list:
     """Each layer's patches cut from the data read again (:func:`cut_patches`), with the crop
     boxes the graph has: slot ``(row, rank)`` is the box of its peak in its size's table."""
@@ -270,9 +263,9 @@ def _patches_after(source, states, consts_of, sizes, patch, c_img) -> list:
         box = np.zeros(index.shape + (4,), np.float32)
         for b, size in enumerate(sizes):
             here = (bucket == b) & (index >= 0)
-            box[here] = consts_of[size][1][l].numpy()[st["flat"][here]]
+            box[here] = np.asarray(backend.to_numpy(consts_of[size][1][l]))[st["flat"][here]]
         boxes.append(box)
-    return cut_patches(source.images_at, positions, boxes, patch, c_img)
+    return _steps.cut_patches(source.images_at, positions, boxes, patch, c_img)
 
 
 def _channel_rows(acc, path: str, channels) -> np.ndarray:

@@ -8,7 +8,8 @@ the window follows the main path and the field says that global context enters
 that depend on it underivable, not the layers before it. one symbolic trace of the model
 records each layer's input and output tensors in call order (the one model-access mechanism), and
 raw TensorFlow ops between layers (a subclassed ``call()``) are followed through the traced
-graph. Each tensor's receptive field is kept as two index intervals per axis — for every output
+graph on TensorFlow (JAX and PyTorch keep no graph to follow: there a layer fed by raw ops says
+so, and the layers before it still work). Each tensor's receptive field is kept as two index intervals per axis — for every output
 row, the first and last input row it depends on — so branches, skip concatenations and
 upsampling compose exactly (a union is an elementwise min/max), with no stride/offset
 approximation.
@@ -20,8 +21,8 @@ from dataclasses import dataclass
 
 import keras
 import numpy as np
-import tensorflow as tf
 
+from . import backend
 from ._access import access, require_spatial
 from ._layer_info import check_input_size
 from ._model_trace import run_model
@@ -194,6 +195,17 @@ def _spatial(t) -> tuple | None:
     return int(shape[1]), int(shape[2])
 
 
+def _floating(t) -> bool:
+    return keras.backend.standardize_dtype(t.dtype).startswith(("float", "bfloat"))
+
+
+_RAW_OFF_TF = (
+    "A layer of this model is fed by ops outside Keras layers (a subclassed call()); on "
+    "Keras' JAX and PyTorch backends there is no graph to follow them through, so its "
+    "receptive field cannot be derived. Use Keras layers for them (e.g. keras.layers.Add for "
+    "x + y) or KERAS_BACKEND=tensorflow.")
+
+
 def _flatten(v):
     if isinstance(v, (list, tuple)):
         return [t for x in v for t in _flatten(x)]
@@ -315,21 +327,32 @@ def receptive_fields(model, layers, input_size: tuple | None = None) -> dict:
         return _answer(memo, paths)
     leaves = [p for p in acc.paths if not getattr(acc.layer(p), "layers", None)]
     found: dict[str, _Info] = {}
+    alive: list = []  # off TensorFlow tensors are keyed by id(): keep them alive meanwhile
+
+    def key_of(t):
+        if hasattr(t, "ref"):  # a TensorFlow tensor
+            return t.ref()
+        alive.append(t)
+        return id(t)
 
     def trace(x):
         _, got = run_model(acc, x, leaves, capture_inputs=leaves)
         identity = ((np.arange(h), np.arange(h)), (np.arange(w), np.arange(w)))
-        infos: dict = {x.ref(): _Info(identity)}
+        infos: dict = {key_of(x): _Info(identity)}
 
         def info_of(t, depth=0):
             """A tensor made by raw ops between layers (a subclassed call()), followed back."""
-            key = t.ref() if hasattr(t, "ref") else None
-            if key is None:
+            if not hasattr(t, "shape") or not hasattr(t, "dtype"):
                 return None
+            key = key_of(t)
             if key in infos:
                 return infos[key]
             infos[key] = None  # unrelated to the image (a constant, a shape) unless found below
-            if depth > 200 or not hasattr(t, "op") or not t.dtype.is_floating:
+            if not hasattr(t, "op"):  # JAX, PyTorch: no graph to follow a raw op back through
+                if _spatial(t) is not None and _floating(t):
+                    infos[key] = _Info(bad=_RAW_OFF_TF)
+                return infos[key]
+            if depth > 200 or not t.dtype.is_floating:
                 return None
             size = _spatial(t)
             main, glob, bad = _combine([(i, info_of(i, depth + 1)) for i in t.op.inputs])
@@ -365,29 +388,28 @@ def receptive_fields(model, layers, input_size: tuple | None = None) -> dict:
             for t in outs:
                 size = _spatial(t)
                 if bad:
-                    infos[t.ref()] = _Info(bad=bad)
+                    infos[key_of(t)] = _Info(bad=bad)
                 elif isinstance(lyr, _GLOBAL_POOLS) or size is None:
                     # A global pool (or a Dense/Flatten) summarises the whole input: the
                     # squeeze of a squeeze-and-excite block. Kept as a 1×1 map (keepdims) that
                     # sees everything, or a vector that brings global context downstream.
-                    infos[t.ref()] = (_Info(_full(size, h, w), True) if size is not None
+                    infos[key_of(t)] = (_Info(_full(size, h, w), True) if size is not None
                                       else _Info(glob=True))
                 elif not main:  # made only from global context (a reshaped squeeze vector)
-                    infos[t.ref()] = _Info(_full(size, h, w), True)
+                    infos[key_of(t)] = _Info(_full(size, h, w), True)
                 else:
                     f = _layer_axes(lyr, _union([f for _, f in main]), size)
-                    infos[t.ref()] = _Info(tuple(f), glob) if f is not None else _Info(bad=(
+                    infos[key_of(t)] = _Info(tuple(f), glob) if f is not None else _Info(bad=(
                         f"Layer {p!r} ({type(lyr).__name__}) changes the spatial size in a way "
                         "convviz_widgets does not know; its receptive field cannot be derived."))
-            first = next((infos[t.ref()] for t in outs if _spatial(t) is not None), None)
+            first = next((infos[key_of(t)] for t in outs if _spatial(t) is not None), None)
             if first is not None:
                 found.setdefault(p, first)
-        return tf.zeros(())
 
-    dtype = acc.model.inputs[0].dtype if _has_inputs(acc.model) else tf.float32
-    spec = tf.TensorSpec((1, h, w, acc.input_shape[3]), dtype)
-    # autograph off: the trace is plain Python over layers, nothing to convert.
-    tf.function(trace, autograph=False).get_concrete_function(spec)
+    dtype = acc.model.inputs[0].dtype if _has_inputs(acc.model) else "float32"
+    # Shapes only where the backend can (TensorFlow graph, jax.eval_shape); zeros on PyTorch.
+    backend.trace(trace, (1, h, w, acc.input_shape[3]), keras.backend.standardize_dtype(dtype))
+    alive.clear()
     for p, info in found.items():
         if info.bad:
             memo[p] = info.bad  # the reason, raised only when this layer is asked for

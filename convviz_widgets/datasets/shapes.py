@@ -53,6 +53,10 @@ class ShapesData(NamedTuple):
     class_names: tuple[str, ...]
 
 
+#: The size of the demo model's scenes (its input, and the scenes it was trained on).
+IMAGE_SIZE = (64, 64)
+
+
 def make_shapes(
     n: int,
     seed: int = 0,

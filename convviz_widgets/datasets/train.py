@@ -8,7 +8,8 @@ Run as a script::
 It writes ``demo_model.keras`` (a small VGG-style functional model, saved without optimizer state)
 and ``demo_scenes.npz`` (the sample scenes of :func:`convviz_widgets.demo_images`) and prints the
 accuracy on held-out scenes. Training is seeded and uses deterministic TensorFlow ops, so a rerun
-on the same software versions reproduces the same weights.
+on the same software versions reproduces the same weights. It runs on TensorFlow only (it only
+regenerates the bundled files); the saved ``.keras`` file loads on every Keras backend.
 
 Why two heads: with global *average* pooling straight after the last conv (the head that makes
 Grad-CAM / CAM localise well), the gradient reaching the trunk is spread evenly over all positions,
@@ -38,14 +39,13 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from .shapes import CLASS_NAMES, make_shapes
+from .shapes import CLASS_NAMES, IMAGE_SIZE, make_shapes
 
 # Seeds are kept apart so that no evaluation or demo scene is ever seen in training: epoch e trains
 # on seed TRAIN_SEED_BASE + e (e < 10,000), everything else uses seeds outside that range.
 TRAIN_SEED_BASE = 10_000
 EVAL_SEED = 2_024
 DEMO_SEED = 31_337
-IMAGE_SIZE = (64, 64)
 WIDTHS = (16, 32, 64)
 DEMO_PER_CLASS = 10
 

@@ -1,0 +1,242 @@
+"""The batched step of :func:`~convviz_widgets.compute.dataset_examples` on Keras' JAX and
+PyTorch backends: the same interface as the TensorFlow step (:mod:`._example_pass`), with the
+forward pass compiled through the seam and the running top-k kept in numpy.
+
+Per batch one compiled function (:func:`.backend.compile`: a stateless ``jax.jit`` on JAX)
+runs the model, captures every requested layer and reduces each summarised channel to three
+numbers per image: its score (max or mean), its maximum (for the firing count) and where it
+peaks. Only those ``(n, C)`` arrays cross to the host; the merge into the stacked top-k of every
+channel of every layer is then a few numpy operations on ``(C, k + n)`` arrays, and patches are
+cut (streams) only for the pairs that entered a top-k. Ties go to the image seen first, as on
+TensorFlow: a stable sort of the candidates (running top-k first, then the batch in stream
+order; keyed by stream rank for models of any size).
+
+Patches are cut by :func:`crop_and_resize`, the bilinear resampling of ``tf.image.
+crop_and_resize`` (same sample positions, same grey outside the image) written in numpy.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from . import backend
+from ._access import model_input
+from ._identity import preprocess_key
+from ._model_trace import run_model
+
+__all__ = ["constant", "crop_and_resize", "crop_boxes", "cut_patches", "initial_state", "layer_states",
+           "prepare", "quantize", "step_fn"]
+
+
+def constant(a) -> np.ndarray:
+    """The host step takes numpy as it is."""
+    return np.asarray(a)
+
+
+def initial_state(counts, k: int, patch: int | None, c_img: int,
+                  keyed: bool = False) -> tuple[dict, np.ndarray | None]:
+    """An empty stacked top-k of ``sum(counts)`` rows (see :func:`._example_pass.
+    initial_state`), numpy, and its patch pool (None when patches are cut after the pass)."""
+    c = int(sum(counts))
+    st = dict(score=np.full((c, k), -np.inf, np.float32), index=np.full((c, k), -1, np.int64),
+              label=np.full((c, k), -1, np.int64), flat=np.zeros((c, k), np.int32),
+              fired=np.zeros(c, np.int64))
+    if keyed:
+        st.update(key=np.full((c, k), np.iinfo(np.int64).max, np.int64),
+                  bucket=np.full((c, k), -1, np.int64))
+    if patch is None:
+        return st, None
+    st["slot"] = np.tile(np.arange(k)[None], (c, 1))
+    return st, np.zeros((c, k, patch, patch, c_img), np.uint8)
+
+
+def layer_states(st: dict, pool, counts) -> list[tuple[dict, np.ndarray | None]]:
+    """The stacked state cut back into each layer's ``(arrays, patches in rank order)``."""
+    out, start = [], 0
+    for count in counts:
+        rows = slice(start, start + int(count))
+        mine = {name: a[rows] for name, a in st.items()}
+        patches = None
+        if pool is not None:
+            patches = np.take_along_axis(pool[rows], mine["slot"][:, :, None, None, None], 1)
+        out.append((mine, patches))
+        start += int(count)
+    return out
+
+
+def quantize(images: np.ndarray) -> np.ndarray:
+    """Display floats in [0, 1] -> uint8, rounding (as :func:`._example_pass.quantize`)."""
+    return (np.asarray(images, np.float32) * 255.0 + 0.5).astype(np.uint8)
+
+
+def crop_boxes(boxes: np.ndarray, size: tuple) -> np.ndarray:
+    """Pixel boxes ``(top, bottom, left, right)`` as ``crop_and_resize``'s normalised
+    ``(y1, x1, y2, x2)``, float32."""
+    h, w = size
+    return np.stack([boxes[..., 0] / max(h - 1, 1), boxes[..., 2] / max(w - 1, 1),
+                     boxes[..., 1] / max(h - 1, 1), boxes[..., 3] / max(w - 1, 1)],
+                    axis=-1).astype(np.float32)
+
+
+def _axis(lo, hi, n: int, size: int):
+    """Sample positions of one axis of ``tf.image.crop_and_resize``: ``(m, size)`` source
+    coordinates and whether each lies inside the image."""
+    lo, hi = lo.astype(np.float32)[:, None], hi.astype(np.float32)[:, None]
+    if size > 1:
+        step = (hi - lo) * np.float32(n - 1) / np.float32(size - 1)
+        at = lo * np.float32(n - 1) + np.arange(size, dtype=np.float32)[None] * step
+    else:
+        at = np.broadcast_to(np.float32(0.5) * (lo + hi) * np.float32(n - 1), (len(lo), 1))
+    inside = (at >= 0) & (at <= n - 1)
+    first = np.clip(np.floor(at), 0, n - 1).astype(np.int64)
+    second = np.clip(np.ceil(at), 0, n - 1).astype(np.int64)
+    return first, second, (at - np.floor(at)).astype(np.float32), inside
+
+
+def crop_and_resize(images: np.ndarray, boxes: np.ndarray, which: np.ndarray, size,
+                    extrapolation_value: float = 0.5) -> np.ndarray:
+    """``(m, size, size, c)`` float32: normalised box ``boxes[j]`` (``y1, x1, y2, x2``) of image
+    ``which[j]`` resampled bilinearly, ``extrapolation_value`` outside the image.
+
+    Examples
+    --------
+    >>> img = np.arange(16, dtype=np.float32).reshape(1, 4, 4, 1)
+    >>> crop_and_resize(img, np.array([[0, 0, 1, 1]], np.float32), np.zeros(1), (2, 2))[0, ..., 0]
+    array([[ 0.,  3.],
+           [12., 15.]], dtype=float32)
+    """
+    images = np.asarray(images, np.float32)
+    boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
+    which = np.asarray(which, np.int64).reshape(-1)
+    ph, pw = (size, size) if np.isscalar(size) else (int(size[0]), int(size[1]))
+    _, h, w, _ = images.shape
+    top, bottom, ly, in_y = _axis(boxes[:, 0], boxes[:, 2], h, ph)
+    left, right, lx, in_x = _axis(boxes[:, 1], boxes[:, 3], w, pw)
+    b = which[:, None, None]
+
+    def at(rows, cols):
+        return images[b, rows[:, :, None], cols[:, None, :]]  # (m, ph, pw, c)
+
+    lx4 = lx[:, None, :, None]
+    upper = at(top, left) + (at(top, right) - at(top, left)) * lx4
+    lower = at(bottom, left) + (at(bottom, right) - at(bottom, left)) * lx4
+    out = upper + (lower - upper) * ly[:, :, None, None]
+    inside = (in_y[:, :, None] & in_x[:, None, :])[..., None]
+    return np.where(inside, out, np.float32(extrapolation_value)).astype(np.float32)
+
+
+def cut_patches(images_at, positions: list, boxes: list, patch: int, c_img: int,
+                chunk: int = 256) -> list[np.ndarray]:
+    """The patches of every layer's final top-k, cut after the pass (see
+    :func:`._example_pass.cut_patches`), with :func:`crop_and_resize`."""
+    needed = np.unique(np.concatenate([p[p >= 0] for p in positions] + [np.zeros(0, np.int64)]))
+    out = [np.zeros(p.shape + (patch, patch, c_img), np.uint8) for p in positions]
+    for s in range(0, len(needed), chunk):
+        part = needed[s:s + chunk]
+        images = images_at(part)
+        for l, (pos, box) in enumerate(zip(positions, boxes)):
+            mine = np.flatnonzero((pos >= part[0]) & (pos <= part[-1]))
+            for g in range(0, len(mine), chunk):
+                at = np.unravel_index(mine[g:g + chunk], pos.shape)
+                crops = crop_and_resize(images, box[at], np.searchsorted(part, pos[at]),
+                                        (patch, patch))
+                out[l][at] = quantize(crops)
+    return out
+
+
+def prepare(fn, batch, state, pool, consts, any_size: bool = False):
+    """Nothing to specialise: the compiled forward pass is traced per batch shape."""
+    del batch, state, pool, consts, any_size
+    return fn
+
+
+def _reduce_fn(acc, paths: tuple, rows: tuple, score: str, preprocess):
+    """Compiled ``x -> (score, max, argmax)``, each ``(n, C)`` over every layer's rows."""
+
+    def build():
+        variables = list(acc.model.weights)
+        everything = [len(r) == acc.infos()[p].channels and bool(np.all(r == np.arange(len(r))))
+                      for p, r in zip(paths, rows)]
+
+        def fn(x):
+            _, got = run_model(acc, model_input(acc, x, preprocess), paths)
+            vals, peaks, wheres = [], [], []
+            for p, r, alls in zip(paths, rows, everything):
+                a = keras.ops.cast(got[p], "float32")
+                flat = keras.ops.reshape(a, (-1, a.shape[1] * a.shape[2], a.shape[3]))  # (n, hw, C)
+                if not alls:
+                    flat = keras.ops.take(flat, keras.ops.convert_to_tensor(r), axis=2)
+                peak = keras.ops.max(flat, axis=1)
+                peaks.append(peak)
+                vals.append(peak if score == "max" else keras.ops.mean(flat, axis=1))
+                wheres.append(keras.ops.cast(keras.ops.argmax(flat, axis=1), "int32"))
+            return tuple(keras.ops.concatenate(v, axis=1) if len(v) > 1 else v[0]
+                         for v in (vals, peaks, wheres))
+
+        return backend.compile(fn, variables)
+
+    key = tuple(np.asarray(r, np.int64).tobytes() for r in rows)
+    return acc.compiled(("dataset-examples-host", paths, key, score, preprocess_key(preprocess)),
+                        build)
+
+
+def step_fn(acc, paths: tuple, score: str, preprocess, keyed: bool = False, cut: bool = True):
+    """``(x, index, label, extra, state, pool, consts) -> state`` as
+    :func:`._example_pass.step_fn`; ``x`` and the rest are numpy, the pool is written in
+    place."""
+    del keyed
+
+    def step(x, index, label, extra, st, pool, consts):
+        rows, boxes = consts
+        forward = _reduce_fn(acc, paths, tuple(rows), score, preprocess)
+        with backend.no_grad():
+            got = forward(keras.ops.convert_to_tensor(x))
+        val, peak, where = (np.asarray(backend.to_numpy(t)) for t in got)
+        return _merge(x, index, label, extra or None, st, pool if cut else None, rows, boxes,
+                      val, peak, where)
+
+    return step
+
+
+def _merge(x, index, label, extra, st, pool, rows, boxes, val, peak, where) -> dict:
+    c, k = st["score"].shape
+    n = len(x)
+    candidates = np.concatenate([st["score"], val.T.astype(np.float32)], axis=1)  # (C, k + n)
+    if extra is None:
+        at = np.argsort(-candidates, axis=1, kind="stable")[:, :k]
+    else:  # stream rank breaks ties (and orders the candidates) for models of any size
+        keys = np.concatenate([st["key"], np.broadcast_to(extra[0][None], (c, n))], axis=1)
+        at = np.lexsort((keys, -candidates), axis=1)[:, :k]
+
+    def pick(old, new):
+        both = np.concatenate([old, np.broadcast_to(np.asarray(new)[None], (c, n))], axis=1)
+        return np.take_along_axis(both, at, axis=1)
+
+    out = dict(score=np.take_along_axis(candidates, at, axis=1),
+               index=pick(st["index"], index), label=pick(st["label"], label),
+               flat=np.take_along_axis(np.concatenate([st["flat"], where.T], axis=1), at, 1),
+               fired=st["fired"] + (peak > 0.0).sum(axis=0))
+    if extra is not None:
+        out["key"], out["bucket"] = pick(st["key"], extra[0]), pick(st["bucket"], extra[1])
+    if pool is None:
+        return out
+    entered = at >= k
+    kept = np.minimum(at, k - 1)
+    old_slot = np.take_along_axis(st["slot"], kept, axis=1)
+    used = np.zeros((c, k), bool)
+    r_kept, j_kept = np.nonzero(~entered)
+    used[r_kept, old_slot[r_kept, j_kept]] = True
+    free = np.argsort(used, axis=1, kind="stable")  # the slots of ranks that left, first
+    ordinal = np.maximum(np.cumsum(entered, axis=1) - 1, 0)
+    out["slot"] = np.where(entered, np.take_along_axis(free, ordinal, axis=1), old_slot)
+    r, j = np.nonzero(entered)
+    if len(r):
+        layer_of_row = np.repeat(np.arange(len(rows)), [len(q) for q in rows])
+        box = np.empty((len(r), 4), np.float32)
+        for l in range(len(rows)):
+            mine = layer_of_row[r] == l
+            box[mine] = np.asarray(boxes[l])[out["flat"][r[mine], j[mine]]]
+        crops = crop_and_resize(x, box, at[r, j] - k, pool.shape[2:4])
+        pool[r, out["slot"][r, j]] = quantize(crops)
+    return out

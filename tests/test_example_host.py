@@ -1,0 +1,65 @@
+"""The dataset-examples step of Keras' JAX and PyTorch backends (compute/_example_host.py), run
+here on TensorFlow against the TensorFlow graph step it stands in for: the same crops, the same
+top-k, the same patches (tests/test_backends.py then compares the backends themselves)."""
+
+import importlib
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+import convviz_widgets as cv
+from convviz_widgets.compute import _example_host, _example_pass
+
+# The module (the package's `dataset_examples` attribute is the function of the same name).
+de_module = importlib.import_module("convviz_widgets.compute.dataset_examples")
+
+
+def test_numpy_crop_and_resize_is_tensorflows():
+    rng = np.random.default_rng(3)
+    images = rng.random((3, 9, 13, 3), dtype=np.float32)
+    # inside, overhanging every side, flipped, degenerate (one point)
+    boxes = np.concatenate([rng.uniform(-0.4, 1.4, (40, 4)),
+                            [[0.5, 0.5, 0.5, 0.5], [1.0, 1.0, 0.0, 0.0]]]).astype(np.float32)
+    which = rng.integers(0, 3, len(boxes))
+    for size in [(1, 1), (2, 5), (12, 12)]:
+        want = tf.image.crop_and_resize(images, boxes, which.astype(np.int32), size,
+                                        method="bilinear", extrapolation_value=0.5).numpy()
+        got = _example_host.crop_and_resize(images, boxes, which, size)
+        np.testing.assert_allclose(got, want, rtol=0, atol=2e-6, err_msg=str(size))
+
+
+def _as_tuple(ex):
+    return (ex.index, ex.scores, ex.position, ex.fired, ex.labels, ex.box, ex.patches)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+@pytest.mark.parametrize("score", ["max", "mean"])
+def test_host_step_matches_the_graph_step(monkeypatch, tmp_path, score, stream):
+    model, scenes = cv.demo_model(), cv.demo_images()
+    images = scenes.images[:30]
+    data = images
+    if stream:  # a file list: patches cut in the step as images enter, slots reused
+        data = []
+        for i, img in enumerate((images * 255 + 0.5).astype(np.uint8)):
+            data.append(str(tmp_path / f"{i:02d}.png"))
+            Image.fromarray(img).save(data[-1])
+    layers = ["block1_conv2", "block3_conv1"]
+    args = dict(k=4, score=score, batch_size=7, channels=None, patch_size=16)
+    want = cv.dataset_examples(model, layers, data, **args)
+    monkeypatch.setattr(de_module, "_steps", _example_host)
+    got = cv.dataset_examples(model, layers, data, **args)
+    for path in layers:
+        w, g = _as_tuple(want[path]), _as_tuple(got[path])
+        for name, a, b in zip(("index", "scores", "position", "fired", "labels", "box"), w, g):
+            if name == "scores":
+                np.testing.assert_allclose(b, a, rtol=1e-6, err_msg=f"{path} {name}")
+            else:
+                np.testing.assert_array_equal(b, a, err_msg=f"{path} {name}")
+        diff = np.abs(w[-1].astype(int) - g[-1].astype(int))
+        assert diff.max() <= 1, f"{path}: patches differ by {diff.max()} levels"
+
+
+def test_graph_step_module_is_the_tensorflow_one():
+    assert de_module._steps is _example_pass
