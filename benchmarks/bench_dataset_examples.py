@@ -13,6 +13,9 @@ streaming a folder, and class purity of late-layer channels — side by side in 
     python benchmarks/bench_dataset_examples.py [--n-demo 10000] [--n-vgg 256] [--n-folder 20000]
         [--repeats 3] [--only demo|vgg]
 
+On any Keras backend (``KERAS_BACKEND=jax``: the ratio is to JAX's own compiled forward pass,
+``jax.jit`` through the seam); the result file names a backend other than TensorFlow.
+
 A measurement, not a test: nothing here asserts.
 """
 
@@ -28,10 +31,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 from PIL import Image  # noqa: E402
 
 import convviz_widgets as cv  # noqa: E402
+from convviz_widgets.compute import backend  # noqa: E402
 from _common import paired, write_result  # noqa: E402
 
 BATCH = 64
@@ -52,12 +55,15 @@ def throughput(model, images, layers, repeats: int = 3) -> dict:
     throughput as a share of the forward pass's (goal ≥ 0.85). The forward side gets its
     batches as tensors made beforehand (the strictest floor); ours converts the numpy array.
     """
-    forward = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
-    chunks = [tf.constant(images[s:s + BATCH]) for s in range(0, len(images), BATCH)]
+    # The backend's compiled forward (tf.function with reduce_retracing, a stateless jax.jit).
+    forward = backend.compile(lambda x: model(x, training=False), model.weights)
+    chunks = [keras.ops.convert_to_tensor(images[s:s + BATCH])
+              for s in range(0, len(images), BATCH)]
 
     def run_forward(_):
-        for c in chunks:
-            forward(c).numpy()
+        with backend.no_grad():
+            for c in chunks:
+                backend.to_numpy(forward(c))
 
     def run_ours(_):
         cv.dataset_examples(model, layers, images, k=9, batch_size=BATCH)
@@ -90,7 +96,7 @@ def main():
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--only", choices=("demo", "vgg"), help="one model's throughput, nothing else")
     args = ap.parse_args()
-    out = {"onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default"),
+    out = {"backend": backend.NAME, "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default"),
            "load_average_start": os.getloadavg()}
 
     if args.only == "vgg":
@@ -155,7 +161,8 @@ def finish(out, part):
     """``results/dataset_examples<part>_onednn_<off|on>.json``, with the environment (CPU
     model, vector units, oneDNN setting, load)."""
     out["load_average_end"] = os.getloadavg()
-    print(write_result(f"dataset_examples{part}", out))
+    tag = "" if backend.NAME == "tensorflow" else f"_{backend.NAME}"
+    print(write_result(f"dataset_examples{part}{tag}", out))
 
 
 if __name__ == "__main__":

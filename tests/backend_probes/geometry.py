@@ -4,7 +4,7 @@ how outputs are read as classes (``output_info``, ``class_labels``).
 Receptive fields are derived from the layers' settings, not computed: equal exactly. The conv
 arithmetic's patch is the layer's input as each backend computed it, and its products, sums and
 output are float32 arithmetic in numpy over it: within ``rtol=1e-4`` and ``1e-4`` of the largest
-value (measured: worst difference 2.4e-7 of the largest value, JAX and PyTorch). Output facts
+value (measured: worst difference 1.2e-7 of the largest value, JAX and PyTorch). Output facts
 and labels are JSON: equal.
 """
 
