@@ -8,7 +8,7 @@ that read outputs (``cam``, ``trust``, ``maximize``):
 
 * :func:`choose_output` / :func:`pick_output` — which output ``output=`` names, and that tensor;
 * :func:`check_targets` — a ``target=`` argument as a list of class indices (or one callable);
-* :func:`class_scores` / :func:`per_class` — the explained scores per class, in TF ops;
+* :func:`class_scores` / :func:`per_class` — the explained scores per class, in ``keras.ops``;
 * :func:`callable_scores` — a user's score callable, applied and checked;
 * :func:`probabilities` — class probabilities as the model means them (numpy);
 * :func:`as_float` — every tensor of a (nested) output as float32.
@@ -16,8 +16,9 @@ that read outputs (``cam``, ``trust``, ``maximize``):
 
 from __future__ import annotations
 
+import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
 from ._access import access
 from ._trace import OutputInfo
@@ -37,7 +38,7 @@ def output_info(model) -> tuple[OutputInfo, ...]:
     Returns
     -------
     tuple of OutputInfo
-        In ``tf.nest.flatten`` order (a dict output by key). ``kind`` is ``"softmax"``,
+        In ``keras.tree.flatten`` order (a dict output by key). ``kind`` is ``"softmax"``,
         ``"binary"`` (one sigmoid unit, read as two classes), ``"multilabel"`` or ``"scores"``;
         ``num_classes`` is how many class indices a target may name.
 
@@ -179,14 +180,14 @@ def pick_output(out, index):
     out : tensor, list or dict
         What the model returned.
     index : int or None
-        Position in ``tf.nest.flatten(out)`` (from :func:`choose_output`).
+        Position in ``keras.tree.flatten(out)`` (from :func:`choose_output`).
 
     Examples
     --------
     >>> pick_output({"a": 1, "b": 2}, 1), pick_output([3, 4], None)
     (2, [3, 4])
     """
-    return out if index is None else tf.nest.flatten(out)[index]
+    return out if index is None else keras.tree.flatten(out)[index]
 
 
 def choose_output(outputs, output, model_name: str, *, allow_all: bool = False):
@@ -249,15 +250,15 @@ def per_class(out):
 
     Examples
     --------
-    >>> per_class(tf.ones((2, 4, 4, 3))).shape, per_class(tf.ones((2,))).shape
-    (TensorShape([2, 3]), TensorShape([2, 1]))
+    >>> tuple(per_class(ops.ones((2, 4, 4, 3))).shape), tuple(per_class(ops.ones((2,))).shape)
+    ((2, 3), (2, 1))
     """
-    out = tf.cast(out, tf.float32)
-    rank = out.shape.rank
+    out = ops.cast(out, "float32")
+    rank = len(out.shape)
     if rank == 1:
         return out[:, None]  # (k,) -> (k, 1)
     if rank > 2:
-        return tf.reduce_mean(out, axis=list(range(1, rank - 1)))
+        return ops.mean(out, axis=tuple(range(1, rank - 1)))
     return out
 
 
@@ -273,12 +274,12 @@ def class_scores(y, kind: str):
 
     Examples
     --------
-    >>> class_scores(tf.constant([[2.0]]), "binary").numpy().tolist()
+    >>> ops.convert_to_numpy(class_scores(ops.convert_to_tensor([[2.0]]), "binary")).tolist()
     [[-2.0, 2.0]]
     """
     per = per_class(y)
     if kind == "binary":
-        per = tf.concat([-per, per], axis=1)  # class 0 ("not") is explained by -z
+        per = ops.concatenate([-per, per], axis=1)  # class 0 ("not") is explained by -z
     return per
 
 
@@ -287,10 +288,10 @@ def as_float(out):
 
     Examples
     --------
-    >>> as_float([tf.constant([1], tf.int32)])[0].dtype.name
+    >>> keras.backend.standardize_dtype(as_float([ops.convert_to_tensor([1], "int32")])[0].dtype)
     'float32'
     """
-    return tf.nest.map_structure(lambda t: tf.cast(t, tf.float32), out)
+    return keras.tree.map_structure(lambda t: ops.cast(t, "float32"), out)
 
 
 def callable_scores(target, out, k):
@@ -300,7 +301,7 @@ def callable_scores(target, out, k):
     ----------
     target : callable
         Maps the model output (tensor, or list/dict for ``output=None`` on a several-output
-        model) to scores with TF ops.
+        model) to scores with Keras ops (``keras.ops``, or TensorFlow ops on TensorFlow).
     out : tensor, list or dict
         What ``target`` receives.
     k : int or None
@@ -314,37 +315,40 @@ def callable_scores(target, out, k):
 
     Examples
     --------
-    >>> callable_scores(lambda y: y[:, 0], tf.ones((2, 3)), 2).numpy().tolist()
+    >>> ops.convert_to_numpy(callable_scores(lambda y: y[:, 0], ops.ones((2, 3)), 2)).tolist()
     [1.0, 1.0]
     """
     try:
         s = target(out)
     except Exception as exc:  # noqa: BLE001 - re-raised with what the callable receives
-        shapes = tf.nest.map_structure(lambda t: tuple(t.shape), out)
+        shapes = keras.tree.map_structure(lambda t: tuple(t.shape), out)
         raise ValueError(
             f"The target callable raised {type(exc).__name__}: {exc}. It receives the model "
             f"output, float tensors of shape {shapes}, and must return one score per "
-            "sample, shape (n,), using TensorFlow/Keras ops (it is differentiated).") from exc
+            "sample, shape (n,), using TensorFlow/Keras ops, i.e. keras.ops on every backend (it "
+            "is differentiated).") from exc
     if isinstance(s, (list, tuple, dict)):
         raise ValueError(f"The target callable returned a {type(s).__name__}; it must return "
                          "one tensor of scores, shape (n,). For a model with several outputs "
                          "pick one inside the callable (lambda ys: ys[1][:, 0]) or pass "
                          "output=.")
-    s = tf.cast(tf.convert_to_tensor(s), tf.float32)
-    if s.shape.rank == 0:
-        s = tf.reshape(s, (1,))  # a scalar for one sample -> (1,)
-    elif s.shape.rank > 1:
-        if s.shape.num_elements() is not None and k is not None and s.shape.num_elements() != k:
+    s = ops.cast(ops.convert_to_tensor(s), "float32")
+    rank = len(s.shape)
+    if rank == 0:
+        s = ops.reshape(s, (1,))  # a scalar for one sample -> (1,)
+    elif rank > 1:
+        size = None if None in tuple(s.shape) else int(np.prod(tuple(s.shape)))
+        if size is not None and k is not None and size != k:
             raise ValueError(f"The target callable returned shape {tuple(s.shape)}; it must "
                              "return one score per sample, shape (n,) (reduce the other axes, "
-                             "e.g. with tf.reduce_mean(..., axis=[1, 2, 3])).")
-        s = tf.reshape(s, (-1,))  # (n, 1) -> (n,)
+                             "e.g. with keras.ops.mean(..., axis=(1, 2, 3))).")
+        s = ops.reshape(s, (-1,))  # (n, 1) -> (n,)
     return s
 
 
 def _looks_like_probabilities(per: np.ndarray) -> bool:
     """Rows that are already a probability distribution (a softmax the trace could not see,
-    e.g. ``tf.nn.softmax`` inside a subclassed ``call``): softmaxing them again would be wrong."""
+    e.g. a softmax op inside a subclassed ``call``): softmaxing them again would be wrong."""
     return bool(per.size and np.isfinite(per).all() and per.min() >= 0.0 and
                 np.allclose(per.sum(axis=1), 1.0, atol=1e-3))
 
@@ -434,7 +438,7 @@ def check_targets(target, o: OutputInfo | None, model_name: str) -> tuple[list, 
             if n == 1 and len(o.shape) > 2:
                 hint = ("Its output has one channel, so the only index is 0 (the channel's mean); "
                         "to explain a region pass a callable, e.g. target=lambda y: "
-                        "tf.reduce_sum(y * mask, axis=[1, 2, 3]).")
+                        "keras.ops.sum(y * mask, axis=(1, 2, 3)).")
             elif n == 1:
                 hint = ("The model has a single output unit without a sigmoid, so the only index "
                         "is 0; for the opposite direction pass target=lambda y: -y[:, 0].")
