@@ -14,18 +14,25 @@ from .compute import backend  # noqa: E402
 # One name per line: several branches add public names at once.
 from .compute import (  # noqa: E402
     Activations,
+    CAMCancelled,
+    CAMResult,
     Cancelled,
     LayerInfo,
     ModelNotBuiltError,
     Progress,
+    Region,
     activations,
+    cam_methods,
     clear_cache,
     conv_layers,
+    gradcam,
     kernel_stats,
     kernels,
     load_image,
     model_layers,
+    overlay,
     resolve_layer,
+    top_predictions,
 )
 
 if backend.NAME == "tensorflow":
@@ -33,24 +40,17 @@ if backend.NAME == "tensorflow":
     from ._demo import demo_images, demo_model
     from ._demo_examples import demo_dataset, demo_dataset_examples
     from .compute import (
-        CAMCancelled,
-        CAMResult,
         ConvArithmetic,
         DatasetExamples,
         MaximizeResult,
-        Region,
-        cam_methods,
         class_labels,
         conv_arithmetic,
         dataset_examples,
         deepdream,
         faithfulness,
-        gradcam,
         maximize,
-        overlay,
         receptive_field,
         sanity_check,
-        top_predictions,
     )
     from .publish import PublishResult, publish
 

@@ -22,6 +22,8 @@ from ._trace import ModelTrace, OutputInfo
 from .activations import Activations, ChannelStats, activations, channel_stats, clear_cache
 from .kernels import DEAD_TOLERANCE, KernelStats, kernel_stats, kernels, stats_of_kernel
 from .progress import Cancelled, Progress, Tracker
+from .cam import (CAMCancelled, CAMMethod, CAMResult, Region, cam_methods, colorize, gradcam,
+                  layer_to_try, overlay, rank_predictions, register, top_predictions)
 
 #: What runs on Keras' TensorFlow backend only so far (issue 25), by module.
 TENSORFLOW_ONLY = {
@@ -30,9 +32,6 @@ TENSORFLOW_ONLY = {
                         "image_conv_layers"),
     "receptive_field": ("ReceptiveField", "receptive_field"),
     "dataset_examples": ("DatasetExamples", "dataset_examples"),
-    "cam": ("CAMCancelled", "CAMMethod", "CAMResult", "Region", "cam_methods", "colorize",
-            "gradcam", "layer_to_try", "overlay", "rank_predictions", "register",
-            "top_predictions"),
     "maximize": ("DreamResult", "MaximizeResult", "deepdream", "maximize"),
     "trust": ("FaithfulnessResult", "SanityResult", "faithfulness", "sanity_check"),
 }
@@ -43,9 +42,6 @@ if backend.NAME == "tensorflow":
                                   image_conv_layers)
     from .receptive_field import ReceptiveField, receptive_field
     from .dataset_examples import DatasetExamples, dataset_examples
-    from .cam import (CAMCancelled, CAMMethod, CAMResult, Region, cam_methods, colorize,
-                      gradcam, layer_to_try, overlay, rank_predictions, register,
-                      top_predictions)
     from .maximize import DreamResult, MaximizeResult, deepdream, maximize
     from .trust import FaithfulnessResult, SanityResult, faithfulness, sanity_check
 else:
