@@ -14,24 +14,31 @@ from .compute import backend  # noqa: E402
 # One name per line: several branches add public names at once.
 from .compute import (  # noqa: E402
     Activations,
+    CAMCancelled,
+    CAMResult,
     Cancelled,
     ConvArithmetic,
     DatasetExamples,
     LayerInfo,
     ModelNotBuiltError,
     Progress,
+    Region,
     activations,
+    cam_methods,
     class_labels,
     clear_cache,
     conv_arithmetic,
     conv_layers,
     dataset_examples,
+    gradcam,
     kernel_stats,
     kernels,
     load_image,
     model_layers,
+    overlay,
     receptive_field,
     resolve_layer,
+    top_predictions,
 )
 from . import datasets  # noqa: E402
 from ._demo import demo_images, demo_model  # noqa: E402
@@ -40,18 +47,11 @@ from ._demo_examples import demo_dataset, demo_dataset_examples  # noqa: E402
 if backend.NAME == "tensorflow":
     from . import plotting
     from .compute import (
-        CAMCancelled,
-        CAMResult,
         MaximizeResult,
-        Region,
-        cam_methods,
         deepdream,
         faithfulness,
-        gradcam,
         maximize,
-        overlay,
         sanity_check,
-        top_predictions,
     )
     from .publish import PublishResult, publish
 

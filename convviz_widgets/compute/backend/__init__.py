@@ -17,6 +17,16 @@ The interface:
 ``value_and_grad(fn, x)``
     ``(fn(x), d fn(x) / d x)`` for a scalar ``fn``; the gradient with respect to a captured
     tensor is this applied to the part of the model after it (``run_model(replace=...)``).
+``vjp(fn, x)``
+    ``fn(x) -> (y, aux)`` run once; returns ``(y, aux, pullback)`` where ``pullback(cts)``
+    maps cotangents ``(k, *y.shape)`` to ``(k, *x.shape)`` float32, one vector-Jacobian product
+    per row in sequence (zeros where ``y`` does not depend on ``x``). Grad-CAM's head: k
+    targets, one forward pass, k backward passes.
+``watched_vjp(fn)``
+    The same for a tensor made *inside* the run: ``fn(watch) -> (y, aux)`` calls
+    ``watch(t)`` once and continues with what it returns; returns ``(y, aux, a, pullback)``
+    with ``a`` that tensor. One forward pass (TensorFlow's tape watches ``t`` as it is made,
+    PyTorch records from ``t`` on, JAX's jit merges the two functional runs).
 ``no_grad()``
     A context for forward-only runs (PyTorch records no autograd graph inside it).
 ``eager()``
@@ -50,20 +60,21 @@ NAME = keras.backend.backend()
 
 if NAME == "tensorflow":
     from ._tf import (WIDE_FLOAT, compile, device, eager, no_grad, tf_function, trace,
-                      user_function, value_and_grad)
+                      user_function, value_and_grad, vjp, watched_vjp)
 elif NAME == "jax":
     from ._jax import (WIDE_FLOAT, compile, device, eager, no_grad, tf_function, trace,
-                       user_function, value_and_grad)
+                       user_function, value_and_grad, vjp, watched_vjp)
 elif NAME == "torch":
     from ._torch import (WIDE_FLOAT, compile, device, eager, no_grad, tf_function, trace,
-                         user_function, value_and_grad)
+                         user_function, value_and_grad, vjp, watched_vjp)
 else:  # pragma: no cover - Keras knows only these three (and "numpy", which cannot derive)
     raise ImportError(
         f"convviz_widgets runs on Keras' tensorflow, jax or torch backend, not {NAME!r}: set "
         "KERAS_BACKEND=tensorflow (or jax, or torch) before importing keras.")
 
 __all__ = ["NAME", "WIDE_FLOAT", "compile", "device", "eager", "no_grad", "only_tensorflow",
-           "tf_function", "to_numpy", "trace", "user_function", "value_and_grad"]
+           "tf_function", "to_numpy", "trace", "user_function", "value_and_grad", "vjp",
+           "watched_vjp"]
 
 
 def to_numpy(x):

@@ -47,6 +47,40 @@ def value_and_grad(fn, x):
     return jax.value_and_grad(fn)(keras.ops.convert_to_tensor(x))
 
 
+def vjp(fn, x):
+    """``jax.vjp`` of ``fn(x) -> (y, aux)``: ``(y, aux, pullback)`` (see the interface)."""
+    y, pull, aux = jax.vjp(fn, keras.ops.convert_to_tensor(x), has_aux=True)
+    return y, aux, _each(pull)
+
+
+def watched_vjp(fn):
+    """``fn(watch) -> (y, aux)``: ``(y, aux, a, pullback)`` with respect to the tensor given to
+    ``watch``. JAX differentiates functions, not tensors: ``fn`` runs once to find ``a`` and
+    once as a function of it; under ``jax.jit`` the first run's unused rest is dead code and
+    the common front is computed once (XLA's dead-code and common-subexpression elimination),
+    so it costs one forward pass."""
+    box = {}
+
+    def record(t):
+        box["a"] = t
+        return t
+
+    fn(record)
+    a = box["a"]
+    y, pull, aux = jax.vjp(lambda a_: fn(lambda t: a_), a, has_aux=True)
+    return y, aux, a, _each(pull)
+
+
+def _each(pull):
+    """One vector-Jacobian product per cotangent row, in sequence (``lax.map``): batching them
+    (``vmap``) turns a dense layer's matrix-vector products into a matrix product."""
+
+    def pullback(cts):
+        return jax.lax.map(lambda ct: pull(ct)[0].astype("float32"), cts)
+
+    return pullback
+
+
 def no_grad():
     return contextlib.nullcontext()
 

@@ -71,6 +71,42 @@ def value_and_grad(fn, x):
     return y, tape.gradient(y, x)
 
 
+def vjp(fn, x):
+    """``fn(x) -> (y, aux)`` run under a tape: ``(y, aux, pullback)`` (see the interface)."""
+    x = tf.convert_to_tensor(x)
+    with tf.GradientTape(persistent=True, watch_accessed_variables=False) as tape:
+        tape.watch(x)
+        y, aux = fn(x)
+    return y, aux, _pullback(tape, y, x)
+
+
+def watched_vjp(fn):
+    """``fn(watch) -> (y, aux)`` run once under a tape that watches the tensor given to
+    ``watch`` as the model makes it: ``(y, aux, a, pullback)``."""
+    box = {}
+
+    def watch(t):
+        tape.watch(t)
+        box["a"] = t
+        return t
+
+    with tf.GradientTape(persistent=True, watch_accessed_variables=False) as tape:
+        y, aux = fn(watch)
+    return y, aux, box["a"], _pullback(tape, y, box["a"])
+
+
+def _pullback(tape, y, x):
+    def one(ct):
+        return tf.cast(tape.gradient(y, x, output_gradients=ct,
+                                     unconnected_gradients=tf.UnconnectedGradients.ZERO),
+                       tf.float32)
+
+    def pullback(cts):
+        return tf.map_fn(one, cts, fn_output_signature=tf.float32)
+
+    return pullback
+
+
 def no_grad():
     return contextlib.nullcontext()
 

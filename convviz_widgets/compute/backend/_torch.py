@@ -37,6 +37,52 @@ def value_and_grad(fn, x):
     return y.detach(), g
 
 
+def vjp(fn, x):
+    """``fn(x) -> (y, aux)`` recorded by autograd: ``(y, aux, pullback)`` (see the interface)."""
+    x = keras.ops.convert_to_tensor(x).detach().requires_grad_(True)
+    with torch.enable_grad():
+        y, aux = fn(x)
+    return y.detach(), _detached(aux), _each(y, x)
+
+
+def watched_vjp(fn):
+    """``fn(watch) -> (y, aux)`` run once, with autograd recording only from the tensor given to
+    ``watch`` on (the part before it runs as under :func:`no_grad`): ``(y, aux, a, pullback)``."""
+    box = {}
+
+    def watch(t):
+        box["a"] = t.detach().requires_grad_(True)
+        torch.set_grad_enabled(True)
+        return box["a"]
+
+    before = torch.is_grad_enabled()
+    torch.set_grad_enabled(False)
+    try:
+        y, aux = fn(watch)
+    finally:
+        torch.set_grad_enabled(before)
+    a = box["a"]
+    return y.detach(), _detached(aux), a.detach(), _each(y, a)
+
+
+def _detached(tree):
+    return keras.tree.map_structure(
+        lambda t: t.detach() if isinstance(t, torch.Tensor) else t, tree)
+
+
+def _each(y, x):
+    """One vector-Jacobian product per cotangent row (the recorded graph is kept between them)."""
+
+    def pullback(cts):
+        grads = []
+        for ct in cts:
+            (g,) = torch.autograd.grad(y, x, ct, retain_graph=True, allow_unused=True)
+            grads.append(torch.zeros_like(x) if g is None else g.detach())
+        return torch.stack(grads).to(torch.float32)
+
+    return pullback
+
+
 def no_grad():
     return torch.no_grad()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from .. import backend
 from .._access import access, resolve_layer
 
 from . import gradcam as _gradcam_module  # noqa: F401  (registers "gradcam")
@@ -22,10 +23,6 @@ from . import layercam as _layercam_module  # noqa: F401  (registers "layercam")
 from . import hirescam as _hirescam_module  # noqa: F401  (registers "hirescam")
 from . import xgradcam as _xgradcam_module  # noqa: F401  (registers "xgradcam")
 from . import eigencam as _eigencam_module  # noqa: F401  (registers "eigencam")
-from . import saliency as _saliency_module  # noqa: F401  ("saliency", "smoothgrad")
-from . import gradient_input as _gradient_input_module  # noqa: F401  ("gradient_x_input")
-from . import integrated_gradients as _ig_module  # noqa: F401  ("integrated_gradients")
-from . import guided as _guided_module  # noqa: F401  ("guided_backprop", "guided_gradcam")
 from .base import (FLAGS, AttributionMethod, CAMCancelled, CAMResult, CAMTracker, cam_methods,
                    get_method, register, unregister)
 from ._engine import _meta, _one_by_one, default_layer, model_output
@@ -33,21 +30,37 @@ from .layer import CAMContext, CAMMethod
 from .pipeline import check_batch_size, check_method_args, compute_cam, reads_layer
 from .predictions import (CAMWithPredictions, PredictionRanking, TopPredictions,
                           gradcam_with_predictions, rank_predictions, top_predictions)
-from ._pixel import PixelContext, PixelMethod, UnguidedReLUWarning, blur
 from .target import Target
 from .eigencam import EigenCAM
 from .gradcam import GradCAM
 from .gradcam_plus import GradCAMPlusPlus
-from .gradient_input import GradientXInput
-from .guided import GuidedBackprop, GuidedGradCAM
 from .hirescam import HiResCAM
-from .integrated_gradients import IntegratedGradients
 from .layercam import LayerCAM
 from .overlay import colorize, overlay
 from .region import REGION_KINDS, Region
-from .saliency import Saliency, SmoothGrad
 from .scorecam import ScoreCAM
 from .xgradcam import XGradCAM
+
+#: The pixel-level methods (:mod:`._pixel`) still use TensorFlow directly (issue 25): they are
+#: registered, and importable from here, on TensorFlow only until their port lands.
+PIXEL_NAMES = ("GradientXInput", "GuidedBackprop", "GuidedGradCAM", "IntegratedGradients",
+               "PixelContext", "PixelMethod", "Saliency", "SmoothGrad", "UnguidedReLUWarning",
+               "blur")
+if backend.NAME == "tensorflow":
+    from . import saliency as _saliency_module  # noqa: F401  ("saliency", "smoothgrad")
+    from . import gradient_input as _gradient_input_module  # noqa: F401  ("gradient_x_input")
+    from . import integrated_gradients as _ig_module  # noqa: F401  ("integrated_gradients")
+    from . import guided as _guided_module  # noqa: F401  ("guided_backprop", "guided_gradcam")
+    from ._pixel import PixelContext, PixelMethod, UnguidedReLUWarning, blur
+    from .gradient_input import GradientXInput
+    from .guided import GuidedBackprop, GuidedGradCAM
+    from .integrated_gradients import IntegratedGradients
+    from .saliency import Saliency, SmoothGrad
+else:
+    def __getattr__(name):
+        if name in PIXEL_NAMES:
+            raise backend.only_tensorflow(f"convviz_widgets.compute.cam.{name}")
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def gradcam(model, image, target=None, layer=None, method="gradcam",

@@ -14,18 +14,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
+from .. import backend
 from .._access import access, check_preprocess, model_input, require_spatial
 from .._identity import preprocess_key
 from .._images import image_digest, prepare_images, split_images
 from .._model_trace import linear_final, run_model
-from ..backend import tf_function
 from .._trace import OutputInfo
 from ..outputs import (as_float, callable_scores, choose_output, class_scores, pick_output,
                        probabilities)
 from .base import CAMTracker
+from .overlay import resize_bilinear
 
 #: Layer types skipped at the end of the automatic layer choice: they only lower the resolution.
 _POOLING = ("MaxPooling2D", "AveragePooling2D", "MaxPool2D", "AvgPool2D")
@@ -135,10 +137,11 @@ def _explained(acc, inp, path, oi, meta, target_fn, *, replace=None, watch=None)
     """Run the model on ``inp``: ``(scores per class (1, classes) or (1,), logits, output)``.
 
     With ``replace={path: a}`` only the head after ``path`` runs on the given map (a class
-    switch); with ``watch=(tape, store)`` the whole model runs once and the layer's first
-    output is watched by ``tape`` as it is made and kept in ``store["a"]`` (a fresh image:
-    one forward pass feeds both the capture and the head, see :func:`_capture_fn`).
-    ``output`` is the model's output as the model returns it (probabilities, not logits).
+    switch); with ``watch=(watch, store)`` the whole model runs once and the layer's first
+    output goes through the seam's ``watch`` as it is made and is kept in ``store["a"]`` (a
+    fresh image: one forward pass feeds both the capture and the head, see
+    :func:`_capture_fn`). ``output`` is the model's output as the model returns it
+    (probabilities, not logits).
     """
     o = meta.outputs[oi] if oi is not None else None
     class_targets = target_fn is None
@@ -155,22 +158,22 @@ def _explained(acc, inp, path, oi, meta, target_fn, *, replace=None, watch=None)
     logits = cap[("input", o.final_path)] if read_input else y
     if final.layer is not None and oi is not None:
         # The final layer ran without its softmax/sigmoid: put it back for the output.
-        flat = tf.nest.flatten(out)
+        flat = keras.tree.flatten(out)
         flat[oi] = final.saved(y)
-        out = tf.nest.pack_sequence_as(out, flat)
+        out = keras.tree.pack_sequence_as(out, flat)
     if class_targets:
         return class_scores(logits, o.kind), logits, out
     return callable_scores(target_fn, as_float(logits), 1), logits, out
 
 
-def _watcher(tape, store):
-    """``wrap_calls`` entry: the layer's first output is watched by ``tape`` as it is made."""
+def _watcher(watch, store):
+    """``wrap_calls`` entry: the layer's first output goes through ``watch`` as it is made."""
 
     def wrap(layer, call):
         def watched(*args, **kwargs):
             out = call(*args, **kwargs)
             if "a" not in store:
-                tape.watch(out)
+                out = watch(out)
                 store["a"] = out
             return out
 
@@ -179,29 +182,21 @@ def _watcher(tape, store):
     return wrap
 
 
-def _gradients(tape, per, a, targets, target_fn):
-    """``(scores (k,), classes (k,), grads (k, h, w, c))`` of the recorded head.
+def _gradients(per, pullback, targets, target_fn):
+    """``(scores (k,), classes (k,), grads (k, h, w, c))`` from the seam's ``pullback``.
 
     For class targets, one vector-Jacobian product per target (see :func:`_head_impl`).
     """
     if target_fn is None:
-        top = tf.argmax(per[0], output_type=tf.int32)
-        chosen = tf.where(targets < 0, top, targets)  # -1: the top class
-        scores = tf.gather(per[0], chosen)
-        width = tf.shape(per)[1]
-
-        def one(c):
-            seed = tf.one_hot(c, width, dtype=per.dtype)[None]  # (1, classes)
-            g = tape.gradient(per, a, output_gradients=seed,
-                              unconnected_gradients=tf.UnconnectedGradients.ZERO)
-            return tf.cast(g[0], tf.float32)
-
-        grads = tf.map_fn(one, chosen, fn_output_signature=tf.float32)
+        top = ops.cast(ops.argmax(per[0]), "int32")
+        chosen = ops.where(targets < 0, top, targets)  # -1: the top class
+        scores = ops.take(per[0], chosen)
+        seeds = ops.one_hot(chosen, per.shape[1], dtype=per.dtype)[:, None]  # (k, 1, classes)
+        grads = pullback(seeds)[:, 0]
     else:
         scores = per
-        chosen = tf.fill(tf.shape(scores), -1)
-        grads = tf.cast(tape.gradient(per, a, unconnected_gradients=tf.UnconnectedGradients.ZERO),
-                        tf.float32)
+        chosen = ops.full((per.shape[0],), -1, dtype="int32")
+        grads = pullback(ops.ones_like(per)[None])[:, 0]
     return scores, chosen, grads
 
 
@@ -209,19 +204,23 @@ def _head_impl(acc, path, preprocess, meta, oi, target_fn):
     """``(x (1,H,W,C), a (1,h,w,c), targets (k,)) -> (scores (k,), classes (k,), grads)``.
 
     The head runs forward *once* on batch 1 and then back once per target, each a
-    vector-Jacobian product with a one-hot cotangent. Batching the k targets instead (k copies
-    of the feature map, one backward pass) looks cheaper but is not on CPUs without oneDNN:
-    the gradient of a dense layer then is ``MatMul(dy (k, n), W, transpose_b=True)``, which
-    Eigen computes ~50x slower than the batch-1 matrix-vector product (VGG16's fc1: 1.1 s
-    instead of 17 ms), so five targets cost 4x a forward pass there instead of 1.2x.
+    vector-Jacobian product with a one-hot cotangent (:func:`~..backend.vjp`). Batching the k
+    targets instead (k copies of the feature map, one backward pass) looks cheaper but is not
+    on CPUs without oneDNN: the gradient of a dense layer then is ``MatMul(dy (k, n), W,
+    transpose_b=True)``, which Eigen computes ~50x slower than the batch-1 matrix-vector
+    product (VGG16's fc1: 1.1 s instead of 17 ms), so five targets cost 4x a forward pass
+    there instead of 1.2x.
     """
 
     def impl(x, a, targets):
-        with tf.GradientTape(persistent=True, watch_accessed_variables=False) as tape:
-            tape.watch(a)
-            inp = model_input(acc, x, preprocess)
-            per, _, _ = _explained(acc, inp, path, oi, meta, target_fn, replace={path: a})
-        return _gradients(tape, per, a, targets, target_fn)
+        inp = model_input(acc, x, preprocess)
+
+        def head(a_):
+            per, _, _ = _explained(acc, inp, path, oi, meta, target_fn, replace={path: a_})
+            return per, ()
+
+        per, _, pullback = backend.vjp(head, a)
+        return _gradients(per, pullback, targets, target_fn)
 
     return impl
 
@@ -229,9 +228,18 @@ def _head_impl(acc, path, preprocess, meta, oi, target_fn):
 def _head_fn(acc, path, preprocess, meta, oi, target_fn=None):
     key = ("cam_head", path, preprocess_key(preprocess), oi,
            None if target_fn is None else ("fn", id(target_fn)), target_fn)
-    return acc.compiled(key, lambda: tf_function(
-        _head_impl(acc, path, preprocess, meta, oi, target_fn), reduce_retracing=True,
-        autograph=False))
+    return acc.compiled(key, lambda: backend.compile(
+        _head_impl(acc, path, preprocess, meta, oi, target_fn), list(acc.model.weights)))
+
+
+def _forward_only(fn):
+    """A compiled forward-only function, run without an autograd record (PyTorch)."""
+
+    def call(*args):
+        with backend.no_grad():
+            return fn(*args)
+
+    return call
 
 
 def _capture_fn(acc, path, preprocess, head=None):
@@ -239,40 +247,41 @@ def _capture_fn(acc, path, preprocess, head=None):
 
     With ``head=(meta, oi, target_fn)`` (batch 1) the same single pass also explains the
     image: ``(x, targets) -> (A, [outputs], scores, classes, grads)``. The layer's output is
-    watched as it is made, so the head runs once, forward, and then back once per target: a
-    fresh Grad-CAM costs one forward pass plus the head's backward pass. Capturing first and
-    then running :func:`_head_fn` ran the head forward twice (VGG16: +0.13x of a forward pass,
-    ``docs/architecture.md``, "Speed").
+    watched as it is made (:func:`~..backend.watched_vjp`), so the head runs once, forward,
+    and then back once per target: a fresh Grad-CAM costs one forward pass plus the head's
+    backward pass. Capturing first and then running :func:`_head_fn` ran the head forward
+    twice (VGG16: +0.13x of a forward pass, ``docs/architecture.md``, "Speed").
     """
+    variables = list(acc.model.weights)
     if head is not None:
         meta, oi, target_fn = head
 
         def build_fused():
             def fused(x, targets):
-                store = {}
-                with tf.GradientTape(persistent=True, watch_accessed_variables=False) as tape:
+                def run(watch):
                     inp = model_input(acc, x, preprocess)
                     per, _, out = _explained(acc, inp, path, oi, meta, target_fn,
-                                             watch=(tape, store))
-                a = store["a"]
-                scores, chosen, grads = _gradients(tape, per, a, targets, target_fn)
-                return (tf.cast(a, tf.float32), tf.nest.flatten(as_float(out)), scores, chosen,
-                        grads)
+                                             watch=(watch, {}))
+                    return per, out
 
-            return tf_function(fused, reduce_retracing=True, autograph=False)
+                per, out, a, pullback = backend.watched_vjp(run)
+                scores, chosen, grads = _gradients(per, pullback, targets, target_fn)
+                return (ops.cast(a, "float32"), keras.tree.flatten(as_float(out)), scores,
+                        chosen, grads)
+
+            return backend.compile(fused, variables)
 
         return acc.compiled(("cam_capture_head", path, preprocess_key(preprocess), oi,
                              None if target_fn is None else ("fn", id(target_fn)), target_fn),
                             build_fused)
 
     def build():
-        @tf_function(reduce_retracing=True, autograph=False)
         def fn(x):
             inp = model_input(acc, x, preprocess)
             out, cap = run_model(acc, inp, (path,))
-            return tf.cast(cap[path], tf.float32), tf.nest.flatten(as_float(out))
+            return ops.cast(cap[path], "float32"), keras.tree.flatten(as_float(out))
 
-        return fn
+        return _forward_only(backend.compile(fn, variables))
 
     return acc.compiled(("cam_capture", path, preprocess_key(preprocess)), build)
 
@@ -281,42 +290,45 @@ def _forward_fn(acc, preprocess, oi):
     """``x (n,H,W,C) display -> chosen model output``, compiled (batched model calls)."""
 
     def build():
-        @tf_function(reduce_retracing=True, autograph=False)
         def fn(x):
             inp = model_input(acc, x, preprocess)
             out, _ = run_model(acc, inp, ())
-            return tf.cast(pick_output(out, oi), tf.float32)
+            return ops.cast(pick_output(out, oi), "float32")
 
-        return fn
+        return _forward_only(backend.compile(fn, list(acc.model.weights)))
 
     return acc.compiled(("cam_forward", preprocess_key(preprocess), oi), build)
 
 
 def _masked_fn(acc, preprocess, oi, target_fn):
-    """``(x (1,H,W,C), maps (m,h,w)) -> (m, ...)`` for the image times each upsampled map: the
-    chosen output, or the callable target's scores ``(m,)``."""
+    """``(x (1,H,W,C), up (m,H,W,1)) -> (m, ...)`` for the image times each map (upsampled to
+    the image, :func:`_upsampled`): the chosen output, or the callable target's scores
+    ``(m,)``."""
 
     def build():
-        @tf_function(reduce_retracing=True, autograph=False)
-        def fn(x, maps):
-            size = tf.shape(x)[1:3]
-            up = tf.image.resize(maps[..., None], size, method="bilinear")  # (m, H, W, 1)
-            lo = tf.reduce_min(up, axis=[1, 2, 3], keepdims=True)
-            hi = tf.reduce_max(up, axis=[1, 2, 3], keepdims=True)
+        def fn(x, up):
+            lo = ops.min(up, axis=(1, 2, 3), keepdims=True)
+            hi = ops.max(up, axis=(1, 2, 3), keepdims=True)
             span = hi - lo
             # A constant channel highlights nothing: its mask is all zeros (the black baseline).
-            mask = tf.where(span > 0, (up - lo) / tf.where(span > 0, span, 1.0), 0.0)
+            mask = ops.where(span > 0, (up - lo) / ops.where(span > 0, span, 1.0), 0.0)
             xm = x * mask  # (1, H, W, C) * (m, H, W, 1) -> (m, H, W, C)
             inp = model_input(acc, xm, preprocess)
             out, _ = run_model(acc, inp, ())
             y = as_float(pick_output(out, oi))
             return y if target_fn is None else callable_scores(target_fn, y, None)
 
-        return fn
+        return _forward_only(backend.compile(fn, list(acc.model.weights)))
 
     key = ("cam_masked", preprocess_key(preprocess), oi,
            None if target_fn is None else ("fn", id(target_fn)), target_fn)
     return acc.compiled(key, build)
+
+
+def _upsampled(maps: np.ndarray, size) -> np.ndarray:
+    """``(m, h, w)`` maps -> ``(m, H, W, 1)`` bilinear at the image's size (numpy: the same
+    half-pixel rule on every backend)."""
+    return resize_bilinear(maps, tuple(size))[..., None]
 
 
 # ------------------------------------------------------------------------------------- running
@@ -363,8 +375,8 @@ def _activation_for(acc, path, x, preprocess, use_cache=True):
     a = acc.cache.get(keys[0]) if use_cache else None
     outs = acc.cache.get(keys[1]) if use_cache else None
     if a is None or outs is None:
-        a_t, out_t = _capture_fn(acc, path, preprocess)(tf.constant(x))
-        a, outs = a_t.numpy(), tuple(t.numpy() for t in out_t)
+        a_t, out_t = _capture_fn(acc, path, preprocess)(ops.convert_to_tensor(x))
+        a, outs = backend.to_numpy(a_t), tuple(backend.to_numpy(out_t))
         if use_cache:
             _keep(acc, keys, a, outs)
     return a, outs
@@ -380,17 +392,18 @@ def _explain_layer(acc, path, x, preprocess, meta, oi, target_fn, codes, use_cac
     keys = _cache_keys(acc, path, x, preprocess) if use_cache else None
     a = acc.cache.get(keys[0]) if use_cache else None
     outs = acc.cache.get(keys[1]) if use_cache else None
-    xt, ct = tf.constant(x), tf.constant(codes)
+    xt = ops.convert_to_tensor(x)
+    ct = ops.convert_to_tensor(np.asarray(codes, np.int32))
     if a is not None and outs is not None:
-        scores, classes, grads = _head_fn(acc, path, preprocess, meta, oi, target_fn)(
-            xt, tf.constant(a), ct)
+        scores, classes, grads = backend.to_numpy(_head_fn(
+            acc, path, preprocess, meta, oi, target_fn)(xt, ops.convert_to_tensor(a), ct))
     else:
-        a_t, out_t, scores, classes, grads = _capture_fn(
-            acc, path, preprocess, (meta, oi, target_fn))(xt, ct)
-        a, outs = a_t.numpy(), tuple(t.numpy() for t in out_t)
+        a_t, out_t, scores, classes, grads = backend.to_numpy(_capture_fn(
+            acc, path, preprocess, (meta, oi, target_fn))(xt, ct))
+        a, outs = a_t, tuple(out_t)
         if use_cache:
             _keep(acc, keys, a, outs)
-    return a, outs, scores.numpy(), classes.numpy(), grads.numpy()
+    return a, outs, scores, classes, grads
 
 
 def _masked_scorer(acc, preprocess, o, oi, x, targets, path, cache, hooks):
@@ -415,13 +428,14 @@ def _masked_scorer(acc, preprocess, o, oi, x, targets, path, cache, hooks):
         shared = on_step is hooks[0] and cancel is hooks[1]
         tracker = hooks[2] if shared else CAMTracker(on_step, cancel)
         fn = _masked_fn(acc, preprocess, oi, None if class_targets else targets[0])
-        xt = tf.constant(x)
+        xt = ops.convert_to_tensor(x)
         rows = []
         total = -(-m // batch_size)
         try:
             for b, start in enumerate(range(0, m, batch_size)):
                 tracker.check_before(b, total)
-                out = fn(xt, tf.constant(maps[start:start + batch_size])).numpy()
+                up = _upsampled(maps[start:start + batch_size], x.shape[1:3])
+                out = backend.to_numpy(fn(xt, ops.convert_to_tensor(up)))
                 if class_targets:
                     rows.append(probabilities(out, o))  # (b, classes)
                 else:
@@ -448,7 +462,7 @@ def model_output(model, image, preprocess: Callable | None = None, *, layer=None
     image : array-like
         One image ``(h, w, c)`` or ``(h, w)`` in display space (uint8, or float in [0, 1]).
     preprocess : callable, optional
-        Display images to model input (TF ops).
+        Display images to model input (Keras ops).
     layer : str, optional
         The layer a following :func:`gradcam` call will use (default: :func:`default_layer`);
         sharing it means that call reuses this forward pass.

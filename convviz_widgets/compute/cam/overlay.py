@@ -33,18 +33,32 @@ def _colormap_table(colormap) -> np.ndarray:
     return np.asarray(cmap(np.linspace(0.0, 1.0, 256)), np.float32)[:, :3]  # (256, 3)
 
 
-def _resize_bilinear(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """``(h, w)`` -> ``size`` with half-pixel centres (what tf.image.resize does), numpy only."""
-    h, w = a.shape
+def resize_bilinear(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``(..., h, w)`` -> ``(..., *size)`` with half-pixel centres and clamped edges (what
+    ``tf.image.resize(method="bilinear")`` computes), numpy only: the same on every backend."""
+    a = np.asarray(a, np.float32)
+    h, w = a.shape[-2:]
     th, tw = size
     ys = np.clip((np.arange(th) + 0.5) * h / th - 0.5, 0, h - 1)
     xs = np.clip((np.arange(tw) + 0.5) * w / tw - 0.5, 0, w - 1)
     y0, x0 = np.floor(ys).astype(int), np.floor(xs).astype(int)
     y1, x1 = np.minimum(y0 + 1, h - 1), np.minimum(x0 + 1, w - 1)
-    fy, fx = (ys - y0)[:, None], (xs - x0)[None, :]  # (th, 1) and (1, tw) weights
-    top = a[y0][:, x0] * (1 - fx) + a[y0][:, x1] * fx
-    bottom = a[y1][:, x0] * (1 - fx) + a[y1][:, x1] * fx
+    fy, fx = (ys - y0)[:, None].astype(np.float32), (xs - x0)[None, :].astype(np.float32)
+    rows0, rows1 = a[..., y0, :], a[..., y1, :]  # (..., th, w)
+    top = rows0[..., x0] * (1 - fx) + rows0[..., x1] * fx
+    bottom = rows1[..., x0] * (1 - fx) + rows1[..., x1] * fx
     return (top * (1 - fy) + bottom * fy).astype(np.float32)
+
+
+def resize_nearest(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``(..., h, w)`` -> ``(..., *size)``, nearest neighbour with half-pixel centres (what
+    ``tf.image.resize(method="nearest")`` computes), numpy only."""
+    a = np.asarray(a)
+    h, w = a.shape[-2:]
+    th, tw = size
+    ys = np.minimum(np.floor((np.arange(th) + 0.5) * h / th).astype(int), h - 1)
+    xs = np.minimum(np.floor((np.arange(tw) + 0.5) * w / tw).astype(int), w - 1)
+    return a[..., ys, :][..., xs]
 
 
 def _as_rgb01(image) -> np.ndarray:
@@ -126,6 +140,6 @@ def overlay(heatmap, image, colormap="jet", opacity: float = 0.5) -> np.ndarray:
     if heat.ndim != 2:
         raise ValueError(f"heatmap must be 2-D (H, W), got shape {heat.shape}.")
     if heat.shape != img.shape[:2]:
-        heat = _resize_bilinear(heat, img.shape[:2])
+        heat = resize_bilinear(heat, img.shape[:2])
     a = np.float32(opacity)
     return ((1.0 - a) * img + a * colorize(heat, colormap)).astype(np.float32)

@@ -22,12 +22,12 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 import numpy as np
-import tensorflow as tf
 
 from .._access import access, check_preprocess, require_spatial
 from .._images import prepare_images
 from .._messages import InputError
 from ..outputs import choose_output, image_shaped
+from .overlay import resize_bilinear
 from .base import AttributionMethod, CAMResult, CAMTracker, cam_methods, get_method
 from ._engine import _display_image, _meta, default_layer, model_output
 from .region import Region
@@ -153,8 +153,8 @@ def _resize(m: np.ndarray, size, signed: bool) -> np.ndarray:
     (bilinear is convex, the clip removes float round-off)."""
     if m.shape == tuple(size):
         return m.astype(np.float32)
-    up = tf.image.resize(m[None, ..., None].astype(np.float32), size, method="bilinear")
-    return np.clip(up.numpy()[0, ..., 0], -1.0 if signed else 0.0, 1.0).astype(np.float32)
+    up = resize_bilinear(m, tuple(size))
+    return np.clip(up, -1.0 if signed else 0.0, 1.0).astype(np.float32)
 
 
 def finish_map(raw: np.ndarray, size, *, signed: bool = False, flag: str | None = None,

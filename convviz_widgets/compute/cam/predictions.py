@@ -12,8 +12,9 @@ from dataclasses import dataclass, replace
 from typing import Callable, NamedTuple
 
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
+from .. import backend
 from .._access import access, check_preprocess
 from .._images import prepare_images
 from ..outputs import choose_output, class_labels, per_class, probabilities
@@ -113,7 +114,7 @@ def _rank_output(out: np.ndarray, o, k: int) -> TopPredictions:
     """:class:`TopPredictions` of one image's output ``out`` (no batch axis)."""
     out = out[None]  # (1, ...)
     probs = probabilities(out, o)[0]
-    values = probs if o.kind == "binary" else per_class(tf.constant(out)).numpy()[0]
+    values = probs if o.kind == "binary" else backend.to_numpy(per_class(ops.convert_to_tensor(out)))[0]
     # Rank by probability: equal to ranking by the output, and also right for a binary output.
     order = np.argsort(-probs, kind="stable")[:max(1, int(k))]
     return TopPredictions(order.astype(np.int64), values[order].astype(np.float32),
@@ -299,7 +300,8 @@ def rank_predictions(model, images, labels, preprocess: Callable | None = None, 
                              f"model{extra}; got values in [{labels.min()}, {labels.max()}].")
     check_preprocess(preprocess, x[:1], acc.input_shape)
     fn = _forward_fn(acc, preprocess, oi)
-    probs = np.concatenate([probabilities(fn(tf.constant(x[s:s + batch_size])).numpy(), o)
+    probs = np.concatenate([probabilities(backend.to_numpy(fn(ops.convert_to_tensor(
+                                x[s:s + batch_size]))), o)
                             for s in range(0, len(x), batch_size)], axis=0)
     idx = np.arange(len(x))
     explain = probs.argmax(axis=1)

@@ -15,7 +15,9 @@ ending in softmax or sigmoid, feeds it the logits, as for class targets.
 from __future__ import annotations
 
 import numpy as np
-import tensorflow as tf
+from keras import ops
+
+from .overlay import resize_nearest
 
 __all__ = ["Region", "REGION_KINDS"]
 
@@ -187,8 +189,7 @@ class Region:
         else:
             mask = self._mask
             if mask.shape != (h, w):  # e.g. a mask drawn at the image's size
-                mask = tf.image.resize(mask[..., None].astype(np.float32), (h, w),
-                                       method="nearest").numpy()[..., 0] > 0.5
+                mask = resize_nearest(mask, (h, w))
         if channel is None:
             channel = 0
             if softmax_map:
@@ -209,8 +210,8 @@ class Region:
         if not self._resolved:
             raise ValueError("This Region is not resolved yet; gradcam() resolves it against "
                              "the image's prediction (or call region.resolve(output)).")
-        m = tf.constant(self._mask.astype(np.float32))
-        y = tf.convert_to_tensor(y)
-        if y.shape.rank == 3:
+        m = ops.convert_to_tensor(self._mask.astype(np.float32))
+        y = ops.convert_to_tensor(y)
+        if len(y.shape) == 3:
             y = y[..., None]
-        return tf.reduce_sum(y[..., self.channel] * m, axis=[1, 2])
+        return ops.sum(ops.cast(y[..., self.channel], "float32") * m, axis=(1, 2))
