@@ -32,7 +32,6 @@ AREAS = tuple(sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.nam
 #: Public names not on JAX/PyTorch yet: reading them there must raise the error that says to use
 #: KERAS_BACKEND=tensorflow. One per line; a port removes its names.
 NOT_PORTED = (
-    "gradcam",
     "Explorer",
 )
 
