@@ -17,6 +17,16 @@ The interface:
 ``value_and_grad(fn, x)``
     ``(fn(x), d fn(x) / d x)`` for a scalar ``fn``; the gradient with respect to a captured
     tensor is this applied to the part of the model after it (``run_model(replace=...)``).
+``value_and_input_grad(fn, x)``
+    ``value_and_grad`` when only the input's gradient is wanted, never the weights' (pixel
+    attributions): zeros where ``fn`` does not depend on ``x``. TensorFlow back-propagates
+    stride-1 convolutions as forward convolutions inside a compiled function
+    (:mod:`.._input_gradient`, a speed path without oneDNN); the others are ``value_and_grad``.
+``relu_ops(fn, shape, dtype)``
+    How many ReLU / ReLU6 ops one call of ``fn`` on a ``shape`` tensor executes (TensorFlow:
+    ops of the traced graph; JAX: ``relu``/``relu6`` in the jaxpr; PyTorch: ``relu``/``relu6``
+    calls seen by a ``TorchFunctionMode`` in one forward pass on zeros). Guided
+    backpropagation counts the raw ReLUs it cannot reach with it.
 ``no_grad()``
     A context for forward-only runs (PyTorch records no autograd graph inside it).
 ``eager()``
@@ -49,21 +59,22 @@ from ._errors import only_tensorflow
 NAME = keras.backend.backend()
 
 if NAME == "tensorflow":
-    from ._tf import (WIDE_FLOAT, compile, device, eager, no_grad, tf_function, trace,
-                      user_function, value_and_grad)
+    from ._tf import (WIDE_FLOAT, compile, device, eager, no_grad, relu_ops, tf_function, trace,
+                      user_function, value_and_grad, value_and_input_grad)
 elif NAME == "jax":
-    from ._jax import (WIDE_FLOAT, compile, device, eager, no_grad, tf_function, trace,
-                       user_function, value_and_grad)
+    from ._jax import (WIDE_FLOAT, compile, device, eager, no_grad, relu_ops, tf_function,
+                       trace, user_function, value_and_grad, value_and_input_grad)
 elif NAME == "torch":
-    from ._torch import (WIDE_FLOAT, compile, device, eager, no_grad, tf_function, trace,
-                         user_function, value_and_grad)
+    from ._torch import (WIDE_FLOAT, compile, device, eager, no_grad, relu_ops, tf_function,
+                         trace, user_function, value_and_grad, value_and_input_grad)
 else:  # pragma: no cover - Keras knows only these three (and "numpy", which cannot derive)
     raise ImportError(
         f"convviz_widgets runs on Keras' tensorflow, jax or torch backend, not {NAME!r}: set "
         "KERAS_BACKEND=tensorflow (or jax, or torch) before importing keras.")
 
 __all__ = ["NAME", "WIDE_FLOAT", "compile", "device", "eager", "no_grad", "only_tensorflow",
-           "tf_function", "to_numpy", "trace", "user_function", "value_and_grad"]
+           "relu_ops", "tf_function", "to_numpy", "trace", "user_function", "value_and_grad",
+           "value_and_input_grad"]
 
 
 def to_numpy(x):
