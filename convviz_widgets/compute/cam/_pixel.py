@@ -149,7 +149,10 @@ def unguided_relus(acc) -> int:
             out, _ = run_model(acc, x, (), wrap_calls=wrappers)
             return keras.tree.flatten(out)
 
-        n = relu_ops(fn, (1,) + tuple(acc.input_shape[1:]), "float32")
+        _, h, w, c = acc.input_shape
+        if h is None or w is None:  # any size: count on one it runs at (PyTorch runs it)
+            h, w = acc.built_size or (64, 64)
+        n = relu_ops(fn, (1, h, w, c), "float32")
         return lambda: n
 
     return acc.compiled(("guided_unreached",), build)()
