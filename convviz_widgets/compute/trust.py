@@ -23,11 +23,11 @@ from typing import Callable
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from ._images import prepare_images
 from ._messages import InputError
 from ._access import access, check_preprocess
+from .backend import to_numpy
 from .cam._engine import _forward_fn
 from .cam._pixel import _score_fn, blur
 from .cam.base import CAMTracker, get_method
@@ -208,7 +208,8 @@ def faithfulness(model, image, heatmap, target=None, kind: str = "deletion", ste
     heat = np.asarray(getattr(heatmap, "heatmap", heatmap), np.float32)
     if heat.ndim != 2 or not np.isfinite(heat).all():
         raise ValueError(f"heatmap must be one finite map (H, W), got shape {heat.shape}.")
-    heat = tf.image.resize(heat[None, ..., None], (h, w), method="bilinear").numpy()[0, ..., 0]
+    heat = to_numpy(keras.ops.image.resize(heat[None, ..., None], (h, w),
+                                           interpolation="bilinear"))[0, ..., 0]
     base = np.zeros_like(x) if baseline == "black" else blur(x, blur_sigma)
 
     # A callable sees the real output (all outputs when output=None); classes are followed by
@@ -216,7 +217,7 @@ def faithfulness(model, image, heatmap, target=None, kind: str = "deletion", ste
     fn = _score_fn(acc, preprocess, meta, oi, t) if is_fn else _forward_fn(acc, preprocess, oi)
 
     def score(batch):
-        out = fn(tf.constant(batch)).numpy()
+        out = to_numpy(fn(keras.ops.convert_to_tensor(np.asarray(batch, np.float32))))
         return out if is_fn else probabilities(out, o)
 
     if t is None:

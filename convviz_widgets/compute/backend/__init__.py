@@ -27,6 +27,16 @@ The interface:
     ``watch(t)`` once and continues with what it returns; returns ``(y, aux, a, pullback)``
     with ``a`` that tensor. One forward pass (TensorFlow's tape watches ``t`` as it is made,
     PyTorch records from ``t`` on, JAX's jit merges the two functional runs).
+``value_and_input_grad(fn, x)``
+    ``value_and_grad`` when only the input's gradient is wanted, never the weights' (pixel
+    attributions): zeros where ``fn`` does not depend on ``x``. TensorFlow back-propagates
+    stride-1 convolutions as forward convolutions inside a compiled function
+    (:mod:`.._input_gradient`, a speed path without oneDNN); the others are ``value_and_grad``.
+``relu_ops(fn, shape, dtype)``
+    How many ReLU / ReLU6 ops one call of ``fn`` on a ``shape`` tensor executes (TensorFlow:
+    ops of the traced graph; JAX: ``relu``/``relu6`` in the jaxpr; PyTorch: ``relu``/``relu6``
+    calls seen by a ``TorchFunctionMode`` in one forward pass on zeros). Guided
+    backpropagation counts the raw ReLUs it cannot reach with it.
 ``no_grad()``
     A context for forward-only runs (PyTorch records no autograd graph inside it).
 ``eager()``
@@ -59,22 +69,25 @@ from ._errors import only_tensorflow
 NAME = keras.backend.backend()
 
 if NAME == "tensorflow":
-    from ._tf import (WIDE_FLOAT, compile, device, eager, no_grad, tf_function, trace,
-                      user_function, value_and_grad, vjp, watched_vjp)
+    from ._tf import (WIDE_FLOAT, compile, device, eager, no_grad, relu_ops, tf_function,
+                      trace, user_function, value_and_grad, value_and_input_grad, vjp,
+                      watched_vjp)
 elif NAME == "jax":
-    from ._jax import (WIDE_FLOAT, compile, device, eager, no_grad, tf_function, trace,
-                       user_function, value_and_grad, vjp, watched_vjp)
+    from ._jax import (WIDE_FLOAT, compile, device, eager, no_grad, relu_ops, tf_function,
+                       trace, user_function, value_and_grad, value_and_input_grad, vjp,
+                       watched_vjp)
 elif NAME == "torch":
-    from ._torch import (WIDE_FLOAT, compile, device, eager, no_grad, tf_function, trace,
-                         user_function, value_and_grad, vjp, watched_vjp)
+    from ._torch import (WIDE_FLOAT, compile, device, eager, no_grad, relu_ops, tf_function,
+                         trace, user_function, value_and_grad, value_and_input_grad, vjp,
+                         watched_vjp)
 else:  # pragma: no cover - Keras knows only these three (and "numpy", which cannot derive)
     raise ImportError(
         f"convviz_widgets runs on Keras' tensorflow, jax or torch backend, not {NAME!r}: set "
         "KERAS_BACKEND=tensorflow (or jax, or torch) before importing keras.")
 
 __all__ = ["NAME", "WIDE_FLOAT", "compile", "device", "eager", "no_grad", "only_tensorflow",
-           "tf_function", "to_numpy", "trace", "user_function", "value_and_grad", "vjp",
-           "watched_vjp"]
+           "relu_ops", "tf_function", "to_numpy", "trace", "user_function", "value_and_grad",
+           "value_and_input_grad", "vjp", "watched_vjp"]
 
 
 def to_numpy(x):

@@ -81,6 +81,33 @@ def _each(pull):
     return pullback
 
 
+#: JAX has one gradient for every purpose: the input's alone is ``value_and_grad``.
+value_and_input_grad = value_and_grad
+
+#: What ``jax.nn.relu`` / ``relu6`` (Keras' ``ops.relu``, ``ops.relu6``) appear as in a jaxpr.
+_RELU_NAMES = ("relu", "relu6")
+
+
+def relu_ops(fn, shape, dtype) -> int:
+    """``relu``/``relu6`` calls in the jaxpr of ``fn`` on ``shape`` (nothing computed)."""
+    closed = jax.make_jaxpr(fn)(jax.ShapeDtypeStruct(tuple(d or 1 for d in shape), dtype))
+    return _count_relus(closed.jaxpr)
+
+
+def _count_relus(jaxpr) -> int:
+    n = 0
+    for eqn in jaxpr.eqns:
+        if eqn.params.get("name") in _RELU_NAMES:
+            n += 1
+            continue
+        for value in eqn.params.values():
+            for sub in value if isinstance(value, (list, tuple)) else (value,):
+                inner = getattr(sub, "jaxpr", sub)
+                if hasattr(inner, "eqns"):
+                    n += _count_relus(inner)
+    return n
+
+
 def no_grad():
     return contextlib.nullcontext()
 

@@ -8,6 +8,8 @@ import weakref
 
 import tensorflow as tf
 
+from .._input_gradient import conv_as_forward, input_gradient
+
 #: The widest float the backend computes in (identities and accumulations use it).
 WIDE_FLOAT = "float64"
 
@@ -105,6 +107,23 @@ def _pullback(tape, y, x):
         return tf.map_fn(one, cts, fn_output_signature=tf.float32)
 
     return pullback
+
+
+def value_and_input_grad(fn, x):
+    """``value_and_grad`` for the input alone: inside a compiled function, convolutions
+    back-propagate as forward convolutions (:mod:`.._input_gradient`; unconnected: zeros)."""
+    x = tf.convert_to_tensor(x)
+    with tf.GradientTape(watch_accessed_variables=False) as tape, conv_as_forward():
+        tape.watch(x)
+        y = fn(x)
+    return y, input_gradient(tape, y, x, tf.UnconnectedGradients.ZERO)
+
+
+def relu_ops(fn, shape, dtype) -> int:
+    """``Relu``/``Relu6`` ops in the graph of ``fn`` traced on ``shape`` (nothing computed)."""
+    graph = tf.function(fn, autograph=False).get_concrete_function(
+        tf.TensorSpec(tuple(shape), dtype)).graph
+    return sum(op.type in ("Relu", "Relu6") for op in graph.get_operations())
 
 
 def no_grad():

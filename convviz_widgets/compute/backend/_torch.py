@@ -83,6 +83,38 @@ def _each(y, x):
     return pullback
 
 
+def value_and_input_grad(fn, x):
+    """``value_and_grad`` for the input alone (zeros where ``fn`` does not reach ``x``)."""
+    x = keras.ops.convert_to_tensor(x).detach().requires_grad_(True)
+    with torch.enable_grad():
+        y = fn(x)
+        if not y.requires_grad:
+            return y.detach(), torch.zeros_like(x)
+        (g,) = torch.autograd.grad(y, x, allow_unused=True)
+    return y.detach(), torch.zeros_like(x) if g is None else g
+
+
+class _ReluCounter(torch.overrides.TorchFunctionMode):
+    """Counts the ``relu``/``relu6`` calls (functional, ``torch.relu``, methods) it sees."""
+
+    def __init__(self):
+        super().__init__()
+        self.n = 0
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if getattr(func, "__name__", None) in ("relu", "relu_", "relu6"):
+            self.n += 1
+        return func(*args, **(kwargs or {}))
+
+
+def relu_ops(fn, shape, dtype) -> int:
+    """ReLU calls of one forward pass of ``fn`` on zeros (PyTorch has no graph to read)."""
+    x = keras.ops.zeros(tuple(d or 1 for d in shape), dtype)
+    with torch.no_grad(), _ReluCounter() as counter:
+        fn(x)
+    return counter.n
+
+
 def no_grad():
     return torch.no_grad()
 

@@ -32,14 +32,14 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar
 
+import keras
 import numpy as np
-import tensorflow as tf
 
 from .._access import model_input
 from .._identity import preprocess_key
-from .._input_gradient import conv_as_forward, input_gradient
 from .._model_trace import linear_final, run_model
-from ..backend import tf_function
+from ..backend import compile as compile_fn
+from ..backend import no_grad, relu_ops, to_numpy, value_and_input_grad
 from ..outputs import as_float, callable_scores, class_scores, pick_output, probabilities
 from .base import AttributionMethod, CAMTracker, Scored, get_method
 from ._engine import _forward_fn, _meta
@@ -51,17 +51,26 @@ class UnguidedReLUWarning(UserWarning):
 
 
 # ------------------------------------------------------------------------------ guided ReLU
-@tf.custom_gradient
+def _guided_gradient(x, dy, live):
+    """The guided rule: ``dy`` where the unit was live and ``dy`` is positive, else 0."""
+    keep = keras.ops.logical_and(live, keras.ops.greater(dy, 0))
+    return keras.ops.where(keep, dy, keras.ops.zeros_like(dy))
+
+
+@keras.ops.custom_gradient
 def guided_relu(x):
     """ReLU whose gradient passes only positive gradients at positive inputs (guided backprop).
 
-    The forward pass is ``maximum(x, 0)`` (not the ``Relu`` op) so that the traced graph tells
-    guided ReLUs from ones the override could not reach.
+    One ``keras.ops.custom_gradient`` for every backend (``tf.custom_gradient``,
+    ``jax.custom_gradient``, a ``torch.autograd.Function``). The forward pass is
+    ``maximum(x, 0)``, not the backend's ReLU op, so that a traced pass tells guided ReLUs from
+    ones the override could not reach (:func:`~convviz_widgets.compute.backend.relu_ops`).
     """
-    y = tf.maximum(x, tf.zeros_like(x))
+    y = keras.ops.maximum(x, keras.ops.zeros_like(x))
 
-    def grad(dy):
-        return dy * tf.cast(x > 0, dy.dtype) * tf.cast(dy > 0, dy.dtype)
+    def grad(*args, upstream=None):
+        dy = args[0] if upstream is None else upstream  # TF/JAX: grad(dy); torch: upstream=
+        return _guided_gradient(x, dy, keras.ops.greater(x, 0))
 
     return y, grad
 
@@ -85,13 +94,15 @@ def _swap_activation(layer, call):
 
 
 def _capped_guided_relu(cap: float):
-    @tf.custom_gradient
+    @keras.ops.custom_gradient
     def relu_n(x):
-        y = tf.minimum(tf.maximum(x, tf.zeros_like(x)), tf.cast(cap, x.dtype))
+        top = keras.ops.cast(cap, x.dtype)
+        y = keras.ops.minimum(keras.ops.maximum(x, keras.ops.zeros_like(x)), top)
 
-        def grad(dy):
-            live = tf.logical_and(x > 0, x < tf.cast(cap, x.dtype))
-            return dy * tf.cast(live, dy.dtype) * tf.cast(dy > 0, dy.dtype)
+        def grad(*args, upstream=None):
+            dy = args[0] if upstream is None else upstream
+            live = keras.ops.logical_and(keras.ops.greater(x, 0), keras.ops.less(x, top))
+            return _guided_gradient(x, dy, live)
 
         return y, grad
 
@@ -136,11 +147,12 @@ def unguided_relus(acc) -> int:
 
         def fn(x):
             out, _ = run_model(acc, x, (), wrap_calls=wrappers)
-            return tf.nest.flatten(out)
+            return keras.tree.flatten(out)
 
-        spec = tf.TensorSpec((1,) + tuple(acc.input_shape[1:]), tf.float32)
-        graph = tf.function(fn, autograph=False).get_concrete_function(spec).graph
-        n = sum(op.type in ("Relu", "Relu6") for op in graph.get_operations())
+        _, h, w, c = acc.input_shape
+        if h is None or w is None:  # any size: count on one it runs at (PyTorch runs it)
+            h, w = acc.built_size or (64, 64)
+        n = relu_ops(fn, (1, h, w, c), "float32")
         return lambda: n
 
     return acc.compiled(("guided_unreached",), build)()
@@ -166,27 +178,28 @@ def _scores(acc, inp, oi, meta, target_fn, wrappers):
 
 
 def _grad_fn(acc, preprocess, meta, oi, target_fn, guided: bool):
-    """Compiled ``(xs (n,H,W,C), cls) -> (scores (n,), d scores / d xs)``; ``cls`` is ignored
-    for a callable target. One forward and one backward pass for the whole batch."""
+    """Compiled ``(xs (n,H,W,C), cls) -> d scores / d xs`` (float32); ``cls`` is ignored for a
+    callable target. One forward and one backward pass for the whole batch, compiled by the
+    seam (``tf.function``, stateless ``jax.jit``, eager PyTorch)."""
 
     def build():
         wrappers = guided_wrappers(acc) if guided else None
 
         def impl(xs, cls):
-            # Convolutions back-propagate as forward convolutions (_input_gradient): only the
-            # input's gradient is wanted.
-            with tf.GradientTape(watch_accessed_variables=False) as tape, conv_as_forward():
-                tape.watch(xs)
-                inp = model_input(acc, xs, preprocess)
+            def total(v):
+                inp = model_input(acc, v, preprocess)
                 per = _scores(acc, inp, oi, meta, target_fn, wrappers)
-                s = per if target_fn is not None else tf.gather(per, cls, axis=1)
+                s = per if target_fn is not None else keras.ops.take(per, cls, axis=1)
                 # Samples are independent (inference mode), so the gradient of the sum is each
                 # sample's own gradient.
-                total = tf.reduce_sum(s)
-            g = input_gradient(tape, total, xs, tf.UnconnectedGradients.ZERO)
-            return s, tf.cast(g, tf.float32)
+                return keras.ops.sum(s)
 
-        return tf_function(impl, reduce_retracing=True, autograph=False)
+            # Only the input's gradient is wanted: on TensorFlow, convolutions back-propagate
+            # as forward convolutions (_input_gradient, through the seam).
+            _, g = value_and_input_grad(total, xs)
+            return keras.ops.cast(g, "float32")
+
+        return compile_fn(impl, acc.model.weights)
 
     key = ("pixel_grad", preprocess_key(preprocess), preprocess, oi, bool(guided),
            None if target_fn is None else ("fn", id(target_fn)), target_fn)
@@ -198,10 +211,11 @@ def _score_fn(acc, preprocess, meta, oi, target_fn):
 
     def build():
         def impl(xs):
-            inp = model_input(acc, xs, preprocess)
-            return _scores(acc, inp, oi, meta, target_fn, None)
+            with no_grad():
+                inp = model_input(acc, xs, preprocess)
+                return _scores(acc, inp, oi, meta, target_fn, None)
 
-        return tf_function(impl, reduce_retracing=True, autograph=False)
+        return compile_fn(impl, acc.model.weights)
 
     key = ("pixel_scores", preprocess_key(preprocess), preprocess, oi,
            None if target_fn is None else ("fn", id(target_fn)), target_fn)
@@ -230,13 +244,11 @@ def blur(images: np.ndarray, sigma: float | None = None) -> np.ndarray:
     t = np.arange(-r, r + 1, dtype=np.float64)
     k = np.exp(-0.5 * (t / s) ** 2)
     k = (k / k.sum()).astype(np.float32)
-    c = x.shape[-1]
-    xt = tf.pad(tf.constant(x), [[0, 0], [r, r], [r, r], [0, 0]], mode="REFLECT")
-    ky = tf.tile(tf.constant(k)[:, None, None, None], [1, 1, c, 1])  # (2r+1, 1, C, 1)
-    kx = tf.tile(tf.constant(k)[None, :, None, None], [1, 1, c, 1])  # (1, 2r+1, C, 1)
-    y = tf.nn.depthwise_conv2d(xt, ky, [1, 1, 1, 1], "VALID")
-    y = tf.nn.depthwise_conv2d(y, kx, [1, 1, 1, 1], "VALID")
-    return y.numpy()
+    # Separable: rows, then columns, on the reflected image (numpy: the same on every backend).
+    y = np.pad(x, [(0, 0), (r, r), (r, r), (0, 0)], mode="reflect")
+    y = sum(k[i] * y[:, i:i + h] for i in range(2 * r + 1))
+    y = sum(k[i] * y[:, :, i:i + w] for i in range(2 * r + 1))
+    return y.astype(np.float32)
 
 
 # ---------------------------------------------------------------------------- the context
@@ -293,19 +305,19 @@ class PixelContext:
         """
         xs = np.asarray(xs, np.float32)
         fn = self._grad(guided)
-        cls = tf.constant(max(self._code(i), 0), tf.int32)
+        cls = keras.ops.convert_to_tensor(max(self._code(i), 0), "int32")
         out = []
         total = -(-len(xs) // self.batch_size)
         for b, start in enumerate(range(0, len(xs), self.batch_size)):
             self.tracker.check_before(b, total)
-            _, g = fn(tf.constant(xs[start:start + self.batch_size]), cls)
-            out.append(g.numpy())
+            g = fn(keras.ops.convert_to_tensor(xs[start:start + self.batch_size]), cls)
+            out.append(to_numpy(g))
             self.tracker.report(b + 1, total)
         return np.concatenate(out, axis=0)
 
     def score(self, xs, i: int = 0) -> np.ndarray:
         """``(n,)`` target ``i``'s explained score at each of ``xs``."""
-        per = self._score(tf.constant(np.asarray(xs, np.float32))).numpy()
+        per = to_numpy(self._score(keras.ops.convert_to_tensor(np.asarray(xs, np.float32))))
         return per if callable(self.targets[i]) else per[:, self._code(i)]
 
     def cam_heatmaps(self, method: str = "gradcam") -> np.ndarray:
@@ -347,7 +359,7 @@ class PixelMethod(AttributionMethod):
         oi = tgt.output
         o = meta.outputs[oi] if oi is not None else None
         score_fn = _score_fn(acc, req.preprocess, meta, oi, tgt.fn)
-        per = score_fn(tf.constant(x)).numpy()
+        per = to_numpy(score_fn(keras.ops.convert_to_tensor(x)))
         chosen = None
         if tgt.fn is not None:
             if per.shape != (1,):
@@ -358,7 +370,7 @@ class PixelMethod(AttributionMethod):
             top = int(np.argmax(per[0]))
             resolved = [top if t is None else int(t) for t in tgt.classes]
             scores = per[0, resolved]
-            chosen = _forward_fn(acc, req.preprocess, oi)(tf.constant(x)).numpy()
+            chosen = to_numpy(_forward_fn(acc, req.preprocess, oi)(keras.ops.convert_to_tensor(x)))
             probs = probabilities(chosen, o)[0]
             chosen = chosen[0]
 
