@@ -22,6 +22,7 @@ from ._trace import ModelTrace, OutputInfo
 from .activations import Activations, ChannelStats, activations, channel_stats, clear_cache
 from .kernels import DEAD_TOLERANCE, KernelStats, kernel_stats, kernels, stats_of_kernel
 from .progress import Cancelled, Progress, Tracker
+from .maximize import DreamResult, MaximizeResult, deepdream, maximize
 
 #: What runs on Keras' TensorFlow backend only so far (issue 25), by module.
 TENSORFLOW_ONLY = {
@@ -33,7 +34,6 @@ TENSORFLOW_ONLY = {
     "cam": ("CAMCancelled", "CAMMethod", "CAMResult", "Region", "cam_methods", "colorize",
             "gradcam", "layer_to_try", "overlay", "rank_predictions", "register",
             "top_predictions"),
-    "maximize": ("DreamResult", "MaximizeResult", "deepdream", "maximize"),
     "trust": ("FaithfulnessResult", "SanityResult", "faithfulness", "sanity_check"),
 }
 
@@ -46,7 +46,6 @@ if backend.NAME == "tensorflow":
     from .cam import (CAMCancelled, CAMMethod, CAMResult, Region, cam_methods, colorize,
                       gradcam, layer_to_try, overlay, rank_predictions, register,
                       top_predictions)
-    from .maximize import DreamResult, MaximizeResult, deepdream, maximize
     from .trust import FaithfulnessResult, SanityResult, faithfulness, sanity_check
 else:
     _TF_ONLY_NAMES = {n for names in TENSORFLOW_ONLY.values() for n in names}
