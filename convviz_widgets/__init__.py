@@ -20,6 +20,7 @@ from .compute import (  # noqa: E402
     ConvArithmetic,
     DatasetExamples,
     LayerInfo,
+    MaximizeResult,
     ModelNotBuiltError,
     Progress,
     Region,
@@ -30,10 +31,12 @@ from .compute import (  # noqa: E402
     conv_arithmetic,
     conv_layers,
     dataset_examples,
+    deepdream,
     gradcam,
     kernel_stats,
     kernels,
     load_image,
+    maximize,
     model_layers,
     overlay,
     receptive_field,
@@ -47,10 +50,7 @@ from ._demo_examples import demo_dataset, demo_dataset_examples  # noqa: E402
 if backend.NAME == "tensorflow":
     from . import plotting
     from .compute import (
-        MaximizeResult,
-        deepdream,
         faithfulness,
-        maximize,
         sanity_check,
     )
     from .publish import PublishResult, publish

@@ -27,17 +27,16 @@ from .conv_arithmetic import (ConvArithmetic, ConvUnits, conv_arithmetic, conv_u
                               image_conv_layers)
 from .receptive_field import ReceptiveField, receptive_field
 from .dataset_examples import DatasetExamples, dataset_examples
+from .maximize import DreamResult, MaximizeResult, deepdream, maximize
 from .cam import (CAMCancelled, CAMMethod, CAMResult, Region, cam_methods, colorize, gradcam,
                   layer_to_try, overlay, rank_predictions, register, top_predictions)
 
 #: What runs on Keras' TensorFlow backend only so far (issue 25), by module.
 TENSORFLOW_ONLY = {
-    "maximize": ("DreamResult", "MaximizeResult", "deepdream", "maximize"),
     "trust": ("FaithfulnessResult", "SanityResult", "faithfulness", "sanity_check"),
 }
 
 if backend.NAME == "tensorflow":
-    from .maximize import DreamResult, MaximizeResult, deepdream, maximize
     from .trust import FaithfulnessResult, SanityResult, faithfulness, sanity_check
 else:
     _TF_ONLY_NAMES = {n for names in TENSORFLOW_ONLY.values() for n in names}

@@ -10,13 +10,18 @@ The interface:
 
 ``NAME``
     ``"tensorflow"``, ``"jax"`` or ``"torch"``.
-``compile(fn, variables)``
+``compile(fn, variables, signature=None)``
     ``fn(*tensors)`` compiled for repeated calls. ``variables`` are the Keras variables ``fn``
     reads (``model.weights``): JAX feeds them as arguments (a stateless call), so new weights
-    are read at every call instead of being baked into the compiled function.
-``value_and_grad(fn, x)``
+    are read at every call instead of being baked into the compiled function. ``signature``,
+    ``[(shape, dtype)]`` per argument with ``None`` sizes, lets TensorFlow trace once for every
+    batch size (JAX traces per shape; PyTorch does not trace).
+``value_and_grad(fn, x, has_aux=False)``
     ``(fn(x), d fn(x) / d x)`` for a scalar ``fn``; the gradient with respect to a captured
     tensor is this applied to the part of the model after it (``run_model(replace=...)``).
+    ``has_aux``: ``fn`` returns ``(scalar, aux)`` and the gradient is the scalar's (``aux``
+    comes back as it is, without a gradient graph). On TensorFlow, inside compiled code, the
+    convolutions back-propagate to ``x`` as forward convolutions (``_input_gradient``).
 ``vjp(fn, x)``
     ``fn(x) -> (y, aux)`` run once; returns ``(y, aux, pullback)`` where ``pullback(cts)``
     maps cotangents ``(k, *y.shape)`` to ``(k, *x.shape)`` float32, one vector-Jacobian product

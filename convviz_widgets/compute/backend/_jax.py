@@ -13,13 +13,14 @@ from ._errors import only_tensorflow
 WIDE_FLOAT = "float64" if jax.config.jax_enable_x64 else "float32"
 
 
-def compile(fn, variables=()):  # noqa: A001 - the seam's verb
+def compile(fn, variables=(), signature=None):  # noqa: A001 - the seam's verb
     """``fn`` under ``jax.jit``, stateless: the variables' values are arguments of every call.
 
     A plain jit of a Keras call would read each variable once, while tracing, and keep that
     value as a constant: new weights (``set_weights``, training) would never be seen. Inside a
     :class:`keras.StatelessScope` every variable reads the value passed in instead.
     """
+    del signature  # jit traces once per shape it is called with
     variables = list(variables)
 
     @jax.jit
@@ -43,8 +44,8 @@ def tf_function(fn=None, /, **kwargs):
     raise only_tensorflow("This computation")
 
 
-def value_and_grad(fn, x):
-    return jax.value_and_grad(fn)(keras.ops.convert_to_tensor(x))
+def value_and_grad(fn, x, has_aux=False):
+    return jax.value_and_grad(fn, has_aux=has_aux)(keras.ops.convert_to_tensor(x))
 
 
 def vjp(fn, x):

@@ -8,15 +8,21 @@ import weakref
 
 import tensorflow as tf
 
+# The TensorFlow-only speed path of input gradients (convolutions back-propagated as forward
+# convolutions); the other backends need nothing of the kind.
 from .._input_gradient import conv_as_forward, input_gradient
 
 #: The widest float the backend computes in (identities and accumulations use it).
 WIDE_FLOAT = "float64"
 
 
-def compile(fn, variables=()):  # noqa: A001 - the seam's verb
-    """``fn`` as a ``tf.function`` (variables are read by the graph at each call)."""
+def compile(fn, variables=(), signature=None):  # noqa: A001 - the seam's verb
+    """``fn`` as a ``tf.function`` (variables are read by the graph at each call); with a
+    ``signature``, traced once for it (a ``None`` size is left unknown)."""
     del variables
+    if signature is not None:
+        specs = [tf.TensorSpec(tuple(shape), dtype) for shape, dtype in signature]
+        return tf_function(fn, input_signature=specs)
     return tf_function(fn, reduce_retracing=True)
 
 
@@ -65,12 +71,15 @@ def user_function(fn):
     return converted
 
 
-def value_and_grad(fn, x):
+def value_and_grad(fn, x, has_aux=False):
+    """Inside a compiled function the convolutions back-propagate to ``x`` as forward
+    convolutions (:mod:`.._input_gradient`: only ``x``'s gradient is asked for)."""
     x = tf.convert_to_tensor(x)
-    with tf.GradientTape() as tape:
+    with tf.GradientTape() as tape, conv_as_forward():
         tape.watch(x)
-        y = fn(x)
-    return y, tape.gradient(y, x)
+        out = fn(x)
+    y = out[0] if has_aux else out
+    return out, input_gradient(tape, y, x)
 
 
 def vjp(fn, x):

@@ -13,9 +13,9 @@ from ._errors import only_tensorflow
 WIDE_FLOAT = "float64"
 
 
-def compile(fn, variables=()):  # noqa: A001 - the seam's verb
+def compile(fn, variables=(), signature=None):  # noqa: A001 - the seam's verb
     """``fn`` itself: PyTorch runs eagerly (Keras' torch backend reads the live variables)."""
-    del variables
+    del variables, signature
     return fn
 
 
@@ -29,12 +29,12 @@ def tf_function(fn=None, /, **kwargs):
     raise only_tensorflow("This computation")
 
 
-def value_and_grad(fn, x):
+def value_and_grad(fn, x, has_aux=False):
     x = keras.ops.convert_to_tensor(x).detach().requires_grad_(True)
     with torch.enable_grad():
-        y = fn(x)
-        (g,) = torch.autograd.grad(y, x)
-    return y.detach(), g
+        out = fn(x)
+        (g,) = torch.autograd.grad(out[0] if has_aux else out, x)
+    return keras.tree.map_structure(torch.Tensor.detach, out), g
 
 
 def vjp(fn, x):

@@ -6,8 +6,9 @@ import threading
 from typing import Callable, Mapping
 
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
+from .. import backend
 from .._images import prepare_images
 from .._messages import InputError
 from .._access import access, check_preprocess, conv_layers
@@ -134,7 +135,8 @@ def deepdream(model, images, layers=None, *, objective: Objective | None = None,
     def resize(x, hw):
         if tuple(x.shape[1:3]) == tuple(hw):
             return np.asarray(x, np.float32)
-        return tf.image.resize(x, hw, method="bilinear", antialias=True).numpy()
+        return backend.to_numpy(ops.image.resize(x, hw, interpolation="bilinear",
+                                                 antialias=True))
 
     start_score = _dream_score(acc, obj, original, preprocess, model_hw)
     shrunk = resize(original, sizes[0])
@@ -191,6 +193,8 @@ def _match_mean(x: np.ndarray, reference: np.ndarray, rounds: int = 8) -> np.nda
 
 
 def _dream_score(acc, obj, images, preprocess, model_hw):
-    x = tf.constant(images)
-    feats = features(acc, x, tuple(sorted(set(obj.layers()))), preprocess, model_hw)
-    return obj(Context(feats, x, tf.zeros((len(images),), tf.int32))).numpy().astype(np.float32)
+    x = ops.convert_to_tensor(np.asarray(images, np.float32))
+    with backend.no_grad():
+        feats = features(acc, x, tuple(sorted(set(obj.layers()))), preprocess, model_hw)
+        value = obj(Context(feats, x, ops.zeros((len(images),), "int32")))
+    return backend.to_numpy(value).astype(np.float32)

@@ -11,12 +11,12 @@ instead of the whole layer (see their docstrings for why and how much it saves).
 from __future__ import annotations
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 from .._access import model_input
 from .._model_trace import run_model
 from ._logits import LOGITS, logit_features
-from .objectives import Channel, Negative, Neuron, Objective
+from .objectives import Channel, Negative, Neuron, Objective, row_channel, row_unit
 
 __all__ = ["features", "dense_units", "is_relu", "fast_target", "selected_preactivation",
            "report_value"]
@@ -25,7 +25,7 @@ __all__ = ["features", "dense_units", "is_relu", "fast_target", "selected_preact
 def _model_input(acc, x, preprocess, model_hw):
     if model_hw is not None and tuple(x.shape[1:3]) != tuple(model_hw):
         # A fixed-size model sees the image resized (DeepDream octaves on a fixed-size model).
-        x = tf.image.resize(x, model_hw, method="bilinear")
+        x = ops.image.resize(x, model_hw, interpolation="bilinear")
     return model_input(acc, x, preprocess)
 
 
@@ -66,15 +66,15 @@ def features(acc, x, paths, preprocess, model_hw, dense_pre: tuple = ()):
     if missing:
         raise ValueError(f"Layers {missing} did not run in a forward pass of the model, so they "
                          "cannot be maximised; pick a layer the model's call() uses.")
-    feats = {p: tf.cast(captured[p], tf.float32) for p in layers_}
+    feats = {p: ops.cast(captured[p], "float32") for p in layers_}
     for p in dense_pre:
         layer, inp = acc.layer(p), captured.get(("input", p))
-        if inp is None or inp.shape.rank != 2:
+        if inp is None or len(inp.shape) != 2:
             continue  # a Dense on a sequence: its output is what there is
-        z = tf.matmul(tf.cast(inp, layer.kernel.dtype), layer.kernel)  # (n, units)
+        z = ops.matmul(ops.cast(inp, layer.kernel.dtype), layer.kernel)  # (n, units)
         if layer.bias is not None:
             z = z + layer.bias
-        feats[p] = tf.cast(z, tf.float32)
+        feats[p] = ops.cast(z, "float32")
     if logits is not None:
         feats[LOGITS] = logits
     return feats
@@ -112,7 +112,7 @@ def fast_target(acc, objective: Objective, report_path: str | None):
             return None  # e.g. a quantised kernel: leave it to the layer's own call()
         strides, dilation = tuple(layer.strides), tuple(layer.dilation_rate)
         if strides[0] != strides[1] or (max(strides) > 1 and max(dilation) > 1):
-            # tf.nn.depthwise_conv2d (see selected_preactivation) takes equal strides only,
+            # A depthwise convolution (see selected_preactivation) takes equal strides only,
             # and computes another output size for stride and dilation together (which Keras
             # refuses anyway): such a layer runs its own call(), correct but not faster.
             return None
@@ -157,25 +157,24 @@ def selected_preactivation(acc, kind, path, x, filters, preprocess, model_hw):
     layer = acc.layer(path)
     inp = _layer_input(acc, path, x, preprocess, model_hw)
     if kind == "relu":
-        z = tf.gather(inp, filters, axis=3, batch_dims=1)[..., None]  # (n, h, w) -> (n, h, w, 1)
-        return z, tf.nn.relu
-    kernel = tf.cast(layer.kernel, inp.dtype)
+        z = row_channel(inp, filters)[..., None]  # (n, h, w) -> (n, h, w, 1)
+        return z, ops.relu
+    kernel = ops.cast(layer.kernel, inp.dtype)
     kh, kw, cin = (int(d) for d in kernel.shape[:3])
-    shape = tf.shape(inp)
-    n, h, w = shape[0], shape[1], shape[2]
-    stacked = tf.reshape(tf.transpose(inp, [1, 2, 0, 3]), tf.stack([1, h, w, n * cin]))
-    k = tf.transpose(tf.gather(kernel, filters, axis=3), [0, 1, 3, 2])  # (kh, kw, n, cin)
-    k = tf.reshape(k, tf.stack([kh, kw, n * cin, 1]))  # one 2-D filter per stacked channel
-    sh, sw = (int(v) for v in layer.strides)
-    zc = tf.nn.depthwise_conv2d(stacked, k, strides=[1, sh, sw, 1],
-                                padding=layer.padding.upper(),
-                                dilations=[int(v) for v in layer.dilation_rate])
-    out = tf.shape(zc)  # (1, h', w', n*cin)
-    z = tf.reduce_sum(tf.reshape(zc, tf.stack([out[1], out[2], n, cin])), axis=3)  # (h', w', n)
-    z = tf.transpose(z, [2, 0, 1])[..., None]  # -> (n, h', w', 1)
+    shape = ops.shape(inp)
+    h, w = shape[1], shape[2]
+    stacked = ops.reshape(ops.transpose(inp, (1, 2, 0, 3)), (1, h, w, -1))  # (1, h, w, n*cin)
+    k = ops.transpose(ops.take(kernel, filters, axis=3), (0, 1, 3, 2))  # (kh, kw, n, cin)
+    k = ops.reshape(k, (kh, kw, -1, 1))  # one 2-D filter per stacked channel
+    zc = ops.depthwise_conv(stacked, k, strides=tuple(int(v) for v in layer.strides),
+                            padding=layer.padding,
+                            dilation_rate=tuple(int(v) for v in layer.dilation_rate))
+    out = ops.shape(zc)  # (1, h', w', n*cin)
+    z = ops.sum(ops.reshape(zc, (out[1], out[2], -1, cin)), axis=3)  # (h', w', n)
+    z = ops.transpose(z, (2, 0, 1))[..., None]  # -> (n, h', w', 1)
     if layer.use_bias:
-        b = tf.gather(tf.cast(layer.bias, z.dtype), filters)
-        z = z + tf.reshape(b, [-1, 1, 1, 1])  # (n,) -> (n, 1, 1, 1)
+        b = ops.take(ops.cast(layer.bias, z.dtype), filters)
+        z = z + ops.reshape(b, (-1, 1, 1, 1))  # (n,) -> (n, 1, 1, 1)
     return z, (layer.activation or (lambda t: t))
 
 
@@ -183,8 +182,7 @@ def report_value(feats, report_path, filters, value):
     if report_path is None:
         return value
     f = feats[report_path]
-    if f.shape.rank == 2:  # a Dense layer or the class scores: each row's own unit
-        return tf.gather(f, filters, axis=1, batch_dims=1)
+    if len(f.shape) == 2:  # a Dense layer or the class scores: each row's own unit
+        return row_unit(f, filters)
     # Each row's own channel, averaged over positions: "the filter's mean activation".
-    maps = tf.gather(f, filters, axis=3, batch_dims=1)  # (n, h, w)
-    return tf.reduce_mean(maps, axis=[1, 2])
+    return ops.mean(row_channel(f, filters), axis=(1, 2))

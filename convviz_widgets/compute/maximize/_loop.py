@@ -1,8 +1,10 @@
 """The optimisation loop: one compiled gradient-ascent step for a batch of images, chunked.
 
 The step is a pure function ``(params, optimiser state, filters, randoms) -> (new params, new
-state, image, activation, objective)`` compiled once per model, layer and settings with a
-``None`` batch dimension, so every chunk (including a shorter last one) reuses one trace. The
+state, image, activation, objective)`` compiled once per model, layer and settings through the
+backend seam (``backend.compile``): a ``tf.function`` with a ``None`` batch dimension on
+TensorFlow, so every chunk (including a shorter last one) reuses one trace; a stateless
+``jax.jit`` on JAX, the optimiser state going in and out as arguments; eager on PyTorch. The
 loop around it is plain Python: it hands each step its random numbers, checks for cancellation
 before every step and reports frames through a callback instead of printing. What the step
 computes forward (the features, the one-channel fast path) is ``_forward``'s.
@@ -18,11 +20,10 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
+from .. import backend
 from .._identity import preprocess_key
-from .._input_gradient import conv_as_forward, input_gradient
-from ..backend import tf_function
 from ..progress import Progress, Tracker
 from ._forward import (dense_units, fast_target, features, is_relu, report_value,
                        selected_preactivation)
@@ -76,47 +77,49 @@ def build_step(acc, *, objective: Objective, report_path: str | None,
         z, activation = selected_preactivation(acc, fast[0], report_path, x, filters,
                                                 preprocess, model_hw)
         # Each row's own channel now sits at index 0 of a one-channel map.
-        rows = tf.zeros_like(filters)
-        feats = {report_path: tf.cast(activation(z), tf.float32)}
+        rows = ops.zeros_like(filters)
+        feats = {report_path: ops.cast(activation(z), "float32")}
         # The pre-activation too: "what turns a filter off" is read before its ReLU (after
         # it, every image that silences the unit is equally good and has no gradient).
-        value = objective(Context(feats, image, rows, {report_path: tf.cast(z, tf.float32)}))
+        value = objective(Context(feats, image, rows, {report_path: ops.cast(z, "float32")}))
         if redirect and is_relu(activation):
-            dead = tf.stop_gradient(tf.cast(value <= 0.0, tf.float32))  # (n,)
-            pre = objective(Context({report_path: tf.cast(z, tf.float32)}, image, rows))
-            value = value + dead * (pre - tf.stop_gradient(pre))  # same value, live gradient
+            dead = ops.stop_gradient(ops.cast(value <= 0.0, "float32"))  # (n,)
+            pre = objective(Context({report_path: ops.cast(z, "float32")}, image, rows))
+            value = value + dead * (pre - ops.stop_gradient(pre))  # same value, live gradient
         return report_value(feats, report_path, rows, value), value
 
     def build():
-        pspec = tf.TensorSpec((None,) + pshape, tf.float32)
-        specs = [pspec, tf.TensorSpec((), tf.float32), tf.TensorSpec((None,), tf.int32),
-                 tf.TensorSpec((None, n_rand), tf.float32)] + [pspec] * optimizer.n_state
+        pspec = ((None,) + pshape, "float32")
+        fspec = ((None,), "int32")
+        specs = [pspec, ((), "float32"), fspec, ((None, n_rand), "float32")]
+        specs += [pspec] * optimizer.n_state
 
-        @tf_function(input_signature=specs)
         def step(params, t, filters, u, *state):
-            # Only the image's gradient is needed: convolutions back-propagate as forward
-            # convolutions (_input_gradient; the backward pass was 2x the forward without it).
-            with tf.GradientTape() as tape, conv_as_forward():
-                tape.watch(params)
-                image = param.to_image(params, h, w, c)
+            def total(p):
+                image = param.to_image(p, h, w, c)
                 x = transform(image, u) if transform is not None else image
                 act, value = forward(x, image, filters)
-                total = tf.reduce_sum(value)  # rows are independent: each gets its own gradient
-            g = input_gradient(tape, total, params)
+                # Rows are independent: each gets its own gradient from the sum.
+                return ops.sum(value), (image, act, value)
+
+            # Only the image's gradient is taken (on TensorFlow the convolutions back-propagate
+            # as forward convolutions: the backward pass was 2x the forward without it).
+            (_, (image, act, value)), g = backend.value_and_grad(total, params, has_aux=True)
             delta, new_state = optimizer.update(g, state, t)
             new = params + delta
             if project:
                 # Pixel parameters must stay a valid display image (the result must be one).
-                new = tf.clip_by_value(new, 0.0, 1.0)
+                new = ops.clip(new, 0.0, 1.0)
             return (new, image, act, value) + tuple(new_state)
 
-        @tf_function(input_signature=[pspec, tf.TensorSpec((None,), tf.int32)])
         def evaluate(params, filters):
             image = param.to_image(params, h, w, c)
             act, value = forward(image, image, filters)
             return image, act, value
 
-        return step, evaluate
+        weights = acc.model.weights
+        return (backend.compile(step, weights, specs),
+                backend.compile(evaluate, weights, [pspec, fspec]))
 
     return acc.compiled(key, build)
 
@@ -270,34 +273,36 @@ def optimize(acc, *, filters: np.ndarray, seeds: Sequence[int] | int, steps: int
             p0 = np.stack([param.init(r, h, w, c) for r in rngs])  # (b,) + param shape
         # Draw every step's randoms up front: (b, steps, k) -> (steps, b, k) for slicing.
         rand = np.stack([r.random((steps, n_rand), np.float32) for r in rngs], axis=1)
-        params = tf.constant(p0)
-        state = [tf.zeros_like(params) for _ in range(optimizer.n_state)]
-        f = tf.constant(filters[idx].astype(np.int32))
+        params = ops.convert_to_tensor(p0)
+        state = [ops.zeros_like(params) for _ in range(optimizer.n_state)]
+        f = ops.convert_to_tensor(filters[idx].astype(np.int32))
         started[idx] = True
         rows_view = frame_rows[idx]
         for s in range(steps):
             if tracker.cancel_requested:
                 cancelled = True
                 break
-            out = step_fn(params, tf.constant(float(s + 1)), f, tf.constant(rand[s]), *state)
+            out = step_fn(params, ops.convert_to_tensor(np.float32(s + 1)), f,
+                          ops.convert_to_tensor(rand[s]), *state)
             params, image, act = out[0], out[1], out[2]
             state = list(out[4:])
-            act_np = act.numpy()
+            act_np = backend.to_numpy(act)
             history[s, idx] = act_np
             steps_done[idx] = s + 1
             done += 1
             go_on = tracker.step(done, total)
             if want_frames:
-                frames[rows_view] = image.numpy()
+                frames[rows_view] = backend.to_numpy(image)
                 frame_activation[rows_view] = act_np
                 tracker.frame(frames, frame_activation)
             if not go_on:
                 cancelled = True
                 break
-        image, act, value = evaluate(params, f)
-        out_images[idx] = image.numpy()
-        out_act[idx] = act.numpy()
-        out_obj[idx] = value.numpy()
+        with backend.no_grad():  # PyTorch: no autograd graph for the final measurement
+            image, act, value = backend.to_numpy(evaluate(params, f))
+        out_images[idx] = image
+        out_act[idx] = act
+        out_obj[idx] = value
         if want_frames:
             # The view ends on the final images (not the last pre-update frame).
             frames[rows_view] = out_images[idx]

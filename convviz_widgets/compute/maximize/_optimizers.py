@@ -7,7 +7,7 @@ traced inside the compiled step of :mod:`._loop`.
 
 from __future__ import annotations
 
-import tensorflow as tf
+from keras import ops
 
 __all__ = ["Adam", "NormalizedAscent"]
 
@@ -34,11 +34,11 @@ class Adam:
     def update(self, g, state, t):
         m, v = state
         m = self.beta1 * m + (1.0 - self.beta1) * g
-        v = self.beta2 * v + (1.0 - self.beta2) * tf.square(g)
+        v = self.beta2 * v + (1.0 - self.beta2) * ops.square(g)
         # Bias correction: the moments start at zero, so early averages are too small.
-        m_hat = m / (1.0 - tf.pow(self.beta1, t))
-        v_hat = v / (1.0 - tf.pow(self.beta2, t))
-        return self.lr * m_hat / (tf.sqrt(v_hat) + self.eps), (m, v)
+        m_hat = m / (1.0 - ops.power(self.beta1, t))
+        v_hat = v / (1.0 - ops.power(self.beta2, t))
+        return self.lr * m_hat / (ops.sqrt(v_hat) + self.eps), (m, v)
 
 
 class NormalizedAscent:
@@ -69,12 +69,12 @@ class NormalizedAscent:
         return ("NormalizedAscent", self.lr, self.norm) + (("center",) if self.center else ())
 
     def update(self, g, state, t):
-        axes = list(range(1, len(g.shape)))  # every axis but the batch: one norm per image
+        axes = tuple(range(1, len(g.shape)))  # every axis but the batch: one norm per image
         if self.center:
             # (n, h, w, c): the mean over positions of each image's channel
-            g = g - tf.reduce_mean(g, axis=axes[:-1], keepdims=True)
+            g = g - ops.mean(g, axis=axes[:-1], keepdims=True)
         if self.norm == "rms":
-            scale = tf.sqrt(tf.reduce_mean(tf.square(g), axis=axes, keepdims=True)) + 1e-5
+            scale = ops.sqrt(ops.mean(ops.square(g), axis=axes, keepdims=True)) + 1e-5
         else:
-            scale = tf.maximum(tf.reduce_mean(tf.abs(g), axis=axes, keepdims=True), 1e-6)
+            scale = ops.maximum(ops.mean(ops.abs(g), axis=axes, keepdims=True), 1e-6)
         return self.lr * g / scale, ()

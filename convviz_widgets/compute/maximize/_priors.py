@@ -7,7 +7,7 @@ Re-exported by :mod:`.objectives`.
 
 from __future__ import annotations
 
-import tensorflow as tf
+from keras import ops
 
 from .objectives import Context, Objective
 
@@ -20,14 +20,14 @@ class TotalVariation(Objective):
 
     Examples
     --------
-    >>> float(TotalVariation()(Context({}, tf.zeros((1, 4, 4, 1)), tf.zeros(1, tf.int32)))[0])
+    >>> float(TotalVariation()(Context({}, ops.zeros((1, 4, 4, 1)), ops.zeros(1, "int32")))[0])
     0.0
     """
 
     def __call__(self, ctx):
         x = ctx.image
-        dy = tf.reduce_mean(tf.abs(x[:, 1:] - x[:, :-1]), axis=[1, 2, 3])
-        dx = tf.reduce_mean(tf.abs(x[:, :, 1:] - x[:, :, :-1]), axis=[1, 2, 3])
+        dy = ops.mean(ops.abs(x[:, 1:] - x[:, :-1]), axis=(1, 2, 3))
+        dx = ops.mean(ops.abs(x[:, :, 1:] - x[:, :, :-1]), axis=(1, 2, 3))
         return dx + dy
 
 
@@ -36,7 +36,7 @@ class L2(Objective):
 
     Examples
     --------
-    >>> float(L2()(Context({}, tf.fill((1, 2, 2, 1), 0.5), tf.zeros(1, tf.int32)))[0])
+    >>> float(L2()(Context({}, ops.full((1, 2, 2, 1), 0.5), ops.zeros(1, "int32")))[0])
     0.0
     """
 
@@ -44,7 +44,7 @@ class L2(Objective):
         self.center = float(center)
 
     def __call__(self, ctx):
-        return tf.reduce_mean(tf.square(ctx.image - self.center), axis=[1, 2, 3])
+        return ops.mean(ops.square(ctx.image - self.center), axis=(1, 2, 3))
 
 
 def total_variation() -> TotalVariation:

@@ -5,7 +5,9 @@ parameterisation, transforms and update rule a method name stands for, and the s
 from __future__ import annotations
 
 import numpy as np
-import tensorflow as tf
+from keras import ops
+
+from .. import backend
 
 from ._optimizers import Adam, NormalizedAscent
 from .param import Fourier, Pixels, make_param
@@ -91,5 +93,6 @@ def start_image(init, hw, c, space) -> np.ndarray | None:
         else:
             raise ValueError(f"init has {x.shape[-1]} channels; the model takes {c}.")
     if tuple(x.shape[:2]) != tuple(hw):
-        x = tf.image.resize(x[None], hw, method="bilinear", antialias=True).numpy()[0]
+        x = backend.to_numpy(ops.image.resize(np.asarray(x[None], np.float32), hw,
+                                              interpolation="bilinear", antialias=True))[0]
     return x if space == "model" else np.clip(x, 0.0, 1.0)

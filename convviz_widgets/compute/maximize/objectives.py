@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-import tensorflow as tf
+from keras import ops
 
 __all__ = ["Context", "Objective", "Channel", "Neuron", "Negative", "DeepDream", "ClassScore",
            "Diversity", "LOGITS", "channel", "neuron", "negative", "class_logit", "diversity",
@@ -46,10 +46,10 @@ class Context:
         one channel per row); the channel of each row sits at index 0 there.
     """
 
-    features: Mapping[str, tf.Tensor]
-    image: tf.Tensor
-    filters: tf.Tensor
-    pre: Mapping[str, tf.Tensor] | None = None
+    features: Mapping[str, Any]
+    image: Any
+    filters: Any
+    pre: Mapping[str, Any] | None = None
 
 
 class Objective:
@@ -81,7 +81,7 @@ class Objective:
         clone.layer = resolver(self.layer, self.needs_map)
         return clone
 
-    def __call__(self, ctx: Context) -> tf.Tensor:
+    def __call__(self, ctx: Context):
         """``(n,)`` values to maximise."""
         raise NotImplementedError
 
@@ -153,17 +153,26 @@ class Sum(Objective):
         return ("Sum",) + tuple((w, o.key) for w, o in self.terms)
 
     def __call__(self, ctx):
-        return tf.add_n([w * o(ctx) for w, o in self.terms])
+        return sum(w * o(ctx) for w, o in self.terms)
 
     def __repr__(self):
         return " + ".join(f"{w:g} * {o!r}" for w, o in self.terms)
 
 
-def _pick(feature: tf.Tensor, index, ctx: Context) -> tf.Tensor:
+def row_channel(feature, filters):
+    """``(n, h, w)``: channel ``filters[i]`` of row ``i`` of ``feature`` ``(n, h, w, c)``."""
+    return ops.take_along_axis(feature, ops.reshape(filters, (-1, 1, 1, 1)), axis=3)[..., 0]
+
+
+def row_unit(feature, filters):
+    """``(n,)``: unit ``filters[i]`` of row ``i`` of ``feature`` ``(n, units)``."""
+    return ops.take_along_axis(feature, ops.reshape(filters, (-1, 1)), axis=1)[:, 0]
+
+
+def _pick(feature, index, ctx: Context):
     """``(n, h, w)``: channel ``index`` of each row, or each row's own filter when ``None``."""
     if index is None:
-        # One channel per row: gather along the channel axis with the row as batch dimension.
-        return tf.gather(feature, ctx.filters, axis=3, batch_dims=1)
+        return row_channel(feature, ctx.filters)  # one channel per row
     return feature[..., int(index)]
 
 
@@ -187,7 +196,7 @@ class Channel(Objective):
         self.index = None if index is None else int(index)
 
     def __call__(self, ctx):
-        return tf.reduce_mean(_pick(ctx.features[self.layer], self.index, ctx), axis=[1, 2])
+        return ops.mean(_pick(ctx.features[self.layer], self.index, ctx), axis=(1, 2))
 
 
 class Neuron(Objective):
@@ -230,12 +239,12 @@ class Neuron(Objective):
             return size // 2
         if self.fraction:
             # A fraction of 1.0 (the bottom/right edge) is the last unit.
-            return tf.minimum(tf.cast(tf.cast(size, tf.float32) * v, tf.int32), size - 1)
+            return ops.minimum(ops.cast(ops.cast(size, "float32") * v, "int32"), size - 1)
         return v
 
     def __call__(self, ctx):
         maps = _pick(ctx.features[self.layer], self.index, ctx)  # (n, h, w)
-        shape = tf.shape(maps)
+        shape = ops.shape(maps)
         return maps[:, self._at(self.y, shape[1]), self._at(self.x, shape[2])]
 
 
@@ -255,7 +264,7 @@ class Negative(Channel):
     def __call__(self, ctx):
         pre = (ctx.pre or {}).get(self.layer)
         source = ctx.features[self.layer] if pre is None else pre
-        return -tf.reduce_mean(_pick(source, self.index, ctx), axis=[1, 2])
+        return -ops.mean(_pick(source, self.index, ctx), axis=(1, 2))
 
 
 class DeepDream(Objective):
@@ -272,7 +281,7 @@ class DeepDream(Objective):
 
     def __call__(self, ctx):
         f = ctx.features[self.layer]
-        return tf.reduce_mean(tf.square(f), axis=[1, 2, 3])
+        return ops.mean(ops.square(f), axis=(1, 2, 3))
 
 
 class ClassScore(Objective):
@@ -298,10 +307,10 @@ class ClassScore(Objective):
 
     def __call__(self, ctx):
         f = ctx.features[self.layer]
-        if f.shape.rank > 2:
-            f = tf.reduce_mean(f, axis=list(range(1, f.shape.rank - 1)))
+        if len(f.shape) > 2:
+            f = ops.mean(f, axis=tuple(range(1, len(f.shape) - 1)))
         if self.index is None:
-            return tf.gather(f, ctx.filters, axis=1, batch_dims=1)
+            return row_unit(f, ctx.filters)
         return f[:, self.index]
 
 
@@ -329,23 +338,25 @@ class Diversity(Objective):
         return -self.weight * gram_similarity(ctx.features[self.layer])
 
 
-def gram_similarity(features: tf.Tensor) -> tf.Tensor:
+def gram_similarity(features):
     """``(n,)``: each image's mean cosine similarity of Gram matrices to the other images.
 
     Examples
     --------
-    >>> f = tf.ones((3, 2, 2, 4))
+    >>> f = ops.ones((3, 2, 2, 4))
     >>> [round(float(v), 4) for v in gram_similarity(f)]
     [1.0, 1.0, 1.0]
     """
-    shape = tf.shape(features)
-    n, c = shape[0], shape[3]
-    flat = tf.reshape(features, tf.stack([n, -1, c]))  # (n, h*w, c)
-    gram = tf.matmul(flat, flat, transpose_a=True)  # (n, c, c)
-    g = tf.math.l2_normalize(tf.reshape(gram, tf.stack([n, -1])), axis=1, epsilon=1e-10)
-    sim = tf.matmul(g, g, transpose_b=True)  # (n, n) cosine similarities
-    others = tf.reduce_sum(sim, axis=1) - tf.linalg.diag_part(sim)
-    return others / tf.maximum(tf.cast(n - 1, tf.float32), 1.0)
+    shape = ops.shape(features)
+    n, c = shape[0], features.shape[3]
+    flat = ops.reshape(features, (n, -1, c))  # (n, h*w, c)
+    gram = ops.matmul(ops.transpose(flat, (0, 2, 1)), flat)  # (n, c, c)
+    g = ops.reshape(gram, (n, -1))
+    # L2-normalised rows (the norm floored at 1e-5, i.e. its square at 1e-10)
+    g = g / ops.sqrt(ops.maximum(ops.sum(ops.square(g), axis=1, keepdims=True), 1e-10))
+    sim = ops.matmul(g, ops.transpose(g))  # (n, n) cosine similarities
+    others = ops.sum(sim, axis=1) - ops.diagonal(sim)
+    return others / ops.maximum(ops.cast(n - 1, "float32"), 1.0)
 
 
 def channel(layer, index: int | None = None) -> Channel:

@@ -17,11 +17,11 @@ filters share its batch.
 from __future__ import annotations
 
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
 from ._settings import Settings
 
-__all__ = ["Parameterization", "Pixels", "Fourier", "make_param"]
+__all__ = ["Parameterization", "Pixels", "Fourier", "make_param", "irfft2d"]
 
 # Square root of the colour covariance of natural (ImageNet) images, as its principal axes:
 # column k is the RGB direction of the k-th decorrelated colour component, scaled by its
@@ -52,8 +52,8 @@ class Parameterization(Settings):
         """Initial parameters for one image, float32 of :meth:`shape`."""
         raise NotImplementedError
 
-    def to_image(self, params: tf.Tensor, h: int, w: int, c: int) -> tf.Tensor:
-        """``(n,) + shape`` parameters → ``(n, h, w, c)`` display images (TF ops)."""
+    def to_image(self, params, h: int, w: int, c: int):
+        """``(n,) + shape`` parameters → ``(n, h, w, c)`` display images (``keras.ops``)."""
         raise NotImplementedError
 
     def from_image(self, images: np.ndarray) -> np.ndarray:
@@ -142,7 +142,7 @@ class Fourier(Parameterization):
     >>> params = p.init(np.random.default_rng(0), 8, 12, 3)
     >>> params.shape                     # (real/imag, channels, h, w // 2 + 1)
     (2, 3, 8, 7)
-    >>> img = p.to_image(tf.constant(params[None]), 8, 12, 3).numpy()
+    >>> img = ops.convert_to_numpy(p.to_image(ops.convert_to_tensor(params[None]), 8, 12, 3))
     >>> img.shape, bool(img.min() > 0 and img.max() < 1)
     ((1, 8, 12, 3), True)
     """
@@ -169,15 +169,34 @@ class Fourier(Parameterization):
         return (scale * np.sqrt(h * w)).astype(np.float32)
 
     def to_image(self, params, h, w, c):
-        scale = tf.constant(self._scale(h, w))  # (h, w // 2 + 1), broadcast over (n, c)
-        spectrum = tf.complex(params[:, 0] * scale, params[:, 1] * scale)  # (n, c, h, w//2+1)
-        x = tf.signal.irfft2d(spectrum, fft_length=[h, w])  # (n, c, h, w)
-        x = tf.transpose(x, [0, 2, 3, 1])  # (n, c, h, w) -> (n, h, w, c)
+        scale = ops.convert_to_tensor(self._scale(h, w))  # (h, w // 2 + 1), over (n, c)
+        x = irfft2d(params[:, 0] * scale, params[:, 1] * scale, h, w)  # (n, c, h, w)
+        x = ops.transpose(x, (0, 2, 3, 1))  # (n, c, h, w) -> (n, h, w, c)
         # Brings the pixel spread of a random spectrum into the sigmoid's responsive range.
         x = x / 4.0
         if self.decorrelate and c == 3:
-            x = tf.einsum("nhwk,ck->nhwc", x, tf.constant(_COLOR_MIX))
-        return tf.sigmoid(x)
+            x = ops.einsum("nhwk,ck->nhwc", x, ops.convert_to_tensor(_COLOR_MIX))
+        return ops.sigmoid(x)
+
+
+def irfft2d(real, imag, h: int, w: int):
+    """The inverse real 2-D FFT of the last two axes (``(..., h, w // 2 + 1)`` half spectrum →
+    ``(..., h, w)``), as ``numpy.fft.irfft2`` computes it: an inverse complex FFT along the
+    rows, then an inverse real FFT along each row. ``keras.ops`` has a forward 1-D FFT and an
+    inverse real one; the inverse along the rows is the forward FFT of the conjugate,
+    conjugated and divided by ``h``.
+
+    Examples
+    --------
+    >>> spec = np.fft.rfft2(np.arange(12.0).reshape(3, 4))
+    >>> x = irfft2d(spec.real.astype("float32"), spec.imag.astype("float32"), 3, 4)
+    >>> np.allclose(ops.convert_to_numpy(x), np.arange(12.0).reshape(3, 4), atol=1e-5)
+    True
+    """
+    swap = lambda t: ops.swapaxes(t, -1, -2)  # noqa: E731 - rows <-> columns
+    re, im = ops.fft((swap(real), -swap(imag)))  # along the h axis (now last)
+    re, im = swap(re) / h, -swap(im) / h
+    return ops.irfft((re, im), fft_length=w)
 
 
 def make_param(param) -> Parameterization:

@@ -5,11 +5,11 @@ cannot rely on the exact pixel grid, so "transformation robustness" removes most
 high-frequency adversarial noise naive gradient ascent produces.
 
 Randomness comes in as an argument (``u``: uniform numbers in [0, 1), one row per image) rather
-than from TensorFlow's random ops: the optimisation loop draws them per filter from the seed, so
+than from a backend's random ops: the optimisation loop draws them per filter from the seed, so
 a filter's result is reproducible and independent of the batch it runs in.
 
 Every transform maps ``(n, h, w, c)`` to ``(n, h, w, c)`` (same size: the model may need its
-fixed input size) and is built from TF ops that have gradients.
+fixed input size) and is built from ``keras.ops`` that have gradients on every backend.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ import math
 from typing import Sequence
 
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
 from ._settings import Settings
 
-__all__ = ["Transform", "Affine", "Jitter", "RandomScale", "RandomRotate", "Blur", "Compose",
+__all__ = ["Transform", "Affine", "bilinear_warp", "Jitter", "RandomScale", "RandomRotate", "Blur", "Compose",
            "standard_transforms"]
 
 
@@ -32,7 +32,7 @@ class Transform(Settings):
     #: How many uniform random numbers in [0, 1) this transform consumes per image and step.
     n_random = 0
 
-    def __call__(self, x: tf.Tensor, u: tf.Tensor) -> tf.Tensor:
+    def __call__(self, x, u):
         """Transform ``x`` ``(n, h, w, c)`` using randoms ``u`` ``(n, n_random)``."""
         raise NotImplementedError
 
@@ -54,9 +54,9 @@ class Affine(Transform):
     Examples
     --------
     >>> t = Affine(jitter=2, scale=(0.9, 1.1), degrees=5)
-    >>> x = tf.random.uniform((3, 10, 14, 3))
-    >>> t(x, tf.random.uniform((3, t.n_random))).shape
-    TensorShape([3, 10, 14, 3])
+    >>> x = np.random.default_rng(0).random((3, 10, 14, 3), np.float32)
+    >>> tuple(t(x, np.full((3, t.n_random), 0.3, np.float32)).shape)
+    (3, 10, 14, 3)
     """
 
     n_random = 4
@@ -68,33 +68,68 @@ class Affine(Transform):
         self.degrees = float(degrees)
         self.fill = float(fill)
 
-    def matrices(self, u: tf.Tensor, h, w) -> tf.Tensor:
+    def matrices(self, u, h, w):
         """``(n, 8)`` projective matrices (output pixel → input pixel) for randoms ``u``."""
-        u = tf.cast(u, tf.float32)
+        u = ops.cast(u, "float32")
         tx = (2.0 * u[:, 0] - 1.0) * self.jitter
         ty = (2.0 * u[:, 1] - 1.0) * self.jitter
         s = self.scale[0] + u[:, 2] * (self.scale[1] - self.scale[0])
         a = (2.0 * u[:, 3] - 1.0) * (self.degrees * math.pi / 180.0)
-        h = tf.cast(h, tf.float32)
-        w = tf.cast(w, tf.float32)
+        h = ops.cast(h, "float32")
+        w = ops.cast(w, "float32")
         cx, cy = (w - 1.0) / 2.0, (h - 1.0) / 2.0
         # The op maps each *output* pixel to the input pixel it samples, so it needs the inverse
         # of "rotate by a, zoom by s, then shift by t": in = R(-a) / s · (out - c - t) + c.
-        cos, sin = tf.cos(a) / s, tf.sin(a) / s
+        cos, sin = ops.cos(a) / s, ops.sin(a) / s
         m00, m01, m10, m11 = cos, sin, -sin, cos
         ox, oy = cx + tx, cy + ty
         b0 = cx - m00 * ox - m01 * oy
         b1 = cy - m10 * ox - m11 * oy
-        zero = tf.zeros_like(cos)
-        return tf.stack([m00, m01, b0, m10, m11, b1, zero, zero], axis=1)  # (n, 8)
+        zero = ops.zeros_like(cos)
+        return ops.stack([m00, m01, b0, m10, m11, b1, zero, zero], axis=1)  # (n, 8)
 
     def __call__(self, x, u):
-        shape = tf.shape(x)
-        m = self.matrices(u, shape[1], shape[2])
-        return tf.raw_ops.ImageProjectiveTransformV3(
-            images=x, transforms=m, output_shape=shape[1:3],
-            fill_value=tf.constant(self.fill, x.dtype), interpolation="BILINEAR",
-            fill_mode="CONSTANT")
+        x = ops.convert_to_tensor(x)
+        return bilinear_warp(x, self.matrices(u, x.shape[1], x.shape[2]), self.fill)
+
+
+def bilinear_warp(x, m, fill: float):
+    """``x`` ``(n, h, w, c)`` resampled bilinearly where the matrices ``m`` ``(n, 8)`` (output
+    pixel → input pixel, TensorFlow's projective-transform layout, last row unused) point;
+    pixels outside read ``fill``.
+
+    Gathers and weights, not ``keras.ops.image.affine_transform``: its gradient is the same on
+    every backend (the exact adjoint of the interpolation), where TensorFlow's op back-propagates
+    by warping the gradient with the inverse transform (an approximation, so the ascent took
+    other steps there), and JAX compiles it in seconds instead of the half minute its
+    ``map_coordinates`` took.
+
+    Examples
+    --------
+    >>> x = np.arange(16, dtype=np.float32).reshape(1, 4, 4, 1)
+    >>> shift = np.array([[1, 0, 1, 0, 1, 0, 0, 0]], np.float32)  # out(y, x) = in(y, x + 1)
+    >>> ops.convert_to_numpy(bilinear_warp(x, shift, -1.0))[0, 0, :, 0].tolist()
+    [1.0, 2.0, 3.0, -1.0]
+    """
+    h, w, c = (int(d) for d in x.shape[1:])
+    # One pixel of fill all round: a neighbour outside the image reads it (indices clipped).
+    padded = ops.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], constant_values=fill)
+    flat = ops.reshape(padded, (-1, (h + 2) * (w + 2), c))
+    oy, ox = (v.reshape(1, -1).astype(np.float32) for v in np.mgrid[0:h, 0:w])  # (1, h*w)
+    m = ops.cast(m, "float32")
+    ix = m[:, 0:1] * ox + m[:, 1:2] * oy + m[:, 2:3] + 1.0  # (n, h*w), in padded pixels
+    iy = m[:, 3:4] * ox + m[:, 4:5] * oy + m[:, 5:6] + 1.0
+    x0, y0 = ops.floor(ix), ops.floor(iy)
+    fx, fy = (ix - x0)[..., None], (iy - y0)[..., None]  # (n, h*w, 1)
+
+    def at(yy, xx):
+        yi = ops.cast(ops.clip(yy, 0.0, h + 1.0), "int32")
+        xi = ops.cast(ops.clip(xx, 0.0, w + 1.0), "int32")
+        return ops.take_along_axis(flat, (yi * (w + 2) + xi)[..., None], axis=1)
+
+    top = at(y0, x0) * (1.0 - fx) + at(y0, x0 + 1.0) * fx
+    bottom = at(y0 + 1.0, x0) * (1.0 - fx) + at(y0 + 1.0, x0 + 1.0) * fx
+    return ops.reshape(top * (1.0 - fy) + bottom * fy, (-1, h, w, c))
 
 
 class Jitter(Affine):
@@ -151,8 +186,8 @@ class Blur(Transform):
 
     Examples
     --------
-    >>> Blur(1.0)(tf.ones((1, 9, 9, 2)), tf.zeros((1, 0))).shape
-    TensorShape([1, 9, 9, 2])
+    >>> tuple(Blur(1.0)(np.ones((1, 9, 9, 2), np.float32), np.zeros((1, 0), np.float32)).shape)
+    (1, 9, 9, 2)
     """
 
     def __init__(self, sigma: float = 1.0):
@@ -166,11 +201,11 @@ class Blur(Transform):
         c = x.shape[-1]
         # Separable: one (1, k) and one (k, 1) depthwise pass; reflect padding keeps the edges
         # from darkening towards a zero border.
-        x = tf.pad(x, [[0, 0], [r, r], [r, r], [0, 0]], mode="REFLECT")
-        kx = tf.constant(np.tile(k.reshape(1, -1, 1, 1), (1, 1, c, 1)))  # (1, k, c, 1)
-        ky = tf.constant(np.tile(k.reshape(-1, 1, 1, 1), (1, 1, c, 1)))  # (k, 1, c, 1)
-        x = tf.nn.depthwise_conv2d(x, kx, [1, 1, 1, 1], "VALID")
-        return tf.nn.depthwise_conv2d(x, ky, [1, 1, 1, 1], "VALID")
+        x = ops.pad(x, [[0, 0], [r, r], [r, r], [0, 0]], mode="reflect")
+        kx = np.tile(k.reshape(1, -1, 1, 1), (1, 1, c, 1))  # (1, k, c, 1)
+        ky = np.tile(k.reshape(-1, 1, 1, 1), (1, 1, c, 1))  # (k, 1, c, 1)
+        x = ops.depthwise_conv(x, ops.convert_to_tensor(kx), 1, "valid")
+        return ops.depthwise_conv(x, ops.convert_to_tensor(ky), 1, "valid")
 
 
 class Compose(Transform):
