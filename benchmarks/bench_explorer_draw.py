@@ -17,9 +17,16 @@ opens a new notebook with a *fresh kernel* and runs one cell::
 - ``drawn_to_idle_s``: how long the kernel stays busy after the page is drawn, and
   ``threads``: the kernel's threads then (a page warming in the background runs in a
   ``JobRunner`` thread);
+- ``warm_s``: from the page drawn to the end of the heavy pages' background warming
+  (``ex.warmer``, which starts once the cell has run; 0 for a version without it), and
+  ``warmed``: the pages it warmed. With ``--click-at-once`` the pages are clicked without
+  waiting for it (what a user who clicks during the warming waits);
 - ``gradcam_page_s`` / ``patterns_page_s``: from a click on that page's button to its first
   drawn image, and ``*_page_idle_s`` to the kernel idle again (the page's compute done) — what
-  a user waits on the heavy pages (shorter if they warmed in the background).
+  a user waits on the heavy pages (shorter if they warmed in the background);
+  ``gradcam_render_ms``: the kernel's own time for that first Grad-CAM render (its
+  ``last_update``), and ``patterns_compile_left_s``: how long the Patterns page's step was
+  still compiling in the background once the page was drawn (what a Run pressed then waits).
 
 Each run is a new kernel (a process that has imported TensorFlow once is no longer fresh).
 
@@ -103,7 +110,13 @@ def _page_time(page, path: str, index: int, timeout_ms: int):
     return t1, time.monotonic() - w0
 
 
-def one_run(server, browser, probe_cls, lang: str, i: int, timeout_ms: int) -> dict:
+#: In the kernel: wait for the background warming of the heavy pages (if this version has it).
+_WAIT_WARM = ("_cvt_w = getattr(ex, 'warmer', None)\n"
+              "_cvt_warmed = [] if _cvt_w is None else (_cvt_w.wait(600), list(_cvt_w.warmed))[1]")
+
+
+def one_run(server, browser, probe_cls, lang: str, i: int, timeout_ms: int,
+            click_at_once: bool = False) -> dict:
     import nbformat
 
     path = f"explorer_{lang}_{i}.ipynb"
@@ -132,8 +145,16 @@ def one_run(server, browser, probe_cls, lang: str, i: int, timeout_ms: int) -> d
                             " 'build_cpu': _cvt['c2'] - _cvt['c1'],"
                             " 'threads': sorted(t.name for t in threading.enumerate())}",
                             setup="import json, threading")
+        warm_s, warmed = 0.0, []
+        if not click_at_once:
+            warmed = probe.eval("_cvt_warmed", setup=_WAIT_WARM, timeout=timeout_ms / 1000)
+            warm_s = time.monotonic() - t_drawn_wall
         gradcam = _page_time(page, path, 3, timeout_ms)
+        gradcam_ms = probe.eval("ex.gradcam.last_update['ms']")
         patterns = _page_time(page, path, 2, timeout_ms)
+        w0 = time.monotonic()
+        probe.eval("ex.patterns.wait_warmup(600)", timeout=timeout_ms / 1000)
+        compile_left = time.monotonic() - w0
     finally:
         probe.close()
         context.close()
@@ -143,7 +164,9 @@ def one_run(server, browser, probe_cls, lang: str, i: int, timeout_ms: int) -> d
             "import_cpu_s": kernel["import_cpu"], "build_cpu_s": kernel["build_cpu"],
             "display_s": (t_drawn - t_run) / 1000 - kernel["import"] - kernel["build"],
             "drawn_to_idle_s": drawn_to_idle, "threads": kernel["threads"],
+            "warm_s": warm_s, "warmed": warmed, "click_at_once": click_at_once,
             "gradcam_page_s": gradcam[0], "gradcam_page_idle_s": gradcam[1],
+            "gradcam_render_ms": gradcam_ms, "patterns_compile_left_s": compile_left,
             "patterns_page_s": patterns[0], "patterns_page_idle_s": patterns[1],
             "load_at_start": load0, "load_at_end": load(), "page_errors": errors}
 
@@ -156,9 +179,12 @@ def _line(r: dict, i: int) -> str:
     return (f"{r['lang']} run {i}: drawn {r['cell_to_drawn_s']:.2f} s (import "
             f"{r['import_s']:.2f} [CPU {r['import_cpu_s']:.2f}], build {r['build_s']:.2f} "
             f"[CPU {r['build_cpu_s']:.2f}], display {r['display_s']:.2f}); kernel busy after "
-            f"{r['drawn_to_idle_s']:.2f} s; Grad-CAM page drawn/idle "
+            f"{r['drawn_to_idle_s']:.2f} s; warmed {r['warmed']} {r['warm_s']:.2f} s after "
+            f"drawn; Grad-CAM page drawn/idle "
             f"{_s(r['gradcam_page_s'])}/{_s(r['gradcam_page_idle_s'])} s, Patterns "
-            f"{_s(r['patterns_page_s'])}/{_s(r['patterns_page_idle_s'])} s; "
+            f"{_s(r['patterns_page_s'])}/{_s(r['patterns_page_idle_s'])} s; Grad-CAM render "
+            f"{r['gradcam_render_ms']:.0f} ms, Patterns compile left "
+            f"{r['patterns_compile_left_s']:.2f} s; "
             f"load {r['load_at_start']:.1f}")
 
 
@@ -167,6 +193,8 @@ def main() -> dict:
     ap.add_argument("--runs", type=int, default=3, help="fresh kernels per language")
     ap.add_argument("--lang", nargs="+", default=["en", "es"])
     ap.add_argument("--timeout", type=float, default=180, help="seconds per wait")
+    ap.add_argument("--click-at-once", action="store_true",
+                    help="click the heavy pages as soon as drawn, not after the warming")
     args = ap.parse_args()
 
     from playwright.sync_api import sync_playwright
@@ -186,7 +214,8 @@ def main() -> dict:
                                          headless=True)
             for i in range(args.runs):
                 for lang in args.lang:  # languages alternated, so load drift hits both
-                    r = one_run(server, browser, KernelProbe, lang, i, int(args.timeout * 1000))
+                    r = one_run(server, browser, KernelProbe, lang, i, int(args.timeout * 1000),
+                                click_at_once=args.click_at_once)
                     runs.append(r)
                     print(_line(r, i), flush=True)
             browser.close()
@@ -195,7 +224,8 @@ def main() -> dict:
             next(serve, None)
     report["runs_raw"] = runs
     keys = ("cell_to_drawn_s", "import_s", "build_s", "import_cpu_s", "build_cpu_s",
-            "display_s", "drawn_to_idle_s", "gradcam_page_s", "gradcam_page_idle_s",
+            "display_s", "drawn_to_idle_s", "warm_s", "gradcam_render_ms",
+            "patterns_compile_left_s", "gradcam_page_s", "gradcam_page_idle_s",
             "patterns_page_s", "patterns_page_idle_s")
     report["median"] = {
         lang: {k: statistics.median(v) if (v := [r[k] for r in runs if r["lang"] == lang

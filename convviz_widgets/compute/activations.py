@@ -198,8 +198,9 @@ def activations(model, images, layers: Iterable | str | None = None,
     {'block1_conv1': 0.06, 'block3_conv2': 0.41}
     """
     acc = access(model).at_size(input_size)
+    spatial = spatial_paths(acc)
     if layers is None:
-        paths = tuple(spatial_paths(model))
+        paths = tuple(spatial)
     else:
         if isinstance(layers, str) or not isinstance(layers, Iterable):
             layers = [layers]
@@ -208,7 +209,13 @@ def activations(model, images, layers: Iterable | str | None = None,
             raise ValueError("layers is an empty list, so there is nothing to capture. Name at "
                              "least one layer, or pass layers=None for every layer with a "
                              "spatial output (cv.conv_layers(model, 'spatial') lists them).")
-        paths = tuple(dict.fromkeys(require_spatial(model, l, "activations") for l in layers))
+        # A spatial layer's path is its own resolution (a path wins over a name), so the usual
+        # request — paths read from conv_layers or spatial_paths — skips resolving each one
+        # (174 lookups were ~0.015x of a ResNet50 128 px forward pass).
+        known = set(spatial)
+        paths = tuple(dict.fromkeys(l if isinstance(l, str) and l in known
+                                    else require_spatial(acc, l, "activations")
+                                    for l in layers))
     if not paths:
         raise ValueError(f"Model {acc.model.name!r} has no layer with a spatial output; "
                          "activations need a convolutional model.")
@@ -244,7 +251,7 @@ def activations(model, images, layers: Iterable | str | None = None,
             # A viewer reads one layer at a time: capturing every spatial layer now costs the
             # same forward pass, fills the cache for the next layer change, and keeps one
             # compiled function per model instead of one trace per requested layer set.
-            run_paths = tuple(spatial_paths(acc.model))
+            run_paths = tuple(spatial)
         ids, fn = capture_fn(acc, run_paths, preprocess)
         for start in range(0, len(unique), CHUNK):
             idx = unique[start:start + CHUNK]

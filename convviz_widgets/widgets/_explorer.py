@@ -11,6 +11,7 @@ import traitlets
 
 from ..compute import check_input_size, conv_layers, model_layers
 from ..compute.cam import cam_methods
+from ..compute.progress import Cancelled
 from .._demo import demo_model
 from .._demo_examples import demo_dataset
 from ._activation_viewer import ActivationViewer
@@ -30,6 +31,7 @@ from ._publish_panel import PublishPanel
 from ._selection import Link, Links, Selection
 from ._targets import early_layer_note
 from ._upload import decode_uploads, image_chooser
+from ._warming import PageWarmer
 
 
 class Explorer(LayerViewer):
@@ -69,6 +71,11 @@ class Explorer(LayerViewer):
         size rule (see :class:`~convviz_widgets.widgets.View`).
     controls : bool
         Show the shared image bar, layer menu and filter slider (see :class:`View`).
+    warm : bool
+        After the notebook cell that built the Explorer has run, compute the heavy pages'
+        first view in the background (Grad-CAM of the first image, the Patterns page's
+        compiled step), drawing nothing, so their first visit does not wait (see
+        :attr:`warmer`; in a script, ``ex.warmer.start()``).
 
     Attributes
     ----------
@@ -91,6 +98,9 @@ class Explorer(LayerViewer):
     card : ChannelCard
         The Channel page: the selected channel's kernel, map, pattern, dataset examples
         (a click on one makes its image the current image), firing rate and Grad-CAM rank.
+    warmer : PageWarmer
+        The background warming of the hidden heavy pages: ``warming``, ``warmed`` (page keys
+        ``"grad_cam"``, ``"patterns"``), ``start()``, ``cancel()``, ``wait()``.
     tabs : PageSwitcher
         The pages (Kernels, Activations, Patterns, Grad-CAM, Channel, DeepDream, Model, Publish):
         ``ex.tabs.selected_index = 3`` shows Grad-CAM, as a click on its button does.
@@ -108,7 +118,7 @@ class Explorer(LayerViewer):
 
     def __init__(self, model=None, images=None, class_names=None, preprocess=None, lang="en",
                  labels=None, data=None, data_labels=None, examples=None, input_size=None,
-                 controls=True, **kwargs):
+                 controls=True, warm=True, **kwargs):
         demo = model is None and data is None and examples is None
         if model is None:
             model = demo_model()
@@ -157,6 +167,9 @@ class Explorer(LayerViewer):
         self.publisher = PublishPanel(model, site_data, lang=lang, class_names=names,
                                       preprocess=preprocess, labels=site_labels,
                                       input_size=size)
+        # Warmed in the background once drawn; a page shown meanwhile waits for its own step.
+        self.warmer = PageWarmer([("grad_cam", self._warm_gradcam),
+                                  ("patterns", self._warm_patterns)])
         self._notes = {v: w.HTML() for _, v in pages}
         for note in self._notes.values():
             note.add_class("convviz-page-note")  # the line above a page (role for tests, CSS)
@@ -258,16 +271,40 @@ class Explorer(LayerViewer):
             self.gradcam.layer = gradcam_layer
             self._notes[self.gradcam].value = ""
         self._apply_controls()
+        if warm:
+            self.warmer.after_cell()
 
     # -- the pages: only the one shown is active ---------------------------------------------
     @traitlets.observe("active")
     def _show_page(self, change=None) -> None:
         shown = self.tabs.selected_index
+        if self.active and self._page_views[shown] is self.gradcam:
+            self.warmer.settle("grad_cam")
         for k, view in enumerate(self._page_views):
             if view is not None:
                 view.active = self.active and k == shown
         on = self._page_views[shown] is self.gradcam
         self._gradcam_status.layout.display = None if on else "none"
+
+    def _warm_gradcam(self, job) -> None:
+        """Grad-CAM of the page's current state, computed and cached, not drawn. Twice: the
+        first call captures the map (and caches it), so the page shown later finds it cached
+        and runs the head alone — a function of its own, traced by the second call."""
+        view = self.gradcam
+        for _ in range(2):
+            if view.active or not view.images or job.cancelled:
+                return
+            view._prepare(view._state(), cancel=job.cancel_event)
+
+    def _warm_patterns(self, job) -> None:
+        """The Patterns page's compiled step (its own background compile), not drawn."""
+        view = self.patterns
+        if view.active:
+            return
+        view._prewarm()
+        while not view.wait_warmup(0.2):
+            if job.cancelled:
+                raise Cancelled()
 
     def _page_failed(self, link, exc) -> None:
         if link.view in self._notes:
