@@ -131,3 +131,33 @@ def write_result(name: str, payload: dict) -> Path:
     path = RESULTS / f"{name}_onednn_{onednn()}.json"
     path.write_text(json.dumps({"environment": environment(), **payload}, indent=2) + "\n")
     return path
+
+
+def backend_environment() -> dict:
+    """``environment()`` for any Keras backend: TensorFlow is imported only when Keras runs on it
+    (the JAX and PyTorch venvs have none), and each backend's own versions and threading."""
+    import keras
+    import numpy
+
+    name = keras.backend.backend()
+    env = {"backend": name, "python": platform.python_version(), "keras": keras.__version__,
+           "numpy": numpy.__version__, "cpu": cpu_name(), "cpu_flags": cpu_flags(),
+           "cpus": os.cpu_count(), "machine": platform.machine(), "load_1min": load()}
+    if name == "tensorflow":
+        import tensorflow as tf
+
+        env.update(tensorflow=tf.__version__, onednn=onednn(),
+                   TF_ENABLE_ONEDNN_OPTS=os.environ.get("TF_ENABLE_ONEDNN_OPTS", "(default)"))
+    elif name == "jax":
+        import jax
+        import jaxlib
+
+        env.update(jax=jax.__version__, jaxlib=jaxlib.__version__,
+                   jax_device=str(jax.devices()[0]), jax_enable_x64=bool(jax.config.jax_enable_x64),
+                   XLA_FLAGS=os.environ.get("XLA_FLAGS", "(unset)"))
+    elif name == "torch":
+        import torch
+
+        env.update(torch=torch.__version__, torch_threads=torch.get_num_threads(),
+                   mkldnn=bool(torch.backends.mkldnn.is_available()))
+    return env

@@ -9,6 +9,12 @@ then rewritten from those files (the rest of the README is left as it is).
     python benchmarks/run_all.py                  # the full runs
     python benchmarks/run_all.py --table-only     # rewrite the table from existing results
     python benchmarks/run_all.py --only gradcam,first_call
+    python benchmarks/run_all.py --only backends  # TensorFlow, JAX, PyTorch (bench_backends.py)
+
+``backends`` starts its own processes (one per Keras backend, TensorFlow once per oneDNN
+setting), so it runs once, not once per setting; its tables go between the README's
+``perf-backends`` markers. With ``--quick`` every benchmark process is stopped after
+``QUICK_TIMEOUT`` seconds (its row keeps its old figures), so the whole run is bounded.
 
 Run it under ``nice`` on a shared machine, and read the load printed next to every figure.
 """
@@ -20,7 +26,10 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import bench_backends
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -33,7 +42,7 @@ BENCHES = {
     "identity": ("bench_identity.py", ["--rounds", "10"], ["--rounds", "30"]),
     "gradcam": ("bench_gradcam.py", ["--repeats", "3"], ["--repeats", "9"]),
     "first_call": ("bench_first_call.py", ["--runs", "1"], ["--runs", "3"]),
-    "activations": ("bench_activations.py", [], []),
+    "activations": ("bench_activations.py", ["--repeats", "3"], []),
     "dataset_examples": ("bench_dataset_examples.py",
                          ["--only", "demo", "--n-demo", "1000", "--repeats", "3"],
                          ["--only", "demo", "--n-demo", "10000", "--repeats", "5"]),
@@ -42,23 +51,51 @@ BENCHES = {
                              ["--only", "vgg", "--n-vgg", "256", "--repeats", "5"]),
     "maximize": ("bench_maximize.py",
                  ["--steps", "16", "--filters", "2", "--rounds", "1", "--skip-demo"], []),
+    "backends": ("bench_backends.py", ["--quick"], []),
 }
+
+#: Run once (they start a process per setting themselves), not once per oneDNN setting.
+ONCE = {"backends"}
+#: Seconds after which a --quick benchmark process is stopped (bench_backends.py bounds each
+#: of its backend processes itself, at its own --quick timeout).
+QUICK_TIMEOUT = 1800
+
+
+def run_one(name: str, setting: str | None, quick: bool) -> None:
+    script, quick_args, full_args = BENCHES[name]
+    args = quick_args if quick else full_args
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",
+           "PYTHONPATH": os.pathsep.join([str(ROOT)] + [p for p in [
+               os.environ.get("PYTHONPATH")] if p])}
+    if setting is not None:
+        env["TF_ENABLE_ONEDNN_OPTS"] = setting
+    print(f"== {name}" + (f", TF_ENABLE_ONEDNN_OPTS={setting}" if setting else ""), flush=True)
+    t0 = time.perf_counter()
+    timeout = QUICK_TIMEOUT if quick and name not in ONCE else None
+    try:
+        proc = subprocess.run([sys.executable, str(HERE / script), *args], env=env, cwd=HERE,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired:
+        print(f"   {name} stopped after {timeout} s; its row keeps old figures", flush=True)
+        return
+    took = f"{time.perf_counter() - t0:.0f} s, load {os.getloadavg()[0]:.1f}"
+    if proc.returncode:
+        print(f"   {name} failed (exit {proc.returncode}, {took}); its row keeps old figures",
+              flush=True)
+    else:
+        print(f"   {name} done in {took}", flush=True)
 
 
 def run(names, quick: bool) -> None:
+    t0 = time.perf_counter()
     for setting in ("0", "1"):
         for name in names:
-            script, quick_args, full_args = BENCHES[name]
-            args = quick_args if quick else full_args
-            env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": setting, "TF_CPP_MIN_LOG_LEVEL": "3",
-                   "PYTHONPATH": os.pathsep.join([str(ROOT)] + [p for p in [
-                       os.environ.get("PYTHONPATH")] if p])}
-            print(f"== {name}, TF_ENABLE_ONEDNN_OPTS={setting}", flush=True)
-            proc = subprocess.run([sys.executable, str(HERE / script), *args], env=env,
-                                  cwd=HERE)
-            if proc.returncode:
-                print(f"   {name} failed (exit {proc.returncode}); its row keeps old figures",
-                      flush=True)
+            if name not in ONCE:
+                run_one(name, setting, quick)
+    for name in names:
+        if name in ONCE:
+            run_one(name, None, quick)
+    print(f"== all done in {time.perf_counter() - t0:.0f} s", flush=True)
 
 
 def _load(name: str, setting: str):
@@ -150,6 +187,7 @@ def write_table() -> None:
         text = head + marker + "\n" + block + "\n" + rest
     README.write_text(text)
     print(block)
+    print(bench_backends.write_readme(README))
 
 
 def main() -> None:
