@@ -32,6 +32,7 @@ from .compute import (  # noqa: E402
     conv_layers,
     dataset_examples,
     deepdream,
+    faithfulness,
     gradcam,
     kernel_stats,
     kernels,
@@ -41,6 +42,7 @@ from .compute import (  # noqa: E402
     overlay,
     receptive_field,
     resolve_layer,
+    sanity_check,
     top_predictions,
 )
 from . import datasets  # noqa: E402
@@ -49,10 +51,6 @@ from ._demo_examples import demo_dataset, demo_dataset_examples  # noqa: E402
 
 if backend.NAME == "tensorflow":
     from . import plotting
-    from .compute import (
-        faithfulness,
-        sanity_check,
-    )
     from .publish import PublishResult, publish
 
 from ._version import __version__  # noqa: E402

@@ -31,20 +31,7 @@ from .maximize import DreamResult, MaximizeResult, deepdream, maximize
 from .cam import (CAMCancelled, CAMMethod, CAMResult, Region, cam_methods, colorize, gradcam,
                   layer_to_try, overlay, rank_predictions, register, top_predictions)
 
-#: What runs on Keras' TensorFlow backend only so far (issue 25), by module.
-TENSORFLOW_ONLY = {
-    "trust": ("FaithfulnessResult", "SanityResult", "faithfulness", "sanity_check"),
-}
-
-if backend.NAME == "tensorflow":
-    from .trust import FaithfulnessResult, SanityResult, faithfulness, sanity_check
-else:
-    _TF_ONLY_NAMES = {n for names in TENSORFLOW_ONLY.values() for n in names}
-
-    def __getattr__(name):
-        if name in _TF_ONLY_NAMES:
-            raise backend.only_tensorflow(f"convviz_widgets.compute.{name}")
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+from .trust import FaithfulnessResult, SanityResult, faithfulness, sanity_check
 
 __all__ = [
     "check_input_size",

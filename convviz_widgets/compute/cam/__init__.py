@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .. import backend
 from .._access import access, resolve_layer
 
 from . import gradcam as _gradcam_module  # noqa: F401  (registers "gradcam")
@@ -41,26 +40,15 @@ from .region import REGION_KINDS, Region
 from .scorecam import ScoreCAM
 from .xgradcam import XGradCAM
 
-#: The pixel-level methods (:mod:`._pixel`) still use TensorFlow directly (issue 25): they are
-#: registered, and importable from here, on TensorFlow only until their port lands.
-PIXEL_NAMES = ("GradientXInput", "GuidedBackprop", "GuidedGradCAM", "IntegratedGradients",
-               "PixelContext", "PixelMethod", "Saliency", "SmoothGrad", "UnguidedReLUWarning",
-               "blur")
-if backend.NAME == "tensorflow":
-    from . import saliency as _saliency_module  # noqa: F401  ("saliency", "smoothgrad")
-    from . import gradient_input as _gradient_input_module  # noqa: F401  ("gradient_x_input")
-    from . import integrated_gradients as _ig_module  # noqa: F401  ("integrated_gradients")
-    from . import guided as _guided_module  # noqa: F401  ("guided_backprop", "guided_gradcam")
-    from ._pixel import PixelContext, PixelMethod, UnguidedReLUWarning, blur
-    from .gradient_input import GradientXInput
-    from .guided import GuidedBackprop, GuidedGradCAM
-    from .integrated_gradients import IntegratedGradients
-    from .saliency import Saliency, SmoothGrad
-else:
-    def __getattr__(name):
-        if name in PIXEL_NAMES:
-            raise backend.only_tensorflow(f"convviz_widgets.compute.cam.{name}")
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+from . import saliency as _saliency_module  # noqa: F401  ("saliency", "smoothgrad")
+from . import gradient_input as _gradient_input_module  # noqa: F401  ("gradient_x_input")
+from . import integrated_gradients as _ig_module  # noqa: F401  ("integrated_gradients")
+from . import guided as _guided_module  # noqa: F401  ("guided_backprop", "guided_gradcam")
+from ._pixel import PixelContext, PixelMethod, UnguidedReLUWarning, blur
+from .gradient_input import GradientXInput
+from .guided import GuidedBackprop, GuidedGradCAM
+from .integrated_gradients import IntegratedGradients
+from .saliency import Saliency, SmoothGrad
 
 
 def gradcam(model, image, target=None, layer=None, method="gradcam",
