@@ -8,6 +8,9 @@ import weakref
 
 import tensorflow as tf
 
+#: A pullback is a tape's gradient inside one compiled call: it cannot be kept after it.
+KEEPS_PULLBACK = False
+
 #: The widest float the backend computes in (identities and accumulations use it).
 WIDE_FLOAT = "float64"
 
