@@ -42,6 +42,11 @@ The interface:
     ops of the traced graph; JAX: ``relu``/``relu6`` in the jaxpr; PyTorch: ``relu``/``relu6``
     calls seen by a ``TorchFunctionMode`` in one forward pass on zeros). Guided
     backpropagation counts the raw ReLUs it cannot reach with it.
+``KEEPS_PULLBACK``
+    True when a pullback (of :func:`watched_vjp`) may be kept after the compiled call that
+    made it returned it, and applied later without running the forward pass again (JAX: a
+    ``Partial`` holding the residuals; PyTorch: autograd's graph). False on TensorFlow (a
+    tape's gradient exists only inside its ``tf.function``). Grad-CAM's class switch uses it.
 ``no_grad()``
     A context for forward-only runs (PyTorch records no autograd graph inside it).
 ``eager()``
@@ -74,25 +79,25 @@ from ._errors import only_tensorflow
 NAME = keras.backend.backend()
 
 if NAME == "tensorflow":
-    from ._tf import (WIDE_FLOAT, compile, device, eager, no_grad, relu_ops, tf_function,
-                      trace, user_function, value_and_grad, value_and_input_grad, vjp,
-                      watched_vjp)
+    from ._tf import (KEEPS_PULLBACK, WIDE_FLOAT, compile, device, eager, no_grad, relu_ops,
+                      tf_function, trace, user_function, value_and_grad, value_and_input_grad,
+                      vjp, watched_vjp)
 elif NAME == "jax":
-    from ._jax import (WIDE_FLOAT, compile, device, eager, no_grad, relu_ops, tf_function,
-                       trace, user_function, value_and_grad, value_and_input_grad, vjp,
-                       watched_vjp)
+    from ._jax import (KEEPS_PULLBACK, WIDE_FLOAT, compile, device, eager, no_grad, relu_ops,
+                       tf_function, trace, user_function, value_and_grad, value_and_input_grad,
+                       vjp, watched_vjp)
 elif NAME == "torch":
-    from ._torch import (WIDE_FLOAT, compile, device, eager, no_grad, relu_ops, tf_function,
-                         trace, user_function, value_and_grad, value_and_input_grad, vjp,
-                         watched_vjp)
+    from ._torch import (KEEPS_PULLBACK, WIDE_FLOAT, compile, device, eager, no_grad, relu_ops,
+                         tf_function, trace, user_function, value_and_grad, value_and_input_grad,
+                         vjp, watched_vjp)
 else:  # pragma: no cover - Keras knows only these three (and "numpy", which cannot derive)
     raise ImportError(
         f"convviz_widgets runs on Keras' tensorflow, jax or torch backend, not {NAME!r}: set "
         "KERAS_BACKEND=tensorflow (or jax, or torch) before importing keras.")
 
-__all__ = ["NAME", "WIDE_FLOAT", "compile", "device", "eager", "no_grad", "only_tensorflow",
-           "relu_ops", "tf_function", "to_numpy", "trace", "user_function", "value_and_grad",
-           "value_and_input_grad", "vjp", "watched_vjp"]
+__all__ = ["KEEPS_PULLBACK", "NAME", "WIDE_FLOAT", "compile", "device", "eager", "no_grad",
+           "only_tensorflow", "relu_ops", "tf_function", "to_numpy", "trace", "user_function",
+           "value_and_grad", "value_and_input_grad", "vjp", "watched_vjp"]
 
 
 def to_numpy(x):

@@ -9,6 +9,9 @@ import keras
 
 from ._errors import only_tensorflow
 
+#: A pullback outlives the compiled call that made it (its residuals are arrays it holds).
+KEEPS_PULLBACK = True
+
 #: The widest float the backend computes in: JAX has no float64 unless ``jax_enable_x64``.
 WIDE_FLOAT = "float64" if jax.config.jax_enable_x64 else "float32"
 
@@ -73,13 +76,20 @@ def watched_vjp(fn):
 
 
 def _each(pull):
-    """One vector-Jacobian product per cotangent row, in sequence (``lax.map``): batching them
-    (``vmap``) turns a dense layer's matrix-vector products into a matrix product."""
+    """One vector-Jacobian product per cotangent row, in sequence: ``lax.map`` inside
+    ``jax.jit`` (batching them with ``vmap`` turns a dense layer's matrix-vector products into a
+    matrix product), a Python loop outside it. A :class:`jax.tree_util.Partial`: a compiled
+    function can return it, residuals and all (:data:`KEEPS_PULLBACK`)."""
+    return jax.tree_util.Partial(_apply_each, pull)
 
-    def pullback(cts):
-        return jax.lax.map(lambda ct: pull(ct)[0].astype("float32"), cts)
 
-    return pullback
+def _apply_each(pull, cts):
+    def one(ct):
+        return pull(ct)[0].astype("float32")
+
+    if isinstance(cts, jax.core.Tracer):
+        return jax.lax.map(one, cts)
+    return jax.numpy.stack([one(ct) for ct in cts])
 
 
 #: JAX has one gradient for every purpose: the input's alone is ``value_and_grad``.

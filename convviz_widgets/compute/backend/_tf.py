@@ -12,6 +12,9 @@ import tensorflow as tf
 # convolutions); the other backends need nothing of the kind.
 from .._input_gradient import conv_as_forward, input_gradient
 
+#: A pullback is a tape's gradient inside one compiled call: it cannot be kept after it.
+KEEPS_PULLBACK = False
+
 #: The widest float the backend computes in (identities and accumulations use it).
 WIDE_FLOAT = "float64"
 

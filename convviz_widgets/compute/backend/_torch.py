@@ -9,6 +9,9 @@ import torch
 
 from ._errors import only_tensorflow
 
+#: A pullback outlives the call that made it (it keeps autograd's recorded graph).
+KEEPS_PULLBACK = True
+
 #: The widest float the backend computes in (identities and accumulations use it).
 WIDE_FLOAT = "float64"
 

@@ -266,8 +266,10 @@ def _capture_fn(acc, path, preprocess, head=None):
 
                 per, out, a, pullback = backend.watched_vjp(run)
                 scores, chosen, grads = _gradients(per, pullback, targets, target_fn)
+                # The head's forward state, for the next class of this image (issue 27).
+                kept = (per, pullback) if backend.KEEPS_PULLBACK and target_fn is None else ()
                 return (ops.cast(a, "float32"), keras.tree.flatten(as_float(out)), scores,
-                        chosen, grads)
+                        chosen, grads, kept)
 
             return backend.compile(fused, variables)
 
@@ -385,25 +387,50 @@ def _activation_for(acc, path, x, preprocess, use_cache=True):
 def _explain_layer(acc, path, x, preprocess, meta, oi, target_fn, codes, use_cache=True):
     """``(A, [outputs], scores (k,), classes (k,), grads (k,h,w,c))`` for one image ``x``.
 
-    A cached feature map runs only the head (:func:`_head_fn`: a class switch); otherwise one
-    pass captures the map and explains it (:func:`_capture_fn` with its head), and the map is
-    cached for the next target.
+    A cached feature map runs only the head (:func:`_head_fn`: a class switch) — or, where the
+    backend can keep the head's forward state (:data:`~..backend.KEEPS_PULLBACK`: JAX,
+    PyTorch), only its backward pass, from the pullback the image's fresh pass kept. Otherwise
+    one pass captures the map and explains it (:func:`_capture_fn` with its head), and the map
+    (and the pullback) is cached for the next target.
     """
     keys = _cache_keys(acc, path, x, preprocess) if use_cache else None
     a = acc.cache.get(keys[0]) if use_cache else None
     outs = acc.cache.get(keys[1]) if use_cache else None
+    kept_key = (*keys[0], "cam_kept", oi) if use_cache and target_fn is None else None
     xt = ops.convert_to_tensor(x)
     ct = ops.convert_to_tensor(np.asarray(codes, np.int32))
     if a is not None and outs is not None:
-        scores, classes, grads = backend.to_numpy(_head_fn(
-            acc, path, preprocess, meta, oi, target_fn)(xt, ops.convert_to_tensor(a), ct))
+        kept = acc.cache.get(kept_key) if kept_key is not None else None
+        if kept is not None:
+            with backend.no_grad():
+                found = _gradients(kept.per, kept.pullback, ct, None)
+        else:
+            found = _head_fn(acc, path, preprocess, meta, oi, target_fn)(
+                xt, ops.convert_to_tensor(a), ct)
+        scores, classes, grads = backend.to_numpy(found)
     else:
-        a_t, out_t, scores, classes, grads = backend.to_numpy(_capture_fn(
-            acc, path, preprocess, (meta, oi, target_fn))(xt, ct))
-        a, outs = a_t, tuple(out_t)
+        *found, kept = _capture_fn(acc, path, preprocess, (meta, oi, target_fn))(xt, ct)
+        a, out_t, scores, classes, grads = backend.to_numpy(found)
+        outs = tuple(out_t)
         if use_cache:
             _keep(acc, keys, a, outs)
+            if kept and kept_key is not None and np.isfinite(grads).all():
+                acc.cache.put(kept_key, _Kept(*kept, nbytes=_KEPT_MAPS * a.nbytes))
     return a, outs, scores, classes, grads
+
+
+#: What a kept head state is counted as in the model's byte-bounded cache, in feature maps of
+#: the explained layer (the residuals are the head's activations; the weights are shared).
+_KEPT_MAPS = 4
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """A fresh pass's head state: the per-class scores and the pullback from them to the map."""
+
+    per: object
+    pullback: Callable
+    nbytes: int
 
 
 def _masked_scorer(acc, preprocess, o, oi, x, targets, path, cache, hooks):
