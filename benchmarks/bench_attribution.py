@@ -14,6 +14,16 @@ heatmap's maximum within the object mask, dilated by 5 % of the side) and the de
     TF_ENABLE_ONEDNN_OPTS=0 python benchmarks/bench_attribution.py [--repeats 3]
         [--vgg-repeats 1] [--quality | --quality-only]
 
+Per sample, on any Keras backend (issue 25: SmoothGrad / integrated gradients per sample
+<= 1.5x that backend's compiled forward pass of one image): ``--per-sample`` runs, paired and
+alternated, one compiled forward pass of one image (``backend.compile``: ``tf.function``,
+stateless ``jax.jit``, eager PyTorch under ``no_grad``) and the public ``gradcam(...,
+method=SmoothGrad(25) | IntegratedGradients(32))``; each round's ratio is (call / samples) /
+forward, and the median and spread of those ratios are reported, wall and CPU time:
+
+    KERAS_BACKEND=jax python benchmarks/bench_attribution.py --per-sample [--rounds 5]
+        [--model demo|vgg16] [--size 224]
+
 Writes ``benchmarks/results/attribution[_onednn_off].json`` and ``attribution_quality.json``.
 The machine's load average is recorded: the figures are medians of interleaved rounds, so every
 case sees the same drift, but absolute times on a shared machine are noisy. Nothing asserts.
@@ -22,21 +32,27 @@ case sees the same drift, but absolute times on a shared machine are noisy. Noth
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import platform
 import statistics
 import time
 import warnings
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from pathlib import Path  # noqa: E402
+
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
 import convviz_widgets as cv  # noqa: E402
-from convviz_widgets.compute import access  # noqa: E402
+from convviz_widgets.compute import access, backend  # noqa: E402
 from convviz_widgets.compute.cam import IntegratedGradients, SmoothGrad, gradcam  # noqa: E402
 from convviz_widgets.compute.cam import _engine, _pixel  # noqa: E402
+
+if backend.NAME == "tensorflow":
+    import tensorflow as tf  # noqa: E402
 
 try:
     from _common import write  # noqa: E402
@@ -44,6 +60,7 @@ except ImportError:  # run from the repository root
     from benchmarks._common import write  # noqa: E402
 
 SAMPLES, STEPS = 25, 32
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def onednn() -> str:
@@ -93,7 +110,7 @@ def cost(model, image, target, batch_size: int, rounds: int) -> dict:
 
     cases = {
         "forward": lambda: fwd(x).numpy(),
-        "fwd+bwd": lambda: grad(x, cls)[1].numpy(),
+        "fwd+bwd": lambda: grad(x, cls).numpy(),
         "smoothgrad_convviz": lambda: gradcam(model, image, target, cache=False,
                                               method=SmoothGrad(SAMPLES, 0.15),
                                               batch_size=batch_size),
@@ -128,6 +145,69 @@ def cost(model, image, target, batch_size: int, rounds: int) -> dict:
         "ig_vs_steps_x_fwdbwd": t["ig_convviz"]["median_s"] / (STEPS * fb),
         "batch_size": batch_size,
     }
+
+
+def per_sample(model, image, target, batch_size: int, rounds: int) -> dict:
+    """Paired per-sample ratios on the running backend (see the module docstring)."""
+    fwd = backend.compile(lambda t: model(t, training=False), model.weights)
+    x = keras.ops.convert_to_tensor(image[None])
+
+    def forward():
+        with backend.no_grad():
+            return backend.to_numpy(fwd(x))
+
+    calls = {"smoothgrad": (SmoothGrad(SAMPLES, 0.15), SAMPLES),
+             "integrated_gradients": (IntegratedGradients(STEPS), STEPS)}
+    # Warm-up: every compile (the batch shapes the calls use, the scoring passes).
+    for method, _ in calls.values():
+        gradcam(model, image, target, method=method, cache=False, batch_size=batch_size)
+    forward()
+    wall = {k: [] for k in calls}
+    cpu = {k: [] for k in calls}
+    for _ in range(rounds):
+        for name, (method, n) in calls.items():
+            t0, c0 = time.perf_counter(), time.process_time()
+            for _ in range(3):  # one forward is short: time three and take the mean
+                forward()
+            fw, fc = (time.perf_counter() - t0) / 3, (time.process_time() - c0) / 3
+            t0, c0 = time.perf_counter(), time.process_time()
+            gradcam(model, image, target, method=method, cache=False, batch_size=batch_size)
+            cw, cc = time.perf_counter() - t0, time.process_time() - c0
+            wall[name].append(cw / n / fw)
+            cpu[name].append(cc / n / max(fc, 1e-9))
+
+    def summary(v):
+        return {"median": statistics.median(v), "min": min(v), "max": max(v)}
+
+    return {"backend": backend.NAME, "batch_size": batch_size, "rounds": rounds,
+            "per_sample_over_forward_wall": {k: summary(v) for k, v in wall.items()},
+            "per_sample_over_forward_cpu": {k: summary(v) for k, v in cpu.items()}}
+
+
+def run_per_sample(args) -> None:
+    load = os.getloadavg()
+    print(f"backend={backend.NAME} oneDNN={onednn()} load average {load}", flush=True)
+    if args.model == "vgg16":
+        model = keras.applications.VGG16(weights=None, input_shape=(args.size, args.size, 3))
+        image = np.random.default_rng(0).random((args.size, args.size, 3)).astype(np.float32)
+        target = 1
+    else:  # the bundled demo model, loaded directly (runs wherever Keras loads a .keras file)
+        model = keras.saving.load_model(Path(cv.__file__).parent / "data" / "demo_model.keras")
+        size = model.input_shape[1:3]
+        image = np.random.default_rng(0).random(size + (3,)).astype(np.float32)
+        target = 0
+    r = per_sample(model, image, target, args.batch, args.rounds)
+    r.update(model=args.model, onednn=onednn(), load_average_start=load,
+             load_average_end=os.getloadavg(), samples=SAMPLES, steps=STEPS)
+    r.update(cpu=platform.processor() or platform.machine(), keras=keras.__version__,
+             cores=os.cpu_count())
+    print(r, flush=True)
+    suffix = "" if backend.NAME != "tensorflow" else ("_onednn_off" if onednn() == "0" else "")
+    # _common.write reads TensorFlow's build for its machine record: not on JAX/PyTorch.
+    path = RESULTS / f"attribution_per_sample_{backend.NAME}_{args.model}{suffix}.json"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(r, indent=1))
+    print(path)
 
 
 def dilate(mask: np.ndarray, r: int) -> np.ndarray:
@@ -194,7 +274,15 @@ def main():
     ap.add_argument("--quality-only", action="store_true", help="skip the cost part")
     ap.add_argument("--no-vgg", action="store_true")
     ap.add_argument("--vgg-batch", type=int, default=16)
+    ap.add_argument("--per-sample", action="store_true",
+                    help="per-sample ratios on the running Keras backend (any backend)")
+    ap.add_argument("--model", choices=("demo", "vgg16"), default="demo")
+    ap.add_argument("--size", type=int, default=224, help="VGG16 input size (--per-sample)")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--batch", type=int, default=32, help="batch size (--per-sample)")
     args = ap.parse_args()
+    if args.per_sample:
+        return run_per_sample(args)
     load = os.getloadavg()
     print(f"oneDNN={onednn()} load average {load}", flush=True)
     demo, scenes = cv.demo_model(), cv.demo_images()
