@@ -164,10 +164,12 @@ def _reduce_fn(acc, paths: tuple, rows: tuple, score: str, preprocess):
             vals, peaks, wheres = [], [], []
             for p, r, alls in zip(paths, rows, everything):
                 a = keras.ops.cast(got[p], "float32")
-                flat = keras.ops.reshape(a, (-1, a.shape[1] * a.shape[2], a.shape[3]))  # (n, hw, C)
                 if not alls:
-                    flat = keras.ops.take(flat, keras.ops.convert_to_tensor(r), axis=2)
-                peak = keras.ops.max(flat, axis=1)
+                    a = keras.ops.take(a, keras.ops.convert_to_tensor(r), axis=3)
+                flat = keras.ops.reshape(a, (-1, a.shape[1] * a.shape[2], a.shape[3]))  # (n, hw, C)
+                # The max over both spatial axes of the map, not over the flat middle axis: XLA
+                # reduced the 4-d map faster (demo model, JAX: 0.94 vs 0.85 of the forward).
+                peak = keras.ops.max(a, axis=(1, 2))
                 peaks.append(peak)
                 vals.append(peak if score == "max" else keras.ops.mean(flat, axis=1))
                 wheres.append(keras.ops.cast(keras.ops.argmax(flat, axis=1), "int32"))
