@@ -223,7 +223,14 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=8,
                     help="SmoothGrad samples and integrated-gradients steps")
     ap.add_argument("--models", default="demo,resnet50_128,vgg16_224")
+    ap.add_argument("--torch-threads", type=int, default=None,
+                    help="torch.set_num_threads (PyTorch only): on a loaded machine two OpenMP "
+                         "threads spin-wait for each other on every op")
     args = ap.parse_args()
+    if args.torch_threads and BACKEND == "torch":
+        import torch
+
+        torch.set_num_threads(args.torch_threads)
     warnings.filterwarnings("ignore")
     out = {"benchmark": "backends", "backend": BACKEND, "forward": FORWARD[BACKEND],
            "import_convviz_widgets_s": IMPORT_S,
