@@ -130,7 +130,7 @@ def table(data: dict) -> list[str]:
     loads = ", ".join(f"{data['models'][m]['load_before']:.1f}" for m in models)
     samples = {data["models"][m]["samples"] for m in models}
     lines = [f"**{TITLES[data['backend']]}**{setting} ({version} {env.get(version)}, Keras "
-             f"{env['keras']}; load {loads}; `import convviz_widgets` "
+             f"{env['keras']}; {data.get('revision', '?')}; load {loads}; `import convviz_widgets` "
              f"{data['import_convviz_widgets_s']:.1f} s): ratio to `{data['forward']}`; SmoothGrad "
              f"{'/'.join(map(str, sorted(samples)))} samples, integrated gradients as many steps.",
              "", "| figure | " + " | ".join(MODELS[m] for m in models) + " | goal |",
