@@ -26,6 +26,7 @@ import collections
 import importlib
 import json
 import os
+import subprocess
 import sys
 import time
 import warnings
@@ -216,6 +217,17 @@ def measure(which: str, rounds: int, samples: int) -> dict:
     return rec
 
 
+def revision() -> str:
+    """The checkout measured (commit, branch, and "+changes" if its tree differs from it)."""
+    root = Path(__file__).resolve().parents[1]
+    def git(*a):
+        return subprocess.run(["git", "-C", str(root), *a], capture_output=True, text=True,
+                              check=False).stdout.strip()
+    dirty = "+changes" if git("status", "--porcelain", "--untracked-files=no") else ""
+    return f"{git('rev-parse', '--short', 'HEAD')} ({git('rev-parse', '--abbrev-ref', 'HEAD')})" \
+        + dirty
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("out")
@@ -223,9 +235,17 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=8,
                     help="SmoothGrad samples and integrated-gradients steps")
     ap.add_argument("--models", default="demo,resnet50_128,vgg16_224")
+    ap.add_argument("--torch-threads", type=int, default=None,
+                    help="torch.set_num_threads (PyTorch only): on a loaded machine two OpenMP "
+                         "threads spin-wait for each other on every op")
     args = ap.parse_args()
+    if args.torch_threads and BACKEND == "torch":
+        import torch
+
+        torch.set_num_threads(args.torch_threads)
     warnings.filterwarnings("ignore")
     out = {"benchmark": "backends", "backend": BACKEND, "forward": FORWARD[BACKEND],
+           "revision": revision(),
            "import_convviz_widgets_s": IMPORT_S,
            "statistic": "per round every case once (rotating order, fresh image), paired "
                         "ratios to the same round's compiled forward pass: median [quartiles], "

@@ -85,6 +85,8 @@ def run_one(backend, onednn, path, args) -> bool:
         env["TF_ENABLE_ONEDNN_OPTS"] = "1" if onednn == "on" else "0"
     cmd = [exe, str(HERE / "_backend_child.py"), str(path), "--rounds", str(args.rounds),
            "--samples", str(args.samples), "--models", args.models]
+    if args.torch_threads and backend == "torch":
+        cmd += ["--torch-threads", str(args.torch_threads)]
     print(f"== {backend}{f' (oneDNN {onednn})' if onednn else ''}: {exe}", flush=True)
     t0 = time.perf_counter()
     try:
@@ -121,12 +123,15 @@ def table(data: dict) -> list[str]:
     """One backend's Markdown table from its result file's contents."""
     env = data["environment"]
     setting = f", oneDNN {env['onednn']}" if "onednn" in env else ""
+    if "torch_threads" in env:
+        setting += f", {env['torch_threads']} thread{'s' * (env['torch_threads'] > 1)}"
     version = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}[data["backend"]]
     models = [m for m in MODELS if m in data["models"]]
     loads = ", ".join(f"{data['models'][m]['load_before']:.1f}" for m in models)
     samples = {data["models"][m]["samples"] for m in models}
     lines = [f"**{TITLES[data['backend']]}**{setting} ({version} {env.get(version)}, Keras "
-             f"{env['keras']}; load {loads}): ratio to `{data['forward']}`; SmoothGrad "
+             f"{env['keras']}; {data.get('revision', '?')}; load {loads}; `import convviz_widgets` "
+             f"{data['import_convviz_widgets_s']:.1f} s): ratio to `{data['forward']}`; SmoothGrad "
              f"{'/'.join(map(str, sorted(samples)))} samples, integrated gradients as many steps.",
              "", "| figure | " + " | ".join(MODELS[m] for m in models) + " | goal |",
              "|---" * (len(models) + 2) + "|"]
@@ -188,6 +193,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=None)
     ap.add_argument("--samples", type=int, default=None)
     ap.add_argument("--timeout", type=int, default=None, help="seconds per backend process")
+    ap.add_argument("--torch-threads", type=int, default=None,
+                    help="PyTorch's thread count (default: its own; 1 on a loaded machine)")
     ap.add_argument("--table-only", action="store_true")
     ap.add_argument("--readme", action="store_true", help="also rewrite the README's tables")
     args = ap.parse_args()

@@ -14,7 +14,8 @@ then rewritten from those files (the rest of the README is left as it is).
 ``backends`` starts its own processes (one per Keras backend, TensorFlow once per oneDNN
 setting), so it runs once, not once per setting; its tables go between the README's
 ``perf-backends`` markers. With ``--quick`` every benchmark process is stopped after
-``QUICK_TIMEOUT`` seconds (its row keeps its old figures), so the whole run is bounded.
+``QUICK_TIMEOUT`` seconds and the whole run after ``QUICK_BUDGET`` (``--budget``); a benchmark
+stopped or skipped keeps its old figures in the table, and the run says which.
 
 Run it under ``nice`` on a shared machine, and read the load printed next to every figure.
 """
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -59,9 +61,12 @@ ONCE = {"backends"}
 #: Seconds after which a --quick benchmark process is stopped (bench_backends.py bounds each
 #: of its backend processes itself, at its own --quick timeout).
 QUICK_TIMEOUT = 1800
+#: Seconds for a whole --quick run (--budget to change): nothing runs past it.
+QUICK_BUDGET = 5400
 
 
-def run_one(name: str, setting: str | None, quick: bool) -> None:
+def run_one(name: str, setting: str | None, quick: bool, timeout: float | None) -> None:
+    """One benchmark process; stopped, with every process it started, after ``timeout`` s."""
     script, quick_args, full_args = BENCHES[name]
     args = quick_args if quick else full_args
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",
@@ -69,32 +74,42 @@ def run_one(name: str, setting: str | None, quick: bool) -> None:
                os.environ.get("PYTHONPATH")] if p])}
     if setting is not None:
         env["TF_ENABLE_ONEDNN_OPTS"] = setting
-    print(f"== {name}" + (f", TF_ENABLE_ONEDNN_OPTS={setting}" if setting else ""), flush=True)
+    print(f"== {name}" + (f", TF_ENABLE_ONEDNN_OPTS={setting}" if setting else "")
+          + (f" (at most {timeout:.0f} s)" if timeout else ""), flush=True)
     t0 = time.perf_counter()
-    timeout = QUICK_TIMEOUT if quick and name not in ONCE else None
+    # A session of its own: on a timeout its children (first_call's fresh processes, one per
+    # backend in bench_backends) are stopped too, not left running.
+    proc = subprocess.Popen([sys.executable, str(HERE / script), *args], env=env, cwd=HERE,
+                            start_new_session=True)
     try:
-        proc = subprocess.run([sys.executable, str(HERE / script), *args], env=env, cwd=HERE,
-                              timeout=timeout)
+        code = proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        print(f"   {name} stopped after {timeout} s; its row keeps old figures", flush=True)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        print(f"   {name} stopped after {timeout:.0f} s; its row keeps old figures", flush=True)
         return
     took = f"{time.perf_counter() - t0:.0f} s, load {os.getloadavg()[0]:.1f}"
-    if proc.returncode:
-        print(f"   {name} failed (exit {proc.returncode}, {took}); its row keeps old figures",
-              flush=True)
+    if code:
+        print(f"   {name} failed (exit {code}, {took}); its row keeps old figures", flush=True)
     else:
         print(f"   {name} done in {took}", flush=True)
 
 
-def run(names, quick: bool) -> None:
+def run(names, quick: bool, budget: float | None) -> None:
+    """Each benchmark with oneDNN off then on (``ONCE`` ones once), name by name, so a budget
+    running out drops whole benchmarks at the end; no process outlives the budget."""
     t0 = time.perf_counter()
-    for setting in ("0", "1"):
-        for name in names:
-            if name not in ONCE:
-                run_one(name, setting, quick)
     for name in names:
-        if name in ONCE:
-            run_one(name, None, quick)
+        for setting in ((None,) if name in ONCE else ("0", "1")):
+            timeout = QUICK_TIMEOUT if quick and name not in ONCE else None
+            if budget is not None:
+                left = budget - (time.perf_counter() - t0)
+                if left < 60:
+                    print(f"== {name}: skipped, the {budget:.0f} s budget is spent; its row keeps "
+                          "old figures", flush=True)
+                    continue
+                timeout = min(timeout or left, left)
+            run_one(name, setting, quick, timeout)
     print(f"== all done in {time.perf_counter() - t0:.0f} s", flush=True)
 
 
@@ -195,13 +210,18 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--only", default=None, help="comma-separated: " + ",".join(BENCHES))
     ap.add_argument("--table-only", action="store_true")
+    ap.add_argument("--budget", type=float, default=None,
+                    help=f"seconds for the whole run (--quick: {QUICK_BUDGET:.0f}); benchmarks "
+                         "not finished within it keep their old figures")
     args = ap.parse_args()
+    if args.budget is None and args.quick:
+        args.budget = QUICK_BUDGET
     if not args.table_only:
         names = args.only.split(",") if args.only else list(BENCHES)
         unknown = set(names) - set(BENCHES)
         if unknown:
             ap.error(f"unknown benchmark(s) {sorted(unknown)}; choose from {sorted(BENCHES)}")
-        run(names, args.quick)
+        run(names, args.quick, args.budget)
     write_table()
 
 
