@@ -12,6 +12,8 @@ from PIL import Image
 import convviz_widgets as cv
 from convviz_widgets.compute import _example_host, _example_pass
 
+from _any_size import fcn_model, strided_fcn_layers
+
 # The module (the package's `dataset_examples` attribute is the function of the same name).
 de_module = importlib.import_module("convviz_widgets.compute.dataset_examples")
 
@@ -63,3 +65,27 @@ def test_host_step_matches_the_graph_step(monkeypatch, tmp_path, score, stream):
 
 def test_graph_step_module_is_the_tensorflow_one():
     assert de_module._steps is _example_pass
+
+
+@pytest.mark.parametrize("folder", [False, True])
+def test_host_step_matches_on_a_model_of_any_size(monkeypatch, tmp_path, folder):
+    """Images of several sizes: batches grouped by size leave stream order, so the merge is
+    keyed by stream rank (and a folder is a stream: patches cut in the step)."""
+    model = fcn_model("functional", strided_fcn_layers, seed=7)
+    rng = np.random.default_rng(5)
+    data = [rng.random((h, w, 3), dtype=np.float32) for h, w in
+            [(20, 24), (32, 32), (20, 24), (28, 20), (32, 32), (20, 24), (28, 20), (24, 24)]]
+    if folder:
+        for i, img in enumerate(data):
+            Image.fromarray((img * 255 + 0.5).astype(np.uint8)).save(tmp_path / f"{i}.png")
+        data = tmp_path
+    args = dict(k=3, batch_size=3, patch_size=8)
+    want = cv.dataset_examples(model, ["c2", "c3"], data, **args)
+    monkeypatch.setattr(de_module, "_steps", _example_host)
+    got = cv.dataset_examples(model, ["c2", "c3"], data, **args)
+    for path in ("c2", "c3"):
+        w, g = want[path], got[path]
+        for name in ("index", "position", "fired", "box", "image_size"):
+            np.testing.assert_array_equal(getattr(g, name), getattr(w, name), err_msg=name)
+        np.testing.assert_allclose(g.scores, w.scores, rtol=1e-6)
+        assert np.abs(g.patches.astype(int) - w.patches.astype(int)).max() <= 1

@@ -166,7 +166,8 @@ def _reduce_fn(acc, paths: tuple, rows: tuple, score: str, preprocess):
                 a = keras.ops.cast(got[p], "float32")
                 if not alls:
                     a = keras.ops.take(a, keras.ops.convert_to_tensor(r), axis=3)
-                flat = keras.ops.reshape(a, (-1, a.shape[1] * a.shape[2], a.shape[3]))  # (n, hw, C)
+                shape = keras.ops.shape(a)  # a size unknown while tracing is a tensor
+                flat = keras.ops.reshape(a, (-1, shape[1] * shape[2], shape[3]))  # (n, hw, C)
                 # The max over both spatial axes of the map, not over the flat middle axis: XLA
                 # reduced the 4-d map faster (demo model, JAX: 0.94 vs 0.85 of the forward).
                 peak = keras.ops.max(a, axis=(1, 2))
