@@ -37,7 +37,7 @@ import backend_probes  # tests/ is on the path: pytest puts it there, and so doe
 ROOT = Path(__file__).resolve().parent.parent
 SIZE = 16
 BACKENDS = ("jax", "torch")
-MODELS = ("sequential", "functional", "nested", "subclassed", "sigmoid", "grayscale")
+MODELS = ("sequential", "functional", "nested", "subclassed", "sigmoid", "grayscale", "anysize")
 
 pytestmark = pytest.mark.backends
 
@@ -102,7 +102,14 @@ def _models() -> dict:
         L.GlobalAveragePooling2D(name="gap"),
         L.Dense(2, activation="softmax", name="pred"),
     ], name="grayscale")
-    models = {m.name: m for m in (seq, functional, nested, sub, sigmoid, gray)}
+    # Any input size: JAX and PyTorch trace with concrete sizes (compute/_trace.py).
+    inp = keras.Input((None, None, 3))
+    x = L.Conv2D(4, 3, activation="relu", name="a1")(inp)
+    x = L.MaxPooling2D(name="ap")(x)
+    x = L.Conv2D(5, 3, activation="relu", name="a2")(x)
+    x = L.GlobalAveragePooling2D(name="gap")(x)
+    anysize = keras.Model(inp, L.Dense(3, activation="softmax", name="pred")(x), name="anysize")
+    models = {m.name: m for m in (seq, functional, nested, sub, sigmoid, gray, anysize)}
     assert tuple(models) == MODELS
     return models
 

@@ -152,7 +152,7 @@ def trace_model(acc) -> ModelTrace:
         keras.backend.standardize_dtype(acc.model.inputs[0].dtype)
     # Traced at the size the model declares or was built on, not at "any size": a subclassed
     # model that takes any size may still do Python arithmetic on its input's static shape.
-    backend.trace(fn, (1,) + tuple(acc.built_shape[1:]), dtype)
+    _trace_at_any_size(fn, rec, tuple(acc.built_shape[1:]), dtype)
     shapes = {p: ((None,) + tuple(s[0][1:])) if s and s[0] else ()
               for p, s in rec["shapes"].items()}
     calls = {p: len(s) for p, s in rec["shapes"].items()}
@@ -167,3 +167,31 @@ def trace_model(acc) -> ModelTrace:
             "input" if type(layer).__name__ in ("Softmax", "Activation") else "patch")
         outputs.append(OutputInfo(name, shape, final, act, how, _output_kind(act, shape)))
     return ModelTrace(rec["order"], shapes, calls, tuple(outputs), rec["structured"])
+
+
+#: Two sizes for a dimension the model leaves unknown, on backends that trace with concrete
+#: shapes (JAX, PyTorch): deep enough for five halvings, and different, so that every size that
+#: follows the input's can be told apart from a fixed one.
+_PROBE_SIZES = (96, 128)
+
+
+def _trace_at_any_size(fn, rec: dict, shape: tuple, dtype) -> None:
+    """``backend.trace(fn, (1, *shape))``, recording into ``rec``. TensorFlow keeps an unknown
+    size unknown; JAX and PyTorch need a number: the model is traced at two sizes and every
+    recorded size that differs between them is unknown (``None``), as on TensorFlow. (Tracing
+    at 1 pixel, as before, failed at the first 3×3 convolution without padding.)"""
+    if backend.NAME == "tensorflow" or None not in shape:
+        backend.trace(fn, (1,) + shape, dtype)
+        return
+    seen = []
+    for size in _PROBE_SIZES:
+        backend.trace(fn, (1,) + tuple(size if d is None else d for d in shape), dtype)
+        seen.append({"shapes": rec["shapes"], "outs": rec["outs"]})
+    first, second = seen
+
+    def merge(a, b):
+        return tuple(x if x == y else None for x, y in zip(a, b)) if a and b else a
+
+    rec["shapes"] = {p: [merge(a, b) for a, b in zip(first["shapes"][p], second["shapes"][p])]
+                     for p in second["shapes"]}
+    rec["outs"] = [merge(a, b) for a, b in zip(first["outs"], second["outs"])]
