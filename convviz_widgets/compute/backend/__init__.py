@@ -77,9 +77,9 @@ else:  # pragma: no cover - Keras knows only these three (and "numpy", which can
         f"convviz_widgets runs on Keras' tensorflow, jax or torch backend, not {NAME!r}: set "
         "KERAS_BACKEND=tensorflow (or jax, or torch) before importing keras.")
 
-__all__ = ["KEEPS_PULLBACK", "NAME", "WIDE_FLOAT", "compile", "device", "eager", "no_grad", "only_tensorflow",
-           "tf_function", "to_numpy", "trace", "user_function", "value_and_grad", "vjp",
-           "watched_vjp"]
+__all__ = ["KEEPS_PULLBACK", "NAME", "WIDE_FLOAT", "compile", "device", "eager", "no_grad",
+           "only_tensorflow", "tf_function", "to_numpy", "trace", "user_function",
+           "value_and_grad", "vjp", "watched_vjp"]
 
 
 def to_numpy(x):
