@@ -22,17 +22,40 @@ def compile(fn, variables=(), signature=None):  # noqa: A001 - the seam's verb
     A plain jit of a Keras call would read each variable once, while tracing, and keep that
     value as a constant: new weights (``set_weights``, training) would never be seen. Inside a
     :class:`keras.StatelessScope` every variable reads the value passed in instead.
+
+    A variable's value that ``fn`` returns as it is (a pullback's residuals hold the weights
+    of the layers it goes back through) is not copied out of the compiled call: it leaves as
+    an empty placeholder and the live value is put back (VGG16's kept head: 494 MB of
+    weights copied per image otherwise, 0.8x a forward pass).
     """
     del signature  # jit traces once per shape it is called with
     variables = list(variables)
+    forwarded = {}  # output structure -> {leaf position: variable index}, learnt while tracing
 
     @jax.jit
     def inner(values, *args):
         with keras.StatelessScope(state_mapping=list(zip(variables, values))):
-            return fn(*args)
+            out = fn(*args)
+        leaves, tree = jax.tree_util.tree_flatten(out)
+        index = {id(v): i for i, v in enumerate(values)}
+        found = {}
+        for pos, leaf in enumerate(leaves):
+            if id(leaf) in index:
+                found[pos] = index[id(leaf)]
+                leaves[pos] = jax.numpy.zeros((0,), leaf.dtype)
+        forwarded[tree] = found
+        return jax.tree_util.tree_unflatten(tree, leaves)
 
     def call(*args):
-        return inner([v.value for v in variables], *args)
+        values = [v.value for v in variables]
+        out = inner(values, *args)
+        leaves, tree = jax.tree_util.tree_flatten(out)
+        found = forwarded.get(tree)
+        if not found:
+            return out
+        for pos, i in found.items():
+            leaves[pos] = values[i]
+        return jax.tree_util.tree_unflatten(tree, leaves)
 
     return call
 
@@ -59,19 +82,36 @@ def vjp(fn, x):
 
 def watched_vjp(fn):
     """``fn(watch) -> (y, aux)``: ``(y, aux, a, pullback)`` with respect to the tensor given to
-    ``watch``. JAX differentiates functions, not tensors: ``fn`` runs once to find ``a`` and
-    once as a function of it; under ``jax.jit`` the first run's unused rest is dead code and
-    the common front is computed once (XLA's dead-code and common-subexpression elimination),
-    so it costs one forward pass."""
-    box = {}
+    ``watch``. JAX differentiates functions, not tensors, so ``watch`` adds a zero ``eps`` to
+    the tensor and the pullback is taken with respect to ``eps`` (the same gradient): one
+    forward pass. ``eps``'s shape comes from ``jax.eval_shape`` (a trace, nothing computed).
+    Running ``fn`` once to find the tensor and again as a function of it cost a second forward
+    pass under ``jax.jit`` (VGG16: a fresh Grad-CAM at 2.0x a forward pass instead of 1.2x)."""
 
-    def record(t):
-        box["a"] = t
-        return t
+    def find(_):
+        box = {}
 
-    fn(record)
-    a = box["a"]
-    y, pull, aux = jax.vjp(lambda a_: fn(lambda t: a_), a, has_aux=True)
+        def record(t):
+            box["a"] = t
+            return t
+
+        fn(record)
+        return box["a"]
+
+    shape = jax.eval_shape(find, 0)
+
+    def perturbed(eps):
+        box = {}
+
+        def watch(t):
+            box["a"] = t
+            return t + eps
+
+        y, aux = fn(watch)
+        return y, (aux, box["a"])
+
+    zero = jax.numpy.zeros(shape.shape, shape.dtype)
+    y, pull, (aux, a) = jax.vjp(perturbed, zero, has_aux=True)
     return y, aux, a, _each(pull)
 
 

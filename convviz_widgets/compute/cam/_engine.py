@@ -1,10 +1,12 @@
-"""The CAM engine: the model facts, the capture, the compiled head, forward and masked functions.
+"""The CAM engine: the model facts, the capture, the compiled head and forward functions.
 
 Steps 1 and 2 of the recipe in :mod:`.layer` live here: a new image is captured and explained
 in one compiled pass (:func:`_capture_fn` with a head), and its feature map is kept per image,
 layer, preprocess and weights (the model's byte-bounded LRU); a class switch re-runs only the
-compiled head (:func:`_head_fn`), with the layer's output replaced by the cached map. The driver
-is :mod:`.pipeline`.
+compiled head (:func:`_head_fn`), with the layer's output replaced by the cached map — or, on
+backends that can keep the head's forward state (JAX, PyTorch), only its backward pass.
+Score-CAM's masked passes run in :func:`_masked_fn`, batched by :mod:`._masked`; the driver is
+:mod:`.pipeline`. Everything is ``keras.ops`` and the backend seam (:mod:`..backend`).
 Model facts come from the model's one trace (:meth:`ModelAccess.trace
 <convviz_widgets.compute.ModelAccess.trace>`), output reading from :mod:`..outputs`.
 """
@@ -24,9 +26,7 @@ from .._identity import preprocess_key
 from .._images import image_digest, prepare_images, split_images
 from .._model_trace import linear_final, run_model
 from .._trace import OutputInfo
-from ..outputs import (as_float, callable_scores, choose_output, class_scores, pick_output,
-                       probabilities)
-from .base import CAMTracker
+from ..outputs import as_float, callable_scores, choose_output, class_scores, pick_output
 from .overlay import resize_bilinear
 
 #: Layer types skipped at the end of the automatic layer choice: they only lower the resolution.
@@ -431,52 +431,6 @@ class _Kept:
     per: object
     pullback: Callable
     nbytes: int
-
-
-def _masked_scorer(acc, preprocess, o, oi, x, targets, path, cache, hooks):
-    """Build ``ctx.masked_scores`` for one image and its resolved targets.
-
-    ``hooks`` is the call's ``(on_step, cancel, tracker)``: a method passing the context's own
-    ``on_step``/``cancel`` reports through the call's tracker (one ``on_begin``/``on_end`` for a
-    :class:`~convviz_widgets.compute.Progress`); other hooks get a tracker of their own.
-    """
-
-    def masked_scores(maps, on_step=None, cancel=None, batch_size=32):
-        maps = np.asarray(maps, np.float32)  # (m, h, w)
-        m = maps.shape[0]
-        class_targets = not callable(targets[0])
-        key = None
-        if class_targets and cache:
-            key = ("cam_masked", image_digest(x[0]), preprocess_key(preprocess),
-                   acc.weights_version(), path, oi, image_digest(maps))
-            hit = acc.cache.get(key)
-            if hit is not None:
-                return hit[:, targets]
-        shared = on_step is hooks[0] and cancel is hooks[1]
-        tracker = hooks[2] if shared else CAMTracker(on_step, cancel)
-        fn = _masked_fn(acc, preprocess, oi, None if class_targets else targets[0])
-        xt = ops.convert_to_tensor(x)
-        rows = []
-        total = -(-m // batch_size)
-        try:
-            for b, start in enumerate(range(0, m, batch_size)):
-                tracker.check_before(b, total)
-                up = _upsampled(maps[start:start + batch_size], x.shape[1:3])
-                out = backend.to_numpy(fn(xt, ops.convert_to_tensor(up)))
-                if class_targets:
-                    rows.append(probabilities(out, o))  # (b, classes)
-                else:
-                    rows.append(out.reshape(-1)[:, None])  # (b,) -> (b, 1)
-                tracker.report(b + 1, total)
-        finally:
-            if not shared:
-                tracker.end()
-        allout = np.concatenate(rows, axis=0)
-        if key is not None and np.isfinite(allout).all():
-            acc.cache.put(key, allout)
-        return allout[:, targets] if class_targets else allout
-
-    return masked_scores
 
 
 def model_output(model, image, preprocess: Callable | None = None, *, layer=None,

@@ -39,7 +39,8 @@ import numpy as np
 
 from ..outputs import probabilities
 from .base import AttributionMethod, CAMTracker, Scored
-from ._engine import _explain_layer, _masked_scorer, _meta
+from ._engine import _explain_layer, _meta
+from ._masked import _masked_scorer
 
 __all__ = ["CAMContext", "CAMMethod"]
 

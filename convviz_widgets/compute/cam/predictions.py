@@ -114,7 +114,8 @@ def _rank_output(out: np.ndarray, o, k: int) -> TopPredictions:
     """:class:`TopPredictions` of one image's output ``out`` (no batch axis)."""
     out = out[None]  # (1, ...)
     probs = probabilities(out, o)[0]
-    values = probs if o.kind == "binary" else backend.to_numpy(per_class(ops.convert_to_tensor(out)))[0]
+    values = probs if o.kind == "binary" else \
+        backend.to_numpy(per_class(ops.convert_to_tensor(out)))[0]
     # Rank by probability: equal to ranking by the output, and also right for a binary output.
     order = np.argsort(-probs, kind="stable")[:max(1, int(k))]
     return TopPredictions(order.astype(np.int64), values[order].astype(np.float32),
