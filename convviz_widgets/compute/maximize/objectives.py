@@ -352,10 +352,15 @@ def gram_similarity(features):
     flat = ops.reshape(features, (n, -1, c))  # (n, h*w, c)
     gram = ops.matmul(ops.transpose(flat, (0, 2, 1)), flat)  # (n, c, c)
     g = ops.reshape(gram, (n, -1))
-    # L2-normalised rows (the norm floored at 1e-5, i.e. its square at 1e-10)
-    g = g / ops.sqrt(ops.maximum(ops.sum(ops.square(g), axis=1, keepdims=True), 1e-10))
-    sim = ops.matmul(g, ops.transpose(g))  # (n, n) cosine similarities
-    others = ops.sum(sim, axis=1) - ops.diagonal(sim)
+    # L2-normalised rows (the squared norm floored at 1e-10), as tf.math.l2_normalize rounds:
+    # the similarities are 1 - 1e-6 apart, at float32's last digits.
+    g = g * ops.rsqrt(ops.maximum(ops.sum(ops.square(g), axis=1, keepdims=True), 1e-10))
+    # (n, n) cosine similarities of unit vectors as 1 - |a - b|^2 / 2, not a . b: the patterns'
+    # Gram matrices are alike to 1e-6, and a dot product near 1 rounds away what diversity moves.
+    sq = ops.sum(ops.square(g[:, None, :] - g[None, :, :]), axis=2)
+    unit = ops.cast(ops.sum(ops.square(g), axis=1) > 0.5, "float32")  # all-zero maps: 0, as a . b
+    sim = (1.0 - 0.5 * sq) * unit[:, None] * unit[None, :]
+    others = ops.sum(sim, axis=1) - unit
     return others / ops.maximum(ops.cast(n - 1, "float32"), 1.0)
 
 
