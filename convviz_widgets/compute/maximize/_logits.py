@@ -11,11 +11,11 @@ here rather than repeated.
 from __future__ import annotations
 
 import keras
-from keras import ops
 
 # The model's one trace and its one activation patch (compute/_model_trace.py): the same code
 # CAM uses.
 from .._model_trace import linear_final, run_model
+from ..outputs import class_scores
 from .objectives import LOGITS
 
 __all__ = ["LOGITS", "logit_features", "class_count", "output_layer"]
@@ -60,19 +60,3 @@ def logit_features(acc, x, paths, capture_inputs=()):
     y = keras.tree.flatten(out)[0]
     logits = captured[("input", o.final_path)] if read_input else y
     return captured, class_scores(logits, o.kind)
-
-
-# TODO(issue 25, at merge): compute/outputs.py's class_scores once it is keras.ops (helper
-# jdata's port); until then outputs.py imports TensorFlow, so this is its rule in keras.ops.
-def class_scores(y, kind: str):
-    """``(k, classes)`` float32 scores of logits ``y`` ``(k, ...)`` (spatial outputs averaged
-    per channel); a one-unit sigmoid's logit ``z`` becomes ``[-z, z]``."""
-    per = ops.cast(y, "float32")
-    rank = len(per.shape)
-    if rank == 1:
-        per = per[:, None]
-    elif rank > 2:
-        per = ops.mean(per, axis=tuple(range(1, rank - 1)))
-    if kind == "binary":
-        per = ops.concatenate([-per, per], axis=1)  # class 0 ("not") is explained by -z
-    return per
