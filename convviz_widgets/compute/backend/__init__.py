@@ -27,6 +27,10 @@ The interface:
     ops of the traced graph; JAX: ``relu``/``relu6`` in the jaxpr; PyTorch: ``relu``/``relu6``
     calls seen by a ``TorchFunctionMode`` in one forward pass on zeros). Guided
     backpropagation counts the raw ReLUs it cannot reach with it.
+``SLOW_MAX_POOL_GRADIENT``
+    True where the backend's max-pooling gradient costs many forward passes (XLA CPU's
+    ``select_and_scatter`` on JAX: 44x): input gradients then route it by an argmax one-hot
+    (:mod:`..cam._pool_gradient`).
 ``no_grad()``
     A context for forward-only runs (PyTorch records no autograd graph inside it).
 ``eager()``
@@ -59,22 +63,25 @@ from ._errors import only_tensorflow
 NAME = keras.backend.backend()
 
 if NAME == "tensorflow":
-    from ._tf import (WIDE_FLOAT, compile, device, eager, no_grad, relu_ops, tf_function, trace,
-                      user_function, value_and_grad, value_and_input_grad)
+    from ._tf import (SLOW_MAX_POOL_GRADIENT, WIDE_FLOAT, compile, device, eager, no_grad,
+                      relu_ops, tf_function, trace, user_function, value_and_grad,
+                      value_and_input_grad)
 elif NAME == "jax":
-    from ._jax import (WIDE_FLOAT, compile, device, eager, no_grad, relu_ops, tf_function,
-                       trace, user_function, value_and_grad, value_and_input_grad)
+    from ._jax import (SLOW_MAX_POOL_GRADIENT, WIDE_FLOAT, compile, device, eager, no_grad,
+                       relu_ops, tf_function, trace, user_function, value_and_grad,
+                       value_and_input_grad)
 elif NAME == "torch":
-    from ._torch import (WIDE_FLOAT, compile, device, eager, no_grad, relu_ops, tf_function,
-                         trace, user_function, value_and_grad, value_and_input_grad)
+    from ._torch import (SLOW_MAX_POOL_GRADIENT, WIDE_FLOAT, compile, device, eager, no_grad,
+                         relu_ops, tf_function, trace, user_function, value_and_grad,
+                         value_and_input_grad)
 else:  # pragma: no cover - Keras knows only these three (and "numpy", which cannot derive)
     raise ImportError(
         f"convviz_widgets runs on Keras' tensorflow, jax or torch backend, not {NAME!r}: set "
         "KERAS_BACKEND=tensorflow (or jax, or torch) before importing keras.")
 
-__all__ = ["NAME", "WIDE_FLOAT", "compile", "device", "eager", "no_grad", "only_tensorflow",
-           "relu_ops", "tf_function", "to_numpy", "trace", "user_function", "value_and_grad",
-           "value_and_input_grad"]
+__all__ = ["NAME", "SLOW_MAX_POOL_GRADIENT", "WIDE_FLOAT", "compile", "device", "eager",
+           "no_grad", "only_tensorflow", "relu_ops", "tf_function", "to_numpy", "trace",
+           "user_function", "value_and_grad", "value_and_input_grad"]
 
 
 def to_numpy(x):

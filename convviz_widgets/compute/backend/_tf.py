@@ -14,6 +14,10 @@ from .._input_gradient import conv_as_forward, input_gradient
 WIDE_FLOAT = "float64"
 
 
+#: The max-pooling gradient is slow here (MaxPoolGrad is one pass over the map).
+SLOW_MAX_POOL_GRADIENT = False
+
+
 def compile(fn, variables=()):  # noqa: A001 - the seam's verb
     """``fn`` as a ``tf.function`` (variables are read by the graph at each call)."""
     del variables
