@@ -184,6 +184,38 @@ def per_sample(model, image, target, batch_size: int, rounds: int) -> dict:
             "per_sample_over_forward_cpu": {k: summary(v) for k, v in cpu.items()}}
 
 
+def vs_tf_keras_vis(rounds: int, batch_size: int) -> dict:
+    """Issue 27: our SmoothGrad against tf-keras-vis ``Saliency`` with equal samples on VGG16
+    224, paired (one call each per round, alternated); median and spread of the ratios."""
+    from tf_keras_vis.saliency import Saliency
+
+    model = keras.applications.VGG16(weights=None)
+    image = np.random.default_rng(0).random((224, 224, 3)).astype(np.float32)
+    tfkv = Saliency(model, clone=False)
+
+    def score(out):
+        return out[:, 1]
+
+    ours = lambda: gradcam(model, image, 1, cache=False,  # noqa: E731
+                           method=SmoothGrad(SAMPLES, 0.15), batch_size=batch_size)
+    theirs = lambda: tfkv(score, image[None], smooth_samples=SAMPLES,  # noqa: E731
+                          smooth_noise=0.15)
+    ours(), theirs()  # traces
+    wall, cpu = [], []
+    for r in range(rounds):
+        pair = {}
+        for name, fn in ((("ours", ours), ("theirs", theirs)) if r % 2 == 0
+                         else (("theirs", theirs), ("ours", ours))):
+            t0, c0 = time.perf_counter(), time.process_time()
+            fn()
+            pair[name] = (time.perf_counter() - t0, time.process_time() - c0)
+        wall.append(pair["theirs"][0] / pair["ours"][0])
+        cpu.append(pair["theirs"][1] / pair["ours"][1])
+    return {"speedup_wall": [statistics.median(wall), min(wall), max(wall)],
+            "speedup_cpu": [statistics.median(cpu), min(cpu), max(cpu)], "rounds": rounds,
+            "batch_size": batch_size, "onednn": onednn(), "load_average": os.getloadavg()}
+
+
 def run_per_sample(args) -> None:
     load = os.getloadavg()
     print(f"backend={backend.NAME} oneDNN={onednn()} load average {load}", flush=True)
@@ -276,6 +308,8 @@ def main():
     ap.add_argument("--vgg-batch", type=int, default=16)
     ap.add_argument("--per-sample", action="store_true",
                     help="per-sample ratios on the running Keras backend (any backend)")
+    ap.add_argument("--vs-tf-keras-vis", action="store_true",
+                    help="SmoothGrad vs tf-keras-vis on VGG16 224, paired (TensorFlow)")
     ap.add_argument("--model", choices=("demo", "vgg16"), default="demo")
     ap.add_argument("--size", type=int, default=224, help="VGG16 input size (--per-sample)")
     ap.add_argument("--rounds", type=int, default=5)
@@ -283,6 +317,11 @@ def main():
     args = ap.parse_args()
     if args.per_sample:
         return run_per_sample(args)
+    if args.vs_tf_keras_vis:
+        r = vs_tf_keras_vis(args.rounds, args.vgg_batch)
+        print(r, flush=True)
+        return print(write("attribution_vs_tf_keras_vis" + ("_onednn_off" if onednn() == "0"
+                                                            else ""), r))
     load = os.getloadavg()
     print(f"oneDNN={onednn()} load average {load}", flush=True)
     demo, scenes = cv.demo_model(), cv.demo_images()

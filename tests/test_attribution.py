@@ -23,6 +23,8 @@ from convviz_widgets.compute import access
 from convviz_widgets.compute.cam import (CAMCancelled, IntegratedGradients, SmoothGrad,
                                          UnguidedReLUWarning, blur, cam_methods, get_method,
                                          gradcam)
+from convviz_widgets.compute import backend, run_model
+from convviz_widgets.compute.cam._pool_gradient import pool_wrappers
 from convviz_widgets.compute.cam.eigencam import first_component
 from convviz_widgets.compute.trust import clone_model, spearman
 
@@ -526,3 +528,24 @@ def test_docstring_examples(module):
     result = doctest.testmod(importlib.import_module(module),
                              optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_max_pool_gradient_by_argmax_equals_the_backends_own():
+    """The argmax one-hot gradient of a tiling MaxPooling2D (JAX's fast path, see
+    cam/_pool_gradient.py) is the backend's own max-pooling gradient, odd sizes included (the
+    row and column no window covers get zero)."""
+    model = keras.Sequential([keras.Input((17, 15, 3)), layers.Conv2D(4, 3, name="c"),
+                              layers.MaxPooling2D(name="p"), layers.MaxPooling2D(3, name="p3"),
+                              layers.Flatten(), layers.Dense(2, name="d")])
+    acc = access(model)
+    wrappers = pool_wrappers(acc)
+    assert sorted(wrappers) == ["p", "p3"]
+    x = np.random.default_rng(0).random((2, 17, 15, 3)).astype(np.float32)
+
+    def score(wrap):
+        return lambda v: keras.ops.sum(run_model(acc, v, (), wrap_calls=wrap)[0][:, 1])
+
+    plain = backend.to_numpy(backend.value_and_grad(score(None), x)[1])
+    fast = backend.to_numpy(backend.value_and_grad(score(wrappers), x)[1])
+    assert np.abs(plain).max() > 0
+    np.testing.assert_allclose(fast, plain, rtol=1e-5, atol=1e-6)

@@ -47,6 +47,10 @@ The interface:
     made it returned it, and applied later without running the forward pass again (JAX: a
     ``Partial`` holding the residuals; PyTorch: autograd's graph). False on TensorFlow (a
     tape's gradient exists only inside its ``tf.function``). Grad-CAM's class switch uses it.
+``SLOW_MAX_POOL_GRADIENT``
+    True where the backend's max-pooling gradient costs many forward passes (XLA CPU's
+    ``select_and_scatter`` on JAX: 44x): input gradients then route it by an argmax one-hot
+    (:mod:`..cam._pool_gradient`).
 ``no_grad()``
     A context for forward-only runs (PyTorch records no autograd graph inside it).
 ``eager()``
@@ -79,25 +83,25 @@ from ._errors import only_tensorflow
 NAME = keras.backend.backend()
 
 if NAME == "tensorflow":
-    from ._tf import (KEEPS_PULLBACK, WIDE_FLOAT, compile, device, eager, no_grad, relu_ops,
-                      tf_function, trace, user_function, value_and_grad, value_and_input_grad,
-                      vjp, watched_vjp)
+    from ._tf import (KEEPS_PULLBACK, SLOW_MAX_POOL_GRADIENT, WIDE_FLOAT, compile, device,
+                      eager, no_grad, relu_ops, tf_function, trace, user_function, value_and_grad,
+                      value_and_input_grad, vjp, watched_vjp)
 elif NAME == "jax":
-    from ._jax import (KEEPS_PULLBACK, WIDE_FLOAT, compile, device, eager, no_grad, relu_ops,
-                       tf_function, trace, user_function, value_and_grad, value_and_input_grad,
-                       vjp, watched_vjp)
+    from ._jax import (KEEPS_PULLBACK, SLOW_MAX_POOL_GRADIENT, WIDE_FLOAT, compile, device,
+                       eager, no_grad, relu_ops, tf_function, trace, user_function, value_and_grad,
+                       value_and_input_grad, vjp, watched_vjp)
 elif NAME == "torch":
-    from ._torch import (KEEPS_PULLBACK, WIDE_FLOAT, compile, device, eager, no_grad, relu_ops,
-                         tf_function, trace, user_function, value_and_grad, value_and_input_grad,
-                         vjp, watched_vjp)
+    from ._torch import (KEEPS_PULLBACK, SLOW_MAX_POOL_GRADIENT, WIDE_FLOAT, compile, device,
+                         eager, no_grad, relu_ops, tf_function, trace, user_function, value_and_grad,
+                         value_and_input_grad, vjp, watched_vjp)
 else:  # pragma: no cover - Keras knows only these three (and "numpy", which cannot derive)
     raise ImportError(
         f"convviz_widgets runs on Keras' tensorflow, jax or torch backend, not {NAME!r}: set "
         "KERAS_BACKEND=tensorflow (or jax, or torch) before importing keras.")
 
-__all__ = ["KEEPS_PULLBACK", "NAME", "WIDE_FLOAT", "compile", "device", "eager", "no_grad",
-           "only_tensorflow", "relu_ops", "tf_function", "to_numpy", "trace", "user_function",
-           "value_and_grad", "value_and_input_grad", "vjp", "watched_vjp"]
+__all__ = ["KEEPS_PULLBACK", "NAME", "SLOW_MAX_POOL_GRADIENT", "WIDE_FLOAT", "compile",
+           "device", "eager", "no_grad", "only_tensorflow", "relu_ops", "tf_function", "to_numpy", "trace",
+           "user_function", "value_and_grad", "value_and_input_grad", "vjp", "watched_vjp"]
 
 
 def to_numpy(x):

@@ -16,6 +16,10 @@ KEEPS_PULLBACK = True
 WIDE_FLOAT = "float64" if jax.config.jax_enable_x64 else "float32"
 
 
+#: The max-pooling gradient is slow here (XLA CPU's select_and_scatter: 44x the pooling itself).
+SLOW_MAX_POOL_GRADIENT = True
+
+
 def compile(fn, variables=(), signature=None):  # noqa: A001 - the seam's verb
     """``fn`` under ``jax.jit``, stateless: the variables' values are arguments of every call.
 

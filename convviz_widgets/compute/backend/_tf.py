@@ -19,6 +19,10 @@ KEEPS_PULLBACK = False
 WIDE_FLOAT = "float64"
 
 
+#: The max-pooling gradient is slow here (MaxPoolGrad is one pass over the map).
+SLOW_MAX_POOL_GRADIENT = False
+
+
 def compile(fn, variables=(), signature=None):  # noqa: A001 - the seam's verb
     """``fn`` as a ``tf.function`` (variables are read by the graph at each call); with a
     ``signature``, traced once for it (a ``None`` size is left unknown)."""

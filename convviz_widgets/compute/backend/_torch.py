@@ -16,6 +16,10 @@ KEEPS_PULLBACK = True
 WIDE_FLOAT = "float64"
 
 
+#: The max-pooling gradient is slow here (max_pool2d's backward scatters by the saved indices).
+SLOW_MAX_POOL_GRADIENT = False
+
+
 def compile(fn, variables=(), signature=None):  # noqa: A001 - the seam's verb
     """``fn`` itself: PyTorch runs eagerly (Keras' torch backend reads the live variables)."""
     del variables, signature

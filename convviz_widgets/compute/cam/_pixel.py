@@ -39,10 +39,11 @@ from .._access import model_input
 from .._identity import preprocess_key
 from .._model_trace import linear_final, run_model
 from ..backend import compile as compile_fn
-from ..backend import no_grad, relu_ops, to_numpy, value_and_input_grad
+from ..backend import SLOW_MAX_POOL_GRADIENT, no_grad, relu_ops, to_numpy, value_and_input_grad
 from ..outputs import as_float, callable_scores, class_scores, pick_output, probabilities
 from .base import AttributionMethod, CAMTracker, Scored, get_method
 from ._engine import _forward_fn, _meta
+from ._pool_gradient import pool_wrappers
 from .pipeline import explain
 
 
@@ -183,7 +184,8 @@ def _grad_fn(acc, preprocess, meta, oi, target_fn, guided: bool):
     seam (``tf.function``, stateless ``jax.jit``, eager PyTorch)."""
 
     def build():
-        wrappers = guided_wrappers(acc) if guided else None
+        wrappers = {**(pool_wrappers(acc) if SLOW_MAX_POOL_GRADIENT else {}),
+                    **(guided_wrappers(acc) if guided else {})} or None
 
         def impl(xs, cls):
             def total(v):
