@@ -245,7 +245,7 @@ def main() -> None:
         torch.set_num_threads(args.torch_threads)
     warnings.filterwarnings("ignore")
     out = {"benchmark": "backends", "backend": BACKEND, "forward": FORWARD[BACKEND],
-           "revision": revision(),
+           "revision": revision(), "convviz_widgets_file": cv.__file__,
            "import_convviz_widgets_s": IMPORT_S,
            "statistic": "per round every case once (rotating order, fresh image), paired "
                         "ratios to the same round's compiled forward pass: median [quartiles], "
