@@ -16,7 +16,7 @@ fresh NumPy image converted inside the timed call, exactly like every measured s
 * PyTorch: eager ``model(x, training=False)`` under ``torch.no_grad()`` (Keras' torch backend
   runs eagerly; nothing is compiled).
 
-    KERAS_BACKEND=jax python benchmarks/_backend_child.py OUT.json [--rounds 5] [--samples 8]
+    KERAS_BACKEND=jax python benchmarks/_backend_child.py OUT.json [--rounds 5] [--samples 25]
 """
 
 from __future__ import annotations
@@ -138,13 +138,13 @@ def compiled_forward(model):
     return run
 
 
-def pixel_methods(samples: int) -> tuple[dict, str | None]:
-    """SmoothGrad and integrated gradients configured with ``samples`` (the public classes),
+def pixel_methods(samples: int, steps: int) -> tuple[dict, str | None]:
+    """SmoothGrad with ``samples`` and integrated gradients with ``steps`` (the public classes),
     or why they cannot be had on this backend."""
     try:
         cam = importlib.import_module("convviz_widgets.compute.cam")
         return {"smoothgrad": cam.SmoothGrad(samples=samples, sigma=SIGMA),
-                "integrated_gradients": cam.IntegratedGradients(steps=samples)}, None
+                "integrated_gradients": cam.IntegratedGradients(steps=steps)}, None
     except Exception as exc:  # noqa: BLE001 - a missing port is a result
         return {}, f"{type(exc).__name__}: {exc}"[:300]
 
@@ -161,7 +161,7 @@ def build(which: str):
     return model, int(model.input_shape[1]), int(model.output_shape[-1])
 
 
-def measure(which: str, rounds: int, samples: int) -> dict:
+def measure(which: str, rounds: int, samples: int, steps: int) -> dict:
     """First calls, then paired alternated rounds, for one model."""
     rec = {}
     first = {}
@@ -193,7 +193,7 @@ def measure(which: str, rounds: int, samples: int) -> dict:
         cases["gradcam_fresh"] = (lambda img: gradcam(model, img), new_image)
         first["class_switch"], _ = timed(lambda: gradcam(model, seen, target=int(next(picks))))
         cases["class_switch"] = (lambda _: gradcam(model, seen, target=int(next(picks))), None)
-        methods, why = pixel_methods(samples)
+        methods, why = pixel_methods(samples, steps)
         for name, method in methods.items():
             def run(img, method=method):
                 return gradcam(model, img, target=1, method=method, cache=False)
@@ -208,12 +208,12 @@ def measure(which: str, rounds: int, samples: int) -> dict:
     first["forward"], _ = timed(lambda: fwd(new_image()))
     before = load()
     res = paired(cases, rounds, warmup=1, base="forward")
-    for name in ("smoothgrad", "integrated_gradients"):
+    for name, n in (("smoothgrad", samples), ("integrated_gradients", steps)):
         if name in res:  # per sample (SmoothGrad) / per path step (integrated gradients)
-            res[name]["per_sample"] = {k: {q: v / samples for q, v in res[name][k].items()}
+            res[name]["per_sample"] = {k: {q: v / n for q, v in res[name][k].items()}
                                        for k in ("ratio_wall", "ratio_cpu")}
     rec.update(cases=res, first_call=first, missing=missing, load_before=before,
-               load_after=load(), rounds=rounds, samples=samples)
+               load_after=load(), rounds=rounds, samples=samples, steps=steps)
     return rec
 
 
@@ -223,7 +223,8 @@ def revision() -> str:
     def git(*a):
         return subprocess.run(["git", "-C", str(root), *a], capture_output=True, text=True,
                               check=False).stdout.strip()
-    dirty = "+changes" if git("status", "--porcelain", "--untracked-files=no") else ""
+    dirty = "+changes" if git("status", "--porcelain", "--untracked-files=no", "--", ".",
+                              ":!benchmarks/results") else ""
     return f"{git('rev-parse', '--short', 'HEAD')} ({git('rev-parse', '--abbrev-ref', 'HEAD')})" \
         + dirty
 
@@ -232,8 +233,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("out")
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--samples", type=int, default=8,
-                    help="SmoothGrad samples and integrated-gradients steps")
+    ap.add_argument("--samples", type=int, default=25,
+                    help="SmoothGrad samples (default: SmoothGrad's own default)")
+    ap.add_argument("--steps", type=int, default=32,
+                    help="integrated-gradients steps (default: IntegratedGradients' own)")
     ap.add_argument("--models", default="demo,resnet50_128,vgg16_224")
     ap.add_argument("--torch-threads", type=int, default=None,
                     help="torch.set_num_threads (PyTorch only): on a loaded machine two OpenMP "
@@ -245,7 +248,7 @@ def main() -> None:
         torch.set_num_threads(args.torch_threads)
     warnings.filterwarnings("ignore")
     out = {"benchmark": "backends", "backend": BACKEND, "forward": FORWARD[BACKEND],
-           "revision": revision(),
+           "revision": revision(), "convviz_widgets_file": cv.__file__,
            "import_convviz_widgets_s": IMPORT_S,
            "statistic": "per round every case once (rotating order, fresh image), paired "
                         "ratios to the same round's compiled forward pass: median [quartiles], "
@@ -255,7 +258,7 @@ def main() -> None:
            "environment": backend_environment(), "models": {}}
     for which in args.models.split(","):
         t0 = time.perf_counter()
-        out["models"][which] = measure(which, args.rounds, args.samples)
+        out["models"][which] = measure(which, args.rounds, args.samples, args.steps)
         print(f"[{BACKEND}] {which} done in {time.perf_counter() - t0:.0f} s, load {load():.1f}",
               flush=True)
     out["tensorflow_imported"] = "tensorflow" in sys.modules
