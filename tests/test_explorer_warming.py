@@ -95,3 +95,18 @@ def test_in_a_notebook_warming_starts_after_the_cell(models, monkeypatch, warm):
     assert ex.warmer.warmed == (["grad_cam", "patterns"] if warm else [])
     events.trigger("post_run_cell", None)  # once: a later cell starts nothing new
     assert ex.warmer.wait(300) and not ex.warmer.warming
+
+
+def test_a_failing_step_is_kept_not_raised_and_the_next_page_still_warms():
+    done = []
+
+    def fails(job):
+        raise RuntimeError("no map")
+
+    warmer = warming.PageWarmer([("a", fails), ("b", lambda job: done.append("b"))])
+    warmer.start()
+    assert warmer.wait(60)
+    assert warmer.warmed == ["b"] and done == ["b"]
+    assert isinstance(warmer.errors["a"], RuntimeError)
+    warmer.start()  # neither is tried again: the page reports its own error when shown
+    assert warmer.wait(60) and done == ["b"]

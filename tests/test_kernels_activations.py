@@ -185,6 +185,24 @@ def test_layer_without_spatial_output(models):
         cv.activations(models["nested"], random_images(models["nested"], 1), "dense")
 
 
+def test_paths_names_and_layers_mixed_give_the_same_maps(models):
+    # A spatial path is taken as it is; names and layer objects are resolved (a path wins).
+    model = models["nested"]
+    x = random_images(model, 1, seed=4)
+    paths = [i.path for i in cv.conv_layers(model, kind="spatial")]
+    nested = next(p for p in paths if "/" in p)
+    layer = cv.compute.access(model).layer(paths[-1])
+    mixed = cv.activations(model, x, [paths[0], nested.split("/")[-1], layer, paths[0]],
+                           cache=False)
+    assert list(mixed) == [paths[0], nested, paths[-1]]
+    alone = cv.activations(model, x, [paths[0], nested, paths[-1]], cache=False)
+    for p in mixed:
+        np.testing.assert_array_equal(mixed[p], alone[p])
+    dense = next(i.path for i in cv.model_layers(model) if not i.is_spatial and i.calls)
+    with pytest.raises(ValueError, match="not a feature map"):
+        cv.activations(model, x, paths + [dense])
+
+
 # ----------------------------------------------------------------------------------- caching
 def test_cache_rereads_without_running_the_model(models):
     model = models["functional"]

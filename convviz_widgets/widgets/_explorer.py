@@ -292,7 +292,9 @@ class Explorer(LayerViewer):
         and runs the head alone — a function of its own, traced by the second call."""
         view = self.gradcam
         for _ in range(2):
-            if view.active or not view.images or job.cancelled:
+            if job.cancelled:
+                raise Cancelled()
+            if view.active or not view.images:
                 return
             view._prepare(view._state(), cancel=job.cancel_event)
 
