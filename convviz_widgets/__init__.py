@@ -28,8 +28,13 @@ from .compute import (  # noqa: E402
     resolve_layer,
 )
 
+# Views, plots and the site builder only see numpy: on every backend. What they need of an
+# area of compute not on this backend yet is that area's error, when it is used (issue 25).
+from . import plotting  # noqa: E402
+from .publish import PublishResult, publish  # noqa: E402
+
 if backend.NAME == "tensorflow":
-    from . import datasets, plotting
+    from . import datasets
     from ._demo import demo_images, demo_model
     from ._demo_examples import demo_dataset, demo_dataset_examples
     from .compute import (
@@ -52,7 +57,6 @@ if backend.NAME == "tensorflow":
         sanity_check,
         top_predictions,
     )
-    from .publish import PublishResult, publish
 
 from ._version import __version__  # noqa: E402
 
@@ -65,8 +69,6 @@ _WIDGETS = ("ActivationViewer", "ChannelBrowser", "ChannelCard", "ConvStepViewer
 
 def __getattr__(name):
     if name in _WIDGETS:
-        if backend.NAME != "tensorflow":
-            raise backend.only_tensorflow(f"convviz_widgets.{name}")
         from . import widgets
 
         return getattr(widgets, name)

@@ -33,7 +33,6 @@ AREAS = tuple(sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.nam
 #: KERAS_BACKEND=tensorflow. One per line; a port removes its names.
 NOT_PORTED = (
     "gradcam",
-    "Explorer",
 )
 
 DEFAULT_TOLERANCE = (1e-4, 1e-4)
