@@ -49,10 +49,9 @@ from . import datasets  # noqa: E402
 from ._demo import demo_images, demo_model  # noqa: E402
 from ._demo_examples import demo_dataset, demo_dataset_examples  # noqa: E402
 
-if backend.NAME == "tensorflow":
-    from . import plotting
-    from .publish import PublishResult, publish
-
+# Views, plots and the site builder only see numpy: on every backend (issue 25).
+from . import plotting  # noqa: E402
+from .publish import PublishResult, publish  # noqa: E402
 from ._version import __version__  # noqa: E402
 
 # The widget classes load ipywidgets/anywidget; they are imported on first use so that
@@ -64,13 +63,9 @@ _WIDGETS = ("ActivationViewer", "ChannelBrowser", "ChannelCard", "ConvStepViewer
 
 def __getattr__(name):
     if name in _WIDGETS:
-        if backend.NAME != "tensorflow":
-            raise backend.only_tensorflow(f"convviz_widgets.{name}")
         from . import widgets
 
         return getattr(widgets, name)
-    if name in __all__:  # public, but not imported on this backend (see the block above)
-        raise backend.only_tensorflow(f"convviz_widgets.{name}")
     raise AttributeError(f"module 'convviz_widgets' has no attribute {name!r}")
 
 

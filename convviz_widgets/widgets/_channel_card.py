@@ -17,12 +17,13 @@ import numpy as np
 import traitlets
 
 from .. import display
-from ..compute import activations, conv_layers, gradcam, kernels, maximize, split_images
+from .. import compute
+from ..compute import activations, conv_layers, kernels, split_images
 from ..datasets import CLASS_NAMES
 from ..display.scaling import scale_tiles
-from ..compute.maximize import pattern_size
 from .._demo import demo_images, demo_model
 from ._base import LayerViewer
+from ._areas import area, available
 from ._examples_source import ExampleSource
 from ._targets import class_names_for, target_label
 from ..i18n import tr
@@ -131,8 +132,10 @@ class ChannelCard(LayerViewer):
         if class_names is not None:
             try:
                 self.class_names = class_names_for(model, class_names, None, self.lang)
-            except ValueError:
-                pass  # names of the data's labels, not of the model's classes: kept as given
+            except (ValueError, NotImplementedError):
+                # Names of the data's labels, not of the model's classes (or no class names
+                # on this backend yet, issue 25): kept as given.
+                pass
         self.examples = None
         # Two runners: mining a dataset (long, once per layer) and the channel's details (rank,
         # pattern; the newest channel wins) must not cancel each other.
@@ -284,6 +287,9 @@ class ChannelCard(LayerViewer):
         return sent
 
     def _show_pattern(self, path: str, f: int) -> None:
+        if not available("maximize"):  # the details job's error says why (issue 25)
+            self.pattern_view.layout.display = "none"
+            return
         h, w_ = self.model_input_hw
         zoom = max(1, _PANEL_PX // max(h, w_))
         got = self._patterns.get((path, f))
@@ -303,7 +309,9 @@ class ChannelCard(LayerViewer):
     @property
     def model_input_hw(self) -> tuple[int, int]:
         """The pattern's size: the model's input size (128 for fully convolutional models)."""
-        return pattern_size(self.model, None) if self.input_size is None else self.input_size
+        if self.input_size is None:
+            return area("maximize").pattern_size(self.model, None)
+        return self.input_size
 
     def _show_examples(self, ex) -> None:
         lang = self.lang
@@ -401,9 +409,9 @@ class ChannelCard(LayerViewer):
         if (path, f) in self._patterns:
             return
         try:
-            res = maximize(self.model, path, [f], preprocess=self.preprocess,
-                           steps=self.steps, cancel=job.cancel_event,
-                           input_size=self.input_size)
+            res = compute.maximize(self.model, path, [f], preprocess=self.preprocess,
+                                   steps=self.steps, cancel=job.cancel_event,
+                                   input_size=self.input_size)
         except Exception as exc:  # noqa: BLE001 - shown; kernel, map and examples stay
             if job.current:
                 self._show_error(exc, "")
@@ -415,8 +423,8 @@ class ChannelCard(LayerViewer):
 
     def _rank_text(self, path: str, f: int, image) -> str:
         try:
-            res = gradcam(self.model, image, layer=path, preprocess=self.preprocess,
-                          input_size=self.input_size)
+            res = compute.gradcam(self.model, image, layer=path, preprocess=self.preprocess,
+                                  input_size=self.input_size)
             weights = np.asarray(res.weights).reshape(-1)
             if f >= weights.size:
                 raise ValueError(f"Grad-CAM gave {weights.size} weights for {path!r}.")

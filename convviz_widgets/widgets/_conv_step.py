@@ -18,7 +18,8 @@ import ipywidgets as w
 import numpy as np
 import traitlets
 
-from ..compute import conv_units, image_conv_layers, weights_identity
+from .. import compute
+from ..compute import weights_identity
 from ._activation_images import ImageMenu, append_images
 from ._base import LayerViewer
 from ..i18n import tr
@@ -112,7 +113,9 @@ class ConvStepViewer(LayerViewer):
     def __init__(self, model, images=None, preprocess=None, layer=None, filter_index: int = 0,
                  position=None, image_labels=None, **kwargs):
         super().__init__(model, **kwargs)
-        infos = image_conv_layers(model, preprocess)
+        if self._not_on_this_backend("conv_arithmetic"):
+            return
+        infos = compute.image_conv_layers(model, preprocess)
         if not infos:
             raise ValueError(tr("cs.none", self.lang, name=getattr(model, "name", "")))
         self._layers = {i.path: i for i in infos}
@@ -194,8 +197,8 @@ class ConvStepViewer(LayerViewer):
             return held[1]
         # The menu holds only layers that read the model input (image_conv_layers), so the
         # layer alone is run on it: no pass through the rest of the network.
-        units = conv_units(self.model, self.images[index], path, self.preprocess,
-                           reads_image=True, input_size=self.input_size)
+        units = compute.conv_units(self.model, self.images[index], path, self.preprocess,
+                                   reads_image=True, input_size=self.input_size)
         self._passes[key] = (ident, units)
         while len(self._passes) > _KEEP_PASSES:
             self._passes.popitem(last=False)

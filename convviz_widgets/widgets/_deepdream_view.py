@@ -13,7 +13,8 @@ import ipywidgets as w
 import numpy as np
 import traitlets
 
-from ..compute import access, conv_layers, deepdream, prepare_images
+from .. import compute
+from ..compute import access, conv_layers, prepare_images
 from ._base import View
 from ..i18n import tr
 from ._view_error import ViewError
@@ -180,6 +181,7 @@ class DeepDreamViewer(View):
             self._labels = numbered_names(self.lang, 0, len(self.images))
         self._sync_controls()
         self._show_before()
+        self._not_on_this_backend("maximize", whole=False)
 
     # ------------------------------------------------------------------------------ helpers
     def _set_error(self, exc: BaseException | None) -> None:
@@ -411,8 +413,8 @@ class DeepDreamViewer(View):
         # The job is the compute progress protocol: deepdream stops at its next step on Cancel
         # and its frames reach _on_frame throttled by the runner (no other throttle).
         self.run_panel.start(
-            lambda job: deepdream(self.model, x, layers, cancel=job.cancel_event, on_step=job,
-                                  input_size=self.input_size, **settings),
+            lambda job: compute.deepdream(self.model, x, layers, cancel=job.cancel_event,
+                                          on_step=job, input_size=self.input_size, **settings),
             tr("dd.running", self.lang, octaves=settings["octaves"], steps=settings["steps"]),
             on_frame=self._on_frame, on_done=self._finish)
 

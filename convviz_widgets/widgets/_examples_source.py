@@ -12,9 +12,10 @@ import os
 import threading
 
 import numpy as np
-from ..compute import (Cancelled, DatasetExamples, conv_layers, dataset_examples, load_image,
-    receptive_field)
-from .._demo_examples import demo_dataset, demo_dataset_examples
+import convviz_widgets as cv  # its demo data set, read at use: not on every backend yet (issue 25)
+
+from .. import compute
+from ..compute import Cancelled, conv_layers, load_image
 from ._view_error import ViewError
 
 
@@ -51,7 +52,8 @@ class ExampleSource:
         self.input_size = input_size
         self._lock = threading.Lock()
         self._paths = [i.path for i in conv_layers(model, kind="spatial") if not i.is_container]
-        if isinstance(examples, DatasetExamples):
+        if examples is not None and not isinstance(examples, dict) \
+                and isinstance(examples, compute.DatasetExamples):
             examples = {examples.layer: examples}
         if examples is not None and not isinstance(examples, dict):
             raise TypeError("examples must be a DatasetExamples or a dict {layer path: "
@@ -93,13 +95,13 @@ class ExampleSource:
         Raises :class:`convviz_widgets.Cancelled` when cancelled: a partial summary is not kept.
         """
         if self.demo:
-            got = demo_dataset_examples(on_step=on_step, cancel=cancel)
+            got = cv.demo_dataset_examples(on_step=on_step, cancel=cancel)
         else:
             missing = [p for p in self._paths if self.get(p) is None and self._has_field(p)]
-            got = dataset_examples(self.model, missing, self.data, k=self.k, labels=self.labels,
-                                   class_names=self.class_names, preprocess=self.preprocess,
-                                   on_step=on_step, cancel=cancel,
-                                   input_size=self.input_size) if missing else {}
+            got = compute.dataset_examples(
+                self.model, missing, self.data, k=self.k, labels=self.labels,
+                class_names=self.class_names, preprocess=self.preprocess, on_step=on_step,
+                cancel=cancel, input_size=self.input_size) if missing else {}
             if any(ex.cancelled for ex in got.values()):
                 raise Cancelled("Mining the data set was cancelled.")
         with self._lock:
@@ -114,9 +116,11 @@ class ExampleSource:
         layers before it are still mined (one trace for all, memoised by compute).
         """
         try:
-            receptive_field(self.model, path, input_size=self.input_size)
+            compute.receptive_field(self.model, path, input_size=self.input_size)
         except ValueError:
             return False
+        except NotImplementedError:  # not on this backend yet: mining says so (issue 25)
+            return True
         return True
 
     def image(self, ex, row: int, rank: int) -> np.ndarray:
@@ -127,7 +131,7 @@ class ExampleSource:
         if src:
             return load_image(src)
         if self.demo:
-            return demo_dataset().images[index]
+            return cv.demo_dataset().images[index]
         if self.data is None or hasattr(self.data, "element_spec") or \
                 isinstance(self.data, (str, os.PathLike)):
             raise ViewError("examples_not_indexable")

@@ -9,11 +9,12 @@ import ipywidgets as w
 import numpy as np
 import traitlets
 
+import convviz_widgets as cv
+
+from .. import compute
 from ..compute import check_input_size, conv_layers, model_layers
-from ..compute.cam import cam_methods
 from ..compute.progress import Cancelled
 from .._demo import demo_model
-from .._demo_examples import demo_dataset
 from ._activation_viewer import ActivationViewer
 from ._base import LayerViewer, check_in_layer
 from ._channel_card import ChannelCard
@@ -161,7 +162,7 @@ class Explorer(LayerViewer):
         if data is not None:
             site_data, site_labels = data, data_labels
         elif demo:
-            site_data, site_labels = demo_dataset, None
+            site_data, site_labels = (lambda: cv.demo_dataset()), None
         else:
             site_data, site_labels = None, None
         self.publisher = PublishPanel(model, site_data, lang=lang, class_names=names,
@@ -470,7 +471,7 @@ class Explorer(LayerViewer):
             self._trust_line.value = ""
             return
         m = t["result"].method
-        parts = [method_label(m, cam_methods().get(m, m), self.lang)] + [
+        parts = [method_label(m, compute.cam_methods().get(m, m), self.lang)] + [
             area_text(t[k], self.lang) for k in ("deletion", "insertion")]
         self._trust_line.value = ("<span class='convviz-explorer-trust'>" +
                                   html.escape(" · ".join(parts)) + "</span>")

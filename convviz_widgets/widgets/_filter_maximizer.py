@@ -18,7 +18,7 @@ import ipywidgets as w
 import numpy as np
 import traitlets
 
-from ..compute.maximize import DEFAULT_SIZE, DEFAULT_STEPS, METHODS, pattern_size
+from ._areas import area
 from ._base import INT_SLIDER_CONTINUOUS, LayerViewer, new_slider, set_slider
 from ._fit import FIT_BUTTONS
 from ..i18n import tr
@@ -118,7 +118,9 @@ class FilterMaximizer(LayerViewer):
                  objective: str = "channel", n_patterns: int = 4, neuron_position=None,
                  frame_interval: float = FRAME_INTERVAL, class_names=None, **kwargs):
         super().__init__(model, **kwargs)
-        if method not in METHODS:  # a ValueError before anything is built
+        if self._not_on_this_backend("maximize"):
+            return
+        if method not in area("maximize").METHODS:  # a ValueError before anything is built
             raise ValueError(f"Unknown method {method!r}; use one of {list(METHODS)}.")
         #: Names of the output's classes for the class objective ("class 1 · star"); one name
         #: for one sigmoid unit names its positive class, class 1.
@@ -179,8 +181,9 @@ class FilterMaximizer(LayerViewer):
 
         with self._suppressed():
             self.method = method
-            self.steps = int(steps) if steps is not None else DEFAULT_STEPS[method]
-            self.size = int(self._fixed_size[0] if self._fixed_size else (size or DEFAULT_SIZE))
+            self.steps = int(steps) if steps is not None else area("maximize").DEFAULT_STEPS[method]
+            self.size = int(self._fixed_size[0] if self._fixed_size
+                            else (size or area("maximize").DEFAULT_SIZE))
             self.seed = int(seed)
             self.n_patterns = int(n_patterns)
             self.neuron_position = neuron_position
@@ -294,7 +297,7 @@ class FilterMaximizer(LayerViewer):
         if self._suppress:
             return
         with self._suppressed():
-            self.steps = DEFAULT_STEPS[change["new"]]
+            self.steps = area("maximize").DEFAULT_STEPS[change["new"]]
         self._settings_changed()
 
     @traitlets.observe("objective")
@@ -394,8 +397,8 @@ class FilterMaximizer(LayerViewer):
         succession only the last one is computed. Returns at once; :meth:`wait` blocks until
         the run is over.
         """
-        if self.input_size is None:
-            pattern_size(self.model, None if self._fixed_size else int(self.size))  # fail early
+        if self.input_size is None:  # fail early
+            area("maximize").pattern_size(self.model, None if self._fixed_size else int(self.size))
         mode, filters, targets = run_rows(self.objective, self.mode, self.filter_index,
                                           self.gallery_range, self.n_patterns)
         if mode != "filter":  # every row waits, grey, until its first frame

@@ -18,8 +18,8 @@ import ipywidgets as w
 import numpy as np
 import traitlets
 
-from ..compute import Region
-from ..compute.cam import cam_methods, get_method, reads_layer
+from .. import compute
+from ._areas import area
 from ..plotting import ColourBar
 from ..i18n import method_label, tr
 from ._fit import fit_layout
@@ -41,9 +41,9 @@ def caption(r, name_of, lang: str, top=None, try_layer=None) -> str:
         parts.append(f"p = {r.probability:.1%}")
     if np.isfinite(r.score):
         parts.append(tr("gc.score", lang, v=f"{r.score:.3g}"))
-    label = method_label(r.method, cam_methods().get(r.method, r.method), lang)
+    label = method_label(r.method, compute.cam_methods().get(r.method, r.method), lang)
     # A pixel attribution's "layer" is the model input: say where it lives instead.
-    where = r.layer if reads_layer(r.method) else tr("gc.pixel_level", lang)
+    where = r.layer if area("cam").reads_layer(r.method) else tr("gc.pixel_level", lang)
     parts.append(f"{label} @ {where}")
     if top is not None and len(top.indices):
         parts.append(tr("gc.says", lang, c=name_of(int(top.indices[0]))))
@@ -87,7 +87,7 @@ def map_labels(labels: dict, r, overlay, model_name: str, class_name: str, image
     and image; the heat colour bar in the map's units (0 … 1, or ±scale for a signed map)."""
     if r.probability is not None:
         class_name += f" (p = {r.probability:.1%})"
-    method = method_label(r.method, cam_methods().get(r.method, r.method), lang)
+    method = method_label(r.method, compute.cam_methods().get(r.method, r.method), lang)
     labels["title"] = " · ".join([model_name, class_name, f"{method} @ {r.layer}"])
     labels["subtitle"] = overlay.caption + (
         " · " + tr("ex.image", lang, name=image_name) if image_name else "")
@@ -103,7 +103,7 @@ def map_labels(labels: dict, r, overlay, model_name: str, class_name: str, image
 def method_menu(lang: str) -> w.Dropdown:
     """The method dropdown: every registered method (``cv.cam_methods()``), named in ``lang``."""
     menu = w.Dropdown(options=[(method_label(name, label, lang), name)
-                               for name, label in cam_methods().items()],
+                               for name, label in compute.cam_methods().items()],
                       description=tr("ui.method", lang), style={"description_width": "initial"},
                       layout=w.Layout(width="250px"))
     menu.add_class("convviz-gradcam-method")
@@ -114,7 +114,7 @@ def check_method(name) -> str:
     """The registered name of method ``name`` (what the method trait holds); a TraitError
     naming the registered ones otherwise."""
     try:
-        return get_method(name).name
+        return area("cam").get_method(name).name
     except ValueError as exc:
         raise traitlets.TraitError(str(exc)) from None
 
@@ -140,14 +140,14 @@ def target_options(class_names, region_mode: bool, extra: list, lang: str, name_
     the whole output, then the extra regions (a drawn box, a given mask, a callable).
     """
     def label(choice):
-        if isinstance(choice, Region):
+        if isinstance(choice, compute.Region):
             return tr("tg.mask", lang) if choice.kind == "mask" else region_text(choice, lang)
         return tr("gc.custom", lang, name=name_of(choice))
 
     if region_mode:
         head = [(tr("tg.foreground", lang), TOP_1),
-                (tr("tg.background", lang), Region(kind="background")),
-                (tr("tg.all", lang), Region(kind="all"))]
+                (tr("tg.background", lang), compute.Region(kind="background")),
+                (tr("tg.all", lang), compute.Region(kind="all"))]
         return head + [(label(c), c) for c in extra]
     return [(tr("ui.top_1_prediction", lang), TOP_1)] + [(label(c), c) for c in extra] + \
         [(n, i) for i, n in enumerate(class_names)]

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._demo import demo_images, demo_model
-from ..compute import conv_layers, layer_to_try
+from .. import compute
+from ..compute import conv_layers
 # ``cam.gradcam`` is looked up when called, not bound here: the fault tests put a failing or
 # slow one in its place.
-from ..compute import cam
-from ..compute.cam import default_layer, get_method, reads_layer, top_predictions
+from ._areas import area
 from ._gradcam_targets import n_classes, output_of
 from ._targets import is_flat
 
@@ -105,7 +105,7 @@ class Explained:
     def of(cls, model, preprocess=None, output=None, input_size=None) -> "Explained":
         return cls(model, preprocess, output, input_size,
                    frozenset(i.path for i in conv_layers(model, kind="spatial")),
-                   default_layer(model))
+                   area("cam").default_layer(model))
 
     def layer_for(self, layer: str) -> str:
         """``layer`` when this model has it, else its default layer."""
@@ -114,15 +114,17 @@ class Explained:
     def gradcam(self, image, target, layer: str, method: str, on_step=None, cancel=None):
         """The map of ``target`` at ``layer`` by ``method`` (a pixel method reads no layer)."""
         # gradcam refuses a layer= the method cannot read (pixel methods): pass it only when read.
-        uses_layer = reads_layer(get_method(method))
-        return cam.gradcam(self.model, image, target=target, layer=layer if uses_layer else None,
-                           method=method, preprocess=self.preprocess, on_step=on_step,
-                           cancel=cancel, output=self.output, input_size=self.input_size)
+        uses_layer = area("cam").reads_layer(area("cam").get_method(method))
+        return area("cam").gradcam(self.model, image, target=target,
+                                   layer=layer if uses_layer else None, method=method,
+                                   preprocess=self.preprocess, on_step=on_step, cancel=cancel,
+                                   output=self.output, input_size=self.input_size)
 
     def top(self, image, k: int, layer: str):
         """The top-``k`` predictions, from the same cached forward pass as the map's."""
-        return top_predictions(self.model, image, k=k, preprocess=self.preprocess, layer=layer,
-                               output=self.output, input_size=self.input_size)
+        return compute.top_predictions(self.model, image, k=k, preprocess=self.preprocess,
+                                       layer=layer, output=self.output,
+                                       input_size=self.input_size)
 
 
 def explain_state(main: Explained, compare: Explained | None, image, s: dict, *, top_k: int,
@@ -138,9 +140,9 @@ def explain_state(main: Explained, compare: Explained | None, image, s: dict, *,
     try_layer = None
     if is_flat(result) and result.flag not in _BLANK_FOR_A_REASON:
         # A blank map says nothing; name a layer where this target's map is not blank.
-        try_layer = layer_to_try(main.model, image, target=result.target, method=s["method"],
-                                 preprocess=main.preprocess, exclude=[result.layer],
-                                 output=main.output)
+        try_layer = compute.layer_to_try(main.model, image, target=result.target,
+                                         method=s["method"], preprocess=main.preprocess,
+                                         exclude=[result.layer], output=main.output)
     # The model was not run on a NaN image: there is no list of classes to rank.
     top = main.top(image, top_k, s["layer"]) \
         if ranked and result.flag != "nonfinite_input" else None

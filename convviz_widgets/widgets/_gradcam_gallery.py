@@ -19,8 +19,8 @@ import traitlets
 
 # Looked up when called, not bound here: the fault tests put failing or slow ones in place.
 from .. import compute
-from ..compute import cam, prepare_images
-from ..compute.cam import CAMCancelled, cam_methods, get_method, overlay, reads_layer
+from ..compute import prepare_images
+from ._areas import area
 from ._gradcam_display import heat_for_display
 from ..i18n import method_label, tr
 from ._overlay import _rgb_u8
@@ -42,7 +42,7 @@ def gallery_tile(r, look) -> np.ndarray:
 
     ``look`` is ``(unsigned colormap, signed colormap, opacity)``.
     """
-    rgb = overlay(heat_for_display(r), r.image, look[bool(r.signed)], look[2])
+    rgb = compute.overlay(heat_for_display(r), r.image, look[bool(r.signed)], look[2])
     h, w_ = rgb.shape[:2]
     scale = _GALLERY_TILE / max(h, w_)
     th, tw = max(1, round(h * scale)), max(1, round(w_ * scale))
@@ -64,22 +64,23 @@ def rank_and_explain(specs: list, images: list, labels, n: int, by: str, method:
 
     def tick():
         if cancel.is_set():
-            raise CAMCancelled("gallery cancelled")
+            raise compute.CAMCancelled("gallery cancelled")
         done[0] += 1
         on_step(done[0], total)
 
     out = {"by": by, "method": method}
     for key, m, layer in specs:
         model, prep, output, size = m.model, m.preprocess, m.output, m.input_size
-        rank = cam.rank_predictions(model, images, labels, preprocess=prep, output=output,
-                                input_size=size)
+        rank = area("cam").rank_predictions(model, images, labels, preprocess=prep,
+                                            output=output, input_size=size)
 
         def explain(i, model=model, prep=prep, output=output, layer=layer, size=size,
                     rank=rank):
             # The predicted class (multi-label: the unit the model is surest is present).
-            return cam.gradcam(model, images[i], target=int(rank.explain[i]),
-                           layer=layer if uses_layer else None, method=method,
-                           preprocess=prep, output=output, cancel=cancel, input_size=size)
+            return area("cam").gradcam(model, images[i], target=int(rank.explain[i]),
+                                       layer=layer if uses_layer else None, method=method,
+                                       preprocess=prep, output=output, cancel=cancel,
+                                       input_size=size)
 
         maps, areas = {}, None
         if by == "deletion":
@@ -184,7 +185,8 @@ class BestWorstGallery(w.VBox):
         if by not in RANKINGS:
             raise ValueError(f"by must be one of {list(RANKINGS)}, not {by!r}.")
         self.by = by
-        uses_layer = reads_layer(get_method(method))  # gradcam refuses a layer= it cannot read
+        # gradcam refuses a layer= it cannot read
+        uses_layer = area("cam").reads_layer(area("cam").get_method(method))
         specs = [("main", main, layer)]
         if compared is not None:
             specs.append(("compare", compared, compared.layer_for(layer)))
@@ -267,7 +269,7 @@ class BestWorstGallery(w.VBox):
     def _fill(self, views: dict, part: dict, by: str, method: str, label_name,
               class_name) -> None:
         rank, areas = part["rank"], part["areas"]
-        label = method_label(method, cam_methods().get(method, method), self.lang)
+        label = method_label(method, compute.cam_methods().get(method, method), self.lang)
         for which in ("best", "worst"):
             view, cap = views[which], views["captions"][which]
             view.title = tr(f"gc.{which}_del", self.lang, m=label) if by == "deletion" else \

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compute import Region, image_shaped, output_index, output_info
+from .. import compute
 from ._gradcam_display import target_options
 from ..i18n import tr
 from ._view_error import ViewError
@@ -20,13 +20,13 @@ from ._targets import TOP_1, class_names_for, target_label, to_choice
 
 def output_of(model, output, allow_all: bool):
     """The index of the explained output (None: all of them, for a callable target)."""
-    return output_index(model, output, allow_all=allow_all)
+    return compute.output_index(model, output, allow_all=allow_all)
 
 
 def n_classes(model, output=None, allow_all: bool = True) -> int | None:
     """How many classes the explained output has (None for all outputs)."""
     oi = output_of(model, output, allow_all)
-    return None if oi is None else output_info(model)[oi].num_classes
+    return None if oi is None else compute.output_info(model)[oi].num_classes
 
 
 class TargetSpace:
@@ -69,9 +69,10 @@ class TargetSpace:
             if self.index is not None or class_names is None else [str(c) for c in class_names]
         # An image-shaped output (U-Net, segmentation) has no classes: its targets are regions.
         self.region_mode = self.index is not None and \
-            image_shaped(output_info(model)[self.index])
+            compute.image_shaped(compute.output_info(model)[self.index])
         #: A callable target once given stays in the menu (pick a class, then come back).
-        self.custom = target if callable(target) and not isinstance(target, Region) else None
+        self.custom = target if callable(target) and not isinstance(target, compute.Region) \
+            else None
         #: The last box region explained (offered in the region menu).
         self.box = None
 
@@ -83,7 +84,7 @@ class TargetSpace:
         """The compute form of a target given to the view (raises a ``ViewError`` saying what to
         pass instead)."""
         model = getattr(self.model, "name", "model")
-        if isinstance(value, Region):
+        if isinstance(value, compute.Region):
             if not self.region_mode:
                 raise ViewError("target_region_on_classes", model=model)
             if value.kind == "box":
@@ -108,7 +109,7 @@ class TargetSpace:
     def choice(self, target):
         """The picker's choice showing ``target`` (an image-shaped output's predicted
         foreground is its top-1, as ``None`` is for compute)."""
-        if self.region_mode and isinstance(target, Region) and target.kind == "foreground" \
+        if self.region_mode and isinstance(target, compute.Region) and target.kind == "foreground" \
                 and target.channel is None:
             return TOP_1
         return to_choice(target)
@@ -127,18 +128,18 @@ class TargetSpace:
                             else self.name(choice), choice))
         return options
 
-    def box_region(self, image_hw, y0: int, x0: int, y1: int, x1: int) -> Region:
+    def box_region(self, image_hw, y0: int, x0: int, y1: int, x1: int) -> compute.Region:
         """The region of a box given in image pixels (end exclusive), in output pixels."""
         if not self.region_mode:
             raise ViewError("target_box_on_classes")
         h, w_ = image_hw
-        oh, ow = (d or s for d, s in zip(output_info(self.model)[self.index].shape[1:3],
+        oh, ow = (d or s for d, s in zip(compute.output_info(self.model)[self.index].shape[1:3],
                                          (h, w_)))
         ys = sorted((int(y0), int(y1)))
         xs = sorted((int(x0), int(x1)))
         box = (ys[0] * oh // h, xs[0] * ow // w_, max(ys[0] * oh // h + 1, -(-ys[1] * oh // h)),
                max(xs[0] * ow // w_ + 1, -(-xs[1] * ow // w_)))
-        return Region(box=box)
+        return compute.Region(box=box)
 
 
 def _same(a, b) -> bool:

@@ -18,7 +18,6 @@ import traitlets
 
 # ``compute.faithfulness`` is looked up when called: the tests put a held or slow one in place.
 from .. import compute
-from ..compute.cam import cam_methods
 from ..i18n import method_label, tr
 from ._fit import fit_layout
 
@@ -287,7 +286,8 @@ class TrustPanel(w.VBox):
                 "".join(curve_svg(part[kind], self.lang, ylabel)
                         for kind in ("deletion", "insertion")) + "</div>")
         what = tr("tr.for", self.lang,
-                  m=method_label(r.method, cam_methods().get(r.method, r.method), self.lang),
+                  m=method_label(r.method, compute.cam_methods().get(r.method, r.method),
+                                 self.lang),
                   c=self._name_of(r.target), s=steps)
         lines = [area_text(part[kind], self.lang) for kind in ("deletion", "insertion")]
         warn = improbable_text(part["deletion"], self._name_of(r.target), self.lang)

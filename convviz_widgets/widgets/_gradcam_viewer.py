@@ -18,7 +18,8 @@ import ipywidgets as w
 import numpy as np
 import traitlets
 
-from ..compute.cam import get_method
+from .._demo import demo_model
+from ._areas import area, available
 from ._base import View
 from ._gradcam_display import (TargetPicker, check_method, make_overlays, map_labels,
                                method_menu, show_maps)
@@ -161,6 +162,12 @@ class GradCAMViewer(View):
                  signed_colormap: str = "RdBu_r", trust_auto: bool = False,
                  opacity: float = 0.5, size: int = 288, image_labels=None, lang: str = "en",
                  output=None, compare_output=None, controls: bool = True, **kwargs):
+        if not (available("cam") and available("outputs")):
+            super().__init__(model if model is not None else demo_model(), lang=lang,
+                             controls=controls, **kwargs)
+            self._not_on_this_backend("cam", "outputs")
+            self.class_names = []
+            return
         model, images, labels, class_names = model_and_images(model, images, labels,
                                                               class_names, output, target)
         super().__init__(model, lang=lang, controls=controls, **kwargs)
@@ -458,7 +465,7 @@ class GradCAMViewer(View):
             self._show_note(tr("ui.no_image", self.lang))
             return
         state = self._state()
-        if get_method(state["method"]).long_running:
+        if area("cam").get_method(state["method"]).long_running:
             self._run_job("cam", reverts, lambda ev, step: self._prepare(state, step, ev),
                           self._apply)
             return
@@ -491,5 +498,3 @@ class GradCAMViewer(View):
         if self.trust_panel.map_changed(r):  # scored at once with trust_auto
             self.check_faithfulness()
         return sent
-
-

@@ -5,15 +5,17 @@ the Filter maximizer, so every place names a target the same way."""
 
 from __future__ import annotations
 
-from ..compute import access, class_labels
-from ..compute.cam import default_layer
+from .. import compute
+from ..compute import access
+from ._areas import area
 from ..i18n import CATALOGUE, tr
 
 
 def class_names_for(model, class_names, output, lang: str) -> list[str]:
     """The views' class names: :func:`~convviz_widgets.compute.class_labels` in ``lang``."""
-    return class_labels(model, class_names, output=output, negative=tr("tg.not_class", lang),
-                        unnamed=tr("ui.class_n", lang, i="{}"))
+    return compute.class_labels(model, class_names, output=output,
+                                negative=tr("tg.not_class", lang),
+                                unnamed=tr("ui.class_n", lang, i="{}"))
 
 
 def region_text(region, lang: str) -> str:
@@ -54,7 +56,7 @@ def flat_warning(result, try_layer, lang: str) -> str:
 def early_layer_note(model, layer: str, lang: str) -> str:
     """The note for a Grad-CAM layer that comes before the method's own layer (empty if not)."""
     try:
-        best = default_layer(model)
+        best = area("cam").default_layer(model)
     except ValueError:
         return ""
     if layer == best:

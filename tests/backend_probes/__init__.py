@@ -29,12 +29,6 @@ import pkgutil
 #: The areas, in a fixed order.
 AREAS = tuple(sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")))
 
-#: Public names not on JAX/PyTorch yet: reading them there must raise the error that says to use
-#: KERAS_BACKEND=tensorflow. One per line; a port removes its names.
-NOT_PORTED = (
-    "Explorer",
-)
-
 DEFAULT_TOLERANCE = (1e-4, 1e-4)
 
 
