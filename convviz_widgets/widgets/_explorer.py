@@ -297,14 +297,14 @@ class Explorer(LayerViewer):
                 raise Cancelled()
             if view.active or not view.images:
                 return
-            view._prepare(view._state(), cancel=job.cancel_event)
+            view.warm(cancel=job.cancel_event)
 
     def _warm_patterns(self, job) -> None:
         """The Patterns page's compiled step (its own background compile), not drawn."""
         view = self.patterns
         if view.active:
             return
-        view._prewarm()
+        view.prewarm()
         while not view.wait_warmup(0.2):
             if job.cancelled:
                 raise Cancelled()

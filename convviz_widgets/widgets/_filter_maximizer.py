@@ -198,7 +198,7 @@ class FilterMaximizer(LayerViewer):
         if not self._defer_render():  # a hidden page compiles when first shown
             self._show_placeholder()
             if prewarm:
-                self._prewarm()
+                self.prewarm()
 
     # ------------------------------------------------------------------------- helpers
     def _count(self, path=None) -> int:
@@ -338,13 +338,13 @@ class FilterMaximizer(LayerViewer):
         if self._defer_render():  # hidden: no cache lookup, no background compile
             return
         self._show_placeholder()
-        self._prewarm()
+        self.prewarm()
 
     def _refresh(self) -> None:
         self._sync_controls()
         self._show_placeholder()
         self._redraw()
-        self._prewarm()
+        self.prewarm()
 
     def _on_gallery_click(self, tile, y, x) -> None:
         try:
@@ -469,7 +469,7 @@ class FilterMaximizer(LayerViewer):
         self.run_panel.end(run_summary(res, self._rows_text(len(res)), self.lang),
                            res.cancelled)
 
-    def _prewarm(self) -> None:
+    def prewarm(self) -> None:
         """Compile the step for the current settings in the background (one 1-step run)."""
         key = (self.layer, self.method, self._hw(), id(self.preprocess))
         if self.objective != "channel":  # another compiled step (the channel's key is kept)

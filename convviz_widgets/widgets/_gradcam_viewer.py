@@ -2,12 +2,10 @@
 
 All model work goes through :mod:`convviz_widgets.compute.cam` (which caches the feature map of
 each image, so a class switch re-runs only the head of the model); the overlay is an anywidget
-view (``js/src/overlay.js``) that applies opacity and colormap in the browser. The view is
-composed of components that talk to it through their traits and callbacks: the image chooser
-and the images' names (:mod:`._gradcam_inputs`), the target picker and the overlays
-(:mod:`._gradcam_display`), the trust panel (:mod:`._gradcam_trust`) and the best/worst gallery
-(:mod:`._gradcam_gallery`), which set up their own jobs, and the job bar that runs them
-(:mod:`._gradcam_tasks`).
+view (``js/src/overlay.js``) that applies opacity and colormap in the browser. Components talk
+to it through traits and callbacks: image chooser and names (:mod:`._gradcam_inputs`), target
+picker and overlays (:mod:`._gradcam_display`), trust panel (:mod:`._gradcam_trust`), best/worst
+gallery (:mod:`._gradcam_gallery`), and the job bar that runs their jobs (:mod:`._gradcam_tasks`).
 """
 
 from __future__ import annotations
@@ -445,15 +443,13 @@ class GradCAMViewer(View):
                 "target": self.target}
 
     def _run_job(self, kind: str, reverts: dict, prepare, apply) -> None:
-        """Run ``apply(prepare(cancel_event, on_step))`` in the background (progress, Cancel);
-        a failure or Cancel puts the traits back to what the view shows and says so (a failure
-        then replaces the note with its error, see ``on_error`` of the job bar)."""
+        """``apply(prepare(cancel_event, on_step))`` in the background; a failure or Cancel
+        puts the traits back and says so (a failure's error replaces the note)."""
         def revert():
             self._revert(reverts)
             self._show_note(tr("gc.cancelled", self.lang))
 
-        # Said before the job is submitted: a job that fails at once must find its error
-        # replacing "computing…", not replaced by it.
+        # Said first: a job failing at once must replace "computing…" with its error, not after.
         self._show_note(tr("ui.computing", self.lang))
         self.jobs.run(kind, prepare, apply, revert)
 
@@ -476,6 +472,10 @@ class GradCAMViewer(View):
 
     def _refresh(self) -> None:
         self._render("refresh", {})
+
+    def warm(self, cancel=None) -> None:
+        """Compute and cache what the current state shows, drawing nothing (warm-up)."""
+        self._prepare(self._state(), cancel=cancel)
 
     def _prepare(self, s: dict, on_step=None, cancel=None) -> dict:
         """Compute everything the new state shows; touches no widget (so failures are clean)."""

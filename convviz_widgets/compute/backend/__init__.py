@@ -83,17 +83,17 @@ from ._errors import only_tensorflow
 NAME = keras.backend.backend()
 
 if NAME == "tensorflow":
-    from ._tf import (KEEPS_PULLBACK, SLOW_MAX_POOL_GRADIENT, WIDE_FLOAT, compile, device,
-                      eager, no_grad, relu_ops, tf_function, trace, user_function, value_and_grad,
-                      value_and_input_grad, vjp, watched_vjp)
+    from ._tf import (KEEPS_PULLBACK, SLOW_MAX_POOL_GRADIENT, WIDE_FLOAT, compile,
+                      device, eager, no_grad, relu_ops, tf_function, trace, user_function,
+                      value_and_grad, value_and_input_grad, vjp, watched_vjp)
 elif NAME == "jax":
-    from ._jax import (KEEPS_PULLBACK, SLOW_MAX_POOL_GRADIENT, WIDE_FLOAT, compile, device,
-                       eager, no_grad, relu_ops, tf_function, trace, user_function, value_and_grad,
-                       value_and_input_grad, vjp, watched_vjp)
+    from ._jax import (KEEPS_PULLBACK, SLOW_MAX_POOL_GRADIENT, WIDE_FLOAT, compile,
+                       device, eager, no_grad, relu_ops, tf_function, trace, user_function,
+                       value_and_grad, value_and_input_grad, vjp, watched_vjp)
 elif NAME == "torch":
-    from ._torch import (KEEPS_PULLBACK, SLOW_MAX_POOL_GRADIENT, WIDE_FLOAT, compile, device,
-                         eager, no_grad, relu_ops, tf_function, trace, user_function, value_and_grad,
-                         value_and_input_grad, vjp, watched_vjp)
+    from ._torch import (KEEPS_PULLBACK, SLOW_MAX_POOL_GRADIENT, WIDE_FLOAT, compile,
+                         device, eager, no_grad, relu_ops, tf_function, trace, user_function,
+                         value_and_grad, value_and_input_grad, vjp, watched_vjp)
 else:  # pragma: no cover - Keras knows only these three (and "numpy", which cannot derive)
     raise ImportError(
         f"convviz_widgets runs on Keras' tensorflow, jax or torch backend, not {NAME!r}: set "
