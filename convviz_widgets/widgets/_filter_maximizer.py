@@ -121,7 +121,7 @@ class FilterMaximizer(LayerViewer):
         if self._not_on_this_backend("maximize"):
             return
         if method not in area("maximize").METHODS:  # a ValueError before anything is built
-            raise ValueError(f"Unknown method {method!r}; use one of {list(area("maximize").METHODS)}.")
+            raise ValueError(f"Unknown method {method!r}; use one of {list(area('maximize').METHODS)}.")
         #: Names of the output's classes for the class objective ("class 1 · star"); one name
         #: for one sigmoid unit names its positive class, class 1.
         self.class_names = class_names_for(model, class_names, None, self.lang) \
