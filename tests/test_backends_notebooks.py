@@ -6,9 +6,7 @@ kernel: ipykernel's native kernel is that venv's Python), with ``PYTHONPATH`` se
 checkout. The checks are those of ``tests/test_notebooks.py``: no error output, none of
 TensorFlow's start-up lines, no stderr at all in the quickstart.
 
-A cell may meet a public name whose area of compute is not on JAX yet: that is the one error of
-``backend.only_tensorflow`` ("… set KERAS_BACKEND=tensorflow …") and the notebook is an expected
-failure naming it, until the area is ported; any other error fails.
+Every area of compute runs on JAX, so any error output fails.
 
 The venv needs nbclient and ipykernel (``.ci/setup-backends`` installs them); without them, or
 without the venv, this skips locally and fails under ``CI=true``.
@@ -35,7 +33,6 @@ from test_backends_views import FAST_XLA  # XLA's fast compile for model loading
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = [ROOT / "notebooks" / f"{name}.ipynb"
              for name in ("00_quickstart", "01_kernels", "02_activations")]
-NOT_HERE = "KERAS_BACKEND=tensorflow"
 
 pytestmark = [pytest.mark.backends, pytest.mark.notebook]
 
@@ -92,9 +89,6 @@ def test_notebook_runs_under_jax(path, tmp_path):
     assert run.returncode == 0, run.stderr[-4000:]
     got = json.loads(out.read_text())
     print(f"{path.stem}: {got['seconds']:.1f} s under JAX")
-    for error in got["errors"]:
-        if error["ename"] == "NotImplementedError" and NOT_HERE in error["evalue"]:
-            pytest.xfail(f"not on JAX yet: {error['evalue'].split(' runs on')[0]}")
     assert got["errors"] == []
     noise = [line for line in got["stderr"].splitlines() if _is_noise(line)]
     assert noise == [], got["stderr"]
