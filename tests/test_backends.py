@@ -33,6 +33,7 @@ import convviz_widgets as cv
 from convviz_widgets.compute import backend
 
 import backend_probes  # tests/ is on the path: pytest puts it there, and so does running this file
+from backend_probes._venv import backend_python
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZE = 16
@@ -183,18 +184,6 @@ def _probe_dir(folder: Path) -> None:
     (folder / f"report.{keras.backend.backend()}.json").write_text(json.dumps(report))
 
 
-def _python(name: str) -> str:
-    exe = os.environ.get(f"CONVVIZ_{name.upper()}_PYTHON") or str(
-        ROOT / f".venv-{name}" / "bin" / "python")
-    if not Path(exe).exists():
-        msg = (f"No Python with Keras' {name} backend at {exe}: set CONVVIZ_{name.upper()}_PYTHON "
-               f"or make {ROOT / f'.venv-{name}'} (pip install -e '.[{name}]' pytest).")
-        if os.environ.get("CI") == "true":
-            pytest.fail(msg)
-        pytest.skip(msg)
-    return exe
-
-
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory):
     """Every model saved once; the TensorFlow probe of the saved file; its folder."""
@@ -212,7 +201,7 @@ def saved(tmp_path_factory):
 def other(request, saved):
     """Run the probe under one other backend; return its report and folder."""
     folder, _ = saved
-    exe = _python(request.param)
+    exe = backend_python(request.param)
     env = {**os.environ, "KERAS_BACKEND": request.param, "PYTHONPATH": str(ROOT),
            "CUDA_VISIBLE_DEVICES": "",
            # Loading a model on JAX runs every kernel's random initializer (then overwritten by

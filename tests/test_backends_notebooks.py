@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from convviz_widgets._quiet import _is_noise
+from backend_probes._venv import backend_python
 
 from test_backends_views import FAST_XLA  # XLA's fast compile for model loading, and why
 
@@ -61,25 +62,9 @@ def _run(path: Path, out: Path) -> None:
     }))
 
 
-def _jax_python() -> str:
-    exe = os.environ.get("CONVVIZ_JAX_PYTHON") or str(ROOT / ".venv-jax" / "bin" / "python")
-    missing = None
-    if not Path(exe).exists():
-        missing = f"No Python with Keras' jax backend at {exe}"
-    elif subprocess.run([exe, "-c", "import nbclient, ipykernel, nbformat"],
-                        capture_output=True).returncode != 0:
-        missing = f"{exe} has no nbclient/ipykernel"
-    if missing:
-        msg = f"{missing}: set CONVVIZ_JAX_PYTHON or run .ci/setup-backends."
-        if os.environ.get("CI") == "true":
-            pytest.fail(msg)
-        pytest.skip(msg)
-    return exe
-
-
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs_under_jax(path, tmp_path):
-    exe = _jax_python()
+    exe = backend_python("jax", ("nbclient", "ipykernel", "nbformat"))
     env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": str(ROOT),
            "CUDA_VISIBLE_DEVICES": "", "JAX_PLATFORMS": "cpu",
            "XLA_FLAGS": f"{os.environ.get('XLA_FLAGS', '')} {FAST_XLA}".strip()}

@@ -37,6 +37,7 @@ from convviz_widgets import plotting
 from convviz_widgets.widgets import RasterView
 
 from _driver import Driver
+from backend_probes._venv import backend_python
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKENDS = ("jax", "torch")
@@ -234,18 +235,6 @@ def _views_dir(folder: Path) -> None:
         "tensorflow_imported": "tensorflow" in sys.modules}))
 
 
-def _python(name: str) -> str:
-    exe = os.environ.get(f"CONVVIZ_{name.upper()}_PYTHON") or str(
-        ROOT / f".venv-{name}" / "bin" / "python")
-    if not Path(exe).exists():
-        msg = (f"No Python with Keras' {name} backend at {exe}: set CONVVIZ_{name.upper()}_PYTHON "
-               f"or make {ROOT / f'.venv-{name}'} (.ci/setup-backends).")
-        if os.environ.get("CI") == "true":
-            pytest.fail(msg)
-        pytest.skip(msg)
-    return exe
-
-
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory):
     """The nested model saved once, and the TensorFlow report of both models."""
@@ -259,7 +248,7 @@ def saved(tmp_path_factory):
 @pytest.fixture(scope="module", params=BACKENDS)
 def other(request, saved):
     folder = saved[0]
-    exe = _python(request.param)
+    exe = backend_python(request.param)
     env = {**os.environ, "KERAS_BACKEND": request.param, "PYTHONPATH": str(ROOT),
            "CUDA_VISIBLE_DEVICES": "",
            "XLA_FLAGS": f"{os.environ.get('XLA_FLAGS', '')} {FAST_XLA}".strip()}
