@@ -396,7 +396,10 @@ def _explain_layer(acc, path, x, preprocess, meta, oi, target_fn, codes, use_cac
     keys = _cache_keys(acc, path, x, preprocess) if use_cache else None
     a = acc.cache.get(keys[0]) if use_cache else None
     outs = acc.cache.get(keys[1]) if use_cache else None
-    kept_key = (*keys[0], "cam_kept", oi) if use_cache and target_fn is None else None
+    # Looked up only where a pullback can be kept: a lookup that can never hit would count as a
+    # cache miss (TensorFlow) while the model does not run.
+    kept_key = (*keys[0], "cam_kept", oi) \
+        if use_cache and target_fn is None and backend.KEEPS_PULLBACK else None
     xt = ops.convert_to_tensor(x)
     ct = ops.convert_to_tensor(np.asarray(codes, np.int32))
     if a is not None and outs is not None:
