@@ -55,9 +55,9 @@ if backend.NAME == "tensorflow":
     import tensorflow as tf  # noqa: E402
 
 try:
-    from _common import write  # noqa: E402
+    from _common import paired, write, write_result  # noqa: E402
 except ImportError:  # run from the repository root
-    from benchmarks._common import write  # noqa: E402
+    from benchmarks._common import paired, write, write_result  # noqa: E402
 
 SAMPLES, STEPS = 25, 32
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -186,34 +186,32 @@ def per_sample(model, image, target, batch_size: int, rounds: int) -> dict:
 
 def vs_tf_keras_vis(rounds: int, batch_size: int) -> dict:
     """Issue 27: our SmoothGrad against tf-keras-vis ``Saliency`` with equal samples on VGG16
-    224, paired (one call each per round, alternated); median and spread of the ratios."""
+    224: both sides alternated in one process (``_common.paired``), a fresh image every round,
+    tf-keras-vis' time ÷ ours per round (the speed-up), median and quartiles, wall and CPU."""
     from tf_keras_vis.saliency import Saliency
 
     model = keras.applications.VGG16(weights=None)
-    image = np.random.default_rng(0).random((224, 224, 3)).astype(np.float32)
+    rng = np.random.default_rng(0)
     tfkv = Saliency(model, clone=False)
 
     def score(out):
         return out[:, 1]
 
-    ours = lambda: gradcam(model, image, 1, cache=False,  # noqa: E731
-                           method=SmoothGrad(SAMPLES, 0.15), batch_size=batch_size)
-    theirs = lambda: tfkv(score, image[None], smooth_samples=SAMPLES,  # noqa: E731
-                          smooth_noise=0.15)
-    ours(), theirs()  # traces
-    wall, cpu = [], []
-    for r in range(rounds):
-        pair = {}
-        for name, fn in ((("ours", ours), ("theirs", theirs)) if r % 2 == 0
-                         else (("theirs", theirs), ("ours", ours))):
-            t0, c0 = time.perf_counter(), time.process_time()
-            fn()
-            pair[name] = (time.perf_counter() - t0, time.process_time() - c0)
-        wall.append(pair["theirs"][0] / pair["ours"][0])
-        cpu.append(pair["theirs"][1] / pair["ours"][1])
-    return {"speedup_wall": [statistics.median(wall), min(wall), max(wall)],
-            "speedup_cpu": [statistics.median(cpu), min(cpu), max(cpu)], "rounds": rounds,
-            "batch_size": batch_size, "onednn": onednn(), "load_average": os.getloadavg()}
+    def fresh():
+        return rng.random((224, 224, 3)).astype(np.float32)
+
+    def ours(image):
+        gradcam(model, image, 1, cache=False, method=SmoothGrad(SAMPLES, 0.15),
+                batch_size=batch_size)
+
+    def theirs(image):
+        tfkv(score, image[None], smooth_samples=SAMPLES, smooth_noise=0.15)
+
+    timing = paired({"ours": (ours, fresh), "tf_keras_vis": (theirs, fresh)}, rounds,
+                    warmup=1, base="ours")
+    return {"samples": SAMPLES, "noise": 0.15, "batch_size": batch_size, "timing": timing,
+            "speedup": {"wall": timing["tf_keras_vis"]["ratio_wall"],
+                        "cpu": timing["tf_keras_vis"]["ratio_cpu"]}}
 
 
 def run_per_sample(args) -> None:
@@ -319,9 +317,11 @@ def main():
         return run_per_sample(args)
     if args.vs_tf_keras_vis:
         r = vs_tf_keras_vis(args.rounds, args.vgg_batch)
-        print(r, flush=True)
-        return print(write("attribution_vs_tf_keras_vis" + ("_onednn_off" if onednn() == "0"
-                                                            else ""), r))
+        w, c = r["speedup"]["wall"], r["speedup"]["cpu"]
+        print(f"SmoothGrad ({SAMPLES} samples), tf-keras-vis ÷ ours: {w['median']:.2f}× wall "
+              f"[{w['q1']:.2f}–{w['q3']:.2f}], {c['median']:.2f}× CPU [{c['q1']:.2f}–"
+              f"{c['q3']:.2f}]", flush=True)
+        return print(write_result("attribution_vs_tf_keras_vis", r))
     load = os.getloadavg()
     print(f"oneDNN={onednn()} load average {load}", flush=True)
     demo, scenes = cv.demo_model(), cv.demo_images()

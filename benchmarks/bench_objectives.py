@@ -29,8 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 import _common  # noqa: E402,F401  (sets the TF log level first)
-from _common import RESULTS, machine  # noqa: E402
-from bench_maximize import cpu, onednn  # noqa: E402
+from _common import RESULTS, environment, onednn  # noqa: E402
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -87,19 +86,17 @@ def main() -> None:
         print(f"diversity weight {w}: Gram cosine {d['gram_cos']:.3f}, pooled {NEXT} cosine "
               f"{d['pooled_cos']:.3f}, mean activation {d['activation']:.3f}")
 
-    dnn = onednn()
-    out = Path(args.out) if args.out else RESULTS / (
-        f"objectives_onednn_{'on' if dnn['enabled'] else 'off'}.json")
+    out = Path(args.out) if args.out else RESULTS / f"objectives_onednn_{onednn()}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({
-        "machine": {**machine(), "cpu": cpu()}, "onednn": dnn,
+        "environment": environment(),
         "class": {"steps": args.class_steps, "seconds": round(class_seconds, 2),
                   "own_probability": own},
         "diversity": {"layer": LAYER, "n_patterns": 4, "steps": args.steps,
                       "filters": args.filters, "by_weight": summary,
                       "per_filter": {str(w): d for w, d in rows.items()}},
     }, indent=2))
-    print(f"onednn {dnn} · cpu {cpu()['model']} -> {out}")
+    print(f"oneDNN {onednn()} -> {out}")
 
 
 if __name__ == "__main__":

@@ -52,7 +52,10 @@ BENCHES = {
                              ["--only", "vgg", "--n-vgg", "32", "--repeats", "3"],
                              ["--only", "vgg", "--n-vgg", "256", "--repeats", "5"]),
     "maximize": ("bench_maximize.py",
-                 ["--steps", "16", "--filters", "2", "--rounds", "1", "--skip-demo"], []),
+                 ["--steps", "16", "--filters", "2", "--rounds", "3", "--cases", "",
+                  "--skip-demo"], []),
+    "smoothgrad_vs_tfkv": ("bench_attribution.py", ["--vs-tf-keras-vis", "--rounds", "3"],
+                           ["--vs-tf-keras-vis", "--rounds", "9"]),
     "backends": ("bench_backends.py", ["--quick"], []),
 }
 
@@ -148,6 +151,34 @@ def _throughput(model):
     return fmt
 
 
+def _spread(r: dict, unit: str) -> str:
+    return f"{r['median']:.2f}× {unit} [{r['q1']:.2f}–{r['q3']:.2f}]"
+
+
+def _activations(model):
+    def fmt(d):
+        r = d[model]["cases"]["ours_all"]
+        return f"{_spread(r['ratio_wall'], 'wall')}, {_spread(r['ratio_cpu'], 'CPU')}"
+    return fmt
+
+
+def _maximize(layer):
+    def fmt(d):
+        r = {x["layer"]: x for x in d["vgg16"]}[layer]
+        eq = r.get("speedup_vs_tfkv_equal_activation")
+        return (f"{_spread(r['speedup_vs_tfkv']['wall'], 'wall')}, "
+                f"{_spread(r['speedup_vs_tfkv']['cpu'], 'CPU')}; ceiling at equal steps "
+                f"{r['equal_steps_ceiling_cpu']:.2f}× CPU; at equal activation "
+                + (f"{eq['cpu']:.1f}× CPU ({r['equal_activation']['steps']} of {r['steps']} "
+                   "steps)" if eq else "not reached"))
+    return fmt
+
+
+def _smoothgrad(d):
+    return (f"{_spread(d['speedup']['wall'], 'wall')}, {_spread(d['speedup']['cpu'], 'CPU')} "
+            f"({d['samples']} samples)")
+
+
 def table() -> str:
     env = None
     for setting in ("off", "on"):
@@ -173,6 +204,16 @@ def table() -> str:
          "batches of 64", _both("dataset_examples_demo", _throughput("demo")), "≥ 0.85×"),
         ("same, VGG16 `weights=None` 128², 13 conv layers",
          _both("dataset_examples_vgg", _throughput("vgg16_128")), "≥ 0.85×"),
+        ("All-layer activations ÷ forward, ResNet50 128², 174 layers",
+         _both("activations", _activations("resnet50_128")), "≤ 1.2×"),
+        ("same, VGG16 224², 13 conv layers", _both("activations", _activations("vgg16_224")),
+         "≤ 1.2×"),
+        ("Maximization, tf-keras-vis ÷ ours per filter, VGG16 128², `block1_conv2`, equal steps",
+         _both("maximize", _maximize("block1_conv2")), "≥ 2.5×"),
+        ("same, `block3_conv1`", _both("maximize", _maximize("block3_conv1")), "≥ 2.5×"),
+        ("same, `block5_conv3`", _both("maximize", _maximize("block5_conv3")), "≥ 2.5×"),
+        ("SmoothGrad, tf-keras-vis `Saliency` ÷ ours, VGG16 224², equal samples",
+         _both("attribution_vs_tf_keras_vis", _smoothgrad), "≥ 2×"),
         ("`weights_identity` per call (every cache hit): demo / VGG16",
          _both("identity", lambda d: f"{d['per_call']['demo']['cpu_s']['median'] * 1e3:.1f} / "
                                      f"{d['per_call']['vgg16']['cpu_s']['median'] * 1e3:.1f} ms CPU"),
@@ -182,8 +223,9 @@ def table() -> str:
              f"Written by `python benchmarks/run_all.py --quick` on {cpu}; oneDNN off / on, each "
              "in its own process; sides alternated in one process with fresh inputs, median of "
              "the paired ratios [quartiles]; `dataset_examples` rows: forward time ÷ ours per "
-             "round (our throughput as a share of the forward pass's). Activations and "
-             "maximization write `benchmarks/results/{activations,maximize}_onednn_*.json`.",
+             "round (our throughput as a share of the forward pass's); maximization and "
+             "SmoothGrad rows: the peer's time ÷ ours per round (a speed-up). Every figure's "
+             "JSON: `benchmarks/results/<benchmark>_onednn_{off,on}.json`.",
              "", "| figure (oneDNN off / on) | measured | goal |", "|---|---|---|"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
     lines += ["", END]
