@@ -56,6 +56,8 @@ BENCHES = {
                   "--skip-demo"], []),
     "smoothgrad_vs_tfkv": ("bench_attribution.py", ["--vs-tf-keras-vis", "--rounds", "3"],
                            ["--vs-tf-keras-vis", "--rounds", "9"]),
+    "explorer_draw": ("bench_explorer_draw.py", ["--runs", "1", "--lang", "en"],
+                      ["--runs", "3"]),
     "backends": ("bench_backends.py", ["--quick"], []),
 }
 
@@ -179,6 +181,14 @@ def _smoothgrad(d):
             f"({d['samples']} samples)")
 
 
+def _explorer(d):
+    m = d["median"]["en"]
+    return (f"{m['cell_to_drawn_s']:.1f} s (import {m['import_s']:.1f} s, CPU "
+            f"{m['import_cpu_s']:.1f}; `cv.Explorer()` {m['build_s']:.1f} s, CPU "
+            f"{m['build_cpu_s']:.1f}; display {m['display_s']:.1f} s); first Grad-CAM page "
+            f"click → drawn {m['gradcam_page_s']:.2f} s")
+
+
 def table() -> str:
     env = None
     for setting in ("off", "on"):
@@ -214,6 +224,9 @@ def table() -> str:
         ("same, `block5_conv3`", _both("maximize", _maximize("block5_conv3")), "≥ 2.5×"),
         ("SmoothGrad, tf-keras-vis `Saliency` ÷ ours, VGG16 224², equal samples",
          _both("attribution_vs_tf_keras_vis", _smoothgrad), "≥ 2×"),
+        ("A fresh kernel's cell `import convviz_widgets as cv; cv.Explorer()` until drawn in "
+         "Chromium (JupyterLab), heavy pages warmed in the background after it",
+         _both("explorer_draw", _explorer), "Explorer drawn ≤ 2 s after the import"),
         ("`weights_identity` per call (every cache hit): demo / VGG16",
          _both("identity", lambda d: f"{d['per_call']['demo']['cpu_s']['median'] * 1e3:.1f} / "
                                      f"{d['per_call']['vgg16']['cpu_s']['median'] * 1e3:.1f} ms CPU"),
