@@ -6,25 +6,22 @@ from __future__ import annotations
 import html
 
 import ipywidgets as w
-import numpy as np
 import traitlets
 
-import convviz_widgets as cv
-
-from .. import compute
 from ..compute import check_input_size, conv_layers, model_layers
 from ..compute.progress import Cancelled
 from .._demo import demo_model
+from .._demo_examples import demo_dataset
 from ._activation_viewer import ActivationViewer
 from ._base import LayerViewer, check_in_layer
 from ._channel_card import ChannelCard
 from ._deepdream_view import DeepDreamViewer
 from ._errors import error_html
 from ._examples_source import ExampleSource
+from ._explorer_cam_line import CAMLine
 from ._filter_maximizer import FilterMaximizer
-from ._gradcam_trust import area_text
 from ._gradcam_viewer import GradCAMViewer
-from ..i18n import check_lang, method_label, tr
+from ..i18n import check_lang, tr
 from ._kernel_viewer import KernelViewer
 from ._model_table import summary_html
 from ._pages import PageSwitcher
@@ -162,7 +159,7 @@ class Explorer(LayerViewer):
         if data is not None:
             site_data, site_labels = data, data_labels
         elif demo:
-            site_data, site_labels = (lambda: cv.demo_dataset()), None
+            site_data, site_labels = demo_dataset, None
         else:
             site_data, site_labels = None, None
         self.publisher = PublishPanel(model, site_data, lang=lang, class_names=names,
@@ -187,15 +184,8 @@ class Explorer(LayerViewer):
                                   slider_width=440)
         self._image_dd, self._upload = image_chooser(lang)
         self._image_note = w.HTML()
-        self._rank = w.HTML(layout=w.Layout(min_height="1.4em"))
-        # The Grad-CAM trust panel's verdict, seen from the Explorer's bar.
-        self._trust_line = w.HTML()
-        self._rank.add_class("convviz-gradcam-rank")
-        self._trust_line.add_class("convviz-gradcam-trust-line")
-        # Grad-CAM's rank of the channel and the trust verdict are about one class's map: they
-        # are shown on the Grad-CAM page only, where that class is named.
-        self._gradcam_status = w.VBox([self._rank, self._trust_line])
-        self._gradcam_status.add_class("convviz-gradcam-status")
+        # Grad-CAM's rank of the channel and the trust verdict (on the Grad-CAM page only).
+        self._cam_line = CAMLine(lang)
         # The Explorer's own widget opens after its pages and controls, as a container made
         # of them: a front end restoring the widgets after a page reload meets every child
         # before the box that lists it.
@@ -203,7 +193,7 @@ class Explorer(LayerViewer):
         self._layers = {i.path: i for i in infos}
         self.children = [w.HBox([self._image_dd, self._upload, self._image_note]),
                          w.HBox([self._layer_dd, self._slider]), self._status,
-                         self._gradcam_status, self.tabs]
+                         self._cam_line, self.tabs]
         self.add_class("convviz-explorer")
 
         # The links: the selection drives each page over its public traits. A LayerViewer
@@ -256,7 +246,7 @@ class Explorer(LayerViewer):
         self._bind(self._image_dd, "image_index")
         self._upload.observe(self._on_upload, "value")
         self.gradcam.observe(lambda c: self._update_rank(), names=["result"])
-        self.gradcam.observe(self._from_trust, names=["trust"])
+        self.gradcam.observe(lambda c: self._cam_line.show_trust(c["new"]), names=["trust"])
         self.card.observe(self._from_card, names=["picked"])
         self.tabs.observe(self._show_page, names=["selected_index"])
         self._image_menu()
@@ -284,8 +274,7 @@ class Explorer(LayerViewer):
         for k, view in enumerate(self._page_views):
             if view is not None:
                 view.active = self.active and k == shown
-        on = self._page_views[shown] is self.gradcam
-        self._gradcam_status.layout.display = None if on else "none"
+        self._cam_line.show(self._page_views[shown] is self.gradcam)
 
     def _warm_gradcam(self, job) -> None:
         """Grad-CAM of the page's current state, computed and cached, not drawn. Twice: the
@@ -463,36 +452,7 @@ class Explorer(LayerViewer):
         except Exception as exc:  # noqa: BLE001 - shown next to the image menu
             self._image_note.value = error_html(exc, self.lang)
 
-    # -- the Grad-CAM line: trust verdict and the channel's rank -------------------------------
-    def _from_trust(self, change):
-        """The trust panel scored the shown map (or a new map cleared it)."""
-        t = change["new"]
-        if t is None:
-            self._trust_line.value = ""
-            return
-        m = t["result"].method
-        parts = [method_label(m, compute.cam_methods().get(m, m), self.lang)] + [
-            area_text(t[k], self.lang) for k in ("deletion", "insertion")]
-        self._trust_line.value = ("<span class='convviz-explorer-trust'>" +
-                                  html.escape(" · ".join(parts)) + "</span>")
-
     def _update_rank(self) -> None:
         """Where the selected channel stands among the Grad-CAM weights of the shown class."""
-        res = self.gradcam.result
-        if res is None or res.weights is None:
-            self._rank.value = ""
-            return
-        if res.layer != self.layer:
-            self._rank.value = html.escape(tr("ex.rank_other", self.lang, gl=res.layer))
-            return
-        weights = np.asarray(res.weights).reshape(-1)
-        f = self.filter_index
-        if f >= weights.size:
-            self._rank.value = ""
-            return
-        order = np.argsort(-weights, kind="stable")  # rank 1 = largest positive weight
-        rank = int(np.flatnonzero(order == f)[0]) + 1
-        cls = self.gradcam.target_name(res.target)
-        self._rank.value = "<span class='convviz-rank'>" + html.escape(tr(
-            "ex.rank", self.lang, cls=cls, path=res.layer, ch=f, wt=float(weights[f]), rank=rank,
-            n=weights.size)) + "</span>"
+        self._cam_line.show_rank(self.gradcam.result, self.layer, self.filter_index,
+                                 self.gradcam.target_name)
