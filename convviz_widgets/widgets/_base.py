@@ -189,6 +189,11 @@ class View(Exportable, w.VBox):
         super().__init__(**kwargs)
         self.controls = bool(controls)
 
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the view's background work is over (scripts, tests, the Explorer's
+        warming); False on timeout. A view that computes only when called has none."""
+        return True
+
     # -- re-entrancy: ``_syncing`` while controls follow the traits (their observers must not
     #    write back), ``_suppress`` while traits are set without a render ------------------
     @contextlib.contextmanager

@@ -72,8 +72,9 @@ class Explorer(LayerViewer):
     warm : bool
         After the notebook cell that built the Explorer has run, compute the heavy pages'
         first view in the background (Grad-CAM of the first image, the Patterns page's
-        compiled step), drawing nothing, so their first visit does not wait (see
-        :attr:`warmer`; in a script, ``ex.warmer.start()``).
+        compiled step), drawing nothing, so their first visit does not wait; and again after
+        each layer change, once the user settled on a layer (see :attr:`warmer`; in a script,
+        ``ex.warmer.start()``).
 
     Attributes
     ----------
@@ -98,7 +99,8 @@ class Explorer(LayerViewer):
         (a click on one makes its image the current image), firing rate and Grad-CAM rank.
     warmer : PageWarmer
         The background warming of the hidden heavy pages: ``warming``, ``warmed`` (page keys
-        ``"grad_cam"``, ``"patterns"``), ``start()``, ``cancel()``, ``wait()``.
+        ``"grad_cam"``, ``"patterns"``), ``stats``, ``delay`` (seconds without a layer change
+        before warming again), ``start()``, ``cancel()``, ``wait()``.
     tabs : PageSwitcher
         The pages (Kernels, Activations, Patterns, Grad-CAM, Channel, DeepDream, Model, Publish):
         ``ex.tabs.selected_index = 3`` shows Grad-CAM, as a click on its button does.
@@ -165,9 +167,12 @@ class Explorer(LayerViewer):
         self.publisher = PublishPanel(model, site_data, lang=lang, class_names=names,
                                       preprocess=preprocess, labels=site_labels,
                                       input_size=size)
-        # Warmed in the background once drawn; a page shown meanwhile waits for its own step.
+        # Warmed in the background once drawn, and again after a layer change (once the user
+        # settled on a layer and the visible page's work is over); a page shown meanwhile
+        # waits for its own step.
         self.warmer = PageWarmer([("grad_cam", self._warm_gradcam),
-                                  ("patterns", self._warm_patterns)])
+                                  ("patterns", self._warm_patterns)],
+                                 idle=self._visible_idle, auto=warm)
         self._notes = {v: w.HTML() for _, v in pages}
         for note in self._notes.values():
             note.add_class("convviz-page-note")  # the line above a page (role for tests, CSS)
@@ -269,8 +274,10 @@ class Explorer(LayerViewer):
     @traitlets.observe("active")
     def _show_page(self, change=None) -> None:
         shown = self.tabs.selected_index
-        if self.active and self._page_views[shown] is self.gradcam:
-            self.warmer.settle("grad_cam")
+        if self.active and self._page_views[shown] is not None:  # a page that computes
+            key = {self.gradcam: "grad_cam", self.patterns: "patterns"}.get(
+                self._page_views[shown], "other")
+            self.warmer.visit(key, settle=key == "grad_cam")
         for k, view in enumerate(self._page_views):
             if view is not None:
                 view.active = self.active and k == shown
@@ -287,6 +294,13 @@ class Explorer(LayerViewer):
             if view.active or not view.images:
                 return
             view.warm(cancel=job.cancel_event)
+
+    def _visible_idle(self, timeout: float) -> bool:
+        """Whether the visible page's own work (its jobs, the Patterns page's compile) is over."""
+        view = self.visible_view
+        if view is None:
+            return True
+        return view.wait(timeout) and (view is not self.patterns or view.wait_warmup(timeout))
 
     def _warm_patterns(self, job) -> None:
         """The Patterns page's compiled step (its own background compile), not drawn."""
@@ -400,6 +414,8 @@ class Explorer(LayerViewer):
         self.filter_index = f
         # Pages that kept another layer meanwhile get the channel even when it did not change.
         self.links.push_all("channel")
+        # The visible page has followed: the hidden heavy pages are warmed for the new layer.
+        self.warmer.changed()
 
     @traitlets.observe("filter_index")
     def _on_filter(self, change):
