@@ -1,6 +1,7 @@
 """The Explorer's heavy pages warm in the background once it is drawn: computed, not drawn."""
 
 import importlib
+import threading
 import types
 
 import pytest
@@ -110,3 +111,106 @@ def test_a_failing_step_is_kept_not_raised_and_the_next_page_still_warms():
     assert isinstance(warmer.errors["a"], RuntimeError)
     warmer.start()  # neither is tried again: the page reports its own error when shown
     assert warmer.wait(60) and done == ["b"]
+
+
+# -- warming again after a layer change ----------------------------------------------------------
+
+def _warmed(ex, delay: float = 0.05):
+    """``ex`` with its pages warmed once, warming again ``delay`` s after a layer change."""
+    ex.warmer.delay = delay
+    ex.warmer.start()
+    assert ex.warmer.wait(300) and ex.warmer.warmed == ["grad_cam", "patterns"]
+    return ex
+
+
+def test_after_a_layer_change_the_pages_are_warmed_again_for_the_layer(models):
+    ex = _warmed(_explorer(models))
+    counts = render_counts(ex)
+    cache = cv.compute.access(ex.model).cache
+    compiles, runs = ex.patterns.warmup_stats["submitted"], ex.warmer.stats["submitted"]
+    ex.layer = "side"
+    assert ex.warmer.warmed == []  # what was warm is the old layer's
+    assert ex.warmer.wait(300) and ex.warmer.warmed == ["grad_cam", "patterns"]
+    assert ex.warmer.stats["submitted"] == runs + 1 and ex.warmer.errors == {}
+    assert ex.gradcam.layer == ex.patterns.layer == "side"
+    assert ex.patterns.warmup_stats["submitted"] == compiles + 1  # the new layer's step
+    # Only the visible page drew; the first visit of Grad-CAM draws once, from the cache.
+    assert counts["kernels"] >= 1 and sum(counts.values()) == counts["kernels"]
+    misses = cache.misses
+    _show(ex, "page.grad_cam")
+    assert counts["gradcam"] == 1 and ex.gradcam.result.layer == "side"
+    assert cache.misses == misses
+    _show(ex, "page.patterns")  # its step for "side" is compiled: no second compile
+    assert ex.patterns.wait_warmup(60)
+    assert ex.patterns.warmup_stats["submitted"] == compiles + 1
+
+
+def test_layers_passed_on_the_way_are_not_warmed(models):
+    # A user going down the layer menu: only the layer settled on is warmed (the delay is
+    # only far longer than a layer change of the visible page on this tiny model).
+    ex = _warmed(_explorer(models), delay=3.0)
+    runs, compiles = ex.warmer.stats["submitted"], ex.patterns.warmup_stats["submitted"]
+    for layer in ("side", "stem", "side", "last_conv"):
+        ex.layer = layer
+    assert ex.warmer.stats["submitted"] == runs  # nothing queued while moving
+    assert ex.warmer.wait(300) and ex.warmer.warmed == ["grad_cam", "patterns"]
+    assert ex.warmer.stats["submitted"] == runs + 1
+    assert ex.patterns.warmup_stats["submitted"] == compiles + 1
+    assert ex.patterns.layer == "last_conv"
+
+
+def test_a_change_while_warming_warms_the_newest_layer(models):
+    ex = _warmed(_explorer(models))
+    ex.layer = "side"
+    assert ex.warmer.wait(300)
+    ex.layer = "last_conv"
+    ex.layer = "side"  # the warming of "last_conv" (if it started) stops at its next step
+    assert ex.warmer.wait(300) and ex.warmer.warmed == ["grad_cam", "patterns"]
+    cache = cv.compute.access(ex.model).cache
+    misses = cache.misses
+    _show(ex, "page.grad_cam")
+    assert ex.gradcam.result.layer == "side" and cache.misses == misses
+
+
+@pytest.mark.parametrize("stop", ["visit", "cancel"])
+def test_a_page_visit_or_cancel_stops_the_warming_after_a_change(models, stop):
+    ex = _warmed(_explorer(models), delay=60.0)
+    runs = ex.warmer.stats["submitted"]
+    ex.layer = "side"
+    if stop == "visit":
+        _show(ex, "page.activations")  # it computes itself, now
+    else:
+        ex.warmer.cancel()
+    assert ex.warmer.wait(30)  # no warming waits any more
+    assert ex.warmer.stats["submitted"] == runs and ex.warmer.warmed == []
+    # Started again, it warms the layer shown now.
+    ex.warmer.start()
+    assert ex.warmer.wait(300) and ex.warmer.warmed == ["grad_cam", "patterns"]
+
+
+def test_no_warming_after_a_layer_change_with_warm_false(models):
+    ex = _warmed(_explorer(models, warm=False))
+    runs = ex.warmer.stats["submitted"]
+    ex.layer = "side"
+    assert ex.warmer.wait(30)
+    assert ex.warmer.stats["submitted"] == runs and ex.warmer.warmed == []
+
+
+def test_warming_after_a_change_waits_for_the_visible_pages_work():
+    free, done = threading.Event(), []  # free: the visible page computes nothing
+    warmer = warming.PageWarmer([("a", lambda job: done.append("a"))], idle=free.wait)
+    warmer.delay = 0.01
+    warmer.start()
+    assert warmer.wait(60) and done == ["a"]
+    warmer.changed()  # the visible page computes (free is not set)
+    assert not warmer.wait(0.5) and done == ["a"]  # still waiting for it
+    free.set()
+    assert warmer.wait(60) and done == ["a", "a"] and warmer.warmed == ["a"]
+
+
+def test_a_change_before_the_first_start_waits_for_it():
+    done = []
+    warmer = warming.PageWarmer([("a", lambda job: done.append("a"))])
+    warmer.delay = 0.01
+    warmer.changed()  # the cell that built the view is still running
+    assert warmer.wait(5) and done == [] and warmer.stats["submitted"] == 0

@@ -2,9 +2,7 @@
 
 Everything here returns float32 numpy arrays with documented shapes and ranges. What differs
 between Keras' TensorFlow, JAX and PyTorch backends is :mod:`.backend`; the rest is
-``keras.ops`` and numpy. Layer listing, kernels and the one-pass activation capture run on every
-backend; the other features still use TensorFlow directly and are imported only on it (on
-another backend, reading them raises an error that says so, issue 25).
+``keras.ops`` and numpy. Every feature runs on every backend (issue 25).
 """
 
 from . import backend

@@ -20,7 +20,7 @@ import keras
 import numpy as np
 
 from .. import compute
-from ..compute import Cancelled, Tracker, backend
+from ..compute import Cancelled, Tracker
 from ..display import deprocess_tiles
 from ._folder import (copy_front_end, folder_bytes, join_shards, prepare_folder,
                       write_manifest)
@@ -230,11 +230,6 @@ def publish(model, data, path="site", layers=None, class_names=None, preprocess=
         raise ValueError(f"shard must be (i, n) with 0 <= i < n, got {shard!r}.")
     if shard is not None and join:
         raise ValueError("Give shard= to build a piece, or join= to assemble pieces; not both.")
-    try:  # what a build calls, found before anything is written: not half a site (issue 25)
-        (compute.dataset_examples, compute.maximize, compute.gradcam, compute.receptive_field,
-         compute.output_info)
-    except NotImplementedError as exc:
-        raise backend.only_tensorflow("convviz_widgets.publish") from exc
     data = _Data(data, labels, class_names, data_name)
     root = Path(path)
     all_infos = compute.model_layers(model)

@@ -12,8 +12,6 @@ import ipywidgets as w
 import traitlets
 
 from ..compute import check_input_size, resolve_layer
-from ..compute import backend
-from ._areas import available
 from ._export_view import Exportable
 from ..i18n import check_lang, tr
 from ._view_error import ViewError
@@ -191,19 +189,9 @@ class View(Exportable, w.VBox):
         super().__init__(**kwargs)
         self.controls = bool(controls)
 
-    def _not_on_this_backend(self, *areas: str, whole: bool = True) -> bool:
-        """Whether an area of compute this view is built on (``"cam"``, ``"maximize"``, …)
-        does not run on this Keras backend yet (issue 25). If so the status line says so (the
-        error of :func:`..compute.backend.only_tensorflow`); with ``whole`` the view is only
-        that line and the caller returns: it stays a widget (an Explorer page) that computes
-        nothing. Without, the view keeps what it shows (a DeepDream's image and controls)."""
-        missing = [a for a in areas if not available(a)]
-        if not missing:
-            return False
-        if whole:  # nothing is built, so nothing runs: wait() and cancel() return at once
-            self.children = [self._status]
-            self.wait, self.cancel = (lambda timeout=None: True), (lambda: None)
-        self._show_error(backend.only_tensorflow(f"convviz_widgets.{type(self).__name__}"))
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the view's background work is over (scripts, tests, the Explorer's
+        warming); False on timeout. A view that computes only when called has none."""
         return True
 
     # -- re-entrancy: ``_syncing`` while controls follow the traits (their observers must not

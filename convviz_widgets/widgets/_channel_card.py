@@ -19,11 +19,11 @@ import traitlets
 from .. import display
 from .. import compute
 from ..compute import activations, conv_layers, kernels, split_images
+from ..compute.maximize import pattern_size
 from ..datasets import CLASS_NAMES
 from ..display.scaling import scale_tiles
 from .._demo import demo_images, demo_model
 from ._base import LayerViewer
-from ._areas import area, available
 from ._examples_source import ExampleSource
 from ._targets import class_names_for, target_label
 from ..i18n import tr
@@ -132,10 +132,8 @@ class ChannelCard(LayerViewer):
         if class_names is not None:
             try:
                 self.class_names = class_names_for(model, class_names, None, self.lang)
-            except (ValueError, NotImplementedError):
-                # Names of the data's labels, not of the model's classes (or no class names
-                # on this backend yet, issue 25): kept as given.
-                pass
+            except ValueError:
+                pass  # names of the data's labels, not of the model's classes: kept as given
         self.examples = None
         # Two runners: mining a dataset (long, once per layer) and the channel's details (rank,
         # pattern; the newest channel wins) must not cancel each other.
@@ -287,9 +285,6 @@ class ChannelCard(LayerViewer):
         return sent
 
     def _show_pattern(self, path: str, f: int) -> None:
-        if not available("maximize"):  # the details job's error says why (issue 25)
-            self.pattern_view.layout.display = "none"
-            return
         h, w_ = self.model_input_hw
         zoom = max(1, _PANEL_PX // max(h, w_))
         got = self._patterns.get((path, f))
@@ -309,9 +304,7 @@ class ChannelCard(LayerViewer):
     @property
     def model_input_hw(self) -> tuple[int, int]:
         """The pattern's size: the model's input size (128 for fully convolutional models)."""
-        if self.input_size is None:
-            return area("maximize").pattern_size(self.model, None)
-        return self.input_size
+        return pattern_size(self.model, None) if self.input_size is None else self.input_size
 
     def _show_examples(self, ex) -> None:
         lang = self.lang

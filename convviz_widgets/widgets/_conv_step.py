@@ -113,8 +113,6 @@ class ConvStepViewer(LayerViewer):
     def __init__(self, model, images=None, preprocess=None, layer=None, filter_index: int = 0,
                  position=None, image_labels=None, **kwargs):
         super().__init__(model, **kwargs)
-        if self._not_on_this_backend("conv_arithmetic"):
-            return
         infos = compute.image_conv_layers(model, preprocess)
         if not infos:
             raise ValueError(tr("cs.none", self.lang, name=getattr(model, "name", "")))

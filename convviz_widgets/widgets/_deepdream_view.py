@@ -181,7 +181,6 @@ class DeepDreamViewer(View):
             self._labels = numbered_names(self.lang, 0, len(self.images))
         self._sync_controls()
         self._show_before()
-        self._not_on_this_backend("maximize", whole=False)
 
     # ------------------------------------------------------------------------------ helpers
     def _set_error(self, exc: BaseException | None) -> None:

@@ -22,9 +22,8 @@ _PRE_STYLE = ("white-space:pre-wrap; word-break:break-word; max-height:16em; ove
               "font-size:11px; background:#f7f7f7; border:1px solid #ddd; padding:4px; "
               "margin:2px 0")
 
-# Errors whose message we write ourselves (or traitlets does) say what to do already; a
-# NotImplementedError is compute's "runs on TensorFlow only so far" (backend.only_tensorflow).
-_USER_ERRORS = (ValueError, TypeError, KeyError, IndexError, NotImplementedError)
+# Errors whose message we write ourselves (or traitlets does) say what to do already.
+_USER_ERRORS = (ValueError, TypeError, KeyError, IndexError)
 _MAX_CHARS = 320
 _PATH = re.compile(r"""(?:[A-Za-z]:)?(?:[\\/][\w.@+\-]+){2,}[\\/]?""")
 _TF_NOISE = (

@@ -12,10 +12,10 @@ import os
 import threading
 
 import numpy as np
-import convviz_widgets as cv  # its demo data set, read at use: not on every backend yet (issue 25)
 
 from .. import compute
 from ..compute import Cancelled, conv_layers, load_image
+from .._demo_examples import demo_dataset, demo_dataset_examples
 from ._view_error import ViewError
 
 
@@ -95,7 +95,7 @@ class ExampleSource:
         Raises :class:`convviz_widgets.Cancelled` when cancelled: a partial summary is not kept.
         """
         if self.demo:
-            got = cv.demo_dataset_examples(on_step=on_step, cancel=cancel)
+            got = demo_dataset_examples(on_step=on_step, cancel=cancel)
         else:
             missing = [p for p in self._paths if self.get(p) is None and self._has_field(p)]
             got = compute.dataset_examples(
@@ -119,8 +119,6 @@ class ExampleSource:
             compute.receptive_field(self.model, path, input_size=self.input_size)
         except ValueError:
             return False
-        except NotImplementedError:  # not on this backend yet: mining says so (issue 25)
-            return True
         return True
 
     def image(self, ex, row: int, rank: int) -> np.ndarray:
@@ -131,7 +129,7 @@ class ExampleSource:
         if src:
             return load_image(src)
         if self.demo:
-            return cv.demo_dataset().images[index]
+            return demo_dataset().images[index]
         if self.data is None or hasattr(self.data, "element_spec") or \
                 isinstance(self.data, (str, os.PathLike)):
             raise ViewError("examples_not_indexable")

@@ -6,25 +6,22 @@ from __future__ import annotations
 import html
 
 import ipywidgets as w
-import numpy as np
 import traitlets
 
-import convviz_widgets as cv
-
-from .. import compute
 from ..compute import check_input_size, conv_layers, model_layers
 from ..compute.progress import Cancelled
 from .._demo import demo_model
+from .._demo_examples import demo_dataset
 from ._activation_viewer import ActivationViewer
 from ._base import LayerViewer, check_in_layer
 from ._channel_card import ChannelCard
 from ._deepdream_view import DeepDreamViewer
 from ._errors import error_html
 from ._examples_source import ExampleSource
+from ._explorer_cam_line import CAMLine
 from ._filter_maximizer import FilterMaximizer
-from ._gradcam_trust import area_text
 from ._gradcam_viewer import GradCAMViewer
-from ..i18n import check_lang, method_label, tr
+from ..i18n import check_lang, tr
 from ._kernel_viewer import KernelViewer
 from ._model_table import summary_html
 from ._pages import PageSwitcher
@@ -75,8 +72,9 @@ class Explorer(LayerViewer):
     warm : bool
         After the notebook cell that built the Explorer has run, compute the heavy pages'
         first view in the background (Grad-CAM of the first image, the Patterns page's
-        compiled step), drawing nothing, so their first visit does not wait (see
-        :attr:`warmer`; in a script, ``ex.warmer.start()``).
+        compiled step), drawing nothing, so their first visit does not wait; and again after
+        each layer change, once the user settled on a layer (see :attr:`warmer`; in a script,
+        ``ex.warmer.start()``).
 
     Attributes
     ----------
@@ -101,7 +99,8 @@ class Explorer(LayerViewer):
         (a click on one makes its image the current image), firing rate and Grad-CAM rank.
     warmer : PageWarmer
         The background warming of the hidden heavy pages: ``warming``, ``warmed`` (page keys
-        ``"grad_cam"``, ``"patterns"``), ``start()``, ``cancel()``, ``wait()``.
+        ``"grad_cam"``, ``"patterns"``), ``stats``, ``delay`` (seconds without a layer change
+        before warming again), ``start()``, ``cancel()``, ``wait()``.
     tabs : PageSwitcher
         The pages (Kernels, Activations, Patterns, Grad-CAM, Channel, DeepDream, Model, Publish):
         ``ex.tabs.selected_index = 3`` shows Grad-CAM, as a click on its button does.
@@ -162,15 +161,18 @@ class Explorer(LayerViewer):
         if data is not None:
             site_data, site_labels = data, data_labels
         elif demo:
-            site_data, site_labels = (lambda: cv.demo_dataset()), None
+            site_data, site_labels = demo_dataset, None
         else:
             site_data, site_labels = None, None
         self.publisher = PublishPanel(model, site_data, lang=lang, class_names=names,
                                       preprocess=preprocess, labels=site_labels,
                                       input_size=size)
-        # Warmed in the background once drawn; a page shown meanwhile waits for its own step.
+        # Warmed in the background once drawn, and again after a layer change (once the user
+        # settled on a layer and the visible page's work is over); a page shown meanwhile
+        # waits for its own step.
         self.warmer = PageWarmer([("grad_cam", self._warm_gradcam),
-                                  ("patterns", self._warm_patterns)])
+                                  ("patterns", self._warm_patterns)],
+                                 idle=self._visible_idle, auto=warm)
         self._notes = {v: w.HTML() for _, v in pages}
         for note in self._notes.values():
             note.add_class("convviz-page-note")  # the line above a page (role for tests, CSS)
@@ -187,15 +189,8 @@ class Explorer(LayerViewer):
                                   slider_width=440)
         self._image_dd, self._upload = image_chooser(lang)
         self._image_note = w.HTML()
-        self._rank = w.HTML(layout=w.Layout(min_height="1.4em"))
-        # The Grad-CAM trust panel's verdict, seen from the Explorer's bar.
-        self._trust_line = w.HTML()
-        self._rank.add_class("convviz-gradcam-rank")
-        self._trust_line.add_class("convviz-gradcam-trust-line")
-        # Grad-CAM's rank of the channel and the trust verdict are about one class's map: they
-        # are shown on the Grad-CAM page only, where that class is named.
-        self._gradcam_status = w.VBox([self._rank, self._trust_line])
-        self._gradcam_status.add_class("convviz-gradcam-status")
+        # Grad-CAM's rank of the channel and the trust verdict (on the Grad-CAM page only).
+        self._cam_line = CAMLine(lang)
         # The Explorer's own widget opens after its pages and controls, as a container made
         # of them: a front end restoring the widgets after a page reload meets every child
         # before the box that lists it.
@@ -203,7 +198,7 @@ class Explorer(LayerViewer):
         self._layers = {i.path: i for i in infos}
         self.children = [w.HBox([self._image_dd, self._upload, self._image_note]),
                          w.HBox([self._layer_dd, self._slider]), self._status,
-                         self._gradcam_status, self.tabs]
+                         self._cam_line, self.tabs]
         self.add_class("convviz-explorer")
 
         # The links: the selection drives each page over its public traits. A LayerViewer
@@ -256,7 +251,7 @@ class Explorer(LayerViewer):
         self._bind(self._image_dd, "image_index")
         self._upload.observe(self._on_upload, "value")
         self.gradcam.observe(lambda c: self._update_rank(), names=["result"])
-        self.gradcam.observe(self._from_trust, names=["trust"])
+        self.gradcam.observe(lambda c: self._cam_line.show_trust(c["new"]), names=["trust"])
         self.card.observe(self._from_card, names=["picked"])
         self.tabs.observe(self._show_page, names=["selected_index"])
         self._image_menu()
@@ -279,13 +274,14 @@ class Explorer(LayerViewer):
     @traitlets.observe("active")
     def _show_page(self, change=None) -> None:
         shown = self.tabs.selected_index
-        if self.active and self._page_views[shown] is self.gradcam:
-            self.warmer.settle("grad_cam")
+        if self.active and self._page_views[shown] is not None:  # a page that computes
+            key = {self.gradcam: "grad_cam", self.patterns: "patterns"}.get(
+                self._page_views[shown], "other")
+            self.warmer.visit(key, settle=key == "grad_cam")
         for k, view in enumerate(self._page_views):
             if view is not None:
                 view.active = self.active and k == shown
-        on = self._page_views[shown] is self.gradcam
-        self._gradcam_status.layout.display = None if on else "none"
+        self._cam_line.show(self._page_views[shown] is self.gradcam)
 
     def _warm_gradcam(self, job) -> None:
         """Grad-CAM of the page's current state, computed and cached, not drawn. Twice: the
@@ -298,6 +294,13 @@ class Explorer(LayerViewer):
             if view.active or not view.images:
                 return
             view.warm(cancel=job.cancel_event)
+
+    def _visible_idle(self, timeout: float) -> bool:
+        """Whether the visible page's own work (its jobs, the Patterns page's compile) is over."""
+        view = self.visible_view
+        if view is None:
+            return True
+        return view.wait(timeout) and (view is not self.patterns or view.wait_warmup(timeout))
 
     def _warm_patterns(self, job) -> None:
         """The Patterns page's compiled step (its own background compile), not drawn."""
@@ -411,6 +414,8 @@ class Explorer(LayerViewer):
         self.filter_index = f
         # Pages that kept another layer meanwhile get the channel even when it did not change.
         self.links.push_all("channel")
+        # The visible page has followed: the hidden heavy pages are warmed for the new layer.
+        self.warmer.changed()
 
     @traitlets.observe("filter_index")
     def _on_filter(self, change):
@@ -463,36 +468,7 @@ class Explorer(LayerViewer):
         except Exception as exc:  # noqa: BLE001 - shown next to the image menu
             self._image_note.value = error_html(exc, self.lang)
 
-    # -- the Grad-CAM line: trust verdict and the channel's rank -------------------------------
-    def _from_trust(self, change):
-        """The trust panel scored the shown map (or a new map cleared it)."""
-        t = change["new"]
-        if t is None:
-            self._trust_line.value = ""
-            return
-        m = t["result"].method
-        parts = [method_label(m, compute.cam_methods().get(m, m), self.lang)] + [
-            area_text(t[k], self.lang) for k in ("deletion", "insertion")]
-        self._trust_line.value = ("<span class='convviz-explorer-trust'>" +
-                                  html.escape(" · ".join(parts)) + "</span>")
-
     def _update_rank(self) -> None:
         """Where the selected channel stands among the Grad-CAM weights of the shown class."""
-        res = self.gradcam.result
-        if res is None or res.weights is None:
-            self._rank.value = ""
-            return
-        if res.layer != self.layer:
-            self._rank.value = html.escape(tr("ex.rank_other", self.lang, gl=res.layer))
-            return
-        weights = np.asarray(res.weights).reshape(-1)
-        f = self.filter_index
-        if f >= weights.size:
-            self._rank.value = ""
-            return
-        order = np.argsort(-weights, kind="stable")  # rank 1 = largest positive weight
-        rank = int(np.flatnonzero(order == f)[0]) + 1
-        cls = self.gradcam.target_name(res.target)
-        self._rank.value = "<span class='convviz-rank'>" + html.escape(tr(
-            "ex.rank", self.lang, cls=cls, path=res.layer, ch=f, wt=float(weights[f]), rank=rank,
-            n=weights.size)) + "</span>"
+        self._cam_line.show_rank(self.gradcam.result, self.layer, self.filter_index,
+                                 self.gradcam.target_name)

@@ -18,7 +18,7 @@ import ipywidgets as w
 import numpy as np
 import traitlets
 
-from ._areas import area
+from ..compute.maximize import DEFAULT_SIZE, DEFAULT_STEPS, METHODS, pattern_size
 from ._base import INT_SLIDER_CONTINUOUS, LayerViewer, new_slider, set_slider
 from ._fit import FIT_BUTTONS
 from ..i18n import tr
@@ -118,10 +118,8 @@ class FilterMaximizer(LayerViewer):
                  objective: str = "channel", n_patterns: int = 4, neuron_position=None,
                  frame_interval: float = FRAME_INTERVAL, class_names=None, **kwargs):
         super().__init__(model, **kwargs)
-        if self._not_on_this_backend("maximize"):
-            return
-        if method not in area("maximize").METHODS:  # a ValueError before anything is built
-            raise ValueError(f"Unknown method {method!r}; use one of {list(area('maximize').METHODS)}.")
+        if method not in METHODS:  # a ValueError before anything is built
+            raise ValueError(f"Unknown method {method!r}; use one of {list(METHODS)}.")
         #: Names of the output's classes for the class objective ("class 1 · star"); one name
         #: for one sigmoid unit names its positive class, class 1.
         self.class_names = class_names_for(model, class_names, None, self.lang) \
@@ -181,9 +179,8 @@ class FilterMaximizer(LayerViewer):
 
         with self._suppressed():
             self.method = method
-            self.steps = int(steps) if steps is not None else area("maximize").DEFAULT_STEPS[method]
-            self.size = int(self._fixed_size[0] if self._fixed_size
-                            else (size or area("maximize").DEFAULT_SIZE))
+            self.steps = int(steps) if steps is not None else DEFAULT_STEPS[method]
+            self.size = int(self._fixed_size[0] if self._fixed_size else (size or DEFAULT_SIZE))
             self.seed = int(seed)
             self.n_patterns = int(n_patterns)
             self.neuron_position = neuron_position
@@ -297,7 +294,7 @@ class FilterMaximizer(LayerViewer):
         if self._suppress:
             return
         with self._suppressed():
-            self.steps = area("maximize").DEFAULT_STEPS[change["new"]]
+            self.steps = DEFAULT_STEPS[change["new"]]
         self._settings_changed()
 
     @traitlets.observe("objective")
@@ -398,7 +395,7 @@ class FilterMaximizer(LayerViewer):
         the run is over.
         """
         if self.input_size is None:  # fail early
-            area("maximize").pattern_size(self.model, None if self._fixed_size else int(self.size))
+            pattern_size(self.model, None if self._fixed_size else int(self.size))
         mode, filters, targets = run_rows(self.objective, self.mode, self.filter_index,
                                           self.gallery_range, self.n_patterns)
         if mode != "filter":  # every row waits, grey, until its first frame

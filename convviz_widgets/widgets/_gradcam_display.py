@@ -19,7 +19,7 @@ import numpy as np
 import traitlets
 
 from .. import compute
-from ._areas import area
+from ..compute.cam import get_method, reads_layer
 from ..plotting import ColourBar
 from ..i18n import method_label, tr
 from ._fit import fit_layout
@@ -43,7 +43,7 @@ def caption(r, name_of, lang: str, top=None, try_layer=None) -> str:
         parts.append(tr("gc.score", lang, v=f"{r.score:.3g}"))
     label = method_label(r.method, compute.cam_methods().get(r.method, r.method), lang)
     # A pixel attribution's "layer" is the model input: say where it lives instead.
-    where = r.layer if area("cam").reads_layer(r.method) else tr("gc.pixel_level", lang)
+    where = r.layer if reads_layer(r.method) else tr("gc.pixel_level", lang)
     parts.append(f"{label} @ {where}")
     if top is not None and len(top.indices):
         parts.append(tr("gc.says", lang, c=name_of(int(top.indices[0]))))
@@ -58,7 +58,7 @@ def caption(r, name_of, lang: str, top=None, try_layer=None) -> str:
 
 
 def show_maps(overlay, compare_overlay, p: dict, name_of, lang: str) -> int:
-    """Draw the maps of an :func:`._gradcam_explain.explain_state` payload ``p``: the main one
+    """Draw the maps of an :meth:`._gradcam_explain.Subjects.explain` payload ``p``: the main one
     (with its hint of a better layer) and the comparison model's, when it was explained.
     Returns the bytes sent."""
     sent = show_map(overlay, p["result"], name_of, lang, None, p.get("try_layer"))
@@ -114,7 +114,7 @@ def check_method(name) -> str:
     """The registered name of method ``name`` (what the method trait holds); a TraitError
     naming the registered ones otherwise."""
     try:
-        return area("cam").get_method(name).name
+        return get_method(name).name
     except ValueError as exc:
         raise traitlets.TraitError(str(exc)) from None
 

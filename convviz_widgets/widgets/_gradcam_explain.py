@@ -1,7 +1,8 @@
 """What the Grad-CAM viewer explains and shows, computed without touching a widget: the model and
-images (the bundled demo's when none are given, :func:`model_and_images`), the models it explains
-(:class:`Explained`, the main one and the optional comparison) and :func:`explain_state`: for one
-state, the map, the predictions and the hint of a better layer."""
+images (the bundled demo's when none are given, :func:`model_and_images`), what it explains
+(:class:`Subjects`: the main model and the optional comparison, each an :class:`Explained`, their
+layers and targets) and, for one state, the map, the predictions and the hint of a better layer
+(:meth:`Subjects.explain`)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from .. import compute
 from ..compute import conv_layers
 # ``cam.gradcam`` is looked up when called, not bound here: the fault tests put a failing or
 # slow one in its place.
-from ._areas import area
-from ._gradcam_targets import n_classes, output_of
+from ..compute import cam
+from ..compute.cam import default_layer, get_method, reads_layer
+from ._gradcam_targets import TargetSpace, n_classes, output_of
 from ._targets import is_flat
 
 #: Name of the bundled demo model (``convviz_widgets.datasets.train.build_model``).
@@ -105,7 +107,7 @@ class Explained:
     def of(cls, model, preprocess=None, output=None, input_size=None) -> "Explained":
         return cls(model, preprocess, output, input_size,
                    frozenset(i.path for i in conv_layers(model, kind="spatial")),
-                   area("cam").default_layer(model))
+                   default_layer(model))
 
     def layer_for(self, layer: str) -> str:
         """``layer`` when this model has it, else its default layer."""
@@ -114,11 +116,11 @@ class Explained:
     def gradcam(self, image, target, layer: str, method: str, on_step=None, cancel=None):
         """The map of ``target`` at ``layer`` by ``method`` (a pixel method reads no layer)."""
         # gradcam refuses a layer= the method cannot read (pixel methods): pass it only when read.
-        uses_layer = area("cam").reads_layer(area("cam").get_method(method))
-        return area("cam").gradcam(self.model, image, target=target,
-                                   layer=layer if uses_layer else None, method=method,
-                                   preprocess=self.preprocess, on_step=on_step, cancel=cancel,
-                                   output=self.output, input_size=self.input_size)
+        uses_layer = reads_layer(get_method(method))
+        return cam.gradcam(self.model, image, target=target,
+                           layer=layer if uses_layer else None, method=method,
+                           preprocess=self.preprocess, on_step=on_step, cancel=cancel,
+                           output=self.output, input_size=self.input_size)
 
     def top(self, image, k: int, layer: str):
         """The top-``k`` predictions, from the same cached forward pass as the map's."""
@@ -127,33 +129,66 @@ class Explained:
                                        input_size=self.input_size)
 
 
-def explain_state(main: Explained, compare: Explained | None, image, s: dict, *, top_k: int,
-                  ranked: bool, same_classes: bool, on_step=None, cancel=None) -> dict:
-    """Everything the viewer shows for the state ``s`` (image index, layer, method, target).
+@dataclass(frozen=True)
+class Subjects:
+    """What one Grad-CAM viewer explains, decided once when it is built.
 
-    ``ranked``: the output has one list of classes to rank (not a callable or a region).
-    ``same_classes``: the comparison model has the main model's classes (else it explains its
-    own top class). Returns ``{"state", "result", "top", "try_layer"}`` plus ``"compare"`` and
-    ``"compare_top"`` with a comparison model.
+    Attributes
+    ----------
+    main, compared : Explained
+        The model explained and the optional comparison model (None without one).
+    layers : dict
+        Path -> LayerInfo of the main model's layers Grad-CAM can explain.
+    targets : TargetSpace
+        The main model's output, its classes (or regions) and their names.
+    same_classes : bool
+        The comparison model has the main model's classes (else it explains its own top class).
     """
-    result = main.gradcam(image, s["target"], s["layer"], s["method"], on_step, cancel)
-    try_layer = None
-    if is_flat(result) and result.flag not in _BLANK_FOR_A_REASON:
-        # A blank map says nothing; name a layer where this target's map is not blank.
-        try_layer = compute.layer_to_try(main.model, image, target=result.target,
-                                         method=s["method"], preprocess=main.preprocess,
-                                         exclude=[result.layer], output=main.output)
-    # The model was not run on a NaN image: there is no list of classes to rank.
-    top = main.top(image, top_k, s["layer"]) \
-        if ranked and result.flag != "nonfinite_input" else None
-    payload = {"state": s, "top": top, "result": result, "try_layer": try_layer}
-    if compare is not None:
-        # The comparison model's map of the same image, class and (if it has it) layer.
-        layer = compare.layer_for(s["layer"])
-        target = result.target if callable(result.target) or same_classes else None
-        rc = compare.gradcam(image, target, layer, s["method"], on_step, cancel)
-        payload["compare"] = rc
-        if rc.flag != "nonfinite_input" and \
-                output_of(compare.model, compare.output, True) is not None:
-            payload["compare_top"] = compare.top(image, 1, layer)
-    return payload
+
+    main: Explained
+    compared: Explained | None
+    layers: dict
+    targets: TargetSpace
+    same_classes: bool
+
+    @classmethod
+    def of(cls, model, preprocess, output, input_size, compare, compare_preprocess,
+           compare_output, target, class_names, lang: str) -> "Subjects":
+        main, compared = explained_models(model, preprocess, output, input_size, compare,
+                                          compare_preprocess, compare_output)
+        layers = spatial_layers(model)
+        targets = TargetSpace(model, output, target, class_names, lang)
+        same = compared is not None and \
+            n_classes(compared.model, compared.output) == len(targets.class_names)
+        return cls(main, compared, layers, targets, same)
+
+    def explain(self, image, s: dict, *, top_k: int, ranked: bool, on_step=None,
+                cancel=None) -> dict:
+        """Everything the viewer shows for the state ``s`` (image index, layer, method, target).
+
+        ``ranked``: the output has one list of classes to rank (not a callable or a region).
+        Returns ``{"state", "result", "top", "try_layer"}`` plus ``"compare"`` and
+        ``"compare_top"`` with a comparison model.
+        """
+        main, compare = self.main, self.compared
+        result = main.gradcam(image, s["target"], s["layer"], s["method"], on_step, cancel)
+        try_layer = None
+        if is_flat(result) and result.flag not in _BLANK_FOR_A_REASON:
+            # A blank map says nothing; name a layer where this target's map is not blank.
+            try_layer = compute.layer_to_try(main.model, image, target=result.target,
+                                             method=s["method"], preprocess=main.preprocess,
+                                             exclude=[result.layer], output=main.output)
+        # The model was not run on a NaN image: there is no list of classes to rank.
+        top = main.top(image, top_k, s["layer"]) \
+            if ranked and result.flag != "nonfinite_input" else None
+        payload = {"state": s, "top": top, "result": result, "try_layer": try_layer}
+        if compare is not None:
+            # The comparison model's map of the same image, class and (if it has it) layer.
+            layer = compare.layer_for(s["layer"])
+            target = result.target if callable(result.target) or self.same_classes else None
+            rc = compare.gradcam(image, target, layer, s["method"], on_step, cancel)
+            payload["compare"] = rc
+            if rc.flag != "nonfinite_input" and \
+                    output_of(compare.model, compare.output, True) is not None:
+                payload["compare_top"] = compare.top(image, 1, layer)
+        return payload

@@ -19,8 +19,8 @@ import traitlets
 
 # Looked up when called, not bound here: the fault tests put failing or slow ones in place.
 from .. import compute
-from ..compute import prepare_images
-from ._areas import area
+from ..compute import cam, prepare_images
+from ..compute.cam import get_method, reads_layer
 from ._gradcam_display import heat_for_display
 from ..i18n import method_label, tr
 from ._overlay import _rgb_u8
@@ -71,16 +71,15 @@ def rank_and_explain(specs: list, images: list, labels, n: int, by: str, method:
     out = {"by": by, "method": method}
     for key, m, layer in specs:
         model, prep, output, size = m.model, m.preprocess, m.output, m.input_size
-        rank = area("cam").rank_predictions(model, images, labels, preprocess=prep,
-                                            output=output, input_size=size)
+        rank = cam.rank_predictions(model, images, labels, preprocess=prep, output=output,
+                                    input_size=size)
 
         def explain(i, model=model, prep=prep, output=output, layer=layer, size=size,
                     rank=rank):
             # The predicted class (multi-label: the unit the model is surest is present).
-            return area("cam").gradcam(model, images[i], target=int(rank.explain[i]),
-                                       layer=layer if uses_layer else None, method=method,
-                                       preprocess=prep, output=output, cancel=cancel,
-                                       input_size=size)
+            return cam.gradcam(model, images[i], target=int(rank.explain[i]),
+                               layer=layer if uses_layer else None, method=method,
+                               preprocess=prep, output=output, cancel=cancel, input_size=size)
 
         maps, areas = {}, None
         if by == "deletion":
@@ -185,8 +184,7 @@ class BestWorstGallery(w.VBox):
         if by not in RANKINGS:
             raise ValueError(f"by must be one of {list(RANKINGS)}, not {by!r}.")
         self.by = by
-        # gradcam refuses a layer= it cannot read
-        uses_layer = area("cam").reads_layer(area("cam").get_method(method))
+        uses_layer = reads_layer(get_method(method))  # gradcam refuses a layer= it cannot read
         specs = [("main", main, layer)]
         if compared is not None:
             specs.append(("compare", compared, compared.layer_for(layer)))

@@ -16,13 +16,11 @@ import ipywidgets as w
 import numpy as np
 import traitlets
 
-from .._demo import demo_model
-from ._areas import area, available
+from ..compute.cam import get_method
 from ._base import View
 from ._gradcam_display import (TargetPicker, check_method, make_overlays, map_labels,
                                method_menu, show_maps)
-from ._gradcam_explain import explain_state, explained_models, model_and_images, spatial_layers
-from ._gradcam_targets import TargetSpace, n_classes
+from ._gradcam_explain import Subjects, model_and_images
 from ._gradcam_gallery import BestWorstGallery
 from ._gradcam_inputs import ImageChooser, ImageNames, check_labels
 from ._gradcam_tasks import JobBar
@@ -160,12 +158,6 @@ class GradCAMViewer(View):
                  signed_colormap: str = "RdBu_r", trust_auto: bool = False,
                  opacity: float = 0.5, size: int = 288, image_labels=None, lang: str = "en",
                  output=None, compare_output=None, controls: bool = True, **kwargs):
-        if not (available("cam") and available("outputs")):
-            super().__init__(model if model is not None else demo_model(), lang=lang,
-                             controls=controls, **kwargs)
-            self._not_on_this_backend("cam", "outputs")
-            self.class_names = []
-            return
         model, images, labels, class_names = model_and_images(model, images, labels,
                                                               class_names, output, target)
         super().__init__(model, lang=lang, controls=controls, **kwargs)
@@ -183,7 +175,7 @@ class GradCAMViewer(View):
 
         with self._suppressed():
             self.images = images if images is not None else []
-            self.layer = self._explained.default if layer is None else layer
+            self.layer = self._subjects.main.default if layer is None else layer
             self.method = method
             self.target = target
         check_labels(self.labels, len(self.images))
@@ -193,20 +185,16 @@ class GradCAMViewer(View):
     # -- construction -------------------------------------------------------------------------
     def _setup(self, class_names, target, preprocess, output, compare, compare_preprocess,
                compare_output) -> None:
-        """The models explained, the output's classes (or regions), the layers to choose."""
-        self._explained, self._compared = explained_models(
-            self.model, preprocess, output, self.input_size, compare, compare_preprocess,
-            compare_output)
+        """What the viewer explains: the models, the output's classes (or regions), the layers
+        to choose (:class:`._gradcam_explain.Subjects`)."""
+        self._subjects = s = Subjects.of(self.model, preprocess, output, self.input_size, compare,
+                                         compare_preprocess, compare_output, target, class_names,
+                                         self.lang)
         self.preprocess, self.output, self.compare_model = preprocess, output, compare
         self.compare_preprocess = preprocess if compare_preprocess is None else compare_preprocess
-        self.compare_output = getattr(self._compared, "output", compare_output)
-        self._layers = spatial_layers(self.model)
-        self.targets = TargetSpace(self.model, output, target, class_names, self.lang)
-        self.class_names = self.targets.class_names
-        self.region_mode = self.targets.region_mode
-        # A comparison model with the main model's classes (else it explains its own).
-        self._same_classes = compare is not None and \
-            n_classes(compare, self.compare_output) == len(self.class_names)
+        self.compare_output = getattr(s.compared, "output", compare_output)
+        self._layers, self.targets = s.layers, s.targets
+        self.class_names, self.region_mode = s.targets.class_names, s.targets.region_mode
 
     def _build(self, names, layer, colormap, signed_colormap, opacity, size) -> None:
         """The components and the layout."""
@@ -317,8 +305,8 @@ class GradCAMViewer(View):
         done.
         """
         job = self.trust_panel.job(
-            [(None, self._explained, self.result), ("compare", self._compared,
-                                                     self.compare_result)],
+            [(None, self._subjects.main, self.result),
+             ("compare", self._subjects.compared, self.compare_result)],
             lambda: self._image(self.image_index), int(steps or self.trust_steps),
             lambda: (self.result, self.compare_result),
             (self.overlay.title, getattr(self.compare_overlay, "title", "")),
@@ -345,7 +333,8 @@ class GradCAMViewer(View):
                              "labels=...).")
         labelled = [self._image(i) for i in range(min(len(self.images), len(self.labels)))]
         self._run_job("gallery", {}, *self.best_worst.job(
-            self._explained, self._compared if self._same_classes else None, self.layer,
+            self._subjects.main, self._subjects.compared if self._subjects.same_classes
+            else None, self.layer,
             labelled, self.labels[:len(labelled)], n, by, self.method,
             (self._colormaps[False], self._colormaps[True], self.overlay.opacity),
             (self.naming.label_name, self.targets.name, getattr(self.compare_model, "name", "")),
@@ -461,7 +450,7 @@ class GradCAMViewer(View):
             self._show_note(tr("ui.no_image", self.lang))
             return
         state = self._state()
-        if area("cam").get_method(state["method"]).long_running:
+        if get_method(state["method"]).long_running:
             self._run_job("cam", reverts, lambda ev, step: self._prepare(state, step, ev),
                           self._apply)
             return
@@ -479,10 +468,10 @@ class GradCAMViewer(View):
 
     def _prepare(self, s: dict, on_step=None, cancel=None) -> dict:
         """Compute everything the new state shows; touches no widget (so failures are clean)."""
-        return explain_state(self._explained, self._compared, self._image(s["image_index"]), s,
-                             top_k=self.top_k, same_classes=self._same_classes,
-                             on_step=on_step, cancel=cancel,
-                             ranked=self.targets.index is not None and not self.region_mode)
+        return self._subjects.explain(self._image(s["image_index"]), s, top_k=self.top_k,
+                                      on_step=on_step, cancel=cancel,
+                                      ranked=self.targets.index is not None
+                                      and not self.region_mode)
 
     def _apply(self, p: dict) -> int:
         r = p["result"]

@@ -12,7 +12,7 @@ import ipywidgets as w
 import numpy as np
 import traitlets
 
-from ._areas import area
+from ..compute.maximize import class_layers, neuron, target_count
 from ._fit import fit_layout
 from ._maximizer_settings import middle_layer
 from ..i18n import tr
@@ -109,9 +109,9 @@ class ObjectiveRows:
     def class_infos(self) -> list:
         """The output and the Dense layers (the class objective's layers)."""
         if self._class is None:
-            infos = area("maximize").class_layers(self.model)
-            count = area("maximize").target_count
-            self._class = (infos, {i.path: count(self.model, i.path, "class") for i in infos})
+            infos = class_layers(self.model)
+            self._class = (infos, {i.path: target_count(self.model, i.path, "class")
+                                   for i in infos})
         return self._class[0]
 
     def infos(self, objective: str) -> list:
@@ -195,7 +195,7 @@ def objective_settings(objective: str, layer: str, hw, neuron_position,
         y, x = neuron_position
         # The pixel's centre as a fraction of the pattern: maximize maps it onto the layer's
         # own map, whatever its size.
-        return {"objective": area("maximize").neuron(layer, y=(y + 0.5) / h, x=(x + 0.5) / w_,
+        return {"objective": neuron(layer, y=(y + 0.5) / h, x=(x + 0.5) / w_,
                                                      fraction=True)}
     if objective == "diversity":
         return {"objective": "diversity", "n_patterns": int(n_patterns)}

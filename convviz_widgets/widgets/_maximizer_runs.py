@@ -22,17 +22,11 @@ from typing import Callable
 import numpy as np
 import traitlets
 
-from .. import compute
+from ..compute.maximize import maximize
 from ._jobs import JobRunner
 from ._run_panel import RunPanel
 
 __all__ = ["PatternRuns", "run_rows"]
-
-
-def maximize(*args, **kwargs):
-    """:func:`..compute.maximize`, looked up when a run starts: the maximizer is not on every
-    Keras backend yet (issue 25), so this module cannot import it by name."""
-    return compute.maximize(*args, **kwargs)
 
 
 def run_rows(objective: str, mode: str, filter_index: int, gallery_range, n_patterns: int):

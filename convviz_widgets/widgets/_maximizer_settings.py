@@ -7,7 +7,7 @@ from __future__ import annotations
 import ipywidgets as w
 
 from ..compute import access, conv_layers, require_spatial
-from ._areas import area
+from ..compute.maximize import METHODS
 from ..i18n import tr
 from ._view_error import ViewError
 
@@ -48,8 +48,8 @@ def middle_layer(infos) -> str:
 
 
 def check_method(value) -> str:
-    if value not in area("maximize").METHODS:
-        raise ViewError("unknown_method", method=value, methods=list(area("maximize").METHODS))
+    if value not in METHODS:
+        raise ViewError("unknown_method", method=value, methods=list(METHODS))
     return value
 
 
@@ -118,7 +118,7 @@ class SettingsBar(w.HBox):
     def __init__(self, lang: str, fixed_size: bool):
         self.controls = {
             "method": w.Dropdown(options=[(tr(f"fm.method_{m}", lang), m)
-                                          for m in area("maximize").METHODS],
+                                          for m in METHODS],
                                  description=tr("ui.method", lang), layout=w.Layout(width="240px")),
             "steps": w.BoundedIntText(min=1, max=10000, description=tr("ui.steps", lang),
                                       layout=w.Layout(width="160px")),

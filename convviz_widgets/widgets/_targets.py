@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .. import compute
 from ..compute import access
-from ._areas import area
+from ..compute.cam import default_layer
 from ..i18n import CATALOGUE, tr
 
 
@@ -56,7 +56,7 @@ def flat_warning(result, try_layer, lang: str) -> str:
 def early_layer_note(model, layer: str, lang: str) -> str:
     """The note for a Grad-CAM layer that comes before the method's own layer (empty if not)."""
     try:
-        best = area("cam").default_layer(model)
+        best = default_layer(model)
     except ValueError:
         return ""
     if layer == best:

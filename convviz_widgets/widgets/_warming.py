@@ -17,12 +17,20 @@ its compiled functions and cached results:
 * "after it was drawn" is, in a notebook, after the cell that built it has run
   (:meth:`PageWarmer.after_cell`, IPython's ``post_run_cell``): the cell's widgets are then on
   their way to the browser and the kernel is free. Outside a kernel nothing is drawn and
-  nothing starts by itself (:meth:`PageWarmer.start` does).
+  nothing starts by itself (:meth:`PageWarmer.start` does);
+* again after the state they show changed (:meth:`PageWarmer.changed`: the Explorer's shared
+  layer), once it has started: what was warm is for the old state. *Debounced*: a user
+  dragging through layers queues nothing, the pages are warmed for the layer they settle on,
+  :attr:`PageWarmer.delay` seconds after the last change. The next change cancels it, and so
+  do a page shown (:meth:`PageWarmer.visit`: that page computes itself, and the visible page
+  is never delayed) and :meth:`PageWarmer.cancel`; it starts only once the visible page's own
+  work is over (``idle``).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 import weakref
 from typing import Callable
 
@@ -32,68 +40,177 @@ from IPython import get_ipython
 from ..compute.progress import Cancelled
 from ._jobs import JobRunner
 
-__all__ = ["PageWarmer"]
+__all__ = ["PageWarmer", "REWARM_DELAY"]
+
+#: Seconds without a change before the pages are warmed again after one: a user dragging
+#: through layers (a menu's arrow keys) queues nothing, the layer settled on is warmed.
+REWARM_DELAY = 1.0
 
 
 class PageWarmer(traitlets.HasTraits):
-    """Runs ``steps`` (``[(page key, warm(job)), ...]``) once, in order, in the background.
+    """Runs ``steps`` (``[(page key, warm(job)), ...]``) in order, in the background: once
+    started, and again after each change of what the pages show.
+
+    Parameters
+    ----------
+    steps : list of (str, callable)
+        The pages' keys and their ``warm(job)``.
+    idle : callable, optional
+        ``idle(timeout) -> bool``: True once the visible page's own work is over (a warming
+        after a change waits for it before each step).
+    auto : bool
+        Warm again by itself after a change (:meth:`changed`), once started.
 
     Attributes
     ----------
     warming : bool
         True while a step runs or waits.
     warmed : list of str
-        The keys of the pages whose step finished (in order).
+        The keys of the pages whose step finished for the current state (in order).
     errors : dict
-        ``{page key: exception}`` of the steps that failed.
+        ``{page key: exception}`` of the steps that failed for the current state.
+    delay : float
+        Seconds without a change before warming again after one (the debounce).
     """
 
     warming = traitlets.Bool(False)
     warmed = traitlets.List(traitlets.Unicode())
 
-    def __init__(self, steps: list[tuple[str, Callable]]):
+    def __init__(self, steps: list[tuple[str, Callable]], idle: Callable | None = None,
+                 auto: bool = True):
         super().__init__()
         self._steps = list(steps)
         self.errors: dict = {}
+        self.delay = REWARM_DELAY
+        self._idle = idle if idle is not None else (lambda timeout: True)
+        self._auto = bool(auto)
         self._running: str | None = None
         self._done = threading.Condition()
+        # Under _done: the state's generation (a change makes a new one), whether warming has
+        # started, the debounce timer of a change, and the halt of a warming after a change.
+        self._gen = 0
+        self._started = False
+        self._timer: threading.Timer | None = None
+        self._halt: threading.Event | None = None
         self._runner = JobRunner("convviz-explorer-warm", on_busy=self._busy)
 
     def _busy(self, busy: bool) -> None:
         self.warming = busy
 
+    @property
+    def stats(self) -> dict:
+        """How many warmings were requested, started, dropped before starting, failed."""
+        return dict(self._runner.stats)
+
     def start(self) -> None:
         """Warm every page not warmed yet (a new start replaces one still running)."""
-        self._runner.start(self._work)
+        with self._done:
+            self._started = True
+            self._drop_timer()
+            self._halt = None
+            gen = self._gen
+        self._runner.start(lambda job: self._work(job, gen, None))
 
-    def _work(self, job) -> None:
+    def changed(self) -> None:
+        """What the pages show changed: what was warmed is not any more. Once started (and
+        with ``auto``), the pages are warmed again :attr:`delay` seconds after the last change;
+        a warming still running stops at its next step."""
+        with self._done:
+            self._gen += 1
+            self._drop_timer()
+            self.errors = {}
+            self.warmed = []
+            if self._started and self._auto:
+                self._timer = threading.Timer(self.delay, self._settled, (self._gen,))
+                self._timer.daemon = True
+                self._timer.start()
+        self._runner.cancel()
+
+    def _settled(self, gen: int) -> None:
+        """No change for :attr:`delay` seconds: warm the pages for the state settled on."""
+        with self._done:
+            if gen != self._gen or self._timer is None:
+                return  # a newer change, a visit or cancel() came first
+            self._timer = None
+            halt = self._halt = threading.Event()
+            # Submitted before the lock is let go: wait() never sees neither timer nor job.
+            self._runner.start(lambda job: self._work(job, gen, halt))
+
+    def _drop_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _stopped(self, job, gen: int, halt) -> bool:
+        return job.cancelled or not job.current or gen != self._gen or \
+            (halt is not None and halt.is_set())
+
+    def _work(self, job, gen: int, halt) -> None:
         for key, warm in self._steps:
             if key in self.warmed or key in self.errors:
                 continue
-            if job.cancelled or not job.current:
-                raise Cancelled()
+            # After a change, the visible page's own work first (it is never delayed).
+            while halt is not None and not self._idle(0.2):
+                if self._stopped(job, gen, halt):
+                    raise Cancelled()
             with self._done:
+                if self._stopped(job, gen, halt):
+                    raise Cancelled()
                 self._running = key
             try:
                 warm(job)
             except Cancelled:
                 raise
             except Exception as exc:  # noqa: BLE001 - the page shows it when it is shown
-                self.errors[key] = exc
+                with self._done:
+                    if gen == self._gen:
+                        self.errors[key] = exc
             else:
-                self.warmed = self.warmed + [key]
+                with self._done:
+                    if gen == self._gen:  # warmed for the state that is still shown
+                        self.warmed = self.warmed + [key]
             finally:
                 with self._done:
                     self._running = None
                     self._done.notify_all()
 
+    def visit(self, key: str, settle: bool = False) -> None:
+        """Page ``key`` is shown: it computes itself. A warming after a change stops (no
+        further step starts and the running one is cancelled; with ``settle`` the page's own
+        step, if it runs, is waited for instead: the page would compute the same thing a
+        second time, alongside). The first warming goes on (see :meth:`settle`)."""
+        with self._done:
+            self._drop_timer()
+            halt, self._halt = self._halt, None
+        if halt is not None:
+            halt.set()
+        if settle:
+            self.settle(key)
+        if halt is not None:
+            self._runner.cancel()
+
     def cancel(self) -> None:
-        """Stop warming: the step running ends, no further step starts."""
+        """Stop warming: the step running ends, no further step starts, and a change's
+        pending warming is dropped."""
+        with self._done:
+            self._drop_timer()
         self._runner.cancel()
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until nothing warms; False on timeout."""
-        return self._runner.wait(timeout)
+        """Block until nothing warms or waits to (a change's debounce included); False on
+        timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            with self._done:
+                timer = self._timer
+            if timer is None:
+                break
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return False
+            timer.join(left)
+        left = None if deadline is None else max(0.0, deadline - time.monotonic())
+        return self._runner.wait(left)
 
     def settle(self, key: str, timeout: float = 120.0) -> None:
         """Block while page ``key``'s step runs: a page shown then would compute the same

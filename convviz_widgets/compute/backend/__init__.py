@@ -78,8 +78,6 @@ from __future__ import annotations
 
 import keras
 
-from ._errors import only_tensorflow
-
 NAME = keras.backend.backend()
 
 if NAME == "tensorflow":
@@ -100,7 +98,7 @@ else:  # pragma: no cover - Keras knows only these three (and "numpy", which can
         "KERAS_BACKEND=tensorflow (or jax, or torch) before importing keras.")
 
 __all__ = ["KEEPS_PULLBACK", "NAME", "SLOW_MAX_POOL_GRADIENT", "WIDE_FLOAT", "compile",
-           "device", "eager", "no_grad", "only_tensorflow", "relu_ops", "tf_function", "to_numpy", "trace",
+           "device", "eager", "no_grad", "relu_ops", "tf_function", "to_numpy", "trace",
            "user_function", "value_and_grad", "value_and_input_grad", "vjp", "watched_vjp"]
 
 

@@ -1,4 +1,10 @@
-"""The error of a TensorFlow-only code path on another backend (one wording, every caller)."""
+"""The error of a TensorFlow-only code path on another backend (one wording, every caller).
+
+Every area of compute runs on every backend (issue 25); what stays TensorFlow's own is the
+data set mining's one-graph top-k step (``_example_pass``, imported on TensorFlow only: the
+other backends merge on the host). ``backend.tf_function`` on JAX and PyTorch raises this, so a
+TensorFlow-only path reached by mistake says so instead of failing somewhere inside.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,8 @@ import keras
 
 
 def only_tensorflow(what: str) -> NotImplementedError:
-    """The error to raise when ``what`` runs on TensorFlow only so far."""
+    """The error to raise when ``what``, a TensorFlow-only code path, is reached on another
+    backend."""
     return NotImplementedError(
-        f"{what} runs on Keras' TensorFlow backend only so far; this session runs on "
-        f"{keras.backend.backend()!r}. Set KERAS_BACKEND=tensorflow before importing keras (and "
-        "install tensorflow), or use what already runs on every backend: conv_layers, "
-        "model_layers, resolve_layer, kernels, kernel_stats and activations (one forward pass).")
+        f"{what} is a TensorFlow-only code path (tf.function); this session runs on Keras' "
+        f"{keras.backend.backend()!r} backend.")
