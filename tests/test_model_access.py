@@ -371,6 +371,29 @@ def test_weights_identity_of_large_variables():
     assert weights_identity(big) != before
 
 
+def test_one_filter_ablated_above_the_exact_size_is_seen_through_the_sampled_rows():
+    """Above the exact-sum size a kernel is read as whole rows of its last axis (every filter
+    or unit once per row, at least two rows), so ablating any one filter changes the identity
+    even where the position-weighted head (the first values) does not reach it."""
+    from convviz_widgets.compute import weights_identity
+    from convviz_widgets.compute._identity import _FP_EXACT_MAX, _FP_POSITIONS
+
+    conv = keras.layers.Conv2D(64, 3)
+    conv.build((None, 14, 14, 128))  # 73,728 values
+    dense = keras.layers.Dense(2 * _FP_POSITIONS)
+    dense.build((None, 16))  # 8,192 units: the head covers only the first half of row 0
+    for layer, units in ((conv, (0, 31, 63)), (dense, (_FP_POSITIONS + 5, 2 * _FP_POSITIONS - 1))):
+        assert int(np.prod(layer.kernel.shape)) > _FP_EXACT_MAX
+        for unit in units:
+            before = weights_identity(layer)
+            k = layer.kernel.numpy()
+            k[..., unit] = 0.0
+            layer.kernel.assign(k)
+            assert weights_identity(layer) != before, (layer.name, unit)
+    # the dense units above were outside the head: only the sampled rows can have seen them
+    assert min(units) >= _FP_POSITIONS
+
+
 def test_weights_identity_sees_in_place_assign_and_fit_without_patching_keras():
     """No hook into Keras: the content itself says an in-place write or a fit step happened."""
     from keras.src.backend.tensorflow.core import Variable as TFVariable
@@ -379,11 +402,11 @@ def test_weights_identity_sees_in_place_assign_and_fit_without_patching_keras():
 
     # Nothing of Keras is replaced (this used to wrap Variable._direct_assign process-wide).
     assert TFVariable._direct_assign.__module__.startswith("keras.")
-    layer = keras.layers.Conv2D(128, 3)
-    layer.build((None, 14, 14, 128))  # 147,456 values: read exactly
+    layer = keras.layers.Conv2D(64, 3)
+    layer.build((None, 14, 14, 64))  # 36,864 values (the demo model's largest): read exactly
     before = weights_identity(layer)
     k = layer.kernel.numpy()
-    k.flat[123_456] = np.nextafter(k.flat[123_456], np.float32(np.inf))  # one ulp
+    k.flat[33_456] = np.nextafter(k.flat[33_456], np.float32(np.inf))  # one ulp
     layer.kernel.assign(k)
     assert weights_identity(layer) != before
     bumped = weights_identity(layer)

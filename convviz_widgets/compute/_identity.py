@@ -28,17 +28,19 @@ from . import backend
 __all__ = ["fingerprint_tensor", "identity_from", "persistent_digest", "preprocess_key",
            "weights_digest", "weights_identity", "weights_ids"]
 
-#: Variables up to this many values are summed exactly (every bit counts); larger ones (VGG16's
-#: block4/5 kernels, its 102 M-value fc1) are sampled, so that a cache hit stays cheap. Reading
-#: every value is bandwidth-bound, ~0.6 ns per value: with a 4 M limit (every conv kernel of
-#: VGG16 exact) VGG16 cost 11 ms of CPU per call instead of 1.6 ms, 0.1x of its forward pass on
-#: every cache hit and class switch; reading all of VGG16 costs 60 ms.
-_FP_EXACT_MAX = 262_144
+#: Variables up to this many values are summed exactly (every bit counts); larger ones are
+#: sampled (:func:`_sample_rows`). Reading every value is bandwidth-bound (~0.6 ns per value, and
+#: more when a forward pass has just evicted the weights from the caches), and the activation
+#: capture computes the identity on every fresh image: at 262,144 ResNet50's 36 exact kernels
+#: (4.45 M values, 17.8 MB) cost 0.15x of its 128 px forward pass (session 32). 65,536 is the
+#: largest limit that took the all-layer capture to <= 1.2x with oneDNN off and on (session 33,
+#: docs/architecture.md) and keeps every kernel of the demo model (the largest: 36,864 values)
+#: and of the lessons' models exact.
+_FP_EXACT_MAX = 65_536
 #: Values sampled from each larger variable (at least two per output unit, see
-#: :func:`_sample_stride`). Each sample is a cache miss: 16,384 per variable cost VGG16 8 ms,
-#: 2,048 cost 0.5 ms.
+#: :func:`_sample_rows`).
 _FP_SAMPLE = 2048
-#: The first this many (sampled) values of each variable also enter with their positions.
+#: The first this many values of each variable also enter with their positions.
 _FP_POSITIONS = 4096
 _FP_FNS: "weakref.WeakKeyDictionary[Any, tuple]" = weakref.WeakKeyDictionary()
 _FP_LOCK = threading.Lock()
@@ -61,20 +63,22 @@ def _int32_bits(t):
     return keras.ops.cast(t, "int32")
 
 
-def _sample_stride(shape) -> int:
-    """The stride that samples a large variable of ``shape`` so that every output unit is hit.
+def _sample_rows(shape) -> int:
+    """The row stride that samples a large variable of ``shape``, seen as rows of its last axis.
 
-    The stride is coprime with the last axis (the output units of a channels-last kernel or a
-    Dense kernel) and with 2, 3, 5 and 7, and there are at least two samples per unit: the
-    sampled positions then run through every residue modulo the last axis, so ablating one unit
-    (a whole column zeroed or scaled) always changes a sampled value.
+    The last axis holds the output units of a channels-last kernel or a Dense kernel, and each
+    row holds every unit once, so a sampled row hits every unit: at least two rows (and at
+    least :data:`_FP_SAMPLE` values) are taken, so ablating, zeroing or scaling one unit (a
+    whole filter) always changes sampled values. Whole rows are contiguous in memory: the
+    same values drawn one by one at a stride (the rule until session 33) were one cache miss
+    each, 2.5x the time for ResNet50's sampled kernels right after a forward pass. The stride is
+    kept off multiples of 2, 3, 5 and 7, so the rows spread over the kernel's positions and
+    input channels instead of repeating one of them.
     """
-    n = int(np.prod(shape))
     last = int(shape[-1]) if len(shape) else 1
-    samples = max(_FP_SAMPLE, 2 * last)
-    stride = max(1, n // samples)
-    while stride > 1 and (np.gcd(stride, last) != 1
-                          or any(stride % p == 0 for p in (2, 3, 5, 7))):
+    rows = int(np.prod(shape)) // max(last, 1)
+    stride = max(1, rows // max(2, -(-_FP_SAMPLE // max(last, 1))))
+    while stride > 1 and any(stride % p == 0 for p in (2, 3, 5, 7)):
         stride -= 1
     return stride
 
@@ -89,9 +93,10 @@ def fingerprint_tensor(variables):
     :func:`identity_from`.
     """
     ops = keras.ops
-    rows, vectors = [], []
+    totals, heads, vectors, positions = [], [], [], {}
     for v in variables:
-        flat = ops.reshape(ops.convert_to_tensor(v), [-1])
+        read = ops.convert_to_tensor(v)
+        flat = read if len(v.shape) == 1 else ops.reshape(read, [-1])
         n = int(np.prod(v.shape))
         if len(v.shape) < 2 and n <= _FP_EXACT_MAX and \
                 keras.backend.standardize_dtype(flat.dtype) == "float32":
@@ -102,24 +107,28 @@ def fingerprint_tensor(variables):
         if n > _FP_EXACT_MAX:
             # Slice first: reinterpreting or casting the whole of a large variable would
             # materialise a copy of it (400 MB for VGG16's fc1).
-            sampled = flat[::_sample_stride(tuple(v.shape))]
-            total = ops.sum(ops.cast(sampled, backend.WIDE_FLOAT))
+            last = int(v.shape[-1]) if len(v.shape) else 1
+            sampled = ops.reshape(flat, [-1, last])[::_sample_rows(tuple(v.shape))]
+            totals.append(ops.sum(ops.cast(sampled, backend.WIDE_FLOAT)))
         else:
             # The wrapping int32 sum of the bits: exact (one changed bit of one value changes
             # it) and without the float64 copy a cast would make.
-            total = ops.cast(ops.sum(_int32_bits(flat)), backend.WIDE_FLOAT)
+            totals.append(ops.cast(ops.sum(_int32_bits(flat)), backend.WIDE_FLOAT))
         head = ops.cast(flat[:_FP_POSITIONS], backend.WIDE_FLOAT)
-        pos = ops.arange(1, int(head.shape[0]) + 1, dtype=backend.WIDE_FLOAT)
+        k = int(head.shape[0])
+        if k not in positions:  # one constant per head length, not a range per variable
+            positions[k] = ops.convert_to_tensor(np.arange(1, k + 1), backend.WIDE_FLOAT)
         # The second number weighs positions, so swapped filters change it too.
-        rows.append(ops.stack([total, ops.sum(head * pos)]))
+        heads.append(ops.sum(head * positions[k]))
+    rows = [ops.stack([ops.stack(totals), ops.stack(heads)], axis=1)] if totals else []
     if vectors:
         bits = _int32_bits(ops.concatenate(vectors, 0))
         pos = ops.arange(1, int(bits.shape[0]) + 1, dtype="int32") * 40503 + 1
         rows.append(ops.cast(ops.stack([ops.sum(bits), ops.sum(bits * pos)]),
-                             backend.WIDE_FLOAT))
+                             backend.WIDE_FLOAT)[None])
     if not rows:
         return ops.zeros((0, 2), backend.WIDE_FLOAT)
-    return ops.stack(rows)
+    return ops.concatenate(rows, 0) if len(rows) > 1 else rows[0]
 
 
 def weights_ids(obj) -> tuple:
@@ -152,17 +161,22 @@ def weights_identity(obj) -> tuple:
       statistics count);
     * their content, read at each call (no hook into Keras, nothing patched, so writes through
       ``set_weights``, ``load_weights``, ``variable.assign``, ``fit``, a custom loop or the raw
-      ``tf.Variable`` are all seen the same way): every variable up to 262,144 values summed
-      exactly (the wrapping int32 sum of its bits: one changed bit of one weight changes it),
-      and the first 4,096 values of each variable weighted by position (swapped filters change
-      it); larger variables through at least 2,048 values sampled at a stride that hits every
-      output unit (the last axis) at least twice — ablating, zeroing or scaling one filter or
-      unit changes it, and a training step changes every trained value.
+      ``tf.Variable`` are all seen the same way): every variable up to 65,536 values summed
+      exactly (the wrapping int32 sum of its bits: one changed bit of one weight changes it;
+      every kernel of the demo model and of the lessons' models is this small), and the first
+      4,096 values of each variable weighted by position (swapped filters change it: with up
+      to 4,096 output units every unit is in those first values); larger
+      variables through whole rows of their last axis (the output units), at least two rows
+      and 2,048 values — ablating, zeroing or scaling one filter or unit changes it, and so
+      do a training step and other loaded weights.
 
-    Nothing needs to be told; :func:`convviz_widgets.clear_cache` only frees memory. The one
-    write it cannot see is an edit of a few single values (not a whole filter or unit) of a
-    variable above 262,144 values that misses every sample: reading every value exactly would
-    cost VGG16 60 ms per call.
+    Nothing needs to be told; :func:`convviz_widgets.clear_cache` only frees memory. **What it
+    cannot see:** a hand edit of a few single values (not a whole filter or unit) deep inside a
+    variable above 65,536 values, outside its sampled rows and its first 4,096 values. That is
+    the lead's product decision of session 33 (docs/architecture.md): reading every value costs
+    VGG16 60 ms per call, and summing every kernel up to 262,144 values exactly cost the
+    all-layer capture of ResNet50 0.15x of its forward pass on every fresh image. Captures and
+    cache hits use this same rule: it is one identity.
 
     Cost: one small compiled reduction per call, independent of the image size: about 0.7 ms
     for the demo model and 2 ms for ``VGG16(weights=None)`` (32 variables, 138 M values) on 2
