@@ -26,7 +26,7 @@ from ._identity import preprocess_key
 from ._model_trace import run_model
 
 __all__ = ["constant", "crop_and_resize", "crop_boxes", "cut_patches", "initial_state", "layer_states",
-           "prepare", "quantize", "step_fn"]
+           "prepare", "quantize", "split_rows", "step_fn"]
 
 
 def constant(a) -> np.ndarray:
@@ -51,18 +51,21 @@ def initial_state(counts, k: int, patch: int | None, c_img: int,
     return st, np.zeros((c, k, patch, patch, c_img), np.uint8)
 
 
-def layer_states(st: dict, pool, counts) -> list[tuple[dict, np.ndarray | None]]:
-    """The stacked state cut back into each layer's ``(arrays, patches in rank order)``."""
-    out, start = [], 0
+def split_rows(arrays: dict, counts):
+    """The stacked state's rows layer by layer: ``(rows, {name: arrays[name][rows]})`` for
+    layers of ``counts`` summarised channels, in order."""
+    start = 0
     for count in counts:
         rows = slice(start, start + int(count))
-        mine = {name: a[rows] for name, a in st.items()}
-        patches = None
-        if pool is not None:
-            patches = np.take_along_axis(pool[rows], mine["slot"][:, :, None, None, None], 1)
-        out.append((mine, patches))
+        yield rows, {name: a[rows] for name, a in arrays.items()}
         start += int(count)
-    return out
+
+
+def layer_states(st: dict, pool, counts) -> list[tuple[dict, np.ndarray | None]]:
+    """The stacked state cut back into each layer's ``(arrays, patches in rank order)``."""
+    return [(mine, None if pool is None else
+             np.take_along_axis(pool[rows], mine["slot"][:, :, None, None, None], 1))
+            for rows, mine in split_rows(st, counts)]
 
 
 def quantize(images: np.ndarray) -> np.ndarray:
@@ -126,22 +129,31 @@ def crop_and_resize(images: np.ndarray, boxes: np.ndarray, which: np.ndarray, si
     return np.where(inside, out, np.float32(extrapolation_value)).astype(np.float32)
 
 
-def cut_patches(images_at, positions: list, boxes: list, patch: int, c_img: int,
+def cut_patches(images_at, positions: list, boxes: list, crop, patch: int, c_img: int,
                 chunk: int = 256) -> list[np.ndarray]:
-    """The patches of every layer's final top-k, cut after the pass (see
-    :func:`._example_pass.cut_patches`), with :func:`crop_and_resize`."""
+    """The patches of every layer's final top-k, cut after the pass from data that can be read
+    again (every backend): ``images_at(p)`` gives the display images of local positions ``p``;
+    ``positions[l]`` ``(C, k)`` is the local position of each slot of layer ``l`` (-1: empty)
+    and ``boxes[l]`` ``(C, k, 4)`` its normalised crop box; ``crop(images, boxes, which)`` cuts
+    and quantises ``(m, patch, patch, c_img)`` uint8 (the step's own ``crop_and_resize``, so on
+    TensorFlow the patches are those its graph would cut, bit for bit). Returns
+    ``(C, k, P, P, c)`` uint8 per layer, empty slots zero.
+
+    One patch per slot kept instead of one per image that ever entered a top-k: k·(1 +
+    ln(n / batch)) a channel on n images, four to six times as many, were a tenth of the demo
+    model's forward pass on TensorFlow (a half with oneDNN). Images are read ``chunk`` at a
+    time, and cut ``chunk`` patches at a time (a few MB of floats).
+    """
     needed = np.unique(np.concatenate([p[p >= 0] for p in positions] + [np.zeros(0, np.int64)]))
     out = [np.zeros(p.shape + (patch, patch, c_img), np.uint8) for p in positions]
     for s in range(0, len(needed), chunk):
         part = needed[s:s + chunk]
         images = images_at(part)
         for l, (pos, box) in enumerate(zip(positions, boxes)):
-            mine = np.flatnonzero((pos >= part[0]) & (pos <= part[-1]))
+            mine = np.flatnonzero((pos >= part[0]) & (pos <= part[-1]))  # in this chunk
             for g in range(0, len(mine), chunk):
                 at = np.unravel_index(mine[g:g + chunk], pos.shape)
-                crops = crop_and_resize(images, box[at], np.searchsorted(part, pos[at]),
-                                        (patch, patch))
-                out[l][at] = quantize(crops)
+                out[l][at] = crop(images, box[at], np.searchsorted(part, pos[at]))
     return out
 
 

@@ -28,7 +28,7 @@ import numpy as np
 import tensorflow as tf
 
 from ._access import model_input
-from ._example_host import crop_boxes
+from ._example_host import crop_boxes, split_rows
 from ._identity import preprocess_key
 from ._model_trace import run_model
 from .backend import tf_function
@@ -64,7 +64,8 @@ def initial_state(counts, k: int, patch: int | None, c_img: int,
                   keyed: bool = False) -> tuple[dict, tf.Variable | None]:
     """An empty running top-k for layers of ``counts`` summarised channels (score -inf and
     index -1 at every rank), stacked into one state of ``sum(counts)`` rows, and its patch
-    pool (None when ``patch`` is None: patches are cut after the pass, :func:`cut_patches`).
+    pool (None when ``patch`` is None: patches are cut after the pass,
+    :func:`._example_host.cut_patches`).
 
     ``slot`` says where each rank's patch lies in the pool: patches (the bulk of the state, 32 MB
     for a deep VGG layer) stay where they were cut and are written in place; only the small rank
@@ -89,47 +90,14 @@ def layer_states(st: dict, pool, counts) -> list[tuple[dict, np.ndarray | None]]
     ``arrays`` the state's numpy rows of the layer and ``patches`` ``(C, k, P, P, c)`` uint8 in
     rank order, read from the pool layer by layer (one copy of each patch, not of the pool), or
     None without a pool."""
-    arrays = {name: t.numpy() for name, t in st.items()}
-    out, start = [], 0
-    for count in counts:
-        rows = slice(start, start + int(count))
-        mine = {name: a[rows] for name, a in arrays.items()}
+    out = []
+    for rows, mine in split_rows({name: t.numpy() for name, t in st.items()}, counts):
         patches = None
         if pool is not None:
-            where = np.stack([np.broadcast_to(np.arange(start, start + int(count))[:, None],
+            where = np.stack([np.broadcast_to(np.arange(rows.start, rows.stop)[:, None],
                                               mine["slot"].shape), mine["slot"]], axis=-1)
             patches = tf.gather_nd(pool, where).numpy()
         out.append((mine, patches))
-        start += int(count)
-    return out
-
-
-def cut_patches(images_at, positions: list, boxes: list, patch: int, c_img: int,
-                chunk: int = 256) -> list[np.ndarray]:
-    """The patches of every layer's final top-k, cut after the pass from data that can be read
-    again: ``images_at(p)`` gives the display images of local positions ``p``;
-    ``positions[l]`` ``(C, k)`` is the local position of each slot of layer ``l`` (-1: empty)
-    and ``boxes[l]`` ``(C, k, 4)`` its normalised crop box. Returns ``(C, k, P, P, c)`` uint8 per
-    layer, empty slots zero.
-
-    The same ``crop_and_resize`` on the same images and boxes as the compiled step, so the
-    patches are those it would cut (bit for bit), but one per slot kept instead of one per
-    image that ever entered a top-k: k·(1 + ln(n / batch)) a channel on n images, four to six
-    times as many, were a tenth of the demo model's forward pass (a half with oneDNN).
-    Images are read ``chunk`` at a time.
-    """
-    needed = np.unique(np.concatenate([p[p >= 0] for p in positions] + [np.zeros(0, np.int64)]))
-    out = [np.zeros(p.shape + (patch, patch, c_img), np.uint8) for p in positions]
-    for s in range(0, len(needed), chunk):
-        part = needed[s:s + chunk]
-        images = images_at(part)
-        for l, (pos, box) in enumerate(zip(positions, boxes)):
-            mine = np.flatnonzero((pos >= part[0]) & (pos <= part[-1]))  # in this chunk
-            for g in range(0, len(mine), chunk):  # a few MB of floats at a time
-                at = np.unravel_index(mine[g:g + chunk], pos.shape)
-                crops = crop_and_resize(images, box[at], np.searchsorted(part, pos[at]),
-                                        (patch, patch))
-                out[l][at] = quantize(crops).numpy()
     return out
 
 
@@ -182,7 +150,7 @@ def _peaks(flat, image, channel):
 def _merge(maps, x, index, label, extra, st: dict, pool, rows, boxes, score: str) -> dict:
     """Every layer's map ``maps[l]`` (n, h, w, C_all) of batch ``x`` folded into the stacked
     state ``st`` (returned anew) and patch pool ``pool`` (written in place; None: no patches
-    are cut, :func:`cut_patches` cuts them after the pass). ``rows[l]`` are
+    are cut, :func:`._example_host.cut_patches` cuts them after the pass). ``rows[l]`` are
     layer ``l``'s summarised channels, ``boxes[l]`` ``(h·w, 4)`` the crop box of each of its map
     positions. ``extra`` is ``(key, bucket)`` per image for a keyed state, else None."""
     n = tf.shape(x)[0]

@@ -27,13 +27,14 @@ summary and its merging (:mod:`._example_summary`); this one runs the pass.
 from __future__ import annotations
 
 import threading
+from functools import partial
 from typing import Callable
 
 import numpy as np
 
 from . import backend
 from ._access import access, check_preprocess, require_spatial
-from ._example_host import crop_boxes
+from ._example_host import crop_boxes, cut_patches
 from ._example_sources import is_tf_dataset, open_source
 from ._example_summary import DatasetExamples, path_hashes, runs_of
 from ._messages import InputError
@@ -69,13 +70,18 @@ def _square_boxes(box: np.ndarray, size: tuple, field: tuple) -> np.ndarray:
     return out
 
 
-def _crops(images: np.ndarray, which: np.ndarray, boxes: np.ndarray, size: int) -> np.ndarray:
-    """``(m, size, size, c)`` uint8: box ``boxes[j]`` (pixels, inclusive, may overhang) of image
-    ``which[j]``, resampled and quantised in one go; outside the image is grey (the compiled
-    pass cuts its patches with the same ops)."""
-    out = _steps.crop_and_resize(images, crop_boxes(boxes, images.shape[1:3]), which,
-                                 (size, size))
+def _cut(images: np.ndarray, boxes: np.ndarray, which: np.ndarray, size: int) -> np.ndarray:
+    """``(m, size, size, c)`` uint8: normalised box ``boxes[j]`` of image ``which[j]``,
+    resampled and quantised in one go by the step's own ops (the compiled pass cuts its
+    patches with them); outside the image is grey."""
+    out = _steps.crop_and_resize(images, boxes, which, (size, size))
     return np.asarray(backend.to_numpy(_steps.quantize(out)))
+
+
+def _crops(images: np.ndarray, which: np.ndarray, boxes: np.ndarray, size: int) -> np.ndarray:
+    """:func:`_cut` of pixel boxes ``boxes[j]`` (top, bottom, left, right; inclusive, may
+    overhang)."""
+    return _cut(images, crop_boxes(boxes, images.shape[1:3]), which, size)
 
 
 def dataset_examples(model, layer, data, k: int = 9, channels=None, score: str = "max",
@@ -265,7 +271,8 @@ def _patches_after(source, states, consts_of, sizes, patch, c_img) -> list:
             here = (bucket == b) & (index >= 0)
             box[here] = np.asarray(backend.to_numpy(consts_of[size][1][l]))[st["flat"][here]]
         boxes.append(box)
-    return _steps.cut_patches(source.images_at, positions, boxes, patch, c_img)
+    return cut_patches(source.images_at, positions, boxes, partial(_cut, size=patch), patch,
+                       c_img)
 
 
 def _channel_rows(acc, path: str, channels) -> np.ndarray:
