@@ -29,6 +29,7 @@ its compiled functions and cached results:
 
 from __future__ import annotations
 
+import atexit
 import threading
 import time
 import weakref
@@ -45,6 +46,11 @@ __all__ = ["PageWarmer", "REWARM_DELAY"]
 #: Seconds without a change before the pages are warmed again after one: a user dragging
 #: through layers (a menu's arrow keys) queues nothing, the layer settled on is warmed.
 REWARM_DELAY = 1.0
+
+#: Every warmer alive, so a pending warming is dropped before the interpreter exits: registered
+#: after :mod:`._jobs`' own exit handler, this one runs first (a warming started after the job
+#: runners were stopped would run TensorFlow while Python finalises).
+_ALL: "weakref.WeakSet[PageWarmer]" = weakref.WeakSet()
 
 
 class PageWarmer(traitlets.HasTraits):
@@ -87,12 +93,15 @@ class PageWarmer(traitlets.HasTraits):
         self._running: str | None = None
         self._done = threading.Condition()
         # Under _done: the state's generation (a change makes a new one), whether warming has
-        # started, the debounce timer of a change, and the halt of a warming after a change.
+        # started, when a change's warming is due (monotonic seconds) and the halt of a warming
+        # after a change.
         self._gen = 0
         self._started = False
-        self._timer: threading.Timer | None = None
+        self._due: float | None = None
         self._halt: threading.Event | None = None
+        self._debouncer: threading.Thread | None = None
         self._runner = JobRunner("convviz-explorer-warm", on_busy=self._busy)
+        _ALL.add(self)
 
     def _busy(self, busy: bool) -> None:
         self.warming = busy
@@ -106,9 +115,14 @@ class PageWarmer(traitlets.HasTraits):
         """Warm every page not warmed yet (a new start replaces one still running)."""
         with self._done:
             self._started = True
-            self._drop_timer()
-            self._halt = None
+            self._due = self._halt = None
             gen = self._gen
+            if self._auto and self._debouncer is None:
+                # One thread waits out every change's delay; started here, not on a change (a
+                # thread's start is a wait the layer change would pay under load).
+                self._debouncer = threading.Thread(target=_debounce, args=(weakref.ref(self),),
+                                                   name="convviz-explorer-rewarm", daemon=True)
+                self._debouncer.start()
         self._runner.start(lambda job: self._work(job, gen, None))
 
     def changed(self) -> None:
@@ -117,29 +131,29 @@ class PageWarmer(traitlets.HasTraits):
         a warming still running stops at its next step."""
         with self._done:
             self._gen += 1
-            self._drop_timer()
+            self._due = None
             self.errors = {}
             self.warmed = []
             if self._started and self._auto:
-                self._timer = threading.Timer(self.delay, self._settled, (self._gen,))
-                self._timer.daemon = True
-                self._timer.start()
+                self._due = time.monotonic() + self.delay
+                self._done.notify_all()
         self._runner.cancel()
 
-    def _settled(self, gen: int) -> None:
-        """No change for :attr:`delay` seconds: warm the pages for the state settled on."""
+    def _tick(self, most: float) -> bool:
+        """The debounce thread's turn: wait (at most ``most`` s) for a change's warming to be
+        due, and start it when it is. False once the warmer stopped warming by itself."""
         with self._done:
-            if gen != self._gen or self._timer is None:
-                return  # a newer change, a visit or cancel() came first
-            self._timer = None
+            if not self._auto:
+                return False
+            left = most if self._due is None else self._due - time.monotonic()
+            if left > 0:
+                self._done.wait(min(left, most))
+                return True
+            gen, self._due = self._gen, None
             halt = self._halt = threading.Event()
-            # Submitted before the lock is let go: wait() never sees neither timer nor job.
+            # Submitted before the lock is let go: wait() never sees neither a due nor a job.
             self._runner.start(lambda job: self._work(job, gen, halt))
-
-    def _drop_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+            return True
 
     def _stopped(self, job, gen: int, halt) -> bool:
         return job.cancelled or not job.current or gen != self._gen or \
@@ -180,7 +194,7 @@ class PageWarmer(traitlets.HasTraits):
         step, if it runs, is waited for instead: the page would compute the same thing a
         second time, alongside). The first warming goes on (see :meth:`settle`)."""
         with self._done:
-            self._drop_timer()
+            self._due = None
             halt, self._halt = self._halt, None
         if halt is not None:
             halt.set()
@@ -193,22 +207,21 @@ class PageWarmer(traitlets.HasTraits):
         """Stop warming: the step running ends, no further step starts, and a change's
         pending warming is dropped."""
         with self._done:
-            self._drop_timer()
+            self._due = None
         self._runner.cancel()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until nothing warms or waits to (a change's debounce included); False on
         timeout."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            with self._done:
-                timer = self._timer
-            if timer is None:
-                break
-            left = None if deadline is None else deadline - time.monotonic()
-            if left is not None and left <= 0:
-                return False
-            timer.join(left)
+        with self._done:
+            while self._due is not None:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                # Woken when the warming starts (or the change is dropped), else on its due.
+                self._done.wait(max(0.0, self._due - time.monotonic()) + 0.05 if left is None
+                                else min(left, max(0.0, self._due - time.monotonic()) + 0.05))
         left = None if deadline is None else max(0.0, deadline - time.monotonic())
         return self._runner.wait(left)
 
@@ -234,3 +247,24 @@ class PageWarmer(traitlets.HasTraits):
 
         events.register("post_run_cell", started)
         return True
+
+
+def _debounce(ref) -> None:
+    """The body of a warmer's debounce thread; it holds the warmer only for one turn, so a
+    warmer no longer used is collected (and the thread ends)."""
+    while True:
+        warmer = ref()
+        if warmer is None or not warmer._tick(5.0):
+            return
+        del warmer
+
+
+def _drop_all() -> None:
+    for warmer in list(_ALL):
+        with warmer._done:
+            warmer._auto = False
+            warmer._due = None
+            warmer._done.notify_all()
+
+
+atexit.register(_drop_all)
