@@ -17,11 +17,13 @@ The interface:
     ``[(shape, dtype)]`` per argument with ``None`` sizes, lets TensorFlow trace once for every
     batch size (JAX traces per shape; PyTorch does not trace).
 ``value_and_grad(fn, x, has_aux=False)``
-    ``(fn(x), d fn(x) / d x)`` for a scalar ``fn``; the gradient with respect to a captured
-    tensor is this applied to the part of the model after it (``run_model(replace=...)``).
-    ``has_aux``: ``fn`` returns ``(scalar, aux)`` and the gradient is the scalar's (``aux``
-    comes back as it is, without a gradient graph). On TensorFlow, inside compiled code, the
-    convolutions back-propagate to ``x`` as forward convolutions (``_input_gradient``).
+    ``(fn(x), d fn(x) / d x)`` for a scalar ``fn``: the gradient with respect to ``x`` alone,
+    never the weights' (filter maximization, pixel attributions), and zeros where ``fn`` does
+    not depend on ``x``. The gradient with respect to a captured tensor is this applied to the
+    part of the model after it (``run_model(replace=...)``). ``has_aux``: ``fn`` returns
+    ``(scalar, aux)`` and the gradient is the scalar's (``aux`` comes back as it is, without a
+    gradient graph). On TensorFlow, inside compiled code, stride-1 convolutions back-propagate
+    to ``x`` as forward convolutions (:mod:`.._input_gradient`, a speed path without oneDNN).
 ``vjp(fn, x)``
     ``fn(x) -> (y, aux)`` run once; returns ``(y, aux, pullback)`` where ``pullback(cts)``
     maps cotangents ``(k, *y.shape)`` to ``(k, *x.shape)`` float32, one vector-Jacobian product
@@ -32,11 +34,6 @@ The interface:
     ``watch(t)`` once and continues with what it returns; returns ``(y, aux, a, pullback)``
     with ``a`` that tensor. One forward pass (TensorFlow's tape watches ``t`` as it is made,
     PyTorch records from ``t`` on, JAX's jit merges the two functional runs).
-``value_and_input_grad(fn, x)``
-    ``value_and_grad`` when only the input's gradient is wanted, never the weights' (pixel
-    attributions): zeros where ``fn`` does not depend on ``x``. TensorFlow back-propagates
-    stride-1 convolutions as forward convolutions inside a compiled function
-    (:mod:`.._input_gradient`, a speed path without oneDNN); the others are ``value_and_grad``.
 ``relu_ops(fn, shape, dtype)``
     How many ReLU / ReLU6 ops one call of ``fn`` on a ``shape`` tensor executes (TensorFlow:
     ops of the traced graph; JAX: ``relu``/``relu6`` in the jaxpr; PyTorch: ``relu``/``relu6``
@@ -88,27 +85,23 @@ NAME = keras.backend.backend()
 if NAME == "tensorflow":
     from ._tf import (KEEPS_PULLBACK, SLOW_MAX_POOL_GRADIENT, WIDE_FLOAT, compile,
                       device, eager, no_grad, relu_ops, tf_function, trace, user_function,
-                      value_and_grad, value_and_input_grad, vjp, watched_vjp)
-    from ._tf import spatial_peak
+                      spatial_peak, value_and_grad, vjp, watched_vjp)
 elif NAME == "jax":
     from ._jax import (KEEPS_PULLBACK, SLOW_MAX_POOL_GRADIENT, WIDE_FLOAT, compile,
                        device, eager, no_grad, relu_ops, tf_function, trace, user_function,
-                       value_and_grad, value_and_input_grad, vjp, watched_vjp)
-    from ._jax import spatial_peak
+                       spatial_peak, value_and_grad, vjp, watched_vjp)
 elif NAME == "torch":
     from ._torch import (KEEPS_PULLBACK, SLOW_MAX_POOL_GRADIENT, WIDE_FLOAT, compile,
                          device, eager, no_grad, relu_ops, tf_function, trace, user_function,
-                         value_and_grad, value_and_input_grad, vjp, watched_vjp)
-    from ._torch import spatial_peak
+                         spatial_peak, value_and_grad, vjp, watched_vjp)
 else:  # pragma: no cover - Keras knows only these three (and "numpy", which cannot derive)
     raise ImportError(
         f"convviz_widgets runs on Keras' tensorflow, jax or torch backend, not {NAME!r}: set "
         "KERAS_BACKEND=tensorflow (or jax, or torch) before importing keras.")
 
 __all__ = ["KEEPS_PULLBACK", "NAME", "SLOW_MAX_POOL_GRADIENT", "WIDE_FLOAT", "compile",
-           "device", "eager", "no_grad", "relu_ops", "tf_function", "to_numpy", "trace",
-           "user_function", "value_and_grad", "value_and_input_grad", "vjp", "watched_vjp"]
-__all__ += ["spatial_peak"]
+           "device", "eager", "no_grad", "relu_ops", "spatial_peak", "tf_function", "to_numpy",
+           "trace", "user_function", "value_and_grad", "vjp", "watched_vjp"]
 
 
 def to_numpy(x):

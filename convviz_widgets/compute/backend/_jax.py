@@ -136,9 +136,6 @@ def _apply_each(pull, cts):
     return jax.numpy.stack([one(ct) for ct in cts])
 
 
-#: JAX has one gradient for every purpose: the input's alone is ``value_and_grad``.
-value_and_input_grad = value_and_grad
-
 #: What ``jax.nn.relu`` / ``relu6`` (Keras' ``ops.relu``, ``ops.relu6``) appear as in a jaxpr.
 _RELU_NAMES = ("relu", "relu6")
 

@@ -79,14 +79,15 @@ def user_function(fn):
 
 
 def value_and_grad(fn, x, has_aux=False):
-    """Inside a compiled function the convolutions back-propagate to ``x`` as forward
-    convolutions (:mod:`.._input_gradient`: only ``x``'s gradient is asked for)."""
+    """Only ``x``'s gradient is asked for (the tape watches no variable; zeros where ``fn``
+    does not reach ``x``): inside a compiled function the convolutions back-propagate to ``x``
+    as forward convolutions (:mod:`.._input_gradient`)."""
     x = tf.convert_to_tensor(x)
-    with tf.GradientTape() as tape, conv_as_forward():
+    with tf.GradientTape(watch_accessed_variables=False) as tape, conv_as_forward():
         tape.watch(x)
         out = fn(x)
     y = out[0] if has_aux else out
-    return out, input_gradient(tape, y, x)
+    return out, input_gradient(tape, y, x, tf.UnconnectedGradients.ZERO)
 
 
 def vjp(fn, x):
@@ -123,16 +124,6 @@ def _pullback(tape, y, x):
         return tf.map_fn(one, cts, fn_output_signature=tf.float32)
 
     return pullback
-
-
-def value_and_input_grad(fn, x):
-    """``value_and_grad`` for the input alone: inside a compiled function, convolutions
-    back-propagate as forward convolutions (:mod:`.._input_gradient`; unconnected: zeros)."""
-    x = tf.convert_to_tensor(x)
-    with tf.GradientTape(watch_accessed_variables=False) as tape, conv_as_forward():
-        tape.watch(x)
-        y = fn(x)
-    return y, input_gradient(tape, y, x, tf.UnconnectedGradients.ZERO)
 
 
 def relu_ops(fn, shape, dtype) -> int:

@@ -37,11 +37,15 @@ def tf_function(fn=None, /, **kwargs):
 
 
 def value_and_grad(fn, x, has_aux=False):
+    """The input's gradient alone (autograd runs back only the nodes that lead to ``x``);
+    zeros where ``fn`` does not reach ``x``."""
     x = keras.ops.convert_to_tensor(x).detach().requires_grad_(True)
     with torch.enable_grad():
         out = fn(x)
-        (g,) = torch.autograd.grad(out[0] if has_aux else out, x)
-    return keras.tree.map_structure(torch.Tensor.detach, out), g
+        y = out[0] if has_aux else out
+        g = torch.autograd.grad(y, x, allow_unused=True)[0] if y.requires_grad else None
+    return keras.tree.map_structure(torch.Tensor.detach, out), \
+        torch.zeros_like(x) if g is None else g
 
 
 def vjp(fn, x):
@@ -88,17 +92,6 @@ def _each(y, x):
         return torch.stack(grads).to(torch.float32)
 
     return pullback
-
-
-def value_and_input_grad(fn, x):
-    """``value_and_grad`` for the input alone (zeros where ``fn`` does not reach ``x``)."""
-    x = keras.ops.convert_to_tensor(x).detach().requires_grad_(True)
-    with torch.enable_grad():
-        y = fn(x)
-        if not y.requires_grad:
-            return y.detach(), torch.zeros_like(x)
-        (g,) = torch.autograd.grad(y, x, allow_unused=True)
-    return y.detach(), torch.zeros_like(x) if g is None else g
 
 
 class _ReluCounter(torch.overrides.TorchFunctionMode):

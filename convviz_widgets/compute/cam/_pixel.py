@@ -39,10 +39,10 @@ from .._access import model_input
 from .._identity import preprocess_key
 from .._model_trace import linear_final, run_model
 from ..backend import compile as compile_fn
-from ..backend import SLOW_MAX_POOL_GRADIENT, no_grad, relu_ops, to_numpy, value_and_input_grad
+from ..backend import SLOW_MAX_POOL_GRADIENT, no_grad, relu_ops, to_numpy, value_and_grad
 from ..outputs import as_float, callable_scores, class_scores, pick_output, probabilities
 from .base import AttributionMethod, CAMTracker, Scored, get_method
-from ._engine import _forward_fn, _meta
+from ._engine import _meta
 from ._pool_gradient import pool_wrappers
 from .pipeline import explain
 
@@ -161,21 +161,24 @@ def unguided_relus(acc) -> int:
 
 # --------------------------------------------------------------------------- compiled parts
 def _scores(acc, inp, oi, meta, target_fn, wrappers):
-    """``(n, classes)`` explained class scores (logits; ``[-z, z]`` for one sigmoid unit) or the
-    callable's ``(n,)``, for a batch of model inputs."""
+    """``((n, classes) explained class scores (logits; ``[-z, z]`` for one sigmoid unit) or the
+    callable's ``(n,)``, the chosen output as the model returns it)`` for a batch of model
+    inputs: one forward pass gives both (the final softmax/sigmoid is put back for the
+    output, as :mod:`._engine` does)."""
     o = meta.outputs[oi] if oi is not None else None
     class_targets = target_fn is None
     # Region targets read logits too (see _engine._explained).
     logits_wanted = class_targets or (o is not None and getattr(target_fn, "on_logits", False))
     read_input = logits_wanted and o is not None and o.logit_from == "input"
-    with linear_final(acc, o, active=logits_wanted):
+    with linear_final(acc, o, active=logits_wanted) as final:
         out, cap = run_model(acc, inp, (), wrap_calls=wrappers,
                              capture_inputs=(o.final_path,) if read_input else ())
     y = pick_output(out, oi)
     logits = cap[("input", o.final_path)] if read_input else y
+    output = final.saved(y) if final.layer is not None else y
     if class_targets:
-        return class_scores(logits, o.kind)
-    return callable_scores(target_fn, as_float(logits), None)
+        return class_scores(logits, o.kind), output
+    return callable_scores(target_fn, as_float(logits), None), output
 
 
 def _grad_fn(acc, preprocess, meta, oi, target_fn, guided: bool):
@@ -190,7 +193,7 @@ def _grad_fn(acc, preprocess, meta, oi, target_fn, guided: bool):
         def impl(xs, cls):
             def total(v):
                 inp = model_input(acc, v, preprocess)
-                per = _scores(acc, inp, oi, meta, target_fn, wrappers)
+                per, _ = _scores(acc, inp, oi, meta, target_fn, wrappers)
                 s = per if target_fn is not None else keras.ops.take(per, cls, axis=1)
                 # Samples are independent (inference mode), so the gradient of the sum is each
                 # sample's own gradient.
@@ -198,7 +201,7 @@ def _grad_fn(acc, preprocess, meta, oi, target_fn, guided: bool):
 
             # Only the input's gradient is wanted: on TensorFlow, convolutions back-propagate
             # as forward convolutions (_input_gradient, through the seam).
-            _, g = value_and_input_grad(total, xs)
+            _, g = value_and_grad(total, xs)
             return keras.ops.cast(g, "float32")
 
         return compile_fn(impl, acc.model.weights)
@@ -208,18 +211,21 @@ def _grad_fn(acc, preprocess, meta, oi, target_fn, guided: bool):
     return acc.compiled(key, build)
 
 
-def _score_fn(acc, preprocess, meta, oi, target_fn):
-    """Compiled ``xs -> explained scores`` (``(n, classes)`` or ``(n,)``), no gradient."""
+def _score_fn(acc, preprocess, meta, oi, target_fn, with_output: bool = False):
+    """Compiled ``xs -> explained scores`` (``(n, classes)`` or ``(n,)``), no gradient; with
+    ``with_output``, ``xs -> (scores, chosen output)`` from the same forward pass (the output
+    as the model returns it, float32; every output, a structure, for ``output=None``)."""
 
     def build():
         def impl(xs):
             with no_grad():
                 inp = model_input(acc, xs, preprocess)
-                return _scores(acc, inp, oi, meta, target_fn, None)
+                per, output = _scores(acc, inp, oi, meta, target_fn, None)
+                return (per, as_float(output)) if with_output else per
 
         return compile_fn(impl, acc.model.weights)
 
-    key = ("pixel_scores", preprocess_key(preprocess), preprocess, oi,
+    key = ("pixel_scores", preprocess_key(preprocess), preprocess, oi, bool(with_output),
            None if target_fn is None else ("fn", id(target_fn)), target_fn)
     return acc.compiled(key, build)
 
@@ -319,7 +325,7 @@ class PixelContext:
 
     def score(self, xs, i: int = 0) -> np.ndarray:
         """``(n,)`` target ``i``'s explained score at each of ``xs``."""
-        per = to_numpy(self._score(keras.ops.convert_to_tensor(np.asarray(xs, np.float32))))
+        per = to_numpy(self._score(keras.ops.convert_to_tensor(np.asarray(xs, np.float32)))[0])
         return per if callable(self.targets[i]) else per[:, self._code(i)]
 
     def cam_heatmaps(self, method: str = "gradcam") -> np.ndarray:
@@ -360,19 +366,18 @@ class PixelMethod(AttributionMethod):
         meta = _meta(acc)
         oi = tgt.output
         o = meta.outputs[oi] if oi is not None else None
-        score_fn = _score_fn(acc, req.preprocess, meta, oi, tgt.fn)
-        per = to_numpy(score_fn(keras.ops.convert_to_tensor(x)))
-        chosen = None
+        # The scores and the output in one forward pass (two compiled calls cost two).
+        score_fn = _score_fn(acc, req.preprocess, meta, oi, tgt.fn, with_output=True)
+        per, chosen = to_numpy(score_fn(keras.ops.convert_to_tensor(x)))
         if tgt.fn is not None:
             if per.shape != (1,):
                 raise ValueError(f"The target callable returned {per.shape[0]} scores for 1 "
                                  "image; it must return one score per sample, shape (n,).")
-            resolved, scores, probs = [tgt.fn], per, None
+            resolved, scores, probs, chosen = [tgt.fn], per, None, None
         else:
             top = int(np.argmax(per[0]))
             resolved = [top if t is None else int(t) for t in tgt.classes]
             scores = per[0, resolved]
-            chosen = to_numpy(_forward_fn(acc, req.preprocess, oi)(keras.ops.convert_to_tensor(x)))
             probs = probabilities(chosen, o)[0]
             chosen = chosen[0]
 
