@@ -912,3 +912,60 @@ def test_output_info_and_output_index_are_public(models, style):
                                 output=0 if len(infos) > 1 else None).indices.size
     with pytest.raises(ValueError, match="no output named"):
         output_index(model, "no-such-output")
+
+
+def _head_spy(monkeypatch):
+    calls = []
+    real = _engine._head_fn
+    monkeypatch.setattr(_engine, "_head_fn",
+                        lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    return calls
+
+
+def test_class_switch_is_the_backward_pass_alone(monkeypatch):
+    """After a fresh image, another class runs neither the capture nor the head's forward pass
+    (TensorFlow: the pruned backward graph; JAX/PyTorch: the kept pullback), and its maps,
+    weights and scores are those of a fresh pass. A Flatten + Dense chain with max pooling
+    (VGG16's head) and a sigmoid-free softmax output."""
+    keras.utils.set_random_seed(5)
+    model = keras.Sequential([
+        keras.Input((24, 24, 3)),
+        layers.Conv2D(6, 3, activation="relu", name="conv"),
+        layers.MaxPooling2D(name="pool"),
+        layers.Flatten(name="flat"),
+        layers.Dense(16, activation="relu", name="fc"),
+        layers.Dense(5, activation="softmax", name="predictions"),
+    ], name="vgg_like")
+    image = random_images(model, 1, seed=21)[0]
+    gradcam(model, image)
+    calls = _head_spy(monkeypatch)
+    switched = gradcam(model, image, target=[3, 1, None])
+    assert calls == []
+    fresh = gradcam(model, image, target=[3, 1, None], cache=False)
+    for s, f in zip(switched, fresh):
+        assert s.target == f.target
+        np.testing.assert_array_equal(s.heatmap, f.heatmap)
+        np.testing.assert_array_equal(s.weights, f.weights)
+        assert s.score == f.score
+
+
+def test_class_switch_when_the_head_state_is_too_large(monkeypatch):
+    """A layer whose head keeps more than a few of its maps (one channel, then a wide
+    convolution) keeps no backward graph on TensorFlow: the switch runs the head again, with
+    the same result as a fresh pass."""
+    keras.utils.set_random_seed(6)
+    model = keras.Sequential([
+        keras.Input((20, 20, 3)),
+        layers.Conv2D(1, 3, activation="relu", padding="same", name="narrow"),
+        layers.Conv2D(32, 3, activation="relu", padding="same", name="wide"),
+        layers.GlobalAveragePooling2D(name="gap"),
+        layers.Dense(4, name="logits"),
+    ], name="narrow_wide")
+    image = random_images(model, 1, seed=22)[0]
+    gradcam(model, image, layer="narrow")
+    calls = _head_spy(monkeypatch)
+    switched = gradcam(model, image, layer="narrow", target=2)
+    assert calls == ["narrow"]
+    fresh = gradcam(model, image, layer="narrow", target=2, cache=False)
+    np.testing.assert_array_equal(switched.heatmap, fresh.heatmap)
+    np.testing.assert_array_equal(switched.weights, fresh.weights)

@@ -10,12 +10,16 @@ The interface:
 
 ``NAME``
     ``"tensorflow"``, ``"jax"`` or ``"torch"``.
-``compile(fn, variables, signature=None)``
+``compile(fn, variables, signature=None, pullback=False)``
     ``fn(*tensors)`` compiled for repeated calls. ``variables`` are the Keras variables ``fn``
     reads (``model.weights``): JAX feeds them as arguments (a stateless call), so new weights
     are read at every call instead of being baked into the compiled function. ``signature``,
     ``[(shape, dtype)]`` per argument with ``None`` sizes, lets TensorFlow trace once for every
-    batch size (JAX traces per shape; PyTorch does not trace).
+    batch size (JAX traces per shape; PyTorch does not trace). ``pullback=True`` (with a
+    ``signature``): ``fn`` returns ``(*outputs, kept)`` with ``kept`` ``()`` or ``(y, pullback)``
+    from :func:`watched_vjp`, and the compiled function returns a ``pullback`` that still works
+    after the call, as the backward pass alone (TensorFlow prunes it out of the traced graph,
+    or returns ``()`` where it cannot; JAX and PyTorch return their pullbacks as they are).
 ``value_and_grad(fn, x, has_aux=False)``
     ``(fn(x), d fn(x) / d x)`` for a scalar ``fn``: the gradient with respect to ``x`` alone,
     never the weights' (filter maximization, pixel attributions), and zeros where ``fn`` does
@@ -42,8 +46,9 @@ The interface:
 ``KEEPS_PULLBACK``
     True when a pullback (of :func:`watched_vjp`) may be kept after the compiled call that
     made it returned it, and applied later without running the forward pass again (JAX: a
-    ``Partial`` holding the residuals; PyTorch: autograd's graph). False on TensorFlow (a
-    tape's gradient exists only inside its ``tf.function``). Grad-CAM's class switch uses it.
+    ``Partial`` holding the residuals; PyTorch: autograd's graph; TensorFlow: a graph of the
+    gradient ops alone, fed the forward tensors they read, see ``compile(pullback=True)``).
+    Grad-CAM's class switch uses it.
 ``SLOW_MAX_POOL_GRADIENT``
     True where the backend's max-pooling gradient costs many forward passes (XLA CPU's
     ``select_and_scatter`` on JAX: 44x): input gradients then route it by an argmax one-hot

@@ -20,7 +20,7 @@ WIDE_FLOAT = "float64" if jax.config.jax_enable_x64 else "float32"
 SLOW_MAX_POOL_GRADIENT = True
 
 
-def compile(fn, variables=(), signature=None):  # noqa: A001 - the seam's verb
+def compile(fn, variables=(), signature=None, pullback=False):  # noqa: A001 - the seam's verb
     """``fn`` under ``jax.jit``, stateless: the variables' values are arguments of every call.
 
     A plain jit of a Keras call would read each variable once, while tracing, and keep that
@@ -32,7 +32,8 @@ def compile(fn, variables=(), signature=None):  # noqa: A001 - the seam's verb
     an empty placeholder and the live value is put back (VGG16's kept head: 494 MB of
     weights copied per image otherwise, 0.8x a forward pass).
     """
-    del signature  # jit traces once per shape it is called with
+    # jit traces once per shape it is called with; a returned pullback is a Partial already.
+    del signature, pullback
     variables = list(variables)
     forwarded = {}  # output structure -> {leaf position: variable index}, learnt while tracing
 
@@ -128,12 +129,21 @@ def _each(pull):
 
 
 def _apply_each(pull, cts):
-    def one(ct):
-        return pull(ct)[0].astype("float32")
-
     if isinstance(cts, jax.core.Tracer):
-        return jax.lax.map(one, cts)
-    return jax.numpy.stack([one(ct) for ct in cts])
+        return _mapped(pull, cts)
+    return _kept_apply(pull, cts)
+
+
+def _mapped(pull, cts):
+    return jax.lax.map(lambda ct: pull(ct)[0].astype("float32"), cts)
+
+
+#: A kept pullback applied after its compiled call (a class switch), compiled too: run
+#: eagerly, each backward op was dispatched (and first compiled) alone — the demo model's
+#: switch cost 2x its forward pass. The pullback's function is the same object for every call
+#: of the compiled function that returned it (it is part of the output's tree structure), so
+#: this compiles once per head and target count; its residuals are arguments.
+_kept_apply = jax.jit(_mapped)
 
 
 #: What ``jax.nn.relu`` / ``relu6`` (Keras' ``ops.relu``, ``ops.relu6``) appear as in a jaxpr.

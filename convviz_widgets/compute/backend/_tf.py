@@ -12,8 +12,9 @@ import tensorflow as tf
 # convolutions); the other backends need nothing of the kind.
 from .._input_gradient import conv_as_forward, input_gradient
 
-#: A pullback is a tape's gradient inside one compiled call: it cannot be kept after it.
-KEEPS_PULLBACK = False
+#: A tape's gradient exists only inside its compiled call; ``compile(..., pullback=True)``
+#: keeps a backward-only graph instead (:func:`_kept`), where the head can be pruned.
+KEEPS_PULLBACK = True
 
 #: The widest float the backend computes in (identities and accumulations use it).
 WIDE_FLOAT = "float64"
@@ -23,10 +24,13 @@ WIDE_FLOAT = "float64"
 SLOW_MAX_POOL_GRADIENT = False
 
 
-def compile(fn, variables=(), signature=None):  # noqa: A001 - the seam's verb
+def compile(fn, variables=(), signature=None, pullback=False):  # noqa: A001 - the seam's verb
     """``fn`` as a ``tf.function`` (variables are read by the graph at each call); with a
-    ``signature``, traced once for it (a ``None`` size is left unknown)."""
+    ``signature``, traced once for it (a ``None`` size is left unknown). ``pullback=True``
+    (with a ``signature``): :func:`_kept`."""
     del variables
+    if pullback:
+        return _kept(fn, signature)
     if signature is not None:
         specs = [tf.TensorSpec(tuple(shape), dtype) for shape, dtype in signature]
         return tf_function(fn, input_signature=specs)
@@ -123,7 +127,105 @@ def _pullback(tape, y, x):
     def pullback(cts):
         return tf.map_fn(one, cts, fn_output_signature=tf.float32)
 
+    pullback.ends = (y, x)  # the graph tensors :func:`_kept` prunes the backward pass between
     return pullback
+
+
+#: Forward tensors a backward graph may recompute: reading a weight or a constant is free.
+_FREE_OPS = ("Const", "ReadVariableOp", "VarHandleOp")
+
+#: Kept forward tensors may take at most this many times the watched tensor's bytes (a layer
+#: early in the model would keep every later activation; its switch then runs the head again).
+_KEPT_MAX_MAPS = 4
+
+
+def _kept(fn, signature):
+    """``fn(*args) -> (*outputs, kept)``, with ``kept = (y, pullback)`` from :func:`watched_vjp`
+    (or ``()``), compiled so that ``pullback`` still works after the call: backward only.
+
+    One graph (``tf.compat.v1.wrap_function``) holds the forward pass, the tape's gradients and
+    one more vector-Jacobian product ``tf.gradients(y, a, ct)``. The forward tensors its
+    gradient ops read (ReLU outputs, pooling inputs and outputs, a dense layer's input: small
+    next to the weights) become outputs of the call, and ``prune(feeds=[those, ct])`` makes a
+    function of them alone: the forward matrix products are not in it (VGG16: fc1's 411 MB
+    read once, not twice). Where pruning cannot separate the two (or would keep more than
+    :data:`_KEPT_MAX_MAPS` maps), ``kept`` comes back as ``()``.
+    """
+    specs = [tf.TensorSpec(tuple(shape), dtype) for shape, dtype in signature]
+    box = {}
+
+    def traced(*args):
+        box["args"] = args
+        *main, kept = fn(*args)
+        box["main"] = main
+        flat = tf.nest.flatten(main)
+        if not kept:
+            return flat
+        y, pull = kept[0], kept[1]
+        y_, a = pull.ends
+        ct = tf.zeros_like(y_)
+        before = set(y_.graph.get_operations())
+        grad = tf.cast(tf.gradients(y_, a, grad_ys=ct,
+                                    unconnected_gradients=tf.UnconnectedGradients.ZERO)[0],
+                       tf.float32)
+        feeds = {}
+        for op in y_.graph.get_operations():
+            if op in before:
+                continue
+            for t in op.inputs:
+                if (t.op in before and t.op.type not in _FREE_OPS and t.dtype != tf.resource
+                        and t is not ct):
+                    feeds.setdefault(t.name, t)
+        box["kept"] = (y, list(feeds.values()), ct, grad)
+        return flat
+
+    wrapped = tf.compat.v1.wrap_function(traced, specs)
+    args, main = box["args"], box["main"]
+    flat = tf.nest.flatten(main)
+    step, keep = None, ()
+    if "kept" in box:
+        y, keep, ct, grad = box["kept"]
+        if _fits(keep, grad):
+            try:
+                step = wrapped.prune(feeds=[*keep, ct], fetches=[grad])
+            except Exception:  # noqa: BLE001 - the backward pass needs the forward one
+                step, keep = None, ()
+        else:
+            keep = ()
+    fetches = flat + ([y, *keep] if step is not None else [])
+    run = _callable(wrapped.prune(feeds=list(args), fetches=fetches), args)
+    if step is not None:
+        step = _callable(step, [*keep, ct])
+
+    def call(*xs):
+        out = run(*xs)
+        packed = tf.nest.pack_sequence_as(main, out[:len(flat)])
+        if step is None:
+            return (*packed, ())
+        state = out[len(flat) + 1:]
+
+        def pullback(cts):
+            return tf.stack([step(*state, c)[0] for c in tf.unstack(cts)])
+
+        return (*packed, (out[len(flat)], pullback))
+
+    return call
+
+
+def _callable(pruned, feeds):
+    """A pruned function behind a ``tf.function`` of its feeds' signature: called directly,
+    each call first fails to bind its structured signature and formats the error message,
+    tensors' values and all (0.5 ms a call, more than the demo model's backward pass)."""
+    specs = [tf.TensorSpec(t.shape, t.dtype) for t in feeds]
+    return tf_function(lambda *xs: pruned(*xs), input_signature=specs)
+
+
+def _fits(keep, grad) -> bool:
+    """The kept tensors have static shapes and take at most :data:`_KEPT_MAX_MAPS` maps."""
+    sizes = [t.shape.num_elements() for t in keep] + [grad.shape.num_elements()]
+    if any(n is None for n in sizes):
+        return False
+    return sum(sizes[:-1]) <= _KEPT_MAX_MAPS * sizes[-1]
 
 
 def relu_ops(fn, shape, dtype) -> int:

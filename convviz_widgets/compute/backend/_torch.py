@@ -20,9 +20,10 @@ WIDE_FLOAT = "float64"
 SLOW_MAX_POOL_GRADIENT = False
 
 
-def compile(fn, variables=(), signature=None):  # noqa: A001 - the seam's verb
-    """``fn`` itself: PyTorch runs eagerly (Keras' torch backend reads the live variables)."""
-    del variables, signature
+def compile(fn, variables=(), signature=None, pullback=False):  # noqa: A001 - the seam's verb
+    """``fn`` itself: PyTorch runs eagerly (Keras' torch backend reads the live variables; a
+    returned pullback keeps autograd's graph)."""
+    del variables, signature, pullback
     return fn
 
 

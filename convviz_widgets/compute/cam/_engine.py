@@ -3,8 +3,8 @@
 Steps 1 and 2 of the recipe in :mod:`.layer` live here: a new image is captured and explained
 in one compiled pass (:func:`_capture_fn` with a head), and its feature map is kept per image,
 layer, preprocess and weights (the model's byte-bounded LRU); a class switch re-runs only the
-compiled head (:func:`_head_fn`), with the layer's output replaced by the cached map — or, on
-backends that can keep the head's forward state (JAX, PyTorch), only its backward pass.
+compiled head (:func:`_head_fn`), with the layer's output replaced by the cached map — or,
+where the fresh pass kept the head's forward state, only its backward pass.
 Score-CAM's masked passes run in :func:`_masked_fn`, batched by :mod:`._masked`; the driver is
 :mod:`.pipeline`. Everything is ``keras.ops`` and the backend seam (:mod:`..backend`).
 Model facts come from the model's one trace (:meth:`ModelAccess.trace
@@ -22,11 +22,12 @@ from keras import ops
 
 from .. import backend
 from .._access import access, check_preprocess, model_input, require_spatial
-from .._identity import preprocess_key
+from .._identity import fingerprint_tensor, identity_from, preprocess_key, weights_ids
 from .._images import image_digest, prepare_images, split_images
 from .._model_trace import linear_final, run_model
 from .._trace import OutputInfo
 from ..outputs import as_float, callable_scores, choose_output, class_scores, pick_output
+from ._kept import KEPT_MAPS, Kept, kept_gradients
 from .overlay import resize_bilinear
 
 #: Layer types skipped at the end of the automatic layer choice: they only lower the resolution.
@@ -246,7 +247,9 @@ def _capture_fn(acc, path, preprocess, head=None):
     """``x (n,H,W,C) -> (A (n,h,w,c), [outputs])``, one compiled forward pass.
 
     With ``head=(meta, oi, target_fn)`` (batch 1) the same single pass also explains the
-    image: ``(x, targets) -> (A, [outputs], scores, classes, grads)``. The layer's output is
+    image: ``(weights ids, (x, targets) -> (A, [outputs], scores, classes, grads, weights
+    fingerprint, kept))``, the fingerprint computed alongside (as the activations' capture does:
+    a new image needs no separate weights read). The layer's output is
     watched as it is made (:func:`~..backend.watched_vjp`), so the head runs once, forward,
     and then back once per target: a fresh Grad-CAM costs one forward pass plus the head's
     backward pass. Capturing first and then running :func:`_head_fn` ran the head forward
@@ -257,6 +260,8 @@ def _capture_fn(acc, path, preprocess, head=None):
         meta, oi, target_fn = head
 
         def build_fused():
+            ids = weights_ids(acc.model)
+
             def fused(x, targets):
                 def run(watch):
                     inp = model_input(acc, x, preprocess)
@@ -269,9 +274,14 @@ def _capture_fn(acc, path, preprocess, head=None):
                 # The head's forward state, for the next class of this image (issue 27).
                 kept = (per, pullback) if backend.KEEPS_PULLBACK and target_fn is None else ()
                 return (ops.cast(a, "float32"), keras.tree.flatten(as_float(out)), scores,
-                        chosen, grads, kept)
+                        chosen, grads, fingerprint_tensor(variables), kept)
 
-            return backend.compile(fused, variables)
+            if target_fn is not None or not backend.KEEPS_PULLBACK:
+                return ids, backend.compile(fused, variables)
+            # The pullback outlives the call (TensorFlow: the backward graph alone, pruned).
+            size = (1, *acc.input_shape[1:])
+            return ids, backend.compile(fused, variables,
+                                        [(size, "float32"), ((None,), "int32")], pullback=True)
 
         return acc.compiled(("cam_capture_head", path, preprocess_key(preprocess), oi,
                              None if target_fn is None else ("fn", id(target_fn)), target_fn),
@@ -356,12 +366,15 @@ def _display_image(image, input_shape=None) -> tuple[np.ndarray, bool]:
     return shown, finite
 
 
-def _cache_keys(acc, path, x, preprocess) -> tuple:
-    """The cache keys of one image's feature map and outputs (weights read now)."""
-    pkey = preprocess_key(preprocess)
-    version = acc.weights_version()
-    digest = image_digest(x[0])
+def _cache_keys(path, digest, pkey, version) -> tuple:
+    """The cache keys of one image's feature map and outputs."""
     return ("cam_act", digest, pkey, version, path), ("cam_out", digest, pkey, version)
+
+
+def _image_keys(acc, path, x, preprocess) -> tuple:
+    """``(digest, preprocess key, was this image's map ever cached)`` for ``x (1,H,W,C)``."""
+    digest, pkey = image_digest(x[0]), preprocess_key(preprocess)
+    return digest, pkey, acc.was_captured(("cam_act", digest, pkey, path))
 
 
 def _keep(acc, keys, a, outs) -> None:
@@ -369,11 +382,14 @@ def _keep(acc, keys, a, outs) -> None:
     if np.isfinite(a).all() and all(np.isfinite(o).all() for o in outs):
         acc.cache.put(keys[0], a)
         acc.cache.put(keys[1], outs)
+        act = keys[0]
+        acc.mark_captured((act[0], act[1], act[2], act[4]))
 
 
 def _activation_for(acc, path, x, preprocess, use_cache=True):
     """Cached ``(A (1,h,w,c), [outputs (1,...)])`` for one prepared image ``x (1,H,W,C)``."""
-    keys = _cache_keys(acc, path, x, preprocess) if use_cache else None
+    keys = _cache_keys(path, image_digest(x[0]), preprocess_key(preprocess),
+                       acc.weights_version()) if use_cache else None
     a = acc.cache.get(keys[0]) if use_cache else None
     outs = acc.cache.get(keys[1]) if use_cache else None
     if a is None or outs is None:
@@ -388,52 +404,43 @@ def _explain_layer(acc, path, x, preprocess, meta, oi, target_fn, codes, use_cac
     """``(A, [outputs], scores (k,), classes (k,), grads (k,h,w,c))`` for one image ``x``.
 
     A cached feature map runs only the head (:func:`_head_fn`: a class switch) — or, where the
-    backend can keep the head's forward state (:data:`~..backend.KEEPS_PULLBACK`: JAX,
-    PyTorch), only its backward pass, from the pullback the image's fresh pass kept. Otherwise
-    one pass captures the map and explains it (:func:`_capture_fn` with its head), and the map
-    (and the pullback) is cached for the next target.
+    backend can keep the head's forward state (:data:`~..backend.KEEPS_PULLBACK`; TensorFlow
+    where the head's backward graph can be pruned), only its backward pass, from the pullback
+    the image's fresh pass kept. Otherwise one pass captures the map and explains it
+    (:func:`_capture_fn` with its head), and the map (and the pullback) is cached for the next
+    target. An image whose map was never cached is not looked up: the weights identity of its
+    keys comes from the fresh pass, which computes it alongside.
     """
-    keys = _cache_keys(acc, path, x, preprocess) if use_cache else None
-    a = acc.cache.get(keys[0]) if use_cache else None
-    outs = acc.cache.get(keys[1]) if use_cache else None
+    digest, pkey, seen = _image_keys(acc, path, x, preprocess)
+    keys = _cache_keys(path, digest, pkey, acc.weights_version()) \
+        if use_cache and seen else None
+    a = acc.cache.get(keys[0]) if keys is not None else None
+    outs = acc.cache.get(keys[1]) if keys is not None else None
     # Looked up only where a pullback can be kept: a lookup that can never hit would count as a
     # cache miss (TensorFlow) while the model does not run.
     kept_key = (*keys[0], "cam_kept", oi) \
-        if use_cache and target_fn is None and backend.KEEPS_PULLBACK else None
-    xt = ops.convert_to_tensor(x)
-    ct = ops.convert_to_tensor(np.asarray(codes, np.int32))
+        if keys is not None and target_fn is None and backend.KEEPS_PULLBACK else None
+    codes = np.asarray(codes, np.int32)
     if a is not None and outs is not None:
         kept = acc.cache.get(kept_key) if kept_key is not None else None
         if kept is not None:
-            with backend.no_grad():
-                found = _gradients(kept.per, kept.pullback, ct, None)
-        else:
-            found = _head_fn(acc, path, preprocess, meta, oi, target_fn)(
-                xt, ops.convert_to_tensor(a), ct)
-        scores, classes, grads = backend.to_numpy(found)
+            return (a, outs, *kept_gradients(kept, codes))
+        scores, classes, grads = backend.to_numpy(
+            _head_fn(acc, path, preprocess, meta, oi, target_fn)(
+                ops.convert_to_tensor(x), ops.convert_to_tensor(a), ops.convert_to_tensor(codes)))
     else:
-        *found, kept = _capture_fn(acc, path, preprocess, (meta, oi, target_fn))(xt, ct)
-        a, out_t, scores, classes, grads = backend.to_numpy(found)
+        ids, fused = _capture_fn(acc, path, preprocess, (meta, oi, target_fn))
+        *found, kept = fused(ops.convert_to_tensor(x), ops.convert_to_tensor(codes))
+        a, out_t, scores, classes, grads, fingerprint = backend.to_numpy(found)
         outs = tuple(out_t)
         if use_cache:
+            keys = _cache_keys(path, digest, pkey, identity_from(ids, fingerprint))
             _keep(acc, keys, a, outs)
-            if kept and kept_key is not None and np.isfinite(grads).all():
-                acc.cache.put(kept_key, _Kept(*kept, nbytes=_KEPT_MAPS * a.nbytes))
+            if kept and target_fn is None and np.isfinite(grads).all():
+                acc.cache.put((*keys[0], "cam_kept", oi),
+                              Kept(backend.to_numpy(kept[0])[0], kept[1],
+                                   nbytes=KEPT_MAPS * a.nbytes))
     return a, outs, scores, classes, grads
-
-
-#: What a kept head state is counted as in the model's byte-bounded cache, in feature maps of
-#: the explained layer (the residuals are the head's activations; the weights are shared).
-_KEPT_MAPS = 4
-
-
-@dataclass(frozen=True)
-class _Kept:
-    """A fresh pass's head state: the per-class scores and the pullback from them to the map."""
-
-    per: object
-    pullback: Callable
-    nbytes: int
 
 
 def model_output(model, image, preprocess: Callable | None = None, *, layer=None,
