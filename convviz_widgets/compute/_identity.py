@@ -32,10 +32,11 @@ __all__ = ["fingerprint_tensor", "identity_from", "persistent_digest", "preproce
 #: sampled (:func:`_sample_rows`). Reading every value is bandwidth-bound (~0.6 ns per value, and
 #: more when a forward pass has just evicted the weights from the caches), and the activation
 #: capture computes the identity on every fresh image: at 262,144 ResNet50's 36 exact kernels
-#: (4.45 M values, 17.8 MB) cost 0.15x of its 128 px forward pass (session 32). 65,536 is the
-#: largest limit that took the all-layer capture to <= 1.2x with oneDNN off and on (session 33,
-#: docs/architecture.md) and keeps every kernel of the demo model (the largest: 36,864 values)
-#: and of the lessons' models exact.
+#: (4.45 M values, 17.8 MB) cost 0.15x of its 128 px forward pass (session 32). Of the limits
+#: measured (262,144 / 131,072 / 65,536, paired), 65,536 is the one whose capture graph came to
+#: 1.2x with oneDNN off and on (131,072: 1.21-1.24x; session 33, docs/architecture.md), and it
+#: keeps every kernel of the demo model (the largest: 36,864 values) and of the lessons' models
+#: exact.
 _FP_EXACT_MAX = 65_536
 #: Values sampled from each larger variable (at least two per output unit, see
 #: :func:`_sample_rows`).
