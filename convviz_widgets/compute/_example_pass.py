@@ -28,7 +28,7 @@ import numpy as np
 import tensorflow as tf
 
 from ._access import model_input
-from ._example_host import crop_boxes, split_rows
+from ._example_host import split_rows
 from ._identity import preprocess_key
 from ._model_trace import run_model
 from .backend import tf_function
