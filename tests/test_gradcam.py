@@ -922,26 +922,19 @@ def _head_spy(monkeypatch):
     return calls
 
 
-def test_class_switch_is_the_backward_pass_alone(monkeypatch):
+@pytest.mark.parametrize("name", ["nested", "sequential", "functional"])
+def test_class_switch_is_the_backward_pass_alone(models, name, monkeypatch):
     """After a fresh image, another class runs neither the capture nor the head's forward pass
     (TensorFlow: the pruned backward graph; JAX/PyTorch: the kept pullback), and its maps,
-    weights and scores are those of a fresh pass. A Flatten + Dense chain with max pooling
-    (VGG16's head) and a sigmoid-free softmax output."""
-    keras.utils.set_random_seed(5)
-    model = keras.Sequential([
-        keras.Input((24, 24, 3)),
-        layers.Conv2D(6, 3, activation="relu", name="conv"),
-        layers.MaxPooling2D(name="pool"),
-        layers.Flatten(name="flat"),
-        layers.Dense(16, activation="relu", name="fc"),
-        layers.Dense(5, activation="softmax", name="predictions"),
-    ], name="vgg_like")
+    weights and scores are those of a fresh pass: a Flatten + Dense chain with max pooling and a
+    sigmoid unit (nested), GAP + softmax (sequential), GAP + logits after a concatenation."""
+    model = models[name]
     image = random_images(model, 1, seed=21)[0]
     gradcam(model, image)
     calls = _head_spy(monkeypatch)
-    switched = gradcam(model, image, target=[3, 1, None])
+    switched = gradcam(model, image, target=[1, 0, None])
     assert calls == []
-    fresh = gradcam(model, image, target=[3, 1, None], cache=False)
+    fresh = gradcam(model, image, target=[1, 0, None], cache=False)
     for s, f in zip(switched, fresh):
         assert s.target == f.target
         np.testing.assert_array_equal(s.heatmap, f.heatmap)
