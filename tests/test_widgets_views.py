@@ -526,7 +526,8 @@ def test_viewers_construct_with_defaults(models, name):
 @pytest.mark.parametrize("module", ["_grid", "_images", "_raster", "_upload", "_scales",
                                     "_maximizer_objectives", "_fit", "_placeholder", "_view_error",
                                     "_kernel_viewer", "_jobs", "_run_panel",
-                                    "_maximizer_display", "_maximizer_runs", "_gradcam_inputs"])
+                                    "_maximizer_display", "_maximizer_runs", "_gradcam_inputs",
+                                    "_warming"])
 def test_docstring_examples(module):
     import doctest
     import importlib
