@@ -3,9 +3,11 @@ forward pass: fresh, five targets, and the class switch (issue 27).
 
 Model: ``keras.applications.VGG16(weights=None)`` at 224×224 (structure only), as in
 ``bench_gradcam.py`` (the TensorFlow reference with its peers and breakdown). The forward pass
-is the backend's compiled call (``backend.compile``; eager under ``no_grad`` on PyTorch). On
-JAX and PyTorch a class switch applies the pullback the image's fresh pass kept (the head's
-backward pass only); on TensorFlow it runs the compiled head forward and backward.
+is the backend's compiled call (``backend.compile``; eager under ``no_grad`` on PyTorch). A
+class switch applies the pullback the image's fresh pass kept (the head's backward pass only;
+on TensorFlow the backward graph pruned out of the fresh pass's, see docs/architecture.md, "The
+class switch and per-call cost"). Kept next to ``bench_backends.py``, which times fresh and
+switch per backend but not five targets.
 
     KERAS_BACKEND=jax python benchmarks/bench_gradcam_backends.py [--repeats 5]
 
