@@ -7,9 +7,9 @@ runs the model, captures every requested layer and reduces each summarised chann
 numbers per image: its score (max or mean) and its maximum (for the firing count), and returns
 the maps as they are. The merge into the stacked top-k of every channel of every layer is then a
 few numpy operations on ``(C, k + n)`` arrays; only for the pairs that entered a top-k is the
-peak searched in their maps (and, for streams, the patch cut). Ties go to the image seen first, as on
-TensorFlow: a stable sort of the candidates (running top-k first, then the batch in stream
-order; keyed by stream rank for models of any size).
+peak searched in their maps (and, for streams, the patch cut). Ties go to the image seen
+first, as on TensorFlow: a stable sort of the candidates (running top-k first, then the batch
+in stream order; keyed by stream rank for models of any size).
 
 Patches are cut by :func:`crop_and_resize`, the bilinear resampling of ``tf.image.
 crop_and_resize`` (same sample positions, same grey outside the image) written in numpy.
