@@ -28,11 +28,18 @@ def timeit(fn, repeats: int = 7, warmup: int = 2) -> dict:
 
 
 def machine() -> dict:
-    import tensorflow as tf
+    """Versions and cores; TensorFlow's version only where Keras runs on it (the JAX and PyTorch
+    venvs have no TensorFlow)."""
     import keras
 
-    return {"python": platform.python_version(), "tensorflow": tf.__version__,
-            "keras": keras.__version__, "cpus": os.cpu_count(), "machine": platform.machine()}
+    out = {"python": platform.python_version(), "keras": keras.__version__,
+           "backend": keras.backend.backend(), "cpus": os.cpu_count(),
+           "machine": platform.machine()}
+    if out["backend"] == "tensorflow":
+        import tensorflow as tf
+
+        out["tensorflow"] = tf.__version__
+    return out
 
 
 def write(name: str, payload: dict) -> Path:

@@ -3,13 +3,13 @@ PyTorch backends: the same interface as the TensorFlow step (:mod:`._example_pas
 forward pass compiled through the seam and the running top-k kept in numpy.
 
 Per batch one compiled function (:func:`.backend.compile`: a stateless ``jax.jit`` on JAX)
-runs the model, captures every requested layer and reduces each summarised channel to three
-numbers per image: its score (max or mean), its maximum (for the firing count) and where it
-peaks. Only those ``(n, C)`` arrays cross to the host; the merge into the stacked top-k of every
-channel of every layer is then a few numpy operations on ``(C, k + n)`` arrays, and patches are
-cut (streams) only for the pairs that entered a top-k. Ties go to the image seen first, as on
-TensorFlow: a stable sort of the candidates (running top-k first, then the batch in stream
-order; keyed by stream rank for models of any size).
+runs the model, captures every requested layer and reduces each summarised channel to two
+numbers per image: its score (max or mean) and its maximum (for the firing count), and returns
+the maps as they are. The merge into the stacked top-k of every channel of every layer is then a
+few numpy operations on ``(C, k + n)`` arrays; only for the pairs that entered a top-k is the
+peak searched in their maps (and, for streams, the patch cut). Ties go to the image seen
+first, as on TensorFlow: a stable sort of the candidates (running top-k first, then the batch
+in stream order; keyed by stream rank for models of any size).
 
 Patches are cut by :func:`crop_and_resize`, the bilinear resampling of ``tf.image.
 crop_and_resize`` (same sample positions, same grey outside the image) written in numpy.
@@ -179,7 +179,14 @@ def prepare(fn, batch, state, pool, consts, any_size: bool = False):
 
 
 def _reduce_fn(acc, paths: tuple, rows: tuple, score: str, preprocess):
-    """Compiled ``x -> (score, max, argmax)``, each ``(n, C)`` over every layer's rows."""
+    """Compiled ``x -> (score, max, maps)``: score and max ``(n, C)`` over every layer's rows,
+    and each layer's maps ``(n, h, w, C_l)`` of its rows.
+
+    No argmax here: where a channel peaks is searched on the host for the (row, image) pairs
+    that entered a top-k only (:func:`_peaks`), as TensorFlow's graph step does. XLA's CPU
+    argmax (a reduction of (value, index) pairs) does not vectorise: forward + max + argmax
+    over every map ran at 0.60 of the demo model's forward under JAX, forward + max with the
+    maps returned at 0.88 (forward + max alone 0.93; session 33, load 8-9)."""
 
     def build():
         variables = list(acc.model.weights)
@@ -188,12 +195,14 @@ def _reduce_fn(acc, paths: tuple, rows: tuple, score: str, preprocess):
 
         def fn(x):
             _, got = run_model(acc, model_input(acc, x, preprocess), paths)
-            vals, peaks, wheres = [], [], []
+            vals, peaks, maps = [], [], []
             for p, r, alls in zip(paths, rows, everything):
                 a = keras.ops.cast(got[p], "float32")
                 if not alls:
                     a = keras.ops.take(a, keras.ops.convert_to_tensor(r), axis=3)
-                peak, where = backend.spatial_peak(a)  # the backend's cheapest max and argmax
+                # The max over both spatial axes of the map, not over the flat middle axis: XLA
+                # reduced the 4-d map faster (demo model, JAX: 0.94 vs 0.85 of the forward).
+                peak = keras.ops.max(a, axis=(1, 2))
                 peaks.append(peak)
                 if score == "max":
                     vals.append(peak)
@@ -201,9 +210,9 @@ def _reduce_fn(acc, paths: tuple, rows: tuple, score: str, preprocess):
                     shape = keras.ops.shape(a)  # a size unknown while tracing is a tensor
                     vals.append(keras.ops.mean(
                         keras.ops.reshape(a, (-1, shape[1] * shape[2], shape[3])), axis=1))
-                wheres.append(where)
-            return tuple(keras.ops.concatenate(v, axis=1) if len(v) > 1 else v[0]
-                         for v in (vals, peaks, wheres))
+                maps.append(a)
+            return (*(keras.ops.concatenate(v, axis=1) if len(v) > 1 else v[0]
+                      for v in (vals, peaks)), tuple(maps))
 
         return backend.compile(fn, variables)
 
@@ -223,14 +232,29 @@ def step_fn(acc, paths: tuple, score: str, preprocess, keyed: bool = False, cut:
         forward = _reduce_fn(acc, paths, tuple(rows), score, preprocess)
         with backend.no_grad():
             got = forward(keras.ops.convert_to_tensor(x))
-        val, peak, where = (np.asarray(backend.to_numpy(t)) for t in got)
+        val, peak, maps = backend.to_numpy(got)
         return _merge(x, index, label, extra or None, st, pool if cut else None, rows, boxes,
-                      val, peak, where)
+                      np.asarray(val), np.asarray(peak), maps)
 
     return step
 
 
-def _merge(x, index, label, extra, st, pool, rows, boxes, val, peak, where) -> dict:
+def _peaks(maps, rows, r, image) -> np.ndarray:
+    """``(m,)`` int32: where row ``r[j]`` (of the stacked rows, layer after layer) of image
+    ``image[j]`` peaks, the first flat position ``y·w + x`` of its map's max (as ``argmax``
+    over the flat map); only these pairs' maps are read."""
+    out = np.zeros(len(r), np.int32)
+    start = 0
+    for a, q in zip(maps, rows):
+        mine = np.flatnonzero((r >= start) & (r < start + len(q)))
+        if len(mine):
+            pairs = np.asarray(a)[image[mine], :, :, r[mine] - start]  # (m_l, h, w)
+            out[mine] = pairs.reshape(len(mine), -1).argmax(axis=1)
+        start += len(q)
+    return out
+
+
+def _merge(x, index, label, extra, st, pool, rows, boxes, val, peak, maps) -> dict:
     c, k = st["score"].shape
     n = len(x)
     candidates = np.concatenate([st["score"], val.T.astype(np.float32)], axis=1)  # (C, k + n)
@@ -246,14 +270,16 @@ def _merge(x, index, label, extra, st, pool, rows, boxes, val, peak, where) -> d
 
     out = dict(score=np.take_along_axis(candidates, at, axis=1),
                index=pick(st["index"], index), label=pick(st["label"], label),
-               flat=np.take_along_axis(np.concatenate([st["flat"], where.T], axis=1), at, 1),
                fired=st["fired"] + (peak > 0.0).sum(axis=0))
     if extra is not None:
         out["key"], out["bucket"] = pick(st["key"], extra[0]), pick(st["bucket"], extra[1])
-    if pool is None:
-        return out
     entered = at >= k
     kept = np.minimum(at, k - 1)
+    r, j = np.nonzero(entered)
+    out["flat"] = np.take_along_axis(st["flat"], kept, axis=1)
+    out["flat"][r, j] = _peaks(maps, rows, r, at[r, j] - k)
+    if pool is None:
+        return out
     old_slot = np.take_along_axis(st["slot"], kept, axis=1)
     used = np.zeros((c, k), bool)
     r_kept, j_kept = np.nonzero(~entered)
@@ -261,7 +287,6 @@ def _merge(x, index, label, extra, st, pool, rows, boxes, val, peak, where) -> d
     free = np.argsort(used, axis=1, kind="stable")  # the slots of ranks that left, first
     ordinal = np.maximum(np.cumsum(entered, axis=1) - 1, 0)
     out["slot"] = np.where(entered, np.take_along_axis(free, ordinal, axis=1), old_slot)
-    r, j = np.nonzero(entered)
     if len(r):
         layer_of_row = np.repeat(np.arange(len(rows)), [len(q) for q in rows])
         box = np.empty((len(r), 4), np.float32)

@@ -53,11 +53,6 @@ The interface:
     True where the backend's max-pooling gradient costs many forward passes (XLA CPU's
     ``select_and_scatter`` on JAX: 44x): input gradients then route it by an argmax one-hot
     (:mod:`..cam._pool_gradient`).
-``spatial_peak(a)``
-    ``(max, argmax)`` of each channel of ``a`` ``(n, h, w, C)`` over its map, both ``(n, C)``;
-    argmax the first flat position ``y·w + x`` of the max (int32). The dataset examples'
-    per-image reduction: JAX's argmax is slow on CPU (a min over the positions equal to the
-    max instead), PyTorch's ``max`` gives both in one pass.
 ``no_grad()``
     A context for forward-only runs (PyTorch records no autograd graph inside it).
 ``eager()``
@@ -90,22 +85,22 @@ NAME = keras.backend.backend()
 if NAME == "tensorflow":
     from ._tf import (KEEPS_PULLBACK, SLOW_MAX_POOL_GRADIENT, WIDE_FLOAT, compile,
                       device, eager, no_grad, relu_ops, tf_function, trace, user_function,
-                      spatial_peak, value_and_grad, vjp, watched_vjp)
+                      value_and_grad, vjp, watched_vjp)
 elif NAME == "jax":
     from ._jax import (KEEPS_PULLBACK, SLOW_MAX_POOL_GRADIENT, WIDE_FLOAT, compile,
                        device, eager, no_grad, relu_ops, tf_function, trace, user_function,
-                       spatial_peak, value_and_grad, vjp, watched_vjp)
+                       value_and_grad, vjp, watched_vjp)
 elif NAME == "torch":
     from ._torch import (KEEPS_PULLBACK, SLOW_MAX_POOL_GRADIENT, WIDE_FLOAT, compile,
                          device, eager, no_grad, relu_ops, tf_function, trace, user_function,
-                         spatial_peak, value_and_grad, vjp, watched_vjp)
+                         value_and_grad, vjp, watched_vjp)
 else:  # pragma: no cover - Keras knows only these three (and "numpy", which cannot derive)
     raise ImportError(
         f"convviz_widgets runs on Keras' tensorflow, jax or torch backend, not {NAME!r}: set "
         "KERAS_BACKEND=tensorflow (or jax, or torch) before importing keras.")
 
 __all__ = ["KEEPS_PULLBACK", "NAME", "SLOW_MAX_POOL_GRADIENT", "WIDE_FLOAT", "compile",
-           "device", "eager", "no_grad", "relu_ops", "spatial_peak", "tf_function", "to_numpy",
+           "device", "eager", "no_grad", "relu_ops", "tf_function", "to_numpy",
            "trace", "user_function", "value_and_grad", "vjp", "watched_vjp"]
 
 

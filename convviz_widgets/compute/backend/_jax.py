@@ -185,17 +185,3 @@ def trace(fn, shape, dtype):
 
 def device() -> str:
     return str(jax.devices()[0])
-
-
-def spatial_peak(a):
-    """Max and first argmax of each channel of ``a`` ``(n, h, w, C)`` over ``h, w``: the first
-    position equal to the max, by a min over the positions (XLA's CPU argmax, a reduction of
-    (value, index) pairs, does not vectorise: forward + max + argmax ran at 0.60 of the demo
-    model's forward, forward + max + this min at 0.72; forward + max alone 0.85). The 4-d max,
-    not over a flat middle axis: XLA reduced it faster (0.94 vs 0.85 of the forward)."""
-    n, h, w, c = a.shape
-    peak = jax.numpy.max(a, axis=(1, 2))
-    position = jax.numpy.arange(h * w, dtype=jax.numpy.int32).reshape(1, h, w, 1)
-    first = jax.numpy.min(jax.numpy.where(a >= peak[:, None, None, :], position, h * w - 1),
-                          axis=(1, 2))
-    return peak, first

@@ -251,10 +251,3 @@ def trace(fn, shape, dtype):
 def device() -> str:
     gpus = tf.config.list_logical_devices("GPU")
     return gpus[0].name if gpus else "/device:CPU:0"
-
-
-def spatial_peak(a):
-    """Max and first argmax of each channel of ``a`` ``(n, h, w, C)`` over ``h, w`` (the
-    dataset-examples graph step, :mod:`.._example_pass`, has its own cheaper search)."""
-    flat = tf.reshape(a, tf.stack([tf.shape(a)[0], -1, tf.shape(a)[3]]))
-    return tf.reduce_max(flat, axis=1), tf.argmax(flat, axis=1, output_type=tf.int32)

@@ -132,10 +132,3 @@ def trace(fn, shape, dtype):
 
 def device() -> str:
     return str(keras.ops.convert_to_tensor(0.0).device)
-
-
-def spatial_peak(a):
-    """Max and first argmax of each channel of ``a`` ``(n, h, w, C)`` over ``h, w``, in one
-    pass (``torch.max`` over a dimension returns both, the first of equal values)."""
-    peak, first = torch.max(a.reshape(a.shape[0], -1, a.shape[3]), dim=1)
-    return peak, first.to(torch.int32)
