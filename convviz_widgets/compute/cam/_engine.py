@@ -416,13 +416,15 @@ def _explain_layer(acc, path, x, preprocess, meta, oi, target_fn, codes, use_cac
         if use_cache and seen else None
     a = acc.cache.get(keys[0]) if keys is not None else None
     outs = acc.cache.get(keys[1]) if keys is not None else None
-    # Looked up only where a pullback can be kept: a lookup that can never hit would count as a
-    # cache miss (TensorFlow) while the model does not run.
+    # Looked up only where a pullback was kept: the fresh pass keeps none where the head's
+    # backward cannot be separated from its forward (TensorFlow, a layer early in the model),
+    # and a lookup that cannot hit would count as a cache miss while the model does not run.
     kept_key = (*keys[0], "cam_kept", oi) \
         if keys is not None and target_fn is None and backend.KEEPS_PULLBACK else None
     codes = np.asarray(codes, np.int32)
     if a is not None and outs is not None:
-        kept = acc.cache.get(kept_key) if kept_key is not None else None
+        kept = acc.cache.get(kept_key) if kept_key is not None and kept_key in acc.cache \
+            else None
         if kept is not None:
             return (a, outs, *kept_gradients(kept, codes))
         scores, classes, grads = backend.to_numpy(
