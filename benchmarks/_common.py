@@ -132,6 +132,19 @@ def paired(cases: dict, rounds: int, warmup: int = 1, base: str | None = None) -
     return out
 
 
+def print_paired(results: dict, width: int = 26, indent: str = "") -> None:
+    """One line per case of :func:`paired`'s result: median time, and the paired ratios to the
+    base (wall and CPU, with quartiles) where the case has them."""
+    for k, r in results.items():
+        ratio = ""
+        if "ratio_wall" in r:
+            ratio = (f"  {r['ratio_wall']['median']:.2f}x wall "
+                     f"[{r['ratio_wall']['q1']:.2f}-{r['ratio_wall']['q3']:.2f}], "
+                     f"{r['ratio_cpu']['median']:.2f}x CPU "
+                     f"[{r['ratio_cpu']['q1']:.2f}-{r['ratio_cpu']['q3']:.2f}]")
+        print(f"{indent}{k:<{width}} {r['wall_s']['median'] * 1e3:8.1f} ms{ratio}")
+
+
 def write_result(name: str, payload: dict) -> Path:
     """Write ``results/<name>_onednn_<on|off>.json`` with the environment; returns the path."""
     RESULTS.mkdir(exist_ok=True)

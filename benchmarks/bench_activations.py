@@ -31,7 +31,7 @@ import numpy as np
 import tensorflow as tf
 
 import convviz_widgets as cv
-from _common import environment, load, paired, write_result
+from _common import environment, load, paired, print_paired, write_result
 
 #: Layer kinds whose output ends a group TensorFlow fuses (conv + bias + batch norm + ReLU).
 GROUP_ENDS = ("Activation", "ReLU", "Add", "MaxPooling2D", "ZeroPadding2D",
@@ -101,14 +101,7 @@ def main() -> dict:
         m = out[name]
         print(f"{name}: {m['layers_captured']} layers, load {m['load_before']:.1f} -> "
               f"{m['load_after']:.1f}")
-        for k, r in m["cases"].items():
-            ratio = ""
-            if "ratio_wall" in r:
-                ratio = (f"  {r['ratio_wall']['median']:.2f}x wall "
-                         f"[{r['ratio_wall']['q1']:.2f}-{r['ratio_wall']['q3']:.2f}], "
-                         f"{r['ratio_cpu']['median']:.2f}x CPU "
-                         f"[{r['ratio_cpu']['q1']:.2f}-{r['ratio_cpu']['q3']:.2f}]")
-            print(f"  {k:<14} {r['wall_s']['median'] * 1e3:8.1f} ms{ratio}")
+        print_paired(m["cases"], width=14, indent="  ")
     print(f"written to {path}")
     return out
 

@@ -40,7 +40,7 @@ from convviz_widgets.compute import access  # noqa: E402
 from convviz_widgets.compute.cam import default_layer, gradcam  # noqa: E402
 from convviz_widgets.compute.cam._engine import _capture_fn, _head_fn, _meta  # noqa: E402
 
-from _common import environment, load, paired, write_result  # noqa: E402
+from _common import environment, load, paired, print_paired, write_result  # noqa: E402
 
 LAYER = "block5_conv3"
 TARGETS = {"fresh": 1.2, "five_targets": 2.0, "class_switch": 0.25}
@@ -174,14 +174,7 @@ def main() -> dict:
     env = environment()
     print(f"{env['cpu']} ({env['cpu_flags']}), oneDNN {env['onednn']}, load "
           f"{report['load_before']:.1f} -> {env['load_1min']:.1f}, {args.repeats} rounds")
-    for k, r in results.items():
-        ratio = ""
-        if "ratio_wall" in r:
-            ratio = (f"  {r['ratio_wall']['median']:.2f}x wall "
-                     f"[{r['ratio_wall']['q1']:.2f}-{r['ratio_wall']['q3']:.2f}], "
-                     f"{r['ratio_cpu']['median']:.2f}x CPU "
-                     f"[{r['ratio_cpu']['q1']:.2f}-{r['ratio_cpu']['q3']:.2f}]")
-        print(f"{k:<26} {r['wall_s']['median'] * 1e3:8.1f} ms{ratio}")
+    print_paired(results)
     print(f"written to {path}")
     return report
 

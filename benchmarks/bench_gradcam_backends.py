@@ -28,7 +28,7 @@ import numpy as np  # noqa: E402
 from convviz_widgets.compute import access, backend, run_model  # noqa: E402
 from convviz_widgets.compute.cam import gradcam  # noqa: E402
 
-from _common import load, paired  # noqa: E402
+from _common import load, paired, print_paired  # noqa: E402
 
 
 def main() -> None:
@@ -65,13 +65,7 @@ def main() -> None:
     results = paired(cases, args.repeats, warmup=2, base="forward")
     print(f"{backend.NAME}, VGG16 {size}x{size}, load {before:.1f} -> {load():.1f}, "
           f"{args.repeats} rounds")
-    for k, r in results.items():
-        ratio = ""
-        if "ratio_wall" in r:
-            ratio = (f"  {r['ratio_wall']['median']:.2f}x wall "
-                     f"[{r['ratio_wall']['q1']:.2f}-{r['ratio_wall']['q3']:.2f}], "
-                     f"{r['ratio_cpu']['median']:.2f}x CPU")
-        print(f"{k:<14} {r['wall_s']['median'] * 1e3:8.1f} ms{ratio}")
+    print_paired(results, width=14)
 
 
 if __name__ == "__main__":
