@@ -228,7 +228,6 @@ def test_cache_rereads_without_running_the_model(models):
 
 
 def test_training_invalidates_cache(models):
-    model = make = None
     from conftest import make_sequential
 
     model = make_sequential()

@@ -78,7 +78,6 @@ def _finite(v):
 
 def layer_page(model, info, slug, ex, res, variants, w, cam_rank, data, root, rf):
     """Write one layer's images and ``data/layer-<slug>.js``; return its index entry."""
-    img_dir = root / "img" / slug
     pictures = deprocess_tiles(res.images) if len(res.filters) else res.images
     status = dict(zip(res.filters.tolist(), res.status.tolist()))
     row_of = {int(f): r for r, f in enumerate(res.filters)}
