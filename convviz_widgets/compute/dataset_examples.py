@@ -34,7 +34,7 @@ import numpy as np
 
 from . import backend
 from ._access import access, check_preprocess, require_spatial
-from ._example_host import crop_boxes, cut_patches
+from ._example_host import crop_boxes, cut_patches, quantize
 from ._example_sources import is_tf_dataset, open_source
 from ._example_summary import DatasetExamples, path_hashes, runs_of
 from ._messages import InputError
@@ -72,10 +72,10 @@ def _square_boxes(box: np.ndarray, size: tuple, field: tuple) -> np.ndarray:
 
 def _cut(images: np.ndarray, boxes: np.ndarray, which: np.ndarray, size: int) -> np.ndarray:
     """``(m, size, size, c)`` uint8: normalised box ``boxes[j]`` of image ``which[j]``,
-    resampled and quantised in one go by the step's own ops (the compiled pass cuts its
-    patches with them); outside the image is grey."""
+    resampled by the step's own crop (the compiled pass cuts its patches with it) and quantised
+    on the host, bit for bit as the step does; outside the image is grey."""
     out = _steps.crop_and_resize(images, boxes, which, (size, size))
-    return np.asarray(backend.to_numpy(_steps.quantize(out)))
+    return quantize(np.asarray(backend.to_numpy(out)))
 
 
 def _crops(images: np.ndarray, which: np.ndarray, boxes: np.ndarray, size: int) -> np.ndarray:
