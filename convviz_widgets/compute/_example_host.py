@@ -155,7 +155,8 @@ def crop_and_resize(images: np.ndarray, boxes: np.ndarray, which: np.ndarray, si
 def cut_patches(images_at, positions: list, boxes: list, crop, patch: int, c_img: int,
                 chunk: int = 256) -> list[np.ndarray]:
     """The patches of every layer's final top-k, cut after the pass from data that can be read
-    again (every backend): ``images_at(p)`` gives the display images of local positions ``p``;
+    again (every backend): ``images_at(p)`` gives the display images of local positions ``p``
+    (as the step's input, :func:`constant`: converted once for all of the chunk's crops);
     ``positions[l]`` ``(C, k)`` is the local position of each slot of layer ``l`` (-1: empty)
     and ``boxes[l]`` ``(C, k, 4)`` its normalised crop box; ``crop(images, boxes, which)`` cuts
     and quantises ``(m, patch, patch, c_img)`` uint8 (the step's own ``crop_and_resize``, so on

@@ -271,8 +271,10 @@ def _patches_after(source, states, consts_of, sizes, patch, c_img) -> list:
             here = (bucket == b) & (index >= 0)
             box[here] = np.asarray(backend.to_numpy(consts_of[size][1][l]))[st["flat"][here]]
         boxes.append(box)
-    return cut_patches(source.images_at, positions, boxes, partial(_cut, size=patch), patch,
-                       c_img)
+    # The chunk's images become the step's input once, not once per crop call: VGG16's
+    # 38,016 patches of 256 images of 128² copied 50 MB per call, 150 times.
+    return cut_patches(lambda p: _steps.constant(source.images_at(p)), positions, boxes,
+                       partial(_cut, size=patch), patch, c_img)
 
 
 def _channel_rows(acc, path: str, channels) -> np.ndarray:
