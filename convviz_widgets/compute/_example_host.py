@@ -69,8 +69,16 @@ def layer_states(st: dict, pool, counts) -> list[tuple[dict, np.ndarray | None]]
 
 
 def quantize(images: np.ndarray) -> np.ndarray:
-    """Display floats in [0, 1] -> uint8, rounding (as :func:`._example_pass.quantize`)."""
-    return (np.asarray(images, np.float32) * 255.0 + 0.5).astype(np.uint8)
+    """Display floats in [0, 1] -> uint8, rounding (as :func:`._example_pass.quantize`, bit for
+    bit). Scales a writeable float32 array in place: the crops it is given are fresh, and two
+    full-size temporaries fewer made TensorFlow's eager quantising of the final patches ~15 %
+    slower than this."""
+    x = np.asarray(images, np.float32)
+    if not x.flags.writeable:
+        x = x.copy()
+    np.multiply(x, np.float32(255.0), out=x)
+    np.add(x, np.float32(0.5), out=x)
+    return x.astype(np.uint8)
 
 
 def crop_boxes(boxes: np.ndarray, size: tuple) -> np.ndarray:
@@ -147,7 +155,8 @@ def crop_and_resize(images: np.ndarray, boxes: np.ndarray, which: np.ndarray, si
 def cut_patches(images_at, positions: list, boxes: list, crop, patch: int, c_img: int,
                 chunk: int = 256) -> list[np.ndarray]:
     """The patches of every layer's final top-k, cut after the pass from data that can be read
-    again (every backend): ``images_at(p)`` gives the display images of local positions ``p``;
+    again (every backend): ``images_at(p)`` gives the display images of local positions ``p``
+    (as the step's input, :func:`constant`: converted once for all of the chunk's crops);
     ``positions[l]`` ``(C, k)`` is the local position of each slot of layer ``l`` (-1: empty)
     and ``boxes[l]`` ``(C, k, 4)`` its normalised crop box; ``crop(images, boxes, which)`` cuts
     and quantises ``(m, patch, patch, c_img)`` uint8 (the step's own ``crop_and_resize``, so on
@@ -168,7 +177,13 @@ def cut_patches(images_at, positions: list, boxes: list, crop, patch: int, c_img
             mine = np.flatnonzero((pos >= part[0]) & (pos <= part[-1]))  # in this chunk
             for g in range(0, len(mine), chunk):
                 at = np.unravel_index(mine[g:g + chunk], pos.shape)
-                out[l][at] = crop(images, box[at], np.searchsorted(part, pos[at]))
+                # One crop per distinct (image, box): channels of a layer share images and
+                # peaks (the demo model: 2,448 slots, 2,075 distinct crops).
+                pairs, again = np.unique(np.concatenate([pos[at][:, None], box[at]], axis=1),
+                                         axis=0, return_inverse=True)
+                cut = crop(images, pairs[:, 1:].astype(box.dtype),
+                           np.searchsorted(part, pairs[:, 0].astype(np.int64)))
+                out[l][at] = cut[again.ravel()]
     return out
 
 

@@ -119,32 +119,27 @@ def _free_slots(at, slot, k):
     return tf.gather(slot, leaving_first, batch_dims=1)
 
 
-def _channel_max(a, flat):
-    """``(n, C_all)``: each channel's largest value in map ``a`` ``(n, h, w, C_all)`` (``flat``
-    is ``a`` as ``(n, h·w, C_all)``). A max-pool over the whole map where its size is known when
-    traced: ``reduce_max`` over the middle axis of ``flat`` ran 1–4× slower (a VGG16 map of
-    56² × 256: 17 ms vs 4 ms a batch of 16), and the maps' max is the top-k's main cost after
-    the forward pass."""
-    h, w = a.shape[1], a.shape[2]
-    if h is None or w is None:
-        return tf.reduce_max(flat, axis=1)
-    return tf.reshape(tf.nn.max_pool2d(a, [h, w], [h, w], "VALID"), tf.shape(flat)[::2])
+def _row_max(a):
+    """``(n, h, C_all)``: the largest value of each row of each channel of map ``a``
+    ``(n, h, w, C_all)``; its max over ``h`` is the channel's max, and it tells
+    :func:`_peaks` in which row a channel peaks."""
+    return tf.reduce_max(a, axis=2)
 
 
-def _peaks(flat, image, channel):
-    """``(m,)`` int32: where channel ``channel[j]`` of image ``image[j]`` peaks in ``flat``
-    ``(n, hw, C_all)``, for the pairs that entered a top-k."""
-    n, hw, c_all = (tf.shape(flat, out_type=tf.int64)[i] for i in range(3))
-
-    def of_pairs():  # reads only the pairs' maps: m·hw values, one offset add for all of them
-        column = (image * hw * c_all + channel)[:, None] + (tf.range(hw) * c_all)[None]
-        return tf.argmax(tf.gather(tf.reshape(flat, [-1]), column), axis=1, output_type=tf.int32)
-
-    def of_all():  # early batches, where most pairs enter: one pass over every map
-        return tf.gather_nd(tf.argmax(flat, axis=1, output_type=tf.int32),
-                            tf.stack([image, channel], axis=1))
-
-    return tf.cond(tf.shape(image, out_type=tf.int64)[0] * 8 < n * c_all, of_pairs, of_all)
+def _peaks(a, row_max, image, channel):
+    """``(m,)`` int32: where channel ``channel[j]`` of image ``image[j]`` peaks in map ``a``
+    ``(n, h, w, C_all)`` — the first flat position ``y·w + x`` of its max, as ``argmax`` over
+    the flat map — for the pairs that entered a top-k: the first row whose max
+    (``row_max``, :func:`_row_max`) is the channel's max, then the first column of that row
+    holding it. Reads ``m·(h + w)`` values, not ``m·h·w``."""
+    shape = tf.shape(a, out_type=tf.int64)
+    h, w, c_all = shape[1], shape[2], shape[3]
+    image, channel = image[:, None], channel[:, None]
+    rows = (image * h + tf.range(h)[None]) * c_all + channel  # (m, h) into row_max
+    y = tf.argmax(tf.gather(tf.reshape(row_max, [-1]), rows), axis=1)[:, None]
+    cols = ((image * h + y) * w + tf.range(w)[None]) * c_all + channel  # (m, w) into a
+    x = tf.argmax(tf.gather(tf.reshape(a, [-1]), cols), axis=1)[:, None]
+    return tf.cast(y * w + x, tf.int32)[:, 0]
 
 
 def _merge(maps, x, index, label, extra, st: dict, pool, rows, boxes, score: str) -> dict:
@@ -154,14 +149,15 @@ def _merge(maps, x, index, label, extra, st: dict, pool, rows, boxes, score: str
     layer ``l``'s summarised channels, ``boxes[l]`` ``(h·w, 4)`` the crop box of each of its map
     positions. ``extra`` is ``(key, bucket)`` per image for a keyed state, else None."""
     n = tf.shape(x)[0]
-    flats, peaks, vals = [], [], []
+    floats, row_maxes, peaks, vals = [], [], [], []
     for a, r in zip(maps, rows):
         a = tf.cast(a, tf.float32)
-        flat = tf.reshape(a, tf.stack([n, -1, tf.shape(a)[3]]))  # (n, hw, C_all)
-        flats.append(flat)
-        peaks.append(tf.gather(_channel_max(a, flat), r, axis=1))  # (n, C_l)
+        floats.append(a)
+        row_maxes.append(_row_max(a))
+        peaks.append(tf.gather(tf.reduce_max(row_maxes[-1], axis=1), r, axis=1))  # (n, C_l)
         vals.append(peaks[-1] if score == "max"
-                    else tf.gather(tf.reduce_mean(flat, axis=1), r, axis=1))
+                    else tf.gather(tf.reduce_mean(tf.reshape(a, tf.stack([n, -1, tf.shape(a)[3]])),
+                                                  axis=1), r, axis=1))
     peak, val = (tf.concat(v, axis=1) if len(v) > 1 else v[0] for v in (peaks, vals))
     # Rows of all layers and ranks: static, unless a retrace for other sizes relaxed them.
     c, k = (st["score"].shape[i] or tf.shape(st["score"])[i] for i in range(2))
@@ -204,9 +200,9 @@ def _merge(maps, x, index, label, extra, st: dict, pool, rows, boxes, score: str
     else:
         parts = [tf.range(tf.shape(slot)[0])]
     found = []
-    for flat, box, part in zip(flats, boxes, parts):
+    for a, row_max, box, part in zip(floats, row_maxes, boxes, parts):
         img = tf.gather(image, part)
-        found.append(_peaks(flat, img, tf.gather(channel, part)))
+        found.append(_peaks(a, row_max, img, tf.gather(channel, part)))
         if pool is not None:
             crops = tf.image.crop_and_resize(x, tf.gather(box, found[-1]), tf.cast(img, tf.int32),
                                              tf.shape(pool)[2:4], method="bilinear",
