@@ -33,8 +33,41 @@ def compile(fn, variables=(), signature=None, pullback=False):  # noqa: A001 - t
         return _kept(fn, signature)
     if signature is not None:
         specs = [tf.TensorSpec(tuple(shape), dtype) for shape, dtype in signature]
-        return tf_function(fn, input_signature=specs)
-    return tf_function(fn, reduce_retracing=True)
+        return _Direct(tf_function(fn, input_signature=specs))
+    return _Direct(tf_function(fn, reduce_retracing=True))
+
+
+class _Direct:
+    """A ``tf.function`` called through its concrete functions, one per argument shapes.
+
+    Calling a ``tf.function`` binds the arguments to its signature and looks up its trace on
+    every call: ~0.1 ms more than calling the concrete function (0.2 ms with
+    ``reduce_retracing``), as much as the demo model's whole backward pass, and every user call
+    makes one or two such calls (docs/architecture.md, "The fixed cost per call"). Eager tensor
+    arguments take the concrete function traced for their shapes and dtypes (the
+    ``tf.function``'s own, so its retracing rule is kept); anything else (NumPy arrays, Python
+    numbers, a call inside another compiled function) goes through the ``tf.function``.
+    """
+
+    __slots__ = ("function", "concrete")
+
+    #: Argument shapes remembered at most (a new batch size each call would grow it).
+    KEEP = 16
+
+    def __init__(self, function):
+        self.function = function
+        self.concrete = {}
+
+    def __call__(self, *args):
+        if not (tf.executing_eagerly() and all(isinstance(a, tf.Tensor) for a in args)):
+            return self.function(*args)
+        key = tuple((tuple(a.shape), a.dtype) for a in args)
+        concrete = self.concrete.get(key)
+        if concrete is None:
+            if len(self.concrete) >= self.KEEP:
+                self.concrete.clear()
+            concrete = self.concrete[key] = self.function.get_concrete_function(*args)
+        return concrete(*args)
 
 
 def tf_function(fn=None, /, **kwargs):
@@ -217,7 +250,7 @@ def _callable(pruned, feeds):
     each call first fails to bind its structured signature and formats the error message,
     tensors' values and all (0.5 ms a call, more than the demo model's backward pass)."""
     specs = [tf.TensorSpec(t.shape, t.dtype) for t in feeds]
-    return tf_function(lambda *xs: pruned(*xs), input_signature=specs)
+    return _Direct(tf_function(lambda *xs: pruned(*xs), input_signature=specs))
 
 
 def _fits(keep, grad) -> bool:
