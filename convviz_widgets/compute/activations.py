@@ -15,7 +15,7 @@ from ._access import (_ACCESS, access, check_preprocess, model_input,  # noqa: F
                       require_spatial, spatial_paths)
 from ._identity import fingerprint_tensor, identity_from, preprocess_key, weights_ids
 from ._model_trace import run_model
-from ._repr import ShortRepr, items, number, one_line, shape
+from ._repr import ShortRepr, number, one_line, shape
 
 #: Images per forward pass when a large batch is captured (bounds TensorFlow's peak memory).
 CHUNK = 16
