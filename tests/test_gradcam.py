@@ -962,3 +962,27 @@ def test_class_switch_when_the_head_state_is_too_large(monkeypatch):
     fresh = gradcam(model, image, layer="narrow", target=2, cache=False)
     np.testing.assert_array_equal(switched.heatmap, fresh.heatmap)
     np.testing.assert_array_equal(switched.weights, fresh.weights)
+
+
+@pytest.mark.parametrize("name", ["sequential", "functional"])
+def test_class_switch_checks_the_weights_after_its_backward_pass(models, name):
+    """The kept backward pass reads the weights identity in its own compiled call and its
+    result is used only if the weights are those it was kept with: after an in-place write
+    the switch is the new weights' result, and after the old weights are put back the old
+    one's, each equal to a fresh pass."""
+    model = models[name]
+    image = random_images(model, 1, seed=23)[0]
+    gradcam(model, image)
+    before = gradcam(model, image, target=1)
+    kernel = [layer for layer in model.layers if layer.weights][-1].weights[0]
+    old = kernel.numpy()
+    try:
+        for value, same in ((old * 2.0, False), (old, True)):
+            kernel.assign(value)
+            switched = gradcam(model, image, target=1)
+            fresh = gradcam(model, image, target=1, cache=False)
+            assert switched.score == fresh.score and (switched.score == before.score) is same
+            np.testing.assert_array_equal(switched.heatmap, fresh.heatmap)
+            np.testing.assert_array_equal(switched.weights, fresh.weights)
+    finally:
+        kernel.assign(old)

@@ -91,6 +91,13 @@ class ByteLRU:
                 _, (_, evicted) = self._items.popitem(last=False)
                 self._bytes -= evicted
 
+    def discard(self, key: Hashable) -> None:
+        """Drop ``key``'s value if it is there (a value known to be unusable)."""
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self._bytes -= old[1]
+
     def clear(self) -> None:
         """Drop everything."""
         with self._lock:

@@ -256,7 +256,7 @@ def activations(model, images, layers: Iterable | str | None = None,
         for start in range(0, len(unique), CHUNK):
             idx = unique[start:start + CHUNK]
             with backend.no_grad():
-                out, fingerprint = fn(keras.ops.convert_to_tensor(x[idx]))
+                out, fingerprint = fn(x[idx])  # numpy: see backend.compile
             now = identity_from(ids, backend.to_numpy(fingerprint))
             if version is None:
                 version = now

@@ -20,6 +20,14 @@ The interface:
     from :func:`watched_vjp`, and the compiled function returns a ``pullback`` that still works
     after the call, as the backward pass alone (TensorFlow prunes it out of the traced graph,
     or returns ``()`` where it cannot; JAX and PyTorch return their pullbacks as they are).
+    ``kept`` may be ``(y, pullback, also)`` with ``also()`` reading variables only (the weights
+    fingerprint): the kept pullback then returns ``(grads, also())`` computed in the same
+    compiled call (its cotangents may be NumPy), so a class switch checks the weights after
+    the fact instead of in a call of its own; ``(None, None)`` when the kept state cannot be
+    used any more (PyTorch: a weight autograd saved was written in place).
+    The compiled function takes NumPy arrays as well as tensors, and converts them the
+    backend's cheapest way (JAX's jit takes them as they are; ``keras.ops.convert_to_tensor``
+    first costs 0.1-0.2 ms a call there, docs/architecture.md "The fixed cost per call").
 ``value_and_grad(fn, x, has_aux=False)``
     ``(fn(x), d fn(x) / d x)`` for a scalar ``fn``: the gradient with respect to ``x`` alone,
     never the weights' (filter maximization, pixel attributions), and zeros where ``fn`` does

@@ -31,16 +31,23 @@ def compile(fn, variables=(), signature=None, pullback=False):  # noqa: A001 - t
     of the layers it goes back through) is not copied out of the compiled call: it leaves as
     an empty placeholder and the live value is put back (VGG16's kept head: 494 MB of
     weights copied per image otherwise, 0.8x a forward pass).
+
+    ``pullback=True``: a kept ``(y, pullback, also)`` comes back as ``(y, pullback')`` where
+    ``pullback'(cts)`` runs the backward pass and ``also()`` in one jit: ``(grads, also)``.
     """
     # jit traces once per shape it is called with; a returned pullback is a Partial already.
-    del signature, pullback
+    del signature
     variables = list(variables)
     forwarded = {}  # output structure -> {leaf position: variable index}, learnt while tracing
+    also = {}  # a kept pullback's ``also`` (a function, not an array: it cannot leave the jit)
 
     @jax.jit
     def inner(values, *args):
         with keras.StatelessScope(state_mapping=list(zip(variables, values))):
             out = fn(*args)
+        if pullback and len(out[-1]) > 2:
+            also["fn"] = out[-1][2]
+            out = (*out[:-1], tuple(out[-1][:2]))
         leaves, tree = jax.tree_util.tree_flatten(out)
         index = {id(v): i for i, v in enumerate(values)}
         found = {}
@@ -51,16 +58,26 @@ def compile(fn, variables=(), signature=None, pullback=False):  # noqa: A001 - t
         forwarded[tree] = found
         return jax.tree_util.tree_unflatten(tree, leaves)
 
+    @jax.jit
+    def with_also(values, pull, cts):
+        # A kept pullback and its ``also`` in one compiled call (see the interface).
+        with keras.StatelessScope(state_mapping=list(zip(variables, values))):
+            return pull(cts), also["fn"]()
+
     def call(*args):
         values = [v.value for v in variables]
         out = inner(values, *args)
         leaves, tree = jax.tree_util.tree_flatten(out)
         found = forwarded.get(tree)
-        if not found:
-            return out
-        for pos, i in found.items():
-            leaves[pos] = values[i]
-        return jax.tree_util.tree_unflatten(tree, leaves)
+        if found:
+            for pos, i in found.items():
+                leaves[pos] = values[i]
+            out = jax.tree_util.tree_unflatten(tree, leaves)
+        if pullback and "fn" in also and out[-1]:
+            y, pull = out[-1]
+            out = (*out[:-1], (y, lambda cts: with_also([v.value for v in variables], pull,
+                                                        cts)))
+        return out
 
     return call
 

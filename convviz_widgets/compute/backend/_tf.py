@@ -6,6 +6,7 @@ import contextlib
 import functools
 import weakref
 
+import numpy as np
 import tensorflow as tf
 
 # The TensorFlow-only speed path of input gradients (convolutions back-propagated as forward
@@ -33,8 +34,52 @@ def compile(fn, variables=(), signature=None, pullback=False):  # noqa: A001 - t
         return _kept(fn, signature)
     if signature is not None:
         specs = [tf.TensorSpec(tuple(shape), dtype) for shape, dtype in signature]
-        return tf_function(fn, input_signature=specs)
-    return tf_function(fn, reduce_retracing=True)
+        return _Direct(tf_function(fn, input_signature=specs), specs)
+    return _Direct(tf_function(fn, reduce_retracing=True))
+
+
+class _Direct:
+    """A ``tf.function`` called through its concrete functions, one per argument shapes.
+
+    Calling a ``tf.function`` binds the arguments to its signature and looks up its trace on
+    every call: ~0.1 ms more than calling the concrete function (0.2 ms with
+    ``reduce_retracing``), as much as the demo model's whole backward pass, and every user call
+    makes one or two such calls (docs/architecture.md, "The fixed cost per call"). Tensor and
+    NumPy arguments (converted here, to the signature's dtype if there is one: ``tf.constant``
+    costs half of ``keras.ops``' conversion) take the concrete function traced for their shapes
+    and dtypes (the ``tf.function``'s own, so its retracing rule is kept); anything else (Python
+    numbers, variables, a call inside another compiled function) goes through the
+    ``tf.function``.
+    """
+
+    __slots__ = ("function", "concrete", "dtypes")
+
+    #: Argument shapes remembered at most (a new batch size each call would grow it).
+    KEEP = 16
+
+    def __init__(self, function, specs=None):
+        self.function = function
+        self.concrete = {}
+        self.dtypes = [s.dtype for s in specs] if specs is not None else None
+
+    def __call__(self, *args):
+        if not tf.executing_eagerly():
+            return self.function(*args)
+        args = [tf.constant(a, None if self.dtypes is None else self.dtypes[i])
+                if isinstance(a, np.ndarray) else a for i, a in enumerate(args)]
+        if not all(isinstance(a, tf.Tensor) for a in args):
+            return self.function(*args)
+        key = tuple((tuple(a.shape), a.dtype) for a in args)
+        concrete = self.concrete.get(key)
+        if concrete is None:
+            if len(self.concrete) >= self.KEEP:
+                self.concrete.clear()
+            concrete = self.concrete[key] = self.function.get_concrete_function(*args)
+        return concrete(*args)
+
+    def __getattr__(self, name):
+        # Everything else is the tf.function's (its graph, its tracing count).
+        return getattr(self.function, name)
 
 
 def tf_function(fn=None, /, **kwargs):
@@ -142,6 +187,8 @@ _KEPT_MAX_MAPS = 4
 def _kept(fn, signature):
     """``fn(*args) -> (*outputs, kept)``, with ``kept = (y, pullback)`` from :func:`watched_vjp`
     (or ``()``), compiled so that ``pullback`` still works after the call: backward only.
+    ``kept = (y, pullback, also)``: ``also()`` is traced into the backward graph too, and the
+    kept pullback returns ``(grads, also's value)`` from that one run.
 
     One graph (``tf.compat.v1.wrap_function``) holds the forward pass, the tape's gradients and
     one more vector-Jacobian product ``tf.gradients(y, a, ct)``. The forward tensors its
@@ -162,6 +209,7 @@ def _kept(fn, signature):
         if not kept:
             return flat
         y, pull = kept[0], kept[1]
+        also = kept[2]() if len(kept) > 2 else None  # read in the backward's own run
         y_, a = pull.ends
         ct = tf.zeros_like(y_)
         before = set(y_.graph.get_operations())
@@ -176,18 +224,19 @@ def _kept(fn, signature):
                 if (t.op in before and t.op.type not in _FREE_OPS and t.dtype != tf.resource
                         and t is not ct):
                     feeds.setdefault(t.name, t)
-        box["kept"] = (y, list(feeds.values()), ct, grad)
+        box["kept"] = (y, list(feeds.values()), ct, grad, also)
         return flat
 
     wrapped = tf.compat.v1.wrap_function(traced, specs)
     args, main = box["args"], box["main"]
     flat = tf.nest.flatten(main)
-    step, keep = None, ()
+    step, keep, also = None, (), None
     if "kept" in box:
-        y, keep, ct, grad = box["kept"]
+        y, keep, ct, grad, also = box["kept"]
         if _fits(keep, grad):
             try:
-                step = wrapped.prune(feeds=[*keep, ct], fetches=[grad])
+                step = wrapped.prune(feeds=[*keep, ct],
+                                     fetches=[grad] if also is None else [grad, also])
             except Exception:  # noqa: BLE001 - the backward pass needs the forward one
                 step, keep = None, ()
         else:
@@ -205,7 +254,11 @@ def _kept(fn, signature):
         state = out[len(flat) + 1:]
 
         def pullback(cts):
-            return tf.stack([step(*state, c)[0] for c in tf.unstack(cts)])
+            # NumPy rows are fed as they are (an eager unstack and stack cost more than the
+            # demo model's backward pass).
+            runs = [step(*state, c) for c in cts]
+            grads = tf.stack([r[0] for r in runs]) if len(runs) > 1 else runs[0][0][None]
+            return grads if also is None else (grads, runs[-1][1])
 
         return (*packed, (out[len(flat)], pullback))
 
@@ -217,7 +270,7 @@ def _callable(pruned, feeds):
     each call first fails to bind its structured signature and formats the error message,
     tensors' values and all (0.5 ms a call, more than the demo model's backward pass)."""
     specs = [tf.TensorSpec(t.shape, t.dtype) for t in feeds]
-    return tf_function(lambda *xs: pruned(*xs), input_signature=specs)
+    return _Direct(tf_function(lambda *xs: pruned(*xs), input_signature=specs), specs)
 
 
 def _fits(keep, grad) -> bool:

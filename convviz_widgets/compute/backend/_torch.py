@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 
 import keras
+import numpy as np
 import torch
 
 from ._errors import only_tensorflow
@@ -21,10 +23,29 @@ SLOW_MAX_POOL_GRADIENT = False
 
 
 def compile(fn, variables=(), signature=None, pullback=False):  # noqa: A001 - the seam's verb
-    """``fn`` itself: PyTorch runs eagerly (Keras' torch backend reads the live variables; a
-    returned pullback keeps autograd's graph)."""
-    del variables, signature, pullback
-    return fn
+    """``fn`` itself, NumPy arguments converted: PyTorch runs eagerly (Keras' torch backend
+    reads the live variables; a returned pullback keeps autograd's graph)."""
+    del variables, signature
+
+    def call(*args):
+        out = fn(*[keras.ops.convert_to_tensor(a) if isinstance(a, np.ndarray) else a
+                   for a in args])
+        if pullback and len(out[-1]) > 2:
+            y, pull, also = out[-1]
+            out = (*out[:-1], (y, functools.partial(_with_also, pull, also)))
+        return out
+
+    return call
+
+
+def _with_also(pull, also, cts):
+    """A kept pullback and its ``also`` (eager: one after the other); ``(None, None)`` when a
+    tensor autograd saved was written in place since (a weight: ``assign``, ``set_weights``)."""
+    try:
+        grads = pull(keras.ops.convert_to_tensor(cts))
+    except RuntimeError:  # "modified by an inplace operation": the kept state is stale
+        return None, None
+    return grads, also()
 
 
 def user_function(fn):

@@ -27,7 +27,7 @@ from .._images import image_digest, prepare_images, split_images
 from .._model_trace import linear_final, run_model
 from .._trace import OutputInfo
 from ..outputs import as_float, callable_scores, choose_output, class_scores, pick_output
-from ._kept import KEPT_MAPS, Kept, kept_gradients
+from ._kept import KEPT_MAPS, Kept, kept_key, kept_switch
 from .overlay import resize_bilinear
 
 #: Layer types skipped at the end of the automatic layer choice: they only lower the resolution.
@@ -255,11 +255,12 @@ def _capture_fn(acc, path, preprocess, head=None):
     backward pass. Capturing first and then running :func:`_head_fn` ran the head forward
     twice (VGG16: +0.13x of a forward pass, ``docs/architecture.md``, "Speed").
     """
-    variables = list(acc.model.weights)
     if head is not None:
         meta, oi, target_fn = head
 
         def build_fused():
+            # Read once, here: walking ``model.weights`` on every call cost ~0.1 ms (demo).
+            variables = list(acc.model.weights)
             ids = weights_ids(acc.model)
 
             def fused(x, targets):
@@ -271,8 +272,10 @@ def _capture_fn(acc, path, preprocess, head=None):
 
                 per, out, a, pullback = backend.watched_vjp(run)
                 scores, chosen, grads = _gradients(per, pullback, targets, target_fn)
-                # The head's forward state, for the next class of this image (issue 27).
-                kept = (per, pullback) if backend.KEEPS_PULLBACK and target_fn is None else ()
+                # The head's forward state, for the next class of this image (issue 27), and
+                # the weights fingerprint its backward pass computes alongside (checked after).
+                kept = (per, pullback, lambda: fingerprint_tensor(variables)) \
+                    if backend.KEEPS_PULLBACK and target_fn is None else ()
                 return (ops.cast(a, "float32"), keras.tree.flatten(as_float(out)), scores,
                         chosen, grads, fingerprint_tensor(variables), kept)
 
@@ -293,7 +296,7 @@ def _capture_fn(acc, path, preprocess, head=None):
             out, cap = run_model(acc, inp, (path,))
             return ops.cast(cap[path], "float32"), keras.tree.flatten(as_float(out))
 
-        return _forward_only(backend.compile(fn, variables))
+        return _forward_only(backend.compile(fn, list(acc.model.weights)))
 
     return acc.compiled(("cam_capture", path, preprocess_key(preprocess)), build)
 
@@ -393,7 +396,7 @@ def _activation_for(acc, path, x, preprocess, use_cache=True):
     a = acc.cache.get(keys[0]) if use_cache else None
     outs = acc.cache.get(keys[1]) if use_cache else None
     if a is None or outs is None:
-        a_t, out_t = _capture_fn(acc, path, preprocess)(ops.convert_to_tensor(x))
+        a_t, out_t = _capture_fn(acc, path, preprocess)(x)  # numpy: see backend.compile
         a, outs = backend.to_numpy(a_t), tuple(backend.to_numpy(out_t))
         if use_cache:
             _keep(acc, keys, a, outs)
@@ -409,39 +412,36 @@ def _explain_layer(acc, path, x, preprocess, meta, oi, target_fn, codes, use_cac
     the image's fresh pass kept. Otherwise one pass captures the map and explains it
     (:func:`_capture_fn` with its head), and the map (and the pullback) is cached for the next
     target. An image whose map was never cached is not looked up: the weights identity of its
-    keys comes from the fresh pass, which computes it alongside.
+    keys comes from the fresh pass, which computes it alongside; a kept pullback checks the
+    weights identity after its backward pass (:func:`._kept.kept_switch`).
     """
     digest, pkey, seen = _image_keys(acc, path, x, preprocess)
+    codes = np.asarray(codes, np.int32)
+    if use_cache and seen and target_fn is None and backend.KEEPS_PULLBACK:
+        switched = kept_switch(acc, kept_key(path, digest, pkey, oi), codes,
+                               lambda version: _cache_keys(path, digest, pkey, version))
+        if switched is not None:
+            return switched
     keys = _cache_keys(path, digest, pkey, acc.weights_version()) \
         if use_cache and seen else None
     a = acc.cache.get(keys[0]) if keys is not None else None
     outs = acc.cache.get(keys[1]) if keys is not None else None
-    # Looked up only where a pullback was kept: the fresh pass keeps none where the head's
-    # backward cannot be separated from its forward (TensorFlow, a layer early in the model),
-    # and a lookup that cannot hit would count as a cache miss while the model does not run.
-    kept_key = (*keys[0], "cam_kept", oi) \
-        if keys is not None and target_fn is None and backend.KEEPS_PULLBACK else None
-    codes = np.asarray(codes, np.int32)
     if a is not None and outs is not None:
-        kept = acc.cache.get(kept_key) if kept_key is not None and kept_key in acc.cache \
-            else None
-        if kept is not None:
-            return (a, outs, *kept_gradients(kept, codes))
         scores, classes, grads = backend.to_numpy(
-            _head_fn(acc, path, preprocess, meta, oi, target_fn)(
-                ops.convert_to_tensor(x), ops.convert_to_tensor(a), ops.convert_to_tensor(codes)))
+            _head_fn(acc, path, preprocess, meta, oi, target_fn)(x, a, codes))
     else:
         ids, fused = _capture_fn(acc, path, preprocess, (meta, oi, target_fn))
-        *found, kept = fused(ops.convert_to_tensor(x), ops.convert_to_tensor(codes))
+        *found, kept = fused(x, codes)
         a, out_t, scores, classes, grads, fingerprint = backend.to_numpy(found)
         outs = tuple(out_t)
         if use_cache:
-            keys = _cache_keys(path, digest, pkey, identity_from(ids, fingerprint))
+            version = identity_from(ids, fingerprint)
+            keys = _cache_keys(path, digest, pkey, version)
             _keep(acc, keys, a, outs)
             if kept and target_fn is None and np.isfinite(grads).all():
-                acc.cache.put((*keys[0], "cam_kept", oi),
+                acc.cache.put(kept_key(path, digest, pkey, oi),
                               Kept(backend.to_numpy(kept[0])[0], kept[1],
-                                   nbytes=KEPT_MAPS * a.nbytes))
+                                   nbytes=KEPT_MAPS * a.nbytes, version=version))
     return a, outs, scores, classes, grads
 
 
