@@ -18,9 +18,11 @@ from convviz_widgets.compute import backend
 def _model():
     keras.utils.set_random_seed(3)
     inp = keras.Input((12, 12, 3))
-    x = keras.layers.Conv2D(16, 3, padding="same", activation="relu")(inp)
-    x = keras.layers.Conv2D(24, 3, padding="same", activation="relu", name="mid")(x)
-    x = keras.layers.Conv2D(8, 3, padding="valid", name="last")(x)
+    # `mid` and `last` are large enough for their flips to be kept (3*3*96*96 and 3*3*96*80
+    # values, at least KEEP_FLIP_MIN = 65,536); the first is flipped at every call.
+    x = keras.layers.Conv2D(96, 3, padding="same", activation="relu")(inp)
+    x = keras.layers.Conv2D(96, 3, padding="same", activation="relu", name="mid")(x)
+    x = keras.layers.Conv2D(80, 3, padding="valid", name="last")(x)
     return keras.Model(inp, x)
 
 

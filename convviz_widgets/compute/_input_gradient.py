@@ -47,6 +47,9 @@ import weakref
 
 import tensorflow as tf
 from tensorflow.python.ops import nn_grad
+# The variable class itself (private): tf.Variable() inside a tf.function's first trace is
+# recorded by the function, which then traces its Python code a second time.
+from tensorflow.python.ops.resource_variable_ops import ResourceVariable
 
 try:  # a private module: may move between TensorFlow versions
     from tensorflow.python.util._pywrap_util_port import IsMklEnabled
@@ -97,6 +100,11 @@ def _flip(kernel):
     return tf.transpose(tf.reverse(kernel, [0, 1]), [0, 1, 3, 2])  # (kh, kw, out, in)
 
 
+#: Smallest kernel (values) whose flip is kept: a smaller one fits the CPU's caches and is
+#: flipped in microseconds, while keeping it costs a compare-and-refresh branch in every traced
+#: graph (the demo model's first maximization, whose largest kernel has 36,864 values, took
+#: 0.65 s more CPU with every kernel kept).
+KEEP_FLIP_MIN = 65_536
 #: ``id(variable handle) -> (copy of the kernel, its flip)``: one pair of variables per model
 #: kernel, dropped when the kernel's variable is (a ``weakref.finalize`` on its handle).
 _KEPT: dict = {}
@@ -112,24 +120,27 @@ def _kept_pair(handle, kernel):
             shape, dtype = kernel.shape.as_list(), kernel.dtype
             flip_shape = shape[:2] + [shape[3], shape[2]]
             with tf.init_scope():  # variables live outside the function being traced
-                pair = (tf.Variable(tf.fill(shape, tf.constant(float("nan"), dtype)),
-                                    trainable=False, name="convviz_kernel_copy"),
-                        tf.Variable(tf.zeros(flip_shape, dtype), trainable=False,
-                                    name="convviz_kernel_flip"))
+                pair = (ResourceVariable(tf.fill(shape, tf.constant(float("nan"), dtype)),
+                                         trainable=False, name="convviz_kernel_copy"),
+                        ResourceVariable(tf.zeros(flip_shape, dtype), trainable=False,
+                                         name="convviz_kernel_flip"))
             _KEPT[id(handle)] = pair
             weakref.finalize(handle, _KEPT.pop, id(handle), None)
         return pair
 
 
 def _flipped(kernel):
-    """The kernel rotated by 180° with its channel axes swapped; for a model variable read in a
-    compiled function, the kept flip, made again only when the kernel's values changed (an
-    exact comparison with the copy it was made from: one pass over the kernel, ~10x cheaper
-    than the flip). Anything else (a cast or computed kernel, eager code) is flipped here."""
-    handle = kernel.op.inputs[0] if kernel.op.type == "ReadVariableOp" else None
-    captures = getattr(kernel.graph, "captures", ()) if handle is not None else ()
-    outer = [ext for ext, internal in captures if internal is handle]
-    if not outer or tf.is_symbolic_tensor(outer[0]) or not kernel.shape.is_fully_defined():
+    """The kernel rotated by 180° with its channel axes swapped. For a model variable of at
+    least :data:`KEEP_FLIP_MIN` values read in a compiled function: the kept flip, made again
+    only when the kernel's values changed (an exact comparison with the copy it was made from,
+    one pass over the kernel, ~10x cheaper than the flip). Anything else (a smaller, cast or
+    computed kernel) is flipped here."""
+    if kernel.op.type != "ReadVariableOp" or not kernel.shape.is_fully_defined() or \
+            kernel.shape.num_elements() < KEEP_FLIP_MIN:
+        return _flip(kernel)
+    handle = kernel.op.inputs[0]
+    outer = [ext for ext, internal in getattr(kernel.graph, "captures", ()) if internal is handle]
+    if not outer or tf.is_symbolic_tensor(outer[0]):  # not a variable of the eager program
         return _flip(kernel)
     copy, flip = _kept_pair(outer[0], kernel)
 
