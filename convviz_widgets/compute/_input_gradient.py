@@ -18,6 +18,13 @@ TensorFlow only honours a gradient override in graph mode through ``tf.gradients
 ``GradientTape`` looks up the op type's registered gradient), so :func:`input_gradient` uses
 ``tf.gradients`` inside a compiled function and the tape otherwise (functions run eagerly).
 
+The rotated, channel-swapped kernel is kept between calls (:func:`_flipped`): swapping a
+512×512 kernel's channel axes is a slow strided copy (9 ms for VGG16's ``block4_conv3``, more
+than its forward convolution on two images), and a compiled step made it for every kernel on
+every call — a quarter of a maximization step at ``block5_conv3``. Each call now compares the
+kernel with the copy the kept one was made from (one pass over it, exact) and makes it again
+only when a value changed.
+
 Examples
 --------
 >>> x = tf.random.uniform((1, 6, 6, 2)); k = tf.random.normal((3, 3, 2, 4))
@@ -35,9 +42,14 @@ True
 from __future__ import annotations
 
 import contextlib
+import threading
+import weakref
 
 import tensorflow as tf
 from tensorflow.python.ops import nn_grad
+# The variable class itself (private): tf.Variable() inside a tf.function's first trace is
+# recorded by the function, which then traces its Python code a second time.
+from tensorflow.python.ops.resource_variable_ops import ResourceVariable
 
 try:  # a private module: may move between TensorFlow versions
     from tensorflow.python.util._pywrap_util_port import IsMklEnabled
@@ -73,7 +85,7 @@ def _conv2d_grad(op, grad):
              and (kernel.shape[2] or 0) >= MIN_CHANNELS)
     if not plain:
         return _TF_CONV_GRAD(op, grad)
-    flipped = tf.transpose(tf.reverse(kernel, [0, 1]), [0, 1, 3, 2])  # (kh, kw, out, in)
+    flipped = _flipped(kernel)
     if padding == b"VALID":
         grad_in = tf.pad(grad, [[0, 0], [kh - 1, kh - 1], [kw - 1, kw - 1], [0, 0]])
         d_input = tf.nn.conv2d(grad_in, flipped, 1, "VALID")
@@ -82,6 +94,66 @@ def _conv2d_grad(op, grad):
     # The weight gradient as TensorFlow computes it (pruned when unused).
     d_kernel = _TF_CONV_GRAD(op, grad)[1]
     return [d_input, d_kernel]
+
+
+def _flip(kernel):
+    return tf.transpose(tf.reverse(kernel, [0, 1]), [0, 1, 3, 2])  # (kh, kw, out, in)
+
+
+#: Smallest kernel (values) whose flip is kept: a smaller one fits the CPU's caches and is
+#: flipped in microseconds, while keeping it costs a compare-and-refresh branch in every traced
+#: graph (the demo model's first maximization, whose largest kernel has 36,864 values, took
+#: 0.65 s more CPU with every kernel kept).
+KEEP_FLIP_MIN = 65_536
+#: ``id(variable handle) -> (copy of the kernel, its flip)``: one pair of variables per model
+#: kernel, dropped when the kernel's variable is (a ``weakref.finalize`` on its handle).
+_KEPT: dict = {}
+_KEPT_LOCK = threading.Lock()
+
+
+def _kept_pair(handle, kernel):
+    """The kept ``(copy, flip)`` variables of the variable behind ``handle`` (made on first use;
+    the copy starts as NaN, which differs from every value, so the first call fills both)."""
+    with _KEPT_LOCK:
+        pair = _KEPT.get(id(handle))
+        if pair is None:
+            shape, dtype = kernel.shape.as_list(), kernel.dtype
+            flip_shape = shape[:2] + [shape[3], shape[2]]
+            with tf.init_scope():  # variables live outside the function being traced
+                pair = (ResourceVariable(tf.fill(shape, tf.constant(float("nan"), dtype)),
+                                         trainable=False, name="convviz_kernel_copy"),
+                        ResourceVariable(tf.zeros(flip_shape, dtype), trainable=False,
+                                         name="convviz_kernel_flip"))
+            _KEPT[id(handle)] = pair
+            weakref.finalize(handle, _KEPT.pop, id(handle), None)
+        return pair
+
+
+def _flipped(kernel):
+    """The kernel rotated by 180° with its channel axes swapped. For a model variable of at
+    least :data:`KEEP_FLIP_MIN` values read in a compiled function: the kept flip, made again
+    only when the kernel's values changed (an exact comparison with the copy it was made from,
+    one pass over the kernel, ~10x cheaper than the flip). Anything else (a smaller, cast or
+    computed kernel) is flipped here."""
+    if kernel.op.type != "ReadVariableOp" or not kernel.shape.is_fully_defined() or \
+            kernel.shape.num_elements() < KEEP_FLIP_MIN:
+        return _flip(kernel)
+    handle = kernel.op.inputs[0]
+    outer = [ext for ext, internal in getattr(kernel.graph, "captures", ()) if internal is handle]
+    if not outer or tf.is_symbolic_tensor(outer[0]):  # not a variable of the eager program
+        return _flip(kernel)
+    copy, flip = _kept_pair(outer[0], kernel)
+
+    def refresh():
+        # The flip is written before the copy: a call in another thread that finds the copy
+        # equal to the kernel then reads the new flip, never the old one.
+        new = _flip(kernel)
+        with tf.control_dependencies([flip.assign(new)]):
+            with tf.control_dependencies([copy.assign(kernel)]):
+                return tf.identity(new)
+
+    changed = tf.reduce_any(tf.not_equal(kernel, copy.read_value()))  # NaN: always changed
+    return tf.cond(changed, refresh, flip.read_value)
 
 
 @contextlib.contextmanager
