@@ -56,7 +56,7 @@ def test_compiled_input_gradient_follows_every_weight_change():
     assert np.abs(changed - first).max() > 1e-3
     np.testing.assert_allclose(changed, _tape_gradient(model, x), rtol=1e-4, atol=1e-5)
     # An input channel of `last` that is on (after its ReLU) for these images.
-    seen = keras.Model(model.inputs, model.get_layer("mid").output)(x).numpy()
+    seen = keras.Model(model.input, model.get_layer("mid").output)(x).numpy()
     k = last.numpy()
     k[1, 1, int(seen.sum(axis=(0, 1, 2)).argmax()), 3] += 0.25
     last.assign(k)
