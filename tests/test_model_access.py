@@ -374,15 +374,15 @@ def test_weights_identity_of_large_variables():
 def test_one_filter_ablated_above_the_exact_size_is_seen_through_the_sampled_rows():
     """Above the exact-sum size a kernel is read as whole rows of its last axis (every filter
     or unit once per row, at least two rows), so ablating any one filter changes the identity
-    even where the position-weighted head (the first values) does not reach it."""
+    even where the head (its first 4,096 values) does not reach it."""
     from convviz_widgets.compute import weights_identity
-    from convviz_widgets.compute._identity import _FP_EXACT_MAX, _FP_POSITIONS
+    from convviz_widgets.compute._identity import _FP_EXACT_MAX, _FP_HEAD
 
     conv = keras.layers.Conv2D(64, 3)
     conv.build((None, 14, 14, 128))  # 73,728 values
-    dense = keras.layers.Dense(2 * _FP_POSITIONS)
+    dense = keras.layers.Dense(2 * _FP_HEAD)
     dense.build((None, 16))  # 8,192 units: the head covers only the first half of row 0
-    for layer, units in ((conv, (0, 31, 63)), (dense, (_FP_POSITIONS + 5, 2 * _FP_POSITIONS - 1))):
+    for layer, units in ((conv, (0, 31, 63)), (dense, (_FP_HEAD + 5, 2 * _FP_HEAD - 1))):
         assert int(np.prod(layer.kernel.shape)) > _FP_EXACT_MAX
         for unit in units:
             before = weights_identity(layer)
@@ -391,7 +391,7 @@ def test_one_filter_ablated_above_the_exact_size_is_seen_through_the_sampled_row
             layer.kernel.assign(k)
             assert weights_identity(layer) != before, (layer.name, unit)
     # the dense units above were outside the head: only the sampled rows can have seen them
-    assert min(units) >= _FP_POSITIONS
+    assert min(units) >= _FP_HEAD
 
 
 def test_weights_identity_sees_in_place_assign_and_fit_without_patching_keras():

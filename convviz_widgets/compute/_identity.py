@@ -28,9 +28,9 @@ from . import backend
 __all__ = ["fingerprint_tensor", "identity_from", "persistent_digest", "preprocess_key",
            "weights_digest", "weights_identity", "weights_ids"]
 
-#: Variables up to this many values are summed exactly (every bit counts); larger ones are
-#: sampled (:func:`_sample_rows`). Reading every value is bandwidth-bound (~0.6 ns per value, and
-#: more when a forward pass has just evicted the weights from the caches), and the activation
+#: Variables up to this many values are read whole (every bit of every value counts); larger
+#: ones through sampled rows (:func:`_sample_rows`). Reading every value is bandwidth-bound
+#: (~0.6 ns per value, and more when a forward pass has just evicted the weights from the caches), and the activation
 #: capture computes the identity on every fresh image: at 262,144 ResNet50's 36 exact kernels
 #: (4.45 M values, 17.8 MB) cost 0.15x of its 128 px forward pass (session 32). Of the limits
 #: measured (262,144 / 131,072 / 65,536, paired), 65,536 is the one whose capture graph came to
@@ -41,8 +41,16 @@ _FP_EXACT_MAX = 65_536
 #: Values sampled from each larger variable (at least two per output unit, see
 #: :func:`_sample_rows`).
 _FP_SAMPLE = 2048
-#: The first this many values of each variable also enter with their positions.
-_FP_POSITIONS = 4096
+#: Parts up to this many values are summed as one concatenation (a few ops for all of them:
+#: most of a ResNet's 320 variables are biases and BatchNorm vectors); larger ones are reduced
+#: where they are, since copying them into a concatenation would cost a pass over memory.
+#: PyTorch concatenates every part: it runs op by op, and each op's fixed cost is what counts
+#: there (the demo model's identity took 1.8-2.6 ms with one reduction per part, 0.9-1.2 ms as one).
+_FP_CONCAT_MAX = 4096
+#: The first this many values of each larger variable are read as well as its sampled rows.
+_FP_HEAD = 4096
+#: The odd multiplier of the position weights (any odd number below 2**31 that is not small).
+_FP_MIX = 40503
 _FP_FNS: "weakref.WeakKeyDictionary[Any, tuple]" = weakref.WeakKeyDictionary()
 _FP_LOCK = threading.Lock()
 
@@ -58,7 +66,7 @@ def _int32_bits(t):
         return t
     size = _BYTES.get(dt)
     if size in (4, 8):
-        return keras.ops.view(t, "int32")  # an 8-byte value becomes two int32 words
+        return keras.ops.reshape(keras.ops.view(t, "int32"), [-1])  # 8 bytes: two int32 words
     if size == 2:
         return keras.ops.cast(keras.ops.view(t, "int16"), "int32")
     return keras.ops.cast(t, "int32")
@@ -84,9 +92,26 @@ def _sample_rows(shape) -> int:
     return stride
 
 
+def _wrap32(t):
+    """``t`` as int32, wrapping (PyTorch sums int32 into int64; the others wrap already)."""
+    return t if keras.backend.standardize_dtype(t.dtype) == "int32" else keras.ops.cast(t, "int32")
+
+
+def _as_int32(n: int) -> np.int32:
+    """The Python integer ``n`` modulo 2**32, as a signed int32."""
+    return np.int32((n + 2**31) % 2**32 - 2**31)
+
+
 def fingerprint_tensor(variables):
-    """The content part of :func:`weights_identity`, ``(n_variables, 2)`` float64, with Keras ops
-    (float32 on JAX, which computes no float64 unless told to).
+    """The content part of :func:`weights_identity`: ``(2,)`` int32, two wrapping sums of the
+    bits of every value read — one plain, one with each value weighted by an odd number that
+    depends on its position among all the values read.
+
+    Integers on every backend: a change of the lowest bit of one value changes the plain sum by
+    a power of two and the weighted sum by an odd multiple of it, never 0 modulo 2**32. (Until
+    session 34 the sums were cast to the backend's wide float, float32 on JAX, whose 24-bit
+    mantissa dropped such a change 199 times in 200.) Two values swapped, or two changes that
+    cancel in the plain sum, change the weighted one.
 
     Call it inside a compiled function (:func:`.backend.compile`) to compute the identity in the
     same execution as other work (the activation capture does, so a fresh capture pays no
@@ -94,42 +119,44 @@ def fingerprint_tensor(variables):
     :func:`identity_from`.
     """
     ops = keras.ops
-    totals, heads, vectors, positions = [], [], [], {}
+    small, large = [], []
     for v in variables:
         read = ops.convert_to_tensor(v)
-        flat = read if len(v.shape) == 1 else ops.reshape(read, [-1])
-        n = int(np.prod(v.shape))
-        if len(v.shape) < 2 and n <= _FP_EXACT_MAX and \
-                keras.backend.standardize_dtype(flat.dtype) == "float32":
-            # Biases and BatchNorm vectors (most of a ResNet's 320 variables) are summed as
-            # one concatenation: a few ops instead of a few per variable.
-            vectors.append(flat)
-            continue
-        if n > _FP_EXACT_MAX:
-            # Slice first: reinterpreting or casting the whole of a large variable would
-            # materialise a copy of it (400 MB for VGG16's fc1).
+        flat = ops.reshape(read, [-1])
+        if int(np.prod(v.shape)) > _FP_EXACT_MAX:
+            # Slice first: reinterpreting the whole of a large variable could materialise a
+            # copy of it (400 MB for VGG16's fc1). Its first values enter too (a hand edit of
+            # the first filters' first weights is seen whatever the stride).
+            small.append(_int32_bits(flat[:_FP_HEAD]))
             last = int(v.shape[-1]) if len(v.shape) else 1
-            sampled = ops.reshape(flat, [-1, last])[::_sample_rows(tuple(v.shape))]
-            totals.append(ops.sum(ops.cast(sampled, backend.WIDE_FLOAT)))
-        else:
-            # The wrapping int32 sum of the bits: exact (one changed bit of one value changes
-            # it) and without the float64 copy a cast would make.
-            totals.append(ops.cast(ops.sum(_int32_bits(flat)), backend.WIDE_FLOAT))
-        head = ops.cast(flat[:_FP_POSITIONS], backend.WIDE_FLOAT)
-        k = int(head.shape[0])
-        if k not in positions:  # one constant per head length, not a range per variable
-            positions[k] = ops.convert_to_tensor(np.arange(1, k + 1), backend.WIDE_FLOAT)
-        # The second number weighs positions, so swapped filters change it too.
-        heads.append(ops.sum(head * positions[k]))
-    rows = [ops.stack([ops.stack(totals), ops.stack(heads)], axis=1)] if totals else []
-    if vectors:
-        bits = _int32_bits(ops.concatenate(vectors, 0))
-        pos = ops.arange(1, int(bits.shape[0]) + 1, dtype="int32") * 40503 + 1
-        rows.append(ops.cast(ops.stack([ops.sum(bits), ops.sum(bits * pos)]),
-                             backend.WIDE_FLOAT)[None])
-    if not rows:
-        return ops.zeros((0, 2), backend.WIDE_FLOAT)
-    return ops.concatenate(rows, 0) if len(rows) > 1 else rows[0]
+            flat = ops.reshape(ops.reshape(read, [-1, last])[::_sample_rows(tuple(v.shape))], [-1])
+        bits = _int32_bits(flat)
+        n = int(bits.shape[0])
+        if n == 0:
+            continue
+        (small if n <= _FP_CONCAT_MAX or backend.NAME == "torch" else large).append(bits)
+    if small:
+        large.insert(0, ops.concatenate(small, 0) if len(small) > 1 else small[0])
+    if not large:
+        return ops.zeros((2,), "int32")
+    longest = max(int(b.shape[0]) for b in large)
+    # Odd weights for positions 0..longest-1 of a part; a part starting at position `start` of
+    # all values read adds 2*_FP_MIX*start to each of its weights, i.e. 2*_FP_MIX*start times
+    # its plain sum to the weighted one.
+    weights = ops.arange(0, longest, dtype="int32") * (2 * _FP_MIX) + 1
+    plain, mixed, start = [], [], 0
+    for bits in large:
+        n = int(bits.shape[0])
+        s = _wrap32(ops.sum(bits))
+        plain.append(s)
+        m = _wrap32(ops.sum(bits * weights[:n]))
+        if start:
+            m = m + s * ops.convert_to_tensor(_as_int32(2 * _FP_MIX * start), "int32")
+        mixed.append(m)
+        start += n
+    total = plain[0] if len(plain) == 1 else _wrap32(ops.sum(ops.stack(plain)))
+    weighted = mixed[0] if len(mixed) == 1 else _wrap32(ops.sum(ops.stack(mixed)))
+    return ops.stack([total, weighted])
 
 
 def weights_ids(obj) -> tuple:
@@ -145,7 +172,7 @@ def identity_from(ids: tuple, content) -> tuple:
     """:func:`weights_identity` from :func:`weights_ids` and a :func:`fingerprint_tensor` value."""
     if not ids:
         return ("no-weights",)
-    content = np.ascontiguousarray(np.asarray(content, dtype=np.float64))
+    content = np.ascontiguousarray(np.asarray(content), dtype=np.int64)
     return (hashlib.blake2b(repr(ids).encode(), digest_size=8).digest(),
             hashlib.blake2b(content.tobytes(), digest_size=16).digest())
 
@@ -164,12 +191,12 @@ def weights_identity(obj) -> tuple:
       ``set_weights``, ``load_weights``, ``variable.assign``, ``fit``, a custom loop or the raw
       ``tf.Variable`` are all seen the same way): every variable up to 65,536 values summed
       exactly (the wrapping int32 sum of its bits: one changed bit of one weight changes it;
-      every kernel of the demo model and of the lessons' models is this small), and the first
-      4,096 values of each variable weighted by position (swapped filters change it: with up
-      to 4,096 output units every unit is in those first values); larger
-      variables through whole rows of their last axis (the output units), at least two rows
-      and 2,048 values — ablating, zeroing or scaling one filter or unit changes it, and so
-      do a training step and other loaded weights.
+      every kernel of the demo model and of the lessons' models is this small), with a second
+      sum that weighs every value by its position (swapped filters change it); larger
+      variables through their first 4,096 values and whole rows of their last axis (the
+      output units), at least two rows and 2,048 values — ablating, zeroing or scaling one
+      filter or unit changes it, and so do a training step and other loaded weights. The
+      sums are integers on every backend (:func:`fingerprint_tensor`).
 
     Nothing needs to be told; :func:`convviz_widgets.clear_cache` only frees memory. **What it
     cannot see:** a hand edit of a few single values (not a whole filter or unit) deep inside a
@@ -250,7 +277,7 @@ def weights_digest(obj) -> str:
     h = hashlib.blake2b(digest_size=16)
     if ids:
         h.update(repr([(tuple(v.shape), str(v.dtype)) for v in obj.weights]).encode())
-        h.update(np.ascontiguousarray(_content(obj, ids), dtype=np.float64).tobytes())
+        h.update(np.ascontiguousarray(_content(obj, ids), dtype=np.int64).tobytes())
     return h.hexdigest()
 
 

@@ -40,4 +40,29 @@ def probe(model, images) -> dict:
     _, grad = backend.value_and_grad(score, cap[last])
     out[f"grad:{last}"] = backend.to_numpy(grad)
     out["spatial"] = list(acts)
+    out["identity_sees_one_bit"] = _identity_sees_one_bit(model)
     return out
+
+
+def _identity_sees_one_bit(model) -> list:
+    """For each float32 variable read whole by the weights identity: does flipping the lowest bit
+    of its middle value change the identity, and flipping it back restore it? (True on every
+    backend; JAX's float32 sums dropped such a flip until session 34.)"""
+    from convviz_widgets.compute import weights_identity
+    from convviz_widgets.compute._identity import _FP_EXACT_MAX
+
+    def flip(v, i):
+        values = np.array(keras.ops.convert_to_numpy(v), dtype=np.float32)
+        values.reshape(-1).view(np.int32)[i] ^= 1
+        v.assign(values)
+
+    base, seen = weights_identity(model), []
+    for v in model.weights:
+        n = int(np.prod(v.shape))
+        if n > _FP_EXACT_MAX or keras.backend.standardize_dtype(v.dtype) != "float32":
+            continue
+        flip(v, n // 2)
+        changed = weights_identity(model) != base
+        flip(v, n // 2)
+        seen.append(bool(changed and weights_identity(model) == base))
+    return seen

@@ -1,0 +1,95 @@
+"""The weights identity sees every bit it reads: one flipped bit, a swap, changes that cancel.
+
+The content fingerprint is two wrapping int32 sums on every backend. Until session 34 they were
+cast to the backend's wide float, which is float32 on JAX: a change of the lowest bit of one
+weight then vanished in the rounding of a sum near 2**31 (199 flips in 200 unseen there). The
+same check runs on JAX and PyTorch in ``tests/backend_probes/access.py``.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from convviz_widgets.compute import weights_identity
+from convviz_widgets.compute._identity import (_FP_EXACT_MAX, _FP_HEAD, _sample_rows,
+                                               fingerprint_tensor, weights_digest)
+
+
+def _small_model():
+    inp = keras.Input((12, 10, 3))
+    x = keras.layers.Conv2D(8, 3, name="conv")(inp)
+    x = keras.layers.BatchNormalization(name="bn")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    return keras.Model(inp, keras.layers.Dense(1, activation="sigmoid", name="head")(x))
+
+
+def _edit_bits(variable, edit):
+    """Apply ``edit(int32 view of the flat values)`` in place and write the values back."""
+    values = np.array(variable.numpy(), dtype=np.float32)
+    edit(values.reshape(-1).view(np.int32))
+    variable.assign(values)
+
+
+def test_the_lowest_bit_of_any_one_value_changes_the_identity():
+    model = _small_model()
+    rng = np.random.default_rng(0)
+    base = weights_identity(model)
+    for v in model.weights:
+        n = int(np.prod(v.shape))
+        for i in sorted({0, n - 1, int(rng.integers(n))}):
+            def flip(bits, i=i):
+                bits[i] ^= 1
+            _edit_bits(v, flip)
+            assert weights_identity(model) != base, (v.path, i)
+            _edit_bits(v, flip)  # flipped back: the same weights, the same identity
+            assert weights_identity(model) == base, (v.path, i)
+
+
+def test_a_swap_and_two_changes_that_cancel_in_a_plain_sum_are_seen():
+    model = _small_model()
+    kernel = model.get_layer("conv").kernel
+    base = weights_identity(model)
+
+    def swap(bits):
+        bits[[3, 200]] = bits[[200, 3]]
+
+    def cancel(bits):
+        bits[5] += 1
+        bits[17] -= 1
+
+    for edit in (swap, cancel):
+        before = kernel.numpy().copy()
+        _edit_bits(kernel, edit)
+        assert not np.array_equal(kernel.numpy(), before)
+        assert weights_identity(model) != base, edit.__name__
+        kernel.assign(before)
+        assert weights_identity(model) == base
+
+
+def test_above_the_exact_size_one_bit_in_the_head_or_a_sampled_row_is_seen():
+    conv = keras.layers.Conv2D(64, 3)
+    conv.build((None, 14, 14, 128))  # 73,728 values: read through its head and sampled rows
+    n = int(np.prod(conv.kernel.shape))
+    assert n > _FP_EXACT_MAX
+    stride, last = _sample_rows(tuple(conv.kernel.shape)), int(conv.kernel.shape[-1])
+    sampled_row = (n // last - 1) // stride * stride  # the last row the samples take
+    base = weights_identity(conv)
+    digest = weights_digest(conv)
+    for i in (7, _FP_HEAD - 1, sampled_row * last + 63):
+        def flip(bits, i=i):
+            bits[i] ^= 1
+        _edit_bits(conv.kernel, flip)
+        assert weights_identity(conv) != base, i
+        assert weights_digest(conv) != digest, i
+        _edit_bits(conv.kernel, flip)
+        assert weights_identity(conv) == base
+        assert weights_digest(conv) == digest
+
+
+def test_the_fingerprint_is_two_int32_sums_whatever_the_variables():
+    model = _small_model()
+    fp = keras.ops.convert_to_numpy(fingerprint_tensor(model.weights))
+    assert fp.shape == (2,) and fp.dtype == np.int32
+    empty = keras.ops.convert_to_numpy(fingerprint_tensor([]))
+    assert empty.shape == (2,) and not empty.any()
