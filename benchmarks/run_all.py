@@ -49,7 +49,7 @@ BENCHES = {
                          ["--only", "demo", "--n-demo", "1000", "--repeats", "3"],
                          ["--only", "demo", "--n-demo", "10000", "--repeats", "5"]),
     "dataset_examples_vgg": ("bench_dataset_examples.py",
-                             ["--only", "vgg", "--n-vgg", "32", "--repeats", "3"],
+                             ["--only", "vgg", "--n-vgg", "128", "--repeats", "3"],
                              ["--only", "vgg", "--n-vgg", "256", "--repeats", "5"]),
     "maximize": ("bench_maximize.py",
                  ["--steps", "16", "--filters", "2", "--rounds", "3", "--cases", "",
