@@ -69,7 +69,7 @@ def test_cache_dir_that_stores_nothing_raises(seq, tmp_path):
 
 def _dense_pre(model, images):
     """The hidden Dense layer's pre-activation, computed independently of the package."""
-    flat = keras.Model(model.inputs, model.get_layer("flat").output)(images).numpy()
+    flat = keras.Model(model.inputs, model.get_layer("flat").output)([images]).numpy()
     k, b = model.get_layer("dense").get_weights()
     return flat @ k + b
 
