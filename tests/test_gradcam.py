@@ -986,3 +986,33 @@ def test_class_switch_checks_the_weights_after_its_backward_pass(models, name):
             np.testing.assert_array_equal(switched.weights, fresh.weights)
     finally:
         kernel.assign(old)
+
+
+def test_class_switch_after_one_unit_is_negated_equals_a_fresh_pass():
+    """Negating a unit (its 45 kernel values and its bias: an even number of sign flips) is a
+    change of the weights the identity must see: each sign flip was ±2**31 in both of its
+    wrapping sums, so an even number of them cancelled, and the class switch (and the cached
+    map) served the result of the old weights."""
+    model = make_sequential()
+    image = random_images(model, 1, seed=29)[0]
+    conv = model.get_layer("conv_b")
+    kernel, bias = conv.kernel.numpy(), conv.bias.numpy()
+    gradcam(model, image)
+    before = gradcam(model, image, target=1)
+    k, b = kernel.copy(), bias.copy()
+    for unit in range(k.shape[-1]):
+        k[..., unit] *= -1
+        b[unit] *= -1
+        conv.kernel.assign(k)
+        conv.bias.assign(b)
+        switched = gradcam(model, image, target=1)
+        fresh = gradcam(model, image, target=1, cache=False)
+        assert switched.score == fresh.score, unit
+        np.testing.assert_array_equal(switched.heatmap, fresh.heatmap)
+        k[..., unit] *= -1  # back, for the next unit alone
+        b[unit] *= -1
+    conv.kernel.assign(kernel)
+    conv.bias.assign(bias)
+    back = gradcam(model, image, target=1)
+    assert back.score == before.score
+    np.testing.assert_array_equal(back.heatmap, before.heatmap)

@@ -93,3 +93,41 @@ def test_the_fingerprint_is_two_int32_sums_whatever_the_variables():
     assert fp.shape == (2,) and fp.dtype == np.int32
     empty = keras.ops.convert_to_numpy(fingerprint_tensor([]))
     assert empty.shape == (2,) and not empty.any()
+
+
+def test_negated_values_and_paired_exponent_changes_are_seen():
+    """Sign and exponent bits are folded into low bits before the sums. Without it a sign flip
+    is ±2**31 in both sums whatever its weight, so negating any even number of values (a whole
+    3·3·16 filter, a unit's weights with its bias) left the identity as it was, and so did one
+    value doubled and another halved 256 positions apart (±2**23 each)."""
+    conv = keras.layers.Conv2D(16, 3)
+    conv.build((None, 8, 8, 16))  # (3, 3, 16, 16): 2,304 values, read whole
+    conv.bias.assign(np.linspace(-0.1, 0.1, 16).astype("float32"))
+    kernel, bias = conv.kernel.numpy(), conv.bias.numpy()
+    base = weights_identity(conv)
+
+    def negate_two(k, b):
+        k[0, 0, 0, 0] *= -1
+        k[2, 1, 5, 9] *= -1
+
+    def negate_filter(k, b):
+        k[..., 3] *= -1
+
+    def negate_unit_and_bias(k, b):
+        k[:, :, :7, 3] *= -1  # 63 values and the bias: 64
+        b[3] *= -1
+
+    def double_and_halve(k, b):
+        flat = k.reshape(-1)
+        flat[0] *= 2.0
+        flat[256] *= 0.5
+
+    for edit in (negate_two, negate_filter, negate_unit_and_bias, double_and_halve):
+        k, b = kernel.copy(), bias.copy()
+        edit(k, b)
+        conv.kernel.assign(k)
+        conv.bias.assign(b)
+        assert weights_identity(conv) != base, edit.__name__
+        conv.kernel.assign(kernel)
+        conv.bias.assign(bias)
+        assert weights_identity(conv) == base

@@ -73,3 +73,51 @@ def test_two_models_keep_their_own_flipped_kernels():
     for _ in range(2):  # alternated: neither call may see the other model's kernels
         np.testing.assert_allclose(grad_a(x).numpy(), _tape_gradient(a, x), rtol=1e-4, atol=1e-5)
         np.testing.assert_allclose(grad_b(x).numpy(), _tape_gradient(b, x), rtol=1e-4, atol=1e-5)
+
+
+def test_a_kernel_written_during_calls_never_pairs_a_call_with_another_value_s_flip():
+    """Each call reads the kernel once, so its gradient is that value's, whatever another
+    thread writes meanwhile (the Explorer warms in a thread while a notebook cell sets
+    weights). The copy and the flip are one variable, read once and written at once: kept as
+    two, a call could find the copy equal to its kernel and then read the flip another call
+    had just written for another value (7 % of the calls here were neither value's gradient),
+    and two refreshes could interleave into one value's copy with the other's flip, used by
+    every later call with that kernel."""
+    import threading
+    import time
+
+    model = _model()
+    grad = _compiled_gradient(model)
+    x = np.random.default_rng(2).random((1, 12, 12, 3), np.float32)
+    mid = model.get_layer("mid").kernel
+    k0 = mid.numpy()
+    k1 = (k0 * -1.5).astype(np.float32)
+    refs = []
+    for k in (k0, k1):
+        mid.assign(k)
+        refs.append(_tape_gradient(model, x))
+    scale = max(np.abs(r).max() for r in refs)
+    stop, out = threading.Event(), []
+
+    def work():
+        while not stop.is_set():
+            out.append(grad(x).numpy())
+
+    def write():
+        i = 0
+        while not stop.is_set():
+            mid.assign(k1 if i % 2 else k0)
+            i += 1
+            time.sleep(0.0005)
+
+    threads = [threading.Thread(target=work), threading.Thread(target=work),
+               threading.Thread(target=write)]
+    for t in threads:
+        t.start()
+    time.sleep(3.0)
+    stop.set()
+    for t in threads:
+        t.join()
+    assert len(out) > 100
+    worst = [min(np.abs(g - r).max() for r in refs) / scale for g in out]
+    assert max(worst) < 1e-4, sum(w >= 1e-4 for w in worst)

@@ -127,3 +127,16 @@ def test_handout_figures_take_input_size(edges, image):
     plt.close(fig)
     fig = plotting.plot_conv_arithmetic(edges, image, "c1", 0, input_size=(48, 80))
     plt.close(fig)
+
+
+def test_images_of_other_shapes_with_the_same_values_are_cached_apart(edges):
+    """A cached result is keyed by the prepared image's shape as well as its bytes: a black
+    32×64 frame and a black 64×32 one have the same bytes, and the second was served the
+    first one's maps (a model taking any size runs each at its own size)."""
+    wide, tall = np.zeros((32, 64, 3), np.float32), np.zeros((64, 32, 3), np.float32)
+    assert cv.activations(edges, wide, ["c1"])["c1"].shape == (1, 32, 64, 6)
+    assert cv.activations(edges, tall, ["c1"])["c1"].shape == (1, 64, 32, 6)
+    # The same frame forced to two sizes: the same rule.
+    a = cv.activations(edges, wide, ["c2"], input_size=(48, 16))["c2"]
+    b = cv.activations(edges, wide, ["c2"], input_size=(16, 48))["c2"]
+    assert a.shape == (1, 24, 8, 5) and b.shape == (1, 8, 24, 5)

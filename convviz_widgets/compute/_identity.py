@@ -92,6 +92,23 @@ def _sample_rows(shape) -> int:
     return stride
 
 
+def _fold(bits):
+    """``bits ^ (bits >>> 16)`` (int32): a bijection that brings each value's high half down
+    into its low half before it is summed.
+
+    In a sum modulo 2**32 a change of a value's sign bit is ±2**31, whatever odd weight it
+    carries: negating any even number of values (a whole filter of 3·3·C values, C even; a unit
+    and its bias) changed neither sum, and scaling one value by 2 and another by 1/2 (±2**23
+    each) 256 positions apart did not either. Folded, those changes reach bits 15 and 7, where
+    the position weights tell them apart. The shift is logical (arithmetic shift, then the low
+    16 bits), so no two values fold alike and one changed bit of one value still changes both
+    sums.
+    """
+    ops = keras.ops
+    low = ops.bitwise_and(ops.right_shift(bits, 16), ops.convert_to_tensor(0xFFFF, "int32"))
+    return ops.bitwise_xor(bits, low)
+
+
 def _wrap32(t):
     """``t`` as int32, wrapping (PyTorch sums int32 into int64; the others wrap already)."""
     return t if keras.backend.standardize_dtype(t.dtype) == "int32" else keras.ops.cast(t, "int32")
@@ -104,14 +121,16 @@ def _as_int32(n: int) -> np.int32:
 
 def fingerprint_tensor(variables):
     """The content part of :func:`weights_identity`: ``(2,)`` int32, two wrapping sums of the
-    bits of every value read — one plain, one with each value weighted by an odd number that
-    depends on its position among all the values read.
+    bits of every value read, each value's high half folded into its low half first
+    (:func:`_fold`) — one plain, one with each value weighted by an odd number that depends on
+    its position among all the values read.
 
     Integers on every backend: a change of the lowest bit of one value changes the plain sum by
     a power of two and the weighted sum by an odd multiple of it, never 0 modulo 2**32. (Until
     session 34 the sums were cast to the backend's wide float, float32 on JAX, whose 24-bit
     mantissa dropped such a change 199 times in 200.) Two values swapped, or two changes that
-    cancel in the plain sum, change the weighted one.
+    cancel in the plain sum, change the weighted one. Sign and exponent changes are folded into
+    low bits (:func:`_fold`): without it, negating any even number of values was never seen.
 
     Call it inside a compiled function (:func:`.backend.compile`) to compute the identity in the
     same execution as other work (the activation capture does, so a fresh capture pays no
@@ -147,6 +166,7 @@ def fingerprint_tensor(variables):
     plain, mixed, start = [], [], 0
     for bits in large:
         n = int(bits.shape[0])
+        bits = _fold(bits)
         s = _wrap32(ops.sum(bits))
         plain.append(s)
         m = _wrap32(ops.sum(bits * weights[:n]))

@@ -279,5 +279,12 @@ def prepare_images(images, input_shape: tuple) -> PreparedImages:
 
 
 def image_digest(image: np.ndarray) -> bytes:
-    """A short content hash of one prepared image (cache key)."""
-    return hashlib.blake2b(np.ascontiguousarray(image).tobytes(), digest_size=16).digest()
+    """A short content hash of one prepared image (cache key): its shape and dtype, then its
+    bytes. The bytes alone are the same for a black 32×64 frame and a black 64×32 one (any
+    reshaping of the same values), which a model taking any size runs at their own sizes: the
+    second was served the first one's feature maps."""
+    image = np.ascontiguousarray(image)
+    h = hashlib.blake2b(digest_size=16)
+    h.update(repr((image.shape, image.dtype.str)).encode())
+    h.update(image.tobytes())
+    return h.digest()

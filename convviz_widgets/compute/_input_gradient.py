@@ -105,28 +105,32 @@ def _flip(kernel):
 #: graph (the demo model's first maximization, whose largest kernel has 36,864 values, took
 #: 0.65 s more CPU with every kernel kept).
 KEEP_FLIP_MIN = 65_536
-#: ``id(variable handle) -> (copy of the kernel, its flip)``: one pair of variables per model
-#: kernel, dropped when the kernel's variable is (a ``weakref.finalize`` on its handle).
+#: ``id(variable handle) -> kept``: one ``(2, n)`` variable per model kernel (row 0 a copy of
+#: the kernel, row 1 its flip, both flat), dropped when the kernel's variable is (a
+#: ``weakref.finalize`` on its handle).
 _KEPT: dict = {}
 _KEPT_LOCK = threading.Lock()
 
 
 def _kept_pair(handle, kernel):
-    """The kept ``(copy, flip)`` variables of the variable behind ``handle`` (made on first use;
-    the copy starts as NaN, which differs from every value, so the first call fills both)."""
+    """The kept ``(2, n)`` variable of the variable behind ``handle``: a copy of the kernel and
+    the flip made from it in ONE variable, so one read sees a copy with its own flip and one
+    write replaces both. (Two variables, written one after the other, could be left holding
+    one thread's copy and another thread's flip when two calls refreshed them with different
+    kernel values — a weight written while the Explorer warms — and every later call with that
+    kernel then used the wrong flip.) Made on first use, NaN: it differs from every value, so
+    the first call fills it."""
     with _KEPT_LOCK:
-        pair = _KEPT.get(id(handle))
-        if pair is None:
-            shape, dtype = kernel.shape.as_list(), kernel.dtype
-            flip_shape = shape[:2] + [shape[3], shape[2]]
+        kept = _KEPT.get(id(handle))
+        if kept is None:
             with tf.init_scope():  # variables live outside the function being traced
-                pair = (ResourceVariable(tf.fill(shape, tf.constant(float("nan"), dtype)),
-                                         trainable=False, name="convviz_kernel_copy"),
-                        ResourceVariable(tf.zeros(flip_shape, dtype), trainable=False,
-                                         name="convviz_kernel_flip"))
-            _KEPT[id(handle)] = pair
+                kept = ResourceVariable(
+                    tf.fill([2, kernel.shape.num_elements()],
+                            tf.constant(float("nan"), kernel.dtype)),
+                    trainable=False, name="convviz_kernel_flip")
+            _KEPT[id(handle)] = kept
             weakref.finalize(handle, _KEPT.pop, id(handle), None)
-        return pair
+        return kept
 
 
 def _flipped(kernel):
@@ -142,18 +146,23 @@ def _flipped(kernel):
     outer = [ext for ext, internal in getattr(kernel.graph, "captures", ()) if internal is handle]
     if not outer or tf.is_symbolic_tensor(outer[0]):  # not a variable of the eager program
         return _flip(kernel)
-    copy, flip = _kept_pair(outer[0], kernel)
+    kept = _kept_pair(outer[0], kernel)
+    shape = kernel.shape.as_list()
+    flat = tf.reshape(kernel, [-1])
+    # One read: the copy and the flip made from it, whatever another thread writes meanwhile
+    # (a write replaces the variable's buffer while a read holds it).
+    pair = kept.read_value()
 
     def refresh():
-        # The flip is written before the copy: a call in another thread that finds the copy
-        # equal to the kernel then reads the new flip, never the old one.
         new = _flip(kernel)
-        with tf.control_dependencies([flip.assign(new)]):
-            with tf.control_dependencies([copy.assign(kernel)]):
-                return tf.identity(new)
+        with tf.control_dependencies([kept.assign(tf.stack([flat, tf.reshape(new, [-1])]))]):
+            return tf.identity(new)
 
-    changed = tf.reduce_any(tf.not_equal(kernel, copy.read_value()))  # NaN: always changed
-    return tf.cond(changed, refresh, flip.read_value)
+    def reuse():
+        return tf.reshape(pair[1], shape[:2] + [shape[3], shape[2]])
+
+    changed = tf.reduce_any(tf.not_equal(flat, pair[0]))  # NaN: always changed
+    return tf.cond(changed, refresh, reuse)
 
 
 @contextlib.contextmanager
