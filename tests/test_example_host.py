@@ -89,3 +89,24 @@ def test_host_step_matches_on_a_model_of_any_size(monkeypatch, tmp_path, folder)
             np.testing.assert_array_equal(getattr(g, name), getattr(w, name), err_msg=name)
         np.testing.assert_allclose(g.scores, w.scores, rtol=1e-6)
         assert np.abs(g.patches.astype(int) - w.patches.astype(int)).max() <= 1
+
+
+def test_peaks_are_the_first_flat_argmax_ties_included():
+    """The host's peak search (a row from the per-row max, then a column of that row) finds
+    what ``argmax`` over the flat map finds, on maps full of ties, a constant map, a map
+    whose max is in its last row and column, and a ``-0.0`` next to ``0.0``."""
+    rng = np.random.default_rng(4)
+    maps = [rng.integers(0, 3, (5, 6, 7, 4)).astype(np.float32),
+            rng.integers(-1, 2, (5, 3, 3, 2)).astype(np.float32)]
+    maps[1][2] = 1.0  # constant: the first position
+    maps[0][3, :, :, 1] = -5.0
+    maps[0][3, -1, -1, 1] = 4.0  # the last position
+    maps[1][4, :, :, 0] = -1.0
+    maps[1][4, 0, 2, 0], maps[1][4, 1, 0, 0] = -0.0, 0.0  # equal: the first
+    rows = [np.arange(4), np.arange(2)]
+    r, image = (a.ravel() for a in np.meshgrid(np.arange(6), np.arange(5), indexing="ij"))
+    got = _example_host._peaks([a.max(axis=2) for a in maps], maps, rows, r, image)
+    want = [maps[0 if q < 4 else 1][i, :, :, q if q < 4 else q - 4].argmax()
+            for q, i in zip(r, image)]
+    np.testing.assert_array_equal(got, want)
+    assert got.dtype == np.int32

@@ -124,25 +124,33 @@ def crop_and_resize(images: np.ndarray, boxes: np.ndarray, which: np.ndarray, si
     _, h, w, c = images.shape
     top, bottom, ly, in_y = _axis(boxes[:, 0], boxes[:, 2], h, ph)
     left, right, lx, in_x = _axis(boxes[:, 1], boxes[:, 3], w, pw)
-    # Pixels gathered by one flat index (np.take of rows of (n·h·w, c)), and each lerp in place
-    # in the array of the second corner: 3.6x faster than four 3-d fancy indexings with their
-    # temporaries (256 crops of 48² from 64² images: 18 vs 64 ms), the same floats (a + d·t in
-    # the same order). The final top-k's patches were ~18 % of the demo model's pass on JAX.
+    # Pixels gathered by one flat index (np.take of rows of (n·h·w, c)), each lerp in place in
+    # the array of the second corner (session 33: 3.6x faster than 3-d fancy indexing). The lerp
+    # between columns depends on the source row alone, so each source row a crop reads is
+    # lerped once, then picked for the output rows reading it: a field smaller than the patch
+    # (the demo's 3-32 px fields, 48 px patches) is read for far fewer rows than 2 x 48 (demo
+    # crops, 8 x 256: 196 -> 107 ms, session 35). The same floats (a + d·t, in TensorFlow's
+    # order); a crop of more rows than that lerps two rows per output row.
     pixels = images.reshape(-1, c)
-    first_row = which[:, None] * h
-    lx4 = lx[:, None, :, None]
-
-    def along_row(rows):  # (m, ph, pw, c): the lerp between columns left and right
-        start = ((first_row + rows) * w)[:, :, None]
-        at_left = np.take(pixels, start + left[:, None, :], axis=0)
-        out = np.take(pixels, start + right[:, None, :], axis=0)
-        out -= at_left
-        out *= lx4
-        out += at_left
-        return out
-
-    upper = along_row(top)
-    out = along_row(bottom)
+    lo = top.min(axis=1, initial=h - 1)[:, None]
+    span = int((bottom - lo).max(initial=0)) + 1
+    if span < 2 * ph:  # rows lo … lo + span - 1 (past the image: the last row, never read)
+        rows = np.minimum(lo + np.arange(span), h - 1)
+        upper_at, lower_at = top - lo, bottom - lo
+    else:  # the two rows of each output row
+        rows = np.concatenate([top, bottom], axis=1)
+        upper_at = np.broadcast_to(np.arange(ph), top.shape)
+        lower_at = upper_at + ph
+    start = ((which[:, None] * h + rows) * w)[:, :, None]
+    at_left = np.take(pixels, start + left[:, None, :], axis=0)
+    lerped = np.take(pixels, start + right[:, None, :], axis=0)  # (m, rows, pw, c)
+    lerped -= at_left
+    lerped *= lx[:, None, :, None]
+    lerped += at_left
+    lerped = lerped.reshape(-1, pw, c)
+    first = (np.arange(len(rows)) * rows.shape[1])[:, None]
+    upper = np.take(lerped, first + upper_at, axis=0)
+    out = np.take(lerped, first + lower_at, axis=0)
     out -= upper
     out *= ly[:, :, None, None]
     out += upper
@@ -194,14 +202,19 @@ def prepare(fn, batch, state, pool, consts, any_size: bool = False):
 
 
 def _reduce_fn(acc, paths: tuple, rows: tuple, score: str, preprocess):
-    """Compiled ``x -> (score, max, maps)``: score and max ``(n, C)`` over every layer's rows,
-    and each layer's maps ``(n, h, w, C_l)`` of its rows.
+    """Compiled ``x -> (score, max, row_max, maps)``: score and max ``(n, C)`` over every
+    layer's rows, and per layer the max of each row of each map ``(n, h, C_l)`` and the maps
+    ``(n, h, w, C_l)`` of its rows.
 
     No argmax here: where a channel peaks is searched on the host for the (row, image) pairs
     that entered a top-k only (:func:`_peaks`), as TensorFlow's graph step does. XLA's CPU
     argmax (a reduction of (value, index) pairs) does not vectorise: forward + max + argmax
     over every map ran at 0.60 of the demo model's forward under JAX, forward + max with the
-    maps returned at 0.88 (forward + max alone 0.93; session 33, load 8-9)."""
+    maps returned at 0.88 (forward + max alone 0.93; session 33, load 8-9). The per-row max
+    is the one read of each map (the channel max is its max over ``h``) and tells the host
+    search in which row a channel peaks; it costs what the max over both spatial axes did on
+    JAX (757 vs 753 ms CPU, demo, 512 images, 10 rounds) and less on PyTorch (0.85 vs 0.78 of
+    the forward pass, one thread; session 35)."""
 
     def build():
         variables = list(acc.model.weights)
@@ -210,14 +223,13 @@ def _reduce_fn(acc, paths: tuple, rows: tuple, score: str, preprocess):
 
         def fn(x):
             _, got = run_model(acc, model_input(acc, x, preprocess), paths)
-            vals, peaks, maps = [], [], []
+            vals, peaks, row_maxes, maps = [], [], [], []
             for p, r, alls in zip(paths, rows, everything):
                 a = keras.ops.cast(got[p], "float32")
                 if not alls:
                     a = keras.ops.take(a, keras.ops.convert_to_tensor(r), axis=3)
-                # The max over both spatial axes of the map, not over the flat middle axis: XLA
-                # reduced the 4-d map faster (demo model, JAX: 0.94 vs 0.85 of the forward).
-                peak = keras.ops.max(a, axis=(1, 2))
+                row_maxes.append(keras.ops.max(a, axis=2))
+                peak = keras.ops.max(row_maxes[-1], axis=1)
                 peaks.append(peak)
                 if score == "max":
                     vals.append(peak)
@@ -227,7 +239,7 @@ def _reduce_fn(acc, paths: tuple, rows: tuple, score: str, preprocess):
                         keras.ops.reshape(a, (-1, shape[1] * shape[2], shape[3])), axis=1))
                 maps.append(a)
             return (*(keras.ops.concatenate(v, axis=1) if len(v) > 1 else v[0]
-                      for v in (vals, peaks)), tuple(maps))
+                      for v in (vals, peaks)), tuple(row_maxes), tuple(maps))
 
         return backend.compile(fn, variables)
 
@@ -247,29 +259,39 @@ def step_fn(acc, paths: tuple, score: str, preprocess, keyed: bool = False, cut:
         forward = _reduce_fn(acc, paths, tuple(rows), score, preprocess)
         with backend.no_grad():
             got = forward(keras.ops.convert_to_tensor(x))
-        val, peak, maps = backend.to_numpy(got)
+        # Views, not copies (backend.to_numpy copied every map, 0.1 of the forward pass on JAX):
+        # the maps are read at a few values per entered pair.
+        val, peak, row_max, maps = backend.host_view(got)
         return _merge(x, index, label, extra or None, st, pool if cut else None, rows, boxes,
-                      np.asarray(val), np.asarray(peak), maps)
+                      val, peak, (row_max, maps))
 
     return step
 
 
-def _peaks(maps, rows, r, image) -> np.ndarray:
+def _peaks(row_max, maps, rows, r, image) -> np.ndarray:
     """``(m,)`` int32: where row ``r[j]`` (of the stacked rows, layer after layer) of image
     ``image[j]`` peaks, the first flat position ``y·w + x`` of its map's max (as ``argmax``
-    over the flat map); only these pairs' maps are read."""
+    over the flat map, ties included): the first row ``y`` whose max (``row_max``
+    ``(n, h, C_l)`` per layer) is the largest, then the first column of row ``y`` holding it.
+    Reads ``m·(h + w)`` values, not ``m·h·w`` (each a cache line apart: the channel axis is
+    the map's last)."""
     out = np.zeros(len(r), np.int32)
     start = 0
-    for a, q in zip(maps, rows):
+    for rm, a, q in zip(row_max, maps, rows):
         mine = np.flatnonzero((r >= start) & (r < start + len(q)))
         if len(mine):
-            pairs = np.asarray(a)[image[mine], :, :, r[mine] - start]  # (m_l, h, w)
-            out[mine] = pairs.reshape(len(mine), -1).argmax(axis=1)
+            img, ch = image[mine], r[mine] - start
+            y = rm[img, :, ch].argmax(axis=1)  # (m_l, h) -> row
+            x = a[img, y, :, ch].argmax(axis=1)  # (m_l, w) -> column of that row
+            out[mine] = y * a.shape[2] + x
         start += len(q)
     return out
 
 
 def _merge(x, index, label, extra, st, pool, rows, boxes, val, peak, maps) -> dict:
+    """Batch ``x``'s scores ``val`` and maxima ``peak`` ``(n, C)`` folded into the stacked
+    state ``st`` (returned anew; ``pool`` written in place); ``maps`` is ``(row_max, maps)``
+    per layer, read by :func:`_peaks` for the pairs that entered."""
     c, k = st["score"].shape
     n = len(x)
     candidates = np.concatenate([st["score"], val.T.astype(np.float32)], axis=1)  # (C, k + n)
@@ -292,7 +314,7 @@ def _merge(x, index, label, extra, st, pool, rows, boxes, val, peak, maps) -> di
     kept = np.minimum(at, k - 1)
     r, j = np.nonzero(entered)
     out["flat"] = np.take_along_axis(st["flat"], kept, axis=1)
-    out["flat"][r, j] = _peaks(maps, rows, r, at[r, j] - k)
+    out["flat"][r, j] = _peaks(*maps, rows, r, at[r, j] - k)
     if pool is None:
         return out
     old_slot = np.take_along_axis(st["slot"], kept, axis=1)

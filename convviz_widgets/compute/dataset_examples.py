@@ -7,8 +7,9 @@ requested layer, reduces each channel to one score per image and merges it into 
 running top-k, cutting receptive-field patches only for the images that enter
 (:mod:`._example_pass`). The running top-k stays in tensors between batches, so nothing crosses
 to numpy until the end and the top-k costs a few percent of the forward pass. On JAX and PyTorch
-the step is a compiled forward pass that returns each channel's score, maximum and peak per
-image, merged into the top-k on the host (:mod:`._example_host`); the results are the same.
+the step is a compiled forward pass that returns each channel's score and maximum per image
+(and the maps, read in place), merged into the top-k on the host, where the peaks of the
+images that entered are found (:mod:`._example_host`); the results are the same.
 
 The summary is **mergeable**: top-k lists, firing counts and image counts of shards combine into
 exactly the summary of one pass over all of them (ties broken by image identity, so the order of

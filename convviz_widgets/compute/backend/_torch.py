@@ -153,3 +153,8 @@ def trace(fn, shape, dtype):
 
 def device() -> str:
     return str(keras.ops.convert_to_tensor(0.0).device)
+
+
+def host_view(x):
+    """``Tensor.numpy()``: on CPU the tensor's own memory, no copy (strides kept)."""
+    return x.detach().cpu().numpy()
