@@ -226,10 +226,11 @@ def weights_identity(obj) -> tuple:
     all-layer capture of ResNet50 0.15x of its forward pass on every fresh image. Captures and
     cache hits use this same rule: it is one identity.
 
-    Cost: one small compiled reduction per call, independent of the image size: about 0.5 ms
-    of CPU for the demo model and 1 ms for ``VGG16(weights=None)`` (32 variables, 138 M values)
-    on 2 shared cores (``benchmarks/bench_identity.py``); the activation capture computes it
-    inside its own graph, so a fresh capture needs no separate call.
+    Cost: one small compiled reduction per call, independent of the image size: about 0.6 ms
+    of CPU for the demo model and 1.6-1.8 ms for ``VGG16(weights=None)`` (32 variables, 138 M
+    values) on 2 cores of an AMD EPYC, TensorFlow (``benchmarks/bench_identity.py``); the
+    activation capture computes it inside its own graph, so a fresh capture needs no separate
+    call.
 
     Parameters
     ----------
