@@ -44,6 +44,7 @@ ALLOWED: dict[str, dict[str, str]] = {
     },
     "test_example_host.py": {
         "_steps": "the JAX/PyTorch step run on TensorFlow against the TF graph step",
+        "_peaks": "the host step's row-then-column peak search against a flat argmax",
     },
     "test_filter_maximizer_widget.py": {"_fns": "trace counts of ModelAccess's compiled steps"},
     "test_gradcam_widget.py": {"_capture_fn": "spy: the viewer's CAMs reuse compiled captures"},
