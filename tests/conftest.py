@@ -179,7 +179,8 @@ COMPUTE_MODULES = {"test_attribution_pipeline", "test_import_cycles", "test_mode
                    "test_maximize", "test_model_zoo", "test_robustness", "test_properties",
                    "test_conv_arithmetic", "test_receptive_field", "test_dataset_examples",
                    "test_maximize_selected", "test_attribution", "test_doctests", "test_progress",
-                   "test_maximize_objectives", "test_identity_fingerprint"}
+                   "test_maximize_objectives", "test_identity_fingerprint",
+                   "test_preprocess_state"}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -271,6 +271,19 @@ def test_every_area_compares_something_on_some_model(saved):
                    for k in (*values, *arrays)), f"{area}: its probe returned nothing"
 
 
+def test_the_reference_sees_every_change_its_probes_make(saved):
+    """Probes that report "was the change seen" compare each backend with TensorFlow's answer:
+    that answer must be "yes" everywhere, or agreeing would prove nothing."""
+    _, ref = saved
+    checked = 0
+    for name, (values, _) in ref.items():
+        for key in ("access/identity_sees_one_bit", "access/preprocess_state_seen"):
+            if key in values:
+                assert values[key] and all(values[key]), f"{name}: {key} = {values[key]}"
+                checked += 1
+    assert checked >= 2 * len(MODELS) - 2
+
+
 def test_run_model_takes_the_access_and_says_so_for_a_model():
     model = _models()["sigmoid"]
     x = keras.ops.convert_to_tensor(_images(model))

@@ -4,11 +4,16 @@ The content fingerprint is two wrapping int32 sums on every backend. Until sessi
 cast to the backend's wide float, which is float32 on JAX: a change of the lowest bit of one
 weight then vanished in the rounding of a sum near 2**31 (199 flips in 200 unseen there). The
 same check runs on JAX and PyTorch in ``tests/backend_probes/access.py``.
+
+The last two tests are session 35's review findings on the compiled calls that carry the
+fingerprint (fixed in session 36): a kept pullback over several targets, and a compiled
+function's integer arguments.
 """
 
 from __future__ import annotations
 
 import keras
+import pytest
 import numpy as np
 
 from convviz_widgets.compute import weights_identity
@@ -131,3 +136,67 @@ def test_negated_values_and_paired_exponent_changes_are_seen():
         conv.kernel.assign(kernel)
         conv.bias.assign(bias)
         assert weights_identity(conv) == base
+
+
+def test_a_kept_pullback_over_several_targets_vouches_only_for_one_weight_state():
+    """TensorFlow's kept pullback runs the backward pass once per cotangent row and reads the
+    weights fingerprint in each run. Weights written between two rows (and restored before the
+    last) gave gradients of two weight states while the last run's fingerprint alone was
+    returned: it matched the kept state's and the class switch used them (session 35's review).
+    The runs' fingerprints are now one value only when they agree."""
+    from convviz_widgets.compute import backend
+    from convviz_widgets.compute._identity import identity_from, weights_ids
+
+    if backend.NAME != "tensorflow":
+        pytest.skip("the per-row kept pullback is TensorFlow's (JAX and PyTorch run one)")
+    model = _small_model()
+    variables = list(model.weights)
+    conv = model.get_layer("conv")
+
+    def fn(x):
+        def run(watch):
+            a = watch(conv(x))
+            y = model.get_layer("head")(keras.layers.GlobalAveragePooling2D()(
+                model.get_layer("bn")(a, training=False)))
+            return keras.ops.concatenate([y, 1.0 - y], axis=-1), None
+
+        y, _, _, pull = backend.watched_vjp(run)
+        return y, (y, pull, lambda: fingerprint_tensor(variables))
+
+    compiled = backend.compile(fn, variables, [((1, 12, 10, 3), "float32")], pullback=True)
+    x = np.random.default_rng(0).random((1, 12, 10, 3), dtype=np.float32)
+    _, kept = compiled(x)
+    pull = kept[1]
+    version = identity_from(weights_ids(model), fingerprint_tensor(variables))
+    seeds = np.eye(2, dtype=np.float32)[:, None]  # two targets, (k, 1, classes)
+    _, fp = pull(seeds)
+    assert identity_from(weights_ids(model), np.asarray(fp)) == version
+
+    kernel = model.get_layer("head").kernel
+    saved = kernel.numpy()
+
+    class WritesBetweenRows:
+        """The two rows, the first run with the head's kernel doubled, the last with it
+        restored (another thread writing during the call)."""
+
+        def __iter__(self):
+            kernel.assign(saved * 2.0)
+            yield seeds[0]
+            kernel.assign(saved)
+            yield seeds[1]
+
+    grads, fp = pull(WritesBetweenRows())
+    assert identity_from(weights_ids(model), fingerprint_tensor(variables)) == version
+    assert identity_from(weights_ids(model), np.asarray(fp)) != version
+
+
+def test_a_compiled_function_refuses_fractions_for_an_integer_argument():
+    """A compiled function with a signature converts NumPy arguments to its dtypes; a float
+    array for an int32 argument was truncated without a word (1.7 -> 1; session 35's review)."""
+    from convviz_widgets.compute import backend
+
+    fn = backend.compile(lambda i: i * 2, (), [((None,), "int32")])
+    assert np.asarray(backend.to_numpy(fn(np.array([3], np.int64)))).tolist() == [6]
+    if backend.NAME == "tensorflow":
+        with pytest.raises(TypeError, match="int32 argument"):
+            fn(np.array([1.7]))

@@ -344,7 +344,31 @@ def _concrete(t) -> bool:
     return True
 
 
+def _held(obj):
+    """A key part for an object known by identity: a :class:`_Ref` holding it and, for a Keras
+    layer or variable, the identity of what it holds now.
+
+    A preprocess that is (or closes over, or is a method of) a Keras layer computes with that
+    layer's variables: re-adapting a ``Normalization`` layer, or assigning a variable a lambda
+    reads, changes what the preprocess does while the object stays the same. By identity
+    alone, cached maps outlived the change on every backend, and on TensorFlow and JAX the
+    compiled function kept the old values (traced as constants) even with ``cache=False``
+    (session 36). The layer's :func:`weights_identity` (its variables' content, read at each
+    request) makes the key change with them; a layer without variables costs nothing more. What
+    is not seen: a plain tensor attribute set by hand (not a variable) on the same object.
+    """
+    ref = _Ref(obj)
+    if isinstance(obj, keras.Variable):
+        value = np.ascontiguousarray(keras.ops.convert_to_numpy(obj))
+        return ("variable", ref, _value_key(value, 0))
+    if isinstance(obj, keras.layers.Layer):
+        return ("layer", ref, weights_identity(obj))
+    return ref
+
+
 def _value_key(v, depth: int):
+    if isinstance(v, keras.Variable):
+        return _held(v)
     if v is None or isinstance(v, (bool, int, str, bytes)):
         return (type(v).__name__, v)
     if isinstance(v, (float, complex)):
@@ -365,7 +389,7 @@ def _value_key(v, depth: int):
         return ("module", v.__name__)
     if callable(v) and depth < 3:
         return _callable_key(v, depth + 1)
-    return _Ref(v)
+    return _held(v)
 
 
 def _callable_key(fn, depth: int):
@@ -373,7 +397,7 @@ def _callable_key(fn, depth: int):
         return ("partial", _callable_key(fn.func, depth), _value_key(fn.args, depth),
                 _value_key(dict(fn.keywords), depth))
     if isinstance(fn, types.MethodType):
-        return ("method", _callable_key(fn.__func__, depth), _Ref(fn.__self__))
+        return ("method", _callable_key(fn.__func__, depth), _held(fn.__self__))
     code = getattr(fn, "__code__", None)
     if isinstance(fn, types.FunctionType) and code is not None:
         if fn.__module__ and not fn.__module__.startswith("__") and fn.__name__ != "<lambda>" \
@@ -387,7 +411,7 @@ def _callable_key(fn, depth: int):
                      if n in glob)
         return ("fn", _code_key(code), cells, _value_key(fn.__defaults__, depth),
                 _value_key(fn.__kwdefaults__, depth), used)
-    return _Ref(fn)
+    return _held(fn)
 
 
 def _cell_full(cell) -> bool:

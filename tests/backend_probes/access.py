@@ -41,7 +41,29 @@ def probe(model, images) -> dict:
     out[f"grad:{last}"] = backend.to_numpy(grad)
     out["spatial"] = list(acts)
     out["identity_sees_one_bit"] = _identity_sees_one_bit(model)
+    out["preprocess_state_seen"] = _preprocess_state_seen(model, images, out["spatial"][0])
     return out
+
+
+def _preprocess_state_seen(model, images, path) -> list:
+    """A ``Normalization`` preprocess re-adapted on other data: do cached and uncached
+    activations follow it, and equal the same preprocessing written out as numbers? (True on
+    every backend since session 36: the cache and, on TensorFlow and JAX, the compiled
+    function's constants kept the old statistics.)"""
+    norm = keras.layers.Normalization()
+    norm.adapt(images)
+    before = cv.activations(model, images, path, preprocess=norm)[path].copy()
+    norm.adapt(images * 0.5 + 0.3)
+    mean = np.asarray(keras.ops.convert_to_numpy(norm.mean))
+    std = np.sqrt(np.maximum(np.asarray(keras.ops.convert_to_numpy(norm.variance)), 1e-7))
+    want = cv.activations(model, images, path, preprocess=lambda t: (t - mean) / std,
+                          cache=False)[path]
+    scale = max(float(np.abs(want).max()), 1e-6)
+    seen = [bool(np.abs(want - before).max() > 1e-3 * scale)]
+    for cache in (True, False):
+        got = cv.activations(model, images, path, preprocess=norm, cache=cache)[path]
+        seen.append(bool(np.abs(got - want).max() <= 1e-4 * scale))
+    return seen
 
 
 def _identity_sees_one_bit(model) -> list:

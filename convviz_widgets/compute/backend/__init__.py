@@ -23,7 +23,10 @@ The interface:
     ``kept`` may be ``(y, pullback, also)`` with ``also()`` reading variables only (the weights
     fingerprint): the kept pullback then returns ``(grads, also())`` computed in the same
     compiled call (its cotangents may be NumPy), so a class switch checks the weights after
-    the fact instead of in a call of its own; ``(None, None)`` when the kept state cannot be
+    the fact instead of in a call of its own (TensorFlow runs the backward pass once per
+    cotangent row: if the rows' ``also()`` values differ, weights were written during the
+    call, and it returns them all joined, a value of another shape that matches no
+    fingerprint); ``(None, None)`` when the kept state cannot be
     used any more (PyTorch: a weight autograd saved was written in place).
     The compiled function takes NumPy arrays as well as tensors, and converts them the
     backend's cheapest way (JAX's jit takes them as they are; ``keras.ops.convert_to_tensor``

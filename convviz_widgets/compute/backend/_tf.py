@@ -65,7 +65,7 @@ class _Direct:
     def __call__(self, *args):
         if not tf.executing_eagerly():
             return self.function(*args)
-        args = [tf.constant(a, None if self.dtypes is None else self.dtypes[i])
+        args = [_constant(a, None if self.dtypes is None else self.dtypes[i])
                 if isinstance(a, np.ndarray) else a for i, a in enumerate(args)]
         if not all(isinstance(a, tf.Tensor) for a in args):
             return self.function(*args)
@@ -80,6 +80,15 @@ class _Direct:
     def __getattr__(self, name):
         # Everything else is the tf.function's (its graph, its tracing count).
         return getattr(self.function, name)
+
+
+def _constant(a: np.ndarray, dtype):
+    """``tf.constant(a, dtype)``, refusing what it would do silently: fractional values fed to
+    an integer argument (``tf.constant`` truncates 1.7 to 1; session 35's review)."""
+    if dtype is not None and dtype.is_integer and a.dtype.kind in "fc":
+        raise TypeError(f"a {a.dtype} array was given for a {dtype.name} argument of a compiled "
+                        "function; convert it on purpose (np.rint, astype) before the call.")
+    return tf.constant(a, dtype)
 
 
 def tf_function(fn=None, /, **kwargs):
@@ -258,11 +267,23 @@ def _kept(fn, signature):
             # demo model's backward pass).
             runs = [step(*state, c) for c in cts]
             grads = tf.stack([r[0] for r in runs]) if len(runs) > 1 else runs[0][0][None]
-            return grads if also is None else (grads, runs[-1][1])
+            return grads if also is None else (grads, _one_also([r[1] for r in runs]))
 
         return (*packed, (out[len(flat)], pullback))
 
     return call
+
+
+def _one_also(values):
+    """The ``also`` value of a pullback that ran once per target: the runs' common value, or all
+    of them joined when they differ. ``also`` is the weights fingerprint: weights written
+    between two targets' runs (and perhaps restored before the last) gave grads of two weight
+    states, and the last run's fingerprint alone could vouch for all of them. Joined, the value
+    matches no fingerprint (another shape), so the caller recomputes (session 35's review)."""
+    first = values[0]
+    if all(np.array_equal(first.numpy(), v.numpy()) for v in values[1:]):
+        return first
+    return tf.concat([tf.reshape(v, [-1]) for v in values], 0)
 
 
 def _callable(pruned, feeds):
