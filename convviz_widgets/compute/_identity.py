@@ -433,7 +433,10 @@ def preprocess_key(preprocess: Callable | None):
     modules by name, functions recursively, any other object by identity, kept alive by the
     key); ``functools.partial`` by function and arguments; a bound method by function and
     ``self``; a function importable by name (``keras.applications.vgg16.preprocess_input``)
-    by that name; any other callable by identity. ``None`` is ``None``.
+    by that name; any other callable by identity. An object known by identity that is a Keras
+    layer (a ``Normalization`` preprocess, a model) also brings its :func:`weights_identity`
+    read now, and a Keras variable its value, so re-adapting or assigning them changes the key
+    (see :func:`_held`). ``None`` is ``None``.
 
     Every module keys its caches and compiled functions with this, never with the callable
     itself, so ``preprocess=lambda x: x * 2 - 1`` passed anew on each call traces once.
