@@ -110,3 +110,54 @@ def test_peaks_are_the_first_flat_argmax_ties_included():
             for q, i in zip(r, image)]
     np.testing.assert_array_equal(got, want)
     assert got.dtype == np.int32
+
+
+def test_cut_patches_crops_every_layer_of_a_chunk_together():
+    """The final patches: all layers' slots of a chunk of images are cut as one set of
+    distinct (image, box) crops in groups of ``chunk`` (session 36), which gives each slot the
+    patch of its own image and box — empty slots zero, a crop shared by two layers in both."""
+    rng = np.random.default_rng(5)
+    images = rng.random((11, 9, 9, 3), dtype=np.float32)
+    positions = [rng.integers(-1, 11, (4, 3)), rng.integers(-1, 11, (2, 3)),
+                 rng.integers(-1, 11, (5, 2))]
+    boxes = [rng.uniform(-0.2, 1.2, p.shape + (4,)).astype(np.float32) for p in positions]
+    positions[0][1, 2] = 4
+    positions[1][0, 0], boxes[1][0, 0] = 4, boxes[0][1, 2]  # one crop for two layers
+
+    def crop(imgs, b, which):
+        return _example_host.quantize(_example_host.crop_and_resize(imgs, b, which, (5, 5)))
+
+    got = _example_host.cut_patches(lambda p: images[p], positions, boxes, crop, 5, 3, chunk=4)
+    for pos, box, patches in zip(positions, boxes, got):
+        assert patches.shape == pos.shape + (5, 5, 3)
+        for idx in np.ndindex(pos.shape):
+            want = (np.zeros((5, 5, 3), np.uint8) if pos[idx] < 0
+                    else crop(images, box[idx][None], np.array([pos[idx]]))[0])
+            np.testing.assert_array_equal(patches[idx], want, err_msg=str(idx))
+
+
+def test_row_max_as_a_max_pool_gives_the_same_examples(monkeypatch):
+    """With oneDNN on, the graph step takes each map's per-row max as a ``1 × w`` max-pool
+    (session 36); with it off, as ``reduce_max``. Either way (forced here, whatever this
+    process runs) the same examples, scores, peaks and patches, on maps with negative values
+    and ties (a linear convolution of images of a few grey levels)."""
+    def build():
+        keras = tf.keras
+        x = keras.Input((12, 10, 3))
+        a = keras.layers.Conv2D(4, 3, padding="same", kernel_initializer="ones",
+                                bias_initializer=keras.initializers.Constant(-2.0),
+                                name="lin")(x)
+        b = keras.layers.Conv2D(5, 3, strides=2, activation="relu", name="relu",
+                                kernel_initializer=keras.initializers.RandomNormal(seed=1))(a)
+        return keras.Model(x, keras.layers.GlobalAveragePooling2D()(b))
+
+    images = np.random.default_rng(6).integers(0, 3, (23, 12, 10, 3)).astype(np.float32) / 2
+    out = {}
+    for pool in (False, True):
+        monkeypatch.setattr(_example_pass, "ONEDNN", pool)
+        out[pool] = cv.dataset_examples(build(), ["lin", "relu"], images, k=3, batch_size=5,
+                                        patch_size=6)
+    for path in ("lin", "relu"):
+        for name, a, b in zip(("index", "scores", "position", "fired", "labels", "box",
+                               "patches"), _as_tuple(out[False][path]), _as_tuple(out[True][path])):
+            np.testing.assert_array_equal(b, a, err_msg=f"{path} {name}")

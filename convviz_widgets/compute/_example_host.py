@@ -181,17 +181,33 @@ def cut_patches(images_at, positions: list, boxes: list, crop, patch: int, c_img
     for s in range(0, len(needed), chunk):
         part = needed[s:s + chunk]
         images = images_at(part)
+        # The slots of every layer in this chunk, then one crop per distinct (image, box) of
+        # them all: channels of a layer share images and peaks (the demo model: 2,448 slots,
+        # 2,075 distinct crops), and one np.unique and a few crop calls of up to ``chunk``
+        # crops for all layers cost less than eight of each (demo, 1,000 images: 93 -> 78 ms
+        # CPU with TensorFlow's crop; session 36). Each group of crops is written to its slots
+        # at once: no more than ``chunk`` crops are held.
+        layer, flat, keys = [], [], []
         for l, (pos, box) in enumerate(zip(positions, boxes)):
-            mine = np.flatnonzero((pos >= part[0]) & (pos <= part[-1]))  # in this chunk
-            for g in range(0, len(mine), chunk):
-                at = np.unravel_index(mine[g:g + chunk], pos.shape)
-                # One crop per distinct (image, box): channels of a layer share images and
-                # peaks (the demo model: 2,448 slots, 2,075 distinct crops).
-                pairs, again = np.unique(np.concatenate([pos[at][:, None], box[at]], axis=1),
-                                         axis=0, return_inverse=True)
-                cut = crop(images, pairs[:, 1:].astype(box.dtype),
-                           np.searchsorted(part, pairs[:, 0].astype(np.int64)))
-                out[l][at] = cut[again.ravel()]
+            mine = np.flatnonzero((pos >= part[0]) & (pos <= part[-1]))
+            layer.append(np.full(len(mine), l))
+            flat.append(mine)
+            keys.append(np.concatenate([pos.reshape(-1)[mine][:, None],
+                                        box.reshape(-1, 4)[mine]], axis=1))
+        pairs, again = np.unique(np.concatenate(keys), axis=0, return_inverse=True)
+        layer, flat, again = np.concatenate(layer), np.concatenate(flat), again.ravel()
+        order = np.argsort(again, kind="stable")
+        bounds = np.searchsorted(again[order], np.arange(0, len(pairs) + chunk, chunk))
+        for g, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:])):
+            group = pairs[g * chunk:(g + 1) * chunk]
+            if not len(group):
+                break
+            cut = crop(images, group[:, 1:].astype(boxes[0].dtype),
+                       np.searchsorted(part, group[:, 0].astype(np.int64)))
+            sel = order[lo:hi]
+            for l in np.unique(layer[sel]):
+                mine = sel[layer[sel] == l]
+                out[l].reshape((-1,) + cut.shape[1:])[flat[mine]] = cut[again[mine] - g * chunk]
     return out
 
 

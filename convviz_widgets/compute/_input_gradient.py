@@ -56,13 +56,13 @@ try:  # a private module: may move between TensorFlow versions
 except ImportError:  # pragma: no cover
     IsMklEnabled = None
 
-__all__ = ["conv_as_forward", "input_gradient"]
+__all__ = ["ONEDNN", "conv_as_forward", "input_gradient"]
 
 _GRADIENT = "ConvvizConv2DInputAsConv"
 #: Fewest input channels a convolution needs for its gradient to be taken as a forward conv.
 MIN_CHANNELS = 16
 #: Whether this process runs oneDNN kernels (fixed when TensorFlow loads).
-_ONEDNN = bool(IsMklEnabled()) if IsMklEnabled is not None else False
+ONEDNN = bool(IsMklEnabled()) if IsMklEnabled is not None else False
 #: TensorFlow's own Conv2D gradient (private; where a future TensorFlow moves it,
 #: :func:`conv_as_forward` does nothing and every gradient stays TensorFlow's).
 _TF_CONV_GRAD = getattr(nn_grad, "_Conv2DGrad", None)
@@ -170,7 +170,7 @@ def conv_as_forward():
     """Inside a compiled function: convolutions created here back-propagate to their input as
     forward convolutions (see the module docstring). Eagerly, with oneDNN on, or where
     TensorFlow's own gradient is not found: does nothing."""
-    if tf.executing_eagerly() or _ONEDNN or _TF_CONV_GRAD is None:
+    if tf.executing_eagerly() or ONEDNN or _TF_CONV_GRAD is None:
         yield
         return
     with tf.compat.v1.get_default_graph().gradient_override_map({"Conv2D": _GRADIENT}):
