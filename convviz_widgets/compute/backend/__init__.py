@@ -78,9 +78,10 @@ The interface:
     A tensor (or nest of them) as numpy.
 ``row_max(a)``
     ``(n, h, w, C) -> (n, h, C)``, the max over the width axis (``keras.ops.max(a, axis=2)``,
-    the same values), the cheapest way the backend has: on PyTorch a few channels innermost
-    (the demo model's 16) reduce one float at a time in ATen, so columns are folded into the
-    channel axis first (dataset examples' per-row max: 20 -> 4 ms a batch, session 36).
+    the same values), the cheapest way the backend has: on PyTorch channels innermost and not
+    a multiple of 32 (the demo model's 16) reduce one float at a time in ATen, so columns are
+    folded into the channel axis first (dataset examples' per-row max: 20 -> 4 ms a batch,
+    session 36).
 ``host_view(x)``
     The same without a copy where the tensor's memory is the host's (CPU): read-only on JAX,
     the tensor's own strides on PyTorch. Keras' ``convert_to_numpy`` copies (``np.array``):
@@ -138,9 +139,9 @@ def host_view(x):
 
 def row_max(a):
     """``(n, h, w, C) -> (n, h, C)``: ``keras.ops.max(a, axis=2)``, by the backend's own
-    cheaper way where it has one (PyTorch: columns folded into the channel axis for maps of
-    few channels; XLA fuses the plain max on JAX, and TensorFlow's graph step reduces in its
-    own graph)."""
+    cheaper way where it has one (PyTorch: columns folded into the channel axis of maps whose
+    channels are not a multiple of 32; XLA fuses the plain max on JAX, and TensorFlow's graph
+    step reduces in its own graph)."""
     if NAME == "torch":
         return _row_max(a)
     return keras.ops.max(a, axis=2)
