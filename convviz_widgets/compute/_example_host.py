@@ -244,7 +244,7 @@ def _reduce_fn(acc, paths: tuple, rows: tuple, score: str, preprocess):
                 a = keras.ops.cast(got[p], "float32")
                 if not alls:
                     a = keras.ops.take(a, keras.ops.convert_to_tensor(r), axis=3)
-                row_maxes.append(keras.ops.max(a, axis=2))
+                row_maxes.append(backend.row_max(a))  # PyTorch: few channels folded
                 peak = keras.ops.max(row_maxes[-1], axis=1)
                 peaks.append(peak)
                 if score == "max":

@@ -9,6 +9,10 @@ each backend computes in its own summation order: ``rtol=1e-4``, ``1e-4`` of the
 TensorFlow cuts them with ``tf.image.crop_and_resize``, JAX and PyTorch with its numpy twin
 (same sample positions, float32 arithmetic in another order), so a value on a rounding edge may
 land one level apart: ``atol`` 1 level of 255 (measured: 0 levels on these models).
+
+``backend.row_max`` (the host step's per-row max; PyTorch folds columns into a channel axis of
+few channels, session 36) on maps of either memory layout, widths the fold divides and not,
+ties included: a max is exact, so equal exactly.
 """
 
 from __future__ import annotations
@@ -16,14 +20,16 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import keras
 import numpy as np
 from PIL import Image
 
 import convviz_widgets as cv
+from convviz_widgets.compute import backend
 
 TOLERANCE = {"index": (0.0, 0.0), "at": (0.0, 0.0), "fired": (0.0, 0.0),
-             "patches": (0.0, 1.0 / 255.0)}
-NONZERO = ("scores", "patches")
+             "patches": (0.0, 1.0 / 255.0), "row_max": (0.0, 0.0)}
+NONZERO = ("scores", "patches", "row_max")
 N_ARRAY, N_FILES, K = 40, 12, 3
 
 
@@ -42,12 +48,32 @@ def _add(out, tag, examples) -> None:
         out[f"patches:{tag}:{path}"] = ex.patches.astype(np.float32) / 255.0
 
 
+def _row_maxes(out) -> None:
+    """``backend.row_max`` of maps ``(n, h, w, C)``: channels innermost (PyTorch's fold: 16
+    channels folded by 2 columns, 8 by 4, 3 by 32, 40 by 4), a width the fold does not divide,
+    channels-first memory (on PyTorch a transposed view, reduced as it is), a strided view."""
+    rng = np.random.default_rng(5)
+    for n, h, w, c in [(2, 3, 64, 16), (2, 3, 12, 8), (1, 2, 32, 3), (2, 2, 5, 16), (1, 2, 8, 40)]:
+        a = rng.standard_normal((n, h, w, c)).astype(np.float32)
+        a[:, :, ::3] = np.round(a[:, :, ::3])  # ties within rows
+        a[:, 0] = 0.0  # a row of ties only
+        last = keras.ops.convert_to_tensor(a)
+        first = keras.ops.transpose(keras.ops.convert_to_tensor(
+            np.ascontiguousarray(a.transpose(0, 3, 1, 2))), (0, 2, 3, 1))
+        name = f"{n}x{h}x{w}x{c}"
+        out[f"row_max:{name}"] = backend.to_numpy(backend.row_max(last))
+        out[f"row_max:{name}:channels_first"] = backend.to_numpy(backend.row_max(first))
+        out[f"row_max:{name}:every_other_column"] = backend.to_numpy(
+            backend.row_max(last[:, :, ::2]))
+
+
 def probe(model, images) -> dict:
     channels = images.shape[-1]
     size = images.shape[1:3]
     data = np.random.default_rng(11).random((N_ARRAY, *size, channels), dtype=np.float32)
     layers = _layers(model)
     out = {"layers": layers}
+    _row_maxes(out)
     _add(out, "array", cv.dataset_examples(model, layers, data, k=K, batch_size=16,
                                            patch_size=12))
     with tempfile.TemporaryDirectory() as folder:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 
 import keras
 import numpy as np
@@ -158,3 +159,34 @@ def device() -> str:
 def host_view(x):
     """``Tensor.numpy()``: on CPU the tensor's own memory, no copy (strides kept)."""
     return x.detach().cpu().numpy()
+
+
+def row_max(a):
+    """``(n, h, w, C) -> (n, h, C)``: the max of each row of each channel's map, as
+    ``keras.ops.max(a, axis=2)`` gives it, faster on maps whose channels are the innermost
+    axis and not a multiple of 32.
+
+    ATen reduces an axis that is not the innermost ("outer" reduction) with vector
+    instructions over inner runs of 32 floats only; the columns left over run one float at a
+    time (measured, one thread: 0.3 Gfloat/s for 8, 16 or 24 channels, 0.7 for 48, 2-4.7 for
+    32, 64 or 128). The demo model's 16-channel maps of 64² took 9 ms each a batch of 64,
+    against 0.3 ms for a 32-channel map of a quarter the size (session 36). Folding ``f``
+    neighbouring columns into the channel axis (a view: ``(n, h, w / f, f·C)``, ``f·C`` a
+    multiple of 32) vectorises all of it; the ``f`` partial maxima of each channel are then
+    folded by halves (``maximum`` of the two halves). A max is exact in any order: the same
+    values (NaN propagates in both). Maps of other layouts, or whose width ``f`` does not
+    divide, are reduced as they are."""
+    n, h, w, c = a.shape
+    f = _INNER_RUN // math.gcd(c, _INNER_RUN)  # a power of two
+    if f == 1 or w % f or a.stride(3) != 1 or a.stride(2) != c:
+        return torch.amax(a, dim=2)
+    r = torch.amax(a.unflatten(2, (w // f, f)).flatten(3), dim=2)  # (n, h, f·C), a view read
+    while r.shape[2] > c:
+        half = r.shape[2] // 2
+        r = torch.maximum(r[..., :half], r[..., half:])
+    return r
+
+
+#: The inner run of floats ATen's outer reductions vectorise (measured on this AVX-512 CPU:
+#: 32; columns beyond a multiple of it run scalar).
+_INNER_RUN = 32
