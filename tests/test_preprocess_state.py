@@ -17,7 +17,7 @@ import pytest
 
 import convviz_widgets as cv
 from convviz_widgets.compute import preprocess_key
-from convviz_widgets.compute._identity import persistent_digest
+from convviz_widgets.compute._preprocess_identity import persistent_digest
 
 
 @pytest.fixture(scope="module")

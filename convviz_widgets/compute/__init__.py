@@ -13,7 +13,8 @@ from ._load_image import load_image
 from ._access import (ModelAccess, access, check_preprocess, conv_layers, model_input,
                       model_layers, require_spatial, resolve_layer, spatial_paths)
 from ._layer_info import LayerInfo, check_filters, check_input_size
-from ._identity import persistent_digest, preprocess_key, weights_digest, weights_identity
+from ._identity import weights_digest, weights_identity
+from ._preprocess_identity import persistent_digest, preprocess_key
 from ._model_trace import run_model
 from ._structure import ModelNotBuiltError
 from ._trace import ModelTrace, OutputInfo

@@ -22,7 +22,7 @@ import numpy as np
 
 from . import backend
 from ._access import model_input
-from ._identity import preprocess_key
+from ._preprocess_identity import preprocess_key
 from ._model_trace import run_model
 
 __all__ = ["constant", "crop_and_resize", "crop_boxes", "cut_patches", "initial_state", "layer_states",

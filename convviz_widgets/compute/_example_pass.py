@@ -29,7 +29,7 @@ import tensorflow as tf
 
 from ._access import model_input
 from ._example_host import split_rows
-from ._identity import preprocess_key
+from ._preprocess_identity import preprocess_key
 from ._input_gradient import ONEDNN
 from ._model_trace import run_model
 from .backend import tf_function

@@ -17,7 +17,7 @@ import keras
 import numpy as np
 
 from . import backend
-from ._identity import preprocess_key
+from ._preprocess_identity import preprocess_key
 from ._model_trace import float_feed
 
 if TYPE_CHECKING:

@@ -13,7 +13,8 @@ from . import backend
 from ._images import PreparedImages, image_digest, prepare_images
 from ._access import (_ACCESS, access, check_preprocess, model_input,  # noqa: F401
                       require_spatial, spatial_paths)
-from ._identity import fingerprint_tensor, identity_from, preprocess_key, weights_ids
+from ._identity import fingerprint_tensor, identity_from, weights_ids
+from ._preprocess_identity import preprocess_key
 from ._model_trace import run_model
 from ._repr import ShortRepr, number, one_line, shape
 

@@ -10,7 +10,7 @@ import numpy as np
 from keras import ops
 
 from .. import backend
-from .._identity import preprocess_key
+from .._preprocess_identity import preprocess_key
 from .._images import image_digest
 from ..outputs import probabilities
 from . import _engine

@@ -36,7 +36,7 @@ import keras
 import numpy as np
 
 from .._access import model_input
-from .._identity import preprocess_key
+from .._preprocess_identity import preprocess_key
 from .._model_trace import linear_final, run_model
 from ..backend import compile as compile_fn
 from ..backend import SLOW_MAX_POOL_GRADIENT, no_grad, relu_ops, to_numpy, value_and_grad

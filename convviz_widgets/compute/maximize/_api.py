@@ -15,7 +15,8 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .._access import access, check_preprocess
-from .._identity import preprocess_key, weights_digest
+from .._identity import weights_digest
+from .._preprocess_identity import preprocess_key
 from .._layer_info import check_filters
 from .._messages import InputError
 from ..progress import Progress, Tracker

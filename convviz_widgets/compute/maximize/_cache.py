@@ -19,7 +19,7 @@ import tempfile
 
 import numpy as np
 
-from .._identity import persistent_digest
+from .._preprocess_identity import persistent_digest
 
 __all__ = ["ResultCache"]
 

@@ -23,7 +23,7 @@ import numpy as np
 from keras import ops
 
 from .. import backend
-from .._identity import preprocess_key
+from .._preprocess_identity import preprocess_key
 from ..progress import Progress, Tracker
 from ._forward import (dense_units, fast_target, features, is_relu, report_value,
                        selected_preactivation)
