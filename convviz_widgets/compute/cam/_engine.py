@@ -22,7 +22,7 @@ from keras import ops
 
 from .. import backend
 from .._access import access, check_preprocess, model_input, require_spatial
-from .._identity import fingerprint_tensor, identity_from, preprocess_key, weights_ids
+from .._identity import fingerprint_fn, identity_from, preprocess_key, weights_ids
 from .._images import image_digest, prepare_images, split_images
 from .._model_trace import linear_final, run_model
 from .._trace import OutputInfo
@@ -261,7 +261,7 @@ def _capture_fn(acc, path, preprocess, head=None):
         def build_fused():
             # Read once, here: walking ``model.weights`` on every call cost ~0.1 ms (demo).
             variables = list(acc.model.weights)
-            ids = weights_ids(acc.model)
+            ids, fingerprint_of = fingerprint_fn(acc.model)  # traced once per model, shared
 
             def fused(x, targets):
                 def run(watch):
@@ -272,11 +272,10 @@ def _capture_fn(acc, path, preprocess, head=None):
 
                 per, out, a, pullback = backend.watched_vjp(run)
                 scores, chosen, grads = _gradients(per, pullback, targets, target_fn)
-                fingerprint = fingerprint_tensor(variables)
+                fingerprint = fingerprint_of()
                 # The head's forward state, for the next class of this image (issue 27), and
                 # the weights fingerprint its backward pass computes alongside (checked after).
-                kept = (per, pullback, _also(lambda: fingerprint_tensor(variables),
-                                             fingerprint)) \
+                kept = (per, pullback, _also(fingerprint_of, fingerprint)) \
                     if backend.KEEPS_PULLBACK and target_fn is None else ()
                 return (ops.cast(a, "float32"), keras.tree.flatten(as_float(out)), scores,
                         chosen, grads, fingerprint, kept)
