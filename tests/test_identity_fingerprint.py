@@ -196,9 +196,9 @@ def test_the_fingerprint_is_the_documented_rule_for_any_dtypes_shapes_and_order(
 
 
 def test_one_compiled_fingerprint_per_model_serves_every_reader():
-    """The activation capture, a fresh Grad-CAM and its kept pullback call the model's one
-    compiled fingerprint (traced once per model, session 36): the identities they compute
-    are the one :func:`weights_identity` reads, before and after a weight write."""
+    """A fresh Grad-CAM and its kept pullback call the model's one compiled fingerprint (traced
+    once per model, session 36), the activation capture traces it inline: the identities they
+    compute are the one :func:`weights_identity` reads, before and after a weight write."""
     import convviz_widgets as cv
 
     model = _small_model()

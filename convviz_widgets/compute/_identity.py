@@ -302,12 +302,13 @@ def fingerprint_fn(obj, ids: tuple | None = None):
     """``(weights ids, compiled () -> fingerprint)`` of ``obj``'s weights: the one compiled
     :func:`fingerprint_tensor` of ``obj``, made once per variable list and shared.
 
-    :func:`weights_identity` calls it; compiled functions that compute the identity alongside
-    their own work (the activation capture, a fresh Grad-CAM and its kept pullback) call it
-    inside their trace: on TensorFlow that is one call op to the function traced once (a deep
-    model's fingerprint is ~1,450 ops, 0.3-0.4 s of Python to trace each time), which the
-    graph optimizer inlines as before; JAX traces the call into the caller's jit; PyTorch runs
-    it. ``ids``: :func:`weights_ids` of ``obj`` if the caller has them (walking a deep model's
+    :func:`weights_identity` calls it; a fresh Grad-CAM and its kept pullback call it inside
+    their trace: on TensorFlow that is one call op to the function traced once (a deep
+    model's fingerprint is ~1,450 ops, 0.3-0.4 s of Python to trace each time, and the kept
+    pullback's pruned backward graph copies one op instead of all of them); the Grad-CAM
+    call was as fast as before (paired, session 36). JAX traces the call into the caller's
+    jit; PyTorch runs it. The activation capture traces the fingerprint inline: as a call
+    it was 1-3 % slower on every capture. ``ids``: :func:`weights_ids` of ``obj`` if the caller has them (walking a deep model's
     weights costs milliseconds).
     """
     if ids is None:

@@ -13,7 +13,7 @@ from . import backend
 from ._images import PreparedImages, image_digest, prepare_images
 from ._access import (_ACCESS, access, check_preprocess, model_input,  # noqa: F401
                       require_spatial, spatial_paths)
-from ._identity import fingerprint_fn, identity_from, preprocess_key
+from ._identity import fingerprint_tensor, identity_from, preprocess_key, weights_ids
 from ._model_trace import run_model
 from ._repr import ShortRepr, number, one_line, shape
 
@@ -129,12 +129,16 @@ def capture_fn(acc, paths: tuple[str, ...], preprocess: Callable | None):
         # The variables the graph reads, fixed when it is traced (walking model.weights costs
         # milliseconds on a deep model, too much for every call).
         variables = list(acc.model.weights)
-        ids, fingerprint_of = fingerprint_fn(acc.model)  # traced once per model, shared
+        ids = weights_ids(acc.model)
 
         def fn(x):
             _, captured = run_model(acc, model_input(acc, x, preprocess), paths)
+            # Traced inline, not as a call of the model's shared fingerprint function
+            # (:func:`~._identity.fingerprint_fn`, as Grad-CAM does): that call saves ~0.3 s of
+            # the first capture on ResNet50 but made every capture 1-3 % slower (paired, oneDNN
+            # off and on, session 36); this graph is the hot one.
             return ({p: keras.ops.cast(captured[p], "float32") for p in paths},
-                    fingerprint_of())
+                    fingerprint_tensor(variables))
 
         return ids, backend.compile(fn, variables)
 
