@@ -22,7 +22,7 @@ from keras import ops
 
 from .. import backend
 from .._access import access, check_preprocess, model_input, require_spatial
-from .._identity import fingerprint_fn, identity_from, preprocess_key, weights_ids
+from .._identity import fingerprint_fn, identity_from, preprocess_key
 from .._images import image_digest, prepare_images, split_images
 from .._model_trace import linear_final, run_model
 from .._trace import OutputInfo
