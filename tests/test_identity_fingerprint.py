@@ -17,7 +17,8 @@ import pytest
 import numpy as np
 
 from convviz_widgets.compute import weights_identity
-from convviz_widgets.compute._identity import (_FP_EXACT_MAX, _FP_HEAD, _sample_rows,
+from convviz_widgets.compute._identity import (_FP_CONCAT_MAX, _FP_EXACT_MAX, _FP_HEAD,
+                                               _FP_MIX, _sample_rows, fingerprint_fn,
                                                fingerprint_tensor, weights_digest)
 
 
@@ -138,12 +139,93 @@ def test_negated_values_and_paired_exponent_changes_are_seen():
         assert weights_identity(conv) == base
 
 
-def test_a_kept_pullback_over_several_targets_vouches_only_for_one_weight_state():
+def _reference_fingerprint(values, concat_all=False) -> np.ndarray:
+    """The documented rule in NumPy: every value's int32 words (the head and sampled rows of a
+    variable above the exact size), parts up to ``_FP_CONCAT_MAX`` words first and joined in
+    variable order, then the larger parts; each word folded; a plain and a position-weighted
+    wrapping sum."""
+    def words(a):
+        a = np.ascontiguousarray(a).reshape(-1)
+        if a.dtype.itemsize in (4, 8):
+            return a.view(np.int32)
+        if a.dtype.itemsize == 2:
+            return a.view(np.int16).astype(np.int32)
+        return a.astype(np.int32)
+
+    small, large = [], []
+    for v in values:
+        if v.size > _FP_EXACT_MAX:
+            small.append(words(v.reshape(-1)[:_FP_HEAD]))
+            last = v.shape[-1]
+            v = v.reshape(-1, last)[::_sample_rows(v.shape)]
+        w = words(v)
+        if w.size:
+            (small if w.size <= _FP_CONCAT_MAX or concat_all else large).append(w)
+    parts = ([np.concatenate(small)] if small else []) + large
+    allw = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+    u = allw & 0xFFFFFFFF
+    folded = u ^ (u >> 16)
+    pos = np.arange(allw.size, dtype=np.int64)
+    weights = (pos * (2 * _FP_MIX) + 1) & 0xFFFFFFFF
+    plain = int(folded.sum() % 2**32)
+    mixed = int(sum(int(f) * int(w) for f, w in zip(folded, weights)) % 2**32)
+    return np.array([plain, mixed], np.uint32).view(np.int32)
+
+
+def test_the_fingerprint_is_the_documented_rule_for_any_dtypes_shapes_and_order():
+    """Small variables are joined before they are reinterpreted (one op per dtype run, session
+    36): the value must stay the rule's, whatever the mix of dtypes, ranks and sizes."""
+    from convviz_widgets.compute import backend
+
+    rng = np.random.default_rng(3)
+    values = [rng.standard_normal(10).astype("float32"),
+              rng.standard_normal((3, 4)).astype("float16"),
+              rng.standard_normal(7).astype("float16"),
+              np.arange(5, dtype="int32"),
+              rng.standard_normal((3, 3, 8, 300)).astype("float32"),  # 21,600: a large part
+              rng.standard_normal((300, 250)).astype("float32"),  # 75,000: head + rows
+              np.float32(2.5).reshape(()),
+              rng.standard_normal(6).astype("float32")]
+    if backend.NAME != "jax":  # JAX keeps float64 off by default
+        values.insert(1, rng.standard_normal((2, 5)).astype("float64"))
+    variables = [keras.Variable(v, trainable=v.dtype.kind == "f") for v in values]
+    got = keras.ops.convert_to_numpy(fingerprint_tensor(variables))
+    want = _reference_fingerprint([np.asarray(v.numpy()) for v in variables],
+                                  concat_all=backend.NAME == "torch")
+    np.testing.assert_array_equal(got, want)
+
+
+def test_one_compiled_fingerprint_per_model_serves_every_reader():
+    """A fresh Grad-CAM and its kept pullback call the model's one compiled fingerprint (traced
+    once per model, session 36), the activation capture traces it inline: the identities they
+    compute are the one :func:`weights_identity` reads, before and after a weight write."""
+    import convviz_widgets as cv
+
+    model = _small_model()
+    ids, fn = fingerprint_fn(model)
+    assert fingerprint_fn(model)[1] is fn
+    image = np.random.default_rng(0).random((12, 10, 3), dtype=np.float32)
+    assert cv.activations(model, image).weights_version == weights_identity(model)
+    first = cv.gradcam(model, image, layer="conv")
+    assert fingerprint_fn(model)[1] is fn
+    kernel = model.get_layer("conv").kernel
+    kernel.assign(kernel.numpy() * 2.0)
+    again = cv.gradcam(model, image, layer="conv")  # served nothing kept for other weights
+    fresh = cv.gradcam(model, image, layer="conv", cache=False)
+    np.testing.assert_allclose(again.heatmap, fresh.heatmap, atol=1e-5)
+    assert cv.activations(model, image).weights_version == weights_identity(model)
+    assert first.heatmap.shape == again.heatmap.shape
+
+
+@pytest.mark.parametrize("fetched", [False, True], ids=["also-traced", "also-fetched"])
+def test_a_kept_pullback_over_several_targets_vouches_only_for_one_weight_state(fetched):
     """TensorFlow's kept pullback runs the backward pass once per cotangent row and reads the
     weights fingerprint in each run. Weights written between two rows (and restored before the
     last) gave gradients of two weight states while the last run's fingerprint alone was
     returned: it matched the kept state's and the class switch used them (session 35's review).
-    The runs' fingerprints are now one value only when they agree."""
+    The runs' fingerprints are now one value only when they agree. The same when ``also``
+    comes with its traced value (``also.value``, as the CAM engine passes it): the fetched
+    fingerprint still reads the weights in each backward run."""
     from convviz_widgets.compute import backend
     from convviz_widgets.compute._identity import identity_from, weights_ids
 
@@ -161,7 +243,13 @@ def test_a_kept_pullback_over_several_targets_vouches_only_for_one_weight_state(
             return keras.ops.concatenate([y, 1.0 - y], axis=-1), None
 
         y, _, _, pull = backend.watched_vjp(run)
-        return y, (y, pull, lambda: fingerprint_tensor(variables))
+
+        def also():
+            return fingerprint_tensor(variables)
+
+        if fetched:  # its value in this trace: the backward function fetches it (session 36)
+            also.value = fingerprint_tensor(variables)
+        return y, (y, pull, also)
 
     compiled = backend.compile(fn, variables, [((1, 12, 10, 3), "float32")], pullback=True)
     x = np.random.default_rng(0).random((1, 12, 10, 3), dtype=np.float32)

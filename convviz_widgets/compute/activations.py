@@ -134,6 +134,10 @@ def capture_fn(acc, paths: tuple[str, ...], preprocess: Callable | None):
 
         def fn(x):
             _, captured = run_model(acc, model_input(acc, x, preprocess), paths)
+            # Traced inline, not as a call of the model's shared fingerprint function
+            # (:func:`~._identity.fingerprint_fn`, as Grad-CAM does): that call saves ~0.3 s of
+            # the first capture on ResNet50 but made every capture 1-3 % slower (paired, oneDNN
+            # off and on, session 36); this graph is the hot one.
             return ({p: keras.ops.cast(captured[p], "float32") for p in paths},
                     fingerprint_tensor(variables))
 

@@ -22,7 +22,9 @@ The interface:
     or returns ``()`` where it cannot; JAX and PyTorch return their pullbacks as they are).
     ``kept`` may be ``(y, pullback, also)`` with ``also()`` reading variables only (the weights
     fingerprint): the kept pullback then returns ``(grads, also())`` computed in the same
-    compiled call (its cotangents may be NumPy), so a class switch checks the weights after
+    compiled call (its cotangents may be NumPy); ``also.value``, if set, is ``also()``'s value
+    in ``fn``'s own trace (TensorFlow fetches it into the backward graph instead of tracing
+    ``also`` again; its ops still run at each backward call), so a class switch checks the weights after
     the fact instead of in a call of its own (TensorFlow runs the backward pass once per
     cotangent row: if the rows' ``also()`` values differ, weights were written during the
     call, and it returns them all joined, a value of another shape that matches no

@@ -211,14 +211,18 @@ def _kept(fn, signature):
     box = {}
 
     def traced(*args):
-        box["args"] = args
         *main, kept = fn(*args)
         box["main"] = main
         flat = tf.nest.flatten(main)
         if not kept:
             return flat
         y, pull = kept[0], kept[1]
-        also = kept[2]() if len(kept) > 2 else None  # read in the backward's own run
+        # ``also``'s value in this very graph when the caller has it (``also.value``): the
+        # backward function fetches it as it is (its ops read the variables again at each
+        # run), instead of a second trace of it (ResNet50's fingerprint: ~0.3 s).
+        also = None if len(kept) < 3 else getattr(kept[2], "value", None)
+        if len(kept) > 2 and also is None:
+            also = kept[2]()  # read in the backward's own run
         y_, a = pull.ends
         ct = tf.zeros_like(y_)
         before = set(y_.graph.get_operations())
@@ -233,27 +237,29 @@ def _kept(fn, signature):
                 if (t.op in before and t.op.type not in _FREE_OPS and t.dtype != tf.resource
                         and t is not ct):
                     feeds.setdefault(t.name, t)
-        box["kept"] = (y, list(feeds.values()), ct, grad, also)
-        return flat
+        keep = list(feeds.values())
+        if not _fits(keep, grad):
+            return flat
+        box["kept"] = (keep, ct, grad, also)
+        # The call's outputs are the forward's and the kept state: the wrapped function is
+        # called as it is (the backward ops for ``ct`` are not reachable from them, so they
+        # never run). Pruning a second function out of the graph for the call copied every
+        # forward op in Python (``lift_to_graph``): ~1 s of a ResNet50's first Grad-CAM.
+        return flat + [y, *keep]
 
     wrapped = tf.compat.v1.wrap_function(traced, specs)
-    args, main = box["args"], box["main"]
+    main = box["main"]
     flat = tf.nest.flatten(main)
-    step, keep, also = None, (), None
+    step = None
     if "kept" in box:
-        y, keep, ct, grad, also = box["kept"]
-        if _fits(keep, grad):
-            try:
-                step = wrapped.prune(feeds=[*keep, ct],
-                                     fetches=[grad] if also is None else [grad, also])
-            except Exception:  # noqa: BLE001 - the backward pass needs the forward one
-                step, keep = None, ()
-        else:
-            keep = ()
-    fetches = flat + ([y, *keep] if step is not None else [])
-    run = _callable(wrapped.prune(feeds=list(args), fetches=fetches), args)
-    if step is not None:
-        step = _callable(step, [*keep, ct])
+        keep, ct, grad, also = box["kept"]
+        try:
+            step = _callable(wrapped.prune(feeds=[*keep, ct],
+                                           fetches=[grad] if also is None else [grad, also]),
+                             [*keep, ct])
+        except Exception:  # noqa: BLE001 - the backward pass needs the forward one
+            step = None  # the kept outputs are then read by nobody
+    run = _callable(wrapped, [tf.TensorSpec(s.shape, s.dtype) for s in specs])
 
     def call(*xs):
         out = run(*xs)
@@ -287,9 +293,10 @@ def _one_also(values):
 
 
 def _callable(pruned, feeds):
-    """A pruned function behind a ``tf.function`` of its feeds' signature: called directly,
-    each call first fails to bind its structured signature and formats the error message,
-    tensors' values and all (0.5 ms a call, more than the demo model's backward pass)."""
+    """A wrapped or pruned function behind a ``tf.function`` of its feeds' signature (tensors
+    or specs): called directly, each call first fails to bind its structured signature and
+    formats the error message, tensors' values and all (0.5 ms a call, more than the demo
+    model's backward pass)."""
     specs = [tf.TensorSpec(t.shape, t.dtype) for t in feeds]
     return _Direct(tf_function(lambda *xs: pruned(*xs), input_signature=specs), specs)
 

@@ -22,7 +22,7 @@ from keras import ops
 
 from .. import backend
 from .._access import access, check_preprocess, model_input, require_spatial
-from .._identity import fingerprint_tensor, identity_from, weights_ids
+from .._identity import fingerprint_fn, identity_from
 from .._preprocess_identity import preprocess_key
 from .._images import image_digest, prepare_images, split_images
 from .._model_trace import linear_final, run_model
@@ -262,7 +262,7 @@ def _capture_fn(acc, path, preprocess, head=None):
         def build_fused():
             # Read once, here: walking ``model.weights`` on every call cost ~0.1 ms (demo).
             variables = list(acc.model.weights)
-            ids = weights_ids(acc.model)
+            ids, fingerprint_of = fingerprint_fn(acc.model)  # traced once per model, shared
 
             def fused(x, targets):
                 def run(watch):
@@ -273,12 +273,13 @@ def _capture_fn(acc, path, preprocess, head=None):
 
                 per, out, a, pullback = backend.watched_vjp(run)
                 scores, chosen, grads = _gradients(per, pullback, targets, target_fn)
+                fingerprint = fingerprint_of()
                 # The head's forward state, for the next class of this image (issue 27), and
                 # the weights fingerprint its backward pass computes alongside (checked after).
-                kept = (per, pullback, lambda: fingerprint_tensor(variables)) \
+                kept = (per, pullback, _also(fingerprint_of, fingerprint)) \
                     if backend.KEEPS_PULLBACK and target_fn is None else ()
                 return (ops.cast(a, "float32"), keras.tree.flatten(as_float(out)), scores,
-                        chosen, grads, fingerprint_tensor(variables), kept)
+                        chosen, grads, fingerprint, kept)
 
             if target_fn is not None or not backend.KEEPS_PULLBACK:
                 return ids, backend.compile(fused, variables)
@@ -300,6 +301,20 @@ def _capture_fn(acc, path, preprocess, head=None):
         return _forward_only(backend.compile(fn, list(acc.model.weights)))
 
     return acc.compiled(("cam_capture", path, preprocess_key(preprocess)), build)
+
+
+def _also(fn, value):
+    """A kept pullback's ``also`` (:func:`~..backend.compile`): ``fn``, recomputed at each
+    backward run, with ``value``, what it computes in the trace at hand, as ``.value``. A
+    backend that traces the backward pass into the fresh pass's graph (TensorFlow) fetches
+    that tensor instead of tracing ``fn`` a second time (its ops still read the weights at
+    each backward run); the others call ``fn``."""
+
+    def also():
+        return fn()
+
+    also.value = value
+    return also
 
 
 def _forward_fn(acc, preprocess, oi):
