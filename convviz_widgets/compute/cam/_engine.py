@@ -28,7 +28,7 @@ from .._images import image_digest, prepare_images, split_images
 from .._model_trace import linear_final, run_model
 from .._trace import OutputInfo
 from ..outputs import as_float, callable_scores, choose_output, class_scores, pick_output
-from ._kept import KEPT_MAPS, Kept, kept_key, kept_switch
+from ._kept import KEPT_MAPS, Kept, kept_also, kept_key, kept_switch
 from .overlay import resize_bilinear
 
 #: Layer types skipped at the end of the automatic layer choice: they only lower the resolution.
@@ -276,7 +276,7 @@ def _capture_fn(acc, path, preprocess, head=None):
                 fingerprint = fingerprint_of()
                 # The head's forward state, for the next class of this image (issue 27), and
                 # the weights fingerprint its backward pass computes alongside (checked after).
-                kept = (per, pullback, _also(fingerprint_of, fingerprint)) \
+                kept = (per, pullback, kept_also(fingerprint_of, fingerprint)) \
                     if backend.KEEPS_PULLBACK and target_fn is None else ()
                 return (ops.cast(a, "float32"), keras.tree.flatten(as_float(out)), scores,
                         chosen, grads, fingerprint, kept)
@@ -301,20 +301,6 @@ def _capture_fn(acc, path, preprocess, head=None):
         return _forward_only(backend.compile(fn, list(acc.model.weights)))
 
     return acc.compiled(("cam_capture", path, preprocess_key(preprocess)), build)
-
-
-def _also(fn, value):
-    """A kept pullback's ``also`` (:func:`~..backend.compile`): ``fn``, recomputed at each
-    backward run, with ``value``, what it computes in the trace at hand, as ``.value``. A
-    backend that traces the backward pass into the fresh pass's graph (TensorFlow) fetches
-    that tensor instead of tracing ``fn`` a second time (its ops still read the weights at
-    each backward run); the others call ``fn``."""
-
-    def also():
-        return fn()
-
-    also.value = value
-    return also
 
 
 def _forward_fn(acc, preprocess, oi):

@@ -90,3 +90,17 @@ def kept_switch(acc, key, codes, keys_for):
     if a is None or outs is None:
         return None
     return a, outs, scores, classes, grads
+
+
+def kept_also(fn, value):
+    """A kept pullback's ``also`` (:func:`~..backend.compile`): ``fn``, recomputed at each
+    backward run, with ``value``, what it computes in the trace at hand, as ``.value``. A
+    backend that traces the backward pass into the fresh pass's graph (TensorFlow) fetches
+    that tensor instead of tracing ``fn`` a second time (its ops still read the weights at
+    each backward run); the others call ``fn``."""
+
+    def also():
+        return fn()
+
+    also.value = value
+    return also
