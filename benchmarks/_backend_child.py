@@ -40,6 +40,7 @@ import numpy as np  # noqa: E402
 
 import convviz_widgets as cv  # noqa: E402
 
+from _backend_floors import plain_gradcam, plain_input_gradient  # noqa: E402
 from _common import backend_environment, load, paired  # noqa: E402
 
 IMPORT_S = time.perf_counter() - T_START
@@ -205,10 +206,21 @@ def measure(which: str, rounds: int, samples: int, steps: int) -> dict:
         for name in ("smoothgrad", "integrated_gradients"):
             if name not in methods and why:
                 missing[name] = why
+    # The floors: the same work as the plain recipe a user of this backend would write.
+    for name, make in (
+            ("gradcam_plain", lambda: plain_gradcam(model, cv.compute.cam.default_layer(model))),
+            ("smoothgrad_plain", lambda: plain_input_gradient(model, samples, SIGMA, 1))):
+        try:
+            fn = make()
+            first[name], _ = timed(lambda fn=fn: fn(new_image()))
+            cases[name] = (fn, new_image)
+        except Exception as exc:  # noqa: BLE001 - a model the recipe cannot split
+            missing[name] = f"{type(exc).__name__}: {exc}"[:300]
     first["forward"], _ = timed(lambda: fwd(new_image()))
     before = load()
     res = paired(cases, rounds, warmup=1, base="forward")
-    for name, n in (("smoothgrad", samples), ("integrated_gradients", steps)):
+    for name, n in (("smoothgrad", samples), ("integrated_gradients", steps),
+                    ("smoothgrad_plain", samples)):
         if name in res:  # per sample (SmoothGrad) / per path step (integrated gradients)
             res[name]["per_sample"] = {k: {q: v / n for q, v in res[name][k].items()}
                                        for k in ("ratio_wall", "ratio_cpu")}
