@@ -2,9 +2,12 @@
 
 The identity is read from the weights themselves at each call (nothing of Keras is patched), so
 its cost matters: it is paid by every re-read of a cached activation, CAM map or pattern.
-Models: the demo model and ``VGG16(weights=None)`` (138 M values: its two smallest kernels and
+Models: the demo model, ``VGG16(weights=None)`` (138 M values: its two smallest kernels and
 every bias are read whole, 51,880 values; the other 14 kernels through their first 4,096 values
-and sampled rows, see ``_identity.fingerprint_tensor``).
+and sampled rows, see ``_identity.fingerprint_tensor``) and ``ResNet50(weights=None)`` at 128²
+(320 variables, 25.6 M values, 1.1 M of them read: 267 vectors and 18 kernels of at most
+65,536 values whole, 35 kernels sampled), the deep case: its cost is the passes over the
+values read and the ops per variable, not the model's size.
 
     python benchmarks/bench_identity.py [--rounds 20]
 
@@ -30,7 +33,9 @@ def main() -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=20)
     args = ap.parse_args()
-    models = {"demo": cv.demo_model(), "vgg16": keras.applications.VGG16(weights=None)}
+    models = {"demo": cv.demo_model(), "vgg16": keras.applications.VGG16(weights=None),
+              "resnet50_128": keras.applications.ResNet50(weights=None,
+                                                          input_shape=(128, 128, 3))}
     cases = {name: (lambda _, m=m: weights_identity(m), None) for name, m in models.items()}
     res = paired(cases, args.rounds, warmup=2)
     path = write_result("identity", {"benchmark": "identity", "per_call": res})
