@@ -137,20 +137,28 @@ def _row_max(a):
     return tf.reduce_max(a, axis=2)
 
 
+def _strides(count, stride):
+    """``(1, count)`` int64: ``0, stride, 2·stride, …`` — a constant when both are known."""
+    if isinstance(count, int) and isinstance(stride, int):
+        return tf.constant(np.arange(count, dtype=np.int64)[None] * stride)
+    return tf.range(count, dtype=tf.int64)[None] * stride
+
+
 def _peaks(a, row_max, image, channel):
     """``(m,)`` int32: where channel ``channel[j]`` of image ``image[j]`` peaks in map ``a``
     ``(n, h, w, C_all)`` — the first flat position ``y·w + x`` of its max, as ``argmax`` over
     the flat map — for the pairs that entered a top-k: the first row whose max
     (``row_max``, :func:`_row_max`) is the channel's max, then the first column of that row
     holding it. Reads ``m·(h + w)`` values, not ``m·h·w``."""
-    shape = tf.shape(a, out_type=tf.int64)
-    h, w, c_all = shape[1], shape[2], shape[3]
-    image, channel = image[:, None], channel[:, None]
-    rows = (image * h + tf.range(h)[None]) * c_all + channel  # (m, h) into row_max
-    y = tf.argmax(tf.gather(tf.reshape(row_max, [-1]), rows), axis=1)[:, None]
-    cols = ((image * h + y) * w + tf.range(w)[None]) * c_all + channel  # (m, w) into a
-    x = tf.argmax(tf.gather(tf.reshape(a, [-1]), cols), axis=1)[:, None]
-    return tf.cast(y * w + x, tf.int32)[:, 0]
+    shape = tf.shape(a, out_type=tf.int64)  # dims known when traced are Python ints
+    h, w, c_all = (a.shape[i] if a.shape[i] is not None else shape[i] for i in (1, 2, 3))
+    first = image * (h * c_all) + channel  # (m,): the pair's row 0 in row_max, then every c_all
+    y = tf.argmax(tf.gather(tf.reshape(row_max, [-1]),
+                            first[:, None] + _strides(h, c_all)), axis=1)
+    first = (image * h + y) * (w * c_all) + channel  # column 0 of row y in a
+    x = tf.argmax(tf.gather(tf.reshape(a, [-1]),
+                            first[:, None] + _strides(w, c_all)), axis=1)
+    return tf.cast(y * w + x, tf.int32)
 
 
 def _peaks_pooled(a, pool_row_max, ph: int, image, channel):
@@ -162,13 +170,14 @@ def _peaks_pooled(a, pool_row_max, ph: int, image, channel):
     included, reading ``m·(h / ph + ph·w)`` values and no row max of ``a``."""
     h, w, c_all = a.shape[1:4]  # known when traced (:func:`whole_pools`)
     hp = pool_row_max.shape[1]
-    image, channel = image[:, None], channel[:, None]
-    rows = (image * hp + tf.range(hp, dtype=tf.int64)[None]) * c_all + channel  # (m, h')
-    yp = tf.argmax(tf.gather(tf.reshape(pool_row_max, [-1]), rows), axis=1)[:, None]
+    first = image * (hp * c_all) + channel  # (m,): the pair's pooled row 0
+    yp = tf.argmax(tf.gather(tf.reshape(pool_row_max, [-1]),
+                             first[:, None] + _strides(hp, c_all)), axis=1)
     # (m, ph·w): rows ph·y' … ph·y' + ph − 1 of a, flat; a map row follows the one above it.
-    cols = ((image * h + yp * ph) * w + tf.range(ph * w, dtype=tf.int64)[None]) * c_all + channel
-    at = tf.argmax(tf.gather(tf.reshape(a, [-1]), cols), axis=1)[:, None]
-    return tf.cast(yp * (ph * w) + at, tf.int32)[:, 0]
+    first = (image * h + yp * ph) * (w * c_all) + channel
+    at = tf.argmax(tf.gather(tf.reshape(a, [-1]),
+                             first[:, None] + _strides(ph * w, c_all)), axis=1)
+    return tf.cast(yp * (ph * w) + at, tf.int32)
 
 
 def whole_pools(paths, layers, got) -> tuple:
