@@ -24,6 +24,7 @@ in that order before ``top_k``, and each kept image remembers the size bucket it
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -136,35 +137,104 @@ def _row_max(a):
     return tf.reduce_max(a, axis=2)
 
 
+def _strides(count, stride):
+    """``(1, count)`` int64: ``0, stride, 2·stride, …`` — a constant when both are known."""
+    if isinstance(count, int) and isinstance(stride, int):
+        return tf.constant(np.arange(count, dtype=np.int64)[None] * stride)
+    return tf.range(count, dtype=tf.int64)[None] * stride
+
+
 def _peaks(a, row_max, image, channel):
     """``(m,)`` int32: where channel ``channel[j]`` of image ``image[j]`` peaks in map ``a``
     ``(n, h, w, C_all)`` — the first flat position ``y·w + x`` of its max, as ``argmax`` over
     the flat map — for the pairs that entered a top-k: the first row whose max
     (``row_max``, :func:`_row_max`) is the channel's max, then the first column of that row
     holding it. Reads ``m·(h + w)`` values, not ``m·h·w``."""
-    shape = tf.shape(a, out_type=tf.int64)
-    h, w, c_all = shape[1], shape[2], shape[3]
-    image, channel = image[:, None], channel[:, None]
-    rows = (image * h + tf.range(h)[None]) * c_all + channel  # (m, h) into row_max
-    y = tf.argmax(tf.gather(tf.reshape(row_max, [-1]), rows), axis=1)[:, None]
-    cols = ((image * h + y) * w + tf.range(w)[None]) * c_all + channel  # (m, w) into a
-    x = tf.argmax(tf.gather(tf.reshape(a, [-1]), cols), axis=1)[:, None]
-    return tf.cast(y * w + x, tf.int32)[:, 0]
+    shape = tf.shape(a, out_type=tf.int64)  # dims known when traced are Python ints
+    h, w, c_all = (a.shape[i] if a.shape[i] is not None else shape[i] for i in (1, 2, 3))
+    first = image * (h * c_all) + channel  # (m,): the pair's row 0 in row_max, then every c_all
+    y = tf.argmax(tf.gather(tf.reshape(row_max, [-1]),
+                            first[:, None] + _strides(h, c_all)), axis=1)
+    first = (image * h + y) * (w * c_all) + channel  # column 0 of row y in a
+    x = tf.argmax(tf.gather(tf.reshape(a, [-1]),
+                            first[:, None] + _strides(w, c_all)), axis=1)
+    return tf.cast(y * w + x, tf.int32)
 
 
-def _merge(maps, x, index, label, extra, st: dict, pool, rows, boxes, score: str) -> dict:
+def _peaks_pooled(a, pool_row_max, ph: int, image, channel):
+    """:func:`_peaks` of map ``a`` ``(n, h, w, C_all)`` found through the row maxes of its
+    max-pool ``pool_row_max`` ``(n, h / ph, C_all)`` (windows ``ph × pw`` tiling ``a`` exactly,
+    stride = window): the first pooled row holding the channel's max covers rows
+    ``ph·y'`` … ``ph·y' + ph − 1`` of ``a``, no earlier row of ``a`` holds it, and the first
+    flat position of the max in those ``ph`` rows is the map's — the same position, ties
+    included, reading ``m·(h / ph + ph·w)`` values and no row max of ``a``."""
+    h, w, c_all = a.shape[1:4]  # known when traced (:func:`whole_pools`)
+    hp = pool_row_max.shape[1]
+    first = image * (hp * c_all) + channel  # (m,): the pair's pooled row 0
+    yp = tf.argmax(tf.gather(tf.reshape(pool_row_max, [-1]),
+                             first[:, None] + _strides(hp, c_all)), axis=1)
+    # (m, ph·w): rows ph·y' … ph·y' + ph − 1 of a, flat; a map row follows the one above it.
+    first = (image * h + yp * ph) * (w * c_all) + channel
+    at = tf.argmax(tf.gather(tf.reshape(a, [-1]),
+                             first[:, None] + _strides(ph * w, c_all)), axis=1)
+    return tf.cast(yp * (ph * w) + at, tf.int32)
+
+
+def whole_pools(paths, layers, got) -> tuple:
+    """Per layer of ``paths``: ``(j, ph)`` when captured layer ``j`` is a max-pool whose input
+    *is* this layer's captured map (the same traced tensor) and whose ``ph × pw`` windows, stride
+    = window, tile the map exactly (no padding, no row or column left out), else None. Such a
+    map's channel max and peak are read through the pool's row maxes (:func:`_peaks_pooled`):
+    the pool already read the map once in the forward pass. ``layers`` are the layer objects,
+    ``got`` :func:`run_model`'s captures with ``("input", path)`` of the pools."""
+    out = [None] * len(paths)
+    for j, (p, layer) in enumerate(zip(paths, layers)):
+        src = got.get(("input", p))
+        if src is None or not _tiles(layer):
+            continue
+        for i, q in enumerate(paths):
+            a = got[q]
+            if i == j or out[i] is not None or a is not src or a.shape.rank != 4:
+                continue
+            (ph, pw), (h, w) = _pair_of(layer.pool_size), a.shape[1:3]
+            if h is not None and w is not None and h % ph == 0 and w % pw == 0 and \
+                    tuple(got[p].shape[1:3]) == (h // ph, w // pw):
+                out[i] = (j, ph)
+    # A pool that is itself read through a further pool has no row maxes of its own.
+    return tuple(None if via is None or out[via[0]] is not None else via for via in out)
+
+
+def _pair_of(v) -> tuple:
+    return (int(v), int(v)) if isinstance(v, int) else tuple(int(u) for u in v)
+
+
+def _tiles(layer) -> bool:
+    """A channels-last 2-D max-pool whose stride is its window."""
+    return (isinstance(layer, keras.layers.MaxPooling2D)
+            and getattr(layer, "data_format", "channels_last") == "channels_last"
+            and _pair_of(layer.pool_size) == _pair_of(layer.strides or layer.pool_size))
+
+
+def _merge(maps, x, index, label, extra, st: dict, pool, rows, boxes, score: str,
+           pooled: tuple = ()) -> dict:
     """Every layer's map ``maps[l]`` (n, h, w, C_all) of batch ``x`` folded into the stacked
     state ``st`` (returned anew) and patch pool ``pool`` (written in place; None: no patches
     are cut, :func:`._example_host.cut_patches` cuts them after the pass). ``rows[l]`` are
     layer ``l``'s summarised channels, ``boxes[l]`` ``(h·w, 4)`` the crop box of each of its map
-    positions. ``extra`` is ``(key, bucket)`` per image for a keyed state, else None."""
+    positions. ``extra`` is ``(key, bucket)`` per image for a keyed state, else None.
+    ``pooled[l]`` (``score="max"`` only) is ``(j, ph)`` when map ``l``'s max-pool is map ``j``
+    (:func:`whole_pools`): its row and channel maxes are then read through map ``j``'s."""
     n = tf.shape(x)[0]
-    floats, row_maxes, peaks, vals = [], [], [], []
-    for a, r in zip(maps, rows):
-        a = tf.cast(a, tf.float32)
-        floats.append(a)
-        row_maxes.append(_row_max(a))
-        peaks.append(tf.gather(tf.reduce_max(row_maxes[-1], axis=1), r, axis=1))  # (n, C_l)
+    pooled = tuple(pooled) + (None,) * (len(maps) - len(pooled))
+    floats = [tf.cast(a, tf.float32) for a in maps]
+    # A pool's own row maxes first: the maps it pools are read through them, not again.
+    row_maxes = [None if pooled[l] else _row_max(a) for l, a in enumerate(floats)]
+    chan_max = [None if pooled[l] else tf.reduce_max(row_maxes[l], axis=1)
+                for l in range(len(maps))]
+    peaks, vals = [], []
+    for l, (a, r) in enumerate(zip(floats, rows)):
+        peaks.append(tf.gather(chan_max[l] if not pooled[l] else chan_max[pooled[l][0]],
+                               r, axis=1))  # (n, C_l)
         vals.append(peaks[-1] if score == "max"
                     else tf.gather(tf.reduce_mean(tf.reshape(a, tf.stack([n, -1, tf.shape(a)[3]])),
                                                   axis=1), r, axis=1))
@@ -210,9 +280,10 @@ def _merge(maps, x, index, label, extra, st: dict, pool, rows, boxes, score: str
     else:
         parts = [tf.range(tf.shape(slot)[0])]
     found = []
-    for a, row_max, box, part in zip(floats, row_maxes, boxes, parts):
+    for a, row_max, box, part, via in zip(floats, row_maxes, boxes, parts, pooled):
         img = tf.gather(image, part)
-        found.append(_peaks(a, row_max, img, tf.gather(channel, part)))
+        found.append(_peaks(a, row_max, img, tf.gather(channel, part)) if via is None else
+                     _peaks_pooled(a, row_maxes[via[0]], via[1], img, tf.gather(channel, part)))
         if pool is not None:
             crops = tf.image.crop_and_resize(x, tf.gather(box, found[-1]), tf.cast(img, tf.int32),
                                              tf.shape(pool)[2:4], method="bilinear",
@@ -234,10 +305,14 @@ def step_fn(acc, paths: tuple, score: str, preprocess, keyed: bool = False, cut:
     def build():
         @tf_function(reduce_retracing=True)
         def fn(x, index, label, extra, state, pool, consts):
-            _, got = run_model(acc, model_input(acc, x, preprocess), paths)
+            layers = [acc.layer(p) for p in paths]
+            pools = [p for p, layer in zip(paths, layers) if _tiles(layer)] \
+                if score == "max" else []
+            _, got = run_model(acc, model_input(acc, x, preprocess), paths, capture_inputs=pools)
             rows, boxes = consts
             return _merge([got[p] for p in paths], x, index, label, extra or None, state,
-                          pool if cut else None, rows, boxes, score)
+                          pool if cut else None, rows, boxes, score,
+                          whole_pools(paths, layers, got) if pools else ())
 
         return fn
 
