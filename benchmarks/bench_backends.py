@@ -49,9 +49,10 @@ ROWS = {
     "smoothgrad": ("SmoothGrad, per sample", 1.5),
     "integrated_gradients": ("integrated gradients, per path step", 1.5),
     # The floors (``_backend_floors.py``): the backend's own plain compiled recipe, no goal.
-    "gradcam_plain": ("plain compiled Grad-CAM recipe (the floor of fresh Grad-CAM)", None),
-    "smoothgrad_plain": ("plain compiled batched input gradient, per sample (SmoothGrad's "
-                         "floor)", None),
+    "gradcam_plain": ("plain Grad-CAM recipe on the backend's own autodiff (fresh Grad-CAM's "
+                      "floor)", None),
+    "smoothgrad_plain": ("plain batched input gradient on the backend's own autodiff, per "
+                         "sample (SmoothGrad's floor)", None),
 }
 PER_SAMPLE = ("smoothgrad", "integrated_gradients", "smoothgrad_plain")
 #: Pixel methods: the full run uses their defaults (SmoothGrad 25 samples, integrated gradients
