@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -146,9 +147,12 @@ def print_paired(results: dict, width: int = 26, indent: str = "") -> None:
 
 
 def write_result(name: str, payload: dict) -> Path:
-    """Write ``results/<name>_onednn_<on|off>.json`` with the environment; returns the path."""
+    """Write ``results/<name>_onednn_<on|off>.json`` with the environment (``<name>.json`` on
+    Keras' other backends, where oneDNN's TensorFlow switch means nothing); returns the path."""
     RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"{name}_onednn_{onednn()}.json"
+    keras = sys.modules.get("keras")
+    on_tf = keras is None or keras.backend.backend() == "tensorflow"
+    path = RESULTS / (f"{name}_onednn_{onednn()}.json" if on_tf else f"{name}.json")
     path.write_text(json.dumps({"environment": environment(), **payload}, indent=2) + "\n")
     return path
 
