@@ -132,6 +132,13 @@ def _fold(bits, consts=None):
     sums.
     """
     ops = keras.ops
+    if backend.NAME != "torch":
+        # The logical shift itself: the same bits as the shift-and-mask below in one pass
+        # fewer over every value read (ResNet50's identity, TensorFlow: 5.1 -> 4.5 ms CPU,
+        # equal fingerprints; session 37). PyTorch has no shift for uint32.
+        shift = consts[0] if consts is not None else ops.convert_to_tensor(16, "uint32")
+        return ops.bitwise_xor(bits, ops.view(ops.right_shift(ops.view(bits, "uint32"), shift),
+                                              "int32"))
     shift, mask = consts if consts is not None else (16, ops.convert_to_tensor(0xFFFF, "int32"))
     low = ops.bitwise_and(ops.right_shift(bits, shift), mask)
     return ops.bitwise_xor(bits, low)
@@ -198,7 +205,8 @@ def fingerprint_tensor(variables):
     weights = ops.arange(0, longest, dtype="int32") * (2 * _FP_MIX) + 1
     # Shared by every part: each constant and weight slice is an op of the traced graph, and
     # its trace is most of a deep model's first capture (ResNet50: 53 parts).
-    consts = (ops.convert_to_tensor(16, "int32"), ops.convert_to_tensor(0xFFFF, "int32"))
+    consts = ((ops.convert_to_tensor(16, "int32"), ops.convert_to_tensor(0xFFFF, "int32"))
+              if backend.NAME == "torch" else (ops.convert_to_tensor(16, "uint32"), None))
     prefix = {longest: weights}
     plain, mixed, offsets, start = [], [], [], 0
     for bits in large:
