@@ -144,47 +144,38 @@ def _strides(count, stride):
     return tf.range(count, dtype=tf.int64)[None] * stride
 
 
-def _peaks(a, row_max, image, channel):
+def _peaks(a, row_max, image, channel, ph: int = 1):
     """``(m,)`` int32: where channel ``channel[j]`` of image ``image[j]`` peaks in map ``a``
     ``(n, h, w, C_all)`` — the first flat position ``y·w + x`` of its max, as ``argmax`` over
-    the flat map — for the pairs that entered a top-k: the first row whose max
-    (``row_max``, :func:`_row_max`) is the channel's max, then the first column of that row
-    holding it. Reads ``m·(h + w)`` values, not ``m·h·w``."""
+    the flat map — for the pairs that entered a top-k: the first row of ``row_max`` whose max
+    is the channel's max, then the first position of that row's ``ph`` map rows holding it.
+    Reads ``m·(h / ph + ph·w)`` values, not ``m·h·w``.
+
+    ``row_max`` is the map's own per-row max (:func:`_row_max`, ``ph = 1``) or that of the
+    max-pool captured after it, ``(n, h / ph, C_all)``, whose ``ph × pw`` windows tile ``a``
+    exactly with stride = window (:func:`whole_pools`): the first pooled row holding the
+    channel's max covers rows ``ph·y'`` … ``ph·y' + ph − 1`` of ``a``, no earlier row of ``a``
+    holds it, and a map row follows the one above it in memory, so the first flat position of
+    the max in those ``ph`` rows is the map's — the same position, ties included."""
     shape = tf.shape(a, out_type=tf.int64)  # dims known when traced are Python ints
     h, w, c_all = (a.shape[i] if a.shape[i] is not None else shape[i] for i in (1, 2, 3))
-    first = image * (h * c_all) + channel  # (m,): the pair's row 0 in row_max, then every c_all
+    rows = row_max.shape[1] if row_max.shape[1] is not None else \
+        tf.shape(row_max, out_type=tf.int64)[1]
+    span = w if ph == 1 else ph * w  # the map values a row of row_max covers
+    first = image * (rows * c_all) + channel  # (m,): the pair's row 0 in row_max
     y = tf.argmax(tf.gather(tf.reshape(row_max, [-1]),
-                            first[:, None] + _strides(h, c_all)), axis=1)
-    first = (image * h + y) * (w * c_all) + channel  # column 0 of row y in a
+                            first[:, None] + _strides(rows, c_all)), axis=1)
+    first = (image * h + (y if ph == 1 else y * ph)) * (w * c_all) + channel  # its first map row
     x = tf.argmax(tf.gather(tf.reshape(a, [-1]),
-                            first[:, None] + _strides(w, c_all)), axis=1)
-    return tf.cast(y * w + x, tf.int32)
-
-
-def _peaks_pooled(a, pool_row_max, ph: int, image, channel):
-    """:func:`_peaks` of map ``a`` ``(n, h, w, C_all)`` found through the row maxes of its
-    max-pool ``pool_row_max`` ``(n, h / ph, C_all)`` (windows ``ph × pw`` tiling ``a`` exactly,
-    stride = window): the first pooled row holding the channel's max covers rows
-    ``ph·y'`` … ``ph·y' + ph − 1`` of ``a``, no earlier row of ``a`` holds it, and the first
-    flat position of the max in those ``ph`` rows is the map's — the same position, ties
-    included, reading ``m·(h / ph + ph·w)`` values and no row max of ``a``."""
-    h, w, c_all = a.shape[1:4]  # known when traced (:func:`whole_pools`)
-    hp = pool_row_max.shape[1]
-    first = image * (hp * c_all) + channel  # (m,): the pair's pooled row 0
-    yp = tf.argmax(tf.gather(tf.reshape(pool_row_max, [-1]),
-                             first[:, None] + _strides(hp, c_all)), axis=1)
-    # (m, ph·w): rows ph·y' … ph·y' + ph − 1 of a, flat; a map row follows the one above it.
-    first = (image * h + yp * ph) * (w * c_all) + channel
-    at = tf.argmax(tf.gather(tf.reshape(a, [-1]),
-                             first[:, None] + _strides(ph * w, c_all)), axis=1)
-    return tf.cast(yp * (ph * w) + at, tf.int32)
+                            first[:, None] + _strides(span, c_all)), axis=1)
+    return tf.cast(y * span + x, tf.int32)
 
 
 def whole_pools(paths, layers, got) -> tuple:
     """Per layer of ``paths``: ``(j, ph)`` when captured layer ``j`` is a max-pool whose input
     *is* this layer's captured map (the same traced tensor) and whose ``ph × pw`` windows, stride
     = window, tile the map exactly (no padding, no row or column left out), else None. Such a
-    map's channel max and peak are read through the pool's row maxes (:func:`_peaks_pooled`):
+    map's channel max and peak are read through the pool's row maxes (:func:`_peaks` with the pool's row maxes):
     the pool already read the map once in the forward pass. ``layers`` are the layer objects,
     ``got`` :func:`run_model`'s captures with ``("input", path)`` of the pools."""
     out = [None] * len(paths)
@@ -283,7 +274,7 @@ def _merge(maps, x, index, label, extra, st: dict, pool, rows, boxes, score: str
     for a, row_max, box, part, via in zip(floats, row_maxes, boxes, parts, pooled):
         img = tf.gather(image, part)
         found.append(_peaks(a, row_max, img, tf.gather(channel, part)) if via is None else
-                     _peaks_pooled(a, row_maxes[via[0]], via[1], img, tf.gather(channel, part)))
+                     _peaks(a, row_maxes[via[0]], img, tf.gather(channel, part), via[1]))
         if pool is not None:
             crops = tf.image.crop_and_resize(x, tf.gather(box, found[-1]), tf.cast(img, tf.int32),
                                              tf.shape(pool)[2:4], method="bilinear",
