@@ -119,7 +119,7 @@ def _sample_rows(shape) -> int:
     return stride
 
 
-def _fold(bits, consts=None):
+def _fold(bits):
     """``bits ^ (bits >>> 16)`` (int32): a bijection that brings each value's high half down
     into its low half before it is summed.
 
@@ -127,21 +127,12 @@ def _fold(bits, consts=None):
     carries: negating any even number of values (a whole filter of 3·3·C values, C even; a unit
     and its bias) changed neither sum, and scaling one value by 2 and another by 1/2 (±2**23
     each) 256 positions apart did not either. Folded, those changes reach bits 15 and 7, where
-    the position weights tell them apart. The shift is logical (arithmetic shift, then the low
-    16 bits), so no two values fold alike and one changed bit of one value still changes both
-    sums.
+    the position weights tell them apart. The shift is logical, so no two values fold alike and
+    one changed bit of one value still changes both sums. Each backend shifts its cheapest way
+    (:func:`.backend.high_halves`: on TensorFlow, the high halves of the ``uint16`` view, since
+    its shift runs one value at a time; the same values).
     """
-    ops = keras.ops
-    if backend.NAME != "torch":
-        # The logical shift itself: the same bits as the shift-and-mask below in one pass
-        # fewer over every value read (ResNet50's identity, TensorFlow: 5.1 -> 4.5 ms CPU,
-        # equal fingerprints; session 37). PyTorch has no shift for uint32.
-        shift = consts[0] if consts is not None else ops.convert_to_tensor(16, "uint32")
-        return ops.bitwise_xor(bits, ops.view(ops.right_shift(ops.view(bits, "uint32"), shift),
-                                              "int32"))
-    shift, mask = consts if consts is not None else (16, ops.convert_to_tensor(0xFFFF, "int32"))
-    low = ops.bitwise_and(ops.right_shift(bits, shift), mask)
-    return ops.bitwise_xor(bits, low)
+    return keras.ops.bitwise_xor(bits, backend.high_halves(bits))
 
 
 def _wrap32(t):
@@ -186,7 +177,8 @@ def fingerprint_tensor(variables):
             last = int(shape[-1]) if len(shape) else 1
             # From ``flat``, not ``read``: on TensorFlow ``read`` is the variable, and each op
             # on it reads it again.
-            flat = ops.reshape(ops.reshape(flat, [-1, last])[::_sample_rows(shape)], [-1])
+            flat = ops.reshape(backend.every_row(ops.reshape(flat, [-1, last]),
+                                                 _sample_rows(shape)), [-1])
         n = _words(flat)
         if n == 0:
             continue
@@ -203,15 +195,13 @@ def fingerprint_tensor(variables):
     # all values read adds 2*_FP_MIX*start to each of its weights, i.e. 2*_FP_MIX*start times
     # its plain sum to the weighted one.
     weights = ops.arange(0, longest, dtype="int32") * (2 * _FP_MIX) + 1
-    # Shared by every part: each constant and weight slice is an op of the traced graph, and
-    # its trace is most of a deep model's first capture (ResNet50: 53 parts).
-    consts = ((ops.convert_to_tensor(16, "int32"), ops.convert_to_tensor(0xFFFF, "int32"))
-              if backend.NAME == "torch" else (ops.convert_to_tensor(16, "uint32"), None))
+    # Weight slices are shared by every part of a length: each is an op of the traced graph,
+    # and its trace is most of a deep model's first capture (ResNet50: 53 parts).
     prefix = {longest: weights}
     plain, mixed, offsets, start = [], [], [], 0
     for bits in large:
         n = int(bits.shape[0])
-        bits = _fold(bits, consts)
+        bits = _fold(bits)
         plain.append(_wrap32(ops.sum(bits)))
         if n not in prefix:
             prefix[n] = weights[:n]

@@ -87,6 +87,14 @@ The interface:
     a multiple of 32 (the demo model's 16) reduce one float at a time in ATen, so columns are
     folded into the channel axis first (dataset examples' per-row max: 20 -> 4 ms a batch,
     session 36).
+``high_halves(bits)``
+    ``bits >>> 16`` (logical shift) of a 1-D int32 tensor, as int32, the cheapest way the
+    backend has (the weights fingerprint folds every value read with it): TensorFlow's shift
+    runs one value at a time, so it takes the high halves of the ``uint16`` view; JAX shifts
+    the ``uint32`` view; PyTorch has no ``uint32`` shift and shifts arithmetically, then masks.
+``every_row(a, stride)``
+    ``a[::stride]`` of a 2-D tensor (the fingerprint's sampled rows of a large variable):
+    gathered on TensorFlow, where a strided slice copies value by value.
 ``host_view(x)``
     The same without a copy where the tensor's memory is the host's (CPU): read-only on JAX,
     the tensor's own strides on PyTorch. Keras' ``convert_to_numpy`` copies (``np.array``):
@@ -108,6 +116,7 @@ NAME = keras.backend.backend()
 
 if NAME == "tensorflow":
     from ._tf import (KEEPS_PULLBACK, SLOW_MAX_POOL_GRADIENT, WIDE_FLOAT, compile,
+                      every_row as _every_row, high_halves as _high_halves,
                       host_view as _host_view,
                       device, eager, no_grad, relu_ops, tf_function, trace, user_function,
                       value_and_grad, vjp, watched_vjp)
@@ -127,8 +136,8 @@ else:  # pragma: no cover - Keras knows only these three (and "numpy", which can
         "KERAS_BACKEND=tensorflow (or jax, or torch) before importing keras.")
 
 __all__ = ["KEEPS_PULLBACK", "NAME", "SLOW_MAX_POOL_GRADIENT", "WIDE_FLOAT", "compile",
-           "device", "eager", "host_view", "no_grad", "relu_ops", "row_max", "tf_function",
-           "to_numpy", "trace", "user_function", "value_and_grad", "vjp", "watched_vjp"]
+           "device", "eager", "every_row", "high_halves", "host_view", "no_grad", "relu_ops",
+           "row_max", "tf_function", "to_numpy", "trace", "user_function", "value_and_grad", "vjp", "watched_vjp"]
 
 
 def to_numpy(x):
@@ -150,3 +159,21 @@ def row_max(a):
     if NAME == "torch":
         return _row_max(a)
     return keras.ops.max(a, axis=2)
+
+
+def high_halves(bits):
+    """``bits >>> 16`` (the logical shift) of a 1-D int32 tensor, as int32."""
+    ops = keras.ops
+    if NAME == "tensorflow":
+        return _high_halves(bits)
+    if NAME == "torch":  # no uint32 shift: the arithmetic one, then the low 16 bits
+        return ops.bitwise_and(ops.right_shift(bits, 16), ops.convert_to_tensor(0xFFFF, "int32"))
+    return ops.view(ops.right_shift(ops.view(bits, "uint32"), ops.convert_to_tensor(16, "uint32")),
+                    "int32")
+
+
+def every_row(a, stride: int):
+    """``a[::stride]`` of a 2-D tensor (a gather of whole rows on TensorFlow)."""
+    if NAME == "tensorflow":
+        return _every_row(a, stride)
+    return a[::stride]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import sys
 import weakref
 
 import numpy as np
@@ -337,3 +338,27 @@ def device() -> str:
 def host_view(x):
     """``EagerTensor.numpy()``: on CPU it may share the tensor's memory."""
     return x.numpy()
+
+
+#: Where the high 16 bits of an int32 sit in its ``uint16`` view (``tf.bitcast`` keeps the
+#: machine's byte order).
+_HIGH_HALF = 1 if sys.byteorder == "little" else 0
+
+
+def high_halves(bits):
+    """``bits >>> 16`` of a 1-D int32 tensor (the logical shift), as int32.
+
+    TensorFlow's ``RightShift`` kernel has no vector form (it clamps the shift of each value
+    and shifts one value at a time): in ResNet50's weights fingerprint its 23 ops took 2.0 of
+    the 2.8 ms that all ops took, against 0.16 ms for the ``BitwiseXor`` over the same values
+    (profiler, session 38). The high halves of the ``uint16`` view, cast back, are the same
+    values through a strided copy and a vectorised cast."""
+    return tf.cast(tf.bitcast(bits, tf.uint16)[:, _HIGH_HALF], tf.int32)
+
+
+def every_row(a, stride: int):
+    """``a[::stride]`` of a 2-D tensor, as a gather of those rows: each row is one contiguous
+    copy. ``StridedSlice`` copied them value by value (ResNet50's 35 sampled kernels: 0.8 ms
+    of its fingerprint, 0.1 ms gathered; session 38)."""
+    rows = int(a.shape[0])
+    return tf.gather(a, tf.constant(np.arange(0, rows, stride, dtype=np.int32)))
