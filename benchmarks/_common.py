@@ -85,9 +85,17 @@ def load() -> float:
         return float("nan")
 
 
+def _on_tensorflow() -> bool:
+    """Whether this process runs Keras on TensorFlow (or has not imported Keras)."""
+    keras = sys.modules.get("keras")
+    return keras is None or keras.backend.backend() == "tensorflow"
+
+
 def environment() -> dict:
-    """What every result file records next to its figures."""
-    return {**machine(), "cpu": cpu_name(), "cpu_flags": cpu_flags(), "onednn": onednn(),
+    """What every result file records next to its figures (oneDNN is TensorFlow's switch:
+    "n/a" on Keras' other backends, where it used to print "on")."""
+    setting = onednn() if _on_tensorflow() else "n/a"
+    return {**machine(), "cpu": cpu_name(), "cpu_flags": cpu_flags(), "onednn": setting,
             "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "(default)"),
             "load_1min": load()}
 
@@ -150,9 +158,7 @@ def write_result(name: str, payload: dict) -> Path:
     """Write ``results/<name>_onednn_<on|off>.json`` with the environment (``<name>.json`` on
     Keras' other backends, where oneDNN's TensorFlow switch means nothing); returns the path."""
     RESULTS.mkdir(exist_ok=True)
-    keras = sys.modules.get("keras")
-    on_tf = keras is None or keras.backend.backend() == "tensorflow"
-    path = RESULTS / (f"{name}_onednn_{onednn()}.json" if on_tf else f"{name}.json")
+    path = RESULTS / (f"{name}_onednn_{onednn()}.json" if _on_tensorflow() else f"{name}.json")
     path.write_text(json.dumps({"environment": environment(), **payload}, indent=2) + "\n")
     return path
 
