@@ -7,7 +7,16 @@ same round's compiled forward pass, median and quartiles, wall and CPU. Cases:
 * ``ours_all`` — ``cv.activations(model, x, cache=False)``: every spatial layer (VGG16: every
   conv layer), one pass (issue 27's figure: ResNet50 ≤ 1.2×);
 * ``ours_viewer`` — ``cv.activations(model, x, <one layer>)`` with the cache on, a new image each
-  round: what a viewer pays (a miss captures every spatial layer for the next layer change);
+  round: what a viewer pays (a miss captures every spatial layer for the next layer change).
+  The model's cache is bounded at :data:`STEADY_BYTES` for these rounds, so it is full from
+  the third image on and each miss evicts an entry, as in a long session. With the default
+  512 MB and an empty cache it grew by every round's maps (ResNet50 128²: ~47 MB, ~12,000
+  page faults of fresh memory per image), and the memory it took was what the other cases'
+  freed maps would have been reused for: they page-faulted in its place, by rotation order
+  (ResNet50 ``ours_all`` 1.18–2.36× in one run, ``plain_all`` 1.26–3.79×; session 38);
+* ``viewer_filling`` (reported apart, ``fill``) — the same viewer miss while the default-size
+  cache fills from empty, paired with the forward pass: the first images of a session, when
+  every image's maps need memory the process has never touched;
 * ``plain_all`` — a plain Keras multi-output model returning the same maps (no copies):
   the floor of returning them, since TensorFlow cannot fuse a convolution with its batch norm
   and activation when all three outputs are wanted;
@@ -32,6 +41,11 @@ import tensorflow as tf
 
 import convviz_widgets as cv
 from _common import environment, load, paired, print_paired, write_result
+
+#: The cache bound of the paired rounds (two or three entries of any model measured here).
+STEADY_BYTES = 128 * 2**20
+#: Rounds of the fill measure: images whose maps all fit in the default cache.
+FILL_ROUNDS = 6
 
 #: Layer kinds whose output ends a group TensorFlow fuses (conv + bias + batch norm + ReLU).
 GROUP_ENDS = ("Activation", "ReLU", "Add", "MaxPooling2D", "ZeroPadding2D",
@@ -63,9 +77,20 @@ def measure(model, size: int, rounds: int, paths, one_layer: str, fusable=None) 
     if fusable:
         cases["plain_fusable"] = (_plain(model, fusable), new_image)
     before = load()
-    res = paired(cases, rounds, warmup=2, base="forward")
+    cache = cv.compute.access(model).cache
+    default_bytes = cache.max_bytes
+    cache.resize(STEADY_BYTES)
+    try:
+        res = paired(cases, rounds, warmup=2, base="forward")
+    finally:
+        cache.resize(default_bytes)
+    cv.clear_cache(model)
+    fill = paired({"forward": cases["forward"], "viewer_filling": cases["ours_viewer"]},
+                  min(rounds, FILL_ROUNDS), warmup=0, base="forward")
+    cv.clear_cache(model)
     return {"layers_captured": len(paths), "fusable_outputs": len(fusable or ()),
-            "load_before": before, "load_after": load(), "cases": res}
+            "steady_cache_bytes": STEADY_BYTES, "load_before": before, "load_after": load(),
+            "cases": res, "fill": fill}
 
 
 def main() -> dict:
@@ -102,6 +127,7 @@ def main() -> dict:
         print(f"{name}: {m['layers_captured']} layers, load {m['load_before']:.1f} -> "
               f"{m['load_after']:.1f}")
         print_paired(m["cases"], width=14, indent="  ")
+        print_paired({"viewer_filling": m["fill"]["viewer_filling"]}, width=14, indent="  ")
     print(f"written to {path}")
     return out
 
