@@ -71,11 +71,6 @@ def _int32_bits(t):
     return keras.ops.cast(t, "int32")
 
 
-def _flat(t, shape):
-    """``t`` as 1-D (no op when it is 1-D already: most of a ResNet's variables are)."""
-    return t if len(shape) == 1 else keras.ops.reshape(t, [-1])
-
-
 def _words(t) -> int:
     """How many int32 words :func:`_int32_bits` makes of the 1-D ``t``."""
     n = int(t.shape[0])
@@ -135,11 +130,6 @@ def _fold(bits):
     return keras.ops.bitwise_xor(bits, backend.high_halves(bits))
 
 
-def _wrap32(t):
-    """``t`` as int32, wrapping (PyTorch sums int32 into int64; the others wrap already)."""
-    return t if keras.backend.standardize_dtype(t.dtype) == "int32" else keras.ops.cast(t, "int32")
-
-
 def _as_int32(n: int) -> np.int32:
     """The Python integer ``n`` modulo 2**32, as a signed int32."""
     return np.int32((n + 2**31) % 2**32 - 2**31)
@@ -167,16 +157,13 @@ def fingerprint_tensor(variables):
     small, large = [], []  # small: 1-D values (reinterpreted together); large: int32 bits
     for v in variables:
         shape = tuple(v.shape)
-        read = ops.convert_to_tensor(v)
-        flat = _flat(read, shape)
+        flat = backend.read_flat(v)
         if int(np.prod(shape)) > _FP_EXACT_MAX:
             # Slice first: reinterpreting the whole of a large variable could materialise a
             # copy of it (400 MB for VGG16's fc1). Its first values enter too (a hand edit of
             # the first filters' first weights is seen whatever the stride).
             small.append(flat[:_FP_HEAD])
             last = int(shape[-1]) if len(shape) else 1
-            # From ``flat``, not ``read``: on TensorFlow ``read`` is the variable, and each op
-            # on it reads it again.
             flat = ops.reshape(backend.every_row(ops.reshape(flat, [-1, last]),
                                                  _sample_rows(shape)), [-1])
         n = _words(flat)
@@ -202,20 +189,20 @@ def fingerprint_tensor(variables):
     for bits in large:
         n = int(bits.shape[0])
         bits = _fold(bits)
-        plain.append(_wrap32(ops.sum(bits)))
+        plain.append(backend.wrapped_sum(bits))
         if n not in prefix:
             prefix[n] = weights[:n]
-        mixed.append(_wrap32(ops.sum(bits * prefix[n])))
+        mixed.append(backend.wrapped_sum(bits * prefix[n]))
         offsets.append(_as_int32(2 * _FP_MIX * start))
         start += n
     if len(plain) == 1:
         return ops.stack([plain[0], mixed[0]])
     plain = ops.stack(plain)
-    total = _wrap32(ops.sum(plain))
+    total = backend.wrapped_sum(plain)
     # sum(mixed + plain * offsets), wrapping: the same value as adding each part's offset
     # term where the part is summed, in two ops instead of three per part.
-    weighted = _wrap32(ops.sum(ops.stack(mixed)) + _wrap32(ops.sum(
-        plain * ops.convert_to_tensor(np.array(offsets, np.int32), "int32"))))
+    weighted = backend.wrapped_sum(ops.stack(mixed)) + backend.wrapped_sum(
+        plain * ops.convert_to_tensor(np.array(offsets, np.int32), "int32"))
     return ops.stack([total, weighted])
 
 

@@ -92,6 +92,12 @@ The interface:
     backend has (the weights fingerprint folds every value read with it): TensorFlow's shift
     runs one value at a time, so it takes the high halves of the ``uint16`` view; JAX shifts
     the ``uint32`` view; PyTorch has no ``uint32`` shift and shifts arithmetically, then masks.
+``read_flat(variable)``
+    A Keras variable's values as one 1-D tensor (PyTorch: a view of its storage, without
+    ``keras.ops``' per-call conversions).
+``wrapped_sum(t)``
+    The sum of an int32 tensor as int32, wrapping modulo 2**32 (PyTorch sums in int32 instead
+    of widening to int64).
 ``every_row(a, stride)``
     ``a[::stride]`` of a 2-D tensor (the fingerprint's sampled rows of a large variable):
     gathered on TensorFlow, where a strided slice copies value by value.
@@ -127,7 +133,8 @@ elif NAME == "jax":
                        value_and_grad, vjp, watched_vjp)
 elif NAME == "torch":
     from ._torch import (KEEPS_PULLBACK, SLOW_MAX_POOL_GRADIENT, WIDE_FLOAT, compile,
-                         host_view as _host_view, row_max as _row_max,
+                         host_view as _host_view, read_flat as _read_flat,
+                         row_max as _row_max, wrapped_sum as _wrapped_sum,
                          device, eager, no_grad, relu_ops, tf_function, trace, user_function,
                          value_and_grad, vjp, watched_vjp)
 else:  # pragma: no cover - Keras knows only these three (and "numpy", which cannot derive)
@@ -136,8 +143,9 @@ else:  # pragma: no cover - Keras knows only these three (and "numpy", which can
         "KERAS_BACKEND=tensorflow (or jax, or torch) before importing keras.")
 
 __all__ = ["KEEPS_PULLBACK", "NAME", "SLOW_MAX_POOL_GRADIENT", "WIDE_FLOAT", "compile",
-           "device", "eager", "every_row", "high_halves", "host_view", "no_grad", "relu_ops",
-           "row_max", "tf_function", "to_numpy", "trace", "user_function", "value_and_grad", "vjp", "watched_vjp"]
+           "device", "eager", "every_row", "high_halves", "host_view", "no_grad", "read_flat",
+           "relu_ops", "row_max", "tf_function", "to_numpy", "trace", "user_function",
+           "value_and_grad", "vjp", "watched_vjp", "wrapped_sum"]
 
 
 def to_numpy(x):
@@ -177,3 +185,19 @@ def every_row(a, stride: int):
     if NAME == "tensorflow":
         return _every_row(a, stride)
     return a[::stride]
+
+
+def read_flat(variable):
+    """A Keras variable's values as one 1-D tensor (read once: on TensorFlow the converted
+    variable is itself a variable, and each op on it would read it again)."""
+    if NAME == "torch":
+        return _read_flat(variable)
+    t = keras.ops.convert_to_tensor(variable)
+    return t if len(variable.shape) == 1 else keras.ops.reshape(t, [-1])
+
+
+def wrapped_sum(t):
+    """The sum of an int32 tensor as int32, wrapping modulo 2**32."""
+    if NAME == "torch":
+        return _wrapped_sum(t)
+    return keras.ops.sum(t)

@@ -190,3 +190,18 @@ def row_max(a):
 #: The inner run of floats ATen's outer reductions vectorise (measured on this AVX-512 CPU:
 #: 32; columns beyond a multiple of it run scalar).
 _INNER_RUN = 32
+
+
+def read_flat(variable):
+    """A variable's values as one 1-D tensor, a view of its storage (no autograd record).
+    Through ``keras.ops`` each read and reshape converts and checks its input in Python:
+    ResNet50's 320 variables took 5.7 ms of a 12.8 ms weights fingerprint that way, 2.7 ms
+    as plain tensor calls (session 38)."""
+    return variable.value.detach().reshape(-1)
+
+
+def wrapped_sum(t):
+    """The int32 sum of an int32 tensor, wrapping. ``torch.sum`` widens integers to int64
+    unless told: 0.29 ms for 1.1 M values, 0.04 ms summed as int32 (the same value modulo
+    2**32)."""
+    return torch.sum(t, dtype=torch.int32)
