@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 import threading
 import weakref
 from typing import Any
@@ -58,9 +59,9 @@ _BYTES = {"float16": 2, "bfloat16": 2, "int16": 2, "uint16": 2, "float32": 4, "i
           "uint32": 4, "float64": 8, "int64": 8, "uint64": 8}
 
 
-def _int32_bits(t):
-    """The bits of the 1-D ``t`` as 1-D int32 values (a reinterpretation, not a conversion)."""
-    dt = keras.backend.standardize_dtype(t.dtype)
+def _int32_bits(t, dt: str):
+    """The bits of the 1-D ``t`` of dtype ``dt`` as 1-D int32 values (a reinterpretation, not
+    a conversion)."""
     if dt == "int32":
         return t
     size = _BYTES.get(dt)
@@ -71,26 +72,25 @@ def _int32_bits(t):
     return keras.ops.cast(t, "int32")
 
 
-def _words(t) -> int:
-    """How many int32 words :func:`_int32_bits` makes of the 1-D ``t``."""
+def _words(t, dt: str) -> int:
+    """How many int32 words :func:`_int32_bits` makes of the 1-D ``t`` of dtype ``dt``."""
     n = int(t.shape[0])
-    return 2 * n if _BYTES.get(keras.backend.standardize_dtype(t.dtype)) == 8 else n
+    return 2 * n if _BYTES.get(dt) == 8 else n
 
 
 def _joined_bits(parts):
-    """:func:`_int32_bits` of each 1-D part, concatenated: runs of parts of one dtype are
-    joined before they are reinterpreted (the same words in the same order, one bitcast per
-    run instead of one per variable: ResNet50's 267 small variables traced as 1,100 ops
-    cost more than its forward pass's trace)."""
+    """:func:`_int32_bits` of each 1-D part (``(tensor, dtype)`` pairs), concatenated: runs of
+    parts of one dtype are joined before they are reinterpreted (the same words in the same
+    order, one bitcast per run instead of one per variable: ResNet50's 267 small variables
+    traced as 1,100 ops cost more than its forward pass's trace)."""
     runs = []
-    for t in parts:
-        dt = keras.backend.standardize_dtype(t.dtype)
+    for t, dt in parts:
         if runs and runs[-1][0] == dt:
             runs[-1][1].append(t)
         else:
             runs.append((dt, [t]))
-    bits = [_int32_bits(ts[0] if len(ts) == 1 else keras.ops.concatenate(ts, 0))
-            for _, ts in runs]
+    bits = [_int32_bits(ts[0] if len(ts) == 1 else keras.ops.concatenate(ts, 0), dt)
+            for dt, ts in runs]
     return bits[0] if len(bits) == 1 else keras.ops.concatenate(bits, 0)
 
 
@@ -107,7 +107,7 @@ def _sample_rows(shape) -> int:
     input channels instead of repeating one of them.
     """
     last = int(shape[-1]) if len(shape) else 1
-    rows = int(np.prod(shape)) // max(last, 1)
+    rows = math.prod(shape) // max(last, 1)
     stride = max(1, rows // max(2, -(-_FP_SAMPLE // max(last, 1))))
     while stride > 1 and any(stride % p == 0 for p in (2, 3, 5, 7)):
         stride -= 1
@@ -155,24 +155,28 @@ def fingerprint_tensor(variables):
     """
     ops = keras.ops
     small, large = [], []  # small: 1-D values (reinterpreted together); large: int32 bits
+    # Python here runs at every call on PyTorch (it compiles nothing), once per trace elsewhere:
+    # per variable it is kept to plain arithmetic (np.prod and dtype checks per variable were
+    # ~2 ms of ResNet50's 320 on PyTorch).
     for v in variables:
         shape = tuple(v.shape)
+        dt = keras.backend.standardize_dtype(v.dtype)
         flat = backend.read_flat(v)
-        if int(np.prod(shape)) > _FP_EXACT_MAX:
+        if math.prod(shape) > _FP_EXACT_MAX:
             # Slice first: reinterpreting the whole of a large variable could materialise a
             # copy of it (400 MB for VGG16's fc1). Its first values enter too (a hand edit of
             # the first filters' first weights is seen whatever the stride).
-            small.append(flat[:_FP_HEAD])
+            small.append((flat[:_FP_HEAD], dt))
             last = int(shape[-1]) if len(shape) else 1
             flat = ops.reshape(backend.every_row(ops.reshape(flat, [-1, last]),
                                                  _sample_rows(shape)), [-1])
-        n = _words(flat)
+        n = _words(flat, dt)
         if n == 0:
             continue
         if n <= _FP_CONCAT_MAX or backend.NAME == "torch":
-            small.append(flat)
+            small.append((flat, dt))
         else:
-            large.append(_int32_bits(flat))
+            large.append(_int32_bits(flat, dt))
     if small:
         large.insert(0, _joined_bits(small))
     if not large:
