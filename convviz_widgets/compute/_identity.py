@@ -89,9 +89,8 @@ def _joined_bits(parts):
             runs[-1][1].append(t)
         else:
             runs.append((dt, [t]))
-    bits = [_int32_bits(ts[0] if len(ts) == 1 else keras.ops.concatenate(ts, 0), dt)
-            for dt, ts in runs]
-    return bits[0] if len(bits) == 1 else keras.ops.concatenate(bits, 0)
+    bits = [_int32_bits(ts[0] if len(ts) == 1 else backend.concat1d(ts), dt) for dt, ts in runs]
+    return bits[0] if len(bits) == 1 else backend.concat1d(bits)
 
 
 def _sample_rows(shape) -> int:

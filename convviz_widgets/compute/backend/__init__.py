@@ -95,6 +95,8 @@ The interface:
 ``read_flat(variable)``
     A Keras variable's values as one 1-D tensor (PyTorch: a view of its storage, without
     ``keras.ops``' per-call conversions).
+``concat1d(parts)``
+    1-D tensors joined in order (PyTorch: ``torch.cat`` without ``keras.ops``' per-part checks).
 ``wrapped_sum(t)``
     The sum of an int32 tensor as int32, wrapping modulo 2**32 (PyTorch sums in int32 instead
     of widening to int64).
@@ -133,7 +135,8 @@ elif NAME == "jax":
                        value_and_grad, vjp, watched_vjp)
 elif NAME == "torch":
     from ._torch import (KEEPS_PULLBACK, SLOW_MAX_POOL_GRADIENT, WIDE_FLOAT, compile,
-                         host_view as _host_view, read_flat as _read_flat,
+                         concat1d as _concat1d, host_view as _host_view,
+                         read_flat as _read_flat,
                          row_max as _row_max, wrapped_sum as _wrapped_sum,
                          device, eager, no_grad, relu_ops, tf_function, trace, user_function,
                          value_and_grad, vjp, watched_vjp)
@@ -143,8 +146,8 @@ else:  # pragma: no cover - Keras knows only these three (and "numpy", which can
         "KERAS_BACKEND=tensorflow (or jax, or torch) before importing keras.")
 
 __all__ = ["KEEPS_PULLBACK", "NAME", "SLOW_MAX_POOL_GRADIENT", "WIDE_FLOAT", "compile",
-           "device", "eager", "every_row", "high_halves", "host_view", "no_grad", "read_flat",
-           "relu_ops", "row_max", "tf_function", "to_numpy", "trace", "user_function",
+           "concat1d", "device", "eager", "every_row", "high_halves", "host_view", "no_grad",
+           "read_flat", "relu_ops", "row_max", "tf_function", "to_numpy", "trace", "user_function",
            "value_and_grad", "vjp", "watched_vjp", "wrapped_sum"]
 
 
@@ -201,3 +204,10 @@ def wrapped_sum(t):
     if NAME == "torch":
         return _wrapped_sum(t)
     return keras.ops.sum(t)
+
+
+def concat1d(parts):
+    """1-D tensors joined in order."""
+    if NAME == "torch":
+        return _concat1d(parts)
+    return keras.ops.concatenate(parts, 0)
