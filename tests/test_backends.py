@@ -277,7 +277,8 @@ def test_the_reference_sees_every_change_its_probes_make(saved):
     _, ref = saved
     checked = 0
     for name, (values, _) in ref.items():
-        for key in ("access/identity_sees_one_bit", "access/preprocess_state_seen"):
+        for key in ("access/identity_sees_one_bit", "access/preprocess_state_seen",
+                    "access/fingerprint_is_the_rule"):
             if key in values:
                 assert values[key] and all(values[key]), f"{name}: {key} = {values[key]}"
                 checked += 1

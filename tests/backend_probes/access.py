@@ -41,6 +41,7 @@ def probe(model, images) -> dict:
     out[f"grad:{last}"] = backend.to_numpy(grad)
     out["spatial"] = list(acts)
     out["identity_sees_one_bit"] = _identity_sees_one_bit(model)
+    out["fingerprint_is_the_rule"] = _fingerprint_is_the_rule(model)
     out["preprocess_state_seen"] = _preprocess_state_seen(model, images, out["spatial"][0])
     return out
 
@@ -64,6 +65,18 @@ def _preprocess_state_seen(model, images, path) -> list:
         got = cv.activations(model, images, path, preprocess=norm, cache=cache)[path]
         seen.append(bool(np.abs(got - want).max() <= 1e-4 * scale))
     return seen
+
+
+def _fingerprint_is_the_rule(model) -> list:
+    """Whether this backend's weights fingerprint is the documented rule's value (NumPy,
+    ``tests/_fingerprint_rule.py``) for the model's weights and for a mix of variables that
+    takes every branch of the rule (dtypes, ranks, a large part, a sampled variable). Each
+    backend reads and sums its own way (PyTorch: views, ``torch.cat``, int32 sums; TensorFlow:
+    the ``uint16`` view's high halves, gathered rows; session 38): the values must not move."""
+    from _fingerprint_rule import follows_the_rule, mixed_values
+
+    mixed = [keras.Variable(v, trainable=v.dtype.kind == "f") for v in mixed_values()]
+    return [follows_the_rule(model.weights), follows_the_rule(mixed)]
 
 
 def _identity_sees_one_bit(model) -> list:
