@@ -124,18 +124,17 @@ NAME = keras.backend.backend()
 
 if NAME == "tensorflow":
     from ._tf import (KEEPS_PULLBACK, SLOW_MAX_POOL_GRADIENT, WIDE_FLOAT, compile,
-                      every_row as _every_row, high_halves as _high_halves,
-                      host_view as _host_view,
+                      every_row as _every_row, high_halves, host_view as _host_view,
                       device, eager, no_grad, relu_ops, tf_function, trace, user_function,
                       value_and_grad, vjp, watched_vjp)
 elif NAME == "jax":
     from ._jax import (KEEPS_PULLBACK, SLOW_MAX_POOL_GRADIENT, WIDE_FLOAT, compile,
-                       host_view as _host_view,
+                       high_halves, host_view as _host_view,
                        device, eager, no_grad, relu_ops, tf_function, trace, user_function,
                        value_and_grad, vjp, watched_vjp)
 elif NAME == "torch":
     from ._torch import (KEEPS_PULLBACK, SLOW_MAX_POOL_GRADIENT, WIDE_FLOAT, compile,
-                         concat1d as _concat1d, host_view as _host_view,
+                         concat1d as _concat1d, high_halves, host_view as _host_view,
                          read_flat as _read_flat,
                          row_max as _row_max, wrapped_sum as _wrapped_sum,
                          device, eager, no_grad, relu_ops, tf_function, trace, user_function,
@@ -172,17 +171,6 @@ def row_max(a):
     return keras.ops.max(a, axis=2)
 
 
-def high_halves(bits):
-    """``bits >>> 16`` (the logical shift) of a 1-D int32 tensor, as int32."""
-    ops = keras.ops
-    if NAME == "tensorflow":
-        return _high_halves(bits)
-    if NAME == "torch":  # no uint32 shift: the arithmetic one, then the low 16 bits
-        return ops.bitwise_and(ops.right_shift(bits, 16), ops.convert_to_tensor(0xFFFF, "int32"))
-    return ops.view(ops.right_shift(ops.view(bits, "uint32"), ops.convert_to_tensor(16, "uint32")),
-                    "int32")
-
-
 def every_row(a, stride: int):
     """``a[::stride]`` of a 2-D tensor (a gather of whole rows on TensorFlow)."""
     if NAME == "tensorflow":
@@ -191,8 +179,7 @@ def every_row(a, stride: int):
 
 
 def read_flat(variable):
-    """A Keras variable's values as one 1-D tensor (read once: on TensorFlow the converted
-    variable is itself a variable, and each op on it would read it again)."""
+    """A Keras variable's values as one 1-D tensor (PyTorch: a view of its storage)."""
     if NAME == "torch":
         return _read_flat(variable)
     t = keras.ops.convert_to_tensor(variable)

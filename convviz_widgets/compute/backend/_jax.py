@@ -208,3 +208,11 @@ def device() -> str:
 def host_view(x):
     """``np.asarray``: on CPU a read-only view of the array's own buffer, no copy."""
     return np.asarray(x)
+
+
+def high_halves(bits):
+    """``bits >>> 16`` of a 1-D int32 array (the logical shift of its ``uint32`` view), as
+    int32: XLA fuses and vectorises it."""
+    return jax.lax.bitcast_convert_type(
+        jax.lax.shift_right_logical(jax.lax.bitcast_convert_type(bits, "uint32"),
+                                    np.uint32(16)), "int32")

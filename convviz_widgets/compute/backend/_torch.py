@@ -211,3 +211,9 @@ def concat1d(parts):
     """1-D tensors joined (``torch.cat``): ``keras.ops.concatenate`` converts and checks each
     part in Python, ~300 of them for ResNet50's fingerprint at every call (session 38)."""
     return torch.cat(parts)
+
+
+def high_halves(bits):
+    """``bits >>> 16`` of a 1-D int32 tensor, as int32: PyTorch has no ``uint32`` shift, so the
+    arithmetic shift, then the low 16 bits."""
+    return torch.bitwise_and(torch.bitwise_right_shift(bits, 16), 0xFFFF)
